@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* The node's root object: builds every part, runs the loop, group-commits, drains on a signal. */
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "core/log.h"
+#include "ocpp.h"
+#include "store/store.h"
+#include "svc/svc.h"
+#include "transport/transport.h"
+
+/* Group commit: everything written while handling this loop turn's messages commits once,
+ * then the replies that waited for it go out (DESIGN.md §7). Runs before the loop sleeps and
+ * right after each I/O round. */
+static void group_commit(struct app *app)
+{
+	bool ok = true;
+
+	if (store_dirty(app->store)) {
+		if (store_commit(app->store) < 0) {
+			ok = false;
+			app->stats.commit_failures++;
+			log_err("group commit failed: %s", store_errmsg(app->store));
+		} else {
+			app->stats.commits++;
+		}
+	}
+	if (!list_empty(&app->held_conns))
+		conn_release_held(app, ok);
+}
+
+static void on_check(uv_check_t *h)
+{
+	group_commit(h->data);
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+	group_commit(h->data);
+}
+
+static bool tx_idle(struct app *app)
+{
+	for (struct list *l = app->conns.next; l != &app->conns; l = l->next)
+		if (list_entry(l, struct conn, link)->tx_count)
+			return false;
+	return true;
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+	struct app *app = t->data;
+
+	if (tx_idle(app) || clock_mono_ms() >= app->drain_deadline_ms)
+		uv_stop(app->loop);
+}
+
+void app_stop(struct app *app)
+{
+	if (app->draining) {
+		uv_stop(app->loop); /* a second signal: stop now */
+		return;
+	}
+	log_notice("stopping: no new connections, finishing replies (up to %d ms)", app->cfg.drain_ms);
+	app->draining = true;
+	group_commit(app);
+	app->drain_deadline_ms = clock_mono_ms() + app->cfg.drain_ms;
+	uv_timer_start(&app->drain_timer, on_drain_tick, 0, 20);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	app_stop(h->data);
+}
+
+static int seed_tokens(struct app *app)
+{
+	size_t i;
+	json_t *t;
+
+	if (!app->cfg.id_tokens)
+		return 0;
+	json_array_foreach (app->cfg.id_tokens, i, t) {
+		struct store_token tok = { .status = AUTH_ACCEPTED };
+		const char *status = json_string_value(json_object_get(t, "status"));
+		const char *expiry = json_string_value(json_object_get(t, "expiry"));
+		const char *parent = json_string_value(json_object_get(t, "parent"));
+		const char *site = json_string_value(json_object_get(t, "site"));
+
+		snprintf(tok.token, sizeof(tok.token), "%s",
+			 json_string_value(json_object_get(t, "token")));
+		if (status && (tok.status = auth_status_from_string(status)) < 0) {
+			log_err("id_tokens[%zu]: unknown status \"%s\"", i, status);
+			return -EINVAL;
+		}
+		if (expiry && ocpp_time_parse(expiry, &tok.expiry_ms) < 0) {
+			log_err("id_tokens[%zu]: expiry is not an RFC 3339 date-time", i);
+			return -EINVAL;
+		}
+		snprintf(tok.parent, sizeof(tok.parent), "%s", parent ? parent : "");
+		snprintf(tok.site_id, sizeof(tok.site_id), "%s", site ? site : "");
+		if (store_token_put(app->store, &tok) < 0) {
+			log_err("id_tokens[%zu]: %s", i, store_errmsg(app->store));
+			return -EIO;
+		}
+	}
+	return store_commit(app->store);
+}
+
+static int write_port_file(const char *path, int port)
+{
+	char tmp[4096], buf[16];
+	int fd, n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", port);
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return rename(tmp, path) < 0 ? -errno : 0; /* readers never see a half-written file */
+}
+
+struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
+{
+	struct app *app = calloc(1, sizeof(*app));
+	char err[512];
+	int r;
+
+	if (!app)
+		return NULL;
+	app->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	app->clock = clock_system;
+	app->loop = loop;
+	list_init(&app->conns);
+	list_init(&app->held_conns);
+	list_init(&app->calls);
+	log_set_level(app->cfg.log_level);
+
+	app->store = store_open(app->cfg.db_path, app->cfg.sync_full, err, sizeof(err));
+	if (!app->store) {
+		log_err("database: %s", err);
+		goto fail;
+	}
+	if (seed_tokens(app) < 0)
+		goto fail;
+	/* After a crash nobody is connected to this node, whatever the table says. */
+	if (store_stations_offline_all(app->store) < 0 || store_commit(app->store) < 0)
+		goto fail;
+	for (int v = 0; v < _OCPP_VERSION_MAX; v++) {
+		app->catalog[v] = ocpp_catalog_create(v);
+		if (!app->catalog[v]) {
+			log_err("cannot load the OCPP schemas of %s", ocpp_version_name(v));
+			goto fail;
+		}
+	}
+	app->svc = svc_create(app->store, &app->clock, &app->cfg);
+	if (!app->svc)
+		goto fail;
+
+	uv_check_init(loop, &app->commit_check);
+	app->commit_check.data = app;
+	uv_check_start(&app->commit_check, on_check);
+	uv_prepare_init(loop, &app->commit_prepare);
+	app->commit_prepare.data = app;
+	uv_prepare_start(&app->commit_prepare, on_prepare);
+	uv_timer_init(loop, &app->call_timer);
+	app->call_timer.data = app;
+	uv_timer_init(loop, &app->drain_timer);
+	app->drain_timer.data = app;
+	uv_signal_init(loop, &app->sig_term);
+	app->sig_term.data = app;
+	uv_signal_start(&app->sig_term, on_signal, SIGTERM);
+	uv_signal_init(loop, &app->sig_int);
+	app->sig_int.data = app;
+	uv_signal_start(&app->sig_int, on_signal, SIGINT);
+
+	r = transport_start(app);
+	if (r < 0) {
+		log_err("cannot listen on %s:%d: %s", app->cfg.listen_host, app->cfg.listen_port,
+			strerror(-r));
+		goto fail;
+	}
+	if (app->cfg.port_file && write_port_file(app->cfg.port_file, app->port) < 0) {
+		log_err("cannot write port file %s", app->cfg.port_file);
+		goto fail;
+	}
+	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: /api, "
+		   "registration %s, db %s)",
+		   CSMS_VERSION, app->cfg.listen_host, app->port, app->cfg.listen_host, app->port,
+		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
+	return app;
+fail:
+	app_destroy(app);
+	return NULL;
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (h->loop && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void close_all(struct app *app)
+{
+	transport_stop(app);
+	close_handle((uv_handle_t *)&app->commit_check);
+	close_handle((uv_handle_t *)&app->commit_prepare);
+	close_handle((uv_handle_t *)&app->call_timer);
+	close_handle((uv_handle_t *)&app->drain_timer);
+	close_handle((uv_handle_t *)&app->sig_term);
+	close_handle((uv_handle_t *)&app->sig_int);
+	uv_run(app->loop, UV_RUN_DEFAULT);
+}
+
+int app_run(struct app *app)
+{
+	uv_run(app->loop, UV_RUN_DEFAULT);
+	/* Stopped by a signal: close every connection (their stations go offline), commit. */
+	close_all(app);
+	group_commit(app);
+	log_notice("stopped cleanly (%llu calls in, %llu commits)",
+		   (unsigned long long)app->stats.calls_in, (unsigned long long)app->stats.commits);
+	return 0;
+}
+
+void app_destroy(struct app *app)
+{
+	if (!app)
+		return;
+	if (app->loop)
+		close_all(app);
+	transport_free(app);
+	svc_destroy(app->svc);
+	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
+		ocpp_catalog_destroy(app->catalog[v]);
+	store_close(app->store);
+	cfg_free(&app->cfg);
+	free(app);
+}

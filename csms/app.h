@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* struct app: the single root object of a csms node. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/list.h"
+
+struct store;
+struct svc;
+struct ocpp_catalog;
+struct lws_context;
+
+struct app_stats {
+	uint64_t frames_in, calls_in, callerrors_out, calls_out, commits, commit_failures;
+};
+
+struct app {
+	struct cfg cfg;
+	struct clock clock;
+	struct store *store;
+	struct svc *svc;
+	struct ocpp_catalog *catalog[2]; /* by enum ocpp_version */
+	uv_loop_t *loop;
+	struct lws_context *lws;
+	void *transport; /* transport-private state */
+	int port; /* bound port */
+
+	uv_check_t commit_check; /* group commit after each I/O round, then release replies */
+	uv_timer_t call_timer;	 /* fires for the oldest CSMS call in flight */
+	uv_timer_t drain_timer;
+	uv_signal_t sig_term, sig_int;
+	uv_prepare_t commit_prepare;
+	struct list conns;	/* every charger connection */
+	struct list held_conns; /* conns with replies waiting for the group commit */
+	struct list calls;	/* CSMS calls in flight, oldest first (one timeout for all) */
+	uint64_t next_call_id;
+	bool draining;
+	int64_t drain_deadline_ms;
+	struct app_stats stats;
+};
+
+/* Build the node: config is taken over (moved) from *cfg. On failure prints one line and
+ * returns NULL. */
+struct app *app_create(struct cfg *cfg, uv_loop_t *loop);
+/* Run until SIGTERM/SIGINT has drained the node. Returns the exit status. */
+int app_run(struct app *app);
+void app_destroy(struct app *app);
+/* Begin a graceful stop (also called by the signal handlers). */
+void app_stop(struct app *app);

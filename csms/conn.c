@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: MIT */
+/* OCPP-J sessions: inbound dispatch with replies held for the group commit, outbound calls. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "core/log.h"
+#include "ocpp16/v16.h"
+#include "svc/svc.h"
+#include "transport/transport.h"
+
+struct conn_call {
+	struct list link; /* app->calls while in flight */
+	struct conn_call *next;
+	struct conn *conn;
+	char id[OCPP_ID_MAX + 1];
+	char action[48];
+	char *frame;
+	size_t len;
+	int64_t deadline_ms;
+	conn_result_fn cb;
+	void *ud;
+};
+
+static const struct adapter *adapter_for(enum ocpp_version v)
+{
+	return v == OCPP_V16 ? &v16_adapter : NULL;
+}
+
+int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	call->err = err;
+	va_start(ap, fmt);
+	vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static struct conn_frame *frame_new(const char *text, size_t len)
+{
+	struct conn_frame *f = malloc(sizeof(*f) + CONN_PRE + len);
+
+	if (!f)
+		return NULL;
+	f->next = NULL;
+	f->len = len;
+	f->is_result = false;
+	f->id[0] = '\0';
+	memcpy(f->buf + CONN_PRE, text, len);
+	return f;
+}
+
+static void tx_push(struct conn *c, struct conn_frame *f)
+{
+	if (c->closing) {
+		free(f);
+		return;
+	}
+	if (c->tx_tail)
+		c->tx_tail->next = f;
+	else
+		c->tx_head = f;
+	c->tx_tail = f;
+	c->tx_count++;
+	if (c->tx_count > (size_t)c->app->cfg.max_tx_queue) {
+		/* The receiver is the boss, but not forever: a peer that does not read is dropped. */
+		log_warn("[cp %s] tx queue over %d frames, closing", c->id, c->app->cfg.max_tx_queue);
+		c->closing = true;
+		transport_close(c->wsi);
+		return;
+	}
+	transport_want_write(c->wsi);
+}
+
+static void hold(struct conn *c, struct conn_frame *f)
+{
+	if (c->held_tail)
+		c->held_tail->next = f;
+	else
+		c->held_head = f;
+	c->held_tail = f;
+	if (!list_linked(&c->held_link))
+		list_add_tail(&c->app->held_conns, &c->held_link);
+}
+
+static void send_error(struct conn *c, const char *id, enum ocpp_err code, const char *desc)
+{
+	size_t len;
+	char *text = ocpp_frame_error(c->version, id, code, desc, &len);
+	struct conn_frame *f;
+
+	c->app->stats.callerrors_out++;
+	log_info("[cp %s] CALLERROR %s %s: %s", c->id, id, ocpp_err_name(c->version, code), desc);
+	if (!text)
+		return;
+	f = frame_new(text, len);
+	free(text);
+	if (f)
+		hold(c, f); /* keeps the order of answers */
+}
+
+static void cache_answer(struct conn *c, const char *id, const char *action, const struct conn_frame *f)
+{
+	unsigned i = c->cache_next++ % (sizeof(c->cache) / sizeof(c->cache[0]));
+	char *copy = malloc(f->len);
+
+	if (!copy)
+		return;
+	memcpy(copy, f->buf + CONN_PRE, f->len);
+	free(c->cache[i].frame);
+	c->cache[i].frame = copy;
+	c->cache[i].len = f->len;
+	snprintf(c->cache[i].id, sizeof(c->cache[i].id), "%s", id);
+	snprintf(c->cache[i].action, sizeof(c->cache[i].action), "%s", action);
+}
+
+static bool answer_from_cache(struct conn *c, const char *id, const char *action)
+{
+	for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
+		struct conn_frame *f;
+
+		if (!c->cache[i].frame || strcmp(c->cache[i].id, id) || strcmp(c->cache[i].action, action))
+			continue;
+		log_info("[cp %s] retried %s %s answered from cache", c->id, action, id);
+		f = frame_new(c->cache[i].frame, c->cache[i].len);
+		if (f)
+			hold(c, f);
+		return true;
+	}
+	return false;
+}
+
+/* Field-proven defence: no array a charger sends may exceed max_list_items. */
+static bool within_caps(const json_t *v, size_t max_items, int depth)
+{
+	size_t i;
+	const char *k;
+	json_t *e;
+
+	if (depth > 16)
+		return false;
+	if (json_is_array(v)) {
+		if (json_array_size(v) > max_items)
+			return false;
+		json_array_foreach (v, i, e)
+			if (!within_caps(e, max_items, depth + 1))
+				return false;
+	} else if (json_is_object(v)) {
+		json_object_foreach ((json_t *)v, k, e)
+			if (!within_caps(e, max_items, depth + 1))
+				return false;
+	}
+	return true;
+}
+
+static void handle_call(struct conn *c, const struct ocpp_frame *fr)
+{
+	const struct ocpp_msg_def *def = ocpp_catalog_find(c->catalog, fr->action);
+	const struct adapter *ad = adapter_for(c->version);
+	struct call_ctx call = { .app = c->app, .conn = c, .st = c->st, .action = fr->action,
+				 .err = OCPP_ERR_INTERNAL };
+	adapter_handler_fn fn;
+	char desc[160];
+	json_t *conf = NULL;
+	enum ocpp_err e;
+	struct conn_frame *f;
+	char *text;
+	size_t len;
+
+	c->app->stats.calls_in++;
+	if (answer_from_cache(c, fr->id, fr->action))
+		return;
+	if (!def) {
+		send_error(c, fr->id, OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+		return;
+	}
+	fn = ad ? ad->find(fr->action) : NULL;
+	if (!def->supported || !(def->dir & OCPP_CP_TO_CS) || !fn) {
+		send_error(c, fr->id, OCPP_ERR_NOT_SUPPORTED, "action not supported by this CSMS");
+		return;
+	}
+	if (!within_caps(fr->payload, (size_t)c->app->cfg.max_list_items, 0)) {
+		send_error(c, fr->id, OCPP_ERR_OCCURRENCE_CONSTRAINT, "a list exceeds max_list_items");
+		return;
+	}
+	e = ocpp_catalog_validate(c->catalog, fr->action, false, fr->payload, desc, sizeof(desc));
+	if (e != OCPP_ERR_NONE) {
+		send_error(c, fr->id, e, desc);
+		return;
+	}
+	/* Before the CSMS accepted it, a station may only boot (OCPP 1.6 4.2, 2.0.1 B02.FR.09). */
+	if (c->st->registration != REG_ACCEPTED && strcmp(fr->action, "BootNotification") != 0) {
+		send_error(c, fr->id, OCPP_ERR_SECURITY, "station is not accepted");
+		return;
+	}
+	if (fn(&call, fr->payload, &conf) < 0 || !conf) {
+		json_decref(conf);
+		send_error(c, fr->id, call.err, call.err_desc[0] ? call.err_desc : "internal error");
+		return;
+	}
+	e = ocpp_catalog_validate(c->catalog, fr->action, true, conf, desc, sizeof(desc));
+	if (e != OCPP_ERR_NONE) {
+		log_err("[cp %s] our %s answer breaks the schema: %s", c->id, fr->action, desc);
+		json_decref(conf);
+		send_error(c, fr->id, OCPP_ERR_INTERNAL, "internal error");
+		return;
+	}
+	text = ocpp_frame_result(fr->id, conf, &len);
+	json_decref(conf);
+	if (!text || !(f = frame_new(text, len))) {
+		free(text);
+		send_error(c, fr->id, OCPP_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	free(text);
+	f->is_result = true;
+	snprintf(f->id, sizeof(f->id), "%s", fr->id);
+	/* keep the action with the frame for the retry cache: stored in the frame's id slot pair */
+	hold(c, f);
+	cache_answer(c, fr->id, fr->action, f);
+}
+
+static void call_free(struct conn_call *k)
+{
+	free(k->frame);
+	free(k);
+}
+
+static void call_start(struct conn *c, struct conn_call *k)
+{
+	struct conn_frame *f = frame_new(k->frame, k->len);
+
+	if (!f) {
+		k->cb(k->ud, -ENOMEM, NULL, NULL, "out of memory");
+		call_free(k);
+		return;
+	}
+	c->inflight = k;
+	k->deadline_ms = clock_mono_ms() + c->app->cfg.call_timeout_ms;
+	list_add_tail(&c->app->calls, &k->link);
+	if (list_entry(c->app->calls.next, struct conn_call, link) == k)
+		uv_timer_start(&c->app->call_timer, (uv_timer_cb)conn_calls_expire,
+			       (uint64_t)c->app->cfg.call_timeout_ms, 0);
+	c->app->stats.calls_out++;
+	tx_push(c, f);
+}
+
+/* The call in flight ended: report it and start the next queued one. */
+static void call_finish(struct conn *c, int status, const json_t *payload, const char *code,
+			const char *desc)
+{
+	struct conn_call *k = c->inflight;
+
+	c->inflight = NULL;
+	list_del(&k->link);
+	k->cb(k->ud, status, payload, code, desc);
+	call_free(k);
+	if (c->queue_head && !c->closing) {
+		k = c->queue_head;
+		c->queue_head = k->next;
+		if (!c->queue_head)
+			c->queue_tail = NULL;
+		c->queue_len--;
+		call_start(c, k);
+	}
+}
+
+static void handle_answer(struct conn *c, const struct ocpp_frame *fr)
+{
+	struct conn_call *k = c->inflight;
+	char desc[160];
+	enum ocpp_err e;
+
+	if (!k || strcmp(k->id, fr->id) != 0) {
+		log_info("[cp %s] answer to unknown call %s ignored", c->id, fr->id);
+		return;
+	}
+	if (fr->type == OCPP_CALLERROR) {
+		call_finish(c, 1, fr->payload, fr->err_code, fr->err_desc);
+		return;
+	}
+	e = ocpp_catalog_validate(c->catalog, k->action, true, fr->payload, desc, sizeof(desc));
+	if (e != OCPP_ERR_NONE) {
+		call_finish(c, -EPROTO, fr->payload, ocpp_err_name(c->version, e), desc);
+		return;
+	}
+	call_finish(c, 0, fr->payload, NULL, NULL);
+}
+
+static void dispatch(struct conn *c, const char *buf, size_t len)
+{
+	struct ocpp_frame fr;
+	struct ocpp_parse_error pe;
+
+	c->app->stats.frames_in++;
+	if (c->closing || !c->st)
+		return; /* replaced by a newer connection: nothing more from this one counts */
+	if (ocpp_frame_parse(buf, len, &fr, &pe) < 0) {
+		/* Answer anything that may be a CALL: the charger may be waiting on it. */
+		if (pe.is_call || pe.code != OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED)
+			send_error(c, pe.id, pe.code, pe.desc);
+		return;
+	}
+	if (fr.type == OCPP_CALL)
+		handle_call(c, &fr);
+	else
+		handle_answer(c, &fr);
+	ocpp_frame_release(&fr);
+}
+
+int conn_rx(struct conn *c, const void *in, size_t len, bool final)
+{
+	size_t max = (size_t)c->app->cfg.max_frame_bytes;
+
+	if (c->rx_len + len > max) {
+		log_warn("[cp %s] message over %zu bytes, closing", c->id, max);
+		return -EMSGSIZE;
+	}
+	if (final && c->rx_len == 0) {
+		dispatch(c, in, len); /* the common case: one fragment, no copy */
+		return 0;
+	}
+	if (c->rx_len + len > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 1024;
+		char *n;
+
+		while (cap < c->rx_len + len)
+			cap *= 2;
+		n = realloc(c->rx, cap);
+		if (!n)
+			return -ENOMEM;
+		c->rx = n;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (final) {
+		dispatch(c, c->rx, c->rx_len);
+		c->rx_len = 0;
+		if (c->rx_cap > 16384) { /* do not keep a big buffer per idle charger */
+			free(c->rx);
+			c->rx = NULL;
+			c->rx_cap = 0;
+		}
+	}
+	return 0;
+}
+
+struct conn_frame *conn_tx_peek(struct conn *c)
+{
+	return c->tx_head;
+}
+
+void conn_tx_pop(struct conn *c)
+{
+	struct conn_frame *f = c->tx_head;
+
+	if (!f)
+		return;
+	c->tx_head = f->next;
+	if (!c->tx_head)
+		c->tx_tail = NULL;
+	c->tx_count--;
+	free(f);
+}
+
+int conn_call(struct conn *c, const char *action, const json_t *payload, conn_result_fn cb, void *ud)
+{
+	struct conn_call *k;
+
+	if (c->closing)
+		return -ENOTCONN;
+	if (c->inflight && c->queue_len >= (size_t)c->app->cfg.max_call_queue)
+		return -EBUSY;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	list_init(&k->link);
+	k->conn = c;
+	k->cb = cb;
+	k->ud = ud;
+	snprintf(k->id, sizeof(k->id), "cs-%llu", (unsigned long long)++c->app->next_call_id);
+	snprintf(k->action, sizeof(k->action), "%s", action);
+	k->frame = ocpp_frame_call(k->id, action, payload, &k->len);
+	if (!k->frame) {
+		free(k);
+		return -ENOMEM;
+	}
+	if (c->inflight) {
+		/* OCPP-J: one CALL in flight per direction; the rest wait their turn. */
+		if (c->queue_tail)
+			c->queue_tail->next = k;
+		else
+			c->queue_head = k;
+		c->queue_tail = k;
+		c->queue_len++;
+		return 0;
+	}
+	call_start(c, k);
+	return 0;
+}
+
+void conn_calls_expire(struct app *app)
+{
+	int64_t now = clock_mono_ms();
+
+	while (!list_empty(&app->calls)) {
+		struct conn_call *k = list_entry(app->calls.next, struct conn_call, link);
+
+		if (k->deadline_ms > now) {
+			uv_timer_start(&app->call_timer, (uv_timer_cb)conn_calls_expire,
+				       (uint64_t)(k->deadline_ms - now), 0);
+			return;
+		}
+		log_notice("[cp %s] %s %s: no answer in %d ms", k->conn->id, k->action, k->id,
+			   app->cfg.call_timeout_ms);
+		call_finish(k->conn, -ETIMEDOUT, NULL, NULL, "timeout");
+	}
+}
+
+void conn_release_held(struct app *app, bool committed)
+{
+	while (!list_empty(&app->held_conns)) {
+		struct conn *c = list_entry(app->held_conns.next, struct conn, held_link);
+		struct conn_frame *f = c->held_head;
+
+		list_del(&c->held_link);
+		c->held_head = c->held_tail = NULL;
+		while (f) {
+			struct conn_frame *next = f->next;
+
+			f->next = NULL;
+			if (f->is_result && !committed) {
+				/* Never acknowledge what is not durable. */
+				char *text;
+				size_t len;
+
+				text = ocpp_frame_error(c->version, f->id, OCPP_ERR_INTERNAL,
+							"storage failure, retry later", &len);
+				free(f);
+				f = text ? frame_new(text, len) : NULL;
+				free(text);
+				for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
+					free(c->cache[i].frame);
+					c->cache[i].frame = NULL;
+				}
+			}
+			if (f)
+				tx_push(c, f);
+			f = next;
+		}
+	}
+}
+
+struct conn *conn_create(struct app *app, void *wsi, const char *station_id, enum ocpp_version v)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	void *replaced;
+
+	if (!c)
+		return NULL;
+	c->app = app;
+	c->wsi = wsi;
+	c->version = v;
+	c->catalog = app->catalog[v];
+	list_init(&c->held_link);
+	list_add_tail(&app->conns, &c->link);
+	snprintf(c->id, sizeof(c->id), "%s", station_id);
+	c->st = svc_station_attach(app->svc, station_id, (int)v, c, &replaced);
+	if (!c->st) {
+		list_del(&c->link);
+		free(c);
+		return NULL;
+	}
+	if (replaced) {
+		struct conn *old = replaced;
+
+		/* Field-proven defence: the newest connection wins, the old one is closed. */
+		log_notice("[cp %s] new connection replaces the previous one", c->id);
+		old->closing = true;
+		old->st = NULL;
+		transport_close(old->wsi);
+	}
+	log_info("[cp %s %s] connected", c->id, ocpp_version_name(v));
+	return c;
+}
+
+void conn_destroy(struct conn *c)
+{
+	struct conn_frame *f;
+	struct conn_call *k;
+
+	if (!c)
+		return;
+	c->closing = true;
+	/* Held replies are dropped: the data is committed anyway and the peer is gone. */
+	list_del(&c->held_link);
+	while ((f = c->held_head)) {
+		c->held_head = f->next;
+		free(f);
+	}
+	while (c->tx_head)
+		conn_tx_pop(c);
+	if (c->inflight)
+		call_finish(c, -ECONNRESET, NULL, NULL, "connection closed");
+	while ((k = c->queue_head)) {
+		c->queue_head = k->next;
+		k->cb(k->ud, -ECONNRESET, NULL, NULL, "connection closed");
+		call_free(k);
+	}
+	if (c->st)
+		svc_station_detach(c->app->svc, c->st, c);
+	for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++)
+		free(c->cache[i].frame);
+	list_del(&c->link);
+	log_info("[cp %s] disconnected", c->id);
+	free(c->rx);
+	free(c);
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/* Table-driven configuration: every key has a type, bounds and a field. */
+#include "cfg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum key_type { KEY_INT, KEY_STR, KEY_LISTEN, KEY_REG, KEY_LOG, KEY_SYNC, KEY_TOKENS };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t off;
+	long min, max;
+};
+
+#define F(f) offsetof(struct cfg, f)
+static const struct key keys[] = {
+	{ "boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000 },
+	{ "call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000 },
+	{ "db", KEY_STR, F(db_path), 0, 0 },
+	{ "drain_ms", KEY_INT, F(drain_ms), 0, 60000 },
+	{ "heartbeat_interval_s", KEY_INT, F(heartbeat_interval_s), 1, 86400 },
+	{ "id_tokens", KEY_TOKENS, F(id_tokens), 0, 0 },
+	{ "kdf_iterations", KEY_INT, F(kdf_iterations), 1, 10000000 },
+	{ "listen", KEY_LISTEN, 0, 0, 0 },
+	{ "log_level", KEY_LOG, F(log_level), 0, 0 },
+	{ "max_call_queue", KEY_INT, F(max_call_queue), 1, 100000 },
+	{ "max_connectors", KEY_INT, F(max_connectors), 1, 4096 },
+	{ "max_frame_bytes", KEY_INT, F(max_frame_bytes), 1024, 16 * 1024 * 1024 },
+	{ "max_list_items", KEY_INT, F(max_list_items), 1, 100000 },
+	{ "max_tx_queue", KEY_INT, F(max_tx_queue), 1, 100000 },
+	{ "pending_interval_s", KEY_INT, F(pending_interval_s), 1, 86400 },
+	{ "port_file", KEY_STR, F(port_file), 0, 0 },
+	{ "registration", KEY_REG, F(registration), 0, 0 },
+	{ "sync", KEY_SYNC, F(sync_full), 0, 0 },
+	{ "web_root", KEY_STR, F(web_root), 0, 0 },
+};
+#undef F
+
+static const char *const reg_names[_CFG_REG_MAX] = {
+	[CFG_REG_CLOSED] = "closed", [CFG_REG_PENDING] = "pending", [CFG_REG_OPEN] = "open",
+};
+
+const char *cfg_registration_name(int r)
+{
+	return r >= 0 && r < _CFG_REG_MAX ? reg_names[r] : "?";
+}
+
+void cfg_init(struct cfg *c)
+{
+	*c = (struct cfg){
+		.listen_host = "127.0.0.1",
+		.listen_port = 8180,
+		.db_path = strdup("csms.db"),
+		.registration = CFG_REG_CLOSED,
+		.log_level = LOG_NOTICE,
+		.heartbeat_interval_s = 300,
+		.pending_interval_s = 60,
+		.call_timeout_ms = 30000,
+		.max_frame_bytes = 65536,
+		.max_tx_queue = 64,
+		.max_call_queue = 32,
+		.max_connectors = 64,
+		.max_list_items = 256,
+		.boot_rate_per_s = 2000,
+		.kdf_iterations = 2000,
+		.drain_ms = 2000,
+		.sync_full = true,
+	};
+}
+
+void cfg_free(struct cfg *c)
+{
+	free(c->db_path);
+	free(c->port_file);
+	free(c->web_root);
+	json_decref(c->id_tokens);
+	c->db_path = c->port_file = c->web_root = NULL;
+	c->id_tokens = NULL;
+}
+
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int parse_listen(struct cfg *c, const char *v, char *err, size_t err_len)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->listen_host)) {
+		snprintf(err, err_len, "listen: expected HOST:PORT, got \"%s\"", v);
+		return -EINVAL;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 0 || port > 65535) {
+		snprintf(err, err_len, "listen: bad port in \"%s\"", v);
+		return -EINVAL;
+	}
+	memcpy(c->listen_host, v, (size_t)(colon - v));
+	c->listen_host[colon - v] = '\0';
+	c->listen_port = (int)port;
+	return 0;
+}
+
+/* Apply key k from either a JSON value (jv) or a string (sv). */
+static int apply(struct cfg *c, const struct key *k, const json_t *jv, const char *sv, char *err,
+		 size_t err_len)
+{
+	char *base = (char *)c;
+	long n;
+	int r;
+
+	if (k->type == KEY_TOKENS) {
+		size_t i;
+		json_t *t;
+
+		if (!jv || !json_is_array(jv))
+			goto bad_type;
+		json_array_foreach (jv, i, t) {
+			if (!json_is_object(t) || !json_is_string(json_object_get(t, "token"))) {
+				snprintf(err, err_len, "id_tokens[%zu]: expected {\"token\": \"...\", ...}", i);
+				return -EINVAL;
+			}
+		}
+		json_decref(c->id_tokens);
+		c->id_tokens = json_incref((json_t *)jv);
+		return 0;
+	}
+	if (jv) {
+		if (k->type == KEY_INT) {
+			if (!json_is_integer(jv))
+				goto bad_type;
+			n = (long)json_integer_value(jv);
+			goto set_int;
+		}
+		if (!json_is_string(jv))
+			goto bad_type;
+		sv = json_string_value(jv);
+	}
+	switch (k->type) {
+	case KEY_INT: {
+		char *end;
+
+		errno = 0;
+		n = strtol(sv, &end, 10);
+		if (errno || end == sv || *end) {
+			snprintf(err, err_len, "%s: not an integer: \"%s\"", k->name, sv);
+			return -EINVAL;
+		}
+		goto set_int;
+	}
+	case KEY_STR: {
+		char **dst = (char **)(base + k->off);
+		char *dup = strdup(sv);
+
+		if (!dup)
+			return -ENOMEM;
+		free(*dst);
+		*dst = dup;
+		return 0;
+	}
+	case KEY_LISTEN:
+		return parse_listen(c, sv, err, err_len);
+	case KEY_REG:
+		for (int i = 0; i < _CFG_REG_MAX; i++)
+			if (strcmp(sv, reg_names[i]) == 0) {
+				c->registration = i;
+				return 0;
+			}
+		snprintf(err, err_len, "registration: expected closed, pending or open, got \"%s\"", sv);
+		return -EINVAL;
+	case KEY_LOG:
+		r = log_level_from_string(sv);
+		if (r < 0) {
+			snprintf(err, err_len, "log_level: expected err, warn, notice, info or debug, got \"%s\"",
+				 sv);
+			return -EINVAL;
+		}
+		c->log_level = r;
+		return 0;
+	case KEY_SYNC:
+		if (strcmp(sv, "full") && strcmp(sv, "normal")) {
+			snprintf(err, err_len, "sync: expected full or normal, got \"%s\"", sv);
+			return -EINVAL;
+		}
+		c->sync_full = strcmp(sv, "full") == 0;
+		return 0;
+	case KEY_TOKENS:
+		break;
+	}
+	return -EINVAL;
+
+set_int:
+	if (n < k->min || n > k->max) {
+		snprintf(err, err_len, "%s: %ld is out of range %ld..%ld", k->name, n, k->min, k->max);
+		return -EINVAL;
+	}
+	*(int *)(base + k->off) = (int)n;
+	return 0;
+
+bad_type:
+	snprintf(err, err_len, "%s: wrong type", k->name);
+	return -EINVAL;
+}
+
+int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t err_len)
+{
+	const struct key *k = find_key(key);
+
+	if (!k || k->type == KEY_TOKENS) {
+		snprintf(err, err_len, "unknown setting \"%s\"", key);
+		return -EINVAL;
+	}
+	return apply(c, k, NULL, value, err, err_len);
+}
+
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	const char *name;
+	json_t *v;
+	int r = 0;
+
+	if (!root) {
+		snprintf(err, err_len, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, err_len, "%s: expected a JSON object", path);
+		r = -EINVAL;
+		goto out;
+	}
+	json_object_foreach (root, name, v) {
+		const struct key *k = find_key(name);
+		char kerr[200];
+
+		if (!k) {
+			snprintf(err, err_len, "%s: unknown setting \"%s\"", path, name);
+			r = -EINVAL;
+			goto out;
+		}
+		r = apply(c, k, v, NULL, kerr, sizeof(kerr));
+		if (r < 0) {
+			snprintf(err, err_len, "%s: %s", path, kerr);
+			goto out;
+		}
+	}
+out:
+	json_decref(root);
+	return r;
+}

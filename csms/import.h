@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Bulk provisioning of chargers from CSV or JSON: csms stations import FILE. */
+#pragma once
+
+#include <stdbool.h>
+
+struct cfg;
+
+/* Import FILE into cfg->db_path in one transaction. Prints each bad row as FILE:LINE: reason.
+ * Returns the exit status: 0 imported, 1 bad rows (nothing imported unless skip_bad) or an
+ * I/O error, 2 unusable file. */
+int import_stations(const struct cfg *cfg, const char *path, bool skip_bad);

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* csms: command line, configuration, and the event loop of one node. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <uv.h>
+
+#include "app.h"
+#include "core/cfg.h"
+#include "core/log.h"
+#include "import.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: csms [--config FILE] [--listen HOST:PORT] [--db PATH]\n"
+		"            [--registration closed|pending|open] [--log-level LEVEL]\n"
+		"            [--port-file FILE] [--web-root DIR]\n"
+		"       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
+		"       csms --help | --version\n"
+		"See docs/config.md for the configuration file.\n");
+}
+
+/* One plain line on stderr and exit status 2: bad flag, bad value, bad config. */
+static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "csms: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* One process may hold as many sockets as the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REG, OPT_LOG, OPT_PORT_FILE, OPT_WEB, OPT_SKIP_BAD };
+
+static const struct option options[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "registration", required_argument, NULL, OPT_REG },
+	{ "log-level", required_argument, NULL, OPT_LOG },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "web-root", required_argument, NULL, OPT_WEB },
+	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const option_keys[] = {
+	[OPT_LISTEN - OPT_CONFIG] = "listen",	     [OPT_DB - OPT_CONFIG] = "db",
+	[OPT_REG - OPT_CONFIG] = "registration",     [OPT_LOG - OPT_CONFIG] = "log_level",
+	[OPT_PORT_FILE - OPT_CONFIG] = "port_file",  [OPT_WEB - OPT_CONFIG] = "web_root",
+};
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL, *import_file = NULL;
+	bool import = false, skip_bad = false;
+	char err[512];
+	struct cfg cfg;
+	struct app *app;
+	uv_loop_t loop;
+	int c, r;
+
+	/* "csms stations import FILE ...": a subcommand, then the usual options. */
+	if (argc >= 3 && strcmp(argv[1], "stations") == 0) {
+		if (strcmp(argv[2], "import") != 0 || argc < 4)
+			return fail_usage("usage: csms stations import FILE [--db PATH] [--skip-bad]");
+		import = true;
+		import_file = argv[3];
+		argv += 3;
+		argc -= 3;
+	} else if (argc >= 2 && argv[1][0] != '-') {
+		return fail_usage("unknown command \"%s\" (see csms --help)", argv[1]);
+	}
+
+	/* First pass: --config, so that flags override the file whatever their order. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		if (c == OPT_CONFIG)
+			config = optarg;
+		else if (c == 'h') {
+			usage(stdout);
+			return 0;
+		} else if (c == 'V') {
+			printf("csms %s\n", CSMS_VERSION);
+			return 0;
+		} else if (c == '?')
+			return fail_usage("unknown option %s (see csms --help)", argv[optind - 1]);
+		else if (c == ':')
+			return fail_usage("option %s needs a value", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return fail_usage("unexpected argument \"%s\"", argv[optind]);
+
+	cfg_init(&cfg);
+	if (config && cfg_load_file(&cfg, config, err, sizeof(err)) < 0) {
+		cfg_free(&cfg);
+		return fail_usage("%s", err);
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		if (c == OPT_SKIP_BAD) {
+			skip_bad = true;
+		} else if (c > OPT_CONFIG && c < OPT_SKIP_BAD) {
+			char kerr[256];
+
+			if (cfg_set(&cfg, option_keys[c - OPT_CONFIG], optarg, kerr, sizeof(kerr)) < 0) {
+				cfg_free(&cfg);
+				return fail_usage("%s", kerr);
+			}
+		}
+	}
+	if (skip_bad && !import) {
+		cfg_free(&cfg);
+		return fail_usage("--skip-bad belongs to \"csms stations import\"");
+	}
+	log_set_level(cfg.log_level);
+
+	if (import) {
+		r = import_stations(&cfg, import_file, skip_bad);
+		cfg_free(&cfg);
+		return r;
+	}
+
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	if (uv_loop_init(&loop) != 0) {
+		cfg_free(&cfg);
+		fprintf(stderr, "csms: cannot create the event loop\n");
+		return 1;
+	}
+	app = app_create(&cfg, &loop);
+	if (!app) {
+		cfg_free(&cfg);
+		uv_loop_close(&loop);
+		return 1;
+	}
+	r = app_run(app);
+	app_destroy(app);
+	uv_loop_close(&loop);
+	return r;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* OCPP 1.6J handlers: JSON in, version-neutral svc calls, JSON out. Payloads arrive validated
+ * against the official schema, so handlers only read what the schema guarantees. */
+#include "v16.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../app.h"
+#include "../core/log.h"
+#include "../svc/svc.h"
+
+const struct v16_action v16_actions[] = {
+#define OCPP_ACTION(n, f) { n, f },
+#include "actions.def"
+#undef OCPP_ACTION
+};
+const size_t v16_actions_count = sizeof(v16_actions) / sizeof(v16_actions[0]);
+
+static int cmp_action(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct v16_action *)elem)->name);
+}
+
+static adapter_handler_fn find(const char *action)
+{
+	const struct v16_action *a =
+		bsearch(action, v16_actions, v16_actions_count, sizeof(v16_actions[0]), cmp_action);
+
+	return a ? a->fn : NULL;
+}
+
+const struct adapter v16_adapter = { .version = OCPP_V16, .find = find };
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int64_t integer(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	/* the schema allows 5.0 for an integer; take it as 5 */
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_number_value(v);
+}
+
+static json_t *time_value(int64_t ms)
+{
+	char buf[40];
+
+	ocpp_time_format(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static int timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret)
+{
+	const char *s = str(o, key);
+
+	if (!s) {
+		*ret = svc_now_ms(call->app->svc);
+		return 0;
+	}
+	if (ocpp_time_parse(s, ret) < 0)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "%s: not a date-time", key);
+	return 0;
+}
+
+static int storage_failed(struct call_ctx *call, int r)
+{
+	log_err("[cp %s] %s: storage error %d: %s", call->conn->id, call->action, r,
+		store_errmsg(svc_store(call->app->svc)));
+	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
+}
+
+/* OCPP 1.6 IdTagInfo from a domain decision. */
+static json_t *id_tag_info(const struct svc_auth *a)
+{
+	json_t *o = json_pack("{s:s}", "status", auth_status_to_string(a->status));
+
+	if (o && a->expiry_ms)
+		json_object_set_new(o, "expiryDate", time_value(a->expiry_ms));
+	if (o && a->parent[0])
+		json_object_set_new(o, "parentIdTag", json_string(a->parent));
+	return o;
+}
+
+/* OCPP 1.6 4.2: register or update the station, answer by registration policy. */
+int v16_boot_notification(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	struct store_boot b = {
+		.protocol = "ocpp1.6",
+		.vendor = str(req, "chargePointVendor"),
+		.model = str(req, "chargePointModel"),
+		.serial = str(req, "chargePointSerialNumber"),
+		.box_serial = str(req, "chargeBoxSerialNumber"),
+		.firmware = str(req, "firmwareVersion"),
+		.iccid = str(req, "iccid"),
+		.imsi = str(req, "imsi"),
+		.meter_type = str(req, "meterType"),
+		.meter_serial = str(req, "meterSerialNumber"),
+		.now_ms = svc_now_ms(call->app->svc),
+	};
+	struct svc_boot_result res;
+	int r = svc_boot(call->app->svc, call->st, &b, &res);
+
+	if (r < 0)
+		return storage_failed(call, r);
+	*ret_conf = json_pack("{s:s, s:o, s:i}", "status", reg_status_to_string(res.status),
+			      "currentTime", time_value(b.now_ms), "interval", res.interval_s);
+	return 0;
+}
+
+/* OCPP 1.6 4.6 */
+int v16_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int r = svc_heartbeat(call->app->svc, call->st);
+
+	(void)req;
+	if (r < 0)
+		return storage_failed(call, r);
+	*ret_conf = json_pack("{s:o}", "currentTime", time_value(svc_now_ms(call->app->svc)));
+	return 0;
+}
+
+/* OCPP 1.6 4.9 */
+int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int64_t ts;
+	int64_t connector = integer(req, "connectorId");
+	int r;
+
+	if (timestamp(call, req, "timestamp", &ts) < 0)
+		return -EINVAL;
+	if (connector < 0 || connector > call->app->cfg.max_connectors)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "connectorId %lld outside 0..%d", (long long)connector,
+				 call->app->cfg.max_connectors);
+	r = svc_connector_status(call->app->svc, call->st, (int)connector, str(req, "status"),
+				 str(req, "errorCode"), str(req, "info"), str(req, "vendorErrorCode"), ts);
+	if (r < 0)
+		return storage_failed(call, r);
+	*ret_conf = json_object();
+	return 0;
+}
+
+/* OCPP 1.6 4.1 */
+int v16_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	struct svc_auth a;
+	int r = svc_authorize(call->app->svc, call->st, str(req, "idTag"), &a);
+
+	if (r < 0)
+		return storage_failed(call, r);
+	*ret_conf = json_pack("{s:o}", "idTagInfo", id_tag_info(&a));
+	return 0;
+}
+
+/* Store the sampled values of one OCPP 1.6 MeterValue. Missing measurand, unit and context take
+ * the defaults of OCPP 1.6 7.45 so that stored rows mean the same thing however they arrived. */
+static int store_meter_value(struct call_ctx *call, int connector, int64_t session,
+			     const json_t *mv)
+{
+	const json_t *samples = json_object_get(mv, "sampledValue"), *sv;
+	int64_t ts;
+	size_t i;
+
+	if (timestamp(call, mv, "timestamp", &ts) < 0)
+		return -EINVAL;
+	json_array_foreach (samples, i, sv) {
+		const char *measurand = str(sv, "measurand");
+		struct store_sample s = {
+			.session_id = session,
+			.connector_id = connector,
+			.ts_ms = ts,
+			.measurand = measurand ? measurand : "Energy.Active.Import.Register",
+			.phase = str(sv, "phase"),
+			.unit = str(sv, "unit"),
+			.context = str(sv, "context") ? str(sv, "context") : "Sample.Periodic",
+			.location = str(sv, "location"),
+			.format = str(sv, "format"),
+			.value = str(sv, "value"),
+		};
+		int r;
+
+		if (!s.unit && strncmp(s.measurand, "Energy.Active", 13) == 0)
+			s.unit = "Wh";
+		r = svc_meter_sample(call->app->svc, call->st, &s);
+		if (r == -ERANGE)
+			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId out of range");
+		if (r < 0)
+			return storage_failed(call, r);
+	}
+	return 0;
+}
+
+/* OCPP 1.6 4.7: every sampled value is stored; values for a transaction of another station
+ * are kept unlinked and change nothing. */
+int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int64_t connector = integer(req, "connectorId"), session = 0;
+	const json_t *mvs = json_object_get(req, "meterValue"), *mv;
+	size_t i;
+
+	if (connector < 0 || connector > call->app->cfg.max_connectors)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 0..%d",
+				 (long long)connector, call->app->cfg.max_connectors);
+	if (json_object_get(req, "transactionId")) {
+		int owner_connector;
+
+		session = svc_txn_owned(call->app->svc, call->st, integer(req, "transactionId"),
+					&owner_connector);
+		if (!session)
+			log_warn("[cp %s] MeterValues for transaction %lld it does not own",
+				 call->conn->id, (long long)integer(req, "transactionId"));
+	}
+	json_array_foreach (mvs, i, mv)
+		if (store_meter_value(call, (int)connector, session, mv) < 0)
+			return -EINVAL;
+	*ret_conf = json_object();
+	return 0;
+}
+
+/* OCPP 1.6 4.8: durable before the answer (the group commit holds the reply). */
+int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	struct svc_txn_start in = {
+		.connector_id = (int)integer(req, "connectorId"),
+		.id_tag = str(req, "idTag"),
+		.meter_start_wh = integer(req, "meterStart"),
+		.has_reservation = json_object_get(req, "reservationId") != NULL,
+		.reservation_id = integer(req, "reservationId"),
+	};
+	int64_t connector = integer(req, "connectorId"), txn_id;
+	struct svc_auth a;
+	int r;
+
+	if (connector <= 0 || connector > call->app->cfg.max_connectors)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 1..%d",
+				 (long long)connector, call->app->cfg.max_connectors);
+	if (timestamp(call, req, "timestamp", &in.start_ms) < 0)
+		return -EINVAL;
+	r = svc_txn_start(call->app->svc, call->st, &in, &txn_id, &a);
+	if (r < 0)
+		return storage_failed(call, r);
+	if (txn_id > INT32_MAX) /* 1.6 transactionId is a 32-bit integer on most chargers */
+		log_warn("[cp %s] transaction id %lld exceeds 32 bits", call->conn->id, (long long)txn_id);
+	*ret_conf = json_pack("{s:I, s:o}", "transactionId", (json_int_t)txn_id, "idTagInfo",
+			      id_tag_info(&a));
+	return 0;
+}
+
+/* OCPP 1.6 4.10: always acknowledged; unknown or foreign ids become orphans for the operator. */
+int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	struct svc_txn_stop in = {
+		.txn_id = integer(req, "transactionId"),
+		.id_tag = str(req, "idTag"),
+		.meter_stop_wh = integer(req, "meterStop"),
+		.reason = str(req, "reason"),
+	};
+	const json_t *data = json_object_get(req, "transactionData"), *mv;
+	struct svc_auth a;
+	bool orphan;
+	size_t i;
+	int r;
+
+	if (timestamp(call, req, "timestamp", &in.stop_ms) < 0)
+		return -EINVAL;
+	r = svc_txn_stop(call->app->svc, call->st, &in, &orphan, &a);
+	if (r < 0)
+		return storage_failed(call, r);
+	if (data) {
+		int connector = 0;
+		int64_t session = orphan ? 0 : svc_txn_owned(call->app->svc, call->st, in.txn_id,
+							      &connector);
+
+		json_array_foreach (data, i, mv)
+			if (store_meter_value(call, connector, session, mv) < 0)
+				return -EINVAL;
+	}
+	*ret_conf = in.id_tag ? json_pack("{s:o}", "idTagInfo", id_tag_info(&a)) : json_object();
+	return 0;
+}
+
+/* Vendor-specific DataTransfer handlers (OCPP 1.6 4.3). */
+struct vendor_handler {
+	const char *vendor_id, *message_id;
+	const char *status;
+};
+static const struct vendor_handler vendor_handlers[] = {
+	/* a liveness probe chargers and tests can use */
+	{ "org.openchargenet.csms", "Ping", "Accepted" },
+};
+
+int v16_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	const char *vendor = str(req, "vendorId"), *msg = str(req, "messageId");
+	const char *status = "UnknownVendorId";
+
+	(void)call;
+	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
+		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
+			continue;
+		status = "UnknownMessageId";
+		if (msg && strcmp(msg, vendor_handlers[i].message_id) == 0) {
+			status = vendor_handlers[i].status;
+			break;
+		}
+	}
+	*ret_conf = json_pack("{s:s}", "status", status);
+	return 0;
+}
+
+static int status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf, const char *kind)
+{
+	int r = svc_station_event(call->app->svc, call->st, kind, str(req, "status"));
+
+	if (r < 0)
+		return storage_failed(call, r);
+	*ret_conf = json_object();
+	return 0;
+}
+
+/* OCPP 1.6 6.17 */
+int v16_diagnostics_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	return status_event(call, req, ret_conf, "diagnostics");
+}
+
+/* OCPP 1.6 6.20 */
+int v16_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	return status_event(call, req, ret_conf, "firmware");
+}

@@ -1,0 +1,868 @@
+/* SPDX-License-Identifier: MIT */
+/* The SQLite store: WAL, one connection, statements prepared once, group commit. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+struct embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+extern const struct embedded_file db_migrations[];
+extern const size_t db_migrations_count;
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SITE_PUT,
+	ST_STATION_GET,
+	ST_STATION_CREATE,
+	ST_STATION_PUT,
+	ST_STATION_BOOT,
+	ST_STATION_REG,
+	ST_STATION_SEEN,
+	ST_STATION_EVENT,
+	ST_STATION_FW,
+	ST_STATION_DIAG,
+	ST_STATIONS_OFFLINE,
+	ST_STATIONS_LIST,
+	ST_STATION_ONE,
+	ST_CONNECTOR_STATUS,
+	ST_CONNECTORS_LIST,
+	ST_TOKEN_GET,
+	ST_TOKEN_PUT,
+	ST_SESSION_REPLAY,
+	ST_SESSION_INSERT,
+	ST_SESSION_OWNER,
+	ST_SESSION_STOP,
+	ST_SESSION_TAG,
+	ST_SESSIONS_LIST,
+	ST_SESSION_GET,
+	ST_SAMPLE_ADD,
+	ST_SAMPLES_LIST,
+	ST_ORPHAN_ADD,
+	ST_ORPHANS_LIST,
+	_ST_MAX
+};
+
+#define SESSION_COLS                                                                          \
+	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "       \
+	"reservation_id, stop_ms, meter_stop_wh, stop_reason"
+#define STATION_COLS                                                                          \
+	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "   \
+	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "     \
+	"s.last_boot_ms"
+
+static const char *const stmt_sql[_ST_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SITE_PUT] = "INSERT INTO sites(id, kind, created_ms) VALUES (?1, ?2, ?3) "
+			"ON CONFLICT(id) DO UPDATE SET kind = excluded.kind",
+	[ST_STATION_GET] = "SELECT s.id, ifnull(s.site_id, ''), t.kind, s.registration, "
+			   "ifnull(s.password_hash, '') FROM stations s "
+			   "LEFT JOIN sites t ON t.id = s.site_id WHERE s.id = ?1",
+	[ST_STATION_CREATE] = "INSERT INTO stations(id, registration, created_ms) VALUES (?1, ?2, ?3)",
+	[ST_STATION_PUT] = "INSERT INTO stations(id, site_id, password_hash, created_ms) "
+			   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
+			   "site_id = excluded.site_id, password_hash = excluded.password_hash",
+	[ST_STATION_BOOT] = "UPDATE stations SET protocol = ?2, vendor = ?3, model = ?4, serial = ?5, "
+			    "box_serial = ?6, firmware = ?7, iccid = ?8, imsi = ?9, meter_type = ?10, "
+			    "meter_serial = ?11, last_boot_ms = ?12, last_seen_ms = ?12, online = 1 "
+			    "WHERE id = ?1",
+	[ST_STATION_REG] = "UPDATE stations SET registration = ?2 WHERE id = ?1",
+	[ST_STATION_SEEN] = "UPDATE stations SET online = ?2, last_seen_ms = ?3 WHERE id = ?1",
+	[ST_STATION_EVENT] = "INSERT INTO station_events(station_id, kind, status, ts_ms) "
+			     "VALUES (?1, ?2, ?3, ?4)",
+	[ST_STATION_FW] = "UPDATE stations SET firmware_status = ?2 WHERE id = ?1",
+	[ST_STATION_DIAG] = "UPDATE stations SET diagnostics_status = ?2 WHERE id = ?1",
+	[ST_STATIONS_OFFLINE] = "UPDATE stations SET online = 0 WHERE online = 1",
+	[ST_STATIONS_LIST] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
+			     "t.id = s.site_id ORDER BY s.id LIMIT ?1 OFFSET ?2",
+	[ST_STATION_ONE] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
+			   "t.id = s.site_id WHERE s.id = ?1",
+	[ST_CONNECTOR_STATUS] = "INSERT INTO connectors(station_id, connector_id, status, error_code, "
+				"info, vendor_error, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+				"ON CONFLICT(station_id, connector_id) DO UPDATE SET "
+				"status = excluded.status, error_code = excluded.error_code, "
+				"info = excluded.info, vendor_error = excluded.vendor_error, "
+				"updated_ms = excluded.updated_ms",
+	[ST_CONNECTORS_LIST] = "SELECT connector_id, status, error_code, info, vendor_error, updated_ms "
+			       "FROM connectors WHERE station_id = ?1 ORDER BY connector_id",
+	[ST_TOKEN_GET] = "SELECT token, status, ifnull(expiry_ms, 0), ifnull(parent, ''), "
+			 "ifnull(site_id, '') FROM id_tokens WHERE token = ?1",
+	[ST_TOKEN_PUT] = "INSERT INTO id_tokens(token, status, expiry_ms, parent, site_id) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(token) DO UPDATE SET "
+			 "status = excluded.status, expiry_ms = excluded.expiry_ms, "
+			 "parent = excluded.parent, site_id = excluded.site_id",
+	[ST_SESSION_REPLAY] = "SELECT id FROM sessions WHERE station_id = ?1 AND connector_id = ?2 "
+			      "AND id_tag = ?3 AND start_ms = ?4 AND meter_start_wh = ?5",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions(station_id, connector_id, id_tag, auth_status, "
+			      "start_ms, meter_start_wh, reservation_id, created_ms) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_SESSION_OWNER] = "SELECT station_id, stop_ms IS NULL, connector_id FROM sessions WHERE id = ?1",
+	[ST_SESSION_STOP] = "UPDATE sessions SET stop_ms = ?2, meter_stop_wh = ?3, stop_reason = ?4, "
+			    "stop_id_tag = ?5 WHERE id = ?1 AND stop_ms IS NULL",
+	[ST_SESSION_TAG] = "SELECT id_tag FROM sessions WHERE id = ?1",
+	[ST_SESSIONS_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE "
+			     "(?1 IS NULL OR station_id = ?1) AND "
+			     "(?2 < 0 OR (stop_ms IS NULL) = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+	[ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
+	[ST_SAMPLE_ADD] = "INSERT OR IGNORE INTO meter_values(session_id, station_id, connector_id, "
+			  "ts_ms, measurand, phase, unit, context, location, format, value) VALUES "
+			  "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
+			  "?10, ?11)",
+	[ST_SAMPLES_LIST] = "SELECT station_id, connector_id, ts_ms, measurand, nullif(phase, ''), unit, "
+			    "nullif(context, ''), nullif(location, ''), format, value FROM meter_values "
+			    "WHERE session_id = ?1 ORDER BY ts_ms, rowid",
+	[ST_ORPHAN_ADD] = "INSERT INTO orphan_stops(station_id, transaction_id, id_tag, meter_stop_wh, "
+			  "ts_ms, reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_ORPHANS_LIST] = "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, reason, "
+			    "received_ms FROM orphan_stops ORDER BY id DESC LIMIT ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[_ST_MAX];
+	bool in_txn;
+};
+
+static const char *const site_kind_names[_SITE_KIND_MAX] = {
+	[SITE_PUBLIC] = "public", [SITE_RESIDENTIAL] = "residential",
+	[SITE_RURAL] = "rural", [SITE_SWAP] = "swap",
+};
+static const char *const reg_names[_REG_MAX] = {
+	[REG_ACCEPTED] = "Accepted", [REG_PENDING] = "Pending", [REG_REJECTED] = "Rejected",
+};
+static const char *const auth_names[_AUTH_MAX] = {
+	[AUTH_ACCEPTED] = "Accepted", [AUTH_BLOCKED] = "Blocked",
+	[AUTH_EXPIRED] = "Expired", [AUTH_INVALID] = "Invalid",
+};
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *site_kind_to_string(int k)
+{
+	return k >= 0 && k < _SITE_KIND_MAX ? site_kind_names[k] : NULL;
+}
+int site_kind_from_string(const char *s)
+{
+	return lookup(site_kind_names, _SITE_KIND_MAX, s);
+}
+const char *reg_status_to_string(int r)
+{
+	return r >= 0 && r < _REG_MAX ? reg_names[r] : NULL;
+}
+int reg_status_from_string(const char *s)
+{
+	return lookup(reg_names, _REG_MAX, s);
+}
+const char *auth_status_to_string(int a)
+{
+	return a >= 0 && a < _AUTH_MAX ? auth_names[a] : NULL;
+}
+int auth_status_from_string(const char *s)
+{
+	return lookup(auth_names, _AUTH_MAX, s);
+}
+
+/* Reset a cached statement and return it ready for binding. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt i)
+{
+	sqlite3_stmt *st = s->st[i];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+	const char *v = col_text(st, i);
+
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+/* Run a statement that returns no rows. */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+}
+
+/* Writes join the open group transaction, or open one. */
+static int begin_write(struct store *s)
+{
+	int r;
+
+	if (s->in_txn)
+		return 0;
+	r = step_done(stmt(s, ST_BEGIN));
+	if (r < 0)
+		return r;
+	s->in_txn = true;
+	return 0;
+}
+
+int store_commit(struct store *s)
+{
+	int r;
+
+	if (!s->in_txn)
+		return 0;
+	r = step_done(stmt(s, ST_COMMIT));
+	if (r < 0) {
+		store_rollback(s);
+		return r;
+	}
+	s->in_txn = false;
+	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!s->in_txn)
+		return;
+	step_done(stmt(s, ST_ROLLBACK));
+	s->in_txn = false;
+}
+
+bool store_dirty(const struct store *s)
+{
+	return s->in_txn;
+}
+
+const char *store_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+static int migrate(struct store *s, char *err, size_t err_len)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)db_migrations_count) {
+		snprintf(err, err_len, "database schema %d is newer than this csms (%zu)", version,
+			 db_migrations_count);
+		return -EINVAL;
+	}
+	for (size_t i = (size_t)version; i < db_migrations_count; i++) {
+		char pragma[64];
+
+		/* Each migration and its version bump commit together or not at all. */
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
+		if (sqlite3_exec(s->db, db_migrations[i].data, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, err_len, "migration %s: %s", db_migrations[i].name,
+				 sqlite3_errmsg(s->db));
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -EIO;
+		}
+		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, err_len, "migrations: %s", sqlite3_errmsg(s->db));
+	return -EIO;
+}
+
+struct store *store_open(const char *path, bool sync_full, char *err, size_t err_len)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char pragmas[256];
+
+	if (!s) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+						  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON; "
+		 "PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 4000;",
+		 sync_full ? "FULL" : "NORMAL");
+	if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (migrate(s, err, err_len) < 0)
+		goto fail;
+	for (int i = 0; i < _ST_MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, err_len, "prepare %d: %s", i, sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->in_txn)
+		store_commit(s);
+	for (int i = 0; i < _ST_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -EIO;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int store_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SITE_PUT);
+	bind_text(st, 1, id);
+	bind_text(st, 2, site_kind_to_string(kind));
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(st);
+}
+
+int store_station_get(struct store *s, const char *id, struct store_station *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_STATION_GET);
+	int rc;
+
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, ret->id, sizeof(ret->id));
+		copy_col(st, 1, ret->site_id, sizeof(ret->site_id));
+		ret->site_kind = sqlite3_column_type(st, 2) == SQLITE_NULL
+					 ? -1
+					 : site_kind_from_string(col_text(st, 2));
+		ret->registration = reg_status_from_string(col_text(st, 3));
+		copy_col(st, 4, ret->password_hash, sizeof(ret->password_hash));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int store_station_create(struct store *s, const char *id, int registration, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_STATION_CREATE);
+	bind_text(st, 1, id);
+	bind_text(st, 2, reg_status_to_string(registration));
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(st);
+}
+
+int store_station_put(struct store *s, const char *id, const char *site_id, const char *password_hash,
+		      int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_STATION_PUT);
+	bind_text(st, 1, id);
+	bind_text(st, 2, site_id);
+	bind_text(st, 3, password_hash);
+	sqlite3_bind_int64(st, 4, now_ms);
+	return step_done(st);
+}
+
+int store_station_boot(struct store *s, const char *id, const struct store_boot *b)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_STATION_BOOT);
+	bind_text(st, 1, id);
+	bind_text(st, 2, b->protocol);
+	bind_text(st, 3, b->vendor);
+	bind_text(st, 4, b->model);
+	bind_text(st, 5, b->serial);
+	bind_text(st, 6, b->box_serial);
+	bind_text(st, 7, b->firmware);
+	bind_text(st, 8, b->iccid);
+	bind_text(st, 9, b->imsi);
+	bind_text(st, 10, b->meter_type);
+	bind_text(st, 11, b->meter_serial);
+	sqlite3_bind_int64(st, 12, b->now_ms);
+	return step_done(st);
+}
+
+int store_station_set_registration(struct store *s, const char *id, int registration)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_STATION_REG);
+	bind_text(st, 1, id);
+	bind_text(st, 2, reg_status_to_string(registration));
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+int store_station_seen(struct store *s, const char *id, bool online, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_STATION_SEEN);
+	bind_text(st, 1, id);
+	sqlite3_bind_int(st, 2, online);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(st);
+}
+
+int store_station_event(struct store *s, const char *id, const char *kind, const char *status,
+			int64_t ts_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_STATION_EVENT);
+	bind_text(st, 1, id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, status);
+	sqlite3_bind_int64(st, 4, ts_ms);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	st = stmt(s, strcmp(kind, "firmware") == 0 ? ST_STATION_FW : ST_STATION_DIAG);
+	bind_text(st, 1, id);
+	bind_text(st, 2, status);
+	return step_done(st);
+}
+
+int store_stations_offline_all(struct store *s)
+{
+	int r = begin_write(s);
+
+	return r < 0 ? r : step_done(stmt(s, ST_STATIONS_OFFLINE));
+}
+
+int store_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
+			store_station_fn fn, void *ud)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0, r = 0;
+
+	if (id_or_null) {
+		st = stmt(s, ST_STATION_ONE);
+		bind_text(st, 1, id_or_null);
+	} else {
+		st = stmt(s, ST_STATIONS_LIST);
+		sqlite3_bind_int(st, 1, limit);
+		sqlite3_bind_int(st, 2, offset);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_station_row row = {
+			.id = col_text(st, 0),
+			.site_id = col_text(st, 1),
+			.site_kind = col_text(st, 2),
+			.registration = col_text(st, 3),
+			.protocol = col_text(st, 4),
+			.vendor = col_text(st, 5),
+			.model = col_text(st, 6),
+			.serial = col_text(st, 7),
+			.firmware = col_text(st, 8),
+			.firmware_status = col_text(st, 9),
+			.diagnostics_status = col_text(st, 10),
+			.online = sqlite3_column_int(st, 11) != 0,
+			.last_seen_ms = sqlite3_column_int64(st, 12),
+			.last_boot_ms = sqlite3_column_int64(st, 13),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return id_or_null && n == 0 ? -ENOENT : n;
+}
+
+int store_connector_status(struct store *s, const char *station_id, int connector_id,
+			   const char *status, const char *error_code, const char *info,
+			   const char *vendor_error, int64_t ts_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_CONNECTOR_STATUS);
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int(st, 2, connector_id);
+	bind_text(st, 3, status);
+	bind_text(st, 4, error_code);
+	bind_text(st, 5, info);
+	bind_text(st, 6, vendor_error);
+	sqlite3_bind_int64(st, 7, ts_ms);
+	return step_done(st);
+}
+
+int store_connectors_list(struct store *s, const char *station_id, store_connector_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_CONNECTORS_LIST);
+	int rc, r = 0;
+
+	bind_text(st, 1, station_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_connector_row row = {
+			.connector_id = sqlite3_column_int(st, 0),
+			.status = col_text(st, 1),
+			.error_code = col_text(st, 2),
+			.info = col_text(st, 3),
+			.vendor_error = col_text(st, 4),
+			.updated_ms = sqlite3_column_int64(st, 5),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_token_get(struct store *s, const char *token, struct store_token *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_GET);
+	int rc;
+
+	bind_text(st, 1, token);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, ret->token, sizeof(ret->token));
+		ret->status = auth_status_from_string(col_text(st, 1));
+		ret->expiry_ms = sqlite3_column_int64(st, 2);
+		copy_col(st, 3, ret->parent, sizeof(ret->parent));
+		copy_col(st, 4, ret->site_id, sizeof(ret->site_id));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int store_token_put(struct store *s, const struct store_token *t)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_TOKEN_PUT);
+	bind_text(st, 1, t->token);
+	bind_text(st, 2, auth_status_to_string(t->status));
+	if (t->expiry_ms)
+		sqlite3_bind_int64(st, 3, t->expiry_ms);
+	bind_text(st, 4, t->parent[0] ? t->parent : NULL);
+	bind_text(st, 5, t->site_id[0] ? t->site_id : NULL);
+	return step_done(st);
+}
+
+int store_session_start(struct store *s, const struct store_session_start *in, int64_t *ret_id,
+			bool *ret_existing)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_REPLAY);
+	int rc, r;
+
+	bind_text(st, 1, in->station_id);
+	sqlite3_bind_int(st, 2, in->connector_id);
+	bind_text(st, 3, in->id_tag);
+	sqlite3_bind_int64(st, 4, in->start_ms);
+	sqlite3_bind_int64(st, 5, in->meter_start_wh);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(st, 0);
+		*ret_existing = true;
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	r = begin_write(s);
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SESSION_INSERT);
+	bind_text(st, 1, in->station_id);
+	sqlite3_bind_int(st, 2, in->connector_id);
+	bind_text(st, 3, in->id_tag);
+	bind_text(st, 4, auth_status_to_string(in->auth_status));
+	sqlite3_bind_int64(st, 5, in->start_ms);
+	sqlite3_bind_int64(st, 6, in->meter_start_wh);
+	if (in->has_reservation)
+		sqlite3_bind_int64(st, 7, in->reservation_id);
+	sqlite3_bind_int64(st, 8, in->now_ms);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	*ret_id = sqlite3_last_insert_rowid(s->db);
+	*ret_existing = false;
+	return 0;
+}
+
+int store_session_owner(struct store *s, int64_t id, char ret_station[STATION_ID_MAX + 1],
+			int *ret_connector, bool *ret_active)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_OWNER);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, ret_station, STATION_ID_MAX + 1);
+		*ret_active = sqlite3_column_int(st, 1) != 0;
+		*ret_connector = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int store_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1])
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_TAG);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		copy_col(st, 0, ret_tag, TOKEN_MAX + 1);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int store_session_stop(struct store *s, int64_t id, const struct store_session_stop *in)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SESSION_STOP);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, in->stop_ms);
+	sqlite3_bind_int64(st, 3, in->meter_stop_wh);
+	bind_text(st, 4, in->reason);
+	bind_text(st, 5, in->id_tag);
+	return step_done(st);
+}
+
+static int session_rows(sqlite3_stmt *st, store_session_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_session_row row = {
+			.id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.connector_id = sqlite3_column_int(st, 2),
+			.id_tag = col_text(st, 3),
+			.auth_status = col_text(st, 4),
+			.start_ms = sqlite3_column_int64(st, 5),
+			.meter_start_wh = sqlite3_column_int64(st, 6),
+			.has_reservation = sqlite3_column_type(st, 7) != SQLITE_NULL,
+			.reservation_id = sqlite3_column_int64(st, 7),
+			.stopped = sqlite3_column_type(st, 8) != SQLITE_NULL,
+			.stop_ms = sqlite3_column_int64(st, 8),
+			.meter_stop_wh = sqlite3_column_int64(st, 9),
+			.stop_reason = col_text(st, 10),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
+int store_sessions_list(struct store *s, const struct store_session_filter *f, store_session_fn fn,
+			void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSIONS_LIST);
+
+	bind_text(st, 1, f->station_id);
+	sqlite3_bind_int(st, 2, f->active);
+	sqlite3_bind_int(st, 3, f->limit);
+	sqlite3_bind_int(st, 4, f->offset);
+	return session_rows(st, fn, ud);
+}
+
+int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
+	int r;
+
+	sqlite3_bind_int64(st, 1, id);
+	r = session_rows(st, fn, ud);
+	return r == 0 ? -ENOENT : r;
+}
+
+int store_sample_add(struct store *s, const struct store_sample *in)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SAMPLE_ADD);
+	if (in->session_id)
+		sqlite3_bind_int64(st, 1, in->session_id);
+	bind_text(st, 2, in->station_id);
+	sqlite3_bind_int(st, 3, in->connector_id);
+	sqlite3_bind_int64(st, 4, in->ts_ms);
+	bind_text(st, 5, in->measurand);
+	bind_text(st, 6, in->phase);
+	bind_text(st, 7, in->unit);
+	bind_text(st, 8, in->context);
+	bind_text(st, 9, in->location);
+	bind_text(st, 10, in->format);
+	bind_text(st, 11, in->value);
+	return step_done(st);
+}
+
+int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SAMPLES_LIST);
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, session_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_sample row = {
+			.session_id = session_id,
+			.station_id = col_text(st, 0),
+			.connector_id = sqlite3_column_int(st, 1),
+			.ts_ms = sqlite3_column_int64(st, 2),
+			.measurand = col_text(st, 3),
+			.phase = col_text(st, 4),
+			.unit = col_text(st, 5),
+			.context = col_text(st, 6),
+			.location = col_text(st, 7),
+			.format = col_text(st, 8),
+			.value = col_text(st, 9),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_orphan_add(struct store *s, const struct store_orphan *o)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_ORPHAN_ADD);
+	bind_text(st, 1, o->station_id);
+	sqlite3_bind_int64(st, 2, o->transaction_id);
+	bind_text(st, 3, o->id_tag);
+	sqlite3_bind_int64(st, 4, o->meter_stop_wh);
+	sqlite3_bind_int64(st, 5, o->ts_ms);
+	bind_text(st, 6, o->reason);
+	sqlite3_bind_int64(st, 7, o->received_ms);
+	return step_done(st);
+}
+
+int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_ORPHANS_LIST);
+	int rc, r = 0;
+
+	sqlite3_bind_int(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_orphan row = {
+			.station_id = col_text(st, 0),
+			.transaction_id = sqlite3_column_int64(st, 1),
+			.id_tag = col_text(st, 2),
+			.meter_stop_wh = sqlite3_column_int64(st, 3),
+			.ts_ms = sqlite3_column_int64(st, 4),
+			.reason = col_text(st, 5),
+			.received_ms = sqlite3_column_int64(st, 6),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}

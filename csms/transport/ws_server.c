@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/* libwebsockets glue: the listen socket on the libuv loop, the OCPP subprotocols, the HTTP API
+ * and the static dashboard. Callbacks only move bytes between lws and conn/api. */
+#include "transport.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "../api/api.h"
+#include "../app.h"
+#include "../conn.h"
+#include "../core/log.h"
+#include "../store/store.h"
+#include "../svc/svc.h"
+
+_Static_assert(LWS_PRE <= CONN_PRE, "CONN_PRE must leave room for the lws header");
+
+struct ws_pss {
+	struct conn *conn;
+	char id[STATION_ID_MAX + 1]; /* from the URL, checked in the handshake */
+};
+
+struct http_pss {
+	struct api_req *req;
+};
+
+static struct app *app_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+/* "/ocpp/<id>": id is 1..48 printable characters without '/'. */
+static int station_id_from_uri(const char *uri, char *out, size_t out_len)
+{
+	const char *id;
+	size_t n;
+
+	if (strncmp(uri, "/ocpp/", 6) != 0)
+		return -EINVAL;
+	id = uri + 6;
+	n = strlen(id);
+	if (n && id[n - 1] == '/')
+		n--;
+	if (n == 0 || n > STATION_ID_MAX || n >= out_len)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)id[i] <= 0x20 || id[i] == '/' || (unsigned char)id[i] >= 0x7f)
+			return -EINVAL;
+	memcpy(out, id, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Security profile 1: "Authorization: Basic base64(id:password)". NULL password if absent. */
+static int basic_auth(struct lws *wsi, const char *id, char *password, size_t len, bool *ret_present)
+{
+	char hdr[512], dec[384];
+	const char *b64;
+	char *colon;
+	int n;
+
+	*ret_present = false;
+	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
+		return 0;
+	*ret_present = true;
+	if (strncasecmp(hdr, "Basic ", 6) != 0)
+		return -EINVAL;
+	for (b64 = hdr + 6; *b64 == ' '; b64++)
+		;
+	n = lws_b64_decode_string(b64, dec, sizeof(dec) - 1);
+	if (n <= 0)
+		return -EINVAL;
+	dec[n] = '\0';
+	colon = strchr(dec, ':');
+	if (!colon || (size_t)(colon - dec) != strlen(id) || strncmp(dec, id, strlen(id)) != 0)
+		return -EACCES; /* the user name must be the charger's identity */
+	if (strlen(colon + 1) >= len)
+		return -EINVAL;
+	snprintf(password, len, "%s", colon + 1);
+	return 0;
+}
+
+static int refuse(struct lws *wsi, int status)
+{
+	lws_return_http_status(wsi, (unsigned)status, NULL);
+	return -1;
+}
+
+static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
+{
+	struct app *app = app_of(wsi);
+	char uri[256], password[128], peer[64] = "";
+	bool present;
+	int r;
+
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (app->draining)
+		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+	    station_id_from_uri(uri, pss->id, sizeof(pss->id)) < 0) {
+		log_notice("handshake from %s refused: path is not /ocpp/<charger-id>", peer);
+		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+	}
+	r = basic_auth(wsi, pss->id, password, sizeof(password), &present);
+	if (r < 0) {
+		log_notice("[cp %s] handshake from %s refused: malformed Authorization", pss->id, peer);
+		return refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
+	}
+	r = svc_station_admit(app->svc, pss->id, present ? password : NULL);
+	explicit_bzero(password, sizeof(password));
+	switch (r) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		log_notice("[cp %s] handshake from %s refused: unknown charger (registration closed)",
+			   pss->id, peer);
+		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+	case -EACCES:
+		log_notice("[cp %s] handshake from %s refused: %s password", pss->id, peer,
+			   present ? "wrong" : "missing");
+		return refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
+	default:
+		log_err("[cp %s] handshake refused: storage error", pss->id);
+		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+	}
+}
+
+static int ws_write_one(struct lws *wsi, struct conn *c)
+{
+	struct conn_frame *f;
+
+	if (c->closing)
+		return -1;
+	f = conn_tx_peek(c);
+	if (!f)
+		return 0;
+	if (lws_write(wsi, f->buf + CONN_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+		return -1;
+	conn_tx_pop(c);
+	if (conn_tx_peek(c))
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
+{
+	struct ws_pss *pss = user;
+	int r;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ws_handshake(wsi, pss);
+	case LWS_CALLBACK_ESTABLISHED:
+		pss->conn = conn_create(app_of(wsi), wsi, pss->id,
+					(enum ocpp_version)(intptr_t)lws_get_protocol(wsi)->user);
+		return pss->conn ? 0 : -1;
+	case LWS_CALLBACK_RECEIVE:
+		if (!pss->conn)
+			return -1;
+		if (lws_frame_is_binary(wsi)) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+					 (unsigned char *)"OCPP-J uses text frames", 23);
+			return -1;
+		}
+		r = conn_rx(pss->conn, in, len, lws_is_final_fragment(wsi));
+		if (r == -EMSGSIZE) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+					 (unsigned char *)"message too large", 17);
+			return -1;
+		}
+		return r < 0 ? -1 : 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss->conn ? ws_write_one(wsi, pss->conn) : -1;
+	case LWS_CALLBACK_CLOSED:
+		conn_destroy(pss->conn);
+		pss->conn = NULL;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int http_method(struct lws *wsi)
+{
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+		return API_GET;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
+		return API_POST;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI))
+		return API_PUT;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
+		return API_DELETE;
+	return API_OTHER;
+}
+
+static int http_start(struct lws *wsi, struct http_pss *pss)
+{
+	static const enum lws_token_indexes uri_tokens[] = {
+		[API_GET] = WSI_TOKEN_GET_URI, [API_POST] = WSI_TOKEN_POST_URI,
+		[API_PUT] = WSI_TOKEN_PUT_URI, [API_DELETE] = WSI_TOKEN_DELETE_URI,
+	};
+	struct api_req *r = calloc(1, sizeof(*r));
+	char clen[24];
+	size_t q = 0;
+	int i;
+
+	if (!r)
+		return -1;
+	r->app = app_of(wsi);
+	r->http = wsi;
+	r->method = http_method(wsi);
+	pss->req = r;
+	if (r->method != API_OTHER)
+		lws_hdr_copy(wsi, r->path, sizeof(r->path), uri_tokens[r->method]);
+	for (i = 0; i < 16; i++) {
+		char frag[256];
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+
+		if (n <= 0)
+			break;
+		if (q + (size_t)n + 2 >= sizeof(r->query))
+			break;
+		q += (size_t)snprintf(r->query + q, sizeof(r->query) - q, "%s%s", q ? "&" : "", frag);
+	}
+	/* A request without a body is handled now; one with a body when it is complete. */
+	if ((r->method == API_POST || r->method == API_PUT) &&
+	    lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(clen) > 0) {
+		if (atol(clen) > API_MAX_BODY)
+			r->body_too_large = true;
+		else
+			return 0;
+	}
+	api_handle(r);
+	return 0;
+}
+
+static int http_write(struct lws *wsi, struct http_pss *pss)
+{
+	struct api_req *r = pss->req;
+	unsigned char buf[LWS_PRE + 16384];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	size_t chunk;
+
+	if (!r || !r->done)
+		return 0;
+	if (!r->headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned)r->status, "application/json",
+						r->resp_len, &p, end) ||
+		    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+						 (const unsigned char *)"no-store", 8, &p, end) ||
+		    lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		r->headers_sent = true;
+		if (r->resp_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	} else {
+		chunk = r->resp_len - r->resp_sent;
+		if (chunk > sizeof(buf) - LWS_PRE)
+			chunk = sizeof(buf) - LWS_PRE;
+		memcpy(start, r->resp + r->resp_sent, chunk);
+		r->resp_sent += chunk;
+		if (lws_write(wsi, start, chunk,
+			      r->resp_sent == r->resp_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
+		    (int)chunk)
+			return -1;
+		if (r->resp_sent < r->resp_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	api_req_free(r);
+	pss->req = NULL;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
+{
+	struct http_pss *pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return app_of(wsi)->draining ? -1 : 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* An upgrade that named no OCPP subprotocol we speak lands here: refuse it. */
+		log_notice("WebSocket handshake refused: no supported subprotocol (ocpp1.6)");
+		return -1;
+	case LWS_CALLBACK_HTTP:
+		if (pss->req) /* a pipelined request before the last answer: not supported */
+			return -1;
+		return http_start(wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY:
+		if (pss->req)
+			api_body_append(pss->req, in, len);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (pss->req && !pss->req->done && !pss->req->pending)
+			api_handle(pss->req);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return http_write(wsi, pss);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (pss && pss->req) {
+			api_req_detach(pss->req);
+			pss->req = NULL;
+		}
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "http-api", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0 },
+	{ "ocpp1.6", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V16, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* Mounts must outlive the context, so they live beside it. */
+struct transport_priv {
+	struct lws_http_mount api, web;
+};
+
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == '\n')
+		n--;
+	log_printf(level == LLL_ERR ? LOG_ERR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws: %.*s",
+		   (int)n, line);
+}
+
+int transport_start(struct app *app)
+{
+	struct lws_context_creation_info info;
+	struct transport_priv *tp = calloc(1, sizeof(*tp));
+	void *loops[1] = { app->loop };
+	struct lws_vhost *vh;
+
+	if (!tp)
+		return -ENOMEM;
+	app->transport = tp;
+	tp->api = (struct lws_http_mount){
+		.mountpoint = "/api",
+		.mountpoint_len = 4,
+		.origin = "http-api",
+		.origin_protocol = LWSMPRO_CALLBACK,
+	};
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		       LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+	if (!strchr(app->cfg.listen_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.foreign_loops = loops;
+	info.port = app->cfg.listen_port; /* 0: the kernel picks a free port */
+	info.iface = app->cfg.listen_host;
+	info.protocols = protocols;
+	info.user = app;
+	info.ka_time = 120; /* TCP keepalive: a charger that vanished is noticed */
+	info.ka_probes = 4;
+	info.ka_interval = 15;
+	info.timeout_secs = 10;
+	info.mounts = &tp->api;
+	if (app->cfg.web_root) {
+		tp->web = (struct lws_http_mount){
+			.mount_next = &tp->api,
+			.mountpoint = "/",
+			.mountpoint_len = 1,
+			.origin = app->cfg.web_root,
+			.def = "index.html",
+			.origin_protocol = LWSMPRO_FILE,
+		};
+		info.mounts = &tp->web;
+	}
+	app->lws = lws_create_context(&info);
+	if (!app->lws)
+		return -EIO;
+	vh = lws_get_vhost_by_name(app->lws, "default");
+	app->port = vh ? lws_get_vhost_listen_port(vh) : app->cfg.listen_port;
+	if (app->port <= 0)
+		return -EADDRINUSE;
+	return 0;
+}
+
+void transport_stop(struct app *app)
+{
+	if (app->lws)
+		lws_context_destroy(app->lws);
+	app->lws = NULL;
+}
+
+void transport_free(struct app *app)
+{
+	free(app->transport);
+	app->transport = NULL;
+}
+
+void transport_want_write(void *wsi)
+{
+	lws_callback_on_writable(wsi);
+}
+
+void transport_close(void *wsi)
+{
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void transport_http_ready(void *http)
+{
+	lws_callback_on_writable(http);
+}
