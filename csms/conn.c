@@ -11,6 +11,7 @@
 #include "app.h"
 #include "core/log.h"
 #include "ocpp16/v16.h"
+#include "ocpp201/v201.h"
 #include "svc/svc.h"
 #include "transport/transport.h"
 
@@ -27,9 +28,46 @@ struct conn_call {
 	void *ud;
 };
 
-static const struct adapter *adapter_for(enum ocpp_version v)
+const struct adapter *adapter_for(enum ocpp_version v)
 {
-	return v == OCPP_V16 ? &v16_adapter : NULL;
+	switch (v) {
+	case OCPP_V16:
+		return &v16_adapter;
+	case OCPP_V201:
+		return &v201_adapter;
+	default:
+		return NULL;
+	}
+}
+
+/* Vendor-specific DataTransfer handlers (OCPP 1.6 4.3, 2.0.1 P01/P02). */
+struct vendor_handler {
+	const char *vendor_id, *message_id;
+	const char *status;
+};
+static const struct vendor_handler vendor_handlers[] = {
+	/* a liveness probe chargers and tests can use */
+	{ "org.openchargenet.csms", "Ping", "Accepted" },
+};
+
+int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	const char *vendor = json_string_value(json_object_get(req, "vendorId"));
+	const char *msg = json_string_value(json_object_get(req, "messageId"));
+	const char *status = "UnknownVendorId";
+
+	(void)call;
+	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
+		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
+			continue;
+		status = "UnknownMessageId";
+		if (msg && strcmp(msg, vendor_handlers[i].message_id) == 0) {
+			status = vendor_handlers[i].status;
+			break;
+		}
+	}
+	*ret_conf = json_pack("{s:s}", "status", status);
+	return 0;
 }
 
 int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
@@ -473,7 +511,7 @@ struct conn *conn_create(struct app *app, void *wsi, const char *station_id, enu
 	list_init(&c->held_link);
 	list_add_tail(&app->conns, &c->link);
 	snprintf(c->id, sizeof(c->id), "%s", station_id);
-	c->st = svc_station_attach(app->svc, station_id, (int)v, c, &replaced);
+	c->st = svc_station_attach(app->svc, station_id, (int)v, ocpp_version_name(v), c, &replaced);
 	if (!c->st) {
 		list_del(&c->link);
 		free(c);

@@ -168,7 +168,8 @@ static int station_json(const struct store_station_row *row, void *ud)
 static int connector_json(const struct store_connector_row *row, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o}", "connector_id", row->connector_id,
+		ud, json_pack("{s:i, s:i, s:s, s:o, s:o, s:o, s:o}", "evse_id", row->evse_id,
+			      "connector_id", row->connector_id,
 			      "status", row->status, "error_code", str_or_null(row->error_code),
 			      "info", str_or_null(row->info), "vendor_error",
 			      str_or_null(row->vendor_error), "updated", time_or_null(row->updated_ms)));
@@ -176,14 +177,17 @@ static int connector_json(const struct store_connector_row *row, void *ud)
 
 static int session_json(const struct store_session_row *row, void *ud)
 {
+	bool energy = row->stopped && row->has_meter_start;
 	json_t *o = json_pack(
-		"{s:I, s:s, s:i, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:o}", "id", (json_int_t)row->id,
-		"station", row->station_id, "connector_id", row->connector_id, "id_tag", row->id_tag,
-		"auth_status", row->auth_status, "start", time_or_null(row->start_ms), "stop",
+		"{s:I, s:s, s:i, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+		(json_int_t)row->id, "station", row->station_id, "evse_id", row->evse_id,
+		"connector_id", row->connector_id, "id_tag", row->id_tag, "auth_status",
+		row->auth_status, "start", time_or_null(row->start_ms), "stop",
 		row->stopped ? time_or_null(row->stop_ms) : json_null(), "meter_start_wh",
-		(json_int_t)row->meter_start_wh, "meter_stop_wh",
-		row->stopped ? json_integer(row->meter_stop_wh) : json_null(), "energy_wh",
-		row->stopped ? json_integer(row->meter_stop_wh - row->meter_start_wh) : json_null(),
+		row->has_meter_start ? json_integer(row->meter_start_wh) : json_null(),
+		"meter_stop_wh", row->stopped ? json_integer(row->meter_stop_wh) : json_null(),
+		"energy_wh",
+		energy ? json_integer(row->meter_stop_wh - row->meter_start_wh) : json_null(),
 		"stop_reason", str_or_null(row->stop_reason));
 
 	if (!o)
@@ -191,6 +195,13 @@ static int session_json(const struct store_session_row *row, void *ud)
 	json_object_set_new(o, "reservation_id",
 			    row->has_reservation ? json_integer(row->reservation_id) : json_null());
 	json_object_set_new(o, "active", json_boolean(!row->stopped));
+	/* the id the charger knows the transaction by: 1.6 the integer id, 2.0.1 its own string */
+	if (row->station_tx_id)
+		json_object_set_new(o, "transaction_id", json_string(row->station_tx_id));
+	else
+		json_object_set_new(o, "transaction_id", json_sprintf("%lld", (long long)row->id));
+	json_object_set_new(o, "seq_gaps", json_integer(row->seq_gaps));
+	json_object_set_new(o, "offline_events", json_integer(row->offline_events));
 	return json_array_append_new(ud, o);
 }
 
@@ -198,7 +209,7 @@ static int sample_json(const struct store_sample *row, void *ud)
 {
 	return json_array_append_new(
 		ud, json_pack("{s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "timestamp",
-			      time_or_null(row->ts_ms), "connector_id", row->connector_id, "measurand",
+			      time_or_null(row->ts_ms), "evse_id", row->evse_id, "measurand",
 			      row->measurand, "phase", str_or_null(row->phase), "unit",
 			      str_or_null(row->unit), "context", str_or_null(row->context), "location",
 			      str_or_null(row->location), "format", str_or_null(row->format), "value",
@@ -305,7 +316,10 @@ static void command_done(void *ud, int status, const json_t *payload, const char
 
 	switch (status) {
 	case 0:
-		respond(r, 200, json_pack("{s:O}", "response", payload));
+		respond(r, 200, json_pack("{s:O, s:O}", "status",
+					  json_object_get(payload, "status") ? json_object_get(payload, "status")
+									     : json_null(),
+					  "response", payload));
 		break;
 	case 1:
 		respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger answered with a CALLERROR",
@@ -374,6 +388,221 @@ static void post_command(struct api_req *r, char **segs)
 		else
 			respond_error(r, 409, "station %s is not connected", id);
 	}
+}
+
+/* A JSON object body, or a 400 (and NULL). */
+static json_t *body_object(struct api_req *r)
+{
+	json_error_t jerr;
+	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!body || !json_is_object(body)) {
+		respond_error(r, 400, "body: %s", body ? "expected a JSON object" : jerr.text);
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
+/* An optional integer member within [min, max]: 0 ok (def if absent), -EINVAL after a 400. */
+static int member_int(struct api_req *r, const json_t *o, const char *key, bool required,
+		      json_int_t def, json_int_t min, json_int_t max, json_int_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v && !required) {
+		*ret = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		respond_error(r, 400, "%s: expected an integer in %lld..%lld", key, (long long)min,
+			      (long long)max);
+		return -EINVAL;
+	}
+	*ret = json_integer_value(v);
+	return 0;
+}
+
+static void neutral_done(void *ud, int status, const json_t *payload, const char *code,
+			 const char *desc)
+{
+	command_done(ud, status, payload, code, desc);
+}
+
+/* POST /api/stations/{id}/{remote-start|remote-stop|reset|unlock|availability}: the same
+ * request for every protocol version; the station's adapter picks the message. */
+static void post_neutral(struct api_req *r, char **segs)
+{
+	static const char *const names[_CMD_MAX] = {
+		[CMD_REMOTE_START] = "remote-start", [CMD_REMOTE_STOP] = "remote-stop",
+		[CMD_RESET] = "reset", [CMD_UNLOCK] = "unlock", [CMD_AVAILABILITY] = "availability",
+	};
+	const char *id = segs[2];
+	struct chg_station *st = svc_station_find(r->app->svc, id);
+	struct adapter_cmd_args a = { 0 };
+	struct store_station row;
+	enum adapter_cmd cmd;
+	const struct adapter *ad;
+	const char *action;
+	json_t *body, *payload = NULL;
+	json_int_t n;
+	char desc[160];
+	enum ocpp_err e;
+	int rc;
+
+	for (cmd = 0; cmd < _CMD_MAX; cmd++)
+		if (strcmp(segs[3], names[cmd]) == 0)
+			break;
+	if (cmd == _CMD_MAX) {
+		respond_error(r, 404, "no such route: %s", r->path);
+		return;
+	}
+	if (!st || !st->conn) {
+		rc = store_station_get(r->app->store, id, &row);
+		respond_error(r, rc == -ENOENT ? 404 : 409, rc == -ENOENT ? "unknown station %s"
+									  : "station %s is not connected",
+			      id);
+		return;
+	}
+	body = body_object(r);
+	if (!body)
+		return;
+	switch (cmd) {
+	case CMD_REMOTE_START:
+		a.id_tag = json_string_value(json_object_get(body, "id_tag"));
+		if (!a.id_tag || !*a.id_tag || strlen(a.id_tag) > 20) {
+			respond_error(r, 400, "id_tag: expected a string of 1..20 characters");
+			goto out;
+		}
+		if (member_int(r, body, "evse_id", false, 0, 0, r->app->cfg.max_connectors, &n) < 0)
+			goto out;
+		a.evse_id = (int)n;
+		a.request_id = (int64_t)++r->app->next_call_id;
+		break;
+	case CMD_REMOTE_STOP: {
+		char owner[STATION_ID_MAX + 1];
+		int evse;
+		bool active;
+
+		if (member_int(r, body, "session_id", true, 0, 1, INT64_MAX, &n) < 0)
+			goto out;
+		if (store_session_owner(r->app->store, n, owner, &evse, &active) < 0 ||
+		    strcmp(owner, id) != 0) {
+			respond_error(r, 404, "station %s has no session %lld", id, (long long)n);
+			goto out;
+		}
+		a.session_id = n;
+		break;
+	}
+	case CMD_RESET: {
+		const char *type = json_string_value(json_object_get(body, "type"));
+
+		if (!type || (strcmp(type, "hard") && strcmp(type, "soft"))) {
+			respond_error(r, 400, "type: expected \"hard\" or \"soft\"");
+			goto out;
+		}
+		a.hard = strcmp(type, "hard") == 0;
+		break;
+	}
+	case CMD_UNLOCK:
+		if (member_int(r, body, "evse_id", true, 0, 1, r->app->cfg.max_connectors, &n) < 0)
+			goto out;
+		a.evse_id = (int)n;
+		if (member_int(r, body, "connector_id", false, 1, 1, r->app->cfg.max_connectors, &n) < 0)
+			goto out;
+		a.connector_id = (int)n;
+		break;
+	case CMD_AVAILABILITY:
+		if (!json_is_boolean(json_object_get(body, "operative"))) {
+			respond_error(r, 400, "operative: expected true or false");
+			goto out;
+		}
+		a.operative = json_is_true(json_object_get(body, "operative"));
+		if (member_int(r, body, "evse_id", false, 0, 0, r->app->cfg.max_connectors, &n) < 0)
+			goto out;
+		a.evse_id = (int)n;
+		break;
+	default:
+		break;
+	}
+	ad = adapter_for(st->protocol);
+	if (cmd == CMD_REMOTE_STOP && st->protocol == OCPP_V201) {
+		/* 2.0.1 stations know their transactions by their own ids */
+		json_t *arr = json_array();
+
+		store_session_get(r->app->store, a.session_id, session_json, arr);
+		a.station_tx_id = json_string_value(
+			json_object_get(json_array_get(arr, 0), "transaction_id"));
+		rc = ad->encode(cmd, &a, &action, &payload);
+		json_decref(arr);
+	} else {
+		rc = ad->encode(cmd, &a, &action, &payload);
+	}
+	if (rc < 0) {
+		respond_error(r, 500, "cannot encode the command");
+		goto out;
+	}
+	e = ocpp_catalog_validate(r->app->catalog[st->protocol], action, false, payload, desc,
+				  sizeof(desc));
+	if (e != OCPP_ERR_NONE) {
+		respond_error(r, 400, "%s payload: %s", action, desc);
+		goto out;
+	}
+	r->pending = true;
+	rc = conn_call(st->conn, action, payload, neutral_done, r);
+	if (rc < 0) {
+		r->pending = false;
+		respond_error(r, rc == -EBUSY ? 503 : 409, rc == -EBUSY ? "too many commands queued for %s"
+								  : "station %s is not connected",
+			      id);
+	}
+out:
+	json_decref(payload);
+	json_decref(body);
+}
+
+static int variable_json(const struct store_variable *v, void *ud)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "component", v->component,
+			      "variable", v->variable, "attribute_type", v->attribute_type, "value",
+			      str_or_null(v->value), "mutability", str_or_null(v->mutability),
+			      "data_type", str_or_null(v->data_type), "unit", str_or_null(v->unit));
+
+	if (!o)
+		return -ENOMEM;
+	if (v->component_instance && *v->component_instance)
+		json_object_set_new(o, "component_instance", json_string(v->component_instance));
+	if (v->variable_instance && *v->variable_instance)
+		json_object_set_new(o, "variable_instance", json_string(v->variable_instance));
+	if (v->evse_id >= 0)
+		json_object_set_new(o, "evse_id", json_integer(v->evse_id));
+	if (v->connector_id >= 0)
+		json_object_set_new(o, "connector_id", json_integer(v->connector_id));
+	return json_array_append_new(ud, o);
+}
+
+/* GET /api/stations/{id}/variables: the 2.0.1 device model from NotifyReport. */
+static void get_variables(struct api_req *r, char **segs)
+{
+	struct store_station row;
+	json_t *arr;
+	int e = store_station_get(r->app->store, segs[2], &row);
+
+	if (e < 0) {
+		if (e == -ENOENT)
+			respond_error(r, 404, "unknown station %s", segs[2]);
+		else
+			storage_error(r, e);
+		return;
+	}
+	arr = json_array();
+	e = store_variables_list(r->app->store, segs[2], variable_json, arr);
+	if (e < 0) {
+		json_decref(arr);
+		storage_error(r, e);
+		return;
+	}
+	respond(r, 200, json_pack("{s:o}", "variables", arr));
 }
 
 static void get_sessions(struct api_req *r, char **segs)
@@ -463,6 +692,12 @@ static const struct route routes[] = {
 	{ API_GET, "api/stations/*", get_station },
 	{ API_POST, "api/stations/*/registration", post_registration },
 	{ API_POST, "api/stations/*/commands/*", post_command },
+	{ API_GET, "api/stations/*/variables", get_variables },
+	{ API_POST, "api/stations/*/remote-start", post_neutral },
+	{ API_POST, "api/stations/*/remote-stop", post_neutral },
+	{ API_POST, "api/stations/*/reset", post_neutral },
+	{ API_POST, "api/stations/*/unlock", post_neutral },
+	{ API_POST, "api/stations/*/availability", post_neutral },
 	{ API_GET, "api/sessions", get_sessions },
 	{ API_GET, "api/sessions/*", get_session },
 	{ API_GET, "api/orphans", get_orphans },

@@ -32,7 +32,46 @@ static adapter_handler_fn find(const char *action)
 	return a ? a->fn : NULL;
 }
 
-const struct adapter v16_adapter = { .version = OCPP_V16, .find = find };
+/* Operator commands as OCPP 1.6 messages. */
+static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const char **ret_action,
+		  json_t **ret_payload)
+{
+	json_t *p;
+
+	switch (cmd) {
+	case CMD_REMOTE_START:
+		*ret_action = "RemoteStartTransaction";
+		p = json_pack("{s:s}", "idTag", a->id_tag);
+		if (p && a->evse_id > 0)
+			json_object_set_new(p, "connectorId", json_integer(a->evse_id));
+		break;
+	case CMD_REMOTE_STOP:
+		*ret_action = "RemoteStopTransaction";
+		p = json_pack("{s:I}", "transactionId", (json_int_t)a->session_id);
+		break;
+	case CMD_RESET:
+		*ret_action = "Reset";
+		p = json_pack("{s:s}", "type", a->hard ? "Hard" : "Soft");
+		break;
+	case CMD_UNLOCK:
+		*ret_action = "UnlockConnector";
+		p = json_pack("{s:i}", "connectorId", a->evse_id);
+		break;
+	case CMD_AVAILABILITY:
+		*ret_action = "ChangeAvailability";
+		p = json_pack("{s:i, s:s}", "connectorId", a->evse_id, "type",
+			      a->operative ? "Operative" : "Inoperative");
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!p)
+		return -ENOMEM;
+	*ret_payload = p;
+	return 0;
+}
+
+const struct adapter v16_adapter = { .version = OCPP_V16, .find = find, .encode = encode };
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -138,7 +177,9 @@ int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **r
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 				 "connectorId %lld outside 0..%d", (long long)connector,
 				 call->app->cfg.max_connectors);
-	r = svc_connector_status(call->app->svc, call->st, (int)connector, str(req, "status"),
+	/* OCPP 1.6 connector c is EVSE c with one connector (c = 0: the whole station) */
+	r = svc_connector_status(call->app->svc, call->st, (int)connector, connector ? 1 : 0,
+				 str(req, "status"),
 				 str(req, "errorCode"), str(req, "info"), str(req, "vendorErrorCode"), ts);
 	if (r < 0)
 		return storage_failed(call, r);
@@ -173,7 +214,7 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 		const char *measurand = str(sv, "measurand");
 		struct store_sample s = {
 			.session_id = session,
-			.connector_id = connector,
+			.evse_id = connector,
 			.ts_ms = ts,
 			.measurand = measurand ? measurand : "Energy.Active.Import.Register",
 			.phase = str(sv, "phase"),
@@ -227,7 +268,8 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_txn_start in = {
-		.connector_id = (int)integer(req, "connectorId"),
+		.evse_id = (int)integer(req, "connectorId"),
+		.connector_id = 1,
 		.id_tag = str(req, "idTag"),
 		.meter_start_wh = integer(req, "meterStart"),
 		.has_reservation = json_object_get(req, "reservationId") != NULL,
@@ -285,33 +327,9 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 	return 0;
 }
 
-/* Vendor-specific DataTransfer handlers (OCPP 1.6 4.3). */
-struct vendor_handler {
-	const char *vendor_id, *message_id;
-	const char *status;
-};
-static const struct vendor_handler vendor_handlers[] = {
-	/* a liveness probe chargers and tests can use */
-	{ "org.openchargenet.csms", "Ping", "Accepted" },
-};
-
 int v16_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	const char *vendor = str(req, "vendorId"), *msg = str(req, "messageId");
-	const char *status = "UnknownVendorId";
-
-	(void)call;
-	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
-		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
-			continue;
-		status = "UnknownMessageId";
-		if (msg && strcmp(msg, vendor_handlers[i].message_id) == 0) {
-			status = vendor_handlers[i].status;
-			break;
-		}
-	}
-	*ret_conf = json_pack("{s:s}", "status", status);
-	return 0;
+	return vendor_data_transfer(call, req, ret_conf);
 }
 
 static int status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf, const char *kind)

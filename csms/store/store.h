@@ -49,6 +49,7 @@ struct store_boot {
 };
 
 struct store_connector_row {
+	int evse_id;
 	int connector_id;
 	const char *status, *error_code, *info, *vendor_error;
 	int64_t updated_ms;
@@ -64,10 +65,13 @@ struct store_token {
 
 struct store_session_start {
 	const char *station_id;
+	int evse_id;
 	int connector_id;
+	const char *station_tx_id; /* 2.0.1: the station's transactionId; NULL for 1.6 */
 	const char *id_tag;
-	int auth_status;
+	int auth_status; /* enum auth_status, or -1 (no token yet: "Unknown") */
 	int64_t start_ms;
+	bool has_meter_start;
 	int64_t meter_start_wh;
 	bool has_reservation;
 	int64_t reservation_id;
@@ -83,19 +87,23 @@ struct store_session_stop {
 
 struct store_session_row {
 	int64_t id;
-	const char *station_id, *id_tag, *auth_status, *stop_reason;
-	int connector_id;
-	int64_t start_ms, meter_start_wh;
+	const char *station_id, *station_tx_id, *id_tag, *auth_status, *stop_reason;
+	int evse_id, connector_id;
+	int64_t start_ms;
+	bool has_meter_start;
+	int64_t meter_start_wh;
 	bool has_reservation;
 	int64_t reservation_id;
 	bool stopped;
 	int64_t stop_ms, meter_stop_wh;
+	int seq_gaps, offline_events;
+	int64_t seq_max; /* -1 if none */
 };
 
 struct store_sample {
 	int64_t session_id; /* 0 = not linked to a session */
 	const char *station_id;
-	int connector_id;
+	int evse_id; /* 1.6: the connectorId */
 	int64_t ts_ms;
 	const char *measurand, *phase, *unit, *context, *location, *format, *value; /* NULL = absent */
 };
@@ -136,14 +144,16 @@ int store_station_put(struct store *s, const char *id, const char *site_id, cons
 		      int64_t now_ms);
 int store_station_boot(struct store *s, const char *id, const struct store_boot *b);
 int store_station_set_registration(struct store *s, const char *id, int registration); /* -ENOENT */
-int store_station_seen(struct store *s, const char *id, bool online, int64_t now_ms);
+/* protocol: the subprotocol of a new connection, or NULL to keep the recorded one. */
+int store_station_seen(struct store *s, const char *id, bool online, const char *protocol,
+		       int64_t now_ms);
 int store_station_event(struct store *s, const char *id, const char *kind, const char *status,
 			int64_t ts_ms);
 int store_stations_offline_all(struct store *s);
 typedef int (*store_station_fn)(const struct store_station_row *row, void *ud);
 int store_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
 			store_station_fn fn, void *ud);
-int store_connector_status(struct store *s, const char *station_id, int connector_id,
+int store_connector_status(struct store *s, const char *station_id, int evse_id, int connector_id,
 			   const char *status, const char *error_code, const char *info,
 			   const char *vendor_error, int64_t ts_ms);
 typedef int (*store_connector_fn)(const struct store_connector_row *row, void *ud);
@@ -159,7 +169,7 @@ int store_session_start(struct store *s, const struct store_session_start *in, i
 			bool *ret_existing);
 /* Owner and state of a session: -ENOENT if unknown. */
 int store_session_owner(struct store *s, int64_t id, char ret_station[STATION_ID_MAX + 1],
-			int *ret_connector, bool *ret_active);
+			int *ret_evse, bool *ret_active);
 int store_session_stop(struct store *s, int64_t id, const struct store_session_stop *in);
 int store_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1]);
 typedef int (*store_session_fn)(const struct store_session_row *row, void *ud);
@@ -174,3 +184,48 @@ int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, 
 int store_orphan_add(struct store *s, const struct store_orphan *o);
 typedef int (*store_orphan_fn)(const struct store_orphan *row, void *ud);
 int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud);
+
+/* OCPP 2.0.1 transactions, keyed by the station's transactionId. */
+struct store_tx_state {
+	int64_t id;
+	bool active;
+	int64_t start_ms;
+	bool has_meter_start;
+	bool has_token;
+	bool has_meter_last;
+	int64_t meter_last_wh, meter_last_ms;
+};
+int store_tx_lookup(struct store *s, const char *station_id, const char *station_tx_id,
+		    struct store_tx_state *ret); /* -ENOENT */
+/* Record event seq_no of a session: -EEXIST if that seqNo is already recorded (a replay). */
+int store_tx_event_add(struct store *s, int64_t session_id, int64_t seq_no, const char *event_type,
+		       const char *trigger, int64_t ts_ms, bool offline, int64_t now_ms);
+/* Recompute seq_max, seq_gaps and offline_events of a session from its events. */
+int store_tx_seq_update(struct store *s, int64_t session_id);
+int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bool has_meter,
+		       int64_t meter_start_wh);
+int store_tx_set_token(struct store *s, int64_t session_id, const char *id_tag, int auth_status);
+int store_tx_set_evse(struct store *s, int64_t session_id, int evse_id, int connector_id);
+int store_tx_meter_last(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms);
+
+/* OCPP 2.0.1 device model (NotifyReport). */
+struct store_variable {
+	const char *component, *component_instance; /* instance "" = none */
+	int evse_id, connector_id;			/* -1 = none */
+	const char *variable, *variable_instance;
+	const char *attribute_type; /* Actual, Target, MinSet, MaxSet */
+	const char *value, *mutability, *data_type, *unit; /* NULL = absent */
+};
+int store_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
+		       int64_t now_ms);
+typedef int (*store_variable_fn)(const struct store_variable *row, void *ud);
+int store_variables_list(struct store *s, const char *station_id, store_variable_fn fn, void *ud);
+/* Record part seq_no of report request_id; tbc false completes it. */
+int store_report_part(struct store *s, const char *station_id, int64_t request_id, int64_t seq_no,
+		      bool tbc, int64_t now_ms);
+/* Parts received and completion of a report: -ENOENT if none. */
+int store_report_status(struct store *s, const char *station_id, int64_t request_id, int *ret_parts,
+			bool *ret_complete);
+/* Station notifications (NotifyEvent, SecurityEventNotification, LogStatusNotification …). */
+int store_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
+		     const char *detail);

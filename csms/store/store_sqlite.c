@@ -49,12 +49,25 @@ enum stmt {
 	ST_SAMPLES_LIST,
 	ST_ORPHAN_ADD,
 	ST_ORPHANS_LIST,
+	ST_TX_LOOKUP,
+	ST_TX_EVENT_ADD,
+	ST_TX_SEQ_UPDATE,
+	ST_TX_SET_START,
+	ST_TX_SET_TOKEN,
+	ST_TX_SET_EVSE,
+	ST_TX_METER_LAST,
+	ST_VARIABLE_PUT,
+	ST_VARIABLES_LIST,
+	ST_REPORT_PART,
+	ST_REPORT_STATUS,
+	ST_NOTICE_ADD,
 	_ST_MAX
 };
 
 #define SESSION_COLS                                                                          \
 	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "       \
-	"reservation_id, stop_ms, meter_stop_wh, stop_reason"
+	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "       \
+	"seq_gaps, offline_events, seq_max"
 #define STATION_COLS                                                                          \
 	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "   \
 	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "     \
@@ -78,7 +91,8 @@ static const char *const stmt_sql[_ST_MAX] = {
 			    "meter_serial = ?11, last_boot_ms = ?12, last_seen_ms = ?12, online = 1 "
 			    "WHERE id = ?1",
 	[ST_STATION_REG] = "UPDATE stations SET registration = ?2 WHERE id = ?1",
-	[ST_STATION_SEEN] = "UPDATE stations SET online = ?2, last_seen_ms = ?3 WHERE id = ?1",
+	[ST_STATION_SEEN] = "UPDATE stations SET online = ?2, last_seen_ms = ?3, "
+			    "protocol = ifnull(?4, protocol) WHERE id = ?1",
 	[ST_STATION_EVENT] = "INSERT INTO station_events(station_id, kind, status, ts_ms) "
 			     "VALUES (?1, ?2, ?3, ?4)",
 	[ST_STATION_FW] = "UPDATE stations SET firmware_status = ?2 WHERE id = ?1",
@@ -89,25 +103,26 @@ static const char *const stmt_sql[_ST_MAX] = {
 	[ST_STATION_ONE] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
 			   "t.id = s.site_id WHERE s.id = ?1",
 	[ST_CONNECTOR_STATUS] = "INSERT INTO connectors(station_id, connector_id, status, error_code, "
-				"info, vendor_error, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-				"ON CONFLICT(station_id, connector_id) DO UPDATE SET "
+				"info, vendor_error, updated_ms, evse_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+				"ON CONFLICT(station_id, evse_id, connector_id) DO UPDATE SET "
 				"status = excluded.status, error_code = excluded.error_code, "
 				"info = excluded.info, vendor_error = excluded.vendor_error, "
 				"updated_ms = excluded.updated_ms",
-	[ST_CONNECTORS_LIST] = "SELECT connector_id, status, error_code, info, vendor_error, updated_ms "
-			       "FROM connectors WHERE station_id = ?1 ORDER BY connector_id",
+	[ST_CONNECTORS_LIST] = "SELECT connector_id, status, error_code, info, vendor_error, updated_ms, "
+			       "evse_id FROM connectors WHERE station_id = ?1 ORDER BY evse_id, connector_id",
 	[ST_TOKEN_GET] = "SELECT token, status, ifnull(expiry_ms, 0), ifnull(parent, ''), "
 			 "ifnull(site_id, '') FROM id_tokens WHERE token = ?1",
 	[ST_TOKEN_PUT] = "INSERT INTO id_tokens(token, status, expiry_ms, parent, site_id) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(token) DO UPDATE SET "
 			 "status = excluded.status, expiry_ms = excluded.expiry_ms, "
 			 "parent = excluded.parent, site_id = excluded.site_id",
-	[ST_SESSION_REPLAY] = "SELECT id FROM sessions WHERE station_id = ?1 AND connector_id = ?2 "
-			      "AND id_tag = ?3 AND start_ms = ?4 AND meter_start_wh = ?5",
+	[ST_SESSION_REPLAY] = "SELECT id FROM sessions WHERE station_id = ?1 AND evse_id = ?2 "
+			      "AND id_tag = ?3 AND start_ms = ?4 AND meter_start_wh = ?5 "
+			      "AND station_tx_id IS NULL",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions(station_id, connector_id, id_tag, auth_status, "
-			      "start_ms, meter_start_wh, reservation_id, created_ms) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_SESSION_OWNER] = "SELECT station_id, stop_ms IS NULL, connector_id FROM sessions WHERE id = ?1",
+			      "start_ms, meter_start_wh, reservation_id, created_ms, evse_id, "
+			      "station_tx_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_SESSION_OWNER] = "SELECT station_id, stop_ms IS NULL, evse_id FROM sessions WHERE id = ?1",
 	[ST_SESSION_STOP] = "UPDATE sessions SET stop_ms = ?2, meter_stop_wh = ?3, stop_reason = ?4, "
 			    "stop_id_tag = ?5 WHERE id = ?1 AND stop_ms IS NULL",
 	[ST_SESSION_TAG] = "SELECT id_tag FROM sessions WHERE id = ?1",
@@ -115,17 +130,50 @@ static const char *const stmt_sql[_ST_MAX] = {
 			     "(?1 IS NULL OR station_id = ?1) AND "
 			     "(?2 < 0 OR (stop_ms IS NULL) = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
 	[ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
-	[ST_SAMPLE_ADD] = "INSERT OR IGNORE INTO meter_values(session_id, station_id, connector_id, "
+	[ST_SAMPLE_ADD] = "INSERT OR IGNORE INTO meter_values(session_id, station_id, evse_id, "
 			  "ts_ms, measurand, phase, unit, context, location, format, value) VALUES "
 			  "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
 			  "?10, ?11)",
-	[ST_SAMPLES_LIST] = "SELECT station_id, connector_id, ts_ms, measurand, nullif(phase, ''), unit, "
+	[ST_SAMPLES_LIST] = "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
 			    "nullif(context, ''), nullif(location, ''), format, value FROM meter_values "
 			    "WHERE session_id = ?1 ORDER BY ts_ms, rowid",
 	[ST_ORPHAN_ADD] = "INSERT INTO orphan_stops(station_id, transaction_id, id_tag, meter_stop_wh, "
 			  "ts_ms, reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ORPHANS_LIST] = "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, reason, "
 			    "received_ms FROM orphan_stops ORDER BY id DESC LIMIT ?1",
+	[ST_TX_LOOKUP] = "SELECT id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, "
+			 "id_tag != '', meter_last_wh IS NOT NULL, ifnull(meter_last_wh, 0), "
+			 "ifnull(meter_last_ms, 0) FROM sessions WHERE station_id = ?1 AND station_tx_id = ?2",
+	[ST_TX_EVENT_ADD] = "INSERT INTO tx_events(session_id, seq_no, event_type, trigger_reason, "
+			    "ts_ms, offline, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_TX_SEQ_UPDATE] = "UPDATE sessions SET (seq_max, seq_gaps, offline_events) = "
+			     "(SELECT max(seq_no), max(seq_no) - min(seq_no) + 1 - count(*), "
+			     "sum(offline) FROM tx_events WHERE session_id = ?1) WHERE id = ?1",
+	[ST_TX_SET_START] = "UPDATE sessions SET start_ms = ?2, meter_start_wh = "
+			    "CASE WHEN ?3 THEN ?4 ELSE meter_start_wh END WHERE id = ?1",
+	[ST_TX_SET_TOKEN] = "UPDATE sessions SET id_tag = ?2, auth_status = ?3 WHERE id = ?1",
+	[ST_TX_SET_EVSE] = "UPDATE sessions SET evse_id = ?2, connector_id = ?3 WHERE id = ?1",
+	[ST_TX_METER_LAST] = "UPDATE sessions SET meter_last_wh = ?2, meter_last_ms = ?3 WHERE id = ?1 "
+			     "AND (meter_last_ms IS NULL OR meter_last_ms <= ?3)",
+	[ST_VARIABLE_PUT] = "INSERT INTO device_model(station_id, component, component_instance, evse_id, "
+			    "connector_id, variable, variable_instance, attribute_type, value, "
+			    "mutability, data_type, unit, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			    "?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO UPDATE SET "
+			    "value = excluded.value, mutability = excluded.mutability, "
+			    "data_type = ifnull(excluded.data_type, data_type), "
+			    "unit = ifnull(excluded.unit, unit), updated_ms = excluded.updated_ms",
+	[ST_VARIABLES_LIST] = "SELECT component, component_instance, evse_id, connector_id, variable, "
+			      "variable_instance, attribute_type, value, mutability, data_type, unit "
+			      "FROM device_model WHERE station_id = ?1 ORDER BY component, "
+			      "component_instance, evse_id, connector_id, variable, variable_instance, "
+			      "attribute_type",
+	[ST_REPORT_PART] = "INSERT INTO reports(station_id, request_id, parts, last_seq_no, complete, "
+			   "updated_ms) VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+			   "parts = parts + 1, last_seq_no = max(last_seq_no, ?3), "
+			   "complete = complete OR ?4, updated_ms = ?5",
+	[ST_REPORT_STATUS] = "SELECT parts, complete FROM reports WHERE station_id = ?1 AND request_id = ?2",
+	[ST_NOTICE_ADD] = "INSERT INTO station_notices(station_id, kind, ts_ms, detail) "
+			  "VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct store {
@@ -470,7 +518,8 @@ int store_station_set_registration(struct store *s, const char *id, int registra
 	return r;
 }
 
-int store_station_seen(struct store *s, const char *id, bool online, int64_t now_ms)
+int store_station_seen(struct store *s, const char *id, bool online, const char *protocol,
+		       int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -481,6 +530,7 @@ int store_station_seen(struct store *s, const char *id, bool online, int64_t now
 	bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, online);
 	sqlite3_bind_int64(st, 3, now_ms);
+	bind_text(st, 4, protocol);
 	return step_done(st);
 }
 
@@ -557,7 +607,7 @@ int store_stations_list(struct store *s, const char *id_or_null, int limit, int 
 	return id_or_null && n == 0 ? -ENOENT : n;
 }
 
-int store_connector_status(struct store *s, const char *station_id, int connector_id,
+int store_connector_status(struct store *s, const char *station_id, int evse_id, int connector_id,
 			   const char *status, const char *error_code, const char *info,
 			   const char *vendor_error, int64_t ts_ms)
 {
@@ -574,6 +624,7 @@ int store_connector_status(struct store *s, const char *station_id, int connecto
 	bind_text(st, 5, info);
 	bind_text(st, 6, vendor_error);
 	sqlite3_bind_int64(st, 7, ts_ms);
+	sqlite3_bind_int(st, 8, evse_id);
 	return step_done(st);
 }
 
@@ -591,6 +642,7 @@ int store_connectors_list(struct store *s, const char *station_id, store_connect
 			.info = col_text(st, 3),
 			.vendor_error = col_text(st, 4),
 			.updated_ms = sqlite3_column_int64(st, 5),
+			.evse_id = sqlite3_column_int(st, 6),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -641,8 +693,10 @@ int store_session_start(struct store *s, const struct store_session_start *in, i
 	sqlite3_stmt *st = stmt(s, ST_SESSION_REPLAY);
 	int rc, r;
 
+	if (in->station_tx_id)
+		goto insert; /* 2.0.1 transactions are found by their id, see store_tx_lookup */
 	bind_text(st, 1, in->station_id);
-	sqlite3_bind_int(st, 2, in->connector_id);
+	sqlite3_bind_int(st, 2, in->evse_id);
 	bind_text(st, 3, in->id_tag);
 	sqlite3_bind_int64(st, 4, in->start_ms);
 	sqlite3_bind_int64(st, 5, in->meter_start_wh);
@@ -656,19 +710,23 @@ int store_session_start(struct store *s, const struct store_session_start *in, i
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
+insert:
 	r = begin_write(s);
 	if (r < 0)
 		return r;
 	st = stmt(s, ST_SESSION_INSERT);
 	bind_text(st, 1, in->station_id);
 	sqlite3_bind_int(st, 2, in->connector_id);
-	bind_text(st, 3, in->id_tag);
-	bind_text(st, 4, auth_status_to_string(in->auth_status));
+	bind_text(st, 3, in->id_tag ? in->id_tag : "");
+	bind_text(st, 4, in->auth_status < 0 ? "Unknown" : auth_status_to_string(in->auth_status));
 	sqlite3_bind_int64(st, 5, in->start_ms);
-	sqlite3_bind_int64(st, 6, in->meter_start_wh);
+	if (in->has_meter_start)
+		sqlite3_bind_int64(st, 6, in->meter_start_wh);
 	if (in->has_reservation)
 		sqlite3_bind_int64(st, 7, in->reservation_id);
 	sqlite3_bind_int64(st, 8, in->now_ms);
+	sqlite3_bind_int(st, 9, in->evse_id);
+	bind_text(st, 10, in->station_tx_id);
 	r = step_done(st);
 	if (r < 0)
 		return r;
@@ -678,7 +736,7 @@ int store_session_start(struct store *s, const struct store_session_start *in, i
 }
 
 int store_session_owner(struct store *s, int64_t id, char ret_station[STATION_ID_MAX + 1],
-			int *ret_connector, bool *ret_active)
+			int *ret_evse, bool *ret_active)
 {
 	sqlite3_stmt *st = stmt(s, ST_SESSION_OWNER);
 	int rc;
@@ -688,7 +746,7 @@ int store_session_owner(struct store *s, int64_t id, char ret_station[STATION_ID
 	if (rc == SQLITE_ROW) {
 		copy_col(st, 0, ret_station, STATION_ID_MAX + 1);
 		*ret_active = sqlite3_column_int(st, 1) != 0;
-		*ret_connector = sqlite3_column_int(st, 2);
+		*ret_evse = sqlite3_column_int(st, 2);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
@@ -735,6 +793,7 @@ static int session_rows(sqlite3_stmt *st, store_session_fn fn, void *ud)
 			.id_tag = col_text(st, 3),
 			.auth_status = col_text(st, 4),
 			.start_ms = sqlite3_column_int64(st, 5),
+			.has_meter_start = sqlite3_column_type(st, 6) != SQLITE_NULL,
 			.meter_start_wh = sqlite3_column_int64(st, 6),
 			.has_reservation = sqlite3_column_type(st, 7) != SQLITE_NULL,
 			.reservation_id = sqlite3_column_int64(st, 7),
@@ -742,6 +801,12 @@ static int session_rows(sqlite3_stmt *st, store_session_fn fn, void *ud)
 			.stop_ms = sqlite3_column_int64(st, 8),
 			.meter_stop_wh = sqlite3_column_int64(st, 9),
 			.stop_reason = col_text(st, 10),
+			.evse_id = sqlite3_column_int(st, 11),
+			.station_tx_id = col_text(st, 12),
+			.seq_gaps = sqlite3_column_int(st, 13),
+			.offline_events = sqlite3_column_int(st, 14),
+			.seq_max = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1
+									       : sqlite3_column_int64(st, 15),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -785,7 +850,7 @@ int store_sample_add(struct store *s, const struct store_sample *in)
 	if (in->session_id)
 		sqlite3_bind_int64(st, 1, in->session_id);
 	bind_text(st, 2, in->station_id);
-	sqlite3_bind_int(st, 3, in->connector_id);
+	sqlite3_bind_int(st, 3, in->evse_id);
 	sqlite3_bind_int64(st, 4, in->ts_ms);
 	bind_text(st, 5, in->measurand);
 	bind_text(st, 6, in->phase);
@@ -807,7 +872,7 @@ int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, 
 		struct store_sample row = {
 			.session_id = session_id,
 			.station_id = col_text(st, 0),
-			.connector_id = sqlite3_column_int(st, 1),
+			.evse_id = sqlite3_column_int(st, 1),
 			.ts_ms = sqlite3_column_int64(st, 2),
 			.measurand = col_text(st, 3),
 			.phase = col_text(st, 4),
@@ -865,4 +930,221 @@ int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
 	}
 	sqlite3_reset(st);
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_tx_lookup(struct store *s, const char *station_id, const char *station_tx_id,
+		    struct store_tx_state *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_TX_LOOKUP);
+	int rc;
+
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, station_tx_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret = (struct store_tx_state){
+			.id = sqlite3_column_int64(st, 0),
+			.active = sqlite3_column_int(st, 1) != 0,
+			.start_ms = sqlite3_column_int64(st, 2),
+			.has_meter_start = sqlite3_column_int(st, 3) != 0,
+			.has_token = sqlite3_column_int(st, 4) != 0,
+			.has_meter_last = sqlite3_column_int(st, 5) != 0,
+			.meter_last_wh = sqlite3_column_int64(st, 6),
+			.meter_last_ms = sqlite3_column_int64(st, 7),
+		};
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int store_tx_event_add(struct store *s, int64_t session_id, int64_t seq_no, const char *event_type,
+		       const char *trigger, int64_t ts_ms, bool offline, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_TX_EVENT_ADD);
+	sqlite3_bind_int64(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, seq_no);
+	bind_text(st, 3, event_type);
+	bind_text(st, 4, trigger);
+	sqlite3_bind_int64(st, 5, ts_ms);
+	sqlite3_bind_int(st, 6, offline);
+	sqlite3_bind_int64(st, 7, now_ms);
+	return step_done(st);
+}
+
+/* Run a write statement bound with (id, ...) through bind. */
+static int write_id(struct store *s, enum stmt which, int64_t id, sqlite3_stmt **ret)
+{
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	*ret = stmt(s, which);
+	sqlite3_bind_int64(*ret, 1, id);
+	return 0;
+}
+
+int store_tx_seq_update(struct store *s, int64_t session_id)
+{
+	sqlite3_stmt *st;
+	int r = write_id(s, ST_TX_SEQ_UPDATE, session_id, &st);
+
+	return r < 0 ? r : step_done(st);
+}
+
+int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bool has_meter,
+		       int64_t meter_start_wh)
+{
+	sqlite3_stmt *st;
+	int r = write_id(s, ST_TX_SET_START, session_id, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 2, start_ms);
+	sqlite3_bind_int(st, 3, has_meter);
+	sqlite3_bind_int64(st, 4, meter_start_wh);
+	return step_done(st);
+}
+
+int store_tx_set_token(struct store *s, int64_t session_id, const char *id_tag, int auth_status)
+{
+	sqlite3_stmt *st;
+	int r = write_id(s, ST_TX_SET_TOKEN, session_id, &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 2, id_tag);
+	bind_text(st, 3, auth_status_to_string(auth_status));
+	return step_done(st);
+}
+
+int store_tx_set_evse(struct store *s, int64_t session_id, int evse_id, int connector_id)
+{
+	sqlite3_stmt *st;
+	int r = write_id(s, ST_TX_SET_EVSE, session_id, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 2, evse_id);
+	sqlite3_bind_int(st, 3, connector_id);
+	return step_done(st);
+}
+
+int store_tx_meter_last(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms)
+{
+	sqlite3_stmt *st;
+	int r = write_id(s, ST_TX_METER_LAST, session_id, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 2, wh);
+	sqlite3_bind_int64(st, 3, ts_ms);
+	return step_done(st);
+}
+
+int store_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
+		       int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_VARIABLE_PUT);
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, v->component);
+	bind_text(st, 3, v->component_instance ? v->component_instance : "");
+	sqlite3_bind_int(st, 4, v->evse_id);
+	sqlite3_bind_int(st, 5, v->connector_id);
+	bind_text(st, 6, v->variable);
+	bind_text(st, 7, v->variable_instance ? v->variable_instance : "");
+	bind_text(st, 8, v->attribute_type ? v->attribute_type : "Actual");
+	bind_text(st, 9, v->value);
+	bind_text(st, 10, v->mutability);
+	bind_text(st, 11, v->data_type);
+	bind_text(st, 12, v->unit);
+	sqlite3_bind_int64(st, 13, now_ms);
+	return step_done(st);
+}
+
+int store_variables_list(struct store *s, const char *station_id, store_variable_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_VARIABLES_LIST);
+	int rc, r = 0;
+
+	bind_text(st, 1, station_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_variable row = {
+			.component = col_text(st, 0),
+			.component_instance = col_text(st, 1),
+			.evse_id = sqlite3_column_int(st, 2),
+			.connector_id = sqlite3_column_int(st, 3),
+			.variable = col_text(st, 4),
+			.variable_instance = col_text(st, 5),
+			.attribute_type = col_text(st, 6),
+			.value = col_text(st, 7),
+			.mutability = col_text(st, 8),
+			.data_type = col_text(st, 9),
+			.unit = col_text(st, 10),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_report_part(struct store *s, const char *station_id, int64_t request_id, int64_t seq_no,
+		      bool tbc, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_REPORT_PART);
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int64(st, 2, request_id);
+	sqlite3_bind_int64(st, 3, seq_no);
+	sqlite3_bind_int(st, 4, !tbc);
+	sqlite3_bind_int64(st, 5, now_ms);
+	return step_done(st);
+}
+
+int store_report_status(struct store *s, const char *station_id, int64_t request_id, int *ret_parts,
+			bool *ret_complete)
+{
+	sqlite3_stmt *st = stmt(s, ST_REPORT_STATUS);
+	int rc;
+
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int64(st, 2, request_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_parts = sqlite3_column_int(st, 0);
+		*ret_complete = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int store_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
+		     const char *detail)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_NOTICE_ADD);
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, ts_ms);
+	bind_text(st, 4, detail);
+	return step_done(st);
 }

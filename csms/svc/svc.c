@@ -153,8 +153,8 @@ int svc_station_admit(struct svc *s, const char *id, const char *password_or_nul
 	return 0;
 }
 
-struct chg_station *svc_station_attach(struct svc *s, const char *id, int protocol, void *conn,
-				       void **ret_replaced)
+struct chg_station *svc_station_attach(struct svc *s, const char *id, int protocol,
+				       const char *protocol_name, void *conn, void **ret_replaced)
 {
 	struct chg_station *st = hmap_get(&s->stations, id);
 	struct store_station row;
@@ -180,7 +180,7 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	st->protocol = protocol;
 	st->conn = conn;
 	st->boot_accepted = false;
-	store_station_seen(s->store, id, true, svc_now_ms(s));
+	store_station_seen(s->store, id, true, protocol_name, svc_now_ms(s));
 	return st;
 }
 
@@ -188,7 +188,7 @@ void svc_station_detach(struct svc *s, struct chg_station *st, void *conn)
 {
 	if (!st || st->conn != conn)
 		return; /* replaced by a newer connection, which owns the entry now */
-	store_station_seen(s->store, st->id, false, svc_now_ms(s));
+	store_station_seen(s->store, st->id, false, NULL, svc_now_ms(s));
 	hmap_del(&s->stations, st->id);
 	free(st);
 }
@@ -270,17 +270,18 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 
 int svc_heartbeat(struct svc *s, struct chg_station *st)
 {
-	return store_station_seen(s->store, st->id, true, svc_now_ms(s));
+	return store_station_seen(s->store, st->id, true, NULL, svc_now_ms(s));
 }
 
-int svc_connector_status(struct svc *s, struct chg_station *st, int connector_id, const char *status,
-			 const char *error_code, const char *info, const char *vendor_error,
-			 int64_t ts_ms)
+int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int connector_id,
+			 const char *status, const char *error_code, const char *info,
+			 const char *vendor_error, int64_t ts_ms)
 {
-	if (connector_id < 0 || connector_id > s->cfg->max_connectors)
+	if (evse_id < 0 || evse_id > s->cfg->max_connectors || connector_id < 0 ||
+	    connector_id > s->cfg->max_connectors)
 		return -ERANGE;
-	return store_connector_status(s->store, st->id, connector_id, status, error_code, info,
-				      vendor_error, ts_ms ? ts_ms : svc_now_ms(s));
+	return store_connector_status(s->store, st->id, evse_id, connector_id, status, error_code,
+				      info, vendor_error, ts_ms ? ts_ms : svc_now_ms(s));
 }
 
 int svc_station_event(struct svc *s, struct chg_station *st, const char *kind, const char *status)
@@ -319,17 +320,19 @@ int svc_txn_start(struct svc *s, struct chg_station *st, const struct svc_txn_st
 	bool existing;
 	int r;
 
-	if (in->connector_id < 0 || in->connector_id > s->cfg->max_connectors)
+	if (in->evse_id < 0 || in->evse_id > s->cfg->max_connectors)
 		return -ERANGE;
 	r = svc_authorize(s, st, in->id_tag, ret_auth);
 	if (r < 0)
 		return r;
 	row = (struct store_session_start){
 		.station_id = st->id,
+		.evse_id = in->evse_id,
 		.connector_id = in->connector_id,
 		.id_tag = in->id_tag,
 		.auth_status = ret_auth->status,
 		.start_ms = in->start_ms,
+		.has_meter_start = true,
 		.meter_start_wh = in->meter_start_wh,
 		.has_reservation = in->has_reservation,
 		.reservation_id = in->reservation_id,
@@ -386,7 +389,7 @@ int svc_txn_stop(struct svc *s, struct chg_station *st, const struct svc_txn_sto
 								.id_tag = in->id_tag });
 }
 
-int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_id, int *ret_connector)
+int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_id, int *ret_evse)
 {
 	char owner[STATION_ID_MAX + 1];
 	bool active;
@@ -396,7 +399,7 @@ int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_i
 		return 0;
 	if (strcmp(owner, st->id) != 0)
 		return 0;
-	*ret_connector = connector;
+	*ret_evse = connector;
 	return txn_id;
 }
 
@@ -405,7 +408,128 @@ int svc_meter_sample(struct svc *s, const struct chg_station *st, const struct s
 	struct store_sample row = *in;
 
 	row.station_id = st->id;
-	if (row.connector_id < 0 || row.connector_id > s->cfg->max_connectors)
+	if (row.evse_id < 0 || row.evse_id > s->cfg->max_connectors)
 		return -ERANGE;
 	return store_sample_add(s->store, &row);
+}
+
+static const char *const tx_event_names[_SVC_TX_EVENT_MAX] = {
+	[SVC_TX_STARTED] = "Started", [SVC_TX_UPDATED] = "Updated", [SVC_TX_ENDED] = "Ended",
+};
+
+int svc_tx_event(struct svc *s, struct chg_station *st, const struct svc_tx_event *ev,
+		 int64_t *ret_session, bool *ret_replay, struct svc_auth *ret_auth)
+{
+	struct store_tx_state tx;
+	int64_t now = svc_now_ms(s);
+	int r;
+
+	*ret_replay = false;
+	if (ev->evse_id < 0 || ev->evse_id > s->cfg->max_connectors || ev->connector_id < 0 ||
+	    ev->connector_id > s->cfg->max_connectors)
+		return -ERANGE;
+	if (ev->id_token) {
+		r = svc_authorize(s, st, ev->id_token, ret_auth);
+		if (r < 0)
+			return r;
+	}
+	r = store_tx_lookup(s->store, st->id, ev->tx_id, &tx);
+	if (r == -ENOENT) {
+		/* First event seen for this transaction (usually Started; an Updated or Ended if
+		 * earlier events were lost or are still queued offline). */
+		struct store_session_start row = {
+			.station_id = st->id,
+			.evse_id = ev->evse_id,
+			.connector_id = ev->connector_id ? ev->connector_id : (ev->evse_id ? 1 : 0),
+			.station_tx_id = ev->tx_id,
+			.id_tag = ev->id_token,
+			.auth_status = ev->id_token ? ret_auth->status : -1,
+			.start_ms = ev->ts_ms,
+			.has_meter_start = ev->type == SVC_TX_STARTED && ev->has_energy,
+			.meter_start_wh = ev->energy_wh,
+			.has_reservation = ev->has_reservation,
+			.reservation_id = ev->reservation_id,
+			.now_ms = now,
+		};
+		bool existing;
+
+		r = store_session_start(s->store, &row, &tx.id, &existing);
+		if (r < 0)
+			return r;
+		tx = (struct store_tx_state){ .id = tx.id, .active = true, .start_ms = ev->ts_ms,
+					      .has_meter_start = row.has_meter_start,
+					      .has_token = ev->id_token != NULL };
+	} else if (r < 0) {
+		return r;
+	}
+	*ret_session = tx.id;
+	r = store_tx_event_add(s->store, tx.id, ev->seq_no, tx_event_names[ev->type],
+			       ev->trigger ? ev->trigger : "", ev->ts_ms, ev->offline, now);
+	if (r == -EEXIST) {
+		*ret_replay = true; /* OCPP 2.0.1 E01: a retried event is not applied twice */
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	/* A Started delivered late (offline) is placed at its own time. */
+	if (ev->type == SVC_TX_STARTED && (ev->ts_ms < tx.start_ms || !tx.has_meter_start)) {
+		r = store_tx_set_start(s->store, tx.id, ev->ts_ms < tx.start_ms ? ev->ts_ms : tx.start_ms,
+				       ev->has_energy, ev->energy_wh);
+		if (r < 0)
+			return r;
+	}
+	if (ev->id_token && !tx.has_token) {
+		r = store_tx_set_token(s->store, tx.id, ev->id_token, ret_auth->status);
+		if (r < 0)
+			return r;
+	}
+	if (ev->evse_id && ev->type == SVC_TX_STARTED) {
+		r = store_tx_set_evse(s->store, tx.id, ev->evse_id,
+				      ev->connector_id ? ev->connector_id : 1);
+		if (r < 0)
+			return r;
+	}
+	if (ev->has_energy) {
+		r = store_tx_meter_last(s->store, tx.id, ev->energy_wh, ev->ts_ms);
+		if (r < 0)
+			return r;
+		if (!tx.has_meter_last || ev->ts_ms >= tx.meter_last_ms) {
+			tx.has_meter_last = true;
+			tx.meter_last_wh = ev->energy_wh;
+		}
+	}
+	if (ev->type == SVC_TX_ENDED && tx.active) {
+		struct store_session_stop stop = {
+			.stop_ms = ev->ts_ms,
+			.meter_stop_wh = ev->has_energy ? ev->energy_wh
+							: tx.has_meter_last ? tx.meter_last_wh : 0,
+			.reason = ev->stopped_reason ? ev->stopped_reason : "Local",
+			.id_tag = ev->id_token,
+		};
+
+		r = store_session_stop(s->store, tx.id, &stop);
+		if (r < 0)
+			return r;
+	}
+	r = store_tx_seq_update(s->store, tx.id);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+int svc_report_part(struct svc *s, struct chg_station *st, int64_t request_id, int64_t seq_no,
+		    bool tbc)
+{
+	return store_report_part(s->store, st->id, request_id, seq_no, tbc, svc_now_ms(s));
+}
+
+int svc_variable_put(struct svc *s, struct chg_station *st, const struct store_variable *v)
+{
+	return store_variable_put(s->store, st->id, v, svc_now_ms(s));
+}
+
+int svc_notice(struct svc *s, struct chg_station *st, const char *kind, int64_t ts_ms,
+	       const char *detail)
+{
+	return store_notice_add(s->store, st->id, kind, ts_ms ? ts_ms : svc_now_ms(s), detail);
 }

@@ -35,6 +35,7 @@ struct svc_boot_result {
 };
 
 struct svc_txn_start {
+	int evse_id;
 	int connector_id;
 	const char *id_tag;
 	int64_t meter_start_wh;
@@ -65,8 +66,8 @@ int svc_station_admit(struct svc *s, const char *id, const char *password_or_nul
 /* A connection for station id is established. Loads the station, binds conn to it and returns
  * it. If another connection held the station, its conn is returned in *ret_replaced (the caller
  * closes it); that old connection must then call svc_station_detach, which is a no-op for it. */
-struct chg_station *svc_station_attach(struct svc *s, const char *id, int protocol, void *conn,
-				       void **ret_replaced);
+struct chg_station *svc_station_attach(struct svc *s, const char *id, int protocol,
+				       const char *protocol_name, void *conn, void **ret_replaced);
 /* The connection conn has closed. Marks the station offline if conn still held it. */
 void svc_station_detach(struct svc *s, struct chg_station *st, void *conn);
 /* The connected station with this id, or NULL. */
@@ -79,8 +80,9 @@ int svc_station_set_registration(struct svc *s, const char *id, int registration
 int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 	     struct svc_boot_result *ret);
 int svc_heartbeat(struct svc *s, struct chg_station *st);
-/* -ERANGE if the connector id is outside 0..max_connectors. */
-int svc_connector_status(struct svc *s, struct chg_station *st, int connector_id, const char *status,
+/* -ERANGE if the EVSE or connector id is outside 0..max_connectors. */
+int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int connector_id,
+			 const char *status,
 			 const char *error_code, const char *info, const char *vendor_error,
 			 int64_t ts_ms);
 int svc_station_event(struct svc *s, struct chg_station *st, const char *kind, const char *status);
@@ -97,6 +99,38 @@ int svc_txn_stop(struct svc *s, struct chg_station *st, const struct svc_txn_sto
 		 bool *ret_orphan, struct svc_auth *ret_auth);
 /* The session id meter samples of txn_id belong to: txn_id if it is this station's, else 0
  * (then samples are kept unlinked and change no session). *ret_connector gets its connector. */
-int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_id, int *ret_connector);
+int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_id, int *ret_evse);
 /* Store a sample (session_id from svc_txn_owned, or 0). Duplicates are ignored. */
 int svc_meter_sample(struct svc *s, const struct chg_station *st, const struct store_sample *in);
+
+/* OCPP 2.0.1 TransactionEvent, version-neutral: a station-numbered transaction's event. */
+enum svc_tx_event_type { SVC_TX_STARTED, SVC_TX_UPDATED, SVC_TX_ENDED, _SVC_TX_EVENT_MAX };
+
+struct svc_tx_event {
+	int type; /* enum svc_tx_event_type */
+	const char *tx_id;
+	int64_t ts_ms;
+	int64_t seq_no;
+	bool offline;
+	const char *trigger;
+	const char *stopped_reason; /* NULL = none */
+	int evse_id, connector_id;  /* 0 = not given */
+	const char *id_token;	    /* NULL = none */
+	bool has_energy;	    /* the event carries an Energy.Active.Import.Register reading */
+	int64_t energy_wh;
+	bool has_reservation;
+	int64_t reservation_id;
+};
+
+/* Apply one event: creates the session when first seen (whatever the event type, since events
+ * can arrive late and out of order), places a late Started at its own timestamp, stops on Ended,
+ * tracks seqNo gaps. A replayed event (same seqNo) sets *ret_replay and changes nothing.
+ * ret_auth is filled when the event carries an id token. */
+int svc_tx_event(struct svc *s, struct chg_station *st, const struct svc_tx_event *ev,
+		 int64_t *ret_session, bool *ret_replay, struct svc_auth *ret_auth);
+/* Device model reporting (multi-part by seq_no; tbc = more parts follow). */
+int svc_report_part(struct svc *s, struct chg_station *st, int64_t request_id, int64_t seq_no,
+		    bool tbc);
+int svc_variable_put(struct svc *s, struct chg_station *st, const struct store_variable *v);
+int svc_notice(struct svc *s, struct chg_station *st, const char *kind, int64_t ts_ms,
+	       const char *detail);

@@ -281,6 +281,31 @@ static int http_write(struct lws *wsi, struct http_pss *pss)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Before lws picks a subprotocol: refuse, with a clear log line, a charger that offers none we
+ * speak (lws would otherwise drop it silently). */
+static int confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+	char offered[256] = "", uri[128] = "", peer[64] = "", *save = NULL;
+
+	if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
+		return 0;
+	lws_hdr_copy(wsi, offered, sizeof(offered), WSI_TOKEN_PROTOCOL);
+	{
+		char copy[sizeof(offered)];
+
+		snprintf(copy, sizeof(copy), "%s", offered);
+		for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+			if (ocpp_version_from_name(t) >= 0)
+				return 0;
+	}
+	lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	log_notice("handshake from %s for %s refused: subprotocol \"%s\" is none of ocpp2.0.1, "
+		   "ocpp1.6", peer, uri, offered);
+	lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "no supported OCPP subprotocol");
+	return 1;
+}
+
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
@@ -289,10 +314,19 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		return app_of(wsi)->draining ? -1 : 0;
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		/* An upgrade that named no OCPP subprotocol we speak lands here: refuse it. */
-		log_notice("WebSocket handshake refused: no supported subprotocol (ocpp1.6)");
+		char offered[128] = "", uri[128] = "", peer[64] = "";
+
+		lws_hdr_copy(wsi, offered, sizeof(offered), WSI_TOKEN_PROTOCOL);
+		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		log_notice("handshake from %s for %s refused: subprotocol \"%s\" is none of "
+			   "ocpp2.0.1, ocpp1.6", peer, uri, offered);
 		return -1;
+	}
 	case LWS_CALLBACK_HTTP:
 		if (pss->req) /* a pipelined request before the last answer: not supported */
 			return -1;
@@ -320,6 +354,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 static const struct lws_protocols protocols[] = {
 	{ "http-api", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0 },
+	/* lws takes the first of the client's offered subprotocols that it finds here (RFC 6455
+	 * preference order) */
+	{ "ocpp2.0.1", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V201, 0 },
 	{ "ocpp1.6", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V16, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };

@@ -35,15 +35,17 @@ CREATE TABLE stations (
 );
 CREATE INDEX stations_site ON stations(site_id);
 
+-- An EVSE's connectors. OCPP 1.6 connector c is EVSE c with connector 1 (c = 0: the station).
 CREATE TABLE connectors (
 	station_id   TEXT NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+	evse_id      INTEGER NOT NULL,
 	connector_id INTEGER NOT NULL,
 	status       TEXT NOT NULL,
 	error_code   TEXT,
 	info         TEXT,
 	vendor_error TEXT,
 	updated_ms   INTEGER NOT NULL,
-	PRIMARY KEY (station_id, connector_id)
+	PRIMARY KEY (station_id, evse_id, connector_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE id_tokens (
@@ -55,29 +57,41 @@ CREATE TABLE id_tokens (
 	site_id    TEXT REFERENCES sites(id)  -- set: valid only at this site (residential owners)
 );
 
+-- One charging session, whatever the protocol: OCPP 1.6 transactions (id = the transactionId
+-- the CSMS gave) and OCPP 2.0.1 transactions (station_tx_id = the station's transactionId).
 CREATE TABLE sessions (
 	id             INTEGER PRIMARY KEY,
 	station_id     TEXT NOT NULL REFERENCES stations(id),
+	evse_id        INTEGER NOT NULL,
 	connector_id   INTEGER NOT NULL,
-	id_tag         TEXT NOT NULL,
+	station_tx_id  TEXT,
+	id_tag         TEXT NOT NULL DEFAULT '',
 	auth_status    TEXT NOT NULL,
 	start_ms       INTEGER NOT NULL,
-	meter_start_wh INTEGER NOT NULL,
+	meter_start_wh INTEGER,
 	reservation_id INTEGER,
 	stop_ms        INTEGER,
 	meter_stop_wh  INTEGER,
 	stop_reason    TEXT,
 	stop_id_tag    TEXT,
+	meter_last_wh  INTEGER,           -- latest energy register seen (2.0.1 Ended without one)
+	meter_last_ms  INTEGER,
+	seq_max        INTEGER,           -- 2.0.1: highest TransactionEvent seqNo seen
+	seq_gaps       INTEGER NOT NULL DEFAULT 0, -- 2.0.1: seqNos missing between first and last
+	offline_events INTEGER NOT NULL DEFAULT 0, -- 2.0.1: events delivered with offline = true
 	created_ms     INTEGER NOT NULL
 );
--- A replayed start (same station, connector, tag, time and meter) is the same session.
-CREATE UNIQUE INDEX sessions_replay ON sessions(station_id, connector_id, id_tag, start_ms, meter_start_wh);
+-- A replayed 1.6 start (same station, connector, tag, time and meter) is the same session.
+CREATE UNIQUE INDEX sessions_replay ON sessions(station_id, evse_id, id_tag, start_ms, meter_start_wh)
+	WHERE station_tx_id IS NULL;
+CREATE UNIQUE INDEX sessions_station_tx ON sessions(station_id, station_tx_id)
+	WHERE station_tx_id IS NOT NULL;
 CREATE INDEX sessions_active ON sessions(station_id) WHERE stop_ms IS NULL;
 
 CREATE TABLE meter_values (
 	session_id   INTEGER REFERENCES sessions(id),
 	station_id   TEXT NOT NULL,
-	connector_id INTEGER NOT NULL,
+	evse_id      INTEGER NOT NULL,     -- 1.6: the connectorId
 	ts_ms        INTEGER NOT NULL,
 	measurand    TEXT NOT NULL,
 	phase        TEXT NOT NULL DEFAULT '',
@@ -89,7 +103,7 @@ CREATE TABLE meter_values (
 );
 -- The same reading delivered twice (retries, transactionData repeating MeterValues) is kept once.
 CREATE UNIQUE INDEX meter_values_key
-	ON meter_values(station_id, connector_id, ts_ms, measurand, phase, context, location);
+	ON meter_values(station_id, evse_id, ts_ms, measurand, phase, context, location);
 CREATE INDEX meter_values_session ON meter_values(session_id, ts_ms) WHERE session_id IS NOT NULL;
 
 -- StopTransactions for transactions this CSMS does not know (acknowledged, kept for the operator).
@@ -113,3 +127,55 @@ CREATE TABLE station_events (
 	ts_ms      INTEGER NOT NULL
 );
 CREATE INDEX station_events_station ON station_events(station_id, id);
+
+-- OCPP 2.0.1 TransactionEvents, one row per (session, seqNo): a replayed event is a no-op.
+CREATE TABLE tx_events (
+	session_id     INTEGER NOT NULL REFERENCES sessions(id),
+	seq_no         INTEGER NOT NULL,
+	event_type     TEXT NOT NULL,
+	trigger_reason TEXT NOT NULL,
+	ts_ms          INTEGER NOT NULL,
+	offline        INTEGER NOT NULL DEFAULT 0,
+	received_ms    INTEGER NOT NULL,
+	PRIMARY KEY (session_id, seq_no)
+) WITHOUT ROWID;
+
+-- OCPP 2.0.1 device model as reported by NotifyReport (one row per variable attribute).
+CREATE TABLE device_model (
+	station_id         TEXT NOT NULL,
+	component          TEXT NOT NULL,
+	component_instance TEXT NOT NULL DEFAULT '',
+	evse_id            INTEGER NOT NULL DEFAULT -1,
+	connector_id       INTEGER NOT NULL DEFAULT -1,
+	variable           TEXT NOT NULL,
+	variable_instance  TEXT NOT NULL DEFAULT '',
+	attribute_type     TEXT NOT NULL DEFAULT 'Actual',
+	value              TEXT,
+	mutability         TEXT,
+	data_type          TEXT,
+	unit               TEXT,
+	updated_ms         INTEGER NOT NULL,
+	PRIMARY KEY (station_id, component, component_instance, evse_id, connector_id, variable,
+	             variable_instance, attribute_type)
+) WITHOUT ROWID;
+
+-- Multi-part NotifyReport progress per request.
+CREATE TABLE reports (
+	station_id  TEXT NOT NULL,
+	request_id  INTEGER NOT NULL,
+	parts       INTEGER NOT NULL DEFAULT 0,
+	last_seq_no INTEGER NOT NULL DEFAULT -1,
+	complete    INTEGER NOT NULL DEFAULT 0,
+	updated_ms  INTEGER NOT NULL,
+	PRIMARY KEY (station_id, request_id)
+) WITHOUT ROWID;
+
+-- OCPP 2.0.1 NotifyEvent and SecurityEventNotification, and other station notifications.
+CREATE TABLE station_notices (
+	id         INTEGER PRIMARY KEY,
+	station_id TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	ts_ms      INTEGER NOT NULL,
+	detail     TEXT NOT NULL
+);
+CREATE INDEX station_notices_station ON station_notices(station_id, id);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* The OCPP 2.0.1 adapter: charger-initiated actions translated to the domain, and the
+ * version-neutral operator commands encoded as 2.0.1 messages. */
+#pragma once
+
+#include "../conn.h"
+
+extern const struct adapter v201_adapter;
+
+#define OCPP_ACTION(name, fn) int fn(struct call_ctx *call, const json_t *req, json_t **ret_conf);
+#include "actions.def"
+#undef OCPP_ACTION
+
+struct v201_action {
+	const char *name;
+	adapter_handler_fn fn;
+};
+extern const struct v201_action v201_actions[];
+extern const size_t v201_actions_count;
+
+/* Energy.Active.Import.Register (total, not per phase) of a 2.0.1 MeterValue list, in Wh,
+ * preferring the sample with context `prefer`. Returns false if there is none. Exposed for
+ * unit tests. */
+bool v201_energy_register(const json_t *meter_values, const char *prefer, int64_t *ret_wh);
