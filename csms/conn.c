@@ -271,6 +271,11 @@ static void call_free(struct conn_call *k)
 	free(k);
 }
 
+static void on_call_timer(uv_timer_t *t)
+{
+	conn_calls_expire(t->data);
+}
+
 static void call_start(struct conn *c, struct conn_call *k)
 {
 	struct conn_frame *f = frame_new(k->frame, k->len);
@@ -284,8 +289,8 @@ static void call_start(struct conn *c, struct conn_call *k)
 	k->deadline_ms = clock_mono_ms() + c->app->cfg.call_timeout_ms;
 	list_add_tail(&c->app->calls, &k->link);
 	if (list_entry(c->app->calls.next, struct conn_call, link) == k)
-		uv_timer_start(&c->app->call_timer, (uv_timer_cb)conn_calls_expire,
-			       (uint64_t)c->app->cfg.call_timeout_ms, 0);
+		uv_timer_start(&c->app->call_timer, on_call_timer, (uint64_t)c->app->cfg.call_timeout_ms,
+			       0);
 	c->app->stats.calls_out++;
 	tx_push(c, f);
 }
@@ -453,8 +458,8 @@ void conn_calls_expire(struct app *app)
 		struct conn_call *k = list_entry(app->calls.next, struct conn_call, link);
 
 		if (k->deadline_ms > now) {
-			uv_timer_start(&app->call_timer, (uv_timer_cb)conn_calls_expire,
-				       (uint64_t)(k->deadline_ms - now), 0);
+			uv_timer_start(&app->call_timer, on_call_timer, (uint64_t)(k->deadline_ms - now),
+				       0);
 			return;
 		}
 		log_notice("[cp %s] %s %s: no answer in %d ms", k->conn->id, k->action, k->id,
