@@ -29,6 +29,7 @@ struct app {
 	uv_loop_t *loop;
 	struct lws_context *lws;
 	void *transport; /* transport-private state */
+	bool lws_stopping;
 	int port; /* bound port */
 
 	uv_check_t commit_check; /* group commit after each I/O round, then release replies */

@@ -295,7 +295,7 @@ static void post_registration(struct api_req *r, char **segs)
 		respond_error(r, 400, "expected {\"status\": \"Accepted\"|\"Pending\"|\"Rejected\"}");
 		return;
 	}
-	json_decref(body);
+	json_decref(body); /* status points into body: use reg from here on */
 	e = svc_station_set_registration(r->app->svc, segs[2], reg);
 	if (e == -ENOENT) {
 		respond_error(r, 404, "unknown station %s", segs[2]);
@@ -305,7 +305,8 @@ static void post_registration(struct api_req *r, char **segs)
 		storage_error(r, e);
 		return;
 	}
-	log_notice("station %s: registration set to %s by operator", segs[2], status);
+	log_notice("station %s: registration set to %s by operator", segs[2],
+		   reg_status_to_string(reg));
 	get_station(r, segs);
 }
 

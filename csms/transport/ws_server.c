@@ -433,13 +433,21 @@ int transport_start(struct app *app)
 
 void transport_stop(struct app *app)
 {
-	if (app->lws)
+	/* lws 4.1 on a foreign loop: this first destroy closes every connection and lws' own
+	 * handles as the loop runs; transport_free() finishes once they are off the loop. */
+	if (app->lws && !app->lws_stopping)
 		lws_context_destroy(app->lws);
-	app->lws = NULL;
+	app->lws_stopping = true;
 }
 
 void transport_free(struct app *app)
 {
+	if (app->lws) {
+		/* the second destroy frees the context now that its handles are closed */
+		lws_context_destroy(app->lws);
+		app->lws = NULL;
+		uv_run(app->loop, UV_RUN_DEFAULT);
+	}
 	free(app->transport);
 	app->transport = NULL;
 }
