@@ -88,8 +88,10 @@ unsigned svc_connected(const struct svc *s)
 	return (unsigned)s->stations.count;
 }
 
-static void password_digest(const struct svc *s, const char *id, const char *password,
-			    unsigned char out[32])
+/* A keyed digest of (id, stored hash, password): a rotated password changes the stored hash, so
+ * a digest remembered for the old one no longer matches. */
+static void password_digest(const struct svc *s, const char *id, const char *hash,
+			    const char *password, unsigned char out[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned len = 32;
@@ -97,6 +99,7 @@ static void password_digest(const struct svc *s, const char *id, const char *pas
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, s->key, sizeof(s->key));
 	EVP_DigestUpdate(ctx, id, strlen(id) + 1);
+	EVP_DigestUpdate(ctx, hash, strlen(hash) + 1);
 	EVP_DigestUpdate(ctx, password, strlen(password));
 	EVP_DigestFinal_ex(ctx, out, &len);
 	EVP_MD_CTX_free(ctx);
@@ -107,7 +110,7 @@ static bool password_ok(struct svc *s, const char *id, const char *hash, const c
 	struct verified *v = hmap_get(&s->verified, id);
 	unsigned char d[32];
 
-	password_digest(s, id, password, d);
+	password_digest(s, id, hash, password, d);
 	if (v && CRYPTO_memcmp(v->digest, d, sizeof(d)) == 0)
 		return true;
 	if (!pwhash_verify(password, hash))
