@@ -148,7 +148,9 @@ static const char *type_name(const json_t *v)
 	return "?";
 }
 
-/* Draft 6: an integer is any number with a zero fractional part (1.0 is an integer). */
+/* Draft 6: an integer is any number with a zero fractional part (1.0 is an integer). A real
+ * outside the 64-bit range is not: no OCPP integer field can hold it, and converting it to
+ * int64_t would be undefined. */
 static bool is_integral(const json_t *v)
 {
 	double d;
@@ -158,7 +160,8 @@ static bool is_integral(const json_t *v)
 	if (!json_is_real(v))
 		return false;
 	d = json_real_value(v);
-	return isfinite(d) && floor(d) == d;
+	return isfinite(d) && floor(d) == d && d >= -9223372036854775808.0 &&
+	       d < 9223372036854775808.0;
 }
 
 static bool type_matches(const char *t, const json_t *v)

@@ -214,15 +214,25 @@ bad_type:
 	return -EINVAL;
 }
 
+/* Error messages quote keys and values from the input: keep them on one line. */
+static int one_line(int r, char *err)
+{
+	if (r < 0)
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	return r;
+}
+
 int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t err_len)
 {
 	const struct key *k = find_key(key);
 
 	if (!k || k->type == KEY_TOKENS) {
 		snprintf(err, err_len, "unknown setting \"%s\"", key);
-		return -EINVAL;
+		return one_line(-EINVAL, err);
 	}
-	return apply(c, k, NULL, value, err, err_len);
+	return one_line(apply(c, k, NULL, value, err, err_len), err);
 }
 
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len)
@@ -235,7 +245,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len)
 
 	if (!root) {
 		snprintf(err, err_len, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-		return -EINVAL;
+		return one_line(-EINVAL, err);
 	}
 	if (!json_is_object(root)) {
 		snprintf(err, err_len, "%s: expected a JSON object", path);
@@ -259,5 +269,5 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len)
 	}
 out:
 	json_decref(root);
-	return r;
+	return one_line(r, err);
 }

@@ -34,10 +34,16 @@ static struct hmap_slot *find(const struct hmap *m, const char *key, unsigned h)
 	}
 }
 
+/* Rehash into a table sized for the live entries (at most 35 % full afterwards): it grows with
+ * the live count, not with tombstones left by churn. */
 static int grow(struct hmap *m)
 {
-	size_t ncap = m->cap ? m->cap * 2 : 16;
-	struct hmap_slot *ns = calloc(ncap, sizeof(*ns));
+	size_t ncap = 16;
+	struct hmap_slot *ns;
+
+	while ((m->count + 1) * 20 > ncap * 7)
+		ncap *= 2;
+	ns = calloc(ncap, sizeof(*ns));
 
 	if (!ns)
 		return -ENOMEM;

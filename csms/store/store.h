@@ -176,7 +176,8 @@ typedef int (*store_session_fn)(const struct store_session_row *row, void *ud);
 int store_sessions_list(struct store *s, const struct store_session_filter *f, store_session_fn fn,
 			void *ud);
 int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud); /* -ENOENT */
-/* Stores a sample; a duplicate of a stored reading is ignored. */
+/* Stores a sample; a duplicate of a stored reading is ignored. -EINVAL without a measurand or
+ * value. */
 int store_sample_add(struct store *s, const struct store_sample *in);
 typedef int (*store_sample_fn)(const struct store_sample *row, void *ud);
 int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud);

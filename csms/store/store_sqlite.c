@@ -130,10 +130,10 @@ static const char *const stmt_sql[_ST_MAX] = {
 			     "(?1 IS NULL OR station_id = ?1) AND "
 			     "(?2 < 0 OR (stop_ms IS NULL) = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
 	[ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
-	[ST_SAMPLE_ADD] = "INSERT OR IGNORE INTO meter_values(session_id, station_id, evse_id, "
+	[ST_SAMPLE_ADD] = "INSERT INTO meter_values(session_id, station_id, evse_id, "
 			  "ts_ms, measurand, phase, unit, context, location, format, value) VALUES "
 			  "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
-			  "?10, ?11)",
+			  "?10, ?11) ON CONFLICT DO NOTHING",
 	[ST_SAMPLES_LIST] = "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
 			    "nullif(context, ''), nullif(location, ''), format, value FROM meter_values "
 			    "WHERE session_id = ?1 ORDER BY ts_ms, rowid",
@@ -842,8 +842,11 @@ int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud
 int store_sample_add(struct store *s, const struct store_sample *in)
 {
 	sqlite3_stmt *st;
-	int r = begin_write(s);
+	int r;
 
+	if (!in->measurand || !in->value || !in->station_id)
+		return -EINVAL;
+	r = begin_write(s);
 	if (r < 0)
 		return r;
 	st = stmt(s, ST_SAMPLE_ADD);

@@ -411,6 +411,10 @@ int svc_meter_sample(struct svc *s, const struct chg_station *st, const struct s
 	struct store_sample row = *in;
 
 	row.station_id = st->id;
+	if (!row.measurand)
+		row.measurand = "Energy.Active.Import.Register"; /* the OCPP default */
+	if (!row.value)
+		return -EINVAL;
 	if (row.evse_id < 0 || row.evse_id > s->cfg->max_connectors)
 		return -ERANGE;
 	return store_sample_add(s->store, &row);
