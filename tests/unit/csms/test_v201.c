@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/* OCPP 2.0.1 domain logic on a real in-memory store: TransactionEvent ordering (replays, gaps,
+ * late offline events), multi-part device-model reports, and the energy register reader. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "ocpp201/v201.h"
+#include "store/store.h"
+#include "svc/svc.h"
+
+#define T0 1795000000000LL
+
+struct fixture {
+	struct cfg cfg;
+	struct clock clk;
+	struct store *store;
+	struct svc *svc;
+	struct chg_station *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+	void *replaced;
+
+	log_set_level(LOG_ERR);
+	cfg_init(&f->cfg);
+	f->clk = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = T0 };
+	f->store = store_open(":memory:", false, err, sizeof(err));
+	assert_non_null(f->store);
+	f->svc = svc_create(f->store, &f->clk, &f->cfg);
+	assert_non_null(f->svc);
+	assert_int_equal(store_station_create(f->store, "CS-1", REG_ACCEPTED, T0), 0);
+	f->st = svc_station_attach(f->svc, "CS-1", 1, "ocpp2.0.1", (void *)f, &replaced);
+	assert_non_null(f->st);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	svc_destroy(f->svc);
+	store_close(f->store);
+	cfg_free(&f->cfg);
+	free(f);
+	return 0;
+}
+
+static int get_row(const struct store_session_row *row, void *ud)
+{
+	struct store_session_row *out = ud;
+
+	*out = *row;
+	out->station_id = out->id_tag = out->auth_status = out->stop_reason = NULL;
+	out->station_tx_id = NULL;
+	return 0;
+}
+
+static struct store_session_row session(struct fixture *f, int64_t id)
+{
+	struct store_session_row row = { 0 };
+
+	assert_true(store_session_get(f->store, id, get_row, &row) > 0);
+	return row;
+}
+
+static int64_t event(struct fixture *f, int type, int64_t seq, int64_t ts, int64_t energy_wh,
+		     bool *ret_replay)
+{
+	struct svc_tx_event ev = {
+		.type = type,
+		.tx_id = "TX-1",
+		.ts_ms = ts,
+		.seq_no = seq,
+		.trigger = "MeterValuePeriodic",
+		.evse_id = type == SVC_TX_STARTED ? 2 : 0,
+		.has_energy = energy_wh >= 0,
+		.energy_wh = energy_wh,
+	};
+	struct svc_auth a;
+	int64_t id = 0;
+	bool replay = false;
+
+	assert_int_equal(svc_tx_event(f->svc, f->st, &ev, &id, &replay, &a), 0);
+	if (ret_replay)
+		*ret_replay = replay;
+	return id;
+}
+
+static void test_in_order_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 100, NULL);
+	struct store_session_row row;
+
+	assert_true(id > 0);
+	assert_int_equal(event(f, SVC_TX_UPDATED, 1, T0 + 60000, 400, NULL), id);
+	row = session(f, id);
+	assert_false(row.stopped);
+	assert_int_equal(row.evse_id, 2);
+	assert_int_equal(row.meter_start_wh, 100);
+	assert_int_equal(event(f, SVC_TX_ENDED, 2, T0 + 120000, -1, NULL), id);
+	row = session(f, id);
+	assert_true(row.stopped);
+	assert_int_equal(row.stop_ms, T0 + 120000);
+	/* Ended without a reading: the latest register seen */
+	assert_int_equal(row.meter_stop_wh, 400);
+	assert_int_equal(row.seq_gaps, 0);
+	assert_int_equal(row.seq_max, 2);
+}
+
+static void test_replay_has_no_effect(void **state)
+{
+	struct fixture *f = *state;
+	bool replay;
+	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 100, &replay);
+
+	assert_false(replay);
+	event(f, SVC_TX_ENDED, 1, T0 + 1000, 900, &replay);
+	assert_false(replay);
+	/* the same Ended again (seqNo 1) with another reading: acknowledged, ignored */
+	assert_int_equal(event(f, SVC_TX_ENDED, 1, T0 + 5000, 5000, &replay), id);
+	assert_true(replay);
+	assert_int_equal(session(f, id).meter_stop_wh, 900);
+	assert_int_equal(session(f, id).stop_ms, T0 + 1000);
+}
+
+static void test_gaps_counted(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 0, NULL);
+
+	event(f, SVC_TX_UPDATED, 3, T0 + 3000, 30, NULL);
+	assert_int_equal(session(f, id).seq_gaps, 2); /* 1 and 2 missing */
+	event(f, SVC_TX_UPDATED, 1, T0 + 1000, 10, NULL); /* one arrives late */
+	assert_int_equal(session(f, id).seq_gaps, 1);
+	event(f, SVC_TX_ENDED, 4, T0 + 4000, 40, NULL);
+	assert_int_equal(session(f, id).seq_gaps, 1);
+	assert_int_equal(session(f, id).seq_max, 4);
+}
+
+static void test_late_started_moves_start_back(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = event(f, SVC_TX_UPDATED, 1, T0 + 60000, 500, NULL);
+	struct store_session_row row = session(f, id);
+
+	assert_int_equal(row.start_ms, T0 + 60000);
+	assert_false(row.has_meter_start);
+	event(f, SVC_TX_STARTED, 0, T0, 200, NULL);
+	row = session(f, id);
+	assert_int_equal(row.start_ms, T0);
+	assert_true(row.has_meter_start);
+	assert_int_equal(row.meter_start_wh, 200);
+	assert_int_equal(row.evse_id, 2);
+}
+
+static void test_late_updated_after_ended_keeps_it_closed(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 0, NULL);
+
+	event(f, SVC_TX_ENDED, 2, T0 + 2000, 2000, NULL);
+	event(f, SVC_TX_UPDATED, 1, T0 + 1000, 1000, NULL);
+	assert_true(session(f, id).stopped);
+	assert_int_equal(session(f, id).meter_stop_wh, 2000);
+	assert_int_equal(session(f, id).seq_gaps, 0);
+}
+
+static void test_evse_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+	struct svc_tx_event ev = { .type = SVC_TX_STARTED, .tx_id = "X", .evse_id = 100000 };
+	struct svc_auth a;
+	int64_t id;
+	bool replay;
+
+	assert_int_equal(svc_tx_event(f->svc, f->st, &ev, &id, &replay, &a), -ERANGE);
+}
+
+static void test_multipart_report(void **state)
+{
+	struct fixture *f = *state;
+	struct store_variable v = { .component = "EVSE", .evse_id = 1, .connector_id = -1,
+				    .variable = "Power", .attribute_type = "Actual", .value = "7000" };
+	int parts;
+	bool complete;
+
+	assert_int_equal(svc_report_part(f->svc, f->st, 7, 0, true), 0);
+	assert_int_equal(svc_variable_put(f->svc, f->st, &v), 0);
+	assert_int_equal(store_report_status(f->store, "CS-1", 7, &parts, &complete), 0);
+	assert_int_equal(parts, 1);
+	assert_false(complete);
+	assert_int_equal(svc_report_part(f->svc, f->st, 7, 1, true), 0);
+	v.value = "11000"; /* a later part updates the same variable */
+	assert_int_equal(svc_variable_put(f->svc, f->st, &v), 0);
+	assert_int_equal(svc_report_part(f->svc, f->st, 7, 2, false), 0);
+	assert_int_equal(store_report_status(f->store, "CS-1", 7, &parts, &complete), 0);
+	assert_int_equal(parts, 3);
+	assert_true(complete);
+	assert_int_equal(store_report_status(f->store, "CS-1", 8, &parts, &complete), -ENOENT);
+}
+
+static void test_energy_register_units(void **state)
+{
+	json_t *mv = json_loads(
+		"[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":["
+		"{\"value\":230,\"measurand\":\"Voltage\"},"
+		"{\"value\":3.5,\"phase\":\"L1\"},"
+		"{\"value\":12.5,\"unitOfMeasure\":{\"unit\":\"kWh\"},\"context\":\"Transaction.End\"}]},"
+		"{\"timestamp\":\"2026-11-23T10:01:00Z\",\"sampledValue\":["
+		"{\"value\":13,\"unitOfMeasure\":{\"unit\":\"Wh\",\"multiplier\":3}}]}]",
+		0, NULL);
+	int64_t wh = 0;
+
+	(void)state;
+	assert_non_null(mv);
+	/* the preferred context wins over a later reading */
+	assert_true(v201_energy_register(mv, "Transaction.End", &wh));
+	assert_int_equal(wh, 12500);
+	/* otherwise the latest; multiplier 3 on Wh is kWh */
+	assert_true(v201_energy_register(mv, NULL, &wh));
+	assert_int_equal(wh, 13000);
+	json_decref(mv);
+	mv = json_loads("[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":["
+			"{\"value\":1,\"measurand\":\"SoC\"}]}]",
+			0, NULL);
+	assert_false(v201_energy_register(mv, NULL, &wh));
+	json_decref(mv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_in_order_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_has_no_effect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gaps_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_started_moves_start_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_updated_after_ended_keeps_it_closed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_evse_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipart_report, setup, teardown),
+		cmocka_unit_test(test_energy_register_units),
+	};
+
+	return cmocka_run_group_tests_name("v201", tests, NULL, NULL);
+}
