@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/* cpclient: OCPP-J WebSocket client connections on lws' libuv event loop (see cpclient.h). */
+#include "cpclient.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#define DEFAULT_RX_CHUNK     1024
+#define DEFAULT_MAX_MESSAGE  (1024 * 1024)
+#define DEFAULT_MAX_TX_QUEUE 64
+#define PROTOCOL_NAME        "cpclient"
+#define MAX_LWS_HANDLES      16
+#define DESTROY_TIMEOUT_MS   5000
+
+enum conn_state {
+	CONN_CONNECTING,
+	CONN_OPEN,
+	CONN_CLOSING, /* close asked for; queued frames still go out first */
+	CONN_DONE,
+};
+
+/* One queued outgoing frame: LWS_PRE bytes of headroom, then the payload. */
+struct tx_frame {
+	struct tx_frame *next;
+	size_t len;
+	unsigned char buf[];
+};
+
+struct cpclient_conn {
+	struct cpclient_ctx *ctx;
+	struct cpclient_conn *prev, *next; /* ctx->conns */
+	struct lws *wsi;                   /* NULL once lws has let go of us */
+	void *user;
+	char *auth;                        /* "Basic …" until the handshake is sent */
+	struct tx_frame *tx_head, *tx_tail;
+	char *rx;                          /* the message being reassembled */
+	size_t rx_len, rx_cap;
+	unsigned int tx_count;
+	int http_status;
+	int peer_code;                     /* close code from the peer's close frame */
+	int local_code;                    /* close code we send */
+	uint8_t state;                     /* enum conn_state */
+	bool peer_closed : 1;              /* the server sent a close frame */
+	bool local_close : 1;              /* cpclient_close() or ctx destroy */
+	bool too_big : 1;                  /* we closed because a message was over max_message */
+	bool rx_skip : 1;                  /* dropping the rest of a binary message */
+	bool in_connect : 1;               /* inside lws_client_connect_via_info() */
+	bool sync_failed : 1;              /* lws ended us inside that call */
+	bool orphan : 1;                   /* connect failed; free silently when lws is done */
+	char subproto[16];
+};
+
+struct cpclient_ctx {
+	struct lws_context *lws; /* lws writes NULL here when it is really gone (pcontext) */
+	uv_loop_t *loop;
+	struct cpclient_callbacks cb;
+	size_t max_message;
+	unsigned int max_tx_queue;
+	struct cpclient_conn *conns;
+	bool destroying;
+	bool tls;
+	unsigned int n_lws_handles;
+	uv_handle_t *lws_handles[MAX_LWS_HANDLES]; /* lws' own handles on the loop */
+	struct lws_protocols protocols[2];
+};
+
+static int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len);
+
+void cpclient_set_log_level(int level)
+{
+	int mask = LLL_ERR;
+
+	if (level >= 1)
+		mask |= LLL_WARN | LLL_NOTICE;
+	if (level >= 2)
+		mask |= LLL_INFO;
+	lws_set_log_level(mask, NULL);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static void conn_free(struct cpclient_conn *c)
+{
+	struct tx_frame *f;
+
+	if (!c)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (c->ctx->conns == c)
+		c->ctx->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	while ((f = c->tx_head)) {
+		c->tx_head = f->next;
+		free(f);
+	}
+	free(c->rx);
+	free(c->auth);
+	free(c);
+}
+
+static bool is_loopback(const char *host)
+{
+	struct in_addr a;
+
+	if (!host)
+		return false;
+	if (!strcmp(host, "localhost"))
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* *ret_value = "Basic " + base64(user ":" password); -ENOMEM or -EINVAL leave it untouched. */
+static int make_basic_auth(const char *user, const char *password, char **ret_value)
+{
+	size_t ulen = strlen(user), plen = password ? strlen(password) : 0;
+	size_t rawlen = ulen + 1 + plen, outlen = 6 + (rawlen + 2) / 3 * 4 + 8;
+	char *raw, *out;
+	int r = -ENOMEM;
+
+	raw = malloc(rawlen + 1);
+	out = malloc(outlen);
+	if (!raw || !out)
+		goto out;
+	snprintf(raw, rawlen + 1, "%s:%s", user, password ? password : "");
+	memcpy(out, "Basic ", 6);
+	if (lws_b64_encode_string(raw, (int)rawlen, out + 6, (int)(outlen - 6)) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	*ret_value = out;
+	out = NULL;
+	r = 0;
+out:
+	if (raw)
+		explicit_bzero(raw, rawlen);
+	free(raw);
+	free(out);
+	return r;
+}
+
+/* Hand the end of `c` to the user and free it; called once, for the last lws event. */
+static void conn_end(struct cpclient_conn *c, struct lws *wsi, const char *detail)
+{
+	struct cpclient_close_info info = { 0 };
+
+	lws_set_opaque_user_data(wsi, NULL);
+	c->wsi = NULL;
+	if (c->in_connect) {
+		/* cpclient_connect() reports this one itself */
+		c->sync_failed = true;
+		return;
+	}
+	if (c->orphan) {
+		conn_free(c);
+		return;
+	}
+	if (c->local_close) {
+		info.end = CPCLIENT_END_LOCAL;
+		info.close_code = c->local_code;
+	} else if (c->too_big) {
+		info.end = CPCLIENT_END_ERROR;
+		info.close_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+		detail = "message too large";
+	} else if (c->peer_closed) {
+		info.end = CPCLIENT_END_PEER;
+		info.close_code = c->peer_code;
+	} else if (c->state == CONN_CONNECTING && ((c->http_status && c->http_status != 101) ||
+						   (detail && !strncmp(detail, "HS:", 3)))) {
+		info.end = CPCLIENT_END_REFUSED;
+	} else {
+		info.end = CPCLIENT_END_ERROR;
+	}
+	info.http_status = c->http_status;
+	info.detail = detail;
+	c->state = CONN_DONE;
+	if (c->ctx->cb.on_close)
+		c->ctx->cb.on_close(c, &info);
+	conn_free(c);
+}
+
+/* The HTTP status of a refused upgrade, while lws still holds the response headers. */
+static int refused_status(struct lws *wsi)
+{
+	char buf[8];
+	int n;
+
+	n = (int)lws_http_client_http_response(wsi);
+	if (n > 0)
+		return n;
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP) > 0)
+		return atoi(buf);
+	return 0;
+}
+
+static int conn_rx(struct cpclient_conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	size_t need;
+	char *p;
+
+	if (lws_is_first_fragment(wsi))
+		c->rx_skip = lws_frame_is_binary(wsi); /* OCPP-J is text only: drop binary */
+	if (c->rx_skip || c->too_big)
+		return 0;
+	need = c->rx_len + len + 1;
+	if (need > c->ctx->max_message + 1) {
+		/* close from WRITEABLE, as lws wants; drop what is still coming */
+		c->too_big = true;
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_len = c->rx_cap = 0;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (need > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 256;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(c->rx, cap);
+		if (!p) {
+			c->too_big = true; /* same way out: close 1009 from WRITEABLE */
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		c->rx = p;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (!lws_is_final_fragment(wsi))
+		return 0;
+
+	/* The message buffer goes with the message: an idle connection holds no rx memory. */
+	p = c->rx;
+	len = c->rx_len;
+	p[len] = '\0';
+	c->rx = NULL;
+	c->rx_len = c->rx_cap = 0;
+	if (c->ctx->cb.on_text && c->state == CONN_OPEN)
+		c->ctx->cb.on_text(c, p, len);
+	free(p);
+	return 0;
+}
+
+/* lws-coding rule: exactly one lws_write() per WRITEABLE, re-arm while frames remain. */
+static int conn_tx(struct cpclient_conn *c, struct lws *wsi)
+{
+	struct tx_frame *f = c->tx_head;
+	int n;
+
+	if (c->too_big) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+		return -1;
+	}
+	if (!f) {
+		if (c->state == CONN_CLOSING) {
+			lws_close_reason(wsi, (enum lws_close_status)c->local_code, NULL, 0);
+			return -1;
+		}
+		return 0;
+	}
+	c->tx_head = f->next;
+	if (!c->tx_head)
+		c->tx_tail = NULL;
+	c->tx_count--;
+	n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+	free(f);
+	if (n < 0)
+		return -1;
+	if (c->tx_head || c->state == CONN_CLOSING)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
+{
+	struct cpclient_conn *c = lws_get_opaque_user_data(wsi);
+	char detail[128];
+
+	(void)user;
+	if (!c)
+		return 0;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **p = in, *end = *p + len;
+
+		if (!c->auth)
+			return 0;
+		if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+						 (const unsigned char *)c->auth,
+						 (int)strlen(c->auth), p, end))
+			return -1;
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+		/* the headers are gone by ESTABLISHED */
+		if (lws_hdr_copy(wsi, c->subproto, sizeof(c->subproto), WSI_TOKEN_PROTOCOL) < 0)
+			c->subproto[0] = '\0';
+		return 0;
+
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		c->http_status = 101;
+		if (c->auth) {
+			explicit_bzero(c->auth, strlen(c->auth));
+			free(c->auth);
+			c->auth = NULL;
+		}
+		if (c->state == CONN_CONNECTING)
+			c->state = CONN_OPEN;
+		if (c->ctx->cb.on_open && c->state == CONN_OPEN)
+			c->ctx->cb.on_open(c, c->subproto);
+		if (c->tx_head || c->state == CONN_CLOSING)
+			lws_callback_on_writable(wsi);
+		return 0;
+
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return conn_rx(c, wsi, in, len);
+
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return conn_tx(c, wsi);
+
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+		const unsigned char *b = in;
+
+		c->peer_closed = true;
+		c->peer_code = len >= 2 ? (b[0] << 8) | b[1] : LWS_CLOSE_STATUS_NO_STATUS;
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (c->state == CONN_CONNECTING)
+			c->http_status = refused_status(wsi);
+		snprintf(detail, sizeof(detail), "%.*s", in ? (int)len : 0,
+			 in ? (const char *)in : "");
+		conn_end(c, wsi, detail[0] ? detail : NULL);
+		return 0;
+
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		conn_end(c, wsi, NULL);
+		return 0;
+
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* last resort: a wsi that went away without either event above */
+		conn_end(c, wsi, "connection destroyed");
+		return 0;
+
+	default:
+		return 0;
+	}
+}
+
+int cpclient_connect(struct cpclient_ctx *ctx, const struct cpclient_opts *o,
+		     struct cpclient_conn **ret_conn)
+{
+	struct lws_client_connect_info i;
+	struct cpclient_conn *c;
+	struct lws *wsi;
+	int r;
+
+	if (!ctx || !o || !o->host || !o->path || !o->subprotocols || o->port <= 0 ||
+	    o->port > 65535 || ctx->destroying)
+		return -EINVAL;
+	if ((o->ssl && !ctx->tls) || (o->ssl_insecure && !is_loopback(o->host)))
+		return -EINVAL;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ctx = ctx;
+	c->user = o->user_ptr;
+	c->local_code = LWS_CLOSE_STATUS_NORMAL;
+	if (o->user) {
+		r = make_basic_auth(o->user, o->password, &c->auth);
+		if (r < 0) {
+			free(c);
+			return r;
+		}
+	}
+	c->next = ctx->conns;
+	if (ctx->conns)
+		ctx->conns->prev = c;
+	ctx->conns = c;
+
+	memset(&i, 0, sizeof(i));
+	i.context = ctx->lws;
+	i.address = o->host;
+	i.port = o->port;
+	i.path = o->path;
+	i.host = o->host;
+	i.origin = o->host;
+	i.protocol = o->subprotocols;
+	i.local_protocol_name = PROTOCOL_NAME;
+	i.iface = o->source_addr;
+	i.opaque_user_data = c;
+	if (o->ssl) {
+		i.ssl_connection = LCCSCF_USE_SSL;
+		if (o->ssl_insecure)
+			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_ALLOW_EXPIRED |
+					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+	}
+
+	c->in_connect = true;
+	wsi = lws_client_connect_via_info(&i);
+	c->in_connect = false;
+	if (!wsi || c->sync_failed) {
+		if (wsi || c->sync_failed) {
+			/* lws already ended the wsi and told us: nothing refers to c any more */
+			conn_free(c);
+		} else {
+			/* no word from lws: a wsi may still point at c; free it when lws is done,
+			 * or at the latest in cpclient_ctx_destroy() */
+			c->orphan = true;
+		}
+		return -ECONNREFUSED;
+	}
+	c->wsi = wsi;
+	*ret_conn = c;
+	return 0;
+}
+
+int cpclient_send_text(struct cpclient_conn *c, const char *buf, size_t len)
+{
+	struct tx_frame *f;
+
+	if (!c || c->state >= CONN_CLOSING || !c->wsi)
+		return -EPIPE;
+	if (c->tx_count >= c->ctx->max_tx_queue)
+		return -ENOBUFS;
+	f = malloc(sizeof(*f) + LWS_PRE + len);
+	if (!f)
+		return -ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->buf + LWS_PRE, buf, len);
+	if (c->tx_tail)
+		c->tx_tail->next = f;
+	else
+		c->tx_head = f;
+	c->tx_tail = f;
+	c->tx_count++;
+	if (c->state == CONN_OPEN)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void cpclient_close(struct cpclient_conn *c, int code)
+{
+	if (!c || c->state >= CONN_CLOSING || !c->wsi)
+		return;
+	c->local_close = true;
+	c->local_code = code > 0 ? code : LWS_CLOSE_STATUS_NORMAL;
+	if (c->state == CONN_OPEN) {
+		c->state = CONN_CLOSING;
+		lws_callback_on_writable(c->wsi);
+	} else {
+		/* no WebSocket yet: just drop the socket from the loop */
+		c->state = CONN_CLOSING;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+}
+
+void *cpclient_user(const struct cpclient_conn *c)
+{
+	return c ? c->user : NULL;
+}
+
+void cpclient_set_user(struct cpclient_conn *c, void *user_ptr)
+{
+	if (c)
+		c->user = user_ptr;
+}
+
+unsigned int cpclient_tx_queued(const struct cpclient_conn *c)
+{
+	return c ? c->tx_count : 0;
+}
+
+bool cpclient_is_open(const struct cpclient_conn *c)
+{
+	return c && c->state == CONN_OPEN;
+}
+
+int cpclient_local_addr(const struct cpclient_conn *c, char *buf, size_t len)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	char ip[INET_ADDRSTRLEN];
+	int fd, n;
+
+	if (!c || !c->wsi || c->state != CONN_OPEN)
+		return -ENOTCONN;
+	fd = lws_get_socket_fd(c->wsi);
+	if (fd < 0)
+		return -ENOTCONN;
+	if (getsockname(fd, (struct sockaddr *)&sin, &slen) < 0)
+		return -errno;
+	if (sin.sin_family != AF_INET || !inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip)))
+		return -EAFNOSUPPORT;
+	n = snprintf(buf, len, "%s:%u", ip, ntohs(sin.sin_port));
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- context */
+
+struct handle_set {
+	unsigned int n;
+	uv_handle_t *h[MAX_LWS_HANDLES];
+	bool overflow;
+};
+
+static void collect_handle(uv_handle_t *h, void *arg)
+{
+	struct handle_set *set = arg;
+
+	if (set->n < MAX_LWS_HANDLES)
+		set->h[set->n++] = h;
+	else
+		set->overflow = true;
+}
+
+static bool in_set(const struct handle_set *set, const uv_handle_t *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->h[i] == h)
+			return true;
+	return false;
+}
+
+struct cpclient_ctx *cpclient_ctx_create(const struct cpclient_ctx_opts *o)
+{
+	struct lws_context_creation_info info;
+	struct handle_set before = { 0 }, after = { 0 };
+	struct cpclient_ctx *ctx;
+	unsigned int i;
+	void *loops[1];
+
+	if (!o || !o->loop || !o->cb)
+		return NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	ctx->loop = o->loop;
+	ctx->cb = *o->cb;
+	ctx->tls = o->tls;
+	ctx->max_message = o->max_message ? o->max_message : DEFAULT_MAX_MESSAGE;
+	ctx->max_tx_queue = o->max_tx_queue ? o->max_tx_queue : DEFAULT_MAX_TX_QUEUE;
+	ctx->protocols[0].name = PROTOCOL_NAME;
+	ctx->protocols[0].callback = conn_callback;
+	ctx->protocols[0].rx_buffer_size = o->rx_chunk ? o->rx_chunk : DEFAULT_RX_CHUNK;
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = ctx->protocols;
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	if (o->tls)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	loops[0] = o->loop;
+	info.foreign_loops = loops;
+	info.pcontext = &ctx->lws;
+	info.user = ctx;
+	info.gid = -1;
+	info.uid = -1;
+
+	/* The handles lws adds to the loop now (its timer, idle and cancel-pipe poll) are
+	 * the ones cpclient_ctx_destroy() must see closed before it may free the context. */
+	uv_walk(o->loop, collect_handle, &before);
+	ctx->lws = lws_create_context(&info);
+	if (!ctx->lws) {
+		free(ctx);
+		return NULL;
+	}
+	uv_walk(o->loop, collect_handle, &after);
+	for (i = 0; i < after.n; i++)
+		if (!in_set(&before, after.h[i]))
+			ctx->lws_handles[ctx->n_lws_handles++] = after.h[i];
+	if (before.overflow || after.overflow)
+		ctx->n_lws_handles = 0; /* cannot tell: fall back to "loop idle" below */
+	return ctx;
+}
+
+static void find_handle(uv_handle_t *h, void *arg)
+{
+	struct handle_set *set = arg;
+
+	if (in_set(set, h))
+		set->overflow = true; /* reused as "found" */
+}
+
+/* True while any of lws' start-up handles is still on the loop (open or closing). */
+static bool lws_handles_left(struct cpclient_ctx *ctx)
+{
+	struct handle_set set = { .n = ctx->n_lws_handles };
+
+	if (!ctx->n_lws_handles)
+		return uv_loop_alive(ctx->loop);
+	memcpy(set.h, ctx->lws_handles, sizeof(set.h[0]) * set.n);
+	uv_walk(ctx->loop, find_handle, &set);
+	return set.overflow;
+}
+
+void cpclient_ctx_destroy(struct cpclient_ctx *ctx)
+{
+	struct cpclient_conn *c;
+	long long end;
+
+	if (!ctx)
+		return;
+	ctx->destroying = true;
+	for (c = ctx->conns; c; c = c->next)
+		if (c->state < CONN_CLOSING && !c->orphan) {
+			c->local_close = true;
+			c->local_code = LWS_CLOSE_STATUS_GOINGAWAY;
+		}
+	if (ctx->lws) {
+		/*
+		 * lws 4.1 with a foreign loop, as measured: the first destroy closes every wsi;
+		 * while the loop runs, the last wsi close makes lws close its own timer and idle
+		 * handles.  Only when those are off the loop may the second destroy free the
+		 * context: freeing it earlier leaves libuv linking handles in freed memory.
+		 */
+		lws_context_destroy(ctx->lws);
+		end = lws_now_usecs() / 1000 + DESTROY_TIMEOUT_MS;
+		while (ctx->lws && lws_handles_left(ctx) && lws_now_usecs() / 1000 < end)
+			uv_run(ctx->loop, UV_RUN_NOWAIT);
+		if (ctx->lws && !lws_handles_left(ctx))
+			lws_context_destroy(ctx->lws);
+		if (ctx->lws)
+			lwsl_err("cpclient: lws context still has handles; leaking it\n");
+	}
+	/* orphans of failed connects that lws never reported */
+	while (ctx->conns)
+		conn_free(ctx->conns);
+	free(ctx);
+}

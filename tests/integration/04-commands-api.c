@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/* 04: operator commands to chargers through POST /api/stations/{id}/commands/{Action}. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *const open_args[] = { "--registration", "open", NULL };
+
+static int setup(void **state)
+{
+	struct csms_proc *p = csms_start(open_args, NULL);
+
+	*state = p;
+	return p ? 0 : -1;
+}
+
+/* A server that waits only 500 ms for a charger's answer. */
+static int setup_short_timeout(void **state)
+{
+	struct csms_proc *p = csms_start(open_args, "{\"call_timeout_ms\": 500}");
+
+	*state = p;
+	return p ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	int r = tc_shutdown();
+
+	/* the server goes first: a failed check below must not leave it running */
+	csms_destroy(*state);
+	assert_int_equal(r, 0);
+	return 0;
+}
+
+static struct tcp *booted(struct csms_proc *p, const char *id)
+{
+	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
+	json_t *conf = NULL;
+	char err[64];
+
+	assert_non_null(tc);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
+	json_decref(conf);
+	return tc;
+}
+
+static struct http_async *command(struct csms_proc *p, const char *station, const char *action,
+				  const char *body)
+{
+	char path[200];
+	struct http_async *a;
+
+	snprintf(path, sizeof(path), "/api/stations/%s/commands/%s", station, action);
+	a = http_request_start(p->port, "POST", path, body, 15000);
+	assert_non_null(a);
+	return a;
+}
+
+/* A synchronous command that must not reach any charger; returns the HTTP status. */
+static int command_status(struct csms_proc *p, const char *station, const char *action,
+			  const char *body)
+{
+	char path[200];
+	json_t *j = NULL;
+	int status = 0;
+
+	snprintf(path, sizeof(path), "/api/stations/%s/commands/%s", station, action);
+	assert_int_equal(http_request(p->port, "POST", path, body, &status, &j, 15000), 0);
+	if (status >= 400 && !json_is_string(json_object_get(j, "error")))
+		fail_msg("POST %s: status %d without an {\"error\": …} body", path, status);
+	json_decref(j);
+	return status;
+}
+
+/* Wait for the CSMS's CALL, check its action, return it (new reference). */
+static json_t *expect_call(struct tcp *tc, const char *action)
+{
+	json_t *f = NULL;
+
+	assert_int_equal(tc_next_call(tc, 10000, &f), 0);
+	assert_string_equal(json_string_value(json_array_get(f, 2)), action);
+	assert_true(json_is_object(json_array_get(f, 3)));
+	return f;
+}
+
+static const char *call_id(const json_t *f)
+{
+	return json_string_value(json_array_get(f, 1));
+}
+
+static void test_remote_start_and_reset(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-1");
+	struct http_async *a;
+	json_t *f, *j = NULL;
+	int status = 0;
+
+	a = command(p, "CP-CMD-1", "RemoteStartTransaction",
+		    "{\"connectorId\": 1, \"idTag\": \"TAG1\"}");
+	f = expect_call(tc, "RemoteStartTransaction");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "idTag")),
+			    "TAG1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 3), "connectorId")),
+			 1);
+	assert_int_equal(tc_reply(tc, call_id(f), json_pack("{s:s}", "status", "Accepted")), 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		"Accepted");
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "Accepted");
+	json_decref(j);
+
+	a = command(p, "CP-CMD-1", "Reset", "{\"type\": \"Soft\"}");
+	f = expect_call(tc, "Reset");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "type")),
+			    "Soft");
+	assert_int_equal(tc_reply(tc, call_id(f), json_pack("{s:s}", "status", "Rejected")), 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		"Rejected");
+	json_decref(j);
+
+	/* the charger answers with a CALLERROR: 502 with its code and description */
+	a = command(p, "CP-CMD-1", "Reset", "{\"type\": \"Hard\"}");
+	f = expect_call(tc, "Reset");
+	{
+		json_t *err = json_pack("[i,s,s,s,{}]", 4, call_id(f), "NotSupported", "not today");
+		char *s = json_dumps(err, JSON_COMPACT);
+
+		assert_int_equal(tc_send_raw(tc, s), 0);
+		free(s);
+		json_decref(err);
+	}
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 502);
+	assert_string_equal(json_string_value(json_object_get(j, "code")), "NotSupported");
+	assert_string_equal(json_string_value(json_object_get(j, "description")), "not today");
+	json_decref(j);
+
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+static void test_bad_requests_never_reach_the_charger(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-2");
+	struct http_async *a;
+	json_t *f, *j = NULL;
+	int status;
+
+	/* schema-invalid payloads: missing idTag, bad enum, wrong type, extra field */
+	assert_int_equal(command_status(p, "CP-CMD-2", "RemoteStartTransaction",
+					"{\"connectorId\": 1}"),
+			 400);
+	assert_int_equal(command_status(p, "CP-CMD-2", "Reset", "{\"type\": \"Medium\"}"), 400);
+	assert_int_equal(command_status(p, "CP-CMD-2", "RemoteStartTransaction",
+					"{\"idTag\": 42}"),
+			 400);
+	assert_int_equal(command_status(p, "CP-CMD-2", "Reset",
+					"{\"type\": \"Soft\", \"when\": \"now\"}"),
+			 400);
+	/* not JSON, not an object */
+	assert_int_equal(command_status(p, "CP-CMD-2", "Reset", "{not json"), 400);
+	assert_int_equal(command_status(p, "CP-CMD-2", "Reset", "[1,2]"), 400);
+	/* not a CSMS-initiated action of OCPP 1.6 */
+	status = command_status(p, "CP-CMD-2", "FlyToTheMoon", "{}");
+	assert_true(status == 400 || status == 404);
+	status = command_status(p, "CP-CMD-2", "Heartbeat", "{}");
+	assert_true(status == 400 || status == 404);
+	/* unknown station */
+	assert_int_equal(command_status(p, "CP-NOBODY", "Reset", "{\"type\": \"Soft\"}"), 404);
+
+	/* the first CALL the charger sees is the first valid command */
+	a = command(p, "CP-CMD-2", "UnlockConnector", "{\"connectorId\": 1}");
+	f = expect_call(tc, "UnlockConnector");
+	assert_int_equal(tc_reply(tc, call_id(f), json_pack("{s:s}", "status", "Unlocked")), 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+static void test_offline_charger_409(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-3");
+	long long end;
+	json_t *st;
+	bool online = true;
+
+	tc_close(tc);
+	end = mono_ms() + 5000;
+	while (online && mono_ms() < end) {
+		st = http_get_json(p->port, "/api/stations/CP-CMD-3");
+		assert_non_null(st);
+		online = json_is_true(json_object_get(st, "online"));
+		json_decref(st);
+		if (online)
+			tc_run(20);
+	}
+	assert_false(online);
+	assert_int_equal(command_status(p, "CP-CMD-3", "Reset", "{\"type\": \"Soft\"}"), 409);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+static void test_no_answer_504_then_recovers(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-4");
+	struct http_async *a;
+	json_t *f, *late, *j = NULL;
+	int status = 0;
+
+	a = command(p, "CP-CMD-4", "Reset", "{\"type\": \"Soft\"}");
+	late = expect_call(tc, "Reset");
+	/* no answer: call_timeout_ms is 500 */
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 504);
+	assert_true(json_is_string(json_object_get(j, "error")));
+	json_decref(j);
+
+	/* a late answer is dropped, and the next command works */
+	assert_int_equal(tc_reply(tc, call_id(late), json_pack("{s:s}", "status", "Accepted")), 0);
+	json_decref(late);
+	a = command(p, "CP-CMD-4", "ClearCache", "{}");
+	f = expect_call(tc, "ClearCache");
+	assert_int_equal(tc_reply(tc, call_id(f), json_pack("{s:s}", "status", "Accepted")), 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		"Accepted");
+	json_decref(j);
+
+	/* the charger is still served */
+	f = NULL;
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), &f, NULL, 5000), 0);
+	json_decref(f);
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+static void test_one_call_in_flight(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-5");
+	struct http_async *soft, *hard;
+	json_t *first, *second, *j = NULL, *none = NULL;
+	const char *type;
+	int status = 0;
+
+	soft = command(p, "CP-CMD-5", "Reset", "{\"type\": \"Soft\"}");
+	hard = command(p, "CP-CMD-5", "Reset", "{\"type\": \"Hard\"}");
+
+	first = expect_call(tc, "Reset");
+	/* OCPP-J: the second CALL must wait until the first is answered */
+	assert_int_equal(tc_next_call(tc, 1000, &none), -ETIMEDOUT);
+
+	/* answer Soft with Accepted and Hard with Rejected, so the replies cannot be mixed up */
+	type = json_string_value(json_object_get(json_array_get(first, 3), "type"));
+	assert_int_equal(tc_reply(tc, call_id(first),
+				  json_pack("{s:s}", "status",
+					    !strcmp(type, "Soft") ? "Accepted" : "Rejected")),
+			 0);
+	second = expect_call(tc, "Reset");
+	assert_string_not_equal(call_id(second), call_id(first));
+	type = json_string_value(json_object_get(json_array_get(second, 3), "type"));
+	assert_int_equal(tc_reply(tc, call_id(second),
+				  json_pack("{s:s}", "status",
+					    !strcmp(type, "Soft") ? "Accepted" : "Rejected")),
+			 0);
+	assert_string_not_equal(
+		json_string_value(json_object_get(json_array_get(first, 3), "type")), type);
+	json_decref(first);
+	json_decref(second);
+
+	assert_int_equal(http_request_join(soft, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		"Accepted");
+	json_decref(j);
+	assert_int_equal(http_request_join(hard, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		"Rejected");
+	json_decref(j);
+
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+/* POST path with body; the charger must get `action` whose payload has `check` (a JSON object
+ * whose members must all be equal in the CALL), answers {"status": answer}; returns the HTTP
+ * answer's JSON. */
+static json_t *neutral(struct csms_proc *p, struct tcp *tc, const char *path, const char *body,
+		       const char *action, const char *check, const char *answer)
+{
+	struct http_async *a;
+	json_t *f, *want, *j = NULL, *v;
+	const char *k;
+	int status = 0;
+
+	a = http_request_start(p->port, "POST", path, body, 15000);
+	assert_non_null(a);
+	f = expect_call(tc, action);
+	want = json_loads(check, 0, NULL);
+	assert_non_null(want);
+	json_object_foreach(want, k, v) {
+		if (!json_equal(json_object_get(json_array_get(f, 3), k), v)) {
+			char *got = json_dumps(json_array_get(f, 3), JSON_COMPACT);
+
+			fail_msg("%s: %s in %s, want %s", path, k, got, check);
+		}
+	}
+	json_decref(want);
+	assert_int_equal(tc_reply(tc, call_id(f), json_pack("{s:s}", "status", answer)), 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), answer);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		answer);
+	return j;
+}
+
+/* The version-neutral routes become the OCPP 1.6 messages. */
+static void test_version_neutral_commands(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-6");
+	json_t *conf = NULL, *j;
+	char now[32], body[64];
+	json_int_t id;
+	int status = 0;
+
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/remote-start",
+		    "{\"id_tag\": \"T1\", \"evse_id\": 1}", "RemoteStartTransaction",
+		    "{\"idTag\": \"T1\", \"connectorId\": 1}", "Accepted");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/reset", "{\"type\": \"soft\"}", "Reset",
+		    "{\"type\": \"Soft\"}", "Rejected");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/reset", "{\"type\": \"hard\"}", "Reset",
+		    "{\"type\": \"Hard\"}", "Accepted");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/unlock",
+		    "{\"evse_id\": 2, \"connector_id\": 1}", "UnlockConnector",
+		    "{\"connectorId\": 2}", "Unlocked");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/availability",
+		    "{\"operative\": false, \"evse_id\": 0}", "ChangeAvailability",
+		    "{\"connectorId\": 0, \"type\": \"Inoperative\"}", "Accepted");
+	json_decref(j);
+
+	/* remote stop of a running session: the charger gets its transactionId */
+	rfc3339_offset(now, -30);
+	assert_int_equal(tc_call(tc, "StartTransaction",
+				 json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "T1",
+					   "meterStart", 0, "timestamp", now),
+				 &conf, NULL, 5000),
+			 0);
+	id = json_integer_value(json_object_get(conf, "transactionId"));
+	json_decref(conf);
+	snprintf(body, sizeof(body), "{\"session_id\": %lld}", (long long)id);
+	snprintf(now, sizeof(now), "{\"transactionId\": %lld}", (long long)id);
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/remote-stop", body, "RemoteStopTransaction", now,
+		    "Accepted");
+	json_decref(j);
+
+	/* bad bodies never reach the charger */
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CMD-6/reset",
+				      "{\"type\": \"medium\"}", &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CMD-6/remote-start",
+				      "{\"evse_id\": 1}", &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/reset", "{\"type\": \"soft\"}", "Reset",
+		    "{\"type\": \"Soft\"}", "Accepted");
+	json_decref(j);
+
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_remote_start_and_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests_never_reach_the_charger, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_offline_charger_409, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_answer_504_then_recovers,
+						setup_short_timeout, teardown),
+		cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("04-commands", tests, NULL, NULL);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/* 07: what was acknowledged survives kill -9; SIGTERM ends the server cleanly with status 0. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *const open_args[] = { "--registration", "open", NULL };
+
+static int setup(void **state)
+{
+	struct csms_proc *p = csms_start(open_args, NULL);
+
+	*state = p;
+	return p ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	int r = tc_shutdown();
+
+	/* the server goes first: a failed check below must not leave it running */
+	csms_destroy(*state);
+	assert_int_equal(r, 0);
+	return 0;
+}
+
+static struct tcp *booted(struct csms_proc *p, const char *id)
+{
+	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
+	json_t *conf = NULL;
+	char err[64];
+
+	assert_non_null(tc);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
+	json_decref(conf);
+	return tc;
+}
+
+static json_t *get_session(struct csms_proc *p, json_int_t id)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/api/sessions/%lld", (long long)id);
+	return http_get_json(p->port, path);
+}
+
+static void test_acknowledged_data_survives_kill9(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CRASH-1");
+	char t0[32], t1[32], t2[32];
+	json_t *conf = NULL, *s;
+	json_int_t id;
+
+	rfc3339_offset(t0, -300);
+	rfc3339_offset(t1, -200);
+	rfc3339_offset(t2, -100);
+	assert_int_equal(tc_call(tc, "StartTransaction",
+				 json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "TAG-K9",
+					   "meterStart", 2000, "timestamp", t0),
+				 &conf, NULL, 5000),
+			 0);
+	id = json_integer_value(json_object_get(conf, "transactionId"));
+	assert_true(id > 0);
+	json_decref(conf);
+	conf = NULL;
+	assert_int_equal(
+		tc_call(tc, "MeterValues",
+			json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}]}",
+				  "connectorId", 1, "transactionId", id, "meterValue", "timestamp",
+				  t1, "sampledValue", "value", "2500", "measurand",
+				  "Energy.Active.Import.Register", "unit", "Wh", "value", "7200",
+				  "measurand", "Power.Active.Import", "unit", "W"),
+			&conf, NULL, 5000),
+		0);
+	json_decref(conf);
+
+	/* acknowledged: now pull the plug, no chance to flush anything */
+	csms_kill9(p);
+	tc_wait_closed(tc, 5000);
+	tc_close(tc);
+	assert_int_equal(csms_restart(p), 0);
+
+	s = get_session(p, id);
+	assert_non_null(s);
+	assert_string_equal(json_string_value(json_object_get(s, "station")), "CP-CRASH-1");
+	assert_string_equal(json_string_value(json_object_get(s, "id_tag")), "TAG-K9");
+	assert_int_equal(json_integer_value(json_object_get(s, "meter_start_wh")), 2000);
+	assert_true(json_is_null(json_object_get(s, "stop")));
+	assert_int_equal(json_array_size(json_object_get(s, "meter_values")), 2);
+	json_decref(s);
+
+	/* the charger comes back and stops it; kill -9 again right after the answer */
+	tc = booted(p, "CP-CRASH-1");
+	conf = NULL;
+	assert_int_equal(tc_call(tc, "StopTransaction",
+				 json_pack("{s:I,s:i,s:s,s:s}", "transactionId", id, "meterStop",
+					   2900, "timestamp", t2, "reason", "Remote"),
+				 &conf, NULL, 5000),
+			 0);
+	json_decref(conf);
+	csms_kill9(p);
+	tc_wait_closed(tc, 5000);
+	tc_close(tc);
+	assert_int_equal(csms_restart(p), 0);
+
+	s = get_session(p, id);
+	assert_non_null(s);
+	assert_int_equal(json_integer_value(json_object_get(s, "meter_stop_wh")), 2900);
+	assert_int_equal(json_integer_value(json_object_get(s, "energy_wh")), 900);
+	assert_string_equal(json_string_value(json_object_get(s, "stop_reason")), "Remote");
+	json_decref(s);
+
+	/* a new transaction after the crash gets a new id */
+	tc = booted(p, "CP-CRASH-1");
+	conf = NULL;
+	assert_int_equal(tc_call(tc, "StartTransaction",
+				 json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "TAG-K9",
+					   "meterStart", 2900, "timestamp", t2),
+				 &conf, NULL, 5000),
+			 0);
+	assert_true(json_integer_value(json_object_get(conf, "transactionId")) > 0);
+	assert_true(json_integer_value(json_object_get(conf, "transactionId")) != id);
+	json_decref(conf);
+	tc_close(tc);
+
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+/* SIGTERM with a charger connected: the charger is closed and the exit status is 0. */
+static void test_sigterm_exits_cleanly(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-TERM-1");
+	json_t *conf = NULL;
+
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), &conf, NULL, 5000), 0);
+	json_decref(conf);
+	assert_int_equal(csms_stop(p), 0);
+	assert_int_equal(tc_wait_closed(tc, 5000), 0);
+	tc_close(tc);
+
+	/* and it starts again on the same database */
+	assert_int_equal(csms_restart(p), 0);
+	conf = http_get_json(p->port, "/api/stations/CP-TERM-1");
+	assert_non_null(conf);
+	assert_string_equal(json_string_value(json_object_get(conf, "vendor")), "ITVendor");
+	assert_false(json_is_true(json_object_get(conf, "online")));
+	json_decref(conf);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_acknowledged_data_survives_kill9, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_exits_cleanly, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("07-crash", tests, NULL, NULL);
+}
