@@ -346,9 +346,13 @@ static void dispatch(struct conn *c, const char *buf, size_t len)
 	if (c->closing || !c->st)
 		return; /* replaced by a newer connection: nothing more from this one counts */
 	if (ocpp_frame_parse(buf, len, &fr, &pe) < 0) {
-		/* Answer anything that may be a CALL: the charger may be waiting on it. */
-		if (pe.is_call || pe.code != OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED)
+		/* Answer anything that may be a CALL, where the charger may be waiting; never a
+		 * broken CALLRESULT/CALLERROR (docs/wire.md). */
+		if (pe.is_call || pe.code == OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED ||
+		    strcmp(pe.id, "-1") == 0)
 			send_error(c, pe.id, pe.code, pe.desc);
+		else
+			log_info("[cp %s] broken answer frame ignored: %s", c->id, pe.desc);
 		return;
 	}
 	if (fr.type == OCPP_CALL)

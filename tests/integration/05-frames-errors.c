@@ -121,18 +121,21 @@ static void test_frame_errors(void **state)
 }
 
 /*
-** An unknown message type: docs/wire.md answers only frames whose element 0 is 2 (a CALL
-** waits for an answer); anything else is logged and dropped.  The frames are handled in
-** order, so "no CALLERROR before the Heartbeat's answer" means none was sent.
+** An unknown message type gets a CALLERROR (the peer may be waiting); a broken CALLRESULT is
+** only logged (docs/wire.md).  The frames are handled in order, so "no CALLERROR before the
+** Heartbeat's answer" means none was sent for it.
 */
-static void test_unknown_message_type_is_dropped(void **state)
+static void test_unknown_message_type_is_answered(void **state)
 {
 	struct csms_proc *p = *state;
 	struct tcp *tc = booted(p, "CP-FRM-2");
 	json_t *f = NULL;
 
-	assert_int_equal(tc_send_raw(tc, "[7,\"f-type\",\"Heartbeat\",{}]"), 0);
-	assert_int_equal(tc_send_raw(tc, "[\"2\",\"f-type2\",\"Heartbeat\",{}]"), 0);
+	/* an unknown message type: a CALLERROR ProtocolError (1.6) echoing the id */
+	expect_error(tc, "[7,\"f-type\",\"Heartbeat\",{}]", "f-type", "ProtocolError");
+	expect_error(tc, "[\"2\",\"f-type2\",\"Heartbeat\",{}]", "f-type2", "ProtocolError");
+	/* a broken CALLRESULT is not answered */
+	assert_int_equal(tc_send_raw(tc, "[3,\"f-res\"]"), 0);
 	still_works(tc);
 	assert_int_equal(tc_wait_answer(tc, NULL, &f, 0), -ETIMEDOUT);
 	assert_int_equal(tc_junk(tc), 0);
@@ -234,7 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frame_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_message_type_is_dropped, setup,
+		cmocka_unit_test_setup_teardown(test_unknown_message_type_is_answered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_payload_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversize_frame_closes_only_that_connection,
