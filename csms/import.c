@@ -146,31 +146,32 @@ static int parse_csv(struct rows *rs, const char *path)
 		return -EINVAL;
 	}
 	while (getline(&line, &cap, f) > 0) {
-		char *fields[5], *p = line, *save = NULL, *tok;
+		char *fields[5], *p, *tok;
 		int n = 0;
 
 		no++;
-		if (*trim(line) == '\0' || line[0] == '#')
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
 			continue;
-		if (no == 1 && strncmp(trim(line), "charger_id", 10) == 0)
+		if (no == 1 && strncmp(p, "charger_id", 10) == 0)
 			continue; /* header */
-		if (strchr(line, '"')) {
+		if (strchr(p, '"')) {
 			bad(rs, path, no, "quoted fields are not supported", NULL);
 			continue;
 		}
-		/* strtok_r would merge empty fields; split by hand */
+		/* strtok_r would merge empty fields; split by hand, then trim each field */
 		for (tok = p; n < 5; n++) {
 			char *comma = strchr(tok, ',');
 
+			if (comma)
+				*comma = '\0';
 			fields[n] = trim(tok);
 			if (!comma) {
 				n++;
 				break;
 			}
-			*comma = '\0';
 			tok = comma + 1;
 		}
-		(void)save;
 		if (n != 4) {
 			bad(rs, path, no, "expected 4 fields: charger_id,site,site_kind,password", NULL);
 			continue;

@@ -172,18 +172,24 @@ static bool sample_wh(const json_t *sv, int64_t *ret)
 	const char *measurand = str(sv, "measurand");
 	const json_t *uom = json_object_get(sv, "unitOfMeasure");
 	const char *unit = str(uom, "unit");
-	double v = json_number_value(json_object_get(sv, "value"));
-	int mult = (int)integer(uom, "multiplier");
+	double v = json_number_value(json_object_get(sv, "value")), wh;
+	int64_t mult = integer(uom, "multiplier");
 
 	if (measurand && strcmp(measurand, "Energy.Active.Import.Register") != 0)
 		return false;
 	if (json_object_get(sv, "phase"))
 		return false;
+	if (mult < -9 || mult > 9) /* no real meter; refuse rather than overflow */
+		return false;
 	if (unit && strcmp(unit, "kWh") == 0)
 		mult += 3;
 	else if (unit && strcmp(unit, "Wh") != 0)
 		return false;
-	*ret = (int64_t)llround(v * pow(10, mult));
+	wh = v * pow(10, (double)mult);
+	/* a register beyond 1e15 Wh (a petawatt-hour) is not a reading */
+	if (!isfinite(wh) || wh < -1e15 || wh > 1e15)
+		return false;
+	*ret = (int64_t)llround(wh);
 	return true;
 }
 
@@ -248,9 +254,9 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 				 json_number_value(json_object_get(sv, "value")));
 			if (str(uom, "unit") || json_object_get(uom, "multiplier")) {
 				if (integer(uom, "multiplier"))
-					snprintf(unit, sizeof(unit), "%s*10^%d",
+					snprintf(unit, sizeof(unit), "%s*10^%lld",
 						 str(uom, "unit") ? str(uom, "unit") : "Wh",
-						 (int)integer(uom, "multiplier"));
+						 (long long)integer(uom, "multiplier"));
 				else
 					snprintf(unit, sizeof(unit), "%s", str(uom, "unit"));
 				s.unit = unit;
@@ -299,8 +305,7 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 		.offline = json_is_true(json_object_get(req, "offline")),
 		.trigger = str(req, "triggerReason"),
 		.stopped_reason = str(info, "stoppedReason"),
-		.evse_id = evse ? (int)integer(evse, "id") : 0,
-		.connector_id = evse ? (int)integer(evse, "connectorId") : 0,
+		/* range-checked below, before any narrowing */
 		.id_token = token ? str(token, "idToken") : NULL,
 		.has_reservation = json_object_get(req, "reservationId") != NULL,
 		.reservation_id = integer(req, "reservationId"),
@@ -315,9 +320,17 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 			break;
 	if (ev.type == _SVC_TX_EVENT_MAX)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "eventType %s", type);
-	if (evse && (integer(evse, "id") < 0 || integer(evse, "id") > call->app->cfg.max_connectors))
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evse.id outside 0..%d",
-				 call->app->cfg.max_connectors);
+	if (evse) {
+		int64_t id = integer(evse, "id"), connector = integer(evse, "connectorId");
+
+		if (id < 0 || id > call->app->cfg.max_connectors || connector < 0 ||
+		    connector > call->app->cfg.max_connectors)
+			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+					 "evse.id/connectorId outside 0..%d",
+					 call->app->cfg.max_connectors);
+		ev.evse_id = (int)id;
+		ev.connector_id = (int)connector;
+	}
 	if (timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
 	ev.has_energy = v201_energy_register(mvs,
@@ -350,6 +363,12 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 		const json_t *evse = json_object_get(comp, "evse");
 		const json_t *chars = json_object_get(rd, "variableCharacteristics");
 
+		if (evse && (integer(evse, "id") < 0 || integer(evse, "id") > call->app->cfg.max_connectors ||
+			     integer(evse, "connectorId") < 0 ||
+			     integer(evse, "connectorId") > call->app->cfg.max_connectors))
+			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+					 "reportData[%zu]: evse outside 0..%d", i,
+					 call->app->cfg.max_connectors);
 		json_array_foreach (json_object_get(rd, "variableAttribute"), j, attr) {
 			struct store_variable v = {
 				.component = str(comp, "name"),
@@ -440,7 +459,7 @@ int v201_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret
 	(void)req;
 	log_notice("[cp %s] SignCertificate declined: no CA configured", call->conn->id);
 	*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo", "reasonCode",
-			      "NoCertificateAuthority");
+			      "NoCertAuthority");
 	return 0;
 }
 

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Failing tests for bugs found in csms/ and reported to its owner. Built on request only and not
- * registered with meson test, so the suites stay green until the fixes land; then each test
- * moves into the suite of its module. Run with:
- *   ninja -C build tests/unit/csms/test_csms_known_bugs &&
- * build/tests/unit/csms/test_csms_known_bugs Every test here FAILS against the code it was written
- * for. */
+/* Regression tests: each reproduces a bug the unit tests or the fuzzers found in csms/ (the
+ * comment above each test says what it was); each failed against the code it was written for
+ * and passes since the fix. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,7 +87,7 @@ static int import_csv(struct fx *f, const char *text)
  * at its comma, so blanks *before* a comma survive. Input "CP-1 , S-1 , public , <password>":
  * expected: imported as CP-1 at S-1; actual: exit 1, "charger_id must be 1..48 printable
  * characters without '/': CP-1 " (and "S-1 " would be refused the same way). */
-static void test_bug_import_csv_blank_before_comma(void **state)
+static void test_fixed_import_csv_blank_before_comma(void **state)
 {
 	struct fx *f = *state;
 	struct store_station st;
@@ -111,7 +108,7 @@ static void test_bug_import_csv_blank_before_comma(void **state)
  * recognised only in column 1; trim() skipped the indentation but the test looks at line[0].
  * Input "  # the north car park\nCP-1,S-1,public,<password>": expected: exit 0 (one
  * station); actual: exit 1, "expected 4 fields" for the comment line. */
-static void test_bug_import_csv_indented_comment(void **state)
+static void test_fixed_import_csv_indented_comment(void **state)
 {
 	struct fx *f = *state;
 
@@ -177,7 +174,7 @@ static int node_teardown(void **state)
  * and sends CALLERROR InternalError instead: every SignCertificate (A02/A03) fails. Found by
  * fuzz_dispatch (tests/fuzz/known-crashes/dispatch/v201-*-sign-certificate). Expected: the answer
  * validates (e.g. reasonCode "NoCA" or "NotEnabled"); actual: PropertyConstraintViolation. */
-static void test_bug_v201_sign_certificate_answer_breaks_schema(void **state)
+static void test_fixed_v201_sign_certificate_answer_breaks_schema(void **state)
 {
 	struct node *n = *state;
 	json_t *req = json_pack("{s:s}", "csr", "-----BEGIN CERTIFICATE REQUEST-----");
@@ -206,7 +203,7 @@ static void test_bug_v201_sign_certificate_answer_breaks_schema(void **state)
  * and any reading outside int64 Wh (value 1e300, or 1e19) makes llround's result unspecified
  * (glibc: INT64_MIN), which then becomes the session's meter start/stop. Expected: such a reading
  * is not a usable register (false) or the event is refused; actual: true and INT64_MIN. */
-static void test_bug_v201_energy_register_out_of_range(void **state)
+static void test_fixed_v201_energy_register_out_of_range(void **state)
 {
 	static const char *const mvs[] = {
 	    "[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":[{\"value\":1e300}]}]",
@@ -242,7 +239,7 @@ static int get_connector(const struct store_session_row *row, void *ud)
  * to 1 and passes as connector 1. Input: TransactionEvent Started, evse {"id":1,
  * "connectorId":4294967297}. Expected: PropertyConstraintViolation like any connector id over
  * max_connectors; actual: accepted, session on connector 1. */
-static void test_bug_v201_connector_id_wraps(void **state)
+static void test_fixed_v201_connector_id_wraps(void **state)
 {
 	struct node *n = *state;
 	json_t *req =
@@ -278,16 +275,16 @@ static void test_bug_v201_connector_id_wraps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_bug_import_csv_blank_before_comma, fx_setup,
+	    cmocka_unit_test_setup_teardown(test_fixed_import_csv_blank_before_comma, fx_setup,
 					    fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_bug_import_csv_indented_comment, fx_setup,
+	    cmocka_unit_test_setup_teardown(test_fixed_import_csv_indented_comment, fx_setup,
 					    fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_bug_v201_sign_certificate_answer_breaks_schema,
+	    cmocka_unit_test_setup_teardown(test_fixed_v201_sign_certificate_answer_breaks_schema,
 					    node_setup, node_teardown),
-	    cmocka_unit_test(test_bug_v201_energy_register_out_of_range),
-	    cmocka_unit_test_setup_teardown(test_bug_v201_connector_id_wraps, node_setup,
+	    cmocka_unit_test(test_fixed_v201_energy_register_out_of_range),
+	    cmocka_unit_test_setup_teardown(test_fixed_v201_connector_id_wraps, node_setup,
 					    node_teardown),
 	};
 
-	return cmocka_run_group_tests_name("known_bugs", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("regressions", tests, NULL, NULL);
 }
