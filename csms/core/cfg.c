@@ -72,6 +72,9 @@ void cfg_init(struct cfg *c)
 		.drain_ms = 2000,
 		.sync_full = true,
 	};
+#ifdef CSMS_WEB_ROOT
+	c->web_root = strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
+#endif
 }
 
 void cfg_free(struct cfg *c)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -410,7 +411,7 @@ int transport_start(struct app *app)
 	info.ka_interval = 15;
 	info.timeout_secs = 10;
 	info.mounts = &tp->api;
-	if (app->cfg.web_root) {
+	if (app->cfg.web_root && access(app->cfg.web_root, R_OK | X_OK) == 0) {
 		tp->web = (struct lws_http_mount){
 			.mount_next = &tp->api,
 			.mountpoint = "/",
