@@ -208,8 +208,8 @@ static void test_fixed_v201_energy_register_out_of_range(void **state)
 	static const char *const mvs[] = {
 	    "[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":[{\"value\":1e300}]}]",
 	    "[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":[{\"value\":1e19}]}]",
-	    "[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":[{\"value\":1,"
-	    "\"unitOfMeasure\":{\"unit\":\"Wh\",\"multiplier\":400}}]}]",
+	    ("[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":[{\"value\":1,"
+	     "\"unitOfMeasure\":{\"unit\":\"Wh\",\"multiplier\":400}}]}]"),
 	};
 
 	(void)state;
