@@ -101,6 +101,19 @@ static void tx_push(struct conn *c, struct conn_frame *f)
 		free(f);
 		return;
 	}
+	if (!c->tx_head) {
+		/* Nothing queued ahead: hand it to lws now (lws keeps any unsent rest). */
+		int r = transport_write_text(c->wsi, f->buf + CONN_PRE, f->len);
+
+		if (r != -EAGAIN) {
+			free(f);
+			if (r < 0) {
+				c->closing = true;
+				transport_close(c->wsi);
+			}
+			return;
+		}
+	}
 	if (c->tx_tail)
 		c->tx_tail->next = f;
 	else

@@ -356,7 +356,7 @@ fail:
 struct store *store_open(const char *path, bool sync_full, char *err, size_t err_len)
 {
 	struct store *s = calloc(1, sizeof(*s));
-	char pragmas[256];
+	char pragmas[512];
 
 	if (!s) {
 		snprintf(err, err_len, "out of memory");
@@ -369,7 +369,10 @@ struct store *store_open(const char *path, bool sync_full, char *err, size_t err
 	}
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON; "
-		 "PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 4000;",
+		 "PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 4000; "
+		 /* reads from memory, not a pread() per page: 64 MiB cache, 1 GiB mapped */
+		 "PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; "
+		 "PRAGMA temp_store = MEMORY;",
 		 sync_full ? "FULL" : "NORMAL");
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(s->db));

@@ -453,6 +453,13 @@ void transport_free(struct app *app)
 	app->transport = NULL;
 }
 
+int transport_write_text(void *wsi, unsigned char *buf, size_t len)
+{
+	if (lws_partial_buffered(wsi))
+		return -EAGAIN;
+	return lws_write(wsi, buf, len, LWS_WRITE_TEXT) < (int)len ? -EIO : 0;
+}
+
 void transport_want_write(void *wsi)
 {
 	lws_callback_on_writable(wsi);
