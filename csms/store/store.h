@@ -201,8 +201,9 @@ int store_tx_lookup(struct store *s, const char *station_id, const char *station
 /* Record event seq_no of a session: -EEXIST if that seqNo is already recorded (a replay). */
 int store_tx_event_add(struct store *s, int64_t session_id, int64_t seq_no, const char *event_type,
 		       const char *trigger, int64_t ts_ms, bool offline, int64_t now_ms);
-/* Recompute seq_max, seq_gaps and offline_events of a session from its events. */
-int store_tx_seq_update(struct store *s, int64_t session_id);
+/* Account a newly recorded event (after store_tx_event_add succeeded): seq_max, seq_gaps and
+ * offline_events of the session. */
+int store_tx_seq_update(struct store *s, int64_t session_id, int64_t seq_no, bool offline);
 int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bool has_meter,
 		       int64_t meter_start_wh);
 int store_tx_set_token(struct store *s, int64_t session_id, const char *id_tag, int auth_status);

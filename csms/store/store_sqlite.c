@@ -146,9 +146,12 @@ static const char *const stmt_sql[_ST_MAX] = {
 			 "ifnull(meter_last_ms, 0) FROM sessions WHERE station_id = ?1 AND station_tx_id = ?2",
 	[ST_TX_EVENT_ADD] = "INSERT INTO tx_events(session_id, seq_no, event_type, trigger_reason, "
 			    "ts_ms, offline, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_TX_SEQ_UPDATE] = "UPDATE sessions SET (seq_max, seq_gaps, offline_events) = "
-			     "(SELECT max(seq_no), max(seq_no) - min(seq_no) + 1 - count(*), "
-			     "sum(offline) FROM tx_events WHERE session_id = ?1) WHERE id = ?1",
+	/* incremental, so a long session costs the same per event as a short one */
+	[ST_TX_SEQ_UPDATE] = "UPDATE sessions SET seq_min = min(ifnull(seq_min, ?2), ?2), "
+			     "seq_max = max(ifnull(seq_max, ?2), ?2), seq_count = seq_count + 1, "
+			     "offline_events = offline_events + ?3, "
+			     "seq_gaps = max(ifnull(seq_max, ?2), ?2) - min(ifnull(seq_min, ?2), ?2) + 1 "
+			     "- (seq_count + 1) WHERE id = ?1",
 	[ST_TX_SET_START] = "UPDATE sessions SET start_ms = ?2, meter_start_wh = "
 			    "CASE WHEN ?3 THEN ?4 ELSE meter_start_wh END WHERE id = ?1",
 	[ST_TX_SET_TOKEN] = "UPDATE sessions SET id_tag = ?2, auth_status = ?3 WHERE id = ?1",
@@ -994,12 +997,16 @@ static int write_id(struct store *s, enum stmt which, int64_t id, sqlite3_stmt *
 	return 0;
 }
 
-int store_tx_seq_update(struct store *s, int64_t session_id)
+int store_tx_seq_update(struct store *s, int64_t session_id, int64_t seq_no, bool offline)
 {
 	sqlite3_stmt *st;
 	int r = write_id(s, ST_TX_SEQ_UPDATE, session_id, &st);
 
-	return r < 0 ? r : step_done(st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 2, seq_no);
+	sqlite3_bind_int(st, 3, offline);
+	return step_done(st);
 }
 
 int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bool has_meter,

@@ -518,7 +518,7 @@ int svc_tx_event(struct svc *s, struct chg_station *st, const struct svc_tx_even
 		if (r < 0)
 			return r;
 	}
-	r = store_tx_seq_update(s->store, tx.id);
+	r = store_tx_seq_update(s->store, tx.id, ev->seq_no, ev->offline);
 	if (r < 0)
 		return r;
 	return 0;

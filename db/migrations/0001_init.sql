@@ -76,7 +76,9 @@ CREATE TABLE sessions (
 	stop_id_tag    TEXT,
 	meter_last_wh  INTEGER,           -- latest energy register seen (2.0.1 Ended without one)
 	meter_last_ms  INTEGER,
+	seq_min        INTEGER,           -- 2.0.1: lowest TransactionEvent seqNo seen
 	seq_max        INTEGER,           -- 2.0.1: highest TransactionEvent seqNo seen
+	seq_count      INTEGER NOT NULL DEFAULT 0, -- 2.0.1: distinct seqNos received
 	seq_gaps       INTEGER NOT NULL DEFAULT 0, -- 2.0.1: seqNos missing between first and last
 	offline_events INTEGER NOT NULL DEFAULT 0, -- 2.0.1: events delivered with offline = true
 	created_ms     INTEGER NOT NULL
