@@ -1233,7 +1233,7 @@ static void connect_now(struct cpsim_cp *cp)
 		.path = path,
 		.subprotocols = subprotocols_for(cp),
 		.password = cpsim_scenario_password(sc, id),
-		.source_addr = src,
+		.source_addr = sc->source_base[0] ? src : NULL,
 	};
 	if (req.password)
 		req.user = id;
@@ -1629,6 +1629,15 @@ static void swap_vehicle(struct cpsim_cp *cp)
 	stop_session(cp, best, RS_LOCAL);
 }
 
+/* A periodic sample of c still waits in the queue (not in flight). */
+static bool meter_waiting(const struct cpsim_cp *cp, const struct cpsim_connector *c)
+{
+	for (const struct cpsim_qmsg *q = cp->q_head; q; q = q->next)
+		if (q->droppable && q->connector == c->id)
+			return true;
+	return false;
+}
+
 void cpsim_cp_wake(struct cpsim_cp *cp);
 void cpsim_cp_wake(struct cpsim_cp *cp)
 {
@@ -1711,12 +1720,18 @@ void cpsim_cp_wake(struct cpsim_cp *cp)
 			break;
 		case PH_ACTIVE:
 			if (c->t_meter <= now) {
-				struct cpsim_qmsg *q = B(cp)->tx_meter(cp, c, TR_PERIODIC);
-
 				c->t_meter = add_ms(now, cp->meter_ms);
-				if (q)
-					q->droppable = true;
-				cpsim_cp_enqueue(cp, q);
+				if (cp->state == CPS_BOOTED && meter_waiting(cp, c)) {
+					/* online and the last sample is not even sent: the CSMS is
+					 * behind, do not build a backlog (offline ones queue up) */
+					f->stats->meter_skipped++;
+				} else {
+					struct cpsim_qmsg *q = B(cp)->tx_meter(cp, c, TR_PERIODIC);
+
+					if (q)
+						q->droppable = true;
+					cpsim_cp_enqueue(cp, q);
+				}
 			}
 			if (c->t_event <= now)
 				stop_session(cp, c,

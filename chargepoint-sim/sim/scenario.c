@@ -979,6 +979,10 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			unsigned b[4];
 			char tail;
 
+			if (!strcmp(a, "none")) {
+				sc->source_base[0] = '\0';
+				break;
+			}
 			if (sscanf(a, "%u.%u.%u.%u%c", &b[0], &b[1], &b[2], &b[3], &tail) != 4 ||
 			    b[0] != 127 || b[1] > 255 || b[2] > 255 || b[3] > 255)
 				return fail(err, len,

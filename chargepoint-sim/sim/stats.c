@@ -135,6 +135,7 @@ void cpsim_stats_merge(struct cpsim_stats *d, const struct cpsim_stats *s)
 	SUM(queue_dropped);
 	SUM(tx_given_up);
 	SUM(queued_at_end);
+	SUM(meter_skipped);
 	SUM(f_drops);
 	SUM(f_offline);
 	SUM(f_storm_drops);
@@ -239,6 +240,9 @@ void cpsim_stats_print(const struct cpsim_stats *s, FILE *out)
 		(unsigned long long)s->remote_stops, (unsigned long long)s->swaps);
 	fprintf(out, "  energy: %.1f kWh imported, %.1f kWh exported\n", s->import_wh / 1000,
 		s->export_wh / 1000);
+	if (s->meter_skipped)
+		fprintf(out, "  meter samples skipped while the previous one waited: %llu\n",
+			(unsigned long long)s->meter_skipped);
 	fprintf(out,
 		"  throughput: %llu calls sent, %llu answered, %.0f/s overall, %.0f/s steady "
 		"(s %.0f..%.0f)\n",

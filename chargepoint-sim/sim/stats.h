@@ -81,7 +81,7 @@ struct cpsim_stats {
 	/* frames */
 	uint64_t frames_sent, frames_received, bytes_sent, bytes_received;
 	uint64_t unparsable, unmatched_answers, invalid_sent, invalid_received, send_failed;
-	uint64_t queue_dropped, tx_given_up, queued_at_end;
+	uint64_t queue_dropped, tx_given_up, queued_at_end, meter_skipped;
 	/* faults injected */
 	uint64_t f_drops, f_offline, f_storm_drops, f_delayed, f_malformed, f_duplicates;
 	/* CALLERRORs by code (enum ocpp_err, CPSIM_ERR_OTHER) */
