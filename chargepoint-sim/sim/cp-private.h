@@ -177,6 +177,7 @@ struct cpsim_cp {
 	uint32_t meter_ms;
 	uint32_t msg_seq;
 	uint32_t hold_until; /* PENDING: do not send before (boot retry) */
+	uint32_t t_reset;    /* resetting: close at the latest then */
 	uint16_t q_len;
 	uint8_t version; /* enum ocpp_version in use */
 	uint8_t proto;	 /* enum cpsim_proto configured */

@@ -857,7 +857,8 @@ int cpsim_cp_reset(struct cpsim_cp *cp, bool hard, bool on_idle)
 			unplug_later(cp, c);
 	}
 	cp->resetting = true;
-	cp->t_conn = add_ms(now_ms(cp), RESET_CLOSE_MS);
+	cp->t_reset = add_ms(now_ms(cp), RESET_CLOSE_MS);
+	cp->t_conn = add_ms(now_ms(cp), 50); /* close once the stops are out */
 	return 0;
 }
 
@@ -1674,8 +1675,12 @@ void cpsim_cp_wake(struct cpsim_cp *cp)
 		case CPS_BOOTED:
 		case CPS_BOOTING:
 			if (cp->resetting) {
-				cp->t_conn = T_NEVER;
-				close_conn(cp, 1000);
+				if ((!cp->inflight && !cp->q_head) || now >= cp->t_reset) {
+					cp->t_conn = T_NEVER;
+					close_conn(cp, 1000);
+				} else {
+					cp->t_conn = add_ms(now, 100);
+				}
 			} else {
 				cp->t_conn = T_NEVER;
 			}
@@ -1803,6 +1808,22 @@ int cpsim_cp_plug_in(struct cpsim_cp *cp, unsigned connector)
 	if (c->phase != PH_IDLE)
 		return -EBUSY;
 	plug_in(cp, c, NULL);
+	pump(cp);
+	reschedule(cp);
+	return 0;
+}
+
+int cpsim_cp_set_ev(struct cpsim_cp *cp, unsigned connector, const struct cpsim_ev *ev)
+{
+	struct cpsim_connector *c = cpsim_cp_conn(cp, connector);
+
+	if (!c)
+		return -EINVAL;
+	if (c->phase == PH_IDLE)
+		return -EBUSY;
+	cpsim_cp_advance(cp);
+	c->ev = *ev;
+	refresh_limits(cp);
 	pump(cp);
 	reschedule(cp);
 	return 0;

@@ -141,5 +141,12 @@ int cpsim_cp_conn_view(const struct cpsim_cp *cp, unsigned connector, struct cps
 int cpsim_cp_plug_in(struct cpsim_cp *cp, unsigned connector);
 int cpsim_cp_depart(struct cpsim_cp *cp, unsigned connector);
 
+/*
+** Test hook: replace the EV on a connector that has one (struct cpsim_ev from ev.h);
+** the energy registers are brought up to now first. -EINVAL / -EBUSY (no EV).
+*/
+struct cpsim_ev;
+int cpsim_cp_set_ev(struct cpsim_cp *cp, unsigned connector, const struct cpsim_ev *ev);
+
 /* Test hook: a deliberate offline period of ms, starting now. */
 void cpsim_cp_go_offline(struct cpsim_cp *cp, uint32_t ms);
