@@ -979,6 +979,7 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			unsigned b[4];
 			char tail;
 
+			sc->source_given = true;
 			if (!strcmp(a, "none")) {
 				sc->source_base[0] = '\0';
 				break;

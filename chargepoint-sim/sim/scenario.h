@@ -96,6 +96,7 @@ struct cpsim_scenario {
 	uint32_t per_process;
 	uint32_t per_address;
 	char source_base[16]; /* first source address, "127.0.0.2" */
+	bool source_given;    /* --source-base was given (else cpsim picks free ones) */
 	/* output */
 	double progress_s;
 	bool json;
