@@ -179,10 +179,9 @@ static struct cpsim_jw *tx_event(struct cpsim_cp *cp, struct cpsim_connector *c,
 		cpsim_jw_int(w, c->remote_start_id);
 	}
 	cpsim_jw_end(w);
-	if (!strcmp(type, "Started")) {
-		cpsim_jw_key(w, "evse");
-		evse(w, c->id);
-	}
+	/* E01: required in the first event only; every event carries it, as many stations do */
+	cpsim_jw_key(w, "evse");
+	evse(w, c->id);
 	if (id_tok) {
 		cpsim_jw_key(w, "idToken");
 		id_token(w, c);
