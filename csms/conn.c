@@ -40,36 +40,6 @@ const struct adapter *adapter_for(enum ocpp_version v)
 	}
 }
 
-/* Vendor-specific DataTransfer handlers (OCPP 1.6 4.3, 2.0.1 P01/P02). */
-struct vendor_handler {
-	const char *vendor_id, *message_id;
-	const char *status;
-};
-static const struct vendor_handler vendor_handlers[] = {
-	/* a liveness probe chargers and tests can use */
-	{ "org.openchargenet.csms", "Ping", "Accepted" },
-};
-
-int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
-{
-	const char *vendor = json_string_value(json_object_get(req, "vendorId"));
-	const char *msg = json_string_value(json_object_get(req, "messageId"));
-	const char *status = "UnknownVendorId";
-
-	(void)call;
-	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
-		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
-			continue;
-		status = "UnknownMessageId";
-		if (msg && strcmp(msg, vendor_handlers[i].message_id) == 0) {
-			status = vendor_handlers[i].status;
-			break;
-		}
-	}
-	*ret_conf = json_pack("{s:s}", "status", status);
-	return 0;
-}
-
 int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
 {
 	va_list ap;

@@ -103,8 +103,6 @@ struct adapter {
 
 const struct adapter *adapter_for(enum ocpp_version v);
 
-/* DataTransfer (both versions have the same shape): vendor handlers, else UnknownVendorId. */
-int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf);
 
 int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -8,28 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../adapter.h"
 #include "../app.h"
 #include "../core/log.h"
 #include "../svc/svc.h"
 
-const struct v16_action v16_actions[] = {
+const struct adapter_action v16_actions[] = {
 #define OCPP_ACTION(n, f) { n, f },
 #include "actions.def"
 #undef OCPP_ACTION
 };
 const size_t v16_actions_count = sizeof(v16_actions) / sizeof(v16_actions[0]);
 
-static int cmp_action(const void *key, const void *elem)
+static adapter_handler_fn find_action(const char *action)
 {
-	return strcmp(key, ((const struct v16_action *)elem)->name);
-}
-
-static adapter_handler_fn find(const char *action)
-{
-	const struct v16_action *a =
-		bsearch(action, v16_actions, v16_actions_count, sizeof(v16_actions[0]), cmp_action);
-
-	return a ? a->fn : NULL;
+	return adapter_find(v16_actions, v16_actions_count, action);
 }
 
 /* Operator commands as OCPP 1.6 messages. */
@@ -71,48 +64,7 @@ static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const 
 	return 0;
 }
 
-const struct adapter v16_adapter = { .version = OCPP_V16, .find = find, .encode = encode };
-
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int64_t integer(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	/* the schema allows 5.0 for an integer; take it as 5 */
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_number_value(v);
-}
-
-static json_t *time_value(int64_t ms)
-{
-	char buf[40];
-
-	ocpp_time_format(ms, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static int timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret)
-{
-	const char *s = str(o, key);
-
-	if (!s) {
-		*ret = svc_now_ms(call->app->svc);
-		return 0;
-	}
-	if (ocpp_time_parse(s, ret) < 0)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "%s: not a date-time", key);
-	return 0;
-}
-
-static int storage_failed(struct call_ctx *call, int r)
-{
-	log_err("[cp %s] %s: storage error %d: %s", call->conn->id, call->action, r,
-		store_errmsg(svc_store(call->app->svc)));
-	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
-}
+const struct adapter v16_adapter = { .version = OCPP_V16, .find = find_action, .encode = encode };
 
 /* OCPP 1.6 IdTagInfo from a domain decision. */
 static json_t *id_tag_info(const struct svc_auth *a)
@@ -120,7 +72,7 @@ static json_t *id_tag_info(const struct svc_auth *a)
 	json_t *o = json_pack("{s:s}", "status", auth_status_to_string(a->status));
 
 	if (o && a->expiry_ms)
-		json_object_set_new(o, "expiryDate", time_value(a->expiry_ms));
+		json_object_set_new(o, "expiryDate", adapter_time(a->expiry_ms));
 	if (o && a->parent[0])
 		json_object_set_new(o, "parentIdTag", json_string(a->parent));
 	return o;
@@ -131,24 +83,24 @@ int v16_boot_notification(struct call_ctx *call, const json_t *req, json_t **ret
 {
 	struct store_boot b = {
 		.protocol = "ocpp1.6",
-		.vendor = str(req, "chargePointVendor"),
-		.model = str(req, "chargePointModel"),
-		.serial = str(req, "chargePointSerialNumber"),
-		.box_serial = str(req, "chargeBoxSerialNumber"),
-		.firmware = str(req, "firmwareVersion"),
-		.iccid = str(req, "iccid"),
-		.imsi = str(req, "imsi"),
-		.meter_type = str(req, "meterType"),
-		.meter_serial = str(req, "meterSerialNumber"),
+		.vendor = adapter_str(req, "chargePointVendor"),
+		.model = adapter_str(req, "chargePointModel"),
+		.serial = adapter_str(req, "chargePointSerialNumber"),
+		.box_serial = adapter_str(req, "chargeBoxSerialNumber"),
+		.firmware = adapter_str(req, "firmwareVersion"),
+		.iccid = adapter_str(req, "iccid"),
+		.imsi = adapter_str(req, "imsi"),
+		.meter_type = adapter_str(req, "meterType"),
+		.meter_serial = adapter_str(req, "meterSerialNumber"),
 		.now_ms = svc_now_ms(call->app->svc),
 	};
 	struct svc_boot_result res;
 	int r = svc_boot(call->app->svc, call->st, &b, &res);
 
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:s, s:o, s:i}", "status", reg_status_to_string(res.status),
-			      "currentTime", time_value(b.now_ms), "interval", res.interval_s);
+			      "currentTime", adapter_time(b.now_ms), "interval", res.interval_s);
 	return 0;
 }
 
@@ -159,8 +111,8 @@ int v16_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 
 	(void)req;
 	if (r < 0)
-		return storage_failed(call, r);
-	*ret_conf = json_pack("{s:o}", "currentTime", time_value(svc_now_ms(call->app->svc)));
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->app->svc)));
 	return 0;
 }
 
@@ -168,10 +120,10 @@ int v16_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	int64_t ts;
-	int64_t connector = integer(req, "connectorId");
+	int64_t connector = adapter_int(req, "connectorId");
 	int r;
 
-	if (timestamp(call, req, "timestamp", &ts) < 0)
+	if (adapter_timestamp(call, req, "timestamp", &ts) < 0)
 		return -EINVAL;
 	if (connector < 0 || connector > call->app->cfg.max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
@@ -179,10 +131,10 @@ int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **r
 				 call->app->cfg.max_connectors);
 	/* OCPP 1.6 connector c is EVSE c with one connector (c = 0: the whole station) */
 	r = svc_connector_status(call->app->svc, call->st, (int)connector, connector ? 1 : 0,
-				 str(req, "status"),
-				 str(req, "errorCode"), str(req, "info"), str(req, "vendorErrorCode"), ts);
+				 adapter_str(req, "status"),
+				 adapter_str(req, "errorCode"), adapter_str(req, "info"), adapter_str(req, "vendorErrorCode"), ts);
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	*ret_conf = json_object();
 	return 0;
 }
@@ -191,10 +143,10 @@ int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **r
 int v16_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_auth a;
-	int r = svc_authorize(call->app->svc, call->st, str(req, "idTag"), &a);
+	int r = svc_authorize(call->app->svc, call->st, adapter_str(req, "idTag"), &a);
 
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:o}", "idTagInfo", id_tag_info(&a));
 	return 0;
 }
@@ -208,21 +160,21 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 	int64_t ts;
 	size_t i;
 
-	if (timestamp(call, mv, "timestamp", &ts) < 0)
+	if (adapter_timestamp(call, mv, "timestamp", &ts) < 0)
 		return -EINVAL;
 	json_array_foreach (samples, i, sv) {
-		const char *measurand = str(sv, "measurand");
+		const char *measurand = adapter_str(sv, "measurand");
 		struct store_sample s = {
 			.session_id = session,
 			.evse_id = connector,
 			.ts_ms = ts,
 			.measurand = measurand ? measurand : "Energy.Active.Import.Register",
-			.phase = str(sv, "phase"),
-			.unit = str(sv, "unit"),
-			.context = str(sv, "context") ? str(sv, "context") : "Sample.Periodic",
-			.location = str(sv, "location"),
-			.format = str(sv, "format"),
-			.value = str(sv, "value"),
+			.phase = adapter_str(sv, "phase"),
+			.unit = adapter_str(sv, "unit"),
+			.context = adapter_str(sv, "context") ? adapter_str(sv, "context") : "Sample.Periodic",
+			.location = adapter_str(sv, "location"),
+			.format = adapter_str(sv, "format"),
+			.value = adapter_str(sv, "value"),
 		};
 		int r;
 
@@ -232,7 +184,7 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 		if (r == -ERANGE)
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId out of range");
 		if (r < 0)
-			return storage_failed(call, r);
+			return adapter_failed(call, r);
 	}
 	return 0;
 }
@@ -241,7 +193,7 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
  * are kept unlinked and change nothing. */
 int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	int64_t connector = integer(req, "connectorId"), session = 0;
+	int64_t connector = adapter_int(req, "connectorId"), session = 0;
 	const json_t *mvs = json_object_get(req, "meterValue"), *mv;
 	size_t i;
 
@@ -251,11 +203,11 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 	if (json_object_get(req, "transactionId")) {
 		int owner_connector;
 
-		session = svc_txn_owned(call->app->svc, call->st, integer(req, "transactionId"),
+		session = svc_txn_owned(call->app->svc, call->st, adapter_int(req, "transactionId"),
 					&owner_connector);
 		if (!session)
 			log_warn("[cp %s] MeterValues for transaction %lld it does not own",
-				 call->conn->id, (long long)integer(req, "transactionId"));
+				 call->conn->id, (long long)adapter_int(req, "transactionId"));
 	}
 	json_array_foreach (mvs, i, mv)
 		if (store_meter_value(call, (int)connector, session, mv) < 0)
@@ -268,25 +220,25 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_txn_start in = {
-		.evse_id = (int)integer(req, "connectorId"),
+		.evse_id = (int)adapter_int(req, "connectorId"),
 		.connector_id = 1,
-		.id_tag = str(req, "idTag"),
-		.meter_start_wh = integer(req, "meterStart"),
+		.id_tag = adapter_str(req, "idTag"),
+		.meter_start_wh = adapter_int(req, "meterStart"),
 		.has_reservation = json_object_get(req, "reservationId") != NULL,
-		.reservation_id = integer(req, "reservationId"),
+		.reservation_id = adapter_int(req, "reservationId"),
 	};
-	int64_t connector = integer(req, "connectorId"), txn_id;
+	int64_t connector = adapter_int(req, "connectorId"), txn_id;
 	struct svc_auth a;
 	int r;
 
 	if (connector <= 0 || connector > call->app->cfg.max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 1..%d",
 				 (long long)connector, call->app->cfg.max_connectors);
-	if (timestamp(call, req, "timestamp", &in.start_ms) < 0)
+	if (adapter_timestamp(call, req, "timestamp", &in.start_ms) < 0)
 		return -EINVAL;
 	r = svc_txn_start(call->app->svc, call->st, &in, &txn_id, &a);
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	if (txn_id > INT32_MAX) /* 1.6 transactionId is a 32-bit integer on most chargers */
 		log_warn("[cp %s] transaction id %lld exceeds 32 bits", call->conn->id, (long long)txn_id);
 	*ret_conf = json_pack("{s:I, s:o}", "transactionId", (json_int_t)txn_id, "idTagInfo",
@@ -298,10 +250,10 @@ int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret
 int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_txn_stop in = {
-		.txn_id = integer(req, "transactionId"),
-		.id_tag = str(req, "idTag"),
-		.meter_stop_wh = integer(req, "meterStop"),
-		.reason = str(req, "reason"),
+		.txn_id = adapter_int(req, "transactionId"),
+		.id_tag = adapter_str(req, "idTag"),
+		.meter_stop_wh = adapter_int(req, "meterStop"),
+		.reason = adapter_str(req, "reason"),
 	};
 	const json_t *data = json_object_get(req, "transactionData"), *mv;
 	struct svc_auth a;
@@ -309,11 +261,11 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 	size_t i;
 	int r;
 
-	if (timestamp(call, req, "timestamp", &in.stop_ms) < 0)
+	if (adapter_timestamp(call, req, "timestamp", &in.stop_ms) < 0)
 		return -EINVAL;
 	r = svc_txn_stop(call->app->svc, call->st, &in, &orphan, &a);
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	if (data) {
 		int connector = 0;
 		int64_t session = orphan ? 0 : svc_txn_owned(call->app->svc, call->st, in.txn_id,
@@ -332,24 +284,14 @@ int v16_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_con
 	return vendor_data_transfer(call, req, ret_conf);
 }
 
-static int status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf, const char *kind)
-{
-	int r = svc_station_event(call->app->svc, call->st, kind, str(req, "status"));
-
-	if (r < 0)
-		return storage_failed(call, r);
-	*ret_conf = json_object();
-	return 0;
-}
-
 /* OCPP 1.6 6.17 */
 int v16_diagnostics_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return status_event(call, req, ret_conf, "diagnostics");
+	return adapter_status_event(call, req, ret_conf, "diagnostics");
 }
 
 /* OCPP 1.6 6.20 */
 int v16_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return status_event(call, req, ret_conf, "firmware");
+	return adapter_status_event(call, req, ret_conf, "firmware");
 }

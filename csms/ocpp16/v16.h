@@ -2,7 +2,7 @@
 /* The OCPP 1.6J adapter: charger-initiated actions translated to the domain. */
 #pragma once
 
-#include "../conn.h"
+#include "../adapter.h"
 
 extern const struct adapter v16_adapter;
 
@@ -11,10 +11,5 @@ extern const struct adapter v16_adapter;
 #include "actions.def"
 #undef OCPP_ACTION
 
-/* Name → handler for the sorted table (exposed for the table-order unit test). */
-struct v16_action {
-	const char *name;
-	adapter_handler_fn fn;
-};
-extern const struct v16_action v16_actions[];
+extern const struct adapter_action v16_actions[]; /* sorted by name */
 extern const size_t v16_actions_count;

@@ -10,70 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../adapter.h"
 #include "../app.h"
 #include "../core/log.h"
 #include "../svc/svc.h"
 
-const struct v201_action v201_actions[] = {
+const struct adapter_action v201_actions[] = {
 #define OCPP_ACTION(n, f) { n, f },
 #include "actions.def"
 #undef OCPP_ACTION
 };
 const size_t v201_actions_count = sizeof(v201_actions) / sizeof(v201_actions[0]);
 
-static int cmp_action(const void *key, const void *elem)
+static adapter_handler_fn find_action(const char *action)
 {
-	return strcmp(key, ((const struct v201_action *)elem)->name);
-}
-
-static adapter_handler_fn find(const char *action)
-{
-	const struct v201_action *a =
-		bsearch(action, v201_actions, v201_actions_count, sizeof(v201_actions[0]), cmp_action);
-
-	return a ? a->fn : NULL;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int64_t integer(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_number_value(v);
-}
-
-static json_t *time_value(int64_t ms)
-{
-	char buf[40];
-
-	ocpp_time_format(ms, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static int timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret)
-{
-	const char *s = str(o, key);
-
-	if (!s) {
-		*ret = svc_now_ms(call->app->svc);
-		return 0;
-	}
-	if (ocpp_time_parse(s, ret) < 0)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "%s: not a date-time", key);
-	return 0;
-}
-
-static int storage_failed(struct call_ctx *call, int r)
-{
-	if (r == -ERANGE)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evse or connector id out of range");
-	log_err("[cp %s] %s: storage error %d: %s", call->conn->id, call->action, r,
-		store_errmsg(svc_store(call->app->svc)));
-	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
+	return adapter_find(v201_actions, v201_actions_count, action);
 }
 
 static int empty(json_t **ret_conf)
@@ -88,7 +39,7 @@ static json_t *id_token_info(const struct svc_auth *a)
 	json_t *o = json_pack("{s:s}", "status", auth_status_to_string(a->status));
 
 	if (o && a->expiry_ms)
-		json_object_set_new(o, "cacheExpiryDateTime", time_value(a->expiry_ms));
+		json_object_set_new(o, "cacheExpiryDateTime", adapter_time(a->expiry_ms));
 	if (o && a->parent[0])
 		json_object_set_new(o, "groupIdToken",
 				    json_pack("{s:s, s:s}", "idToken", a->parent, "type", "Central"));
@@ -102,23 +53,23 @@ int v201_boot_notification(struct call_ctx *call, const json_t *req, json_t **re
 	const json_t *modem = json_object_get(cs, "modem");
 	struct store_boot b = {
 		.protocol = "ocpp2.0.1",
-		.vendor = str(cs, "vendorName"),
-		.model = str(cs, "model"),
-		.serial = str(cs, "serialNumber"),
-		.firmware = str(cs, "firmwareVersion"),
-		.iccid = str(modem, "iccid"),
-		.imsi = str(modem, "imsi"),
+		.vendor = adapter_str(cs, "vendorName"),
+		.model = adapter_str(cs, "model"),
+		.serial = adapter_str(cs, "serialNumber"),
+		.firmware = adapter_str(cs, "firmwareVersion"),
+		.iccid = adapter_str(modem, "iccid"),
+		.imsi = adapter_str(modem, "imsi"),
 		.now_ms = svc_now_ms(call->app->svc),
 	};
 	struct svc_boot_result res;
 	int r;
 
-	log_info("[cp %s] boot, reason %s", call->conn->id, str(req, "reason"));
+	log_info("[cp %s] boot, reason %s", call->conn->id, adapter_str(req, "reason"));
 	r = svc_boot(call->app->svc, call->st, &b, &res);
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:s, s:o, s:i}", "status", reg_status_to_string(res.status),
-			      "currentTime", time_value(b.now_ms), "interval", res.interval_s);
+			      "currentTime", adapter_time(b.now_ms), "interval", res.interval_s);
 	return 0;
 }
 
@@ -129,27 +80,27 @@ int v201_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 
 	(void)req;
 	if (r < 0)
-		return storage_failed(call, r);
-	*ret_conf = json_pack("{s:o}", "currentTime", time_value(svc_now_ms(call->app->svc)));
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->app->svc)));
 	return 0;
 }
 
 /* G01 */
 int v201_status_notification(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	int64_t ts, evse = integer(req, "evseId"), connector = integer(req, "connectorId");
+	int64_t ts, evse = adapter_int(req, "evseId"), connector = adapter_int(req, "connectorId");
 	int r;
 
-	if (timestamp(call, req, "timestamp", &ts) < 0)
+	if (adapter_timestamp(call, req, "timestamp", &ts) < 0)
 		return -EINVAL;
 	if (evse < 0 || evse > call->app->cfg.max_connectors || connector < 0 ||
 	    connector > call->app->cfg.max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evseId/connectorId outside 0..%d",
 				 call->app->cfg.max_connectors);
 	r = svc_connector_status(call->app->svc, call->st, (int)evse, (int)connector,
-				 str(req, "connectorStatus"), NULL, NULL, NULL, ts);
+				 adapter_str(req, "connectorStatus"), NULL, NULL, NULL, ts);
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	return empty(ret_conf);
 }
 
@@ -158,10 +109,10 @@ int v201_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_auth a;
 	int r = svc_authorize(call->app->svc, call->st,
-			      str(json_object_get(req, "idToken"), "idToken"), &a);
+			      adapter_str(json_object_get(req, "idToken"), "idToken"), &a);
 
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:o}", "idTokenInfo", id_token_info(&a));
 	return 0;
 }
@@ -169,11 +120,11 @@ int v201_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 /* One sampled value in Wh when it is the total imported energy register. */
 static bool sample_wh(const json_t *sv, int64_t *ret)
 {
-	const char *measurand = str(sv, "measurand");
+	const char *measurand = adapter_str(sv, "measurand");
 	const json_t *uom = json_object_get(sv, "unitOfMeasure");
-	const char *unit = str(uom, "unit");
+	const char *unit = adapter_str(uom, "unit");
 	double v = json_number_value(json_object_get(sv, "value")), wh;
-	int64_t mult = integer(uom, "multiplier");
+	int64_t mult = adapter_int(uom, "multiplier");
 
 	if (measurand && strcmp(measurand, "Energy.Active.Import.Register") != 0)
 		return false;
@@ -203,9 +154,9 @@ bool v201_energy_register(const json_t *meter_values, const char *prefer, int64_
 	json_array_foreach (meter_values, i, mv) {
 		int64_t ts = 0;
 
-		ocpp_time_parse(str(mv, "timestamp"), &ts);
+		ocpp_time_parse(adapter_str(mv, "timestamp"), &ts);
 		json_array_foreach (json_object_get(mv, "sampledValue"), j, sv) {
-			const char *context = str(sv, "context");
+			const char *context = adapter_str(sv, "context");
 			bool preferred = prefer && context && strcmp(context, prefer) == 0;
 			int64_t wh;
 
@@ -231,20 +182,20 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 	json_array_foreach (mvs, i, mv) {
 		int64_t ts;
 
-		if (timestamp(call, mv, "timestamp", &ts) < 0)
+		if (adapter_timestamp(call, mv, "timestamp", &ts) < 0)
 			return -EINVAL;
 		json_array_foreach (json_object_get(mv, "sampledValue"), j, sv) {
 			const json_t *uom = json_object_get(sv, "unitOfMeasure");
-			const char *measurand = str(sv, "measurand");
+			const char *measurand = adapter_str(sv, "measurand");
 			char value[64], unit[48];
 			struct store_sample s = {
 				.session_id = session,
 				.evse_id = evse,
 				.ts_ms = ts,
 				.measurand = measurand ? measurand : "Energy.Active.Import.Register",
-				.phase = str(sv, "phase"),
-				.context = str(sv, "context") ? str(sv, "context") : "Sample.Periodic",
-				.location = str(sv, "location"),
+				.phase = adapter_str(sv, "phase"),
+				.context = adapter_str(sv, "context") ? adapter_str(sv, "context") : "Sample.Periodic",
+				.location = adapter_str(sv, "location"),
 				.value = value,
 			};
 			int r;
@@ -252,13 +203,13 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 			/* the value as the charger sent it; the multiplier stays with the unit */
 			snprintf(value, sizeof(value), "%.17g",
 				 json_number_value(json_object_get(sv, "value")));
-			if (str(uom, "unit") || json_object_get(uom, "multiplier")) {
-				if (integer(uom, "multiplier"))
+			if (adapter_str(uom, "unit") || json_object_get(uom, "multiplier")) {
+				if (adapter_int(uom, "multiplier"))
 					snprintf(unit, sizeof(unit), "%s*10^%lld",
-						 str(uom, "unit") ? str(uom, "unit") : "Wh",
-						 (long long)integer(uom, "multiplier"));
+						 adapter_str(uom, "unit") ? adapter_str(uom, "unit") : "Wh",
+						 (long long)adapter_int(uom, "multiplier"));
 				else
-					snprintf(unit, sizeof(unit), "%s", str(uom, "unit"));
+					snprintf(unit, sizeof(unit), "%s", adapter_str(uom, "unit"));
 				s.unit = unit;
 			} else if (strncmp(s.measurand, "Energy.Active", 13) == 0) {
 				s.unit = "Wh";
@@ -267,7 +218,7 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 				s.format = "SignedData";
 			r = svc_meter_sample(call->app->svc, call->st, &s);
 			if (r < 0)
-				return storage_failed(call, r);
+				return adapter_failed(call, r);
 		}
 	}
 	return 0;
@@ -276,7 +227,7 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 /* J01 */
 int v201_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	int64_t evse = integer(req, "evseId");
+	int64_t evse = adapter_int(req, "evseId");
 
 	if (evse < 0 || evse > call->app->cfg.max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evseId %lld outside 0..%d",
@@ -298,17 +249,17 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	const json_t *evse = json_object_get(req, "evse");
 	const json_t *token = json_object_get(req, "idToken");
 	const json_t *mvs = json_object_get(req, "meterValue");
-	const char *type = str(req, "eventType");
+	const char *type = adapter_str(req, "eventType");
 	struct svc_tx_event ev = {
-		.tx_id = str(info, "transactionId"),
-		.seq_no = integer(req, "seqNo"),
+		.tx_id = adapter_str(info, "transactionId"),
+		.seq_no = adapter_int(req, "seqNo"),
 		.offline = json_is_true(json_object_get(req, "offline")),
-		.trigger = str(req, "triggerReason"),
-		.stopped_reason = str(info, "stoppedReason"),
+		.trigger = adapter_str(req, "triggerReason"),
+		.stopped_reason = adapter_str(info, "stoppedReason"),
 		/* range-checked below, before any narrowing */
-		.id_token = token ? str(token, "idToken") : NULL,
+		.id_token = token ? adapter_str(token, "idToken") : NULL,
 		.has_reservation = json_object_get(req, "reservationId") != NULL,
-		.reservation_id = integer(req, "reservationId"),
+		.reservation_id = adapter_int(req, "reservationId"),
 	};
 	struct svc_auth a;
 	int64_t session;
@@ -321,7 +272,7 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	if (ev.type == _SVC_TX_EVENT_MAX)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "eventType %s", type);
 	if (evse) {
-		int64_t id = integer(evse, "id"), connector = integer(evse, "connectorId");
+		int64_t id = adapter_int(evse, "id"), connector = adapter_int(evse, "connectorId");
 
 		if (id < 0 || id > call->app->cfg.max_connectors || connector < 0 ||
 		    connector > call->app->cfg.max_connectors)
@@ -331,7 +282,7 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 		ev.evse_id = (int)id;
 		ev.connector_id = (int)connector;
 	}
-	if (timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
+	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
 	ev.has_energy = v201_energy_register(mvs,
 					     ev.type == SVC_TX_STARTED ? "Transaction.Begin"
@@ -340,7 +291,7 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 					     &ev.energy_wh);
 	r = svc_tx_event(call->app->svc, call->st, &ev, &session, &replay, &a);
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	if (replay)
 		log_info("[cp %s] TransactionEvent %s seqNo %lld replayed, not applied again",
 			 call->conn->id, ev.tx_id, (long long)ev.seq_no);
@@ -363,38 +314,38 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 		const json_t *evse = json_object_get(comp, "evse");
 		const json_t *chars = json_object_get(rd, "variableCharacteristics");
 
-		if (evse && (integer(evse, "id") < 0 || integer(evse, "id") > call->app->cfg.max_connectors ||
-			     integer(evse, "connectorId") < 0 ||
-			     integer(evse, "connectorId") > call->app->cfg.max_connectors))
+		if (evse && (adapter_int(evse, "id") < 0 || adapter_int(evse, "id") > call->app->cfg.max_connectors ||
+			     adapter_int(evse, "connectorId") < 0 ||
+			     adapter_int(evse, "connectorId") > call->app->cfg.max_connectors))
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 					 "reportData[%zu]: evse outside 0..%d", i,
 					 call->app->cfg.max_connectors);
 		json_array_foreach (json_object_get(rd, "variableAttribute"), j, attr) {
 			struct store_variable v = {
-				.component = str(comp, "name"),
-				.component_instance = str(comp, "instance"),
-				.evse_id = evse ? (int)integer(evse, "id") : -1,
+				.component = adapter_str(comp, "name"),
+				.component_instance = adapter_str(comp, "instance"),
+				.evse_id = evse ? (int)adapter_int(evse, "id") : -1,
 				.connector_id = evse && json_object_get(evse, "connectorId")
-							? (int)integer(evse, "connectorId")
+							? (int)adapter_int(evse, "connectorId")
 							: -1,
-				.variable = str(var, "name"),
-				.variable_instance = str(var, "instance"),
-				.attribute_type = str(attr, "type"),
-				.value = str(attr, "value"),
-				.mutability = str(attr, "mutability"),
-				.data_type = str(chars, "dataType"),
-				.unit = str(chars, "unit"),
+				.variable = adapter_str(var, "name"),
+				.variable_instance = adapter_str(var, "instance"),
+				.attribute_type = adapter_str(attr, "type"),
+				.value = adapter_str(attr, "value"),
+				.mutability = adapter_str(attr, "mutability"),
+				.data_type = adapter_str(chars, "dataType"),
+				.unit = adapter_str(chars, "unit"),
 			};
 
 			r = svc_variable_put(call->app->svc, call->st, &v);
 			if (r < 0)
-				return storage_failed(call, r);
+				return adapter_failed(call, r);
 		}
 	}
-	r = svc_report_part(call->app->svc, call->st, integer(req, "requestId"), integer(req, "seqNo"),
+	r = svc_report_part(call->app->svc, call->st, adapter_int(req, "requestId"), adapter_int(req, "seqNo"),
 			    json_is_true(json_object_get(req, "tbc")));
 	if (r < 0)
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	return empty(ret_conf);
 }
 
@@ -406,7 +357,7 @@ static int notice(struct call_ctx *call, const json_t *req, json_t **ret_conf, c
 	int64_t ts = 0;
 	int r;
 
-	if (time_key && timestamp(call, req, time_key, &ts) < 0) {
+	if (time_key && adapter_timestamp(call, req, time_key, &ts) < 0) {
 		free(detail);
 		json_decref(conf);
 		return -EINVAL;
@@ -415,7 +366,7 @@ static int notice(struct call_ctx *call, const json_t *req, json_t **ret_conf, c
 	free(detail);
 	if (r < 0) {
 		json_decref(conf);
-		return storage_failed(call, r);
+		return adapter_failed(call, r);
 	}
 	*ret_conf = conf ? conf : json_object();
 	return 0;
@@ -430,7 +381,7 @@ int v201_notify_event(struct call_ctx *call, const json_t *req, json_t **ret_con
 /* A04 */
 int v201_security_event(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	log_notice("[cp %s] security event %s", call->conn->id, str(req, "type"));
+	log_notice("[cp %s] security event %s", call->conn->id, adapter_str(req, "type"));
 	return notice(call, req, ret_conf, "security", "timestamp", NULL);
 }
 
@@ -463,25 +414,16 @@ int v201_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret
 	return 0;
 }
 
-static int status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf, const char *kind)
-{
-	int r = svc_station_event(call->app->svc, call->st, kind, str(req, "status"));
-
-	if (r < 0)
-		return storage_failed(call, r);
-	return empty(ret_conf);
-}
-
 /* L01 */
 int v201_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return status_event(call, req, ret_conf, "firmware");
+	return adapter_status_event(call, req, ret_conf, "firmware");
 }
 
 /* N01 */
 int v201_log_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return status_event(call, req, ret_conf, "log");
+	return adapter_status_event(call, req, ret_conf, "log");
 }
 
 /* P01/P02 */
@@ -532,4 +474,4 @@ static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const 
 	return 0;
 }
 
-const struct adapter v201_adapter = { .version = OCPP_V201, .find = find, .encode = encode };
+const struct adapter v201_adapter = { .version = OCPP_V201, .find = find_action, .encode = encode };

@@ -3,7 +3,7 @@
  * version-neutral operator commands encoded as 2.0.1 messages. */
 #pragma once
 
-#include "../conn.h"
+#include "../adapter.h"
 
 extern const struct adapter v201_adapter;
 
@@ -11,11 +11,7 @@ extern const struct adapter v201_adapter;
 #include "actions.def"
 #undef OCPP_ACTION
 
-struct v201_action {
-	const char *name;
-	adapter_handler_fn fn;
-};
-extern const struct v201_action v201_actions[];
+extern const struct adapter_action v201_actions[]; /* sorted by name */
 extern const size_t v201_actions_count;
 
 /* Energy.Active.Import.Register (total, not per phase) of a 2.0.1 MeterValue list, in Wh,

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the version adapters. */
+#include "adapter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "svc/svc.h"
+
+static int cmp_action(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct adapter_action *)elem)->name);
+}
+
+adapter_handler_fn adapter_find(const struct adapter_action *table, size_t n, const char *action)
+{
+	const struct adapter_action *a = bsearch(action, table, n, sizeof(table[0]), cmp_action);
+
+	return a ? a->fn : NULL;
+}
+
+const char *adapter_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int64_t adapter_int(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_number_value(v);
+}
+
+json_t *adapter_time(int64_t ms)
+{
+	char buf[40];
+
+	ocpp_time_format(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret)
+{
+	const char *s = adapter_str(o, key);
+
+	if (!s) {
+		*ret = svc_now_ms(call->app->svc);
+		return 0;
+	}
+	if (ocpp_time_parse(s, ret) < 0)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "%s: not a date-time", key);
+	return 0;
+}
+
+int adapter_failed(struct call_ctx *call, int r)
+{
+	if (r == -ERANGE)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evse or connector id out of range");
+	log_err("[cp %s] %s: storage error %d: %s", call->conn->id, call->action, r,
+		store_errmsg(svc_store(call->app->svc)));
+	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
+}
+
+/* Vendor-specific DataTransfer handlers (OCPP 1.6 4.3, 2.0.1 P01/P02). */
+struct vendor_handler {
+	const char *vendor_id, *message_id;
+	const char *status;
+};
+static const struct vendor_handler vendor_handlers[] = {
+	/* a liveness probe chargers and tests can use */
+	{ "org.openchargenet.csms", "Ping", "Accepted" },
+};
+
+int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	const char *vendor = json_string_value(json_object_get(req, "vendorId"));
+	const char *msg = json_string_value(json_object_get(req, "messageId"));
+	const char *status = "UnknownVendorId";
+
+	(void)call;
+	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
+		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
+			continue;
+		status = "UnknownMessageId";
+		if (msg && strcmp(msg, vendor_handlers[i].message_id) == 0) {
+			status = vendor_handlers[i].status;
+			break;
+		}
+	}
+	*ret_conf = json_pack("{s:s}", "status", status);
+	return 0;
+}
+
+int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf,
+			 const char *kind)
+{
+	int r = svc_station_event(call->app->svc, call->st, kind, adapter_str(req, "status"));
+
+	if (r < 0)
+		return adapter_failed(call, r);
+	*ret_conf = json_object();
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* What the version adapters (ocpp16/, ocpp201/) share: their action tables, reading validated
+ * payloads, timestamps, and turning domain errors into CALLERRORs. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "conn.h"
+
+/* One row of an adapter's action table (sorted by name; a unit test checks it). */
+struct adapter_action {
+	const char *name;
+	adapter_handler_fn fn;
+};
+
+/* The handler of action in a sorted table, or NULL. */
+adapter_handler_fn adapter_find(const struct adapter_action *table, size_t n, const char *action);
+
+/* Member key of o as a string (borrowed), or NULL. */
+const char *adapter_str(const json_t *o, const char *key);
+/* Member key of o as an integer; the schema admits integral reals (5.0) within int64. 0 if
+ * absent. */
+int64_t adapter_int(const json_t *o, const char *key);
+/* An RFC 3339 string (new reference). */
+json_t *adapter_time(int64_t ms);
+/* Parse member key as RFC 3339 into *ret (now if absent); fails the call with
+ * PropertyConstraintViolation if malformed. */
+int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret);
+/* Fail the call for a domain error r: -ERANGE (an id over the configured caps) is the
+ * charger's PropertyConstraintViolation; anything else is logged as a storage failure and
+ * answered InternalError (the charger retries). */
+int adapter_failed(struct call_ctx *call, int r);
+/* DataTransfer (both versions have the same shape): vendor handlers, else UnknownVendorId. */
+int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf);
+/* A firmware/diagnostics/log status notification: recorded as a station event of kind. */
+int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf,
+			 const char *kind);
