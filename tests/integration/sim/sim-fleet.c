@@ -122,8 +122,9 @@ static void write_passwords(const char *in, const char *out)
 		}
 		*last = '\0';
 		/* charger id is the first field */
-		fprintf(fo, "%s,pw-%.*s-%d\n", line, (int)strcspn(line, ","), line,
-			n * 7919 % 1000);
+		/* passwords must be 16..40 characters */
+		fprintf(fo, "%s,secret-%.*s-%04d\n", line, (int)strcspn(line, ","), line,
+			n * 7919 % 10000);
 	}
 	fclose(fi);
 	fclose(fo);
