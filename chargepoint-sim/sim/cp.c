@@ -604,9 +604,13 @@ static void schedule_arrival(struct cpsim_cp *cp, struct cpsim_connector *c, boo
 		return;
 	}
 	if (f->sc->steady) {
-		c->t_event = first ? add_ms((uint32_t)(f->sc->steady_at_s * 1000),
-					    cpsim_rng_range(&cp->rng, 0, 500))
-				   : T_NEVER;
+		/* sessions start spread over one sample interval, so that samples come evenly
+		 * (all at once would make the offered load a burst per interval) */
+		c->t_event =
+			first ? add_ms((uint32_t)(f->sc->steady_at_s * 1000),
+				       cpsim_rng_range(&cp->rng, 0,
+						       cp->meter_ms > 500 ? cp->meter_ms : 500))
+			      : T_NEVER;
 		return;
 	}
 	if (cp->kind == CPSIM_KIND_SWAP) {
@@ -1630,9 +1634,11 @@ static void swap_vehicle(struct cpsim_cp *cp)
 	stop_session(cp, best, RS_LOCAL);
 }
 
-/* A periodic sample of c still waits in the queue (not in flight). */
+/* A periodic sample of c is still queued or in flight. */
 static bool meter_waiting(const struct cpsim_cp *cp, const struct cpsim_connector *c)
 {
+	if (cp->inflight && cp->inflight->droppable && cp->inflight->connector == c->id)
+		return true;
 	for (const struct cpsim_qmsg *q = cp->q_head; q; q = q->next)
 		if (q->droppable && q->connector == c->id)
 			return true;

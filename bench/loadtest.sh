@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Load test: the csms on a temp SQLite DB and a cpsim fleet on the same machine. For each case
+# it prints the boot storm (connect + BootNotification of every charger), the steady request
+# rate with every MeterValues sample stored, latency percentiles, and the CSMS's CPU and
+# memory per connection (from /proc/<pid>/stat and /proc/<pid>/status).
+#
+#   bench/loadtest.sh                 the standard cases (about 10 minutes)
+#   bench/loadtest.sh N IV SYNC [PROTO]   one case: N chargers, a meter sample every IV
+#                                     seconds per charger, sync normal|full, ocpp1.6|ocpp2.0.1
+#
+# Environment: BUILD (build dir, default build), KEEP=1 keeps the temp dirs, MEASURE_S (length
+# of the CPU/rate window, default 15). Everything is bounded: each case ends within
+# ~2 minutes, or its processes are killed (by PID).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+build=${BUILD:-build}
+csms=$top/$build/csms/csms
+cpsim=$top/$build/chargepoint-sim/sim/cpsim
+measure_s=${MEASURE_S:-15}
+hz=$(getconf CLK_TCK)
+
+for b in "$csms" "$cpsim"; do
+	[ -x "$b" ] || { echo "loadtest: $b is missing; build first (ninja -C $build)" >&2; exit 1; }
+done
+command -v python3 >/dev/null || { echo "loadtest: needs python3" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "loadtest: needs the sqlite3 command" >&2; exit 1; }
+
+pids=()
+dirs=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	if [ "${KEEP:-0}" != 1 ]; then
+		for d in "${dirs[@]}"; do rm -rf "$d"; done
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cpu_ticks() { # utime + stime of a pid (and its children that are still running)
+	local t=0 p
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] || continue
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# one case: N interval sync protocol
+run_case() {
+	local n=$1 iv=$2 sync=$3 proto=${4:-ocpp1.6}
+	local d steady_at win dur port csms_pid sim_pid
+	local rss0 rss_idle rss_load c1 c2 s1 s2 t1 t2 rows
+
+	d=$(mktemp -d "${TMPDIR:-/tmp}/loadtest.XXXXXX")
+	dirs+=("$d")
+	# sessions start once the boot storm is surely over, spread over one sample interval;
+	# the measured window begins when every session runs
+	steady_at=$(( n > 10000 ? 20 : 12 ))
+	win=$(python3 -c "import math; print($steady_at + math.ceil($iv) + 3)")
+	dur=$(( win + measure_s + 2 ))
+	cat >"$d/config.json" <<EOF
+{"sync": "$sync", "boot_rate_per_s": 50000, "pending_interval_s": 5, "heartbeat_interval_s": 300,
+ "log_level": "warn"}
+EOF
+	"$csms" --config "$d/config.json" --listen 127.0.0.1:0 --port-file "$d/port" --db "$d/csms.db" \
+		--registration open >"$d/csms.log" 2>&1 &
+	csms_pid=$!
+	pids+=("$csms_pid")
+	for _ in $(seq 100); do [ -s "$d/port" ] && break; sleep 0.1; done
+	[ -s "$d/port" ] || { echo "loadtest: csms did not start" >&2; cat "$d/csms.log" >&2; return 1; }
+	port=$(cat "$d/port")
+	sleep 0.5
+	rss0=$(rss_kb "$csms_pid")
+
+	timeout $((dur + 90)) "$cpsim" --url "ws://127.0.0.1:$port/ocpp" --chargers "$n" \
+		--kind residential --protocol "$proto" --steady --steady-at "$steady_at" --auth skip \
+		--meter-interval "$iv" --duration "$dur" --drain 40 --ramp 0 --heartbeat 300 \
+		--json-file "$d/report.json" --progress-interval 5 >"$d/cpsim.out" 2>"$d/cpsim.err" &
+	sim_pid=$!
+	pids+=("$sim_pid")
+
+	# idle: everyone connected and booted, no sessions yet
+	sleep $((steady_at - 1))
+	rss_idle=$(rss_kb "$csms_pid")
+	# the measured window, well inside the steady phase
+	sleep $((win - steady_at + 1))
+	c1=$(cpu_ticks "$csms_pid")
+	s1=$(cpu_ticks $(pgrep -P "$sim_pid" || true) $(pgrep -P "$(pgrep -P "$sim_pid" | head -1)" 2>/dev/null || true))
+	t1=$(date +%s.%N)
+	sleep "$measure_s"
+	c2=$(cpu_ticks "$csms_pid")
+	s2=$(cpu_ticks $(pgrep -P "$sim_pid" || true) $(pgrep -P "$(pgrep -P "$sim_pid" | head -1)" 2>/dev/null || true))
+	t2=$(date +%s.%N)
+	rss_load=$(rss_kb "$csms_pid")
+
+	wait "$sim_pid" || echo "loadtest: cpsim exited with $?" >&2
+	kill -TERM "$csms_pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$csms_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$csms_pid" 2>/dev/null || true
+	wait "$csms_pid" 2>/dev/null || true
+	rows=$(sqlite3 "$d/csms.db" "SELECT count(*) FROM meter_values WHERE context = 'Sample.Periodic'")
+
+	python3 - "$d/report.json" "$n" "$iv" "$sync" "$proto" "$win" "$measure_s" \
+		"$rss0" "$rss_idle" "$rss_load" "$c1" "$c2" "$s1" "$s2" "$t1" "$t2" "$hz" "$rows" <<'EOF'
+import json, sys
+(path, n, iv, sync, proto, win, measure_s, rss0, rss_idle, rss_load, c1, c2, s1, s2, t1, t2,
+ hz, rows) = sys.argv[1:]
+n, iv, win, measure_s = int(n), float(iv), int(win), int(measure_s)
+r = json.load(open(path))
+wall = float(t2) - float(t1)
+cpu = (int(c2) - int(c1)) / int(hz) / wall * 100
+sim_cpu = (int(s2) - int(s1)) / int(hz) / wall * 100
+series = r["series_answered_per_s"]
+lo, hi = win, win + measure_s
+win = series[lo:hi]
+rate = sum(win) / len(win) if win else 0
+mv = r["calls"].get("MeterValues") or r["calls"].get("TransactionEvent") or {}
+lat = mv.get("latency", {})
+boot = r["boots"]["all_booted_s"]
+answered = mv.get("results", 0)
+samples = 5  # per MeterValues / TransactionEvent Updated: 2 registers, 2 powers, SoC
+print(f"{n:>6} {proto:>9} {sync:>6} {n / iv:>8.0f} "
+      f"{(f'{boot:.2f}' if boot is not None else 'never'):>7} {rate:>9.0f} "
+      f"{lat.get('p50_ms', 0):>7.1f} {lat.get('p95_ms', 0):>7.1f} {lat.get('p99_ms', 0):>7.1f} "
+      f"{lat.get('max_ms', 0):>7.1f} {cpu:>6.0f}% {sim_cpu:>6.0f}% "
+      f"{(int(rss_idle) - int(rss0)) / n:>7.1f} {(int(rss_load) - int(rss0)) / n:>7.1f} "
+      f"{int(rows) // samples:>8}/{answered:<8} "
+      f"{r['connections']['failed']:>4}")
+EOF
+}
+
+header() {
+	printf '%s\n' "cpsim load test on $(nproc) cores; one csms, cpsim on the same machine; residential chargers" \
+		"(1 connector), sessions from the start of the steady phase, a MeterValues (5 samples) every IV s." \
+		"boot_s: all chargers connected and booted (BootNotification Accepted). req/s: calls answered per second" \
+		"in the steady window. latency: MeterValues (2.0.1: TransactionEvent) CALL->CALLRESULT. cpu: % of one core" \
+		"over the window. KB/conn: CSMS RSS growth per connection, idle and under load. stored: periodic MeterValues" \
+		"stored in SQLite / answered. fail: failed connections."
+	printf '%6s %9s %6s %8s %7s %9s %7s %7s %7s %7s %7s %7s %7s %7s %17s %4s\n' \
+		chargers protocol sync offered boot_s req/s p50ms p95ms p99ms maxms csms sim \
+		KB/idle KB/load "stored/answered" fail
+}
+
+header
+if [ $# -ge 3 ]; then
+	run_case "$@"
+	exit 0
+fi
+# offered 20,000 requests/s: above what one node sustains, so req/s is the capacity
+run_case 1000 0.05 normal
+run_case 5000 0.25 normal
+run_case 19000 0.95 normal
+run_case 19000 0.95 full
+run_case 5000 0.25 normal ocpp2.0.1
+# fixed offered rates: latency below and at saturation
+run_case 19000 9.5 normal  # 2,000/s
+run_case 19000 3.8 normal  # 5,000/s
+run_case 19000 1.9 normal  # 10,000/s
