@@ -40,6 +40,12 @@ struct worker {
 
 static volatile sig_atomic_t got_term;
 
+/* The last resort if a run hangs (an lws close that never completes): SIGALRM ends it. */
+static unsigned watchdog_s(const struct cpsim_scenario *sc)
+{
+	return (unsigned)(sc->duration_s + sc->drain_s) + 120;
+}
+
 static void on_term(int sig)
 {
 	(void)sig;
@@ -215,6 +221,7 @@ static int run_workers(const struct cpsim_scenario *sc, uint32_t per, struct cps
 			int r;
 
 			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			alarm(watchdog_s(sc)); /* alarms are not inherited across fork */
 			signal(SIGINT, SIG_DFL);
 			signal(SIGTERM, SIG_DFL);
 			close(fds[0]);
@@ -435,6 +442,7 @@ int main(int argc, char **argv)
 	pr.last = -1e9;
 	if (sc.progress_s <= 0)
 		sc.progress_s = pr.tty ? 1.0 : (pr.every < 1.0 ? pr.every : 1.0);
+	alarm(watchdog_s(&sc) + 30);
 	if (sc.total <= per) {
 		struct cpsim_stats *one = malloc(sizeof(*one));
 
