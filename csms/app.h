@@ -41,6 +41,7 @@ struct app {
 	struct list held_conns; /* conns with replies waiting for the group commit */
 	struct list calls;	/* CSMS calls in flight, oldest first (one timeout for all) */
 	uint64_t next_call_id;
+	unsigned calls_since_commit; /* CALLs answered into the open group commit */
 	bool draining;
 	int64_t drain_deadline_ms;
 	struct app_stats stats;
@@ -52,5 +53,9 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop);
 /* Run until SIGTERM/SIGINT has drained the node. Returns the exit status. */
 int app_run(struct app *app);
 void app_destroy(struct app *app);
+/* Commit the open group transaction and release the replies that waited for it. Runs after
+ * every loop turn, and also every APP_GROUP_COMMIT_MAX calls inside a long turn. */
+#define APP_GROUP_COMMIT_MAX 256
+void app_group_commit(struct app *app);
 /* Begin a graceful stop (also called by the signal handlers). */
 void app_stop(struct app *app);

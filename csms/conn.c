@@ -343,6 +343,8 @@ static void dispatch(struct conn *c, const char *buf, size_t len)
 	else
 		handle_answer(c, &fr);
 	ocpp_frame_release(&fr);
+	if (++c->app->calls_since_commit >= APP_GROUP_COMMIT_MAX)
+		app_group_commit(c->app);
 }
 
 int conn_rx(struct conn *c, const void *in, size_t len, bool final)

@@ -295,8 +295,15 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	if (replay)
 		log_info("[cp %s] TransactionEvent %s seqNo %lld replayed, not applied again",
 			 call->conn->id, ev.tx_id, (long long)ev.seq_no);
-	else if (mvs && store_meter_values(call, ev.evse_id, session, mvs) < 0)
-		return -EINVAL;
+	else if (mvs) {
+		/* E01: an event after Started may omit evse; its samples belong to the session's */
+		int sample_evse = ev.evse_id;
+
+		if (!sample_evse)
+			svc_txn_owned(call->app->svc, call->st, session, &sample_evse);
+		if (store_meter_values(call, sample_evse, session, mvs) < 0)
+			return -EINVAL;
+	}
 	*ret_conf = token ? json_pack("{s:o}", "idTokenInfo", id_token_info(&a)) : json_object();
 	return 0;
 }
