@@ -105,3 +105,27 @@ int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_
 	*ret_conf = json_object();
 	return 0;
 }
+
+int adapter_boot(struct call_ctx *call, const struct store_boot *b, json_t **ret_conf)
+{
+	struct svc_boot_result res;
+	int r = svc_boot(call->app->svc, call->st, b, &res);
+
+	if (r < 0)
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:s, s:o, s:i}", "status", reg_status_to_string(res.status),
+			      "currentTime", adapter_time(b->now_ms), "interval", res.interval_s);
+	return 0;
+}
+
+/* OCPP 1.6 4.6, 2.0.1 G02: the same message in both versions. */
+int adapter_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int r = svc_heartbeat(call->app->svc, call->st);
+
+	(void)req;
+	if (r < 0)
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->app->svc)));
+	return 0;
+}

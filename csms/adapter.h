@@ -10,6 +10,8 @@
 
 #include "conn.h"
 
+struct store_boot;
+
 /* One row of an adapter's action table (sorted by name; a unit test checks it). */
 struct adapter_action {
 	const char *name;
@@ -38,3 +40,7 @@ int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_
 /* A firmware/diagnostics/log status notification: recorded as a station event of kind. */
 int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf,
 			 const char *kind);
+/* Record a BootNotification and answer {status, currentTime, interval} (same in both versions). */
+int adapter_boot(struct call_ctx *call, const struct store_boot *b, json_t **ret_conf);
+/* Heartbeat: {currentTime} in both versions (used directly by both action tables). */
+int adapter_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf);

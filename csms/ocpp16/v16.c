@@ -94,26 +94,7 @@ int v16_boot_notification(struct call_ctx *call, const json_t *req, json_t **ret
 		.meter_serial = adapter_str(req, "meterSerialNumber"),
 		.now_ms = svc_now_ms(call->app->svc),
 	};
-	struct svc_boot_result res;
-	int r = svc_boot(call->app->svc, call->st, &b, &res);
-
-	if (r < 0)
-		return adapter_failed(call, r);
-	*ret_conf = json_pack("{s:s, s:o, s:i}", "status", reg_status_to_string(res.status),
-			      "currentTime", adapter_time(b.now_ms), "interval", res.interval_s);
-	return 0;
-}
-
-/* OCPP 1.6 4.6 */
-int v16_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
-{
-	int r = svc_heartbeat(call->app->svc, call->st);
-
-	(void)req;
-	if (r < 0)
-		return adapter_failed(call, r);
-	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->app->svc)));
-	return 0;
+	return adapter_boot(call, &b, ret_conf);
 }
 
 /* OCPP 1.6 4.9 */
