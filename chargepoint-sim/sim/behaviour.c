@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "profile.h"
 #include "site.h"
 
 const char *const cpsim_tag_types[] = {
@@ -32,6 +33,20 @@ void cpsim_bh_time(struct cpsim_jw *w, int64_t ms)
 	if (!ocpp_time_format(ms, buf, sizeof(buf)))
 		snprintf(buf, sizeof(buf), "1970-01-01T00:00:00.000Z");
 	cpsim_jw_str(w, buf);
+}
+
+void cpsim_bh_periods(struct cpsim_jw *w, const struct cpsim_period *per, int n)
+{
+	cpsim_jw_arr(w);
+	for (int i = 0; i < n; i++) {
+		cpsim_jw_obj(w);
+		cpsim_jw_key(w, "startPeriod");
+		cpsim_jw_int(w, per[i].start_s);
+		cpsim_jw_key(w, "limit");
+		cpsim_jw_num(w, per[i].limit, 1);
+		cpsim_jw_end(w);
+	}
+	cpsim_jw_end(w);
 }
 
 static void sample(struct cpsim_jw *w, double v, int decimals, const char *context,

@@ -19,6 +19,10 @@ uint8_t cpsim_tag_type_from_name(const char *name);
 /* A timestamp string value. */
 void cpsim_bh_time(struct cpsim_jw *w, int64_t ms);
 
+/* A chargingSchedulePeriod array value ({startPeriod, limit} each; the same in 1.6 and 2.0.1). */
+struct cpsim_period;
+void cpsim_bh_periods(struct cpsim_jw *w, const struct cpsim_period *per, int n);
+
 /*
 ** The sampledValue array of a reading of connector c: energy import/export registers (Wh),
 ** power import/export (W) and, with an EV plugged, its SoC (%). context is the

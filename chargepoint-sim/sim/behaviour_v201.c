@@ -774,16 +774,7 @@ static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cp
 		cpsim_jw_key(w, "chargingRateUnit");
 		cpsim_jw_str(w, amps ? "A" : "W");
 		cpsim_jw_key(w, "chargingSchedulePeriod");
-		cpsim_jw_arr(w);
-		for (int i = 0; i < n; i++) {
-			cpsim_jw_obj(w);
-			cpsim_jw_key(w, "startPeriod");
-			cpsim_jw_int(w, per[i].start_s);
-			cpsim_jw_key(w, "limit");
-			cpsim_jw_num(w, per[i].limit, 1);
-			cpsim_jw_end(w);
-		}
-		cpsim_jw_end(w);
+		cpsim_bh_periods(w, per, n);
 		cpsim_jw_end(w);
 	}
 	cpsim_jw_end(w);
