@@ -3,13 +3,39 @@
 #include "adapter.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "core/log.h"
+#include "ocpp16/v16.h"
+#include "ocpp201/v201.h"
 #include "store/store.h"
 #include "svc/svc.h"
+
+const struct adapter *adapter_for(enum ocpp_version v)
+{
+	switch (v) {
+	case OCPP_V16:
+		return &v16_adapter;
+	case OCPP_V201:
+		return &v201_adapter;
+	default:
+		return NULL;
+	}
+}
+
+int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	call->err = err;
+	va_start(ap, fmt);
+	vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
 
 static int cmp_action(const void *key, const void *elem)
 {
@@ -48,7 +74,7 @@ int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, i
 	const char *s = adapter_str(o, key);
 
 	if (!s) {
-		*ret = svc_now_ms(call->app->svc);
+		*ret = svc_now_ms(call->svc);
 		return 0;
 	}
 	if (ocpp_time_parse(s, ret) < 0)
@@ -60,8 +86,8 @@ int adapter_failed(struct call_ctx *call, int r)
 {
 	if (r == -ERANGE)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evse or connector id out of range");
-	log_err("[cp %s] %s: storage error %d: %s", call->conn->id, call->action, r,
-		store_errmsg(svc_store(call->app->svc)));
+	log_err("[cp %s] %s: storage error %d: %s", call->st->id, call->action, r,
+		store_errmsg(svc_store(call->svc)));
 	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
 }
 
@@ -98,7 +124,7 @@ int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_
 int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf,
 			 const char *kind)
 {
-	int r = svc_station_event(call->app->svc, call->st, kind, adapter_str(req, "status"));
+	int r = svc_station_event(call->svc, call->st, kind, adapter_str(req, "status"));
 
 	if (r < 0)
 		return adapter_failed(call, r);
@@ -109,7 +135,7 @@ int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_
 int adapter_boot(struct call_ctx *call, const struct store_boot *b, json_t **ret_conf)
 {
 	struct svc_boot_result res;
-	int r = svc_boot(call->app->svc, call->st, b, &res);
+	int r = svc_boot(call->svc, call->st, b, &res);
 
 	if (r < 0)
 		return adapter_failed(call, r);
@@ -121,11 +147,11 @@ int adapter_boot(struct call_ctx *call, const struct store_boot *b, json_t **ret
 /* OCPP 1.6 4.6, 2.0.1 G02: the same message in both versions. */
 int adapter_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	int r = svc_heartbeat(call->app->svc, call->st);
+	int r = svc_heartbeat(call->svc, call->st);
 
 	(void)req;
 	if (r < 0)
 		return adapter_failed(call, r);
-	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->app->svc)));
+	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->svc)));
 	return 0;
 }

@@ -8,9 +8,57 @@
 
 #include <jansson.h>
 
-#include "conn.h"
+#include "ocpp.h"
+
+struct svc;
+struct cfg;
+struct chg_station;
 
 struct store_boot;
+
+/* A handler's context. A handler sets err/err_desc (via call_fail) when it returns < 0. */
+struct call_ctx {
+	struct svc *svc;
+	const struct cfg *cfg;
+	struct chg_station *st; /* the calling station (its id tags log lines) */
+	const char *action;
+	enum ocpp_err err;
+	char err_desc[160];
+};
+
+typedef int (*adapter_handler_fn)(struct call_ctx *call, const json_t *req, json_t **ret_conf);
+
+/* Operator commands that mean the same in every version; each adapter encodes them. */
+enum adapter_cmd { CMD_REMOTE_START, CMD_REMOTE_STOP, CMD_RESET, CMD_UNLOCK, CMD_AVAILABILITY,
+		   _CMD_MAX };
+
+struct adapter_cmd_args {
+	const char *id_tag;	/* remote start */
+	int evse_id;		/* remote start (0 = any), unlock, availability (0 = station) */
+	int connector_id;	/* unlock */
+	int64_t session_id;	/* remote stop: 1.6 transactionId */
+	const char *station_tx_id; /* remote stop: 2.0.1 transactionId */
+	bool hard;		/* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
+	bool operative;		/* availability */
+	int64_t request_id;	/* remote start id (2.0.1) */
+};
+
+/* A version adapter: its table of charger-initiated actions and its command encoder. */
+struct adapter {
+	enum ocpp_version version;
+	adapter_handler_fn (*find)(const char *action);
+	/* Build the message for a command: action name and a new payload. 0 or -EINVAL. */
+	int (*encode)(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const char **ret_action,
+		      json_t **ret_payload);
+};
+
+/* The adapter of version v, or NULL. */
+const struct adapter *adapter_for(enum ocpp_version v);
+
+
+int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 
 /* One row of an adapter's action table (sorted by name; a unit test checks it). */
 struct adapter_action {

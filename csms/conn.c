@@ -10,8 +10,7 @@
 
 #include "app.h"
 #include "core/log.h"
-#include "ocpp16/v16.h"
-#include "ocpp201/v201.h"
+#include "adapter.h"
 #include "svc/svc.h"
 #include "transport/transport.h"
 
@@ -27,29 +26,6 @@ struct conn_call {
 	conn_result_fn cb;
 	void *ud;
 };
-
-const struct adapter *adapter_for(enum ocpp_version v)
-{
-	switch (v) {
-	case OCPP_V16:
-		return &v16_adapter;
-	case OCPP_V201:
-		return &v201_adapter;
-	default:
-		return NULL;
-	}
-}
-
-int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
-{
-	va_list ap;
-
-	call->err = err;
-	va_start(ap, fmt);
-	vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static struct conn_frame *frame_new(const char *text, size_t len)
 {
@@ -184,9 +160,9 @@ static bool within_caps(const json_t *v, size_t max_items, int depth)
 static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 {
 	const struct ocpp_msg_def *def = ocpp_catalog_find(c->catalog, fr->action);
-	const struct adapter *ad = adapter_for(c->version);
-	struct call_ctx call = { .app = c->app, .conn = c, .st = c->st, .action = fr->action,
-				 .err = OCPP_ERR_INTERNAL };
+	const struct adapter *ad = c->adapter;
+	struct call_ctx call = { .svc = c->app->svc, .cfg = &c->app->cfg, .st = c->st,
+				 .action = fr->action, .err = OCPP_ERR_INTERNAL };
 	adapter_handler_fn fn;
 	char desc[160];
 	json_t *conf = NULL;
@@ -502,6 +478,7 @@ struct conn *conn_create(struct app *app, void *wsi, const char *station_id, enu
 	c->wsi = wsi;
 	c->version = v;
 	c->catalog = app->catalog[v];
+	c->adapter = adapter_for(v);
 	list_init(&c->held_link);
 	list_add_tail(&app->conns, &c->link);
 	snprintf(c->id, sizeof(c->id), "%s", station_id);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "../app.h"
+#include "../adapter.h"
 #include "../conn.h"
 #include "../core/log.h"
 #include "../store/store.h"

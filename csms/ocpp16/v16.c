@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../adapter.h"
-#include "../app.h"
+#include "../core/cfg.h"
 #include "../core/log.h"
 #include "../svc/svc.h"
 
@@ -92,7 +92,7 @@ int v16_boot_notification(struct call_ctx *call, const json_t *req, json_t **ret
 		.imsi = adapter_str(req, "imsi"),
 		.meter_type = adapter_str(req, "meterType"),
 		.meter_serial = adapter_str(req, "meterSerialNumber"),
-		.now_ms = svc_now_ms(call->app->svc),
+		.now_ms = svc_now_ms(call->svc),
 	};
 	return adapter_boot(call, &b, ret_conf);
 }
@@ -106,12 +106,12 @@ int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **r
 
 	if (adapter_timestamp(call, req, "timestamp", &ts) < 0)
 		return -EINVAL;
-	if (connector < 0 || connector > call->app->cfg.max_connectors)
+	if (connector < 0 || connector > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 				 "connectorId %lld outside 0..%d", (long long)connector,
-				 call->app->cfg.max_connectors);
+				 call->cfg->max_connectors);
 	/* OCPP 1.6 connector c is EVSE c with one connector (c = 0: the whole station) */
-	r = svc_connector_status(call->app->svc, call->st, (int)connector, connector ? 1 : 0,
+	r = svc_connector_status(call->svc, call->st, (int)connector, connector ? 1 : 0,
 				 adapter_str(req, "status"),
 				 adapter_str(req, "errorCode"), adapter_str(req, "info"), adapter_str(req, "vendorErrorCode"), ts);
 	if (r < 0)
@@ -124,7 +124,7 @@ int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **r
 int v16_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_auth a;
-	int r = svc_authorize(call->app->svc, call->st, adapter_str(req, "idTag"), &a);
+	int r = svc_authorize(call->svc, call->st, adapter_str(req, "idTag"), &a);
 
 	if (r < 0)
 		return adapter_failed(call, r);
@@ -161,7 +161,7 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 
 		if (!s.unit && strncmp(s.measurand, "Energy.Active", 13) == 0)
 			s.unit = "Wh";
-		r = svc_meter_sample(call->app->svc, call->st, &s);
+		r = svc_meter_sample(call->svc, call->st, &s);
 		if (r == -ERANGE)
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId out of range");
 		if (r < 0)
@@ -178,17 +178,17 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 	const json_t *mvs = json_object_get(req, "meterValue"), *mv;
 	size_t i;
 
-	if (connector < 0 || connector > call->app->cfg.max_connectors)
+	if (connector < 0 || connector > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 0..%d",
-				 (long long)connector, call->app->cfg.max_connectors);
+				 (long long)connector, call->cfg->max_connectors);
 	if (json_object_get(req, "transactionId")) {
 		int owner_connector;
 
-		session = svc_txn_owned(call->app->svc, call->st, adapter_int(req, "transactionId"),
+		session = svc_txn_owned(call->svc, call->st, adapter_int(req, "transactionId"),
 					&owner_connector);
 		if (!session)
 			log_warn("[cp %s] MeterValues for transaction %lld it does not own",
-				 call->conn->id, (long long)adapter_int(req, "transactionId"));
+				 call->st->id, (long long)adapter_int(req, "transactionId"));
 	}
 	json_array_foreach (mvs, i, mv)
 		if (store_meter_value(call, (int)connector, session, mv) < 0)
@@ -212,16 +212,16 @@ int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret
 	struct svc_auth a;
 	int r;
 
-	if (connector <= 0 || connector > call->app->cfg.max_connectors)
+	if (connector <= 0 || connector > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 1..%d",
-				 (long long)connector, call->app->cfg.max_connectors);
+				 (long long)connector, call->cfg->max_connectors);
 	if (adapter_timestamp(call, req, "timestamp", &in.start_ms) < 0)
 		return -EINVAL;
-	r = svc_txn_start(call->app->svc, call->st, &in, &txn_id, &a);
+	r = svc_txn_start(call->svc, call->st, &in, &txn_id, &a);
 	if (r < 0)
 		return adapter_failed(call, r);
 	if (txn_id > INT32_MAX) /* 1.6 transactionId is a 32-bit integer on most chargers */
-		log_warn("[cp %s] transaction id %lld exceeds 32 bits", call->conn->id, (long long)txn_id);
+		log_warn("[cp %s] transaction id %lld exceeds 32 bits", call->st->id, (long long)txn_id);
 	*ret_conf = json_pack("{s:I, s:o}", "transactionId", (json_int_t)txn_id, "idTagInfo",
 			      id_tag_info(&a));
 	return 0;
@@ -244,12 +244,12 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 
 	if (adapter_timestamp(call, req, "timestamp", &in.stop_ms) < 0)
 		return -EINVAL;
-	r = svc_txn_stop(call->app->svc, call->st, &in, &orphan, &a);
+	r = svc_txn_stop(call->svc, call->st, &in, &orphan, &a);
 	if (r < 0)
 		return adapter_failed(call, r);
 	if (data) {
 		int connector = 0;
-		int64_t session = orphan ? 0 : svc_txn_owned(call->app->svc, call->st, in.txn_id,
+		int64_t session = orphan ? 0 : svc_txn_owned(call->svc, call->st, in.txn_id,
 							      &connector);
 
 		json_array_foreach (data, i, mv)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../adapter.h"
-#include "../app.h"
+#include "../core/cfg.h"
 #include "../core/log.h"
 #include "../svc/svc.h"
 
@@ -59,10 +59,10 @@ int v201_boot_notification(struct call_ctx *call, const json_t *req, json_t **re
 		.firmware = adapter_str(cs, "firmwareVersion"),
 		.iccid = adapter_str(modem, "iccid"),
 		.imsi = adapter_str(modem, "imsi"),
-		.now_ms = svc_now_ms(call->app->svc),
+		.now_ms = svc_now_ms(call->svc),
 	};
 
-	log_info("[cp %s] boot, reason %s", call->conn->id, adapter_str(req, "reason"));
+	log_info("[cp %s] boot, reason %s", call->st->id, adapter_str(req, "reason"));
 	return adapter_boot(call, &b, ret_conf);
 }
 
@@ -74,11 +74,11 @@ int v201_status_notification(struct call_ctx *call, const json_t *req, json_t **
 
 	if (adapter_timestamp(call, req, "timestamp", &ts) < 0)
 		return -EINVAL;
-	if (evse < 0 || evse > call->app->cfg.max_connectors || connector < 0 ||
-	    connector > call->app->cfg.max_connectors)
+	if (evse < 0 || evse > call->cfg->max_connectors || connector < 0 ||
+	    connector > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evseId/connectorId outside 0..%d",
-				 call->app->cfg.max_connectors);
-	r = svc_connector_status(call->app->svc, call->st, (int)evse, (int)connector,
+				 call->cfg->max_connectors);
+	r = svc_connector_status(call->svc, call->st, (int)evse, (int)connector,
 				 adapter_str(req, "connectorStatus"), NULL, NULL, NULL, ts);
 	if (r < 0)
 		return adapter_failed(call, r);
@@ -89,7 +89,7 @@ int v201_status_notification(struct call_ctx *call, const json_t *req, json_t **
 int v201_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct svc_auth a;
-	int r = svc_authorize(call->app->svc, call->st,
+	int r = svc_authorize(call->svc, call->st,
 			      adapter_str(json_object_get(req, "idToken"), "idToken"), &a);
 
 	if (r < 0)
@@ -197,7 +197,7 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 			}
 			if (json_object_get(sv, "signedMeterValue"))
 				s.format = "SignedData";
-			r = svc_meter_sample(call->app->svc, call->st, &s);
+			r = svc_meter_sample(call->svc, call->st, &s);
 			if (r < 0)
 				return adapter_failed(call, r);
 		}
@@ -210,9 +210,9 @@ int v201_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_con
 {
 	int64_t evse = adapter_int(req, "evseId");
 
-	if (evse < 0 || evse > call->app->cfg.max_connectors)
+	if (evse < 0 || evse > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evseId %lld outside 0..%d",
-				 (long long)evse, call->app->cfg.max_connectors);
+				 (long long)evse, call->cfg->max_connectors);
 	if (store_meter_values(call, (int)evse, 0, json_object_get(req, "meterValue")) < 0)
 		return -EINVAL;
 	return empty(ret_conf);
@@ -255,11 +255,11 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	if (evse) {
 		int64_t id = adapter_int(evse, "id"), connector = adapter_int(evse, "connectorId");
 
-		if (id < 0 || id > call->app->cfg.max_connectors || connector < 0 ||
-		    connector > call->app->cfg.max_connectors)
+		if (id < 0 || id > call->cfg->max_connectors || connector < 0 ||
+		    connector > call->cfg->max_connectors)
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 					 "evse.id/connectorId outside 0..%d",
-					 call->app->cfg.max_connectors);
+					 call->cfg->max_connectors);
 		ev.evse_id = (int)id;
 		ev.connector_id = (int)connector;
 	}
@@ -270,18 +270,18 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 					     : ev.type == SVC_TX_ENDED ? "Transaction.End"
 								       : NULL,
 					     &ev.energy_wh);
-	r = svc_tx_event(call->app->svc, call->st, &ev, &session, &replay, &a);
+	r = svc_tx_event(call->svc, call->st, &ev, &session, &replay, &a);
 	if (r < 0)
 		return adapter_failed(call, r);
 	if (replay)
 		log_info("[cp %s] TransactionEvent %s seqNo %lld replayed, not applied again",
-			 call->conn->id, ev.tx_id, (long long)ev.seq_no);
+			 call->st->id, ev.tx_id, (long long)ev.seq_no);
 	else if (mvs) {
 		/* E01: an event after Started may omit evse; its samples belong to the session's */
 		int sample_evse = ev.evse_id;
 
 		if (!sample_evse)
-			svc_txn_owned(call->app->svc, call->st, session, &sample_evse);
+			svc_txn_owned(call->svc, call->st, session, &sample_evse);
 		if (store_meter_values(call, sample_evse, session, mvs) < 0)
 			return -EINVAL;
 	}
@@ -302,12 +302,12 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 		const json_t *evse = json_object_get(comp, "evse");
 		const json_t *chars = json_object_get(rd, "variableCharacteristics");
 
-		if (evse && (adapter_int(evse, "id") < 0 || adapter_int(evse, "id") > call->app->cfg.max_connectors ||
+		if (evse && (adapter_int(evse, "id") < 0 || adapter_int(evse, "id") > call->cfg->max_connectors ||
 			     adapter_int(evse, "connectorId") < 0 ||
-			     adapter_int(evse, "connectorId") > call->app->cfg.max_connectors))
+			     adapter_int(evse, "connectorId") > call->cfg->max_connectors))
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 					 "reportData[%zu]: evse outside 0..%d", i,
-					 call->app->cfg.max_connectors);
+					 call->cfg->max_connectors);
 		json_array_foreach (json_object_get(rd, "variableAttribute"), j, attr) {
 			struct store_variable v = {
 				.component = adapter_str(comp, "name"),
@@ -325,12 +325,12 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 				.unit = adapter_str(chars, "unit"),
 			};
 
-			r = svc_variable_put(call->app->svc, call->st, &v);
+			r = svc_variable_put(call->svc, call->st, &v);
 			if (r < 0)
 				return adapter_failed(call, r);
 		}
 	}
-	r = svc_report_part(call->app->svc, call->st, adapter_int(req, "requestId"), adapter_int(req, "seqNo"),
+	r = svc_report_part(call->svc, call->st, adapter_int(req, "requestId"), adapter_int(req, "seqNo"),
 			    json_is_true(json_object_get(req, "tbc")));
 	if (r < 0)
 		return adapter_failed(call, r);
@@ -350,7 +350,7 @@ static int notice(struct call_ctx *call, const json_t *req, json_t **ret_conf, c
 		json_decref(conf);
 		return -EINVAL;
 	}
-	r = svc_notice(call->app->svc, call->st, kind, ts, detail ? detail : "{}");
+	r = svc_notice(call->svc, call->st, kind, ts, detail ? detail : "{}");
 	free(detail);
 	if (r < 0) {
 		json_decref(conf);
@@ -369,7 +369,7 @@ int v201_notify_event(struct call_ctx *call, const json_t *req, json_t **ret_con
 /* A04 */
 int v201_security_event(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	log_notice("[cp %s] security event %s", call->conn->id, adapter_str(req, "type"));
+	log_notice("[cp %s] security event %s", call->st->id, adapter_str(req, "type"));
 	return notice(call, req, ret_conf, "security", "timestamp", NULL);
 }
 
@@ -396,7 +396,7 @@ int v201_report_charging_profiles(struct call_ctx *call, const json_t *req, json
 int v201_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	(void)req;
-	log_notice("[cp %s] SignCertificate declined: no CA configured", call->conn->id);
+	log_notice("[cp %s] SignCertificate declined: no CA configured", call->st->id);
 	*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo", "reasonCode",
 			      "NoCertAuthority");
 	return 0;

@@ -110,8 +110,8 @@ static void dispatch(enum ocpp_version v, int station, const struct ocpp_frame *
 	const struct ocpp_msg_def *def = ocpp_catalog_find(cat, fr->action);
 	const struct adapter *ad = v == OCPP_V16 ? &v16_adapter : &v201_adapter;
 	adapter_handler_fn fn = ad->find(fr->action);
-	struct call_ctx call = {.app = w.app,
-				.conn = &w.conn[station],
+	struct call_ctx call = {.svc = w.app->svc,
+				.cfg = &w.app->cfg,
 				.st = w.st[station],
 				.action = fr->action,
 				.err = OCPP_ERR_INTERNAL};
