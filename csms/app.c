@@ -152,6 +152,17 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	list_init(&app->held_conns);
 	list_init(&app->calls);
 	log_set_level(app->cfg.log_level);
+	if (cfg_clock_simulated(&app->cfg)) {
+		char t[40];
+
+		app->clock = clock_scaled(app->cfg.clock_start_ms ? app->cfg.clock_start_ms
+								  : clock_system_now_ms(NULL),
+					  app->cfg.clock_anchor_ms, app->cfg.clock_speed);
+		ocpp_time_format(clock_now_ms(&app->clock), t, sizeof(t));
+		log_warn("DEMO CLOCK: simulated time is %s, running %dx; timestamps, tariffs and plans "
+			 "follow it (network timeouts stay real). Not for production.",
+			 t, app->clock.speed);
+	}
 
 	app->store = store_open(app->cfg.db_path, app->cfg.sync_full, err, sizeof(err));
 	if (!app->store) {

@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"usage: csms [--config FILE] [--listen HOST:PORT] [--db PATH]\n"
 		"            [--registration closed|pending|open] [--log-level LEVEL]\n"
 		"            [--port-file FILE] [--web-root DIR]\n"
+		"            [--clock-start TIME --clock-speed N [--clock-anchor TIME]]  (demo clock)\n"
 		"       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
 		"       csms --help | --version\n"
 		"See docs/config.md for the configuration file.\n");
@@ -52,7 +53,8 @@ static void raise_nofile(void)
 	}
 }
 
-enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REG, OPT_LOG, OPT_PORT_FILE, OPT_WEB, OPT_SKIP_BAD };
+enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REG, OPT_LOG, OPT_PORT_FILE, OPT_WEB,
+       OPT_CLOCK_START, OPT_CLOCK_SPEED, OPT_CLOCK_ANCHOR, OPT_SKIP_BAD };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -62,6 +64,9 @@ static const struct option options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "web-root", required_argument, NULL, OPT_WEB },
+	{ "clock-start", required_argument, NULL, OPT_CLOCK_START },
+	{ "clock-speed", required_argument, NULL, OPT_CLOCK_SPEED },
+	{ "clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -72,6 +77,8 @@ static const char *const option_keys[] = {
 	[OPT_LISTEN - OPT_CONFIG] = "listen",	     [OPT_DB - OPT_CONFIG] = "db",
 	[OPT_REG - OPT_CONFIG] = "registration",     [OPT_LOG - OPT_CONFIG] = "log_level",
 	[OPT_PORT_FILE - OPT_CONFIG] = "port_file",  [OPT_WEB - OPT_CONFIG] = "web_root",
+	[OPT_CLOCK_START - OPT_CONFIG] = "clock_start", [OPT_CLOCK_SPEED - OPT_CONFIG] = "clock_speed",
+	[OPT_CLOCK_ANCHOR - OPT_CONFIG] = "clock_anchor",
 };
 
 int main(int argc, char **argv)
@@ -136,6 +143,10 @@ int main(int argc, char **argv)
 	if (skip_bad && !import) {
 		cfg_free(&cfg);
 		return fail_usage("--skip-bad belongs to \"csms stations import\"");
+	}
+	if (cfg_check(&cfg, err, sizeof(err)) < 0) {
+		cfg_free(&cfg);
+		return fail_usage("%s", err);
 	}
 	log_set_level(cfg.log_level);
 

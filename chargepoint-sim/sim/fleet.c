@@ -44,6 +44,8 @@ struct cpsim_fleet *cpsim_fleet_create(const struct cpsim_fleet_opts *o)
 	f->first = o->first;
 	f->wall_start_ms = o->wall_start_ms;
 	f->sim_start_ms = sc->sim_start_ms ? sc->sim_start_ms : o->wall_start_ms;
+	if (sc->sim_start_ms && sc->sim_anchor_ms) /* the simulated time at our own start */
+		f->sim_start_ms += (int64_t)((double)(o->wall_start_ms - sc->sim_anchor_ms) * sc->speed);
 	f->t_storm = sc->nstorms ? (uint32_t)(sc->storm_at_s[0] * 1000) : T_NEVER;
 	cpsim_jw_reset(&f->jw);
 	cpsim_jw_reset(&f->rw);

@@ -443,6 +443,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 					   "speed",
 					   "start_time",
 					   "timestamps",
+					   "clock_anchor",
 					   "duration_s",
 					   "ramp_per_s",
 					   "drain_s",
@@ -499,6 +500,11 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 	if ((s = json_string_value(json_object_get(root, "start_time"))) &&
 	    ocpp_time_parse(s, &sc->sim_start_ms) < 0) {
 		fail(err, len, "start_time: expected an RFC 3339 date-time");
+		goto out;
+	}
+	if ((s = json_string_value(json_object_get(root, "clock_anchor"))) &&
+	    ocpp_time_parse(s, &sc->sim_anchor_ms) < 0) {
+		fail(err, len, "clock_anchor: expected an RFC 3339 date-time");
 		goto out;
 	}
 	if ((s = json_string_value(json_object_get(root, "timestamps")))) {
@@ -633,6 +639,7 @@ enum {
 	OPT_SPEED,
 	OPT_START_TIME,
 	OPT_TIMESTAMPS,
+	OPT_CLOCK_ANCHOR,
 	OPT_DURATION,
 	OPT_RAMP,
 	OPT_DRAIN,
@@ -682,6 +689,7 @@ static const struct option options[] = {
 	{"speed", required_argument, NULL, OPT_SPEED},
 	{"start-time", required_argument, NULL, OPT_START_TIME},
 	{"timestamps", required_argument, NULL, OPT_TIMESTAMPS},
+	{"clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR},
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"ramp", required_argument, NULL, OPT_RAMP},
 	{"drain", required_argument, NULL, OPT_DRAIN},
@@ -734,6 +742,9 @@ void cpsim_scenario_usage(void)
 	      "  --meter-interval S       meter sample interval, real seconds (default 60)\n"
 	      "  --speed X                simulated seconds per real second (default 1)\n"
 	      "  --start-time T           simulated clock at start (RFC 3339; default now)\n"
+	      "  --clock-anchor T         the wall-clock instant where the simulated clock is at\n"
+	      "                           --start-time (default: when the run starts); give the\n"
+	      "                           CSMS the same start, speed and anchor to share its clock\n"
 	      "  --timestamps wall|sim    clock of message timestamps and profiles (default wall)\n"
 	      "  --duration S             real seconds to run before the drain (default 60)\n"
 	      "  --drain S                time to stop sessions and flush queues at the end (10)\n"
@@ -864,6 +875,11 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			if (ocpp_time_parse(a, &sc->sim_start_ms) < 0)
 				return fail(err, len,
 					    "--start-time: expected an RFC 3339 date-time");
+			break;
+		case OPT_CLOCK_ANCHOR:
+			if (ocpp_time_parse(a, &sc->sim_anchor_ms) < 0)
+				return fail(err, len,
+					    "--clock-anchor: expected an RFC 3339 date-time");
 			break;
 		case OPT_TIMESTAMPS:
 			if (strcmp(a, "wall") && strcmp(a, "sim"))

@@ -74,6 +74,8 @@ struct cpsim_scenario {
 	/* time */
 	double speed;	      /* simulated seconds per real second */
 	int64_t sim_start_ms; /* simulated clock at start; 0 = the wall clock */
+	int64_t sim_anchor_ms; /* wall time where the simulated clock was sim_start_ms (0 = at start):
+				  the CSMS's clock_anchor, so both read the same simulated time */
 	bool timestamps_sim;  /* timestamps and profiles in simulated time (else wall) */
 	double duration_s;    /* real seconds of load, then the drain */
 	double drain_s;	      /* at the end: time to stop sessions and flush queues */

@@ -235,9 +235,15 @@ static void storage_error(struct api_req *r, int err)
 
 static void get_health(struct api_req *r, char **segs)
 {
+	char t[40];
+
 	(void)segs;
-	respond(r, 200, json_pack("{s:s, s:i, s:s}", "status", r->app->draining ? "draining" : "ok",
-				  "connected", (int)svc_connected(r->app->svc), "version", CSMS_VERSION));
+	ocpp_time_format(svc_now_ms(r->app->svc), t, sizeof(t));
+	/* time: the node's clock (simulated under a demo clock, see clock_speed) */
+	respond(r, 200, json_pack("{s:s, s:i, s:s, s:s, s:i}", "status",
+				  r->app->draining ? "draining" : "ok", "connected",
+				  (int)svc_connected(r->app->svc), "version", CSMS_VERSION, "time", t,
+				  "clock_speed", clock_speed(&r->app->clock)));
 }
 
 static void get_stations(struct api_req *r, char **segs)

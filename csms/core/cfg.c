@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "ocpp.h"
 
-enum key_type { KEY_INT, KEY_STR, KEY_LISTEN, KEY_REG, KEY_LOG, KEY_SYNC, KEY_TOKENS };
+enum key_type { KEY_INT, KEY_STR, KEY_LISTEN, KEY_REG, KEY_LOG, KEY_SYNC, KEY_TOKENS, KEY_TIME, KEY_BOOL };
 
 struct key {
 	const char *name;
@@ -20,8 +21,12 @@ struct key {
 
 #define F(f) offsetof(struct cfg, f)
 static const struct key keys[] = {
+	{ "allow_demo_clock", KEY_BOOL, F(allow_demo_clock), 0, 0 },
 	{ "boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000 },
 	{ "call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000 },
+	{ "clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0 },
+	{ "clock_speed", KEY_INT, F(clock_speed), 1, 100000 },
+	{ "clock_start", KEY_TIME, F(clock_start_ms), 0, 0 },
 	{ "db", KEY_STR, F(db_path), 0, 0 },
 	{ "drain_ms", KEY_INT, F(drain_ms), 0, 60000 },
 	{ "heartbeat_interval_s", KEY_INT, F(heartbeat_interval_s), 1, 86400 },
@@ -71,6 +76,7 @@ void cfg_init(struct cfg *c)
 		.kdf_iterations = 2000,
 		.drain_ms = 2000,
 		.sync_full = true,
+		.clock_speed = 1,
 	};
 #ifdef CSMS_WEB_ROOT
 	c->web_root = strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
@@ -141,6 +147,12 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 		return 0;
 	}
 	if (jv) {
+		if (k->type == KEY_BOOL) {
+			if (!json_is_boolean(jv))
+				goto bad_type;
+			*(bool *)(base + k->off) = json_is_true(jv);
+			return 0;
+		}
 		if (k->type == KEY_INT) {
 			if (!json_is_integer(jv))
 				goto bad_type;
@@ -198,6 +210,20 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 			return -EINVAL;
 		}
 		c->sync_full = strcmp(sv, "full") == 0;
+		return 0;
+	case KEY_TIME:
+		if (ocpp_time_parse(sv, (int64_t *)(base + k->off)) < 0) {
+			snprintf(err, err_len, "%s: expected an RFC 3339 date-time, got \"%s\"", k->name,
+				 sv);
+			return -EINVAL;
+		}
+		return 0;
+	case KEY_BOOL:
+		if (strcmp(sv, "true") && strcmp(sv, "false")) {
+			snprintf(err, err_len, "%s: expected true or false, got \"%s\"", k->name, sv);
+			return -EINVAL;
+		}
+		*(bool *)(base + k->off) = strcmp(sv, "true") == 0;
 		return 0;
 	case KEY_TOKENS:
 		break;
@@ -273,4 +299,31 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len)
 out:
 	json_decref(root);
 	return one_line(r, err);
+}
+
+bool cfg_clock_simulated(const struct cfg *c)
+{
+	return c->clock_start_ms != 0 || c->clock_speed != 1 || c->clock_anchor_ms != 0;
+}
+
+static bool loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	       strcmp(host, "localhost") == 0;
+}
+
+int cfg_check(const struct cfg *c, char *err, size_t err_len)
+{
+	if (c->clock_anchor_ms && !c->clock_start_ms) {
+		snprintf(err, err_len, "clock_anchor needs clock_start");
+		return -EINVAL;
+	}
+	if (cfg_clock_simulated(c) && !loopback(c->listen_host) && !c->allow_demo_clock) {
+		snprintf(err, err_len,
+			 "clock_start/clock_speed make a demo clock; refused on the non-loopback "
+			 "listener %s (set allow_demo_clock to run a demo there)",
+			 c->listen_host);
+		return one_line(-EINVAL, err);
+	}
+	return 0;
 }

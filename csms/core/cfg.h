@@ -29,6 +29,11 @@ struct cfg {
 	int kdf_iterations;
 	int drain_ms;
 	bool sync_full; /* "sync": "full" (fsync per group commit) or "normal" */
+	/* demo/test clock: simulated = clock_start + (wall - clock_anchor) * clock_speed */
+	int64_t clock_start_ms;	 /* 0 = real time */
+	int64_t clock_anchor_ms; /* 0 = when the node starts */
+	int clock_speed;	 /* 1 = real time */
+	bool allow_demo_clock;	 /* accept a simulated clock on a non-loopback listener */
 	json_t *id_tokens; /* optional seed list of tokens; owned */
 };
 
@@ -39,3 +44,9 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len);
 /* Apply one key (as named in the file) from a string, for command-line flags. */
 int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t err_len);
 const char *cfg_registration_name(int r);
+/* Checks that involve several settings, once all are applied. -EINVAL with one line in err:
+ * a simulated clock (clock_start or clock_speed) on a production-looking node (a listener that
+ * is not loopback) is refused unless allow_demo_clock is set. */
+int cfg_check(const struct cfg *c, char *err, size_t err_len);
+/* True when the settings ask for a simulated clock. */
+bool cfg_clock_simulated(const struct cfg *c);

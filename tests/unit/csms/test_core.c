@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/cfg.h"
+#include "core/clock.h"
 #include "core/hmap.h"
 #include "core/log.h"
 #include "core/pwhash.h"
@@ -468,6 +469,61 @@ struct kv {
 	int n;
 };
 
+/* The demo clock: start + (wall - anchor) * speed, the same in every process given the same
+ * three numbers. */
+static void test_clock_scaled(void **state)
+{
+	int64_t wall0, wall1, sim;
+	struct clock c;
+
+	(void)state;
+	wall0 = clock_system_now_ms(NULL);
+	c = clock_scaled(1780272000000LL, wall0 - 1000, 120);
+	sim = clock_now_ms(&c);
+	wall1 = clock_system_now_ms(NULL);
+	/* one real second after the anchor is two simulated minutes after the start */
+	assert_true(sim >= 1780272000000LL + 1000 * 120);
+	assert_true(sim <= 1780272000000LL + (wall1 - wall0 + 1000) * 120);
+	assert_true(clock_is_simulated(&c));
+	assert_int_equal(clock_speed(&c), 120);
+	assert_false(clock_is_simulated(&clock_system));
+	assert_int_equal(clock_speed(&clock_system), 1);
+	/* anchor 0 is "now": the simulated time starts at start */
+	c = clock_scaled(1780272000000LL, 0, 60);
+	sim = clock_now_ms(&c);
+	assert_true(sim >= 1780272000000LL && sim < 1780272000000LL + 60 * 1000);
+}
+
+static void test_cfg_demo_clock_checks(void **state)
+{
+	char err[256];
+	struct cfg c;
+
+	(void)state;
+	cfg_init(&c);
+	assert_false(cfg_clock_simulated(&c));
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "clock_start", "2026-06-01T08:00:00+08:00", err, sizeof(err)), 0);
+	assert_int_equal(c.clock_start_ms, 1780272000000LL);
+	assert_int_equal(cfg_set(&c, "clock_speed", "120", err, sizeof(err)), 0);
+	assert_true(cfg_clock_simulated(&c));
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0); /* loopback: a demo */
+	assert_int_equal(cfg_set(&c, "listen", "0.0.0.0:8180", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "allow_demo_clock"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(cfg_set(&c, "allow_demo_clock", "true", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "allow_demo_clock", "yes", err, sizeof(err)), -EINVAL);
+	assert_int_equal(cfg_set(&c, "clock_start", "tomorrow", err, sizeof(err)), -EINVAL);
+	assert_int_equal(cfg_set(&c, "clock_speed", "0", err, sizeof(err)), -EINVAL);
+	cfg_free(&c);
+	cfg_init(&c);
+	assert_int_equal(cfg_set(&c, "clock_anchor", "2026-06-01T00:00:00Z", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), -EINVAL); /* anchor without a start */
+	cfg_free(&c);
+}
+
 static void test_hmap_empty(void **state)
 {
 	struct hmap m = {0};
@@ -888,6 +944,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cfg_error_stays_one_line, tmp_setup, tmp_teardown),
 	    cmocka_unit_test(test_cfg_int_bounds_inclusive),
 	    cmocka_unit_test(test_cfg_listen_parsing),
+	    cmocka_unit_test(test_clock_scaled),
+	    cmocka_unit_test(test_cfg_demo_clock_checks),
 	    cmocka_unit_test(test_hmap_empty),
 	    cmocka_unit_test(test_hmap_put_get_del_10k),
 	    cmocka_unit_test(test_hmap_empty_string_key),

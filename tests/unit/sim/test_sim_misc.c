@@ -137,12 +137,18 @@ static void test_scenario_flags(void **state)
 					   "30",
 					   "--offline-duration",
 					   "10:20",
+					   "--start-time",
+					   "2026-06-01T00:00:00Z",
+					   "--clock-anchor",
+					   "2026-06-01T08:00:00Z",
 					   NULL};
-	char **argv = argv_of(args, 15);
+	char **argv = argv_of(args, 19);
 	char id[40], site[40];
 
 	(void)state;
-	assert_int_equal(cpsim_scenario_from_args(&sc, 15, argv, err, sizeof(err)), 0);
+	assert_int_equal(cpsim_scenario_from_args(&sc, 19, argv, err, sizeof(err)), 0);
+	assert_int_equal(sc.sim_start_ms, 1780272000000LL);
+	assert_int_equal(sc.sim_anchor_ms, 1780272000000LL + 8 * 3600 * 1000LL);
 	assert_string_equal(sc.host, "127.0.0.1");
 	assert_int_equal(sc.port, 9000);
 	assert_string_equal(sc.path, "/ocpp");
