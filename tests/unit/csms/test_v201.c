@@ -81,39 +81,43 @@ static struct store_session_row session(struct fixture *f, int64_t id)
 static int64_t event(struct fixture *f, int type, int64_t seq, int64_t ts, int64_t energy_wh,
 		     bool *ret_replay)
 {
-	struct svc_tx_event ev = {
-		.type = type,
-		.tx_id = "TX-1",
+	struct svc_session_event ev = {
+		.station_tx_id = "TX-1",
 		.ts_ms = ts,
+		.has_seq = true,
 		.seq_no = seq,
 		.trigger = "MeterValuePeriodic",
-		.evse_id = type == SVC_TX_STARTED ? 2 : 0,
+		.evse_id = type == SESSION_OPEN ? 2 : 0,
 		.has_energy = energy_wh >= 0,
 		.energy_wh = energy_wh,
+		.stop_reason_text = type == SESSION_CLOSE ? "Local" : NULL,
 	};
-	struct svc_auth a;
-	int64_t id = 0;
-	bool replay = false;
+	struct svc_session_result res = { .session_id = 0 };
+	int (*apply)(struct svc *, struct chg_station *, const struct svc_session_event *,
+		     struct svc_session_result *) = type == SESSION_OPEN	 ? svc_session_open
+						    : type == SESSION_CLOSE ? svc_session_close
+									    : svc_session_update;
 
-	assert_int_equal(svc_tx_event(f->svc, f->st, &ev, &id, &replay, &a), 0);
+	assert_int_equal(apply(f->svc, f->st, &ev, &res), 0);
+	assert_false(res.orphan);
 	if (ret_replay)
-		*ret_replay = replay;
-	return id;
+		*ret_replay = res.replay;
+	return res.session_id;
 }
 
 static void test_in_order_lifecycle(void **state)
 {
 	struct fixture *f = *state;
-	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 100, NULL);
+	int64_t id = event(f, SESSION_OPEN, 0, T0, 100, NULL);
 	struct store_session_row row;
 
 	assert_true(id > 0);
-	assert_int_equal(event(f, SVC_TX_UPDATED, 1, T0 + 60000, 400, NULL), id);
+	assert_int_equal(event(f, SESSION_UPDATE, 1, T0 + 60000, 400, NULL), id);
 	row = session(f, id);
 	assert_false(row.stopped);
 	assert_int_equal(row.evse_id, 2);
 	assert_int_equal(row.meter_start_wh, 100);
-	assert_int_equal(event(f, SVC_TX_ENDED, 2, T0 + 120000, -1, NULL), id);
+	assert_int_equal(event(f, SESSION_CLOSE, 2, T0 + 120000, -1, NULL), id);
 	row = session(f, id);
 	assert_true(row.stopped);
 	assert_int_equal(row.stop_ms, T0 + 120000);
@@ -127,13 +131,13 @@ static void test_replay_has_no_effect(void **state)
 {
 	struct fixture *f = *state;
 	bool replay;
-	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 100, &replay);
+	int64_t id = event(f, SESSION_OPEN, 0, T0, 100, &replay);
 
 	assert_false(replay);
-	event(f, SVC_TX_ENDED, 1, T0 + 1000, 900, &replay);
+	event(f, SESSION_CLOSE, 1, T0 + 1000, 900, &replay);
 	assert_false(replay);
 	/* the same Ended again (seqNo 1) with another reading: acknowledged, ignored */
-	assert_int_equal(event(f, SVC_TX_ENDED, 1, T0 + 5000, 5000, &replay), id);
+	assert_int_equal(event(f, SESSION_CLOSE, 1, T0 + 5000, 5000, &replay), id);
 	assert_true(replay);
 	assert_int_equal(session(f, id).meter_stop_wh, 900);
 	assert_int_equal(session(f, id).stop_ms, T0 + 1000);
@@ -142,13 +146,13 @@ static void test_replay_has_no_effect(void **state)
 static void test_gaps_counted(void **state)
 {
 	struct fixture *f = *state;
-	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 0, NULL);
+	int64_t id = event(f, SESSION_OPEN, 0, T0, 0, NULL);
 
-	event(f, SVC_TX_UPDATED, 3, T0 + 3000, 30, NULL);
+	event(f, SESSION_UPDATE, 3, T0 + 3000, 30, NULL);
 	assert_int_equal(session(f, id).seq_gaps, 2); /* 1 and 2 missing */
-	event(f, SVC_TX_UPDATED, 1, T0 + 1000, 10, NULL); /* one arrives late */
+	event(f, SESSION_UPDATE, 1, T0 + 1000, 10, NULL); /* one arrives late */
 	assert_int_equal(session(f, id).seq_gaps, 1);
-	event(f, SVC_TX_ENDED, 4, T0 + 4000, 40, NULL);
+	event(f, SESSION_CLOSE, 4, T0 + 4000, 40, NULL);
 	assert_int_equal(session(f, id).seq_gaps, 1);
 	assert_int_equal(session(f, id).seq_max, 4);
 }
@@ -156,12 +160,12 @@ static void test_gaps_counted(void **state)
 static void test_late_started_moves_start_back(void **state)
 {
 	struct fixture *f = *state;
-	int64_t id = event(f, SVC_TX_UPDATED, 1, T0 + 60000, 500, NULL);
+	int64_t id = event(f, SESSION_UPDATE, 1, T0 + 60000, 500, NULL);
 	struct store_session_row row = session(f, id);
 
 	assert_int_equal(row.start_ms, T0 + 60000);
 	assert_false(row.has_meter_start);
-	event(f, SVC_TX_STARTED, 0, T0, 200, NULL);
+	event(f, SESSION_OPEN, 0, T0, 200, NULL);
 	row = session(f, id);
 	assert_int_equal(row.start_ms, T0);
 	assert_true(row.has_meter_start);
@@ -172,10 +176,10 @@ static void test_late_started_moves_start_back(void **state)
 static void test_late_updated_after_ended_keeps_it_closed(void **state)
 {
 	struct fixture *f = *state;
-	int64_t id = event(f, SVC_TX_STARTED, 0, T0, 0, NULL);
+	int64_t id = event(f, SESSION_OPEN, 0, T0, 0, NULL);
 
-	event(f, SVC_TX_ENDED, 2, T0 + 2000, 2000, NULL);
-	event(f, SVC_TX_UPDATED, 1, T0 + 1000, 1000, NULL);
+	event(f, SESSION_CLOSE, 2, T0 + 2000, 2000, NULL);
+	event(f, SESSION_UPDATE, 1, T0 + 1000, 1000, NULL);
 	assert_true(session(f, id).stopped);
 	assert_int_equal(session(f, id).meter_stop_wh, 2000);
 	assert_int_equal(session(f, id).seq_gaps, 0);
@@ -184,12 +188,13 @@ static void test_late_updated_after_ended_keeps_it_closed(void **state)
 static void test_evse_out_of_range(void **state)
 {
 	struct fixture *f = *state;
-	struct svc_tx_event ev = { .type = SVC_TX_STARTED, .tx_id = "X", .evse_id = 100000 };
-	struct svc_auth a;
-	int64_t id;
-	bool replay;
+	struct svc_session_event ev = { .station_tx_id = "X", .has_seq = true, .evse_id = 100000 };
+	struct svc_session_result res;
 
-	assert_int_equal(svc_tx_event(f->svc, f->st, &ev, &id, &replay, &a), -ERANGE);
+	assert_int_equal(svc_session_open(f->svc, f->st, &ev, &res), -ERANGE);
+	ev.evse_id = 1;
+	ev.connector_id = -1;
+	assert_int_equal(svc_session_open(f->svc, f->st, &ev, &res), -ERANGE);
 }
 
 static void test_multipart_report(void **state)
