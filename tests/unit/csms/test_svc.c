@@ -962,6 +962,49 @@ static void test_meter_sample_defaults(void **state)
 	assert_int_equal(p.n, 1);
 }
 
+struct sig_probe {
+	int n;
+	char format[16], data[32];
+};
+
+static int probe_sig(const struct store_sample *row, void *ud)
+{
+	struct sig_probe *p = ud;
+
+	p->n++;
+	snprintf(p->format, sizeof(p->format), "%s", row->format ? row->format : "(null)");
+	snprintf(p->data, sizeof(p->data), "%s", row->sig.data ? row->sig.data : "(null)");
+	return 0;
+}
+
+/* OCPP 1.6 sampled values of format SignedData keep the signed blob as signed data. */
+static void test_meter_sample_signed_data_v16(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *st;
+	struct sig_probe p = {.n = 0};
+	struct call_ctx call = {.svc = f->svc, .cfg = &f->cfg, .action = "MeterValues"};
+	json_t *req, *conf = NULL;
+	int64_t id;
+
+	import_station(f, "CP-1", NULL, NULL);
+	st = attach(f, "CP-1", &f->conn_a);
+	call.st = st;
+	id = txn_start(f, st, 1, "T", 0, T0, NULL);
+	req = json_pack("{s:i, s:I, s:[{s:s, s:[{s:s, s:s}]}]}", "connectorId", 1,
+			"transactionId", (json_int_t)id, "meterValue", "timestamp",
+			"2026-11-19T10:00:00Z", "sampledValue", "value", "OCMF|{...}|{sig}",
+			"format", "SignedData");
+	assert_non_null(req);
+	assert_int_equal(v16_meter_values(&call, req, &conf), 0);
+	json_decref(req);
+	json_decref(conf);
+	assert_int_equal(store_samples_list(f->store, id, probe_sig, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.format, "SignedData");
+	assert_string_equal(p.data, "OCMF|{...}|{sig}");
+}
+
 /* A reading under a stored key: the same value again is a silent duplicate, another value is a
  * conflict, counted on the session and in total; the first value stays. */
 static void test_meter_sample_conflict_counted(void **state)
@@ -1092,6 +1135,7 @@ int main(void)
 	    T(test_meter_sample_station_is_the_sender),
 	    T(test_meter_sample_defaults),
 	    T(test_meter_sample_conflict_counted),
+	    T(test_meter_sample_signed_data_v16),
 	};
 #undef T
 #undef TP
