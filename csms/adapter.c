@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "ocpp16/v16.h"
 #include "ocpp201/v201.h"
-#include "store/store.h"
+#include "svc/domain.h"
 #include "svc/svc.h"
 
 const struct adapter *adapter_for(enum ocpp_version v)
@@ -87,7 +87,7 @@ int adapter_failed(struct call_ctx *call, int r)
 	if (r == -ERANGE)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evse or connector id out of range");
 	log_err("[cp %s] %s: storage error %d: %s", call->st->id, call->action, r,
-		store_errmsg(svc_store(call->svc)));
+		svc_errmsg(call->svc));
 	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
 }
 
@@ -121,8 +121,7 @@ int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_
 	return 0;
 }
 
-int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf,
-			 const char *kind)
+int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf, int kind)
 {
 	int r = svc_station_event(call->svc, call->st, kind, adapter_str(req, "status"));
 
@@ -154,4 +153,114 @@ int adapter_heartbeat(struct call_ctx *call, const json_t *req, json_t **ret_con
 		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:o}", "currentTime", adapter_time(svc_now_ms(call->svc)));
 	return 0;
+}
+
+/* OCPP 1.6 7.31 Measurand, 2.0.1 MeasurandEnumType: the kinds the domain reasons with. */
+static const struct {
+	const char *word;
+	int kind;
+} measurands[] = {
+	{ "Energy.Active.Import.Register", MEAS_ENERGY_IMPORT_REGISTER },
+	{ "Energy.Active.Export.Register", MEAS_ENERGY_EXPORT_REGISTER },
+	{ "Power.Active.Import", MEAS_POWER_IMPORT },
+	{ "Power.Active.Export", MEAS_POWER_EXPORT },
+	{ "Current.Import", MEAS_CURRENT_IMPORT },
+	{ "Current.Export", MEAS_CURRENT_EXPORT },
+	{ "Voltage", MEAS_VOLTAGE },
+	{ "SoC", MEAS_SOC },
+};
+
+int adapter_measurand_kind(const char *measurand)
+{
+	if (!measurand)
+		return MEAS_ENERGY_IMPORT_REGISTER; /* OCPP 1.6 7.45, 2.0.1 2.51: the default */
+	for (size_t i = 0; i < sizeof(measurands) / sizeof(measurands[0]); i++)
+		if (strcmp(measurand, measurands[i].word) == 0)
+			return measurands[i].kind;
+	return MEAS_OTHER;
+}
+
+/* OCPP 1.6 7.30 ReadingContext, 2.0.1 ReadingContextEnumType */
+static const char *const contexts[_SAMPLE_CTX_MAX] = {
+	[SAMPLE_CTX_PERIODIC] = "Sample.Periodic",
+	[SAMPLE_CTX_CLOCK] = "Sample.Clock",
+	[SAMPLE_CTX_TX_BEGIN] = "Transaction.Begin",
+	[SAMPLE_CTX_TX_END] = "Transaction.End",
+	[SAMPLE_CTX_TRIGGER] = "Trigger",
+	[SAMPLE_CTX_INTERRUPTION_BEGIN] = "Interruption.Begin",
+	[SAMPLE_CTX_INTERRUPTION_END] = "Interruption.End",
+	[SAMPLE_CTX_OTHER] = "Other",
+};
+
+int adapter_sample_context(const char *context)
+{
+	int k;
+
+	if (!context)
+		return SAMPLE_CTX_PERIODIC;
+	k = domain_lookup(contexts, _SAMPLE_CTX_MAX, context);
+	return k < 0 ? SAMPLE_CTX_OTHER : k;
+}
+
+/* OCPP 1.6 7.33 Phase, 2.0.1 PhaseEnumType */
+static const char *const phases[_PHASE_MAX] = {
+	[PHASE_L1] = "L1",	   [PHASE_L2] = "L2",	      [PHASE_L3] = "L3",
+	[PHASE_N] = "N",	   [PHASE_L1_N] = "L1-N",     [PHASE_L2_N] = "L2-N",
+	[PHASE_L3_N] = "L3-N",	   [PHASE_L1_L2] = "L1-L2",   [PHASE_L2_L3] = "L2-L3",
+	[PHASE_L3_L1] = "L3-L1",
+};
+
+int adapter_sample_phase(const char *phase)
+{
+	return phase ? domain_lookup(phases, _PHASE_MAX, phase) : PHASE_NONE;
+}
+
+/* OCPP 1.6 7.34 Reason, 2.0.1 ReasonEnumType */
+static const struct {
+	const char *word;
+	int reason;
+} stop_reasons[] = {
+	{ "Local", STOP_LOCAL },
+	{ "Remote", STOP_REMOTE },
+	{ "EVDisconnected", STOP_EV_DISCONNECTED },
+	{ "DeAuthorized", STOP_DEAUTHORIZED },
+	{ "EmergencyStop", STOP_EMERGENCY },
+	{ "PowerLoss", STOP_POWER_LOSS },
+	{ "Reboot", STOP_REBOOT },
+	{ "HardReset", STOP_REBOOT },
+	{ "SoftReset", STOP_REBOOT },
+	{ "ImmediateReset", STOP_REBOOT },
+	{ "EnergyLimitReached", STOP_ENERGY_LIMIT },
+	{ "SOCLimitReached", STOP_ENERGY_LIMIT },
+	{ "TimeLimitReached", STOP_TIME_LIMIT },
+};
+
+int adapter_stop_reason(const char *reason)
+{
+	if (!reason)
+		return STOP_NONE;
+	for (size_t i = 0; i < sizeof(stop_reasons) / sizeof(stop_reasons[0]); i++)
+		if (strcmp(reason, stop_reasons[i].word) == 0)
+			return stop_reasons[i].reason;
+	return STOP_OTHER;
+}
+
+/* OCPP 1.6 7.7 ChargePointStatus and 2.0.1 ConnectorStatusEnumType */
+static const struct {
+	const char *word;
+	int state;
+} connector_states[] = {
+	{ "Available", CONN_AVAILABLE },     { "Preparing", CONN_OCCUPIED },
+	{ "Charging", CONN_OCCUPIED },	     { "SuspendedEVSE", CONN_OCCUPIED },
+	{ "SuspendedEV", CONN_OCCUPIED },    { "Finishing", CONN_OCCUPIED },
+	{ "Occupied", CONN_OCCUPIED },	     { "Reserved", CONN_RESERVED },
+	{ "Unavailable", CONN_UNAVAILABLE }, { "Faulted", CONN_FAULTED },
+};
+
+int adapter_connector_state(const char *status)
+{
+	for (size_t i = 0; status && i < sizeof(connector_states) / sizeof(connector_states[0]); i++)
+		if (strcmp(status, connector_states[i].word) == 0)
+			return connector_states[i].state;
+	return _CONN_STATE_INVALID;
 }

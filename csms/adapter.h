@@ -85,9 +85,25 @@ int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, i
 int adapter_failed(struct call_ctx *call, int r);
 /* DataTransfer (both versions have the same shape): vendor handlers, else UnknownVendorId. */
 int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf);
-/* A firmware/diagnostics/log status notification: recorded as a station event of kind. */
-int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf,
-			 const char *kind);
+/* A firmware/diagnostics/log status notification: recorded as a station event of kind (an enum
+ * station_event_kind). */
+int adapter_status_event(struct call_ctx *call, const json_t *req, json_t **ret_conf, int kind);
+
+/* OCPP words into domain values; the words below are spelled the same in 1.6 and 2.0.1. */
+/* The measurand the OCPP default names when a sampled value has none. */
+#define ADAPTER_DEFAULT_MEASURAND "Energy.Active.Import.Register"
+/* The reading context the OCPP default names when a sampled value has none. */
+#define ADAPTER_DEFAULT_CONTEXT "Sample.Periodic"
+/* enum measurand_kind of an OCPP measurand (NULL: the default, the energy import register). */
+int adapter_measurand_kind(const char *measurand);
+/* enum sample_context of an OCPP ReadingContext (NULL: Sample.Periodic). */
+int adapter_sample_context(const char *context);
+/* enum sample_phase of an OCPP phase (NULL: none, the total). */
+int adapter_sample_phase(const char *phase);
+/* enum stop_reason of an OCPP stop reason (NULL: STOP_NONE; an unknown word: STOP_OTHER). */
+int adapter_stop_reason(const char *reason);
+/* enum connector_state of an OCPP 1.6 ChargePointStatus or 2.0.1 ConnectorStatusEnumType. */
+int adapter_connector_state(const char *status);
 /* Record a BootNotification and answer {status, currentTime, interval} (same in both versions). */
 int adapter_boot(struct call_ctx *call, const struct store_boot *b, json_t **ret_conf);
 /* Heartbeat: {currentTime} in both versions (used directly by both action tables). */

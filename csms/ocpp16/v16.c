@@ -11,6 +11,7 @@
 #include "../adapter.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../svc/domain.h"
 #include "../svc/svc.h"
 
 const struct adapter_action v16_actions[] = {
@@ -145,23 +146,30 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 		return -EINVAL;
 	json_array_foreach (samples, i, sv) {
 		const char *measurand = adapter_str(sv, "measurand");
+		const char *context = adapter_str(sv, "context");
 		struct store_sample s = {
 			.session_id = session,
 			.evse_id = connector,
 			.ts_ms = ts,
-			.measurand = measurand ? measurand : "Energy.Active.Import.Register",
+			.measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
+			.measurand_kind = adapter_measurand_kind(measurand),
 			.phase = adapter_str(sv, "phase"),
 			.unit = adapter_str(sv, "unit"),
-			.context = adapter_str(sv, "context") ? adapter_str(sv, "context") : "Sample.Periodic",
+			.context = context ? context : ADAPTER_DEFAULT_CONTEXT,
 			.location = adapter_str(sv, "location"),
 			.format = adapter_str(sv, "format"),
 			.value = adapter_str(sv, "value"),
 		};
 		int r;
 
-		if (!s.unit && strncmp(s.measurand, "Energy.Active", 13) == 0)
+		if (!s.unit && (s.measurand_kind == MEAS_ENERGY_IMPORT_REGISTER ||
+				s.measurand_kind == MEAS_ENERGY_EXPORT_REGISTER ||
+				strncmp(s.measurand, "Energy.Active", 13) == 0))
 			s.unit = "Wh";
-		r = svc_meter_sample(call->svc, call->st, &s);
+		/* OCPP 1.6 7.46 ValueFormat SignedData: the value is the signed blob itself */
+		if (s.format && strcmp(s.format, "SignedData") == 0)
+			s.sig.data = s.value;
+		r = svc_sample_add(call->svc, call->st, &s);
 		if (r == -ERANGE)
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId out of range");
 		if (r < 0)
@@ -182,13 +190,16 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 0..%d",
 				 (long long)connector, call->cfg->max_connectors);
 	if (json_object_get(req, "transactionId")) {
-		int owner_connector;
+		struct svc_session_event ev = {
+			.session_id = adapter_int(req, "transactionId"),
+			.ts_ms = svc_now_ms(call->svc),
+		};
+		struct svc_session_result res;
+		int r = svc_session_update(call->svc, call->st, &ev, &res);
 
-		session = svc_txn_owned(call->svc, call->st, adapter_int(req, "transactionId"),
-					&owner_connector);
-		if (!session)
-			log_warn("[cp %s] MeterValues for transaction %lld it does not own",
-				 call->st->id, (long long)adapter_int(req, "transactionId"));
+		if (r < 0)
+			return adapter_failed(call, r);
+		session = res.session_id;
 	}
 	json_array_foreach (mvs, i, mv)
 		if (store_meter_value(call, (int)connector, session, mv) < 0)
@@ -200,63 +211,67 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 /* OCPP 1.6 4.8: durable before the answer (the group commit holds the reply). */
 int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	struct svc_txn_start in = {
-		.evse_id = (int)adapter_int(req, "connectorId"),
-		.connector_id = 1,
-		.id_tag = adapter_str(req, "idTag"),
-		.meter_start_wh = adapter_int(req, "meterStart"),
+	int64_t connector = adapter_int(req, "connectorId");
+	struct svc_session_event ev = {
+		.connector_id = 1, /* OCPP 1.6 connector c is EVSE c with one connector */
+		.id_token = adapter_str(req, "idTag"),
+		.has_energy = true,
+		.energy_wh = adapter_int(req, "meterStart"),
 		.has_reservation = json_object_get(req, "reservationId") != NULL,
 		.reservation_id = adapter_int(req, "reservationId"),
 	};
-	int64_t connector = adapter_int(req, "connectorId"), txn_id;
-	struct svc_auth a;
+	struct svc_session_result res;
 	int r;
 
 	if (connector <= 0 || connector > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 1..%d",
 				 (long long)connector, call->cfg->max_connectors);
-	if (adapter_timestamp(call, req, "timestamp", &in.start_ms) < 0)
+	ev.evse_id = (int)connector;
+	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
-	r = svc_txn_start(call->svc, call->st, &in, &txn_id, &a);
+	r = svc_session_open(call->svc, call->st, &ev, &res);
 	if (r < 0)
 		return adapter_failed(call, r);
-	if (txn_id > INT32_MAX) /* 1.6 transactionId is a 32-bit integer on most chargers */
-		log_warn("[cp %s] transaction id %lld exceeds 32 bits", call->st->id, (long long)txn_id);
-	*ret_conf = json_pack("{s:I, s:o}", "transactionId", (json_int_t)txn_id, "idTagInfo",
-			      id_tag_info(&a));
+	if (res.session_id > INT32_MAX) /* 1.6 transactionId is a 32-bit integer on most chargers */
+		log_warn("[cp %s] transaction id %lld exceeds 32 bits", call->st->id,
+			 (long long)res.session_id);
+	*ret_conf = json_pack("{s:I, s:o}", "transactionId", (json_int_t)res.session_id,
+			      "idTagInfo", id_tag_info(&res.auth));
 	return 0;
 }
 
 /* OCPP 1.6 4.10: always acknowledged; unknown or foreign ids become orphans for the operator. */
 int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	struct svc_txn_stop in = {
-		.txn_id = adapter_int(req, "transactionId"),
-		.id_tag = adapter_str(req, "idTag"),
-		.meter_stop_wh = adapter_int(req, "meterStop"),
-		.reason = adapter_str(req, "reason"),
+	const char *reason = adapter_str(req, "reason");
+	struct svc_session_event ev = {
+		.session_id = adapter_int(req, "transactionId"),
+		.id_token = adapter_str(req, "idTag"),
+		.has_energy = true,
+		.energy_wh = adapter_int(req, "meterStop"),
+		.stop_reason = adapter_stop_reason(reason),
+		.stop_reason_text = reason,
 	};
 	const json_t *data = json_object_get(req, "transactionData"), *mv;
-	struct svc_auth a;
-	bool orphan;
+	struct svc_session_result res;
 	size_t i;
 	int r;
 
-	if (adapter_timestamp(call, req, "timestamp", &in.stop_ms) < 0)
+	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
-	r = svc_txn_stop(call->svc, call->st, &in, &orphan, &a);
+	r = svc_session_close(call->svc, call->st, &ev, &res);
 	if (r < 0)
 		return adapter_failed(call, r);
 	if (data) {
-		int connector = 0;
-		int64_t session = orphan ? 0 : svc_txn_owned(call->svc, call->st, in.txn_id,
-							      &connector);
+		/* an orphan's readings are kept unlinked, on no EVSE */
+		int connector = res.session_id ? res.evse_id : 0;
 
 		json_array_foreach (data, i, mv)
-			if (store_meter_value(call, connector, session, mv) < 0)
+			if (store_meter_value(call, connector, res.session_id, mv) < 0)
 				return -EINVAL;
 	}
-	*ret_conf = in.id_tag ? json_pack("{s:o}", "idTagInfo", id_tag_info(&a)) : json_object();
+	*ret_conf = ev.id_token ? json_pack("{s:o}", "idTagInfo", id_tag_info(&res.auth))
+				: json_object();
 	return 0;
 }
 
@@ -268,11 +283,11 @@ int v16_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_con
 /* OCPP 1.6 6.17 */
 int v16_diagnostics_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return adapter_status_event(call, req, ret_conf, "diagnostics");
+	return adapter_status_event(call, req, ret_conf, STATION_EVENT_DIAGNOSTICS);
 }
 
 /* OCPP 1.6 6.20 */
 int v16_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return adapter_status_event(call, req, ret_conf, "firmware");
+	return adapter_status_event(call, req, ret_conf, STATION_EVENT_FIRMWARE);
 }

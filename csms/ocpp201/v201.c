@@ -13,6 +13,7 @@
 #include "../adapter.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../svc/domain.h"
 #include "../svc/svc.h"
 
 const struct adapter_action v201_actions[] = {
@@ -107,7 +108,7 @@ static bool sample_wh(const json_t *sv, int64_t *ret)
 	double v = json_number_value(json_object_get(sv, "value")), wh;
 	int64_t mult = adapter_int(uom, "multiplier");
 
-	if (measurand && strcmp(measurand, "Energy.Active.Import.Register") != 0)
+	if (adapter_measurand_kind(measurand) != MEAS_ENERGY_IMPORT_REGISTER)
 		return false;
 	if (json_object_get(sv, "phase"))
 		return false;
@@ -167,15 +168,18 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 			return -EINVAL;
 		json_array_foreach (json_object_get(mv, "sampledValue"), j, sv) {
 			const json_t *uom = json_object_get(sv, "unitOfMeasure");
+			const json_t *sig = json_object_get(sv, "signedMeterValue");
 			const char *measurand = adapter_str(sv, "measurand");
+			const char *context = adapter_str(sv, "context");
 			char value[64], unit[48];
 			struct store_sample s = {
 				.session_id = session,
 				.evse_id = evse,
 				.ts_ms = ts,
-				.measurand = measurand ? measurand : "Energy.Active.Import.Register",
+				.measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
+				.measurand_kind = adapter_measurand_kind(measurand),
 				.phase = adapter_str(sv, "phase"),
-				.context = adapter_str(sv, "context") ? adapter_str(sv, "context") : "Sample.Periodic",
+				.context = context ? context : ADAPTER_DEFAULT_CONTEXT,
 				.location = adapter_str(sv, "location"),
 				.value = value,
 			};
@@ -195,9 +199,16 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 			} else if (strncmp(s.measurand, "Energy.Active", 13) == 0) {
 				s.unit = "Wh";
 			}
-			if (json_object_get(sv, "signedMeterValue"))
+			if (sig) { /* 2.0.1 2.44 SignedMeterValueType: kept verbatim */
 				s.format = "SignedData";
-			r = svc_meter_sample(call->svc, call->st, &s);
+				s.sig = (struct signed_meter_data){
+					.data = adapter_str(sig, "signedMeterData"),
+					.signing_method = adapter_str(sig, "signingMethod"),
+					.encoding_method = adapter_str(sig, "encodingMethod"),
+					.public_key = adapter_str(sig, "publicKey"),
+				};
+			}
+			r = svc_sample_add(call->svc, call->st, &s);
 			if (r < 0)
 				return adapter_failed(call, r);
 		}
@@ -218,8 +229,9 @@ int v201_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_con
 	return empty(ret_conf);
 }
 
-static const char *const event_types[_SVC_TX_EVENT_MAX] = {
-	[SVC_TX_STARTED] = "Started", [SVC_TX_UPDATED] = "Updated", [SVC_TX_ENDED] = "Ended",
+/* E01-E15 TransactionEventEnumType: what each event does to the session */
+static const char *const event_types[_SESSION_EVENT_MAX] = {
+	[SESSION_OPEN] = "Started", [SESSION_UPDATE] = "Updated", [SESSION_CLOSE] = "Ended",
 };
 
 /* E01-E15: durable before the answer (the group commit holds the reply); a replayed event
@@ -231,27 +243,29 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	const json_t *token = json_object_get(req, "idToken");
 	const json_t *mvs = json_object_get(req, "meterValue");
 	const char *type = adapter_str(req, "eventType");
-	struct svc_tx_event ev = {
-		.tx_id = adapter_str(info, "transactionId"),
+	const char *reason = adapter_str(info, "stoppedReason");
+	struct svc_session_event ev = {
+		.station_tx_id = adapter_str(info, "transactionId"),
+		.has_seq = true,
 		.seq_no = adapter_int(req, "seqNo"),
+		.label = type,
 		.offline = json_is_true(json_object_get(req, "offline")),
 		.trigger = adapter_str(req, "triggerReason"),
-		.stopped_reason = adapter_str(info, "stoppedReason"),
 		/* range-checked below, before any narrowing */
 		.id_token = token ? adapter_str(token, "idToken") : NULL,
 		.has_reservation = json_object_get(req, "reservationId") != NULL,
 		.reservation_id = adapter_int(req, "reservationId"),
 	};
-	struct svc_auth a;
-	int64_t session;
-	bool replay;
-	int r;
+	struct svc_session_result res;
+	int kind = domain_lookup(event_types, _SESSION_EVENT_MAX, type), r;
 
-	for (ev.type = 0; ev.type < _SVC_TX_EVENT_MAX; ev.type++)
-		if (strcmp(type, event_types[ev.type]) == 0)
-			break;
-	if (ev.type == _SVC_TX_EVENT_MAX)
+	if (kind < 0)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "eventType %s", type);
+	if (kind == SESSION_CLOSE) {
+		/* 2.0.1 TransactionType.stoppedReason "MAY only be omitted when reason is Local" */
+		ev.stop_reason_text = reason ? reason : "Local";
+		ev.stop_reason = adapter_stop_reason(ev.stop_reason_text);
+	}
 	if (evse) {
 		int64_t id = adapter_int(evse, "id"), connector = adapter_int(evse, "connectorId");
 
@@ -266,26 +280,23 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
 	ev.has_energy = v201_energy_register(mvs,
-					     ev.type == SVC_TX_STARTED ? "Transaction.Begin"
-					     : ev.type == SVC_TX_ENDED ? "Transaction.End"
-								       : NULL,
+					     kind == SESSION_OPEN    ? "Transaction.Begin"
+					     : kind == SESSION_CLOSE ? "Transaction.End"
+								     : NULL,
 					     &ev.energy_wh);
-	r = svc_tx_event(call->svc, call->st, &ev, &session, &replay, &a);
+	r = kind == SESSION_OPEN    ? svc_session_open(call->svc, call->st, &ev, &res)
+	    : kind == SESSION_CLOSE ? svc_session_close(call->svc, call->st, &ev, &res)
+				    : svc_session_update(call->svc, call->st, &ev, &res);
 	if (r < 0)
 		return adapter_failed(call, r);
-	if (replay)
+	if (res.replay)
 		log_info("[cp %s] TransactionEvent %s seqNo %lld replayed, not applied again",
-			 call->st->id, ev.tx_id, (long long)ev.seq_no);
-	else if (mvs) {
-		/* E01: an event after Started may omit evse; its samples belong to the session's */
-		int sample_evse = ev.evse_id;
-
-		if (!sample_evse)
-			svc_txn_owned(call->svc, call->st, session, &sample_evse);
-		if (store_meter_values(call, sample_evse, session, mvs) < 0)
-			return -EINVAL;
-	}
-	*ret_conf = token ? json_pack("{s:o}", "idTokenInfo", id_token_info(&a)) : json_object();
+			 call->st->id, ev.station_tx_id, (long long)ev.seq_no);
+	else if (mvs && store_meter_values(call, res.evse_id, res.session_id, mvs) < 0)
+		/* E01: an event after Started may omit evse; its samples go to the session's */
+		return -EINVAL;
+	*ret_conf = token ? json_pack("{s:o}", "idTokenInfo", id_token_info(&res.auth))
+			  : json_object();
 	return 0;
 }
 
@@ -318,7 +329,9 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 							: -1,
 				.variable = adapter_str(var, "name"),
 				.variable_instance = adapter_str(var, "instance"),
-				.attribute_type = adapter_str(attr, "type"),
+				/* B07: an attribute without a type is the Actual value */
+				.attribute_type = adapter_str(attr, "type") ? adapter_str(attr, "type")
+									    : "Actual",
 				.value = adapter_str(attr, "value"),
 				.mutability = adapter_str(attr, "mutability"),
 				.data_type = adapter_str(chars, "dataType"),
@@ -405,13 +418,13 @@ int v201_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret
 /* L01 */
 int v201_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return adapter_status_event(call, req, ret_conf, "firmware");
+	return adapter_status_event(call, req, ret_conf, STATION_EVENT_FIRMWARE);
 }
 
 /* N01 */
 int v201_log_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return adapter_status_event(call, req, ret_conf, "log");
+	return adapter_status_event(call, req, ret_conf, STATION_EVENT_LOG);
 }
 
 /* P01/P02 */

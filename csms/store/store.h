@@ -1,28 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The storage interface: domain-level operations, the only way svc/ and api/ reach the database. */
+/* The storage interface: a table of domain-level operations (struct store_ops) that a backend
+ * implements, and the only way svc/ and api/ reach the database. Callers use the store_xxx()
+ * wrappers below; SQL (or any other query language) never leaves the backend's file. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATION_ID_MAX 48
-#define SITE_ID_MAX    64
-#define TOKEN_MAX      64
-#define STORE_HASH_MAX 128
+#include "../svc/domain.h"
 
-struct store;
+struct store_ops;
 
-enum site_kind { SITE_PUBLIC, SITE_RESIDENTIAL, SITE_RURAL, SITE_SWAP, _SITE_KIND_MAX, _SITE_KIND_INVALID = -22 };
-enum reg_status { REG_ACCEPTED, REG_PENDING, REG_REJECTED, _REG_MAX, _REG_INVALID = -22 };
-enum auth_status { AUTH_ACCEPTED, AUTH_BLOCKED, AUTH_EXPIRED, AUTH_INVALID, _AUTH_MAX, _AUTH_INVALID = -22 };
-
-const char *site_kind_to_string(int k);
-int site_kind_from_string(const char *s);
-const char *reg_status_to_string(int r);
-int reg_status_from_string(const char *s);
-const char *auth_status_to_string(int a);
-int auth_status_from_string(const char *s);
+/* A backend's handle starts with this; the backend's own state follows it. */
+struct store {
+	const struct store_ops *ops;
+};
 
 struct store_station {
 	char id[STATION_ID_MAX + 1];
@@ -42,7 +35,7 @@ struct store_station_row {
 };
 
 struct store_boot {
-	const char *protocol;
+	const char *protocol; /* the subprotocol name, stored as given */
 	const char *vendor, *model, *serial, *box_serial, *firmware, *iccid, *imsi, *meter_type,
 		*meter_serial; /* NULL = absent */
 	int64_t now_ms;
@@ -63,13 +56,15 @@ struct store_token {
 	char site_id[SITE_ID_MAX + 1]; /* "" = any site */
 };
 
-struct store_session_start {
+/* A new session. Its key: (station_id, station_tx_id) when the station numbers its sessions,
+ * else (station_id, evse_id, id_tag, start_ms, meter_start_wh). */
+struct store_session_open {
 	const char *station_id;
 	int evse_id;
 	int connector_id;
-	const char *station_tx_id; /* 2.0.1: the station's transactionId; NULL for 1.6 */
-	const char *id_tag;
-	int auth_status; /* enum auth_status, or -1 (no token yet: "Unknown") */
+	const char *station_tx_id; /* the station's own session id; NULL if the CSMS numbers it */
+	const char *id_tag;	   /* NULL = none yet */
+	int auth_status;	   /* enum auth_status, or -1 (no token yet) */
 	int64_t start_ms;
 	bool has_meter_start;
 	int64_t meter_start_wh;
@@ -78,11 +73,35 @@ struct store_session_start {
 	int64_t now_ms;
 };
 
-struct store_session_stop {
+/* What svc needs to know of a stored session to apply an event to it. */
+struct store_session_state {
+	int64_t id;
+	char station_id[STATION_ID_MAX + 1];
+	int evse_id, connector_id;
+	bool active;
+	int64_t start_ms;
+	bool has_meter_start;
+	bool has_token;
+	bool has_meter_last;
+	int64_t meter_last_wh, meter_last_ms;
+};
+
+struct store_session_close {
 	int64_t stop_ms;
 	int64_t meter_stop_wh;
-	const char *reason;  /* NULL = none given */
-	const char *id_tag;  /* NULL = none given */
+	const char *reason; /* the station's word, stored as given; NULL = none given */
+	const char *id_tag; /* NULL = none given */
+};
+
+/* One event of a session numbered by the station (seq_no unique per session). */
+struct store_session_event {
+	int64_t seq_no;
+	int kind;	     /* enum session_event_kind */
+	const char *label;   /* the protocol's word for the event, stored as given */
+	const char *trigger; /* "" = none */
+	int64_t ts_ms;
+	bool offline;
+	int64_t now_ms;
 };
 
 struct store_session_row {
@@ -97,15 +116,28 @@ struct store_session_row {
 	bool stopped;
 	int64_t stop_ms, meter_stop_wh;
 	int seq_gaps, offline_events;
-	int64_t seq_max; /* -1 if none */
+	int64_t seq_max;      /* -1 if none */
+	int sample_conflicts; /* readings that came again with another value */
 };
 
+/* A meter reading. The key of a reading is (station_id, evse_id, ts_ms, measurand, phase,
+ * context, location). Texts are stored as the station sent them (after the adapter's
+ * defaults); the kinds are the domain's reading of them. */
 struct store_sample {
 	int64_t session_id; /* 0 = not linked to a session */
 	const char *station_id;
 	int evse_id; /* 1.6: the connectorId */
 	int64_t ts_ms;
 	const char *measurand, *phase, *unit, *context, *location, *format, *value; /* NULL = absent */
+	int measurand_kind; /* enum measurand_kind (not stored) */
+	struct signed_meter_data sig;
+};
+
+/* A reading that arrived again under a stored key with a different value. */
+struct store_sample_conflict {
+	const struct store_sample *sample; /* the new reading */
+	const char *stored_value;	   /* the value kept */
+	int64_t received_ms;
 };
 
 struct store_orphan {
@@ -121,113 +153,399 @@ struct store_session_filter {
 	int limit, offset;
 };
 
-/* Open (creating if needed) the database at path (":memory:" works) and apply migrations.
- * sync_full selects synchronous=FULL (an fsync per commit). NULL on failure with a message
- * written into err. */
-struct store *store_open(const char *path, bool sync_full, char *err, size_t err_len);
-void store_close(struct store *s); /* commits an open group transaction first; NULL-safe */
-int store_schema_version(struct store *s);
-
-/* Group commit: writes open a transaction lazily; store_commit() ends it. 0 or -EIO. */
-int store_commit(struct store *s);
-void store_rollback(struct store *s);
-bool store_dirty(const struct store *s);
-/* The last error text from the database, for logs. */
-const char *store_errmsg(struct store *s);
-
-/* Sites and stations. */
-int store_site_put(struct store *s, const char *id, int kind, int64_t now_ms);
-int store_station_get(struct store *s, const char *id, struct store_station *ret);   /* -ENOENT */
-int store_station_create(struct store *s, const char *id, int registration, int64_t now_ms);
-/* Create or update site and password of a station (bulk import). */
-int store_station_put(struct store *s, const char *id, const char *site_id, const char *password_hash,
-		      int64_t now_ms);
-int store_station_boot(struct store *s, const char *id, const struct store_boot *b);
-int store_station_set_registration(struct store *s, const char *id, int registration); /* -ENOENT */
-/* protocol: the subprotocol of a new connection, or NULL to keep the recorded one. */
-int store_station_seen(struct store *s, const char *id, bool online, const char *protocol,
-		       int64_t now_ms);
-int store_station_event(struct store *s, const char *id, const char *kind, const char *status,
-			int64_t ts_ms);
-int store_stations_offline_all(struct store *s);
-typedef int (*store_station_fn)(const struct store_station_row *row, void *ud);
-int store_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
-			store_station_fn fn, void *ud);
-int store_connector_status(struct store *s, const char *station_id, int evse_id, int connector_id,
-			   const char *status, const char *error_code, const char *info,
-			   const char *vendor_error, int64_t ts_ms);
-typedef int (*store_connector_fn)(const struct store_connector_row *row, void *ud);
-int store_connectors_list(struct store *s, const char *station_id, store_connector_fn fn, void *ud);
-
-/* Id tokens. */
-int store_token_get(struct store *s, const char *token, struct store_token *ret); /* -ENOENT */
-int store_token_put(struct store *s, const struct store_token *t);
-
-/* Sessions. store_session_start finds a replayed start (same station, connector, tag, time,
- * meter) and returns its id with *ret_existing = true. */
-int store_session_start(struct store *s, const struct store_session_start *in, int64_t *ret_id,
-			bool *ret_existing);
-/* Owner and state of a session: -ENOENT if unknown. */
-int store_session_owner(struct store *s, int64_t id, char ret_station[STATION_ID_MAX + 1],
-			int *ret_evse, bool *ret_active);
-int store_session_stop(struct store *s, int64_t id, const struct store_session_stop *in);
-int store_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1]);
-typedef int (*store_session_fn)(const struct store_session_row *row, void *ud);
-int store_sessions_list(struct store *s, const struct store_session_filter *f, store_session_fn fn,
-			void *ud);
-int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud); /* -ENOENT */
-/* Stores a sample; a duplicate of a stored reading is ignored. -EINVAL without a measurand or
- * value. */
-int store_sample_add(struct store *s, const struct store_sample *in);
-typedef int (*store_sample_fn)(const struct store_sample *row, void *ud);
-int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud);
-
-int store_orphan_add(struct store *s, const struct store_orphan *o);
-typedef int (*store_orphan_fn)(const struct store_orphan *row, void *ud);
-int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud);
-
-/* OCPP 2.0.1 transactions, keyed by the station's transactionId. */
-struct store_tx_state {
-	int64_t id;
-	bool active;
-	int64_t start_ms;
-	bool has_meter_start;
-	bool has_token;
-	bool has_meter_last;
-	int64_t meter_last_wh, meter_last_ms;
-};
-int store_tx_lookup(struct store *s, const char *station_id, const char *station_tx_id,
-		    struct store_tx_state *ret); /* -ENOENT */
-/* Record event seq_no of a session: -EEXIST if that seqNo is already recorded (a replay). */
-int store_tx_event_add(struct store *s, int64_t session_id, int64_t seq_no, const char *event_type,
-		       const char *trigger, int64_t ts_ms, bool offline, int64_t now_ms);
-/* Account a newly recorded event (after store_tx_event_add succeeded): seq_max, seq_gaps and
- * offline_events of the session. */
-int store_tx_seq_update(struct store *s, int64_t session_id, int64_t seq_no, bool offline);
-int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bool has_meter,
-		       int64_t meter_start_wh);
-int store_tx_set_token(struct store *s, int64_t session_id, const char *id_tag, int auth_status);
-int store_tx_set_evse(struct store *s, int64_t session_id, int evse_id, int connector_id);
-int store_tx_meter_last(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms);
-
-/* OCPP 2.0.1 device model (NotifyReport). */
+/* OCPP 2.0.1 device model (NotifyReport): one variable attribute. */
 struct store_variable {
 	const char *component, *component_instance; /* instance "" = none */
 	int evse_id, connector_id;			/* -1 = none */
 	const char *variable, *variable_instance;
-	const char *attribute_type; /* Actual, Target, MinSet, MaxSet */
+	const char *attribute_type; /* NULL = the actual value */
 	const char *value, *mutability, *data_type, *unit; /* NULL = absent */
 };
-int store_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
-		       int64_t now_ms);
+
+typedef int (*store_station_fn)(const struct store_station_row *row, void *ud);
+typedef int (*store_connector_fn)(const struct store_connector_row *row, void *ud);
+typedef int (*store_session_fn)(const struct store_session_row *row, void *ud);
+typedef int (*store_sample_fn)(const struct store_sample *row, void *ud);
+typedef int (*store_orphan_fn)(const struct store_orphan *row, void *ud);
 typedef int (*store_variable_fn)(const struct store_variable *row, void *ud);
-int store_variables_list(struct store *s, const char *station_id, store_variable_fn fn, void *ud);
-/* Record part seq_no of report request_id; tbc false completes it. */
-int store_report_part(struct store *s, const char *station_id, int64_t request_id, int64_t seq_no,
-		      bool tbc, int64_t now_ms);
-/* Parts received and completion of a report: -ENOENT if none. */
-int store_report_status(struct store *s, const char *station_id, int64_t request_id, int *ret_parts,
-			bool *ret_complete);
-/* Station notifications (NotifyEvent, SecurityEventNotification, LogStatusNotification …). */
-int store_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
-		     const char *detail);
+
+#define STORE_OPS_VERSION 1
+
+/*
+** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
+** errno (-EIO for a storage failure, -ENOENT for a missing row where noted). Writes join an open
+** group transaction or open one (commit() ends it); reads see the group's own writes. Strings
+** in rows handed to a callback are borrowed for the duration of the callback; a callback that
+** returns < 0 stops the listing and that value is returned. New operations are appended at the
+** end and version is bumped; nothing is ever reordered, so a backend built for version n works
+** with callers of version n and lower (sqlite3_io_methods' iVersion).
+*/
+struct store_ops {
+	int version;	  /* STORE_OPS_VERSION the backend implements */
+	const char *name; /* "sqlite", "postgres" */
+
+	/* Open (creating if needed) the store at dsn and bring its schema up to date. sync_full:
+	 * every commit reaches the disk before it returns. NULL on failure, with a message in err. */
+	struct store *(*open)(const char *dsn, bool sync_full, char *err, size_t err_len);
+	/* Commit an open group transaction, then release everything. NULL-safe. */
+	void (*close)(struct store *s);
+	/* The schema version (the number of migrations applied). */
+	int (*schema_version)(struct store *s);
+	/* End the group transaction: every write since the last commit is durable together, or
+	 * (-EIO) none is and the group is rolled back. 0 without an open group. */
+	int (*commit)(struct store *s);
+	/* Drop every write since the last commit. */
+	void (*rollback)(struct store *s);
+	/* True while a group transaction holds uncommitted writes. */
+	bool (*dirty)(const struct store *s);
+	/* The backend's text of its last error, for logs (static or owned by s). */
+	const char *(*errmsg)(struct store *s);
+
+	/* Create or update site id of kind (enum site_kind). */
+	int (*site_put)(struct store *s, const char *id, int kind, int64_t now_ms);
+	/* Station id into *ret; -ENOENT if unknown. */
+	int (*station_get)(struct store *s, const char *id, struct store_station *ret);
+	/* A new station without site or password; -EEXIST if it exists. */
+	int (*station_create)(struct store *s, const char *id, int registration, int64_t now_ms);
+	/* Create or update site and password hash of a station (bulk import); registration of an
+	 * existing station is kept. */
+	int (*station_put)(struct store *s, const char *id, const char *site_id,
+			   const char *password_hash, int64_t now_ms);
+	/* Record the identity a station reports at boot; marks it online and seen. */
+	int (*station_boot)(struct store *s, const char *id, const struct store_boot *b);
+	/* -ENOENT if the station is unknown. */
+	int (*station_set_registration)(struct store *s, const char *id, int registration);
+	/* Online state and last contact; protocol NULL keeps the recorded one. */
+	int (*station_seen)(struct store *s, const char *id, bool online, const char *protocol,
+			    int64_t now_ms);
+	/* Append a status event of kind (enum station_event_kind); the station's firmware status
+	 * (STATION_EVENT_FIRMWARE) or diagnostics status (the others) becomes status. */
+	int (*station_event)(struct store *s, const char *id, int kind, const char *status,
+			     int64_t ts_ms);
+	/* Every station offline (at start-up: no connection survives a restart). */
+	int (*stations_offline_all)(struct store *s);
+	/* Stations by id (one, id_or_null set: -ENOENT if unknown) or all by page. Returns the
+	 * number of rows. */
+	int (*stations_list)(struct store *s, const char *id_or_null, int limit, int offset,
+			     store_station_fn fn, void *ud);
+	/* Create or replace the status of one connector of an EVSE. */
+	int (*connector_status)(struct store *s, const char *station_id, int evse_id,
+				int connector_id, const char *status, const char *error_code,
+				const char *info, const char *vendor_error, int64_t ts_ms);
+	int (*connectors_list)(struct store *s, const char *station_id, store_connector_fn fn,
+			       void *ud);
+
+	/* Token into *ret; -ENOENT if unknown. */
+	int (*token_get)(struct store *s, const char *token, struct store_token *ret);
+	/* Create or replace a token. */
+	int (*token_put)(struct store *s, const struct store_token *t);
+
+	/* Create a session; its id in *ret_id. -EEXIST (nothing written) if a session with the
+	 * same key exists: the caller looks it up (session_find_start or session_find_tx). */
+	int (*session_open)(struct store *s, const struct store_session_open *in, int64_t *ret_id);
+	/* The CSMS-numbered session with this start key; -ENOENT if none. */
+	int (*session_find_start)(struct store *s, const struct store_session_open *key,
+				  int64_t *ret_id);
+	/* The session the station numbers station_tx_id; -ENOENT if none. */
+	int (*session_find_tx)(struct store *s, const char *station_id, const char *station_tx_id,
+			       struct store_session_state *ret);
+	/* Session id; -ENOENT if none. */
+	int (*session_state)(struct store *s, int64_t id, struct store_session_state *ret);
+	/* End an active session; a stopped one is left as it is. */
+	int (*session_close)(struct store *s, int64_t id, const struct store_session_close *in);
+	/* The id tag a session was started with; -ENOENT if none. */
+	int (*session_id_tag)(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1]);
+	/* Sessions newest first; returns the number of rows. */
+	int (*sessions_list)(struct store *s, const struct store_session_filter *f,
+			     store_session_fn fn, void *ud);
+	/* One session; -ENOENT if none, else 1. */
+	int (*session_get)(struct store *s, int64_t id, store_session_fn fn, void *ud);
+	/* Move the start; has_meter also sets the meter at start. */
+	int (*session_set_start)(struct store *s, int64_t id, int64_t start_ms, bool has_meter,
+				 int64_t meter_start_wh);
+	int (*session_set_token)(struct store *s, int64_t id, const char *id_tag, int auth_status);
+	int (*session_set_evse)(struct store *s, int64_t id, int evse_id, int connector_id);
+	/* The energy register reading wh at ts_ms, kept if it is the latest seen. */
+	int (*session_meter_last)(struct store *s, int64_t id, int64_t wh, int64_t ts_ms);
+	/* Record event seq_no of a station-numbered session: -EEXIST (nothing written) if that
+	 * seq_no is recorded already. */
+	int (*session_event_add)(struct store *s, int64_t id, const struct store_session_event *ev);
+	/* Account a newly recorded seq_no: highest seen, gaps, offline events. */
+	int (*session_seq_update)(struct store *s, int64_t id, int64_t seq_no, bool offline);
+
+	/* Store a reading: 1 if stored; 0 if a reading with its key is stored already, and then
+	 * its value is copied into ret_stored (truncated to n; n may be 0). -EINVAL without a
+	 * station, measurand or value. A reading costs one write when new. */
+	int (*sample_add)(struct store *s, const struct store_sample *in, char *ret_stored,
+			  size_t n);
+	/* Keep a conflicting reading for the operator and count it on its session. */
+	int (*sample_conflict_add)(struct store *s, const struct store_sample_conflict *c);
+	/* Conflicts recorded for session_id (0: in total). */
+	int (*sample_conflicts)(struct store *s, int64_t session_id, int64_t *ret_count);
+	/* The readings of a session in time order. */
+	int (*samples_list)(struct store *s, int64_t session_id, store_sample_fn fn, void *ud);
+
+	/* A stop for a session this store does not know for that station. */
+	int (*orphan_add)(struct store *s, const struct store_orphan *o);
+	/* Newest first. */
+	int (*orphans_list)(struct store *s, int limit, store_orphan_fn fn, void *ud);
+
+	/* Create or update one device-model attribute. */
+	int (*variable_put)(struct store *s, const char *station_id, const struct store_variable *v,
+			    int64_t now_ms);
+	int (*variables_list)(struct store *s, const char *station_id, store_variable_fn fn,
+			      void *ud);
+	/* Record part seq_no of report request_id; tbc false completes it. */
+	int (*report_part)(struct store *s, const char *station_id, int64_t request_id,
+			   int64_t seq_no, bool tbc, int64_t now_ms);
+	/* Parts received and completion of a report: -ENOENT if none. */
+	int (*report_status)(struct store *s, const char *station_id, int64_t request_id,
+			     int *ret_parts, bool *ret_complete);
+	/* Append a station notification (a kind and a detail text, kept verbatim). */
+	int (*notice_add)(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
+			  const char *detail);
+};
+
+/* The SQLite backend (WAL, statements prepared once, group commit). */
+extern const struct store_ops store_sqlite_ops;
+
+/* Open the SQLite store at path (":memory:" works). See store_ops.open. */
+static inline struct store *store_open(const char *path, bool sync_full, char *err,
+				       size_t err_len)
+{
+	return store_sqlite_ops.open(path, sync_full, err, err_len);
+}
+
+/* NULL-safe, whatever the backend. */
+static inline void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+/* The wrappers: store_xxx(s, …) is s->ops->xxx(s, …); see struct store_ops for contracts. */
+#define STORE_CALL(op, ...) s->ops->op(s, __VA_ARGS__)
+
+static inline int store_schema_version(struct store *s)
+{
+	return s->ops->schema_version(s);
+}
+static inline int store_commit(struct store *s)
+{
+	return s->ops->commit(s);
+}
+static inline void store_rollback(struct store *s)
+{
+	s->ops->rollback(s);
+}
+static inline bool store_dirty(const struct store *s)
+{
+	return s->ops->dirty(s);
+}
+static inline const char *store_errmsg(struct store *s)
+{
+	return s->ops->errmsg(s);
+}
+static inline int store_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
+{
+	return STORE_CALL(site_put, id, kind, now_ms);
+}
+static inline int store_station_get(struct store *s, const char *id, struct store_station *ret)
+{
+	return STORE_CALL(station_get, id, ret);
+}
+static inline int store_station_create(struct store *s, const char *id, int registration,
+				       int64_t now_ms)
+{
+	return STORE_CALL(station_create, id, registration, now_ms);
+}
+static inline int store_station_put(struct store *s, const char *id, const char *site_id,
+				    const char *password_hash, int64_t now_ms)
+{
+	return STORE_CALL(station_put, id, site_id, password_hash, now_ms);
+}
+static inline int store_station_boot(struct store *s, const char *id, const struct store_boot *b)
+{
+	return STORE_CALL(station_boot, id, b);
+}
+static inline int store_station_set_registration(struct store *s, const char *id,
+						 int registration)
+{
+	return STORE_CALL(station_set_registration, id, registration);
+}
+static inline int store_station_seen(struct store *s, const char *id, bool online,
+				     const char *protocol, int64_t now_ms)
+{
+	return STORE_CALL(station_seen, id, online, protocol, now_ms);
+}
+static inline int store_station_event(struct store *s, const char *id, int kind,
+				      const char *status, int64_t ts_ms)
+{
+	return STORE_CALL(station_event, id, kind, status, ts_ms);
+}
+static inline int store_stations_offline_all(struct store *s)
+{
+	return s->ops->stations_offline_all(s);
+}
+static inline int store_stations_list(struct store *s, const char *id_or_null, int limit,
+				      int offset, store_station_fn fn, void *ud)
+{
+	return STORE_CALL(stations_list, id_or_null, limit, offset, fn, ud);
+}
+static inline int store_connector_status(struct store *s, const char *station_id, int evse_id,
+					 int connector_id, const char *status,
+					 const char *error_code, const char *info,
+					 const char *vendor_error, int64_t ts_ms)
+{
+	return STORE_CALL(connector_status, station_id, evse_id, connector_id, status, error_code,
+			  info, vendor_error, ts_ms);
+}
+static inline int store_connectors_list(struct store *s, const char *station_id,
+					store_connector_fn fn, void *ud)
+{
+	return STORE_CALL(connectors_list, station_id, fn, ud);
+}
+static inline int store_token_get(struct store *s, const char *token, struct store_token *ret)
+{
+	return STORE_CALL(token_get, token, ret);
+}
+static inline int store_token_put(struct store *s, const struct store_token *t)
+{
+	return STORE_CALL(token_put, t);
+}
+static inline int store_session_open(struct store *s, const struct store_session_open *in,
+				     int64_t *ret_id)
+{
+	return STORE_CALL(session_open, in, ret_id);
+}
+static inline int store_session_find_start(struct store *s, const struct store_session_open *key,
+					   int64_t *ret_id)
+{
+	return STORE_CALL(session_find_start, key, ret_id);
+}
+static inline int store_session_find_tx(struct store *s, const char *station_id,
+					const char *station_tx_id, struct store_session_state *ret)
+{
+	return STORE_CALL(session_find_tx, station_id, station_tx_id, ret);
+}
+static inline int store_session_state(struct store *s, int64_t id,
+				      struct store_session_state *ret)
+{
+	return STORE_CALL(session_state, id, ret);
+}
+/* Owner station, EVSE and whether session id is active: -ENOENT if unknown. */
+static inline int store_session_owner(struct store *s, int64_t id,
+				      char ret_station[STATION_ID_MAX + 1], int *ret_evse,
+				      bool *ret_active)
+{
+	struct store_session_state st;
+	int r = STORE_CALL(session_state, id, &st);
+
+	if (r < 0)
+		return r;
+	memcpy(ret_station, st.station_id, STATION_ID_MAX + 1);
+	*ret_evse = st.evse_id;
+	*ret_active = st.active;
+	return 0;
+}
+static inline int store_session_close(struct store *s, int64_t id,
+				      const struct store_session_close *in)
+{
+	return STORE_CALL(session_close, id, in);
+}
+static inline int store_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1])
+{
+	return STORE_CALL(session_id_tag, id, ret_tag);
+}
+static inline int store_sessions_list(struct store *s, const struct store_session_filter *f,
+				      store_session_fn fn, void *ud)
+{
+	return STORE_CALL(sessions_list, f, fn, ud);
+}
+static inline int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud)
+{
+	return STORE_CALL(session_get, id, fn, ud);
+}
+static inline int store_session_set_start(struct store *s, int64_t id, int64_t start_ms,
+					  bool has_meter, int64_t meter_start_wh)
+{
+	return STORE_CALL(session_set_start, id, start_ms, has_meter, meter_start_wh);
+}
+static inline int store_session_set_token(struct store *s, int64_t id, const char *id_tag,
+					  int auth_status)
+{
+	return STORE_CALL(session_set_token, id, id_tag, auth_status);
+}
+static inline int store_session_set_evse(struct store *s, int64_t id, int evse_id,
+					 int connector_id)
+{
+	return STORE_CALL(session_set_evse, id, evse_id, connector_id);
+}
+static inline int store_session_meter_last(struct store *s, int64_t id, int64_t wh, int64_t ts_ms)
+{
+	return STORE_CALL(session_meter_last, id, wh, ts_ms);
+}
+static inline int store_session_event_add(struct store *s, int64_t id,
+					  const struct store_session_event *ev)
+{
+	return STORE_CALL(session_event_add, id, ev);
+}
+static inline int store_session_seq_update(struct store *s, int64_t id, int64_t seq_no,
+					   bool offline)
+{
+	return STORE_CALL(session_seq_update, id, seq_no, offline);
+}
+static inline int store_sample_add(struct store *s, const struct store_sample *in,
+				   char *ret_stored, size_t n)
+{
+	return STORE_CALL(sample_add, in, ret_stored, n);
+}
+static inline int store_sample_conflict_add(struct store *s,
+					    const struct store_sample_conflict *c)
+{
+	return STORE_CALL(sample_conflict_add, c);
+}
+static inline int store_sample_conflicts(struct store *s, int64_t session_id, int64_t *ret_count)
+{
+	return STORE_CALL(sample_conflicts, session_id, ret_count);
+}
+static inline int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn,
+				     void *ud)
+{
+	return STORE_CALL(samples_list, session_id, fn, ud);
+}
+static inline int store_orphan_add(struct store *s, const struct store_orphan *o)
+{
+	return STORE_CALL(orphan_add, o);
+}
+static inline int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
+{
+	return STORE_CALL(orphans_list, limit, fn, ud);
+}
+static inline int store_variable_put(struct store *s, const char *station_id,
+				     const struct store_variable *v, int64_t now_ms)
+{
+	return STORE_CALL(variable_put, station_id, v, now_ms);
+}
+static inline int store_variables_list(struct store *s, const char *station_id,
+				       store_variable_fn fn, void *ud)
+{
+	return STORE_CALL(variables_list, station_id, fn, ud);
+}
+static inline int store_report_part(struct store *s, const char *station_id, int64_t request_id,
+				    int64_t seq_no, bool tbc, int64_t now_ms)
+{
+	return STORE_CALL(report_part, station_id, request_id, seq_no, tbc, now_ms);
+}
+static inline int store_report_status(struct store *s, const char *station_id,
+				      int64_t request_id, int *ret_parts, bool *ret_complete)
+{
+	return STORE_CALL(report_status, station_id, request_id, ret_parts, ret_complete);
+}
+static inline int store_notice_add(struct store *s, const char *station_id, const char *kind,
+				   int64_t ts_ms, const char *detail)
+{
+	return STORE_CALL(notice_add, station_id, kind, ts_ms, detail);
+}
+
+#undef STORE_CALL

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite store: WAL, one connection, statements prepared once, group commit. */
+/* The SQLite store: WAL, one connection, statements prepared once, group commit. It implements
+ * struct store_ops; SQL lives in this file only. */
 #include "store.h"
 
 #include <errno.h>
@@ -40,12 +41,17 @@ enum stmt {
 	ST_TOKEN_PUT,
 	ST_SESSION_REPLAY,
 	ST_SESSION_INSERT,
-	ST_SESSION_OWNER,
+	ST_SESSION_STATE,
 	ST_SESSION_STOP,
 	ST_SESSION_TAG,
 	ST_SESSIONS_LIST,
 	ST_SESSION_GET,
 	ST_SAMPLE_ADD,
+	ST_SAMPLE_STORED,
+	ST_SAMPLE_CONFLICT_ADD,
+	ST_SAMPLE_CONFLICT_COUNT,
+	ST_SAMPLE_CONFLICTS_SESSION,
+	ST_SAMPLE_CONFLICTS_TOTAL,
 	ST_SAMPLES_LIST,
 	ST_ORPHAN_ADD,
 	ST_ORPHANS_LIST,
@@ -67,7 +73,11 @@ enum stmt {
 #define SESSION_COLS                                                                          \
 	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "       \
 	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "       \
-	"seq_gaps, offline_events, seq_max"
+	"seq_gaps, offline_events, seq_max, sample_conflicts"
+#define STATE_COLS                                                                            \
+	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "           \
+	"meter_last_wh IS NOT NULL, ifnull(meter_last_wh, 0), ifnull(meter_last_ms, 0), "     \
+	"station_id, evse_id, connector_id"
 #define STATION_COLS                                                                          \
 	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "   \
 	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "     \
@@ -119,10 +129,12 @@ static const char *const stmt_sql[_ST_MAX] = {
 	[ST_SESSION_REPLAY] = "SELECT id FROM sessions WHERE station_id = ?1 AND evse_id = ?2 "
 			      "AND id_tag = ?3 AND start_ms = ?4 AND meter_start_wh = ?5 "
 			      "AND station_tx_id IS NULL",
+	/* the unique indexes sessions_replay and sessions_station_tx are the session keys */
 	[ST_SESSION_INSERT] = "INSERT INTO sessions(station_id, connector_id, id_tag, auth_status, "
 			      "start_ms, meter_start_wh, reservation_id, created_ms, evse_id, "
-			      "station_tx_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[ST_SESSION_OWNER] = "SELECT station_id, stop_ms IS NULL, evse_id FROM sessions WHERE id = ?1",
+			      "station_tx_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+			      "ON CONFLICT DO NOTHING",
+	[ST_SESSION_STATE] = "SELECT " STATE_COLS " FROM sessions WHERE id = ?1",
 	[ST_SESSION_STOP] = "UPDATE sessions SET stop_ms = ?2, meter_stop_wh = ?3, stop_reason = ?4, "
 			    "stop_id_tag = ?5 WHERE id = ?1 AND stop_ms IS NULL",
 	[ST_SESSION_TAG] = "SELECT id_tag FROM sessions WHERE id = ?1",
@@ -131,21 +143,35 @@ static const char *const stmt_sql[_ST_MAX] = {
 			     "(?2 < 0 OR (stop_ms IS NULL) = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
 	[ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
 	[ST_SAMPLE_ADD] = "INSERT INTO meter_values(session_id, station_id, evse_id, "
-			  "ts_ms, measurand, phase, unit, context, location, format, value) VALUES "
+			  "ts_ms, measurand, phase, unit, context, location, format, value, "
+			  "signed_data, signing_method, encoding_method, public_key) VALUES "
 			  "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
-			  "?10, ?11) ON CONFLICT DO NOTHING",
+			  "?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
+	/* only when the insert found the key taken: the value kept under it */
+	[ST_SAMPLE_STORED] = "SELECT value FROM meter_values WHERE station_id = ?1 AND evse_id = ?2 "
+			     "AND ts_ms = ?3 AND measurand = ?4 AND phase = ifnull(?5, '') "
+			     "AND context = ifnull(?6, '') AND location = ifnull(?7, '')",
+	[ST_SAMPLE_CONFLICT_ADD] = "INSERT INTO sample_conflicts(session_id, station_id, evse_id, "
+				   "ts_ms, measurand, phase, context, location, stored_value, value, "
+				   "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), "
+				   "ifnull(?7, ''), ifnull(?8, ''), ?9, ?10, ?11)",
+	[ST_SAMPLE_CONFLICT_COUNT] = "UPDATE sessions SET sample_conflicts = sample_conflicts + 1 "
+				     "WHERE id = ?1",
+	[ST_SAMPLE_CONFLICTS_SESSION] = "SELECT sample_conflicts FROM sessions WHERE id = ?1",
+	[ST_SAMPLE_CONFLICTS_TOTAL] = "SELECT count(*) FROM sample_conflicts",
 	[ST_SAMPLES_LIST] = "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
-			    "nullif(context, ''), nullif(location, ''), format, value FROM meter_values "
+			    "nullif(context, ''), nullif(location, ''), format, value, signed_data, "
+			    "signing_method, encoding_method, public_key FROM meter_values "
 			    "WHERE session_id = ?1 ORDER BY ts_ms, rowid",
 	[ST_ORPHAN_ADD] = "INSERT INTO orphan_stops(station_id, transaction_id, id_tag, meter_stop_wh, "
 			  "ts_ms, reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ORPHANS_LIST] = "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, reason, "
 			    "received_ms FROM orphan_stops ORDER BY id DESC LIMIT ?1",
-	[ST_TX_LOOKUP] = "SELECT id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, "
-			 "id_tag != '', meter_last_wh IS NOT NULL, ifnull(meter_last_wh, 0), "
-			 "ifnull(meter_last_ms, 0) FROM sessions WHERE station_id = ?1 AND station_tx_id = ?2",
+	[ST_TX_LOOKUP] = "SELECT " STATE_COLS " FROM sessions WHERE station_id = ?1 "
+			 "AND station_tx_id = ?2",
 	[ST_TX_EVENT_ADD] = "INSERT INTO tx_events(session_id, seq_no, event_type, trigger_reason, "
-			    "ts_ms, offline, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			    "ts_ms, offline, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			    "ON CONFLICT DO NOTHING",
 	/* incremental, so a long session costs the same per event as a short one */
 	[ST_TX_SEQ_UPDATE] = "UPDATE sessions SET seq_min = min(ifnull(seq_min, ?2), ?2), "
 			     "seq_max = max(ifnull(seq_max, ?2), ?2), seq_count = seq_count + 1, "
@@ -179,63 +205,27 @@ static const char *const stmt_sql[_ST_MAX] = {
 			  "VALUES (?1, ?2, ?3, ?4)",
 };
 
-struct store {
+struct sq_store {
+	struct store base; /* first: a struct store * is a struct sq_store * */
 	sqlite3 *db;
 	sqlite3_stmt *st[_ST_MAX];
 	bool in_txn;
 };
 
-static const char *const site_kind_names[_SITE_KIND_MAX] = {
-	[SITE_PUBLIC] = "public", [SITE_RESIDENTIAL] = "residential",
-	[SITE_RURAL] = "rural", [SITE_SWAP] = "swap",
-};
-static const char *const reg_names[_REG_MAX] = {
-	[REG_ACCEPTED] = "Accepted", [REG_PENDING] = "Pending", [REG_REJECTED] = "Rejected",
-};
-static const char *const auth_names[_AUTH_MAX] = {
-	[AUTH_ACCEPTED] = "Accepted", [AUTH_BLOCKED] = "Blocked",
-	[AUTH_EXPIRED] = "Expired", [AUTH_INVALID] = "Invalid",
-};
-
-static int lookup(const char *const *names, int n, const char *s)
+static struct sq_store *sq(struct store *s)
 {
-	if (!s)
-		return -EINVAL;
-	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	return -EINVAL;
+	return (struct sq_store *)s;
 }
 
-const char *site_kind_to_string(int k)
+static const struct sq_store *sq_const(const struct store *s)
 {
-	return k >= 0 && k < _SITE_KIND_MAX ? site_kind_names[k] : NULL;
-}
-int site_kind_from_string(const char *s)
-{
-	return lookup(site_kind_names, _SITE_KIND_MAX, s);
-}
-const char *reg_status_to_string(int r)
-{
-	return r >= 0 && r < _REG_MAX ? reg_names[r] : NULL;
-}
-int reg_status_from_string(const char *s)
-{
-	return lookup(reg_names, _REG_MAX, s);
-}
-const char *auth_status_to_string(int a)
-{
-	return a >= 0 && a < _AUTH_MAX ? auth_names[a] : NULL;
-}
-int auth_status_from_string(const char *s)
-{
-	return lookup(auth_names, _AUTH_MAX, s);
+	return (const struct sq_store *)s;
 }
 
 /* Reset a cached statement and return it ready for binding. */
 static sqlite3_stmt *stmt(struct store *s, enum stmt i)
 {
-	sqlite3_stmt *st = s->st[i];
+	sqlite3_stmt *st = sq(s)->st[i];
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -276,46 +266,48 @@ static int begin_write(struct store *s)
 {
 	int r;
 
-	if (s->in_txn)
+	if (sq(s)->in_txn)
 		return 0;
 	r = step_done(stmt(s, ST_BEGIN));
 	if (r < 0)
 		return r;
-	s->in_txn = true;
+	sq(s)->in_txn = true;
 	return 0;
 }
 
-int store_commit(struct store *s)
+static void sq_rollback(struct store *s);
+
+static int sq_commit(struct store *s)
 {
 	int r;
 
-	if (!s->in_txn)
+	if (!sq(s)->in_txn)
 		return 0;
 	r = step_done(stmt(s, ST_COMMIT));
 	if (r < 0) {
-		store_rollback(s);
+		sq_rollback(s);
 		return r;
 	}
-	s->in_txn = false;
+	sq(s)->in_txn = false;
 	return 0;
 }
 
-void store_rollback(struct store *s)
+static void sq_rollback(struct store *s)
 {
-	if (!s->in_txn)
+	if (!sq(s)->in_txn)
 		return;
 	step_done(stmt(s, ST_ROLLBACK));
-	s->in_txn = false;
+	sq(s)->in_txn = false;
 }
 
-bool store_dirty(const struct store *s)
+static bool sq_dirty(const struct store *s)
 {
-	return s->in_txn;
+	return sq_const(s)->in_txn;
 }
 
-const char *store_errmsg(struct store *s)
+static const char *sq_errmsg(struct store *s)
 {
-	return sqlite3_errmsg(s->db);
+	return sqlite3_errmsg(sq(s)->db);
 }
 
 static int migrate(struct store *s, char *err, size_t err_len)
@@ -323,7 +315,7 @@ static int migrate(struct store *s, char *err, size_t err_len)
 	sqlite3_stmt *st;
 	int version = 0;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sq(s)->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
@@ -337,37 +329,42 @@ static int migrate(struct store *s, char *err, size_t err_len)
 		char pragma[64];
 
 		/* Each migration and its version bump commit together or not at all. */
-		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		if (sqlite3_exec(sq(s)->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
-		if (sqlite3_exec(s->db, db_migrations[i].data, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+		if (sqlite3_exec(sq(s)->db, db_migrations[i].data, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(sq(s)->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(err, err_len, "migration %s: %s", db_migrations[i].name,
-				 sqlite3_errmsg(s->db));
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+				 sqlite3_errmsg(sq(s)->db));
+			sqlite3_exec(sq(s)->db, "ROLLBACK", NULL, NULL, NULL);
 			return -EIO;
 		}
-		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		if (sqlite3_exec(sq(s)->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 			goto fail;
 	}
 	return 0;
 fail:
-	snprintf(err, err_len, "migrations: %s", sqlite3_errmsg(s->db));
+	snprintf(err, err_len, "migrations: %s", sqlite3_errmsg(sq(s)->db));
 	return -EIO;
 }
 
-struct store *store_open(const char *path, bool sync_full, char *err, size_t err_len)
+static void sq_close(struct store *s);
+
+static struct store *sq_open(const char *path, bool sync_full, char *err, size_t err_len)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	struct sq_store *q = calloc(1, sizeof(*q));
+	struct store *s;
 	char pragmas[512];
 
-	if (!s) {
+	if (!q) {
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	q->base.ops = &store_sqlite_ops;
+	s = &q->base;
+	if (sqlite3_open_v2(path, &sq(s)->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, err_len, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		snprintf(err, err_len, "%s: %s", path, sq(s)->db ? sqlite3_errmsg(sq(s)->db) : "cannot open");
 		goto fail;
 	}
 	snprintf(pragmas, sizeof(pragmas),
@@ -377,43 +374,43 @@ struct store *store_open(const char *path, bool sync_full, char *err, size_t err
 		 "PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; "
 		 "PRAGMA temp_store = MEMORY;",
 		 sync_full ? "FULL" : "NORMAL");
-	if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(s->db));
+	if (sqlite3_exec(sq(s)->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(sq(s)->db));
 		goto fail;
 	}
 	if (migrate(s, err, err_len) < 0)
 		goto fail;
 	for (int i = 0; i < _ST_MAX; i++) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+		if (sqlite3_prepare_v3(sq(s)->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sq(s)->st[i],
 				       NULL) != SQLITE_OK) {
-			snprintf(err, err_len, "prepare %d: %s", i, sqlite3_errmsg(s->db));
+			snprintf(err, err_len, "prepare %d: %s", i, sqlite3_errmsg(sq(s)->db));
 			goto fail;
 		}
 	}
 	return s;
 fail:
-	store_close(s);
+	sq_close(s);
 	return NULL;
 }
 
-void store_close(struct store *s)
+static void sq_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->in_txn)
-		store_commit(s);
+	if (sq(s)->in_txn)
+		sq_commit(s);
 	for (int i = 0; i < _ST_MAX; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+		sqlite3_finalize(sq(s)->st[i]);
+	sqlite3_close(sq(s)->db);
 	free(s);
 }
 
-int store_schema_version(struct store *s)
+static int sq_schema_version(struct store *s)
 {
 	sqlite3_stmt *st;
 	int v = -EIO;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sq(s)->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
@@ -421,7 +418,7 @@ int store_schema_version(struct store *s)
 	return v;
 }
 
-int store_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
+static int sq_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -435,7 +432,7 @@ int store_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
 	return step_done(st);
 }
 
-int store_station_get(struct store *s, const char *id, struct store_station *ret)
+static int sq_station_get(struct store *s, const char *id, struct store_station *ret)
 {
 	sqlite3_stmt *st = stmt(s, ST_STATION_GET);
 	int rc;
@@ -455,7 +452,7 @@ int store_station_get(struct store *s, const char *id, struct store_station *ret
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
-int store_station_create(struct store *s, const char *id, int registration, int64_t now_ms)
+static int sq_station_create(struct store *s, const char *id, int registration, int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -469,7 +466,7 @@ int store_station_create(struct store *s, const char *id, int registration, int6
 	return step_done(st);
 }
 
-int store_station_put(struct store *s, const char *id, const char *site_id, const char *password_hash,
+static int sq_station_put(struct store *s, const char *id, const char *site_id, const char *password_hash,
 		      int64_t now_ms)
 {
 	sqlite3_stmt *st;
@@ -485,7 +482,7 @@ int store_station_put(struct store *s, const char *id, const char *site_id, cons
 	return step_done(st);
 }
 
-int store_station_boot(struct store *s, const char *id, const struct store_boot *b)
+static int sq_station_boot(struct store *s, const char *id, const struct store_boot *b)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -508,7 +505,7 @@ int store_station_boot(struct store *s, const char *id, const struct store_boot 
 	return step_done(st);
 }
 
-int store_station_set_registration(struct store *s, const char *id, int registration)
+static int sq_station_set_registration(struct store *s, const char *id, int registration)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -519,12 +516,12 @@ int store_station_set_registration(struct store *s, const char *id, int registra
 	bind_text(st, 1, id);
 	bind_text(st, 2, reg_status_to_string(registration));
 	r = step_done(st);
-	if (r == 0 && sqlite3_changes(s->db) == 0)
+	if (r == 0 && sqlite3_changes(sq(s)->db) == 0)
 		return -ENOENT;
 	return r;
 }
 
-int store_station_seen(struct store *s, const char *id, bool online, const char *protocol,
+static int sq_station_seen(struct store *s, const char *id, bool online, const char *protocol,
 		       int64_t now_ms)
 {
 	sqlite3_stmt *st;
@@ -540,36 +537,40 @@ int store_station_seen(struct store *s, const char *id, bool online, const char 
 	return step_done(st);
 }
 
-int store_station_event(struct store *s, const char *id, const char *kind, const char *status,
-			int64_t ts_ms)
+static int sq_station_event(struct store *s, const char *id, int kind, const char *status,
+			    int64_t ts_ms)
 {
+	const char *name = station_event_kind_to_string(kind);
 	sqlite3_stmt *st;
-	int r = begin_write(s);
+	int r;
 
+	if (!name)
+		return -EINVAL;
+	r = begin_write(s);
 	if (r < 0)
 		return r;
 	st = stmt(s, ST_STATION_EVENT);
 	bind_text(st, 1, id);
-	bind_text(st, 2, kind);
+	bind_text(st, 2, name);
 	bind_text(st, 3, status);
 	sqlite3_bind_int64(st, 4, ts_ms);
 	r = step_done(st);
 	if (r < 0)
 		return r;
-	st = stmt(s, strcmp(kind, "firmware") == 0 ? ST_STATION_FW : ST_STATION_DIAG);
+	st = stmt(s, station_event_sets_firmware(kind) ? ST_STATION_FW : ST_STATION_DIAG);
 	bind_text(st, 1, id);
 	bind_text(st, 2, status);
 	return step_done(st);
 }
 
-int store_stations_offline_all(struct store *s)
+static int sq_stations_offline_all(struct store *s)
 {
 	int r = begin_write(s);
 
 	return r < 0 ? r : step_done(stmt(s, ST_STATIONS_OFFLINE));
 }
 
-int store_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
+static int sq_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
 			store_station_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
@@ -613,7 +614,7 @@ int store_stations_list(struct store *s, const char *id_or_null, int limit, int 
 	return id_or_null && n == 0 ? -ENOENT : n;
 }
 
-int store_connector_status(struct store *s, const char *station_id, int evse_id, int connector_id,
+static int sq_connector_status(struct store *s, const char *station_id, int evse_id, int connector_id,
 			   const char *status, const char *error_code, const char *info,
 			   const char *vendor_error, int64_t ts_ms)
 {
@@ -634,7 +635,7 @@ int store_connector_status(struct store *s, const char *station_id, int evse_id,
 	return step_done(st);
 }
 
-int store_connectors_list(struct store *s, const char *station_id, store_connector_fn fn, void *ud)
+static int sq_connectors_list(struct store *s, const char *station_id, store_connector_fn fn, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_CONNECTORS_LIST);
 	int rc, r = 0;
@@ -658,7 +659,7 @@ int store_connectors_list(struct store *s, const char *station_id, store_connect
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int store_token_get(struct store *s, const char *token, struct store_token *ret)
+static int sq_token_get(struct store *s, const char *token, struct store_token *ret)
 {
 	sqlite3_stmt *st = stmt(s, ST_TOKEN_GET);
 	int rc;
@@ -676,7 +677,7 @@ int store_token_get(struct store *s, const char *token, struct store_token *ret)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
-int store_token_put(struct store *s, const struct store_token *t)
+static int sq_token_put(struct store *s, const struct store_token *t)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -693,38 +694,28 @@ int store_token_put(struct store *s, const struct store_token *t)
 	return step_done(st);
 }
 
-int store_session_start(struct store *s, const struct store_session_start *in, int64_t *ret_id,
-			bool *ret_existing)
+static void bind_open_key(sqlite3_stmt *st, const struct store_session_open *in)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_REPLAY);
-	int rc, r;
-
-	if (in->station_tx_id)
-		goto insert; /* 2.0.1 transactions are found by their id, see store_tx_lookup */
 	bind_text(st, 1, in->station_id);
 	sqlite3_bind_int(st, 2, in->evse_id);
-	bind_text(st, 3, in->id_tag);
+	bind_text(st, 3, in->id_tag ? in->id_tag : "");
 	sqlite3_bind_int64(st, 4, in->start_ms);
-	sqlite3_bind_int64(st, 5, in->meter_start_wh);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret_id = sqlite3_column_int64(st, 0);
-		*ret_existing = true;
-		sqlite3_reset(st);
-		return 0;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
-insert:
-	r = begin_write(s);
+	if (in->has_meter_start)
+		sqlite3_bind_int64(st, 5, in->meter_start_wh);
+}
+
+static int sq_session_open(struct store *s, const struct store_session_open *in, int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
 	if (r < 0)
 		return r;
 	st = stmt(s, ST_SESSION_INSERT);
 	bind_text(st, 1, in->station_id);
 	sqlite3_bind_int(st, 2, in->connector_id);
 	bind_text(st, 3, in->id_tag ? in->id_tag : "");
-	bind_text(st, 4, in->auth_status < 0 ? "Unknown" : auth_status_to_string(in->auth_status));
+	bind_text(st, 4, session_auth_to_string(in->auth_status));
 	sqlite3_bind_int64(st, 5, in->start_ms);
 	if (in->has_meter_start)
 		sqlite3_bind_int64(st, 6, in->meter_start_wh);
@@ -736,29 +727,69 @@ insert:
 	r = step_done(st);
 	if (r < 0)
 		return r;
-	*ret_id = sqlite3_last_insert_rowid(s->db);
-	*ret_existing = false;
+	if (sqlite3_changes(sq(s)->db) == 0)
+		return -EEXIST;
+	*ret_id = sqlite3_last_insert_rowid(sq(s)->db);
 	return 0;
 }
 
-int store_session_owner(struct store *s, int64_t id, char ret_station[STATION_ID_MAX + 1],
-			int *ret_evse, bool *ret_active)
+static int sq_session_find_start(struct store *s, const struct store_session_open *key,
+				 int64_t *ret_id)
 {
-	sqlite3_stmt *st = stmt(s, ST_SESSION_OWNER);
+	sqlite3_stmt *st = stmt(s, ST_SESSION_REPLAY);
 	int rc;
 
-	sqlite3_bind_int64(st, 1, id);
+	bind_open_key(st, key);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+/* One row of STATE_COLS. */
+static int state_row(sqlite3_stmt *st, struct store_session_state *ret)
+{
+	int rc = sqlite3_step(st);
+
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, ret_station, STATION_ID_MAX + 1);
-		*ret_active = sqlite3_column_int(st, 1) != 0;
-		*ret_evse = sqlite3_column_int(st, 2);
+		*ret = (struct store_session_state){
+			.id = sqlite3_column_int64(st, 0),
+			.active = sqlite3_column_int(st, 1) != 0,
+			.start_ms = sqlite3_column_int64(st, 2),
+			.has_meter_start = sqlite3_column_int(st, 3) != 0,
+			.has_token = sqlite3_column_int(st, 4) != 0,
+			.has_meter_last = sqlite3_column_int(st, 5) != 0,
+			.meter_last_wh = sqlite3_column_int64(st, 6),
+			.meter_last_ms = sqlite3_column_int64(st, 7),
+			.evse_id = sqlite3_column_int(st, 9),
+			.connector_id = sqlite3_column_int(st, 10),
+		};
+		copy_col(st, 8, ret->station_id, sizeof(ret->station_id));
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
-int store_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1])
+static int sq_session_find_tx(struct store *s, const char *station_id, const char *station_tx_id,
+			      struct store_session_state *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_TX_LOOKUP);
+
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, station_tx_id);
+	return state_row(st, ret);
+}
+
+static int sq_session_state(struct store *s, int64_t id, struct store_session_state *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_STATE);
+
+	sqlite3_bind_int64(st, 1, id);
+	return state_row(st, ret);
+}
+
+static int sq_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1])
 {
 	sqlite3_stmt *st = stmt(s, ST_SESSION_TAG);
 	int rc;
@@ -771,7 +802,7 @@ int store_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
-int store_session_stop(struct store *s, int64_t id, const struct store_session_stop *in)
+static int sq_session_close(struct store *s, int64_t id, const struct store_session_close *in)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -813,6 +844,7 @@ static int session_rows(sqlite3_stmt *st, store_session_fn fn, void *ud)
 			.offline_events = sqlite3_column_int(st, 14),
 			.seq_max = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1
 									       : sqlite3_column_int64(st, 15),
+			.sample_conflicts = sqlite3_column_int(st, 16),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -823,8 +855,8 @@ static int session_rows(sqlite3_stmt *st, store_session_fn fn, void *ud)
 	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
 }
 
-int store_sessions_list(struct store *s, const struct store_session_filter *f, store_session_fn fn,
-			void *ud)
+static int sq_sessions_list(struct store *s, const struct store_session_filter *f,
+			    store_session_fn fn, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_SESSIONS_LIST);
 
@@ -835,7 +867,7 @@ int store_sessions_list(struct store *s, const struct store_session_filter *f, s
 	return session_rows(st, fn, ud);
 }
 
-int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud)
+static int sq_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
 	int r;
@@ -845,10 +877,11 @@ int store_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud
 	return r == 0 ? -ENOENT : r;
 }
 
-int store_sample_add(struct store *s, const struct store_sample *in)
+static int sq_sample_add(struct store *s, const struct store_sample *in, char *ret_stored,
+			 size_t n)
 {
 	sqlite3_stmt *st;
-	int r;
+	int r, rc;
 
 	if (!in->measurand || !in->value || !in->station_id)
 		return -EINVAL;
@@ -868,10 +901,79 @@ int store_sample_add(struct store *s, const struct store_sample *in)
 	bind_text(st, 9, in->location);
 	bind_text(st, 10, in->format);
 	bind_text(st, 11, in->value);
+	bind_text(st, 12, in->sig.data);
+	bind_text(st, 13, in->sig.signing_method);
+	bind_text(st, 14, in->sig.encoding_method);
+	bind_text(st, 15, in->sig.public_key);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(sq(s)->db) > 0)
+		return 1;
+	/* the key is taken: the one extra query of a repeated reading */
+	st = stmt(s, ST_SAMPLE_STORED);
+	bind_text(st, 1, in->station_id);
+	sqlite3_bind_int(st, 2, in->evse_id);
+	sqlite3_bind_int64(st, 3, in->ts_ms);
+	bind_text(st, 4, in->measurand);
+	bind_text(st, 5, in->phase);
+	bind_text(st, 6, in->context);
+	bind_text(st, 7, in->location);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && n)
+		copy_col(st, 0, ret_stored, n);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static int sq_sample_conflict_add(struct store *s, const struct store_sample_conflict *c)
+{
+	const struct store_sample *in = c->sample;
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SAMPLE_CONFLICT_ADD);
+	if (in->session_id)
+		sqlite3_bind_int64(st, 1, in->session_id);
+	bind_text(st, 2, in->station_id);
+	sqlite3_bind_int(st, 3, in->evse_id);
+	sqlite3_bind_int64(st, 4, in->ts_ms);
+	bind_text(st, 5, in->measurand);
+	bind_text(st, 6, in->phase);
+	bind_text(st, 7, in->context);
+	bind_text(st, 8, in->location);
+	bind_text(st, 9, c->stored_value);
+	bind_text(st, 10, in->value);
+	sqlite3_bind_int64(st, 11, c->received_ms);
+	r = step_done(st);
+	if (r < 0 || !in->session_id)
+		return r;
+	st = stmt(s, ST_SAMPLE_CONFLICT_COUNT);
+	sqlite3_bind_int64(st, 1, in->session_id);
 	return step_done(st);
 }
 
-int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud)
+static int sq_sample_conflicts(struct store *s, int64_t session_id, int64_t *ret_count)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (session_id) {
+		st = stmt(s, ST_SAMPLE_CONFLICTS_SESSION);
+		sqlite3_bind_int64(st, 1, session_id);
+	} else {
+		st = stmt(s, ST_SAMPLE_CONFLICTS_TOTAL);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_SAMPLES_LIST);
 	int rc, r = 0;
@@ -890,6 +992,13 @@ int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, 
 			.location = col_text(st, 7),
 			.format = col_text(st, 8),
 			.value = col_text(st, 9),
+			.measurand_kind = -1,
+			.sig = {
+				.data = col_text(st, 10),
+				.signing_method = col_text(st, 11),
+				.encoding_method = col_text(st, 12),
+				.public_key = col_text(st, 13),
+			},
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -899,7 +1008,7 @@ int store_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, 
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int store_orphan_add(struct store *s, const struct store_orphan *o)
+static int sq_orphan_add(struct store *s, const struct store_orphan *o)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -917,7 +1026,7 @@ int store_orphan_add(struct store *s, const struct store_orphan *o)
 	return step_done(st);
 }
 
-int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
+static int sq_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_ORPHANS_LIST);
 	int rc, r = 0;
@@ -941,33 +1050,7 @@ int store_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int store_tx_lookup(struct store *s, const char *station_id, const char *station_tx_id,
-		    struct store_tx_state *ret)
-{
-	sqlite3_stmt *st = stmt(s, ST_TX_LOOKUP);
-	int rc;
-
-	bind_text(st, 1, station_id);
-	bind_text(st, 2, station_tx_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = (struct store_tx_state){
-			.id = sqlite3_column_int64(st, 0),
-			.active = sqlite3_column_int(st, 1) != 0,
-			.start_ms = sqlite3_column_int64(st, 2),
-			.has_meter_start = sqlite3_column_int(st, 3) != 0,
-			.has_token = sqlite3_column_int(st, 4) != 0,
-			.has_meter_last = sqlite3_column_int(st, 5) != 0,
-			.meter_last_wh = sqlite3_column_int64(st, 6),
-			.meter_last_ms = sqlite3_column_int64(st, 7),
-		};
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
-}
-
-int store_tx_event_add(struct store *s, int64_t session_id, int64_t seq_no, const char *event_type,
-		       const char *trigger, int64_t ts_ms, bool offline, int64_t now_ms)
+static int sq_session_event_add(struct store *s, int64_t id, const struct store_session_event *ev)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -975,14 +1058,17 @@ int store_tx_event_add(struct store *s, int64_t session_id, int64_t seq_no, cons
 	if (r < 0)
 		return r;
 	st = stmt(s, ST_TX_EVENT_ADD);
-	sqlite3_bind_int64(st, 1, session_id);
-	sqlite3_bind_int64(st, 2, seq_no);
-	bind_text(st, 3, event_type);
-	bind_text(st, 4, trigger);
-	sqlite3_bind_int64(st, 5, ts_ms);
-	sqlite3_bind_int(st, 6, offline);
-	sqlite3_bind_int64(st, 7, now_ms);
-	return step_done(st);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, ev->seq_no);
+	bind_text(st, 3, ev->label);
+	bind_text(st, 4, ev->trigger ? ev->trigger : "");
+	sqlite3_bind_int64(st, 5, ev->ts_ms);
+	sqlite3_bind_int(st, 6, ev->offline);
+	sqlite3_bind_int64(st, 7, ev->now_ms);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(sq(s)->db) == 0 ? -EEXIST : 0;
 }
 
 /* Run a write statement bound with (id, ...) through bind. */
@@ -997,7 +1083,7 @@ static int write_id(struct store *s, enum stmt which, int64_t id, sqlite3_stmt *
 	return 0;
 }
 
-int store_tx_seq_update(struct store *s, int64_t session_id, int64_t seq_no, bool offline)
+static int sq_session_seq_update(struct store *s, int64_t session_id, int64_t seq_no, bool offline)
 {
 	sqlite3_stmt *st;
 	int r = write_id(s, ST_TX_SEQ_UPDATE, session_id, &st);
@@ -1009,8 +1095,8 @@ int store_tx_seq_update(struct store *s, int64_t session_id, int64_t seq_no, boo
 	return step_done(st);
 }
 
-int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bool has_meter,
-		       int64_t meter_start_wh)
+static int sq_session_set_start(struct store *s, int64_t session_id, int64_t start_ms,
+				bool has_meter, int64_t meter_start_wh)
 {
 	sqlite3_stmt *st;
 	int r = write_id(s, ST_TX_SET_START, session_id, &st);
@@ -1023,7 +1109,8 @@ int store_tx_set_start(struct store *s, int64_t session_id, int64_t start_ms, bo
 	return step_done(st);
 }
 
-int store_tx_set_token(struct store *s, int64_t session_id, const char *id_tag, int auth_status)
+static int sq_session_set_token(struct store *s, int64_t session_id, const char *id_tag,
+				int auth_status)
 {
 	sqlite3_stmt *st;
 	int r = write_id(s, ST_TX_SET_TOKEN, session_id, &st);
@@ -1031,11 +1118,11 @@ int store_tx_set_token(struct store *s, int64_t session_id, const char *id_tag, 
 	if (r < 0)
 		return r;
 	bind_text(st, 2, id_tag);
-	bind_text(st, 3, auth_status_to_string(auth_status));
+	bind_text(st, 3, session_auth_to_string(auth_status));
 	return step_done(st);
 }
 
-int store_tx_set_evse(struct store *s, int64_t session_id, int evse_id, int connector_id)
+static int sq_session_set_evse(struct store *s, int64_t session_id, int evse_id, int connector_id)
 {
 	sqlite3_stmt *st;
 	int r = write_id(s, ST_TX_SET_EVSE, session_id, &st);
@@ -1047,7 +1134,7 @@ int store_tx_set_evse(struct store *s, int64_t session_id, int evse_id, int conn
 	return step_done(st);
 }
 
-int store_tx_meter_last(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms)
+static int sq_session_meter_last(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms)
 {
 	sqlite3_stmt *st;
 	int r = write_id(s, ST_TX_METER_LAST, session_id, &st);
@@ -1059,7 +1146,7 @@ int store_tx_meter_last(struct store *s, int64_t session_id, int64_t wh, int64_t
 	return step_done(st);
 }
 
-int store_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
+static int sq_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
 		       int64_t now_ms)
 {
 	sqlite3_stmt *st;
@@ -1075,7 +1162,7 @@ int store_variable_put(struct store *s, const char *station_id, const struct sto
 	sqlite3_bind_int(st, 5, v->connector_id);
 	bind_text(st, 6, v->variable);
 	bind_text(st, 7, v->variable_instance ? v->variable_instance : "");
-	bind_text(st, 8, v->attribute_type ? v->attribute_type : "Actual");
+	bind_text(st, 8, v->attribute_type);
 	bind_text(st, 9, v->value);
 	bind_text(st, 10, v->mutability);
 	bind_text(st, 11, v->data_type);
@@ -1084,7 +1171,7 @@ int store_variable_put(struct store *s, const char *station_id, const struct sto
 	return step_done(st);
 }
 
-int store_variables_list(struct store *s, const char *station_id, store_variable_fn fn, void *ud)
+static int sq_variables_list(struct store *s, const char *station_id, store_variable_fn fn, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_VARIABLES_LIST);
 	int rc, r = 0;
@@ -1112,7 +1199,7 @@ int store_variables_list(struct store *s, const char *station_id, store_variable
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int store_report_part(struct store *s, const char *station_id, int64_t request_id, int64_t seq_no,
+static int sq_report_part(struct store *s, const char *station_id, int64_t request_id, int64_t seq_no,
 		      bool tbc, int64_t now_ms)
 {
 	sqlite3_stmt *st;
@@ -1129,7 +1216,7 @@ int store_report_part(struct store *s, const char *station_id, int64_t request_i
 	return step_done(st);
 }
 
-int store_report_status(struct store *s, const char *station_id, int64_t request_id, int *ret_parts,
+static int sq_report_status(struct store *s, const char *station_id, int64_t request_id, int *ret_parts,
 			bool *ret_complete)
 {
 	sqlite3_stmt *st = stmt(s, ST_REPORT_STATUS);
@@ -1146,7 +1233,7 @@ int store_report_status(struct store *s, const char *station_id, int64_t request
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
-int store_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
+static int sq_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
 		     const char *detail)
 {
 	sqlite3_stmt *st;
@@ -1161,3 +1248,54 @@ int store_notice_add(struct store *s, const char *station_id, const char *kind, 
 	bind_text(st, 4, detail);
 	return step_done(st);
 }
+
+const struct store_ops store_sqlite_ops = {
+	.version = STORE_OPS_VERSION,
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.dirty = sq_dirty,
+	.errmsg = sq_errmsg,
+	.site_put = sq_site_put,
+	.station_get = sq_station_get,
+	.station_create = sq_station_create,
+	.station_put = sq_station_put,
+	.station_boot = sq_station_boot,
+	.station_set_registration = sq_station_set_registration,
+	.station_seen = sq_station_seen,
+	.station_event = sq_station_event,
+	.stations_offline_all = sq_stations_offline_all,
+	.stations_list = sq_stations_list,
+	.connector_status = sq_connector_status,
+	.connectors_list = sq_connectors_list,
+	.token_get = sq_token_get,
+	.token_put = sq_token_put,
+	.session_open = sq_session_open,
+	.session_find_start = sq_session_find_start,
+	.session_find_tx = sq_session_find_tx,
+	.session_state = sq_session_state,
+	.session_close = sq_session_close,
+	.session_id_tag = sq_session_id_tag,
+	.sessions_list = sq_sessions_list,
+	.session_get = sq_session_get,
+	.session_set_start = sq_session_set_start,
+	.session_set_token = sq_session_set_token,
+	.session_set_evse = sq_session_set_evse,
+	.session_meter_last = sq_session_meter_last,
+	.session_event_add = sq_session_event_add,
+	.session_seq_update = sq_session_seq_update,
+	.sample_add = sq_sample_add,
+	.sample_conflict_add = sq_sample_conflict_add,
+	.sample_conflicts = sq_sample_conflicts,
+	.samples_list = sq_samples_list,
+	.orphan_add = sq_orphan_add,
+	.orphans_list = sq_orphans_list,
+	.variable_put = sq_variable_put,
+	.variables_list = sq_variables_list,
+	.report_part = sq_report_part,
+	.report_status = sq_report_status,
+	.notice_add = sq_notice_add,
+};

@@ -78,6 +78,11 @@ struct store *svc_store(struct svc *s)
 	return s->store;
 }
 
+const char *svc_errmsg(struct svc *s)
+{
+	return store_errmsg(s->store);
+}
+
 int64_t svc_now_ms(const struct svc *s)
 {
 	return clock_now_ms(s->clock);
@@ -287,7 +292,7 @@ int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int
 				      info, vendor_error, ts_ms ? ts_ms : svc_now_ms(s));
 }
 
-int svc_station_event(struct svc *s, struct chg_station *st, const char *kind, const char *status)
+int svc_station_event(struct svc *s, struct chg_station *st, int kind, const char *status)
 {
 	return store_station_event(s->store, st->id, kind, status, svc_now_ms(s));
 }
@@ -316,188 +321,183 @@ int svc_authorize(struct svc *s, const struct chg_station *st, const char *token
 	return 0;
 }
 
-int svc_txn_start(struct svc *s, struct chg_station *st, const struct svc_txn_start *in,
-		  int64_t *ret_txn_id, struct svc_auth *ret_auth)
+static bool ids_in_range(const struct svc *s, int evse_id, int connector_id)
 {
-	struct store_session_start row;
-	bool existing;
-	int r;
+	return evse_id >= 0 && evse_id <= s->cfg->max_connectors && connector_id >= 0 &&
+	       connector_id <= s->cfg->max_connectors;
+}
 
-	if (in->evse_id < 0 || in->evse_id > s->cfg->max_connectors)
-		return -ERANGE;
-	r = svc_authorize(s, st, in->id_tag, ret_auth);
-	if (r < 0)
-		return r;
-	row = (struct store_session_start){
+/* Open keyed by the CSMS: the start key (station, EVSE, token, time, meter) makes a replayed
+ * open the same session. */
+static int open_by_csms(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+			struct svc_session_result *ret)
+{
+	struct store_session_open row = {
 		.station_id = st->id,
-		.evse_id = in->evse_id,
-		.connector_id = in->connector_id,
-		.id_tag = in->id_tag,
-		.auth_status = ret_auth->status,
-		.start_ms = in->start_ms,
-		.has_meter_start = true,
-		.meter_start_wh = in->meter_start_wh,
-		.has_reservation = in->has_reservation,
-		.reservation_id = in->reservation_id,
+		.evse_id = ev->evse_id,
+		.connector_id = ev->connector_id,
+		.id_tag = ev->id_token,
+		.auth_status = ret->has_auth ? ret->auth.status : -1,
+		.start_ms = ev->ts_ms,
+		.has_meter_start = ev->has_energy,
+		.meter_start_wh = ev->energy_wh,
+		.has_reservation = ev->has_reservation,
+		.reservation_id = ev->reservation_id,
 		.now_ms = svc_now_ms(s),
 	};
-	r = store_session_start(s->store, &row, ret_txn_id, &existing);
-	if (r < 0)
+	int64_t id;
+	/* look first: finding a replay writes nothing */
+	int r = store_session_find_start(s->store, &row, &id);
+
+	if (r == 0) {
+		ret->replay = true;
+		log_info("station %s: replayed start, same session %lld", st->id, (long long)id);
+	} else if (r == -ENOENT) {
+		r = store_session_open(s->store, &row, &id);
+		if (r < 0)
+			return r;
+	} else {
 		return r;
-	if (existing)
-		log_info("station %s: replayed start, same transaction %lld", st->id,
-			 (long long)*ret_txn_id);
+	}
+	ret->session_id = id;
+	ret->evse_id = ev->evse_id;
 	return 0;
 }
 
-int svc_txn_stop(struct svc *s, struct chg_station *st, const struct svc_txn_stop *in,
-		 bool *ret_orphan, struct svc_auth *ret_auth)
+/* Update or close keyed by the CSMS id: only the owning station's session changes. */
+static int event_by_csms(struct svc *s, struct chg_station *st, int kind,
+			 const struct svc_session_event *ev, struct svc_session_result *ret)
 {
-	char owner[STATION_ID_MAX + 1];
-	bool active;
-	int connector, r;
+	struct store_session_state ss;
+	int r = ev->session_id > 0 ? store_session_state(s->store, ev->session_id, &ss) : -ENOENT;
 
-	*ret_orphan = false;
-	if (in->id_tag) {
-		r = svc_authorize(s, st, in->id_tag, ret_auth);
-		if (r < 0)
-			return r;
-	}
-	r = store_session_owner(s->store, in->txn_id, owner, &connector, &active);
-	if (r == -ENOENT || (r == 0 && strcmp(owner, st->id) != 0)) {
-		/* Unknown (e.g. -1 after an offline start) or another station's: acknowledge, keep
-		 * it for the operator, change nothing. A charger told "error" would retry forever. */
+	if (r == -ENOENT || (r == 0 && strcmp(ss.station_id, st->id) != 0)) {
 		struct store_orphan o = {
 			.station_id = st->id,
-			.transaction_id = in->txn_id,
-			.id_tag = in->id_tag,
-			.reason = in->reason,
-			.meter_stop_wh = in->meter_stop_wh,
-			.ts_ms = in->stop_ms,
+			.transaction_id = ev->session_id,
+			.id_tag = ev->id_token,
+			.reason = ev->stop_reason_text,
+			.meter_stop_wh = ev->energy_wh,
+			.ts_ms = ev->ts_ms,
 			.received_ms = svc_now_ms(s),
 		};
-		*ret_orphan = true;
-		log_warn("station %s: stop for unknown transaction %lld recorded as orphan", st->id,
-			 (long long)in->txn_id);
+
+		if (kind != SESSION_CLOSE) {
+			log_warn("station %s: update of session %lld it does not own; readings kept "
+				 "unlinked", st->id, (long long)ev->session_id);
+			return 0;
+		}
+		/* Unknown (e.g. -1 after an offline start) or another station's: keep it for
+		 * the operator, change nothing. */
+		ret->orphan = true;
+		log_warn("station %s: stop for unknown session %lld recorded as orphan", st->id,
+			 (long long)ev->session_id);
 		return store_orphan_add(s->store, &o);
 	}
 	if (r < 0)
 		return r;
-	if (!active)
-		return 0; /* already stopped: a retried StopTransaction changes nothing */
-	return store_session_stop(s->store, in->txn_id,
-				  &(struct store_session_stop){ .stop_ms = in->stop_ms,
-								.meter_stop_wh = in->meter_stop_wh,
-								.reason = in->reason,
-								.id_tag = in->id_tag });
-}
-
-int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_id, int *ret_evse)
-{
-	char owner[STATION_ID_MAX + 1];
-	bool active;
-	int connector;
-
-	if (txn_id <= 0 || store_session_owner(s->store, txn_id, owner, &connector, &active) < 0)
-		return 0;
-	if (strcmp(owner, st->id) != 0)
-		return 0;
-	*ret_evse = connector;
-	return txn_id;
-}
-
-int svc_meter_sample(struct svc *s, const struct chg_station *st, const struct store_sample *in)
-{
-	struct store_sample row = *in;
-
-	row.station_id = st->id;
-	if (!row.measurand)
-		row.measurand = "Energy.Active.Import.Register"; /* the OCPP default */
-	if (!row.value)
-		return -EINVAL;
-	if (row.evse_id < 0 || row.evse_id > s->cfg->max_connectors)
-		return -ERANGE;
-	return store_sample_add(s->store, &row);
-}
-
-static const char *const tx_event_names[_SVC_TX_EVENT_MAX] = {
-	[SVC_TX_STARTED] = "Started", [SVC_TX_UPDATED] = "Updated", [SVC_TX_ENDED] = "Ended",
-};
-
-int svc_tx_event(struct svc *s, struct chg_station *st, const struct svc_tx_event *ev,
-		 int64_t *ret_session, bool *ret_replay, struct svc_auth *ret_auth)
-{
-	struct store_tx_state tx;
-	int64_t now = svc_now_ms(s);
-	int r;
-
-	*ret_replay = false;
-	if (ev->evse_id < 0 || ev->evse_id > s->cfg->max_connectors || ev->connector_id < 0 ||
-	    ev->connector_id > s->cfg->max_connectors)
-		return -ERANGE;
-	if (ev->id_token) {
-		r = svc_authorize(s, st, ev->id_token, ret_auth);
+	ret->session_id = ss.id;
+	ret->evse_id = ss.evse_id;
+	if (ev->has_energy && kind == SESSION_UPDATE) {
+		r = store_session_meter_last(s->store, ss.id, ev->energy_wh, ev->ts_ms);
 		if (r < 0)
 			return r;
 	}
-	r = store_tx_lookup(s->store, st->id, ev->tx_id, &tx);
+	if (kind != SESSION_CLOSE)
+		return 0;
+	if (!ss.active) {
+		ret->replay = true; /* a retried stop changes nothing */
+		return 0;
+	}
+	return store_session_close(s->store, ss.id,
+				   &(struct store_session_close){
+					   .stop_ms = ev->ts_ms,
+					   .meter_stop_wh = ev->has_energy ? ev->energy_wh
+						   : ss.has_meter_last ? ss.meter_last_wh : 0,
+					   .reason = ev->stop_reason_text,
+					   .id_tag = ev->id_token,
+				   });
+}
+
+/* Any event keyed by the station's own id. */
+static int event_by_station(struct svc *s, struct chg_station *st, int kind,
+			    const struct svc_session_event *ev, struct svc_session_result *ret)
+{
+	struct store_session_state tx;
+	int64_t now = svc_now_ms(s);
+	int r = store_session_find_tx(s->store, st->id, ev->station_tx_id, &tx);
+
 	if (r == -ENOENT) {
-		/* First event seen for this transaction (usually Started; an Updated or Ended if
+		/* First event seen of this session (usually the open; an update or close if
 		 * earlier events were lost or are still queued offline). */
-		struct store_session_start row = {
+		struct store_session_open row = {
 			.station_id = st->id,
 			.evse_id = ev->evse_id,
 			.connector_id = ev->connector_id ? ev->connector_id : (ev->evse_id ? 1 : 0),
-			.station_tx_id = ev->tx_id,
+			.station_tx_id = ev->station_tx_id,
 			.id_tag = ev->id_token,
-			.auth_status = ev->id_token ? ret_auth->status : -1,
+			.auth_status = ret->has_auth ? ret->auth.status : -1,
 			.start_ms = ev->ts_ms,
-			.has_meter_start = ev->type == SVC_TX_STARTED && ev->has_energy,
+			.has_meter_start = kind == SESSION_OPEN && ev->has_energy,
 			.meter_start_wh = ev->energy_wh,
 			.has_reservation = ev->has_reservation,
 			.reservation_id = ev->reservation_id,
 			.now_ms = now,
 		};
-		bool existing;
 
-		r = store_session_start(s->store, &row, &tx.id, &existing);
+		r = store_session_open(s->store, &row, &tx.id);
 		if (r < 0)
-			return r;
-		tx = (struct store_tx_state){ .id = tx.id, .active = true, .start_ms = ev->ts_ms,
-					      .has_meter_start = row.has_meter_start,
-					      .has_token = ev->id_token != NULL };
+			return r; /* -EEXIST here: the store lost a row it just did not find */
+		tx = (struct store_session_state){ .id = tx.id, .active = true,
+						   .start_ms = ev->ts_ms,
+						   .evse_id = row.evse_id,
+						   .has_meter_start = row.has_meter_start,
+						   .has_token = ev->id_token != NULL };
 	} else if (r < 0) {
 		return r;
 	}
-	*ret_session = tx.id;
-	r = store_tx_event_add(s->store, tx.id, ev->seq_no, tx_event_names[ev->type],
-			       ev->trigger ? ev->trigger : "", ev->ts_ms, ev->offline, now);
-	if (r == -EEXIST) {
-		*ret_replay = true; /* OCPP 2.0.1 E01: a retried event is not applied twice */
-		return 0;
+	ret->session_id = tx.id;
+	ret->evse_id = ev->evse_id ? ev->evse_id : tx.evse_id;
+	if (ev->has_seq) {
+		struct store_session_event e = {
+			.seq_no = ev->seq_no,
+			.kind = kind,
+			.label = ev->label ? ev->label : session_event_kind_to_string(kind),
+			.trigger = ev->trigger,
+			.ts_ms = ev->ts_ms,
+			.offline = ev->offline,
+			.now_ms = now,
+		};
+
+		r = store_session_event_add(s->store, tx.id, &e);
+		if (r == -EEXIST) {
+			ret->replay = true; /* OCPP 2.0.1 E01: a retried event is not applied twice */
+			return 0;
+		}
+		if (r < 0)
+			return r;
 	}
-	if (r < 0)
-		return r;
-	/* A Started delivered late (offline) is placed at its own time. */
-	if (ev->type == SVC_TX_STARTED && (ev->ts_ms < tx.start_ms || !tx.has_meter_start)) {
-		r = store_tx_set_start(s->store, tx.id, ev->ts_ms < tx.start_ms ? ev->ts_ms : tx.start_ms,
-				       ev->has_energy, ev->energy_wh);
+	/* An open delivered late (offline) is placed at its own time. */
+	if (kind == SESSION_OPEN && (ev->ts_ms < tx.start_ms || !tx.has_meter_start)) {
+		r = store_session_set_start(s->store, tx.id,
+					    ev->ts_ms < tx.start_ms ? ev->ts_ms : tx.start_ms,
+					    ev->has_energy, ev->energy_wh);
 		if (r < 0)
 			return r;
 	}
 	if (ev->id_token && !tx.has_token) {
-		r = store_tx_set_token(s->store, tx.id, ev->id_token, ret_auth->status);
+		r = store_session_set_token(s->store, tx.id, ev->id_token, ret->auth.status);
 		if (r < 0)
 			return r;
 	}
-	if (ev->evse_id && ev->type == SVC_TX_STARTED) {
-		r = store_tx_set_evse(s->store, tx.id, ev->evse_id,
-				      ev->connector_id ? ev->connector_id : 1);
+	if (ev->evse_id && kind == SESSION_OPEN) {
+		r = store_session_set_evse(s->store, tx.id, ev->evse_id,
+					   ev->connector_id ? ev->connector_id : 1);
 		if (r < 0)
 			return r;
 	}
 	if (ev->has_energy) {
-		r = store_tx_meter_last(s->store, tx.id, ev->energy_wh, ev->ts_ms);
+		r = store_session_meter_last(s->store, tx.id, ev->energy_wh, ev->ts_ms);
 		if (r < 0)
 			return r;
 		if (!tx.has_meter_last || ev->ts_ms >= tx.meter_last_ms) {
@@ -505,23 +505,118 @@ int svc_tx_event(struct svc *s, struct chg_station *st, const struct svc_tx_even
 			tx.meter_last_wh = ev->energy_wh;
 		}
 	}
-	if (ev->type == SVC_TX_ENDED && tx.active) {
-		struct store_session_stop stop = {
+	if (kind == SESSION_CLOSE && tx.active) {
+		struct store_session_close stop = {
 			.stop_ms = ev->ts_ms,
 			.meter_stop_wh = ev->has_energy ? ev->energy_wh
-							: tx.has_meter_last ? tx.meter_last_wh : 0,
-			.reason = ev->stopped_reason ? ev->stopped_reason : "Local",
+				       : tx.has_meter_last ? tx.meter_last_wh : 0,
+			.reason = ev->stop_reason_text,
 			.id_tag = ev->id_token,
 		};
 
-		r = store_session_stop(s->store, tx.id, &stop);
+		r = store_session_close(s->store, tx.id, &stop);
 		if (r < 0)
 			return r;
 	}
-	r = store_tx_seq_update(s->store, tx.id, ev->seq_no, ev->offline);
+	if (ev->has_seq)
+		return store_session_seq_update(s->store, tx.id, ev->seq_no, ev->offline);
+	return 0;
+}
+
+static int session_event(struct svc *s, struct chg_station *st, int kind,
+			 const struct svc_session_event *ev, struct svc_session_result *ret)
+{
+	struct svc_session_result res = { .session_id = 0 };
+	int r;
+
+	if (!ids_in_range(s, ev->evse_id, ev->connector_id))
+		return -ERANGE;
+	if (ev->id_token) {
+		r = svc_authorize(s, st, ev->id_token, &res.auth);
+		if (r < 0)
+			return r;
+		res.has_auth = true;
+	}
+	if (ev->station_tx_id)
+		r = event_by_station(s, st, kind, ev, &res);
+	else if (kind == SESSION_OPEN)
+		r = open_by_csms(s, st, ev, &res);
+	else
+		r = event_by_csms(s, st, kind, ev, &res);
 	if (r < 0)
 		return r;
+	*ret = res;
 	return 0;
+}
+
+int svc_session_open(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+		     struct svc_session_result *ret)
+{
+	return session_event(s, st, SESSION_OPEN, ev, ret);
+}
+
+int svc_session_update(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+		       struct svc_session_result *ret)
+{
+	return session_event(s, st, SESSION_UPDATE, ev, ret);
+}
+
+int svc_session_close(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+		      struct svc_session_result *ret)
+{
+	return session_event(s, st, SESSION_CLOSE, ev, ret);
+}
+
+/* Two readings are the same if their texts are, or both are numbers of equal value ("1000" and
+ * "1000.0" from a station that formats differently on a retry). */
+static bool same_value(const char *a, const char *b)
+{
+	char *end_a, *end_b;
+	double x, y;
+
+	if (strcmp(a, b) == 0)
+		return true;
+	x = strtod(a, &end_a);
+	y = strtod(b, &end_b);
+	return end_a != a && !*end_a && end_b != b && !*end_b && x == y;
+}
+
+int svc_sample_add(struct svc *s, const struct chg_station *st, const struct store_sample *in)
+{
+	struct store_sample row = *in;
+	char stored[256];
+	int r;
+
+	row.station_id = st->id;
+	if (!row.measurand || !row.value)
+		return -EINVAL;
+	if (row.evse_id < 0 || row.evse_id > s->cfg->max_connectors)
+		return -ERANGE;
+	r = store_sample_add(s->store, &row, stored, sizeof(stored));
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return SVC_SAMPLE_STORED;
+	if (same_value(stored, row.value))
+		return SVC_SAMPLE_DUPLICATE;
+	/* The same key with another value: not a retry. The first reading stays (what was
+	 * acknowledged first is what was billed); the other one is kept beside it. */
+	r = store_sample_conflict_add(s->store,
+				      &(struct store_sample_conflict){
+					      .sample = &row,
+					      .stored_value = stored,
+					      .received_ms = svc_now_ms(s),
+				      });
+	if (r < 0)
+		return r;
+	log_warn("station %s: reading %s of EVSE %d at %lld came again as %s (kept %s): conflict",
+		 st->id, row.measurand, row.evse_id, (long long)row.ts_ms, row.value, stored);
+	return SVC_SAMPLE_CONFLICT;
+}
+
+int svc_sample_conflicts(struct svc *s, int64_t session_id, int64_t *ret_count)
+{
+	return store_sample_conflicts(s->store, session_id, ret_count);
 }
 
 int svc_report_part(struct svc *s, struct chg_station *st, int64_t request_id, int64_t seq_no,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../store/store.h"
+#include "domain.h"
 
 struct cfg;
 struct clock;
@@ -34,27 +35,11 @@ struct svc_boot_result {
 	int interval_s; /* heartbeat interval (Accepted) or retry interval (Pending/Rejected) */
 };
 
-struct svc_txn_start {
-	int evse_id;
-	int connector_id;
-	const char *id_tag;
-	int64_t meter_start_wh;
-	int64_t start_ms;
-	bool has_reservation;
-	int64_t reservation_id;
-};
-
-struct svc_txn_stop {
-	int64_t txn_id;
-	const char *id_tag; /* NULL = none */
-	int64_t meter_stop_wh;
-	int64_t stop_ms;
-	const char *reason; /* NULL = none */
-};
-
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg);
 void svc_destroy(struct svc *s);
 struct store *svc_store(struct svc *s);
+/* The storage backend's text of its last error, for the log line of a failed call. */
+const char *svc_errmsg(struct svc *s);
 int64_t svc_now_ms(const struct svc *s);
 unsigned svc_connected(const struct svc *s);
 
@@ -85,49 +70,83 @@ int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int
 			 const char *status,
 			 const char *error_code, const char *info, const char *vendor_error,
 			 int64_t ts_ms);
-int svc_station_event(struct svc *s, struct chg_station *st, const char *kind, const char *status);
+/* A status report about a long-running operation: kind is an enum station_event_kind, status
+ * the station's word (stored as given). */
+int svc_station_event(struct svc *s, struct chg_station *st, int kind, const char *status);
 
 /* Authorization decision for a token at this station (never fails for unknown tokens: Invalid). */
 int svc_authorize(struct svc *s, const struct chg_station *st, const char *token, struct svc_auth *ret);
 
-/* Start a session: durable once the group commit completes. A replayed start returns the same id. */
-int svc_txn_start(struct svc *s, struct chg_station *st, const struct svc_txn_start *in,
-		  int64_t *ret_txn_id, struct svc_auth *ret_auth);
-/* Stop: a transaction that is unknown or not this station's is recorded as an orphan and
- * *ret_orphan set; the caller still acknowledges. ret_auth is filled when in->id_tag is set. */
-int svc_txn_stop(struct svc *s, struct chg_station *st, const struct svc_txn_stop *in,
-		 bool *ret_orphan, struct svc_auth *ret_auth);
-/* The session id meter samples of txn_id belong to: txn_id if it is this station's, else 0
- * (then samples are kept unlinked and change no session). *ret_connector gets its connector. */
-int64_t svc_txn_owned(struct svc *s, const struct chg_station *st, int64_t txn_id, int *ret_evse);
-/* Store a sample (session_id from svc_txn_owned, or 0). Duplicates are ignored. */
-int svc_meter_sample(struct svc *s, const struct chg_station *st, const struct store_sample *in);
-
-/* OCPP 2.0.1 TransactionEvent, version-neutral: a station-numbered transaction's event. */
-enum svc_tx_event_type { SVC_TX_STARTED, SVC_TX_UPDATED, SVC_TX_ENDED, _SVC_TX_EVENT_MAX };
-
-struct svc_tx_event {
-	int type; /* enum svc_tx_event_type */
-	const char *tx_id;
-	int64_t ts_ms;
-	int64_t seq_no;
-	bool offline;
-	const char *trigger;
-	const char *stopped_reason; /* NULL = none */
-	int evse_id, connector_id;  /* 0 = not given */
-	const char *id_token;	    /* NULL = none */
-	bool has_energy;	    /* the event carries an Energy.Active.Import.Register reading */
-	int64_t energy_wh;
+/* One event of a charging session, whatever the protocol. A session is keyed either by the
+ * CSMS's id (session_id, which the CSMS handed out at open: OCPP 1.6 transactionId) or by the
+ * station's own id (station_tx_id: OCPP 2.0.1 transactionId). Texts are the station's words,
+ * stored as given; the adapters have already translated what svc reasons with into enums. */
+struct svc_session_event {
+	int64_t session_id;	   /* keyed by the CSMS id; 0 = not */
+	const char *station_tx_id; /* keyed by the station's id; NULL = not */
+	bool has_seq;		   /* the station numbers its events of this session: */
+	int64_t seq_no;		   /* the replay key */
+	const char *label;	   /* the protocol's word for the event, kept in the event log */
+	const char *trigger;	   /* why the station sent it, kept verbatim; NULL = none */
+	bool offline;		   /* the station queued it while offline */
+	int64_t ts_ms;		   /* when it happened at the station */
+	int evse_id, connector_id; /* 0 = not given */
+	const char *id_token;	   /* NULL = none */
+	bool has_energy;	   /* the energy import register at ts_ms (meter start at open, */
+	int64_t energy_wh;	   /* meter stop at close) */
 	bool has_reservation;
 	int64_t reservation_id;
+	int stop_reason;	      /* close: enum stop_reason */
+	const char *stop_reason_text; /* close: the station's word, stored; NULL = none */
 };
 
-/* Apply one event: creates the session when first seen (whatever the event type, since events
- * can arrive late and out of order), places a late Started at its own timestamp, stops on Ended,
- * tracks seqNo gaps. A replayed event (same seqNo) sets *ret_replay and changes nothing.
- * ret_auth is filled when the event carries an id token. */
-int svc_tx_event(struct svc *s, struct chg_station *st, const struct svc_tx_event *ev,
-		 int64_t *ret_session, bool *ret_replay, struct svc_auth *ret_auth);
+struct svc_session_result {
+	int64_t session_id; /* the session; 0 if the event named one this station does not own */
+	int evse_id;	    /* the session's EVSE (readings without one belong there) */
+	bool replay;	    /* the event was applied before: nothing changed */
+	bool orphan;	    /* a close of an unknown or foreign session, recorded for the operator */
+	bool has_auth;	    /* the event carried a token: auth is its decision */
+	struct svc_auth auth;
+};
+
+/*
+** Apply one session event. Durable once the group commit completes. The rules, the same for
+** every protocol:
+**  - open keyed by the CSMS: a new session, its id in ret->session_id; the same open again
+**    (same station, EVSE, token, time and meter) is a replay and gets the same id;
+**  - an event keyed by the station's id creates the session when first seen, whatever its kind
+**    (events arrive late and out of order); an event seen before (same seq_no) is a replay and
+**    changes nothing; a late open moves the start back to its own time; a close ends the
+**    session, and nothing after a close reopens it;
+**  - update or close keyed by a CSMS id that is unknown or another station's changes no session
+**    (ret->session_id 0); such a close is recorded as an orphan (ret->orphan) and the caller
+**    still acknowledges it: a station told "error" would retry forever;
+**  - a close of a session already ended is a replay.
+** -ERANGE if an EVSE or connector id is outside 0..max_connectors; -EIO on storage failure.
+*/
+int svc_session_open(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+		     struct svc_session_result *ret);
+int svc_session_update(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+		       struct svc_session_result *ret);
+int svc_session_close(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
+		      struct svc_session_result *ret);
+
+/* What became of a reading. */
+enum svc_sample_result {
+	SVC_SAMPLE_STORED,    /* a new reading */
+	SVC_SAMPLE_DUPLICATE, /* the same reading again (a retry): nothing changed */
+	SVC_SAMPLE_CONFLICT,  /* its key again with another value: the first one stays, the new
+			       * one is kept as a conflict, counted and logged */
+};
+
+/* Store a reading of station st (in->station_id is ignored: the sender is the station).
+ * in->session_id is a session of st from svc_session_* (or 0: unlinked). Returns an enum
+ * svc_sample_result; -EINVAL without a measurand or value, -ERANGE for an EVSE outside
+ * 0..max_connectors. */
+int svc_sample_add(struct svc *s, const struct chg_station *st, const struct store_sample *in);
+/* Readings recorded as conflicts: of session_id, or in total (0). */
+int svc_sample_conflicts(struct svc *s, int64_t session_id, int64_t *ret_count);
+
 /* Device model reporting (multi-part by seq_no; tbc = more parts follow). */
 int svc_report_part(struct svc *s, struct chg_station *st, int64_t request_id, int64_t seq_no,
 		    bool tbc);

@@ -250,7 +250,7 @@ static void test_fixed_v201_connector_id_wraps(void **state)
 		       0, NULL);
 	json_t *conf = NULL;
 	char desc[160];
-	struct store_tx_state tx;
+	struct store_session_state tx;
 	int r, connector = -1;
 
 	assert_non_null(req);
@@ -259,7 +259,7 @@ static void test_fixed_v201_connector_id_wraps(void **state)
 	    OCPP_ERR_NONE);
 	n->call.action = "TransactionEvent";
 	r = v201_transaction_event(&n->call, req, &conf);
-	if (r == 0 && store_tx_lookup(n->app.store, "CS-1", "tx-1", &tx) == 0) {
+	if (r == 0 && store_session_find_tx(n->app.store, "CS-1", "tx-1", &tx) == 0) {
 		assert_int_equal(store_session_get(n->app.store, tx.id, get_connector, &connector),
 				 1);
 		print_error("accepted: session %lld on connector %d\n", (long long)tx.id,

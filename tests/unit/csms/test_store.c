@@ -147,7 +147,7 @@ static struct station_copy station_row(struct store *s, const char *id)
 static int64_t start(struct store *s, const char *station, int evse, const char *tag,
 		     int64_t start_ms, int64_t meter, bool *ret_existing)
 {
-	struct store_session_start in = {
+	struct store_session_open in = {
 	    .station_id = station,
 	    .evse_id = evse,
 	    .connector_id = 1,
@@ -159,9 +159,10 @@ static int64_t start(struct store *s, const char *station, int evse, const char 
 	    .now_ms = T0,
 	};
 	int64_t id = -1;
-	bool existing = true;
+	bool existing = store_session_find_start(s, &in, &id) == 0;
 
-	assert_int_equal(store_session_start(s, &in, &id, &existing), 0);
+	if (!existing)
+		assert_int_equal(store_session_open(s, &in, &id), 0);
 	assert_true(id > 0);
 	if (ret_existing)
 		*ret_existing = existing;
@@ -372,9 +373,9 @@ static void test_station_boot_seen_events(void **state)
 	assert_int_equal(store_stations_offline_all(s), 0);
 	assert_false(station_row(s, "CP-B").online);
 
-	assert_int_equal(store_station_event(s, "CP-B", "firmware", "Downloading", T0), 0);
-	assert_int_equal(store_station_event(s, "CP-B", "firmware", "Installed", T0 + 1), 0);
-	assert_int_equal(store_station_event(s, "CP-B", "diagnostics", "Uploaded", T0 + 2), 0);
+	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_FIRMWARE, "Downloading", T0), 0);
+	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_FIRMWARE, "Installed", T0 + 1), 0);
+	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_DIAGNOSTICS, "Uploaded", T0 + 2), 0);
 	c = station_row(s, "CP-B");
 	assert_string_equal(c.firmware_status, "Installed");
 	assert_string_equal(c.diagnostics_status, "Uploaded");
@@ -540,16 +541,15 @@ static void test_session_start_replay_same_id(void **state)
 
 	/* an unknown station cannot start a session (foreign key) */
 	{
-		struct store_session_start in = {.station_id = "CP-NONE",
+		struct store_session_open in = {.station_id = "CP-NONE",
 						 .evse_id = 1,
 						 .connector_id = 1,
 						 .id_tag = "T",
 						 .auth_status = AUTH_ACCEPTED,
 						 .has_meter_start = true};
 		int64_t id = 77;
-		bool ex = true;
 
-		assert_true(store_session_start(s, &in, &id, &ex) < 0);
+		assert_true(store_session_open(s, &in, &id) < 0);
 		assert_int_equal(id, 77); /* ret_* untouched on failure */
 	}
 }
@@ -557,7 +557,7 @@ static void test_session_start_replay_same_id(void **state)
 static void test_session_reservation_and_owner(void **state)
 {
 	struct store *s = *state;
-	struct store_session_start in = {
+	struct store_session_open in = {
 	    .station_id = "CP-R",
 	    .evse_id = 3,
 	    .connector_id = 1,
@@ -572,12 +572,14 @@ static void test_session_reservation_and_owner(void **state)
 	};
 	char owner[STATION_ID_MAX + 1], tag[TOKEN_MAX + 1];
 	struct session_copy c;
-	bool existing, active;
+	bool active;
 	int64_t id;
 	int evse;
 
 	assert_int_equal(store_station_create(s, "CP-R", REG_ACCEPTED, T0), 0);
-	assert_int_equal(store_session_start(s, &in, &id, &existing), 0);
+	assert_int_equal(store_session_open(s, &in, &id), 0);
+	/* the same key again: -EEXIST, nothing written, the caller finds it */
+	assert_int_equal(store_session_open(s, &in, &(int64_t){0}), -EEXIST);
 	c = get_session(s, id);
 	assert_true(c.has_reservation);
 	assert_int_equal(c.reservation_id, 42);
@@ -598,9 +600,9 @@ static void test_session_reservation_and_owner(void **state)
 static void test_session_stop_only_once(void **state)
 {
 	struct store *s = *state;
-	struct store_session_stop first = {
+	struct store_session_close first = {
 	    .stop_ms = T0 + 3600000, .meter_stop_wh = 9000, .reason = "Local", .id_tag = "TAG-1"};
-	struct store_session_stop second = {
+	struct store_session_close second = {
 	    .stop_ms = T0 + 7200000, .meter_stop_wh = 12000, .reason = "PowerLoss", .id_tag = NULL};
 	char owner[STATION_ID_MAX + 1];
 	struct session_copy c;
@@ -610,7 +612,7 @@ static void test_session_stop_only_once(void **state)
 
 	assert_int_equal(store_station_create(s, "CP-S", REG_ACCEPTED, T0), 0);
 	id = start(s, "CP-S", 1, "TAG-1", T0, 1000, NULL);
-	assert_int_equal(store_session_stop(s, id, &first), 0);
+	assert_int_equal(store_session_close(s, id, &first), 0);
 	c = get_session(s, id);
 	assert_true(c.stopped);
 	assert_int_equal(c.stop_ms, T0 + 3600000);
@@ -620,7 +622,7 @@ static void test_session_stop_only_once(void **state)
 	assert_false(active);
 
 	/* a second stop (a retried StopTransaction, a late duplicate) changes nothing */
-	assert_int_equal(store_session_stop(s, id, &second), 0);
+	assert_int_equal(store_session_close(s, id, &second), 0);
 	c = get_session(s, id);
 	assert_int_equal(c.stop_ms, T0 + 3600000);
 	assert_int_equal(c.meter_stop_wh, 9000);
@@ -628,7 +630,7 @@ static void test_session_stop_only_once(void **state)
 
 	/* a stop without a reason stores none */
 	id = start(s, "CP-S", 1, "TAG-1", T0 + 1, 1000, NULL);
-	assert_int_equal(store_session_stop(s, id, &(struct store_session_stop){.stop_ms = T0 + 2}),
+	assert_int_equal(store_session_close(s, id, &(struct store_session_close){.stop_ms = T0 + 2}),
 			 0);
 	c = get_session(s, id);
 	assert_true(c.stopped);
@@ -669,13 +671,15 @@ static void test_samples_dedupe(void **state)
 	    .value = "1500",
 	};
 	struct samples ss = {.n = 0};
+	char stored[16];
 	int64_t id;
 
 	assert_int_equal(store_station_create(s, "CP-M", REG_ACCEPTED, T0), 0);
 	id = start(s, "CP-M", 1, "TAG-1", T0, 1000, NULL);
 	sm.session_id = id;
-	assert_int_equal(store_sample_add(s, &sm), 0);
-	assert_int_equal(store_sample_add(s, &sm), 0); /* the same reading twice: one row */
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), 1);
+	assert_int_equal(store_sample_add(s, &sm, stored, sizeof(stored)), 0); /* twice: one row */
+	assert_string_equal(stored, "1500");
 	assert_int_equal(store_samples_list(s, id, collect_sample, &ss), 0);
 	assert_int_equal(ss.n, 1);
 	assert_string_equal(ss.value[0], "1500");
@@ -683,20 +687,23 @@ static void test_samples_dedupe(void **state)
 	assert_int_equal(ss.evse[0], 1);
 	assert_string_equal(ss.phase[0], "(null)"); /* absent stays absent */
 
-	/* the first value wins; a resent reading with another value is the same reading */
+	/* the first value wins; a resent reading with another value finds its key taken, and the
+	 * value kept is handed back (svc decides it is a conflict) */
 	sm.value = "1600";
-	assert_int_equal(store_sample_add(s, &sm), 0);
+	memset(stored, 0, sizeof(stored));
+	assert_int_equal(store_sample_add(s, &sm, stored, sizeof(stored)), 0);
+	assert_string_equal(stored, "1500");
 	/* another phase, time or measurand is another reading */
 	sm.phase = "L1";
-	assert_int_equal(store_sample_add(s, &sm), 0);
-	assert_int_equal(store_sample_add(s, &sm), 0);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), 1);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), 0);
 	sm.phase = NULL;
 	sm.ts_ms += 1000;
 	sm.value = "1700";
-	assert_int_equal(store_sample_add(s, &sm), 0);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), 1);
 	sm.measurand = "SoC";
 	sm.value = "55";
-	assert_int_equal(store_sample_add(s, &sm), 0);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), 1);
 	ss.n = 0;
 	assert_int_equal(store_samples_list(s, id, collect_sample, &ss), 0);
 	assert_int_equal(ss.n, 4);
@@ -707,7 +714,7 @@ static void test_samples_dedupe(void **state)
 	/* an unlinked sample (session 0) is not listed under the session */
 	sm.session_id = 0;
 	sm.ts_ms += 1000;
-	assert_int_equal(store_sample_add(s, &sm), 0);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), 1);
 	ss.n = 0;
 	assert_int_equal(store_samples_list(s, id, collect_sample, &ss), 0);
 	assert_int_equal(ss.n, 4);
@@ -731,20 +738,20 @@ static void test_sample_missing_fields_refused(void **state)
 	assert_int_equal(store_commit(s), 0);
 	sm.session_id = id;
 	sm.measurand = NULL;
-	assert_int_equal(store_sample_add(s, &sm), -EINVAL);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), -EINVAL);
 	sm.measurand = "SoC";
 	sm.value = NULL;
-	assert_int_equal(store_sample_add(s, &sm), -EINVAL);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), -EINVAL);
 	sm.value = "50";
 	sm.station_id = NULL;
-	assert_int_equal(store_sample_add(s, &sm), -EINVAL);
+	assert_int_equal(store_sample_add(s, &sm, NULL, 0), -EINVAL);
 	assert_false(store_dirty(s));
 	assert_int_equal(store_samples_list(s, id, collect_sample, &ss), 0);
 	assert_int_equal(ss.n, 0);
 	/* linked to a session that does not exist: refused (foreign key), not dropped */
 	sm.station_id = "CP-M";
 	sm.session_id = id + 1000;
-	assert_true(store_sample_add(s, &sm) < 0);
+	assert_true(store_sample_add(s, &sm, NULL, 0) < 0);
 }
 
 struct orphans {
@@ -825,7 +832,7 @@ static void test_sessions_list_filters(void **state)
 	a1 = start(s, "CP-A", 1, "T", T0, 0, NULL);
 	a2 = start(s, "CP-A", 2, "T", T0 + 1, 0, NULL);
 	b1 = start(s, "CP-B", 1, "T", T0 + 2, 0, NULL);
-	assert_int_equal(store_session_stop(s, a1, &(struct store_session_stop){.stop_ms = T0 + 9}),
+	assert_int_equal(store_session_close(s, a1, &(struct store_session_close){.stop_ms = T0 + 9}),
 			 0);
 
 #define LIST(station, act, lim, off)                                                               \

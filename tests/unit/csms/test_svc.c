@@ -12,12 +12,15 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "adapter.h"
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/pwhash.h"
 #include "store/store.h"
+#include "ocpp16/v16.h"
 #include "svc/svc.h"
 
 #define T0	 1795000000000LL /* 2026-11-19, ms */
@@ -597,27 +600,50 @@ static void test_authorize_residential_owner_only(void **state)
 static int64_t txn_start(struct fx *f, struct chg_station *st, int evse, const char *tag,
 			 int64_t meter, int64_t start_ms, struct svc_auth *ret_auth)
 {
-	struct svc_txn_start in = {.evse_id = evse,
-				   .connector_id = 1,
-				   .id_tag = tag,
-				   .meter_start_wh = meter,
-				   .start_ms = start_ms};
-	struct svc_auth a;
-	int64_t id = -1;
+	struct svc_session_event in = {.evse_id = evse,
+				       .connector_id = 1,
+				       .id_token = tag,
+				       .has_energy = true,
+				       .energy_wh = meter,
+				       .ts_ms = start_ms};
+	struct svc_session_result res;
 
-	assert_int_equal(svc_txn_start(f->svc, st, &in, &id, ret_auth ? ret_auth : &a), 0);
-	assert_true(id > 0);
-	return id;
+	assert_int_equal(svc_session_open(f->svc, st, &in, &res), 0);
+	assert_true(res.session_id > 0);
+	assert_true(res.has_auth);
+	if (ret_auth)
+		*ret_auth = res.auth;
+	return res.session_id;
 }
 
 static int txn_stop(struct fx *f, struct chg_station *st, int64_t id, int64_t meter,
 		    int64_t stop_ms, const char *reason, bool *ret_orphan)
 {
-	struct svc_txn_stop in = {
-	    .txn_id = id, .meter_stop_wh = meter, .stop_ms = stop_ms, .reason = reason};
-	struct svc_auth a;
+	struct svc_session_event in = {.session_id = id,
+				       .has_energy = true,
+				       .energy_wh = meter,
+				       .ts_ms = stop_ms,
+				       .stop_reason_text = reason};
+	struct svc_session_result res;
+	int r = svc_session_close(f->svc, st, &in, &res);
 
-	return svc_txn_stop(f->svc, st, &in, ret_orphan, &a);
+	if (r == 0)
+		*ret_orphan = res.orphan;
+	return r;
+}
+
+/* The session id readings of session id sent by st belong to (an update keyed by the CSMS id):
+ * id if it is st's, else 0; *ret_evse gets its EVSE only when it is st's. */
+static int64_t owned(struct fx *f, struct chg_station *st, int64_t id, int *ret_evse)
+{
+	struct svc_session_result res;
+
+	assert_int_equal(
+	    svc_session_update(f->svc, st, &(struct svc_session_event){.session_id = id}, &res), 0);
+	assert_false(res.orphan); /* an update is never an orphan stop */
+	if (res.session_id)
+		*ret_evse = res.evse_id;
+	return res.session_id;
 }
 
 struct session_probe {
@@ -690,7 +716,7 @@ static void test_txn_lifecycle(void **state)
 	again = txn_start(f, st, 1, "TAG-1", 1000, T0, &a);
 	assert_int_equal(again, id);
 	/* the session is this station's, on its EVSE */
-	assert_int_equal(svc_txn_owned(f->svc, st, id, &evse), id);
+	assert_int_equal(owned(f, st, id, &evse), id);
 	assert_int_equal(evse, 1);
 	assert_false(session(f, id).stopped);
 
@@ -738,24 +764,26 @@ static void test_txn_stop_with_id_tag_fills_auth(void **state)
 {
 	struct fx *f = *state;
 	struct chg_station *st;
+	struct svc_session_result res;
 	struct svc_auth a;
-	bool orphan;
 	int64_t id;
 
 	import_station(f, "CP-1", NULL, NULL);
 	st = attach(f, "CP-1", &f->conn_a);
 	put_token(f, "TAG-B", AUTH_BLOCKED, 0, NULL, NULL);
 	id = txn_start(f, st, 1, "TAG-B", 0, T0, &a);
-	memset(&a, 0x5a, sizeof(a));
-	assert_int_equal(svc_txn_stop(f->svc, st,
-				      &(struct svc_txn_stop){.txn_id = id,
-							     .id_tag = "TAG-B",
-							     .meter_stop_wh = 10,
-							     .stop_ms = T0 + 1},
-				      &orphan, &a),
+	memset(&res, 0x5a, sizeof(res));
+	assert_int_equal(svc_session_close(f->svc, st,
+					   &(struct svc_session_event){.session_id = id,
+								       .id_token = "TAG-B",
+								       .has_energy = true,
+								       .energy_wh = 10,
+								       .ts_ms = T0 + 1},
+					   &res),
 			 0);
-	assert_false(orphan);
-	assert_int_equal(a.status, AUTH_BLOCKED);
+	assert_false(res.orphan);
+	assert_true(res.has_auth);
+	assert_int_equal(res.auth.status, AUTH_BLOCKED);
 }
 
 static void test_txn_stop_unknown_is_orphan(void **state)
@@ -811,12 +839,12 @@ static void test_txn_stop_foreign_is_orphan_owner_untouched(void **state)
 
 	/* B does not own it for meter values either; A does */
 	evse = -7;
-	assert_int_equal(svc_txn_owned(f->svc, b, id, &evse), 0);
+	assert_int_equal(owned(f, b, id, &evse), 0);
 	assert_int_equal(evse, -7); /* untouched */
-	assert_int_equal(svc_txn_owned(f->svc, a, id, &evse), id);
-	assert_int_equal(svc_txn_owned(f->svc, a, 0, &evse), 0);
-	assert_int_equal(svc_txn_owned(f->svc, a, -1, &evse), 0);
-	assert_int_equal(svc_txn_owned(f->svc, a, id + 1000, &evse), 0);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(owned(f, a, 0, &evse), 0);
+	assert_int_equal(owned(f, a, -1, &evse), 0);
+	assert_int_equal(owned(f, a, id + 1000, &evse), 0);
 
 	/* A stops it for real */
 	orphan = true;
@@ -834,25 +862,25 @@ static void test_connector_out_of_range(void **state)
 {
 	struct fx *f = *state;
 	struct chg_station *st;
-	struct svc_auth a;
-	int64_t id = 77;
+	struct svc_session_result res = {.session_id = 77};
 	int max = f->cfg.max_connectors;
 	struct store_sample sm = {
 	    .ts_ms = T0, .measurand = "Energy.Active.Import.Register", .value = "1"};
 
 	import_station(f, "CP-1", NULL, NULL);
 	st = attach(f, "CP-1", &f->conn_a);
-	assert_int_equal(svc_txn_start(f->svc, st,
-				       &(struct svc_txn_start){
-					   .evse_id = max + 1, .connector_id = 1, .id_tag = "T"},
-				       &id, &a),
+	assert_int_equal(svc_session_open(f->svc, st,
+					  &(struct svc_session_event){
+					      .evse_id = max + 1, .connector_id = 1, .id_token = "T"},
+					  &res),
 			 -ERANGE);
 	assert_int_equal(
-	    svc_txn_start(f->svc, st,
-			  &(struct svc_txn_start){.evse_id = -1, .connector_id = 1, .id_tag = "T"},
-			  &id, &a),
+	    svc_session_open(f->svc, st,
+			     &(struct svc_session_event){
+				 .evse_id = -1, .connector_id = 1, .id_token = "T"},
+			     &res),
 	    -ERANGE);
-	assert_int_equal(id, 77);
+	assert_int_equal(res.session_id, 77); /* ret untouched on failure */
 	/* max itself is in range */
 	assert_true(txn_start(f, st, max, "T", 0, T0, NULL) > 0);
 
@@ -871,11 +899,11 @@ static void test_connector_out_of_range(void **state)
 	    svc_connector_status(f->svc, st, max, 1, "Available", "NoError", NULL, NULL, 0), 0);
 
 	sm.evse_id = max + 1;
-	assert_int_equal(svc_meter_sample(f->svc, st, &sm), -ERANGE);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), -ERANGE);
 	sm.evse_id = -1;
-	assert_int_equal(svc_meter_sample(f->svc, st, &sm), -ERANGE);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), -ERANGE);
 	sm.evse_id = 1;
-	assert_int_equal(svc_meter_sample(f->svc, st, &sm), 0);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_STORED);
 }
 
 struct sample_probe {
@@ -894,32 +922,142 @@ static int probe_sample(const struct store_sample *row, void *ud)
 	return 0;
 }
 
-/* OCPP: a sampled value without a measurand is the energy import register; without a value it
- * is not a reading. */
+/* OCPP: a sampled value without a measurand is the energy import register (the adapter names
+ * it, svc never spells OCPP words); without a value it is not a reading. */
 static void test_meter_sample_defaults(void **state)
 {
 	struct fx *f = *state;
 	struct chg_station *st;
 	struct sample_probe p = {.n = 0};
 	struct store_sample sm = {.evse_id = 1, .ts_ms = T0 + 1000, .value = "42"};
+	struct call_ctx call = {.svc = f->svc, .cfg = &f->cfg, .action = "MeterValues"};
+	json_t *req, *conf = NULL;
 	int64_t id;
 	int evse;
 
 	import_station(f, "CP-1", NULL, NULL);
 	st = attach(f, "CP-1", &f->conn_a);
+	call.st = st;
 	id = txn_start(f, st, 1, "T", 0, T0, NULL);
-	sm.session_id = svc_txn_owned(f->svc, st, id, &evse);
-	assert_int_equal(svc_meter_sample(f->svc, st, &sm), 0);
+	req = json_pack("{s:i, s:I, s:[{s:s, s:[{s:s}]}]}", "connectorId", 1, "transactionId",
+			(json_int_t)id, "meterValue", "timestamp", "2026-11-19T10:00:00Z",
+			"sampledValue", "value", "42");
+	assert_non_null(req);
+	assert_int_equal(v16_meter_values(&call, req, &conf), 0);
+	json_decref(req);
+	json_decref(conf);
 	assert_int_equal(store_samples_list(f->store, id, probe_sample, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.measurand, "Energy.Active.Import.Register");
 	assert_string_equal(p.value, "42");
+	/* svc itself takes only named readings with a value */
+	sm.session_id = owned(f, st, id, &evse);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), -EINVAL);
+	sm.measurand = "SoC";
 	sm.value = NULL;
 	sm.ts_ms += 1000;
-	assert_int_equal(svc_meter_sample(f->svc, st, &sm), -EINVAL);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), -EINVAL);
 	p.n = 0;
 	assert_int_equal(store_samples_list(f->store, id, probe_sample, &p), 0);
 	assert_int_equal(p.n, 1);
+}
+
+struct sig_probe {
+	int n;
+	char format[16], data[32];
+};
+
+static int probe_sig(const struct store_sample *row, void *ud)
+{
+	struct sig_probe *p = ud;
+
+	p->n++;
+	snprintf(p->format, sizeof(p->format), "%s", row->format ? row->format : "(null)");
+	snprintf(p->data, sizeof(p->data), "%s", row->sig.data ? row->sig.data : "(null)");
+	return 0;
+}
+
+/* OCPP 1.6 sampled values of format SignedData keep the signed blob as signed data. */
+static void test_meter_sample_signed_data_v16(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *st;
+	struct sig_probe p = {.n = 0};
+	struct call_ctx call = {.svc = f->svc, .cfg = &f->cfg, .action = "MeterValues"};
+	json_t *req, *conf = NULL;
+	int64_t id;
+
+	import_station(f, "CP-1", NULL, NULL);
+	st = attach(f, "CP-1", &f->conn_a);
+	call.st = st;
+	id = txn_start(f, st, 1, "T", 0, T0, NULL);
+	req = json_pack("{s:i, s:I, s:[{s:s, s:[{s:s, s:s}]}]}", "connectorId", 1,
+			"transactionId", (json_int_t)id, "meterValue", "timestamp",
+			"2026-11-19T10:00:00Z", "sampledValue", "value", "OCMF|{...}|{sig}",
+			"format", "SignedData");
+	assert_non_null(req);
+	assert_int_equal(v16_meter_values(&call, req, &conf), 0);
+	json_decref(req);
+	json_decref(conf);
+	assert_int_equal(store_samples_list(f->store, id, probe_sig, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.format, "SignedData");
+	assert_string_equal(p.data, "OCMF|{...}|{sig}");
+}
+
+/* A reading under a stored key: the same value again is a silent duplicate, another value is a
+ * conflict, counted on the session and in total; the first value stays. */
+static void test_meter_sample_conflict_counted(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *st;
+	struct sample_probe p = {.n = 0};
+	struct store_sample sm = {.evse_id = 1,
+				  .ts_ms = T0 + 1000,
+				  .measurand = "Energy.Active.Import.Register",
+				  .context = "Sample.Periodic",
+				  .value = "1000"};
+	int64_t id, n = -1;
+	int evse;
+
+	import_station(f, "CP-1", NULL, NULL);
+	st = attach(f, "CP-1", &f->conn_a);
+	id = txn_start(f, st, 1, "T", 0, T0, NULL);
+	sm.session_id = owned(f, st, id, &evse);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_STORED);
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_DUPLICATE);
+	sm.value = "1000.0"; /* the same number written otherwise */
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_DUPLICATE);
+	assert_int_equal(svc_sample_conflicts(f->svc, id, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(svc_sample_conflicts(f->svc, 0, &n), 0);
+	assert_int_equal(n, 0);
+
+	sm.value = "1001";
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_CONFLICT);
+	sm.value = "abc";
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_CONFLICT);
+	assert_int_equal(svc_sample_conflicts(f->svc, id, &n), 0);
+	assert_int_equal(n, 2);
+	/* an unlinked reading's conflict counts in the total only */
+	sm.session_id = 0;
+	sm.evse_id = 2;
+	sm.value = "5";
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_STORED);
+	sm.value = "6";
+	assert_int_equal(svc_sample_add(f->svc, st, &sm), SVC_SAMPLE_CONFLICT);
+	assert_int_equal(svc_sample_conflicts(f->svc, id, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(svc_sample_conflicts(f->svc, 0, &n), 0);
+	assert_int_equal(n, 3);
+	/* the first value is what the session lists */
+	assert_int_equal(store_samples_list(f->store, id, probe_sample, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.value, "1000");
+	/* and the conflicts stay after a commit */
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(svc_sample_conflicts(f->svc, 0, &n), 0);
+	assert_int_equal(n, 3);
 }
 
 static void test_meter_sample_station_is_the_sender(void **state)
@@ -941,23 +1079,23 @@ static void test_meter_sample_station_is_the_sender(void **state)
 	a = attach(f, "CP-A", &f->conn_a);
 	b = attach(f, "CP-B", &f->conn_b);
 	id = txn_start(f, a, 1, "T", 0, T0, NULL);
-	/* B claims A's transaction and names A: svc_txn_owned says no, the sample is B's and
+	/* B claims A's transaction and names A: an update keyed by it finds no session of B, the sample is B's and
 	 * unlinked */
-	sm.session_id = svc_txn_owned(f->svc, b, id, &evse);
+	sm.session_id = owned(f, b, id, &evse);
 	assert_int_equal(sm.session_id, 0);
-	assert_int_equal(svc_meter_sample(f->svc, b, &sm), 0);
+	assert_int_equal(svc_sample_add(f->svc, b, &sm), SVC_SAMPLE_STORED);
 	/* A's own reading of the same instant; the caller's station_id is not trusted */
-	sm.session_id = svc_txn_owned(f->svc, a, id, &evse);
+	sm.session_id = owned(f, a, id, &evse);
 	assert_int_equal(sm.session_id, id);
 	sm.station_id = "CP-B";
 	sm.value = "1000";
-	assert_int_equal(svc_meter_sample(f->svc, a, &sm), 0);
+	assert_int_equal(svc_sample_add(f->svc, a, &sm), SVC_SAMPLE_STORED);
 	assert_int_equal(store_samples_list(f->store, id, probe_sample, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.station, "CP-A");
 	assert_string_equal(p.value, "1000");
 	/* sent twice: still one */
-	assert_int_equal(svc_meter_sample(f->svc, a, &sm), 0);
+	assert_int_equal(svc_sample_add(f->svc, a, &sm), SVC_SAMPLE_DUPLICATE);
 	p.n = 0;
 	assert_int_equal(store_samples_list(f->store, id, probe_sample, &p), 0);
 	assert_int_equal(p.n, 1);
@@ -996,6 +1134,8 @@ int main(void)
 	    T(test_connector_out_of_range),
 	    T(test_meter_sample_station_is_the_sender),
 	    T(test_meter_sample_defaults),
+	    T(test_meter_sample_conflict_counted),
+	    T(test_meter_sample_signed_data_v16),
 	};
 #undef T
 #undef TP

@@ -1,0 +1,870 @@
+/* SPDX-License-Identifier: MIT */
+/* The store contract: what every storage backend must do, whatever it is built on. Each test
+ * runs against every backend in the table below, on a fresh empty store. A new backend adds a
+ * row here and passes this file unchanged; nothing below knows which backend it runs on. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+#define T0 1795000000000LL /* 2026-11-19, ms */
+
+struct backend {
+	const char *name;
+	const struct store_ops *ops;
+	bool persistent; /* committed writes survive close and reopen of the same dsn */
+	/* A fresh, empty store's dsn into buf; 0 or -errno. cleanup removes it (NULL: nothing). */
+	int (*dsn)(char *buf, size_t n);
+	void (*cleanup)(const char *dsn);
+};
+
+static int memory_dsn(char *buf, size_t n)
+{
+	snprintf(buf, n, ":memory:");
+	return 0;
+}
+
+static int file_dsn(char *buf, size_t n)
+{
+	char dir[] = "/tmp/csms-store-contract-XXXXXX";
+
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(buf, n, "%s/csms.db", dir);
+	return 0;
+}
+
+static void file_cleanup(const char *dsn)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char path[512], *slash;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", dsn, suffixes[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s", dsn);
+	slash = strrchr(path, '/');
+	if (slash) {
+		*slash = '\0';
+		rmdir(path);
+	}
+}
+
+/* Every backend compiled in. */
+static const struct backend backends[] = {
+	{ "sqlite-memory", &store_sqlite_ops, false, memory_dsn, NULL },
+	{ "sqlite-file", &store_sqlite_ops, true, file_dsn, file_cleanup },
+};
+
+struct fx {
+	const struct backend *b;
+	char dsn[512];
+	struct store *s;
+};
+
+static const struct backend *current; /* the backend of the group being run */
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	if (!f)
+		return -1;
+	f->b = current;
+	if (f->b->dsn(f->dsn, sizeof(f->dsn)) < 0)
+		goto fail;
+	f->s = f->b->ops->open(f->dsn, false, err, sizeof(err));
+	if (!f->s) {
+		print_error("%s: open %s: %s\n", f->b->name, f->dsn, err);
+		goto fail;
+	}
+	*state = f;
+	return 0;
+fail:
+	free(f);
+	return -1;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	if (f->b->cleanup)
+		f->b->cleanup(f->dsn);
+	free(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "(null)");
+}
+
+static void station(struct store *s, const char *id)
+{
+	assert_int_equal(store_station_create(s, id, REG_ACCEPTED, T0), 0);
+}
+
+static int64_t open_session(struct store *s, const char *station_id, int evse, const char *tag,
+			    int64_t start_ms, int64_t meter)
+{
+	struct store_session_open in = {
+		.station_id = station_id,
+		.evse_id = evse,
+		.connector_id = 1,
+		.id_tag = tag,
+		.auth_status = AUTH_ACCEPTED,
+		.start_ms = start_ms,
+		.has_meter_start = true,
+		.meter_start_wh = meter,
+		.now_ms = T0,
+	};
+	int64_t id = -1;
+
+	assert_int_equal(store_session_open(s, &in, &id), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+struct session_copy {
+	int n;
+	int64_t id, start_ms, meter_start_wh, stop_ms, meter_stop_wh, seq_max;
+	bool stopped, has_meter_start;
+	int evse_id, connector_id, seq_gaps, offline_events, sample_conflicts;
+	char station_id[STATION_ID_MAX + 1], tx_id[64], id_tag[TOKEN_MAX + 1], auth[16],
+		reason[32];
+};
+
+static int collect_session(const struct store_session_row *row, void *ud)
+{
+	struct session_copy *c = ud;
+
+	c->n++;
+	c->id = row->id;
+	c->start_ms = row->start_ms;
+	c->has_meter_start = row->has_meter_start;
+	c->meter_start_wh = row->meter_start_wh;
+	c->stopped = row->stopped;
+	c->stop_ms = row->stop_ms;
+	c->meter_stop_wh = row->meter_stop_wh;
+	c->seq_max = row->seq_max;
+	c->evse_id = row->evse_id;
+	c->connector_id = row->connector_id;
+	c->seq_gaps = row->seq_gaps;
+	c->offline_events = row->offline_events;
+	c->sample_conflicts = row->sample_conflicts;
+	copy(c->station_id, sizeof(c->station_id), row->station_id);
+	copy(c->tx_id, sizeof(c->tx_id), row->station_tx_id);
+	copy(c->id_tag, sizeof(c->id_tag), row->id_tag);
+	copy(c->auth, sizeof(c->auth), row->auth_status);
+	copy(c->reason, sizeof(c->reason), row->stop_reason);
+	return 0;
+}
+
+static struct session_copy get_session(struct store *s, int64_t id)
+{
+	struct session_copy c = { .n = 0 };
+
+	assert_int_equal(store_session_get(s, id, collect_session, &c), 1);
+	assert_int_equal(c.n, 1);
+	return c;
+}
+
+struct sample_copy {
+	int n;
+	char value[8][32], format[8][16], sig[8][64], sig_method[8][32], sig_enc[8][32],
+		sig_key[8][64];
+	int64_t ts[8];
+};
+
+static int collect_sample(const struct store_sample *row, void *ud)
+{
+	struct sample_copy *c = ud;
+
+	assert_true(c->n < 8);
+	copy(c->value[c->n], sizeof(c->value[0]), row->value);
+	copy(c->format[c->n], sizeof(c->format[0]), row->format);
+	copy(c->sig[c->n], sizeof(c->sig[0]), row->sig.data);
+	copy(c->sig_method[c->n], sizeof(c->sig_method[0]), row->sig.signing_method);
+	copy(c->sig_enc[c->n], sizeof(c->sig_enc[0]), row->sig.encoding_method);
+	copy(c->sig_key[c->n], sizeof(c->sig_key[0]), row->sig.public_key);
+	c->ts[c->n] = row->ts_ms;
+	c->n++;
+	return 0;
+}
+
+static struct sample_copy samples(struct store *s, int64_t session_id)
+{
+	struct sample_copy c = { .n = 0 };
+
+	assert_int_equal(store_samples_list(s, session_id, collect_sample, &c), 0);
+	return c;
+}
+
+struct station_copy {
+	int n;
+	bool online;
+	int64_t last_seen_ms;
+	char protocol[16], firmware_status[24], diagnostics_status[24], vendor[16];
+};
+
+static int collect_station(const struct store_station_row *row, void *ud)
+{
+	struct station_copy *c = ud;
+
+	c->n++;
+	c->online = row->online;
+	c->last_seen_ms = row->last_seen_ms;
+	copy(c->protocol, sizeof(c->protocol), row->protocol);
+	copy(c->firmware_status, sizeof(c->firmware_status), row->firmware_status);
+	copy(c->diagnostics_status, sizeof(c->diagnostics_status), row->diagnostics_status);
+	copy(c->vendor, sizeof(c->vendor), row->vendor);
+	return 0;
+}
+
+static struct station_copy station_row(struct store *s, const char *id)
+{
+	struct station_copy c = { .n = 0 };
+
+	assert_int_equal(store_stations_list(s, id, 1, 0, collect_station, &c), 1);
+	assert_int_equal(c.n, 1);
+	return c;
+}
+
+/* ------------------------------------------------------------------ stations */
+
+static void test_identity(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(f->s->ops, f->b->ops);
+	assert_true(f->b->ops->version >= 1);
+	assert_non_null(f->b->ops->name);
+	assert_true(store_schema_version(f->s) > 0);
+	assert_false(store_dirty(f->s));
+	assert_non_null(store_errmsg(f->s));
+}
+
+static void test_station_create_get_registration(void **state)
+{
+	struct fx *f = *state;
+	struct store_station st;
+
+	memset(&st, 0x5a, sizeof(st));
+	assert_int_equal(store_station_get(f->s, "CP-1", &st), -ENOENT);
+	assert_int_equal(store_station_create(f->s, "CP-1", REG_PENDING, T0), 0);
+	assert_int_equal(store_station_create(f->s, "CP-1", REG_ACCEPTED, T0), -EEXIST);
+	assert_int_equal(store_station_get(f->s, "CP-1", &st), 0);
+	assert_string_equal(st.id, "CP-1");
+	assert_int_equal(st.registration, REG_PENDING);
+	assert_string_equal(st.site_id, "");
+	assert_int_equal(st.site_kind, -1);
+	assert_string_equal(st.password_hash, "");
+
+	assert_int_equal(store_station_set_registration(f->s, "CP-1", REG_REJECTED), 0);
+	assert_int_equal(store_station_get(f->s, "CP-1", &st), 0);
+	assert_int_equal(st.registration, REG_REJECTED);
+	assert_int_equal(store_station_set_registration(f->s, "CP-NONE", REG_ACCEPTED), -ENOENT);
+
+	/* import: site and password; the registration stays */
+	assert_int_equal(store_site_put(f->s, "S-1", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_station_put(f->s, "CP-1", "S-1", "hash-1", T0), 0);
+	assert_int_equal(store_station_get(f->s, "CP-1", &st), 0);
+	assert_string_equal(st.site_id, "S-1");
+	assert_int_equal(st.site_kind, SITE_RESIDENTIAL);
+	assert_string_equal(st.password_hash, "hash-1");
+	assert_int_equal(st.registration, REG_REJECTED);
+}
+
+static void test_station_boot_seen_offline_events(void **state)
+{
+	struct fx *f = *state;
+	struct store_boot b = { .protocol = "proto-a", .vendor = "ACME", .model = "M1",
+				.now_ms = T0 + 5 };
+	struct station_copy c;
+
+	station(f->s, "CP-1");
+	station(f->s, "CP-2");
+	assert_int_equal(store_station_boot(f->s, "CP-1", &b), 0);
+	c = station_row(f->s, "CP-1");
+	assert_true(c.online);
+	assert_int_equal(c.last_seen_ms, T0 + 5);
+	assert_string_equal(c.vendor, "ACME");
+	assert_string_equal(c.protocol, "proto-a");
+	/* seen with no protocol keeps the recorded one */
+	assert_int_equal(store_station_seen(f->s, "CP-1", true, NULL, T0 + 9), 0);
+	c = station_row(f->s, "CP-1");
+	assert_string_equal(c.protocol, "proto-a");
+	assert_int_equal(c.last_seen_ms, T0 + 9);
+	assert_int_equal(store_station_seen(f->s, "CP-2", true, "proto-b", T0 + 9), 0);
+	assert_true(station_row(f->s, "CP-2").online);
+	assert_int_equal(store_stations_offline_all(f->s), 0);
+	assert_false(station_row(f->s, "CP-1").online);
+	assert_false(station_row(f->s, "CP-2").online);
+	assert_int_equal(store_stations_list(f->s, "CP-NONE", 1, 0, collect_station,
+					     &(struct station_copy){ .n = 0 }),
+			 -ENOENT);
+	assert_int_equal(store_stations_list(f->s, NULL, 10, 0, collect_station,
+					     &(struct station_copy){ .n = 0 }),
+			 2);
+
+	/* status events: firmware sets the firmware status, diagnostics and log the other */
+	assert_int_equal(store_station_event(f->s, "CP-1", STATION_EVENT_FIRMWARE, "fw-a", T0), 0);
+	assert_int_equal(store_station_event(f->s, "CP-1", STATION_EVENT_DIAGNOSTICS, "dg-a", T0),
+			 0);
+	c = station_row(f->s, "CP-1");
+	assert_string_equal(c.firmware_status, "fw-a");
+	assert_string_equal(c.diagnostics_status, "dg-a");
+	assert_int_equal(store_station_event(f->s, "CP-1", STATION_EVENT_LOG, "lg-b", T0), 0);
+	c = station_row(f->s, "CP-1");
+	assert_string_equal(c.firmware_status, "fw-a");
+	assert_string_equal(c.diagnostics_status, "lg-b");
+	assert_int_equal(store_station_event(f->s, "CP-1", _STATION_EVENT_MAX, "x", T0), -EINVAL);
+}
+
+struct connector_copy {
+	int n;
+	char status[4][16];
+	int evse[4], connector[4];
+};
+
+static int collect_connector(const struct store_connector_row *row, void *ud)
+{
+	struct connector_copy *c = ud;
+
+	assert_true(c->n < 4);
+	copy(c->status[c->n], sizeof(c->status[0]), row->status);
+	c->evse[c->n] = row->evse_id;
+	c->connector[c->n] = row->connector_id;
+	c->n++;
+	return 0;
+}
+
+static void test_connectors(void **state)
+{
+	struct fx *f = *state;
+	struct connector_copy c = { .n = 0 };
+
+	station(f->s, "CP-1");
+	assert_int_equal(store_connector_status(f->s, "CP-1", 2, 1, "st-a", NULL, NULL, NULL, T0),
+			 0);
+	assert_int_equal(store_connector_status(f->s, "CP-1", 1, 1, "st-b", NULL, NULL, NULL, T0),
+			 0);
+	assert_int_equal(store_connector_status(f->s, "CP-1", 2, 1, "st-c", "e", "i", "v", T0 + 1),
+			 0);
+	assert_int_equal(store_connectors_list(f->s, "CP-1", collect_connector, &c), 0);
+	assert_int_equal(c.n, 2); /* replaced, not added */
+	assert_int_equal(c.evse[0], 1);
+	assert_string_equal(c.status[0], "st-b");
+	assert_int_equal(c.evse[1], 2);
+	assert_string_equal(c.status[1], "st-c");
+}
+
+/* ------------------------------------------------------------------ tokens */
+
+static void test_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct store_token t = { .status = AUTH_BLOCKED, .expiry_ms = T0 }, got;
+
+	snprintf(t.token, sizeof(t.token), "TAG-1");
+	snprintf(t.parent, sizeof(t.parent), "GROUP");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(store_token_get(f->s, "TAG-1", &got), -ENOENT);
+	assert_int_equal(store_token_put(f->s, &t), 0);
+	assert_int_equal(store_token_get(f->s, "TAG-1", &got), 0);
+	assert_string_equal(got.token, "TAG-1");
+	assert_int_equal(got.status, AUTH_BLOCKED);
+	assert_int_equal(got.expiry_ms, T0);
+	assert_string_equal(got.parent, "GROUP");
+	assert_string_equal(got.site_id, "");
+	/* replaced as a whole */
+	t = (struct store_token){ .status = AUTH_ACCEPTED };
+	snprintf(t.token, sizeof(t.token), "TAG-1");
+	assert_int_equal(store_token_put(f->s, &t), 0);
+	assert_int_equal(store_token_get(f->s, "TAG-1", &got), 0);
+	assert_int_equal(got.status, AUTH_ACCEPTED);
+	assert_int_equal(got.expiry_ms, 0);
+	assert_string_equal(got.parent, "");
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static void test_session_open_samples_close(void **state)
+{
+	struct fx *f = *state;
+	struct store_sample sm = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0 + 1000,
+				   .measurand = "m-energy", .unit = "Wh", .context = "c-periodic",
+				   .value = "1500" };
+	struct store_session_state ss;
+	struct session_copy c;
+	struct sample_copy sc;
+	char tag[TOKEN_MAX + 1];
+	int64_t id;
+
+	station(f->s, "CP-1");
+	id = open_session(f->s, "CP-1", 1, "TAG-1", T0, 1000);
+	assert_int_equal(store_session_state(f->s, id, &ss), 0);
+	assert_int_equal(ss.id, id);
+	assert_string_equal(ss.station_id, "CP-1");
+	assert_int_equal(ss.evse_id, 1);
+	assert_true(ss.active);
+	assert_true(ss.has_meter_start);
+	assert_true(ss.has_token);
+	assert_false(ss.has_meter_last);
+	assert_int_equal(store_session_state(f->s, id + 1000, &ss), -ENOENT);
+	assert_int_equal(store_session_id_tag(f->s, id, tag), 0);
+	assert_string_equal(tag, "TAG-1");
+
+	sm.session_id = id;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.ts_ms += 1000;
+	sm.value = "1600";
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sc = samples(f->s, id);
+	assert_int_equal(sc.n, 2);
+	assert_string_equal(sc.value[0], "1500");
+	assert_int_equal(sc.ts[1], T0 + 2000);
+
+	assert_int_equal(store_session_close(f->s, id,
+					     &(struct store_session_close){ .stop_ms = T0 + 9000,
+									    .meter_stop_wh = 1600,
+									    .reason = "r-local" }),
+			 0);
+	c = get_session(f->s, id);
+	assert_true(c.stopped);
+	assert_int_equal(c.stop_ms, T0 + 9000);
+	assert_int_equal(c.meter_stop_wh, 1600);
+	assert_string_equal(c.reason, "r-local");
+	assert_string_equal(c.auth, "Accepted");
+	/* closing again changes nothing */
+	assert_int_equal(store_session_close(f->s, id,
+					     &(struct store_session_close){ .stop_ms = T0 + 99,
+									    .meter_stop_wh = 1 }),
+			 0);
+	c = get_session(f->s, id);
+	assert_int_equal(c.stop_ms, T0 + 9000);
+	assert_int_equal(c.meter_stop_wh, 1600);
+	assert_int_equal(store_session_state(f->s, id, &ss), 0);
+	assert_false(ss.active);
+}
+
+static void test_session_keys_replay_same_id(void **state)
+{
+	struct fx *f = *state;
+	struct store_session_open key = { .station_id = "CP-1", .evse_id = 1, .connector_id = 1,
+					  .id_tag = "TAG-1", .auth_status = AUTH_ACCEPTED,
+					  .start_ms = T0, .has_meter_start = true,
+					  .meter_start_wh = 1000, .now_ms = T0 };
+	struct store_session_open tx = { .station_id = "CP-1", .evse_id = 2, .connector_id = 1,
+					 .station_tx_id = "TX-1", .auth_status = -1,
+					 .start_ms = T0, .now_ms = T0 };
+	struct store_session_state ss;
+	int64_t a, b = -1, t1, t2 = -1;
+
+	station(f->s, "CP-1");
+	station(f->s, "CP-2");
+	assert_int_equal(store_session_find_start(f->s, &key, &b), -ENOENT);
+	assert_int_equal(b, -1);
+	a = open_session(f->s, "CP-1", 1, "TAG-1", T0, 1000);
+	assert_int_equal(store_session_find_start(f->s, &key, &b), 0);
+	assert_int_equal(a, b);
+	assert_int_equal(store_session_open(f->s, &key, &b), -EEXIST);
+	/* another station, meter or time is another key */
+	assert_int_not_equal(open_session(f->s, "CP-2", 1, "TAG-1", T0, 1000), a);
+	assert_int_not_equal(open_session(f->s, "CP-1", 1, "TAG-1", T0, 1001), a);
+
+	/* the station's own id is a key of its own */
+	assert_int_equal(store_session_find_tx(f->s, "CP-1", "TX-1", &ss), -ENOENT);
+	assert_int_equal(store_session_open(f->s, &tx, &t1), 0);
+	assert_int_equal(store_session_open(f->s, &tx, &t2), -EEXIST);
+	assert_int_equal(t2, -1);
+	assert_int_equal(store_session_find_tx(f->s, "CP-1", "TX-1", &ss), 0);
+	assert_int_equal(ss.id, t1);
+	assert_int_equal(ss.evse_id, 2);
+	assert_false(ss.has_token);
+	assert_false(ss.has_meter_start);
+	assert_string_equal(get_session(f->s, t1).auth, "Unknown");
+	assert_string_equal(get_session(f->s, t1).tx_id, "TX-1");
+	/* the same station id at another station is another session */
+	tx.station_id = "CP-2";
+	assert_int_equal(store_session_open(f->s, &tx, &t2), 0);
+	assert_int_not_equal(t1, t2);
+	assert_int_equal(store_session_find_tx(f->s, "CP-1", "TX-9", &ss), -ENOENT);
+
+	/* an unknown station cannot own a session */
+	key.station_id = "CP-NONE";
+	assert_true(store_session_open(f->s, &key, &b) < 0);
+}
+
+static void test_session_setters_and_event_seq(void **state)
+{
+	struct fx *f = *state;
+	struct store_session_open tx = { .station_id = "CP-1", .evse_id = 0, .station_tx_id = "TX",
+					 .auth_status = -1, .start_ms = T0 + 60000, .now_ms = T0 };
+	struct store_session_event ev = { .seq_no = 1, .kind = SESSION_UPDATE, .label = "lbl",
+					  .trigger = "trg", .ts_ms = T0 + 60000, .now_ms = T0 };
+	struct store_session_state ss;
+	struct session_copy c;
+	int64_t id;
+
+	station(f->s, "CP-1");
+	assert_int_equal(store_session_open(f->s, &tx, &id), 0);
+	assert_int_equal(store_session_event_add(f->s, id, &ev), 0);
+	assert_int_equal(store_session_event_add(f->s, id, &ev), -EEXIST); /* a replay */
+	assert_int_equal(store_session_seq_update(f->s, id, 1, false), 0);
+	ev.seq_no = 4;
+	ev.offline = true;
+	assert_int_equal(store_session_event_add(f->s, id, &ev), 0);
+	assert_int_equal(store_session_seq_update(f->s, id, 4, true), 0);
+	c = get_session(f->s, id);
+	assert_int_equal(c.seq_max, 4);
+	assert_int_equal(c.seq_gaps, 2); /* 2 and 3 */
+	assert_int_equal(c.offline_events, 1);
+	ev.seq_no = 2;
+	ev.offline = false;
+	assert_int_equal(store_session_event_add(f->s, id, &ev), 0);
+	assert_int_equal(store_session_seq_update(f->s, id, 2, false), 0);
+	assert_int_equal(get_session(f->s, id).seq_gaps, 1);
+	assert_int_equal(get_session(f->s, id).seq_max, 4);
+
+	assert_int_equal(store_session_set_start(f->s, id, T0, true, 200), 0);
+	assert_int_equal(store_session_set_token(f->s, id, "TAG-9", AUTH_EXPIRED), 0);
+	assert_int_equal(store_session_set_evse(f->s, id, 3, 2), 0);
+	assert_int_equal(store_session_meter_last(f->s, id, 900, T0 + 9000), 0);
+	assert_int_equal(store_session_meter_last(f->s, id, 500, T0 + 5000), 0); /* older: kept */
+	c = get_session(f->s, id);
+	assert_int_equal(c.start_ms, T0);
+	assert_true(c.has_meter_start);
+	assert_int_equal(c.meter_start_wh, 200);
+	assert_string_equal(c.id_tag, "TAG-9");
+	assert_string_equal(c.auth, "Expired");
+	assert_int_equal(c.evse_id, 3);
+	assert_int_equal(c.connector_id, 2);
+	assert_int_equal(store_session_find_tx(f->s, "CP-1", "TX", &ss), 0);
+	assert_true(ss.has_token);
+	assert_true(ss.has_meter_last);
+	assert_int_equal(ss.meter_last_wh, 900);
+	assert_int_equal(ss.meter_last_ms, T0 + 9000);
+	/* set_start without a meter leaves the meter */
+	assert_int_equal(store_session_set_start(f->s, id, T0 - 1, false, 0), 0);
+	c = get_session(f->s, id);
+	assert_int_equal(c.start_ms, T0 - 1);
+	assert_int_equal(c.meter_start_wh, 200);
+}
+
+struct list_count {
+	int n;
+	int64_t first_id;
+};
+
+static int count_session(const struct store_session_row *row, void *ud)
+{
+	struct list_count *c = ud;
+
+	if (c->n++ == 0)
+		c->first_id = row->id;
+	return 0;
+}
+
+static void test_sessions_list(void **state)
+{
+	struct fx *f = *state;
+	struct list_count c = { .n = 0 };
+	int64_t a, b;
+
+	station(f->s, "CP-1");
+	station(f->s, "CP-2");
+	a = open_session(f->s, "CP-1", 1, "T", T0, 0);
+	b = open_session(f->s, "CP-2", 1, "T", T0, 0);
+	assert_int_equal(store_session_close(f->s, a, &(struct store_session_close){ .stop_ms = T0 }),
+			 0);
+	assert_int_equal(store_sessions_list(f->s,
+					     &(struct store_session_filter){ .active = -1,
+									     .limit = 10 },
+					     count_session, &c),
+			 2);
+	assert_int_equal(c.first_id, b); /* newest first */
+	c.n = 0;
+	assert_int_equal(store_sessions_list(f->s,
+					     &(struct store_session_filter){ .active = 1,
+									     .limit = 10 },
+					     count_session, &c),
+			 1);
+	assert_int_equal(c.first_id, b);
+	c.n = 0;
+	assert_int_equal(store_sessions_list(f->s,
+					     &(struct store_session_filter){ .station_id = "CP-1",
+									     .active = -1,
+									     .limit = 10 },
+					     count_session, &c),
+			 1);
+	assert_int_equal(c.first_id, a);
+}
+
+/* ------------------------------------------------------------------ readings */
+
+static void test_samples_duplicate_and_conflict(void **state)
+{
+	struct fx *f = *state;
+	struct store_sample sm = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0,
+				   .measurand = "m", .context = "c", .value = "10" };
+	char stored[16];
+	int64_t id, n = -1;
+
+	station(f->s, "CP-1");
+	id = open_session(f->s, "CP-1", 1, "T", T0, 0);
+	sm.session_id = id;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	memset(stored, 0, sizeof(stored));
+	assert_int_equal(store_sample_add(f->s, &sm, stored, sizeof(stored)), 0);
+	assert_string_equal(stored, "10");
+	sm.value = "11";
+	assert_int_equal(store_sample_add(f->s, &sm, stored, sizeof(stored)), 0);
+	assert_string_equal(stored, "10"); /* the first value stays */
+	/* every part of the key makes another reading */
+	sm.phase = "p";
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.location = "l";
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.context = NULL;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.evse_id = 2;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.ts_ms++;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.measurand = "m2";
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	assert_int_equal(samples(f->s, id).n, 7);
+	/* refused, not dropped */
+	sm.value = NULL;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), -EINVAL);
+	sm.value = "1";
+	sm.measurand = NULL;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), -EINVAL);
+
+	/* conflicts: counted on the session and in total */
+	assert_int_equal(store_sample_conflicts(f->s, id, &n), 0);
+	assert_int_equal(n, 0);
+	sm = (struct store_sample){ .session_id = id, .station_id = "CP-1", .evse_id = 1,
+				    .ts_ms = T0, .measurand = "m", .context = "c", .value = "11" };
+	assert_int_equal(store_sample_conflict_add(f->s,
+						   &(struct store_sample_conflict){
+							   .sample = &sm,
+							   .stored_value = "10",
+							   .received_ms = T0 + 1 }),
+			 0);
+	sm.session_id = 0;
+	assert_int_equal(store_sample_conflict_add(f->s,
+						   &(struct store_sample_conflict){
+							   .sample = &sm,
+							   .stored_value = "10",
+							   .received_ms = T0 + 2 }),
+			 0);
+	assert_int_equal(store_sample_conflicts(f->s, id, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(get_session(f->s, id).sample_conflicts, 1);
+	assert_int_equal(store_sample_conflicts(f->s, 0, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_sample_conflicts(f->s, id + 1000, &n), -ENOENT);
+}
+
+static void test_signed_data_kept(void **state)
+{
+	struct fx *f = *state;
+	struct store_sample sm = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0,
+				   .measurand = "m", .format = "fmt-signed", .value = "1234",
+				   .sig = { .data = "BASE64-BLOB", .signing_method = "ECDSA",
+					    .encoding_method = "OCMF", .public_key = "PUB" } };
+	struct sample_copy c;
+	int64_t id;
+
+	station(f->s, "CP-1");
+	id = open_session(f->s, "CP-1", 1, "T", T0, 0);
+	sm.session_id = id;
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	sm.ts_ms++;
+	sm.format = NULL;
+	sm.sig = (struct signed_meter_data){ .data = NULL };
+	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
+	c = samples(f->s, id);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.format[0], "fmt-signed");
+	assert_string_equal(c.sig[0], "BASE64-BLOB");
+	assert_string_equal(c.sig_method[0], "ECDSA");
+	assert_string_equal(c.sig_enc[0], "OCMF");
+	assert_string_equal(c.sig_key[0], "PUB");
+	assert_string_equal(c.sig[1], "(null)"); /* unsigned stays unsigned */
+	assert_string_equal(c.sig_key[1], "(null)");
+}
+
+/* ------------------------------------------------------------------ orphans, device model */
+
+struct orphan_copy {
+	int n;
+	int64_t txn[4];
+	char station[4][STATION_ID_MAX + 1];
+};
+
+static int collect_orphan(const struct store_orphan *row, void *ud)
+{
+	struct orphan_copy *c = ud;
+
+	assert_true(c->n < 4);
+	c->txn[c->n] = row->transaction_id;
+	copy(c->station[c->n], sizeof(c->station[0]), row->station_id);
+	c->n++;
+	return 0;
+}
+
+static void test_orphans(void **state)
+{
+	struct fx *f = *state;
+	struct orphan_copy c = { .n = 0 };
+
+	assert_int_equal(store_orphan_add(f->s, &(struct store_orphan){ .station_id = "CP-1",
+									.transaction_id = 7,
+									.ts_ms = T0,
+									.received_ms = T0 }),
+			 0);
+	assert_int_equal(store_orphan_add(f->s, &(struct store_orphan){ .station_id = "CP-2",
+									.transaction_id = -1,
+									.reason = "r",
+									.ts_ms = T0,
+									.received_ms = T0 }),
+			 0);
+	assert_int_equal(store_orphans_list(f->s, 10, collect_orphan, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.txn[0], -1); /* newest first */
+	assert_string_equal(c.station[0], "CP-2");
+	assert_int_equal(c.txn[1], 7);
+	c.n = 0;
+	assert_int_equal(store_orphans_list(f->s, 1, collect_orphan, &c), 0);
+	assert_int_equal(c.n, 1);
+}
+
+static int count_variable(const struct store_variable *v, void *ud)
+{
+	char *value = ud;
+
+	snprintf(value, 16, "%s", v->value ? v->value : "(null)");
+	return 0;
+}
+
+static void test_variables_reports_notices(void **state)
+{
+	struct fx *f = *state;
+	struct store_variable v = { .component = "C", .evse_id = 1, .connector_id = -1,
+				    .variable = "V", .attribute_type = "A", .value = "1" };
+	char value[16] = "";
+	int parts = -1;
+	bool complete = true;
+
+	assert_int_equal(store_variable_put(f->s, "CP-1", &v, T0), 0);
+	v.value = "2";
+	assert_int_equal(store_variable_put(f->s, "CP-1", &v, T0 + 1), 0); /* replaced */
+	assert_int_equal(store_variables_list(f->s, "CP-1", count_variable, value), 0);
+	assert_string_equal(value, "2");
+
+	assert_int_equal(store_report_status(f->s, "CP-1", 5, &parts, &complete), -ENOENT);
+	assert_int_equal(parts, -1);
+	assert_int_equal(store_report_part(f->s, "CP-1", 5, 0, true, T0), 0);
+	assert_int_equal(store_report_status(f->s, "CP-1", 5, &parts, &complete), 0);
+	assert_int_equal(parts, 1);
+	assert_false(complete);
+	assert_int_equal(store_report_part(f->s, "CP-1", 5, 1, false, T0), 0);
+	assert_int_equal(store_report_status(f->s, "CP-1", 5, &parts, &complete), 0);
+	assert_int_equal(parts, 2);
+	assert_true(complete);
+
+	assert_int_equal(store_notice_add(f->s, "CP-1", "k", T0, "{\"detail\":1}"), 0);
+	assert_true(store_dirty(f->s));
+}
+
+/* ------------------------------------------------------------------ group commit */
+
+static void test_group_commit_and_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct store_station st;
+	char err[256];
+
+	assert_int_equal(store_commit(f->s), 0); /* nothing open: fine */
+	station(f->s, "CP-1");
+	assert_true(store_dirty(f->s));
+	assert_int_equal(store_commit(f->s), 0);
+	assert_false(store_dirty(f->s));
+
+	station(f->s, "CP-2");
+	open_session(f->s, "CP-1", 1, "T", T0, 0);
+	assert_true(store_dirty(f->s));
+	store_rollback(f->s);
+	assert_false(store_dirty(f->s));
+	assert_int_equal(store_station_get(f->s, "CP-2", &st), -ENOENT);
+	assert_int_equal(store_station_get(f->s, "CP-1", &st), 0);
+	assert_int_equal(store_sessions_list(f->s,
+					     &(struct store_session_filter){ .active = -1,
+									     .limit = 10 },
+					     count_session, &(struct list_count){ .n = 0 }),
+			 0);
+
+	/* reads see the group's own writes before the commit */
+	station(f->s, "CP-3");
+	assert_int_equal(store_station_get(f->s, "CP-3", &st), 0);
+	if (!f->b->persistent)
+		return;
+	/* close commits the open group; a reopen sees every committed write */
+	store_close(f->s);
+	f->s = f->b->ops->open(f->dsn, false, err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(store_station_get(f->s, "CP-1", &st), 0);
+	assert_int_equal(store_station_get(f->s, "CP-3", &st), 0);
+	assert_int_equal(store_station_get(f->s, "CP-2", &st), -ENOENT);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_identity),
+		T(test_station_create_get_registration),
+		T(test_station_boot_seen_offline_events),
+		T(test_connectors),
+		T(test_tokens),
+		T(test_session_open_samples_close),
+		T(test_session_keys_replay_same_id),
+		T(test_session_setters_and_event_seq),
+		T(test_sessions_list),
+		T(test_samples_duplicate_and_conflict),
+		T(test_signed_data_kept),
+		T(test_orphans),
+		T(test_variables_reports_notices),
+		T(test_group_commit_and_rollback),
+	};
+#undef T
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		char name[64];
+
+		current = &backends[i];
+		snprintf(name, sizeof(name), "store-contract/%s", backends[i].name);
+		failed += _cmocka_run_group_tests(name, tests, sizeof(tests) / sizeof(tests[0]),
+						  NULL, NULL);
+	}
+	return failed;
+}
