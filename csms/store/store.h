@@ -231,3 +231,20 @@ int store_report_status(struct store *s, const char *station_id, int64_t request
 /* Station notifications (NotifyEvent, SecurityEventNotification, LogStatusNotification …). */
 int store_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
 		     const char *detail);
+
+/* ---- command log (0003_command_log.sql); two entries for struct store_ops */
+/* One operator command and how it ended. Strings are borrowed (for the callback when listed);
+ * NULL = none. */
+struct store_command {
+	int64_t id; /* set by the store */
+	const char *station_id, *who, *kind, *action, *request, *status, *station_status;
+	const char *error_code, *detail, *response; /* response: the answer's JSON text */
+	int64_t requested_ms, answered_ms, latency_ms;
+};
+/* Append a row to the open group transaction; *ret_id (may be NULL) gets its id. */
+int store_command_add(struct store *s, const struct store_command *c, int64_t *ret_id);
+typedef int (*store_command_fn)(const struct store_command *row, void *ud);
+/* Rows newest first, of one station or (NULL) all. */
+int store_commands_list(struct store *s, const char *station_or_null, int limit, int offset,
+			store_command_fn fn, void *ud);
+/* ---- end command log */
