@@ -431,6 +431,7 @@ static void test_remote_stop_resolution(void **state)
 	int64_t s16 = open_session(f, "CP16", NULL);
 	int64_t s201 = open_session(f, "CP201", "tx-abc-201");
 	struct svc_cmd c = { .kind = SVC_CMD_REMOTE_STOP };
+	struct svc_cmd_result ans = { .status = SVC_RES_ACCEPTED, .station_status = "Accepted" };
 	char want[32];
 
 	/* 1.6: the station knows the CSMS's own id */
@@ -441,12 +442,14 @@ static void test_remote_stop_resolution(void **state)
 	assert_string_equal(f->link.last.station_tx_id, want);
 	assert_int_equal(f->link.last.session_id, s16);
 	assert_string_equal(f->link.last_station, "CP16");
+	f->link.done(f->link.ud, &ans);
 
 	/* 2.0.1: the station's own transaction id */
 	c.session_id = s201;
 	assert_int_equal(svc_cmd_send(f->svc, "CP201", &c, "api", on_done, f), 0);
 	assert_int_equal(f->link.sends, 2);
 	assert_string_equal(f->link.last.station_tx_id, "tx-abc-201");
+	f->link.done(f->link.ud, &ans);
 
 	/* a station touches only its own sessions; unknown ones are refused before the link */
 	c.session_id = s201;
@@ -456,6 +459,8 @@ static void test_remote_stop_resolution(void **state)
 	assert_int_equal(svc_cmd_send(f->svc, "CP-NOBODY", &c, "api", on_done, f), -ENOENT);
 	assert_int_equal(f->link.sends, 2);
 	assert_int_equal(f->dones, 0);
+	group_commit(f);
+	assert_int_equal(f->dones, 2);
 }
 
 static void test_log_durable_before_done(void **state)
