@@ -198,8 +198,6 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 
 /* ---------------------------------------------------------------- state */
 
-struct svc_cmds **svc__cmds(struct svc *s);
-
 static struct svc_cmds *cmds_of(struct svc *s)
 {
 	struct svc_cmds **slot = svc__cmds(s);
@@ -243,9 +241,9 @@ void svc_set_link(struct svc *s, const struct svc_link_ops *ops, void *impl)
 	c->impl = impl;
 }
 
-size_t svc_cmd_waiting(const struct svc *s)
+size_t svc_cmd_waiting(struct svc *s)
 {
-	struct svc_cmds *c = *svc__cmds((struct svc *)s);
+	struct svc_cmds *c = *svc__cmds(s);
 
 	return c ? c->n_wait : 0;
 }
@@ -381,7 +379,7 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 
 void svc_cmd_release(struct svc *s, bool committed)
 {
-	struct svc_cmds *c = *svc__cmds(s);
+	struct svc_cmds *c = s ? *svc__cmds(s) : NULL;
 	struct cmd_op *op;
 
 	if (!c || !c->wait_head)

@@ -193,12 +193,12 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 /*
 ** The node's group commit has finished (committed: it succeeded). Calls the done callbacks of
 ** the commands whose log rows it contained; if it failed they get SVC_RES_STORE_FAILED. Runs
-** from app_group_commit(); cheap when nothing waits.
+** from app_group_commit(); cheap when nothing waits; s may be NULL.
 */
 void svc_cmd_release(struct svc *s, bool committed);
 
 /* Commands answered and waiting for the group commit (for tests and the group commit). */
-size_t svc_cmd_waiting(const struct svc *s);
+size_t svc_cmd_waiting(struct svc *s);
 
 /* Internal to svc: the command state hanging off struct svc (svc.c owns the slot). */
 struct svc_cmds;
