@@ -15,6 +15,8 @@ struct cfg;
 struct chg_station;
 
 struct store_boot;
+struct svc_cmd;
+struct svc_cmd_result;
 
 /* A handler's context. A handler sets err/err_desc (via call_fail) when it returns < 0. */
 struct call_ctx {
@@ -50,6 +52,13 @@ struct adapter {
 	/* Build the message for a command: action name and a new payload. 0 or -EINVAL. */
 	int (*encode)(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const char **ret_action,
 		      json_t **ret_payload);
+	/* A domain command (svc/cmd.h, any kind but SVC_CMD_RAW) as this version's message: the
+	 * action name (static) and a new payload, which the caller validates against the
+	 * catalogue. 0, -EINVAL (not expressible in this version), -ENOMEM. */
+	int (*encode_cmd)(const struct svc_cmd *cmd, const char **ret_action, json_t **ret_payload);
+	/* The domain reading of a CALLRESULT payload to action: res->status (accepted, rejected,
+	 * other, answered) and res->station_status (the status word, verbatim). */
+	void (*decode_result)(const char *action, const json_t *payload, struct svc_cmd_result *res);
 };
 
 /* The adapter of version v, or NULL. */

@@ -11,8 +11,10 @@
 
 #include "conn.h"
 #include "core/log.h"
+#include "link_conn.h"
 #include "ocpp.h"
 #include "store/store.h"
+#include "svc/cmd.h"
 #include "svc/svc.h"
 #include "transport/transport.h"
 
@@ -37,6 +39,8 @@ void app_group_commit(struct app *app)
 	}
 	if (!list_empty(&app->held_conns))
 		conn_release_held(app, ok);
+	/* operator commands whose log rows this commit made durable get their answers now */
+	svc_cmd_release(app->svc, ok);
 }
 
 static void on_check(uv_check_t *h)
@@ -184,6 +188,10 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->svc = svc_create(app->store, &app->clock, &app->cfg);
 	if (!app->svc)
 		goto fail;
+	/* commands reach the stations connected here; the API works on the domain only */
+	svc_set_link(app->svc, &link_conn_ops, app->svc);
+	app->api = (struct api){ .svc = app->svc, .store = app->store, .cfg = &app->cfg,
+				 .draining = &app->draining };
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;

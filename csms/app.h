@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "api/api.h"
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/list.h"
@@ -25,6 +26,7 @@ struct app {
 	struct clock clock;
 	struct store *store;
 	struct svc *svc;
+	struct api api; /* what the REST API works on; the transport hands it to requests */
 	struct ocpp_catalog *catalog[2]; /* by enum ocpp_version */
 	uv_loop_t *loop;
 	struct lws_context *lws;

@@ -3,6 +3,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +11,12 @@
 
 #include <jansson.h>
 
-#include "../app.h"
-#include "../adapter.h"
-#include "../conn.h"
+#include "../core/cfg.h"
+#include "../core/clock.h"
 #include "../core/log.h"
 #include "../store/store.h"
+#include "../svc/cmd.h"
 #include "../svc/svc.h"
-#include "../transport/transport.h"
 #include "ocpp.h"
 
 #define MAX_SEGS 8
@@ -75,7 +75,8 @@ static void respond(struct api_req *r, int status, json_t *body)
 	r->resp_len = r->resp ? strlen(r->resp) : 0;
 	r->done = true;
 	json_decref(body);
-	transport_http_ready(r->http);
+	if (r->ready)
+		r->ready(r->http);
 }
 
 static void respond_error(struct api_req *r, int status, const char *fmt, ...)
@@ -229,7 +230,7 @@ static int orphan_json(const struct store_orphan *row, void *ud)
 
 static void storage_error(struct api_req *r, int err)
 {
-	log_err("api %s: storage error %d: %s", r->path, err, store_errmsg(r->app->store));
+	log_err("api %s: storage error %d: %s", r->path, err, store_errmsg(r->api->store));
 	respond_error(r, 500, "storage error");
 }
 
@@ -238,12 +239,12 @@ static void get_health(struct api_req *r, char **segs)
 	char t[40];
 
 	(void)segs;
-	ocpp_time_format(svc_now_ms(r->app->svc), t, sizeof(t));
+	ocpp_time_format(svc_now_ms(r->api->svc), t, sizeof(t));
 	/* time: the node's clock (simulated under a demo clock, see clock_speed) */
 	respond(r, 200, json_pack("{s:s, s:i, s:s, s:s, s:i}", "status",
-				  r->app->draining ? "draining" : "ok", "connected",
-				  (int)svc_connected(r->app->svc), "version", CSMS_VERSION, "time", t,
-				  "clock_speed", clock_speed(&r->app->clock)));
+				  *r->api->draining ? "draining" : "ok", "connected",
+				  (int)svc_connected(r->api->svc), "version", CSMS_VERSION, "time", t,
+				  "clock_speed", clock_speed(svc_clock(r->api->svc))));
 }
 
 static void get_stations(struct api_req *r, char **segs)
@@ -258,7 +259,7 @@ static void get_stations(struct api_req *r, char **segs)
 		json_decref(arr);
 		return;
 	}
-	e = store_stations_list(r->app->store, NULL, (int)limit, (int)offset, station_json, arr);
+	e = store_stations_list(r->api->store, NULL, (int)limit, (int)offset, station_json, arr);
 	if (e < 0) {
 		json_decref(arr);
 		storage_error(r, e);
@@ -270,7 +271,7 @@ static void get_stations(struct api_req *r, char **segs)
 static void get_station(struct api_req *r, char **segs)
 {
 	json_t *arr = json_array(), *conns, *st;
-	int e = store_stations_list(r->app->store, segs[2], 0, 0, station_json, arr);
+	int e = store_stations_list(r->api->store, segs[2], 0, 0, station_json, arr);
 
 	if (e == -ENOENT) {
 		json_decref(arr);
@@ -285,7 +286,7 @@ static void get_station(struct api_req *r, char **segs)
 	st = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
 	conns = json_array();
-	store_connectors_list(r->app->store, segs[2], connector_json, conns);
+	store_connectors_list(r->api->store, segs[2], connector_json, conns);
 	json_object_set_new(st, "connectors", conns);
 	respond(r, 200, st);
 }
@@ -303,7 +304,7 @@ static void post_registration(struct api_req *r, char **segs)
 		return;
 	}
 	json_decref(body); /* status points into body: use reg from here on */
-	e = svc_station_set_registration(r->app->svc, segs[2], reg);
+	e = svc_station_set_registration(r->api->svc, segs[2], reg);
 	if (e == -ENOENT) {
 		respond_error(r, 404, "unknown station %s", segs[2]);
 		return;
@@ -315,87 +316,6 @@ static void post_registration(struct api_req *r, char **segs)
 	log_notice("station %s: registration set to %s by operator", segs[2],
 		   reg_status_to_string(reg));
 	get_station(r, segs);
-}
-
-static void command_done(void *ud, int status, const json_t *payload, const char *code,
-			 const char *desc)
-{
-	struct api_req *r = ud;
-
-	switch (status) {
-	case 0:
-		respond(r, 200, json_pack("{s:O, s:O}", "status",
-					  json_object_get(payload, "status") ? json_object_get(payload, "status")
-									     : json_null(),
-					  "response", payload));
-		break;
-	case 1:
-		respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger answered with a CALLERROR",
-					  "code", code ? code : "", "description", desc ? desc : ""));
-		break;
-	case -ETIMEDOUT:
-		respond_error(r, 504, "charger did not answer in time");
-		break;
-	case -EPROTO:
-		respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger's answer is invalid",
-					  "code", code ? code : "", "description", desc ? desc : ""));
-		break;
-	default:
-		respond_error(r, 502, "connection to the charger closed before it answered");
-		break;
-	}
-}
-
-static void post_command(struct api_req *r, char **segs)
-{
-	const char *id = segs[2], *action = segs[4];
-	struct chg_station *st = svc_station_find(r->app->svc, id);
-	struct store_station row;
-	const struct ocpp_catalog *cat;
-	const struct ocpp_msg_def *def;
-	json_error_t jerr;
-	json_t *payload;
-	char desc[160];
-	enum ocpp_err e;
-	int rc;
-
-	if (!st || !st->conn) {
-		rc = store_station_get(r->app->store, id, &row);
-		if (rc == -ENOENT)
-			respond_error(r, 404, "unknown station %s", id);
-		else
-			respond_error(r, 409, "station %s is not connected", id);
-		return;
-	}
-	cat = r->app->catalog[st->protocol];
-	def = ocpp_catalog_find(cat, action);
-	if (!def || !(def->dir & OCPP_CS_TO_CP) || !def->supported) {
-		respond_error(r, 400, "%s is not a CSMS-initiated action of %s", action,
-			      ocpp_version_name(st->protocol));
-		return;
-	}
-	payload = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!payload || !json_is_object(payload)) {
-		respond_error(r, 400, "body: %s", payload ? "expected a JSON object" : jerr.text);
-		json_decref(payload);
-		return;
-	}
-	e = ocpp_catalog_validate(cat, action, false, payload, desc, sizeof(desc));
-	if (e != OCPP_ERR_NONE) {
-		json_decref(payload);
-		respond_error(r, 400, "%s payload: %s (%s)", action, desc, ocpp_err_name(st->protocol, e));
-		return;
-	}
-	r->pending = true;
-	rc = conn_call(st->conn, action, payload, command_done, r);
-	json_decref(payload);
-	if (rc < 0) {
-		r->pending = false;
-		if (rc == -EBUSY)
-			respond_error(r, 503, "too many commands queued for %s", id);
-		else
-			respond_error(r, 409, "station %s is not connected", id);
-	}
 }
 
 /* A JSON object body, or a 400 (and NULL). */
@@ -431,142 +351,447 @@ static int member_int(struct api_req *r, const json_t *o, const char *key, bool 
 	return 0;
 }
 
-static void neutral_done(void *ud, int status, const json_t *payload, const char *code,
-			 const char *desc)
+/* An optional RFC 3339 member: 0 ok (0 if absent), -EINVAL after a 400. */
+static int member_time(struct api_req *r, const json_t *o, const char *key, bool required,
+		       int64_t *ret)
 {
-	command_done(ud, status, payload, code, desc);
+	const json_t *v = json_object_get(o, key);
+
+	if (!v && !required) {
+		*ret = 0;
+		return 0;
+	}
+	if (!json_is_string(v) || ocpp_time_parse(json_string_value(v), ret) < 0) {
+		respond_error(r, 400, "%s: expected an RFC 3339 date-time", key);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-/* POST /api/stations/{id}/{remote-start|remote-stop|reset|unlock|availability}: the same
- * request for every protocol version; the station's adapter picks the message. */
-static void post_neutral(struct api_req *r, char **segs)
+/* An optional enum member named by the domain's names: 0 ok (def if absent), -EINVAL after a
+ * 400. */
+static int member_name(struct api_req *r, const json_t *o, const char *key, bool required, int def,
+		       int (*from_name)(const char *), const char *expected, int *ret)
 {
-	static const char *const names[_CMD_MAX] = {
-		[CMD_REMOTE_START] = "remote-start", [CMD_REMOTE_STOP] = "remote-stop",
-		[CMD_RESET] = "reset", [CMD_UNLOCK] = "unlock", [CMD_AVAILABILITY] = "availability",
-	};
-	const char *id = segs[2];
-	struct chg_station *st = svc_station_find(r->app->svc, id);
-	struct adapter_cmd_args a = { 0 };
-	struct store_station row;
-	enum adapter_cmd cmd;
-	const struct adapter *ad;
-	const char *action;
-	json_t *body, *payload = NULL;
-	json_int_t n;
-	char desc[160];
-	enum ocpp_err e;
+	const json_t *v = json_object_get(o, key);
+	int n;
+
+	if (!v && !required) {
+		*ret = def;
+		return 0;
+	}
+	n = from_name(json_string_value(v));
+	if (n < 0) {
+		respond_error(r, 400, "%s: expected %s", key, expected);
+		return -EINVAL;
+	}
+	*ret = n;
+	return 0;
+}
+
+static int rate_unit_from_name(const char *s)
+{
+	return !s ? -EINVAL : !strcmp(s, "W") ? SVC_RATE_W : !strcmp(s, "A") ? SVC_RATE_A : -EINVAL;
+}
+
+static int id_tag_member(struct api_req *r, const json_t *o, const char **ret)
+{
+	const char *t = json_string_value(json_object_get(o, "id_tag"));
+
+	if (!t || !*t || strlen(t) > 20) {
+		respond_error(r, 400, "id_tag: expected a string of 1..20 characters");
+		return -EINVAL;
+	}
+	*ret = t;
+	return 0;
+}
+
+/* The domain's answer to a command, now durable in the command log: the HTTP answer. */
+static void cmd_done(void *ud, const struct svc_cmd_result *res)
+{
+	struct api_req *r = ud;
+	json_t *payload = NULL;
+
+	switch (res->status) {
+	case SVC_RES_ACCEPTED:
+	case SVC_RES_REJECTED:
+	case SVC_RES_OTHER:
+	case SVC_RES_ANSWERED: {
+		json_t *status;
+
+		payload = res->payload ? json_loads(res->payload, 0, NULL) : NULL;
+		if (!payload) {
+			respond_error(r, 500, "out of memory");
+			break;
+		}
+		status = json_object_get(payload, "status");
+		respond(r, 200, json_pack("{s:O, s:O}", "status", status ? status : json_null(),
+					  "response", payload));
+		break;
+	}
+	case SVC_RES_CALL_ERROR:
+		respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger answered with a CALLERROR",
+					  "code", res->code, "description", res->detail));
+		break;
+	case SVC_RES_BAD_ANSWER:
+		respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger's answer is invalid",
+					  "code", res->code, "description", res->detail));
+		break;
+	case SVC_RES_TIMEOUT:
+		respond_error(r, 504, "charger did not answer in time");
+		break;
+	case SVC_RES_NOT_CONNECTED:
+		respond_error(r, 409, "%s", res->detail);
+		break;
+	case SVC_RES_BUSY:
+		respond_error(r, 503, "%s", res->detail);
+		break;
+	case SVC_RES_INVALID:
+		respond_error(r, 400, "%s", res->detail);
+		break;
+	case SVC_RES_FAILED:
+		respond_error(r, 500, "%s", res->detail[0] ? res->detail : "internal error");
+		break;
+	case SVC_RES_STORE_FAILED:
+		respond_error(r, 500, "storage error");
+		break;
+	default: /* SVC_RES_DISCONNECTED */
+		respond_error(r, 502, "connection to the charger closed before it answered");
+		break;
+	}
+	json_decref(payload);
+}
+
+/* Send cmd through the domain; the answer comes by cmd_done once it is logged. */
+static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cmd)
+{
 	int rc;
 
-	for (cmd = 0; cmd < _CMD_MAX; cmd++)
-		if (strcmp(segs[3], names[cmd]) == 0)
-			break;
-	if (cmd == _CMD_MAX) {
-		respond_error(r, 404, "no such route: %s", r->path);
+	r->pending = true;
+	rc = svc_cmd_send(r->api->svc, id, cmd, "api", cmd_done, r);
+	if (rc >= 0)
+		return;
+	r->pending = false;
+	if (rc == -ENOENT)
+		respond_error(r, 404, "unknown station %s", id);
+	else if (rc == -ESRCH)
+		respond_error(r, 404, "station %s has no session %lld", id,
+			      (long long)cmd->session_id);
+	else
+		storage_error(r, rc);
+}
+
+/* POST /api/stations/{id}/commands/{Action}: any CSMS-initiated action, payload as given. */
+static void post_command(struct api_req *r, char **segs)
+{
+	struct svc_cmd cmd = { .kind = SVC_CMD_RAW };
+
+	cmd.raw.action = segs[4];
+	cmd.raw.payload = r->body ? r->body : "";
+	send_cmd(r, segs[2], &cmd);
+}
+
+/* The charging profile of POST …/charging-profile. */
+static int profile_member(struct api_req *r, const json_t *body, struct svc_charging_profile *p)
+{
+	const json_t *periods = json_object_get(body, "periods"), *e;
+	json_int_t n;
+	size_t i;
+
+	if (member_int(r, body, "id", true, 0, 1, INT32_MAX, &n) < 0)
+		return -EINVAL;
+	p->id = n;
+	if (member_name(r, body, "purpose", true, 0, svc_profile_purpose_from_name,
+			"\"station-max\", \"tx-default\" or \"tx\"", &p->purpose) < 0 ||
+	    member_int(r, body, "stack_level", false, 0, 0, 1000, &n) < 0)
+		return -EINVAL;
+	p->stack_level = (int)n;
+	if (member_time(r, body, "start", false, &p->start_ms) < 0 ||
+	    member_int(r, body, "duration_s", false, 0, 0, INT32_MAX, &n) < 0)
+		return -EINVAL;
+	p->duration_s = n;
+	if (member_name(r, body, "rate_unit", false, SVC_RATE_W, rate_unit_from_name, "\"W\" or \"A\"",
+			&p->rate_unit) < 0)
+		return -EINVAL;
+	if (!json_is_array(periods) || !json_array_size(periods) ||
+	    json_array_size(periods) > SVC_PROFILE_PERIODS_MAX) {
+		respond_error(r, 400, "periods: expected 1..%d periods", SVC_PROFILE_PERIODS_MAX);
+		return -EINVAL;
+	}
+	json_array_foreach (periods, i, e) {
+		const json_t *lim = json_object_get(e, "limit");
+		double limit;
+
+		if (member_int(r, e, "start_s", true, 0, 0, INT32_MAX, &n) < 0)
+			return -EINVAL;
+		p->periods[i].start_s = n;
+		if (!json_is_number(lim) || fabs(json_number_value(lim)) > 1e9) {
+			respond_error(r, 400, "limit: expected a number (W or A; negative discharges)");
+			return -EINVAL;
+		}
+		limit = json_number_value(lim);
+		/* watts whole, amperes in tenths */
+		p->periods[i].limit = (int64_t)llround(p->rate_unit == SVC_RATE_A ? limit * 10 : limit);
+		if (member_int(r, e, "phases", false, 0, 1, 3, &n) < 0)
+			return -EINVAL;
+		p->periods[i].phases = (int)n;
+	}
+	p->n_periods = json_array_size(periods);
+	return 0;
+}
+
+/* The entries of POST …/local-list (at most max_list_items). */
+static int local_list_member(struct api_req *r, const json_t *body, struct svc_local_entry **ret,
+			     size_t *ret_n)
+{
+	const json_t *arr = json_object_get(body, "entries"), *e;
+	struct svc_local_entry *v;
+	size_t i;
+
+	if (!arr) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (!json_is_array(arr) || json_array_size(arr) > (size_t)r->api->cfg->max_list_items) {
+		respond_error(r, 400, "entries: expected an array of at most %d",
+			      r->api->cfg->max_list_items);
+		return -EINVAL;
+	}
+	v = calloc(json_array_size(arr) + 1, sizeof(*v));
+	if (!v) {
+		respond_error(r, 500, "out of memory");
+		return -ENOMEM;
+	}
+	json_array_foreach (arr, i, e) {
+		const json_t *st = json_object_get(e, "status");
+
+		v[i].token = json_string_value(json_object_get(e, "id_tag"));
+		v[i].parent = json_string_value(json_object_get(e, "parent"));
+		v[i].status = st ? auth_status_from_string(json_string_value(st)) : -1;
+		if (!v[i].token || !*v[i].token || strlen(v[i].token) > 20 || (st && v[i].status < 0) ||
+		    member_time(r, e, "expiry", false, &v[i].expiry_ms) < 0) {
+			if (!r->done)
+				respond_error(r, 400, "entries[%zu]: expected {\"id_tag\": 1..20 "
+						      "characters, \"status\": \"Accepted\"|\"Blocked\"|"
+						      "\"Expired\"|\"Invalid\" (absent: remove)}", i);
+			free(v);
+			return -EINVAL;
+		}
+	}
+	*ret = v;
+	*ret_n = json_array_size(arr);
+	return 0;
+}
+
+/* POST /api/stations/{id}/{remote-start|remote-stop|reset|unlock|availability|trigger|…}: the
+ * same request for every protocol version; the station's adapter picks the message. */
+static void post_neutral(struct api_req *r, char **segs)
+{
+	static const char *const names[] = {
+		[SVC_CMD_REMOTE_START] = "remote-start",
+		[SVC_CMD_REMOTE_STOP] = "remote-stop",
+		[SVC_CMD_RESET] = "reset",
+		[SVC_CMD_UNLOCK] = "unlock",
+		[SVC_CMD_AVAILABILITY] = "availability",
+		[SVC_CMD_TRIGGER] = "trigger",
+		[SVC_CMD_SET_PROFILE] = "charging-profile",
+		[SVC_CMD_CLEAR_PROFILE] = "clear-charging-profile",
+		[SVC_CMD_COMPOSITE_SCHEDULE] = "composite-schedule",
+		[SVC_CMD_SEND_LOCAL_LIST] = "local-list",
+		[SVC_CMD_LOCAL_LIST_VERSION] = "local-list-version",
+		[SVC_CMD_RESERVE] = "reserve",
+		[SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
+	};
+	const int max_c = r->api->cfg->max_connectors;
+	struct svc_cmd *cmd = calloc(1, sizeof(*cmd)); /* a profile makes it large */
+	struct svc_local_entry *entries = NULL;
+	json_t *body = NULL;
+	json_int_t n;
+	int kind;
+
+	if (!cmd) {
+		respond_error(r, 500, "out of memory");
 		return;
 	}
-	if (!st || !st->conn) {
-		rc = store_station_get(r->app->store, id, &row);
-		respond_error(r, rc == -ENOENT ? 404 : 409, rc == -ENOENT ? "unknown station %s"
-									  : "station %s is not connected",
-			      id);
-		return;
+	for (kind = 0; kind < (int)(sizeof(names) / sizeof(names[0])); kind++)
+		if (names[kind] && strcmp(segs[3], names[kind]) == 0)
+			break;
+	if (kind == (int)(sizeof(names) / sizeof(names[0]))) {
+		respond_error(r, 404, "no such route: %s", r->path);
+		goto out;
 	}
 	body = body_object(r);
 	if (!body)
-		return;
-	switch (cmd) {
-	case CMD_REMOTE_START:
-		a.id_tag = json_string_value(json_object_get(body, "id_tag"));
-		if (!a.id_tag || !*a.id_tag || strlen(a.id_tag) > 20) {
-			respond_error(r, 400, "id_tag: expected a string of 1..20 characters");
+		goto out;
+	cmd->kind = kind;
+	switch (kind) {
+	case SVC_CMD_REMOTE_START:
+		if (id_tag_member(r, body, &cmd->id_tag) < 0 ||
+		    member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
 			goto out;
-		}
-		if (member_int(r, body, "evse_id", false, 0, 0, r->app->cfg.max_connectors, &n) < 0)
-			goto out;
-		a.evse_id = (int)n;
-		a.request_id = (int64_t)++r->app->next_call_id;
+		cmd->evse_id = (int)n;
 		break;
-	case CMD_REMOTE_STOP: {
-		char owner[STATION_ID_MAX + 1];
-		int evse;
-		bool active;
-
+	case SVC_CMD_REMOTE_STOP:
 		if (member_int(r, body, "session_id", true, 0, 1, INT64_MAX, &n) < 0)
 			goto out;
-		if (store_session_owner(r->app->store, n, owner, &evse, &active) < 0 ||
-		    strcmp(owner, id) != 0) {
-			respond_error(r, 404, "station %s has no session %lld", id, (long long)n);
-			goto out;
-		}
-		a.session_id = n;
+		cmd->session_id = n;
 		break;
-	}
-	case CMD_RESET: {
+	case SVC_CMD_RESET: {
 		const char *type = json_string_value(json_object_get(body, "type"));
 
 		if (!type || (strcmp(type, "hard") && strcmp(type, "soft"))) {
 			respond_error(r, 400, "type: expected \"hard\" or \"soft\"");
 			goto out;
 		}
-		a.hard = strcmp(type, "hard") == 0;
+		cmd->hard = strcmp(type, "hard") == 0;
 		break;
 	}
-	case CMD_UNLOCK:
-		if (member_int(r, body, "evse_id", true, 0, 1, r->app->cfg.max_connectors, &n) < 0)
+	case SVC_CMD_UNLOCK:
+		if (member_int(r, body, "evse_id", true, 0, 1, max_c, &n) < 0)
 			goto out;
-		a.evse_id = (int)n;
-		if (member_int(r, body, "connector_id", false, 1, 1, r->app->cfg.max_connectors, &n) < 0)
+		cmd->evse_id = (int)n;
+		if (member_int(r, body, "connector_id", false, 1, 1, max_c, &n) < 0)
 			goto out;
-		a.connector_id = (int)n;
+		cmd->connector_id = (int)n;
 		break;
-	case CMD_AVAILABILITY:
+	case SVC_CMD_AVAILABILITY:
 		if (!json_is_boolean(json_object_get(body, "operative"))) {
 			respond_error(r, 400, "operative: expected true or false");
 			goto out;
 		}
-		a.operative = json_is_true(json_object_get(body, "operative"));
-		if (member_int(r, body, "evse_id", false, 0, 0, r->app->cfg.max_connectors, &n) < 0)
+		cmd->operative = json_is_true(json_object_get(body, "operative"));
+		if (member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
 			goto out;
-		a.evse_id = (int)n;
+		cmd->evse_id = (int)n;
+		break;
+	case SVC_CMD_TRIGGER:
+		if (member_name(r, body, "message", true, 0, svc_trigger_from_name,
+				"\"boot\", \"heartbeat\", \"status\", \"meter-values\", "
+				"\"firmware-status\" or \"diagnostics-status\"",
+				&cmd->trigger) < 0 ||
+		    member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
+			goto out;
+		cmd->evse_id = (int)n;
+		break;
+	case SVC_CMD_SET_PROFILE:
+		if (member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
+			goto out;
+		cmd->evse_id = (int)n;
+		if (profile_member(r, body, &cmd->profile) < 0)
+			goto out;
+		break;
+	case SVC_CMD_CLEAR_PROFILE:
+		cmd->clear.has_id = json_object_get(body, "id") != NULL;
+		if (member_int(r, body, "id", false, 0, 1, INT32_MAX, &n) < 0)
+			goto out;
+		cmd->clear.id = n;
+		if (member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
+			goto out;
+		cmd->evse_id = (int)n;
+		if (member_name(r, body, "purpose", false, -1, svc_profile_purpose_from_name,
+				"\"station-max\", \"tx-default\" or \"tx\"", &cmd->clear.purpose) < 0 ||
+		    member_int(r, body, "stack_level", false, -1, 0, 1000, &n) < 0)
+			goto out;
+		cmd->clear.stack_level = (int)n;
+		break;
+	case SVC_CMD_COMPOSITE_SCHEDULE:
+		if (member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
+			goto out;
+		cmd->evse_id = (int)n;
+		if (member_int(r, body, "duration_s", true, 0, 1, INT32_MAX, &n) < 0)
+			goto out;
+		cmd->duration_s = n;
+		if (member_name(r, body, "rate_unit", false, -1, rate_unit_from_name, "\"W\" or \"A\"",
+				&cmd->rate_unit) < 0)
+			goto out;
+		break;
+	case SVC_CMD_SEND_LOCAL_LIST:
+		if (member_int(r, body, "version", true, 0, 1, INT32_MAX, &n) < 0)
+			goto out;
+		cmd->list.version = n;
+		if (json_object_get(body, "full") && !json_is_boolean(json_object_get(body, "full"))) {
+			respond_error(r, 400, "full: expected true or false");
+			goto out;
+		}
+		cmd->list.full = json_is_true(json_object_get(body, "full"));
+		if (local_list_member(r, body, &entries, &cmd->list.n_entries) < 0)
+			goto out;
+		cmd->list.entries = entries;
+		break;
+	case SVC_CMD_LOCAL_LIST_VERSION:
+		break;
+	case SVC_CMD_RESERVE:
+		if (member_int(r, body, "reservation_id", true, 0, 1, INT32_MAX, &n) < 0)
+			goto out;
+		cmd->reservation_id = n;
+		if (id_tag_member(r, body, &cmd->id_tag) < 0 ||
+		    member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
+			goto out;
+		cmd->evse_id = (int)n;
+		if (member_time(r, body, "expiry", true, &cmd->expiry_ms) < 0)
+			goto out;
+		break;
+	case SVC_CMD_CANCEL_RESERVATION:
+		if (member_int(r, body, "reservation_id", true, 0, 1, INT32_MAX, &n) < 0)
+			goto out;
+		cmd->reservation_id = n;
 		break;
 	default:
 		break;
 	}
-	ad = adapter_for(st->protocol);
-	if (cmd == CMD_REMOTE_STOP && st->protocol == OCPP_V201) {
-		/* 2.0.1 stations know their transactions by their own ids */
-		json_t *arr = json_array();
-
-		store_session_get(r->app->store, a.session_id, session_json, arr);
-		a.station_tx_id = json_string_value(
-			json_object_get(json_array_get(arr, 0), "transaction_id"));
-		rc = ad->encode(cmd, &a, &action, &payload);
-		json_decref(arr);
-	} else {
-		rc = ad->encode(cmd, &a, &action, &payload);
-	}
-	if (rc < 0) {
-		respond_error(r, 500, "cannot encode the command");
-		goto out;
-	}
-	e = ocpp_catalog_validate(r->app->catalog[st->protocol], action, false, payload, desc,
-				  sizeof(desc));
-	if (e != OCPP_ERR_NONE) {
-		respond_error(r, 400, "%s payload: %s", action, desc);
-		goto out;
-	}
-	r->pending = true;
-	rc = conn_call(st->conn, action, payload, neutral_done, r);
-	if (rc < 0) {
-		r->pending = false;
-		respond_error(r, rc == -EBUSY ? 503 : 409, rc == -EBUSY ? "too many commands queued for %s"
-								  : "station %s is not connected",
-			      id);
-	}
+	send_cmd(r, segs[2], cmd);
 out:
-	json_decref(payload);
+	free(entries);
 	json_decref(body);
+	free(cmd);
+}
+
+static json_t *text_json(const char *text)
+{
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+
+	return j ? j : json_null();
+}
+
+static int command_json(const struct store_command *row, void *ud)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, "
+			      "s:I}",
+			      "id", (json_int_t)row->id, "station", row->station_id, "who", row->who,
+			      "kind", row->kind, "action", str_or_null(row->action), "request",
+			      str_or_null(row->request), "requested", time_or_null(row->requested_ms),
+			      "answered", time_or_null(row->answered_ms), "status", row->status,
+			      "station_status", str_or_null(row->station_status), "code",
+			      str_or_null(row->error_code), "detail", str_or_null(row->detail),
+			      "response", text_json(row->response), "latency_ms",
+			      (json_int_t)row->latency_ms);
+
+	return o ? json_array_append_new(ud, o) : -ENOMEM;
+}
+
+/* GET /api/commands?station=&limit=&offset=: the command log, newest first. */
+static void get_commands(struct api_req *r, char **segs)
+{
+	char station[STATION_ID_MAX + 1];
+	const char *sid;
+	json_t *arr;
+	long limit, offset;
+	int e;
+
+	(void)segs;
+	if (query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
+	    query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+		return;
+	sid = query_get(r, "station", station, sizeof(station));
+	arr = json_array();
+	e = store_commands_list(r->api->store, sid, (int)limit, (int)offset, command_json, arr);
+	if (e < 0) {
+		json_decref(arr);
+		storage_error(r, e);
+		return;
+	}
+	respond(r, 200, json_pack("{s:o}", "commands", arr));
 }
 
 static int variable_json(const struct store_variable *v, void *ud)
@@ -594,7 +819,7 @@ static void get_variables(struct api_req *r, char **segs)
 {
 	struct store_station row;
 	json_t *arr;
-	int e = store_station_get(r->app->store, segs[2], &row);
+	int e = store_station_get(r->api->store, segs[2], &row);
 
 	if (e < 0) {
 		if (e == -ENOENT)
@@ -604,7 +829,7 @@ static void get_variables(struct api_req *r, char **segs)
 		return;
 	}
 	arr = json_array();
-	e = store_variables_list(r->app->store, segs[2], variable_json, arr);
+	e = store_variables_list(r->api->store, segs[2], variable_json, arr);
 	if (e < 0) {
 		json_decref(arr);
 		storage_error(r, e);
@@ -636,7 +861,7 @@ static void get_sessions(struct api_req *r, char **segs)
 		f.active = strcmp(active, "true") == 0;
 	}
 	arr = json_array();
-	e = store_sessions_list(r->app->store, &f, session_json, arr);
+	e = store_sessions_list(r->api->store, &f, session_json, arr);
 	if (e < 0) {
 		json_decref(arr);
 		storage_error(r, e);
@@ -657,7 +882,7 @@ static void get_session(struct api_req *r, char **segs)
 		return;
 	}
 	arr = json_array();
-	e = store_session_get(r->app->store, id, session_json, arr);
+	e = store_session_get(r->api->store, id, session_json, arr);
 	if (e < 0) {
 		json_decref(arr);
 		if (e == -ENOENT)
@@ -669,7 +894,7 @@ static void get_session(struct api_req *r, char **segs)
 	s = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
 	samples = json_array();
-	store_samples_list(r->app->store, id, sample_json, samples);
+	store_samples_list(r->api->store, id, sample_json, samples);
 	json_object_set_new(s, "meter_values", samples);
 	respond(r, 200, s);
 }
@@ -685,7 +910,7 @@ static void get_orphans(struct api_req *r, char **segs)
 		json_decref(arr);
 		return;
 	}
-	e = store_orphans_list(r->app->store, (int)limit, orphan_json, arr);
+	e = store_orphans_list(r->api->store, (int)limit, orphan_json, arr);
 	if (e < 0) {
 		json_decref(arr);
 		storage_error(r, e);
@@ -706,6 +931,15 @@ static const struct route routes[] = {
 	{ API_POST, "api/stations/*/reset", post_neutral },
 	{ API_POST, "api/stations/*/unlock", post_neutral },
 	{ API_POST, "api/stations/*/availability", post_neutral },
+	{ API_POST, "api/stations/*/trigger", post_neutral },
+	{ API_POST, "api/stations/*/charging-profile", post_neutral },
+	{ API_POST, "api/stations/*/clear-charging-profile", post_neutral },
+	{ API_POST, "api/stations/*/composite-schedule", post_neutral },
+	{ API_POST, "api/stations/*/local-list", post_neutral },
+	{ API_POST, "api/stations/*/local-list-version", post_neutral },
+	{ API_POST, "api/stations/*/reserve", post_neutral },
+	{ API_POST, "api/stations/*/cancel-reservation", post_neutral },
+	{ API_GET, "api/commands", get_commands },
 	{ API_GET, "api/sessions", get_sessions },
 	{ API_GET, "api/sessions/*", get_session },
 	{ API_GET, "api/orphans", get_orphans },

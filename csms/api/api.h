@@ -5,15 +5,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct app;
+struct svc;
+struct store;
+struct cfg;
+
+/* What the API works on; the node creates it (app.c) and the transport hands it to requests. */
+struct api {
+	struct svc *svc;
+	struct store *store;
+	const struct cfg *cfg;
+	const bool *draining; /* the node is stopping */
+};
 
 enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_OTHER };
 
 #define API_MAX_BODY (1024 * 1024)
 
 struct api_req {
-	struct app *app;
+	struct api *api;
 	void *http; /* transport handle; NULL once the client went away */
+	void (*ready)(void *http); /* set by the transport: a response is ready (done) */
 	int method;
 	char path[256];
 	char query[512];

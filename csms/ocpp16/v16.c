@@ -65,7 +65,8 @@ static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const 
 	return 0;
 }
 
-const struct adapter v16_adapter = { .version = OCPP_V16, .find = find_action, .encode = encode };
+const struct adapter v16_adapter = { .version = OCPP_V16, .find = find_action, .encode = encode,
+				     .encode_cmd = v16_encode_cmd, .decode_result = v16_decode_result };
 
 /* OCPP 1.6 IdTagInfo from a domain decision. */
 static json_t *id_tag_info(const struct svc_auth *a)

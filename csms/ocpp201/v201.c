@@ -475,4 +475,5 @@ static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const 
 	return 0;
 }
 
-const struct adapter v201_adapter = { .version = OCPP_V201, .find = find_action, .encode = encode };
+const struct adapter v201_adapter = { .version = OCPP_V201, .find = find_action, .encode = encode,
+				     .encode_cmd = v201_encode_cmd, .decode_result = v201_decode_result };

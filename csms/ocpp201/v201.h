@@ -7,6 +7,10 @@
 
 extern const struct adapter v201_adapter;
 
+/* Operator commands (v201_cmd.c): adapter.encode_cmd and adapter.decode_result. */
+int v201_encode_cmd(const struct svc_cmd *cmd, const char **ret_action, json_t **ret_payload);
+void v201_decode_result(const char *action, const json_t *payload, struct svc_cmd_result *res);
+
 #define OCPP_ACTION(name, fn) int fn(struct call_ctx *call, const json_t *req, json_t **ret_conf);
 #include "actions.def"
 #undef OCPP_ACTION

@@ -169,6 +169,16 @@ typedef int (*store_sample_fn)(const struct store_sample *row, void *ud);
 typedef int (*store_orphan_fn)(const struct store_orphan *row, void *ud);
 typedef int (*store_variable_fn)(const struct store_variable *row, void *ud);
 
+/* One operator command and how it ended (command log, 0003_command_log.sql). Strings are
+ * borrowed (for the callback when listed); NULL = none. */
+struct store_command {
+	int64_t id; /* set by the store */
+	const char *station_id, *who, *kind, *action, *request, *status, *station_status;
+	const char *error_code, *detail, *response; /* response: the answer's JSON text */
+	int64_t requested_ms, answered_ms, latency_ms;
+};
+typedef int (*store_command_fn)(const struct store_command *row, void *ud);
+
 #define STORE_OPS_VERSION 1
 
 /*
@@ -304,6 +314,12 @@ struct store_ops {
 	/* Append a station notification (a kind and a detail text, kept verbatim). */
 	int (*notice_add)(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
 			  const char *detail);
+	/* Operator commands. Append a row to the open group transaction; *ret_id (may be NULL)
+	 * gets its id. */
+	int (*command_add)(struct store *s, const struct store_command *c, int64_t *ret_id);
+	/* Command rows newest first, of one station or (NULL) all. */
+	int (*commands_list)(struct store *s, const char *station_or_null, int limit, int offset,
+			     store_command_fn fn, void *ud);
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -546,6 +562,15 @@ static inline int store_notice_add(struct store *s, const char *station_id, cons
 				   int64_t ts_ms, const char *detail)
 {
 	return STORE_CALL(notice_add, station_id, kind, ts_ms, detail);
+}
+static inline int store_command_add(struct store *s, const struct store_command *c, int64_t *ret_id)
+{
+	return STORE_CALL(command_add, c, ret_id);
+}
+static inline int store_commands_list(struct store *s, const char *station_or_null, int limit,
+				      int offset, store_command_fn fn, void *ud)
+{
+	return STORE_CALL(commands_list, station_or_null, limit, offset, fn, ud);
 }
 
 #undef STORE_CALL

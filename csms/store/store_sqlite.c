@@ -67,6 +67,8 @@ enum stmt {
 	ST_REPORT_PART,
 	ST_REPORT_STATUS,
 	ST_NOTICE_ADD,
+	ST_COMMAND_ADD,	  /* command log */
+	ST_COMMANDS_LIST, /* command log */
 	_ST_MAX
 };
 
@@ -203,6 +205,15 @@ static const char *const stmt_sql[_ST_MAX] = {
 	[ST_REPORT_STATUS] = "SELECT parts, complete FROM reports WHERE station_id = ?1 AND request_id = ?2",
 	[ST_NOTICE_ADD] = "INSERT INTO station_notices(station_id, kind, ts_ms, detail) "
 			  "VALUES (?1, ?2, ?3, ?4)",
+	/* ---- command log (0003_command_log.sql) */
+	[ST_COMMAND_ADD] = "INSERT INTO command_log(station_id, who, kind, action, request, status, "
+			   "station_status, error_code, detail, response, requested_ms, answered_ms, "
+			   "latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_COMMANDS_LIST] = "SELECT id, station_id, who, kind, action, request, status, "
+			     "station_status, error_code, detail, response, requested_ms, answered_ms, "
+			     "latency_ms FROM command_log WHERE ?1 IS NULL OR station_id = ?1 "
+			     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+	/* ---- end command log */
 };
 
 struct sq_store {
@@ -1249,6 +1260,72 @@ static int sq_notice_add(struct store *s, const char *station_id, const char *ki
 	return step_done(st);
 }
 
+/* ---------------------------------------------------------------- command log */
+
+static int sq_command_add(struct store *s, const struct store_command *c, int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_COMMAND_ADD);
+	bind_text(st, 1, c->station_id);
+	bind_text(st, 2, c->who);
+	bind_text(st, 3, c->kind);
+	bind_text(st, 4, c->action);
+	bind_text(st, 5, c->request);
+	bind_text(st, 6, c->status);
+	bind_text(st, 7, c->station_status);
+	bind_text(st, 8, c->error_code);
+	bind_text(st, 9, c->detail);
+	bind_text(st, 10, c->response);
+	sqlite3_bind_int64(st, 11, c->requested_ms);
+	sqlite3_bind_int64(st, 12, c->answered_ms);
+	sqlite3_bind_int64(st, 13, c->latency_ms);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	if (ret_id)
+		*ret_id = sqlite3_last_insert_rowid(sq(s)->db);
+	return 0;
+}
+
+static int sq_commands_list(struct store *s, const char *station_or_null, int limit, int offset,
+			    store_command_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_COMMANDS_LIST);
+	int rc, r = 0;
+
+	bind_text(st, 1, station_or_null);
+	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_command row = {
+			.id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.who = col_text(st, 2),
+			.kind = col_text(st, 3),
+			.action = col_text(st, 4),
+			.request = col_text(st, 5),
+			.status = col_text(st, 6),
+			.station_status = col_text(st, 7),
+			.error_code = col_text(st, 8),
+			.detail = col_text(st, 9),
+			.response = col_text(st, 10),
+			.requested_ms = sqlite3_column_int64(st, 11),
+			.answered_ms = sqlite3_column_int64(st, 12),
+			.latency_ms = sqlite3_column_int64(st, 13),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+/* ---------------------------------------------------------------- end command log */
+
 const struct store_ops store_sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -1298,4 +1375,6 @@ const struct store_ops store_sqlite_ops = {
 	.report_part = sq_report_part,
 	.report_status = sq_report_status,
 	.notice_add = sq_notice_add,
+	.command_add = sq_command_add,
+	.commands_list = sq_commands_list,
 };

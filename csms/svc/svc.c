@@ -15,6 +15,7 @@
 #include "../core/hmap.h"
 #include "../core/log.h"
 #include "../core/pwhash.h"
+#include "cmd.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
  * the key-derivation cost again for every charger. */
@@ -33,6 +34,7 @@ struct svc {
 	/* boot pacing: a token bucket refilled at boot_rate_per_s */
 	double boot_tokens;
 	int64_t boot_refill_ms;
+	struct svc_cmds *cmds; /* operator commands (cmd.c) */
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -70,7 +72,13 @@ void svc_destroy(struct svc *s)
 		return;
 	free_all(&s->stations);
 	free_all(&s->verified);
+	svc__cmds_free(s->cmds);
 	free(s);
+}
+
+struct svc_cmds **svc__cmds(struct svc *s)
+{
+	return &s->cmds;
 }
 
 struct store *svc_store(struct svc *s)
@@ -81,6 +89,11 @@ struct store *svc_store(struct svc *s)
 const char *svc_errmsg(struct svc *s)
 {
 	return store_errmsg(s->store);
+}
+
+const struct clock *svc_clock(const struct svc *s)
+{
+	return s->clock;
 }
 
 int64_t svc_now_ms(const struct svc *s)

@@ -41,6 +41,8 @@ struct store *svc_store(struct svc *s);
 /* The storage backend's text of its last error, for the log line of a failed call. */
 const char *svc_errmsg(struct svc *s);
 int64_t svc_now_ms(const struct svc *s);
+/* The node's one clock (real, or the demo clock; see core/clock.h). */
+const struct clock *svc_clock(const struct svc *s);
 unsigned svc_connected(const struct svc *s);
 
 /* Handshake admission (HTTP Basic auth, security profile 1). 0 admits; -ENOENT unknown charger

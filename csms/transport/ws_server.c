@@ -213,7 +213,8 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 
 	if (!r)
 		return -1;
-	r->app = app_of(wsi);
+	r->api = &app_of(wsi)->api;
+	r->ready = transport_http_ready;
 	r->http = wsi;
 	r->method = http_method(wsi);
 	pss->req = r;

@@ -257,6 +257,24 @@ static void test_no_answer_504_then_recovers(void **state)
 		"Accepted");
 	json_decref(j);
 
+	/* the command log has both, newest first: the raw ClearCache, then the unanswered Reset */
+	j = http_get_json(p->port, "/api/commands?station=CP-CMD-4");
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "commands")), 2);
+	{
+		json_t *c0 = json_array_get(json_object_get(j, "commands"), 0);
+		json_t *c1 = json_array_get(json_object_get(j, "commands"), 1);
+
+		assert_string_equal(json_string_value(json_object_get(c0, "action")), "ClearCache");
+		assert_string_equal(json_string_value(json_object_get(c0, "kind")), "raw");
+		assert_string_equal(json_string_value(json_object_get(c0, "status")), "accepted");
+		assert_string_equal(json_string_value(json_object_get(c1, "action")), "Reset");
+		assert_string_equal(json_string_value(json_object_get(c1, "status")), "timeout");
+		assert_true(json_integer_value(json_object_get(c1, "latency_ms")) >= 400);
+		assert_true(json_is_null(json_object_get(c1, "response")));
+	}
+	json_decref(j);
+
 	/* the charger is still served */
 	f = NULL;
 	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), &f, NULL, 5000), 0);
@@ -419,6 +437,118 @@ static void test_version_neutral_commands(void **state)
 	csms_pass(p);
 }
 
+/* Every command's answer is in the command log (GET /api/commands) by the time the API answers;
+ * the routes added with it (trigger, charging profiles, local list, reservations) reach the
+ * charger as OCPP 1.6 messages. */
+static void test_command_log(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = booted(p, "CP-CMD-7");
+	struct tcp *other = booted(p, "CP-CMD-8");
+	json_t *j, *log, *c, *resp;
+	int status = 0;
+
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/unlock", "{\"evse_id\": 1}", "UnlockConnector",
+		    "{\"connectorId\": 1}", "Unlocked");
+	json_decref(j);
+	/* the log row is durable before the HTTP answer: it is there at once */
+	log = http_get_json(p->port, "/api/commands?station=CP-CMD-7");
+	assert_non_null(log);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 1);
+	c = json_array_get(json_object_get(log, "commands"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "station")), "CP-CMD-7");
+	assert_string_equal(json_string_value(json_object_get(c, "who")), "api");
+	assert_string_equal(json_string_value(json_object_get(c, "kind")), "unlock");
+	assert_string_equal(json_string_value(json_object_get(c, "action")), "UnlockConnector");
+	assert_string_equal(json_string_value(json_object_get(c, "status")), "accepted");
+	assert_string_equal(json_string_value(json_object_get(c, "station_status")), "Unlocked");
+	assert_true(is_rfc3339(json_string_value(json_object_get(c, "requested"))));
+	assert_true(is_rfc3339(json_string_value(json_object_get(c, "answered"))));
+	assert_true(json_integer_value(json_object_get(c, "latency_ms")) >= 0);
+	resp = json_object_get(c, "response");
+	assert_string_equal(json_string_value(json_object_get(resp, "status")), "Unlocked");
+	json_decref(log);
+
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/trigger",
+		    "{\"message\": \"status\", \"evse_id\": 1}", "TriggerMessage",
+		    "{\"requestedMessage\": \"StatusNotification\", \"connectorId\": 1}",
+		    "Accepted");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/charging-profile",
+		    "{\"evse_id\": 1, \"id\": 3, \"purpose\": \"tx-default\", \"stack_level\": 1, "
+		    "\"rate_unit\": \"A\", \"periods\": [{\"start_s\": 0, \"limit\": 16}, "
+		    "{\"start_s\": 600, \"limit\": -6.5}]}",
+		    "SetChargingProfile", "{\"connectorId\": 1}", "Accepted");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/clear-charging-profile", "{\"id\": 3}",
+		    "ClearChargingProfile", "{\"id\": 3}", "Accepted");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/reserve",
+		    "{\"reservation_id\": 9, \"id_tag\": \"T1\", \"evse_id\": 1, "
+		    "\"expiry\": \"2030-01-01T00:00:00Z\"}",
+		    "ReserveNow", "{\"reservationId\": 9, \"idTag\": \"T1\"}", "Accepted");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/cancel-reservation", "{\"reservation_id\": 9}",
+		    "CancelReservation", "{\"reservationId\": 9}", "Rejected");
+	json_decref(j);
+	j = neutral(p, tc, "/api/stations/CP-CMD-7/local-list",
+		    "{\"version\": 2, \"full\": true, \"entries\": [{\"id_tag\": \"T1\", "
+		    "\"status\": \"Accepted\"}]}",
+		    "SendLocalList", "{\"listVersion\": 2, \"updateType\": \"Full\"}", "Accepted");
+	json_decref(j);
+
+	/* a command to another station stays in that station's log */
+	j = neutral(p, other, "/api/stations/CP-CMD-8/reset", "{\"type\": \"soft\"}", "Reset",
+		    "{\"type\": \"Soft\"}", "Rejected");
+	json_decref(j);
+
+	log = http_get_json(p->port, "/api/commands?station=CP-CMD-7&limit=2");
+	assert_non_null(log);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 2);
+	c = json_array_get(json_object_get(log, "commands"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "kind")), "send-local-list");
+	c = json_array_get(json_object_get(log, "commands"), 1);
+	assert_string_equal(json_string_value(json_object_get(c, "kind")), "cancel-reservation");
+	assert_string_equal(json_string_value(json_object_get(c, "status")), "rejected");
+	json_decref(log);
+	log = http_get_json(p->port, "/api/commands?station=CP-CMD-7&offset=6");
+	assert_non_null(log);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(log, "commands"), 0), "kind")),
+			    "unlock");
+	json_decref(log);
+	log = http_get_json(p->port, "/api/commands");
+	assert_non_null(log);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 8);
+	c = json_array_get(json_object_get(log, "commands"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "station")), "CP-CMD-8");
+	json_decref(log);
+
+	/* an invalid body is refused before the domain and leaves no row */
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CMD-7/trigger",
+				      "{\"message\": \"coffee\"}", &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	log = http_get_json(p->port, "/api/commands");
+	assert_non_null(log);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 8);
+	json_decref(log);
+	j = NULL;
+	assert_int_equal(http_request(p->port, "GET", "/api/commands?limit=0", NULL, &status, &j,
+				      5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
+
+	tc_close(tc);
+	tc_close(other);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +560,7 @@ int main(void)
 						setup_short_timeout, teardown),
 		cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_command_log, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("04-commands", tests, NULL, NULL);
