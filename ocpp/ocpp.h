@@ -210,6 +210,25 @@ int64_t ocpp_json_int(const json_t *o, const char *key);
 */
 const char *ocpp_json_type_name(const json_t *v);
 
+/*
+** json_object_foreach() over a borrowed const object: value may be a const json_t *.
+** jansson's iterator functions take json_t * although iterating does not modify the
+** object; ocpp__json_iterable() drops the const for them in this one place. Never use
+** it to modify the object.
+*/
+static inline json_t *ocpp__json_iterable(const json_t *o)
+{
+	union {
+		const json_t *c;
+		json_t *m;
+	} u = {.c = o};
+
+	return u.m;
+}
+
+#define ocpp_json_object_foreach(object, key, value)                                               \
+	json_object_foreach(ocpp__json_iterable(object), key, value)
+
 /* ---------------------------------------------------------------- time */
 
 /* Length of the text ocpp_time_format() writes, without the NUL. */

@@ -328,8 +328,7 @@ static enum ocpp_err check_object(struct vctx *c, const json_t *schema, const js
 			return e;
 		}
 	}
-	/* jansson's iterators take json_t * but do not modify the object */
-	json_object_foreach((json_t *)value, key, member) {
+	ocpp_json_object_foreach(value, key, member) {
 		const json_t *sub = json_object_get(props, key);
 		size_t old = path_push(c, key, 0);
 		enum ocpp_err e = OCPP_ERR_NONE;
