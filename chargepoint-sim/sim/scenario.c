@@ -341,8 +341,7 @@ static int check_keys(const json_t *o, const char *const *allowed, const char *w
 	const char *key;
 	const json_t *v;
 
-	ocpp_json_object_foreach(o, key, v)
-	{
+	ocpp_json_object_foreach(o, key, v) {
 		bool ok = false;
 
 		for (unsigned i = 0; allowed[i]; i++)
