@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # do not leave tools/__pycache__ in the source tree
 lint_path = sys.argv[1]
 spec = importlib.util.spec_from_file_location('lint_layers', lint_path)
 lint = importlib.util.module_from_spec(spec)
