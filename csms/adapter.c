@@ -51,14 +51,12 @@ adapter_handler_fn adapter_find(const struct adapter_action *table, size_t n, co
 
 const char *adapter_str(const json_t *o, const char *key)
 {
-	return json_string_value(json_object_get(o, key));
+	return ocpp_json_str(o, key);
 }
 
 int64_t adapter_int(const json_t *o, const char *key)
 {
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_number_value(v);
+	return ocpp_json_int(o, key);
 }
 
 json_t *adapter_time(int64_t ms)

@@ -185,6 +185,50 @@ enum ocpp_err ocpp_catalog_validate(const struct ocpp_catalog *c, const char *ac
 enum ocpp_err ocpp_schema_validate(enum ocpp_version v, const json_t *root, const json_t *schema,
 				   const json_t *value, char *desc, size_t desc_len);
 
+/* ---------------------------------------------------------------- JSON readers */
+
+/*
+** Member key of object o as a string, borrowed from o (valid while o lives), or
+** NULL when o is NULL or not an object, key is absent, or the member is not a
+** string.
+*/
+const char *ocpp_json_str(const json_t *o, const char *key);
+
+/*
+** Member key of object o as an integer. An integral real (5.0, which the schemas
+** admit as an integer) is converted; a real with a fraction is truncated toward
+** zero. Returns 0 when o is NULL or not an object, key is absent, the member is
+** not a number, or it is a real outside the int64_t range (no error: callers
+** that must tell 0 from absent check json_object_get() or validate first).
+*/
+int64_t ocpp_json_int(const json_t *o, const char *key);
+
+/*
+** The JSON-schema name of v's type: "object", "array", "string", "integer",
+** "number" (a real), "boolean" or "null"; "?" for NULL. Returns a static string,
+** for error texts such as "expected string, got integer".
+*/
+const char *ocpp_json_type_name(const json_t *v);
+
+/*
+** json_object_foreach() over a borrowed const object: value may be a const json_t *.
+** jansson's iterator functions take json_t * although iterating does not modify the
+** object; ocpp__json_iterable() drops the const for them in this one place. Never use
+** it to modify the object.
+*/
+static inline json_t *ocpp__json_iterable(const json_t *o)
+{
+	union {
+		const json_t *c;
+		json_t *m;
+	} u = {.c = o};
+
+	return u.m;
+}
+
+#define ocpp_json_object_foreach(object, key, value)                                               \
+	json_object_foreach(ocpp__json_iterable(object), key, value)
+
 /* ---------------------------------------------------------------- time */
 
 /* Length of the text ocpp_time_format() writes, without the NUL. */

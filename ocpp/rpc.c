@@ -42,28 +42,6 @@ static const char *valid_id(const json_t *v)
 	return json_string_value(v);
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-		return "integer";
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "?";
-}
-
 /*
 ** Fill the id and is_call of *reterr from a decoded frame, as far as they can be
 ** read: element 0 is the integer 2, element 1 a valid id.
@@ -114,7 +92,7 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 
 	if (!json_is_array(root)) {
 		set_error(reterr, OCPP_ERR_FORMATION, "frame is not an array but %s",
-			  type_name(root));
+			  ocpp_json_type_name(root));
 		goto fail;
 	}
 	n = json_array_size(root);
@@ -125,7 +103,7 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 	t = json_array_get(root, 0);
 	if (!json_is_integer(t)) {
 		set_error(reterr, OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED,
-			  "message type is %s, not an integer", type_name(t));
+			  "message type is %s, not an integer", ocpp_json_type_name(t));
 		goto fail;
 	}
 	type = json_integer_value(t);
@@ -157,8 +135,8 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 				  "message id must be 1..%d characters, got %zu", OCPP_ID_MAX,
 				  json_string_length(t));
 		else
-			set_error(reterr, OCPP_ERR_RPC_FRAMEWORK,
-				  "message id is %s, not a string", type_name(t));
+			set_error(reterr, OCPP_ERR_RPC_FRAMEWORK, "message id is %s, not a string",
+				  ocpp_json_type_name(t));
 		goto fail;
 	}
 
@@ -169,7 +147,7 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 		t = json_array_get(root, 2);
 		if (!json_is_string(t)) {
 			set_error(reterr, OCPP_ERR_FORMATION, "action is %s, not a string",
-				  type_name(t));
+				  ocpp_json_type_name(t));
 			goto fail;
 		}
 		f.action = json_string_value(t);
@@ -182,14 +160,14 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 		t = json_array_get(root, 2);
 		if (!json_is_string(t)) {
 			set_error(reterr, OCPP_ERR_FORMATION, "errorCode is %s, not a string",
-				  type_name(t));
+				  ocpp_json_type_name(t));
 			goto fail;
 		}
 		f.err_code = json_string_value(t);
 		t = json_array_get(root, 3);
 		if (!json_is_string(t)) {
 			set_error(reterr, OCPP_ERR_FORMATION,
-				  "errorDescription is %s, not a string", type_name(t));
+				  "errorDescription is %s, not a string", ocpp_json_type_name(t));
 			goto fail;
 		}
 		f.err_desc = json_string_value(t);
@@ -199,7 +177,7 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 	if (!json_is_object(f.payload)) {
 		set_error(reterr, OCPP_ERR_FORMATION, "%s is %s, not an object",
 			  f.type == OCPP_CALLERROR ? "errorDetails" : "payload",
-			  type_name(f.payload));
+			  ocpp_json_type_name(f.payload));
 		goto fail;
 	}
 	f.root = root;

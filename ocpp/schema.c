@@ -126,28 +126,6 @@ static const json_t *resolve_ref(const json_t *root, const char *ref)
 	return node;
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-		return "integer";
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "?";
-}
-
 /* Draft 6: an integer is any number with a zero fractional part (1.0 is an integer). A real
  * outside the 64-bit range is not: no OCPP integer field can hold it, and converting it to
  * int64_t would be undefined. */
@@ -263,7 +241,7 @@ static enum ocpp_err check_type(struct vctx *c, const json_t *type, const json_t
 		if (type_matches(json_string_value(type), value))
 			return OCPP_ERR_NONE;
 		return fail(c, OCPP_ERR_TYPE_CONSTRAINT, "expected %s, got %s",
-			    json_string_value(type), type_name(value));
+			    json_string_value(type), ocpp_json_type_name(value));
 	}
 	if (!json_is_array(type))
 		return OCPP_ERR_NONE;
@@ -274,7 +252,8 @@ static enum ocpp_err check_type(struct vctx *c, const json_t *type, const json_t
 		    strlen(want) + strlen(json_string_value(t)) + 5 < sizeof(want))
 			strcat(strcat(want, i ? " or " : ""), json_string_value(t));
 	}
-	return fail(c, OCPP_ERR_TYPE_CONSTRAINT, "expected %s, got %s", want, type_name(value));
+	return fail(c, OCPP_ERR_TYPE_CONSTRAINT, "expected %s, got %s", want,
+		    ocpp_json_type_name(value));
 }
 
 static enum ocpp_err check_string(struct vctx *c, const json_t *schema, const json_t *value)
@@ -349,8 +328,7 @@ static enum ocpp_err check_object(struct vctx *c, const json_t *schema, const js
 			return e;
 		}
 	}
-	/* jansson's iterators take json_t * but do not modify the object */
-	json_object_foreach((json_t *)value, key, member) {
+	ocpp_json_object_foreach(value, key, member) {
 		const json_t *sub = json_object_get(props, key);
 		size_t old = path_push(c, key, 0);
 		enum ocpp_err e = OCPP_ERR_NONE;

@@ -16,19 +16,6 @@ static struct cpsim_jw *W(struct cpsim_cp *cp)
 	return &cp->f->jw;
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static long long integer(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v)
-				  : (long long)json_number_value(v);
-}
-
 /* ---------------------------------------------------------------- messages we send */
 
 static struct cpsim_qmsg *boot(struct cpsim_cp *cp, enum cp_boot_reason why)
@@ -259,7 +246,7 @@ static struct cpsim_qmsg *log_status(struct cpsim_cp *cp, const char *s, int req
 
 static bool tag_accepted(const json_t *payload)
 {
-	const char *s = str(json_object_get(payload, "idTagInfo"), "status");
+	const char *s = ocpp_json_str(json_object_get(payload, "idTagInfo"), "status");
 
 	return s && !strcmp(s, "Accepted");
 }
@@ -271,20 +258,21 @@ static void on_result(struct cpsim_cp *cp, const struct cpsim_qmsg *q, const jso
 
 	switch (q->action) {
 	case CPSIM_A_BOOT:
-		s = str(payload, "status");
+		s = ocpp_json_str(payload, "status");
 		cpsim_cp_boot_result(cp,
 				     !s			      ? 3
 				     : !strcmp(s, "Accepted") ? 0
 				     : !strcmp(s, "Pending")  ? 1
 							      : 2,
-				     (int)integer(payload, "interval"));
+				     (int)ocpp_json_int(payload, "interval"));
 		break;
 	case CPSIM_A_AUTHORIZE:
 		if (c && c->session == q->session)
 			cpsim_cp_auth_result(cp, c, tag_accepted(payload));
 		break;
 	case CPSIM_A_START_TX:
-		cpsim_cp_tx_started(cp, c, q->session, (int32_t)integer(payload, "transactionId"),
+		cpsim_cp_tx_started(cp, c, q->session,
+				    (int32_t)ocpp_json_int(payload, "transactionId"),
 				    tag_accepted(payload));
 		break;
 	default:
@@ -332,12 +320,12 @@ static enum ocpp_err remote_start(struct cpsim_cp *cp, const json_t *req, struct
 	int r, conn;
 
 	/* OCPP 1.6 5.11: only a TxProfile may come with it */
-	if (prof && strcmp(str(prof, "chargingProfilePurpose"), "TxProfile")) {
+	if (prof && strcmp(ocpp_json_str(prof, "chargingProfilePurpose"), "TxProfile")) {
 		status_only(w, "Rejected");
 		return OCPP_ERR_NONE;
 	}
-	conn = cpsim_cp_remote_start(cp, (unsigned)integer(req, "connectorId"), str(req, "idTag"),
-				     1, -1);
+	conn = cpsim_cp_remote_start(cp, (unsigned)ocpp_json_int(req, "connectorId"),
+				     ocpp_json_str(req, "idTag"), 1, -1);
 	if (conn < 0) {
 		status_only(w, "Rejected");
 		return OCPP_ERR_NONE;
@@ -397,14 +385,14 @@ static enum ocpp_err get_configuration(struct cpsim_cp *cp, const json_t *req, s
 static enum ocpp_err change_configuration(struct cpsim_cp *cp, const json_t *req,
 					  struct cpsim_jw *w)
 {
-	const struct cpsim_cfg_key *k = cpsim_cfg_find16(str(req, "key"));
+	const struct cpsim_cfg_key *k = cpsim_cfg_find16(ocpp_json_str(req, "key"));
 	int r;
 
 	if (!k) {
 		status_only(w, "NotSupported");
 		return OCPP_ERR_NONE;
 	}
-	r = cpsim_cfg_set(cp, k, str(req, "value"));
+	r = cpsim_cfg_set(cp, k, ocpp_json_str(req, "value"));
 	status_only(w, r == 0 ? "Accepted" : "Rejected");
 	return OCPP_ERR_NONE;
 }
@@ -413,7 +401,7 @@ static enum ocpp_err set_charging_profile(struct cpsim_cp *cp, const json_t *req
 					  struct cpsim_jw *w, char *desc, size_t n)
 {
 	struct cpsim_profile p;
-	unsigned conn = (unsigned)integer(req, "connectorId");
+	unsigned conn = (unsigned)ocpp_json_int(req, "connectorId");
 	const json_t *jp = json_object_get(req, "csChargingProfiles");
 	int r;
 
@@ -438,15 +426,15 @@ static enum ocpp_err clear_charging_profile(struct cpsim_cp *cp, const json_t *r
 					    struct cpsim_jw *w)
 {
 	struct cpsim_profile_filter f = {0};
-	const char *purpose = str(req, "chargingProfilePurpose");
+	const char *purpose = ocpp_json_str(req, "chargingProfilePurpose");
 
 	if (json_object_get(req, "id")) {
 		f.has_id = true;
-		f.id = (int32_t)integer(req, "id");
+		f.id = (int32_t)ocpp_json_int(req, "id");
 	}
 	if (json_object_get(req, "connectorId")) {
 		f.has_connector = true;
-		f.connector = (unsigned)integer(req, "connectorId");
+		f.connector = (unsigned)ocpp_json_int(req, "connectorId");
 	}
 	if (purpose) {
 		f.has_purpose = true;
@@ -456,7 +444,7 @@ static enum ocpp_err clear_charging_profile(struct cpsim_cp *cp, const json_t *r
 	}
 	if (json_object_get(req, "stackLevel")) {
 		f.has_stack = true;
-		f.stack = (int32_t)integer(req, "stackLevel");
+		f.stack = (int32_t)ocpp_json_int(req, "stackLevel");
 	}
 	status_only(w, cpsim_cp_clear_profiles(cp, &f) ? "Accepted" : "Unknown");
 	return OCPP_ERR_NONE;
@@ -465,9 +453,9 @@ static enum ocpp_err clear_charging_profile(struct cpsim_cp *cp, const json_t *r
 static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw *w)
 {
 	struct cpsim_period per[256];
-	unsigned conn = (unsigned)integer(req, "connectorId");
-	int32_t duration = (int32_t)integer(req, "duration");
-	const char *unit = str(req, "chargingRateUnit");
+	unsigned conn = (unsigned)ocpp_json_int(req, "connectorId");
+	int32_t duration = (int32_t)ocpp_json_int(req, "duration");
+	const char *unit = ocpp_json_str(req, "chargingRateUnit");
 	bool amps = unit && !strcmp(unit, "A");
 	int64_t start;
 	int n = duration > 0 ? cpsim_cp_composite(cp, conn, duration, amps, per, 256, &start)
@@ -499,8 +487,8 @@ static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cp
 
 static enum ocpp_err trigger(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw *w)
 {
-	const char *m = str(req, "requestedMessage");
-	unsigned conn = (unsigned)integer(req, "connectorId");
+	const char *m = ocpp_json_str(req, "requestedMessage");
+	unsigned conn = (unsigned)ocpp_json_int(req, "connectorId");
 	const char *answer = "Accepted";
 
 	if (conn > cp->nconn) {
@@ -543,14 +531,15 @@ static enum ocpp_err send_local_list(struct cpsim_cp *cp, const json_t *req, str
 	}
 	json_array_foreach(list, i, e)
 	{
-		const char *st = str(json_object_get(e, "idTagInfo"), "status");
+		const char *st = ocpp_json_str(json_object_get(e, "idTagInfo"), "status");
 
-		tags[i] = str(e, "idTag");
+		tags[i] = ocpp_json_str(e, "idTag");
 		/* a Differential entry without idTagInfo removes the tag */
 		acc[i] = st && !strcmp(st, "Accepted");
 	}
-	if (cpsim_cp_local_list(cp, (int32_t)integer(req, "listVersion"),
-				!strcmp(str(req, "updateType"), "Full"), tags, acc, n) < 0)
+	if (cpsim_cp_local_list(cp, (int32_t)ocpp_json_int(req, "listVersion"),
+				!strcmp(ocpp_json_str(req, "updateType"), "Full"), tags, acc,
+				n) < 0)
 		answer = "Failed";
 out:
 	free(tags);
@@ -564,12 +553,13 @@ static enum ocpp_err reserve_now(struct cpsim_cp *cp, const json_t *req, struct 
 	int64_t expiry;
 	int r;
 
-	if (ocpp_time_parse(str(req, "expiryDate"), &expiry) < 0) {
+	if (ocpp_time_parse(ocpp_json_str(req, "expiryDate"), &expiry) < 0) {
 		status_only(w, "Rejected");
 		return OCPP_ERR_NONE;
 	}
-	r = cpsim_cp_reserve(cp, (unsigned)integer(req, "connectorId"),
-			     (int32_t)integer(req, "reservationId"), expiry, str(req, "idTag"));
+	r = cpsim_cp_reserve(cp, (unsigned)ocpp_json_int(req, "connectorId"),
+			     (int32_t)ocpp_json_int(req, "reservationId"), expiry,
+			     ocpp_json_str(req, "idTag"));
 	status_only(w, r == 0 ? "Accepted" : r == -EBUSY ? "Occupied" : "Rejected");
 	return OCPP_ERR_NONE;
 }
@@ -582,24 +572,24 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 	if (!strcmp(action, "RemoteStartTransaction"))
 		return remote_start(cp, req, w, desc, n);
 	if (!strcmp(action, "RemoteStopTransaction")) {
-		r = cpsim_cp_remote_stop(cp,
-					 cpsim_tx_key_int((int32_t)integer(req, "transactionId")));
+		r = cpsim_cp_remote_stop(
+		    cp, cpsim_tx_key_int((int32_t)ocpp_json_int(req, "transactionId")));
 		status_only(w, r == 0 ? "Accepted" : "Rejected");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "Reset")) {
-		cpsim_cp_reset(cp, !strcmp(str(req, "type"), "Hard"), false);
+		cpsim_cp_reset(cp, !strcmp(ocpp_json_str(req, "type"), "Hard"), false);
 		status_only(w, "Accepted");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "ChangeAvailability")) {
-		r = cpsim_cp_availability(cp, (unsigned)integer(req, "connectorId"),
-					  !strcmp(str(req, "type"), "Operative"));
+		r = cpsim_cp_availability(cp, (unsigned)ocpp_json_int(req, "connectorId"),
+					  !strcmp(ocpp_json_str(req, "type"), "Operative"));
 		status_only(w, r < 0 ? "Rejected" : r ? "Scheduled" : "Accepted");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "UnlockConnector")) {
-		r = cpsim_cp_unlock(cp, (unsigned)integer(req, "connectorId"), true);
+		r = cpsim_cp_unlock(cp, (unsigned)ocpp_json_int(req, "connectorId"), true);
 		status_only(w, r < 0 ? "NotSupported" : "Unlocked");
 		return OCPP_ERR_NONE;
 	}
@@ -612,7 +602,8 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "DataTransfer")) {
-		const char *vendor = str(req, "vendorId"), *msg = str(req, "messageId");
+		const char *vendor = ocpp_json_str(req, "vendorId"),
+			   *msg = ocpp_json_str(req, "messageId");
 
 		status_only(w, strcmp(vendor, VENDOR_ID)     ? "UnknownVendorId"
 			       : msg && !strcmp(msg, "Ping") ? "Accepted"
@@ -639,7 +630,7 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 	if (!strcmp(action, "ReserveNow"))
 		return reserve_now(cp, req, w);
 	if (!strcmp(action, "CancelReservation")) {
-		r = cpsim_cp_cancel_reservation(cp, (int32_t)integer(req, "reservationId"));
+		r = cpsim_cp_cancel_reservation(cp, (int32_t)ocpp_json_int(req, "reservationId"));
 		status_only(w, r == 0 ? "Accepted" : "Rejected");
 		return OCPP_ERR_NONE;
 	}

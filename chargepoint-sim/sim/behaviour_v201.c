@@ -16,19 +16,6 @@ static struct cpsim_jw *W(struct cpsim_cp *cp)
 	return &cp->f->jw;
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static long long integer(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v)
-				  : (long long)json_number_value(v);
-}
-
 static void status_only(struct cpsim_jw *w, const char *s)
 {
 	cpsim_jw_obj(w);
@@ -388,23 +375,23 @@ static void on_result(struct cpsim_cp *cp, const struct cpsim_qmsg *q, const jso
 
 	switch (q->action) {
 	case CPSIM_A_BOOT:
-		s = str(payload, "status");
+		s = ocpp_json_str(payload, "status");
 		cpsim_cp_boot_result(cp,
 				     !s			      ? 3
 				     : !strcmp(s, "Accepted") ? 0
 				     : !strcmp(s, "Pending")  ? 1
 							      : 2,
-				     (int)integer(payload, "interval"));
+				     (int)ocpp_json_int(payload, "interval"));
 		break;
 	case CPSIM_A_AUTHORIZE:
-		s = str(info, "status");
+		s = ocpp_json_str(info, "status");
 		if (c && c->session == q->session)
 			cpsim_cp_auth_result(cp, c, s && !strcmp(s, "Accepted"));
 		break;
 	case CPSIM_A_TX_EVENT:
 		/* E01.FR.? : a Started event may come back with the token refused */
 		if (q->tx_begin) {
-			s = str(info, "status");
+			s = ocpp_json_str(info, "status");
 			cpsim_cp_tx_started(cp, c, q->session, 0, !s || !strcmp(s, "Accepted"));
 		}
 		break;
@@ -435,13 +422,14 @@ static enum ocpp_err request_start(struct cpsim_cp *cp, const json_t *req, struc
 	int conn;
 
 	/* F01.FR.08: only a TxProfile may come with it */
-	if (prof && strcmp(str(prof, "chargingProfilePurpose"), "TxProfile")) {
+	if (prof && strcmp(ocpp_json_str(prof, "chargingProfilePurpose"), "TxProfile")) {
 		status_only(w, "Rejected");
 		return OCPP_ERR_NONE;
 	}
-	conn = cpsim_cp_remote_start(cp, (unsigned)integer(req, "evseId"), str(tok, "idToken"),
-				     cpsim_tag_type_from_name(str(tok, "type")),
-				     (int32_t)integer(req, "remoteStartId"));
+	conn = cpsim_cp_remote_start(cp, (unsigned)ocpp_json_int(req, "evseId"),
+				     ocpp_json_str(tok, "idToken"),
+				     cpsim_tag_type_from_name(ocpp_json_str(tok, "type")),
+				     (int32_t)ocpp_json_int(req, "remoteStartId"));
 	if (conn < 0) {
 		status_only(w, "Rejected");
 		return OCPP_ERR_NONE;
@@ -475,10 +463,10 @@ static void component_echo(struct cpsim_jw *w, const json_t *item)
 	cpsim_jw_key(w, "component");
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "name");
-	cpsim_jw_str(w, str(comp, "name"));
-	if (str(comp, "instance")) {
+	cpsim_jw_str(w, ocpp_json_str(comp, "name"));
+	if (ocpp_json_str(comp, "instance")) {
 		cpsim_jw_key(w, "instance");
-		cpsim_jw_str(w, str(comp, "instance"));
+		cpsim_jw_str(w, ocpp_json_str(comp, "instance"));
 	}
 	if (json_object_get(comp, "evse")) {
 		const json_t *e = json_object_get(comp, "evse");
@@ -486,10 +474,10 @@ static void component_echo(struct cpsim_jw *w, const json_t *item)
 		cpsim_jw_key(w, "evse");
 		cpsim_jw_obj(w);
 		cpsim_jw_key(w, "id");
-		cpsim_jw_int(w, integer(e, "id"));
+		cpsim_jw_int(w, ocpp_json_int(e, "id"));
 		if (json_object_get(e, "connectorId")) {
 			cpsim_jw_key(w, "connectorId");
-			cpsim_jw_int(w, integer(e, "connectorId"));
+			cpsim_jw_int(w, ocpp_json_int(e, "connectorId"));
 		}
 		cpsim_jw_end(w);
 	}
@@ -497,10 +485,10 @@ static void component_echo(struct cpsim_jw *w, const json_t *item)
 	cpsim_jw_key(w, "variable");
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "name");
-	cpsim_jw_str(w, str(var, "name"));
-	if (str(var, "instance")) {
+	cpsim_jw_str(w, ocpp_json_str(var, "name"));
+	if (ocpp_json_str(var, "instance")) {
 		cpsim_jw_key(w, "instance");
-		cpsim_jw_str(w, str(var, "instance"));
+		cpsim_jw_str(w, ocpp_json_str(var, "instance"));
 	}
 	cpsim_jw_end(w);
 }
@@ -516,11 +504,11 @@ static enum ocpp_err get_variables(struct cpsim_cp *cp, const json_t *req, struc
 	cpsim_jw_arr(w);
 	json_array_foreach(items, i, it)
 	{
-		const char *type = str(it, "attributeType");
+		const char *type = ocpp_json_str(it, "attributeType");
 		bool comp_known;
 		const struct cpsim_cfg_key *k = cpsim_cfg_find201(
-			str(json_object_get(it, "component"), "name"),
-			str(json_object_get(it, "variable"), "name"), &comp_known);
+		    ocpp_json_str(json_object_get(it, "component"), "name"),
+		    ocpp_json_str(json_object_get(it, "variable"), "name"), &comp_known);
 		const char *status = !k ? (comp_known ? "UnknownVariable" : "UnknownComponent")
 				     : type && strcmp(type, "Actual") ? "NotSupportedAttributeType"
 								      : "Accepted";
@@ -555,11 +543,11 @@ static enum ocpp_err set_variables(struct cpsim_cp *cp, const json_t *req, struc
 	cpsim_jw_arr(w);
 	json_array_foreach(items, i, it)
 	{
-		const char *type = str(it, "attributeType");
+		const char *type = ocpp_json_str(it, "attributeType");
 		bool comp_known;
 		const struct cpsim_cfg_key *k = cpsim_cfg_find201(
-			str(json_object_get(it, "component"), "name"),
-			str(json_object_get(it, "variable"), "name"), &comp_known);
+		    ocpp_json_str(json_object_get(it, "component"), "name"),
+		    ocpp_json_str(json_object_get(it, "variable"), "name"), &comp_known);
 		const char *status;
 
 		if (!k)
@@ -567,8 +555,9 @@ static enum ocpp_err set_variables(struct cpsim_cp *cp, const json_t *req, struc
 		else if (type && strcmp(type, "Actual"))
 			status = "NotSupportedAttributeType";
 		else
-			status = cpsim_cfg_set(cp, k, str(it, "attributeValue")) == 0 ? "Accepted"
-										      : "Rejected";
+			status = cpsim_cfg_set(cp, k, ocpp_json_str(it, "attributeValue")) == 0
+				     ? "Accepted"
+				     : "Rejected";
 		cpsim_jw_obj(w);
 		cpsim_jw_key(w, "attributeStatus");
 		cpsim_jw_str(w, status);
@@ -640,7 +629,7 @@ static enum ocpp_err set_charging_profile(struct cpsim_cp *cp, const json_t *req
 					  struct cpsim_jw *w, char *desc, size_t n)
 {
 	struct cpsim_profile p;
-	unsigned conn = (unsigned)integer(req, "evseId");
+	unsigned conn = (unsigned)ocpp_json_int(req, "evseId");
 	int r = cpsim_bh_profile(json_object_get(req, "chargingProfile"), true, conn, &p, desc, n);
 
 	if (r == 0 && p.purpose == CPSIM_PP_TX && p.tx_key) {
@@ -683,19 +672,19 @@ static enum ocpp_err clear_charging_profile(struct cpsim_cp *cp, const json_t *r
 
 	if (json_object_get(req, "chargingProfileId")) {
 		f.has_id = true;
-		f.id = (int32_t)integer(req, "chargingProfileId");
+		f.id = (int32_t)ocpp_json_int(req, "chargingProfileId");
 	}
 	if (json_object_get(crit, "evseId")) {
 		f.has_connector = true;
-		f.connector = (unsigned)integer(crit, "evseId");
+		f.connector = (unsigned)ocpp_json_int(crit, "evseId");
 	}
-	if ((p = purpose_v201(str(crit, "chargingProfilePurpose"))) >= 0) {
+	if ((p = purpose_v201(ocpp_json_str(crit, "chargingProfilePurpose"))) >= 0) {
 		f.has_purpose = true;
 		f.purpose = p;
 	}
 	if (json_object_get(crit, "stackLevel")) {
 		f.has_stack = true;
-		f.stack = (int32_t)integer(crit, "stackLevel");
+		f.stack = (int32_t)ocpp_json_int(crit, "stackLevel");
 	}
 	status_only(w, cpsim_cp_clear_profiles(cp, &f) ? "Accepted" : "Unknown");
 	return OCPP_ERR_NONE;
@@ -705,9 +694,9 @@ static enum ocpp_err get_charging_profiles(struct cpsim_cp *cp, const json_t *re
 					   struct cpsim_jw *w)
 {
 	const json_t *crit = json_object_get(req, "chargingProfile");
-	int purpose = purpose_v201(str(crit, "chargingProfilePurpose"));
+	int purpose = purpose_v201(ocpp_json_str(crit, "chargingProfilePurpose"));
 	bool has_evse = json_object_get(req, "evseId") != NULL;
-	unsigned evse_id = (unsigned)integer(req, "evseId"), found = 0;
+	unsigned evse_id = (unsigned)ocpp_json_int(req, "evseId"), found = 0;
 	struct cpsim_jw *m;
 
 	for (unsigned e = 0; e <= cp->nconn; e++) {
@@ -716,7 +705,7 @@ static enum ocpp_err get_charging_profiles(struct cpsim_cp *cp, const json_t *re
 		m = W(cp);
 		cpsim_jw_obj(m);
 		cpsim_jw_key(m, "requestId");
-		cpsim_jw_int(m, integer(req, "requestId"));
+		cpsim_jw_int(m, ocpp_json_int(req, "requestId"));
 		cpsim_jw_key(m, "chargingLimitSource");
 		cpsim_jw_str(m, "CSO");
 		cpsim_jw_key(m, "evseId");
@@ -731,7 +720,7 @@ static enum ocpp_err get_charging_profiles(struct cpsim_cp *cp, const json_t *re
 			if (p->connector != e ||
 			    (purpose >= 0 && p->purpose != (unsigned)purpose) ||
 			    (json_object_get(crit, "stackLevel") &&
-			     p->stack != (int32_t)integer(crit, "stackLevel")))
+			     p->stack != (int32_t)ocpp_json_int(crit, "stackLevel")))
 				continue;
 			cpsim_bh_profile_json(m, p);
 			n++;
@@ -751,9 +740,9 @@ static enum ocpp_err get_charging_profiles(struct cpsim_cp *cp, const json_t *re
 static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw *w)
 {
 	struct cpsim_period per[256];
-	unsigned conn = (unsigned)integer(req, "evseId");
-	int32_t duration = (int32_t)integer(req, "duration");
-	const char *unit = str(req, "chargingRateUnit");
+	unsigned conn = (unsigned)ocpp_json_int(req, "evseId");
+	int32_t duration = (int32_t)ocpp_json_int(req, "duration");
+	const char *unit = ocpp_json_str(req, "chargingRateUnit");
 	bool amps = unit && !strcmp(unit, "A");
 	int64_t start;
 	int n = duration > 0 ? cpsim_cp_composite(cp, conn, duration, amps, per, 256, &start)
@@ -783,9 +772,9 @@ static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cp
 
 static enum ocpp_err trigger(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw *w)
 {
-	const char *m = str(req, "requestedMessage");
+	const char *m = ocpp_json_str(req, "requestedMessage");
 	const json_t *ev = json_object_get(req, "evse");
-	unsigned conn = ev ? (unsigned)integer(ev, "id") : 0;
+	unsigned conn = ev ? (unsigned)ocpp_json_int(ev, "id") : 0;
 	const char *answer = "Accepted";
 
 	if (conn > cp->nconn) {
@@ -826,13 +815,14 @@ static enum ocpp_err send_local_list(struct cpsim_cp *cp, const json_t *req, str
 	}
 	json_array_foreach(list, i, e)
 	{
-		const char *st = str(json_object_get(e, "idTokenInfo"), "status");
+		const char *st = ocpp_json_str(json_object_get(e, "idTokenInfo"), "status");
 
-		tags[i] = str(json_object_get(e, "idToken"), "idToken");
+		tags[i] = ocpp_json_str(json_object_get(e, "idToken"), "idToken");
 		acc[i] = st && !strcmp(st, "Accepted");
 	}
-	if (cpsim_cp_local_list(cp, (int32_t)integer(req, "versionNumber"),
-				!strcmp(str(req, "updateType"), "Full"), tags, acc, n) < 0)
+	if (cpsim_cp_local_list(cp, (int32_t)ocpp_json_int(req, "versionNumber"),
+				!strcmp(ocpp_json_str(req, "updateType"), "Full"), tags, acc,
+				n) < 0)
 		answer = "Failed";
 out:
 	free(tags);
@@ -849,7 +839,7 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 	if (!strcmp(action, "RequestStartTransaction"))
 		return request_start(cp, req, w, desc, n);
 	if (!strcmp(action, "RequestStopTransaction")) {
-		r = cpsim_cp_remote_stop(cp, cpsim_tx_key_str(str(req, "transactionId")));
+		r = cpsim_cp_remote_stop(cp, cpsim_tx_key_str(ocpp_json_str(req, "transactionId")));
 		status_only(w, r == 0 ? "Accepted" : "Rejected");
 		return OCPP_ERR_NONE;
 	}
@@ -859,24 +849,25 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 			status_only(w, "Rejected");
 			return OCPP_ERR_NONE;
 		}
-		r = cpsim_cp_reset(cp, false, !strcmp(str(req, "type"), "OnIdle"));
+		r = cpsim_cp_reset(cp, false, !strcmp(ocpp_json_str(req, "type"), "OnIdle"));
 		status_only(w, r == 1 ? "Scheduled" : "Accepted");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "ChangeAvailability")) {
 		const json_t *ev = json_object_get(req, "evse");
 
-		r = cpsim_cp_availability(cp, ev ? (unsigned)integer(ev, "id") : 0,
-					  !strcmp(str(req, "operationalStatus"), "Operative"));
+		r = cpsim_cp_availability(
+		    cp, ev ? (unsigned)ocpp_json_int(ev, "id") : 0,
+		    !strcmp(ocpp_json_str(req, "operationalStatus"), "Operative"));
 		status_only(w, r < 0 ? "Rejected" : r ? "Scheduled" : "Accepted");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "UnlockConnector")) {
-		if (integer(req, "connectorId") != 1) {
+		if (ocpp_json_int(req, "connectorId") != 1) {
 			status_only(w, "UnknownConnector");
 			return OCPP_ERR_NONE;
 		}
-		r = cpsim_cp_unlock(cp, (unsigned)integer(req, "evseId"), false);
+		r = cpsim_cp_unlock(cp, (unsigned)ocpp_json_int(req, "evseId"), false);
 		status_only(w, r < 0 ? "UnknownConnector"
 			       : r   ? "OngoingAuthorizedTransaction"
 				     : "Unlocked");
@@ -887,7 +878,7 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 	if (!strcmp(action, "SetVariables"))
 		return set_variables(cp, req, w);
 	if (!strcmp(action, "GetBaseReport")) {
-		notify_report(cp, (int)integer(req, "requestId"));
+		notify_report(cp, (int)ocpp_json_int(req, "requestId"));
 		status_only(w, "Accepted");
 		return OCPP_ERR_NONE;
 	}
@@ -919,15 +910,15 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "DataTransfer")) {
-		const char *msg = str(req, "messageId");
+		const char *msg = ocpp_json_str(req, "messageId");
 
-		status_only(w, strcmp(str(req, "vendorId"), VENDOR_ID) ? "UnknownVendorId"
-			       : msg && !strcmp(msg, "Ping")	       ? "Accepted"
-								       : "UnknownMessageId");
+		status_only(w, strcmp(ocpp_json_str(req, "vendorId"), VENDOR_ID) ? "UnknownVendorId"
+			       : msg && !strcmp(msg, "Ping")			 ? "Accepted"
+							     : "UnknownMessageId");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "GetTransactionStatus")) {
-		const char *txid = str(req, "transactionId");
+		const char *txid = ocpp_json_str(req, "transactionId");
 		bool queued = false, ongoing = false;
 
 		for (struct cpsim_qmsg *q = cp->q_head; q; q = q->next)
@@ -955,7 +946,7 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 	if (!strcmp(action, "UpdateFirmware")) {
 		static const char *const seq[] = {"Downloading", "Downloaded", "Installing",
 						  "Installed"};
-		int id = (int)integer(req, "requestId");
+		int id = (int)ocpp_json_int(req, "requestId");
 
 		for (unsigned i = 0; i < 4; i++)
 			cpsim_cp_enqueue(cp, fw_status(cp, seq[i], id));
@@ -963,7 +954,7 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "GetLog")) {
-		int id = (int)integer(req, "requestId");
+		int id = (int)ocpp_json_int(req, "requestId");
 		char cid[40], name[64];
 
 		cpsim_cp_enqueue(cp, log_status(cp, "Uploading", id));
@@ -981,18 +972,18 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 	if (!strcmp(action, "ReserveNow")) {
 		int64_t expiry;
 
-		if (ocpp_time_parse(str(req, "expiryDateTime"), &expiry) < 0) {
+		if (ocpp_time_parse(ocpp_json_str(req, "expiryDateTime"), &expiry) < 0) {
 			status_only(w, "Rejected");
 			return OCPP_ERR_NONE;
 		}
-		r = cpsim_cp_reserve(cp, (unsigned)integer(req, "evseId"),
-				     (int32_t)integer(req, "id"), expiry,
-				     str(json_object_get(req, "idToken"), "idToken"));
+		r = cpsim_cp_reserve(cp, (unsigned)ocpp_json_int(req, "evseId"),
+				     (int32_t)ocpp_json_int(req, "id"), expiry,
+				     ocpp_json_str(json_object_get(req, "idToken"), "idToken"));
 		status_only(w, r == 0 ? "Accepted" : r == -EBUSY ? "Occupied" : "Rejected");
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "CancelReservation")) {
-		r = cpsim_cp_cancel_reservation(cp, (int32_t)integer(req, "reservationId"));
+		r = cpsim_cp_cancel_reservation(cp, (int32_t)ocpp_json_int(req, "reservationId"));
 		status_only(w, r == 0 ? "Accepted" : "Rejected");
 		return OCPP_ERR_NONE;
 	}

@@ -339,10 +339,9 @@ static int check_keys(const json_t *o, const char *const *allowed, const char *w
 		      size_t len)
 {
 	const char *key;
-	json_t *v;
+	const json_t *v;
 
-	json_object_foreach((json_t *)o, key, v)
-	{
+	ocpp_json_object_foreach(o, key, v) {
 		bool ok = false;
 
 		for (unsigned i = 0; allowed[i]; i++)

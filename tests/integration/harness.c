@@ -197,8 +197,22 @@ static void free_args(char **v)
 	free(v);
 }
 
+/*
+** execv() with a const argv: POSIX declares argv char *const[] only for compatibility with old
+** code and says the strings are not modified, so dropping the const here is sound.
+*/
+static void exec_const(const char *const argv[])
+{
+	union {
+		const char *const *c;
+		char *const *m;
+	} u = {.c = argv};
+
+	execv(argv[0], u.m);
+}
+
 /* fork + exec bin with argv, stdout/stderr appended to log; returns the pid or < 0. */
-static pid_t spawn(const char *log, char *const argv[])
+static pid_t spawn(const char *log, const char *const argv[])
 {
 	pid_t pid;
 	int fd;
@@ -222,7 +236,7 @@ static pid_t spawn(const char *log, char *const argv[])
 		dup2(fd, 2);
 		close(fd);
 	}
-	execv(argv[0], argv);
+	exec_const(argv);
 	fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
@@ -294,7 +308,8 @@ static int read_port_file(const char *path)
 int csms_launch(struct csms_proc *p, const char *const *extra_args)
 {
 	const char *bin = getenv("CSMS_BIN");
-	char portfile[320], *argv[64];
+	char portfile[320];
+	const char *argv[64];
 	long long end;
 	size_t n = 0, i;
 	pid_t pid;
@@ -315,17 +330,17 @@ int csms_launch(struct csms_proc *p, const char *const *extra_args)
 	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
 	unlink(portfile);
 
-	argv[n++] = (char *)bin;
-	argv[n++] = (char *)"--listen";
-	argv[n++] = (char *)"127.0.0.1:0";
-	argv[n++] = (char *)"--port-file";
+	argv[n++] = bin;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--port-file";
 	argv[n++] = portfile;
-	argv[n++] = (char *)"--db";
+	argv[n++] = "--db";
 	argv[n++] = p->db;
-	argv[n++] = (char *)"--log-level";
-	argv[n++] = (char *)"info";
+	argv[n++] = "--log-level";
+	argv[n++] = "info";
 	if (p->config[0]) {
-		argv[n++] = (char *)"--config";
+		argv[n++] = "--config";
 		argv[n++] = p->config;
 	}
 	for (i = 0; p->args && p->args[i] && n < 63; i++)
@@ -433,16 +448,16 @@ int csms_restart(struct csms_proc *p)
 int csms_cli(struct csms_proc *p, const char *const *args)
 {
 	const char *bin = getenv("CSMS_BIN");
-	char *argv[64];
+	const char *argv[64];
 	size_t n = 0;
 	pid_t pid;
 	int r;
 
 	if (!bin || !*bin)
 		return -ENOENT;
-	argv[n++] = (char *)bin;
+	argv[n++] = bin;
 	while (args && *args && n < 63)
-		argv[n++] = (char *)*args++;
+		argv[n++] = *args++;
 	argv[n] = NULL;
 	pid = spawn(p->log, argv);
 	if (pid < 0)

@@ -32,6 +32,20 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+** execv() with a const argv: POSIX declares argv char *const[] only for compatibility with old
+** code and says the strings are not modified, so dropping the const here is sound.
+*/
+static void exec_const(const char *const *argv)
+{
+	union {
+		const char *const *c;
+		char *const *m;
+	} u = {.c = argv};
+
+	execv(argv[0], u.m);
+}
+
 /* Run argv (argv[0] a path) with output to log; wait up to max_s. Exit status or < 0. */
 static int run(const char *const *argv, const char *log, int max_s, pid_t *ret_pid, bool wait_for)
 {
@@ -47,7 +61,7 @@ static int run(const char *const *argv, const char *log, int max_s, pid_t *ret_p
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(argv[0], (char *const *)argv);
+		exec_const(argv);
 		_exit(127);
 	}
 	if (ret_pid)

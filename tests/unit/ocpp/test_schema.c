@@ -128,7 +128,7 @@ static json_t *gen(const json_t *root, const json_t *s, bool full, int depth)
 		const char *key;
 
 		if (full) {
-			json_object_foreach((json_t *)props, key, sub)
+			ocpp_json_object_foreach(props, key, sub)
 				json_object_set_new(o, key, gen(root, sub, full, depth + 1));
 			if (!json_is_false(json_object_get(s, "additionalProperties")))
 				json_object_set_new(o, "x-extra", json_pack("{s:i}", "k", 1));
@@ -305,7 +305,7 @@ static void mutate(struct mctx *m, const json_t *s, json_t *v, json_t *parent, c
 		       "unknown field");
 		json_object_del(v, "unknownField");
 
-		json_object_foreach((json_t *)props, name, r) {
+		ocpp_json_object_foreach(props, name, r) {
 			child = json_object_get(v, name);
 			if (!child)
 				continue;
