@@ -202,17 +202,18 @@ void sc_plan_result_release(struct sc_plan_result *r)
 /* Shortfall, delivered energy and cost from the schedule. */
 static void finish(const struct sc_plan_input *in, const struct nsess *ns, struct sc_plan_result *r)
 {
-	r->delivered_wh = 0;
+	r->delivered_wh = 0; /* in units until the end */
 	for (size_t s = 0; s < in->n_sessions; s++) {
 		int64_t e = ns[s].e0, got;
 		for (int t = 0; t < in->n_slots; t++)
 			e += r->power_w[s * (size_t)in->n_slots + (size_t)t];
-		got = (e < ns[s].tgt ? e : ns[s].tgt) - ns[s].e0;
-		r->delivered_wh += got > 0 ? got / UNIT_PER_WH : 0;
+		got = min64(e, ns[s].tgt) - min64(ns[s].e0, ns[s].tgt);
+		r->delivered_wh += got;
 		r->shortfall_wh[s] =
 			e < ns[s].tgt ? (ns[s].tgt - e + UNIT_PER_WH - 1) / UNIT_PER_WH : 0;
 		r->short_flag[s] = r->shortfall_wh[s] > 0;
 	}
+	r->delivered_wh /= UNIT_PER_WH;
 	r->cost_fen = sc_plan_cost_fen(in, r->power_w);
 }
 
@@ -488,7 +489,7 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	glp_smcp parm;
 	int site_row0, ncols = 0, nrows, r = -ENOMEM, rc;
 	double z1, tol, need_total = 0;
-	int col_imp0, col_ex1_0, col_ex2_0;
+	int col_imp0, col_ex1_0, col_ex2_0, term = -1;
 
 	col_c = calloc(S * (size_t)T + 1, sizeof(int));
 	col_d = calloc(S * (size_t)T + 1, sizeof(int));
@@ -496,6 +497,9 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	col_short = calloc(S + 1, sizeof(int));
 	if (!col_c || !col_d || !col_e || !col_short)
 		goto out;
+	/* glp_scale_prob() and glp_adv_basis() print to the terminal unless told not to (the
+	 * setting lives in this thread's GLPK environment; restored below) */
+	term = glp_term_out(GLP_OFF);
 	lp = glp_create_prob();
 	glp_set_obj_dir(lp, GLP_MIN);
 
@@ -554,16 +558,17 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 			}
 			prev_e = col_e[k];
 		}
-		if (ns[s].tgt > ns[s].e0) {
-			/* e_last + short >= tgt, 0 <= short <= tgt - e0 */
+		if (ns[s].tgt > ns[s].lo) {
+			/* e_last + short >= tgt, 0 <= short <= tgt - lo (a V2G session that starts
+			 * above its target must not end below it either) */
 			int row = glp_add_rows(lp, 1);
 			col_short[s] = glp_add_cols(lp, 1);
 			ncols++;
-			set_bounds(lp, col_short[s], 0, (double)(ns[s].tgt - ns[s].e0) / KW);
+			set_bounds(lp, col_short[s], 0, (double)(ns[s].tgt - ns[s].lo) / KW);
 			glp_set_row_bnds(lp, row, GLP_LO, (double)ns[s].tgt / KW, 0);
 			if (nz(&b, row, prev_e, 1) < 0 || nz(&b, row, col_short[s], 1) < 0)
 				goto out;
-			need_total += (double)(ns[s].tgt - ns[s].e0) / KW;
+			need_total += (double)(ns[s].tgt - ns[s].lo) / KW;
 		}
 	}
 	nrows = glp_get_num_rows(lp);
@@ -656,6 +661,8 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 out:
 	if (lp)
 		glp_delete_prob(lp);
+	if (term >= 0)
+		glp_term_out(term);
 	free(b.ia);
 	free(b.ja);
 	free(b.ar);

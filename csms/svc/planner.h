@@ -79,7 +79,7 @@ struct sc_plan_result {
 	int64_t *shortfall_wh; /* [session]: target not reached by departure, >= 0 */
 	bool *short_flag;      /* [session]: shortfall_wh > 0 */
 	int64_t cost_fen;      /* of power_w, as sc_plan_cost_fen() computes it */
-	int64_t delivered_wh;  /* sum over sessions of min(stored at departure, target) - start */
+	int64_t delivered_wh;  /* sum of min(stored at departure, target) - min(start, target) */
 };
 
 const char *sc_plan_status_to_string(enum sc_plan_status s);
