@@ -489,7 +489,8 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	glp_smcp parm;
 	int site_row0, ncols = 0, nrows, r = -ENOMEM, rc;
 	double z1, tol, need_total = 0;
-	int col_imp0, col_ex1_0, col_ex2_0, term = -1;
+	int col_imp0, col_ex1_0, col_ex2_0, term = -1, limit_ms;
+	double t_start;
 
 	col_c = calloc(S * (size_t)T + 1, sizeof(int));
 	col_d = calloc(S * (size_t)T + 1, sizeof(int));
@@ -577,7 +578,10 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF; /* see the top of this file */
-	parm.tm_lim = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
+	limit_ms = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
+	parm.tm_lim = limit_ms;
+	/* the limit is for the whole solve: phase 2 gets what phase 1 left (GLPK's own clock) */
+	t_start = glp_time();
 
 	/* phase 1: least total shortfall */
 	for (size_t s = 0; s < S; s++)
@@ -632,6 +636,14 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	for (size_t k = 0; k < S * (size_t)T; k++)
 		if (col_d[k])
 			glp_set_obj_coef(lp, col_d[k], (double)in->wear_fen_per_mwh / 4000.0);
+	{
+		double used = glp_difftime(glp_time(), t_start) * 1000.0;
+		if (used >= limit_ms) {
+			r = 1;
+			goto out;
+		}
+		parm.tm_lim = limit_ms - (int)used;
+	}
 	rc = glp_simplex(lp, &parm);
 	if (rc == GLP_ETMLIM) {
 		r = 1;

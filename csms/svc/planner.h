@@ -58,7 +58,7 @@ struct sc_plan_input {
 	int n_slots; /* 1..SC_PLAN_MAX_SLOTS */
 	const struct sc_plan_slot *slots;
 	int64_t wear_fen_per_mwh; /* battery-wear cost per discharged MWh */
-	int time_limit_ms;	  /* per LP solve (each of the two phases); 0 = 10 s */
+	int time_limit_ms;	  /* per LP solve, both phases together; 0 = 10 s */
 	enum sc_plan_method method;
 };
 
