@@ -1,0 +1,752 @@
+/* SPDX-License-Identifier: MIT */
+/* The site planner: lexicographic (max delivered, then least cost) schedules, solved exactly. */
+#include "planner.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glpk.h>
+
+#include "tariff.h"
+
+/*
+ * Two exact methods.
+ *
+ * FLOW (no session may discharge). The problem is a transportation problem: source -> session
+ * (capacity: its need), session -> slot (its power limit, in its slots), slot -> sink (the site
+ * limit, cost: the slot's price). The sets of slot loads that can be routed form a polymatroid
+ * (the rank of a slot set is the max flow through it), so Edmonds' greedy is exact: open the
+ * slots one by one, cheapest first, and augment the max flow into each as far as it goes. Flow
+ * already through an opened slot never decreases (augmenting paths end at the new slot), so the
+ * final flow is a maximum flow (max delivered) of least cost. Integer units: one W held for one
+ * slot (1/4 Wh), so the plan is exact in W.
+ *
+ * LP (some session may discharge): GLPK simplex, two phases. Phase 1 minimises the total
+ * shortfall; phase 2 adds the row "total shortfall <= phase-1 optimum + tolerance" and minimises
+ * cost, warm-started from the phase-1 basis. The constraint matrix is a network matrix (storage
+ * arcs in time, charge/discharge arcs to the site node, import/export arcs), so with integer data
+ * the optimal vertices are integer in W; the plan is rounded on each session's cumulative energy
+ * so the stored energy stays within its bounds exactly.
+ *
+ * Time limits: glp_smcp.tm_lim bounds each glp_simplex() call. We run with presolve off: GLPK's
+ * LP presolver (glp_smcp.presolve) runs before the simplex loop and does not look at tm_lim,
+ * which is where solvers have been seen overrunning their limits; scaling and the initial basis
+ * (glp_scale_prob, glp_adv_basis) are linear-ish passes over the matrix. The caller's worker
+ * should still treat a plan that arrives late as stale.
+ *
+ * GLPK and threads: Debian's libglpk is built re-entrant (thread-local environment, GLPK >=
+ * 4.61; glp_config("TLS") says so). Each thread has its own environment: a glp_prob must be used
+ * only by the thread that created it, and a worker thread must call glp_free_env() before it
+ * exits or it leaks its environment. We never call glp_free_env() here (that would destroy
+ * objects of a caller on the same thread). glp_error() aborts the process by default; the inputs
+ * are validated before they reach GLPK so that does not happen on bad data.
+ */
+
+#define UNIT_PER_WH 4 /* 1 unit = 1 W for one slot = 1/4 Wh */
+#define BIG	    ((int64_t)1 << 50)
+
+static const char *const status_names[_SC_PLAN_STATUS_MAX] = {
+	[SC_PLAN_OPTIMAL] = "optimal",
+	[SC_PLAN_TIME_LIMIT] = "time_limit",
+	[SC_PLAN_FAILED] = "failed",
+};
+
+const char *sc_plan_status_to_string(enum sc_plan_status s)
+{
+	if ((int)s < 0 || s >= _SC_PLAN_STATUS_MAX)
+		return NULL;
+	return status_names[s];
+}
+
+/* A session in units, clamped to the horizon. */
+struct nsess {
+	int arr, dep;
+	int64_t e0, lo, hi, tgt; /* units */
+	int64_t pc, pd;		 /* W */
+};
+
+static int normalise(const struct sc_plan_input *in, struct nsess *ns)
+{
+	if (in->n_slots < 1 || in->n_slots > SC_PLAN_MAX_SLOTS || (in->n_sessions && !in->sessions) ||
+	    !in->slots || in->wear_fen_per_mwh < 0)
+		return -EINVAL;
+	for (int t = 0; t < in->n_slots; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		if (sl->import_limit_w < 0 || sl->export_limit_w < 0 || sl->event_export_w < 0 ||
+		    sl->event_bonus_fen_per_mwh < 0 || sl->event_import_cap_w < -1)
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < in->n_sessions; i++) {
+		const struct sc_plan_session *s = &in->sessions[i];
+		struct nsess *n = &ns[i];
+		if (s->max_charge_w < 0 || s->max_discharge_w < 0 || s->capacity_wh < 0 ||
+		    s->target_wh < 0 || s->max_charge_w > BIG / 1024 || s->max_discharge_w > BIG / 1024)
+			return -EINVAL;
+		if (s->capacity_wh > 0) {
+			if (s->energy_now_wh < 0 || s->energy_now_wh > s->capacity_wh ||
+			    s->floor_wh < 0 || s->floor_wh > s->capacity_wh)
+				return -EINVAL;
+			n->e0 = s->energy_now_wh * UNIT_PER_WH;
+			n->hi = s->capacity_wh * UNIT_PER_WH;
+			n->lo = (s->floor_wh < s->energy_now_wh ? s->floor_wh : s->energy_now_wh) *
+				UNIT_PER_WH;
+			n->tgt = (s->target_wh < s->capacity_wh ? s->target_wh : s->capacity_wh) *
+				 UNIT_PER_WH;
+		} else {
+			n->e0 = 0;
+			n->lo = 0;
+			n->hi = s->target_wh * UNIT_PER_WH;
+			n->tgt = n->hi;
+		}
+		if (n->hi > BIG)
+			return -EINVAL;
+		n->arr = s->arrival_slot < 0 ? 0 : s->arrival_slot;
+		n->dep = s->departure_slot > in->n_slots ? in->n_slots : s->departure_slot;
+		if (n->dep < n->arr)
+			n->dep = n->arr;
+		n->pc = s->max_charge_w;
+		n->pd = s->v2g ? s->max_discharge_w : 0;
+	}
+	return 0;
+}
+
+static int64_t import_cap(const struct sc_plan_slot *sl)
+{
+	int64_t c = sl->import_limit_w;
+	if (sl->event_import_cap_w >= 0 && sl->event_import_cap_w < c)
+		c = sl->event_import_cap_w;
+	return c > BIG ? BIG : c;
+}
+
+static int64_t export_cap(const struct sc_plan_slot *sl)
+{
+	return sl->export_limit_w > BIG ? BIG : sl->export_limit_w;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Effective export prices: first event_export_w at the event price, the rest at the export
+ * price, both clamped to the import price (a site cannot import and export at once). */
+static void export_prices(const struct sc_plan_slot *sl, int64_t *ret_event, int64_t *ret_plain)
+{
+	int64_t plain = min64(sl->export_fen_per_mwh, sl->import_fen_per_mwh);
+	int64_t ev = min64(sl->export_fen_per_mwh + sl->event_bonus_fen_per_mwh,
+			   sl->import_fen_per_mwh);
+	*ret_plain = plain;
+	*ret_event = ev > plain ? ev : plain;
+}
+
+int64_t sc_plan_cost_fen(const struct sc_plan_input *in, const int64_t *power_w)
+{
+	__int128 acc = 0; /* W-slots * fen/MWh = fen / (4 * 10^6) */
+	int64_t q;
+
+	for (int t = 0; t < in->n_slots; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		int64_t net = 0, dis = 0, pe, pp;
+		for (size_t s = 0; s < in->n_sessions; s++) {
+			int64_t p = power_w[s * (size_t)in->n_slots + (size_t)t];
+			net += p;
+			if (p < 0)
+				dis -= p;
+		}
+		acc += (__int128)dis * in->wear_fen_per_mwh;
+		if (net >= 0) {
+			acc += (__int128)net * sl->import_fen_per_mwh;
+		} else {
+			int64_t ex = -net, y = min64(ex, sl->event_export_w);
+			export_prices(sl, &pe, &pp);
+			acc -= (__int128)y * pe + (__int128)(ex - y) * pp;
+		}
+	}
+	q = 4000000;
+	if (acc >= 0)
+		return (int64_t)((acc + q / 2) / q);
+	return -(int64_t)((-acc + q / 2) / q);
+}
+
+static int result_alloc(const struct sc_plan_input *in, struct sc_plan_result *r)
+{
+	size_t n = in->n_sessions ? in->n_sessions : 1;
+
+	memset(r, 0, sizeof(*r));
+	r->n_slots = in->n_slots;
+	r->n_sessions = in->n_sessions;
+	r->power_w = calloc(n * (size_t)in->n_slots, sizeof(*r->power_w));
+	r->shortfall_wh = calloc(n, sizeof(*r->shortfall_wh));
+	r->short_flag = calloc(n, sizeof(*r->short_flag));
+	if (!r->power_w || !r->shortfall_wh || !r->short_flag) {
+		sc_plan_result_release(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void sc_plan_result_release(struct sc_plan_result *r)
+{
+	if (!r)
+		return;
+	free(r->power_w);
+	free(r->shortfall_wh);
+	free(r->short_flag);
+	r->power_w = NULL;
+	r->shortfall_wh = NULL;
+	r->short_flag = NULL;
+}
+
+/* Shortfall, delivered energy and cost from the schedule. */
+static void finish(const struct sc_plan_input *in, const struct nsess *ns, struct sc_plan_result *r)
+{
+	r->delivered_wh = 0; /* in units until the end */
+	for (size_t s = 0; s < in->n_sessions; s++) {
+		int64_t e = ns[s].e0, got;
+		for (int t = 0; t < in->n_slots; t++)
+			e += r->power_w[s * (size_t)in->n_slots + (size_t)t];
+		got = min64(e, ns[s].tgt) - min64(ns[s].e0, ns[s].tgt);
+		r->delivered_wh += got;
+		r->shortfall_wh[s] =
+			e < ns[s].tgt ? (ns[s].tgt - e + UNIT_PER_WH - 1) / UNIT_PER_WH : 0;
+		r->short_flag[s] = r->shortfall_wh[s] > 0;
+	}
+	r->delivered_wh /= UNIT_PER_WH;
+	r->cost_fen = sc_plan_cost_fen(in, r->power_w);
+}
+
+static void immediate_fill(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+{
+	int64_t *rem = calloc(in->n_sessions ? in->n_sessions : 1, sizeof(*rem));
+
+	/* without memory, leave pw all zero: a valid (if useless) plan */
+	if (!rem)
+		return;
+	for (size_t s = 0; s < in->n_sessions; s++)
+		rem[s] = ns[s].tgt > ns[s].e0 ? ns[s].tgt - ns[s].e0 : 0;
+	for (int t = 0; t < in->n_slots; t++) {
+		int64_t room = import_cap(&in->slots[t]);
+		for (size_t s = 0; s < in->n_sessions; s++) {
+			int64_t g;
+			if (t < ns[s].arr || t >= ns[s].dep)
+				continue;
+			g = min64(min64(ns[s].pc, rem[s]), room);
+			/* stored energy bound (target <= capacity, so only hi matters) */
+			pw[s * (size_t)in->n_slots + (size_t)t] = g;
+			rem[s] -= g;
+			room -= g;
+		}
+	}
+	free(rem);
+}
+
+int sc_plan_immediate(const struct sc_plan_input *in, struct sc_plan_result *ret)
+{
+	struct sc_plan_result r;
+	struct nsess *ns;
+	int rc;
+
+	ns = calloc(in->n_sessions ? in->n_sessions : 1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	rc = normalise(in, ns);
+	if (rc < 0)
+		goto out;
+	rc = result_alloc(in, &r);
+	if (rc < 0)
+		goto out;
+	immediate_fill(in, ns, r.power_w);
+	r.status = SC_PLAN_OPTIMAL;
+	r.method = SC_PLAN_METHOD_AUTO;
+	finish(in, ns, &r);
+	*ret = r;
+out:
+	free(ns);
+	return rc;
+}
+
+/* ---- FLOW: incremental max flow (Dinic) into slots opened cheapest first ---- */
+
+struct arc {
+	int to;
+	int rev;
+	int64_t cap;
+};
+
+struct flow {
+	int n_nodes;
+	int *first; /* CSR offsets, n_nodes + 1 */
+	struct arc *arcs;
+	int *level;
+	int *it;
+	int *queue;
+	int target;
+	int64_t target_room;
+};
+
+static int bfs(struct flow *f)
+{
+	int head = 0, tail = 0;
+
+	for (int i = 0; i < f->n_nodes; i++)
+		f->level[i] = -1;
+	f->level[0] = 0;
+	f->queue[tail++] = 0;
+	while (head < tail) {
+		int u = f->queue[head++];
+		if (u == f->target)
+			break;
+		for (int a = f->first[u]; a < f->first[u + 1]; a++) {
+			int v = f->arcs[a].to;
+			if (f->arcs[a].cap > 0 && f->level[v] < 0) {
+				f->level[v] = f->level[u] + 1;
+				f->queue[tail++] = v;
+			}
+		}
+	}
+	return f->level[f->target] >= 0;
+}
+
+static int64_t dfs(struct flow *f, int u, int64_t pushed)
+{
+	if (u == f->target) {
+		int64_t d = min64(pushed, f->target_room);
+		f->target_room -= d;
+		return d;
+	}
+	for (; f->it[u] < f->first[u + 1]; f->it[u]++) {
+		struct arc *a = &f->arcs[f->it[u]];
+		int64_t d;
+		if (a->cap <= 0 || f->level[a->to] != f->level[u] + 1)
+			continue;
+		if (f->level[a->to] > f->level[f->target])
+			continue;
+		d = dfs(f, a->to, min64(pushed, a->cap));
+		if (d > 0) {
+			a->cap -= d;
+			f->arcs[a->rev].cap += d;
+			return d;
+		}
+	}
+	return 0;
+}
+
+struct slot_order {
+	int64_t price;
+	int slot;
+};
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const struct slot_order *x = a, *y = b;
+	if (x->price != y->price)
+		return x->price < y->price ? -1 : 1;
+	return x->slot - y->slot;
+}
+
+static int solve_flow(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+{
+	struct flow f;
+	struct slot_order order[SC_PLAN_MAX_SLOTS];
+	size_t S = in->n_sessions;
+	int T = in->n_slots;
+	int *deg = NULL, *fill = NULL;
+	size_t n_arcs = 0;
+	int r = -ENOMEM;
+
+	memset(&f, 0, sizeof(f));
+	if (S > (size_t)(INT_MAX / 2) - SC_PLAN_MAX_SLOTS)
+		return -EINVAL;
+	f.n_nodes = 1 + (int)S + T;
+	deg = calloc((size_t)f.n_nodes + 1, sizeof(int));
+	fill = calloc((size_t)f.n_nodes + 1, sizeof(int));
+	f.first = calloc((size_t)f.n_nodes + 1, sizeof(int));
+	f.level = calloc((size_t)f.n_nodes, sizeof(int));
+	f.it = calloc((size_t)f.n_nodes, sizeof(int));
+	f.queue = calloc((size_t)f.n_nodes, sizeof(int));
+	if (!deg || !fill || !f.first || !f.level || !f.it || !f.queue)
+		goto out;
+	for (size_t s = 0; s < S; s++) {
+		int len = ns[s].tgt > ns[s].e0 && ns[s].pc > 0 ? ns[s].dep - ns[s].arr : 0;
+		if (len <= 0)
+			continue;
+		deg[0]++;
+		deg[1 + s] += 1 + len;
+		for (int t = ns[s].arr; t < ns[s].dep; t++)
+			deg[1 + S + (size_t)t]++;
+		n_arcs += 2 + 2 * (size_t)len;
+	}
+	for (int i = 0; i < f.n_nodes; i++)
+		f.first[i + 1] = f.first[i] + deg[i];
+	f.arcs = calloc(n_arcs ? n_arcs : 1, sizeof(*f.arcs));
+	if (!f.arcs)
+		goto out;
+	memcpy(fill, f.first, sizeof(int) * (size_t)f.n_nodes);
+#define ADD_ARC(u, v, c)                                                                           \
+	do {                                                                                       \
+		int a_ = fill[u]++, b_ = fill[v]++;                                                \
+		f.arcs[a_] = (struct arc){.to = (v), .rev = b_, .cap = (c)};                       \
+		f.arcs[b_] = (struct arc){.to = (u), .rev = a_, .cap = 0};                         \
+	} while (0)
+	for (size_t s = 0; s < S; s++) {
+		int len = ns[s].tgt > ns[s].e0 && ns[s].pc > 0 ? ns[s].dep - ns[s].arr : 0;
+		int u = 1 + (int)s;
+		if (len <= 0)
+			continue;
+		ADD_ARC(0, u, ns[s].tgt - ns[s].e0);
+		for (int t = ns[s].arr; t < ns[s].dep; t++)
+			ADD_ARC(u, 1 + (int)S + t, ns[s].pc);
+	}
+#undef ADD_ARC
+	for (int t = 0; t < T; t++)
+		order[t] = (struct slot_order){.price = in->slots[t].import_fen_per_mwh, .slot = t};
+	qsort(order, (size_t)T, sizeof(order[0]), cmp_slot);
+	for (int k = 0; k < T; k++) {
+		f.target = 1 + (int)S + order[k].slot;
+		f.target_room = import_cap(&in->slots[order[k].slot]);
+		while (f.target_room > 0 && bfs(&f)) {
+			int64_t d;
+			memcpy(f.it, f.first, sizeof(int) * (size_t)f.n_nodes);
+			while (f.target_room > 0 && (d = dfs(&f, 0, BIG)) > 0)
+				;
+		}
+	}
+	/* the flow on session -> slot arcs is the reverse arcs' capacity */
+	for (size_t s = 0; s < S; s++) {
+		int u = 1 + (int)s;
+		for (int a = f.first[u]; a < f.first[u + 1]; a++) {
+			int v = f.arcs[a].to;
+			if (v <= (int)S)
+				continue;
+			pw[s * (size_t)T + (size_t)(v - 1 - (int)S)] = f.arcs[f.arcs[a].rev].cap;
+		}
+	}
+	r = 0;
+out:
+	free(deg);
+	free(fill);
+	free(f.first);
+	free(f.level);
+	free(f.it);
+	free(f.queue);
+	free(f.arcs);
+	return r;
+}
+
+/* ---- LP: GLPK, two phases ---- */
+
+#define KW 1000.0 /* LP variables in kW (power) and kW-slots (energy): better scaled than W */
+
+struct lpbuild {
+	int *ia, *ja;
+	double *ar;
+	int n, cap;
+};
+
+static int nz(struct lpbuild *b, int i, int j, double v)
+{
+	if (b->n + 1 >= b->cap) {
+		int nc = b->cap ? b->cap * 2 : 4096;
+		int *ia = realloc(b->ia, sizeof(int) * (size_t)nc);
+		if (!ia)
+			return -ENOMEM;
+		b->ia = ia;
+		int *ja = realloc(b->ja, sizeof(int) * (size_t)nc);
+		if (!ja)
+			return -ENOMEM;
+		b->ja = ja;
+		double *ar = realloc(b->ar, sizeof(double) * (size_t)nc);
+		if (!ar)
+			return -ENOMEM;
+		b->ar = ar;
+		b->cap = nc;
+	}
+	b->n++;
+	b->ia[b->n] = i;
+	b->ja[b->n] = j;
+	b->ar[b->n] = v;
+	return 0;
+}
+
+static void set_bounds(glp_prob *lp, int j, double lo, double hi)
+{
+	if (hi <= lo)
+		glp_set_col_bnds(lp, j, GLP_FX, lo, lo);
+	else
+		glp_set_col_bnds(lp, j, GLP_DB, lo, hi);
+}
+
+/* Returns 0 optimal, 1 time limit, 2 failure, or negative errno. */
+static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+{
+	size_t S = in->n_sessions;
+	int T = in->n_slots;
+	int *col_c = NULL, *col_d = NULL, *col_e = NULL, *col_short = NULL;
+	struct lpbuild b = {0};
+	glp_prob *lp = NULL;
+	glp_smcp parm;
+	int site_row0, ncols = 0, nrows, r = -ENOMEM, rc;
+	double z1, tol, need_total = 0;
+	int col_imp0, col_ex1_0, col_ex2_0, term = -1, limit_ms;
+	double t_start;
+
+	col_c = calloc(S * (size_t)T + 1, sizeof(int));
+	col_d = calloc(S * (size_t)T + 1, sizeof(int));
+	col_e = calloc(S * (size_t)T + 1, sizeof(int));
+	col_short = calloc(S + 1, sizeof(int));
+	if (!col_c || !col_d || !col_e || !col_short)
+		goto out;
+	/* glp_scale_prob() and glp_adv_basis() print to the terminal unless told not to (the
+	 * setting lives in this thread's GLPK environment; restored below) */
+	term = glp_term_out(GLP_OFF);
+	lp = glp_create_prob();
+	glp_set_obj_dir(lp, GLP_MIN);
+
+	/* rows: per site slot the balance; per session per active slot the continuity; per
+	 * session with a need its target row; per slot with an export cap the export split */
+	site_row0 = glp_add_rows(lp, T);
+	for (int t = 0; t < T; t++)
+		glp_set_row_bnds(lp, site_row0 + t, GLP_FX, 0, 0);
+	col_imp0 = glp_add_cols(lp, T);
+	col_ex1_0 = glp_add_cols(lp, T);
+	col_ex2_0 = glp_add_cols(lp, T);
+	ncols = 3 * T;
+	for (int t = 0; t < T; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		int64_t ex_cap = export_cap(sl);
+		set_bounds(lp, col_imp0 + t, 0, (double)import_cap(sl) / KW);
+		set_bounds(lp, col_ex1_0 + t, 0, (double)min64(sl->event_export_w, ex_cap) / KW);
+		set_bounds(lp, col_ex2_0 + t, 0, (double)ex_cap / KW);
+		if (nz(&b, site_row0 + t, col_imp0 + t, -1) < 0 ||
+		    nz(&b, site_row0 + t, col_ex1_0 + t, 1) < 0 ||
+		    nz(&b, site_row0 + t, col_ex2_0 + t, 1) < 0)
+			goto out;
+		if (ex_cap < BIG && min64(sl->event_export_w, ex_cap) > 0) {
+			int row = glp_add_rows(lp, 1);
+			glp_set_row_bnds(lp, row, GLP_UP, 0, (double)ex_cap / KW);
+			if (nz(&b, row, col_ex1_0 + t, 1) < 0 || nz(&b, row, col_ex2_0 + t, 1) < 0)
+				goto out;
+		}
+	}
+	for (size_t s = 0; s < S; s++) {
+		int prev_e = 0;
+		if (ns[s].dep <= ns[s].arr)
+			continue;
+		for (int t = ns[s].arr; t < ns[s].dep; t++) {
+			size_t k = s * (size_t)T + (size_t)t;
+			int row = glp_add_rows(lp, 1);
+			col_c[k] = glp_add_cols(lp, 1);
+			set_bounds(lp, col_c[k], 0, (double)ns[s].pc / KW);
+			col_e[k] = glp_add_cols(lp, 1);
+			set_bounds(lp, col_e[k], (double)ns[s].lo / KW, (double)ns[s].hi / KW);
+			ncols += 2;
+			/* e_t - e_{t-1} - c_t + d_t = 0 (e_{arr-1} = e0) */
+			glp_set_row_bnds(lp, row, GLP_FX, prev_e ? 0 : (double)ns[s].e0 / KW,
+					 prev_e ? 0 : (double)ns[s].e0 / KW);
+			if (nz(&b, row, col_e[k], 1) < 0 || nz(&b, row, col_c[k], -1) < 0 ||
+			    (prev_e && nz(&b, row, prev_e, -1) < 0) ||
+			    nz(&b, site_row0 + t, col_c[k], 1) < 0)
+				goto out;
+			if (ns[s].pd > 0) {
+				col_d[k] = glp_add_cols(lp, 1);
+				set_bounds(lp, col_d[k], 0, (double)ns[s].pd / KW);
+				ncols++;
+				if (nz(&b, row, col_d[k], 1) < 0 ||
+				    nz(&b, site_row0 + t, col_d[k], -1) < 0)
+					goto out;
+			}
+			prev_e = col_e[k];
+		}
+		if (ns[s].tgt > ns[s].lo) {
+			/* e_last + short >= tgt, 0 <= short <= tgt - lo (a V2G session that starts
+			 * above its target must not end below it either) */
+			int row = glp_add_rows(lp, 1);
+			col_short[s] = glp_add_cols(lp, 1);
+			ncols++;
+			set_bounds(lp, col_short[s], 0, (double)(ns[s].tgt - ns[s].lo) / KW);
+			glp_set_row_bnds(lp, row, GLP_LO, (double)ns[s].tgt / KW, 0);
+			if (nz(&b, row, prev_e, 1) < 0 || nz(&b, row, col_short[s], 1) < 0)
+				goto out;
+			need_total += (double)(ns[s].tgt - ns[s].lo) / KW;
+		}
+	}
+	nrows = glp_get_num_rows(lp);
+	glp_load_matrix(lp, b.n, b.ia, b.ja, b.ar);
+
+	glp_init_smcp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.presolve = GLP_OFF; /* see the top of this file */
+	limit_ms = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
+	parm.tm_lim = limit_ms;
+	/* the limit is for the whole solve: phase 2 gets what phase 1 left (GLPK's own clock) */
+	t_start = glp_time();
+
+	/* phase 1: least total shortfall */
+	for (size_t s = 0; s < S; s++)
+		if (col_short[s])
+			glp_set_obj_coef(lp, col_short[s], 1.0);
+	glp_scale_prob(lp, GLP_SF_AUTO);
+	glp_adv_basis(lp, 0);
+	rc = glp_simplex(lp, &parm);
+	if (rc == GLP_ETMLIM) {
+		r = 1;
+		goto out;
+	}
+	if (rc != 0 || glp_get_status(lp) != GLP_OPT) {
+		r = 2;
+		goto out;
+	}
+	z1 = glp_get_obj_val(lp);
+
+	/* phase 2: keep the shortfall, least cost */
+	tol = 1e-9 * need_total + 1e-7;
+	{
+		int row = glp_add_rows(lp, 1);
+		int n = 0;
+		int *ind = calloc(S + 1, sizeof(int));
+		double *val = calloc(S + 1, sizeof(double));
+		if (!ind || !val) {
+			free(ind);
+			free(val);
+			goto out;
+		}
+		for (size_t s = 0; s < S; s++)
+			if (col_short[s]) {
+				ind[++n] = col_short[s];
+				val[n] = 1.0;
+				glp_set_obj_coef(lp, col_short[s], 0.0);
+			}
+		glp_set_mat_row(lp, row, n, ind, val);
+		glp_set_row_bnds(lp, row, GLP_UP, 0, z1 + tol);
+		free(ind);
+		free(val);
+		(void)nrows;
+	}
+	for (int t = 0; t < T; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		int64_t pe, pp;
+		export_prices(sl, &pe, &pp);
+		/* fen per kW-slot = price(fen/MWh) * 1000 W * 1/4 h / 10^6 */
+		glp_set_obj_coef(lp, col_imp0 + t, (double)sl->import_fen_per_mwh / 4000.0);
+		glp_set_obj_coef(lp, col_ex1_0 + t, -(double)pe / 4000.0);
+		glp_set_obj_coef(lp, col_ex2_0 + t, -(double)pp / 4000.0);
+	}
+	for (size_t k = 0; k < S * (size_t)T; k++)
+		if (col_d[k])
+			glp_set_obj_coef(lp, col_d[k], (double)in->wear_fen_per_mwh / 4000.0);
+	{
+		double used = glp_difftime(glp_time(), t_start) * 1000.0;
+		if (used >= limit_ms) {
+			r = 1;
+			goto out;
+		}
+		parm.tm_lim = limit_ms - (int)used;
+	}
+	rc = glp_simplex(lp, &parm);
+	if (rc == GLP_ETMLIM) {
+		r = 1;
+		goto out;
+	}
+	if (rc != 0 || glp_get_status(lp) != GLP_OPT) {
+		r = 2;
+		goto out;
+	}
+
+	/* round each session's cumulative stored energy to whole units (W-slots): stays within
+	 * the integer bounds lo..hi, and each slot's power moves by less than 1 W */
+	for (size_t s = 0; s < S; s++) {
+		int64_t prev = ns[s].e0;
+		for (int t = ns[s].arr; t < ns[s].dep; t++) {
+			size_t k = s * (size_t)T + (size_t)t;
+			int64_t e = llround(glp_get_col_prim(lp, col_e[k]) * KW);
+			if (e < ns[s].lo)
+				e = ns[s].lo;
+			if (e > ns[s].hi)
+				e = ns[s].hi;
+			pw[k] = e - prev;
+			prev = e;
+		}
+	}
+	r = 0;
+out:
+	if (lp)
+		glp_delete_prob(lp);
+	if (term >= 0)
+		glp_term_out(term);
+	free(b.ia);
+	free(b.ja);
+	free(b.ar);
+	free(col_c);
+	free(col_d);
+	free(col_e);
+	free(col_short);
+	(void)ncols;
+	return r;
+}
+
+int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
+{
+	struct sc_plan_result r;
+	struct nsess *ns;
+	enum sc_plan_method m = in->method;
+	int rc;
+
+	ns = calloc(in->n_sessions ? in->n_sessions : 1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	rc = normalise(in, ns);
+	if (rc < 0)
+		goto out;
+	if (m == SC_PLAN_METHOD_AUTO) {
+		m = SC_PLAN_METHOD_FLOW;
+		for (size_t s = 0; s < in->n_sessions; s++)
+			if (ns[s].pd > 0)
+				m = SC_PLAN_METHOD_LP;
+	}
+	if (m == SC_PLAN_METHOD_FLOW)
+		for (size_t s = 0; s < in->n_sessions; s++)
+			if (ns[s].pd > 0) {
+				rc = -EINVAL; /* the flow method cannot discharge */
+				goto out;
+			}
+	rc = result_alloc(in, &r);
+	if (rc < 0)
+		goto out;
+	r.method = m;
+	r.status = SC_PLAN_OPTIMAL;
+	if (m == SC_PLAN_METHOD_FLOW)
+		rc = solve_flow(in, ns, r.power_w);
+	else
+		rc = solve_lp(in, ns, r.power_w);
+	if (rc < 0) {
+		sc_plan_result_release(&r);
+		goto out;
+	}
+	if (rc > 0) {
+		r.status = rc == 1 ? SC_PLAN_TIME_LIMIT : SC_PLAN_FAILED;
+		memset(r.power_w, 0, sizeof(int64_t) * in->n_sessions * (size_t)in->n_slots);
+		immediate_fill(in, ns, r.power_w);
+		rc = 0;
+	}
+	finish(in, ns, &r);
+	*ret = r;
+out:
+	free(ns);
+	return rc;
+}
+
+int sc_plan_slots_from_tariff(const struct tariff_calendar *cal, int64_t start_ms, int n_slots,
+			      struct sc_plan_slot *slots)
+{
+	for (int t = 0; t < n_slots; t++) {
+		struct tariff_point p;
+		int r = tariff_calendar_at(cal, start_ms + t * SC_PLAN_SLOT_MS, &p);
+		if (r < 0)
+			return r;
+		slots[t].import_fen_per_mwh = p.import_fen_per_mwh;
+		slots[t].export_fen_per_mwh = p.export_fen_per_mwh;
+	}
+	return 0;
+}

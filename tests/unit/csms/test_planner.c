@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner against an independent exact method (dynamic programming over kW steps), plus
+ * infeasible needs, site limits, SoC floors and the valley saving. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "svc/planner.h"
+#include "svc/tariff.h"
+#include "tariff_json.h"
+
+/*
+ * Why the brute force is an honest check. With all powers in whole kW and all energies in whole
+ * kW-slots (250 Wh), the planner's LP is a network-flow LP (storage arcs in time, charge and
+ * discharge arcs to a site node per slot, import/export arcs to the grid), whose constraint
+ * matrix is totally unimodular: it has an optimal vertex with every power a whole kW. The DP
+ * below enumerates every schedule in whole kW exactly (state: each session's stored energy), so
+ * it contains that vertex: its optimum equals the LP's. We require the planner to be feasible,
+ * to deliver exactly as much as the DP's maximum, and to cost exactly the DP's best among
+ * maximum-delivery schedules (no worse, and no better, which would mean an infeasible plan or
+ * a cost function that disagrees with the DP's).
+ */
+
+#define KW    1000
+#define STEP  250 /* Wh in one kW-slot */
+#define NSLOT 8
+
+static const int64_t price_set[] = {6500, 19500, 65000, 110500, 130000};
+
+struct bf_case {
+	int n_sess;
+	struct sc_plan_session s[3];
+	struct sc_plan_slot sl[NSLOT];
+	int64_t wear;
+};
+
+/* 0..n-1 */
+static int rnd(int n)
+{
+	return rand() % n;
+}
+
+static void gen_case(struct bf_case *c, bool v2g)
+{
+	memset(c, 0, sizeof(*c));
+	c->n_sess = 2 + rnd(2);
+	c->wear = v2g ? rnd(3) * 5000 : 0;
+	for (int t = 0; t < NSLOT; t++) {
+		struct sc_plan_slot *sl = &c->sl[t];
+		sl->import_fen_per_mwh = price_set[rnd(5)];
+		sl->export_fen_per_mwh = sl->import_fen_per_mwh * rnd(4) / 4; /* <= import */
+		sl->import_limit_w = (2 + rnd(8)) * KW;
+		sl->export_limit_w = rnd(3) == 0 ? SC_PLAN_NO_LIMIT : rnd(6) * KW;
+		sl->event_import_cap_w = -1;
+	}
+	for (int i = 0; i < c->n_sess; i++) {
+		struct sc_plan_session *s = &c->s[i];
+		s->max_charge_w = (1 + rnd(4)) * KW;
+		s->arrival_slot = rnd(4);
+		s->departure_slot = s->arrival_slot + 1 + rnd(NSLOT - s->arrival_slot);
+		if (v2g && rnd(4) != 0) {
+			s->v2g = true;
+			s->max_discharge_w = (1 + rnd(3)) * KW;
+			s->capacity_wh = (6 + rnd(7)) * STEP;
+			s->energy_now_wh = rnd((int)(s->capacity_wh / STEP) + 1) * STEP;
+			s->floor_wh = rnd((int)(s->capacity_wh / STEP) + 1) * STEP;
+			s->target_wh = rnd((int)(s->capacity_wh / STEP) + 1) * STEP;
+		} else if (rnd(2)) {
+			s->capacity_wh = 0;
+			s->target_wh = (1 + rnd(12)) * STEP;
+		} else {
+			s->capacity_wh = 12 * STEP;
+			s->energy_now_wh = rnd(6) * STEP;
+			s->floor_wh = 0;
+			s->target_wh = (6 + rnd(7)) * STEP;
+		}
+	}
+}
+
+static struct sc_plan_input input_of(const struct bf_case *c, enum sc_plan_method m)
+{
+	return (struct sc_plan_input){
+		.n_sessions = (size_t)c->n_sess,
+		.sessions = c->s,
+		.n_slots = NSLOT,
+		.slots = c->sl,
+		.wear_fen_per_mwh = c->wear,
+		.time_limit_ms = 5000,
+		.method = m,
+	};
+}
+
+/* A session in kW steps, as the planner's contract defines it. */
+struct bsess {
+	int e0, lo, hi, tgt, pc, pd, arr, dep;
+};
+
+static struct bsess bsess_of(const struct sc_plan_session *s)
+{
+	struct bsess b;
+	if (s->capacity_wh > 0) {
+		b.e0 = (int)(s->energy_now_wh / STEP);
+		b.hi = (int)(s->capacity_wh / STEP);
+		b.lo = (int)((s->floor_wh < s->energy_now_wh ? s->floor_wh : s->energy_now_wh) / STEP);
+		b.tgt = (int)((s->target_wh < s->capacity_wh ? s->target_wh : s->capacity_wh) / STEP);
+	} else {
+		b.e0 = 0;
+		b.lo = 0;
+		b.hi = b.tgt = (int)(s->target_wh / STEP);
+	}
+	b.pc = (int)(s->max_charge_w / KW);
+	b.pd = s->v2g ? (int)(s->max_discharge_w / KW) : 0;
+	b.arr = s->arrival_slot;
+	b.dep = s->departure_slot;
+	return b;
+}
+
+/* Exact cost in W-slot * fen/MWh of one slot (export price <= import price, no events). */
+static int64_t slot_cost(const struct sc_plan_slot *sl, int64_t net_w, int64_t dis_w, int64_t wear)
+{
+	int64_t c = dis_w * wear;
+	if (net_w >= 0)
+		c += net_w * sl->import_fen_per_mwh;
+	else
+		c += net_w * sl->export_fen_per_mwh;
+	return c;
+}
+
+static int64_t to_fen(int64_t acc)
+{
+	return acc >= 0 ? (acc + 2000000) / 4000000 : -((-acc + 2000000) / 4000000);
+}
+
+#define EMAX 13
+
+/* DP over slots; returns the max delivered (steps) and the least cost among those. */
+static void brute(const struct bf_case *c, int *ret_delivered, int64_t *ret_cost)
+{
+	static int64_t cost[2][EMAX * EMAX * EMAX];
+	const int64_t INF = INT64_MAX / 4;
+	struct bsess b[3];
+	int n = c->n_sess, nst = 1;
+	int cur = 0;
+
+	for (int i = 0; i < n; i++) {
+		b[i] = bsess_of(&c->s[i]);
+		assert_true(b[i].hi < EMAX);
+	}
+	for (int i = 0; i < n; i++)
+		nst *= EMAX;
+	for (int k = 0; k < nst; k++)
+		cost[cur][k] = INF;
+	cost[cur][b[0].e0 + EMAX * (b[1].e0 + EMAX * (n > 2 ? b[2].e0 : 0))] = 0;
+	for (int t = 0; t < NSLOT; t++) {
+		const struct sc_plan_slot *sl = &c->sl[t];
+		int64_t cap = sl->import_limit_w / KW;
+		int64_t xcap = sl->export_limit_w == SC_PLAN_NO_LIMIT ? 1000 : sl->export_limit_w / KW;
+		int nx = 1 - cur;
+		int lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
+		for (int k = 0; k < nst; k++)
+			cost[nx][k] = INF;
+		for (int i = 0; i < n; i++)
+			if (t >= b[i].arr && t < b[i].dep) {
+				lo[i] = -b[i].pd;
+				hi[i] = b[i].pc;
+			}
+		for (int k = 0; k < nst; k++) {
+			int e[3] = {k % EMAX, (k / EMAX) % EMAX, k / (EMAX * EMAX)};
+			if (cost[cur][k] >= INF)
+				continue;
+			for (int p0 = lo[0]; p0 <= hi[0]; p0++)
+				for (int p1 = lo[1]; p1 <= hi[1]; p1++)
+					for (int p2 = lo[2]; p2 <= hi[2]; p2++) {
+						int p[3] = {p0, p1, p2}, ne[3] = {0, 0, 0};
+						int64_t net = 0, dis = 0;
+						bool ok = true;
+						for (int i = 0; i < n; i++) {
+							ne[i] = e[i] + p[i];
+							if (ne[i] < b[i].lo || ne[i] > b[i].hi)
+								ok = false;
+							net += p[i];
+							dis += p[i] < 0 ? -p[i] : 0;
+						}
+						if (!ok || net > cap || -net > xcap)
+							continue;
+						int nk = ne[0] + EMAX * (ne[1] + EMAX * ne[2]);
+						int64_t v = cost[cur][k] +
+							    slot_cost(sl, net * KW, dis * KW, c->wear);
+						if (v < cost[nx][nk])
+							cost[nx][nk] = v;
+					}
+		}
+		cur = nx;
+	}
+	int best_d = -1;
+	int64_t best_c = INF;
+	for (int k = 0; k < nst; k++) {
+		int e[3] = {k % EMAX, (k / EMAX) % EMAX, k / (EMAX * EMAX)}, d = 0;
+		if (cost[cur][k] >= INF)
+			continue;
+		for (int i = 0; i < n; i++)
+			d += (e[i] < b[i].tgt ? e[i] : b[i].tgt) - (b[i].e0 < b[i].tgt ? b[i].e0 : b[i].tgt);
+		if (d > best_d || (d == best_d && cost[cur][k] < best_c)) {
+			best_d = d;
+			best_c = cost[cur][k];
+		}
+	}
+	assert_true(best_d > -1000);
+	*ret_delivered = best_d;
+	*ret_cost = best_c;
+}
+
+/* Independent feasibility check of a plan; returns the delivered energy in Wh. */
+static int64_t check_feasible(const struct sc_plan_input *in, const struct sc_plan_result *r)
+{
+	int64_t delivered = 0;
+
+	assert_int_equal(r->n_slots, in->n_slots);
+	for (int t = 0; t < in->n_slots; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		int64_t net = 0, cap = sl->import_limit_w;
+		if (sl->event_import_cap_w >= 0 && sl->event_import_cap_w < cap)
+			cap = sl->event_import_cap_w;
+		for (size_t s = 0; s < in->n_sessions; s++)
+			net += r->power_w[s * (size_t)in->n_slots + (size_t)t];
+		assert_true(net <= cap); /* the site limit, never exceeded */
+		if (sl->export_limit_w != SC_PLAN_NO_LIMIT)
+			assert_true(-net <= sl->export_limit_w);
+	}
+	for (size_t s = 0; s < in->n_sessions; s++) {
+		const struct sc_plan_session *se = &in->sessions[s];
+		/* stored energy in W-slots (1/4 Wh) */
+		int64_t e = se->capacity_wh ? se->energy_now_wh * 4 : 0;
+		int64_t e0 = e, lo, hi, tgt;
+		if (se->capacity_wh) {
+			hi = se->capacity_wh * 4;
+			lo = (se->floor_wh < se->energy_now_wh ? se->floor_wh : se->energy_now_wh) * 4;
+			tgt = (se->target_wh < se->capacity_wh ? se->target_wh : se->capacity_wh) * 4;
+		} else {
+			lo = 0;
+			hi = tgt = se->target_wh * 4;
+		}
+		for (int t = 0; t < in->n_slots; t++) {
+			int64_t p = r->power_w[s * (size_t)in->n_slots + (size_t)t];
+			if (t < se->arrival_slot || t >= se->departure_slot) {
+				assert_int_equal(p, 0);
+				continue;
+			}
+			assert_true(p <= se->max_charge_w);
+			assert_true(-p <= (se->v2g ? se->max_discharge_w : 0));
+			e += p;
+			assert_true(e >= lo); /* the SoC floor, never violated */
+			assert_true(e <= hi);
+		}
+		int64_t got = (e < tgt ? e : tgt) - (e0 < tgt ? e0 : tgt);
+		int64_t short_q = e < tgt ? tgt - e : 0;
+		assert_int_equal(r->shortfall_wh[s], (short_q + 3) / 4);
+		assert_int_equal(r->short_flag[s], short_q > 0);
+		delivered += got;
+	}
+	return delivered / 4;
+}
+
+static void run_bf(bool v2g, enum sc_plan_method m, int n_cases, unsigned seed)
+{
+	srand(seed);
+	for (int k = 0; k < n_cases; k++) {
+		struct bf_case c;
+		struct sc_plan_result r;
+		int bd;
+		int64_t bc;
+		gen_case(&c, v2g);
+		struct sc_plan_input in = input_of(&c, m);
+		assert_int_equal(sc_plan_solve(&in, &r), 0);
+		assert_int_equal(r.status, SC_PLAN_OPTIMAL);
+		int64_t got = check_feasible(&in, &r);
+		brute(&c, &bd, &bc);
+		if (got != (int64_t)bd * STEP || r.cost_fen != to_fen(bc))
+			fail_msg("case %d (seed %u): planner delivered %lld Wh cost %lld fen, "
+				 "brute force %d Wh %lld fen",
+				 k, seed, (long long)got, (long long)r.cost_fen, bd * STEP,
+				 (long long)to_fen(bc));
+		assert_int_equal(r.delivered_wh, got);
+		sc_plan_result_release(&r);
+	}
+}
+
+static void test_bf_no_v2g_flow(void **state)
+{
+	(void)state;
+	run_bf(false, SC_PLAN_METHOD_AUTO, 300, 1);
+}
+
+static void test_bf_no_v2g_lp(void **state)
+{
+	(void)state;
+	run_bf(false, SC_PLAN_METHOD_LP, 150, 2);
+}
+
+static void test_bf_v2g(void **state)
+{
+	(void)state;
+	run_bf(true, SC_PLAN_METHOD_AUTO, 150, 3);
+}
+
+/* The greedy "cheapest slots per session" is not optimal under a shared limit; the planner is. */
+static void test_shared_limit_not_greedy(void **state)
+{
+	struct sc_plan_session s[2] = {
+		/* A can charge in slots 0-1 only, B in 0-3 */
+		{.max_charge_w = 4 * KW, .target_wh = 4 * STEP, .arrival_slot = 0, .departure_slot = 2},
+		{.max_charge_w = 4 * KW, .target_wh = 4 * STEP, .arrival_slot = 0, .departure_slot = 4},
+	};
+	struct sc_plan_slot sl[4];
+	struct sc_plan_result r;
+	(void)state;
+
+	memset(sl, 0, sizeof(sl));
+	for (int t = 0; t < 4; t++) {
+		sl[t].import_limit_w = 4 * KW;
+		sl[t].export_limit_w = 0;
+		sl[t].event_import_cap_w = -1;
+	}
+	sl[0].import_fen_per_mwh = 10000; /* cheapest: both want it */
+	sl[1].import_fen_per_mwh = 50000;
+	sl[2].import_fen_per_mwh = 20000;
+	sl[3].import_fen_per_mwh = 20000;
+	struct sc_plan_input in = {.n_sessions = 2, .sessions = s, .n_slots = 4, .slots = sl};
+	assert_int_equal(sc_plan_solve(&in, &r), 0);
+	check_feasible(&in, &r);
+	/* optimum: A takes slot 0 (4 kW), B slots 2 and 3 (2+2 or 4+0) */
+	assert_int_equal(r.power_w[0], 4 * KW);
+	assert_int_equal(r.power_w[4 + 0], 0);
+	assert_int_equal(r.power_w[4 + 1], 0);
+	/* 4 kW-slots at 10000 + 4 at 20000 fen/MWh: (4000*10000 + 4000*20000) / 4e6 = 30 fen */
+	assert_int_equal(r.cost_fen, 30);
+	assert_false(r.short_flag[0] || r.short_flag[1]);
+	sc_plan_result_release(&r);
+}
+
+static void test_infeasible_needs(void **state)
+{
+	struct sc_plan_session s[2] = {
+		{.max_charge_w = 7 * KW, .target_wh = 10000, .arrival_slot = 0, .departure_slot = 4},
+		{.max_charge_w = 7 * KW, .target_wh = 10000, .arrival_slot = 2, .departure_slot = 8},
+	};
+	struct sc_plan_slot sl[8];
+	struct sc_plan_result r;
+	(void)state;
+
+	memset(sl, 0, sizeof(sl));
+	for (int t = 0; t < 8; t++) {
+		sl[t].import_limit_w = 2 * KW;
+		sl[t].export_limit_w = 0;
+		sl[t].event_import_cap_w = -1;
+		sl[t].import_fen_per_mwh = 65000 - t * 1000;
+	}
+	for (int m = SC_PLAN_METHOD_FLOW; m >= SC_PLAN_METHOD_LP; m--) {
+		struct sc_plan_input in = {.n_sessions = 2,
+					   .sessions = s,
+					   .n_slots = 8,
+					   .slots = sl,
+					   .method = (enum sc_plan_method)m};
+		assert_int_equal(sc_plan_solve(&in, &r), 0);
+		assert_int_equal(r.status, SC_PLAN_OPTIMAL);
+		/* 2 kW for 8 slots: 4 kWh can be delivered, no more */
+		assert_int_equal(check_feasible(&in, &r), 4000);
+		assert_int_equal(r.delivered_wh, 4000);
+		assert_int_equal(r.shortfall_wh[0] + r.shortfall_wh[1], 16000);
+		assert_true(r.short_flag[0] && r.short_flag[1]);
+		sc_plan_result_release(&r);
+	}
+}
+
+static void test_bad_input(void **state)
+{
+	struct sc_plan_session s = {.max_charge_w = -1, .departure_slot = 1};
+	struct sc_plan_slot sl = {.import_limit_w = 1000, .event_import_cap_w = -1};
+	struct sc_plan_result r;
+	(void)state;
+
+	struct sc_plan_input in = {.n_sessions = 1, .sessions = &s, .n_slots = 1, .slots = &sl};
+	assert_int_equal(sc_plan_solve(&in, &r), -EINVAL);
+	s.max_charge_w = 1000;
+	in.n_slots = SC_PLAN_MAX_SLOTS + 1;
+	assert_int_equal(sc_plan_solve(&in, &r), -EINVAL);
+	in.n_slots = 1;
+	s.capacity_wh = 1000;
+	s.floor_wh = 2000;
+	assert_int_equal(sc_plan_solve(&in, &r), -EINVAL);
+	/* the flow method refuses discharging sessions */
+	s.floor_wh = 0;
+	s.v2g = true;
+	s.max_discharge_w = 1000;
+	in.method = SC_PLAN_METHOD_FLOW;
+	assert_int_equal(sc_plan_solve(&in, &r), -EINVAL);
+}
+
+/* Flow and LP agree on larger random no-V2G sites; V2G sites are feasible and no dearer than
+ * without V2G (discharge is an option, never a duty). */
+static void test_medium_agree(void **state)
+{
+	enum { NS = 12, NT = 96 };
+	struct sc_plan_session s[NS];
+	struct sc_plan_slot sl[NT];
+	(void)state;
+
+	srand(11);
+	for (int round = 0; round < 4; round++) {
+		struct sc_plan_result rf, rl, rv;
+		memset(s, 0, sizeof(s));
+		memset(sl, 0, sizeof(sl));
+		for (int t = 0; t < NT; t++) {
+			sl[t].import_limit_w = (20 + rnd(30)) * KW;
+			sl[t].export_limit_w = 15 * KW;
+			sl[t].event_import_cap_w = t >= 40 && t < 44 ? 5 * KW : -1;
+			sl[t].import_fen_per_mwh = price_set[(t / 8) % 5];
+			sl[t].export_fen_per_mwh = 39490 < sl[t].import_fen_per_mwh
+							   ? 39490
+							   : sl[t].import_fen_per_mwh;
+		}
+		for (int i = 0; i < NS; i++) {
+			s[i].max_charge_w = (3 + rnd(8)) * KW + rnd(1000);
+			s[i].capacity_wh = 60000;
+			s[i].energy_now_wh = 10000 + rnd(20000);
+			s[i].floor_wh = 15000;
+			s[i].target_wh = 40000 + rnd(20000);
+			s[i].arrival_slot = rnd(30);
+			s[i].departure_slot = s[i].arrival_slot + 20 + rnd(60);
+		}
+		struct sc_plan_input in = {.n_sessions = NS, .sessions = s, .n_slots = NT, .slots = sl,
+					   .wear_fen_per_mwh = 5000, .method = SC_PLAN_METHOD_FLOW};
+		assert_int_equal(sc_plan_solve(&in, &rf), 0);
+		in.method = SC_PLAN_METHOD_LP;
+		assert_int_equal(sc_plan_solve(&in, &rl), 0);
+		assert_int_equal(rl.status, SC_PLAN_OPTIMAL);
+		int64_t df = check_feasible(&in, &rf), dl = check_feasible(&in, &rl);
+		assert_int_equal(df, dl);
+		/* the LP's rounding to W may move a cost by a fen or so */
+		assert_true(llabs(rf.cost_fen - rl.cost_fen) <= 1 + NS);
+		for (int i = 0; i < NS; i++) {
+			s[i].v2g = rnd(2);
+			s[i].max_discharge_w = 5 * KW;
+		}
+		in.method = SC_PLAN_METHOD_AUTO;
+		assert_int_equal(sc_plan_solve(&in, &rv), 0);
+		assert_int_equal(rv.method, SC_PLAN_METHOD_LP);
+		/* discharging one EV into another lets more through a binding limit */
+		int64_t dv = check_feasible(&in, &rv);
+		assert_true(dv >= dl);
+		if (dv == dl)
+			assert_true(rv.cost_fen <= rl.cost_fen + 1 + NS);
+		sc_plan_result_release(&rf);
+		sc_plan_result_release(&rl);
+		sc_plan_result_release(&rv);
+	}
+}
+
+/* 20 home piles behind a 60 kW transformer, evening arrivals, 07:30 departure: the plan meets
+ * every target within the limit and costs less than charging immediately. */
+static void test_valley_saves(void **state)
+{
+	char path[512], err[TARIFF_JSON_ERR_MAX];
+	struct tariff_calendar *cal = NULL;
+	struct sc_plan_session s[20];
+	struct sc_plan_slot sl[64];
+	struct sc_plan_result rp, ri;
+	int64_t start;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/docs/tariffs/example-shandong-residential.json",
+		 TOP_SRCDIR);
+	assert_int_equal(tariff_json_load_file(path, &cal, err), 0);
+	/* 2026-05-01 16:00 local; 64 slots to 08:00 */
+	assert_int_equal(tariff_calendar_local_midnight(cal, 2026, 5, 1, &start), 0);
+	start += 16 * 3600 * 1000LL;
+	memset(sl, 0, sizeof(sl));
+	for (int t = 0; t < 64; t++) {
+		sl[t].import_limit_w = 60 * KW;
+		sl[t].export_limit_w = 0;
+		sl[t].event_import_cap_w = -1;
+	}
+	assert_int_equal(sc_plan_slots_from_tariff(cal, start, 64, sl), 0);
+	assert_int_equal(sl[0].import_fen_per_mwh, 54690); /* 16:00 flat */
+	assert_int_equal(sl[4].import_fen_per_mwh, 92973); /* 17:00 peak */
+	assert_int_equal(sl[28].import_fen_per_mwh, 16407); /* 23:00 valley */
+	memset(s, 0, sizeof(s));
+	for (int i = 0; i < 20; i++) {
+		s[i].max_charge_w = 7 * KW;
+		s[i].capacity_wh = 60000;
+		s[i].energy_now_wh = 20000 + 500 * i;
+		s[i].target_wh = 54000;
+		s[i].arrival_slot = 8 + (i % 8); /* 18:00 - 19:45 */
+		s[i].departure_slot = 62;	 /* 07:30 */
+	}
+	struct sc_plan_input in = {.n_sessions = 20, .sessions = s, .n_slots = 64, .slots = sl};
+	assert_int_equal(sc_plan_solve(&in, &rp), 0);
+	assert_int_equal(sc_plan_immediate(&in, &ri), 0);
+	check_feasible(&in, &rp);
+	check_feasible(&in, &ri);
+	for (int i = 0; i < 20; i++)
+		assert_false(rp.short_flag[i]);
+	assert_int_equal(rp.delivered_wh, ri.delivered_wh);
+	assert_true(rp.cost_fen < ri.cost_fen);
+	/* and the immediate baseline's cost is what the cost function says */
+	assert_int_equal(ri.cost_fen, sc_plan_cost_fen(&in, ri.power_w));
+	sc_plan_result_release(&rp);
+	sc_plan_result_release(&ri);
+	tariff_calendar_destroy(cal);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shared_limit_not_greedy),
+		cmocka_unit_test(test_bf_no_v2g_flow),
+		cmocka_unit_test(test_bf_no_v2g_lp),
+		cmocka_unit_test(test_bf_v2g),
+		cmocka_unit_test(test_infeasible_needs),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_medium_agree),
+		cmocka_unit_test(test_valley_saves),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
