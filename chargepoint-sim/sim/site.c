@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Site-kind behaviour: when EVs come and go, and which EVs, by time of day (UTC). */
+/* Site-kind behaviour: when EVs come and go, and which EVs, by local time of day. */
 #include "site.h"
 
 #include <errno.h>
@@ -67,9 +67,27 @@ uint64_t cpsim_rng_seed(uint64_t seed, uint32_t index)
 	return s;
 }
 
-static int64_t time_of_day(int64_t ms)
+#define UTC_OFFSET_MAX_MIN (14 * 60)
+
+/* minutes east of UTC of every site in this process (a fleet lives in one time zone) */
+static int utc_offset_min;
+
+int cpsim_site_set_utc_offset(int minutes)
 {
-	int64_t t = ms % DAY_MS;
+	if (minutes < -UTC_OFFSET_MAX_MIN || minutes > UTC_OFFSET_MAX_MIN)
+		return -EINVAL;
+	utc_offset_min = minutes;
+	return 0;
+}
+
+int cpsim_site_utc_offset(void)
+{
+	return utc_offset_min;
+}
+
+int64_t cpsim_site_time_of_day(int64_t ms)
+{
+	int64_t t = (ms + utc_offset_min * MIN_MS) % DAY_MS;
 
 	return t < 0 ? t + DAY_MS : t;
 }
@@ -77,7 +95,7 @@ static int64_t time_of_day(int64_t ms)
 /* Public chargers are busy by day and quiet at night: mean gap by hour. */
 static double public_gap_mean_ms(int64_t t)
 {
-	int64_t h = time_of_day(t) / HOUR_MS;
+	int64_t h = cpsim_site_time_of_day(t) / HOUR_MS;
 
 	if (h >= 23 || h < 6)
 		return 150.0 * MIN_MS;
@@ -95,7 +113,7 @@ int64_t cpsim_site_next_arrival(enum cpsim_kind k, uint64_t *rng, int64_t after_
 		/* evenings 17:00-21:00; on the first day a share are already home */
 		if (first && cpsim_rng_unit(rng) < 0.25)
 			return after_ms + (int64_t)cpsim_rng_range(rng, 1000, 10 * MIN_MS);
-		day = after_ms - time_of_day(after_ms);
+		day = after_ms - cpsim_site_time_of_day(after_ms);
 		t = day + 17 * HOUR_MS + (int64_t)cpsim_rng_range(rng, 0, 4 * HOUR_MS);
 		if (t <= after_ms)
 			t += DAY_MS;
@@ -127,7 +145,7 @@ void cpsim_site_draw_ev(enum cpsim_kind k, uint64_t *rng, int64_t arrival_ms, do
 		ev.max_charge_w = cpsim_rng_unit(rng) < 0.5 ? 7400 : 11000;
 		ev.max_discharge_w = 7400;
 		/* leaves 06:30-08:30 the next morning */
-		day = arrival_ms - time_of_day(arrival_ms);
+		day = arrival_ms - cpsim_site_time_of_day(arrival_ms);
 		dep = day + DAY_MS + 6 * HOUR_MS + 30 * MIN_MS +
 		      (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
 		if (dep - arrival_ms > 20 * HOUR_MS)
