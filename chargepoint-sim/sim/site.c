@@ -104,14 +104,30 @@ static double public_gap_mean_ms(int64_t t)
 	return 45.0 * MIN_MS;
 }
 
+/*
+** Share of residential EVs already plugged in when a run starts at t: a quarter by day (as
+** ever), most of them overnight (they came home in the evening, 21:00-06:30 local time), and
+** in between through the evening arrivals.
+*/
+static double home_at_start(int64_t t)
+{
+	int64_t tod = cpsim_site_time_of_day(t);
+
+	if (tod >= 21 * HOUR_MS || tod < 6 * HOUR_MS + 30 * MIN_MS)
+		return 0.8;
+	if (tod >= 17 * HOUR_MS)
+		return 0.25 + 0.55 * (double)(tod - 17 * HOUR_MS) / (double)(4 * HOUR_MS);
+	return 0.25;
+}
+
 int64_t cpsim_site_next_arrival(enum cpsim_kind k, uint64_t *rng, int64_t after_ms, bool first)
 {
 	int64_t day, t;
 
 	switch (k) {
 	case CPSIM_KIND_RESIDENTIAL:
-		/* evenings 17:00-21:00; on the first day a share are already home */
-		if (first && cpsim_rng_unit(rng) < 0.25)
+		/* evenings 17:00-21:00; at the start of a run a share are already home */
+		if (first && cpsim_rng_unit(rng) < home_at_start(after_ms))
 			return after_ms + (int64_t)cpsim_rng_range(rng, 1000, 10 * MIN_MS);
 		day = after_ms - cpsim_site_time_of_day(after_ms);
 		t = day + 17 * HOUR_MS + (int64_t)cpsim_rng_range(rng, 0, 4 * HOUR_MS);
@@ -144,10 +160,12 @@ void cpsim_site_draw_ev(enum cpsim_kind k, uint64_t *rng, int64_t arrival_ms, do
 		ev.target_soc = cpsim_rng_range(rng, 0.8, 1.0);
 		ev.max_charge_w = cpsim_rng_unit(rng) < 0.5 ? 7400 : 11000;
 		ev.max_discharge_w = 7400;
-		/* leaves 06:30-08:30 the next morning */
+		/* leaves 06:30-08:30 the next morning (the same morning when plugged in after
+		 * midnight, as at the start of a run at night) */
 		day = arrival_ms - cpsim_site_time_of_day(arrival_ms);
-		dep = day + DAY_MS + 6 * HOUR_MS + 30 * MIN_MS +
-		      (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
+		if (cpsim_site_time_of_day(arrival_ms) >= 6 * HOUR_MS)
+			day += DAY_MS;
+		dep = day + 6 * HOUR_MS + 30 * MIN_MS + (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
 		if (dep - arrival_ms > 20 * HOUR_MS)
 			dep = arrival_ms + (int64_t)cpsim_rng_range(rng, 8 * HOUR_MS, 14 * HOUR_MS);
 		break;

@@ -155,6 +155,36 @@ static void test_residential_day_in_local_time(void **state)
 	}
 }
 
+/* At the start of a run, residential EVs already home: most at night, a quarter by day. */
+static void test_residential_start_follows_local_time(void **state)
+{
+	const int64_t local_2am = midnight_utc - 6 * HOUR_MS; /* 02:00 in UTC+08:00 */
+	const int64_t local_noon = midnight_utc + 4 * HOUR_MS;
+	uint64_t rng = cpsim_rng_seed(21, 4);
+	int night = 0, day = 0;
+
+	(void)state;
+	assert_int_equal(cpsim_site_set_utc_offset(480), 0);
+	for (int i = 0; i < 2000; i++) {
+		int64_t a = cpsim_site_next_arrival(CPSIM_KIND_RESIDENTIAL, &rng, local_2am, true);
+		int64_t dep;
+		struct cpsim_ev ev;
+
+		if (a - local_2am <= 10 * MIN_MS) {
+			night++;
+			/* plugged in after midnight: leaves the same morning, 06:30-08:30 */
+			cpsim_site_draw_ev(CPSIM_KIND_RESIDENTIAL, &rng, a, 0.3, &ev, &dep);
+			assert_true(dep - a >= 4 * HOUR_MS + 20 * MIN_MS);
+			assert_true(dep - a <= 6 * HOUR_MS + 30 * MIN_MS);
+		}
+		a = cpsim_site_next_arrival(CPSIM_KIND_RESIDENTIAL, &rng, local_noon, true);
+		if (a - local_noon <= 10 * MIN_MS)
+			day++;
+	}
+	assert_true(night > 1500 && night < 1700); /* 80 % */
+	assert_true(day > 420 && day < 580);	    /* 25 % */
+}
+
 /* Public chargers: short gaps by local day, long ones by local night. */
 static void test_public_gaps_follow_local_hours(void **state)
 {
@@ -244,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_utc_offset),
 		cmocka_unit_test_teardown(test_time_of_day_is_local, reset_offset),
 		cmocka_unit_test_teardown(test_residential_day_in_local_time, reset_offset),
+		cmocka_unit_test_teardown(test_residential_start_follows_local_time, reset_offset),
 		cmocka_unit_test_teardown(test_public_gaps_follow_local_hours, reset_offset),
 		cmocka_unit_test(test_emit_ratings),
 	};
