@@ -406,13 +406,18 @@ int main(int argc, char **argv)
 		cpsim_scenario_free(&sc);
 		return 2;
 	}
-	if (sc.emit_stations || sc.emit_config) {
+	/* day patterns in the sites' local time; worker processes inherit it across fork */
+	cpsim_site_set_utc_offset(sc.utc_offset_min);
+	if (sc.emit_stations || sc.emit_config || sc.emit_ratings) {
 		if (sc.emit_stations &&
 		    (r = cpsim_scenario_emit_stations(&sc, sc.emit_stations)) < 0)
 			fprintf(stderr, "cpsim: %s: %s\n", sc.emit_stations, strerror(-r));
 		if (r >= 0 && sc.emit_config &&
 		    (r = cpsim_scenario_emit_config(&sc, sc.emit_config)) < 0)
 			fprintf(stderr, "cpsim: %s: %s\n", sc.emit_config, strerror(-r));
+		if (r >= 0 && sc.emit_ratings &&
+		    (r = cpsim_scenario_emit_ratings(&sc, sc.emit_ratings)) < 0)
+			fprintf(stderr, "cpsim: %s: %s\n", sc.emit_ratings, strerror(-r));
 		cpsim_scenario_free(&sc);
 		return r < 0 ? 1 : 0;
 	}

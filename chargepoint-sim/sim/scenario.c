@@ -86,9 +86,11 @@ void cpsim_scenario_free(struct cpsim_scenario *sc)
 	free(sc->json_file);
 	free(sc->emit_stations);
 	free(sc->emit_config);
+	free(sc->emit_ratings);
 	sc->pw = NULL;
 	sc->npw = 0;
 	sc->password = sc->json_file = sc->emit_stations = sc->emit_config = NULL;
+	sc->emit_ratings = NULL;
 }
 
 int cpsim_scenario_set_url(struct cpsim_scenario *sc, const char *url)
@@ -443,6 +445,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 					   "start_time",
 					   "timestamps",
 					   "clock_anchor",
+					   "utc_offset",
 					   "duration_s",
 					   "ramp_per_s",
 					   "drain_s",
@@ -504,6 +507,11 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 	if ((s = json_string_value(json_object_get(root, "clock_anchor"))) &&
 	    ocpp_time_parse(s, &sc->sim_anchor_ms) < 0) {
 		fail(err, len, "clock_anchor: expected an RFC 3339 date-time");
+		goto out;
+	}
+	if ((s = json_string_value(json_object_get(root, "utc_offset"))) &&
+	    cpsim_parse_utc_offset(s, &sc->utc_offset_min) < 0) {
+		fail(err, len, "utc_offset: expected +HH:MM or -HH:MM within 14 hours");
 		goto out;
 	}
 	if ((s = json_string_value(json_object_get(root, "timestamps")))) {
@@ -622,6 +630,49 @@ out:
 	return r;
 }
 
+/* ---------------------------------------------------------------- UTC offsets */
+
+int cpsim_parse_utc_offset(const char *s, int *ret_min)
+{
+	int h, m = 0, n = 0, sign;
+
+	if (!s)
+		return -EINVAL;
+	if ((s[0] == 'Z' || s[0] == 'z') && !s[1]) {
+		*ret_min = 0;
+		return 0;
+	}
+	if (s[0] != '+' && s[0] != '-')
+		return -EINVAL;
+	sign = s[0] == '-' ? -1 : 1;
+	s++;
+	for (int i = 0; i < 2; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	s += 2;
+	if (*s == ':')
+		s++, n = 1;
+	if (*s) {
+		if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2])
+			return -EINVAL;
+		m = (s[0] - '0') * 10 + (s[1] - '0');
+	} else if (n) {
+		return -EINVAL; /* "+08:" */
+	}
+	if (m > 59 || h * 60 + m > 14 * 60)
+		return -EINVAL;
+	*ret_min = sign * (h * 60 + m);
+	return 0;
+}
+
+void cpsim_format_utc_offset(int minutes, char *buf, size_t len)
+{
+	int a = minutes < 0 ? -minutes : minutes;
+
+	snprintf(buf, len, "%c%02d:%02d", minutes < 0 ? '-' : '+', a / 60 % 100, a % 60);
+}
+
 /* ---------------------------------------------------------------- flags */
 
 enum {
@@ -639,6 +690,7 @@ enum {
 	OPT_START_TIME,
 	OPT_TIMESTAMPS,
 	OPT_CLOCK_ANCHOR,
+	OPT_UTC_OFFSET,
 	OPT_DURATION,
 	OPT_RAMP,
 	OPT_DRAIN,
@@ -667,6 +719,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_EMIT_STATIONS,
 	OPT_EMIT_CONFIG,
+	OPT_EMIT_RATINGS,
 	OPT_HELP,
 	OPT_KIND,
 	OPT_RECONNECT,
@@ -689,6 +742,7 @@ static const struct option options[] = {
 	{"start-time", required_argument, NULL, OPT_START_TIME},
 	{"timestamps", required_argument, NULL, OPT_TIMESTAMPS},
 	{"clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR},
+	{"utc-offset", required_argument, NULL, OPT_UTC_OFFSET},
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"ramp", required_argument, NULL, OPT_RAMP},
 	{"drain", required_argument, NULL, OPT_DRAIN},
@@ -719,6 +773,7 @@ static const struct option options[] = {
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"emit-stations", required_argument, NULL, OPT_EMIT_STATIONS},
 	{"emit-config", required_argument, NULL, OPT_EMIT_CONFIG},
+	{"emit-ratings", required_argument, NULL, OPT_EMIT_RATINGS},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -745,6 +800,8 @@ void cpsim_scenario_usage(void)
 	      "                           --start-time (default: when the run starts); give the\n"
 	      "                           CSMS the same start, speed and anchor to share its clock\n"
 	      "  --timestamps wall|sim    clock of message timestamps and profiles (default wall)\n"
+	      "  --utc-offset +HH:MM      the sites' local time: day patterns (evening arrivals,\n"
+	      "                           morning departures) follow it (default +00:00)\n"
 	      "  --duration S             real seconds to run before the drain (default 60)\n"
 	      "  --drain S                time to stop sessions and flush queues at the end (10)\n"
 	      "  --ramp N                 connections started per second (0 = no limit; 1000)\n"
@@ -762,7 +819,8 @@ void cpsim_scenario_usage(void)
 	      "  --per-process N --per-address N --source-base 127.0.0.2\n"
 	      "  --progress-interval S --json --json-file F --validate --verbose --seed N\n"
 	      "  --emit-stations FILE --emit-config FILE   write csms import/config files and "
-	      "exit\n",
+	      "exit\n"
+	      "  --emit-ratings FILE      write each charger's rated power (JSON) and exit\n",
 	      stdout);
 }
 
@@ -879,6 +937,11 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			if (ocpp_time_parse(a, &sc->sim_anchor_ms) < 0)
 				return fail(err, len,
 					    "--clock-anchor: expected an RFC 3339 date-time");
+			break;
+		case OPT_UTC_OFFSET:
+			if (cpsim_parse_utc_offset(a, &sc->utc_offset_min) < 0)
+				return fail(err, len,
+					    "--utc-offset: expected +HH:MM or -HH:MM within 14 hours");
 			break;
 		case OPT_TIMESTAMPS:
 			if (strcmp(a, "wall") && strcmp(a, "sim"))
@@ -1034,6 +1097,10 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			break;
 		case OPT_EMIT_CONFIG:
 			if (set_str(&sc->emit_config, a) < 0)
+				return -ENOMEM;
+			break;
+		case OPT_EMIT_RATINGS:
+			if (set_str(&sc->emit_ratings, a) < 0)
 				return -ENOMEM;
 			break;
 		case ':':
@@ -1239,5 +1306,42 @@ int cpsim_scenario_emit_config(const struct cpsim_scenario *sc, const char *path
 	r = json_dump_file(root, path, JSON_INDENT(1)) < 0 ? -EIO : 0;
 out:
 	json_decref(root);
+	return r;
+}
+
+int cpsim_scenario_emit_ratings(const struct cpsim_scenario *sc, const char *path)
+{
+	json_t *root = json_object(), *chargers = json_array();
+	char id[40], site[40], off[8];
+	int r = -ENOMEM;
+
+	if (!root || !chargers)
+		goto out;
+	cpsim_format_utc_offset(sc->utc_offset_min, off, sizeof(off));
+	json_object_set_new(root, "utc_offset", json_string(off));
+	json_object_set_new(root, "chargers", chargers);
+	for (uint32_t i = 0; i < sc->total; i++) {
+		const struct cpsim_group *g = cpsim_scenario_group(sc, i, NULL);
+		const struct cpsim_kind_info *ki = cpsim_kind_info(g->kind);
+		/* as the fleet builds its chargers: the group's values, else the kind's */
+		unsigned n = g->connectors ? g->connectors : ki->connectors;
+		double kw = g->power_kw > 0 ? g->power_kw : ki->power_kw;
+		enum cpsim_proto p = cpsim_scenario_proto(sc, i);
+		json_t *o;
+
+		n = n < 1 ? 1 : n > 32 ? 32 : n;
+		cpsim_charger_id(sc, i, id, sizeof(id));
+		cpsim_site_id(sc, i, site, sizeof(site));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:f}", "id", id, "site", site, "kind",
+			      ki->name, "protocol", proto_names[p], "connectors", (int)n,
+			      "connector_kw", kw, "rated_kw", kw * n);
+		if (!o || json_array_append_new(chargers, o) < 0)
+			goto out;
+	}
+	r = json_dump_file(root, path, JSON_INDENT(1)) < 0 ? -EIO : 0;
+out:
+	json_decref(root);
+	if (!root)
+		json_decref(chargers);
 	return r;
 }

@@ -77,6 +77,8 @@ struct cpsim_scenario {
 	int64_t sim_anchor_ms; /* wall time where the simulated clock was sim_start_ms (0 = at start):
 				  the CSMS's clock_anchor, so both read the same simulated time */
 	bool timestamps_sim;  /* timestamps and profiles in simulated time (else wall) */
+	int utc_offset_min;   /* the sites' local time, minutes east of UTC (+480: UTC+08:00);
+				 main() hands it to cpsim_site_set_utc_offset() */
 	double duration_s;    /* real seconds of load, then the drain */
 	double drain_s;	      /* at the end: time to stop sessions and flush queues */
 	double heartbeat_s;   /* 0: the interval the CSMS sends */
@@ -108,6 +110,7 @@ struct cpsim_scenario {
 	uint64_t seed;
 	char *emit_stations;
 	char *emit_config;
+	char *emit_ratings;
 };
 
 /*
@@ -169,3 +172,20 @@ void cpsim_tag_for(const struct cpsim_scenario *sc, uint32_t i, enum cpsim_kind 
 */
 int cpsim_scenario_emit_stations(const struct cpsim_scenario *sc, const char *path);
 int cpsim_scenario_emit_config(const struct cpsim_scenario *sc, const char *path);
+
+/*
+** Write the hardware ratings of the whole fleet as JSON, for checks on stored energy:
+** {"utc_offset": "+08:00", "chargers": [{"id", "site", "kind", "protocol", "connectors",
+** "connector_kw", "rated_kw"}, ...]}, rated_kw = connectors x connector_kw (the most the
+** charger can draw). 0 or -errno.
+*/
+int cpsim_scenario_emit_ratings(const struct cpsim_scenario *sc, const char *path);
+
+/*
+** Parse a UTC offset "+08:00", "-05:30", "+0800", "+08" or "Z" into minutes east of UTC
+** (-14:00..+14:00). 0 or -EINVAL.
+*/
+int cpsim_parse_utc_offset(const char *s, int *ret_min);
+
+/* Format minutes east of UTC as "+08:00" into buf (len >= 7). */
+void cpsim_format_utc_offset(int minutes, char *buf, size_t len);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Site-kind behaviour: when EVs come and go, and which EVs, by time of day (UTC). */
+/* Site-kind behaviour: when EVs come and go, and which EVs, by local time of day. */
 #include "site.h"
 
 #include <errno.h>
@@ -67,9 +67,27 @@ uint64_t cpsim_rng_seed(uint64_t seed, uint32_t index)
 	return s;
 }
 
-static int64_t time_of_day(int64_t ms)
+#define UTC_OFFSET_MAX_MIN (14 * 60)
+
+/* minutes east of UTC of every site in this process (a fleet lives in one time zone) */
+static int utc_offset_min;
+
+int cpsim_site_set_utc_offset(int minutes)
 {
-	int64_t t = ms % DAY_MS;
+	if (minutes < -UTC_OFFSET_MAX_MIN || minutes > UTC_OFFSET_MAX_MIN)
+		return -EINVAL;
+	utc_offset_min = minutes;
+	return 0;
+}
+
+int cpsim_site_utc_offset(void)
+{
+	return utc_offset_min;
+}
+
+int64_t cpsim_site_time_of_day(int64_t ms)
+{
+	int64_t t = (ms + utc_offset_min * MIN_MS) % DAY_MS;
 
 	return t < 0 ? t + DAY_MS : t;
 }
@@ -77,7 +95,7 @@ static int64_t time_of_day(int64_t ms)
 /* Public chargers are busy by day and quiet at night: mean gap by hour. */
 static double public_gap_mean_ms(int64_t t)
 {
-	int64_t h = time_of_day(t) / HOUR_MS;
+	int64_t h = cpsim_site_time_of_day(t) / HOUR_MS;
 
 	if (h >= 23 || h < 6)
 		return 150.0 * MIN_MS;
@@ -86,16 +104,32 @@ static double public_gap_mean_ms(int64_t t)
 	return 45.0 * MIN_MS;
 }
 
+/*
+** Share of residential EVs already plugged in when a run starts at t: a quarter by day (as
+** ever), most of them overnight (they came home in the evening, 21:00-06:30 local time), and
+** in between through the evening arrivals.
+*/
+static double home_at_start(int64_t t)
+{
+	int64_t tod = cpsim_site_time_of_day(t);
+
+	if (tod >= 21 * HOUR_MS || tod < 6 * HOUR_MS + 30 * MIN_MS)
+		return 0.8;
+	if (tod >= 17 * HOUR_MS)
+		return 0.25 + 0.55 * (double)(tod - 17 * HOUR_MS) / (double)(4 * HOUR_MS);
+	return 0.25;
+}
+
 int64_t cpsim_site_next_arrival(enum cpsim_kind k, uint64_t *rng, int64_t after_ms, bool first)
 {
 	int64_t day, t;
 
 	switch (k) {
 	case CPSIM_KIND_RESIDENTIAL:
-		/* evenings 17:00-21:00; on the first day a share are already home */
-		if (first && cpsim_rng_unit(rng) < 0.25)
+		/* evenings 17:00-21:00; at the start of a run a share are already home */
+		if (first && cpsim_rng_unit(rng) < home_at_start(after_ms))
 			return after_ms + (int64_t)cpsim_rng_range(rng, 1000, 10 * MIN_MS);
-		day = after_ms - time_of_day(after_ms);
+		day = after_ms - cpsim_site_time_of_day(after_ms);
 		t = day + 17 * HOUR_MS + (int64_t)cpsim_rng_range(rng, 0, 4 * HOUR_MS);
 		if (t <= after_ms)
 			t += DAY_MS;
@@ -126,10 +160,12 @@ void cpsim_site_draw_ev(enum cpsim_kind k, uint64_t *rng, int64_t arrival_ms, do
 		ev.target_soc = cpsim_rng_range(rng, 0.8, 1.0);
 		ev.max_charge_w = cpsim_rng_unit(rng) < 0.5 ? 7400 : 11000;
 		ev.max_discharge_w = 7400;
-		/* leaves 06:30-08:30 the next morning */
-		day = arrival_ms - time_of_day(arrival_ms);
-		dep = day + DAY_MS + 6 * HOUR_MS + 30 * MIN_MS +
-		      (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
+		/* leaves 06:30-08:30 the next morning (the same morning when plugged in after
+		 * midnight, as at the start of a run at night) */
+		day = arrival_ms - cpsim_site_time_of_day(arrival_ms);
+		if (cpsim_site_time_of_day(arrival_ms) >= 6 * HOUR_MS)
+			day += DAY_MS;
+		dep = day + 6 * HOUR_MS + 30 * MIN_MS + (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
 		if (dep - arrival_ms > 20 * HOUR_MS)
 			dep = arrival_ms + (int64_t)cpsim_rng_range(rng, 8 * HOUR_MS, 14 * HOUR_MS);
 		break;

@@ -47,11 +47,25 @@ double cpsim_rng_exp(uint64_t *state, double mean);
 /* Seed for charger `index` of a run seeded with `seed`. */
 uint64_t cpsim_rng_seed(uint64_t seed, uint32_t index);
 
+/* ---------------------------------------------------------------- local time */
+
+/*
+** The sites' UTC offset in minutes east of UTC (+480 for a city on UTC+08:00). Arrivals and
+** departures follow local time of day: residential EVs come home 17:00-21:00 local time. One
+** value for the whole process (a fleet lives in one time zone; worker processes inherit it
+** across fork); 0 until set. -EINVAL, and nothing changes, outside -14:00..+14:00.
+*/
+int cpsim_site_set_utc_offset(int minutes);
+int cpsim_site_utc_offset(void);
+
+/* Milliseconds since local midnight at simulated instant ms (UTC ms since the epoch). */
+int64_t cpsim_site_time_of_day(int64_t ms);
+
 /* ---------------------------------------------------------------- arrivals */
 
 /*
 ** The simulated time (ms since the epoch, UTC) at which the next EV plugs in at a
-** connector of kind k, strictly after after_ms. first: the start of the run (staggers
+** connector of kind k, strictly after after_ms; day patterns in local time (above). first: the start of the run (staggers
 ** connectors so they do not all arrive at once). For swap stations this is the next
 ** vehicle at the station, not per slot.
 */
