@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* What the API's route files share: the route type, responses, query and body readers. Only
+ * csms/api/ includes this. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api.h"
+
+/* One route: method and path pattern (segments; "*" matches one), handler with the split
+ * segments of the request's path. */
+struct api_route {
+	int method;
+	const char *pattern;
+	void (*fn)(struct api_req *r, char **segs);
+};
+
+/* The route tables of each area, each ended by a row with a NULL pattern. Adding an area is a
+ * new file with its table and one line in api.c's list of tables. */
+extern const struct api_route api_station_routes[]; /* api_stations.c: stations, sessions */
+extern const struct api_route api_command_routes[]; /* api_commands.c: commands, command log */
+
+/* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
+void api_respond(struct api_req *r, int status, json_t *body);
+/* Respond {"error": "..."} with status. */
+void api_error(struct api_req *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Log a storage error and answer 500. */
+void api_storage_error(struct api_req *r, int err);
+/* RFC 3339 text of ms, or JSON null for 0 (new reference). */
+json_t *api_time_or_null(int64_t ms);
+/* A JSON string of s, or null (new reference). */
+json_t *api_str_or_null(const char *s);
+/* The value of query parameter name, copied into buf; NULL if absent. */
+const char *api_query_get(const struct api_req *r, const char *name, char *buf, size_t len);
+/* An integer query parameter within [min, max] (def if absent): 0, or -EINVAL after a 400. */
+int api_query_int(struct api_req *r, const char *name, long def, long min, long max, long *ret);
+/* The request body as a JSON object (new reference), or NULL after a 400. */
+json_t *api_body_object(struct api_req *r);
+/* Members of a JSON body: 0 ok (the default if absent and not required), -EINVAL after a 400. */
+int api_member_int(struct api_req *r, const json_t *o, const char *key, bool required,
+		   json_int_t def, json_int_t min, json_int_t max, json_int_t *ret);
+int api_member_time(struct api_req *r, const json_t *o, const char *key, bool required,
+		    int64_t *ret);
+int api_member_name(struct api_req *r, const json_t *o, const char *key, bool required, int def,
+		    int (*from_name)(const char *), const char *expected, int *ret);
