@@ -179,6 +179,62 @@ struct store_command {
 };
 typedef int (*store_command_fn)(const struct store_command *row, void *ud);
 
+
+/* ---- planner (0005_planner.sql) */
+
+/* A site as the planner sees it. */
+struct store_site {
+	char id[SITE_ID_MAX + 1];
+	int kind;	  /* enum site_kind */
+	int64_t limit_w;  /* grid connection limit, -1 = none */
+};
+
+/* What a session needs. Optional numbers are -1 when unknown. */
+struct store_needs {
+	int64_t session_id;
+	char source[16];	 /* "ev", "station", "operator", "default" */
+	int64_t departure_ms;	 /* -1 = none */
+	int64_t energy_wh;	 /* still needed at meter_wh; -1 = from SoC */
+	int target_soc;		 /* percent, -1 */
+	int64_t capacity_wh;	 /* -1 */
+	int soc;		 /* percent when told, -1 */
+	bool v2g;		 /* the driver allows discharge */
+	int soc_floor;		 /* percent, -1 */
+	int64_t max_charge_w;	 /* -1 */
+	int64_t max_discharge_w; /* -1 */
+	bool bidirectional;	 /* the EVSE declared it can discharge (docs/v2g.md) */
+	int64_t meter_wh;	 /* import register when told, -1 */
+	int64_t export_wh;	 /* export register when told, -1 */
+	int64_t updated_ms;
+};
+
+/* An active session of a site, with what the planner needs of it. */
+struct store_site_session {
+	int64_t id;
+	const char *station_id, *station_tx_id; /* station_tx_id NULL for 1.6 */
+	int evse_id;
+	int64_t start_ms;
+	int64_t meter_wh;	/* latest import register (or the start), -1 unknown */
+	int64_t meter_start_wh; /* -1 unknown */
+	int64_t export_wh;	/* latest export register, -1 unknown */
+	int64_t export_first_wh; /* first export register, -1 unknown */
+};
+typedef int (*store_site_session_fn)(const struct store_site_session *row, void *ud);
+
+struct store_grid_event {
+	int64_t id;	   /* set by the store */
+	const char *sites; /* comma-separated site ids */
+	int64_t start_ms, end_ms;
+	int64_t reduce_w, export_w;
+	int64_t bonus_fen_per_kwh;
+	int64_t created_ms;
+};
+typedef int (*store_grid_event_fn)(const struct store_grid_event *row, void *ud);
+
+/* A stored JSON document (plans, capabilities). */
+typedef int (*store_doc_fn)(const char *key, int64_t ts_ms, const char *json, void *ud);
+/* ---- end planner */
+
 #define STORE_OPS_VERSION 1
 
 /*
@@ -320,6 +376,41 @@ struct store_ops {
 	/* Command rows newest first, of one station or (NULL) all. */
 	int (*commands_list)(struct store *s, const char *station_or_null, int limit, int offset,
 			     store_command_fn fn, void *ud);
+	/* ---- planner (0005_planner.sql) */
+	/* The site id: its kind and limit. -ENOENT if unknown. */
+	int (*site_get)(struct store *s, const char *id, struct store_site *ret);
+	/* Set (limit_w >= 0) or clear (-1) the site's grid limit. -ENOENT if unknown. */
+	int (*site_set_limit)(struct store *s, const char *id, int64_t limit_w);
+	/* Replace the needs of n->session_id. */
+	int (*needs_put)(struct store *s, const struct store_needs *n);
+	/* -ENOENT when none are stored. */
+	int (*needs_get)(struct store *s, int64_t session_id, struct store_needs *ret);
+	/* Active sessions at stations of the site, by id. */
+	int (*site_sessions)(struct store *s, const char *site_id, store_site_session_fn fn,
+			     void *ud);
+	/* Record an export register reading of a session (first and latest are kept). */
+	int (*session_export)(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms);
+	int (*grid_event_add)(struct store *s, const struct store_grid_event *e, int64_t *ret_id);
+	/* Events ending after from_ms, by start; site_or_null filters on one site. */
+	int (*grid_events_list)(struct store *s, const char *site_or_null, int64_t from_ms,
+				store_grid_event_fn fn, void *ud);
+	/* The site's current plan (replaces the previous one). */
+	int (*site_plan_put)(struct store *s, const char *site_id, int64_t planned_ms,
+			     const char *json);
+	/* -ENOENT when the site has none. fn's key is the site id. */
+	int (*site_plan_get)(struct store *s, const char *site_id, store_doc_fn fn, void *ud);
+	int (*session_plan_put)(struct store *s, int64_t session_id, const char *site_id,
+				int64_t planned_ms, const char *json);
+	/* -ENOENT when the session has none. fn's key is the site id. */
+	int (*session_plan_get)(struct store *s, int64_t session_id, store_doc_fn fn, void *ud);
+	/* Import and export register readings of the site's sessions with ts in [from, to), by
+	 * session then time (row->session_id, ts_ms, measurand, unit, value). */
+	int (*site_energy_samples)(struct store *s, const char *site_id, int64_t from_ms,
+				   int64_t to_ms, store_sample_fn fn, void *ud);
+	int (*capability_put)(struct store *s, const char *model, const char *json, int64_t now_ms);
+	/* -ENOENT when none is stored. */
+	int (*capability_get)(struct store *s, const char *model, store_doc_fn fn, void *ud);
+	/* ---- end planner */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -572,5 +663,79 @@ static inline int store_commands_list(struct store *s, const char *station_or_nu
 {
 	return STORE_CALL(commands_list, station_or_null, limit, offset, fn, ud);
 }
+
+/* ---- planner */
+static inline int store_site_get(struct store *s, const char *id, struct store_site *ret)
+{
+	return STORE_CALL(site_get, id, ret);
+}
+static inline int store_site_set_limit(struct store *s, const char *id, int64_t limit_w)
+{
+	return STORE_CALL(site_set_limit, id, limit_w);
+}
+static inline int store_needs_put(struct store *s, const struct store_needs *n)
+{
+	return STORE_CALL(needs_put, n);
+}
+static inline int store_needs_get(struct store *s, int64_t session_id, struct store_needs *ret)
+{
+	return STORE_CALL(needs_get, session_id, ret);
+}
+static inline int store_site_sessions(struct store *s, const char *site_id,
+				      store_site_session_fn fn, void *ud)
+{
+	return STORE_CALL(site_sessions, site_id, fn, ud);
+}
+static inline int store_session_export(struct store *s, int64_t session_id, int64_t wh,
+				       int64_t ts_ms)
+{
+	return STORE_CALL(session_export, session_id, wh, ts_ms);
+}
+static inline int store_grid_event_add(struct store *s, const struct store_grid_event *e,
+				       int64_t *ret_id)
+{
+	return STORE_CALL(grid_event_add, e, ret_id);
+}
+static inline int store_grid_events_list(struct store *s, const char *site_or_null,
+					 int64_t from_ms, store_grid_event_fn fn, void *ud)
+{
+	return STORE_CALL(grid_events_list, site_or_null, from_ms, fn, ud);
+}
+static inline int store_site_plan_put(struct store *s, const char *site_id, int64_t planned_ms,
+				      const char *json)
+{
+	return STORE_CALL(site_plan_put, site_id, planned_ms, json);
+}
+static inline int store_site_plan_get(struct store *s, const char *site_id, store_doc_fn fn,
+				      void *ud)
+{
+	return STORE_CALL(site_plan_get, site_id, fn, ud);
+}
+static inline int store_session_plan_put(struct store *s, int64_t session_id, const char *site_id,
+					 int64_t planned_ms, const char *json)
+{
+	return STORE_CALL(session_plan_put, session_id, site_id, planned_ms, json);
+}
+static inline int store_session_plan_get(struct store *s, int64_t session_id, store_doc_fn fn,
+					 void *ud)
+{
+	return STORE_CALL(session_plan_get, session_id, fn, ud);
+}
+static inline int store_site_energy_samples(struct store *s, const char *site_id, int64_t from_ms,
+					    int64_t to_ms, store_sample_fn fn, void *ud)
+{
+	return STORE_CALL(site_energy_samples, site_id, from_ms, to_ms, fn, ud);
+}
+static inline int store_capability_put(struct store *s, const char *model, const char *json,
+				       int64_t now_ms)
+{
+	return STORE_CALL(capability_put, model, json, now_ms);
+}
+static inline int store_capability_get(struct store *s, const char *model, store_doc_fn fn,
+				       void *ud)
+{
+	return STORE_CALL(capability_get, model, fn, ud);
+}
+/* ---- end planner */
 
 #undef STORE_CALL

@@ -69,6 +69,21 @@ enum stmt {
 	ST_NOTICE_ADD,
 	ST_COMMAND_ADD,	  /* command log */
 	ST_COMMANDS_LIST, /* command log */
+	ST_SITE_GET,	  /* planner */
+	ST_SITE_LIMIT,
+	ST_NEEDS_PUT,
+	ST_NEEDS_GET,
+	ST_SITE_SESSIONS,
+	ST_SESSION_EXPORT,
+	ST_GRID_EVENT_ADD,
+	ST_GRID_EVENTS_LIST,
+	ST_SITE_PLAN_PUT,
+	ST_SITE_PLAN_GET,
+	ST_SESSION_PLAN_PUT,
+	ST_SESSION_PLAN_GET,
+	ST_SITE_ENERGY,
+	ST_CAP_PUT,
+	ST_CAP_GET, /* end planner */
 	_ST_MAX
 };
 
@@ -214,6 +229,54 @@ static const char *const stmt_sql[_ST_MAX] = {
 			     "latency_ms FROM command_log WHERE ?1 IS NULL OR station_id = ?1 "
 			     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
 	/* ---- end command log */
+	/* ---- planner (0005_planner.sql) */
+	[ST_SITE_GET] = "SELECT id, kind, limit_kw FROM sites WHERE id = ?1",
+	[ST_SITE_LIMIT] = "UPDATE sites SET limit_kw = ?2 WHERE id = ?1",
+	[ST_NEEDS_PUT] = "INSERT OR REPLACE INTO session_needs(session_id, source, departure_ms, "
+			 "energy_wh, target_soc, capacity_wh, soc, v2g, soc_floor, max_charge_w, "
+			 "max_discharge_w, bidirectional, meter_wh, export_wh, updated_ms) VALUES "
+			 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_NEEDS_GET] = "SELECT source, ifnull(departure_ms, -1), ifnull(energy_wh, -1), "
+			 "ifnull(target_soc, -1), ifnull(capacity_wh, -1), ifnull(soc, -1), v2g, "
+			 "ifnull(soc_floor, -1), ifnull(max_charge_w, -1), "
+			 "ifnull(max_discharge_w, -1), bidirectional, ifnull(meter_wh, -1), "
+			 "ifnull(export_wh, -1), updated_ms FROM session_needs WHERE session_id = ?1",
+	[ST_SITE_SESSIONS] =
+		"SELECT x.id, x.station_id, x.station_tx_id, x.evse_id, x.start_ms, "
+		"ifnull((SELECT max(CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 "
+		"ELSE 1 END)) FROM meter_values m WHERE m.session_id = x.id AND m.measurand = "
+		"'Energy.Active.Import.Register' AND m.phase = ''), ifnull(x.meter_last_wh, "
+		"ifnull(x.meter_start_wh, -1))), ifnull(x.meter_start_wh, -1), "
+		"ifnull(e.last_wh, -1), ifnull(e.first_wh, -1) FROM sessions x "
+		"JOIN stations s ON s.id = x.station_id LEFT JOIN session_export e ON "
+		"e.session_id = x.id WHERE s.site_id = ?1 AND x.stop_ms IS NULL ORDER BY x.id",
+	[ST_SESSION_EXPORT] = "INSERT INTO session_export(session_id, first_wh, last_wh, last_ms) "
+			      "VALUES (?1, ?2, ?2, ?3) ON CONFLICT(session_id) DO UPDATE SET "
+			      "first_wh = min(first_wh, ?2), last_wh = max(last_wh, ?2), "
+			      "last_ms = max(last_ms, ?3)",
+	[ST_GRID_EVENT_ADD] = "INSERT INTO grid_events(sites, start_ms, end_ms, reduce_w, export_w, "
+			      "bonus_fen_per_kwh, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_GRID_EVENTS_LIST] = "SELECT id, sites, start_ms, end_ms, reduce_w, export_w, "
+				"bonus_fen_per_kwh, created_ms FROM grid_events WHERE end_ms > ?2 "
+				"AND (?1 IS NULL OR instr(',' || sites || ',', ',' || ?1 || ',') > 0) "
+				"ORDER BY start_ms, id",
+	[ST_SITE_PLAN_PUT] = "INSERT OR REPLACE INTO site_plans(site_id, planned_ms, plan) "
+			     "VALUES (?1, ?2, ?3)",
+	[ST_SITE_PLAN_GET] = "SELECT site_id, planned_ms, plan FROM site_plans WHERE site_id = ?1",
+	[ST_SESSION_PLAN_PUT] = "INSERT OR REPLACE INTO session_plans(session_id, site_id, "
+				"planned_ms, plan) VALUES (?1, ?2, ?3, ?4)",
+	[ST_SESSION_PLAN_GET] = "SELECT site_id, planned_ms, plan FROM session_plans "
+				"WHERE session_id = ?1",
+	[ST_SITE_ENERGY] = "SELECT m.session_id, m.station_id, m.evse_id, m.ts_ms, m.measurand, "
+			   "m.unit, m.value FROM meter_values m JOIN stations s ON "
+			   "s.id = m.station_id WHERE s.site_id = ?1 AND m.session_id IS NOT NULL "
+			   "AND m.ts_ms >= ?2 AND m.ts_ms < ?3 AND m.phase = '' AND m.measurand IN "
+			   "('Energy.Active.Import.Register', 'Energy.Active.Export.Register') "
+			   "ORDER BY m.session_id, m.ts_ms",
+	[ST_CAP_PUT] = "INSERT OR REPLACE INTO charging_capabilities(model, caps, updated_ms) "
+		       "VALUES (?1, ?2, ?3)",
+	[ST_CAP_GET] = "SELECT model, updated_ms, caps FROM charging_capabilities WHERE model = ?1",
+	/* ---- end planner */
 };
 
 struct sq_store {
@@ -1326,6 +1389,306 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 }
 /* ---------------------------------------------------------------- end command log */
 
+/* ---------------------------------------------------------------- planner */
+
+static int sq_site_get(struct store *s, const char *id, struct store_site *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_SITE_GET);
+	int rc;
+
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, ret->id, sizeof(ret->id));
+		ret->kind = site_kind_from_string(col_text(st, 1));
+		ret->limit_w = sqlite3_column_type(st, 2) == SQLITE_NULL
+				       ? -1
+				       : (int64_t)(sqlite3_column_double(st, 2) * 1000.0 + 0.5);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_site_set_limit(struct store *s, const char *id, int64_t limit_w)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SITE_LIMIT);
+	bind_text(st, 1, id);
+	if (limit_w >= 0)
+		sqlite3_bind_double(st, 2, (double)limit_w / 1000.0);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(sq(s)->db) ? 0 : -ENOENT;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static int sq_needs_put(struct store *s, const struct store_needs *n)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_NEEDS_PUT);
+	sqlite3_bind_int64(st, 1, n->session_id);
+	bind_text(st, 2, n->source);
+	bind_opt(st, 3, n->departure_ms);
+	bind_opt(st, 4, n->energy_wh);
+	bind_opt(st, 5, n->target_soc);
+	bind_opt(st, 6, n->capacity_wh);
+	bind_opt(st, 7, n->soc);
+	sqlite3_bind_int(st, 8, n->v2g);
+	bind_opt(st, 9, n->soc_floor);
+	bind_opt(st, 10, n->max_charge_w);
+	bind_opt(st, 11, n->max_discharge_w);
+	sqlite3_bind_int(st, 12, n->bidirectional);
+	bind_opt(st, 13, n->meter_wh);
+	bind_opt(st, 14, n->export_wh);
+	sqlite3_bind_int64(st, 15, n->updated_ms);
+	return step_done(st);
+}
+
+static int sq_needs_get(struct store *s, int64_t session_id, struct store_needs *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_NEEDS_GET);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, session_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		ret->session_id = session_id;
+		copy_col(st, 0, ret->source, sizeof(ret->source));
+		ret->departure_ms = sqlite3_column_int64(st, 1);
+		ret->energy_wh = sqlite3_column_int64(st, 2);
+		ret->target_soc = sqlite3_column_int(st, 3);
+		ret->capacity_wh = sqlite3_column_int64(st, 4);
+		ret->soc = sqlite3_column_int(st, 5);
+		ret->v2g = sqlite3_column_int(st, 6) != 0;
+		ret->soc_floor = sqlite3_column_int(st, 7);
+		ret->max_charge_w = sqlite3_column_int64(st, 8);
+		ret->max_discharge_w = sqlite3_column_int64(st, 9);
+		ret->bidirectional = sqlite3_column_int(st, 10) != 0;
+		ret->meter_wh = sqlite3_column_int64(st, 11);
+		ret->export_wh = sqlite3_column_int64(st, 12);
+		ret->updated_ms = sqlite3_column_int64(st, 13);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_site_sessions(struct store *s, const char *site_id, store_site_session_fn fn,
+			    void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SITE_SESSIONS);
+	int rc, r = 0;
+
+	bind_text(st, 1, site_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_site_session row = {
+			.id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.station_tx_id = col_text(st, 2),
+			.evse_id = sqlite3_column_int(st, 3),
+			.start_ms = sqlite3_column_int64(st, 4),
+			.meter_wh = (int64_t)sqlite3_column_double(st, 5),
+			.meter_start_wh = sqlite3_column_int64(st, 6),
+			.export_wh = sqlite3_column_int64(st, 7),
+			.export_first_wh = sqlite3_column_int64(st, 8),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static int sq_session_export(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SESSION_EXPORT);
+	sqlite3_bind_int64(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, wh);
+	sqlite3_bind_int64(st, 3, ts_ms);
+	return step_done(st);
+}
+
+static int sq_grid_event_add(struct store *s, const struct store_grid_event *e, int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_GRID_EVENT_ADD);
+	bind_text(st, 1, e->sites);
+	sqlite3_bind_int64(st, 2, e->start_ms);
+	sqlite3_bind_int64(st, 3, e->end_ms);
+	sqlite3_bind_int64(st, 4, e->reduce_w);
+	sqlite3_bind_int64(st, 5, e->export_w);
+	sqlite3_bind_int64(st, 6, e->bonus_fen_per_kwh);
+	sqlite3_bind_int64(st, 7, e->created_ms);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	if (ret_id)
+		*ret_id = sqlite3_last_insert_rowid(sq(s)->db);
+	return 0;
+}
+
+static int sq_grid_events_list(struct store *s, const char *site_or_null, int64_t from_ms,
+			       store_grid_event_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_GRID_EVENTS_LIST);
+	int rc, r = 0;
+
+	bind_text(st, 1, site_or_null);
+	sqlite3_bind_int64(st, 2, from_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_grid_event row = {
+			.id = sqlite3_column_int64(st, 0),
+			.sites = col_text(st, 1),
+			.start_ms = sqlite3_column_int64(st, 2),
+			.end_ms = sqlite3_column_int64(st, 3),
+			.reduce_w = sqlite3_column_int64(st, 4),
+			.export_w = sqlite3_column_int64(st, 5),
+			.bonus_fen_per_kwh = sqlite3_column_int64(st, 6),
+			.created_ms = sqlite3_column_int64(st, 7),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static int sq_site_plan_put(struct store *s, const char *site_id, int64_t planned_ms,
+			    const char *json)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SITE_PLAN_PUT);
+	bind_text(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, planned_ms);
+	bind_text(st, 3, json);
+	return step_done(st);
+}
+
+/* One row (key, ts, json) of st, already bound, to fn. */
+static int doc_row(sqlite3_stmt *st, store_doc_fn fn, void *ud)
+{
+	int rc = sqlite3_step(st), r;
+
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	r = fn(col_text(st, 0), sqlite3_column_int64(st, 1), col_text(st, 2), ud);
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+static int sq_site_plan_get(struct store *s, const char *site_id, store_doc_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SITE_PLAN_GET);
+
+	bind_text(st, 1, site_id);
+	return doc_row(st, fn, ud);
+}
+
+static int sq_session_plan_put(struct store *s, int64_t session_id, const char *site_id,
+			       int64_t planned_ms, const char *json)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SESSION_PLAN_PUT);
+	sqlite3_bind_int64(st, 1, session_id);
+	bind_text(st, 2, site_id);
+	sqlite3_bind_int64(st, 3, planned_ms);
+	bind_text(st, 4, json);
+	return step_done(st);
+}
+
+static int sq_session_plan_get(struct store *s, int64_t session_id, store_doc_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_PLAN_GET);
+
+	sqlite3_bind_int64(st, 1, session_id);
+	return doc_row(st, fn, ud);
+}
+
+static int sq_site_energy_samples(struct store *s, const char *site_id, int64_t from_ms,
+				  int64_t to_ms, store_sample_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SITE_ENERGY);
+	int rc, r = 0;
+
+	bind_text(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_sample row = {
+			.session_id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.evse_id = sqlite3_column_int(st, 2),
+			.ts_ms = sqlite3_column_int64(st, 3),
+			.measurand = col_text(st, 4),
+			.unit = col_text(st, 5),
+			.value = col_text(st, 6),
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static int sq_capability_put(struct store *s, const char *model, const char *json, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_CAP_PUT);
+	bind_text(st, 1, model);
+	bind_text(st, 2, json);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(st);
+}
+
+static int sq_capability_get(struct store *s, const char *model, store_doc_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_CAP_GET);
+
+	bind_text(st, 1, model);
+	return doc_row(st, fn, ud);
+}
+/* ---------------------------------------------------------------- end planner */
+
 const struct store_ops store_sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -1377,4 +1740,19 @@ const struct store_ops store_sqlite_ops = {
 	.notice_add = sq_notice_add,
 	.command_add = sq_command_add,
 	.commands_list = sq_commands_list,
+	.site_get = sq_site_get, /* planner */
+	.site_set_limit = sq_site_set_limit,
+	.needs_put = sq_needs_put,
+	.needs_get = sq_needs_get,
+	.site_sessions = sq_site_sessions,
+	.session_export = sq_session_export,
+	.grid_event_add = sq_grid_event_add,
+	.grid_events_list = sq_grid_events_list,
+	.site_plan_put = sq_site_plan_put,
+	.site_plan_get = sq_site_plan_get,
+	.session_plan_put = sq_session_plan_put,
+	.session_plan_get = sq_session_plan_get,
+	.site_energy_samples = sq_site_energy_samples,
+	.capability_put = sq_capability_put,
+	.capability_get = sq_capability_get,
 };
