@@ -12,6 +12,7 @@
 #include "ocpp16/v16.h"
 #include "ocpp201/v201.h"
 #include "svc/domain.h"
+#include "svc/plan.h"
 #include "svc/svc.h"
 
 const struct adapter *adapter_for(enum ocpp_version v)
@@ -99,13 +100,64 @@ static const struct vendor_handler vendor_handlers[] = {
 	{ "org.openchargenet.csms", "Ping", "Accepted" },
 };
 
+static int64_t jnum(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) && json_number_value(v) >= 0 ? (int64_t)json_number_value(v) : -1;
+}
+
+/* docs/v2g.md: a station tells the needs of the EV on an EVSE and whether the EVSE (and the
+ * driver) allow discharging: DataTransfer org.openchargenet.csms / EVChargingNeeds, data a JSON
+ * text. Accepted when the planner acts on it, Rejected otherwise. */
+static int ev_needs_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	const json_t *d = json_object_get(req, "data");
+	json_t *o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : json_incref((json_t *)d);
+	struct svc_needs_in in;
+	bool managed = false;
+	const json_t *v;
+	int r;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		*ret_conf = json_pack("{s:s}", "status", "Rejected");
+		return 0;
+	}
+	svc_needs_init(&in);
+	if (json_object_get(o, "departureTime") &&
+	    adapter_timestamp(call, o, "departureTime", &in.departure_ms) < 0) {
+		json_decref(o);
+		return -EINVAL;
+	}
+	in.energy_wh = jnum(o, "energyAmountWh");
+	in.capacity_wh = jnum(o, "capacityWh");
+	in.soc = (int)jnum(o, "socPercent");
+	in.target_soc = (int)jnum(o, "targetSocPercent");
+	in.soc_floor = (int)jnum(o, "socFloorPercent");
+	in.max_charge_w = jnum(o, "maxChargeW");
+	in.max_discharge_w = jnum(o, "maxDischargeW");
+	if ((v = json_object_get(o, "v2gAllowed")) && json_is_boolean(v))
+		in.v2g = json_is_true(v);
+	if ((v = json_object_get(o, "bidirectional")) && json_is_boolean(v))
+		in.bidirectional = json_is_true(v);
+	r = svc_needs_from_station(call->svc, call->st, (int)jnum(o, "evseId"), "station", &in,
+				   &managed);
+	json_decref(o);
+	if (r < 0 && r != -ENOENT)
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:s}", "status", r == 0 && managed ? "Accepted" : "Rejected");
+	return 0;
+}
+
 int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const char *vendor = json_string_value(json_object_get(req, "vendorId"));
 	const char *msg = json_string_value(json_object_get(req, "messageId"));
 	const char *status = "UnknownVendorId";
 
-	(void)call;
+	if (vendor && msg && !strcmp(vendor, SVC_VENDOR_ID) && !strcmp(msg, "EVChargingNeeds"))
+		return ev_needs_dt(call, req, ret_conf);
 	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
 		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
 			continue;

@@ -15,6 +15,8 @@
 #include "ocpp.h"
 #include "store/store.h"
 #include "svc/cmd.h"
+#include "svc/plan.h"
+#include "tariff_json.h"
 #include "svc/svc.h"
 #include "transport/transport.h"
 
@@ -140,6 +142,41 @@ static int write_port_file(const char *path, int port)
 	return rename(tmp, path) < 0 ? -errno : 0; /* readers never see a half-written file */
 }
 
+static void on_plan_tick(uv_timer_t *t)
+{
+	struct app *app = t->data;
+
+	svc_plan_tick(app->svc);
+}
+
+/* Until calendars live in the store (PUT /api/sites/{id}/tariff), a calendar per site kind can
+ * be named by CSMS_TARIFF_<KIND> (a docs/tariffs/ file) for the planner. */
+static int load_kind_tariffs(struct app *app)
+{
+	static const char *const env[_SITE_KIND_MAX] = {
+		[SITE_PUBLIC] = "CSMS_TARIFF_PUBLIC",
+		[SITE_RESIDENTIAL] = "CSMS_TARIFF_RESIDENTIAL",
+		[SITE_RURAL] = "CSMS_TARIFF_RURAL",
+		[SITE_SWAP] = "CSMS_TARIFF_SWAP",
+	};
+
+	for (int k = 0; k < _SITE_KIND_MAX; k++) {
+		const char *path = getenv(env[k]);
+		char err[TARIFF_JSON_ERR_MAX];
+		struct tariff_calendar *cal;
+
+		if (!path || !*path)
+			continue;
+		if (tariff_json_load_file(path, &cal, err) < 0) {
+			log_err("%s=%s: %s", env[k], path, err);
+			return -EINVAL;
+		}
+		svc_kind_set_tariff(app->svc, k, cal);
+		log_notice("planner: %s sites priced by %s", site_kind_to_string(k), path);
+	}
+	return 0;
+}
+
 struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 {
 	struct app *app = calloc(1, sizeof(*app));
@@ -203,6 +240,11 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->call_timer.data = app;
 	uv_timer_init(loop, &app->drain_timer);
 	app->drain_timer.data = app;
+	if (load_kind_tariffs(app) < 0 || svc_plan_start(app->svc) < 0)
+		goto fail;
+	uv_timer_init(loop, &app->plan_timer);
+	app->plan_timer.data = app;
+	uv_timer_start(&app->plan_timer, on_plan_tick, 100, 100);
 	uv_signal_init(loop, &app->sig_term);
 	app->sig_term.data = app;
 	uv_signal_start(&app->sig_term, on_signal, SIGTERM);
@@ -243,6 +285,7 @@ static void close_all(struct app *app)
 	close_handle((uv_handle_t *)&app->commit_prepare);
 	close_handle((uv_handle_t *)&app->call_timer);
 	close_handle((uv_handle_t *)&app->drain_timer);
+	close_handle((uv_handle_t *)&app->plan_timer);
 	close_handle((uv_handle_t *)&app->sig_term);
 	close_handle((uv_handle_t *)&app->sig_int);
 	uv_run(app->loop, UV_RUN_DEFAULT);

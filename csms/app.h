@@ -47,6 +47,7 @@ struct app {
 	bool draining;
 	int64_t drain_deadline_ms;
 	struct app_stats stats;
+	uv_timer_t plan_timer; /* the planner: launch due replans, apply finished ones */
 };
 
 /* Build the node: config is taken over (moved) from *cfg. On failure prints one line and

@@ -134,6 +134,9 @@ int v16_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **re
 
 		if (!prof)
 			return -EINVAL;
+		/* 7.8: a TxProfile names its transaction (the CSMS's id in 1.6) */
+		if (c->profile.purpose == SVC_PURPOSE_TX && c->session_id > 0)
+			json_object_set_new(prof, "transactionId", json_integer(c->session_id));
 		action = "SetChargingProfile";
 		p = json_pack("{s:i, s:o}", "connectorId", c->evse_id, "csChargingProfiles", prof);
 		break;

@@ -14,6 +14,7 @@
 #include "../core/cfg.h"
 #include "../core/log.h"
 #include "../svc/domain.h"
+#include "../svc/plan.h"
 #include "../svc/svc.h"
 
 const struct adapter_action v201_actions[] = {
@@ -386,11 +387,55 @@ int v201_security_event(struct call_ctx *call, const json_t *req, json_t **ret_c
 	return notice(call, req, ret_conf, "security", "timestamp", NULL);
 }
 
-/* K15-K17: recorded for the planner; accepted. */
+static int64_t num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) && json_number_value(v) >= 0 ? (int64_t)json_number_value(v) : -1;
+}
+
+/* K15-K17: stored, and answered Accepted only when the planner acts on them (the site is
+ * managed: residential, or with a limit or a tariff); Rejected otherwise (no session on the
+ * EVSE, or a site nobody plans). */
 int v201_notify_ev_charging_needs(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return notice(call, req, ret_conf, "ev_charging_needs", NULL,
-		      json_pack("{s:s}", "status", "Accepted"));
+	const json_t *cn = json_object_get(req, "chargingNeeds");
+	const json_t *ac = json_object_get(cn, "acChargingParameters");
+	const json_t *dc = json_object_get(cn, "dcChargingParameters");
+	struct svc_needs_in in;
+	bool managed = false;
+	int r;
+
+	svc_needs_init(&in);
+	if (json_object_get(cn, "departureTime") &&
+	    adapter_timestamp(call, cn, "departureTime", &in.departure_ms) < 0)
+		return -EINVAL;
+	if (ac) {
+		int64_t a = num(ac, "evMaxCurrent"), v = num(ac, "evMaxVoltage");
+
+		in.energy_wh = num(ac, "energyAmount");
+		if (a > 0 && v > 0)
+			in.max_charge_w = a * v;
+	} else if (dc) {
+		in.energy_wh = num(dc, "energyAmount");
+		in.max_charge_w = num(dc, "evMaxPower");
+		in.capacity_wh = num(dc, "evEnergyCapacity");
+		in.soc = (int)num(dc, "stateOfCharge");
+		in.target_soc = (int)num(dc, "fullSoC");
+		if (in.capacity_wh <= 0 || in.soc < 0)
+			in.capacity_wh = -1, in.soc = -1;
+	}
+	r = notice(call, req, ret_conf, "ev_charging_needs", NULL, NULL);
+	if (r < 0)
+		return r;
+	json_decref(*ret_conf);
+	*ret_conf = NULL;
+	r = svc_needs_from_station(call->svc, call->st, (int)json_integer_value(
+				   json_object_get(req, "evseId")), "ev", &in, &managed);
+	if (r < 0 && r != -ENOENT)
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:s}", "status", r == 0 && managed ? "Accepted" : "Rejected");
+	return 0;
 }
 
 /* K12 */

@@ -137,6 +137,9 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 
 		if (!prof)
 			return -EINVAL;
+		/* K01.FR.03: a TxProfile names the station's transaction */
+		if (c->profile.purpose == SVC_PURPOSE_TX && c->station_tx_id[0])
+			json_object_set_new(prof, "transactionId", json_string(c->station_tx_id));
 		action = "SetChargingProfile";
 		p = json_pack("{s:i, s:o}", "evseId", c->evse_id, "chargingProfile", prof);
 		break;

@@ -338,7 +338,9 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EIO;
 	local = *cmd;
-	if (local.kind == SVC_CMD_REMOTE_STOP) {
+	if (local.kind == SVC_CMD_REMOTE_STOP ||
+	    (local.kind == SVC_CMD_SET_PROFILE && local.profile.purpose == SVC_PURPOSE_TX &&
+	     local.session_id)) {
 		char owner[STATION_ID_MAX + 1];
 		struct tx_id_ud t = { local.station_tx_id, sizeof(local.station_tx_id) };
 		bool active;

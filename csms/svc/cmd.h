@@ -95,7 +95,8 @@ struct svc_cmd {
 		      * schedule, set/clear profile (0 = the station) */
 	int connector_id; /* unlock (0 = 1) */
 	const char *id_tag; /* remote start, reserve */
-	int64_t session_id; /* remote stop: the CSMS session; svc resolves station_tx_id */
+	int64_t session_id; /* remote stop, and set profile of purpose TX (0 = none): the CSMS
+			     * session; svc resolves station_tx_id */
 	char station_tx_id[65]; /* remote stop: the id the station knows it by (filled by svc) */
 	int64_t request_id; /* remote start id (filled by svc when 0) */
 	bool hard;	    /* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */

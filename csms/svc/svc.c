@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "../core/pwhash.h"
 #include "cmd.h"
+#include "plan.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
  * the key-derivation cost again for every charger. */
@@ -35,6 +36,7 @@ struct svc {
 	double boot_tokens;
 	int64_t boot_refill_ms;
 	struct svc_cmds *cmds; /* operator commands (cmd.c) */
+	struct svc_plans *plans; /* the planner at run time (plan.c) */
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -73,12 +75,19 @@ void svc_destroy(struct svc *s)
 	free_all(&s->stations);
 	free_all(&s->verified);
 	svc__cmds_free(s->cmds);
+	svc_plan_stop(s);
+	svc__plans_free(s->plans);
 	free(s);
 }
 
 struct svc_cmds **svc__cmds(struct svc *s)
 {
 	return &s->cmds;
+}
+
+struct svc_plans **svc__plans(struct svc *s)
+{
+	return &s->plans;
 }
 
 struct store *svc_store(struct svc *s)
@@ -558,6 +567,8 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 		r = event_by_csms(s, st, kind, ev, &res);
 	if (r < 0)
 		return r;
+	if (res.session_id && !res.replay && kind != SESSION_UPDATE)
+		svc_plan_touch(s, st->site_id); /* a session came or went: replan its site */
 	*ret = res;
 	return 0;
 }
@@ -608,8 +619,10 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 	r = store_sample_add(s->store, &row, stored, sizeof(stored));
 	if (r < 0)
 		return r;
-	if (r > 0)
+	if (r > 0) {
+		svc__plan_sample(s, &row);
 		return SVC_SAMPLE_STORED;
+	}
 	if (same_value(stored, row.value))
 		return SVC_SAMPLE_DUPLICATE;
 	/* The same key with another value: not a retry. The first reading stays (what was

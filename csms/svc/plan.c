@@ -1,0 +1,1323 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner at run time (see plan.h). */
+#include "plan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glpk.h>
+#include <jansson.h>
+
+#include "../core/clock.h"
+#include "../core/hmap.h"
+#include "../core/log.h"
+#include "planner.h"
+#include "svc.h"
+#include "tariff.h"
+
+/*
+ * How a replan goes. svc_plan_touch() marks the site dirty and debounces (2 s of the node
+ * clock, at most 10 s after the first request). svc_plan_tick() (the node's timer, on the loop)
+ * builds the planner input of a due site from the store and hands it to the worker thread; the
+ * worker solves it (sc_plan_solve and the "immediately" baseline) and queues the result; the
+ * next tick applies it on the loop: one TxProfile per session through svc_cmd_send (and the V2G
+ * DataTransfer where a session discharges), the plan stored for the API.
+ *
+ * Slots are 15 minutes of the node's clock, aligned to the epoch. The slot in progress is
+ * frozen: a session keeps the power the previous plan gave it there (a new session gets a share
+ * of what is left under the limit), so a replan never moves power inside a slot that is
+ * already half delivered, and the new plan starts at the next boundary. Every site with
+ * sessions is replanned at each slot boundary (a rolling horizon: a schedule cut to fit a
+ * station's period limit is continued there).
+ */
+
+#define SLOT_MS		  SC_PLAN_SLOT_MS
+#define DEBOUNCE_MS	  2000
+#define MAX_DELAY_MS	  10000
+#define SOLVE_LIMIT_MS	  2000
+#define TX_PROFILE_ID	  9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
+#define DEFAULT_RES_W	  7400 /* residential EVSE when nothing better is known */
+#define DEFAULT_OTHER_W	  22000
+#define DEFAULT_NEED_WH	  30000 /* residential session without any need told */
+#define RES_LEAVE_MIN	  (7 * 60 + 30) /* residential default departure, local time */
+#define DEFAULT_OFFSET_MIN 480 /* local time without a calendar: UTC+08:00 */
+
+static const char *const mode_names[_SVC_MODE_MAX] = {
+	[SVC_MODE_IDLE] = "Idle",
+	[SVC_MODE_CHARGING_ONLY] = "ChargingOnly",
+	[SVC_MODE_CENTRAL_SETPOINT] = "CentralSetpoint",
+};
+
+const char *svc_op_mode_name(int m)
+{
+	return m >= 0 && m < _SVC_MODE_MAX ? mode_names[m] : NULL;
+}
+
+/* ---------------------------------------------------------------- pure pieces */
+
+void svc_caps_default(struct svc_charge_caps *c)
+{
+	*c = (struct svc_charge_caps){
+		.smart_charging = true,
+		.station_max = true,
+		.amps = false,
+		.tx_stack_level = 1,
+		.max_stack_level = 8,
+		.max_periods = SVC_PROFILE_PERIODS_MAX,
+		.phases = 1,
+		.volts = 230,
+		.bidirectional = false,
+	};
+}
+
+int svc_caps_to_json(const struct svc_charge_caps *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "{\"smart_charging\":%s,\"station_max\":%s,\"amps\":%s,"
+			 "\"tx_stack_level\":%d,\"max_stack_level\":%d,\"max_periods\":%d,"
+			 "\"phases\":%d,\"volts\":%d,\"bidirectional\":%s}",
+			 c->smart_charging ? "true" : "false", c->station_max ? "true" : "false",
+			 c->amps ? "true" : "false", c->tx_stack_level, c->max_stack_level,
+			 c->max_periods, c->phases, c->volts, c->bidirectional ? "true" : "false");
+
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int svc_caps_from_json(const char *json, struct svc_charge_caps *c)
+{
+	json_t *o = json_loads(json, 0, NULL), *v;
+	struct svc_charge_caps t = *c;
+	int r = 0;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -EINVAL;
+	}
+#define CAP_BOOL(name)                                                    \
+	if ((v = json_object_get(o, #name))) {                            \
+		if (!json_is_boolean(v))                                  \
+			r = -EINVAL;                                      \
+		else                                                      \
+			t.name = json_is_true(v);                         \
+	}
+#define CAP_INT(name, lo, hi)                                             \
+	if ((v = json_object_get(o, #name))) {                            \
+		if (!json_is_integer(v) || json_integer_value(v) < (lo) || \
+		    json_integer_value(v) > (hi))                         \
+			r = -EINVAL;                                      \
+		else                                                      \
+			t.name = (int)json_integer_value(v);              \
+	}
+	CAP_BOOL(smart_charging)
+	CAP_BOOL(station_max)
+	CAP_BOOL(amps)
+	CAP_BOOL(bidirectional)
+	CAP_INT(tx_stack_level, 0, 100)
+	CAP_INT(max_stack_level, 0, 100)
+	CAP_INT(max_periods, 1, SVC_PROFILE_PERIODS_MAX)
+	CAP_INT(phases, 1, 3)
+	CAP_INT(volts, 100, 1000)
+#undef CAP_BOOL
+#undef CAP_INT
+	json_decref(o);
+	if (r == 0)
+		*c = t;
+	return r;
+}
+
+int64_t svc_w_to_da(int64_t w, const struct svc_charge_caps *caps)
+{
+	int64_t div = (int64_t)caps->phases * caps->volts;
+
+	return div > 0 ? w * 10 / div : 0; /* C division truncates toward zero */
+}
+
+int64_t svc_da_to_w(int64_t da, const struct svc_charge_caps *caps)
+{
+	return da * caps->phases * caps->volts / 10;
+}
+
+static void why_add(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void why_add(char *why, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(why);
+	va_list ap;
+
+	if (used + 3 >= len)
+		return;
+	if (used) {
+		memcpy(why + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+int svc_plan_shape(const int64_t *slot_w, int n, int64_t start_ms,
+		   const struct svc_charge_caps *caps, bool allow_discharge,
+		   struct svc_charging_profile *ret, char *why, size_t why_len)
+{
+	size_t np = 0, max;
+	bool clamped = false;
+	int merged = 0;
+
+	if (n < 1 || !caps || caps->max_periods < 1 || (caps->amps && caps->phases * caps->volts <= 0))
+		return -EINVAL;
+	max = (size_t)caps->max_periods;
+	if (max > SVC_PROFILE_PERIODS_MAX)
+		max = SVC_PROFILE_PERIODS_MAX;
+	if (why_len)
+		why[0] = '\0';
+	ret->start_ms = start_ms;
+	ret->duration_s = 0;
+	ret->rate_unit = caps->amps ? SVC_RATE_A : SVC_RATE_W;
+	for (int k = 0; k < n; k++) {
+		int64_t w = slot_w[k], lim;
+
+		if (w < 0 && !allow_discharge) {
+			w = 0;
+			clamped = true;
+		}
+		lim = caps->amps ? svc_w_to_da(w, caps) : w;
+		if (np && ret->periods[np - 1].limit == lim) {
+			merged++;
+			continue;
+		}
+		if (np == max) {
+			why_add(why, why_len,
+				"cut to %zu periods (the station takes at most %d): the rest follows at "
+				"the next replan",
+				max, caps->max_periods);
+			break;
+		}
+		ret->periods[np++] = (struct svc_power_period){
+			.start_s = (int64_t)k * (SLOT_MS / 1000),
+			.limit = lim,
+			.phases = caps->amps ? caps->phases : 0,
+		};
+	}
+	ret->n_periods = np;
+	if (merged)
+		why_add(why, why_len, "%d equal neighbouring slots merged", merged);
+	if (clamped)
+		why_add(why, why_len, "discharge not allowed here: negative slots sent as 0");
+	if (caps->amps)
+		why_add(why, why_len, "amps only: W -> A at %d V x %d phase(s), rounded down",
+			caps->volts, caps->phases);
+	return (int)np;
+}
+
+int svc_v2g_payload(int evse_id, int64_t session_id, const char *station_tx_id, int mode,
+		    int64_t setpoint_w, int64_t valid_until_ms, char *buf, size_t len)
+{
+	json_t *data, *req;
+	char *text, *out;
+	int r = 0;
+
+	if (!svc_op_mode_name(mode) || evse_id < 1)
+		return -EINVAL;
+	data = json_pack("{s:i, s:s, s:I, s:I}", "evseId", evse_id, "operationMode",
+			 svc_op_mode_name(mode), "setpointW", (json_int_t)setpoint_w, "validUntilMs",
+			 (json_int_t)valid_until_ms);
+	if (!data)
+		return -ENOMEM;
+	if (station_tx_id && *station_tx_id)
+		json_object_set_new(data, "transactionId", json_string(station_tx_id));
+	else
+		json_object_set_new(data, "transactionId", json_integer(session_id));
+	text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(data);
+	if (!text)
+		return -ENOMEM;
+	req = json_pack("{s:s, s:s, s:s}", "vendorId", SVC_VENDOR_ID, "messageId", "SetV2GMode",
+			"data", text);
+	free(text);
+	out = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!out)
+		return -ENOMEM;
+	if (strlen(out) >= len)
+		r = -ENOSPC;
+	else
+		memcpy(buf, out, strlen(out) + 1);
+	free(out);
+	return r;
+}
+
+int64_t svc_plan_debounce(int64_t *first_ms, int64_t now_ms, int debounce_ms, int max_delay_ms)
+{
+	int64_t due;
+
+	if (!*first_ms)
+		*first_ms = now_ms;
+	due = now_ms + debounce_ms;
+	if (due > *first_ms + max_delay_ms)
+		due = *first_ms + max_delay_ms;
+	return due;
+}
+
+void svc_needs_init(struct svc_needs_in *n)
+{
+	*n = (struct svc_needs_in){
+		.departure_ms = -1,
+		.energy_wh = -1,
+		.target_soc = -1,
+		.capacity_wh = -1,
+		.soc = -1,
+		.v2g = -1,
+		.soc_floor = -1,
+		.max_charge_w = -1,
+		.max_discharge_w = -1,
+		.bidirectional = -1,
+	};
+}
+
+/* ---------------------------------------------------------------- state */
+
+/* What a site's last applied plan gave each session, for freezing the slot in progress. */
+struct last_plan {
+	int64_t start_ms; /* slot 0 */
+	int n_slots;
+	size_t n;
+	int64_t *ids;
+	int64_t *power_w; /* [i * n_slots + k] */
+	int *mode;	  /* [i]: the V2G mode last sent */
+};
+
+struct plan_site {
+	char id[SITE_ID_MAX + 1];
+	struct tariff_calendar *cal; /* owned */
+	bool dirty, busy;
+	int64_t first_ms, due_ms;
+	int64_t last_slot; /* slot index of the last plan's start */
+	bool has_sessions;
+	struct last_plan last;
+};
+
+/* One session of a job. */
+struct job_session {
+	int64_t id;
+	char station[STATION_ID_MAX + 1];
+	char tx[65];
+	int evse_id;
+	bool discharge_ok; /* v2g allowed and the EVSE bidirectional */
+	int64_t frozen_w;  /* the slot in progress */
+	int64_t target_wh, departure_ms;
+};
+
+struct plan_job {
+	struct plan_job *next;
+	char site[SITE_ID_MAX + 1];
+	int64_t now_ms, cur_ms; /* cur_ms: start of the slot in progress */
+	int64_t limit_w;
+	size_t n;
+	struct job_session *js;
+	struct sc_plan_session *ps;
+	struct sc_plan_slot *slots;
+	struct sc_plan_input in;
+	struct sc_plan_result res, imm;
+	int rc, rc_imm;
+	int64_t solve_ms;
+	char events[128];
+};
+
+struct svc_plans {
+	struct hmap sites; /* id -> struct plan_site */
+	struct tariff_calendar *kind_cal[_SITE_KIND_MAX];
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, stopping;
+	struct plan_job *todo, *done;
+	uint64_t applied;
+};
+
+static struct svc_plans *plans_of(struct svc *s)
+{
+	struct svc_plans **pp = svc__plans(s);
+
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (*pp) {
+			pthread_mutex_init(&(*pp)->mu, NULL);
+			pthread_cond_init(&(*pp)->cv, NULL);
+		}
+	}
+	return *pp;
+}
+
+static void last_free(struct last_plan *l)
+{
+	free(l->ids);
+	free(l->power_w);
+	free(l->mode);
+	memset(l, 0, sizeof(*l));
+}
+
+static void job_free(struct plan_job *j)
+{
+	if (!j)
+		return;
+	free(j->js);
+	free(j->ps);
+	free(j->slots);
+	sc_plan_result_release(&j->res);
+	sc_plan_result_release(&j->imm);
+	free(j);
+}
+
+static struct plan_site *site_of(struct svc_plans *p, const char *id)
+{
+	struct plan_site *ps = hmap_get(&p->sites, id);
+
+	if (ps)
+		return ps;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return NULL;
+	snprintf(ps->id, sizeof(ps->id), "%s", id);
+	ps->last_slot = -1;
+	if (hmap_put(&p->sites, ps->id, ps) < 0) {
+		free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+void svc__plans_free(struct svc_plans *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->sites.cap; i++) {
+		struct plan_site *ps = p->sites.slots[i].key ? p->sites.slots[i].value : NULL;
+
+		if (!ps)
+			continue;
+		tariff_calendar_destroy(ps->cal);
+		last_free(&ps->last);
+		free(ps);
+	}
+	hmap_free(&p->sites);
+	for (int k = 0; k < _SITE_KIND_MAX; k++)
+		tariff_calendar_destroy(p->kind_cal[k]);
+	while (p->todo) {
+		struct plan_job *n = p->todo->next;
+
+		job_free(p->todo);
+		p->todo = n;
+	}
+	while (p->done) {
+		struct plan_job *n = p->done->next;
+
+		job_free(p->done);
+		p->done = n;
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+uint64_t svc_plan_count(struct svc *s)
+{
+	struct svc_plans *p = *svc__plans(s);
+
+	return p ? p->applied : 0;
+}
+
+/* ---------------------------------------------------------------- sites, tariffs, limits */
+
+const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *ps = p ? hmap_get(&p->sites, site_id) : NULL;
+	struct store_site site;
+
+	if (ps && ps->cal)
+		return ps->cal;
+	if (!p || store_site_get(svc_store(s), site_id, &site) < 0 || site.kind < 0 ||
+	    site.kind >= _SITE_KIND_MAX)
+		return NULL;
+	return p->kind_cal[site.kind];
+}
+
+int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calendar *cal)
+{
+	struct svc_plans *p = plans_of(s);
+	struct plan_site *ps = p ? site_of(p, site_id) : NULL;
+
+	if (!ps)
+		return -ENOMEM;
+	tariff_calendar_destroy(ps->cal);
+	ps->cal = cal;
+	svc_plan_touch(s, site_id);
+	return 0;
+}
+
+int svc_kind_set_tariff(struct svc *s, int site_kind, struct tariff_calendar *cal)
+{
+	struct svc_plans *p = plans_of(s);
+
+	if (!p)
+		return -ENOMEM;
+	if (site_kind < 0 || site_kind >= _SITE_KIND_MAX)
+		return -EINVAL;
+	tariff_calendar_destroy(p->kind_cal[site_kind]);
+	p->kind_cal[site_kind] = cal;
+	return 0;
+}
+
+bool svc_site_managed(struct svc *s, const char *site_id)
+{
+	struct store_site site;
+
+	if (!site_id || !*site_id || store_site_get(svc_store(s), site_id, &site) < 0)
+		return false;
+	return site.kind == SITE_RESIDENTIAL || site.limit_w >= 0 || svc_site_tariff(s, site_id);
+}
+
+int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
+{
+	int r = store_site_set_limit(svc_store(s), site_id, limit_w < 0 ? -1 : limit_w);
+
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : -EIO;
+	svc_plan_touch(s, site_id);
+	return 0;
+}
+
+int svc_grid_event_add(struct svc *s, struct store_grid_event *e)
+{
+	char buf[512], *save = NULL, *tok;
+	int r;
+
+	if (!e->sites || !*e->sites || e->end_ms <= e->start_ms || e->reduce_w < 0 ||
+	    e->export_w < 0 || e->bonus_fen_per_kwh < 0 || strlen(e->sites) >= sizeof(buf))
+		return -EINVAL;
+	e->created_ms = svc_now_ms(s);
+	r = store_grid_event_add(svc_store(s), e, &e->id);
+	if (r < 0)
+		return -EIO;
+	snprintf(buf, sizeof(buf), "%s", e->sites);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		svc_plan_touch(s, tok);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- needs */
+
+struct find_ud {
+	int64_t id;
+	int evse_id;
+	struct store_site_session row;
+	char station[STATION_ID_MAX + 1];
+	bool found;
+};
+
+static int find_session(const struct store_site_session *row, void *ud)
+{
+	struct find_ud *f = ud;
+
+	if ((f->id && row->id == f->id) ||
+	    (!f->id && !strcmp(row->station_id, f->station) &&
+	     (f->evse_id == 0 || row->evse_id == f->evse_id))) {
+		f->row = *row;
+		f->row.station_id = NULL;
+		f->row.station_tx_id = NULL;
+		f->id = row->id;
+		f->found = true;
+		return -ECANCELED; /* stop */
+	}
+	return 0;
+}
+
+static int needs_store(struct svc *s, const char *site_id, int64_t session_id,
+		       const struct store_site_session *row, const char *source,
+		       const struct svc_needs_in *in, bool *ret_managed)
+{
+	struct store_needs n;
+	int r = store_needs_get(svc_store(s), session_id, &n);
+
+	if (r == -ENOENT) {
+		memset(&n, 0, sizeof(n));
+		n.session_id = session_id;
+		n.departure_ms = n.energy_wh = n.capacity_wh = n.max_charge_w = -1;
+		n.max_discharge_w = n.meter_wh = n.export_wh = -1;
+		n.target_soc = n.soc = n.soc_floor = -1;
+	} else if (r < 0) {
+		return -EIO;
+	}
+	if ((in->soc > 100) || (in->target_soc > 100) || (in->soc_floor > 100))
+		return -EINVAL;
+	snprintf(n.source, sizeof(n.source), "%s", source);
+#define TAKE(f)             \
+	if (in->f >= 0)     \
+		n.f = in->f
+	TAKE(departure_ms);
+	TAKE(capacity_wh);
+	TAKE(target_soc);
+	TAKE(soc_floor);
+	TAKE(max_charge_w);
+	TAKE(max_discharge_w);
+#undef TAKE
+	if (in->v2g >= 0)
+		n.v2g = in->v2g;
+	if (in->bidirectional >= 0)
+		n.bidirectional = in->bidirectional;
+	if (in->energy_wh >= 0 || in->soc >= 0) {
+		/* a fresh reading of what is needed: count from the registers of now */
+		if (in->energy_wh >= 0)
+			n.energy_wh = in->energy_wh;
+		if (in->soc >= 0)
+			n.soc = in->soc;
+		n.meter_wh = row->meter_wh;
+		n.export_wh = row->export_wh;
+	}
+	n.updated_ms = svc_now_ms(s);
+	r = store_needs_put(svc_store(s), &n);
+	if (r < 0)
+		return -EIO;
+	if (ret_managed)
+		*ret_managed = svc_site_managed(s, site_id);
+	svc_plan_touch(s, site_id);
+	return 0;
+}
+
+int svc_needs_from_station(struct svc *s, const struct chg_station *st, int evse_id,
+			   const char *source, const struct svc_needs_in *in, bool *ret_managed)
+{
+	struct find_ud f = {.evse_id = evse_id};
+	int r;
+
+	if (!st->site_id[0])
+		return -ENOENT;
+	snprintf(f.station, sizeof(f.station), "%s", st->id);
+	r = store_site_sessions(svc_store(s), st->site_id, find_session, &f);
+	if (r < 0 && r != -ECANCELED)
+		return -EIO;
+	if (!f.found)
+		return -ENOENT;
+	return needs_store(s, st->site_id, f.id, &f.row, source, in, ret_managed);
+}
+
+int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
+		  const struct svc_needs_in *in, bool *ret_managed)
+{
+	char owner[STATION_ID_MAX + 1];
+	struct store_station st;
+	struct find_ud f = {.id = session_id};
+	bool active;
+	int evse, r;
+
+	r = store_session_owner(svc_store(s), session_id, owner, &evse, &active);
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : -EIO;
+	if (!active)
+		return -ENOENT;
+	r = store_station_get(svc_store(s), owner, &st);
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : -EIO;
+	if (!st.site_id[0])
+		return -ENOENT;
+	r = store_site_sessions(svc_store(s), st.site_id, find_session, &f);
+	if (r < 0 && r != -ECANCELED)
+		return -EIO;
+	if (!f.found)
+		return -ENOENT;
+	return needs_store(s, st.site_id, session_id, &f.row, source, in, ret_managed);
+}
+
+void svc__plan_sample(struct svc *s, const struct store_sample *row)
+{
+	double v;
+
+	if (!row->session_id || row->measurand_kind != MEAS_ENERGY_EXPORT_REGISTER ||
+	    (row->phase && *row->phase) || !row->value)
+		return;
+	v = strtod(row->value, NULL);
+	if (row->unit && !strcmp(row->unit, "kWh"))
+		v *= 1000.0;
+	if (v >= 0 && store_session_export(svc_store(s), row->session_id, (int64_t)(v + 0.5),
+					   row->ts_ms) < 0)
+		log_warn("session %lld: export register not recorded", (long long)row->session_id);
+}
+
+/* ---------------------------------------------------------------- replans */
+
+void svc_plan_touch(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p;
+	struct plan_site *ps;
+
+	if (!site_id || !*site_id)
+		return;
+	p = plans_of(s);
+	ps = p ? site_of(p, site_id) : NULL;
+	if (!ps)
+		return;
+	ps->due_ms = svc_plan_debounce(&ps->first_ms, svc_now_ms(s), DEBOUNCE_MS, MAX_DELAY_MS);
+	ps->dirty = true;
+}
+
+static int64_t slot_floor(int64_t t)
+{
+	int64_t r = t % SLOT_MS;
+
+	return t - (r < 0 ? r + SLOT_MS : r);
+}
+
+/* The next local hh:mm after t for a site in offset_min. */
+static int64_t next_local(int64_t t, int offset_min, int minute_of_day)
+{
+	int64_t off = offset_min * 60000LL, day = 86400000LL;
+	int64_t local = t + off, base = local - ((local % day) + day) % day;
+	int64_t at = base + minute_of_day * 60000LL;
+
+	if (at <= local)
+		at += day;
+	return at - off;
+}
+
+static int64_t last_power(const struct last_plan *l, int64_t id, int64_t t, int *ret_mode)
+{
+	int k = l->n_slots ? (int)((t - l->start_ms) / SLOT_MS) : -1;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ids[i] == id) {
+			if (ret_mode)
+				*ret_mode = l->mode[i];
+			if (t < l->start_ms || k < 0 || k >= l->n_slots)
+				return -1;
+			return l->power_w[i * (size_t)l->n_slots + (size_t)k];
+		}
+	return -1;
+}
+
+struct gather {
+	struct svc *s;
+	struct store_site site;
+	struct plan_site *ps;
+	struct plan_job *j;
+	size_t cap;
+	int offset_min;
+	int err;
+};
+
+static int gather_session(const struct store_site_session *row, void *ud)
+{
+	struct gather *g = ud;
+	struct plan_job *j = g->j;
+	struct store_needs n;
+	struct job_session *js;
+	struct sc_plan_session *ps;
+	int64_t max_w = g->site.kind == SITE_RESIDENTIAL ? DEFAULT_RES_W : DEFAULT_OTHER_W;
+	int64_t d = 0, x = 0;
+	int r = store_needs_get(svc_store(g->s), row->id, &n);
+
+	if (r == -ENOENT) {
+		if (g->site.kind != SITE_RESIDENTIAL)
+			return 0; /* public: as fast as allowed, not planned */
+		memset(&n, 0, sizeof(n));
+		snprintf(n.source, sizeof(n.source), "default");
+		n.departure_ms = -1;
+		n.energy_wh = DEFAULT_NEED_WH;
+		n.capacity_wh = n.max_charge_w = n.max_discharge_w = -1;
+		n.target_soc = n.soc = n.soc_floor = -1;
+		n.meter_wh = row->meter_start_wh;
+		n.export_wh = -1;
+	} else if (r < 0) {
+		g->err = -EIO;
+		return -EIO;
+	}
+	if (j->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		void *a = realloc(j->js, cap * sizeof(*j->js)), *b;
+
+		if (!a)
+			return -ENOMEM;
+		j->js = a;
+		b = realloc(j->ps, cap * sizeof(*j->ps));
+		if (!b)
+			return -ENOMEM;
+		j->ps = b;
+		g->cap = cap;
+	}
+	js = &j->js[j->n];
+	ps = &j->ps[j->n];
+	memset(js, 0, sizeof(*js));
+	memset(ps, 0, sizeof(*ps));
+	js->id = row->id;
+	snprintf(js->station, sizeof(js->station), "%s", row->station_id);
+	snprintf(js->tx, sizeof(js->tx), "%s", row->station_tx_id ? row->station_tx_id : "");
+	js->evse_id = row->evse_id > 0 ? row->evse_id : 1;
+	if (n.max_charge_w > 0 && n.max_charge_w < max_w)
+		max_w = n.max_charge_w;
+	ps->max_charge_w = max_w;
+	js->discharge_ok = n.v2g && n.bidirectional;
+	ps->v2g = js->discharge_ok;
+	ps->max_discharge_w =
+		js->discharge_ok ? (n.max_discharge_w > 0 ? n.max_discharge_w : max_w) : 0;
+	if (n.meter_wh >= 0 && row->meter_wh >= n.meter_wh)
+		d = row->meter_wh - n.meter_wh;
+	if (n.export_wh >= 0 && row->export_wh >= n.export_wh)
+		x = row->export_wh - n.export_wh;
+	else if (n.export_wh < 0 && row->export_first_wh >= 0)
+		x = row->export_wh - row->export_first_wh;
+	if (n.capacity_wh > 0 && n.soc >= 0) {
+		int64_t cap = n.capacity_wh;
+		int64_t now = cap * n.soc / 100 + d - x;
+		int64_t target = n.target_soc >= 0 ? cap * n.target_soc / 100
+						   : n.energy_wh >= 0 ? cap * n.soc / 100 + n.energy_wh
+								      : cap;
+
+		ps->capacity_wh = cap;
+		ps->energy_now_wh = now < 0 ? 0 : now > cap ? cap : now;
+		ps->target_wh = target > cap ? cap : target;
+		ps->floor_wh = n.soc_floor >= 0 ? cap * n.soc_floor / 100 : 0;
+		if (ps->floor_wh > cap)
+			ps->floor_wh = cap;
+	} else {
+		int64_t need = (n.energy_wh >= 0 ? n.energy_wh : DEFAULT_NEED_WH) - d + x;
+
+		ps->capacity_wh = 0;
+		ps->energy_now_wh = 0;
+		ps->target_wh = need > 0 ? need : 0;
+		ps->floor_wh = 0;
+		ps->v2g = false; /* without a battery model there is nothing to discharge from */
+		ps->max_discharge_w = 0;
+		js->discharge_ok = false;
+	}
+	js->departure_ms = n.departure_ms > 0 ? n.departure_ms
+			   : g->site.kind == SITE_RESIDENTIAL
+				   ? next_local(j->now_ms, g->offset_min, RES_LEAVE_MIN)
+				   : j->now_ms + 4 * 3600000LL;
+	js->target_wh = ps->target_wh;
+	j->n++;
+	return 0;
+}
+
+struct ev_ud {
+	struct plan_job *j;
+	int n_slots;
+	int64_t next;
+};
+
+/* A grid event into the slots it overlaps: reduce -> an import cap below the site limit,
+ * export -> the export asked and its bonus. */
+static int event_slots(const struct store_grid_event *e, void *ud)
+{
+	struct ev_ud *eu = ud;
+	struct plan_job *j = eu->j;
+	size_t used = strlen(j->events);
+
+	for (int k = 0; k < eu->n_slots; k++) {
+		int64_t a = eu->next + k * SLOT_MS, b = a + SLOT_MS;
+		struct sc_plan_slot *sl = &j->slots[k];
+
+		if (b <= e->start_ms || a >= e->end_ms)
+			continue;
+		if (e->reduce_w > 0 && j->limit_w >= 0) {
+			int64_t cap = j->limit_w - e->reduce_w;
+
+			if (cap < 0)
+				cap = 0;
+			if (sl->event_import_cap_w < 0 || cap < sl->event_import_cap_w)
+				sl->event_import_cap_w = cap;
+		}
+		if (e->export_w > 0) {
+			sl->event_export_w += e->export_w;
+			sl->event_bonus_fen_per_mwh = e->bonus_fen_per_kwh * 1000;
+		}
+	}
+	if (used + 24 < sizeof(j->events))
+		snprintf(j->events + used, sizeof(j->events) - used, "%s%lld", used ? "," : "",
+			 (long long)e->id);
+	return 0;
+}
+
+/* Build the job of a due site on the loop (store reads only). NULL when nothing to plan. */
+static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct plan_site *site)
+{
+	const struct tariff_calendar *cal = svc_site_tariff(s, site->id);
+	struct plan_job *j = calloc(1, sizeof(*j));
+	struct gather g = {.s = s, .ps = site, .j = j};
+	int64_t next, headroom, frozen_sum = 0;
+	int n_slots = 1;
+	size_t fresh = 0;
+	int r;
+
+	(void)p;
+	if (!j)
+		return NULL;
+	snprintf(j->site, sizeof(j->site), "%s", site->id);
+	j->now_ms = svc_now_ms(s);
+	j->cur_ms = slot_floor(j->now_ms);
+	next = j->cur_ms + SLOT_MS;
+	if (store_site_get(svc_store(s), site->id, &g.site) < 0)
+		goto fail;
+	j->limit_w = g.site.limit_w;
+	g.offset_min = cal ? cal->utc_offset_min : DEFAULT_OFFSET_MIN;
+	r = store_site_sessions(svc_store(s), site->id, gather_session, &g);
+	if (r < 0 || g.err)
+		goto fail;
+	site->has_sessions = j->n > 0;
+	if (!j->n)
+		goto fail;
+
+	/* the slot in progress: what the last plan gave, a share of the rest to new sessions */
+	for (size_t i = 0; i < j->n; i++) {
+		int64_t w = last_power(&site->last, j->js[i].id, j->cur_ms, NULL);
+
+		j->js[i].frozen_w = w;
+		if (w >= 0)
+			frozen_sum += w;
+		else if (w < -1)
+			frozen_sum += w;
+		if (w == -1)
+			fresh++;
+	}
+	headroom = j->limit_w >= 0 ? j->limit_w - frozen_sum : INT64_MAX;
+	for (size_t i = 0; i < j->n; i++) {
+		struct sc_plan_session *ps = &j->ps[i];
+		int64_t rem = next - j->now_ms, w = j->js[i].frozen_w, e;
+
+		if (w == -1) {
+			w = headroom <= 0 ? 0 : headroom == INT64_MAX ? ps->max_charge_w
+								       : headroom / (int64_t)fresh;
+			if (w > ps->max_charge_w)
+				w = ps->max_charge_w;
+			if (ps->target_wh <= ps->energy_now_wh)
+				w = 0;
+			j->js[i].frozen_w = w;
+		}
+		/* what the rest of the slot in progress will move */
+		e = w * rem / 3600000;
+		ps->energy_now_wh += e;
+		if (ps->capacity_wh > 0 && ps->energy_now_wh > ps->capacity_wh)
+			ps->energy_now_wh = ps->capacity_wh;
+		if (ps->capacity_wh == 0) {
+			ps->target_wh -= ps->energy_now_wh;
+			if (ps->target_wh < 0)
+				ps->target_wh = 0;
+			ps->energy_now_wh = 0;
+		}
+		if (ps->energy_now_wh < 0)
+			ps->energy_now_wh = 0;
+		if (ps->capacity_wh > 0 && ps->floor_wh > ps->capacity_wh)
+			ps->floor_wh = ps->capacity_wh;
+		ps->arrival_slot = 0;
+		{
+			int64_t dep = j->js[i].departure_ms;
+			int64_t k = dep > next ? (dep - next) / SLOT_MS : 0;
+
+			if (k < 1) /* overdue or leaving now: as soon as possible */
+				k = 4;
+			if (k > SC_PLAN_MAX_SLOTS)
+				k = SC_PLAN_MAX_SLOTS;
+			ps->departure_slot = (int)k;
+			if (k > n_slots)
+				n_slots = (int)k;
+		}
+	}
+	j->slots = calloc((size_t)n_slots, sizeof(*j->slots));
+	if (!j->slots)
+		goto fail;
+	for (int k = 0; k < n_slots; k++)
+		j->slots[k] = (struct sc_plan_slot){
+			.import_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
+			.export_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
+			.event_import_cap_w = -1,
+		};
+	if (cal && sc_plan_slots_from_tariff(cal, next, n_slots, j->slots) < 0)
+		log_warn("site %s: no tariff for the horizon; planning at price 0", site->id);
+	{
+		struct ev_ud eu = {j, n_slots, next};
+
+		if (store_grid_events_list(svc_store(s), site->id, next, event_slots, &eu) < 0)
+			goto fail;
+	}
+	j->in = (struct sc_plan_input){
+		.n_sessions = j->n,
+		.sessions = j->ps,
+		.n_slots = n_slots,
+		.slots = j->slots,
+		.wear_fen_per_mwh = 20000, /* 0.2 fen per kWh discharged */
+		.time_limit_ms = SOLVE_LIMIT_MS,
+		.method = SC_PLAN_METHOD_AUTO,
+	};
+	return j;
+fail:
+	job_free(j);
+	return NULL;
+}
+
+static void solve(struct plan_job *j)
+{
+	int64_t t0 = clock_mono_ms();
+
+	j->rc = sc_plan_solve(&j->in, &j->res);
+	j->rc_imm = sc_plan_immediate(&j->in, &j->imm);
+	j->solve_ms = clock_mono_ms() - t0;
+}
+
+static void *worker(void *arg)
+{
+	struct svc_plans *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct plan_job *j;
+
+		while (!p->todo && !p->stopping)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stopping)
+			break;
+		j = p->todo;
+		p->todo = j->next;
+		pthread_mutex_unlock(&p->mu);
+		solve(j);
+		pthread_mutex_lock(&p->mu);
+		j->next = p->done;
+		p->done = j;
+	}
+	pthread_mutex_unlock(&p->mu);
+	glp_free_env(); /* this thread's GLPK environment (planner.c) */
+	return NULL;
+}
+
+int svc_plan_start(struct svc *s)
+{
+	struct svc_plans *p = plans_of(s);
+
+	if (!p)
+		return -ENOMEM;
+	if (p->running)
+		return 0;
+	p->stopping = false;
+	if (pthread_create(&p->thread, NULL, worker, p) != 0)
+		return -EAGAIN;
+	p->running = true;
+	return 0;
+}
+
+void svc_plan_stop(struct svc *s)
+{
+	struct svc_plans *p = *svc__plans(s);
+
+	if (!p || !p->running)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = true;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	p->running = false;
+}
+
+/* ---------------------------------------------------------------- applying a plan */
+
+struct sent {
+	struct svc *s;
+	char model[STATION_ID_MAX * 2 + 2];
+	char station[STATION_ID_MAX + 1];
+	bool amps;
+	int stack;
+};
+
+static int caps_doc(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	(void)key;
+	(void)ts_ms;
+	if (svc_caps_from_json(json, ud) < 0)
+		log_warn("charging capabilities %s: not valid, defaults used", key);
+	return 0;
+}
+
+/* The capability record of a station ("station:<id>", docs/v2g.md), over the defaults. */
+static void station_caps(struct svc *s, const char *station, struct svc_charge_caps *caps)
+{
+	char key[STATION_ID_MAX + 16];
+
+	snprintf(key, sizeof(key), "station:%s", station);
+	store_capability_get(svc_store(s), key, caps_doc, caps);
+}
+
+/* Learn from the answer to a planner's SetChargingProfile (docs/v2g.md "Capabilities"): a
+ * NotSupported/NotImplemented CALLERROR means no smart charging; a Rejected W schedule is tried
+ * in A next time, a Rejected A schedule at stack level 0, then given up. */
+static void on_profile_done(void *ud, const struct svc_cmd_result *res)
+{
+	struct sent *t = ud;
+	struct svc_charge_caps caps;
+	char key[STATION_ID_MAX + 16], json[512];
+	bool learn = false;
+
+	svc_caps_default(&caps);
+	station_caps(t->s, t->station, &caps);
+	if (res->status == SVC_RES_CALL_ERROR &&
+	    (!strcmp(res->code, "NotSupported") || !strcmp(res->code, "NotImplemented"))) {
+		caps.smart_charging = false;
+		learn = true;
+	} else if (res->status == SVC_RES_REJECTED) {
+		if (!t->amps)
+			caps.amps = true;
+		else if (t->stack > 0)
+			caps.tx_stack_level = 0;
+		else
+			caps.smart_charging = false;
+		learn = true;
+	}
+	if (learn) {
+		snprintf(key, sizeof(key), "station:%s", t->station);
+		if (svc_caps_to_json(&caps, json, sizeof(json)) == 0 &&
+		    store_capability_put(svc_store(t->s), key, json, svc_now_ms(t->s)) == 0)
+			log_notice("station %s: charging capabilities learned from %s: %s",
+				   t->station, svc_cmd_status_name(res->status), json);
+	}
+	free(t);
+}
+
+static void on_v2g_done(void *ud, const struct svc_cmd_result *res)
+{
+	(void)ud;
+	(void)res;
+}
+
+static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
+{
+	struct plan_site *site = hmap_get(&p->sites, j->site);
+	const struct sc_plan_result *res = j->rc == 0 ? &j->res : NULL;
+	int n = j->in.n_slots + 1; /* the frozen slot and the plan */
+	int64_t *row = calloc((size_t)n, sizeof(*row));
+	struct last_plan nl = {0};
+	json_t *doc, *sess = json_array(), *slots = json_array();
+	char *text;
+
+	if (!site || !row)
+		goto out;
+	nl.start_ms = j->cur_ms;
+	nl.n_slots = n;
+	nl.n = j->n;
+	nl.ids = calloc(j->n ? j->n : 1, sizeof(*nl.ids));
+	nl.power_w = calloc((j->n ? j->n : 1) * (size_t)n, sizeof(*nl.power_w));
+	nl.mode = calloc(j->n ? j->n : 1, sizeof(*nl.mode));
+	if (!nl.ids || !nl.power_w || !nl.mode)
+		goto out;
+	for (int k = 0; k < n; k++) {
+		int64_t sum = 0;
+
+		for (size_t i = 0; i < j->n; i++)
+			sum += k == 0 ? j->js[i].frozen_w
+				      : res ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
+					    : 0;
+		json_array_append_new(
+			slots, json_pack("{s:I, s:I, s:I}", "start_ms",
+					 (json_int_t)(j->cur_ms + k * SLOT_MS), "planned_w",
+					 (json_int_t)sum, "limit_w",
+					 (json_int_t)(k == 0 ? j->limit_w
+							     : j->slots[k - 1].import_limit_w ==
+									       SC_PLAN_NO_LIMIT
+								       ? -1
+								       : j->slots[k - 1].import_limit_w)));
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct job_session *js = &j->js[i];
+		struct svc_charge_caps caps;
+		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+		char why[512], *ptext;
+		json_t *periods = json_array(), *pw = json_array(), *sdoc;
+		bool neg = false;
+		int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
+		struct sent *t;
+
+		svc_caps_default(&caps);
+		station_caps(s, js->station, &caps);
+		if (!caps.smart_charging) {
+			snprintf(why, sizeof(why), "not sent: the station refused charging profiles");
+			json_array_append_new(sess, json_pack("{s:I, s:s}", "session_id",
+							      (json_int_t)js->id, "shaping", why));
+			json_decref(periods);
+			json_decref(pw);
+			continue;
+		}
+		caps.bidirectional = js->discharge_ok;
+		for (int k = 0; k < n; k++) {
+			row[k] = k == 0 ? js->frozen_w
+				 : res ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
+				       : j->ps[i].max_charge_w;
+			neg |= row[k] < 0;
+			json_array_append_new(pw, json_integer(row[k]));
+		}
+		nl.ids[i] = js->id;
+		memcpy(&nl.power_w[i * (size_t)n], row, (size_t)n * sizeof(*row));
+		last_power(&site->last, js->id, j->cur_ms, &mode_prev);
+		mode = neg && js->discharge_ok ? SVC_MODE_CENTRAL_SETPOINT : SVC_MODE_CHARGING_ONLY;
+		nl.mode[i] = mode;
+		cmd.evse_id = js->evse_id;
+		cmd.session_id = js->id;
+		cmd.profile.id = TX_PROFILE_ID + js->evse_id;
+		cmd.profile.purpose = SVC_PURPOSE_TX;
+		cmd.profile.stack_level = caps.tx_stack_level;
+		if (svc_plan_shape(row, n, j->cur_ms, &caps, js->discharge_ok, &cmd.profile, why,
+				   sizeof(why)) < 0)
+			continue;
+		for (size_t q = 0; q < cmd.profile.n_periods; q++)
+			json_array_append_new(periods,
+					      json_pack("{s:I, s:I}", "start_s",
+							(json_int_t)cmd.profile.periods[q].start_s,
+							"limit",
+							(json_int_t)cmd.profile.periods[q].limit));
+		if (mode != mode_prev || mode == SVC_MODE_CENTRAL_SETPOINT) {
+			char payload[1024];
+			struct svc_cmd dt = {.kind = SVC_CMD_RAW};
+
+			if (svc_v2g_payload(js->evse_id, js->id, js->tx, mode, row[0],
+					    j->cur_ms + (int64_t)n * SLOT_MS, payload,
+					    sizeof(payload)) == 0) {
+				dt.raw.action = "DataTransfer";
+				dt.raw.payload = payload;
+				if (mode != mode_prev || row[0] < 0)
+					svc_cmd_send(s, js->station, &dt, "planner", on_v2g_done,
+						     NULL);
+			}
+		}
+		t = calloc(1, sizeof(*t));
+		if (t) {
+			t->s = s;
+			t->amps = caps.amps;
+			t->stack = caps.tx_stack_level;
+			snprintf(t->station, sizeof(t->station), "%s", js->station);
+			if (svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) < 0)
+				free(t);
+		}
+		sdoc = json_pack("{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:o, s:I, s:b, s:I, s:I, "
+				 "s:s, s:{s:s, s:i, s:s, s:o}, s:s}",
+				 "session_id", (json_int_t)js->id, "site_id", j->site, "station_id",
+				 js->station, "evse_id", js->evse_id, "planned_ms",
+				 (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
+				 (json_int_t)(SLOT_MS / 1000), "power_w", pw, "shortfall_wh",
+				 (json_int_t)(res ? res->shortfall_wh[i] : 0), "short",
+				 res ? res->short_flag[i] : false, "target_wh",
+				 (json_int_t)js->target_wh, "departure_ms",
+				 (json_int_t)js->departure_ms, "mode", svc_op_mode_name(mode),
+				 "profile", "purpose", "tx", "stack_level", cmd.profile.stack_level,
+				 "rate_unit", cmd.profile.rate_unit == SVC_RATE_A ? "A" : "W",
+				 "periods", periods, "shaping", why);
+		if (!sdoc)
+			continue;
+		ptext = json_dumps(sdoc, JSON_COMPACT);
+		if (ptext &&
+		    store_session_plan_put(svc_store(s), js->id, j->site, j->now_ms, ptext) < 0)
+			log_warn("site %s: session %lld plan not stored", j->site,
+				 (long long)js->id);
+		free(ptext);
+		json_array_append_new(sess, sdoc);
+	}
+	doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "site_id",
+			j->site, "planned_ms", (json_int_t)j->now_ms, "start_ms",
+			(json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "limit_w",
+			(json_int_t)j->limit_w, "status",
+			res ? sc_plan_status_to_string(res->status) : "failed", "method",
+			res && res->method == SC_PLAN_METHOD_LP ? "lp" : "flow", "solve_ms",
+			(json_int_t)j->solve_ms, "cost_planned_fen",
+			(json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
+			(json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots,
+			"sessions", sess);
+	slots = sess = NULL;
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (text && store_site_plan_put(svc_store(s), j->site, j->now_ms, text) < 0)
+		log_warn("site %s: plan not stored", j->site);
+	free(text);
+	last_free(&site->last);
+	site->last = nl;
+	memset(&nl, 0, sizeof(nl));
+	site->last_slot = j->cur_ms / SLOT_MS;
+	p->applied++;
+	log_info("site %s planned: %zu sessions, %d slots, %s in %lld ms, cost %lld fen "
+		 "(immediately %lld)",
+		 j->site, j->n, j->in.n_slots, res ? sc_plan_status_to_string(res->status) : "failed",
+		 (long long)j->solve_ms, (long long)(res ? res->cost_fen : 0),
+		 (long long)(j->rc_imm == 0 ? j->imm.cost_fen : 0));
+out:
+	json_decref(sess);
+	json_decref(slots);
+	last_free(&nl);
+	free(row);
+	if (site)
+		site->busy = false;
+}
+
+void svc_plan_tick(struct svc *s)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_job *done, *queue = NULL;
+	int64_t now;
+
+	if (!p)
+		return;
+	now = svc_now_ms(s);
+	pthread_mutex_lock(&p->mu);
+	done = p->done;
+	p->done = NULL;
+	pthread_mutex_unlock(&p->mu);
+	while (done) {
+		struct plan_job *n = done->next;
+
+		apply(s, p, done);
+		job_free(done);
+		done = n;
+	}
+	for (size_t i = 0; i < p->sites.cap; i++) {
+		struct plan_site *ps = p->sites.slots[i].key ? p->sites.slots[i].value : NULL;
+		struct plan_job *j;
+
+		if (!ps || ps->busy)
+			continue;
+		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot)
+			ps->dirty = true, ps->due_ms = now; /* rolling horizon */
+		if (!ps->dirty || now < ps->due_ms)
+			continue;
+		ps->dirty = false;
+		ps->first_ms = 0;
+		if (!svc_site_managed(s, ps->id))
+			continue;
+		j = build_job(s, p, ps);
+		if (!j) {
+			ps->last_slot = now / SLOT_MS;
+			continue;
+		}
+		ps->busy = true;
+		j->next = queue;
+		queue = j;
+	}
+	if (!queue)
+		return;
+	if (!p->running) { /* no worker: solve here (tests) */
+		while (queue) {
+			struct plan_job *n = queue->next;
+
+			solve(queue);
+			apply(s, p, queue);
+			job_free(queue);
+			queue = n;
+		}
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (queue) {
+		struct plan_job *n = queue->next;
+
+		queue->next = p->todo;
+		p->todo = queue;
+		queue = n;
+	}
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner at run time: charging needs, site limits, grid events, debounced replans solved on
+ * a worker thread, schedules applied on the loop as TxProfiles (and the V2G convention of
+ * docs/v2g.md), the current plan per site stored for the API. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../store/store.h"
+#include "cmd.h"
+
+struct svc;
+struct chg_station;
+struct tariff_calendar;
+
+/* This project's vendorId (DataTransfer, docs/v2g.md). */
+#define SVC_VENDOR_ID "org.openchargenet.csms"
+
+/* The domain's operation modes of a bidirectional session (the OCPP 2.1 shape). */
+enum svc_op_mode {
+	SVC_MODE_IDLE,		  /* neither charge nor discharge */
+	SVC_MODE_CHARGING_ONLY,	  /* charge up to the limit, never discharge */
+	SVC_MODE_CENTRAL_SETPOINT, /* follow the signed limit: negative = discharge */
+	_SVC_MODE_MAX,
+	_SVC_MODE_INVALID = -22,
+};
+const char *svc_op_mode_name(int m); /* "Idle", "ChargingOnly", "CentralSetpoint" */
+
+/*
+** What a charger model accepts for charging profiles (a record per vendor/model, learned from
+** the station's answers and settable by the operator). Defaults: svc_caps_default().
+*/
+struct svc_charge_caps {
+	bool smart_charging;	/* SetChargingProfile works at all */
+	bool station_max;	/* ChargePointMaxProfile / ChargingStationMaxProfile works */
+	bool amps;		/* only A schedules are accepted */
+	int tx_stack_level;	/* stack level used for TxProfiles */
+	int max_stack_level;
+	int max_periods;	/* periods per schedule, 1..SVC_PROFILE_PERIODS_MAX */
+	int phases;		/* for A <-> W */
+	int volts;
+	bool bidirectional;	/* declared (docs/v2g.md) */
+};
+void svc_caps_default(struct svc_charge_caps *c);
+/* JSON text of c into buf; 0 or -ENOSPC. */
+int svc_caps_to_json(const struct svc_charge_caps *c, char *buf, size_t len);
+/* Members present in json override *c. 0 or -EINVAL (not a JSON object, a bad member). */
+int svc_caps_from_json(const char *json, struct svc_charge_caps *c);
+
+/*
+** Shape a planned schedule into one charging profile that fits caps: slot_w[0..n) are signed W
+** per 15-minute slot from start_ms; equal neighbours merge; negative limits become 0 unless
+** allow_discharge; watts become tenths of amperes (rounded toward zero, so the power stays
+** within the plan) when caps->amps; with more periods than caps->max_periods the tail is cut
+** (the last kept period holds until the next replan). ret's purpose, id and stack level are
+** the caller's. why gets a "; "-separated account of every change ("" when none). Returns the
+** number of periods, or -EINVAL (n < 1, bad caps).
+*/
+int svc_plan_shape(const int64_t *slot_w, int n, int64_t start_ms,
+		   const struct svc_charge_caps *caps, bool allow_discharge,
+		   struct svc_charging_profile *ret, char *why, size_t why_len);
+
+/* W <-> tenths of A for caps (phases x volts); both round toward zero. */
+int64_t svc_w_to_da(int64_t w, const struct svc_charge_caps *caps);
+int64_t svc_da_to_w(int64_t da, const struct svc_charge_caps *caps);
+
+/*
+** The V2G DataTransfer of docs/v2g.md: writes the DataTransfer request payload (vendorId,
+** messageId "SetV2GMode", data: a JSON text) into buf. station_tx_id may be NULL (1.6: the
+** integer session id is used). 0, -EINVAL or -ENOSPC.
+*/
+int svc_v2g_payload(int evse_id, int64_t session_id, const char *station_tx_id, int mode,
+		    int64_t setpoint_w, int64_t valid_until_ms, char *buf, size_t len);
+
+/*
+** Debounce: a replan asked at now_ms is due at min(now + debounce, first + max_delay), where
+** first is when the first of the pending requests came (*first_ms, 0 = none pending: set to
+** now). Returns the due time.
+*/
+int64_t svc_plan_debounce(int64_t *first_ms, int64_t now_ms, int debounce_ms, int max_delay_ms);
+
+/* Charging needs as a station or the API gives them; -1 (or NULL) = not given. */
+struct svc_needs_in {
+	int64_t departure_ms;
+	int64_t energy_wh; /* still needed now */
+	int target_soc;
+	int64_t capacity_wh;
+	int soc;
+	int v2g;	   /* -1 / 0 / 1 */
+	int soc_floor;
+	int64_t max_charge_w;
+	int64_t max_discharge_w;
+	int bidirectional; /* -1 / 0 / 1 */
+};
+void svc_needs_init(struct svc_needs_in *n);
+
+/*
+** Record needs for a session (source: "ev", "station", "operator"), merged over what is
+** stored (members not given keep their value), and ask for a replan of its site. *ret_managed
+** (may be NULL) tells whether the site is planned (residential, or a limit, or a tariff): only
+** then does the planner act on them. -ENOENT unknown or ended session, -EINVAL bad values,
+** -EIO.
+*/
+int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
+		  const struct svc_needs_in *in, bool *ret_managed);
+/* The same for the active session on a station's EVSE (evse_id 0: its only active one). */
+int svc_needs_from_station(struct svc *s, const struct chg_station *st, int evse_id,
+			   const char *source, const struct svc_needs_in *in, bool *ret_managed);
+
+/* Whether the planner manages site_id. */
+bool svc_site_managed(struct svc *s, const char *site_id);
+
+/* Set (>= 0) or clear (-1) a site's grid limit in W and replan. -ENOENT unknown site, -EIO. */
+int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w);
+
+/*
+** The calendar the planner prices a site with: set one (ownership moves to svc; NULL clears)
+** and replan; read it (NULL when none). Until tariffs live in the store (PUT
+** /api/sites/{id}/tariff) this is how a calendar reaches the planner.
+*/
+int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calendar *cal);
+const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id);
+/* The calendar for sites of a kind without one of their own (ownership moves). */
+int svc_kind_set_tariff(struct svc *s, int site_kind, struct tariff_calendar *cal);
+
+/* Record a grid event (e->id is set) and replan its sites. -EINVAL, -EIO. */
+int svc_grid_event_add(struct svc *s, struct store_grid_event *e);
+
+/* A replan of site_id is wanted (session started or stopped, needs, limit, tariff, event). */
+void svc_plan_touch(struct svc *s, const char *site_id);
+
+/* Start / stop the planner's worker thread. Without it plans are solved on the caller. */
+int svc_plan_start(struct svc *s);
+void svc_plan_stop(struct svc *s);
+/* Called by the node's timer on the loop: launches due replans, applies finished ones (sends
+ * the schedules, stores the plan). */
+void svc_plan_tick(struct svc *s);
+/* Plans applied since start (for tests and metrics). */
+uint64_t svc_plan_count(struct svc *s);
+
+/* Internal to svc: the planner's state hanging off struct svc. */
+struct svc_plans;
+struct svc_plans **svc__plans(struct svc *s);
+void svc__plans_free(struct svc_plans *p);
+/* Internal: a reading of a session arrived (export registers are recorded). */
+void svc__plan_sample(struct svc *s, const struct store_sample *row);
