@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/* Routes of the planner: charging needs, site limits, grid events, plans vs actual power. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../svc/plan.h"
+#include "../svc/svc.h"
+#include "api-private.h"
+
+#define SLOT_MS	    (15 * 60 * 1000LL)
+#define ACTUAL_MAX  (4 * 24 * 3) /* slots of actual power in one answer: 3 days */
+
+/* Writes reach the disk before the API answers (the group commit of this turn, now). */
+static bool durable(struct api_req *r)
+{
+	if (store_commit(svc_store(r->api->svc)) < 0) {
+		api_storage_error(r, -EIO);
+		return false;
+	}
+	return true;
+}
+
+static int parse_id(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (!*s || *end || v <= 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int opt_bool(struct api_req *r, const json_t *o, const char *key, int *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v)) {
+		api_error(r, 400, "%s: expected true or false", key);
+		return -EINVAL;
+	}
+	*ret = json_is_true(v);
+	return 0;
+}
+
+/* PUT /api/sessions/{id}/needs */
+static void put_needs(struct api_req *r, char **segs)
+{
+	json_t *o = NULL;
+	struct svc_needs_in in;
+	json_int_t v;
+	int64_t id, dep = -1;
+	bool managed = false;
+	int e;
+
+	if (parse_id(segs[2], &id) < 0) {
+		api_error(r, 400, "bad session id");
+		return;
+	}
+	o = api_body_object(r);
+	if (!o)
+		return;
+	svc_needs_init(&in);
+	if (json_object_get(o, "departure") &&
+	    api_member_time(r, o, "departure", false, &dep) < 0)
+		goto out;
+	in.departure_ms = dep;
+#define MEMBER(key, field, lo, hi)                                                    \
+	if (json_object_get(o, key)) {                                                \
+		if (api_member_int(r, o, key, false, -1, lo, hi, &v) < 0)             \
+			goto out;                                                     \
+		in.field = v;                                                         \
+	}
+	MEMBER("energy_wh", energy_wh, 0, 1000000000)
+	MEMBER("target_soc", target_soc, 0, 100)
+	MEMBER("capacity_wh", capacity_wh, 1, 1000000000)
+	MEMBER("soc", soc, 0, 100)
+	MEMBER("soc_floor", soc_floor, 0, 100)
+	MEMBER("max_charge_w", max_charge_w, 0, 10000000)
+	MEMBER("max_discharge_w", max_discharge_w, 0, 10000000)
+#undef MEMBER
+	if (opt_bool(r, o, "v2g", &in.v2g) < 0 ||
+	    opt_bool(r, o, "bidirectional", &in.bidirectional) < 0)
+		goto out;
+	if (in.soc_floor >= 0 && in.target_soc >= 0 && in.soc_floor > in.target_soc) {
+		api_error(r, 400, "soc_floor above target_soc");
+		goto out;
+	}
+	e = svc_needs_set(r->api->svc, id, "operator", &in, &managed);
+	if (e == -ENOENT) {
+		api_error(r, 404, "no active session %lld", (long long)id);
+		goto out;
+	}
+	if (e == -EINVAL) {
+		api_error(r, 400, "bad needs");
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (durable(r))
+		api_respond(r, 200, json_pack("{s:I, s:b}", "session_id", (json_int_t)id,
+					      "planned", managed));
+out:
+	json_decref(o);
+}
+
+/* PUT /api/sites/{id}/limit {"limit_kw": x | null} */
+static void put_limit(struct api_req *r, char **segs)
+{
+	json_t *o = api_body_object(r), *v;
+	int64_t w;
+	int e;
+
+	if (!o)
+		return;
+	v = json_object_get(o, "limit_kw");
+	if (!v || (!json_is_null(v) && (!json_is_number(v) || json_number_value(v) < 0 ||
+					 json_number_value(v) > 1e6))) {
+		api_error(r, 400, "limit_kw: expected a number >= 0 or null");
+		goto out;
+	}
+	w = json_is_null(v) ? -1 : (int64_t)(json_number_value(v) * 1000.0 + 0.5);
+	e = svc_site_set_limit(r->api->svc, segs[2], w);
+	if (e == -ENOENT) {
+		api_error(r, 404, "unknown site %s", segs[2]);
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (durable(r))
+		api_respond(r, 200, json_pack("{s:s, s:o}", "site", segs[2], "limit_kw",
+					      w < 0 ? json_null() : json_real((double)w / 1000.0)));
+out:
+	json_decref(o);
+}
+
+static json_t *event_json(const struct store_grid_event *e)
+{
+	json_t *sites = json_array();
+	char buf[512], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", e->sites);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(sites, json_string(tok));
+	return json_pack("{s:I, s:o, s:o, s:o, s:f, s:f, s:I, s:o}", "id", (json_int_t)e->id,
+			 "sites", sites, "start", api_time_or_null(e->start_ms), "end",
+			 api_time_or_null(e->end_ms), "reduce_kw", (double)e->reduce_w / 1000.0,
+			 "export_kw", (double)e->export_w / 1000.0, "bonus_fen_per_kwh",
+			 (json_int_t)e->bonus_fen_per_kwh, "created",
+			 api_time_or_null(e->created_ms));
+}
+
+static int kw_member(struct api_req *r, const json_t *o, const char *key, int64_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (!v)
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e6) {
+		api_error(r, 400, "%s: expected a number >= 0", key);
+		return -EINVAL;
+	}
+	*ret = (int64_t)(json_number_value(v) * 1000.0 + 0.5);
+	return 0;
+}
+
+/* POST /api/grid-events {"sites": [...], "start", "end", "reduce_kw" | "export_kw",
+ * "bonus_fen_per_kwh"} */
+static void post_grid_event(struct api_req *r, char **segs)
+{
+	json_t *o = api_body_object(r), *sites, *s;
+	struct store_grid_event e = {0};
+	char list[512] = "";
+	json_int_t bonus;
+	size_t i, used = 0;
+	int rc;
+
+	(void)segs;
+	if (!o)
+		return;
+	sites = json_object_get(o, "sites");
+	if (!json_is_array(sites) || !json_array_size(sites)) {
+		api_error(r, 400, "sites: expected a non-empty array of site ids");
+		goto out;
+	}
+	json_array_foreach(sites, i, s)
+	{
+		const char *id = json_string_value(s);
+		struct store_site site;
+
+		if (!id || strchr(id, ',') || used + strlen(id) + 2 >= sizeof(list)) {
+			api_error(r, 400, "sites[%zu]: expected a site id", i);
+			goto out;
+		}
+		rc = store_site_get(svc_store(r->api->svc), id, &site);
+		if (rc == -ENOENT) {
+			api_error(r, 404, "unknown site %s", id);
+			goto out;
+		}
+		if (rc < 0) {
+			api_storage_error(r, rc);
+			goto out;
+		}
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "", id);
+	}
+	if (api_member_time(r, o, "start", true, &e.start_ms) < 0 ||
+	    api_member_time(r, o, "end", true, &e.end_ms) < 0 ||
+	    kw_member(r, o, "reduce_kw", &e.reduce_w) < 0 ||
+	    kw_member(r, o, "export_kw", &e.export_w) < 0 ||
+	    api_member_int(r, o, "bonus_fen_per_kwh", false, 0, 0, 1000000, &bonus) < 0)
+		goto out;
+	if (e.end_ms <= e.start_ms) {
+		api_error(r, 400, "end must be after start");
+		goto out;
+	}
+	if (!e.reduce_w && !e.export_w) {
+		api_error(r, 400, "give reduce_kw or export_kw");
+		goto out;
+	}
+	e.sites = list;
+	e.bonus_fen_per_kwh = bonus;
+	rc = svc_grid_event_add(r->api->svc, &e);
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		goto out;
+	}
+	if (durable(r))
+		api_respond(r, 201, event_json(&e));
+out:
+	json_decref(o);
+}
+
+static int event_row(const struct store_grid_event *e, void *ud)
+{
+	return json_array_append_new(ud, event_json(e));
+}
+
+/* GET /api/grid-events[?site=S][&all=1] */
+static void get_grid_events(struct api_req *r, char **segs)
+{
+	char site[80];
+	const char *s = api_query_get(r, "site", site, sizeof(site));
+	long all;
+	json_t *arr;
+	int e;
+
+	(void)segs;
+	if (api_query_int(r, "all", 0, 0, 1, &all) < 0)
+		return;
+	arr = json_array();
+	e = store_grid_events_list(svc_store(r->api->svc), s, all ? 0 : svc_now_ms(r->api->svc),
+				   event_row, arr);
+	if (e < 0) {
+		json_decref(arr);
+		api_storage_error(r, e);
+		return;
+	}
+	api_respond(r, 200, json_pack("{s:o}", "grid_events", arr));
+}
+
+/* Actual power per 15-minute slot from stored energy registers. */
+struct actual {
+	int64_t base;
+	int n;
+	double imp[ACTUAL_MAX], exp[ACTUAL_MAX];
+	int64_t sess;
+	double last_imp, last_exp;
+	int64_t t_imp, t_exp;
+	bool has_imp, has_exp;
+};
+
+static void spread(struct actual *a, double *slot_wh, int64_t t0, int64_t t1, double de)
+{
+	if (t1 <= t0 || de <= 0)
+		return;
+	for (int64_t x = t0; x < t1;) {
+		int64_t k = (x - a->base) / SLOT_MS, end = a->base + (k + 1) * SLOT_MS;
+		int64_t y = end < t1 ? end : t1;
+
+		if (k >= 0 && k < a->n)
+			slot_wh[k] += de * (double)(y - x) / (double)(t1 - t0);
+		x = y;
+	}
+}
+
+static int actual_row(const struct store_sample *row, void *ud)
+{
+	struct actual *a = ud;
+	double v = row->value ? strtod(row->value, NULL) : 0;
+	bool imp = row->measurand && !strcmp(row->measurand, "Energy.Active.Import.Register");
+
+	if (row->unit && !strcmp(row->unit, "kWh"))
+		v *= 1000.0;
+	if (row->session_id != a->sess) {
+		a->sess = row->session_id;
+		a->has_imp = a->has_exp = false;
+	}
+	if (imp) {
+		if (a->has_imp)
+			spread(a, a->imp, a->t_imp, row->ts_ms, v - a->last_imp);
+		a->has_imp = true;
+		a->last_imp = v;
+		a->t_imp = row->ts_ms;
+	} else {
+		if (a->has_exp)
+			spread(a, a->exp, a->t_exp, row->ts_ms, v - a->last_exp);
+		a->has_exp = true;
+		a->last_exp = v;
+		a->t_exp = row->ts_ms;
+	}
+	return 0;
+}
+
+static json_t *actual_json(struct actual *a)
+{
+	json_t *arr = json_array();
+
+	for (int k = 0; k < a->n; k++)
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:I}", "start_ms",
+						     (json_int_t)(a->base + k * SLOT_MS), "import_w",
+						     (json_int_t)(a->imp[k] * 4.0 + 0.5), "export_w",
+						     (json_int_t)(a->exp[k] * 4.0 + 0.5)));
+	return arr;
+}
+
+/* A session's own readings: the energy registers (no phase) only. */
+static int session_row(const struct store_sample *row, void *ud)
+{
+	if (!row->measurand || (row->phase && *row->phase) ||
+	    (strcmp(row->measurand, "Energy.Active.Import.Register") &&
+	     strcmp(row->measurand, "Energy.Active.Export.Register")))
+		return 0;
+	return actual_row(row, ud);
+}
+
+struct doc_ud {
+	json_t *doc;
+	int64_t planned_ms;
+};
+
+static int doc_fn(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	struct doc_ud *d = ud;
+
+	(void)key;
+	d->doc = json_loads(json, 0, NULL);
+	d->planned_ms = ts_ms;
+	return d->doc ? 0 : -EIO;
+}
+
+/* The window of actual power: ?hours=H back from now (default 24), and the plan's slots. */
+static int actual_window(struct api_req *r, struct actual *a)
+{
+	int64_t now = svc_now_ms(r->api->svc);
+	long hours;
+
+	if (api_query_int(r, "hours", 24, 1, 72, &hours) < 0)
+		return -EINVAL;
+	a->base = (now - hours * 3600000LL) / SLOT_MS * SLOT_MS;
+	a->n = (int)((now - a->base) / SLOT_MS) + 1;
+	if (a->n > ACTUAL_MAX)
+		a->n = ACTUAL_MAX;
+	return 0;
+}
+
+/* GET /api/sites/{id}/plan: the current plan, the actual power per slot, planned vs
+ * immediately. */
+static void get_site_plan(struct api_req *r, char **segs)
+{
+	struct actual *a = calloc(1, sizeof(*a));
+	struct doc_ud d = {0};
+	struct store_site site;
+	int e;
+
+	if (!a) {
+		api_error(r, 500, "out of memory");
+		return;
+	}
+	if (actual_window(r, a) < 0)
+		goto out;
+	e = store_site_get(svc_store(r->api->svc), segs[2], &site);
+	if (e == -ENOENT) {
+		api_error(r, 404, "unknown site %s", segs[2]);
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	e = store_site_plan_get(svc_store(r->api->svc), segs[2], doc_fn, &d);
+	if (e < 0 && e != -ENOENT) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	a->sess = -1;
+	e = store_site_energy_samples(svc_store(r->api->svc), segs[2], a->base,
+				      a->base + (int64_t)a->n * SLOT_MS, actual_row, a);
+	if (e < 0) {
+		json_decref(d.doc);
+		api_storage_error(r, e);
+		goto out;
+	}
+	api_respond(r, 200,
+		    json_pack("{s:s, s:s, s:o, s:b, s:o, s:o}", "site", segs[2], "kind",
+			      site_kind_to_string(site.kind) ? site_kind_to_string(site.kind) : "",
+			      "limit_kw",
+			      site.limit_w < 0 ? json_null() : json_real((double)site.limit_w / 1000.0),
+			      "managed", svc_site_managed(r->api->svc, segs[2]), "plan",
+			      d.doc ? d.doc : json_null(), "actual", actual_json(a)));
+out:
+	free(a);
+}
+
+/* GET /api/sessions/{id}/plan: the session's last plan and its actual power curve. */
+static void get_session_plan(struct api_req *r, char **segs)
+{
+	struct actual *a = calloc(1, sizeof(*a));
+	struct doc_ud d = {0};
+	struct store_needs n;
+	int64_t id;
+	json_t *needs = json_null();
+	int e;
+
+	if (!a) {
+		api_error(r, 500, "out of memory");
+		return;
+	}
+	if (parse_id(segs[2], &id) < 0) {
+		api_error(r, 400, "bad session id");
+		goto out;
+	}
+	if (actual_window(r, a) < 0)
+		goto out;
+	e = store_session_plan_get(svc_store(r->api->svc), id, doc_fn, &d);
+	if (e == -ENOENT) {
+		api_error(r, 404, "session %lld has no plan", (long long)id);
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (store_needs_get(svc_store(r->api->svc), id, &n) == 0)
+		needs = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:b, s:i, s:b}", "source", n.source,
+				  "departure", n.departure_ms > 0 ? api_time_or_null(n.departure_ms)
+								  : json_null(),
+				  "energy_wh", (json_int_t)n.energy_wh, "target_soc", n.target_soc,
+				  "capacity_wh", (json_int_t)n.capacity_wh, "soc", n.soc, "v2g",
+				  n.v2g, "soc_floor", n.soc_floor, "bidirectional", n.bidirectional);
+	a->sess = -1;
+	e = store_samples_list(svc_store(r->api->svc), id, session_row, a);
+	if (e < 0) {
+		json_decref(needs);
+		json_decref(d.doc);
+		api_storage_error(r, e);
+		goto out;
+	}
+	json_object_set_new(d.doc, "needs", needs);
+	api_respond(r, 200, json_pack("{s:o, s:o}", "plan", d.doc, "actual", actual_json(a)));
+out:
+	free(a);
+}
+
+const struct api_route api_plan_routes[] = {
+	{ API_PUT, "api/sessions/*/needs", put_needs },
+	{ API_GET, "api/sessions/*/plan", get_session_plan },
+	{ API_PUT, "api/sites/*/limit", put_limit },
+	{ API_GET, "api/sites/*/plan", get_site_plan },
+	{ API_POST, "api/grid-events", post_grid_event },
+	{ API_GET, "api/grid-events", get_grid_events },
+	{ 0, NULL, NULL },
+};
