@@ -12,7 +12,7 @@
 #include "ocpp16/v16.h"
 #include "ocpp201/v201.h"
 #include "svc/domain.h"
-#include "svc/plan.h"
+#include "plan_rt.h"
 #include "svc/svc.h"
 
 const struct adapter *adapter_for(enum ocpp_version v)

@@ -15,7 +15,7 @@
 #include "ocpp.h"
 #include "store/store.h"
 #include "svc/cmd.h"
-#include "svc/plan.h"
+#include "plan_rt.h"
 #include "tariff_json.h"
 #include "svc/svc.h"
 #include "transport/transport.h"

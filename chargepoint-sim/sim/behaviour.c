@@ -35,6 +35,83 @@ void cpsim_bh_time(struct cpsim_jw *w, int64_t ms)
 	cpsim_jw_str(w, buf);
 }
 
+struct cpsim_qmsg *cpsim_bh_needs_dt(struct cpsim_cp *cp, struct cpsim_connector *c)
+{
+	const struct cpsim_kind_info *ki = cpsim_kind_info((enum cpsim_kind)cp->kind);
+	struct cpsim_jw *w = &cp->f->jw;
+	char data[512], dep[OCPP_TIME_LEN + 1] = "";
+	int64_t dep_proto = cpsim_proto_now(cp);
+
+	cpsim_jw_reset(w);
+	if (c->t_event != T_NEVER && c->t_event > cp->f->now_ms) {
+		double real_left = (double)(c->t_event - cp->f->now_ms);
+
+		dep_proto +=
+			(int64_t)(real_left * (cp->f->sc->timestamps_sim ? cp->f->sc->speed : 1.0));
+		ocpp_time_format(dep_proto, dep, sizeof(dep));
+	}
+	snprintf(data, sizeof(data),
+		 "{\"evseId\":%u,%s%s%s\"energyAmountWh\":%.0f,\"capacityWh\":%.0f,"
+		 "\"socPercent\":%.0f,\"targetSocPercent\":%.0f,\"socFloorPercent\":%.0f,"
+		 "\"maxChargeW\":%.0f,\"maxDischargeW\":%.0f,\"v2gAllowed\":%s,"
+		 "\"bidirectional\":%s}",
+		 (unsigned)c->id, *dep ? "\"departureTime\":\"" : "", dep, *dep ? "\"," : "",
+		 cpsim_ev_energy_needed_wh(&c->ev), c->ev.capacity_wh, floor(c->ev.soc * 100),
+		 ceil(c->ev.target_soc * 100), ceil(c->ev.min_soc * 100), c->ev.max_charge_w,
+		 c->ev.v2g ? c->ev.max_discharge_w : 0, c->ev.v2g ? "true" : "false",
+		 ki->bidirectional ? "true" : "false");
+	cpsim_jw_obj(w);
+	cpsim_jw_key(w, "vendorId");
+	cpsim_jw_str(w, "org.openchargenet.csms");
+	cpsim_jw_key(w, "messageId");
+	cpsim_jw_str(w, "EVChargingNeeds");
+	cpsim_jw_key(w, "data");
+	cpsim_jw_str(w, data);
+	cpsim_jw_end(w);
+	return cpsim_qmsg_new(w, CPSIM_A_DATA_TRANSFER, c->id, c->session, false);
+}
+
+bool cpsim_bh_vendor_dt(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw *w)
+{
+	const char *vendor = ocpp_json_str(req, "vendorId"), *msg = ocpp_json_str(req, "messageId");
+	const json_t *d = json_object_get(req, "data");
+	json_t *o;
+	const char *mode;
+	int evse;
+	bool ok = false;
+
+	if (!vendor || strcmp(vendor, "org.openchargenet.csms") || !msg || strcmp(msg, "SetV2GMode"))
+		return false;
+	o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : NULL;
+	mode = json_string_value(json_object_get(o, "operationMode"));
+	evse = (int)json_integer_value(json_object_get(o, "evseId"));
+	if (mode && evse >= 1 && (unsigned)evse <= cp->nconn) {
+		struct cpsim_connector *c = &cp->c[evse - 1];
+
+		ok = true;
+		if (!strcmp(mode, "CentralSetpoint"))
+			c->v2g_mode = CPSIM_V2G_SETPOINT;
+		else if (!strcmp(mode, "ChargingOnly"))
+			c->v2g_mode = CPSIM_V2G_CHARGING_ONLY;
+		else if (!strcmp(mode, "Idle"))
+			c->v2g_mode = CPSIM_V2G_IDLE;
+		else
+			ok = false;
+		/* a station that cannot discharge refuses the setpoint mode */
+		if (ok && c->v2g_mode == CPSIM_V2G_SETPOINT &&
+		    !cpsim_kind_info((enum cpsim_kind)cp->kind)->bidirectional)
+			ok = false, c->v2g_mode = CPSIM_V2G_NONE;
+		if (ok)
+			cpsim_cp_refresh(cp);
+	}
+	json_decref(o);
+	cpsim_jw_obj(w);
+	cpsim_jw_key(w, "status");
+	cpsim_jw_str(w, ok ? "Accepted" : "Rejected");
+	cpsim_jw_end(w);
+	return true;
+}
+
 void cpsim_bh_periods(struct cpsim_jw *w, const struct cpsim_period *per, int n)
 {
 	cpsim_jw_arr(w);

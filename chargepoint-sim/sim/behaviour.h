@@ -21,6 +21,11 @@ void cpsim_bh_time(struct cpsim_jw *w, int64_t ms);
 
 /* A chargingSchedulePeriod array value ({startPeriod, limit} each; the same in 1.6 and 2.0.1). */
 struct cpsim_period;
+/* docs/v2g.md: DataTransfer EVChargingNeeds (the EV's needs, its V2G willingness and floor, the
+ * EVSE's bidirectional capability) for the session on c, both versions. */
+struct cpsim_qmsg *cpsim_bh_needs_dt(struct cpsim_cp *cp, struct cpsim_connector *c);
+/* docs/v2g.md: answer a CSMS DataTransfer of our vendorId into w; false if not ours. */
+bool cpsim_bh_vendor_dt(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw *w);
 void cpsim_bh_periods(struct cpsim_jw *w, const struct cpsim_period *per, int n);
 
 /*

@@ -910,6 +910,8 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 		return OCPP_ERR_NONE;
 	}
 	if (!strcmp(action, "DataTransfer")) {
+		if (cpsim_bh_vendor_dt(cp, req, w)) /* docs/v2g.md */
+			return OCPP_ERR_NONE;
 		const char *msg = ocpp_json_str(req, "messageId");
 
 		status_only(w, strcmp(ocpp_json_str(req, "vendorId"), VENDOR_ID) ? "UnknownVendorId"

@@ -146,7 +146,12 @@ struct cpsim_connector {
 	uint8_t charging_state;	 /* 2.0.1 chargingState last reported */
 	uint8_t tag_type;	 /* 2.0.1 IdTokenEnumType index (cpsim_tag_types) */
 	char tag[TAG_MAX + 1];
+	uint8_t v2g_mode;	 /* docs/v2g.md SetV2GMode: enum cpsim_v2g_mode */
 };
+
+/* The operation mode the CSMS set by SetV2GMode (docs/v2g.md). NONE: never told (negative
+ * limits discharge, as before the convention). */
+enum cpsim_v2g_mode { CPSIM_V2G_NONE, CPSIM_V2G_IDLE, CPSIM_V2G_CHARGING_ONLY, CPSIM_V2G_SETPOINT };
 
 /* Local authorization list: 64-bit hashes of accepted tokens. */
 struct cpsim_llist {
@@ -287,6 +292,8 @@ uint64_t cpsim_tx_key_str(const char *txid);
 
 /* Bring the energy registers of every connector up to now. */
 void cpsim_cp_advance(struct cpsim_cp *cp);
+/* Recompute every connector's limit and power now (after a change of what governs them). */
+void cpsim_cp_refresh(struct cpsim_cp *cp);
 
 /* Queue q (no send yet: cpsim_cp_pump() runs at the end of each event). NULL-safe. */
 void cpsim_cp_enqueue(struct cpsim_cp *cp, struct cpsim_qmsg *q);

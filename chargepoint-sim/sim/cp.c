@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "behaviour.h"
 #include "cp-private.h"
 #include "site.h"
 
@@ -577,6 +578,11 @@ static void refresh_limits_ex(struct cpsim_cp *cp, bool notify)
 			if (c->t_limit <= now_ms(cp))
 				c->t_limit = now_ms(cp) + 1;
 		}
+		/* docs/v2g.md: SetV2GMode governs what a negative limit means */
+		if (c->v2g_mode == CPSIM_V2G_IDLE)
+			lim = 0;
+		else if (lim < 0 && c->v2g_mode == CPSIM_V2G_CHARGING_ONLY)
+			lim = 0;
 		if (lim < 0)
 			lim = bidir ? (lim < -hw ? -hw : lim) : 0;
 		c->limit_w = lim;
@@ -591,6 +597,11 @@ static void refresh_limits_ex(struct cpsim_cp *cp, bool notify)
 static void refresh_limits(struct cpsim_cp *cp)
 {
 	refresh_limits_ex(cp, true);
+}
+
+void cpsim_cp_refresh(struct cpsim_cp *cp)
+{
+	refresh_limits(cp);
 }
 
 /* ---------------------------------------------------------------- sessions */
@@ -662,6 +673,11 @@ static void start_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum c
 	if (B(cp)->ev_needs && cp->state == CPS_BOOTED && !(c->flags & CF_NO_DEPART))
 		cpsim_cp_enqueue(cp, B(cp)->ev_needs(cp, c));
 	refresh_limits(cp); /* the other connectors now share the station limit */
+	/* docs/v2g.md: the needs, V2G willingness and floor, and the EVSE's capability */
+	c->v2g_mode = CPSIM_V2G_NONE;
+	if (cp->state == CPS_BOOTED && !(c->flags & CF_NO_DEPART) &&
+	    cpsim_kind_info(cp->kind)->bidirectional)
+		cpsim_cp_enqueue(cp, cpsim_bh_needs_dt(cp, c));
 }
 
 static void stop_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp_reason why)

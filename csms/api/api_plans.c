@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../svc/plan.h"
+#include "../plan_rt.h"
 #include "../svc/svc.h"
 #include "api-private.h"
 

@@ -14,7 +14,7 @@
 #include "../core/cfg.h"
 #include "../core/log.h"
 #include "../svc/domain.h"
-#include "../svc/plan.h"
+#include "../plan_rt.h"
 #include "../svc/svc.h"
 
 const struct adapter_action v201_actions[] = {

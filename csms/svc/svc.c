@@ -16,7 +16,7 @@
 #include "../core/log.h"
 #include "../core/pwhash.h"
 #include "cmd.h"
-#include "plan.h"
+#include "../plan_rt.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
  * the key-derivation cost again for every charger. */

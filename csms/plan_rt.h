@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../store/store.h"
-#include "cmd.h"
+#include "store/store.h"
+#include "svc/cmd.h"
 
 struct svc;
 struct chg_station;

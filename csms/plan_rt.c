@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The planner at run time (see plan.h). */
-#include "plan.h"
+#include "plan_rt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,12 +13,12 @@
 #include <glpk.h>
 #include <jansson.h>
 
-#include "../core/clock.h"
-#include "../core/hmap.h"
-#include "../core/log.h"
-#include "planner.h"
-#include "svc.h"
-#include "tariff.h"
+#include "core/clock.h"
+#include "core/hmap.h"
+#include "core/log.h"
+#include "svc/planner.h"
+#include "svc/svc.h"
+#include "svc/tariff.h"
 
 /*
  * How a replan goes. svc_plan_touch() marks the site dirty and debounces (2 s of the node
