@@ -165,7 +165,10 @@ async function pageOverview() {
 		section('ov.chart', chartBox)));
 	const xs = series.points.map((p) => p[0] / 1000), ys = series.points.map((p) => p[1] / 1000);
 	if (!xs.length) { xs.push(Date.now() / 1000); ys.push(sum.power_w / 1000); }
+	// the x axis is the day so far (one point at start-up would otherwise span years)
+	const day0 = Date.parse(sum.day_start) / 1000;
 	S.chart = new uPlot({ width: 560, height: 240, series: [{}, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
+		scales: { x: { time: true, range: (u, lo, hi) => [day0, Math.max(hi, day0 + 3600)] } },
 		axes: [{}, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
 	const fRows = faulted.connectors.map((c) => h('tr', {}, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(c.station), text: c.station })),
 		h('td', { text: c.evse_id + '/' + c.connector_id }), h('td', { text: dash(c.error_code) }), h('td', { text: fmtTime(c.updated) })));
@@ -289,6 +292,9 @@ async function pageStation(id) {
 	const connBody = h('tbody', {}, st.connectors.map((c) => h('tr', { 'data-conn': c.evse_id + '/' + c.connector_id },
 		h('td', { text: c.evse_id + '/' + c.connector_id }), h('td', { class: 'status' }, badge(c.status)), h('td', { text: dash(c.error_code) }), h('td', { text: fmtTime(c.updated) }))));
 	const sessBody = h('tbody', { id: 'sd-sessions' }, sess.sessions.map(sessionRow));
+	const cmdRow = (c) => h('tr', {}, h('td', { text: fmtTime(c.requested) }), h('td', { text: c.kind + (c.request ? ' ' + c.request : '') }),
+		h('td', {}, badge(c.status)), h('td', { text: dash(c.station_status || c.detail) }), h('td', { text: c.who }));
+	const cmdBody = h('tbody', { id: 'sd-commands' }, cmds.commands.map(cmdRow));
 	view().replaceChildren(h('div', { class: 'page' },
 		h('h1', {}, dot(st.online), ' ', id, ' ', badge(t('reg.' + st.registration), st.registration.toLowerCase())),
 		h('p', { class: 'meta', text: [st.site_kind && t('kind.' + st.site_kind), st.site, st.protocol, [st.vendor, st.model].filter(Boolean).join(' '), st.firmware].filter(Boolean).join(' · ') }),
@@ -297,9 +303,7 @@ async function pageStation(id) {
 		h('div', { class: 'cols' },
 			section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
 			section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody))),
-		section('sd.commands', table(['col.when', 'col.command', 'col.status', 'col.answer', 'col.who'], cmds.commands.map((c) =>
-			h('tr', {}, h('td', { text: fmtTime(c.requested) }), h('td', { text: c.kind + (c.request ? ' ' + c.request : '') }),
-				h('td', {}, badge(c.status)), h('td', { text: dash(c.station_status || c.detail) }), h('td', { text: c.who }))))),
+		section('sd.commands', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.when', 'col.command', 'col.status', 'col.answer', 'col.who'].map((c) => h('th', { text: t(c) })))), cmdBody)),
 		section('sd.history', table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
 			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))))));
 	S.onEvent = async (ev) => {
@@ -313,6 +317,10 @@ async function pageStation(id) {
 			tr.children[1].replaceChildren(badge(ev.status));
 			tr.children[2].textContent = dash(ev.error_code);
 			tr.children[3].textContent = fmtTime(ev.time);
+		}
+		if (ev.type === 'command') {
+			const c2 = await api('GET', '/api/commands?limit=20&station=' + enc);
+			cmdBody.replaceChildren(...c2.commands.map(cmdRow));
 		}
 		if (ev.type === 'session' || ev.type === 'command') {
 			const s2 = await api('GET', '/api/sessions?active=true&station=' + enc);

@@ -126,6 +126,7 @@ try {
 	assert.match(await page.textContent('#cmd-result'), /Accepted/);
 	await page.waitForSelector('#sd-sessions tr[data-session]', { timeout: 30000 });
 	console.log('ok: remote start accepted and the session appeared on the station page');
+	await page.waitForSelector("#sd-commands tr", { timeout: 10000 }); // the command log, live
 	await sleep(5000); // a few readings for the charts
 	await shot(page, '04-station');
 
