@@ -168,7 +168,7 @@ async function pageOverview() {
 	// the x axis is the day so far (one point at start-up would otherwise span years)
 	const day0 = Date.parse(sum.day_start) / 1000;
 	S.chart = new uPlot({ width: 560, height: 240, series: [{}, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
-		scales: { x: { time: true, range: (u, lo, hi) => [day0, Math.max(hi, day0 + 3600)] } },
+		scales: { x: { time: true, range: () => [day0, Math.max(day0 + 3600, xs[xs.length - 1], Date.parse(sum.time) / 1000)] } },
 		axes: [{}, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
 	const fRows = faulted.connectors.map((c) => h('tr', {}, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(c.station), text: c.station })),
 		h('td', { text: c.evse_id + '/' + c.connector_id }), h('td', { text: dash(c.error_code) }), h('td', { text: fmtTime(c.updated) })));
