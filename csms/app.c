@@ -17,6 +17,7 @@
 #include "svc/cmd.h"
 #include "plan_rt.h"
 #include "tariff_json.h"
+#include "svc/events.h"
 #include "svc/svc.h"
 #include "transport/transport.h"
 
@@ -43,6 +44,8 @@ void app_group_commit(struct app *app)
 		conn_release_held(app, ok);
 	/* operator commands whose log rows this commit made durable get their answers now */
 	svc_cmd_release(app->svc, ok);
+	/* live events whose cause this commit made durable go to the dashboards (/api/live) */
+	svc_events_release(app->svc, ok);
 }
 
 static void on_check(uv_check_t *h)
@@ -229,6 +232,8 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	svc_set_link(app->svc, &link_conn_ops, app->svc);
 	app->api = (struct api){ .svc = app->svc, .store = app->store, .cfg = &app->cfg,
 				 .draining = &app->draining };
+	if (api_live_start(&app->api) < 0) /* /api/live: the event bus to the dashboards */
+		goto fail;
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;
@@ -309,6 +314,7 @@ void app_destroy(struct app *app)
 	if (app->loop)
 		close_all(app);
 	transport_free(app);
+	api_live_stop(&app->api);
 	svc_destroy(app->svc);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		ocpp_catalog_destroy(app->catalog[v]);

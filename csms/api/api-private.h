@@ -24,6 +24,19 @@ struct api_route {
 extern const struct api_route api_station_routes[]; /* api_stations.c: stations, sessions */
 extern const struct api_route api_command_routes[]; /* api_commands.c: commands, command log */
 extern const struct api_route api_plan_routes[]; /* api_plans.c: needs, limits, grid events, plans */
+extern const struct api_route api_list_routes[];    /* api_list.c: filtered lists, history */
+extern const struct api_route api_summary_routes[]; /* api_summary.c: overview figures */
+
+/* JSON of the store's rows, appended to the array ud (api_stations.c): the one encoding of a
+ * station, connector, session and reading wherever they appear. */
+struct store_station_row;
+struct store_connector_row;
+struct store_session_row;
+struct store_sample;
+int api_station_json(const struct store_station_row *row, void *ud);
+int api_connector_json(const struct store_connector_row *row, void *ud);
+int api_session_json(const struct store_session_row *row, void *ud);
+int api_sample_json(const struct store_sample *row, void *ud);
 
 /* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
 void api_respond(struct api_req *r, int status, json_t *body);

@@ -23,6 +23,8 @@ static const struct api_route *const tables[] = {
 	api_station_routes,
 	api_command_routes,
 	api_plan_routes,
+	api_list_routes,
+	api_summary_routes,
 };
 
 void api_req_free(struct api_req *r)

@@ -16,7 +16,7 @@
 #include "../svc/svc.h"
 #include "ocpp.h"
 
-static int station_json(const struct store_station_row *row, void *ud)
+int api_station_json(const struct store_station_row *row, void *ud)
 {
 	json_t *arr = ud;
 	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -33,7 +33,7 @@ static int station_json(const struct store_station_row *row, void *ud)
 	return o ? json_array_append_new(arr, o) : -ENOMEM;
 }
 
-static int connector_json(const struct store_connector_row *row, void *ud)
+int api_connector_json(const struct store_connector_row *row, void *ud)
 {
 	return json_array_append_new(
 		ud, json_pack("{s:i, s:i, s:s, s:o, s:o, s:o, s:o}", "evse_id", row->evse_id,
@@ -43,7 +43,7 @@ static int connector_json(const struct store_connector_row *row, void *ud)
 			      api_str_or_null(row->vendor_error), "updated", api_time_or_null(row->updated_ms)));
 }
 
-static int session_json(const struct store_session_row *row, void *ud)
+int api_session_json(const struct store_session_row *row, void *ud)
 {
 	bool energy = row->stopped && row->has_meter_start;
 	json_t *o = json_pack(
@@ -73,7 +73,7 @@ static int session_json(const struct store_session_row *row, void *ud)
 	return json_array_append_new(ud, o);
 }
 
-static int sample_json(const struct store_sample *row, void *ud)
+int api_sample_json(const struct store_sample *row, void *ud)
 {
 	return json_array_append_new(
 		ud, json_pack("{s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "timestamp",
@@ -107,31 +107,10 @@ static void get_health(struct api_req *r, char **segs)
 				  "clock_speed", clock_speed(svc_clock(r->api->svc))));
 }
 
-static void get_stations(struct api_req *r, char **segs)
-{
-	json_t *arr = json_array();
-	long limit, offset;
-	int e;
-
-	(void)segs;
-	if (api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0) {
-		json_decref(arr);
-		return;
-	}
-	e = store_stations_list(r->api->store, NULL, (int)limit, (int)offset, station_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "stations", arr));
-}
-
 static void get_station(struct api_req *r, char **segs)
 {
 	json_t *arr = json_array(), *conns, *st;
-	int e = store_stations_list(r->api->store, segs[2], 0, 0, station_json, arr);
+	int e = store_stations_list(r->api->store, segs[2], 0, 0, api_station_json, arr);
 
 	if (e == -ENOENT) {
 		json_decref(arr);
@@ -146,7 +125,7 @@ static void get_station(struct api_req *r, char **segs)
 	st = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
 	conns = json_array();
-	store_connectors_list(r->api->store, segs[2], connector_json, conns);
+	store_connectors_list(r->api->store, segs[2], api_connector_json, conns);
 	json_object_set_new(st, "connectors", conns);
 	api_respond(r, 200, st);
 }
@@ -222,38 +201,6 @@ static void get_variables(struct api_req *r, char **segs)
 	api_respond(r, 200, json_pack("{s:o}", "variables", arr));
 }
 
-static void get_sessions(struct api_req *r, char **segs)
-{
-	char station[STATION_ID_MAX + 1], active[8];
-	struct store_session_filter f = { .active = -1 };
-	json_t *arr;
-	long limit, offset;
-	int e;
-
-	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
-		return;
-	f.limit = (int)limit;
-	f.offset = (int)offset;
-	f.station_id = api_query_get(r, "station", station, sizeof(station));
-	if (api_query_get(r, "active", active, sizeof(active))) {
-		if (strcmp(active, "true") && strcmp(active, "false")) {
-			api_error(r, 400, "active: expected true or false");
-			return;
-		}
-		f.active = strcmp(active, "true") == 0;
-	}
-	arr = json_array();
-	e = store_sessions_list(r->api->store, &f, session_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "sessions", arr));
-}
-
 static void get_session(struct api_req *r, char **segs)
 {
 	char *end;
@@ -266,7 +213,7 @@ static void get_session(struct api_req *r, char **segs)
 		return;
 	}
 	arr = json_array();
-	e = store_session_get(r->api->store, id, session_json, arr);
+	e = store_session_get(r->api->store, id, api_session_json, arr);
 	if (e < 0) {
 		json_decref(arr);
 		if (e == -ENOENT)
@@ -278,7 +225,7 @@ static void get_session(struct api_req *r, char **segs)
 	s = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
 	samples = json_array();
-	store_samples_list(r->api->store, id, sample_json, samples);
+	store_samples_list(r->api->store, id, api_sample_json, samples);
 	json_object_set_new(s, "meter_values", samples);
 	api_respond(r, 200, s);
 }
@@ -305,11 +252,9 @@ static void get_orphans(struct api_req *r, char **segs)
 
 const struct api_route api_station_routes[] = {
 	{ API_GET, "api/health", get_health },
-	{ API_GET, "api/stations", get_stations },
 	{ API_GET, "api/stations/*", get_station },
 	{ API_POST, "api/stations/*/registration", post_registration },
 	{ API_GET, "api/stations/*/variables", get_variables },
-	{ API_GET, "api/sessions", get_sessions },
 	{ API_GET, "api/sessions/*", get_session },
 	{ API_GET, "api/orphans", get_orphans },
 	{ 0, NULL, NULL },

@@ -46,6 +46,7 @@ struct store_connector_row {
 	int connector_id;
 	const char *status, *error_code, *info, *vendor_error;
 	int64_t updated_ms;
+	const char *station_id; /* set by connectors_query (dash), NULL from connectors_list */
 };
 
 struct store_token {
@@ -234,6 +235,62 @@ typedef int (*store_grid_event_fn)(const struct store_grid_event *row, void *ud)
 /* A stored JSON document (plans, capabilities). */
 typedef int (*store_doc_fn)(const char *key, int64_t ts_ms, const char *json, void *ud);
 /* ---- end planner */
+/* ---- dash: the API's filtered lists, history and summary (0007_api_indexes.sql) */
+enum store_station_sort { STORE_SORT_ID, STORE_SORT_LAST_SEEN, STORE_SORT_SITE };
+
+/* A page of stations. Filters NULL / -1 = any. */
+struct store_station_query {
+	const char *site_id;
+	int site_kind;		      /* enum site_kind */
+	int registration;	      /* enum reg_status */
+	const char *protocol;
+	int online;		      /* 0 / 1 */
+	const char *id_prefix;	      /* ids starting with it */
+	const char *connector_status; /* stations with a connector in this status */
+	int sort;		      /* enum store_station_sort */
+	bool desc;
+	const char *after_id;	      /* keyset (sort by id only): ids after (before if desc) it */
+	int limit, offset;
+};
+
+/* A page of sessions, newest (highest id) first. Filters NULL / 0 / -1 = any. */
+struct store_session_query {
+	const char *station_id, *site_id, *id_tag;
+	int active;		/* -1 any, 0 stopped, 1 active */
+	int64_t from_ms, to_ms; /* start_ms in [from_ms, to_ms) */
+	int64_t before_id;	/* keyset: ids below it */
+	int limit, offset;
+};
+
+/* Where a page of readings ended: the next page starts after it ({INT64_MIN, 0}: the start). */
+struct store_sample_cursor {
+	int64_t ts_ms;
+	int64_t seq; /* the backend's order of readings with the same time */
+};
+
+/* One line of a station's history: a status event, a notice or a registration decision. */
+struct store_history_row {
+	const char *source; /* "status" (firmware/diagnostics status) or "notice" */
+	const char *kind, *text;
+	int64_t ts_ms;
+};
+typedef int (*store_history_fn)(const struct store_history_row *row, void *ud);
+
+#define STORE_SUMMARY_STATUSES 16
+
+/* The dashboard's overview figures. Index _SITE_KIND_MAX: stations without a site. */
+struct store_summary {
+	int64_t stations, online, pending;
+	int64_t by_kind[_SITE_KIND_MAX + 1], online_by_kind[_SITE_KIND_MAX + 1];
+	int64_t by_reg[_REG_MAX];
+	int64_t sessions_active, sessions_today, energy_today_wh;
+	int n_status; /* connectors by status */
+	struct {
+		char status[32];
+		int64_t count;
+	} connectors[STORE_SUMMARY_STATUSES];
+};
+/* ---- end dash */
 
 #define STORE_OPS_VERSION 1
 
@@ -411,6 +468,28 @@ struct store_ops {
 	/* -ENOENT when none is stored. */
 	int (*capability_get)(struct store *s, const char *model, store_doc_fn fn, void *ud);
 	/* ---- end planner */
+	/* ---- dash (API lists, history, summary) */
+	/* A page of stations by q; *ret_total (may be NULL) gets the count of all matches. */
+	int (*stations_query)(struct store *s, const struct store_station_query *q,
+			      store_station_fn fn, void *ud, int64_t *ret_total);
+	/* A page of sessions by q; *ret_total (may be NULL) gets the count of matches, counted up
+	 * to total_max (then total_max + 1 means "more"). */
+	int (*sessions_query)(struct store *s, const struct store_session_query *q,
+			      store_session_fn fn, void *ud, int64_t total_max, int64_t *ret_total);
+	/* Up to limit readings of a session after *cursor, in time order, of one measurand (NULL:
+	 * all); *cursor moves to the last row returned. Returns the number of rows. */
+	int (*samples_page)(struct store *s, int64_t session_id, const char *measurand_or_null,
+			    int limit, struct store_sample_cursor *cursor, store_sample_fn fn,
+			    void *ud);
+	/* A page of a station's history (status events and notices), newest first. */
+	int (*station_history)(struct store *s, const char *station_id, int limit, int offset,
+			       store_history_fn fn, void *ud);
+	/* Connectors in a status (NULL: any) across stations, by station; rows carry station_id. */
+	int (*connectors_query)(struct store *s, const char *status_or_null, int limit, int offset,
+				store_connector_fn fn, void *ud);
+	/* Overview figures; sessions "today" started at or after day_start_ms. */
+	int (*summary)(struct store *s, int64_t day_start_ms, struct store_summary *ret);
+	/* ---- end dash */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -737,5 +816,38 @@ static inline int store_capability_get(struct store *s, const char *model, store
 	return STORE_CALL(capability_get, model, fn, ud);
 }
 /* ---- end planner */
+/* ---- dash */
+static inline int store_stations_query(struct store *s, const struct store_station_query *q,
+				       store_station_fn fn, void *ud, int64_t *ret_total)
+{
+	return STORE_CALL(stations_query, q, fn, ud, ret_total);
+}
+static inline int store_sessions_query(struct store *s, const struct store_session_query *q,
+				       store_session_fn fn, void *ud, int64_t total_max,
+				       int64_t *ret_total)
+{
+	return STORE_CALL(sessions_query, q, fn, ud, total_max, ret_total);
+}
+static inline int store_samples_page(struct store *s, int64_t session_id,
+				     const char *measurand_or_null, int limit,
+				     struct store_sample_cursor *cursor, store_sample_fn fn, void *ud)
+{
+	return STORE_CALL(samples_page, session_id, measurand_or_null, limit, cursor, fn, ud);
+}
+static inline int store_station_history(struct store *s, const char *station_id, int limit,
+					int offset, store_history_fn fn, void *ud)
+{
+	return STORE_CALL(station_history, station_id, limit, offset, fn, ud);
+}
+static inline int store_connectors_query(struct store *s, const char *status_or_null, int limit,
+					 int offset, store_connector_fn fn, void *ud)
+{
+	return STORE_CALL(connectors_query, status_or_null, limit, offset, fn, ud);
+}
+static inline int store_summary(struct store *s, int64_t day_start_ms, struct store_summary *ret)
+{
+	return STORE_CALL(summary, day_start_ms, ret);
+}
+/* ---- end dash */
 
 #undef STORE_CALL

@@ -1689,6 +1689,451 @@ static int sq_capability_get(struct store *s, const char *model, store_doc_fn fn
 }
 /* ---------------------------------------------------------------- end planner */
 
+/* ---------------------------------------------------------------- dash: API lists, summary */
+/* These queries are built per call (their WHERE depends on the filters), prepared and finalized
+ * each time: a prepare costs tens of microseconds, the queries themselves far more. */
+
+struct sqlq {
+	char sql[2048];
+	size_t len;
+	bool overflow;
+};
+
+static void sqlq_add(struct sqlq *q, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (q->len + n >= sizeof(q->sql)) {
+		q->overflow = true;
+		return;
+	}
+	memcpy(q->sql + q->len, text, n + 1);
+	q->len += n;
+}
+
+static sqlite3_stmt *sqlq_prepare(struct store *s, const struct sqlq *q)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (q->overflow || sqlite3_prepare_v2(sq(s)->db, q->sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		bind_text(st, i, v);
+}
+
+static void bind_named_int64(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void station_where(struct sqlq *q, const struct store_station_query *f)
+{
+	sqlq_add(q, " WHERE 1");
+	if (f->site_id)
+		sqlq_add(q, " AND s.site_id = :site");
+	if (f->site_kind >= 0)
+		sqlq_add(q, " AND s.site_id IN (SELECT id FROM sites WHERE kind = :kind)");
+	if (f->registration >= 0)
+		sqlq_add(q, " AND s.registration = :reg");
+	if (f->protocol)
+		sqlq_add(q, " AND s.protocol = :proto");
+	if (f->online >= 0)
+		sqlq_add(q, " AND s.online = :online");
+	if (f->id_prefix && *f->id_prefix)
+		sqlq_add(q, " AND s.id >= :prefix AND s.id < :prefix_end");
+	if (f->connector_status)
+		sqlq_add(q, " AND s.id IN (SELECT station_id FROM connectors WHERE status = :cst)");
+}
+
+static void station_bind(sqlite3_stmt *st, const struct store_station_query *f, char *prefix_end,
+			 size_t n)
+{
+	bind_named_text(st, ":site", f->site_id);
+	bind_named_text(st, ":kind", site_kind_to_string(f->site_kind));
+	bind_named_text(st, ":reg", reg_status_to_string(f->registration));
+	bind_named_text(st, ":proto", f->protocol);
+	bind_named_int64(st, ":online", f->online);
+	if (f->id_prefix && *f->id_prefix) {
+		/* ids are printable ASCII: the prefix range ends at the prefix with its last byte
+		 * incremented, an index range on the primary key */
+		size_t len = strlen(f->id_prefix);
+
+		snprintf(prefix_end, n, "%s", f->id_prefix);
+		if (len < n)
+			prefix_end[len - 1]++;
+		bind_named_text(st, ":prefix", f->id_prefix);
+		bind_named_text(st, ":prefix_end", prefix_end);
+	}
+	bind_named_text(st, ":cst", f->connector_status);
+	bind_named_text(st, ":after", f->after_id);
+}
+
+static int sq_stations_query(struct store *s, const struct store_station_query *f,
+			     store_station_fn fn, void *ud, int64_t *ret_total)
+{
+	static const char *const order[] = {
+		[STORE_SORT_ID] = "s.id",
+		[STORE_SORT_LAST_SEEN] = "s.last_seen_ms",
+		[STORE_SORT_SITE] = "s.site_id",
+	};
+	char prefix_end[STATION_ID_MAX + 2], buf[128];
+	struct sqlq q = { .len = 0 };
+	const char *dir = f->desc ? " DESC" : "";
+	sqlite3_stmt *st;
+	int rc, n = 0, r = 0;
+	int64_t total = 0;
+
+	if (f->sort < 0 || f->sort > STORE_SORT_SITE)
+		return -EINVAL;
+	if (ret_total) {
+		sqlq_add(&q, "SELECT count(*) FROM stations s");
+		station_where(&q, f);
+		st = sqlq_prepare(s, &q);
+		if (!st)
+			return -EIO;
+		station_bind(st, f, prefix_end, sizeof(prefix_end));
+		rc = sqlite3_step(st);
+		total = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return -EIO;
+	}
+	q.len = 0;
+	q.sql[0] = '\0';
+	sqlq_add(&q, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON t.id = s.site_id");
+	station_where(&q, f);
+	if (f->after_id && f->sort == STORE_SORT_ID)
+		sqlq_add(&q, f->desc ? " AND s.id < :after" : " AND s.id > :after");
+	if (f->sort == STORE_SORT_ID)
+		snprintf(buf, sizeof(buf), " ORDER BY s.id%s", dir);
+	else
+		snprintf(buf, sizeof(buf), " ORDER BY %s%s, s.id%s", order[f->sort], dir, dir);
+	sqlq_add(&q, buf);
+	sqlq_add(&q, " LIMIT :limit OFFSET :offset");
+	st = sqlq_prepare(s, &q);
+	if (!st)
+		return -EIO;
+	station_bind(st, f, prefix_end, sizeof(prefix_end));
+	bind_named_int64(st, ":limit", f->limit);
+	bind_named_int64(st, ":offset", f->offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_station_row row = {
+			.id = col_text(st, 0),
+			.site_id = col_text(st, 1),
+			.site_kind = col_text(st, 2),
+			.registration = col_text(st, 3),
+			.protocol = col_text(st, 4),
+			.vendor = col_text(st, 5),
+			.model = col_text(st, 6),
+			.serial = col_text(st, 7),
+			.firmware = col_text(st, 8),
+			.firmware_status = col_text(st, 9),
+			.diagnostics_status = col_text(st, 10),
+			.online = sqlite3_column_int(st, 11) != 0,
+			.last_seen_ms = sqlite3_column_int64(st, 12),
+			.last_boot_ms = sqlite3_column_int64(st, 13),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (ret_total)
+		*ret_total = total;
+	return n;
+}
+
+static void session_where(struct sqlq *q, const struct store_session_query *f, bool page)
+{
+	sqlq_add(q, " WHERE 1");
+	if (f->station_id)
+		sqlq_add(q, " AND station_id = :station");
+	if (f->site_id)
+		sqlq_add(q, " AND station_id IN (SELECT id FROM stations WHERE site_id = :site)");
+	if (f->id_tag)
+		sqlq_add(q, " AND id_tag = :tag");
+	if (f->active >= 0)
+		sqlq_add(q, " AND (stop_ms IS NULL) = :active");
+	if (f->from_ms)
+		sqlq_add(q, " AND start_ms >= :from");
+	if (f->to_ms)
+		sqlq_add(q, " AND start_ms < :to");
+	if (page && f->before_id)
+		sqlq_add(q, " AND id < :before");
+}
+
+static void session_bind(sqlite3_stmt *st, const struct store_session_query *f)
+{
+	bind_named_text(st, ":station", f->station_id);
+	bind_named_text(st, ":site", f->site_id);
+	bind_named_text(st, ":tag", f->id_tag);
+	bind_named_int64(st, ":active", f->active);
+	bind_named_int64(st, ":from", f->from_ms);
+	bind_named_int64(st, ":to", f->to_ms);
+	bind_named_int64(st, ":before", f->before_id);
+}
+
+static int sq_sessions_query(struct store *s, const struct store_session_query *f,
+			     store_session_fn fn, void *ud, int64_t total_max, int64_t *ret_total)
+{
+	struct sqlq q = { .len = 0 };
+	sqlite3_stmt *st;
+	int64_t total = 0;
+	int r;
+
+	if (ret_total) {
+		sqlq_add(&q, "SELECT count(*) FROM (SELECT 1 FROM sessions");
+		session_where(&q, f, false);
+		sqlq_add(&q, " LIMIT :cap)");
+		st = sqlq_prepare(s, &q);
+		if (!st)
+			return -EIO;
+		session_bind(st, f);
+		bind_named_int64(st, ":cap", total_max + 1);
+		r = sqlite3_step(st);
+		total = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (r != SQLITE_ROW)
+			return -EIO;
+	}
+	q.len = 0;
+	q.sql[0] = '\0';
+	sqlq_add(&q, "SELECT " SESSION_COLS " FROM sessions");
+	session_where(&q, f, true);
+	sqlq_add(&q, " ORDER BY id DESC LIMIT :limit OFFSET :offset");
+	st = sqlq_prepare(s, &q);
+	if (!st)
+		return -EIO;
+	session_bind(st, f);
+	bind_named_int64(st, ":limit", f->limit);
+	bind_named_int64(st, ":offset", f->offset);
+	r = session_rows(st, fn, ud);
+	sqlite3_finalize(st);
+	if (r >= 0 && ret_total)
+		*ret_total = total;
+	return r;
+}
+
+static int sq_samples_page(struct store *s, int64_t session_id, const char *measurand, int limit,
+			   struct store_sample_cursor *cursor, store_sample_fn fn, void *ud)
+{
+	static const char sql[] =
+		"SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
+		"nullif(context, ''), nullif(location, ''), format, value, signed_data, "
+		"signing_method, encoding_method, public_key, rowid FROM meter_values "
+		"WHERE session_id = ?1 AND (ts_ms, rowid) > (?2, ?3) "
+		"AND (?4 IS NULL OR measurand = ?4) ORDER BY ts_ms, rowid LIMIT ?5";
+	struct store_sample_cursor at = *cursor;
+	sqlite3_stmt *st;
+	int rc, r = 0, n = 0;
+
+	if (sqlite3_prepare_v2(sq(s)->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, cursor->ts_ms);
+	sqlite3_bind_int64(st, 3, cursor->seq);
+	bind_text(st, 4, measurand);
+	sqlite3_bind_int(st, 5, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_sample row = {
+			.session_id = session_id,
+			.station_id = col_text(st, 0),
+			.evse_id = sqlite3_column_int(st, 1),
+			.ts_ms = sqlite3_column_int64(st, 2),
+			.measurand = col_text(st, 3),
+			.phase = col_text(st, 4),
+			.unit = col_text(st, 5),
+			.context = col_text(st, 6),
+			.location = col_text(st, 7),
+			.format = col_text(st, 8),
+			.value = col_text(st, 9),
+			.measurand_kind = -1,
+			.sig = {
+				.data = col_text(st, 10),
+				.signing_method = col_text(st, 11),
+				.encoding_method = col_text(st, 12),
+				.public_key = col_text(st, 13),
+			},
+		};
+		at.ts_ms = row.ts_ms;
+		at.seq = sqlite3_column_int64(st, 14);
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	*cursor = at;
+	return n;
+}
+
+static int sq_station_history(struct store *s, const char *station_id, int limit, int offset,
+			      store_history_fn fn, void *ud)
+{
+	static const char sql[] =
+		"SELECT 'status', kind, status, ts_ms, id FROM station_events WHERE station_id = ?1 "
+		"UNION ALL SELECT 'notice', kind, detail, ts_ms, id FROM station_notices "
+		"WHERE station_id = ?1 ORDER BY 4 DESC, 5 DESC LIMIT ?2 OFFSET ?3";
+	sqlite3_stmt *st;
+	int rc, r = 0, n = 0;
+
+	if (sqlite3_prepare_v2(sq(s)->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_history_row row = {
+			.source = col_text(st, 0),
+			.kind = col_text(st, 1),
+			.text = col_text(st, 2),
+			.ts_ms = sqlite3_column_int64(st, 3),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_connectors_query(struct store *s, const char *status, int limit, int offset,
+			       store_connector_fn fn, void *ud)
+{
+	static const char sql[] =
+		"SELECT connector_id, status, error_code, info, vendor_error, updated_ms, evse_id, "
+		"station_id FROM connectors WHERE (?1 IS NULL OR status = ?1) "
+		"ORDER BY station_id, evse_id, connector_id LIMIT ?2 OFFSET ?3";
+	sqlite3_stmt *st;
+	int rc, r = 0, n = 0;
+
+	if (sqlite3_prepare_v2(sq(s)->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_text(st, 1, status);
+	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_connector_row row = {
+			.connector_id = sqlite3_column_int(st, 0),
+			.status = col_text(st, 1),
+			.error_code = col_text(st, 2),
+			.info = col_text(st, 3),
+			.vendor_error = col_text(st, 4),
+			.updated_ms = sqlite3_column_int64(st, 5),
+			.evse_id = sqlite3_column_int(st, 6),
+			.station_id = col_text(st, 7),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
+/* Run sql (parameter ?1 = arg) and hand each row to row_fn; 0 or -EIO. */
+static int summary_rows(struct store *s, const char *sql, int64_t arg,
+			void (*row_fn)(sqlite3_stmt *st, struct store_summary *ret),
+			struct store_summary *ret)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(sq(s)->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_bind_parameter_count(st))
+		sqlite3_bind_int64(st, 1, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		row_fn(st, ret);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void summary_station_row(sqlite3_stmt *st, struct store_summary *ret)
+{
+	int kind = site_kind_from_string(col_text(st, 0));
+	int reg = reg_status_from_string(col_text(st, 1));
+	bool online = sqlite3_column_int(st, 2) != 0;
+	int64_t n = sqlite3_column_int64(st, 3);
+
+	if (kind < 0)
+		kind = _SITE_KIND_MAX;
+	ret->stations += n;
+	ret->by_kind[kind] += n;
+	if (online) {
+		ret->online += n;
+		ret->online_by_kind[kind] += n;
+	}
+	if (reg >= 0)
+		ret->by_reg[reg] += n;
+	if (reg == REG_PENDING)
+		ret->pending += n;
+}
+
+static void summary_session_row(sqlite3_stmt *st, struct store_summary *ret)
+{
+	ret->sessions_today = sqlite3_column_int64(st, 0);
+	ret->energy_today_wh = sqlite3_column_int64(st, 1);
+	ret->sessions_active = sqlite3_column_int64(st, 2);
+}
+
+static void summary_connector_row(sqlite3_stmt *st, struct store_summary *ret)
+{
+	if (ret->n_status >= STORE_SUMMARY_STATUSES)
+		return;
+	copy_col(st, 0, ret->connectors[ret->n_status].status,
+		 sizeof(ret->connectors[ret->n_status].status));
+	ret->connectors[ret->n_status].count = sqlite3_column_int64(st, 1);
+	ret->n_status++;
+}
+
+static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summary *ret)
+{
+	struct store_summary sum = { .stations = 0 };
+	int r;
+
+	r = summary_rows(s, "SELECT t.kind, s.registration, s.online, count(*) FROM stations s "
+			    "LEFT JOIN sites t ON t.id = s.site_id GROUP BY 1, 2, 3",
+			 0, summary_station_row, &sum);
+	/* energy today: sessions started since day_start, to their stop or latest reading */
+	if (r == 0)
+		r = summary_rows(s, "SELECT count(*), ifnull(sum(max(0, ifnull(meter_stop_wh, "
+				    "ifnull(meter_last_wh, meter_start_wh)) - meter_start_wh)), 0), "
+				    "(SELECT count(*) FROM sessions WHERE stop_ms IS NULL) "
+				    "FROM sessions WHERE start_ms >= ?1",
+				 day_start_ms, summary_session_row, &sum);
+	if (r == 0)
+		r = summary_rows(s, "SELECT status, count(*) FROM connectors GROUP BY status "
+				    "ORDER BY 2 DESC",
+				 0, summary_connector_row, &sum);
+	if (r < 0)
+		return r;
+	*ret = sum;
+	return 0;
+}
+/* ---------------------------------------------------------------- end dash */
+
 const struct store_ops store_sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -1740,6 +2185,13 @@ const struct store_ops store_sqlite_ops = {
 	.notice_add = sq_notice_add,
 	.command_add = sq_command_add,
 	.commands_list = sq_commands_list,
+	/* dash */
+	.stations_query = sq_stations_query,
+	.sessions_query = sq_sessions_query,
+	.samples_page = sq_samples_page,
+	.station_history = sq_station_history,
+	.connectors_query = sq_connectors_query,
+	.summary = sq_summary,
 	.site_get = sq_site_get, /* planner */
 	.site_set_limit = sq_site_set_limit,
 	.needs_put = sq_needs_put,

@@ -2,6 +2,7 @@
 /* Operator commands through the domain: resolve, send by the link, log the answer, and answer
  * the caller only once the log row is durable (after the node's group commit). */
 #include "cmd.h"
+#include "events.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -307,6 +308,15 @@ static void on_link_done(void *ud, const struct svc_cmd_result *res)
 			op->station, r);
 		op->res.status = SVC_RES_STORE_FAILED;
 		op->res.log_id = 0;
+	}
+	/* the dashboards hear of it after the same commit (events.h) */
+	{
+		struct svc_event ev = { .kind = SVC_EV_COMMAND, .log_id = op->res.log_id };
+
+		snprintf(ev.station, sizeof(ev.station), "%s", op->station);
+		snprintf(ev.detail, sizeof(ev.detail), "%s", svc_cmd_kind_name(op->kind));
+		snprintf(ev.status, sizeof(ev.status), "%s", svc_cmd_status_name(op->res.status));
+		svc_event_post(s, &ev);
 	}
 	/* Answered at the next group commit, which makes the row durable (svc_cmd_release). */
 	op->next = NULL;

@@ -17,6 +17,7 @@
 #include "../core/pwhash.h"
 #include "cmd.h"
 #include "../plan_rt.h"
+#include "events.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
  * the key-derivation cost again for every charger. */
@@ -37,6 +38,7 @@ struct svc {
 	int64_t boot_refill_ms;
 	struct svc_cmds *cmds; /* operator commands (cmd.c) */
 	struct svc_plans *plans; /* the planner at run time (plan.c) */
+	struct svc_events *events; /* live event bus (events.c) */
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -77,7 +79,24 @@ void svc_destroy(struct svc *s)
 	svc__cmds_free(s->cmds);
 	svc_plan_stop(s);
 	svc__plans_free(s->plans);
+	svc__events_free(s->events);
 	free(s);
+}
+
+struct svc_events **svc__events(struct svc *s)
+{
+	return &s->events;
+}
+
+/* Post a live event about station id (events.h). */
+static void post(struct svc *s, int kind, const char *id, const char *status)
+{
+	struct svc_event ev = { .kind = kind };
+
+	snprintf(ev.station, sizeof(ev.station), "%s", id);
+	if (status)
+		snprintf(ev.status, sizeof(ev.status), "%s", status);
+	svc_event_post(s, &ev);
 }
 
 struct svc_cmds **svc__cmds(struct svc *s)
@@ -211,6 +230,9 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	st->conn = conn;
 	st->boot_accepted = false;
 	store_station_seen(s->store, id, true, protocol_name, svc_now_ms(s));
+	post(s, SVC_EV_STATION_ONLINE, id, NULL);
+	if (st->registration == REG_PENDING) /* waits for the operator: show it */
+		post(s, SVC_EV_REGISTRATION, id, reg_status_to_string(REG_PENDING));
 	return st;
 }
 
@@ -219,6 +241,8 @@ void svc_station_detach(struct svc *s, struct chg_station *st, void *conn)
 	if (!st || st->conn != conn)
 		return; /* replaced by a newer connection, which owns the entry now */
 	store_station_seen(s->store, st->id, false, NULL, svc_now_ms(s));
+	post(s, SVC_EV_STATION_OFFLINE, st->id, NULL);
+	svc_power_clear(s, st->id, -1);
 	hmap_del(&s->stations, st->id);
 	free(st);
 }
@@ -235,6 +259,12 @@ int svc_station_set_registration(struct svc *s, const char *id, int registration
 
 	if (r < 0)
 		return r;
+	/* the decision goes into the station's history */
+	r = store_notice_add(s->store, id, "registration", svc_now_ms(s),
+			     reg_status_to_string(registration));
+	if (r < 0)
+		return r;
+	post(s, SVC_EV_REGISTRATION, id, reg_status_to_string(registration));
 	st = hmap_get(&s->stations, id);
 	if (st)
 		st->registration = registration;
@@ -307,11 +337,24 @@ int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int
 			 const char *status, const char *error_code, const char *info,
 			 const char *vendor_error, int64_t ts_ms)
 {
+	int r;
+
 	if (evse_id < 0 || evse_id > s->cfg->max_connectors || connector_id < 0 ||
 	    connector_id > s->cfg->max_connectors)
 		return -ERANGE;
-	return store_connector_status(s->store, st->id, evse_id, connector_id, status, error_code,
-				      info, vendor_error, ts_ms ? ts_ms : svc_now_ms(s));
+	r = store_connector_status(s->store, st->id, evse_id, connector_id, status, error_code,
+				   info, vendor_error, ts_ms ? ts_ms : svc_now_ms(s));
+	if (r == 0) {
+		struct svc_event ev = { .kind = SVC_EV_CONNECTOR, .evse_id = evse_id,
+					.connector_id = connector_id };
+
+		snprintf(ev.station, sizeof(ev.station), "%s", st->id);
+		snprintf(ev.status, sizeof(ev.status), "%s", status ? status : "");
+		if (error_code)
+			snprintf(ev.detail, sizeof(ev.detail), "%s", error_code);
+		svc_event_post(s, &ev);
+	}
+	return r;
 }
 
 int svc_station_event(struct svc *s, struct chg_station *st, int kind, const char *status)
@@ -570,6 +613,20 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 	if (res.session_id && !res.replay && kind != SESSION_UPDATE)
 		svc_plan_touch(s, st->site_id); /* a session came or went: replan its site */
 	*ret = res;
+	if (res.session_id && !res.replay && (kind == SESSION_OPEN || kind == SESSION_CLOSE)) {
+		struct svc_event e = { .kind = kind == SESSION_OPEN ? SVC_EV_SESSION_STARTED
+								   : SVC_EV_SESSION_STOPPED,
+				       .session_id = res.session_id, .evse_id = res.evse_id,
+				       .energy_wh = -1 };
+
+		snprintf(e.station, sizeof(e.station), "%s", st->id);
+		if (kind == SESSION_CLOSE) {
+			if (ev->stop_reason_text)
+				snprintf(e.detail, sizeof(e.detail), "%s", ev->stop_reason_text);
+			svc_power_clear(s, st->id, res.evse_id);
+		}
+		svc_event_post(s, &e);
+	}
 	return 0;
 }
 
@@ -621,6 +678,16 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 		return r;
 	if (r > 0) {
 		svc__plan_sample(s, &row);
+		/* the station's total import power (no phase) feeds the live network power */
+		if (row.measurand_kind == MEAS_POWER_IMPORT && (!row.phase || !*row.phase)) {
+			char *end;
+			double w = strtod(row.value, &end);
+
+			if (end != row.value && !*end)
+				svc_power_reading(s, st->id, row.evse_id,
+						  row.unit && strcmp(row.unit, "kW") == 0 ? w * 1000 : w,
+						  row.ts_ms);
+		}
 		return SVC_SAMPLE_STORED;
 	}
 	if (same_value(stored, row.value))
