@@ -25,7 +25,7 @@ void app_group_commit(struct app *app)
 {
 	bool ok = true;
 
-	app->calls_since_commit = 0;
+	app->hub.calls_since_commit = 0;
 	if (store_dirty(app->store)) {
 		if (store_commit(app->store) < 0) {
 			ok = false;
@@ -35,9 +35,20 @@ void app_group_commit(struct app *app)
 			app->stats.commits++;
 		}
 	}
-	if (!list_empty(&app->held_conns))
-		conn_release_held(app, ok);
+	if (!list_empty(&app->hub.held_conns))
+		conn_release_held(&app->hub, ok);
 }
+
+static void commit_hook(void *ud)
+{
+	app_group_commit(ud);
+}
+
+static const struct conn_io transport_io = {
+	.write_text = transport_write_text,
+	.want_write = transport_want_write,
+	.close = transport_close,
+};
 
 static void on_check(uv_check_t *h)
 {
@@ -51,7 +62,7 @@ static void on_prepare(uv_prepare_t *h)
 
 static bool tx_idle(struct app *app)
 {
-	for (struct list *l = app->conns.next; l != &app->conns; l = l->next)
+	for (struct list *l = app->hub.conns.next; l != &app->hub.conns; l = l->next)
 		if (list_entry(l, struct conn, link)->tx_count)
 			return false;
 	return true;
@@ -148,9 +159,12 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	memset(cfg, 0, sizeof(*cfg));
 	app->clock = clock_system;
 	app->loop = loop;
-	list_init(&app->conns);
-	list_init(&app->held_conns);
-	list_init(&app->calls);
+	conn_hub_init(&app->hub);
+	app->hub.cfg = &app->cfg;
+	app->hub.io = &transport_io;
+	app->hub.next_call_id = &app->next_call_id;
+	app->hub.commit = commit_hook;
+	app->hub.commit_ud = app;
 	log_set_level(app->cfg.log_level);
 
 	app->store = store_open(app->cfg.db_path, app->cfg.sync_full, err, sizeof(err));
@@ -169,10 +183,12 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 			log_err("cannot load the OCPP schemas of %s", ocpp_version_name(v));
 			goto fail;
 		}
+		app->hub.catalog[v] = app->catalog[v];
 	}
 	app->svc = svc_create(app->store, &app->clock, &app->cfg);
 	if (!app->svc)
 		goto fail;
+	app->hub.svc = app->svc;
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;
@@ -180,8 +196,8 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	uv_prepare_init(loop, &app->commit_prepare);
 	app->commit_prepare.data = app;
 	uv_prepare_start(&app->commit_prepare, on_prepare);
-	uv_timer_init(loop, &app->call_timer);
-	app->call_timer.data = app;
+	uv_timer_init(loop, &app->hub.call_timer);
+	app->hub.call_timer.data = &app->hub;
 	uv_timer_init(loop, &app->drain_timer);
 	app->drain_timer.data = app;
 	uv_signal_init(loop, &app->sig_term);
@@ -222,7 +238,7 @@ static void close_all(struct app *app)
 	transport_stop(app);
 	close_handle((uv_handle_t *)&app->commit_check);
 	close_handle((uv_handle_t *)&app->commit_prepare);
-	close_handle((uv_handle_t *)&app->call_timer);
+	close_handle((uv_handle_t *)&app->hub.call_timer);
 	close_handle((uv_handle_t *)&app->drain_timer);
 	close_handle((uv_handle_t *)&app->sig_term);
 	close_handle((uv_handle_t *)&app->sig_int);
@@ -236,7 +252,7 @@ int app_run(struct app *app)
 	close_all(app);
 	app_group_commit(app);
 	log_notice("stopped cleanly (%llu calls in, %llu commits)",
-		   (unsigned long long)app->stats.calls_in, (unsigned long long)app->stats.commits);
+		   (unsigned long long)app->hub.stats.calls_in, (unsigned long long)app->stats.commits);
 	return 0;
 }
 

@@ -158,7 +158,7 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return ws_handshake(wsi, pss);
 	case LWS_CALLBACK_ESTABLISHED:
-		pss->conn = conn_create(app_of(wsi), wsi, pss->id,
+		pss->conn = conn_create(&app_of(wsi)->hub, wsi, pss->id,
 					(enum ocpp_version)(intptr_t)lws_get_protocol(wsi)->user);
 		return pss->conn ? 0 : -1;
 	case LWS_CALLBACK_RECEIVE:
