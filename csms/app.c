@@ -207,19 +207,23 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->sig_int.data = app;
 	uv_signal_start(&app->sig_int, on_signal, SIGINT);
 
-	r = transport_start(app);
+	app->transport = (struct transport){ .loop = loop, .cfg = &app->cfg, .svc = app->svc,
+					     .hub = &app->hub, .api_app = app,
+					     .draining = &app->draining };
+	r = transport_start(&app->transport);
 	if (r < 0) {
 		log_err("cannot listen on %s:%d: %s", app->cfg.listen_host, app->cfg.listen_port,
 			strerror(-r));
 		goto fail;
 	}
-	if (app->cfg.port_file && write_port_file(app->cfg.port_file, app->port) < 0) {
+	if (app->cfg.port_file && write_port_file(app->cfg.port_file, app->transport.port) < 0) {
 		log_err("cannot write port file %s", app->cfg.port_file);
 		goto fail;
 	}
 	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: /api, "
 		   "registration %s, db %s)",
-		   CSMS_VERSION, app->cfg.listen_host, app->port, app->cfg.listen_host, app->port,
+		   CSMS_VERSION, app->cfg.listen_host, app->transport.port, app->cfg.listen_host,
+		   app->transport.port,
 		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
 	return app;
 fail:
@@ -235,7 +239,7 @@ static void close_handle(uv_handle_t *h)
 
 static void close_all(struct app *app)
 {
-	transport_stop(app);
+	transport_stop(&app->transport);
 	close_handle((uv_handle_t *)&app->commit_check);
 	close_handle((uv_handle_t *)&app->commit_prepare);
 	close_handle((uv_handle_t *)&app->hub.call_timer);
@@ -262,7 +266,7 @@ void app_destroy(struct app *app)
 		return;
 	if (app->loop)
 		close_all(app);
-	transport_free(app);
+	transport_free(&app->transport);
 	svc_destroy(app->svc);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		ocpp_catalog_destroy(app->catalog[v]);

@@ -11,11 +11,11 @@
 #include "core/clock.h"
 #include "core/list.h"
 #include "conn.h"
+#include "transport/transport.h"
 
 struct store;
 struct svc;
 struct ocpp_catalog;
-struct lws_context;
 
 struct app_stats {
 	uint64_t commits, commit_failures; /* the connections' counters are in hub.stats */
@@ -28,10 +28,7 @@ struct app {
 	struct svc *svc;
 	struct ocpp_catalog *catalog[2]; /* by enum ocpp_version */
 	uv_loop_t *loop;
-	struct lws_context *lws;
-	void *transport; /* transport-private state */
-	bool lws_stopping;
-	int port; /* bound port */
+	struct transport transport; /* its port is the bound port */
 
 	uv_check_t commit_check; /* group commit after each I/O round, then release replies */
 	uv_timer_t drain_timer;
