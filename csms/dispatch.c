@@ -72,7 +72,7 @@ enum ocpp_err dispatch_call(const struct dispatch_ctx *ctx, const struct ocpp_fr
 	if (ctx->st->registration != REG_ACCEPTED && strcmp(fr->action, "BootNotification") != 0)
 		return fail(rep, OCPP_ERR_SECURITY, "station is not accepted");
 	if (fn(&call, fr->payload, &rep->payload) < 0 || !rep->payload)
-		return fail(rep, call.err,
+		return fail(rep, call.err != OCPP_ERR_NONE ? call.err : OCPP_ERR_INTERNAL,
 			    call.err_desc[0] ? call.err_desc : "internal error");
 	e = ocpp_catalog_validate(ctx->catalog, fr->action, true, rep->payload, rep->desc,
 				  sizeof(rep->desc));
