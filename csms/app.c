@@ -30,7 +30,7 @@ void app_group_commit(struct app *app)
 {
 	bool ok = true;
 
-	app->calls_since_commit = 0;
+	app->hub.calls_since_commit = 0;
 	if (store_dirty(app->store)) {
 		if (store_commit(app->store) < 0) {
 			ok = false;
@@ -40,13 +40,24 @@ void app_group_commit(struct app *app)
 			app->stats.commits++;
 		}
 	}
-	if (!list_empty(&app->held_conns))
-		conn_release_held(app, ok);
+	if (!list_empty(&app->hub.held_conns))
+		conn_release_held(&app->hub, ok);
 	/* operator commands whose log rows this commit made durable get their answers now */
 	svc_cmd_release(app->svc, ok);
 	/* live events whose cause this commit made durable go to the dashboards (/api/live) */
 	svc_events_release(app->svc, ok);
 }
+
+static void commit_hook(void *ud)
+{
+	app_group_commit(ud);
+}
+
+static const struct conn_io transport_io = {
+	.write_text = transport_write_text,
+	.want_write = transport_want_write,
+	.close = transport_close,
+};
 
 static void on_check(uv_check_t *h)
 {
@@ -60,7 +71,7 @@ static void on_prepare(uv_prepare_t *h)
 
 static bool tx_idle(struct app *app)
 {
-	for (struct list *l = app->conns.next; l != &app->conns; l = l->next)
+	for (struct list *l = app->hub.conns.next; l != &app->hub.conns; l = l->next)
 		if (list_entry(l, struct conn, link)->tx_count)
 			return false;
 	return true;
@@ -192,9 +203,12 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	memset(cfg, 0, sizeof(*cfg));
 	app->clock = clock_system;
 	app->loop = loop;
-	list_init(&app->conns);
-	list_init(&app->held_conns);
-	list_init(&app->calls);
+	conn_hub_init(&app->hub);
+	app->hub.cfg = &app->cfg;
+	app->hub.io = &transport_io;
+	app->hub.next_call_id = &app->next_call_id;
+	app->hub.commit = commit_hook;
+	app->hub.commit_ud = app;
 	log_set_level(app->cfg.log_level);
 	if (cfg_clock_simulated(&app->cfg)) {
 		char t[40];
@@ -224,6 +238,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 			log_err("cannot load the OCPP schemas of %s", ocpp_version_name(v));
 			goto fail;
 		}
+		app->hub.catalog[v] = app->catalog[v];
 	}
 	app->svc = svc_create(app->store, &app->clock, &app->cfg);
 	if (!app->svc)
@@ -234,6 +249,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 				 .draining = &app->draining };
 	if (api_live_start(&app->api) < 0) /* /api/live: the event bus to the dashboards */
 		goto fail;
+	app->hub.svc = app->svc;
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;
@@ -241,8 +257,8 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	uv_prepare_init(loop, &app->commit_prepare);
 	app->commit_prepare.data = app;
 	uv_prepare_start(&app->commit_prepare, on_prepare);
-	uv_timer_init(loop, &app->call_timer);
-	app->call_timer.data = app;
+	uv_timer_init(loop, &app->hub.call_timer);
+	app->hub.call_timer.data = &app->hub;
 	uv_timer_init(loop, &app->drain_timer);
 	app->drain_timer.data = app;
 	if (load_kind_tariffs(app) < 0 || svc_plan_start(app->svc) < 0)
@@ -257,19 +273,23 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->sig_int.data = app;
 	uv_signal_start(&app->sig_int, on_signal, SIGINT);
 
-	r = transport_start(app);
+	app->transport = (struct transport){ .loop = loop, .cfg = &app->cfg, .svc = app->svc,
+					     .hub = &app->hub, .api = &app->api,
+					     .draining = &app->draining };
+	r = transport_start(&app->transport);
 	if (r < 0) {
 		log_err("cannot listen on %s:%d: %s", app->cfg.listen_host, app->cfg.listen_port,
 			strerror(-r));
 		goto fail;
 	}
-	if (app->cfg.port_file && write_port_file(app->cfg.port_file, app->port) < 0) {
+	if (app->cfg.port_file && write_port_file(app->cfg.port_file, app->transport.port) < 0) {
 		log_err("cannot write port file %s", app->cfg.port_file);
 		goto fail;
 	}
 	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: /api, "
 		   "registration %s, db %s)",
-		   CSMS_VERSION, app->cfg.listen_host, app->port, app->cfg.listen_host, app->port,
+		   CSMS_VERSION, app->cfg.listen_host, app->transport.port, app->cfg.listen_host,
+		   app->transport.port,
 		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
 	return app;
 fail:
@@ -285,10 +305,10 @@ static void close_handle(uv_handle_t *h)
 
 static void close_all(struct app *app)
 {
-	transport_stop(app);
+	transport_stop(&app->transport);
 	close_handle((uv_handle_t *)&app->commit_check);
 	close_handle((uv_handle_t *)&app->commit_prepare);
-	close_handle((uv_handle_t *)&app->call_timer);
+	close_handle((uv_handle_t *)&app->hub.call_timer);
 	close_handle((uv_handle_t *)&app->drain_timer);
 	close_handle((uv_handle_t *)&app->plan_timer);
 	close_handle((uv_handle_t *)&app->sig_term);
@@ -303,7 +323,7 @@ int app_run(struct app *app)
 	close_all(app);
 	app_group_commit(app);
 	log_notice("stopped cleanly (%llu calls in, %llu commits)",
-		   (unsigned long long)app->stats.calls_in, (unsigned long long)app->stats.commits);
+		   (unsigned long long)app->hub.stats.calls_in, (unsigned long long)app->stats.commits);
 	return 0;
 }
 
@@ -313,7 +333,7 @@ void app_destroy(struct app *app)
 		return;
 	if (app->loop)
 		close_all(app);
-	transport_free(app);
+	transport_free(&app->transport);
 	api_live_stop(&app->api);
 	svc_destroy(app->svc);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)

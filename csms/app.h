@@ -11,14 +11,15 @@
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/list.h"
+#include "conn.h"
+#include "transport/transport.h"
 
 struct store;
 struct svc;
 struct ocpp_catalog;
-struct lws_context;
 
 struct app_stats {
-	uint64_t frames_in, calls_in, callerrors_out, calls_out, commits, commit_failures;
+	uint64_t commits, commit_failures; /* the connections' counters are in hub.stats */
 };
 
 struct app {
@@ -29,21 +30,15 @@ struct app {
 	struct api api; /* what the REST API works on; the transport hands it to requests */
 	struct ocpp_catalog *catalog[2]; /* by enum ocpp_version */
 	uv_loop_t *loop;
-	struct lws_context *lws;
-	void *transport; /* transport-private state */
-	bool lws_stopping;
-	int port; /* bound port */
+	struct transport transport; /* its port is the bound port */
 
 	uv_check_t commit_check; /* group commit after each I/O round, then release replies */
-	uv_timer_t call_timer;	 /* fires for the oldest CSMS call in flight */
 	uv_timer_t drain_timer;
 	uv_signal_t sig_term, sig_int;
 	uv_prepare_t commit_prepare;
-	struct list conns;	/* every charger connection */
-	struct list held_conns; /* conns with replies waiting for the group commit */
-	struct list calls;	/* CSMS calls in flight, oldest first (one timeout for all) */
-	uint64_t next_call_id;
-	unsigned calls_since_commit; /* CALLs answered into the open group commit */
+	/* what the connections share: cfg, svc, catalogs, lists, counters, the commit hook */
+	struct conn_hub hub;
+	uint64_t next_call_id; /* hub.next_call_id points here */
 	bool draining;
 	int64_t drain_deadline_ms;
 	struct app_stats stats;
@@ -58,7 +53,7 @@ int app_run(struct app *app);
 void app_destroy(struct app *app);
 /* Commit the open group transaction and release the replies that waited for it. Runs after
  * every loop turn, and also every APP_GROUP_COMMIT_MAX calls inside a long turn. */
-#define APP_GROUP_COMMIT_MAX 256
+#define APP_GROUP_COMMIT_MAX CONN_COMMIT_EVERY
 void app_group_commit(struct app *app);
 /* Begin a graceful stop (also called by the signal handlers). */
 void app_stop(struct app *app);

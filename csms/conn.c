@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* OCPP-J sessions: inbound dispatch with replies held for the group commit, outbound calls. */
+/* OCPP-J sessions: reassembly, the dispatcher's replies held for the group commit, the retry
+ * cache, outbound calls. */
 #include "conn.h"
 
 #include <errno.h>
@@ -8,14 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "core/log.h"
 #include "adapter.h"
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "dispatch.h"
 #include "svc/svc.h"
-#include "transport/transport.h"
 
 struct conn_call {
-	struct list link; /* app->calls while in flight */
+	struct list link; /* hub->calls while in flight */
 	struct conn_call *next;
 	struct conn *conn;
 	char id[OCPP_ID_MAX + 1];
@@ -49,13 +51,13 @@ static void tx_push(struct conn *c, struct conn_frame *f)
 	}
 	if (!c->tx_head) {
 		/* Nothing queued ahead: hand it to lws now (lws keeps any unsent rest). */
-		int r = transport_write_text(c->wsi, f->buf + CONN_PRE, f->len);
+		int r = c->hub->io->write_text(c->wsi, f->buf + CONN_PRE, f->len);
 
 		if (r != -EAGAIN) {
 			free(f);
 			if (r < 0) {
 				c->closing = true;
-				transport_close(c->wsi);
+				c->hub->io->close(c->wsi);
 			}
 			return;
 		}
@@ -66,14 +68,14 @@ static void tx_push(struct conn *c, struct conn_frame *f)
 		c->tx_head = f;
 	c->tx_tail = f;
 	c->tx_count++;
-	if (c->tx_count > (size_t)c->app->cfg.max_tx_queue) {
+	if (c->tx_count > (size_t)c->hub->cfg->max_tx_queue) {
 		/* The receiver is the boss, but not forever: a peer that does not read is dropped. */
-		log_warn("[cp %s] tx queue over %d frames, closing", c->id, c->app->cfg.max_tx_queue);
+		log_warn("[cp %s] tx queue over %d frames, closing", c->id, c->hub->cfg->max_tx_queue);
 		c->closing = true;
-		transport_close(c->wsi);
+		c->hub->io->close(c->wsi);
 		return;
 	}
-	transport_want_write(c->wsi);
+	c->hub->io->want_write(c->wsi);
 }
 
 static void hold(struct conn *c, struct conn_frame *f)
@@ -84,7 +86,7 @@ static void hold(struct conn *c, struct conn_frame *f)
 		c->held_head = f;
 	c->held_tail = f;
 	if (!list_linked(&c->held_link))
-		list_add_tail(&c->app->held_conns, &c->held_link);
+		list_add_tail(&c->hub->held_conns, &c->held_link);
 }
 
 static void send_error(struct conn *c, const char *id, enum ocpp_err code, const char *desc)
@@ -93,7 +95,7 @@ static void send_error(struct conn *c, const char *id, enum ocpp_err code, const
 	char *text = ocpp_frame_error(c->version, id, code, desc, &len);
 	struct conn_frame *f;
 
-	c->app->stats.callerrors_out++;
+	c->hub->stats.callerrors_out++;
 	log_info("[cp %s] CALLERROR %s %s: %s", c->id, id, ocpp_err_name(c->version, code), desc);
 	if (!text)
 		return;
@@ -134,92 +136,32 @@ static bool answer_from_cache(struct conn *c, const char *id, const char *action
 	return false;
 }
 
-/* Field-proven defence: no array a charger sends may exceed max_list_items. */
-static bool within_caps(const json_t *v, size_t max_items, int depth)
-{
-	size_t i;
-	const char *k;
-	json_t *e;
-
-	if (depth > 16)
-		return false;
-	if (json_is_array(v)) {
-		if (json_array_size(v) > max_items)
-			return false;
-		json_array_foreach (v, i, e)
-			if (!within_caps(e, max_items, depth + 1))
-				return false;
-	} else if (json_is_object(v)) {
-		json_object_foreach ((json_t *)v, k, e)
-			if (!within_caps(e, max_items, depth + 1))
-				return false;
-	}
-	return true;
-}
-
 static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 {
-	const struct ocpp_msg_def *def = ocpp_catalog_find(c->catalog, fr->action);
-	const struct adapter *ad = c->adapter;
-	struct call_ctx call = { .svc = c->app->svc, .cfg = &c->app->cfg, .st = c->st,
-				 .action = fr->action, .err = OCPP_ERR_INTERNAL };
-	adapter_handler_fn fn;
-	char desc[160];
-	json_t *conf = NULL;
-	enum ocpp_err e;
+	struct dispatch_ctx ctx = { .catalog = c->catalog, .adapter = c->adapter,
+				    .cfg = c->hub->cfg, .svc = c->hub->svc, .st = c->st };
+	struct dispatch_reply rep;
 	struct conn_frame *f;
 	char *text;
 	size_t len;
 
-	c->app->stats.calls_in++;
+	c->hub->stats.calls_in++;
 	if (answer_from_cache(c, fr->id, fr->action))
 		return;
-	if (!def) {
-		send_error(c, fr->id, OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+	if (dispatch_call(&ctx, fr, &rep) != OCPP_ERR_NONE) {
+		send_error(c, fr->id, rep.err, rep.desc);
 		return;
 	}
-	fn = ad ? ad->find(fr->action) : NULL;
-	if (!def->supported || !(def->dir & OCPP_CP_TO_CS) || !fn) {
-		send_error(c, fr->id, OCPP_ERR_NOT_SUPPORTED, "action not supported by this CSMS");
-		return;
-	}
-	if (!within_caps(fr->payload, (size_t)c->app->cfg.max_list_items, 0)) {
-		send_error(c, fr->id, OCPP_ERR_OCCURRENCE_CONSTRAINT, "a list exceeds max_list_items");
-		return;
-	}
-	e = ocpp_catalog_validate(c->catalog, fr->action, false, fr->payload, desc, sizeof(desc));
-	if (e != OCPP_ERR_NONE) {
-		send_error(c, fr->id, e, desc);
-		return;
-	}
-	/* Before the CSMS accepted it, a station may only boot (OCPP 1.6 4.2, 2.0.1 B02.FR.09). */
-	if (c->st->registration != REG_ACCEPTED && strcmp(fr->action, "BootNotification") != 0) {
-		send_error(c, fr->id, OCPP_ERR_SECURITY, "station is not accepted");
-		return;
-	}
-	if (fn(&call, fr->payload, &conf) < 0 || !conf) {
-		json_decref(conf);
-		send_error(c, fr->id, call.err, call.err_desc[0] ? call.err_desc : "internal error");
-		return;
-	}
-	e = ocpp_catalog_validate(c->catalog, fr->action, true, conf, desc, sizeof(desc));
-	if (e != OCPP_ERR_NONE) {
-		log_err("[cp %s] our %s answer breaks the schema: %s", c->id, fr->action, desc);
-		json_decref(conf);
-		send_error(c, fr->id, OCPP_ERR_INTERNAL, "internal error");
-		return;
-	}
-	text = ocpp_frame_result(fr->id, conf, &len);
-	json_decref(conf);
+	text = ocpp_frame_result(fr->id, rep.payload, &len);
+	json_decref(rep.payload);
 	if (!text || !(f = frame_new(text, len))) {
 		free(text);
 		send_error(c, fr->id, OCPP_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	free(text);
-	f->is_result = true;
+	f->is_result = rep.durable;
 	snprintf(f->id, sizeof(f->id), "%s", fr->id);
-	/* keep the action with the frame for the retry cache: stored in the frame's id slot pair */
 	hold(c, f);
 	cache_answer(c, fr->id, fr->action, f);
 }
@@ -245,12 +187,12 @@ static void call_start(struct conn *c, struct conn_call *k)
 		return;
 	}
 	c->inflight = k;
-	k->deadline_ms = clock_mono_ms() + c->app->cfg.call_timeout_ms;
-	list_add_tail(&c->app->calls, &k->link);
-	if (list_entry(c->app->calls.next, struct conn_call, link) == k)
-		uv_timer_start(&c->app->call_timer, on_call_timer, (uint64_t)c->app->cfg.call_timeout_ms,
-			       0);
-	c->app->stats.calls_out++;
+	k->deadline_ms = clock_mono_ms() + c->hub->cfg->call_timeout_ms;
+	list_add_tail(&c->hub->calls, &k->link);
+	if (list_entry(c->hub->calls.next, struct conn_call, link) == k)
+		uv_timer_start(&c->hub->call_timer, on_call_timer,
+			       (uint64_t)c->hub->cfg->call_timeout_ms, 0);
+	c->hub->stats.calls_out++;
 	tx_push(c, f);
 }
 
@@ -288,7 +230,7 @@ static void handle_answer(struct conn *c, const struct ocpp_frame *fr)
 		call_finish(c, 1, fr->payload, fr->err_code, fr->err_desc);
 		return;
 	}
-	e = ocpp_catalog_validate(c->catalog, k->action, true, fr->payload, desc, sizeof(desc));
+	e = dispatch_check_answer(c->catalog, k->action, fr->payload, desc, sizeof(desc));
 	if (e != OCPP_ERR_NONE) {
 		call_finish(c, -EPROTO, fr->payload, ocpp_err_name(c->version, e), desc);
 		return;
@@ -301,7 +243,7 @@ static void dispatch(struct conn *c, const char *buf, size_t len)
 	struct ocpp_frame fr;
 	struct ocpp_parse_error pe;
 
-	c->app->stats.frames_in++;
+	c->hub->stats.frames_in++;
 	if (c->closing || !c->st)
 		return; /* replaced by a newer connection: nothing more from this one counts */
 	if (ocpp_frame_parse(buf, len, &fr, &pe) < 0) {
@@ -319,13 +261,13 @@ static void dispatch(struct conn *c, const char *buf, size_t len)
 	else
 		handle_answer(c, &fr);
 	ocpp_frame_release(&fr);
-	if (++c->app->calls_since_commit >= APP_GROUP_COMMIT_MAX)
-		app_group_commit(c->app);
+	if (++c->hub->calls_since_commit >= CONN_COMMIT_EVERY && c->hub->commit)
+		c->hub->commit(c->hub->commit_ud);
 }
 
 int conn_rx(struct conn *c, const void *in, size_t len, bool final)
 {
-	size_t max = (size_t)c->app->cfg.max_frame_bytes;
+	size_t max = (size_t)c->hub->cfg->max_frame_bytes;
 
 	if (c->rx_len + len > max) {
 		log_warn("[cp %s] message over %zu bytes, closing", c->id, max);
@@ -385,7 +327,7 @@ int conn_call(struct conn *c, const char *action, const json_t *payload, conn_re
 
 	if (c->closing)
 		return -ENOTCONN;
-	if (c->inflight && c->queue_len >= (size_t)c->app->cfg.max_call_queue)
+	if (c->inflight && c->queue_len >= (size_t)c->hub->cfg->max_call_queue)
 		return -EBUSY;
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -394,7 +336,7 @@ int conn_call(struct conn *c, const char *action, const json_t *payload, conn_re
 	k->conn = c;
 	k->cb = cb;
 	k->ud = ud;
-	snprintf(k->id, sizeof(k->id), "cs-%llu", (unsigned long long)++c->app->next_call_id);
+	snprintf(k->id, sizeof(k->id), "cs-%llu", (unsigned long long)++*c->hub->next_call_id);
 	snprintf(k->action, sizeof(k->action), "%s", action);
 	k->frame = ocpp_frame_call(k->id, action, payload, &k->len);
 	if (!k->frame) {
@@ -415,28 +357,28 @@ int conn_call(struct conn *c, const char *action, const json_t *payload, conn_re
 	return 0;
 }
 
-void conn_calls_expire(struct app *app)
+void conn_calls_expire(struct conn_hub *hub)
 {
 	int64_t now = clock_mono_ms();
 
-	while (!list_empty(&app->calls)) {
-		struct conn_call *k = list_entry(app->calls.next, struct conn_call, link);
+	while (!list_empty(&hub->calls)) {
+		struct conn_call *k = list_entry(hub->calls.next, struct conn_call, link);
 
 		if (k->deadline_ms > now) {
-			uv_timer_start(&app->call_timer, on_call_timer, (uint64_t)(k->deadline_ms - now),
+			uv_timer_start(&hub->call_timer, on_call_timer, (uint64_t)(k->deadline_ms - now),
 				       0);
 			return;
 		}
 		log_notice("[cp %s] %s %s: no answer in %d ms", k->conn->id, k->action, k->id,
-			   app->cfg.call_timeout_ms);
+			   hub->cfg->call_timeout_ms);
 		call_finish(k->conn, -ETIMEDOUT, NULL, NULL, "timeout");
 	}
 }
 
-void conn_release_held(struct app *app, bool committed)
+void conn_release_held(struct conn_hub *hub, bool committed)
 {
-	while (!list_empty(&app->held_conns)) {
-		struct conn *c = list_entry(app->held_conns.next, struct conn, held_link);
+	while (!list_empty(&hub->held_conns)) {
+		struct conn *c = list_entry(hub->held_conns.next, struct conn, held_link);
 		struct conn_frame *f = c->held_head;
 
 		list_del(&c->held_link);
@@ -467,22 +409,32 @@ void conn_release_held(struct app *app, bool committed)
 	}
 }
 
-struct conn *conn_create(struct app *app, void *wsi, const char *station_id, enum ocpp_version v)
+void conn_hub_init(struct conn_hub *hub)
+{
+	list_init(&hub->conns);
+	list_init(&hub->held_conns);
+	list_init(&hub->calls);
+	hub->calls_since_commit = 0;
+	hub->stats = (struct conn_stats){ 0 };
+}
+
+struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id,
+			 enum ocpp_version v)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	void *replaced;
 
 	if (!c)
 		return NULL;
-	c->app = app;
+	c->hub = hub;
 	c->wsi = wsi;
 	c->version = v;
-	c->catalog = app->catalog[v];
+	c->catalog = hub->catalog[v];
 	c->adapter = adapter_for(v);
 	list_init(&c->held_link);
-	list_add_tail(&app->conns, &c->link);
+	list_add_tail(&hub->conns, &c->link);
 	snprintf(c->id, sizeof(c->id), "%s", station_id);
-	c->st = svc_station_attach(app->svc, station_id, (int)v, ocpp_version_name(v), c, &replaced);
+	c->st = svc_station_attach(hub->svc, station_id, (int)v, ocpp_version_name(v), c, &replaced);
 	if (!c->st) {
 		list_del(&c->link);
 		free(c);
@@ -495,7 +447,7 @@ struct conn *conn_create(struct app *app, void *wsi, const char *station_id, enu
 		log_notice("[cp %s] new connection replaces the previous one", c->id);
 		old->closing = true;
 		old->st = NULL;
-		transport_close(old->wsi);
+		c->hub->io->close(old->wsi);
 	}
 	log_info("[cp %s %s] connected", c->id, ocpp_version_name(v));
 	return c;
@@ -525,7 +477,7 @@ void conn_destroy(struct conn *c)
 		call_free(k);
 	}
 	if (c->st)
-		svc_station_detach(c->app->svc, c->st, c);
+		svc_station_detach(c->hub->svc, c->st, c);
 	for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++)
 		free(c->cache[i].frame);
 	list_del(&c->link);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A charger's OCPP-J session: frame reassembly, dispatch, replies held until the group commit,
- * and the CSMS's outbound calls (one in flight, queued behind it, each with a timeout). */
+/* A charger's OCPP-J session: frame reassembly, replies held until the group commit, the retry
+ * cache, and the CSMS's outbound calls (one in flight, queued behind it, each with a timeout).
+ * A CALL is answered by the dispatcher (dispatch.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -8,11 +9,13 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "core/list.h"
 #include "ocpp.h"
 
-struct app;
+struct cfg;
+struct svc;
 struct chg_station;
 struct adapter;
 
@@ -34,10 +37,50 @@ typedef void (*conn_result_fn)(void *ud, int status, const json_t *payload, cons
 
 struct conn_call;
 
+/* Commit the open group transaction and release the held replies (conn_release_held). */
+typedef void (*conn_commit_fn)(void *ud);
+
+/* How a connection reaches its transport (set by whoever owns the hub: app.c, or a test). */
+struct conn_io {
+	/* as transport_write_text(): 0 taken, -EAGAIN queue it, other < 0 the connection failed */
+	int (*write_text)(void *wsi, unsigned char *buf, size_t len);
+	void (*want_write)(void *wsi);
+	void (*close)(void *wsi);
+};
+
+struct conn_stats {
+	uint64_t frames_in, calls_in, callerrors_out, calls_out;
+};
+
+/* Commit after this many CALLs within one loop turn (see app_group_commit). */
+#define CONN_COMMIT_EVERY 256
+
+/* What all connections of a node share. Embedded in struct app; everything but the lists,
+ * the timer and the counters is borrowed from the owner and set before the first conn_create. */
+struct conn_hub {
+	const struct cfg *cfg;
+	struct svc *svc;
+	const struct ocpp_catalog *catalog[_OCPP_VERSION_MAX];
+	const struct conn_io *io;
+	uint64_t *next_call_id; /* shared with the API's request ids */
+	conn_commit_fn commit;	/* called every CONN_COMMIT_EVERY calls within a turn */
+	void *commit_ud;
+
+	struct list conns;	/* every charger connection */
+	struct list held_conns; /* conns with replies waiting for the group commit */
+	struct list calls;	/* CSMS calls in flight, oldest first (one timeout for all) */
+	uv_timer_t call_timer;	/* fires for the oldest CSMS call in flight (init by the owner) */
+	unsigned calls_since_commit; /* CALLs answered into the open group commit */
+	struct conn_stats stats;
+};
+
+/* Initialise the hub's lists and counters (not the timer, not the borrowed pointers). */
+void conn_hub_init(struct conn_hub *hub);
+
 struct conn {
-	struct app *app;
+	struct conn_hub *hub;
 	void *wsi; /* transport handle */
-	struct list link; /* in app->conns */
+	struct list link; /* in hub->conns */
 	char id[64];
 	enum ocpp_version version;
 	const struct ocpp_catalog *catalog;
@@ -51,7 +94,7 @@ struct conn {
 	struct conn_frame *tx_head, *tx_tail;
 	size_t tx_count;
 	struct conn_frame *held_head, *held_tail;
-	struct list held_link; /* in app->held_conns while held frames exist */
+	struct list held_link; /* in hub->held_conns while held frames exist */
 
 	struct conn_call *inflight;
 	struct conn_call *queue_head, *queue_tail;
@@ -69,7 +112,7 @@ struct conn {
 
 /* Create a session for an established connection; binds the station (replacing an older
  * connection, which is closed). NULL on failure. */
-struct conn *conn_create(struct app *app, void *wsi, const char *station_id, enum ocpp_version v);
+struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id, enum ocpp_version v);
 /* The connection closed: fail its calls, detach its station, free it. */
 void conn_destroy(struct conn *c);
 /* Feed received bytes; final marks the end of a message. < 0 asks the transport to close. */
@@ -82,6 +125,6 @@ void conn_tx_pop(struct conn *c);
 int conn_call(struct conn *c, const char *action, const json_t *payload, conn_result_fn cb, void *ud);
 
 /* After a group commit: release held replies (as CALLERROR if the commit failed). */
-void conn_release_held(struct app *app, bool committed);
+void conn_release_held(struct conn_hub *hub, bool committed);
 /* Timer: fail the calls whose deadline has passed, re-arm for the next. */
-void conn_calls_expire(struct app *app);
+void conn_calls_expire(struct conn_hub *hub);

@@ -16,7 +16,11 @@
 /*
 ** OCPP 1.6 with the security whitepaper extension; sorted by strcmp, one row per
 ** schema pair in ocpp-16-schemas (test_catalog checks both). supported = listed in
-** DESIGN.md §5.
+** DESIGN.md §5. For a CSMS-initiated row it is what the CSMS may send (its API
+** refuses the others). For a charger-initiated row it only records the design's
+** list, for the simulator and the tests: the CSMS answers a charger's CALL from its
+** adapter's action table (csms/ocpp16/actions.def, csms/ocpp201/actions.def), the one
+** place that decides, and test_v16_table checks that table against this column.
 */
 static const struct ocpp_action_row v16_actions[] = {
 	{ "Authorize", CP, true },

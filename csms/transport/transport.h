@@ -5,14 +5,37 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct app;
+#include <uv.h>
 
-/* Create the lws context on app->loop and listen; fills app->port. 0 or negative errno. */
-int transport_start(struct app *app);
+struct api;
+struct cfg;
+struct conn_hub;
+struct lws_context;
+struct svc;
+
+/* What the transport needs from the node, set by its owner (app.c) before transport_start().
+ * The transport never sees struct app. */
+struct transport {
+	uv_loop_t *loop;
+	const struct cfg *cfg;	/* listen_host, listen_port, web_root */
+	struct svc *svc;	/* admission of a charger's handshake */
+	struct conn_hub *hub;	/* where charger connections are created */
+	struct api *api;	/* handed to each API request (api_req.api) and /api/live */
+	const bool *draining;	/* while true, new connections are refused */
+	int port;		/* the bound port, once started */
+
+	/* private to the transport */
+	struct lws_context *lws;
+	bool lws_stopping;
+	void *priv;
+};
+
+/* Create the lws context on t->loop and listen; fills t->port. 0 or negative errno. */
+int transport_start(struct transport *t);
 /* Destroy the lws context (the loop must then run to let it close its handles). */
-void transport_stop(struct app *app);
+void transport_stop(struct transport *t);
 /* Free what transport_start allocated, once the loop has closed the context's handles. */
-void transport_free(struct app *app);
+void transport_free(struct transport *t);
 /* Write one text frame now (buf has CONN_PRE bytes of headroom before it). 0 if lws took it
  * (sent, or the unsent rest buffered by lws); -EAGAIN if earlier output is still buffered (queue
  * it and wait for WRITEABLE); -EIO if the connection failed. Saves the POLLOUT round trip (two

@@ -13,8 +13,8 @@
 #include <libwebsockets.h>
 
 #include "../api/api.h"
-#include "../app.h"
 #include "../conn.h"
+#include "../core/cfg.h"
 #include "../core/log.h"
 #include "../store/store.h"
 #include "../svc/svc.h"
@@ -30,8 +30,7 @@ struct http_pss {
 	struct api_req *req;
 };
 
-
-static struct app *app_of(struct lws *wsi)
+static struct transport *tp_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
 }
@@ -95,13 +94,13 @@ static int refuse(struct lws *wsi, int status)
 
 static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 {
-	struct app *app = app_of(wsi);
+	struct transport *t = tp_of(wsi);
 	char uri[256], password[128], peer[64] = "";
 	bool present;
 	int r;
 
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	if (app->draining)
+	if (*t->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 	    station_id_from_uri(uri, pss->id, sizeof(pss->id)) < 0) {
@@ -113,7 +112,7 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 		log_notice("[cp %s] handshake from %s refused: malformed Authorization", pss->id, peer);
 		return refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
 	}
-	r = svc_station_admit(app->svc, pss->id, present ? password : NULL);
+	r = svc_station_admit(t->svc, pss->id, present ? password : NULL);
 	explicit_bzero(password, sizeof(password));
 	switch (r) {
 	case 0:
@@ -159,7 +158,7 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return ws_handshake(wsi, pss);
 	case LWS_CALLBACK_ESTABLISHED:
-		pss->conn = conn_create(app_of(wsi), wsi, pss->id,
+		pss->conn = conn_create(tp_of(wsi)->hub, wsi, pss->id,
 					(enum ocpp_version)(intptr_t)lws_get_protocol(wsi)->user);
 		return pss->conn ? 0 : -1;
 	case LWS_CALLBACK_RECEIVE:
@@ -225,15 +224,15 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			 size_t len)
 {
 	struct live_pss *pss = user;
-	struct app *app;
+	struct transport *t;
 	char uri[64] = "";
 	unsigned char *buf;
 	size_t n;
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		app = app_of(wsi);
-		if (app->draining)
+		t = tp_of(wsi);
+		if (*t->draining)
 			return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 		if (strcmp(uri, "/api/live") != 0)
@@ -245,7 +244,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		 * is checked here once the accounts work lands; refuse(wsi, 401) without one. */
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
-		pss->client = api_live_open(&app_of(wsi)->api, wsi, live_wake);
+		pss->client = api_live_open(tp_of(wsi)->api, wsi, live_wake);
 		return pss->client ? 0 : -1;
 	case LWS_CALLBACK_RECEIVE:
 		if (pss->client && len < 1024)
@@ -304,7 +303,7 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 
 	if (!r)
 		return -1;
-	r->api = &app_of(wsi)->api;
+	r->api = tp_of(wsi)->api;
 	r->ready = transport_http_ready;
 	r->http = wsi;
 	r->method = http_method(wsi);
@@ -406,7 +405,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return app_of(wsi)->draining ? -1 : 0;
+		return *tp_of(wsi)->draining ? -1 : 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
@@ -492,16 +491,16 @@ static void lws_log(int level, const char *line)
 		   (int)n, line);
 }
 
-int transport_start(struct app *app)
+int transport_start(struct transport *t)
 {
 	struct lws_context_creation_info info;
 	struct transport_priv *tp = calloc(1, sizeof(*tp));
-	void *loops[1] = { app->loop };
+	void *loops[1] = { t->loop };
 	struct lws_vhost *vh;
 
 	if (!tp)
 		return -ENOMEM;
-	app->transport = tp;
+	t->priv = tp;
 	tp->api = (struct lws_http_mount){
 		.mountpoint = "/api",
 		.mountpoint_len = 4,
@@ -514,59 +513,59 @@ int transport_start(struct app *app)
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.headers = sec_headers; /* instead of lws' canned set: our CSP */
-	if (!strchr(app->cfg.listen_host, ':'))
+	if (!strchr(t->cfg->listen_host, ':'))
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
-	info.port = app->cfg.listen_port; /* 0: the kernel picks a free port */
-	info.iface = app->cfg.listen_host;
+	info.port = t->cfg->listen_port; /* 0: the kernel picks a free port */
+	info.iface = t->cfg->listen_host;
 	info.protocols = protocols;
-	info.user = app;
+	info.user = t;
 	info.ka_time = 120; /* TCP keepalive: a charger that vanished is noticed */
 	info.ka_probes = 4;
 	info.ka_interval = 15;
 	info.timeout_secs = 10;
 	info.retry_and_idle_policy = &no_idle_policy;
 	info.mounts = &tp->api;
-	if (app->cfg.web_root && access(app->cfg.web_root, R_OK | X_OK) == 0) {
+	if (t->cfg->web_root && access(t->cfg->web_root, R_OK | X_OK) == 0) {
 		tp->web = (struct lws_http_mount){
 			.mount_next = &tp->api,
 			.mountpoint = "/",
 			.mountpoint_len = 1,
-			.origin = app->cfg.web_root,
+			.origin = t->cfg->web_root,
 			.def = "index.html",
 			.origin_protocol = LWSMPRO_FILE,
 		};
 		info.mounts = &tp->web;
 	}
-	app->lws = lws_create_context(&info);
-	if (!app->lws)
+	t->lws = lws_create_context(&info);
+	if (!t->lws)
 		return -EIO;
-	vh = lws_get_vhost_by_name(app->lws, "default");
-	app->port = vh ? lws_get_vhost_listen_port(vh) : app->cfg.listen_port;
-	if (app->port <= 0)
+	vh = lws_get_vhost_by_name(t->lws, "default");
+	t->port = vh ? lws_get_vhost_listen_port(vh) : t->cfg->listen_port;
+	if (t->port <= 0)
 		return -EADDRINUSE;
 	return 0;
 }
 
-void transport_stop(struct app *app)
+void transport_stop(struct transport *t)
 {
 	/* lws 4.1 on a foreign loop: this first destroy closes every connection and lws' own
 	 * handles as the loop runs; transport_free() finishes once they are off the loop. */
-	if (app->lws && !app->lws_stopping)
-		lws_context_destroy(app->lws);
-	app->lws_stopping = true;
+	if (t->lws && !t->lws_stopping)
+		lws_context_destroy(t->lws);
+	t->lws_stopping = true;
 }
 
-void transport_free(struct app *app)
+void transport_free(struct transport *t)
 {
-	if (app->lws) {
+	if (t->lws) {
 		/* the second destroy frees the context now that its handles are closed */
-		lws_context_destroy(app->lws);
-		app->lws = NULL;
-		uv_run(app->loop, UV_RUN_DEFAULT);
+		lws_context_destroy(t->lws);
+		t->lws = NULL;
+		uv_run(t->loop, UV_RUN_DEFAULT);
 	}
-	free(app->transport);
-	app->transport = NULL;
+	free(t->priv);
+	t->priv = NULL;
 }
 
 int transport_write_text(void *wsi, unsigned char *buf, size_t len)

@@ -143,7 +143,7 @@ static int node_setup(void **state)
 	if (!n->app.svc || !n->catalog ||
 	    store_station_create(n->app.store, "CS-1", REG_ACCEPTED, T0) < 0)
 		return -1;
-	n->conn.app = &n->app;
+	n->conn.hub = &n->app.hub;
 	n->conn.version = OCPP_V201;
 	snprintf(n->conn.id, sizeof(n->conn.id), "CS-1");
 	n->call = (struct call_ctx){.svc = n->app.svc, .cfg = &n->app.cfg, .err = OCPP_ERR_INTERNAL};

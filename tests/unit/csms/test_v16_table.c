@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the OCPP 1.6 action table (and the 2.0.1 one, by the same rules): sorted for
- * bsearch, and in step with the catalogue. */
+ * bsearch, and in step with the catalogue. The adapter's table alone decides which
+ * charger-initiated actions the CSMS answers (the dispatcher does not read the catalogue's
+ * supported flag for them; test_dispatch checks that); here it is held against the catalogue's
+ * directions and schemas, which the dispatcher needs to reach a handler, and against the design's
+ * list (DESIGN.md §5), which the catalogue's supported column records for the simulator. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +91,9 @@ static void test_table_sorted_strictly(void **state)
 	}
 }
 
+/* Every handler is reachable: the catalogue knows its action as charger-initiated (else the
+ * dispatcher answers NotImplemented or NotSupported and the row is dead) with both schemas, and
+ * the design lists it. */
 static void test_table_names_are_supported_cp_to_cs(void **state)
 {
 	const struct table *tables = *state;
@@ -112,8 +119,8 @@ static void test_table_names_are_supported_cp_to_cs(void **state)
 	}
 }
 
-/* The other way round: every charger-initiated action the catalogue marks supported
- * (DESIGN.md §5) has a handler; otherwise a charger gets NotSupported for it. */
+/* The other way round: every charger-initiated action the design lists (the catalogue's
+ * supported column) has a handler; otherwise a charger gets NotSupported for it. */
 static void test_every_supported_cp_action_has_a_handler(void **state)
 {
 	const struct table *tables = *state;
