@@ -15,7 +15,9 @@
 #include "ocpp.h"
 #include "store/store.h"
 #include "svc/cmd.h"
+#include "svc/energy.h"
 #include "svc/svc.h"
+#include "tariff_store.h"
 #include "transport/transport.h"
 
 /* Group commit: everything written while handling this loop turn's messages commits once,
@@ -192,6 +194,11 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	svc_set_link(app->svc, &link_conn_ops, app->svc);
 	app->api = (struct api){ .svc = app->svc, .store = app->store, .cfg = &app->cfg,
 				 .draining = &app->draining };
+	/* tariff calendars: loaded once here, then by the API (docs/tariffs/README.md) */
+	app->api.energy = energy_create(app->store);
+	if (!app->api.energy || (r = tariff_store_load(app->store, app->api.energy)) < 0)
+		goto fail;
+	log_info("%d tariff calendar(s) loaded", r);
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;
@@ -266,6 +273,7 @@ void app_destroy(struct app *app)
 	if (app->loop)
 		close_all(app);
 	transport_free(app);
+	energy_destroy(app->api.energy);
 	svc_destroy(app->svc);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		ocpp_catalog_destroy(app->catalog[v]);

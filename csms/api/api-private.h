@@ -23,6 +23,7 @@ struct api_route {
  * new file with its table and one line in api.c's list of tables. */
 extern const struct api_route api_station_routes[]; /* api_stations.c: stations, sessions */
 extern const struct api_route api_command_routes[]; /* api_commands.c: commands, command log */
+extern const struct api_route api_tariff_routes[]; /* api_tariffs.c: tariffs, CDRs, energy */
 
 /* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
 void api_respond(struct api_req *r, int status, json_t *body);

@@ -22,6 +22,7 @@
 static const struct api_route *const tables[] = {
 	api_station_routes,
 	api_command_routes,
+	api_tariff_routes,
 };
 
 void api_req_free(struct api_req *r)
