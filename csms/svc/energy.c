@@ -231,11 +231,20 @@ static int reading_row(const struct store_sample *row, void *ud)
 	return readings_add(ud, row->measurand_kind == MEAS_ENERGY_EXPORT_REGISTER, row->ts_ms, wh);
 }
 
-static int sample_cmp(const void *a, const void *b)
+/* Stable sort by time: readings come from the store in time order with the meter start
+ * first and the meter stop last, so this is about linear. */
+static void sort_by_time(struct tariff_sample *v, size_t n)
 {
-	const struct tariff_sample *x = a, *y = b;
+	for (size_t i = 1; i < n; i++) {
+		struct tariff_sample x = v[i];
+		size_t j = i;
 
-	return x->t_ms < y->t_ms ? -1 : x->t_ms > y->t_ms;
+		while (j > 0 && v[j - 1].t_ms > x.t_ms) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
 }
 
 /* In time order, one reading per instant (the first stored), and a register that never goes
@@ -245,8 +254,7 @@ static void readings_normalise(struct readings *rd)
 	for (int w = 0; w < 2; w++) {
 		size_t k = 0;
 
-		/* stable enough: equal instants keep the first because we skip later equals */
-		qsort(rd->v[w], rd->n[w], sizeof(*rd->v[w]), sample_cmp);
+		sort_by_time(rd->v[w], rd->n[w]);
 		for (size_t i = 0; i < rd->n[w]; i++) {
 			if (k && (rd->v[w][i].t_ms == rd->v[w][k - 1].t_ms ||
 				  rd->v[w][i].wh < rd->v[w][k - 1].wh)) {
