@@ -18,7 +18,9 @@
 #include "plan_rt.h"
 #include "tariff_json.h"
 #include "svc/events.h"
+#include "svc/energy.h"
 #include "svc/svc.h"
+#include "tariff_store.h"
 #include "transport/transport.h"
 
 /* Group commit: everything written while handling this loop turn's messages commits once,
@@ -250,6 +252,11 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	if (api_live_start(&app->api) < 0) /* /api/live: the event bus to the dashboards */
 		goto fail;
 	app->hub.svc = app->svc;
+	/* tariff calendars: loaded once here, then by the API (docs/tariffs/README.md) */
+	app->api.energy = energy_create(app->store);
+	if (!app->api.energy || (r = tariff_store_load(app->store, app->api.energy)) < 0)
+		goto fail;
+	log_info("%d tariff calendar(s) loaded", r);
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;
@@ -335,6 +342,7 @@ void app_destroy(struct app *app)
 		close_all(app);
 	transport_free(&app->transport);
 	api_live_stop(&app->api);
+	energy_destroy(app->api.energy);
 	svc_destroy(app->svc);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		ocpp_catalog_destroy(app->catalog[v]);

@@ -15,6 +15,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "import.h"
+#include "tariff_store.h"
 
 static void usage(FILE *f)
 {
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		"            [--port-file FILE] [--web-root DIR]\n"
 		"            [--clock-start TIME --clock-speed N [--clock-anchor TIME]]  (demo clock)\n"
 		"       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
+		"       csms tariffs import FILE [--config FILE] [--db PATH] [--site-kinds KINDS]\n"
 		"       csms --help | --version\n"
 		"See docs/config.md for the configuration file.\n");
 }
@@ -54,7 +56,7 @@ static void raise_nofile(void)
 }
 
 enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REG, OPT_LOG, OPT_PORT_FILE, OPT_WEB,
-       OPT_CLOCK_START, OPT_CLOCK_SPEED, OPT_CLOCK_ANCHOR, OPT_SKIP_BAD };
+       OPT_CLOCK_START, OPT_CLOCK_SPEED, OPT_CLOCK_ANCHOR, OPT_SKIP_BAD, OPT_SITE_KINDS };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -68,6 +70,7 @@ static const struct option options[] = {
 	{ "clock-speed", required_argument, NULL, OPT_CLOCK_SPEED },
 	{ "clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
+	{ "site-kinds", required_argument, NULL, OPT_SITE_KINDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -83,8 +86,8 @@ static const char *const option_keys[] = {
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL, *import_file = NULL;
-	bool import = false, skip_bad = false;
+	const char *config = NULL, *import_file = NULL, *site_kinds = NULL;
+	bool import = false, skip_bad = false, tariffs = false;
 	char err[512];
 	struct cfg cfg;
 	struct app *app;
@@ -96,6 +99,14 @@ int main(int argc, char **argv)
 		if (strcmp(argv[2], "import") != 0 || argc < 4)
 			return fail_usage("usage: csms stations import FILE [--db PATH] [--skip-bad]");
 		import = true;
+		import_file = argv[3];
+		argv += 3;
+		argc -= 3;
+	} else if (argc >= 3 && strcmp(argv[1], "tariffs") == 0) {
+		/* "csms tariffs import FILE [--db PATH] [--site-kinds K,K]" */
+		if (strcmp(argv[2], "import") != 0 || argc < 4)
+			return fail_usage("usage: csms tariffs import FILE [--db PATH] [--site-kinds KINDS]");
+		tariffs = true;
 		import_file = argv[3];
 		argv += 3;
 		argc -= 3;
@@ -131,6 +142,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		if (c == OPT_SKIP_BAD) {
 			skip_bad = true;
+		} else if (c == OPT_SITE_KINDS) {
+			site_kinds = optarg;
 		} else if (c > OPT_CONFIG && c < OPT_SKIP_BAD) {
 			char kerr[256];
 
@@ -139,6 +152,10 @@ int main(int argc, char **argv)
 				return fail_usage("%s", kerr);
 			}
 		}
+	}
+	if (site_kinds && !tariffs) {
+		cfg_free(&cfg);
+		return fail_usage("--site-kinds belongs to \"csms tariffs import\"");
 	}
 	if (skip_bad && !import) {
 		cfg_free(&cfg);
@@ -150,6 +167,11 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 
+	if (tariffs) {
+		r = tariff_import_file(&cfg, import_file, site_kinds);
+		cfg_free(&cfg);
+		return r;
+	}
 	if (import) {
 		r = import_stations(&cfg, import_file, skip_bad);
 		cfg_free(&cfg);

@@ -101,6 +101,12 @@ json.dump(cfg, open(sys.argv[2], "w"), indent=1)
 EOF
 "$csms" stations import "$run/demo-stations.csv" --db "$run/demo.db" --config "$run/demo-config.json" \
 	>"$run/demo-import.log" 2>&1 || { cat "$run/demo-import.log" >&2; exit 1; }
+# Tariff calendars (EXAMPLES, docs/tariffs/): the commercial one for public, rural and swap
+# sites, the residential home-pile one for residential sites; CDRs and site energy use them.
+"$csms" tariffs import docs/tariffs/example-shandong-commercial.json --db "$run/demo.db" \
+	--site-kinds public,rural,swap >>"$run/demo-import.log" 2>&1 &&
+"$csms" tariffs import docs/tariffs/example-shandong-residential.json --db "$run/demo.db" \
+	--site-kinds residential >>"$run/demo-import.log" 2>&1 || { cat "$run/demo-import.log" >&2; exit 1; }
 
 csms_pid=
 sim_pid=

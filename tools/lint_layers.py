@@ -37,6 +37,7 @@ MODULES = [
     ('csms/api/', 'api'),
     ('csms/link_conn.', 'link_conn'),
     ('csms/import.', 'import'),
+    ('csms/tariff_', 'tariffs'),  # calendars between JSON, the store and svc's registry
     ('ocpp/', 'ocpp'),  # libocpp, shared with the simulator
     ('chargepoint-sim/cpclient.', 'cpclient'),
     ('chargepoint-sim/', 'cpsim'),
@@ -48,13 +49,13 @@ MODULES = [
 # modules listed here, nothing else. Dependencies point down:
 #   main -> app -> transport -> conn -> dispatch -> adapters -> svc -> store -> core
 #   api -> svc;  link_conn (svc's link interface, implemented on conn) -> conn, adapters, svc
-#   import -> store
+#   import -> store;  tariffs (tariff_json, tariff_store) -> svc, store
 # app is the composition root: it creates and wires every layer, so it sees them all.
 # 'ocpp' is libocpp (OCPP-J framing, catalogue, schemas): only OCPP-speaking layers use it.
 CSMS_DEPS = {
-    'main':      ['app', 'import'],
+    'main':      ['app', 'import', 'tariffs'],
     'app':       ['transport', 'conn', 'dispatch', 'adapters', 'link_conn', 'api', 'svc', 'store',
-                  'ocpp'],
+                  'ocpp', 'tariffs'],
     'transport': ['conn', 'api', 'ocpp'],
     'conn':      ['dispatch', 'ocpp'],
     'dispatch':  ['adapters', 'ocpp'],
@@ -62,9 +63,10 @@ CSMS_DEPS = {
     'svc':       ['store'],
     'store':     [],
     'core':      [],
-    'api':       ['svc'],
+    'api':       ['svc', 'tariffs'],
     'link_conn': ['conn', 'adapters', 'svc', 'ocpp'],
     'import':    ['store'],
+    'tariffs':   ['svc', 'store'],
 }
 ALWAYS_ALLOWED = ['core']
 

@@ -37,6 +37,9 @@ int api_station_json(const struct store_station_row *row, void *ud);
 int api_connector_json(const struct store_connector_row *row, void *ud);
 int api_session_json(const struct store_session_row *row, void *ud);
 int api_sample_json(const struct store_sample *row, void *ud);
+extern const struct api_route api_tariff_routes[]; /* api_tariffs.c: tariffs, CDRs, energy */
+/* Add energy_exported_wh to each session object of the array arr (api_stations.c). */
+void api_sessions_add_exported(struct api_req *r, json_t *arr);
 
 /* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
 void api_respond(struct api_req *r, int status, json_t *body);

@@ -25,6 +25,7 @@ static const struct api_route *const tables[] = {
 	api_plan_routes,
 	api_list_routes,
 	api_summary_routes,
+	api_tariff_routes,
 };
 
 void api_req_free(struct api_req *r)

@@ -8,6 +8,7 @@
 struct svc;
 struct store;
 struct cfg;
+struct energy;
 
 /* What the API works on; the node creates it (app.c) and the transport hands it to requests. */
 struct api {
@@ -16,6 +17,7 @@ struct api {
 	const struct cfg *cfg;
 	const bool *draining; /* the node is stopping */
 	struct api_live *live; /* /api/live subscribers (api_live.c) */
+	struct energy *energy; /* tariff calendars, CDRs, energy figures (svc/energy.h) */
 };
 
 enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_OTHER };

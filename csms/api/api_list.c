@@ -184,6 +184,7 @@ static void get_sessions(struct api_req *r, char **segs)
 		api_storage_error(r, e);
 		return;
 	}
+	api_sessions_add_exported(r, arr);
 	/* duration: the dashboards' column, from start to stop (or now, for active ones) */
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *s = json_array_get(arr, i);

@@ -13,6 +13,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../store/store.h"
+#include "../svc/energy.h"
 #include "../svc/svc.h"
 #include "ocpp.h"
 
@@ -71,6 +72,24 @@ int api_session_json(const struct store_session_row *row, void *ud)
 	json_object_set_new(o, "seq_gaps", json_integer(row->seq_gaps));
 	json_object_set_new(o, "offline_events", json_integer(row->offline_events));
 	return json_array_append_new(ud, o);
+}
+
+/* energy_exported_wh of each session: its export register's delta (svc/energy.h), one indexed
+ * query per session listed. */
+void api_sessions_add_exported(struct api_req *r, json_t *arr)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach (arr, i, o) {
+		int64_t wh;
+		bool ok = r->api->energy &&
+			  energy_session_exported_wh(
+				  r->api->energy,
+				  json_integer_value(json_object_get(o, "id")), &wh) == 0;
+
+		json_object_set_new(o, "energy_exported_wh", ok ? json_integer(wh) : json_null());
+	}
 }
 
 int api_sample_json(const struct store_sample *row, void *ud)
@@ -222,6 +241,7 @@ static void get_session(struct api_req *r, char **segs)
 			api_storage_error(r, e);
 		return;
 	}
+	api_sessions_add_exported(r, arr);
 	s = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
 	samples = json_array();

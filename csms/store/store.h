@@ -292,7 +292,40 @@ struct store_summary {
 };
 /* ---- end dash */
 
-#define STORE_OPS_VERSION 1
+/* A tariff calendar as stored: its JSON document (0004_tariffs.sql). Borrowed strings. */
+struct store_tariff {
+	const char *id, *doc;
+	int64_t updated_ms;
+};
+typedef int (*store_tariff_fn)(const struct store_tariff *row, void *ud);
+
+/* A site and the calendar it references. Borrowed strings. */
+struct store_site_tariff {
+	const char *id;
+	int kind;		/* enum site_kind */
+	const char *tariff_id;	/* "" = none */
+};
+typedef int (*store_site_tariff_fn)(const struct store_site_tariff *row, void *ud);
+
+/* A session as energy figures need it, with its site. Borrowed strings. */
+struct store_energy_session {
+	int64_t id;
+	const char *site_id;
+	int site_kind;		/* enum site_kind */
+	const char *tariff_id;	/* the site's calendar; "" = none */
+	int64_t start_ms;
+	bool has_meter_start;
+	int64_t meter_start_wh;
+	bool stopped;
+	int64_t stop_ms, meter_stop_wh;
+};
+typedef int (*store_energy_session_fn)(const struct store_energy_session *row, void *ud);
+
+/* Stopped sessions that started more than this before a window are not looked for in it (the
+ * bound that keeps a site-day one index range); active sessions are found whatever their age. */
+#define STORE_ENERGY_LOOKBACK_MS (7 * 86400000LL)
+
+#define STORE_OPS_VERSION 2
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -490,6 +523,30 @@ struct store_ops {
 	/* Overview figures; sessions "today" started at or after day_start_ms. */
 	int (*summary)(struct store *s, int64_t day_start_ms, struct store_summary *ret);
 	/* ---- end dash */
+
+	/* Tariffs (0004_tariffs.sql). Create or replace calendar id with its document. */
+	int (*tariff_put)(struct store *s, const char *id, const char *doc, int64_t now_ms);
+	/* Calendars by id (one, id_or_null set: -ENOENT if unknown) or all. Returns the number of
+	 * rows. */
+	int (*tariffs_list)(struct store *s, const char *id_or_null, store_tariff_fn fn, void *ud);
+	/* Site site_id references calendar tariff_id (NULL: none). -ENOENT if the site is unknown;
+	 * the calendar is not checked here (svc checks it is loaded). */
+	int (*site_tariff_set)(struct store *s, const char *site_id, const char *tariff_id);
+	/* Sites with their calendars, by id: one (site_or_null set: -ENOENT if unknown) or all.
+	 * Returns the number of rows. */
+	int (*site_tariffs_list)(struct store *s, const char *site_or_null,
+				 store_site_tariff_fn fn, void *ud);
+	/* Sessions of the stations of a site (site_or_null; NULL: every site) that overlap
+	 * [from_ms, to_ms): started before to_ms and still active or stopped at or after from_ms
+	 * (stopped ones only if they started at or after from_ms - STORE_ENERGY_LOOKBACK_MS), by
+	 * id. Sessions of stations without a site are not listed. Returns the number of rows. */
+	int (*energy_sessions_list)(struct store *s, const char *site_or_null, int64_t from_ms,
+				    int64_t to_ms, store_energy_session_fn fn, void *ud);
+	/* The energy register readings of a session (Energy.Active.Import.Register and
+	 * Energy.Active.Export.Register, without a phase) in time order; measurand_kind is set
+	 * (MEAS_ENERGY_IMPORT_REGISTER or MEAS_ENERGY_EXPORT_REGISTER), sig is not. */
+	int (*session_energy_samples)(struct store *s, int64_t session_id, store_sample_fn fn,
+				      void *ud);
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -741,6 +798,37 @@ static inline int store_commands_list(struct store *s, const char *station_or_nu
 				      int offset, store_command_fn fn, void *ud)
 {
 	return STORE_CALL(commands_list, station_or_null, limit, offset, fn, ud);
+}
+static inline int store_tariff_put(struct store *s, const char *id, const char *doc,
+				   int64_t now_ms)
+{
+	return STORE_CALL(tariff_put, id, doc, now_ms);
+}
+static inline int store_tariffs_list(struct store *s, const char *id_or_null, store_tariff_fn fn,
+				     void *ud)
+{
+	return STORE_CALL(tariffs_list, id_or_null, fn, ud);
+}
+static inline int store_site_tariff_set(struct store *s, const char *site_id,
+					const char *tariff_id)
+{
+	return STORE_CALL(site_tariff_set, site_id, tariff_id);
+}
+static inline int store_site_tariffs_list(struct store *s, const char *site_or_null,
+					  store_site_tariff_fn fn, void *ud)
+{
+	return STORE_CALL(site_tariffs_list, site_or_null, fn, ud);
+}
+static inline int store_energy_sessions_list(struct store *s, const char *site_or_null,
+					     int64_t from_ms, int64_t to_ms,
+					     store_energy_session_fn fn, void *ud)
+{
+	return STORE_CALL(energy_sessions_list, site_or_null, from_ms, to_ms, fn, ud);
+}
+static inline int store_session_energy_samples(struct store *s, int64_t session_id,
+					       store_sample_fn fn, void *ud)
+{
+	return STORE_CALL(session_energy_samples, session_id, fn, ud);
 }
 
 /* ---- planner */

@@ -69,6 +69,12 @@ enum stmt {
 	ST_NOTICE_ADD,
 	ST_COMMAND_ADD,	  /* command log */
 	ST_COMMANDS_LIST, /* command log */
+	ST_TARIFF_PUT,	  /* tariffs */
+	ST_TARIFFS_LIST,
+	ST_SITE_TARIFF_SET,
+	ST_SITE_TARIFFS_LIST,
+	ST_ENERGY_SESSIONS,
+	ST_ENERGY_SAMPLES, /* end tariffs */
 	ST_SITE_GET,	  /* planner */
 	ST_SITE_LIMIT,
 	ST_NEEDS_PUT,
@@ -229,6 +235,28 @@ static const char *const stmt_sql[_ST_MAX] = {
 			     "latency_ms FROM command_log WHERE ?1 IS NULL OR station_id = ?1 "
 			     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
 	/* ---- end command log */
+	/* ---- tariffs (0004_tariffs.sql) */
+	[ST_TARIFF_PUT] = "INSERT INTO tariffs(id, doc, updated_ms) VALUES (?1, ?2, ?3) "
+			  "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
+	[ST_TARIFFS_LIST] = "SELECT id, doc, updated_ms FROM tariffs WHERE ?1 IS NULL OR id = ?1 "
+			    "ORDER BY id",
+	[ST_SITE_TARIFF_SET] = "UPDATE sites SET tariff_id = ?2 WHERE id = ?1",
+	[ST_SITE_TARIFFS_LIST] = "SELECT id, kind, ifnull(tariff_id, '') FROM sites "
+				 "WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+#define ENERGY_SESSION_COLS                                                                   \
+	"x.id, t.id, t.kind, ifnull(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT NULL, " \
+	"ifnull(x.meter_start_wh, 0), x.stop_ms IS NOT NULL, ifnull(x.stop_ms, 0), "           \
+	"ifnull(x.meter_stop_wh, 0) FROM sites t JOIN stations s ON s.site_id = t.id "          \
+	"JOIN sessions x ON x.station_id = s.id WHERE (?1 IS NULL OR t.id = ?1) "
+	/* two index ranges: recent starts by (station, start), old active ones by sessions_active */
+	[ST_ENERGY_SESSIONS] = "SELECT " ENERGY_SESSION_COLS "AND x.start_ms >= ?2 - ?4 "
+			       "AND x.start_ms < ?3 AND (x.stop_ms IS NULL OR x.stop_ms >= ?2) "
+			       "UNION ALL SELECT " ENERGY_SESSION_COLS "AND x.stop_ms IS NULL "
+			       "AND x.start_ms < ?2 - ?4 ORDER BY 1",
+	[ST_ENERGY_SAMPLES] = "SELECT ts_ms, measurand, unit, format, value FROM meter_values "
+			      "WHERE session_id = ?1 AND measurand IN ('Energy.Active.Import.Register', "
+			      "'Energy.Active.Export.Register') AND phase = '' ORDER BY ts_ms, rowid",
+	/* ---- end tariffs */
 	/* ---- planner (0005_planner.sql) */
 	[ST_SITE_GET] = "SELECT id, kind, limit_kw FROM sites WHERE id = ?1",
 	[ST_SITE_LIMIT] = "UPDATE sites SET limit_kw = ?2 WHERE id = ?1",
@@ -1389,6 +1417,149 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 }
 /* ---------------------------------------------------------------- end command log */
 
+/* ---------------------------------------------------------------- tariffs */
+static int sq_tariff_put(struct store *s, const char *id, const char *doc, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_TARIFF_PUT);
+	bind_text(st, 1, id);
+	bind_text(st, 2, doc);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(st);
+}
+
+static int sq_tariffs_list(struct store *s, const char *id_or_null, store_tariff_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_TARIFFS_LIST);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, id_or_null);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_tariff row = {
+			.id = col_text(st, 0),
+			.doc = col_text(st, 1),
+			.updated_ms = sqlite3_column_int64(st, 2),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return id_or_null && n == 0 ? -ENOENT : n;
+}
+
+static int sq_site_tariff_set(struct store *s, const char *site_id, const char *tariff_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SITE_TARIFF_SET);
+	bind_text(st, 1, site_id);
+	bind_text(st, 2, tariff_id);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(sq(s)->db) ? 0 : -ENOENT;
+}
+
+static int sq_site_tariffs_list(struct store *s, const char *site_or_null,
+				store_site_tariff_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SITE_TARIFFS_LIST);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, site_or_null);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_site_tariff row = {
+			.id = col_text(st, 0),
+			.kind = site_kind_from_string(col_text(st, 1)),
+			.tariff_id = col_text(st, 2),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return site_or_null && n == 0 ? -ENOENT : n;
+}
+
+static int sq_energy_sessions_list(struct store *s, const char *site_or_null, int64_t from_ms,
+				   int64_t to_ms, store_energy_session_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_ENERGY_SESSIONS);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, site_or_null);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	sqlite3_bind_int64(st, 4, STORE_ENERGY_LOOKBACK_MS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_energy_session row = {
+			.id = sqlite3_column_int64(st, 0),
+			.site_id = col_text(st, 1),
+			.site_kind = site_kind_from_string(col_text(st, 2)),
+			.tariff_id = col_text(st, 3),
+			.start_ms = sqlite3_column_int64(st, 4),
+			.has_meter_start = sqlite3_column_int(st, 5),
+			.meter_start_wh = sqlite3_column_int64(st, 6),
+			.stopped = sqlite3_column_int(st, 7),
+			.stop_ms = sqlite3_column_int64(st, 8),
+			.meter_stop_wh = sqlite3_column_int64(st, 9),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_session_energy_samples(struct store *s, int64_t session_id, store_sample_fn fn,
+				     void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_ENERGY_SAMPLES);
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, session_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *m = col_text(st, 1);
+		struct store_sample row = {
+			.session_id = session_id,
+			.ts_ms = sqlite3_column_int64(st, 0),
+			.measurand = m,
+			.unit = col_text(st, 2),
+			.format = col_text(st, 3),
+			.value = col_text(st, 4),
+			.measurand_kind = strcmp(m, "Energy.Active.Export.Register") == 0
+						  ? MEAS_ENERGY_EXPORT_REGISTER
+						  : MEAS_ENERGY_IMPORT_REGISTER,
+		};
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+/* ---------------------------------------------------------------- end tariffs */
+
 /* ---------------------------------------------------------------- planner */
 
 static int sq_site_get(struct store *s, const char *id, struct store_site *ret)
@@ -2185,6 +2356,12 @@ const struct store_ops store_sqlite_ops = {
 	.notice_add = sq_notice_add,
 	.command_add = sq_command_add,
 	.commands_list = sq_commands_list,
+	.tariff_put = sq_tariff_put,
+	.tariffs_list = sq_tariffs_list,
+	.site_tariff_set = sq_site_tariff_set,
+	.site_tariffs_list = sq_site_tariffs_list,
+	.energy_sessions_list = sq_energy_sessions_list,
+	.session_energy_samples = sq_session_energy_samples,
 	/* dash */
 	.stations_query = sq_stations_query,
 	.sessions_query = sq_sessions_query,

@@ -7,7 +7,10 @@
 **     the site's charger ratings (cpsim --emit-ratings), nor the site limit where one is set;
 **   - no stored timestamp lies in the real future beyond a clock-skew allowance, while the
 **     simulated clock is behind real time by construction (as in tools/demo.sh);
-**   - energy per tariff tier adds up to the sessions' total: not yet (see HOOK below).
+**   - energy per tariff tier adds up to the sessions' total: with the demo's calendars assigned
+**     (tools/demo.sh: commercial for public/rural/swap, residential for residential sites),
+**     every session's CDR (GET /api/sessions/{id}/cdr) has tiers that add up to its register
+**     difference, and per kind the tiers add up to the energy from the registers above.
 ** DEMO_DAY_TIMESTAMPS=wall runs the fleet with wall-clock timestamps (the old demo: a simulated
 ** hour of charging stamped into a few real seconds) to see the power check fail.
 */
@@ -377,6 +380,18 @@ static void test_demo_day_is_physically_true(void **state)
 
 		assert_int_equal(csms_cli(p, imp), 0);
 	}
+	{
+		/* the demo's calendars, as tools/demo.sh assigns them */
+		const char *com[] = { "tariffs", "import",
+				      TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json",
+				      "--db", p->db, "--site-kinds", "public,rural,swap", NULL };
+		const char *res[] = { "tariffs", "import",
+				      TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json",
+				      "--db", p->db, "--site-kinds", "residential", NULL };
+
+		assert_int_equal(csms_cli(p, com), 0);
+		assert_int_equal(csms_cli(p, res), 0);
+	}
 	csms_args[0] = "--clock-start";
 	csms_args[1] = start;
 	csms_args[2] = "--clock-speed";
@@ -457,13 +472,60 @@ static void test_demo_day_is_physically_true(void **state)
 	}
 	assert_int_equal(failures, 0);
 
-	/*
-	 * HOOK(issue 13, tariff/CDR): "energy per tier adds up to the sessions' total" goes
-	 * here once the tariff/CDR module stores energy by tariff period: per session, the sum
-	 * of its per-tier energy must equal its register difference (meter_stop_wh -
-	 * meter_start_wh), and per kind the tiers must add up to kind_wh[] above. Not checked
-	 * yet: there is nothing stored to check.
-	 */
+	/* energy per tariff tier adds up to the sessions' total: per session, the CDR's tiers
+	 * add up to its register difference; per kind, to kind_wh[] above (1 Wh of rounding of
+	 * a kWh reading per session at most) */
+	assert_int_equal(csms_restart(p), 0);
+	{
+		double tier_wh[KINDS] = { 0 };
+		int ncdr = 0;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, meter_start_wh, meter_stop_wh"
+						    " FROM sessions ORDER BY id", -1, &st, NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			char path[64];
+			json_t *cdr, *tiers, *t;
+			json_int_t sum = 0;
+			size_t i;
+			int site = -1;
+
+			snprintf(path, sizeof(path), "/api/sessions/%lld/cdr",
+				 (long long)sqlite3_column_int64(st, 0));
+			cdr = http_get_json(p->port, path);
+			if (!cdr)
+				fail_msg("GET %s: no CDR", path);
+			tiers = json_object_get(cdr, "tiers");
+			assert_int_equal(json_array_size(tiers), 5);
+			json_array_foreach (tiers, i, t)
+				sum += json_integer_value(json_object_get(t, "wh"));
+			assert_int_equal(sum, json_integer_value(json_object_get(cdr, "import_wh")));
+			if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+			    sqlite3_column_type(st, 2) != SQLITE_NULL &&
+			    json_integer_value(json_object_get(
+				    json_object_get(cdr, "readings"), "dropped")) == 0)
+				assert_int_equal(sum, sqlite3_column_int64(st, 2) -
+							      sqlite3_column_int64(st, 1));
+			for (int s = 0; s < nsites; s++)
+				if (strcmp(sites[s].id,
+					   json_string_value(json_object_get(cdr, "site"))) == 0)
+					site = s;
+			assert_true(site >= 0);
+			tier_wh[sites[site].kind] += (double)sum;
+			ncdr++;
+			json_decref(cdr);
+		}
+		sqlite3_finalize(st);
+		assert_true(ncdr > 0);
+		for (int k = 0; k < KINDS; k++) {
+			printf("%-12s tiers add up to %.1f kWh (registers %.1f kWh)\n", kinds[k],
+			       tier_wh[k] / 1000.0, kind_wh[k] / 1000.0);
+			assert_true(tier_wh[k] - kind_wh[k] <= kind_sessions[k] &&
+				    kind_wh[k] - tier_wh[k] <= kind_sessions[k]);
+		}
+	}
+	assert_int_equal(csms_stop(p), 0);
 
 	sqlite3_close(db);
 	for (int s = 0; s < nsites; s++)

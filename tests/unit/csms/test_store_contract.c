@@ -189,6 +189,7 @@ struct sample_copy {
 	char value[8][32], format[8][16], sig[8][64], sig_method[8][32], sig_enc[8][32],
 		sig_key[8][64];
 	int64_t ts[8];
+	int kind[8]; /* measurand_kind as the store reports it */
 };
 
 static int collect_sample(const struct store_sample *row, void *ud)
@@ -203,6 +204,7 @@ static int collect_sample(const struct store_sample *row, void *ud)
 	copy(c->sig_enc[c->n], sizeof(c->sig_enc[0]), row->sig.encoding_method);
 	copy(c->sig_key[c->n], sizeof(c->sig_key[0]), row->sig.public_key);
 	c->ts[c->n] = row->ts_ms;
+	c->kind[c->n] = row->measurand_kind;
 	c->n++;
 	return 0;
 }
@@ -836,6 +838,204 @@ static void test_group_commit_and_rollback(void **state)
 	assert_int_equal(store_station_get(f->s, "CP-2", &st), -ENOENT);
 }
 
+/* ------------------------------------------------------------------ tariffs (0004) */
+
+struct tariff_copy {
+	int n;
+	char id[8][64], doc[8][256];
+};
+
+static int collect_tariff(const struct store_tariff *row, void *ud)
+{
+	struct tariff_copy *c = ud;
+
+	if (c->n < 8) {
+		copy(c->id[c->n], sizeof(c->id[0]), row->id);
+		copy(c->doc[c->n], sizeof(c->doc[0]), row->doc);
+	}
+	c->n++;
+	return 0;
+}
+
+static void test_tariffs_put_list(void **state)
+{
+	struct fx *f = *state;
+	struct tariff_copy c = { 0 };
+
+	assert_int_equal(store_tariff_put(f->s, "b", "{\"id\":\"b\"}", T0), 0);
+	assert_int_equal(store_tariff_put(f->s, "a", "{\"id\":\"a\"}", T0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_tariffs_list(f->s, NULL, collect_tariff, &c), 2);
+	assert_string_equal(c.id[0], "a");
+	assert_string_equal(c.id[1], "b");
+	/* replace: the same id gets the new document */
+	assert_int_equal(store_tariff_put(f->s, "a", "{\"id\":\"a\",\"v\":2}", T0 + 1), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_tariffs_list(f->s, "a", collect_tariff, &c), 1);
+	assert_string_equal(c.doc[0], "{\"id\":\"a\",\"v\":2}");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_tariffs_list(f->s, "zz", collect_tariff, &c), -ENOENT);
+	assert_int_equal(c.n, 0);
+}
+
+struct site_tariff_copy {
+	int n;
+	char id[8][64], tariff[8][64];
+	int kind[8];
+};
+
+static int collect_site_tariff(const struct store_site_tariff *row, void *ud)
+{
+	struct site_tariff_copy *c = ud;
+
+	if (c->n < 8) {
+		copy(c->id[c->n], sizeof(c->id[0]), row->id);
+		copy(c->tariff[c->n], sizeof(c->tariff[0]), row->tariff_id);
+		c->kind[c->n] = row->kind;
+	}
+	c->n++;
+	return 0;
+}
+
+static void test_site_tariff(void **state)
+{
+	struct fx *f = *state;
+	struct site_tariff_copy c = { 0 };
+
+	assert_int_equal(store_tariff_put(f->s, "cal", "{}", T0), 0);
+	assert_int_equal(store_site_put(f->s, "home-1", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_site_put(f->s, "mall", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_tariffs_list(f->s, NULL, collect_site_tariff, &c), 2);
+	assert_string_equal(c.id[0], "home-1");
+	assert_int_equal(c.kind[0], SITE_RESIDENTIAL);
+	assert_string_equal(c.tariff[0], ""); /* none yet */
+	assert_int_equal(store_site_tariff_set(f->s, "mall", "cal"), 0);
+	assert_int_equal(store_site_tariff_set(f->s, "nowhere", "cal"), -ENOENT);
+	assert_int_equal(store_commit(f->s), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_site_tariffs_list(f->s, "mall", collect_site_tariff, &c), 1);
+	assert_string_equal(c.tariff[0], "cal");
+	assert_int_equal(c.kind[0], SITE_PUBLIC);
+	assert_int_equal(store_site_tariffs_list(f->s, "nowhere", collect_site_tariff, &c), -ENOENT);
+	/* NULL takes the calendar away */
+	assert_int_equal(store_site_tariff_set(f->s, "mall", NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_site_tariffs_list(f->s, "mall", collect_site_tariff, &c), 1);
+	assert_string_equal(c.tariff[0], "");
+}
+
+struct energy_copy {
+	int n;
+	int64_t id[16];
+	char site[16][64];
+	bool stopped[16];
+	int64_t meter_start[16];
+};
+
+static int collect_energy_session(const struct store_energy_session *row, void *ud)
+{
+	struct energy_copy *c = ud;
+
+	if (c->n < 16) {
+		c->id[c->n] = row->id;
+		copy(c->site[c->n], sizeof(c->site[0]), row->site_id);
+		c->stopped[c->n] = row->stopped;
+		c->meter_start[c->n] = row->meter_start_wh;
+	}
+	c->n++;
+	return 0;
+}
+
+static void close_session(struct store *s, int64_t id, int64_t stop_ms, int64_t wh)
+{
+	struct store_session_close in = { .stop_ms = stop_ms, .meter_stop_wh = wh };
+
+	assert_int_equal(store_session_close(s, id, &in), 0);
+}
+
+static void test_energy_sessions_and_samples(void **state)
+{
+	struct fx *f = *state;
+	const int64_t H = 3600000, from = T0 + 24 * H, to = from + 24 * H;
+	struct energy_copy c = { 0 };
+	struct sample_copy sc;
+	int64_t in_day, before, after, active_old, other_site, too_old;
+	int kinds = 0;
+
+	assert_int_equal(store_site_put(f->s, "A", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_put(f->s, "B", SITE_SWAP, T0), 0);
+	assert_int_equal(store_station_put(f->s, "CP-A", "A", NULL, T0), 0);
+	assert_int_equal(store_station_put(f->s, "CP-B", "B", NULL, T0), 0);
+	station(f->s, "CP-none"); /* no site: never listed */
+	in_day = open_session(f->s, "CP-A", 1, "t1", from + H, 100);
+	close_session(f->s, in_day, from + 2 * H, 200);
+	before = open_session(f->s, "CP-A", 1, "t2", from - 3 * H, 300); /* crosses midnight */
+	close_session(f->s, before, from + H / 2, 400);
+	after = open_session(f->s, "CP-A", 1, "t3", to, 500); /* starts at the end: out */
+	close_session(f->s, after, to + H, 600);
+	close_session(f->s, open_session(f->s, "CP-A", 1, "t4", from - 5 * H, 0), from - H, 1);
+	active_old = open_session(f->s, "CP-A", 2, "t5", from - 10 * STORE_ENERGY_LOOKBACK_MS, 7);
+	too_old = open_session(f->s, "CP-A", 1, "t6", from - 2 * STORE_ENERGY_LOOKBACK_MS, 8);
+	close_session(f->s, too_old, to, 9); /* a stopped session beyond the lookback bound */
+	other_site = open_session(f->s, "CP-B", 1, "t7", from + 3 * H, 10);
+	open_session(f->s, "CP-none", 1, "t8", from + 3 * H, 11);
+	assert_int_equal(store_commit(f->s), 0);
+
+	assert_int_equal(store_energy_sessions_list(f->s, "A", from, to, collect_energy_session, &c),
+			 3);
+	/* by id: in_day, before, active_old (opened in that order: before < in_day) */
+	assert_int_equal(c.id[0], in_day);
+	assert_int_equal(c.id[1], before);
+	assert_int_equal(c.id[2], active_old);
+	assert_true(c.stopped[0] && c.stopped[1] && !c.stopped[2]);
+	assert_int_equal(c.meter_start[1], 300);
+	assert_string_equal(c.site[0], "A");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_energy_sessions_list(f->s, NULL, from, to, collect_energy_session, &c),
+			 4);
+	for (int i = 0; i < 4; i++)
+		kinds += c.id[i] == other_site;
+	assert_int_equal(kinds, 1);
+
+	/* energy readings: both registers, no phase, no other measurand, in time order */
+	static const struct {
+		const char *measurand, *phase, *value;
+		int64_t dt;
+	} rows[] = {
+		{ "Energy.Active.Import.Register", NULL, "150", 30 * 60000 },
+		{ "Energy.Active.Import.Register", "L1", "50", 30 * 60000 },
+		{ "Power.Active.Import", NULL, "7000", 30 * 60000 },
+		{ "Energy.Active.Export.Register", NULL, "0.002", 10 * 60000 },
+		{ "Energy.Active.Import.Register", NULL, "110", 10 * 60000 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct store_sample smp = {
+			.session_id = in_day,
+			.station_id = "CP-A",
+			.evse_id = 1,
+			.ts_ms = from + H + rows[i].dt,
+			.measurand = rows[i].measurand,
+			.phase = rows[i].phase,
+			.unit = strstr(rows[i].value, ".") ? "kWh" : "Wh",
+			.value = rows[i].value,
+		};
+		assert_int_equal(store_sample_add(f->s, &smp, NULL, 0), 1);
+	}
+	assert_int_equal(store_commit(f->s), 0);
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_session_energy_samples(f->s, in_day, collect_sample, &sc), 0);
+	assert_int_equal(sc.n, 3);
+	assert_int_equal(sc.ts[0], from + H + 10 * 60000);
+	assert_int_equal(sc.ts[2], from + H + 30 * 60000);
+	assert_string_equal(sc.value[2], "150");
+	assert_int_equal(sc.kind[0] + sc.kind[1],
+			 MEAS_ENERGY_EXPORT_REGISTER + MEAS_ENERGY_IMPORT_REGISTER);
+	assert_int_equal(sc.kind[2], MEAS_ENERGY_IMPORT_REGISTER);
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_session_energy_samples(f->s, before, collect_sample, &sc), 0);
+	assert_int_equal(sc.n, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -854,6 +1054,9 @@ int main(void)
 		T(test_orphans),
 		T(test_variables_reports_notices),
 		T(test_group_commit_and_rollback),
+		T(test_tariffs_put_list),
+		T(test_site_tariff),
+		T(test_energy_sessions_and_samples),
 	};
 #undef T
 	int failed = 0;
