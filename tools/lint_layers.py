@@ -31,13 +31,15 @@ MODULES = [
     ('csms/ocpp16/', 'adapters'),
     ('csms/ocpp201/', 'adapters'),
     ('csms/adapter.', 'adapters'),
+    ('csms/svc/domain.h', 'domain'),
     ('csms/svc/', 'svc'),
     ('csms/store/', 'store'),
     ('csms/core/', 'core'),
     ('csms/api/', 'api'),
     ('csms/link_conn.', 'link_conn'),
     ('csms/import.', 'import'),
-    ('csms/tariff_', 'tariffs'),  # calendars between JSON, the store and svc's registry
+    ('csms/tariff_', 'tariffs'),
+    ('csms/plan_rt.', 'plan_rt'),  # calendars between JSON, the store and svc's registry
     ('ocpp/', 'ocpp'),  # libocpp, shared with the simulator
     ('chargepoint-sim/cpclient.', 'cpclient'),
     ('chargepoint-sim/', 'cpsim'),
@@ -45,30 +47,27 @@ MODULES = [
     ('bench/', 'bench'),
 ]
 
-# The csms module table (DESIGN.md §2): a module may include its own files, core, and the
-# modules listed here, nothing else. Dependencies point down:
-#   main -> app -> transport -> conn -> dispatch -> adapters -> svc -> store -> core
-#   api -> svc;  link_conn (svc's link interface, implemented on conn) -> conn, adapters, svc
-#   import -> store;  tariffs (tariff_json, tariff_store) -> svc, store
-# app is the composition root: it creates and wires every layer, so it sees them all.
-# 'ocpp' is libocpp (OCPP-J framing, catalogue, schemas): only OCPP-speaking layers use it.
-CSMS_DEPS = {
-    'main':      ['app', 'import', 'tariffs'],
-    'app':       ['transport', 'conn', 'dispatch', 'adapters', 'link_conn', 'api', 'svc', 'store',
-                  'ocpp', 'tariffs'],
-    'transport': ['conn', 'api', 'ocpp'],
-    'conn':      ['dispatch', 'ocpp'],
-    'dispatch':  ['adapters', 'ocpp'],
-    'adapters':  ['svc', 'ocpp'],
-    'svc':       ['store'],
-    'store':     [],
-    'core':      [],
-    'api':       ['svc', 'tariffs'],
-    'link_conn': ['conn', 'adapters', 'svc', 'ocpp'],
-    'import':    ['store'],
-    'tariffs':   ['svc', 'store'],
+# The csms module table (DESIGN.md §2). Dependencies point down: a module may include its own
+# files and any module BELOW it in LAYERS (skipping layers downward is fine; nothing points
+# up), plus the modules in ALWAYS_ALLOWED. EXCEPT lists what a module must not include even
+# though it is below (the API reaches charger connections only through svc's link).
+#   main -> app -> transport -> api -> link_conn -> conn -> dispatch -> adapters -> plan_rt
+#        -> tariffs -> import -> svc -> store -> domain -> core -> ocpp
+# app is the composition root: it creates and wires every layer. link_conn implements svc's
+# link interface on top of conn. domain (csms/svc/domain.h) is the domain's types and enums: a
+# leaf every layer may use (the store persists them). libocpp is the bottom: the OCPP-J
+# library shared with the simulator (core uses only its RFC 3339 parser).
+LAYERS = ['main', 'app', 'transport', 'api', 'link_conn', 'conn', 'dispatch', 'adapters',
+          'plan_rt', 'tariffs', 'import', 'svc', 'store', 'domain', 'core', 'ocpp']
+EXCEPT = {
+    'api': ['link_conn', 'conn', 'dispatch', 'adapters'],
+    'svc': ['ocpp'],
+    'store': ['ocpp'],
+    'domain': ['ocpp'],
 }
-ALWAYS_ALLOWED = ['core']
+CSMS_DEPS = {m: [d for d in LAYERS[i + 1:] if d not in EXCEPT.get(m, [])]
+             for i, m in enumerate(LAYERS)}
+ALWAYS_ALLOWED = ['core', 'domain']
 
 # Header rules: (check name, files the rule covers, what they must not include, why).
 # 'covers' and 'unless' are path prefixes; 'header' matches the include as written
