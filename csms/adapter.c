@@ -113,7 +113,7 @@ static int64_t jnum(const json_t *o, const char *key)
 static int ev_needs_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const json_t *d = json_object_get(req, "data");
-	json_t *o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : json_incref((json_t *)d);
+	json_t *o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : json_deep_copy(d);
 	struct svc_needs_in in;
 	bool managed = false;
 	const json_t *v;

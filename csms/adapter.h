@@ -30,28 +30,10 @@ struct call_ctx {
 
 typedef int (*adapter_handler_fn)(struct call_ctx *call, const json_t *req, json_t **ret_conf);
 
-/* Operator commands that mean the same in every version; each adapter encodes them. */
-enum adapter_cmd { CMD_REMOTE_START, CMD_REMOTE_STOP, CMD_RESET, CMD_UNLOCK, CMD_AVAILABILITY,
-		   _CMD_MAX };
-
-struct adapter_cmd_args {
-	const char *id_tag;	/* remote start */
-	int evse_id;		/* remote start (0 = any), unlock, availability (0 = station) */
-	int connector_id;	/* unlock */
-	int64_t session_id;	/* remote stop: 1.6 transactionId */
-	const char *station_tx_id; /* remote stop: 2.0.1 transactionId */
-	bool hard;		/* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
-	bool operative;		/* availability */
-	int64_t request_id;	/* remote start id (2.0.1) */
-};
-
 /* A version adapter: its table of charger-initiated actions and its command encoder. */
 struct adapter {
 	enum ocpp_version version;
 	adapter_handler_fn (*find)(const char *action);
-	/* Build the message for a command: action name and a new payload. 0 or -EINVAL. */
-	int (*encode)(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const char **ret_action,
-		      json_t **ret_payload);
 	/* A domain command (svc/cmd.h, any kind but SVC_CMD_RAW) as this version's message: the
 	 * action name (static) and a new payload, which the caller validates against the
 	 * catalogue. 0, -EINVAL (not expressible in this version), -ENOMEM. */

@@ -28,7 +28,7 @@ static bool within_caps(const json_t *v, size_t max_items, int depth)
 			if (!within_caps(e, max_items, depth + 1))
 				return false;
 	} else if (json_is_object(v)) {
-		json_object_foreach ((json_t *)v, k, e)
+		ocpp_json_object_foreach (v, k, e)
 			if (!within_caps(e, max_items, depth + 1))
 				return false;
 	}

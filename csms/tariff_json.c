@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "svc/tariff.h"
+#include "ocpp.h"
 
 static int fail(char *reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -146,7 +147,7 @@ static int decode_prices(const json_t *jp, struct tariff_prices *p, const char *
 	{
 		const char *k;
 		const json_t *v;
-		json_object_foreach ((json_t *)imp, k, v)
+		ocpp_json_object_foreach (imp, k, v)
 			if (tariff_tier_from_string(k) < 0)
 				return fail(reterr_msg, -EINVAL,
 					    "%s.prices_fen_per_mwh.import.%s: unknown tier", at, k);

@@ -50,7 +50,7 @@ static json_t *merge(const json_t *doc, const json_t *old)
 			if (from && json_equal(json_object_get(nv, "valid_from"),
 					       json_object_get(ov, "valid_from")))
 				replaced = true;
-		if (!replaced && json_array_append(versions, (json_t *)ov) < 0)
+		if (!replaced && json_array_append_new(versions, json_deep_copy(ov)) < 0)
 			goto fail;
 	}
 	n = json_array_size(versions);

@@ -143,7 +143,7 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 			}
 		}
 		json_decref(c->id_tokens);
-		c->id_tokens = json_incref((json_t *)jv);
+		c->id_tokens = json_deep_copy(jv);
 		return 0;
 	}
 	if (jv) {

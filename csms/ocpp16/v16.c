@@ -26,47 +26,8 @@ static adapter_handler_fn find_action(const char *action)
 	return adapter_find(v16_actions, v16_actions_count, action);
 }
 
-/* Operator commands as OCPP 1.6 messages. */
-static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const char **ret_action,
-		  json_t **ret_payload)
-{
-	json_t *p;
-
-	switch (cmd) {
-	case CMD_REMOTE_START:
-		*ret_action = "RemoteStartTransaction";
-		p = json_pack("{s:s}", "idTag", a->id_tag);
-		if (p && a->evse_id > 0)
-			json_object_set_new(p, "connectorId", json_integer(a->evse_id));
-		break;
-	case CMD_REMOTE_STOP:
-		*ret_action = "RemoteStopTransaction";
-		p = json_pack("{s:I}", "transactionId", (json_int_t)a->session_id);
-		break;
-	case CMD_RESET:
-		*ret_action = "Reset";
-		p = json_pack("{s:s}", "type", a->hard ? "Hard" : "Soft");
-		break;
-	case CMD_UNLOCK:
-		*ret_action = "UnlockConnector";
-		p = json_pack("{s:i}", "connectorId", a->evse_id);
-		break;
-	case CMD_AVAILABILITY:
-		*ret_action = "ChangeAvailability";
-		p = json_pack("{s:i, s:s}", "connectorId", a->evse_id, "type",
-			      a->operative ? "Operative" : "Inoperative");
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!p)
-		return -ENOMEM;
-	*ret_payload = p;
-	return 0;
-}
-
-const struct adapter v16_adapter = { .version = OCPP_V16, .find = find_action, .encode = encode,
-				     .encode_cmd = v16_encode_cmd, .decode_result = v16_decode_result };
+const struct adapter v16_adapter = { .version = OCPP_V16, .find = find_action,
+	.encode_cmd = v16_encode_cmd, .decode_result = v16_decode_result };
 
 /* OCPP 1.6 IdTagInfo from a domain decision. */
 static json_t *id_tag_info(const struct svc_auth *a)

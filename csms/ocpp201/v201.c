@@ -478,47 +478,5 @@ int v201_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_co
 	return vendor_data_transfer(call, req, ret_conf);
 }
 
-/* Operator commands as OCPP 2.0.1 messages. */
-static int encode(enum adapter_cmd cmd, const struct adapter_cmd_args *a, const char **ret_action,
-		  json_t **ret_payload)
-{
-	json_t *p;
-
-	switch (cmd) {
-	case CMD_REMOTE_START: /* F01 */
-		*ret_action = "RequestStartTransaction";
-		p = json_pack("{s:{s:s, s:s}, s:I}", "idToken", "idToken", a->id_tag, "type", "Central",
-			      "remoteStartId", (json_int_t)a->request_id);
-		if (p && a->evse_id > 0)
-			json_object_set_new(p, "evseId", json_integer(a->evse_id));
-		break;
-	case CMD_REMOTE_STOP: /* F03 */
-		*ret_action = "RequestStopTransaction";
-		p = json_pack("{s:s}", "transactionId", a->station_tx_id ? a->station_tx_id : "");
-		break;
-	case CMD_RESET: /* B11/B12 */
-		*ret_action = "Reset";
-		p = json_pack("{s:s}", "type", a->hard ? "Immediate" : "OnIdle");
-		break;
-	case CMD_UNLOCK: /* F05 */
-		*ret_action = "UnlockConnector";
-		p = json_pack("{s:i, s:i}", "evseId", a->evse_id, "connectorId",
-			      a->connector_id ? a->connector_id : 1);
-		break;
-	case CMD_AVAILABILITY: /* G03/G04 */
-		*ret_action = "ChangeAvailability";
-		p = json_pack("{s:s}", "operationalStatus", a->operative ? "Operative" : "Inoperative");
-		if (p && a->evse_id > 0)
-			json_object_set_new(p, "evse", json_pack("{s:i}", "id", a->evse_id));
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!p)
-		return -ENOMEM;
-	*ret_payload = p;
-	return 0;
-}
-
-const struct adapter v201_adapter = { .version = OCPP_V201, .find = find_action, .encode = encode,
-				     .encode_cmd = v201_encode_cmd, .decode_result = v201_decode_result };
+const struct adapter v201_adapter = { .version = OCPP_V201, .find = find_action,
+	.encode_cmd = v201_encode_cmd, .decode_result = v201_decode_result };

@@ -30,6 +30,18 @@ struct http_pss {
 	struct api_req *req;
 };
 
+/* lws_close_reason() takes a mutable buffer; the reason is copied (at most 123 bytes). */
+static void close_reason(struct lws *wsi, enum lws_close_status status, const char *text)
+{
+	unsigned char buf[124];
+	size_t n = strlen(text);
+
+	if (n > sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	memcpy(buf, text, n);
+	lws_close_reason(wsi, status, buf, n);
+}
+
 static struct transport *tp_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
@@ -165,14 +177,12 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!pss->conn)
 			return -1;
 		if (lws_frame_is_binary(wsi)) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-					 (unsigned char *)"OCPP-J uses text frames", 23);
+			close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "OCPP-J uses text frames");
 			return -1;
 		}
 		r = conn_rx(pss->conn, in, len, lws_is_final_fragment(wsi));
 		if (r == -EMSGSIZE) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-					 (unsigned char *)"message too large", 17);
+			close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
 			return -1;
 		}
 		return r < 0 ? -1 : 0;
@@ -254,8 +264,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!pss->client)
 			return -1;
 		if (api_live_overflowed(pss->client)) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-					 (unsigned char *)"too slow", 8);
+			close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow");
 			return -1;
 		}
 		buf = api_live_peek(pss->client, &n);

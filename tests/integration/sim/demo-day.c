@@ -96,7 +96,12 @@ static int spawn(const char *const *argv, const char *log, pid_t *ret_pid)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(argv[0], (char *const *)argv);
+		union {
+			const char *const *c;
+			char *const *m;
+		} u = {.c = argv}; /* execv's argv is char *const[] only for old callers */
+
+		execv(argv[0], u.m);
 		_exit(127);
 	}
 	*ret_pid = pid;
