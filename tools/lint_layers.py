@@ -25,6 +25,8 @@ import sys
 MODULES = [
     ('csms/main.c', 'main'),
     ('csms/app.', 'app'),
+    ('csms/app_metrics.', 'app'),
+    ('csms/admin.', 'admin'),
     ('csms/transport/', 'transport'),
     ('csms/conn.', 'conn'),
     ('csms/dispatch.', 'dispatch'),
@@ -48,11 +50,11 @@ MODULES = [
 # modules listed here, nothing else. Dependencies point down:
 #   main -> app -> transport -> conn -> dispatch -> adapters -> svc -> store -> core
 #   api -> svc;  link_conn (svc's link interface, implemented on conn) -> conn, adapters, svc
-#   import -> store
+#   import -> store;  admin (the users and backup commands) -> svc, store
 # app is the composition root: it creates and wires every layer, so it sees them all.
 # 'ocpp' is libocpp (OCPP-J framing, catalogue, schemas): only OCPP-speaking layers use it.
 CSMS_DEPS = {
-    'main':      ['app', 'import'],
+    'main':      ['app', 'import', 'admin'],
     'app':       ['transport', 'conn', 'dispatch', 'adapters', 'link_conn', 'api', 'svc', 'store',
                   'ocpp'],
     'transport': ['conn', 'api', 'ocpp'],
@@ -65,6 +67,7 @@ CSMS_DEPS = {
     'api':       ['svc'],
     'link_conn': ['conn', 'adapters', 'svc', 'ocpp'],
     'import':    ['store'],
+    'admin':     ['svc', 'store'],
 }
 ALWAYS_ALLOWED = ['core']
 

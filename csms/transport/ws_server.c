@@ -30,6 +30,8 @@ struct http_pss {
 	struct api_req *req;
 };
 
+static bool on_api_listener(struct lws *wsi);
+
 static struct app *app_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
@@ -102,6 +104,10 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	if (app->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+	if (on_api_listener(wsi)) {
+		log_notice("handshake from %s refused: the API listener takes no chargers", peer);
+		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+	}
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 	    station_id_from_uri(uri, pss->id, sizeof(pss->id)) < 0) {
 		log_notice("handshake from %s refused: path is not /ocpp/<charger-id>", peer);
@@ -200,6 +206,73 @@ static int http_method(struct lws *wsi)
 	return API_OTHER;
 }
 
+/* ---- the API listener and the request/response headers the API needs (accounts) */
+
+/* Mounts and vhosts must outlive the context, so they live beside it. */
+struct transport_priv {
+	struct lws_http_mount api, web, metrics;
+	struct lws_vhost *charger_vh, *api_vh; /* api_vh: NULL without api_listen */
+};
+
+static bool on_api_listener(struct lws *wsi)
+{
+	struct transport_priv *tp = app_of(wsi)->transport;
+
+	return tp->api_vh && lws_get_vhost(wsi) == tp->api_vh;
+}
+
+/* With api_listen set the charger port serves chargers only, and the API port no chargers. */
+static bool http_allowed_here(struct lws *wsi)
+{
+	struct transport_priv *tp = app_of(wsi)->transport;
+
+	return !tp->api_vh || lws_get_vhost(wsi) == tp->api_vh;
+}
+
+static void copy_hdr(struct lws *wsi, enum lws_token_indexes t, char *out, size_t len)
+{
+	if (lws_hdr_copy(wsi, out, (int)len, t) < 0)
+		out[0] = '\0';
+}
+
+static void http_collect_headers(struct lws *wsi, struct api_req *r)
+{
+	static const char csrf_name[] = "x-csrf-token:";
+
+	copy_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, r->cookie, sizeof(r->cookie));
+	copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof(r->authorization));
+	copy_hdr(wsi, WSI_TOKEN_ORIGIN, r->origin, sizeof(r->origin));
+	copy_hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof(r->host));
+	copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->content_type, sizeof(r->content_type));
+	if (lws_hdr_custom_copy(wsi, r->csrf, (int)sizeof(r->csrf), csrf_name,
+				(int)sizeof(csrf_name) - 1) < 0)
+		r->csrf[0] = '\0';
+	lws_get_peer_simple(wsi, r->peer, sizeof(r->peer));
+	r->on_api_listener = on_api_listener(wsi);
+}
+
+/* Set-Cookie and Retry-After when the API set them. */
+static int http_extra_headers(struct lws *wsi, const struct api_req *r, unsigned char **p,
+			      unsigned char *end)
+{
+	char ra[16];
+	int n;
+
+	if (r->set_cookie[0] &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SET_COOKIE,
+					 (const unsigned char *)r->set_cookie,
+					 (int)strlen(r->set_cookie), p, end))
+		return -1;
+	if (r->retry_after_s > 0) {
+		n = snprintf(ra, sizeof(ra), "%d", r->retry_after_s);
+		if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+						 (const unsigned char *)ra, n, p, end))
+			return -1;
+	}
+	return 0;
+}
+/* ---- end of the API listener and headers */
+
 static int http_start(struct lws *wsi, struct http_pss *pss)
 {
 	static const enum lws_token_indexes uri_tokens[] = {
@@ -218,6 +291,7 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 	r->http = wsi;
 	r->method = http_method(wsi);
 	pss->req = r;
+	http_collect_headers(wsi, r);
 	if (r->method != API_OTHER)
 		lws_hdr_copy(wsi, r->path, sizeof(r->path), uri_tokens[r->method]);
 	for (i = 0; i < 16; i++) {
@@ -252,8 +326,10 @@ static int http_write(struct lws *wsi, struct http_pss *pss)
 	if (!r || !r->done)
 		return 0;
 	if (!r->headers_sent) {
-		if (lws_add_http_common_headers(wsi, (unsigned)r->status, "application/json",
+		if (lws_add_http_common_headers(wsi, (unsigned)r->status,
+						r->resp_type ? r->resp_type : "application/json",
 						r->resp_len, &p, end) ||
+		    http_extra_headers(wsi, r, &p, end) ||
 		    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 						 (const unsigned char *)"no-store", 8, &p, end) ||
 		    lws_finalize_write_http_header(wsi, start, &p, end))
@@ -332,6 +408,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP:
 		if (pss->req) /* a pipelined request before the last answer: not supported */
 			return -1;
+		if (!http_allowed_here(wsi)) { /* the API has its own listener (api_listen) */
+			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+			return -1;
+		}
 		return http_start(wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (pss->req)
@@ -372,11 +452,6 @@ static const lws_retry_bo_t no_idle_policy = {
 	.secs_since_valid_hangup = 0,
 };
 
-/* Mounts must outlive the context, so they live beside it. */
-struct transport_priv {
-	struct lws_http_mount api, web;
-};
-
 static void lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -386,6 +461,44 @@ static void lws_log(int level, const char *line)
 	log_printf(level == LLL_ERR ? LOG_ERR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws: %.*s",
 		   (int)n, line);
 }
+
+/* ---- the API listener (accounts): a second vhost when api_listen is set */
+static int start_two_vhosts(struct app *app, struct transport_priv *tp,
+			    struct lws_context_creation_info *info, const struct lws_http_mount *mounts)
+{
+	const struct cfg *c = &app->cfg;
+	unsigned long base = info->options;
+
+	info->options = base | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+			(c->api_tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+	info->port = CONTEXT_PORT_NO_LISTEN;
+	info->mounts = NULL;
+	app->lws = lws_create_context(info);
+	if (!app->lws)
+		return -EIO;
+	/* chargers: no mounts, and http_callback refuses HTTP here */
+	info->options = base | (strchr(c->listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
+	info->vhost_name = "default";
+	info->port = c->listen_port;
+	info->iface = c->listen_host;
+	tp->charger_vh = lws_create_vhost(app->lws, info);
+	if (!tp->charger_vh)
+		return -EADDRINUSE;
+	info->options = base | (strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
+	info->vhost_name = "api";
+	info->port = c->api_listen_port;
+	info->iface = c->api_listen_host;
+	info->mounts = mounts;
+	info->ssl_cert_filepath = c->api_tls_cert;
+	info->ssl_private_key_filepath = c->api_tls_key;
+	tp->api_vh = lws_create_vhost(app->lws, info);
+	if (!tp->api_vh)
+		return c->api_tls_cert ? -EKEYREJECTED : -EADDRINUSE;
+	app->port = lws_get_vhost_listen_port(tp->charger_vh);
+	app->api_port = lws_get_vhost_listen_port(tp->api_vh);
+	return app->port > 0 && app->api_port > 0 ? 0 : -EADDRINUSE;
+}
+/* ---- end of the API listener */
 
 int transport_start(struct app *app)
 {
@@ -397,7 +510,14 @@ int transport_start(struct app *app)
 	if (!tp)
 		return -ENOMEM;
 	app->transport = tp;
+	tp->metrics = (struct lws_http_mount){
+		.mountpoint = "/metrics",
+		.mountpoint_len = 8,
+		.origin = "http-api",
+		.origin_protocol = LWSMPRO_CALLBACK,
+	};
 	tp->api = (struct lws_http_mount){
+		.mount_next = &tp->metrics,
 		.mountpoint = "/api",
 		.mountpoint_len = 4,
 		.origin = "http-api",
@@ -409,11 +529,7 @@ int transport_start(struct app *app)
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-	if (!strchr(app->cfg.listen_host, ':'))
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
-	info.port = app->cfg.listen_port; /* 0: the kernel picks a free port */
-	info.iface = app->cfg.listen_host;
 	info.protocols = protocols;
 	info.user = app;
 	info.ka_time = 120; /* TCP keepalive: a charger that vanished is noticed */
@@ -433,6 +549,12 @@ int transport_start(struct app *app)
 		};
 		info.mounts = &tp->web;
 	}
+	if (app->cfg.api_listen_host[0])
+		return start_two_vhosts(app, tp, &info, info.mounts);
+	if (!strchr(app->cfg.listen_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.port = app->cfg.listen_port; /* 0: the kernel picks a free port */
+	info.iface = app->cfg.listen_host;
 	app->lws = lws_create_context(&info);
 	if (!app->lws)
 		return -EIO;
