@@ -243,6 +243,8 @@ static void http_collect_headers(struct lws *wsi, struct api_req *r)
 	copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof(r->authorization));
 	copy_hdr(wsi, WSI_TOKEN_ORIGIN, r->origin, sizeof(r->origin));
 	copy_hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof(r->host));
+	if (!r->host[0]) /* h2 */
+		copy_hdr(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY, r->host, sizeof(r->host));
 	copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->content_type, sizeof(r->content_type));
 	if (lws_hdr_custom_copy(wsi, r->csrf, (int)sizeof(r->csrf), csrf_name,
 				(int)sizeof(csrf_name) - 1) < 0)
@@ -484,11 +486,16 @@ static int start_two_vhosts(struct app *app, struct transport_priv *tp,
 	tp->charger_vh = lws_create_vhost(app->lws, info);
 	if (!tp->charger_vh)
 		return -EADDRINUSE;
-	info->options = base | (strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
+	/* lws 4.1 reads the TLS switch from the vhost's options too */
+	info->options = base | (strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6) |
+			(c->api_tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info->vhost_name = "api";
 	info->port = c->api_listen_port;
 	info->iface = c->api_listen_host;
 	info->mounts = mounts;
+	/* HTTP/1.1 only: the API reads X-CSRF-Token as a custom header, which lws 4.1 keeps for
+	 * h1 only */
+	info->alpn = "http/1.1";
 	info->ssl_cert_filepath = c->api_tls_cert;
 	info->ssl_private_key_filepath = c->api_tls_key;
 	tp->api_vh = lws_create_vhost(app->lws, info);
