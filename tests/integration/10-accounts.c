@@ -545,8 +545,8 @@ static void test_api_listener_rules(void **state)
 	struct csms_proc *p = *state;
 	const char *plain[] = {"--listen", "127.0.0.1:0", "--api-listen", "0.0.0.0:0", "--db",
 			       p->db,	   NULL};
-	static const char *const sep_args[] = {"--api-listen", "127.0.0.1:0", "--registration",
-					       "open", NULL};
+	static const char *const sep_args[] = {
+	    "--api-listen", "127.0.0.1:0", "--registration", "open", "--log-format", "json", NULL};
 	struct csms_proc *q;
 	struct http_result res;
 	struct tc_why why;
@@ -593,6 +593,33 @@ static void test_api_listener_rules(void **state)
 	assert_non_null(tc);
 	tc_close(tc);
 	assert_int_equal(csms_stop(q), 0);
+	/* --log-format json: every line the server wrote is one JSON object */
+	{
+		int objects = 0, listening = 0;
+
+		f = fopen(q->log, "r");
+		assert_non_null(f);
+		text = NULL;
+		len = 0;
+		while (getline(&text, &len, f) > 0) {
+			json_t *line;
+
+			if (text[0] != '{')
+				continue; /* the users CLI's own output */
+			line = json_loads(text, 0, NULL);
+			assert_non_null(line);
+			assert_true(json_is_string(json_object_get(line, "ts")));
+			assert_true(json_is_string(json_object_get(line, "level")));
+			if (strstr(json_string_value(json_object_get(line, "msg")), "listening on"))
+				listening++;
+			objects++;
+			json_decref(line);
+		}
+		free(text);
+		fclose(f);
+		assert_true(objects >= 2);
+		assert_int_equal(listening, 1);
+	}
 	csms_pass(q);
 	csms_destroy(q);
 }
