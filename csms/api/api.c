@@ -45,6 +45,8 @@ void api_body_append(struct api_req *r, const void *in, size_t len)
 {
 	char *n;
 
+	if (!len) /* lws reports an empty body as (NULL, 0) */
+		return;
 	if (r->body_too_large || r->body_len + len > API_MAX_BODY) {
 		r->body_too_large = true;
 		return;

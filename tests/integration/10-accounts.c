@@ -223,7 +223,7 @@ static void test_bearer_token_and_revocation(void **state)
 {
 	struct csms_proc *p = *state;
 	struct http_result res;
-	char auth[120], path[64];
+	char auth[120], path[64], secret[80];
 	const char *hdr[] = {auth, NULL};
 	json_t *j = NULL;
 	const char *tok;
@@ -235,8 +235,9 @@ static void test_bearer_token_and_revocation(void **state)
 				      5000),
 			 0);
 	assert_int_equal(status, 201);
-	tok = json_string_value(json_object_get(j, "token"));
-	assert_non_null(tok);
+	assert_non_null(json_string_value(json_object_get(j, "token")));
+	snprintf(secret, sizeof(secret), "%s", json_string_value(json_object_get(j, "token")));
+	tok = secret;
 	assert_int_equal(strncmp(tok, "csms_", 5), 0);
 	id = json_integer_value(json_object_get(j, "id"));
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
@@ -624,6 +625,23 @@ static void test_api_listener_rules(void **state)
 	csms_destroy(q);
 }
 
+/* Sessions are stored (hashed): a browser stays logged in across a restart of the node. */
+static void test_session_survives_restart(void **state)
+{
+	struct csms_proc *p = *state;
+	struct http_session s;
+	json_t *j = NULL;
+
+	assert_int_equal(http_login(p->port, HARNESS_ADMIN, p->admin_password, &s), 0);
+	assert_int_equal(csms_restart(p), 0);
+	s.port = p->port;
+	assert_int_equal(http_session_request(&s, "GET", "/api/me", NULL, false, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "csrf")), s.csrf);
+	json_decref(j);
+	assert_int_equal(http_session_request(&s, "POST", "/api/logout", NULL, true, NULL), 204);
+	assert_int_equal(http_session_request(&s, "GET", "/api/me", NULL, false, NULL), 401);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +657,7 @@ int main(void)
 	    cmocka_unit_test(test_users_cli_then_login),
 	    cmocka_unit_test(test_backup_while_running),
 	    cmocka_unit_test(test_api_listener_rules),
+	    cmocka_unit_test(test_session_survives_restart),
 	};
 
 	return cmocka_run_group_tests_name("10-accounts", tests, setup, teardown);
