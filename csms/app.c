@@ -4,9 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -71,6 +74,8 @@ static bool tx_idle(struct app *app)
 	return true;
 }
 
+static void sd_notify_text(const char *text);
+
 static void on_drain_tick(uv_timer_t *t)
 {
 	struct app *app = t->data;
@@ -86,6 +91,7 @@ void app_stop(struct app *app)
 		return;
 	}
 	log_notice("stopping: no new connections, finishing replies (up to %d ms)", app->cfg.drain_ms);
+	sd_notify_text("STOPPING=1");
 	app->draining = true;
 	app_group_commit(app);
 	app->drain_deadline_ms = clock_mono_ms() + app->cfg.drain_ms;
@@ -130,6 +136,30 @@ static int seed_tokens(struct app *app)
 		}
 	}
 	return store_commit(app->store);
+}
+
+/* systemd's readiness protocol (Type=notify) without libsystemd: one datagram to
+ * $NOTIFY_SOCKET ("@name" is an abstract socket). Nothing happens without the variable. */
+static void sd_notify_text(const char *text)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path) ||
+	    (path[0] != '/' && path[0] != '@'))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		log_debug("sd_notify: %s", strerror(errno));
+	close(fd);
 }
 
 /* Where operators reach the API, for the Origin and Host checks: public_url, or the API's
@@ -277,6 +307,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 			 "listener %s:%d%s; put TLS in front of it",
 			 app->cfg.listen_host, app->port,
 			 app->api_port ? "" : ", and the operator API and dashboard share it");
+	sd_notify_text("READY=1\nSTATUS=listening");
 	return app;
 fail:
 	app_destroy(app);

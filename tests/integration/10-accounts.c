@@ -3,6 +3,7 @@
  * content type, throttling, audit, the users CLI, the separate API listener, /metrics, backup,
  * and a loop that keeps serving chargers while passwords are checked. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -642,6 +645,48 @@ static void test_session_survives_restart(void **state)
 	assert_int_equal(http_session_request(&s, "GET", "/api/me", NULL, false, NULL), 401);
 }
 
+/* Type=notify: READY=1 once listening, STOPPING=1 on SIGTERM, on $NOTIFY_SOCKET. */
+static int recv_notify(int fd, char *buf, size_t len)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&pfd, 1, 10000) != 1)
+		return -ETIMEDOUT;
+	n = recv(fd, buf, len - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void test_sd_notify(void **state)
+{
+	struct csms_proc *p = *state, *q;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[256];
+	int fd;
+
+	assert_true(strlen(p->dir) + 8 < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, p->dir, strlen(p->dir));
+	memcpy(sa.sun_path + strlen(p->dir), "/notify", 8);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	q = csms_start(NULL, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	assert_non_null(q);
+	assert_int_equal(recv_notify(fd, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "READY=1"));
+	assert_int_equal(csms_stop(q), 0);
+	assert_int_equal(recv_notify(fd, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "STOPPING=1"));
+	close(fd);
+	csms_pass(q);
+	csms_destroy(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +703,7 @@ int main(void)
 	    cmocka_unit_test(test_backup_while_running),
 	    cmocka_unit_test(test_api_listener_rules),
 	    cmocka_unit_test(test_session_survives_restart),
+	    cmocka_unit_test(test_sd_notify),
 	};
 
 	return cmocka_run_group_tests_name("10-accounts", tests, setup, teardown);
