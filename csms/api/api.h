@@ -50,7 +50,7 @@ struct api_req {
 	size_t resp_len, resp_sent;
 	bool headers_sent;
 	/* ---- request headers the API needs (the transport copies them; "" if absent) */
-	char cookie[1024];
+	char cookie[4096]; /* browsers send every cookie of the host, other apps' too */
 	char authorization[256];
 	char origin[256];
 	char host[256];
