@@ -4,9 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -34,7 +37,17 @@ void app_group_commit(struct app *app)
 
 	app->hub.calls_since_commit = 0;
 	if (store_dirty(app->store)) {
-		if (store_commit(app->store) < 0) {
+		static const double bounds[] = { APP_COMMIT_BUCKETS_S };
+		uint64_t t0 = uv_hrtime(), dt;
+		size_t b = 0;
+		int cr = store_commit(app->store);
+
+		dt = uv_hrtime() - t0;
+		while (b < sizeof(bounds) / sizeof(bounds[0]) && (double)dt / 1e9 > bounds[b])
+			b++;
+		app->commit_hist[b]++;
+		app->commit_ns_sum += dt;
+		if (cr < 0) {
 			ok = false;
 			app->stats.commit_failures++;
 			log_err("group commit failed: %s", store_errmsg(app->store));
@@ -79,6 +92,8 @@ static bool tx_idle(struct app *app)
 	return true;
 }
 
+static void sd_notify_text(const char *text);
+
 static void on_drain_tick(uv_timer_t *t)
 {
 	struct app *app = t->data;
@@ -94,6 +109,7 @@ void app_stop(struct app *app)
 		return;
 	}
 	log_notice("stopping: no new connections, finishing replies (up to %d ms)", app->cfg.drain_ms);
+	sd_notify_text("STOPPING=1");
 	app->draining = true;
 	app_group_commit(app);
 	app->drain_deadline_ms = clock_mono_ms() + app->cfg.drain_ms;
@@ -140,16 +156,60 @@ static int seed_tokens(struct app *app)
 	return store_commit(app->store);
 }
 
-static int write_port_file(const char *path, int port)
+/* systemd's readiness protocol (Type=notify) without libsystemd: one datagram to
+ * $NOTIFY_SOCKET ("@name" is an abstract socket). Nothing happens without the variable. */
+static void sd_notify_text(const char *text)
 {
-	char tmp[4096], buf[16];
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path) ||
+	    (path[0] != '/' && path[0] != '@'))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		log_debug("sd_notify: %s", strerror(errno));
+	close(fd);
+}
+
+/* Where operators reach the API, for the Origin and Host checks: public_url, or the API's
+ * listener (a wildcard address accepts any host name on its port). */
+static void set_public_url(struct app *app)
+{
+	const char *host = app->transport.api_port ? app->cfg.api_listen_host : app->cfg.listen_host;
+	int port = app->transport.api_port ? app->transport.api_port : app->transport.port;
+	bool any = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "*");
+
+	app->api.tls = app->transport.api_port && app->cfg.api_tls_cert;
+	app->api.separate_listener = app->transport.api_port != 0;
+	if (app->cfg.public_url)
+		snprintf(app->api.public_url, sizeof(app->api.public_url), "%s", app->cfg.public_url);
+	else
+		snprintf(app->api.public_url, sizeof(app->api.public_url), "%s://%s%s%s:%d",
+			 app->api.tls ? "https" : "http", strchr(host, ':') && !any ? "[" : "",
+			 any ? "*" : host, strchr(host, ':') && !any ? "]" : "", port);
+}
+
+static int write_port_file(const char *path, int port, int api_port)
+{
+	char tmp[4096], buf[32];
 	int fd, n;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return -errno;
-	n = snprintf(buf, sizeof(buf), "%d\n", port);
+	/* the charger port, then the API's own port when it has one */
+	n = api_port ? snprintf(buf, sizeof(buf), "%d\n%d\n", port, api_port)
+		     : snprintf(buf, sizeof(buf), "%d\n", port);
 	if (write(fd, buf, (size_t)n) != n) {
 		close(fd);
 		return -EIO;
@@ -212,6 +272,8 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->hub.commit = commit_hook;
 	app->hub.commit_ud = app;
 	log_set_level(app->cfg.log_level);
+	log_set_json(app->cfg.log_json);
+	app->started_ms = clock_system_now_ms(NULL);
 	if (cfg_clock_simulated(&app->cfg)) {
 		char t[40];
 
@@ -257,6 +319,13 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	if (!app->api.energy || (r = tariff_store_load(app->store, app->api.energy)) < 0)
 		goto fail;
 	log_info("%d tariff calendar(s) loaded", r);
+	/* the locked API: logins hash on the loop's threadpool */
+	app->api.loop = loop;
+	app->api.auth = api_auth_create(&app->cfg);
+	if (!app->api.auth)
+		goto fail;
+	app->api.metrics = app_metrics_text;
+	app->api.metrics_ud = app;
 
 	uv_check_init(loop, &app->commit_check);
 	app->commit_check.data = app;
@@ -285,19 +354,33 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 					     .draining = &app->draining };
 	r = transport_start(&app->transport);
 	if (r < 0) {
-		log_err("cannot listen on %s:%d: %s", app->cfg.listen_host, app->cfg.listen_port,
-			strerror(-r));
+		if (app->cfg.api_listen_host[0])
+			log_err("cannot listen on %s:%d and (API) %s:%d: %s%s", app->cfg.listen_host,
+				app->cfg.listen_port, app->cfg.api_listen_host,
+				app->cfg.api_listen_port, strerror(-r),
+				r == -EKEYREJECTED ? " (check api_tls_cert and api_tls_key)" : "");
+		else
+			log_err("cannot listen on %s:%d: %s", app->cfg.listen_host,
+				app->cfg.listen_port, strerror(-r));
 		goto fail;
 	}
-	if (app->cfg.port_file && write_port_file(app->cfg.port_file, app->transport.port) < 0) {
+	set_public_url(app);
+	if (app->cfg.port_file &&
+	    write_port_file(app->cfg.port_file, app->transport.port, app->transport.api_port) < 0) {
 		log_err("cannot write port file %s", app->cfg.port_file);
 		goto fail;
 	}
-	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: /api, "
+	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: %s/api, "
 		   "registration %s, db %s)",
 		   CSMS_VERSION, app->cfg.listen_host, app->transport.port, app->cfg.listen_host,
-		   app->transport.port,
-		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
+		   app->transport.port, app->api.public_url, cfg_registration_name(app->cfg.registration),
+		   app->cfg.db_path);
+	if (!cfg_host_loopback(app->cfg.listen_host))
+		log_warn("WARNING: chargers connect in clear text (ws://) on the non-loopback "
+			 "listener %s:%d%s; put TLS in front of it",
+			 app->cfg.listen_host, app->transport.port,
+			 app->transport.api_port ? "" : ", and the operator API and dashboard share it");
+	sd_notify_text("READY=1\nSTATUS=listening");
 	return app;
 fail:
 	app_destroy(app);
@@ -343,6 +426,7 @@ void app_destroy(struct app *app)
 	transport_free(&app->transport);
 	api_live_stop(&app->api);
 	energy_destroy(app->api.energy);
+	api_auth_destroy(app->api.auth);
 	svc_destroy(app->svc);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		ocpp_catalog_destroy(app->catalog[v]);

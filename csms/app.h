@@ -43,7 +43,14 @@ struct app {
 	int64_t drain_deadline_ms;
 	struct app_stats stats;
 	uv_timer_t plan_timer; /* the planner: launch due replans, apply finished ones */
+	/* ---- accounts, API listener, operations */
+	int64_t started_ms;	    /* wall clock at start, for /metrics */
+	uint64_t commit_hist[12];   /* group commits by duration (APP_COMMIT_BUCKETS_S, +Inf) */
+	uint64_t commit_ns_sum;	    /* total time spent committing */
 };
+
+/* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */
+#define APP_COMMIT_BUCKETS_S 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 
 /* Build the node: config is taken over (moved) from *cfg. On failure prints one line and
  * returns NULL. */
@@ -57,3 +64,7 @@ void app_destroy(struct app *app);
 void app_group_commit(struct app *app);
 /* Begin a graceful stop (also called by the signal handlers). */
 void app_stop(struct app *app);
+
+/* The node's figures as Prometheus text (a new string into *ret_text) for /metrics. ud is the
+ * struct app. 0 or -ENOMEM. (app_metrics.c) */
+int app_metrics_text(void *ud, char **ret_text);

@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "admin.h"
 #include "app.h"
 #include "core/cfg.h"
 #include "core/log.h"
@@ -20,12 +21,16 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: csms [--config FILE] [--listen HOST:PORT] [--db PATH]\n"
+		"usage: csms [--config FILE] [--listen HOST:PORT] [--api-listen HOST:PORT] [--db PATH]\n"
 		"            [--registration closed|pending|open] [--log-level LEVEL]\n"
 		"            [--port-file FILE] [--web-root DIR]\n"
 		"            [--clock-start TIME --clock-speed N [--clock-anchor TIME]]  (demo clock)\n"
 		"       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
 		"       csms tariffs import FILE [--config FILE] [--db PATH] [--site-kinds KINDS]\n"
+		"       csms users add NAME --role admin|operator|viewer [--password-file F]\n"
+		"       csms users passwd NAME [--password-file F]   (else the password is read from stdin)\n"
+		"       csms users list\n"
+		"       csms backup FILE [--config FILE] [--db PATH]  (while the server runs)\n"
 		"       csms --help | --version\n"
 		"See docs/config.md for the configuration file.\n");
 }
@@ -56,7 +61,8 @@ static void raise_nofile(void)
 }
 
 enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REG, OPT_LOG, OPT_PORT_FILE, OPT_WEB,
-       OPT_CLOCK_START, OPT_CLOCK_SPEED, OPT_CLOCK_ANCHOR, OPT_SKIP_BAD, OPT_SITE_KINDS };
+       OPT_CLOCK_START, OPT_CLOCK_SPEED, OPT_CLOCK_ANCHOR, OPT_API_LISTEN, OPT_LOG_FORMAT,
+       OPT_SKIP_BAD, OPT_ROLE, OPT_PASSWORD_FILE, OPT_SITE_KINDS };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -69,8 +75,12 @@ static const struct option options[] = {
 	{ "clock-start", required_argument, NULL, OPT_CLOCK_START },
 	{ "clock-speed", required_argument, NULL, OPT_CLOCK_SPEED },
 	{ "clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR },
+	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
+	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "site-kinds", required_argument, NULL, OPT_SITE_KINDS },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -81,12 +91,15 @@ static const char *const option_keys[] = {
 	[OPT_REG - OPT_CONFIG] = "registration",     [OPT_LOG - OPT_CONFIG] = "log_level",
 	[OPT_PORT_FILE - OPT_CONFIG] = "port_file",  [OPT_WEB - OPT_CONFIG] = "web_root",
 	[OPT_CLOCK_START - OPT_CONFIG] = "clock_start", [OPT_CLOCK_SPEED - OPT_CONFIG] = "clock_speed",
-	[OPT_CLOCK_ANCHOR - OPT_CONFIG] = "clock_anchor",
+	[OPT_CLOCK_ANCHOR - OPT_CONFIG] = "clock_anchor", [OPT_API_LISTEN - OPT_CONFIG] = "api_listen",
+	[OPT_LOG_FORMAT - OPT_CONFIG] = "log_format",
 };
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL, *import_file = NULL, *site_kinds = NULL;
+	const char *config = NULL, *import_file = NULL, *users_cmd = NULL, *users_name = NULL;
+	const char *role = NULL, *password_file = NULL, *backup_file = NULL;
+	const char *site_kinds = NULL;
 	bool import = false, skip_bad = false, tariffs = false;
 	char err[512];
 	struct cfg cfg;
@@ -110,6 +123,20 @@ int main(int argc, char **argv)
 		import_file = argv[3];
 		argv += 3;
 		argc -= 3;
+	} else if (argc >= 2 && strcmp(argv[1], "users") == 0) {
+		/* "csms users add|passwd NAME ..." / "csms users list ..." */
+		if (argc < 3 || (strcmp(argv[2], "list") != 0 && (argc < 4 || argv[3][0] == '-')))
+			return fail_usage("usage: csms users add NAME --role ROLE | passwd NAME | list");
+		users_cmd = argv[2];
+		users_name = strcmp(argv[2], "list") ? argv[3] : NULL;
+		argv += users_name ? 3 : 2;
+		argc -= users_name ? 3 : 2;
+	} else if (argc >= 2 && strcmp(argv[1], "backup") == 0) {
+		if (argc < 3 || argv[2][0] == '-')
+			return fail_usage("usage: csms backup FILE [--db PATH]");
+		backup_file = argv[2];
+		argv += 2;
+		argc -= 2;
 	} else if (argc >= 2 && argv[1][0] != '-') {
 		return fail_usage("unknown command \"%s\" (see csms --help)", argv[1]);
 	}
@@ -144,6 +171,10 @@ int main(int argc, char **argv)
 			skip_bad = true;
 		} else if (c == OPT_SITE_KINDS) {
 			site_kinds = optarg;
+		} else if (c == OPT_ROLE) {
+			role = optarg;
+		} else if (c == OPT_PASSWORD_FILE) {
+			password_file = optarg;
 		} else if (c > OPT_CONFIG && c < OPT_SKIP_BAD) {
 			char kerr[256];
 
@@ -153,13 +184,24 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	if (skip_bad && !import) {
+		cfg_free(&cfg);
+		return fail_usage("--skip-bad belongs to \"csms stations import\"");
+	}
 	if (site_kinds && !tariffs) {
 		cfg_free(&cfg);
 		return fail_usage("--site-kinds belongs to \"csms tariffs import\"");
 	}
-	if (skip_bad && !import) {
+	if ((role || password_file) && !users_cmd) {
 		cfg_free(&cfg);
-		return fail_usage("--skip-bad belongs to \"csms stations import\"");
+		return fail_usage("--role and --password-file belong to \"csms users\"");
+	}
+	if (users_cmd || backup_file) {
+		log_set_level(cfg.log_level);
+		r = users_cmd ? admin_users(&cfg, users_cmd, users_name, role, password_file)
+			      : admin_backup(&cfg, backup_file);
+		cfg_free(&cfg);
+		return r;
 	}
 	if (cfg_check(&cfg, err, sizeof(err)) < 0) {
 		cfg_free(&cfg);
@@ -167,13 +209,13 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 
-	if (tariffs) {
-		r = tariff_import_file(&cfg, import_file, site_kinds);
+	if (import) {
+		r = import_stations(&cfg, import_file, skip_bad);
 		cfg_free(&cfg);
 		return r;
 	}
-	if (import) {
-		r = import_stations(&cfg, import_file, skip_bad);
+	if (tariffs) {
+		r = tariff_import_file(&cfg, import_file, site_kinds);
 		cfg_free(&cfg);
 		return r;
 	}

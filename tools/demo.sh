@@ -108,6 +108,13 @@ EOF
 "$csms" tariffs import docs/tariffs/example-shandong-residential.json --db "$run/demo.db" \
 	--site-kinds residential >>"$run/demo-import.log" 2>&1 || { cat "$run/demo-import.log" >&2; exit 1; }
 
+# The API is locked: a demo admin with a fresh random password (no default password exists).
+admin_pw=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+(umask 077 && printf '%s\n' "$admin_pw" >"$run/demo-admin.pw")
+"$csms" users add demo --role admin --password-file "$run/demo-admin.pw" --db "$run/demo.db" \
+	--config "$run/demo-config.json" >>"$run/demo-import.log" 2>&1 ||
+	{ cat "$run/demo-import.log" >&2; exit 1; }
+
 csms_pid=
 sim_pid=
 stop_pid() { # stop_pid PID WHAT TENTHS: SIGTERM, wait up to TENTHS/10 s, then SIGKILL
@@ -171,7 +178,9 @@ sim_pid=$!
 cat <<EOF
 
     Dashboard:  http://127.0.0.1:$port/
+    Log in:     user demo, password $admin_pw   (demo admin; also in $run/demo-admin.pw)
     REST API:   http://127.0.0.1:$port/api/stations   http://127.0.0.1:$port/api/sessions
+                (log in first, or an API token: docs/api.md "Authentication")
     Fleet log:  tail -f $run/cpsim.log
 
     Demo day: the last 24 hours replayed at ${speed}x, in $(span $((real_day_ms / 1000))).
@@ -202,7 +211,7 @@ stop_pid "$csms_pid" "the CSMS on the demo clock" 100
 csms_pid=
 say "restarting the CSMS on the real clock for browsing, $(span "$browse") (Ctrl-C stops it)"
 start_csms
-say "dashboard: http://127.0.0.1:$port/  (the simulated day is in $run/demo.db)"
+say "dashboard: http://127.0.0.1:$port/  log in as demo, password $admin_pw (the simulated day is in $run/demo.db)"
 for _ in $(seq "$browse"); do
 	kill -0 "$csms_pid" 2>/dev/null || break
 	sleep 1

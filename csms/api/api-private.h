@@ -40,9 +40,12 @@ int api_sample_json(const struct store_sample *row, void *ud);
 extern const struct api_route api_tariff_routes[]; /* api_tariffs.c: tariffs, CDRs, energy */
 /* Add energy_exported_wh to each session object of the array arr (api_stations.c). */
 void api_sessions_add_exported(struct api_req *r, json_t *arr);
+extern const struct api_route api_auth_routes[];    /* api_auth.c: login, accounts, tokens, audit */
 
 /* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
 void api_respond(struct api_req *r, int status, json_t *body);
+/* Respond with status and a body of another type (text taken; type static). */
+void api_respond_raw(struct api_req *r, int status, const char *type, char *text);
 /* Respond {"error": "..."} with status. */
 void api_error(struct api_req *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -65,3 +68,11 @@ int api_member_time(struct api_req *r, const json_t *o, const char *key, bool re
 		    int64_t *ret);
 int api_member_name(struct api_req *r, const json_t *o, const char *key, bool required, int def,
 		    int (*from_name)(const char *), const char *expected, int *ret);
+/* The route of /metrics (api_auth.c): its own bearer token, or only on the API listener. */
+void api_metrics(struct api_req *r);
+/* The auth gate (api_auth.c): check Origin/Host and content type, authenticate, check CSRF
+ * and the role api_auth_required_role() names. 0 to go on (r->who, r->role set), or < 0
+ * after it answered. */
+int api_auth_gate(struct api_req *r);
+/* Write the audit row of a state-changing request that ends with status (api_auth.c). */
+void api_audit(struct api_req *r, int status);

@@ -26,6 +26,7 @@ static const struct api_route *const tables[] = {
 	api_list_routes,
 	api_summary_routes,
 	api_tariff_routes,
+	api_auth_routes,
 };
 
 void api_req_free(struct api_req *r)
@@ -48,6 +49,8 @@ void api_body_append(struct api_req *r, const void *in, size_t len)
 {
 	char *n;
 
+	if (!len) /* lws reports an empty body as (NULL, 0) */
+		return;
 	if (r->body_too_large || r->body_len + len > API_MAX_BODY) {
 		r->body_too_large = true;
 		return;
@@ -65,6 +68,10 @@ void api_body_append(struct api_req *r, const void *in, size_t len)
 
 void api_respond(struct api_req *r, int status, json_t *body)
 {
+	if (r->audit) {
+		r->audit = false;
+		api_audit(r, status);
+	}
 	r->pending = false;
 	if (!r->http) {
 		json_decref(body);
@@ -76,6 +83,23 @@ void api_respond(struct api_req *r, int status, json_t *body)
 	r->resp_len = r->resp ? strlen(r->resp) : 0;
 	r->done = true;
 	json_decref(body);
+	if (r->ready)
+		r->ready(r->http);
+}
+
+void api_respond_raw(struct api_req *r, int status, const char *type, char *text)
+{
+	r->pending = false;
+	if (!r->http) {
+		free(text);
+		api_req_free(r);
+		return;
+	}
+	r->status = status;
+	r->resp = text;
+	r->resp_len = text ? strlen(text) : 0;
+	r->resp_type = type;
+	r->done = true;
 	if (r->ready)
 		r->ready(r->http);
 }
@@ -258,29 +282,37 @@ static bool match(const char *pattern, char **segs, int n)
 void api_handle(struct api_req *r)
 {
 	char path[sizeof(r->path)], *segs[MAX_SEGS];
+	const struct api_route *found = NULL;
 	bool path_known = false;
 	int n;
 
+	if (strcmp(r->path, "/metrics") == 0) {
+		api_metrics(r);
+		return;
+	}
 	if (r->body_too_large) {
 		api_error(r, 413, "body larger than %d bytes", API_MAX_BODY);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s", r->path);
 	n = split(path, segs);
-	if (n > 0) {
-		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-			for (const struct api_route *rt = tables[t]; rt->pattern; rt++) {
-				if (!match(rt->pattern, segs, n))
-					continue;
-				path_known = true;
-				if (rt->method == r->method) {
-					rt->fn(r, segs);
-					return;
-				}
+	for (size_t t = 0; n > 0 && !found && t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (const struct api_route *rt = tables[t]; rt->pattern; rt++) {
+			if (!match(rt->pattern, segs, n))
+				continue;
+			path_known = true;
+			if (rt->method == r->method) {
+				found = rt;
+				break;
 			}
 		}
 	}
-	if (path_known)
+	/* every route, known or not, is behind the gate: strangers learn nothing of them */
+	if (api_auth_gate(r) < 0)
+		return;
+	if (found)
+		found->fn(r, segs);
+	else if (path_known)
 		api_error(r, 405, "method not allowed on %s", r->path);
 	else
 		api_error(r, 404, "no such route: %s", r->path);

@@ -9,6 +9,9 @@ struct svc;
 struct store;
 struct cfg;
 struct energy;
+struct uv_loop_s;
+struct api_auth;
+struct account_principal;
 
 /* What the API works on; the node creates it (app.c) and the transport hands it to requests. */
 struct api {
@@ -18,6 +21,15 @@ struct api {
 	const bool *draining; /* the node is stopping */
 	struct api_live *live; /* /api/live subscribers (api_live.c) */
 	struct energy *energy; /* tariff calendars, CDRs, energy figures (svc/energy.h) */
+	/* ---- accounts and the locked API (api_auth.c) */
+	struct uv_loop_s *loop;	/* password hashing runs on its threadpool */
+	struct api_auth *auth;	/* api_auth_create() */
+	char public_url[256];	/* scheme://host:port the API is reached at (Origin and Host) */
+	bool tls;		/* the API listener is TLS: cookies get Secure */
+	bool separate_listener; /* the API has its own listener (api_listen) */
+	/* Prometheus text of the node's figures (new string) for /metrics; app.c sets it. */
+	int (*metrics)(void *ud, char **ret_text);
+	void *metrics_ud;
 };
 
 enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -40,6 +52,23 @@ struct api_req {
 	char *resp;
 	size_t resp_len, resp_sent;
 	bool headers_sent;
+	/* ---- request headers the API needs (the transport copies them; "" if absent) */
+	char cookie[4096]; /* browsers send every cookie of the host, other apps' too */
+	char authorization[256];
+	char origin[256];
+	char host[256];
+	char content_type[128];
+	char csrf[128]; /* X-CSRF-Token */
+	char peer[64];	/* the client's address */
+	bool on_api_listener; /* arrived on the separate API listener */
+	/* ---- response headers the API sets (the transport sends them when set) */
+	char set_cookie[256];
+	int retry_after_s;	/* > 0: Retry-After */
+	const char *resp_type;	/* static; NULL = application/json */
+	/* ---- who the request acts for (set by the auth gate) */
+	char who[80];
+	int role;	/* enum account_role */
+	bool audit;	/* a state-changing request: its result goes to the audit log */
 };
 
 /* Handle a complete request: responds now, or later for charger commands. */
@@ -74,3 +103,36 @@ void api_live_rx(struct api_live_client *c, const char *text, size_t len);
 void api_live_close(struct api_live_client *c);
 /* Connected subscribers. */
 unsigned api_live_count(const struct api *api);
+/* ---- accounts and the locked API (api_auth.c) */
+
+/* The API's login state (failed-login throttle) from the config. NULL on failure. */
+struct api_auth *api_auth_create(const struct cfg *cfg);
+void api_auth_destroy(struct api_auth *a);
+/*
+** Authenticate by the request headers as the API does (for the live WebSocket): an
+** "Authorization: Bearer" API token, else the csms_session cookie. 0 and *ret, -ENOENT (no
+** or unknown credentials), -ETIMEDOUT (session expired) or -EACCES (account disabled).
+*/
+int api_auth_principal(struct api *api, const char *cookie_hdr, const char *authorization_hdr,
+		       struct account_principal *ret);
+/*
+** The Origin/Host decision (pure): 0 if a request with these Host and Origin (either may be
+** "" when absent; a missing Host is refused) may reach the API published at public_url
+** ("scheme://host[:port]"; host "*" accepts any host name on that port; the loopback names
+** 127.0.0.1, localhost and [::1] stand for each other). -EPERM otherwise.
+*/
+int api_auth_origin_check(const char *public_url, const char *host, const char *origin);
+/* The least role (enum account_role) a request needs (pure): API_ROLE_PUBLIC (login, health),
+** API_ROLE_SIGNED_IN (any principal: logout), or a role. One table in api_auth.c: GET needs a
+** viewer, other methods an operator, and admin areas (accounts, API tokens, audit; writes to
+** sites, tariffs and settings) an admin. */
+#define API_ROLE_PUBLIC	   (-1)
+#define API_ROLE_SIGNED_IN (-2)
+int api_auth_required_role(int method, const char *path);
+/*
+** The rest of the gate for a state-changing request (pure): 0 ok; -EPROTO (415) unless
+** content_type is application/json; -EPERM (403) for a cookie session whose csrf_header
+** differs from the session's token.
+*/
+int api_auth_write_check(const char *content_type, bool cookie_session, const char *csrf_header,
+			 const char *session_csrf);

@@ -98,7 +98,7 @@ static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cm
 	int rc;
 
 	r->pending = true;
-	rc = svc_cmd_send(r->api->svc, id, cmd, "api", cmd_done, r);
+	rc = svc_cmd_send(r->api->svc, id, cmd, r->who[0] ? r->who : "api", cmd_done, r);
 	if (rc >= 0)
 		return;
 	r->pending = false;

@@ -10,7 +10,8 @@
 #include "log.h"
 #include "ocpp.h"
 
-enum key_type { KEY_INT, KEY_STR, KEY_LISTEN, KEY_REG, KEY_LOG, KEY_SYNC, KEY_TOKENS, KEY_TIME, KEY_BOOL };
+enum key_type { KEY_INT, KEY_STR, KEY_LISTEN, KEY_REG, KEY_LOG, KEY_SYNC, KEY_TOKENS, KEY_TIME, KEY_BOOL,
+	KEY_API_LISTEN, KEY_LOG_FORMAT };
 
 struct key {
 	const char *name;
@@ -22,6 +23,9 @@ struct key {
 #define F(f) offsetof(struct cfg, f)
 static const struct key keys[] = {
 	{ "allow_demo_clock", KEY_BOOL, F(allow_demo_clock), 0, 0 },
+	{ "api_listen", KEY_API_LISTEN, 0, 0, 0 },
+	{ "api_tls_cert", KEY_STR, F(api_tls_cert), 0, 0 },
+	{ "api_tls_key", KEY_STR, F(api_tls_key), 0, 0 },
 	{ "boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000 },
 	{ "call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000 },
 	{ "clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0 },
@@ -33,15 +37,22 @@ static const struct key keys[] = {
 	{ "id_tokens", KEY_TOKENS, F(id_tokens), 0, 0 },
 	{ "kdf_iterations", KEY_INT, F(kdf_iterations), 1, 10000000 },
 	{ "listen", KEY_LISTEN, 0, 0, 0 },
+	{ "log_format", KEY_LOG_FORMAT, F(log_json), 0, 0 },
 	{ "log_level", KEY_LOG, F(log_level), 0, 0 },
+	{ "login_fail_burst", KEY_INT, F(login_fail_burst), 1, 1000 },
+	{ "login_fail_refill_s", KEY_INT, F(login_fail_refill_s), 1, 86400 },
 	{ "max_call_queue", KEY_INT, F(max_call_queue), 1, 100000 },
 	{ "max_connectors", KEY_INT, F(max_connectors), 1, 4096 },
 	{ "max_frame_bytes", KEY_INT, F(max_frame_bytes), 1024, 16 * 1024 * 1024 },
 	{ "max_list_items", KEY_INT, F(max_list_items), 1, 100000 },
 	{ "max_tx_queue", KEY_INT, F(max_tx_queue), 1, 100000 },
+	{ "metrics_token", KEY_STR, F(metrics_token), 0, 0 },
 	{ "pending_interval_s", KEY_INT, F(pending_interval_s), 1, 86400 },
 	{ "port_file", KEY_STR, F(port_file), 0, 0 },
+	{ "public_url", KEY_STR, F(public_url), 0, 0 },
 	{ "registration", KEY_REG, F(registration), 0, 0 },
+	{ "session_idle_s", KEY_INT, F(session_idle_s), 60, 7 * 86400 },
+	{ "session_lifetime_s", KEY_INT, F(session_lifetime_s), 300, 30 * 86400 },
 	{ "sync", KEY_SYNC, F(sync_full), 0, 0 },
 	{ "web_root", KEY_STR, F(web_root), 0, 0 },
 };
@@ -77,6 +88,10 @@ void cfg_init(struct cfg *c)
 		.drain_ms = 2000,
 		.sync_full = true,
 		.clock_speed = 1,
+		.session_idle_s = 1800,
+		.session_lifetime_s = 12 * 3600,
+		.login_fail_burst = 5,
+		.login_fail_refill_s = 30,
 	};
 #ifdef CSMS_WEB_ROOT
 	c->web_root = strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
@@ -88,7 +103,12 @@ void cfg_free(struct cfg *c)
 	free(c->db_path);
 	free(c->port_file);
 	free(c->web_root);
+	free(c->api_tls_cert);
+	free(c->api_tls_key);
+	free(c->public_url);
+	free(c->metrics_token);
 	json_decref(c->id_tokens);
+	c->api_tls_cert = c->api_tls_key = c->public_url = c->metrics_token = NULL;
 	c->db_path = c->port_file = c->web_root = NULL;
 	c->id_tokens = NULL;
 }
@@ -101,25 +121,32 @@ static const struct key *find_key(const char *name)
 	return NULL;
 }
 
-static int parse_listen(struct cfg *c, const char *v, char *err, size_t err_len)
+static int parse_host_port(const char *key, const char *v, char *host, size_t host_len,
+			   int *ret_port, char *err, size_t err_len)
 {
 	const char *colon = strrchr(v, ':');
 	char *end;
 	long port;
 
-	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->listen_host)) {
-		snprintf(err, err_len, "listen: expected HOST:PORT, got \"%s\"", v);
+	if (!colon || colon == v || (size_t)(colon - v) >= host_len) {
+		snprintf(err, err_len, "%s: expected HOST:PORT, got \"%s\"", key, v);
 		return -EINVAL;
 	}
 	port = strtol(colon + 1, &end, 10);
 	if (*end || end == colon + 1 || port < 0 || port > 65535) {
-		snprintf(err, err_len, "listen: bad port in \"%s\"", v);
+		snprintf(err, err_len, "%s: bad port in \"%s\"", key, v);
 		return -EINVAL;
 	}
-	memcpy(c->listen_host, v, (size_t)(colon - v));
-	c->listen_host[colon - v] = '\0';
-	c->listen_port = (int)port;
+	memcpy(host, v, (size_t)(colon - v));
+	host[colon - v] = '\0';
+	*ret_port = (int)port;
 	return 0;
+}
+
+static int parse_listen(struct cfg *c, const char *v, char *err, size_t err_len)
+{
+	return parse_host_port("listen", v, c->listen_host, sizeof(c->listen_host),
+			       &c->listen_port, err, err_len);
 }
 
 /* Apply key k from either a JSON value (jv) or a string (sv). */
@@ -187,6 +214,16 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 	}
 	case KEY_LISTEN:
 		return parse_listen(c, sv, err, err_len);
+	case KEY_API_LISTEN:
+		return parse_host_port("api_listen", sv, c->api_listen_host,
+				       sizeof(c->api_listen_host), &c->api_listen_port, err, err_len);
+	case KEY_LOG_FORMAT:
+		if (strcmp(sv, "text") && strcmp(sv, "json")) {
+			snprintf(err, err_len, "log_format: expected text or json, got \"%s\"", sv);
+			return -EINVAL;
+		}
+		c->log_json = strcmp(sv, "json") == 0;
+		return 0;
 	case KEY_REG:
 		for (int i = 0; i < _CFG_REG_MAX; i++)
 			if (strcmp(sv, reg_names[i]) == 0) {
@@ -306,10 +343,15 @@ bool cfg_clock_simulated(const struct cfg *c)
 	return c->clock_start_ms != 0 || c->clock_speed != 1 || c->clock_anchor_ms != 0;
 }
 
-static bool loopback(const char *host)
+bool cfg_host_loopback(const char *host)
 {
 	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
 	       strcmp(host, "localhost") == 0;
+}
+
+static bool loopback(const char *host)
+{
+	return cfg_host_loopback(host);
 }
 
 int cfg_check(const struct cfg *c, char *err, size_t err_len)
@@ -324,6 +366,30 @@ int cfg_check(const struct cfg *c, char *err, size_t err_len)
 			 "listener %s (set allow_demo_clock to run a demo there)",
 			 c->listen_host);
 		return one_line(-EINVAL, err);
+	}
+	if (!c->api_listen_host[0] && (c->api_tls_cert || c->api_tls_key)) {
+		snprintf(err, err_len, "api_tls_cert/api_tls_key belong to api_listen, which is not set");
+		return -EINVAL;
+	}
+	if (!!c->api_tls_cert != !!c->api_tls_key) {
+		snprintf(err, err_len, "api_tls_cert and api_tls_key go together");
+		return -EINVAL;
+	}
+	if (c->api_listen_host[0] && !loopback(c->api_listen_host) && !c->api_tls_cert) {
+		snprintf(err, err_len,
+			 "api_listen %s:%d is not loopback: refusing to serve the operator API "
+			 "without TLS (set api_tls_cert and api_tls_key)",
+			 c->api_listen_host, c->api_listen_port);
+		return one_line(-EINVAL, err);
+	}
+	if (c->metrics_token && strlen(c->metrics_token) < 16) {
+		snprintf(err, err_len, "metrics_token: at least 16 characters");
+		return -EINVAL;
+	}
+	if (c->public_url && strncmp(c->public_url, "http://", 7) &&
+	    strncmp(c->public_url, "https://", 8)) {
+		snprintf(err, err_len, "public_url: expected http://HOST[:PORT] or https://HOST[:PORT]");
+		return -EINVAL;
 	}
 	return 0;
 }

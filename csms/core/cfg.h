@@ -35,6 +35,17 @@ struct cfg {
 	int clock_speed;	 /* 1 = real time */
 	bool allow_demo_clock;	 /* accept a simulated clock on a non-loopback listener */
 	json_t *id_tokens; /* optional seed list of tokens; owned */
+	/* ---- operator accounts, the API listener, operations */
+	char api_listen_host[64]; /* "" = the API is served on the charger listener */
+	int api_listen_port;
+	char *api_tls_cert, *api_tls_key; /* PEM paths: the API listener speaks https */
+	char *public_url;		  /* where operators reach the API; NULL = from the listener */
+	int session_idle_s;		  /* a browser session ends after this long unused */
+	int session_lifetime_s;		  /* ... and this long after the login in any case */
+	int login_fail_burst;		  /* failed logins allowed per account before throttling */
+	int login_fail_refill_s;	  /* one more allowed every this many seconds */
+	char *metrics_token;		  /* bearer token of /metrics; NULL = API listener only */
+	bool log_json;			  /* "log_format": "json" */
 };
 
 void cfg_init(struct cfg *c);
@@ -46,7 +57,11 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
 const char *cfg_registration_name(int r);
 /* Checks that involve several settings, once all are applied. -EINVAL with one line in err:
  * a simulated clock (clock_start or clock_speed) on a production-looking node (a listener that
- * is not loopback) is refused unless allow_demo_clock is set. */
+ * is not loopback) is refused unless allow_demo_clock is set; a non-loopback api_listen needs
+ * api_tls_cert and api_tls_key (the operator API is never served in clear text off the
+ * machine); TLS files need an api_listen. */
 int cfg_check(const struct cfg *c, char *err, size_t err_len);
 /* True when the settings ask for a simulated clock. */
 bool cfg_clock_simulated(const struct cfg *c);
+/* True for a loopback host name or address (127.0.0.0/8, ::1, localhost). */
+bool cfg_host_loopback(const char *host);

@@ -2,11 +2,15 @@
 /* Leveled logging to stderr with one process-wide level. */
 #pragma once
 
+#include <stdbool.h>
+
 enum log_level { LOG_ERR, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG, _LOG_LEVEL_MAX, _LOG_LEVEL_INVALID = -22 };
 
 /* Parse "err|warn|notice|info|debug"; -EINVAL if unknown. */
 int log_level_from_string(const char *s);
 void log_set_level(enum log_level l);
+/* One JSON object per line ({"ts","level","msg"}) instead of text, for log collectors. */
+void log_set_json(bool on);
 enum log_level log_get_level(void);
 void log_printf(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

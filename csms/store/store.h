@@ -325,7 +325,48 @@ typedef int (*store_energy_session_fn)(const struct store_energy_session *row, v
  * bound that keeps a site-day one index range); active sessions are found whatever their age. */
 #define STORE_ENERGY_LOOKBACK_MS (7 * 86400000LL)
 
-#define STORE_OPS_VERSION 2
+/* Operator accounts, browser sessions, API tokens and the audit log (0006_accounts.sql). Roles
+ * are stored as their names ("viewer", "operator", "admin"). */
+#define STORE_ACCOUNT_NAME_MAX 64
+#define STORE_ROLE_MAX	       16
+#define STORE_SECRET_HASH_MAX  65 /* SHA-256 hex + NUL */
+struct store_account {
+	char name[STORE_ACCOUNT_NAME_MAX + 1];
+	char role[STORE_ROLE_MAX];
+	char pw_hash[STORE_HASH_MAX];
+	bool disabled;
+	int64_t created_ms, updated_ms;
+};
+typedef int (*store_account_fn)(const struct store_account *row, void *ud);
+
+/* A browser session with its account's current role and state. */
+struct store_auth_session {
+	char account[STORE_ACCOUNT_NAME_MAX + 1];
+	char role[STORE_ROLE_MAX];
+	bool disabled;
+	char csrf[STORE_SECRET_HASH_MAX];
+	int64_t created_ms, last_ms, expires_ms;
+};
+
+struct store_api_token {
+	int64_t id;
+	char name[STORE_ACCOUNT_NAME_MAX + 1];
+	char role[STORE_ROLE_MAX];
+	char created_by[STORE_ACCOUNT_NAME_MAX + 1];
+	int64_t created_ms, last_used_ms, revoked_ms; /* 0 = never / not revoked */
+};
+typedef int (*store_api_token_fn)(const struct store_api_token *row, void *ud);
+
+/* One state-changing API request. Strings borrowed. */
+struct store_audit {
+	int64_t id; /* set by the store */
+	int64_t ts_ms;
+	const char *who, *method, *path, *peer;
+	int status;
+};
+typedef int (*store_audit_fn)(const struct store_audit *row, void *ud);
+
+#define STORE_OPS_VERSION 3
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -547,10 +588,52 @@ struct store_ops {
 	 * (MEAS_ENERGY_IMPORT_REGISTER or MEAS_ENERGY_EXPORT_REGISTER), sig is not. */
 	int (*session_energy_samples)(struct store *s, int64_t session_id, store_sample_fn fn,
 				      void *ud);
+
+	/* ---- operator accounts (0006_accounts.sql) */
+	/* A new account: -EEXIST if the name is taken. */
+	int (*account_create)(struct store *s, const struct store_account *a);
+	/* Account name into *ret; -ENOENT if unknown. */
+	int (*account_get)(struct store *s, const char *name, struct store_account *ret);
+	/* Replace role, pw_hash, disabled and updated_ms of account a->name; -ENOENT if unknown. */
+	int (*account_update)(struct store *s, const struct store_account *a);
+	/* Delete an account and its sessions; -ENOENT if unknown. */
+	int (*account_delete)(struct store *s, const char *name);
+	/* Accounts by name. */
+	int (*accounts_list)(struct store *s, store_account_fn fn, void *ud);
+	/* A browser session keyed by the hash of its cookie. */
+	int (*auth_session_add)(struct store *s, const char *hash, const char *account,
+				const char *csrf, int64_t now_ms, int64_t expires_ms);
+	/* The session with this hash and its account's role; -ENOENT if none. */
+	int (*auth_session_get)(struct store *s, const char *hash, struct store_auth_session *ret);
+	/* Record activity on a session (idle timeout). */
+	int (*auth_session_touch)(struct store *s, const char *hash, int64_t now_ms);
+	/* End one session (hash) or, with hash NULL, every session of account (or, with both
+	 * NULL, every session that expired before now_ms). */
+	int (*auth_sessions_delete)(struct store *s, const char *hash, const char *account,
+				    int64_t now_ms);
+	/* A new API token (only its hash is kept); its id into *ret_id. */
+	int (*api_token_add)(struct store *s, const char *name, const char *role, const char *hash,
+			     const char *created_by, int64_t now_ms, int64_t *ret_id);
+	/* The token with this hash (revoked ones too); -ENOENT if none. */
+	int (*api_token_get)(struct store *s, const char *hash, struct store_api_token *ret);
+	/* Record a use of token id. */
+	int (*api_token_touch)(struct store *s, int64_t id, int64_t now_ms);
+	/* Tokens by id. */
+	int (*api_tokens_list)(struct store *s, store_api_token_fn fn, void *ud);
+	/* Revoke token id; -ENOENT if unknown or revoked already. */
+	int (*api_token_revoke)(struct store *s, int64_t id, int64_t now_ms);
+	/* Append an audit row to the open group transaction. */
+	int (*audit_add)(struct store *s, const struct store_audit *a);
+	/* Audit rows newest first. */
+	int (*audit_list)(struct store *s, int limit, int offset, store_audit_fn fn, void *ud);
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
 extern const struct store_ops store_sqlite_ops;
+/* A consistent copy of the SQLite database at path into dest, taken with SQLite's online
+ * backup API while a server may be writing (WAL: it is not blocked). Written to dest.tmp in
+ * rollback-journal mode, fsynced and renamed. 0, or negative errno with one line in err. */
+int store_sqlite_backup(const char *path, const char *dest, char *err, size_t err_len);
 
 /* Open the SQLite store at path (":memory:" works). See store_ops.open. */
 static inline struct store *store_open(const char *path, bool sync_full, char *err,
@@ -937,5 +1020,78 @@ static inline int store_summary(struct store *s, int64_t day_start_ms, struct st
 	return STORE_CALL(summary, day_start_ms, ret);
 }
 /* ---- end dash */
+
+/* ---- operator accounts */
+static inline int store_account_create(struct store *s, const struct store_account *a)
+{
+	return STORE_CALL(account_create, a);
+}
+static inline int store_account_get(struct store *s, const char *name, struct store_account *ret)
+{
+	return STORE_CALL(account_get, name, ret);
+}
+static inline int store_account_update(struct store *s, const struct store_account *a)
+{
+	return STORE_CALL(account_update, a);
+}
+static inline int store_account_delete(struct store *s, const char *name)
+{
+	return STORE_CALL(account_delete, name);
+}
+static inline int store_accounts_list(struct store *s, store_account_fn fn, void *ud)
+{
+	return STORE_CALL(accounts_list, fn, ud);
+}
+static inline int store_auth_session_add(struct store *s, const char *hash, const char *account,
+					 const char *csrf, int64_t now_ms, int64_t expires_ms)
+{
+	return STORE_CALL(auth_session_add, hash, account, csrf, now_ms, expires_ms);
+}
+static inline int store_auth_session_get(struct store *s, const char *hash,
+					 struct store_auth_session *ret)
+{
+	return STORE_CALL(auth_session_get, hash, ret);
+}
+static inline int store_auth_session_touch(struct store *s, const char *hash, int64_t now_ms)
+{
+	return STORE_CALL(auth_session_touch, hash, now_ms);
+}
+static inline int store_auth_sessions_delete(struct store *s, const char *hash,
+					     const char *account, int64_t now_ms)
+{
+	return STORE_CALL(auth_sessions_delete, hash, account, now_ms);
+}
+static inline int store_api_token_add(struct store *s, const char *name, const char *role,
+				      const char *hash, const char *created_by, int64_t now_ms,
+				      int64_t *ret_id)
+{
+	return STORE_CALL(api_token_add, name, role, hash, created_by, now_ms, ret_id);
+}
+static inline int store_api_token_get(struct store *s, const char *hash,
+				      struct store_api_token *ret)
+{
+	return STORE_CALL(api_token_get, hash, ret);
+}
+static inline int store_api_token_touch(struct store *s, int64_t id, int64_t now_ms)
+{
+	return STORE_CALL(api_token_touch, id, now_ms);
+}
+static inline int store_api_tokens_list(struct store *s, store_api_token_fn fn, void *ud)
+{
+	return STORE_CALL(api_tokens_list, fn, ud);
+}
+static inline int store_api_token_revoke(struct store *s, int64_t id, int64_t now_ms)
+{
+	return STORE_CALL(api_token_revoke, id, now_ms);
+}
+static inline int store_audit_add(struct store *s, const struct store_audit *a)
+{
+	return STORE_CALL(audit_add, a);
+}
+static inline int store_audit_list(struct store *s, int limit, int offset, store_audit_fn fn,
+				   void *ud)
+{
+	return STORE_CALL(audit_list, limit, offset, fn, ud);
+}
 
 #undef STORE_CALL

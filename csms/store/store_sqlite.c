@@ -4,9 +4,11 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -69,6 +71,22 @@ enum stmt {
 	ST_NOTICE_ADD,
 	ST_COMMAND_ADD,	  /* command log */
 	ST_COMMANDS_LIST, /* command log */
+	ST_ACCOUNT_CREATE, /* operator accounts */
+	ST_ACCOUNT_GET,
+	ST_ACCOUNT_UPDATE,
+	ST_ACCOUNT_DELETE,
+	ST_ACCOUNTS_LIST,
+	ST_AUTH_SESSION_ADD,
+	ST_AUTH_SESSION_GET,
+	ST_AUTH_SESSION_TOUCH,
+	ST_AUTH_SESSIONS_DELETE,
+	ST_API_TOKEN_ADD,
+	ST_API_TOKEN_GET,
+	ST_API_TOKEN_TOUCH,
+	ST_API_TOKENS_LIST,
+	ST_API_TOKEN_REVOKE,
+	ST_AUDIT_ADD,
+	ST_AUDIT_LIST, /* operator accounts */
 	ST_TARIFF_PUT,	  /* tariffs */
 	ST_TARIFFS_LIST,
 	ST_SITE_TARIFF_SET,
@@ -235,6 +253,38 @@ static const char *const stmt_sql[_ST_MAX] = {
 			     "latency_ms FROM command_log WHERE ?1 IS NULL OR station_id = ?1 "
 			     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
 	/* ---- end command log */
+	/* ---- operator accounts (0006_accounts.sql) */
+	[ST_ACCOUNT_CREATE] = "INSERT INTO accounts(name, role, pw_hash, disabled, created_ms, "
+			      "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_ACCOUNT_GET] = "SELECT name, role, pw_hash, disabled, created_ms, updated_ms FROM accounts "
+			   "WHERE name = ?1",
+	[ST_ACCOUNT_UPDATE] = "UPDATE accounts SET role = ?2, pw_hash = ?3, disabled = ?4, "
+			      "updated_ms = ?5 WHERE name = ?1",
+	[ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE name = ?1",
+	[ST_ACCOUNTS_LIST] = "SELECT name, role, pw_hash, disabled, created_ms, updated_ms FROM "
+			     "accounts ORDER BY name",
+	[ST_AUTH_SESSION_ADD] = "INSERT INTO auth_sessions(hash, account, csrf, created_ms, last_ms, "
+				"expires_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+	[ST_AUTH_SESSION_GET] = "SELECT s.account, a.role, a.disabled, s.csrf, s.created_ms, "
+				"s.last_ms, s.expires_ms FROM auth_sessions s JOIN accounts a "
+				"ON a.name = s.account WHERE s.hash = ?1",
+	[ST_AUTH_SESSION_TOUCH] = "UPDATE auth_sessions SET last_ms = ?2 WHERE hash = ?1",
+	[ST_AUTH_SESSIONS_DELETE] = "DELETE FROM auth_sessions WHERE hash = ?1 OR account = ?2 OR "
+				    "(?1 IS NULL AND ?2 IS NULL AND expires_ms < ?3)",
+	[ST_API_TOKEN_ADD] = "INSERT INTO api_tokens(name, role, hash, created_by, created_ms) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_API_TOKEN_GET] = "SELECT id, name, role, created_by, created_ms, last_used_ms, revoked_ms "
+			     "FROM api_tokens WHERE hash = ?1",
+	[ST_API_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1",
+	[ST_API_TOKENS_LIST] = "SELECT id, name, role, created_by, created_ms, last_used_ms, "
+			       "revoked_ms FROM api_tokens ORDER BY id",
+	[ST_API_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1 AND "
+				"revoked_ms = 0",
+	[ST_AUDIT_ADD] = "INSERT INTO audit_log(ts_ms, who, method, path, status, peer) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_AUDIT_LIST] = "SELECT id, ts_ms, who, method, path, status, peer FROM audit_log "
+			  "ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+	/* ---- end operator accounts */
 	/* ---- tariffs (0004_tariffs.sql) */
 	[ST_TARIFF_PUT] = "INSERT INTO tariffs(id, doc, updated_ms) VALUES (?1, ?2, ?3) "
 			  "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
@@ -1417,6 +1467,371 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 }
 /* ---------------------------------------------------------------- end command log */
 
+/* ---------------------------------------------------------------- operator accounts */
+
+/* Run a write that must change one row: -ENOENT if it changed none. */
+static int step_one(struct store *s, sqlite3_stmt *st)
+{
+	int r = step_done(st);
+
+	if (r < 0)
+		return r;
+	return sqlite3_changes(sq(s)->db) > 0 ? 0 : -ENOENT;
+}
+
+static int sq_account_create(struct store *s, const struct store_account *a)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_ACCOUNT_CREATE);
+	bind_text(st, 1, a->name);
+	bind_text(st, 2, a->role);
+	bind_text(st, 3, a->pw_hash);
+	sqlite3_bind_int(st, 4, a->disabled);
+	sqlite3_bind_int64(st, 5, a->created_ms);
+	sqlite3_bind_int64(st, 6, a->updated_ms);
+	return step_done(st);
+}
+
+static void account_row(sqlite3_stmt *st, struct store_account *a)
+{
+	copy_col(st, 0, a->name, sizeof(a->name));
+	copy_col(st, 1, a->role, sizeof(a->role));
+	copy_col(st, 2, a->pw_hash, sizeof(a->pw_hash));
+	a->disabled = sqlite3_column_int(st, 3) != 0;
+	a->created_ms = sqlite3_column_int64(st, 4);
+	a->updated_ms = sqlite3_column_int64(st, 5);
+}
+
+static int sq_account_get(struct store *s, const char *name, struct store_account *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_ACCOUNT_GET);
+	int rc;
+
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		account_row(st, ret);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_account_update(struct store *s, const struct store_account *a)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_ACCOUNT_UPDATE);
+	bind_text(st, 1, a->name);
+	bind_text(st, 2, a->role);
+	bind_text(st, 3, a->pw_hash);
+	sqlite3_bind_int(st, 4, a->disabled);
+	sqlite3_bind_int64(st, 5, a->updated_ms);
+	return step_one(s, st);
+}
+
+static int sq_account_delete(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_ACCOUNT_DELETE);
+	bind_text(st, 1, name);
+	return step_one(s, st);
+}
+
+static int sq_accounts_list(struct store *s, store_account_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_ACCOUNTS_LIST);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_account a;
+
+		account_row(st, &a);
+		r = fn(&a, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int sq_auth_session_add(struct store *s, const char *hash, const char *account,
+			       const char *csrf, int64_t now_ms, int64_t expires_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_AUTH_SESSION_ADD);
+	bind_text(st, 1, hash);
+	bind_text(st, 2, account);
+	bind_text(st, 3, csrf);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, expires_ms);
+	return step_done(st);
+}
+
+static int sq_auth_session_get(struct store *s, const char *hash, struct store_auth_session *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_AUTH_SESSION_GET);
+	int rc;
+
+	bind_text(st, 1, hash);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, ret->account, sizeof(ret->account));
+		copy_col(st, 1, ret->role, sizeof(ret->role));
+		ret->disabled = sqlite3_column_int(st, 2) != 0;
+		copy_col(st, 3, ret->csrf, sizeof(ret->csrf));
+		ret->created_ms = sqlite3_column_int64(st, 4);
+		ret->last_ms = sqlite3_column_int64(st, 5);
+		ret->expires_ms = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_auth_session_touch(struct store *s, const char *hash, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_AUTH_SESSION_TOUCH);
+	bind_text(st, 1, hash);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return step_done(st);
+}
+
+static int sq_auth_sessions_delete(struct store *s, const char *hash, const char *account,
+				   int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_AUTH_SESSIONS_DELETE);
+	bind_text(st, 1, hash);
+	bind_text(st, 2, hash ? NULL : account);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(st);
+}
+
+static int sq_api_token_add(struct store *s, const char *name, const char *role, const char *hash,
+			    const char *created_by, int64_t now_ms, int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_API_TOKEN_ADD);
+	bind_text(st, 1, name);
+	bind_text(st, 2, role);
+	bind_text(st, 3, hash);
+	bind_text(st, 4, created_by);
+	sqlite3_bind_int64(st, 5, now_ms);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	*ret_id = sqlite3_last_insert_rowid(sq(s)->db);
+	return 0;
+}
+
+static void token_row(sqlite3_stmt *st, struct store_api_token *t)
+{
+	t->id = sqlite3_column_int64(st, 0);
+	copy_col(st, 1, t->name, sizeof(t->name));
+	copy_col(st, 2, t->role, sizeof(t->role));
+	copy_col(st, 3, t->created_by, sizeof(t->created_by));
+	t->created_ms = sqlite3_column_int64(st, 4);
+	t->last_used_ms = sqlite3_column_int64(st, 5);
+	t->revoked_ms = sqlite3_column_int64(st, 6);
+}
+
+static int sq_api_token_get(struct store *s, const char *hash, struct store_api_token *ret)
+{
+	sqlite3_stmt *st = stmt(s, ST_API_TOKEN_GET);
+	int rc;
+
+	bind_text(st, 1, hash);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		token_row(st, ret);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_api_token_touch(struct store *s, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_API_TOKEN_TOUCH);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return step_done(st);
+}
+
+static int sq_api_tokens_list(struct store *s, store_api_token_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_API_TOKENS_LIST);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_api_token t;
+
+		token_row(st, &t);
+		r = fn(&t, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int sq_api_token_revoke(struct store *s, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_API_TOKEN_REVOKE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return step_one(s, st);
+}
+
+static int sq_audit_add(struct store *s, const struct store_audit *a)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_AUDIT_ADD);
+	sqlite3_bind_int64(st, 1, a->ts_ms);
+	bind_text(st, 2, a->who ? a->who : "");
+	bind_text(st, 3, a->method ? a->method : "");
+	bind_text(st, 4, a->path ? a->path : "");
+	sqlite3_bind_int(st, 5, a->status);
+	bind_text(st, 6, a->peer ? a->peer : "");
+	return step_done(st);
+}
+
+static int sq_audit_list(struct store *s, int limit, int offset, store_audit_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_AUDIT_LIST);
+	int rc, r = 0;
+
+	sqlite3_bind_int(st, 1, limit);
+	sqlite3_bind_int(st, 2, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_audit a = {
+			.id = sqlite3_column_int64(st, 0),
+			.ts_ms = sqlite3_column_int64(st, 1),
+			.who = col_text(st, 2),
+			.method = col_text(st, 3),
+			.path = col_text(st, 4),
+			.status = sqlite3_column_int(st, 5),
+			.peer = col_text(st, 6),
+		};
+
+		r = fn(&a, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
+}
+/* ---------------------------------------------------------------- end operator accounts */
+
+/* ---------------------------------------------------------------- online backup */
+
+int store_sqlite_backup(const char *path, const char *dest, char *err, size_t err_len)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b;
+	char tmp[4096];
+	int rc, r = -EIO, fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= sizeof(tmp)) {
+		snprintf(err, err_len, "%s: path too long", dest);
+		return -ENAMETOOLONG;
+	}
+	unlink(tmp);
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "%s: %s", path, src ? sqlite3_errmsg(src) : "cannot open");
+		goto out;
+	}
+	sqlite3_busy_timeout(src, 5000);
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, err_len, "%s: %s", tmp, dst ? sqlite3_errmsg(dst) : "cannot open");
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b) {
+		snprintf(err, err_len, "%s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	/* all pages in one step: one read transaction, so one consistent snapshot (WAL lets the
+	 * server go on writing meanwhile) */
+	for (int tries = 0; tries < 500; tries++) {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		sqlite3_sleep(10);
+	}
+	rc = sqlite3_backup_finish(b);
+	if (rc != SQLITE_OK) {
+		snprintf(err, err_len, "%s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	/* one self-contained file: no -wal beside it */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "%s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	sqlite3_close(dst);
+	dst = NULL;
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		snprintf(err, err_len, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, dest) < 0) {
+		snprintf(err, err_len, "%s: %s", dest, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+/* ---------------------------------------------------------------- end online backup */
+
 /* ---------------------------------------------------------------- tariffs */
 static int sq_tariff_put(struct store *s, const char *id, const char *doc, int64_t now_ms)
 {
@@ -2356,6 +2771,22 @@ const struct store_ops store_sqlite_ops = {
 	.notice_add = sq_notice_add,
 	.command_add = sq_command_add,
 	.commands_list = sq_commands_list,
+	.account_create = sq_account_create,
+	.account_get = sq_account_get,
+	.account_update = sq_account_update,
+	.account_delete = sq_account_delete,
+	.accounts_list = sq_accounts_list,
+	.auth_session_add = sq_auth_session_add,
+	.auth_session_get = sq_auth_session_get,
+	.auth_session_touch = sq_auth_session_touch,
+	.auth_sessions_delete = sq_auth_sessions_delete,
+	.api_token_add = sq_api_token_add,
+	.api_token_get = sq_api_token_get,
+	.api_token_touch = sq_api_token_touch,
+	.api_tokens_list = sq_api_tokens_list,
+	.api_token_revoke = sq_api_token_revoke,
+	.audit_add = sq_audit_add,
+	.audit_list = sq_audit_list,
 	.tariff_put = sq_tariff_put,
 	.tariffs_list = sq_tariffs_list,
 	.site_tariff_set = sq_site_tariff_set,

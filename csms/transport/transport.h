@@ -23,6 +23,7 @@ struct transport {
 	struct api *api;	/* handed to each API request (api_req.api) and /api/live */
 	const bool *draining;	/* while true, new connections are refused */
 	int port;		/* the bound port, once started */
+	int api_port;		/* the API listener's bound port (api_listen), else 0 */
 
 	/* private to the transport */
 	struct lws_context *lws;

@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include "../api/api.h"
+#include "../svc/account.h"
 #include "../conn.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
@@ -42,10 +43,98 @@ static void close_reason(struct lws *wsi, enum lws_close_status status, const ch
 	lws_close_reason(wsi, status, buf, n);
 }
 
+static bool on_api_listener(struct lws *wsi);
+
 static struct transport *tp_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
 }
+
+/* ---- the API listener and the request/response headers the API needs (accounts) */
+
+/* Mounts and vhosts must outlive the context, so they live beside it. */
+struct transport_priv {
+	struct lws_http_mount api, web, metrics;
+	struct lws_vhost *charger_vh, *api_vh; /* api_vh: NULL without api_listen */
+};
+
+static bool on_api_listener(struct lws *wsi)
+{
+	const struct transport_priv *tp = tp_of(wsi)->priv;
+
+	return tp->api_vh && lws_get_vhost(wsi) == tp->api_vh;
+}
+
+/* With api_listen set the charger port serves chargers only, and the API port no chargers. */
+static bool http_allowed_here(struct lws *wsi)
+{
+	const struct transport_priv *tp = tp_of(wsi)->priv;
+
+	return !tp->api_vh || lws_get_vhost(wsi) == tp->api_vh;
+}
+
+static void copy_hdr(struct lws *wsi, enum lws_token_indexes t, char *out, size_t len)
+{
+	if (lws_hdr_copy(wsi, out, (int)len, t) < 0)
+		out[0] = '\0';
+}
+
+static void http_collect_headers(struct lws *wsi, struct api_req *r)
+{
+	static const char csrf_name[] = "x-csrf-token:";
+
+	copy_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, r->cookie, sizeof(r->cookie));
+	copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof(r->authorization));
+	copy_hdr(wsi, WSI_TOKEN_ORIGIN, r->origin, sizeof(r->origin));
+	copy_hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof(r->host));
+	if (!r->host[0]) /* h2 */
+		copy_hdr(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY, r->host, sizeof(r->host));
+	copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->content_type, sizeof(r->content_type));
+	if (lws_hdr_custom_copy(wsi, r->csrf, (int)sizeof(r->csrf), csrf_name,
+				(int)sizeof(csrf_name) - 1) < 0)
+		r->csrf[0] = '\0';
+	lws_get_peer_simple(wsi, r->peer, sizeof(r->peer));
+	r->on_api_listener = on_api_listener(wsi);
+}
+
+/* Set-Cookie and Retry-After when the API set them. */
+static int http_extra_headers(struct lws *wsi, const struct api_req *r, unsigned char **p,
+			      unsigned char *end)
+{
+	char ra[16];
+	int n;
+
+	if (r->set_cookie[0] &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SET_COOKIE,
+					 (const unsigned char *)r->set_cookie,
+					 (int)strlen(r->set_cookie), p, end))
+		return -1;
+	if (r->retry_after_s > 0) {
+		n = snprintf(ra, sizeof(ra), "%d", r->retry_after_s);
+		if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+						 (const unsigned char *)ra, n, p, end))
+			return -1;
+	}
+	return 0;
+}
+
+/* /api/live: the same authentication as the API (the session cookie the browser sends on the
+ * upgrade, or a bearer token) and the same Origin/Host check. */
+static int live_auth(struct lws *wsi, struct transport *t)
+{
+	struct account_principal who;
+	char cookie[4200], auth[300], host[256], origin[256];
+
+	copy_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
+	copy_hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	copy_hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	if (api_auth_origin_check(t->api->public_url, host, origin) < 0)
+		return -EPERM;
+	return api_auth_principal(t->api, cookie, auth, &who);
+}
+/* ---- end of the API listener and headers */
+
 
 /* "/ocpp/<id>": id is 1..48 printable characters without '/'. */
 static int station_id_from_uri(const char *uri, char *out, size_t out_len)
@@ -114,6 +203,10 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	if (*t->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+	if (on_api_listener(wsi)) {
+		log_notice("handshake from %s refused: the API listener takes no chargers", peer);
+		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+	}
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 	    station_id_from_uri(uri, pss->id, sizeof(pss->id)) < 0) {
 		log_notice("handshake from %s refused: path is not /ocpp/<charger-id>", peer);
@@ -247,12 +340,11 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 		if (strcmp(uri, "/api/live") != 0)
 			return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+		if (!http_allowed_here(wsi)) /* the API has its own listener (api_listen) */
+			return refuse(wsi, HTTP_STATUS_NOT_FOUND);
 		if (!live_origin_ok(wsi))
 			return refuse(wsi, HTTP_STATUS_FORBIDDEN);
-		/* AUTH CHECK POINT (wt-accounts): the same authentication as /api — the session
-		 * cookie csms_session (sent by the browser on the upgrade) or a bearer token —
-		 * is checked here once the accounts work lands; refuse(wsi, 401) without one. */
-		return 0;
+		return live_auth(wsi, t) < 0 ? refuse(wsi, HTTP_STATUS_UNAUTHORIZED) : 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		pss->client = api_live_open(tp_of(wsi)->api, wsi, live_wake);
 		return pss->client ? 0 : -1;
@@ -317,6 +409,7 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 	r->http = wsi;
 	r->method = http_method(wsi);
 	pss->req = r;
+	http_collect_headers(wsi, r);
 	if (r->method != API_OTHER)
 		lws_hdr_copy(wsi, r->path, sizeof(r->path), uri_tokens[r->method]);
 	for (i = 0; i < 16; i++) {
@@ -351,8 +444,10 @@ static int http_write(struct lws *wsi, struct http_pss *pss)
 	if (!r || !r->done)
 		return 0;
 	if (!r->headers_sent) {
-		if (lws_add_http_common_headers(wsi, (unsigned)r->status, "application/json",
+		if (lws_add_http_common_headers(wsi, (unsigned)r->status,
+						r->resp_type ? r->resp_type : "application/json",
 						r->resp_len, &p, end) ||
+		    http_extra_headers(wsi, r, &p, end) ||
 		    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 						 (const unsigned char *)"no-store", 8, &p, end) ||
 		    lws_finalize_write_http_header(wsi, start, &p, end))
@@ -431,6 +526,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP:
 		if (pss->req) /* a pipelined request before the last answer: not supported */
 			return -1;
+		if (!http_allowed_here(wsi)) { /* the API has its own listener (api_listen) */
+			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+			return -1;
+		}
 		return http_start(wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (pss->req)
@@ -485,11 +584,6 @@ static const struct lws_protocol_vhost_options sec_headers[] = {
 };
 /* ---- end security headers */
 
-/* Mounts must outlive the context, so they live beside it. */
-struct transport_priv {
-	struct lws_http_mount api, web;
-};
-
 static void lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -499,6 +593,49 @@ static void lws_log(int level, const char *line)
 	log_printf(level == LLL_ERR ? LOG_ERR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws: %.*s",
 		   (int)n, line);
 }
+
+/* ---- the API listener (accounts): a second vhost when api_listen is set */
+static int start_two_vhosts(struct transport *t, struct transport_priv *tp,
+			    struct lws_context_creation_info *info, const struct lws_http_mount *mounts)
+{
+	const struct cfg *c = t->cfg;
+	unsigned long base = info->options;
+
+	info->options = base | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+			(c->api_tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+	info->port = CONTEXT_PORT_NO_LISTEN;
+	info->mounts = NULL;
+	t->lws = lws_create_context(info);
+	if (!t->lws)
+		return -EIO;
+	/* chargers: no mounts, and http_callback refuses HTTP here */
+	info->options = base | (strchr(c->listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
+	info->vhost_name = "default";
+	info->port = c->listen_port;
+	info->iface = c->listen_host;
+	tp->charger_vh = lws_create_vhost(t->lws, info);
+	if (!tp->charger_vh)
+		return -EADDRINUSE;
+	/* lws 4.1 reads the TLS switch from the vhost's options too */
+	info->options = base | (strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6) |
+			(c->api_tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+	info->vhost_name = "api";
+	info->port = c->api_listen_port;
+	info->iface = c->api_listen_host;
+	info->mounts = mounts;
+	/* HTTP/1.1 only: the API reads X-CSRF-Token as a custom header, which lws 4.1 keeps for
+	 * h1 only */
+	info->alpn = "http/1.1";
+	info->ssl_cert_filepath = c->api_tls_cert;
+	info->ssl_private_key_filepath = c->api_tls_key;
+	tp->api_vh = lws_create_vhost(t->lws, info);
+	if (!tp->api_vh)
+		return c->api_tls_cert ? -EKEYREJECTED : -EADDRINUSE;
+	t->port = lws_get_vhost_listen_port(tp->charger_vh);
+	t->api_port = lws_get_vhost_listen_port(tp->api_vh);
+	return t->port > 0 && t->api_port > 0 ? 0 : -EADDRINUSE;
+}
+/* ---- end of the API listener */
 
 int transport_start(struct transport *t)
 {
@@ -510,7 +647,14 @@ int transport_start(struct transport *t)
 	if (!tp)
 		return -ENOMEM;
 	t->priv = tp;
+	tp->metrics = (struct lws_http_mount){
+		.mountpoint = "/metrics",
+		.mountpoint_len = 8,
+		.origin = "http-api",
+		.origin_protocol = LWSMPRO_CALLBACK,
+	};
 	tp->api = (struct lws_http_mount){
+		.mount_next = &tp->metrics,
 		.mountpoint = "/api",
 		.mountpoint_len = 4,
 		.origin = "http-api",
@@ -522,11 +666,7 @@ int transport_start(struct transport *t)
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.headers = sec_headers; /* instead of lws' canned set: our CSP */
-	if (!strchr(t->cfg->listen_host, ':'))
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
-	info.port = t->cfg->listen_port; /* 0: the kernel picks a free port */
-	info.iface = t->cfg->listen_host;
 	info.protocols = protocols;
 	info.user = t;
 	info.ka_time = 120; /* TCP keepalive: a charger that vanished is noticed */
@@ -546,6 +686,12 @@ int transport_start(struct transport *t)
 		};
 		info.mounts = &tp->web;
 	}
+	if (t->cfg->api_listen_host[0])
+		return start_two_vhosts(t, tp, &info, info.mounts);
+	if (!strchr(t->cfg->listen_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.port = t->cfg->listen_port; /* 0: the kernel picks a free port */
+	info.iface = t->cfg->listen_host;
 	t->lws = lws_create_context(&info);
 	if (!t->lws)
 		return -EIO;

@@ -457,7 +457,8 @@ static void test_command_log(void **state)
 	assert_int_equal(json_array_size(json_object_get(log, "commands")), 1);
 	c = json_array_get(json_object_get(log, "commands"), 0);
 	assert_string_equal(json_string_value(json_object_get(c, "station")), "CP-CMD-7");
-	assert_string_equal(json_string_value(json_object_get(c, "who")), "api");
+	/* who: the principal the locked API authenticated (the harness's admin API token) */
+	assert_string_equal(json_string_value(json_object_get(c, "who")), "token:it-harness");
 	assert_string_equal(json_string_value(json_object_get(c, "kind")), "unlock");
 	assert_string_equal(json_string_value(json_object_get(c, "action")), "UnlockConnector");
 	assert_string_equal(json_string_value(json_object_get(c, "status")), "accepted");

@@ -283,6 +283,24 @@ static bool port_accepts(int port)
 	return r == 0;
 }
 
+/* The second line of a port file: the API's own port (api_listen), or 0. */
+static int read_api_port(const char *path)
+{
+	char buf[64], *nl;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	nl = strchr(buf, '\n');
+	return nl ? atoi(nl + 1) : 0;
+}
+
 static int read_port_file(const char *path)
 {
 	char buf[32];
@@ -303,6 +321,126 @@ static int read_port_file(const char *path)
 	if (end == buf || v <= 0 || v > 65535)
 		return -EAGAIN;
 	return (int)v;
+}
+
+/* ---- the locked API: which bearer token http_request() sends to which port */
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		int port;
+		char token[80];
+	} map[16];
+} auth = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Map port to token, or (token NULL) forget port. */
+static void auth_set(int port, const char *token)
+{
+	size_t n = sizeof(auth.map) / sizeof(auth.map[0]), i, slot = n;
+
+	pthread_mutex_lock(&auth.lock);
+	for (i = 0; i < n; i++) {
+		if (auth.map[i].port == port)
+			break;
+		if (!auth.map[i].port && slot == n)
+			slot = i;
+	}
+	if (i == n)
+		i = token ? slot : n;
+	if (i < n) {
+		auth.map[i].port = token ? port : 0;
+		snprintf(auth.map[i].token, sizeof(auth.map[i].token), "%s", token ? token : "");
+	}
+	pthread_mutex_unlock(&auth.lock);
+}
+
+static bool auth_get(int port, char *out, size_t len)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&auth.lock);
+	for (size_t i = 0; i < sizeof(auth.map) / sizeof(auth.map[0]); i++) {
+		if (port && auth.map[i].port == port) {
+			snprintf(out, len, "%s", auth.map[i].token);
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&auth.lock);
+	return found;
+}
+
+/* Before the first launch: the admin account, by the CLI as an operator would. */
+static int make_admin(struct csms_proc *p)
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	char pwfile[320], pw[24];
+	unsigned seed = (unsigned)mono_ms() ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)p;
+	const char *argv[12];
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < sizeof(pw) - 1; i++)
+		pw[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+	pw[sizeof(pw) - 1] = '\0';
+	snprintf(pwfile, sizeof(pwfile), "%s/admin.pw", p->dir);
+	snprintf(p->admin_password, sizeof(p->admin_password), "it-%s", pw);
+	if (write_file(pwfile, p->admin_password) < 0)
+		return -EIO;
+	argv[n++] = "users";
+	argv[n++] = "add";
+	argv[n++] = HARNESS_ADMIN;
+	argv[n++] = "--role";
+	argv[n++] = "admin";
+	argv[n++] = "--password-file";
+	argv[n++] = pwfile;
+	argv[n++] = "--db";
+	argv[n++] = p->db;
+	argv[n] = NULL;
+	r = csms_cli(p, argv);
+	if (r != 0) {
+		fprintf(stderr, "harness: csms users add %s gave status %d\n", HARNESS_ADMIN, r);
+		p->admin_password[0] = '\0';
+		return -ECHILD;
+	}
+	return 0;
+}
+
+/* After a launch: an admin API token for http_request() (made once; the DB keeps it). */
+static void make_token(struct csms_proc *p)
+{
+	struct http_session s;
+	json_t *j = NULL;
+	int r;
+
+	if (!p->token[0] && p->admin_password[0]) {
+		r = http_login(p->api_port, HARNESS_ADMIN, p->admin_password, &s);
+		if (r != 0) {
+			fprintf(stderr, "harness: login as %s gave %d\n", HARNESS_ADMIN, r);
+			return;
+		}
+		r = http_session_request(&s, "POST", "/api/tokens",
+					 "{\"name\": \"it-harness\", \"role\": \"admin\"}", true, &j);
+		if (r == 201 && json_is_string(json_object_get(j, "token")))
+			snprintf(p->token, sizeof(p->token), "%s",
+				 json_string_value(json_object_get(j, "token")));
+		else
+			fprintf(stderr, "harness: POST /api/tokens gave %d\n", r);
+		json_decref(j);
+	}
+	if (p->token[0]) {
+		auth_set(p->port, p->token);
+		if (p->api_port != p->port)
+			auth_set(p->api_port, p->token);
+	}
+}
+
+static void forget_ports(struct csms_proc *p)
+{
+	if (p->port)
+		auth_set(p->port, NULL);
+	if (p->api_port && p->api_port != p->port)
+		auth_set(p->api_port, NULL);
+	p->api_port = 0;
 }
 
 int csms_launch(struct csms_proc *p, const char *const *extra_args)
@@ -329,6 +467,8 @@ int csms_launch(struct csms_proc *p, const char *const *extra_args)
 	}
 	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
 	unlink(portfile);
+	if (!p->no_admin && !p->admin_password[0] && !p->token[0])
+		make_admin(p); /* a failure is printed; the test then sees 401s */
 
 	argv[n++] = bin;
 	argv[n++] = "--listen";
@@ -366,6 +506,10 @@ int csms_launch(struct csms_proc *p, const char *const *extra_args)
 		/* a half-written file can name a wrong port: insist that it accepts */
 		if (port > 0 && port_accepts(port)) {
 			p->port = port;
+			p->api_port = read_api_port(portfile);
+			if (!p->api_port)
+				p->api_port = port;
+			make_token(p);
 			return 0;
 		}
 		sleep_ms(10);
@@ -405,6 +549,7 @@ int csms_stop(struct csms_proc *p)
 		kill(p->pid, SIGKILL);
 		wait_pid(p->pid, STOP_TIMEOUT_MS);
 	}
+	forget_ports(p);
 	p->pid = 0;
 	p->port = 0;
 	return r;
@@ -421,12 +566,14 @@ void csms_kill9(struct csms_proc *p)
 	if (r != -ETIMEDOUT) {
 		fprintf(stderr, "harness: csms had exited on its own with status %d%s\n", r,
 			r > 128 ? " (killed by a signal: 128 + signal number)" : "");
+		forget_ports(p);
 		p->pid = 0;
 		p->port = 0;
 		return;
 	}
 	kill(p->pid, SIGKILL);
 	wait_pid(p->pid, STOP_TIMEOUT_MS);
+	forget_ports(p);
 	p->pid = 0;
 	p->port = 0;
 }
@@ -1124,22 +1271,41 @@ static ssize_t dechunk(char *body, size_t len)
 	}
 }
 
-int http_request(int port, const char *method, const char *path, const char *body,
-		 int *ret_status, json_t **ret_json, int timeout_ms)
+void http_result_clear(struct http_result *r)
+{
+	json_decref(r->json);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static void copy_header(const char *hdrs, const char *end, const char *name, char *out, size_t len)
+{
+	size_t vlen;
+	const char *v = find_header(hdrs, end, name, &vlen);
+
+	out[0] = '\0';
+	if (v)
+		snprintf(out, len, "%.*s", (int)vlen, v);
+}
+
+int http_exchange(int port, const struct http_opts *o, struct http_result *ret)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
 	long long end = mono_ms() + timeout_ms;
 	struct buf req = { 0 }, rsp = { 0 };
-	char head[512], chunk[8192];
+	const char *method = o->method, *body = o->body, *ctype = o->content_type;
+	char head[1024], chunk[8192], token[80];
 	size_t off = 0, hoff = 0, vlen, blen;
 	long clen = -1;
-	bool chunked = false;
+	bool chunked = false, has_auth = false;
 	int fd, r, status, soerr;
 	socklen_t sl = sizeof(soerr);
-	const char *v, *hend;
+	const char *v, *hend = NULL;
 	ssize_t n;
 	char *b;
 
+	memset(ret, 0, sizeof(*ret));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -1159,14 +1325,34 @@ int http_request(int port, const char *method, const char *path, const char *bod
 	}
 
 	blen = body ? strlen(body) : 0;
-	snprintf(head, sizeof(head),
-		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
-		 "Accept: application/json\r\n",
-		 method, path, port);
+	if (o->host)
+		snprintf(head, sizeof(head),
+			 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+			 "Accept: application/json\r\n",
+			 method, o->path, o->host);
+	else
+		snprintf(head, sizeof(head),
+			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+			 "Accept: application/json\r\n",
+			 method, o->path, port);
 	r = buf_add(&req, head, strlen(head));
+	for (const char *const *h = o->headers; !r && h && *h; h++) {
+		if (!strncasecmp(*h, "Authorization:", 14))
+			has_auth = true;
+		r = buf_add(&req, *h, strlen(*h));
+		if (!r)
+			r = buf_add(&req, "\r\n", 2);
+	}
+	if (!r && !o->no_auth && !has_auth && auth_get(port, token, sizeof(token))) {
+		snprintf(head, sizeof(head), "Authorization: Bearer %s\r\n", token);
+		r = buf_add(&req, head, strlen(head));
+	}
+	if (!ctype && strcmp(method, "GET") && strcmp(method, "HEAD"))
+		ctype = "application/json";
 	if (!r && (body || (strcmp(method, "GET") && strcmp(method, "HEAD")))) {
-		snprintf(head, sizeof(head), "%sContent-Length: %zu\r\n",
-			 body ? "Content-Type: application/json\r\n" : "", blen);
+		snprintf(head, sizeof(head), "%s%s%sContent-Length: %zu\r\n",
+			 ctype && *ctype ? "Content-Type: " : "", ctype && *ctype ? ctype : "",
+			 ctype && *ctype ? "\r\n" : "", blen);
 		r = buf_add(&req, head, strlen(head));
 	}
 	if (!r)
@@ -1227,6 +1413,10 @@ int http_request(int port, const char *method, const char *path, const char *bod
 		r = -EPROTO;
 		goto out;
 	}
+	hend = rsp.p + hoff - 4;
+	copy_header(rsp.p, hend + 2, "Set-Cookie", ret->set_cookie, sizeof(ret->set_cookie));
+	copy_header(rsp.p, hend + 2, "Retry-After", ret->retry_after, sizeof(ret->retry_after));
+	copy_header(rsp.p, hend + 2, "Content-Type", ret->content_type, sizeof(ret->content_type));
 	b = rsp.p + hoff;
 	blen = rsp.len - hoff;
 	if (chunked) {
@@ -1239,14 +1429,99 @@ int http_request(int port, const char *method, const char *path, const char *bod
 	} else if (clen >= 0 && (size_t)clen < blen) {
 		blen = (size_t)clen;
 	}
-	*ret_status = status;
-	if (ret_json)
-		*ret_json = blen ? json_loadb(b, blen, 0, NULL) : NULL;
+	ret->status = status;
+	ret->json = blen ? json_loadb(b, blen, 0, NULL) : NULL;
+	ret->body = malloc(blen + 1);
+	if (ret->body) {
+		memcpy(ret->body, b, blen);
+		ret->body[blen] = '\0';
+		ret->body_len = blen;
+	}
 	r = 0;
 out:
 	close(fd);
 	free(req.p);
 	free(rsp.p);
+	return r;
+}
+
+int http_request(int port, const char *method, const char *path, const char *body,
+		 int *ret_status, json_t **ret_json, int timeout_ms)
+{
+	struct http_opts o = { .method = method, .path = path, .body = body,
+			       .timeout_ms = timeout_ms };
+	struct http_result res;
+	int r = http_exchange(port, &o, &res);
+
+	if (r < 0)
+		return r;
+	*ret_status = res.status;
+	if (ret_json) {
+		*ret_json = res.json;
+		res.json = NULL;
+	}
+	http_result_clear(&res);
+	return 0;
+}
+
+int http_login(int port, const char *user, const char *password, struct http_session *ret)
+{
+	json_t *body = json_pack("{s:s, s:s}", "username", user, "password", password);
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct http_opts o = { .method = "POST", .path = "/api/login", .body = text,
+			       .no_auth = true, .timeout_ms = 15000 };
+	struct http_result res;
+	const char *csrf, *role;
+	int r;
+
+	json_decref(body);
+	r = http_exchange(port, &o, &res);
+	free(text);
+	if (r < 0)
+		return r;
+	if (res.status != 200) {
+		r = res.status;
+		goto out;
+	}
+	csrf = json_string_value(json_object_get(res.json, "csrf"));
+	role = json_string_value(json_object_get(res.json, "role"));
+	if (!csrf || !role || strncmp(res.set_cookie, "csms_session=", 13)) {
+		r = -EPROTO;
+		goto out;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->port = port;
+	snprintf(ret->cookie, sizeof(ret->cookie), "%.*s", (int)strcspn(res.set_cookie, ";"),
+		 res.set_cookie);
+	snprintf(ret->csrf, sizeof(ret->csrf), "%s", csrf);
+	snprintf(ret->role, sizeof(ret->role), "%s", role);
+	r = 0;
+out:
+	http_result_clear(&res);
+	return r;
+}
+
+int http_session_request(const struct http_session *s, const char *method, const char *path,
+			 const char *body, bool csrf, json_t **ret_json)
+{
+	char cookie[200], token[120];
+	const char *hdrs[3] = { cookie, csrf ? token : NULL, NULL };
+	struct http_opts o = { .method = method, .path = path, .body = body, .headers = hdrs,
+			       .no_auth = true, .timeout_ms = 15000 };
+	struct http_result res;
+	int r;
+
+	snprintf(cookie, sizeof(cookie), "Cookie: %s", s->cookie);
+	snprintf(token, sizeof(token), "X-CSRF-Token: %s", s->csrf);
+	r = http_exchange(s->port, &o, &res);
+	if (r < 0)
+		return r;
+	r = res.status;
+	if (ret_json) {
+		*ret_json = res.json;
+		res.json = NULL;
+	}
+	http_result_clear(&res);
 	return r;
 }
 

@@ -20,7 +20,16 @@ struct csms_proc {
 	char config[300]; /* <dir>/config.json, or "" */
 	char **args;      /* extra arguments, kept for csms_restart() */
 	bool passed;      /* set by csms_pass(); otherwise csms_destroy() prints the log */
+	/* The locked API: before the first launch the harness creates the admin account
+	 * HARNESS_ADMIN (password in admin_password) with `csms users add`, then logs in and
+	 * makes an admin API token that http_request() sends to this server's ports. */
+	int api_port;          /* the API's own port (api_listen), else port */
+	char admin_password[40];
+	char token[80];        /* "" if none could be made */
+	bool no_admin;         /* set before csms_launch(): leave the database without accounts */
 };
+
+#define HARNESS_ADMIN "it-admin"
 
 /*
 ** Make a temp dir (under $TMPDIR or /tmp) and write config_json (may be NULL) to
@@ -189,6 +198,48 @@ struct http_async *http_request_start(int port, const char *method, const char *
 /* Wait for the thread, running the test chargers' loop meanwhile; returns what
  * http_request() returned, and frees `a`. */
 int http_request_join(struct http_async *a, int *ret_status, json_t **ret_json);
+
+/*
+** The general request behind http_request(): explicit headers, content type and credentials.
+** The harness's bearer token (see csms_proc) is added unless no_auth or an "Authorization:"
+** line is among headers.
+*/
+struct http_opts {
+	const char *method, *path;
+	const char *body;	    /* NULL = none */
+	const char *content_type;   /* NULL: application/json for any method but GET */
+	const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
+	const char *host;	    /* the Host header; NULL = 127.0.0.1:port */
+	bool no_auth;
+	int timeout_ms;		    /* 0 = 5000 */
+};
+struct http_result {
+	int status;
+	json_t *json;		/* the body parsed as JSON, or NULL */
+	char set_cookie[512];	/* the first Set-Cookie, "" if none */
+	char retry_after[32];
+	char content_type[128];
+	char *body;		/* raw body, NUL-terminated (owned) */
+	size_t body_len;
+};
+/* 0 and *ret filled (http_result_clear() it), or < 0 as http_request(). */
+int http_exchange(int port, const struct http_opts *o, struct http_result *ret);
+void http_result_clear(struct http_result *r);
+
+/* A browser-like session: log in (POST /api/login), keep the cookie and CSRF token. */
+struct http_session {
+	int port;
+	char cookie[160]; /* "csms_session=..." */
+	char csrf[80];
+	char role[16];
+};
+/* Log in as user with password: 0 and *ret, or the HTTP status (> 0) of a refused login, or
+ * < 0 if the request failed. */
+int http_login(int port, const char *user, const char *password, struct http_session *ret);
+/* A request with the session's cookie (and its X-CSRF-Token unless csrf is false). Returns
+ * the status (> 0) or < 0; *ret_json (may be NULL) gets the body. */
+int http_session_request(const struct http_session *s, const char *method, const char *path,
+			 const char *body, bool csrf, json_t **ret_json);
 
 /* GET path, expect 200 and a JSON body: returns it (new reference) or NULL. */
 json_t *http_get_json(int port, const char *path);

@@ -838,6 +838,134 @@ static void test_group_commit_and_rollback(void **state)
 	assert_int_equal(store_station_get(f->s, "CP-2", &st), -ENOENT);
 }
 
+/* ------------------------------------------------------------------ operator accounts */
+
+static int count_account(const struct store_account *a, void *ud)
+{
+	int *n = ud;
+
+	/* by name */
+	assert_string_equal(a->name, *n == 0 ? "ann" : "bob");
+	++*n;
+	return 0;
+}
+
+static int collect_token(const struct store_api_token *t, void *ud)
+{
+	*(struct store_api_token *)ud = *t;
+	return 0;
+}
+
+static int collect_audit(const struct store_audit *a, void *ud)
+{
+	int *n = ud;
+
+	assert_string_equal(a->path, *n == 0 ? "/api/two" : "/api/one"); /* newest first */
+	++*n;
+	return 0;
+}
+
+static void test_accounts_sessions_tokens_audit(void **state)
+{
+	struct fx *f = *state;
+	struct store *s = f->s;
+	struct store_account a = { .role = "admin", .pw_hash = "scrypt$h", .created_ms = T0,
+				   .updated_ms = T0 }, got;
+	struct store_auth_session ss;
+	struct store_api_token t, listed = { 0 };
+	struct store_audit au = { .ts_ms = T0, .who = "ann", .method = "POST", .path = "/api/one",
+				  .peer = "127.0.0.1", .status = 201 };
+	int64_t id;
+	int n = 0;
+
+	copy(a.name, sizeof(a.name), "bob");
+	assert_int_equal(store_account_create(s, &a), 0);
+	assert_int_equal(store_account_create(s, &a), -EEXIST);
+	copy(a.name, sizeof(a.name), "ann");
+	copy(a.role, sizeof(a.role), "viewer");
+	assert_int_equal(store_account_create(s, &a), 0);
+	assert_int_equal(store_accounts_list(s, count_account, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_account_get(s, "ann", &got), 0);
+	assert_string_equal(got.role, "viewer");
+	assert_string_equal(got.pw_hash, "scrypt$h");
+	assert_false(got.disabled);
+	assert_int_equal(store_account_get(s, "cy", &got), -ENOENT);
+	got.disabled = true;
+	copy(got.role, sizeof(got.role), "operator");
+	got.updated_ms = T0 + 5;
+	assert_int_equal(store_account_update(s, &got), 0);
+	assert_int_equal(store_account_get(s, "ann", &got), 0);
+	assert_true(got.disabled);
+	assert_string_equal(got.role, "operator");
+	assert_int_equal(got.updated_ms, T0 + 5);
+	copy(got.name, sizeof(got.name), "cy");
+	assert_int_equal(store_account_update(s, &got), -ENOENT);
+
+	/* sessions join the account's current role and state; expired ones are purged */
+	assert_int_equal(store_auth_session_add(s, "h1", "ann", "c1", T0, T0 + 1000), 0);
+	assert_int_equal(store_auth_session_add(s, "h2", "bob", "c2", T0, T0 + 100), 0);
+	assert_int_equal(store_auth_session_get(s, "h1", &ss), 0);
+	assert_string_equal(ss.account, "ann");
+	assert_string_equal(ss.role, "operator");
+	assert_true(ss.disabled);
+	assert_string_equal(ss.csrf, "c1");
+	assert_int_equal(ss.last_ms, T0);
+	assert_int_equal(ss.expires_ms, T0 + 1000);
+	assert_int_equal(store_auth_session_touch(s, "h1", T0 + 50), 0);
+	assert_int_equal(store_auth_session_get(s, "h1", &ss), 0);
+	assert_int_equal(ss.last_ms, T0 + 50);
+	assert_int_equal(store_auth_sessions_delete(s, NULL, NULL, T0 + 500), 0);
+	assert_int_equal(store_auth_session_get(s, "h2", &ss), -ENOENT);
+	assert_int_equal(store_auth_session_get(s, "h1", &ss), 0);
+	assert_int_equal(store_auth_session_add(s, "h3", "ann", "c3", T0, T0 + 1000), 0);
+	assert_int_equal(store_auth_sessions_delete(s, NULL, "ann", 0), 0);
+	assert_int_equal(store_auth_session_get(s, "h1", &ss), -ENOENT);
+	assert_int_equal(store_auth_session_get(s, "h3", &ss), -ENOENT);
+	assert_int_equal(store_auth_session_add(s, "h4", "bob", "c4", T0, T0 + 1000), 0);
+	assert_int_equal(store_auth_sessions_delete(s, "h4", NULL, 0), 0);
+	assert_int_equal(store_auth_session_get(s, "h4", &ss), -ENOENT);
+	/* deleting an account takes its sessions along */
+	assert_int_equal(store_auth_session_add(s, "h5", "bob", "c5", T0, T0 + 1000), 0);
+	assert_int_equal(store_account_delete(s, "bob"), 0);
+	assert_int_equal(store_account_delete(s, "bob"), -ENOENT);
+	assert_int_equal(store_auth_session_get(s, "h5", &ss), -ENOENT);
+
+	/* API tokens by hash; revoked once */
+	assert_int_equal(store_api_token_add(s, "ci", "operator", "th1", "ann", T0, &id), 0);
+	assert_true(id > 0);
+	assert_int_equal(store_api_token_get(s, "th1", &t), 0);
+	assert_int_equal(t.id, id);
+	assert_string_equal(t.name, "ci");
+	assert_string_equal(t.role, "operator");
+	assert_string_equal(t.created_by, "ann");
+	assert_int_equal(t.last_used_ms, 0);
+	assert_int_equal(t.revoked_ms, 0);
+	assert_int_equal(store_api_token_get(s, "nope", &t), -ENOENT);
+	assert_int_equal(store_api_token_touch(s, id, T0 + 7), 0);
+	assert_int_equal(store_api_token_revoke(s, id, T0 + 9), 0);
+	assert_int_equal(store_api_token_revoke(s, id, T0 + 10), -ENOENT);
+	assert_int_equal(store_api_token_revoke(s, id + 100, T0 + 10), -ENOENT);
+	assert_int_equal(store_api_tokens_list(s, collect_token, &listed), 0);
+	assert_int_equal(listed.id, id);
+	assert_int_equal(listed.last_used_ms, T0 + 7);
+	assert_int_equal(listed.revoked_ms, T0 + 9);
+
+	/* audit, newest first, paged */
+	assert_int_equal(store_audit_add(s, &au), 0);
+	au.path = "/api/two";
+	assert_int_equal(store_audit_add(s, &au), 0);
+	n = 0;
+	assert_int_equal(store_audit_list(s, 10, 0, collect_audit, &n), 0);
+	assert_int_equal(n, 2);
+	n = 1;
+	assert_int_equal(store_audit_list(s, 1, 1, collect_audit, &n), 0);
+	assert_int_equal(n, 2);
+	/* all of it is durable at the commit */
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_account_get(s, "ann", &got), 0);
+}
+
 /* ------------------------------------------------------------------ tariffs (0004) */
 
 struct tariff_copy {
@@ -1054,6 +1182,7 @@ int main(void)
 		T(test_orphans),
 		T(test_variables_reports_notices),
 		T(test_group_commit_and_rollback),
+		T(test_accounts_sessions_tokens_audit),
 		T(test_tariffs_put_list),
 		T(test_site_tariff),
 		T(test_energy_sessions_and_samples),

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* /metrics: the node's figures in the Prometheus text format (version 0.0.4). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "conn.h"
+#include "ocpp.h"
+
+struct text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = true;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = t->cap * 2 + (size_t)n;
+			char *np = realloc(t->p, cap);
+
+			if (!np) {
+				t->oom = true;
+				return;
+			}
+			t->p = np;
+			t->cap = cap;
+		}
+	}
+}
+
+static void counter(struct text *t, const char *name, const char *help, uint64_t v)
+{
+	put(t, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+	    (unsigned long long)v);
+}
+
+static void gauge(struct text *t, const char *name, const char *help, double v)
+{
+	put(t, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+}
+
+/* Resident memory (bytes) and open descriptors of this process, from /proc. */
+static void process_figures(struct text *t)
+{
+	long pages = 0, rss = 0, page = sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	gauge(t, "process_resident_memory_bytes", "Resident memory size in bytes.",
+	      (double)rss * (double)page);
+	gauge(t, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+	      (double)pages * (double)page);
+}
+
+int app_metrics_text(void *ud, char **ret_text)
+{
+	static const double bounds[] = {APP_COMMIT_BUCKETS_S};
+	struct app *app = ud;
+	struct text t = {.p = malloc(8192), .cap = 8192};
+	unsigned by_version[_OCPP_VERSION_MAX] = {0}, held = 0, calls = 0;
+	uint64_t cum = 0;
+
+	if (!t.p)
+		return -ENOMEM;
+	t.p[0] = '\0';
+	for (struct list *l = app->hub.conns.next; l != &app->hub.conns; l = l->next) {
+		struct conn *c = list_entry(l, struct conn, link);
+
+		if ((int)c->version >= 0 && c->version < _OCPP_VERSION_MAX)
+			by_version[c->version]++;
+	}
+	for (struct list *l = app->hub.held_conns.next; l != &app->hub.held_conns; l = l->next)
+		held++;
+	for (struct list *l = app->hub.calls.next; l != &app->hub.calls; l = l->next)
+		calls++;
+
+	put(&t, "# HELP csms_connections Charger connections open, by OCPP version.\n"
+		"# TYPE csms_connections gauge\n");
+	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
+		put(&t, "csms_connections{protocol=\"%s\"} %u\n", ocpp_version_name(v),
+		    by_version[v]);
+	counter(&t, "csms_frames_in_total", "WebSocket text frames received from chargers.",
+		app->hub.stats.frames_in);
+	counter(&t, "csms_calls_in_total", "CALLs received from chargers.", app->hub.stats.calls_in);
+	counter(&t, "csms_callerrors_out_total", "CALLERRORs sent to chargers.",
+		app->hub.stats.callerrors_out);
+	counter(&t, "csms_calls_out_total", "CALLs sent to chargers (commands).",
+		app->hub.stats.calls_out);
+	counter(&t, "csms_commits_total", "Group commits that reached the database.",
+		app->stats.commits);
+	counter(&t, "csms_commit_failures_total", "Group commits that failed (rolled back).",
+		app->stats.commit_failures);
+	put(&t, "# HELP csms_commit_seconds Duration of group commits (fsync included).\n"
+		"# TYPE csms_commit_seconds histogram\n");
+	for (size_t b = 0; b <= sizeof(bounds) / sizeof(bounds[0]); b++) {
+		cum += app->commit_hist[b];
+		if (b < sizeof(bounds) / sizeof(bounds[0]))
+			put(&t, "csms_commit_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
+			    (unsigned long long)cum);
+		else
+			put(&t, "csms_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	put(&t, "csms_commit_seconds_sum %.9f\ncsms_commit_seconds_count %llu\n",
+	    (double)app->commit_ns_sum / 1e9, (unsigned long long)cum);
+	gauge(&t, "csms_held_connections", "Connections whose replies wait for the group commit.",
+	      held);
+	gauge(&t, "csms_calls_in_flight", "CSMS CALLs waiting for a charger's answer.", calls);
+	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);
+	gauge(&t, "process_start_time_seconds", "Start time of the process (Unix seconds).",
+	      (double)app->started_ms / 1000.0);
+	process_figures(&t);
+	if (t.oom) {
+		free(t.p);
+		return -ENOMEM;
+	}
+	*ret_text = t.p;
+	return 0;
+}
