@@ -325,11 +325,25 @@ struct store_ops {
 /* The SQLite backend (WAL, statements prepared once, group commit). */
 extern const struct store_ops store_sqlite_ops;
 
-/* Open the SQLite store at path (":memory:" works). See store_ops.open. */
-static inline struct store *store_open(const char *path, bool sync_full, char *err,
+/* The PostgreSQL backend (libpq, pipelined, group commit with synchronous_commit on). Without
+ * libpq at build time its open() fails with a message and store_pg_built is false. */
+extern const struct store_ops store_pg_ops;
+extern const bool store_pg_built;
+
+/* True if dsn names a PostgreSQL database (a postgresql:// or postgres:// URL). */
+static inline bool store_dsn_is_pg(const char *dsn)
+{
+	return dsn && (!strncmp(dsn, "postgresql://", 13) || !strncmp(dsn, "postgres://", 11));
+}
+
+/* Open the store at dsn: a postgresql:// or postgres:// URL opens PostgreSQL, anything else is
+ * a SQLite path (":memory:" works). See store_ops.open. */
+static inline struct store *store_open(const char *dsn, bool sync_full, char *err,
 				       size_t err_len)
 {
-	return store_sqlite_ops.open(path, sync_full, err, err_len);
+	if (store_dsn_is_pg(dsn))
+		return store_pg_ops.open(dsn, sync_full, err, err_len);
+	return store_sqlite_ops.open(dsn, sync_full, err, err_len);
 }
 
 /* NULL-safe, whatever the backend. */

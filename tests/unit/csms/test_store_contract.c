@@ -60,10 +60,80 @@ static void file_cleanup(const char *dsn)
 	}
 }
 
-/* Every backend compiled in. */
+#ifdef CSMS_TEST_HAVE_PG
+#include <libpq-fe.h>
+
+/* PostgreSQL: a new database per test in the cluster $CSMS_TEST_PG_DSN names (tests/pg/pgtmp.sh
+ * starts one: meson test csms-store-contract-pg). */
+static int pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("CSMS_TEST_PG_DSN"));
+	PGresult *res;
+	int r = -EIO;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		res = PQexec(c, sql);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			r = 0;
+		else
+			print_error("postgres: %s: %s", sql, PQresultErrorMessage(res));
+		PQclear(res);
+	} else {
+		print_error("postgres: %s", PQerrorMessage(c));
+	}
+	PQfinish(c);
+	return r;
+}
+
+/* The database's name: the DSN's path, up to '?'. */
+static const char *pg_dbname(const char *dsn, size_t *ret_len)
+{
+	const char *host = strstr(dsn, "://"), *path, *q;
+
+	path = host ? strchr(host + 3, '/') : NULL;
+	if (!path)
+		return NULL;
+	q = strchr(path, '?');
+	*ret_len = q ? (size_t)(q - path - 1) : strlen(path + 1);
+	return path + 1;
+}
+
+static int pg_dsn(char *buf, size_t n)
+{
+	static int seq;
+	const char *base = getenv("CSMS_TEST_PG_DSN"), *db;
+	char name[64], sql[128];
+	size_t len;
+
+	db = pg_dbname(base, &len);
+	if (!db)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "csms_contract_%d_%d", (int)getpid(), ++seq);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	if (pg_admin(sql) < 0)
+		return -EIO;
+	snprintf(buf, n, "%.*s%s%s", (int)(db - base), base, name, db + len);
+	return 0;
+}
+
+static void pg_cleanup(const char *dsn)
+{
+	char sql[128];
+	size_t len;
+	const char *db = pg_dbname(dsn, &len);
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.*s WITH (FORCE)", (int)len, db);
+	pg_admin(sql);
+}
+#endif
+
+/* Every backend compiled in. The PostgreSQL row runs when CSMS_TEST_PG_DSN is set. */
 static const struct backend backends[] = {
 	{ "sqlite-memory", &store_sqlite_ops, false, memory_dsn, NULL },
 	{ "sqlite-file", &store_sqlite_ops, true, file_dsn, file_cleanup },
+#ifdef CSMS_TEST_HAVE_PG
+	{ "postgres", &store_pg_ops, true, pg_dsn, pg_cleanup },
+#endif
 };
 
 struct fx {
@@ -860,7 +930,14 @@ int main(void)
 
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		char name[64];
+		const char *pg = getenv("CSMS_TEST_PG_DSN");
 
+		if (backends[i].ops == &store_pg_ops && (!pg || !*pg)) {
+			printf("store-contract/%s: CSMS_TEST_PG_DSN not set, not run here (meson test "
+			       "csms-store-contract-pg runs it on a temporary cluster)\n",
+			       backends[i].name);
+			continue;
+		}
 		current = &backends[i];
 		snprintf(name, sizeof(name), "store-contract/%s", backends[i].name);
 		failed += _cmocka_run_group_tests(name, tests, sizeof(tests) / sizeof(tests[0]),
