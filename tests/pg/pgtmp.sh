@@ -4,7 +4,8 @@
 # (PostgreSQL refuses to run as root: as root the cluster runs as "postgres" through runuser),
 # a unix socket in that dir, a random port on 127.0.0.1, fsync and synchronous_commit on.
 #
-#   tests/pg/pgtmp.sh CMD [ARG...]   start it, run CMD with CSMS_TEST_PG_DSN set to its DSN,
+#   tests/pg/pgtmp.sh CMD [ARG...]   start it, run CMD with CSMS_TEST_PG_DSN set to its DSN
+#                                    (TCP; CSMS_TEST_PG_SOCKET_DSN: through the unix socket),
 #                                    stop it and remove it; exit with CMD's status
 #   tests/pg/pgtmp.sh                start it, print the DSN, keep it until Ctrl-C / SIGTERM
 #
@@ -85,7 +86,9 @@ fi
 pid=$(head -n 1 "$tmp/data/postmaster.pid")
 
 CSMS_TEST_PG_DSN="postgresql://csms@127.0.0.1:$port/postgres"
-export CSMS_TEST_PG_DSN
+# the same database through the unix socket (no TCP)
+CSMS_TEST_PG_SOCKET_DSN="postgresql://csms@/postgres?host=$tmp&port=$port"
+export CSMS_TEST_PG_DSN CSMS_TEST_PG_SOCKET_DSN
 
 if [ $# -eq 0 ]; then
 	echo "$CSMS_TEST_PG_DSN"
