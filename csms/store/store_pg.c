@@ -228,6 +228,7 @@ static const char *const stmt_sql[_ST_MAX] = { PG_STATEMENTS(X_SQL) };
 
 struct pg_store {
 	struct store base; /* first: a struct store * is a struct pg_store * */
+	char *dsn;
 	PGconn *c;
 	bool in_txn; /* BEGIN sent: a group is open */
 	bool failed; /* a statement of the open group failed: commit() rolls it back */
@@ -314,10 +315,34 @@ static void set_err(struct store *s, const char *what, const char *msg)
 		pq(s)->err[--n] = '\0';
 }
 
+static int connect_db(struct store *s, bool migrate_first, char *err, size_t err_len);
+
+/* A connection that broke between groups is made again (statements prepared again); one that
+ * broke inside a group fails the group, and the next group reconnects. */
+static int check_conn(struct store *s)
+{
+	char err[sizeof(pq(s)->err)];
+
+	if (PQstatus(pq(s)->c) == CONNECTION_OK)
+		return 0;
+	if (pq(s)->in_txn) {
+		pq(s)->failed = true;
+		set_err(s, "connection", "lost inside a group");
+		return -EIO;
+	}
+	if (connect_db(s, false, err, sizeof(err)) < 0) {
+		set_err(s, "reconnect", err);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int send_stmt(struct store *s, enum pst st, const struct args *a)
 {
 	char name[16];
 
+	if (check_conn(s) < 0)
+		return -EIO;
 	snprintf(name, sizeof(name), "p%d", (int)st);
 	if (!PQsendQueryPrepared(pq(s)->c, name, a ? a->n : 0, a ? a->v : NULL, NULL, NULL, 0)) {
 		set_err(s, "send", PQerrorMessage(pq(s)->c));
@@ -558,20 +583,19 @@ fail:
 
 static void pg_close(struct store *s);
 
-static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t err_len)
+/*
+** Connect to p->dsn (replacing a broken connection), set the session up and prepare every
+** statement in one round trip, leaving the connection in pipeline mode. migrate: bring the
+** schema up to date first (at open). 0, or -EIO with the message in err.
+*/
+static int connect_db(struct store *s, bool migrate_first, char *err, size_t err_len)
 {
-	struct pg_store *p = calloc(1, sizeof(*p));
-	struct store *s;
+	struct pg_store *p = pq(s);
 	size_t n;
 
-	(void)sync_full; /* every commit waits for the WAL flush (synchronous_commit = on) */
-	if (!p) {
-		snprintf(err, err_len, "out of memory");
-		return NULL;
-	}
-	p->base.ops = &store_pg_ops;
-	s = &p->base;
-	p->c = PQconnectdb(dsn);
+	PQfinish(p->c);
+	p->unread = 0;
+	p->c = PQconnectdb(p->dsn);
 	if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
 		snprintf(err, err_len, "postgresql: %s", p->c ? PQerrorMessage(p->c) : "out of memory");
 		goto fail;
@@ -580,13 +604,12 @@ static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t 
 	if (exec_plain(p->c, "SET synchronous_commit = on; SET application_name = 'csms'", err,
 		       err_len, "postgresql") < 0)
 		goto fail;
-	if (migrate(p->c, err, err_len) < 0)
+	if (migrate_first && migrate(p->c, err, err_len) < 0)
 		goto fail;
 	if (!PQenterPipelineMode(p->c)) {
 		snprintf(err, err_len, "postgresql: pipeline mode: %s", PQerrorMessage(p->c));
 		goto fail;
 	}
-	/* every statement prepared in one round trip */
 	for (int i = 0; i < _ST_MAX; i++) {
 		char name[16];
 
@@ -603,13 +626,30 @@ static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t 
 		snprintf(err, err_len, "prepare: %s", p->err);
 		goto fail;
 	}
-	return s;
+	return 0;
 fail:
 	n = strlen(err);
 	while (n && err[n - 1] == '\n')
 		err[--n] = '\0';
-	pg_close(s);
-	return NULL;
+	return -EIO;
+}
+
+static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t err_len)
+{
+	struct pg_store *p = calloc(1, sizeof(*p));
+
+	(void)sync_full; /* every commit waits for the WAL flush (synchronous_commit = on) */
+	if (!p || !(p->dsn = strdup(dsn))) {
+		free(p);
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	p->base.ops = &store_pg_ops;
+	if (connect_db(&p->base, true, err, err_len) < 0) {
+		pg_close(&p->base);
+		return NULL;
+	}
+	return &p->base;
 }
 
 static void pg_close(struct store *s)
@@ -619,6 +659,7 @@ static void pg_close(struct store *s)
 	if (pq(s)->c && PQstatus(pq(s)->c) == CONNECTION_OK && pq(s)->in_txn)
 		pg_commit(s);
 	PQfinish(pq(s)->c);
+	free(pq(s)->dsn);
 	free(s);
 }
 
