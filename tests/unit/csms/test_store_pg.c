@@ -172,6 +172,39 @@ static void test_two_nodes_share_keys(void **state)
 	store_close(b);
 }
 
+static int count_connector(const struct store_connector_row *row, void *ud)
+{
+	(void)row;
+	(*(int *)ud)++;
+	return 0;
+}
+
+/* Writes that are sent without waiting: more of them in one group than are ever left unread
+ * (the store reads their results every 256), then a read that must see them all. */
+static void test_many_deferred_writes_in_one_group(void **state)
+{
+	struct store *s = open_db(), *check;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(store_station_create(s, "CP-1", REG_ACCEPTED, T0), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(store_connector_status(s, "CP-1", i, 1, "Available", "NoError",
+							NULL, NULL, T0 + i),
+				 0);
+	assert_int_equal(store_connectors_list(s, "CP-1", count_connector, &n), 0);
+	assert_int_equal(n, 1000);
+	for (int i = 0; i < 600; i++)
+		assert_int_equal(store_station_seen(s, "CP-1", i % 2, NULL, T0 + i), 0);
+	assert_int_equal(store_commit(s), 0);
+	check = open_db();
+	n = 0;
+	assert_int_equal(store_connectors_list(check, "CP-1", count_connector, &n), 0);
+	assert_int_equal(n, 1000);
+	store_close(check);
+	store_close(s);
+}
+
 int main(void)
 {
 	const char *dsn = getenv("CSMS_TEST_PG_DSN");
@@ -180,6 +213,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connection_lost_inside_a_group_fails_it,
 						fresh_db, drop_db),
 		cmocka_unit_test_setup_teardown(test_two_nodes_share_keys, fresh_db, drop_db),
+		cmocka_unit_test_setup_teardown(test_many_deferred_writes_in_one_group, fresh_db,
+						drop_db),
 	};
 
 	if (!dsn || !*dsn) {
