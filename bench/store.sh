@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Store micro-benchmark: the same workload on SQLite (a temp file, synchronous=FULL) and on
+# Store micro-benchmark (-s readings per MeterValues, -b one samples_add per MeterValues): the same workload on SQLite (a temp file, synchronous=FULL) and on
 # PostgreSQL (a temporary cluster from tests/pg/pgtmp.sh, fsync and synchronous_commit on; over
 # TCP and over the unix socket), on
 # this machine's disk. Arguments go to store_bench (-n sessions, -m readings, -k writes/commit).

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Store micro-benchmark: N sessions x M samples through the store ops (sample_add and
- * session_meter_last per reading, as a MeterValues does), a group commit every K writes, on each
- * DSN given (a SQLite path or a postgresql:// URL). Prints ops/s and commit latency p50/p99.
+/* Store micro-benchmark: N sessions x M MeterValues of S readings through the store ops, as a
+ * MeterValues does (session_state, S x sample_add or one samples_add with -b, session_meter_last),
+ * a group commit every K writes, on each DSN given (a SQLite path or a postgresql:// URL).
+ * Prints readings/s, store ops/s and commit latency p50/p99.
  *
- *   store_bench [-n SESSIONS] [-m SAMPLES] [-k WRITES_PER_COMMIT] DSN...
+ *   store_bench [-n SESSIONS] [-m METERVALUES] [-s READINGS_EACH] [-k WRITES_PER_COMMIT] [-b] DSN...
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +34,17 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int bench(const char *dsn, int n, int m, int k)
+static const char *const measurands[] = {
+	"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage",
+	"SoC", "Temperature", "Frequency", "Power.Offered",
+};
+#define S_MAX ((int)(sizeof(measurands) / sizeof(measurands[0])))
+
+static int bench(const char *dsn, int n, int m, int k, int per, bool batch)
 {
-	char err[256], id[32], value[32];
+	char err[256], id[32], value[S_MAX][32];
 	int64_t *sess = calloc((size_t)n, sizeof(*sess)), *lat, t_start, t_all, t;
-	size_t n_commits = 0, max_commits = (size_t)n * (size_t)m * 2 / (size_t)k + 2;
+	size_t n_commits = 0, max_commits = (size_t)n * (size_t)m * (size_t)(per + 1) / (size_t)k + 2;
 	struct store *s;
 	long writes = 0;
 	int r = -EIO;
@@ -67,20 +75,33 @@ static int bench(const char *dsn, int n, int m, int k)
 	for (int j = 0; j < m; j++) {
 		for (int i = 0; i < n; i++) {
 			struct store_session_state st;
-			struct store_sample smp = { .session_id = sess[i], .evse_id = 1,
-						    .ts_ms = T0 + (j + 1) * 60000LL,
-						    .measurand = "Energy.Active.Import.Register",
-						    .unit = "Wh", .value = value };
+			struct store_sample smp[S_MAX];
+			int ret[S_MAX];
+			long before = writes;
 
 			if (store_session_state(s, sess[i], &st) < 0)
 				goto fail;
-			smp.station_id = st.station_id;
-			snprintf(value, sizeof(value), "%d", 1000 + j * 100);
-			if (store_sample_add(s, &smp, NULL, 0) < 0 ||
-			    store_session_meter_last(s, sess[i], 1000 + j * 100, smp.ts_ms) < 0)
+			for (int q = 0; q < per; q++) {
+				snprintf(value[q], sizeof(value[q]), "%d", 1000 + j * 100 + q);
+				smp[q] = (struct store_sample){ .session_id = sess[i],
+								.station_id = st.station_id,
+								.evse_id = 1,
+								.ts_ms = T0 + (j + 1) * 60000LL,
+								.measurand = measurands[q],
+								.unit = "Wh", .value = value[q] };
+			}
+			if (batch) {
+				if (store_samples_add(s, smp, (size_t)per, ret, NULL, 0) < 0)
+					goto fail;
+			} else {
+				for (int q = 0; q < per; q++)
+					if (store_sample_add(s, &smp[q], NULL, 0) < 0)
+						goto fail;
+			}
+			if (store_session_meter_last(s, sess[i], 1000 + j * 100, smp[0].ts_ms) < 0)
 				goto fail;
-			writes += 2;
-			if (writes % k < 2) {
+			writes += per + 1;
+			if (writes / k != before / k) {
 				t_start = now_ns();
 				if (store_commit(s) < 0)
 					goto fail;
@@ -94,10 +115,12 @@ static int bench(const char *dsn, int n, int m, int k)
 	lat[n_commits++] = now_ns() - t_start;
 	t = now_ns() - t_all;
 	qsort(lat, n_commits, sizeof(*lat), cmp_i64);
-	printf("%-8s readings %7d  %8.0f readings/s  %8.0f store ops/s  commits %5zu (every %d "
-	       "writes)  commit p50 %.2f ms  p99 %.2f ms\n",
-	       s->ops->name, n * m, n * m / (t / 1e9), (double)n * m * 3 / (t / 1e9), n_commits, k,
-	       lat[n_commits / 2] / 1e6, lat[n_commits * 99 / 100] / 1e6);
+	printf("%-8s %-11s readings %7d  %8.0f readings/s  %8.0f MeterValues/s  %8.0f store ops/s  "
+	       "commits %5zu  commit p50 %.2f ms  p99 %.2f ms\n",
+	       s->ops->name, batch ? "samples_add" : "sample_add", n * m * per,
+	       (double)n * m * per / (t / 1e9), (double)n * m / (t / 1e9),
+	       (double)n * m * (per + 2) / (t / 1e9), n_commits, lat[n_commits / 2] / 1e6,
+	       lat[n_commits * 99 / 100] / 1e6);
 	r = 0;
 	goto out;
 fail:
@@ -111,27 +134,33 @@ out:
 
 int main(int argc, char **argv)
 {
-	int n = 1000, m = 20, k = 200, c, failed = 0;
+	int n = 1000, m = 20, k = 200, per = 1, c, failed = 0;
+	bool batch = false;
 
-	while ((c = getopt(argc, argv, "n:m:k:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:k:s:b")) != -1) {
 		if (c == 'n')
 			n = atoi(optarg);
 		else if (c == 'm')
 			m = atoi(optarg);
 		else if (c == 'k')
 			k = atoi(optarg);
+		else if (c == 's')
+			per = atoi(optarg);
+		else if (c == 'b')
+			batch = true;
 		else
 			return 2;
 	}
-	if (optind >= argc || n <= 0 || m <= 0 || k < 2) {
-		fprintf(stderr, "usage: store_bench [-n SESSIONS] [-m SAMPLES] [-k WRITES_PER_COMMIT] "
-				"DSN...\n");
+	if (optind >= argc || n <= 0 || m <= 0 || k < 2 || per < 1 || per > S_MAX) {
+		fprintf(stderr, "usage: store_bench [-n SESSIONS] [-m METERVALUES] [-s READINGS_EACH "
+				"(1..%d)] [-k WRITES_PER_COMMIT] [-b] DSN...\n",
+			S_MAX);
 		return 2;
 	}
-	printf("# %d sessions x %d readings; per reading: session_state (read), sample_add, "
-	       "session_meter_last; commit every %d writes\n",
-	       n, m, k);
+	printf("# %d sessions x %d MeterValues of %d readings; per MeterValues: session_state "
+	       "(read), %s, session_meter_last; a commit every %d writes\n",
+	       n, m, per, batch ? "one samples_add" : "sample_add per reading", k);
 	for (int i = optind; i < argc; i++)
-		failed |= bench(argv[i], n, m, k) < 0;
+		failed |= bench(argv[i], n, m, k, per, batch) < 0;
 	return failed;
 }

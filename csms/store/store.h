@@ -179,7 +179,7 @@ struct store_command {
 };
 typedef int (*store_command_fn)(const struct store_command *row, void *ud);
 
-#define STORE_OPS_VERSION 1
+#define STORE_OPS_VERSION 2
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -320,6 +320,15 @@ struct store_ops {
 	/* Command rows newest first, of one station or (NULL) all. */
 	int (*commands_list)(struct store *s, const char *station_or_null, int limit, int offset,
 			     store_command_fn fn, void *ud);
+
+	/* ---- version 2: batch readings (store_pg) */
+	/* sample_add() for in[0..n-1], in order, in one round trip where the backend can (all the
+	 * readings of a MeterValues). ret[i] gets what sample_add() would return for in[i]: 1
+	 * stored, 0 its key was stored already (the kept value then in ret_stored + i * stored_len,
+	 * truncated; stored_len may be 0), or -EINVAL. Returns 0, or a negative errno if the store
+	 * failed (ret[] is then not meaningful). */
+	int (*samples_add)(struct store *s, const struct store_sample *in, size_t n, int *ret,
+			   char *ret_stored, size_t stored_len);
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -585,6 +594,20 @@ static inline int store_commands_list(struct store *s, const char *station_or_nu
 				      int offset, store_command_fn fn, void *ud)
 {
 	return STORE_CALL(commands_list, station_or_null, limit, offset, fn, ud);
+}
+/* A backend without samples_add (version < 2) gets one sample_add() per reading. */
+static inline int store_samples_add(struct store *s, const struct store_sample *in, size_t n,
+				    int *ret, char *ret_stored, size_t stored_len)
+{
+	if (s->ops->version >= 2 && s->ops->samples_add)
+		return STORE_CALL(samples_add, in, n, ret, ret_stored, stored_len);
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = s->ops->sample_add(s, &in[i], stored_len ? ret_stored + i * stored_len : NULL,
+					    stored_len);
+		if (ret[i] < 0 && ret[i] != -EINVAL)
+			return ret[i];
+	}
+	return 0;
 }
 
 #undef STORE_CALL

@@ -373,27 +373,33 @@ static int result_status(struct store *s, const PGresult *res)
 }
 
 /*
-** Send a Sync and read every result up to it. The last statement's result goes to *ret when
-** ret is set (the caller clears it); the others only count: one that failed marks the open
-** group failed. Returns 0, or the last statement's outcome, or -EIO when the connection broke.
+** Send a Sync and read every result up to it. The last k statements' results go to ret[0..k-1]
+** (the caller clears them; k <= the statements sent); the earlier ones (deferred writes) only
+** count. A failed statement marks the open group failed. Returns 0, or the first failure among
+** the last k (-EEXIST, -EIO; ret[] is then all NULL), or -EIO when the connection broke.
 */
-static int sync_read(struct store *s, PGresult **ret)
+static int sync_read_n(struct store *s, PGresult **ret, int k)
 {
 	PGconn *c = pq(s)->c;
-	PGresult *res, *last = NULL;
-	int r = 0, last_r = 0;
+	int first = pq(s)->unread - k, i = 0, r = 0;
+	PGresult *res;
 
+	for (int j = 0; j < k; j++)
+		ret[j] = NULL;
+	pq(s)->unread = 0;
 	if (!PQpipelineSync(c)) {
 		set_err(s, "sync", PQerrorMessage(c));
-		pq(s)->unread = 0;
 		pq(s)->failed = pq(s)->in_txn;
 		return -EIO;
 	}
 	for (;;) {
+		int st;
+
 		res = PQgetResult(c);
 		if (!res) {
 			if (PQstatus(c) == CONNECTION_BAD) {
 				set_err(s, "connection", PQerrorMessage(c));
+				pq(s)->failed = pq(s)->in_txn;
 				r = -EIO;
 				break;
 			}
@@ -403,30 +409,38 @@ static int sync_read(struct store *s, PGresult **ret)
 			PQclear(res);
 			break;
 		}
-		/* the previous one was not the last: judge it now */
-		if (last) {
-			if (result_status(s, last) < 0 && pq(s)->in_txn)
-				pq(s)->failed = true;
-			PQclear(last);
-		}
-		last = res;
-	}
-	pq(s)->unread = 0;
-	if (last) {
-		last_r = result_status(s, last);
-		if (last_r < 0 && pq(s)->in_txn)
+		st = result_status(s, res);
+		if (st < 0 && pq(s)->in_txn)
 			pq(s)->failed = true;
+		if (i >= first && i - first < k) {
+			ret[i - first] = res;
+			if (st < 0 && r == 0)
+				r = st;
+		} else {
+			PQclear(res);
+		}
+		i++;
 	}
 	if (r < 0) {
-		PQclear(last);
-		pq(s)->failed = pq(s)->in_txn;
-		return r;
+		for (int j = 0; j < k; j++) {
+			PQclear(ret[j]);
+			ret[j] = NULL;
+		}
 	}
-	if (ret && last_r == 0)
+	return r;
+}
+
+/* sync_read_n() for the last statement: its result to *ret (may be NULL) on success. */
+static int sync_read(struct store *s, PGresult **ret)
+{
+	PGresult *last = NULL;
+	int r = sync_read_n(s, &last, pq(s)->unread ? 1 : 0);
+
+	if (ret)
 		*ret = last;
 	else
 		PQclear(last);
-	return last_r;
+	return r;
 }
 
 /* Run one statement now: every deferred result is read first. *ret (may be NULL) gets the
@@ -1052,36 +1066,35 @@ static void sample_key(struct args *a, const struct store_sample *in)
 	a_text(a, in->location);
 }
 
-static int pg_sample_add(struct store *s, const struct store_sample *in, char *ret_stored,
-			 size_t n)
+static void sample_args(struct args *a, const struct store_sample *in)
+{
+	if (in->session_id)
+		a_i64(a, in->session_id);
+	else
+		a_text(a, NULL);
+	a_text(a, in->station_id);
+	a_i64(a, in->evse_id);
+	a_i64(a, in->ts_ms);
+	a_text(a, in->measurand);
+	a_text(a, in->phase);
+	a_text(a, in->unit);
+	a_text(a, in->context);
+	a_text(a, in->location);
+	a_text(a, in->format);
+	a_text(a, in->value);
+	a_text(a, in->sig.data);
+	a_text(a, in->sig.signing_method);
+	a_text(a, in->sig.encoding_method);
+	a_text(a, in->sig.public_key);
+}
+
+/* What ST_SAMPLE_ADD's result res (cleared here) says: 1 stored, or 0 and the kept value. */
+static int sample_result(struct store *s, const struct store_sample *in, PGresult *res,
+			 char *ret_stored, size_t n)
 {
 	struct args a = { 0 };
-	PGresult *res = NULL;
-	int r;
+	int r = 0;
 
-	if (!in->measurand || !in->value || !in->station_id)
-		return -EINVAL;
-	if (in->session_id)
-		a_i64(&a, in->session_id);
-	else
-		a_text(&a, NULL);
-	a_text(&a, in->station_id);
-	a_i64(&a, in->evse_id);
-	a_i64(&a, in->ts_ms);
-	a_text(&a, in->measurand);
-	a_text(&a, in->phase);
-	a_text(&a, in->unit);
-	a_text(&a, in->context);
-	a_text(&a, in->location);
-	a_text(&a, in->format);
-	a_text(&a, in->value);
-	a_text(&a, in->sig.data);
-	a_text(&a, in->sig.signing_method);
-	a_text(&a, in->sig.encoding_method);
-	a_text(&a, in->sig.public_key);
-	r = write_now(s, ST_SAMPLE_ADD, &a, &res);
-	if (r < 0)
-		return r;
 	if (g_i64(res, 0, 0) > 0) {
 		r = 1;
 	} else if (!g_null(res, 0, 1)) {
@@ -1091,7 +1104,6 @@ static int pg_sample_add(struct store *s, const struct store_sample *in, char *r
 		/* taken by a row this statement's snapshot did not show (another node's) */
 		PQclear(res);
 		res = NULL;
-		a = (struct args){ 0 };
 		sample_key(&a, in);
 		r = run(s, ST_SAMPLE_STORED, &a, &res);
 		if (r == 0 && PQntuples(res) == 0)
@@ -1100,6 +1112,68 @@ static int pg_sample_add(struct store *s, const struct store_sample *in, char *r
 			g_copy(res, 0, 0, ret_stored, n);
 	}
 	PQclear(res);
+	return r;
+}
+
+static int pg_sample_add(struct store *s, const struct store_sample *in, char *ret_stored,
+			 size_t n)
+{
+	struct args a = { 0 };
+	PGresult *res = NULL;
+	int r;
+
+	if (!in->measurand || !in->value || !in->station_id)
+		return -EINVAL;
+	sample_args(&a, in);
+	r = write_now(s, ST_SAMPLE_ADD, &a, &res);
+	return r < 0 ? r : sample_result(s, in, res, ret_stored, n);
+}
+
+/* Readings per round trip in samples_add (bounds what either side buffers). */
+#define SAMPLES_BATCH 128
+
+static int pg_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
+			  char *ret_stored, size_t stored_len)
+{
+	PGresult *res[SAMPLES_BATCH];
+	int r = n ? begin_write(s) : 0;
+
+	for (size_t off = 0; r == 0 && off < n; off += SAMPLES_BATCH) {
+		size_t k = n - off < SAMPLES_BATCH ? n - off : SAMPLES_BATCH;
+		int sent = 0, got = 0;
+
+		/* every reading of the chunk in the pipeline, one Sync, then the answers */
+		for (size_t i = off; i < off + k; i++) {
+			struct args a = { 0 };
+
+			ret[i] = 0;
+			if (!in[i].measurand || !in[i].value || !in[i].station_id) {
+				ret[i] = -EINVAL;
+				continue;
+			}
+			sample_args(&a, &in[i]);
+			r = send_stmt(s, ST_SAMPLE_ADD, &a);
+			if (r < 0)
+				break;
+			pq(s)->unread++;
+			sent++;
+		}
+		if (r == 0)
+			r = sync_read_n(s, res, sent);
+		else
+			sync_read(s, NULL);
+		for (size_t i = off; r == 0 && i < off + k; i++) {
+			if (ret[i] < 0)
+				continue;
+			ret[i] = sample_result(s, &in[i], res[got], stored_len ? ret_stored + i * stored_len : NULL,
+					       stored_len);
+			res[got++] = NULL;
+			if (ret[i] < 0)
+				r = ret[i];
+		}
+		for (int j = got; r < 0 && j < sent; j++)
+			PQclear(res[j]);
+	}
 	return r;
 }
 
@@ -1619,4 +1693,5 @@ const struct store_ops store_pg_ops = {
 	.notice_add = pg_notice_add,
 	.command_add = pg_command_add,
 	.commands_list = pg_commands_list,
+	.samples_add = pg_samples_add, /* batch readings */
 };

@@ -1326,6 +1326,22 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 }
 /* ---------------------------------------------------------------- end command log */
 
+/* ---------------------------------------------------------------- batch readings */
+
+/* SQLite has no round trips to save: one sample_add per reading. */
+static int sq_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
+			  char *ret_stored, size_t stored_len)
+{
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = sq_sample_add(s, &in[i], stored_len ? ret_stored + i * stored_len : NULL,
+				       stored_len);
+		if (ret[i] < 0 && ret[i] != -EINVAL)
+			return ret[i];
+	}
+	return 0;
+}
+/* ---------------------------------------------------------------- end batch readings */
+
 const struct store_ops store_sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -1377,4 +1393,5 @@ const struct store_ops store_sqlite_ops = {
 	.notice_add = sq_notice_add,
 	.command_add = sq_command_add,
 	.commands_list = sq_commands_list,
+	.samples_add = sq_samples_add, /* batch readings */
 };

@@ -753,6 +753,56 @@ static void test_samples_duplicate_and_conflict(void **state)
 	assert_int_equal(store_sample_conflicts(f->s, id + 1000, &n), -ENOENT);
 }
 
+/* samples_add: sample_add's answers, reading by reading, for a batch (all readings of a
+ * MeterValues in one round trip where the backend can). */
+static void test_samples_add_batch(void **state)
+{
+	struct fx *f = *state;
+	struct store_sample in[6];
+	char stored[6][16];
+	int ret[6];
+	int64_t id;
+
+	station(f->s, "CP-1");
+	id = open_session(f->s, "CP-1", 1, "T", T0, 0);
+	assert_int_equal(store_sample_add(f->s,
+					  &(struct store_sample){ .session_id = id,
+								  .station_id = "CP-1",
+								  .evse_id = 1, .ts_ms = T0,
+								  .measurand = "old",
+								  .value = "5" },
+					  NULL, 0),
+			 1);
+	for (int i = 0; i < 6; i++)
+		in[i] = (struct store_sample){ .session_id = id, .station_id = "CP-1", .evse_id = 1,
+					       .ts_ms = T0 + 1000, .measurand = "m", .value = "1" };
+	in[1].measurand = "m2";			 /* new */
+	in[2].value = NULL;			 /* refused */
+	in[3].value = "2";			 /* in[0]'s key again, in the same batch */
+	in[4].measurand = "old";		 /* stored before the batch */
+	in[4].ts_ms = T0;
+	in[4].value = "6";
+	in[5].phase = "L1";			 /* new: another key */
+	memset(stored, 0, sizeof(stored));
+	memset(ret, 0x5a, sizeof(ret));
+	assert_int_equal(store_samples_add(f->s, in, 6, ret, &stored[0][0], sizeof(stored[0])), 0);
+	assert_int_equal(ret[0], 1);
+	assert_int_equal(ret[1], 1);
+	assert_int_equal(ret[2], -EINVAL);
+	assert_int_equal(ret[3], 0);
+	assert_string_equal(stored[3], "1");
+	assert_int_equal(ret[4], 0);
+	assert_string_equal(stored[4], "5");
+	assert_int_equal(ret[5], 1);
+	assert_int_equal(samples(f->s, id).n, 4);
+	/* without room for the kept values */
+	assert_int_equal(store_samples_add(f->s, in, 2, ret, NULL, 0), 0);
+	assert_int_equal(ret[0], 0);
+	assert_int_equal(ret[1], 0);
+	assert_int_equal(store_samples_add(f->s, in, 0, ret, NULL, 0), 0);
+	assert_true(store_dirty(f->s));
+}
+
 static void test_signed_data_kept(void **state)
 {
 	struct fx *f = *state;
@@ -920,6 +970,7 @@ int main(void)
 		T(test_session_setters_and_event_seq),
 		T(test_sessions_list),
 		T(test_samples_duplicate_and_conflict),
+		T(test_samples_add_batch),
 		T(test_signed_data_kept),
 		T(test_orphans),
 		T(test_variables_reports_notices),
