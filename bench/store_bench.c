@@ -4,7 +4,8 @@
  * a group commit every K writes, on each DSN given (a SQLite path or a postgresql:// URL).
  * Prints readings/s, store ops/s and commit latency p50/p99.
  *
- *   store_bench [-n SESSIONS] [-m METERVALUES] [-s READINGS_EACH] [-k WRITES_PER_COMMIT] [-b] DSN...
+ *   store_bench [-n SESSIONS] [-m METERVALUES] [-s READINGS_EACH] [-k WRITES_PER_COMMIT] [-b]
+ * DSN...
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,8 +36,14 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 static const char *const measurands[] = {
-	"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage",
-	"SoC", "Temperature", "Frequency", "Power.Offered",
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Import",
+    "Voltage",
+    "SoC",
+    "Temperature",
+    "Frequency",
+    "Power.Offered",
 };
 #define S_MAX ((int)(sizeof(measurands) / sizeof(measurands[0])))
 
@@ -44,7 +51,8 @@ static int bench(const char *dsn, int n, int m, int k, int per, bool batch)
 {
 	char err[256], id[32], value[S_MAX][32];
 	int64_t *sess = calloc((size_t)n, sizeof(*sess)), *lat, t_start, t_all, t;
-	size_t n_commits = 0, max_commits = (size_t)n * (size_t)m * (size_t)(per + 1) / (size_t)k + 2;
+	size_t n_commits = 0,
+	       max_commits = (size_t)n * (size_t)m * (size_t)(per + 1) / (size_t)k + 2;
 	struct store *s;
 	long writes = 0;
 	int r = -EIO;
@@ -57,8 +65,11 @@ static int bench(const char *dsn, int n, int m, int k, int per, bool batch)
 	}
 	/* a run id keeps reruns on one database apart */
 	for (int i = 0; i < n; i++) {
-		struct store_session_open o = { .evse_id = 1, .connector_id = 1, .id_tag = "BENCH",
-						.auth_status = 0, .has_meter_start = true };
+		struct store_session_open o = {.evse_id = 1,
+					       .connector_id = 1,
+					       .id_tag = "BENCH",
+					       .auth_status = 0,
+					       .has_meter_start = true};
 
 		snprintf(id, sizeof(id), "BENCH-%d-%d", (int)(now_ns() % 1000000), i);
 		o.station_id = id;
@@ -83,12 +94,13 @@ static int bench(const char *dsn, int n, int m, int k, int per, bool batch)
 				goto fail;
 			for (int q = 0; q < per; q++) {
 				snprintf(value[q], sizeof(value[q]), "%d", 1000 + j * 100 + q);
-				smp[q] = (struct store_sample){ .session_id = sess[i],
-								.station_id = st.station_id,
-								.evse_id = 1,
-								.ts_ms = T0 + (j + 1) * 60000LL,
-								.measurand = measurands[q],
-								.unit = "Wh", .value = value[q] };
+				smp[q] = (struct store_sample){.session_id = sess[i],
+							       .station_id = st.station_id,
+							       .evse_id = 1,
+							       .ts_ms = T0 + (j + 1) * 60000LL,
+							       .measurand = measurands[q],
+							       .unit = "Wh",
+							       .value = value[q]};
 			}
 			if (batch) {
 				if (store_samples_add(s, smp, (size_t)per, ret, NULL, 0) < 0)
@@ -152,8 +164,9 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind >= argc || n <= 0 || m <= 0 || k < 2 || per < 1 || per > S_MAX) {
-		fprintf(stderr, "usage: store_bench [-n SESSIONS] [-m METERVALUES] [-s READINGS_EACH "
-				"(1..%d)] [-k WRITES_PER_COMMIT] [-b] DSN...\n",
+		fprintf(stderr,
+			"usage: store_bench [-n SESSIONS] [-m METERVALUES] [-s READINGS_EACH "
+			"(1..%d)] [-k WRITES_PER_COMMIT] [-b] DSN...\n",
 			S_MAX);
 		return 2;
 	}

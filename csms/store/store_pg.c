@@ -25,15 +25,14 @@
  * function pg_xxx(): begin_write() + defer() for a write that only succeeds, begin_write() + run()
  * for a write with an answer, run() for a read, rows through the g_*() getters; (3) its line at
  * the end of store_pg_ops; (4) the table change as db/pg/NNNN_<same name>.sql. */
-#include "store.h"
-
 #include <errno.h>
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
+#include "store.h"
 
 struct embedded_file {
 	const char *name;
@@ -47,28 +46,29 @@ const bool store_pg_built = true;
 
 /* Deferred results allowed in flight before a Sync is forced: bounds what either side buffers
  * (the server stops reading when its results are not read). */
-#define DEFER_MAX 256
+#define DEFER_MAX     256
 #define PG_MAX_PARAMS 16
 /* Serializes schema migrations of nodes that start together (pg_advisory_xact_lock key). */
 #define MIGRATE_LOCK_KEY "7349617201"
 
-#define SESSION_COLS                                                                          \
-	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "       \
-	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "       \
+#define SESSION_COLS                                                                               \
+	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "            \
+	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "            \
 	"seq_gaps, offline_events, seq_max, sample_conflicts"
-#define STATE_COLS                                                                            \
-	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "           \
-	"meter_last_wh IS NOT NULL, coalesce(meter_last_wh, 0), coalesce(meter_last_ms, 0), " \
+#define STATE_COLS                                                                                 \
+	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "                \
+	"meter_last_wh IS NOT NULL, coalesce(meter_last_wh, 0), coalesce(meter_last_ms, 0), "      \
 	"station_id, evse_id, connector_id"
-#define STATION_COLS                                                                          \
-	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "   \
-	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "     \
+#define STATION_COLS                                                                               \
+	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "       \
+	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "          \
 	"s.last_boot_ms"
-#define SAMPLE_KEY_WHERE                                                                      \
-	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "             \
+#define SAMPLE_KEY_WHERE                                                                           \
+	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "                  \
 	"phase = coalesce($6, '') AND context = coalesce($8, '') AND location = coalesce($9, '')"
 
 /* Every statement, prepared once per connection as "p<index>". */
+/* clang-format off */
 #define PG_STATEMENTS(X)                                                                      \
 	X(ST_BEGIN, "BEGIN")                                                                  \
 	X(ST_COMMIT, "COMMIT")                                                                \
@@ -219,10 +219,11 @@ const bool store_pg_built = true;
 			    "OR station_id = $1::text ORDER BY id DESC LIMIT $2 OFFSET $3")   \
 	/* ---- new operations' statements go here */
 
+/* clang-format on */
 #define X_ENUM(n, sql) n,
-#define X_SQL(n, sql) [n] = sql,
+#define X_SQL(n, sql)  [n] = sql,
 enum pst { PG_STATEMENTS(X_ENUM) _ST_MAX };
-static const char *const stmt_sql[_ST_MAX] = { PG_STATEMENTS(X_SQL) };
+static const char *const stmt_sql[_ST_MAX] = {PG_STATEMENTS(X_SQL)};
 #undef X_ENUM
 #undef X_SQL
 
@@ -555,9 +556,10 @@ static int migrate(PGconn *c, char *err, size_t err_len)
 	PGresult *res;
 	int version;
 
-	if (exec_plain(c, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY "); "
-			  "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-			  "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+	if (exec_plain(c,
+		       "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY "); "
+		       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+		       "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
 		       err, err_len, "migrations") < 0)
 		goto fail;
 	res = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_version");
@@ -575,13 +577,14 @@ static int migrate(PGconn *c, char *err, size_t err_len)
 	}
 	for (size_t i = (size_t)version; i < db_pg_migrations_count; i++) {
 		char num[24];
-		const char *params[2] = { num, db_pg_migrations[i].name };
+		const char *params[2] = {num, db_pg_migrations[i].name};
 
-		if (exec_plain(c, db_pg_migrations[i].data, err, err_len, db_pg_migrations[i].name) < 0)
+		if (exec_plain(c, db_pg_migrations[i].data, err, err_len,
+			       db_pg_migrations[i].name) < 0)
 			goto fail;
 		snprintf(num, sizeof(num), "%zu", i + 1);
-		res = PQexecParams(c, "INSERT INTO schema_version(version, name) VALUES ($1, $2)", 2,
-				   NULL, params, NULL, NULL, 0);
+		res = PQexecParams(c, "INSERT INTO schema_version(version, name) VALUES ($1, $2)",
+				   2, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			snprintf(err, err_len, "migrations: %s", PQresultErrorMessage(res));
 			PQclear(res);
@@ -611,7 +614,8 @@ static int connect_db(struct store *s, bool migrate_first, char *err, size_t err
 	p->unread = 0;
 	p->c = PQconnectdb(p->dsn);
 	if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
-		snprintf(err, err_len, "postgresql: %s", p->c ? PQerrorMessage(p->c) : "out of memory");
+		snprintf(err, err_len, "postgresql: %s",
+			 p->c ? PQerrorMessage(p->c) : "out of memory");
 		goto fail;
 	}
 	PQsetNoticeProcessor(p->c, quiet_notices, NULL);
@@ -700,7 +704,7 @@ static int write_now_or_later(struct store *s, enum pst st, const struct args *a
 
 static int pg_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, id);
 	a_text(&a, site_kind_to_string(kind));
@@ -711,7 +715,7 @@ static int pg_site_put(struct store *s, const char *id, int kind, int64_t now_ms
 static int pg_station_put(struct store *s, const char *id, const char *site_id,
 			  const char *password_hash, int64_t now_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, id);
 	a_text(&a, site_id);
@@ -722,7 +726,7 @@ static int pg_station_put(struct store *s, const char *id, const char *site_id,
 
 static int pg_station_boot(struct store *s, const char *id, const struct store_boot *b)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, id);
 	a_text(&a, b->protocol);
@@ -742,7 +746,7 @@ static int pg_station_boot(struct store *s, const char *id, const struct store_b
 static int pg_station_seen(struct store *s, const char *id, bool online, const char *protocol,
 			   int64_t now_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, id);
 	a_bool(&a, online);
@@ -755,7 +759,7 @@ static int pg_station_event(struct store *s, const char *id, int kind, const cha
 			    int64_t ts_ms)
 {
 	const char *name = station_event_kind_to_string(kind);
-	struct args a = { 0 }, b = { 0 };
+	struct args a = {0}, b = {0};
 	int r;
 
 	if (!name)
@@ -781,7 +785,7 @@ static int pg_connector_status(struct store *s, const char *station_id, int evse
 			       int connector_id, const char *status, const char *error_code,
 			       const char *info, const char *vendor_error, int64_t ts_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, station_id);
 	a_i64(&a, connector_id);
@@ -796,7 +800,7 @@ static int pg_connector_status(struct store *s, const char *station_id, int evse
 
 static int pg_token_put(struct store *s, const struct store_token *t)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, t->token);
 	a_text(&a, auth_status_to_string(t->status));
@@ -811,7 +815,7 @@ static int pg_token_put(struct store *s, const struct store_token *t)
 
 static int pg_session_close(struct store *s, int64_t id, const struct store_session_close *in)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	a_i64(&a, in->stop_ms);
@@ -824,7 +828,7 @@ static int pg_session_close(struct store *s, int64_t id, const struct store_sess
 static int pg_session_set_start(struct store *s, int64_t id, int64_t start_ms, bool has_meter,
 				int64_t meter_start_wh)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	a_i64(&a, start_ms);
@@ -835,7 +839,7 @@ static int pg_session_set_start(struct store *s, int64_t id, int64_t start_ms, b
 
 static int pg_session_set_token(struct store *s, int64_t id, const char *id_tag, int auth_status)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	a_text(&a, id_tag);
@@ -845,7 +849,7 @@ static int pg_session_set_token(struct store *s, int64_t id, const char *id_tag,
 
 static int pg_session_set_evse(struct store *s, int64_t id, int evse_id, int connector_id)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	a_i64(&a, evse_id);
@@ -855,7 +859,7 @@ static int pg_session_set_evse(struct store *s, int64_t id, int evse_id, int con
 
 static int pg_session_meter_last(struct store *s, int64_t id, int64_t wh, int64_t ts_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	a_i64(&a, wh);
@@ -865,7 +869,7 @@ static int pg_session_meter_last(struct store *s, int64_t id, int64_t wh, int64_
 
 static int pg_session_seq_update(struct store *s, int64_t id, int64_t seq_no, bool offline)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	a_i64(&a, seq_no);
@@ -876,7 +880,7 @@ static int pg_session_seq_update(struct store *s, int64_t id, int64_t seq_no, bo
 static int pg_sample_conflict_add(struct store *s, const struct store_sample_conflict *c)
 {
 	const struct store_sample *in = c->sample;
-	struct args a = { 0 }, b = { 0 };
+	struct args a = {0}, b = {0};
 	int r;
 
 	if (in->session_id)
@@ -902,7 +906,7 @@ static int pg_sample_conflict_add(struct store *s, const struct store_sample_con
 
 static int pg_orphan_add(struct store *s, const struct store_orphan *o)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, o->station_id);
 	a_i64(&a, o->transaction_id);
@@ -917,7 +921,7 @@ static int pg_orphan_add(struct store *s, const struct store_orphan *o)
 static int pg_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
 			   int64_t now_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, station_id);
 	a_text(&a, v->component);
@@ -938,7 +942,7 @@ static int pg_variable_put(struct store *s, const char *station_id, const struct
 static int pg_report_part(struct store *s, const char *station_id, int64_t request_id,
 			  int64_t seq_no, bool tbc, int64_t now_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, station_id);
 	a_i64(&a, request_id);
@@ -951,7 +955,7 @@ static int pg_report_part(struct store *s, const char *station_id, int64_t reque
 static int pg_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
 			 const char *detail)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, station_id);
 	a_text(&a, kind);
@@ -972,7 +976,7 @@ static int write_now(struct store *s, enum pst st, const struct args *a, PGresul
 
 static int pg_station_create(struct store *s, const char *id, int registration, int64_t now_ms)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -988,7 +992,7 @@ static int pg_station_create(struct store *s, const char *id, int registration, 
 
 static int pg_station_set_registration(struct store *s, const char *id, int registration)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1003,7 +1007,7 @@ static int pg_station_set_registration(struct store *s, const char *id, int regi
 
 static int pg_session_open(struct store *s, const struct store_session_open *in, int64_t *ret_id)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1036,7 +1040,7 @@ static int pg_session_open(struct store *s, const struct store_session_open *in,
 
 static int pg_session_event_add(struct store *s, int64_t id, const struct store_session_event *ev)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1092,7 +1096,7 @@ static void sample_args(struct args *a, const struct store_sample *in)
 static int sample_result(struct store *s, const struct store_sample *in, PGresult *res,
 			 char *ret_stored, size_t n)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	int r = 0;
 
 	if (g_i64(res, 0, 0) > 0) {
@@ -1115,10 +1119,9 @@ static int sample_result(struct store *s, const struct store_sample *in, PGresul
 	return r;
 }
 
-static int pg_sample_add(struct store *s, const struct store_sample *in, char *ret_stored,
-			 size_t n)
+static int pg_sample_add(struct store *s, const struct store_sample *in, char *ret_stored, size_t n)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1144,7 +1147,7 @@ static int pg_samples_add(struct store *s, const struct store_sample *in, size_t
 
 		/* every reading of the chunk in the pipeline, one Sync, then the answers */
 		for (size_t i = off; i < off + k; i++) {
-			struct args a = { 0 };
+			struct args a = {0};
 
 			ret[i] = 0;
 			if (!in[i].measurand || !in[i].value || !in[i].station_id) {
@@ -1165,7 +1168,8 @@ static int pg_samples_add(struct store *s, const struct store_sample *in, size_t
 		for (size_t i = off; r == 0 && i < off + k; i++) {
 			if (ret[i] < 0)
 				continue;
-			ret[i] = sample_result(s, &in[i], res[got], stored_len ? ret_stored + i * stored_len : NULL,
+			ret[i] = sample_result(s, &in[i], res[got],
+					       stored_len ? ret_stored + i * stored_len : NULL,
 					       stored_len);
 			res[got++] = NULL;
 			if (ret[i] < 0)
@@ -1181,7 +1185,7 @@ static int pg_samples_add(struct store *s, const struct store_sample *in, size_t
 
 static int pg_command_add(struct store *s, const struct store_command *c, int64_t *ret_id)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1210,7 +1214,7 @@ static int pg_command_add(struct store *s, const struct store_command *c, int64_
 static int pg_commands_list(struct store *s, const char *station_or_null, int limit, int offset,
 			    store_command_fn fn, void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1220,20 +1224,20 @@ static int pg_commands_list(struct store *s, const char *station_or_null, int li
 	r = run(s, ST_COMMANDS_LIST, &a, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_command row = {
-			.id = g_i64(res, i, 0),
-			.station_id = g_text(res, i, 1),
-			.who = g_text(res, i, 2),
-			.kind = g_text(res, i, 3),
-			.action = g_text(res, i, 4),
-			.request = g_text(res, i, 5),
-			.status = g_text(res, i, 6),
-			.station_status = g_text(res, i, 7),
-			.error_code = g_text(res, i, 8),
-			.detail = g_text(res, i, 9),
-			.response = g_text(res, i, 10),
-			.requested_ms = g_i64(res, i, 11),
-			.answered_ms = g_i64(res, i, 12),
-			.latency_ms = g_i64(res, i, 13),
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .who = g_text(res, i, 2),
+		    .kind = g_text(res, i, 3),
+		    .action = g_text(res, i, 4),
+		    .request = g_text(res, i, 5),
+		    .status = g_text(res, i, 6),
+		    .station_status = g_text(res, i, 7),
+		    .error_code = g_text(res, i, 8),
+		    .detail = g_text(res, i, 9),
+		    .response = g_text(res, i, 10),
+		    .requested_ms = g_i64(res, i, 11),
+		    .answered_ms = g_i64(res, i, 12),
+		    .latency_ms = g_i64(res, i, 13),
 		};
 		r = fn(&row, ud);
 		if (r > 0)
@@ -1263,7 +1267,7 @@ static int read_one(struct store *s, enum pst st, const struct args *a, PGresult
 
 static int pg_station_get(struct store *s, const char *id, struct store_station *ret)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res;
 	int r;
 
@@ -1283,7 +1287,7 @@ static int pg_station_get(struct store *s, const char *id, struct store_station 
 static int pg_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
 			    store_station_fn fn, void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r, n = 0;
 
@@ -1297,20 +1301,20 @@ static int pg_stations_list(struct store *s, const char *id_or_null, int limit, 
 	}
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_station_row row = {
-			.id = g_text(res, i, 0),
-			.site_id = g_text(res, i, 1),
-			.site_kind = g_text(res, i, 2),
-			.registration = g_text(res, i, 3),
-			.protocol = g_text(res, i, 4),
-			.vendor = g_text(res, i, 5),
-			.model = g_text(res, i, 6),
-			.serial = g_text(res, i, 7),
-			.firmware = g_text(res, i, 8),
-			.firmware_status = g_text(res, i, 9),
-			.diagnostics_status = g_text(res, i, 10),
-			.online = g_bool(res, i, 11),
-			.last_seen_ms = g_i64(res, i, 12),
-			.last_boot_ms = g_i64(res, i, 13),
+		    .id = g_text(res, i, 0),
+		    .site_id = g_text(res, i, 1),
+		    .site_kind = g_text(res, i, 2),
+		    .registration = g_text(res, i, 3),
+		    .protocol = g_text(res, i, 4),
+		    .vendor = g_text(res, i, 5),
+		    .model = g_text(res, i, 6),
+		    .serial = g_text(res, i, 7),
+		    .firmware = g_text(res, i, 8),
+		    .firmware_status = g_text(res, i, 9),
+		    .diagnostics_status = g_text(res, i, 10),
+		    .online = g_bool(res, i, 11),
+		    .last_seen_ms = g_i64(res, i, 12),
+		    .last_boot_ms = g_i64(res, i, 13),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -1326,7 +1330,7 @@ static int pg_stations_list(struct store *s, const char *id_or_null, int limit, 
 static int pg_connectors_list(struct store *s, const char *station_id, store_connector_fn fn,
 			      void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1334,13 +1338,13 @@ static int pg_connectors_list(struct store *s, const char *station_id, store_con
 	r = run(s, ST_CONNECTORS_LIST, &a, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_connector_row row = {
-			.connector_id = g_int(res, i, 0),
-			.status = g_text(res, i, 1),
-			.error_code = g_text(res, i, 2),
-			.info = g_text(res, i, 3),
-			.vendor_error = g_text(res, i, 4),
-			.updated_ms = g_i64(res, i, 5),
-			.evse_id = g_int(res, i, 6),
+		    .connector_id = g_int(res, i, 0),
+		    .status = g_text(res, i, 1),
+		    .error_code = g_text(res, i, 2),
+		    .info = g_text(res, i, 3),
+		    .vendor_error = g_text(res, i, 4),
+		    .updated_ms = g_i64(res, i, 5),
+		    .evse_id = g_int(res, i, 6),
 		};
 		r = fn(&row, ud);
 		if (r > 0)
@@ -1352,7 +1356,7 @@ static int pg_connectors_list(struct store *s, const char *station_id, store_con
 
 static int pg_token_get(struct store *s, const char *token, struct store_token *ret)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res;
 	int r;
 
@@ -1372,7 +1376,7 @@ static int pg_token_get(struct store *s, const char *token, struct store_token *
 static int pg_session_find_start(struct store *s, const struct store_session_open *key,
 				 int64_t *ret_id)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res;
 	int r;
 
@@ -1402,16 +1406,16 @@ static int state_row(struct store *s, enum pst st, const struct args *a,
 	if (r < 0)
 		return r;
 	*ret = (struct store_session_state){
-		.id = g_i64(res, 0, 0),
-		.active = g_bool(res, 0, 1),
-		.start_ms = g_i64(res, 0, 2),
-		.has_meter_start = g_bool(res, 0, 3),
-		.has_token = g_bool(res, 0, 4),
-		.has_meter_last = g_bool(res, 0, 5),
-		.meter_last_wh = g_i64(res, 0, 6),
-		.meter_last_ms = g_i64(res, 0, 7),
-		.evse_id = g_int(res, 0, 9),
-		.connector_id = g_int(res, 0, 10),
+	    .id = g_i64(res, 0, 0),
+	    .active = g_bool(res, 0, 1),
+	    .start_ms = g_i64(res, 0, 2),
+	    .has_meter_start = g_bool(res, 0, 3),
+	    .has_token = g_bool(res, 0, 4),
+	    .has_meter_last = g_bool(res, 0, 5),
+	    .meter_last_wh = g_i64(res, 0, 6),
+	    .meter_last_ms = g_i64(res, 0, 7),
+	    .evse_id = g_int(res, 0, 9),
+	    .connector_id = g_int(res, 0, 10),
 	};
 	g_copy(res, 0, 8, ret->station_id, sizeof(ret->station_id));
 	PQclear(res);
@@ -1421,7 +1425,7 @@ static int state_row(struct store *s, enum pst st, const struct args *a,
 static int pg_session_find_tx(struct store *s, const char *station_id, const char *station_tx_id,
 			      struct store_session_state *ret)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, station_id);
 	a_text(&a, station_tx_id);
@@ -1430,7 +1434,7 @@ static int pg_session_find_tx(struct store *s, const char *station_id, const cha
 
 static int pg_session_state(struct store *s, int64_t id, struct store_session_state *ret)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_i64(&a, id);
 	return state_row(s, ST_SESSION_STATE, &a, ret);
@@ -1438,7 +1442,7 @@ static int pg_session_state(struct store *s, int64_t id, struct store_session_st
 
 static int pg_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1])
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res;
 	int r;
 
@@ -1459,26 +1463,26 @@ static int session_rows(struct store *s, enum pst st, const struct args *a, stor
 
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_session_row row = {
-			.id = g_i64(res, i, 0),
-			.station_id = g_text(res, i, 1),
-			.connector_id = g_int(res, i, 2),
-			.id_tag = g_text(res, i, 3),
-			.auth_status = g_text(res, i, 4),
-			.start_ms = g_i64(res, i, 5),
-			.has_meter_start = !g_null(res, i, 6),
-			.meter_start_wh = g_i64(res, i, 6),
-			.has_reservation = !g_null(res, i, 7),
-			.reservation_id = g_i64(res, i, 7),
-			.stopped = !g_null(res, i, 8),
-			.stop_ms = g_i64(res, i, 8),
-			.meter_stop_wh = g_i64(res, i, 9),
-			.stop_reason = g_text(res, i, 10),
-			.evse_id = g_int(res, i, 11),
-			.station_tx_id = g_text(res, i, 12),
-			.seq_gaps = g_int(res, i, 13),
-			.offline_events = g_int(res, i, 14),
-			.seq_max = g_null(res, i, 15) ? -1 : g_i64(res, i, 15),
-			.sample_conflicts = g_int(res, i, 16),
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .connector_id = g_int(res, i, 2),
+		    .id_tag = g_text(res, i, 3),
+		    .auth_status = g_text(res, i, 4),
+		    .start_ms = g_i64(res, i, 5),
+		    .has_meter_start = !g_null(res, i, 6),
+		    .meter_start_wh = g_i64(res, i, 6),
+		    .has_reservation = !g_null(res, i, 7),
+		    .reservation_id = g_i64(res, i, 7),
+		    .stopped = !g_null(res, i, 8),
+		    .stop_ms = g_i64(res, i, 8),
+		    .meter_stop_wh = g_i64(res, i, 9),
+		    .stop_reason = g_text(res, i, 10),
+		    .evse_id = g_int(res, i, 11),
+		    .station_tx_id = g_text(res, i, 12),
+		    .seq_gaps = g_int(res, i, 13),
+		    .offline_events = g_int(res, i, 14),
+		    .seq_max = g_null(res, i, 15) ? -1 : g_i64(res, i, 15),
+		    .sample_conflicts = g_int(res, i, 16),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -1492,7 +1496,7 @@ static int session_rows(struct store *s, enum pst st, const struct args *a, stor
 static int pg_sessions_list(struct store *s, const struct store_session_filter *f,
 			    store_session_fn fn, void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 
 	a_text(&a, f->station_id);
 	a_i64(&a, f->active);
@@ -1503,7 +1507,7 @@ static int pg_sessions_list(struct store *s, const struct store_session_filter *
 
 static int pg_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	int r;
 
 	a_i64(&a, id);
@@ -1513,7 +1517,7 @@ static int pg_session_get(struct store *s, int64_t id, store_session_fn fn, void
 
 static int pg_sample_conflicts(struct store *s, int64_t session_id, int64_t *ret_count)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res;
 	int r;
 
@@ -1532,7 +1536,7 @@ static int pg_sample_conflicts(struct store *s, int64_t session_id, int64_t *ret
 
 static int pg_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1540,23 +1544,24 @@ static int pg_samples_list(struct store *s, int64_t session_id, store_sample_fn 
 	r = run(s, ST_SAMPLES_LIST, &a, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_sample row = {
-			.session_id = session_id,
-			.station_id = g_text(res, i, 0),
-			.evse_id = g_int(res, i, 1),
-			.ts_ms = g_i64(res, i, 2),
-			.measurand = g_text(res, i, 3),
-			.phase = g_text(res, i, 4),
-			.unit = g_text(res, i, 5),
-			.context = g_text(res, i, 6),
-			.location = g_text(res, i, 7),
-			.format = g_text(res, i, 8),
-			.value = g_text(res, i, 9),
-			.measurand_kind = -1,
-			.sig = {
-				.data = g_text(res, i, 10),
-				.signing_method = g_text(res, i, 11),
-				.encoding_method = g_text(res, i, 12),
-				.public_key = g_text(res, i, 13),
+		    .session_id = session_id,
+		    .station_id = g_text(res, i, 0),
+		    .evse_id = g_int(res, i, 1),
+		    .ts_ms = g_i64(res, i, 2),
+		    .measurand = g_text(res, i, 3),
+		    .phase = g_text(res, i, 4),
+		    .unit = g_text(res, i, 5),
+		    .context = g_text(res, i, 6),
+		    .location = g_text(res, i, 7),
+		    .format = g_text(res, i, 8),
+		    .value = g_text(res, i, 9),
+		    .measurand_kind = -1,
+		    .sig =
+			{
+			    .data = g_text(res, i, 10),
+			    .signing_method = g_text(res, i, 11),
+			    .encoding_method = g_text(res, i, 12),
+			    .public_key = g_text(res, i, 13),
 			},
 		};
 		r = fn(&row, ud);
@@ -1569,7 +1574,7 @@ static int pg_samples_list(struct store *s, int64_t session_id, store_sample_fn 
 
 static int pg_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1577,13 +1582,13 @@ static int pg_orphans_list(struct store *s, int limit, store_orphan_fn fn, void 
 	r = run(s, ST_ORPHANS_LIST, &a, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_orphan row = {
-			.station_id = g_text(res, i, 0),
-			.transaction_id = g_i64(res, i, 1),
-			.id_tag = g_text(res, i, 2),
-			.meter_stop_wh = g_i64(res, i, 3),
-			.ts_ms = g_i64(res, i, 4),
-			.reason = g_text(res, i, 5),
-			.received_ms = g_i64(res, i, 6),
+		    .station_id = g_text(res, i, 0),
+		    .transaction_id = g_i64(res, i, 1),
+		    .id_tag = g_text(res, i, 2),
+		    .meter_stop_wh = g_i64(res, i, 3),
+		    .ts_ms = g_i64(res, i, 4),
+		    .reason = g_text(res, i, 5),
+		    .received_ms = g_i64(res, i, 6),
 		};
 		r = fn(&row, ud);
 		if (r > 0)
@@ -1596,7 +1601,7 @@ static int pg_orphans_list(struct store *s, int limit, store_orphan_fn fn, void 
 static int pg_variables_list(struct store *s, const char *station_id, store_variable_fn fn,
 			     void *ud)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res = NULL;
 	int r;
 
@@ -1604,17 +1609,17 @@ static int pg_variables_list(struct store *s, const char *station_id, store_vari
 	r = run(s, ST_VARIABLES_LIST, &a, &res);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_variable row = {
-			.component = g_text(res, i, 0),
-			.component_instance = g_text(res, i, 1),
-			.evse_id = g_int(res, i, 2),
-			.connector_id = g_int(res, i, 3),
-			.variable = g_text(res, i, 4),
-			.variable_instance = g_text(res, i, 5),
-			.attribute_type = g_text(res, i, 6),
-			.value = g_text(res, i, 7),
-			.mutability = g_text(res, i, 8),
-			.data_type = g_text(res, i, 9),
-			.unit = g_text(res, i, 10),
+		    .component = g_text(res, i, 0),
+		    .component_instance = g_text(res, i, 1),
+		    .evse_id = g_int(res, i, 2),
+		    .connector_id = g_int(res, i, 3),
+		    .variable = g_text(res, i, 4),
+		    .variable_instance = g_text(res, i, 5),
+		    .attribute_type = g_text(res, i, 6),
+		    .value = g_text(res, i, 7),
+		    .mutability = g_text(res, i, 8),
+		    .data_type = g_text(res, i, 9),
+		    .unit = g_text(res, i, 10),
 		};
 		r = fn(&row, ud);
 		if (r > 0)
@@ -1627,7 +1632,7 @@ static int pg_variables_list(struct store *s, const char *station_id, store_vari
 static int pg_report_status(struct store *s, const char *station_id, int64_t request_id,
 			    int *ret_parts, bool *ret_complete)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	PGresult *res;
 	int r;
 
@@ -1643,55 +1648,55 @@ static int pg_report_status(struct store *s, const char *station_id, int64_t req
 }
 
 const struct store_ops store_pg_ops = {
-	.version = STORE_OPS_VERSION,
-	.name = "postgres",
-	.open = pg_open,
-	.close = pg_close,
-	.schema_version = pg_schema_version,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
-	.dirty = pg_dirty,
-	.errmsg = pg_errmsg,
-	.site_put = pg_site_put,
-	.station_get = pg_station_get,
-	.station_create = pg_station_create,
-	.station_put = pg_station_put,
-	.station_boot = pg_station_boot,
-	.station_set_registration = pg_station_set_registration,
-	.station_seen = pg_station_seen,
-	.station_event = pg_station_event,
-	.stations_offline_all = pg_stations_offline_all,
-	.stations_list = pg_stations_list,
-	.connector_status = pg_connector_status,
-	.connectors_list = pg_connectors_list,
-	.token_get = pg_token_get,
-	.token_put = pg_token_put,
-	.session_open = pg_session_open,
-	.session_find_start = pg_session_find_start,
-	.session_find_tx = pg_session_find_tx,
-	.session_state = pg_session_state,
-	.session_close = pg_session_close,
-	.session_id_tag = pg_session_id_tag,
-	.sessions_list = pg_sessions_list,
-	.session_get = pg_session_get,
-	.session_set_start = pg_session_set_start,
-	.session_set_token = pg_session_set_token,
-	.session_set_evse = pg_session_set_evse,
-	.session_meter_last = pg_session_meter_last,
-	.session_event_add = pg_session_event_add,
-	.session_seq_update = pg_session_seq_update,
-	.sample_add = pg_sample_add,
-	.sample_conflict_add = pg_sample_conflict_add,
-	.sample_conflicts = pg_sample_conflicts,
-	.samples_list = pg_samples_list,
-	.orphan_add = pg_orphan_add,
-	.orphans_list = pg_orphans_list,
-	.variable_put = pg_variable_put,
-	.variables_list = pg_variables_list,
-	.report_part = pg_report_part,
-	.report_status = pg_report_status,
-	.notice_add = pg_notice_add,
-	.command_add = pg_command_add,
-	.commands_list = pg_commands_list,
-	.samples_add = pg_samples_add, /* batch readings */
+    .version = STORE_OPS_VERSION,
+    .name = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .dirty = pg_dirty,
+    .errmsg = pg_errmsg,
+    .site_put = pg_site_put,
+    .station_get = pg_station_get,
+    .station_create = pg_station_create,
+    .station_put = pg_station_put,
+    .station_boot = pg_station_boot,
+    .station_set_registration = pg_station_set_registration,
+    .station_seen = pg_station_seen,
+    .station_event = pg_station_event,
+    .stations_offline_all = pg_stations_offline_all,
+    .stations_list = pg_stations_list,
+    .connector_status = pg_connector_status,
+    .connectors_list = pg_connectors_list,
+    .token_get = pg_token_get,
+    .token_put = pg_token_put,
+    .session_open = pg_session_open,
+    .session_find_start = pg_session_find_start,
+    .session_find_tx = pg_session_find_tx,
+    .session_state = pg_session_state,
+    .session_close = pg_session_close,
+    .session_id_tag = pg_session_id_tag,
+    .sessions_list = pg_sessions_list,
+    .session_get = pg_session_get,
+    .session_set_start = pg_session_set_start,
+    .session_set_token = pg_session_set_token,
+    .session_set_evse = pg_session_set_evse,
+    .session_meter_last = pg_session_meter_last,
+    .session_event_add = pg_session_event_add,
+    .session_seq_update = pg_session_seq_update,
+    .sample_add = pg_sample_add,
+    .sample_conflict_add = pg_sample_conflict_add,
+    .sample_conflicts = pg_sample_conflicts,
+    .samples_list = pg_samples_list,
+    .orphan_add = pg_orphan_add,
+    .orphans_list = pg_orphans_list,
+    .variable_put = pg_variable_put,
+    .variables_list = pg_variables_list,
+    .report_part = pg_report_part,
+    .report_status = pg_report_status,
+    .notice_add = pg_notice_add,
+    .command_add = pg_command_add,
+    .commands_list = pg_commands_list,
+    .samples_add = pg_samples_add, /* batch readings */
 };

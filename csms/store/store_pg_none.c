@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Built instead of store_pg.c when libpq is missing: a postgresql:// database is refused with
  * one clear message. */
-#include "store.h"
-
 #include <stdio.h>
+
+#include "store.h"
 
 const bool store_pg_built = false;
 
@@ -11,13 +11,14 @@ static struct store *none_open(const char *dsn, bool sync_full, char *err, size_
 {
 	(void)dsn;
 	(void)sync_full;
-	snprintf(err, err_len, "this csms was built without PostgreSQL support (libpq-dev was "
-			       "missing at build time); use a SQLite path or rebuild");
+	snprintf(err, err_len,
+		 "this csms was built without PostgreSQL support (libpq-dev was "
+		 "missing at build time); use a SQLite path or rebuild");
 	return NULL;
 }
 
 const struct store_ops store_pg_ops = {
-	.version = STORE_OPS_VERSION,
-	.name = "postgres",
-	.open = none_open,
+    .version = STORE_OPS_VERSION,
+    .name = "postgres",
+    .open = none_open,
 };

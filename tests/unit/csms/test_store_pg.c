@@ -5,6 +5,7 @@
  * migrated once. Needs CSMS_TEST_PG_DSN (meson test csms-store-pg runs it on a temporary cluster
  * from tests/pg/pgtmp.sh); exits 77 (SKIP) without it. */
 #include <errno.h>
+#include <libpq-fe.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 
 #include "store/store.h"
 
@@ -32,7 +32,8 @@ static int admin(const char *dsn, const char *sql)
 	int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -EIO;
 
 	if (r < 0)
-		print_error("postgres: %s: %s%s", sql, PQerrorMessage(c), PQresultErrorMessage(res));
+		print_error("postgres: %s: %s%s", sql, PQerrorMessage(c),
+			    PQresultErrorMessage(res));
 	PQclear(res);
 	PQfinish(c);
 	return r;
@@ -144,11 +145,19 @@ static void test_connection_lost_inside_a_group_fails_it(void **state)
 static void test_two_nodes_share_keys(void **state)
 {
 	struct store *a = open_db(), *b = open_db();
-	struct store_session_open o = { .station_id = "CP-1", .evse_id = 1, .connector_id = 1,
-					.station_tx_id = "TX-1", .id_tag = "T", .auth_status = 0,
-					.start_ms = T0, .now_ms = T0 };
-	struct store_sample smp = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0 + 60000,
-				    .measurand = "Energy.Active.Import.Register", .value = "100" };
+	struct store_session_open o = {.station_id = "CP-1",
+				       .evse_id = 1,
+				       .connector_id = 1,
+				       .station_tx_id = "TX-1",
+				       .id_tag = "T",
+				       .auth_status = 0,
+				       .start_ms = T0,
+				       .now_ms = T0};
+	struct store_sample smp = {.station_id = "CP-1",
+				   .evse_id = 1,
+				   .ts_ms = T0 + 60000,
+				   .measurand = "Energy.Active.Import.Register",
+				   .value = "100"};
 	int64_t id_a, id_b;
 	char stored[16] = "";
 
@@ -209,16 +218,17 @@ int main(void)
 {
 	const char *dsn = getenv("CSMS_TEST_PG_DSN");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reconnects_between_groups, fresh_db, drop_db),
-		cmocka_unit_test_setup_teardown(test_connection_lost_inside_a_group_fails_it,
-						fresh_db, drop_db),
-		cmocka_unit_test_setup_teardown(test_two_nodes_share_keys, fresh_db, drop_db),
-		cmocka_unit_test_setup_teardown(test_many_deferred_writes_in_one_group, fresh_db,
-						drop_db),
+	    cmocka_unit_test_setup_teardown(test_reconnects_between_groups, fresh_db, drop_db),
+	    cmocka_unit_test_setup_teardown(test_connection_lost_inside_a_group_fails_it, fresh_db,
+					    drop_db),
+	    cmocka_unit_test_setup_teardown(test_two_nodes_share_keys, fresh_db, drop_db),
+	    cmocka_unit_test_setup_teardown(test_many_deferred_writes_in_one_group, fresh_db,
+					    drop_db),
 	};
 
 	if (!dsn || !*dsn) {
-		printf("SKIP: CSMS_TEST_PG_DSN not set (meson test csms-store-pg starts a cluster)\n");
+		printf(
+		    "SKIP: CSMS_TEST_PG_DSN not set (meson test csms-store-pg starts a cluster)\n");
 		return 77;
 	}
 	return cmocka_run_group_tests_name("store-pg", tests, NULL, NULL);
