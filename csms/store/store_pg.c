@@ -67,6 +67,11 @@ const bool store_pg_built = true;
 	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "                  \
 	"phase = coalesce($6, '') AND context = coalesce($8, '') AND location = coalesce($9, '')"
 
+/* SQLite's LIMIT < 0 is "no limit" and its OFFSET < 0 is 0; PostgreSQL refuses both. */
+#define LIMIT_OFFSET(l, o)                                                                         \
+	"LIMIT CASE WHEN " l "::bigint < 0 THEN NULL ELSE " l "::bigint END "                      \
+	"OFFSET GREATEST(" o "::bigint, 0)"
+
 /* Every statement, prepared once per connection as "p<index>". */
 /* clang-format off */
 #define PG_STATEMENTS(X)                                                                      \
@@ -97,7 +102,7 @@ const bool store_pg_built = true;
 	X(ST_STATION_DIAG, "UPDATE stations SET diagnostics_status = $2 WHERE id = $1")        \
 	X(ST_STATIONS_OFFLINE, "UPDATE stations SET online = false WHERE online")              \
 	X(ST_STATIONS_LIST, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "    \
-			    "t.id = s.site_id ORDER BY s.id LIMIT $1 OFFSET $2")              \
+			    "t.id = s.site_id ORDER BY s.id " LIMIT_OFFSET("$1", "$2"))              \
 	X(ST_STATION_ONE, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "      \
 			  "t.id = s.site_id WHERE s.id = $1")                                 \
 	X(ST_CONNECTOR_STATUS, "INSERT INTO connectors(station_id, connector_id, status, "     \
@@ -130,7 +135,7 @@ const bool store_pg_built = true;
 	X(ST_SESSION_TAG, "SELECT id_tag FROM sessions WHERE id = $1")                         \
 	X(ST_SESSIONS_LIST, "SELECT " SESSION_COLS " FROM sessions WHERE "                     \
 			    "($1::text IS NULL OR station_id = $1::text) AND ($2::int < 0 OR " \
-			    "(stop_ms IS NULL) = ($2::int = 1)) ORDER BY id DESC LIMIT $3 OFFSET $4") \
+			    "(stop_ms IS NULL) = ($2::int = 1)) ORDER BY id DESC " LIMIT_OFFSET("$3", "$4")) \
 	X(ST_SESSION_GET, "SELECT " SESSION_COLS " FROM sessions WHERE id = $1")               \
 	/* one round trip: 1 if stored, else 0 and the value kept under the key (NULL when    \
 	 * the row is not in this statement's snapshot: ST_SAMPLE_STORED then) */              \
@@ -163,7 +168,7 @@ const bool store_pg_built = true;
 			 "meter_stop_wh, ts_ms, reason, received_ms) "                         \
 			 "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                \
 	X(ST_ORPHANS_LIST, "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, " \
-			   "reason, received_ms FROM orphan_stops ORDER BY id DESC LIMIT $1")  \
+			   "reason, received_ms FROM orphan_stops ORDER BY id DESC " LIMIT_OFFSET("$1", "0"))  \
 	X(ST_TX_LOOKUP, "SELECT " STATE_COLS " FROM sessions WHERE station_id = $1 "           \
 			"AND station_tx_id = $2")                                             \
 	X(ST_TX_EVENT_ADD, "INSERT INTO tx_events(session_id, seq_no, event_type, "            \
@@ -216,7 +221,7 @@ const bool store_pg_built = true;
 	X(ST_COMMANDS_LIST, "SELECT id, station_id, who, kind, action, request, status, "      \
 			    "station_status, error_code, detail, response, requested_ms, "     \
 			    "answered_ms, latency_ms FROM command_log WHERE $1::text IS NULL " \
-			    "OR station_id = $1::text ORDER BY id DESC LIMIT $2 OFFSET $3")   \
+			    "OR station_id = $1::text ORDER BY id DESC " LIMIT_OFFSET("$2", "$3"))   \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */

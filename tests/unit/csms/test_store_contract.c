@@ -684,6 +684,22 @@ static void test_sessions_list(void **state)
 					     count_session, &c),
 			 1);
 	assert_int_equal(c.first_id, a);
+	/* a negative limit is no limit, a negative offset none (SQLite's reading of them) */
+	c.n = 0;
+	assert_int_equal(store_sessions_list(f->s,
+					     &(struct store_session_filter){ .active = -1,
+									     .limit = -1,
+									     .offset = -3 },
+					     count_session, &c),
+			 2);
+	c.n = 0;
+	assert_int_equal(store_sessions_list(f->s,
+					     &(struct store_session_filter){ .active = -1,
+									     .limit = 1,
+									     .offset = 1 },
+					     count_session, &c),
+			 1);
+	assert_int_equal(c.first_id, a);
 }
 
 /* ------------------------------------------------------------------ readings */
