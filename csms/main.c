@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	if (store_dsn_is_pg(cfg.db_path) && !store_pg_built) {
 		cfg_free(&cfg);
 		return fail_usage("--db postgresql://…: this csms was built without PostgreSQL "
-				  "support (libpq-dev missing at build time)");
+				  "support (no libpq-dev at build time, or -Dpostgresql=disabled)");
 	}
 	log_set_level(cfg.log_level);
 
