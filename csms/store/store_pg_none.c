@@ -11,8 +11,9 @@ static struct store *none_open(const char *dsn, bool sync_full, char *err, size_
 {
 	(void)dsn;
 	(void)sync_full;
-	snprintf(err, err_len, "this csms was built without PostgreSQL support (no libpq-dev at "
-			       "build time, or -Dpostgresql=disabled)"); use a SQLite path or rebuild");
+	snprintf(err, err_len,
+		 "this csms was built without PostgreSQL support (no libpq-dev at "
+		 "build time, or -Dpostgresql=disabled); use a SQLite path or rebuild");
 	return NULL;
 }
 
