@@ -184,7 +184,9 @@ typedef int (*store_command_fn)(const struct store_command *row, void *ud);
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
 ** errno (-EIO for a storage failure, -ENOENT for a missing row where noted). Writes join an open
-** group transaction or open one (commit() ends it); reads see the group's own writes. Strings
+** group transaction or open one (commit() ends it); reads see the group's own writes. A write
+** whose only answer is success may report a storage failure at commit() instead (store_pg sends
+** it without waiting); commit() then fails and the whole group is rolled back. Strings
 ** in rows handed to a callback are borrowed for the duration of the callback; a callback that
 ** returns < 0 stops the listing and that value is returned. New operations are appended at the
 ** end and version is bumped; nothing is ever reordered, so a backend built for version n works
