@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "import.h"
 #include "tariff_store.h"
+#include "store/store.h"
 
 static void usage(FILE *f)
 {
@@ -206,6 +207,11 @@ int main(int argc, char **argv)
 	if (cfg_check(&cfg, err, sizeof(err)) < 0) {
 		cfg_free(&cfg);
 		return fail_usage("%s", err);
+	}
+	if (store_dsn_is_pg(cfg.db_path) && !store_pg_built) {
+		cfg_free(&cfg);
+		return fail_usage("--db postgresql://…: this csms was built without PostgreSQL "
+				  "support (no libpq-dev at build time, or -Dpostgresql=disabled)");
 	}
 	log_set_level(cfg.log_level);
 

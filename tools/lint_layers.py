@@ -84,8 +84,8 @@ HEADER_RULES = [
      ['file:csms/conn.h', 'hdr:libwebsockets.h'],
      'api/ and svc/ reach stations through svc and the link interface, not conn or lws'),
     ('rule-sqlite-only-store', [''], ['csms/store/', 'tests/'],
-     ['hdr:sqlite3.h'],
-     'only csms/store/ knows SQL'),
+     ['hdr:sqlite3.h', 'hdr:libpq-fe.h'],
+     'only csms/store/ knows SQL (sqlite3.h, libpq-fe.h)'),
     ('rule-lws-only-transport', [''], ['csms/transport/', 'chargepoint-sim/cpclient.', 'tests/'],
      ['hdr:libwebsockets.h'],
      'only csms/transport/ and the simulator\'s cpclient are lws code'),
@@ -96,7 +96,8 @@ HEADER_RULES = [
      ['file:csms/', 'path:csms/'],
      'the simulator depends on ocpp/ only'),
     ('rule-ocpp-standalone', ['ocpp/'], [],
-     ['file:csms/', 'file:chargepoint-sim/', 'hdr:libwebsockets.h', 'hdr:sqlite3.h'],
+     ['file:csms/', 'file:chargepoint-sim/', 'hdr:libwebsockets.h', 'hdr:sqlite3.h',
+      'hdr:libpq-fe.h'],
      'libocpp is shared by csms and the simulator: no lws, no sqlite, no csms'),
 ]
 
@@ -256,6 +257,28 @@ def check_sim_meson(root, incs):
     return bad
 
 
+# SQLite migrations and their PostgreSQL twins: the same file names in both folders.
+MIGRATION_DIRS = ('db/migrations', 'db/pg')
+
+
+def check_migration_twins(root, incs):
+    """Every db/migrations/NNNN_name.sql has db/pg/NNNN_name.sql and the other way round: the
+    two stores number their schemas alike, so the two lists must stay the same length."""
+    names = {}
+    for d in MIGRATION_DIRS:
+        p = os.path.join(root, d)
+        names[d] = sorted(f for f in os.listdir(p) if f.endswith('.sql')) if os.path.isdir(p) else []
+    bad = []
+    a, b = MIGRATION_DIRS
+    for src, dst in ((a, b), (b, a)):
+        for f in names[src]:
+            if f not in names[dst]:
+                bad.append('%s/%s:1: no twin %s/%s (%d migrations in %s, %d in %s; see '
+                           'docs/postgresql.md)' % (src, f, dst, f, len(names[a]), a,
+                                                     len(names[b]), b))
+    return bad
+
+
 def file_graph(incs):
     g = {}
     for f, lst in incs.items():
@@ -411,6 +434,7 @@ CHECKS.update({
     'cycles-files': check_file_cycles,
     'cycles-modules': check_module_cycles,
     'clang-format': check_format,
+    'pg-migration-twins': check_migration_twins,
 })
 
 # ---------------------------------------------------------------------------- graph

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../svc/domain.h"
 
@@ -366,12 +367,14 @@ struct store_audit {
 };
 typedef int (*store_audit_fn)(const struct store_audit *row, void *ud);
 
-#define STORE_OPS_VERSION 3
+#define STORE_OPS_VERSION 4
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
 ** errno (-EIO for a storage failure, -ENOENT for a missing row where noted). Writes join an open
-** group transaction or open one (commit() ends it); reads see the group's own writes. Strings
+** group transaction or open one (commit() ends it); reads see the group's own writes. A write
+** whose only answer is success may report a storage failure at commit() instead (store_pg sends
+** it without waiting); commit() then fails and the whole group is rolled back. Strings
 ** in rows handed to a callback are borrowed for the duration of the callback; a callback that
 ** returns < 0 stops the listing and that value is returned. New operations are appended at the
 ** end and version is bumped; nothing is ever reordered, so a backend built for version n works
@@ -507,6 +510,15 @@ struct store_ops {
 	/* Command rows newest first, of one station or (NULL) all. */
 	int (*commands_list)(struct store *s, const char *station_or_null, int limit, int offset,
 			     store_command_fn fn, void *ud);
+
+	/* ---- version 2: batch readings (store_pg) */
+	/* sample_add() for in[0..n-1], in order, in one round trip where the backend can (all the
+	 * readings of a MeterValues). ret[i] gets what sample_add() would return for in[i]: 1
+	 * stored, 0 its key was stored already (the kept value then in ret_stored + i * stored_len,
+	 * truncated; stored_len may be 0), or -EINVAL. Returns 0, or a negative errno if the store
+	 * failed (ret[] is then not meaningful). */
+	int (*samples_add)(struct store *s, const struct store_sample *in, size_t n, int *ret,
+			   char *ret_stored, size_t stored_len);
 	/* ---- planner (0005_planner.sql) */
 	/* The site id: its kind and limit. -ENOENT if unknown. */
 	int (*site_get)(struct store *s, const char *id, struct store_site *ret);
@@ -635,11 +647,25 @@ extern const struct store_ops store_sqlite_ops;
  * rollback-journal mode, fsynced and renamed. 0, or negative errno with one line in err. */
 int store_sqlite_backup(const char *path, const char *dest, char *err, size_t err_len);
 
-/* Open the SQLite store at path (":memory:" works). See store_ops.open. */
-static inline struct store *store_open(const char *path, bool sync_full, char *err,
+/* The PostgreSQL backend (libpq, pipelined, group commit with synchronous_commit on). Without
+ * libpq at build time its open() fails with a message and store_pg_built is false. */
+extern const struct store_ops store_pg_ops;
+extern const bool store_pg_built;
+
+/* True if dsn names a PostgreSQL database (a postgresql:// or postgres:// URL). */
+static inline bool store_dsn_is_pg(const char *dsn)
+{
+	return dsn && (!strncmp(dsn, "postgresql://", 13) || !strncmp(dsn, "postgres://", 11));
+}
+
+/* Open the store at dsn: a postgresql:// or postgres:// URL opens PostgreSQL, anything else is
+ * a SQLite path (":memory:" works). See store_ops.open. */
+static inline struct store *store_open(const char *dsn, bool sync_full, char *err,
 				       size_t err_len)
 {
-	return store_sqlite_ops.open(path, sync_full, err, err_len);
+	if (store_dsn_is_pg(dsn))
+		return store_pg_ops.open(dsn, sync_full, err, err_len);
+	return store_sqlite_ops.open(dsn, sync_full, err, err_len);
 }
 
 /* NULL-safe, whatever the backend. */
@@ -881,6 +907,20 @@ static inline int store_commands_list(struct store *s, const char *station_or_nu
 				      int offset, store_command_fn fn, void *ud)
 {
 	return STORE_CALL(commands_list, station_or_null, limit, offset, fn, ud);
+}
+/* A backend without samples_add (version < 2) gets one sample_add() per reading. */
+static inline int store_samples_add(struct store *s, const struct store_sample *in, size_t n,
+				    int *ret, char *ret_stored, size_t stored_len)
+{
+	if (s->ops->version >= 2 && s->ops->samples_add)
+		return STORE_CALL(samples_add, in, n, ret, ret_stored, stored_len);
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = s->ops->sample_add(s, &in[i], stored_len ? ret_stored + i * stored_len : NULL,
+					    stored_len);
+		if (ret[i] < 0 && ret[i] != -EINVAL)
+			return ret[i];
+	}
+	return 0;
 }
 static inline int store_tariff_put(struct store *s, const char *id, const char *doc,
 				   int64_t now_ms)

@@ -1467,6 +1467,22 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 }
 /* ---------------------------------------------------------------- end command log */
 
+/* ---------------------------------------------------------------- batch readings */
+
+/* SQLite has no round trips to save: one sample_add per reading. */
+static int sq_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
+			  char *ret_stored, size_t stored_len)
+{
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = sq_sample_add(s, &in[i], stored_len ? ret_stored + i * stored_len : NULL,
+				       stored_len);
+		if (ret[i] < 0 && ret[i] != -EINVAL)
+			return ret[i];
+	}
+	return 0;
+}
+/* ---------------------------------------------------------------- end batch readings */
+
 /* ---------------------------------------------------------------- operator accounts */
 
 /* Run a write that must change one row: -ENOENT if it changed none. */
@@ -2771,6 +2787,7 @@ const struct store_ops store_sqlite_ops = {
 	.notice_add = sq_notice_add,
 	.command_add = sq_command_add,
 	.commands_list = sq_commands_list,
+	.samples_add = sq_samples_add, /* batch readings */
 	.account_create = sq_account_create,
 	.account_get = sq_account_get,
 	.account_update = sq_account_update,

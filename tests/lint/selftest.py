@@ -43,6 +43,9 @@ CLEAN = {
     'chargepoint-sim/sim/cp.c': '#include "ocpp.h"\n',
     'chargepoint-sim/meson.build': "lib = static_library('x', 'cp.c', dependencies: libocpp_dep)\n",
     'tests/unit/test_store.c': '#include <sqlite3.h>\n',
+    'csms/store/store_pg.c': '#include <libpq-fe.h>\n\n#include "store.h"\n',
+    'db/migrations/0001_init.sql': '-- schema 1\n',
+    'db/pg/0001_init.sql': '-- schema 1\n',
 }
 
 # One planted violation per check: (check, file, text, the line the check must name).
@@ -52,6 +55,9 @@ PLANTED = [
     ('rule-api-svc-no-conn-lws', 'csms/api/api.c', '#include "../svc/svc.h"\n#include "../conn.h"\n', 2),
     ('rule-api-svc-no-conn-lws', 'csms/svc/svc.c', '#include "svc.h"\n#include <libwebsockets.h>\n', 2),
     ('rule-sqlite-only-store', 'csms/svc/svc.c', '#include "svc.h"\n#include <sqlite3.h>\n', 2),
+    ('rule-sqlite-only-store', 'csms/api/api.c', '#include "../svc/svc.h"\n#include <libpq-fe.h>\n', 2),
+    ('pg-migration-twins', 'db/migrations/0002_more.sql', '-- schema 2 without a twin\n', 1),
+    ('pg-migration-twins', 'db/pg/0003_only_pg.sql', '-- schema 3 without a twin\n', 1),
     ('rule-lws-only-transport', 'csms/conn.c', '#include "conn.h"\n\n#include <libwebsockets.h>\n', 3),
     ('rule-svc-no-jansson', 'csms/svc/svc.c', '#include <jansson.h>\n', 1),
     ('rule-sim-no-csms', 'chargepoint-sim/sim/cp.c', '#include "ocpp.h"\n#include "core/log.h"\n', 2),

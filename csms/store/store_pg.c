@@ -1,0 +1,1707 @@
+/* SPDX-License-Identifier: MIT */
+/* The PostgreSQL store (libpq): one connection in pipeline mode, statements prepared once,
+ * group commit with synchronous_commit on. It implements struct store_ops with the contract of
+ * store.h, passes the same contract suite as store_sqlite.c, and is the only file that includes
+ * libpq-fe.h.
+ *
+ * How a statement travels. The connection stays in libpq pipeline mode. A write whose only
+ * answer is "done" (most of them) is sent and not waited for: its result is read, and its error
+ * noticed, at the next statement that needs an answer or at commit(), so a loop turn of N such
+ * writes costs one round trip (the COMMIT's) instead of N + 2. A write that has an answer
+ * (-EEXIST, -ENOENT, a new id, "new or duplicate") and every read send their statement, a Sync,
+ * and read every result up to theirs. Ordering is the pipeline's, so reads still see the
+ * group's own writes.
+ *
+ * Where it differs from SQLite. A failed statement aborts a PostgreSQL transaction: the whole
+ * open group is then lost, and commit() returns -EIO after rolling it back (SQLite would keep the
+ * group's other writes). The statements below are written so that the expected outcomes
+ * (duplicates, replays, missing rows) are not errors (ON CONFLICT DO NOTHING, row counts), so
+ * only storage failures and broken invariants (a foreign key) take this path, and then the
+ * caller acknowledges nothing of the group (app_group_commit releases the held replies with
+ * ok = false).
+ *
+ * Adding an operation: (1) its statement(s): one X(ST_NAME, "SQL") line each in PG_STATEMENTS,
+ * parameters $1..$n (cast where PostgreSQL cannot infer a type, e.g. "$1::text IS NULL"); (2) the
+ * function pg_xxx(): begin_write() + defer() for a write that only succeeds, begin_write() + run()
+ * for a write with an answer, run() for a read, rows through the g_*() getters; (3) its line at
+ * the end of store_pg_ops; (4) the table change as db/pg/NNNN_<same name>.sql. */
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+struct embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+extern const struct embedded_file db_pg_migrations[];
+extern const size_t db_pg_migrations_count;
+
+const bool store_pg_built = true;
+
+/* Deferred results allowed in flight before a Sync is forced: bounds what either side buffers
+ * (the server stops reading when its results are not read). */
+#define DEFER_MAX     256
+#define PG_MAX_PARAMS 16
+/* Serializes schema migrations of nodes that start together (pg_advisory_xact_lock key). */
+#define MIGRATE_LOCK_KEY "7349617201"
+
+#define SESSION_COLS                                                                               \
+	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "            \
+	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "            \
+	"seq_gaps, offline_events, seq_max, sample_conflicts"
+#define STATE_COLS                                                                                 \
+	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "                \
+	"meter_last_wh IS NOT NULL, coalesce(meter_last_wh, 0), coalesce(meter_last_ms, 0), "      \
+	"station_id, evse_id, connector_id"
+#define STATION_COLS                                                                               \
+	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "       \
+	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "          \
+	"s.last_boot_ms"
+#define SAMPLE_KEY_WHERE                                                                           \
+	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "                  \
+	"phase = coalesce($6, '') AND context = coalesce($8, '') AND location = coalesce($9, '')"
+
+/* SQLite's LIMIT < 0 is "no limit" and its OFFSET < 0 is 0; PostgreSQL refuses both. */
+#define LIMIT_OFFSET(l, o)                                                                         \
+	"LIMIT CASE WHEN " l "::bigint < 0 THEN NULL ELSE " l "::bigint END "                      \
+	"OFFSET GREATEST(" o "::bigint, 0)"
+
+/* Every statement, prepared once per connection as "p<index>". */
+/* clang-format off */
+#define PG_STATEMENTS(X)                                                                      \
+	X(ST_BEGIN, "BEGIN")                                                                  \
+	X(ST_COMMIT, "COMMIT")                                                                \
+	X(ST_ROLLBACK, "ROLLBACK")                                                            \
+	X(ST_SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_version")          \
+	X(ST_SITE_PUT, "INSERT INTO sites(id, kind, created_ms) VALUES ($1, $2, $3) "         \
+		       "ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind")                 \
+	X(ST_STATION_GET, "SELECT s.id, coalesce(s.site_id, ''), t.kind, s.registration, "     \
+			  "coalesce(s.password_hash, '') FROM stations s "                    \
+			  "LEFT JOIN sites t ON t.id = s.site_id WHERE s.id = $1")            \
+	X(ST_STATION_CREATE, "INSERT INTO stations(id, registration, created_ms) "             \
+			     "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")                    \
+	X(ST_STATION_PUT, "INSERT INTO stations(id, site_id, password_hash, created_ms) "      \
+			  "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "           \
+			  "site_id = EXCLUDED.site_id, password_hash = EXCLUDED.password_hash") \
+	X(ST_STATION_BOOT, "UPDATE stations SET protocol = $2, vendor = $3, model = $4, "      \
+			   "serial = $5, box_serial = $6, firmware = $7, iccid = $8, "        \
+			   "imsi = $9, meter_type = $10, meter_serial = $11, "                \
+			   "last_boot_ms = $12, last_seen_ms = $12, online = true WHERE id = $1") \
+	X(ST_STATION_REG, "UPDATE stations SET registration = $2 WHERE id = $1")               \
+	X(ST_STATION_SEEN, "UPDATE stations SET online = $2, last_seen_ms = $3, "              \
+			   "protocol = coalesce($4, protocol) WHERE id = $1")                 \
+	X(ST_STATION_EVENT, "INSERT INTO station_events(station_id, kind, status, ts_ms) "     \
+			    "VALUES ($1, $2, $3, $4)")                                        \
+	X(ST_STATION_FW, "UPDATE stations SET firmware_status = $2 WHERE id = $1")             \
+	X(ST_STATION_DIAG, "UPDATE stations SET diagnostics_status = $2 WHERE id = $1")        \
+	X(ST_STATIONS_OFFLINE, "UPDATE stations SET online = false WHERE online")              \
+	X(ST_STATIONS_LIST, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "    \
+			    "t.id = s.site_id ORDER BY s.id " LIMIT_OFFSET("$1", "$2"))              \
+	X(ST_STATION_ONE, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "      \
+			  "t.id = s.site_id WHERE s.id = $1")                                 \
+	X(ST_CONNECTOR_STATUS, "INSERT INTO connectors(station_id, connector_id, status, "     \
+			       "error_code, info, vendor_error, updated_ms, evse_id) VALUES "  \
+			       "($1, $2, $3, $4, $5, $6, $7, $8) "                             \
+			       "ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET " \
+			       "status = EXCLUDED.status, error_code = EXCLUDED.error_code, "  \
+			       "info = EXCLUDED.info, vendor_error = EXCLUDED.vendor_error, "  \
+			       "updated_ms = EXCLUDED.updated_ms")                             \
+	X(ST_CONNECTORS_LIST, "SELECT connector_id, status, error_code, info, vendor_error, "  \
+			      "updated_ms, evse_id FROM connectors WHERE station_id = $1 "     \
+			      "ORDER BY evse_id, connector_id")                                \
+	X(ST_TOKEN_GET, "SELECT token, status, coalesce(expiry_ms, 0), coalesce(parent, ''), " \
+			"coalesce(site_id, '') FROM id_tokens WHERE token = $1")              \
+	X(ST_TOKEN_PUT, "INSERT INTO id_tokens(token, status, expiry_ms, parent, site_id) "    \
+			"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO UPDATE SET "      \
+			"status = EXCLUDED.status, expiry_ms = EXCLUDED.expiry_ms, "          \
+			"parent = EXCLUDED.parent, site_id = EXCLUDED.site_id")               \
+	X(ST_SESSION_REPLAY, "SELECT id FROM sessions WHERE station_id = $1 AND evse_id = $2 " \
+			     "AND id_tag = $3 AND start_ms = $4 AND meter_start_wh = $5 "     \
+			     "AND station_tx_id IS NULL")                                     \
+	/* the unique indexes sessions_replay and sessions_station_tx are the session keys */ \
+	X(ST_SESSION_INSERT, "INSERT INTO sessions(station_id, connector_id, id_tag, "         \
+			     "auth_status, start_ms, meter_start_wh, reservation_id, "         \
+			     "created_ms, evse_id, station_tx_id) VALUES ($1, $2, $3, $4, $5, " \
+			     "$6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id")       \
+	X(ST_SESSION_STATE, "SELECT " STATE_COLS " FROM sessions WHERE id = $1")               \
+	X(ST_SESSION_STOP, "UPDATE sessions SET stop_ms = $2, meter_stop_wh = $3, "            \
+			   "stop_reason = $4, stop_id_tag = $5 WHERE id = $1 AND stop_ms IS NULL") \
+	X(ST_SESSION_TAG, "SELECT id_tag FROM sessions WHERE id = $1")                         \
+	X(ST_SESSIONS_LIST, "SELECT " SESSION_COLS " FROM sessions WHERE "                     \
+			    "($1::text IS NULL OR station_id = $1::text) AND ($2::int < 0 OR " \
+			    "(stop_ms IS NULL) = ($2::int = 1)) ORDER BY id DESC " LIMIT_OFFSET("$3", "$4")) \
+	X(ST_SESSION_GET, "SELECT " SESSION_COLS " FROM sessions WHERE id = $1")               \
+	/* one round trip: 1 if stored, else 0 and the value kept under the key (NULL when    \
+	 * the row is not in this statement's snapshot: ST_SAMPLE_STORED then) */              \
+	X(ST_SAMPLE_ADD, "WITH ins AS (INSERT INTO meter_values(session_id, station_id, "      \
+			 "evse_id, ts_ms, measurand, phase, unit, context, location, format, " \
+			 "value, signed_data, signing_method, encoding_method, public_key) "   \
+			 "VALUES ($1, $2, $3, $4, $5, coalesce($6, ''), $7, coalesce($8, ''), " \
+			 "coalesce($9, ''), $10, $11, $12, $13, $14, $15) "                    \
+			 "ON CONFLICT DO NOTHING RETURNING 1) "                                \
+			 "SELECT (SELECT count(*) FROM ins), (SELECT value FROM meter_values " \
+			 "WHERE " SAMPLE_KEY_WHERE ")")                                       \
+	X(ST_SAMPLE_STORED, "SELECT value FROM meter_values WHERE station_id = $1 AND "        \
+			    "evse_id = $2 AND ts_ms = $3 AND measurand = $4 AND "              \
+			    "phase = coalesce($5, '') AND context = coalesce($6, '') AND "     \
+			    "location = coalesce($7, '')")                                     \
+	X(ST_SAMPLE_CONFLICT_ADD, "INSERT INTO sample_conflicts(session_id, station_id, "      \
+				  "evse_id, ts_ms, measurand, phase, context, location, "      \
+				  "stored_value, value, received_ms) VALUES ($1, $2, $3, $4, " \
+				  "$5, coalesce($6, ''), coalesce($7, ''), coalesce($8, ''), " \
+				  "$9, $10, $11)")                                             \
+	X(ST_SAMPLE_CONFLICT_COUNT, "UPDATE sessions SET sample_conflicts = "                  \
+				    "sample_conflicts + 1 WHERE id = $1")                      \
+	X(ST_SAMPLE_CONFLICTS_SESSION, "SELECT sample_conflicts FROM sessions WHERE id = $1")  \
+	X(ST_SAMPLE_CONFLICTS_TOTAL, "SELECT count(*) FROM sample_conflicts")                  \
+	X(ST_SAMPLES_LIST, "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), " \
+			   "unit, nullif(context, ''), nullif(location, ''), format, value, "  \
+			   "signed_data, signing_method, encoding_method, public_key "         \
+			   "FROM meter_values WHERE session_id = $1 ORDER BY ts_ms, id")       \
+	X(ST_ORPHAN_ADD, "INSERT INTO orphan_stops(station_id, transaction_id, id_tag, "       \
+			 "meter_stop_wh, ts_ms, reason, received_ms) "                         \
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7)")                                \
+	X(ST_ORPHANS_LIST, "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, " \
+			   "reason, received_ms FROM orphan_stops ORDER BY id DESC " LIMIT_OFFSET("$1", "0"))  \
+	X(ST_TX_LOOKUP, "SELECT " STATE_COLS " FROM sessions WHERE station_id = $1 "           \
+			"AND station_tx_id = $2")                                             \
+	X(ST_TX_EVENT_ADD, "INSERT INTO tx_events(session_id, seq_no, event_type, "            \
+			   "trigger_reason, ts_ms, offline, received_ms) VALUES ($1, $2, $3, " \
+			   "$4, $5, $6, $7) ON CONFLICT DO NOTHING")                          \
+	/* incremental, so a long session costs the same per event as a short one */          \
+	X(ST_TX_SEQ_UPDATE, "UPDATE sessions SET seq_min = LEAST(coalesce(seq_min, $2), $2), " \
+			    "seq_max = GREATEST(coalesce(seq_max, $2), $2), "                 \
+			    "seq_count = seq_count + 1, offline_events = offline_events + $3, " \
+			    "seq_gaps = GREATEST(coalesce(seq_max, $2), $2) - "               \
+			    "LEAST(coalesce(seq_min, $2), $2) + 1 - (seq_count + 1) WHERE id = $1") \
+	X(ST_TX_SET_START, "UPDATE sessions SET start_ms = $2, meter_start_wh = CASE WHEN "    \
+			   "$3::boolean THEN $4::bigint ELSE meter_start_wh END WHERE id = $1") \
+	X(ST_TX_SET_TOKEN, "UPDATE sessions SET id_tag = $2, auth_status = $3 WHERE id = $1")  \
+	X(ST_TX_SET_EVSE, "UPDATE sessions SET evse_id = $2, connector_id = $3 WHERE id = $1")  \
+	X(ST_TX_METER_LAST, "UPDATE sessions SET meter_last_wh = $2, meter_last_ms = $3 "      \
+			    "WHERE id = $1 AND (meter_last_ms IS NULL OR meter_last_ms <= $3)") \
+	X(ST_VARIABLE_PUT, "INSERT INTO device_model(station_id, component, "                  \
+			   "component_instance, evse_id, connector_id, variable, "             \
+			   "variable_instance, attribute_type, value, mutability, data_type, " \
+			   "unit, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, "            \
+			   "coalesce($8, 'Actual'), $9, $10, $11, $12, $13) ON CONFLICT "      \
+			   "(station_id, component, component_instance, evse_id, "            \
+			   "connector_id, variable, variable_instance, attribute_type) "       \
+			   "DO UPDATE SET value = EXCLUDED.value, "                           \
+			   "mutability = EXCLUDED.mutability, "                               \
+			   "data_type = coalesce(EXCLUDED.data_type, device_model.data_type), " \
+			   "unit = coalesce(EXCLUDED.unit, device_model.unit), "              \
+			   "updated_ms = EXCLUDED.updated_ms")                                \
+	X(ST_VARIABLES_LIST, "SELECT component, component_instance, evse_id, connector_id, "   \
+			     "variable, variable_instance, attribute_type, value, mutability, " \
+			     "data_type, unit FROM device_model WHERE station_id = $1 "        \
+			     "ORDER BY component, component_instance, evse_id, connector_id, " \
+			     "variable, variable_instance, attribute_type")                    \
+	X(ST_REPORT_PART, "INSERT INTO reports(station_id, request_id, parts, last_seq_no, "   \
+			  "complete, updated_ms) VALUES ($1, $2, 1, $3, $4::boolean, $5) "     \
+			  "ON CONFLICT (station_id, request_id) DO UPDATE SET "               \
+			  "parts = reports.parts + 1, "                                       \
+			  "last_seq_no = GREATEST(reports.last_seq_no, $3), "                 \
+			  "complete = reports.complete OR $4::boolean, updated_ms = $5")      \
+	X(ST_REPORT_STATUS, "SELECT parts, complete FROM reports WHERE station_id = $1 "       \
+			    "AND request_id = $2")                                            \
+	X(ST_NOTICE_ADD, "INSERT INTO station_notices(station_id, kind, ts_ms, detail) "        \
+			 "VALUES ($1, $2, $3, $4)")                                            \
+	/* ---- command log (0003_command_log.sql) */                                          \
+	X(ST_COMMAND_ADD, "INSERT INTO command_log(station_id, who, kind, action, request, "   \
+			  "status, station_status, error_code, detail, response, "            \
+			  "requested_ms, answered_ms, latency_ms) VALUES ($1, $2, $3, $4, "   \
+			  "$5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")             \
+	X(ST_COMMANDS_LIST, "SELECT id, station_id, who, kind, action, request, status, "      \
+			    "station_status, error_code, detail, response, requested_ms, "     \
+			    "answered_ms, latency_ms FROM command_log WHERE $1::text IS NULL " \
+			    "OR station_id = $1::text ORDER BY id DESC " LIMIT_OFFSET("$2", "$3"))   \
+	/* ---- new operations' statements go here */
+
+/* clang-format on */
+#define X_ENUM(n, sql) n,
+#define X_SQL(n, sql)  [n] = sql,
+enum pst { PG_STATEMENTS(X_ENUM) _ST_MAX };
+static const char *const stmt_sql[_ST_MAX] = {PG_STATEMENTS(X_SQL)};
+#undef X_ENUM
+#undef X_SQL
+
+struct pg_store {
+	struct store base; /* first: a struct store * is a struct pg_store * */
+	char *dsn;
+	PGconn *c;
+	bool in_txn; /* BEGIN sent: a group is open */
+	bool failed; /* a statement of the open group failed: commit() rolls it back */
+	int unread;  /* deferred statements whose results are not read yet */
+	char err[512];
+};
+
+/* Parameters of one statement, as text (NULL = SQL NULL). */
+struct args {
+	int n;
+	const char *v[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24];
+};
+
+static struct pg_store *pq(struct store *s)
+{
+	return (struct pg_store *)s;
+}
+
+static void a_text(struct args *a, const char *v)
+{
+	a->v[a->n++] = v;
+}
+
+static void a_i64(struct args *a, int64_t v)
+{
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
+	a->v[a->n] = a->num[a->n];
+	a->n++;
+}
+
+static void a_bool(struct args *a, bool v)
+{
+	a_text(a, v ? "t" : "f");
+}
+
+static const char *g_text(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static bool g_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col);
+}
+
+static int64_t g_i64(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static int g_int(const PGresult *res, int row, int col)
+{
+	return (int)g_i64(res, row, col);
+}
+
+static bool g_bool(const PGresult *res, int row, int col)
+{
+	const char *v = PQgetvalue(res, row, col);
+
+	return !PQgetisnull(res, row, col) && (v[0] == 't' || v[0] == '1');
+}
+
+static void g_copy(const PGresult *res, int row, int col, char *dst, size_t n)
+{
+	const char *v = g_text(res, row, col);
+
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+/* Rows changed by a write. */
+static long affected(PGresult *res)
+{
+	return strtol(PQcmdTuples(res), NULL, 10);
+}
+
+static void set_err(struct store *s, const char *what, const char *msg)
+{
+	size_t n;
+
+	snprintf(pq(s)->err, sizeof(pq(s)->err), "%s: %s", what, msg && *msg ? msg : "failed");
+	n = strlen(pq(s)->err);
+	while (n && pq(s)->err[n - 1] == '\n')
+		pq(s)->err[--n] = '\0';
+}
+
+static int connect_db(struct store *s, bool migrate_first, char *err, size_t err_len);
+
+/* A connection that broke between groups is made again (statements prepared again); one that
+ * broke inside a group fails the group, and the next group reconnects. */
+static int check_conn(struct store *s)
+{
+	char err[sizeof(pq(s)->err)];
+
+	if (PQstatus(pq(s)->c) == CONNECTION_OK)
+		return 0;
+	if (pq(s)->in_txn) {
+		pq(s)->failed = true;
+		set_err(s, "connection", "lost inside a group");
+		return -EIO;
+	}
+	if (connect_db(s, false, err, sizeof(err)) < 0) {
+		set_err(s, "reconnect", err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int send_stmt(struct store *s, enum pst st, const struct args *a)
+{
+	char name[16];
+
+	if (check_conn(s) < 0)
+		return -EIO;
+	snprintf(name, sizeof(name), "p%d", (int)st);
+	if (!PQsendQueryPrepared(pq(s)->c, name, a ? a->n : 0, a ? a->v : NULL, NULL, NULL, 0)) {
+		set_err(s, "send", PQerrorMessage(pq(s)->c));
+		if (pq(s)->in_txn)
+			pq(s)->failed = true;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A result's outcome: 0, -EEXIST (unique violation) or -EIO (the text kept for errmsg). */
+static int result_status(struct store *s, const PGresult *res)
+{
+	const char *state;
+
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		return 0;
+	case PGRES_PIPELINE_ABORTED:
+		/* the error that aborted the pipeline is already in err */
+		return -EIO;
+	default:
+		set_err(s, "postgres", PQresultErrorMessage(res));
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		return state && !strcmp(state, "23505") ? -EEXIST : -EIO;
+	}
+}
+
+/*
+** Send a Sync and read every result up to it. The last k statements' results go to ret[0..k-1]
+** (the caller clears them; k <= the statements sent); the earlier ones (deferred writes) only
+** count. A failed statement marks the open group failed. Returns 0, or the first failure among
+** the last k (-EEXIST, -EIO; ret[] is then all NULL), or -EIO when the connection broke.
+*/
+static int sync_read_n(struct store *s, PGresult **ret, int k)
+{
+	PGconn *c = pq(s)->c;
+	int first = pq(s)->unread - k, i = 0, r = 0;
+	PGresult *res;
+
+	for (int j = 0; j < k; j++)
+		ret[j] = NULL;
+	pq(s)->unread = 0;
+	if (!PQpipelineSync(c)) {
+		set_err(s, "sync", PQerrorMessage(c));
+		pq(s)->failed = pq(s)->in_txn;
+		return -EIO;
+	}
+	for (;;) {
+		int st;
+
+		res = PQgetResult(c);
+		if (!res) {
+			if (PQstatus(c) == CONNECTION_BAD) {
+				set_err(s, "connection", PQerrorMessage(c));
+				pq(s)->failed = pq(s)->in_txn;
+				r = -EIO;
+				break;
+			}
+			continue; /* the end of one statement's results */
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		st = result_status(s, res);
+		if (st < 0 && pq(s)->in_txn)
+			pq(s)->failed = true;
+		if (i >= first && i - first < k) {
+			ret[i - first] = res;
+			if (st < 0 && r == 0)
+				r = st;
+		} else {
+			PQclear(res);
+		}
+		i++;
+	}
+	if (r < 0) {
+		for (int j = 0; j < k; j++) {
+			PQclear(ret[j]);
+			ret[j] = NULL;
+		}
+	}
+	return r;
+}
+
+/* sync_read_n() for the last statement: its result to *ret (may be NULL) on success. */
+static int sync_read(struct store *s, PGresult **ret)
+{
+	PGresult *last = NULL;
+	int r = sync_read_n(s, &last, pq(s)->unread ? 1 : 0);
+
+	if (ret)
+		*ret = last;
+	else
+		PQclear(last);
+	return r;
+}
+
+/* Run one statement now: every deferred result is read first. *ret (may be NULL) gets the
+ * result on success (PQclear it). */
+static int run(struct store *s, enum pst st, const struct args *a, PGresult **ret)
+{
+	int r = send_stmt(s, st, a);
+
+	if (r < 0)
+		return r;
+	pq(s)->unread++;
+	return sync_read(s, ret);
+}
+
+/* Send a write whose only answer is success: its outcome is read later (the next run() or
+ * commit()); a failure then fails the group. */
+static int defer(struct store *s, enum pst st, const struct args *a)
+{
+	int r = send_stmt(s, st, a);
+
+	if (r < 0)
+		return r;
+	if (++pq(s)->unread >= DEFER_MAX)
+		sync_read(s, NULL);
+	return 0;
+}
+
+/* Writes join the open group transaction, or open one (its BEGIN travels with the write). */
+static int begin_write(struct store *s)
+{
+	int r;
+
+	if (pq(s)->in_txn)
+		return pq(s)->failed ? -EIO : 0;
+	r = defer(s, ST_BEGIN, NULL);
+	if (r < 0)
+		return r;
+	pq(s)->in_txn = true;
+	pq(s)->failed = false;
+	return 0;
+}
+
+static void pg_rollback(struct store *s)
+{
+	if (!pq(s)->in_txn)
+		return;
+	/* read what is in flight first, so the ROLLBACK is not skipped as part of an aborted
+	 * pipeline segment */
+	if (pq(s)->unread)
+		sync_read(s, NULL);
+	pq(s)->in_txn = false; /* so ROLLBACK's own result does not mark a group failed */
+	run(s, ST_ROLLBACK, NULL, NULL);
+	pq(s)->failed = false;
+}
+
+static int pg_commit(struct store *s)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if (!pq(s)->in_txn)
+		return 0;
+	r = pq(s)->failed ? -EIO : run(s, ST_COMMIT, NULL, &res);
+	/* COMMIT of an aborted transaction answers ROLLBACK, without an error */
+	if (r == 0 && (pq(s)->failed || strcmp(PQcmdStatus(res), "COMMIT"))) {
+		set_err(s, "commit", "the group was rolled back");
+		r = -EIO;
+	}
+	PQclear(res);
+	if (r < 0) {
+		pq(s)->failed = true;
+		pg_rollback(s);
+		return -EIO;
+	}
+	pq(s)->in_txn = false;
+	return 0;
+}
+
+static bool pg_dirty(const struct store *s)
+{
+	return ((const struct pg_store *)s)->in_txn;
+}
+
+static const char *pg_errmsg(struct store *s)
+{
+	return pq(s)->err[0] ? pq(s)->err : PQerrorMessage(pq(s)->c);
+}
+
+static void quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Outside pipeline mode: one PQexec; 0 or -EIO with the message in err. */
+static int exec_plain(PGconn *c, const char *sql, char *err, size_t err_len, const char *what)
+{
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -EIO;
+
+	if (r < 0)
+		snprintf(err, err_len, "%s: %s", what, PQresultErrorMessage(res));
+	PQclear(res);
+	return r;
+}
+
+/* Every pending migration and its schema_version row in one transaction; concurrent nodes
+ * wait for each other on an advisory lock. */
+static int migrate(PGconn *c, char *err, size_t err_len)
+{
+	PGresult *res;
+	int version;
+
+	if (exec_plain(c,
+		       "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY "); "
+		       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+		       "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+		       err, err_len, "migrations") < 0)
+		goto fail;
+	res = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_version");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, err_len, "migrations: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		goto fail;
+	}
+	version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (version > (int)db_pg_migrations_count) {
+		snprintf(err, err_len, "database schema %d is newer than this csms (%zu)", version,
+			 db_pg_migrations_count);
+		goto fail;
+	}
+	for (size_t i = (size_t)version; i < db_pg_migrations_count; i++) {
+		char num[24];
+		const char *params[2] = {num, db_pg_migrations[i].name};
+
+		if (exec_plain(c, db_pg_migrations[i].data, err, err_len,
+			       db_pg_migrations[i].name) < 0)
+			goto fail;
+		snprintf(num, sizeof(num), "%zu", i + 1);
+		res = PQexecParams(c, "INSERT INTO schema_version(version, name) VALUES ($1, $2)",
+				   2, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			snprintf(err, err_len, "migrations: %s", PQresultErrorMessage(res));
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	return exec_plain(c, "COMMIT", err, err_len, "migrations");
+fail:
+	PQclear(PQexec(c, "ROLLBACK"));
+	return -EIO;
+}
+
+static void pg_close(struct store *s);
+
+/*
+** Connect to p->dsn (replacing a broken connection), set the session up and prepare every
+** statement in one round trip, leaving the connection in pipeline mode. migrate: bring the
+** schema up to date first (at open). 0, or -EIO with the message in err.
+*/
+static int connect_db(struct store *s, bool migrate_first, char *err, size_t err_len)
+{
+	struct pg_store *p = pq(s);
+	size_t n;
+
+	PQfinish(p->c);
+	p->unread = 0;
+	p->c = PQconnectdb(p->dsn);
+	if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
+		snprintf(err, err_len, "postgresql: %s",
+			 p->c ? PQerrorMessage(p->c) : "out of memory");
+		goto fail;
+	}
+	PQsetNoticeProcessor(p->c, quiet_notices, NULL);
+	if (exec_plain(p->c, "SET synchronous_commit = on; SET application_name = 'csms'", err,
+		       err_len, "postgresql") < 0)
+		goto fail;
+	if (migrate_first && migrate(p->c, err, err_len) < 0)
+		goto fail;
+	if (!PQenterPipelineMode(p->c)) {
+		snprintf(err, err_len, "postgresql: pipeline mode: %s", PQerrorMessage(p->c));
+		goto fail;
+	}
+	for (int i = 0; i < _ST_MAX; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "p%d", i);
+		if (!PQsendPrepare(p->c, name, stmt_sql[i], 0, NULL)) {
+			snprintf(err, err_len, "prepare %d: %s", i, PQerrorMessage(p->c));
+			goto fail;
+		}
+		p->unread++;
+	}
+	/* sync_read keeps only the last result: check them all through the error text */
+	p->err[0] = '\0';
+	if (sync_read(s, NULL) < 0 || p->err[0]) {
+		snprintf(err, err_len, "prepare: %s", p->err);
+		goto fail;
+	}
+	return 0;
+fail:
+	n = strlen(err);
+	while (n && err[n - 1] == '\n')
+		err[--n] = '\0';
+	return -EIO;
+}
+
+static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t err_len)
+{
+	struct pg_store *p = calloc(1, sizeof(*p));
+
+	(void)sync_full; /* every commit waits for the WAL flush (synchronous_commit = on) */
+	if (!p || !(p->dsn = strdup(dsn))) {
+		free(p);
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	p->base.ops = &store_pg_ops;
+	if (connect_db(&p->base, true, err, err_len) < 0) {
+		pg_close(&p->base);
+		return NULL;
+	}
+	return &p->base;
+}
+
+static void pg_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (pq(s)->c && PQstatus(pq(s)->c) == CONNECTION_OK && pq(s)->in_txn)
+		pg_commit(s);
+	PQfinish(pq(s)->c);
+	free(pq(s)->dsn);
+	free(s);
+}
+
+static int pg_schema_version(struct store *s)
+{
+	PGresult *res = NULL;
+	int r = run(s, ST_SCHEMA_VERSION, NULL, &res);
+
+	if (r == 0)
+		r = g_int(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+/* ---------------------------------------------------------------- writes without an answer */
+
+/* begin_write() + defer(). */
+static int write_now_or_later(struct store *s, enum pst st, const struct args *a)
+{
+	int r = begin_write(s);
+
+	return r < 0 ? r : defer(s, st, a);
+}
+
+static int pg_site_put(struct store *s, const char *id, int kind, int64_t now_ms)
+{
+	struct args a = {0};
+
+	a_text(&a, id);
+	a_text(&a, site_kind_to_string(kind));
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_SITE_PUT, &a);
+}
+
+static int pg_station_put(struct store *s, const char *id, const char *site_id,
+			  const char *password_hash, int64_t now_ms)
+{
+	struct args a = {0};
+
+	a_text(&a, id);
+	a_text(&a, site_id);
+	a_text(&a, password_hash);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_STATION_PUT, &a);
+}
+
+static int pg_station_boot(struct store *s, const char *id, const struct store_boot *b)
+{
+	struct args a = {0};
+
+	a_text(&a, id);
+	a_text(&a, b->protocol);
+	a_text(&a, b->vendor);
+	a_text(&a, b->model);
+	a_text(&a, b->serial);
+	a_text(&a, b->box_serial);
+	a_text(&a, b->firmware);
+	a_text(&a, b->iccid);
+	a_text(&a, b->imsi);
+	a_text(&a, b->meter_type);
+	a_text(&a, b->meter_serial);
+	a_i64(&a, b->now_ms);
+	return write_now_or_later(s, ST_STATION_BOOT, &a);
+}
+
+static int pg_station_seen(struct store *s, const char *id, bool online, const char *protocol,
+			   int64_t now_ms)
+{
+	struct args a = {0};
+
+	a_text(&a, id);
+	a_bool(&a, online);
+	a_i64(&a, now_ms);
+	a_text(&a, protocol);
+	return write_now_or_later(s, ST_STATION_SEEN, &a);
+}
+
+static int pg_station_event(struct store *s, const char *id, int kind, const char *status,
+			    int64_t ts_ms)
+{
+	const char *name = station_event_kind_to_string(kind);
+	struct args a = {0}, b = {0};
+	int r;
+
+	if (!name)
+		return -EINVAL;
+	a_text(&a, id);
+	a_text(&a, name);
+	a_text(&a, status);
+	a_i64(&a, ts_ms);
+	r = write_now_or_later(s, ST_STATION_EVENT, &a);
+	if (r < 0)
+		return r;
+	a_text(&b, id);
+	a_text(&b, status);
+	return defer(s, station_event_sets_firmware(kind) ? ST_STATION_FW : ST_STATION_DIAG, &b);
+}
+
+static int pg_stations_offline_all(struct store *s)
+{
+	return write_now_or_later(s, ST_STATIONS_OFFLINE, NULL);
+}
+
+static int pg_connector_status(struct store *s, const char *station_id, int evse_id,
+			       int connector_id, const char *status, const char *error_code,
+			       const char *info, const char *vendor_error, int64_t ts_ms)
+{
+	struct args a = {0};
+
+	a_text(&a, station_id);
+	a_i64(&a, connector_id);
+	a_text(&a, status);
+	a_text(&a, error_code);
+	a_text(&a, info);
+	a_text(&a, vendor_error);
+	a_i64(&a, ts_ms);
+	a_i64(&a, evse_id);
+	return write_now_or_later(s, ST_CONNECTOR_STATUS, &a);
+}
+
+static int pg_token_put(struct store *s, const struct store_token *t)
+{
+	struct args a = {0};
+
+	a_text(&a, t->token);
+	a_text(&a, auth_status_to_string(t->status));
+	if (t->expiry_ms)
+		a_i64(&a, t->expiry_ms);
+	else
+		a_text(&a, NULL);
+	a_text(&a, t->parent[0] ? t->parent : NULL);
+	a_text(&a, t->site_id[0] ? t->site_id : NULL);
+	return write_now_or_later(s, ST_TOKEN_PUT, &a);
+}
+
+static int pg_session_close(struct store *s, int64_t id, const struct store_session_close *in)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_i64(&a, in->stop_ms);
+	a_i64(&a, in->meter_stop_wh);
+	a_text(&a, in->reason);
+	a_text(&a, in->id_tag);
+	return write_now_or_later(s, ST_SESSION_STOP, &a);
+}
+
+static int pg_session_set_start(struct store *s, int64_t id, int64_t start_ms, bool has_meter,
+				int64_t meter_start_wh)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_i64(&a, start_ms);
+	a_bool(&a, has_meter);
+	a_i64(&a, meter_start_wh);
+	return write_now_or_later(s, ST_TX_SET_START, &a);
+}
+
+static int pg_session_set_token(struct store *s, int64_t id, const char *id_tag, int auth_status)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_text(&a, id_tag);
+	a_text(&a, session_auth_to_string(auth_status));
+	return write_now_or_later(s, ST_TX_SET_TOKEN, &a);
+}
+
+static int pg_session_set_evse(struct store *s, int64_t id, int evse_id, int connector_id)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_i64(&a, evse_id);
+	a_i64(&a, connector_id);
+	return write_now_or_later(s, ST_TX_SET_EVSE, &a);
+}
+
+static int pg_session_meter_last(struct store *s, int64_t id, int64_t wh, int64_t ts_ms)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_i64(&a, wh);
+	a_i64(&a, ts_ms);
+	return write_now_or_later(s, ST_TX_METER_LAST, &a);
+}
+
+static int pg_session_seq_update(struct store *s, int64_t id, int64_t seq_no, bool offline)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_i64(&a, seq_no);
+	a_i64(&a, offline);
+	return write_now_or_later(s, ST_TX_SEQ_UPDATE, &a);
+}
+
+static int pg_sample_conflict_add(struct store *s, const struct store_sample_conflict *c)
+{
+	const struct store_sample *in = c->sample;
+	struct args a = {0}, b = {0};
+	int r;
+
+	if (in->session_id)
+		a_i64(&a, in->session_id);
+	else
+		a_text(&a, NULL);
+	a_text(&a, in->station_id);
+	a_i64(&a, in->evse_id);
+	a_i64(&a, in->ts_ms);
+	a_text(&a, in->measurand);
+	a_text(&a, in->phase);
+	a_text(&a, in->context);
+	a_text(&a, in->location);
+	a_text(&a, c->stored_value);
+	a_text(&a, in->value);
+	a_i64(&a, c->received_ms);
+	r = write_now_or_later(s, ST_SAMPLE_CONFLICT_ADD, &a);
+	if (r < 0 || !in->session_id)
+		return r;
+	a_i64(&b, in->session_id);
+	return defer(s, ST_SAMPLE_CONFLICT_COUNT, &b);
+}
+
+static int pg_orphan_add(struct store *s, const struct store_orphan *o)
+{
+	struct args a = {0};
+
+	a_text(&a, o->station_id);
+	a_i64(&a, o->transaction_id);
+	a_text(&a, o->id_tag);
+	a_i64(&a, o->meter_stop_wh);
+	a_i64(&a, o->ts_ms);
+	a_text(&a, o->reason);
+	a_i64(&a, o->received_ms);
+	return write_now_or_later(s, ST_ORPHAN_ADD, &a);
+}
+
+static int pg_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
+			   int64_t now_ms)
+{
+	struct args a = {0};
+
+	a_text(&a, station_id);
+	a_text(&a, v->component);
+	a_text(&a, v->component_instance ? v->component_instance : "");
+	a_i64(&a, v->evse_id);
+	a_i64(&a, v->connector_id);
+	a_text(&a, v->variable);
+	a_text(&a, v->variable_instance ? v->variable_instance : "");
+	a_text(&a, v->attribute_type);
+	a_text(&a, v->value);
+	a_text(&a, v->mutability);
+	a_text(&a, v->data_type);
+	a_text(&a, v->unit);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_VARIABLE_PUT, &a);
+}
+
+static int pg_report_part(struct store *s, const char *station_id, int64_t request_id,
+			  int64_t seq_no, bool tbc, int64_t now_ms)
+{
+	struct args a = {0};
+
+	a_text(&a, station_id);
+	a_i64(&a, request_id);
+	a_i64(&a, seq_no);
+	a_bool(&a, !tbc);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_REPORT_PART, &a);
+}
+
+static int pg_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
+			 const char *detail)
+{
+	struct args a = {0};
+
+	a_text(&a, station_id);
+	a_text(&a, kind);
+	a_i64(&a, ts_ms);
+	a_text(&a, detail);
+	return write_now_or_later(s, ST_NOTICE_ADD, &a);
+}
+
+/* ---------------------------------------------------------------- writes with an answer */
+
+/* begin_write() + run(). */
+static int write_now(struct store *s, enum pst st, const struct args *a, PGresult **ret)
+{
+	int r = begin_write(s);
+
+	return r < 0 ? r : run(s, st, a, ret);
+}
+
+static int pg_station_create(struct store *s, const char *id, int registration, int64_t now_ms)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, id);
+	a_text(&a, reg_status_to_string(registration));
+	a_i64(&a, now_ms);
+	r = write_now(s, ST_STATION_CREATE, &a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -EEXIST;
+	PQclear(res);
+	return r;
+}
+
+static int pg_station_set_registration(struct store *s, const char *id, int registration)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, id);
+	a_text(&a, reg_status_to_string(registration));
+	r = write_now(s, ST_STATION_REG, &a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -ENOENT;
+	PQclear(res);
+	return r;
+}
+
+static int pg_session_open(struct store *s, const struct store_session_open *in, int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, in->station_id);
+	a_i64(&a, in->connector_id);
+	a_text(&a, in->id_tag ? in->id_tag : "");
+	a_text(&a, session_auth_to_string(in->auth_status));
+	a_i64(&a, in->start_ms);
+	if (in->has_meter_start)
+		a_i64(&a, in->meter_start_wh);
+	else
+		a_text(&a, NULL);
+	if (in->has_reservation)
+		a_i64(&a, in->reservation_id);
+	else
+		a_text(&a, NULL);
+	a_i64(&a, in->now_ms);
+	a_i64(&a, in->evse_id);
+	a_text(&a, in->station_tx_id);
+	r = write_now(s, ST_SESSION_INSERT, &a, &res);
+	if (r == 0) {
+		if (PQntuples(res) == 0)
+			r = -EEXIST;
+		else
+			*ret_id = g_i64(res, 0, 0);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_session_event_add(struct store *s, int64_t id, const struct store_session_event *ev)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_i64(&a, id);
+	a_i64(&a, ev->seq_no);
+	a_text(&a, ev->label);
+	a_text(&a, ev->trigger ? ev->trigger : "");
+	a_i64(&a, ev->ts_ms);
+	a_bool(&a, ev->offline);
+	a_i64(&a, ev->now_ms);
+	r = write_now(s, ST_TX_EVENT_ADD, &a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -EEXIST;
+	PQclear(res);
+	return r;
+}
+
+/* The key of a reading, in ST_SAMPLE_STORED's order. */
+static void sample_key(struct args *a, const struct store_sample *in)
+{
+	a_text(a, in->station_id);
+	a_i64(a, in->evse_id);
+	a_i64(a, in->ts_ms);
+	a_text(a, in->measurand);
+	a_text(a, in->phase);
+	a_text(a, in->context);
+	a_text(a, in->location);
+}
+
+static void sample_args(struct args *a, const struct store_sample *in)
+{
+	if (in->session_id)
+		a_i64(a, in->session_id);
+	else
+		a_text(a, NULL);
+	a_text(a, in->station_id);
+	a_i64(a, in->evse_id);
+	a_i64(a, in->ts_ms);
+	a_text(a, in->measurand);
+	a_text(a, in->phase);
+	a_text(a, in->unit);
+	a_text(a, in->context);
+	a_text(a, in->location);
+	a_text(a, in->format);
+	a_text(a, in->value);
+	a_text(a, in->sig.data);
+	a_text(a, in->sig.signing_method);
+	a_text(a, in->sig.encoding_method);
+	a_text(a, in->sig.public_key);
+}
+
+/* What ST_SAMPLE_ADD's result res (cleared here) says: 1 stored, or 0 and the kept value. */
+static int sample_result(struct store *s, const struct store_sample *in, PGresult *res,
+			 char *ret_stored, size_t n)
+{
+	struct args a = {0};
+	int r = 0;
+
+	if (g_i64(res, 0, 0) > 0) {
+		r = 1;
+	} else if (!g_null(res, 0, 1)) {
+		if (n)
+			g_copy(res, 0, 1, ret_stored, n);
+	} else {
+		/* taken by a row this statement's snapshot did not show (another node's) */
+		PQclear(res);
+		res = NULL;
+		sample_key(&a, in);
+		r = run(s, ST_SAMPLE_STORED, &a, &res);
+		if (r == 0 && PQntuples(res) == 0)
+			r = -EIO;
+		if (r == 0 && n)
+			g_copy(res, 0, 0, ret_stored, n);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_sample_add(struct store *s, const struct store_sample *in, char *ret_stored, size_t n)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	if (!in->measurand || !in->value || !in->station_id)
+		return -EINVAL;
+	sample_args(&a, in);
+	r = write_now(s, ST_SAMPLE_ADD, &a, &res);
+	return r < 0 ? r : sample_result(s, in, res, ret_stored, n);
+}
+
+/* Readings per round trip in samples_add (bounds what either side buffers). */
+#define SAMPLES_BATCH 128
+
+static int pg_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
+			  char *ret_stored, size_t stored_len)
+{
+	PGresult *res[SAMPLES_BATCH];
+	int r = n ? begin_write(s) : 0;
+
+	for (size_t off = 0; r == 0 && off < n; off += SAMPLES_BATCH) {
+		size_t k = n - off < SAMPLES_BATCH ? n - off : SAMPLES_BATCH;
+		int sent = 0, got = 0;
+
+		/* every reading of the chunk in the pipeline, one Sync, then the answers */
+		for (size_t i = off; i < off + k; i++) {
+			struct args a = {0};
+
+			ret[i] = 0;
+			if (!in[i].measurand || !in[i].value || !in[i].station_id) {
+				ret[i] = -EINVAL;
+				continue;
+			}
+			sample_args(&a, &in[i]);
+			r = send_stmt(s, ST_SAMPLE_ADD, &a);
+			if (r < 0)
+				break;
+			pq(s)->unread++;
+			sent++;
+		}
+		if (r == 0)
+			r = sync_read_n(s, res, sent);
+		else
+			sync_read(s, NULL);
+		for (size_t i = off; r == 0 && i < off + k; i++) {
+			if (ret[i] < 0)
+				continue;
+			ret[i] = sample_result(s, &in[i], res[got],
+					       stored_len ? ret_stored + i * stored_len : NULL,
+					       stored_len);
+			res[got++] = NULL;
+			if (ret[i] < 0)
+				r = ret[i];
+		}
+		for (int j = got; r < 0 && j < sent; j++)
+			PQclear(res[j]);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- command log */
+
+static int pg_command_add(struct store *s, const struct store_command *c, int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, c->station_id);
+	a_text(&a, c->who);
+	a_text(&a, c->kind);
+	a_text(&a, c->action);
+	a_text(&a, c->request);
+	a_text(&a, c->status);
+	a_text(&a, c->station_status);
+	a_text(&a, c->error_code);
+	a_text(&a, c->detail);
+	a_text(&a, c->response);
+	a_i64(&a, c->requested_ms);
+	a_i64(&a, c->answered_ms);
+	a_i64(&a, c->latency_ms);
+	if (!ret_id)
+		return write_now_or_later(s, ST_COMMAND_ADD, &a);
+	r = write_now(s, ST_COMMAND_ADD, &a, &res);
+	if (r == 0)
+		*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int pg_commands_list(struct store *s, const char *station_or_null, int limit, int offset,
+			    store_command_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, station_or_null);
+	a_i64(&a, limit);
+	a_i64(&a, offset);
+	r = run(s, ST_COMMANDS_LIST, &a, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_command row = {
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .who = g_text(res, i, 2),
+		    .kind = g_text(res, i, 3),
+		    .action = g_text(res, i, 4),
+		    .request = g_text(res, i, 5),
+		    .status = g_text(res, i, 6),
+		    .station_status = g_text(res, i, 7),
+		    .error_code = g_text(res, i, 8),
+		    .detail = g_text(res, i, 9),
+		    .response = g_text(res, i, 10),
+		    .requested_ms = g_i64(res, i, 11),
+		    .answered_ms = g_i64(res, i, 12),
+		    .latency_ms = g_i64(res, i, 13),
+		};
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+/* ---------------------------------------------------------------- reads */
+
+/* A single-row read: 0 and *ret (PQclear it), -ENOENT without a row, or -EIO. */
+static int read_one(struct store *s, enum pst st, const struct args *a, PGresult **ret)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res);
+
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return -ENOENT;
+	}
+	*ret = res;
+	return 0;
+}
+
+static int pg_station_get(struct store *s, const char *id, struct store_station *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	a_text(&a, id);
+	r = read_one(s, ST_STATION_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret->id, sizeof(ret->id));
+	g_copy(res, 0, 1, ret->site_id, sizeof(ret->site_id));
+	ret->site_kind = g_null(res, 0, 2) ? -1 : site_kind_from_string(g_text(res, 0, 2));
+	ret->registration = reg_status_from_string(g_text(res, 0, 3));
+	g_copy(res, 0, 4, ret->password_hash, sizeof(ret->password_hash));
+	PQclear(res);
+	return 0;
+}
+
+static int pg_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
+			    store_station_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+
+	if (id_or_null) {
+		a_text(&a, id_or_null);
+		r = run(s, ST_STATION_ONE, &a, &res);
+	} else {
+		a_i64(&a, limit);
+		a_i64(&a, offset);
+		r = run(s, ST_STATIONS_LIST, &a, &res);
+	}
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_station_row row = {
+		    .id = g_text(res, i, 0),
+		    .site_id = g_text(res, i, 1),
+		    .site_kind = g_text(res, i, 2),
+		    .registration = g_text(res, i, 3),
+		    .protocol = g_text(res, i, 4),
+		    .vendor = g_text(res, i, 5),
+		    .model = g_text(res, i, 6),
+		    .serial = g_text(res, i, 7),
+		    .firmware = g_text(res, i, 8),
+		    .firmware_status = g_text(res, i, 9),
+		    .diagnostics_status = g_text(res, i, 10),
+		    .online = g_bool(res, i, 11),
+		    .last_seen_ms = g_i64(res, i, 12),
+		    .last_boot_ms = g_i64(res, i, 13),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return id_or_null && n == 0 ? -ENOENT : n;
+}
+
+static int pg_connectors_list(struct store *s, const char *station_id, store_connector_fn fn,
+			      void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, station_id);
+	r = run(s, ST_CONNECTORS_LIST, &a, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_connector_row row = {
+		    .connector_id = g_int(res, i, 0),
+		    .status = g_text(res, i, 1),
+		    .error_code = g_text(res, i, 2),
+		    .info = g_text(res, i, 3),
+		    .vendor_error = g_text(res, i, 4),
+		    .updated_ms = g_i64(res, i, 5),
+		    .evse_id = g_int(res, i, 6),
+		};
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_token_get(struct store *s, const char *token, struct store_token *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	a_text(&a, token);
+	r = read_one(s, ST_TOKEN_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret->token, sizeof(ret->token));
+	ret->status = auth_status_from_string(g_text(res, 0, 1));
+	ret->expiry_ms = g_i64(res, 0, 2);
+	g_copy(res, 0, 3, ret->parent, sizeof(ret->parent));
+	g_copy(res, 0, 4, ret->site_id, sizeof(ret->site_id));
+	PQclear(res);
+	return 0;
+}
+
+static int pg_session_find_start(struct store *s, const struct store_session_open *key,
+				 int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	a_text(&a, key->station_id);
+	a_i64(&a, key->evse_id);
+	a_text(&a, key->id_tag ? key->id_tag : "");
+	a_i64(&a, key->start_ms);
+	if (key->has_meter_start)
+		a_i64(&a, key->meter_start_wh);
+	else
+		a_text(&a, NULL);
+	r = read_one(s, ST_SESSION_REPLAY, &a, &res);
+	if (r < 0)
+		return r;
+	*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* One row of STATE_COLS. */
+static int state_row(struct store *s, enum pst st, const struct args *a,
+		     struct store_session_state *ret)
+{
+	PGresult *res;
+	int r = read_one(s, st, a, &res);
+
+	if (r < 0)
+		return r;
+	*ret = (struct store_session_state){
+	    .id = g_i64(res, 0, 0),
+	    .active = g_bool(res, 0, 1),
+	    .start_ms = g_i64(res, 0, 2),
+	    .has_meter_start = g_bool(res, 0, 3),
+	    .has_token = g_bool(res, 0, 4),
+	    .has_meter_last = g_bool(res, 0, 5),
+	    .meter_last_wh = g_i64(res, 0, 6),
+	    .meter_last_ms = g_i64(res, 0, 7),
+	    .evse_id = g_int(res, 0, 9),
+	    .connector_id = g_int(res, 0, 10),
+	};
+	g_copy(res, 0, 8, ret->station_id, sizeof(ret->station_id));
+	PQclear(res);
+	return 0;
+}
+
+static int pg_session_find_tx(struct store *s, const char *station_id, const char *station_tx_id,
+			      struct store_session_state *ret)
+{
+	struct args a = {0};
+
+	a_text(&a, station_id);
+	a_text(&a, station_tx_id);
+	return state_row(s, ST_TX_LOOKUP, &a, ret);
+}
+
+static int pg_session_state(struct store *s, int64_t id, struct store_session_state *ret)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	return state_row(s, ST_SESSION_STATE, &a, ret);
+}
+
+static int pg_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX + 1])
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	a_i64(&a, id);
+	r = read_one(s, ST_SESSION_TAG, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret_tag, TOKEN_MAX + 1);
+	PQclear(res);
+	return 0;
+}
+
+static int session_rows(struct store *s, enum pst st, const struct args *a, store_session_fn fn,
+			void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res), n = 0;
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_session_row row = {
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .connector_id = g_int(res, i, 2),
+		    .id_tag = g_text(res, i, 3),
+		    .auth_status = g_text(res, i, 4),
+		    .start_ms = g_i64(res, i, 5),
+		    .has_meter_start = !g_null(res, i, 6),
+		    .meter_start_wh = g_i64(res, i, 6),
+		    .has_reservation = !g_null(res, i, 7),
+		    .reservation_id = g_i64(res, i, 7),
+		    .stopped = !g_null(res, i, 8),
+		    .stop_ms = g_i64(res, i, 8),
+		    .meter_stop_wh = g_i64(res, i, 9),
+		    .stop_reason = g_text(res, i, 10),
+		    .evse_id = g_int(res, i, 11),
+		    .station_tx_id = g_text(res, i, 12),
+		    .seq_gaps = g_int(res, i, 13),
+		    .offline_events = g_int(res, i, 14),
+		    .seq_max = g_null(res, i, 15) ? -1 : g_i64(res, i, 15),
+		    .sample_conflicts = g_int(res, i, 16),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+
+static int pg_sessions_list(struct store *s, const struct store_session_filter *f,
+			    store_session_fn fn, void *ud)
+{
+	struct args a = {0};
+
+	a_text(&a, f->station_id);
+	a_i64(&a, f->active);
+	a_i64(&a, f->limit);
+	a_i64(&a, f->offset);
+	return session_rows(s, ST_SESSIONS_LIST, &a, fn, ud);
+}
+
+static int pg_session_get(struct store *s, int64_t id, store_session_fn fn, void *ud)
+{
+	struct args a = {0};
+	int r;
+
+	a_i64(&a, id);
+	r = session_rows(s, ST_SESSION_GET, &a, fn, ud);
+	return r == 0 ? -ENOENT : r;
+}
+
+static int pg_sample_conflicts(struct store *s, int64_t session_id, int64_t *ret_count)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	if (session_id) {
+		a_i64(&a, session_id);
+		r = read_one(s, ST_SAMPLE_CONFLICTS_SESSION, &a, &res);
+	} else {
+		r = read_one(s, ST_SAMPLE_CONFLICTS_TOTAL, NULL, &res);
+	}
+	if (r < 0)
+		return r;
+	*ret_count = g_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_samples_list(struct store *s, int64_t session_id, store_sample_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_i64(&a, session_id);
+	r = run(s, ST_SAMPLES_LIST, &a, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_sample row = {
+		    .session_id = session_id,
+		    .station_id = g_text(res, i, 0),
+		    .evse_id = g_int(res, i, 1),
+		    .ts_ms = g_i64(res, i, 2),
+		    .measurand = g_text(res, i, 3),
+		    .phase = g_text(res, i, 4),
+		    .unit = g_text(res, i, 5),
+		    .context = g_text(res, i, 6),
+		    .location = g_text(res, i, 7),
+		    .format = g_text(res, i, 8),
+		    .value = g_text(res, i, 9),
+		    .measurand_kind = -1,
+		    .sig =
+			{
+			    .data = g_text(res, i, 10),
+			    .signing_method = g_text(res, i, 11),
+			    .encoding_method = g_text(res, i, 12),
+			    .public_key = g_text(res, i, 13),
+			},
+		};
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_orphans_list(struct store *s, int limit, store_orphan_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_i64(&a, limit);
+	r = run(s, ST_ORPHANS_LIST, &a, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_orphan row = {
+		    .station_id = g_text(res, i, 0),
+		    .transaction_id = g_i64(res, i, 1),
+		    .id_tag = g_text(res, i, 2),
+		    .meter_stop_wh = g_i64(res, i, 3),
+		    .ts_ms = g_i64(res, i, 4),
+		    .reason = g_text(res, i, 5),
+		    .received_ms = g_i64(res, i, 6),
+		};
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_variables_list(struct store *s, const char *station_id, store_variable_fn fn,
+			     void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, station_id);
+	r = run(s, ST_VARIABLES_LIST, &a, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		struct store_variable row = {
+		    .component = g_text(res, i, 0),
+		    .component_instance = g_text(res, i, 1),
+		    .evse_id = g_int(res, i, 2),
+		    .connector_id = g_int(res, i, 3),
+		    .variable = g_text(res, i, 4),
+		    .variable_instance = g_text(res, i, 5),
+		    .attribute_type = g_text(res, i, 6),
+		    .value = g_text(res, i, 7),
+		    .mutability = g_text(res, i, 8),
+		    .data_type = g_text(res, i, 9),
+		    .unit = g_text(res, i, 10),
+		};
+		r = fn(&row, ud);
+		if (r > 0)
+			r = 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_report_status(struct store *s, const char *station_id, int64_t request_id,
+			    int *ret_parts, bool *ret_complete)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	a_text(&a, station_id);
+	a_i64(&a, request_id);
+	r = read_one(s, ST_REPORT_STATUS, &a, &res);
+	if (r < 0)
+		return r;
+	*ret_parts = g_int(res, 0, 0);
+	*ret_complete = g_bool(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+const struct store_ops store_pg_ops = {
+    .version = STORE_OPS_VERSION,
+    .name = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .dirty = pg_dirty,
+    .errmsg = pg_errmsg,
+    .site_put = pg_site_put,
+    .station_get = pg_station_get,
+    .station_create = pg_station_create,
+    .station_put = pg_station_put,
+    .station_boot = pg_station_boot,
+    .station_set_registration = pg_station_set_registration,
+    .station_seen = pg_station_seen,
+    .station_event = pg_station_event,
+    .stations_offline_all = pg_stations_offline_all,
+    .stations_list = pg_stations_list,
+    .connector_status = pg_connector_status,
+    .connectors_list = pg_connectors_list,
+    .token_get = pg_token_get,
+    .token_put = pg_token_put,
+    .session_open = pg_session_open,
+    .session_find_start = pg_session_find_start,
+    .session_find_tx = pg_session_find_tx,
+    .session_state = pg_session_state,
+    .session_close = pg_session_close,
+    .session_id_tag = pg_session_id_tag,
+    .sessions_list = pg_sessions_list,
+    .session_get = pg_session_get,
+    .session_set_start = pg_session_set_start,
+    .session_set_token = pg_session_set_token,
+    .session_set_evse = pg_session_set_evse,
+    .session_meter_last = pg_session_meter_last,
+    .session_event_add = pg_session_event_add,
+    .session_seq_update = pg_session_seq_update,
+    .sample_add = pg_sample_add,
+    .sample_conflict_add = pg_sample_conflict_add,
+    .sample_conflicts = pg_sample_conflicts,
+    .samples_list = pg_samples_list,
+    .orphan_add = pg_orphan_add,
+    .orphans_list = pg_orphans_list,
+    .variable_put = pg_variable_put,
+    .variables_list = pg_variables_list,
+    .report_part = pg_report_part,
+    .report_status = pg_report_status,
+    .notice_add = pg_notice_add,
+    .command_add = pg_command_add,
+    .commands_list = pg_commands_list,
+    .samples_add = pg_samples_add, /* batch readings */
+};
