@@ -772,9 +772,11 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	if (n.capacity_wh > 0 && n.soc >= 0) {
 		int64_t cap = n.capacity_wh;
 		int64_t now = cap * n.soc / 100 + d - x;
-		int64_t target = n.target_soc >= 0 ? cap * n.target_soc / 100
-						   : n.energy_wh >= 0 ? cap * n.soc / 100 + n.energy_wh
-								      : cap;
+		/* energyAmountWh is exact where the percentages are whole (docs/v2g.md): the
+		 * target is what is still needed on top of the SoC told with it */
+		int64_t target = n.energy_wh >= 0    ? cap * n.soc / 100 + n.energy_wh
+				 : n.target_soc >= 0 ? cap * n.target_soc / 100
+						     : cap;
 
 		ps->capacity_wh = cap;
 		ps->energy_now_wh = now < 0 ? 0 : now > cap ? cap : now;
@@ -832,6 +834,9 @@ static int event_slots(const struct store_grid_event *e, void *ud)
 		}
 		if (e->export_w > 0) {
 			sl->event_export_w += e->export_w;
+			sl->export_limit_w = sl->event_export_w;
+			if (j->limit_w >= 0 && sl->export_limit_w > j->limit_w)
+				sl->export_limit_w = j->limit_w;
 			sl->event_bonus_fen_per_mwh = e->bonus_fen_per_kwh * 1000;
 		}
 	}
@@ -931,7 +936,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	for (int k = 0; k < n_slots; k++)
 		j->slots[k] = (struct sc_plan_slot){
 			.import_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
-			.export_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
+			.export_limit_w = 0, /* export only where a grid event asks (below) */
 			.event_import_cap_w = -1,
 		};
 	if (cal && sc_plan_slots_from_tariff(cal, next, n_slots, j->slots) < 0)
@@ -1089,6 +1094,16 @@ static void on_v2g_done(void *ud, const struct svc_cmd_result *res)
 	(void)res;
 }
 
+/* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
+static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_plan_result *r)
+{
+	int64_t w = 0;
+
+	for (size_t i = 0; i < in->n_sessions * (size_t)in->n_slots; i++)
+		w += r->power_w[i];
+	return w * (SLOT_MS / 1000) / 3600;
+}
+
 static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 {
 	struct plan_site *site = hmap_get(&p->sites, j->site);
@@ -1219,7 +1234,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		free(ptext);
 		json_array_append_new(sess, sdoc);
 	}
-	doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "site_id",
+	doc = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+			"energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
+			"energy_immediate_wh",
+			(json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id",
 			j->site, "planned_ms", (json_int_t)j->now_ms, "start_ms",
 			(json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "limit_w",
 			(json_int_t)j->limit_w, "status",

@@ -735,6 +735,12 @@ static void plug_in(struct cpsim_cp *cp, struct cpsim_connector *c, const char *
 		c->flags |= CF_NO_DEPART;
 	} else {
 		cpsim_site_draw_ev(cp->kind, &cp->rng, sim_now(f), v2g, &c->ev, &dep);
+		if (g->soc_hi > 0) { /* the scenario's arrival SoC */
+			c->ev.soc = cpsim_rng_range(&cp->rng, g->soc_lo, g->soc_hi);
+			if (c->ev.soc > c->ev.target_soc)
+				c->ev.soc = c->ev.target_soc;
+			c->ev.min_soc = 0.3 < c->ev.soc ? 0.3 : c->ev.soc;
+		}
 		if (!dep)
 			c->flags |= CF_NO_DEPART;
 	}

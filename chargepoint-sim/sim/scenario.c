@@ -389,10 +389,12 @@ static int load_faults(const json_t *o, struct cpsim_faults *f, char *err, size_
 
 static int load_group(struct cpsim_scenario *sc, const json_t *o, unsigned i, char *err, size_t len)
 {
-	static const char *const keys[] = {"kind",     "count",	    "protocol", "connectors",
-					   "power_kw", "v2g_share", "faults",	NULL};
+	static const char *const keys[] = {"kind",     "count",	    "protocol",	 "connectors",
+					   "power_kw", "v2g_share", "faults",	 "site_size",
+					   "soc",      NULL};
 	struct cpsim_group *g = &sc->groups[i];
 	const char *kind, *proto;
+	const json_t *v;
 	uint32_t u = 0;
 	int r;
 
@@ -418,6 +420,19 @@ static int load_group(struct cpsim_scenario *sc, const json_t *o, unsigned i, ch
 	    (r = json_num(o, "v2g_share", 0, 1, &g->v2g_share, err, len)) < 0)
 		return r;
 	g->connectors = u;
+	u = 0;
+	if ((r = json_u32(o, "site_size", 1, CPSIM_CHARGERS_MAX, &u, err, len)) < 0)
+		return r;
+	g->site_size = u;
+	if ((v = json_object_get(o, "soc"))) {
+		if (!json_is_array(v) || json_array_size(v) != 2 ||
+		    !json_is_number(json_array_get(v, 0)) || !json_is_number(json_array_get(v, 1)))
+			return fail(err, len, "groups[%u].soc: expected [lo, hi]", i);
+		g->soc_lo = json_number_value(json_array_get(v, 0));
+		g->soc_hi = json_number_value(json_array_get(v, 1));
+		if (!(g->soc_lo >= 0 && g->soc_lo < g->soc_hi && g->soc_hi <= 1))
+			return fail(err, len, "groups[%u].soc: need 0 <= lo < hi <= 1", i);
+	}
 	if (!json_object_get(o, "count"))
 		return fail(err, len, "groups[%u].count: required", i);
 	if (json_object_get(o, "faults")) {
@@ -1205,9 +1220,19 @@ static uint32_t kind_rank(const struct cpsim_scenario *sc, uint32_t i, enum cpsi
 
 void cpsim_site_id(const struct cpsim_scenario *sc, uint32_t i, char *buf, size_t len)
 {
-	const struct cpsim_group *g = cpsim_scenario_group(sc, i, NULL);
+	unsigned gi;
+	const struct cpsim_group *g = cpsim_scenario_group(sc, i, &gi);
 	const struct cpsim_kind_info *ki = cpsim_kind_info(g->kind);
 
+	if (g->site_size) { /* the group's own sites: index within the group / site size */
+		uint32_t base = 0;
+
+		for (unsigned k = 0; k < gi; k++)
+			base += sc->groups[k].count;
+		snprintf(buf, len, "%s-S%c%u-%05u", sc->id_prefix, ki->letter, gi,
+			 (i - base) / g->site_size);
+		return;
+	}
 	snprintf(buf, len, "%s-S%c-%05u", sc->id_prefix, ki->letter,
 		 kind_rank(sc, i, g->kind) / ki->per_site);
 }
