@@ -339,6 +339,20 @@ struct svc_plans {
 	uint64_t applied;
 };
 
+static void hook_destroy(struct svc *s)
+{
+	svc_plan_stop(s);
+	svc__plans_free(*svc__plans(s));
+	*svc__plans(s) = NULL;
+}
+
+static const struct svc_plan_hooks plan_hooks = {
+	.touch = svc_plan_touch,
+	.sample = svc__plan_sample,
+	.destroy = hook_destroy,
+};
+
+/* The planner's state of s, created on first use; it hooks itself into svc then. */
 static struct svc_plans *plans_of(struct svc *s)
 {
 	struct svc_plans **pp = svc__plans(s);
@@ -348,6 +362,7 @@ static struct svc_plans *plans_of(struct svc *s)
 		if (*pp) {
 			pthread_mutex_init(&(*pp)->mu, NULL);
 			pthread_cond_init(&(*pp)->cv, NULL);
+			svc_set_plan_hooks(s, &plan_hooks);
 		}
 	}
 	return *pp;

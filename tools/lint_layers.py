@@ -37,6 +37,7 @@ MODULES = [
     ('csms/api/', 'api'),
     ('csms/link_conn.', 'link_conn'),
     ('csms/import.', 'import'),
+    ('csms/plan_rt.', 'plan_rt'),  # the planner at run time: svc's state + JSON at its edge
     ('ocpp/', 'ocpp'),  # libocpp, shared with the simulator
     ('chargepoint-sim/cpclient.', 'cpclient'),
     ('chargepoint-sim/', 'cpsim'),
@@ -54,17 +55,20 @@ MODULES = [
 CSMS_DEPS = {
     'main':      ['app', 'import'],
     'app':       ['transport', 'conn', 'dispatch', 'adapters', 'link_conn', 'api', 'svc', 'store',
-                  'ocpp'],
+                  'ocpp', 'plan_rt'],
     'transport': ['conn', 'api', 'ocpp'],
     'conn':      ['dispatch', 'ocpp'],
     'dispatch':  ['adapters', 'ocpp'],
-    'adapters':  ['svc', 'ocpp'],
+    'adapters':  ['svc', 'ocpp', 'plan_rt'],
     'svc':       ['store'],
     'store':     [],
     'core':      [],
-    'api':       ['svc'],
+    'api':       ['svc', 'plan_rt'],
     'link_conn': ['conn', 'adapters', 'svc', 'ocpp'],
     'import':    ['store'],
+    # the planner at run time: plans on svc's session API and the energy core (svc/planner,
+    # svc/tariff), sends through svc's command path; reached from svc only by svc_plan_hooks
+    'plan_rt':   ['svc', 'store'],
 }
 ALWAYS_ALLOWED = ['core']
 

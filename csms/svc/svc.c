@@ -16,7 +16,6 @@
 #include "../core/log.h"
 #include "../core/pwhash.h"
 #include "cmd.h"
-#include "../plan_rt.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
  * the key-derivation cost again for every charger. */
@@ -36,7 +35,8 @@ struct svc {
 	double boot_tokens;
 	int64_t boot_refill_ms;
 	struct svc_cmds *cmds; /* operator commands (cmd.c) */
-	struct svc_plans *plans; /* the planner at run time (plan.c) */
+	struct svc_plans *plans; /* the planner at run time (csms/plan_rt.c), opaque here */
+	struct svc_plan_hooks plan_hooks;
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -75,8 +75,8 @@ void svc_destroy(struct svc *s)
 	free_all(&s->stations);
 	free_all(&s->verified);
 	svc__cmds_free(s->cmds);
-	svc_plan_stop(s);
-	svc__plans_free(s->plans);
+	if (s->plan_hooks.destroy)
+		s->plan_hooks.destroy(s); /* the planner's state (csms/plan_rt.c) */
 	free(s);
 }
 
@@ -88,6 +88,14 @@ struct svc_cmds **svc__cmds(struct svc *s)
 struct svc_plans **svc__plans(struct svc *s)
 {
 	return &s->plans;
+}
+
+void svc_set_plan_hooks(struct svc *s, const struct svc_plan_hooks *h)
+{
+	if (h)
+		s->plan_hooks = *h;
+	else
+		memset(&s->plan_hooks, 0, sizeof(s->plan_hooks));
 }
 
 struct store *svc_store(struct svc *s)
@@ -568,7 +576,8 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 	if (r < 0)
 		return r;
 	if (res.session_id && !res.replay && kind != SESSION_UPDATE)
-		svc_plan_touch(s, st->site_id); /* a session came or went: replan its site */
+		if (s->plan_hooks.touch) /* a session came or went: replan its site */
+			s->plan_hooks.touch(s, st->site_id);
 	*ret = res;
 	return 0;
 }
@@ -620,7 +629,8 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		svc__plan_sample(s, &row);
+		if (s->plan_hooks.sample)
+			s->plan_hooks.sample(s, &row);
 		return SVC_SAMPLE_STORED;
 	}
 	if (same_value(stored, row.value))
