@@ -41,6 +41,7 @@
 #define MAX_DELAY_MS	  10000
 #define SOLVE_LIMIT_MS	  2000
 #define TX_PROFILE_ID	  9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
+#define STATION_MAX_PROFILE_ID 9000 /* the site limit as the station's max profile */
 #define DEFAULT_RES_W	  7400 /* residential EVSE when nothing better is known */
 #define DEFAULT_OTHER_W	  22000
 #define DEFAULT_NEED_WH	  30000 /* residential session without any need told */
@@ -299,6 +300,9 @@ struct plan_site {
 	int64_t last_slot; /* slot index of the last plan's start */
 	bool has_sessions;
 	struct last_plan last;
+	int64_t max_sent_w;			  /* the limit sent as station max profiles */
+	char (*max_sent)[STATION_ID_MAX + 1];	  /* to these stations */
+	size_t n_max_sent;
 };
 
 /* One session of a job. */
@@ -399,6 +403,7 @@ static struct plan_site *site_of(struct svc_plans *p, const char *id)
 		return NULL;
 	snprintf(ps->id, sizeof(ps->id), "%s", id);
 	ps->last_slot = -1;
+	ps->max_sent_w = -1;
 	if (hmap_put(&p->sites, ps->id, ps) < 0) {
 		free(ps);
 		return NULL;
@@ -417,6 +422,7 @@ void svc__plans_free(struct svc_plans *p)
 			continue;
 		tariff_calendar_destroy(ps->cal);
 		last_free(&ps->last);
+		free(ps->max_sent);
 		free(ps);
 	}
 	hmap_free(&p->sites);
@@ -1048,7 +1054,19 @@ struct sent {
 	char station[STATION_ID_MAX + 1];
 	bool amps;
 	int stack;
+	int64_t session_id; /* 0: a station-level profile */
 };
+
+/* Whether session id is still running (a profile for an ended transaction is refused by any
+ * station: that teaches nothing about what it accepts). */
+static bool session_active(struct svc *s, int64_t id)
+{
+	char owner[STATION_ID_MAX + 1];
+	bool active = false;
+	int evse;
+
+	return store_session_owner(svc_store(s), id, owner, &evse, &active) == 0 && active;
+}
 
 static int caps_doc(const char *key, int64_t ts_ms, const char *json, void *ud)
 {
@@ -1084,6 +1102,12 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	    (!strcmp(res->code, "NotSupported") || !strcmp(res->code, "NotImplemented"))) {
 		caps.smart_charging = false;
 		learn = true;
+	} else if (res->status == SVC_RES_REJECTED && t->session_id &&
+		   !session_active(t->s, t->session_id)) {
+		learn = false; /* the transaction ended meanwhile */
+	} else if (res->status == SVC_RES_REJECTED && !t->session_id) {
+		caps.station_max = false; /* no station-level profiles for it */
+		learn = true;
 	} else if (res->status == SVC_RES_REJECTED) {
 		if (!t->amps)
 			caps.amps = true;
@@ -1107,6 +1131,62 @@ static void on_v2g_done(void *ud, const struct svc_cmd_result *res)
 {
 	(void)ud;
 	(void)res;
+}
+
+/*
+** The site limit as a station-level profile (ChargePointMaxProfile / ChargingStationMaxProfile)
+** on each station of the site with a session, where its capability record says it takes one:
+** a cap that holds in the station itself, whatever happens to the CSMS or the link. Sent once
+** per station and limit (again when the limit changes).
+*/
+static void send_station_max(struct svc *s, struct plan_site *site, struct plan_job *j)
+{
+	if (j->limit_w < 0)
+		return;
+	if (site->max_sent_w != j->limit_w) {
+		site->n_max_sent = 0;
+		site->max_sent_w = j->limit_w;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		const char *st = j->js[i].station;
+		struct svc_charge_caps caps;
+		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+		struct sent *t;
+		size_t k;
+		void *a;
+
+		for (k = 0; k < site->n_max_sent && strcmp(site->max_sent[k], st); k++)
+			;
+		if (k < site->n_max_sent)
+			continue;
+		svc_caps_default(&caps);
+		station_caps(s, st, &caps);
+		if (!caps.smart_charging || !caps.station_max)
+			continue;
+		a = realloc(site->max_sent, (site->n_max_sent + 1) * sizeof(*site->max_sent));
+		if (!a)
+			return;
+		site->max_sent = a;
+		snprintf(site->max_sent[site->n_max_sent++], sizeof(*site->max_sent), "%s", st);
+		cmd.evse_id = 0;
+		cmd.profile = (struct svc_charging_profile){
+			.id = STATION_MAX_PROFILE_ID,
+			.purpose = SVC_PURPOSE_STATION_MAX,
+			.stack_level = 0,
+			.rate_unit = caps.amps ? SVC_RATE_A : SVC_RATE_W,
+			.n_periods = 1,
+			.periods = {{.start_s = 0,
+				     .limit = caps.amps ? svc_w_to_da(j->limit_w, &caps) : j->limit_w}},
+		};
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			continue;
+		t->s = s;
+		t->amps = caps.amps;
+		snprintf(t->station, sizeof(t->station), "%s", st);
+		if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
+			free(t);
+	}
 }
 
 /* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
@@ -1166,6 +1246,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
 		struct sent *t;
 
+		if (!session_active(s, js->id))
+			continue; /* it ended while the plan was being solved */
 		svc_caps_default(&caps);
 		station_caps(s, js->station, &caps);
 		if (!caps.smart_charging) {
@@ -1222,6 +1304,7 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			t->s = s;
 			t->amps = caps.amps;
 			t->stack = caps.tx_stack_level;
+			t->session_id = js->id;
 			snprintf(t->station, sizeof(t->station), "%s", js->station);
 			if (svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) < 0)
 				free(t);
@@ -1249,6 +1332,7 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		free(ptext);
 		json_array_append_new(sess, sdoc);
 	}
+	send_station_max(s, site, j);
 	doc = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
 			"energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
 			"energy_immediate_wh",
