@@ -42,6 +42,8 @@
 #define SOLVE_LIMIT_MS	  2000
 #define TX_PROFILE_ID	  9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
 #define STATION_MAX_PROFILE_ID 9000 /* the site limit as the station's max profile */
+#define TX_DEFAULT_PROFILE_ID 9001  /* new sessions wait for their plan (send_tx_default) */
+#define NEW_SESSION_HOLD_S    900   /* ... up to one slot */
 #define DEFAULT_RES_W	  7400 /* residential EVSE when nothing better is known */
 #define DEFAULT_OTHER_W	  22000
 #define DEFAULT_NEED_WH	  30000 /* residential session without any need told */
@@ -341,7 +343,11 @@ struct svc_plans {
 	bool running, stopping;
 	struct plan_job *todo, *done;
 	uint64_t applied;
+	char (*booted)[STATION_ID_MAX + 1]; /* stations booted since the last tick */
+	size_t n_booted;
 };
+
+static void hook_booted(struct svc *s, const struct chg_station *st);
 
 static void hook_destroy(struct svc *s)
 {
@@ -354,6 +360,7 @@ static const struct svc_plan_hooks plan_hooks = {
 	.touch = svc_plan_touch,
 	.sample = svc__plan_sample,
 	.destroy = hook_destroy,
+	.booted = hook_booted,
 };
 
 /* The planner's state of s, created on first use; it hooks itself into svc then. */
@@ -426,6 +433,7 @@ void svc__plans_free(struct svc_plans *p)
 		free(ps);
 	}
 	hmap_free(&p->sites);
+	free(p->booted);
 	for (int k = 0; k < _SITE_KIND_MAX; k++)
 		tariff_calendar_destroy(p->kind_cal[k]);
 	while (p->todo) {
@@ -1102,6 +1110,8 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	    (!strcmp(res->code, "NotSupported") || !strcmp(res->code, "NotImplemented"))) {
 		caps.smart_charging = false;
 		learn = true;
+	} else if (res->status == SVC_RES_REJECTED && t->session_id < 0) {
+		learn = false; /* a TxDefaultProfile refused: the plans still go out */
 	} else if (res->status == SVC_RES_REJECTED && t->session_id &&
 		   !session_active(t->s, t->session_id)) {
 		learn = false; /* the transaction ended meanwhile */
@@ -1134,59 +1144,144 @@ static void on_v2g_done(void *ud, const struct svc_cmd_result *res)
 }
 
 /*
+** A new session on a site with a limit waits for its plan: a TxDefaultProfile (stack level 0,
+** Relative: from each transaction's start) of 0 W for NEW_SESSION_HOLD_S, then limit_w. Its
+** TxProfile (stack level 1) replaces it within seconds; without one (the CSMS gone) the EV
+** charges after the hold, within the station max profile. Arrivals at full power before their
+** first plan would otherwise break the site limit for that time.
+*/
+static void send_tx_default(struct svc *s, const char *st, const struct svc_charge_caps *caps,
+			    int64_t limit_w)
+{
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+	struct sent *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return;
+	cmd.evse_id = 0;
+	cmd.profile = (struct svc_charging_profile){
+		.id = TX_DEFAULT_PROFILE_ID,
+		.purpose = SVC_PURPOSE_TX_DEFAULT,
+		.stack_level = 0,
+		.rate_unit = caps->amps ? SVC_RATE_A : SVC_RATE_W,
+		.n_periods = 2,
+		.periods = {{.start_s = 0, .limit = 0},
+			    {.start_s = NEW_SESSION_HOLD_S,
+			     .limit = caps->amps ? svc_w_to_da(limit_w, caps) : limit_w}},
+	};
+	t->s = s;
+	t->amps = caps->amps;
+	t->stack = 0;
+	t->session_id = -1; /* not a session's, not the station max */
+	snprintf(t->station, sizeof(t->station), "%s", st);
+	if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
+		free(t);
+}
+
+/*
 ** The site limit as a station-level profile (ChargePointMaxProfile / ChargingStationMaxProfile)
 ** on each station of the site with a session, where its capability record says it takes one:
 ** a cap that holds in the station itself, whatever happens to the CSMS or the link. Sent once
 ** per station and limit (again when the limit changes).
 */
+/* The station-level profiles of one station of site (limit_w >= 0), unless already sent. */
+static void station_profiles(struct svc *s, struct plan_site *site, const char *st, int64_t limit_w)
+{
+	struct svc_charge_caps caps;
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+	struct sent *t;
+	size_t k;
+	void *a;
+
+	if (site->max_sent_w != limit_w) {
+		site->n_max_sent = 0;
+		site->max_sent_w = limit_w;
+	}
+	for (k = 0; k < site->n_max_sent && strcmp(site->max_sent[k], st); k++)
+		;
+	if (k < site->n_max_sent)
+		return;
+	svc_caps_default(&caps);
+	station_caps(s, st, &caps);
+	if (!caps.smart_charging)
+		return;
+	a = realloc(site->max_sent, (site->n_max_sent + 1) * sizeof(*site->max_sent));
+	if (!a)
+		return;
+	site->max_sent = a;
+	snprintf(site->max_sent[site->n_max_sent++], sizeof(*site->max_sent), "%s", st);
+	send_tx_default(s, st, &caps, limit_w);
+	if (!caps.station_max)
+		return;
+	cmd.evse_id = 0;
+	cmd.profile = (struct svc_charging_profile){
+		.id = STATION_MAX_PROFILE_ID,
+		.purpose = SVC_PURPOSE_STATION_MAX,
+		.stack_level = 0,
+		.rate_unit = caps.amps ? SVC_RATE_A : SVC_RATE_W,
+		.n_periods = 1,
+		.periods = {{.start_s = 0,
+			     .limit = caps.amps ? svc_w_to_da(limit_w, &caps) : limit_w}},
+	};
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	t->s = s;
+	t->amps = caps.amps;
+	snprintf(t->station, sizeof(t->station), "%s", st);
+	if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
+		free(t);
+}
+
 static void send_station_max(struct svc *s, struct plan_site *site, struct plan_job *j)
 {
 	if (j->limit_w < 0)
 		return;
-	if (site->max_sent_w != j->limit_w) {
-		site->n_max_sent = 0;
-		site->max_sent_w = j->limit_w;
-	}
-	for (size_t i = 0; i < j->n; i++) {
-		const char *st = j->js[i].station;
-		struct svc_charge_caps caps;
-		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
-		struct sent *t;
-		size_t k;
-		void *a;
+	for (size_t i = 0; i < j->n; i++)
+		station_profiles(s, site, j->js[i].station, j->limit_w);
+}
 
-		for (k = 0; k < site->n_max_sent && strcmp(site->max_sent[k], st); k++)
-			;
-		if (k < site->n_max_sent)
+/* A station booted (svc_plan_hooks.booted): its station-level profiles go out again on the next
+ * tick (after the BootNotification answer), where its site has a limit. */
+static void hook_booted(struct svc *s, const struct chg_station *st)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *site;
+	void *a;
+
+	if (!p || !st->site_id[0])
+		return;
+	site = hmap_get(&p->sites, st->site_id);
+	for (size_t k = 0; site && k < site->n_max_sent; k++)
+		if (!strcmp(site->max_sent[k], st->id)) {
+			memmove(&site->max_sent[k], &site->max_sent[k + 1],
+				(site->n_max_sent - k - 1) * sizeof(*site->max_sent));
+			site->n_max_sent--;
+			break;
+		}
+	a = realloc(p->booted, (p->n_booted + 1) * sizeof(*p->booted));
+	if (!a)
+		return;
+	p->booted = a;
+	snprintf(p->booted[p->n_booted++], sizeof(*p->booted), "%s", st->id);
+}
+
+/* The booted stations of sites with a limit get their station-level profiles. */
+static void booted_profiles(struct svc *s, struct svc_plans *p)
+{
+	for (size_t i = 0; i < p->n_booted; i++) {
+		struct store_station row;
+		struct store_site site;
+		struct plan_site *ps;
+
+		if (store_station_get(svc_store(s), p->booted[i], &row) < 0 || !row.site_id[0] ||
+		    store_site_get(svc_store(s), row.site_id, &site) < 0 || site.limit_w < 0)
 			continue;
-		svc_caps_default(&caps);
-		station_caps(s, st, &caps);
-		if (!caps.smart_charging || !caps.station_max)
-			continue;
-		a = realloc(site->max_sent, (site->n_max_sent + 1) * sizeof(*site->max_sent));
-		if (!a)
-			return;
-		site->max_sent = a;
-		snprintf(site->max_sent[site->n_max_sent++], sizeof(*site->max_sent), "%s", st);
-		cmd.evse_id = 0;
-		cmd.profile = (struct svc_charging_profile){
-			.id = STATION_MAX_PROFILE_ID,
-			.purpose = SVC_PURPOSE_STATION_MAX,
-			.stack_level = 0,
-			.rate_unit = caps.amps ? SVC_RATE_A : SVC_RATE_W,
-			.n_periods = 1,
-			.periods = {{.start_s = 0,
-				     .limit = caps.amps ? svc_w_to_da(j->limit_w, &caps) : j->limit_w}},
-		};
-		t = calloc(1, sizeof(*t));
-		if (!t)
-			continue;
-		t->s = s;
-		t->amps = caps.amps;
-		snprintf(t->station, sizeof(t->station), "%s", st);
-		if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
-			free(t);
+		ps = site_of(p, row.site_id);
+		if (ps)
+			station_profiles(s, ps, p->booted[i], site.limit_w);
 	}
+	p->n_booted = 0;
 }
 
 /* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
@@ -1380,6 +1475,8 @@ void svc_plan_tick(struct svc *s)
 	if (!p)
 		return;
 	now = svc_now_ms(s);
+	if (p->n_booted)
+		booted_profiles(s, p);
 	pthread_mutex_lock(&p->mu);
 	done = p->done;
 	p->done = NULL;

@@ -1537,6 +1537,19 @@ static void handle_answer(struct cpsim_cp *cp, const struct ocpp_frame *fr)
 	qmsg_free(q);
 }
 
+/* --trace-calls: one line per CALL received, appended (worker processes share the file). */
+static void trace_call(struct cpsim_cp *cp, const char *buf, size_t len)
+{
+	char id[40];
+	FILE *t = fopen(cp->f->sc->trace_calls, "a");
+
+	if (!t)
+		return;
+	cpsim_charger_id(cp->f->sc, cp->index, id, sizeof(id));
+	fprintf(t, "%s %.*s\n", id, (int)len, buf);
+	fclose(t);
+}
+
 void cpsim_cp_text(struct cpsim_cp *cp, const char *buf, size_t len)
 {
 	struct cpsim_fleet *f = cp->f;
@@ -1559,6 +1572,8 @@ void cpsim_cp_text(struct cpsim_cp *cp, const char *buf, size_t len)
 		}
 		return;
 	}
+	if (fr.type == OCPP_CALL && f->sc->trace_calls)
+		trace_call(cp, buf, len);
 	if (fr.type == OCPP_CALL)
 		handle_call(cp, &fr);
 	else

@@ -87,6 +87,8 @@ void cpsim_scenario_free(struct cpsim_scenario *sc)
 	free(sc->emit_stations);
 	free(sc->emit_config);
 	free(sc->emit_ratings);
+	free(sc->trace_calls);
+	sc->trace_calls = NULL;
 	sc->pw = NULL;
 	sc->npw = 0;
 	sc->password = sc->json_file = sc->emit_stations = sc->emit_config = NULL;
@@ -730,6 +732,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_JSON,
 	OPT_JSON_FILE,
+	OPT_TRACE_CALLS,
 	OPT_VALIDATE,
 	OPT_VERBOSE,
 	OPT_EMIT_STATIONS,
@@ -784,6 +787,7 @@ static const struct option options[] = {
 	{"progress-interval", required_argument, NULL, OPT_PROGRESS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"json-file", required_argument, NULL, OPT_JSON_FILE},
+	{"trace-calls", required_argument, NULL, OPT_TRACE_CALLS},
 	{"validate", no_argument, NULL, OPT_VALIDATE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"emit-stations", required_argument, NULL, OPT_EMIT_STATIONS},
@@ -833,6 +837,7 @@ void cpsim_scenario_usage(void)
 	      "  --malformed-share F --duplicate-share F\n"
 	      "  --per-process N --per-address N --source-base 127.0.0.2\n"
 	      "  --progress-interval S --json --json-file F --validate --verbose --seed N\n"
+	      "  --trace-calls FILE       append each CALL the CSMS sends (\"<id> <frame>\" lines)\n"
 	      "  --emit-stations FILE --emit-config FILE   write csms import/config files and "
 	      "exit\n"
 	      "  --emit-ratings FILE      write each charger's rated power (JSON) and exit\n",
@@ -1098,6 +1103,10 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			break;
 		case OPT_JSON_FILE:
 			if (set_str(&sc->json_file, a) < 0)
+				return -ENOMEM;
+			break;
+		case OPT_TRACE_CALLS:
+			if (set_str(&sc->trace_calls, a) < 0)
 				return -ENOMEM;
 			break;
 		case OPT_VALIDATE:

@@ -114,6 +114,7 @@ struct cpsim_scenario {
 	char *emit_stations;
 	char *emit_config;
 	char *emit_ratings;
+	char *trace_calls; /* append every CALL the CSMS sends: "<charger id> <frame>" lines */
 };
 
 /*

@@ -294,6 +294,8 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 		ret->status = REG_ACCEPTED;
 		ret->interval_s = s->cfg->heartbeat_interval_s;
 		st->boot_accepted = true;
+		if (s->plan_hooks.booted)
+			s->plan_hooks.booted(s, st);
 		return 0;
 	case REG_PENDING:
 		ret->status = REG_PENDING;

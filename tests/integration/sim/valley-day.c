@@ -16,7 +16,8 @@
 **   - willing EVs export during the event (their export registers grow in the window), no EV
 **     without V2G exports, no EV goes below its SoC floor.
 ** VALLEY_DAY_JSON=FILE writes the one-line summary of bench/valley-day.sh there, and
-** VALLEY_DAY_DB=PATH keeps a copy of the database.
+** VALLEY_DAY_DB=PATH keeps a copy of the database, VALLEY_DAY_TRACE=FILE the CALLs the stations
+** received (cpsim --trace-calls).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -436,8 +437,13 @@ static void test_valley_day(void **state)
 
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
-		const char *argv[] = {cpsim, "--scenario", scen, "--url", url, NULL};
+		const char *trace = getenv("VALLEY_DAY_TRACE");
+		const char *argv[] = {cpsim, "--scenario", scen, "--url", url, NULL, NULL, NULL};
 
+		if (trace && *trace) {
+			argv[5] = "--trace-calls";
+			argv[6] = trace;
+		}
 		assert_int_equal(spawn(argv, log, &pid), 0);
 	}
 	/* while it runs: the plan of 22:00 local (every EV home, the valley ahead) */

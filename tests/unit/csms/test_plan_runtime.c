@@ -347,6 +347,14 @@ static void test_runtime_on_svc(void **state)
 	assert_int_equal(f->link.cmd[mx].profile.periods[0].limit, 10000);
 	assert_int_equal(f->link.cmd[mx].profile.n_periods, 1);
 	assert_true(find_send(f, mx + 1, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) > mx);
+	/* and a TxDefaultProfile that holds a new session at 0 W until its plan comes */
+	mx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX_DEFAULT);
+	assert_true(mx >= 0);
+	assert_int_equal(f->link.cmd[mx].profile.start_ms, 0); /* Relative */
+	assert_int_equal(f->link.cmd[mx].profile.n_periods, 2);
+	assert_int_equal(f->link.cmd[mx].profile.periods[0].limit, 0);
+	assert_int_equal(f->link.cmd[mx].profile.periods[1].start_s, 900);
+	assert_int_equal(f->link.cmd[mx].profile.periods[1].limit, 10000);
 	rt_answer(f, 0, SVC_RES_ACCEPTED);
 
 	/* A's plan: the target is SoC + energyAmountWh, not 80 % of 60 kWh */
@@ -394,6 +402,33 @@ static void test_runtime_on_svc(void **state)
 	rt_answer(f, base, SVC_RES_REJECTED);
 	assert_true(store_capability_get(f->store, "station:CP-A", caps_of, caps) >= 0);
 	assert_non_null(strstr(caps, "\"amps\":true"));
+
+	/* a station that boots again gets its station-level profiles again, on the next tick
+	 * (after the BootNotification answer), in A now */
+	{
+		struct store_boot boot = {.protocol = "ocpp1.6", .now_ms = f->clock.fixed_ms};
+		struct svc_boot_result br;
+		void *replaced = NULL;
+		int conn;
+		struct chg_station *st =
+			svc_station_attach(f->svc, "CP-A", 0, "ocpp1.6", &conn, &replaced);
+
+		assert_non_null(st);
+		base = f->link.n;
+		assert_int_equal(svc_boot(f->svc, st, &boot, &br), 0);
+		assert_int_equal(br.status, REG_ACCEPTED);
+		assert_int_equal(f->link.n, base); /* nothing before the answer */
+		f->clock.fixed_ms += 1000;
+		svc_plan_tick(f->svc);
+		mx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX);
+		assert_true(mx >= 0);
+		assert_string_equal(f->link.station[mx], "CP-A");
+		assert_int_equal(f->link.cmd[mx].profile.rate_unit, SVC_RATE_A);
+		assert_int_equal(f->link.cmd[mx].profile.periods[0].limit, 434); /* 10 kW / 230 V */
+		assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX_DEFAULT) >= 0);
+		rt_answer(f, base, SVC_RES_ACCEPTED);
+		svc_station_detach(f->svc, st, &conn);
+	}
 }
 
 int main(void)
