@@ -1336,13 +1336,15 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		struct svc_charge_caps caps;
 		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
 		char why[512], *ptext;
-		json_t *periods = json_array(), *pw = json_array(), *sdoc;
+		json_t *periods, *pw, *sdoc;
 		bool neg = false;
 		int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
 		struct sent *t;
 
 		if (!session_active(s, js->id))
 			continue; /* it ended while the plan was being solved */
+		periods = json_array();
+		pw = json_array();
 		svc_caps_default(&caps);
 		station_caps(s, js->station, &caps);
 		if (!caps.smart_charging) {
@@ -1372,8 +1374,11 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		cmd.profile.purpose = SVC_PURPOSE_TX;
 		cmd.profile.stack_level = caps.tx_stack_level;
 		if (svc_plan_shape(row, n, j->cur_ms, &caps, js->discharge_ok, &cmd.profile, why,
-				   sizeof(why)) < 0)
+				   sizeof(why)) < 0) {
+			json_decref(periods);
+			json_decref(pw);
 			continue;
+		}
 		for (size_t q = 0; q < cmd.profile.n_periods; q++)
 			json_array_append_new(periods,
 					      json_pack("{s:I, s:I}", "start_s",

@@ -297,12 +297,11 @@ static void test_runtime_on_svc(void **state)
 {
 	struct rt *f = *state;
 	struct svc_needs_in in;
-	char caps[512] = "", why[16];
+	char caps[512] = "";
 	bool managed = false;
 	int64_t a, b;
 	int tx, mx, base;
 
-	(void)why;
 	a = rt_open(f, "CP-A");
 	b = rt_open(f, "CP-B");
 	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
