@@ -41,6 +41,9 @@
 #define MAX_DELAY_MS	  10000
 #define SOLVE_LIMIT_MS	  2000
 #define TX_PROFILE_ID	  9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
+#define STATION_MAX_PROFILE_ID 9000 /* the site limit as the station's max profile */
+#define TX_DEFAULT_PROFILE_ID 9001  /* new sessions wait for their plan (send_tx_default) */
+#define NEW_SESSION_HOLD_S    900   /* ... up to one slot */
 #define DEFAULT_RES_W	  7400 /* residential EVSE when nothing better is known */
 #define DEFAULT_OTHER_W	  22000
 #define DEFAULT_NEED_WH	  30000 /* residential session without any need told */
@@ -299,6 +302,9 @@ struct plan_site {
 	int64_t last_slot; /* slot index of the last plan's start */
 	bool has_sessions;
 	struct last_plan last;
+	int64_t max_sent_w;			  /* the limit sent as station max profiles */
+	char (*max_sent)[STATION_ID_MAX + 1];	  /* to these stations */
+	size_t n_max_sent;
 };
 
 /* One session of a job. */
@@ -337,8 +343,27 @@ struct svc_plans {
 	bool running, stopping;
 	struct plan_job *todo, *done;
 	uint64_t applied;
+	char (*booted)[STATION_ID_MAX + 1]; /* stations booted since the last tick */
+	size_t n_booted;
 };
 
+static void hook_booted(struct svc *s, const struct chg_station *st);
+
+static void hook_destroy(struct svc *s)
+{
+	svc_plan_stop(s);
+	svc__plans_free(*svc__plans(s));
+	*svc__plans(s) = NULL;
+}
+
+static const struct svc_plan_hooks plan_hooks = {
+	.touch = svc_plan_touch,
+	.sample = svc__plan_sample,
+	.destroy = hook_destroy,
+	.booted = hook_booted,
+};
+
+/* The planner's state of s, created on first use; it hooks itself into svc then. */
 static struct svc_plans *plans_of(struct svc *s)
 {
 	struct svc_plans **pp = svc__plans(s);
@@ -348,6 +373,7 @@ static struct svc_plans *plans_of(struct svc *s)
 		if (*pp) {
 			pthread_mutex_init(&(*pp)->mu, NULL);
 			pthread_cond_init(&(*pp)->cv, NULL);
+			svc_set_plan_hooks(s, &plan_hooks);
 		}
 	}
 	return *pp;
@@ -384,6 +410,7 @@ static struct plan_site *site_of(struct svc_plans *p, const char *id)
 		return NULL;
 	snprintf(ps->id, sizeof(ps->id), "%s", id);
 	ps->last_slot = -1;
+	ps->max_sent_w = -1;
 	if (hmap_put(&p->sites, ps->id, ps) < 0) {
 		free(ps);
 		return NULL;
@@ -402,9 +429,11 @@ void svc__plans_free(struct svc_plans *p)
 			continue;
 		tariff_calendar_destroy(ps->cal);
 		last_free(&ps->last);
+		free(ps->max_sent);
 		free(ps);
 	}
 	hmap_free(&p->sites);
+	free(p->booted);
 	for (int k = 0; k < _SITE_KIND_MAX; k++)
 		tariff_calendar_destroy(p->kind_cal[k]);
 	while (p->todo) {
@@ -772,9 +801,11 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	if (n.capacity_wh > 0 && n.soc >= 0) {
 		int64_t cap = n.capacity_wh;
 		int64_t now = cap * n.soc / 100 + d - x;
-		int64_t target = n.target_soc >= 0 ? cap * n.target_soc / 100
-						   : n.energy_wh >= 0 ? cap * n.soc / 100 + n.energy_wh
-								      : cap;
+		/* energyAmountWh is exact where the percentages are whole (docs/v2g.md): the
+		 * target is what is still needed on top of the SoC told with it */
+		int64_t target = n.energy_wh >= 0    ? cap * n.soc / 100 + n.energy_wh
+				 : n.target_soc >= 0 ? cap * n.target_soc / 100
+						     : cap;
 
 		ps->capacity_wh = cap;
 		ps->energy_now_wh = now < 0 ? 0 : now > cap ? cap : now;
@@ -832,6 +863,9 @@ static int event_slots(const struct store_grid_event *e, void *ud)
 		}
 		if (e->export_w > 0) {
 			sl->event_export_w += e->export_w;
+			sl->export_limit_w = sl->event_export_w;
+			if (j->limit_w >= 0 && sl->export_limit_w > j->limit_w)
+				sl->export_limit_w = j->limit_w;
 			sl->event_bonus_fen_per_mwh = e->bonus_fen_per_kwh * 1000;
 		}
 	}
@@ -931,7 +965,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	for (int k = 0; k < n_slots; k++)
 		j->slots[k] = (struct sc_plan_slot){
 			.import_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
-			.export_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
+			.export_limit_w = 0, /* export only where a grid event asks (below) */
 			.event_import_cap_w = -1,
 		};
 	if (cal && sc_plan_slots_from_tariff(cal, next, n_slots, j->slots) < 0)
@@ -1028,7 +1062,19 @@ struct sent {
 	char station[STATION_ID_MAX + 1];
 	bool amps;
 	int stack;
+	int64_t session_id; /* 0: a station-level profile */
 };
+
+/* Whether session id is still running (a profile for an ended transaction is refused by any
+ * station: that teaches nothing about what it accepts). */
+static bool session_active(struct svc *s, int64_t id)
+{
+	char owner[STATION_ID_MAX + 1];
+	bool active = false;
+	int evse;
+
+	return store_session_owner(svc_store(s), id, owner, &evse, &active) == 0 && active;
+}
 
 static int caps_doc(const char *key, int64_t ts_ms, const char *json, void *ud)
 {
@@ -1064,6 +1110,14 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	    (!strcmp(res->code, "NotSupported") || !strcmp(res->code, "NotImplemented"))) {
 		caps.smart_charging = false;
 		learn = true;
+	} else if (res->status == SVC_RES_REJECTED && t->session_id < 0) {
+		learn = false; /* a TxDefaultProfile refused: the plans still go out */
+	} else if (res->status == SVC_RES_REJECTED && t->session_id &&
+		   !session_active(t->s, t->session_id)) {
+		learn = false; /* the transaction ended meanwhile */
+	} else if (res->status == SVC_RES_REJECTED && !t->session_id) {
+		caps.station_max = false; /* no station-level profiles for it */
+		learn = true;
 	} else if (res->status == SVC_RES_REJECTED) {
 		if (!t->amps)
 			caps.amps = true;
@@ -1087,6 +1141,157 @@ static void on_v2g_done(void *ud, const struct svc_cmd_result *res)
 {
 	(void)ud;
 	(void)res;
+}
+
+/*
+** A new session on a site with a limit waits for its plan: a TxDefaultProfile (stack level 0,
+** Relative: from each transaction's start) of 0 W for NEW_SESSION_HOLD_S, then limit_w. Its
+** TxProfile (stack level 1) replaces it within seconds; without one (the CSMS gone) the EV
+** charges after the hold, within the station max profile. Arrivals at full power before their
+** first plan would otherwise break the site limit for that time.
+*/
+static void send_tx_default(struct svc *s, const char *st, const struct svc_charge_caps *caps,
+			    int64_t limit_w)
+{
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+	struct sent *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return;
+	cmd.evse_id = 0;
+	cmd.profile = (struct svc_charging_profile){
+		.id = TX_DEFAULT_PROFILE_ID,
+		.purpose = SVC_PURPOSE_TX_DEFAULT,
+		.stack_level = 0,
+		.rate_unit = caps->amps ? SVC_RATE_A : SVC_RATE_W,
+		.n_periods = 2,
+		.periods = {{.start_s = 0, .limit = 0},
+			    {.start_s = NEW_SESSION_HOLD_S,
+			     .limit = caps->amps ? svc_w_to_da(limit_w, caps) : limit_w}},
+	};
+	t->s = s;
+	t->amps = caps->amps;
+	t->stack = 0;
+	t->session_id = -1; /* not a session's, not the station max */
+	snprintf(t->station, sizeof(t->station), "%s", st);
+	if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
+		free(t);
+}
+
+/*
+** The site limit as a station-level profile (ChargePointMaxProfile / ChargingStationMaxProfile)
+** on each station of the site with a session, where its capability record says it takes one:
+** a cap that holds in the station itself, whatever happens to the CSMS or the link. Sent once
+** per station and limit (again when the limit changes).
+*/
+/* The station-level profiles of one station of site (limit_w >= 0), unless already sent. */
+static void station_profiles(struct svc *s, struct plan_site *site, const char *st, int64_t limit_w)
+{
+	struct svc_charge_caps caps;
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+	struct sent *t;
+	size_t k;
+	void *a;
+
+	if (site->max_sent_w != limit_w) {
+		site->n_max_sent = 0;
+		site->max_sent_w = limit_w;
+	}
+	for (k = 0; k < site->n_max_sent && strcmp(site->max_sent[k], st); k++)
+		;
+	if (k < site->n_max_sent)
+		return;
+	svc_caps_default(&caps);
+	station_caps(s, st, &caps);
+	if (!caps.smart_charging)
+		return;
+	a = realloc(site->max_sent, (site->n_max_sent + 1) * sizeof(*site->max_sent));
+	if (!a)
+		return;
+	site->max_sent = a;
+	snprintf(site->max_sent[site->n_max_sent++], sizeof(*site->max_sent), "%s", st);
+	send_tx_default(s, st, &caps, limit_w);
+	if (!caps.station_max)
+		return;
+	cmd.evse_id = 0;
+	cmd.profile = (struct svc_charging_profile){
+		.id = STATION_MAX_PROFILE_ID,
+		.purpose = SVC_PURPOSE_STATION_MAX,
+		.stack_level = 0,
+		.rate_unit = caps.amps ? SVC_RATE_A : SVC_RATE_W,
+		.n_periods = 1,
+		.periods = {{.start_s = 0,
+			     .limit = caps.amps ? svc_w_to_da(limit_w, &caps) : limit_w}},
+	};
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	t->s = s;
+	t->amps = caps.amps;
+	snprintf(t->station, sizeof(t->station), "%s", st);
+	if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
+		free(t);
+}
+
+static void send_station_max(struct svc *s, struct plan_site *site, struct plan_job *j)
+{
+	if (j->limit_w < 0)
+		return;
+	for (size_t i = 0; i < j->n; i++)
+		station_profiles(s, site, j->js[i].station, j->limit_w);
+}
+
+/* A station booted (svc_plan_hooks.booted): its station-level profiles go out again on the next
+ * tick (after the BootNotification answer), where its site has a limit. */
+static void hook_booted(struct svc *s, const struct chg_station *st)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *site;
+	void *a;
+
+	if (!p || !st->site_id[0])
+		return;
+	site = hmap_get(&p->sites, st->site_id);
+	for (size_t k = 0; site && k < site->n_max_sent; k++)
+		if (!strcmp(site->max_sent[k], st->id)) {
+			memmove(&site->max_sent[k], &site->max_sent[k + 1],
+				(site->n_max_sent - k - 1) * sizeof(*site->max_sent));
+			site->n_max_sent--;
+			break;
+		}
+	a = realloc(p->booted, (p->n_booted + 1) * sizeof(*p->booted));
+	if (!a)
+		return;
+	p->booted = a;
+	snprintf(p->booted[p->n_booted++], sizeof(*p->booted), "%s", st->id);
+}
+
+/* The booted stations of sites with a limit get their station-level profiles. */
+static void booted_profiles(struct svc *s, struct svc_plans *p)
+{
+	for (size_t i = 0; i < p->n_booted; i++) {
+		struct store_station row;
+		struct store_site site;
+		struct plan_site *ps;
+
+		if (store_station_get(svc_store(s), p->booted[i], &row) < 0 || !row.site_id[0] ||
+		    store_site_get(svc_store(s), row.site_id, &site) < 0 || site.limit_w < 0)
+			continue;
+		ps = site_of(p, row.site_id);
+		if (ps)
+			station_profiles(s, ps, p->booted[i], site.limit_w);
+	}
+	p->n_booted = 0;
+}
+
+/* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
+static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_plan_result *r)
+{
+	int64_t w = 0;
+
+	for (size_t i = 0; i < in->n_sessions * (size_t)in->n_slots; i++)
+		w += r->power_w[i];
+	return w * (SLOT_MS / 1000) / 3600;
 }
 
 static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
@@ -1131,11 +1336,15 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		struct svc_charge_caps caps;
 		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
 		char why[512], *ptext;
-		json_t *periods = json_array(), *pw = json_array(), *sdoc;
+		json_t *periods, *pw, *sdoc;
 		bool neg = false;
 		int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
 		struct sent *t;
 
+		if (!session_active(s, js->id))
+			continue; /* it ended while the plan was being solved */
+		periods = json_array();
+		pw = json_array();
 		svc_caps_default(&caps);
 		station_caps(s, js->station, &caps);
 		if (!caps.smart_charging) {
@@ -1165,8 +1374,11 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		cmd.profile.purpose = SVC_PURPOSE_TX;
 		cmd.profile.stack_level = caps.tx_stack_level;
 		if (svc_plan_shape(row, n, j->cur_ms, &caps, js->discharge_ok, &cmd.profile, why,
-				   sizeof(why)) < 0)
+				   sizeof(why)) < 0) {
+			json_decref(periods);
+			json_decref(pw);
 			continue;
+		}
 		for (size_t q = 0; q < cmd.profile.n_periods; q++)
 			json_array_append_new(periods,
 					      json_pack("{s:I, s:I}", "start_s",
@@ -1192,6 +1404,7 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			t->s = s;
 			t->amps = caps.amps;
 			t->stack = caps.tx_stack_level;
+			t->session_id = js->id;
 			snprintf(t->station, sizeof(t->station), "%s", js->station);
 			if (svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) < 0)
 				free(t);
@@ -1219,7 +1432,11 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		free(ptext);
 		json_array_append_new(sess, sdoc);
 	}
-	doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "site_id",
+	send_station_max(s, site, j);
+	doc = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+			"energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
+			"energy_immediate_wh",
+			(json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id",
 			j->site, "planned_ms", (json_int_t)j->now_ms, "start_ms",
 			(json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "limit_w",
 			(json_int_t)j->limit_w, "status",
@@ -1263,6 +1480,8 @@ void svc_plan_tick(struct svc *s)
 	if (!p)
 		return;
 	now = svc_now_ms(s);
+	if (p->n_booted)
+		booted_profiles(s, p);
 	pthread_mutex_lock(&p->mu);
 	done = p->done;
 	p->done = NULL;

@@ -12,6 +12,7 @@
 #include "svc/cmd.h"
 
 struct svc;
+struct svc_plans;
 struct chg_station;
 struct tariff_calendar;
 
@@ -140,9 +141,8 @@ void svc_plan_tick(struct svc *s);
 /* Plans applied since start (for tests and metrics). */
 uint64_t svc_plan_count(struct svc *s);
 
-/* Internal to svc: the planner's state hanging off struct svc. */
-struct svc_plans;
-struct svc_plans **svc__plans(struct svc *s);
+/* The planner's state hanging off struct svc (svc.h: svc__plans, svc_plan_hooks; created by
+ * the first call here, which sets the hooks). */
 void svc__plans_free(struct svc_plans *p);
 /* Internal: a reading of a session arrived (export registers are recorded). */
 void svc__plan_sample(struct svc *s, const struct store_sample *row);

@@ -41,7 +41,7 @@ MODULES = [
     ('csms/link_conn.', 'link_conn'),
     ('csms/import.', 'import'),
     ('csms/tariff_', 'tariffs'),
-    ('csms/plan_rt.', 'plan_rt'),  # calendars between JSON, the store and svc's registry
+    ('csms/plan_rt.', 'plan_rt'),  # the planner at run time: svc's state + JSON at its edge
     ('ocpp/', 'ocpp'),  # libocpp, shared with the simulator
     ('chargepoint-sim/cpclient.', 'cpclient'),
     ('chargepoint-sim/', 'cpsim'),

@@ -735,6 +735,12 @@ static void plug_in(struct cpsim_cp *cp, struct cpsim_connector *c, const char *
 		c->flags |= CF_NO_DEPART;
 	} else {
 		cpsim_site_draw_ev(cp->kind, &cp->rng, sim_now(f), v2g, &c->ev, &dep);
+		if (g->soc_hi > 0) { /* the scenario's arrival SoC */
+			c->ev.soc = cpsim_rng_range(&cp->rng, g->soc_lo, g->soc_hi);
+			if (c->ev.soc > c->ev.target_soc)
+				c->ev.soc = c->ev.target_soc;
+			c->ev.min_soc = 0.3 < c->ev.soc ? 0.3 : c->ev.soc;
+		}
 		if (!dep)
 			c->flags |= CF_NO_DEPART;
 	}
@@ -1531,6 +1537,19 @@ static void handle_answer(struct cpsim_cp *cp, const struct ocpp_frame *fr)
 	qmsg_free(q);
 }
 
+/* --trace-calls: one line per CALL received, appended (worker processes share the file). */
+static void trace_call(struct cpsim_cp *cp, const char *buf, size_t len)
+{
+	char id[40];
+	FILE *t = fopen(cp->f->sc->trace_calls, "a");
+
+	if (!t)
+		return;
+	cpsim_charger_id(cp->f->sc, cp->index, id, sizeof(id));
+	fprintf(t, "%s %.*s\n", id, (int)len, buf);
+	fclose(t);
+}
+
 void cpsim_cp_text(struct cpsim_cp *cp, const char *buf, size_t len)
 {
 	struct cpsim_fleet *f = cp->f;
@@ -1553,6 +1572,8 @@ void cpsim_cp_text(struct cpsim_cp *cp, const char *buf, size_t len)
 		}
 		return;
 	}
+	if (fr.type == OCPP_CALL && f->sc->trace_calls)
+		trace_call(cp, buf, len);
 	if (fr.type == OCPP_CALL)
 		handle_call(cp, &fr);
 	else

@@ -87,6 +87,8 @@ void cpsim_scenario_free(struct cpsim_scenario *sc)
 	free(sc->emit_stations);
 	free(sc->emit_config);
 	free(sc->emit_ratings);
+	free(sc->trace_calls);
+	sc->trace_calls = NULL;
 	sc->pw = NULL;
 	sc->npw = 0;
 	sc->password = sc->json_file = sc->emit_stations = sc->emit_config = NULL;
@@ -389,10 +391,12 @@ static int load_faults(const json_t *o, struct cpsim_faults *f, char *err, size_
 
 static int load_group(struct cpsim_scenario *sc, const json_t *o, unsigned i, char *err, size_t len)
 {
-	static const char *const keys[] = {"kind",     "count",	    "protocol", "connectors",
-					   "power_kw", "v2g_share", "faults",	NULL};
+	static const char *const keys[] = {"kind",     "count",	    "protocol",	 "connectors",
+					   "power_kw", "v2g_share", "faults",	 "site_size",
+					   "soc",      NULL};
 	struct cpsim_group *g = &sc->groups[i];
 	const char *kind, *proto;
+	const json_t *v;
 	uint32_t u = 0;
 	int r;
 
@@ -418,6 +422,19 @@ static int load_group(struct cpsim_scenario *sc, const json_t *o, unsigned i, ch
 	    (r = json_num(o, "v2g_share", 0, 1, &g->v2g_share, err, len)) < 0)
 		return r;
 	g->connectors = u;
+	u = 0;
+	if ((r = json_u32(o, "site_size", 1, CPSIM_CHARGERS_MAX, &u, err, len)) < 0)
+		return r;
+	g->site_size = u;
+	if ((v = json_object_get(o, "soc"))) {
+		if (!json_is_array(v) || json_array_size(v) != 2 ||
+		    !json_is_number(json_array_get(v, 0)) || !json_is_number(json_array_get(v, 1)))
+			return fail(err, len, "groups[%u].soc: expected [lo, hi]", i);
+		g->soc_lo = json_number_value(json_array_get(v, 0));
+		g->soc_hi = json_number_value(json_array_get(v, 1));
+		if (!(g->soc_lo >= 0 && g->soc_lo < g->soc_hi && g->soc_hi <= 1))
+			return fail(err, len, "groups[%u].soc: need 0 <= lo < hi <= 1", i);
+	}
 	if (!json_object_get(o, "count"))
 		return fail(err, len, "groups[%u].count: required", i);
 	if (json_object_get(o, "faults")) {
@@ -715,6 +732,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_JSON,
 	OPT_JSON_FILE,
+	OPT_TRACE_CALLS,
 	OPT_VALIDATE,
 	OPT_VERBOSE,
 	OPT_EMIT_STATIONS,
@@ -769,6 +787,7 @@ static const struct option options[] = {
 	{"progress-interval", required_argument, NULL, OPT_PROGRESS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"json-file", required_argument, NULL, OPT_JSON_FILE},
+	{"trace-calls", required_argument, NULL, OPT_TRACE_CALLS},
 	{"validate", no_argument, NULL, OPT_VALIDATE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"emit-stations", required_argument, NULL, OPT_EMIT_STATIONS},
@@ -818,6 +837,7 @@ void cpsim_scenario_usage(void)
 	      "  --malformed-share F --duplicate-share F\n"
 	      "  --per-process N --per-address N --source-base 127.0.0.2\n"
 	      "  --progress-interval S --json --json-file F --validate --verbose --seed N\n"
+	      "  --trace-calls FILE       append each CALL the CSMS sends (\"<id> <frame>\" lines)\n"
 	      "  --emit-stations FILE --emit-config FILE   write csms import/config files and "
 	      "exit\n"
 	      "  --emit-ratings FILE      write each charger's rated power (JSON) and exit\n",
@@ -1085,6 +1105,10 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			if (set_str(&sc->json_file, a) < 0)
 				return -ENOMEM;
 			break;
+		case OPT_TRACE_CALLS:
+			if (set_str(&sc->trace_calls, a) < 0)
+				return -ENOMEM;
+			break;
 		case OPT_VALIDATE:
 			sc->validate = true;
 			break;
@@ -1205,9 +1229,19 @@ static uint32_t kind_rank(const struct cpsim_scenario *sc, uint32_t i, enum cpsi
 
 void cpsim_site_id(const struct cpsim_scenario *sc, uint32_t i, char *buf, size_t len)
 {
-	const struct cpsim_group *g = cpsim_scenario_group(sc, i, NULL);
+	unsigned gi;
+	const struct cpsim_group *g = cpsim_scenario_group(sc, i, &gi);
 	const struct cpsim_kind_info *ki = cpsim_kind_info(g->kind);
 
+	if (g->site_size) { /* the group's own sites: index within the group / site size */
+		uint32_t base = 0;
+
+		for (unsigned k = 0; k < gi; k++)
+			base += sc->groups[k].count;
+		snprintf(buf, len, "%s-S%c%u-%05u", sc->id_prefix, ki->letter, gi,
+			 (i - base) / g->site_size);
+		return;
+	}
 	snprintf(buf, len, "%s-S%c-%05u", sc->id_prefix, ki->letter,
 		 kind_rank(sc, i, g->kind) / ki->per_site);
 }

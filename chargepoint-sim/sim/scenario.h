@@ -48,6 +48,9 @@ struct cpsim_group {
 	double v2g_share;    /* < 0: the kind's default */
 	bool has_faults;     /* else the scenario's faults (rural adds offline periods) */
 	struct cpsim_faults faults;
+	unsigned site_size;  /* chargers per site, own sites "<prefix>-S<letter><group>-NNNNN"
+				(0: the kind's default, sites shared with the kind's other groups) */
+	double soc_lo, soc_hi; /* the EVs' SoC on arrival, drawn in [lo, hi) (0, 0: the kind's) */
 };
 
 /* One charger id and password from --password-file. */
@@ -111,6 +114,7 @@ struct cpsim_scenario {
 	char *emit_stations;
 	char *emit_config;
 	char *emit_ratings;
+	char *trace_calls; /* append every CALL the CSMS sends: "<charger id> <frame>" lines */
 };
 
 /*

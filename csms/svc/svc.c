@@ -16,7 +16,6 @@
 #include "../core/log.h"
 #include "../core/pwhash.h"
 #include "cmd.h"
-#include "../plan_rt.h"
 #include "events.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
@@ -37,7 +36,8 @@ struct svc {
 	double boot_tokens;
 	int64_t boot_refill_ms;
 	struct svc_cmds *cmds; /* operator commands (cmd.c) */
-	struct svc_plans *plans; /* the planner at run time (plan.c) */
+	struct svc_plans *plans; /* the planner at run time (csms/plan_rt.c), opaque here */
+	struct svc_plan_hooks plan_hooks;
 	struct svc_events *events; /* live event bus (events.c) */
 };
 
@@ -77,8 +77,8 @@ void svc_destroy(struct svc *s)
 	free_all(&s->stations);
 	free_all(&s->verified);
 	svc__cmds_free(s->cmds);
-	svc_plan_stop(s);
-	svc__plans_free(s->plans);
+	if (s->plan_hooks.destroy)
+		s->plan_hooks.destroy(s); /* the planner's state (csms/plan_rt.c) */
 	svc__events_free(s->events);
 	free(s);
 }
@@ -107,6 +107,14 @@ struct svc_cmds **svc__cmds(struct svc *s)
 struct svc_plans **svc__plans(struct svc *s)
 {
 	return &s->plans;
+}
+
+void svc_set_plan_hooks(struct svc *s, const struct svc_plan_hooks *h)
+{
+	if (h)
+		s->plan_hooks = *h;
+	else
+		memset(&s->plan_hooks, 0, sizeof(s->plan_hooks));
 }
 
 struct store *svc_store(struct svc *s)
@@ -316,6 +324,8 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 		ret->status = REG_ACCEPTED;
 		ret->interval_s = s->cfg->heartbeat_interval_s;
 		st->boot_accepted = true;
+		if (s->plan_hooks.booted)
+			s->plan_hooks.booted(s, st);
 		return 0;
 	case REG_PENDING:
 		ret->status = REG_PENDING;
@@ -611,7 +621,8 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 	if (r < 0)
 		return r;
 	if (res.session_id && !res.replay && kind != SESSION_UPDATE)
-		svc_plan_touch(s, st->site_id); /* a session came or went: replan its site */
+		if (s->plan_hooks.touch) /* a session came or went: replan its site */
+			s->plan_hooks.touch(s, st->site_id);
 	*ret = res;
 	if (res.session_id && !res.replay && (kind == SESSION_OPEN || kind == SESSION_CLOSE)) {
 		struct svc_event e = { .kind = kind == SESSION_OPEN ? SVC_EV_SESSION_STARTED
@@ -677,7 +688,8 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		svc__plan_sample(s, &row);
+		if (s->plan_hooks.sample)
+			s->plan_hooks.sample(s, &row);
 		/* the station's total import power (no phase) feeds the live network power */
 		if (row.measurand_kind == MEAS_POWER_IMPORT && (!row.phase || !*row.phase)) {
 			char *end;

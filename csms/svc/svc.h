@@ -155,3 +155,22 @@ int svc_report_part(struct svc *s, struct chg_station *st, int64_t request_id, i
 int svc_variable_put(struct svc *s, struct chg_station *st, const struct store_variable *v);
 int svc_notice(struct svc *s, struct chg_station *st, const char *kind, int64_t ts_ms,
 	       const char *detail);
+
+/*
+** The planner at run time (csms/plan_rt.c) lives above svc (it speaks JSON): svc reaches it only
+** through these hooks, set by the planner when its state is created. Each may be NULL.
+** touch: a session came or went on site_id; sample: a reading was stored (export registers);
+** destroy: stop the planner's worker and free its state (from svc_destroy); booted: a station's
+** BootNotification is being answered Accepted (send nothing to it before the answer).
+*/
+struct svc_plan_hooks {
+	void (*touch)(struct svc *s, const char *site_id);
+	void (*sample)(struct svc *s, const struct store_sample *row);
+	void (*destroy)(struct svc *s);
+	void (*booted)(struct svc *s, const struct chg_station *st); /* boot Accepted */
+};
+/* Set (h copied) or clear (NULL) the hooks. */
+void svc_set_plan_hooks(struct svc *s, const struct svc_plan_hooks *h);
+/* The planner's state slot (opaque to svc). */
+struct svc_plans;
+struct svc_plans **svc__plans(struct svc *s);

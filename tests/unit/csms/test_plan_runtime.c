@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* The planner's run-time pieces: debounce, shaping to capabilities, A <-> W, the V2G convention
  * (docs/v2g.md). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "plan_rt.h"
+#include "store/store.h"
+#include "svc/cmd.h"
+#include "svc/link.h"
+#include "svc/svc.h"
 
 static void test_debounce(void **state)
 {
@@ -133,12 +144,299 @@ static void test_v2g_payload(void **state)
 	assert_int_equal(svc_v2g_payload(1, 1, NULL, SVC_MODE_IDLE, 0, 0, buf, 10), -ENOSPC);
 }
 
+/* ---------------------------------------------------------------- the runtime on svc */
+
+#define T0 1795960800000LL /* 2026-11-30T13:20:00Z = 21:20 local (UTC+08:00) */
+#define SENDS_MAX 16
+
+/* A fake link: every command the planner sends, answered by the test. */
+struct rt_link {
+	int n;
+	struct svc_cmd cmd[SENDS_MAX];
+	char payload[SENDS_MAX][512];
+	char station[SENDS_MAX][STATION_ID_MAX + 1];
+	svc_link_done_fn done[SENDS_MAX];
+	void *ud[SENDS_MAX];
+};
+
+static int rt_send(void *impl, const char *station_id, const struct svc_cmd *cmd,
+		   svc_link_done_fn done, void *ud)
+{
+	struct rt_link *l = impl;
+
+	if (l->n == SENDS_MAX)
+		return -ENOMEM;
+	l->cmd[l->n] = *cmd;
+	if (cmd->kind == SVC_CMD_RAW)
+		snprintf(l->payload[l->n], sizeof(l->payload[0]), "%s", cmd->raw.payload);
+	snprintf(l->station[l->n], sizeof(l->station[0]), "%s", station_id);
+	l->done[l->n] = done;
+	l->ud[l->n] = ud;
+	l->n++;
+	return 0;
+}
+
+static const struct svc_link_ops rt_ops = {.version = 1, .send = rt_send};
+
+struct rt {
+	struct cfg cfg;
+	struct clock clock;
+	char path[64];
+	struct store *store;
+	struct svc *svc;
+	struct rt_link link;
+};
+
+static int rt_setup(void **state)
+{
+	struct rt *f = calloc(1, sizeof(*f));
+	char err[256];
+	int fd;
+
+	if (!f)
+		return -1;
+	log_set_level(LOG_ERR);
+	cfg_init(&f->cfg);
+	f->clock = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = T0};
+	snprintf(f->path, sizeof(f->path), "/tmp/test_plan_rt_XXXXXX");
+	fd = mkstemp(f->path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	f->store = store_open(f->path, false, err, sizeof(err));
+	if (!f->store)
+		return -1;
+	f->svc = svc_create(f->store, &f->clock, &f->cfg);
+	if (!f->svc)
+		return -1;
+	svc_set_link(f->svc, &rt_ops, &f->link);
+	assert_int_equal(store_site_put(f->store, "HOME", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_station_put(f->store, "CP-A", "HOME", NULL, T0), 0);
+	assert_int_equal(store_station_put(f->store, "CP-B", "HOME", NULL, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	*state = f;
+	return 0;
+}
+
+static int rt_teardown(void **state)
+{
+	struct rt *f = *state;
+	char side[80];
+
+	svc_destroy(f->svc);
+	store_close(f->store);
+	cfg_free(&f->cfg);
+	unlink(f->path);
+	snprintf(side, sizeof(side), "%s-wal", f->path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", f->path);
+	unlink(side);
+	free(f);
+	return 0;
+}
+
+static int64_t rt_open(struct rt *f, const char *station)
+{
+	struct store_session_open in = {
+		.station_id = station, .evse_id = 1, .connector_id = 1, .id_tag = "TAG1",
+		.auth_status = AUTH_ACCEPTED, .start_ms = T0, .now_ms = T0, .has_meter_start = true,
+		.meter_start_wh = 1000,
+	};
+	int64_t id;
+
+	assert_int_equal(store_session_open(f->store, &in, &id), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	return id;
+}
+
+/* Answer every send from `from` on with status, as the node's group commit does it. */
+static void rt_answer(struct rt *f, int from, int status)
+{
+	struct svc_cmd_result res = {.status = status};
+
+	snprintf(res.station_status, sizeof(res.station_status), "%s",
+		 status == SVC_RES_ACCEPTED ? "Accepted" : "Rejected");
+
+	for (int i = from; i < f->link.n; i++)
+		f->link.done[i](f->link.ud[i], &res);
+	svc_cmd_release(f->svc, store_commit(f->store) == 0);
+}
+
+static int find_send(const struct rt *f, int from, int kind, int purpose)
+{
+	for (int i = from; i < f->link.n; i++)
+		if (f->link.cmd[i].kind == kind &&
+		    (kind != SVC_CMD_SET_PROFILE || f->link.cmd[i].profile.purpose == purpose))
+			return i;
+	return -1;
+}
+
+static int doc_dup(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	(void)key;
+	(void)ts_ms;
+	*(char **)ud = strdup(json);
+	return 0;
+}
+
+static int caps_of(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	(void)key;
+	(void)ts_ms;
+	snprintf(ud, 512, "%s", json);
+	return 0;
+}
+
+/*
+** A planned session end to end on svc: its TxProfile and the site limit as a station max
+** profile go out through the link; no export is planned without a grid event; the target comes
+** from energyAmountWh (exact) over the whole-percent SoC; a Rejected answer to a profile whose
+** session ended meanwhile teaches nothing about the station.
+*/
+static void test_runtime_on_svc(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	char caps[512] = "";
+	bool managed = false;
+	int64_t a, b;
+	int tx, mx, base;
+
+	a = rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
+	/* A: 60 kWh battery at 50 %, target 80 % told as whole percents, 18 001 Wh exactly;
+	 * V2G allowed on a bidirectional EVSE; leaves at 07:00 local */
+	svc_needs_init(&in);
+	in.capacity_wh = 60000;
+	in.soc = 50;
+	in.target_soc = 80;
+	in.energy_wh = 18001;
+	in.v2g = 1;
+	in.bidirectional = 1;
+	in.soc_floor = 30;
+	in.max_charge_w = 7400;
+	in.max_discharge_w = 7400;
+	in.departure_ms = T0 + 9 * 3600000LL + 40 * 60000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_true(managed);
+	assert_int_equal(store_commit(f->store), 0);
+
+	f->clock.fixed_ms = T0 + 10000; /* past the debounce */
+	svc_plan_tick(f->svc);		 /* no worker: solved on the caller */
+	assert_int_equal(svc_plan_count(f->svc), 1);
+
+	/* the TxProfile of A: W, stack level 1, its transaction; never below 0 (no event) */
+	tx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	for (int i = tx; i < f->link.n; i++) {
+		const struct svc_cmd *c = &f->link.cmd[i];
+
+		if (c->kind != SVC_CMD_SET_PROFILE || c->profile.purpose != SVC_PURPOSE_TX)
+			continue;
+		assert_int_equal(c->profile.stack_level, 1);
+		assert_int_equal(c->profile.rate_unit, SVC_RATE_W);
+		for (size_t q = 0; q < c->profile.n_periods; q++)
+			assert_true(c->profile.periods[q].limit >= 0);
+	}
+	/* the site limit as each station's max profile, in W, evse 0 */
+	mx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX);
+	assert_true(mx >= 0);
+	assert_int_equal(f->link.cmd[mx].evse_id, 0);
+	assert_int_equal(f->link.cmd[mx].profile.periods[0].limit, 10000);
+	assert_int_equal(f->link.cmd[mx].profile.n_periods, 1);
+	assert_true(find_send(f, mx + 1, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) > mx);
+	/* and a TxDefaultProfile that holds a new session at 0 W until its plan comes */
+	mx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX_DEFAULT);
+	assert_true(mx >= 0);
+	assert_int_equal(f->link.cmd[mx].profile.start_ms, 0); /* Relative */
+	assert_int_equal(f->link.cmd[mx].profile.n_periods, 2);
+	assert_int_equal(f->link.cmd[mx].profile.periods[0].limit, 0);
+	assert_int_equal(f->link.cmd[mx].profile.periods[1].start_s, 900);
+	assert_int_equal(f->link.cmd[mx].profile.periods[1].limit, 10000);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+
+	/* A's plan: the target is SoC + energyAmountWh, not 80 % of 60 kWh */
+	{
+		json_t *doc;
+		char *text = NULL;
+		int64_t tgt;
+
+		assert_int_equal(store_session_plan_get(f->store, a, doc_dup, &text), 0);
+		assert_non_null(text);
+		doc = json_loads(text, 0, NULL);
+		assert_non_null(doc);
+		tgt = json_integer_value(json_object_get(doc, "target_wh"));
+		assert_int_equal(tgt, 30000 + 18001);
+		free(text);
+		json_decref(doc);
+	}
+
+	/* the next slot: B ends while its profile is on the way and the station refuses it */
+	base = f->link.n;
+	f->clock.fixed_ms = T0 + 15 * 60000LL;
+	svc_plan_tick(f->svc);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	assert_true(f->link.n > base);
+	/* the station max profiles are not sent again for the same limit */
+	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX), -1);
+	{
+		struct store_session_close cl = {.stop_ms = f->clock.fixed_ms, .meter_stop_wh = 1500};
+
+		assert_int_equal(store_session_close(f->store, b, &cl), 0);
+		assert_int_equal(store_commit(f->store), 0);
+	}
+	rt_answer(f, base, SVC_RES_REJECTED);
+	caps[0] = '\0';
+	assert_int_equal(store_capability_get(f->store, "station:CP-B", caps_of, caps), -ENOENT);
+	assert_string_equal(caps, ""); /* nothing learned */
+	/* ... while a refusal for a running session is learned: W -> A next time */
+	base = f->link.n;
+	f->clock.fixed_ms = T0 + 30 * 60000LL;
+	svc_plan_tick(f->svc);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX) >= 0);
+	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX),
+			 f->link.n - 1);
+	assert_string_equal(f->link.station[f->link.n - 1], "CP-A");
+	rt_answer(f, base, SVC_RES_REJECTED);
+	assert_true(store_capability_get(f->store, "station:CP-A", caps_of, caps) >= 0);
+	assert_non_null(strstr(caps, "\"amps\":true"));
+
+	/* a station that boots again gets its station-level profiles again, on the next tick
+	 * (after the BootNotification answer), in A now */
+	{
+		struct store_boot boot = {.protocol = "ocpp1.6", .now_ms = f->clock.fixed_ms};
+		struct svc_boot_result br;
+		void *replaced = NULL;
+		int conn;
+		struct chg_station *st =
+			svc_station_attach(f->svc, "CP-A", 0, "ocpp1.6", &conn, &replaced);
+
+		assert_non_null(st);
+		base = f->link.n;
+		assert_int_equal(svc_boot(f->svc, st, &boot, &br), 0);
+		assert_int_equal(br.status, REG_ACCEPTED);
+		assert_int_equal(f->link.n, base); /* nothing before the answer */
+		f->clock.fixed_ms += 1000;
+		svc_plan_tick(f->svc);
+		mx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX);
+		assert_true(mx >= 0);
+		assert_string_equal(f->link.station[mx], "CP-A");
+		assert_int_equal(f->link.cmd[mx].profile.rate_unit, SVC_RATE_A);
+		assert_int_equal(f->link.cmd[mx].profile.periods[0].limit, 434); /* 10 kW / 230 V */
+		assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX_DEFAULT) >= 0);
+		rt_answer(f, base, SVC_RES_ACCEPTED);
+		svc_station_detach(f->svc, st, &conn);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_debounce),   cmocka_unit_test(test_amps_watts),
 		cmocka_unit_test(test_shape),	   cmocka_unit_test(test_caps_json),
 		cmocka_unit_test(test_v2g_payload),
+		cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

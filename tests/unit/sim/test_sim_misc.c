@@ -170,6 +170,46 @@ static void test_scenario_flags(void **state)
 	argv_free(argv);
 }
 
+/* site_size puts a group's chargers on sites of its own, that many to a site */
+static void test_scenario_site_size(void **state)
+{
+	struct cpsim_scenario sc;
+	char err[256], site[40];
+
+	(void)state;
+	cpsim_scenario_defaults(&sc);
+	assert_int_equal(cpsim_scenario_load_json(
+				 &sc, NULL,
+				 "{\"id_prefix\": \"VD\", \"groups\": ["
+				 " {\"kind\": \"residential\", \"count\": 3},"
+				 " {\"kind\": \"residential\", \"count\": 25, \"site_size\": 20,"
+				 "  \"soc\": [0.4, 0.7]}]}",
+				 err, sizeof(err)),
+			 0);
+	assert_int_equal(cpsim_scenario_finish(&sc, err, sizeof(err)), 0);
+	assert_int_equal(sc.groups[1].site_size, 20);
+	assert_float_equal(sc.groups[1].soc_lo, 0.4, 1e-9);
+	assert_float_equal(sc.groups[1].soc_hi, 0.7, 1e-9);
+	assert_float_equal(sc.groups[0].soc_hi, 0, 0);
+	cpsim_site_id(&sc, 2, site, sizeof(site));
+	assert_string_equal(site, "VD-SR-00002"); /* the kind's default: one per site */
+	cpsim_site_id(&sc, 3, site, sizeof(site));
+	assert_string_equal(site, "VD-SR1-00000");
+	cpsim_site_id(&sc, 22, site, sizeof(site));
+	assert_string_equal(site, "VD-SR1-00000"); /* the 20th of the group */
+	cpsim_site_id(&sc, 23, site, sizeof(site));
+	assert_string_equal(site, "VD-SR1-00001");
+	cpsim_scenario_free(&sc);
+	cpsim_scenario_defaults(&sc);
+	assert_int_equal(cpsim_scenario_load_json(&sc, NULL,
+						  "{\"groups\": [{\"kind\": \"residential\","
+						  " \"count\": 3, \"site_size\": 0}]}",
+						  err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "site_size"));
+	cpsim_scenario_free(&sc);
+}
+
 static void test_scenario_json_and_errors(void **state)
 {
 	struct cpsim_scenario sc;
@@ -245,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_wheel_fires_due_nodes_once),
 		cmocka_unit_test(test_scenario_flags),
 		cmocka_unit_test(test_scenario_json_and_errors),
+		cmocka_unit_test(test_scenario_site_size),
 		cmocka_unit_test(test_site_arrivals_and_evs),
 	};
 
