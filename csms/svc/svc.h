@@ -20,6 +20,7 @@ struct chg_station {
 	int protocol;	  /* enum ocpp_version as an int; svc does not interpret it */
 	void *conn;	  /* the transport's live connection; opaque to svc */
 	bool boot_accepted; /* BootNotification answered Accepted on this connection */
+	bool ll_checked;    /* its local list was checked on this connection (sites.h) */
 };
 
 struct svc;
@@ -155,3 +156,6 @@ int svc_report_part(struct svc *s, struct chg_station *st, int64_t request_id, i
 int svc_variable_put(struct svc *s, struct chg_station *st, const struct store_variable *v);
 int svc_notice(struct svc *s, struct chg_station *st, const char *kind, int64_t ts_ms,
 	       const char *detail);
+
+/* The node's configuration. */
+const struct cfg *svc_cfg(const struct svc *s);
