@@ -2478,7 +2478,8 @@ static int sq_reservation_put(struct store *s, const struct store_reservation *i
 
 	if (r < 0)
 		return r;
-	st = prep(s, "INSERT OR REPLACE INTO reservations(" RESV_COLS ") "
+	st = prep(s, "INSERT OR REPLACE INTO reservations(id, station_id, evse_id, id_tag, "
+		     "expiry_ms, status, session_id, created_ms, updated_ms) "
 		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9)");
 	if (!st)
 		return -EIO;
