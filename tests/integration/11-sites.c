@@ -253,7 +253,9 @@ static void rural(bool v201)
 	assert_int_equal(http_request(p->port, "DELETE", path, NULL, &st, NULL, 5000), 0);
 	assert_int_equal(st, 409);
 	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0); /* a clean exit (leak-free under ASan) */
 	csms_pass(p);
+	csms_destroy(p);
 }
 
 static void test_rural_16(void **state)
@@ -384,7 +386,9 @@ static void test_reservations(void **state)
 	assert_int_equal(st, 204);
 	tc_close(tc16);
 	tc_close(tc201);
+	assert_int_equal(csms_stop(p), 0); /* a clean exit (leak-free under ASan) */
 	csms_pass(p);
+	csms_destroy(p);
 }
 
 int main(void)
