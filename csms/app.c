@@ -22,6 +22,7 @@
 #include "tariff_json.h"
 #include "svc/events.h"
 #include "svc/energy.h"
+#include "svc/sites.h"
 #include "svc/svc.h"
 #include "tariff_store.h"
 #include "transport/transport.h"
@@ -223,6 +224,7 @@ static void on_plan_tick(uv_timer_t *t)
 	struct app *app = t->data;
 
 	svc_plan_tick(app->svc);
+	svc_reservations_tick(app->svc); /* sites: reservations expire on the node's clock */
 }
 
 /* Until calendars live in the store (PUT /api/sites/{id}/tariff), a calendar per site kind can

@@ -115,7 +115,7 @@ static const struct ocpp_action_row v201_actions[] = {
 	{ "ReportChargingProfiles", CP, true },
 	{ "RequestStartTransaction", CS, true },
 	{ "RequestStopTransaction", CS, true },
-	{ "ReservationStatusUpdate", CP, false },
+	{ "ReservationStatusUpdate", CP, true },
 	{ "ReserveNow", CS, true },
 	{ "Reset", CS, true },
 	{ "SecurityEventNotification", CP, true },

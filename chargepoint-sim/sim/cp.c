@@ -708,8 +708,13 @@ static void stop_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp
 /* Offline authorization (OCPP 1.6 3.5 / 2.0.1 C13): local list, or unknown ids allowed. */
 static bool offline_auth(const struct cpsim_cp *cp, const struct cpsim_connector *c)
 {
-	if ((cp->cfg & CFG_LOCAL_OFFLINE) && cpsim_cp_local_list_has(cp, c->tag))
+	if ((cp->cfg & CFG_LOCAL_OFFLINE) && cpsim_cp_local_list_has(cp, c->tag)) {
+		if (cp->kind == CPSIM_KIND_RURAL)
+			cp->f->stats->offline_list_auth++;
 		return true;
+	}
+	if (cp->kind == CPSIM_KIND_RURAL && !(cp->cfg & CFG_OFFLINE_UNKNOWN))
+		cp->f->stats->offline_list_refused++;
 	return (cp->cfg & CFG_OFFLINE_UNKNOWN) != 0;
 }
 
@@ -1907,6 +1912,9 @@ void cpsim_cp_init(struct cpsim_cp *cp, struct cpsim_fleet *f, uint32_t index, u
 	cp->rng = cpsim_rng_seed(sc->seed, index);
 	cp->state = CPS_IDLE;
 	cp->cfg = CFG_DEFAULT;
+	/* rural chargers (issue 11) authorise offline from the list the CSMS pushed only */
+	if (cp->kind == CPSIM_KIND_RURAL)
+		cp->cfg = (uint8_t)(cp->cfg & ~CFG_OFFLINE_UNKNOWN);
 	cp->meter_ms = (uint32_t)(sc->meter_s * 1000);
 	if (!cp->meter_ms)
 		cp->meter_ms = 60000;

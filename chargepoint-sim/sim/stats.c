@@ -117,6 +117,8 @@ void cpsim_stats_merge(struct cpsim_stats *d, const struct cpsim_stats *s)
 	SUM(sessions_open_at_end);
 	SUM(auth_rejected);
 	SUM(offline_starts);
+	SUM(offline_list_auth);
+	SUM(offline_list_refused);
 	SUM(remote_starts);
 	SUM(remote_stops);
 	SUM(swaps);
@@ -384,6 +386,9 @@ json_t *cpsim_stats_json(const struct cpsim_stats *s)
 				      "remote_starts", I(s->remote_starts), "remote_stops",
 				      I(s->remote_stops), "swaps", I(s->swaps), "swaps_missed",
 				      I(s->swaps_missed)));
+	json_object_set_new(root, "rural",
+			    json_pack("{s:I, s:I}", "offline_list_auth", I(s->offline_list_auth),
+				      "offline_list_refused", I(s->offline_list_refused)));
 	json_object_set_new(
 		root, "energy_wh",
 		json_pack("{s:f, s:f}", "import", s->import_wh, "export", s->export_wh));

@@ -97,6 +97,9 @@ struct cpsim_stats {
 	uint32_t series[CPSIM_SERIES_MAX];
 	/* live values (progress) */
 	struct cpsim_progress now;
+	/* rural chargers (issue 11): offline authorisations from the CSMS's local list, and
+	 * authorisations refused offline (a tag not on the list) */
+	uint64_t offline_list_auth, offline_list_refused;
 };
 
 /* Zeroed stats. */

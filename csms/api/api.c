@@ -27,6 +27,7 @@ static const struct api_route *const tables[] = {
 	api_summary_routes,
 	api_tariff_routes,
 	api_auth_routes,
+	api_site_routes,
 };
 
 void api_req_free(struct api_req *r)

@@ -107,6 +107,11 @@ static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cm
 	else if (rc == -ESRCH)
 		api_error(r, 404, "station %s has no session %lld", id,
 			      (long long)cmd->session_id);
+	else if (rc == -EPERM) /* sites: the site's policy (docs/sites.md) */
+		api_error(r, 409, "the site of station %s takes no reservations", id);
+	else if (rc == -EINVAL)
+		api_error(r, 400, "invalid request (a reservation expires ahead, within the site's "
+			  "longest)");
 	else
 		api_storage_error(r, rc);
 }

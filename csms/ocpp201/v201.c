@@ -15,6 +15,7 @@
 #include "../core/log.h"
 #include "../svc/domain.h"
 #include "../plan_rt.h"
+#include "../svc/sites.h"
 #include "../svc/svc.h"
 
 const struct adapter_action v201_actions[] = {
@@ -378,6 +379,17 @@ static int notice(struct call_ctx *call, const json_t *req, json_t **ret_conf, c
 int v201_notify_event(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	return notice(call, req, ret_conf, "event", "generatedAt", NULL);
+}
+
+/* H02 (sites): the station's word on a reservation it held: expired or removed. */
+int v201_reservation_status_update(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int r = svc_reservation_update(call->svc, call->st->id, adapter_int(req, "reservationId"),
+				       adapter_str(req, "reservationUpdateStatus"));
+
+	if (r < 0)
+		return adapter_failed(call, r);
+	return empty(ret_conf);
 }
 
 /* A04 */

@@ -367,7 +367,64 @@ struct store_audit {
 };
 typedef int (*store_audit_fn)(const struct store_audit *row, void *ud);
 
-#define STORE_OPS_VERSION 4
+/* ---- sites (0011_sites.sql): sites with their policy, reservations, station history, local
+ * lists */
+
+/* A site's record as written by the operator. Policy numbers: 0 (or -1 for the flags) = the
+ * default of the site's kind (docs/sites.md). */
+struct store_site_rec {
+	const char *id, *name, *location; /* name, location NULL = none */
+	int kind;			  /* enum site_kind */
+	int heartbeat_s;		  /* 0 = default */
+	int local_list;			  /* -1 default, 0 off, 1 on */
+	int local_list_max;		  /* 0 = default */
+	int reservations;		  /* -1 default, 0 off, 1 on */
+	int reservation_max_s;		  /* 0 = default */
+};
+
+/* A site as listed: its record, limit, calendar and station counts. Borrowed strings. */
+struct store_site_row {
+	struct store_site_rec rec;
+	int64_t limit_w;       /* -1 = none */
+	const char *tariff_id; /* "" = none */
+	int64_t stations, online;
+	int64_t created_ms;
+};
+typedef int (*store_site_row_fn)(const struct store_site_row *row, void *ud);
+
+/* A reservation the CSMS sent (status: the words of the reservations table). */
+struct store_reservation {
+	int64_t id;
+	char station_id[STATION_ID_MAX + 1];
+	int evse_id;
+	char id_tag[TOKEN_MAX + 1];
+	int64_t expiry_ms;
+	char status[16];
+	int64_t session_id; /* 0 = none */
+	int64_t created_ms, updated_ms;
+};
+typedef int (*store_reservation_fn)(const struct store_reservation *row, void *ud);
+
+/* One line of a station's history: kind "link" (state "online"/"offline") or "status" (a
+ * connector's status word). Borrowed strings. */
+struct store_log_row {
+	const char *kind, *state;
+	int evse_id, connector_id;
+	int64_t ts_ms;
+};
+typedef int (*store_log_fn)(const struct store_log_row *row, void *ud);
+
+/* An entry of a local authorization list (status: enum auth_status). */
+struct store_list_entry {
+	char token[TOKEN_MAX + 1];
+	int status;
+	int64_t expiry_ms;	    /* 0 = none */
+	char parent[TOKEN_MAX + 1]; /* "" = none */
+};
+typedef int (*store_list_entry_fn)(const struct store_list_entry *row, void *ud);
+/* ---- end sites */
+
+#define STORE_OPS_VERSION 5
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -638,6 +695,49 @@ struct store_ops {
 	int (*audit_add)(struct store *s, const struct store_audit *a);
 	/* Audit rows newest first. */
 	int (*audit_list)(struct store *s, int limit, int offset, store_audit_fn fn, void *ud);
+	/* ---- sites (0011_sites.sql) */
+	/* Sites by id: one (id_or_null set: -ENOENT if unknown) or all. Returns the number of
+	 * rows. */
+	int (*sites_list)(struct store *s, const char *id_or_null, store_site_row_fn fn, void *ud);
+	/* Create (create: -EEXIST if it exists) or update (-ENOENT if unknown) a site's record. */
+	int (*site_save)(struct store *s, const struct store_site_rec *r, bool create,
+			 int64_t now_ms);
+	/* -ENOENT if unknown, -EBUSY while stations or tokens reference it. */
+	int (*site_delete)(struct store *s, const char *id);
+	/* Create or replace reservation r->id. */
+	int (*reservation_put)(struct store *s, const struct store_reservation *r);
+	/* -ENOENT if unknown. */
+	int (*reservation_get)(struct store *s, int64_t id, struct store_reservation *ret);
+	/* Reservations newest first: of one station (NULL: all), open ones only (Requested or
+	 * Accepted) or all, up to limit. Returns the number of rows. */
+	int (*reservations_list)(struct store *s, const char *station_or_null, bool open_only,
+				 int limit, store_reservation_fn fn, void *ud);
+	/* Open reservations whose expiry is at or before now_ms, by expiry. */
+	int (*reservations_due)(struct store *s, int64_t now_ms, store_reservation_fn fn, void *ud);
+	/* Append a line to a station's history. */
+	int (*station_log_add)(struct store *s, const char *station_id, const struct store_log_row *row);
+	/* A station's history for [from_ms, to_ms) in time order, preceded by the last line before
+	 * from_ms of each (kind, EVSE, connector): the state at from_ms. */
+	int (*station_log_list)(struct store *s, const char *station_id, int64_t from_ms,
+				int64_t to_ms, store_log_fn fn, void *ud);
+	/* Sessions of a station started in [from_ms, to_ms) that arrived late: recorded more than
+	 * late_ms after their start, or with events sent offline. */
+	int (*sessions_late)(struct store *s, const char *station_id, int64_t from_ms, int64_t to_ms,
+			     int64_t late_ms, int64_t *ret_count);
+	/* Tokens valid at a site: bound to it, and (with_unbound) bound to none, by token; at most
+	 * limit. */
+	int (*site_tokens)(struct store *s, const char *site_id, bool with_unbound, int limit,
+			   store_list_entry_fn fn, void *ud);
+	/* The version of the local list a station last accepted; -ENOENT if none. */
+	int (*local_list_version)(struct store *s, const char *station_id, int64_t *ret_version);
+	/* Its entries, by token. */
+	int (*local_list_entries)(struct store *s, const char *station_id, store_list_entry_fn fn,
+				  void *ud);
+	/* Record an accepted update: full replaces the entries, else each entry is set (status
+	 * -1: removed). */
+	int (*local_list_save)(struct store *s, const char *station_id, int64_t version, bool full,
+			       const struct store_list_entry *e, size_t n, int64_t now_ms);
+	/* ---- end sites */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1133,5 +1233,76 @@ static inline int store_audit_list(struct store *s, int limit, int offset, store
 {
 	return STORE_CALL(audit_list, limit, offset, fn, ud);
 }
+/* ---- sites */
+static inline int store_sites_list(struct store *s, const char *id_or_null, store_site_row_fn fn,
+				   void *ud)
+{
+	return STORE_CALL(sites_list, id_or_null, fn, ud);
+}
+static inline int store_site_save(struct store *s, const struct store_site_rec *r, bool create,
+				  int64_t now_ms)
+{
+	return STORE_CALL(site_save, r, create, now_ms);
+}
+static inline int store_site_delete(struct store *s, const char *id)
+{
+	return STORE_CALL(site_delete, id);
+}
+static inline int store_reservation_put(struct store *s, const struct store_reservation *r)
+{
+	return STORE_CALL(reservation_put, r);
+}
+static inline int store_reservation_get(struct store *s, int64_t id, struct store_reservation *ret)
+{
+	return STORE_CALL(reservation_get, id, ret);
+}
+static inline int store_reservations_list(struct store *s, const char *station_or_null,
+					  bool open_only, int limit, store_reservation_fn fn,
+					  void *ud)
+{
+	return STORE_CALL(reservations_list, station_or_null, open_only, limit, fn, ud);
+}
+static inline int store_reservations_due(struct store *s, int64_t now_ms, store_reservation_fn fn,
+					 void *ud)
+{
+	return STORE_CALL(reservations_due, now_ms, fn, ud);
+}
+static inline int store_station_log_add(struct store *s, const char *station_id,
+					const struct store_log_row *row)
+{
+	return STORE_CALL(station_log_add, station_id, row);
+}
+static inline int store_station_log_list(struct store *s, const char *station_id, int64_t from_ms,
+					 int64_t to_ms, store_log_fn fn, void *ud)
+{
+	return STORE_CALL(station_log_list, station_id, from_ms, to_ms, fn, ud);
+}
+static inline int store_sessions_late(struct store *s, const char *station_id, int64_t from_ms,
+				      int64_t to_ms, int64_t late_ms, int64_t *ret_count)
+{
+	return STORE_CALL(sessions_late, station_id, from_ms, to_ms, late_ms, ret_count);
+}
+static inline int store_site_tokens(struct store *s, const char *site_id, bool with_unbound,
+				    int limit, store_list_entry_fn fn, void *ud)
+{
+	return STORE_CALL(site_tokens, site_id, with_unbound, limit, fn, ud);
+}
+static inline int store_local_list_version(struct store *s, const char *station_id,
+					   int64_t *ret_version)
+{
+	return STORE_CALL(local_list_version, station_id, ret_version);
+}
+static inline int store_local_list_entries(struct store *s, const char *station_id,
+					   store_list_entry_fn fn, void *ud)
+{
+	return STORE_CALL(local_list_entries, station_id, fn, ud);
+}
+static inline int store_local_list_save(struct store *s, const char *station_id, int64_t version,
+					bool full, const struct store_list_entry *e, size_t n,
+					int64_t now_ms)
+{
+	return STORE_CALL(local_list_save, station_id, version, full, e, n, now_ms);
+}
+/* ---- end sites */
 
 #undef STORE_CALL

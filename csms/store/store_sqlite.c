@@ -2736,6 +2736,454 @@ static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summar
 }
 /* ---------------------------------------------------------------- end dash */
 
+/* ---------------------------------------------------------------- sites (0011_sites.sql) */
+/* Prepared per call like the dash queries: these run at operator or boot rate, not per
+ * message, except station_log_add (one per status change, a cached-size prepare). */
+
+static sqlite3_stmt *prep(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(sq(s)->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+/* Step a one-shot write statement and finalize it. */
+static int run_done(sqlite3_stmt *st)
+{
+	int r = step_done(st);
+
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int opt_int(sqlite3_stmt *st, int i, int def)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? def : sqlite3_column_int(st, i);
+}
+
+static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row_fn fn, void *ud)
+{
+	static const char sql[] =
+		"SELECT t.id, t.kind, t.name, t.location, t.heartbeat_s, t.local_list, "
+		"t.local_list_max, t.reservations, t.reservation_max_s, t.limit_kw, "
+		"ifnull(t.tariff_id, ''), t.created_ms, "
+		"(SELECT count(*) FROM stations s WHERE s.site_id = t.id), "
+		"(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online) "
+		"FROM sites t WHERE ?1 IS NULL OR t.id = ?1 ORDER BY t.id";
+	sqlite3_stmt *st = prep(s, sql);
+	int rc, r = 0, n = 0;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, id_or_null);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_site_row row = {
+			.rec = {
+				.id = col_text(st, 0),
+				.kind = site_kind_from_string(col_text(st, 1)),
+				.name = col_text(st, 2),
+				.location = col_text(st, 3),
+				.heartbeat_s = opt_int(st, 4, 0),
+				.local_list = opt_int(st, 5, -1),
+				.local_list_max = opt_int(st, 6, 0),
+				.reservations = opt_int(st, 7, -1),
+				.reservation_max_s = opt_int(st, 8, 0),
+			},
+			.limit_w = sqlite3_column_type(st, 9) == SQLITE_NULL
+					   ? -1
+					   : (int64_t)(sqlite3_column_double(st, 9) * 1000.0 + 0.5),
+			.tariff_id = col_text(st, 10),
+			.created_ms = sqlite3_column_int64(st, 11),
+			.stations = sqlite3_column_int64(st, 12),
+			.online = sqlite3_column_int64(st, 13),
+		};
+
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -EIO;
+	return id_or_null && n == 0 ? -ENOENT : n;
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int i, int v, int none)
+{
+	if (v == none)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int(st, i, v);
+}
+
+static int sq_site_save(struct store *s, const struct store_site_rec *rec, bool create,
+			int64_t now_ms)
+{
+	static const char ins[] =
+		"INSERT INTO sites(id, kind, name, location, heartbeat_s, local_list, "
+		"local_list_max, reservations, reservation_max_s, created_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	static const char upd[] =
+		"UPDATE sites SET kind = ?2, name = ?3, location = ?4, heartbeat_s = ?5, "
+		"local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9 "
+		"WHERE id = ?1 AND ?10 IS NOT NULL";
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = prep(s, create ? ins : upd);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, rec->id);
+	bind_text(st, 2, site_kind_to_string(rec->kind));
+	bind_text(st, 3, rec->name);
+	bind_text(st, 4, rec->location);
+	bind_opt_int(st, 5, rec->heartbeat_s, 0);
+	bind_opt_int(st, 6, rec->local_list, -1);
+	bind_opt_int(st, 7, rec->local_list_max, 0);
+	bind_opt_int(st, 8, rec->reservations, -1);
+	bind_opt_int(st, 9, rec->reservation_max_s, 0);
+	sqlite3_bind_int64(st, 10, now_ms);
+	r = run_done(st);
+	if (r < 0)
+		return r;
+	return !create && !sqlite3_changes(sq(s)->db) ? -ENOENT : 0;
+}
+
+static int sq_site_delete(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = prep(s, "SELECT (SELECT count(*) FROM sites WHERE id = ?1), "
+				   "(SELECT count(*) FROM stations WHERE site_id = ?1) + "
+				   "(SELECT count(*) FROM id_tokens WHERE site_id = ?1)");
+	int64_t found = 0, refs = 0;
+	int r;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		found = sqlite3_column_int64(st, 0);
+		refs = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		return -ENOENT;
+	if (refs)
+		return -EBUSY;
+	r = begin_write(s);
+	if (r < 0)
+		return r;
+	st = prep(s, "DELETE FROM sites WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, id);
+	return run_done(st);
+}
+
+#define RESV_COLS "id, station_id, evse_id, id_tag, expiry_ms, status, ifnull(session_id, 0), " \
+		  "created_ms, updated_ms"
+
+static void resv_row(sqlite3_stmt *st, struct store_reservation *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	copy_col(st, 1, r->station_id, sizeof(r->station_id));
+	r->evse_id = sqlite3_column_int(st, 2);
+	copy_col(st, 3, r->id_tag, sizeof(r->id_tag));
+	r->expiry_ms = sqlite3_column_int64(st, 4);
+	copy_col(st, 5, r->status, sizeof(r->status));
+	r->session_id = sqlite3_column_int64(st, 6);
+	r->created_ms = sqlite3_column_int64(st, 7);
+	r->updated_ms = sqlite3_column_int64(st, 8);
+}
+
+static int sq_reservation_put(struct store *s, const struct store_reservation *in)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = prep(s, "INSERT OR REPLACE INTO reservations(id, station_id, evse_id, id_tag, "
+		     "expiry_ms, status, session_id, created_ms, updated_ms) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, in->id);
+	bind_text(st, 2, in->station_id);
+	sqlite3_bind_int(st, 3, in->evse_id);
+	bind_text(st, 4, in->id_tag);
+	sqlite3_bind_int64(st, 5, in->expiry_ms);
+	bind_text(st, 6, in->status);
+	sqlite3_bind_int64(st, 7, in->session_id);
+	sqlite3_bind_int64(st, 8, in->created_ms);
+	sqlite3_bind_int64(st, 9, in->updated_ms);
+	r = run_done(st);
+	return r == -EEXIST ? -EINVAL : r; /* a CHECK on status */
+}
+
+static int sq_reservation_get(struct store *s, int64_t id, struct store_reservation *ret)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " RESV_COLS " FROM reservations WHERE id = ?1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		resv_row(st, ret);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int resv_each(sqlite3_stmt *st, store_reservation_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	if (!st)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_reservation row;
+
+		resv_row(st, &row);
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_reservations_list(struct store *s, const char *station_or_null, bool open_only,
+				int limit, store_reservation_fn fn, void *ud)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " RESV_COLS " FROM reservations WHERE "
+				   "(?1 IS NULL OR station_id = ?1) AND "
+				   "(?2 = 0 OR status IN ('Requested', 'Accepted')) "
+				   "ORDER BY id DESC LIMIT ?3");
+
+	if (st) {
+		bind_text(st, 1, station_or_null);
+		sqlite3_bind_int(st, 2, open_only);
+		sqlite3_bind_int(st, 3, limit);
+	}
+	return resv_each(st, fn, ud);
+}
+
+static int sq_reservations_due(struct store *s, int64_t now_ms, store_reservation_fn fn, void *ud)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " RESV_COLS " FROM reservations WHERE "
+				   "status IN ('Requested', 'Accepted') AND expiry_ms <= ?1 "
+				   "ORDER BY expiry_ms");
+
+	if (st)
+		sqlite3_bind_int64(st, 1, now_ms);
+	return resv_each(st, fn, ud);
+}
+
+static int sq_station_log_add(struct store *s, const char *station_id,
+			      const struct store_log_row *row)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = prep(s, "INSERT INTO station_log(station_id, kind, evse_id, connector_id, state, "
+		     "ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, row->kind);
+	sqlite3_bind_int(st, 3, row->evse_id);
+	sqlite3_bind_int(st, 4, row->connector_id);
+	bind_text(st, 5, row->state);
+	sqlite3_bind_int64(st, 6, row->ts_ms);
+	return run_done(st);
+}
+
+static int sq_station_log_list(struct store *s, const char *station_id, int64_t from_ms,
+			       int64_t to_ms, store_log_fn fn, void *ud)
+{
+	static const char sql[] =
+		"SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM station_log "
+		"WHERE seq IN (SELECT max(seq) FROM station_log WHERE station_id = ?1 AND "
+		"ts_ms < ?2 GROUP BY kind, evse_id, connector_id) "
+		"UNION ALL SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM station_log "
+		"WHERE station_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY 5, 6";
+	sqlite3_stmt *st = prep(s, sql);
+	int rc, r = 0, n = 0;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_log_row row = {
+			.kind = col_text(st, 0),
+			.state = col_text(st, 1),
+			.evse_id = sqlite3_column_int(st, 2),
+			.connector_id = sqlite3_column_int(st, 3),
+			.ts_ms = sqlite3_column_int64(st, 4),
+		};
+
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_sessions_late(struct store *s, const char *station_id, int64_t from_ms, int64_t to_ms,
+			    int64_t late_ms, int64_t *ret_count)
+{
+	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM sessions WHERE station_id = ?1 AND "
+				   "start_ms >= ?2 AND start_ms < ?3 AND "
+				   "(created_ms - start_ms > ?4 OR offline_events > 0)");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	sqlite3_bind_int64(st, 4, late_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_count = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static int list_entries(sqlite3_stmt *st, store_list_entry_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	if (!st)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_list_entry e = { .status = auth_status_from_string(col_text(st, 1)),
+					      .expiry_ms = sqlite3_column_int64(st, 2) };
+
+		copy_col(st, 0, e.token, sizeof(e.token));
+		copy_col(st, 3, e.parent, sizeof(e.parent));
+		n++;
+		r = fn(&e, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_site_tokens(struct store *s, const char *site_id, bool with_unbound, int limit,
+			  store_list_entry_fn fn, void *ud)
+{
+	/* the site's own tokens first, then unbound ones, each by token */
+	sqlite3_stmt *st = prep(s, "SELECT token, status, ifnull(expiry_ms, 0), ifnull(parent, '') "
+				   "FROM id_tokens WHERE site_id = ?1 OR (?2 AND site_id IS NULL) "
+				   "ORDER BY site_id IS NULL, token LIMIT ?3");
+
+	if (st) {
+		bind_text(st, 1, site_id);
+		sqlite3_bind_int(st, 2, with_unbound);
+		sqlite3_bind_int(st, 3, limit);
+	}
+	return list_entries(st, fn, ud);
+}
+
+static int sq_local_list_version(struct store *s, const char *station_id, int64_t *ret_version)
+{
+	sqlite3_stmt *st = prep(s, "SELECT version FROM local_lists WHERE station_id = ?1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, station_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_local_list_entries(struct store *s, const char *station_id, store_list_entry_fn fn,
+				 void *ud)
+{
+	sqlite3_stmt *st = prep(s, "SELECT token, status, ifnull(expiry_ms, 0), ifnull(parent, '') "
+				   "FROM local_list_entries WHERE station_id = ?1 ORDER BY token");
+
+	if (st)
+		bind_text(st, 1, station_id);
+	return list_entries(st, fn, ud);
+}
+
+static int sq_local_list_save(struct store *s, const char *station_id, int64_t version, bool full,
+			      const struct store_list_entry *e, size_t n, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	if (full) {
+		st = prep(s, "DELETE FROM local_list_entries WHERE station_id = ?1");
+		if (!st)
+			return -EIO;
+		bind_text(st, 1, station_id);
+		r = run_done(st);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].status < 0) {
+			st = prep(s, "DELETE FROM local_list_entries WHERE station_id = ?1 AND "
+				     "token = ?2");
+		} else {
+			st = prep(s, "INSERT OR REPLACE INTO local_list_entries(station_id, token, "
+				     "status, expiry_ms, parent) VALUES (?1, ?2, ?3, nullif(?4, 0), "
+				     "nullif(?5, ''))");
+		}
+		if (!st)
+			return -EIO;
+		bind_text(st, 1, station_id);
+		bind_text(st, 2, e[i].token);
+		if (e[i].status >= 0) {
+			bind_text(st, 3, auth_status_to_string(e[i].status));
+			sqlite3_bind_int64(st, 4, e[i].expiry_ms);
+			bind_text(st, 5, e[i].parent);
+		}
+		r = run_done(st);
+		if (r < 0)
+			return r;
+	}
+	st = prep(s, "INSERT OR REPLACE INTO local_lists(station_id, version, sent_ms) "
+		     "VALUES (?1, ?2, ?3)");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int64(st, 2, version);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return run_done(st);
+}
+/* ---------------------------------------------------------------- end sites */
+
 const struct store_ops store_sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -2832,4 +3280,18 @@ const struct store_ops store_sqlite_ops = {
 	.site_energy_samples = sq_site_energy_samples,
 	.capability_put = sq_capability_put,
 	.capability_get = sq_capability_get,
+	.sites_list = sq_sites_list, /* sites */
+	.site_save = sq_site_save,
+	.site_delete = sq_site_delete,
+	.reservation_put = sq_reservation_put,
+	.reservation_get = sq_reservation_get,
+	.reservations_list = sq_reservations_list,
+	.reservations_due = sq_reservations_due,
+	.station_log_add = sq_station_log_add,
+	.station_log_list = sq_station_log_list,
+	.sessions_late = sq_sessions_late,
+	.site_tokens = sq_site_tokens,
+	.local_list_version = sq_local_list_version,
+	.local_list_entries = sq_local_list_entries,
+	.local_list_save = sq_local_list_save,
 };

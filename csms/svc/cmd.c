@@ -12,6 +12,7 @@
 
 #include "../core/log.h"
 #include "link.h"
+#include "sites.h"
 #include "svc.h"
 
 /* One command from svc_cmd_send until its done callback. */
@@ -28,6 +29,7 @@ struct cmd_op {
 	int64_t sent_ms;
 	struct svc_cmd_result res;
 	char *payload; /* owned copy of res.payload */
+	int64_t resv_id; /* reserve, cancel reservation: the reservation (sites.h) */
 };
 
 struct svc_cmds {
@@ -302,6 +304,7 @@ static void on_link_done(void *ud, const struct svc_cmd_result *res)
 		.answered_ms = now,
 		.latency_ms = op->res.latency_ms,
 	};
+	svc__resv_answered(s, op->kind, op->resv_id, &op->res); /* sites: same group commit */
 	r = store_command_add(svc_store(s), &row, &op->res.log_id);
 	if (r < 0) {
 		log_err("command %s to %s: cannot log it: %d", svc_cmd_kind_name(op->kind),
@@ -367,6 +370,9 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	}
 	if (local.kind == SVC_CMD_REMOTE_START && !local.request_id)
 		local.request_id = ++c->next_request_id;
+	r = svc__resv_sending(s, station_id, &local); /* sites: reservations tracked */
+	if (r < 0)
+		return r;
 
 	op = calloc(1, sizeof(*op));
 	if (!op)
@@ -375,6 +381,7 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	op->done = done;
 	op->ud = ud;
 	op->kind = local.kind;
+	op->resv_id = local.reservation_id;
 	snprintf(op->station, sizeof(op->station), "%s", station_id);
 	snprintf(op->who, sizeof(op->who), "%s", who ? who : "system");
 	if (local.kind == SVC_CMD_RAW)
@@ -383,6 +390,9 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	op->sent_ms = svc_now_ms(s);
 	r = c->ops->send(c->impl, station_id, &local, on_link_done, op);
 	if (r < 0) {
+		struct svc_cmd_result fr = { .status = SVC_RES_FAILED };
+
+		svc__resv_answered(s, op->kind, op->resv_id, &fr);
 		op_free(op);
 		return r;
 	}

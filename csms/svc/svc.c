@@ -17,6 +17,7 @@
 #include "../core/pwhash.h"
 #include "cmd.h"
 #include "events.h"
+#include "sites.h"
 
 /* A password verified once is remembered as a keyed digest, so a reconnect storm does not pay
  * the key-derivation cost again for every charger. */
@@ -132,6 +133,11 @@ const struct clock *svc_clock(const struct svc *s)
 	return s->clock;
 }
 
+const struct cfg *svc_cfg(const struct svc *s)
+{
+	return s->cfg;
+}
+
 int64_t svc_now_ms(const struct svc *s)
 {
 	return clock_now_ms(s->clock);
@@ -231,6 +237,8 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	} else if (st->conn && st->conn != conn) {
 		*ret_replaced = st->conn;
 	}
+	if (!*ret_replaced)
+		svc__site_link(s, id, true); /* sites: the station's history (availability) */
 	snprintf(st->site_id, sizeof(st->site_id), "%s", row.site_id);
 	st->site_kind = row.site_kind;
 	st->registration = row.registration;
@@ -250,6 +258,7 @@ void svc_station_detach(struct svc *s, struct chg_station *st, void *conn)
 		return; /* replaced by a newer connection, which owns the entry now */
 	store_station_seen(s->store, st->id, false, NULL, svc_now_ms(s));
 	post(s, SVC_EV_STATION_OFFLINE, st->id, NULL);
+	svc__site_link(s, st->id, false); /* sites */
 	svc_power_clear(s, st->id, -1);
 	hmap_del(&s->stations, st->id);
 	free(st);
@@ -323,6 +332,13 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 		}
 		ret->status = REG_ACCEPTED;
 		ret->interval_s = s->cfg->heartbeat_interval_s;
+		{ /* sites: the heartbeat interval of the site's policy (rural: long) */
+			struct svc_site_policy p;
+
+			if (st->site_id[0] &&
+			    svc_site_policy(s, st->site_id, st->site_kind, &p) == 0)
+				ret->interval_s = p.heartbeat_s;
+		}
 		st->boot_accepted = true;
 		if (s->plan_hooks.booted)
 			s->plan_hooks.booted(s, st);
@@ -340,6 +356,7 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 
 int svc_heartbeat(struct svc *s, struct chg_station *st)
 {
+	svc__ll_station_ready(s, st); /* sites: check the local list once per connection */
 	return store_station_seen(s->store, st->id, true, NULL, svc_now_ms(s));
 }
 
@@ -363,6 +380,9 @@ int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int
 		if (error_code)
 			snprintf(ev.detail, sizeof(ev.detail), "%s", error_code);
 		svc_event_post(s, &ev);
+		/* sites: the status history (availability) and the local list check */
+		svc__site_status(s, st->id, evse_id, connector_id, status, ts_ms);
+		svc__ll_station_ready(s, st);
 	}
 	return r;
 }
@@ -623,6 +643,8 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 	if (res.session_id && !res.replay && kind != SESSION_UPDATE)
 		if (s->plan_hooks.touch) /* a session came or went: replan its site */
 			s->plan_hooks.touch(s, st->site_id);
+	if (res.session_id && !res.replay && ev->has_reservation) /* sites: the reservation used */
+		svc__resv_used(s, st->id, ev->reservation_id, res.session_id);
 	*ret = res;
 	if (res.session_id && !res.replay && (kind == SESSION_OPEN || kind == SESSION_CLOSE)) {
 		struct svc_event e = { .kind = kind == SESSION_OPEN ? SVC_EV_SESSION_STARTED

@@ -20,6 +20,7 @@ struct chg_station {
 	int protocol;	  /* enum ocpp_version as an int; svc does not interpret it */
 	void *conn;	  /* the transport's live connection; opaque to svc */
 	bool boot_accepted; /* BootNotification answered Accepted on this connection */
+	bool ll_checked;    /* its local list was checked on this connection (sites.h) */
 };
 
 struct svc;
@@ -174,3 +175,5 @@ void svc_set_plan_hooks(struct svc *s, const struct svc_plan_hooks *h);
 /* The planner's state slot (opaque to svc). */
 struct svc_plans;
 struct svc_plans **svc__plans(struct svc *s);
+/* The node's configuration. */
+const struct cfg *svc_cfg(const struct svc *s);
