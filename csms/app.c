@@ -73,6 +73,7 @@ static const struct conn_io transport_io = {
 	.write_text = transport_write_text,
 	.want_write = transport_want_write,
 	.close = transport_close,
+	.close_frame = transport_close_frame,
 };
 
 static void on_check(uv_check_t *h)
@@ -337,6 +338,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	uv_prepare_start(&app->commit_prepare, on_prepare);
 	uv_timer_init(loop, &app->hub.call_timer);
 	app->hub.call_timer.data = &app->hub;
+	conn_sweep_start(&app->hub, loop);
 	uv_timer_init(loop, &app->drain_timer);
 	app->drain_timer.data = app;
 	if (load_kind_tariffs(app) < 0 || svc_plan_start(app->svc) < 0)
@@ -401,6 +403,7 @@ static void close_all(struct app *app)
 	close_handle((uv_handle_t *)&app->commit_check);
 	close_handle((uv_handle_t *)&app->commit_prepare);
 	close_handle((uv_handle_t *)&app->hub.call_timer);
+	close_handle((uv_handle_t *)&app->hub.sweep_timer);
 	close_handle((uv_handle_t *)&app->drain_timer);
 	close_handle((uv_handle_t *)&app->plan_timer);
 	close_handle((uv_handle_t *)&app->sig_term);

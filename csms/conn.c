@@ -105,7 +105,20 @@ static void send_error(struct conn *c, const char *id, enum ocpp_err code, const
 		hold(c, f); /* keeps the order of answers */
 }
 
-static void cache_answer(struct conn *c, const char *id, const char *action, const struct conn_frame *f)
+/* FNV-1a of the payload's compact, key-sorted text: a retried CALL carries the same payload. */
+static uint64_t payload_hash(const json_t *payload)
+{
+	char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *p = text ? text : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	free(text);
+	return h;
+}
+
+static void cache_answer(struct conn *c, const char *id, const char *action, uint64_t hash,
+			 const struct conn_frame *f)
 {
 	unsigned i = c->cache_next++ % (sizeof(c->cache) / sizeof(c->cache[0]));
 	char *copy = malloc(f->len);
@@ -116,22 +129,58 @@ static void cache_answer(struct conn *c, const char *id, const char *action, con
 	free(c->cache[i].frame);
 	c->cache[i].frame = copy;
 	c->cache[i].len = f->len;
+	c->cache_hash[i] = hash;
 	snprintf(c->cache[i].id, sizeof(c->cache[i].id), "%s", id);
 	snprintf(c->cache[i].action, sizeof(c->cache[i].action), "%s", action);
 }
 
-static bool answer_from_cache(struct conn *c, const char *id, const char *action)
+/* A CALL whose id, action and payload match a cached answer is a retry: the cached answer goes
+ * out again. A different payload under a reused id is a new call (the entry is dropped). */
+static bool answer_from_cache(struct conn *c, const char *id, const char *action, uint64_t hash)
 {
 	for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
 		struct conn_frame *f;
 
 		if (!c->cache[i].frame || strcmp(c->cache[i].id, id) || strcmp(c->cache[i].action, action))
 			continue;
+		if (c->cache_hash[i] != hash) {
+			log_info("[cp %s] %s %s reuses a message id with another payload: a new call",
+				 c->id, action, id);
+			free(c->cache[i].frame);
+			c->cache[i].frame = NULL;
+			continue;
+		}
 		log_info("[cp %s] retried %s %s answered from cache", c->id, action, id);
 		f = frame_new(c->cache[i].frame, c->cache[i].len);
 		if (f)
 			hold(c, f);
 		return true;
+	}
+	return false;
+}
+
+/* The per-connection and per-station token buckets: over them a CALL is answered with a
+ * CALLERROR without running it; past call_burst refusals in a row the connection is closed. */
+static bool call_rate_ok(struct conn *c)
+{
+	const struct cfg *cfg = c->hub->cfg;
+	int64_t now = clock_mono_ms();
+	bool ok;
+
+	c->call_tokens += (double)(now - c->call_refill_ms) * cfg->call_rate_per_s / 1000.0;
+	c->call_refill_ms = now;
+	if (c->call_tokens > cfg->call_burst)
+		c->call_tokens = cfg->call_burst;
+	ok = c->call_tokens >= 1.0 && svc_station_call_allowed(c->hub->svc, c->st);
+	if (ok) {
+		c->call_tokens -= 1.0;
+		c->refused_calls = 0;
+		return true;
+	}
+	if (++c->refused_calls > (unsigned)cfg->call_burst) {
+		log_warn("[cp %s] %u calls over the rate limit in a row, closing", c->id,
+			 c->refused_calls);
+		conn_close(c, 1008, "call rate limit");
 	}
 	return false;
 }
@@ -145,8 +194,17 @@ static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 	char *text;
 	size_t len;
 
+	uint64_t hash;
+
 	c->hub->stats.calls_in++;
-	if (answer_from_cache(c, fr->id, fr->action))
+	if (!strcmp(fr->action, "BootNotification"))
+		c->boot_seen = true;
+	if (!call_rate_ok(c)) {
+		send_error(c, fr->id, OCPP_ERR_GENERIC, "rate limit exceeded, slow down");
+		return;
+	}
+	hash = payload_hash(fr->payload);
+	if (answer_from_cache(c, fr->id, fr->action, hash))
 		return;
 	if (dispatch_call(&ctx, fr, &rep) != OCPP_ERR_NONE) {
 		send_error(c, fr->id, rep.err, rep.desc);
@@ -163,7 +221,7 @@ static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 	f->is_result = rep.durable;
 	snprintf(f->id, sizeof(f->id), "%s", fr->id);
 	hold(c, f);
-	cache_answer(c, fr->id, fr->action, f);
+	cache_answer(c, fr->id, fr->action, hash, f);
 }
 
 static void call_free(struct conn_call *k)
@@ -238,15 +296,53 @@ static void handle_answer(struct conn *c, const struct ocpp_frame *fr)
 	call_finish(c, 0, fr->payload, NULL, NULL);
 }
 
+/* JSON the parser refuses as a whole (an integer >= 2^63, 1e400, \u0000 in a string) may
+ * still begin like a CALL: [2, "<id>", ... Read that id, so the CALLERROR names it and the
+ * charger can match it (instead of "-1"). */
+static void recover_call_id(const char *buf, size_t len, struct ocpp_parse_error *pe)
+{
+	const char *p = buf, *end = buf + len, *id;
+
+#define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
+	SKIP_WS();
+	if (p >= end || *p++ != '[')
+		return;
+	SKIP_WS();
+	if (p >= end || *p++ != '2')
+		return;
+	SKIP_WS();
+	if (p >= end || *p++ != ',')
+		return;
+	SKIP_WS();
+	if (p >= end || *p++ != '"')
+		return;
+	id = p;
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+	       (unsigned char)*p < 0x7f)
+		p++;
+#undef SKIP_WS
+	if (p >= end || *p != '"' || p == id || (size_t)(p - id) > OCPP_ID_MAX)
+		return;
+	memcpy(pe->id, id, (size_t)(p - id));
+	pe->id[p - id] = '\0';
+	pe->is_call = true;
+}
+
 static void dispatch(struct conn *c, const char *buf, size_t len)
 {
 	struct ocpp_frame fr;
 	struct ocpp_parse_error pe;
 
 	c->hub->stats.frames_in++;
+	c->last_rx_ms = clock_mono_ms();
 	if (c->closing || !c->st)
 		return; /* replaced by a newer connection: nothing more from this one counts */
 	if (ocpp_frame_parse(buf, len, &fr, &pe) < 0) {
+		/* a well-formed frame with a value JSON cannot carry (not a broken frame) */
+		if (strcmp(pe.id, "-1") == 0 &&
+		    (strstr(pe.desc, "too big") || strstr(pe.desc, "overflow") ||
+		     strstr(pe.desc, "\\u0000")))
+			recover_call_id(buf, len, &pe);
 		/* Answer anything that may be a CALL, where the charger may be waiting; never a
 		 * broken CALLRESULT/CALLERROR (docs/wire.md). */
 		if (pe.is_call || pe.code == OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED ||
@@ -434,6 +530,8 @@ struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id
 	list_init(&c->held_link);
 	list_add_tail(&hub->conns, &c->link);
 	snprintf(c->id, sizeof(c->id), "%s", station_id);
+	c->created_ms = c->last_rx_ms = c->call_refill_ms = clock_mono_ms();
+	c->call_tokens = hub->cfg->call_burst;
 	c->st = svc_station_attach(hub->svc, station_id, (int)v, ocpp_version_name(v), c, &replaced);
 	if (!c->st) {
 		list_del(&c->link);
@@ -445,9 +543,8 @@ struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id
 
 		/* Field-proven defence: the newest connection wins, the old one is closed. */
 		log_notice("[cp %s] new connection replaces the previous one", c->id);
-		old->closing = true;
 		old->st = NULL;
-		c->hub->io->close(old->wsi);
+		conn_close(old, 1000, "replaced by a newer connection");
 	}
 	log_info("[cp %s %s] connected", c->id, ocpp_version_name(v));
 	return c;
@@ -485,3 +582,61 @@ void conn_destroy(struct conn *c)
 	free(c->rx);
 	free(c);
 }
+
+/* ---- security: liveness sweep and closing with a close frame */
+void conn_close(struct conn *c, int code, const char *reason)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	if (c->hub->io->close_frame)
+		c->hub->io->close_frame(c->wsi);
+	else
+		c->hub->io->close(c->wsi);
+}
+
+void conn_sweep(struct conn_hub *hub)
+{
+	const struct cfg *cfg = hub->cfg;
+	int64_t now = clock_mono_ms();
+	struct list *e;
+
+	for (e = hub->conns.next; e != &hub->conns; e = e->next) {
+		struct conn *c = list_entry(e, struct conn, link);
+		int64_t interval_s;
+
+		if (c->closing)
+			continue;
+		if (!c->boot_seen) {
+			if (now - c->created_ms > (int64_t)cfg->boot_timeout_s * 1000) {
+				log_notice("[cp %s] no BootNotification within %d s, closing", c->id,
+					   cfg->boot_timeout_s);
+				conn_close(c, 1008, "BootNotification expected");
+			}
+			continue;
+		}
+		interval_s = c->st && c->st->interval_s > 0 ? c->st->interval_s
+							    : cfg->heartbeat_interval_s;
+		if (now - c->last_rx_ms > interval_s * cfg->idle_factor * 1000) {
+			log_notice("[cp %s] silent for %lld s (interval %lld s), closing", c->id,
+				   (long long)((now - c->last_rx_ms) / 1000), (long long)interval_s);
+			conn_close(c, 1001, "idle");
+		}
+	}
+}
+
+static void on_sweep_timer(uv_timer_t *t)
+{
+	conn_sweep(t->data);
+}
+
+void conn_sweep_start(struct conn_hub *hub, uv_loop_t *loop)
+{
+	uv_timer_init(loop, &hub->sweep_timer);
+	hub->sweep_timer.data = hub;
+	uv_timer_start(&hub->sweep_timer, on_sweep_timer, 1000, 1000);
+	uv_unref((uv_handle_t *)&hub->sweep_timer);
+}
+/* ---- end security */

@@ -46,6 +46,9 @@ struct conn_io {
 	int (*write_text)(void *wsi, unsigned char *buf, size_t len);
 	void (*want_write)(void *wsi);
 	void (*close)(void *wsi);
+	/* close with a WebSocket close frame (status and reason in struct conn's close_code,
+	 * close_reason); NULL: close() */
+	void (*close_frame)(void *wsi);
 };
 
 struct conn_stats {
@@ -72,6 +75,7 @@ struct conn_hub {
 	uv_timer_t call_timer;	/* fires for the oldest CSMS call in flight (init by the owner) */
 	unsigned calls_since_commit; /* CALLs answered into the open group commit */
 	struct conn_stats stats;
+	uv_timer_t sweep_timer; /* conn_sweep every second (conn_sweep_start) */
 };
 
 /* Initialise the hub's lists and counters (not the timer, not the borrowed pointers). */
@@ -108,6 +112,16 @@ struct conn {
 		size_t len;
 	} cache[8];
 	unsigned cache_next;
+	/* ---- security: limits and liveness (docs/security.md) */
+	uint64_t cache_hash[8];	   /* the payload's hash of each cache entry */
+	int64_t created_ms, last_rx_ms; /* monotonic */
+	bool boot_seen;		   /* a BootNotification arrived on this connection */
+	double call_tokens;	   /* per-connection token bucket (call_rate_per_s, call_burst) */
+	int64_t call_refill_ms;
+	unsigned refused_calls;	   /* in a row, over the rate: past call_burst, closed */
+	int close_code;		   /* != 0: close with this WebSocket status ... */
+	char close_reason[64];	   /* ... and reason (io->close_frame) */
+	/* ---- end security */
 };
 
 /* Create a session for an established connection; binds the station (replacing an older
@@ -128,3 +142,10 @@ int conn_call(struct conn *c, const char *action, const json_t *payload, conn_re
 void conn_release_held(struct conn_hub *hub, bool committed);
 /* Timer: fail the calls whose deadline has passed, re-arm for the next. */
 void conn_calls_expire(struct conn_hub *hub);
+/* Close the connections that sent no BootNotification within boot_timeout_s, or nothing for
+ * idle_factor x their interval (heartbeat or pending interval). */
+void conn_sweep(struct conn_hub *hub);
+/* Init and start hub->sweep_timer on loop (conn_sweep every second); the owner closes it. */
+void conn_sweep_start(struct conn_hub *hub, uv_loop_t *loop);
+/* Close c with a WebSocket close frame (code, reason); it says nothing more. */
+void conn_close(struct conn *c, int code, const char *reason);

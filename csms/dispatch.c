@@ -11,28 +11,30 @@
 #include "core/log.h"
 #include "svc/svc.h"
 
-/* Field-proven defence: no array a charger sends may exceed max_list_items, and no payload nests
- * deeper than DISPATCH_MAX_DEPTH (the schema validator recurses). */
-static bool within_caps(const json_t *v, size_t max_items, int depth)
+/* Field-proven defence: no array a charger sends may exceed max_list_items (an
+ * OccurrenceConstraintViolation), and no payload nests deeper than DISPATCH_MAX_DEPTH (a
+ * FormationViolation, docs/wire.md; the schema validator recurses). */
+static enum ocpp_err within_caps(const json_t *v, size_t max_items, int depth)
 {
+	enum ocpp_err e;
 	size_t i;
 	const char *k;
-	json_t *e;
+	json_t *x;
 
 	if (depth > DISPATCH_MAX_DEPTH)
-		return false;
+		return OCPP_ERR_FORMATION;
 	if (json_is_array(v)) {
 		if (json_array_size(v) > max_items)
-			return false;
-		json_array_foreach (v, i, e)
-			if (!within_caps(e, max_items, depth + 1))
-				return false;
+			return OCPP_ERR_OCCURRENCE_CONSTRAINT;
+		json_array_foreach (v, i, x)
+			if ((e = within_caps(x, max_items, depth + 1)) != OCPP_ERR_NONE)
+				return e;
 	} else if (json_is_object(v)) {
-		ocpp_json_object_foreach (v, k, e)
-			if (!within_caps(e, max_items, depth + 1))
-				return false;
+		ocpp_json_object_foreach (v, k, x)
+			if ((e = within_caps(x, max_items, depth + 1)) != OCPP_ERR_NONE)
+				return e;
 	}
-	return true;
+	return OCPP_ERR_NONE;
 }
 
 static enum ocpp_err fail(struct dispatch_reply *rep, enum ocpp_err err, const char *desc)
@@ -62,8 +64,10 @@ enum ocpp_err dispatch_call(const struct dispatch_ctx *ctx, const struct ocpp_fr
 	fn = ctx->adapter && (def->dir & OCPP_CP_TO_CS) ? ctx->adapter->find(fr->action) : NULL;
 	if (!fn)
 		return fail(rep, OCPP_ERR_NOT_SUPPORTED, "action not supported by this CSMS");
-	if (!within_caps(fr->payload, (size_t)ctx->cfg->max_list_items, 0))
-		return fail(rep, OCPP_ERR_OCCURRENCE_CONSTRAINT, "a list exceeds max_list_items");
+	e = within_caps(fr->payload, (size_t)ctx->cfg->max_list_items, 0);
+	if (e != OCPP_ERR_NONE)
+		return fail(rep, e, e == OCPP_ERR_FORMATION ? "payload nested too deep"
+							    : "a list exceeds max_list_items");
 	e = ocpp_catalog_validate(ctx->catalog, fr->action, false, fr->payload, rep->desc,
 				  sizeof(rep->desc));
 	if (e != OCPP_ERR_NONE)

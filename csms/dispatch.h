@@ -42,8 +42,9 @@ struct dispatch_reply {
 **   unknown action -> NotImplemented; known but not charger-initiated, or no handler in the
 **   adapter's table -> NotSupported (the adapter's table is the one list of supported
 **   charger-initiated actions; ocpp_msg_def.supported is not read for them);
-**   an array over cfg->max_list_items or nesting deeper than DISPATCH_MAX_DEPTH ->
-**   OccurrenceConstraintViolation (1.6: OccurenceConstraintViolation);
+**   an array over cfg->max_list_items -> OccurrenceConstraintViolation (1.6:
+**   OccurenceConstraintViolation); nesting deeper than DISPATCH_MAX_DEPTH ->
+**   FormationViolation (2.0.1: FormatViolation);
 **   the request schema -> its error code (ocpp_schema_validate);
 **   a station not Accepted may only send BootNotification -> SecurityError;
 **   the handler's error -> its code; our own answer breaking the response schema ->

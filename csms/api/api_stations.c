@@ -167,6 +167,11 @@ static void post_registration(struct api_req *r, char **segs)
 		api_error(r, 404, "unknown station %s", segs[2]);
 		return;
 	}
+	if (e == -EPERM) { /* docs/security.md: every accepted station has a credential */
+		api_error(r, 409, "station %s has no credential: it must connect with one first",
+			  segs[2]);
+		return;
+	}
 	if (e < 0) {
 		api_storage_error(r, e);
 		return;

@@ -46,6 +46,20 @@ struct cfg {
 	int login_fail_refill_s;	  /* one more allowed every this many seconds */
 	char *metrics_token;		  /* bearer token of /metrics; NULL = API listener only */
 	bool log_json;			  /* "log_format": "json" */
+	/* ---- security: admission, limits (docs/security.md, docs/config.md) */
+	int boot_timeout_s;	      /* a connection must send BootNotification within this */
+	int idle_factor;	      /* closed when silent for idle_factor x its interval */
+	int max_connections;	      /* charger connections in all */
+	int max_connections_per_address;
+	int call_rate_per_s;	      /* token bucket per connection and per station */
+	int call_burst;
+	int station_boot_burst;	      /* boots per station: a burst, then one per interval */
+	int station_boot_interval_s;
+	int registration_rate_per_s;  /* new (unknown) stations registered per second */
+	int max_pending_stations;     /* Pending rows at most (pending policy) */
+	int auth_fail_free;	      /* failed logins per id/address before the back-off starts */
+	int auth_backoff_max_s;
+	/* ---- end security */
 };
 
 void cfg_init(struct cfg *c);

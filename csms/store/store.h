@@ -26,6 +26,17 @@ struct store_station {
 	char password_hash[STORE_HASH_MAX]; /* "" if none */
 };
 
+/* ---- security: a station's profile and credentials (0008_station_security.sql) */
+#define STORE_CERT_CN_MAX 64
+#define STORE_CERT_FP_MAX 64 /* SHA-256, hex */
+struct store_station_security {
+	int profile;			    /* 0..3, docs/security.md */
+	char password_hash[STORE_HASH_MAX]; /* "" if none */
+	char cert_cn[STORE_CERT_CN_MAX + 1];	  /* "" if none */
+	char cert_fp[STORE_CERT_FP_MAX + 1];	  /* "" if none */
+};
+/* ---- end security */
+
 /* A station row as the API shows it. Strings are borrowed for the duration of the callback. */
 struct store_station_row {
 	const char *id, *site_id, *site_kind, *registration, *protocol;
@@ -738,6 +749,18 @@ struct store_ops {
 	int (*local_list_save)(struct store *s, const char *station_id, int64_t version, bool full,
 			       const struct store_list_entry *e, size_t n, int64_t now_ms);
 	/* ---- end sites */
+	/* ---- security (0008_station_security.sql) */
+	/* The security profile and credentials of station id into *ret; -ENOENT if unknown. */
+	int (*station_security_get)(struct store *s, const char *id,
+				    struct store_station_security *ret);
+	/* Set the profile (-1 keeps it), the password hash, the client certificate's CN and
+	 * fingerprint of station id (each NULL keeps it, "" clears it). -ENOENT if unknown. */
+	int (*station_security_set)(struct store *s, const char *id, int profile,
+				    const char *password_hash, const char *cert_cn,
+				    const char *cert_fp);
+	/* The number of stations with registration (enum reg_status) into *ret. */
+	int (*stations_count_registration)(struct store *s, int registration, int64_t *ret);
+	/* ---- end security */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1304,5 +1327,23 @@ static inline int store_local_list_save(struct store *s, const char *station_id,
 	return STORE_CALL(local_list_save, station_id, version, full, e, n, now_ms);
 }
 /* ---- end sites */
+/* ---- security */
+static inline int store_station_security_get(struct store *s, const char *id,
+					     struct store_station_security *ret)
+{
+	return STORE_CALL(station_security_get, id, ret);
+}
+static inline int store_station_security_set(struct store *s, const char *id, int profile,
+					     const char *password_hash, const char *cert_cn,
+					     const char *cert_fp)
+{
+	return STORE_CALL(station_security_set, id, profile, password_hash, cert_cn, cert_fp);
+}
+static inline int store_stations_count_registration(struct store *s, int registration,
+						    int64_t *ret)
+{
+	return STORE_CALL(stations_count_registration, registration, ret);
+}
+/* ---- end security */
 
 #undef STORE_CALL

@@ -2736,6 +2736,83 @@ static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summar
 }
 /* ---------------------------------------------------------------- end dash */
 
+/* ---------------------------------------------------------------- security (0008) */
+/* Prepared per call: these run at registration and on credential changes, not per message. */
+
+static int sq_station_security_get(struct store *s, const char *id,
+				   struct store_station_security *ret)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(sq(s)->db,
+			       "SELECT security_profile, password_hash, cert_cn, cert_fingerprint "
+			       "FROM stations WHERE id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret->profile = sqlite3_column_int(st, 0);
+		copy_col(st, 1, ret->password_hash, sizeof(ret->password_hash));
+		copy_col(st, 2, ret->cert_cn, sizeof(ret->cert_cn));
+		copy_col(st, 3, ret->cert_fp, sizeof(ret->cert_fp));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_station_security_set(struct store *s, const char *id, int profile,
+				   const char *password_hash, const char *cert_cn,
+				   const char *cert_fp)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s), rc;
+
+	if (r < 0)
+		return r;
+	if (profile > 3)
+		return -EINVAL;
+	if (sqlite3_prepare_v2(sq(s)->db,
+			       "UPDATE stations SET "
+			       "security_profile = CASE WHEN ?2 < 0 THEN security_profile ELSE ?2 END, "
+			       "password_hash = CASE WHEN ?3 IS NULL THEN password_hash "
+			       "WHEN ?3 = '' THEN NULL ELSE ?3 END, "
+			       "cert_cn = CASE WHEN ?4 IS NULL THEN cert_cn "
+			       "WHEN ?4 = '' THEN NULL ELSE ?4 END, "
+			       "cert_fingerprint = CASE WHEN ?5 IS NULL THEN cert_fingerprint "
+			       "WHEN ?5 = '' THEN NULL ELSE ?5 END "
+			       "WHERE id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_text(st, 1, id);
+	sqlite3_bind_int(st, 2, profile);
+	bind_text(st, 3, password_hash);
+	bind_text(st, 4, cert_cn);
+	bind_text(st, 5, cert_fp);
+	rc = sqlite3_step(st);
+	r = rc != SQLITE_DONE ? -EIO : sqlite3_changes(sq(s)->db) == 0 ? -ENOENT : 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_stations_count_registration(struct store *s, int registration, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(sq(s)->db, "SELECT count(*) FROM stations WHERE registration = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_text(st, 1, reg_status_to_string(registration));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+/* ---------------------------------------------------------------- end security */
+
 /* ---------------------------------------------------------------- sites (0011_sites.sql) */
 /* Prepared per call like the dash queries: these run at operator or boot rate, not per
  * message, except station_log_add (one per status change, a cached-size prepare). */
@@ -3280,6 +3357,9 @@ const struct store_ops store_sqlite_ops = {
 	.site_energy_samples = sq_site_energy_samples,
 	.capability_put = sq_capability_put,
 	.capability_get = sq_capability_get,
+	.station_security_get = sq_station_security_get, /* security */
+	.station_security_set = sq_station_security_set,
+	.stations_count_registration = sq_stations_count_registration,
 	.sites_list = sq_sites_list, /* sites */
 	.site_save = sq_site_save,
 	.site_delete = sq_site_delete,

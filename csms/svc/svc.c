@@ -40,6 +40,16 @@ struct svc {
 	struct svc_plans *plans; /* the planner at run time (csms/plan_rt.c), opaque here */
 	struct svc_plan_hooks plan_hooks;
 	struct svc_events *events; /* live event bus (events.c) */
+	/* ---- security (admission, back-off, registration and call rates) */
+	struct hmap fails;	/* id or "@address" -> struct auth_fail */
+	struct hmap cands;	/* id -> struct candidate: admitted, no row yet */
+	struct hmap rates;	/* id -> struct station_rate */
+	double reg_tokens;	/* registrations of unknown ids: registration_rate_per_s */
+	int64_t reg_refill_ms;
+	double log_tokens;	/* refused-login log lines: 10 a second */
+	int64_t log_refill_ms;
+	unsigned log_suppressed;
+	/* ---- end security */
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -53,6 +63,9 @@ struct svc *svc_create(struct store *store, const struct clock *clock, const str
 	s->cfg = cfg;
 	s->boot_tokens = cfg->boot_rate_per_s;
 	s->boot_refill_ms = clock_mono_ms();
+	s->reg_tokens = cfg->registration_rate_per_s;
+	s->reg_refill_ms = s->log_refill_ms = s->boot_refill_ms;
+	s->log_tokens = 10;
 	if (RAND_bytes(s->key, sizeof(s->key)) != 1) {
 		free(s);
 		return NULL;
@@ -77,6 +90,9 @@ void svc_destroy(struct svc *s)
 		return;
 	free_all(&s->stations);
 	free_all(&s->verified);
+	free_all(&s->fails);
+	free_all(&s->cands);
+	free_all(&s->rates);
 	svc__cmds_free(s->cmds);
 	if (s->plan_hooks.destroy)
 		s->plan_hooks.destroy(s); /* the planner's state (csms/plan_rt.c) */
@@ -189,32 +205,353 @@ static bool password_ok(struct svc *s, const char *id, const char *hash, const c
 	return true;
 }
 
-int svc_station_admit(struct svc *s, const char *id, const char *password_or_null)
-{
-	struct store_station row;
-	int r = store_station_get(s->store, id, &row);
+/* ---- security: admission (docs/security.md) */
 
-	if (r == -ENOENT) {
-		if (s->cfg->registration == CFG_REG_CLOSED)
-			return -ENOENT;
-		r = store_station_create(s->store, id,
-					 s->cfg->registration == CFG_REG_OPEN ? REG_ACCEPTED
-									      : REG_PENDING,
-					 svc_now_ms(s));
-		if (r < 0)
-			return -EIO;
-		log_notice("station %s registered (%s policy)", id,
-			   cfg_registration_name(s->cfg->registration));
-		return 0;
+/* A token bucket: refill at rate per second up to burst; true (and one token taken) if one is
+ * there. */
+static bool bucket_take(double *tokens, int64_t *refill_ms, double rate, double burst)
+{
+	int64_t now = clock_mono_ms();
+
+	*tokens += (double)(now - *refill_ms) * rate / 1000.0;
+	*refill_ms = now;
+	if (*tokens > burst)
+		*tokens = burst;
+	if (*tokens < 1.0)
+		return false;
+	*tokens -= 1.0;
+	return true;
+}
+
+struct auth_fail {
+	char key[STATION_ID_MAX + 2 + 64];
+	unsigned count;	  /* consecutive failures */
+	int64_t until_ms; /* refused without a KDF until then */
+};
+
+struct candidate {
+	char id[STATION_ID_MAX + 1];
+	int profile;
+	char hash[STORE_HASH_MAX];
+	char cert_cn[STORE_CERT_CN_MAX + 1], cert_fp[STORE_CERT_FP_MAX + 1];
+	int64_t created_ms;
+};
+
+struct station_rate {
+	char id[STATION_ID_MAX + 1];
+	double call_tokens, boot_tokens;
+	int64_t call_ms, boot_ms;
+};
+
+#define SVC_MAP_MAX 65536 /* entries in fails / cands before stale ones are dropped */
+
+/* Drop the entries of m for which stale() says so (the map is bounded). */
+static void prune(struct hmap *m, bool (*stale)(const void *v, int64_t now), int64_t now)
+{
+	char keys[256][STATION_ID_MAX + 2 + 64];
+	size_t n;
+
+	do {
+		n = 0;
+		for (size_t i = 0; i < m->cap && n < 256; i++)
+			if (m->slots[i].key && m->slots[i].value && stale(m->slots[i].value, now))
+				snprintf(keys[n++], sizeof(keys[0]), "%s", m->slots[i].key);
+		for (size_t i = 0; i < n; i++)
+			free(hmap_del(m, keys[i]));
+	} while (n == 256);
+}
+
+static bool fail_stale(const void *v, int64_t now)
+{
+	return ((const struct auth_fail *)v)->until_ms < now - 600000;
+}
+
+static bool cand_stale(const void *v, int64_t now)
+{
+	return ((const struct candidate *)v)->created_ms < now - 120000;
+}
+
+static struct auth_fail *fail_get(struct svc *s, const char *key, bool create)
+{
+	struct auth_fail *f = hmap_get(&s->fails, key);
+
+	if (f || !create)
+		return f;
+	if (s->fails.count >= SVC_MAP_MAX)
+		prune(&s->fails, fail_stale, clock_mono_ms());
+	if (s->fails.count >= SVC_MAP_MAX || !(f = calloc(1, sizeof(*f))))
+		return NULL;
+	snprintf(f->key, sizeof(f->key), "%s", key);
+	if (hmap_put(&s->fails, f->key, f) < 0) {
+		free(f);
+		return NULL;
 	}
-	if (r < 0)
+	return f;
+}
+
+static bool backing_off(struct svc *s, const char *key)
+{
+	struct auth_fail *f = hmap_get(&s->fails, key);
+
+	return f && f->until_ms > clock_mono_ms();
+}
+
+/* One more failure for key: past auth_fail_free consecutive ones, refuse for 1, 2, 4 ... s (up
+ * to auth_backoff_max_s) without running the KDF. */
+static void fail_add(struct svc *s, const char *key)
+{
+	struct auth_fail *f = fail_get(s, key, true);
+	unsigned over, free_n;
+	int64_t wait_ms;
+
+	if (!f)
+		return;
+	f->count++;
+	free_n = (unsigned)s->cfg->auth_fail_free * (key[0] == '@' ? 10 : 1); /* an address
+									      * serves many ids */
+	if (f->count <= free_n)
+		return;
+	over = f->count - free_n - 1;
+	wait_ms = over >= 20 ? INT64_MAX / 4 : 1000LL << over;
+	if (wait_ms > (int64_t)s->cfg->auth_backoff_max_s * 1000)
+		wait_ms = (int64_t)s->cfg->auth_backoff_max_s * 1000;
+	f->until_ms = clock_mono_ms() + wait_ms;
+}
+
+static void fail_clear(struct svc *s, const char *key)
+{
+	free(hmap_del(&s->fails, key));
+}
+
+static void peer_key(const struct svc_admit *a, char *out, size_t len)
+{
+	snprintf(out, len, "@%s", a->peer ? a->peer : "");
+}
+
+/* A refused login: counted per id and per address; logged once per burst, at most 10 lines a
+ * second in all (the rest are counted and reported with the next line). */
+static int refuse_login(struct svc *s, const struct svc_admit *a, const char *why, bool count)
+{
+	char pk[80];
+
+	peer_key(a, pk, sizeof(pk));
+	if (count) {
+		fail_add(s, a->id);
+		if (a->peer)
+			fail_add(s, pk);
+	}
+	if (bucket_take(&s->log_tokens, &s->log_refill_ms, 10, 10)) {
+		log_notice("[cp %s] login from %s refused: %s%s", a->id, a->peer ? a->peer : "?",
+			   why, s->log_suppressed ? " (and earlier refusals not logged)" : "");
+		s->log_suppressed = 0;
+	} else {
+		s->log_suppressed++;
+	}
+	return -EACCES;
+}
+
+/* Constant work for an id that does not exist: the answer and its time match a wrong
+ * password's. */
+static void dummy_kdf(struct svc *s, const char *password)
+{
+	static char fake[PWHASH_MAX];
+
+	if (!fake[0] && pwhash_create("not a password", (unsigned)s->cfg->kdf_iterations, fake,
+				      sizeof(fake)) < 0)
+		return;
+	(void)pwhash_verify(password ? password : "", fake);
+}
+
+static int admit_unknown(struct svc *s, const struct svc_admit *a)
+{
+	struct candidate *c;
+
+	if (s->cfg->registration == CFG_REG_CLOSED) {
+		dummy_kdf(s, a->password);
+		return refuse_login(s, a, "unknown charger (or wrong credential)", true);
+	}
+	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
+		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
+				    true);
+	c = hmap_get(&s->cands, a->id);
+	if (!c) {
+		if (s->cands.count >= SVC_MAP_MAX)
+			prune(&s->cands, cand_stale, clock_mono_ms());
+		if (s->cands.count >= SVC_MAP_MAX)
+			return -EAGAIN;
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return -EIO;
+		snprintf(c->id, sizeof(c->id), "%s", a->id);
+		if (hmap_put(&s->cands, c->id, c) < 0) {
+			free(c);
+			return -EIO;
+		}
+	}
+	/* the credential this connection presents is the one bound at registration */
+	c->created_ms = clock_mono_ms();
+	c->profile = a->profile;
+	c->hash[0] = c->cert_cn[0] = c->cert_fp[0] = '\0';
+	if (a->password && pwhash_create(a->password, (unsigned)s->cfg->kdf_iterations, c->hash,
+					 sizeof(c->hash)) < 0)
 		return -EIO;
-	if (!row.password_hash[0])
-		return 0; /* auto-registered without a password: the policy admitted it */
-	if (!password_or_null || !password_ok(s, id, row.password_hash, password_or_null))
-		return -EACCES;
+	if (a->cert_cn)
+		snprintf(c->cert_cn, sizeof(c->cert_cn), "%s", a->cert_cn);
+	if (a->cert_fp)
+		snprintf(c->cert_fp, sizeof(c->cert_fp), "%s", a->cert_fp);
 	return 0;
 }
+
+int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
+{
+	struct store_station_security sec;
+	struct store_station row;
+	char pk[80];
+	bool have_cred;
+	int r;
+
+	peer_key(a, pk, sizeof(pk));
+	if (backing_off(s, a->id) || (a->peer && backing_off(s, pk)))
+		return refuse_login(s, a, "backing off after failed logins", false);
+	r = store_station_security_get(s->store, a->id, &sec);
+	if (r == -ENOENT)
+		return admit_unknown(s, a);
+	if (r < 0 || store_station_get(s->store, a->id, &row) < 0)
+		return -EIO;
+	if (a->profile < sec.profile)
+		return refuse_login(s, a, "weaker security profile than the station's", true);
+	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
+		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
+				    true);
+	have_cred = sec.password_hash[0] || sec.cert_fp[0];
+	if (a->profile == 3) {
+		if (sec.cert_fp[0] && (!a->cert_fp || strcmp(sec.cert_fp, a->cert_fp) != 0))
+			return refuse_login(s, a, "another client certificate", true);
+	} else if (sec.password_hash[0]) {
+		if (!a->password || !password_ok(s, a->id, sec.password_hash, a->password))
+			return refuse_login(s, a, a->password ? "wrong password" : "no password",
+					    true);
+	} else if (sec.cert_fp[0]) {
+		return refuse_login(s, a, "the station uses a client certificate", true);
+	}
+	if (!have_cred) {
+		/* No credential yet: the first one presented is bound to the station. */
+		char hash[PWHASH_MAX] = "";
+
+		if (a->password && pwhash_create(a->password, (unsigned)s->cfg->kdf_iterations,
+						 hash, sizeof(hash)) < 0)
+			return -EIO;
+		if (a->password || a->cert_fp) {
+			r = store_station_security_set(s->store, a->id, a->profile,
+						       a->password ? hash : NULL,
+						       a->cert_fp ? a->cert_cn : NULL, a->cert_fp);
+			if (r < 0)
+				return -EIO;
+			log_notice("station %s: credential bound (first presented, profile %d)",
+				   a->id, a->profile);
+		} else if (row.registration == REG_ACCEPTED &&
+			   s->cfg->registration != CFG_REG_OPEN) {
+			return refuse_login(s, a, "accepted station has no credential yet", true);
+		}
+	}
+	fail_clear(s, a->id);
+	if (a->peer)
+		fail_clear(s, pk);
+	return 0;
+}
+
+static struct station_rate *rate_get(struct svc *s, const char *id)
+{
+	struct station_rate *r = hmap_get(&s->rates, id);
+
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->call_tokens = s->cfg->call_burst;
+	r->boot_tokens = s->cfg->station_boot_burst;
+	r->call_ms = r->boot_ms = clock_mono_ms();
+	if (hmap_put(&s->rates, r->id, r) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+bool svc_station_call_allowed(struct svc *s, const struct chg_station *st)
+{
+	struct station_rate *r = rate_get(s, st->id);
+
+	return !r || bucket_take(&r->call_tokens, &r->call_ms, s->cfg->call_rate_per_s,
+				 s->cfg->call_burst);
+}
+
+/* Boots per station: station_boot_burst, then one per station_boot_interval_s. */
+static bool station_boot_allowed(struct svc *s, const struct chg_station *st)
+{
+	struct station_rate *r = rate_get(s, st->id);
+
+	return !r || bucket_take(&r->boot_tokens, &r->boot_ms,
+				 1.0 / s->cfg->station_boot_interval_s, s->cfg->station_boot_burst);
+}
+
+/* The first valid BootNotification of an unknown id: create its row with the credential it
+ * presented, within registration_rate_per_s and max_pending_stations. */
+static int register_candidate(struct svc *s, struct chg_station *st)
+{
+	struct candidate *c = hmap_get(&s->cands, st->id);
+	int reg = s->cfg->registration == CFG_REG_OPEN ? REG_ACCEPTED : REG_PENDING;
+	int64_t pending = 0;
+	int r, profile;
+
+	if (!c)
+		return -EACCES;
+	if (!bucket_take(&s->reg_tokens, &s->reg_refill_ms, s->cfg->registration_rate_per_s,
+			 s->cfg->registration_rate_per_s)) {
+		log_info("station %s: registration rate exceeded, answered Rejected", st->id);
+		return -EAGAIN;
+	}
+	if (reg == REG_PENDING) {
+		r = store_stations_count_registration(s->store, REG_PENDING, &pending);
+		if (r < 0)
+			return r;
+		if (pending >= s->cfg->max_pending_stations) {
+			log_warn("station %s: %lld stations are Pending already (max_pending_stations), "
+				 "answered Rejected", st->id, (long long)pending);
+			return -EAGAIN;
+		}
+	}
+	r = store_station_create(s->store, st->id, reg, svc_now_ms(s));
+	if (r < 0 && r != -EEXIST)
+		return r;
+	r = store_station_security_set(s->store, st->id, c->profile, c->hash[0] ? c->hash : NULL,
+				       c->cert_fp[0] ? c->cert_cn : NULL,
+				       c->cert_fp[0] ? c->cert_fp : NULL);
+	if (r < 0)
+		return r;
+	profile = c->profile;
+	free(hmap_del(&s->cands, st->id));
+	st->unregistered = false;
+	st->registration = reg;
+	log_notice("station %s registered at its first BootNotification (%s policy, profile %d)",
+		   st->id, cfg_registration_name(s->cfg->registration), profile);
+	post(s, SVC_EV_STATION_ONLINE, st->id, NULL);
+	if (reg == REG_PENDING)
+		post(s, SVC_EV_REGISTRATION, st->id, reg_status_to_string(REG_PENDING));
+	return 0;
+}
+
+/* The handshake admission of security profile 1 (kept for callers without a connection). */
+int svc_station_admit(struct svc *s, const char *id, const char *password_or_null)
+{
+	struct svc_admit a = { .id = id, .password = password_or_null,
+			       .profile = password_or_null ? 1 : 0 };
+
+	return svc_station_admit_conn(s, &a);
+}
+/* ---- end security */
 
 struct chg_station *svc_station_attach(struct svc *s, const char *id, int protocol,
 				       const char *protocol_name, void *conn, void **ret_replaced)
@@ -222,9 +559,18 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	struct chg_station *st = hmap_get(&s->stations, id);
 	struct store_station row;
 
+	bool unregistered = false;
+
 	*ret_replaced = NULL;
-	if (store_station_get(s->store, id, &row) < 0)
-		return NULL;
+	if (store_station_get(s->store, id, &row) < 0) {
+		/* admitted under pending/open: no row until its first valid BootNotification */
+		if (!hmap_get(&s->cands, id))
+			return NULL;
+		memset(&row, 0, sizeof(row));
+		row.site_kind = -1;
+		row.registration = REG_PENDING;
+		unregistered = true;
+	}
 	if (!st) {
 		st = calloc(1, sizeof(*st));
 		if (!st)
@@ -245,6 +591,10 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	st->protocol = protocol;
 	st->conn = conn;
 	st->boot_accepted = false;
+	st->unregistered = unregistered;
+	st->interval_s = 0;
+	if (unregistered)
+		return st;
 	store_station_seen(s->store, id, true, protocol_name, svc_now_ms(s));
 	post(s, SVC_EV_STATION_ONLINE, id, NULL);
 	if (st->registration == REG_PENDING) /* waits for the operator: show it */
@@ -256,6 +606,12 @@ void svc_station_detach(struct svc *s, struct chg_station *st, void *conn)
 {
 	if (!st || st->conn != conn)
 		return; /* replaced by a newer connection, which owns the entry now */
+	if (st->unregistered) {
+		free(hmap_del(&s->cands, st->id));
+		hmap_del(&s->stations, st->id);
+		free(st);
+		return;
+	}
 	store_station_seen(s->store, st->id, false, NULL, svc_now_ms(s));
 	post(s, SVC_EV_STATION_OFFLINE, st->id, NULL);
 	svc__site_link(s, st->id, false); /* sites */
@@ -271,9 +627,17 @@ struct chg_station *svc_station_find(struct svc *s, const char *id)
 
 int svc_station_set_registration(struct svc *s, const char *id, int registration)
 {
+	struct store_station_security sec;
 	struct chg_station *st;
-	int r = store_station_set_registration(s->store, id, registration);
+	int r = store_station_security_get(s->store, id, &sec);
 
+	if (r < 0)
+		return r;
+	/* every accepted station has a credential (bound when it was first presented) */
+	if (registration == REG_ACCEPTED && !sec.password_hash[0] && !sec.cert_fp[0] &&
+	    s->cfg->registration != CFG_REG_OPEN)
+		return -EPERM;
+	r = store_station_set_registration(s->store, id, registration);
 	if (r < 0)
 		return r;
 	/* the decision goes into the station's history */
@@ -315,20 +679,41 @@ static int jittered(int base_s)
 int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 	     struct svc_boot_result *ret)
 {
-	int r = store_station_boot(s->store, st->id, b);
+	int r;
 
+	if (st->unregistered) {
+		r = register_candidate(s, st);
+		if (r == -EAGAIN || r == -EACCES) {
+			/* over the registration rate or the Pending cap: no row; come back later */
+			ret->status = REG_PENDING;
+			ret->interval_s = st->interval_s = jittered(s->cfg->pending_interval_s);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	r = store_station_boot(s->store, st->id, b);
 	if (r < 0)
 		return r;
 	st->boot_accepted = false;
 	switch (st->registration) {
 	case REG_ACCEPTED:
+		if (!station_boot_allowed(s, st)) {
+			/* boots are counted per station too: one charger does not drain the
+			 * node's boot budget (boot_rate_per_s) for the others */
+			ret->status = REG_PENDING;
+			ret->interval_s = jittered(s->cfg->pending_interval_s);
+			log_info("station %s: too many boots, answered Pending (%d s)", st->id,
+				 ret->interval_s);
+			break;
+		}
 		if (!boot_allowed(s)) {
 			/* A reconnect storm: ask the charger to come back later, spread out. */
 			ret->status = REG_PENDING;
 			ret->interval_s = jittered(s->cfg->pending_interval_s);
 			log_info("station %s: boot rate exceeded, answered Pending (%d s)", st->id,
 				 ret->interval_s);
-			return 0;
+			break;
 		}
 		ret->status = REG_ACCEPTED;
 		ret->interval_s = s->cfg->heartbeat_interval_s;
@@ -342,16 +727,18 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 		st->boot_accepted = true;
 		if (s->plan_hooks.booted)
 			s->plan_hooks.booted(s, st);
-		return 0;
+		break;
 	case REG_PENDING:
 		ret->status = REG_PENDING;
 		ret->interval_s = s->cfg->pending_interval_s;
-		return 0;
+		break;
 	default:
 		ret->status = REG_REJECTED;
 		ret->interval_s = s->cfg->pending_interval_s;
-		return 0;
+		break;
 	}
+	st->interval_s = ret->interval_s;
+	return 0;
 }
 
 int svc_heartbeat(struct svc *s, struct chg_station *st)

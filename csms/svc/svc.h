@@ -21,6 +21,8 @@ struct chg_station {
 	void *conn;	  /* the transport's live connection; opaque to svc */
 	bool boot_accepted; /* BootNotification answered Accepted on this connection */
 	bool ll_checked;    /* its local list was checked on this connection (sites.h) */
+	bool unregistered;  /* no row yet: created at its first valid BootNotification */
+	int interval_s;	    /* the interval of its last boot answer (0: none yet) */
 };
 
 struct svc;
@@ -60,8 +62,30 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 void svc_station_detach(struct svc *s, struct chg_station *st, void *conn);
 /* The connected station with this id, or NULL. */
 struct chg_station *svc_station_find(struct svc *s, const char *id);
-/* Operator decision on a station's registration; updates a connected station too. */
+/* Operator decision on a station's registration; updates a connected station too. -EPERM
+ * for Accepted when the station has no credential (no password hash, no certificate). */
 int svc_station_set_registration(struct svc *s, const char *id, int registration);
+
+/* ---- security: admission of a charger's handshake (docs/security.md) */
+struct svc_admit {
+	const char *id;
+	const char *password;	       /* NULL: no Authorization header */
+	const char *peer;	       /* remote address, NULL if unknown */
+	int profile;		       /* what the connection offers: 0 nothing, 1 Basic over
+					* ws://, 2 Basic over wss://, 3 client certificate */
+	const char *cert_cn, *cert_fp; /* profile 3: the verified client certificate */
+	bool no_profile0;	       /* the protocol forbids profile 0 (OCPP 2.0.1) */
+};
+/* Admit a handshake. 0 admits (a known station, or under pending/open an unknown id whose row
+ * is only created at its first valid BootNotification); -EACCES refuses (unknown id under
+ * closed, wrong or missing credential, a weaker profile than the station's, back-off after
+ * failures: all alike, the transport answers 401); -EAGAIN too many unregistered candidates;
+ * -EIO storage failure. The KDF runs here (see docs/security.md). */
+int svc_station_admit_conn(struct svc *s, const struct svc_admit *a);
+/* A call from station st may run now: its per-station token bucket (call_rate_per_s,
+ * call_burst) has a token. */
+bool svc_station_call_allowed(struct svc *s, const struct chg_station *st);
+/* ---- end security */
 
 /* BootNotification: records the station's identity and decides Accepted/Pending/Rejected by
  * registration status and the node's boot rate (over it: Pending with a jittered interval). */

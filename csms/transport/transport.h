@@ -12,6 +12,7 @@ struct cfg;
 struct conn_hub;
 struct lws_context;
 struct svc;
+struct transport_caps;
 
 /* What the transport needs from the node, set by its owner (app.c) before transport_start().
  * The transport never sees struct app. */
@@ -29,6 +30,7 @@ struct transport {
 	struct lws_context *lws;
 	bool lws_stopping;
 	void *priv;
+	struct transport_caps *caps; /* connection caps (security) */
 };
 
 /* Create the lws context on t->loop and listen; fills t->port. 0 or negative errno. */
@@ -46,6 +48,9 @@ int transport_write_text(void *wsi, unsigned char *buf, size_t len);
 void transport_want_write(void *wsi);
 /* Close a charger connection from outside its callback (asynchronous). */
 void transport_close(void *wsi);
+/* Close a charger connection with a close frame (its conn's close_code and close_reason), or
+ * without one after 5 s if it does not become writable. */
+void transport_close_frame(void *wsi);
 /* An HTTP response is ready for this request handle. */
 void transport_http_ready(void *http);
 

@@ -16,6 +16,7 @@
 #include "../svc/account.h"
 #include "../conn.h"
 #include "../core/cfg.h"
+#include "../core/hmap.h"
 #include "../core/log.h"
 #include "../store/store.h"
 #include "../svc/svc.h"
@@ -25,6 +26,8 @@ _Static_assert(LWS_PRE <= CONN_PRE, "CONN_PRE must leave room for the lws header
 struct ws_pss {
 	struct conn *conn;
 	char id[STATION_ID_MAX + 1]; /* from the URL, checked in the handshake */
+	char peer[64];		     /* the remote address, counted in the caps */
+	bool counted;
 };
 
 struct http_pss {
@@ -193,55 +196,152 @@ static int refuse(struct lws *wsi, int status)
 	return -1;
 }
 
+/* ---- security: charger-side limits and admission (docs/security.md) */
+
+/* Printable ASCII of what a client sent, for one log line: anything else as \xNN. */
+static void log_escape(const char *in, char *out, size_t out_len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < out_len; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '"')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, out_len - o, "\\x%02x", ch);
+	}
+	out[o] = '\0';
+}
+
+/* Charger connections per remote address, and in all (max_connections_per_address,
+ * max_connections): counted from ESTABLISHED to CLOSED. */
+struct transport_caps {
+	struct hmap peers; /* address -> struct peer_count */
+	unsigned total;
+};
+
+struct peer_count {
+	char addr[64];
+	unsigned n;
+};
+
+static struct peer_count *peer_count(struct transport *t, const char *addr, bool create)
+{
+	struct transport_caps *caps = t->caps;
+	struct peer_count *pc = hmap_get(&caps->peers, addr);
+
+	if (pc || !create)
+		return pc;
+	pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return NULL;
+	snprintf(pc->addr, sizeof(pc->addr), "%s", addr);
+	if (hmap_put(&caps->peers, pc->addr, pc) < 0) {
+		free(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+static bool caps_full(struct transport *t, const char *peer)
+{
+	struct peer_count *pc = peer_count(t, peer, false);
+
+	return t->caps->total >= (unsigned)t->cfg->max_connections ||
+	       (pc && pc->n >= (unsigned)t->cfg->max_connections_per_address);
+}
+
+static void caps_add(struct transport *t, struct ws_pss *pss)
+{
+	struct peer_count *pc = peer_count(t, pss->peer, true);
+
+	if (!pc)
+		return;
+	pc->n++;
+	t->caps->total++;
+	pss->counted = true;
+}
+
+static void caps_del(struct transport *t, struct ws_pss *pss)
+{
+	struct peer_count *pc = pss->counted ? peer_count(t, pss->peer, false) : NULL;
+
+	if (!pc)
+		return;
+	pss->counted = false;
+	t->caps->total--;
+	if (--pc->n == 0)
+		free(hmap_del(&t->caps->peers, pss->peer));
+}
+
 static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 {
 	struct transport *t = tp_of(wsi);
-	char uri[256], password[128], peer[64] = "";
+	const struct lws_protocols *proto = lws_get_protocol(wsi);
+	char uri[256], password[128], safe[128];
+	struct svc_admit a = { 0 };
 	bool present;
 	int r;
 
-	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	lws_get_peer_simple(wsi, pss->peer, sizeof(pss->peer));
 	if (*t->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	if (on_api_listener(wsi)) {
-		log_notice("handshake from %s refused: the API listener takes no chargers", peer);
+		log_notice("handshake from %s refused: the API listener takes no chargers", pss->peer);
 		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
 	}
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 	    station_id_from_uri(uri, pss->id, sizeof(pss->id)) < 0) {
-		log_notice("handshake from %s refused: path is not /ocpp/<charger-id>", peer);
+		log_escape(uri, safe, sizeof(safe));
+		log_notice("handshake from %s refused: path \"%.60s\" is not /ocpp/<charger-id>",
+			   pss->peer, safe);
 		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+	}
+	if (caps_full(t, pss->peer)) {
+		log_notice("[cp %s] handshake from %s refused: connection cap (%u in all)", pss->id,
+			   pss->peer, t->caps->total);
+		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	}
 	r = basic_auth(wsi, pss->id, password, sizeof(password), &present);
 	if (r < 0) {
-		log_notice("[cp %s] handshake from %s refused: malformed Authorization", pss->id, peer);
+		log_notice("[cp %s] handshake from %s refused: malformed Authorization", pss->id,
+			   pss->peer);
 		return refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
 	}
-	r = svc_station_admit(t->svc, pss->id, present ? password : NULL);
+	a.id = pss->id;
+	a.password = present ? password : NULL;
+	a.peer = pss->peer;
+	a.profile = present ? 1 : 0;
+	a.no_profile0 = proto && (intptr_t)proto->user == OCPP_V201;
+	r = svc_station_admit_conn(t->svc, &a);
 	explicit_bzero(password, sizeof(password));
 	switch (r) {
 	case 0:
 		return 0;
-	case -ENOENT:
-		log_notice("[cp %s] handshake from %s refused: unknown charger (registration closed)",
-			   pss->id, peer);
-		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
-	case -EACCES:
-		log_notice("[cp %s] handshake from %s refused: %s password", pss->id, peer,
-			   present ? "wrong" : "missing");
+	case -EACCES: /* unknown, wrong, missing, backing off: alike (svc logged it) */
 		return refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
+	case -EAGAIN:
+		log_notice("[cp %s] handshake from %s refused: too many unregistered chargers",
+			   pss->id, pss->peer);
+		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	default:
 		log_err("[cp %s] handshake refused: storage error", pss->id);
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	}
 }
+/* ---- end security */
 
 static int ws_write_one(struct lws *wsi, struct conn *c)
 {
 	struct conn_frame *f;
 
-	if (c->closing)
+	if (c->closing) {
+		if (c->close_code) /* conn_close(): say why, with a close frame */
+			lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+					 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
+	}
 	f = conn_tx_peek(c);
 	if (!f)
 		return 0;
@@ -263,6 +363,7 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return ws_handshake(wsi, pss);
 	case LWS_CALLBACK_ESTABLISHED:
+		caps_add(tp_of(wsi), pss);
 		pss->conn = conn_create(tp_of(wsi)->hub, wsi, pss->id,
 					(enum ocpp_version)(intptr_t)lws_get_protocol(wsi)->user);
 		return pss->conn ? 0 : -1;
@@ -282,6 +383,7 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return pss->conn ? ws_write_one(wsi, pss->conn) : -1;
 	case LWS_CALLBACK_CLOSED:
+		caps_del(tp_of(wsi), pss);
 		conn_destroy(pss->conn);
 		pss->conn = NULL;
 		return 0;
@@ -637,6 +739,20 @@ static int start_two_vhosts(struct transport *t, struct transport_priv *tp,
 }
 /* ---- end of the API listener */
 
+/* Plain ws:// (Basic auth in clear text) on an address other hosts reach: say so loudly. */
+static void warn_plain_listener(const struct transport *t)
+{
+	const char *h = t->cfg->listen_host;
+
+	if (!strncmp(h, "127.", 4) || !strcmp(h, "::1") || !strcmp(h, "localhost"))
+		return;
+	log_warn("**************************************************************************");
+	log_warn("* plain ws:// on %s: chargers' passwords and traffic cross the network in", h);
+	log_warn("* clear text. Use TLS (security profiles 2/3, docs/security.md) or listen");
+	log_warn("* on loopback behind a TLS terminator.");
+	log_warn("**************************************************************************");
+}
+
 int transport_start(struct transport *t)
 {
 	struct lws_context_creation_info info;
@@ -653,6 +769,10 @@ int transport_start(struct transport *t)
 		.origin = "http-api",
 		.origin_protocol = LWSMPRO_CALLBACK,
 	};
+	t->caps = calloc(1, sizeof(*t->caps));
+	if (!t->caps)
+		return -ENOMEM;
+	warn_plain_listener(t);
 	tp->api = (struct lws_http_mount){
 		.mount_next = &tp->metrics,
 		.mountpoint = "/api",
@@ -721,6 +841,14 @@ void transport_free(struct transport *t)
 	}
 	free(t->priv);
 	t->priv = NULL;
+	if (t->caps) {
+		for (size_t i = 0; i < t->caps->peers.cap; i++)
+			if (t->caps->peers.slots[i].key)
+				free(t->caps->peers.slots[i].value);
+		hmap_free(&t->caps->peers);
+		free(t->caps);
+		t->caps = NULL;
+	}
 }
 
 int transport_write_text(void *wsi, unsigned char *buf, size_t len)
@@ -738,6 +866,14 @@ void transport_want_write(void *wsi)
 void transport_close(void *wsi)
 {
 	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void transport_close_frame(void *wsi)
+{
+	/* the close frame goes out on WRITEABLE (ws_write_one); a peer that does not read is cut
+	 * after 5 s */
+	lws_callback_on_writable(wsi);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
 void transport_http_ready(void *http)

@@ -131,7 +131,27 @@ static void test_pending_policy_until_operator_accepts(void **state)
 
 	assert_non_null(p);
 	*state = p;
-	tc = tc_connect(p->port, "CP-PEND-1", NULL, "ocpp1.6", 5000, NULL);
+	/* issue 10: no row at the bare upgrade, and a station without a credential stays
+	 * refused when the operator accepts it (409) */
+	tc = tc_connect(p->port, "CP-PEND-0", NULL, "ocpp1.6", 5000, NULL);
+	assert_non_null(tc);
+	assert_int_equal(http_request(p->port, "GET", "/api/stations/CP-PEND-0", NULL, &status,
+				      &j, 5000),
+			 0);
+	assert_int_equal(status, 404);
+	json_decref(j);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Pending");
+	json_decref(conf);
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-PEND-0/registration",
+				      "{\"status\": \"Accepted\"}", &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 409);
+	json_decref(j);
+	tc_close(tc);
+
+	/* the credential first presented is bound when the row is created */
+	tc = tc_connect(p->port, "CP-PEND-1", "Pending-pw-abcdefghij", "ocpp1.6", 5000, NULL);
 	assert_non_null(tc);
 
 	/* Pending, with the retry interval (pending_interval_s, default 60) */
@@ -183,6 +203,9 @@ static void test_pending_policy_until_operator_accepts(void **state)
 	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Rejected");
 	json_decref(conf);
 	tc_close(tc);
+	/* bound: another password, or none, cannot take CP-PEND-1 over */
+	assert_refused(p, "CP-PEND-1", "Intruder-pw-abcdefghij");
+	assert_refused(p, "CP-PEND-1", NULL);
 
 	assert_int_equal(csms_stop(p), 0);
 	csms_pass(p);

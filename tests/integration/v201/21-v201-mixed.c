@@ -38,13 +38,21 @@ static void test_negotiation(void **state)
 	struct tcp *tc;
 	json_t *st;
 
+	json_t *conf = NULL;
+	char err[64];
+
+	/* a station's row exists once it booted (issue 10: not at the bare upgrade) */
 	tc = tc_connect(p->port, "NEG-1", NULL, "ocpp2.0.1,ocpp1.6", 5000, &why);
 	assert_non_null(tc);
 	assert_string_equal(tc_subprotocol(tc), "ocpp2.0.1");
+	assert_int_equal(tc_boot201(tc, &conf, err), 0);
+	json_decref(conf);
 	tc_close(tc);
 	tc = tc_connect(p->port, "NEG-2", NULL, "ocpp1.6", 5000, &why);
 	assert_non_null(tc);
 	assert_string_equal(tc_subprotocol(tc), "ocpp1.6");
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	json_decref(conf);
 	tc_close(tc);
 	tc = tc_connect(p->port, "NEG-3", NULL, "ocpp2.0.1", 5000, &why);
 	assert_non_null(tc);

@@ -93,7 +93,7 @@ static void test_cfg_defaults(void **state)
 	assert_int_equal(c.max_connectors, 64);
 	assert_int_equal(c.max_list_items, 256);
 	assert_int_equal(c.boot_rate_per_s, 2000);
-	assert_int_equal(c.kdf_iterations, 2000);
+	assert_int_equal(c.kdf_iterations, 100000); /* issue 10: >= 100,000 */
 	assert_int_equal(c.drain_ms, 2000);
 	assert_true(c.sync_full);
 	assert_null(c.id_tokens);

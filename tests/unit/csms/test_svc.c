@@ -168,12 +168,15 @@ static void test_admit_closed_unknown_refused(void **state)
 	struct fx *f = *state;
 	struct store_station row;
 
-	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", NULL), -ENOENT);
-	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", "whatever"), -ENOENT);
+	/* issue 10: the same answer as a wrong password */
+	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", NULL), -EACCES);
+	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", "whatever"), -EACCES);
 	/* nothing was created on the way */
 	assert_int_equal(store_station_get(f->store, "CP-NEW", &row), -ENOENT);
 }
 
+/* issue 10: under pending/open an unknown id is admitted, but its row is only created at its
+ * first valid BootNotification (with the credential it presented) */
 static void test_admit_pending_creates_pending(void **state)
 {
 	struct fx *f = *state;
@@ -181,12 +184,12 @@ static void test_admit_pending_creates_pending(void **state)
 	struct chg_station *st;
 
 	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", NULL), 0);
-	assert_int_equal(store_station_get(f->store, "CP-NEW", &row), 0);
-	assert_int_equal(row.registration, REG_PENDING);
-	/* a second handshake finds it, and does not create it twice */
+	assert_int_equal(store_station_get(f->store, "CP-NEW", &row), -ENOENT);
 	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", NULL), 0);
 	st = attach(f, "CP-NEW", &f->conn_a);
 	assert_int_equal(st->registration, REG_PENDING);
+	assert_true(st->unregistered);
+	assert_int_equal(store_station_get(f->store, "CP-NEW", &row), -ENOENT);
 }
 
 static void test_admit_open_creates_accepted(void **state)
@@ -195,9 +198,7 @@ static void test_admit_open_creates_accepted(void **state)
 	struct store_station row;
 
 	assert_int_equal(svc_station_admit(f->svc, "CP-NEW", "pw"), 0);
-	assert_int_equal(store_station_get(f->store, "CP-NEW", &row), 0);
-	assert_int_equal(row.registration, REG_ACCEPTED);
-	assert_string_equal(row.password_hash, "");
+	assert_int_equal(store_station_get(f->store, "CP-NEW", &row), -ENOENT);
 }
 
 static void test_admit_imported_password(void **state)
@@ -270,11 +271,38 @@ static void test_admit_password_rotation_revokes_old(void **state)
 static void test_admit_station_without_password(void **state)
 {
 	struct fx *f = *state;
+	struct store_station_security sec;
 
-	/* auto-registered earlier (no password): the closed policy still admits it */
+	/* auto-registered earlier without a credential and still Pending: admitted (it may only
+	 * boot); the first credential presented is bound, and from then on required */
 	assert_int_equal(store_station_create(f->store, "CP-AUTO", REG_PENDING, T0), 0);
 	assert_int_equal(svc_station_admit(f->svc, "CP-AUTO", NULL), 0);
-	assert_int_equal(svc_station_admit(f->svc, "CP-AUTO", "anything"), 0);
+	assert_int_equal(svc_station_admit(f->svc, "CP-AUTO", "first-password-00000"), 0);
+	assert_int_equal(store_station_security_get(f->store, "CP-AUTO", &sec), 0);
+	assert_int_equal(sec.profile, 1);
+	assert_true(sec.password_hash[0] != '\0');
+	assert_int_equal(svc_station_admit(f->svc, "CP-AUTO", "anything"), -EACCES);
+	assert_int_equal(svc_station_admit(f->svc, "CP-AUTO", NULL), -EACCES);
+	assert_int_equal(svc_station_admit(f->svc, "CP-AUTO", "first-password-00000"), 0);
+	/* acceptance needs a credential: CP-BARE has none */
+	assert_int_equal(store_station_create(f->store, "CP-BARE", REG_PENDING, T0), 0);
+	assert_int_equal(svc_station_set_registration(f->svc, "CP-BARE", REG_ACCEPTED), -EPERM);
+	assert_int_equal(svc_station_set_registration(f->svc, "CP-AUTO", REG_ACCEPTED), 0);
+}
+
+/* failed logins back off per id: past auth_fail_free in a row even the right password is
+ * refused for a while (no KDF runs) */
+static void test_admit_backoff(void **state)
+{
+	struct fx *f = *state;
+
+	import_station(f, "CP-1", NULL, PW);
+	for (int i = 0; i < f->cfg.auth_fail_free; i++)
+		assert_int_equal(svc_station_admit(f->svc, "CP-1", "wrong-password-00000"), -EACCES);
+	assert_int_equal(svc_station_admit(f->svc, "CP-1", PW), 0); /* still free: resets */
+	for (int i = 0; i <= f->cfg.auth_fail_free; i++)
+		assert_int_equal(svc_station_admit(f->svc, "CP-1", "wrong-password-00000"), -EACCES);
+	assert_int_equal(svc_station_admit(f->svc, "CP-1", PW), -EACCES); /* backing off */
 }
 
 /* ------------------------------------------------------------------ attach / detach */
@@ -394,6 +422,10 @@ static void test_set_registration_updates_connected(void **state)
 
 	assert_int_equal(svc_station_set_registration(f->svc, "CP-NONE", REG_ACCEPTED), -ENOENT);
 	assert_int_equal(store_station_create(f->store, "CP-1", REG_PENDING, T0), 0);
+	/* issue 10: only a station with a credential can be accepted */
+	assert_int_equal(store_station_security_set(f->store, "CP-1", 1, "pbkdf2-sha256$1$x$y", NULL,
+						    NULL),
+			 0);
 	st = attach(f, "CP-1", &f->conn_a);
 	assert_int_equal(st->registration, REG_PENDING);
 	assert_int_equal(svc_station_set_registration(f->svc, "CP-1", REG_ACCEPTED), 0);
@@ -442,7 +474,10 @@ static void test_boot_accepted_pending_rejected(void **state)
 	assert_true(res.interval_s > 0);
 	assert_false(r->boot_accepted);
 
-	/* the operator accepts the pending one: its next boot is Accepted */
+	/* the operator accepts the pending one (it has a credential): its next boot is Accepted */
+	assert_int_equal(store_station_security_set(f->store, "CP-P", 1, "pbkdf2-sha256$1$x$y", NULL,
+						    NULL),
+			 0);
 	assert_int_equal(svc_station_set_registration(f->svc, "CP-P", REG_ACCEPTED), 0);
 	res = boot(f, p);
 	assert_int_equal(res.status, REG_ACCEPTED);
@@ -457,7 +492,7 @@ static void test_boot_accepted_pending_rejected(void **state)
 static void test_boot_rate_pending_with_jitter(void **state)
 {
 	struct fx *f = *state;
-	struct chg_station *st;
+	struct chg_station *st, *st2;
 	struct svc_boot_result res;
 	int pending = f->cfg.pending_interval_s, first = -1;
 	bool varied = false;
@@ -487,9 +522,15 @@ static void test_boot_rate_pending_with_jitter(void **state)
 	/* a Pending station is not paced: it gets the plain pending interval */
 	/* after a third of a second the bucket holds a token again */
 	nanosleep(&(struct timespec){.tv_nsec = 400 * 1000 * 1000}, NULL);
-	res = boot(f, st);
+	/* issue 10: boots are counted per station too: CP-1 spent its own budget
+	 * (station_boot_burst), another station gets the node's token */
+	assert_int_equal(store_station_create(f->store, "CP-2", REG_ACCEPTED, T0), 0);
+	st2 = attach(f, "CP-2", &f->conn_b);
+	res = boot(f, st2);
 	assert_int_equal(res.status, REG_ACCEPTED);
-	assert_true(st->boot_accepted);
+	assert_true(st2->boot_accepted);
+	res = boot(f, st);
+	assert_int_equal(res.status, REG_PENDING);
 }
 
 /* ------------------------------------------------------------------ authorize */
@@ -1115,6 +1156,7 @@ int main(void)
 	    T(test_admit_cache_still_rejects_wrong_password),
 	    T(test_admit_password_rotation_revokes_old),
 	    T(test_admit_station_without_password),
+	    T(test_admit_backoff),
 	    T(test_attach_replace_detach),
 	    T(test_attach_same_conn_twice_is_no_replace),
 	    TO(test_attach_unknown_station_fails),

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* 11: issue 10 regressions: the retry cache keys on the payload, CALLERRORs for values JSON
+ * cannot carry name the message id, a connection that never boots is closed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int teardown(void **state)
+{
+	int r = tc_shutdown();
+
+	csms_destroy(*state);
+	assert_int_equal(r, 0);
+	return 0;
+}
+
+static json_t *answer(struct tcp *tc, const char *text, const char *id)
+{
+	json_t *f = NULL;
+
+	assert_int_equal(tc_send_raw(tc, text), 0);
+	assert_int_equal(tc_wait_answer(tc, id, &f, 5000), 0);
+	return f;
+}
+
+static void test_retry_cache_and_error_ids(void **state)
+{
+	static const char *const args[] = { "--registration", "open", NULL };
+	struct csms_proc *p = csms_start(args, NULL);
+	struct tcp *tc;
+	json_t *conf = NULL, *a, *b;
+	char err[64];
+	json_int_t t1, t2;
+
+	assert_non_null(p);
+	*state = p;
+	tc = tc_connect(p->port, "CP-SEC-1", NULL, "ocpp1.6", 5000, NULL);
+	assert_non_null(tc);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	json_decref(conf);
+
+	/* the same id, another payload: a new call, a new transaction */
+	a = answer(tc, "[2,\"dup\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"TAG-A\","
+		       "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]", "dup");
+	b = answer(tc, "[2,\"dup\",\"StartTransaction\",{\"connectorId\":2,\"idTag\":\"TAG-B\","
+		       "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]", "dup");
+	assert_int_equal(json_integer_value(json_array_get(a, 0)), 3);
+	assert_int_equal(json_integer_value(json_array_get(b, 0)), 3);
+	t1 = json_integer_value(json_object_get(json_array_get(a, 2), "transactionId"));
+	t2 = json_integer_value(json_object_get(json_array_get(b, 2), "transactionId"));
+	assert_true(t1 > 0 && t2 > 0);
+	assert_true(t1 != t2);
+	json_decref(a);
+	json_decref(b);
+	/* the same payload again: a retry, the first answer */
+	b = answer(tc, "[2,\"dup\",\"StartTransaction\",{\"connectorId\":2,\"idTag\":\"TAG-B\","
+		       "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]", "dup");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(b, 2), "transactionId")),
+			 t2);
+	json_decref(b);
+
+	/* values JSON cannot carry: the CALLERROR names the message id, not -1 */
+	a = answer(tc, "[2,\"big\",\"Heartbeat\",{\"x\":9223372036854775808}]", "big");
+	assert_int_equal(json_integer_value(json_array_get(a, 0)), 4);
+	json_decref(a);
+	a = answer(tc, "[2,\"huge\",\"Heartbeat\",{\"x\":1e400}]", "huge");
+	assert_int_equal(json_integer_value(json_array_get(a, 0)), 4);
+	json_decref(a);
+	a = answer(tc, "[2,\"nul\",\"Heartbeat\",{\"x\":\"a\\u0000b\"}]", "nul");
+	assert_int_equal(json_integer_value(json_array_get(a, 0)), 4);
+	json_decref(a);
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+static void test_no_boot_is_closed(void **state)
+{
+	static const char *const args[] = { "--registration", "open", NULL };
+	struct csms_proc *p = csms_start(args, "{\"boot_timeout_s\": 1}");
+	struct tcp *tc;
+	json_t *st;
+	int i;
+
+	assert_non_null(p);
+	*state = p;
+	tc = tc_connect(p->port, "CP-SILENT", NULL, "ocpp1.6", 5000, NULL);
+	assert_non_null(tc);
+	for (i = 0; i < 40 && !tc_closed(tc); i++) {
+		json_t *f = NULL;
+
+		tc_wait_answer(tc, NULL, &f, 100);
+		json_decref(f);
+	}
+	assert_true(tc_closed(tc));
+	/* and no row was created for it */
+	st = http_get_json(p->port, "/api/stations/CP-SILENT");
+	assert_null(st);
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_retry_cache_and_error_ids, teardown),
+		cmocka_unit_test_teardown(test_no_boot_is_closed, teardown),
+	};
+
+	return cmocka_run_group_tests_name("11-security", tests, NULL, NULL);
+}
