@@ -434,6 +434,23 @@ static int times_fn(const struct store_swap_order *row, void *ud)
 	return 0;
 }
 
+int swap_forecast_station(struct svc *s, const char *station_id,
+			  const struct tariff_calendar *cal, const struct swap_policy *pol,
+			  double ret_per_hour[24])
+{
+	int64_t now = svc_now_ms(s);
+	struct times tm = { 0 };
+	int r;
+
+	r = store_swap_orders_list(svc_store(s), station_id, now - pol->forecast_days * DAY_MS,
+				   now, times_fn, &tm);
+	if (r >= 0)
+		r = swap_forecast(tm.t, tm.n, now, cal ? cal->utc_offset_min : 0,
+				  pol->forecast_days, ret_per_hour);
+	free(tm.t);
+	return r < 0 ? r : 0;
+}
+
 int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_calendar *cal,
 		    const struct swap_policy *pol, swap_rack_fn fn, void *ud)
 {
@@ -441,7 +458,6 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	int64_t now = svc_now_ms(s), *ready = NULL, fallback;
 	int offset = cal ? cal->utc_offset_min : 0;
 	struct rack k = { 0 };
-	struct times tm = { 0 };
 	double per_hour[24];
 	size_t n_forecast;
 	int r;
@@ -449,11 +465,7 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	r = store_swap_packs_list(store, station_id, NULL, rack_fn, &k);
 	if (r < 0)
 		goto out;
-	r = store_swap_orders_list(store, station_id, now - pol->forecast_days * DAY_MS, now,
-				   times_fn, &tm);
-	if (r < 0)
-		goto out;
-	r = swap_forecast(tm.t, tm.n, now, offset, pol->forecast_days, per_hour);
+	r = swap_forecast_station(s, station_id, cal, pol, per_hour);
 	if (r < 0)
 		goto out;
 	/* serials are pointed at once the array no longer moves; they travel with the sort */
@@ -479,7 +491,6 @@ out:
 	free(ready);
 	free(k.packs);
 	free(k.serials);
-	free(tm.t);
 	return r;
 }
 

@@ -120,6 +120,12 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
  * any), or now_ms + 24 h when cal has none within two days (or cal is NULL). */
 int64_t swap_valley_end(const struct tariff_calendar *cal, int64_t now_ms);
 
+/* The forecast of station_id now: swap_forecast() over the done times of its complete orders
+ * of the last pol->forecast_days, in the local time of cal (UTC without). 0 or -errno. */
+int swap_forecast_station(struct svc *s, const char *station_id,
+			  const struct tariff_calendar *cal, const struct swap_policy *pol,
+			  double ret_per_hour[24]);
+
 /* A racked pack and the need the planner gets for it. */
 struct swap_rack_need {
 	int evse_id;
