@@ -155,21 +155,31 @@ static int ev_needs_dt(struct call_ctx *call, const json_t *req, json_t **ret_co
  * JSON text of an OCPP 2.1 BatterySwapRequest, validated against the 2.1 schema. */
 
 /* The planner gets each racked pack's "ready by" as the needs of the session on its slot. */
+struct rack_ctx {
+	struct call_ctx *call;
+	const struct swap_policy *pol;
+};
+
 static int rack_need_fn(const struct swap_rack_need *n, void *ud)
 {
-	struct call_ctx *call = ud;
+	struct rack_ctx *x = ud;
+	struct call_ctx *call = x->call;
 	struct svc_needs_in in;
 	int r;
 
 	svc_needs_init(&in);
 	in.departure_ms = n->ready_ms;
 	in.target_soc = 100;
+	in.max_charge_w = x->pol->slot_power_w; /* the power the promise counts on */
 	if (n->capacity_wh > 0 && n->soc >= 0) {
 		in.capacity_wh = n->capacity_wh;
 		in.soc = (int)n->soc;
 	}
-	r = svc_needs_from_station(call->svc, call->st, n->evse_id, "swap", &in, NULL);
-	return r == -ENOENT ? 0 : r; /* a slot without a charging session has nothing to plan */
+	/* source "station": the rack is the station's (0005_planner.sql admits no other) */
+	r = svc_needs_from_station(call->svc, call->st, n->evse_id, "station", &in, NULL);
+	if (r == -ENOENT)
+		return 0; /* a slot without a charging session has nothing to plan */
+	return r < 0 ? r : swap_rack_commit(call->svc, n);
 }
 
 /* One BatteryDataType; vendorInfo may be the JSON text {"type": ..., "capacityWh": ...}
@@ -238,6 +248,7 @@ static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 	ev.type = swap_event_from_string(adapter_str(o, "eventType"));
 	ev.request_id = adapter_int(o, "requestId");
 	ev.id_token = adapter_str(json_object_get(o, "idToken"), "idToken");
+	ev.stock = !strcmp(adapter_str(json_object_get(o, "idToken"), "type"), "NoAuthorization");
 	ev.ts_ms = svc_now_ms(call->svc);
 	json_array_foreach(bd, i, b) {
 		r = swap_battery_parse(call, b, &ev.batteries[i], &vi[i]);
@@ -256,7 +267,8 @@ static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 		goto out;
 	}
 	/* the rack changed: tell the planner when each racked pack must be ready */
-	r = swap_rack_needs(call->svc, call->st->id, cal, &pol, rack_need_fn, call);
+	r = swap_rack_needs(call->svc, call->st->id, cal, &pol, rack_need_fn,
+			    &(struct rack_ctx){ .call = call, .pol = &pol });
 	if (r < 0)
 		log_warn("[cp %s] swap: rack needs not updated: %d", call->st->id, r);
 	*ret_conf = json_pack("{s:s, s:s}", "status", "Accepted", "data", "{}");

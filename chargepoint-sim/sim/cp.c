@@ -1657,8 +1657,8 @@ static void swap_vehicle(struct cpsim_cp *cp)
 		    (!best || c->ev.soc > best->ev.soc))
 			best = c;
 	}
-	/* docs/swap.md: the vehicle takes the fullest pack if it has at least half a charge */
-	if (!best || best->ev.soc < 0.5) {
+	/* the vehicle (its pack at 8-30 %) takes the fullest pack if that is worth a swap */
+	if (!best || best->ev.soc < 0.35) {
 		f->stats->swaps_missed++;
 		cp->swap_request = 0;
 		return;

@@ -40,11 +40,11 @@ int64_t cpsim_swap_next_arrival(bool port, uint64_t *rng, int64_t after_ms, bool
 		return after_ms + 1 +
 		       (int64_t)cpsim_rng_exp(rng, day ? 12.0 * MIN_MS : 120.0 * MIN_MS);
 	}
-	/* trucks: in the hour around a shift change one every ~10 min, else one every ~3 h */
+	/* trucks: in the hour around a shift change one every ~15 min, else one every ~6 h */
 	phase = wave_phase(after_ms);
 	if (phase < 60 * MIN_MS)
-		return after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 10.0 * MIN_MS);
-	t = after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 180.0 * MIN_MS);
+		return after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 15.0 * MIN_MS);
+	t = after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 360.0 * MIN_MS);
 	wave = after_ms + (8 * HOUR_MS - phase);
 	if (t > wave)
 		t = wave + (int64_t)cpsim_rng_exp(rng, 5.0 * MIN_MS);
@@ -56,7 +56,7 @@ void cpsim_swap_draw_pack(bool port, uint64_t *rng, struct cpsim_ev *ev)
 	ev->capacity_wh = port ? 282e3 : cpsim_rng_range(rng, 60e3, 75e3);
 	ev->soc = cpsim_rng_range(rng, 0.08, 0.3);
 	ev->target_soc = 1.0;
-	ev->max_charge_w = port ? 150e3 : 30e3;
+	ev->max_charge_w = port ? 150e3 : 60e3;
 	ev->min_soc = ev->soc;
 	ev->max_discharge_w = 0;
 	ev->v2g = false;
@@ -71,14 +71,14 @@ void cpsim_swap_serial(const struct cpsim_cp *cp, const struct cpsim_connector *
 	snprintf(buf, len, "%s-E%u-S%u", id, (unsigned)c->id, (unsigned)c->session);
 }
 
-/* A stable SoH per pack: 76..100 % (a few below the CSMS's 80 % threshold). */
+/* A stable SoH per pack: 76..99.99 % (a few below the CSMS's 80 % threshold). */
 static double pack_soh(const char *serial)
 {
 	uint64_t h = 1469598103934665603ULL;
 
 	for (const char *p = serial; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return 76.0 + (double)(h % 2500) / 100.0;
+	return 76.0 + (double)(h % 2400) / 100.0;
 }
 
 struct cpsim_qmsg *cpsim_swap_event(struct cpsim_cp *cp, struct cpsim_connector *c,
@@ -92,6 +92,7 @@ struct cpsim_qmsg *cpsim_swap_event(struct cpsim_cp *cp, struct cpsim_connector 
 	snprintf(vi, sizeof(vi), "{\"type\":\"%s\",\"capacityWh\":%.0f}",
 		 cpsim_swap_port(cp) ? "truck-282" : "van-lfp", c->ev.capacity_wh);
 	/* the 2.1 BatterySwapRequest, carried as the JSON text of data */
+	cpsim_jw_reset(&d);
 	cpsim_jw_obj(&d);
 	cpsim_jw_key(&d, "eventType");
 	cpsim_jw_str(&d, event);

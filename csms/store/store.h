@@ -307,6 +307,8 @@ struct store_swap_pack {
 	int64_t in_ms;		/* when it last went into a slot */
 	bool flagged;		/* SoH below the threshold */
 	int64_t updated_ms;
+	int64_t ready_ms;	/* racked: the "ready by" the planner has (0 = none); a put */
+	int64_t ready_set_ms;	/* ... since when; a put resets both (swap_pack_ready_set) */
 };
 typedef int (*store_swap_pack_fn)(const struct store_swap_pack *row, void *ud);
 
@@ -632,6 +634,11 @@ struct store_ops {
 	 * -ENOENT if unknown), by due time. Returns the number of rows. */
 	int (*swap_bookings_list)(struct store *s, const char *station_or_null, int64_t id_or_zero,
 				  int64_t from_ms, store_swap_booking_fn fn, void *ud);
+	/* Pack serial must be ready by ready_ms, as the planner was told at set_ms: recorded
+	 * unless ready_ms is what it has already; a later ready_ms than the one recorded keeps
+	 * its set time (the planner has had at least that long). */
+	int (*swap_pack_ready_set)(struct store *s, const char *serial, int64_t ready_ms,
+				   int64_t set_ms);
 	/* ---- end swap */
 };
 
@@ -1065,6 +1072,11 @@ static inline int store_swap_bookings_list(struct store *s, const char *station_
 					   store_swap_booking_fn fn, void *ud)
 {
 	return STORE_CALL(swap_bookings_list, station_or_null, id_or_zero, from_ms, fn, ud);
+}
+static inline int store_swap_pack_ready_set(struct store *s, const char *serial,
+					    int64_t ready_ms, int64_t set_ms)
+{
+	return STORE_CALL(swap_pack_ready_set, serial, ready_ms, set_ms);
 }
 /* ---- end swap */
 

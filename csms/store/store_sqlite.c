@@ -100,7 +100,8 @@ enum stmt {
 	ST_SWAP_ORDERS_LIST,
 	ST_SWAP_BOOKING_ADD,
 	ST_SWAP_BOOKING_SET,
-	ST_SWAP_BOOKINGS_LIST, /* end swap */
+	ST_SWAP_BOOKINGS_LIST,
+	ST_SWAP_READY_SET, /* end swap */
 	_ST_MAX
 };
 
@@ -119,7 +120,7 @@ enum stmt {
 
 #define SWAP_PACK_COLS                                                                        \
 	"serial, station_id, type, capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "  \
-	"production_ms, in_ms, flagged, updated_ms"
+	"production_ms, in_ms, flagged, updated_ms, ready_ms, ready_set_ms"
 #define SWAP_ORDER_SET_COLS                                                                   \
 	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "   \
 	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "     \
@@ -356,6 +357,10 @@ static const char *const stmt_sql[_ST_MAX] = {
 				  "request_id, created_ms FROM swap_bookings WHERE (?1 IS NULL OR "
 				  "station_id = ?1) AND (?2 = 0 OR id = ?2) AND due_ms >= ?3 "
 				  "ORDER BY due_ms, id",
+	/* a later deadline keeps the time the planner has had the earlier one */
+	[ST_SWAP_READY_SET] = "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 AND "
+			      "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
+			      "serial = ?1 AND ready_ms != ?2",
 	/* ---- end swap */
 };
 
@@ -2414,6 +2419,8 @@ static int sq_swap_packs_list(struct store *s, const char *station_or_null,
 			.in_ms = sqlite3_column_int64(st, 11),
 			.flagged = sqlite3_column_int(st, 12) != 0,
 			.updated_ms = sqlite3_column_int64(st, 13),
+			.ready_ms = sqlite3_column_int64(st, 14),
+			.ready_set_ms = sqlite3_column_int64(st, 15),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2614,6 +2621,20 @@ static int sq_swap_bookings_list(struct store *s, const char *station_or_null, i
 		return -EIO;
 	return id_or_zero && n == 0 ? -ENOENT : n;
 }
+static int sq_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
+				  int64_t set_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SWAP_READY_SET);
+	bind_text(st, 1, serial);
+	sqlite3_bind_int64(st, 2, ready_ms);
+	sqlite3_bind_int64(st, 3, set_ms);
+	return step_done(st);
+}
 /* ---- end swap */
 
 const struct store_ops store_sqlite_ops = {
@@ -2703,4 +2724,5 @@ const struct store_ops store_sqlite_ops = {
 	.swap_orders_list = sq_swap_orders_list,
 	.swap_booking_put = sq_swap_booking_put,
 	.swap_bookings_list = sq_swap_bookings_list,
+	.swap_pack_ready_set = sq_swap_pack_ready_set,
 };

@@ -37,7 +37,8 @@ int swap_event_from_string(const char *s)
 void swap_policy_default(struct swap_policy *p)
 {
 	*p = (struct swap_policy){ .soh_flag_below = 80.0, .promised_soc = 90.0,
-				   .forecast_days = 14, .slot_power_w = 60000 };
+				   .forecast_days = 14, .slot_power_w = 60000,
+				   .margin_ms = 30 * 60 * 1000 };
 }
 
 int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, double soc)
@@ -47,7 +48,8 @@ int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, doubl
 	if (capacity_wh <= 0 || pol->slot_power_w <= 0 || soc < 0)
 		return DAY_MS;
 	wh = (double)capacity_wh * (pol->promised_soc - soc) / 100.0;
-	return wh <= 0 ? 0 : (int64_t)ceil(wh * 3600e3 / (double)pol->slot_power_w);
+	return pol->margin_ms +
+	       (wh <= 0 ? 0 : (int64_t)ceil(wh * 3600e3 / (double)pol->slot_power_w));
 }
 
 int64_t swap_pack_energy_wh(int64_t capacity_wh, double soc)
@@ -124,8 +126,9 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
 		int64_t t = hour_start + i * HOUR_MS;
 
 		cum += per_hour[local_hour(t, utc_offset_min)];
-		/* the demand expected in this hour: packs k with k < cum are needed by its start */
-		while (k < n && (double)k < cum - 1e-9)
+		/* the demand expected up to this hour, rounded: packs k with k + 1/2 <= cum are
+		 * needed by its start */
+		while (k < n && (double)k + 0.5 <= cum + 1e-9)
 			ret_ready_ms[k++] = t < now_ms ? now_ms : t;
 	}
 	for (size_t j = k; j < n; j++)
@@ -214,8 +217,9 @@ static int promise_fn(const struct swap_rack_need *need, void *ud)
 {
 	struct promise_ctx *c = ud;
 
-	if (need->forecast && need->ready_ms <= c->now_ms &&
-	    c->now_ms - need->in_ms >= swap_charge_ms(c->pol, need->capacity_wh, need->soc))
+	if (need->planned_ready_ms > 0 && need->planned_ready_ms <= c->now_ms &&
+	    need->planned_ready_ms - need->planned_at_ms >=
+		    swap_charge_ms(c->pol, need->capacity_wh, need->soc))
 		c->ready = true;
 	return 0;
 }
@@ -235,7 +239,10 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 	if (!station_id || !ev || !pol || ev->type < 0 || ev->type >= _SWAP_EVENT_MAX ||
 	    ev->n_batteries < 1 || ev->n_batteries > SWAP_BATTERIES_MAX)
 		return -EINVAL;
-	r = store_swap_order_get(store, station_id, ev->request_id, order_copy_fn, &oc);
+	if (ev->stock && ev->type != SWAP_BATTERY_IN)
+		return -EINVAL;
+	r = ev->stock ? -ENOENT
+		      : store_swap_order_get(store, station_id, ev->request_id, order_copy_fn, &oc);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (!oc.found) {
@@ -308,6 +315,12 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 		soc_sum += b->soc;
 		len += (size_t)snprintf(serials + len, sizeof(serials) - len, "%s%s", i ? "," : "",
 					b->serial);
+	}
+	if (ev->stock) {
+		if (ret)
+			*ret = (struct swap_order_info){ .tier = -1, .energy_out_wh = -1,
+							 .energy_in_wh = energy };
+		return 0;
 	}
 	switch (ev->type) {
 	case SWAP_BATTERY_IN:
@@ -397,6 +410,8 @@ static int rack_fn(const struct store_swap_pack *row, void *ud)
 		.capacity_wh = row->capacity_wh,
 		.soc = row->soc,
 		.in_ms = row->in_ms,
+		.planned_ready_ms = row->ready_ms,
+		.planned_at_ms = row->ready_set_ms,
 	};
 	return 0;
 }
@@ -492,6 +507,14 @@ out:
 	free(k.packs);
 	free(k.serials);
 	return r;
+}
+
+int swap_rack_commit(struct svc *s, const struct swap_rack_need *need)
+{
+	if (need->ready_ms == need->planned_ready_ms)
+		return 0;
+	return store_swap_pack_ready_set(svc_store(s), need->serial, need->ready_ms,
+					 svc_now_ms(s));
 }
 
 /* ---------------------------------------------------------------- the day report */

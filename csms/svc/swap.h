@@ -41,6 +41,8 @@ struct swap_event {
 	int type; /* enum swap_event_type */
 	int64_t request_id;
 	const char *id_token; /* the vehicle */
+	bool stock;	      /* BatteryIn of packs from the store, no vehicle (idToken type
+			       * NoAuthorization): packs recorded, no order */
 	int64_t ts_ms;	      /* when the CSMS got it */
 	size_t n_batteries;   /* 1..SWAP_BATTERIES_MAX */
 	struct swap_battery batteries[SWAP_BATTERIES_MAX];
@@ -52,11 +54,13 @@ struct swap_policy {
 	double promised_soc;   /* a pack forecast ready has at least this SoC (percent) */
 	int forecast_days;     /* past days the demand forecast learns from */
 	int64_t slot_power_w;  /* what a slot charges a pack with at most */
+	int64_t margin_ms;     /* added to a pack's charging time before it is promised (plans
+				* reach the station some minutes late, in 15-minute steps) */
 };
-void swap_policy_default(struct swap_policy *p); /* 80 %, 90 %, 14 days, 60 kW */
+void swap_policy_default(struct swap_policy *p); /* 80 %, 90 %, 14 days, 60 kW, 30 min */
 
 /* How long a pack of capacity_wh at soc needs in a slot to reach pol->promised_soc at
- * pol->slot_power_w (0 when it is there already; 24 h when capacity or power is unknown). */
+ * pol->slot_power_w, plus pol->margin_ms (24 h when capacity or power is unknown). */
 int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, double soc);
 
 /* What an order came to (a copy, for the caller's answer and tests). */
@@ -86,11 +90,12 @@ int64_t swap_pack_energy_wh(int64_t capacity_wh, double soc);
 ** Record a BatterySwap event of station_id at ev->ts_ms and make it durable in the open group
 ** transaction: each pack's record (SoC, SoH history, flagged below pol->soh_flag_below, cycles
 ** counted on BatteryIn, where it is now), and the order of (station_id, request_id), created by
-** the first event of that id. The order is complete once it has both a BatteryIn and a
+** the first event of that id (none for a stocking BatteryIn, ev->stock). The order is complete once it has both a BatteryIn and a
 ** BatteryOut; it is then billed (swap_bill) at the tariff of cal at the time of the later one
 ** (cal NULL: not billed, tier -1). On BatteryOut the order records pol->promised_soc as its
-** promise when, just before, the rack had a pack forecast ready: its forecast "ready by"
-** (swap_rack_needs()) had come and it had been racked at least swap_charge_ms(). ret may be NULL. Returns 0, -EINVAL (a bad event), or a store error.
+** promise when, just before, the rack had a pack forecast ready: the "ready by" the planner
+** had for it (swap_rack_commit()) had come, and the planner had had it for at least
+** swap_charge_ms() of the pack as racked. ret may be NULL. Returns 0, -EINVAL (a bad event), or a store error.
 */
 int swap_event_record(struct svc *s, const char *station_id, const struct swap_event *ev,
 		      const struct tariff_calendar *cal, const struct swap_policy *pol,
@@ -108,8 +113,8 @@ int swap_forecast(const int64_t *t_ms, size_t n, int64_t now_ms, int utc_offset_
 
 /*
 ** "Ready by" times for n racked packs, most charged first: pack k must be ready at the start of
-** the hour (local) in which the forecast's cumulative demand from now first exceeds k (now, if
-** that is the current hour); packs not needed within 24 h get fallback_ms (the end of the next
+** the hour (local) in which the forecast's cumulative demand from now (this hour included)
+** first reaches k + 1/2 (now, if that is the current hour); packs not needed within 24 h get fallback_ms (the end of the next
 ** deep valley). A pure function. Returns the number of packs given a forecast time (the rest
 ** got fallback_ms).
 */
@@ -135,6 +140,8 @@ struct swap_rack_need {
 	int64_t in_ms;	     /* when it was racked */
 	int64_t ready_ms;
 	bool forecast;	     /* ready_ms comes from the forecast (else: the valley) */
+	int64_t planned_ready_ms; /* the "ready by" the planner has (swap_rack_commit), 0 none */
+	int64_t planned_at_ms;	  /* ... since when */
 };
 typedef int (*swap_rack_fn)(const struct swap_rack_need *need, void *ud);
 
@@ -146,6 +153,11 @@ typedef int (*swap_rack_fn)(const struct swap_rack_need *need, void *ud);
 */
 int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_calendar *cal,
 		    const struct swap_policy *pol, swap_rack_fn fn, void *ud);
+
+/* The planner was told need->ready_ms for its pack now: recorded (for the promise of
+ * swap_event_record) unless it had that already; a later deadline keeps the time since which
+ * the planner has had the earlier one. 0 or a store error. */
+int swap_rack_commit(struct svc *s, const struct swap_rack_need *need);
 
 /* The per-station day report [from_ms, to_ms) (docs/api.md). */
 struct swap_day_report {

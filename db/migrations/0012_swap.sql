@@ -18,7 +18,9 @@ CREATE TABLE swap_packs (
 	production_ms INTEGER NOT NULL DEFAULT 0,
 	in_ms         INTEGER NOT NULL DEFAULT 0,    -- when it last went into a slot
 	flagged       INTEGER NOT NULL DEFAULT 0,    -- SoH below the threshold
-	updated_ms    INTEGER NOT NULL
+	updated_ms    INTEGER NOT NULL,
+	ready_ms      INTEGER NOT NULL DEFAULT 0,    -- racked: the "ready by" the planner has
+	ready_set_ms  INTEGER NOT NULL DEFAULT 0     -- ... since when
 );
 CREATE INDEX swap_packs_station ON swap_packs(station_id, location, evse_id);
 
