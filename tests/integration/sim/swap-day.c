@@ -329,7 +329,7 @@ static void test_swap_day(void **state)
 		" \"reconnect_s\": [0.2, 2],"
 		" \"groups\": ["
 		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp1.6\", \"power_kw\": 120},"
-		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\"},"
+		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 60},"
 		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 120}]}\n",
 		SPEED, start, anchor, RUN_S, DRAIN_S);
 	fclose(f);
