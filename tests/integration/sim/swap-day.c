@@ -276,6 +276,7 @@ static void test_swap_day(void **state)
 	static const char *const ports[2] = { "SW-W-000000", "SW-W-000002" };
 	int64_t t_anchor, t_start, t_day2;
 	int promised, kept;
+	json_int_t booking[2];
 	struct csms_proc *p;
 	json_t *cfg;
 	json_error_t je;
@@ -372,6 +373,35 @@ static void test_swap_day(void **state)
 
 		assert_int_equal(spawn(argv, log, &pid), 0);
 	}
+	/* mid-run, on day 2: a booking at each port station, and RequestBatterySwap for it (a
+	 * DataTransfer in 1.6 and in 2.0.1); the station swaps for that requestId next */
+	usleep((useconds_t)(RUN_S * 1000000 * 0.6));
+	for (int i = 0; i < 2; i++) {
+		char body[256];
+		json_t *j = NULL;
+		int status = 0;
+
+		snprintf(body, sizeof(body),
+			 "{\"station_id\": \"%s\", \"vehicle\": \"BOOKED-%d\", \"due_at\": "
+			 "\"%s\", \"min_soc\": 80}",
+			 ports[i], i, anchor);
+		assert_int_equal(http_request(p->port, "POST", "/api/swap/bookings", body, &status,
+					      &j, 5000),
+				 0);
+		assert_int_equal(status, 201);
+		booking[i] = json_integer_value(json_object_get(j, "id"));
+		json_decref(j);
+		snprintf(path, sizeof(path), "/api/stations/%s/request-swap", ports[i]);
+		snprintf(body, sizeof(body), "{\"booking_id\": %lld, \"request_id\": %d}",
+			 (long long)booking[i], 900000 + i);
+		assert_int_equal(http_request(p->port, "POST", path, body, &status, &j, 10000), 0);
+		assert_int_equal(status, 200);
+		assert_string_equal(json_string_value(json_object_get(j, "status")), "Accepted");
+		assert_string_equal(json_string_value(json_object_get(
+					    json_object_get(j, "response"), "status")),
+				    "Accepted");
+		json_decref(j);
+	}
 	r = wait_child(pid, CPSIM_MAX_S);
 	if (r != 0)
 		dump_file(log);
@@ -438,6 +468,19 @@ static void test_swap_day(void **state)
 	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[0]) > 0);
 	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[1]) > 0);
 	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") > 0);
+	/* the requested swaps happened under their request ids; the bookings say so */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(q1(db,
+				    "SELECT count(*) FROM swap_orders WHERE station_id = '%s' AND"
+				    " request_id = %d AND state = 'complete'",
+				    ports[i], 900000 + i),
+				 1);
+		assert_int_equal(q1(db,
+				    "SELECT count(*) FROM swap_bookings WHERE id = %lld AND"
+				    " state = 'requested' AND request_id = %d",
+				    (long long)booking[i], 900000 + i),
+				 1);
+	}
 	/* packs: records with SoH history; those below 80 % flagged */
 	assert_true(q1(db, "SELECT count(*) FROM swap_packs") > 0);
 	assert_int_equal(q1(db, "SELECT count(*) FROM swap_packs WHERE (soh < 80) != flagged"), 0);
