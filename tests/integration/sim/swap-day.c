@@ -117,6 +117,7 @@ static void dump_file(const char *path)
 	fclose(f);
 }
 
+static long long q1(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static long long q1(sqlite3 *db, const char *fmt, ...)
 {
 	char sql[1024];
