@@ -168,7 +168,9 @@ static int rack_need_fn(const struct swap_rack_need *n, void *ud)
 	int r;
 
 	svc_needs_init(&in);
-	in.departure_ms = n->ready_ms;
+	/* the planner aims margin_ms early: its schedules reach the slot late and in 15-minute
+	 * steps, and the cheapest plan finishes just in time */
+	in.departure_ms = n->ready_ms - x->pol->margin_ms;
 	in.target_soc = 100;
 	in.max_charge_w = x->pol->slot_power_w; /* the power the promise counts on */
 	if (n->capacity_wh > 0 && n->soc >= 0) {
