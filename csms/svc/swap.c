@@ -486,7 +486,8 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	/* serials are pointed at once the array no longer moves; they travel with the sort */
 	for (size_t i = 0; i < k.n; i++)
 		k.packs[i].serial = k.serials[i];
-	qsort(k.packs, k.n, sizeof(k.packs[0]), cmp_inserted);
+	if (k.n > 1) /* an empty rack has no array (qsort of NULL is undefined: UBSan) */
+		qsort(k.packs, k.n, sizeof(k.packs[0]), cmp_inserted);
 	ready = calloc(k.n ? k.n : 1, sizeof(*ready));
 	if (!ready) {
 		r = -ENOMEM;
