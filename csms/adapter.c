@@ -14,6 +14,7 @@
 #include "svc/domain.h"
 #include "plan_rt.h"
 #include "svc/svc.h"
+#include "svc/swap.h"
 
 const struct adapter *adapter_for(enum ocpp_version v)
 {
@@ -150,6 +151,137 @@ static int ev_needs_dt(struct call_ctx *call, const json_t *req, json_t **ret_co
 	return 0;
 }
 
+/* ---- battery swap (docs/swap.md): DataTransfer org.openchargenet.csms / BatterySwap, data the
+ * JSON text of an OCPP 2.1 BatterySwapRequest, validated against the 2.1 schema. */
+
+/* The planner gets each racked pack's "ready by" as the needs of the session on its slot. */
+struct rack_ctx {
+	struct call_ctx *call;
+	const struct swap_policy *pol;
+};
+
+static int rack_need_fn(const struct swap_rack_need *n, void *ud)
+{
+	struct rack_ctx *x = ud;
+	struct call_ctx *call = x->call;
+	struct svc_needs_in in;
+	int r;
+
+	svc_needs_init(&in);
+	/* the planner aims margin_ms early: its schedules reach the slot late and in 15-minute
+	 * steps, and the cheapest plan finishes just in time */
+	in.departure_ms = n->ready_ms - x->pol->margin_ms;
+	in.target_soc = 100;
+	in.max_charge_w = x->pol->slot_power_w; /* the power the promise counts on */
+	if (n->capacity_wh > 0 && n->soc >= 0) {
+		in.capacity_wh = n->capacity_wh;
+		in.soc = (int)n->soc;
+	}
+	/* source "station": the rack is the station's (0005_planner.sql admits no other) */
+	r = svc_needs_from_station(call->svc, call->st, n->evse_id, "station", &in, NULL);
+	if (r == -ENOENT)
+		return 0; /* a slot without a charging session has nothing to plan */
+	return r < 0 ? r : swap_rack_commit(call->svc, n);
+}
+
+/* One BatteryDataType; vendorInfo may be the JSON text {"type": ..., "capacityWh": ...}
+ * (docs/swap.md), parsed into *ret_vi (the caller frees it; ret's type is borrowed from it). */
+static int swap_battery_parse(struct call_ctx *call, const json_t *b, struct swap_battery *ret,
+			      json_t **ret_vi)
+{
+	const json_t *vi_j = json_object_get(b, "vendorInfo");
+	json_t *vi = json_is_string(vi_j) ? json_loads(json_string_value(vi_j), 0, NULL) : NULL;
+	const char *pd = adapter_str(b, "productionDate");
+
+	*ret = (struct swap_battery){
+		.evse_id = (int)adapter_int(b, "evseId"),
+		.serial = adapter_str(b, "serialNumber"),
+		.soc = json_number_value(json_object_get(b, "soC")),
+		.soh = json_number_value(json_object_get(b, "soH")),
+	};
+	if (pd && ocpp_time_parse(pd, &ret->production_ms) < 0) {
+		json_decref(vi);
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "data: productionDate: not a date-time");
+	}
+	if (json_is_object(vi)) {
+		json_int_t cap = json_integer_value(json_object_get(vi, "capacityWh"));
+		const char *type = adapter_str(vi, "type");
+
+		ret->capacity_wh = cap > 0 ? (int64_t)cap : 0;
+		if (type && strlen(type) < 64)
+			ret->type = type;
+	}
+	*ret_vi = vi;
+	return 0;
+}
+
+static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	const json_t *d = json_object_get(req, "data");
+	json_t *o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL)
+				      : json_deep_copy(d);
+	const struct tariff_calendar *cal = svc_site_tariff(call->svc, call->st->site_id);
+	json_t *vi[SWAP_BATTERIES_MAX] = { 0 };
+	struct swap_event ev = { 0 };
+	struct swap_policy pol;
+	const json_t *bd, *b;
+	char desc[128];
+	enum ocpp_err e;
+	size_t i;
+	int r;
+
+	if (!json_is_object(o)) {
+		r = call_fail(call, OCPP_ERR_FORMATION, "data: not the JSON text of an object");
+		goto out;
+	}
+	e = ocpp_v21_validate((enum ocpp_version)call->st->protocol, "BatterySwapRequest", o, desc,
+			      sizeof(desc));
+	if (e != OCPP_ERR_NONE) {
+		r = call_fail(call, e, "data: %s", desc);
+		goto out;
+	}
+	bd = json_object_get(o, "batteryData");
+	if (json_array_size(bd) > SWAP_BATTERIES_MAX) {
+		r = call_fail(call, OCPP_ERR_OCCURRENCE_CONSTRAINT, "data: batteryData: more than %d",
+			      SWAP_BATTERIES_MAX);
+		goto out;
+	}
+	ev.type = swap_event_from_string(adapter_str(o, "eventType"));
+	ev.request_id = adapter_int(o, "requestId");
+	ev.id_token = adapter_str(json_object_get(o, "idToken"), "idToken");
+	ev.stock = !strcmp(adapter_str(json_object_get(o, "idToken"), "type"), "NoAuthorization");
+	ev.ts_ms = svc_now_ms(call->svc);
+	json_array_foreach(bd, i, b) {
+		r = swap_battery_parse(call, b, &ev.batteries[i], &vi[i]);
+		if (r < 0)
+			goto out;
+		ev.n_batteries = i + 1;
+	}
+	swap_policy_default(&pol);
+	r = swap_event_record(call->svc, call->st->id, &ev, cal, &pol, NULL);
+	if (r == -EINVAL) {
+		r = call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "data: not a valid battery swap");
+		goto out;
+	}
+	if (r < 0) {
+		r = adapter_failed(call, r);
+		goto out;
+	}
+	/* the rack changed: tell the planner when each racked pack must be ready */
+	r = swap_rack_needs(call->svc, call->st->id, cal, &pol, rack_need_fn,
+			    &(struct rack_ctx){ .call = call, .pol = &pol });
+	if (r < 0)
+		log_warn("[cp %s] swap: rack needs not updated: %d", call->st->id, r);
+	*ret_conf = json_pack("{s:s, s:s}", "status", "Accepted", "data", "{}");
+	r = 0;
+out:
+	for (i = 0; i < SWAP_BATTERIES_MAX; i++)
+		json_decref(vi[i]);
+	json_decref(o);
+	return r;
+}
+
 int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const char *vendor = json_string_value(json_object_get(req, "vendorId"));
@@ -158,6 +290,8 @@ int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_
 
 	if (vendor && msg && !strcmp(vendor, SVC_VENDOR_ID) && !strcmp(msg, "EVChargingNeeds"))
 		return ev_needs_dt(call, req, ret_conf);
+	if (vendor && msg && !strcmp(vendor, SVC_VENDOR_ID) && !strcmp(msg, "BatterySwap"))
+		return swap_dt(call, req, ret_conf);
 	for (size_t i = 0; i < sizeof(vendor_handlers) / sizeof(vendor_handlers[0]); i++) {
 		if (strcmp(vendor, vendor_handlers[i].vendor_id) != 0)
 			continue;

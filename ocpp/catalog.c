@@ -292,3 +292,28 @@ enum ocpp_err ocpp_catalog_validate(const struct ocpp_catalog *c, const char *ac
 	schema = response ? d->conf_schema : d->req_schema;
 	return ocpp_schema_validate(c->version, schema, schema, payload, desc, desc_len);
 }
+
+enum ocpp_err ocpp_v21_validate(enum ocpp_version v, const char *name, const json_t *payload,
+				char *desc, size_t desc_len)
+{
+	json_t *schema;
+	enum ocpp_err e;
+
+	if (desc && desc_len)
+		desc[0] = '\0';
+	if (!name || !bsearch(name, ocpp_schemas_v21, ocpp_schemas_v21_count,
+			      sizeof(ocpp_schemas_v21[0]), cmp_file)) {
+		if (desc && desc_len)
+			snprintf(desc, desc_len, "no 2.1 schema %s", name ? name : "(null)");
+		return OCPP_ERR_NOT_IMPLEMENTED;
+	}
+	schema = load_schema(ocpp_schemas_v21, ocpp_schemas_v21_count, name);
+	if (!schema) {
+		if (desc && desc_len)
+			snprintf(desc, desc_len, "2.1 schema %s: not loaded", name);
+		return OCPP_ERR_INTERNAL;
+	}
+	e = ocpp_schema_validate(v, schema, schema, payload, desc, desc_len);
+	json_decref(schema);
+	return e;
+}

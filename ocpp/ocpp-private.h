@@ -18,6 +18,8 @@ extern const struct embedded_file ocpp_schemas_v16[];
 extern const size_t ocpp_schemas_v16_count;
 extern const struct embedded_file ocpp_schemas_v201[];
 extern const size_t ocpp_schemas_v201_count;
+extern const struct embedded_file ocpp_schemas_v21[];
+extern const size_t ocpp_schemas_v21_count;
 
 /* One row of a version's static action table. */
 struct ocpp_action_row {

@@ -185,6 +185,17 @@ enum ocpp_err ocpp_catalog_validate(const struct ocpp_catalog *c, const char *ac
 enum ocpp_err ocpp_schema_validate(enum ocpp_version v, const json_t *root, const json_t *schema,
 				   const json_t *value, char *desc, size_t desc_len);
 
+/*
+** OCPP 2.1 messages this project carries on 1.6 and 2.0.1 inside a vendor DataTransfer
+** (docs/swap.md). name is the 2.1 schema's name: "BatterySwapRequest", "BatterySwapResponse",
+** "RequestBatterySwapRequest" or "RequestBatterySwapResponse" (embedded at build time from
+** typed-ocpp's official 2.1 schemas). Validate payload as ocpp_schema_validate() does, the error
+** codes named for version v. An unknown name gives OCPP_ERR_NOT_IMPLEMENTED; a schema that does
+** not parse (or ENOMEM) OCPP_ERR_INTERNAL. desc as ocpp_catalog_validate().
+*/
+enum ocpp_err ocpp_v21_validate(enum ocpp_version v, const char *name, const json_t *payload,
+				char *desc, size_t desc_len);
+
 /* ---------------------------------------------------------------- JSON readers */
 
 /*

@@ -139,6 +139,8 @@ start_csms() { # start_csms [demo clock flags...]: the CSMS up and listening on 
 	rm -f "$run/csms.port"
 	# in its own session: a terminal's Ctrl-C reaches only this script, which then stops the
 	# fleet first (its sessions end cleanly) and the CSMS after it
+	# the planner prices swap racks (and bills swaps, docs/swap.md) by the commercial calendar
+	CSMS_TARIFF_SWAP="$top/docs/tariffs/example-shandong-commercial.json" \
 	setsid "$csms" --config "$run/demo-config.json" --listen "127.0.0.1:$port" --db "$run/demo.db" \
 		--registration open --web-root "$top/web" --port-file "$run/csms.port" "$@" \
 		>>"$run/csms.log" 2>&1 &

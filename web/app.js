@@ -298,6 +298,7 @@ async function pageStation(id) {
 	view().replaceChildren(h('div', { class: 'page' },
 		h('h1', {}, dot(st.online), ' ', id, ' ', badge(t('reg.' + st.registration), st.registration.toLowerCase())),
 		h('p', { class: 'meta', text: [st.site_kind && t('kind.' + st.site_kind), st.site, st.protocol, [st.vendor, st.model].filter(Boolean).join(' '), st.firmware].filter(Boolean).join(' · ') }),
+		st.site_kind === 'swap' ? h('p', {}, h('a', { id: 'sd-swap', href: '#/swap/' + enc, text: t('sw.link') })) : null,
 		h('div', { class: 'cards' }, card('sd.power', '—', 'sd-power'), card('col.last_seen', fmtTime(st.last_seen), 'sd-seen')),
 		section('sd.actions', actions, confirmBox, result),
 		h('div', { class: 'cols' },
@@ -430,6 +431,38 @@ async function pageAccounts() {
 	S.onEvent = null;
 }
 
+// ---- a swap station (docs/swap.md): its rack and today's swaps
+async function pageSwap(id) {
+	const enc = encodeURIComponent(id);
+	const [rep, rack, slots, orders] = await Promise.all([api('GET', '/api/stations/' + enc + '/swap-report'),
+		api('GET', '/api/stations/' + enc + '/rack'), api('GET', '/api/stations/' + enc + '/slots'),
+		api('GET', '/api/swap/orders?station=' + enc)]);
+	const pct = (v) => (v === null || v === undefined ? '—' : v.toFixed(1) + ' %');
+	const due = {};
+	for (const p of rack.packs) due[p.serial] = p;
+	const slotRow = (sl) => {
+		const p = sl.pack, r = p ? due[p.serial] : null;
+		return h('tr', { 'data-slot': sl.evse_id }, h('td', { text: sl.evse_id }), h('td', { class: 'status' }, badge(sl.status)),
+			h('td', { text: p ? p.serial : '—' }), h('td', { text: p ? dash(p.type) : '—' }), h('td', { text: p ? pct(p.soc) : '—' }),
+			h('td', {}, p ? pct(p.soh) : '—', p && p.flagged ? [' ', badge(t('sw.flagged'), 'faulted')] : null),
+			h('td', { text: r ? fmtTime(r.ready_by) + ' (' + t('sw.basis.' + r.basis) + ')' : '—' }));
+	};
+	const orderRow = (o) => h('tr', { 'data-order': o.id }, h('td', { text: fmtTime(o.done_at || o.created_at) }), h('td', { text: o.vehicle }),
+		h('td', { text: o.packs_out.join(', ') + ' (' + pct(o.soc_out) + ')' }), h('td', { text: o.packs_in.join(', ') + ' (' + pct(o.soc_in) + ')' }),
+		h('td', { text: fmtKWh(o.delta_wh) }), h('td', { text: o.tier ? t('tier.' + o.tier) : '—' }), h('td', {}, badge(t('sw.state.' + o.state), o.state)));
+	const tiers = ['deep_valley', 'valley', 'flat', 'peak', 'critical_peak'];
+	view().replaceChildren(h('div', { class: 'page', id: 'swap-page' },
+		h('h1', {}, t('sw.title') + ' ' + id),
+		h('p', { class: 'meta', text: rep.date + (rep.tariff ? ' · ' + rep.tariff : '') }),
+		h('div', { class: 'cards' }, card('sw.swaps', String(rep.swaps), 'sw-swaps'),
+			card('sw.ontime', rep.ready_on_time + ' / ' + rep.promised, 'sw-ontime'),
+			card('sw.energy', fmtKWh(rep.energy_wh) + ' kWh', 'sw-energy')),
+		section('sw.bytier', table(tiers.map((k) => 'tier.' + k), [h('tr', { id: 'sw-tiers' }, tiers.map((k) => h('td', { text: fmtKWh(rep.energy_wh_by_tier[k]) })))])),
+		section('sw.rack', table(['col.evse', 'col.status', 'sw.pack', 'sw.type', 'sw.soc', 'sw.soh', 'sw.readyby'], slots.slots.map(slotRow))),
+		section('sw.today', table(['col.when', 'sw.vehicle', 'sw.out', 'sw.in', 'col.energy', 'sw.tier', 'col.status'], orders.orders.map(orderRow)))));
+	S.onEvent = null;
+}
+
 // ---- routing
 async function route() {
 	applyText();
@@ -446,6 +479,7 @@ async function route() {
 		document.getElementById('top').hidden = false;
 		if (page === 'stations') await pageStations();
 		else if (page === 'station') await pageStation(decodeURIComponent(arg));
+		else if (page === 'swap') await pageSwap(decodeURIComponent(arg));
 		else if (page === 'sessions') await pageSessions();
 		else if (page === 'session') await pageSession(arg);
 		else if (page === 'sites') await pageSites();

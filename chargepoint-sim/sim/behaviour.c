@@ -11,6 +11,7 @@
 
 #include "profile.h"
 #include "site.h"
+#include "swap.h"
 
 const char *const cpsim_tag_types[] = {
 	"ISO14443", "Central", "eMAID",	     "ISO15693",
@@ -80,6 +81,8 @@ bool cpsim_bh_vendor_dt(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw 
 	int evse;
 	bool ok = false;
 
+	if (cpsim_swap_request(cp, req, w)) /* docs/swap.md */
+		return true;
 	if (!vendor || strcmp(vendor, "org.openchargenet.csms") || !msg || strcmp(msg, "SetV2GMode"))
 		return false;
 	o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : NULL;

@@ -147,6 +147,8 @@ struct cpsim_connector {
 	uint8_t tag_type;	 /* 2.0.1 IdTokenEnumType index (cpsim_tag_types) */
 	char tag[TAG_MAX + 1];
 	uint8_t v2g_mode;	 /* docs/v2g.md SetV2GMode: enum cpsim_v2g_mode */
+	int32_t swap_request;	 /* swap slot: the requestId whose vehicle's pack goes in next
+				  * (BatteryIn once its charging starts), 0 = none */
 };
 
 /* The operation mode the CSMS set by SetV2GMode (docs/v2g.md). NONE: never told (negative
@@ -197,6 +199,8 @@ struct cpsim_cp {
 	bool resetting : 1; /* closing to reboot */
 	bool reset_on_idle : 1;
 	bool connecting_counted : 1;
+	int32_t swap_request; /* RequestBatterySwap: the requestId of the next vehicle, 0 = none */
+	uint32_t swap_seq;    /* swaps at this station (request ids of its own) */
 	struct cpsim_connector c[];
 };
 

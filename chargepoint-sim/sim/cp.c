@@ -9,6 +9,7 @@
 #include "behaviour.h"
 #include "cp-private.h"
 #include "site.h"
+#include "swap.h"
 
 #define UNPLUG_SIM_MS	   (60 * 1000) /* a driver takes a minute to unplug after the stop */
 #define UNPLUG_MIN_MS	   200
@@ -678,6 +679,15 @@ static void start_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum c
 	if (cp->state == CPS_BOOTED && !(c->flags & CF_NO_DEPART) &&
 	    cpsim_kind_info(cp->kind)->bidirectional)
 		cpsim_cp_enqueue(cp, cpsim_bh_needs_dt(cp, c));
+	if (cp->kind == CPSIM_KIND_SWAP && !f->sc->steady) { /* docs/swap.md */
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "%s-%d", cpsim_swap_port(cp) ? "TRUCK" : "VAN",
+			 c->swap_request);
+		cpsim_cp_enqueue(cp, cpsim_swap_event(cp, c, "BatteryIn", c->swap_request,
+						      c->swap_request ? tag : NULL));
+		c->swap_request = 0;
+	}
 }
 
 static void stop_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp_reason why)
@@ -746,6 +756,8 @@ static void plug_in(struct cpsim_cp *cp, struct cpsim_connector *c, const char *
 				c->ev.soc = c->ev.target_soc;
 			c->ev.min_soc = 0.3 < c->ev.soc ? 0.3 : c->ev.soc;
 		}
+		if (cp->kind == CPSIM_KIND_SWAP)
+			cpsim_swap_draw_pack(cpsim_swap_port(cp), &cp->rng, &c->ev);
 		if (!dep)
 			c->flags |= CF_NO_DEPART;
 	}
@@ -1655,25 +1667,36 @@ static void swap_vehicle(struct cpsim_cp *cp)
 {
 	struct cpsim_fleet *f = cp->f;
 	struct cpsim_connector *best = NULL;
+	bool port = cpsim_swap_port(cp);
+	int32_t rid;
+	char tag[32];
 
 	cp->t_swap = T_NEVER;
 	if (f->draining)
 		return;
-	cp->t_swap = sim_to_real(
-		f, cpsim_site_next_arrival(CPSIM_KIND_SWAP, &cp->rng, sim_now(f), false));
+	cp->t_swap = sim_to_real(f, cpsim_swap_next_arrival(port, &cp->rng, sim_now(f), false));
 	cpsim_cp_advance(cp);
 	for (unsigned i = 0; i < cp->nconn; i++) {
 		struct cpsim_connector *c = &cp->c[i];
 
-		if (c->phase == PH_ACTIVE && (!best || c->ev.soc > best->ev.soc))
+		if (c->phase == PH_ACTIVE && !c->swap_request &&
+		    (!best || c->ev.soc > best->ev.soc))
 			best = c;
 	}
-	if (!best || best->ev.soc < 0.8) {
+	/* the vehicle (its pack at 8-30 %) takes the fullest pack if that is worth a swap */
+	if (!best || best->ev.soc < 0.35) {
 		f->stats->swaps_missed++;
+		cp->swap_request = 0;
 		return;
 	}
 	f->stats->swaps++;
+	rid = cp->swap_request ? cp->swap_request : (int32_t)(++cp->swap_seq);
+	cp->swap_request = 0;
+	snprintf(tag, sizeof(tag), "%s-%d", port ? "TRUCK" : "VAN", rid);
+	if (cp->state == CPS_BOOTED || cp->q_len < CP_QUEUE_MAX / 2)
+		cpsim_cp_enqueue(cp, cpsim_swap_event(cp, best, "BatteryOut", rid, tag));
 	stop_session(cp, best, RS_LOCAL);
+	best->swap_request = rid; /* the vehicle's pack goes into the freed slot */
 }
 
 /* A periodic sample of c is still queued or in flight. */
@@ -1925,8 +1948,8 @@ void cpsim_cp_init(struct cpsim_cp *cp, struct cpsim_fleet *f, uint32_t index, u
 			 : T_NEVER;
 	cp->t_swap = T_NEVER;
 	if (cp->kind == CPSIM_KIND_SWAP && !sc->steady)
-		cp->t_swap = sim_to_real(
-			f, cpsim_site_next_arrival(CPSIM_KIND_SWAP, &cp->rng, sim_now(f), true));
+		cp->t_swap = sim_to_real(f, cpsim_swap_next_arrival(cpsim_swap_port(cp), &cp->rng,
+								    sim_now(f), true));
 	for (unsigned i = 0; i < cp->nconn; i++) {
 		struct cpsim_connector *c = &cp->c[i];
 

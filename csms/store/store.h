@@ -304,6 +304,65 @@ struct store_summary {
 };
 /* ---- end dash */
 
+/* ---- swap: battery-swap stations (0012_swap.sql, docs/swap.md). Borrowed strings. */
+struct store_swap_pack {
+	const char *serial;
+	const char *station_id; /* the station that last saw it ("" = none) */
+	const char *type;	/* "" = unknown */
+	int64_t capacity_wh;	/* 0 = unknown */
+	double soc, soh;	/* percent; -1 = unknown */
+	int64_t cycles;
+	const char *location;	/* "slot", "vehicle" or "store" */
+	int evse_id;		/* location slot */
+	const char *vehicle;	/* location vehicle: its id token */
+	int64_t production_ms;	/* 0 = unknown */
+	int64_t in_ms;		/* when it last went into a slot */
+	bool flagged;		/* SoH below the threshold */
+	int64_t updated_ms;
+	int64_t ready_ms;	/* racked: the "ready by" the planner has (0 = none); a put */
+	int64_t ready_set_ms;	/* ... since when; a put resets both (swap_pack_ready_set) */
+};
+typedef int (*store_swap_pack_fn)(const struct store_swap_pack *row, void *ud);
+
+struct store_swap_soh {
+	const char *serial;
+	int64_t ts_ms;
+	double soh;
+};
+typedef int (*store_swap_soh_fn)(const struct store_swap_soh *row, void *ud);
+
+struct store_swap_order {
+	int64_t id;
+	const char *station_id;
+	int64_t request_id;
+	const char *vehicle;
+	int64_t booking_id;		/* 0 = none */
+	const char *packs_out, *packs_in; /* serials, comma-separated; "" = none yet */
+	double soc_out, soc_in;		/* mean over the packs; -1 = unknown */
+	int64_t energy_out_wh, energy_in_wh; /* -1 = unknown */
+	int64_t delta_wh;		/* billed: out - in */
+	const char *tier;		/* tariff tier at the time of swap; "" = not billed */
+	int64_t price_fen_per_mwh;
+	int64_t cost_fen;
+	const char *state;		/* "open", "complete", "timeout" */
+	double promised_soc;		/* -1 = none promised */
+	int64_t created_ms, in_ms, out_ms, done_ms;
+};
+typedef int (*store_swap_order_fn)(const struct store_swap_order *row, void *ud);
+
+struct store_swap_booking {
+	int64_t id;
+	const char *station_id;
+	const char *vehicle;
+	int64_t due_ms;
+	double min_soc;
+	const char *state; /* "queued", "requested", "served", "cancelled" */
+	int64_t request_id;
+	int64_t created_ms;
+};
+typedef int (*store_swap_booking_fn)(const struct store_swap_booking *row, void *ud);
+/* ---- end swap */
+
 /* A tariff calendar as stored: its JSON document (0004_tariffs.sql). Borrowed strings. */
 struct store_tariff {
 	const char *id, *doc;
@@ -761,6 +820,40 @@ struct store_ops {
 	/* The number of stations with registration (enum reg_status) into *ret. */
 	int (*stations_count_registration)(struct store *s, int registration, int64_t *ret);
 	/* ---- end security */
+	/* ---- swap (0012_swap.sql) */
+	/* Create or replace pack p->serial; a SoH (>= 0) other than the last one recorded is
+	 * appended to its history at p->updated_ms. */
+	int (*swap_pack_put)(struct store *s, const struct store_swap_pack *p);
+	/* Packs by serial: one (serial_or_null: -ENOENT if unknown), or those last seen by a
+	 * station (station_or_null), or all. Returns the number of rows. */
+	int (*swap_packs_list)(struct store *s, const char *station_or_null,
+			       const char *serial_or_null, store_swap_pack_fn fn, void *ud);
+	/* The SoH history of a pack, oldest first. Returns the number of rows. */
+	int (*swap_pack_soh_list)(struct store *s, const char *serial, store_swap_soh_fn fn,
+				  void *ud);
+	/* Insert (o->id == 0; *ret_id set) or update order o->id. -EEXIST when an order with
+	 * the same station and request id exists already (insert). */
+	int (*swap_order_put)(struct store *s, const struct store_swap_order *o, int64_t *ret_id);
+	/* The order of (station_id, request_id): -ENOENT if none. */
+	int (*swap_order_get)(struct store *s, const char *station_id, int64_t request_id,
+			      store_swap_order_fn fn, void *ud);
+	/* Orders created in [from_ms, to_ms) (of a station, or all), by creation time. Returns
+	 * the number of rows. */
+	int (*swap_orders_list)(struct store *s, const char *station_or_null, int64_t from_ms,
+				int64_t to_ms, store_swap_order_fn fn, void *ud);
+	/* Insert (b->id == 0; *ret_id set) or update booking b->id (-ENOENT if unknown). */
+	int (*swap_booking_put)(struct store *s, const struct store_swap_booking *b,
+				int64_t *ret_id);
+	/* Bookings due at or after from_ms (of a station, or all; id_or_zero: only that one,
+	 * -ENOENT if unknown), by due time. Returns the number of rows. */
+	int (*swap_bookings_list)(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				  int64_t from_ms, store_swap_booking_fn fn, void *ud);
+	/* Pack serial must be ready by ready_ms, as the planner was told at set_ms: recorded
+	 * unless ready_ms is what it has already; a later ready_ms than the one recorded keeps
+	 * its set time (the planner has had at least that long). */
+	int (*swap_pack_ready_set)(struct store *s, const char *serial, int64_t ready_ms,
+				   int64_t set_ms);
+	/* ---- end swap */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1345,5 +1438,53 @@ static inline int store_stations_count_registration(struct store *s, int registr
 	return STORE_CALL(stations_count_registration, registration, ret);
 }
 /* ---- end security */
+/* ---- swap */
+static inline int store_swap_pack_put(struct store *s, const struct store_swap_pack *p)
+{
+	return STORE_CALL(swap_pack_put, p);
+}
+static inline int store_swap_packs_list(struct store *s, const char *station_or_null,
+					const char *serial_or_null, store_swap_pack_fn fn, void *ud)
+{
+	return STORE_CALL(swap_packs_list, station_or_null, serial_or_null, fn, ud);
+}
+static inline int store_swap_pack_soh_list(struct store *s, const char *serial,
+					   store_swap_soh_fn fn, void *ud)
+{
+	return STORE_CALL(swap_pack_soh_list, serial, fn, ud);
+}
+static inline int store_swap_order_put(struct store *s, const struct store_swap_order *o,
+				       int64_t *ret_id)
+{
+	return STORE_CALL(swap_order_put, o, ret_id);
+}
+static inline int store_swap_order_get(struct store *s, const char *station_id,
+				       int64_t request_id, store_swap_order_fn fn, void *ud)
+{
+	return STORE_CALL(swap_order_get, station_id, request_id, fn, ud);
+}
+static inline int store_swap_orders_list(struct store *s, const char *station_or_null,
+					 int64_t from_ms, int64_t to_ms, store_swap_order_fn fn,
+					 void *ud)
+{
+	return STORE_CALL(swap_orders_list, station_or_null, from_ms, to_ms, fn, ud);
+}
+static inline int store_swap_booking_put(struct store *s, const struct store_swap_booking *b,
+					 int64_t *ret_id)
+{
+	return STORE_CALL(swap_booking_put, b, ret_id);
+}
+static inline int store_swap_bookings_list(struct store *s, const char *station_or_null,
+					   int64_t id_or_zero, int64_t from_ms,
+					   store_swap_booking_fn fn, void *ud)
+{
+	return STORE_CALL(swap_bookings_list, station_or_null, id_or_zero, from_ms, fn, ud);
+}
+static inline int store_swap_pack_ready_set(struct store *s, const char *serial,
+					    int64_t ready_ms, int64_t set_ms)
+{
+	return STORE_CALL(swap_pack_ready_set, serial, ready_ms, set_ms);
+}
+/* ---- end swap */
 
 #undef STORE_CALL

@@ -108,6 +108,18 @@ enum stmt {
 	ST_SITE_ENERGY,
 	ST_CAP_PUT,
 	ST_CAP_GET, /* end planner */
+	ST_SWAP_PACK_PUT, /* swap */
+	ST_SWAP_SOH_ADD,
+	ST_SWAP_PACKS_LIST,
+	ST_SWAP_SOH_LIST,
+	ST_SWAP_ORDER_ADD,
+	ST_SWAP_ORDER_SET,
+	ST_SWAP_ORDER_GET,
+	ST_SWAP_ORDERS_LIST,
+	ST_SWAP_BOOKING_ADD,
+	ST_SWAP_BOOKING_SET,
+	ST_SWAP_BOOKINGS_LIST,
+	ST_SWAP_READY_SET, /* end swap */
 	_ST_MAX
 };
 
@@ -123,6 +135,14 @@ enum stmt {
 	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "   \
 	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "     \
 	"s.last_boot_ms"
+
+#define SWAP_PACK_COLS                                                                        \
+	"serial, station_id, type, capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "  \
+	"production_ms, in_ms, flagged, updated_ms, ready_ms, ready_set_ms"
+#define SWAP_ORDER_SET_COLS                                                                   \
+	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "   \
+	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "     \
+	"promised_soc, created_ms, in_ms, out_ms, done_ms"
 
 static const char *const stmt_sql[_ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -355,6 +375,43 @@ static const char *const stmt_sql[_ST_MAX] = {
 		       "VALUES (?1, ?2, ?3)",
 	[ST_CAP_GET] = "SELECT model, updated_ms, caps FROM charging_capabilities WHERE model = ?1",
 	/* ---- end planner */
+	/* ---- swap */
+	[ST_SWAP_PACK_PUT] = "INSERT OR REPLACE INTO swap_packs(serial, station_id, type, "
+			     "capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "
+			     "production_ms, in_ms, flagged, updated_ms) VALUES (?1, ?2, ?3, ?4, "
+			     "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_SWAP_SOH_ADD] = "INSERT OR REPLACE INTO swap_pack_soh(serial, ts_ms, soh) SELECT ?1, "
+			    "?2, ?3 WHERE ?3 IS NOT (SELECT soh FROM swap_pack_soh WHERE serial "
+			    "= ?1 ORDER BY ts_ms DESC LIMIT 1)",
+	[ST_SWAP_PACKS_LIST] = "SELECT " SWAP_PACK_COLS " FROM swap_packs WHERE (?1 IS NULL OR "
+			       "station_id = ?1) AND (?2 IS NULL OR serial = ?2) ORDER BY serial",
+	[ST_SWAP_SOH_LIST] = "SELECT serial, ts_ms, soh FROM swap_pack_soh WHERE serial = ?1 "
+			     "ORDER BY ts_ms",
+	[ST_SWAP_ORDER_ADD] = "INSERT INTO swap_orders(" SWAP_ORDER_SET_COLS ") VALUES (?1, ?2, "
+			      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+			      "?17, ?18, ?19, ?20)",
+	[ST_SWAP_ORDER_SET] = "UPDATE swap_orders SET (" SWAP_ORDER_SET_COLS ") = (?1, ?2, ?3, "
+			      "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+			      "?19, ?20) WHERE id = ?21",
+	[ST_SWAP_ORDER_GET] = "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE "
+			      "station_id = ?1 AND request_id = ?2",
+	[ST_SWAP_ORDERS_LIST] = "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE (?1 "
+				"IS NULL OR station_id = ?1) AND created_ms >= ?2 AND created_ms < "
+				"?3 ORDER BY created_ms, id",
+	[ST_SWAP_BOOKING_ADD] = "INSERT INTO swap_bookings(station_id, vehicle, due_ms, min_soc, "
+				"state, request_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_SWAP_BOOKING_SET] = "UPDATE swap_bookings SET (station_id, vehicle, due_ms, min_soc, "
+				"state, request_id, created_ms) = (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+				"WHERE id = ?8",
+	[ST_SWAP_BOOKINGS_LIST] = "SELECT id, station_id, vehicle, due_ms, min_soc, state, "
+				  "request_id, created_ms FROM swap_bookings WHERE (?1 IS NULL OR "
+				  "station_id = ?1) AND (?2 = 0 OR id = ?2) AND due_ms >= ?3 "
+				  "ORDER BY due_ms, id",
+	/* a later deadline keeps the time the planner has had the earlier one */
+	[ST_SWAP_READY_SET] = "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 AND "
+			      "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
+			      "serial = ?1 AND ready_ms != ?2",
+	/* ---- end swap */
 };
 
 struct sq_store {
@@ -2736,6 +2793,281 @@ static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summar
 }
 /* ---------------------------------------------------------------- end dash */
 
+/* ---- swap (0012_swap.sql) */
+static int sq_swap_pack_put(struct store *s, const struct store_swap_pack *p)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SWAP_PACK_PUT);
+	bind_text(st, 1, p->serial);
+	bind_text(st, 2, p->station_id ? p->station_id : "");
+	bind_text(st, 3, p->type ? p->type : "");
+	sqlite3_bind_int64(st, 4, p->capacity_wh);
+	sqlite3_bind_double(st, 5, p->soc);
+	sqlite3_bind_double(st, 6, p->soh);
+	sqlite3_bind_int64(st, 7, p->cycles);
+	bind_text(st, 8, p->location ? p->location : "store");
+	sqlite3_bind_int(st, 9, p->evse_id);
+	bind_text(st, 10, p->vehicle ? p->vehicle : "");
+	sqlite3_bind_int64(st, 11, p->production_ms);
+	sqlite3_bind_int64(st, 12, p->in_ms);
+	sqlite3_bind_int(st, 13, p->flagged);
+	sqlite3_bind_int64(st, 14, p->updated_ms);
+	r = step_done(st);
+	if (r < 0 || p->soh < 0)
+		return r;
+	st = stmt(s, ST_SWAP_SOH_ADD);
+	bind_text(st, 1, p->serial);
+	sqlite3_bind_int64(st, 2, p->updated_ms);
+	sqlite3_bind_double(st, 3, p->soh);
+	return step_done(st);
+}
+
+static int sq_swap_packs_list(struct store *s, const char *station_or_null,
+			      const char *serial_or_null, store_swap_pack_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_PACKS_LIST);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, station_or_null);
+	bind_text(st, 2, serial_or_null);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_swap_pack row = {
+			.serial = col_text(st, 0),
+			.station_id = col_text(st, 1),
+			.type = col_text(st, 2),
+			.capacity_wh = sqlite3_column_int64(st, 3),
+			.soc = sqlite3_column_double(st, 4),
+			.soh = sqlite3_column_double(st, 5),
+			.cycles = sqlite3_column_int64(st, 6),
+			.location = col_text(st, 7),
+			.evse_id = sqlite3_column_int(st, 8),
+			.vehicle = col_text(st, 9),
+			.production_ms = sqlite3_column_int64(st, 10),
+			.in_ms = sqlite3_column_int64(st, 11),
+			.flagged = sqlite3_column_int(st, 12) != 0,
+			.updated_ms = sqlite3_column_int64(st, 13),
+			.ready_ms = sqlite3_column_int64(st, 14),
+			.ready_set_ms = sqlite3_column_int64(st, 15),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return serial_or_null && n == 0 ? -ENOENT : n;
+}
+
+static int sq_swap_pack_soh_list(struct store *s, const char *serial, store_swap_soh_fn fn,
+				 void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_SOH_LIST);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, serial);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_swap_soh row = {
+			.serial = col_text(st, 0),
+			.ts_ms = sqlite3_column_int64(st, 1),
+			.soh = sqlite3_column_double(st, 2),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_swap_order_put(struct store *s, const struct store_swap_order *o, int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, o->id ? ST_SWAP_ORDER_SET : ST_SWAP_ORDER_ADD);
+	bind_text(st, 1, o->station_id);
+	sqlite3_bind_int64(st, 2, o->request_id);
+	bind_text(st, 3, o->vehicle ? o->vehicle : "");
+	sqlite3_bind_int64(st, 4, o->booking_id);
+	bind_text(st, 5, o->packs_out ? o->packs_out : "");
+	bind_text(st, 6, o->packs_in ? o->packs_in : "");
+	sqlite3_bind_double(st, 7, o->soc_out);
+	sqlite3_bind_double(st, 8, o->soc_in);
+	sqlite3_bind_int64(st, 9, o->energy_out_wh);
+	sqlite3_bind_int64(st, 10, o->energy_in_wh);
+	sqlite3_bind_int64(st, 11, o->delta_wh);
+	bind_text(st, 12, o->tier ? o->tier : "");
+	sqlite3_bind_int64(st, 13, o->price_fen_per_mwh);
+	sqlite3_bind_int64(st, 14, o->cost_fen);
+	bind_text(st, 15, o->state ? o->state : "open");
+	sqlite3_bind_double(st, 16, o->promised_soc);
+	sqlite3_bind_int64(st, 17, o->created_ms);
+	sqlite3_bind_int64(st, 18, o->in_ms);
+	sqlite3_bind_int64(st, 19, o->out_ms);
+	sqlite3_bind_int64(st, 20, o->done_ms);
+	if (o->id)
+		sqlite3_bind_int64(st, 21, o->id);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	if (o->id)
+		return sqlite3_changes(sq(s)->db) ? 0 : -ENOENT;
+	if (ret_id)
+		*ret_id = sqlite3_last_insert_rowid(sq(s)->db);
+	return 0;
+}
+
+static int swap_orders_rows(sqlite3_stmt *st, store_swap_order_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_swap_order row = {
+			.id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.request_id = sqlite3_column_int64(st, 2),
+			.vehicle = col_text(st, 3),
+			.booking_id = sqlite3_column_int64(st, 4),
+			.packs_out = col_text(st, 5),
+			.packs_in = col_text(st, 6),
+			.soc_out = sqlite3_column_double(st, 7),
+			.soc_in = sqlite3_column_double(st, 8),
+			.energy_out_wh = sqlite3_column_int64(st, 9),
+			.energy_in_wh = sqlite3_column_int64(st, 10),
+			.delta_wh = sqlite3_column_int64(st, 11),
+			.tier = col_text(st, 12),
+			.price_fen_per_mwh = sqlite3_column_int64(st, 13),
+			.cost_fen = sqlite3_column_int64(st, 14),
+			.state = col_text(st, 15),
+			.promised_soc = sqlite3_column_double(st, 16),
+			.created_ms = sqlite3_column_int64(st, 17),
+			.in_ms = sqlite3_column_int64(st, 18),
+			.out_ms = sqlite3_column_int64(st, 19),
+			.done_ms = sqlite3_column_int64(st, 20),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int sq_swap_order_get(struct store *s, const char *station_id, int64_t request_id,
+			     store_swap_order_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_ORDER_GET);
+	int r;
+
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int64(st, 2, request_id);
+	r = swap_orders_rows(st, fn, ud);
+	return r == 0 ? -ENOENT : r;
+}
+
+static int sq_swap_orders_list(struct store *s, const char *station_or_null, int64_t from_ms,
+			       int64_t to_ms, store_swap_order_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_ORDERS_LIST);
+
+	bind_text(st, 1, station_or_null);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	return swap_orders_rows(st, fn, ud);
+}
+
+static int sq_swap_booking_put(struct store *s, const struct store_swap_booking *b,
+			       int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, b->id ? ST_SWAP_BOOKING_SET : ST_SWAP_BOOKING_ADD);
+	bind_text(st, 1, b->station_id);
+	bind_text(st, 2, b->vehicle);
+	sqlite3_bind_int64(st, 3, b->due_ms);
+	sqlite3_bind_double(st, 4, b->min_soc);
+	bind_text(st, 5, b->state ? b->state : "queued");
+	sqlite3_bind_int64(st, 6, b->request_id);
+	sqlite3_bind_int64(st, 7, b->created_ms);
+	if (b->id)
+		sqlite3_bind_int64(st, 8, b->id);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	if (b->id)
+		return sqlite3_changes(sq(s)->db) ? 0 : -ENOENT;
+	if (ret_id)
+		*ret_id = sqlite3_last_insert_rowid(sq(s)->db);
+	return 0;
+}
+
+static int sq_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_LIST);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, station_or_null);
+	sqlite3_bind_int64(st, 2, id_or_zero);
+	sqlite3_bind_int64(st, 3, from_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_swap_booking row = {
+			.id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.vehicle = col_text(st, 2),
+			.due_ms = sqlite3_column_int64(st, 3),
+			.min_soc = sqlite3_column_double(st, 4),
+			.state = col_text(st, 5),
+			.request_id = sqlite3_column_int64(st, 6),
+			.created_ms = sqlite3_column_int64(st, 7),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return id_or_zero && n == 0 ? -ENOENT : n;
+}
+static int sq_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
+				  int64_t set_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_SWAP_READY_SET);
+	bind_text(st, 1, serial);
+	sqlite3_bind_int64(st, 2, ready_ms);
+	sqlite3_bind_int64(st, 3, set_ms);
+	return step_done(st);
+}
+/* ---- end swap */
+
 /* ---------------------------------------------------------------- security (0008) */
 /* Prepared per call: these run at registration and on credential changes, not per message. */
 
@@ -3357,6 +3689,15 @@ const struct store_ops store_sqlite_ops = {
 	.site_energy_samples = sq_site_energy_samples,
 	.capability_put = sq_capability_put,
 	.capability_get = sq_capability_get,
+	.swap_pack_put = sq_swap_pack_put, /* swap */
+	.swap_packs_list = sq_swap_packs_list,
+	.swap_pack_soh_list = sq_swap_pack_soh_list,
+	.swap_order_put = sq_swap_order_put,
+	.swap_order_get = sq_swap_order_get,
+	.swap_orders_list = sq_swap_orders_list,
+	.swap_booking_put = sq_swap_booking_put,
+	.swap_bookings_list = sq_swap_bookings_list,
+	.swap_pack_ready_set = sq_swap_pack_ready_set,
 	.station_security_get = sq_station_security_get, /* security */
 	.station_security_set = sq_station_security_set,
 	.stations_count_registration = sq_stations_count_registration,

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* Battery-swap stations (svc/swap.c): the bill of a swap, the demand forecast and "ready by"
+ * times (hand-computed), order accounting through the store (BatteryIn + BatteryOut joined by a
+ * requestId, billed at the tier of the time of swap, packs moved and flagged), the day report,
+ * and the 2.1 schemas embedded from typed-ocpp. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "core/cfg.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "ocpp.h"
+#include "store/store.h"
+#include "svc/svc.h"
+#include "svc/swap.h"
+#include "svc/tariff.h"
+#include "tariff_json.h"
+
+#define H 3600000LL
+#define M 60000LL
+
+/* ---------------------------------------------------------------- pure functions */
+
+static void test_bill(void **state)
+{
+	struct tariff_point pt = { .tier = TARIFF_TIER_VALLEY, .import_fen_per_mwh = 19500,
+				   .service_fen_per_mwh = 40000 };
+	int64_t delta, cost;
+
+	(void)state;
+	/* 282 kWh pack out at 95 %, in at 20 %: 267,900 - 56,400 = 211,500 Wh at 59,500 fen/MWh
+	 * = 12,584.25 fen -> 12,584 */
+	assert_int_equal(swap_bill(267900, 56400, &pt, &delta, &cost), 0);
+	assert_int_equal(delta, 211500);
+	assert_int_equal(cost, 12584);
+	/* a vehicle bringing more than it takes is credited, rounded half away from zero:
+	 * -10 Wh * 50,000 = -0.5 fen -> -1 */
+	pt.import_fen_per_mwh = 10000;
+	assert_int_equal(swap_bill(100, 110, &pt, &delta, &cost), 0);
+	assert_int_equal(delta, -10);
+	assert_int_equal(cost, -1);
+	assert_int_equal(swap_bill(-1, 100, &pt, &delta, &cost), -EINVAL);
+	assert_int_equal(swap_pack_energy_wh(282000, 95.0), 267900);
+	assert_int_equal(swap_pack_energy_wh(0, 95.0), -1);
+	assert_int_equal(swap_pack_energy_wh(282000, -1), -1);
+}
+
+static void test_forecast(void **state)
+{
+	/* now = day 3, 00:00 UTC; swaps at 06:10 and 06:40 of days 1 and 2, one at 14:20 of day
+	 * 2, one at 14:05 of day 3 (the future: ignored) and one 20 days ago (outside 14 days) */
+	int64_t d0 = 1795000000000LL - 1795000000000LL % (24 * H), now = d0 + 3 * 24 * H;
+	int64_t t[] = { d0 + 24 * H + 6 * H + 10 * M, d0 + 24 * H + 6 * H + 40 * M,
+			d0 + 48 * H + 6 * H + 10 * M, d0 + 48 * H + 6 * H + 40 * M,
+			d0 + 48 * H + 14 * H + 20 * M, now + 14 * H + 5 * M, now - 20 * 24 * H };
+	double f[24];
+
+	(void)state;
+	assert_int_equal(swap_forecast(t, 7, now, 0, 14, f), 5);
+	/* observed: from the first swap (day 1 06:10) to now = 1.74 days -> 2 days */
+	assert_true(f[6] > 2.0 - 1e-9 && f[6] < 2.0 + 1e-9);
+	assert_true(f[14] > 0.5 - 1e-9 && f[14] < 0.5 + 1e-9);
+	assert_true(f[0] == 0 && f[13] == 0 && f[15] == 0);
+	/* local time: at UTC+08:00 the 06 h swaps are 14 h local */
+	assert_int_equal(swap_forecast(t, 7, now, 480, 14, f), 5);
+	assert_true(f[14] > 2.0 - 1e-9 && f[22] > 0.5 - 1e-9);
+	/* no history: nothing expected */
+	assert_int_equal(swap_forecast(NULL, 0, now, 0, 14, f), 0);
+	for (int h = 0; h < 24; h++)
+		assert_true(f[h] == 0);
+	assert_int_equal(swap_forecast(t, 7, now, 0, 0, f), -EINVAL);
+}
+
+static void test_ready_by(void **state)
+{
+	double f[24] = { 0 };
+	int64_t d0 = 1795000000000LL - 1795000000000LL % (24 * H), now = d0 + 5 * H + 20 * M;
+	int64_t r[6];
+
+	(void)state;
+	f[6] = 2.0;  /* two trucks in the 06 h */
+	f[14] = 0.5; /* half a truck at 14 h: rounds to one pack by then */
+	f[22] = 0.4; /* less than half: no pack needed by 22 h from it alone */
+	assert_int_equal(swap_ready_by(f, now, 0, 6, d0 + 38 * H, r), 3);
+	assert_int_equal(r[0], d0 + 6 * H);
+	assert_int_equal(r[1], d0 + 6 * H);
+	assert_int_equal(r[2], d0 + 14 * H);
+	/* 2.5 + 0.4 = 2.9 < 3.5: the rest charge by the valley's end */
+	assert_int_equal(r[3], d0 + 38 * H);
+	assert_int_equal(r[5], d0 + 38 * H);
+	/* demand in the current hour: ready now, not at the hour's start in the past */
+	f[5] = 1.0;
+	assert_int_equal(swap_ready_by(f, now, 0, 1, d0 + 38 * H, r), 1);
+	assert_int_equal(r[0], now);
+}
+
+static void test_charge_ms(void **state)
+{
+	struct swap_policy pol;
+
+	(void)state;
+	swap_policy_default(&pol);
+	assert_true(pol.soh_flag_below == 80 && pol.promised_soc == 90);
+	/* 282 kWh from 20 % to 90 % = 197.4 kWh at 60 kW = 3.29 h, plus 30 min */
+	assert_int_equal(swap_charge_ms(&pol, 282000, 20.0), 11844000 + 30 * M);
+	assert_int_equal(swap_charge_ms(&pol, 282000, 95.0), 30 * M);
+	assert_int_equal(swap_charge_ms(&pol, 0, 20.0), 24 * H);
+}
+
+/* ---------------------------------------------------------------- through the store */
+
+struct fx {
+	struct cfg cfg;
+	struct clock clock;
+	struct store *store;
+	struct svc *svc;
+	struct tariff_calendar *cal;
+	int64_t day; /* local midnight (UTC+08:00) of 2026-11-20: autumn tiers */
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[TARIFF_JSON_ERR_MAX];
+
+	assert_non_null(f);
+	log_set_level(LOG_ERR);
+	cfg_init(&f->cfg);
+	f->store = store_open(":memory:", false, err, sizeof(err));
+	assert_non_null(f->store);
+	assert_int_equal(tariff_json_load_file(
+				 TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json",
+				 &f->cal, err),
+			 0);
+	assert_int_equal(tariff_calendar_local_midnight(f->cal, 2026, 11, 20, &f->day), 0);
+	f->clock = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = f->day + 12 * H };
+	f->svc = svc_create(f->store, &f->clock, &f->cfg);
+	assert_non_null(f->svc);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	svc_destroy(f->svc);
+	store_close(f->store);
+	tariff_calendar_destroy(f->cal);
+	cfg_free(&f->cfg);
+	free(f);
+	return 0;
+}
+
+static void event(struct fx *f, int type, int64_t rid, const char *tok, int evse,
+		  const char *serial, double soc, double soh, struct swap_order_info *ret)
+{
+	struct swap_policy pol;
+	struct swap_event ev = {
+		.type = type,
+		.request_id = rid,
+		.id_token = tok,
+		.stock = tok == NULL,
+		.ts_ms = f->clock.fixed_ms,
+		.n_batteries = 1,
+		.batteries = { { .evse_id = evse, .serial = serial, .soc = soc, .soh = soh,
+				 .type = "truck-282", .capacity_wh = 282000 } },
+	};
+
+	swap_policy_default(&pol);
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, ret), 0);
+}
+
+struct pack_row {
+	char location[16], vehicle[32];
+	int evse, n;
+	int64_t cycles;
+	bool flagged;
+};
+
+static int pack_fn(const struct store_swap_pack *p, void *ud)
+{
+	struct pack_row *r = ud;
+
+	snprintf(r->location, sizeof(r->location), "%s", p->location);
+	snprintf(r->vehicle, sizeof(r->vehicle), "%s", p->vehicle);
+	r->evse = p->evse_id;
+	r->cycles = p->cycles;
+	r->flagged = p->flagged;
+	r->n++;
+	return 0;
+}
+
+static int soh_fn(const struct store_swap_soh *h, void *ud)
+{
+	(void)h;
+	(*(int *)ud)++;
+	return 0;
+}
+
+static void test_order_accounting(void **state)
+{
+	struct fx *f = *state;
+	struct swap_order_info o;
+	struct swap_day_report d;
+	struct pack_row p = { 0 };
+	int n_soh = 0;
+
+	/* the rack is stocked: a pack with no vehicle makes no order */
+	event(f, SWAP_BATTERY_IN, 0, NULL, 3, "PK-A", 95.0, 97.0, &o);
+	assert_int_equal(o.id, 0);
+	/* 12:30 local, deep valley (6,500 + 40,000 service = 46,500 fen/MWh): truck T1 takes
+	 * PK-A at 95 % out of slot 3 ... */
+	f->clock.fixed_ms = f->day + 12 * H + 30 * M;
+	event(f, SWAP_BATTERY_OUT, 41, "T1", 3, "PK-A", 95.0, 97.0, &o);
+	assert_false(o.complete);
+	assert_int_equal(o.tier, -1);
+	/* ... and its own pack PK-B at 20 % (SoH 78: flagged) goes into slot 3 */
+	event(f, SWAP_BATTERY_IN, 41, "T1", 3, "PK-B", 20.0, 78.0, &o);
+	assert_true(o.complete);
+	assert_int_equal(o.energy_out_wh, 267900);
+	assert_int_equal(o.energy_in_wh, 56400);
+	assert_int_equal(o.delta_wh, 211500);
+	assert_int_equal(o.tier, TARIFF_TIER_DEEP_VALLEY);
+	/* 211,500 Wh x 46,500 fen/MWh = 9,834.75 fen */
+	assert_int_equal(o.cost_fen, 9835);
+	/* where the packs are now */
+	assert_int_equal(store_swap_packs_list(f->store, NULL, "PK-A", pack_fn, &p), 1);
+	assert_string_equal(p.location, "vehicle");
+	assert_string_equal(p.vehicle, "T1");
+	assert_int_equal(p.cycles, 1); /* stocked once */
+	assert_false(p.flagged);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_swap_packs_list(f->store, NULL, "PK-B", pack_fn, &p), 1);
+	assert_string_equal(p.location, "slot");
+	assert_int_equal(p.evse, 3);
+	assert_true(p.flagged);
+	assert_int_equal(store_swap_pack_soh_list(f->store, "PK-B", soh_fn, &n_soh), 1);
+	/* the same SoH again adds no history row; a new one does */
+	f->clock.fixed_ms += H;
+	event(f, SWAP_BATTERY_OUT, 42, "T2", 3, "PK-B", 90.0, 78.0, &o);
+	n_soh = 0;
+	assert_int_equal(store_swap_pack_soh_list(f->store, "PK-B", soh_fn, &n_soh), 1);
+	event(f, SWAP_BATTERY_IN, 42, "T2", 3, "PK-C", 30.0, 88.0, &o);
+	assert_true(o.complete);
+	/* 13:30: still deep valley */
+	assert_int_equal(o.tier, TARIFF_TIER_DEEP_VALLEY);
+	/* a swap offered but not taken */
+	f->clock.fixed_ms = f->day + 18 * H + 30 * M;
+	event(f, SWAP_BATTERY_OUT_TIMEOUT, 43, "T3", 3, "PK-C", 60.0, 88.0, &o);
+	assert_true(o.timeout);
+	/* an order whose BatteryIn never came stays open */
+	event(f, SWAP_BATTERY_OUT, 44, "T4", 3, "PK-C", 60.0, 88.0, &o);
+	/* 18:30 is critical peak: the next completion is billed there */
+	event(f, SWAP_BATTERY_IN, 44, "T4", 3, "PK-D", 10.0, 99.0, &o);
+	assert_int_equal(o.tier, TARIFF_TIER_CRITICAL_PEAK);
+	/* 169,200 - 28,200 = 141,000 Wh x (130,000 + 40,000) = 23,970 fen */
+	assert_int_equal(o.delta_wh, 141000);
+	assert_int_equal(o.cost_fen, 23970);
+	event(f, SWAP_BATTERY_OUT, 45, "T5", 3, "PK-D", 50.0, 99.0, &o);
+	assert_false(o.complete);
+	/* the day report */
+	assert_int_equal(swap_day_report(f->svc, "SW1", f->day, f->day + 24 * H, &d), 0);
+	assert_int_equal(d.swaps, 3);
+	assert_int_equal(d.timeouts, 1);
+	assert_int_equal(d.open, 1);
+	/* T2: PK-B out at 90 % (253,800 Wh), PK-C in at 30 % (84,600 Wh) */
+	assert_int_equal(d.wh_by_tier[TARIFF_TIER_DEEP_VALLEY], 211500 + 169200);
+	assert_int_equal(d.wh_by_tier[TARIFF_TIER_CRITICAL_PEAK], 141000);
+	assert_int_equal(d.delta_wh, 211500 + 169200 + 141000);
+	assert_int_equal(d.cost_fen, 9835 + 7868 + 23970); /* 169,200 x 46,500 = 7,867.8 */
+	assert_int_equal(d.unbilled, 0);
+	/* the forecast learns from the complete ones: 12:30, 13:30 and 18:30 local */
+	{
+		struct swap_policy pol;
+		double fc[24];
+
+		swap_policy_default(&pol);
+		f->clock.fixed_ms = f->day + 23 * H;
+		assert_int_equal(swap_forecast_station(f->svc, "SW1", f->cal, &pol, fc), 0);
+		assert_true(fc[12] == 1 && fc[13] == 1 && fc[18] == 1 && fc[19] == 0);
+	}
+}
+
+static void test_bad_events(void **state)
+{
+	struct fx *f = *state;
+	struct swap_policy pol;
+	struct swap_event ev = { .type = SWAP_BATTERY_IN, .request_id = 1, .id_token = "T",
+				 .n_batteries = 1,
+				 .batteries = { { .evse_id = 1, .serial = "X", .soc = 101,
+						  .soh = 90 } } };
+
+	swap_policy_default(&pol);
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), -EINVAL);
+	ev.batteries[0].soc = 50;
+	ev.n_batteries = 0;
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), -EINVAL);
+	ev.n_batteries = 1;
+	ev.type = SWAP_BATTERY_OUT;
+	ev.stock = true; /* only a BatteryIn stocks */
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), -EINVAL);
+	assert_int_equal(swap_event_from_string("BatteryOutTimeout"), SWAP_BATTERY_OUT_TIMEOUT);
+	assert_int_equal(swap_event_from_string("BatteryLost"), _SWAP_EVENT_INVALID);
+}
+
+/* The 2.1 schemas embedded from typed-ocpp validate the convention's payloads. */
+static void test_v21_schemas(void **state)
+{
+	json_t *ok = json_loads("{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":"
+				"{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\""
+				":2,\"serialNumber\":\"PK-1\",\"soC\":20.5,\"soH\":97}]}",
+				0, NULL);
+	json_t *bad_enum = json_loads("{\"eventType\":\"BatteryLost\",\"requestId\":7,\"idToken\":"
+				      "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":"
+				      "[{\"evseId\":2,\"serialNumber\":\"PK-1\",\"soC\":20,\"soH\":97}]}",
+				      0, NULL);
+	json_t *no_data = json_loads("{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":"
+				     "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[]}",
+				     0, NULL);
+	json_t *req = json_loads("{\"requestId\":1,\"idToken\":{\"idToken\":\"T\",\"type\":"
+				 "\"Central\"}}", 0, NULL);
+	json_t *resp = json_loads("{\"status\":\"Maybe\"}", 0, NULL);
+	char desc[128];
+
+	(void)state;
+	assert_int_equal(ocpp_v21_validate(OCPP_V16, "BatterySwapRequest", ok, desc, sizeof(desc)),
+			 OCPP_ERR_NONE);
+	assert_int_equal(ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", bad_enum, desc,
+					   sizeof(desc)),
+			 OCPP_ERR_PROPERTY_CONSTRAINT);
+	assert_int_equal(ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", no_data, desc,
+					   sizeof(desc)),
+			 OCPP_ERR_OCCURRENCE_CONSTRAINT);
+	assert_int_equal(ocpp_v21_validate(OCPP_V201, "RequestBatterySwapRequest", req, desc,
+					   sizeof(desc)),
+			 OCPP_ERR_NONE);
+	assert_int_equal(ocpp_v21_validate(OCPP_V201, "RequestBatterySwapResponse", resp, desc,
+					   sizeof(desc)),
+			 OCPP_ERR_PROPERTY_CONSTRAINT);
+	assert_int_equal(ocpp_v21_validate(OCPP_V201, "BatterySwapResponse", resp, desc,
+					   sizeof(desc)),
+			 OCPP_ERR_FORMATION); /* additionalProperties: false */
+	assert_int_equal(ocpp_v21_validate(OCPP_V201, "NotifyEVChargingNeedsRequest", ok, desc,
+					   sizeof(desc)),
+			 OCPP_ERR_NOT_IMPLEMENTED);
+	json_decref(ok);
+	json_decref(bad_enum);
+	json_decref(no_data);
+	json_decref(req);
+	json_decref(resp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bill),
+		cmocka_unit_test(test_forecast),
+		cmocka_unit_test(test_ready_by),
+		cmocka_unit_test(test_charge_ms),
+		cmocka_unit_test_setup_teardown(test_order_accounting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
+		cmocka_unit_test(test_v21_schemas),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
