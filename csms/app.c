@@ -322,6 +322,9 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	if (!app->api.energy || (r = tariff_store_load(app->store, app->api.energy)) < 0)
 		goto fail;
 	log_info("%d tariff calendar(s) loaded", r);
+	/* the planner and swap billing price a site with the calendar the operator assigned */
+	if (svc_plan_set_calendars(app->svc, app->api.energy) < 0)
+		goto fail;
 	/* the locked API: logins hash on the loop's threadpool */
 	app->api.loop = loop;
 	app->api.auth = api_auth_create(&app->cfg);

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/hmap.h"
 #include "core/log.h"
+#include "svc/energy.h"
 #include "svc/planner.h"
 #include "svc/svc.h"
 #include "svc/tariff.h"
@@ -345,6 +346,7 @@ struct svc_plans {
 	uint64_t applied;
 	char (*booted)[STATION_ID_MAX + 1]; /* stations booted since the last tick */
 	size_t n_booted;
+	struct energy *energy; /* the node's calendars (svc/energy.h): a site's own calendar */
 };
 
 static void hook_booted(struct svc *s, const struct chg_station *st);
@@ -462,14 +464,29 @@ uint64_t svc_plan_count(struct svc *s)
 
 /* ---------------------------------------------------------------- sites, tariffs, limits */
 
+int svc_plan_set_calendars(struct svc *s, struct energy *e)
+{
+	struct svc_plans *p = plans_of(s);
+
+	if (!p)
+		return -ENOMEM;
+	p->energy = e;
+	return 0;
+}
+
 const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id)
 {
 	struct svc_plans *p = *svc__plans(s);
 	struct plan_site *ps = p ? hmap_get(&p->sites, site_id) : NULL;
+	const struct tariff_calendar *cal;
 	struct store_site site;
 
 	if (ps && ps->cal)
 		return ps->cal;
+	/* the calendar the operator assigned to the site (PUT /api/sites/{id}/tariff) */
+	if (p && p->energy && site_id && *site_id &&
+	    energy_site_calendar(p->energy, site_id, &cal, NULL) == 0)
+		return cal;
 	if (!p || store_site_get(svc_store(s), site_id, &site) < 0 || site.kind < 0 ||
 	    site.kind >= _SITE_KIND_MAX)
 		return NULL;

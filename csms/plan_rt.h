@@ -118,10 +118,16 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w);
 
 /*
 ** The calendar the planner prices a site with: set one (ownership moves to svc; NULL clears)
-** and replan; read it (NULL when none). Until tariffs live in the store (PUT
-** /api/sites/{id}/tariff) this is how a calendar reaches the planner.
+** and replan; read it (NULL when none). Operators assign calendars with PUT
+** /api/sites/{id}/tariff (the store, svc/energy.h), which the planner reads through
+** svc_plan_set_calendars; this setter is for embedding and tests.
 */
 int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calendar *cal);
+/* Where sites' own calendars come from: the node's calendars (svc/energy.h; e borrowed, NULL
+ * for none). A site's calendar is, in order: one set by svc_site_set_tariff, the one the
+ * operator assigned (energy), the default of its site kind (svc_kind_set_tariff). */
+struct energy;
+int svc_plan_set_calendars(struct svc *s, struct energy *e);
 const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id);
 /* The calendar for sites of a kind without one of their own (ownership moves). */
 int svc_kind_set_tariff(struct svc *s, int site_kind, struct tariff_calendar *cal);
