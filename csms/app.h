@@ -17,6 +17,7 @@
 struct store;
 struct svc;
 struct ocpp_catalog;
+struct ca;
 
 struct app_stats {
 	uint64_t commits, commit_failures; /* the connections' counters are in hub.stats */
@@ -43,6 +44,8 @@ struct app {
 	int64_t drain_deadline_ms;
 	struct app_stats stats;
 	uv_timer_t plan_timer; /* the planner: launch due replans, apply finished ones */
+	struct ca *ca;		/* the operator's CA (cfg.ca_dir), or NULL */
+	uv_timer_t cert_timer;	/* certificate renewal before expiry */
 };
 
 /* Build the node: config is taken over (moved) from *cfg. On failure prints one line and

@@ -37,6 +37,7 @@ MODULES = [
     ('csms/api/', 'api'),
     ('csms/link_conn.', 'link_conn'),
     ('csms/import.', 'import'),
+    ('csms/ca.', 'ca'),  # the operator's CA: the only X.509 code, svc's signer
     ('csms/tariff_', 'tariffs'),  # calendars between JSON, the store and svc's registry
     ('ocpp/', 'ocpp'),  # libocpp, shared with the simulator
     ('chargepoint-sim/cpclient.', 'cpclient'),
@@ -53,9 +54,9 @@ MODULES = [
 # app is the composition root: it creates and wires every layer, so it sees them all.
 # 'ocpp' is libocpp (OCPP-J framing, catalogue, schemas): only OCPP-speaking layers use it.
 CSMS_DEPS = {
-    'main':      ['app', 'import', 'tariffs'],
+    'main':      ['app', 'import', 'tariffs', 'ca'],
     'app':       ['transport', 'conn', 'dispatch', 'adapters', 'link_conn', 'api', 'svc', 'store',
-                  'ocpp', 'tariffs'],
+                  'ocpp', 'tariffs', 'ca'],
     'transport': ['conn', 'api', 'ocpp'],
     'conn':      ['dispatch', 'ocpp'],
     'dispatch':  ['adapters', 'ocpp'],
@@ -66,6 +67,7 @@ CSMS_DEPS = {
     'api':       ['svc', 'tariffs'],
     'link_conn': ['conn', 'adapters', 'svc', 'ocpp'],
     'import':    ['store'],
+    'ca':        ['svc'],
     'tariffs':   ['svc', 'store'],
 }
 ALWAYS_ALLOWED = ['core']
@@ -86,6 +88,9 @@ HEADER_RULES = [
     ('rule-lws-only-transport', [''], ['csms/transport/', 'chargepoint-sim/cpclient.', 'tests/'],
      ['hdr:libwebsockets.h'],
      'only csms/transport/ and the simulator\'s cpclient are lws code'),
+    ('rule-x509-only-ca', [''], ['csms/ca.', 'tests/', 'chargepoint-sim/'],
+     ['path:openssl/x509.h', 'path:openssl/pem.h'],
+     'only csms/ca.c is X.509 code (svc signs through struct svc_ca_ops)'),
     ('rule-svc-no-jansson', ['csms/svc/'], [],
      ['hdr:jansson.h'],
      'the domain is plain C structs, no json_t'),

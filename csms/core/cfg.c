@@ -23,7 +23,11 @@ struct key {
 static const struct key keys[] = {
 	{ "allow_demo_clock", KEY_BOOL, F(allow_demo_clock), 0, 0 },
 	{ "boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000 },
+	{ "ca_dir", KEY_STR, F(ca_dir), 0, 0 },
 	{ "call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000 },
+	{ "cert_check_ms", KEY_INT, F(cert_check_ms), 100, 86400000 },
+	{ "cert_days", KEY_INT, F(cert_days), 1, 3650 },
+	{ "cert_renew_days", KEY_INT, F(cert_renew_days), 1, 3650 },
 	{ "clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0 },
 	{ "clock_speed", KEY_INT, F(clock_speed), 1, 100000 },
 	{ "clock_start", KEY_TIME, F(clock_start_ms), 0, 0 },
@@ -77,6 +81,9 @@ void cfg_init(struct cfg *c)
 		.drain_ms = 2000,
 		.sync_full = true,
 		.clock_speed = 1,
+		.cert_days = 365,
+		.cert_renew_days = 30,
+		.cert_check_ms = 60000,
 	};
 #ifdef CSMS_WEB_ROOT
 	c->web_root = strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
@@ -89,6 +96,8 @@ void cfg_free(struct cfg *c)
 	free(c->port_file);
 	free(c->web_root);
 	json_decref(c->id_tokens);
+	free(c->ca_dir);
+	c->ca_dir = NULL;
 	c->db_path = c->port_file = c->web_root = NULL;
 	c->id_tokens = NULL;
 }

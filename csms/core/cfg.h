@@ -35,6 +35,10 @@ struct cfg {
 	int clock_speed;	 /* 1 = real time */
 	bool allow_demo_clock;	 /* accept a simulated clock on a non-loopback listener */
 	json_t *id_tokens; /* optional seed list of tokens; owned */
+	char *ca_dir;	     /* the operator's CA (csms ca init); NULL = none: SignCertificate refused */
+	int cert_days;	     /* validity of the certificates the CA signs */
+	int cert_renew_days; /* ask a station to renew this many days before its certificate expires */
+	int cert_check_ms;   /* how often expiries are checked */
 };
 
 void cfg_init(struct cfg *c);

@@ -53,6 +53,7 @@ static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
 	[SVC_CMD_RESERVE] = "reserve",
 	[SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
 	[SVC_CMD_RAW] = "raw",
+	[SVC_CMD_SET_PASSWORD] = "set-password",
 };
 
 static const char *const status_names[_SVC_RES_MAX] = {
@@ -78,6 +79,7 @@ static const char *const trigger_names[_SVC_TRIGGER_MAX] = {
 	[SVC_TRIGGER_METER_VALUES] = "meter-values",
 	[SVC_TRIGGER_FIRMWARE_STATUS] = "firmware-status",
 	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "diagnostics-status",
+	[SVC_TRIGGER_SIGN_CERTIFICATE] = "sign-certificate",
 };
 
 static const char *const purpose_names[_SVC_PURPOSE_MAX] = {
@@ -190,6 +192,9 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 		break;
 	case SVC_CMD_RAW:
 		snprintf(buf, len, "%s", c->raw.payload ? c->raw.payload : "");
+		break;
+	case SVC_CMD_SET_PASSWORD: /* never the password itself */
+		snprintf(buf, len, "%s", "password=(new, not logged)");
 		break;
 	default:
 		snprintf(buf, len, "%s", "");

@@ -15,6 +15,7 @@
 #include "../core/hmap.h"
 #include "../core/log.h"
 #include "../core/pwhash.h"
+#include "cert.h"
 #include "cmd.h"
 #include "../plan_rt.h"
 #include "events.h"
@@ -39,6 +40,7 @@ struct svc {
 	struct svc_cmds *cmds; /* operator commands (cmd.c) */
 	struct svc_plans *plans; /* the planner at run time (plan.c) */
 	struct svc_events *events; /* live event bus (events.c) */
+	struct svc_certs *certs; /* CA, CSRs, password rotation (cert.c) */
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -80,6 +82,7 @@ void svc_destroy(struct svc *s)
 	svc_plan_stop(s);
 	svc__plans_free(s->plans);
 	svc__events_free(s->events);
+	svc__certs_free(s->certs);
 	free(s);
 }
 
@@ -102,6 +105,16 @@ static void post(struct svc *s, int kind, const char *id, const char *status)
 struct svc_cmds **svc__cmds(struct svc *s)
 {
 	return &s->cmds;
+}
+
+struct svc_certs **svc__certs(struct svc *s)
+{
+	return &s->certs;
+}
+
+const struct cfg *svc__cfg(const struct svc *s)
+{
+	return s->cfg;
 }
 
 struct svc_plans **svc__plans(struct svc *s)
