@@ -38,6 +38,7 @@ int api_connector_json(const struct store_connector_row *row, void *ud);
 int api_session_json(const struct store_session_row *row, void *ud);
 int api_sample_json(const struct store_sample *row, void *ud);
 extern const struct api_route api_tariff_routes[]; /* api_tariffs.c: tariffs, CDRs, energy */
+extern const struct api_route api_security_routes[]; /* api_security.c: events, certificates */
 /* Add energy_exported_wh to each session object of the array arr (api_stations.c). */
 void api_sessions_add_exported(struct api_req *r, json_t *arr);
 

@@ -26,6 +26,7 @@ static const struct api_route *const tables[] = {
 	api_list_routes,
 	api_summary_routes,
 	api_tariff_routes,
+	api_security_routes,
 };
 
 void api_req_free(struct api_req *r)
