@@ -15,7 +15,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "adapter.h"
 #include "ca.h"
+#include "ocpp.h"
+#include "svc/cmd.h"
 #include "store/store.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -287,6 +290,80 @@ static void test_store_certificates(void **state)
 	store_close(s);
 }
 
+/* The commands of certificates and passwords, encoded per version and valid by the schemas. */
+static json_t *encode(enum ocpp_version v, const struct svc_cmd *c, const char *action)
+{
+	struct ocpp_catalog *cat = ocpp_catalog_create(v);
+	const char *a = NULL;
+	json_t *p = NULL;
+	char desc[160] = "";
+
+	assert_non_null(cat);
+	assert_int_equal(adapter_for(v)->encode_cmd(c, &a, &p), 0);
+	assert_string_equal(a, action);
+	if (ocpp_catalog_validate(cat, a, false, p, desc, sizeof(desc)) != OCPP_ERR_NONE)
+		fail_msg("%s: %s", a, desc);
+	assert_true(ocpp_catalog_find(cat, a)->supported);
+	ocpp_catalog_destroy(cat);
+	return p;
+}
+
+static void test_commands_per_version(void **state)
+{
+	struct svc_cmd trig = { .kind = SVC_CMD_TRIGGER, .trigger = SVC_TRIGGER_SIGN_CERTIFICATE };
+	struct svc_cmd pw = { .kind = SVC_CMD_SET_PASSWORD,
+			      .password = "00112233445566778899aabbccddeeff00112233" };
+	struct svc_cmd_result res;
+	char summary[128];
+	json_t *p, *ans;
+
+	(void)state;
+	p = encode(OCPP_V16, &trig, "ExtendedTriggerMessage");
+	assert_string_equal(json_string_value(json_object_get(p, "requestedMessage")),
+			    "SignChargePointCertificate");
+	json_decref(p);
+	p = encode(OCPP_V201, &trig, "TriggerMessage");
+	assert_string_equal(json_string_value(json_object_get(p, "requestedMessage")),
+			    "SignChargingStationCertificate");
+	json_decref(p);
+	p = encode(OCPP_V16, &pw, "ChangeConfiguration");
+	assert_string_equal(json_string_value(json_object_get(p, "key")), "AuthorizationKey");
+	assert_string_equal(json_string_value(json_object_get(p, "value")), pw.password);
+	json_decref(p);
+	p = encode(OCPP_V201, &pw, "SetVariables");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(p, "setVariableData"), 0),
+				    "attributeValue")),
+			    pw.password);
+	json_decref(p);
+	/* no password: nothing to encode */
+	pw.password = NULL;
+	{
+		const char *a;
+
+		assert_int_equal(adapter_for(OCPP_V16)->encode_cmd(&pw, &a, &p), -EINVAL);
+		assert_int_equal(adapter_for(OCPP_V201)->encode_cmd(&pw, &a, &p), -EINVAL);
+	}
+	/* the command log never holds the password */
+	pw.password = "secret-secret-secret";
+	svc_cmd_summary(&pw, summary, sizeof(summary));
+	assert_null(strstr(summary, "secret"));
+	/* SetVariables of one variable: its attributeStatus decides */
+	ans = json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}", "setVariableResult", "attributeStatus",
+			"Rejected", "component", "name", "SecurityCtrlr", "variable", "name",
+			"BasicAuthPassword");
+	memset(&res, 0, sizeof(res));
+	adapter_for(OCPP_V201)->decode_result("SetVariables", ans, &res);
+	assert_int_equal(res.status, SVC_RES_REJECTED);
+	json_decref(ans);
+	ans = json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}", "setVariableResult", "attributeStatus",
+			"Accepted", "component", "name", "SecurityCtrlr", "variable", "name",
+			"BasicAuthPassword");
+	adapter_for(OCPP_V201)->decode_result("SetVariables", ans, &res);
+	assert_int_equal(res.status, SVC_RES_ACCEPTED);
+	json_decref(ans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_signature_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test(test_store_certificates),
+		cmocka_unit_test(test_commands_per_version),
 	};
 
 	return cmocka_run_group_tests_name("ca", tests, NULL, NULL);
