@@ -323,6 +323,8 @@ int v16_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret_
 
 	if (r == -ENODEV)
 		log_notice("[cp %s] SignCertificate declined: no CA configured", call->st->id);
+	else if (r == -EBUSY)
+		log_warn("[cp %s] SignCertificate declined: too many CSRs waiting", call->st->id);
 	else if (r < 0)
 		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:s}", "status", r == 0 ? "Accepted" : "Rejected");

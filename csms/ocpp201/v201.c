@@ -470,6 +470,11 @@ int v201_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret
 				      "reasonCode", "NoCertAuthority");
 		return 0;
 	}
+	if (r == -EBUSY) {
+		*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo",
+				      "reasonCode", "Busy");
+		return 0;
+	}
 	if (r < 0)
 		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:s}", "status", "Accepted");

@@ -19,6 +19,7 @@
 #include "svc.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
+#define CSR_QUEUE_MAX 256 /* CSRs waiting for one group commit, across stations */
 
 struct csr_job {
 	struct list link;
@@ -93,6 +94,8 @@ int svc_cert_request(struct svc *s, struct chg_station *st, const char *csr_pem)
 	if (!svc_ca_configured(s))
 		return -ENODEV;
 	c = certs_of(s);
+	if (c && c->n_jobs >= CSR_QUEUE_MAX)
+		return -EBUSY;
 	j = calloc(1, sizeof(*j));
 	if (!c || !j || !(j->csr = strdup(csr_pem))) {
 		free(j);
@@ -150,8 +153,13 @@ static void sign_one(struct svc *s, struct svc_certs *c, const struct csr_job *j
 	struct svc_cmd cmd = { .kind = SVC_CMD_RAW };
 	struct store_cert row;
 	char *payload, *ud;
-	int r = c->ops->sign(c->impl, j->csr, j->station, svc_now_ms(s), &sc);
+	int r;
 
+	if (!svc_station_find(s, j->station)) {
+		log_notice("[cp %s] left before its CSR was signed: not signed", j->station);
+		return;
+	}
+	r = c->ops->sign(c->impl, j->csr, j->station, svc_now_ms(s), &sc);
 	if (r < 0) {
 		log_warn("[cp %s] SignCertificate refused: %s", j->station, csr_refusal(r));
 		security_event(s, j->station, r == -ENOMEM || r == -EIO ? "CsrSigningFailed"

@@ -39,7 +39,8 @@ bool svc_ca_configured(const struct svc *s);
 ** A station's SignCertificate: csr_pem is queued and, after the group commit that carries the
 ** answer (svc_certs_release), checked and signed; the chain goes back with CertificateSigned.
 ** A CSR that fails the check is recorded as a security event of the station and nothing is
-** signed. Returns 0 (answer Accepted), -ENODEV no CA installed (answer Rejected), -ENOMEM.
+** signed. Returns 0 (answer Accepted), -ENODEV no CA installed, -EBUSY too many CSRs waiting
+** (answer Rejected), -ENOMEM.
 */
 int svc_cert_request(struct svc *s, struct chg_station *st, const char *csr_pem);
 
