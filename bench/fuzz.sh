@@ -26,6 +26,7 @@ for t in $targets; do
 	crashes=$bld/crashes-$t
 	log=$bld/fuzz-$t.log
 	mkdir -p "$work" "$crashes"
+	before=$(find "$crashes" -type f | wc -l)
 	status=ok
 	# -close_fd_mask=2: the targets' own stderr (bad import rows, log lines) is noise here;
 	# libFuzzer's report still comes through
@@ -38,7 +39,7 @@ for t in $targets; do
 	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$last" | sed -n 's/.*corp: \([0-9]*\).*/\1/p')
-	n=$(find "$crashes" -type f | wc -l)
+	n=$(($(find "$crashes" -type f | wc -l) - before)) # new ones only
 	found=$((found + n))
 	printf '%-15s %s  runs %s  cov %s  ft %s  corpus %s  crashes %s  (%s min)\n' "$t" "$status" \
 		"${runs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$n" "$mins"
