@@ -11,6 +11,7 @@ set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 bld=${FUZZ_BUILD:-$src/build-fuzz}
 mins=${1:-10}
+secs=${FUZZ_SECONDS:-$((mins * 60))} # FUZZ_SECONDS overrides (a quick check of the script)
 [ $# -gt 0 ] && shift
 targets=${*:-frame cfg dispatch-1.6 dispatch-2.0.1 api import}
 
@@ -31,7 +32,7 @@ for t in $targets; do
 	# -close_fd_mask=2: the targets' own stderr (bad import rows, log lines) is noise here;
 	# libFuzzer's report still comes through
 	FUZZ_DISPATCH_VERSION=$ver UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		nice -n 10 "$bld/tests/fuzz/$exe" -max_total_time=$((mins * 60)) \
+		nice -n 10 "$bld/tests/fuzz/$exe" -max_total_time="$secs" \
 		-print_final_stats=1 -close_fd_mask=2 -artifact_prefix="$crashes/" \
 		"$work" "$src/tests/fuzz/corpus/$corpus" >"$log" 2>&1 || status=FAILED
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -39,9 +40,10 @@ for t in $targets; do
 	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$last" | sed -n 's/.*corp: \([0-9]*\).*/\1/p')
-	n=$(($(find "$crashes" -type f | wc -l) - before)) # new ones only
+	after=$(find "$crashes" -type f | wc -l)
+	n=$((after - before)) # new ones only
 	found=$((found + n))
-	printf '%-15s %s  runs %s  cov %s  ft %s  corpus %s  crashes %s  (%s min)\n' "$t" "$status" \
-		"${runs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$n" "$mins"
+	printf '%-15s %s  runs %s  cov %s  ft %s  corpus %s  crashes %s  (%s s)\n' "$t" "$status" \
+		"${runs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$n" "$secs"
 done
 [ "$found" -eq 0 ]
