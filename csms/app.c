@@ -19,6 +19,8 @@
 #include "store/store.h"
 #include "svc/cmd.h"
 #include "plan_rt.h"
+#include "ca.h"
+#include "svc/cert.h"
 #include "tariff_json.h"
 #include "svc/events.h"
 #include "svc/energy.h"
@@ -62,6 +64,8 @@ void app_group_commit(struct app *app)
 	svc_cmd_release(app->svc, ok);
 	/* live events whose cause this commit made durable go to the dashboards (/api/live) */
 	svc_events_release(app->svc, ok);
+	/* CSRs whose SignCertificate answer just went out: sign, send CertificateSigned */
+	svc_certs_release(app->svc);
 }
 
 static void commit_hook(void *ud)
@@ -75,6 +79,17 @@ static const struct conn_io transport_io = {
 	.close = transport_close,
 	.close_frame = transport_close_frame,
 };
+
+static void on_cert_tick(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	int r = svc_certs_renew(app->svc, app->cfg.cert_renew_days);
+
+	if (r > 0)
+		log_notice("%d station(s) asked to renew their certificate", r);
+	else if (r < 0)
+		log_err("certificate renewal check failed: %s", strerror(-r));
+}
 
 static void on_check(uv_check_t *h)
 {
@@ -349,6 +364,20 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	uv_timer_init(loop, &app->plan_timer);
 	app->plan_timer.data = app;
 	uv_timer_start(&app->plan_timer, on_plan_tick, 100, 100);
+	if (app->cfg.ca_dir) { /* the operator's CA: SignCertificate, renewal (docs/security.md) */
+		app->ca = ca_open(app->cfg.ca_dir, err, sizeof(err));
+		if (!app->ca) {
+			log_err("ca_dir: %s", err);
+			goto fail;
+		}
+		ca_set_days(app->ca, app->cfg.cert_days);
+		svc_set_ca(app->svc, &ca_svc_ops, app->ca);
+	}
+	uv_timer_init(loop, &app->cert_timer);
+	app->cert_timer.data = app;
+	if (app->ca)
+		uv_timer_start(&app->cert_timer, on_cert_tick, (uint64_t)app->cfg.cert_check_ms,
+			       (uint64_t)app->cfg.cert_check_ms);
 	uv_signal_init(loop, &app->sig_term);
 	app->sig_term.data = app;
 	uv_signal_start(&app->sig_term, on_signal, SIGTERM);
@@ -409,6 +438,7 @@ static void close_all(struct app *app)
 	close_handle((uv_handle_t *)&app->hub.sweep_timer);
 	close_handle((uv_handle_t *)&app->drain_timer);
 	close_handle((uv_handle_t *)&app->plan_timer);
+	close_handle((uv_handle_t *)&app->cert_timer);
 	close_handle((uv_handle_t *)&app->sig_term);
 	close_handle((uv_handle_t *)&app->sig_int);
 	uv_run(app->loop, UV_RUN_DEFAULT);
@@ -436,6 +466,7 @@ void app_destroy(struct app *app)
 	energy_destroy(app->api.energy);
 	api_auth_destroy(app->api.auth);
 	svc_destroy(app->svc);
+	ca_free(app->ca);
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		ocpp_catalog_destroy(app->catalog[v]);
 	store_close(app->store);

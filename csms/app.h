@@ -17,6 +17,7 @@
 struct store;
 struct svc;
 struct ocpp_catalog;
+struct ca;
 
 struct app_stats {
 	uint64_t commits, commit_failures; /* the connections' counters are in hub.stats */
@@ -47,6 +48,8 @@ struct app {
 	int64_t started_ms;	    /* wall clock at start, for /metrics */
 	uint64_t commit_hist[12];   /* group commits by duration (APP_COMMIT_BUCKETS_S, +Inf) */
 	uint64_t commit_ns_sum;	    /* total time spent committing */
+	struct ca *ca;		/* the operator's CA (cfg.ca_dir), or NULL */
+	uv_timer_t cert_timer;	/* certificate renewal before expiry */
 };
 
 /* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 
 #include <uv.h>
@@ -15,6 +16,7 @@
 #include "app.h"
 #include "core/cfg.h"
 #include "core/log.h"
+#include "ca.h"
 #include "import.h"
 #include "tariff_store.h"
 #include "store/store.h"
@@ -32,6 +34,7 @@ static void usage(FILE *f)
 		"       csms users passwd NAME [--password-file F]   (else the password is read from stdin)\n"
 		"       csms users list\n"
 		"       csms backup FILE [--config FILE] [--db PATH]  (while the server runs)\n"
+		"       csms ca init --dir DIR [--cn NAME] [--days N]  (the operator's CA)\n"
 		"       csms --help | --version\n"
 		"See docs/config.md for the configuration file.\n");
 }
@@ -96,6 +99,42 @@ static const char *const option_keys[] = {
 	[OPT_LOG_FORMAT - OPT_CONFIG] = "log_format",
 };
 
+/* "csms ca init --dir DIR [--cn NAME] [--days N]": create the operator's CA (docs/security.md).
+ * Exit 0, 1 when it cannot be created (an existing key is never overwritten), 2 bad usage. */
+static int ca_main(int argc, char **argv)
+{
+	const char *dir = NULL, *cn = "CSMS local CA";
+	char err[512], *end;
+	long days = 3650;
+	int r;
+
+	for (int i = 3; i < argc; i++) {
+		if (i + 1 >= argc)
+			return fail_usage("option %s needs a value", argv[i]);
+		if (strcmp(argv[i], "--dir") == 0) {
+			dir = argv[++i];
+		} else if (strcmp(argv[i], "--cn") == 0) {
+			cn = argv[++i];
+		} else if (strcmp(argv[i], "--days") == 0) {
+			days = strtol(argv[++i], &end, 10);
+			if (*end || days < 1 || days > 36500)
+				return fail_usage("--days: expected 1..36500");
+		} else {
+			return fail_usage("unknown option %s (see csms --help)", argv[i]);
+		}
+	}
+	if (!dir || !*cn)
+		return fail_usage("usage: csms ca init --dir DIR [--cn NAME] [--days N]");
+	r = ca_init(dir, cn, (int)days, (int64_t)time(NULL) * 1000, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "csms: %s\n", err);
+		return 1;
+	}
+	printf("CA created: %s/%s (key, mode 0600) and %s/%s (certificate); set \"ca_dir\": \"%s\"\n",
+	       dir, CA_KEY_FILE, dir, CA_CERT_FILE, dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *import_file = NULL, *users_cmd = NULL, *users_name = NULL;
@@ -108,6 +147,11 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int c, r;
 
+	if (argc >= 2 && strcmp(argv[1], "ca") == 0) {
+		if (argc < 3 || strcmp(argv[2], "init") != 0)
+			return fail_usage("usage: csms ca init --dir DIR [--cn NAME] [--days N]");
+		return ca_main(argc, argv);
+	}
 	/* "csms stations import FILE ...": a subcommand, then the usual options. */
 	if (argc >= 3 && strcmp(argv[1], "stations") == 0) {
 		if (strcmp(argv[2], "import") != 0 || argc < 4)

@@ -4,7 +4,7 @@
 #   tools/fuzz.sh build                      set up and build build-fuzz/
 #   tools/fuzz.sh dispatch 1.6 [SECONDS]     fuzz the dispatcher with OCPP 1.6 frames only
 #   tools/fuzz.sh dispatch 2.0.1 [SECONDS]   ... with OCPP 2.0.1 frames only
-#   tools/fuzz.sh frame|cfg [SECONDS]        the other targets
+#   tools/fuzz.sh frame|cfg|api|import [SECONDS]  the other targets
 # New inputs go to build-fuzz/work-<target>[-<version>] (outside the tree); the seeds come from
 # tests/fuzz/corpus/<target>. A crash writes crash-<sha1> into the current folder: fix it and add
 # the file to tests/fuzz/corpus/<target>/ (replayed by `meson test --suite fuzz`).
@@ -18,7 +18,8 @@ build() {
 			-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 			-Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 	fi
-	ninja -C "$bld" tests/fuzz/fuzz_frame tests/fuzz/fuzz_cfg tests/fuzz/fuzz_dispatch
+	ninja -C "$bld" tests/fuzz/fuzz_frame tests/fuzz/fuzz_cfg tests/fuzz/fuzz_dispatch \
+		tests/fuzz/fuzz_api tests/fuzz/fuzz_import
 }
 
 case "${1:-}" in
@@ -35,7 +36,7 @@ dispatch)
 		"$bld/tests/fuzz/fuzz_dispatch" -max_total_time="$secs" -print_final_stats=1 \
 		"$work" "$src/tests/fuzz/corpus/dispatch"
 	;;
-frame | cfg)
+frame | cfg | api | import)
 	secs=${2:-600}
 	build
 	work="$bld/work-$1"

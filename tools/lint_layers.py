@@ -40,6 +40,7 @@ MODULES = [
     ('csms/api/', 'api'),
     ('csms/link_conn.', 'link_conn'),
     ('csms/import.', 'import'),
+    ('csms/ca.', 'ca'),  # the operator's CA: the only X.509 code, svc's signer
     ('csms/tariff_', 'tariffs'),
     ('csms/plan_rt.', 'plan_rt'),  # the planner at run time: svc's state + JSON at its edge
     ('ocpp/', 'ocpp'),  # libocpp, shared with the simulator
@@ -54,14 +55,14 @@ MODULES = [
 # up), plus the modules in ALWAYS_ALLOWED. EXCEPT lists what a module must not include even
 # though it is below (the API reaches charger connections only through svc's link).
 #   main -> app -> transport -> api -> link_conn -> conn -> dispatch -> adapters
-#        -> plan_rt -> admin -> tariffs -> import -> svc -> store -> domain -> core -> ocpp
+#        -> plan_rt -> admin -> ca -> tariffs -> import -> svc -> store -> domain -> core -> ocpp
 # admin: the users and backup commands (app_metrics.c, the /metrics text, is part of app).
 # app is the composition root: it creates and wires every layer. link_conn implements svc's
 # link interface on top of conn. domain (csms/svc/domain.h) is the domain's types and enums: a
 # leaf every layer may use (the store persists them). libocpp is the bottom: the OCPP-J
 # library shared with the simulator (core uses only its RFC 3339 parser).
 LAYERS = ['main', 'app', 'transport', 'api', 'link_conn', 'conn', 'dispatch',
-          'adapters', 'plan_rt', 'admin', 'tariffs', 'import', 'svc', 'store', 'domain', 'core',
+          'adapters', 'plan_rt', 'admin', 'ca', 'tariffs', 'import', 'svc', 'store', 'domain', 'core',
           'ocpp']
 EXCEPT = {
     'api': ['link_conn', 'conn', 'dispatch', 'adapters'],
@@ -89,6 +90,9 @@ HEADER_RULES = [
     ('rule-lws-only-transport', [''], ['csms/transport/', 'chargepoint-sim/cpclient.', 'tests/'],
      ['hdr:libwebsockets.h'],
      'only csms/transport/ and the simulator\'s cpclient are lws code'),
+    ('rule-x509-only-ca', [''], ['csms/ca.', 'tests/', 'chargepoint-sim/'],
+     ['path:openssl/x509.h', 'path:openssl/pem.h'],
+     'only csms/ca.c is X.509 code (svc signs through struct svc_ca_ops)'),
     ('rule-svc-no-jansson', ['csms/svc/'], [],
      ['hdr:jansson.h'],
      'the domain is plain C structs, no json_t'),

@@ -40,6 +40,7 @@ int api_sample_json(const struct store_sample *row, void *ud);
 extern const struct api_route api_tariff_routes[]; /* api_tariffs.c: tariffs, CDRs, energy */
 extern const struct api_route api_site_routes[]; /* api_sites.c: sites, reservations, reports */
 extern const struct api_route api_swap_routes[]; /* api_swap.c: packs, slots, swap orders, bookings */
+extern const struct api_route api_security_routes[]; /* api_security.c: events, certificates */
 /* Add energy_exported_wh to each session object of the array arr (api_stations.c). */
 void api_sessions_add_exported(struct api_req *r, json_t *arr);
 extern const struct api_route api_auth_routes[];    /* api_auth.c: login, accounts, tokens, audit */

@@ -29,6 +29,7 @@ static const struct api_route *const tables[] = {
 	api_auth_routes,
 	api_site_routes,
 	api_swap_routes,
+	api_security_routes,
 };
 
 void api_req_free(struct api_req *r)
@@ -51,7 +52,7 @@ void api_body_append(struct api_req *r, const void *in, size_t len)
 {
 	char *n;
 
-	if (!len) /* lws reports an empty body as (NULL, 0) */
+	if (!len) /* an empty POST: lws hands NULL, and memcpy(…, NULL, 0) is undefined (UBSan) */
 		return;
 	if (r->body_too_large || r->body_len + len > API_MAX_BODY) {
 		r->body_too_large = true;

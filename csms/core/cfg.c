@@ -30,9 +30,13 @@ static const struct key keys[] = {
 	{ "auth_fail_free", KEY_INT, F(auth_fail_free), 0, 1000 },
 	{ "boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000 },
 	{ "boot_timeout_s", KEY_INT, F(boot_timeout_s), 1, 3600 },
+	{ "ca_dir", KEY_STR, F(ca_dir), 0, 0 },
 	{ "call_burst", KEY_INT, F(call_burst), 1, 1000000 },
 	{ "call_rate_per_s", KEY_INT, F(call_rate_per_s), 1, 1000000 },
 	{ "call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000 },
+	{ "cert_check_ms", KEY_INT, F(cert_check_ms), 100, 86400000 },
+	{ "cert_days", KEY_INT, F(cert_days), 1, 3650 },
+	{ "cert_renew_days", KEY_INT, F(cert_renew_days), 1, 3650 },
 	{ "clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0 },
 	{ "clock_speed", KEY_INT, F(clock_speed), 1, 100000 },
 	{ "clock_start", KEY_TIME, F(clock_start_ms), 0, 0 },
@@ -116,6 +120,9 @@ void cfg_init(struct cfg *c)
 		.max_pending_stations = 1000,
 		.auth_fail_free = 5,
 		.auth_backoff_max_s = 60,
+		.cert_days = 365,
+		.cert_renew_days = 30,
+		.cert_check_ms = 60000,
 	};
 #ifdef CSMS_WEB_ROOT
 	c->web_root = strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
@@ -133,6 +140,8 @@ void cfg_free(struct cfg *c)
 	free(c->metrics_token);
 	json_decref(c->id_tokens);
 	c->api_tls_cert = c->api_tls_key = c->public_url = c->metrics_token = NULL;
+	free(c->ca_dir);
+	c->ca_dir = NULL;
 	c->db_path = c->port_file = c->web_root = NULL;
 	c->id_tokens = NULL;
 }

@@ -60,6 +60,10 @@ struct cfg {
 	int auth_fail_free;	      /* failed logins per id/address before the back-off starts */
 	int auth_backoff_max_s;
 	/* ---- end security */
+	char *ca_dir;	     /* the operator's CA (csms ca init); NULL = none: SignCertificate refused */
+	int cert_days;	     /* validity of the certificates the CA signs */
+	int cert_renew_days; /* ask a station to renew this many days before its certificate expires */
+	int cert_check_ms;   /* how often expiries are checked */
 };
 
 void cfg_init(struct cfg *c);

@@ -11,6 +11,7 @@
 #include "../adapter.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../svc/cert.h"
 #include "../svc/domain.h"
 #include "../svc/svc.h"
 
@@ -250,6 +251,55 @@ int v16_diagnostics_status(struct call_ctx *call, const json_t *req, json_t **re
 
 /* OCPP 1.6 6.20 */
 int v16_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	return adapter_status_event(call, req, ret_conf, STATION_EVENT_FIRMWARE);
+}
+
+/* Security whitepaper (1.6 extension): the station's security events, kept verbatim for the
+ * operator (GET /api/stations/{id}/security-events). */
+int v16_security_event(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	char *detail = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+	int64_t ts;
+	int r;
+
+	if (adapter_timestamp(call, req, "timestamp", &ts) < 0) {
+		free(detail);
+		return -EINVAL;
+	}
+	log_notice("[cp %s] security event %s", call->st->id, adapter_str(req, "type"));
+	r = svc_notice(call->svc, call->st, "security", ts, detail ? detail : "{}");
+	free(detail);
+	if (r < 0)
+		return adapter_failed(call, r);
+	*ret_conf = json_object();
+	return 0;
+}
+
+/* Security whitepaper: Accepted when the operator has a CA; the CSR is checked and signed
+ * after this answer and comes back with CertificateSigned (svc/cert.h). */
+int v16_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int r = svc_cert_request(call->svc, call->st, adapter_str(req, "csr"));
+
+	if (r == -ENODEV)
+		log_notice("[cp %s] SignCertificate declined: no CA configured", call->st->id);
+	else if (r == -EBUSY)
+		log_warn("[cp %s] SignCertificate declined: too many CSRs waiting", call->st->id);
+	else if (r < 0)
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:s}", "status", r == 0 ? "Accepted" : "Rejected");
+	return 0;
+}
+
+/* Security whitepaper: GetLog progress, reported as the diagnostics status. */
+int v16_log_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	return adapter_status_event(call, req, ret_conf, STATION_EVENT_LOG);
+}
+
+/* Security whitepaper: SignedUpdateFirmware progress, reported as the firmware status. */
+int v16_signed_firmware_status(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	return adapter_status_event(call, req, ret_conf, STATION_EVENT_FIRMWARE);
 }

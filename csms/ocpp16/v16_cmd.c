@@ -22,6 +22,7 @@ static const char *const triggers[_SVC_TRIGGER_MAX] = {
 	[SVC_TRIGGER_METER_VALUES] = "MeterValues",
 	[SVC_TRIGGER_FIRMWARE_STATUS] = "FirmwareStatusNotification",
 	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "DiagnosticsStatusNotification",
+	[SVC_TRIGGER_SIGN_CERTIFICATE] = "SignChargePointCertificate", /* extended trigger */
 };
 
 static json_t *limit_json(const struct svc_charging_profile *p, int64_t limit)
@@ -124,10 +125,18 @@ int v16_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **re
 	case SVC_CMD_TRIGGER: /* 5.17 */
 		if (c->trigger < 0 || c->trigger >= _SVC_TRIGGER_MAX)
 			return -EINVAL;
-		action = "TriggerMessage";
+		/* the security extension's messages have their own trigger (whitepaper 1.6 6.2) */
+		action = c->trigger == SVC_TRIGGER_SIGN_CERTIFICATE ? "ExtendedTriggerMessage"
+								    : "TriggerMessage";
 		p = json_pack("{s:s}", "requestedMessage", triggers[c->trigger]);
 		if (p && c->evse_id > 0)
 			json_object_set_new(p, "connectorId", json_integer(c->evse_id));
+		break;
+	case SVC_CMD_SET_PASSWORD: /* security whitepaper: the Basic auth password */
+		if (!c->password)
+			return -EINVAL;
+		action = "ChangeConfiguration";
+		p = json_pack("{s:s, s:s}", "key", "AuthorizationKey", "value", c->password);
 		break;
 	case SVC_CMD_SET_PROFILE: { /* 5.16 */
 		json_t *prof = profile_json(&c->profile);

@@ -13,6 +13,7 @@
 #include "../adapter.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../svc/cert.h"
 #include "../svc/domain.h"
 #include "../plan_rt.h"
 #include "../svc/sites.h"
@@ -465,10 +466,30 @@ int v201_report_charging_profiles(struct call_ctx *call, const json_t *req, json
 /* A02/A03: this CSMS has no certificate authority configured, so it declines. */
 int v201_sign_certificate(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	(void)req;
-	log_notice("[cp %s] SignCertificate declined: no CA configured", call->st->id);
-	*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo", "reasonCode",
-			      "NoCertAuthority");
+	const char *type = adapter_str(req, "certificateType");
+	int r;
+
+	/* V2G certificates name the EVSE (ISO 15118), not the station: not this CA's */
+	if (type && strcmp(type, "ChargingStationCertificate") != 0) {
+		*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo",
+				      "reasonCode", "UnsupportedCertType");
+		return 0;
+	}
+	r = svc_cert_request(call->svc, call->st, adapter_str(req, "csr"));
+	if (r == -ENODEV) {
+		log_notice("[cp %s] SignCertificate declined: no CA configured", call->st->id);
+		*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo",
+				      "reasonCode", "NoCertAuthority");
+		return 0;
+	}
+	if (r == -EBUSY) {
+		*ret_conf = json_pack("{s:s, s:{s:s}}", "status", "Rejected", "statusInfo",
+				      "reasonCode", "Busy");
+		return 0;
+	}
+	if (r < 0)
+		return adapter_failed(call, r);
+	*ret_conf = json_pack("{s:s}", "status", "Accepted");
 	return 0;
 }
 

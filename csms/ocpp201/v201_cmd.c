@@ -21,6 +21,7 @@ static const char *const triggers[_SVC_TRIGGER_MAX] = {
 	[SVC_TRIGGER_METER_VALUES] = "MeterValues",
 	[SVC_TRIGGER_FIRMWARE_STATUS] = "FirmwareStatusNotification",
 	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "LogStatusNotification",
+	[SVC_TRIGGER_SIGN_CERTIFICATE] = "SignChargingStationCertificate",
 };
 
 /* Tokens the operator names are central ones (2.0.1 IdTokenEnumType). */
@@ -190,6 +191,14 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 		if (p && c->evse_id > 0)
 			json_object_set_new(p, "evseId", json_integer(c->evse_id));
 		break;
+	case SVC_CMD_SET_PASSWORD: /* A01: SecurityCtrlr.BasicAuthPassword */
+		if (!c->password)
+			return -EINVAL;
+		action = "SetVariables";
+		p = json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}", "setVariableData", "attributeValue",
+			      c->password, "component", "name", "SecurityCtrlr", "variable", "name",
+			      "BasicAuthPassword");
+		break;
 	case SVC_CMD_CANCEL_RESERVATION: /* H02 */
 		action = "CancelReservation";
 		p = json_pack("{s:I}", "reservationId", (json_int_t)c->reservation_id);
@@ -223,7 +232,13 @@ void v201_decode_result(const char *action, const json_t *payload, struct svc_cm
 {
 	const char *w = adapter_str(payload, "status");
 
-	(void)action;
+	/* SetVariables of one variable: its attributeStatus is the answer's status */
+	if (!w && !strcmp(action, "SetVariables")) {
+		const json_t *results = json_object_get(payload, "setVariableResult");
+
+		if (json_array_size(results) == 1)
+			w = adapter_str(json_array_get(results, 0), "attributeStatus");
+	}
 	if (!w) {
 		res->station_status[0] = '\0';
 		res->status = SVC_RES_ANSWERED;

@@ -370,6 +370,17 @@ struct store_tariff {
 };
 typedef int (*store_tariff_fn)(const struct store_tariff *row, void *ud);
 
+/* ---- certificates (0010_certificates.sql) */
+/* A certificate the operator's CA issued to a station. Borrowed strings. */
+struct store_cert {
+	int64_t id;
+	const char *station_id, *serial, *type, *pem;
+	int64_t issued_ms, not_after_ms;
+	int64_t renew_requested_ms; /* 0 = renewal not asked yet */
+};
+typedef int (*store_cert_fn)(const struct store_cert *row, void *ud);
+/* ---- end certificates */
+
 /* A site and the calendar it references. Borrowed strings. */
 struct store_site_tariff {
 	const char *id;
@@ -854,6 +865,24 @@ struct store_ops {
 	int (*swap_pack_ready_set)(struct store *s, const char *serial, int64_t ready_ms,
 				   int64_t set_ms);
 	/* ---- end swap */
+	/* ---- certificates (0010_certificates.sql) */
+	/* Record a certificate issued to c->station_id (c->id and renew_requested_ms ignored). */
+	int (*cert_add)(struct store *s, const struct store_cert *c);
+	/* Certificates of one station (or, NULL, all) newest first. Returns the number of rows. */
+	int (*certs_list)(struct store *s, const char *station_or_null, int limit,
+			  store_cert_fn fn, void *ud);
+	/* The newest certificate of each station when it expires before before_ms, by expiry.
+	 * Returns the number of rows. */
+	int (*certs_expiring)(struct store *s, int64_t before_ms, store_cert_fn fn, void *ud);
+	/* Note that renewal of certificate id was asked at now_ms. */
+	int (*cert_renew_mark)(struct store *s, int64_t id, int64_t now_ms);
+	/* Replace a station's password hash. -ENOENT if the station is unknown. */
+	int (*station_password_set)(struct store *s, const char *id, const char *password_hash);
+	/* A page of a station's security events (its notices of kind "security"), newest first.
+	 * Returns the number of rows. */
+	int (*security_events)(struct store *s, const char *station_id, int limit, int offset,
+			       store_history_fn fn, void *ud);
+	/* ---- end certificates */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1276,6 +1305,36 @@ static inline int store_summary(struct store *s, int64_t day_start_ms, struct st
 	return STORE_CALL(summary, day_start_ms, ret);
 }
 /* ---- end dash */
+/* ---- certificates */
+static inline int store_cert_add(struct store *s, const struct store_cert *c)
+{
+	return STORE_CALL(cert_add, c);
+}
+static inline int store_certs_list(struct store *s, const char *station_or_null, int limit,
+				   store_cert_fn fn, void *ud)
+{
+	return STORE_CALL(certs_list, station_or_null, limit, fn, ud);
+}
+static inline int store_certs_expiring(struct store *s, int64_t before_ms, store_cert_fn fn,
+				       void *ud)
+{
+	return STORE_CALL(certs_expiring, before_ms, fn, ud);
+}
+static inline int store_cert_renew_mark(struct store *s, int64_t id, int64_t now_ms)
+{
+	return STORE_CALL(cert_renew_mark, id, now_ms);
+}
+static inline int store_station_password_set(struct store *s, const char *id,
+					     const char *password_hash)
+{
+	return STORE_CALL(station_password_set, id, password_hash);
+}
+static inline int store_security_events(struct store *s, const char *station_id, int limit,
+					int offset, store_history_fn fn, void *ud)
+{
+	return STORE_CALL(security_events, station_id, limit, offset, fn, ud);
+}
+/* ---- end certificates */
 
 /* ---- operator accounts */
 static inline int store_account_create(struct store *s, const struct store_account *a)

@@ -2793,6 +2793,161 @@ static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summar
 }
 /* ---------------------------------------------------------------- end dash */
 
+/* ---------------------------------------------------------------- certificates (0010) */
+
+/* A write through a statement prepared for the call (rare operations). */
+static int cert_prepare(struct store *s, const char *sql, bool write, sqlite3_stmt **ret)
+{
+	int r = write ? begin_write(s) : 0;
+
+	if (r < 0)
+		return r;
+	return sqlite3_prepare_v2(sq(s)->db, sql, -1, ret, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int cert_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int sq_cert_add(struct store *s, const struct store_cert *c)
+{
+	sqlite3_stmt *st;
+	int r = cert_prepare(s,
+			     "INSERT INTO station_certificates(station_id, serial, type, issued_ms, "
+			     "not_after_ms, pem) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			     true, &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, c->station_id);
+	bind_text(st, 2, c->serial);
+	bind_text(st, 3, c->type);
+	sqlite3_bind_int64(st, 4, c->issued_ms);
+	sqlite3_bind_int64(st, 5, c->not_after_ms);
+	bind_text(st, 6, c->pem);
+	return cert_done(st);
+}
+
+static int cert_rows(sqlite3_stmt *st, store_cert_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_cert row = {
+			.id = sqlite3_column_int64(st, 0),
+			.station_id = col_text(st, 1),
+			.serial = col_text(st, 2),
+			.type = col_text(st, 3),
+			.issued_ms = sqlite3_column_int64(st, 4),
+			.not_after_ms = sqlite3_column_int64(st, 5),
+			.renew_requested_ms = sqlite3_column_int64(st, 6),
+			.pem = col_text(st, 7),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
+#define CERT_COLS "id, station_id, serial, type, issued_ms, not_after_ms, renew_requested_ms, pem"
+
+static int sq_certs_list(struct store *s, const char *station_or_null, int limit,
+			 store_cert_fn fn, void *ud)
+{
+	sqlite3_stmt *st;
+	int r = cert_prepare(s,
+			     "SELECT " CERT_COLS " FROM station_certificates WHERE ?1 IS NULL OR "
+			     "station_id = ?1 ORDER BY id DESC LIMIT ?2",
+			     false, &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, station_or_null);
+	sqlite3_bind_int(st, 2, limit);
+	return cert_rows(st, fn, ud);
+}
+
+static int sq_certs_expiring(struct store *s, int64_t before_ms, store_cert_fn fn, void *ud)
+{
+	sqlite3_stmt *st;
+	int r = cert_prepare(s,
+			     "SELECT " CERT_COLS " FROM station_certificates c WHERE id = (SELECT "
+			     "max(id) FROM station_certificates WHERE station_id = c.station_id) "
+			     "AND not_after_ms < ?1 ORDER BY not_after_ms, id",
+			     false, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, before_ms);
+	return cert_rows(st, fn, ud);
+}
+
+static int sq_cert_renew_mark(struct store *s, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = cert_prepare(s, "UPDATE station_certificates SET renew_requested_ms = ?2 WHERE id = ?1",
+			     true, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return cert_done(st);
+}
+
+static int sq_station_password_set(struct store *s, const char *id, const char *password_hash)
+{
+	sqlite3_stmt *st;
+	int r = cert_prepare(s, "UPDATE stations SET password_hash = ?2 WHERE id = ?1", true, &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, id);
+	bind_text(st, 2, password_hash);
+	r = cert_done(st);
+	if (r == 0 && sqlite3_changes(sq(s)->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+static int sq_security_events(struct store *s, const char *station_id, int limit, int offset,
+			      store_history_fn fn, void *ud)
+{
+	sqlite3_stmt *st;
+	int rc, r = cert_prepare(s,
+				 "SELECT kind, detail, ts_ms FROM station_notices WHERE station_id "
+				 "= ?1 AND kind = 'security' ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+				 false, &st);
+	int n = 0;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_history_row row = {
+			.source = "notice",
+			.kind = col_text(st, 0),
+			.text = col_text(st, 1),
+			.ts_ms = sqlite3_column_int64(st, 2),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
 /* ---- swap (0012_swap.sql) */
 static int sq_swap_pack_put(struct store *s, const struct store_swap_pack *p)
 {
@@ -3689,6 +3844,12 @@ const struct store_ops store_sqlite_ops = {
 	.site_energy_samples = sq_site_energy_samples,
 	.capability_put = sq_capability_put,
 	.capability_get = sq_capability_get,
+	.cert_add = sq_cert_add, /* certificates */
+	.certs_list = sq_certs_list,
+	.certs_expiring = sq_certs_expiring,
+	.cert_renew_mark = sq_cert_renew_mark,
+	.station_password_set = sq_station_password_set,
+	.security_events = sq_security_events,
 	.swap_pack_put = sq_swap_pack_put, /* swap */
 	.swap_packs_list = sq_swap_packs_list,
 	.swap_pack_soh_list = sq_swap_pack_soh_list,

@@ -40,6 +40,35 @@ struct svc_cmds {
 	size_t n_wait;
 };
 
+/* Replace the bytes of s that are not valid UTF-8 by '?' in place (the command log is listed
+ * as JSON: an operator's raw body, an action name from a URL or a summary cut in the middle of
+ * a character made GET /api/commands fail with 500 for as long as the row was on the page;
+ * found by tests/fuzz/fuzz_api.c). */
+static void utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+					 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		unsigned cp = n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
+		size_t i;
+
+		for (i = 1; n > 1 && i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+			cp = (cp << 6) | (p[i] & 0x3fu);
+		}
+		/* short, overlong, surrogate or beyond U+10FFFF: one bad byte */
+		if (n == 0 || i < n || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff && n == 3)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
 	[SVC_CMD_REMOTE_START] = "remote-start",
 	[SVC_CMD_REMOTE_STOP] = "remote-stop",
@@ -55,6 +84,7 @@ static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
 	[SVC_CMD_RESERVE] = "reserve",
 	[SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
 	[SVC_CMD_RAW] = "raw",
+	[SVC_CMD_SET_PASSWORD] = "set-password",
 };
 
 static const char *const status_names[_SVC_RES_MAX] = {
@@ -80,6 +110,7 @@ static const char *const trigger_names[_SVC_TRIGGER_MAX] = {
 	[SVC_TRIGGER_METER_VALUES] = "meter-values",
 	[SVC_TRIGGER_FIRMWARE_STATUS] = "firmware-status",
 	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "diagnostics-status",
+	[SVC_TRIGGER_SIGN_CERTIFICATE] = "sign-certificate",
 };
 
 static const char *const purpose_names[_SVC_PURPOSE_MAX] = {
@@ -193,6 +224,9 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 	case SVC_CMD_RAW:
 		snprintf(buf, len, "%s", c->raw.payload ? c->raw.payload : "");
 		break;
+	case SVC_CMD_SET_PASSWORD: /* never the password itself */
+		snprintf(buf, len, "%s", "password=(new, not logged)");
+		break;
 	default:
 		snprintf(buf, len, "%s", "");
 		break;
@@ -289,6 +323,10 @@ static void on_link_done(void *ud, const struct svc_cmd_result *res)
 	op->res.latency_ms = now >= op->sent_ms ? now - op->sent_ms : 0;
 	if (!op->res.action[0])
 		snprintf(op->res.action, sizeof(op->res.action), "%s", op->action);
+	utf8_scrub(op->res.action);
+	utf8_scrub(op->res.station_status);
+	utf8_scrub(op->res.code);
+	utf8_scrub(op->res.detail);
 	row = (struct store_command){
 		.station_id = op->station,
 		.who = op->who,
@@ -387,6 +425,7 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	if (local.kind == SVC_CMD_RAW)
 		snprintf(op->action, sizeof(op->action), "%s", local.raw.action);
 	svc_cmd_summary(&local, op->summary, sizeof(op->summary));
+	utf8_scrub(op->summary);
 	op->sent_ms = svc_now_ms(s);
 	r = c->ops->send(c->impl, station_id, &local, on_link_done, op);
 	if (r < 0) {

@@ -29,6 +29,7 @@ enum svc_cmd_kind {
 	SVC_CMD_RESERVE,
 	SVC_CMD_CANCEL_RESERVATION,
 	SVC_CMD_RAW, /* an action by name with its payload as JSON text */
+	SVC_CMD_SET_PASSWORD, /* the station's HTTP Basic password (svc_password_rotate) */
 	_SVC_CMD_KIND_MAX,
 	_SVC_CMD_KIND_INVALID = -22,
 };
@@ -41,6 +42,7 @@ enum svc_trigger {
 	SVC_TRIGGER_METER_VALUES,
 	SVC_TRIGGER_FIRMWARE_STATUS,
 	SVC_TRIGGER_DIAGNOSTICS_STATUS, /* 2.0.1: LogStatusNotification */
+	SVC_TRIGGER_SIGN_CERTIFICATE, /* 1.6: ExtendedTriggerMessage SignChargePointCertificate */
 	_SVC_TRIGGER_MAX,
 	_SVC_TRIGGER_INVALID = -22,
 };
@@ -123,6 +125,7 @@ struct svc_cmd {
 		const char *action;
 		const char *payload; /* JSON text, checked by the link against the catalogue */
 	} raw;
+	const char *password; /* set password */
 };
 
 /* How a command ended, as the domain sees it. */

@@ -15,6 +15,7 @@
 #include "../core/hmap.h"
 #include "../core/log.h"
 #include "../core/pwhash.h"
+#include "cert.h"
 #include "cmd.h"
 #include "events.h"
 #include "sites.h"
@@ -50,6 +51,7 @@ struct svc {
 	int64_t log_refill_ms;
 	unsigned log_suppressed;
 	/* ---- end security */
+	struct svc_certs *certs; /* CA, CSRs, password rotation (cert.c) */
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -97,6 +99,7 @@ void svc_destroy(struct svc *s)
 	if (s->plan_hooks.destroy)
 		s->plan_hooks.destroy(s); /* the planner's state (csms/plan_rt.c) */
 	svc__events_free(s->events);
+	svc__certs_free(s->certs);
 	free(s);
 }
 
@@ -119,6 +122,16 @@ static void post(struct svc *s, int kind, const char *id, const char *status)
 struct svc_cmds **svc__cmds(struct svc *s)
 {
 	return &s->cmds;
+}
+
+struct svc_certs **svc__certs(struct svc *s)
+{
+	return &s->certs;
+}
+
+const struct cfg *svc__cfg(const struct svc *s)
+{
+	return s->cfg;
 }
 
 struct svc_plans **svc__plans(struct svc *s)

@@ -149,10 +149,10 @@ static void test_payload_errors(void **state)
 	struct csms_proc *p = *state;
 	struct tcp *tc = booted(p, "CP-FRM-3");
 
-	/* unknown action, and one OCPP 1.6 (security extension) knows but we do not handle */
+	/* unknown action, and one OCPP 1.6 knows but a charger may not send (CSMS-initiated) */
 	expect_error(tc, "[2,\"f-unk\",\"FlyToTheMoon\",{}]", "f-unk", "NotImplemented");
-	expect_error(tc, "[2,\"f-sign\",\"SignCertificate\",{\"csr\":\"-----BEGIN CERTIFICATE "
-			 "REQUEST-----\"}]",
+	expect_error(tc, "[2,\"f-sign\",\"CertificateSigned\",{\"certificateChain\":\"-----BEGIN "
+			 "CERTIFICATE-----\"}]",
 		     "f-sign", "NotSupported");
 
 	/* payload against the schema */

@@ -60,6 +60,7 @@ PLANTED = [
     ('pg-migration-twins', 'db/pg/0003_only_pg.sql', '-- schema 3 without a twin\n', 1),
     ('rule-lws-only-transport', 'csms/conn.c', '#include "conn.h"\n\n#include <libwebsockets.h>\n', 3),
     ('rule-svc-no-jansson', 'csms/svc/svc.c', '#include <jansson.h>\n', 1),
+    ('rule-x509-only-ca', 'csms/api/api.c', '#include <openssl/x509.h>\n', 1),
     ('rule-sim-no-csms', 'chargepoint-sim/sim/cp.c', '#include "ocpp.h"\n#include "core/log.h"\n', 2),
     ('rule-sim-no-csms', 'chargepoint-sim/sim/cp.c', '#include "../../csms/app.h"\n', 1),
     ('rule-ocpp-standalone', 'ocpp/rpc.c', '#include "ocpp.h"\n#include "conn.h"\n', 2),

@@ -107,6 +107,9 @@ static void example(int kind, struct svc_cmd *c)
 	case SVC_CMD_CANCEL_RESERVATION:
 		c->reservation_id = 11;
 		break;
+	case SVC_CMD_SET_PASSWORD:
+		c->password = "0123456789abcdef0123456789abcdef01234567";
+		break;
 	default:
 		fail_msg("no example for kind %d", kind);
 	}
@@ -126,6 +129,7 @@ static const char *const actions16[_SVC_CMD_KIND_MAX] = {
 	[SVC_CMD_LOCAL_LIST_VERSION] = "GetLocalListVersion",
 	[SVC_CMD_RESERVE] = "ReserveNow",
 	[SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
+	[SVC_CMD_SET_PASSWORD] = "ChangeConfiguration",
 };
 
 static const char *const actions201[_SVC_CMD_KIND_MAX] = {
@@ -142,6 +146,7 @@ static const char *const actions201[_SVC_CMD_KIND_MAX] = {
 	[SVC_CMD_LOCAL_LIST_VERSION] = "GetLocalListVersion",
 	[SVC_CMD_RESERVE] = "ReserveNow",
 	[SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
+	[SVC_CMD_SET_PASSWORD] = "SetVariables",
 };
 
 /* Encode kind for version v, check the action name and the official schema; the payload. */
