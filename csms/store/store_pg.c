@@ -67,6 +67,15 @@ const bool store_pg_built = true;
 	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "                  \
 	"phase = coalesce($6, '') AND context = coalesce($8, '') AND location = coalesce($9, '')"
 
+#define ENERGY_SESSION_COLS                                                                        \
+	"x.id, t.id, t.kind, coalesce(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT NULL, " \
+	"coalesce(x.meter_start_wh, 0), x.stop_ms IS NOT NULL, coalesce(x.stop_ms, 0), "           \
+	"coalesce(x.meter_stop_wh, 0) FROM sites t JOIN stations s ON s.site_id = t.id "           \
+	"JOIN sessions x ON x.station_id = s.id WHERE ($1::text IS NULL OR t.id = $1::text) "
+#define RESV_COLS                                                                                  \
+	"id, station_id, evse_id, id_tag, expiry_ms, status, coalesce(session_id, 0), "            \
+	"created_ms, updated_ms"
+
 /* SQLite's LIMIT < 0 is "no limit" and its OFFSET < 0 is 0; PostgreSQL refuses both. */
 #define LIMIT_OFFSET(l, o)                                                                         \
 	"LIMIT CASE WHEN " l "::bigint < 0 THEN NULL ELSE " l "::bigint END "                      \
@@ -222,6 +231,232 @@ const bool store_pg_built = true;
 			    "station_status, error_code, detail, response, requested_ms, "     \
 			    "answered_ms, latency_ms FROM command_log WHERE $1::text IS NULL " \
 			    "OR station_id = $1::text ORDER BY id DESC " LIMIT_OFFSET("$2", "$3"))   \
+	/* ---- operator accounts (0006_accounts.sql) */                                       \
+	X(ST_ACCOUNT_CREATE, "INSERT INTO accounts(name, role, pw_hash, disabled, created_ms, " \
+			     "updated_ms) VALUES ($1, $2, $3, $4, $5, $6) "                   \
+			     "ON CONFLICT DO NOTHING")                                        \
+	X(ST_ACCOUNT_GET, "SELECT name, role, pw_hash, disabled, created_ms, updated_ms "      \
+			  "FROM accounts WHERE name = $1")                                    \
+	X(ST_ACCOUNT_UPDATE, "UPDATE accounts SET role = $2, pw_hash = $3, disabled = $4, "    \
+			     "updated_ms = $5 WHERE name = $1")                               \
+	X(ST_ACCOUNT_DELETE, "DELETE FROM accounts WHERE name = $1")                           \
+	X(ST_ACCOUNTS_LIST, "SELECT name, role, pw_hash, disabled, created_ms, updated_ms "    \
+			    "FROM accounts ORDER BY name")                                    \
+	/* an unknown account is a no-op row count (SQLite: its foreign key, -EEXIST) */       \
+	X(ST_AUTH_SESSION_ADD, "INSERT INTO auth_sessions(hash, account, csrf, created_ms, "   \
+			       "last_ms, expires_ms) SELECT $1::text, $2::text, $3::text, "  \
+			       "$4::bigint, $4::bigint, $5::bigint WHERE "\
+			       "EXISTS (SELECT 1 FROM accounts WHERE name = $2) "             \
+			       "ON CONFLICT DO NOTHING")                                      \
+	X(ST_AUTH_SESSION_GET, "SELECT s.account, a.role, a.disabled, s.csrf, s.created_ms, "  \
+			       "s.last_ms, s.expires_ms FROM auth_sessions s JOIN accounts a " \
+			       "ON a.name = s.account WHERE s.hash = $1")                     \
+	X(ST_AUTH_SESSION_TOUCH, "UPDATE auth_sessions SET last_ms = $2 WHERE hash = $1")      \
+	X(ST_AUTH_SESSIONS_DELETE, "DELETE FROM auth_sessions WHERE hash = $1::text OR "       \
+				   "account = $2::text OR ($1::text IS NULL AND "             \
+				   "$2::text IS NULL AND expires_ms < $3)")                   \
+	X(ST_API_TOKEN_ADD, "INSERT INTO api_tokens(name, role, hash, created_by, created_ms) " \
+			    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id") \
+	X(ST_API_TOKEN_GET, "SELECT id, name, role, created_by, created_ms, last_used_ms, "    \
+			    "revoked_ms FROM api_tokens WHERE hash = $1")                     \
+	X(ST_API_TOKEN_TOUCH, "UPDATE api_tokens SET last_used_ms = $2 WHERE id = $1")         \
+	X(ST_API_TOKENS_LIST, "SELECT id, name, role, created_by, created_ms, last_used_ms, "  \
+			      "revoked_ms FROM api_tokens ORDER BY id")                       \
+	X(ST_API_TOKEN_REVOKE, "UPDATE api_tokens SET revoked_ms = $2 WHERE id = $1 AND "      \
+			       "revoked_ms = 0")                                              \
+	X(ST_AUDIT_ADD, "INSERT INTO audit_log(ts_ms, who, method, path, status, peer) "       \
+			"VALUES ($1, $2, $3, $4, $5, $6)")                                    \
+	X(ST_AUDIT_LIST, "SELECT id, ts_ms, who, method, path, status, peer FROM audit_log "   \
+			 "ORDER BY id DESC " LIMIT_OFFSET("$1", "$2"))                        \
+	/* ---- tariffs (0004_tariffs.sql) */                                                  \
+	X(ST_TARIFF_PUT, "INSERT INTO tariffs(id, doc, updated_ms) VALUES ($1, $2, $3) "       \
+			 "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc, "                \
+			 "updated_ms = EXCLUDED.updated_ms")                                  \
+	X(ST_TARIFFS_LIST, "SELECT id, doc, updated_ms FROM tariffs WHERE $1::text IS NULL "   \
+			   "OR id = $1::text ORDER BY id")                                    \
+	X(ST_SITE_TARIFF_SET, "UPDATE sites SET tariff_id = $2 WHERE id = $1")                 \
+	X(ST_SITE_TARIFFS_LIST, "SELECT id, kind, coalesce(tariff_id, '') FROM sites WHERE "   \
+				"$1::text IS NULL OR id = $1::text ORDER BY id")              \
+	X(ST_ENERGY_SESSIONS, "SELECT " ENERGY_SESSION_COLS "AND x.start_ms >= $2::bigint - $4::bigint "       \
+			      "AND x.start_ms < $3 AND (x.stop_ms IS NULL OR x.stop_ms >= $2) " \
+			      "UNION ALL SELECT " ENERGY_SESSION_COLS "AND x.stop_ms IS NULL " \
+			      "AND x.start_ms < $2::bigint - $4::bigint ORDER BY 1")                          \
+	X(ST_ENERGY_SAMPLES, "SELECT ts_ms, measurand, unit, format, value FROM meter_values " \
+			     "WHERE session_id = $1 AND measurand IN "                        \
+			     "('Energy.Active.Import.Register', "                             \
+			     "'Energy.Active.Export.Register') AND phase = '' ORDER BY ts_ms, id") \
+	/* ---- planner (0005_planner.sql): limit_kw is kW as a double, as on SQLite */         \
+	X(ST_SITE_GET, "SELECT id, kind, floor(limit_kw * 1000 + 0.5)::bigint FROM sites "     \
+		       "WHERE id = $1")                                                       \
+	X(ST_SITE_LIMIT, "UPDATE sites SET limit_kw = CASE WHEN $2::bigint < 0 THEN NULL "     \
+			 "ELSE $2::bigint / 1000.0 END WHERE id = $1")                        \
+	X(ST_NEEDS_PUT, "INSERT INTO session_needs(session_id, source, departure_ms, "         \
+			"energy_wh, target_soc, capacity_wh, soc, v2g, soc_floor, "           \
+			"max_charge_w, max_discharge_w, bidirectional, meter_wh, export_wh, " \
+			"updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "  \
+			"$12, $13, $14, $15) ON CONFLICT (session_id) DO UPDATE SET "         \
+			"source = EXCLUDED.source, departure_ms = EXCLUDED.departure_ms, "    \
+			"energy_wh = EXCLUDED.energy_wh, target_soc = EXCLUDED.target_soc, "  \
+			"capacity_wh = EXCLUDED.capacity_wh, soc = EXCLUDED.soc, "            \
+			"v2g = EXCLUDED.v2g, soc_floor = EXCLUDED.soc_floor, "                \
+			"max_charge_w = EXCLUDED.max_charge_w, "                              \
+			"max_discharge_w = EXCLUDED.max_discharge_w, "                        \
+			"bidirectional = EXCLUDED.bidirectional, "                            \
+			"meter_wh = EXCLUDED.meter_wh, export_wh = EXCLUDED.export_wh, "      \
+			"updated_ms = EXCLUDED.updated_ms")                                   \
+	X(ST_NEEDS_GET, "SELECT source, coalesce(departure_ms, -1), coalesce(energy_wh, -1), " \
+			"coalesce(target_soc, -1), coalesce(capacity_wh, -1), "               \
+			"coalesce(soc, -1), v2g, coalesce(soc_floor, -1), "                   \
+			"coalesce(max_charge_w, -1), coalesce(max_discharge_w, -1), "         \
+			"bidirectional, coalesce(meter_wh, -1), coalesce(export_wh, -1), "    \
+			"updated_ms FROM session_needs WHERE session_id = $1")                \
+	/* a value that is not a number counts 0, as SQLite's CAST does */                     \
+	X(ST_SITE_SESSIONS, "SELECT x.id, x.station_id, x.station_tx_id, x.evse_id, "          \
+			    "x.start_ms, trunc(coalesce((SELECT max(CASE WHEN m.value ~ "      \
+			    "'^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' " \
+			    "THEN m.value::double precision ELSE 0 END * (CASE WHEN m.unit = " \
+			    "'kWh' THEN 1000 ELSE 1 END)) FROM meter_values m WHERE "          \
+			    "m.session_id = x.id AND m.measurand = "                          \
+			    "'Energy.Active.Import.Register' AND m.phase = ''), "             \
+			    "x.meter_last_wh, x.meter_start_wh, -1))::bigint, "               \
+			    "coalesce(x.meter_start_wh, -1), coalesce(e.last_wh, -1), "       \
+			    "coalesce(e.first_wh, -1) FROM sessions x JOIN stations s ON "    \
+			    "s.id = x.station_id LEFT JOIN session_export e ON "              \
+			    "e.session_id = x.id WHERE s.site_id = $1 AND x.stop_ms IS NULL " \
+			    "ORDER BY x.id")                                                  \
+	X(ST_SESSION_EXPORT, "INSERT INTO session_export(session_id, first_wh, last_wh, "      \
+			     "last_ms) VALUES ($1, $2, $2, $3) ON CONFLICT (session_id) DO "  \
+			     "UPDATE SET first_wh = LEAST(session_export.first_wh, $2), "     \
+			     "last_wh = GREATEST(session_export.last_wh, $2), "               \
+			     "last_ms = GREATEST(session_export.last_ms, $3)")                \
+	X(ST_GRID_EVENT_ADD, "INSERT INTO grid_events(sites, start_ms, end_ms, reduce_w, "     \
+			     "export_w, bonus_fen_per_kwh, created_ms) VALUES ($1, $2, $3, "  \
+			     "$4, $5, $6, $7) RETURNING id")                                  \
+	X(ST_GRID_EVENTS_LIST, "SELECT id, sites, start_ms, end_ms, reduce_w, export_w, "      \
+			       "bonus_fen_per_kwh, created_ms FROM grid_events WHERE "        \
+			       "end_ms > $2 AND ($1::text IS NULL OR strpos(',' || sites || " \
+			       "',', ',' || $1::text || ',') > 0) ORDER BY start_ms, id")     \
+	X(ST_SITE_PLAN_PUT, "INSERT INTO site_plans(site_id, planned_ms, plan) VALUES ($1, "   \
+			    "$2, $3) ON CONFLICT (site_id) DO UPDATE SET "                    \
+			    "planned_ms = EXCLUDED.planned_ms, plan = EXCLUDED.plan")         \
+	X(ST_SITE_PLAN_GET, "SELECT site_id, planned_ms, plan FROM site_plans "                \
+			    "WHERE site_id = $1")                                             \
+	X(ST_SESSION_PLAN_PUT, "INSERT INTO session_plans(session_id, site_id, planned_ms, "   \
+			       "plan) VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO "   \
+			       "UPDATE SET site_id = EXCLUDED.site_id, "                      \
+			       "planned_ms = EXCLUDED.planned_ms, plan = EXCLUDED.plan")      \
+	X(ST_SESSION_PLAN_GET, "SELECT site_id, planned_ms, plan FROM session_plans "          \
+			       "WHERE session_id = $1")                                       \
+	X(ST_SITE_ENERGY, "SELECT m.session_id, m.station_id, m.evse_id, m.ts_ms, "            \
+			  "m.measurand, m.unit, m.value FROM meter_values m JOIN stations s " \
+			  "ON s.id = m.station_id WHERE s.site_id = $1 AND m.session_id IS "  \
+			  "NOT NULL AND m.ts_ms >= $2 AND m.ts_ms < $3 AND m.phase = '' AND " \
+			  "m.measurand IN ('Energy.Active.Import.Register', "                 \
+			  "'Energy.Active.Export.Register') ORDER BY m.session_id, m.ts_ms, m.id") \
+	X(ST_CAP_PUT, "INSERT INTO charging_capabilities(model, caps, updated_ms) VALUES "     \
+		      "($1, $2, $3) ON CONFLICT (model) DO UPDATE SET caps = EXCLUDED.caps, "  \
+		      "updated_ms = EXCLUDED.updated_ms")                                     \
+	X(ST_CAP_GET, "SELECT model, updated_ms, caps FROM charging_capabilities "             \
+		      "WHERE model = $1")                                                     \
+	/* ---- dash (0007_api_indexes.sql); stations_query and sessions_query are built per  \
+	 * call (their WHERE depends on the filters) */                                        \
+	X(ST_SAMPLES_PAGE, "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), " \
+			   "unit, nullif(context, ''), nullif(location, ''), format, value, "  \
+			   "signed_data, signing_method, encoding_method, public_key, id "     \
+			   "FROM meter_values WHERE session_id = $1 AND (ts_ms, id) > ($2::bigint, "\
+			   "$3::bigint) AND ($4::text IS NULL OR measurand = $4::text) "\
+			   "ORDER BY ts_ms, id " LIMIT_OFFSET("$5", "0"))                     \
+	X(ST_STATION_HISTORY, "SELECT 'status', kind, status, ts_ms, id FROM station_events "  \
+			      "WHERE station_id = $1 UNION ALL SELECT 'notice', kind, detail, " \
+			      "ts_ms, id FROM station_notices WHERE station_id = $1 "         \
+			      "ORDER BY 4 DESC, 5 DESC " LIMIT_OFFSET("$2", "$3"))            \
+	X(ST_CONNECTORS_QUERY, "SELECT connector_id, status, error_code, info, vendor_error, " \
+			       "updated_ms, evse_id, station_id FROM connectors WHERE "       \
+			       "$1::text IS NULL OR status = $1::text ORDER BY station_id, "  \
+			       "evse_id, connector_id " LIMIT_OFFSET("$2", "$3"))             \
+	X(ST_SUMMARY_STATIONS, "SELECT t.kind, s.registration, s.online, count(*) FROM "       \
+			       "stations s LEFT JOIN sites t ON t.id = s.site_id "            \
+			       "GROUP BY 1, 2, 3")                                            \
+	X(ST_SUMMARY_SESSIONS, "SELECT count(*), coalesce(sum(GREATEST(0, coalesce("          \
+			       "meter_stop_wh, meter_last_wh, meter_start_wh) - "             \
+			       "meter_start_wh)), 0), (SELECT count(*) FROM sessions WHERE "  \
+			       "stop_ms IS NULL) FROM sessions WHERE start_ms >= $1")         \
+	X(ST_SUMMARY_CONNECTORS, "SELECT status, count(*) FROM connectors GROUP BY status "    \
+				 "ORDER BY 2 DESC")                                           \
+	/* ---- security (0008_station_security.sql) */                                        \
+	X(ST_SECURITY_GET, "SELECT security_profile, password_hash, cert_cn, "                 \
+			   "cert_fingerprint FROM stations WHERE id = $1")                    \
+	X(ST_SECURITY_SET, "UPDATE stations SET security_profile = CASE WHEN $2::int < 0 "     \
+			   "THEN security_profile ELSE $2::int END, password_hash = CASE "    \
+			   "WHEN $3::text IS NULL THEN password_hash WHEN $3::text = '' THEN " \
+			   "NULL ELSE $3::text END, cert_cn = CASE WHEN $4::text IS NULL "    \
+			   "THEN cert_cn WHEN $4::text = '' THEN NULL ELSE $4::text END, "    \
+			   "cert_fingerprint = CASE WHEN $5::text IS NULL THEN "              \
+			   "cert_fingerprint WHEN $5::text = '' THEN NULL ELSE $5::text END " \
+			   "WHERE id = $1")                                                   \
+	X(ST_COUNT_REGISTRATION, "SELECT count(*) FROM stations WHERE registration = $1")      \
+	/* ---- sites (0011_sites.sql) */                                                      \
+	X(ST_SITES_LIST, "SELECT t.id, t.kind, t.name, t.location, t.heartbeat_s, "            \
+			 "t.local_list, t.local_list_max, t.reservations, "                   \
+			 "t.reservation_max_s, floor(t.limit_kw * 1000 + 0.5)::bigint, "      \
+			 "coalesce(t.tariff_id, ''), t.created_ms, (SELECT count(*) FROM "    \
+			 "stations s WHERE s.site_id = t.id), (SELECT count(*) FROM "         \
+			 "stations s WHERE s.site_id = t.id AND s.online) FROM sites t "      \
+			 "WHERE $1::text IS NULL OR t.id = $1::text ORDER BY t.id")           \
+	X(ST_SITE_CREATE, "INSERT INTO sites(id, kind, name, location, heartbeat_s, "          \
+			  "local_list, local_list_max, reservations, reservation_max_s, "     \
+			  "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "     \
+			  "ON CONFLICT DO NOTHING")                                           \
+	X(ST_SITE_UPDATE, "UPDATE sites SET kind = $2, name = $3, location = $4, "             \
+			  "heartbeat_s = $5, local_list = $6, local_list_max = $7, "          \
+			  "reservations = $8, reservation_max_s = $9 WHERE id = $1")          \
+	X(ST_SITE_REFS, "SELECT (SELECT count(*) FROM sites WHERE id = $1), (SELECT count(*) " \
+			"FROM stations WHERE site_id = $1) + (SELECT count(*) FROM id_tokens " \
+			"WHERE site_id = $1)")                                                \
+	X(ST_SITE_DELETE, "DELETE FROM sites WHERE id = $1")                                   \
+	X(ST_RESV_PUT, "INSERT INTO reservations(id, station_id, evse_id, id_tag, expiry_ms, " \
+		       "status, session_id, created_ms, updated_ms) VALUES ($1, $2, $3, $4, "  \
+		       "$5, $6, nullif($7::bigint, 0), $8, $9) ON CONFLICT (id) DO UPDATE SET " \
+		       "station_id = EXCLUDED.station_id, evse_id = EXCLUDED.evse_id, "       \
+		       "id_tag = EXCLUDED.id_tag, expiry_ms = EXCLUDED.expiry_ms, "           \
+		       "status = EXCLUDED.status, session_id = EXCLUDED.session_id, "         \
+		       "created_ms = EXCLUDED.created_ms, updated_ms = EXCLUDED.updated_ms")  \
+	X(ST_RESV_GET, "SELECT " RESV_COLS " FROM reservations WHERE id = $1")                 \
+	X(ST_RESV_LIST, "SELECT " RESV_COLS " FROM reservations WHERE ($1::text IS NULL OR "   \
+			"station_id = $1::text) AND (NOT $2::boolean OR status IN "           \
+			"('Requested', 'Accepted')) ORDER BY id DESC " LIMIT_OFFSET("$3", "0")) \
+	X(ST_RESV_DUE, "SELECT " RESV_COLS " FROM reservations WHERE status IN ('Requested', " \
+		       "'Accepted') AND expiry_ms <= $1 ORDER BY expiry_ms")                  \
+	X(ST_STATION_LOG_ADD, "INSERT INTO station_log(station_id, kind, evse_id, "            \
+			      "connector_id, state, ts_ms) VALUES ($1, $2, $3, $4, $5, $6)")  \
+	X(ST_STATION_LOG_LIST, "SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM "   \
+			       "station_log WHERE seq IN (SELECT max(seq) FROM station_log "  \
+			       "WHERE station_id = $1 AND ts_ms < $2 GROUP BY kind, evse_id, " \
+			       "connector_id) UNION ALL SELECT kind, state, evse_id, "        \
+			       "connector_id, ts_ms, seq FROM station_log WHERE station_id = " \
+			       "$1 AND ts_ms >= $2 AND ts_ms < $3 ORDER BY 5, 6")             \
+	X(ST_SESSIONS_LATE, "SELECT count(*) FROM sessions WHERE station_id = $1 AND "         \
+			    "start_ms >= $2 AND start_ms < $3 AND (created_ms - start_ms > "  \
+			    "$4 OR offline_events > 0)")                                      \
+	/* the site's own tokens first, then unbound ones, each by token */                    \
+	X(ST_SITE_TOKENS, "SELECT token, status, coalesce(expiry_ms, 0), coalesce(parent, '') " \
+			  "FROM id_tokens WHERE site_id = $1 OR ($2::boolean AND site_id IS " \
+			  "NULL) ORDER BY site_id IS NULL, token " LIMIT_OFFSET("$3", "0"))   \
+	X(ST_LOCAL_LIST_VERSION, "SELECT version FROM local_lists WHERE station_id = $1")      \
+	X(ST_LOCAL_LIST_ENTRIES, "SELECT token, status, coalesce(expiry_ms, 0), "              \
+				 "coalesce(parent, '') FROM local_list_entries WHERE "        \
+				 "station_id = $1 ORDER BY token")                            \
+	X(ST_LOCAL_LIST_CLEAR, "DELETE FROM local_list_entries WHERE station_id = $1")         \
+	X(ST_LOCAL_LIST_DEL, "DELETE FROM local_list_entries WHERE station_id = $1 AND "       \
+			     "token = $2")                                                    \
+	X(ST_LOCAL_LIST_SET, "INSERT INTO local_list_entries(station_id, token, status, "      \
+			     "expiry_ms, parent) VALUES ($1, $2, $3, nullif($4::bigint, 0), " \
+			     "nullif($5::text, '')) ON CONFLICT (station_id, token) DO UPDATE " \
+			     "SET status = EXCLUDED.status, expiry_ms = EXCLUDED.expiry_ms, " \
+			     "parent = EXCLUDED.parent")                                      \
+	X(ST_LOCAL_LIST_PUT, "INSERT INTO local_lists(station_id, version, sent_ms) VALUES "   \
+			     "($1, $2, $3) ON CONFLICT (station_id) DO UPDATE SET "           \
+			     "version = EXCLUDED.version, sent_ms = EXCLUDED.sent_ms")        \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -461,6 +696,20 @@ static int run(struct store *s, enum pst st, const struct args *a, PGresult **re
 	return sync_read(s, ret);
 }
 
+/* Send a statement built per call (not prepared), like run(). */
+static int run_sql(struct store *s, const char *sql, const struct args *a, PGresult **ret)
+{
+	if (check_conn(s) < 0)
+		return -EIO;
+	if (!PQsendQueryParams(pq(s)->c, sql, a->n, NULL, a->v, NULL, NULL, 0)) {
+		set_err(s, "send", PQerrorMessage(pq(s)->c));
+		if (pq(s)->in_txn)
+			pq(s)->failed = true;
+		return -EIO;
+	}
+	pq(s)->unread++;
+	return sync_read(s, ret);
+}
 /* Send a write whose only answer is success: its outcome is read later (the next run() or
  * commit()); a failure then fails the group. */
 static int defer(struct store *s, enum pst st, const struct args *a)
@@ -1460,11 +1709,10 @@ static int pg_session_id_tag(struct store *s, int64_t id, char ret_tag[TOKEN_MAX
 	return 0;
 }
 
-static int session_rows(struct store *s, enum pst st, const struct args *a, store_session_fn fn,
-			void *ud)
+/* Rows of SESSION_COLS (the result of a statement that returned r) to fn; the number of rows. */
+static int session_each(PGresult *res, int r, store_session_fn fn, void *ud)
 {
-	PGresult *res = NULL;
-	int r = run(s, st, a, &res), n = 0;
+	int n = 0;
 
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct store_session_row row = {
@@ -1496,6 +1744,20 @@ static int session_rows(struct store *s, enum pst st, const struct args *a, stor
 	}
 	PQclear(res);
 	return r < 0 ? r : n;
+}
+static int session_rows(struct store *s, enum pst st, const struct args *a, store_session_fn fn,
+			void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res);
+	return session_each(res, r, fn, ud);
+}
+static int session_rows_sql(struct store *s, const char *sql, const struct args *a,
+			    store_session_fn fn, void *ud)
+{
+	PGresult *res = NULL;
+	int r = run_sql(s, sql, a, &res);
+	return session_each(res, r, fn, ud);
 }
 
 static int pg_sessions_list(struct store *s, const struct store_session_filter *f,
@@ -1652,6 +1914,1303 @@ static int pg_report_status(struct store *s, const char *station_id, int64_t req
 	return 0;
 }
 
+/* ---------------------------------------------------------------- helpers of the later ops */
+/* A write that must change one row: 0, -ENOENT if it changed none, or the write's error. */
+static int write_one(struct store *s, enum pst st, const struct args *a)
+{
+	PGresult *res = NULL;
+	int r = write_now(s, st, a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -ENOENT;
+	PQclear(res);
+	return r;
+}
+/* The optional number v (>= 0), else SQL NULL. */
+static void a_opt(struct args *a, int64_t v)
+{
+	if (v >= 0)
+		a_i64(a, v);
+	else
+		a_text(a, NULL);
+}
+/* For each row i of res while r is 0 (r: the statement's outcome, then the callback's; a
+ * callback's value > 0 counts as 0), counting rows in n. */
+#define EACH_ROW(r, res, n, ...)                                                                  \
+	for (int i_ = 0; (r) == 0 && i_ < PQntuples(res); i_++) {                                  \
+		const int i = i_;                                                                  \
+		(n)++;                                                                             \
+		__VA_ARGS__;                                                                       \
+		if ((r) > 0)                                                                       \
+			(r) = 0;                                                                   \
+	}
+/* A query text with its parameters, built per call. */
+struct pgq {
+	char sql[2048];
+	size_t len;
+	bool overflow;
+	struct args a;
+};
+static void q_add(struct pgq *q, const char *text)
+{
+	size_t n = strlen(text);
+	if (q->len + n >= sizeof(q->sql)) {
+		q->overflow = true;
+		return;
+	}
+	memcpy(q->sql + q->len, text, n + 1);
+	q->len += n;
+}
+/* text, then "$k" for a new parameter v (NULL text = SQL NULL) and its cast. */
+static void q_text(struct pgq *q, const char *text, const char *v)
+{
+	char num[24];
+	if (q->a.n >= PG_MAX_PARAMS) {
+		q->overflow = true;
+		return;
+	}
+	a_text(&q->a, v);
+	snprintf(num, sizeof(num), "$%d::text", q->a.n);
+	q_add(q, text);
+	q_add(q, num);
+}
+static void q_i64(struct pgq *q, const char *text, int64_t v)
+{
+	char num[24];
+	if (q->a.n >= PG_MAX_PARAMS) {
+		q->overflow = true;
+		return;
+	}
+	a_i64(&q->a, v);
+	snprintf(num, sizeof(num), "$%d::bigint", q->a.n);
+	q_add(q, text);
+	q_add(q, num);
+}
+static int q_run(struct store *s, const struct pgq *q, PGresult **ret)
+{
+	return q->overflow ? -EIO : run_sql(s, q->sql, &q->a, ret);
+}
+/* ---------------------------------------------------------------- operator accounts */
+static int pg_account_create(struct store *s, const struct store_account *ac)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	a_text(&a, ac->name);
+	a_text(&a, ac->role);
+	a_text(&a, ac->pw_hash);
+	a_bool(&a, ac->disabled);
+	a_i64(&a, ac->created_ms);
+	a_i64(&a, ac->updated_ms);
+	r = write_now(s, ST_ACCOUNT_CREATE, &a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -EEXIST;
+	PQclear(res);
+	return r;
+}
+static void account_row(const PGresult *res, int i, struct store_account *ac)
+{
+	g_copy(res, i, 0, ac->name, sizeof(ac->name));
+	g_copy(res, i, 1, ac->role, sizeof(ac->role));
+	g_copy(res, i, 2, ac->pw_hash, sizeof(ac->pw_hash));
+	ac->disabled = g_bool(res, i, 3);
+	ac->created_ms = g_i64(res, i, 4);
+	ac->updated_ms = g_i64(res, i, 5);
+}
+static int pg_account_get(struct store *s, const char *name, struct store_account *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, name);
+	r = read_one(s, ST_ACCOUNT_GET, &a, &res);
+	if (r < 0)
+		return r;
+	account_row(res, 0, ret);
+	PQclear(res);
+	return 0;
+}
+static int pg_account_update(struct store *s, const struct store_account *ac)
+{
+	struct args a = {0};
+	a_text(&a, ac->name);
+	a_text(&a, ac->role);
+	a_text(&a, ac->pw_hash);
+	a_bool(&a, ac->disabled);
+	a_i64(&a, ac->updated_ms);
+	return write_one(s, ST_ACCOUNT_UPDATE, &a);
+}
+static int pg_account_delete(struct store *s, const char *name)
+{
+	struct args a = {0};
+	a_text(&a, name);
+	return write_one(s, ST_ACCOUNT_DELETE, &a);
+}
+static int pg_accounts_list(struct store *s, store_account_fn fn, void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, ST_ACCOUNTS_LIST, NULL, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_account ac;
+		account_row(res, i, &ac);
+		r = fn(&ac, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+static int pg_auth_session_add(struct store *s, const char *hash, const char *account,
+			       const char *csrf, int64_t now_ms, int64_t expires_ms)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	a_text(&a, hash);
+	a_text(&a, account);
+	a_text(&a, csrf);
+	a_i64(&a, now_ms);
+	a_i64(&a, expires_ms);
+	r = write_now(s, ST_AUTH_SESSION_ADD, &a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -EEXIST; /* the hash is taken or the account unknown (SQLite: a constraint) */
+	PQclear(res);
+	return r;
+}
+static int pg_auth_session_get(struct store *s, const char *hash, struct store_auth_session *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, hash);
+	r = read_one(s, ST_AUTH_SESSION_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret->account, sizeof(ret->account));
+	g_copy(res, 0, 1, ret->role, sizeof(ret->role));
+	ret->disabled = g_bool(res, 0, 2);
+	g_copy(res, 0, 3, ret->csrf, sizeof(ret->csrf));
+	ret->created_ms = g_i64(res, 0, 4);
+	ret->last_ms = g_i64(res, 0, 5);
+	ret->expires_ms = g_i64(res, 0, 6);
+	PQclear(res);
+	return 0;
+}
+static int pg_auth_session_touch(struct store *s, const char *hash, int64_t now_ms)
+{
+	struct args a = {0};
+	a_text(&a, hash);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_AUTH_SESSION_TOUCH, &a);
+}
+static int pg_auth_sessions_delete(struct store *s, const char *hash, const char *account,
+				   int64_t now_ms)
+{
+	struct args a = {0};
+	a_text(&a, hash);
+	a_text(&a, hash ? NULL : account);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_AUTH_SESSIONS_DELETE, &a);
+}
+static int pg_api_token_add(struct store *s, const char *name, const char *role, const char *hash,
+			    const char *created_by, int64_t now_ms, int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	a_text(&a, name);
+	a_text(&a, role);
+	a_text(&a, hash);
+	a_text(&a, created_by);
+	a_i64(&a, now_ms);
+	r = write_now(s, ST_API_TOKEN_ADD, &a, &res);
+	if (r == 0 && PQntuples(res) == 0)
+		r = -EEXIST;
+	else if (r == 0)
+		*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+static void api_token_row(const PGresult *res, int i, struct store_api_token *t)
+{
+	t->id = g_i64(res, i, 0);
+	g_copy(res, i, 1, t->name, sizeof(t->name));
+	g_copy(res, i, 2, t->role, sizeof(t->role));
+	g_copy(res, i, 3, t->created_by, sizeof(t->created_by));
+	t->created_ms = g_i64(res, i, 4);
+	t->last_used_ms = g_i64(res, i, 5);
+	t->revoked_ms = g_i64(res, i, 6);
+}
+static int pg_api_token_get(struct store *s, const char *hash, struct store_api_token *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, hash);
+	r = read_one(s, ST_API_TOKEN_GET, &a, &res);
+	if (r < 0)
+		return r;
+	api_token_row(res, 0, ret);
+	PQclear(res);
+	return 0;
+}
+static int pg_api_token_touch(struct store *s, int64_t id, int64_t now_ms)
+{
+	struct args a = {0};
+	a_i64(&a, id);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_API_TOKEN_TOUCH, &a);
+}
+static int pg_api_tokens_list(struct store *s, store_api_token_fn fn, void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, ST_API_TOKENS_LIST, NULL, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_api_token t;
+		api_token_row(res, i, &t);
+		r = fn(&t, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+static int pg_api_token_revoke(struct store *s, int64_t id, int64_t now_ms)
+{
+	struct args a = {0};
+	a_i64(&a, id);
+	a_i64(&a, now_ms);
+	return write_one(s, ST_API_TOKEN_REVOKE, &a);
+}
+static int pg_audit_add(struct store *s, const struct store_audit *au)
+{
+	struct args a = {0};
+	a_i64(&a, au->ts_ms);
+	a_text(&a, au->who ? au->who : "");
+	a_text(&a, au->method ? au->method : "");
+	a_text(&a, au->path ? au->path : "");
+	a_i64(&a, au->status);
+	a_text(&a, au->peer ? au->peer : "");
+	return write_now_or_later(s, ST_AUDIT_ADD, &a);
+}
+static int pg_audit_list(struct store *s, int limit, int offset, store_audit_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_i64(&a, limit);
+	a_i64(&a, offset);
+	r = run(s, ST_AUDIT_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_audit row = {
+		    .id = g_i64(res, i, 0),
+		    .ts_ms = g_i64(res, i, 1),
+		    .who = g_text(res, i, 2),
+		    .method = g_text(res, i, 3),
+		    .path = g_text(res, i, 4),
+		    .status = g_int(res, i, 5),
+		    .peer = g_text(res, i, 6),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+/* ---------------------------------------------------------------- tariffs */
+static int pg_tariff_put(struct store *s, const char *id, const char *doc, int64_t now_ms)
+{
+	struct args a = {0};
+	a_text(&a, id);
+	a_text(&a, doc);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_TARIFF_PUT, &a);
+}
+static int pg_tariffs_list(struct store *s, const char *id_or_null, store_tariff_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, id_or_null);
+	r = run(s, ST_TARIFFS_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_tariff row = {
+		    .id = g_text(res, i, 0),
+		    .doc = g_text(res, i, 1),
+		    .updated_ms = g_i64(res, i, 2),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return id_or_null && n == 0 ? -ENOENT : n;
+}
+static int pg_site_tariff_set(struct store *s, const char *site_id, const char *tariff_id)
+{
+	struct args a = {0};
+	a_text(&a, site_id);
+	a_text(&a, tariff_id);
+	return write_one(s, ST_SITE_TARIFF_SET, &a);
+}
+static int pg_site_tariffs_list(struct store *s, const char *site_or_null, store_site_tariff_fn fn,
+				void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_or_null);
+	r = run(s, ST_SITE_TARIFFS_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_site_tariff row = {
+		    .id = g_text(res, i, 0),
+		    .kind = site_kind_from_string(g_text(res, i, 1)),
+		    .tariff_id = g_text(res, i, 2),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return site_or_null && n == 0 ? -ENOENT : n;
+}
+static int pg_energy_sessions_list(struct store *s, const char *site_or_null, int64_t from_ms,
+				   int64_t to_ms, store_energy_session_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_or_null);
+	a_i64(&a, from_ms);
+	a_i64(&a, to_ms);
+	a_i64(&a, STORE_ENERGY_LOOKBACK_MS);
+	r = run(s, ST_ENERGY_SESSIONS, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_energy_session row = {
+		    .id = g_i64(res, i, 0),
+		    .site_id = g_text(res, i, 1),
+		    .site_kind = site_kind_from_string(g_text(res, i, 2)),
+		    .tariff_id = g_text(res, i, 3),
+		    .start_ms = g_i64(res, i, 4),
+		    .has_meter_start = g_bool(res, i, 5),
+		    .meter_start_wh = g_i64(res, i, 6),
+		    .stopped = g_bool(res, i, 7),
+		    .stop_ms = g_i64(res, i, 8),
+		    .meter_stop_wh = g_i64(res, i, 9),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_session_energy_samples(struct store *s, int64_t session_id, store_sample_fn fn,
+				     void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_i64(&a, session_id);
+	r = run(s, ST_ENERGY_SAMPLES, &a, &res);
+	EACH_ROW(r, res, n, {
+		const char *m = g_text(res, i, 1);
+		struct store_sample row = {
+		    .session_id = session_id,
+		    .ts_ms = g_i64(res, i, 0),
+		    .measurand = m,
+		    .unit = g_text(res, i, 2),
+		    .format = g_text(res, i, 3),
+		    .value = g_text(res, i, 4),
+		    .measurand_kind = strcmp(m, "Energy.Active.Export.Register") == 0
+					  ? MEAS_ENERGY_EXPORT_REGISTER
+					  : MEAS_ENERGY_IMPORT_REGISTER,
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+/* ---------------------------------------------------------------- planner */
+static int pg_site_get(struct store *s, const char *id, struct store_site *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, id);
+	r = read_one(s, ST_SITE_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret->id, sizeof(ret->id));
+	ret->kind = site_kind_from_string(g_text(res, 0, 1));
+	ret->limit_w = g_null(res, 0, 2) ? -1 : g_i64(res, 0, 2);
+	PQclear(res);
+	return 0;
+}
+static int pg_site_set_limit(struct store *s, const char *id, int64_t limit_w)
+{
+	struct args a = {0};
+	a_text(&a, id);
+	a_i64(&a, limit_w);
+	return write_one(s, ST_SITE_LIMIT, &a);
+}
+static int pg_needs_put(struct store *s, const struct store_needs *nd)
+{
+	struct args a = {0};
+	a_i64(&a, nd->session_id);
+	a_text(&a, nd->source);
+	a_opt(&a, nd->departure_ms);
+	a_opt(&a, nd->energy_wh);
+	a_opt(&a, nd->target_soc);
+	a_opt(&a, nd->capacity_wh);
+	a_opt(&a, nd->soc);
+	a_bool(&a, nd->v2g);
+	a_opt(&a, nd->soc_floor);
+	a_opt(&a, nd->max_charge_w);
+	a_opt(&a, nd->max_discharge_w);
+	a_bool(&a, nd->bidirectional);
+	a_opt(&a, nd->meter_wh);
+	a_opt(&a, nd->export_wh);
+	a_i64(&a, nd->updated_ms);
+	return write_now_or_later(s, ST_NEEDS_PUT, &a);
+}
+static int pg_needs_get(struct store *s, int64_t session_id, struct store_needs *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_i64(&a, session_id);
+	r = read_one(s, ST_NEEDS_GET, &a, &res);
+	if (r < 0)
+		return r;
+	memset(ret, 0, sizeof(*ret));
+	ret->session_id = session_id;
+	g_copy(res, 0, 0, ret->source, sizeof(ret->source));
+	ret->departure_ms = g_i64(res, 0, 1);
+	ret->energy_wh = g_i64(res, 0, 2);
+	ret->target_soc = g_int(res, 0, 3);
+	ret->capacity_wh = g_i64(res, 0, 4);
+	ret->soc = g_int(res, 0, 5);
+	ret->v2g = g_bool(res, 0, 6);
+	ret->soc_floor = g_int(res, 0, 7);
+	ret->max_charge_w = g_i64(res, 0, 8);
+	ret->max_discharge_w = g_i64(res, 0, 9);
+	ret->bidirectional = g_bool(res, 0, 10);
+	ret->meter_wh = g_i64(res, 0, 11);
+	ret->export_wh = g_i64(res, 0, 12);
+	ret->updated_ms = g_i64(res, 0, 13);
+	PQclear(res);
+	return 0;
+}
+static int pg_site_sessions(struct store *s, const char *site_id, store_site_session_fn fn,
+			    void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_id);
+	r = run(s, ST_SITE_SESSIONS, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_site_session row = {
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .station_tx_id = g_text(res, i, 2),
+		    .evse_id = g_int(res, i, 3),
+		    .start_ms = g_i64(res, i, 4),
+		    .meter_wh = g_i64(res, i, 5),
+		    .meter_start_wh = g_i64(res, i, 6),
+		    .export_wh = g_i64(res, i, 7),
+		    .export_first_wh = g_i64(res, i, 8),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+static int pg_session_export(struct store *s, int64_t session_id, int64_t wh, int64_t ts_ms)
+{
+	struct args a = {0};
+	a_i64(&a, session_id);
+	a_i64(&a, wh);
+	a_i64(&a, ts_ms);
+	return write_now_or_later(s, ST_SESSION_EXPORT, &a);
+}
+static int pg_grid_event_add(struct store *s, const struct store_grid_event *e, int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	a_text(&a, e->sites);
+	a_i64(&a, e->start_ms);
+	a_i64(&a, e->end_ms);
+	a_i64(&a, e->reduce_w);
+	a_i64(&a, e->export_w);
+	a_i64(&a, e->bonus_fen_per_kwh);
+	a_i64(&a, e->created_ms);
+	if (!ret_id)
+		return write_now_or_later(s, ST_GRID_EVENT_ADD, &a);
+	r = write_now(s, ST_GRID_EVENT_ADD, &a, &res);
+	if (r == 0)
+		*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+static int pg_grid_events_list(struct store *s, const char *site_or_null, int64_t from_ms,
+			       store_grid_event_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_or_null);
+	a_i64(&a, from_ms);
+	r = run(s, ST_GRID_EVENTS_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_grid_event row = {
+		    .id = g_i64(res, i, 0),
+		    .sites = g_text(res, i, 1),
+		    .start_ms = g_i64(res, i, 2),
+		    .end_ms = g_i64(res, i, 3),
+		    .reduce_w = g_i64(res, i, 4),
+		    .export_w = g_i64(res, i, 5),
+		    .bonus_fen_per_kwh = g_i64(res, i, 6),
+		    .created_ms = g_i64(res, i, 7),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+static int pg_site_plan_put(struct store *s, const char *site_id, int64_t planned_ms,
+			    const char *json)
+{
+	struct args a = {0};
+	a_text(&a, site_id);
+	a_i64(&a, planned_ms);
+	a_text(&a, json);
+	return write_now_or_later(s, ST_SITE_PLAN_PUT, &a);
+}
+/* One row (key, ts, json) to fn; -ENOENT without one. */
+static int doc_row(struct store *s, enum pst st, const struct args *a, store_doc_fn fn, void *ud)
+{
+	PGresult *res;
+	int r = read_one(s, st, a, &res);
+	if (r < 0)
+		return r;
+	r = fn(g_text(res, 0, 0), g_i64(res, 0, 1), g_text(res, 0, 2), ud);
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+static int pg_site_plan_get(struct store *s, const char *site_id, store_doc_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, site_id);
+	return doc_row(s, ST_SITE_PLAN_GET, &a, fn, ud);
+}
+static int pg_session_plan_put(struct store *s, int64_t session_id, const char *site_id,
+			       int64_t planned_ms, const char *json)
+{
+	struct args a = {0};
+	a_i64(&a, session_id);
+	a_text(&a, site_id);
+	a_i64(&a, planned_ms);
+	a_text(&a, json);
+	return write_now_or_later(s, ST_SESSION_PLAN_PUT, &a);
+}
+static int pg_session_plan_get(struct store *s, int64_t session_id, store_doc_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_i64(&a, session_id);
+	return doc_row(s, ST_SESSION_PLAN_GET, &a, fn, ud);
+}
+static int pg_site_energy_samples(struct store *s, const char *site_id, int64_t from_ms,
+				  int64_t to_ms, store_sample_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_id);
+	a_i64(&a, from_ms);
+	a_i64(&a, to_ms);
+	r = run(s, ST_SITE_ENERGY, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_sample row = {
+		    .session_id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .evse_id = g_int(res, i, 2),
+		    .ts_ms = g_i64(res, i, 3),
+		    .measurand = g_text(res, i, 4),
+		    .unit = g_text(res, i, 5),
+		    .value = g_text(res, i, 6),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : 0;
+}
+static int pg_capability_put(struct store *s, const char *model, const char *json, int64_t now_ms)
+{
+	struct args a = {0};
+	a_text(&a, model);
+	a_text(&a, json);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_CAP_PUT, &a);
+}
+static int pg_capability_get(struct store *s, const char *model, store_doc_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, model);
+	return doc_row(s, ST_CAP_GET, &a, fn, ud);
+}
+/* ---------------------------------------------------------------- dash: API lists, summary */
+static void station_where(struct pgq *q, const struct store_station_query *f, char *prefix_end,
+			  size_t n)
+{
+	q_add(q, " WHERE true");
+	if (f->site_id)
+		q_text(q, " AND s.site_id = ", f->site_id);
+	if (f->site_kind >= 0) {
+		q_text(q, " AND s.site_id IN (SELECT id FROM sites WHERE kind = ",
+		       site_kind_to_string(f->site_kind));
+		q_add(q, ")");
+	}
+	if (f->registration >= 0)
+		q_text(q, " AND s.registration = ", reg_status_to_string(f->registration));
+	if (f->protocol)
+		q_text(q, " AND s.protocol = ", f->protocol);
+	if (f->online >= 0)
+		q_add(q, f->online ? " AND s.online" : " AND NOT s.online");
+	if (f->id_prefix && *f->id_prefix) {
+		/* ids are printable ASCII: the prefix range ends at the prefix with its last byte
+		 * incremented, an index range on the primary key (byte order with the C collation,
+		 * docs/postgresql.md) */
+		size_t len = strlen(f->id_prefix);
+		snprintf(prefix_end, n, "%s", f->id_prefix);
+		if (len < n)
+			prefix_end[len - 1]++;
+		q_text(q, " AND s.id >= ", f->id_prefix);
+		q_text(q, " AND s.id < ", prefix_end);
+	}
+	if (f->connector_status) {
+		q_text(q, " AND s.id IN (SELECT station_id FROM connectors WHERE status = ",
+		       f->connector_status);
+		q_add(q, ")");
+	}
+}
+static int pg_stations_query(struct store *s, const struct store_station_query *f,
+			     store_station_fn fn, void *ud, int64_t *ret_total)
+{
+	/* SQLite orders NULLs first ascending and last descending, PostgreSQL the other way:
+	 * said explicitly */
+	static const char *const order[] = {
+	    [STORE_SORT_ID] = "s.id",
+	    [STORE_SORT_LAST_SEEN] = "s.last_seen_ms",
+	    [STORE_SORT_SITE] = "s.site_id",
+	};
+	char prefix_end[STATION_ID_MAX + 2], buf[160];
+	const char *dir = f->desc ? " DESC" : "", *nulls = f->desc ? " NULLS LAST" : " NULLS FIRST";
+	struct pgq q = {.len = 0};
+	PGresult *res = NULL;
+	int64_t total = 0;
+	int r, n = 0;
+	if (f->sort < 0 || f->sort > STORE_SORT_SITE)
+		return -EINVAL;
+	if (ret_total) {
+		q_add(&q, "SELECT count(*) FROM stations s");
+		station_where(&q, f, prefix_end, sizeof(prefix_end));
+		r = q_run(s, &q, &res);
+		if (r < 0)
+			return r;
+		total = g_i64(res, 0, 0);
+		PQclear(res);
+		res = NULL;
+		memset(&q, 0, sizeof(q));
+	}
+	q_add(&q, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON t.id = s.site_id");
+	station_where(&q, f, prefix_end, sizeof(prefix_end));
+	if (f->after_id && f->sort == STORE_SORT_ID)
+		q_text(&q, f->desc ? " AND s.id < " : " AND s.id > ",
+		       f->after_id);
+	if (f->sort == STORE_SORT_ID)
+		snprintf(buf, sizeof(buf), " ORDER BY %s%s", order[STORE_SORT_ID], dir);
+	else
+		snprintf(buf, sizeof(buf), " ORDER BY %s%s%s, %s%s", order[f->sort], dir, nulls,
+			 order[STORE_SORT_ID], dir);
+	q_add(&q, buf);
+	q_i64(&q, " LIMIT CASE WHEN ", f->limit);
+	q_i64(&q, " < 0 THEN NULL ELSE ", f->limit);
+	q_i64(&q, " END OFFSET GREATEST(0, ", f->offset);
+	q_add(&q, ")");
+	r = q_run(s, &q, &res);
+	EACH_ROW(r, res, n, {
+		struct store_station_row row = {
+		    .id = g_text(res, i, 0),
+		    .site_id = g_text(res, i, 1),
+		    .site_kind = g_text(res, i, 2),
+		    .registration = g_text(res, i, 3),
+		    .protocol = g_text(res, i, 4),
+		    .vendor = g_text(res, i, 5),
+		    .model = g_text(res, i, 6),
+		    .serial = g_text(res, i, 7),
+		    .firmware = g_text(res, i, 8),
+		    .firmware_status = g_text(res, i, 9),
+		    .diagnostics_status = g_text(res, i, 10),
+		    .online = g_bool(res, i, 11),
+		    .last_seen_ms = g_i64(res, i, 12),
+		    .last_boot_ms = g_i64(res, i, 13),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	if (ret_total)
+		*ret_total = total;
+	return n;
+}
+static void session_where(struct pgq *q, const struct store_session_query *f, bool page)
+{
+	q_add(q, " WHERE true");
+	if (f->station_id)
+		q_text(q, " AND station_id = ", f->station_id);
+	if (f->site_id) {
+		q_text(q, " AND station_id IN (SELECT id FROM stations WHERE site_id = ",
+		       f->site_id);
+		q_add(q, ")");
+	}
+	if (f->id_tag)
+		q_text(q, " AND id_tag = ", f->id_tag);
+	if (f->active >= 0)
+		q_add(q, f->active ? " AND stop_ms IS NULL" : " AND stop_ms IS NOT NULL");
+	if (f->from_ms)
+		q_i64(q, " AND start_ms >= ", f->from_ms);
+	if (f->to_ms)
+		q_i64(q, " AND start_ms < ", f->to_ms);
+	if (page && f->before_id)
+		q_i64(q, " AND id < ", f->before_id);
+}
+static int pg_sessions_query(struct store *s, const struct store_session_query *f,
+			     store_session_fn fn, void *ud, int64_t total_max, int64_t *ret_total)
+{
+	struct pgq q = {.len = 0};
+	PGresult *res = NULL;
+	int64_t total = 0;
+	int r;
+	if (ret_total) {
+		q_add(&q, "SELECT count(*) FROM (SELECT 1 FROM sessions");
+		session_where(&q, f, false);
+		q_i64(&q, " LIMIT ", total_max + 1);
+		q_add(&q, ") c");
+		r = q_run(s, &q, &res);
+		if (r < 0)
+			return r;
+		total = g_i64(res, 0, 0);
+		PQclear(res);
+		memset(&q, 0, sizeof(q));
+	}
+	q_add(&q, "SELECT " SESSION_COLS " FROM sessions");
+	session_where(&q, f, true);
+	q_i64(&q, " ORDER BY id DESC LIMIT CASE WHEN ", f->limit);
+	q_i64(&q, " < 0 THEN NULL ELSE ", f->limit);
+	q_i64(&q, " END OFFSET GREATEST(0, ", f->offset);
+	q_add(&q, ")");
+	if (q.overflow)
+		return -EIO;
+	r = session_rows_sql(s, q.sql, &q.a, fn, ud);
+	if (r >= 0 && ret_total)
+		*ret_total = total;
+	return r;
+}
+static int pg_samples_page(struct store *s, int64_t session_id, const char *measurand, int limit,
+			   struct store_sample_cursor *cursor, store_sample_fn fn, void *ud)
+{
+	struct store_sample_cursor at = *cursor;
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_i64(&a, session_id);
+	a_i64(&a, cursor->ts_ms);
+	a_i64(&a, cursor->seq);
+	a_text(&a, measurand);
+	a_i64(&a, limit);
+	r = run(s, ST_SAMPLES_PAGE, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_sample row = {
+		    .session_id = session_id,
+		    .station_id = g_text(res, i, 0),
+		    .evse_id = g_int(res, i, 1),
+		    .ts_ms = g_i64(res, i, 2),
+		    .measurand = g_text(res, i, 3),
+		    .phase = g_text(res, i, 4),
+		    .unit = g_text(res, i, 5),
+		    .context = g_text(res, i, 6),
+		    .location = g_text(res, i, 7),
+		    .format = g_text(res, i, 8),
+		    .value = g_text(res, i, 9),
+		    .measurand_kind = -1,
+		    .sig =
+			{
+			    .data = g_text(res, i, 10),
+			    .signing_method = g_text(res, i, 11),
+			    .encoding_method = g_text(res, i, 12),
+			    .public_key = g_text(res, i, 13),
+			},
+		};
+		at.ts_ms = row.ts_ms;
+		at.seq = g_i64(res, i, 14);
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	*cursor = at;
+	return n;
+}
+static int pg_station_history(struct store *s, const char *station_id, int limit, int offset,
+			      store_history_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, station_id);
+	a_i64(&a, limit);
+	a_i64(&a, offset);
+	r = run(s, ST_STATION_HISTORY, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_history_row row = {
+		    .source = g_text(res, i, 0),
+		    .kind = g_text(res, i, 1),
+		    .text = g_text(res, i, 2),
+		    .ts_ms = g_i64(res, i, 3),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_connectors_query(struct store *s, const char *status, int limit, int offset,
+			       store_connector_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, status);
+	a_i64(&a, limit);
+	a_i64(&a, offset);
+	r = run(s, ST_CONNECTORS_QUERY, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_connector_row row = {
+		    .connector_id = g_int(res, i, 0),
+		    .status = g_text(res, i, 1),
+		    .error_code = g_text(res, i, 2),
+		    .info = g_text(res, i, 3),
+		    .vendor_error = g_text(res, i, 4),
+		    .updated_ms = g_i64(res, i, 5),
+		    .evse_id = g_int(res, i, 6),
+		    .station_id = g_text(res, i, 7),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_summary(struct store *s, int64_t day_start_ms, struct store_summary *ret)
+{
+	struct store_summary sum = {.stations = 0};
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	r = run(s, ST_SUMMARY_STATIONS, NULL, &res);
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		int kind = g_null(res, i, 0) ? -1 : site_kind_from_string(g_text(res, i, 0));
+		int reg = reg_status_from_string(g_text(res, i, 1));
+		int64_t n = g_i64(res, i, 3);
+		if (kind < 0)
+			kind = _SITE_KIND_MAX;
+		sum.stations += n;
+		sum.by_kind[kind] += n;
+		if (g_bool(res, i, 2)) {
+			sum.online += n;
+			sum.online_by_kind[kind] += n;
+		}
+		if (reg >= 0)
+			sum.by_reg[reg] += n;
+		if (reg == REG_PENDING)
+			sum.pending += n;
+	}
+	PQclear(res);
+	res = NULL;
+	/* energy today: sessions started since day_start, to their stop or latest reading */
+	a_i64(&a, day_start_ms);
+	if (r == 0)
+		r = read_one(s, ST_SUMMARY_SESSIONS, &a, &res);
+	if (r == 0) {
+		sum.sessions_today = g_i64(res, 0, 0);
+		sum.energy_today_wh = g_i64(res, 0, 1);
+		sum.sessions_active = g_i64(res, 0, 2);
+		PQclear(res);
+		res = NULL;
+		r = run(s, ST_SUMMARY_CONNECTORS, NULL, &res);
+	}
+	for (int i = 0; r == 0 && i < PQntuples(res) && sum.n_status < STORE_SUMMARY_STATUSES;
+	     i++) {
+		g_copy(res, i, 0, sum.connectors[sum.n_status].status,
+		       sizeof(sum.connectors[0].status));
+		sum.connectors[sum.n_status].count = g_i64(res, i, 1);
+		sum.n_status++;
+	}
+	PQclear(res);
+	if (r < 0)
+		return r;
+	*ret = sum;
+	return 0;
+}
+/* ---------------------------------------------------------------- security (0008) */
+static int pg_station_security_get(struct store *s, const char *id,
+				   struct store_station_security *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, id);
+	r = read_one(s, ST_SECURITY_GET, &a, &res);
+	if (r < 0)
+		return r;
+	ret->profile = g_int(res, 0, 0);
+	g_copy(res, 0, 1, ret->password_hash, sizeof(ret->password_hash));
+	g_copy(res, 0, 2, ret->cert_cn, sizeof(ret->cert_cn));
+	g_copy(res, 0, 3, ret->cert_fp, sizeof(ret->cert_fp));
+	PQclear(res);
+	return 0;
+}
+static int pg_station_security_set(struct store *s, const char *id, int profile,
+				   const char *password_hash, const char *cert_cn,
+				   const char *cert_fp)
+{
+	struct args a = {0};
+	if (profile > 3)
+		return -EINVAL;
+	a_text(&a, id);
+	a_i64(&a, profile);
+	a_text(&a, password_hash);
+	a_text(&a, cert_cn);
+	a_text(&a, cert_fp);
+	return write_one(s, ST_SECURITY_SET, &a);
+}
+static int pg_stations_count_registration(struct store *s, int registration, int64_t *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, reg_status_to_string(registration));
+	r = read_one(s, ST_COUNT_REGISTRATION, &a, &res);
+	if (r < 0)
+		return r == -ENOENT ? -EIO : r;
+	*ret = g_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+/* ---------------------------------------------------------------- sites (0011) */
+/* A nullable policy number, v == none: SQL NULL. */
+static void a_opt_int(struct args *a, int v, int none)
+{
+	if (v == none)
+		a_text(a, NULL);
+	else
+		a_i64(a, v);
+}
+/* A tri-state flag: -1 (the kind's default) is SQL NULL. */
+static void a_opt_bool(struct args *a, int v)
+{
+	if (v < 0)
+		a_text(a, NULL);
+	else
+		a_bool(a, v != 0);
+}
+static int opt_int(const PGresult *res, int row, int col, int def)
+{
+	return g_null(res, row, col) ? def : g_int(res, row, col);
+}
+static int opt_bool(const PGresult *res, int row, int col)
+{
+	return g_null(res, row, col) ? -1 : g_bool(res, row, col);
+}
+static int pg_sites_list(struct store *s, const char *id_or_null, store_site_row_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, id_or_null);
+	r = run(s, ST_SITES_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_site_row row = {
+		    .rec =
+			{
+			    .id = g_text(res, i, 0),
+			    .kind = site_kind_from_string(g_text(res, i, 1)),
+			    .name = g_text(res, i, 2),
+			    .location = g_text(res, i, 3),
+			    .heartbeat_s = opt_int(res, i, 4, 0),
+			    .local_list = opt_bool(res, i, 5),
+			    .local_list_max = opt_int(res, i, 6, 0),
+			    .reservations = opt_bool(res, i, 7),
+			    .reservation_max_s = opt_int(res, i, 8, 0),
+			},
+		    .limit_w = g_null(res, i, 9) ? -1 : g_i64(res, i, 9),
+		    .tariff_id = g_text(res, i, 10),
+		    .created_ms = g_i64(res, i, 11),
+		    .stations = g_i64(res, i, 12),
+		    .online = g_i64(res, i, 13),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return id_or_null && n == 0 ? -ENOENT : n;
+}
+static int pg_site_save(struct store *s, const struct store_site_rec *rec, bool create,
+			int64_t now_ms)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	/* SQLite answers a kind it cannot store with a constraint error; here that would abort
+	 * the group */
+	if (!site_kind_to_string(rec->kind))
+		return -EINVAL;
+	a_text(&a, rec->id);
+	a_text(&a, site_kind_to_string(rec->kind));
+	a_text(&a, rec->name);
+	a_text(&a, rec->location);
+	a_opt_int(&a, rec->heartbeat_s, 0);
+	a_opt_bool(&a, rec->local_list);
+	a_opt_int(&a, rec->local_list_max, 0);
+	a_opt_bool(&a, rec->reservations);
+	a_opt_int(&a, rec->reservation_max_s, 0);
+	if (!create)
+		return write_one(s, ST_SITE_UPDATE, &a);
+	a_i64(&a, now_ms);
+	r = write_now(s, ST_SITE_CREATE, &a, &res);
+	if (r == 0 && affected(res) == 0)
+		r = -EEXIST;
+	PQclear(res);
+	return r;
+}
+static int pg_site_delete(struct store *s, const char *id)
+{
+	struct args a = {0};
+	PGresult *res;
+	int64_t found, refs;
+	int r;
+	a_text(&a, id);
+	r = read_one(s, ST_SITE_REFS, &a, &res);
+	if (r < 0)
+		return r == -ENOENT ? -EIO : r;
+	found = g_i64(res, 0, 0);
+	refs = g_i64(res, 0, 1);
+	PQclear(res);
+	if (!found)
+		return -ENOENT;
+	if (refs)
+		return -EBUSY;
+	return write_now_or_later(s, ST_SITE_DELETE, &a);
+}
+static void resv_row(const PGresult *res, int i, struct store_reservation *rv)
+{
+	rv->id = g_i64(res, i, 0);
+	g_copy(res, i, 1, rv->station_id, sizeof(rv->station_id));
+	rv->evse_id = g_int(res, i, 2);
+	g_copy(res, i, 3, rv->id_tag, sizeof(rv->id_tag));
+	rv->expiry_ms = g_i64(res, i, 4);
+	g_copy(res, i, 5, rv->status, sizeof(rv->status));
+	rv->session_id = g_i64(res, i, 6);
+	rv->created_ms = g_i64(res, i, 7);
+	rv->updated_ms = g_i64(res, i, 8);
+}
+static int pg_reservation_put(struct store *s, const struct store_reservation *in)
+{
+	/* the CHECK of the reservations table, tested here: a violation would abort the group
+	 * (SQLite answers -EINVAL for it) */
+	static const char *const words[] = {"Requested", "Accepted", "Rejected", "Failed",
+					    "Cancelled", "Expired",  "Removed",  "Used"};
+	struct args a = {0};
+	bool ok = false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		ok = ok || !strcmp(in->status, words[i]);
+	if (!ok)
+		return -EINVAL;
+	a_i64(&a, in->id);
+	a_text(&a, in->station_id);
+	a_i64(&a, in->evse_id);
+	a_text(&a, in->id_tag);
+	a_i64(&a, in->expiry_ms);
+	a_text(&a, in->status);
+	a_i64(&a, in->session_id);
+	a_i64(&a, in->created_ms);
+	a_i64(&a, in->updated_ms);
+	return write_now_or_later(s, ST_RESV_PUT, &a);
+}
+static int pg_reservation_get(struct store *s, int64_t id, struct store_reservation *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_i64(&a, id);
+	r = read_one(s, ST_RESV_GET, &a, &res);
+	if (r < 0)
+		return r;
+	resv_row(res, 0, ret);
+	PQclear(res);
+	return 0;
+}
+static int resv_each(struct store *s, enum pst st, const struct args *a, store_reservation_fn fn,
+		     void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_reservation row;
+		resv_row(res, i, &row);
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_reservations_list(struct store *s, const char *station_or_null, bool open_only,
+				int limit, store_reservation_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_or_null);
+	a_bool(&a, open_only);
+	a_i64(&a, limit);
+	return resv_each(s, ST_RESV_LIST, &a, fn, ud);
+}
+static int pg_reservations_due(struct store *s, int64_t now_ms, store_reservation_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_i64(&a, now_ms);
+	return resv_each(s, ST_RESV_DUE, &a, fn, ud);
+}
+static int pg_station_log_add(struct store *s, const char *station_id,
+			      const struct store_log_row *row)
+{
+	struct args a = {0};
+	/* the CHECK on kind, tested here so that a violation does not abort the group */
+	if (!row->kind || (strcmp(row->kind, "link") && strcmp(row->kind, "status")) || !row->state)
+		return -EINVAL;
+	a_text(&a, station_id);
+	a_text(&a, row->kind);
+	a_i64(&a, row->evse_id);
+	a_i64(&a, row->connector_id);
+	a_text(&a, row->state);
+	a_i64(&a, row->ts_ms);
+	return write_now_or_later(s, ST_STATION_LOG_ADD, &a);
+}
+static int pg_station_log_list(struct store *s, const char *station_id, int64_t from_ms,
+			       int64_t to_ms, store_log_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, station_id);
+	a_i64(&a, from_ms);
+	a_i64(&a, to_ms);
+	r = run(s, ST_STATION_LOG_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_log_row row = {
+		    .kind = g_text(res, i, 0),
+		    .state = g_text(res, i, 1),
+		    .evse_id = g_int(res, i, 2),
+		    .connector_id = g_int(res, i, 3),
+		    .ts_ms = g_i64(res, i, 4),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_sessions_late(struct store *s, const char *station_id, int64_t from_ms,
+			    int64_t to_ms, int64_t late_ms, int64_t *ret_count)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, station_id);
+	a_i64(&a, from_ms);
+	a_i64(&a, to_ms);
+	a_i64(&a, late_ms);
+	r = read_one(s, ST_SESSIONS_LATE, &a, &res);
+	if (r < 0)
+		return r == -ENOENT ? -EIO : r;
+	*ret_count = g_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+static int list_entries(struct store *s, enum pst st, const struct args *a,
+			store_list_entry_fn fn, void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_list_entry e = {
+		    .status = auth_status_from_string(g_text(res, i, 1)),
+		    .expiry_ms = g_i64(res, i, 2),
+		};
+		g_copy(res, i, 0, e.token, sizeof(e.token));
+		g_copy(res, i, 3, e.parent, sizeof(e.parent));
+		r = fn(&e, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_site_tokens(struct store *s, const char *site_id, bool with_unbound, int limit,
+			  store_list_entry_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, site_id);
+	a_bool(&a, with_unbound);
+	a_i64(&a, limit);
+	return list_entries(s, ST_SITE_TOKENS, &a, fn, ud);
+}
+static int pg_local_list_version(struct store *s, const char *station_id, int64_t *ret_version)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, station_id);
+	r = read_one(s, ST_LOCAL_LIST_VERSION, &a, &res);
+	if (r < 0)
+		return r;
+	*ret_version = g_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+static int pg_local_list_entries(struct store *s, const char *station_id, store_list_entry_fn fn,
+				 void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_id);
+	return list_entries(s, ST_LOCAL_LIST_ENTRIES, &a, fn, ud);
+}
+/* Every statement of an update in the pipeline, none waited for. */
+static int pg_local_list_save(struct store *s, const char *station_id, int64_t version, bool full,
+			      const struct store_list_entry *e, size_t n, int64_t now_ms)
+{
+	struct args a = {0};
+	int r;
+	a_text(&a, station_id);
+	r = full ? write_now_or_later(s, ST_LOCAL_LIST_CLEAR, &a) : begin_write(s);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct args b = {0};
+		a_text(&b, station_id);
+		a_text(&b, e[i].token);
+		if (e[i].status < 0) {
+			r = defer(s, ST_LOCAL_LIST_DEL, &b);
+			continue;
+		}
+		a_text(&b, auth_status_to_string(e[i].status));
+		a_i64(&b, e[i].expiry_ms);
+		a_text(&b, e[i].parent);
+		r = defer(s, ST_LOCAL_LIST_SET, &b);
+	}
+	if (r < 0)
+		return r;
+	a_i64(&a, version);
+	a_i64(&a, now_ms);
+	return defer(s, ST_LOCAL_LIST_PUT, &a);
+}
 const struct store_ops store_pg_ops = {
     .version = STORE_OPS_VERSION,
     .name = "postgres",
@@ -1704,4 +3263,70 @@ const struct store_ops store_pg_ops = {
     .command_add = pg_command_add,
     .commands_list = pg_commands_list,
     .samples_add = pg_samples_add, /* batch readings */
+    /* planner */
+    .site_get = pg_site_get,
+    .site_set_limit = pg_site_set_limit,
+    .needs_put = pg_needs_put,
+    .needs_get = pg_needs_get,
+    .site_sessions = pg_site_sessions,
+    .session_export = pg_session_export,
+    .grid_event_add = pg_grid_event_add,
+    .grid_events_list = pg_grid_events_list,
+    .site_plan_put = pg_site_plan_put,
+    .site_plan_get = pg_site_plan_get,
+    .session_plan_put = pg_session_plan_put,
+    .session_plan_get = pg_session_plan_get,
+    .site_energy_samples = pg_site_energy_samples,
+    .capability_put = pg_capability_put,
+    .capability_get = pg_capability_get,
+    /* dash */
+    .stations_query = pg_stations_query,
+    .sessions_query = pg_sessions_query,
+    .samples_page = pg_samples_page,
+    .station_history = pg_station_history,
+    .connectors_query = pg_connectors_query,
+    .summary = pg_summary,
+    /* tariffs */
+    .tariff_put = pg_tariff_put,
+    .tariffs_list = pg_tariffs_list,
+    .site_tariff_set = pg_site_tariff_set,
+    .site_tariffs_list = pg_site_tariffs_list,
+    .energy_sessions_list = pg_energy_sessions_list,
+    .session_energy_samples = pg_session_energy_samples,
+    /* operator accounts */
+    .account_create = pg_account_create,
+    .account_get = pg_account_get,
+    .account_update = pg_account_update,
+    .account_delete = pg_account_delete,
+    .accounts_list = pg_accounts_list,
+    .auth_session_add = pg_auth_session_add,
+    .auth_session_get = pg_auth_session_get,
+    .auth_session_touch = pg_auth_session_touch,
+    .auth_sessions_delete = pg_auth_sessions_delete,
+    .api_token_add = pg_api_token_add,
+    .api_token_get = pg_api_token_get,
+    .api_token_touch = pg_api_token_touch,
+    .api_tokens_list = pg_api_tokens_list,
+    .api_token_revoke = pg_api_token_revoke,
+    .audit_add = pg_audit_add,
+    .audit_list = pg_audit_list,
+    /* sites */
+    .sites_list = pg_sites_list,
+    .site_save = pg_site_save,
+    .site_delete = pg_site_delete,
+    .reservation_put = pg_reservation_put,
+    .reservation_get = pg_reservation_get,
+    .reservations_list = pg_reservations_list,
+    .reservations_due = pg_reservations_due,
+    .station_log_add = pg_station_log_add,
+    .station_log_list = pg_station_log_list,
+    .sessions_late = pg_sessions_late,
+    .site_tokens = pg_site_tokens,
+    .local_list_version = pg_local_list_version,
+    .local_list_entries = pg_local_list_entries,
+    .local_list_save = pg_local_list_save,
+    /* security */
+    .station_security_get = pg_station_security_get,
+    .station_security_set = pg_station_security_set,
+    .stations_count_registration = pg_stations_count_registration,
 };

@@ -395,8 +395,22 @@ static int make_admin(struct csms_proc *p)
 	argv[n++] = pwfile;
 	argv[n++] = "--db";
 	argv[n++] = p->db;
+	/* the database the server is given (a later --db in its arguments wins, e.g. PostgreSQL) */
+	for (size_t i = 0; p->args && p->args[i] && p->args[i + 1]; i++)
+		if (strcmp(p->args[i], "--db") == 0)
+			argv[n - 1] = p->args[i + 1];
 	argv[n] = NULL;
 	r = csms_cli(p, argv);
+	if (r != 0) {
+		/* a database shared by several tests (PostgreSQL) has the account already */
+		argv[1] = "passwd";
+		argv[3] = "--password-file";
+		argv[4] = pwfile;
+		argv[5] = "--db";
+		argv[6] = argv[n - 1];
+		argv[7] = NULL;
+		r = csms_cli(p, argv);
+	}
 	if (r != 0) {
 		fprintf(stderr, "harness: csms users add %s gave status %d\n", HARNESS_ADMIN, r);
 		p->admin_password[0] = '\0';

@@ -1300,6 +1300,544 @@ static void test_energy_sessions_and_samples(void **state)
 	assert_int_equal(sc.n, 0);
 }
 
+/* ------------------------------------------------------------------ planner (0005) */
+
+static int keep_doc(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	char *out = ud;
+
+	snprintf(out, 128, "%s|%lld|%s", key, (long long)ts_ms, json);
+	return 0;
+}
+
+struct site_session_copy {
+	int n;
+	int64_t id[4], meter[4], export_wh[4], export_first[4];
+};
+
+static int collect_site_session(const struct store_site_session *row, void *ud)
+{
+	struct site_session_copy *c = ud;
+
+	if (c->n < 4) {
+		c->id[c->n] = row->id;
+		c->meter[c->n] = row->meter_wh;
+		c->export_wh[c->n] = row->export_wh;
+		c->export_first[c->n] = row->export_first_wh;
+	}
+	c->n++;
+	return 0;
+}
+
+static int count_grid_event(const struct store_grid_event *row, void *ud)
+{
+	int64_t *ids = ud;
+
+	ids[++ids[0]] = row->id;
+	return 0;
+}
+
+static void test_planner_ops(void **state)
+{
+	struct fx *f = *state;
+	struct store_site site;
+	struct store_needs n = { .source = "ev", .departure_ms = T0 + 3600000, .energy_wh = 5000,
+				 .target_soc = -1, .capacity_wh = -1, .soc = 40, .v2g = true,
+				 .soc_floor = -1, .max_charge_w = 11000, .max_discharge_w = -1,
+				 .bidirectional = true, .meter_wh = -1, .export_wh = -1,
+				 .updated_ms = T0 }, got;
+	struct store_grid_event ev = { .sites = "S1,S2", .start_ms = T0, .end_ms = T0 + 100,
+				       .reduce_w = 5000, .created_ms = T0 };
+	struct site_session_copy sc = { 0 };
+	int64_t a, b, gid, ids[8] = { 0 };
+	char doc[128];
+
+	assert_int_equal(store_site_put(f->s, "S1", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_get(f->s, "S1", &site), 0);
+	assert_int_equal(site.kind, SITE_PUBLIC);
+	assert_int_equal(site.limit_w, -1);
+	assert_int_equal(store_site_set_limit(f->s, "S1", 22500), 0);
+	assert_int_equal(store_site_get(f->s, "S1", &site), 0);
+	assert_int_equal(site.limit_w, 22500);
+	assert_int_equal(store_site_set_limit(f->s, "nowhere", 1), -ENOENT);
+	assert_int_equal(store_site_get(f->s, "nowhere", &site), -ENOENT);
+	assert_int_equal(store_station_put(f->s, "CP-P", "S1", NULL, T0), 0);
+	a = open_session(f->s, "CP-P", 1, "t1", T0, 1000);
+	b = open_session(f->s, "CP-P", 2, "t2", T0 + 1, 2000);
+
+	/* needs: replaced, -1 for the unknown numbers */
+	n.session_id = a;
+	assert_int_equal(store_needs_get(f->s, a, &got), -ENOENT);
+	assert_int_equal(store_needs_put(f->s, &n), 0);
+	n.energy_wh = 4000;
+	assert_int_equal(store_needs_put(f->s, &n), 0);
+	assert_int_equal(store_needs_get(f->s, a, &got), 0);
+	assert_string_equal(got.source, "ev");
+	assert_int_equal(got.energy_wh, 4000);
+	assert_int_equal(got.target_soc, -1);
+	assert_int_equal(got.soc, 40);
+	assert_true(got.v2g && got.bidirectional);
+	assert_int_equal(got.max_discharge_w, -1);
+
+	/* active sessions of the site with their registers, first and latest export */
+	assert_int_equal(store_session_export(f->s, a, 300, T0 + 10), 0);
+	assert_int_equal(store_session_export(f->s, a, 200, T0 + 5), 0);
+	assert_int_equal(store_session_export(f->s, a, 500, T0 + 20), 0);
+	assert_int_equal(store_session_meter_last(f->s, b, 2500, T0 + 30), 0);
+	assert_int_equal(store_site_sessions(f->s, "S1", collect_site_session, &sc), 0);
+	assert_int_equal(sc.n, 2);
+	assert_int_equal(sc.id[0], a);
+	assert_int_equal(sc.meter[0], 1000); /* no reading: the start */
+	assert_int_equal(sc.export_first[0], 200);
+	assert_int_equal(sc.export_wh[0], 500);
+	assert_int_equal(sc.meter[1], 2500); /* the latest register kept on the session */
+	assert_int_equal(sc.export_wh[1], -1);
+
+	/* grid events ending after from, by start; filtered on one site of the list */
+	assert_int_equal(store_grid_event_add(f->s, &ev, &gid), 0);
+	assert_true(gid > 0);
+	ev.sites = "S22";
+	ev.start_ms = T0 - 10;
+	assert_int_equal(store_grid_event_add(f->s, &ev, NULL), 0);
+	assert_int_equal(store_grid_events_list(f->s, NULL, T0, count_grid_event, ids), 0);
+	assert_int_equal(ids[0], 2);
+	assert_int_equal(ids[2], gid);
+	ids[0] = 0;
+	assert_int_equal(store_grid_events_list(f->s, "S2", T0, count_grid_event, ids), 0);
+	assert_int_equal(ids[0], 1);
+	assert_int_equal(ids[1], gid);
+	ids[0] = 0;
+	assert_int_equal(store_grid_events_list(f->s, NULL, T0 + 100, count_grid_event, ids), 0);
+	assert_int_equal(ids[0], 0);
+
+	/* documents: replaced, -ENOENT when none */
+	assert_int_equal(store_site_plan_get(f->s, "S1", keep_doc, doc), -ENOENT);
+	assert_int_equal(store_site_plan_put(f->s, "S1", T0, "{\"a\":1}"), 0);
+	assert_int_equal(store_site_plan_put(f->s, "S1", T0 + 1, "{\"a\":2}"), 0);
+	assert_int_equal(store_site_plan_get(f->s, "S1", keep_doc, doc), 0);
+	assert_string_equal(doc, "S1|1795000000001|{\"a\":2}");
+	assert_int_equal(store_session_plan_put(f->s, a, "S1", T0 + 2, "[]"), 0);
+	assert_int_equal(store_session_plan_get(f->s, a, keep_doc, doc), 0);
+	assert_string_equal(doc, "S1|1795000000002|[]");
+	assert_int_equal(store_session_plan_get(f->s, b, keep_doc, doc), -ENOENT);
+	assert_int_equal(store_capability_put(f->s, "V/M", "{\"v2g\":true}", T0 + 3), 0);
+	assert_int_equal(store_capability_get(f->s, "V/M", keep_doc, doc), 0);
+	assert_string_equal(doc, "V/M|1795000000003|{\"v2g\":true}");
+	assert_int_equal(store_capability_get(f->s, "X/Y", keep_doc, doc), -ENOENT);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
+/* ------------------------------------------------------------------ dash (0007) */
+
+struct id_list {
+	int n;
+	char id[8][160];
+};
+
+static int collect_station_id(const struct store_station_row *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		copy(c->id[c->n], sizeof(c->id[0]), row->id);
+	c->n++;
+	return 0;
+}
+
+static int collect_session_id(const struct store_session_row *row, void *ud)
+{
+	int64_t *ids = ud;
+
+	ids[++ids[0]] = row->id;
+	return 0;
+}
+
+static int collect_history(const struct store_history_row *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s:%s", row->source, row->text);
+	c->n++;
+	return 0;
+}
+
+static int collect_connector_station(const struct store_connector_row *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s/%d", row->station_id, row->evse_id);
+	c->n++;
+	return 0;
+}
+
+static void test_dash_queries(void **state)
+{
+	struct fx *f = *state;
+	struct store_station_query q = { .site_kind = -1, .registration = -1, .online = -1,
+					 .limit = 10 };
+	struct store_session_query sq = { .active = -1, .limit = 10 };
+	struct store_sample_cursor cur = { INT64_MIN, 0 };
+	struct store_summary sum;
+	struct id_list c = { 0 };
+	int64_t total = -1, ids[8] = { 0 }, s1, s2, s3;
+	struct sample_copy smp = { 0 };
+
+	assert_int_equal(store_site_put(f->s, "H", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_station_put(f->s, "AB-1", "H", NULL, T0), 0);
+	station(f->s, "AB-2");
+	station(f->s, "AC-1");
+	assert_int_equal(store_station_create(f->s, "ZZ", REG_PENDING, T0), 0);
+	assert_int_equal(store_station_seen(f->s, "AB-2", true, NULL, T0 + 5), 0);
+	assert_int_equal(store_station_seen(f->s, "AC-1", false, NULL, T0 + 9), 0);
+	assert_int_equal(store_connector_status(f->s, "AC-1", 1, 1, "Faulted", NULL, NULL, NULL,
+						T0), 0);
+	assert_int_equal(store_connector_status(f->s, "AB-2", 1, 1, "Available", NULL, NULL, NULL,
+						T0), 0);
+	assert_int_equal(store_connector_status(f->s, "AB-2", 2, 1, "Faulted", NULL, NULL, NULL,
+						T0), 0);
+
+	/* a prefix, with the total */
+	q.id_prefix = "AB";
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 2);
+	assert_int_equal(total, 2);
+	assert_string_equal(c.id[0], "AB-1");
+	/* keyset after an id, descending */
+	memset(&c, 0, sizeof(c));
+	q.id_prefix = NULL;
+	q.desc = true;
+	q.after_id = "AC-1";
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, NULL), 2);
+	assert_string_equal(c.id[0], "AB-2");
+	assert_string_equal(c.id[1], "AB-1");
+	/* by last contact: never seen first ascending, last descending */
+	memset(&c, 0, sizeof(c));
+	q.after_id = NULL;
+	q.desc = false;
+	q.sort = STORE_SORT_LAST_SEEN;
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 4);
+	assert_string_equal(c.id[0], "AB-1");
+	assert_string_equal(c.id[1], "ZZ");
+	assert_string_equal(c.id[2], "AB-2");
+	assert_string_equal(c.id[3], "AC-1");
+	memset(&c, 0, sizeof(c));
+	q.desc = true;
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, NULL), 4);
+	assert_string_equal(c.id[0], "AC-1");
+	assert_string_equal(c.id[3], "AB-1");
+	/* filters: a connector status, online, registration, a site's kind; paging */
+	memset(&c, 0, sizeof(c));
+	q = (struct store_station_query){ .site_kind = -1, .registration = -1, .online = 1,
+					  .connector_status = "Faulted", .limit = 10 };
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 1);
+	assert_string_equal(c.id[0], "AB-2");
+	q = (struct store_station_query){ .site_kind = -1, .registration = REG_PENDING,
+					  .online = -1, .limit = 10 };
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, NULL), 1);
+	q = (struct store_station_query){ .site_kind = SITE_RESIDENTIAL, .registration = -1,
+					  .online = -1, .limit = 1, .offset = 0 };
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 1);
+	assert_int_equal(total, 1);
+	q = (struct store_station_query){ .site_kind = -1, .registration = -1, .online = -1,
+					  .limit = 1, .offset = 3 };
+	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 1);
+	assert_int_equal(total, 4);
+
+	/* sessions: newest first, filters, keyset, a capped total */
+	s1 = open_session(f->s, "AB-1", 1, "tagA", T0, 100);
+	s2 = open_session(f->s, "AB-2", 1, "tagB", T0 + 1000, 200);
+	s3 = open_session(f->s, "AB-2", 2, "tagA", T0 + 2000, 300);
+	close_session(f->s, s2, T0 + 1500, 260);
+	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 100, &total), 3);
+	assert_int_equal(total, 3);
+	assert_int_equal(ids[1], s3);
+	assert_int_equal(ids[3], s1);
+	ids[0] = 0;
+	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 1, &total), 3);
+	assert_int_equal(total, 2); /* total_max + 1: more */
+	ids[0] = 0;
+	sq.id_tag = "tagA";
+	sq.before_id = s3;
+	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 100, &total), 1);
+	assert_int_equal(ids[1], s1);
+	assert_int_equal(total, 2);
+	ids[0] = 0;
+	sq = (struct store_session_query){ .site_id = "H", .active = 1, .limit = 10 };
+	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 100, NULL), 1);
+	assert_int_equal(ids[1], s1);
+	ids[0] = 0;
+	sq = (struct store_session_query){ .active = 0, .from_ms = T0 + 1, .to_ms = T0 + 2000,
+					   .limit = 10 };
+	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 100, NULL), 1);
+	assert_int_equal(ids[1], s2);
+
+	/* readings by page: the cursor moves on, same times are ordered by arrival */
+	for (int i = 0; i < 3; i++) {
+		struct store_sample in = { .session_id = s1, .station_id = "AB-1", .evse_id = 1,
+					   .ts_ms = T0 + (i < 2 ? 10 : 5),
+					   .measurand = i == 1 ? "Power.Active.Import"
+							       : "Energy.Active.Import.Register",
+					   .value = i == 0 ? "110" : i == 1 ? "7000" : "105" };
+
+		assert_int_equal(store_sample_add(f->s, &in, NULL, 0), 1);
+	}
+	assert_int_equal(store_samples_page(f->s, s1, NULL, 2, &cur, collect_sample, &smp), 2);
+	assert_string_equal(smp.value[0], "105");
+	assert_string_equal(smp.value[1], "110");
+	assert_int_equal(store_samples_page(f->s, s1, NULL, 2, &cur, collect_sample, &smp), 1);
+	assert_string_equal(smp.value[2], "7000");
+	assert_int_equal(store_samples_page(f->s, s1, NULL, 2, &cur, collect_sample, &smp), 0);
+	memset(&smp, 0, sizeof(smp));
+	cur = (struct store_sample_cursor){ INT64_MIN, 0 };
+	assert_int_equal(store_samples_page(f->s, s1, "Power.Active.Import", 5, &cur,
+					    collect_sample, &smp), 1);
+
+	/* history: status events and notices, newest first */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_station_event(f->s, "AB-2", STATION_EVENT_FIRMWARE, "Downloaded",
+					     T0 + 1), 0);
+	assert_int_equal(store_notice_add(f->s, "AB-2", "SecurityEvent", T0 + 2, "{}"), 0);
+	assert_int_equal(store_station_history(f->s, "AB-2", 10, 0, collect_history, &c), 2);
+	assert_string_equal(c.id[0], "notice:{}");
+	assert_string_equal(c.id[1], "status:Downloaded");
+	assert_int_equal(store_station_history(f->s, "AB-2", 10, 1, collect_history, &c), 1);
+
+	/* connectors in a status across stations */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_connectors_query(f->s, "Faulted", 10, 0, collect_connector_station,
+						&c), 2);
+	assert_string_equal(c.id[0], "AB-2/2");
+	assert_string_equal(c.id[1], "AC-1/1");
+	assert_int_equal(store_connectors_query(f->s, NULL, 1, 2, collect_connector_station, &c),
+			 1);
+
+	/* summary */
+	assert_int_equal(store_session_meter_last(f->s, s3, 350, T0 + 3000), 0);
+	assert_int_equal(store_summary(f->s, T0 + 1, &sum), 0);
+	assert_int_equal(sum.stations, 4);
+	assert_int_equal(sum.online, 1);
+	assert_int_equal(sum.pending, 1);
+	assert_int_equal(sum.by_kind[SITE_RESIDENTIAL], 1);
+	assert_int_equal(sum.by_kind[_SITE_KIND_MAX], 3);
+	assert_int_equal(sum.online_by_kind[_SITE_KIND_MAX], 1);
+	assert_int_equal(sum.by_reg[REG_ACCEPTED], 3);
+	assert_int_equal(sum.sessions_active, 2);
+	assert_int_equal(sum.sessions_today, 2);
+	assert_int_equal(sum.energy_today_wh, 60 + 50);
+	assert_int_equal(sum.n_status, 2);
+	assert_string_equal(sum.connectors[0].status, "Faulted");
+	assert_int_equal(sum.connectors[0].count, 2);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
+/* ------------------------------------------------------------------ security (0008) */
+
+static void test_station_security(void **state)
+{
+	struct fx *f = *state;
+	struct store_station_security sec;
+	int64_t n = -1;
+
+	station(f->s, "CP-S");
+	assert_int_equal(store_station_create(f->s, "CP-P", REG_PENDING, T0), 0);
+	assert_int_equal(store_station_security_get(f->s, "CP-S", &sec), 0);
+	assert_int_equal(sec.profile, 0);
+	assert_string_equal(sec.password_hash, "");
+	assert_int_equal(store_station_security_set(f->s, "CP-S", 3, "h1", "CP-S", "ab12"), 0);
+	assert_int_equal(store_station_security_get(f->s, "CP-S", &sec), 0);
+	assert_int_equal(sec.profile, 3);
+	assert_string_equal(sec.password_hash, "h1");
+	assert_string_equal(sec.cert_cn, "CP-S");
+	assert_string_equal(sec.cert_fp, "ab12");
+	/* -1 and NULL keep, "" clears */
+	assert_int_equal(store_station_security_set(f->s, "CP-S", -1, NULL, "", NULL), 0);
+	assert_int_equal(store_station_security_get(f->s, "CP-S", &sec), 0);
+	assert_int_equal(sec.profile, 3);
+	assert_string_equal(sec.password_hash, "h1");
+	assert_string_equal(sec.cert_cn, "");
+	assert_string_equal(sec.cert_fp, "ab12");
+	assert_int_equal(store_station_security_set(f->s, "CP-S", 4, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(store_station_security_set(f->s, "nope", 1, NULL, NULL, NULL), -ENOENT);
+	assert_int_equal(store_station_security_get(f->s, "nope", &sec), -ENOENT);
+	assert_int_equal(store_stations_count_registration(f->s, REG_PENDING, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_stations_count_registration(f->s, REG_REJECTED, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
+/* ------------------------------------------------------------------ sites (0011) */
+
+struct site_row_copy {
+	int n;
+	char id[4][32], name[4][32];
+	int local_list[4], heartbeat_s[4];
+	int64_t stations[4], limit_w[4];
+};
+
+static int collect_site_row(const struct store_site_row *row, void *ud)
+{
+	struct site_row_copy *c = ud;
+
+	if (c->n < 4) {
+		copy(c->id[c->n], sizeof(c->id[0]), row->rec.id);
+		copy(c->name[c->n], sizeof(c->name[0]), row->rec.name);
+		c->local_list[c->n] = row->rec.local_list;
+		c->heartbeat_s[c->n] = row->rec.heartbeat_s;
+		c->stations[c->n] = row->stations;
+		c->limit_w[c->n] = row->limit_w;
+	}
+	c->n++;
+	return 0;
+}
+
+static int collect_resv(const struct store_reservation *row, void *ud)
+{
+	int64_t *ids = ud;
+
+	ids[++ids[0]] = row->id;
+	return 0;
+}
+
+static int collect_log(const struct store_log_row *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s:%s@%lld", row->kind, row->state,
+			 (long long)(row->ts_ms - T0));
+	c->n++;
+	return 0;
+}
+
+static int collect_entry(const struct store_list_entry *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s:%d:%s", row->token, row->status,
+			 row->parent);
+	c->n++;
+	return 0;
+}
+
+static void test_sites_reservations_history_lists(void **state)
+{
+	struct fx *f = *state;
+	struct store_site_rec rec = { .id = "R1", .name = "Farm", .kind = SITE_RURAL,
+				      .heartbeat_s = 0, .local_list = 1, .local_list_max = 0,
+				      .reservations = -1, .reservation_max_s = 0 };
+	struct store_reservation rv = { .id = 7, .evse_id = 1, .expiry_ms = T0 + 100,
+					.status = "Requested", .created_ms = T0, .updated_ms = T0 },
+				 got;
+	struct store_token tok = { .status = AUTH_ACCEPTED };
+	struct store_list_entry e[3] = { { .token = "A", .status = AUTH_ACCEPTED },
+					 { .token = "B", .status = AUTH_BLOCKED },
+					 { .token = "C", .status = AUTH_ACCEPTED, .parent = "P" } };
+	struct site_row_copy sc = { 0 };
+	struct id_list c = { 0 };
+	int64_t ids[8] = { 0 }, v = 0, late = -1;
+
+	assert_int_equal(store_site_save(f->s, &rec, true, T0), 0);
+	assert_int_equal(store_site_save(f->s, &rec, true, T0), -EEXIST);
+	rec.id = "none";
+	assert_int_equal(store_site_save(f->s, &rec, false, T0), -ENOENT);
+	rec.id = "R1";
+	rec.heartbeat_s = 3600;
+	rec.local_list = -1;
+	assert_int_equal(store_site_save(f->s, &rec, false, T0), 0);
+	assert_int_equal(store_site_put(f->s, "A0", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_set_limit(f->s, "A0", 50000), 0);
+	assert_int_equal(store_station_put(f->s, "CP-R", "R1", NULL, T0), 0);
+	assert_int_equal(store_sites_list(f->s, NULL, collect_site_row, &sc), 2);
+	assert_string_equal(sc.id[0], "A0");
+	assert_int_equal(sc.limit_w[0], 50000);
+	assert_int_equal(sc.local_list[0], -1);
+	assert_string_equal(sc.name[1], "Farm");
+	assert_int_equal(sc.heartbeat_s[1], 3600);
+	assert_int_equal(sc.local_list[1], -1);
+	assert_int_equal(sc.stations[1], 1);
+	assert_int_equal(store_sites_list(f->s, "zz", collect_site_row, &sc), -ENOENT);
+	assert_int_equal(store_site_delete(f->s, "R1"), -EBUSY);
+	assert_int_equal(store_site_delete(f->s, "zz"), -ENOENT);
+	assert_int_equal(store_site_delete(f->s, "A0"), 0);
+	assert_int_equal(store_site_delete(f->s, "A0"), -ENOENT);
+
+	/* reservations: replaced by id, open ones, due ones by expiry */
+	copy(rv.station_id, sizeof(rv.station_id), "CP-R");
+	copy(rv.id_tag, sizeof(rv.id_tag), "T1");
+	assert_int_equal(store_reservation_put(f->s, &rv), 0);
+	rv.id = 8;
+	rv.expiry_ms = T0 + 50;
+	assert_int_equal(store_reservation_put(f->s, &rv), 0);
+	copy(rv.status, sizeof(rv.status), "Bogus");
+	assert_int_equal(store_reservation_put(f->s, &rv), -EINVAL);
+	copy(rv.status, sizeof(rv.status), "Used");
+	rv.session_id = 0;
+	rv.id = 7;
+	assert_int_equal(store_reservation_put(f->s, &rv), 0);
+	assert_int_equal(store_reservation_get(f->s, 7, &got), 0);
+	assert_string_equal(got.status, "Used");
+	assert_int_equal(got.session_id, 0);
+	assert_int_equal(store_reservation_get(f->s, 9, &got), -ENOENT);
+	assert_int_equal(store_reservations_list(f->s, NULL, false, 10, collect_resv, ids), 2);
+	assert_int_equal(ids[1], 8);
+	ids[0] = 0;
+	assert_int_equal(store_reservations_list(f->s, "CP-R", true, 10, collect_resv, ids), 1);
+	assert_int_equal(ids[1], 8);
+	ids[0] = 0;
+	assert_int_equal(store_reservations_due(f->s, T0 + 50, collect_resv, ids), 1);
+	assert_int_equal(store_reservations_due(f->s, T0 + 49, collect_resv, ids), 0);
+
+	/* history: the state at from, then the window in time order */
+	struct store_log_row lr[] = { { "link", "online", 0, 0, T0 },
+				      { "status", "Available", 1, 1, T0 + 1 },
+				      { "link", "offline", 0, 0, T0 + 5 },
+				      { "link", "online", 0, 0, T0 + 20 },
+				      { "status", "Charging", 1, 1, T0 + 30 } };
+	for (size_t i = 0; i < sizeof(lr) / sizeof(lr[0]); i++)
+		assert_int_equal(store_station_log_add(f->s, "CP-R", &lr[i]), 0);
+	assert_int_equal(store_station_log_list(f->s, "CP-R", T0 + 10, T0 + 30, collect_log, &c),
+			 3);
+	assert_string_equal(c.id[0], "status:Available@1");
+	assert_string_equal(c.id[1], "link:offline@5");
+	assert_string_equal(c.id[2], "link:online@20");
+
+	/* late sessions: recorded long after their start, or with offline events */
+	open_session(f->s, "CP-R", 1, "t", T0 - 10 * 60000, 0); /* now_ms T0: 10 min late */
+	open_session(f->s, "CP-R", 1, "u", T0 - 1000, 0);
+	assert_int_equal(store_sessions_late(f->s, "CP-R", T0 - 3600000, T0, 60000, &late), 0);
+	assert_int_equal(late, 1);
+
+	/* tokens of a site (its own first), the local list saved full then by difference */
+	copy(tok.token, sizeof(tok.token), "OWN");
+	copy(tok.site_id, sizeof(tok.site_id), "R1");
+	assert_int_equal(store_token_put(f->s, &tok), 0);
+	copy(tok.token, sizeof(tok.token), "ANY");
+	tok.site_id[0] = '\0';
+	assert_int_equal(store_token_put(f->s, &tok), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_site_tokens(f->s, "R1", true, 10, collect_entry, &c), 2);
+	assert_string_equal(c.id[0], "OWN:0:");
+	assert_int_equal(store_site_tokens(f->s, "R1", false, 10, collect_entry, &c), 1);
+	assert_int_equal(store_local_list_version(f->s, "CP-R", &v), -ENOENT);
+	assert_int_equal(store_local_list_save(f->s, "CP-R", 1, true, e, 3, T0), 0);
+	e[0].status = -1; /* removed */
+	e[1].status = AUTH_ACCEPTED;
+	assert_int_equal(store_local_list_save(f->s, "CP-R", 2, false, e, 2, T0 + 1), 0);
+	assert_int_equal(store_local_list_version(f->s, "CP-R", &v), 0);
+	assert_int_equal(v, 2);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_local_list_entries(f->s, "CP-R", collect_entry, &c), 2);
+	assert_string_equal(c.id[0], "B:0:");
+	assert_string_equal(c.id[1], "C:0:P");
+	assert_int_equal(store_local_list_save(f->s, "CP-R", 3, true, e + 2, 1, T0 + 2), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_local_list_entries(f->s, "CP-R", collect_entry, &c), 1);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1323,6 +1861,10 @@ int main(void)
 		T(test_tariffs_put_list),
 		T(test_site_tariff),
 		T(test_energy_sessions_and_samples),
+		T(test_planner_ops),
+		T(test_dash_queries),
+		T(test_station_security),
+		T(test_sites_reservations_history_lists),
 	};
 #undef T
 	int failed = 0;
