@@ -294,7 +294,7 @@ static void test_swap_day(void **state)
 	(void)state;
 	if (!cpsim || !*cpsim)
 		skip();
-	p = csms_prepare("{}");
+p = csms_prepare("{}");
 	assert_non_null(p);
 	snprintf(scen, sizeof(scen), "%s/scenario.json", p->dir);
 	snprintf(csv, sizeof(csv), "%s/stations.csv", p->dir);
@@ -351,6 +351,10 @@ static void test_swap_day(void **state)
 	assert_non_null(cfg);
 	json_object_set_new(cfg, "heartbeat_interval_s", json_integer(30));
 	json_object_set_new(cfg, "kdf_iterations", json_integer(10));
+	/* at 5400x a rack of slots sends far more calls a second than a real station: lift the
+	 * per-connection and per-station call rate limit (docs/security.md) for this run */
+	json_object_set_new(cfg, "call_rate_per_s", json_integer(5000));
+	json_object_set_new(cfg, "call_burst", json_integer(50000));
 	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
 	json_decref(cfg);
 	{
