@@ -107,6 +107,7 @@ async function syncClock() {
 	tick();
 	if (CLK.speed !== 1 && !CLK.timer) CLK.timer = setInterval(tick, 1000);
 }
+const utcOff = (m) => 'UTC' + (m < 0 ? '−' : '+') + String(Math.floor(Math.abs(m) / 60)).padStart(2, '0') + ':' + String(Math.abs(m) % 60).padStart(2, '0');
 const fmtYuan = (fen) => (fen === null || fen === undefined ? '—' : '¥' + (fen / 100).toFixed(2));
 const fmtPct = (x) => (x === null || x === undefined ? '—' : (x * 100).toFixed(1) + '%');
 const TIERS = ['deep_valley', 'valley', 'flat', 'peak', 'critical_peak'];
@@ -194,7 +195,7 @@ async function pageOverview() {
 	if (!xs.length) { xs.push(Date.parse(sum.time) / 1000); ys.push(sum.power_w / 1000); }
 	// the x axis is the day so far (one point at start-up would otherwise span years)
 	const day0 = Date.parse(sum.day_start) / 1000;
-	S.chart = new uPlot({ width: 560, height: 240, series: [{}, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
+	S.chart = new uPlot({ width: 560, height: 240, series: [{ label: t('col.time') }, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
 		scales: { x: { time: true, range: () => [day0, Math.max(day0 + 3600, xs[xs.length - 1], Date.parse(sum.time) / 1000)] } },
 		axes: [{}, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
 	const fRows = faulted.connectors.map((c) => h('tr', {}, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(c.station), text: c.station })),
@@ -424,7 +425,7 @@ async function pageSession(id) {
 		section('se.chart', h('p', { class: 'meta', text: t('se.samples', { n: samples.length }) }), chartBox));
 	view().replaceChildren(root);
 	const e0 = ts.length ? byT.get(ts[0]).e : null;
-	S.chart = new uPlot({ width: 900, height: 300, series: [{},
+	S.chart = new uPlot({ width: 900, height: 300, series: [{ label: t('col.time') },
 		{ label: t('se.power'), stroke: '#1769aa', width: 2, scale: 'kw' },
 		{ label: t('se.energyk'), stroke: '#2e7d32', width: 2, scale: 'kw' },
 		{ label: t('se.soc'), stroke: '#c77700', width: 2, scale: '%' }],
@@ -472,6 +473,11 @@ function tierStrip(bands, id) {
 function tierLegend() {
 	return h('div', { class: 'legend' }, TIERS.map((k) => h('span', {}, h('i', { class: 'sw tier-' + k }), t('tier.' + k))));
 }
+// a uPlot tzDate that shows times in a fixed UTC offset (the tariff's local time), whatever the
+// browser's zone
+function inZone(offMin) {
+	return (ts) => { const d = new Date(ts * 1000 + offMin * 60000); return new Date(d.getTime() + d.getTimezoneOffset() * 60000); };
+}
 function dayShift(date, d) {
 	const x = new Date(Date.parse(date + 'T12:00:00Z') + d * 86400000);
 	return x.toISOString().slice(0, 10);
@@ -500,7 +506,7 @@ async function pageSite(id, date) {
 	const x0 = Date.parse(bands.bands[0].start) / 1000, x1 = Date.parse(bands.bands[bands.bands.length - 1].end) / 1000;
 	root.append(h('div', { class: 'pager' },
 		h('a', { href: '#/site/' + enc + '/' + dayShift(day, -1), id: 'site-prev', text: '← ' + t('si.prevday') }),
-		h('strong', { id: 'site-date', text: day }), h('span', { class: 'meta', text: t('si.tariff', { id: energy.tariff }) }),
+		h('strong', { id: 'site-date', text: day }), h('span', { class: 'meta', text: t('si.tariff', { id: energy.tariff, z: utcOff(bands.utc_offset_min) }) }),
 		h('a', { href: '#/site/' + enc + '/' + dayShift(day, 1), id: 'site-next', text: t('si.nextday') + ' →' })));
 	root.append(h('div', { class: 'cards' },
 		card('si.valley', fmtPct(f.import_wh ? f.valley_share : null), 'site-valley'),
@@ -523,8 +529,15 @@ async function pageSite(id, date) {
 	const chartBox = h('div', { class: 'chart wide', id: 'site-chart' });
 	root.append(section('si.chart', tierStrip(bands.bands, 'site-bands'), chartBox, tierLegend()));
 	const step = { paths: uPlot.paths.stepped({ align: 1 }) };
-	S.chart = new uPlot({ width: 1000, height: 320, plugins: [bandsPlugin(bands.bands)],
-		series: [{},
+	const strip = root.querySelector('#site-bands');
+	// the DOM band strip over exactly the plot area, once uPlot has laid it out (CSSOM: allowed by the CSP)
+	const alignStrip = { hooks: { ready: [(u) => {
+		const ro = u.over.getBoundingClientRect(), rs = strip.parentElement.getBoundingClientRect();
+		strip.style.marginLeft = (ro.left - rs.left) + 'px';
+		strip.style.width = ro.width + 'px';
+	}] } };
+	S.chart = new uPlot({ width: Math.max(600, chartBox.clientWidth - 20), height: 320, plugins: [bandsPlugin(bands.bands), alignStrip], tzDate: inZone(bands.utc_offset_min),
+		series: [{ label: t('col.time') },
 			{ label: t('si.actual'), stroke: '#1769aa', width: 2, fill: 'rgba(23,105,170,0.15)', ...step },
 			{ label: t('si.export.kw'), stroke: '#7c3aed', width: 2, ...step },
 			{ label: t('si.planned'), stroke: '#2e7d32', width: 2, dash: [6, 4], ...step },
@@ -533,6 +546,7 @@ async function pageSite(id, date) {
 		axes: [{}, { size: 60, label: 'kW' }] },
 	[xv, xv.map((x) => (act.has(x) ? act.get(x).import_w / 1000 : null)), xv.map((x) => (act.has(x) && act.get(x).export_w ? -act.get(x).export_w / 1000 : null)),
 		xv.map((x) => (pl.has(x) ? pl.get(x).planned_w / 1000 : null)), xv.map(limit)], chartBox);
+
 	// energy per tier, with the day's price of each tier
 	const price = {};
 	for (const b of bands.bands) price[b.tier] = b.import_fen_per_mwh;
@@ -583,7 +597,7 @@ async function sessionPlanAndCdr(id, root) {
 			short: p.short ? fmtKWh(p.shortfall_wh) + ' kWh' : t('no'), src: dash(n.source) }) }), planBox));
 		if (xv.length) {
 			const step = { paths: uPlot.paths.stepped({ align: 1 }) };
-			planChart = new uPlot({ width: 900, height: 240, series: [{},
+			planChart = new uPlot({ width: 900, height: 240, series: [{ label: t('col.time') },
 				{ label: t('si.actual'), stroke: '#1769aa', width: 2, fill: 'rgba(23,105,170,0.15)', ...step },
 				{ label: t('si.planned'), stroke: '#2e7d32', width: 2, dash: [6, 4], ...step }],
 			axes: [{}, { size: 60, label: 'kW' }] },
@@ -596,7 +610,7 @@ async function sessionPlanAndCdr(id, root) {
 		const rows = cdr.tiers.map((x) => h('tr', { 'data-tier': x.tier }, h('td', {}, h('i', { class: 'sw tier-' + x.tier }), t('tier.' + x.tier)),
 			h('td', { class: 'num', text: x.kwh.toFixed(3) }), h('td', { class: 'num', text: fmtYuan(x.fen) })));
 		rows.push(h('tr', { class: 'sum' }, h('td', { text: t('cdr.import') }), h('td', { class: 'num', text: cdr.import_kwh.toFixed(3) }), h('td', { class: 'num', text: fmtYuan(cdr.import_fen) })));
-		rows.push(h('tr', { 'data-row': 'export' }, h('td', { text: t('cdr.export') }), h('td', { class: 'num', text: cdr.export_kwh.toFixed(3) }), h('td', { class: 'num', text: '−' + fmtYuan(cdr.export_fen) })));
+		rows.push(h('tr', { 'data-row': 'export' }, h('td', { text: t('cdr.export') }), h('td', { class: 'num', text: cdr.export_kwh.toFixed(3) }), h('td', { class: 'num', text: (cdr.export_fen ? '−' : '') + fmtYuan(cdr.export_fen) })));
 		rows.push(h('tr', {}, h('td', { text: t('cdr.service') }), h('td', {}), h('td', { class: 'num', text: fmtYuan(cdr.service_fen) })));
 		rows.push(h('tr', { class: 'sum', id: 'cdr-total' }, h('td', { text: t('cdr.total') }), h('td', {}), h('td', { class: 'num', text: fmtYuan(cdr.total_fen) })));
 		root.append(section('se.cdr', h('p', { class: 'meta', text: t('se.cdrmeta', { tariff: cdr.tariff.id, from: cdr.tariff.valid_from, site: dash(cdr.site), n: cdr.readings.import, d: cdr.readings.dropped }) }),

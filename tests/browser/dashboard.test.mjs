@@ -100,7 +100,7 @@ const navTo = async (page, hash, sel) => {
 
 let failed = false;
 try {
-	const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
+	const ctx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
 	const page = await ctx.newPage();
 	const consoleErrors = [];
 	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -297,7 +297,7 @@ try {
 	assert.deepEqual(consoleErrors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violations');
 
 	// ---- an operator sees the command buttons but not the admin pages
-	const octx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
+	const octx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
 	const opage = await octx.newPage();
 	await login(opage, users.operator);
 	assert.equal(await opage.isVisible('header nav a[href="#/accounts"]'), false, 'no accounts link for an operator');
@@ -306,7 +306,7 @@ try {
 	console.log('ok: an operator has command buttons, no admin pages (403)');
 
 	// ---- a viewer: no command buttons, and the API refuses
-	const vctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
+	const vctx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
 	const vpage = await vctx.newPage();
 	await login(vpage, users.viewer);
 	await navTo(vpage, '#/station/' + encodeURIComponent(stationId), '#cmd-readonly');
