@@ -93,6 +93,9 @@ function signedOut() {
 // ---- the node's clock (a demo clock runs faster than the wall: GET /api/health says so)
 const CLK = { base: Date.now(), at: Date.now(), speed: 1, timer: null };
 function nodeNow() { return CLK.base + (Date.now() - CLK.at) * CLK.speed; }
+// "today" is the node clock's day in the browser's zone (the operators' local time)
+const tzMin = () => -new Date().getTimezoneOffset();
+const nodeDate = () => new Date(nodeNow() + tzMin() * 60000).toISOString().slice(0, 10);
 async function syncClock() {
 	try {
 		const hl = await (await fetch('/api/health', { cache: 'no-store' })).json();
@@ -119,7 +122,7 @@ function connectLive() {
 	const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/live', 'csms-live');
 	S.ws = ws;
 	const ind = document.getElementById('live');
-	ws.onopen = () => { ind.className = 'live on'; ind.dataset.i18n = 'live.on'; ind.textContent = t('live.on'); sendPowerWish(); };
+	ws.onopen = () => { ind.className = 'live on'; ind.dataset.i18n = 'live.on'; ind.textContent = t('live.on'); sendPowerWish(); syncClock(); };
 	ws.onclose = () => {
 		ind.className = 'live off'; ind.dataset.i18n = 'live.off'; ind.textContent = t('live.off');
 		S.ws = null;
@@ -170,7 +173,7 @@ async function pageOverview() {
 	const root = h('div', { class: 'page' }, h('h1', { text: t('ov.title') }));
 	view().replaceChildren(root);
 	const [sum, series, faulted, pending] = await Promise.all([
-		api('GET', '/api/summary'), api('GET', '/api/summary/power'),
+		api('GET', '/api/summary?tz_offset_min=' + tzMin()), api('GET', '/api/summary/power'),
 		api('GET', '/api/connectors?status=Faulted&limit=20'),
 		api('GET', '/api/stations?registration=Pending&limit=20')]);
 	root.append(h('div', { class: 'cards' },
@@ -197,7 +200,7 @@ async function pageOverview() {
 	const day0 = Date.parse(sum.day_start) / 1000;
 	S.chart = new uPlot({ width: 560, height: 240, series: [{ label: t('col.time') }, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
 		scales: { x: { time: true, range: () => [day0, Math.max(day0 + 3600, xs[xs.length - 1], Date.parse(sum.time) / 1000)] } },
-		axes: [{}, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
+		axes: [{ space: 70 }, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
 	const fRows = faulted.connectors.map((c) => h('tr', {}, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(c.station), text: c.station })),
 		h('td', { text: c.evse_id + '/' + c.connector_id }), h('td', { text: dash(c.error_code) }), h('td', { text: fmtTime(c.updated) })));
 	const pRows = pending.stations.map((s) => h('tr', { 'data-station': s.id }, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(s.id), text: s.id })),
@@ -220,7 +223,7 @@ async function pageOverview() {
 			refresh = setTimeout(async () => {
 				refresh = null;
 				if (S.page !== 'overview') return;
-				const s2 = await api('GET', '/api/summary');
+				const s2 = await api('GET', '/api/summary?tz_offset_min=' + tzMin());
 				document.getElementById('ov-stations').textContent = s2.stations;
 				document.getElementById('ov-online').textContent = s2.online + ' (' + s2.online_pct.toFixed(1) + '%)';
 				document.getElementById('ov-active').textContent = s2.sessions_active;
@@ -333,9 +336,8 @@ async function pageStation(id) {
 		h('p', { class: 'meta', text: [st.site_kind && t('kind.' + st.site_kind), st.site, st.protocol, [st.vendor, st.model].filter(Boolean).join(' '), st.firmware].filter(Boolean).join(' · ') }),
 		h('div', { class: 'cards' }, card('sd.power', '—', 'sd-power'), card('col.last_seen', fmtTime(st.last_seen), 'sd-seen')),
 		section('sd.actions', actions, confirmBox, result),
-		h('div', { class: 'cols' },
-			section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
-			section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody))),
+		section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
+		section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody)),
 		section('sd.commands', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.when', 'col.command', 'col.status', 'col.answer', 'col.who'].map((c) => h('th', { text: t(c) })))), cmdBody)),
 		section('sd.history', table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
 			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))))));
@@ -429,7 +431,7 @@ async function pageSession(id) {
 		{ label: t('se.power'), stroke: '#1769aa', width: 2, scale: 'kw' },
 		{ label: t('se.energyk'), stroke: '#2e7d32', width: 2, scale: 'kw' },
 		{ label: t('se.soc'), stroke: '#c77700', width: 2, scale: '%' }],
-	axes: [{}, { scale: 'kw', size: 50 }, { scale: '%', side: 1, grid: { show: false } }] },
+	axes: [{ space: 70 }, { scale: 'kw', size: 50 }, { scale: '%', side: 1, grid: { show: false } }] },
 	[ts, ts.map((x) => byT.get(x).p), ts.map((x) => (byT.get(x).e === null || e0 === null ? null : byT.get(x).e - e0)), ts.map((x) => byT.get(x).soc)], chartBox);
 	S.chart2 = await sessionPlanAndCdr(id, root);
 	S.onEvent = null;
@@ -543,7 +545,7 @@ async function pageSite(id, date) {
 			{ label: t('si.planned'), stroke: '#2e7d32', width: 2, dash: [6, 4], ...step },
 			{ label: t('si.limitline'), stroke: '#c62828', width: 2 }],
 		scales: { x: { time: true, range: () => [x0, x1] }, y: { range: (u, lo, hi) => [Math.min(0, lo || 0), Math.max(1, (hi || 0) * 1.1)] } },
-		axes: [{}, { size: 60, label: 'kW' }] },
+		axes: [{ space: 70 }, { size: 60, label: 'kW' }] },
 	[xv, xv.map((x) => (act.has(x) ? act.get(x).import_w / 1000 : null)), xv.map((x) => (act.has(x) && act.get(x).export_w ? -act.get(x).export_w / 1000 : null)),
 		xv.map((x) => (pl.has(x) ? pl.get(x).planned_w / 1000 : null)), xv.map(limit)], chartBox);
 
@@ -568,7 +570,7 @@ async function pageSite(id, date) {
 async function networkEnergy() {
 	// the network's energy of the day by site kind (each site in its calendar's local day)
 	let e;
-	try { e = await api('GET', '/api/energy'); } catch (x) { return h('p', { class: 'hint', text: t('error') + x.message }); }
+	try { e = await api('GET', '/api/energy?date=' + nodeDate()); } catch (x) { return h('p', { class: 'hint', text: t('error') + x.message }); }
 	const kinds = ['public', 'residential', 'rural', 'swap'];
 	const row = (label, f, k) => h('tr', { 'data-kind': k }, h('td', { text: label }), h('td', { class: 'num', text: fmtKWh(f.import_wh) }),
 		h('td', { class: 'num', text: f.import_wh ? fmtPct(f.valley_share) : '—' }), h('td', { class: 'num', text: fmtKWh(f.export_wh) }),
@@ -600,7 +602,7 @@ async function sessionPlanAndCdr(id, root) {
 			planChart = new uPlot({ width: 900, height: 240, series: [{ label: t('col.time') },
 				{ label: t('si.actual'), stroke: '#1769aa', width: 2, fill: 'rgba(23,105,170,0.15)', ...step },
 				{ label: t('si.planned'), stroke: '#2e7d32', width: 2, dash: [6, 4], ...step }],
-			axes: [{}, { size: 60, label: 'kW' }] },
+			axes: [{ space: 70 }, { size: 60, label: 'kW' }] },
 			[xv, xv.map((x) => (act.has(x) ? (act.get(x).import_w - act.get(x).export_w) / 1000 : null)), xv.map((x) => (pl.has(x) ? pl.get(x) / 1000 : null))], planBox);
 		}
 	}
@@ -750,7 +752,7 @@ async function boot() {
 		signedOut();
 	});
 	window.addEventListener('hashchange', route);
-	syncClock();
+	await syncClock();
 	try {
 		S.me = await api('GET', '/api/me');
 		start();
