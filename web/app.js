@@ -105,7 +105,9 @@ async function syncClock() {
 	const el = document.getElementById('clock');
 	const tick = () => {
 		el.hidden = CLK.speed === 1;
-		el.textContent = t('clock.demo', { x: CLK.speed, t: fmtTime(new Date(nodeNow()).toISOString()) });
+		const d = new Date(nodeNow() + tzMin() * 60000).toISOString();
+		el.textContent = t('clock.demo', { x: CLK.speed, t: d.slice(5, 10) + ' ' + d.slice(11, 16) });
+		el.title = t('clock.title');
 	};
 	tick();
 	if (CLK.speed !== 1 && !CLK.timer) CLK.timer = setInterval(tick, 1000);
