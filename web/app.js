@@ -712,6 +712,7 @@ async function pageAudit() {
 // ---- routing
 async function route() {
 	applyText();
+	document.getElementById('who').textContent = S.me ? S.me.user + ' (' + t('role.' + S.me.role) + ')' : '';
 	const [, page, arg, arg2] = (location.hash || '#/overview').split('/');
 	if (!S.me && page !== 'login') { location.hash = '#/login'; return; }
 	if (S.me && page === 'login') { location.hash = '#/overview'; return; }

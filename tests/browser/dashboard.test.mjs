@@ -281,6 +281,7 @@ try {
 	await page.selectOption('#lang', 'zh');
 	await page.waitForFunction(() => document.querySelector('header nav a[href="#/stations"]').textContent === '充电站');
 	assert.match(await page.textContent('h1'), /充电站/);
+	assert.equal(await page.textContent('#who'), 'boss (管理员)');
 	await shot(page, '12-stations-zh');
 	await page.reload();
 	await page.waitForSelector('#stations');
