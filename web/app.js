@@ -341,8 +341,8 @@ async function pageStation(id) {
 		section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
 		section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody)),
 		section('sd.commands', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.when', 'col.command', 'col.status', 'col.answer', 'col.who'].map((c) => h('th', { text: t(c) })))), cmdBody)),
-		section('sd.history', table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
-			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))))));
+		section('sd.history', hist.history.length ? table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
+			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))) : h('p', { class: 'hint', text: t('ov.none') }))));
 	S.onEvent = async (ev) => {
 		if (ev.station !== id) return;
 		if (ev.type === 'power') document.getElementById('sd-power').textContent = fmtKW(ev.power_w);
