@@ -223,6 +223,15 @@ try {
 	await page.waitForSelector('#cmd-remote-stop');
 	await sleep(8000); // readings for the charts and the CDR
 	await shot(page, '04-station');
+	// stop it from the page too: the session's figures are final before they are compared
+	await page.click('#cmd-remote-stop');
+	await page.waitForSelector('#cmd-confirm:not([hidden])');
+	await page.click('#cmd-yes');
+	await page.waitForFunction(() => /answered/.test(document.getElementById('cmd-result').textContent), null, { timeout: 40000 });
+	await until('the session stopped', async () => (await inPage(page, 'GET', `/api/sessions?station=${stationId}&active=true`)).data.sessions.length === 0);
+	await page.waitForFunction(() => !document.querySelector('#sd-sessions tr[data-session]'), null, { timeout: 10000 });
+	assert.equal(await page.$('#cmd-remote-stop'), null, 'no stop button without an active session');
+	console.log('ok: remote stop from the page; the session left the active list');
 
 	await page.click('a[href="#/sessions"]');
 	await page.waitForSelector('#se-rows tr[data-session]');
