@@ -3,7 +3,7 @@
 // and never poll every station.
 'use strict';
 
-const S = { me: null, lang: 'en', ws: null, page: null, onEvent: null, chart: null };
+const S = { me: null, lang: 'en', ws: null, page: null, onEvent: null, chart: null, chart2: null };
 
 // ---- text
 function t(key, vars) {
@@ -65,18 +65,17 @@ function canCommand() { return S.me && (S.me.role === 'operator' || S.me.role ==
 // ---- API (cookie session; state-changing requests carry the CSRF token)
 async function api(method, path, body) {
 	const opt = { method, cache: 'no-store', credentials: 'same-origin', headers: {} };
-	if (body !== undefined) {
+	if (method !== 'GET') {
+		// every write is application/json (the server answers 415 otherwise) and, with a
+		// cookie session, carries the CSRF token from /api/login or /api/me
 		opt.headers['Content-Type'] = 'application/json';
-		opt.body = JSON.stringify(body);
+		opt.body = JSON.stringify(body === undefined ? {} : body);
+		if (S.me && S.me.csrf) opt.headers['X-CSRF-Token'] = S.me.csrf;
 	}
-	if (method !== 'GET' && S.me && S.me.csrf) opt.headers['X-CSRF-Token'] = S.me.csrf;
 	const r = await fetch(path, opt);
 	let data = null;
 	try { data = await r.json(); } catch (e) { data = null; }
-	if (r.status === 401 && path !== '/api/login' && path !== '/api/me') {
-		S.me = null;
-		location.hash = '#/login';
-	}
+	if (r.status === 401 && path !== '/api/login' && path !== '/api/me') signedOut();
 	if (!r.ok) {
 		const err = new Error((data && data.error) || ('HTTP ' + r.status));
 		err.status = r.status;
@@ -84,6 +83,40 @@ async function api(method, path, body) {
 	}
 	return data;
 }
+// the session ended (401, logout): drop what we knew, close the live socket, show the login
+function signedOut() {
+	S.me = null;
+	if (S.ws) S.ws.close();
+	if (location.hash !== '#/login') location.hash = '#/login';
+}
+
+// ---- the node's clock (a demo clock runs faster than the wall: GET /api/health says so)
+const CLK = { base: Date.now(), at: Date.now(), speed: 1, timer: null };
+function nodeNow() { return CLK.base + (Date.now() - CLK.at) * CLK.speed; }
+// "today" is the node clock's day in the browser's zone (the operators' local time)
+const tzMin = () => -new Date().getTimezoneOffset();
+const nodeDate = () => new Date(nodeNow() + tzMin() * 60000).toISOString().slice(0, 10);
+async function syncClock() {
+	try {
+		const hl = await (await fetch('/api/health', { cache: 'no-store' })).json();
+		if (hl.time) { CLK.base = Date.parse(hl.time); CLK.at = Date.now(); }
+		CLK.speed = Number(hl.clock_speed) || 1;
+	} catch (e) { return; }
+	const el = document.getElementById('clock');
+	const tick = () => {
+		el.hidden = CLK.speed === 1;
+		const d = new Date(nodeNow() + tzMin() * 60000).toISOString();
+		el.textContent = t('clock.demo', { x: CLK.speed, t: d.slice(5, 10) + ' ' + d.slice(11, 16) });
+		el.title = t('clock.title');
+	};
+	tick();
+	if (CLK.speed !== 1 && !CLK.timer) CLK.timer = setInterval(tick, 1000);
+}
+const utcOff = (m) => 'UTC' + (m < 0 ? '−' : '+') + String(Math.floor(Math.abs(m) / 60)).padStart(2, '0') + ':' + String(Math.abs(m) % 60).padStart(2, '0');
+const fmtYuan = (fen) => (fen === null || fen === undefined ? '—' : '¥' + (fen / 100).toFixed(2));
+const fmtPct = (x) => (x === null || x === undefined ? '—' : (x * 100).toFixed(1) + '%');
+const TIERS = ['deep_valley', 'valley', 'flat', 'peak', 'critical_peak'];
+const TIER_RGB = { deep_valley: '37,99,235', valley: '56,189,248', flat: '203,213,225', peak: '251,146,60', critical_peak: '220,38,38' };
 
 // ---- live updates
 function connectLive() {
@@ -91,7 +124,7 @@ function connectLive() {
 	const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/live', 'csms-live');
 	S.ws = ws;
 	const ind = document.getElementById('live');
-	ws.onopen = () => { ind.className = 'live on'; ind.dataset.i18n = 'live.on'; ind.textContent = t('live.on'); sendPowerWish(); };
+	ws.onopen = () => { ind.className = 'live on'; ind.dataset.i18n = 'live.on'; ind.textContent = t('live.on'); sendPowerWish(); syncClock(); };
 	ws.onclose = () => {
 		ind.className = 'live off'; ind.dataset.i18n = 'live.off'; ind.textContent = t('live.off');
 		S.ws = null;
@@ -142,7 +175,7 @@ async function pageOverview() {
 	const root = h('div', { class: 'page' }, h('h1', { text: t('ov.title') }));
 	view().replaceChildren(root);
 	const [sum, series, faulted, pending] = await Promise.all([
-		api('GET', '/api/summary'), api('GET', '/api/summary/power'),
+		api('GET', '/api/summary?tz_offset_min=' + tzMin()), api('GET', '/api/summary/power'),
 		api('GET', '/api/connectors?status=Faulted&limit=20'),
 		api('GET', '/api/stations?registration=Pending&limit=20')]);
 	root.append(h('div', { class: 'cards' },
@@ -164,12 +197,12 @@ async function pageOverview() {
 			h('tr', {}, h('td', {}, badge(k)), h('td', { class: 'num', text: v }))))),
 		section('ov.chart', chartBox)));
 	const xs = series.points.map((p) => p[0] / 1000), ys = series.points.map((p) => p[1] / 1000);
-	if (!xs.length) { xs.push(Date.now() / 1000); ys.push(sum.power_w / 1000); }
+	if (!xs.length) { xs.push(Date.parse(sum.time) / 1000); ys.push(sum.power_w / 1000); }
 	// the x axis is the day so far (one point at start-up would otherwise span years)
 	const day0 = Date.parse(sum.day_start) / 1000;
-	S.chart = new uPlot({ width: 560, height: 240, series: [{}, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
+	S.chart = new uPlot({ width: 560, height: 240, series: [{ label: t('col.time') }, { label: t('ov.power'), stroke: '#1769aa', fill: 'rgba(23,105,170,0.1)', width: 2 }],
 		scales: { x: { time: true, range: () => [day0, Math.max(day0 + 3600, xs[xs.length - 1], Date.parse(sum.time) / 1000)] } },
-		axes: [{}, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
+		axes: [{ space: 70 }, { size: 60 }], legend: { show: false } }, [xs, ys], chartBox);
 	const fRows = faulted.connectors.map((c) => h('tr', {}, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(c.station), text: c.station })),
 		h('td', { text: c.evse_id + '/' + c.connector_id }), h('td', { text: dash(c.error_code) }), h('td', { text: fmtTime(c.updated) })));
 	const pRows = pending.stations.map((s) => h('tr', { 'data-station': s.id }, h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(s.id), text: s.id })),
@@ -179,6 +212,7 @@ async function pageOverview() {
 	root.append(h('div', { class: 'cols' },
 		section('ov.faulted', fRows.length ? table(['col.station', 'col.connector', 'col.error', 'col.updated'], fRows) : h('p', { text: t('ov.none') })),
 		section('ov.pending', pRows.length ? table(['col.station', 'col.kind', 'col.last_seen', 'col.actions'], pRows, 'grid') : h('p', { text: t('ov.none') }))));
+	root.append(section('ov.energy.title', await networkEnergy()));
 	let refresh = null;
 	S.onEvent = (ev) => {
 		if (ev.type === 'network') {
@@ -191,7 +225,7 @@ async function pageOverview() {
 			refresh = setTimeout(async () => {
 				refresh = null;
 				if (S.page !== 'overview') return;
-				const s2 = await api('GET', '/api/summary');
+				const s2 = await api('GET', '/api/summary?tz_offset_min=' + tzMin());
 				document.getElementById('ov-stations').textContent = s2.stations;
 				document.getElementById('ov-online').textContent = s2.online + ' (' + s2.online_pct.toFixed(1) + '%)';
 				document.getElementById('ov-active').textContent = s2.sessions_active;
@@ -281,11 +315,15 @@ async function pageStation(id) {
 				}
 			} }), ' ', h('button', { text: t('cmd.no'), onclick: () => { confirmBox.hidden = true; } }));
 	}
-	const active = sess.sessions[0];
+	// the stop button follows the active sessions (live): one per active session
+	const stops = h('span', { class: 'actions', id: 'cmd-stops' });
+	const setStops = (list) => stops.replaceChildren(...list.map((a) => h('button', { id: list.length === 1 ? 'cmd-remote-stop' : 'cmd-remote-stop-' + a.id,
+		text: t('cmd.remote-stop') + (list.length > 1 ? ' #' + a.id : ''), onclick: () => ask('remote-stop', () => ({ session_id: a.id })) })));
+	setStops(sess.sessions);
 	const actions = canCommand() ? h('div', { class: 'actions', id: 'cmd-actions' },
 		h('label', {}, t('cmd.tag') + ' ', tag), h('label', {}, t('cmd.evse') + ' ', evse),
 		h('button', { id: 'cmd-remote-start', text: t('cmd.remote-start'), onclick: () => ask('remote-start', () => ({ id_tag: tag.value, evse_id: Number(evse.value) })) }),
-		active ? h('button', { id: 'cmd-remote-stop', text: t('cmd.remote-stop'), onclick: () => ask('remote-stop', () => ({ session_id: active.id })) }) : null,
+		stops,
 		h('button', { id: 'cmd-unlock', text: t('cmd.unlock'), onclick: () => ask('unlock', () => ({ evse_id: Number(evse.value) })) }),
 		h('button', { id: 'cmd-reset', class: 'danger', text: t('cmd.reset'), onclick: () => ask('reset', () => ({ type: 'soft' })) }))
 		: h('p', { class: 'hint', id: 'cmd-readonly', text: t('cmd.readonly') });
@@ -301,12 +339,11 @@ async function pageStation(id) {
 		st.site_kind === 'swap' ? h('p', {}, h('a', { id: 'sd-swap', href: '#/swap/' + enc, text: t('sw.link') })) : null,
 		h('div', { class: 'cards' }, card('sd.power', '—', 'sd-power'), card('col.last_seen', fmtTime(st.last_seen), 'sd-seen')),
 		section('sd.actions', actions, confirmBox, result),
-		h('div', { class: 'cols' },
-			section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
-			section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody))),
+		section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
+		section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody)),
 		section('sd.commands', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.when', 'col.command', 'col.status', 'col.answer', 'col.who'].map((c) => h('th', { text: t(c) })))), cmdBody)),
-		section('sd.history', table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
-			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))))));
+		section('sd.history', hist.history.length ? table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
+			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))) : h('p', { class: 'hint', text: t('ov.none') }))));
 	S.onEvent = async (ev) => {
 		if (ev.station !== id) return;
 		if (ev.type === 'power') document.getElementById('sd-power').textContent = fmtKW(ev.power_w);
@@ -326,6 +363,7 @@ async function pageStation(id) {
 		if (ev.type === 'session' || ev.type === 'command') {
 			const s2 = await api('GET', '/api/sessions?active=true&station=' + enc);
 			sessBody.replaceChildren(...s2.sessions.map(sessionRow));
+			setStops(s2.sessions);
 		}
 	};
 }
@@ -387,48 +425,289 @@ async function pageSession(id) {
 	}
 	const ts = [...byT.keys()].sort((a, b) => a - b);
 	const chartBox = h('div', { class: 'chart wide', id: 'se-chart' });
-	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('se.detail', { id }) }),
+	const root = h('div', { class: 'page' }, h('h1', { text: t('se.detail', { id }) }),
 		row ? table(['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'], [sessionRow(row)]) : null,
-		section('se.chart', h('p', { class: 'meta', text: t('se.samples', { n: samples.length }) }), chartBox)));
+		section('se.chart', h('p', { class: 'meta', text: t('se.samples', { n: samples.length }) }), chartBox));
+	view().replaceChildren(root);
 	const e0 = ts.length ? byT.get(ts[0]).e : null;
-	S.chart = new uPlot({ width: 900, height: 300, series: [{},
+	S.chart = new uPlot({ width: 900, height: 300, series: [{ label: t('col.time') },
 		{ label: t('se.power'), stroke: '#1769aa', width: 2, scale: 'kw' },
 		{ label: t('se.energyk'), stroke: '#2e7d32', width: 2, scale: 'kw' },
 		{ label: t('se.soc'), stroke: '#c77700', width: 2, scale: '%' }],
-	axes: [{}, { scale: 'kw', size: 50 }, { scale: '%', side: 1, grid: { show: false } }] },
+	axes: [{ space: 70 }, { scale: 'kw', size: 50 }, { scale: '%', side: 1, grid: { show: false } }] },
 	[ts, ts.map((x) => byT.get(x).p), ts.map((x) => (byT.get(x).e === null || e0 === null ? null : byT.get(x).e - e0)), ts.map((x) => byT.get(x).soc)], chartBox);
+	S.chart2 = await sessionPlanAndCdr(id, root);
 	S.onEvent = null;
 }
 
-async function optionalList(path, key, unavailable, cols, rowFn, title) {
-	const root = h('div', { class: 'page' }, h('h1', { text: t(title) }));
-	view().replaceChildren(root);
-	try {
-		const res = await api('GET', path);
-		root.append(table(cols, (res[key] || []).map(rowFn)));
-	} catch (x) {
-		root.append(h('p', { class: 'hint', text: x.status === 404 ? t(unavailable) : x.status === 403 ? t('forbidden') : t('error') + x.message }));
-	}
-	return root;
-}
-
+// ---- sites and the site energy view
 async function pageSites() {
-	const root = await optionalList('/api/sites', 'sites', 'si.unavailable', ['col.id', 'col.kind', 'col.site'],
-		(s) => h('tr', {}, h('td', { text: s.id }), h('td', { text: t('kind.' + s.kind) }), h('td', { text: dash(s.name) })), 'si.title');
-	// SLOT: the site energy view (wt-energy / planner) mounts here: tariff bands, planned vs
-	// actual power against the limit, valley share.
-	root.append(h('section', { id: 'site-energy-slot', class: 'slot' }, h('h2', { text: t('si.energy') }), h('p', { class: 'hint', text: t('si.energy.slot') })));
+	const res = await api('GET', '/api/sites');
+	const rows = res.sites.map((x) => h('tr', { 'data-site': x.id },
+		h('td', {}, h('a', { href: '#/site/' + encodeURIComponent(x.id), text: x.id })), h('td', { text: t('kind.' + x.kind) }),
+		h('td', { text: dash(x.name) }), h('td', { class: 'num', text: x.stations }), h('td', { class: 'num', text: x.online }),
+		h('td', { class: 'num', text: x.limit_kw === null || x.limit_kw === undefined ? '—' : x.limit_kw }), h('td', { text: dash(x.tariff) })));
+	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('si.title') }),
+		rows.length ? h('table', { class: 'grid', id: 'sites' }, h('thead', {}, h('tr', {}, ['col.id', 'col.kind', 'col.name', 'ov.stations', 'ov.online', 'col.limit', 'col.tariff'].map((c) => h('th', { text: t(c) })))), h('tbody', {}, rows))
+			: h('p', { class: 'hint', text: t('si.none') })));
+}
+
+// the day's tariff bands behind a uPlot chart (drawn on the canvas before the series)
+function bandsPlugin(bands) {
+	return { hooks: { drawClear: [(u) => {
+		const ctx = u.ctx, top = u.bbox.top, hgt = u.bbox.height;
+		ctx.save();
+		for (const b of bands) {
+			const x0 = u.valToPos(Date.parse(b.start) / 1000, 'x', true), x1 = u.valToPos(Date.parse(b.end) / 1000, 'x', true);
+			ctx.fillStyle = 'rgba(' + TIER_RGB[b.tier] + ',0.16)';
+			ctx.fillRect(x0, top, x1 - x0, hgt);
+		}
+		ctx.restore();
+	}] } };
+}
+function tierStrip(bands, id) {
+	// the same bands as DOM (readable, testable): one block per band, width by duration
+	return h('div', { class: 'bands', id }, bands.map((b) => {
+		const el = h('div', { class: 'band tier-' + b.tier, 'data-tier': b.tier, 'data-from': b.from, 'data-to': b.to,
+			title: b.from + '–' + b.to + ' ' + t('tier.' + b.tier) + ' ' + fmtYuan(b.import_fen_per_mwh / 1000) + '/kWh' },
+		h('span', { text: b.from + ' ' + t('tier.' + b.tier) }));
+		el.style.flexGrow = String(Math.max(1, (Date.parse(b.end) - Date.parse(b.start)) / 60000));
+		return el;
+	}));
+}
+function tierLegend() {
+	return h('div', { class: 'legend' }, TIERS.map((k) => h('span', {}, h('i', { class: 'sw tier-' + k }), t('tier.' + k))));
+}
+// a uPlot tzDate that shows times in a fixed UTC offset (the tariff's local time), whatever the
+// browser's zone
+function inZone(offMin) {
+	return (ts) => { const d = new Date(ts * 1000 + offMin * 60000); return new Date(d.getTime() + d.getTimezoneOffset() * 60000); };
+}
+function dayShift(date, d) {
+	const x = new Date(Date.parse(date + 'T12:00:00Z') + d * 86400000);
+	return x.toISOString().slice(0, 10);
+}
+
+async function pageSite(id, date) {
+	const enc = encodeURIComponent(id);
+	const site = await api('GET', '/api/sites/' + enc);
+	const root = h('div', { class: 'page' }, h('h1', {}, t('si.site', { id }), ' ', badge(t('kind.' + site.kind), 'kind')),
+		h('p', { class: 'meta', text: [site.name, site.location, t('si.stations', { n: site.stations, o: site.online })].filter(Boolean).join(' · ') }));
+	view().replaceChildren(root);
+	let energy = null;
+	try {
+		energy = await api('GET', '/api/sites/' + enc + '/energy' + (date ? '?date=' + date : ''));
+	} catch (x) {
+		if (x.status !== 409) throw x;
+	}
+	if (!energy) {
+		root.append(h('p', { class: 'hint', id: 'site-no-tariff', text: t('si.notariff') }));
+		return;
+	}
+	const day = energy.date;
+	const [bands, plan] = await Promise.all([api('GET', '/api/tariffs/' + encodeURIComponent(energy.tariff) + '/bands?date=' + day),
+		api('GET', '/api/sites/' + enc + '/plan?hours=' + Math.min(72, Math.max(1, Math.ceil((nodeNow() - Date.parse(day + 'T00:00:00Z') + 86400000) / 3600000))))]);
+	const f = energy.energy, p = plan.plan;
+	const x0 = Date.parse(bands.bands[0].start) / 1000, x1 = Date.parse(bands.bands[bands.bands.length - 1].end) / 1000;
+	root.append(h('div', { class: 'pager' },
+		h('a', { href: '#/site/' + enc + '/' + dayShift(day, -1), id: 'site-prev', text: '← ' + t('si.prevday') }),
+		h('strong', { id: 'site-date', text: day }), h('span', { class: 'meta', text: t('si.tariff', { id: energy.tariff, z: utcOff(bands.utc_offset_min) }) }),
+		h('a', { href: '#/site/' + enc + '/' + dayShift(day, 1), id: 'site-next', text: t('si.nextday') + ' →' })));
+	root.append(h('div', { class: 'cards' },
+		card('si.valley', fmtPct(f.import_wh ? f.valley_share : null), 'site-valley'),
+		card('si.import', fmtKWh(f.import_wh) + ' kWh', 'site-import'),
+		card('si.export', fmtKWh(f.export_wh) + ' kWh', 'site-export'),
+		card('si.sessions', f.sessions + (f.unpriced_sessions ? ' (+' + f.unpriced_sessions + ')' : ''), 'site-sessions'),
+		card('si.limit', plan.limit_kw === null ? '—' : plan.limit_kw + ' kW', 'site-limit'),
+		card('si.cost.plan', p ? fmtYuan(p.cost_planned_fen) : '—', 'site-cost-plan'),
+		card('si.cost.now', p ? fmtYuan(p.cost_immediate_fen) : '—', 'site-cost-now')));
+	if (p && p.energy_planned_wh !== p.energy_immediate_wh)
+		root.append(h('p', { class: 'meta', text: t('si.cost.note', { a: fmtKWh(p.energy_planned_wh), b: fmtKWh(p.energy_immediate_wh) }) }));
+	// the chart: actual import (and export) per 15 min, the plan's power per slot, the limit
+	const xs = new Set();
+	const inDay = (ms) => ms / 1000 >= x0 && ms / 1000 < x1;
+	const act = new Map(), pl = new Map(), lim = new Map();
+	for (const a of plan.actual) if (inDay(a.start_ms)) { xs.add(a.start_ms / 1000); act.set(a.start_ms / 1000, a); }
+	if (p) for (const sl of p.slots) if (inDay(sl.start_ms)) { xs.add(sl.start_ms / 1000); pl.set(sl.start_ms / 1000, sl); }
+	const xv = [...xs].sort((a, b) => a - b);
+	const limit = (x) => (pl.has(x) && pl.get(x).limit_w >= 0 ? pl.get(x).limit_w / 1000 : (plan.limit_kw === null ? null : plan.limit_kw));
+	const chartBox = h('div', { class: 'chart wide', id: 'site-chart' });
+	root.append(section('si.chart', tierStrip(bands.bands, 'site-bands'), chartBox, tierLegend()));
+	const step = { paths: uPlot.paths.stepped({ align: 1 }) };
+	const strip = root.querySelector('#site-bands');
+	// the DOM band strip over exactly the plot area, once uPlot has laid it out (CSSOM: allowed by the CSP)
+	const alignStrip = { hooks: { ready: [(u) => {
+		const ro = u.over.getBoundingClientRect(), rs = strip.parentElement.getBoundingClientRect();
+		strip.style.marginLeft = (ro.left - rs.left) + 'px';
+		strip.style.width = ro.width + 'px';
+	}] } };
+	S.chart = new uPlot({ width: Math.max(600, chartBox.clientWidth - 20), height: 320, plugins: [bandsPlugin(bands.bands), alignStrip], tzDate: inZone(bands.utc_offset_min),
+		series: [{ label: t('col.time') },
+			{ label: t('si.actual'), stroke: '#1769aa', width: 2, fill: 'rgba(23,105,170,0.15)', ...step },
+			{ label: t('si.export.kw'), stroke: '#7c3aed', width: 2, ...step },
+			{ label: t('si.planned'), stroke: '#2e7d32', width: 2, dash: [6, 4], ...step },
+			{ label: t('si.limitline'), stroke: '#c62828', width: 2 }],
+		scales: { x: { time: true, range: () => [x0, x1] }, y: { range: (u, lo, hi) => [Math.min(0, lo || 0), Math.max(1, (hi || 0) * 1.1)] } },
+		axes: [{ space: 70 }, { size: 60, label: 'kW' }] },
+	[xv, xv.map((x) => (act.has(x) ? act.get(x).import_w / 1000 : null)), xv.map((x) => (act.has(x) && act.get(x).export_w ? -act.get(x).export_w / 1000 : null)),
+		xv.map((x) => (pl.has(x) ? pl.get(x).planned_w / 1000 : null)), xv.map(limit)], chartBox);
+
+	// energy per tier, with the day's price of each tier
+	const price = {};
+	for (const b of bands.bands) price[b.tier] = b.import_fen_per_mwh;
+	const imp = f.import_wh || 0;
+	root.append(h('div', { class: 'cols' },
+		section('si.tiers', h('table', { class: 'grid', id: 'site-tiers' }, h('thead', {}, h('tr', {}, ['col.tier', 'col.energy', 'col.share', 'col.price'].map((c) => h('th', { text: t(c) })))),
+			h('tbody', {}, TIERS.map((k) => h('tr', { 'data-tier': k }, h('td', {}, h('i', { class: 'sw tier-' + k }), t('tier.' + k)),
+				h('td', { class: 'num', text: fmtKWh(f.tiers[k] ? f.tiers[k].wh : 0) }),
+				h('td', { class: 'num', text: imp ? fmtPct((f.tiers[k] ? f.tiers[k].wh : 0) / imp) : '—' }),
+				h('td', { class: 'num', text: price[k] === undefined ? '—' : fmtYuan(price[k] / 1000) + '/kWh' })))))),
+		section('si.plan', p ? table(['col.session', 'col.station', 'col.mode', 'col.departure', 'col.target', 'col.short'], (p.sessions || []).map((x) =>
+			h('tr', {}, h('td', {}, h('a', { href: '#/session/' + x.session_id, text: x.session_id })), h('td', { text: dash(x.station_id) }), h('td', { text: dash(x.mode) }),
+				h('td', { text: x.departure_ms > 0 ? fmtTime(new Date(x.departure_ms).toISOString()) : '—' }), h('td', { class: 'num', text: fmtKWh(x.target_wh) }),
+				h('td', { text: x.short ? fmtKWh(x.shortfall_wh) + ' kWh' : t('no') })))) : h('p', { class: 'hint', text: t('si.noplan') }),
+		p ? h('p', { class: 'meta', text: t('si.planmeta', { s: dash(p.status), m: dash(p.method), ms: dash(p.solve_ms) }) }) : null)));
 	S.onEvent = null;
 }
-async function pageTokens() {
-	await optionalList('/api/tokens', 'tokens', 'to.unavailable', ['col.token', 'col.status', 'col.expiry', 'col.site'],
-		(x) => h('tr', {}, h('td', { text: x.token }), h('td', {}, badge(x.status)), h('td', { text: fmtTime(x.expiry) }), h('td', { text: dash(x.site) })), 'to.title');
-	S.onEvent = null;
+
+async function networkEnergy() {
+	// the network's energy of the day by site kind (each site in its calendar's local day)
+	let e;
+	try { e = await api('GET', '/api/energy?date=' + nodeDate()); } catch (x) { return h('p', { class: 'hint', text: t('error') + x.message }); }
+	const kinds = ['public', 'residential', 'rural', 'swap'];
+	const row = (label, f, k) => h('tr', { 'data-kind': k }, h('td', { text: label }), h('td', { class: 'num', text: fmtKWh(f.import_wh) }),
+		h('td', { class: 'num', text: f.import_wh ? fmtPct(f.valley_share) : '—' }), h('td', { class: 'num', text: fmtKWh(f.export_wh) }),
+		h('td', { class: 'num', text: f.sessions + (f.unpriced_sessions ? ' (+' + f.unpriced_sessions + ')' : '') }));
+	return h('div', {}, h('p', { class: 'meta', text: t('ov.energy.date', { d: e.date }) }),
+		h('table', { class: 'grid', id: 'ov-energy-kinds' }, h('thead', {}, h('tr', {}, ['col.kind', 'col.energy', 'si.valley', 'col.export', 'si.sessions'].map((c) => h('th', { text: t(c) })))),
+			h('tbody', {}, kinds.filter((k) => e.by_site_kind[k]).map((k) => row(t('kind.' + k), e.by_site_kind[k], k)), row(t('col.total'), e.total, 'total'))));
 }
+
+// ---- a session: its readings, its plan and actual curve, its CDR
+async function sessionPlanAndCdr(id, root) {
+	const [pr, cdr] = await Promise.all([api('GET', '/api/sessions/' + id + '/plan').catch((x) => x),
+		api('GET', '/api/sessions/' + id + '/cdr').catch((x) => x)]);
+	const planBox = h('div', { class: 'chart wide', id: 'se-plan' });
+	let planChart = null;
+	if (pr instanceof Error) {
+		root.append(section('se.plan', h('p', { class: 'hint', id: 'se-noplan', text: pr.status === 404 ? t('se.noplan') : t('error') + pr.message })));
+	} else {
+		const p = pr.plan, n = p.needs || {};
+		const xs = new Set(), act = new Map(), pl = new Map();
+		for (const a of pr.actual) if (a.import_w || a.export_w) { xs.add(a.start_ms / 1000); act.set(a.start_ms / 1000, a); }
+		(p.power_w || []).forEach((w, k) => { const x = (p.start_ms + k * p.slot_s * 1000) / 1000; xs.add(x); pl.set(x, w); });
+		const xv = [...xs].sort((a, b) => a - b);
+		root.append(section('se.plan', h('p', { class: 'meta', id: 'se-plan-meta', text: t('se.planmeta', { mode: dash(p.mode),
+			dep: p.departure_ms > 0 ? fmtTime(new Date(p.departure_ms).toISOString()) : '—', target: fmtKWh(p.target_wh),
+			short: p.short ? fmtKWh(p.shortfall_wh) + ' kWh' : t('no'), src: dash(n.source) }) }), planBox));
+		if (xv.length) {
+			const step = { paths: uPlot.paths.stepped({ align: 1 }) };
+			planChart = new uPlot({ width: 900, height: 240, series: [{ label: t('col.time') },
+				{ label: t('si.actual'), stroke: '#1769aa', width: 2, fill: 'rgba(23,105,170,0.15)', ...step },
+				{ label: t('si.planned'), stroke: '#2e7d32', width: 2, dash: [6, 4], ...step }],
+			axes: [{ space: 70 }, { size: 60, label: 'kW' }] },
+			[xv, xv.map((x) => (act.has(x) ? (act.get(x).import_w - act.get(x).export_w) / 1000 : null)), xv.map((x) => (pl.has(x) ? pl.get(x) / 1000 : null))], planBox);
+		}
+	}
+	if (cdr instanceof Error) {
+		root.append(section('se.cdr', h('p', { class: 'hint', id: 'se-nocdr', text: cdr.status === 409 ? t('se.nocdr') : t('error') + cdr.message })));
+	} else {
+		const rows = cdr.tiers.map((x) => h('tr', { 'data-tier': x.tier }, h('td', {}, h('i', { class: 'sw tier-' + x.tier }), t('tier.' + x.tier)),
+			h('td', { class: 'num', text: x.kwh.toFixed(3) }), h('td', { class: 'num', text: fmtYuan(x.fen) })));
+		rows.push(h('tr', { class: 'sum' }, h('td', { text: t('cdr.import') }), h('td', { class: 'num', text: cdr.import_kwh.toFixed(3) }), h('td', { class: 'num', text: fmtYuan(cdr.import_fen) })));
+		rows.push(h('tr', { 'data-row': 'export' }, h('td', { text: t('cdr.export') }), h('td', { class: 'num', text: cdr.export_kwh.toFixed(3) }), h('td', { class: 'num', text: (cdr.export_fen ? '−' : '') + fmtYuan(cdr.export_fen) })));
+		rows.push(h('tr', {}, h('td', { text: t('cdr.service') }), h('td', {}), h('td', { class: 'num', text: fmtYuan(cdr.service_fen) })));
+		rows.push(h('tr', { class: 'sum', id: 'cdr-total' }, h('td', { text: t('cdr.total') }), h('td', {}), h('td', { class: 'num', text: fmtYuan(cdr.total_fen) })));
+		root.append(section('se.cdr', h('p', { class: 'meta', text: t('se.cdrmeta', { tariff: cdr.tariff.id, from: cdr.tariff.valid_from, site: dash(cdr.site), n: cdr.readings.import, d: cdr.readings.dropped }) }),
+			h('table', { class: 'grid narrow', id: 'se-cdr' }, h('thead', {}, h('tr', {}, ['col.tier', 'col.energy', 'col.money'].map((c) => h('th', { text: t(c) })))), h('tbody', {}, rows))));
+	}
+	return planChart;
+}
+
+// ---- admin: accounts, API tokens, audit log
+function formResult() { return h('p', { class: 'result', role: 'status' }); }
+async function tryDo(out, fn, okText) {
+	out.className = 'result';
+	out.textContent = '';
+	try {
+		await fn();
+		if (okText) { out.className = 'result ok'; out.textContent = okText; }
+		return true;
+	} catch (x) {
+		out.className = 'result bad';
+		out.textContent = t('error') + (x.status === 403 ? t('forbidden') : x.message);
+		return false;
+	}
+}
+const ROLES = ['viewer', 'operator', 'admin'];
+function roleSelect(value, attrs) {
+	return h('select', attrs || {}, ROLES.map((r) => h('option', { value: r, text: t('role.' + r), selected: r === value })));
+}
+
 async function pageAccounts() {
-	await optionalList('/api/users', 'users', 'ac.unavailable', ['col.user', 'col.role'],
-		(u) => h('tr', {}, h('td', { text: u.user || u.username || u.name }), h('td', { text: u.role })), 'ac.title');
-	S.onEvent = null;
+	const res = await api('GET', '/api/accounts');
+	const out = formResult();
+	const name = h('input', { id: 'ac-name', autocomplete: 'off', placeholder: t('col.user'), required: true });
+	const pw = h('input', { id: 'ac-password', type: 'password', autocomplete: 'new-password', minlength: 12, placeholder: t('ac.pwhint'), required: true });
+	const role = roleSelect('viewer', { id: 'ac-role' });
+	const form = h('form', { class: 'filters', id: 'ac-form' }, name, pw, role, h('button', { type: 'submit', class: 'ok', id: 'ac-create', text: t('ac.add') }));
+	form.addEventListener('submit', async (e) => {
+		e.preventDefault();
+		if (await tryDo(out, () => api('POST', '/api/accounts', { username: name.value.trim(), password: pw.value, role: role.value })))
+			pageAccounts();
+	});
+	const rows = res.accounts.map((a) => {
+		const enc = encodeURIComponent(a.name);
+		return h('tr', { 'data-account': a.name, class: a.disabled ? 'disabled' : null },
+			h('td', { text: a.name }),
+			h('td', {}, roleSelect(a.role, { class: 'ac-role', 'aria-label': t('col.role'),
+				onchange: async (e) => { if (await tryDo(out, () => api('PUT', '/api/accounts/' + enc, { role: e.target.value }), t('ac.saved', { n: a.name }))) pageAccounts(); else e.target.value = a.role; } })),
+			h('td', {}, a.disabled ? badge(t('ac.disabled'), 'rejected') : badge(t('ac.enabled'), 'accepted')),
+			h('td', { text: fmtTime(a.created) }), h('td', { text: fmtTime(a.updated) }),
+			h('td', {}, h('button', { class: a.disabled ? 'ok ac-toggle' : 'danger ac-toggle', text: a.disabled ? t('ac.enable') : t('ac.disable'),
+				onclick: async () => { if (await tryDo(out, () => api('PUT', '/api/accounts/' + enc, { disabled: !a.disabled }))) pageAccounts(); } })));
+	});
+	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('ac.title') }),
+		section('ac.add', form), out,
+		h('table', { class: 'grid', id: 'accounts' }, h('thead', {}, h('tr', {}, ['col.user', 'col.role', 'col.status', 'col.created', 'col.updated', 'col.actions'].map((c) => h('th', { text: t(c) })))), h('tbody', {}, rows))));
+}
+
+async function pageTokens(shown) {
+	const res = await api('GET', '/api/tokens');
+	const out = formResult();
+	const name = h('input', { id: 'tk-name', autocomplete: 'off', placeholder: t('tk.name'), required: true });
+	const role = roleSelect('viewer', { id: 'tk-role' });
+	const form = h('form', { class: 'filters', id: 'tk-form' }, name, role, h('button', { type: 'submit', class: 'ok', id: 'tk-create', text: t('tk.add') }));
+	form.addEventListener('submit', async (e) => {
+		e.preventDefault();
+		let made = null;
+		if (await tryDo(out, async () => { made = await api('POST', '/api/tokens', { name: name.value.trim(), role: role.value }); }))
+			pageTokens(made);
+	});
+	const rows = res.tokens.map((x) => h('tr', { 'data-token': x.id },
+		h('td', { class: 'num', text: x.id }), h('td', { text: x.name }), h('td', { text: t('role.' + x.role) }), h('td', { text: dash(x.created_by) }),
+		h('td', { text: fmtTime(x.created) }), h('td', { text: fmtTime(x.last_used) }),
+		h('td', {}, x.revoked ? badge(t('tk.revoked') + ' ' + fmtTime(x.revoked_at), 'rejected') : badge(t('tk.active'), 'accepted')),
+		h('td', {}, x.revoked ? '' : h('button', { class: 'danger tk-revoke', text: t('tk.revoke'),
+			onclick: async () => { if (confirm(t('tk.confirm', { n: x.name })) && await tryDo(out, () => api('DELETE', '/api/tokens/' + x.id))) pageTokens(); } }))));
+	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('tk.title') }), h('p', { class: 'hint', text: t('tk.hint') }),
+		section('tk.add', form), out,
+		shown ? h('div', { class: 'confirm', id: 'tk-secret' }, h('strong', { text: t('tk.once', { n: shown.name }) }), h('code', { id: 'tk-secret-value', text: shown.token })) : null,
+		h('table', { class: 'grid', id: 'tokens' }, h('thead', {}, h('tr', {}, ['col.id', 'tk.name', 'col.role', 'tk.by', 'col.created', 'tk.used', 'col.status', 'col.actions'].map((c) => h('th', { text: t(c) })))), h('tbody', {}, rows))));
+}
+
+const auPage = { offset: 0, limit: 50 };
+async function pageAudit() {
+	const res = await api('GET', '/api/audit?limit=' + auPage.limit + '&offset=' + auPage.offset);
+	const rows = res.audit.map((a) => h('tr', { 'data-audit': a.id }, h('td', { class: 'num', text: a.id }), h('td', { text: fmtTime(a.time) }),
+		h('td', { text: a.who }), h('td', { text: a.method }), h('td', { class: 'path', text: a.path }),
+		h('td', {}, badge(String(a.status), a.status < 300 ? 'accepted' : a.status < 500 ? 'rejected' : 'failed')), h('td', { text: dash(a.peer) })));
+	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('au.title') }),
+		h('table', { class: 'grid', id: 'audit' }, h('thead', {}, h('tr', {}, ['col.id', 'col.when', 'col.who', 'au.method', 'au.path', 'col.status', 'au.peer'].map((c) => h('th', { text: t(c) })))), h('tbody', {}, rows)),
+		h('div', { class: 'pager' },
+			h('button', { id: 'au-prev', text: t('st.prev'), disabled: auPage.offset === 0, onclick: () => { auPage.offset = Math.max(0, auPage.offset - auPage.limit); pageAudit(); } }),
+			h('span', { id: 'au-range', text: t('au.range', { a: res.audit.length ? auPage.offset + 1 : 0, b: auPage.offset + res.audit.length }) }),
+			h('button', { id: 'au-next', text: t('st.next'), disabled: res.audit.length < auPage.limit, onclick: () => { auPage.offset += auPage.limit; pageAudit(); } }))));
 }
 
 // ---- a swap station (docs/swap.md): its rack and today's swaps
@@ -466,13 +745,16 @@ async function pageSwap(id) {
 // ---- routing
 async function route() {
 	applyText();
-	const [, page, arg] = (location.hash || '#/overview').split('/');
+	document.getElementById('who').textContent = S.me ? S.me.user + ' (' + t('role.' + S.me.role) + ')' : '';
+	const [, page, arg, arg2] = (location.hash || '#/overview').split('/');
 	if (!S.me && page !== 'login') { location.hash = '#/login'; return; }
-	S.page = page === 'station' ? 'station' : page;
+	if (S.me && page === 'login') { location.hash = '#/overview'; return; }
+	S.page = page;
 	sendPowerWish();
 	if (S.chart) { S.chart.destroy(); S.chart = null; }
+	if (S.chart2) { S.chart2.destroy(); S.chart2 = null; }
 	S.onEvent = null;
-	for (const a of document.querySelectorAll('nav a')) a.classList.toggle('current', a.getAttribute('href') === '#/' + page);
+	for (const a of document.querySelectorAll('nav a')) a.classList.toggle('current', a.getAttribute('href') === '#/' + page || a.getAttribute('href') === '#/' + page + 's');
 	view().replaceChildren(h('p', { class: 'hint', text: t('loading') }));
 	try {
 		if (page === 'login') return pageLogin();
@@ -483,17 +765,20 @@ async function route() {
 		else if (page === 'sessions') await pageSessions();
 		else if (page === 'session') await pageSession(arg);
 		else if (page === 'sites') await pageSites();
+		else if (page === 'site') await pageSite(decodeURIComponent(arg), arg2 && /^\d{4}-\d\d-\d\d$/.test(arg2) ? arg2 : null);
 		else if (page === 'tokens') await pageTokens();
 		else if (page === 'accounts') await pageAccounts();
+		else if (page === 'audit') await pageAudit();
 		else await pageOverview();
 	} catch (x) {
-		view().replaceChildren(h('p', { class: 'error', text: t('error') + x.message }));
+		if (x.status === 401) return;
+		view().replaceChildren(h('p', { class: 'error', text: t('error') + (x.status === 403 ? t('forbidden') : x.message) }));
 	}
 }
 
 function start() {
-	document.getElementById('who').textContent = S.me ? S.me.user + ' (' + S.me.role + ')' : '';
-	document.getElementById('nav-accounts').hidden = !(S.me && S.me.role === 'admin');
+	document.getElementById('who').textContent = S.me ? S.me.user + ' (' + t('role.' + S.me.role) + ')' : '';
+	for (const el of document.querySelectorAll('.admin-only')) el.hidden = !(S.me && S.me.role === 'admin');
 	connectLive();
 }
 
@@ -501,11 +786,10 @@ async function boot() {
 	initLang();
 	document.getElementById('logout').addEventListener('click', async () => {
 		try { await api('POST', '/api/logout'); } catch (e) { /* gone already */ }
-		S.me = null;
-		if (S.ws) S.ws.close();
-		location.hash = '#/login';
+		signedOut();
 	});
 	window.addEventListener('hashchange', route);
+	await syncClock();
 	try {
 		S.me = await api('GET', '/api/me');
 		start();

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The dashboard in a real browser: a csms on a temp DB, a simulated charger (cpsim), Debian
-// chromium headless driven by playwright-core. Checks: log in; a bad login shows an error; a
-// charger connected by the test comes online on the page without a reload; a remote start from
-// the page and the session appearing; a viewer cannot send commands (no button, API refuses);
-// the language switch changes the text. Screenshots go to $ARTIFACTS.
+// chromium headless driven by playwright-core. Checks: a bad login shows an error; log in; the
+// admin pages (accounts: create, change role, disable; API tokens: shown once, listed, revoked;
+// audit log, paged); a charger connected by the test comes online on the page without a
+// reload; a remote start from the page and the session appearing; the site energy view (tariff
+// bands, valley share, energy per tier) and the session's plan and CDR after a tariff loaded by
+// the API; a viewer cannot send commands (no button, API refuses with 403); the language switch
+// changes the text; logout and a lost session (401) go back to the login. Screenshots of every
+// main page go to $ARTIFACTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +15,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
 const CHROMIUM = '/usr/bin/chromium';
-const { CSMS_BIN, CPSIM_BIN, CSMS_WEB_ROOT, ARTIFACTS } = process.env;
+const { CSMS_BIN, CPSIM_BIN, CSMS_WEB_ROOT, ARTIFACTS, TARIFF_FILE } = process.env;
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (./dev does)`);
 let chromium;
 try {
@@ -22,6 +26,7 @@ try {
 
 const dir = mkdtempSync(join(tmpdir(), 'csms-browser-'));
 mkdirSync(ARTIFACTS, { recursive: true });
+const db = join(dir, 'csms.db');
 const procs = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function until(what, fn, ms = 20000) {
@@ -37,81 +42,162 @@ function cleanup() {
 	for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
 }
 process.on('exit', cleanup);
+function run(args, what) {
+	const r = spawnSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+	assert.equal(r.status, 0, what);
+	return r.stdout.toString();
+}
 
-// ---- a real csms on a temp DB
+// ---- the charger of the test, in a site, imported with its password (as an operator would)
+const simArgs = ['--chargers', '1', '--protocol', 'ocpp1.6', '--id-prefix', 'BT', '--kind', 'public', '--seed', '7',
+	'--password', 'browser-test-pass-0123'];
+const csv = join(dir, 'stations.csv');
+run([CPSIM_BIN, ...simArgs, '--emit-stations', csv], 'cpsim --emit-stations');
+const [, first] = readFileSync(csv, 'utf8').trim().split('\n');
+const [stationId, siteId] = first.split(',');
+run([CSMS_BIN, 'stations', 'import', csv, '--db', db], 'csms stations import');
+
+// ---- the first admin from the command line (the only way: there is no default password)
+const users = { admin: ['boss', 'admin-pass-1234'], operator: ['op1', 'operator-pass-1234'], viewer: ['watcher', 'viewer-pass-1234'] };
+const pf = join(dir, 'admin.pw');
+writeFileSync(pf, users.admin[1] + '\n', { mode: 0o600 });
+run([CSMS_BIN, 'users', 'add', users.admin[0], '--role', 'admin', '--password-file', pf, '--db', db], 'csms users add');
+
+// ---- a real csms on that DB
 const portFile = join(dir, 'port');
-const csms = spawn(CSMS_BIN, ['--listen', '127.0.0.1:0', '--port-file', portFile, '--db', join(dir, 'csms.db'),
-	'--registration', 'open', '--web-root', CSMS_WEB_ROOT, '--log-level', 'notice'], { stdio: ['ignore', 'inherit', 'inherit'] });
+const csms = spawn(CSMS_BIN, ['--listen', '127.0.0.1:0', '--port-file', portFile, '--db', db,
+	'--registration', 'closed', '--web-root', CSMS_WEB_ROOT, '--log-level', 'notice'], { stdio: ['ignore', 'inherit', 'inherit'] });
 procs.push(csms);
 const port = Number(await until('csms port file', async () => existsSync(portFile) && readFileSync(portFile, 'utf8').trim()));
 const base = `http://127.0.0.1:${port}`;
 
-// ---- accounts (the contract of wt-accounts: `csms users add NAME --role R --password-file F`)
-const users = { admin: ['admin', 'admin-pass-1234'], viewer: ['watcher', 'viewer-pass-1234'] };
-const probe = await fetch(base + '/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-// ==================== PRE-MERGE FALLBACK (remove when wt-accounts is merged) ====================
-// Before the accounts branch lands there is no /api/login (404): the login steps are skipped and
-// /api/me is answered in the browser with the role under test, so the pages can be checked. The
-// API-side refusal of a viewer cannot be checked then either. Everything else is real.
-const NO_ACCOUNTS = probe.status === 404;
-if (NO_ACCOUNTS) {
-	console.error('\n!!!!!!!! /api/login does not exist (404): accounts are not merged yet. SKIPPING the login,');
-	console.error('!!!!!!!! bad-login and viewer-API-refusal checks; /api/me is faked in the browser. !!!!!!!!\n');
-}
-async function fakeMe(context, role) {
-	if (!NO_ACCOUNTS) return;
-	await context.route('**/api/me', (route) => route.fulfill({ status: 200, contentType: 'application/json',
-		body: JSON.stringify({ user: 'test-' + role, role, csrf: 'pre-merge' }) }));
-}
-// ================================ END PRE-MERGE FALLBACK ========================================
-if (!NO_ACCOUNTS) {
-	for (const [role, [name, pw]] of Object.entries(users)) {
-		const pf = join(dir, name + '.pw');
-		writeFileSync(pf, pw + '\n', { mode: 0o600 });
-		const r = spawnSync(CSMS_BIN, ['users', 'add', name, '--role', role, '--password-file', pf, '--db', join(dir, 'csms.db')], { stdio: 'inherit' });
-		assert.equal(r.status, 0, `csms users add ${name}`);
-	}
-}
-
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, name + '.png'), fullPage: true });
+// a call from inside the page, with its cookie and the CSRF token of /api/me (what app.js does)
+const inPage = (page, method, path, body) => page.evaluate(async ([m, p, b]) => {
+	const me = await (await fetch('/api/me')).json();
+	const r = await fetch(p, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf }, body: b === null ? undefined : JSON.stringify(b) });
+	let data = null;
+	try { data = await r.json(); } catch (e) { data = null; }
+	return { status: r.status, data };
+}, [method, path, body === undefined ? null : body]);
+async function login(page, who) {
+	await page.goto(base + '/');
+	await page.waitForSelector('#login-form');
+	await page.fill('#login-user', who[0]);
+	await page.fill('#login-password', who[1]);
+	await page.click('#login-submit');
+	await page.waitForSelector('#ov-stations');
+}
+// go to a page by its hash (the same hash again re-renders it, as the router does on hashchange)
+const navTo = async (page, hash, sel) => {
+	await page.evaluate((hh) => {
+		if (location.hash === hh) window.dispatchEvent(new HashChangeEvent('hashchange'));
+		else location.hash = hh;
+	}, hash);
+	await page.waitForSelector(sel);
+};
+
 let failed = false;
 try {
-	const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
-	await fakeMe(ctx, 'admin');
+	const ctx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
 	const page = await ctx.newPage();
-	const cspErrors = [];
-	page.on('console', (m) => { if (m.type() === 'error') cspErrors.push(m.text()); });
+	const consoleErrors = [];
+	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+	page.on('dialog', (d) => d.accept());
 
-	// ---- log in (a bad login first)
+	// ---- a bad login shows an error, then the right one
 	await page.goto(base + '/');
-	if (!NO_ACCOUNTS) {
-		await page.waitForSelector('#login-form');
-		await page.fill('#login-user', users.admin[0]);
-		await page.fill('#login-password', 'wrong-password');
-		await page.click('#login-submit');
-		await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
-		assert.match(await page.textContent('#login-error'), /Wrong user name or password/);
-		await shot(page, '01-login-error');
-		await page.fill('#login-password', users.admin[1]);
-		await page.click('#login-submit');
-	}
+	await page.waitForSelector('#login-form');
+	await page.fill('#login-user', users.admin[0]);
+	await page.fill('#login-password', 'wrong-password');
+	await page.click('#login-submit');
+	await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+	assert.match(await page.textContent('#login-error'), /Wrong user name or password/);
+	await shot(page, '01-login-error');
+	await page.fill('#login-password', users.admin[1]);
+	await page.click('#login-submit');
 	await page.waitForSelector('#ov-stations');
 	await page.waitForSelector('#live.on');
-	console.log('ok: logged in, overview shown, /api/live connected');
+	assert.match(await page.textContent('#who'), /boss \(admin\)/);
+	console.log('ok: bad login refused with a message; logged in; /api/live connected');
+
+	// ---- accounts: an operator from the page's form, a viewer through the accounts API
+	await navTo(page, '#/accounts', '#ac-form');
+	await page.fill('#ac-name', users.operator[0]);
+	await page.fill('#ac-password', users.operator[1]);
+	await page.selectOption('#ac-role', 'viewer');
+	await page.click('#ac-create');
+	await page.waitForSelector(`tr[data-account="${users.operator[0]}"]`);
+	// change its role to operator from the list
+	await page.selectOption(`tr[data-account="${users.operator[0]}"] select.ac-role`, 'operator');
+	await until('role changed', async () => (await inPage(page, 'GET', '/api/accounts')).data.accounts.find((a) => a.name === users.operator[0]).role === 'operator');
+	let r = await inPage(page, 'POST', '/api/accounts', { username: users.viewer[0], password: users.viewer[1], role: 'viewer' });
+	assert.equal(r.status, 201, 'viewer created: ' + JSON.stringify(r.data));
+	r = await inPage(page, 'POST', '/api/accounts', { username: 'leaver', password: 'leaver-pass-1234', role: 'operator' });
+	assert.equal(r.status, 201);
+	await navTo(page, '#/accounts', 'tr[data-account="leaver"]');
+	await page.click('tr[data-account="leaver"] button.ac-toggle');
+	await page.waitForSelector('tr[data-account="leaver"].disabled');
+	assert.equal((await inPage(page, 'GET', '/api/accounts')).data.accounts.find((a) => a.name === 'leaver').disabled, true);
+	assert.equal(await page.$$eval('#accounts tbody tr', (rows) => rows.length), 4);
+	await shot(page, '09-accounts');
+	console.log('ok: accounts created (form and API), role changed, one disabled');
+
+	// ---- API tokens: shown once, listed without the secret, revoked
+	await navTo(page, '#/tokens', '#tk-form');
+	await page.fill('#tk-name', 'billing-export');
+	await page.click('#tk-create');
+	await page.waitForSelector('#tk-secret');
+	const secret = (await page.textContent('#tk-secret-value')).trim();
+	assert.match(secret, /^csms_[0-9a-f]{64}$/);
+	const viaToken = await fetch(base + '/api/summary', { headers: { Authorization: 'Bearer ' + secret } });
+	assert.equal(viaToken.status, 200, 'the new token works');
+	await page.fill('#tk-name', 'old-script');
+	await page.click('#tk-create');
+	await page.waitForFunction(() => /old-script/.test(document.getElementById('tk-secret').textContent));
+	assert.ok(!(await page.textContent('#tokens')).includes(secret), 'the list never shows a secret');
+	await shot(page, '10-tokens');
+	await navTo(page, '#/tokens', '#tokens');
+	assert.equal(await page.$('#tk-secret'), null, 'the token is shown once');
+	const oldRow = await page.$('#tokens tr:has-text("old-script")');
+	await (await oldRow.$('button.tk-revoke')).click();
+	await page.waitForFunction(() => [...document.querySelectorAll('#tokens tr')].some((tr) => /old-script/.test(tr.textContent) && /revoked/.test(tr.textContent)));
+	console.log('ok: API token shown once, works, listed without its secret; another revoked');
+
+	// ---- audit log, paged
+	await navTo(page, '#/audit', '#audit');
+	const auditRows = await page.$$eval('#audit tbody tr', (rows) => rows.map((x) => x.textContent));
+	assert.ok(auditRows.some((x) => /POST\/api\/accounts/.test(x.replace(/\s/g, ''))), 'account creation audited');
+	assert.ok(auditRows.some((x) => /DELETE\/api\/tokens/.test(x.replace(/\s/g, ''))), 'revocation audited');
+	for (let k = 0; k < 50; k++) await inPage(page, 'PUT', '/api/sites/' + encodeURIComponent(siteId) + '/limit', { limit_kw: 250 });
+	await navTo(page, '#/overview', '#ov-stations');
+	await navTo(page, '#/audit', '#audit');
+	assert.equal(await page.$$eval('#audit tbody tr', (rows) => rows.length), 50);
+	assert.equal(await page.isDisabled('#au-next'), false);
+	const firstId = await page.getAttribute('#audit tbody tr', 'data-audit');
+	await page.click('#au-next');
+	await page.waitForFunction((id) => document.querySelector('#audit tbody tr') && document.querySelector('#audit tbody tr').dataset.audit !== id, firstId);
+	assert.match(await page.textContent('#au-range'), /entries 51–/);
+	await shot(page, '11-audit');
+	console.log('ok: audit log lists the writes, newest first, by pages of 50');
+
+	// ---- a tariff loaded by the API and assigned to the charger's site
+	const cal = JSON.parse(readFileSync(TARIFF_FILE, 'utf8'));
+	r = await inPage(page, 'PUT', '/api/tariffs/' + cal.id, cal);
+	assert.equal(r.status, 200, 'tariff loaded: ' + JSON.stringify(r.data));
+	r = await inPage(page, 'PUT', '/api/sites/' + encodeURIComponent(siteId) + '/tariff', { tariff: cal.id });
+	assert.equal(r.status, 200, 'tariff assigned: ' + JSON.stringify(r.data));
 
 	// ---- a charger connected now comes online on the stations page without a reload
-	await page.click('a[href="#/stations"]');
-	await page.waitForSelector('#stations');
+	await navTo(page, '#/stations', '#stations');
 	const navigations = [];
 	page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
-	const cpsim = spawn(CPSIM_BIN, ['--url', `ws://127.0.0.1:${port}/ocpp`, '--chargers', '1', '--protocol', 'ocpp1.6',
-		'--id-prefix', 'BT', '--duration', '200', '--meter-interval', '2', '--auth', 'skip', '--seed', '7'], { stdio: ['ignore', 'ignore', 'inherit'] });
+	const cpsim = spawn(CPSIM_BIN, ['--url', `ws://127.0.0.1:${port}/ocpp`, ...simArgs,
+		'--duration', '200', '--meter-interval', '2', '--auth', 'skip'], { stdio: ['ignore', 'ignore', 'inherit'] });
 	procs.push(cpsim);
-	const row = await page.waitForSelector('#st-rows tr[data-station] .dot.on', { timeout: 20000 });
-	assert.ok(row);
+	await page.waitForSelector(`#st-rows tr[data-station="${stationId}"] .dot.on`, { timeout: 20000 });
 	assert.ok(navigations.every((u) => u.startsWith(base + '/#')), 'no page reload: ' + navigations.join(' '));
-	const stationId = await page.getAttribute('#st-rows tr[data-station]', 'data-station');
 	console.log('ok: charger', stationId, 'came online on the page without a reload');
 	await shot(page, '03-stations');
 
@@ -125,24 +211,77 @@ try {
 	await page.waitForFunction(() => /answered/.test(document.getElementById('cmd-result').textContent), null, { timeout: 40000 });
 	assert.match(await page.textContent('#cmd-result'), /Accepted/);
 	await page.waitForSelector('#sd-sessions tr[data-session]', { timeout: 30000 });
-	console.log('ok: remote start accepted and the session appeared on the station page');
-	await page.waitForSelector("#sd-commands tr", { timeout: 10000 }); // the command log, live
-	await sleep(5000); // a few readings for the charts
+	const sessionId = await page.getAttribute('#sd-sessions tr[data-session]', 'data-session');
+	console.log('ok: remote start accepted and session', sessionId, 'appeared on the station page');
+	await page.waitForSelector('#sd-commands tr', { timeout: 10000 }); // the command log, live
+	// the site has a tariff, so the planner holds the session for a cheaper hour; the driver
+	// leaves in 30 min needing 20 kWh: the plan must charge now
+	r = await inPage(page, 'PUT', `/api/sessions/${sessionId}/needs`, { departure: new Date(Date.now() + 1800000).toISOString(), energy_wh: 20000 });
+	assert.equal(r.status, 200, 'needs: ' + JSON.stringify(r.data));
+	assert.equal(r.data.planned, true);
+	await page.waitForSelector('#sd-connectors tr[data-conn="1/1"] .badge.charging', { timeout: 20000 });
+	await page.waitForSelector('#cmd-remote-stop');
+	await sleep(8000); // readings for the charts and the CDR
 	await shot(page, '04-station');
+	// stop it from the page too: the session's figures are final before they are compared
+	await page.click('#cmd-remote-stop');
+	await page.waitForSelector('#cmd-confirm:not([hidden])');
+	await page.click('#cmd-yes');
+	await page.waitForFunction(() => /answered/.test(document.getElementById('cmd-result').textContent), null, { timeout: 40000 });
+	await until('the session stopped', async () => (await inPage(page, 'GET', `/api/sessions?station=${stationId}&active=true`)).data.sessions.length === 0);
+	await page.waitForFunction(() => !document.querySelector('#sd-sessions tr[data-session]'), null, { timeout: 10000 });
+	assert.equal(await page.$('#cmd-remote-stop'), null, 'no stop button without an active session');
+	console.log('ok: remote stop from the page; the session left the active list');
 
 	await page.click('a[href="#/sessions"]');
 	await page.waitForSelector('#se-rows tr[data-session]');
 	await shot(page, '05-sessions');
-	await page.click('#se-rows tr[data-session] a[href^="#/session/"]');
+	await page.click(`#se-rows tr[data-session="${sessionId}"] a[href^="#/session/"]`);
 	await page.waitForSelector('#se-chart canvas');
+	await page.waitForSelector('#se-cdr');
+	// the CDR: one row per tier plus the sums, figures in yuan; the same totals as the API's
+	const cdr = (await inPage(page, 'GET', `/api/sessions/${sessionId}/cdr`)).data;
+	assert.ok(cdr.import_wh > 0, 'the session drew energy: ' + JSON.stringify(cdr));
+	assert.equal(await page.$$eval('#se-cdr tr[data-tier]', (x) => x.length), cdr.tiers.length);
+	assert.equal((await page.textContent('#cdr-total td:last-child')).trim(), '¥' + (cdr.total_fen / 100).toFixed(2));
+	const drawn = cdr.tiers.filter((x) => x.wh > 0).map((x) => x.tier);
+	for (const tier of drawn)
+		assert.equal((await page.textContent(`#se-cdr tr[data-tier="${tier}"] td:nth-child(2)`)).trim(), (cdr.tiers.find((x) => x.tier === tier).kwh).toFixed(3));
+	const hasPlan = (await inPage(page, 'GET', `/api/sessions/${sessionId}/plan`)).status === 200;
+	await page.waitForSelector(hasPlan ? '#se-plan-meta' : '#se-noplan');
+	if (hasPlan) await page.waitForSelector('#se-plan canvas');
 	await shot(page, '06-session');
+	console.log('ok: session page shows its CDR (' + drawn.join(',') + ', total ¥' + (cdr.total_fen / 100).toFixed(2) + ') and ' + (hasPlan ? 'its plan' : 'no plan'));
+
+	// ---- the site energy view: bands, valley share, energy per tier, cost
+	await page.click('a[href="#/sites"]');
+	await page.waitForSelector(`#sites tr[data-site="${siteId}"]`);
+	await shot(page, '07-sites');
+	await page.click(`#sites tr[data-site="${siteId}"] a`);
+	await page.waitForSelector('#site-chart canvas');
+	const energy = (await inPage(page, 'GET', '/api/sites/' + encodeURIComponent(siteId) + '/energy')).data;
+	const bands = (await inPage(page, 'GET', `/api/tariffs/${cal.id}/bands?date=${energy.date}`)).data.bands;
+	const domBands = await page.$$eval('#site-bands .band', (x) => x.map((b) => [b.dataset.tier, b.dataset.from, b.dataset.to]));
+	assert.deepEqual(domBands, bands.map((b) => [b.tier, b.from, b.to]), 'one DOM band per tariff band');
+	assert.ok(new Set(domBands.map((b) => b[0])).size >= 3, 'several tiers drawn');
+	assert.equal((await page.textContent('#site-date')).trim(), energy.date);
+	assert.ok(energy.energy.import_wh > 0, 'the site drew energy today: ' + JSON.stringify(energy));
+	assert.equal((await page.textContent('#site-valley')).trim(), (energy.energy.valley_share * 100).toFixed(1) + '%');
+	for (const tier of ['deep_valley', 'valley', 'flat', 'peak', 'critical_peak'])
+		assert.equal((await page.textContent(`#site-tiers tr[data-tier="${tier}"] td:nth-child(2)`)).trim(),
+			((energy.energy.tiers[tier] ? energy.energy.tiers[tier].wh : 0) / 1000).toFixed(2));
+	assert.match(await page.textContent('#site-limit'), /^250 kW$/);
+	assert.match(await page.textContent('#site-cost-plan'), /^(¥\d+\.\d\d|—)$/);
+	await shot(page, '08-site-energy');
+	console.log('ok: site energy view: ' + domBands.length + ' bands, valley share ' + (energy.energy.valley_share * 100).toFixed(1) + '%, energy per tier');
+
+	// ---- the overview: counts and the network energy by site kind
 	await page.click('a[href="#/overview"]');
 	await page.waitForSelector('#ov-chart canvas');
 	await until('overview counts', async () => (await page.textContent('#ov-stations')) === '1', 10000);
+	await page.waitForSelector('#ov-energy-kinds tr[data-kind="public"]');
+	assert.notEqual((await page.textContent('#ov-energy-kinds tr[data-kind="public"] td:nth-child(2)')).trim(), '0.00');
 	await shot(page, '02-overview');
-	await page.click('a[href="#/sites"]');
-	await page.waitForSelector('#site-energy-slot');
-	await shot(page, '07-sites');
 
 	// ---- the language switch changes the text (and is remembered)
 	await page.click('a[href="#/stations"]');
@@ -151,42 +290,51 @@ try {
 	await page.selectOption('#lang', 'zh');
 	await page.waitForFunction(() => document.querySelector('header nav a[href="#/stations"]').textContent === '充电站');
 	assert.match(await page.textContent('h1'), /充电站/);
-	await shot(page, '08-stations-zh');
+	assert.equal(await page.textContent('#who'), 'boss (管理员)');
+	await shot(page, '12-stations-zh');
 	await page.reload();
 	await page.waitForSelector('#stations');
 	assert.equal(await page.textContent('header nav a[href="#/stations"]'), '充电站', 'language choice is stored');
+	await navTo(page, '#/site/' + encodeURIComponent(siteId), '#site-chart canvas');
+	assert.equal(await page.textContent('.card:has(#site-valley) .label'), '谷电占比');
+	assert.equal(await page.textContent(`#site-tiers tr[data-tier="valley"] td:first-child`), '低谷');
+	await shot(page, '13-site-energy-zh');
+	await navTo(page, '#/session/' + sessionId, '#se-cdr');
+	assert.equal(await page.textContent('#cdr-total td:first-child'), '合计');
+	await shot(page, '14-session-zh');
 	console.log('ok: the language switch changes the text and is remembered');
-	assert.deepEqual(cspErrors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violations');
+	await page.selectOption('#lang', 'en');
+	assert.deepEqual(consoleErrors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violations');
+
+	// ---- an operator sees the command buttons but not the admin pages
+	const octx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
+	const opage = await octx.newPage();
+	await login(opage, users.operator);
+	assert.equal(await opage.isVisible('header nav a[href="#/accounts"]'), false, 'no accounts link for an operator');
+	await navTo(opage, '#/station/' + encodeURIComponent(stationId), '#cmd-remote-start');
+	assert.equal((await inPage(opage, 'GET', '/api/accounts')).status, 403);
+	console.log('ok: an operator has command buttons, no admin pages (403)');
 
 	// ---- a viewer: no command buttons, and the API refuses
-	const vctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
-	await fakeMe(vctx, 'viewer');
+	const vctx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
 	const vpage = await vctx.newPage();
-	await vpage.goto(base + '/');
-	if (!NO_ACCOUNTS) {
-		await vpage.waitForSelector('#login-form');
-		await vpage.fill('#login-user', users.viewer[0]);
-		await vpage.fill('#login-password', users.viewer[1]);
-		await vpage.click('#login-submit');
-	}
-	await vpage.waitForSelector('#ov-stations');
-	await vpage.goto(base + '/#/station/' + encodeURIComponent(stationId));
-	await vpage.waitForSelector('#cmd-readonly');
+	await login(vpage, users.viewer);
+	await navTo(vpage, '#/station/' + encodeURIComponent(stationId), '#cmd-readonly');
 	assert.equal(await vpage.$('#cmd-remote-start'), null, 'a viewer sees no command button');
 	assert.equal(await vpage.$('#cmd-reset'), null);
-	await shot(vpage, '09-station-viewer');
-	if (!NO_ACCOUNTS) {
-		const status = await vpage.evaluate(async (id) => {
-			const me = await (await fetch('/api/me')).json();
-			const r = await fetch('/api/stations/' + encodeURIComponent(id) + '/reset', { method: 'POST',
-				headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf }, body: '{"type":"soft"}' });
-			return r.status;
-		}, stationId);
-		assert.equal(status, 403, 'the API refuses a viewer\'s command');
-		console.log('ok: a viewer has no command buttons and the API refuses (403)');
-	} else {
-		console.error('!!!!!!!! SKIPPED (pre-merge): the API refusing a viewer\'s command');
-	}
+	await shot(vpage, '15-station-viewer');
+	assert.equal((await inPage(vpage, 'POST', '/api/stations/' + encodeURIComponent(stationId) + '/reset', { type: 'soft' })).status, 403,
+		'the API refuses a viewer\'s command');
+	console.log('ok: a viewer has no command buttons and the API refuses (403)');
+
+	// ---- a lost session (401) and a logout both go back to the login page
+	await vctx.clearCookies();
+	await navTo(vpage, '#/sessions', '#login-form');
+	await page.click('#logout');
+	await page.waitForSelector('#login-form');
+	assert.equal((await page.evaluate(async () => (await fetch('/api/me')).status)), 401, 'logged out on the server too');
+	await navTo(page, '#/stations', '#login-form');
+	console.log('ok: a 401 and a logout go back to the login page');
 	console.log('screenshots in', ARTIFACTS);
 } catch (e) {
 	failed = true;
