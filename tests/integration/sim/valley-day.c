@@ -50,7 +50,8 @@
 #define SLOT_MS	    900000LL
 #define HOUR_MS	    3600000LL
 #define OFFSET_MS   (8 * HOUR_MS) /* UTC+08:00 */
-#define EVENT_FROM  19		  /* the V2G event, local hours, inside the 17-22 peak */
+#define EVENT_FROM  18		  /* the V2G event, local hours, inside the 17-22 peak (two simulated
+				     hours: 3 real seconds, so a loaded machine does not miss it) */
 #define EVENT_TO    20
 #define EVENT_KW    20
 #define SAMPLE_S    300		  /* simulated seconds between meter samples */
