@@ -40,7 +40,7 @@
 
 #include "harness.h"
 
-#define SPEED	    2400      /* simulated seconds per real second */
+#define SPEED	    1200      /* simulated seconds per real second */
 #define EVS	    20
 #define LIMIT_KW    60
 #define START_LOCAL 17	      /* hour, local time */
@@ -50,9 +50,9 @@
 #define SLOT_MS	    900000LL
 #define HOUR_MS	    3600000LL
 #define OFFSET_MS   (8 * HOUR_MS) /* UTC+08:00 */
-#define EVENT_FROM  18		  /* the V2G event, local hours, inside the 17-22 peak (two simulated
-				     hours: 3 real seconds, so a loaded machine does not miss it) */
-#define EVENT_TO    20
+#define EVENT_FROM  19		  /* the V2G event, local hours, inside the 17-22 peak: two hours */
+#define EVENT_TO    21		  /* after the start, two long: a loaded machine neither posts it late
+				     nor misses its window (an hour is 1.5 real seconds) */
 #define EVENT_KW    20
 #define SAMPLE_S    300		  /* simulated seconds between meter samples */
 /* One sample's rounding: the registers are read every SAMPLE_S, and the energy between two
