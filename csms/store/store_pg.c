@@ -47,7 +47,7 @@ const bool store_pg_built = true;
 /* Deferred results allowed in flight before a Sync is forced: bounds what either side buffers
  * (the server stops reading when its results are not read). */
 #define DEFER_MAX     256
-#define PG_MAX_PARAMS 16
+#define PG_MAX_PARAMS 24
 /* Serializes schema migrations of nodes that start together (pg_advisory_xact_lock key). */
 #define MIGRATE_LOCK_KEY "7349617201"
 
@@ -75,6 +75,15 @@ const bool store_pg_built = true;
 #define RESV_COLS                                                                                  \
 	"id, station_id, evse_id, id_tag, expiry_ms, status, coalesce(session_id, 0), "            \
 	"created_ms, updated_ms"
+#define CERT_COLS                                                                                  \
+	"id, station_id, serial, type, issued_ms, not_after_ms, renew_requested_ms, pem"
+#define SWAP_PACK_COLS                                                                             \
+	"serial, station_id, type, capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "    \
+	"production_ms, in_ms, flagged, updated_ms, ready_ms, ready_set_ms"
+#define SWAP_ORDER_SET_COLS                                                                        \
+	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "     \
+	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "       \
+	"promised_soc, created_ms, in_ms, out_ms, done_ms"
 
 /* SQLite's LIMIT < 0 is "no limit" and its OFFSET < 0 is 0; PostgreSQL refuses both. */
 #define LIMIT_OFFSET(l, o)                                                                         \
@@ -457,6 +466,71 @@ const bool store_pg_built = true;
 	X(ST_LOCAL_LIST_PUT, "INSERT INTO local_lists(station_id, version, sent_ms) VALUES "   \
 			     "($1, $2, $3) ON CONFLICT (station_id) DO UPDATE SET "           \
 			     "version = EXCLUDED.version, sent_ms = EXCLUDED.sent_ms")        \
+	/* ---- certificates (0010_certificates.sql) */                                        \
+	X(ST_CERT_ADD, "INSERT INTO station_certificates(station_id, serial, type, issued_ms, " \
+		       "not_after_ms, pem) VALUES ($1, $2, $3, $4, $5, $6)")                  \
+	X(ST_CERTS_LIST, "SELECT " CERT_COLS " FROM station_certificates WHERE $1::text IS "   \
+			 "NULL OR station_id = $1::text ORDER BY id DESC " LIMIT_OFFSET("$2", "0")) \
+	X(ST_CERTS_EXPIRING, "SELECT " CERT_COLS " FROM station_certificates c WHERE id = "    \
+			     "(SELECT max(id) FROM station_certificates WHERE station_id = "  \
+			     "c.station_id) AND not_after_ms < $1 ORDER BY not_after_ms, id") \
+	X(ST_CERT_RENEW_MARK, "UPDATE station_certificates SET renew_requested_ms = $2 "       \
+			      "WHERE id = $1")                                                \
+	X(ST_PASSWORD_SET, "UPDATE stations SET password_hash = $2 WHERE id = $1")             \
+	X(ST_SECURITY_EVENTS, "SELECT kind, detail, ts_ms FROM station_notices WHERE "         \
+			      "station_id = $1 AND kind = 'security' ORDER BY id DESC "       \
+			      LIMIT_OFFSET("$2", "$3"))                                       \
+	/* ---- swap (0012_swap.sql); a put replaces the pack (ready_ms with it), as SQLite's \
+	 * INSERT OR REPLACE does */                                                           \
+	X(ST_SWAP_PACK_PUT, "INSERT INTO swap_packs(serial, station_id, type, capacity_wh, "   \
+			    "soc, soh, cycles, location, evse_id, vehicle, production_ms, "    \
+			    "in_ms, flagged, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, " \
+			    "$8, $9, $10, $11, $12, $13, $14) ON CONFLICT (serial) DO UPDATE " \
+			    "SET station_id = EXCLUDED.station_id, type = EXCLUDED.type, "    \
+			    "capacity_wh = EXCLUDED.capacity_wh, soc = EXCLUDED.soc, "        \
+			    "soh = EXCLUDED.soh, cycles = EXCLUDED.cycles, "                  \
+			    "location = EXCLUDED.location, evse_id = EXCLUDED.evse_id, "      \
+			    "vehicle = EXCLUDED.vehicle, "                                    \
+			    "production_ms = EXCLUDED.production_ms, in_ms = EXCLUDED.in_ms, " \
+			    "flagged = EXCLUDED.flagged, updated_ms = EXCLUDED.updated_ms, "  \
+			    "ready_ms = 0, ready_set_ms = 0")                                 \
+	X(ST_SWAP_SOH_ADD, "INSERT INTO swap_pack_soh(serial, ts_ms, soh) SELECT $1::text, "   \
+			   "$2::bigint, $3::double precision WHERE $3::double precision IS "  \
+			   "DISTINCT FROM (SELECT soh FROM swap_pack_soh WHERE serial = "     \
+			   "$1::text ORDER BY ts_ms DESC LIMIT 1) ON CONFLICT (serial, ts_ms) " \
+			   "DO UPDATE SET soh = EXCLUDED.soh")                                \
+	X(ST_SWAP_PACKS_LIST, "SELECT " SWAP_PACK_COLS " FROM swap_packs WHERE ($1::text IS "  \
+			      "NULL OR station_id = $1::text) AND ($2::text IS NULL OR "      \
+			      "serial = $2::text) ORDER BY serial")                           \
+	X(ST_SWAP_SOH_LIST, "SELECT serial, ts_ms, soh FROM swap_pack_soh WHERE serial = $1 "  \
+			    "ORDER BY ts_ms")                                                 \
+	/* a replayed (station, request id) is a row count, not an error (-EEXIST) */          \
+	X(ST_SWAP_ORDER_ADD, "INSERT INTO swap_orders(" SWAP_ORDER_SET_COLS ") VALUES ($1, "   \
+			     "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, " \
+			     "$16, $17, $18, $19, $20) ON CONFLICT (station_id, request_id) " \
+			     "DO NOTHING RETURNING id")                                       \
+	X(ST_SWAP_ORDER_SET, "UPDATE swap_orders SET (" SWAP_ORDER_SET_COLS ") = ($1, $2, "    \
+			     "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, " \
+			     "$17, $18, $19, $20) WHERE id = $21")                            \
+	X(ST_SWAP_ORDER_GET, "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE "      \
+			     "station_id = $1 AND request_id = $2")                           \
+	X(ST_SWAP_ORDERS_LIST, "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE "    \
+			       "($1::text IS NULL OR station_id = $1::text) AND created_ms >= " \
+			       "$2 AND created_ms < $3 ORDER BY created_ms, id")              \
+	X(ST_SWAP_BOOKING_ADD, "INSERT INTO swap_bookings(station_id, vehicle, due_ms, "       \
+			       "min_soc, state, request_id, created_ms) VALUES ($1, $2, $3, " \
+			       "$4, $5, $6, $7) RETURNING id")                                \
+	X(ST_SWAP_BOOKING_SET, "UPDATE swap_bookings SET (station_id, vehicle, due_ms, "       \
+			       "min_soc, state, request_id, created_ms) = ($1, $2, $3, $4, "  \
+			       "$5, $6, $7) WHERE id = $8")                                   \
+	X(ST_SWAP_BOOKINGS_LIST, "SELECT id, station_id, vehicle, due_ms, min_soc, state, "    \
+				 "request_id, created_ms FROM swap_bookings WHERE ($1::text " \
+				 "IS NULL OR station_id = $1::text) AND ($2::bigint = 0 OR "  \
+				 "id = $2::bigint) AND due_ms >= $3 ORDER BY due_ms, id")     \
+	/* a later deadline keeps the time the planner has had the earlier one */              \
+	X(ST_SWAP_READY_SET, "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 "    \
+			     "AND $2::bigint > ready_ms THEN ready_set_ms ELSE $3::bigint END, " \
+			     "ready_ms = $2::bigint WHERE serial = $1 AND ready_ms != $2::bigint") \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -481,7 +555,7 @@ struct pg_store {
 struct args {
 	int n;
 	const char *v[PG_MAX_PARAMS];
-	char num[PG_MAX_PARAMS][24];
+	char num[PG_MAX_PARAMS][32];
 };
 
 static struct pg_store *pq(struct store *s)
@@ -3211,6 +3285,334 @@ static int pg_local_list_save(struct store *s, const char *station_id, int64_t v
 	a_i64(&a, now_ms);
 	return defer(s, ST_LOCAL_LIST_PUT, &a);
 }
+/* ---------------------------------------------------------------- certificates (0010) */
+static int pg_cert_add(struct store *s, const struct store_cert *c)
+{
+	struct args a = {0};
+	a_text(&a, c->station_id);
+	a_text(&a, c->serial);
+	a_text(&a, c->type);
+	a_i64(&a, c->issued_ms);
+	a_i64(&a, c->not_after_ms);
+	a_text(&a, c->pem);
+	return write_now_or_later(s, ST_CERT_ADD, &a);
+}
+static int cert_rows(struct store *s, enum pst st, const struct args *a, store_cert_fn fn,
+		     void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_cert row = {
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .serial = g_text(res, i, 2),
+		    .type = g_text(res, i, 3),
+		    .issued_ms = g_i64(res, i, 4),
+		    .not_after_ms = g_i64(res, i, 5),
+		    .renew_requested_ms = g_i64(res, i, 6),
+		    .pem = g_text(res, i, 7),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_certs_list(struct store *s, const char *station_or_null, int limit,
+			 store_cert_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_or_null);
+	a_i64(&a, limit);
+	return cert_rows(s, ST_CERTS_LIST, &a, fn, ud);
+}
+static int pg_certs_expiring(struct store *s, int64_t before_ms, store_cert_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_i64(&a, before_ms);
+	return cert_rows(s, ST_CERTS_EXPIRING, &a, fn, ud);
+}
+static int pg_cert_renew_mark(struct store *s, int64_t id, int64_t now_ms)
+{
+	struct args a = {0};
+	a_i64(&a, id);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_CERT_RENEW_MARK, &a);
+}
+static int pg_station_password_set(struct store *s, const char *id, const char *password_hash)
+{
+	struct args a = {0};
+	a_text(&a, id);
+	a_text(&a, password_hash);
+	return write_one(s, ST_PASSWORD_SET, &a);
+}
+static int pg_security_events(struct store *s, const char *station_id, int limit, int offset,
+			      store_history_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, station_id);
+	a_i64(&a, limit);
+	a_i64(&a, offset);
+	r = run(s, ST_SECURITY_EVENTS, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_history_row row = {
+		    .source = "notice",
+		    .kind = g_text(res, i, 0),
+		    .text = g_text(res, i, 1),
+		    .ts_ms = g_i64(res, i, 2),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+/* ---------------------------------------------------------------- swap (0012) */
+/* A double as text that reads back to the same value (DOUBLE PRECISION columns). */
+static void a_dbl(struct args *a, double v)
+{
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%.17g", v);
+	a->v[a->n] = a->num[a->n];
+	a->n++;
+}
+static double g_dbl(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
+}
+/* Both statements in the pipeline, neither waited for. */
+static int pg_swap_pack_put(struct store *s, const struct store_swap_pack *p)
+{
+	struct args a = {0}, h = {0};
+	int r;
+	a_text(&a, p->serial);
+	a_text(&a, p->station_id ? p->station_id : "");
+	a_text(&a, p->type ? p->type : "");
+	a_i64(&a, p->capacity_wh);
+	a_dbl(&a, p->soc);
+	a_dbl(&a, p->soh);
+	a_i64(&a, p->cycles);
+	a_text(&a, p->location ? p->location : "store");
+	a_i64(&a, p->evse_id);
+	a_text(&a, p->vehicle ? p->vehicle : "");
+	a_i64(&a, p->production_ms);
+	a_i64(&a, p->in_ms);
+	a_bool(&a, p->flagged);
+	a_i64(&a, p->updated_ms);
+	r = write_now_or_later(s, ST_SWAP_PACK_PUT, &a);
+	if (r < 0 || p->soh < 0)
+		return r;
+	a_text(&h, p->serial);
+	a_i64(&h, p->updated_ms);
+	a_dbl(&h, p->soh);
+	return defer(s, ST_SWAP_SOH_ADD, &h);
+}
+static int pg_swap_packs_list(struct store *s, const char *station_or_null,
+			      const char *serial_or_null, store_swap_pack_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, station_or_null);
+	a_text(&a, serial_or_null);
+	r = run(s, ST_SWAP_PACKS_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_swap_pack row = {
+		    .serial = g_text(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .type = g_text(res, i, 2),
+		    .capacity_wh = g_i64(res, i, 3),
+		    .soc = g_dbl(res, i, 4),
+		    .soh = g_dbl(res, i, 5),
+		    .cycles = g_i64(res, i, 6),
+		    .location = g_text(res, i, 7),
+		    .evse_id = g_int(res, i, 8),
+		    .vehicle = g_text(res, i, 9),
+		    .production_ms = g_i64(res, i, 10),
+		    .in_ms = g_i64(res, i, 11),
+		    .flagged = g_bool(res, i, 12),
+		    .updated_ms = g_i64(res, i, 13),
+		    .ready_ms = g_i64(res, i, 14),
+		    .ready_set_ms = g_i64(res, i, 15),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return serial_or_null && n == 0 ? -ENOENT : n;
+}
+static int pg_swap_pack_soh_list(struct store *s, const char *serial, store_swap_soh_fn fn,
+				 void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, serial);
+	r = run(s, ST_SWAP_SOH_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_swap_soh row = {
+		    .serial = g_text(res, i, 0),
+		    .ts_ms = g_i64(res, i, 1),
+		    .soh = g_dbl(res, i, 2),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_swap_order_put(struct store *s, const struct store_swap_order *o, int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	a_text(&a, o->station_id);
+	a_i64(&a, o->request_id);
+	a_text(&a, o->vehicle ? o->vehicle : "");
+	a_i64(&a, o->booking_id);
+	a_text(&a, o->packs_out ? o->packs_out : "");
+	a_text(&a, o->packs_in ? o->packs_in : "");
+	a_dbl(&a, o->soc_out);
+	a_dbl(&a, o->soc_in);
+	a_i64(&a, o->energy_out_wh);
+	a_i64(&a, o->energy_in_wh);
+	a_i64(&a, o->delta_wh);
+	a_text(&a, o->tier ? o->tier : "");
+	a_i64(&a, o->price_fen_per_mwh);
+	a_i64(&a, o->cost_fen);
+	a_text(&a, o->state ? o->state : "open");
+	a_dbl(&a, o->promised_soc);
+	a_i64(&a, o->created_ms);
+	a_i64(&a, o->in_ms);
+	a_i64(&a, o->out_ms);
+	a_i64(&a, o->done_ms);
+	if (o->id) {
+		a_i64(&a, o->id);
+		return write_one(s, ST_SWAP_ORDER_SET, &a);
+	}
+	r = write_now(s, ST_SWAP_ORDER_ADD, &a, &res);
+	if (r == 0 && PQntuples(res) == 0)
+		r = -EEXIST;
+	else if (r == 0 && ret_id)
+		*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+static int swap_order_rows(struct store *s, enum pst st, const struct args *a,
+			   store_swap_order_fn fn, void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_swap_order row = {
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .request_id = g_i64(res, i, 2),
+		    .vehicle = g_text(res, i, 3),
+		    .booking_id = g_i64(res, i, 4),
+		    .packs_out = g_text(res, i, 5),
+		    .packs_in = g_text(res, i, 6),
+		    .soc_out = g_dbl(res, i, 7),
+		    .soc_in = g_dbl(res, i, 8),
+		    .energy_out_wh = g_i64(res, i, 9),
+		    .energy_in_wh = g_i64(res, i, 10),
+		    .delta_wh = g_i64(res, i, 11),
+		    .tier = g_text(res, i, 12),
+		    .price_fen_per_mwh = g_i64(res, i, 13),
+		    .cost_fen = g_i64(res, i, 14),
+		    .state = g_text(res, i, 15),
+		    .promised_soc = g_dbl(res, i, 16),
+		    .created_ms = g_i64(res, i, 17),
+		    .in_ms = g_i64(res, i, 18),
+		    .out_ms = g_i64(res, i, 19),
+		    .done_ms = g_i64(res, i, 20),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
+static int pg_swap_order_get(struct store *s, const char *station_id, int64_t request_id,
+			     store_swap_order_fn fn, void *ud)
+{
+	struct args a = {0};
+	int r;
+	a_text(&a, station_id);
+	a_i64(&a, request_id);
+	r = swap_order_rows(s, ST_SWAP_ORDER_GET, &a, fn, ud);
+	return r == 0 ? -ENOENT : r;
+}
+static int pg_swap_orders_list(struct store *s, const char *station_or_null, int64_t from_ms,
+			       int64_t to_ms, store_swap_order_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_or_null);
+	a_i64(&a, from_ms);
+	a_i64(&a, to_ms);
+	return swap_order_rows(s, ST_SWAP_ORDERS_LIST, &a, fn, ud);
+}
+static int pg_swap_booking_put(struct store *s, const struct store_swap_booking *b,
+			       int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+	a_text(&a, b->station_id);
+	a_text(&a, b->vehicle);
+	a_i64(&a, b->due_ms);
+	a_dbl(&a, b->min_soc);
+	a_text(&a, b->state ? b->state : "queued");
+	a_i64(&a, b->request_id);
+	a_i64(&a, b->created_ms);
+	if (b->id) {
+		a_i64(&a, b->id);
+		return write_one(s, ST_SWAP_BOOKING_SET, &a);
+	}
+	r = write_now(s, ST_SWAP_BOOKING_ADD, &a, &res);
+	if (r == 0 && PQntuples(res) != 1)
+		r = -EIO;
+	else if (r == 0 && ret_id)
+		*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+static int pg_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, station_or_null);
+	a_i64(&a, id_or_zero);
+	a_i64(&a, from_ms);
+	r = run(s, ST_SWAP_BOOKINGS_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_swap_booking row = {
+		    .id = g_i64(res, i, 0),
+		    .station_id = g_text(res, i, 1),
+		    .vehicle = g_text(res, i, 2),
+		    .due_ms = g_i64(res, i, 3),
+		    .min_soc = g_dbl(res, i, 4),
+		    .state = g_text(res, i, 5),
+		    .request_id = g_i64(res, i, 6),
+		    .created_ms = g_i64(res, i, 7),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return id_or_zero && n == 0 ? -ENOENT : n;
+}
+static int pg_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
+				  int64_t set_ms)
+{
+	struct args a = {0};
+	a_text(&a, serial);
+	a_i64(&a, ready_ms);
+	a_i64(&a, set_ms);
+	return write_now_or_later(s, ST_SWAP_READY_SET, &a);
+}
 const struct store_ops store_pg_ops = {
     .version = STORE_OPS_VERSION,
     .name = "postgres",
@@ -3329,4 +3731,21 @@ const struct store_ops store_pg_ops = {
     .station_security_get = pg_station_security_get,
     .station_security_set = pg_station_security_set,
     .stations_count_registration = pg_stations_count_registration,
+    /* certificates */
+    .cert_add = pg_cert_add,
+    .certs_list = pg_certs_list,
+    .certs_expiring = pg_certs_expiring,
+    .cert_renew_mark = pg_cert_renew_mark,
+    .station_password_set = pg_station_password_set,
+    .security_events = pg_security_events,
+    /* swap */
+    .swap_pack_put = pg_swap_pack_put,
+    .swap_packs_list = pg_swap_packs_list,
+    .swap_pack_soh_list = pg_swap_pack_soh_list,
+    .swap_order_put = pg_swap_order_put,
+    .swap_order_get = pg_swap_order_get,
+    .swap_orders_list = pg_swap_orders_list,
+    .swap_booking_put = pg_swap_booking_put,
+    .swap_bookings_list = pg_swap_bookings_list,
+    .swap_pack_ready_set = pg_swap_pack_ready_set,
 };

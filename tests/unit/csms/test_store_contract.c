@@ -1838,6 +1838,317 @@ static void test_sites_reservations_history_lists(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ------------------------------------------------------------------ certificates (0010) */
+
+static int collect_cert(const struct store_cert *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s/%s/%s/%lld/%lld/%lld/%s",
+			 row->station_id, row->serial, row->type,
+			 (long long)(row->issued_ms - T0), (long long)(row->not_after_ms - T0),
+			 (long long)(row->renew_requested_ms ? row->renew_requested_ms - T0 : -1),
+			 row->pem);
+	c->n++;
+	return 0;
+}
+
+static int64_t cert_id;
+
+static int take_cert_id(const struct store_cert *row, void *ud)
+{
+	(void)ud;
+	cert_id = row->id;
+	return 0;
+}
+
+static void test_certificates(void **state)
+{
+	struct fx *f = *state;
+	struct store_station_security sec;
+	struct id_list c = { 0 };
+	struct store_cert cert = {
+		.station_id = "CP-C", .serial = "s1", .type = "ChargingStationCertificate",
+		.issued_ms = T0, .not_after_ms = T0 + 100, .pem = "PEM1",
+		.id = 99, .renew_requested_ms = T0, /* both ignored */
+	};
+
+	station(f->s, "CP-C");
+	station(f->s, "CP-D");
+	assert_int_equal(store_cert_add(f->s, &cert), 0);
+	cert.serial = "s2";
+	cert.not_after_ms = T0 + 1000;
+	cert.pem = "PEM2";
+	assert_int_equal(store_cert_add(f->s, &cert), 0);
+	cert.station_id = "CP-D";
+	cert.serial = "s3";
+	cert.type = "V2GCertificate";
+	cert.issued_ms = T0 + 1;
+	cert.not_after_ms = T0 + 50;
+	cert.pem = "PEM3";
+	assert_int_equal(store_cert_add(f->s, &cert), 0);
+
+	/* newest first; renewal not asked yet */
+	assert_int_equal(store_certs_list(f->s, NULL, 10, collect_cert, &c), 3);
+	assert_string_equal(c.id[0], "CP-D/s3/V2GCertificate/1/50/-1/PEM3");
+	assert_string_equal(c.id[1], "CP-C/s2/ChargingStationCertificate/0/1000/-1/PEM2");
+	assert_string_equal(c.id[2], "CP-C/s1/ChargingStationCertificate/0/100/-1/PEM1");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_certs_list(f->s, "CP-C", 1, collect_cert, &c), 1);
+	assert_string_equal(c.id[0], "CP-C/s2/ChargingStationCertificate/0/1000/-1/PEM2");
+	assert_int_equal(store_certs_list(f->s, "nope", 10, collect_cert, &c), 0);
+
+	/* only the newest of each station counts, by expiry */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_certs_expiring(f->s, T0 + 200, collect_cert, &c), 1);
+	assert_string_equal(c.id[0], "CP-D/s3/V2GCertificate/1/50/-1/PEM3");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_certs_expiring(f->s, T0 + 2000, collect_cert, &c), 2);
+	assert_string_equal(c.id[0], "CP-D/s3/V2GCertificate/1/50/-1/PEM3");
+	assert_string_equal(c.id[1], "CP-C/s2/ChargingStationCertificate/0/1000/-1/PEM2");
+	assert_int_equal(store_certs_expiring(f->s, T0 + 50, collect_cert, &c), 0);
+
+	assert_int_equal(store_certs_list(f->s, "CP-D", 1, take_cert_id, NULL), 1);
+	assert_int_equal(store_cert_renew_mark(f->s, cert_id, T0 + 5), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_certs_list(f->s, "CP-D", 10, collect_cert, &c), 1);
+	assert_string_equal(c.id[0], "CP-D/s3/V2GCertificate/1/50/5/PEM3");
+
+	/* password rotation */
+	assert_int_equal(store_station_password_set(f->s, "CP-C", "h2"), 0);
+	assert_int_equal(store_station_security_get(f->s, "CP-C", &sec), 0);
+	assert_string_equal(sec.password_hash, "h2");
+	assert_int_equal(store_station_password_set(f->s, "nope", "h3"), -ENOENT);
+
+	/* security events: notices of kind "security", newest first */
+	assert_int_equal(store_notice_add(f->s, "CP-C", "security", T0 + 1, "e1"), 0);
+	assert_int_equal(store_notice_add(f->s, "CP-C", "SecurityEvent", T0 + 2, "x"), 0);
+	assert_int_equal(store_notice_add(f->s, "CP-C", "security", T0 + 3, "e2"), 0);
+	assert_int_equal(store_notice_add(f->s, "CP-D", "security", T0 + 4, "d1"), 0);
+	assert_int_equal(store_notice_add(f->s, "CP-C", "security", T0 + 5, "e3"), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_security_events(f->s, "CP-C", 10, 0, collect_history, &c), 3);
+	assert_string_equal(c.id[0], "notice:e3");
+	assert_string_equal(c.id[1], "notice:e2");
+	assert_string_equal(c.id[2], "notice:e1");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_security_events(f->s, "CP-C", 1, 1, collect_history, &c), 1);
+	assert_string_equal(c.id[0], "notice:e2");
+	assert_int_equal(store_security_events(f->s, "nope", 10, 0, collect_history, &c), 0);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
+/* ------------------------------------------------------------------ swap (0012) */
+
+static int collect_pack(const struct store_swap_pack *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]),
+			 "%s/%s/%s/%lld/%.2f/%.2f/%lld/%s/%d/%s/%lld/%lld/%d/%lld/%lld/%lld",
+			 row->serial, row->station_id, row->type, (long long)row->capacity_wh,
+			 row->soc, row->soh, (long long)row->cycles, row->location, row->evse_id,
+			 row->vehicle, (long long)row->production_ms, (long long)row->in_ms,
+			 row->flagged, (long long)row->updated_ms,
+			 (long long)(row->ready_ms ? row->ready_ms - T0 : 0),
+			 (long long)(row->ready_set_ms ? row->ready_set_ms - T0 : 0));
+	c->n++;
+	return 0;
+}
+
+static int collect_soh(const struct store_swap_soh *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s@%lld=%.2f", row->serial,
+			 (long long)(row->ts_ms - T0), row->soh);
+	c->n++;
+	return 0;
+}
+
+static int collect_order(const struct store_swap_order *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]),
+			 "%s/%lld/%s/%lld/%s/%s/%.2f/%.2f/%lld/%lld/%lld/%s/%lld/%lld/%s/%.2f/"
+			 "%lld/%lld/%lld/%lld",
+			 row->station_id, (long long)row->request_id, row->vehicle,
+			 (long long)row->booking_id, row->packs_out, row->packs_in, row->soc_out,
+			 row->soc_in, (long long)row->energy_out_wh, (long long)row->energy_in_wh,
+			 (long long)row->delta_wh, row->tier, (long long)row->price_fen_per_mwh,
+			 (long long)row->cost_fen, row->state, row->promised_soc,
+			 (long long)(row->created_ms - T0), (long long)row->in_ms,
+			 (long long)row->out_ms, (long long)row->done_ms);
+	c->n++;
+	return 0;
+}
+
+static int collect_booking(const struct store_swap_booking *row, void *ud)
+{
+	struct id_list *c = ud;
+
+	if (c->n < 8)
+		snprintf(c->id[c->n], sizeof(c->id[0]), "%s/%s/%lld/%.2f/%s/%lld/%lld",
+			 row->station_id, row->vehicle, (long long)(row->due_ms - T0),
+			 row->min_soc, row->state, (long long)row->request_id,
+			 (long long)(row->created_ms - T0));
+	c->n++;
+	return 0;
+}
+
+static void test_swap(void **state)
+{
+	struct fx *f = *state;
+	struct id_list c = { 0 };
+	int64_t oid = 0, oid2 = 0, b1 = 0, b2 = 0, keep;
+	struct store_swap_pack p = {
+		.serial = "P1", .station_id = "SW-1", .type = "LFP", .capacity_wh = 50000,
+		.soc = 80.5, .soh = 97.25, .cycles = 10, .location = "slot", .evse_id = 3,
+		.vehicle = NULL, .production_ms = 1000, .in_ms = 2000, .flagged = false,
+		.updated_ms = T0,
+	};
+	struct store_swap_pack q = {
+		.serial = "P2", .station_id = "SW-2", .type = NULL, .soc = -1, .soh = -1,
+		.location = "vehicle", .vehicle = "TAG", .flagged = true, .updated_ms = T0,
+	};
+	struct store_swap_order o = {
+		.station_id = "SW-1", .request_id = 7, .vehicle = "V1", .packs_out = "P1",
+		.soc_out = 90.25, .soc_in = -1, .energy_out_wh = 45000, .energy_in_wh = -1,
+		.promised_soc = 95.5, .created_ms = T0,
+	};
+	struct store_swap_booking b = {
+		.station_id = "SW-1", .vehicle = "V1", .due_ms = T0 + 100, .min_soc = 80.5,
+		.created_ms = T0,
+	};
+
+	/* packs: a SoH other than the last recorded one joins the history */
+	assert_int_equal(store_swap_pack_put(f->s, &p), 0);
+	p.updated_ms = T0 + 10; /* same SoH: no new point */
+	assert_int_equal(store_swap_pack_put(f->s, &p), 0);
+	p.soh = 96.5;
+	p.updated_ms = T0 + 20;
+	assert_int_equal(store_swap_pack_put(f->s, &p), 0);
+	p.soh = -1; /* unknown: no point */
+	p.updated_ms = T0 + 25;
+	assert_int_equal(store_swap_pack_put(f->s, &p), 0);
+	p.soh = 97.25;
+	p.updated_ms = T0 + 30;
+	assert_int_equal(store_swap_pack_put(f->s, &p), 0);
+	assert_int_equal(store_swap_pack_soh_list(f->s, "P1", collect_soh, &c), 3);
+	assert_string_equal(c.id[0], "P1@0=97.25");
+	assert_string_equal(c.id[1], "P1@20=96.50");
+	assert_string_equal(c.id[2], "P1@30=97.25");
+	assert_int_equal(store_swap_pack_soh_list(f->s, "P2", collect_soh, &c), 0);
+	assert_int_equal(store_swap_pack_put(f->s, &q), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_packs_list(f->s, NULL, NULL, collect_pack, &c), 2);
+	assert_string_equal(c.id[0], "P1/SW-1/LFP/50000/80.50/97.25/10/slot/3//1000/2000/0/"
+				     "1795000000030/0/0");
+	assert_string_equal(c.id[1], "P2/SW-2//0/-1.00/-1.00/0/vehicle/0/TAG/0/0/1/"
+				     "1795000000000/0/0");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_packs_list(f->s, "SW-2", NULL, collect_pack, &c), 1);
+	assert_int_equal(store_swap_packs_list(f->s, NULL, "P1", collect_pack, &c), 1);
+	assert_int_equal(store_swap_packs_list(f->s, "SW-1", "P2", collect_pack, &c), -ENOENT);
+	assert_int_equal(store_swap_packs_list(f->s, NULL, "nope", collect_pack, &c), -ENOENT);
+
+	/* ready-by: a later deadline keeps its set time, an earlier one restarts it, the same
+	 * one changes nothing, a put clears it */
+	assert_int_equal(store_swap_pack_ready_set(f->s, "P1", T0 + 1000, T0 + 100), 0);
+	assert_int_equal(store_swap_pack_ready_set(f->s, "P1", T0 + 2000, T0 + 200), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_packs_list(f->s, NULL, "P1", collect_pack, &c), 1);
+	assert_non_null(strstr(c.id[0], "/2000/100"));
+	assert_int_equal(store_swap_pack_ready_set(f->s, "P1", T0 + 500, T0 + 300), 0);
+	assert_int_equal(store_swap_pack_ready_set(f->s, "P1", T0 + 500, T0 + 400), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_packs_list(f->s, NULL, "P1", collect_pack, &c), 1);
+	assert_non_null(strstr(c.id[0], "/500/300"));
+	assert_int_equal(store_swap_pack_ready_set(f->s, "nope", T0, T0), 0);
+	assert_int_equal(store_swap_pack_put(f->s, &p), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_packs_list(f->s, NULL, "P1", collect_pack, &c), 1);
+	assert_non_null(strstr(c.id[0], "/1795000000030/0/0"));
+
+	/* orders: one per (station, request id) */
+	assert_int_equal(store_swap_order_put(f->s, &o, &oid), 0);
+	assert_true(oid > 0);
+	keep = oid;
+	assert_int_equal(store_swap_order_put(f->s, &o, &oid), -EEXIST);
+	assert_int_equal(oid, keep);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_order_get(f->s, "SW-1", 7, collect_order, &c), 1);
+	assert_string_equal(c.id[0], "SW-1/7/V1/0/P1//90.25/-1.00/45000/-1/0//0/0/open/95.50/"
+				     "0/0/0/0");
+	assert_int_equal(store_swap_order_get(f->s, "SW-1", 8, collect_order, &c), -ENOENT);
+	assert_int_equal(store_swap_order_get(f->s, "SW-2", 7, collect_order, &c), -ENOENT);
+	o.id = oid;
+	o.packs_in = "P9";
+	o.soc_in = 20.75;
+	o.energy_in_wh = 10000;
+	o.delta_wh = 35000;
+	o.tier = "valley";
+	o.price_fen_per_mwh = 300;
+	o.cost_fen = 10500;
+	o.state = "complete";
+	o.in_ms = 5;
+	o.out_ms = 6;
+	o.done_ms = 7;
+	assert_int_equal(store_swap_order_put(f->s, &o, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_order_get(f->s, "SW-1", 7, collect_order, &c), 1);
+	assert_string_equal(c.id[0], "SW-1/7/V1/0/P1/P9/90.25/20.75/45000/10000/35000/valley/"
+				     "300/10500/complete/95.50/0/5/6/7");
+	o.id = oid + 1000;
+	assert_int_equal(store_swap_order_put(f->s, &o, NULL), -ENOENT);
+	struct store_swap_order o2 = { .station_id = "SW-2", .request_id = 7, .soc_out = -1,
+				       .soc_in = -1, .promised_soc = -1, .created_ms = T0 + 10 };
+	assert_int_equal(store_swap_order_put(f->s, &o2, &oid2), 0);
+	assert_true(oid2 != oid);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_orders_list(f->s, NULL, T0, T0 + 11, collect_order, &c), 2);
+	assert_non_null(strstr(c.id[0], "SW-1/7/"));
+	assert_string_equal(c.id[1], "SW-2/7//0///-1.00/-1.00/0/0/0//0/0/open/-1.00/10/0/0/0");
+	assert_int_equal(store_swap_orders_list(f->s, "SW-1", T0, T0 + 11, collect_order, &c), 1);
+	assert_int_equal(store_swap_orders_list(f->s, NULL, T0 + 1, T0 + 10, collect_order, &c),
+			 0);
+
+	/* bookings, by due time */
+	assert_int_equal(store_swap_booking_put(f->s, &b, &b1), 0);
+	b.vehicle = "V2";
+	b.due_ms = T0 + 50;
+	b.min_soc = 0;
+	assert_int_equal(store_swap_booking_put(f->s, &b, &b2), 0);
+	assert_true(b1 > 0 && b2 > 0 && b1 != b2);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_list(f->s, "SW-1", 0, T0, collect_booking, &c), 2);
+	assert_string_equal(c.id[0], "SW-1/V2/50/0.00/queued/0/0");
+	assert_string_equal(c.id[1], "SW-1/V1/100/80.50/queued/0/0");
+	assert_int_equal(store_swap_bookings_list(f->s, NULL, 0, T0 + 60, collect_booking, &c),
+			 1);
+	assert_int_equal(store_swap_bookings_list(f->s, "SW-2", 0, 0, collect_booking, &c), 0);
+	b.id = b1;
+	b.vehicle = "V1";
+	b.due_ms = T0 + 100;
+	b.min_soc = 80.5;
+	b.state = "served";
+	b.request_id = 7;
+	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_list(f->s, NULL, b1, 0, collect_booking, &c), 1);
+	assert_string_equal(c.id[0], "SW-1/V1/100/80.50/served/7/0");
+	b.id = b1 + b2 + 1000;
+	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), -ENOENT);
+	assert_int_equal(store_swap_bookings_list(f->s, NULL, b.id, 0, collect_booking, &c),
+			 -ENOENT);
+	assert_int_equal(store_commit(f->s), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1865,6 +2176,8 @@ int main(void)
 		T(test_dash_queries),
 		T(test_station_security),
 		T(test_sites_reservations_history_lists),
+		T(test_certificates),
+		T(test_swap),
 	};
 #undef T
 	int failed = 0;
