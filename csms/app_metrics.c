@@ -7,9 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "app.h"
 #include "conn.h"
 #include "ocpp.h"
+#include "plan_rt.h"
 
 struct text {
 	char *p;
@@ -79,13 +81,81 @@ static void process_figures(struct text *t)
 	      (double)pages * (double)page);
 }
 
+/* A cumulative histogram name from counts per bucket (bounds, then +Inf) and the sum. */
+static void histogram(struct text *t, const char *name, const char *help, const double *bounds,
+		      size_t nbounds, const uint64_t *counts, double sum)
+{
+	uint64_t cum = 0;
+
+	put(t, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t b = 0; b <= nbounds; b++) {
+		cum += counts[b];
+		if (b < nbounds)
+			put(t, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[b], (unsigned long long)cum);
+		else
+			put(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+	}
+	put(t, "%s_sum %.9f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
+}
+
+/* One counter family by protocol and action from a [version][action] table; only the actions
+ * seen (non-zero) are listed. */
+static void by_action(struct text *t, const struct app *app, const char *name, const char *help,
+		      const uint64_t (*tab)[CONN_ACTIONS_MAX + 1])
+{
+	put(t, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (int v = 0; v < _OCPP_VERSION_MAX; v++) {
+		for (int a = 0; a <= CONN_ACTIONS_MAX; a++) {
+			const struct ocpp_msg_def *d;
+
+			if (!tab[v][a])
+				continue;
+			d = a < CONN_ACTIONS_MAX ? ocpp_catalog_at(app->catalog[v], (size_t)a) : NULL;
+			put(t, "%s{protocol=\"%s\",action=\"%s\"} %llu\n", name, ocpp_version_name(v),
+			    d ? d->action : "unknown", (unsigned long long)tab[v][a]);
+		}
+	}
+}
+
+/* Calls by action, CALLERRORs by action and by code, the latency and batch histograms. */
+static void call_figures(struct text *t, const struct app *app)
+{
+	static const double lat[] = { CONN_LATENCY_BUCKETS_S };
+	static const unsigned batch_u[] = { CONN_BATCH_BUCKETS };
+	const struct conn_stats *s = &app->hub.stats;
+	double batch[sizeof(batch_u) / sizeof(batch_u[0])];
+
+	by_action(t, app, "csms_calls_in_by_action_total",
+		  "CALLs received from chargers, by protocol and action.", s->calls_by_action);
+	by_action(t, app, "csms_callerrors_out_by_action_total",
+		  "CALLERRORs sent to chargers, by protocol and the action of the CALL.",
+		  s->errors_by_action);
+	put(t, "# HELP csms_callerrors_out_by_code_total CALLERRORs sent to chargers, by protocol "
+	       "and error code.\n# TYPE csms_callerrors_out_by_code_total counter\n");
+	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
+		for (int e = 1; e < _OCPP_ERR_MAX; e++)
+			if (s->errors_by_code[v][e])
+				put(t, "csms_callerrors_out_by_code_total{protocol=\"%s\",code=\"%s\"} "
+				       "%llu\n", ocpp_version_name(v), ocpp_err_name(v, e),
+				    (unsigned long long)s->errors_by_code[v][e]);
+	histogram(t, "csms_call_seconds",
+		  "Handling time of chargers' CALLs, from the frame in to the reply released "
+		  "(the wait for the group commit included).",
+		  lat, sizeof(lat) / sizeof(lat[0]), s->latency_hist, (double)s->latency_ns_sum / 1e9);
+	for (size_t b = 0; b < sizeof(batch) / sizeof(batch[0]); b++)
+		batch[b] = batch_u[b];
+	histogram(t, "csms_commit_batch_replies",
+		  "Replies released to chargers per group commit.", batch,
+		  sizeof(batch) / sizeof(batch[0]), s->batch_hist, (double)s->batch_sum);
+}
+
 int app_metrics_text(void *ud, char **ret_text)
 {
 	static const double bounds[] = {APP_COMMIT_BUCKETS_S};
 	struct app *app = ud;
 	struct text t = {.p = malloc(8192), .cap = 8192};
 	unsigned by_version[_OCPP_VERSION_MAX] = {0}, held = 0, calls = 0;
-	uint64_t cum = 0;
+	uint64_t cum = 0, tx_frames = 0, held_frames = 0, queued_calls = 0;
 
 	if (!t.p)
 		return -ENOMEM;
@@ -95,9 +165,16 @@ int app_metrics_text(void *ud, char **ret_text)
 
 		if ((int)c->version >= 0 && c->version < _OCPP_VERSION_MAX)
 			by_version[c->version]++;
+		tx_frames += c->tx_count;
+		queued_calls += c->queue_len;
 	}
-	for (struct list *l = app->hub.held_conns.next; l != &app->hub.held_conns; l = l->next)
+	for (struct list *l = app->hub.held_conns.next; l != &app->hub.held_conns; l = l->next) {
+		struct conn *c = list_entry(l, struct conn, held_link);
+
 		held++;
+		for (const struct conn_frame *f = c->held_head; f; f = f->next)
+			held_frames++;
+	}
 	for (struct list *l = app->hub.calls.next; l != &app->hub.calls; l = l->next)
 		calls++;
 
@@ -133,6 +210,16 @@ int app_metrics_text(void *ud, char **ret_text)
 	gauge(&t, "csms_held_connections", "Connections whose replies wait for the group commit.",
 	      held);
 	gauge(&t, "csms_calls_in_flight", "CSMS CALLs waiting for a charger's answer.", calls);
+	call_figures(&t, app);
+	gauge(&t, "csms_held_replies", "Replies waiting for the group commit.", (double)held_frames);
+	gauge(&t, "csms_tx_queued_frames", "Frames queued for chargers, not yet written.",
+	      (double)tx_frames);
+	gauge(&t, "csms_calls_queued", "CSMS CALLs queued behind the one in flight to a charger.",
+	      (double)queued_calls);
+	gauge(&t, "csms_live_subscribers", "Dashboards connected to /api/live.",
+	      api_live_count(&app->api));
+	counter(&t, "csms_planner_runs_total", "Plans the planner applied since start.",
+		svc_plan_count(app->svc));
 	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);
 	gauge(&t, "process_start_time_seconds", "Start time of the process (Unix seconds).",
 	      (double)app->started_ms / 1000.0);

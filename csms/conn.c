@@ -38,6 +38,9 @@ static struct conn_frame *frame_new(const char *text, size_t len)
 	f->next = NULL;
 	f->len = len;
 	f->is_result = false;
+	f->is_error = false;
+	f->action = -1;
+	f->in_ns = 0;
 	f->id[0] = '\0';
 	memcpy(f->buf + CONN_PRE, text, len);
 	return f;
@@ -78,8 +81,34 @@ static void tx_push(struct conn *c, struct conn_frame *f)
 	c->hub->io->want_write(c->wsi);
 }
 
+/* The index of action in c's catalogue (its ocpp_catalog_at place), or CONN_ACTION_UNKNOWN. */
+static int action_index(const struct conn *c, const char *action)
+{
+	const struct ocpp_msg_def *d = ocpp_catalog_find(c->catalog, action);
+	ptrdiff_t i = d ? d - ocpp_catalog_at(c->catalog, 0) : -1;
+
+	return i >= 0 && i < CONN_ACTIONS_MAX ? (int)i : CONN_ACTION_UNKNOWN;
+}
+
+/* Count an answer released to the wire: its handling time, from the CALL in to now. */
+static void count_released(struct conn_hub *hub, const struct conn_frame *f, uint64_t now)
+{
+	static const double bounds[] = { CONN_LATENCY_BUCKETS_S };
+	uint64_t dt;
+	size_t b = 0;
+
+	if (!f->in_ns)
+		return;
+	dt = now > f->in_ns ? now - f->in_ns : 0;
+	while (b < sizeof(bounds) / sizeof(bounds[0]) && (double)dt / 1e9 > bounds[b])
+		b++;
+	hub->stats.latency_hist[b]++;
+	hub->stats.latency_ns_sum += dt;
+}
+
 static void hold(struct conn *c, struct conn_frame *f)
 {
+	f->in_ns = c->rx_ns;
 	if (c->held_tail)
 		c->held_tail->next = f;
 	else
@@ -89,20 +118,33 @@ static void hold(struct conn *c, struct conn_frame *f)
 		list_add_tail(&c->hub->held_conns, &c->held_link);
 }
 
-static void send_error(struct conn *c, const char *id, enum ocpp_err code, const char *desc)
+static void count_error(struct conn *c, int action, enum ocpp_err code)
+{
+	c->hub->stats.callerrors_out++;
+	c->hub->stats.errors_by_action[c->version][action]++;
+	if ((int)code >= 0 && code < _OCPP_ERR_MAX)
+		c->hub->stats.errors_by_code[c->version][code]++;
+}
+
+/* Answer the CALL id (of action index action) with a CALLERROR, held like a result. */
+static void send_error(struct conn *c, const char *id, int action, enum ocpp_err code,
+		       const char *desc)
 {
 	size_t len;
 	char *text = ocpp_frame_error(c->version, id, code, desc, &len);
 	struct conn_frame *f;
 
-	c->hub->stats.callerrors_out++;
+	count_error(c, action, code);
 	log_info("[cp %s] CALLERROR %s %s: %s", c->id, id, ocpp_err_name(c->version, code), desc);
 	if (!text)
 		return;
 	f = frame_new(text, len);
 	free(text);
-	if (f)
-		hold(c, f); /* keeps the order of answers */
+	if (!f)
+		return;
+	f->is_error = true;
+	f->action = (int16_t)action;
+	hold(c, f); /* keeps the order of answers */
 }
 
 /* FNV-1a of the payload's compact, key-sorted text: a retried CALL carries the same payload. */
@@ -136,7 +178,8 @@ static void cache_answer(struct conn *c, const char *id, const char *action, uin
 
 /* A CALL whose id, action and payload match a cached answer is a retry: the cached answer goes
  * out again. A different payload under a reused id is a new call (the entry is dropped). */
-static bool answer_from_cache(struct conn *c, const char *id, const char *action, uint64_t hash)
+static bool answer_from_cache(struct conn *c, const char *id, const char *action, int idx,
+			      uint64_t hash)
 {
 	for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
 		struct conn_frame *f;
@@ -152,8 +195,10 @@ static bool answer_from_cache(struct conn *c, const char *id, const char *action
 		}
 		log_info("[cp %s] retried %s %s answered from cache", c->id, action, id);
 		f = frame_new(c->cache[i].frame, c->cache[i].len);
-		if (f)
+		if (f) {
+			f->action = (int16_t)idx;
 			hold(c, f);
+		}
 		return true;
 	}
 	return false;
@@ -195,30 +240,33 @@ static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 	size_t len;
 
 	uint64_t hash;
+	int idx = action_index(c, fr->action);
 
 	c->hub->stats.calls_in++;
+	c->hub->stats.calls_by_action[c->version][idx]++;
 	if (!strcmp(fr->action, "BootNotification"))
 		c->boot_seen = true;
 	if (!call_rate_ok(c)) {
-		send_error(c, fr->id, OCPP_ERR_GENERIC, "rate limit exceeded, slow down");
+		send_error(c, fr->id, idx, OCPP_ERR_GENERIC, "rate limit exceeded, slow down");
 		return;
 	}
 	hash = payload_hash(fr->payload);
-	if (answer_from_cache(c, fr->id, fr->action, hash))
+	if (answer_from_cache(c, fr->id, fr->action, idx, hash))
 		return;
 	if (dispatch_call(&ctx, fr, &rep) != OCPP_ERR_NONE) {
-		send_error(c, fr->id, rep.err, rep.desc);
+		send_error(c, fr->id, idx, rep.err, rep.desc);
 		return;
 	}
 	text = ocpp_frame_result(fr->id, rep.payload, &len);
 	json_decref(rep.payload);
 	if (!text || !(f = frame_new(text, len))) {
 		free(text);
-		send_error(c, fr->id, OCPP_ERR_INTERNAL, "out of memory");
+		send_error(c, fr->id, idx, OCPP_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	free(text);
 	f->is_result = rep.durable;
+	f->action = (int16_t)idx;
 	snprintf(f->id, sizeof(f->id), "%s", fr->id);
 	hold(c, f);
 	cache_answer(c, fr->id, fr->action, hash, f);
@@ -334,6 +382,7 @@ static void dispatch(struct conn *c, const char *buf, size_t len)
 	struct ocpp_parse_error pe;
 
 	c->hub->stats.frames_in++;
+	c->rx_ns = uv_hrtime();
 	c->last_rx_ms = clock_mono_ms();
 	if (c->closing || !c->st)
 		return; /* replaced by a newer connection: nothing more from this one counts */
@@ -347,7 +396,7 @@ static void dispatch(struct conn *c, const char *buf, size_t len)
 		 * broken CALLRESULT/CALLERROR (docs/wire.md). */
 		if (pe.is_call || pe.code == OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED ||
 		    strcmp(pe.id, "-1") == 0)
-			send_error(c, pe.id, pe.code, pe.desc);
+			send_error(c, pe.id, CONN_ACTION_UNKNOWN, pe.code, pe.desc);
 		else
 			log_info("[cp %s] broken answer frame ignored: %s", c->id, pe.desc);
 		return;
@@ -473,6 +522,10 @@ void conn_calls_expire(struct conn_hub *hub)
 
 void conn_release_held(struct conn_hub *hub, bool committed)
 {
+	static const unsigned bounds[] = { CONN_BATCH_BUCKETS };
+	uint64_t now = uv_hrtime(), replies = 0;
+	size_t b = 0;
+
 	while (!list_empty(&hub->held_conns)) {
 		struct conn *c = list_entry(hub->held_conns.next, struct conn, held_link);
 		struct conn_frame *f = c->held_head;
@@ -487,22 +540,38 @@ void conn_release_held(struct conn_hub *hub, bool committed)
 				/* Never acknowledge what is not durable. */
 				char *text;
 				size_t len;
+				int16_t action = f->action;
+				uint64_t in_ns = f->in_ns;
 
 				text = ocpp_frame_error(c->version, f->id, OCPP_ERR_INTERNAL,
 							"storage failure, retry later", &len);
+				count_error(c, action >= 0 ? action : CONN_ACTION_UNKNOWN,
+					    OCPP_ERR_INTERNAL);
 				free(f);
 				f = text ? frame_new(text, len) : NULL;
 				free(text);
+				if (f) {
+					f->in_ns = in_ns;
+					f->is_error = true;
+					f->action = action;
+				}
 				for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
 					free(c->cache[i].frame);
 					c->cache[i].frame = NULL;
 				}
 			}
-			if (f)
+			if (f) {
+				count_released(hub, f, now);
+				replies++;
 				tx_push(c, f);
+			}
 			f = next;
 		}
 	}
+	while (b < sizeof(bounds) / sizeof(bounds[0]) && replies > bounds[b])
+		b++;
+	hub->stats.batch_hist[b]++;
+	hub->stats.batch_sum += replies;
 }
 
 void conn_hub_init(struct conn_hub *hub)

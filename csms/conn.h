@@ -26,6 +26,9 @@ struct conn_frame {
 	struct conn_frame *next;
 	size_t len;
 	bool is_result;		    /* a CALLRESULT that depends on the group commit */
+	bool is_error;		    /* a CALLERROR (metrics) */
+	int16_t action;		    /* answer to a CALL: its action index (CONN_ACTION_*), or -1 */
+	uint64_t in_ns;		    /* answer to a CALL: uv_hrtime() when the CALL came in; 0 */
 	char id[OCPP_ID_MAX + 1];   /* message id it answers */
 	unsigned char buf[];	    /* CONN_PRE bytes, then the frame */
 };
@@ -51,8 +54,30 @@ struct conn_io {
 	void (*close_frame)(void *wsi);
 };
 
+/* Per-action counters: an action's index is its place in the version's catalogue
+ * (ocpp_catalog_at order); CONN_ACTION_UNKNOWN counts CALLs of no known action and frames that
+ * did not parse. Fixed arrays: counting a call costs an increment, never an allocation. */
+#define CONN_ACTIONS_MAX 96
+#define CONN_ACTION_UNKNOWN CONN_ACTIONS_MAX
+/* Upper bounds (seconds) of the call latency histogram (frame in to reply released); +Inf. */
+#define CONN_LATENCY_BUCKETS_S 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, \
+	0.5, 1.0, 2.5, 5.0
+#define CONN_LATENCY_NBUCKETS 14
+/* Upper bounds of the replies-per-group-commit histogram; +Inf. */
+#define CONN_BATCH_BUCKETS 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024
+#define CONN_BATCH_NBUCKETS 12
+
 struct conn_stats {
 	uint64_t frames_in, calls_in, callerrors_out, calls_out;
+	/* ---- metrics by action (app_metrics.c): [version][action index] */
+	uint64_t calls_by_action[_OCPP_VERSION_MAX][CONN_ACTIONS_MAX + 1];
+	uint64_t errors_by_action[_OCPP_VERSION_MAX][CONN_ACTIONS_MAX + 1];
+	uint64_t errors_by_code[_OCPP_VERSION_MAX][_OCPP_ERR_MAX];
+	uint64_t latency_hist[CONN_LATENCY_NBUCKETS]; /* answers by handling time, +Inf last */
+	uint64_t latency_ns_sum;
+	uint64_t batch_hist[CONN_BATCH_NBUCKETS]; /* replies released per group commit */
+	uint64_t batch_sum;
+	/* ---- end metrics by action */
 };
 
 /* Commit after this many CALLs within one loop turn (see app_group_commit). */
@@ -122,6 +147,7 @@ struct conn {
 	int close_code;		   /* != 0: close with this WebSocket status ... */
 	char close_reason[64];	   /* ... and reason (io->close_frame) */
 	/* ---- end security */
+	uint64_t rx_ns; /* uv_hrtime() when the frame being handled came in (metrics) */
 };
 
 /* Create a session for an established connection; binds the station (replacing an older

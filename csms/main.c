@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "admin.h"
+#include "api/api.h"
 #include "app.h"
 #include "core/cfg.h"
 #include "core/log.h"
@@ -35,6 +36,7 @@ static void usage(FILE *f)
 		"       csms users list\n"
 		"       csms backup FILE [--config FILE] [--db PATH]  (while the server runs)\n"
 		"       csms ca init --dir DIR [--cn NAME] [--days N]  (the operator's CA)\n"
+		"       csms routes   (the REST API's routes, one \"METHOD /pattern\" a line)\n"
 		"       csms --help | --version\n"
 		"See docs/config.md for the configuration file.\n");
 }
@@ -176,6 +178,10 @@ int main(int argc, char **argv)
 		users_name = strcmp(argv[2], "list") ? argv[3] : NULL;
 		argv += users_name ? 3 : 2;
 		argc -= users_name ? 3 : 2;
+	} else if (argc == 2 && strcmp(argv[1], "routes") == 0) {
+		/* "csms routes": the REST API's routes, one "METHOD /pattern" a line */
+		api_routes_print(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
 	} else if (argc >= 2 && strcmp(argv[1], "backup") == 0) {
 		if (argc < 3 || argv[2][0] == '-')
 			return fail_usage("usage: csms backup FILE [--db PATH]");

@@ -18,8 +18,37 @@
 
 #define MAX_SEGS 8
 
+/* csms/api/openapi.json, embedded at build time (tools/embed.py). */
+struct embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+extern const struct embedded_file api_openapi[];
+extern const size_t api_openapi_count;
+
+/* GET /api/openapi.json: the OpenAPI 3.0 document of every route (viewer). */
+static void get_openapi(struct api_req *r, char **segs)
+{
+	char *text;
+
+	(void)segs;
+	text = api_openapi_count ? strndup(api_openapi[0].data, api_openapi[0].len) : NULL;
+	if (!text) {
+		api_error(r, 500, "out of memory");
+		return;
+	}
+	api_respond_raw(r, 200, "application/json", text);
+}
+
+static const struct api_route api_doc_routes[] = {
+	{ API_GET, "api/openapi.json", get_openapi },
+	{ 0, NULL, NULL },
+};
+
 /* Every area's routes, matched in this order. */
 static const struct api_route *const tables[] = {
+	api_doc_routes,
 	api_station_routes,
 	api_command_routes,
 	api_plan_routes,
@@ -31,6 +60,18 @@ static const struct api_route *const tables[] = {
 	api_swap_routes,
 	api_security_routes,
 };
+
+void api_routes_print(FILE *f)
+{
+	static const char *const names[] = { [API_GET] = "GET", [API_POST] = "POST",
+					     [API_PUT] = "PUT", [API_DELETE] = "DELETE" };
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct api_route *rt = tables[t]; rt->pattern; rt++)
+			fprintf(f, "%s /%s\n", names[rt->method], rt->pattern);
+	/* served outside the tables: api_handle() and the transport's WebSocket upgrade */
+	fprintf(f, "GET /metrics\nGET /api/live\n");
+}
 
 void api_req_free(struct api_req *r)
 {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct svc;
 struct store;
@@ -73,6 +74,9 @@ struct api_req {
 
 /* Handle a complete request: responds now, or later for charger commands. */
 void api_handle(struct api_req *r);
+/* Print every route the server answers, one "METHOD /pattern" line each ("*" = one path
+ * segment), to f: the route tables, then /metrics and the /api/live WebSocket (csms routes). */
+void api_routes_print(FILE *f);
 /* Append body bytes; sets body_too_large over API_MAX_BODY. */
 void api_body_append(struct api_req *r, const void *in, size_t len);
 /* The transport lost the client: free now, or when the pending answer arrives. */
