@@ -62,7 +62,7 @@ static void make_site(size_t n, int v2g_pct, struct sc_plan_session *s, struct s
 		s[i].energy_now_wh = 10000 + rnd(30000);
 		s[i].floor_wh = 18000;
 		s[i].target_wh = 48000 + rnd(12000);
-		s[i].arrival_slot = day * 96 + rnd(24);		     /* 16:00 - 22:00 */
+		s[i].arrival_slot = day * 96 + rnd(24);			/* 16:00 - 22:00 */
 		s[i].departure_slot = s[i].arrival_slot + 40 + rnd(24); /* 10 - 16 h later */
 		if (rnd(100) < v2g_pct) {
 			s[i].v2g = true;
@@ -115,8 +115,8 @@ static int run_site(const char *name, size_t n, int v2g_pct, enum sc_plan_method
 		size_t short_n = 0;
 		for (size_t i = 0; i < n; i++)
 			short_n += r.short_flag[i];
-		printf("%s_cost %lld fen\n%s_cost_immediate %lld fen\n%s_short %zu sessions\n", name,
-		       (long long)r.cost_fen, name, (long long)ri.cost_fen, name, short_n);
+		printf("%s_cost %lld fen\n%s_cost_immediate %lld fen\n%s_short %zu sessions\n",
+		       name, (long long)r.cost_fen, name, (long long)ri.cost_fen, name, short_n);
 		sc_plan_result_release(&ri);
 	}
 	sc_plan_result_release(&r);
@@ -182,8 +182,9 @@ int main(int argc, char **argv)
 						   .wear_fen_per_mwh = 20000,
 						   .time_limit_ms = 10000};
 			if (now_s() >= deadline) {
-				printf("# city replan stopped after %d sites: past the time budget\n",
-				       sites);
+				printf(
+				    "# city replan stopped after %d sites: past the time budget\n",
+				    sites);
 				break;
 			}
 			if (sc_plan_solve(&in, &r) < 0) {

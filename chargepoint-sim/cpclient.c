@@ -17,8 +17,8 @@
 #define DEFAULT_RX_CHUNK     1024
 #define DEFAULT_MAX_MESSAGE  (1024 * 1024)
 #define DEFAULT_MAX_TX_QUEUE 64
-#define PROTOCOL_NAME        "cpclient"
-#define MAX_LWS_HANDLES      16
+#define PROTOCOL_NAME	     "cpclient"
+#define MAX_LWS_HANDLES	     16
 #define DESTROY_TIMEOUT_MS   5000
 
 enum conn_state {
@@ -33,8 +33,8 @@ enum conn_state {
  * per connection makes each new connection an O(n) insert (the csms measured 30 % of its CPU
  * there in a 10,000-charger storm). The OCPP heartbeat is the liveness check. */
 static const lws_retry_bo_t no_idle_policy = {
-	.secs_since_valid_ping = 0,
-	.secs_since_valid_hangup = 0,
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
 };
 
 struct tx_frame {
@@ -46,24 +46,24 @@ struct tx_frame {
 struct cpclient_conn {
 	struct cpclient_ctx *ctx;
 	struct cpclient_conn *prev, *next; /* ctx->conns */
-	struct lws *wsi;                   /* NULL once lws has let go of us */
+	struct lws *wsi;		   /* NULL once lws has let go of us */
 	void *user;
-	char *auth;                        /* "Basic …" until the handshake is sent */
+	char *auth; /* "Basic …" until the handshake is sent */
 	struct tx_frame *tx_head, *tx_tail;
-	char *rx;                          /* the message being reassembled */
+	char *rx; /* the message being reassembled */
 	size_t rx_len, rx_cap;
 	unsigned int tx_count;
 	int http_status;
-	int peer_code;                     /* close code from the peer's close frame */
-	int local_code;                    /* close code we send */
-	uint8_t state;                     /* enum conn_state */
-	bool peer_closed : 1;              /* the server sent a close frame */
-	bool local_close : 1;              /* cpclient_close() or ctx destroy */
-	bool too_big : 1;                  /* we closed because a message was over max_message */
-	bool rx_skip : 1;                  /* dropping the rest of a binary message */
-	bool in_connect : 1;               /* inside lws_client_connect_via_info() */
-	bool sync_failed : 1;              /* lws ended us inside that call */
-	bool orphan : 1;                   /* connect failed; free silently when lws is done */
+	int peer_code;	      /* close code from the peer's close frame */
+	int local_code;	      /* close code we send */
+	uint8_t state;	      /* enum conn_state */
+	bool peer_closed : 1; /* the server sent a close frame */
+	bool local_close : 1; /* cpclient_close() or ctx destroy */
+	bool too_big : 1;     /* we closed because a message was over max_message */
+	bool rx_skip : 1;     /* dropping the rest of a binary message */
+	bool in_connect : 1;  /* inside lws_client_connect_via_info() */
+	bool sync_failed : 1; /* lws ended us inside that call */
+	bool orphan : 1;      /* connect failed; free silently when lws is done */
 	char subproto[16];
 };
 
@@ -161,7 +161,7 @@ out:
 /* Hand the end of `c` to the user and free it; called once, for the last lws event. */
 static void conn_end(struct cpclient_conn *c, struct lws *wsi, const char *detail)
 {
-	struct cpclient_close_info info = { 0 };
+	struct cpclient_close_info info = {0};
 
 	lws_set_opaque_user_data(wsi, NULL);
 	c->wsi = NULL;
@@ -555,7 +555,7 @@ static bool in_set(const struct handle_set *set, const uv_handle_t *h)
 struct cpclient_ctx *cpclient_ctx_create(const struct cpclient_ctx_opts *o)
 {
 	struct lws_context_creation_info info;
-	struct handle_set before = { 0 }, after = { 0 };
+	struct handle_set before = {0}, after = {0};
 	struct cpclient_ctx *ctx;
 	unsigned int i;
 	void *loops[1];
@@ -616,7 +616,7 @@ static void find_handle(uv_handle_t *h, void *arg)
 /* True while any of lws' start-up handles is still on the loop (open or closing). */
 static bool lws_handles_left(struct cpclient_ctx *ctx)
 {
-	struct handle_set set = { .n = ctx->n_lws_handles };
+	struct handle_set set = {.n = ctx->n_lws_handles};
 
 	if (!ctx->n_lws_handles)
 		return uv_loop_alive(ctx->loop);

@@ -33,7 +33,7 @@ enum cpclient_end {
 struct cpclient_close_info {
 	enum cpclient_end end;
 	int http_status;    /* REFUSED: HTTP status of the answer if lws kept it, else 0 */
-	int close_code;     /* PEER: theirs (1005 if none); LOCAL: ours; ERROR: 1009 if we
+	int close_code;	    /* PEER: theirs (1005 if none); LOCAL: ours; ERROR: 1009 if we
 			     * closed over a message bigger than max_message; else 0 */
 	const char *detail; /* borrowed for the callback only: lws' reason text, or NULL */
 };
@@ -54,25 +54,25 @@ struct cpclient_callbacks {
 };
 
 struct cpclient_ctx_opts {
-	struct uv_loop_s *loop;               /* the caller's loop; required, outlives the ctx */
+	struct uv_loop_s *loop;		     /* the caller's loop; required, outlives the ctx */
 	const struct cpclient_callbacks *cb; /* required; borrowed for the ctx's life */
-	bool tls;                             /* set up client TLS (needed for opts.ssl) */
-	size_t rx_chunk;                      /* lws rx buffer per connection; 0 = 1024 */
-	size_t max_message;                   /* largest message accepted; 0 = 1 MiB */
-	unsigned int max_tx_queue;            /* frames queued per connection; 0 = 64 */
+	bool tls;			     /* set up client TLS (needed for opts.ssl) */
+	size_t rx_chunk;		     /* lws rx buffer per connection; 0 = 1024 */
+	size_t max_message;		     /* largest message accepted; 0 = 1 MiB */
+	unsigned int max_tx_queue;	     /* frames queued per connection; 0 = 64 */
 };
 
 struct cpclient_opts {
-	const char *host;         /* numeric server address, e.g. "127.0.0.1" */
+	const char *host; /* numeric server address, e.g. "127.0.0.1" */
 	int port;
-	const char *path;         /* "/ocpp/<charger-id>" */
+	const char *path;	  /* "/ocpp/<charger-id>" */
 	const char *subprotocols; /* "ocpp1.6", "ocpp2.0.1" or "ocpp2.0.1,ocpp1.6" */
-	const char *user;         /* HTTP Basic user (the charger id), or NULL for no auth */
-	const char *password;     /* HTTP Basic password; with user */
+	const char *user;	  /* HTTP Basic user (the charger id), or NULL for no auth */
+	const char *password;	  /* HTTP Basic password; with user */
 	const char *source_addr;  /* bind the socket to this local address (127.0.0.x), or NULL */
-	bool ssl;                 /* wss://; needs cpclient_ctx_opts.tls */
-	bool ssl_insecure;        /* skip certificate checks; refused unless host is 127.x */
-	void *user_ptr;           /* returned by cpclient_user() */
+	bool ssl;		  /* wss://; needs cpclient_ctx_opts.tls */
+	bool ssl_insecure;	  /* skip certificate checks; refused unless host is 127.x */
+	void *user_ptr;		  /* returned by cpclient_user() */
 };
 
 /*

@@ -85,7 +85,8 @@ int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, i
 int adapter_failed(struct call_ctx *call, int r)
 {
 	if (r == -ERANGE)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evse or connector id out of range");
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "evse or connector id out of range");
 	log_err("[cp %s] %s: storage error %d: %s", call->st->id, call->action, r,
 		svc_errmsg(call->svc));
 	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
@@ -97,8 +98,8 @@ struct vendor_handler {
 	const char *status;
 };
 static const struct vendor_handler vendor_handlers[] = {
-	/* a liveness probe chargers and tests can use */
-	{ "org.openchargenet.csms", "Ping", "Accepted" },
+    /* a liveness probe chargers and tests can use */
+    {"org.openchargenet.csms", "Ping", "Accepted"},
 };
 
 static int64_t jnum(const json_t *o, const char *key)
@@ -114,7 +115,8 @@ static int64_t jnum(const json_t *o, const char *key)
 static int ev_needs_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const json_t *d = json_object_get(req, "data");
-	json_t *o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : json_deep_copy(d);
+	json_t *o =
+	    json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : json_deep_copy(d);
 	struct svc_needs_in in;
 	bool managed = false;
 	const json_t *v;
@@ -194,10 +196,10 @@ static int swap_battery_parse(struct call_ctx *call, const json_t *b, struct swa
 	const char *pd = adapter_str(b, "productionDate");
 
 	*ret = (struct swap_battery){
-		.evse_id = (int)adapter_int(b, "evseId"),
-		.serial = adapter_str(b, "serialNumber"),
-		.soc = json_number_value(json_object_get(b, "soC")),
-		.soh = json_number_value(json_object_get(b, "soH")),
+	    .evse_id = (int)adapter_int(b, "evseId"),
+	    .serial = adapter_str(b, "serialNumber"),
+	    .soc = json_number_value(json_object_get(b, "soC")),
+	    .soh = json_number_value(json_object_get(b, "soH")),
 	};
 	if (pd && ocpp_time_parse(pd, &ret->production_ms) < 0) {
 		json_decref(vi);
@@ -219,11 +221,11 @@ static int swap_battery_parse(struct call_ctx *call, const json_t *b, struct swa
 static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const json_t *d = json_object_get(req, "data");
-	json_t *o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL)
-				      : json_deep_copy(d);
+	json_t *o =
+	    json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : json_deep_copy(d);
 	const struct tariff_calendar *cal = svc_site_tariff(call->svc, call->st->site_id);
-	json_t *vi[SWAP_BATTERIES_MAX] = { 0 };
-	struct swap_event ev = { 0 };
+	json_t *vi[SWAP_BATTERIES_MAX] = {0};
+	struct swap_event ev = {0};
 	struct swap_policy pol;
 	const json_t *bd, *b;
 	char desc[128];
@@ -243,8 +245,8 @@ static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 	}
 	bd = json_object_get(o, "batteryData");
 	if (json_array_size(bd) > SWAP_BATTERIES_MAX) {
-		r = call_fail(call, OCPP_ERR_OCCURRENCE_CONSTRAINT, "data: batteryData: more than %d",
-			      SWAP_BATTERIES_MAX);
+		r = call_fail(call, OCPP_ERR_OCCURRENCE_CONSTRAINT,
+			      "data: batteryData: more than %d", SWAP_BATTERIES_MAX);
 		goto out;
 	}
 	ev.type = swap_event_from_string(adapter_str(o, "eventType"));
@@ -270,7 +272,7 @@ static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 	}
 	/* the rack changed: tell the planner when each racked pack must be ready */
 	r = swap_rack_needs(call->svc, call->st->id, cal, &pol, rack_need_fn,
-			    &(struct rack_ctx){ .call = call, .pol = &pol });
+			    &(struct rack_ctx){.call = call, .pol = &pol});
 	if (r < 0)
 		log_warn("[cp %s] swap: rack needs not updated: %d", call->st->id, r);
 	*ret_conf = json_pack("{s:s, s:s}", "status", "Accepted", "data", "{}");
@@ -344,14 +346,14 @@ static const struct {
 	const char *word;
 	int kind;
 } measurands[] = {
-	{ "Energy.Active.Import.Register", MEAS_ENERGY_IMPORT_REGISTER },
-	{ "Energy.Active.Export.Register", MEAS_ENERGY_EXPORT_REGISTER },
-	{ "Power.Active.Import", MEAS_POWER_IMPORT },
-	{ "Power.Active.Export", MEAS_POWER_EXPORT },
-	{ "Current.Import", MEAS_CURRENT_IMPORT },
-	{ "Current.Export", MEAS_CURRENT_EXPORT },
-	{ "Voltage", MEAS_VOLTAGE },
-	{ "SoC", MEAS_SOC },
+    {"Energy.Active.Import.Register", MEAS_ENERGY_IMPORT_REGISTER},
+    {"Energy.Active.Export.Register", MEAS_ENERGY_EXPORT_REGISTER},
+    {"Power.Active.Import", MEAS_POWER_IMPORT},
+    {"Power.Active.Export", MEAS_POWER_EXPORT},
+    {"Current.Import", MEAS_CURRENT_IMPORT},
+    {"Current.Export", MEAS_CURRENT_EXPORT},
+    {"Voltage", MEAS_VOLTAGE},
+    {"SoC", MEAS_SOC},
 };
 
 int adapter_measurand_kind(const char *measurand)
@@ -366,14 +368,14 @@ int adapter_measurand_kind(const char *measurand)
 
 /* OCPP 1.6 7.30 ReadingContext, 2.0.1 ReadingContextEnumType */
 static const char *const contexts[_SAMPLE_CTX_MAX] = {
-	[SAMPLE_CTX_PERIODIC] = "Sample.Periodic",
-	[SAMPLE_CTX_CLOCK] = "Sample.Clock",
-	[SAMPLE_CTX_TX_BEGIN] = "Transaction.Begin",
-	[SAMPLE_CTX_TX_END] = "Transaction.End",
-	[SAMPLE_CTX_TRIGGER] = "Trigger",
-	[SAMPLE_CTX_INTERRUPTION_BEGIN] = "Interruption.Begin",
-	[SAMPLE_CTX_INTERRUPTION_END] = "Interruption.End",
-	[SAMPLE_CTX_OTHER] = "Other",
+    [SAMPLE_CTX_PERIODIC] = "Sample.Periodic",
+    [SAMPLE_CTX_CLOCK] = "Sample.Clock",
+    [SAMPLE_CTX_TX_BEGIN] = "Transaction.Begin",
+    [SAMPLE_CTX_TX_END] = "Transaction.End",
+    [SAMPLE_CTX_TRIGGER] = "Trigger",
+    [SAMPLE_CTX_INTERRUPTION_BEGIN] = "Interruption.Begin",
+    [SAMPLE_CTX_INTERRUPTION_END] = "Interruption.End",
+    [SAMPLE_CTX_OTHER] = "Other",
 };
 
 int adapter_sample_context(const char *context)
@@ -388,10 +390,10 @@ int adapter_sample_context(const char *context)
 
 /* OCPP 1.6 7.33 Phase, 2.0.1 PhaseEnumType */
 static const char *const phases[_PHASE_MAX] = {
-	[PHASE_L1] = "L1",	   [PHASE_L2] = "L2",	      [PHASE_L3] = "L3",
-	[PHASE_N] = "N",	   [PHASE_L1_N] = "L1-N",     [PHASE_L2_N] = "L2-N",
-	[PHASE_L3_N] = "L3-N",	   [PHASE_L1_L2] = "L1-L2",   [PHASE_L2_L3] = "L2-L3",
-	[PHASE_L3_L1] = "L3-L1",
+    [PHASE_L1] = "L1",	     [PHASE_L2] = "L2",	      [PHASE_L3] = "L3",
+    [PHASE_N] = "N",	     [PHASE_L1_N] = "L1-N",   [PHASE_L2_N] = "L2-N",
+    [PHASE_L3_N] = "L3-N",   [PHASE_L1_L2] = "L1-L2", [PHASE_L2_L3] = "L2-L3",
+    [PHASE_L3_L1] = "L3-L1",
 };
 
 int adapter_sample_phase(const char *phase)
@@ -404,19 +406,19 @@ static const struct {
 	const char *word;
 	int reason;
 } stop_reasons[] = {
-	{ "Local", STOP_LOCAL },
-	{ "Remote", STOP_REMOTE },
-	{ "EVDisconnected", STOP_EV_DISCONNECTED },
-	{ "DeAuthorized", STOP_DEAUTHORIZED },
-	{ "EmergencyStop", STOP_EMERGENCY },
-	{ "PowerLoss", STOP_POWER_LOSS },
-	{ "Reboot", STOP_REBOOT },
-	{ "HardReset", STOP_REBOOT },
-	{ "SoftReset", STOP_REBOOT },
-	{ "ImmediateReset", STOP_REBOOT },
-	{ "EnergyLimitReached", STOP_ENERGY_LIMIT },
-	{ "SOCLimitReached", STOP_ENERGY_LIMIT },
-	{ "TimeLimitReached", STOP_TIME_LIMIT },
+    {"Local", STOP_LOCAL},
+    {"Remote", STOP_REMOTE},
+    {"EVDisconnected", STOP_EV_DISCONNECTED},
+    {"DeAuthorized", STOP_DEAUTHORIZED},
+    {"EmergencyStop", STOP_EMERGENCY},
+    {"PowerLoss", STOP_POWER_LOSS},
+    {"Reboot", STOP_REBOOT},
+    {"HardReset", STOP_REBOOT},
+    {"SoftReset", STOP_REBOOT},
+    {"ImmediateReset", STOP_REBOOT},
+    {"EnergyLimitReached", STOP_ENERGY_LIMIT},
+    {"SOCLimitReached", STOP_ENERGY_LIMIT},
+    {"TimeLimitReached", STOP_TIME_LIMIT},
 };
 
 int adapter_stop_reason(const char *reason)
@@ -434,16 +436,17 @@ static const struct {
 	const char *word;
 	int state;
 } connector_states[] = {
-	{ "Available", CONN_AVAILABLE },     { "Preparing", CONN_OCCUPIED },
-	{ "Charging", CONN_OCCUPIED },	     { "SuspendedEVSE", CONN_OCCUPIED },
-	{ "SuspendedEV", CONN_OCCUPIED },    { "Finishing", CONN_OCCUPIED },
-	{ "Occupied", CONN_OCCUPIED },	     { "Reserved", CONN_RESERVED },
-	{ "Unavailable", CONN_UNAVAILABLE }, { "Faulted", CONN_FAULTED },
+    {"Available", CONN_AVAILABLE},     {"Preparing", CONN_OCCUPIED},
+    {"Charging", CONN_OCCUPIED},       {"SuspendedEVSE", CONN_OCCUPIED},
+    {"SuspendedEV", CONN_OCCUPIED},    {"Finishing", CONN_OCCUPIED},
+    {"Occupied", CONN_OCCUPIED},       {"Reserved", CONN_RESERVED},
+    {"Unavailable", CONN_UNAVAILABLE}, {"Faulted", CONN_FAULTED},
 };
 
 int adapter_connector_state(const char *status)
 {
-	for (size_t i = 0; status && i < sizeof(connector_states) / sizeof(connector_states[0]); i++)
+	for (size_t i = 0; status && i < sizeof(connector_states) / sizeof(connector_states[0]);
+	     i++)
 		if (strcmp(status, connector_states[i].word) == 0)
 			return connector_states[i].state;
 	return _CONN_STATE_INVALID;

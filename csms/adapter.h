@@ -40,16 +40,15 @@ struct adapter {
 	int (*encode_cmd)(const struct svc_cmd *cmd, const char **ret_action, json_t **ret_payload);
 	/* The domain reading of a CALLRESULT payload to action: res->status (accepted, rejected,
 	 * other, answered) and res->station_status (the status word, verbatim). */
-	void (*decode_result)(const char *action, const json_t *payload, struct svc_cmd_result *res);
+	void (*decode_result)(const char *action, const json_t *payload,
+			      struct svc_cmd_result *res);
 };
 
 /* The adapter of version v, or NULL. */
 const struct adapter *adapter_for(enum ocpp_version v);
 
-
 int call_fail(struct call_ctx *call, enum ocpp_err err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
+    __attribute__((format(printf, 3, 4)));
 
 /* One row of an adapter's action table (sorted by name; a unit test checks it). */
 struct adapter_action {

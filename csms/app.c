@@ -40,7 +40,7 @@ void app_group_commit(struct app *app)
 
 	app->hub.calls_since_commit = 0;
 	if (store_dirty(app->store)) {
-		static const double bounds[] = { APP_COMMIT_BUCKETS_S };
+		static const double bounds[] = {APP_COMMIT_BUCKETS_S};
 		uint64_t t0 = uv_hrtime(), dt;
 		size_t b = 0;
 		int cr = store_commit(app->store);
@@ -74,10 +74,10 @@ static void commit_hook(void *ud)
 }
 
 static const struct conn_io transport_io = {
-	.write_text = transport_write_text,
-	.want_write = transport_want_write,
-	.close = transport_close,
-	.close_frame = transport_close_frame,
+    .write_text = transport_write_text,
+    .want_write = transport_want_write,
+    .close = transport_close,
+    .close_frame = transport_close_frame,
 };
 
 static void on_cert_tick(uv_timer_t *t)
@@ -125,7 +125,8 @@ void app_stop(struct app *app)
 		uv_stop(app->loop); /* a second signal: stop now */
 		return;
 	}
-	log_notice("stopping: no new connections, finishing replies (up to %d ms)", app->cfg.drain_ms);
+	log_notice("stopping: no new connections, finishing replies (up to %d ms)",
+		   app->cfg.drain_ms);
 	sd_notify_text("STOPPING=1");
 	app->draining = true;
 	app_group_commit(app);
@@ -146,8 +147,8 @@ static int seed_tokens(struct app *app)
 
 	if (!app->cfg.id_tokens)
 		return 0;
-	json_array_foreach (app->cfg.id_tokens, i, t) {
-		struct store_token tok = { .status = AUTH_ACCEPTED };
+	json_array_foreach(app->cfg.id_tokens, i, t) {
+		struct store_token tok = {.status = AUTH_ACCEPTED};
 		const char *status = json_string_value(json_object_get(t, "status"));
 		const char *expiry = json_string_value(json_object_get(t, "expiry"));
 		const char *parent = json_string_value(json_object_get(t, "parent"));
@@ -178,7 +179,7 @@ static int seed_tokens(struct app *app)
 static void sd_notify_text(const char *text)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	socklen_t len;
 	int fd;
 
@@ -201,14 +202,16 @@ static void sd_notify_text(const char *text)
  * listener (a wildcard address accepts any host name on its port). */
 static void set_public_url(struct app *app)
 {
-	const char *host = app->transport.api_port ? app->cfg.api_listen_host : app->cfg.listen_host;
+	const char *host =
+	    app->transport.api_port ? app->cfg.api_listen_host : app->cfg.listen_host;
 	int port = app->transport.api_port ? app->transport.api_port : app->transport.port;
 	bool any = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "*");
 
 	app->api.tls = app->transport.api_port && app->cfg.api_tls_cert;
 	app->api.separate_listener = app->transport.api_port != 0;
 	if (app->cfg.public_url)
-		snprintf(app->api.public_url, sizeof(app->api.public_url), "%s", app->cfg.public_url);
+		snprintf(app->api.public_url, sizeof(app->api.public_url), "%s",
+			 app->cfg.public_url);
 	else
 		snprintf(app->api.public_url, sizeof(app->api.public_url), "%s://%s%s%s:%d",
 			 app->api.tls ? "https" : "http", strchr(host, ':') && !any ? "[" : "",
@@ -248,10 +251,10 @@ static void on_plan_tick(uv_timer_t *t)
 static int load_kind_tariffs(struct app *app)
 {
 	static const char *const env[_SITE_KIND_MAX] = {
-		[SITE_PUBLIC] = "CSMS_TARIFF_PUBLIC",
-		[SITE_RESIDENTIAL] = "CSMS_TARIFF_RESIDENTIAL",
-		[SITE_RURAL] = "CSMS_TARIFF_RURAL",
-		[SITE_SWAP] = "CSMS_TARIFF_SWAP",
+	    [SITE_PUBLIC] = "CSMS_TARIFF_PUBLIC",
+	    [SITE_RESIDENTIAL] = "CSMS_TARIFF_RESIDENTIAL",
+	    [SITE_RURAL] = "CSMS_TARIFF_RURAL",
+	    [SITE_SWAP] = "CSMS_TARIFF_SWAP",
 	};
 
 	for (int k = 0; k < _SITE_KIND_MAX; k++) {
@@ -299,9 +302,10 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 								  : clock_system_now_ms(NULL),
 					  app->cfg.clock_anchor_ms, app->cfg.clock_speed);
 		ocpp_time_format(clock_now_ms(&app->clock), t, sizeof(t));
-		log_warn("DEMO CLOCK: simulated time is %s, running %dx; timestamps, tariffs and plans "
-			 "follow it (network timeouts stay real). Not for production.",
-			 t, app->clock.speed);
+		log_warn(
+		    "DEMO CLOCK: simulated time is %s, running %dx; timestamps, tariffs and plans "
+		    "follow it (network timeouts stay real). Not for production.",
+		    t, app->clock.speed);
 	}
 
 	app->store = store_open(app->cfg.db_path, app->cfg.sync_full, err, sizeof(err));
@@ -327,8 +331,8 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 		goto fail;
 	/* commands reach the stations connected here; the API works on the domain only */
 	svc_set_link(app->svc, &link_conn_ops, app->svc);
-	app->api = (struct api){ .svc = app->svc, .store = app->store, .cfg = &app->cfg,
-				 .draining = &app->draining };
+	app->api = (struct api){
+	    .svc = app->svc, .store = app->store, .cfg = &app->cfg, .draining = &app->draining};
 	if (api_live_start(&app->api) < 0) /* /api/live: the event bus to the dashboards */
 		goto fail;
 	app->hub.svc = app->svc;
@@ -385,15 +389,18 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->sig_int.data = app;
 	uv_signal_start(&app->sig_int, on_signal, SIGINT);
 
-	app->transport = (struct transport){ .loop = loop, .cfg = &app->cfg, .svc = app->svc,
-					     .hub = &app->hub, .api = &app->api,
-					     .draining = &app->draining };
+	app->transport = (struct transport){.loop = loop,
+					    .cfg = &app->cfg,
+					    .svc = app->svc,
+					    .hub = &app->hub,
+					    .api = &app->api,
+					    .draining = &app->draining};
 	r = transport_start(&app->transport);
 	if (r < 0) {
 		if (app->cfg.api_listen_host[0])
-			log_err("cannot listen on %s:%d and (API) %s:%d: %s%s", app->cfg.listen_host,
-				app->cfg.listen_port, app->cfg.api_listen_host,
-				app->cfg.api_listen_port, strerror(-r),
+			log_err("cannot listen on %s:%d and (API) %s:%d: %s%s",
+				app->cfg.listen_host, app->cfg.listen_port,
+				app->cfg.api_listen_host, app->cfg.api_listen_port, strerror(-r),
 				r == -EKEYREJECTED ? " (check api_tls_cert and api_tls_key)" : "");
 		else
 			log_err("cannot listen on %s:%d: %s", app->cfg.listen_host,
@@ -409,13 +416,14 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: %s/api, "
 		   "registration %s, db %s)",
 		   CSMS_VERSION, app->cfg.listen_host, app->transport.port, app->cfg.listen_host,
-		   app->transport.port, app->api.public_url, cfg_registration_name(app->cfg.registration),
-		   app->cfg.db_path);
+		   app->transport.port, app->api.public_url,
+		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
 	if (!cfg_host_loopback(app->cfg.listen_host))
 		log_warn("WARNING: chargers connect in clear text (ws://) on the non-loopback "
 			 "listener %s:%d%s; put TLS in front of it",
 			 app->cfg.listen_host, app->transport.port,
-			 app->transport.api_port ? "" : ", and the operator API and dashboard share it");
+			 app->transport.api_port ? ""
+						 : ", and the operator API and dashboard share it");
 	sd_notify_text("READY=1\nSTATUS=listening");
 	return app;
 fail:
@@ -451,7 +459,8 @@ int app_run(struct app *app)
 	close_all(app);
 	app_group_commit(app);
 	log_notice("stopped cleanly (%llu calls in, %llu commits)",
-		   (unsigned long long)app->hub.stats.calls_in, (unsigned long long)app->stats.commits);
+		   (unsigned long long)app->hub.stats.calls_in,
+		   (unsigned long long)app->stats.commits);
 	return 0;
 }
 

@@ -45,11 +45,11 @@ struct app {
 	struct app_stats stats;
 	uv_timer_t plan_timer; /* the planner: launch due replans, apply finished ones */
 	/* ---- accounts, API listener, operations */
-	int64_t started_ms;	    /* wall clock at start, for /metrics */
-	uint64_t commit_hist[12];   /* group commits by duration (APP_COMMIT_BUCKETS_S, +Inf) */
-	uint64_t commit_ns_sum;	    /* total time spent committing */
-	struct ca *ca;		/* the operator's CA (cfg.ca_dir), or NULL */
-	uv_timer_t cert_timer;	/* certificate renewal before expiry */
+	int64_t started_ms;	  /* wall clock at start, for /metrics */
+	uint64_t commit_hist[12]; /* group commits by duration (APP_COMMIT_BUCKETS_S, +Inf) */
+	uint64_t commit_ns_sum;	  /* total time spent committing */
+	struct ca *ca;		  /* the operator's CA (cfg.ca_dir), or NULL */
+	uv_timer_t cert_timer;	  /* certificate renewal before expiry */
 };
 
 /* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */

@@ -91,7 +91,8 @@ static void histogram(struct text *t, const char *name, const char *help, const 
 	for (size_t b = 0; b <= nbounds; b++) {
 		cum += counts[b];
 		if (b < nbounds)
-			put(t, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[b], (unsigned long long)cum);
+			put(t, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[b],
+			    (unsigned long long)cum);
 		else
 			put(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
 	}
@@ -110,9 +111,11 @@ static void by_action(struct text *t, const struct app *app, const char *name, c
 
 			if (!tab[v][a])
 				continue;
-			d = a < CONN_ACTIONS_MAX ? ocpp_catalog_at(app->catalog[v], (size_t)a) : NULL;
-			put(t, "%s{protocol=\"%s\",action=\"%s\"} %llu\n", name, ocpp_version_name(v),
-			    d ? d->action : "unknown", (unsigned long long)tab[v][a]);
+			d = a < CONN_ACTIONS_MAX ? ocpp_catalog_at(app->catalog[v], (size_t)a)
+						 : NULL;
+			put(t, "%s{protocol=\"%s\",action=\"%s\"} %llu\n", name,
+			    ocpp_version_name(v), d ? d->action : "unknown",
+			    (unsigned long long)tab[v][a]);
 		}
 	}
 }
@@ -120,8 +123,8 @@ static void by_action(struct text *t, const struct app *app, const char *name, c
 /* Calls by action, CALLERRORs by action and by code, the latency and batch histograms. */
 static void call_figures(struct text *t, const struct app *app)
 {
-	static const double lat[] = { CONN_LATENCY_BUCKETS_S };
-	static const unsigned batch_u[] = { CONN_BATCH_BUCKETS };
+	static const double lat[] = {CONN_LATENCY_BUCKETS_S};
+	static const unsigned batch_u[] = {CONN_BATCH_BUCKETS};
 	const struct conn_stats *s = &app->hub.stats;
 	double batch[sizeof(batch_u) / sizeof(batch_u[0])];
 
@@ -135,18 +138,21 @@ static void call_figures(struct text *t, const struct app *app)
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++)
 		for (int e = 1; e < _OCPP_ERR_MAX; e++)
 			if (s->errors_by_code[v][e])
-				put(t, "csms_callerrors_out_by_code_total{protocol=\"%s\",code=\"%s\"} "
-				       "%llu\n", ocpp_version_name(v), ocpp_err_name(v, e),
+				put(t,
+				    "csms_callerrors_out_by_code_total{protocol=\"%s\",code=\"%s\"}"
+				    " "
+				    "%llu\n",
+				    ocpp_version_name(v), ocpp_err_name(v, e),
 				    (unsigned long long)s->errors_by_code[v][e]);
 	histogram(t, "csms_call_seconds",
 		  "Handling time of chargers' CALLs, from the frame in to the reply released "
 		  "(the wait for the group commit included).",
-		  lat, sizeof(lat) / sizeof(lat[0]), s->latency_hist, (double)s->latency_ns_sum / 1e9);
+		  lat, sizeof(lat) / sizeof(lat[0]), s->latency_hist,
+		  (double)s->latency_ns_sum / 1e9);
 	for (size_t b = 0; b < sizeof(batch) / sizeof(batch[0]); b++)
 		batch[b] = batch_u[b];
-	histogram(t, "csms_commit_batch_replies",
-		  "Replies released to chargers per group commit.", batch,
-		  sizeof(batch) / sizeof(batch[0]), s->batch_hist, (double)s->batch_sum);
+	histogram(t, "csms_commit_batch_replies", "Replies released to chargers per group commit.",
+		  batch, sizeof(batch) / sizeof(batch[0]), s->batch_hist, (double)s->batch_sum);
 }
 
 int app_metrics_text(void *ud, char **ret_text)
@@ -185,7 +191,8 @@ int app_metrics_text(void *ud, char **ret_text)
 		    by_version[v]);
 	counter(&t, "csms_frames_in_total", "WebSocket text frames received from chargers.",
 		app->hub.stats.frames_in);
-	counter(&t, "csms_calls_in_total", "CALLs received from chargers.", app->hub.stats.calls_in);
+	counter(&t, "csms_calls_in_total", "CALLs received from chargers.",
+		app->hub.stats.calls_in);
 	counter(&t, "csms_callerrors_out_total", "CALLERRORs sent to chargers.",
 		app->hub.stats.callerrors_out);
 	counter(&t, "csms_calls_out_total", "CALLs sent to chargers (commands).",
@@ -211,7 +218,8 @@ int app_metrics_text(void *ud, char **ret_text)
 	      held);
 	gauge(&t, "csms_calls_in_flight", "CSMS CALLs waiting for a charger's answer.", calls);
 	call_figures(&t, app);
-	gauge(&t, "csms_held_replies", "Replies waiting for the group commit.", (double)held_frames);
+	gauge(&t, "csms_held_replies", "Replies waiting for the group commit.",
+	      (double)held_frames);
 	gauge(&t, "csms_tx_queued_frames", "Frames queued for chargers, not yet written.",
 	      (double)tx_frames);
 	gauge(&t, "csms_calls_queued", "CSMS CALLs queued behind the one in flight to a charger.",

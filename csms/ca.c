@@ -472,6 +472,6 @@ static int svc_sign(void *impl, const char *csr_pem, const char *station_id, int
 }
 
 const struct svc_ca_ops ca_svc_ops = {
-	.version = 1,
-	.sign = svc_sign,
+    .version = 1,
+    .sign = svc_sign,
 };

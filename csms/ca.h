@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CA_KEY_FILE "ca.key"  /* PEM private key, mode 0600 */
+#define CA_KEY_FILE  "ca.key" /* PEM private key, mode 0600 */
 #define CA_CERT_FILE "ca.pem" /* PEM certificate */
 
 struct ca;

@@ -73,7 +73,8 @@ static void tx_push(struct conn *c, struct conn_frame *f)
 	c->tx_count++;
 	if (c->tx_count > (size_t)c->hub->cfg->max_tx_queue) {
 		/* The receiver is the boss, but not forever: a peer that does not read is dropped. */
-		log_warn("[cp %s] tx queue over %d frames, closing", c->id, c->hub->cfg->max_tx_queue);
+		log_warn("[cp %s] tx queue over %d frames, closing", c->id,
+			 c->hub->cfg->max_tx_queue);
 		c->closing = true;
 		c->hub->io->close(c->wsi);
 		return;
@@ -93,7 +94,7 @@ static int action_index(const struct conn *c, const char *action)
 /* Count an answer released to the wire: its handling time, from the CALL in to now. */
 static void count_released(struct conn_hub *hub, const struct conn_frame *f, uint64_t now)
 {
-	static const double bounds[] = { CONN_LATENCY_BUCKETS_S };
+	static const double bounds[] = {CONN_LATENCY_BUCKETS_S};
 	uint64_t dt;
 	size_t b = 0;
 
@@ -184,11 +185,13 @@ static bool answer_from_cache(struct conn *c, const char *id, const char *action
 	for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
 		struct conn_frame *f;
 
-		if (!c->cache[i].frame || strcmp(c->cache[i].id, id) || strcmp(c->cache[i].action, action))
+		if (!c->cache[i].frame || strcmp(c->cache[i].id, id) ||
+		    strcmp(c->cache[i].action, action))
 			continue;
 		if (c->cache_hash[i] != hash) {
-			log_info("[cp %s] %s %s reuses a message id with another payload: a new call",
-				 c->id, action, id);
+			log_info(
+			    "[cp %s] %s %s reuses a message id with another payload: a new call",
+			    c->id, action, id);
 			free(c->cache[i].frame);
 			c->cache[i].frame = NULL;
 			continue;
@@ -232,8 +235,11 @@ static bool call_rate_ok(struct conn *c)
 
 static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 {
-	struct dispatch_ctx ctx = { .catalog = c->catalog, .adapter = c->adapter,
-				    .cfg = c->hub->cfg, .svc = c->hub->svc, .st = c->st };
+	struct dispatch_ctx ctx = {.catalog = c->catalog,
+				   .adapter = c->adapter,
+				   .cfg = c->hub->cfg,
+				   .svc = c->hub->svc,
+				   .st = c->st};
 	struct dispatch_reply rep;
 	struct conn_frame *f;
 	char *text;
@@ -351,7 +357,9 @@ static void recover_call_id(const char *buf, size_t len, struct ocpp_parse_error
 {
 	const char *p = buf, *end = buf + len, *id;
 
-#define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
+#define SKIP_WS()                                                                                  \
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))                   \
+	p++
 	SKIP_WS();
 	if (p >= end || *p++ != '[')
 		return;
@@ -466,7 +474,8 @@ void conn_tx_pop(struct conn *c)
 	free(f);
 }
 
-int conn_call(struct conn *c, const char *action, const json_t *payload, conn_result_fn cb, void *ud)
+int conn_call(struct conn *c, const char *action, const json_t *payload, conn_result_fn cb,
+	      void *ud)
 {
 	struct conn_call *k;
 
@@ -510,8 +519,8 @@ void conn_calls_expire(struct conn_hub *hub)
 		struct conn_call *k = list_entry(hub->calls.next, struct conn_call, link);
 
 		if (k->deadline_ms > now) {
-			uv_timer_start(&hub->call_timer, on_call_timer, (uint64_t)(k->deadline_ms - now),
-				       0);
+			uv_timer_start(&hub->call_timer, on_call_timer,
+				       (uint64_t)(k->deadline_ms - now), 0);
 			return;
 		}
 		log_notice("[cp %s] %s %s: no answer in %d ms", k->conn->id, k->action, k->id,
@@ -522,7 +531,7 @@ void conn_calls_expire(struct conn_hub *hub)
 
 void conn_release_held(struct conn_hub *hub, bool committed)
 {
-	static const unsigned bounds[] = { CONN_BATCH_BUCKETS };
+	static const unsigned bounds[] = {CONN_BATCH_BUCKETS};
 	uint64_t now = uv_hrtime(), replies = 0;
 	size_t b = 0;
 
@@ -555,7 +564,8 @@ void conn_release_held(struct conn_hub *hub, bool committed)
 					f->is_error = true;
 					f->action = action;
 				}
-				for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]); i++) {
+				for (size_t i = 0; i < sizeof(c->cache) / sizeof(c->cache[0]);
+				     i++) {
 					free(c->cache[i].frame);
 					c->cache[i].frame = NULL;
 				}
@@ -580,7 +590,7 @@ void conn_hub_init(struct conn_hub *hub)
 	list_init(&hub->held_conns);
 	list_init(&hub->calls);
 	hub->calls_since_commit = 0;
-	hub->stats = (struct conn_stats){ 0 };
+	hub->stats = (struct conn_stats){0};
 }
 
 struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id,
@@ -601,7 +611,8 @@ struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id
 	snprintf(c->id, sizeof(c->id), "%s", station_id);
 	c->created_ms = c->last_rx_ms = c->call_refill_ms = clock_mono_ms();
 	c->call_tokens = hub->cfg->call_burst;
-	c->st = svc_station_attach(hub->svc, station_id, (int)v, ocpp_version_name(v), c, &replaced);
+	c->st =
+	    svc_station_attach(hub->svc, station_id, (int)v, ocpp_version_name(v), c, &replaced);
 	if (!c->st) {
 		list_del(&c->link);
 		free(c);
@@ -680,17 +691,18 @@ void conn_sweep(struct conn_hub *hub)
 			continue;
 		if (!c->boot_seen) {
 			if (now - c->created_ms > (int64_t)cfg->boot_timeout_s * 1000) {
-				log_notice("[cp %s] no BootNotification within %d s, closing", c->id,
-					   cfg->boot_timeout_s);
+				log_notice("[cp %s] no BootNotification within %d s, closing",
+					   c->id, cfg->boot_timeout_s);
 				conn_close(c, 1008, "BootNotification expected");
 			}
 			continue;
 		}
-		interval_s = c->st && c->st->interval_s > 0 ? c->st->interval_s
-							    : cfg->heartbeat_interval_s;
+		interval_s =
+		    c->st && c->st->interval_s > 0 ? c->st->interval_s : cfg->heartbeat_interval_s;
 		if (now - c->last_rx_ms > interval_s * cfg->idle_factor * 1000) {
 			log_notice("[cp %s] silent for %lld s (interval %lld s), closing", c->id,
-				   (long long)((now - c->last_rx_ms) / 1000), (long long)interval_s);
+				   (long long)((now - c->last_rx_ms) / 1000),
+				   (long long)interval_s);
 			conn_close(c, 1001, "idle");
 		}
 	}

@@ -25,12 +25,12 @@ struct adapter;
 struct conn_frame {
 	struct conn_frame *next;
 	size_t len;
-	bool is_result;		    /* a CALLRESULT that depends on the group commit */
-	bool is_error;		    /* a CALLERROR (metrics) */
-	int16_t action;		    /* answer to a CALL: its action index (CONN_ACTION_*), or -1 */
-	uint64_t in_ns;		    /* answer to a CALL: uv_hrtime() when the CALL came in; 0 */
-	char id[OCPP_ID_MAX + 1];   /* message id it answers */
-	unsigned char buf[];	    /* CONN_PRE bytes, then the frame */
+	bool is_result;		  /* a CALLRESULT that depends on the group commit */
+	bool is_error;		  /* a CALLERROR (metrics) */
+	int16_t action;		  /* answer to a CALL: its action index (CONN_ACTION_*), or -1 */
+	uint64_t in_ns;		  /* answer to a CALL: uv_hrtime() when the CALL came in; 0 */
+	char id[OCPP_ID_MAX + 1]; /* message id it answers */
+	unsigned char buf[];	  /* CONN_PRE bytes, then the frame */
 };
 
 /* Outcome of a CSMS call: status 0 = CALLRESULT (payload), 1 = CALLERROR (code, desc),
@@ -57,14 +57,14 @@ struct conn_io {
 /* Per-action counters: an action's index is its place in the version's catalogue
  * (ocpp_catalog_at order); CONN_ACTION_UNKNOWN counts CALLs of no known action and frames that
  * did not parse. Fixed arrays: counting a call costs an increment, never an allocation. */
-#define CONN_ACTIONS_MAX 96
+#define CONN_ACTIONS_MAX    96
 #define CONN_ACTION_UNKNOWN CONN_ACTIONS_MAX
 /* Upper bounds (seconds) of the call latency histogram (frame in to reply released); +Inf. */
-#define CONN_LATENCY_BUCKETS_S 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, \
-	0.5, 1.0, 2.5, 5.0
+#define CONN_LATENCY_BUCKETS_S                                                                     \
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0
 #define CONN_LATENCY_NBUCKETS 14
 /* Upper bounds of the replies-per-group-commit histogram; +Inf. */
-#define CONN_BATCH_BUCKETS 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024
+#define CONN_BATCH_BUCKETS  1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024
 #define CONN_BATCH_NBUCKETS 12
 
 struct conn_stats {
@@ -108,7 +108,7 @@ void conn_hub_init(struct conn_hub *hub);
 
 struct conn {
 	struct conn_hub *hub;
-	void *wsi; /* transport handle */
+	void *wsi;	  /* transport handle */
 	struct list link; /* in hub->conns */
 	char id[64];
 	enum ocpp_version version;
@@ -138,21 +138,22 @@ struct conn {
 	} cache[8];
 	unsigned cache_next;
 	/* ---- security: limits and liveness (docs/security.md) */
-	uint64_t cache_hash[8];	   /* the payload's hash of each cache entry */
+	uint64_t cache_hash[8];		/* the payload's hash of each cache entry */
 	int64_t created_ms, last_rx_ms; /* monotonic */
-	bool boot_seen;		   /* a BootNotification arrived on this connection */
-	double call_tokens;	   /* per-connection token bucket (call_rate_per_s, call_burst) */
+	bool boot_seen;			/* a BootNotification arrived on this connection */
+	double call_tokens; /* per-connection token bucket (call_rate_per_s, call_burst) */
 	int64_t call_refill_ms;
-	unsigned refused_calls;	   /* in a row, over the rate: past call_burst, closed */
-	int close_code;		   /* != 0: close with this WebSocket status ... */
-	char close_reason[64];	   /* ... and reason (io->close_frame) */
+	unsigned refused_calls; /* in a row, over the rate: past call_burst, closed */
+	int close_code;		/* != 0: close with this WebSocket status ... */
+	char close_reason[64];	/* ... and reason (io->close_frame) */
 	/* ---- end security */
 	uint64_t rx_ns; /* uv_hrtime() when the frame being handled came in (metrics) */
 };
 
 /* Create a session for an established connection; binds the station (replacing an older
  * connection, which is closed). NULL on failure. */
-struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id, enum ocpp_version v);
+struct conn *conn_create(struct conn_hub *hub, void *wsi, const char *station_id,
+			 enum ocpp_version v);
 /* The connection closed: fail its calls, detach its station, free it. */
 void conn_destroy(struct conn *c);
 /* Feed received bytes; final marks the end of a message. < 0 asks the transport to close. */
@@ -162,7 +163,8 @@ struct conn_frame *conn_tx_peek(struct conn *c);
 void conn_tx_pop(struct conn *c);
 
 /* Send a CSMS-initiated call; payload is borrowed. 0 queued; -EBUSY queue full; -ENOMEM. */
-int conn_call(struct conn *c, const char *action, const json_t *payload, conn_result_fn cb, void *ud);
+int conn_call(struct conn *c, const char *action, const json_t *payload, conn_result_fn cb,
+	      void *ud);
 
 /* After a group commit: release held replies (as CALLERROR if the commit failed). */
 void conn_release_held(struct conn_hub *hub, bool committed);

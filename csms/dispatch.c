@@ -26,11 +26,11 @@ static enum ocpp_err within_caps(const json_t *v, size_t max_items, int depth)
 	if (json_is_array(v)) {
 		if (json_array_size(v) > max_items)
 			return OCPP_ERR_OCCURRENCE_CONSTRAINT;
-		json_array_foreach (v, i, x)
+		json_array_foreach(v, i, x)
 			if ((e = within_caps(x, max_items, depth + 1)) != OCPP_ERR_NONE)
 				return e;
 	} else if (json_is_object(v)) {
-		ocpp_json_object_foreach (v, k, x)
+		ocpp_json_object_foreach(v, k, x)
 			if ((e = within_caps(x, max_items, depth + 1)) != OCPP_ERR_NONE)
 				return e;
 	}
@@ -52,13 +52,16 @@ enum ocpp_err dispatch_call(const struct dispatch_ctx *ctx, const struct ocpp_fr
 			    struct dispatch_reply *ret_reply)
 {
 	const struct ocpp_msg_def *def = ocpp_catalog_find(ctx->catalog, fr->action);
-	struct call_ctx call = { .svc = ctx->svc, .cfg = ctx->cfg, .st = ctx->st,
-				 .action = fr->action, .err = OCPP_ERR_INTERNAL };
+	struct call_ctx call = {.svc = ctx->svc,
+				.cfg = ctx->cfg,
+				.st = ctx->st,
+				.action = fr->action,
+				.err = OCPP_ERR_INTERNAL};
 	struct dispatch_reply *rep = ret_reply;
 	adapter_handler_fn fn;
 	enum ocpp_err e;
 
-	*rep = (struct dispatch_reply){ .err = OCPP_ERR_NONE };
+	*rep = (struct dispatch_reply){.err = OCPP_ERR_NONE};
 	if (!def)
 		return fail(rep, OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
 	fn = ctx->adapter && (def->dir & OCPP_CP_TO_CS) ? ctx->adapter->find(fr->action) : NULL;
@@ -66,8 +69,9 @@ enum ocpp_err dispatch_call(const struct dispatch_ctx *ctx, const struct ocpp_fr
 		return fail(rep, OCPP_ERR_NOT_SUPPORTED, "action not supported by this CSMS");
 	e = within_caps(fr->payload, (size_t)ctx->cfg->max_list_items, 0);
 	if (e != OCPP_ERR_NONE)
-		return fail(rep, e, e == OCPP_ERR_FORMATION ? "payload nested too deep"
-							    : "a list exceeds max_list_items");
+		return fail(rep, e,
+			    e == OCPP_ERR_FORMATION ? "payload nested too deep"
+						    : "a list exceeds max_list_items");
 	e = ocpp_catalog_validate(ctx->catalog, fr->action, false, fr->payload, rep->desc,
 				  sizeof(rep->desc));
 	if (e != OCPP_ERR_NONE)

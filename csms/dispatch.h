@@ -30,10 +30,10 @@ struct dispatch_ctx {
 };
 
 struct dispatch_reply {
-	json_t *payload;    /* the CALLRESULT payload (new reference), NULL with a CALLERROR */
-	enum ocpp_err err;  /* OCPP_ERR_NONE with a payload, else the CALLERROR code */
-	char desc[160];	    /* the CALLERROR description ("" with a payload) */
-	bool durable;	    /* the result acknowledges stored data: send it after the group commit */
+	json_t *payload;   /* the CALLRESULT payload (new reference), NULL with a CALLERROR */
+	enum ocpp_err err; /* OCPP_ERR_NONE with a payload, else the CALLERROR code */
+	char desc[160];	   /* the CALLERROR description ("" with a payload) */
+	bool durable;	   /* the result acknowledges stored data: send it after the group commit */
 };
 
 /*

@@ -60,7 +60,8 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 	int k;
 
 	if (!id || !id_ok(id, STATION_ID_MAX)) {
-		bad(rs, path, line, "charger_id must be 1..48 printable characters without '/'", id);
+		bad(rs, path, line, "charger_id must be 1..48 printable characters without '/'",
+		    id);
 		return 0;
 	}
 	if (!site || !id_ok(site, SITE_ID_MAX)) {
@@ -173,7 +174,8 @@ static int parse_csv(struct rows *rs, const char *path)
 			tok = comma + 1;
 		}
 		if (n != 4) {
-			bad(rs, path, no, "expected 4 fields: charger_id,site,site_kind,password", NULL);
+			bad(rs, path, no, "expected 4 fields: charger_id,site,site_kind,password",
+			    NULL);
 			continue;
 		}
 		r = add_row(rs, path, no, fields[0], fields[1], fields[2], fields[3]);
@@ -201,12 +203,13 @@ static int parse_json(struct rows *rs, const char *path)
 		json_decref(root);
 		return -EINVAL;
 	}
-	json_array_foreach (root, i, o) {
+	json_array_foreach(root, i, o) {
 		if (!json_is_object(o)) {
 			bad(rs, path, (long)i + 1, "expected an object", NULL);
 			continue;
 		}
-		r = add_row(rs, path, (long)i + 1, json_string_value(json_object_get(o, "charger_id")),
+		r = add_row(rs, path, (long)i + 1,
+			    json_string_value(json_object_get(o, "charger_id")),
 			    json_string_value(json_object_get(o, "site")),
 			    json_string_value(json_object_get(o, "site_kind")),
 			    json_string_value(json_object_get(o, "password")));
@@ -219,7 +222,7 @@ static int parse_json(struct rows *rs, const char *path)
 
 int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 {
-	struct rows rs = { 0 };
+	struct rows rs = {0};
 	size_t len = strlen(path);
 	struct store *s = NULL;
 	char err[512];
@@ -235,8 +238,10 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 		goto out;
 	}
 	if (rs.bad && !skip_bad) {
-		fprintf(stderr, "csms: %zu bad row(s) in %s; nothing imported (--skip-bad imports the rest)\n",
-			rs.bad, path);
+		fprintf(
+		    stderr,
+		    "csms: %zu bad row(s) in %s; nothing imported (--skip-bad imports the rest)\n",
+		    rs.bad, path);
 		goto out;
 	}
 	s = store_open(cfg->db_path, true, err, sizeof(err));
@@ -252,7 +257,8 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 		if (hmap_get(&rs.sites, row->site) == row &&
 		    store_site_put(s, row->site, row->kind, now) < 0)
 			goto db_fail;
-		if (pwhash_create(row->password, (unsigned)cfg->kdf_iterations, hash, sizeof(hash)) < 0 ||
+		if (pwhash_create(row->password, (unsigned)cfg->kdf_iterations, hash,
+				  sizeof(hash)) < 0 ||
 		    store_station_put(s, row->id, row->site, hash, now) < 0)
 			goto db_fail;
 		explicit_bzero(row->password, sizeof(row->password));

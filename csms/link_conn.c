@@ -28,7 +28,7 @@ static void fail(svc_link_done_fn done, void *ud, int status, const char *action
 static void fail(svc_link_done_fn done, void *ud, int status, const char *action, const char *fmt,
 		 ...)
 {
-	struct svc_cmd_result res = { .status = status };
+	struct svc_cmd_result res = {.status = status};
 	va_list ap;
 
 	snprintf(res.action, sizeof(res.action), "%s", action ? action : "");
@@ -42,7 +42,7 @@ static void on_answer(void *ud, int status, const json_t *payload, const char *c
 		      const char *desc)
 {
 	struct link_call *k = ud;
-	struct svc_cmd_result res = { .status = SVC_RES_DISCONNECTED };
+	struct svc_cmd_result res = {.status = SVC_RES_DISCONNECTED};
 	char *text = NULL;
 
 	snprintf(res.action, sizeof(res.action), "%s", k->action);
@@ -92,7 +92,8 @@ static int raw_payload(const struct conn *c, const struct svc_cmd *cmd, svc_link
 		     action, ocpp_version_name(c->version));
 		return -EINVAL;
 	}
-	payload = json_loads(cmd->raw.payload ? cmd->raw.payload : "", JSON_REJECT_DUPLICATES, &jerr);
+	payload =
+	    json_loads(cmd->raw.payload ? cmd->raw.payload : "", JSON_REJECT_DUPLICATES, &jerr);
 	if (!payload || !json_is_object(payload)) {
 		fail(done, ud, SVC_RES_INVALID, action, "body: %s",
 		     payload ? "expected a JSON object" : jerr.text);
@@ -123,7 +124,8 @@ static int link_send(void *impl, const char *station_id, const struct svc_cmd *c
 	int r;
 
 	if (!c || c->closing || !c->adapter) {
-		fail(done, ud, SVC_RES_NOT_CONNECTED, NULL, "station %s is not connected", station_id);
+		fail(done, ud, SVC_RES_NOT_CONNECTED, NULL, "station %s is not connected",
+		     station_id);
 		return 0;
 	}
 	if (cmd->kind == SVC_CMD_RAW) {
@@ -162,7 +164,8 @@ static int link_send(void *impl, const char *station_id, const struct svc_cmd *c
 	}
 	if (r < 0) {
 		fail(done, ud, r == -EBUSY ? SVC_RES_BUSY : SVC_RES_NOT_CONNECTED, k->action,
-		     r == -EBUSY ? "too many commands queued for %s" : "station %s is not connected",
+		     r == -EBUSY ? "too many commands queued for %s"
+				 : "station %s is not connected",
 		     station_id);
 		free(k);
 	}
@@ -170,6 +173,6 @@ static int link_send(void *impl, const char *station_id, const struct svc_cmd *c
 }
 
 const struct svc_link_ops link_conn_ops = {
-	.version = 1,
-	.send = link_send,
+    .version = 1,
+    .send = link_send,
 };

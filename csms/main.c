@@ -24,21 +24,24 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: csms [--config FILE] [--listen HOST:PORT] [--api-listen HOST:PORT] [--db PATH]\n"
-		"            [--registration closed|pending|open] [--log-level LEVEL]\n"
-		"            [--port-file FILE] [--web-root DIR]\n"
-		"            [--clock-start TIME --clock-speed N [--clock-anchor TIME]]  (demo clock)\n"
-		"       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
-		"       csms tariffs import FILE [--config FILE] [--db PATH] [--site-kinds KINDS]\n"
-		"       csms users add NAME --role admin|operator|viewer [--password-file F]\n"
-		"       csms users passwd NAME [--password-file F]   (else the password is read from stdin)\n"
-		"       csms users list\n"
-		"       csms backup FILE [--config FILE] [--db PATH]  (while the server runs)\n"
-		"       csms ca init --dir DIR [--cn NAME] [--days N]  (the operator's CA)\n"
-		"       csms routes   (the REST API's routes, one \"METHOD /pattern\" a line)\n"
-		"       csms --help | --version\n"
-		"See docs/config.md for the configuration file.\n");
+	fprintf(
+	    f,
+	    "usage: csms [--config FILE] [--listen HOST:PORT] [--api-listen HOST:PORT] [--db "
+	    "PATH]\n"
+	    "            [--registration closed|pending|open] [--log-level LEVEL]\n"
+	    "            [--port-file FILE] [--web-root DIR]\n"
+	    "            [--clock-start TIME --clock-speed N [--clock-anchor TIME]]  (demo clock)\n"
+	    "       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
+	    "       csms tariffs import FILE [--config FILE] [--db PATH] [--site-kinds KINDS]\n"
+	    "       csms users add NAME --role admin|operator|viewer [--password-file F]\n"
+	    "       csms users passwd NAME [--password-file F]   (else the password is read from "
+	    "stdin)\n"
+	    "       csms users list\n"
+	    "       csms backup FILE [--config FILE] [--db PATH]  (while the server runs)\n"
+	    "       csms ca init --dir DIR [--cn NAME] [--days N]  (the operator's CA)\n"
+	    "       csms routes   (the REST API's routes, one \"METHOD /pattern\" a line)\n"
+	    "       csms --help | --version\n"
+	    "See docs/config.md for the configuration file.\n");
 }
 
 /* One plain line on stderr and exit status 2: bad flag, bad value, bad config. */
@@ -66,39 +69,59 @@ static void raise_nofile(void)
 	}
 }
 
-enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REG, OPT_LOG, OPT_PORT_FILE, OPT_WEB,
-       OPT_CLOCK_START, OPT_CLOCK_SPEED, OPT_CLOCK_ANCHOR, OPT_API_LISTEN, OPT_LOG_FORMAT,
-       OPT_SKIP_BAD, OPT_ROLE, OPT_PASSWORD_FILE, OPT_SITE_KINDS };
+enum {
+	OPT_CONFIG = 256,
+	OPT_LISTEN,
+	OPT_DB,
+	OPT_REG,
+	OPT_LOG,
+	OPT_PORT_FILE,
+	OPT_WEB,
+	OPT_CLOCK_START,
+	OPT_CLOCK_SPEED,
+	OPT_CLOCK_ANCHOR,
+	OPT_API_LISTEN,
+	OPT_LOG_FORMAT,
+	OPT_SKIP_BAD,
+	OPT_ROLE,
+	OPT_PASSWORD_FILE,
+	OPT_SITE_KINDS
+};
 
 static const struct option options[] = {
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "registration", required_argument, NULL, OPT_REG },
-	{ "log-level", required_argument, NULL, OPT_LOG },
-	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
-	{ "web-root", required_argument, NULL, OPT_WEB },
-	{ "clock-start", required_argument, NULL, OPT_CLOCK_START },
-	{ "clock-speed", required_argument, NULL, OPT_CLOCK_SPEED },
-	{ "clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR },
-	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
-	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
-	{ "role", required_argument, NULL, OPT_ROLE },
-	{ "site-kinds", required_argument, NULL, OPT_SITE_KINDS },
-	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"db", required_argument, NULL, OPT_DB},
+    {"registration", required_argument, NULL, OPT_REG},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"web-root", required_argument, NULL, OPT_WEB},
+    {"clock-start", required_argument, NULL, OPT_CLOCK_START},
+    {"clock-speed", required_argument, NULL, OPT_CLOCK_SPEED},
+    {"clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR},
+    {"api-listen", required_argument, NULL, OPT_API_LISTEN},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+    {"role", required_argument, NULL, OPT_ROLE},
+    {"site-kinds", required_argument, NULL, OPT_SITE_KINDS},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static const char *const option_keys[] = {
-	[OPT_LISTEN - OPT_CONFIG] = "listen",	     [OPT_DB - OPT_CONFIG] = "db",
-	[OPT_REG - OPT_CONFIG] = "registration",     [OPT_LOG - OPT_CONFIG] = "log_level",
-	[OPT_PORT_FILE - OPT_CONFIG] = "port_file",  [OPT_WEB - OPT_CONFIG] = "web_root",
-	[OPT_CLOCK_START - OPT_CONFIG] = "clock_start", [OPT_CLOCK_SPEED - OPT_CONFIG] = "clock_speed",
-	[OPT_CLOCK_ANCHOR - OPT_CONFIG] = "clock_anchor", [OPT_API_LISTEN - OPT_CONFIG] = "api_listen",
-	[OPT_LOG_FORMAT - OPT_CONFIG] = "log_format",
+    [OPT_LISTEN - OPT_CONFIG] = "listen",
+    [OPT_DB - OPT_CONFIG] = "db",
+    [OPT_REG - OPT_CONFIG] = "registration",
+    [OPT_LOG - OPT_CONFIG] = "log_level",
+    [OPT_PORT_FILE - OPT_CONFIG] = "port_file",
+    [OPT_WEB - OPT_CONFIG] = "web_root",
+    [OPT_CLOCK_START - OPT_CONFIG] = "clock_start",
+    [OPT_CLOCK_SPEED - OPT_CONFIG] = "clock_speed",
+    [OPT_CLOCK_ANCHOR - OPT_CONFIG] = "clock_anchor",
+    [OPT_API_LISTEN - OPT_CONFIG] = "api_listen",
+    [OPT_LOG_FORMAT - OPT_CONFIG] = "log_format",
 };
 
 /* "csms ca init --dir DIR [--cn NAME] [--days N]": create the operator's CA (docs/security.md).
@@ -132,8 +155,9 @@ static int ca_main(int argc, char **argv)
 		fprintf(stderr, "csms: %s\n", err);
 		return 1;
 	}
-	printf("CA created: %s/%s (key, mode 0600) and %s/%s (certificate); set \"ca_dir\": \"%s\"\n",
-	       dir, CA_KEY_FILE, dir, CA_CERT_FILE, dir);
+	printf(
+	    "CA created: %s/%s (key, mode 0600) and %s/%s (certificate); set \"ca_dir\": \"%s\"\n",
+	    dir, CA_KEY_FILE, dir, CA_CERT_FILE, dir);
 	return 0;
 }
 
@@ -157,7 +181,8 @@ int main(int argc, char **argv)
 	/* "csms stations import FILE ...": a subcommand, then the usual options. */
 	if (argc >= 3 && strcmp(argv[1], "stations") == 0) {
 		if (strcmp(argv[2], "import") != 0 || argc < 4)
-			return fail_usage("usage: csms stations import FILE [--db PATH] [--skip-bad]");
+			return fail_usage(
+			    "usage: csms stations import FILE [--db PATH] [--skip-bad]");
 		import = true;
 		import_file = argv[3];
 		argv += 3;
@@ -165,7 +190,8 @@ int main(int argc, char **argv)
 	} else if (argc >= 3 && strcmp(argv[1], "tariffs") == 0) {
 		/* "csms tariffs import FILE [--db PATH] [--site-kinds K,K]" */
 		if (strcmp(argv[2], "import") != 0 || argc < 4)
-			return fail_usage("usage: csms tariffs import FILE [--db PATH] [--site-kinds KINDS]");
+			return fail_usage(
+			    "usage: csms tariffs import FILE [--db PATH] [--site-kinds KINDS]");
 		tariffs = true;
 		import_file = argv[3];
 		argv += 3;
@@ -173,7 +199,8 @@ int main(int argc, char **argv)
 	} else if (argc >= 2 && strcmp(argv[1], "users") == 0) {
 		/* "csms users add|passwd NAME ..." / "csms users list ..." */
 		if (argc < 3 || (strcmp(argv[2], "list") != 0 && (argc < 4 || argv[3][0] == '-')))
-			return fail_usage("usage: csms users add NAME --role ROLE | passwd NAME | list");
+			return fail_usage(
+			    "usage: csms users add NAME --role ROLE | passwd NAME | list");
 		users_cmd = argv[2];
 		users_name = strcmp(argv[2], "list") ? argv[3] : NULL;
 		argv += users_name ? 3 : 2;
@@ -229,7 +256,8 @@ int main(int argc, char **argv)
 		} else if (c > OPT_CONFIG && c < OPT_SKIP_BAD) {
 			char kerr[256];
 
-			if (cfg_set(&cfg, option_keys[c - OPT_CONFIG], optarg, kerr, sizeof(kerr)) < 0) {
+			if (cfg_set(&cfg, option_keys[c - OPT_CONFIG], optarg, kerr, sizeof(kerr)) <
+			    0) {
 				cfg_free(&cfg);
 				return fail_usage("%s", kerr);
 			}

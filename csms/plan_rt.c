@@ -37,24 +37,24 @@
  * station's period limit is continued there).
  */
 
-#define SLOT_MS		  SC_PLAN_SLOT_MS
-#define DEBOUNCE_MS	  2000
-#define MAX_DELAY_MS	  10000
-#define SOLVE_LIMIT_MS	  2000
-#define TX_PROFILE_ID	  9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
+#define SLOT_MS		       SC_PLAN_SLOT_MS
+#define DEBOUNCE_MS	       2000
+#define MAX_DELAY_MS	       10000
+#define SOLVE_LIMIT_MS	       2000
+#define TX_PROFILE_ID	       9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
 #define STATION_MAX_PROFILE_ID 9000 /* the site limit as the station's max profile */
-#define TX_DEFAULT_PROFILE_ID 9001  /* new sessions wait for their plan (send_tx_default) */
-#define NEW_SESSION_HOLD_S    900   /* ... up to one slot */
-#define DEFAULT_RES_W	  7400 /* residential EVSE when nothing better is known */
-#define DEFAULT_OTHER_W	  22000
-#define DEFAULT_NEED_WH	  30000 /* residential session without any need told */
-#define RES_LEAVE_MIN	  (7 * 60 + 30) /* residential default departure, local time */
-#define DEFAULT_OFFSET_MIN 480 /* local time without a calendar: UTC+08:00 */
+#define TX_DEFAULT_PROFILE_ID  9001 /* new sessions wait for their plan (send_tx_default) */
+#define NEW_SESSION_HOLD_S     900  /* ... up to one slot */
+#define DEFAULT_RES_W	       7400 /* residential EVSE when nothing better is known */
+#define DEFAULT_OTHER_W	       22000
+#define DEFAULT_NEED_WH	       30000	     /* residential session without any need told */
+#define RES_LEAVE_MIN	       (7 * 60 + 30) /* residential default departure, local time */
+#define DEFAULT_OFFSET_MIN     480	     /* local time without a calendar: UTC+08:00 */
 
 static const char *const mode_names[_SVC_MODE_MAX] = {
-	[SVC_MODE_IDLE] = "Idle",
-	[SVC_MODE_CHARGING_ONLY] = "ChargingOnly",
-	[SVC_MODE_CENTRAL_SETPOINT] = "CentralSetpoint",
+    [SVC_MODE_IDLE] = "Idle",
+    [SVC_MODE_CHARGING_ONLY] = "ChargingOnly",
+    [SVC_MODE_CENTRAL_SETPOINT] = "CentralSetpoint",
 };
 
 const char *svc_op_mode_name(int m)
@@ -67,15 +67,15 @@ const char *svc_op_mode_name(int m)
 void svc_caps_default(struct svc_charge_caps *c)
 {
 	*c = (struct svc_charge_caps){
-		.smart_charging = true,
-		.station_max = true,
-		.amps = false,
-		.tx_stack_level = 1,
-		.max_stack_level = 8,
-		.max_periods = SVC_PROFILE_PERIODS_MAX,
-		.phases = 1,
-		.volts = 230,
-		.bidirectional = false,
+	    .smart_charging = true,
+	    .station_max = true,
+	    .amps = false,
+	    .tx_stack_level = 1,
+	    .max_stack_level = 8,
+	    .max_periods = SVC_PROFILE_PERIODS_MAX,
+	    .phases = 1,
+	    .volts = 230,
+	    .bidirectional = false,
 	};
 }
 
@@ -102,20 +102,20 @@ int svc_caps_from_json(const char *json, struct svc_charge_caps *c)
 		json_decref(o);
 		return -EINVAL;
 	}
-#define CAP_BOOL(name)                                                    \
-	if ((v = json_object_get(o, #name))) {                            \
-		if (!json_is_boolean(v))                                  \
-			r = -EINVAL;                                      \
-		else                                                      \
-			t.name = json_is_true(v);                         \
+#define CAP_BOOL(name)                                                                             \
+	if ((v = json_object_get(o, #name))) {                                                     \
+		if (!json_is_boolean(v))                                                           \
+			r = -EINVAL;                                                               \
+		else                                                                               \
+			t.name = json_is_true(v);                                                  \
 	}
-#define CAP_INT(name, lo, hi)                                             \
-	if ((v = json_object_get(o, #name))) {                            \
-		if (!json_is_integer(v) || json_integer_value(v) < (lo) || \
-		    json_integer_value(v) > (hi))                         \
-			r = -EINVAL;                                      \
-		else                                                      \
-			t.name = (int)json_integer_value(v);              \
+#define CAP_INT(name, lo, hi)                                                                      \
+	if ((v = json_object_get(o, #name))) {                                                     \
+		if (!json_is_integer(v) || json_integer_value(v) < (lo) ||                         \
+		    json_integer_value(v) > (hi))                                                  \
+			r = -EINVAL;                                                               \
+		else                                                                               \
+			t.name = (int)json_integer_value(v);                                       \
 	}
 	CAP_BOOL(smart_charging)
 	CAP_BOOL(station_max)
@@ -146,7 +146,8 @@ int64_t svc_da_to_w(int64_t da, const struct svc_charge_caps *caps)
 	return da * caps->phases * caps->volts / 10;
 }
 
-static void why_add(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void why_add(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void why_add(char *why, size_t len, const char *fmt, ...)
 {
@@ -172,7 +173,8 @@ int svc_plan_shape(const int64_t *slot_w, int n, int64_t start_ms,
 	bool clamped = false;
 	int merged = 0;
 
-	if (n < 1 || !caps || caps->max_periods < 1 || (caps->amps && caps->phases * caps->volts <= 0))
+	if (n < 1 || !caps || caps->max_periods < 1 ||
+	    (caps->amps && caps->phases * caps->volts <= 0))
 		return -EINVAL;
 	max = (size_t)caps->max_periods;
 	if (max > SVC_PROFILE_PERIODS_MAX)
@@ -196,15 +198,16 @@ int svc_plan_shape(const int64_t *slot_w, int n, int64_t start_ms,
 		}
 		if (np == max) {
 			why_add(why, why_len,
-				"cut to %zu periods (the station takes at most %d): the rest follows at "
+				"cut to %zu periods (the station takes at most %d): the rest "
+				"follows at "
 				"the next replan",
 				max, caps->max_periods);
 			break;
 		}
 		ret->periods[np++] = (struct svc_power_period){
-			.start_s = (int64_t)k * (SLOT_MS / 1000),
-			.limit = lim,
-			.phases = caps->amps ? caps->phases : 0,
+		    .start_s = (int64_t)k * (SLOT_MS / 1000),
+		    .limit = lim,
+		    .phases = caps->amps ? caps->phases : 0,
 		};
 	}
 	ret->n_periods = np;
@@ -228,8 +231,8 @@ int svc_v2g_payload(int evse_id, int64_t session_id, const char *station_tx_id, 
 	if (!svc_op_mode_name(mode) || evse_id < 1)
 		return -EINVAL;
 	data = json_pack("{s:i, s:s, s:I, s:I}", "evseId", evse_id, "operationMode",
-			 svc_op_mode_name(mode), "setpointW", (json_int_t)setpoint_w, "validUntilMs",
-			 (json_int_t)valid_until_ms);
+			 svc_op_mode_name(mode), "setpointW", (json_int_t)setpoint_w,
+			 "validUntilMs", (json_int_t)valid_until_ms);
 	if (!data)
 		return -ENOMEM;
 	if (station_tx_id && *station_tx_id)
@@ -270,16 +273,16 @@ int64_t svc_plan_debounce(int64_t *first_ms, int64_t now_ms, int debounce_ms, in
 void svc_needs_init(struct svc_needs_in *n)
 {
 	*n = (struct svc_needs_in){
-		.departure_ms = -1,
-		.energy_wh = -1,
-		.target_soc = -1,
-		.capacity_wh = -1,
-		.soc = -1,
-		.v2g = -1,
-		.soc_floor = -1,
-		.max_charge_w = -1,
-		.max_discharge_w = -1,
-		.bidirectional = -1,
+	    .departure_ms = -1,
+	    .energy_wh = -1,
+	    .target_soc = -1,
+	    .capacity_wh = -1,
+	    .soc = -1,
+	    .v2g = -1,
+	    .soc_floor = -1,
+	    .max_charge_w = -1,
+	    .max_discharge_w = -1,
+	    .bidirectional = -1,
 	};
 }
 
@@ -303,8 +306,8 @@ struct plan_site {
 	int64_t last_slot; /* slot index of the last plan's start */
 	bool has_sessions;
 	struct last_plan last;
-	int64_t max_sent_w;			  /* the limit sent as station max profiles */
-	char (*max_sent)[STATION_ID_MAX + 1];	  /* to these stations */
+	int64_t max_sent_w;		      /* the limit sent as station max profiles */
+	char (*max_sent)[STATION_ID_MAX + 1]; /* to these stations */
 	size_t n_max_sent;
 };
 
@@ -359,10 +362,10 @@ static void hook_destroy(struct svc *s)
 }
 
 static const struct svc_plan_hooks plan_hooks = {
-	.touch = svc_plan_touch,
-	.sample = svc__plan_sample,
-	.destroy = hook_destroy,
-	.booted = hook_booted,
+    .touch = svc_plan_touch,
+    .sample = svc__plan_sample,
+    .destroy = hook_destroy,
+    .booted = hook_booted,
 };
 
 /* The planner's state of s, created on first use; it hooks itself into svc then. */
@@ -570,9 +573,8 @@ static int find_session(const struct store_site_session *row, void *ud)
 {
 	struct find_ud *f = ud;
 
-	if ((f->id && row->id == f->id) ||
-	    (!f->id && !strcmp(row->station_id, f->station) &&
-	     (f->evse_id == 0 || row->evse_id == f->evse_id))) {
+	if ((f->id && row->id == f->id) || (!f->id && !strcmp(row->station_id, f->station) &&
+					    (f->evse_id == 0 || row->evse_id == f->evse_id))) {
 		f->row = *row;
 		f->row.station_id = NULL;
 		f->row.station_tx_id = NULL;
@@ -602,9 +604,9 @@ static int needs_store(struct svc *s, const char *site_id, int64_t session_id,
 	if ((in->soc > 100) || (in->target_soc > 100) || (in->soc_floor > 100))
 		return -EINVAL;
 	snprintf(n.source, sizeof(n.source), "%s", source);
-#define TAKE(f)             \
-	if (in->f >= 0)     \
-		n.f = in->f
+#define TAKE(f)                                                                                    \
+	if (in->f >= 0)                                                                            \
+	n.f = in->f
 	TAKE(departure_ms);
 	TAKE(capacity_wh);
 	TAKE(target_soc);
@@ -689,8 +691,8 @@ void svc__plan_sample(struct svc *s, const struct store_sample *row)
 	v = strtod(row->value, NULL);
 	if (row->unit && !strcmp(row->unit, "kWh"))
 		v *= 1000.0;
-	if (v >= 0 && store_session_export(svc_store(s), row->session_id, (int64_t)(v + 0.5),
-					   row->ts_ms) < 0)
+	if (v >= 0 &&
+	    store_session_export(svc_store(s), row->session_id, (int64_t)(v + 0.5), row->ts_ms) < 0)
 		log_warn("session %lld: export register not recorded", (long long)row->session_id);
 }
 
@@ -808,7 +810,7 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	js->discharge_ok = n.v2g && n.bidirectional;
 	ps->v2g = js->discharge_ok;
 	ps->max_discharge_w =
-		js->discharge_ok ? (n.max_discharge_w > 0 ? n.max_discharge_w : max_w) : 0;
+	    js->discharge_ok ? (n.max_discharge_w > 0 ? n.max_discharge_w : max_w) : 0;
 	if (n.meter_wh >= 0 && row->meter_wh >= n.meter_wh)
 		d = row->meter_wh - n.meter_wh;
 	if (n.export_wh >= 0 && row->export_wh >= n.export_wh)
@@ -843,8 +845,8 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	}
 	js->departure_ms = n.departure_ms > 0 ? n.departure_ms
 			   : g->site.kind == SITE_RESIDENTIAL
-				   ? next_local(j->now_ms, g->offset_min, RES_LEAVE_MIN)
-				   : j->now_ms + 4 * 3600000LL;
+			       ? next_local(j->now_ms, g->offset_min, RES_LEAVE_MIN)
+			       : j->now_ms + 4 * 3600000LL;
 	js->target_wh = ps->target_wh;
 	j->n++;
 	return 0;
@@ -939,8 +941,9 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 		int64_t rem = next - j->now_ms, w = j->js[i].frozen_w, e;
 
 		if (w == -1) {
-			w = headroom <= 0 ? 0 : headroom == INT64_MAX ? ps->max_charge_w
-								       : headroom / (int64_t)fresh;
+			w = headroom <= 0	    ? 0
+			    : headroom == INT64_MAX ? ps->max_charge_w
+						    : headroom / (int64_t)fresh;
 			if (w > ps->max_charge_w)
 				w = ps->max_charge_w;
 			if (ps->target_wh <= ps->energy_now_wh)
@@ -981,9 +984,9 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 		goto fail;
 	for (int k = 0; k < n_slots; k++)
 		j->slots[k] = (struct sc_plan_slot){
-			.import_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
-			.export_limit_w = 0, /* export only where a grid event asks (below) */
-			.event_import_cap_w = -1,
+		    .import_limit_w = j->limit_w >= 0 ? j->limit_w : SC_PLAN_NO_LIMIT,
+		    .export_limit_w = 0, /* export only where a grid event asks (below) */
+		    .event_import_cap_w = -1,
 		};
 	if (cal && sc_plan_slots_from_tariff(cal, next, n_slots, j->slots) < 0)
 		log_warn("site %s: no tariff for the horizon; planning at price 0", site->id);
@@ -994,13 +997,13 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 			goto fail;
 	}
 	j->in = (struct sc_plan_input){
-		.n_sessions = j->n,
-		.sessions = j->ps,
-		.n_slots = n_slots,
-		.slots = j->slots,
-		.wear_fen_per_mwh = 20000, /* 0.2 fen per kWh discharged */
-		.time_limit_ms = SOLVE_LIMIT_MS,
-		.method = SC_PLAN_METHOD_AUTO,
+	    .n_sessions = j->n,
+	    .sessions = j->ps,
+	    .n_slots = n_slots,
+	    .slots = j->slots,
+	    .wear_fen_per_mwh = 20000, /* 0.2 fen per kWh discharged */
+	    .time_limit_ms = SOLVE_LIMIT_MS,
+	    .method = SC_PLAN_METHOD_AUTO,
 	};
 	return j;
 fail:
@@ -1177,14 +1180,14 @@ static void send_tx_default(struct svc *s, const char *st, const struct svc_char
 		return;
 	cmd.evse_id = 0;
 	cmd.profile = (struct svc_charging_profile){
-		.id = TX_DEFAULT_PROFILE_ID,
-		.purpose = SVC_PURPOSE_TX_DEFAULT,
-		.stack_level = 0,
-		.rate_unit = caps->amps ? SVC_RATE_A : SVC_RATE_W,
-		.n_periods = 2,
-		.periods = {{.start_s = 0, .limit = 0},
-			    {.start_s = NEW_SESSION_HOLD_S,
-			     .limit = caps->amps ? svc_w_to_da(limit_w, caps) : limit_w}},
+	    .id = TX_DEFAULT_PROFILE_ID,
+	    .purpose = SVC_PURPOSE_TX_DEFAULT,
+	    .stack_level = 0,
+	    .rate_unit = caps->amps ? SVC_RATE_A : SVC_RATE_W,
+	    .n_periods = 2,
+	    .periods = {{.start_s = 0, .limit = 0},
+			{.start_s = NEW_SESSION_HOLD_S,
+			 .limit = caps->amps ? svc_w_to_da(limit_w, caps) : limit_w}},
 	};
 	t->s = s;
 	t->amps = caps->amps;
@@ -1232,13 +1235,12 @@ static void station_profiles(struct svc *s, struct plan_site *site, const char *
 		return;
 	cmd.evse_id = 0;
 	cmd.profile = (struct svc_charging_profile){
-		.id = STATION_MAX_PROFILE_ID,
-		.purpose = SVC_PURPOSE_STATION_MAX,
-		.stack_level = 0,
-		.rate_unit = caps.amps ? SVC_RATE_A : SVC_RATE_W,
-		.n_periods = 1,
-		.periods = {{.start_s = 0,
-			     .limit = caps.amps ? svc_w_to_da(limit_w, &caps) : limit_w}},
+	    .id = STATION_MAX_PROFILE_ID,
+	    .purpose = SVC_PURPOSE_STATION_MAX,
+	    .stack_level = 0,
+	    .rate_unit = caps.amps ? SVC_RATE_A : SVC_RATE_W,
+	    .n_periods = 1,
+	    .periods = {{.start_s = 0, .limit = caps.amps ? svc_w_to_da(limit_w, &caps) : limit_w}},
 	};
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -1336,17 +1338,16 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 
 		for (size_t i = 0; i < j->n; i++)
 			sum += k == 0 ? j->js[i].frozen_w
-				      : res ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
-					    : 0;
+			       : res  ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
+				      : 0;
 		json_array_append_new(
-			slots, json_pack("{s:I, s:I, s:I}", "start_ms",
-					 (json_int_t)(j->cur_ms + k * SLOT_MS), "planned_w",
-					 (json_int_t)sum, "limit_w",
-					 (json_int_t)(k == 0 ? j->limit_w
-							     : j->slots[k - 1].import_limit_w ==
-									       SC_PLAN_NO_LIMIT
-								       ? -1
-								       : j->slots[k - 1].import_limit_w)));
+		    slots,
+		    json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)(j->cur_ms + k * SLOT_MS),
+			      "planned_w", (json_int_t)sum, "limit_w",
+			      (json_int_t)(k == 0 ? j->limit_w
+					   : j->slots[k - 1].import_limit_w == SC_PLAN_NO_LIMIT
+					       ? -1
+					       : j->slots[k - 1].import_limit_w)));
 	}
 	for (size_t i = 0; i < j->n; i++) {
 		struct job_session *js = &j->js[i];
@@ -1365,7 +1366,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		svc_caps_default(&caps);
 		station_caps(s, js->station, &caps);
 		if (!caps.smart_charging) {
-			snprintf(why, sizeof(why), "not sent: the station refused charging profiles");
+			snprintf(why, sizeof(why),
+				 "not sent: the station refused charging profiles");
 			json_array_append_new(sess, json_pack("{s:I, s:s}", "session_id",
 							      (json_int_t)js->id, "shaping", why));
 			json_decref(periods);
@@ -1375,8 +1377,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		caps.bidirectional = js->discharge_ok;
 		for (int k = 0; k < n; k++) {
 			row[k] = k == 0 ? js->frozen_w
-				 : res ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
-				       : j->ps[i].max_charge_w;
+				 : res	? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
+					: j->ps[i].max_charge_w;
 			neg |= row[k] < 0;
 			json_array_append_new(pw, json_integer(row[k]));
 		}
@@ -1397,11 +1399,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			continue;
 		}
 		for (size_t q = 0; q < cmd.profile.n_periods; q++)
-			json_array_append_new(periods,
-					      json_pack("{s:I, s:I}", "start_s",
-							(json_int_t)cmd.profile.periods[q].start_s,
-							"limit",
-							(json_int_t)cmd.profile.periods[q].limit));
+			json_array_append_new(
+			    periods, json_pack("{s:I, s:I}", "start_s",
+					       (json_int_t)cmd.profile.periods[q].start_s, "limit",
+					       (json_int_t)cmd.profile.periods[q].limit));
 		if (mode != mode_prev || mode == SVC_MODE_CENTRAL_SETPOINT) {
 			char payload[1024];
 			struct svc_cmd dt = {.kind = SVC_CMD_RAW};
@@ -1426,19 +1427,18 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			if (svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) < 0)
 				free(t);
 		}
-		sdoc = json_pack("{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:o, s:I, s:b, s:I, s:I, "
-				 "s:s, s:{s:s, s:i, s:s, s:o}, s:s}",
-				 "session_id", (json_int_t)js->id, "site_id", j->site, "station_id",
-				 js->station, "evse_id", js->evse_id, "planned_ms",
-				 (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
-				 (json_int_t)(SLOT_MS / 1000), "power_w", pw, "shortfall_wh",
-				 (json_int_t)(res ? res->shortfall_wh[i] : 0), "short",
-				 res ? res->short_flag[i] : false, "target_wh",
-				 (json_int_t)js->target_wh, "departure_ms",
-				 (json_int_t)js->departure_ms, "mode", svc_op_mode_name(mode),
-				 "profile", "purpose", "tx", "stack_level", cmd.profile.stack_level,
-				 "rate_unit", cmd.profile.rate_unit == SVC_RATE_A ? "A" : "W",
-				 "periods", periods, "shaping", why);
+		sdoc = json_pack(
+		    "{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:o, s:I, s:b, s:I, s:I, "
+		    "s:s, s:{s:s, s:i, s:s, s:o}, s:s}",
+		    "session_id", (json_int_t)js->id, "site_id", j->site, "station_id", js->station,
+		    "evse_id", js->evse_id, "planned_ms", (json_int_t)j->now_ms, "start_ms",
+		    (json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "power_w", pw,
+		    "shortfall_wh", (json_int_t)(res ? res->shortfall_wh[i] : 0), "short",
+		    res ? res->short_flag[i] : false, "target_wh", (json_int_t)js->target_wh,
+		    "departure_ms", (json_int_t)js->departure_ms, "mode", svc_op_mode_name(mode),
+		    "profile", "purpose", "tx", "stack_level", cmd.profile.stack_level, "rate_unit",
+		    cmd.profile.rate_unit == SVC_RATE_A ? "A" : "W", "periods", periods, "shaping",
+		    why);
 		if (!sdoc)
 			continue;
 		ptext = json_dumps(sdoc, JSON_COMPACT);
@@ -1450,19 +1450,18 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		json_array_append_new(sess, sdoc);
 	}
 	send_station_max(s, site, j);
-	doc = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
-			"energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
-			"energy_immediate_wh",
-			(json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id",
-			j->site, "planned_ms", (json_int_t)j->now_ms, "start_ms",
-			(json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "limit_w",
-			(json_int_t)j->limit_w, "status",
-			res ? sc_plan_status_to_string(res->status) : "failed", "method",
-			res && res->method == SC_PLAN_METHOD_LP ? "lp" : "flow", "solve_ms",
-			(json_int_t)j->solve_ms, "cost_planned_fen",
-			(json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
-			(json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots,
-			"sessions", sess);
+	doc = json_pack(
+	    "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+	    "energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
+	    "energy_immediate_wh",
+	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id", j->site,
+	    "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
+	    (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
+	    res ? sc_plan_status_to_string(res->status) : "failed", "method",
+	    res && res->method == SC_PLAN_METHOD_LP ? "lp" : "flow", "solve_ms",
+	    (json_int_t)j->solve_ms, "cost_planned_fen", (json_int_t)(res ? res->cost_fen : 0),
+	    "cost_immediate_fen", (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots",
+	    slots, "sessions", sess);
 	slots = sess = NULL;
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
@@ -1476,8 +1475,9 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	p->applied++;
 	log_info("site %s planned: %zu sessions, %d slots, %s in %lld ms, cost %lld fen "
 		 "(immediately %lld)",
-		 j->site, j->n, j->in.n_slots, res ? sc_plan_status_to_string(res->status) : "failed",
-		 (long long)j->solve_ms, (long long)(res ? res->cost_fen : 0),
+		 j->site, j->n, j->in.n_slots,
+		 res ? sc_plan_status_to_string(res->status) : "failed", (long long)j->solve_ms,
+		 (long long)(res ? res->cost_fen : 0),
 		 (long long)(j->rc_imm == 0 ? j->imm.cost_fen : 0));
 out:
 	json_decref(sess);

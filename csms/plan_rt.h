@@ -21,8 +21,8 @@ struct tariff_calendar;
 
 /* The domain's operation modes of a bidirectional session (the OCPP 2.1 shape). */
 enum svc_op_mode {
-	SVC_MODE_IDLE,		  /* neither charge nor discharge */
-	SVC_MODE_CHARGING_ONLY,	  /* charge up to the limit, never discharge */
+	SVC_MODE_IDLE,		   /* neither charge nor discharge */
+	SVC_MODE_CHARGING_ONLY,	   /* charge up to the limit, never discharge */
 	SVC_MODE_CENTRAL_SETPOINT, /* follow the signed limit: negative = discharge */
 	_SVC_MODE_MAX,
 	_SVC_MODE_INVALID = -22,
@@ -34,15 +34,15 @@ const char *svc_op_mode_name(int m); /* "Idle", "ChargingOnly", "CentralSetpoint
 ** the station's answers and settable by the operator). Defaults: svc_caps_default().
 */
 struct svc_charge_caps {
-	bool smart_charging;	/* SetChargingProfile works at all */
-	bool station_max;	/* ChargePointMaxProfile / ChargingStationMaxProfile works */
-	bool amps;		/* only A schedules are accepted */
-	int tx_stack_level;	/* stack level used for TxProfiles */
+	bool smart_charging; /* SetChargingProfile works at all */
+	bool station_max;    /* ChargePointMaxProfile / ChargingStationMaxProfile works */
+	bool amps;	     /* only A schedules are accepted */
+	int tx_stack_level;  /* stack level used for TxProfiles */
 	int max_stack_level;
-	int max_periods;	/* periods per schedule, 1..SVC_PROFILE_PERIODS_MAX */
-	int phases;		/* for A <-> W */
+	int max_periods; /* periods per schedule, 1..SVC_PROFILE_PERIODS_MAX */
+	int phases;	 /* for A <-> W */
 	int volts;
-	bool bidirectional;	/* declared (docs/v2g.md) */
+	bool bidirectional; /* declared (docs/v2g.md) */
 };
 void svc_caps_default(struct svc_charge_caps *c);
 /* JSON text of c into buf; 0 or -ENOSPC. */
@@ -89,7 +89,7 @@ struct svc_needs_in {
 	int target_soc;
 	int64_t capacity_wh;
 	int soc;
-	int v2g;	   /* -1 / 0 / 1 */
+	int v2g; /* -1 / 0 / 1 */
 	int soc_floor;
 	int64_t max_charge_w;
 	int64_t max_discharge_w;

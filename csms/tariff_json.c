@@ -11,7 +11,8 @@
 #include "svc/tariff.h"
 #include "ocpp.h"
 
-static int fail(char *reterr_msg, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *reterr_msg, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *reterr_msg, int r, const char *fmt, ...)
 {
@@ -75,10 +76,11 @@ static int decode_period(const json_t *jp, struct tariff_period *pe, const char 
 		return fail(reterr_msg, -EINVAL, "%s: not an object", at);
 	if (!json_is_array(months) || json_array_size(months) == 0)
 		return fail(reterr_msg, -EINVAL, "%s.months: not a non-empty array", at);
-	json_array_foreach (months, i, x) {
+	json_array_foreach(months, i, x) {
 		json_int_t m = json_is_integer(x) ? json_integer_value(x) : 0;
 		if (m < 1 || m > 12)
-			return fail(reterr_msg, -EINVAL, "%s.months[%zu]: not a month 1..12", at, i);
+			return fail(reterr_msg, -EINVAL, "%s.months[%zu]: not a month 1..12", at,
+				    i);
 		if (pe->months & (1u << m))
 			return fail(reterr_msg, -EINVAL, "%s.months[%zu]: month %d twice", at, i,
 				    (int)m);
@@ -87,7 +89,7 @@ static int decode_period(const json_t *jp, struct tariff_period *pe, const char 
 	if (wds) {
 		if (!json_is_array(wds) || json_array_size(wds) == 0)
 			return fail(reterr_msg, -EINVAL, "%s.weekdays: not a non-empty array", at);
-		json_array_foreach (wds, i, x) {
+		json_array_foreach(wds, i, x) {
 			json_int_t d = json_is_integer(x) ? json_integer_value(x) : 0;
 			if (d < 1 || d > 7)
 				return fail(reterr_msg, -EINVAL,
@@ -100,7 +102,7 @@ static int decode_period(const json_t *jp, struct tariff_period *pe, const char 
 		return fail(reterr_msg, -EINVAL, "%s.windows: not a non-empty array", at);
 	if (json_array_size(wins) > TARIFF_MAX_WINDOWS)
 		return fail(reterr_msg, -E2BIG, "%s.windows: more than %d", at, TARIFF_MAX_WINDOWS);
-	json_array_foreach (wins, i, x) {
+	json_array_foreach(wins, i, x) {
 		struct tariff_window *w = &pe->windows[i];
 		const char *from = json_string_value(json_object_get(x, "from"));
 		const char *to = json_string_value(json_object_get(x, "to"));
@@ -109,7 +111,8 @@ static int decode_period(const json_t *jp, struct tariff_period *pe, const char 
 			return fail(reterr_msg, -EINVAL, "%s.windows[%zu]: not an object", at, i);
 		if (!from || parse_hhmm(from, &w->from_min) < 0 || w->from_min >= 1440)
 			return fail(reterr_msg, -EINVAL,
-				    "%s.windows[%zu].from: not a time \"HH:MM\" before 24:00", at, i);
+				    "%s.windows[%zu].from: not a time \"HH:MM\" before 24:00", at,
+				    i);
 		if (!to || parse_hhmm(to, &w->to_min) < 0)
 			return fail(reterr_msg, -EINVAL, "%s.windows[%zu].to: not a time \"HH:MM\"",
 				    at, i);
@@ -117,8 +120,8 @@ static int decode_period(const json_t *jp, struct tariff_period *pe, const char 
 			return fail(reterr_msg, -EINVAL, "%s.windows[%zu].tier: missing", at, i);
 		w->tier = tariff_tier_from_string(tier);
 		if (w->tier < 0)
-			return fail(reterr_msg, -EINVAL, "%s.windows[%zu].tier: unknown tier \"%s\"",
-				    at, i, tier);
+			return fail(reterr_msg, -EINVAL,
+				    "%s.windows[%zu].tier: unknown tier \"%s\"", at, i, tier);
 	}
 	pe->n_windows = json_array_size(wins);
 	return 0;
@@ -138,8 +141,8 @@ static int decode_prices(const json_t *jp, struct tariff_prices *p, const char *
 		const char *name = tariff_tier_to_string((enum tariff_tier)t);
 		if (get_int(imp, name, &p->import_fen_per_mwh[t]) < 0)
 			return fail(reterr_msg, -EINVAL,
-				    "%s.prices_fen_per_mwh.import.%s: missing or not an integer", at,
-				    name);
+				    "%s.prices_fen_per_mwh.import.%s: missing or not an integer",
+				    at, name);
 		if (p->import_fen_per_mwh[t] < 0)
 			return fail(reterr_msg, -EINVAL,
 				    "%s.prices_fen_per_mwh.import.%s: negative price", at, name);
@@ -147,7 +150,7 @@ static int decode_prices(const json_t *jp, struct tariff_prices *p, const char *
 	{
 		const char *k;
 		const json_t *v;
-		ocpp_json_object_foreach (imp, k, v)
+		ocpp_json_object_foreach(imp, k, v)
 			if (tariff_tier_from_string(k) < 0)
 				return fail(reterr_msg, -EINVAL,
 					    "%s.prices_fen_per_mwh.import.%s: unknown tier", at, k);
@@ -156,7 +159,8 @@ static int decode_prices(const json_t *jp, struct tariff_prices *p, const char *
 		return fail(reterr_msg, -EINVAL,
 			    "%s.prices_fen_per_mwh.export: missing or not an integer", at);
 	if (p->export_fen_per_mwh < 0)
-		return fail(reterr_msg, -EINVAL, "%s.prices_fen_per_mwh.export: negative price", at);
+		return fail(reterr_msg, -EINVAL, "%s.prices_fen_per_mwh.export: negative price",
+			    at);
 	if (get_int(jp, "service", &p->service_fen_per_mwh) < 0)
 		return fail(reterr_msg, -EINVAL,
 			    "%s.prices_fen_per_mwh.service: missing or not an integer", at);
@@ -196,7 +200,7 @@ int tariff_json_decode(const json_t *root, struct tariff_calendar **ret_cal,
 		r = -ENOMEM;
 		goto fail;
 	}
-	json_array_foreach (versions, i, jv) {
+	json_array_foreach(versions, i, jv) {
 		const json_t *periods = json_object_get(jv, "periods"), *jp;
 		const char *from = json_string_value(json_object_get(jv, "valid_from"));
 		int y, mo, d, n = 0;
@@ -211,7 +215,8 @@ int tariff_json_decode(const json_t *root, struct tariff_calendar **ret_cal,
 		if (!from || strlen(from) != 10 ||
 		    sscanf(from, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10 ||
 		    tariff_calendar_local_midnight(cal, y, mo, d, &v->valid_from_ms) < 0) {
-			r = fail(reterr_msg, -EINVAL, "%s.valid_from: not a date \"YYYY-MM-DD\"", at);
+			r = fail(reterr_msg, -EINVAL, "%s.valid_from: not a date \"YYYY-MM-DD\"",
+				 at);
 			goto fail;
 		}
 		r = decode_prices(json_object_get(jv, "prices_fen_per_mwh"), &v->prices, at,
@@ -227,7 +232,7 @@ int tariff_json_decode(const json_t *root, struct tariff_calendar **ret_cal,
 				 TARIFF_MAX_PERIODS);
 			goto fail;
 		}
-		json_array_foreach (periods, k, jp) {
+		json_array_foreach(periods, k, jp) {
 			char pat[96];
 			snprintf(pat, sizeof(pat), "%s.periods[%zu]", at, k);
 			r = decode_period(jp, &v->periods[k], pat, reterr_msg);
@@ -237,10 +242,10 @@ int tariff_json_decode(const json_t *root, struct tariff_calendar **ret_cal,
 		v->n_periods = json_array_size(periods);
 		for (size_t j = 0; j < i; j++) {
 			const char *f2 = json_string_value(
-				json_object_get(json_array_get(versions, j), "valid_from"));
+			    json_object_get(json_array_get(versions, j), "valid_from"));
 			if (f2 && strcmp(f2, from) == 0) {
-				r = fail(reterr_msg, -EINVAL, "%s.valid_from: same date as versions[%zu]",
-					 at, j);
+				r = fail(reterr_msg, -EINVAL,
+					 "%s.valid_from: same date as versions[%zu]", at, j);
 				goto fail;
 			}
 		}

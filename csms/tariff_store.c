@@ -40,13 +40,13 @@ static json_t *merge(const json_t *doc, const json_t *old)
 
 	if (!out || !json_is_array(versions))
 		goto fail;
-	json_array_foreach (json_object_get(old, "versions"), i, ov) {
+	json_array_foreach(json_object_get(old, "versions"), i, ov) {
 		const char *from = json_string_value(json_object_get(ov, "valid_from"));
 		const json_t *nv;
 		size_t j;
 		bool replaced = false;
 
-		json_array_foreach (json_object_get(doc, "versions"), j, nv)
+		json_array_foreach(json_object_get(doc, "versions"), j, nv)
 			if (from && json_equal(json_object_get(nv, "valid_from"),
 					       json_object_get(ov, "valid_from")))
 				replaced = true;
@@ -147,7 +147,7 @@ static int load_row(const struct store_tariff *row, void *ud)
 
 int tariff_store_load(struct store *st, struct energy *e)
 {
-	struct load l = { .e = e };
+	struct load l = {.e = e};
 	int r = store_tariffs_list(st, NULL, load_row, &l);
 
 	return r < 0 ? r : l.n;
@@ -199,7 +199,7 @@ int tariff_import_file(const struct cfg *cfg, const char *path, const char *site
 {
 	char err[TARIFF_JSON_ERR_MAX], serr[256];
 	struct tariff_calendar *cal = NULL;
-	struct sites sites = { 0 };
+	struct sites sites = {0};
 	struct store *st = NULL;
 	json_error_t jerr;
 	json_t *doc;

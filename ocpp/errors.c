@@ -8,40 +8,42 @@
 #include "ocpp-private.h"
 
 static const char *const version_names[_OCPP_VERSION_MAX] = {
-	[OCPP_V16] = "ocpp1.6",
-	[OCPP_V201] = "ocpp2.0.1",
+    [OCPP_V16] = "ocpp1.6",
+    [OCPP_V201] = "ocpp2.0.1",
 };
 
 /* OCPP-J 1.6 §4.2.3 and OCPP 2.0.1 part 4 §4.3: the valid errorCode values. */
 static const char *const err_names[_OCPP_VERSION_MAX][_OCPP_ERR_MAX] = {
-	[OCPP_V16] = {
-		[OCPP_ERR_NOT_IMPLEMENTED] = "NotImplemented",
-		[OCPP_ERR_NOT_SUPPORTED] = "NotSupported",
-		[OCPP_ERR_INTERNAL] = "InternalError",
-		[OCPP_ERR_PROTOCOL] = "ProtocolError",
-		[OCPP_ERR_SECURITY] = "SecurityError",
-		[OCPP_ERR_FORMATION] = "FormationViolation",
-		[OCPP_ERR_PROPERTY_CONSTRAINT] = "PropertyConstraintViolation",
-		[OCPP_ERR_OCCURRENCE_CONSTRAINT] = "OccurenceConstraintViolation", /* sic */
-		[OCPP_ERR_TYPE_CONSTRAINT] = "TypeConstraintViolation",
-		[OCPP_ERR_GENERIC] = "GenericError",
-		/* 1.6 has no codes for these two; ProtocolError is its "not a valid RPC" code */
-		[OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED] = "ProtocolError",
-		[OCPP_ERR_RPC_FRAMEWORK] = "ProtocolError",
+    [OCPP_V16] =
+	{
+	    [OCPP_ERR_NOT_IMPLEMENTED] = "NotImplemented",
+	    [OCPP_ERR_NOT_SUPPORTED] = "NotSupported",
+	    [OCPP_ERR_INTERNAL] = "InternalError",
+	    [OCPP_ERR_PROTOCOL] = "ProtocolError",
+	    [OCPP_ERR_SECURITY] = "SecurityError",
+	    [OCPP_ERR_FORMATION] = "FormationViolation",
+	    [OCPP_ERR_PROPERTY_CONSTRAINT] = "PropertyConstraintViolation",
+	    [OCPP_ERR_OCCURRENCE_CONSTRAINT] = "OccurenceConstraintViolation", /* sic */
+	    [OCPP_ERR_TYPE_CONSTRAINT] = "TypeConstraintViolation",
+	    [OCPP_ERR_GENERIC] = "GenericError",
+	    /* 1.6 has no codes for these two; ProtocolError is its "not a valid RPC" code */
+	    [OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED] = "ProtocolError",
+	    [OCPP_ERR_RPC_FRAMEWORK] = "ProtocolError",
 	},
-	[OCPP_V201] = {
-		[OCPP_ERR_NOT_IMPLEMENTED] = "NotImplemented",
-		[OCPP_ERR_NOT_SUPPORTED] = "NotSupported",
-		[OCPP_ERR_INTERNAL] = "InternalError",
-		[OCPP_ERR_PROTOCOL] = "ProtocolError",
-		[OCPP_ERR_SECURITY] = "SecurityError",
-		[OCPP_ERR_FORMATION] = "FormatViolation",
-		[OCPP_ERR_PROPERTY_CONSTRAINT] = "PropertyConstraintViolation",
-		[OCPP_ERR_OCCURRENCE_CONSTRAINT] = "OccurrenceConstraintViolation",
-		[OCPP_ERR_TYPE_CONSTRAINT] = "TypeConstraintViolation",
-		[OCPP_ERR_GENERIC] = "GenericError",
-		[OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED] = "MessageTypeNotSupported",
-		[OCPP_ERR_RPC_FRAMEWORK] = "RpcFrameworkError",
+    [OCPP_V201] =
+	{
+	    [OCPP_ERR_NOT_IMPLEMENTED] = "NotImplemented",
+	    [OCPP_ERR_NOT_SUPPORTED] = "NotSupported",
+	    [OCPP_ERR_INTERNAL] = "InternalError",
+	    [OCPP_ERR_PROTOCOL] = "ProtocolError",
+	    [OCPP_ERR_SECURITY] = "SecurityError",
+	    [OCPP_ERR_FORMATION] = "FormatViolation",
+	    [OCPP_ERR_PROPERTY_CONSTRAINT] = "PropertyConstraintViolation",
+	    [OCPP_ERR_OCCURRENCE_CONSTRAINT] = "OccurrenceConstraintViolation",
+	    [OCPP_ERR_TYPE_CONSTRAINT] = "TypeConstraintViolation",
+	    [OCPP_ERR_GENERIC] = "GenericError",
+	    [OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED] = "MessageTypeNotSupported",
+	    [OCPP_ERR_RPC_FRAMEWORK] = "RpcFrameworkError",
 	},
 };
 

@@ -74,14 +74,14 @@ struct ocpp_frame {
 	const json_t *payload; /* CALL/CALLRESULT payload (object); CALLERROR details (object) */
 	const char *err_code;  /* CALLERROR: borrowed from root */
 	const char *err_desc;  /* CALLERROR: borrowed from root */
-	json_t *root;          /* owned; released by ocpp_frame_release */
+	json_t *root;	       /* owned; released by ocpp_frame_release */
 };
 
 struct ocpp_parse_error {
-	enum ocpp_err code; /* FORMATION, MESSAGE_TYPE_NOT_SUPPORTED or RPC_FRAMEWORK */
+	enum ocpp_err code;	  /* FORMATION, MESSAGE_TYPE_NOT_SUPPORTED or RPC_FRAMEWORK */
 	char id[OCPP_ID_MAX + 1]; /* the message id if it could be read, else "-1" */
-	bool is_call;             /* the frame looked like a CALL (the peer expects a CALLERROR) */
-	char desc[160];           /* human-readable reason, valid UTF-8 */
+	bool is_call;		  /* the frame looked like a CALL (the peer expects a CALLERROR) */
+	char desc[160];		  /* human-readable reason, valid UTF-8 */
 };
 
 /*
@@ -131,8 +131,8 @@ struct ocpp_catalog; /* one per version; owns the parsed schemas */
 
 struct ocpp_msg_def {
 	const char *action;
-	unsigned dir;             /* mask of enum ocpp_dir: who sends the request */
-	bool supported;           /* listed in DESIGN.md §5; false = known but NotSupported */
+	unsigned dir;		  /* mask of enum ocpp_dir: who sends the request */
+	bool supported;		  /* listed in DESIGN.md §5; false = known but NotSupported */
 	const json_t *req_schema; /* borrowed from the catalog */
 	const json_t *conf_schema;
 };

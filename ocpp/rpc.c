@@ -13,7 +13,7 @@
 /* ---------------------------------------------------------------- parsing */
 
 static void set_error(struct ocpp_parse_error *reterr, enum ocpp_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_error(struct ocpp_parse_error *reterr, enum ocpp_err code, const char *fmt, ...)
 {
@@ -69,7 +69,7 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *ret,
 	size_t arity, n;
 	json_int_t type;
 	const char *id;
-	struct ocpp_frame f = { 0 };
+	struct ocpp_frame f = {0};
 
 	if (reterr) {
 		memset(reterr, 0, sizeof(*reterr));
@@ -295,7 +295,7 @@ static void sbuf_payload(struct sbuf *b, const json_t *payload)
 
 char *ocpp_frame_call(const char *id, const char *action, const json_t *payload, size_t *ret_len)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	bool ok = id_ok(id) && action && payload_ok(payload);
 
 	if (ok) {
@@ -312,7 +312,7 @@ char *ocpp_frame_call(const char *id, const char *action, const json_t *payload,
 
 char *ocpp_frame_result(const char *id, const json_t *payload, size_t *ret_len)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	bool ok = id_ok(id) && payload_ok(payload);
 
 	if (ok) {
@@ -328,7 +328,7 @@ char *ocpp_frame_result(const char *id, const json_t *payload, size_t *ret_len)
 char *ocpp_frame_error(enum ocpp_version v, const char *id, enum ocpp_err code, const char *desc,
 		       size_t *ret_len)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	const char *name = ocpp_err_name(v, code);
 	bool ok = id_ok(id) && name;
 	json_t *jdesc = NULL;

@@ -26,7 +26,7 @@ struct vctx {
 };
 
 static enum ocpp_err fail(struct vctx *c, enum ocpp_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static enum ocpp_err fail(struct vctx *c, enum ocpp_err code, const char *fmt, ...)
 {
@@ -321,8 +321,8 @@ static enum ocpp_err check_object(struct vctx *c, const json_t *schema, const js
 	json_array_foreach(req, i, k) {
 		if (json_is_string(k) && !json_object_get(value, json_string_value(k))) {
 			size_t old = path_push(c, json_string_value(k), 0);
-			enum ocpp_err e = fail(c, OCPP_ERR_OCCURRENCE_CONSTRAINT,
-					       "required property missing");
+			enum ocpp_err e =
+			    fail(c, OCPP_ERR_OCCURRENCE_CONSTRAINT, "required property missing");
 
 			path_pop(c, old);
 			return e;
@@ -434,10 +434,10 @@ enum ocpp_err ocpp_schema_validate(enum ocpp_version v, const json_t *root, cons
 				   const json_t *value, char *desc, size_t desc_len)
 {
 	struct vctx c = {
-		.v = v,
-		.root = root ? root : schema,
-		.desc = desc,
-		.desc_len = desc_len,
+	    .v = v,
+	    .root = root ? root : schema,
+	    .desc = desc,
+	    .desc_len = desc_len,
 	};
 
 	if (desc && desc_len)

@@ -14,8 +14,7 @@
 #include "swap.h"
 
 const char *const cpsim_tag_types[] = {
-	"ISO14443", "Central", "eMAID",	     "ISO15693",
-	"KeyCode",  "Local",   "MacAddress", "NoAuthorization",
+    "ISO14443", "Central", "eMAID", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization",
 };
 const unsigned cpsim_tag_types_count = sizeof(cpsim_tag_types) / sizeof(cpsim_tag_types[0]);
 
@@ -48,7 +47,7 @@ struct cpsim_qmsg *cpsim_bh_needs_dt(struct cpsim_cp *cp, struct cpsim_connector
 		double real_left = (double)(c->t_event - cp->f->now_ms);
 
 		dep_proto +=
-			(int64_t)(real_left * (cp->f->sc->timestamps_sim ? cp->f->sc->speed : 1.0));
+		    (int64_t)(real_left * (cp->f->sc->timestamps_sim ? cp->f->sc->speed : 1.0));
 		ocpp_time_format(dep_proto, dep, sizeof(dep));
 	}
 	snprintf(data, sizeof(data),
@@ -83,7 +82,8 @@ bool cpsim_bh_vendor_dt(struct cpsim_cp *cp, const json_t *req, struct cpsim_jw 
 
 	if (cpsim_swap_request(cp, req, w)) /* docs/swap.md */
 		return true;
-	if (!vendor || strcmp(vendor, "org.openchargenet.csms") || !msg || strcmp(msg, "SetV2GMode"))
+	if (!vendor || strcmp(vendor, "org.openchargenet.csms") || !msg ||
+	    strcmp(msg, "SetV2GMode"))
 		return false;
 	o = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : NULL;
 	mode = json_string_value(json_object_get(o, "operationMode"));
@@ -230,8 +230,8 @@ int cpsim_bh_profile(const json_t *jp, bool v201, unsigned connector, struct cps
 
 	sched = json_object_get(jp, "chargingSchedule");
 	if (v201)
-		sched = json_array_get(sched,
-				       0); /* one schedule is what we follow (K01: up to 3) */
+		sched =
+		    json_array_get(sched, 0); /* one schedule is what we follow (K01: up to 3) */
 	periods = json_object_get(sched, "chargingSchedulePeriod");
 	if (!json_is_object(sched) || !json_is_array(periods) || !json_array_size(periods)) {
 		snprintf(desc, desc_len, "no schedule periods");
@@ -281,12 +281,11 @@ int cpsim_bh_profile(const json_t *jp, bool v201, unsigned connector, struct cps
 		snprintf(desc, desc_len, "out of memory");
 		return -ENOMEM;
 	}
-	json_array_foreach(periods, i, per)
-	{
+	json_array_foreach(periods, i, per) {
 		json_int_t ph = json_integer_value(json_object_get(per, "numberPhases"));
 
 		p.periods[i].start_s =
-			(int32_t)json_integer_value(json_object_get(per, "startPeriod"));
+		    (int32_t)json_integer_value(json_object_get(per, "startPeriod"));
 		p.periods[i].limit = (float)json_number_value(json_object_get(per, "limit"));
 		p.periods[i].phases = (uint8_t)(ph > 0 && ph <= 3 ? ph : 0);
 	}
@@ -375,42 +374,41 @@ void cpsim_bh_profile_json(struct cpsim_jw *w, const struct cpsim_profile *p)
 	"Power.Active.Export,SoC"
 
 const struct cpsim_cfg_key cpsim_cfg_keys[] = {
-	{"HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", CK_HEARTBEAT, 0, NULL},
-	{"MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", CK_METER, 0, NULL},
-	{"MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", CK_CONST, 0, SAMPLED},
-	{"StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", CK_CONST, 0, SAMPLED},
-	{"ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", CK_CONST, 0, "0"},
-	{"NumberOfConnectors", "EVSE", "Count", CK_CONNECTORS, 0, NULL},
-	{"AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", CK_BOOL, CFG_AUTH_REMOTE,
-	 NULL},
-	{"LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", CK_BOOL, CFG_LOCAL_OFFLINE,
-	 NULL},
-	{"LocalPreAuthorize", "AuthCtrlr", "LocalPreAuthorize", CK_BOOL, CFG_LOCAL_PREAUTH, NULL},
-	{"AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", CK_BOOL,
-	 CFG_OFFLINE_UNKNOWN, NULL},
-	{"StopTransactionOnInvalidId", "TxCtrlr", "StopTxOnInvalidId", CK_BOOL, CFG_STOP_ON_INVALID,
-	 NULL},
-	{"LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", CK_BOOL, CFG_LOCAL_LIST, NULL},
-	{NULL, "LocalAuthListCtrlr", "Entries", CK_LL_ENTRIES, 0, NULL},
-	{"LocalAuthListMaxLength", "LocalAuthListCtrlr", "Available", CK_CONST, 0, "256"},
-	{"SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", CK_CONST, 0, "256"},
-	{"ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", CK_CONST, 0, "8"},
-	{"ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", CK_CONST, 0,
-	 "Current,Power"},
-	{"ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", CK_CONST, 0,
-	 "1024"},
-	{"MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", CK_CONST, 0, "8"},
-	{NULL, "SmartChargingCtrlr", "Enabled", CK_CONST, 0, "true"},
-	{"SupportedFeatureProfiles", NULL, NULL, CK_CONST, 0,
-	 "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"},
-	{"TransactionMessageAttempts", "OCPPCommCtrlr", "MessageAttempts", CK_CONST, 0, "3"},
-	{"TransactionMessageRetryInterval", "OCPPCommCtrlr", "MessageAttemptInterval", CK_CONST, 0,
-	 "30"},
-	{"WebSocketPingInterval", "OCPPCommCtrlr", "WebSocketPingInterval", CK_CONST, 0, "0"},
-	{"ConnectionTimeOut", "TxCtrlr", "EVConnectionTimeOut", CK_CONST, 0, "120"},
-	{NULL, "ChargingStation", "Model", CK_CONST, 0, "cpsim"},
-	{NULL, "ChargingStation", "VendorName", CK_CONST, 0, "OpenChargeNet"},
-	{NULL, "DeviceDataCtrlr", "ItemsPerMessage", CK_CONST, 0, "50"},
+    {"HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", CK_HEARTBEAT, 0, NULL},
+    {"MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", CK_METER, 0, NULL},
+    {"MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", CK_CONST, 0, SAMPLED},
+    {"StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", CK_CONST, 0, SAMPLED},
+    {"ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", CK_CONST, 0, "0"},
+    {"NumberOfConnectors", "EVSE", "Count", CK_CONNECTORS, 0, NULL},
+    {"AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", CK_BOOL, CFG_AUTH_REMOTE,
+     NULL},
+    {"LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", CK_BOOL, CFG_LOCAL_OFFLINE,
+     NULL},
+    {"LocalPreAuthorize", "AuthCtrlr", "LocalPreAuthorize", CK_BOOL, CFG_LOCAL_PREAUTH, NULL},
+    {"AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", CK_BOOL,
+     CFG_OFFLINE_UNKNOWN, NULL},
+    {"StopTransactionOnInvalidId", "TxCtrlr", "StopTxOnInvalidId", CK_BOOL, CFG_STOP_ON_INVALID,
+     NULL},
+    {"LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", CK_BOOL, CFG_LOCAL_LIST, NULL},
+    {NULL, "LocalAuthListCtrlr", "Entries", CK_LL_ENTRIES, 0, NULL},
+    {"LocalAuthListMaxLength", "LocalAuthListCtrlr", "Available", CK_CONST, 0, "256"},
+    {"SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", CK_CONST, 0, "256"},
+    {"ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", CK_CONST, 0, "8"},
+    {"ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", CK_CONST, 0,
+     "Current,Power"},
+    {"ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", CK_CONST, 0, "1024"},
+    {"MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", CK_CONST, 0, "8"},
+    {NULL, "SmartChargingCtrlr", "Enabled", CK_CONST, 0, "true"},
+    {"SupportedFeatureProfiles", NULL, NULL, CK_CONST, 0,
+     "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"},
+    {"TransactionMessageAttempts", "OCPPCommCtrlr", "MessageAttempts", CK_CONST, 0, "3"},
+    {"TransactionMessageRetryInterval", "OCPPCommCtrlr", "MessageAttemptInterval", CK_CONST, 0,
+     "30"},
+    {"WebSocketPingInterval", "OCPPCommCtrlr", "WebSocketPingInterval", CK_CONST, 0, "0"},
+    {"ConnectionTimeOut", "TxCtrlr", "EVConnectionTimeOut", CK_CONST, 0, "120"},
+    {NULL, "ChargingStation", "Model", CK_CONST, 0, "cpsim"},
+    {NULL, "ChargingStation", "VendorName", CK_CONST, 0, "OpenChargeNet"},
+    {NULL, "DeviceDataCtrlr", "ItemsPerMessage", CK_CONST, 0, "50"},
 };
 const size_t cpsim_cfg_nkeys = sizeof(cpsim_cfg_keys) / sizeof(cpsim_cfg_keys[0]);
 

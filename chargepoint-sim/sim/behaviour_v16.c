@@ -356,7 +356,8 @@ static enum ocpp_err get_configuration(struct cpsim_cp *cp, const json_t *req, s
 
 		if (!ck->key16)
 			continue;
-		json_array_foreach(keys, j, k) wanted |= !strcmp(json_string_value(k), ck->key16);
+		json_array_foreach(keys, j, k)
+			wanted |= !strcmp(json_string_value(k), ck->key16);
 		if (!wanted)
 			continue;
 		cpsim_cfg_get(cp, ck, value, sizeof(value));
@@ -370,12 +371,14 @@ static enum ocpp_err get_configuration(struct cpsim_cp *cp, const json_t *req, s
 		cpsim_jw_end(w);
 	}
 	cpsim_jw_end(w);
-	json_array_foreach(keys, i, k) any_unknown |= !cpsim_cfg_find16(json_string_value(k));
+	json_array_foreach(keys, i, k)
+		any_unknown |= !cpsim_cfg_find16(json_string_value(k));
 	if (any_unknown) {
 		cpsim_jw_key(w, "unknownKey");
 		cpsim_jw_arr(w);
-		json_array_foreach(keys, i, k) if (!cpsim_cfg_find16(json_string_value(k)))
-			cpsim_jw_str(w, json_string_value(k));
+		json_array_foreach(keys, i, k)
+			if (!cpsim_cfg_find16(json_string_value(k)))
+				cpsim_jw_str(w, json_string_value(k));
 		cpsim_jw_end(w);
 	}
 	cpsim_jw_end(w);
@@ -458,8 +461,8 @@ static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cp
 	const char *unit = ocpp_json_str(req, "chargingRateUnit");
 	bool amps = unit && !strcmp(unit, "A");
 	int64_t start;
-	int n = duration > 0 ? cpsim_cp_composite(cp, conn, duration, amps, per, 256, &start)
-			     : -EINVAL;
+	int n =
+	    duration > 0 ? cpsim_cp_composite(cp, conn, duration, amps, per, 256, &start) : -EINVAL;
 
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "status");
@@ -529,8 +532,7 @@ static enum ocpp_err send_local_list(struct cpsim_cp *cp, const json_t *req, str
 		answer = "Failed";
 		goto out;
 	}
-	json_array_foreach(list, i, e)
-	{
+	json_array_foreach(list, i, e) {
 		const char *st = ocpp_json_str(json_object_get(e, "idTagInfo"), "status");
 
 		tags[i] = ocpp_json_str(e, "idTag");
@@ -665,19 +667,19 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 }
 
 const struct cpsim_behaviour cpsim_behaviour_v16 = {
-	.version = OCPP_V16,
-	.boot = boot,
-	.heartbeat = heartbeat,
-	.status = status,
-	.authorize = authorize,
-	.tx_start = tx_start,
-	.tx_meter = tx_meter,
-	.tx_stop = tx_stop,
-	.meter = meter,
-	.ev_needs = NULL,
-	.fw_status = fw_status,
-	.log_status = log_status,
-	.on_result = on_result,
-	.on_error = on_error,
-	.on_call = on_call,
+    .version = OCPP_V16,
+    .boot = boot,
+    .heartbeat = heartbeat,
+    .status = status,
+    .authorize = authorize,
+    .tx_start = tx_start,
+    .tx_meter = tx_meter,
+    .tx_stop = tx_stop,
+    .meter = meter,
+    .ev_needs = NULL,
+    .fw_status = fw_status,
+    .log_status = log_status,
+    .on_result = on_result,
+    .on_error = on_error,
+    .on_call = on_call,
 };

@@ -179,9 +179,8 @@ static struct cpsim_jw *tx_event(struct cpsim_cp *cp, struct cpsim_connector *c,
 static struct cpsim_qmsg *tx_start(struct cpsim_cp *cp, struct cpsim_connector *c,
 				   enum cp_trigger why)
 {
-	struct cpsim_jw *w =
-		tx_event(cp, c, "Started", why == TR_REMOTE_START ? "RemoteStart" : "Authorized",
-			 NULL, true);
+	struct cpsim_jw *w = tx_event(
+	    cp, c, "Started", why == TR_REMOTE_START ? "RemoteStart" : "Authorized", NULL, true);
 	struct cpsim_qmsg *q;
 
 	if (c->flags & CF_RESERVED) {
@@ -289,7 +288,7 @@ static struct cpsim_qmsg *ev_needs(struct cpsim_cp *cp, struct cpsim_connector *
 		double real_left = (double)(c->t_event - cp->f->now_ms);
 
 		dep_proto +=
-			(int64_t)(real_left * (cp->f->sc->timestamps_sim ? cp->f->sc->speed : 1.0));
+		    (int64_t)(real_left * (cp->f->sc->timestamps_sim ? cp->f->sc->speed : 1.0));
 	}
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "evseId");
@@ -502,8 +501,7 @@ static enum ocpp_err get_variables(struct cpsim_cp *cp, const json_t *req, struc
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "getVariableResult");
 	cpsim_jw_arr(w);
-	json_array_foreach(items, i, it)
-	{
+	json_array_foreach(items, i, it) {
 		const char *type = ocpp_json_str(it, "attributeType");
 		bool comp_known;
 		const struct cpsim_cfg_key *k = cpsim_cfg_find201(
@@ -541,8 +539,7 @@ static enum ocpp_err set_variables(struct cpsim_cp *cp, const json_t *req, struc
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "setVariableResult");
 	cpsim_jw_arr(w);
-	json_array_foreach(items, i, it)
-	{
+	json_array_foreach(items, i, it) {
 		const char *type = ocpp_json_str(it, "attributeType");
 		bool comp_known;
 		const struct cpsim_cfg_key *k = cpsim_cfg_find201(
@@ -745,8 +742,8 @@ static enum ocpp_err composite(struct cpsim_cp *cp, const json_t *req, struct cp
 	const char *unit = ocpp_json_str(req, "chargingRateUnit");
 	bool amps = unit && !strcmp(unit, "A");
 	int64_t start;
-	int n = duration > 0 ? cpsim_cp_composite(cp, conn, duration, amps, per, 256, &start)
-			     : -EINVAL;
+	int n =
+	    duration > 0 ? cpsim_cp_composite(cp, conn, duration, amps, per, 256, &start) : -EINVAL;
 
 	cpsim_jw_obj(w);
 	cpsim_jw_key(w, "status");
@@ -813,8 +810,7 @@ static enum ocpp_err send_local_list(struct cpsim_cp *cp, const json_t *req, str
 		answer = "Failed";
 		goto out;
 	}
-	json_array_foreach(list, i, e)
-	{
+	json_array_foreach(list, i, e) {
 		const char *st = ocpp_json_str(json_object_get(e, "idTokenInfo"), "status");
 
 		tags[i] = ocpp_json_str(json_object_get(e, "idToken"), "idToken");
@@ -998,19 +994,19 @@ static enum ocpp_err on_call(struct cpsim_cp *cp, const char *action, const json
 }
 
 const struct cpsim_behaviour cpsim_behaviour_v201 = {
-	.version = OCPP_V201,
-	.boot = boot,
-	.heartbeat = heartbeat,
-	.status = status,
-	.authorize = authorize,
-	.tx_start = tx_start,
-	.tx_meter = tx_meter,
-	.tx_stop = tx_stop,
-	.meter = meter,
-	.ev_needs = ev_needs,
-	.fw_status = fw_status,
-	.log_status = log_status,
-	.on_result = on_result,
-	.on_error = on_error,
-	.on_call = on_call,
+    .version = OCPP_V201,
+    .boot = boot,
+    .heartbeat = heartbeat,
+    .status = status,
+    .authorize = authorize,
+    .tx_start = tx_start,
+    .tx_meter = tx_meter,
+    .tx_stop = tx_stop,
+    .meter = meter,
+    .ev_needs = ev_needs,
+    .fw_status = fw_status,
+    .log_status = log_status,
+    .on_result = on_result,
+    .on_error = on_error,
+    .on_call = on_call,
 };

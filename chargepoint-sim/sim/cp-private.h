@@ -146,8 +146,8 @@ struct cpsim_connector {
 	uint8_t charging_state;	 /* 2.0.1 chargingState last reported */
 	uint8_t tag_type;	 /* 2.0.1 IdTokenEnumType index (cpsim_tag_types) */
 	char tag[TAG_MAX + 1];
-	uint8_t v2g_mode;	 /* docs/v2g.md SetV2GMode: enum cpsim_v2g_mode */
-	int32_t swap_request;	 /* swap slot: the requestId whose vehicle's pack goes in next
+	uint8_t v2g_mode;     /* docs/v2g.md SetV2GMode: enum cpsim_v2g_mode */
+	int32_t swap_request; /* swap slot: the requestId whose vehicle's pack goes in next
 				  * (BatteryIn once its charging starts), 0 = none */
 };
 

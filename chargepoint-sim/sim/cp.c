@@ -19,11 +19,11 @@
 #define SWAP_REFILL_SIM_MS (30 * 1000) /* a depleted pack goes into the freed slot */
 
 static const char *const status_names[_ST_MAX] = {
-	[ST_AVAILABLE] = "Available",	   [ST_PREPARING] = "Preparing",
-	[ST_CHARGING] = "Charging",	   [ST_SUSPENDED_EVSE] = "SuspendedEVSE",
-	[ST_SUSPENDED_EV] = "SuspendedEV", [ST_FINISHING] = "Finishing",
-	[ST_RESERVED] = "Reserved",	   [ST_UNAVAILABLE] = "Unavailable",
-	[ST_FAULTED] = "Faulted",
+    [ST_AVAILABLE] = "Available",      [ST_PREPARING] = "Preparing",
+    [ST_CHARGING] = "Charging",	       [ST_SUSPENDED_EVSE] = "SuspendedEVSE",
+    [ST_SUSPENDED_EV] = "SuspendedEV", [ST_FINISHING] = "Finishing",
+    [ST_RESERVED] = "Reserved",	       [ST_UNAVAILABLE] = "Unavailable",
+    [ST_FAULTED] = "Faulted",
 };
 
 const char *cpsim_status_name(enum cp_status s)
@@ -138,11 +138,11 @@ void cpsim_cp_limit_ctx(const struct cpsim_cp *cp, const struct cpsim_connector 
 	const struct cpsim_kind_info *ki = cpsim_kind_info(cp->kind);
 
 	*ret = (struct cpsim_limit_ctx){
-		.connector = c->id,
-		.tx_active = c->phase == PH_ACTIVE,
-		.tx_start_ms = c->start_proto_ms,
-		.volts = ki->dc ? 400.0 : 230.0,
-		.phases = ki->dc ? 1 : ki->phases,
+	    .connector = c->id,
+	    .tx_active = c->phase == PH_ACTIVE,
+	    .tx_start_ms = c->start_proto_ms,
+	    .volts = ki->dc ? 400.0 : 230.0,
+	    .phases = ki->dc ? 1 : ki->phases,
 	};
 	if (c->phase == PH_ACTIVE) {
 		if (cp->version == OCPP_V201) {
@@ -398,8 +398,8 @@ static void send_call(struct cpsim_cp *cp, struct cpsim_qmsg *q)
 	plen = w->len;
 	cpsim_jw_append(w, q->text, q->len);
 	if (q->needs_txid) {
-		int n = snprintf(tail, sizeof(tail), ",\"transactionId\":%d}",
-				 q->txid ? q->txid : -1);
+		int n =
+		    snprintf(tail, sizeof(tail), ",\"transactionId\":%d}", q->txid ? q->txid : -1);
 
 		cpsim_jw_append(w, tail, (size_t)n);
 	}
@@ -618,11 +618,11 @@ static void schedule_arrival(struct cpsim_cp *cp, struct cpsim_connector *c, boo
 	if (f->sc->steady) {
 		/* sessions start spread over one sample interval, so that samples come evenly
 		 * (all at once would make the offered load a burst per interval) */
-		c->t_event =
-			first ? add_ms((uint32_t)(f->sc->steady_at_s * 1000),
-				       cpsim_rng_range(&cp->rng, 0,
-						       cp->meter_ms > 500 ? cp->meter_ms : 500))
-			      : T_NEVER;
+		c->t_event = first
+				 ? add_ms((uint32_t)(f->sc->steady_at_s * 1000),
+					  cpsim_rng_range(&cp->rng, 0,
+							  cp->meter_ms > 500 ? cp->meter_ms : 500))
+				 : T_NEVER;
 		return;
 	}
 	if (cp->kind == CPSIM_KIND_SWAP) {
@@ -694,10 +694,10 @@ static void stop_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp
 {
 	struct cpsim_fleet *f = cp->f;
 	struct cpsim_profile_filter flt = {
-		.has_connector = true,
-		.connector = c->id,
-		.has_purpose = true,
-		.purpose = CPSIM_PP_TX,
+	    .has_connector = true,
+	    .connector = c->id,
+	    .has_purpose = true,
+	    .purpose = CPSIM_PP_TX,
 	};
 
 	if (c->phase != PH_ACTIVE)
@@ -740,12 +740,12 @@ static void plug_in(struct cpsim_cp *cp, struct cpsim_connector *c, const char *
 	c->flags &= ~(CF_REMOTE | CF_OFFLINE | CF_NO_DEPART);
 	if (f->sc->steady) {
 		c->ev = (struct cpsim_ev){
-			.capacity_wh = 1e9,
-			.soc = 0.5,
-			.target_soc = 1.0,
-			.min_soc = 0.2,
-			.max_charge_w = 11000,
-			.max_discharge_w = 11000,
+		    .capacity_wh = 1e9,
+		    .soc = 0.5,
+		    .target_soc = 1.0,
+		    .min_soc = 0.2,
+		    .max_charge_w = 11000,
+		    .max_discharge_w = 11000,
 		};
 		c->flags |= CF_NO_DEPART;
 	} else {
@@ -1165,7 +1165,7 @@ void cpsim_cp_boot_result(struct cpsim_cp *cp, int status, int interval_s)
 		/* OCPP 1.6 4.2: retry after the interval given (a sane default if none) */
 		cp->state = CPS_PENDING;
 		cp->t_conn = add_ms(now_ms(cp), (interval_s > 0 ? interval_s : 30) * 1000.0 *
-							cpsim_rng_range(&cp->rng, 1.0, 1.1));
+						    cpsim_rng_range(&cp->rng, 1.0, 1.1));
 		return;
 	}
 	f->stats->boots_accepted++;
@@ -1272,12 +1272,12 @@ static void connect_now(struct cpsim_cp *cp)
 	snprintf(path, sizeof(path), "%s/%s", sc->path, id);
 	source_addr(cp, src, sizeof(src));
 	req = (struct cpsim_connect){
-		.host = sc->host,
-		.port = sc->port,
-		.path = path,
-		.subprotocols = subprotocols_for(cp),
-		.password = cpsim_scenario_password(sc, id),
-		.source_addr = sc->source_base[0] ? src : NULL,
+	    .host = sc->host,
+	    .port = sc->port,
+	    .path = path,
+	    .subprotocols = subprotocols_for(cp),
+	    .password = cpsim_scenario_password(sc, id),
+	    .source_addr = sc->source_base[0] ? src : NULL,
 	};
 	if (req.password)
 		req.user = id;
@@ -1289,7 +1289,7 @@ static void connect_now(struct cpsim_cp *cp)
 		f->stats->conn_failed++;
 		cp->state = CPS_DISCONNECTED;
 		cp->t_conn = add_ms(now_ms(cp), sc->reconnect_min_s * 1000.0 *
-							cpsim_rng_range(&cp->rng, 1.0, 2.0));
+						    cpsim_rng_range(&cp->rng, 1.0, 2.0));
 		return;
 	}
 	cp->conn = conn;
@@ -1498,7 +1498,7 @@ static void handle_call(struct cpsim_cp *cp, const struct ocpp_frame *fr)
 	{
 		size_t len;
 		char *frame =
-			ocpp_frame_error((enum ocpp_version)cp->version, fr->id, e, desc, &len);
+		    ocpp_frame_error((enum ocpp_version)cp->version, fr->id, e, desc, &len);
 
 		cpsim_stats_err_sent(f->stats, e);
 		if (frame)
@@ -1538,9 +1538,9 @@ static void handle_answer(struct cpsim_cp *cp, const struct ocpp_frame *fr)
 		f->stats->calls[q->action].results++;
 		if (f->sc->validate) {
 			char desc[160];
-			enum ocpp_err e = ocpp_catalog_validate(f->cat[cp->version],
-								cpsim_action_name(q->action), true,
-								fr->payload, desc, sizeof(desc));
+			enum ocpp_err e =
+			    ocpp_catalog_validate(f->cat[cp->version], cpsim_action_name(q->action),
+						  true, fr->payload, desc, sizeof(desc));
 
 			if (e != OCPP_ERR_NONE) {
 				f->stats->invalid_received++;
@@ -1647,7 +1647,7 @@ static void fault(struct cpsim_cp *cp)
 	} else {
 		f->stats->f_drops++;
 		cp->t_conn = add_ms(now_ms(cp), f->sc->reconnect_min_s * 1000.0 *
-							cpsim_rng_range(&cp->rng, 0.5, 1.5));
+						    cpsim_rng_range(&cp->rng, 0.5, 1.5));
 		close_conn(cp, 1001);
 	}
 }
@@ -1839,13 +1839,13 @@ void cpsim_cp_view(const struct cpsim_cp *cp, struct cpsim_cp_view *ret)
 
 	cpsim_cp_id(cp, id, sizeof(id));
 	*ret = (struct cpsim_cp_view){
-		.id = id,
-		.version = cp->state >= CPS_BOOTING && cp->state <= CPS_BOOTED ? cp->version : -1,
-		.open = cp->state >= CPS_BOOTING && cp->state <= CPS_BOOTED,
-		.booted = cp->state == CPS_BOOTED,
-		.connectors = cp->nconn,
-		.queued = cp->q_len,
-		.in_flight = cp->inflight != NULL,
+	    .id = id,
+	    .version = cp->state >= CPS_BOOTING && cp->state <= CPS_BOOTED ? cp->version : -1,
+	    .open = cp->state >= CPS_BOOTING && cp->state <= CPS_BOOTED,
+	    .booted = cp->state == CPS_BOOTED,
+	    .connectors = cp->nconn,
+	    .queued = cp->q_len,
+	    .in_flight = cp->inflight != NULL,
 	};
 }
 
@@ -1857,15 +1857,15 @@ int cpsim_cp_conn_view(const struct cpsim_cp *cp, unsigned connector, struct cps
 		return -EINVAL;
 	c = &cp->c[connector - 1];
 	*ret = (struct cpsim_conn_view){
-		.phase = c->phase,
-		.status = cpsim_status_name((enum cp_status)c->status),
-		.import_wh = c->import_wh,
-		.export_wh = c->export_wh,
-		.power_w = c->power_w,
-		.limit_w = c->limit_w,
-		.soc = c->ev.soc,
-		.txid = c->txid,
-		.inoperative = (c->flags & CF_INOPERATIVE) != 0,
+	    .phase = c->phase,
+	    .status = cpsim_status_name((enum cp_status)c->status),
+	    .import_wh = c->import_wh,
+	    .export_wh = c->export_wh,
+	    .power_w = c->power_w,
+	    .limit_w = c->limit_w,
+	    .soc = c->ev.soc,
+	    .txid = c->txid,
+	    .inoperative = (c->flags & CF_INOPERATIVE) != 0,
 	};
 	return 0;
 }
@@ -1943,13 +1943,13 @@ void cpsim_cp_init(struct cpsim_cp *cp, struct cpsim_fleet *f, uint32_t index, u
 		cp->meter_ms = 60000;
 	cp->t_conn = connect_at;
 	cp->t_hb = cp->t_call = cp->t_delayed = T_NEVER;
-	cp->t_fault =
-		rate > 0 ? add_ms(connect_at, sim_dur(f, cpsim_rng_exp(&cp->rng, 3600e3 / rate)))
-			 : T_NEVER;
+	cp->t_fault = rate > 0
+			  ? add_ms(connect_at, sim_dur(f, cpsim_rng_exp(&cp->rng, 3600e3 / rate)))
+			  : T_NEVER;
 	cp->t_swap = T_NEVER;
 	if (cp->kind == CPSIM_KIND_SWAP && !sc->steady)
-		cp->t_swap = sim_to_real(f, cpsim_swap_next_arrival(cpsim_swap_port(cp), &cp->rng,
-								    sim_now(f), true));
+		cp->t_swap = sim_to_real(
+		    f, cpsim_swap_next_arrival(cpsim_swap_port(cp), &cp->rng, sim_now(f), true));
 	for (unsigned i = 0; i < cp->nconn; i++) {
 		struct cpsim_connector *c = &cp->c[i];
 

@@ -45,7 +45,8 @@ struct cpsim_fleet *cpsim_fleet_create(const struct cpsim_fleet_opts *o)
 	f->wall_start_ms = o->wall_start_ms;
 	f->sim_start_ms = sc->sim_start_ms ? sc->sim_start_ms : o->wall_start_ms;
 	if (sc->sim_start_ms && sc->sim_anchor_ms) /* the simulated time at our own start */
-		f->sim_start_ms += (int64_t)((double)(o->wall_start_ms - sc->sim_anchor_ms) * sc->speed);
+		f->sim_start_ms +=
+		    (int64_t)((double)(o->wall_start_ms - sc->sim_anchor_ms) * sc->speed);
 	f->t_storm = sc->nstorms ? (uint32_t)(sc->storm_at_s[0] * 1000) : T_NEVER;
 	cpsim_jw_reset(&f->jw);
 	cpsim_jw_reset(&f->rw);
@@ -185,14 +186,14 @@ void cpsim_fleet_progress(const struct cpsim_fleet *f, struct cpsim_progress *re
 		errors += s->calls[a].errors + s->calls[a].timeouts;
 	}
 	*ret = (struct cpsim_progress){
-		.chargers = f->count,
-		.started = f->n_started,
-		.open = f->n_open,
-		.booted = f->n_booted,
-		.in_session = f->n_sessions,
-		.errors = errors,
-		.answered = answered,
-		.all_booted_s = s->all_booted_s,
+	    .chargers = f->count,
+	    .started = f->n_started,
+	    .open = f->n_open,
+	    .booted = f->n_booted,
+	    .in_session = f->n_sessions,
+	    .errors = errors,
+	    .answered = answered,
+	    .all_booted_s = s->all_booted_s,
 	};
 }
 

@@ -52,14 +52,14 @@ static int tp_connect(void *ctx, struct cpsim_cp *cp, const struct cpsim_connect
 {
 	struct run *r = ctx;
 	struct cpclient_opts o = {
-		.host = req->host,
-		.port = req->port,
-		.path = req->path,
-		.subprotocols = req->subprotocols,
-		.user = req->user,
-		.password = req->password,
-		.source_addr = req->source_addr,
-		.user_ptr = cp,
+	    .host = req->host,
+	    .port = req->port,
+	    .path = req->path,
+	    .subprotocols = req->subprotocols,
+	    .user = req->user,
+	    .password = req->password,
+	    .source_addr = req->source_addr,
+	    .user_ptr = cp,
 	};
 	struct cpclient_conn *c;
 	int e = cpclient_connect(r->cc, &o, &c);
@@ -83,9 +83,9 @@ static void tp_close(void *ctx, void *conn, int code)
 }
 
 static const struct cpsim_transport transport = {
-	.connect = tp_connect,
-	.send = tp_send,
-	.close = tp_close,
+    .connect = tp_connect,
+    .send = tp_send,
+    .close = tp_close,
 };
 
 /* ---------------------------------------------------------------- callbacks */
@@ -136,9 +136,9 @@ static void on_close(struct cpclient_conn *c, const struct cpclient_close_info *
 }
 
 static const struct cpclient_callbacks callbacks = {
-	.on_open = on_open,
-	.on_text = on_text,
-	.on_close = on_close,
+    .on_open = on_open,
+    .on_text = on_text,
+    .on_close = on_close,
 };
 
 /* ---------------------------------------------------------------- phases */
@@ -226,16 +226,16 @@ int cpsim_run_fleet(const struct cpsim_scenario *sc, uint32_t first, uint32_t co
 		    cpsim_progress_fn fn, void *arg)
 {
 	struct run r = {
-		.sc = sc, .stats = stats, .t0_ns = t0_ns, .progress_fn = fn, .progress_arg = arg};
+	    .sc = sc, .stats = stats, .t0_ns = t0_ns, .progress_fn = fn, .progress_arg = arg};
 	struct cpclient_ctx_opts co = {.loop = &r.loop, .cb = &callbacks};
 	struct cpsim_fleet_opts fo = {
-		.sc = sc,
-		.first = first,
-		.count = count,
-		.tp = &transport,
-		.tp_ctx = &r,
-		.stats = stats,
-		.wall_start_ms = wall_start_ms,
+	    .sc = sc,
+	    .first = first,
+	    .count = count,
+	    .tp = &transport,
+	    .tp_ctx = &r,
+	    .stats = stats,
+	    .wall_start_ms = wall_start_ms,
 	};
 	double progress_s = sc->progress_s > 0 ? sc->progress_s : 1.0;
 	int ret = 0, spins = 0;

@@ -17,10 +17,10 @@
 #define PW_FILE_MAX (64u << 20) /* bytes of --password-file */
 
 static const char *const proto_names[_CPSIM_PROTO_MAX] = {
-	[CPSIM_PROTO_V16] = "ocpp1.6",
-	[CPSIM_PROTO_V201] = "ocpp2.0.1",
-	[CPSIM_PROTO_MIXED] = "mixed",
-	[CPSIM_PROTO_AUTO] = "auto",
+    [CPSIM_PROTO_V16] = "ocpp1.6",
+    [CPSIM_PROTO_V201] = "ocpp2.0.1",
+    [CPSIM_PROTO_MIXED] = "mixed",
+    [CPSIM_PROTO_AUTO] = "auto",
 };
 
 static int proto_from_name(const char *s)
@@ -290,10 +290,10 @@ static int set_mix(struct cpsim_scenario *sc, const char *spec, uint32_t total,
 			continue;
 		n = (uint32_t)floor((double)total * share[k] / sum);
 		sc->groups[sc->ngroups] = (struct cpsim_group){
-			.kind = k,
-			.proto = proto,
-			.count = n,
-			.v2g_share = -1,
+		    .kind = k,
+		    .proto = proto,
+		    .count = n,
+		    .v2g_share = -1,
 		};
 		given += n;
 		sc->ngroups++;
@@ -359,8 +359,8 @@ static int check_keys(const json_t *o, const char *const *allowed, const char *w
 static int load_faults(const json_t *o, struct cpsim_faults *f, char *err, size_t len)
 {
 	static const char *const keys[] = {
-		"drop_per_hour", "offline_per_hour", "offline_s",	"delay_share",
-		"delay_ms",	 "malformed_share",  "duplicate_share", NULL};
+	    "drop_per_hour", "offline_per_hour", "offline_s",	    "delay_share",
+	    "delay_ms",	     "malformed_share",	 "duplicate_share", NULL};
 	const json_t *off;
 	int r;
 
@@ -391,8 +391,8 @@ static int load_faults(const json_t *o, struct cpsim_faults *f, char *err, size_
 
 static int load_group(struct cpsim_scenario *sc, const json_t *o, unsigned i, char *err, size_t len)
 {
-	static const char *const keys[] = {"kind",     "count",	    "protocol",	 "connectors",
-					   "power_kw", "v2g_share", "faults",	 "site_size",
+	static const char *const keys[] = {"kind",     "count",	    "protocol", "connectors",
+					   "power_kw", "v2g_share", "faults",	"site_size",
 					   "soc",      NULL};
 	struct cpsim_group *g = &sc->groups[i];
 	const char *kind, *proto;
@@ -553,7 +553,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 	    json_num(root, "drain_s", 0, 600, &sc->drain_s, err, len) < 0 ||
 	    json_num(root, "call_timeout_s", 0.1, 600, &sc->call_timeout_s, err, len) < 0 ||
 	    json_num(root, "steady_at_s", 0, CPSIM_DURATION_MAX_S, &sc->steady_at_s, err, len) <
-		    0 ||
+		0 ||
 	    json_num(root, "progress_interval_s", 0.1, 3600, &sc->progress_s, err, len) < 0 ||
 	    json_num(root, "storm_share", 0, 1, &sc->storm_share, err, len) < 0 ||
 	    json_u32(root, "tag_pool", 1, 1000000, &sc->tag_pool, err, len) < 0 ||
@@ -572,7 +572,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 		    !json_is_number(json_array_get(v, 1)) ||
 		    json_number_value(json_array_get(v, 0)) < 0.01 ||
 		    json_number_value(json_array_get(v, 1)) <
-			    json_number_value(json_array_get(v, 0)) ||
+			json_number_value(json_array_get(v, 0)) ||
 		    json_number_value(json_array_get(v, 1)) > 3600) {
 			fail(err, len, "reconnect_s: expected [min, max] seconds");
 			goto out;
@@ -596,8 +596,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 			goto out;
 		}
 		sc->nstorms = 0;
-		json_array_foreach(v, i, t)
-		{
+		json_array_foreach(v, i, t) {
 			if (!json_is_number(t) || json_number_value(t) < 0) {
 				fail(err, len, "storms_at_s[%zu]: expected seconds >= 0", i);
 				goto out;
@@ -615,8 +614,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 			goto out;
 		}
 		sc->ngroups = 0;
-		json_array_foreach(v, i, g)
-		{
+		json_array_foreach(v, i, g) {
 			if (load_group(sc, g, (unsigned)i, err, len) < 0)
 				goto out;
 			sc->ngroups++;
@@ -745,103 +743,104 @@ enum {
 };
 
 static const struct option options[] = {
-	{"scenario", required_argument, NULL, OPT_SCENARIO},
-	{"url", required_argument, NULL, OPT_URL},
-	{"chargers", required_argument, NULL, OPT_CHARGERS},
-	{"protocol", required_argument, NULL, OPT_PROTOCOL},
-	{"mix", required_argument, NULL, OPT_MIX},
-	{"kind", required_argument, NULL, OPT_KIND},
-	{"password", required_argument, NULL, OPT_PASSWORD},
-	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-	{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
-	{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
-	{"meter-interval", required_argument, NULL, OPT_METER},
-	{"speed", required_argument, NULL, OPT_SPEED},
-	{"start-time", required_argument, NULL, OPT_START_TIME},
-	{"timestamps", required_argument, NULL, OPT_TIMESTAMPS},
-	{"clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR},
-	{"utc-offset", required_argument, NULL, OPT_UTC_OFFSET},
-	{"duration", required_argument, NULL, OPT_DURATION},
-	{"ramp", required_argument, NULL, OPT_RAMP},
-	{"drain", required_argument, NULL, OPT_DRAIN},
-	{"call-timeout", required_argument, NULL, OPT_CALL_TIMEOUT},
-	{"reconnect", required_argument, NULL, OPT_RECONNECT},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"steady", no_argument, NULL, OPT_STEADY},
-	{"steady-at", required_argument, NULL, OPT_STEADY_AT},
-	{"auth", required_argument, NULL, OPT_AUTH},
-	{"tag-pool", required_argument, NULL, OPT_TAG_POOL},
-	{"drop-rate", required_argument, NULL, OPT_DROP},
-	{"offline-rate", required_argument, NULL, OPT_OFFLINE},
-	{"offline-duration", required_argument, NULL, OPT_OFFLINE_DURATION},
-	{"storm-at", required_argument, NULL, OPT_STORM_AT},
-	{"storm-share", required_argument, NULL, OPT_STORM_SHARE},
-	{"delay-share", required_argument, NULL, OPT_DELAY_SHARE},
-	{"delay-ms", required_argument, NULL, OPT_DELAY_MS},
-	{"malformed-share", required_argument, NULL, OPT_MALFORMED},
-	{"duplicate-share", required_argument, NULL, OPT_DUPLICATE},
-	{"per-process", required_argument, NULL, OPT_PER_PROCESS},
-	{"per-address", required_argument, NULL, OPT_PER_ADDRESS},
-	{"source-base", required_argument, NULL, OPT_SOURCE_BASE},
-	{"max-connecting", required_argument, NULL, OPT_MAX_CONNECTING},
-	{"progress-interval", required_argument, NULL, OPT_PROGRESS},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"json-file", required_argument, NULL, OPT_JSON_FILE},
-	{"trace-calls", required_argument, NULL, OPT_TRACE_CALLS},
-	{"validate", no_argument, NULL, OPT_VALIDATE},
-	{"verbose", no_argument, NULL, OPT_VERBOSE},
-	{"emit-stations", required_argument, NULL, OPT_EMIT_STATIONS},
-	{"emit-config", required_argument, NULL, OPT_EMIT_CONFIG},
-	{"emit-ratings", required_argument, NULL, OPT_EMIT_RATINGS},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"url", required_argument, NULL, OPT_URL},
+    {"chargers", required_argument, NULL, OPT_CHARGERS},
+    {"protocol", required_argument, NULL, OPT_PROTOCOL},
+    {"mix", required_argument, NULL, OPT_MIX},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"password", required_argument, NULL, OPT_PASSWORD},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
+    {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+    {"meter-interval", required_argument, NULL, OPT_METER},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"start-time", required_argument, NULL, OPT_START_TIME},
+    {"timestamps", required_argument, NULL, OPT_TIMESTAMPS},
+    {"clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR},
+    {"utc-offset", required_argument, NULL, OPT_UTC_OFFSET},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"ramp", required_argument, NULL, OPT_RAMP},
+    {"drain", required_argument, NULL, OPT_DRAIN},
+    {"call-timeout", required_argument, NULL, OPT_CALL_TIMEOUT},
+    {"reconnect", required_argument, NULL, OPT_RECONNECT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"steady", no_argument, NULL, OPT_STEADY},
+    {"steady-at", required_argument, NULL, OPT_STEADY_AT},
+    {"auth", required_argument, NULL, OPT_AUTH},
+    {"tag-pool", required_argument, NULL, OPT_TAG_POOL},
+    {"drop-rate", required_argument, NULL, OPT_DROP},
+    {"offline-rate", required_argument, NULL, OPT_OFFLINE},
+    {"offline-duration", required_argument, NULL, OPT_OFFLINE_DURATION},
+    {"storm-at", required_argument, NULL, OPT_STORM_AT},
+    {"storm-share", required_argument, NULL, OPT_STORM_SHARE},
+    {"delay-share", required_argument, NULL, OPT_DELAY_SHARE},
+    {"delay-ms", required_argument, NULL, OPT_DELAY_MS},
+    {"malformed-share", required_argument, NULL, OPT_MALFORMED},
+    {"duplicate-share", required_argument, NULL, OPT_DUPLICATE},
+    {"per-process", required_argument, NULL, OPT_PER_PROCESS},
+    {"per-address", required_argument, NULL, OPT_PER_ADDRESS},
+    {"source-base", required_argument, NULL, OPT_SOURCE_BASE},
+    {"max-connecting", required_argument, NULL, OPT_MAX_CONNECTING},
+    {"progress-interval", required_argument, NULL, OPT_PROGRESS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"json-file", required_argument, NULL, OPT_JSON_FILE},
+    {"trace-calls", required_argument, NULL, OPT_TRACE_CALLS},
+    {"validate", no_argument, NULL, OPT_VALIDATE},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"emit-stations", required_argument, NULL, OPT_EMIT_STATIONS},
+    {"emit-config", required_argument, NULL, OPT_EMIT_CONFIG},
+    {"emit-ratings", required_argument, NULL, OPT_EMIT_RATINGS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 void cpsim_scenario_usage(void)
 {
-	fputs("usage: cpsim [options]   (docs/simulator.md has the details)\n"
-	      "  --scenario FILE          JSON scenario; flags given too override it\n"
-	      "  --url ws://HOST:PORT/PATH  CSMS endpoint; chargers connect to PATH/<id> (127.x "
-	      "only)\n"
-	      "  --chargers N --protocol ocpp1.6|ocpp2.0.1|mixed|auto\n"
-	      "  --mix public=P,residential=R,rural=U,swap=W   site-kind shares (default "
-	      "public=1)\n"
-	      "  --kind K                 all chargers of one kind\n"
-	      "  --password PW | --password-file FILE   Basic auth (file: id,password lines or\n"
-	      "                           the csms import CSV)\n"
-	      "  --id-prefix P            charger ids P-<K>-NNNNNN (default SIM)\n"
-	      "  --heartbeat S            override the CSMS heartbeat interval (0 = obey the "
-	      "CSMS)\n"
-	      "  --meter-interval S       meter sample interval, real seconds (default 60)\n"
-	      "  --speed X                simulated seconds per real second (default 1)\n"
-	      "  --start-time T           simulated clock at start (RFC 3339; default now)\n"
-	      "  --clock-anchor T         the wall-clock instant where the simulated clock is at\n"
-	      "                           --start-time (default: when the run starts); give the\n"
-	      "                           CSMS the same start, speed and anchor to share its clock\n"
-	      "  --timestamps wall|sim    clock of message timestamps and profiles (default wall)\n"
-	      "  --utc-offset +HH:MM      the sites' local time: day patterns (evening arrivals,\n"
-	      "                           morning departures) follow it (default +00:00)\n"
-	      "  --duration S             real seconds to run before the drain (default 60)\n"
-	      "  --drain S                time to stop sessions and flush queues at the end (10)\n"
-	      "  --ramp N                 connections started per second (0 = no limit; 1000)\n"
-	      "  --max-connecting N       handshakes in progress at once (1000)\n"
-	      "  --call-timeout S         wait for a CALLRESULT (30)\n"
-	      "  --reconnect MIN:MAX      reconnect backoff, seconds (1:60)\n"
-	      "  --steady [--steady-at S] load mode: every connector charges from S seconds on\n"
-	      "  --auth check|skip        Authorize before starting (check) or free vend (skip)\n"
-	      "  --tag-pool N             public/rural id tags SIMTAG-00000.. (1000)\n"
-	      "  --drop-rate R --offline-rate R   per charger per simulated hour\n"
-	      "  --offline-duration MIN:MAX       simulated seconds (600:3600)\n"
-	      "  --storm-at S[,S..] --storm-share F   reconnect storms at real seconds\n"
-	      "  --delay-share F --delay-ms MS    answer CSMS calls late\n"
-	      "  --malformed-share F --duplicate-share F\n"
-	      "  --per-process N --per-address N --source-base 127.0.0.2\n"
-	      "  --progress-interval S --json --json-file F --validate --verbose --seed N\n"
-	      "  --trace-calls FILE       append each CALL the CSMS sends (\"<id> <frame>\" lines)\n"
-	      "  --emit-stations FILE --emit-config FILE   write csms import/config files and "
-	      "exit\n"
-	      "  --emit-ratings FILE      write each charger's rated power (JSON) and exit\n",
-	      stdout);
+	fputs(
+	    "usage: cpsim [options]   (docs/simulator.md has the details)\n"
+	    "  --scenario FILE          JSON scenario; flags given too override it\n"
+	    "  --url ws://HOST:PORT/PATH  CSMS endpoint; chargers connect to PATH/<id> (127.x "
+	    "only)\n"
+	    "  --chargers N --protocol ocpp1.6|ocpp2.0.1|mixed|auto\n"
+	    "  --mix public=P,residential=R,rural=U,swap=W   site-kind shares (default "
+	    "public=1)\n"
+	    "  --kind K                 all chargers of one kind\n"
+	    "  --password PW | --password-file FILE   Basic auth (file: id,password lines or\n"
+	    "                           the csms import CSV)\n"
+	    "  --id-prefix P            charger ids P-<K>-NNNNNN (default SIM)\n"
+	    "  --heartbeat S            override the CSMS heartbeat interval (0 = obey the "
+	    "CSMS)\n"
+	    "  --meter-interval S       meter sample interval, real seconds (default 60)\n"
+	    "  --speed X                simulated seconds per real second (default 1)\n"
+	    "  --start-time T           simulated clock at start (RFC 3339; default now)\n"
+	    "  --clock-anchor T         the wall-clock instant where the simulated clock is at\n"
+	    "                           --start-time (default: when the run starts); give the\n"
+	    "                           CSMS the same start, speed and anchor to share its clock\n"
+	    "  --timestamps wall|sim    clock of message timestamps and profiles (default wall)\n"
+	    "  --utc-offset +HH:MM      the sites' local time: day patterns (evening arrivals,\n"
+	    "                           morning departures) follow it (default +00:00)\n"
+	    "  --duration S             real seconds to run before the drain (default 60)\n"
+	    "  --drain S                time to stop sessions and flush queues at the end (10)\n"
+	    "  --ramp N                 connections started per second (0 = no limit; 1000)\n"
+	    "  --max-connecting N       handshakes in progress at once (1000)\n"
+	    "  --call-timeout S         wait for a CALLRESULT (30)\n"
+	    "  --reconnect MIN:MAX      reconnect backoff, seconds (1:60)\n"
+	    "  --steady [--steady-at S] load mode: every connector charges from S seconds on\n"
+	    "  --auth check|skip        Authorize before starting (check) or free vend (skip)\n"
+	    "  --tag-pool N             public/rural id tags SIMTAG-00000.. (1000)\n"
+	    "  --drop-rate R --offline-rate R   per charger per simulated hour\n"
+	    "  --offline-duration MIN:MAX       simulated seconds (600:3600)\n"
+	    "  --storm-at S[,S..] --storm-share F   reconnect storms at real seconds\n"
+	    "  --delay-share F --delay-ms MS    answer CSMS calls late\n"
+	    "  --malformed-share F --duplicate-share F\n"
+	    "  --per-process N --per-address N --source-base 127.0.0.2\n"
+	    "  --progress-interval S --json --json-file F --validate --verbose --seed N\n"
+	    "  --trace-calls FILE       append each CALL the CSMS sends (\"<id> <frame>\" lines)\n"
+	    "  --emit-stations FILE --emit-config FILE   write csms import/config files and "
+	    "exit\n"
+	    "  --emit-ratings FILE      write each charger's rated power (JSON) and exit\n",
+	    stdout);
 }
 
 /* "A:B" into two doubles */
@@ -906,8 +905,8 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 		case OPT_PROTOCOL:
 			if ((r = proto_from_name(a)) < 0)
 				return fail(
-					err, len,
-					"--protocol: expected ocpp1.6, ocpp2.0.1, mixed or auto");
+				    err, len,
+				    "--protocol: expected ocpp1.6, ocpp2.0.1, mixed or auto");
 			proto = r;
 			have_proto = true;
 			break;
@@ -931,8 +930,8 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 		case OPT_ID_PREFIX:
 			if (!a[0] || strlen(a) >= sizeof(sc->id_prefix) || strpbrk(a, "/?#%\" "))
 				return fail(
-					err, len,
-					"--id-prefix: 1..11 characters, no / ? # %% \" or space");
+				    err, len,
+				    "--id-prefix: 1..11 characters, no / ? # %% \" or space");
 			snprintf(sc->id_prefix, sizeof(sc->id_prefix), "%s", a);
 			break;
 		case OPT_HEARTBEAT:
@@ -960,8 +959,9 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 			break;
 		case OPT_UTC_OFFSET:
 			if (cpsim_parse_utc_offset(a, &sc->utc_offset_min) < 0)
-				return fail(err, len,
-					    "--utc-offset: expected +HH:MM or -HH:MM within 14 hours");
+				return fail(
+				    err, len,
+				    "--utc-offset: expected +HH:MM or -HH:MM within 14 hours");
 			break;
 		case OPT_TIMESTAMPS:
 			if (strcmp(a, "wall") && strcmp(a, "sim"))

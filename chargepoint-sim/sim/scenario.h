@@ -48,7 +48,7 @@ struct cpsim_group {
 	double v2g_share;    /* < 0: the kind's default */
 	bool has_faults;     /* else the scenario's faults (rural adds offline periods) */
 	struct cpsim_faults faults;
-	unsigned site_size;  /* chargers per site, own sites "<prefix>-S<letter><group>-NNNNN"
+	unsigned site_size;    /* chargers per site, own sites "<prefix>-S<letter><group>-NNNNN"
 				(0: the kind's default, sites shared with the kind's other groups) */
 	double soc_lo, soc_hi; /* the EVs' SoC on arrival, drawn in [lo, hi) (0, 0: the kind's) */
 };
@@ -77,15 +77,16 @@ struct cpsim_scenario {
 	/* time */
 	double speed;	      /* simulated seconds per real second */
 	int64_t sim_start_ms; /* simulated clock at start; 0 = the wall clock */
-	int64_t sim_anchor_ms; /* wall time where the simulated clock was sim_start_ms (0 = at start):
+	int64_t
+	    sim_anchor_ms;   /* wall time where the simulated clock was sim_start_ms (0 = at start):
 				  the CSMS's clock_anchor, so both read the same simulated time */
-	bool timestamps_sim;  /* timestamps and profiles in simulated time (else wall) */
-	int utc_offset_min;   /* the sites' local time, minutes east of UTC (+480: UTC+08:00);
+	bool timestamps_sim; /* timestamps and profiles in simulated time (else wall) */
+	int utc_offset_min;  /* the sites' local time, minutes east of UTC (+480: UTC+08:00);
 				 main() hands it to cpsim_site_set_utc_offset() */
-	double duration_s;    /* real seconds of load, then the drain */
-	double drain_s;	      /* at the end: time to stop sessions and flush queues */
-	double heartbeat_s;   /* 0: the interval the CSMS sends */
-	double meter_s;	      /* meter sample interval (real seconds) */
+	double duration_s;   /* real seconds of load, then the drain */
+	double drain_s;	     /* at the end: time to stop sessions and flush queues */
+	double heartbeat_s;  /* 0: the interval the CSMS sends */
+	double meter_s;	     /* meter sample interval (real seconds) */
 	double call_timeout_s;
 	double ramp_per_s;	 /* new connections per second (0: as fast as possible) */
 	unsigned max_connecting; /* handshakes in progress at once */

@@ -11,10 +11,10 @@
 #define DAY_MS	(24 * HOUR_MS)
 
 static const struct cpsim_kind_info kinds[_CPSIM_KIND_MAX] = {
-	[CPSIM_KIND_PUBLIC] = {"public", 'P', 2, 150.0, true, 1, 0.0, false, 4},
-	[CPSIM_KIND_RESIDENTIAL] = {"residential", 'R', 1, 7.4, false, 1, 0.3, true, 1},
-	[CPSIM_KIND_RURAL] = {"rural", 'U', 2, 22.0, false, 3, 0.0, false, 2},
-	[CPSIM_KIND_SWAP] = {"swap", 'W', 8, 20.0, true, 1, 0.0, false, 1},
+    [CPSIM_KIND_PUBLIC] = {"public", 'P', 2, 150.0, true, 1, 0.0, false, 4},
+    [CPSIM_KIND_RESIDENTIAL] = {"residential", 'R', 1, 7.4, false, 1, 0.3, true, 1},
+    [CPSIM_KIND_RURAL] = {"rural", 'U', 2, 22.0, false, 3, 0.0, false, 2},
+    [CPSIM_KIND_SWAP] = {"swap", 'W', 8, 20.0, true, 1, 0.0, false, 1},
 };
 
 const struct cpsim_kind_info *cpsim_kind_info(enum cpsim_kind k)
@@ -165,7 +165,8 @@ void cpsim_site_draw_ev(enum cpsim_kind k, uint64_t *rng, int64_t arrival_ms, do
 		day = arrival_ms - cpsim_site_time_of_day(arrival_ms);
 		if (cpsim_site_time_of_day(arrival_ms) >= 6 * HOUR_MS)
 			day += DAY_MS;
-		dep = day + 6 * HOUR_MS + 30 * MIN_MS + (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
+		dep =
+		    day + 6 * HOUR_MS + 30 * MIN_MS + (int64_t)cpsim_rng_range(rng, 0, 2 * HOUR_MS);
 		if (dep - arrival_ms > 20 * HOUR_MS)
 			dep = arrival_ms + (int64_t)cpsim_rng_range(rng, 8 * HOUR_MS, 14 * HOUR_MS);
 		break;

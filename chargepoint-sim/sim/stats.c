@@ -8,21 +8,21 @@
 #include <jansson.h>
 
 static const char *const action_names[_CPSIM_A_MAX] = {
-	[CPSIM_A_BOOT] = "BootNotification",
-	[CPSIM_A_HEARTBEAT] = "Heartbeat",
-	[CPSIM_A_STATUS] = "StatusNotification",
-	[CPSIM_A_AUTHORIZE] = "Authorize",
-	[CPSIM_A_START_TX] = "StartTransaction",
-	[CPSIM_A_STOP_TX] = "StopTransaction",
-	[CPSIM_A_METER_VALUES] = "MeterValues",
-	[CPSIM_A_TX_EVENT] = "TransactionEvent",
-	[CPSIM_A_EV_NEEDS] = "NotifyEVChargingNeeds",
-	[CPSIM_A_NOTIFY_REPORT] = "NotifyReport",
-	[CPSIM_A_DATA_TRANSFER] = "DataTransfer",
-	[CPSIM_A_FIRMWARE_STATUS] = "FirmwareStatusNotification",
-	[CPSIM_A_DIAG_STATUS] = "DiagnosticsStatusNotification",
-	[CPSIM_A_LOG_STATUS] = "LogStatusNotification",
-	[CPSIM_A_REPORT_PROFILES] = "ReportChargingProfiles",
+    [CPSIM_A_BOOT] = "BootNotification",
+    [CPSIM_A_HEARTBEAT] = "Heartbeat",
+    [CPSIM_A_STATUS] = "StatusNotification",
+    [CPSIM_A_AUTHORIZE] = "Authorize",
+    [CPSIM_A_START_TX] = "StartTransaction",
+    [CPSIM_A_STOP_TX] = "StopTransaction",
+    [CPSIM_A_METER_VALUES] = "MeterValues",
+    [CPSIM_A_TX_EVENT] = "TransactionEvent",
+    [CPSIM_A_EV_NEEDS] = "NotifyEVChargingNeeds",
+    [CPSIM_A_NOTIFY_REPORT] = "NotifyReport",
+    [CPSIM_A_DATA_TRANSFER] = "DataTransfer",
+    [CPSIM_A_FIRMWARE_STATUS] = "FirmwareStatusNotification",
+    [CPSIM_A_DIAG_STATUS] = "DiagnosticsStatusNotification",
+    [CPSIM_A_LOG_STATUS] = "LogStatusNotification",
+    [CPSIM_A_REPORT_PROFILES] = "ReportChargingProfiles",
 };
 
 const char *cpsim_action_name(enum cpsim_action a)
@@ -368,16 +368,16 @@ json_t *cpsim_stats_json(const struct cpsim_stats *s)
 	json_object_set_new(root, "elapsed_s", json_real(s->elapsed_s));
 	json_object_set_new(root, "load_s", json_real(s->load_s));
 	json_object_set_new(
-		root, "connections",
-		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "attempted", I(s->conn_attempts),
-			  "made", I(s->conn_made), "failed", I(s->conn_failed), "refused",
-			  I(s->conn_refused), "closed_by_server", I(s->conn_peer_closed), "lost",
-			  I(s->conn_lost), "subprotocol_mismatch", I(s->subprotocol_mismatch)));
+	    root, "connections",
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "attempted", I(s->conn_attempts),
+		      "made", I(s->conn_made), "failed", I(s->conn_failed), "refused",
+		      I(s->conn_refused), "closed_by_server", I(s->conn_peer_closed), "lost",
+		      I(s->conn_lost), "subprotocol_mismatch", I(s->subprotocol_mismatch)));
 	json_object_set_new(
-		root, "boots",
-		json_pack("{s:I, s:I, s:I, s:o}", "accepted", I(s->boots_accepted), "pending",
-			  I(s->boots_pending), "rejected", I(s->boots_rejected), "all_booted_s",
-			  s->all_booted_s >= 0 ? json_real(s->all_booted_s) : json_null()));
+	    root, "boots",
+	    json_pack("{s:I, s:I, s:I, s:o}", "accepted", I(s->boots_accepted), "pending",
+		      I(s->boots_pending), "rejected", I(s->boots_rejected), "all_booted_s",
+		      s->all_booted_s >= 0 ? json_real(s->all_booted_s) : json_null()));
 	json_object_set_new(root, "sessions",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "started",
 				      I(s->sessions_started), "stopped", I(s->sessions_stopped),
@@ -390,8 +390,8 @@ json_t *cpsim_stats_json(const struct cpsim_stats *s)
 			    json_pack("{s:I, s:I}", "offline_list_auth", I(s->offline_list_auth),
 				      "offline_list_refused", I(s->offline_list_refused)));
 	json_object_set_new(
-		root, "energy_wh",
-		json_pack("{s:f, s:f}", "import", s->import_wh, "export", s->export_wh));
+	    root, "energy_wh",
+	    json_pack("{s:f, s:f}", "import", s->import_wh, "export", s->export_wh));
 	json_object_set_new(root, "messages",
 			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "frames_sent",
 				      I(s->frames_sent), "frames_received", I(s->frames_received),
@@ -419,14 +419,13 @@ json_t *cpsim_stats_json(const struct cpsim_stats *s)
 				      I(s->f_storm_drops), "delayed_replies", I(s->f_delayed),
 				      "malformed", I(s->f_malformed), "duplicates",
 				      I(s->f_duplicates)));
-	json_object_set_new(root, "anomalies",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "unparsable",
-				      I(s->unparsable), "unmatched_answers",
-				      I(s->unmatched_answers), "invalid_sent", I(s->invalid_sent),
-				      "invalid_received", I(s->invalid_received), "send_failed",
-				      I(s->send_failed), "queue_dropped", I(s->queue_dropped),
-				      "tx_given_up", I(s->tx_given_up), "queued_at_end",
-				      I(s->queued_at_end)));
+	json_object_set_new(
+	    root, "anomalies",
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "unparsable", I(s->unparsable),
+		      "unmatched_answers", I(s->unmatched_answers), "invalid_sent",
+		      I(s->invalid_sent), "invalid_received", I(s->invalid_received), "send_failed",
+		      I(s->send_failed), "queue_dropped", I(s->queue_dropped), "tx_given_up",
+		      I(s->tx_given_up), "queued_at_end", I(s->queued_at_end)));
 	return root;
 oom:
 	json_decref(root);

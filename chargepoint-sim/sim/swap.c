@@ -10,9 +10,9 @@
 #include "cp-private.h"
 #include "site.h"
 
-#define MIN_MS	(60LL * 1000)
-#define HOUR_MS (60 * MIN_MS)
-#define DAY_MS	(24 * HOUR_MS)
+#define MIN_MS	  (60LL * 1000)
+#define HOUR_MS	  (60 * MIN_MS)
+#define DAY_MS	  (24 * HOUR_MS)
 #define VENDOR_ID "org.openchargenet.csms"
 
 bool cpsim_swap_port(const struct cpsim_cp *cp)
@@ -84,7 +84,7 @@ static double pack_soh(const char *serial)
 struct cpsim_qmsg *cpsim_swap_event(struct cpsim_cp *cp, struct cpsim_connector *c,
 				    const char *event, int32_t request_id, const char *id_token)
 {
-	struct cpsim_jw *w = &cp->f->jw, d = { 0 };
+	struct cpsim_jw *w = &cp->f->jw, d = {0};
 	char serial[64], vi[96];
 	struct cpsim_qmsg *q;
 

@@ -23,7 +23,8 @@ struct api_route {
  * new file with its table and one line in api.c's list of tables. */
 extern const struct api_route api_station_routes[]; /* api_stations.c: stations, sessions */
 extern const struct api_route api_command_routes[]; /* api_commands.c: commands, command log */
-extern const struct api_route api_plan_routes[]; /* api_plans.c: needs, limits, grid events, plans */
+extern const struct api_route
+    api_plan_routes[]; /* api_plans.c: needs, limits, grid events, plans */
 extern const struct api_route api_list_routes[];    /* api_list.c: filtered lists, history */
 extern const struct api_route api_summary_routes[]; /* api_summary.c: overview figures */
 
@@ -38,12 +39,13 @@ int api_connector_json(const struct store_connector_row *row, void *ud);
 int api_session_json(const struct store_session_row *row, void *ud);
 int api_sample_json(const struct store_sample *row, void *ud);
 extern const struct api_route api_tariff_routes[]; /* api_tariffs.c: tariffs, CDRs, energy */
-extern const struct api_route api_site_routes[]; /* api_sites.c: sites, reservations, reports */
-extern const struct api_route api_swap_routes[]; /* api_swap.c: packs, slots, swap orders, bookings */
+extern const struct api_route api_site_routes[];   /* api_sites.c: sites, reservations, reports */
+extern const struct api_route
+    api_swap_routes[]; /* api_swap.c: packs, slots, swap orders, bookings */
 extern const struct api_route api_security_routes[]; /* api_security.c: events, certificates */
 /* Add energy_exported_wh to each session object of the array arr (api_stations.c). */
 void api_sessions_add_exported(struct api_req *r, json_t *arr);
-extern const struct api_route api_auth_routes[];    /* api_auth.c: login, accounts, tokens, audit */
+extern const struct api_route api_auth_routes[]; /* api_auth.c: login, accounts, tokens, audit */
 
 /* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
 void api_respond(struct api_req *r, int status, json_t *body);
@@ -51,7 +53,7 @@ void api_respond(struct api_req *r, int status, json_t *body);
 void api_respond_raw(struct api_req *r, int status, const char *type, char *text);
 /* Respond {"error": "..."} with status. */
 void api_error(struct api_req *r, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Log a storage error and answer 500. */
 void api_storage_error(struct api_req *r, int err);
 /* RFC 3339 text of ms, or JSON null for 0 (new reference). */

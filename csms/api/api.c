@@ -42,29 +42,21 @@ static void get_openapi(struct api_req *r, char **segs)
 }
 
 static const struct api_route api_doc_routes[] = {
-	{ API_GET, "api/openapi.json", get_openapi },
-	{ 0, NULL, NULL },
+    {API_GET, "api/openapi.json", get_openapi},
+    {0, NULL, NULL},
 };
 
 /* Every area's routes, matched in this order. */
 static const struct api_route *const tables[] = {
-	api_doc_routes,
-	api_station_routes,
-	api_command_routes,
-	api_plan_routes,
-	api_list_routes,
-	api_summary_routes,
-	api_tariff_routes,
-	api_auth_routes,
-	api_site_routes,
-	api_swap_routes,
-	api_security_routes,
+    api_doc_routes,  api_station_routes, api_command_routes,  api_plan_routes,
+    api_list_routes, api_summary_routes, api_tariff_routes,   api_auth_routes,
+    api_site_routes, api_swap_routes,	 api_security_routes,
 };
 
 void api_routes_print(FILE *f)
 {
-	static const char *const names[] = { [API_GET] = "GET", [API_POST] = "POST",
-					     [API_PUT] = "PUT", [API_DELETE] = "DELETE" };
+	static const char *const names[] = {
+	    [API_GET] = "GET", [API_POST] = "POST", [API_PUT] = "PUT", [API_DELETE] = "DELETE"};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct api_route *rt = tables[t]; rt->pattern; rt++)
@@ -227,7 +219,8 @@ void api_storage_error(struct api_req *r, int err)
 json_t *api_body_object(struct api_req *r)
 {
 	json_error_t jerr;
-	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *body =
+	    json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!body || !json_is_object(body)) {
 		api_error(r, 400, "body: %s", body ? "expected a JSON object" : jerr.text);
@@ -239,7 +232,7 @@ json_t *api_body_object(struct api_req *r)
 
 /* An optional integer member within [min, max]: 0 ok (def if absent), -EINVAL after a 400. */
 int api_member_int(struct api_req *r, const json_t *o, const char *key, bool required,
-		      json_int_t def, json_int_t min, json_int_t max, json_int_t *ret)
+		   json_int_t def, json_int_t min, json_int_t max, json_int_t *ret)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -249,7 +242,7 @@ int api_member_int(struct api_req *r, const json_t *o, const char *key, bool req
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
 		api_error(r, 400, "%s: expected an integer in %lld..%lld", key, (long long)min,
-			      (long long)max);
+			  (long long)max);
 		return -EINVAL;
 	}
 	*ret = json_integer_value(v);
@@ -258,7 +251,7 @@ int api_member_int(struct api_req *r, const json_t *o, const char *key, bool req
 
 /* An optional RFC 3339 member: 0 ok (0 if absent), -EINVAL after a 400. */
 int api_member_time(struct api_req *r, const json_t *o, const char *key, bool required,
-		       int64_t *ret)
+		    int64_t *ret)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -276,7 +269,7 @@ int api_member_time(struct api_req *r, const json_t *o, const char *key, bool re
 /* An optional enum member named by the domain's names: 0 ok (def if absent), -EINVAL after a
  * 400. */
 int api_member_name(struct api_req *r, const json_t *o, const char *key, bool required, int def,
-		       int (*from_name)(const char *), const char *expected, int *ret)
+		    int (*from_name)(const char *), const char *expected, int *ret)
 {
 	const json_t *v = json_object_get(o, key);
 	int n;

@@ -19,11 +19,11 @@ struct api {
 	struct svc *svc;
 	struct store *store;
 	const struct cfg *cfg;
-	const bool *draining; /* the node is stopping */
+	const bool *draining;  /* the node is stopping */
 	struct api_live *live; /* /api/live subscribers (api_live.c) */
 	struct energy *energy; /* tariff calendars, CDRs, energy figures (svc/energy.h) */
 	/* ---- accounts and the locked API (api_auth.c) */
-	struct uv_loop_s *loop;	/* password hashing runs on its threadpool */
+	struct uv_loop_s *loop; /* password hashing runs on its threadpool */
 	struct api_auth *auth;	/* api_auth_create() */
 	char public_url[256];	/* scheme://host:port the API is reached at (Origin and Host) */
 	bool tls;		/* the API listener is TLS: cookies get Secure */
@@ -39,7 +39,7 @@ enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_OTHER };
 
 struct api_req {
 	struct api *api;
-	void *http; /* transport handle; NULL once the client went away */
+	void *http;		   /* transport handle; NULL once the client went away */
 	void (*ready)(void *http); /* set by the transport: a response is ready (done) */
 	int method;
 	char path[256];
@@ -59,17 +59,17 @@ struct api_req {
 	char origin[256];
 	char host[256];
 	char content_type[128];
-	char csrf[128]; /* X-CSRF-Token */
-	char peer[64];	/* the client's address */
+	char csrf[128];	      /* X-CSRF-Token */
+	char peer[64];	      /* the client's address */
 	bool on_api_listener; /* arrived on the separate API listener */
 	/* ---- response headers the API sets (the transport sends them when set) */
 	char set_cookie[256];
-	int retry_after_s;	/* > 0: Retry-After */
-	const char *resp_type;	/* static; NULL = application/json */
+	int retry_after_s;     /* > 0: Retry-After */
+	const char *resp_type; /* static; NULL = application/json */
 	/* ---- who the request acts for (set by the auth gate) */
 	char who[80];
-	int role;	/* enum account_role */
-	bool audit;	/* a state-changing request: its result goes to the audit log */
+	int role;   /* enum account_role */
+	bool audit; /* a state-changing request: its result goes to the audit log */
 };
 
 /* Handle a complete request: responds now, or later for charger commands. */
@@ -84,8 +84,8 @@ void api_req_detach(struct api_req *r);
 void api_req_free(struct api_req *r);
 
 /* ---- /api/live (api_live.c): the event bus as JSON text frames to WebSocket subscribers */
-#define API_LIVE_PRE 32		/* headroom before each frame for the transport's header */
-#define API_LIVE_QUEUE_MAX 512	/* frames waiting per subscriber; beyond it is dropped */
+#define API_LIVE_PRE	   32  /* headroom before each frame for the transport's header */
+#define API_LIVE_QUEUE_MAX 512 /* frames waiting per subscriber; beyond it is dropped */
 
 struct api_live_client;
 

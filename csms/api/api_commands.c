@@ -55,17 +55,21 @@ static void cmd_done(void *ud, const struct svc_cmd_result *res)
 			break;
 		}
 		status = json_object_get(payload, "status");
-		api_respond(r, 200, json_pack("{s:O, s:O}", "status", status ? status : json_null(),
-					  "response", payload));
+		api_respond(r, 200,
+			    json_pack("{s:O, s:O}", "status", status ? status : json_null(),
+				      "response", payload));
 		break;
 	}
 	case SVC_RES_CALL_ERROR:
-		api_respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger answered with a CALLERROR",
-					  "code", res->code, "description", res->detail));
+		api_respond(r, 502,
+			    json_pack("{s:s, s:s, s:s}", "error",
+				      "charger answered with a CALLERROR", "code", res->code,
+				      "description", res->detail));
 		break;
 	case SVC_RES_BAD_ANSWER:
-		api_respond(r, 502, json_pack("{s:s, s:s, s:s}", "error", "charger's answer is invalid",
-					  "code", res->code, "description", res->detail));
+		api_respond(r, 502,
+			    json_pack("{s:s, s:s, s:s}", "error", "charger's answer is invalid",
+				      "code", res->code, "description", res->detail));
 		break;
 	case SVC_RES_TIMEOUT:
 		api_error(r, 504, "charger did not answer in time");
@@ -105,12 +109,12 @@ static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cm
 	if (rc == -ENOENT)
 		api_error(r, 404, "unknown station %s", id);
 	else if (rc == -ESRCH)
-		api_error(r, 404, "station %s has no session %lld", id,
-			      (long long)cmd->session_id);
+		api_error(r, 404, "station %s has no session %lld", id, (long long)cmd->session_id);
 	else if (rc == -EPERM) /* sites: the site's policy (docs/sites.md) */
 		api_error(r, 409, "the site of station %s takes no reservations", id);
 	else if (rc == -EINVAL)
-		api_error(r, 400, "invalid request (a reservation expires ahead, within the site's "
+		api_error(r, 400,
+			  "invalid request (a reservation expires ahead, within the site's "
 			  "longest)");
 	else
 		api_storage_error(r, rc);
@@ -119,7 +123,7 @@ static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cm
 /* POST /api/stations/{id}/commands/{Action}: any CSMS-initiated action, payload as given. */
 static void post_command(struct api_req *r, char **segs)
 {
-	struct svc_cmd cmd = { .kind = SVC_CMD_RAW };
+	struct svc_cmd cmd = {.kind = SVC_CMD_RAW};
 
 	cmd.raw.action = segs[4];
 	cmd.raw.payload = r->body ? r->body : "";
@@ -137,7 +141,7 @@ static int profile_member(struct api_req *r, const json_t *body, struct svc_char
 		return -EINVAL;
 	p->id = n;
 	if (api_member_name(r, body, "purpose", true, 0, svc_profile_purpose_from_name,
-			"\"station-max\", \"tx-default\" or \"tx\"", &p->purpose) < 0 ||
+			    "\"station-max\", \"tx-default\" or \"tx\"", &p->purpose) < 0 ||
 	    api_member_int(r, body, "stack_level", false, 0, 0, 1000, &n) < 0)
 		return -EINVAL;
 	p->stack_level = (int)n;
@@ -145,15 +149,15 @@ static int profile_member(struct api_req *r, const json_t *body, struct svc_char
 	    api_member_int(r, body, "duration_s", false, 0, 0, INT32_MAX, &n) < 0)
 		return -EINVAL;
 	p->duration_s = n;
-	if (api_member_name(r, body, "rate_unit", false, SVC_RATE_W, rate_unit_from_name, "\"W\" or \"A\"",
-			&p->rate_unit) < 0)
+	if (api_member_name(r, body, "rate_unit", false, SVC_RATE_W, rate_unit_from_name,
+			    "\"W\" or \"A\"", &p->rate_unit) < 0)
 		return -EINVAL;
 	if (!json_is_array(periods) || !json_array_size(periods) ||
 	    json_array_size(periods) > SVC_PROFILE_PERIODS_MAX) {
 		api_error(r, 400, "periods: expected 1..%d periods", SVC_PROFILE_PERIODS_MAX);
 		return -EINVAL;
 	}
-	json_array_foreach (periods, i, e) {
+	json_array_foreach(periods, i, e) {
 		const json_t *lim = json_object_get(e, "limit");
 		double limit;
 
@@ -166,7 +170,8 @@ static int profile_member(struct api_req *r, const json_t *body, struct svc_char
 		}
 		limit = json_number_value(lim);
 		/* watts whole, amperes in tenths */
-		p->periods[i].limit = (int64_t)llround(p->rate_unit == SVC_RATE_A ? limit * 10 : limit);
+		p->periods[i].limit =
+		    (int64_t)llround(p->rate_unit == SVC_RATE_A ? limit * 10 : limit);
 		if (api_member_int(r, e, "phases", false, 0, 1, 3, &n) < 0)
 			return -EINVAL;
 		p->periods[i].phases = (int)n;
@@ -190,7 +195,7 @@ static int local_list_member(struct api_req *r, const json_t *body, struct svc_l
 	}
 	if (!json_is_array(arr) || json_array_size(arr) > (size_t)r->api->cfg->max_list_items) {
 		api_error(r, 400, "entries: expected an array of at most %d",
-			      r->api->cfg->max_list_items);
+			  r->api->cfg->max_list_items);
 		return -EINVAL;
 	}
 	v = calloc(json_array_size(arr) + 1, sizeof(*v));
@@ -198,18 +203,21 @@ static int local_list_member(struct api_req *r, const json_t *body, struct svc_l
 		api_error(r, 500, "out of memory");
 		return -ENOMEM;
 	}
-	json_array_foreach (arr, i, e) {
+	json_array_foreach(arr, i, e) {
 		const json_t *st = json_object_get(e, "status");
 
 		v[i].token = json_string_value(json_object_get(e, "id_tag"));
 		v[i].parent = json_string_value(json_object_get(e, "parent"));
 		v[i].status = st ? auth_status_from_string(json_string_value(st)) : -1;
-		if (!v[i].token || !*v[i].token || strlen(v[i].token) > 20 || (st && v[i].status < 0) ||
+		if (!v[i].token || !*v[i].token || strlen(v[i].token) > 20 ||
+		    (st && v[i].status < 0) ||
 		    api_member_time(r, e, "expiry", false, &v[i].expiry_ms) < 0) {
 			if (!r->done)
-				api_error(r, 400, "entries[%zu]: expected {\"id_tag\": 1..20 "
-						      "characters, \"status\": \"Accepted\"|\"Blocked\"|"
-						      "\"Expired\"|\"Invalid\" (absent: remove)}", i);
+				api_error(r, 400,
+					  "entries[%zu]: expected {\"id_tag\": 1..20 "
+					  "characters, \"status\": \"Accepted\"|\"Blocked\"|"
+					  "\"Expired\"|\"Invalid\" (absent: remove)}",
+					  i);
 			free(v);
 			return -EINVAL;
 		}
@@ -224,19 +232,19 @@ static int local_list_member(struct api_req *r, const json_t *body, struct svc_l
 static void post_neutral(struct api_req *r, char **segs)
 {
 	static const char *const names[] = {
-		[SVC_CMD_REMOTE_START] = "remote-start",
-		[SVC_CMD_REMOTE_STOP] = "remote-stop",
-		[SVC_CMD_RESET] = "reset",
-		[SVC_CMD_UNLOCK] = "unlock",
-		[SVC_CMD_AVAILABILITY] = "availability",
-		[SVC_CMD_TRIGGER] = "trigger",
-		[SVC_CMD_SET_PROFILE] = "charging-profile",
-		[SVC_CMD_CLEAR_PROFILE] = "clear-charging-profile",
-		[SVC_CMD_COMPOSITE_SCHEDULE] = "composite-schedule",
-		[SVC_CMD_SEND_LOCAL_LIST] = "local-list",
-		[SVC_CMD_LOCAL_LIST_VERSION] = "local-list-version",
-		[SVC_CMD_RESERVE] = "reserve",
-		[SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
+	    [SVC_CMD_REMOTE_START] = "remote-start",
+	    [SVC_CMD_REMOTE_STOP] = "remote-stop",
+	    [SVC_CMD_RESET] = "reset",
+	    [SVC_CMD_UNLOCK] = "unlock",
+	    [SVC_CMD_AVAILABILITY] = "availability",
+	    [SVC_CMD_TRIGGER] = "trigger",
+	    [SVC_CMD_SET_PROFILE] = "charging-profile",
+	    [SVC_CMD_CLEAR_PROFILE] = "clear-charging-profile",
+	    [SVC_CMD_COMPOSITE_SCHEDULE] = "composite-schedule",
+	    [SVC_CMD_SEND_LOCAL_LIST] = "local-list",
+	    [SVC_CMD_LOCAL_LIST_VERSION] = "local-list-version",
+	    [SVC_CMD_RESERVE] = "reserve",
+	    [SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
 	};
 	const int max_c = r->api->cfg->max_connectors;
 	struct svc_cmd *cmd = calloc(1, sizeof(*cmd)); /* a profile makes it large */
@@ -302,9 +310,9 @@ static void post_neutral(struct api_req *r, char **segs)
 		break;
 	case SVC_CMD_TRIGGER:
 		if (api_member_name(r, body, "message", true, 0, svc_trigger_from_name,
-				"\"boot\", \"heartbeat\", \"status\", \"meter-values\", "
-				"\"firmware-status\" or \"diagnostics-status\"",
-				&cmd->trigger) < 0 ||
+				    "\"boot\", \"heartbeat\", \"status\", \"meter-values\", "
+				    "\"firmware-status\" or \"diagnostics-status\"",
+				    &cmd->trigger) < 0 ||
 		    api_member_int(r, body, "evse_id", false, 0, 0, max_c, &n) < 0)
 			goto out;
 		cmd->evse_id = (int)n;
@@ -325,7 +333,8 @@ static void post_neutral(struct api_req *r, char **segs)
 			goto out;
 		cmd->evse_id = (int)n;
 		if (api_member_name(r, body, "purpose", false, -1, svc_profile_purpose_from_name,
-				"\"station-max\", \"tx-default\" or \"tx\"", &cmd->clear.purpose) < 0 ||
+				    "\"station-max\", \"tx-default\" or \"tx\"",
+				    &cmd->clear.purpose) < 0 ||
 		    api_member_int(r, body, "stack_level", false, -1, 0, 1000, &n) < 0)
 			goto out;
 		cmd->clear.stack_level = (int)n;
@@ -337,15 +346,16 @@ static void post_neutral(struct api_req *r, char **segs)
 		if (api_member_int(r, body, "duration_s", true, 0, 1, INT32_MAX, &n) < 0)
 			goto out;
 		cmd->duration_s = n;
-		if (api_member_name(r, body, "rate_unit", false, -1, rate_unit_from_name, "\"W\" or \"A\"",
-				&cmd->rate_unit) < 0)
+		if (api_member_name(r, body, "rate_unit", false, -1, rate_unit_from_name,
+				    "\"W\" or \"A\"", &cmd->rate_unit) < 0)
 			goto out;
 		break;
 	case SVC_CMD_SEND_LOCAL_LIST:
 		if (api_member_int(r, body, "version", true, 0, 1, INT32_MAX, &n) < 0)
 			goto out;
 		cmd->list.version = n;
-		if (json_object_get(body, "full") && !json_is_boolean(json_object_get(body, "full"))) {
+		if (json_object_get(body, "full") &&
+		    !json_is_boolean(json_object_get(body, "full"))) {
 			api_error(r, 400, "full: expected true or false");
 			goto out;
 		}
@@ -391,16 +401,16 @@ static json_t *text_json(const char *text)
 
 static int command_json(const struct store_command *row, void *ud)
 {
-	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, "
-			      "s:I}",
-			      "id", (json_int_t)row->id, "station", row->station_id, "who", row->who,
-			      "kind", row->kind, "action", api_str_or_null(row->action), "request",
-			      api_str_or_null(row->request), "requested", api_time_or_null(row->requested_ms),
-			      "answered", api_time_or_null(row->answered_ms), "status", row->status,
-			      "station_status", api_str_or_null(row->station_status), "code",
-			      api_str_or_null(row->error_code), "detail", api_str_or_null(row->detail),
-			      "response", text_json(row->response), "latency_ms",
-			      (json_int_t)row->latency_ms);
+	json_t *o = json_pack(
+	    "{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, "
+	    "s:I}",
+	    "id", (json_int_t)row->id, "station", row->station_id, "who", row->who, "kind",
+	    row->kind, "action", api_str_or_null(row->action), "request",
+	    api_str_or_null(row->request), "requested", api_time_or_null(row->requested_ms),
+	    "answered", api_time_or_null(row->answered_ms), "status", row->status, "station_status",
+	    api_str_or_null(row->station_status), "code", api_str_or_null(row->error_code),
+	    "detail", api_str_or_null(row->detail), "response", text_json(row->response),
+	    "latency_ms", (json_int_t)row->latency_ms);
 
 	return o ? json_array_append_new(ud, o) : -ENOMEM;
 }
@@ -430,20 +440,20 @@ static void get_commands(struct api_req *r, char **segs)
 }
 
 const struct api_route api_command_routes[] = {
-	{ API_POST, "api/stations/*/commands/*", post_command },
-	{ API_POST, "api/stations/*/remote-start", post_neutral },
-	{ API_POST, "api/stations/*/remote-stop", post_neutral },
-	{ API_POST, "api/stations/*/reset", post_neutral },
-	{ API_POST, "api/stations/*/unlock", post_neutral },
-	{ API_POST, "api/stations/*/availability", post_neutral },
-	{ API_POST, "api/stations/*/trigger", post_neutral },
-	{ API_POST, "api/stations/*/charging-profile", post_neutral },
-	{ API_POST, "api/stations/*/clear-charging-profile", post_neutral },
-	{ API_POST, "api/stations/*/composite-schedule", post_neutral },
-	{ API_POST, "api/stations/*/local-list", post_neutral },
-	{ API_POST, "api/stations/*/local-list-version", post_neutral },
-	{ API_POST, "api/stations/*/reserve", post_neutral },
-	{ API_POST, "api/stations/*/cancel-reservation", post_neutral },
-	{ API_GET, "api/commands", get_commands },
-	{ 0, NULL, NULL },
+    {API_POST, "api/stations/*/commands/*", post_command},
+    {API_POST, "api/stations/*/remote-start", post_neutral},
+    {API_POST, "api/stations/*/remote-stop", post_neutral},
+    {API_POST, "api/stations/*/reset", post_neutral},
+    {API_POST, "api/stations/*/unlock", post_neutral},
+    {API_POST, "api/stations/*/availability", post_neutral},
+    {API_POST, "api/stations/*/trigger", post_neutral},
+    {API_POST, "api/stations/*/charging-profile", post_neutral},
+    {API_POST, "api/stations/*/clear-charging-profile", post_neutral},
+    {API_POST, "api/stations/*/composite-schedule", post_neutral},
+    {API_POST, "api/stations/*/local-list", post_neutral},
+    {API_POST, "api/stations/*/local-list-version", post_neutral},
+    {API_POST, "api/stations/*/reserve", post_neutral},
+    {API_POST, "api/stations/*/cancel-reservation", post_neutral},
+    {API_GET, "api/commands", get_commands},
+    {0, NULL, NULL},
 };

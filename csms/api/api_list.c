@@ -96,16 +96,19 @@ static int query_time(struct api_req *r, const char *name, int64_t *ret)
 
 static int sort_from_name(const char *s)
 {
-	return !strcmp(s, "id") ? STORE_SORT_ID : !strcmp(s, "last_seen") ? STORE_SORT_LAST_SEEN
-			: !strcmp(s, "site") ? STORE_SORT_SITE : -EINVAL;
+	return !strcmp(s, "id")		 ? STORE_SORT_ID
+	       : !strcmp(s, "last_seen") ? STORE_SORT_LAST_SEEN
+	       : !strcmp(s, "site")	 ? STORE_SORT_SITE
+					 : -EINVAL;
 }
 
 /* GET /api/stations?site=&kind=&registration=&status=&protocol=&online=&q=&sort=&order=
  * &limit=&offset=&after= : {"stations": [...], "total": n} (the shape of before, plus total). */
 static void get_stations(struct api_req *r, char **segs)
 {
-	char site[SITE_ID_MAX + 1], proto[32], prefix[STATION_ID_MAX + 1], cst[32], after[STATION_ID_MAX + 1], order[8];
-	struct store_station_query q = { .site_kind = -1 };
+	char site[SITE_ID_MAX + 1], proto[32], prefix[STATION_ID_MAX + 1], cst[32],
+	    after[STATION_ID_MAX + 1], order[8];
+	struct store_station_query q = {.site_kind = -1};
 	json_t *arr;
 	int64_t total;
 	long limit, offset;
@@ -114,8 +117,8 @@ static void get_stations(struct api_req *r, char **segs)
 	(void)segs;
 	if (api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0 ||
 	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
-	    query_name(r, "kind", site_kind_from_string,
-		       "public, residential, rural or swap", &q.site_kind) < 0 ||
+	    query_name(r, "kind", site_kind_from_string, "public, residential, rural or swap",
+		       &q.site_kind) < 0 ||
 	    query_name(r, "registration", reg_status_from_string, "Accepted, Pending or Rejected",
 		       &q.registration) < 0 ||
 	    query_bool(r, "online", &q.online) < 0 ||
@@ -148,8 +151,9 @@ static void get_stations(struct api_req *r, char **segs)
 		api_storage_error(r, e);
 		return;
 	}
-	api_respond(r, 200, json_pack("{s:o, s:I, s:i, s:i}", "stations", arr, "total",
-				      (json_int_t)total, "limit", (int)limit, "offset", (int)offset));
+	api_respond(r, 200,
+		    json_pack("{s:o, s:I, s:i, s:i}", "stations", arr, "total", (json_int_t)total,
+			      "limit", (int)limit, "offset", (int)offset));
 }
 
 /* GET /api/sessions?station=&site=&token=&active=&from=&to=&before=&limit=&offset= :
@@ -157,7 +161,7 @@ static void get_stations(struct api_req *r, char **segs)
 static void get_sessions(struct api_req *r, char **segs)
 {
 	char station[STATION_ID_MAX + 1], site[SITE_ID_MAX + 1], tag[TOKEN_MAX + 1];
-	struct store_session_query q = { .active = -1 };
+	struct store_session_query q = {.active = -1};
 	json_t *arr, *o;
 	int64_t total;
 	long limit, offset, before;
@@ -227,7 +231,7 @@ static int count_session(const struct store_session_row *row, void *ud)
  * time order, {"meter_values": [...], "next": cursor or null}; after=cursor gets the next. */
 static void get_meter_values(struct api_req *r, char **segs)
 {
-	struct store_sample_cursor cur = { .ts_ms = INT64_MIN, .seq = 0 };
+	struct store_sample_cursor cur = {.ts_ms = INT64_MIN, .seq = 0};
 	char after[64], meas[64], next[64];
 	const char *a, *m;
 	json_t *arr;
@@ -235,8 +239,7 @@ static void get_meter_values(struct api_req *r, char **segs)
 	long limit;
 	int e, found = 0;
 
-	if (parse_id(r, segs[2], &id) < 0 ||
-	    api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0)
+	if (parse_id(r, segs[2], &id) < 0 || api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0)
 		return;
 	a = query_text(r, "after", after, sizeof(after));
 	if (a) {
@@ -247,7 +250,7 @@ static void get_meter_values(struct api_req *r, char **segs)
 			api_error(r, 400, "after: expected the \"next\" of the previous page");
 			return;
 		}
-		cur = (struct store_sample_cursor){ .ts_ms = ts, .seq = seq };
+		cur = (struct store_sample_cursor){.ts_ms = ts, .seq = seq};
 	}
 	m = query_text(r, "measurand", meas, sizeof(meas));
 	e = store_session_get(r->api->store, id, count_session, &found);
@@ -267,8 +270,9 @@ static void get_meter_values(struct api_req *r, char **segs)
 		return;
 	}
 	snprintf(next, sizeof(next), "%lld.%lld", (long long)cur.ts_ms, (long long)cur.seq);
-	api_respond(r, 200, json_pack("{s:o, s:o}", "meter_values", arr, "next",
-				      e == limit ? json_string(next) : json_null()));
+	api_respond(r, 200,
+		    json_pack("{s:o, s:o}", "meter_values", arr, "next",
+			      e == limit ? json_string(next) : json_null()));
 }
 
 static int station_exists(struct api_req *r, const char *id)
@@ -304,8 +308,8 @@ static void get_connectors(struct api_req *r, char **segs)
 static int history_json(const struct store_history_row *row, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:s, s:s, s:o, s:o}", "source", row->source, "kind", row->kind,
-			      "text", api_str_or_null(row->text), "time", api_time_or_null(row->ts_ms)));
+	    ud, json_pack("{s:s, s:s, s:o, s:o}", "source", row->source, "kind", row->kind, "text",
+			  api_str_or_null(row->text), "time", api_time_or_null(row->ts_ms)));
 }
 
 /* GET /api/stations/{id}/history?limit=&offset= : firmware and diagnostics status, notices
@@ -317,10 +321,12 @@ static void get_history(struct api_req *r, char **segs)
 	int e;
 
 	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 || station_exists(r, segs[2]) < 0)
+	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
+	    station_exists(r, segs[2]) < 0)
 		return;
 	arr = json_array();
-	e = store_station_history(r->api->store, segs[2], (int)limit, (int)offset, history_json, arr);
+	e = store_station_history(r->api->store, segs[2], (int)limit, (int)offset, history_json,
+				  arr);
 	if (e < 0) {
 		json_decref(arr);
 		api_storage_error(r, e);
@@ -365,11 +371,11 @@ static void get_network_connectors(struct api_req *r, char **segs)
 }
 
 const struct api_route api_list_routes[] = {
-	{ API_GET, "api/stations", get_stations },
-	{ API_GET, "api/stations/*/connectors", get_connectors },
-	{ API_GET, "api/stations/*/history", get_history },
-	{ API_GET, "api/connectors", get_network_connectors },
-	{ API_GET, "api/sessions", get_sessions },
-	{ API_GET, "api/sessions/*/meter-values", get_meter_values },
-	{ 0, NULL, NULL },
+    {API_GET, "api/stations", get_stations},
+    {API_GET, "api/stations/*/connectors", get_connectors},
+    {API_GET, "api/stations/*/history", get_history},
+    {API_GET, "api/connectors", get_network_connectors},
+    {API_GET, "api/sessions", get_sessions},
+    {API_GET, "api/sessions/*/meter-values", get_meter_values},
+    {0, NULL, NULL},
 };

@@ -103,12 +103,14 @@ static json_t *event_json(const struct svc_event *ev)
 		json_object_set_new(o, "evse_id", json_integer(ev->evse_id));
 		json_object_set_new(o, "connector_id", json_integer(ev->connector_id));
 		json_object_set_new(o, "status", json_string(ev->status));
-		json_object_set_new(o, "error_code", api_str_or_null(ev->detail[0] ? ev->detail : NULL));
+		json_object_set_new(o, "error_code",
+				    api_str_or_null(ev->detail[0] ? ev->detail : NULL));
 		break;
 	case SVC_EV_SESSION_STARTED:
 	case SVC_EV_SESSION_STOPPED:
-		json_object_set_new(o, "event", json_string(ev->kind == SVC_EV_SESSION_STARTED
-								 ? "started" : "stopped"));
+		json_object_set_new(
+		    o, "event",
+		    json_string(ev->kind == SVC_EV_SESSION_STARTED ? "started" : "stopped"));
 		json_object_set_new(o, "session_id", json_integer(ev->session_id));
 		json_object_set_new(o, "evse_id", json_integer(ev->evse_id));
 		if (ev->detail[0])

@@ -9,8 +9,8 @@
 #include "../svc/svc.h"
 #include "api-private.h"
 
-#define SLOT_MS	    (15 * 60 * 1000LL)
-#define ACTUAL_MAX  (4 * 24 * 3) /* slots of actual power in one answer: 3 days */
+#define SLOT_MS	   (15 * 60 * 1000LL)
+#define ACTUAL_MAX (4 * 24 * 3) /* slots of actual power in one answer: 3 days */
 
 /* Writes reach the disk before the API answers (the group commit of this turn, now). */
 static bool durable(struct api_req *r)
@@ -65,15 +65,14 @@ static void put_needs(struct api_req *r, char **segs)
 	if (!o)
 		return;
 	svc_needs_init(&in);
-	if (json_object_get(o, "departure") &&
-	    api_member_time(r, o, "departure", false, &dep) < 0)
+	if (json_object_get(o, "departure") && api_member_time(r, o, "departure", false, &dep) < 0)
 		goto out;
 	in.departure_ms = dep;
-#define MEMBER(key, field, lo, hi)                                                    \
-	if (json_object_get(o, key)) {                                                \
-		if (api_member_int(r, o, key, false, -1, lo, hi, &v) < 0)             \
-			goto out;                                                     \
-		in.field = v;                                                         \
+#define MEMBER(key, field, lo, hi)                                                                 \
+	if (json_object_get(o, key)) {                                                             \
+		if (api_member_int(r, o, key, false, -1, lo, hi, &v) < 0)                          \
+			goto out;                                                                  \
+		in.field = v;                                                                      \
 	}
 	MEMBER("energy_wh", energy_wh, 0, 1000000000)
 	MEMBER("target_soc", target_soc, 0, 100)
@@ -104,8 +103,9 @@ static void put_needs(struct api_req *r, char **segs)
 		goto out;
 	}
 	if (durable(r))
-		api_respond(r, 200, json_pack("{s:I, s:b}", "session_id", (json_int_t)id,
-					      "planned", managed));
+		api_respond(
+		    r, 200,
+		    json_pack("{s:I, s:b}", "session_id", (json_int_t)id, "planned", managed));
 out:
 	json_decref(o);
 }
@@ -121,7 +121,7 @@ static void put_limit(struct api_req *r, char **segs)
 		return;
 	v = json_object_get(o, "limit_kw");
 	if (!v || (!json_is_null(v) && (!json_is_number(v) || json_number_value(v) < 0 ||
-					 json_number_value(v) > 1e6))) {
+					json_number_value(v) > 1e6))) {
 		api_error(r, 400, "limit_kw: expected a number >= 0 or null");
 		goto out;
 	}
@@ -136,8 +136,9 @@ static void put_limit(struct api_req *r, char **segs)
 		goto out;
 	}
 	if (durable(r))
-		api_respond(r, 200, json_pack("{s:s, s:o}", "site", segs[2], "limit_kw",
-					      w < 0 ? json_null() : json_real((double)w / 1000.0)));
+		api_respond(r, 200,
+			    json_pack("{s:s, s:o}", "site", segs[2], "limit_kw",
+				      w < 0 ? json_null() : json_real((double)w / 1000.0)));
 out:
 	json_decref(o);
 }
@@ -192,8 +193,7 @@ static void post_grid_event(struct api_req *r, char **segs)
 		api_error(r, 400, "sites: expected a non-empty array of site ids");
 		goto out;
 	}
-	json_array_foreach(sites, i, s)
-	{
+	json_array_foreach(sites, i, s) {
 		const char *id = json_string_value(s);
 		struct store_site site;
 
@@ -210,7 +210,8 @@ static void post_grid_event(struct api_req *r, char **segs)
 			api_storage_error(r, rc);
 			goto out;
 		}
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "", id);
+		used +=
+		    (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "", id);
 	}
 	if (api_member_time(r, o, "start", true, &e.start_ms) < 0 ||
 	    api_member_time(r, o, "end", true, &e.end_ms) < 0 ||
@@ -325,10 +326,11 @@ static json_t *actual_json(struct actual *a)
 	json_t *arr = json_array();
 
 	for (int k = 0; k < a->n; k++)
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:I}", "start_ms",
-						     (json_int_t)(a->base + k * SLOT_MS), "import_w",
-						     (json_int_t)(a->imp[k] * 4.0 + 0.5), "export_w",
-						     (json_int_t)(a->exp[k] * 4.0 + 0.5)));
+		json_array_append_new(arr,
+				      json_pack("{s:I, s:I, s:I}", "start_ms",
+						(json_int_t)(a->base + k * SLOT_MS), "import_w",
+						(json_int_t)(a->imp[k] * 4.0 + 0.5), "export_w",
+						(json_int_t)(a->exp[k] * 4.0 + 0.5)));
 	return arr;
 }
 
@@ -409,13 +411,14 @@ static void get_site_plan(struct api_req *r, char **segs)
 		api_storage_error(r, e);
 		goto out;
 	}
-	api_respond(r, 200,
-		    json_pack("{s:s, s:s, s:o, s:b, s:o, s:o}", "site", segs[2], "kind",
-			      site_kind_to_string(site.kind) ? site_kind_to_string(site.kind) : "",
-			      "limit_kw",
-			      site.limit_w < 0 ? json_null() : json_real((double)site.limit_w / 1000.0),
-			      "managed", svc_site_managed(r->api->svc, segs[2]), "plan",
-			      d.doc ? d.doc : json_null(), "actual", actual_json(a)));
+	api_respond(
+	    r, 200,
+	    json_pack("{s:s, s:s, s:o, s:b, s:o, s:o}", "site", segs[2], "kind",
+		      site_kind_to_string(site.kind) ? site_kind_to_string(site.kind) : "",
+		      "limit_kw",
+		      site.limit_w < 0 ? json_null() : json_real((double)site.limit_w / 1000.0),
+		      "managed", svc_site_managed(r->api->svc, segs[2]), "plan",
+		      d.doc ? d.doc : json_null(), "actual", actual_json(a)));
 out:
 	free(a);
 }
@@ -450,12 +453,13 @@ static void get_session_plan(struct api_req *r, char **segs)
 		goto out;
 	}
 	if (store_needs_get(svc_store(r->api->svc), id, &n) == 0)
-		needs = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:b, s:i, s:b}", "source", n.source,
-				  "departure", n.departure_ms > 0 ? api_time_or_null(n.departure_ms)
-								  : json_null(),
-				  "energy_wh", (json_int_t)n.energy_wh, "target_soc", n.target_soc,
-				  "capacity_wh", (json_int_t)n.capacity_wh, "soc", n.soc, "v2g",
-				  n.v2g, "soc_floor", n.soc_floor, "bidirectional", n.bidirectional);
+		needs =
+		    json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:b, s:i, s:b}", "source", n.source,
+			      "departure",
+			      n.departure_ms > 0 ? api_time_or_null(n.departure_ms) : json_null(),
+			      "energy_wh", (json_int_t)n.energy_wh, "target_soc", n.target_soc,
+			      "capacity_wh", (json_int_t)n.capacity_wh, "soc", n.soc, "v2g", n.v2g,
+			      "soc_floor", n.soc_floor, "bidirectional", n.bidirectional);
 	a->sess = -1;
 	e = store_samples_list(svc_store(r->api->svc), id, session_row, a);
 	if (e < 0) {
@@ -471,11 +475,11 @@ out:
 }
 
 const struct api_route api_plan_routes[] = {
-	{ API_PUT, "api/sessions/*/needs", put_needs },
-	{ API_GET, "api/sessions/*/plan", get_session_plan },
-	{ API_PUT, "api/sites/*/limit", put_limit },
-	{ API_GET, "api/sites/*/plan", get_site_plan },
-	{ API_POST, "api/grid-events", post_grid_event },
-	{ API_GET, "api/grid-events", get_grid_events },
-	{ 0, NULL, NULL },
+    {API_PUT, "api/sessions/*/needs", put_needs},
+    {API_GET, "api/sessions/*/plan", get_session_plan},
+    {API_PUT, "api/sites/*/limit", put_limit},
+    {API_GET, "api/sites/*/plan", get_site_plan},
+    {API_POST, "api/grid-events", post_grid_event},
+    {API_GET, "api/grid-events", get_grid_events},
+    {0, NULL, NULL},
 };

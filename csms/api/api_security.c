@@ -35,12 +35,12 @@ static int event_json(const struct store_history_row *row, void *ud)
 	json_t *type = json_object_get(detail, "type");
 
 	return json_array_append_new(
-		ud, json_pack("{s:o, s:O, s:o, s:o}", "time", api_time_or_null(row->ts_ms), "type",
-			      json_is_string(type) ? type : json_null(), "tech_info",
-			      json_is_object(detail) && json_object_get(detail, "techInfo")
-				      ? json_incref(json_object_get(detail, "techInfo"))
-				      : json_null(),
-			      "detail", detail ? detail : api_str_or_null(row->text)));
+	    ud, json_pack("{s:o, s:O, s:o, s:o}", "time", api_time_or_null(row->ts_ms), "type",
+			  json_is_string(type) ? type : json_null(), "tech_info",
+			  json_is_object(detail) && json_object_get(detail, "techInfo")
+			      ? json_incref(json_object_get(detail, "techInfo"))
+			      : json_null(),
+			  "detail", detail ? detail : api_str_or_null(row->text)));
 }
 
 /* GET /api/stations/{id}/security-events?limit=&offset= : newest first; the station's own
@@ -52,7 +52,8 @@ static void get_security_events(struct api_req *r, char **segs)
 	int e;
 
 	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 || station_known(r, segs[2]) < 0)
+	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
+	    station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_security_events(r->api->store, segs[2], (int)limit, (int)offset, event_json, arr);
@@ -67,10 +68,10 @@ static void get_security_events(struct api_req *r, char **segs)
 static int cert_json(const struct store_cert *row, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "serial", row->serial, "type",
-			      row->type, "issued", api_time_or_null(row->issued_ms), "not_after",
-			      api_time_or_null(row->not_after_ms), "renewal_requested",
-			      api_time_or_null(row->renew_requested_ms), "pem", row->pem));
+	    ud, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "serial", row->serial, "type",
+			  row->type, "issued", api_time_or_null(row->issued_ms), "not_after",
+			  api_time_or_null(row->not_after_ms), "renewal_requested",
+			  api_time_or_null(row->renew_requested_ms), "pem", row->pem));
 }
 
 /* GET /api/stations/{id}/certificates: the certificates our CA issued to it, newest (the one
@@ -100,19 +101,22 @@ static void rotated(void *ud, const struct svc_cmd_result *res, bool stored)
 	switch (res->status) {
 	case SVC_RES_ACCEPTED:
 		if (stored)
-			api_respond(r, 200, json_pack("{s:s, s:b}", "status", res->station_status,
-						  "stored", 1));
+			api_respond(
+			    r, 200,
+			    json_pack("{s:s, s:b}", "status", res->station_status, "stored", 1));
 		else
-			api_error(r, 500, "the station took the new password but it could not be "
-					  "stored");
+			api_error(r, 500,
+				  "the station took the new password but it could not be "
+				  "stored");
 		break;
 	case SVC_RES_REJECTED:
 	case SVC_RES_OTHER:
 	case SVC_RES_ANSWERED:
 		/* the station keeps its old password: so do we */
-		api_respond(r, 409, json_pack("{s:s, s:s, s:b}", "error",
-					  "the station did not accept the new password", "status",
-					  res->station_status, "stored", 0));
+		api_respond(r, 409,
+			    json_pack("{s:s, s:s, s:b}", "error",
+				      "the station did not accept the new password", "status",
+				      res->station_status, "stored", 0));
 		break;
 	case SVC_RES_NOT_CONNECTED:
 		api_error(r, 409, "%s", res->detail);
@@ -125,9 +129,9 @@ static void rotated(void *ud, const struct svc_cmd_result *res, bool stored)
 		break;
 	case SVC_RES_CALL_ERROR:
 	case SVC_RES_BAD_ANSWER:
-		api_respond(r, 502, json_pack("{s:s, s:s, s:s}", "error",
-					  "charger answered with an error", "code", res->code,
-					  "description", res->detail));
+		api_respond(r, 502,
+			    json_pack("{s:s, s:s, s:s}", "error", "charger answered with an error",
+				      "code", res->code, "description", res->detail));
 		break;
 	default:
 		api_error(r, 502, "password not changed: %s",
@@ -156,8 +160,8 @@ static void post_rotate_password(struct api_req *r, char **segs)
 }
 
 const struct api_route api_security_routes[] = {
-	{ API_GET, "api/stations/*/security-events", get_security_events },
-	{ API_GET, "api/stations/*/certificates", get_certificates },
-	{ API_POST, "api/stations/*/rotate-password", post_rotate_password },
-	{ 0, NULL, NULL },
+    {API_GET, "api/stations/*/security-events", get_security_events},
+    {API_GET, "api/stations/*/certificates", get_certificates},
+    {API_POST, "api/stations/*/rotate-password", post_rotate_password},
+    {0, NULL, NULL},
 };

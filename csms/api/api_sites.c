@@ -29,15 +29,15 @@ static json_t *site_json(struct api_req *r, const struct store_site_row *row)
 	struct svc_site_policy p;
 	json_t *o;
 
-	svc_site_policy_resolve(row->rec.kind, &row->rec, svc_cfg(r->api->svc)->heartbeat_interval_s,
-				&p);
+	svc_site_policy_resolve(row->rec.kind, &row->rec,
+				svc_cfg(r->api->svc)->heartbeat_interval_s, &p);
 	o = json_pack("{s:s, s:s?, s:o, s:o, s:I, s:I, s:o, s:o, s:o}", "id", row->rec.id, "kind",
 		      site_kind_to_string(row->rec.kind), "name", api_str_or_null(row->rec.name),
 		      "location", api_str_or_null(row->rec.location), "stations",
 		      (json_int_t)row->stations, "online", (json_int_t)row->online, "limit_kw",
 		      row->limit_w >= 0 ? json_real((double)row->limit_w / 1000.0) : json_null(),
-		      "tariff", row->tariff_id && *row->tariff_id ? json_string(row->tariff_id)
-								  : json_null(),
+		      "tariff",
+		      row->tariff_id && *row->tariff_id ? json_string(row->tariff_id) : json_null(),
 		      "created", api_time_or_null(row->created_ms));
 	if (!o)
 		return NULL;
@@ -47,17 +47,14 @@ static json_t *site_json(struct api_req *r, const struct store_site_row *row)
 				      p.local_list_max, "reservations", p.reservations,
 				      "reservation_max_s", p.reservation_max_s));
 	/* what the operator set (null: the kind's default) */
-	json_object_set_new(o, "settings",
-			    json_pack("{s:o, s:o, s:o, s:o, s:o}", "heartbeat_s",
-				      opt_int_json(row->rec.heartbeat_s, 0), "local_list",
-				      row->rec.local_list < 0 ? json_null()
-							      : json_boolean(row->rec.local_list),
-				      "local_list_max", opt_int_json(row->rec.local_list_max, 0),
-				      "reservations",
-				      row->rec.reservations < 0 ? json_null()
-								: json_boolean(row->rec.reservations),
-				      "reservation_max_s",
-				      opt_int_json(row->rec.reservation_max_s, 0)));
+	json_object_set_new(
+	    o, "settings",
+	    json_pack("{s:o, s:o, s:o, s:o, s:o}", "heartbeat_s",
+		      opt_int_json(row->rec.heartbeat_s, 0), "local_list",
+		      row->rec.local_list < 0 ? json_null() : json_boolean(row->rec.local_list),
+		      "local_list_max", opt_int_json(row->rec.local_list_max, 0), "reservations",
+		      row->rec.reservations < 0 ? json_null() : json_boolean(row->rec.reservations),
+		      "reservation_max_s", opt_int_json(row->rec.reservation_max_s, 0)));
 	return o;
 }
 
@@ -80,7 +77,7 @@ static int site_row(const struct store_site_row *row, void *ud)
 /* GET /api/sites: {"sites": [...]} */
 static void get_sites(struct api_req *r, char **segs)
 {
-	struct list_ud u = { r, json_array() };
+	struct list_ud u = {r, json_array()};
 	int e;
 
 	(void)segs;
@@ -95,7 +92,7 @@ static void get_sites(struct api_req *r, char **segs)
 
 static void respond_site(struct api_req *r, const char *id, int status)
 {
-	struct list_ud u = { r, json_array() };
+	struct list_ud u = {r, json_array()};
 	int e = store_sites_list(r->api->store, id, site_row, &u);
 
 	if (e == -ENOENT)
@@ -197,7 +194,7 @@ static bool id_ok(const char *id)
 static void post_site(struct api_req *r, char **segs)
 {
 	json_t *body = api_body_object(r);
-	struct store_site_rec rec = { .local_list = -1, .reservations = -1 };
+	struct store_site_rec rec = {.local_list = -1, .reservations = -1};
 	const json_t *id = json_object_get(body, "id");
 	int e;
 
@@ -230,7 +227,7 @@ out:
 static void put_site(struct api_req *r, char **segs)
 {
 	json_t *body = api_body_object(r);
-	struct store_site_rec rec = { .id = segs[2], .local_list = -1, .reservations = -1 };
+	struct store_site_rec rec = {.id = segs[2], .local_list = -1, .reservations = -1};
 	int e;
 
 	if (!body)
@@ -298,9 +295,10 @@ static void on_offline(void *ud, int64_t start, int64_t end, bool ongoing)
 {
 	json_t *arr = ud;
 
-	json_array_append_new(arr, json_pack("{s:o, s:o, s:I, s:b}", "start", api_time_or_null(start),
-					     "end", api_time_or_null(end), "duration_s",
-					     (json_int_t)((end - start) / 1000), "ongoing", ongoing));
+	json_array_append_new(arr,
+			      json_pack("{s:o, s:o, s:I, s:b}", "start", api_time_or_null(start),
+					"end", api_time_or_null(end), "duration_s",
+					(json_int_t)((end - start) / 1000), "ongoing", ongoing));
 }
 
 static double hours(int64_t ms)
@@ -374,10 +372,13 @@ static int report_station(const struct store_station_row *row, void *ud)
 /* GET /api/sites/{id}/availability|connectivity?from=&to= (default: the last day). */
 static void site_report(struct api_req *r, const char *id, bool connectivity)
 {
-	struct report_ud u = { .r = r, .connectivity = connectivity, .stations = json_array() };
-	struct store_station_query q = { .site_id = id, .site_kind = -1, .registration = -1,
-					 .online = -1, .limit = STATIONS_PAGE };
-	struct list_ud lu = { r, json_array() };
+	struct report_ud u = {.r = r, .connectivity = connectivity, .stations = json_array()};
+	struct store_station_query q = {.site_id = id,
+					.site_kind = -1,
+					.registration = -1,
+					.online = -1,
+					.limit = STATIONS_PAGE};
+	struct list_ud lu = {r, json_array()};
 	json_t *o;
 	int e;
 
@@ -434,13 +435,13 @@ static int resv_row(const struct store_reservation *row, void *ud)
 	json_t *arr = ud;
 
 	json_array_append_new(
-		arr, json_pack("{s:I, s:s, s:i, s:s, s:o, s:s, s:o, s:o, s:o}", "id",
-			       (json_int_t)row->id, "station", row->station_id, "evse", row->evse_id,
-			       "id_tag", row->id_tag, "expiry", api_time_or_null(row->expiry_ms),
-			       "status", row->status, "session",
-			       row->session_id ? json_integer(row->session_id) : json_null(),
-			       "created", api_time_or_null(row->created_ms), "updated",
-			       api_time_or_null(row->updated_ms)));
+	    arr,
+	    json_pack("{s:I, s:s, s:i, s:s, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t)row->id,
+		      "station", row->station_id, "evse", row->evse_id, "id_tag", row->id_tag,
+		      "expiry", api_time_or_null(row->expiry_ms), "status", row->status, "session",
+		      row->session_id ? json_integer(row->session_id) : json_null(), "created",
+		      api_time_or_null(row->created_ms), "updated",
+		      api_time_or_null(row->updated_ms)));
 	return 0;
 }
 
@@ -458,8 +459,9 @@ static void get_reservations(struct api_req *r, char **segs)
 	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0)
 		return;
 	arr = json_array();
-	e = store_reservations_list(r->api->store, st, op && (!strcmp(op, "1") || !strcmp(op, "true")),
-				    (int)limit, resv_row, arr);
+	e = store_reservations_list(r->api->store, st,
+				    op && (!strcmp(op, "1") || !strcmp(op, "true")), (int)limit,
+				    resv_row, arr);
 	if (e < 0) {
 		json_decref(arr);
 		api_storage_error(r, e);
@@ -500,14 +502,14 @@ static void post_ll_sync(struct api_req *r, char **segs)
 }
 
 const struct api_route api_site_routes[] = {
-	{ API_GET, "api/sites", get_sites },
-	{ API_POST, "api/sites", post_site },
-	{ API_GET, "api/sites/*", get_site },
-	{ API_PUT, "api/sites/*", put_site },
-	{ API_DELETE, "api/sites/*", delete_site },
-	{ API_GET, "api/sites/*/availability", get_availability },
-	{ API_GET, "api/sites/*/connectivity", get_connectivity },
-	{ API_GET, "api/reservations", get_reservations },
-	{ API_POST, "api/stations/*/local-list/sync", post_ll_sync },
-	{ 0, NULL, NULL },
+    {API_GET, "api/sites", get_sites},
+    {API_POST, "api/sites", post_site},
+    {API_GET, "api/sites/*", get_site},
+    {API_PUT, "api/sites/*", put_site},
+    {API_DELETE, "api/sites/*", delete_site},
+    {API_GET, "api/sites/*/availability", get_availability},
+    {API_GET, "api/sites/*/connectivity", get_connectivity},
+    {API_GET, "api/reservations", get_reservations},
+    {API_POST, "api/stations/*/local-list/sync", post_ll_sync},
+    {0, NULL, NULL},
 };

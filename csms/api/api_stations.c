@@ -20,16 +20,16 @@
 int api_station_json(const struct store_station_row *row, void *ud)
 {
 	json_t *arr = ud;
-	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			      "id", row->id, "site", api_str_or_null(row->site_id), "site_kind",
-			      api_str_or_null(row->site_kind), "registration", api_str_or_null(row->registration),
-			      "protocol", api_str_or_null(row->protocol), "online", row->online,
-			      "last_seen", api_time_or_null(row->last_seen_ms), "last_boot",
-			      api_time_or_null(row->last_boot_ms), "vendor", api_str_or_null(row->vendor),
-			      "model", api_str_or_null(row->model), "serial", api_str_or_null(row->serial),
-			      "firmware", api_str_or_null(row->firmware), "firmware_status",
-			      api_str_or_null(row->firmware_status), "diagnostics_status",
-			      api_str_or_null(row->diagnostics_status));
+	json_t *o = json_pack(
+	    "{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", row->id,
+	    "site", api_str_or_null(row->site_id), "site_kind", api_str_or_null(row->site_kind),
+	    "registration", api_str_or_null(row->registration), "protocol",
+	    api_str_or_null(row->protocol), "online", row->online, "last_seen",
+	    api_time_or_null(row->last_seen_ms), "last_boot", api_time_or_null(row->last_boot_ms),
+	    "vendor", api_str_or_null(row->vendor), "model", api_str_or_null(row->model), "serial",
+	    api_str_or_null(row->serial), "firmware", api_str_or_null(row->firmware),
+	    "firmware_status", api_str_or_null(row->firmware_status), "diagnostics_status",
+	    api_str_or_null(row->diagnostics_status));
 
 	return o ? json_array_append_new(arr, o) : -ENOMEM;
 }
@@ -37,27 +37,26 @@ int api_station_json(const struct store_station_row *row, void *ud)
 int api_connector_json(const struct store_connector_row *row, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:i, s:i, s:s, s:o, s:o, s:o, s:o}", "evse_id", row->evse_id,
-			      "connector_id", row->connector_id,
-			      "status", row->status, "error_code", api_str_or_null(row->error_code),
-			      "info", api_str_or_null(row->info), "vendor_error",
-			      api_str_or_null(row->vendor_error), "updated", api_time_or_null(row->updated_ms)));
+	    ud, json_pack("{s:i, s:i, s:s, s:o, s:o, s:o, s:o}", "evse_id", row->evse_id,
+			  "connector_id", row->connector_id, "status", row->status, "error_code",
+			  api_str_or_null(row->error_code), "info", api_str_or_null(row->info),
+			  "vendor_error", api_str_or_null(row->vendor_error), "updated",
+			  api_time_or_null(row->updated_ms)));
 }
 
 int api_session_json(const struct store_session_row *row, void *ud)
 {
 	bool energy = row->stopped && row->has_meter_start;
 	json_t *o = json_pack(
-		"{s:I, s:s, s:i, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-		(json_int_t)row->id, "station", row->station_id, "evse_id", row->evse_id,
-		"connector_id", row->connector_id, "id_tag", row->id_tag, "auth_status",
-		row->auth_status, "start", api_time_or_null(row->start_ms), "stop",
-		row->stopped ? api_time_or_null(row->stop_ms) : json_null(), "meter_start_wh",
-		row->has_meter_start ? json_integer(row->meter_start_wh) : json_null(),
-		"meter_stop_wh", row->stopped ? json_integer(row->meter_stop_wh) : json_null(),
-		"energy_wh",
-		energy ? json_integer(row->meter_stop_wh - row->meter_start_wh) : json_null(),
-		"stop_reason", api_str_or_null(row->stop_reason));
+	    "{s:I, s:s, s:i, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+	    (json_int_t)row->id, "station", row->station_id, "evse_id", row->evse_id,
+	    "connector_id", row->connector_id, "id_tag", row->id_tag, "auth_status",
+	    row->auth_status, "start", api_time_or_null(row->start_ms), "stop",
+	    row->stopped ? api_time_or_null(row->stop_ms) : json_null(), "meter_start_wh",
+	    row->has_meter_start ? json_integer(row->meter_start_wh) : json_null(), "meter_stop_wh",
+	    row->stopped ? json_integer(row->meter_stop_wh) : json_null(), "energy_wh",
+	    energy ? json_integer(row->meter_stop_wh - row->meter_start_wh) : json_null(),
+	    "stop_reason", api_str_or_null(row->stop_reason));
 
 	if (!o)
 		return -ENOMEM;
@@ -81,12 +80,12 @@ void api_sessions_add_exported(struct api_req *r, json_t *arr)
 	size_t i;
 	json_t *o;
 
-	json_array_foreach (arr, i, o) {
+	json_array_foreach(arr, i, o) {
 		int64_t wh;
 		bool ok = r->api->energy &&
-			  energy_session_exported_wh(
-				  r->api->energy,
-				  json_integer_value(json_object_get(o, "id")), &wh) == 0;
+			  energy_session_exported_wh(r->api->energy,
+						     json_integer_value(json_object_get(o, "id")),
+						     &wh) == 0;
 
 		json_object_set_new(o, "energy_exported_wh", ok ? json_integer(wh) : json_null());
 	}
@@ -95,22 +94,23 @@ void api_sessions_add_exported(struct api_req *r, json_t *arr)
 int api_sample_json(const struct store_sample *row, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "timestamp",
-			      api_time_or_null(row->ts_ms), "evse_id", row->evse_id, "measurand",
-			      row->measurand, "phase", api_str_or_null(row->phase), "unit",
-			      api_str_or_null(row->unit), "context", api_str_or_null(row->context), "location",
-			      api_str_or_null(row->location), "format", api_str_or_null(row->format), "value",
-			      row->value));
+	    ud, json_pack("{s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "timestamp",
+			  api_time_or_null(row->ts_ms), "evse_id", row->evse_id, "measurand",
+			  row->measurand, "phase", api_str_or_null(row->phase), "unit",
+			  api_str_or_null(row->unit), "context", api_str_or_null(row->context),
+			  "location", api_str_or_null(row->location), "format",
+			  api_str_or_null(row->format), "value", row->value));
 }
 
 static int orphan_json(const struct store_orphan *row, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:s, s:I, s:o, s:I, s:o, s:o, s:o}", "station", row->station_id,
-			      "transaction_id", (json_int_t)row->transaction_id, "id_tag",
-			      api_str_or_null(row->id_tag), "meter_stop_wh", (json_int_t)row->meter_stop_wh,
-			      "timestamp", api_time_or_null(row->ts_ms), "reason", api_str_or_null(row->reason),
-			      "received", api_time_or_null(row->received_ms)));
+	    ud, json_pack("{s:s, s:I, s:o, s:I, s:o, s:o, s:o}", "station", row->station_id,
+			  "transaction_id", (json_int_t)row->transaction_id, "id_tag",
+			  api_str_or_null(row->id_tag), "meter_stop_wh",
+			  (json_int_t)row->meter_stop_wh, "timestamp", api_time_or_null(row->ts_ms),
+			  "reason", api_str_or_null(row->reason), "received",
+			  api_time_or_null(row->received_ms)));
 }
 
 static void get_health(struct api_req *r, char **segs)
@@ -120,10 +120,11 @@ static void get_health(struct api_req *r, char **segs)
 	(void)segs;
 	ocpp_time_format(svc_now_ms(r->api->svc), t, sizeof(t));
 	/* time: the node's clock (simulated under a demo clock, see clock_speed) */
-	api_respond(r, 200, json_pack("{s:s, s:i, s:s, s:s, s:i}", "status",
-				  *r->api->draining ? "draining" : "ok", "connected",
-				  (int)svc_connected(r->api->svc), "version", CSMS_VERSION, "time", t,
-				  "clock_speed", clock_speed(svc_clock(r->api->svc))));
+	api_respond(r, 200,
+		    json_pack("{s:s, s:i, s:s, s:s, s:i}", "status",
+			      *r->api->draining ? "draining" : "ok", "connected",
+			      (int)svc_connected(r->api->svc), "version", CSMS_VERSION, "time", t,
+			      "clock_speed", clock_speed(svc_clock(r->api->svc))));
 }
 
 static void get_station(struct api_req *r, char **segs)
@@ -152,7 +153,8 @@ static void get_station(struct api_req *r, char **segs)
 static void post_registration(struct api_req *r, char **segs)
 {
 	json_error_t jerr;
-	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *body =
+	    json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *status = json_string_value(json_object_get(body, "status"));
 	int reg = reg_status_from_string(status), e;
 
@@ -183,10 +185,11 @@ static void post_registration(struct api_req *r, char **segs)
 
 static int variable_json(const struct store_variable *v, void *ud)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "component", v->component,
-			      "variable", v->variable, "attribute_type", v->attribute_type, "value",
-			      api_str_or_null(v->value), "mutability", api_str_or_null(v->mutability),
-			      "data_type", api_str_or_null(v->data_type), "unit", api_str_or_null(v->unit));
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "component", v->component, "variable",
+		      v->variable, "attribute_type", v->attribute_type, "value",
+		      api_str_or_null(v->value), "mutability", api_str_or_null(v->mutability),
+		      "data_type", api_str_or_null(v->data_type), "unit", api_str_or_null(v->unit));
 
 	if (!o)
 		return -ENOMEM;
@@ -276,11 +279,11 @@ static void get_orphans(struct api_req *r, char **segs)
 }
 
 const struct api_route api_station_routes[] = {
-	{ API_GET, "api/health", get_health },
-	{ API_GET, "api/stations/*", get_station },
-	{ API_POST, "api/stations/*/registration", post_registration },
-	{ API_GET, "api/stations/*/variables", get_variables },
-	{ API_GET, "api/sessions/*", get_session },
-	{ API_GET, "api/orphans", get_orphans },
-	{ 0, NULL, NULL },
+    {API_GET, "api/health", get_health},
+    {API_GET, "api/stations/*", get_station},
+    {API_POST, "api/stations/*/registration", post_registration},
+    {API_GET, "api/stations/*/variables", get_variables},
+    {API_GET, "api/sessions/*", get_session},
+    {API_GET, "api/orphans", get_orphans},
+    {0, NULL, NULL},
 };

@@ -24,7 +24,7 @@ static int64_t day_start(int64_t now_ms, long tz_min)
 
 static void get_summary(struct api_req *r, char **segs)
 {
-	static const char *const kinds[] = { "public", "residential", "rural", "swap", "none" };
+	static const char *const kinds[] = {"public", "residential", "rural", "swap", "none"};
 	struct store_summary sum;
 	json_t *by_kind, *by_reg, *conns;
 	unsigned drawing;
@@ -55,19 +55,19 @@ static void get_summary(struct api_req *r, char **segs)
 		json_object_set_new(conns, sum.connectors[i].status,
 				    json_integer(sum.connectors[i].count));
 	power = svc_power_total(r->api->svc, &drawing);
-	api_respond(r, 200,
-		    json_pack("{s:I, s:I, s:f, s:I, s:o, s:o, s:o, s:f, s:i, s:I, s:I, s:I, s:o, "
-			      "s:o}",
-			      "stations", (json_int_t)sum.stations, "online", (json_int_t)sum.online,
-			      "online_pct", sum.stations ? 100.0 * (double)sum.online /
-							     (double)sum.stations : 0.0,
-			      "pending", (json_int_t)sum.pending, "by_kind", by_kind,
-			      "by_registration", by_reg, "connectors", conns, "power_w", power,
-			      "stations_drawing", (int)drawing, "sessions_active",
-			      (json_int_t)sum.sessions_active, "sessions_today",
-			      (json_int_t)sum.sessions_today, "energy_today_wh",
-			      (json_int_t)sum.energy_today_wh, "day_start", api_time_or_null(start),
-			      "time", api_time_or_null(now)));
+	api_respond(
+	    r, 200,
+	    json_pack("{s:I, s:I, s:f, s:I, s:o, s:o, s:o, s:f, s:i, s:I, s:I, s:I, s:o, "
+		      "s:o}",
+		      "stations", (json_int_t)sum.stations, "online", (json_int_t)sum.online,
+		      "online_pct",
+		      sum.stations ? 100.0 * (double)sum.online / (double)sum.stations : 0.0,
+		      "pending", (json_int_t)sum.pending, "by_kind", by_kind, "by_registration",
+		      by_reg, "connectors", conns, "power_w", power, "stations_drawing",
+		      (int)drawing, "sessions_active", (json_int_t)sum.sessions_active,
+		      "sessions_today", (json_int_t)sum.sessions_today, "energy_today_wh",
+		      (json_int_t)sum.energy_today_wh, "day_start", api_time_or_null(start), "time",
+		      api_time_or_null(now)));
 }
 
 /* GET /api/summary/power: {"points": [[time_ms, watts], ...]} one a minute, oldest first. */
@@ -85,14 +85,16 @@ static void get_power_series(struct api_req *r, char **segs)
 	n = svc_power_series(r->api->svc, pts, SVC_POWER_SERIES_MAX);
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("[I, f]", (json_int_t)pts[i].ts_ms, pts[i].watts));
+		json_array_append_new(arr,
+				      json_pack("[I, f]", (json_int_t)pts[i].ts_ms, pts[i].watts));
 	free(pts);
-	api_respond(r, 200, json_pack("{s:o, s:f}", "points", arr, "power_w",
-				      svc_power_total(r->api->svc, NULL)));
+	api_respond(
+	    r, 200,
+	    json_pack("{s:o, s:f}", "points", arr, "power_w", svc_power_total(r->api->svc, NULL)));
 }
 
 const struct api_route api_summary_routes[] = {
-	{ API_GET, "api/summary", get_summary },
-	{ API_GET, "api/summary/power", get_power_series },
-	{ 0, NULL, NULL },
+    {API_GET, "api/summary", get_summary},
+    {API_GET, "api/summary/power", get_power_series},
+    {0, NULL, NULL},
 };

@@ -70,33 +70,33 @@ static int order_row(const struct store_swap_order *o, void *ud)
 {
 	bool billed = *o->tier != '\0';
 	json_t *j = json_pack(
-		"{s:I, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
-		"s:o, s:o, s:o, s:o, s:o}",
-		"id", (json_int_t)o->id, "station_id", o->station_id, "request_id",
-		(json_int_t)o->request_id, "vehicle", o->vehicle, "booking_id",
-		o->booking_id ? json_integer(o->booking_id) : json_null(), "packs_out",
-		serials_json(o->packs_out), "packs_in", serials_json(o->packs_in), "soc_out",
-		soc_json(o->soc_out), "soc_in", soc_json(o->soc_in), "energy_out_wh",
-		energy_json(o->energy_out_wh), "energy_in_wh", energy_json(o->energy_in_wh),
-		"delta_wh", billed ? json_integer(o->delta_wh) : json_null(), "tier",
-		api_str_or_null(billed ? o->tier : NULL), "price_fen_per_mwh",
-		billed ? json_integer(o->price_fen_per_mwh) : json_null(), "cost_fen",
-		billed ? json_integer(o->cost_fen) : json_null(), "state", o->state,
-		"promised_soc", soc_json(o->promised_soc), "created_at",
-		api_time_or_null(o->created_ms), "in_at", api_time_or_null(o->in_ms), "out_at",
-		api_time_or_null(o->out_ms), "done_at", api_time_or_null(o->done_ms));
+	    "{s:I, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+	    "s:o, s:o, s:o, s:o, s:o}",
+	    "id", (json_int_t)o->id, "station_id", o->station_id, "request_id",
+	    (json_int_t)o->request_id, "vehicle", o->vehicle, "booking_id",
+	    o->booking_id ? json_integer(o->booking_id) : json_null(), "packs_out",
+	    serials_json(o->packs_out), "packs_in", serials_json(o->packs_in), "soc_out",
+	    soc_json(o->soc_out), "soc_in", soc_json(o->soc_in), "energy_out_wh",
+	    energy_json(o->energy_out_wh), "energy_in_wh", energy_json(o->energy_in_wh), "delta_wh",
+	    billed ? json_integer(o->delta_wh) : json_null(), "tier",
+	    api_str_or_null(billed ? o->tier : NULL), "price_fen_per_mwh",
+	    billed ? json_integer(o->price_fen_per_mwh) : json_null(), "cost_fen",
+	    billed ? json_integer(o->cost_fen) : json_null(), "state", o->state, "promised_soc",
+	    soc_json(o->promised_soc), "created_at", api_time_or_null(o->created_ms), "in_at",
+	    api_time_or_null(o->in_ms), "out_at", api_time_or_null(o->out_ms), "done_at",
+	    api_time_or_null(o->done_ms));
 
 	return j && json_array_append_new(ud, j) == 0 ? 0 : -ENOMEM;
 }
 
 static int booking_row(const struct store_swap_booking *b, void *ud)
 {
-	json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:f, s:s, s:o, s:o}", "id", (json_int_t)b->id,
-			      "station_id", b->station_id, "vehicle", b->vehicle, "due_at",
-			      api_time_or_null(b->due_ms), "min_soc", b->min_soc, "state",
-			      b->state, "request_id",
-			      b->request_id ? json_integer(b->request_id) : json_null(),
-			      "created_at", api_time_or_null(b->created_ms));
+	json_t *j =
+	    json_pack("{s:I, s:s, s:s, s:o, s:f, s:s, s:o, s:o}", "id", (json_int_t)b->id,
+		      "station_id", b->station_id, "vehicle", b->vehicle, "due_at",
+		      api_time_or_null(b->due_ms), "min_soc", b->min_soc, "state", b->state,
+		      "request_id", b->request_id ? json_integer(b->request_id) : json_null(),
+		      "created_at", api_time_or_null(b->created_ms));
 
 	return j && json_array_append_new(ud, j) == 0 ? 0 : -ENOMEM;
 }
@@ -146,7 +146,7 @@ static int query_window(struct api_req *r, const struct tariff_calendar *cal, in
 		return -EINVAL;
 	}
 	{
-		struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
+		struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
 
 		*from = (int64_t)timegm(&tm) * 1000 - off;
 	}
@@ -177,8 +177,8 @@ static void get_packs(struct api_req *r, char **segs)
 
 static int soh_row(const struct store_swap_soh *h, void *ud)
 {
-	return json_array_append_new(ud, json_pack("{s:o, s:f}", "at", api_time_or_null(h->ts_ms),
-						   "soh", h->soh));
+	return json_array_append_new(
+	    ud, json_pack("{s:o, s:f}", "at", api_time_or_null(h->ts_ms), "soh", h->soh));
 }
 
 static int pack_one(const struct store_swap_pack *p, void *ud)
@@ -257,7 +257,7 @@ static int slot_pack_row(const struct store_swap_pack *p, void *ud)
 /* GET /api/stations/{id}/slots: each EVSE, its status and the pack in it. */
 static void get_slots(struct api_req *r, char **segs)
 {
-	struct slots_ctx x = { json_object(), json_array() };
+	struct slots_ctx x = {json_object(), json_array()};
 	const struct tariff_calendar *cal;
 	int rc;
 
@@ -279,12 +279,12 @@ out:
 static int rack_row(const struct swap_rack_need *n, void *ud)
 {
 	return json_array_append_new(
-		ud, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:s}", "evse_id", n->evse_id,
-			      "serial", n->serial, "capacity_wh",
-			      n->capacity_wh > 0 ? json_integer(n->capacity_wh) : json_null(),
-			      "soc_at_rack", soc_json(n->soc), "racked_at",
-			      api_time_or_null(n->in_ms), "ready_by", api_time_or_null(n->ready_ms),
-			      "basis", n->forecast ? "forecast" : "valley"));
+	    ud, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:s}", "evse_id", n->evse_id, "serial",
+			  n->serial, "capacity_wh",
+			  n->capacity_wh > 0 ? json_integer(n->capacity_wh) : json_null(),
+			  "soc_at_rack", soc_json(n->soc), "racked_at", api_time_or_null(n->in_ms),
+			  "ready_by", api_time_or_null(n->ready_ms), "basis",
+			  n->forecast ? "forecast" : "valley"));
 }
 
 /* GET /api/stations/{id}/rack: the racked packs and when each must be ready (the needs the
@@ -317,8 +317,9 @@ static void get_rack(struct api_req *r, char **segs)
 	fc = json_array();
 	for (int h = 0; h < 24; h++)
 		json_array_append_new(fc, json_real(per_hour[h]));
-	api_respond(r, 200, json_pack("{s:s, s:o, s:f, s:o}", "station_id", segs[2], "packs", arr,
-				      "promised_soc", pol.promised_soc, "forecast_per_hour", fc));
+	api_respond(r, 200,
+		    json_pack("{s:s, s:o, s:f, s:o}", "station_id", segs[2], "packs", arr,
+			      "promised_soc", pol.promised_soc, "forecast_per_hour", fc));
 }
 
 /* ---------------------------------------------------------------- orders, report */
@@ -425,12 +426,12 @@ static void post_booking(struct api_req *r, char **segs)
 		goto out;
 	rc = store_swap_booking_put(r->api->store,
 				    &(struct store_swap_booking){
-					    .station_id = st,
-					    .vehicle = veh,
-					    .due_ms = due,
-					    .min_soc = (double)min_soc,
-					    .state = "queued",
-					    .created_ms = svc_now_ms(r->api->svc),
+					.station_id = st,
+					.vehicle = veh,
+					.due_ms = due,
+					.min_soc = (double)min_soc,
+					.state = "queued",
+					.created_ms = svc_now_ms(r->api->svc),
 				    },
 				    &id);
 	if (rc < 0) {
@@ -455,8 +456,8 @@ static void request_swap_done(void *ud, const struct svc_cmd_result *res)
 	if (res->status != SVC_RES_ACCEPTED && res->status != SVC_RES_REJECTED &&
 	    res->status != SVC_RES_OTHER && res->status != SVC_RES_ANSWERED) {
 		api_respond(r, res->status == SVC_RES_TIMEOUT ? 504 : 502,
-			    json_pack("{s:s, s:s, s:s}", "error", "RequestBatterySwap failed", "code",
-				      res->code, "description", res->detail));
+			    json_pack("{s:s, s:s, s:s}", "error", "RequestBatterySwap failed",
+				      "code", res->code, "description", res->detail));
 		return;
 	}
 	conf = res->payload ? json_loads(res->payload, 0, NULL) : NULL;
@@ -467,16 +468,18 @@ static void request_swap_done(void *ud, const struct svc_cmd_result *res)
 		inner = json_deep_copy(d);
 	if (inner && ocpp_v21_validate(OCPP_V201, "RequestBatterySwapResponse", inner, desc,
 				       sizeof(desc)) != OCPP_ERR_NONE) {
-		api_respond(r, 502, json_pack("{s:s, s:s}", "error",
-					      "station's RequestBatterySwapResponse is invalid",
-					      "description", desc));
+		api_respond(r, 502,
+			    json_pack("{s:s, s:s}", "error",
+				      "station's RequestBatterySwapResponse is invalid",
+				      "description", desc));
 		goto out;
 	}
-	api_respond(r, 200, json_pack("{s:s, s:O}", "status",
-				      json_string_value(json_object_get(conf, "status"))
-					      ? json_string_value(json_object_get(conf, "status"))
-					      : "",
-				      "response", inner ? inner : json_null()));
+	api_respond(r, 200,
+		    json_pack("{s:s, s:O}", "status",
+			      json_string_value(json_object_get(conf, "status"))
+				  ? json_string_value(json_object_get(conf, "status"))
+				  : "",
+			      "response", inner ? inner : json_null()));
 out:
 	json_decref(inner);
 	json_decref(conf);
@@ -504,7 +507,7 @@ static int booking_one(const struct store_swap_booking *b, void *ud)
 static void post_request_swap(struct api_req *r, char **segs)
 {
 	json_t *body = api_body_object(r), *req = NULL;
-	struct svc_cmd cmd = { .kind = SVC_CMD_RAW };
+	struct svc_cmd cmd = {.kind = SVC_CMD_RAW};
 	const char *tok;
 	char vehicle[256];
 	json_int_t rid = 0, booking = 0;
@@ -586,14 +589,14 @@ out:
 }
 
 const struct api_route api_swap_routes[] = {
-	{ API_GET, "api/swap/packs", get_packs },
-	{ API_GET, "api/swap/packs/*", get_pack },
-	{ API_GET, "api/swap/orders", get_orders },
-	{ API_GET, "api/swap/bookings", get_bookings },
-	{ API_POST, "api/swap/bookings", post_booking },
-	{ API_GET, "api/stations/*/slots", get_slots },
-	{ API_GET, "api/stations/*/rack", get_rack },
-	{ API_GET, "api/stations/*/swap-report", get_report },
-	{ API_POST, "api/stations/*/request-swap", post_request_swap },
-	{ 0, NULL, NULL },
+    {API_GET, "api/swap/packs", get_packs},
+    {API_GET, "api/swap/packs/*", get_pack},
+    {API_GET, "api/swap/orders", get_orders},
+    {API_GET, "api/swap/bookings", get_bookings},
+    {API_POST, "api/swap/bookings", post_booking},
+    {API_GET, "api/stations/*/slots", get_slots},
+    {API_GET, "api/stations/*/rack", get_rack},
+    {API_GET, "api/stations/*/swap-report", get_report},
+    {API_POST, "api/stations/*/request-swap", post_request_swap},
+    {0, NULL, NULL},
 };

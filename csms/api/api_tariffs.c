@@ -32,8 +32,7 @@ static void local_date(const struct tariff_calendar *cal, int64_t t_ms, char buf
 
 /* The date query parameter (default: today in cal's local time, or UTC without cal): 0, or
  * -EINVAL after a 400. */
-static int query_date(struct api_req *r, const struct tariff_calendar *cal, int *y, int *m,
-		      int *d)
+static int query_date(struct api_req *r, const struct tariff_calendar *cal, int *y, int *m, int *d)
 {
 	char buf[16], today[32];
 	const char *v = api_query_get(r, "date", buf, sizeof(buf));
@@ -121,7 +120,8 @@ static void put_tariff(struct api_req *r, char **segs)
 		json_object_set_new(body, "id", json_string(segs[2]));
 	} else if (!json_is_string(id) || strcmp(json_string_value(id), segs[2]) != 0) {
 		json_decref(body);
-		api_error(r, 400, "id: the calendar's id must be the one in the path (%s)", segs[2]);
+		api_error(r, 400, "id: the calendar's id must be the one in the path (%s)",
+			  segs[2]);
 		return;
 	}
 	e = tariff_store_put(r->api->store, body, svc_now_ms(r->api->svc), &cal, NULL, err);
@@ -153,7 +153,7 @@ static void put_tariff(struct api_req *r, char **segs)
 static void get_bands(struct api_req *r, char **segs)
 {
 	const struct tariff_calendar *cal = energy_calendar(r->api->energy, segs[2]);
-	struct tariff_point prev = { 0 }, pt = { 0 };
+	struct tariff_point prev = {0}, pt = {0};
 	int64_t midnight, from = 0;
 	json_t *bands;
 	char date[16];
@@ -186,23 +186,22 @@ static void get_bands(struct api_req *r, char **segs)
 			snprintf(fa, sizeof(fa), "%02d:%02d", (int)(a / 60), (int)(a % 60));
 			snprintf(fb, sizeof(fb), "%02d:%02d", (int)(b / 60), (int)(b % 60));
 			json_array_append_new(
-				bands, json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:I}", "from", fa,
-						 "to", fb, "start", api_time_or_null(from), "end",
-						 api_time_or_null(t), "tier",
-						 tariff_tier_to_string(prev.tier), "import_fen_per_mwh",
-						 (json_int_t)prev.import_fen_per_mwh,
-						 "export_fen_per_mwh",
-						 (json_int_t)prev.export_fen_per_mwh,
-						 "service_fen_per_mwh",
-						 (json_int_t)prev.service_fen_per_mwh));
+			    bands,
+			    json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:I}", "from", fa, "to",
+				      fb, "start", api_time_or_null(from), "end",
+				      api_time_or_null(t), "tier", tariff_tier_to_string(prev.tier),
+				      "import_fen_per_mwh", (json_int_t)prev.import_fen_per_mwh,
+				      "export_fen_per_mwh", (json_int_t)prev.export_fen_per_mwh,
+				      "service_fen_per_mwh", (json_int_t)prev.service_fen_per_mwh));
 		}
 		if (!same)
 			from = have ? t : -1; /* -1: no price (before the first version) */
 		prev = pt;
 	}
 	snprintf(date, sizeof(date), "%04d-%02d-%02d", y, m, d);
-	api_respond(r, 200, json_pack("{s:s, s:s, s:i, s:o}", "tariff", cal->id, "date", date,
-				      "utc_offset_min", cal->utc_offset_min, "bands", bands));
+	api_respond(r, 200,
+		    json_pack("{s:s, s:s, s:i, s:o}", "tariff", cal->id, "date", date,
+			      "utc_offset_min", cal->utc_offset_min, "bands", bands));
 }
 
 static void put_site_tariff(struct api_req *r, char **segs)
@@ -228,8 +227,8 @@ static void put_site_tariff(struct api_req *r, char **segs)
 		return;
 	}
 	if (e == -ESRCH) {
-		api_error(r, 400, "tariff: no calendar %s (load it with PUT /api/tariffs/%s)", tariff,
-			  tariff);
+		api_error(r, 400, "tariff: no calendar %s (load it with PUT /api/tariffs/%s)",
+			  tariff, tariff);
 		return;
 	}
 	if (e < 0) {
@@ -247,14 +246,14 @@ static json_t *figures_json(const struct energy_figures *f)
 
 	for (int t = 0; t < _TARIFF_TIER_MAX; t++)
 		json_object_set_new(tiers, tariff_tier_to_string(t),
-				    json_pack("{s:I, s:f}", "wh", (json_int_t)f->import_wh[t], "kwh",
-					      (double)f->import_wh[t] / 1000.0));
+				    json_pack("{s:I, s:f}", "wh", (json_int_t)f->import_wh[t],
+					      "kwh", (double)f->import_wh[t] / 1000.0));
 	return json_pack("{s:o, s:I, s:f, s:I, s:f, s:i, s:f, s:i, s:i}", "tiers", tiers,
 			 "import_wh", (json_int_t)f->import_wh_total, "import_kwh",
 			 (double)f->import_wh_total / 1000.0, "export_wh", (json_int_t)f->export_wh,
 			 "export_kwh", (double)f->export_wh / 1000.0, "valley_share_bp",
-			 f->valley_share_bp, "valley_share", f->valley_share_bp / 10000.0, "sessions",
-			 f->sessions, "unpriced_sessions", f->unpriced);
+			 f->valley_share_bp, "valley_share", f->valley_share_bp / 10000.0,
+			 "sessions", f->sessions, "unpriced_sessions", f->unpriced);
 }
 
 static void get_site_energy(struct api_req *r, char **segs)
@@ -290,14 +289,15 @@ static void get_site_energy(struct api_req *r, char **segs)
 		return;
 	}
 	snprintf(date, sizeof(date), "%04d-%02d-%02d", y, m, d);
-	api_respond(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:o}", "site", segs[2], "site_kind",
-				      site_kind_to_string(kind), "date", date, "tariff", cal->id,
-				      "energy", figures_json(&f)));
+	api_respond(r, 200,
+		    json_pack("{s:s, s:s, s:s, s:s, s:o}", "site", segs[2], "site_kind",
+			      site_kind_to_string(kind), "date", date, "tariff", cal->id, "energy",
+			      figures_json(&f)));
 }
 
 static void get_energy(struct api_req *r, char **segs)
 {
-	struct energy_figures f[_SITE_KIND_MAX], total = { 0 };
+	struct energy_figures f[_SITE_KIND_MAX], total = {0};
 	json_t *kinds;
 	char date[16];
 	int y, m, d, e;
@@ -324,15 +324,17 @@ static void get_energy(struct api_req *r, char **segs)
 		total.unpriced += f[k].unpriced;
 		json_object_set_new(kinds, site_kind_to_string(k), figures_json(&f[k]));
 	}
-	total.valley_share_bp =
-		total.import_wh_total
-			? (int)(((total.import_wh[TARIFF_TIER_DEEP_VALLEY] +
-				  total.import_wh[TARIFF_TIER_VALLEY]) * 10000 +
-				 total.import_wh_total / 2) / total.import_wh_total)
-			: 0;
+	total.valley_share_bp = total.import_wh_total
+				    ? (int)(((total.import_wh[TARIFF_TIER_DEEP_VALLEY] +
+					      total.import_wh[TARIFF_TIER_VALLEY]) *
+						 10000 +
+					     total.import_wh_total / 2) /
+					    total.import_wh_total)
+				    : 0;
 	snprintf(date, sizeof(date), "%04d-%02d-%02d", y, m, d);
-	api_respond(r, 200, json_pack("{s:s, s:o, s:o}", "date", date, "by_site_kind", kinds,
-				      "total", figures_json(&total)));
+	api_respond(r, 200,
+		    json_pack("{s:s, s:o, s:o}", "date", date, "by_site_kind", kinds, "total",
+			      figures_json(&total)));
 }
 
 static void get_cdr(struct api_req *r, char **segs)
@@ -368,39 +370,38 @@ static void get_cdr(struct api_req *r, char **segs)
 	}
 	tiers = json_array();
 	for (int t = 0; t < _TARIFF_TIER_MAX; t++)
-		json_array_append_new(tiers,
-				      json_pack("{s:s, s:I, s:f, s:I}", "tier", tariff_tier_to_string(t),
-						"wh", (json_int_t)c.cdr.import_wh[t], "kwh",
-						(double)c.cdr.import_wh[t] / 1000.0, "fen",
-						(json_int_t)c.cdr.import_fen[t]));
+		json_array_append_new(tiers, json_pack("{s:s, s:I, s:f, s:I}", "tier",
+						       tariff_tier_to_string(t), "wh",
+						       (json_int_t)c.cdr.import_wh[t], "kwh",
+						       (double)c.cdr.import_wh[t] / 1000.0, "fen",
+						       (json_int_t)c.cdr.import_fen[t]));
 	cal = energy_calendar(r->api->energy, c.tariff_id);
 	if (cal)
 		local_date(cal, c.tariff_valid_from_ms, date);
-	api_respond(r, 200,
-		    json_pack("{s:I, s:s, s:{s:s, s:o}, s:o, s:I, s:f, s:I, s:I, s:f, s:I, s:I, s:I, "
-			      "s:s, s:{s:I, s:I, s:I}}",
-			      "session", (json_int_t)id, "site", c.site_id, "tariff", "id",
-			      c.tariff_id, "valid_from", cal ? json_string(date) : json_null(),
-			      "tiers", tiers, "import_wh", (json_int_t)c.cdr.import_wh_total,
-			      "import_kwh", (double)c.cdr.import_wh_total / 1000.0, "import_fen",
-			      (json_int_t)c.cdr.import_fen_total, "export_wh",
-			      (json_int_t)c.cdr.export_wh, "export_kwh",
-			      (double)c.cdr.export_wh / 1000.0, "export_fen",
-			      (json_int_t)c.cdr.export_fen, "service_fen",
-			      (json_int_t)c.cdr.service_fen, "total_fen", (json_int_t)c.cdr.total_fen,
-			      "currency_minor_unit", "fen", "readings", "import",
-			      (json_int_t)c.import_samples, "export", (json_int_t)c.export_samples,
-			      "dropped", (json_int_t)c.dropped));
+	api_respond(
+	    r, 200,
+	    json_pack("{s:I, s:s, s:{s:s, s:o}, s:o, s:I, s:f, s:I, s:I, s:f, s:I, s:I, s:I, "
+		      "s:s, s:{s:I, s:I, s:I}}",
+		      "session", (json_int_t)id, "site", c.site_id, "tariff", "id", c.tariff_id,
+		      "valid_from", cal ? json_string(date) : json_null(), "tiers", tiers,
+		      "import_wh", (json_int_t)c.cdr.import_wh_total, "import_kwh",
+		      (double)c.cdr.import_wh_total / 1000.0, "import_fen",
+		      (json_int_t)c.cdr.import_fen_total, "export_wh", (json_int_t)c.cdr.export_wh,
+		      "export_kwh", (double)c.cdr.export_wh / 1000.0, "export_fen",
+		      (json_int_t)c.cdr.export_fen, "service_fen", (json_int_t)c.cdr.service_fen,
+		      "total_fen", (json_int_t)c.cdr.total_fen, "currency_minor_unit", "fen",
+		      "readings", "import", (json_int_t)c.import_samples, "export",
+		      (json_int_t)c.export_samples, "dropped", (json_int_t)c.dropped));
 }
 
 const struct api_route api_tariff_routes[] = {
-	{ API_GET, "api/tariffs", get_tariffs },
-	{ API_GET, "api/tariffs/*", get_tariff },
-	{ API_PUT, "api/tariffs/*", put_tariff },
-	{ API_GET, "api/tariffs/*/bands", get_bands },
-	{ API_PUT, "api/sites/*/tariff", put_site_tariff },
-	{ API_GET, "api/sites/*/energy", get_site_energy },
-	{ API_GET, "api/energy", get_energy },
-	{ API_GET, "api/sessions/*/cdr", get_cdr },
-	{ 0, NULL, NULL },
+    {API_GET, "api/tariffs", get_tariffs},
+    {API_GET, "api/tariffs/*", get_tariff},
+    {API_PUT, "api/tariffs/*", put_tariff},
+    {API_GET, "api/tariffs/*/bands", get_bands},
+    {API_PUT, "api/sites/*/tariff", put_site_tariff},
+    {API_GET, "api/sites/*/energy", get_site_energy},
+    {API_GET, "api/energy", get_energy},
+    {API_GET, "api/sessions/*/cdr", get_cdr},
+    {0, NULL, NULL},
 };

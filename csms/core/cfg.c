@@ -10,8 +10,19 @@
 #include "log.h"
 #include "ocpp.h"
 
-enum key_type { KEY_INT, KEY_STR, KEY_LISTEN, KEY_REG, KEY_LOG, KEY_SYNC, KEY_TOKENS, KEY_TIME, KEY_BOOL,
-	KEY_API_LISTEN, KEY_LOG_FORMAT };
+enum key_type {
+	KEY_INT,
+	KEY_STR,
+	KEY_LISTEN,
+	KEY_REG,
+	KEY_LOG,
+	KEY_SYNC,
+	KEY_TOKENS,
+	KEY_TIME,
+	KEY_BOOL,
+	KEY_API_LISTEN,
+	KEY_LOG_FORMAT
+};
 
 struct key {
 	const char *name;
@@ -22,60 +33,62 @@ struct key {
 
 #define F(f) offsetof(struct cfg, f)
 static const struct key keys[] = {
-	{ "allow_demo_clock", KEY_BOOL, F(allow_demo_clock), 0, 0 },
-	{ "api_listen", KEY_API_LISTEN, 0, 0, 0 },
-	{ "api_tls_cert", KEY_STR, F(api_tls_cert), 0, 0 },
-	{ "api_tls_key", KEY_STR, F(api_tls_key), 0, 0 },
-	{ "auth_backoff_max_s", KEY_INT, F(auth_backoff_max_s), 1, 86400 },
-	{ "auth_fail_free", KEY_INT, F(auth_fail_free), 0, 1000 },
-	{ "boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000 },
-	{ "boot_timeout_s", KEY_INT, F(boot_timeout_s), 1, 3600 },
-	{ "ca_dir", KEY_STR, F(ca_dir), 0, 0 },
-	{ "call_burst", KEY_INT, F(call_burst), 1, 1000000 },
-	{ "call_rate_per_s", KEY_INT, F(call_rate_per_s), 1, 1000000 },
-	{ "call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000 },
-	{ "cert_check_ms", KEY_INT, F(cert_check_ms), 100, 86400000 },
-	{ "cert_days", KEY_INT, F(cert_days), 1, 3650 },
-	{ "cert_renew_days", KEY_INT, F(cert_renew_days), 1, 3650 },
-	{ "clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0 },
-	{ "clock_speed", KEY_INT, F(clock_speed), 1, 100000 },
-	{ "clock_start", KEY_TIME, F(clock_start_ms), 0, 0 },
-	{ "db", KEY_STR, F(db_path), 0, 0 },
-	{ "drain_ms", KEY_INT, F(drain_ms), 0, 60000 },
-	{ "heartbeat_interval_s", KEY_INT, F(heartbeat_interval_s), 1, 86400 },
-	{ "id_tokens", KEY_TOKENS, F(id_tokens), 0, 0 },
-	{ "idle_factor", KEY_INT, F(idle_factor), 2, 100 },
-	{ "kdf_iterations", KEY_INT, F(kdf_iterations), 1, 10000000 },
-	{ "listen", KEY_LISTEN, 0, 0, 0 },
-	{ "log_format", KEY_LOG_FORMAT, F(log_json), 0, 0 },
-	{ "log_level", KEY_LOG, F(log_level), 0, 0 },
-	{ "login_fail_burst", KEY_INT, F(login_fail_burst), 1, 1000 },
-	{ "login_fail_refill_s", KEY_INT, F(login_fail_refill_s), 1, 86400 },
-	{ "max_call_queue", KEY_INT, F(max_call_queue), 1, 100000 },
-	{ "max_connections", KEY_INT, F(max_connections), 1, 10000000 },
-	{ "max_connections_per_address", KEY_INT, F(max_connections_per_address), 1, 10000000 },
-	{ "max_connectors", KEY_INT, F(max_connectors), 1, 4096 },
-	{ "max_frame_bytes", KEY_INT, F(max_frame_bytes), 1024, 16 * 1024 * 1024 },
-	{ "max_list_items", KEY_INT, F(max_list_items), 1, 100000 },
-	{ "max_pending_stations", KEY_INT, F(max_pending_stations), 0, 10000000 },
-	{ "max_tx_queue", KEY_INT, F(max_tx_queue), 1, 100000 },
-	{ "metrics_token", KEY_STR, F(metrics_token), 0, 0 },
-	{ "pending_interval_s", KEY_INT, F(pending_interval_s), 1, 86400 },
-	{ "port_file", KEY_STR, F(port_file), 0, 0 },
-	{ "public_url", KEY_STR, F(public_url), 0, 0 },
-	{ "registration", KEY_REG, F(registration), 0, 0 },
-	{ "registration_rate_per_s", KEY_INT, F(registration_rate_per_s), 1, 1000000 },
-	{ "session_idle_s", KEY_INT, F(session_idle_s), 60, 7 * 86400 },
-	{ "session_lifetime_s", KEY_INT, F(session_lifetime_s), 300, 30 * 86400 },
-	{ "station_boot_burst", KEY_INT, F(station_boot_burst), 1, 1000 },
-	{ "station_boot_interval_s", KEY_INT, F(station_boot_interval_s), 1, 86400 },
-	{ "sync", KEY_SYNC, F(sync_full), 0, 0 },
-	{ "web_root", KEY_STR, F(web_root), 0, 0 },
+    {"allow_demo_clock", KEY_BOOL, F(allow_demo_clock), 0, 0},
+    {"api_listen", KEY_API_LISTEN, 0, 0, 0},
+    {"api_tls_cert", KEY_STR, F(api_tls_cert), 0, 0},
+    {"api_tls_key", KEY_STR, F(api_tls_key), 0, 0},
+    {"auth_backoff_max_s", KEY_INT, F(auth_backoff_max_s), 1, 86400},
+    {"auth_fail_free", KEY_INT, F(auth_fail_free), 0, 1000},
+    {"boot_rate_per_s", KEY_INT, F(boot_rate_per_s), 1, 1000000},
+    {"boot_timeout_s", KEY_INT, F(boot_timeout_s), 1, 3600},
+    {"ca_dir", KEY_STR, F(ca_dir), 0, 0},
+    {"call_burst", KEY_INT, F(call_burst), 1, 1000000},
+    {"call_rate_per_s", KEY_INT, F(call_rate_per_s), 1, 1000000},
+    {"call_timeout_ms", KEY_INT, F(call_timeout_ms), 10, 600000},
+    {"cert_check_ms", KEY_INT, F(cert_check_ms), 100, 86400000},
+    {"cert_days", KEY_INT, F(cert_days), 1, 3650},
+    {"cert_renew_days", KEY_INT, F(cert_renew_days), 1, 3650},
+    {"clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0},
+    {"clock_speed", KEY_INT, F(clock_speed), 1, 100000},
+    {"clock_start", KEY_TIME, F(clock_start_ms), 0, 0},
+    {"db", KEY_STR, F(db_path), 0, 0},
+    {"drain_ms", KEY_INT, F(drain_ms), 0, 60000},
+    {"heartbeat_interval_s", KEY_INT, F(heartbeat_interval_s), 1, 86400},
+    {"id_tokens", KEY_TOKENS, F(id_tokens), 0, 0},
+    {"idle_factor", KEY_INT, F(idle_factor), 2, 100},
+    {"kdf_iterations", KEY_INT, F(kdf_iterations), 1, 10000000},
+    {"listen", KEY_LISTEN, 0, 0, 0},
+    {"log_format", KEY_LOG_FORMAT, F(log_json), 0, 0},
+    {"log_level", KEY_LOG, F(log_level), 0, 0},
+    {"login_fail_burst", KEY_INT, F(login_fail_burst), 1, 1000},
+    {"login_fail_refill_s", KEY_INT, F(login_fail_refill_s), 1, 86400},
+    {"max_call_queue", KEY_INT, F(max_call_queue), 1, 100000},
+    {"max_connections", KEY_INT, F(max_connections), 1, 10000000},
+    {"max_connections_per_address", KEY_INT, F(max_connections_per_address), 1, 10000000},
+    {"max_connectors", KEY_INT, F(max_connectors), 1, 4096},
+    {"max_frame_bytes", KEY_INT, F(max_frame_bytes), 1024, 16 * 1024 * 1024},
+    {"max_list_items", KEY_INT, F(max_list_items), 1, 100000},
+    {"max_pending_stations", KEY_INT, F(max_pending_stations), 0, 10000000},
+    {"max_tx_queue", KEY_INT, F(max_tx_queue), 1, 100000},
+    {"metrics_token", KEY_STR, F(metrics_token), 0, 0},
+    {"pending_interval_s", KEY_INT, F(pending_interval_s), 1, 86400},
+    {"port_file", KEY_STR, F(port_file), 0, 0},
+    {"public_url", KEY_STR, F(public_url), 0, 0},
+    {"registration", KEY_REG, F(registration), 0, 0},
+    {"registration_rate_per_s", KEY_INT, F(registration_rate_per_s), 1, 1000000},
+    {"session_idle_s", KEY_INT, F(session_idle_s), 60, 7 * 86400},
+    {"session_lifetime_s", KEY_INT, F(session_lifetime_s), 300, 30 * 86400},
+    {"station_boot_burst", KEY_INT, F(station_boot_burst), 1, 1000},
+    {"station_boot_interval_s", KEY_INT, F(station_boot_interval_s), 1, 86400},
+    {"sync", KEY_SYNC, F(sync_full), 0, 0},
+    {"web_root", KEY_STR, F(web_root), 0, 0},
 };
 #undef F
 
 static const char *const reg_names[_CFG_REG_MAX] = {
-	[CFG_REG_CLOSED] = "closed", [CFG_REG_PENDING] = "pending", [CFG_REG_OPEN] = "open",
+    [CFG_REG_CLOSED] = "closed",
+    [CFG_REG_PENDING] = "pending",
+    [CFG_REG_OPEN] = "open",
 };
 
 const char *cfg_registration_name(int r)
@@ -86,46 +99,47 @@ const char *cfg_registration_name(int r)
 void cfg_init(struct cfg *c)
 {
 	*c = (struct cfg){
-		.listen_host = "127.0.0.1",
-		.listen_port = 8180,
-		.db_path = strdup("csms.db"),
-		.registration = CFG_REG_CLOSED,
-		.log_level = LOG_NOTICE,
-		.heartbeat_interval_s = 300,
-		.pending_interval_s = 60,
-		.call_timeout_ms = 30000,
-		.max_frame_bytes = 65536,
-		.max_tx_queue = 64,
-		.max_call_queue = 32,
-		.max_connectors = 64,
-		.max_list_items = 256,
-		.boot_rate_per_s = 2000,
-		.kdf_iterations = 100000,
-		.drain_ms = 2000,
-		.sync_full = true,
-		.clock_speed = 1,
-		.session_idle_s = 1800,
-		.session_lifetime_s = 12 * 3600,
-		.login_fail_burst = 5,
-		.login_fail_refill_s = 30,
-		.boot_timeout_s = 60,
-		.idle_factor = 3,
-		.max_connections = 50000,
-		.max_connections_per_address = 1000,
-		.call_rate_per_s = 20,
-		.call_burst = 200,
-		.station_boot_burst = 10,
-		.station_boot_interval_s = 20,
-		.registration_rate_per_s = 50,
-		.max_pending_stations = 1000,
-		.auth_fail_free = 5,
-		.auth_backoff_max_s = 60,
-		.cert_days = 365,
-		.cert_renew_days = 30,
-		.cert_check_ms = 60000,
+	    .listen_host = "127.0.0.1",
+	    .listen_port = 8180,
+	    .db_path = strdup("csms.db"),
+	    .registration = CFG_REG_CLOSED,
+	    .log_level = LOG_NOTICE,
+	    .heartbeat_interval_s = 300,
+	    .pending_interval_s = 60,
+	    .call_timeout_ms = 30000,
+	    .max_frame_bytes = 65536,
+	    .max_tx_queue = 64,
+	    .max_call_queue = 32,
+	    .max_connectors = 64,
+	    .max_list_items = 256,
+	    .boot_rate_per_s = 2000,
+	    .kdf_iterations = 100000,
+	    .drain_ms = 2000,
+	    .sync_full = true,
+	    .clock_speed = 1,
+	    .session_idle_s = 1800,
+	    .session_lifetime_s = 12 * 3600,
+	    .login_fail_burst = 5,
+	    .login_fail_refill_s = 30,
+	    .boot_timeout_s = 60,
+	    .idle_factor = 3,
+	    .max_connections = 50000,
+	    .max_connections_per_address = 1000,
+	    .call_rate_per_s = 20,
+	    .call_burst = 200,
+	    .station_boot_burst = 10,
+	    .station_boot_interval_s = 20,
+	    .registration_rate_per_s = 50,
+	    .max_pending_stations = 1000,
+	    .auth_fail_free = 5,
+	    .auth_backoff_max_s = 60,
+	    .cert_days = 365,
+	    .cert_renew_days = 30,
+	    .cert_check_ms = 60000,
 	};
 #ifdef CSMS_WEB_ROOT
-	c->web_root = strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
+	c->web_root =
+	    strdup(CSMS_WEB_ROOT); /* the dashboard of the source tree it was built from */
 #endif
 }
 
@@ -178,8 +192,8 @@ static int parse_host_port(const char *key, const char *v, char *host, size_t ho
 
 static int parse_listen(struct cfg *c, const char *v, char *err, size_t err_len)
 {
-	return parse_host_port("listen", v, c->listen_host, sizeof(c->listen_host),
-			       &c->listen_port, err, err_len);
+	return parse_host_port("listen", v, c->listen_host, sizeof(c->listen_host), &c->listen_port,
+			       err, err_len);
 }
 
 /* Apply key k from either a JSON value (jv) or a string (sv). */
@@ -196,9 +210,10 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 
 		if (!jv || !json_is_array(jv))
 			goto bad_type;
-		json_array_foreach (jv, i, t) {
+		json_array_foreach(jv, i, t) {
 			if (!json_is_object(t) || !json_is_string(json_object_get(t, "token"))) {
-				snprintf(err, err_len, "id_tokens[%zu]: expected {\"token\": \"...\", ...}", i);
+				snprintf(err, err_len,
+					 "id_tokens[%zu]: expected {\"token\": \"...\", ...}", i);
 				return -EINVAL;
 			}
 		}
@@ -249,7 +264,8 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 		return parse_listen(c, sv, err, err_len);
 	case KEY_API_LISTEN:
 		return parse_host_port("api_listen", sv, c->api_listen_host,
-				       sizeof(c->api_listen_host), &c->api_listen_port, err, err_len);
+				       sizeof(c->api_listen_host), &c->api_listen_port, err,
+				       err_len);
 	case KEY_LOG_FORMAT:
 		if (strcmp(sv, "text") && strcmp(sv, "json")) {
 			snprintf(err, err_len, "log_format: expected text or json, got \"%s\"", sv);
@@ -263,12 +279,14 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 				c->registration = i;
 				return 0;
 			}
-		snprintf(err, err_len, "registration: expected closed, pending or open, got \"%s\"", sv);
+		snprintf(err, err_len, "registration: expected closed, pending or open, got \"%s\"",
+			 sv);
 		return -EINVAL;
 	case KEY_LOG:
 		r = log_level_from_string(sv);
 		if (r < 0) {
-			snprintf(err, err_len, "log_level: expected err, warn, notice, info or debug, got \"%s\"",
+			snprintf(err, err_len,
+				 "log_level: expected err, warn, notice, info or debug, got \"%s\"",
 				 sv);
 			return -EINVAL;
 		}
@@ -283,14 +301,15 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 		return 0;
 	case KEY_TIME:
 		if (ocpp_time_parse(sv, (int64_t *)(base + k->off)) < 0) {
-			snprintf(err, err_len, "%s: expected an RFC 3339 date-time, got \"%s\"", k->name,
-				 sv);
+			snprintf(err, err_len, "%s: expected an RFC 3339 date-time, got \"%s\"",
+				 k->name, sv);
 			return -EINVAL;
 		}
 		return 0;
 	case KEY_BOOL:
 		if (strcmp(sv, "true") && strcmp(sv, "false")) {
-			snprintf(err, err_len, "%s: expected true or false, got \"%s\"", k->name, sv);
+			snprintf(err, err_len, "%s: expected true or false, got \"%s\"", k->name,
+				 sv);
 			return -EINVAL;
 		}
 		*(bool *)(base + k->off) = strcmp(sv, "true") == 0;
@@ -302,7 +321,8 @@ static int apply(struct cfg *c, const struct key *k, const json_t *jv, const cha
 
 set_int:
 	if (n < k->min || n > k->max) {
-		snprintf(err, err_len, "%s: %ld is out of range %ld..%ld", k->name, n, k->min, k->max);
+		snprintf(err, err_len, "%s: %ld is out of range %ld..%ld", k->name, n, k->min,
+			 k->max);
 		return -EINVAL;
 	}
 	*(int *)(base + k->off) = (int)n;
@@ -351,7 +371,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t err_len)
 		r = -EINVAL;
 		goto out;
 	}
-	json_object_foreach (root, name, v) {
+	json_object_foreach(root, name, v) {
 		const struct key *k = find_key(name);
 		char kerr[200];
 
@@ -401,7 +421,8 @@ int cfg_check(const struct cfg *c, char *err, size_t err_len)
 		return one_line(-EINVAL, err);
 	}
 	if (!c->api_listen_host[0] && (c->api_tls_cert || c->api_tls_key)) {
-		snprintf(err, err_len, "api_tls_cert/api_tls_key belong to api_listen, which is not set");
+		snprintf(err, err_len,
+			 "api_tls_cert/api_tls_key belong to api_listen, which is not set");
 		return -EINVAL;
 	}
 	if (!!c->api_tls_cert != !!c->api_tls_key) {
@@ -421,7 +442,8 @@ int cfg_check(const struct cfg *c, char *err, size_t err_len)
 	}
 	if (c->public_url && strncmp(c->public_url, "http://", 7) &&
 	    strncmp(c->public_url, "https://", 8)) {
-		snprintf(err, err_len, "public_url: expected http://HOST[:PORT] or https://HOST[:PORT]");
+		snprintf(err, err_len,
+			 "public_url: expected http://HOST[:PORT] or https://HOST[:PORT]");
 		return -EINVAL;
 	}
 	return 0;

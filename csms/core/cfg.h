@@ -34,36 +34,36 @@ struct cfg {
 	int64_t clock_anchor_ms; /* 0 = when the node starts */
 	int clock_speed;	 /* 1 = real time */
 	bool allow_demo_clock;	 /* accept a simulated clock on a non-loopback listener */
-	json_t *id_tokens; /* optional seed list of tokens; owned */
+	json_t *id_tokens;	 /* optional seed list of tokens; owned */
 	/* ---- operator accounts, the API listener, operations */
 	char api_listen_host[64]; /* "" = the API is served on the charger listener */
 	int api_listen_port;
 	char *api_tls_cert, *api_tls_key; /* PEM paths: the API listener speaks https */
-	char *public_url;		  /* where operators reach the API; NULL = from the listener */
-	int session_idle_s;		  /* a browser session ends after this long unused */
-	int session_lifetime_s;		  /* ... and this long after the login in any case */
-	int login_fail_burst;		  /* failed logins allowed per account before throttling */
-	int login_fail_refill_s;	  /* one more allowed every this many seconds */
-	char *metrics_token;		  /* bearer token of /metrics; NULL = API listener only */
-	bool log_json;			  /* "log_format": "json" */
+	char *public_url;	 /* where operators reach the API; NULL = from the listener */
+	int session_idle_s;	 /* a browser session ends after this long unused */
+	int session_lifetime_s;	 /* ... and this long after the login in any case */
+	int login_fail_burst;	 /* failed logins allowed per account before throttling */
+	int login_fail_refill_s; /* one more allowed every this many seconds */
+	char *metrics_token;	 /* bearer token of /metrics; NULL = API listener only */
+	bool log_json;		 /* "log_format": "json" */
 	/* ---- security: admission, limits (docs/security.md, docs/config.md) */
-	int boot_timeout_s;	      /* a connection must send BootNotification within this */
-	int idle_factor;	      /* closed when silent for idle_factor x its interval */
-	int max_connections;	      /* charger connections in all */
+	int boot_timeout_s;  /* a connection must send BootNotification within this */
+	int idle_factor;     /* closed when silent for idle_factor x its interval */
+	int max_connections; /* charger connections in all */
 	int max_connections_per_address;
-	int call_rate_per_s;	      /* token bucket per connection and per station */
+	int call_rate_per_s; /* token bucket per connection and per station */
 	int call_burst;
-	int station_boot_burst;	      /* boots per station: a burst, then one per interval */
+	int station_boot_burst; /* boots per station: a burst, then one per interval */
 	int station_boot_interval_s;
-	int registration_rate_per_s;  /* new (unknown) stations registered per second */
-	int max_pending_stations;     /* Pending rows at most (pending policy) */
-	int auth_fail_free;	      /* failed logins per id/address before the back-off starts */
+	int registration_rate_per_s; /* new (unknown) stations registered per second */
+	int max_pending_stations;    /* Pending rows at most (pending policy) */
+	int auth_fail_free;	     /* failed logins per id/address before the back-off starts */
 	int auth_backoff_max_s;
 	/* ---- end security */
-	char *ca_dir;	     /* the operator's CA (csms ca init); NULL = none: SignCertificate refused */
-	int cert_days;	     /* validity of the certificates the CA signs */
+	char *ca_dir;  /* the operator's CA (csms ca init); NULL = none: SignCertificate refused */
+	int cert_days; /* validity of the certificates the CA signs */
 	int cert_renew_days; /* ask a station to renew this many days before its certificate expires */
-	int cert_check_ms;   /* how often expiries are checked */
+	int cert_check_ms; /* how often expiries are checked */
 };
 
 void cfg_init(struct cfg *c);

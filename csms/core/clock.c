@@ -18,7 +18,7 @@ int64_t clock_fixed_now_ms(const struct clock *c)
 	return c->fixed_ms;
 }
 
-const struct clock clock_system = { .now_ms = clock_system_now_ms, .speed = 1 };
+const struct clock clock_system = {.now_ms = clock_system_now_ms, .speed = 1};
 
 int64_t clock_scaled_now_ms(const struct clock *c)
 {
@@ -28,10 +28,10 @@ int64_t clock_scaled_now_ms(const struct clock *c)
 struct clock clock_scaled(int64_t start_ms, int64_t anchor_ms, int speed)
 {
 	return (struct clock){
-		.now_ms = clock_scaled_now_ms,
-		.start_ms = start_ms,
-		.anchor_ms = anchor_ms ? anchor_ms : clock_system_now_ms(NULL),
-		.speed = speed > 0 ? speed : 1,
+	    .now_ms = clock_scaled_now_ms,
+	    .start_ms = start_ms,
+	    .anchor_ms = anchor_ms ? anchor_ms : clock_system_now_ms(NULL),
+	    .speed = speed > 0 ? speed : 1,
 	};
 }
 

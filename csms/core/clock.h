@@ -8,10 +8,11 @@
 
 struct clock {
 	int64_t (*now_ms)(const struct clock *c);
-	int64_t fixed_ms;  /* clock_fixed: the time it returns */
-	int64_t start_ms;  /* clock_scaled: simulated time at anchor_ms */
-	int64_t anchor_ms; /* clock_scaled: the wall-clock instant where simulated time was start_ms */
-	int speed;	   /* clock_scaled: simulated ms per real ms (>= 1) */
+	int64_t fixed_ms; /* clock_fixed: the time it returns */
+	int64_t start_ms; /* clock_scaled: simulated time at anchor_ms */
+	int64_t
+	    anchor_ms; /* clock_scaled: the wall-clock instant where simulated time was start_ms */
+	int speed;     /* clock_scaled: simulated ms per real ms (>= 1) */
 };
 
 /* The real clock (CLOCK_REALTIME). */

@@ -88,11 +88,12 @@ int hmap_put(struct hmap *m, const char *key, void *value)
 		if (r < 0)
 			return r;
 	}
-	for (i = h & (m->cap - 1); m->slots[i].key && m->slots[i].key != TOMB; i = (i + 1) & (m->cap - 1))
+	for (i = h & (m->cap - 1); m->slots[i].key && m->slots[i].key != TOMB;
+	     i = (i + 1) & (m->cap - 1))
 		;
 	if (!m->slots[i].key)
 		m->used++;
-	m->slots[i] = (struct hmap_slot){ .key = key, .value = value, .hash = h };
+	m->slots[i] = (struct hmap_slot){.key = key, .value = value, .hash = h};
 	m->count++;
 	return 0;
 }
@@ -114,5 +115,5 @@ void *hmap_del(struct hmap *m, const char *key)
 void hmap_free(struct hmap *m)
 {
 	free(m->slots);
-	*m = (struct hmap){ 0 };
+	*m = (struct hmap){0};
 }

@@ -9,8 +9,11 @@ struct list {
 	struct list *prev, *next;
 };
 
-#define LIST_INIT(l) { &(l), &(l) }
-#define list_entry(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define LIST_INIT(l)                                                                               \
+	{                                                                                          \
+		&(l), &(l)                                                                         \
+	}
+#define list_entry(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 static inline void list_init(struct list *l)
 {

@@ -13,8 +13,8 @@ static enum log_level log_level = LOG_NOTICE;
 static bool log_json;
 
 static const char *const level_names[_LOG_LEVEL_MAX] = {
-	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+    [LOG_ERR] = "err",	 [LOG_WARN] = "warn",	[LOG_NOTICE] = "notice",
+    [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 int log_level_from_string(const char *s)

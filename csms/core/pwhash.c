@@ -150,8 +150,8 @@ static bool scrypt_verify(const char *password, const char *encoded)
 	if (from_hex(salt_hex, SALT_LEN, salt) < 0 || from_hex(key_hex, KEY_LEN, want) < 0)
 		return false;
 	if (EVP_PBE_scrypt(password, strlen(password), salt, sizeof(salt), 1ull << v[0],
-			   (uint64_t)v[1], (uint64_t)v[2], scrypt_maxmem((unsigned)v[0], (unsigned)v[1]),
-			   got, sizeof(got)) != 1)
+			   (uint64_t)v[1], (uint64_t)v[2],
+			   scrypt_maxmem((unsigned)v[0], (unsigned)v[1]), got, sizeof(got)) != 1)
 		return false;
 	ok = CRYPTO_memcmp(want, got, sizeof(got)) == 0;
 	OPENSSL_cleanse(got, sizeof(got));

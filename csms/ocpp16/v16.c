@@ -16,7 +16,7 @@
 #include "../svc/svc.h"
 
 const struct adapter_action v16_actions[] = {
-#define OCPP_ACTION(n, f) { n, f },
+#define OCPP_ACTION(n, f) {n, f},
 #include "actions.def"
 #undef OCPP_ACTION
 };
@@ -27,8 +27,10 @@ static adapter_handler_fn find_action(const char *action)
 	return adapter_find(v16_actions, v16_actions_count, action);
 }
 
-const struct adapter v16_adapter = { .version = OCPP_V16, .find = find_action,
-	.encode_cmd = v16_encode_cmd, .decode_result = v16_decode_result };
+const struct adapter v16_adapter = {.version = OCPP_V16,
+				    .find = find_action,
+				    .encode_cmd = v16_encode_cmd,
+				    .decode_result = v16_decode_result};
 
 /* OCPP 1.6 IdTagInfo from a domain decision. */
 static json_t *id_tag_info(const struct svc_auth *a)
@@ -46,17 +48,17 @@ static json_t *id_tag_info(const struct svc_auth *a)
 int v16_boot_notification(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	struct store_boot b = {
-		.protocol = "ocpp1.6",
-		.vendor = adapter_str(req, "chargePointVendor"),
-		.model = adapter_str(req, "chargePointModel"),
-		.serial = adapter_str(req, "chargePointSerialNumber"),
-		.box_serial = adapter_str(req, "chargeBoxSerialNumber"),
-		.firmware = adapter_str(req, "firmwareVersion"),
-		.iccid = adapter_str(req, "iccid"),
-		.imsi = adapter_str(req, "imsi"),
-		.meter_type = adapter_str(req, "meterType"),
-		.meter_serial = adapter_str(req, "meterSerialNumber"),
-		.now_ms = svc_now_ms(call->svc),
+	    .protocol = "ocpp1.6",
+	    .vendor = adapter_str(req, "chargePointVendor"),
+	    .model = adapter_str(req, "chargePointModel"),
+	    .serial = adapter_str(req, "chargePointSerialNumber"),
+	    .box_serial = adapter_str(req, "chargeBoxSerialNumber"),
+	    .firmware = adapter_str(req, "firmwareVersion"),
+	    .iccid = adapter_str(req, "iccid"),
+	    .imsi = adapter_str(req, "imsi"),
+	    .meter_type = adapter_str(req, "meterType"),
+	    .meter_serial = adapter_str(req, "meterSerialNumber"),
+	    .now_ms = svc_now_ms(call->svc),
 	};
 	return adapter_boot(call, &b, ret_conf);
 }
@@ -76,8 +78,8 @@ int v16_status_notification(struct call_ctx *call, const json_t *req, json_t **r
 				 call->cfg->max_connectors);
 	/* OCPP 1.6 connector c is EVSE c with one connector (c = 0: the whole station) */
 	r = svc_connector_status(call->svc, call->st, (int)connector, connector ? 1 : 0,
-				 adapter_str(req, "status"),
-				 adapter_str(req, "errorCode"), adapter_str(req, "info"), adapter_str(req, "vendorErrorCode"), ts);
+				 adapter_str(req, "status"), adapter_str(req, "errorCode"),
+				 adapter_str(req, "info"), adapter_str(req, "vendorErrorCode"), ts);
 	if (r < 0)
 		return adapter_failed(call, r);
 	*ret_conf = json_object();
@@ -107,21 +109,21 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 
 	if (adapter_timestamp(call, mv, "timestamp", &ts) < 0)
 		return -EINVAL;
-	json_array_foreach (samples, i, sv) {
+	json_array_foreach(samples, i, sv) {
 		const char *measurand = adapter_str(sv, "measurand");
 		const char *context = adapter_str(sv, "context");
 		struct store_sample s = {
-			.session_id = session,
-			.evse_id = connector,
-			.ts_ms = ts,
-			.measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
-			.measurand_kind = adapter_measurand_kind(measurand),
-			.phase = adapter_str(sv, "phase"),
-			.unit = adapter_str(sv, "unit"),
-			.context = context ? context : ADAPTER_DEFAULT_CONTEXT,
-			.location = adapter_str(sv, "location"),
-			.format = adapter_str(sv, "format"),
-			.value = adapter_str(sv, "value"),
+		    .session_id = session,
+		    .evse_id = connector,
+		    .ts_ms = ts,
+		    .measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
+		    .measurand_kind = adapter_measurand_kind(measurand),
+		    .phase = adapter_str(sv, "phase"),
+		    .unit = adapter_str(sv, "unit"),
+		    .context = context ? context : ADAPTER_DEFAULT_CONTEXT,
+		    .location = adapter_str(sv, "location"),
+		    .format = adapter_str(sv, "format"),
+		    .value = adapter_str(sv, "value"),
 		};
 		int r;
 
@@ -134,7 +136,8 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 			s.sig.data = s.value;
 		r = svc_sample_add(call->svc, call->st, &s);
 		if (r == -ERANGE)
-			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId out of range");
+			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+					 "connectorId out of range");
 		if (r < 0)
 			return adapter_failed(call, r);
 	}
@@ -150,12 +153,13 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 	size_t i;
 
 	if (connector < 0 || connector > call->cfg->max_connectors)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 0..%d",
-				 (long long)connector, call->cfg->max_connectors);
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "connectorId %lld outside 0..%d", (long long)connector,
+				 call->cfg->max_connectors);
 	if (json_object_get(req, "transactionId")) {
 		struct svc_session_event ev = {
-			.session_id = adapter_int(req, "transactionId"),
-			.ts_ms = svc_now_ms(call->svc),
+		    .session_id = adapter_int(req, "transactionId"),
+		    .ts_ms = svc_now_ms(call->svc),
 		};
 		struct svc_session_result res;
 		int r = svc_session_update(call->svc, call->st, &ev, &res);
@@ -164,7 +168,7 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 			return adapter_failed(call, r);
 		session = res.session_id;
 	}
-	json_array_foreach (mvs, i, mv)
+	json_array_foreach(mvs, i, mv)
 		if (store_meter_value(call, (int)connector, session, mv) < 0)
 			return -EINVAL;
 	*ret_conf = json_object();
@@ -176,19 +180,20 @@ int v16_start_transaction(struct call_ctx *call, const json_t *req, json_t **ret
 {
 	int64_t connector = adapter_int(req, "connectorId");
 	struct svc_session_event ev = {
-		.connector_id = 1, /* OCPP 1.6 connector c is EVSE c with one connector */
-		.id_token = adapter_str(req, "idTag"),
-		.has_energy = true,
-		.energy_wh = adapter_int(req, "meterStart"),
-		.has_reservation = json_object_get(req, "reservationId") != NULL,
-		.reservation_id = adapter_int(req, "reservationId"),
+	    .connector_id = 1, /* OCPP 1.6 connector c is EVSE c with one connector */
+	    .id_token = adapter_str(req, "idTag"),
+	    .has_energy = true,
+	    .energy_wh = adapter_int(req, "meterStart"),
+	    .has_reservation = json_object_get(req, "reservationId") != NULL,
+	    .reservation_id = adapter_int(req, "reservationId"),
 	};
 	struct svc_session_result res;
 	int r;
 
 	if (connector <= 0 || connector > call->cfg->max_connectors)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "connectorId %lld outside 1..%d",
-				 (long long)connector, call->cfg->max_connectors);
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "connectorId %lld outside 1..%d", (long long)connector,
+				 call->cfg->max_connectors);
 	ev.evse_id = (int)connector;
 	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
@@ -208,12 +213,12 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 {
 	const char *reason = adapter_str(req, "reason");
 	struct svc_session_event ev = {
-		.session_id = adapter_int(req, "transactionId"),
-		.id_token = adapter_str(req, "idTag"),
-		.has_energy = true,
-		.energy_wh = adapter_int(req, "meterStop"),
-		.stop_reason = adapter_stop_reason(reason),
-		.stop_reason_text = reason,
+	    .session_id = adapter_int(req, "transactionId"),
+	    .id_token = adapter_str(req, "idTag"),
+	    .has_energy = true,
+	    .energy_wh = adapter_int(req, "meterStop"),
+	    .stop_reason = adapter_stop_reason(reason),
+	    .stop_reason_text = reason,
 	};
 	const json_t *data = json_object_get(req, "transactionData"), *mv;
 	struct svc_session_result res;
@@ -229,12 +234,12 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 		/* an orphan's readings are kept unlinked, on no EVSE */
 		int connector = res.session_id ? res.evse_id : 0;
 
-		json_array_foreach (data, i, mv)
+		json_array_foreach(data, i, mv)
 			if (store_meter_value(call, connector, res.session_id, mv) < 0)
 				return -EINVAL;
 	}
-	*ret_conf = ev.id_token ? json_pack("{s:o}", "idTagInfo", id_tag_info(&res.auth))
-				: json_object();
+	*ret_conf =
+	    ev.id_token ? json_pack("{s:o}", "idTagInfo", id_tag_info(&res.auth)) : json_object();
 	return 0;
 }
 

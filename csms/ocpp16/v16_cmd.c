@@ -10,19 +10,19 @@
 #include "../svc/cmd.h"
 
 static const char *const purposes[_SVC_PURPOSE_MAX] = {
-	[SVC_PURPOSE_STATION_MAX] = "ChargePointMaxProfile",
-	[SVC_PURPOSE_TX_DEFAULT] = "TxDefaultProfile",
-	[SVC_PURPOSE_TX] = "TxProfile",
+    [SVC_PURPOSE_STATION_MAX] = "ChargePointMaxProfile",
+    [SVC_PURPOSE_TX_DEFAULT] = "TxDefaultProfile",
+    [SVC_PURPOSE_TX] = "TxProfile",
 };
 
 static const char *const triggers[_SVC_TRIGGER_MAX] = {
-	[SVC_TRIGGER_BOOT] = "BootNotification",
-	[SVC_TRIGGER_HEARTBEAT] = "Heartbeat",
-	[SVC_TRIGGER_STATUS] = "StatusNotification",
-	[SVC_TRIGGER_METER_VALUES] = "MeterValues",
-	[SVC_TRIGGER_FIRMWARE_STATUS] = "FirmwareStatusNotification",
-	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "DiagnosticsStatusNotification",
-	[SVC_TRIGGER_SIGN_CERTIFICATE] = "SignChargePointCertificate", /* extended trigger */
+    [SVC_TRIGGER_BOOT] = "BootNotification",
+    [SVC_TRIGGER_HEARTBEAT] = "Heartbeat",
+    [SVC_TRIGGER_STATUS] = "StatusNotification",
+    [SVC_TRIGGER_METER_VALUES] = "MeterValues",
+    [SVC_TRIGGER_FIRMWARE_STATUS] = "FirmwareStatusNotification",
+    [SVC_TRIGGER_DIAGNOSTICS_STATUS] = "DiagnosticsStatusNotification",
+    [SVC_TRIGGER_SIGN_CERTIFICATE] = "SignChargePointCertificate", /* extended trigger */
 };
 
 static json_t *limit_json(const struct svc_charging_profile *p, int64_t limit)
@@ -42,8 +42,9 @@ static json_t *profile_json(const struct svc_charging_profile *p)
 		return NULL;
 	}
 	for (size_t i = 0; i < p->n_periods; i++) {
-		json_t *e = json_pack("{s:I, s:o}", "startPeriod", (json_int_t)p->periods[i].start_s,
-				      "limit", limit_json(p, p->periods[i].limit));
+		json_t *e =
+		    json_pack("{s:I, s:o}", "startPeriod", (json_int_t)p->periods[i].start_s,
+			      "limit", limit_json(p, p->periods[i].limit));
 
 		if (e && p->periods[i].phases > 0)
 			json_object_set_new(e, "numberPhases", json_integer(p->periods[i].phases));
@@ -57,8 +58,8 @@ static json_t *profile_json(const struct svc_charging_profile *p)
 		json_object_set_new(sched, "startSchedule", adapter_time(p->start_ms));
 	o = json_pack("{s:I, s:i, s:s, s:s, s:o}", "chargingProfileId", (json_int_t)p->id,
 		      "stackLevel", p->stack_level, "chargingProfilePurpose", purposes[p->purpose],
-		      "chargingProfileKind", p->start_ms ? "Absolute" : "Relative", "chargingSchedule",
-		      sched);
+		      "chargingProfileKind", p->start_ms ? "Absolute" : "Relative",
+		      "chargingSchedule", sched);
 	return o;
 }
 
@@ -73,8 +74,8 @@ static json_t *local_list_json(const struct svc_cmd *c)
 		if (o && e->status >= 0) { /* without idTagInfo a differential update removes it */
 			json_t *info = json_pack("{s:s}", "status",
 						 auth_status_to_string(e->status)
-							 ? auth_status_to_string(e->status)
-							 : "Invalid");
+						     ? auth_status_to_string(e->status)
+						     : "Invalid");
 
 			if (info && e->expiry_ms)
 				json_object_set_new(info, "expiryDate", adapter_time(e->expiry_ms));
@@ -204,9 +205,9 @@ int v16_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **re
 }
 
 /* Status words of 1.6 answers that mean the station did what was asked, or refused. */
-static const char *const yes_words[] = { "Accepted", "Unlocked", "Scheduled" };
-static const char *const no_words[] = { "Rejected", "UnlockFailed", "Occupied", "Faulted",
-					"Unavailable", "Failed", "VersionMismatch" };
+static const char *const yes_words[] = {"Accepted", "Unlocked", "Scheduled"};
+static const char *const no_words[] = {"Rejected",    "UnlockFailed", "Occupied",	"Faulted",
+				       "Unavailable", "Failed",	      "VersionMismatch"};
 
 static bool in(const char *const *words, size_t n, const char *w)
 {

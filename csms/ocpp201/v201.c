@@ -20,7 +20,7 @@
 #include "../svc/svc.h"
 
 const struct adapter_action v201_actions[] = {
-#define OCPP_ACTION(n, f) { n, f },
+#define OCPP_ACTION(n, f) {n, f},
 #include "actions.def"
 #undef OCPP_ACTION
 };
@@ -45,8 +45,9 @@ static json_t *id_token_info(const struct svc_auth *a)
 	if (o && a->expiry_ms)
 		json_object_set_new(o, "cacheExpiryDateTime", adapter_time(a->expiry_ms));
 	if (o && a->parent[0])
-		json_object_set_new(o, "groupIdToken",
-				    json_pack("{s:s, s:s}", "idToken", a->parent, "type", "Central"));
+		json_object_set_new(
+		    o, "groupIdToken",
+		    json_pack("{s:s, s:s}", "idToken", a->parent, "type", "Central"));
 	return o;
 }
 
@@ -56,14 +57,14 @@ int v201_boot_notification(struct call_ctx *call, const json_t *req, json_t **re
 	const json_t *cs = json_object_get(req, "chargingStation");
 	const json_t *modem = json_object_get(cs, "modem");
 	struct store_boot b = {
-		.protocol = "ocpp2.0.1",
-		.vendor = adapter_str(cs, "vendorName"),
-		.model = adapter_str(cs, "model"),
-		.serial = adapter_str(cs, "serialNumber"),
-		.firmware = adapter_str(cs, "firmwareVersion"),
-		.iccid = adapter_str(modem, "iccid"),
-		.imsi = adapter_str(modem, "imsi"),
-		.now_ms = svc_now_ms(call->svc),
+	    .protocol = "ocpp2.0.1",
+	    .vendor = adapter_str(cs, "vendorName"),
+	    .model = adapter_str(cs, "model"),
+	    .serial = adapter_str(cs, "serialNumber"),
+	    .firmware = adapter_str(cs, "firmwareVersion"),
+	    .iccid = adapter_str(modem, "iccid"),
+	    .imsi = adapter_str(modem, "imsi"),
+	    .now_ms = svc_now_ms(call->svc),
 	};
 
 	log_info("[cp %s] boot, reason %s", call->st->id, adapter_str(req, "reason"));
@@ -80,8 +81,8 @@ int v201_status_notification(struct call_ctx *call, const json_t *req, json_t **
 		return -EINVAL;
 	if (evse < 0 || evse > call->cfg->max_connectors || connector < 0 ||
 	    connector > call->cfg->max_connectors)
-		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "evseId/connectorId outside 0..%d",
-				 call->cfg->max_connectors);
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "evseId/connectorId outside 0..%d", call->cfg->max_connectors);
 	r = svc_connector_status(call->svc, call->st, (int)evse, (int)connector,
 				 adapter_str(req, "connectorStatus"), NULL, NULL, NULL, ts);
 	if (r < 0)
@@ -136,11 +137,11 @@ bool v201_energy_register(const json_t *meter_values, const char *prefer, int64_
 	bool found = false;
 	int64_t best_ts = INT64_MIN;
 
-	json_array_foreach (meter_values, i, mv) {
+	json_array_foreach(meter_values, i, mv) {
 		int64_t ts = 0;
 
 		ocpp_time_parse(adapter_str(mv, "timestamp"), &ts);
-		json_array_foreach (json_object_get(mv, "sampledValue"), j, sv) {
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
 			const char *context = adapter_str(sv, "context");
 			bool preferred = prefer && context && strcmp(context, prefer) == 0;
 			int64_t wh;
@@ -164,27 +165,27 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 	const json_t *mv, *sv;
 	size_t i, j;
 
-	json_array_foreach (mvs, i, mv) {
+	json_array_foreach(mvs, i, mv) {
 		int64_t ts;
 
 		if (adapter_timestamp(call, mv, "timestamp", &ts) < 0)
 			return -EINVAL;
-		json_array_foreach (json_object_get(mv, "sampledValue"), j, sv) {
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
 			const json_t *uom = json_object_get(sv, "unitOfMeasure");
 			const json_t *sig = json_object_get(sv, "signedMeterValue");
 			const char *measurand = adapter_str(sv, "measurand");
 			const char *context = adapter_str(sv, "context");
 			char value[64], unit[48];
 			struct store_sample s = {
-				.session_id = session,
-				.evse_id = evse,
-				.ts_ms = ts,
-				.measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
-				.measurand_kind = adapter_measurand_kind(measurand),
-				.phase = adapter_str(sv, "phase"),
-				.context = context ? context : ADAPTER_DEFAULT_CONTEXT,
-				.location = adapter_str(sv, "location"),
-				.value = value,
+			    .session_id = session,
+			    .evse_id = evse,
+			    .ts_ms = ts,
+			    .measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
+			    .measurand_kind = adapter_measurand_kind(measurand),
+			    .phase = adapter_str(sv, "phase"),
+			    .context = context ? context : ADAPTER_DEFAULT_CONTEXT,
+			    .location = adapter_str(sv, "location"),
+			    .value = value,
 			};
 			int r;
 
@@ -194,10 +195,12 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 			if (adapter_str(uom, "unit") || json_object_get(uom, "multiplier")) {
 				if (adapter_int(uom, "multiplier"))
 					snprintf(unit, sizeof(unit), "%s*10^%lld",
-						 adapter_str(uom, "unit") ? adapter_str(uom, "unit") : "Wh",
+						 adapter_str(uom, "unit") ? adapter_str(uom, "unit")
+									  : "Wh",
 						 (long long)adapter_int(uom, "multiplier"));
 				else
-					snprintf(unit, sizeof(unit), "%s", adapter_str(uom, "unit"));
+					snprintf(unit, sizeof(unit), "%s",
+						 adapter_str(uom, "unit"));
 				s.unit = unit;
 			} else if (strncmp(s.measurand, "Energy.Active", 13) == 0) {
 				s.unit = "Wh";
@@ -205,10 +208,10 @@ static int store_meter_values(struct call_ctx *call, int evse, int64_t session, 
 			if (sig) { /* 2.0.1 2.44 SignedMeterValueType: kept verbatim */
 				s.format = "SignedData";
 				s.sig = (struct signed_meter_data){
-					.data = adapter_str(sig, "signedMeterData"),
-					.signing_method = adapter_str(sig, "signingMethod"),
-					.encoding_method = adapter_str(sig, "encodingMethod"),
-					.public_key = adapter_str(sig, "publicKey"),
+				    .data = adapter_str(sig, "signedMeterData"),
+				    .signing_method = adapter_str(sig, "signingMethod"),
+				    .encoding_method = adapter_str(sig, "encodingMethod"),
+				    .public_key = adapter_str(sig, "publicKey"),
 				};
 			}
 			r = svc_sample_add(call->svc, call->st, &s);
@@ -234,7 +237,9 @@ int v201_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_con
 
 /* E01-E15 TransactionEventEnumType: what each event does to the session */
 static const char *const event_types[_SESSION_EVENT_MAX] = {
-	[SESSION_OPEN] = "Started", [SESSION_UPDATE] = "Updated", [SESSION_CLOSE] = "Ended",
+    [SESSION_OPEN] = "Started",
+    [SESSION_UPDATE] = "Updated",
+    [SESSION_CLOSE] = "Ended",
 };
 
 /* E01-E15: durable before the answer (the group commit holds the reply); a replayed event
@@ -248,16 +253,16 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	const char *type = adapter_str(req, "eventType");
 	const char *reason = adapter_str(info, "stoppedReason");
 	struct svc_session_event ev = {
-		.station_tx_id = adapter_str(info, "transactionId"),
-		.has_seq = true,
-		.seq_no = adapter_int(req, "seqNo"),
-		.label = type,
-		.offline = json_is_true(json_object_get(req, "offline")),
-		.trigger = adapter_str(req, "triggerReason"),
-		/* range-checked below, before any narrowing */
-		.id_token = token ? adapter_str(token, "idToken") : NULL,
-		.has_reservation = json_object_get(req, "reservationId") != NULL,
-		.reservation_id = adapter_int(req, "reservationId"),
+	    .station_tx_id = adapter_str(info, "transactionId"),
+	    .has_seq = true,
+	    .seq_no = adapter_int(req, "seqNo"),
+	    .label = type,
+	    .offline = json_is_true(json_object_get(req, "offline")),
+	    .trigger = adapter_str(req, "triggerReason"),
+	    /* range-checked below, before any narrowing */
+	    .id_token = token ? adapter_str(token, "idToken") : NULL,
+	    .has_reservation = json_object_get(req, "reservationId") != NULL,
+	    .reservation_id = adapter_int(req, "reservationId"),
 	};
 	struct svc_session_result res;
 	int kind = domain_lookup(event_types, _SESSION_EVENT_MAX, type), r;
@@ -298,8 +303,8 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	else if (mvs && store_meter_values(call, res.evse_id, res.session_id, mvs) < 0)
 		/* E01: an event after Started may omit evse; its samples go to the session's */
 		return -EINVAL;
-	*ret_conf = token ? json_pack("{s:o}", "idTokenInfo", id_token_info(&res.auth))
-			  : json_object();
+	*ret_conf =
+	    token ? json_pack("{s:o}", "idTokenInfo", id_token_info(&res.auth)) : json_object();
 	return 0;
 }
 
@@ -310,35 +315,36 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 	size_t i, j;
 	int r;
 
-	json_array_foreach (data, i, rd) {
+	json_array_foreach(data, i, rd) {
 		const json_t *comp = json_object_get(rd, "component");
 		const json_t *var = json_object_get(rd, "variable");
 		const json_t *evse = json_object_get(comp, "evse");
 		const json_t *chars = json_object_get(rd, "variableCharacteristics");
 
-		if (evse && (adapter_int(evse, "id") < 0 || adapter_int(evse, "id") > call->cfg->max_connectors ||
+		if (evse && (adapter_int(evse, "id") < 0 ||
+			     adapter_int(evse, "id") > call->cfg->max_connectors ||
 			     adapter_int(evse, "connectorId") < 0 ||
 			     adapter_int(evse, "connectorId") > call->cfg->max_connectors))
 			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 					 "reportData[%zu]: evse outside 0..%d", i,
 					 call->cfg->max_connectors);
-		json_array_foreach (json_object_get(rd, "variableAttribute"), j, attr) {
+		json_array_foreach(json_object_get(rd, "variableAttribute"), j, attr) {
 			struct store_variable v = {
-				.component = adapter_str(comp, "name"),
-				.component_instance = adapter_str(comp, "instance"),
-				.evse_id = evse ? (int)adapter_int(evse, "id") : -1,
-				.connector_id = evse && json_object_get(evse, "connectorId")
-							? (int)adapter_int(evse, "connectorId")
-							: -1,
-				.variable = adapter_str(var, "name"),
-				.variable_instance = adapter_str(var, "instance"),
-				/* B07: an attribute without a type is the Actual value */
-				.attribute_type = adapter_str(attr, "type") ? adapter_str(attr, "type")
-									    : "Actual",
-				.value = adapter_str(attr, "value"),
-				.mutability = adapter_str(attr, "mutability"),
-				.data_type = adapter_str(chars, "dataType"),
-				.unit = adapter_str(chars, "unit"),
+			    .component = adapter_str(comp, "name"),
+			    .component_instance = adapter_str(comp, "instance"),
+			    .evse_id = evse ? (int)adapter_int(evse, "id") : -1,
+			    .connector_id = evse && json_object_get(evse, "connectorId")
+						? (int)adapter_int(evse, "connectorId")
+						: -1,
+			    .variable = adapter_str(var, "name"),
+			    .variable_instance = adapter_str(var, "instance"),
+			    /* B07: an attribute without a type is the Actual value */
+			    .attribute_type =
+				adapter_str(attr, "type") ? adapter_str(attr, "type") : "Actual",
+			    .value = adapter_str(attr, "value"),
+			    .mutability = adapter_str(attr, "mutability"),
+			    .data_type = adapter_str(chars, "dataType"),
+			    .unit = adapter_str(chars, "unit"),
 			};
 
 			r = svc_variable_put(call->svc, call->st, &v);
@@ -346,8 +352,8 @@ int v201_notify_report(struct call_ctx *call, const json_t *req, json_t **ret_co
 				return adapter_failed(call, r);
 		}
 	}
-	r = svc_report_part(call->svc, call->st, adapter_int(req, "requestId"), adapter_int(req, "seqNo"),
-			    json_is_true(json_object_get(req, "tbc")));
+	r = svc_report_part(call->svc, call->st, adapter_int(req, "requestId"),
+			    adapter_int(req, "seqNo"), json_is_true(json_object_get(req, "tbc")));
 	if (r < 0)
 		return adapter_failed(call, r);
 	return empty(ret_conf);
@@ -443,8 +449,9 @@ int v201_notify_ev_charging_needs(struct call_ctx *call, const json_t *req, json
 		return r;
 	json_decref(*ret_conf);
 	*ret_conf = NULL;
-	r = svc_needs_from_station(call->svc, call->st, (int)json_integer_value(
-				   json_object_get(req, "evseId")), "ev", &in, &managed);
+	r = svc_needs_from_station(call->svc, call->st,
+				   (int)json_integer_value(json_object_get(req, "evseId")), "ev",
+				   &in, &managed);
 	if (r < 0 && r != -ENOENT)
 		return adapter_failed(call, r);
 	*ret_conf = json_pack("{s:s}", "status", r == 0 && managed ? "Accepted" : "Rejected");
@@ -511,5 +518,7 @@ int v201_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_co
 	return vendor_data_transfer(call, req, ret_conf);
 }
 
-const struct adapter v201_adapter = { .version = OCPP_V201, .find = find_action,
-	.encode_cmd = v201_encode_cmd, .decode_result = v201_decode_result };
+const struct adapter v201_adapter = {.version = OCPP_V201,
+				     .find = find_action,
+				     .encode_cmd = v201_encode_cmd,
+				     .decode_result = v201_decode_result};

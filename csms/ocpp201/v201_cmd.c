@@ -9,19 +9,19 @@
 #include "../svc/cmd.h"
 
 static const char *const purposes[_SVC_PURPOSE_MAX] = {
-	[SVC_PURPOSE_STATION_MAX] = "ChargingStationMaxProfile",
-	[SVC_PURPOSE_TX_DEFAULT] = "TxDefaultProfile",
-	[SVC_PURPOSE_TX] = "TxProfile",
+    [SVC_PURPOSE_STATION_MAX] = "ChargingStationMaxProfile",
+    [SVC_PURPOSE_TX_DEFAULT] = "TxDefaultProfile",
+    [SVC_PURPOSE_TX] = "TxProfile",
 };
 
 static const char *const triggers[_SVC_TRIGGER_MAX] = {
-	[SVC_TRIGGER_BOOT] = "BootNotification",
-	[SVC_TRIGGER_HEARTBEAT] = "Heartbeat",
-	[SVC_TRIGGER_STATUS] = "StatusNotification",
-	[SVC_TRIGGER_METER_VALUES] = "MeterValues",
-	[SVC_TRIGGER_FIRMWARE_STATUS] = "FirmwareStatusNotification",
-	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "LogStatusNotification",
-	[SVC_TRIGGER_SIGN_CERTIFICATE] = "SignChargingStationCertificate",
+    [SVC_TRIGGER_BOOT] = "BootNotification",
+    [SVC_TRIGGER_HEARTBEAT] = "Heartbeat",
+    [SVC_TRIGGER_STATUS] = "StatusNotification",
+    [SVC_TRIGGER_METER_VALUES] = "MeterValues",
+    [SVC_TRIGGER_FIRMWARE_STATUS] = "FirmwareStatusNotification",
+    [SVC_TRIGGER_DIAGNOSTICS_STATUS] = "LogStatusNotification",
+    [SVC_TRIGGER_SIGN_CERTIFICATE] = "SignChargingStationCertificate",
 };
 
 /* Tokens the operator names are central ones (2.0.1 IdTokenEnumType). */
@@ -46,15 +46,17 @@ static json_t *profile_json(const struct svc_charging_profile *p)
 		return NULL;
 	}
 	for (size_t i = 0; i < p->n_periods; i++) {
-		json_t *e = json_pack("{s:I, s:o}", "startPeriod", (json_int_t)p->periods[i].start_s,
-				      "limit", limit_json(p, p->periods[i].limit));
+		json_t *e =
+		    json_pack("{s:I, s:o}", "startPeriod", (json_int_t)p->periods[i].start_s,
+			      "limit", limit_json(p, p->periods[i].limit));
 
 		if (e && p->periods[i].phases > 0)
 			json_object_set_new(e, "numberPhases", json_integer(p->periods[i].phases));
 		json_array_append_new(periods, e);
 	}
-	sched = json_pack("{s:I, s:s, s:o}", "id", (json_int_t)p->id, "chargingRateUnit",
-			  p->rate_unit == SVC_RATE_A ? "A" : "W", "chargingSchedulePeriod", periods);
+	sched =
+	    json_pack("{s:I, s:s, s:o}", "id", (json_int_t)p->id, "chargingRateUnit",
+		      p->rate_unit == SVC_RATE_A ? "A" : "W", "chargingSchedulePeriod", periods);
 	if (sched && p->duration_s > 0)
 		json_object_set_new(sched, "duration", json_integer(p->duration_s));
 	if (sched && p->start_ms)
@@ -73,11 +75,12 @@ static json_t *local_list_json(const struct svc_cmd *c)
 		const struct svc_local_entry *e = &c->list.entries[i];
 		json_t *o = json_pack("{s:o}", "idToken", id_token(e->token));
 
-		if (o && e->status >= 0) { /* without idTokenInfo a differential update removes it */
+		if (o &&
+		    e->status >= 0) { /* without idTokenInfo a differential update removes it */
 			json_t *info = json_pack("{s:s}", "status",
 						 auth_status_to_string(e->status)
-							 ? auth_status_to_string(e->status)
-							 : "Invalid");
+						     ? auth_status_to_string(e->status)
+						     : "Invalid");
 
 			if (info && e->expiry_ms)
 				json_object_set_new(info, "cacheExpiryDateTime",
@@ -121,7 +124,8 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 		break;
 	case SVC_CMD_AVAILABILITY: /* G03/G04 */
 		action = "ChangeAvailability";
-		p = json_pack("{s:s}", "operationalStatus", c->operative ? "Operative" : "Inoperative");
+		p = json_pack("{s:s}", "operationalStatus",
+			      c->operative ? "Operative" : "Inoperative");
 		if (p && c->evse_id > 0)
 			json_object_set_new(p, "evse", json_pack("{s:i}", "id", c->evse_id));
 		break;
@@ -167,15 +171,16 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 	}
 	case SVC_CMD_COMPOSITE_SCHEDULE: /* K08 */
 		action = "GetCompositeSchedule";
-		p = json_pack("{s:i, s:I}", "evseId", c->evse_id, "duration", (json_int_t)c->duration_s);
+		p = json_pack("{s:i, s:I}", "evseId", c->evse_id, "duration",
+			      (json_int_t)c->duration_s);
 		if (p && (c->rate_unit == SVC_RATE_W || c->rate_unit == SVC_RATE_A))
 			json_object_set_new(p, "chargingRateUnit",
 					    json_string(c->rate_unit == SVC_RATE_A ? "A" : "W"));
 		break;
 	case SVC_CMD_SEND_LOCAL_LIST: /* D01/D02 */
 		action = "SendLocalList";
-		p = json_pack("{s:I, s:s}", "versionNumber", (json_int_t)c->list.version, "updateType",
-			      c->list.full ? "Full" : "Differential");
+		p = json_pack("{s:I, s:s}", "versionNumber", (json_int_t)c->list.version,
+			      "updateType", c->list.full ? "Full" : "Differential");
 		if (p && c->list.n_entries)
 			json_object_set_new(p, "localAuthorizationList", local_list_json(c));
 		break;
@@ -215,10 +220,11 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 
 /* Status words of 2.0.1 answers that mean the station did (or will do) what was asked, or
  * refused. */
-static const char *const yes_words[] = { "Accepted", "Unlocked", "Scheduled" };
-static const char *const no_words[] = { "Rejected",    "UnlockFailed", "OngoingAuthorizedTransaction",
-					"UnknownConnector", "Occupied", "Faulted",
-					"Unavailable", "Failed",	"VersionMismatch" };
+static const char *const yes_words[] = {"Accepted", "Unlocked", "Scheduled"};
+static const char *const no_words[] = {
+    "Rejected",		"UnlockFailed", "OngoingAuthorizedTransaction",
+    "UnknownConnector", "Occupied",	"Faulted",
+    "Unavailable",	"Failed",	"VersionMismatch"};
 
 static bool in(const char *const *words, size_t n, const char *w)
 {

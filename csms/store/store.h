@@ -20,9 +20,9 @@ struct store {
 
 struct store_station {
 	char id[STATION_ID_MAX + 1];
-	char site_id[SITE_ID_MAX + 1]; /* "" if none */
-	int site_kind;		       /* enum site_kind, or -1 without a site */
-	int registration;	       /* enum reg_status */
+	char site_id[SITE_ID_MAX + 1];	    /* "" if none */
+	int site_kind;			    /* enum site_kind, or -1 without a site */
+	int registration;		    /* enum reg_status */
 	char password_hash[STORE_HASH_MAX]; /* "" if none */
 };
 
@@ -30,10 +30,10 @@ struct store_station {
 #define STORE_CERT_CN_MAX 64
 #define STORE_CERT_FP_MAX 64 /* SHA-256, hex */
 struct store_station_security {
-	int profile;			    /* 0..3, docs/security.md */
-	char password_hash[STORE_HASH_MAX]; /* "" if none */
-	char cert_cn[STORE_CERT_CN_MAX + 1];	  /* "" if none */
-	char cert_fp[STORE_CERT_FP_MAX + 1];	  /* "" if none */
+	int profile;			     /* 0..3, docs/security.md */
+	char password_hash[STORE_HASH_MAX];  /* "" if none */
+	char cert_cn[STORE_CERT_CN_MAX + 1]; /* "" if none */
+	char cert_fp[STORE_CERT_FP_MAX + 1]; /* "" if none */
 };
 /* ---- end security */
 
@@ -49,7 +49,7 @@ struct store_station_row {
 struct store_boot {
 	const char *protocol; /* the subprotocol name, stored as given */
 	const char *vendor, *model, *serial, *box_serial, *firmware, *iccid, *imsi, *meter_type,
-		*meter_serial; /* NULL = absent */
+	    *meter_serial; /* NULL = absent */
 	int64_t now_ms;
 };
 
@@ -63,9 +63,9 @@ struct store_connector_row {
 
 struct store_token {
 	char token[TOKEN_MAX + 1];
-	int status;		 /* enum auth_status as stored */
-	int64_t expiry_ms;	 /* 0 = none */
-	char parent[TOKEN_MAX + 1]; /* "" = none */
+	int status;		       /* enum auth_status as stored */
+	int64_t expiry_ms;	       /* 0 = none */
+	char parent[TOKEN_MAX + 1];    /* "" = none */
 	char site_id[SITE_ID_MAX + 1]; /* "" = any site */
 };
 
@@ -141,7 +141,8 @@ struct store_sample {
 	const char *station_id;
 	int evse_id; /* 1.6: the connectorId */
 	int64_t ts_ms;
-	const char *measurand, *phase, *unit, *context, *location, *format, *value; /* NULL = absent */
+	const char *measurand, *phase, *unit, *context, *location, *format,
+	    *value;	    /* NULL = absent */
 	int measurand_kind; /* enum measurand_kind (not stored) */
 	struct signed_meter_data sig;
 };
@@ -169,9 +170,9 @@ struct store_session_filter {
 /* OCPP 2.0.1 device model (NotifyReport): one variable attribute. */
 struct store_variable {
 	const char *component, *component_instance; /* instance "" = none */
-	int evse_id, connector_id;			/* -1 = none */
+	int evse_id, connector_id;		    /* -1 = none */
 	const char *variable, *variable_instance;
-	const char *attribute_type; /* NULL = the actual value */
+	const char *attribute_type;			   /* NULL = the actual value */
 	const char *value, *mutability, *data_type, *unit; /* NULL = absent */
 };
 
@@ -192,14 +193,13 @@ struct store_command {
 };
 typedef int (*store_command_fn)(const struct store_command *row, void *ud);
 
-
 /* ---- planner (0005_planner.sql) */
 
 /* A site as the planner sees it. */
 struct store_site {
 	char id[SITE_ID_MAX + 1];
-	int kind;	  /* enum site_kind */
-	int64_t limit_w;  /* grid connection limit, -1 = none */
+	int kind;	 /* enum site_kind */
+	int64_t limit_w; /* grid connection limit, -1 = none */
 };
 
 /* What a session needs. Optional numbers are -1 when unknown. */
@@ -227,9 +227,9 @@ struct store_site_session {
 	const char *station_id, *station_tx_id; /* station_tx_id NULL for 1.6 */
 	int evse_id;
 	int64_t start_ms;
-	int64_t meter_wh;	/* latest import register (or the start), -1 unknown */
-	int64_t meter_start_wh; /* -1 unknown */
-	int64_t export_wh;	/* latest export register, -1 unknown */
+	int64_t meter_wh;	 /* latest import register (or the start), -1 unknown */
+	int64_t meter_start_wh;	 /* -1 unknown */
+	int64_t export_wh;	 /* latest export register, -1 unknown */
 	int64_t export_first_wh; /* first export register, -1 unknown */
 };
 typedef int (*store_site_session_fn)(const struct store_site_session *row, void *ud);
@@ -253,15 +253,15 @@ enum store_station_sort { STORE_SORT_ID, STORE_SORT_LAST_SEEN, STORE_SORT_SITE }
 /* A page of stations. Filters NULL / -1 = any. */
 struct store_station_query {
 	const char *site_id;
-	int site_kind;		      /* enum site_kind */
-	int registration;	      /* enum reg_status */
+	int site_kind;	  /* enum site_kind */
+	int registration; /* enum reg_status */
 	const char *protocol;
 	int online;		      /* 0 / 1 */
 	const char *id_prefix;	      /* ids starting with it */
 	const char *connector_status; /* stations with a connector in this status */
 	int sort;		      /* enum store_station_sort */
 	bool desc;
-	const char *after_id;	      /* keyset (sort by id only): ids after (before if desc) it */
+	const char *after_id; /* keyset (sort by id only): ids after (before if desc) it */
 	int limit, offset;
 };
 
@@ -312,15 +312,15 @@ struct store_swap_pack {
 	int64_t capacity_wh;	/* 0 = unknown */
 	double soc, soh;	/* percent; -1 = unknown */
 	int64_t cycles;
-	const char *location;	/* "slot", "vehicle" or "store" */
-	int evse_id;		/* location slot */
-	const char *vehicle;	/* location vehicle: its id token */
-	int64_t production_ms;	/* 0 = unknown */
-	int64_t in_ms;		/* when it last went into a slot */
-	bool flagged;		/* SoH below the threshold */
+	const char *location;  /* "slot", "vehicle" or "store" */
+	int evse_id;	       /* location slot */
+	const char *vehicle;   /* location vehicle: its id token */
+	int64_t production_ms; /* 0 = unknown */
+	int64_t in_ms;	       /* when it last went into a slot */
+	bool flagged;	       /* SoH below the threshold */
 	int64_t updated_ms;
-	int64_t ready_ms;	/* racked: the "ready by" the planner has (0 = none); a put */
-	int64_t ready_set_ms;	/* ... since when; a put resets both (swap_pack_ready_set) */
+	int64_t ready_ms;     /* racked: the "ready by" the planner has (0 = none); a put */
+	int64_t ready_set_ms; /* ... since when; a put resets both (swap_pack_ready_set) */
 };
 typedef int (*store_swap_pack_fn)(const struct store_swap_pack *row, void *ud);
 
@@ -336,16 +336,16 @@ struct store_swap_order {
 	const char *station_id;
 	int64_t request_id;
 	const char *vehicle;
-	int64_t booking_id;		/* 0 = none */
-	const char *packs_out, *packs_in; /* serials, comma-separated; "" = none yet */
-	double soc_out, soc_in;		/* mean over the packs; -1 = unknown */
+	int64_t booking_id;		     /* 0 = none */
+	const char *packs_out, *packs_in;    /* serials, comma-separated; "" = none yet */
+	double soc_out, soc_in;		     /* mean over the packs; -1 = unknown */
 	int64_t energy_out_wh, energy_in_wh; /* -1 = unknown */
-	int64_t delta_wh;		/* billed: out - in */
-	const char *tier;		/* tariff tier at the time of swap; "" = not billed */
+	int64_t delta_wh;		     /* billed: out - in */
+	const char *tier;		     /* tariff tier at the time of swap; "" = not billed */
 	int64_t price_fen_per_mwh;
 	int64_t cost_fen;
-	const char *state;		/* "open", "complete", "timeout" */
-	double promised_soc;		/* -1 = none promised */
+	const char *state;   /* "open", "complete", "timeout" */
+	double promised_soc; /* -1 = none promised */
 	int64_t created_ms, in_ms, out_ms, done_ms;
 };
 typedef int (*store_swap_order_fn)(const struct store_swap_order *row, void *ud);
@@ -384,8 +384,8 @@ typedef int (*store_cert_fn)(const struct store_cert *row, void *ud);
 /* A site and the calendar it references. Borrowed strings. */
 struct store_site_tariff {
 	const char *id;
-	int kind;		/* enum site_kind */
-	const char *tariff_id;	/* "" = none */
+	int kind;	       /* enum site_kind */
+	const char *tariff_id; /* "" = none */
 };
 typedef int (*store_site_tariff_fn)(const struct store_site_tariff *row, void *ud);
 
@@ -393,8 +393,8 @@ typedef int (*store_site_tariff_fn)(const struct store_site_tariff *row, void *u
 struct store_energy_session {
 	int64_t id;
 	const char *site_id;
-	int site_kind;		/* enum site_kind */
-	const char *tariff_id;	/* the site's calendar; "" = none */
+	int site_kind;	       /* enum site_kind */
+	const char *tariff_id; /* the site's calendar; "" = none */
 	int64_t start_ms;
 	bool has_meter_start;
 	int64_t meter_start_wh;
@@ -725,8 +725,8 @@ struct store_ops {
 	int (*site_tariff_set)(struct store *s, const char *site_id, const char *tariff_id);
 	/* Sites with their calendars, by id: one (site_or_null set: -ENOENT if unknown) or all.
 	 * Returns the number of rows. */
-	int (*site_tariffs_list)(struct store *s, const char *site_or_null,
-				 store_site_tariff_fn fn, void *ud);
+	int (*site_tariffs_list)(struct store *s, const char *site_or_null, store_site_tariff_fn fn,
+				 void *ud);
 	/* Sessions of the stations of a site (site_or_null; NULL: every site) that overlap
 	 * [from_ms, to_ms): started before to_ms and still active or stopped at or after from_ms
 	 * (stopped ones only if they started at or after from_ms - STORE_ENERGY_LOOKBACK_MS), by
@@ -796,15 +796,16 @@ struct store_ops {
 	/* Open reservations whose expiry is at or before now_ms, by expiry. */
 	int (*reservations_due)(struct store *s, int64_t now_ms, store_reservation_fn fn, void *ud);
 	/* Append a line to a station's history. */
-	int (*station_log_add)(struct store *s, const char *station_id, const struct store_log_row *row);
+	int (*station_log_add)(struct store *s, const char *station_id,
+			       const struct store_log_row *row);
 	/* A station's history for [from_ms, to_ms) in time order, preceded by the last line before
 	 * from_ms of each (kind, EVSE, connector): the state at from_ms. */
 	int (*station_log_list)(struct store *s, const char *station_id, int64_t from_ms,
 				int64_t to_ms, store_log_fn fn, void *ud);
 	/* Sessions of a station started in [from_ms, to_ms) that arrived late: recorded more than
 	 * late_ms after their start, or with events sent offline. */
-	int (*sessions_late)(struct store *s, const char *station_id, int64_t from_ms, int64_t to_ms,
-			     int64_t late_ms, int64_t *ret_count);
+	int (*sessions_late)(struct store *s, const char *station_id, int64_t from_ms,
+			     int64_t to_ms, int64_t late_ms, int64_t *ret_count);
 	/* Tokens valid at a site: bound to it, and (with_unbound) bound to none, by token; at most
 	 * limit. */
 	int (*site_tokens)(struct store *s, const char *site_id, bool with_unbound, int limit,
@@ -869,8 +870,8 @@ struct store_ops {
 	/* Record a certificate issued to c->station_id (c->id and renew_requested_ms ignored). */
 	int (*cert_add)(struct store *s, const struct store_cert *c);
 	/* Certificates of one station (or, NULL, all) newest first. Returns the number of rows. */
-	int (*certs_list)(struct store *s, const char *station_or_null, int limit,
-			  store_cert_fn fn, void *ud);
+	int (*certs_list)(struct store *s, const char *station_or_null, int limit, store_cert_fn fn,
+			  void *ud);
 	/* The newest certificate of each station when it expires before before_ms, by expiry.
 	 * Returns the number of rows. */
 	int (*certs_expiring)(struct store *s, int64_t before_ms, store_cert_fn fn, void *ud);
@@ -905,8 +906,7 @@ static inline bool store_dsn_is_pg(const char *dsn)
 
 /* Open the store at dsn: a postgresql:// or postgres:// URL opens PostgreSQL, anything else is
  * a SQLite path (":memory:" works). See store_ops.open. */
-static inline struct store *store_open(const char *dsn, bool sync_full, char *err,
-				       size_t err_len)
+static inline struct store *store_open(const char *dsn, bool sync_full, char *err, size_t err_len)
 {
 	if (store_dsn_is_pg(dsn))
 		return store_pg_ops.open(dsn, sync_full, err, err_len);
@@ -965,8 +965,7 @@ static inline int store_station_boot(struct store *s, const char *id, const stru
 {
 	return STORE_CALL(station_boot, id, b);
 }
-static inline int store_station_set_registration(struct store *s, const char *id,
-						 int registration)
+static inline int store_station_set_registration(struct store *s, const char *id, int registration)
 {
 	return STORE_CALL(station_set_registration, id, registration);
 }
@@ -975,8 +974,8 @@ static inline int store_station_seen(struct store *s, const char *id, bool onlin
 {
 	return STORE_CALL(station_seen, id, online, protocol, now_ms);
 }
-static inline int store_station_event(struct store *s, const char *id, int kind,
-				      const char *status, int64_t ts_ms)
+static inline int store_station_event(struct store *s, const char *id, int kind, const char *status,
+				      int64_t ts_ms)
 {
 	return STORE_CALL(station_event, id, kind, status, ts_ms);
 }
@@ -1025,8 +1024,7 @@ static inline int store_session_find_tx(struct store *s, const char *station_id,
 {
 	return STORE_CALL(session_find_tx, station_id, station_tx_id, ret);
 }
-static inline int store_session_state(struct store *s, int64_t id,
-				      struct store_session_state *ret)
+static inline int store_session_state(struct store *s, int64_t id, struct store_session_state *ret)
 {
 	return STORE_CALL(session_state, id, ret);
 }
@@ -1073,8 +1071,7 @@ static inline int store_session_set_token(struct store *s, int64_t id, const cha
 {
 	return STORE_CALL(session_set_token, id, id_tag, auth_status);
 }
-static inline int store_session_set_evse(struct store *s, int64_t id, int evse_id,
-					 int connector_id)
+static inline int store_session_set_evse(struct store *s, int64_t id, int evse_id, int connector_id)
 {
 	return STORE_CALL(session_set_evse, id, evse_id, connector_id);
 }
@@ -1092,13 +1089,12 @@ static inline int store_session_seq_update(struct store *s, int64_t id, int64_t 
 {
 	return STORE_CALL(session_seq_update, id, seq_no, offline);
 }
-static inline int store_sample_add(struct store *s, const struct store_sample *in,
-				   char *ret_stored, size_t n)
+static inline int store_sample_add(struct store *s, const struct store_sample *in, char *ret_stored,
+				   size_t n)
 {
 	return STORE_CALL(sample_add, in, ret_stored, n);
 }
-static inline int store_sample_conflict_add(struct store *s,
-					    const struct store_sample_conflict *c)
+static inline int store_sample_conflict_add(struct store *s, const struct store_sample_conflict *c)
 {
 	return STORE_CALL(sample_conflict_add, c);
 }
@@ -1134,8 +1130,8 @@ static inline int store_report_part(struct store *s, const char *station_id, int
 {
 	return STORE_CALL(report_part, station_id, request_id, seq_no, tbc, now_ms);
 }
-static inline int store_report_status(struct store *s, const char *station_id,
-				      int64_t request_id, int *ret_parts, bool *ret_complete)
+static inline int store_report_status(struct store *s, const char *station_id, int64_t request_id,
+				      int *ret_parts, bool *ret_complete)
 {
 	return STORE_CALL(report_status, station_id, request_id, ret_parts, ret_complete);
 }
@@ -1160,15 +1156,14 @@ static inline int store_samples_add(struct store *s, const struct store_sample *
 	if (s->ops->version >= 2 && s->ops->samples_add)
 		return STORE_CALL(samples_add, in, n, ret, ret_stored, stored_len);
 	for (size_t i = 0; i < n; i++) {
-		ret[i] = s->ops->sample_add(s, &in[i], stored_len ? ret_stored + i * stored_len : NULL,
-					    stored_len);
+		ret[i] = s->ops->sample_add(
+		    s, &in[i], stored_len ? ret_stored + i * stored_len : NULL, stored_len);
 		if (ret[i] < 0 && ret[i] != -EINVAL)
 			return ret[i];
 	}
 	return 0;
 }
-static inline int store_tariff_put(struct store *s, const char *id, const char *doc,
-				   int64_t now_ms)
+static inline int store_tariff_put(struct store *s, const char *id, const char *doc, int64_t now_ms)
 {
 	return STORE_CALL(tariff_put, id, doc, now_ms);
 }
@@ -1177,8 +1172,7 @@ static inline int store_tariffs_list(struct store *s, const char *id_or_null, st
 {
 	return STORE_CALL(tariffs_list, id_or_null, fn, ud);
 }
-static inline int store_site_tariff_set(struct store *s, const char *site_id,
-					const char *tariff_id)
+static inline int store_site_tariff_set(struct store *s, const char *site_id, const char *tariff_id)
 {
 	return STORE_CALL(site_tariff_set, site_id, tariff_id);
 }
@@ -1231,8 +1225,8 @@ static inline int store_grid_event_add(struct store *s, const struct store_grid_
 {
 	return STORE_CALL(grid_event_add, e, ret_id);
 }
-static inline int store_grid_events_list(struct store *s, const char *site_or_null,
-					 int64_t from_ms, store_grid_event_fn fn, void *ud)
+static inline int store_grid_events_list(struct store *s, const char *site_or_null, int64_t from_ms,
+					 store_grid_event_fn fn, void *ud)
 {
 	return STORE_CALL(grid_events_list, site_or_null, from_ms, fn, ud);
 }
@@ -1286,7 +1280,8 @@ static inline int store_sessions_query(struct store *s, const struct store_sessi
 }
 static inline int store_samples_page(struct store *s, int64_t session_id,
 				     const char *measurand_or_null, int limit,
-				     struct store_sample_cursor *cursor, store_sample_fn fn, void *ud)
+				     struct store_sample_cursor *cursor, store_sample_fn fn,
+				     void *ud)
 {
 	return STORE_CALL(samples_page, session_id, measurand_or_null, limit, cursor, fn, ud);
 }
@@ -1371,8 +1366,8 @@ static inline int store_auth_session_touch(struct store *s, const char *hash, in
 {
 	return STORE_CALL(auth_session_touch, hash, now_ms);
 }
-static inline int store_auth_sessions_delete(struct store *s, const char *hash,
-					     const char *account, int64_t now_ms)
+static inline int store_auth_sessions_delete(struct store *s, const char *hash, const char *account,
+					     int64_t now_ms)
 {
 	return STORE_CALL(auth_sessions_delete, hash, account, now_ms);
 }
@@ -1491,8 +1486,7 @@ static inline int store_station_security_set(struct store *s, const char *id, in
 {
 	return STORE_CALL(station_security_set, id, profile, password_hash, cert_cn, cert_fp);
 }
-static inline int store_stations_count_registration(struct store *s, int registration,
-						    int64_t *ret)
+static inline int store_stations_count_registration(struct store *s, int registration, int64_t *ret)
 {
 	return STORE_CALL(stations_count_registration, registration, ret);
 }
@@ -1517,8 +1511,8 @@ static inline int store_swap_order_put(struct store *s, const struct store_swap_
 {
 	return STORE_CALL(swap_order_put, o, ret_id);
 }
-static inline int store_swap_order_get(struct store *s, const char *station_id,
-				       int64_t request_id, store_swap_order_fn fn, void *ud)
+static inline int store_swap_order_get(struct store *s, const char *station_id, int64_t request_id,
+				       store_swap_order_fn fn, void *ud)
 {
 	return STORE_CALL(swap_order_get, station_id, request_id, fn, ud);
 }
@@ -1539,8 +1533,8 @@ static inline int store_swap_bookings_list(struct store *s, const char *station_
 {
 	return STORE_CALL(swap_bookings_list, station_or_null, id_or_zero, from_ms, fn, ud);
 }
-static inline int store_swap_pack_ready_set(struct store *s, const char *serial,
-					    int64_t ready_ms, int64_t set_ms)
+static inline int store_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
+					    int64_t set_ms)
 {
 	return STORE_CALL(swap_pack_ready_set, serial, ready_ms, set_ms);
 }

@@ -68,21 +68,21 @@ const bool store_pg_built = true;
 	"phase = coalesce($6, '') AND context = coalesce($8, '') AND location = coalesce($9, '')"
 
 #define ENERGY_SESSION_COLS                                                                        \
-	"x.id, t.id, t.kind, coalesce(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT NULL, " \
+	"x.id, t.id, t.kind, coalesce(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT "      \
+	"NULL, "                                                                                   \
 	"coalesce(x.meter_start_wh, 0), x.stop_ms IS NOT NULL, coalesce(x.stop_ms, 0), "           \
 	"coalesce(x.meter_stop_wh, 0) FROM sites t JOIN stations s ON s.site_id = t.id "           \
 	"JOIN sessions x ON x.station_id = s.id WHERE ($1::text IS NULL OR t.id = $1::text) "
 #define RESV_COLS                                                                                  \
 	"id, station_id, evse_id, id_tag, expiry_ms, status, coalesce(session_id, 0), "            \
 	"created_ms, updated_ms"
-#define CERT_COLS                                                                                  \
-	"id, station_id, serial, type, issued_ms, not_after_ms, renew_requested_ms, pem"
+#define CERT_COLS "id, station_id, serial, type, issued_ms, not_after_ms, renew_requested_ms, pem"
 #define SWAP_PACK_COLS                                                                             \
 	"serial, station_id, type, capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "    \
 	"production_ms, in_ms, flagged, updated_ms, ready_ms, ready_set_ms"
 #define SWAP_ORDER_SET_COLS                                                                        \
-	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "     \
-	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "       \
+	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "      \
+	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "        \
 	"promised_soc, created_ms, in_ms, out_ms, done_ms"
 
 /* SQLite's LIMIT < 0 is "no limit" and its OFFSET < 0 is 0; PostgreSQL refuses both. */
@@ -2009,7 +2009,7 @@ static void a_opt(struct args *a, int64_t v)
 }
 /* For each row i of res while r is 0 (r: the statement's outcome, then the callback's; a
  * callback's value > 0 counts as 0), counting rows in n. */
-#define EACH_ROW(r, res, n, ...)                                                                  \
+#define EACH_ROW(r, res, n, ...)                                                                   \
 	for (int i_ = 0; (r) == 0 && i_ < PQntuples(res); i_++) {                                  \
 		const int i = i_;                                                                  \
 		(n)++;                                                                             \
@@ -2694,8 +2694,7 @@ static int pg_stations_query(struct store *s, const struct store_station_query *
 	q_add(&q, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON t.id = s.site_id");
 	station_where(&q, f, prefix_end, sizeof(prefix_end));
 	if (f->after_id && f->sort == STORE_SORT_ID)
-		q_text(&q, f->desc ? " AND s.id < " : " AND s.id > ",
-		       f->after_id);
+		q_text(&q, f->desc ? " AND s.id < " : " AND s.id > ", f->after_id);
 	if (f->sort == STORE_SORT_ID)
 		snprintf(buf, sizeof(buf), " ORDER BY %s%s", order[STORE_SORT_ID], dir);
 	else
@@ -2739,8 +2738,8 @@ static void session_where(struct pgq *q, const struct store_session_query *f, bo
 	if (f->station_id)
 		q_text(q, " AND station_id = ", f->station_id);
 	if (f->site_id) {
-		q_text(q, " AND station_id IN (SELECT id FROM stations WHERE site_id = ",
-		       f->site_id);
+		q_text(q,
+		       " AND station_id IN (SELECT id FROM stations WHERE site_id = ", f->site_id);
 		q_add(q, ")");
 	}
 	if (f->id_tag)
@@ -3098,7 +3097,7 @@ static int pg_reservation_put(struct store *s, const struct store_reservation *i
 	/* the CHECK of the reservations table, tested here: a violation would abort the group
 	 * (SQLite answers -EINVAL for it) */
 	static const char *const words[] = {"Requested", "Accepted", "Rejected", "Failed",
-					    "Cancelled", "Expired",  "Removed",  "Used"};
+					    "Cancelled", "Expired",  "Removed",	 "Used"};
 	struct args a = {0};
 	bool ok = false;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -3195,8 +3194,8 @@ static int pg_station_log_list(struct store *s, const char *station_id, int64_t 
 	PQclear(res);
 	return r < 0 ? r : n;
 }
-static int pg_sessions_late(struct store *s, const char *station_id, int64_t from_ms,
-			    int64_t to_ms, int64_t late_ms, int64_t *ret_count)
+static int pg_sessions_late(struct store *s, const char *station_id, int64_t from_ms, int64_t to_ms,
+			    int64_t late_ms, int64_t *ret_count)
 {
 	struct args a = {0};
 	PGresult *res;
@@ -3212,8 +3211,8 @@ static int pg_sessions_late(struct store *s, const char *station_id, int64_t fro
 	PQclear(res);
 	return 0;
 }
-static int list_entries(struct store *s, enum pst st, const struct args *a,
-			store_list_entry_fn fn, void *ud)
+static int list_entries(struct store *s, enum pst st, const struct args *a, store_list_entry_fn fn,
+			void *ud)
 {
 	PGresult *res = NULL;
 	int r = run(s, st, a, &res), n = 0;
@@ -3297,8 +3296,7 @@ static int pg_cert_add(struct store *s, const struct store_cert *c)
 	a_text(&a, c->pem);
 	return write_now_or_later(s, ST_CERT_ADD, &a);
 }
-static int cert_rows(struct store *s, enum pst st, const struct args *a, store_cert_fn fn,
-		     void *ud)
+static int cert_rows(struct store *s, enum pst st, const struct args *a, store_cert_fn fn, void *ud)
 {
 	PGresult *res = NULL;
 	int r = run(s, st, a, &res), n = 0;
@@ -3318,8 +3316,8 @@ static int cert_rows(struct store *s, enum pst st, const struct args *a, store_c
 	PQclear(res);
 	return r < 0 ? r : n;
 }
-static int pg_certs_list(struct store *s, const char *station_or_null, int limit,
-			 store_cert_fn fn, void *ud)
+static int pg_certs_list(struct store *s, const char *station_or_null, int limit, store_cert_fn fn,
+			 void *ud)
 {
 	struct args a = {0};
 	a_text(&a, station_or_null);
@@ -3551,8 +3549,7 @@ static int pg_swap_orders_list(struct store *s, const char *station_or_null, int
 	a_i64(&a, to_ms);
 	return swap_order_rows(s, ST_SWAP_ORDERS_LIST, &a, fn, ud);
 }
-static int pg_swap_booking_put(struct store *s, const struct store_swap_booking *b,
-			       int64_t *ret_id)
+static int pg_swap_booking_put(struct store *s, const struct store_swap_booking *b, int64_t *ret_id)
 {
 	struct args a = {0};
 	PGresult *res = NULL;

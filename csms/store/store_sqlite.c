@@ -69,8 +69,8 @@ enum stmt {
 	ST_REPORT_PART,
 	ST_REPORT_STATUS,
 	ST_NOTICE_ADD,
-	ST_COMMAND_ADD,	  /* command log */
-	ST_COMMANDS_LIST, /* command log */
+	ST_COMMAND_ADD,	   /* command log */
+	ST_COMMANDS_LIST,  /* command log */
 	ST_ACCOUNT_CREATE, /* operator accounts */
 	ST_ACCOUNT_GET,
 	ST_ACCOUNT_UPDATE,
@@ -87,13 +87,13 @@ enum stmt {
 	ST_API_TOKEN_REVOKE,
 	ST_AUDIT_ADD,
 	ST_AUDIT_LIST, /* operator accounts */
-	ST_TARIFF_PUT,	  /* tariffs */
+	ST_TARIFF_PUT, /* tariffs */
 	ST_TARIFFS_LIST,
 	ST_SITE_TARIFF_SET,
 	ST_SITE_TARIFFS_LIST,
 	ST_ENERGY_SESSIONS,
 	ST_ENERGY_SAMPLES, /* end tariffs */
-	ST_SITE_GET,	  /* planner */
+	ST_SITE_GET,	   /* planner */
 	ST_SITE_LIMIT,
 	ST_NEEDS_PUT,
 	ST_NEEDS_GET,
@@ -107,7 +107,7 @@ enum stmt {
 	ST_SESSION_PLAN_GET,
 	ST_SITE_ENERGY,
 	ST_CAP_PUT,
-	ST_CAP_GET, /* end planner */
+	ST_CAP_GET,	  /* end planner */
 	ST_SWAP_PACK_PUT, /* swap */
 	ST_SWAP_SOH_ADD,
 	ST_SWAP_PACKS_LIST,
@@ -123,295 +123,303 @@ enum stmt {
 	_ST_MAX
 };
 
-#define SESSION_COLS                                                                          \
-	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "       \
-	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "       \
+#define SESSION_COLS                                                                               \
+	"id, station_id, connector_id, id_tag, auth_status, start_ms, meter_start_wh, "            \
+	"reservation_id, stop_ms, meter_stop_wh, stop_reason, evse_id, station_tx_id, "            \
 	"seq_gaps, offline_events, seq_max, sample_conflicts"
-#define STATE_COLS                                                                            \
-	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "           \
-	"meter_last_wh IS NOT NULL, ifnull(meter_last_wh, 0), ifnull(meter_last_ms, 0), "     \
+#define STATE_COLS                                                                                 \
+	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "                \
+	"meter_last_wh IS NOT NULL, ifnull(meter_last_wh, 0), ifnull(meter_last_ms, 0), "          \
 	"station_id, evse_id, connector_id"
-#define STATION_COLS                                                                          \
-	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "   \
-	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "     \
+#define STATION_COLS                                                                               \
+	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "       \
+	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "          \
 	"s.last_boot_ms"
 
-#define SWAP_PACK_COLS                                                                        \
-	"serial, station_id, type, capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "  \
+#define SWAP_PACK_COLS                                                                             \
+	"serial, station_id, type, capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "    \
 	"production_ms, in_ms, flagged, updated_ms, ready_ms, ready_set_ms"
-#define SWAP_ORDER_SET_COLS                                                                   \
-	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "   \
-	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "     \
+#define SWAP_ORDER_SET_COLS                                                                        \
+	"station_id, request_id, vehicle, booking_id, packs_out, packs_in, soc_out, soc_in, "      \
+	"energy_out_wh, energy_in_wh, delta_wh, tier, price_fen_per_mwh, cost_fen, state, "        \
 	"promised_soc, created_ms, in_ms, out_ms, done_ms"
 
 static const char *const stmt_sql[_ST_MAX] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_SITE_PUT] = "INSERT INTO sites(id, kind, created_ms) VALUES (?1, ?2, ?3) "
-			"ON CONFLICT(id) DO UPDATE SET kind = excluded.kind",
-	[ST_STATION_GET] = "SELECT s.id, ifnull(s.site_id, ''), t.kind, s.registration, "
-			   "ifnull(s.password_hash, '') FROM stations s "
-			   "LEFT JOIN sites t ON t.id = s.site_id WHERE s.id = ?1",
-	[ST_STATION_CREATE] = "INSERT INTO stations(id, registration, created_ms) VALUES (?1, ?2, ?3)",
-	[ST_STATION_PUT] = "INSERT INTO stations(id, site_id, password_hash, created_ms) "
-			   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
-			   "site_id = excluded.site_id, password_hash = excluded.password_hash",
-	[ST_STATION_BOOT] = "UPDATE stations SET protocol = ?2, vendor = ?3, model = ?4, serial = ?5, "
-			    "box_serial = ?6, firmware = ?7, iccid = ?8, imsi = ?9, meter_type = ?10, "
-			    "meter_serial = ?11, last_boot_ms = ?12, last_seen_ms = ?12, online = 1 "
-			    "WHERE id = ?1",
-	[ST_STATION_REG] = "UPDATE stations SET registration = ?2 WHERE id = ?1",
-	[ST_STATION_SEEN] = "UPDATE stations SET online = ?2, last_seen_ms = ?3, "
-			    "protocol = ifnull(?4, protocol) WHERE id = ?1",
-	[ST_STATION_EVENT] = "INSERT INTO station_events(station_id, kind, status, ts_ms) "
-			     "VALUES (?1, ?2, ?3, ?4)",
-	[ST_STATION_FW] = "UPDATE stations SET firmware_status = ?2 WHERE id = ?1",
-	[ST_STATION_DIAG] = "UPDATE stations SET diagnostics_status = ?2 WHERE id = ?1",
-	[ST_STATIONS_OFFLINE] = "UPDATE stations SET online = 0 WHERE online = 1",
-	[ST_STATIONS_LIST] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
-			     "t.id = s.site_id ORDER BY s.id LIMIT ?1 OFFSET ?2",
-	[ST_STATION_ONE] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
-			   "t.id = s.site_id WHERE s.id = ?1",
-	[ST_CONNECTOR_STATUS] = "INSERT INTO connectors(station_id, connector_id, status, error_code, "
-				"info, vendor_error, updated_ms, evse_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-				"ON CONFLICT(station_id, evse_id, connector_id) DO UPDATE SET "
-				"status = excluded.status, error_code = excluded.error_code, "
-				"info = excluded.info, vendor_error = excluded.vendor_error, "
-				"updated_ms = excluded.updated_ms",
-	[ST_CONNECTORS_LIST] = "SELECT connector_id, status, error_code, info, vendor_error, updated_ms, "
-			       "evse_id FROM connectors WHERE station_id = ?1 ORDER BY evse_id, connector_id",
-	[ST_TOKEN_GET] = "SELECT token, status, ifnull(expiry_ms, 0), ifnull(parent, ''), "
-			 "ifnull(site_id, '') FROM id_tokens WHERE token = ?1",
-	[ST_TOKEN_PUT] = "INSERT INTO id_tokens(token, status, expiry_ms, parent, site_id) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(token) DO UPDATE SET "
-			 "status = excluded.status, expiry_ms = excluded.expiry_ms, "
-			 "parent = excluded.parent, site_id = excluded.site_id",
-	[ST_SESSION_REPLAY] = "SELECT id FROM sessions WHERE station_id = ?1 AND evse_id = ?2 "
-			      "AND id_tag = ?3 AND start_ms = ?4 AND meter_start_wh = ?5 "
-			      "AND station_tx_id IS NULL",
-	/* the unique indexes sessions_replay and sessions_station_tx are the session keys */
-	[ST_SESSION_INSERT] = "INSERT INTO sessions(station_id, connector_id, id_tag, auth_status, "
-			      "start_ms, meter_start_wh, reservation_id, created_ms, evse_id, "
-			      "station_tx_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-			      "ON CONFLICT DO NOTHING",
-	[ST_SESSION_STATE] = "SELECT " STATE_COLS " FROM sessions WHERE id = ?1",
-	[ST_SESSION_STOP] = "UPDATE sessions SET stop_ms = ?2, meter_stop_wh = ?3, stop_reason = ?4, "
-			    "stop_id_tag = ?5 WHERE id = ?1 AND stop_ms IS NULL",
-	[ST_SESSION_TAG] = "SELECT id_tag FROM sessions WHERE id = ?1",
-	[ST_SESSIONS_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE "
-			     "(?1 IS NULL OR station_id = ?1) AND "
-			     "(?2 < 0 OR (stop_ms IS NULL) = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
-	[ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
-	[ST_SAMPLE_ADD] = "INSERT INTO meter_values(session_id, station_id, evse_id, "
-			  "ts_ms, measurand, phase, unit, context, location, format, value, "
-			  "signed_data, signing_method, encoding_method, public_key) VALUES "
-			  "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
-			  "?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
-	/* only when the insert found the key taken: the value kept under it */
-	[ST_SAMPLE_STORED] = "SELECT value FROM meter_values WHERE station_id = ?1 AND evse_id = ?2 "
-			     "AND ts_ms = ?3 AND measurand = ?4 AND phase = ifnull(?5, '') "
-			     "AND context = ifnull(?6, '') AND location = ifnull(?7, '')",
-	[ST_SAMPLE_CONFLICT_ADD] = "INSERT INTO sample_conflicts(session_id, station_id, evse_id, "
-				   "ts_ms, measurand, phase, context, location, stored_value, value, "
-				   "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), "
-				   "ifnull(?7, ''), ifnull(?8, ''), ?9, ?10, ?11)",
-	[ST_SAMPLE_CONFLICT_COUNT] = "UPDATE sessions SET sample_conflicts = sample_conflicts + 1 "
-				     "WHERE id = ?1",
-	[ST_SAMPLE_CONFLICTS_SESSION] = "SELECT sample_conflicts FROM sessions WHERE id = ?1",
-	[ST_SAMPLE_CONFLICTS_TOTAL] = "SELECT count(*) FROM sample_conflicts",
-	[ST_SAMPLES_LIST] = "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
-			    "nullif(context, ''), nullif(location, ''), format, value, signed_data, "
-			    "signing_method, encoding_method, public_key FROM meter_values "
-			    "WHERE session_id = ?1 ORDER BY ts_ms, rowid",
-	[ST_ORPHAN_ADD] = "INSERT INTO orphan_stops(station_id, transaction_id, id_tag, meter_stop_wh, "
-			  "ts_ms, reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_ORPHANS_LIST] = "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, reason, "
-			    "received_ms FROM orphan_stops ORDER BY id DESC LIMIT ?1",
-	[ST_TX_LOOKUP] = "SELECT " STATE_COLS " FROM sessions WHERE station_id = ?1 "
-			 "AND station_tx_id = ?2",
-	[ST_TX_EVENT_ADD] = "INSERT INTO tx_events(session_id, seq_no, event_type, trigger_reason, "
-			    "ts_ms, offline, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-			    "ON CONFLICT DO NOTHING",
-	/* incremental, so a long session costs the same per event as a short one */
-	[ST_TX_SEQ_UPDATE] = "UPDATE sessions SET seq_min = min(ifnull(seq_min, ?2), ?2), "
-			     "seq_max = max(ifnull(seq_max, ?2), ?2), seq_count = seq_count + 1, "
-			     "offline_events = offline_events + ?3, "
-			     "seq_gaps = max(ifnull(seq_max, ?2), ?2) - min(ifnull(seq_min, ?2), ?2) + 1 "
-			     "- (seq_count + 1) WHERE id = ?1",
-	[ST_TX_SET_START] = "UPDATE sessions SET start_ms = ?2, meter_start_wh = "
-			    "CASE WHEN ?3 THEN ?4 ELSE meter_start_wh END WHERE id = ?1",
-	[ST_TX_SET_TOKEN] = "UPDATE sessions SET id_tag = ?2, auth_status = ?3 WHERE id = ?1",
-	[ST_TX_SET_EVSE] = "UPDATE sessions SET evse_id = ?2, connector_id = ?3 WHERE id = ?1",
-	[ST_TX_METER_LAST] = "UPDATE sessions SET meter_last_wh = ?2, meter_last_ms = ?3 WHERE id = ?1 "
-			     "AND (meter_last_ms IS NULL OR meter_last_ms <= ?3)",
-	[ST_VARIABLE_PUT] = "INSERT INTO device_model(station_id, component, component_instance, evse_id, "
-			    "connector_id, variable, variable_instance, attribute_type, value, "
-			    "mutability, data_type, unit, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-			    "?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO UPDATE SET "
-			    "value = excluded.value, mutability = excluded.mutability, "
-			    "data_type = ifnull(excluded.data_type, data_type), "
-			    "unit = ifnull(excluded.unit, unit), updated_ms = excluded.updated_ms",
-	[ST_VARIABLES_LIST] = "SELECT component, component_instance, evse_id, connector_id, variable, "
-			      "variable_instance, attribute_type, value, mutability, data_type, unit "
-			      "FROM device_model WHERE station_id = ?1 ORDER BY component, "
-			      "component_instance, evse_id, connector_id, variable, variable_instance, "
-			      "attribute_type",
-	[ST_REPORT_PART] = "INSERT INTO reports(station_id, request_id, parts, last_seq_no, complete, "
-			   "updated_ms) VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
-			   "parts = parts + 1, last_seq_no = max(last_seq_no, ?3), "
-			   "complete = complete OR ?4, updated_ms = ?5",
-	[ST_REPORT_STATUS] = "SELECT parts, complete FROM reports WHERE station_id = ?1 AND request_id = ?2",
-	[ST_NOTICE_ADD] = "INSERT INTO station_notices(station_id, kind, ts_ms, detail) "
-			  "VALUES (?1, ?2, ?3, ?4)",
-	/* ---- command log (0003_command_log.sql) */
-	[ST_COMMAND_ADD] = "INSERT INTO command_log(station_id, who, kind, action, request, status, "
-			   "station_status, error_code, detail, response, requested_ms, answered_ms, "
-			   "latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[ST_COMMANDS_LIST] = "SELECT id, station_id, who, kind, action, request, status, "
-			     "station_status, error_code, detail, response, requested_ms, answered_ms, "
-			     "latency_ms FROM command_log WHERE ?1 IS NULL OR station_id = ?1 "
-			     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-	/* ---- end command log */
-	/* ---- operator accounts (0006_accounts.sql) */
-	[ST_ACCOUNT_CREATE] = "INSERT INTO accounts(name, role, pw_hash, disabled, created_ms, "
-			      "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_ACCOUNT_GET] = "SELECT name, role, pw_hash, disabled, created_ms, updated_ms FROM accounts "
-			   "WHERE name = ?1",
-	[ST_ACCOUNT_UPDATE] = "UPDATE accounts SET role = ?2, pw_hash = ?3, disabled = ?4, "
-			      "updated_ms = ?5 WHERE name = ?1",
-	[ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE name = ?1",
-	[ST_ACCOUNTS_LIST] = "SELECT name, role, pw_hash, disabled, created_ms, updated_ms FROM "
-			     "accounts ORDER BY name",
-	[ST_AUTH_SESSION_ADD] = "INSERT INTO auth_sessions(hash, account, csrf, created_ms, last_ms, "
-				"expires_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-	[ST_AUTH_SESSION_GET] = "SELECT s.account, a.role, a.disabled, s.csrf, s.created_ms, "
-				"s.last_ms, s.expires_ms FROM auth_sessions s JOIN accounts a "
-				"ON a.name = s.account WHERE s.hash = ?1",
-	[ST_AUTH_SESSION_TOUCH] = "UPDATE auth_sessions SET last_ms = ?2 WHERE hash = ?1",
-	[ST_AUTH_SESSIONS_DELETE] = "DELETE FROM auth_sessions WHERE hash = ?1 OR account = ?2 OR "
-				    "(?1 IS NULL AND ?2 IS NULL AND expires_ms < ?3)",
-	[ST_API_TOKEN_ADD] = "INSERT INTO api_tokens(name, role, hash, created_by, created_ms) "
-			     "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_API_TOKEN_GET] = "SELECT id, name, role, created_by, created_ms, last_used_ms, revoked_ms "
-			     "FROM api_tokens WHERE hash = ?1",
-	[ST_API_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1",
-	[ST_API_TOKENS_LIST] = "SELECT id, name, role, created_by, created_ms, last_used_ms, "
-			       "revoked_ms FROM api_tokens ORDER BY id",
-	[ST_API_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1 AND "
-				"revoked_ms = 0",
-	[ST_AUDIT_ADD] = "INSERT INTO audit_log(ts_ms, who, method, path, status, peer) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_AUDIT_LIST] = "SELECT id, ts_ms, who, method, path, status, peer FROM audit_log "
-			  "ORDER BY id DESC LIMIT ?1 OFFSET ?2",
-	/* ---- end operator accounts */
-	/* ---- tariffs (0004_tariffs.sql) */
-	[ST_TARIFF_PUT] = "INSERT INTO tariffs(id, doc, updated_ms) VALUES (?1, ?2, ?3) "
-			  "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
-	[ST_TARIFFS_LIST] = "SELECT id, doc, updated_ms FROM tariffs WHERE ?1 IS NULL OR id = ?1 "
-			    "ORDER BY id",
-	[ST_SITE_TARIFF_SET] = "UPDATE sites SET tariff_id = ?2 WHERE id = ?1",
-	[ST_SITE_TARIFFS_LIST] = "SELECT id, kind, ifnull(tariff_id, '') FROM sites "
-				 "WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
-#define ENERGY_SESSION_COLS                                                                   \
-	"x.id, t.id, t.kind, ifnull(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT NULL, " \
-	"ifnull(x.meter_start_wh, 0), x.stop_ms IS NOT NULL, ifnull(x.stop_ms, 0), "           \
-	"ifnull(x.meter_stop_wh, 0) FROM sites t JOIN stations s ON s.site_id = t.id "          \
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SITE_PUT] = "INSERT INTO sites(id, kind, created_ms) VALUES (?1, ?2, ?3) "
+		    "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind",
+    [ST_STATION_GET] = "SELECT s.id, ifnull(s.site_id, ''), t.kind, s.registration, "
+		       "ifnull(s.password_hash, '') FROM stations s "
+		       "LEFT JOIN sites t ON t.id = s.site_id WHERE s.id = ?1",
+    [ST_STATION_CREATE] = "INSERT INTO stations(id, registration, created_ms) VALUES (?1, ?2, ?3)",
+    [ST_STATION_PUT] = "INSERT INTO stations(id, site_id, password_hash, created_ms) "
+		       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
+		       "site_id = excluded.site_id, password_hash = excluded.password_hash",
+    [ST_STATION_BOOT] = "UPDATE stations SET protocol = ?2, vendor = ?3, model = ?4, serial = ?5, "
+			"box_serial = ?6, firmware = ?7, iccid = ?8, imsi = ?9, meter_type = ?10, "
+			"meter_serial = ?11, last_boot_ms = ?12, last_seen_ms = ?12, online = 1 "
+			"WHERE id = ?1",
+    [ST_STATION_REG] = "UPDATE stations SET registration = ?2 WHERE id = ?1",
+    [ST_STATION_SEEN] = "UPDATE stations SET online = ?2, last_seen_ms = ?3, "
+			"protocol = ifnull(?4, protocol) WHERE id = ?1",
+    [ST_STATION_EVENT] = "INSERT INTO station_events(station_id, kind, status, ts_ms) "
+			 "VALUES (?1, ?2, ?3, ?4)",
+    [ST_STATION_FW] = "UPDATE stations SET firmware_status = ?2 WHERE id = ?1",
+    [ST_STATION_DIAG] = "UPDATE stations SET diagnostics_status = ?2 WHERE id = ?1",
+    [ST_STATIONS_OFFLINE] = "UPDATE stations SET online = 0 WHERE online = 1",
+    [ST_STATIONS_LIST] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
+			 "t.id = s.site_id ORDER BY s.id LIMIT ?1 OFFSET ?2",
+    [ST_STATION_ONE] = "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "
+		       "t.id = s.site_id WHERE s.id = ?1",
+    [ST_CONNECTOR_STATUS] =
+	"INSERT INTO connectors(station_id, connector_id, status, error_code, "
+	"info, vendor_error, updated_ms, evse_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+	"ON CONFLICT(station_id, evse_id, connector_id) DO UPDATE SET "
+	"status = excluded.status, error_code = excluded.error_code, "
+	"info = excluded.info, vendor_error = excluded.vendor_error, "
+	"updated_ms = excluded.updated_ms",
+    [ST_CONNECTORS_LIST] =
+	"SELECT connector_id, status, error_code, info, vendor_error, updated_ms, "
+	"evse_id FROM connectors WHERE station_id = ?1 ORDER BY evse_id, connector_id",
+    [ST_TOKEN_GET] = "SELECT token, status, ifnull(expiry_ms, 0), ifnull(parent, ''), "
+		     "ifnull(site_id, '') FROM id_tokens WHERE token = ?1",
+    [ST_TOKEN_PUT] = "INSERT INTO id_tokens(token, status, expiry_ms, parent, site_id) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(token) DO UPDATE SET "
+		     "status = excluded.status, expiry_ms = excluded.expiry_ms, "
+		     "parent = excluded.parent, site_id = excluded.site_id",
+    [ST_SESSION_REPLAY] = "SELECT id FROM sessions WHERE station_id = ?1 AND evse_id = ?2 "
+			  "AND id_tag = ?3 AND start_ms = ?4 AND meter_start_wh = ?5 "
+			  "AND station_tx_id IS NULL",
+    /* the unique indexes sessions_replay and sessions_station_tx are the session keys */
+    [ST_SESSION_INSERT] = "INSERT INTO sessions(station_id, connector_id, id_tag, auth_status, "
+			  "start_ms, meter_start_wh, reservation_id, created_ms, evse_id, "
+			  "station_tx_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+			  "ON CONFLICT DO NOTHING",
+    [ST_SESSION_STATE] = "SELECT " STATE_COLS " FROM sessions WHERE id = ?1",
+    [ST_SESSION_STOP] = "UPDATE sessions SET stop_ms = ?2, meter_stop_wh = ?3, stop_reason = ?4, "
+			"stop_id_tag = ?5 WHERE id = ?1 AND stop_ms IS NULL",
+    [ST_SESSION_TAG] = "SELECT id_tag FROM sessions WHERE id = ?1",
+    [ST_SESSIONS_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE "
+			 "(?1 IS NULL OR station_id = ?1) AND "
+			 "(?2 < 0 OR (stop_ms IS NULL) = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+    [ST_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
+    [ST_SAMPLE_ADD] = "INSERT INTO meter_values(session_id, station_id, evse_id, "
+		      "ts_ms, measurand, phase, unit, context, location, format, value, "
+		      "signed_data, signing_method, encoding_method, public_key) VALUES "
+		      "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
+		      "?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
+    /* only when the insert found the key taken: the value kept under it */
+    [ST_SAMPLE_STORED] = "SELECT value FROM meter_values WHERE station_id = ?1 AND evse_id = ?2 "
+			 "AND ts_ms = ?3 AND measurand = ?4 AND phase = ifnull(?5, '') "
+			 "AND context = ifnull(?6, '') AND location = ifnull(?7, '')",
+    [ST_SAMPLE_CONFLICT_ADD] = "INSERT INTO sample_conflicts(session_id, station_id, evse_id, "
+			       "ts_ms, measurand, phase, context, location, stored_value, value, "
+			       "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), "
+			       "ifnull(?7, ''), ifnull(?8, ''), ?9, ?10, ?11)",
+    [ST_SAMPLE_CONFLICT_COUNT] = "UPDATE sessions SET sample_conflicts = sample_conflicts + 1 "
+				 "WHERE id = ?1",
+    [ST_SAMPLE_CONFLICTS_SESSION] = "SELECT sample_conflicts FROM sessions WHERE id = ?1",
+    [ST_SAMPLE_CONFLICTS_TOTAL] = "SELECT count(*) FROM sample_conflicts",
+    [ST_SAMPLES_LIST] = "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
+			"nullif(context, ''), nullif(location, ''), format, value, signed_data, "
+			"signing_method, encoding_method, public_key FROM meter_values "
+			"WHERE session_id = ?1 ORDER BY ts_ms, rowid",
+    [ST_ORPHAN_ADD] = "INSERT INTO orphan_stops(station_id, transaction_id, id_tag, meter_stop_wh, "
+		      "ts_ms, reason, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_ORPHANS_LIST] = "SELECT station_id, transaction_id, id_tag, meter_stop_wh, ts_ms, reason, "
+			"received_ms FROM orphan_stops ORDER BY id DESC LIMIT ?1",
+    [ST_TX_LOOKUP] = "SELECT " STATE_COLS " FROM sessions WHERE station_id = ?1 "
+		     "AND station_tx_id = ?2",
+    [ST_TX_EVENT_ADD] = "INSERT INTO tx_events(session_id, seq_no, event_type, trigger_reason, "
+			"ts_ms, offline, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			"ON CONFLICT DO NOTHING",
+    /* incremental, so a long session costs the same per event as a short one */
+    [ST_TX_SEQ_UPDATE] =
+	"UPDATE sessions SET seq_min = min(ifnull(seq_min, ?2), ?2), "
+	"seq_max = max(ifnull(seq_max, ?2), ?2), seq_count = seq_count + 1, "
+	"offline_events = offline_events + ?3, "
+	"seq_gaps = max(ifnull(seq_max, ?2), ?2) - min(ifnull(seq_min, ?2), ?2) + 1 "
+	"- (seq_count + 1) WHERE id = ?1",
+    [ST_TX_SET_START] = "UPDATE sessions SET start_ms = ?2, meter_start_wh = "
+			"CASE WHEN ?3 THEN ?4 ELSE meter_start_wh END WHERE id = ?1",
+    [ST_TX_SET_TOKEN] = "UPDATE sessions SET id_tag = ?2, auth_status = ?3 WHERE id = ?1",
+    [ST_TX_SET_EVSE] = "UPDATE sessions SET evse_id = ?2, connector_id = ?3 WHERE id = ?1",
+    [ST_TX_METER_LAST] = "UPDATE sessions SET meter_last_wh = ?2, meter_last_ms = ?3 WHERE id = ?1 "
+			 "AND (meter_last_ms IS NULL OR meter_last_ms <= ?3)",
+    [ST_VARIABLE_PUT] =
+	"INSERT INTO device_model(station_id, component, component_instance, evse_id, "
+	"connector_id, variable, variable_instance, attribute_type, value, "
+	"mutability, data_type, unit, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	"?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO UPDATE SET "
+	"value = excluded.value, mutability = excluded.mutability, "
+	"data_type = ifnull(excluded.data_type, data_type), "
+	"unit = ifnull(excluded.unit, unit), updated_ms = excluded.updated_ms",
+    [ST_VARIABLES_LIST] = "SELECT component, component_instance, evse_id, connector_id, variable, "
+			  "variable_instance, attribute_type, value, mutability, data_type, unit "
+			  "FROM device_model WHERE station_id = ?1 ORDER BY component, "
+			  "component_instance, evse_id, connector_id, variable, variable_instance, "
+			  "attribute_type",
+    [ST_REPORT_PART] = "INSERT INTO reports(station_id, request_id, parts, last_seq_no, complete, "
+		       "updated_ms) VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+		       "parts = parts + 1, last_seq_no = max(last_seq_no, ?3), "
+		       "complete = complete OR ?4, updated_ms = ?5",
+    [ST_REPORT_STATUS] =
+	"SELECT parts, complete FROM reports WHERE station_id = ?1 AND request_id = ?2",
+    [ST_NOTICE_ADD] = "INSERT INTO station_notices(station_id, kind, ts_ms, detail) "
+		      "VALUES (?1, ?2, ?3, ?4)",
+    /* ---- command log (0003_command_log.sql) */
+    [ST_COMMAND_ADD] =
+	"INSERT INTO command_log(station_id, who, kind, action, request, status, "
+	"station_status, error_code, detail, response, requested_ms, answered_ms, "
+	"latency_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_COMMANDS_LIST] = "SELECT id, station_id, who, kind, action, request, status, "
+			 "station_status, error_code, detail, response, requested_ms, answered_ms, "
+			 "latency_ms FROM command_log WHERE ?1 IS NULL OR station_id = ?1 "
+			 "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    /* ---- end command log */
+    /* ---- operator accounts (0006_accounts.sql) */
+    [ST_ACCOUNT_CREATE] = "INSERT INTO accounts(name, role, pw_hash, disabled, created_ms, "
+			  "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_ACCOUNT_GET] = "SELECT name, role, pw_hash, disabled, created_ms, updated_ms FROM accounts "
+		       "WHERE name = ?1",
+    [ST_ACCOUNT_UPDATE] = "UPDATE accounts SET role = ?2, pw_hash = ?3, disabled = ?4, "
+			  "updated_ms = ?5 WHERE name = ?1",
+    [ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE name = ?1",
+    [ST_ACCOUNTS_LIST] = "SELECT name, role, pw_hash, disabled, created_ms, updated_ms FROM "
+			 "accounts ORDER BY name",
+    [ST_AUTH_SESSION_ADD] = "INSERT INTO auth_sessions(hash, account, csrf, created_ms, last_ms, "
+			    "expires_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+    [ST_AUTH_SESSION_GET] = "SELECT s.account, a.role, a.disabled, s.csrf, s.created_ms, "
+			    "s.last_ms, s.expires_ms FROM auth_sessions s JOIN accounts a "
+			    "ON a.name = s.account WHERE s.hash = ?1",
+    [ST_AUTH_SESSION_TOUCH] = "UPDATE auth_sessions SET last_ms = ?2 WHERE hash = ?1",
+    [ST_AUTH_SESSIONS_DELETE] = "DELETE FROM auth_sessions WHERE hash = ?1 OR account = ?2 OR "
+				"(?1 IS NULL AND ?2 IS NULL AND expires_ms < ?3)",
+    [ST_API_TOKEN_ADD] = "INSERT INTO api_tokens(name, role, hash, created_by, created_ms) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_API_TOKEN_GET] = "SELECT id, name, role, created_by, created_ms, last_used_ms, revoked_ms "
+			 "FROM api_tokens WHERE hash = ?1",
+    [ST_API_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1",
+    [ST_API_TOKENS_LIST] = "SELECT id, name, role, created_by, created_ms, last_used_ms, "
+			   "revoked_ms FROM api_tokens ORDER BY id",
+    [ST_API_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1 AND "
+			    "revoked_ms = 0",
+    [ST_AUDIT_ADD] = "INSERT INTO audit_log(ts_ms, who, method, path, status, peer) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_AUDIT_LIST] = "SELECT id, ts_ms, who, method, path, status, peer FROM audit_log "
+		      "ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+    /* ---- end operator accounts */
+    /* ---- tariffs (0004_tariffs.sql) */
+    [ST_TARIFF_PUT] =
+	"INSERT INTO tariffs(id, doc, updated_ms) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
+    [ST_TARIFFS_LIST] = "SELECT id, doc, updated_ms FROM tariffs WHERE ?1 IS NULL OR id = ?1 "
+			"ORDER BY id",
+    [ST_SITE_TARIFF_SET] = "UPDATE sites SET tariff_id = ?2 WHERE id = ?1",
+    [ST_SITE_TARIFFS_LIST] = "SELECT id, kind, ifnull(tariff_id, '') FROM sites "
+			     "WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+#define ENERGY_SESSION_COLS                                                                        \
+	"x.id, t.id, t.kind, ifnull(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT NULL, "  \
+	"ifnull(x.meter_start_wh, 0), x.stop_ms IS NOT NULL, ifnull(x.stop_ms, 0), "               \
+	"ifnull(x.meter_stop_wh, 0) FROM sites t JOIN stations s ON s.site_id = t.id "             \
 	"JOIN sessions x ON x.station_id = s.id WHERE (?1 IS NULL OR t.id = ?1) "
-	/* two index ranges: recent starts by (station, start), old active ones by sessions_active */
-	[ST_ENERGY_SESSIONS] = "SELECT " ENERGY_SESSION_COLS "AND x.start_ms >= ?2 - ?4 "
-			       "AND x.start_ms < ?3 AND (x.stop_ms IS NULL OR x.stop_ms >= ?2) "
-			       "UNION ALL SELECT " ENERGY_SESSION_COLS "AND x.stop_ms IS NULL "
-			       "AND x.start_ms < ?2 - ?4 ORDER BY 1",
-	[ST_ENERGY_SAMPLES] = "SELECT ts_ms, measurand, unit, format, value FROM meter_values "
-			      "WHERE session_id = ?1 AND measurand IN ('Energy.Active.Import.Register', "
-			      "'Energy.Active.Export.Register') AND phase = '' ORDER BY ts_ms, rowid",
-	/* ---- end tariffs */
-	/* ---- planner (0005_planner.sql) */
-	[ST_SITE_GET] = "SELECT id, kind, limit_kw FROM sites WHERE id = ?1",
-	[ST_SITE_LIMIT] = "UPDATE sites SET limit_kw = ?2 WHERE id = ?1",
-	[ST_NEEDS_PUT] = "INSERT OR REPLACE INTO session_needs(session_id, source, departure_ms, "
-			 "energy_wh, target_soc, capacity_wh, soc, v2g, soc_floor, max_charge_w, "
-			 "max_discharge_w, bidirectional, meter_wh, export_wh, updated_ms) VALUES "
-			 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	[ST_NEEDS_GET] = "SELECT source, ifnull(departure_ms, -1), ifnull(energy_wh, -1), "
-			 "ifnull(target_soc, -1), ifnull(capacity_wh, -1), ifnull(soc, -1), v2g, "
-			 "ifnull(soc_floor, -1), ifnull(max_charge_w, -1), "
-			 "ifnull(max_discharge_w, -1), bidirectional, ifnull(meter_wh, -1), "
-			 "ifnull(export_wh, -1), updated_ms FROM session_needs WHERE session_id = ?1",
-	[ST_SITE_SESSIONS] =
-		"SELECT x.id, x.station_id, x.station_tx_id, x.evse_id, x.start_ms, "
-		"ifnull((SELECT max(CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 "
-		"ELSE 1 END)) FROM meter_values m WHERE m.session_id = x.id AND m.measurand = "
-		"'Energy.Active.Import.Register' AND m.phase = ''), ifnull(x.meter_last_wh, "
-		"ifnull(x.meter_start_wh, -1))), ifnull(x.meter_start_wh, -1), "
-		"ifnull(e.last_wh, -1), ifnull(e.first_wh, -1) FROM sessions x "
-		"JOIN stations s ON s.id = x.station_id LEFT JOIN session_export e ON "
-		"e.session_id = x.id WHERE s.site_id = ?1 AND x.stop_ms IS NULL ORDER BY x.id",
-	[ST_SESSION_EXPORT] = "INSERT INTO session_export(session_id, first_wh, last_wh, last_ms) "
-			      "VALUES (?1, ?2, ?2, ?3) ON CONFLICT(session_id) DO UPDATE SET "
-			      "first_wh = min(first_wh, ?2), last_wh = max(last_wh, ?2), "
-			      "last_ms = max(last_ms, ?3)",
-	[ST_GRID_EVENT_ADD] = "INSERT INTO grid_events(sites, start_ms, end_ms, reduce_w, export_w, "
-			      "bonus_fen_per_kwh, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_GRID_EVENTS_LIST] = "SELECT id, sites, start_ms, end_ms, reduce_w, export_w, "
-				"bonus_fen_per_kwh, created_ms FROM grid_events WHERE end_ms > ?2 "
-				"AND (?1 IS NULL OR instr(',' || sites || ',', ',' || ?1 || ',') > 0) "
-				"ORDER BY start_ms, id",
-	[ST_SITE_PLAN_PUT] = "INSERT OR REPLACE INTO site_plans(site_id, planned_ms, plan) "
-			     "VALUES (?1, ?2, ?3)",
-	[ST_SITE_PLAN_GET] = "SELECT site_id, planned_ms, plan FROM site_plans WHERE site_id = ?1",
-	[ST_SESSION_PLAN_PUT] = "INSERT OR REPLACE INTO session_plans(session_id, site_id, "
-				"planned_ms, plan) VALUES (?1, ?2, ?3, ?4)",
-	[ST_SESSION_PLAN_GET] = "SELECT site_id, planned_ms, plan FROM session_plans "
-				"WHERE session_id = ?1",
-	[ST_SITE_ENERGY] = "SELECT m.session_id, m.station_id, m.evse_id, m.ts_ms, m.measurand, "
-			   "m.unit, m.value FROM meter_values m JOIN stations s ON "
-			   "s.id = m.station_id WHERE s.site_id = ?1 AND m.session_id IS NOT NULL "
-			   "AND m.ts_ms >= ?2 AND m.ts_ms < ?3 AND m.phase = '' AND m.measurand IN "
-			   "('Energy.Active.Import.Register', 'Energy.Active.Export.Register') "
-			   "ORDER BY m.session_id, m.ts_ms",
-	[ST_CAP_PUT] = "INSERT OR REPLACE INTO charging_capabilities(model, caps, updated_ms) "
-		       "VALUES (?1, ?2, ?3)",
-	[ST_CAP_GET] = "SELECT model, updated_ms, caps FROM charging_capabilities WHERE model = ?1",
-	/* ---- end planner */
-	/* ---- swap */
-	[ST_SWAP_PACK_PUT] = "INSERT OR REPLACE INTO swap_packs(serial, station_id, type, "
-			     "capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "
-			     "production_ms, in_ms, flagged, updated_ms) VALUES (?1, ?2, ?3, ?4, "
-			     "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	[ST_SWAP_SOH_ADD] = "INSERT OR REPLACE INTO swap_pack_soh(serial, ts_ms, soh) SELECT ?1, "
-			    "?2, ?3 WHERE ?3 IS NOT (SELECT soh FROM swap_pack_soh WHERE serial "
-			    "= ?1 ORDER BY ts_ms DESC LIMIT 1)",
-	[ST_SWAP_PACKS_LIST] = "SELECT " SWAP_PACK_COLS " FROM swap_packs WHERE (?1 IS NULL OR "
-			       "station_id = ?1) AND (?2 IS NULL OR serial = ?2) ORDER BY serial",
-	[ST_SWAP_SOH_LIST] = "SELECT serial, ts_ms, soh FROM swap_pack_soh WHERE serial = ?1 "
-			     "ORDER BY ts_ms",
-	[ST_SWAP_ORDER_ADD] = "INSERT INTO swap_orders(" SWAP_ORDER_SET_COLS ") VALUES (?1, ?2, "
-			      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-			      "?17, ?18, ?19, ?20)",
-	[ST_SWAP_ORDER_SET] = "UPDATE swap_orders SET (" SWAP_ORDER_SET_COLS ") = (?1, ?2, ?3, "
-			      "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-			      "?19, ?20) WHERE id = ?21",
-	[ST_SWAP_ORDER_GET] = "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE "
-			      "station_id = ?1 AND request_id = ?2",
-	[ST_SWAP_ORDERS_LIST] = "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE (?1 "
-				"IS NULL OR station_id = ?1) AND created_ms >= ?2 AND created_ms < "
-				"?3 ORDER BY created_ms, id",
-	[ST_SWAP_BOOKING_ADD] = "INSERT INTO swap_bookings(station_id, vehicle, due_ms, min_soc, "
-				"state, request_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_SWAP_BOOKING_SET] = "UPDATE swap_bookings SET (station_id, vehicle, due_ms, min_soc, "
-				"state, request_id, created_ms) = (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-				"WHERE id = ?8",
-	[ST_SWAP_BOOKINGS_LIST] = "SELECT id, station_id, vehicle, due_ms, min_soc, state, "
-				  "request_id, created_ms FROM swap_bookings WHERE (?1 IS NULL OR "
-				  "station_id = ?1) AND (?2 = 0 OR id = ?2) AND due_ms >= ?3 "
-				  "ORDER BY due_ms, id",
-	/* a later deadline keeps the time the planner has had the earlier one */
-	[ST_SWAP_READY_SET] = "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 AND "
-			      "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
-			      "serial = ?1 AND ready_ms != ?2",
-	/* ---- end swap */
+    /* two index ranges: recent starts by (station, start), old active ones by sessions_active */
+    [ST_ENERGY_SESSIONS] = "SELECT " ENERGY_SESSION_COLS "AND x.start_ms >= ?2 - ?4 "
+			   "AND x.start_ms < ?3 AND (x.stop_ms IS NULL OR x.stop_ms >= ?2) "
+			   "UNION ALL SELECT " ENERGY_SESSION_COLS "AND x.stop_ms IS NULL "
+			   "AND x.start_ms < ?2 - ?4 ORDER BY 1",
+    [ST_ENERGY_SAMPLES] =
+	"SELECT ts_ms, measurand, unit, format, value FROM meter_values "
+	"WHERE session_id = ?1 AND measurand IN ('Energy.Active.Import.Register', "
+	"'Energy.Active.Export.Register') AND phase = '' ORDER BY ts_ms, rowid",
+    /* ---- end tariffs */
+    /* ---- planner (0005_planner.sql) */
+    [ST_SITE_GET] = "SELECT id, kind, limit_kw FROM sites WHERE id = ?1",
+    [ST_SITE_LIMIT] = "UPDATE sites SET limit_kw = ?2 WHERE id = ?1",
+    [ST_NEEDS_PUT] = "INSERT OR REPLACE INTO session_needs(session_id, source, departure_ms, "
+		     "energy_wh, target_soc, capacity_wh, soc, v2g, soc_floor, max_charge_w, "
+		     "max_discharge_w, bidirectional, meter_wh, export_wh, updated_ms) VALUES "
+		     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_NEEDS_GET] = "SELECT source, ifnull(departure_ms, -1), ifnull(energy_wh, -1), "
+		     "ifnull(target_soc, -1), ifnull(capacity_wh, -1), ifnull(soc, -1), v2g, "
+		     "ifnull(soc_floor, -1), ifnull(max_charge_w, -1), "
+		     "ifnull(max_discharge_w, -1), bidirectional, ifnull(meter_wh, -1), "
+		     "ifnull(export_wh, -1), updated_ms FROM session_needs WHERE session_id = ?1",
+    [ST_SITE_SESSIONS] =
+	"SELECT x.id, x.station_id, x.station_tx_id, x.evse_id, x.start_ms, "
+	"ifnull((SELECT max(CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 "
+	"ELSE 1 END)) FROM meter_values m WHERE m.session_id = x.id AND m.measurand = "
+	"'Energy.Active.Import.Register' AND m.phase = ''), ifnull(x.meter_last_wh, "
+	"ifnull(x.meter_start_wh, -1))), ifnull(x.meter_start_wh, -1), "
+	"ifnull(e.last_wh, -1), ifnull(e.first_wh, -1) FROM sessions x "
+	"JOIN stations s ON s.id = x.station_id LEFT JOIN session_export e ON "
+	"e.session_id = x.id WHERE s.site_id = ?1 AND x.stop_ms IS NULL ORDER BY x.id",
+    [ST_SESSION_EXPORT] = "INSERT INTO session_export(session_id, first_wh, last_wh, last_ms) "
+			  "VALUES (?1, ?2, ?2, ?3) ON CONFLICT(session_id) DO UPDATE SET "
+			  "first_wh = min(first_wh, ?2), last_wh = max(last_wh, ?2), "
+			  "last_ms = max(last_ms, ?3)",
+    [ST_GRID_EVENT_ADD] = "INSERT INTO grid_events(sites, start_ms, end_ms, reduce_w, export_w, "
+			  "bonus_fen_per_kwh, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_GRID_EVENTS_LIST] = "SELECT id, sites, start_ms, end_ms, reduce_w, export_w, "
+			    "bonus_fen_per_kwh, created_ms FROM grid_events WHERE end_ms > ?2 "
+			    "AND (?1 IS NULL OR instr(',' || sites || ',', ',' || ?1 || ',') > 0) "
+			    "ORDER BY start_ms, id",
+    [ST_SITE_PLAN_PUT] = "INSERT OR REPLACE INTO site_plans(site_id, planned_ms, plan) "
+			 "VALUES (?1, ?2, ?3)",
+    [ST_SITE_PLAN_GET] = "SELECT site_id, planned_ms, plan FROM site_plans WHERE site_id = ?1",
+    [ST_SESSION_PLAN_PUT] = "INSERT OR REPLACE INTO session_plans(session_id, site_id, "
+			    "planned_ms, plan) VALUES (?1, ?2, ?3, ?4)",
+    [ST_SESSION_PLAN_GET] = "SELECT site_id, planned_ms, plan FROM session_plans "
+			    "WHERE session_id = ?1",
+    [ST_SITE_ENERGY] = "SELECT m.session_id, m.station_id, m.evse_id, m.ts_ms, m.measurand, "
+		       "m.unit, m.value FROM meter_values m JOIN stations s ON "
+		       "s.id = m.station_id WHERE s.site_id = ?1 AND m.session_id IS NOT NULL "
+		       "AND m.ts_ms >= ?2 AND m.ts_ms < ?3 AND m.phase = '' AND m.measurand IN "
+		       "('Energy.Active.Import.Register', 'Energy.Active.Export.Register') "
+		       "ORDER BY m.session_id, m.ts_ms",
+    [ST_CAP_PUT] = "INSERT OR REPLACE INTO charging_capabilities(model, caps, updated_ms) "
+		   "VALUES (?1, ?2, ?3)",
+    [ST_CAP_GET] = "SELECT model, updated_ms, caps FROM charging_capabilities WHERE model = ?1",
+    /* ---- end planner */
+    /* ---- swap */
+    [ST_SWAP_PACK_PUT] = "INSERT OR REPLACE INTO swap_packs(serial, station_id, type, "
+			 "capacity_wh, soc, soh, cycles, location, evse_id, vehicle, "
+			 "production_ms, in_ms, flagged, updated_ms) VALUES (?1, ?2, ?3, ?4, "
+			 "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_SWAP_SOH_ADD] = "INSERT OR REPLACE INTO swap_pack_soh(serial, ts_ms, soh) SELECT ?1, "
+			"?2, ?3 WHERE ?3 IS NOT (SELECT soh FROM swap_pack_soh WHERE serial "
+			"= ?1 ORDER BY ts_ms DESC LIMIT 1)",
+    [ST_SWAP_PACKS_LIST] = "SELECT " SWAP_PACK_COLS " FROM swap_packs WHERE (?1 IS NULL OR "
+			   "station_id = ?1) AND (?2 IS NULL OR serial = ?2) ORDER BY serial",
+    [ST_SWAP_SOH_LIST] = "SELECT serial, ts_ms, soh FROM swap_pack_soh WHERE serial = ?1 "
+			 "ORDER BY ts_ms",
+    [ST_SWAP_ORDER_ADD] = "INSERT INTO swap_orders(" SWAP_ORDER_SET_COLS ") VALUES (?1, ?2, "
+			  "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+			  "?17, ?18, ?19, ?20)",
+    [ST_SWAP_ORDER_SET] = "UPDATE swap_orders SET (" SWAP_ORDER_SET_COLS ") = (?1, ?2, ?3, "
+			  "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+			  "?19, ?20) WHERE id = ?21",
+    [ST_SWAP_ORDER_GET] = "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE "
+			  "station_id = ?1 AND request_id = ?2",
+    [ST_SWAP_ORDERS_LIST] = "SELECT id, " SWAP_ORDER_SET_COLS " FROM swap_orders WHERE (?1 "
+			    "IS NULL OR station_id = ?1) AND created_ms >= ?2 AND created_ms < "
+			    "?3 ORDER BY created_ms, id",
+    [ST_SWAP_BOOKING_ADD] = "INSERT INTO swap_bookings(station_id, vehicle, due_ms, min_soc, "
+			    "state, request_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_SWAP_BOOKING_SET] = "UPDATE swap_bookings SET (station_id, vehicle, due_ms, min_soc, "
+			    "state, request_id, created_ms) = (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			    "WHERE id = ?8",
+    [ST_SWAP_BOOKINGS_LIST] = "SELECT id, station_id, vehicle, due_ms, min_soc, state, "
+			      "request_id, created_ms FROM swap_bookings WHERE (?1 IS NULL OR "
+			      "station_id = ?1) AND (?2 = 0 OR id = ?2) AND due_ms >= ?3 "
+			      "ORDER BY due_ms, id",
+    /* a later deadline keeps the time the planner has had the earlier one */
+    [ST_SWAP_READY_SET] = "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 AND "
+			  "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
+			  "serial = ?1 AND ready_ms != ?2",
+    /* ---- end swap */
 };
 
 struct sq_store {
@@ -571,9 +579,11 @@ static struct store *sq_open(const char *path, bool sync_full, char *err, size_t
 	}
 	q->base.ops = &store_sqlite_ops;
 	s = &q->base;
-	if (sqlite3_open_v2(path, &sq(s)->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-						  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, err_len, "%s: %s", path, sq(s)->db ? sqlite3_errmsg(sq(s)->db) : "cannot open");
+	if (sqlite3_open_v2(path, &sq(s)->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "%s: %s", path,
+			 sq(s)->db ? sqlite3_errmsg(sq(s)->db) : "cannot open");
 		goto fail;
 	}
 	snprintf(pragmas, sizeof(pragmas),
@@ -590,8 +600,8 @@ static struct store *sq_open(const char *path, bool sync_full, char *err, size_t
 	if (migrate(s, err, err_len) < 0)
 		goto fail;
 	for (int i = 0; i < _ST_MAX; i++) {
-		if (sqlite3_prepare_v3(sq(s)->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sq(s)->st[i],
-				       NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(sq(s)->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &sq(s)->st[i], NULL) != SQLITE_OK) {
 			snprintf(err, err_len, "prepare %d: %s", i, sqlite3_errmsg(sq(s)->db));
 			goto fail;
 		}
@@ -652,8 +662,8 @@ static int sq_station_get(struct store *s, const char *id, struct store_station 
 		copy_col(st, 0, ret->id, sizeof(ret->id));
 		copy_col(st, 1, ret->site_id, sizeof(ret->site_id));
 		ret->site_kind = sqlite3_column_type(st, 2) == SQLITE_NULL
-					 ? -1
-					 : site_kind_from_string(col_text(st, 2));
+				     ? -1
+				     : site_kind_from_string(col_text(st, 2));
 		ret->registration = reg_status_from_string(col_text(st, 3));
 		copy_col(st, 4, ret->password_hash, sizeof(ret->password_hash));
 	}
@@ -675,8 +685,8 @@ static int sq_station_create(struct store *s, const char *id, int registration, 
 	return step_done(st);
 }
 
-static int sq_station_put(struct store *s, const char *id, const char *site_id, const char *password_hash,
-		      int64_t now_ms)
+static int sq_station_put(struct store *s, const char *id, const char *site_id,
+			  const char *password_hash, int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -731,7 +741,7 @@ static int sq_station_set_registration(struct store *s, const char *id, int regi
 }
 
 static int sq_station_seen(struct store *s, const char *id, bool online, const char *protocol,
-		       int64_t now_ms)
+			   int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -780,7 +790,7 @@ static int sq_stations_offline_all(struct store *s)
 }
 
 static int sq_stations_list(struct store *s, const char *id_or_null, int limit, int offset,
-			store_station_fn fn, void *ud)
+			    store_station_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
 	int rc, n = 0, r = 0;
@@ -795,20 +805,20 @@ static int sq_stations_list(struct store *s, const char *id_or_null, int limit, 
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_station_row row = {
-			.id = col_text(st, 0),
-			.site_id = col_text(st, 1),
-			.site_kind = col_text(st, 2),
-			.registration = col_text(st, 3),
-			.protocol = col_text(st, 4),
-			.vendor = col_text(st, 5),
-			.model = col_text(st, 6),
-			.serial = col_text(st, 7),
-			.firmware = col_text(st, 8),
-			.firmware_status = col_text(st, 9),
-			.diagnostics_status = col_text(st, 10),
-			.online = sqlite3_column_int(st, 11) != 0,
-			.last_seen_ms = sqlite3_column_int64(st, 12),
-			.last_boot_ms = sqlite3_column_int64(st, 13),
+		    .id = col_text(st, 0),
+		    .site_id = col_text(st, 1),
+		    .site_kind = col_text(st, 2),
+		    .registration = col_text(st, 3),
+		    .protocol = col_text(st, 4),
+		    .vendor = col_text(st, 5),
+		    .model = col_text(st, 6),
+		    .serial = col_text(st, 7),
+		    .firmware = col_text(st, 8),
+		    .firmware_status = col_text(st, 9),
+		    .diagnostics_status = col_text(st, 10),
+		    .online = sqlite3_column_int(st, 11) != 0,
+		    .last_seen_ms = sqlite3_column_int64(st, 12),
+		    .last_boot_ms = sqlite3_column_int64(st, 13),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -823,9 +833,9 @@ static int sq_stations_list(struct store *s, const char *id_or_null, int limit, 
 	return id_or_null && n == 0 ? -ENOENT : n;
 }
 
-static int sq_connector_status(struct store *s, const char *station_id, int evse_id, int connector_id,
-			   const char *status, const char *error_code, const char *info,
-			   const char *vendor_error, int64_t ts_ms)
+static int sq_connector_status(struct store *s, const char *station_id, int evse_id,
+			       int connector_id, const char *status, const char *error_code,
+			       const char *info, const char *vendor_error, int64_t ts_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -844,7 +854,8 @@ static int sq_connector_status(struct store *s, const char *station_id, int evse
 	return step_done(st);
 }
 
-static int sq_connectors_list(struct store *s, const char *station_id, store_connector_fn fn, void *ud)
+static int sq_connectors_list(struct store *s, const char *station_id, store_connector_fn fn,
+			      void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_CONNECTORS_LIST);
 	int rc, r = 0;
@@ -852,13 +863,13 @@ static int sq_connectors_list(struct store *s, const char *station_id, store_con
 	bind_text(st, 1, station_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_connector_row row = {
-			.connector_id = sqlite3_column_int(st, 0),
-			.status = col_text(st, 1),
-			.error_code = col_text(st, 2),
-			.info = col_text(st, 3),
-			.vendor_error = col_text(st, 4),
-			.updated_ms = sqlite3_column_int64(st, 5),
-			.evse_id = sqlite3_column_int(st, 6),
+		    .connector_id = sqlite3_column_int(st, 0),
+		    .status = col_text(st, 1),
+		    .error_code = col_text(st, 2),
+		    .info = col_text(st, 3),
+		    .vendor_error = col_text(st, 4),
+		    .updated_ms = sqlite3_column_int64(st, 5),
+		    .evse_id = sqlite3_column_int(st, 6),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -963,16 +974,16 @@ static int state_row(sqlite3_stmt *st, struct store_session_state *ret)
 
 	if (rc == SQLITE_ROW) {
 		*ret = (struct store_session_state){
-			.id = sqlite3_column_int64(st, 0),
-			.active = sqlite3_column_int(st, 1) != 0,
-			.start_ms = sqlite3_column_int64(st, 2),
-			.has_meter_start = sqlite3_column_int(st, 3) != 0,
-			.has_token = sqlite3_column_int(st, 4) != 0,
-			.has_meter_last = sqlite3_column_int(st, 5) != 0,
-			.meter_last_wh = sqlite3_column_int64(st, 6),
-			.meter_last_ms = sqlite3_column_int64(st, 7),
-			.evse_id = sqlite3_column_int(st, 9),
-			.connector_id = sqlite3_column_int(st, 10),
+		    .id = sqlite3_column_int64(st, 0),
+		    .active = sqlite3_column_int(st, 1) != 0,
+		    .start_ms = sqlite3_column_int64(st, 2),
+		    .has_meter_start = sqlite3_column_int(st, 3) != 0,
+		    .has_token = sqlite3_column_int(st, 4) != 0,
+		    .has_meter_last = sqlite3_column_int(st, 5) != 0,
+		    .meter_last_wh = sqlite3_column_int64(st, 6),
+		    .meter_last_ms = sqlite3_column_int64(st, 7),
+		    .evse_id = sqlite3_column_int(st, 9),
+		    .connector_id = sqlite3_column_int(st, 10),
 		};
 		copy_col(st, 8, ret->station_id, sizeof(ret->station_id));
 	}
@@ -1033,27 +1044,28 @@ static int session_rows(sqlite3_stmt *st, store_session_fn fn, void *ud)
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_session_row row = {
-			.id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.connector_id = sqlite3_column_int(st, 2),
-			.id_tag = col_text(st, 3),
-			.auth_status = col_text(st, 4),
-			.start_ms = sqlite3_column_int64(st, 5),
-			.has_meter_start = sqlite3_column_type(st, 6) != SQLITE_NULL,
-			.meter_start_wh = sqlite3_column_int64(st, 6),
-			.has_reservation = sqlite3_column_type(st, 7) != SQLITE_NULL,
-			.reservation_id = sqlite3_column_int64(st, 7),
-			.stopped = sqlite3_column_type(st, 8) != SQLITE_NULL,
-			.stop_ms = sqlite3_column_int64(st, 8),
-			.meter_stop_wh = sqlite3_column_int64(st, 9),
-			.stop_reason = col_text(st, 10),
-			.evse_id = sqlite3_column_int(st, 11),
-			.station_tx_id = col_text(st, 12),
-			.seq_gaps = sqlite3_column_int(st, 13),
-			.offline_events = sqlite3_column_int(st, 14),
-			.seq_max = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1
-									       : sqlite3_column_int64(st, 15),
-			.sample_conflicts = sqlite3_column_int(st, 16),
+		    .id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .connector_id = sqlite3_column_int(st, 2),
+		    .id_tag = col_text(st, 3),
+		    .auth_status = col_text(st, 4),
+		    .start_ms = sqlite3_column_int64(st, 5),
+		    .has_meter_start = sqlite3_column_type(st, 6) != SQLITE_NULL,
+		    .meter_start_wh = sqlite3_column_int64(st, 6),
+		    .has_reservation = sqlite3_column_type(st, 7) != SQLITE_NULL,
+		    .reservation_id = sqlite3_column_int64(st, 7),
+		    .stopped = sqlite3_column_type(st, 8) != SQLITE_NULL,
+		    .stop_ms = sqlite3_column_int64(st, 8),
+		    .meter_stop_wh = sqlite3_column_int64(st, 9),
+		    .stop_reason = col_text(st, 10),
+		    .evse_id = sqlite3_column_int(st, 11),
+		    .station_tx_id = col_text(st, 12),
+		    .seq_gaps = sqlite3_column_int(st, 13),
+		    .offline_events = sqlite3_column_int(st, 14),
+		    .seq_max = sqlite3_column_type(st, 15) == SQLITE_NULL
+				   ? -1
+				   : sqlite3_column_int64(st, 15),
+		    .sample_conflicts = sqlite3_column_int(st, 16),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -1086,8 +1098,7 @@ static int sq_session_get(struct store *s, int64_t id, store_session_fn fn, void
 	return r == 0 ? -ENOENT : r;
 }
 
-static int sq_sample_add(struct store *s, const struct store_sample *in, char *ret_stored,
-			 size_t n)
+static int sq_sample_add(struct store *s, const struct store_sample *in, char *ret_stored, size_t n)
 {
 	sqlite3_stmt *st;
 	int r, rc;
@@ -1190,23 +1201,24 @@ static int sq_samples_list(struct store *s, int64_t session_id, store_sample_fn 
 	sqlite3_bind_int64(st, 1, session_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_sample row = {
-			.session_id = session_id,
-			.station_id = col_text(st, 0),
-			.evse_id = sqlite3_column_int(st, 1),
-			.ts_ms = sqlite3_column_int64(st, 2),
-			.measurand = col_text(st, 3),
-			.phase = col_text(st, 4),
-			.unit = col_text(st, 5),
-			.context = col_text(st, 6),
-			.location = col_text(st, 7),
-			.format = col_text(st, 8),
-			.value = col_text(st, 9),
-			.measurand_kind = -1,
-			.sig = {
-				.data = col_text(st, 10),
-				.signing_method = col_text(st, 11),
-				.encoding_method = col_text(st, 12),
-				.public_key = col_text(st, 13),
+		    .session_id = session_id,
+		    .station_id = col_text(st, 0),
+		    .evse_id = sqlite3_column_int(st, 1),
+		    .ts_ms = sqlite3_column_int64(st, 2),
+		    .measurand = col_text(st, 3),
+		    .phase = col_text(st, 4),
+		    .unit = col_text(st, 5),
+		    .context = col_text(st, 6),
+		    .location = col_text(st, 7),
+		    .format = col_text(st, 8),
+		    .value = col_text(st, 9),
+		    .measurand_kind = -1,
+		    .sig =
+			{
+			    .data = col_text(st, 10),
+			    .signing_method = col_text(st, 11),
+			    .encoding_method = col_text(st, 12),
+			    .public_key = col_text(st, 13),
 			},
 		};
 		r = fn(&row, ud);
@@ -1243,13 +1255,13 @@ static int sq_orphans_list(struct store *s, int limit, store_orphan_fn fn, void 
 	sqlite3_bind_int(st, 1, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_orphan row = {
-			.station_id = col_text(st, 0),
-			.transaction_id = sqlite3_column_int64(st, 1),
-			.id_tag = col_text(st, 2),
-			.meter_stop_wh = sqlite3_column_int64(st, 3),
-			.ts_ms = sqlite3_column_int64(st, 4),
-			.reason = col_text(st, 5),
-			.received_ms = sqlite3_column_int64(st, 6),
+		    .station_id = col_text(st, 0),
+		    .transaction_id = sqlite3_column_int64(st, 1),
+		    .id_tag = col_text(st, 2),
+		    .meter_stop_wh = sqlite3_column_int64(st, 3),
+		    .ts_ms = sqlite3_column_int64(st, 4),
+		    .reason = col_text(st, 5),
+		    .received_ms = sqlite3_column_int64(st, 6),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -1356,7 +1368,7 @@ static int sq_session_meter_last(struct store *s, int64_t session_id, int64_t wh
 }
 
 static int sq_variable_put(struct store *s, const char *station_id, const struct store_variable *v,
-		       int64_t now_ms)
+			   int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -1380,7 +1392,8 @@ static int sq_variable_put(struct store *s, const char *station_id, const struct
 	return step_done(st);
 }
 
-static int sq_variables_list(struct store *s, const char *station_id, store_variable_fn fn, void *ud)
+static int sq_variables_list(struct store *s, const char *station_id, store_variable_fn fn,
+			     void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_VARIABLES_LIST);
 	int rc, r = 0;
@@ -1388,17 +1401,17 @@ static int sq_variables_list(struct store *s, const char *station_id, store_vari
 	bind_text(st, 1, station_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_variable row = {
-			.component = col_text(st, 0),
-			.component_instance = col_text(st, 1),
-			.evse_id = sqlite3_column_int(st, 2),
-			.connector_id = sqlite3_column_int(st, 3),
-			.variable = col_text(st, 4),
-			.variable_instance = col_text(st, 5),
-			.attribute_type = col_text(st, 6),
-			.value = col_text(st, 7),
-			.mutability = col_text(st, 8),
-			.data_type = col_text(st, 9),
-			.unit = col_text(st, 10),
+		    .component = col_text(st, 0),
+		    .component_instance = col_text(st, 1),
+		    .evse_id = sqlite3_column_int(st, 2),
+		    .connector_id = sqlite3_column_int(st, 3),
+		    .variable = col_text(st, 4),
+		    .variable_instance = col_text(st, 5),
+		    .attribute_type = col_text(st, 6),
+		    .value = col_text(st, 7),
+		    .mutability = col_text(st, 8),
+		    .data_type = col_text(st, 9),
+		    .unit = col_text(st, 10),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -1408,8 +1421,8 @@ static int sq_variables_list(struct store *s, const char *station_id, store_vari
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static int sq_report_part(struct store *s, const char *station_id, int64_t request_id, int64_t seq_no,
-		      bool tbc, int64_t now_ms)
+static int sq_report_part(struct store *s, const char *station_id, int64_t request_id,
+			  int64_t seq_no, bool tbc, int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -1425,8 +1438,8 @@ static int sq_report_part(struct store *s, const char *station_id, int64_t reque
 	return step_done(st);
 }
 
-static int sq_report_status(struct store *s, const char *station_id, int64_t request_id, int *ret_parts,
-			bool *ret_complete)
+static int sq_report_status(struct store *s, const char *station_id, int64_t request_id,
+			    int *ret_parts, bool *ret_complete)
 {
 	sqlite3_stmt *st = stmt(s, ST_REPORT_STATUS);
 	int rc;
@@ -1443,7 +1456,7 @@ static int sq_report_status(struct store *s, const char *station_id, int64_t req
 }
 
 static int sq_notice_add(struct store *s, const char *station_id, const char *kind, int64_t ts_ms,
-		     const char *detail)
+			 const char *detail)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -1500,20 +1513,20 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 	sqlite3_bind_int(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_command row = {
-			.id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.who = col_text(st, 2),
-			.kind = col_text(st, 3),
-			.action = col_text(st, 4),
-			.request = col_text(st, 5),
-			.status = col_text(st, 6),
-			.station_status = col_text(st, 7),
-			.error_code = col_text(st, 8),
-			.detail = col_text(st, 9),
-			.response = col_text(st, 10),
-			.requested_ms = sqlite3_column_int64(st, 11),
-			.answered_ms = sqlite3_column_int64(st, 12),
-			.latency_ms = sqlite3_column_int64(st, 13),
+		    .id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .who = col_text(st, 2),
+		    .kind = col_text(st, 3),
+		    .action = col_text(st, 4),
+		    .request = col_text(st, 5),
+		    .status = col_text(st, 6),
+		    .station_status = col_text(st, 7),
+		    .error_code = col_text(st, 8),
+		    .detail = col_text(st, 9),
+		    .response = col_text(st, 10),
+		    .requested_ms = sqlite3_column_int64(st, 11),
+		    .answered_ms = sqlite3_column_int64(st, 12),
+		    .latency_ms = sqlite3_column_int64(st, 13),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -1816,13 +1829,13 @@ static int sq_audit_list(struct store *s, int limit, int offset, store_audit_fn 
 	sqlite3_bind_int(st, 2, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_audit a = {
-			.id = sqlite3_column_int64(st, 0),
-			.ts_ms = sqlite3_column_int64(st, 1),
-			.who = col_text(st, 2),
-			.method = col_text(st, 3),
-			.path = col_text(st, 4),
-			.status = sqlite3_column_int(st, 5),
-			.peer = col_text(st, 6),
+		    .id = sqlite3_column_int64(st, 0),
+		    .ts_ms = sqlite3_column_int64(st, 1),
+		    .who = col_text(st, 2),
+		    .method = col_text(st, 3),
+		    .path = col_text(st, 4),
+		    .status = sqlite3_column_int(st, 5),
+		    .peer = col_text(st, 6),
 		};
 
 		r = fn(&a, ud);
@@ -1928,9 +1941,9 @@ static int sq_tariffs_list(struct store *s, const char *id_or_null, store_tariff
 	bind_text(st, 1, id_or_null);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_tariff row = {
-			.id = col_text(st, 0),
-			.doc = col_text(st, 1),
-			.updated_ms = sqlite3_column_int64(st, 2),
+		    .id = col_text(st, 0),
+		    .doc = col_text(st, 1),
+		    .updated_ms = sqlite3_column_int64(st, 2),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -1961,8 +1974,8 @@ static int sq_site_tariff_set(struct store *s, const char *site_id, const char *
 	return sqlite3_changes(sq(s)->db) ? 0 : -ENOENT;
 }
 
-static int sq_site_tariffs_list(struct store *s, const char *site_or_null,
-				store_site_tariff_fn fn, void *ud)
+static int sq_site_tariffs_list(struct store *s, const char *site_or_null, store_site_tariff_fn fn,
+				void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_SITE_TARIFFS_LIST);
 	int rc, r = 0, n = 0;
@@ -1970,9 +1983,9 @@ static int sq_site_tariffs_list(struct store *s, const char *site_or_null,
 	bind_text(st, 1, site_or_null);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_site_tariff row = {
-			.id = col_text(st, 0),
-			.kind = site_kind_from_string(col_text(st, 1)),
-			.tariff_id = col_text(st, 2),
+		    .id = col_text(st, 0),
+		    .kind = site_kind_from_string(col_text(st, 1)),
+		    .tariff_id = col_text(st, 2),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -1999,16 +2012,16 @@ static int sq_energy_sessions_list(struct store *s, const char *site_or_null, in
 	sqlite3_bind_int64(st, 4, STORE_ENERGY_LOOKBACK_MS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_energy_session row = {
-			.id = sqlite3_column_int64(st, 0),
-			.site_id = col_text(st, 1),
-			.site_kind = site_kind_from_string(col_text(st, 2)),
-			.tariff_id = col_text(st, 3),
-			.start_ms = sqlite3_column_int64(st, 4),
-			.has_meter_start = sqlite3_column_int(st, 5),
-			.meter_start_wh = sqlite3_column_int64(st, 6),
-			.stopped = sqlite3_column_int(st, 7),
-			.stop_ms = sqlite3_column_int64(st, 8),
-			.meter_stop_wh = sqlite3_column_int64(st, 9),
+		    .id = sqlite3_column_int64(st, 0),
+		    .site_id = col_text(st, 1),
+		    .site_kind = site_kind_from_string(col_text(st, 2)),
+		    .tariff_id = col_text(st, 3),
+		    .start_ms = sqlite3_column_int64(st, 4),
+		    .has_meter_start = sqlite3_column_int(st, 5),
+		    .meter_start_wh = sqlite3_column_int64(st, 6),
+		    .stopped = sqlite3_column_int(st, 7),
+		    .stop_ms = sqlite3_column_int64(st, 8),
+		    .meter_stop_wh = sqlite3_column_int64(st, 9),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2029,15 +2042,15 @@ static int sq_session_energy_samples(struct store *s, int64_t session_id, store_
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *m = col_text(st, 1);
 		struct store_sample row = {
-			.session_id = session_id,
-			.ts_ms = sqlite3_column_int64(st, 0),
-			.measurand = m,
-			.unit = col_text(st, 2),
-			.format = col_text(st, 3),
-			.value = col_text(st, 4),
-			.measurand_kind = strcmp(m, "Energy.Active.Export.Register") == 0
-						  ? MEAS_ENERGY_EXPORT_REGISTER
-						  : MEAS_ENERGY_IMPORT_REGISTER,
+		    .session_id = session_id,
+		    .ts_ms = sqlite3_column_int64(st, 0),
+		    .measurand = m,
+		    .unit = col_text(st, 2),
+		    .format = col_text(st, 3),
+		    .value = col_text(st, 4),
+		    .measurand_kind = strcmp(m, "Energy.Active.Export.Register") == 0
+					  ? MEAS_ENERGY_EXPORT_REGISTER
+					  : MEAS_ENERGY_IMPORT_REGISTER,
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -2061,8 +2074,8 @@ static int sq_site_get(struct store *s, const char *id, struct store_site *ret)
 		copy_col(st, 0, ret->id, sizeof(ret->id));
 		ret->kind = site_kind_from_string(col_text(st, 1));
 		ret->limit_w = sqlite3_column_type(st, 2) == SQLITE_NULL
-				       ? -1
-				       : (int64_t)(sqlite3_column_double(st, 2) * 1000.0 + 0.5);
+				   ? -1
+				   : (int64_t)(sqlite3_column_double(st, 2) * 1000.0 + 0.5);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
@@ -2155,15 +2168,15 @@ static int sq_site_sessions(struct store *s, const char *site_id, store_site_ses
 	bind_text(st, 1, site_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_site_session row = {
-			.id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.station_tx_id = col_text(st, 2),
-			.evse_id = sqlite3_column_int(st, 3),
-			.start_ms = sqlite3_column_int64(st, 4),
-			.meter_wh = (int64_t)sqlite3_column_double(st, 5),
-			.meter_start_wh = sqlite3_column_int64(st, 6),
-			.export_wh = sqlite3_column_int64(st, 7),
-			.export_first_wh = sqlite3_column_int64(st, 8),
+		    .id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .station_tx_id = col_text(st, 2),
+		    .evse_id = sqlite3_column_int(st, 3),
+		    .start_ms = sqlite3_column_int64(st, 4),
+		    .meter_wh = (int64_t)sqlite3_column_double(st, 5),
+		    .meter_start_wh = sqlite3_column_int64(st, 6),
+		    .export_wh = sqlite3_column_int64(st, 7),
+		    .export_first_wh = sqlite3_column_int64(st, 8),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -2220,14 +2233,14 @@ static int sq_grid_events_list(struct store *s, const char *site_or_null, int64_
 	sqlite3_bind_int64(st, 2, from_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_grid_event row = {
-			.id = sqlite3_column_int64(st, 0),
-			.sites = col_text(st, 1),
-			.start_ms = sqlite3_column_int64(st, 2),
-			.end_ms = sqlite3_column_int64(st, 3),
-			.reduce_w = sqlite3_column_int64(st, 4),
-			.export_w = sqlite3_column_int64(st, 5),
-			.bonus_fen_per_kwh = sqlite3_column_int64(st, 6),
-			.created_ms = sqlite3_column_int64(st, 7),
+		    .id = sqlite3_column_int64(st, 0),
+		    .sites = col_text(st, 1),
+		    .start_ms = sqlite3_column_int64(st, 2),
+		    .end_ms = sqlite3_column_int64(st, 3),
+		    .reduce_w = sqlite3_column_int64(st, 4),
+		    .export_w = sqlite3_column_int64(st, 5),
+		    .bonus_fen_per_kwh = sqlite3_column_int64(st, 6),
+		    .created_ms = sqlite3_column_int64(st, 7),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -2309,13 +2322,13 @@ static int sq_site_energy_samples(struct store *s, const char *site_id, int64_t 
 	sqlite3_bind_int64(st, 3, to_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_sample row = {
-			.session_id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.evse_id = sqlite3_column_int(st, 2),
-			.ts_ms = sqlite3_column_int64(st, 3),
-			.measurand = col_text(st, 4),
-			.unit = col_text(st, 5),
-			.value = col_text(st, 6),
+		    .session_id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .evse_id = sqlite3_column_int(st, 2),
+		    .ts_ms = sqlite3_column_int64(st, 3),
+		    .measurand = col_text(st, 4),
+		    .unit = col_text(st, 5),
+		    .value = col_text(st, 6),
 		};
 		r = fn(&row, ud);
 		if (r < 0)
@@ -2441,12 +2454,12 @@ static int sq_stations_query(struct store *s, const struct store_station_query *
 			     store_station_fn fn, void *ud, int64_t *ret_total)
 {
 	static const char *const order[] = {
-		[STORE_SORT_ID] = "s.id",
-		[STORE_SORT_LAST_SEEN] = "s.last_seen_ms",
-		[STORE_SORT_SITE] = "s.site_id",
+	    [STORE_SORT_ID] = "s.id",
+	    [STORE_SORT_LAST_SEEN] = "s.last_seen_ms",
+	    [STORE_SORT_SITE] = "s.site_id",
 	};
 	char prefix_end[STATION_ID_MAX + 2], buf[128];
-	struct sqlq q = { .len = 0 };
+	struct sqlq q = {.len = 0};
 	const char *dir = f->desc ? " DESC" : "";
 	sqlite3_stmt *st;
 	int rc, n = 0, r = 0;
@@ -2469,7 +2482,8 @@ static int sq_stations_query(struct store *s, const struct store_station_query *
 	}
 	q.len = 0;
 	q.sql[0] = '\0';
-	sqlq_add(&q, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON t.id = s.site_id");
+	sqlq_add(&q,
+		 "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON t.id = s.site_id");
 	station_where(&q, f);
 	if (f->after_id && f->sort == STORE_SORT_ID)
 		sqlq_add(&q, f->desc ? " AND s.id < :after" : " AND s.id > :after");
@@ -2487,20 +2501,20 @@ static int sq_stations_query(struct store *s, const struct store_station_query *
 	bind_named_int64(st, ":offset", f->offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_station_row row = {
-			.id = col_text(st, 0),
-			.site_id = col_text(st, 1),
-			.site_kind = col_text(st, 2),
-			.registration = col_text(st, 3),
-			.protocol = col_text(st, 4),
-			.vendor = col_text(st, 5),
-			.model = col_text(st, 6),
-			.serial = col_text(st, 7),
-			.firmware = col_text(st, 8),
-			.firmware_status = col_text(st, 9),
-			.diagnostics_status = col_text(st, 10),
-			.online = sqlite3_column_int(st, 11) != 0,
-			.last_seen_ms = sqlite3_column_int64(st, 12),
-			.last_boot_ms = sqlite3_column_int64(st, 13),
+		    .id = col_text(st, 0),
+		    .site_id = col_text(st, 1),
+		    .site_kind = col_text(st, 2),
+		    .registration = col_text(st, 3),
+		    .protocol = col_text(st, 4),
+		    .vendor = col_text(st, 5),
+		    .model = col_text(st, 6),
+		    .serial = col_text(st, 7),
+		    .firmware = col_text(st, 8),
+		    .firmware_status = col_text(st, 9),
+		    .diagnostics_status = col_text(st, 10),
+		    .online = sqlite3_column_int(st, 11) != 0,
+		    .last_seen_ms = sqlite3_column_int64(st, 12),
+		    .last_boot_ms = sqlite3_column_int64(st, 13),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2550,7 +2564,7 @@ static void session_bind(sqlite3_stmt *st, const struct store_session_query *f)
 static int sq_sessions_query(struct store *s, const struct store_session_query *f,
 			     store_session_fn fn, void *ud, int64_t total_max, int64_t *ret_total)
 {
-	struct sqlq q = { .len = 0 };
+	struct sqlq q = {.len = 0};
 	sqlite3_stmt *st;
 	int64_t total = 0;
 	int r;
@@ -2592,11 +2606,11 @@ static int sq_samples_page(struct store *s, int64_t session_id, const char *meas
 			   struct store_sample_cursor *cursor, store_sample_fn fn, void *ud)
 {
 	static const char sql[] =
-		"SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
-		"nullif(context, ''), nullif(location, ''), format, value, signed_data, "
-		"signing_method, encoding_method, public_key, rowid FROM meter_values "
-		"WHERE session_id = ?1 AND (ts_ms, rowid) > (?2, ?3) "
-		"AND (?4 IS NULL OR measurand = ?4) ORDER BY ts_ms, rowid LIMIT ?5";
+	    "SELECT station_id, evse_id, ts_ms, measurand, nullif(phase, ''), unit, "
+	    "nullif(context, ''), nullif(location, ''), format, value, signed_data, "
+	    "signing_method, encoding_method, public_key, rowid FROM meter_values "
+	    "WHERE session_id = ?1 AND (ts_ms, rowid) > (?2, ?3) "
+	    "AND (?4 IS NULL OR measurand = ?4) ORDER BY ts_ms, rowid LIMIT ?5";
 	struct store_sample_cursor at = *cursor;
 	sqlite3_stmt *st;
 	int rc, r = 0, n = 0;
@@ -2610,23 +2624,24 @@ static int sq_samples_page(struct store *s, int64_t session_id, const char *meas
 	sqlite3_bind_int(st, 5, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_sample row = {
-			.session_id = session_id,
-			.station_id = col_text(st, 0),
-			.evse_id = sqlite3_column_int(st, 1),
-			.ts_ms = sqlite3_column_int64(st, 2),
-			.measurand = col_text(st, 3),
-			.phase = col_text(st, 4),
-			.unit = col_text(st, 5),
-			.context = col_text(st, 6),
-			.location = col_text(st, 7),
-			.format = col_text(st, 8),
-			.value = col_text(st, 9),
-			.measurand_kind = -1,
-			.sig = {
-				.data = col_text(st, 10),
-				.signing_method = col_text(st, 11),
-				.encoding_method = col_text(st, 12),
-				.public_key = col_text(st, 13),
+		    .session_id = session_id,
+		    .station_id = col_text(st, 0),
+		    .evse_id = sqlite3_column_int(st, 1),
+		    .ts_ms = sqlite3_column_int64(st, 2),
+		    .measurand = col_text(st, 3),
+		    .phase = col_text(st, 4),
+		    .unit = col_text(st, 5),
+		    .context = col_text(st, 6),
+		    .location = col_text(st, 7),
+		    .format = col_text(st, 8),
+		    .value = col_text(st, 9),
+		    .measurand_kind = -1,
+		    .sig =
+			{
+			    .data = col_text(st, 10),
+			    .signing_method = col_text(st, 11),
+			    .encoding_method = col_text(st, 12),
+			    .public_key = col_text(st, 13),
 			},
 		};
 		at.ts_ms = row.ts_ms;
@@ -2649,9 +2664,9 @@ static int sq_station_history(struct store *s, const char *station_id, int limit
 			      store_history_fn fn, void *ud)
 {
 	static const char sql[] =
-		"SELECT 'status', kind, status, ts_ms, id FROM station_events WHERE station_id = ?1 "
-		"UNION ALL SELECT 'notice', kind, detail, ts_ms, id FROM station_notices "
-		"WHERE station_id = ?1 ORDER BY 4 DESC, 5 DESC LIMIT ?2 OFFSET ?3";
+	    "SELECT 'status', kind, status, ts_ms, id FROM station_events WHERE station_id = ?1 "
+	    "UNION ALL SELECT 'notice', kind, detail, ts_ms, id FROM station_notices "
+	    "WHERE station_id = ?1 ORDER BY 4 DESC, 5 DESC LIMIT ?2 OFFSET ?3";
 	sqlite3_stmt *st;
 	int rc, r = 0, n = 0;
 
@@ -2662,10 +2677,10 @@ static int sq_station_history(struct store *s, const char *station_id, int limit
 	sqlite3_bind_int(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_history_row row = {
-			.source = col_text(st, 0),
-			.kind = col_text(st, 1),
-			.text = col_text(st, 2),
-			.ts_ms = sqlite3_column_int64(st, 3),
+		    .source = col_text(st, 0),
+		    .kind = col_text(st, 1),
+		    .text = col_text(st, 2),
+		    .ts_ms = sqlite3_column_int64(st, 3),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2680,9 +2695,9 @@ static int sq_connectors_query(struct store *s, const char *status, int limit, i
 			       store_connector_fn fn, void *ud)
 {
 	static const char sql[] =
-		"SELECT connector_id, status, error_code, info, vendor_error, updated_ms, evse_id, "
-		"station_id FROM connectors WHERE (?1 IS NULL OR status = ?1) "
-		"ORDER BY station_id, evse_id, connector_id LIMIT ?2 OFFSET ?3";
+	    "SELECT connector_id, status, error_code, info, vendor_error, updated_ms, evse_id, "
+	    "station_id FROM connectors WHERE (?1 IS NULL OR status = ?1) "
+	    "ORDER BY station_id, evse_id, connector_id LIMIT ?2 OFFSET ?3";
 	sqlite3_stmt *st;
 	int rc, r = 0, n = 0;
 
@@ -2693,14 +2708,14 @@ static int sq_connectors_query(struct store *s, const char *status, int limit, i
 	sqlite3_bind_int(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_connector_row row = {
-			.connector_id = sqlite3_column_int(st, 0),
-			.status = col_text(st, 1),
-			.error_code = col_text(st, 2),
-			.info = col_text(st, 3),
-			.vendor_error = col_text(st, 4),
-			.updated_ms = sqlite3_column_int64(st, 5),
-			.evse_id = sqlite3_column_int(st, 6),
-			.station_id = col_text(st, 7),
+		    .connector_id = sqlite3_column_int(st, 0),
+		    .status = col_text(st, 1),
+		    .error_code = col_text(st, 2),
+		    .info = col_text(st, 3),
+		    .vendor_error = col_text(st, 4),
+		    .updated_ms = sqlite3_column_int64(st, 5),
+		    .evse_id = sqlite3_column_int(st, 6),
+		    .station_id = col_text(st, 7),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2769,22 +2784,25 @@ static void summary_connector_row(sqlite3_stmt *st, struct store_summary *ret)
 
 static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summary *ret)
 {
-	struct store_summary sum = { .stations = 0 };
+	struct store_summary sum = {.stations = 0};
 	int r;
 
-	r = summary_rows(s, "SELECT t.kind, s.registration, s.online, count(*) FROM stations s "
-			    "LEFT JOIN sites t ON t.id = s.site_id GROUP BY 1, 2, 3",
+	r = summary_rows(s,
+			 "SELECT t.kind, s.registration, s.online, count(*) FROM stations s "
+			 "LEFT JOIN sites t ON t.id = s.site_id GROUP BY 1, 2, 3",
 			 0, summary_station_row, &sum);
 	/* energy today: sessions started since day_start, to their stop or latest reading */
 	if (r == 0)
-		r = summary_rows(s, "SELECT count(*), ifnull(sum(max(0, ifnull(meter_stop_wh, "
-				    "ifnull(meter_last_wh, meter_start_wh)) - meter_start_wh)), 0), "
-				    "(SELECT count(*) FROM sessions WHERE stop_ms IS NULL) "
-				    "FROM sessions WHERE start_ms >= ?1",
+		r = summary_rows(s,
+				 "SELECT count(*), ifnull(sum(max(0, ifnull(meter_stop_wh, "
+				 "ifnull(meter_last_wh, meter_start_wh)) - meter_start_wh)), 0), "
+				 "(SELECT count(*) FROM sessions WHERE stop_ms IS NULL) "
+				 "FROM sessions WHERE start_ms >= ?1",
 				 day_start_ms, summary_session_row, &sum);
 	if (r == 0)
-		r = summary_rows(s, "SELECT status, count(*) FROM connectors GROUP BY status "
-				    "ORDER BY 2 DESC",
+		r = summary_rows(s,
+				 "SELECT status, count(*) FROM connectors GROUP BY status "
+				 "ORDER BY 2 DESC",
 				 0, summary_connector_row, &sum);
 	if (r < 0)
 		return r;
@@ -2816,10 +2834,11 @@ static int cert_done(sqlite3_stmt *st)
 static int sq_cert_add(struct store *s, const struct store_cert *c)
 {
 	sqlite3_stmt *st;
-	int r = cert_prepare(s,
-			     "INSERT INTO station_certificates(station_id, serial, type, issued_ms, "
-			     "not_after_ms, pem) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			     true, &st);
+	int r =
+	    cert_prepare(s,
+			 "INSERT INTO station_certificates(station_id, serial, type, issued_ms, "
+			 "not_after_ms, pem) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			 true, &st);
 
 	if (r < 0)
 		return r;
@@ -2838,14 +2857,14 @@ static int cert_rows(sqlite3_stmt *st, store_cert_fn fn, void *ud)
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_cert row = {
-			.id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.serial = col_text(st, 2),
-			.type = col_text(st, 3),
-			.issued_ms = sqlite3_column_int64(st, 4),
-			.not_after_ms = sqlite3_column_int64(st, 5),
-			.renew_requested_ms = sqlite3_column_int64(st, 6),
-			.pem = col_text(st, 7),
+		    .id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .serial = col_text(st, 2),
+		    .type = col_text(st, 3),
+		    .issued_ms = sqlite3_column_int64(st, 4),
+		    .not_after_ms = sqlite3_column_int64(st, 5),
+		    .renew_requested_ms = sqlite3_column_int64(st, 6),
+		    .pem = col_text(st, 7),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2858,8 +2877,8 @@ static int cert_rows(sqlite3_stmt *st, store_cert_fn fn, void *ud)
 
 #define CERT_COLS "id, station_id, serial, type, issued_ms, not_after_ms, renew_requested_ms, pem"
 
-static int sq_certs_list(struct store *s, const char *station_or_null, int limit,
-			 store_cert_fn fn, void *ud)
+static int sq_certs_list(struct store *s, const char *station_or_null, int limit, store_cert_fn fn,
+			 void *ud)
 {
 	sqlite3_stmt *st;
 	int r = cert_prepare(s,
@@ -2892,8 +2911,8 @@ static int sq_certs_expiring(struct store *s, int64_t before_ms, store_cert_fn f
 static int sq_cert_renew_mark(struct store *s, int64_t id, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	int r = cert_prepare(s, "UPDATE station_certificates SET renew_requested_ms = ?2 WHERE id = ?1",
-			     true, &st);
+	int r = cert_prepare(
+	    s, "UPDATE station_certificates SET renew_requested_ms = ?2 WHERE id = ?1", true, &st);
 
 	if (r < 0)
 		return r;
@@ -2934,10 +2953,10 @@ static int sq_security_events(struct store *s, const char *station_id, int limit
 	sqlite3_bind_int(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_history_row row = {
-			.source = "notice",
-			.kind = col_text(st, 0),
-			.text = col_text(st, 1),
-			.ts_ms = sqlite3_column_int64(st, 2),
+		    .source = "notice",
+		    .kind = col_text(st, 0),
+		    .text = col_text(st, 1),
+		    .ts_ms = sqlite3_column_int64(st, 2),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -2991,22 +3010,22 @@ static int sq_swap_packs_list(struct store *s, const char *station_or_null,
 	bind_text(st, 2, serial_or_null);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_swap_pack row = {
-			.serial = col_text(st, 0),
-			.station_id = col_text(st, 1),
-			.type = col_text(st, 2),
-			.capacity_wh = sqlite3_column_int64(st, 3),
-			.soc = sqlite3_column_double(st, 4),
-			.soh = sqlite3_column_double(st, 5),
-			.cycles = sqlite3_column_int64(st, 6),
-			.location = col_text(st, 7),
-			.evse_id = sqlite3_column_int(st, 8),
-			.vehicle = col_text(st, 9),
-			.production_ms = sqlite3_column_int64(st, 10),
-			.in_ms = sqlite3_column_int64(st, 11),
-			.flagged = sqlite3_column_int(st, 12) != 0,
-			.updated_ms = sqlite3_column_int64(st, 13),
-			.ready_ms = sqlite3_column_int64(st, 14),
-			.ready_set_ms = sqlite3_column_int64(st, 15),
+		    .serial = col_text(st, 0),
+		    .station_id = col_text(st, 1),
+		    .type = col_text(st, 2),
+		    .capacity_wh = sqlite3_column_int64(st, 3),
+		    .soc = sqlite3_column_double(st, 4),
+		    .soh = sqlite3_column_double(st, 5),
+		    .cycles = sqlite3_column_int64(st, 6),
+		    .location = col_text(st, 7),
+		    .evse_id = sqlite3_column_int(st, 8),
+		    .vehicle = col_text(st, 9),
+		    .production_ms = sqlite3_column_int64(st, 10),
+		    .in_ms = sqlite3_column_int64(st, 11),
+		    .flagged = sqlite3_column_int(st, 12) != 0,
+		    .updated_ms = sqlite3_column_int64(st, 13),
+		    .ready_ms = sqlite3_column_int64(st, 14),
+		    .ready_set_ms = sqlite3_column_int64(st, 15),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -3030,9 +3049,9 @@ static int sq_swap_pack_soh_list(struct store *s, const char *serial, store_swap
 	bind_text(st, 1, serial);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_swap_soh row = {
-			.serial = col_text(st, 0),
-			.ts_ms = sqlite3_column_int64(st, 1),
-			.soh = sqlite3_column_double(st, 2),
+		    .serial = col_text(st, 0),
+		    .ts_ms = sqlite3_column_int64(st, 1),
+		    .soh = sqlite3_column_double(st, 2),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -3091,27 +3110,27 @@ static int swap_orders_rows(sqlite3_stmt *st, store_swap_order_fn fn, void *ud)
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_swap_order row = {
-			.id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.request_id = sqlite3_column_int64(st, 2),
-			.vehicle = col_text(st, 3),
-			.booking_id = sqlite3_column_int64(st, 4),
-			.packs_out = col_text(st, 5),
-			.packs_in = col_text(st, 6),
-			.soc_out = sqlite3_column_double(st, 7),
-			.soc_in = sqlite3_column_double(st, 8),
-			.energy_out_wh = sqlite3_column_int64(st, 9),
-			.energy_in_wh = sqlite3_column_int64(st, 10),
-			.delta_wh = sqlite3_column_int64(st, 11),
-			.tier = col_text(st, 12),
-			.price_fen_per_mwh = sqlite3_column_int64(st, 13),
-			.cost_fen = sqlite3_column_int64(st, 14),
-			.state = col_text(st, 15),
-			.promised_soc = sqlite3_column_double(st, 16),
-			.created_ms = sqlite3_column_int64(st, 17),
-			.in_ms = sqlite3_column_int64(st, 18),
-			.out_ms = sqlite3_column_int64(st, 19),
-			.done_ms = sqlite3_column_int64(st, 20),
+		    .id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .request_id = sqlite3_column_int64(st, 2),
+		    .vehicle = col_text(st, 3),
+		    .booking_id = sqlite3_column_int64(st, 4),
+		    .packs_out = col_text(st, 5),
+		    .packs_in = col_text(st, 6),
+		    .soc_out = sqlite3_column_double(st, 7),
+		    .soc_in = sqlite3_column_double(st, 8),
+		    .energy_out_wh = sqlite3_column_int64(st, 9),
+		    .energy_in_wh = sqlite3_column_int64(st, 10),
+		    .delta_wh = sqlite3_column_int64(st, 11),
+		    .tier = col_text(st, 12),
+		    .price_fen_per_mwh = sqlite3_column_int64(st, 13),
+		    .cost_fen = sqlite3_column_int64(st, 14),
+		    .state = col_text(st, 15),
+		    .promised_soc = sqlite3_column_double(st, 16),
+		    .created_ms = sqlite3_column_int64(st, 17),
+		    .in_ms = sqlite3_column_int64(st, 18),
+		    .out_ms = sqlite3_column_int64(st, 19),
+		    .done_ms = sqlite3_column_int64(st, 20),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -3147,8 +3166,7 @@ static int sq_swap_orders_list(struct store *s, const char *station_or_null, int
 	return swap_orders_rows(st, fn, ud);
 }
 
-static int sq_swap_booking_put(struct store *s, const struct store_swap_booking *b,
-			       int64_t *ret_id)
+static int sq_swap_booking_put(struct store *s, const struct store_swap_booking *b, int64_t *ret_id)
 {
 	sqlite3_stmt *st;
 	int r = begin_write(s);
@@ -3186,14 +3204,14 @@ static int sq_swap_bookings_list(struct store *s, const char *station_or_null, i
 	sqlite3_bind_int64(st, 3, from_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_swap_booking row = {
-			.id = sqlite3_column_int64(st, 0),
-			.station_id = col_text(st, 1),
-			.vehicle = col_text(st, 2),
-			.due_ms = sqlite3_column_int64(st, 3),
-			.min_soc = sqlite3_column_double(st, 4),
-			.state = col_text(st, 5),
-			.request_id = sqlite3_column_int64(st, 6),
-			.created_ms = sqlite3_column_int64(st, 7),
+		    .id = sqlite3_column_int64(st, 0),
+		    .station_id = col_text(st, 1),
+		    .vehicle = col_text(st, 2),
+		    .due_ms = sqlite3_column_int64(st, 3),
+		    .min_soc = sqlite3_column_double(st, 4),
+		    .state = col_text(st, 5),
+		    .request_id = sqlite3_column_int64(st, 6),
+		    .created_ms = sqlite3_column_int64(st, 7),
 		};
 		n++;
 		r = fn(&row, ud);
@@ -3260,17 +3278,18 @@ static int sq_station_security_set(struct store *s, const char *id, int profile,
 		return r;
 	if (profile > 3)
 		return -EINVAL;
-	if (sqlite3_prepare_v2(sq(s)->db,
-			       "UPDATE stations SET "
-			       "security_profile = CASE WHEN ?2 < 0 THEN security_profile ELSE ?2 END, "
-			       "password_hash = CASE WHEN ?3 IS NULL THEN password_hash "
-			       "WHEN ?3 = '' THEN NULL ELSE ?3 END, "
-			       "cert_cn = CASE WHEN ?4 IS NULL THEN cert_cn "
-			       "WHEN ?4 = '' THEN NULL ELSE ?4 END, "
-			       "cert_fingerprint = CASE WHEN ?5 IS NULL THEN cert_fingerprint "
-			       "WHEN ?5 = '' THEN NULL ELSE ?5 END "
-			       "WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		sq(s)->db,
+		"UPDATE stations SET "
+		"security_profile = CASE WHEN ?2 < 0 THEN security_profile ELSE ?2 END, "
+		"password_hash = CASE WHEN ?3 IS NULL THEN password_hash "
+		"WHEN ?3 = '' THEN NULL ELSE ?3 END, "
+		"cert_cn = CASE WHEN ?4 IS NULL THEN cert_cn "
+		"WHEN ?4 = '' THEN NULL ELSE ?4 END, "
+		"cert_fingerprint = CASE WHEN ?5 IS NULL THEN cert_fingerprint "
+		"WHEN ?5 = '' THEN NULL ELSE ?5 END "
+		"WHERE id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, profile);
@@ -3330,12 +3349,12 @@ static int opt_int(sqlite3_stmt *st, int i, int def)
 static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row_fn fn, void *ud)
 {
 	static const char sql[] =
-		"SELECT t.id, t.kind, t.name, t.location, t.heartbeat_s, t.local_list, "
-		"t.local_list_max, t.reservations, t.reservation_max_s, t.limit_kw, "
-		"ifnull(t.tariff_id, ''), t.created_ms, "
-		"(SELECT count(*) FROM stations s WHERE s.site_id = t.id), "
-		"(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online) "
-		"FROM sites t WHERE ?1 IS NULL OR t.id = ?1 ORDER BY t.id";
+	    "SELECT t.id, t.kind, t.name, t.location, t.heartbeat_s, t.local_list, "
+	    "t.local_list_max, t.reservations, t.reservation_max_s, t.limit_kw, "
+	    "ifnull(t.tariff_id, ''), t.created_ms, "
+	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id), "
+	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online) "
+	    "FROM sites t WHERE ?1 IS NULL OR t.id = ?1 ORDER BY t.id";
 	sqlite3_stmt *st = prep(s, sql);
 	int rc, r = 0, n = 0;
 
@@ -3344,24 +3363,25 @@ static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row
 	bind_text(st, 1, id_or_null);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_site_row row = {
-			.rec = {
-				.id = col_text(st, 0),
-				.kind = site_kind_from_string(col_text(st, 1)),
-				.name = col_text(st, 2),
-				.location = col_text(st, 3),
-				.heartbeat_s = opt_int(st, 4, 0),
-				.local_list = opt_int(st, 5, -1),
-				.local_list_max = opt_int(st, 6, 0),
-				.reservations = opt_int(st, 7, -1),
-				.reservation_max_s = opt_int(st, 8, 0),
+		    .rec =
+			{
+			    .id = col_text(st, 0),
+			    .kind = site_kind_from_string(col_text(st, 1)),
+			    .name = col_text(st, 2),
+			    .location = col_text(st, 3),
+			    .heartbeat_s = opt_int(st, 4, 0),
+			    .local_list = opt_int(st, 5, -1),
+			    .local_list_max = opt_int(st, 6, 0),
+			    .reservations = opt_int(st, 7, -1),
+			    .reservation_max_s = opt_int(st, 8, 0),
 			},
-			.limit_w = sqlite3_column_type(st, 9) == SQLITE_NULL
-					   ? -1
-					   : (int64_t)(sqlite3_column_double(st, 9) * 1000.0 + 0.5),
-			.tariff_id = col_text(st, 10),
-			.created_ms = sqlite3_column_int64(st, 11),
-			.stations = sqlite3_column_int64(st, 12),
-			.online = sqlite3_column_int64(st, 13),
+		    .limit_w = sqlite3_column_type(st, 9) == SQLITE_NULL
+				   ? -1
+				   : (int64_t)(sqlite3_column_double(st, 9) * 1000.0 + 0.5),
+		    .tariff_id = col_text(st, 10),
+		    .created_ms = sqlite3_column_int64(st, 11),
+		    .stations = sqlite3_column_int64(st, 12),
+		    .online = sqlite3_column_int64(st, 13),
 		};
 
 		n++;
@@ -3389,13 +3409,13 @@ static int sq_site_save(struct store *s, const struct store_site_rec *rec, bool 
 			int64_t now_ms)
 {
 	static const char ins[] =
-		"INSERT INTO sites(id, kind, name, location, heartbeat_s, local_list, "
-		"local_list_max, reservations, reservation_max_s, created_ms) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	    "INSERT INTO sites(id, kind, name, location, heartbeat_s, local_list, "
+	    "local_list_max, reservations, reservation_max_s, created_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 	static const char upd[] =
-		"UPDATE sites SET kind = ?2, name = ?3, location = ?4, heartbeat_s = ?5, "
-		"local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9 "
-		"WHERE id = ?1 AND ?10 IS NOT NULL";
+	    "UPDATE sites SET kind = ?2, name = ?3, location = ?4, heartbeat_s = ?5, "
+	    "local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9 "
+	    "WHERE id = ?1 AND ?10 IS NOT NULL";
 	sqlite3_stmt *st;
 	int r = begin_write(s);
 
@@ -3450,8 +3470,9 @@ static int sq_site_delete(struct store *s, const char *id)
 	return run_done(st);
 }
 
-#define RESV_COLS "id, station_id, evse_id, id_tag, expiry_ms, status, ifnull(session_id, 0), " \
-		  "created_ms, updated_ms"
+#define RESV_COLS                                                                                  \
+	"id, station_id, evse_id, id_tag, expiry_ms, status, ifnull(session_id, 0), "              \
+	"created_ms, updated_ms"
 
 static void resv_row(sqlite3_stmt *st, struct store_reservation *r)
 {
@@ -3579,11 +3600,11 @@ static int sq_station_log_list(struct store *s, const char *station_id, int64_t 
 			       int64_t to_ms, store_log_fn fn, void *ud)
 {
 	static const char sql[] =
-		"SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM station_log "
-		"WHERE seq IN (SELECT max(seq) FROM station_log WHERE station_id = ?1 AND "
-		"ts_ms < ?2 GROUP BY kind, evse_id, connector_id) "
-		"UNION ALL SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM station_log "
-		"WHERE station_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY 5, 6";
+	    "SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM station_log "
+	    "WHERE seq IN (SELECT max(seq) FROM station_log WHERE station_id = ?1 AND "
+	    "ts_ms < ?2 GROUP BY kind, evse_id, connector_id) "
+	    "UNION ALL SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM station_log "
+	    "WHERE station_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY 5, 6";
 	sqlite3_stmt *st = prep(s, sql);
 	int rc, r = 0, n = 0;
 
@@ -3594,11 +3615,11 @@ static int sq_station_log_list(struct store *s, const char *station_id, int64_t 
 	sqlite3_bind_int64(st, 3, to_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_log_row row = {
-			.kind = col_text(st, 0),
-			.state = col_text(st, 1),
-			.evse_id = sqlite3_column_int(st, 2),
-			.connector_id = sqlite3_column_int(st, 3),
-			.ts_ms = sqlite3_column_int64(st, 4),
+		    .kind = col_text(st, 0),
+		    .state = col_text(st, 1),
+		    .evse_id = sqlite3_column_int(st, 2),
+		    .connector_id = sqlite3_column_int(st, 3),
+		    .ts_ms = sqlite3_column_int64(st, 4),
 		};
 
 		n++;
@@ -3640,8 +3661,8 @@ static int list_entries(sqlite3_stmt *st, store_list_entry_fn fn, void *ud)
 	if (!st)
 		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_list_entry e = { .status = auth_status_from_string(col_text(st, 1)),
-					      .expiry_ms = sqlite3_column_int64(st, 2) };
+		struct store_list_entry e = {.status = auth_status_from_string(col_text(st, 1)),
+					     .expiry_ms = sqlite3_column_int64(st, 2)};
 
 		copy_col(st, 0, e.token, sizeof(e.token));
 		copy_col(st, 3, e.parent, sizeof(e.parent));
@@ -3720,9 +3741,10 @@ static int sq_local_list_save(struct store *s, const char *station_id, int64_t v
 			st = prep(s, "DELETE FROM local_list_entries WHERE station_id = ?1 AND "
 				     "token = ?2");
 		} else {
-			st = prep(s, "INSERT OR REPLACE INTO local_list_entries(station_id, token, "
-				     "status, expiry_ms, parent) VALUES (?1, ?2, ?3, nullif(?4, 0), "
-				     "nullif(?5, ''))");
+			st =
+			    prep(s, "INSERT OR REPLACE INTO local_list_entries(station_id, token, "
+				    "status, expiry_ms, parent) VALUES (?1, ?2, ?3, nullif(?4, 0), "
+				    "nullif(?5, ''))");
 		}
 		if (!st)
 			return -EIO;
@@ -3749,131 +3771,131 @@ static int sq_local_list_save(struct store *s, const char *station_id, int64_t v
 /* ---------------------------------------------------------------- end sites */
 
 const struct store_ops store_sqlite_ops = {
-	.version = STORE_OPS_VERSION,
-	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.schema_version = sq_schema_version,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.dirty = sq_dirty,
-	.errmsg = sq_errmsg,
-	.site_put = sq_site_put,
-	.station_get = sq_station_get,
-	.station_create = sq_station_create,
-	.station_put = sq_station_put,
-	.station_boot = sq_station_boot,
-	.station_set_registration = sq_station_set_registration,
-	.station_seen = sq_station_seen,
-	.station_event = sq_station_event,
-	.stations_offline_all = sq_stations_offline_all,
-	.stations_list = sq_stations_list,
-	.connector_status = sq_connector_status,
-	.connectors_list = sq_connectors_list,
-	.token_get = sq_token_get,
-	.token_put = sq_token_put,
-	.session_open = sq_session_open,
-	.session_find_start = sq_session_find_start,
-	.session_find_tx = sq_session_find_tx,
-	.session_state = sq_session_state,
-	.session_close = sq_session_close,
-	.session_id_tag = sq_session_id_tag,
-	.sessions_list = sq_sessions_list,
-	.session_get = sq_session_get,
-	.session_set_start = sq_session_set_start,
-	.session_set_token = sq_session_set_token,
-	.session_set_evse = sq_session_set_evse,
-	.session_meter_last = sq_session_meter_last,
-	.session_event_add = sq_session_event_add,
-	.session_seq_update = sq_session_seq_update,
-	.sample_add = sq_sample_add,
-	.sample_conflict_add = sq_sample_conflict_add,
-	.sample_conflicts = sq_sample_conflicts,
-	.samples_list = sq_samples_list,
-	.orphan_add = sq_orphan_add,
-	.orphans_list = sq_orphans_list,
-	.variable_put = sq_variable_put,
-	.variables_list = sq_variables_list,
-	.report_part = sq_report_part,
-	.report_status = sq_report_status,
-	.notice_add = sq_notice_add,
-	.command_add = sq_command_add,
-	.commands_list = sq_commands_list,
-	.samples_add = sq_samples_add, /* batch readings */
-	.account_create = sq_account_create,
-	.account_get = sq_account_get,
-	.account_update = sq_account_update,
-	.account_delete = sq_account_delete,
-	.accounts_list = sq_accounts_list,
-	.auth_session_add = sq_auth_session_add,
-	.auth_session_get = sq_auth_session_get,
-	.auth_session_touch = sq_auth_session_touch,
-	.auth_sessions_delete = sq_auth_sessions_delete,
-	.api_token_add = sq_api_token_add,
-	.api_token_get = sq_api_token_get,
-	.api_token_touch = sq_api_token_touch,
-	.api_tokens_list = sq_api_tokens_list,
-	.api_token_revoke = sq_api_token_revoke,
-	.audit_add = sq_audit_add,
-	.audit_list = sq_audit_list,
-	.tariff_put = sq_tariff_put,
-	.tariffs_list = sq_tariffs_list,
-	.site_tariff_set = sq_site_tariff_set,
-	.site_tariffs_list = sq_site_tariffs_list,
-	.energy_sessions_list = sq_energy_sessions_list,
-	.session_energy_samples = sq_session_energy_samples,
-	/* dash */
-	.stations_query = sq_stations_query,
-	.sessions_query = sq_sessions_query,
-	.samples_page = sq_samples_page,
-	.station_history = sq_station_history,
-	.connectors_query = sq_connectors_query,
-	.summary = sq_summary,
-	.site_get = sq_site_get, /* planner */
-	.site_set_limit = sq_site_set_limit,
-	.needs_put = sq_needs_put,
-	.needs_get = sq_needs_get,
-	.site_sessions = sq_site_sessions,
-	.session_export = sq_session_export,
-	.grid_event_add = sq_grid_event_add,
-	.grid_events_list = sq_grid_events_list,
-	.site_plan_put = sq_site_plan_put,
-	.site_plan_get = sq_site_plan_get,
-	.session_plan_put = sq_session_plan_put,
-	.session_plan_get = sq_session_plan_get,
-	.site_energy_samples = sq_site_energy_samples,
-	.capability_put = sq_capability_put,
-	.capability_get = sq_capability_get,
-	.cert_add = sq_cert_add, /* certificates */
-	.certs_list = sq_certs_list,
-	.certs_expiring = sq_certs_expiring,
-	.cert_renew_mark = sq_cert_renew_mark,
-	.station_password_set = sq_station_password_set,
-	.security_events = sq_security_events,
-	.swap_pack_put = sq_swap_pack_put, /* swap */
-	.swap_packs_list = sq_swap_packs_list,
-	.swap_pack_soh_list = sq_swap_pack_soh_list,
-	.swap_order_put = sq_swap_order_put,
-	.swap_order_get = sq_swap_order_get,
-	.swap_orders_list = sq_swap_orders_list,
-	.swap_booking_put = sq_swap_booking_put,
-	.swap_bookings_list = sq_swap_bookings_list,
-	.swap_pack_ready_set = sq_swap_pack_ready_set,
-	.station_security_get = sq_station_security_get, /* security */
-	.station_security_set = sq_station_security_set,
-	.stations_count_registration = sq_stations_count_registration,
-	.sites_list = sq_sites_list, /* sites */
-	.site_save = sq_site_save,
-	.site_delete = sq_site_delete,
-	.reservation_put = sq_reservation_put,
-	.reservation_get = sq_reservation_get,
-	.reservations_list = sq_reservations_list,
-	.reservations_due = sq_reservations_due,
-	.station_log_add = sq_station_log_add,
-	.station_log_list = sq_station_log_list,
-	.sessions_late = sq_sessions_late,
-	.site_tokens = sq_site_tokens,
-	.local_list_version = sq_local_list_version,
-	.local_list_entries = sq_local_list_entries,
-	.local_list_save = sq_local_list_save,
+    .version = STORE_OPS_VERSION,
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .dirty = sq_dirty,
+    .errmsg = sq_errmsg,
+    .site_put = sq_site_put,
+    .station_get = sq_station_get,
+    .station_create = sq_station_create,
+    .station_put = sq_station_put,
+    .station_boot = sq_station_boot,
+    .station_set_registration = sq_station_set_registration,
+    .station_seen = sq_station_seen,
+    .station_event = sq_station_event,
+    .stations_offline_all = sq_stations_offline_all,
+    .stations_list = sq_stations_list,
+    .connector_status = sq_connector_status,
+    .connectors_list = sq_connectors_list,
+    .token_get = sq_token_get,
+    .token_put = sq_token_put,
+    .session_open = sq_session_open,
+    .session_find_start = sq_session_find_start,
+    .session_find_tx = sq_session_find_tx,
+    .session_state = sq_session_state,
+    .session_close = sq_session_close,
+    .session_id_tag = sq_session_id_tag,
+    .sessions_list = sq_sessions_list,
+    .session_get = sq_session_get,
+    .session_set_start = sq_session_set_start,
+    .session_set_token = sq_session_set_token,
+    .session_set_evse = sq_session_set_evse,
+    .session_meter_last = sq_session_meter_last,
+    .session_event_add = sq_session_event_add,
+    .session_seq_update = sq_session_seq_update,
+    .sample_add = sq_sample_add,
+    .sample_conflict_add = sq_sample_conflict_add,
+    .sample_conflicts = sq_sample_conflicts,
+    .samples_list = sq_samples_list,
+    .orphan_add = sq_orphan_add,
+    .orphans_list = sq_orphans_list,
+    .variable_put = sq_variable_put,
+    .variables_list = sq_variables_list,
+    .report_part = sq_report_part,
+    .report_status = sq_report_status,
+    .notice_add = sq_notice_add,
+    .command_add = sq_command_add,
+    .commands_list = sq_commands_list,
+    .samples_add = sq_samples_add, /* batch readings */
+    .account_create = sq_account_create,
+    .account_get = sq_account_get,
+    .account_update = sq_account_update,
+    .account_delete = sq_account_delete,
+    .accounts_list = sq_accounts_list,
+    .auth_session_add = sq_auth_session_add,
+    .auth_session_get = sq_auth_session_get,
+    .auth_session_touch = sq_auth_session_touch,
+    .auth_sessions_delete = sq_auth_sessions_delete,
+    .api_token_add = sq_api_token_add,
+    .api_token_get = sq_api_token_get,
+    .api_token_touch = sq_api_token_touch,
+    .api_tokens_list = sq_api_tokens_list,
+    .api_token_revoke = sq_api_token_revoke,
+    .audit_add = sq_audit_add,
+    .audit_list = sq_audit_list,
+    .tariff_put = sq_tariff_put,
+    .tariffs_list = sq_tariffs_list,
+    .site_tariff_set = sq_site_tariff_set,
+    .site_tariffs_list = sq_site_tariffs_list,
+    .energy_sessions_list = sq_energy_sessions_list,
+    .session_energy_samples = sq_session_energy_samples,
+    /* dash */
+    .stations_query = sq_stations_query,
+    .sessions_query = sq_sessions_query,
+    .samples_page = sq_samples_page,
+    .station_history = sq_station_history,
+    .connectors_query = sq_connectors_query,
+    .summary = sq_summary,
+    .site_get = sq_site_get, /* planner */
+    .site_set_limit = sq_site_set_limit,
+    .needs_put = sq_needs_put,
+    .needs_get = sq_needs_get,
+    .site_sessions = sq_site_sessions,
+    .session_export = sq_session_export,
+    .grid_event_add = sq_grid_event_add,
+    .grid_events_list = sq_grid_events_list,
+    .site_plan_put = sq_site_plan_put,
+    .site_plan_get = sq_site_plan_get,
+    .session_plan_put = sq_session_plan_put,
+    .session_plan_get = sq_session_plan_get,
+    .site_energy_samples = sq_site_energy_samples,
+    .capability_put = sq_capability_put,
+    .capability_get = sq_capability_get,
+    .cert_add = sq_cert_add, /* certificates */
+    .certs_list = sq_certs_list,
+    .certs_expiring = sq_certs_expiring,
+    .cert_renew_mark = sq_cert_renew_mark,
+    .station_password_set = sq_station_password_set,
+    .security_events = sq_security_events,
+    .swap_pack_put = sq_swap_pack_put, /* swap */
+    .swap_packs_list = sq_swap_packs_list,
+    .swap_pack_soh_list = sq_swap_pack_soh_list,
+    .swap_order_put = sq_swap_order_put,
+    .swap_order_get = sq_swap_order_get,
+    .swap_orders_list = sq_swap_orders_list,
+    .swap_booking_put = sq_swap_booking_put,
+    .swap_bookings_list = sq_swap_bookings_list,
+    .swap_pack_ready_set = sq_swap_pack_ready_set,
+    .station_security_get = sq_station_security_get, /* security */
+    .station_security_set = sq_station_security_set,
+    .stations_count_registration = sq_stations_count_registration,
+    .sites_list = sq_sites_list, /* sites */
+    .site_save = sq_site_save,
+    .site_delete = sq_site_delete,
+    .reservation_put = sq_reservation_put,
+    .reservation_get = sq_reservation_get,
+    .reservations_list = sq_reservations_list,
+    .reservations_due = sq_reservations_due,
+    .station_log_add = sq_station_log_add,
+    .station_log_list = sq_station_log_list,
+    .sessions_late = sq_sessions_late,
+    .site_tokens = sq_site_tokens,
+    .local_list_version = sq_local_list_version,
+    .local_list_entries = sq_local_list_entries,
+    .local_list_save = sq_local_list_save,
 };

@@ -18,7 +18,7 @@
 #include "../core/pwhash.h"
 #include "svc.h"
 
-#define DAY_MS (24LL * 3600 * 1000)
+#define DAY_MS	      (24LL * 3600 * 1000)
 #define CSR_QUEUE_MAX 256 /* CSRs waiting for one group commit, across stations */
 
 struct csr_job {
@@ -115,8 +115,8 @@ static void security_event(struct svc *s, const char *station, const char *type,
 	char detail[512];
 	int64_t now = svc_now_ms(s);
 
-	snprintf(detail, sizeof(detail), "{\"source\":\"csms\",\"techInfo\":\"%s\",\"type\":\"%s\"}",
-		 tech_info, type);
+	snprintf(detail, sizeof(detail),
+		 "{\"source\":\"csms\",\"techInfo\":\"%s\",\"type\":\"%s\"}", tech_info, type);
 	if (store_notice_add(svc_store(s), station, "security", now, detail) < 0)
 		log_err("[cp %s] cannot record security event %s: %s", station, type,
 			svc_errmsg(s));
@@ -150,7 +150,7 @@ static const char *csr_refusal(int r)
 static void sign_one(struct svc *s, struct svc_certs *c, const struct csr_job *j)
 {
 	struct svc_signed_cert sc;
-	struct svc_cmd cmd = { .kind = SVC_CMD_RAW };
+	struct svc_cmd cmd = {.kind = SVC_CMD_RAW};
 	struct store_cert row;
 	char *payload, *ud;
 	int r;
@@ -162,18 +162,18 @@ static void sign_one(struct svc *s, struct svc_certs *c, const struct csr_job *j
 	r = c->ops->sign(c->impl, j->csr, j->station, svc_now_ms(s), &sc);
 	if (r < 0) {
 		log_warn("[cp %s] SignCertificate refused: %s", j->station, csr_refusal(r));
-		security_event(s, j->station, r == -ENOMEM || r == -EIO ? "CsrSigningFailed"
-								       : "InvalidCsr",
+		security_event(s, j->station,
+			       r == -ENOMEM || r == -EIO ? "CsrSigningFailed" : "InvalidCsr",
 			       csr_refusal(r));
 		return;
 	}
 	row = (struct store_cert){
-		.station_id = j->station,
-		.serial = sc.serial,
-		.type = "ChargingStationCertificate",
-		.pem = sc.chain_pem,
-		.issued_ms = svc_now_ms(s),
-		.not_after_ms = sc.not_after_ms,
+	    .station_id = j->station,
+	    .serial = sc.serial,
+	    .type = "ChargingStationCertificate",
+	    .pem = sc.chain_pem,
+	    .issued_ms = svc_now_ms(s),
+	    .not_after_ms = sc.not_after_ms,
 	};
 	if (store_cert_add(svc_store(s), &row) < 0) {
 		log_err("[cp %s] cannot record certificate %s: %s", j->station, sc.serial,
@@ -251,7 +251,7 @@ static void on_renew_sent(void *ud, const struct svc_cmd_result *res)
 static int renew_one(const struct store_cert *row, void *ud)
 {
 	struct renew_ud *u = ud;
-	struct svc_cmd cmd = { .kind = SVC_CMD_TRIGGER, .trigger = SVC_TRIGGER_SIGN_CERTIFICATE };
+	struct svc_cmd cmd = {.kind = SVC_CMD_TRIGGER, .trigger = SVC_TRIGGER_SIGN_CERTIFICATE};
 	char *station;
 
 	if (row->renew_requested_ms && row->renew_requested_ms > u->now - DAY_MS)
@@ -273,7 +273,7 @@ static int renew_one(const struct store_cert *row, void *ud)
 
 int svc_certs_renew(struct svc *s, int days)
 {
-	struct renew_ud u = { .s = s, .now = svc_now_ms(s) };
+	struct renew_ud u = {.s = s, .now = svc_now_ms(s)};
 	int r;
 
 	if (!svc_ca_configured(s))
@@ -310,8 +310,10 @@ static void on_rotated(void *ud, const struct svc_cmd_result *res)
 		if (r == 0)
 			r = store_commit(svc_store(rt->s));
 		if (r < 0)
-			log_err("[cp %s] the station took a new password but it could not be stored: "
-				"%s", rt->station, svc_errmsg(rt->s));
+			log_err(
+			    "[cp %s] the station took a new password but it could not be stored: "
+			    "%s",
+			    rt->station, svc_errmsg(rt->s));
 		else
 			log_notice("[cp %s] password rotated", rt->station);
 		stored = r == 0;
@@ -324,7 +326,7 @@ static void on_rotated(void *ud, const struct svc_cmd_result *res)
 int svc_password_rotate(struct svc *s, const char *station_id, const char *who,
 			svc_rotate_done_fn done, void *ud)
 {
-	struct svc_cmd cmd = { .kind = SVC_CMD_SET_PASSWORD };
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PASSWORD};
 	struct rotate *rt = calloc(1, sizeof(*rt));
 	unsigned char b[20];
 	int r;

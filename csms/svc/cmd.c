@@ -28,7 +28,7 @@ struct cmd_op {
 	char summary[256];
 	int64_t sent_ms;
 	struct svc_cmd_result res;
-	char *payload; /* owned copy of res.payload */
+	char *payload;	 /* owned copy of res.payload */
 	int64_t resv_id; /* reserve, cancel reservation: the reservation (sites.h) */
 };
 
@@ -49,8 +49,11 @@ static void utf8_scrub(char *s)
 	unsigned char *p = (unsigned char *)s;
 
 	while (*p) {
-		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
-					 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		size_t n = *p < 0x80		 ? 1
+			   : (*p & 0xe0) == 0xc0 ? 2
+			   : (*p & 0xf0) == 0xe0 ? 3
+			   : (*p & 0xf8) == 0xf0 ? 4
+						 : 0;
 		unsigned cp = n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
 		size_t i;
 
@@ -61,7 +64,8 @@ static void utf8_scrub(char *s)
 		}
 		/* short, overlong, surrogate or beyond U+10FFFF: one bad byte */
 		if (n == 0 || i < n || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff && n == 3)) {
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff && n == 3)) {
 			*p++ = '?';
 			continue;
 		}
@@ -70,53 +74,53 @@ static void utf8_scrub(char *s)
 }
 
 static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
-	[SVC_CMD_REMOTE_START] = "remote-start",
-	[SVC_CMD_REMOTE_STOP] = "remote-stop",
-	[SVC_CMD_RESET] = "reset",
-	[SVC_CMD_UNLOCK] = "unlock",
-	[SVC_CMD_AVAILABILITY] = "availability",
-	[SVC_CMD_TRIGGER] = "trigger",
-	[SVC_CMD_SET_PROFILE] = "set-charging-profile",
-	[SVC_CMD_CLEAR_PROFILE] = "clear-charging-profile",
-	[SVC_CMD_COMPOSITE_SCHEDULE] = "composite-schedule",
-	[SVC_CMD_SEND_LOCAL_LIST] = "send-local-list",
-	[SVC_CMD_LOCAL_LIST_VERSION] = "local-list-version",
-	[SVC_CMD_RESERVE] = "reserve",
-	[SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
-	[SVC_CMD_RAW] = "raw",
-	[SVC_CMD_SET_PASSWORD] = "set-password",
+    [SVC_CMD_REMOTE_START] = "remote-start",
+    [SVC_CMD_REMOTE_STOP] = "remote-stop",
+    [SVC_CMD_RESET] = "reset",
+    [SVC_CMD_UNLOCK] = "unlock",
+    [SVC_CMD_AVAILABILITY] = "availability",
+    [SVC_CMD_TRIGGER] = "trigger",
+    [SVC_CMD_SET_PROFILE] = "set-charging-profile",
+    [SVC_CMD_CLEAR_PROFILE] = "clear-charging-profile",
+    [SVC_CMD_COMPOSITE_SCHEDULE] = "composite-schedule",
+    [SVC_CMD_SEND_LOCAL_LIST] = "send-local-list",
+    [SVC_CMD_LOCAL_LIST_VERSION] = "local-list-version",
+    [SVC_CMD_RESERVE] = "reserve",
+    [SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
+    [SVC_CMD_RAW] = "raw",
+    [SVC_CMD_SET_PASSWORD] = "set-password",
 };
 
 static const char *const status_names[_SVC_RES_MAX] = {
-	[SVC_RES_ACCEPTED] = "accepted",
-	[SVC_RES_REJECTED] = "rejected",
-	[SVC_RES_OTHER] = "other",
-	[SVC_RES_ANSWERED] = "answered",
-	[SVC_RES_CALL_ERROR] = "call-error",
-	[SVC_RES_BAD_ANSWER] = "bad-answer",
-	[SVC_RES_TIMEOUT] = "timeout",
-	[SVC_RES_NOT_CONNECTED] = "not-connected",
-	[SVC_RES_DISCONNECTED] = "disconnected",
-	[SVC_RES_BUSY] = "busy",
-	[SVC_RES_INVALID] = "invalid",
-	[SVC_RES_FAILED] = "failed",
-	[SVC_RES_STORE_FAILED] = "store-failed",
+    [SVC_RES_ACCEPTED] = "accepted",
+    [SVC_RES_REJECTED] = "rejected",
+    [SVC_RES_OTHER] = "other",
+    [SVC_RES_ANSWERED] = "answered",
+    [SVC_RES_CALL_ERROR] = "call-error",
+    [SVC_RES_BAD_ANSWER] = "bad-answer",
+    [SVC_RES_TIMEOUT] = "timeout",
+    [SVC_RES_NOT_CONNECTED] = "not-connected",
+    [SVC_RES_DISCONNECTED] = "disconnected",
+    [SVC_RES_BUSY] = "busy",
+    [SVC_RES_INVALID] = "invalid",
+    [SVC_RES_FAILED] = "failed",
+    [SVC_RES_STORE_FAILED] = "store-failed",
 };
 
 static const char *const trigger_names[_SVC_TRIGGER_MAX] = {
-	[SVC_TRIGGER_BOOT] = "boot",
-	[SVC_TRIGGER_HEARTBEAT] = "heartbeat",
-	[SVC_TRIGGER_STATUS] = "status",
-	[SVC_TRIGGER_METER_VALUES] = "meter-values",
-	[SVC_TRIGGER_FIRMWARE_STATUS] = "firmware-status",
-	[SVC_TRIGGER_DIAGNOSTICS_STATUS] = "diagnostics-status",
-	[SVC_TRIGGER_SIGN_CERTIFICATE] = "sign-certificate",
+    [SVC_TRIGGER_BOOT] = "boot",
+    [SVC_TRIGGER_HEARTBEAT] = "heartbeat",
+    [SVC_TRIGGER_STATUS] = "status",
+    [SVC_TRIGGER_METER_VALUES] = "meter-values",
+    [SVC_TRIGGER_FIRMWARE_STATUS] = "firmware-status",
+    [SVC_TRIGGER_DIAGNOSTICS_STATUS] = "diagnostics-status",
+    [SVC_TRIGGER_SIGN_CERTIFICATE] = "sign-certificate",
 };
 
 static const char *const purpose_names[_SVC_PURPOSE_MAX] = {
-	[SVC_PURPOSE_STATION_MAX] = "station-max",
-	[SVC_PURPOSE_TX_DEFAULT] = "tx-default",
-	[SVC_PURPOSE_TX] = "tx",
+    [SVC_PURPOSE_STATION_MAX] = "station-max",
+    [SVC_PURPOSE_TX_DEFAULT] = "tx-default",
+    [SVC_PURPOSE_TX] = "tx",
 };
 
 static int name_lookup(const char *const *names, int n, const char *s)
@@ -181,31 +185,36 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 			 c->connector_id ? c->connector_id : 1);
 		break;
 	case SVC_CMD_AVAILABILITY:
-		snprintf(buf, len, "evse=%d operative=%s", c->evse_id, c->operative ? "true" : "false");
+		snprintf(buf, len, "evse=%d operative=%s", c->evse_id,
+			 c->operative ? "true" : "false");
 		break;
 	case SVC_CMD_TRIGGER:
 		snprintf(buf, len, "message=%s evse=%d",
-			 svc_trigger_name(c->trigger) ? svc_trigger_name(c->trigger) : "?", c->evse_id);
+			 svc_trigger_name(c->trigger) ? svc_trigger_name(c->trigger) : "?",
+			 c->evse_id);
 		break;
 	case SVC_CMD_SET_PROFILE:
 		snprintf(buf, len, "evse=%d profile=%" PRId64 " purpose=%s stack=%d periods=%zu",
 			 c->evse_id, c->profile.id,
 			 svc_profile_purpose_name(c->profile.purpose)
-				 ? svc_profile_purpose_name(c->profile.purpose)
-				 : "?",
+			     ? svc_profile_purpose_name(c->profile.purpose)
+			     : "?",
 			 c->profile.stack_level, c->profile.n_periods);
 		break;
 	case SVC_CMD_CLEAR_PROFILE:
 		snprintf(buf, len, "evse=%d id=%s%" PRId64 " purpose=%s stack=%d", c->evse_id,
 			 c->clear.has_id ? "" : "any/", c->clear.has_id ? c->clear.id : 0,
 			 svc_profile_purpose_name(c->clear.purpose)
-				 ? svc_profile_purpose_name(c->clear.purpose)
-				 : "any",
+			     ? svc_profile_purpose_name(c->clear.purpose)
+			     : "any",
 			 c->clear.stack_level);
 		break;
 	case SVC_CMD_COMPOSITE_SCHEDULE:
-		snprintf(buf, len, "evse=%d duration=%" PRId64 "s unit=%s", c->evse_id, c->duration_s,
-			 c->rate_unit == SVC_RATE_W ? "W" : c->rate_unit == SVC_RATE_A ? "A" : "any");
+		snprintf(buf, len, "evse=%d duration=%" PRId64 "s unit=%s", c->evse_id,
+			 c->duration_s,
+			 c->rate_unit == SVC_RATE_W   ? "W"
+			 : c->rate_unit == SVC_RATE_A ? "A"
+						      : "any");
 		break;
 	case SVC_CMD_SEND_LOCAL_LIST:
 		snprintf(buf, len, "version=%" PRId64 " %s entries=%zu", c->list.version,
@@ -328,19 +337,19 @@ static void on_link_done(void *ud, const struct svc_cmd_result *res)
 	utf8_scrub(op->res.code);
 	utf8_scrub(op->res.detail);
 	row = (struct store_command){
-		.station_id = op->station,
-		.who = op->who,
-		.kind = svc_cmd_kind_name(op->kind),
-		.action = op->res.action[0] ? op->res.action : NULL,
-		.request = op->summary,
-		.status = svc_cmd_status_name(op->res.status),
-		.station_status = op->res.station_status[0] ? op->res.station_status : NULL,
-		.error_code = op->res.code[0] ? op->res.code : NULL,
-		.detail = op->res.detail[0] ? op->res.detail : NULL,
-		.response = op->res.payload,
-		.requested_ms = op->sent_ms,
-		.answered_ms = now,
-		.latency_ms = op->res.latency_ms,
+	    .station_id = op->station,
+	    .who = op->who,
+	    .kind = svc_cmd_kind_name(op->kind),
+	    .action = op->res.action[0] ? op->res.action : NULL,
+	    .request = op->summary,
+	    .status = svc_cmd_status_name(op->res.status),
+	    .station_status = op->res.station_status[0] ? op->res.station_status : NULL,
+	    .error_code = op->res.code[0] ? op->res.code : NULL,
+	    .detail = op->res.detail[0] ? op->res.detail : NULL,
+	    .response = op->res.payload,
+	    .requested_ms = op->sent_ms,
+	    .answered_ms = now,
+	    .latency_ms = op->res.latency_ms,
 	};
 	svc__resv_answered(s, op->kind, op->resv_id, &op->res); /* sites: same group commit */
 	r = store_command_add(svc_store(s), &row, &op->res.log_id);
@@ -352,7 +361,7 @@ static void on_link_done(void *ud, const struct svc_cmd_result *res)
 	}
 	/* the dashboards hear of it after the same commit (events.h) */
 	{
-		struct svc_event ev = { .kind = SVC_EV_COMMAND, .log_id = op->res.log_id };
+		struct svc_event ev = {.kind = SVC_EV_COMMAND, .log_id = op->res.log_id};
 
 		snprintf(ev.station, sizeof(ev.station), "%s", op->station);
 		snprintf(ev.detail, sizeof(ev.detail), "%s", svc_cmd_kind_name(op->kind));
@@ -393,7 +402,7 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	    (local.kind == SVC_CMD_SET_PROFILE && local.profile.purpose == SVC_PURPOSE_TX &&
 	     local.session_id)) {
 		char owner[STATION_ID_MAX + 1];
-		struct tx_id_ud t = { local.station_tx_id, sizeof(local.station_tx_id) };
+		struct tx_id_ud t = {local.station_tx_id, sizeof(local.station_tx_id)};
 		bool active;
 		int evse;
 
@@ -429,7 +438,7 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	op->sent_ms = svc_now_ms(s);
 	r = c->ops->send(c->impl, station_id, &local, on_link_done, op);
 	if (r < 0) {
-		struct svc_cmd_result fr = { .status = SVC_RES_FAILED };
+		struct svc_cmd_result fr = {.status = SVC_RES_FAILED};
 
 		svc__resv_answered(s, op->kind, op->resv_id, &fr);
 		op_free(op);

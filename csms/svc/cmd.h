@@ -28,7 +28,7 @@ enum svc_cmd_kind {
 	SVC_CMD_LOCAL_LIST_VERSION,
 	SVC_CMD_RESERVE,
 	SVC_CMD_CANCEL_RESERVATION,
-	SVC_CMD_RAW, /* an action by name with its payload as JSON text */
+	SVC_CMD_RAW,	      /* an action by name with its payload as JSON text */
 	SVC_CMD_SET_PASSWORD, /* the station's HTTP Basic password (svc_password_rotate) */
 	_SVC_CMD_KIND_MAX,
 	_SVC_CMD_KIND_INVALID = -22,
@@ -42,7 +42,7 @@ enum svc_trigger {
 	SVC_TRIGGER_METER_VALUES,
 	SVC_TRIGGER_FIRMWARE_STATUS,
 	SVC_TRIGGER_DIAGNOSTICS_STATUS, /* 2.0.1: LogStatusNotification */
-	SVC_TRIGGER_SIGN_CERTIFICATE, /* 1.6: ExtendedTriggerMessage SignChargePointCertificate */
+	SVC_TRIGGER_SIGN_CERTIFICATE,	/* 1.6: ExtendedTriggerMessage SignChargePointCertificate */
 	_SVC_TRIGGER_MAX,
 	_SVC_TRIGGER_INVALID = -22,
 };
@@ -70,20 +70,20 @@ struct svc_power_period {
 
 struct svc_charging_profile {
 	int64_t id;
-	int purpose;	 /* enum svc_profile_purpose */
-	int stack_level; /* >= 0 */
-	int64_t start_ms; /* 0 = relative to the moment it applies */
+	int purpose;	    /* enum svc_profile_purpose */
+	int stack_level;    /* >= 0 */
+	int64_t start_ms;   /* 0 = relative to the moment it applies */
 	int64_t duration_s; /* 0 = open-ended */
-	int rate_unit;	 /* enum svc_rate_unit */
-	size_t n_periods; /* 1..SVC_PROFILE_PERIODS_MAX */
+	int rate_unit;	    /* enum svc_rate_unit */
+	size_t n_periods;   /* 1..SVC_PROFILE_PERIODS_MAX */
 	struct svc_power_period periods[SVC_PROFILE_PERIODS_MAX];
 };
 
 /* One entry of a local authorization list sent to a station. */
 struct svc_local_entry {
 	const char *token;
-	int status;	   /* enum auth_status; -1 = remove the entry (differential update) */
-	int64_t expiry_ms; /* 0 = none */
+	int status;	    /* enum auth_status; -1 = remove the entry (differential update) */
+	int64_t expiry_ms;  /* 0 = none */
 	const char *parent; /* NULL = none */
 };
 
@@ -92,18 +92,18 @@ struct svc_local_entry {
 ** count depends on kind; the rest stay zero.
 */
 struct svc_cmd {
-	int kind; /* enum svc_cmd_kind */
+	int kind;    /* enum svc_cmd_kind */
 	int evse_id; /* remote start, reserve (0 = any); unlock; availability, trigger, composite
 		      * schedule, set/clear profile (0 = the station) */
-	int connector_id; /* unlock (0 = 1) */
-	const char *id_tag; /* remote start, reserve */
-	int64_t session_id; /* remote stop, and set profile of purpose TX (0 = none): the CSMS
+	int connector_id;	/* unlock (0 = 1) */
+	const char *id_tag;	/* remote start, reserve */
+	int64_t session_id;	/* remote stop, and set profile of purpose TX (0 = none): the CSMS
 			     * session; svc resolves station_tx_id */
 	char station_tx_id[65]; /* remote stop: the id the station knows it by (filled by svc) */
-	int64_t request_id; /* remote start id (filled by svc when 0) */
-	bool hard;	    /* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
-	bool operative;	    /* availability */
-	int trigger;	    /* enum svc_trigger */
+	int64_t request_id;	/* remote start id (filled by svc when 0) */
+	bool hard;		/* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
+	bool operative;		/* availability */
+	int trigger;		/* enum svc_trigger */
 	struct svc_charging_profile profile; /* set profile */
 	struct {			     /* clear profile: each criterion optional */
 		bool has_id;
@@ -130,19 +130,19 @@ struct svc_cmd {
 
 /* How a command ended, as the domain sees it. */
 enum svc_cmd_status {
-	SVC_RES_ACCEPTED,	/* the station agreed (Accepted, Unlocked, Scheduled …) */
-	SVC_RES_REJECTED,	/* the station refused (Rejected, Occupied, Faulted, UnlockFailed …) */
-	SVC_RES_OTHER,		/* another status word (NotSupported, Unknown …) */
-	SVC_RES_ANSWERED,	/* an answer without a status word (GetLocalListVersion …) */
-	SVC_RES_CALL_ERROR,	/* the station answered with a CALLERROR (code, detail) */
-	SVC_RES_BAD_ANSWER,	/* the answer broke the schema (code, detail) */
-	SVC_RES_TIMEOUT,	/* no answer within call_timeout_ms */
-	SVC_RES_NOT_CONNECTED,	/* the station is not connected: nothing was sent */
-	SVC_RES_DISCONNECTED,	/* the connection closed before the station answered */
-	SVC_RES_BUSY,		/* too many commands queued for the station */
-	SVC_RES_INVALID,	/* the request was refused before sending (detail says why) */
-	SVC_RES_FAILED,		/* internal failure (out of memory, cannot encode) */
-	SVC_RES_STORE_FAILED,	/* the answer came, but its log row could not be made durable */
+	SVC_RES_ACCEPTED, /* the station agreed (Accepted, Unlocked, Scheduled …) */
+	SVC_RES_REJECTED, /* the station refused (Rejected, Occupied, Faulted, UnlockFailed …) */
+	SVC_RES_OTHER,	  /* another status word (NotSupported, Unknown …) */
+	SVC_RES_ANSWERED, /* an answer without a status word (GetLocalListVersion …) */
+	SVC_RES_CALL_ERROR,    /* the station answered with a CALLERROR (code, detail) */
+	SVC_RES_BAD_ANSWER,    /* the answer broke the schema (code, detail) */
+	SVC_RES_TIMEOUT,       /* no answer within call_timeout_ms */
+	SVC_RES_NOT_CONNECTED, /* the station is not connected: nothing was sent */
+	SVC_RES_DISCONNECTED,  /* the connection closed before the station answered */
+	SVC_RES_BUSY,	       /* too many commands queued for the station */
+	SVC_RES_INVALID,       /* the request was refused before sending (detail says why) */
+	SVC_RES_FAILED,	       /* internal failure (out of memory, cannot encode) */
+	SVC_RES_STORE_FAILED,  /* the answer came, but its log row could not be made durable */
 	_SVC_RES_MAX,
 	_SVC_RES_INVALID = -22,
 };
@@ -162,12 +162,12 @@ struct svc_cmd_result {
 
 typedef void (*svc_cmd_done_fn)(void *ud, const struct svc_cmd_result *res);
 
-const char *svc_cmd_kind_name(int kind);	    /* "remote-start" …, NULL if out of range */
-int svc_cmd_kind_from_name(const char *name);	    /* or _SVC_CMD_KIND_INVALID */
-const char *svc_cmd_status_name(int status);	    /* "accepted", "timeout" … */
-const char *svc_trigger_name(int t);		    /* "boot", "heartbeat" … */
+const char *svc_cmd_kind_name(int kind);      /* "remote-start" …, NULL if out of range */
+int svc_cmd_kind_from_name(const char *name); /* or _SVC_CMD_KIND_INVALID */
+const char *svc_cmd_status_name(int status);  /* "accepted", "timeout" … */
+const char *svc_trigger_name(int t);	      /* "boot", "heartbeat" … */
 int svc_trigger_from_name(const char *name);
-const char *svc_profile_purpose_name(int p);	    /* "station-max", "tx-default", "tx" */
+const char *svc_profile_purpose_name(int p); /* "station-max", "tx-default", "tx" */
 int svc_profile_purpose_from_name(const char *name);
 
 /*

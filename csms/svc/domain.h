@@ -157,10 +157,10 @@ static inline int domain_lookup(const char *const *names, int n, const char *s)
 static inline const char *site_kind_to_string(int k)
 {
 	static const char *const names[_SITE_KIND_MAX] = {
-		[SITE_PUBLIC] = "public",
-		[SITE_RESIDENTIAL] = "residential",
-		[SITE_RURAL] = "rural",
-		[SITE_SWAP] = "swap",
+	    [SITE_PUBLIC] = "public",
+	    [SITE_RESIDENTIAL] = "residential",
+	    [SITE_RURAL] = "rural",
+	    [SITE_SWAP] = "swap",
 	};
 	return k >= 0 && k < _SITE_KIND_MAX ? names[k] : NULL;
 }
@@ -168,9 +168,9 @@ static inline const char *site_kind_to_string(int k)
 static inline const char *reg_status_to_string(int r)
 {
 	static const char *const names[_REG_MAX] = {
-		[REG_ACCEPTED] = "Accepted",
-		[REG_PENDING] = "Pending",
-		[REG_REJECTED] = "Rejected",
+	    [REG_ACCEPTED] = "Accepted",
+	    [REG_PENDING] = "Pending",
+	    [REG_REJECTED] = "Rejected",
 	};
 	return r >= 0 && r < _REG_MAX ? names[r] : NULL;
 }
@@ -178,10 +178,10 @@ static inline const char *reg_status_to_string(int r)
 static inline const char *auth_status_to_string(int a)
 {
 	static const char *const names[_AUTH_MAX] = {
-		[AUTH_ACCEPTED] = "Accepted",
-		[AUTH_BLOCKED] = "Blocked",
-		[AUTH_EXPIRED] = "Expired",
-		[AUTH_INVALID] = "Invalid",
+	    [AUTH_ACCEPTED] = "Accepted",
+	    [AUTH_BLOCKED] = "Blocked",
+	    [AUTH_EXPIRED] = "Expired",
+	    [AUTH_INVALID] = "Invalid",
 	};
 	return a >= 0 && a < _AUTH_MAX ? names[a] : NULL;
 }
@@ -189,9 +189,9 @@ static inline const char *auth_status_to_string(int a)
 static inline const char *station_event_kind_to_string(int k)
 {
 	static const char *const names[_STATION_EVENT_MAX] = {
-		[STATION_EVENT_FIRMWARE] = "firmware",
-		[STATION_EVENT_DIAGNOSTICS] = "diagnostics",
-		[STATION_EVENT_LOG] = "log",
+	    [STATION_EVENT_FIRMWARE] = "firmware",
+	    [STATION_EVENT_DIAGNOSTICS] = "diagnostics",
+	    [STATION_EVENT_LOG] = "log",
 	};
 	return k >= 0 && k < _STATION_EVENT_MAX ? names[k] : NULL;
 }
@@ -228,9 +228,9 @@ static inline bool station_event_sets_firmware(int kind)
 static inline const char *session_event_kind_to_string(int k)
 {
 	static const char *const names[_SESSION_EVENT_MAX] = {
-		[SESSION_OPEN] = "open",
-		[SESSION_UPDATE] = "update",
-		[SESSION_CLOSE] = "close",
+	    [SESSION_OPEN] = "open",
+	    [SESSION_UPDATE] = "update",
+	    [SESSION_CLOSE] = "close",
 	};
 	return k >= 0 && k < _SESSION_EVENT_MAX ? names[k] : NULL;
 }

@@ -11,7 +11,7 @@
 #include "../core/log.h"
 #include "../store/store.h"
 
-#define DAY_MS 86400000LL
+#define DAY_MS	      86400000LL
 #define MAX_OFFSET_MS (14 * 3600000LL) /* the widest UTC offset a calendar may have */
 
 struct energy {
@@ -138,7 +138,7 @@ static int site_row(const struct store_site_tariff *row, void *ud)
 int energy_site_calendar(struct energy *e, const char *site_id,
 			 const struct tariff_calendar **ret_cal, int *ret_kind)
 {
-	struct site_row row = { .kind = -1 };
+	struct site_row row = {.kind = -1};
 	const struct tariff_calendar *cal;
 	int r = store_site_tariffs_list(e->store, site_id, site_row, &row);
 
@@ -178,8 +178,8 @@ int energy_reading_wh(const char *value, const char *unit, int64_t *ret_wh)
 	if (unit[base]) {
 		int n = 0, m;
 
-		if (sscanf(unit + base, "*10^%d%n", &m, &n) != 1 || unit[base + (size_t)n] || m < -9 ||
-		    m > 9)
+		if (sscanf(unit + base, "*10^%d%n", &m, &n) != 1 || unit[base + (size_t)n] ||
+		    m < -9 || m > 9)
 			return -EINVAL;
 		mult += m;
 	}
@@ -214,7 +214,7 @@ static int readings_add(struct readings *rd, int which, int64_t t_ms, int64_t wh
 		rd->v[which] = v;
 		rd->cap[which] = cap;
 	}
-	rd->v[which][rd->n[which]++] = (struct tariff_sample){ .t_ms = t_ms, .wh = wh };
+	rd->v[which][rd->n[which]++] = (struct tariff_sample){.t_ms = t_ms, .wh = wh};
 	return 0;
 }
 
@@ -285,7 +285,7 @@ static int session_readings(struct energy *e, const struct esession *ss, struct 
 {
 	int r;
 
-	*rd = (struct readings){ 0 };
+	*rd = (struct readings){0};
 	if (ss->has_meter_start) {
 		r = readings_add(rd, 0, ss->start_ms, ss->meter_start_wh);
 		if (r < 0)
@@ -330,11 +330,11 @@ static int session_row(const struct store_session_row *row, void *ud)
 /* Session id with its station's site in ss->site_id ("" if none). */
 static int session_load(struct energy *e, int64_t id, struct esession *ss)
 {
-	struct session_get g = { .ss = ss };
+	struct session_get g = {.ss = ss};
 	struct store_station st;
 	int r;
 
-	*ss = (struct esession){ .site_kind = -1 };
+	*ss = (struct esession){.site_kind = -1};
 	r = store_session_get(e->store, id, session_row, &g);
 	if (r < 0)
 		return r;
@@ -353,7 +353,7 @@ int energy_session_cdr(struct energy *e, int64_t session_id, struct energy_cdr *
 	struct tariff_point pt;
 	struct esession ss;
 	struct readings rd;
-	struct energy_cdr out = { .session_id = session_id };
+	struct energy_cdr out = {.session_id = session_id};
 	int r;
 
 	r = session_load(e, session_id, &ss);
@@ -387,7 +387,7 @@ out:
 
 int energy_session_exported_wh(struct energy *e, int64_t session_id, int64_t *ret_wh)
 {
-	struct readings rd = { 0 };
+	struct readings rd = {0};
 	int r;
 
 	/* only the export register matters: no meter start or stop */
@@ -422,14 +422,14 @@ static int esession_row(const struct store_energy_session *row, void *ud)
 		l->cap = cap;
 	}
 	l->v[l->n] = (struct esession){
-		.id = row->id,
-		.site_kind = row->site_kind,
-		.start_ms = row->start_ms,
-		.has_meter_start = row->has_meter_start,
-		.meter_start_wh = row->meter_start_wh,
-		.stopped = row->stopped,
-		.stop_ms = row->stop_ms,
-		.meter_stop_wh = row->meter_stop_wh,
+	    .id = row->id,
+	    .site_kind = row->site_kind,
+	    .start_ms = row->start_ms,
+	    .has_meter_start = row->has_meter_start,
+	    .meter_start_wh = row->meter_start_wh,
+	    .stopped = row->stopped,
+	    .stop_ms = row->stop_ms,
+	    .meter_stop_wh = row->meter_stop_wh,
 	};
 	snprintf(l->v[l->n].site_id, sizeof(l->v[l->n].site_id), "%s", row->site_id);
 	snprintf(l->v[l->n].tariff_id, sizeof(l->v[l->n].tariff_id), "%s", row->tariff_id);
@@ -447,7 +447,7 @@ static void figures_add_day(struct energy_figures *f, const struct tariff_day *d
 
 static void figures_share(struct energy_figures *f)
 {
-	struct tariff_day d = { .import_wh_total = f->import_wh_total };
+	struct tariff_day d = {.import_wh_total = f->import_wh_total};
 
 	memcpy(d.import_wh, f->import_wh, sizeof(d.import_wh));
 	f->valley_share_bp = tariff_day_valley_share_bp(&d);
@@ -462,8 +462,7 @@ static int add_session_day(struct energy *e, const struct tariff_calendar *cal,
 	struct readings rd;
 	int r;
 
-	if (ss->start_ms >= day_start_ms + DAY_MS ||
-	    (ss->stopped && ss->stop_ms < day_start_ms))
+	if (ss->start_ms >= day_start_ms + DAY_MS || (ss->stopped && ss->stop_ms < day_start_ms))
 		return 0; /* a wider window's session: not of this local day */
 	r = session_readings(e, ss, &rd);
 	if (r < 0)
@@ -486,8 +485,8 @@ int energy_site_day(struct energy *e, const char *site_id, int year, int month, 
 		    struct energy_figures *ret)
 {
 	const struct tariff_calendar *cal;
-	struct esessions l = { 0 };
-	struct energy_figures f = { 0 };
+	struct esessions l = {0};
+	struct energy_figures f = {0};
 	int64_t from;
 	int r;
 
@@ -516,9 +515,9 @@ out:
 int energy_network_day(struct energy *e, int year, int month, int day,
 		       struct energy_figures ret[_SITE_KIND_MAX])
 {
-	struct energy_figures f[_SITE_KIND_MAX] = { 0 };
+	struct energy_figures f[_SITE_KIND_MAX] = {0};
 	struct tariff_calendar *utc = tariff_calendar_create("utc", 0);
-	struct esessions l = { 0 };
+	struct esessions l = {0};
 	int64_t from;
 	int r;
 

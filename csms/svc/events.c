@@ -13,7 +13,7 @@
 #include "svc.h"
 
 #define SUBSCRIBERS_MAX 8
-#define POWER_EVSES 9 /* EVSE 0 (the main meter) and 1..8 */
+#define POWER_EVSES	9 /* EVSE 0 (the main meter) and 1..8 */
 
 struct power_entry {
 	char id[STATION_ID_MAX + 1];
@@ -43,11 +43,11 @@ struct svc_events {
 const char *svc_event_kind_name(int kind)
 {
 	static const char *const names[_SVC_EV_MAX] = {
-		[SVC_EV_STATION_ONLINE] = "station",	[SVC_EV_STATION_OFFLINE] = "station",
-		[SVC_EV_CONNECTOR] = "connector",	[SVC_EV_SESSION_STARTED] = "session",
-		[SVC_EV_SESSION_STOPPED] = "session",	[SVC_EV_POWER] = "power",
-		[SVC_EV_COMMAND] = "command",		[SVC_EV_REGISTRATION] = "registration",
-		[SVC_EV_NETWORK_POWER] = "network",
+	    [SVC_EV_STATION_ONLINE] = "station",  [SVC_EV_STATION_OFFLINE] = "station",
+	    [SVC_EV_CONNECTOR] = "connector",	  [SVC_EV_SESSION_STARTED] = "session",
+	    [SVC_EV_SESSION_STOPPED] = "session", [SVC_EV_POWER] = "power",
+	    [SVC_EV_COMMAND] = "command",	  [SVC_EV_REGISTRATION] = "registration",
+	    [SVC_EV_NETWORK_POWER] = "network",
 	};
 	return kind >= 0 && kind < _SVC_EV_MAX ? names[kind] : NULL;
 }
@@ -95,7 +95,8 @@ void svc_events_unsubscribe(struct svc *s, svc_event_fn fn, void *ud)
 		return;
 	for (int i = 0; i < e->n_sub; i++) {
 		if (e->sub[i].fn == fn && e->sub[i].ud == ud) {
-			memmove(&e->sub[i], &e->sub[i + 1], sizeof(e->sub[0]) * (size_t)(e->n_sub - i - 1));
+			memmove(&e->sub[i], &e->sub[i + 1],
+				sizeof(e->sub[0]) * (size_t)(e->n_sub - i - 1));
 			e->n_sub--;
 			return;
 		}
@@ -161,7 +162,7 @@ static double station_power(const struct power_entry *p, int64_t since_ms)
 
 static void post_power(struct svc *s, struct power_entry *p)
 {
-	struct svc_event ev = { .kind = SVC_EV_POWER };
+	struct svc_event ev = {.kind = SVC_EV_POWER};
 
 	snprintf(ev.station, sizeof(ev.station), "%s", p->id);
 	ev.power_w = station_power(p, svc_now_ms(s) - SVC_POWER_STALE_MS);
@@ -170,8 +171,7 @@ static void post_power(struct svc *s, struct power_entry *p)
 	p->post_due = false;
 }
 
-void svc_power_reading(struct svc *s, const char *station, int evse_id, double watts,
-		       int64_t ts_ms)
+void svc_power_reading(struct svc *s, const char *station, int evse_id, double watts, int64_t ts_ms)
 {
 	struct svc_events *e = events_of(s);
 	struct power_entry *p = e ? power_entry(e, station, true) : NULL;
@@ -258,8 +258,8 @@ static void power_tick(struct svc *s, struct svc_events *e)
 	if (minute != e->series_minute) {
 		e->series_minute = minute;
 		e->series[e->series_head] = (struct svc_power_point){
-			.ts_ms = minute * 60000,
-			.watts = svc_power_total(s, NULL),
+		    .ts_ms = minute * 60000,
+		    .watts = svc_power_total(s, NULL),
 		};
 		e->series_head = (e->series_head + 1) % SVC_POWER_SERIES_MAX;
 		if (e->series_len < SVC_POWER_SERIES_MAX)
@@ -268,7 +268,7 @@ static void power_tick(struct svc *s, struct svc_events *e)
 	if (!e->n_sub)
 		return;
 	if (mono - e->last_network_mono >= SVC_POWER_THROTTLE_MS) {
-		struct svc_event ev = { .kind = SVC_EV_NETWORK_POWER };
+		struct svc_event ev = {.kind = SVC_EV_NETWORK_POWER};
 
 		e->last_network_mono = mono;
 		ev.power_w = svc_power_total(s, NULL);

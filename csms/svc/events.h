@@ -17,23 +17,23 @@ struct svc;
 enum svc_event_kind {
 	SVC_EV_STATION_ONLINE,
 	SVC_EV_STATION_OFFLINE,
-	SVC_EV_CONNECTOR,	 /* status: the connector's status */
-	SVC_EV_SESSION_STARTED,	 /* session_id */
-	SVC_EV_SESSION_STOPPED,	 /* session_id, energy_wh (-1 unknown), detail: stop reason */
-	SVC_EV_POWER,		 /* power_w: the station's import power; at most one per station
+	SVC_EV_CONNECTOR,	/* status: the connector's status */
+	SVC_EV_SESSION_STARTED, /* session_id */
+	SVC_EV_SESSION_STOPPED, /* session_id, energy_wh (-1 unknown), detail: stop reason */
+	SVC_EV_POWER,		/* power_w: the station's import power; at most one per station
 				  * per SVC_POWER_THROTTLE_MS */
-	SVC_EV_COMMAND,		 /* detail: command kind, status: result, log_id */
-	SVC_EV_REGISTRATION,	 /* status: the station's registration (a new Pending one, or an
+	SVC_EV_COMMAND,		/* detail: command kind, status: result, log_id */
+	SVC_EV_REGISTRATION,	/* status: the station's registration (a new Pending one, or an
 				  * operator decision) */
-	SVC_EV_NETWORK_POWER,	 /* power_w: the network's import power, every
+	SVC_EV_NETWORK_POWER,	/* power_w: the network's import power, every
 				  * SVC_POWER_THROTTLE_MS; station "" */
 	_SVC_EV_MAX,
 };
 
-#define SVC_POWER_THROTTLE_MS 5000
+#define SVC_POWER_THROTTLE_MS  5000
 #define SVC_EVENTS_PENDING_MAX 65536 /* events waiting for a commit; beyond: dropped, counted */
-#define SVC_POWER_SERIES_MAX 1440    /* one point a minute for a day */
-#define SVC_POWER_STALE_MS (15 * 60 * 1000) /* a station's reading counts this long */
+#define SVC_POWER_SERIES_MAX   1440  /* one point a minute for a day */
+#define SVC_POWER_STALE_MS     (15 * 60 * 1000) /* a station's reading counts this long */
 
 struct svc_event {
 	int kind; /* enum svc_event_kind */

@@ -14,7 +14,8 @@
 
 static int cmp_token(const void *a, const void *b)
 {
-	return strcmp(((const struct svc_ll_entry *)a)->token, ((const struct svc_ll_entry *)b)->token);
+	return strcmp(((const struct svc_ll_entry *)a)->token,
+		      ((const struct svc_ll_entry *)b)->token);
 }
 
 static bool same_entry(const struct svc_ll_entry *a, const struct svc_ll_entry *b)
@@ -27,7 +28,7 @@ int svc_ll_plan(struct svc_ll_entry *want, size_t n_want, const struct svc_ll_en
 		size_t n_sent, int64_t sent_version, int64_t station_version, int64_t now_ms,
 		struct svc_ll_update *ret)
 {
-	struct svc_ll_update u = { 0 };
+	struct svc_ll_update u = {0};
 	size_t n = 0, i, j;
 
 	/* what the station should hold: Accepted (not expired) and Blocked tokens */
@@ -87,7 +88,7 @@ int svc_ll_plan(struct svc_ll_entry *want, size_t n_want, const struct svc_ll_en
 
 int svc_ll_parse_version(const char *payload, int64_t *ret)
 {
-	static const char *const keys[] = { "\"listVersion\"", "\"versionNumber\"" };
+	static const char *const keys[] = {"\"listVersion\"", "\"versionNumber\""};
 	char *end;
 
 	for (size_t k = 0; payload && k < 2; k++) {
@@ -162,9 +163,9 @@ static void on_sent(void *ud, const struct svc_cmd_result *res);
 static void push(struct sync *y, int64_t station_version)
 {
 	struct svc *s = y->s;
-	struct entries want = { 0 }, sent = { 0 };
+	struct entries want = {0}, sent = {0};
 	struct svc_local_entry *le = NULL;
-	struct svc_cmd cmd = { .kind = SVC_CMD_SEND_LOCAL_LIST };
+	struct svc_cmd cmd = {.kind = SVC_CMD_SEND_LOCAL_LIST};
 	int64_t sent_version = -1;
 	int r;
 
@@ -181,7 +182,7 @@ static void push(struct sync *y, int64_t station_version)
 		goto fail;
 	}
 	free(y->u.entries);
-	y->u = (struct svc_ll_update){ 0 };
+	y->u = (struct svc_ll_update){0};
 	r = svc_ll_plan(want.e, want.n, sent.e, sent.n, sent_version, station_version,
 			svc_now_ms(s), &y->u);
 	if (r < 0)
@@ -265,10 +266,10 @@ static void on_version(void *ud, const struct svc_cmd_result *res)
 	int64_t v;
 
 	if (res->status != SVC_RES_ANSWERED && res->status != SVC_RES_ACCEPTED) {
-		finish(y, res->status == SVC_RES_NOT_CONNECTED ||
-				  res->status == SVC_RES_DISCONNECTED
-			  ? -ENOTCONN
-			  : -EPROTO);
+		finish(y,
+		       res->status == SVC_RES_NOT_CONNECTED || res->status == SVC_RES_DISCONNECTED
+			   ? -ENOTCONN
+			   : -EPROTO);
 		return;
 	}
 	if (svc_ll_parse_version(res->payload, &v) < 0) {
@@ -280,7 +281,7 @@ static void on_version(void *ud, const struct svc_cmd_result *res)
 
 int svc_local_list_sync(struct svc *s, const char *station_id, svc_ll_done_fn done, void *ud)
 {
-	struct svc_cmd cmd = { .kind = SVC_CMD_LOCAL_LIST_VERSION };
+	struct svc_cmd cmd = {.kind = SVC_CMD_LOCAL_LIST_VERSION};
 	struct store_station st;
 	struct sync *y;
 	int r = store_station_get(svc_store(s), station_id, &st);

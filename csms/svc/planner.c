@@ -48,9 +48,9 @@
 #define BIG	    ((int64_t)1 << 50)
 
 static const char *const status_names[_SC_PLAN_STATUS_MAX] = {
-	[SC_PLAN_OPTIMAL] = "optimal",
-	[SC_PLAN_TIME_LIMIT] = "time_limit",
-	[SC_PLAN_FAILED] = "failed",
+    [SC_PLAN_OPTIMAL] = "optimal",
+    [SC_PLAN_TIME_LIMIT] = "time_limit",
+    [SC_PLAN_FAILED] = "failed",
 };
 
 const char *sc_plan_status_to_string(enum sc_plan_status s)
@@ -69,8 +69,8 @@ struct nsess {
 
 static int normalise(const struct sc_plan_input *in, struct nsess *ns)
 {
-	if (in->n_slots < 1 || in->n_slots > SC_PLAN_MAX_SLOTS || (in->n_sessions && !in->sessions) ||
-	    !in->slots || in->wear_fen_per_mwh < 0)
+	if (in->n_slots < 1 || in->n_slots > SC_PLAN_MAX_SLOTS ||
+	    (in->n_sessions && !in->sessions) || !in->slots || in->wear_fen_per_mwh < 0)
 		return -EINVAL;
 	for (int t = 0; t < in->n_slots; t++) {
 		const struct sc_plan_slot *sl = &in->slots[t];
@@ -82,7 +82,8 @@ static int normalise(const struct sc_plan_input *in, struct nsess *ns)
 		const struct sc_plan_session *s = &in->sessions[i];
 		struct nsess *n = &ns[i];
 		if (s->max_charge_w < 0 || s->max_discharge_w < 0 || s->capacity_wh < 0 ||
-		    s->target_wh < 0 || s->max_charge_w > BIG / 1024 || s->max_discharge_w > BIG / 1024)
+		    s->target_wh < 0 || s->max_charge_w > BIG / 1024 ||
+		    s->max_discharge_w > BIG / 1024)
 			return -EINVAL;
 		if (s->capacity_wh > 0) {
 			if (s->energy_now_wh < 0 || s->energy_now_wh > s->capacity_wh ||
@@ -135,8 +136,8 @@ static int64_t min64(int64_t a, int64_t b)
 static void export_prices(const struct sc_plan_slot *sl, int64_t *ret_event, int64_t *ret_plain)
 {
 	int64_t plain = min64(sl->export_fen_per_mwh, sl->import_fen_per_mwh);
-	int64_t ev = min64(sl->export_fen_per_mwh + sl->event_bonus_fen_per_mwh,
-			   sl->import_fen_per_mwh);
+	int64_t ev =
+	    min64(sl->export_fen_per_mwh + sl->event_bonus_fen_per_mwh, sl->import_fen_per_mwh);
 	*ret_plain = plain;
 	*ret_event = ev > plain ? ev : plain;
 }
@@ -210,7 +211,7 @@ static void finish(const struct sc_plan_input *in, const struct nsess *ns, struc
 		got = min64(e, ns[s].tgt) - min64(ns[s].e0, ns[s].tgt);
 		r->delivered_wh += got;
 		r->shortfall_wh[s] =
-			e < ns[s].tgt ? (ns[s].tgt - e + UNIT_PER_WH - 1) / UNIT_PER_WH : 0;
+		    e < ns[s].tgt ? (ns[s].tgt - e + UNIT_PER_WH - 1) / UNIT_PER_WH : 0;
 		r->short_flag[s] = r->shortfall_wh[s] > 0;
 	}
 	r->delivered_wh /= UNIT_PER_WH;

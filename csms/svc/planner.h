@@ -37,12 +37,12 @@ struct sc_plan_session {
 };
 
 struct sc_plan_slot {
-	int64_t import_limit_w;		/* site grid limit (SC_PLAN_NO_LIMIT = none) */
-	int64_t export_limit_w;		/* SC_PLAN_NO_LIMIT = none */
-	int64_t import_fen_per_mwh;	/* may be negative */
-	int64_t export_fen_per_mwh;	/* clamped to import price: no arbitrage across one meter */
-	int64_t event_import_cap_w;	/* grid event: import at most this (-1 = no event) */
-	int64_t event_export_w;		/* grid event: export of up to this is asked (0 = none) */
+	int64_t import_limit_w;	    /* site grid limit (SC_PLAN_NO_LIMIT = none) */
+	int64_t export_limit_w;	    /* SC_PLAN_NO_LIMIT = none */
+	int64_t import_fen_per_mwh; /* may be negative */
+	int64_t export_fen_per_mwh; /* clamped to import price: no arbitrage across one meter */
+	int64_t event_import_cap_w; /* grid event: import at most this (-1 = no event) */
+	int64_t event_export_w;	    /* grid event: export of up to this is asked (0 = none) */
 	int64_t event_bonus_fen_per_mwh; /* paid on exported energy up to event_export_w */
 };
 

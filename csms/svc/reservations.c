@@ -28,7 +28,7 @@ int svc__resv_sending(struct svc *s, const char *station_id, const struct svc_cm
 {
 	struct store_station st;
 	struct svc_site_policy p;
-	struct store_reservation r = { .id = cmd->reservation_id };
+	struct store_reservation r = {.id = cmd->reservation_id};
 	int64_t now = svc_now_ms(s);
 	int rc;
 
@@ -65,9 +65,10 @@ void svc__resv_answered(struct svc *s, int kind, int64_t reservation_id,
 	if (kind == SVC_CMD_RESERVE) {
 		if (strcmp(r.status, "Requested") != 0)
 			return;
-		set_status(s, &r, res->status == SVC_RES_ACCEPTED   ? "Accepted"
-				  : res->status == SVC_RES_REJECTED ? "Rejected"
-								     : "Failed");
+		set_status(s, &r,
+			   res->status == SVC_RES_ACCEPTED   ? "Accepted"
+			   : res->status == SVC_RES_REJECTED ? "Rejected"
+							     : "Failed");
 	} else if (res->status == SVC_RES_ACCEPTED && open_status(r.status)) {
 		set_status(s, &r, "Cancelled");
 	}
@@ -77,7 +78,8 @@ void svc__resv_used(struct svc *s, const char *station_id, int64_t id, int64_t s
 {
 	struct store_reservation r;
 
-	if (store_reservation_get(svc_store(s), id, &r) < 0 || strcmp(r.station_id, station_id) != 0)
+	if (store_reservation_get(svc_store(s), id, &r) < 0 ||
+	    strcmp(r.station_id, station_id) != 0)
 		return;
 	if (!open_status(r.status))
 		return;
@@ -96,7 +98,8 @@ int svc_reservation_update(struct svc *s, const char *station_id, int64_t id, co
 		return -EIO;
 	if (!open_status(r.status))
 		return 0;
-	snprintf(r.status, sizeof(r.status), "%s", !strcmp(status, "Removed") ? "Removed" : "Expired");
+	snprintf(r.status, sizeof(r.status), "%s",
+		 !strcmp(status, "Removed") ? "Removed" : "Expired");
 	r.updated_ms = svc_now_ms(s);
 	return store_reservation_put(svc_store(s), &r) < 0 ? -EIO : 0;
 }

@@ -13,10 +13,10 @@ void svc_site_policy_resolve(int kind, const struct store_site_rec *rec, int def
 			     struct svc_site_policy *ret)
 {
 	struct svc_site_policy p = {
-		.heartbeat_s = default_heartbeat_s,
-		.local_list_max = SVC_LOCAL_LIST_MAX,
-		.unbound_tokens = kind != SITE_RESIDENTIAL,
-		.reservations = kind == SITE_PUBLIC || kind < 0,
+	    .heartbeat_s = default_heartbeat_s,
+	    .local_list_max = SVC_LOCAL_LIST_MAX,
+	    .unbound_tokens = kind != SITE_RESIDENTIAL,
+	    .reservations = kind == SITE_PUBLIC || kind < 0,
 	};
 
 	if (kind == SITE_RURAL) {
@@ -55,7 +55,7 @@ int svc_site_policy(struct svc *s, const char *site_id, int kind, struct svc_sit
 {
 	int hb = svc_cfg(s)->heartbeat_interval_s;
 	struct svc_site_policy p;
-	struct policy_ud u = { &p, hb };
+	struct policy_ud u = {&p, hb};
 	int r;
 
 	svc_site_policy_resolve(site_id && *site_id ? kind : -1, NULL, hb, &p);
@@ -70,8 +70,8 @@ int svc_site_policy(struct svc *s, const char *site_id, int kind, struct svc_sit
 
 void svc__site_link(struct svc *s, const char *station_id, bool online)
 {
-	struct store_log_row row = { .kind = "link", .state = online ? "online" : "offline",
-				     .ts_ms = svc_now_ms(s) };
+	struct store_log_row row = {
+	    .kind = "link", .state = online ? "online" : "offline", .ts_ms = svc_now_ms(s)};
 
 	if (store_station_log_add(svc_store(s), station_id, &row) < 0)
 		log_err("station %s: cannot record its link state", station_id);
@@ -80,9 +80,11 @@ void svc__site_link(struct svc *s, const char *station_id, bool online)
 void svc__site_status(struct svc *s, const char *station_id, int evse_id, int connector_id,
 		      const char *status, int64_t ts_ms)
 {
-	struct store_log_row row = { .kind = "status", .state = status ? status : "",
-				     .evse_id = evse_id, .connector_id = connector_id,
-				     .ts_ms = ts_ms ? ts_ms : svc_now_ms(s) };
+	struct store_log_row row = {.kind = "status",
+				    .state = status ? status : "",
+				    .evse_id = evse_id,
+				    .connector_id = connector_id,
+				    .ts_ms = ts_ms ? ts_ms : svc_now_ms(s)};
 
 	if (store_station_log_add(svc_store(s), station_id, &row) < 0)
 		log_err("station %s: cannot record a status change", station_id);
@@ -211,7 +213,7 @@ int svc_station_availability(struct svc *s, const char *station_id, bool online_
 			     int64_t last_seen_ms, int64_t from_ms, int64_t to_ms,
 			     struct svc_avail *ret, svc_offline_fn fn, void *ud)
 {
-	struct svc_avail_calc c = { .on_offline = fn, .ud = ud };
+	struct svc_avail_calc c = {.on_offline = fn, .ud = ud};
 	int64_t now = svc_now_ms(s);
 	int r;
 

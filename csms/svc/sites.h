@@ -17,9 +17,9 @@ struct chg_station;
 /* ---------------------------------------------------------------- policy (sites.c) */
 
 /* Defaults of the kinds (docs/sites.md). */
-#define SVC_RURAL_HEARTBEAT_S	 3600
-#define SVC_LOCAL_LIST_MAX	 256	/* entries; SendLocalListMaxLength of common chargers */
-#define SVC_LATE_MS		 60000	/* a session recorded this long after its start came late */
+#define SVC_RURAL_HEARTBEAT_S 3600
+#define SVC_LOCAL_LIST_MAX    256   /* entries; SendLocalListMaxLength of common chargers */
+#define SVC_LATE_MS	      60000 /* a session recorded this long after its start came late */
 
 /* A site's policy: its settings with the kind's defaults applied. */
 struct svc_site_policy {
@@ -50,13 +50,13 @@ void svc__site_status(struct svc *s, const char *station_id, int evse_id, int co
 /* The availability and connectivity of one station (or, summed, of a site) over a window. */
 struct svc_avail {
 	int64_t from_ms, to_ms;
-	int64_t observed_ms;	   /* online_ms + offline_ms: the window from the first record on */
+	int64_t observed_ms; /* online_ms + offline_ms: the window from the first record on */
 	int64_t online_ms, offline_ms;
-	int64_t faulted_ms;	   /* online with the station or a connector Faulted */
-	int64_t up_ms;		   /* online and nothing Faulted */
-	int offline_periods;	   /* offline periods in the window (begun in it or before) */
+	int64_t faulted_ms;  /* online with the station or a connector Faulted */
+	int64_t up_ms;	     /* online and nothing Faulted */
+	int offline_periods; /* offline periods in the window (begun in it or before) */
 	int64_t longest_offline_ms;
-	int64_t late_sessions;	   /* sessions started in the window that arrived late */
+	int64_t late_sessions; /* sessions started in the window that arrived late */
 };
 
 /* The percentage of observed time up (0 without observed time). */
@@ -71,7 +71,7 @@ typedef void (*svc_offline_fn)(void *ud, int64_t start_ms, int64_t end_ms, bool 
  * feed it rows. */
 struct svc_avail_calc {
 	struct svc_avail out;
-	int64_t t;		/* accounted up to */
+	int64_t t; /* accounted up to */
 	bool known, online;
 	int64_t offline_start;
 	int n_conn;

@@ -37,17 +37,17 @@ struct svc {
 	/* boot pacing: a token bucket refilled at boot_rate_per_s */
 	double boot_tokens;
 	int64_t boot_refill_ms;
-	struct svc_cmds *cmds; /* operator commands (cmd.c) */
+	struct svc_cmds *cmds;	 /* operator commands (cmd.c) */
 	struct svc_plans *plans; /* the planner at run time (csms/plan_rt.c), opaque here */
 	struct svc_plan_hooks plan_hooks;
 	struct svc_events *events; /* live event bus (events.c) */
 	/* ---- security (admission, back-off, registration and call rates) */
-	struct hmap fails;	/* id or "@address" -> struct auth_fail */
-	struct hmap cands;	/* id -> struct candidate: admitted, no row yet */
-	struct hmap rates;	/* id -> struct station_rate */
-	double reg_tokens;	/* registrations of unknown ids: registration_rate_per_s */
+	struct hmap fails; /* id or "@address" -> struct auth_fail */
+	struct hmap cands; /* id -> struct candidate: admitted, no row yet */
+	struct hmap rates; /* id -> struct station_rate */
+	double reg_tokens; /* registrations of unknown ids: registration_rate_per_s */
 	int64_t reg_refill_ms;
-	double log_tokens;	/* refused-login log lines: 10 a second */
+	double log_tokens; /* refused-login log lines: 10 a second */
 	int64_t log_refill_ms;
 	unsigned log_suppressed;
 	/* ---- end security */
@@ -111,7 +111,7 @@ struct svc_events **svc__events(struct svc *s)
 /* Post a live event about station id (events.h). */
 static void post(struct svc *s, int kind, const char *id, const char *status)
 {
-	struct svc_event ev = { .kind = kind };
+	struct svc_event ev = {.kind = kind};
 
 	snprintf(ev.station, sizeof(ev.station), "%s", id);
 	if (status)
@@ -531,8 +531,10 @@ static int register_candidate(struct svc *s, struct chg_station *st)
 		if (r < 0)
 			return r;
 		if (pending >= s->cfg->max_pending_stations) {
-			log_warn("station %s: %lld stations are Pending already (max_pending_stations), "
-				 "answered Rejected", st->id, (long long)pending);
+			log_warn(
+			    "station %s: %lld stations are Pending already (max_pending_stations), "
+			    "answered Rejected",
+			    st->id, (long long)pending);
 			return -EAGAIN;
 		}
 	}
@@ -559,8 +561,8 @@ static int register_candidate(struct svc *s, struct chg_station *st)
 /* The handshake admission of security profile 1 (kept for callers without a connection). */
 int svc_station_admit(struct svc *s, const char *id, const char *password_or_null)
 {
-	struct svc_admit a = { .id = id, .password = password_or_null,
-			       .profile = password_or_null ? 1 : 0 };
+	struct svc_admit a = {
+	    .id = id, .password = password_or_null, .profile = password_or_null ? 1 : 0};
 
 	return svc_station_admit_conn(s, &a);
 }
@@ -772,8 +774,8 @@ int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int
 	r = store_connector_status(s->store, st->id, evse_id, connector_id, status, error_code,
 				   info, vendor_error, ts_ms ? ts_ms : svc_now_ms(s));
 	if (r == 0) {
-		struct svc_event ev = { .kind = SVC_EV_CONNECTOR, .evse_id = evse_id,
-					.connector_id = connector_id };
+		struct svc_event ev = {
+		    .kind = SVC_EV_CONNECTOR, .evse_id = evse_id, .connector_id = connector_id};
 
 		snprintf(ev.station, sizeof(ev.station), "%s", st->id);
 		snprintf(ev.status, sizeof(ev.status), "%s", status ? status : "");
@@ -792,12 +794,13 @@ int svc_station_event(struct svc *s, struct chg_station *st, int kind, const cha
 	return store_station_event(s->store, st->id, kind, status, svc_now_ms(s));
 }
 
-int svc_authorize(struct svc *s, const struct chg_station *st, const char *token, struct svc_auth *ret)
+int svc_authorize(struct svc *s, const struct chg_station *st, const char *token,
+		  struct svc_auth *ret)
 {
 	struct store_token t;
 	int r = store_token_get(s->store, token, &t);
 
-	*ret = (struct svc_auth){ .status = AUTH_INVALID };
+	*ret = (struct svc_auth){.status = AUTH_INVALID};
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -828,17 +831,17 @@ static int open_by_csms(struct svc *s, struct chg_station *st, const struct svc_
 			struct svc_session_result *ret)
 {
 	struct store_session_open row = {
-		.station_id = st->id,
-		.evse_id = ev->evse_id,
-		.connector_id = ev->connector_id,
-		.id_tag = ev->id_token,
-		.auth_status = ret->has_auth ? ret->auth.status : -1,
-		.start_ms = ev->ts_ms,
-		.has_meter_start = ev->has_energy,
-		.meter_start_wh = ev->energy_wh,
-		.has_reservation = ev->has_reservation,
-		.reservation_id = ev->reservation_id,
-		.now_ms = svc_now_ms(s),
+	    .station_id = st->id,
+	    .evse_id = ev->evse_id,
+	    .connector_id = ev->connector_id,
+	    .id_tag = ev->id_token,
+	    .auth_status = ret->has_auth ? ret->auth.status : -1,
+	    .start_ms = ev->ts_ms,
+	    .has_meter_start = ev->has_energy,
+	    .meter_start_wh = ev->energy_wh,
+	    .has_reservation = ev->has_reservation,
+	    .reservation_id = ev->reservation_id,
+	    .now_ms = svc_now_ms(s),
 	};
 	int64_t id;
 	/* look first: finding a replay writes nothing */
@@ -868,18 +871,20 @@ static int event_by_csms(struct svc *s, struct chg_station *st, int kind,
 
 	if (r == -ENOENT || (r == 0 && strcmp(ss.station_id, st->id) != 0)) {
 		struct store_orphan o = {
-			.station_id = st->id,
-			.transaction_id = ev->session_id,
-			.id_tag = ev->id_token,
-			.reason = ev->stop_reason_text,
-			.meter_stop_wh = ev->energy_wh,
-			.ts_ms = ev->ts_ms,
-			.received_ms = svc_now_ms(s),
+		    .station_id = st->id,
+		    .transaction_id = ev->session_id,
+		    .id_tag = ev->id_token,
+		    .reason = ev->stop_reason_text,
+		    .meter_stop_wh = ev->energy_wh,
+		    .ts_ms = ev->ts_ms,
+		    .received_ms = svc_now_ms(s),
 		};
 
 		if (kind != SESSION_CLOSE) {
-			log_warn("station %s: update of session %lld it does not own; readings kept "
-				 "unlinked", st->id, (long long)ev->session_id);
+			log_warn(
+			    "station %s: update of session %lld it does not own; readings kept "
+			    "unlinked",
+			    st->id, (long long)ev->session_id);
 			return 0;
 		}
 		/* Unknown (e.g. -1 after an offline start) or another station's: keep it for
@@ -906,11 +911,12 @@ static int event_by_csms(struct svc *s, struct chg_station *st, int kind,
 	}
 	return store_session_close(s->store, ss.id,
 				   &(struct store_session_close){
-					   .stop_ms = ev->ts_ms,
-					   .meter_stop_wh = ev->has_energy ? ev->energy_wh
-						   : ss.has_meter_last ? ss.meter_last_wh : 0,
-					   .reason = ev->stop_reason_text,
-					   .id_tag = ev->id_token,
+				       .stop_ms = ev->ts_ms,
+				       .meter_stop_wh = ev->has_energy	    ? ev->energy_wh
+							: ss.has_meter_last ? ss.meter_last_wh
+									    : 0,
+				       .reason = ev->stop_reason_text,
+				       .id_tag = ev->id_token,
 				   });
 }
 
@@ -926,28 +932,29 @@ static int event_by_station(struct svc *s, struct chg_station *st, int kind,
 		/* First event seen of this session (usually the open; an update or close if
 		 * earlier events were lost or are still queued offline). */
 		struct store_session_open row = {
-			.station_id = st->id,
-			.evse_id = ev->evse_id,
-			.connector_id = ev->connector_id ? ev->connector_id : (ev->evse_id ? 1 : 0),
-			.station_tx_id = ev->station_tx_id,
-			.id_tag = ev->id_token,
-			.auth_status = ret->has_auth ? ret->auth.status : -1,
-			.start_ms = ev->ts_ms,
-			.has_meter_start = kind == SESSION_OPEN && ev->has_energy,
-			.meter_start_wh = ev->energy_wh,
-			.has_reservation = ev->has_reservation,
-			.reservation_id = ev->reservation_id,
-			.now_ms = now,
+		    .station_id = st->id,
+		    .evse_id = ev->evse_id,
+		    .connector_id = ev->connector_id ? ev->connector_id : (ev->evse_id ? 1 : 0),
+		    .station_tx_id = ev->station_tx_id,
+		    .id_tag = ev->id_token,
+		    .auth_status = ret->has_auth ? ret->auth.status : -1,
+		    .start_ms = ev->ts_ms,
+		    .has_meter_start = kind == SESSION_OPEN && ev->has_energy,
+		    .meter_start_wh = ev->energy_wh,
+		    .has_reservation = ev->has_reservation,
+		    .reservation_id = ev->reservation_id,
+		    .now_ms = now,
 		};
 
 		r = store_session_open(s->store, &row, &tx.id);
 		if (r < 0)
 			return r; /* -EEXIST here: the store lost a row it just did not find */
-		tx = (struct store_session_state){ .id = tx.id, .active = true,
-						   .start_ms = ev->ts_ms,
-						   .evse_id = row.evse_id,
-						   .has_meter_start = row.has_meter_start,
-						   .has_token = ev->id_token != NULL };
+		tx = (struct store_session_state){.id = tx.id,
+						  .active = true,
+						  .start_ms = ev->ts_ms,
+						  .evse_id = row.evse_id,
+						  .has_meter_start = row.has_meter_start,
+						  .has_token = ev->id_token != NULL};
 	} else if (r < 0) {
 		return r;
 	}
@@ -955,18 +962,19 @@ static int event_by_station(struct svc *s, struct chg_station *st, int kind,
 	ret->evse_id = ev->evse_id ? ev->evse_id : tx.evse_id;
 	if (ev->has_seq) {
 		struct store_session_event e = {
-			.seq_no = ev->seq_no,
-			.kind = kind,
-			.label = ev->label ? ev->label : session_event_kind_to_string(kind),
-			.trigger = ev->trigger,
-			.ts_ms = ev->ts_ms,
-			.offline = ev->offline,
-			.now_ms = now,
+		    .seq_no = ev->seq_no,
+		    .kind = kind,
+		    .label = ev->label ? ev->label : session_event_kind_to_string(kind),
+		    .trigger = ev->trigger,
+		    .ts_ms = ev->ts_ms,
+		    .offline = ev->offline,
+		    .now_ms = now,
 		};
 
 		r = store_session_event_add(s->store, tx.id, &e);
 		if (r == -EEXIST) {
-			ret->replay = true; /* OCPP 2.0.1 E01: a retried event is not applied twice */
+			ret->replay =
+			    true; /* OCPP 2.0.1 E01: a retried event is not applied twice */
 			return 0;
 		}
 		if (r < 0)
@@ -1002,11 +1010,12 @@ static int event_by_station(struct svc *s, struct chg_station *st, int kind,
 	}
 	if (kind == SESSION_CLOSE && tx.active) {
 		struct store_session_close stop = {
-			.stop_ms = ev->ts_ms,
-			.meter_stop_wh = ev->has_energy ? ev->energy_wh
-				       : tx.has_meter_last ? tx.meter_last_wh : 0,
-			.reason = ev->stop_reason_text,
-			.id_tag = ev->id_token,
+		    .stop_ms = ev->ts_ms,
+		    .meter_stop_wh = ev->has_energy	 ? ev->energy_wh
+				     : tx.has_meter_last ? tx.meter_last_wh
+							 : 0,
+		    .reason = ev->stop_reason_text,
+		    .id_tag = ev->id_token,
 		};
 
 		r = store_session_close(s->store, tx.id, &stop);
@@ -1021,7 +1030,7 @@ static int event_by_station(struct svc *s, struct chg_station *st, int kind,
 static int session_event(struct svc *s, struct chg_station *st, int kind,
 			 const struct svc_session_event *ev, struct svc_session_result *ret)
 {
-	struct svc_session_result res = { .session_id = 0 };
+	struct svc_session_result res = {.session_id = 0};
 	int r;
 
 	if (!ids_in_range(s, ev->evse_id, ev->connector_id))
@@ -1047,10 +1056,11 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 		svc__resv_used(s, st->id, ev->reservation_id, res.session_id);
 	*ret = res;
 	if (res.session_id && !res.replay && (kind == SESSION_OPEN || kind == SESSION_CLOSE)) {
-		struct svc_event e = { .kind = kind == SESSION_OPEN ? SVC_EV_SESSION_STARTED
+		struct svc_event e = {.kind = kind == SESSION_OPEN ? SVC_EV_SESSION_STARTED
 								   : SVC_EV_SESSION_STOPPED,
-				       .session_id = res.session_id, .evse_id = res.evse_id,
-				       .energy_wh = -1 };
+				      .session_id = res.session_id,
+				      .evse_id = res.evse_id,
+				      .energy_wh = -1};
 
 		snprintf(e.station, sizeof(e.station), "%s", st->id);
 		if (kind == SESSION_CLOSE) {
@@ -1119,7 +1129,8 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 
 			if (end != row.value && !*end)
 				svc_power_reading(s, st->id, row.evse_id,
-						  row.unit && strcmp(row.unit, "kW") == 0 ? w * 1000 : w,
+						  row.unit && strcmp(row.unit, "kW") == 0 ? w * 1000
+											  : w,
 						  row.ts_ms);
 		}
 		return SVC_SAMPLE_STORED;
@@ -1128,12 +1139,11 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 		return SVC_SAMPLE_DUPLICATE;
 	/* The same key with another value: not a retry. The first reading stays (what was
 	 * acknowledged first is what was billed); the other one is kept beside it. */
-	r = store_sample_conflict_add(s->store,
-				      &(struct store_sample_conflict){
-					      .sample = &row,
-					      .stored_value = stored,
-					      .received_ms = svc_now_ms(s),
-				      });
+	r = store_sample_conflict_add(s->store, &(struct store_sample_conflict){
+						    .sample = &row,
+						    .stored_value = stored,
+						    .received_ms = svc_now_ms(s),
+						});
 	if (r < 0)
 		return r;
 	log_warn("station %s: reading %s of EVSE %d at %lld came again as %s (kept %s): conflict",

@@ -15,10 +15,10 @@ struct clock;
 struct chg_station {
 	char id[STATION_ID_MAX + 1];
 	char site_id[SITE_ID_MAX + 1];
-	int site_kind;	  /* enum site_kind or -1 */
-	int registration; /* enum reg_status */
-	int protocol;	  /* enum ocpp_version as an int; svc does not interpret it */
-	void *conn;	  /* the transport's live connection; opaque to svc */
+	int site_kind;	    /* enum site_kind or -1 */
+	int registration;   /* enum reg_status */
+	int protocol;	    /* enum ocpp_version as an int; svc does not interpret it */
+	void *conn;	    /* the transport's live connection; opaque to svc */
 	bool boot_accepted; /* BootNotification answered Accepted on this connection */
 	bool ll_checked;    /* its local list was checked on this connection (sites.h) */
 	bool unregistered;  /* no row yet: created at its first valid BootNotification */
@@ -94,15 +94,15 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 int svc_heartbeat(struct svc *s, struct chg_station *st);
 /* -ERANGE if the EVSE or connector id is outside 0..max_connectors. */
 int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int connector_id,
-			 const char *status,
-			 const char *error_code, const char *info, const char *vendor_error,
-			 int64_t ts_ms);
+			 const char *status, const char *error_code, const char *info,
+			 const char *vendor_error, int64_t ts_ms);
 /* A status report about a long-running operation: kind is an enum station_event_kind, status
  * the station's word (stored as given). */
 int svc_station_event(struct svc *s, struct chg_station *st, int kind, const char *status);
 
 /* Authorization decision for a token at this station (never fails for unknown tokens: Invalid). */
-int svc_authorize(struct svc *s, const struct chg_station *st, const char *token, struct svc_auth *ret);
+int svc_authorize(struct svc *s, const struct chg_station *st, const char *token,
+		  struct svc_auth *ret);
 
 /* One event of a charging session, whatever the protocol. A session is keyed either by the
  * CSMS's id (session_id, which the CSMS handed out at open: OCPP 1.6 transactionId) or by the
@@ -131,8 +131,8 @@ struct svc_session_result {
 	int64_t session_id; /* the session; 0 if the event named one this station does not own */
 	int evse_id;	    /* the session's EVSE (readings without one belong there) */
 	bool replay;	    /* the event was applied before: nothing changed */
-	bool orphan;	    /* a close of an unknown or foreign session, recorded for the operator */
-	bool has_auth;	    /* the event carried a token: auth is its decision */
+	bool orphan;   /* a close of an unknown or foreign session, recorded for the operator */
+	bool has_auth; /* the event carried a token: auth is its decision */
 	struct svc_auth auth;
 };
 

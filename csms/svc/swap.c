@@ -11,14 +11,14 @@
 #include "svc.h"
 #include "tariff.h"
 
-#define HOUR_MS (3600 * 1000LL)
-#define DAY_MS	(24 * HOUR_MS)
+#define HOUR_MS	    (3600 * 1000LL)
+#define DAY_MS	    (24 * HOUR_MS)
 #define SERIALS_MAX (SWAP_BATTERIES_MAX * (SWAP_SERIAL_MAX + 1) + 1)
 
 static const char *const event_names[_SWAP_EVENT_MAX] = {
-	[SWAP_BATTERY_IN] = "BatteryIn",
-	[SWAP_BATTERY_OUT] = "BatteryOut",
-	[SWAP_BATTERY_OUT_TIMEOUT] = "BatteryOutTimeout",
+    [SWAP_BATTERY_IN] = "BatteryIn",
+    [SWAP_BATTERY_OUT] = "BatteryOut",
+    [SWAP_BATTERY_OUT_TIMEOUT] = "BatteryOutTimeout",
 };
 
 const char *swap_event_to_string(int t)
@@ -36,9 +36,11 @@ int swap_event_from_string(const char *s)
 
 void swap_policy_default(struct swap_policy *p)
 {
-	*p = (struct swap_policy){ .soh_flag_below = 80.0, .promised_soc = 90.0,
-				   .forecast_days = 14, .slot_power_w = 60000,
-				   .margin_ms = 30 * 60 * 1000 };
+	*p = (struct swap_policy){.soh_flag_below = 80.0,
+				  .promised_soc = 90.0,
+				  .forecast_days = 14,
+				  .slot_power_w = 60000,
+				  .margin_ms = 30 * 60 * 1000};
 }
 
 int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, double soc)
@@ -89,7 +91,7 @@ static int64_t local_hour(int64_t t_ms, int utc_offset_min)
 int swap_forecast(const int64_t *t_ms, size_t n, int64_t now_ms, int utc_offset_min, int days,
 		  double ret_per_hour[24])
 {
-	int64_t from, first = INT64_MAX, count[24] = { 0 };
+	int64_t from, first = INT64_MAX, count[24] = {0};
 	double observed;
 	int used = 0;
 
@@ -219,7 +221,7 @@ static int promise_fn(const struct swap_rack_need *need, void *ud)
 
 	if (need->planned_ready_ms > 0 && need->planned_ready_ms <= c->now_ms &&
 	    need->planned_ready_ms - need->planned_at_ms >=
-		    swap_charge_ms(c->pol, need->capacity_wh, need->soc))
+		swap_charge_ms(c->pol, need->capacity_wh, need->soc))
 		c->ready = true;
 	return 0;
 }
@@ -229,7 +231,7 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 		      struct swap_order_info *ret)
 {
 	struct store *store = svc_store(s);
-	struct order_copy oc = { 0 };
+	struct order_copy oc = {0};
 	char serials[SERIALS_MAX] = "";
 	int64_t energy = 0;
 	double soc_sum = 0;
@@ -247,24 +249,24 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 		return r;
 	if (!oc.found) {
 		oc.o = (struct store_swap_order){
-			.station_id = station_id,
-			.request_id = ev->request_id,
-			.vehicle = ev->id_token ? ev->id_token : "",
-			.packs_out = "",
-			.packs_in = "",
-			.soc_out = -1,
-			.soc_in = -1,
-			.energy_out_wh = -1,
-			.energy_in_wh = -1,
-			.tier = "",
-			.state = "open",
-			.promised_soc = -1,
-			.created_ms = ev->ts_ms,
+		    .station_id = station_id,
+		    .request_id = ev->request_id,
+		    .vehicle = ev->id_token ? ev->id_token : "",
+		    .packs_out = "",
+		    .packs_in = "",
+		    .soc_out = -1,
+		    .soc_in = -1,
+		    .energy_out_wh = -1,
+		    .energy_in_wh = -1,
+		    .tier = "",
+		    .state = "open",
+		    .promised_soc = -1,
+		    .created_ms = ev->ts_ms,
 		};
 	}
 	oc.o.station_id = station_id;
 	if (ev->type == SWAP_BATTERY_OUT) {
-		struct promise_ctx pc = { .pol = pol, .now_ms = ev->ts_ms };
+		struct promise_ctx pc = {.pol = pol, .now_ms = ev->ts_ms};
 
 		r = swap_rack_needs(s, station_id, cal, pol, promise_fn, &pc);
 		if (r < 0)
@@ -273,7 +275,7 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 	}
 	for (size_t i = 0; i < ev->n_batteries; i++) {
 		const struct swap_battery *b = &ev->batteries[i];
-		struct pack_copy pk = { 0 };
+		struct pack_copy pk = {0};
 		struct store_swap_pack p;
 		int64_t e;
 
@@ -284,20 +286,20 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 		if (r < 0 && r != -ENOENT)
 			return r;
 		p = (struct store_swap_pack){
-			.serial = b->serial,
-			.station_id = station_id,
-			.type = b->type ? b->type : pk.type,
-			.capacity_wh = b->capacity_wh > 0 ? b->capacity_wh : pk.capacity_wh,
-			.soc = b->soc,
-			.soh = b->soh,
-			.cycles = pk.cycles,
-			.location = "slot",
-			.evse_id = b->evse_id,
-			.vehicle = "",
-			.production_ms = b->production_ms ? b->production_ms : pk.production_ms,
-			.in_ms = pk.in_ms,
-			.flagged = b->soh < pol->soh_flag_below,
-			.updated_ms = ev->ts_ms,
+		    .serial = b->serial,
+		    .station_id = station_id,
+		    .type = b->type ? b->type : pk.type,
+		    .capacity_wh = b->capacity_wh > 0 ? b->capacity_wh : pk.capacity_wh,
+		    .soc = b->soc,
+		    .soh = b->soh,
+		    .cycles = pk.cycles,
+		    .location = "slot",
+		    .evse_id = b->evse_id,
+		    .vehicle = "",
+		    .production_ms = b->production_ms ? b->production_ms : pk.production_ms,
+		    .in_ms = pk.in_ms,
+		    .flagged = b->soh < pol->soh_flag_below,
+		    .updated_ms = ev->ts_ms,
 		};
 		if (ev->type == SWAP_BATTERY_IN) {
 			p.cycles++; /* back from a discharge */
@@ -318,8 +320,8 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 	}
 	if (ev->stock) {
 		if (ret)
-			*ret = (struct swap_order_info){ .tier = -1, .energy_out_wh = -1,
-							 .energy_in_wh = energy };
+			*ret = (struct swap_order_info){
+			    .tier = -1, .energy_out_wh = -1, .energy_in_wh = energy};
 		return 0;
 	}
 	switch (ev->type) {
@@ -363,14 +365,14 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 		return r;
 	if (ret) {
 		*ret = (struct swap_order_info){
-			.id = oc.o.id,
-			.complete = !strcmp(oc.o.state, "complete"),
-			.timeout = !strcmp(oc.o.state, "timeout"),
-			.energy_out_wh = oc.o.energy_out_wh,
-			.energy_in_wh = oc.o.energy_in_wh,
-			.delta_wh = oc.o.delta_wh,
-			.tier = *oc.o.tier ? tariff_tier_from_string(oc.o.tier) : -1,
-			.cost_fen = oc.o.cost_fen,
+		    .id = oc.o.id,
+		    .complete = !strcmp(oc.o.state, "complete"),
+		    .timeout = !strcmp(oc.o.state, "timeout"),
+		    .energy_out_wh = oc.o.energy_out_wh,
+		    .energy_in_wh = oc.o.energy_in_wh,
+		    .delta_wh = oc.o.delta_wh,
+		    .tier = *oc.o.tier ? tariff_tier_from_string(oc.o.tier) : -1,
+		    .cost_fen = oc.o.cost_fen,
 		};
 	}
 	return 0;
@@ -406,12 +408,12 @@ static int rack_fn(const struct store_swap_pack *row, void *ud)
 	}
 	snprintf(k->serials[k->n], sizeof(k->serials[0]), "%s", row->serial);
 	k->packs[k->n++] = (struct swap_rack_need){
-		.evse_id = row->evse_id,
-		.capacity_wh = row->capacity_wh,
-		.soc = row->soc,
-		.in_ms = row->in_ms,
-		.planned_ready_ms = row->ready_ms,
-		.planned_at_ms = row->ready_set_ms,
+	    .evse_id = row->evse_id,
+	    .capacity_wh = row->capacity_wh,
+	    .soc = row->soc,
+	    .in_ms = row->in_ms,
+	    .planned_ready_ms = row->ready_ms,
+	    .planned_at_ms = row->ready_set_ms,
 	};
 	return 0;
 }
@@ -449,16 +451,15 @@ static int times_fn(const struct store_swap_order *row, void *ud)
 	return 0;
 }
 
-int swap_forecast_station(struct svc *s, const char *station_id,
-			  const struct tariff_calendar *cal, const struct swap_policy *pol,
-			  double ret_per_hour[24])
+int swap_forecast_station(struct svc *s, const char *station_id, const struct tariff_calendar *cal,
+			  const struct swap_policy *pol, double ret_per_hour[24])
 {
 	int64_t now = svc_now_ms(s);
-	struct times tm = { 0 };
+	struct times tm = {0};
 	int r;
 
-	r = store_swap_orders_list(svc_store(s), station_id, now - pol->forecast_days * DAY_MS,
-				   now, times_fn, &tm);
+	r = store_swap_orders_list(svc_store(s), station_id, now - pol->forecast_days * DAY_MS, now,
+				   times_fn, &tm);
 	if (r >= 0)
 		r = swap_forecast(tm.t, tm.n, now, cal ? cal->utc_offset_min : 0,
 				  pol->forecast_days, ret_per_hour);
@@ -472,7 +473,7 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	struct store *store = svc_store(s);
 	int64_t now = svc_now_ms(s), *ready = NULL, fallback;
 	int offset = cal ? cal->utc_offset_min : 0;
-	struct rack k = { 0 };
+	struct rack k = {0};
 	double per_hour[24];
 	size_t n_forecast;
 	int r;
@@ -514,8 +515,7 @@ int swap_rack_commit(struct svc *s, const struct swap_rack_need *need)
 {
 	if (need->ready_ms == need->planned_ready_ms)
 		return 0;
-	return store_swap_pack_ready_set(svc_store(s), need->serial, need->ready_ms,
-					 svc_now_ms(s));
+	return store_swap_pack_ready_set(svc_store(s), need->serial, need->ready_ms, svc_now_ms(s));
 }
 
 /* ---------------------------------------------------------------- the day report */
@@ -553,7 +553,7 @@ static int report_fn(const struct store_swap_order *row, void *ud)
 int swap_day_report(struct svc *s, const char *station_id, int64_t from_ms, int64_t to_ms,
 		    struct swap_day_report *ret)
 {
-	struct swap_day_report d = { 0 };
+	struct swap_day_report d = {0};
 	int r = store_swap_orders_list(svc_store(s), station_id, from_ms, to_ms, report_fn, &d);
 
 	if (r < 0)

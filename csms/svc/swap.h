@@ -66,8 +66,8 @@ int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, doubl
 /* What an order came to (a copy, for the caller's answer and tests). */
 struct swap_order_info {
 	int64_t id;
-	bool complete;		     /* both BatteryIn and BatteryOut are in */
-	bool timeout;		     /* BatteryOutTimeout */
+	bool complete;			     /* both BatteryIn and BatteryOut are in */
+	bool timeout;			     /* BatteryOutTimeout */
 	int64_t energy_out_wh, energy_in_wh; /* -1 = unknown */
 	int64_t delta_wh;
 	int tier; /* enum tariff_tier, -1 = not billed */
@@ -127,9 +127,8 @@ int64_t swap_valley_end(const struct tariff_calendar *cal, int64_t now_ms);
 
 /* The forecast of station_id now: swap_forecast() over the done times of its complete orders
  * of the last pol->forecast_days, in the local time of cal (UTC without). 0 or -errno. */
-int swap_forecast_station(struct svc *s, const char *station_id,
-			  const struct tariff_calendar *cal, const struct swap_policy *pol,
-			  double ret_per_hour[24]);
+int swap_forecast_station(struct svc *s, const char *station_id, const struct tariff_calendar *cal,
+			  const struct swap_policy *pol, double ret_per_hour[24]);
 
 /* A racked pack and the need the planner gets for it. */
 struct swap_rack_need {
@@ -139,7 +138,7 @@ struct swap_rack_need {
 	double soc;	     /* at insertion */
 	int64_t in_ms;	     /* when it was racked */
 	int64_t ready_ms;
-	bool forecast;	     /* ready_ms comes from the forecast (else: the valley) */
+	bool forecast;		  /* ready_ms comes from the forecast (else: the valley) */
 	int64_t planned_ready_ms; /* the "ready by" the planner has (swap_rack_commit), 0 none */
 	int64_t planned_at_ms;	  /* ... since when */
 };
@@ -161,15 +160,15 @@ int swap_rack_commit(struct svc *s, const struct swap_rack_need *need);
 
 /* The per-station day report [from_ms, to_ms) (docs/api.md). */
 struct swap_day_report {
-	int64_t swaps;		 /* complete orders */
+	int64_t swaps; /* complete orders */
 	int64_t timeouts;
 	int64_t open;
-	int64_t promised;	 /* orders with a promised SoC (a pack was forecast ready) */
-	int64_t ready_on_time;	 /* ... whose packs out had at least that SoC */
-	int64_t delta_wh;	 /* billed energy */
+	int64_t promised;      /* orders with a promised SoC (a pack was forecast ready) */
+	int64_t ready_on_time; /* ... whose packs out had at least that SoC */
+	int64_t delta_wh;      /* billed energy */
 	int64_t cost_fen;
-	int64_t wh_by_tier[5];	 /* billed energy by enum tariff_tier */
-	int64_t unbilled;	 /* complete orders without a bill (no calendar or capacity) */
+	int64_t wh_by_tier[5]; /* billed energy by enum tariff_tier */
+	int64_t unbilled;      /* complete orders without a bill (no calendar or capacity) */
 };
 int swap_day_report(struct svc *s, const char *station_id, int64_t from_ms, int64_t to_ms,
 		    struct swap_day_report *ret);

@@ -10,11 +10,11 @@
 #define DAY_MS (86400 * 1000LL)
 
 static const char *const tier_names[_TARIFF_TIER_MAX] = {
-	[TARIFF_TIER_DEEP_VALLEY] = "deep_valley",
-	[TARIFF_TIER_VALLEY] = "valley",
-	[TARIFF_TIER_FLAT] = "flat",
-	[TARIFF_TIER_PEAK] = "peak",
-	[TARIFF_TIER_CRITICAL_PEAK] = "critical_peak",
+    [TARIFF_TIER_DEEP_VALLEY] = "deep_valley",
+    [TARIFF_TIER_VALLEY] = "valley",
+    [TARIFF_TIER_FLAT] = "flat",
+    [TARIFF_TIER_PEAK] = "peak",
+    [TARIFF_TIER_CRITICAL_PEAK] = "critical_peak",
 };
 
 static const char *const wd_names[8] = {"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -76,8 +76,8 @@ static bool leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-int tariff_calendar_local_midnight(const struct tariff_calendar *cal, int year, int month,
-				   int day, int64_t *ret_ms)
+int tariff_calendar_local_midnight(const struct tariff_calendar *cal, int year, int month, int day,
+				   int64_t *ret_ms)
 {
 	static const int mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
@@ -203,7 +203,8 @@ int tariff_version_validate(const struct tariff_version *v, char reterr_msg[TARI
 		for (size_t w = 0; w < pe->n_windows; w++) {
 			const struct tariff_window *wi = &pe->windows[w];
 			if (wi->tier < 0 || wi->tier >= _TARIFF_TIER_MAX) {
-				fail_msg(reterr_msg, "periods[%zu].windows[%zu]: unknown tier", p, w);
+				fail_msg(reterr_msg, "periods[%zu].windows[%zu]: unknown tier", p,
+					 w);
 				return -EINVAL;
 			}
 			if (wi->from_min % TARIFF_SLOT_MIN || wi->to_min % TARIFF_SLOT_MIN ||
@@ -228,7 +229,8 @@ int tariff_version_validate(const struct tariff_version *v, char reterr_msg[TARI
 		uint8_t wds = pe->weekdays ? pe->weekdays : TARIFF_ALL_WEEKDAYS;
 		for (size_t w = 0; w < pe->n_windows; w++) {
 			const struct tariff_window *wi = &pe->windows[w];
-			int from = wi->from_min / TARIFF_SLOT_MIN, to = wi->to_min / TARIFF_SLOT_MIN;
+			int from = wi->from_min / TARIFF_SLOT_MIN,
+			    to = wi->to_min / TARIFF_SLOT_MIN;
 			int len = to > from ? to - from : TARIFF_SLOTS_PER_DAY - from + to;
 			for (int m = 1; m <= 12; m++) {
 				if (!(pe->months & (1u << m)))
@@ -241,15 +243,17 @@ int tariff_version_validate(const struct tariff_version *v, char reterr_msg[TARI
 						int16_t *o = &g->o[m - 1][d - 1][s];
 						if (*o >= 0) {
 							hhmm(at, s);
-							fail_msg(reterr_msg,
-								 "periods[%zu].windows[%zu]: overlaps "
-								 "periods[%d].windows[%d] in month %d%s%s%s"
-								 " at %s",
-								 p, w, *o / TARIFF_MAX_WINDOWS,
-								 *o % TARIFF_MAX_WINDOWS, m,
-								 any_weekday ? " (" : "",
-								 any_weekday ? wd_names[d] : "",
-								 any_weekday ? ")" : "", at);
+							fail_msg(
+							    reterr_msg,
+							    "periods[%zu].windows[%zu]: overlaps "
+							    "periods[%d].windows[%d] in month "
+							    "%d%s%s%s"
+							    " at %s",
+							    p, w, *o / TARIFF_MAX_WINDOWS,
+							    *o % TARIFF_MAX_WINDOWS, m,
+							    any_weekday ? " (" : "",
+							    any_weekday ? wd_names[d] : "",
+							    any_weekday ? ")" : "", at);
 							goto out;
 						}
 						*o = (int16_t)(p * TARIFF_MAX_WINDOWS + w);
@@ -265,8 +269,9 @@ int tariff_version_validate(const struct tariff_version *v, char reterr_msg[TARI
 					continue;
 				hhmm(at, s);
 				fail_msg(reterr_msg, "month %d%s%s%s: no window covers %s", m + 1,
-					 any_weekday ? " (" : "", any_weekday ? wd_names[d + 1] : "",
-					 any_weekday ? ")" : "", at);
+					 any_weekday ? " (" : "",
+					 any_weekday ? wd_names[d + 1] : "", any_weekday ? ")" : "",
+					 at);
 				goto out;
 			}
 	if (ret_grid)
@@ -275,9 +280,9 @@ int tariff_version_validate(const struct tariff_version *v, char reterr_msg[TARI
 				for (int s = 0; s < TARIFF_SLOTS_PER_DAY; s++) {
 					int o = g->o[m][d][s];
 					ret_grid[m][d][s] =
-						(uint8_t)v->periods[o / TARIFF_MAX_WINDOWS]
-							.windows[o % TARIFF_MAX_WINDOWS]
-							.tier;
+					    (uint8_t)v->periods[o / TARIFF_MAX_WINDOWS]
+						.windows[o % TARIFF_MAX_WINDOWS]
+						.tier;
 				}
 	r = 0;
 out:
@@ -317,7 +322,7 @@ int tariff_calendar_add_version(struct tariff_calendar *cal, const struct tariff
 	}
 	{
 		struct tariff_version *a =
-			realloc(cal->versions, (cal->n_versions + 1) * sizeof(*a));
+		    realloc(cal->versions, (cal->n_versions + 1) * sizeof(*a));
 		if (!a) {
 			r = -ENOMEM;
 			goto out;
@@ -376,8 +381,7 @@ int tariff_calendar_at(const struct tariff_calendar *cal, int64_t t_ms, struct t
 	return 0;
 }
 
-int tariff_calendar_next_boundary(const struct tariff_calendar *cal, int64_t t_ms,
-				  int64_t *ret_ms)
+int tariff_calendar_next_boundary(const struct tariff_calendar *cal, int64_t t_ms, int64_t *ret_ms)
 {
 	struct tariff_point p0, p;
 	int64_t off = cal->utc_offset_min * 60000LL;

@@ -23,17 +23,17 @@ enum tariff_tier {
 	_TARIFF_TIER_INVALID = -EINVAL,
 };
 
-#define TARIFF_SLOT_MIN	      15 /* granularity of windows, minutes */
-#define TARIFF_SLOT_MS	      (TARIFF_SLOT_MIN * 60 * 1000LL)
-#define TARIFF_SLOTS_PER_DAY  96
-#define TARIFF_MAX_PERIODS    12
-#define TARIFF_MAX_WINDOWS    24
-#define TARIFF_MAX_VERSIONS   32
-#define TARIFF_ID_MAX	      63
-#define TARIFF_ERR_MAX	      160
-#define TARIFF_PRICE_MAX      100000000LL /* 1,000 CNY/kWh: anything above is a typo */
-#define TARIFF_ALL_MONTHS     0x1ffe	  /* bits 1..12 */
-#define TARIFF_ALL_WEEKDAYS   0xfe	  /* bits 1 (Monday) .. 7 (Sunday) */
+#define TARIFF_SLOT_MIN	     15 /* granularity of windows, minutes */
+#define TARIFF_SLOT_MS	     (TARIFF_SLOT_MIN * 60 * 1000LL)
+#define TARIFF_SLOTS_PER_DAY 96
+#define TARIFF_MAX_PERIODS   12
+#define TARIFF_MAX_WINDOWS   24
+#define TARIFF_MAX_VERSIONS  32
+#define TARIFF_ID_MAX	     63
+#define TARIFF_ERR_MAX	     160
+#define TARIFF_PRICE_MAX     100000000LL /* 1,000 CNY/kWh: anything above is a typo */
+#define TARIFF_ALL_MONTHS    0x1ffe	 /* bits 1..12 */
+#define TARIFF_ALL_WEEKDAYS  0xfe	 /* bits 1 (Monday) .. 7 (Sunday) */
 
 /* One time window of a local day. Minutes from local midnight, multiples of 15. to_min == 1440
  * means the end of the day; to_min <= from_min wraps over midnight (23:00-07:00 covers
@@ -113,8 +113,7 @@ int tariff_calendar_at(const struct tariff_calendar *cal, int64_t t_ms, struct t
 /* The first instant after t_ms at which the tier or any price changes (a window edge or a version
  * change), searching at most 400 days ahead. Returns 0 and writes ret_ms, -ENOENT when nothing
  * changes within that horizon or t_ms is before the first version. */
-int tariff_calendar_next_boundary(const struct tariff_calendar *cal, int64_t t_ms,
-				  int64_t *ret_ms);
+int tariff_calendar_next_boundary(const struct tariff_calendar *cal, int64_t t_ms, int64_t *ret_ms);
 
 /* Local civil time helpers (pure, proleptic Gregorian). Milliseconds of local midnight starting
  * the local day that contains t_ms. */
@@ -122,5 +121,5 @@ int64_t tariff_calendar_day_start(const struct tariff_calendar *cal, int64_t t_m
 
 /* Instant of local midnight of year-month-day in cal's offset. Returns 0, or -EINVAL on a date
  * that does not exist. */
-int tariff_calendar_local_midnight(const struct tariff_calendar *cal, int year, int month,
-				   int day, int64_t *ret_ms);
+int tariff_calendar_local_midnight(const struct tariff_calendar *cal, int year, int month, int day,
+				   int64_t *ret_ms);

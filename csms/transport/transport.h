@@ -18,13 +18,13 @@ struct transport_caps;
  * The transport never sees struct app. */
 struct transport {
 	uv_loop_t *loop;
-	const struct cfg *cfg;	/* listen_host, listen_port, web_root */
-	struct svc *svc;	/* admission of a charger's handshake */
-	struct conn_hub *hub;	/* where charger connections are created */
-	struct api *api;	/* handed to each API request (api_req.api) and /api/live */
-	const bool *draining;	/* while true, new connections are refused */
-	int port;		/* the bound port, once started */
-	int api_port;		/* the API listener's bound port (api_listen), else 0 */
+	const struct cfg *cfg; /* listen_host, listen_port, web_root */
+	struct svc *svc;       /* admission of a charger's handshake */
+	struct conn_hub *hub;  /* where charger connections are created */
+	struct api *api;       /* handed to each API request (api_req.api) and /api/live */
+	const bool *draining;  /* while true, new connections are refused */
+	int port;	       /* the bound port, once started */
+	int api_port;	       /* the API listener's bound port (api_listen), else 0 */
 
 	/* private to the transport */
 	struct lws_context *lws;
@@ -53,5 +53,3 @@ void transport_close(void *wsi);
 void transport_close_frame(void *wsi);
 /* An HTTP response is ready for this request handle. */
 void transport_http_ready(void *http);
-
-

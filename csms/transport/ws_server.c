@@ -107,10 +107,9 @@ static int http_extra_headers(struct lws *wsi, const struct api_req *r, unsigned
 	char ra[16];
 	int n;
 
-	if (r->set_cookie[0] &&
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SET_COOKIE,
-					 (const unsigned char *)r->set_cookie,
-					 (int)strlen(r->set_cookie), p, end))
+	if (r->set_cookie[0] && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_SET_COOKIE,
+							     (const unsigned char *)r->set_cookie,
+							     (int)strlen(r->set_cookie), p, end))
 		return -1;
 	if (r->retry_after_s > 0) {
 		n = snprintf(ra, sizeof(ra), "%d", r->retry_after_s);
@@ -138,7 +137,6 @@ static int live_auth(struct lws *wsi, struct transport *t)
 }
 /* ---- end of the API listener and headers */
 
-
 /* "/ocpp/<id>": id is 1..48 printable characters without '/'. */
 static int station_id_from_uri(const char *uri, char *out, size_t out_len)
 {
@@ -162,7 +160,8 @@ static int station_id_from_uri(const char *uri, char *out, size_t out_len)
 }
 
 /* Security profile 1: "Authorization: Basic base64(id:password)". NULL password if absent. */
-static int basic_auth(struct lws *wsi, const char *id, char *password, size_t len, bool *ret_present)
+static int basic_auth(struct lws *wsi, const char *id, char *password, size_t len,
+		      bool *ret_present)
 {
 	char hdr[512], dec[384];
 	const char *b64;
@@ -280,7 +279,7 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 	struct transport *t = tp_of(wsi);
 	const struct lws_protocols *proto = lws_get_protocol(wsi);
 	char uri[256], password[128], safe[128];
-	struct svc_admit a = { 0 };
+	struct svc_admit a = {0};
 	bool present;
 	int r;
 
@@ -288,7 +287,8 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 	if (*t->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	if (on_api_listener(wsi)) {
-		log_notice("handshake from %s refused: the API listener takes no chargers", pss->peer);
+		log_notice("handshake from %s refused: the API listener takes no chargers",
+			   pss->peer);
 		return refuse(wsi, HTTP_STATUS_NOT_FOUND);
 	}
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
@@ -371,7 +371,8 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!pss->conn)
 			return -1;
 		if (lws_frame_is_binary(wsi)) {
-			close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "OCPP-J uses text frames");
+			close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+				     "OCPP-J uses text frames");
 			return -1;
 		}
 		r = conn_rx(pss->conn, in, len, lws_is_final_fragment(wsi));
@@ -496,8 +497,10 @@ static int http_method(struct lws *wsi)
 static int http_start(struct lws *wsi, struct http_pss *pss)
 {
 	static const enum lws_token_indexes uri_tokens[] = {
-		[API_GET] = WSI_TOKEN_GET_URI, [API_POST] = WSI_TOKEN_POST_URI,
-		[API_PUT] = WSI_TOKEN_PUT_URI, [API_DELETE] = WSI_TOKEN_DELETE_URI,
+	    [API_GET] = WSI_TOKEN_GET_URI,
+	    [API_POST] = WSI_TOKEN_POST_URI,
+	    [API_PUT] = WSI_TOKEN_PUT_URI,
+	    [API_DELETE] = WSI_TOKEN_DELETE_URI,
 	};
 	struct api_req *r = calloc(1, sizeof(*r));
 	char clen[24];
@@ -522,11 +525,13 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 			break;
 		if (q + (size_t)n + 2 >= sizeof(r->query))
 			break;
-		q += (size_t)snprintf(r->query + q, sizeof(r->query) - q, "%s%s", q ? "&" : "", frag);
+		q += (size_t)snprintf(r->query + q, sizeof(r->query) - q, "%s%s", q ? "&" : "",
+				      frag);
 	}
 	/* A request without a body is handled now; one with a body when it is complete. */
 	if ((r->method == API_POST || r->method == API_PUT) &&
-	    lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(clen) > 0) {
+	    lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+	    atol(clen) > 0) {
 		if (atol(clen) > API_MAX_BODY)
 			r->body_too_large = true;
 		else
@@ -599,7 +604,8 @@ static int confirm_upgrade(struct lws *wsi, const char *upgrade)
 	lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	log_notice("handshake from %s for %s refused: subprotocol \"%s\" is none of ocpp2.0.1, "
-		   "ocpp1.6", peer, uri, offered);
+		   "ocpp1.6",
+		   peer, uri, offered);
 	lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "no supported OCPP subprotocol");
 	return 1;
 }
@@ -622,7 +628,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		log_notice("handshake from %s for %s refused: subprotocol \"%s\" is none of "
-			   "ocpp2.0.1, ocpp1.6", peer, uri, offered);
+			   "ocpp2.0.1, ocpp1.6",
+			   peer, uri, offered);
 		return -1;
 	}
 	case LWS_CALLBACK_HTTP:
@@ -655,13 +662,13 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 }
 
 static const struct lws_protocols protocols[] = {
-	{ "http-api", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0 },
-	/* lws takes the first of the client's offered subprotocols that it finds here (RFC 6455
+    {"http-api", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
+    /* lws takes the first of the client's offered subprotocols that it finds here (RFC 6455
 	 * preference order) */
-	{ "ocpp2.0.1", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V201, 0 },
-	{ "ocpp1.6", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V16, 0 },
-	{ LIVE_PROTOCOL, live_callback, sizeof(struct live_pss), 1024, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+    {"ocpp2.0.1", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V201, 0},
+    {"ocpp1.6", ocpp_callback, sizeof(struct ws_pss), 4096, 0, (void *)(intptr_t)OCPP_V16, 0},
+    {LIVE_PROTOCOL, live_callback, sizeof(struct live_pss), 1024, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* No lws idle/validity timer per connection: lws 4.1 keeps its timers in one sorted list, so a
@@ -669,20 +676,20 @@ static const struct lws_protocols protocols[] = {
  * in a 10,000-charger boot storm). Liveness comes from TCP keepalive (ka_* below) and the
  * chargers' heartbeats. */
 static const lws_retry_bo_t no_idle_policy = {
-	.secs_since_valid_ping = 0,
-	.secs_since_valid_hangup = 0,
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
 };
 
 /* ---- security headers of every HTTP response (the dashboard's files and the API): a strict
  * CSP (no inline script or style, nothing from elsewhere, WebSocket only to this server) */
 static const struct lws_protocol_vhost_options sec_headers[] = {
-	{ &sec_headers[1], NULL, "content-security-policy:",
-	  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-	  "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-	  "form-action 'self'" },
-	{ &sec_headers[2], NULL, "x-content-type-options:", "nosniff" },
-	{ &sec_headers[3], NULL, "x-frame-options:", "deny" },
-	{ NULL, NULL, "referrer-policy:", "no-referrer" },
+    {&sec_headers[1], NULL, "content-security-policy:",
+     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+     "form-action 'self'"},
+    {&sec_headers[2], NULL, "x-content-type-options:", "nosniff"},
+    {&sec_headers[3], NULL, "x-frame-options:", "deny"},
+    {NULL, NULL, "referrer-policy:", "no-referrer"},
 };
 /* ---- end security headers */
 
@@ -692,13 +699,16 @@ static void lws_log(int level, const char *line)
 
 	while (n && line[n - 1] == '\n')
 		n--;
-	log_printf(level == LLL_ERR ? LOG_ERR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws: %.*s",
-		   (int)n, line);
+	log_printf(level == LLL_ERR    ? LOG_ERR
+		   : level == LLL_WARN ? LOG_WARN
+				       : LOG_DEBUG,
+		   "lws: %.*s", (int)n, line);
 }
 
 /* ---- the API listener (accounts): a second vhost when api_listen is set */
 static int start_two_vhosts(struct transport *t, struct transport_priv *tp,
-			    struct lws_context_creation_info *info, const struct lws_http_mount *mounts)
+			    struct lws_context_creation_info *info,
+			    const struct lws_http_mount *mounts)
 {
 	const struct cfg *c = t->cfg;
 	unsigned long base = info->options;
@@ -719,7 +729,8 @@ static int start_two_vhosts(struct transport *t, struct transport_priv *tp,
 	if (!tp->charger_vh)
 		return -EADDRINUSE;
 	/* lws 4.1 reads the TLS switch from the vhost's options too */
-	info->options = base | (strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6) |
+	info->options = base |
+			(strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6) |
 			(c->api_tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info->vhost_name = "api";
 	info->port = c->api_listen_port;
@@ -757,28 +768,28 @@ int transport_start(struct transport *t)
 {
 	struct lws_context_creation_info info;
 	struct transport_priv *tp = calloc(1, sizeof(*tp));
-	void *loops[1] = { t->loop };
+	void *loops[1] = {t->loop};
 	struct lws_vhost *vh;
 
 	if (!tp)
 		return -ENOMEM;
 	t->priv = tp;
 	tp->metrics = (struct lws_http_mount){
-		.mountpoint = "/metrics",
-		.mountpoint_len = 8,
-		.origin = "http-api",
-		.origin_protocol = LWSMPRO_CALLBACK,
+	    .mountpoint = "/metrics",
+	    .mountpoint_len = 8,
+	    .origin = "http-api",
+	    .origin_protocol = LWSMPRO_CALLBACK,
 	};
 	t->caps = calloc(1, sizeof(*t->caps));
 	if (!t->caps)
 		return -ENOMEM;
 	warn_plain_listener(t);
 	tp->api = (struct lws_http_mount){
-		.mount_next = &tp->metrics,
-		.mountpoint = "/api",
-		.mountpoint_len = 4,
-		.origin = "http-api",
-		.origin_protocol = LWSMPRO_CALLBACK,
+	    .mount_next = &tp->metrics,
+	    .mountpoint = "/api",
+	    .mountpoint_len = 4,
+	    .origin = "http-api",
+	    .origin_protocol = LWSMPRO_CALLBACK,
 	};
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -797,12 +808,12 @@ int transport_start(struct transport *t)
 	info.mounts = &tp->api;
 	if (t->cfg->web_root && access(t->cfg->web_root, R_OK | X_OK) == 0) {
 		tp->web = (struct lws_http_mount){
-			.mount_next = &tp->api,
-			.mountpoint = "/",
-			.mountpoint_len = 1,
-			.origin = t->cfg->web_root,
-			.def = "index.html",
-			.origin_protocol = LWSMPRO_FILE,
+		    .mount_next = &tp->api,
+		    .mountpoint = "/",
+		    .mountpoint_len = 1,
+		    .origin = t->cfg->web_root,
+		    .def = "index.html",
+		    .origin_protocol = LWSMPRO_FILE,
 		};
 		info.mounts = &tp->web;
 	}

@@ -41,7 +41,7 @@ static struct {
 	struct api api;
 	bool draining;
 	bool answer, call_error; /* how the fake station answers */
-	char http;		  /* the transport's handle */
+	char http;		 /* the transport's handle */
 	int ready_calls;
 } w;
 
@@ -49,7 +49,7 @@ static struct {
 static int link_send(void *impl, const char *station_id, const struct svc_cmd *cmd,
 		     svc_link_done_fn done, void *ud)
 {
-	struct svc_cmd_result res = { .status = SVC_RES_NOT_CONNECTED };
+	struct svc_cmd_result res = {.status = SVC_RES_NOT_CONNECTED};
 
 	(void)impl;
 	FUZZ_CHECK(cmd->kind >= 0 && cmd->kind < _SVC_CMD_KIND_MAX);
@@ -70,7 +70,7 @@ static int link_send(void *impl, const char *station_id, const struct svc_cmd *c
 	return 0;
 }
 
-static const struct svc_link_ops fuzz_link = { .version = 1, .send = link_send };
+static const struct svc_link_ops fuzz_link = {.version = 1, .send = link_send};
 
 static void on_ready(void *http)
 {
@@ -97,7 +97,7 @@ static void world_init(void)
 	log_set_level(LOG_ERR);
 	cfg_init(&w.cfg);
 	w.cfg.kdf_iterations = 1;
-	w.clock = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = T0 };
+	w.clock = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = T0};
 	s = w.store = store_open(":memory:", false, err, sizeof(err));
 	FUZZ_CHECK(s != NULL);
 	w.svc = svc_create(s, &w.clock, &w.cfg);
@@ -108,7 +108,7 @@ static void world_init(void)
 	FUZZ_CHECK(store_station_put(s, "CP-PUB", "S-PUB", NULL, T0) == 0);
 	FUZZ_CHECK(store_station_put(s, "CP-HOME", "S-HOME", NULL, T0) == 0);
 	FUZZ_CHECK(store_commit(s) == 0);
-	w.api = (struct api){ .svc = w.svc, .store = s, .cfg = &w.cfg, .draining = &w.draining };
+	w.api = (struct api){.svc = w.svc, .store = s, .cfg = &w.cfg, .draining = &w.draining};
 	w.api.energy = energy_create(s);
 	FUZZ_CHECK(w.api.energy != NULL);
 	FUZZ_CHECK(tariff_store_load(s, w.api.energy) >= 0);
@@ -116,8 +116,7 @@ static void world_init(void)
 	atexit(world_free);
 }
 
-static size_t take(const uint8_t **p, const uint8_t *end, const char *stops, char *buf,
-		   size_t cap)
+static size_t take(const uint8_t **p, const uint8_t *end, const char *stops, char *buf, size_t cap)
 {
 	size_t n = 0;
 
@@ -132,7 +131,7 @@ static size_t take(const uint8_t **p, const uint8_t *end, const char *stops, cha
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const int methods[] = { API_GET, API_POST, API_PUT, API_DELETE, API_OTHER };
+	static const int methods[] = {API_GET, API_POST, API_PUT, API_DELETE, API_OTHER};
 	const uint8_t *p = data + 1, *end = data + size;
 	struct api_req *r;
 	json_t *j;

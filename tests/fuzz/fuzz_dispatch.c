@@ -82,9 +82,9 @@ static void io_close(void *wsi)
 }
 
 static const struct conn_io fuzz_io = {
-	.write_text = io_write_text,
-	.want_write = io_want_write,
-	.close = io_close,
+    .write_text = io_write_text,
+    .want_write = io_want_write,
+    .close = io_close,
 };
 
 static void world_free(void)
@@ -168,11 +168,8 @@ static void dispatch(enum ocpp_version v, int station, bool accepted, const stru
 	struct chg_station *st = svc_station_attach(w.svc, station_ids[station], (int)v,
 						    ocpp_version_name(v), &w.conn, &replaced);
 	const struct adapter *ad = adapter_for(v);
-	const struct dispatch_ctx ctx = {.catalog = w.catalog[v],
-					 .adapter = ad,
-					 .cfg = &w.cfg,
-					 .svc = w.svc,
-					 .st = st};
+	const struct dispatch_ctx ctx = {
+	    .catalog = w.catalog[v], .adapter = ad, .cfg = &w.cfg, .svc = w.svc, .st = st};
 	const struct ocpp_msg_def *def = ocpp_catalog_find(w.catalog[v], fr->action);
 	struct dispatch_reply rep;
 	enum ocpp_err e;
@@ -245,7 +242,8 @@ static void connection(enum ocpp_version v, int station, bool accepted, bool spl
 		if (ans.type == OCPP_CALLERROR) {
 			code = ocpp_err_from_name(ans.err_code);
 			if (code == OCPP_ERR_INTERNAL)
-				fprintf(stderr, "%s: InternalError \"%s\"\n", in.action, ans.err_desc);
+				fprintf(stderr, "%s: InternalError \"%s\"\n", in.action,
+					ans.err_desc);
 			FUZZ_CHECK(code > OCPP_ERR_NONE && code != OCPP_ERR_INTERNAL);
 		} else {
 			first = strdup(a);

@@ -62,7 +62,7 @@ static void rec_close(struct cpclient_conn *conn, const struct cpclient_close_in
 	r->conn = NULL;
 }
 
-static const struct cpclient_callbacks rec_cb = { rec_open, rec_text, rec_close };
+static const struct cpclient_callbacks rec_cb = {rec_open, rec_text, rec_close};
 
 struct fixture {
 	struct rec rec[4]; /* outlive a failed test: the teardown still closes their conns */
@@ -93,9 +93,7 @@ static bool spin(struct fixture *f, const int *flag, int want, int ms)
 
 static int make_ctx(struct fixture *f, size_t max_message)
 {
-	struct cpclient_ctx_opts o = { .loop = &f->loop,
-				       .cb = &rec_cb,
-				       .max_message = max_message };
+	struct cpclient_ctx_opts o = {.loop = &f->loop, .cb = &rec_cb, .max_message = max_message};
 
 	f->ctx = cpclient_ctx_create(&o);
 	return f->ctx ? 0 : -1;
@@ -136,14 +134,14 @@ static int connect_rec(struct fixture *f, struct rec *r, const char *path, const
 		       const char *password, const char *src)
 {
 	struct cpclient_opts o = {
-		.host = "127.0.0.1",
-		.port = wsecho_port(f->srv),
-		.path = path,
-		.subprotocols = "ocpp2.0.1,ocpp1.6",
-		.user = user,
-		.password = password,
-		.source_addr = src,
-		.user_ptr = r,
+	    .host = "127.0.0.1",
+	    .port = wsecho_port(f->srv),
+	    .path = path,
+	    .subprotocols = "ocpp2.0.1,ocpp1.6",
+	    .user = user,
+	    .password = password,
+	    .source_addr = src,
+	    .user_ptr = r,
 	};
 
 	return cpclient_connect(f->ctx, &o, &r->conn);
@@ -224,9 +222,9 @@ static void test_refused_handshake_gives_status(void **state)
 static void test_connect_error(void **state)
 {
 	struct fixture *f = *state;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
-	struct cpclient_opts o = { .host = "127.0.0.1", .path = "/x", .subprotocols = "ocpp1.6" };
+	struct cpclient_opts o = {.host = "127.0.0.1", .path = "/x", .subprotocols = "ocpp1.6"};
 	struct rec *r = &f->rec[0];
 	int fd, ret;
 
@@ -404,9 +402,9 @@ static void *canned_run(void *arg)
 
 static void test_http_request(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
-	struct canned c = { 0 };
+	struct canned c = {0};
 	struct http_async *a;
 	json_t *j = NULL;
 	int status = 0;
@@ -475,17 +473,15 @@ static void test_rfc3339_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_auth_source_and_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_auth_header_without_user, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_handshake_gives_status, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_connect_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversize_message_closes_1009, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_queue_limit_and_closed_conn, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_many_sources_and_destroy, setup, teardown),
-		cmocka_unit_test(test_http_request),
-		cmocka_unit_test(test_rfc3339_helpers),
+	    cmocka_unit_test_setup_teardown(test_open_auth_source_and_echo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_auth_header_without_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_handshake_gives_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_connect_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversize_message_closes_1009, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_queue_limit_and_closed_conn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_sources_and_destroy, setup, teardown),
+	    cmocka_unit_test(test_http_request),
+	    cmocka_unit_test(test_rfc3339_helpers),
 	};
 
 	cpclient_set_log_level(getenv("CPCLIENT_LOG") ? atoi(getenv("CPCLIENT_LOG")) : 0);

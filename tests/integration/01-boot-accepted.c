@@ -10,7 +10,7 @@
 
 #include "harness.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
@@ -149,7 +149,7 @@ static void test_unknown_station_404(void **state)
 	int status = 0;
 
 	assert_int_equal(
-		http_request(p->port, "GET", "/api/stations/NOPE", NULL, &status, &j, 5000), 0);
+	    http_request(p->port, "GET", "/api/stations/NOPE", NULL, &status, &j, 5000), 0);
 	assert_int_equal(status, 404);
 	assert_true(json_is_string(json_object_get(j, "error")));
 	json_decref(j);
@@ -160,9 +160,9 @@ static void test_unknown_station_404(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_boot_heartbeat_status_visible_in_api, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_station_404, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_boot_heartbeat_status_visible_in_api, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_station_404, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("01-boot", tests, NULL, NULL);

@@ -33,7 +33,7 @@ static int import(struct csms_proc *p, const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	{
-		const char *const args[] = { "stations", "import", path, "--db", p->db, NULL };
+		const char *const args[] = {"stations", "import", path, "--db", p->db, NULL};
 
 		return csms_cli(p, args);
 	}
@@ -41,7 +41,7 @@ static int import(struct csms_proc *p, const char *name, const char *text)
 
 static void assert_refused(struct csms_proc *p, const char *id, const char *password)
 {
-	struct tc_why why = { 0 };
+	struct tc_why why = {0};
 	struct tcp *tc;
 
 	tc = tc_connect(p->port, id, password, "ocpp1.6", 5000, &why);
@@ -97,10 +97,10 @@ static void test_closed_policy_and_passwords(void **state)
 	/* re-import (JSON) changes the password: the old one stops working */
 	assert_int_equal(csms_stop(p), 0);
 	assert_int_equal(
-		import(p, "update.json",
-		       "[{\"charger_id\": \"CP-AUTH-1\", \"site\": \"S-NORTH\","
-		       " \"site_kind\": \"public\", \"password\": \"Secret-new-abcdefghij\"}]"),
-		0);
+	    import(p, "update.json",
+		   "[{\"charger_id\": \"CP-AUTH-1\", \"site\": \"S-NORTH\","
+		   " \"site_kind\": \"public\", \"password\": \"Secret-new-abcdefghij\"}]"),
+	    0);
 	/* a file with one bad row imports nothing and exits 1 */
 	assert_int_equal(import(p, "bad.csv",
 				"charger_id,site,site_kind,password\n"
@@ -122,7 +122,7 @@ static void test_closed_policy_and_passwords(void **state)
 
 static void test_pending_policy_until_operator_accepts(void **state)
 {
-	static const char *const args[] = { "--registration", "pending", NULL };
+	static const char *const args[] = {"--registration", "pending", NULL};
 	struct csms_proc *p = csms_start(args, NULL);
 	struct tcp *tc;
 	json_t *conf = NULL, *j = NULL;
@@ -135,9 +135,8 @@ static void test_pending_policy_until_operator_accepts(void **state)
 	 * refused when the operator accepts it (409) */
 	tc = tc_connect(p->port, "CP-PEND-0", NULL, "ocpp1.6", 5000, NULL);
 	assert_non_null(tc);
-	assert_int_equal(http_request(p->port, "GET", "/api/stations/CP-PEND-0", NULL, &status,
-				      &j, 5000),
-			 0);
+	assert_int_equal(
+	    http_request(p->port, "GET", "/api/stations/CP-PEND-0", NULL, &status, &j, 5000), 0);
 	assert_int_equal(status, 404);
 	json_decref(j);
 	assert_int_equal(tc_boot16(tc, &conf, err), 0);
@@ -214,8 +213,8 @@ static void test_pending_policy_until_operator_accepts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_closed_policy_and_passwords, teardown),
-		cmocka_unit_test_teardown(test_pending_policy_until_operator_accepts, teardown),
+	    cmocka_unit_test_teardown(test_closed_policy_and_passwords, teardown),
+	    cmocka_unit_test_teardown(test_pending_policy_until_operator_accepts, teardown),
 	};
 
 	return cmocka_run_group_tests_name("02-auth", tests, NULL, NULL);

@@ -11,14 +11,14 @@
 
 #include "harness.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 static const char *const tokens_config =
-	"{\"id_tokens\": ["
-	"{\"token\": \"TAG1\", \"status\": \"Accepted\"},"
-	"{\"token\": \"BLK\", \"status\": \"Blocked\"},"
-	"{\"token\": \"EXP\", \"status\": \"Accepted\", \"expiry\": \"2000-01-01T00:00:00Z\"},"
-	"{\"token\": \"CHILD\", \"status\": \"Accepted\", \"parent\": \"PARENT1\"}"
-	"]}";
+    "{\"id_tokens\": ["
+    "{\"token\": \"TAG1\", \"status\": \"Accepted\"},"
+    "{\"token\": \"BLK\", \"status\": \"Blocked\"},"
+    "{\"token\": \"EXP\", \"status\": \"Accepted\", \"expiry\": \"2000-01-01T00:00:00Z\"},"
+    "{\"token\": \"CHILD\", \"status\": \"Accepted\", \"parent\": \"PARENT1\"}"
+    "]}";
 
 static int setup(void **state)
 {
@@ -115,8 +115,8 @@ static size_t count_sessions(struct csms_proc *p, const char *query)
 static const json_t *find_mv(const json_t *mv, const char *measurand, const char *phase,
 			     const char *unit, const char *context, const char *value)
 {
-	const char *want[] = { measurand, phase, unit, context, value };
-	const char *keys[] = { "measurand", "phase", "unit", "context", "value" };
+	const char *want[] = {measurand, phase, unit, context, value};
+	const char *keys[] = {"measurand", "phase", "unit", "context", "value"};
 	size_t i, k;
 	json_t *m;
 
@@ -158,9 +158,9 @@ static void test_authorize_statuses(void **state)
 
 	conf = must_call(tc, "Authorize", json_pack("{s:s}", "idTag", "CHILD"));
 	assert_string_equal(idtag_status(conf), "Accepted");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(conf, "idTagInfo"),
-							      "parentIdTag")),
-			    "PARENT1");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(conf, "idTagInfo"), "parentIdTag")),
+	    "PARENT1");
 	json_decref(conf);
 
 	tc_close(tc);
@@ -188,29 +188,27 @@ static void test_session_start_meter_stop(void **state)
 	assert_true(json_is_true(json_object_get(s, "active")));
 	json_decref(s);
 
-	conf = must_call(tc, "MeterValues",
-			 json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s},"
-				   "{s:s,s:s,s:s,s:s,s:s,s:s}]}]}",
-				   "connectorId", 1, "transactionId", id, "meterValue", "timestamp",
-				   t1, "sampledValue", "value", "1500", "measurand",
-				   "Energy.Active.Import.Register", "unit", "Wh", "context",
-				   "Sample.Periodic", "value", "16.2", "measurand",
-				   "Current.Import", "phase", "L1", "unit", "A", "context",
-				   "Sample.Periodic", "value", "230.1", "measurand", "Voltage",
-				   "phase", "L1-N", "unit", "V", "context", "Sample.Periodic",
-				   "location", "Outlet"));
+	conf = must_call(
+	    tc, "MeterValues",
+	    json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s},"
+		      "{s:s,s:s,s:s,s:s,s:s,s:s}]}]}",
+		      "connectorId", 1, "transactionId", id, "meterValue", "timestamp", t1,
+		      "sampledValue", "value", "1500", "measurand", "Energy.Active.Import.Register",
+		      "unit", "Wh", "context", "Sample.Periodic", "value", "16.2", "measurand",
+		      "Current.Import", "phase", "L1", "unit", "A", "context", "Sample.Periodic",
+		      "value", "230.1", "measurand", "Voltage", "phase", "L1-N", "unit", "V",
+		      "context", "Sample.Periodic", "location", "Outlet"));
 	assert_int_equal(json_object_size(conf), 0);
 	json_decref(conf);
 
 	conf = must_call(
-		tc, "StopTransaction",
-		json_pack("{s:I,s:s,s:i,s:s,s:s,s:[{s:s,s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s}]}]}",
-			  "transactionId", id, "idTag", "TAG1", "meterStop", 4000, "timestamp", t2,
-			  "reason", "EVDisconnected", "transactionData", "timestamp", t2,
-			  "sampledValue", "value", "4000", "measurand",
-			  "Energy.Active.Import.Register", "unit", "Wh", "context",
-			  "Transaction.End", "value", "11", "measurand", "SoC", "unit", "Percent",
-			  "context", "Transaction.End"));
+	    tc, "StopTransaction",
+	    json_pack("{s:I,s:s,s:i,s:s,s:s,s:[{s:s,s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s}]}]}",
+		      "transactionId", id, "idTag", "TAG1", "meterStop", 4000, "timestamp", t2,
+		      "reason", "EVDisconnected", "transactionData", "timestamp", t2,
+		      "sampledValue", "value", "4000", "measurand", "Energy.Active.Import.Register",
+		      "unit", "Wh", "context", "Transaction.End", "value", "11", "measurand", "SoC",
+		      "unit", "Percent", "context", "Transaction.End"));
 	assert_string_equal(idtag_status(conf), "Accepted");
 	json_decref(conf);
 
@@ -236,20 +234,20 @@ static void test_session_start_meter_stop(void **state)
 	/* every sampled value, with its attributes, the transactionData ones included */
 	mv = json_object_get(s, "meter_values");
 	assert_int_equal(json_array_size(mv), 5);
-	assert_non_null(find_mv(mv, "Energy.Active.Import.Register", NULL, "Wh", "Sample.Periodic",
-				"1500"));
+	assert_non_null(
+	    find_mv(mv, "Energy.Active.Import.Register", NULL, "Wh", "Sample.Periodic", "1500"));
 	assert_non_null(find_mv(mv, "Current.Import", "L1", "A", "Sample.Periodic", "16.2"));
 	assert_non_null(find_mv(mv, "Voltage", "L1-N", "V", "Sample.Periodic", "230.1"));
-	assert_string_equal(json_string_value(json_object_get(
-				    find_mv(mv, "Voltage", "L1-N", "V", "Sample.Periodic", "230.1"),
-				    "location")),
-			    "Outlet");
-	assert_non_null(find_mv(mv, "Energy.Active.Import.Register", NULL, "Wh", "Transaction.End",
-				"4000"));
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		find_mv(mv, "Voltage", "L1-N", "V", "Sample.Periodic", "230.1"), "location")),
+	    "Outlet");
+	assert_non_null(
+	    find_mv(mv, "Energy.Active.Import.Register", NULL, "Wh", "Transaction.End", "4000"));
 	assert_non_null(find_mv(mv, "SoC", NULL, "Percent", "Transaction.End", "11"));
 	for (size_t i = 0; i < json_array_size(mv); i++)
-		assert_true(is_rfc3339(json_string_value(
-			json_object_get(json_array_get(mv, i), "timestamp"))));
+		assert_true(is_rfc3339(
+		    json_string_value(json_object_get(json_array_get(mv, i), "timestamp"))));
 	json_decref(s);
 
 	/* listed, and no longer active */
@@ -301,10 +299,10 @@ static void test_replays_have_one_effect(void **state)
 	assert_int_equal(count_sessions(p, "station=CP-TX-2"), 2);
 
 	rfc3339_offset(t1, -60);
-	mv_payload = json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s}]}]}", "connectorId", 1,
-			       "transactionId", id, "meterValue", "timestamp", t1, "sampledValue",
-			       "value", "777", "measurand", "Energy.Active.Import.Register", "unit",
-			       "Wh");
+	mv_payload =
+	    json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s}]}]}", "connectorId", 1, "transactionId",
+		      id, "meterValue", "timestamp", t1, "sampledValue", "value", "777",
+		      "measurand", "Energy.Active.Import.Register", "unit", "Wh");
 	for (int i = 0; i < 2; i++) {
 		conf = NULL;
 		r = tc_call_id(tc, "dup-mv-1", "MeterValues", json_deep_copy(mv_payload), &conf,
@@ -317,9 +315,8 @@ static void test_replays_have_one_effect(void **state)
 	/* Heartbeat retried under one id: answered both times */
 	for (int i = 0; i < 2; i++) {
 		conf = NULL;
-		assert_int_equal(tc_call_id(tc, "dup-hb-1", "Heartbeat", json_object(), &conf, err,
-					    5000),
-				 0);
+		assert_int_equal(
+		    tc_call_id(tc, "dup-hb-1", "Heartbeat", json_object(), &conf, err, 5000), 0);
 		assert_true(is_rfc3339(json_string_value(json_object_get(conf, "currentTime"))));
 		json_decref(conf);
 	}
@@ -440,9 +437,9 @@ static void test_station_cannot_touch_anothers_transaction(void **state)
 	json_decref(orphans);
 
 	/* A itself can still stop it */
-	conf = must_call(a, "StopTransaction",
-			 json_pack("{s:I,s:i,s:s}", "transactionId", id, "meterStop", 300,
-				   "timestamp", t1));
+	conf = must_call(
+	    a, "StopTransaction",
+	    json_pack("{s:I,s:i,s:s}", "transactionId", id, "meterStop", 300, "timestamp", t1));
 	json_decref(conf);
 	s = get_session(p, id);
 	assert_non_null(s);
@@ -458,12 +455,12 @@ static void test_station_cannot_touch_anothers_transaction(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_authorize_statuses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_start_meter_stop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replays_have_one_effect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_stop_is_an_orphan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_station_cannot_touch_anothers_transaction,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authorize_statuses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_start_meter_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replays_have_one_effect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_stop_is_an_orphan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_station_cannot_touch_anothers_transaction, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests_name("03-txn", tests, NULL, NULL);

@@ -12,7 +12,7 @@
 
 #include "harness.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
@@ -118,8 +118,8 @@ static void test_remote_start_and_reset(void **state)
 	assert_int_equal(http_request_join(a, &status, &j), 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
-		"Accepted");
+	    json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+	    "Accepted");
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "Accepted");
 	json_decref(j);
 
@@ -132,8 +132,8 @@ static void test_remote_start_and_reset(void **state)
 	assert_int_equal(http_request_join(a, &status, &j), 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
-		"Rejected");
+	    json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+	    "Rejected");
 	json_decref(j);
 
 	/* the charger answers with a CALLERROR: 502 with its code and description */
@@ -168,16 +168,13 @@ static void test_bad_requests_never_reach_the_charger(void **state)
 	int status;
 
 	/* schema-invalid payloads: missing idTag, bad enum, wrong type, extra field */
-	assert_int_equal(command_status(p, "CP-CMD-2", "RemoteStartTransaction",
-					"{\"connectorId\": 1}"),
-			 400);
+	assert_int_equal(
+	    command_status(p, "CP-CMD-2", "RemoteStartTransaction", "{\"connectorId\": 1}"), 400);
 	assert_int_equal(command_status(p, "CP-CMD-2", "Reset", "{\"type\": \"Medium\"}"), 400);
-	assert_int_equal(command_status(p, "CP-CMD-2", "RemoteStartTransaction",
-					"{\"idTag\": 42}"),
+	assert_int_equal(command_status(p, "CP-CMD-2", "RemoteStartTransaction", "{\"idTag\": 42}"),
 			 400);
-	assert_int_equal(command_status(p, "CP-CMD-2", "Reset",
-					"{\"type\": \"Soft\", \"when\": \"now\"}"),
-			 400);
+	assert_int_equal(
+	    command_status(p, "CP-CMD-2", "Reset", "{\"type\": \"Soft\", \"when\": \"now\"}"), 400);
 	/* not JSON, not an object */
 	assert_int_equal(command_status(p, "CP-CMD-2", "Reset", "{not json"), 400);
 	assert_int_equal(command_status(p, "CP-CMD-2", "Reset", "[1,2]"), 400);
@@ -253,8 +250,8 @@ static void test_no_answer_504_then_recovers(void **state)
 	assert_int_equal(http_request_join(a, &status, &j), 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
-		"Accepted");
+	    json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+	    "Accepted");
 	json_decref(j);
 
 	/* the command log has both, newest first: the raw ClearCache, then the unanswered Reset */
@@ -302,33 +299,33 @@ static void test_one_call_in_flight(void **state)
 
 	/* answer Soft with Accepted and Hard with Rejected, so the replies cannot be mixed up */
 	type = json_string_value(json_object_get(json_array_get(first, 3), "type"));
-	assert_int_equal(tc_reply(tc, call_id(first),
-				  json_pack("{s:s}", "status",
-					    !strcmp(type, "Soft") ? "Accepted" : "Rejected")),
-			 0);
+	assert_int_equal(
+	    tc_reply(tc, call_id(first),
+		     json_pack("{s:s}", "status", !strcmp(type, "Soft") ? "Accepted" : "Rejected")),
+	    0);
 	second = expect_call(tc, "Reset");
 	assert_string_not_equal(call_id(second), call_id(first));
 	type = json_string_value(json_object_get(json_array_get(second, 3), "type"));
-	assert_int_equal(tc_reply(tc, call_id(second),
-				  json_pack("{s:s}", "status",
-					    !strcmp(type, "Soft") ? "Accepted" : "Rejected")),
-			 0);
+	assert_int_equal(
+	    tc_reply(tc, call_id(second),
+		     json_pack("{s:s}", "status", !strcmp(type, "Soft") ? "Accepted" : "Rejected")),
+	    0);
 	assert_string_not_equal(
-		json_string_value(json_object_get(json_array_get(first, 3), "type")), type);
+	    json_string_value(json_object_get(json_array_get(first, 3), "type")), type);
 	json_decref(first);
 	json_decref(second);
 
 	assert_int_equal(http_request_join(soft, &status, &j), 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
-		"Accepted");
+	    json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+	    "Accepted");
 	json_decref(j);
 	assert_int_equal(http_request_join(hard, &status, &j), 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
-		"Rejected");
+	    json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+	    "Rejected");
 	json_decref(j);
 
 	tc_close(tc);
@@ -366,8 +363,7 @@ static json_t *neutral(struct csms_proc *p, struct tcp *tc, const char *path, co
 	assert_int_equal(status, 200);
 	assert_string_equal(json_string_value(json_object_get(j, "status")), answer);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(j, "response"), "status")),
-		answer);
+	    json_string_value(json_object_get(json_object_get(j, "response"), "status")), answer);
 	return j;
 }
 
@@ -391,9 +387,8 @@ static void test_version_neutral_commands(void **state)
 	j = neutral(p, tc, "/api/stations/CP-CMD-6/reset", "{\"type\": \"hard\"}", "Reset",
 		    "{\"type\": \"Hard\"}", "Accepted");
 	json_decref(j);
-	j = neutral(p, tc, "/api/stations/CP-CMD-6/unlock",
-		    "{\"evse_id\": 2, \"connector_id\": 1}", "UnlockConnector",
-		    "{\"connectorId\": 2}", "Unlocked");
+	j = neutral(p, tc, "/api/stations/CP-CMD-6/unlock", "{\"evse_id\": 2, \"connector_id\": 1}",
+		    "UnlockConnector", "{\"connectorId\": 2}", "Unlocked");
 	json_decref(j);
 	j = neutral(p, tc, "/api/stations/CP-CMD-6/availability",
 		    "{\"operative\": false, \"evse_id\": 0}", "ChangeAvailability",
@@ -516,7 +511,7 @@ static void test_command_log(void **state)
 	assert_non_null(log);
 	assert_int_equal(json_array_size(json_object_get(log, "commands")), 1);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(log, "commands"), 0), "kind")),
+				json_array_get(json_object_get(log, "commands"), 0), "kind")),
 			    "unlock");
 	json_decref(log);
 	log = http_get_json(p->port, "/api/commands");
@@ -538,9 +533,8 @@ static void test_command_log(void **state)
 	assert_int_equal(json_array_size(json_object_get(log, "commands")), 8);
 	json_decref(log);
 	j = NULL;
-	assert_int_equal(http_request(p->port, "GET", "/api/commands?limit=0", NULL, &status, &j,
-				      5000),
-			 0);
+	assert_int_equal(
+	    http_request(p->port, "GET", "/api/commands?limit=0", NULL, &status, &j, 5000), 0);
 	assert_int_equal(status, 400);
 	json_decref(j);
 
@@ -553,15 +547,15 @@ static void test_command_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_remote_start_and_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests_never_reach_the_charger, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_offline_charger_409, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_answer_504_then_recovers,
-						setup_short_timeout, teardown),
-		cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_command_log, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_start_and_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests_never_reach_the_charger, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_offline_charger_409, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_answer_504_then_recovers, setup_short_timeout,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_command_log, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("04-commands", tests, NULL, NULL);

@@ -13,7 +13,7 @@
 
 #include "harness.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
@@ -151,25 +151,30 @@ static void test_payload_errors(void **state)
 
 	/* unknown action, and one OCPP 1.6 knows but a charger may not send (CSMS-initiated) */
 	expect_error(tc, "[2,\"f-unk\",\"FlyToTheMoon\",{}]", "f-unk", "NotImplemented");
-	expect_error(tc, "[2,\"f-sign\",\"CertificateSigned\",{\"certificateChain\":\"-----BEGIN "
-			 "CERTIFICATE-----\"}]",
+	expect_error(tc,
+		     "[2,\"f-sign\",\"CertificateSigned\",{\"certificateChain\":\"-----BEGIN "
+		     "CERTIFICATE-----\"}]",
 		     "f-sign", "NotSupported");
 
 	/* payload against the schema */
-	expect_error(tc, "[2,\"f-miss\",\"StatusNotification\",{\"connectorId\":1,\"status\":"
-			 "\"Available\"}]",
+	expect_error(tc,
+		     "[2,\"f-miss\",\"StatusNotification\",{\"connectorId\":1,\"status\":"
+		     "\"Available\"}]",
 		     "f-miss", "OccurenceConstraintViolation");
-	expect_error(tc, "[2,\"f-type2\",\"StatusNotification\",{\"connectorId\":\"one\","
-			 "\"errorCode\":\"NoError\",\"status\":\"Available\"}]",
+	expect_error(tc,
+		     "[2,\"f-type2\",\"StatusNotification\",{\"connectorId\":\"one\","
+		     "\"errorCode\":\"NoError\",\"status\":\"Available\"}]",
 		     "f-type2", "TypeConstraintViolation");
 	expect_error(tc, "[2,\"f-long\",\"Authorize\",{\"idTag\":\"ABCDEFGHIJKLMNOPQRSTU\"}]",
 		     "f-long", "PropertyConstraintViolation");
-	expect_error(tc, "[2,\"f-enum\",\"StatusNotification\",{\"connectorId\":1,"
-			 "\"errorCode\":\"NoError\",\"status\":\"Sleeping\"}]",
+	expect_error(tc,
+		     "[2,\"f-enum\",\"StatusNotification\",{\"connectorId\":1,"
+		     "\"errorCode\":\"NoError\",\"status\":\"Sleeping\"}]",
 		     "f-enum", "PropertyConstraintViolation");
 	/* a connector id far over max_connectors */
-	expect_error(tc, "[2,\"f-conn\",\"StatusNotification\",{\"connectorId\":1850027108,"
-			 "\"errorCode\":\"NoError\",\"status\":\"Available\"}]",
+	expect_error(tc,
+		     "[2,\"f-conn\",\"StatusNotification\",{\"connectorId\":1850027108,"
+		     "\"errorCode\":\"NoError\",\"status\":\"Available\"}]",
 		     "f-conn", "PropertyConstraintViolation");
 	/* a 20-character idTag is fine */
 	{
@@ -179,9 +184,8 @@ static void test_payload_errors(void **state)
 					 json_pack("{s:s}", "idTag", "ABCDEFGHIJKLMNOPQRST"), &conf,
 					 NULL, 5000),
 				 0);
-		assert_string_equal(json_string_value(json_object_get(json_object_get(conf,
-										      "idTagInfo"),
-								      "status")),
+		assert_string_equal(json_string_value(json_object_get(
+					json_object_get(conf, "idTagInfo"), "status")),
 				    "Invalid");
 		json_decref(conf);
 	}
@@ -209,8 +213,8 @@ static void test_oversize_frame_closes_only_that_connection(void **state)
 	assert_non_null(data);
 	memset(data, 'd', 8999);
 	data[8999] = '\0';
-	frame = json_pack("[i,s,s,{s:s,s:s}]", 2, "f-big", "DataTransfer", "vendorId", "it",
-			  "data", data);
+	frame = json_pack("[i,s,s,{s:s,s:s}]", 2, "f-big", "DataTransfer", "vendorId", "it", "data",
+			  data);
 	text = json_dumps(frame, JSON_COMPACT);
 	json_decref(frame);
 	free(data);
@@ -236,12 +240,11 @@ static void test_oversize_frame_closes_only_that_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_frame_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_message_type_is_answered, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_payload_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversize_frame_closes_only_that_connection,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_message_type_is_answered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_payload_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversize_frame_closes_only_that_connection, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests_name("05-frames", tests, NULL, NULL);

@@ -11,7 +11,7 @@
 
 #include "harness.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
@@ -138,10 +138,8 @@ static void test_reconnect_storm_of_one_charger(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_second_connection_replaces_first, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_reconnect_storm_of_one_charger, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_second_connection_replaces_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reconnect_storm_of_one_charger, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("06-replace", tests, NULL, NULL);

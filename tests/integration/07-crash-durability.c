@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-static const char *open_args[] = { "--registration", "open", NULL, NULL, NULL };
+static const char *open_args[] = {"--registration", "open", NULL, NULL, NULL};
 
 static int setup(void **state)
 {
@@ -84,14 +84,14 @@ static void test_acknowledged_data_survives_kill9(void **state)
 	json_decref(conf);
 	conf = NULL;
 	assert_int_equal(
-		tc_call(tc, "MeterValues",
-			json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}]}",
-				  "connectorId", 1, "transactionId", id, "meterValue", "timestamp",
-				  t1, "sampledValue", "value", "2500", "measurand",
-				  "Energy.Active.Import.Register", "unit", "Wh", "value", "7200",
-				  "measurand", "Power.Active.Import", "unit", "W"),
-			&conf, NULL, 5000),
-		0);
+	    tc_call(tc, "MeterValues",
+		    json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}]}", "connectorId",
+			      1, "transactionId", id, "meterValue", "timestamp", t1, "sampledValue",
+			      "value", "2500", "measurand", "Energy.Active.Import.Register", "unit",
+			      "Wh", "value", "7200", "measurand", "Power.Active.Import", "unit",
+			      "W"),
+		    &conf, NULL, 5000),
+	    0);
 	json_decref(conf);
 
 	/* acknowledged: now pull the plug, no chance to flush anything */
@@ -148,7 +148,7 @@ static void test_acknowledged_data_survives_kill9(void **state)
 }
 
 #define LOAD_CHARGERS 12
-#define LOAD_ROUNDS 25
+#define LOAD_ROUNDS   25
 
 static bool has_value(const json_t *session, const char *value)
 {
@@ -181,11 +181,12 @@ static void test_kill9_under_load_keeps_every_acknowledged_sample(void **state)
 
 		snprintf(id, sizeof(id), "CP-LOAD-%02d", i);
 		tc[i] = booted(p, id);
-		assert_int_equal(tc_call(tc[i], "StartTransaction",
-					 json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag",
-						   "TAG-LOAD", "meterStart", 1000, "timestamp", start),
-					 &conf, NULL, 5000),
-				 0);
+		assert_int_equal(
+		    tc_call(tc[i], "StartTransaction",
+			    json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "TAG-LOAD",
+				      "meterStart", 1000, "timestamp", start),
+			    &conf, NULL, 5000),
+		    0);
 		tx[i] = json_integer_value(json_object_get(conf, "transactionId"));
 		assert_true(tx[i] > 0);
 		json_decref(conf);
@@ -201,14 +202,14 @@ static void test_kill9_under_load_keeps_every_acknowledged_sample(void **state)
 
 			snprintf(value, sizeof(value), "%d", 100000 + i * 1000 + r);
 			assert_int_equal(
-				tc_call_send(tc[i], "MeterValues",
-					     json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s}]}]}",
-						       "connectorId", 1, "transactionId", tx[i],
-						       "meterValue", "timestamp", ts, "sampledValue",
-						       "value", value, "measurand",
-						       "Energy.Active.Import.Register", "unit", "Wh"),
-					     msg_id[i]),
-				0);
+			    tc_call_send(tc[i], "MeterValues",
+					 json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s}]}]}",
+						   "connectorId", 1, "transactionId", tx[i],
+						   "meterValue", "timestamp", ts, "sampledValue",
+						   "value", value, "measurand",
+						   "Energy.Active.Import.Register", "unit", "Wh"),
+					 msg_id[i]),
+			    0);
 		}
 		/* the last round: half of the answers are read, then the plug is pulled with the
 		 * rest still in flight (they may or may not be stored: nobody heard of them) */
@@ -241,8 +242,8 @@ static void test_kill9_under_load_keeps_every_acknowledged_sample(void **state)
 				continue;
 			snprintf(value, sizeof(value), "%d", 100000 + i * 1000 + r);
 			if (!has_value(s, value)) {
-				print_error("charger %d round %d: acknowledged reading %s lost\n", i, r,
-					    value);
+				print_error("charger %d round %d: acknowledged reading %s lost\n",
+					    i, r, value);
 				n_lost++;
 			}
 		}
@@ -282,11 +283,10 @@ static void test_sigterm_exits_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_acknowledged_data_survives_kill9, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_under_load_keeps_every_acknowledged_sample,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_exits_cleanly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_acknowledged_data_survives_kill9, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_under_load_keeps_every_acknowledged_sample,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigterm_exits_cleanly, setup, teardown),
 	};
 	const char *pg = getenv("CSMS_TEST_PG_DSN");
 

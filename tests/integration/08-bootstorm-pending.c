@@ -14,12 +14,12 @@
 
 #define N_CHARGERS 40
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
 	struct csms_proc *p =
-		csms_start(open_args, "{\"boot_rate_per_s\": 5, \"pending_interval_s\": 1}");
+	    csms_start(open_args, "{\"boot_rate_per_s\": 5, \"pending_interval_s\": 1}");
 
 	*state = p;
 	return p ? 0 : -1;
@@ -55,7 +55,7 @@ static json_t *boot_payload(int i)
 static void test_boot_storm(void **state)
 {
 	struct csms_proc *p = *state;
-	struct cp cps[N_CHARGERS] = { 0 };
+	struct cp cps[N_CHARGERS] = {0};
 	int i, accepted = 0, pending_answers = 0, first_round_pending = 0;
 	char id[32], err[64];
 	long long end;
@@ -72,9 +72,8 @@ static void test_boot_storm(void **state)
 
 	/* everybody boots at once */
 	for (i = 0; i < N_CHARGERS; i++)
-		assert_int_equal(tc_call_send(cps[i].tc, "BootNotification", boot_payload(i),
-					      cps[i].msg_id),
-				 0);
+		assert_int_equal(
+		    tc_call_send(cps[i].tc, "BootNotification", boot_payload(i), cps[i].msg_id), 0);
 
 	/* collect answers; a Pending charger retries after the interval it was given */
 	end = mono_ms() + 30000;
@@ -159,7 +158,7 @@ static void test_boot_storm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_boot_storm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_boot_storm, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("08-bootstorm", tests, NULL, NULL);

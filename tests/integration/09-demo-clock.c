@@ -15,14 +15,19 @@
 #include "harness.h"
 
 /* simulated time starts 2026-06-01T00:00:00Z now and runs 600 times faster than real time */
-static const char *const demo_args[] = { "--registration", "open", "--clock-start",
-					 "2026-06-01T00:00:00Z", "--clock-speed", "600", NULL };
+static const char *const demo_args[] = {"--registration",
+					"open",
+					"--clock-start",
+					"2026-06-01T00:00:00Z",
+					"--clock-speed",
+					"600",
+					NULL};
 
 static int64_t parse_ms(const char *s)
 {
 	int y, mo, d, h, mi;
 	double sec;
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 
 	assert_non_null(s);
 	assert_int_equal(sscanf(s, "%d-%d-%dT%d:%d:%lfZ", &y, &mo, &d, &h, &mi, &sec), 6);
@@ -75,7 +80,7 @@ static void test_answers_and_api_follow_the_demo_clock(void **state)
 
 static void test_real_clock_by_default(void **state)
 {
-	static const char *const args[] = { "--registration", "open", NULL };
+	static const char *const args[] = {"--registration", "open", NULL};
 	struct csms_proc *p = csms_start(args, NULL);
 	json_t *health;
 
@@ -97,10 +102,10 @@ static void test_real_clock_by_default(void **state)
 static void test_demo_clock_refused_on_public_listener(void **state)
 {
 	struct csms_proc *p = csms_prepare(NULL);
-	static const char *const public_demo[] = { "--listen", "0.0.0.0:0", "--clock-speed", "60",
-						    NULL };
-	static const char *const bad_time[] = { "--clock-start", "yesterday", NULL };
-	static const char *const anchor_only[] = { "--clock-anchor", "2026-06-01T00:00:00Z", NULL };
+	static const char *const public_demo[] = {"--listen", "0.0.0.0:0", "--clock-speed", "60",
+						  NULL};
+	static const char *const bad_time[] = {"--clock-start", "yesterday", NULL};
+	static const char *const anchor_only[] = {"--clock-anchor", "2026-06-01T00:00:00Z", NULL};
 
 	(void)state;
 	assert_non_null(p);
@@ -114,9 +119,9 @@ static void test_demo_clock_refused_on_public_listener(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_answers_and_api_follow_the_demo_clock),
-		cmocka_unit_test(test_real_clock_by_default),
-		cmocka_unit_test(test_demo_clock_refused_on_public_listener),
+	    cmocka_unit_test(test_answers_and_api_follow_the_demo_clock),
+	    cmocka_unit_test(test_real_clock_by_default),
+	    cmocka_unit_test(test_demo_clock_refused_on_public_listener),
 	};
 
 	return cmocka_run_group_tests_name("09-demo-clock", tests, NULL, NULL);

@@ -574,7 +574,8 @@ static void test_api_listener_rules(void **state)
 
 		while (getline(&text, &len, f) > 0)
 			if (strncmp(text, "csms: ", 6) == 0)
-				refused = strstr(text, "refusing to serve the operator API without TLS");
+				refused =
+				    strstr(text, "refusing to serve the operator API without TLS");
 		assert_true(refused);
 	}
 	fclose(f);

@@ -17,7 +17,7 @@
 #include "harness.h"
 
 #define PASSWORD "tariff-test-password-01"
-#define CAL "example-sd-residential"
+#define CAL	 "example-sd-residential"
 
 /* Local 2026-11-20 (UTC+08:00) 06:00 = 2026-11-19T22:00Z. The session runs 06:00-18:00 local:
  * valley to 07:00, flat to 17:00, peak after. Import register: 1000 at start, 2000 at 06:30,
@@ -26,14 +26,14 @@
 static const struct {
 	const char *ts, *measurand, *unit, *value;
 } readings[] = {
-	{ "2026-11-19T22:30:00Z", "Energy.Active.Import.Register", "Wh", "2000" },
-	{ "2026-11-19T23:30:00Z", "Energy.Active.Import.Register", "kWh", "4" },
-	{ "2026-11-20T02:00:00Z", "Energy.Active.Export.Register", "kWh", "0" },
-	{ "2026-11-20T03:00:00Z", "Energy.Active.Export.Register", "kWh", "1.5" },
-	{ "2026-11-20T09:30:00Z", "Energy.Active.Import.Register", "Wh", "24000" },
+    {"2026-11-19T22:30:00Z", "Energy.Active.Import.Register", "Wh", "2000"},
+    {"2026-11-19T23:30:00Z", "Energy.Active.Import.Register", "kWh", "4"},
+    {"2026-11-20T02:00:00Z", "Energy.Active.Export.Register", "kWh", "0"},
+    {"2026-11-20T03:00:00Z", "Energy.Active.Export.Register", "kWh", "1.5"},
+    {"2026-11-20T09:30:00Z", "Energy.Active.Import.Register", "Wh", "24000"},
 };
 #define START_TS "2026-11-19T22:00:00Z"
-#define STOP_TS "2026-11-20T10:00:00Z"
+#define STOP_TS	 "2026-11-20T10:00:00Z"
 
 static json_t *must_call(struct tcp *tc, const char *action, json_t *payload)
 {
@@ -42,8 +42,8 @@ static json_t *must_call(struct tcp *tc, const char *action, json_t *payload)
 	int r = tc_call(tc, action, payload, &conf, err, 5000);
 
 	if (r != 0)
-		fail_msg("%s: got %s (%d) instead of a CALLRESULT", action, r == 1 ? err : "no answer",
-			 r);
+		fail_msg("%s: got %s (%d) instead of a CALLRESULT", action,
+			 r == 1 ? err : "no answer", r);
 	return conf;
 }
 
@@ -54,9 +54,9 @@ static struct tcp *booted(struct csms_proc *p, const char *id, const char *proto
 
 	assert_non_null(tc);
 	if (strcmp(proto, "ocpp1.6") == 0)
-		conf = must_call(tc, "BootNotification",
-				 json_pack("{s:s, s:s}", "chargePointVendor", "IT",
-					   "chargePointModel", "IT"));
+		conf = must_call(
+		    tc, "BootNotification",
+		    json_pack("{s:s, s:s}", "chargePointVendor", "IT", "chargePointModel", "IT"));
 	else
 		conf = must_call(tc, "BootNotification",
 				 json_pack("{s:s, s:{s:s, s:s}}", "reason", "PowerUp",
@@ -80,37 +80,38 @@ static json_t *sampled(size_t i, bool v201)
 static int64_t session_16(struct tcp *tc)
 {
 	json_t *conf = must_call(tc, "StartTransaction",
-				 json_pack("{s:i, s:s, s:i, s:s}", "connectorId", 1, "idTag", "TAG1",
-					   "meterStart", 1000, "timestamp", START_TS));
+				 json_pack("{s:i, s:s, s:i, s:s}", "connectorId", 1, "idTag",
+					   "TAG1", "meterStart", 1000, "timestamp", START_TS));
 	json_int_t tx = json_integer_value(json_object_get(conf, "transactionId"));
 
 	json_decref(conf);
 	assert_true(tx > 0);
 	for (size_t i = 0; i < sizeof(readings) / sizeof(readings[0]); i++)
-		json_decref(must_call(tc, "MeterValues",
-				      json_pack("{s:i, s:I, s:[{s:s, s:[o]}]}", "connectorId", 1,
-						"transactionId", tx, "meterValue", "timestamp",
-						readings[i].ts, "sampledValue", sampled(i, false))));
+		json_decref(
+		    must_call(tc, "MeterValues",
+			      json_pack("{s:i, s:I, s:[{s:s, s:[o]}]}", "connectorId", 1,
+					"transactionId", tx, "meterValue", "timestamp",
+					readings[i].ts, "sampledValue", sampled(i, false))));
 	json_decref(must_call(tc, "StopTransaction",
 			      json_pack("{s:I, s:i, s:s, s:s}", "transactionId", tx, "meterStop",
 					25000, "timestamp", STOP_TS, "idTag", "TAG1")));
 	return tx;
 }
 
-static json_t *tx_event(const char *type, int seq, const char *ts, const char *trigger,
-			json_t *sv)
+static json_t *tx_event(const char *type, int seq, const char *ts, const char *trigger, json_t *sv)
 {
-	json_t *p = json_pack("{s:s, s:s, s:s, s:i, s:{s:s}, s:{s:i, s:i}}", "eventType", type,
-			      "timestamp", ts, "triggerReason", trigger, "seqNo", seq,
-			      "transactionInfo", "transactionId", "TX-201", "evse", "id", 1,
-			      "connectorId", 1);
+	json_t *p =
+	    json_pack("{s:s, s:s, s:s, s:i, s:{s:s}, s:{s:i, s:i}}", "eventType", type, "timestamp",
+		      ts, "triggerReason", trigger, "seqNo", seq, "transactionInfo",
+		      "transactionId", "TX-201", "evse", "id", 1, "connectorId", 1);
 
 	if (seq == 0)
 		json_object_set_new(p, "idToken",
 				    json_pack("{s:s, s:s}", "idToken", "TAG1", "type", "ISO14443"));
 	if (sv)
-		json_object_set_new(p, "meterValue",
-				    json_pack("[{s:s, s:[o]}]", "timestamp", ts, "sampledValue", sv));
+		json_object_set_new(
+		    p, "meterValue",
+		    json_pack("[{s:s, s:[o]}]", "timestamp", ts, "sampledValue", sv));
 	return p;
 }
 
@@ -125,13 +126,13 @@ static void session_201(struct tcp *tc)
 						 "Transaction.Begin")))); /* 1 Wh at start */
 	for (size_t i = 0; i < sizeof(readings) / sizeof(readings[0]); i++)
 		json_decref(must_call(tc, "TransactionEvent",
-				      tx_event("Updated", seq++, readings[i].ts, "MeterValuePeriodic",
-					       sampled(i, true))));
-	json_decref(must_call(tc, "TransactionEvent",
-			      tx_event("Ended", seq++, STOP_TS, "StopAuthorized",
-				       json_pack("{s:f, s:s, s:s}", "value", 25000.0, "measurand",
-						 "Energy.Active.Import.Register", "context",
-						 "Transaction.End"))));
+				      tx_event("Updated", seq++, readings[i].ts,
+					       "MeterValuePeriodic", sampled(i, true))));
+	json_decref(must_call(
+	    tc, "TransactionEvent",
+	    tx_event("Ended", seq++, STOP_TS, "StopAuthorized",
+		     json_pack("{s:f, s:s, s:s}", "value", 25000.0, "measurand",
+			       "Energy.Active.Import.Register", "context", "Transaction.End"))));
 }
 
 static json_t *get(struct csms_proc *p, const char *path)
@@ -162,11 +163,11 @@ static void check_cdr(const json_t *cdr, json_int_t import_start_wh)
 {
 	json_int_t valley = 3000 - import_start_wh;
 
-	assert_string_equal(json_string_value(json_object_get(json_object_get(cdr, "tariff"), "id")),
-			    CAL);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(cdr, "tariff"), "valid_from")),
-		"2026-01-01");
+	    json_string_value(json_object_get(json_object_get(cdr, "tariff"), "id")), CAL);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(cdr, "tariff"), "valid_from")),
+	    "2026-01-01");
 	assert_int_equal(tier_member(cdr, "valley", "wh"), valley);
 	assert_int_equal(tier_member(cdr, "flat", "wh"), 20000);
 	assert_int_equal(tier_member(cdr, "peak", "wh"), 2000);
@@ -182,14 +183,13 @@ static void check_cdr(const json_t *cdr, json_int_t import_start_wh)
 	assert_int_equal(num(cdr, "export_fen"), 59); /* 1500 * 39490 / 1e6 = 59.235 */
 	assert_int_equal(num(cdr, "service_fen"), 0);
 	assert_int_equal(num(cdr, "total_fen"), num(cdr, "import_fen") - 59);
-	assert_int_equal(num(cdr, "import_fen"),
-			 (valley * 16407 + 500000) / 1000000 + 1094 + 186);
+	assert_int_equal(num(cdr, "import_fen"), (valley * 16407 + 500000) / 1000000 + 1094 + 186);
 }
 
 static void test_tariffs_cdr_both_versions(void **state)
 {
 	struct csms_proc *p;
-	static const char *const import_args[] = { "stations", "import", NULL, "--db", NULL, NULL };
+	static const char *const import_args[] = {"stations", "import", NULL, "--db", NULL, NULL};
 	const char *args[6];
 	char csv[600], path[400], *doc_text;
 	FILE *fp;
@@ -218,27 +218,32 @@ static void test_tariffs_cdr_both_versions(void **state)
 	doc = json_load_file(TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json", 0, NULL);
 	assert_non_null(doc);
 	j = json_deep_copy(doc);
-	json_object_set_new(json_array_get(json_object_get(json_array_get(json_object_get(
-							   json_array_get(json_object_get(j, "versions"), 0),
-							   "periods"), 0), "windows"), 1),
-			    "tier", json_string("valey"));
+	json_object_set_new(
+	    json_array_get(json_object_get(
+			       json_array_get(json_object_get(
+						  json_array_get(json_object_get(j, "versions"), 0),
+						  "periods"),
+					      0),
+			       "windows"),
+			   1),
+	    "tier", json_string("valey"));
 	doc_text = json_dumps(j, 0);
 	json_decref(j);
 	j = NULL;
-	assert_int_equal(http_request(p->port, "PUT", "/api/tariffs/" CAL, doc_text, &status, &j,
-				      5000), 0);
+	assert_int_equal(
+	    http_request(p->port, "PUT", "/api/tariffs/" CAL, doc_text, &status, &j, 5000), 0);
 	free(doc_text);
 	assert_int_equal(status, 400);
 	assert_string_equal(json_string_value(json_object_get(j, "error")),
 			    "versions[0].periods[0].windows[1].tier: unknown tier \"valey\"");
 	json_decref(j);
 	j = NULL;
-	assert_int_equal(http_request(p->port, "GET", "/api/tariffs/" CAL, NULL, &status, NULL, 5000),
-			 0);
+	assert_int_equal(
+	    http_request(p->port, "GET", "/api/tariffs/" CAL, NULL, &status, NULL, 5000), 0);
 	assert_int_equal(status, 404);
 	doc_text = json_dumps(doc, 0);
-	assert_int_equal(http_request(p->port, "PUT", "/api/tariffs/" CAL, doc_text, &status, &j,
-				      5000), 0);
+	assert_int_equal(
+	    http_request(p->port, "PUT", "/api/tariffs/" CAL, doc_text, &status, &j, 5000), 0);
 	free(doc_text);
 	json_decref(doc);
 	assert_int_equal(status, 200);
@@ -249,15 +254,18 @@ static void test_tariffs_cdr_both_versions(void **state)
 
 	/* assign: unknown site 404, unknown calendar 400 */
 	assert_int_equal(http_request(p->port, "PUT", "/api/sites/nowhere/tariff",
-				      "{\"tariff\": \"" CAL "\"}", &status, NULL, 5000), 0);
+				      "{\"tariff\": \"" CAL "\"}", &status, NULL, 5000),
+			 0);
 	assert_int_equal(status, 404);
 	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/tariff",
-				      "{\"tariff\": \"nope\"}", &status, NULL, 5000), 0);
+				      "{\"tariff\": \"nope\"}", &status, NULL, 5000),
+			 0);
 	assert_int_equal(status, 400);
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/api/sites/%s/tariff", i ? "home-201" : "home-16");
 		assert_int_equal(http_request(p->port, "PUT", path, "{\"tariff\": \"" CAL "\"}",
-					      &status, NULL, 5000), 0);
+					      &status, NULL, 5000),
+				 0);
 		assert_int_equal(status, 200);
 	}
 
@@ -265,10 +273,10 @@ static void test_tariffs_cdr_both_versions(void **state)
 	j = get(p, "/api/tariffs/" CAL "/bands?date=2026-11-20");
 	assert_int_equal(json_array_size(json_object_get(j, "bands")), 5);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(j, "bands"), 2), "from")),
+				json_array_get(json_object_get(j, "bands"), 2), "from")),
 			    "17:00");
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(j, "bands"), 2), "tier")),
+				json_array_get(json_object_get(j, "bands"), 2), "tier")),
 			    "peak");
 	json_decref(j);
 
@@ -317,12 +325,13 @@ static void test_tariffs_cdr_both_versions(void **state)
 	json_t *res = json_object_get(json_object_get(j, "by_site_kind"), "residential");
 	assert_int_equal(num(res, "import_wh"), 24000 + 24999);
 	assert_int_equal(num(res, "valley_share_bp"), (4999 * 10000 + 48999 / 2) / 48999);
-	assert_int_equal(num(json_object_get(json_object_get(j, "by_site_kind"), "public"),
-			     "import_wh"), 0);
+	assert_int_equal(
+	    num(json_object_get(json_object_get(j, "by_site_kind"), "public"), "import_wh"), 0);
 	json_decref(j);
 	/* a site without a calendar: 409 */
 	assert_int_equal(http_request(p->port, "GET", "/api/sites/mall/energy?date=2026-11-20",
-				      NULL, &status, NULL, 5000), 0);
+				      NULL, &status, NULL, 5000),
+			 0);
 	assert_int_equal(status, 409);
 
 	/* the calendars survive a restart (stored, loaded at start) */
@@ -339,7 +348,7 @@ static void test_tariffs_cdr_both_versions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tariffs_cdr_both_versions),
+	    cmocka_unit_test(test_tariffs_cdr_both_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,7 +18,7 @@
 #include "harness.h"
 #include "v201/common201.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 struct fx {
 	struct csms_proc *p;
@@ -29,7 +29,7 @@ struct fx {
 static struct fx *start_with_ca(const char *extra)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	const char *init[] = { "ca", "init", "--dir", f->ca_dir, NULL };
+	const char *init[] = {"ca", "init", "--dir", f->ca_dir, NULL};
 	char cfg[1024];
 	FILE *out;
 
@@ -40,7 +40,8 @@ static struct fx *start_with_ca(const char *extra)
 	assert_int_equal(csms_cli(f->p, init), 0);
 	/* a second init never overwrites the key */
 	assert_int_equal(csms_cli(f->p, init), 1);
-	snprintf(cfg, sizeof(cfg), "{\"ca_dir\": \"%s\"%s%s}", f->ca_dir, *extra ? ", " : "", extra);
+	snprintf(cfg, sizeof(cfg), "{\"ca_dir\": \"%s\"%s%s}", f->ca_dir, *extra ? ", " : "",
+		 extra);
 	out = fopen(f->p->config, "w");
 	assert_non_null(out);
 	fputs(cfg, out);
@@ -58,7 +59,8 @@ static int setup(void **state)
 static int setup_renewal(void **state)
 {
 	/* certificates of 10 days, renewed 30 days ahead: due as soon as they are issued */
-	*state = start_with_ca("\"cert_days\": 10, \"cert_renew_days\": 30, \"cert_check_ms\": 200");
+	*state =
+	    start_with_ca("\"cert_days\": 10, \"cert_renew_days\": 30, \"cert_check_ms\": 200");
 	return 0;
 }
 
@@ -106,9 +108,8 @@ static void sign_request(struct tcp *tc, const char *cn, const char *expect)
 	char *csr, err[64];
 
 	assert_int_equal(ca_make_csr(cn, "IT Operator", &csr, NULL), 0);
-	assert_int_equal(tc_call(tc, "SignCertificate", json_pack("{s:s}", "csr", csr), &conf, err,
-				 5000),
-			 0);
+	assert_int_equal(
+	    tc_call(tc, "SignCertificate", json_pack("{s:s}", "csr", csr), &conf, err, 5000), 0);
 	assert_string_equal(json_string_value(json_object_get(conf, "status")), expect);
 	json_decref(conf);
 	free(csr);
@@ -128,8 +129,8 @@ static json_t *expect_call(struct tcp *tc, const char *action)
 static void expect_signed(struct fx *f, struct tcp *tc, const char *id, char serial[48])
 {
 	json_t *fr = expect_call(tc, "CertificateSigned");
-	const char *chain = json_string_value(json_object_get(json_array_get(fr, 3),
-							      "certificateChain"));
+	const char *chain =
+	    json_string_value(json_object_get(json_array_get(fr, 3), "certificateChain"));
 	struct ca_cert_info info;
 	char err[256];
 	struct ca *ca = ca_open(f->ca_dir, err, sizeof(err));
@@ -162,7 +163,7 @@ static void test_sign_certificate_16(void **state)
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "certificates")), 1);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(j, "certificates"), 0), "serial")),
+				json_array_get(json_object_get(j, "certificates"), 0), "serial")),
 			    serial);
 	json_decref(j);
 
@@ -174,7 +175,7 @@ static void test_sign_certificate_16(void **state)
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(j, "events"), 0), "type")),
+				json_array_get(json_object_get(j, "events"), 0), "type")),
 			    "InvalidCsr");
 	json_decref(j);
 	/* still one certificate */
@@ -198,23 +199,23 @@ static void test_sign_certificate_16(void **state)
 	j = http_get_json(f->p->port, path);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 2);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(j, "events"), 0), "type")),
+				json_array_get(json_object_get(j, "events"), 0), "type")),
 			    "FirmwareUpdated");
 	json_decref(j);
 
 	/* certificate commands of the 1.6 security extension go through the command route */
 	{
 		struct http_async *a = http_request_start(
-			f->p->port, "POST", "/api/stations/CP-CERT-1/commands/InstallCertificate",
-			"{\"certificateType\":\"CentralSystemRootCertificate\",\"certificate\":"
-			"\"-----BEGIN CERTIFICATE-----\"}",
-			10000);
+		    f->p->port, "POST", "/api/stations/CP-CERT-1/commands/InstallCertificate",
+		    "{\"certificateType\":\"CentralSystemRootCertificate\",\"certificate\":"
+		    "\"-----BEGIN CERTIFICATE-----\"}",
+		    10000);
 		int status = 0;
 
 		fr = expect_call(tc, "InstallCertificate");
-		assert_string_equal(json_string_value(json_object_get(json_array_get(fr, 3),
-								      "certificateType")),
-				    "CentralSystemRootCertificate");
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(fr, 3), "certificateType")),
+		    "CentralSystemRootCertificate");
 		assert_int_equal(tc_reply(tc, json_string_value(json_array_get(fr, 1)),
 					  json_pack("{s:s}", "status", "Accepted")),
 				 0);
@@ -242,11 +243,11 @@ static void test_sign_certificate_201(void **state)
 	expect_signed(f, tc, "CP-CERT-2", serial);
 	/* V2G certificates are not this CA's */
 	assert_int_equal(ca_make_csr("CP-CERT-2", NULL, &csr, NULL), 0);
-	assert_int_equal(tc_call(tc, "SignCertificate",
-				 json_pack("{s:s, s:s}", "csr", csr, "certificateType",
-					   "V2GCertificate"),
-				 &conf, err, 5000),
-			 0);
+	assert_int_equal(
+	    tc_call(tc, "SignCertificate",
+		    json_pack("{s:s, s:s}", "csr", csr, "certificateType", "V2GCertificate"), &conf,
+		    err, 5000),
+	    0);
 	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Rejected");
 	json_decref(conf);
 	free(csr);
@@ -266,9 +267,9 @@ static void test_renewal_before_expiry(void **state)
 	expect_signed(f, tc, "CP-CERT-3", serial);
 	/* 10 days left, renewal 30 days ahead: asked at the next check */
 	fr = expect_call(tc, "ExtendedTriggerMessage");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(fr, 3),
-							      "requestedMessage")),
-			    "SignChargePointCertificate");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(fr, 3), "requestedMessage")),
+	    "SignChargePointCertificate");
 	assert_int_equal(tc_reply(tc, json_string_value(json_array_get(fr, 1)),
 				  json_pack("{s:s}", "status", "Accepted")),
 			 0);
@@ -280,7 +281,7 @@ static void test_renewal_before_expiry(void **state)
 	j = http_get_json(f->p->port, "/api/stations/CP-CERT-3/certificates");
 	assert_non_null(j);
 	assert_true(json_is_string(json_object_get(
-		json_array_get(json_object_get(j, "certificates"), 0), "renewal_requested")));
+	    json_array_get(json_object_get(j, "certificates"), 0), "renewal_requested")));
 	json_decref(j);
 	/* the station renews: a new certificate, and it is asked again only when that one is due */
 	sign_request(tc, "CP-CERT-3", "Accepted");
@@ -328,16 +329,17 @@ static const char *rotate(struct csms_proc *p, struct tcp *tc, bool v201, const 
 	if (v201) {
 		json_t *d = json_array_get(json_object_get(body, "setVariableData"), 0);
 
-		assert_string_equal(json_string_value(json_object_get(
-					    json_object_get(d, "variable"), "name")),
-				    "BasicAuthPassword");
-		snprintf(pw, sizeof(pw), "%s", json_string_value(json_object_get(d, "attributeValue")));
-		assert_int_equal(tc_reply(tc, json_string_value(json_array_get(fr, 1)),
-					  json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}",
-						    "setVariableResult", "attributeStatus", status,
-						    "component", "name", "SecurityCtrlr", "variable",
-						    "name", "BasicAuthPassword")),
-				 0);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_object_get(d, "variable"), "name")),
+		    "BasicAuthPassword");
+		snprintf(pw, sizeof(pw), "%s",
+			 json_string_value(json_object_get(d, "attributeValue")));
+		assert_int_equal(
+		    tc_reply(tc, json_string_value(json_array_get(fr, 1)),
+			     json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}", "setVariableResult",
+				       "attributeStatus", status, "component", "name",
+				       "SecurityCtrlr", "variable", "name", "BasicAuthPassword")),
+		    0);
 	} else {
 		assert_string_equal(json_string_value(json_object_get(body, "key")),
 				    "AuthorizationKey");
@@ -437,11 +439,11 @@ static void test_password_rotation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sign_certificate_16, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sign_certificate_201, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_renewal_before_expiry, setup_renewal, teardown),
-		cmocka_unit_test(test_no_ca_rejects),
-		cmocka_unit_test(test_password_rotation),
+	    cmocka_unit_test_setup_teardown(test_sign_certificate_16, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sign_certificate_201, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_renewal_before_expiry, setup_renewal, teardown),
+	    cmocka_unit_test(test_no_ca_rejects),
+	    cmocka_unit_test(test_password_rotation),
 	};
 
 	return cmocka_run_group_tests_name("certificates", tests, NULL, NULL);

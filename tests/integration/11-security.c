@@ -33,7 +33,7 @@ static json_t *answer(struct tcp *tc, const char *text, const char *id)
 
 static void test_retry_cache_and_error_ids(void **state)
 {
-	static const char *const args[] = { "--registration", "open", NULL };
+	static const char *const args[] = {"--registration", "open", NULL};
 	struct csms_proc *p = csms_start(args, NULL);
 	struct tcp *tc;
 	json_t *conf = NULL, *a, *b;
@@ -48,10 +48,14 @@ static void test_retry_cache_and_error_ids(void **state)
 	json_decref(conf);
 
 	/* the same id, another payload: a new call, a new transaction */
-	a = answer(tc, "[2,\"dup\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"TAG-A\","
-		       "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]", "dup");
-	b = answer(tc, "[2,\"dup\",\"StartTransaction\",{\"connectorId\":2,\"idTag\":\"TAG-B\","
-		       "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]", "dup");
+	a = answer(tc,
+		   "[2,\"dup\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"TAG-A\","
+		   "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]",
+		   "dup");
+	b = answer(tc,
+		   "[2,\"dup\",\"StartTransaction\",{\"connectorId\":2,\"idTag\":\"TAG-B\","
+		   "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]",
+		   "dup");
 	assert_int_equal(json_integer_value(json_array_get(a, 0)), 3);
 	assert_int_equal(json_integer_value(json_array_get(b, 0)), 3);
 	t1 = json_integer_value(json_object_get(json_array_get(a, 2), "transactionId"));
@@ -61,8 +65,10 @@ static void test_retry_cache_and_error_ids(void **state)
 	json_decref(a);
 	json_decref(b);
 	/* the same payload again: a retry, the first answer */
-	b = answer(tc, "[2,\"dup\",\"StartTransaction\",{\"connectorId\":2,\"idTag\":\"TAG-B\","
-		       "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]", "dup");
+	b = answer(tc,
+		   "[2,\"dup\",\"StartTransaction\",{\"connectorId\":2,\"idTag\":\"TAG-B\","
+		   "\"meterStart\":0,\"timestamp\":\"2026-01-01T00:00:00Z\"}]",
+		   "dup");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(b, 2), "transactionId")),
 			 t2);
 	json_decref(b);
@@ -84,7 +90,7 @@ static void test_retry_cache_and_error_ids(void **state)
 
 static void test_no_boot_is_closed(void **state)
 {
-	static const char *const args[] = { "--registration", "open", NULL };
+	static const char *const args[] = {"--registration", "open", NULL};
 	struct csms_proc *p = csms_start(args, "{\"boot_timeout_s\": 1}");
 	struct tcp *tc;
 	json_t *st;
@@ -112,8 +118,8 @@ static void test_no_boot_is_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_retry_cache_and_error_ids, teardown),
-		cmocka_unit_test_teardown(test_no_boot_is_closed, teardown),
+	    cmocka_unit_test_teardown(test_retry_cache_and_error_ids, teardown),
+	    cmocka_unit_test_teardown(test_no_boot_is_closed, teardown),
 	};
 
 	return cmocka_run_group_tests_name("11-security", tests, NULL, NULL);

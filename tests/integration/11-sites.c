@@ -24,12 +24,12 @@
 
 #define PASSWORD "sites-test-password-0001"
 
-static const char *const demo_args[] = { "--clock-start", "2026-06-01T00:00:00Z",
-					 "--clock-speed", "600", NULL };
+static const char *const demo_args[] = {"--clock-start", "2026-06-01T00:00:00Z", "--clock-speed",
+					"600", NULL};
 
 static struct csms_proc *start(void)
 {
-	static const char *const import_args[] = { "stations", "import", NULL, "--db", NULL, NULL };
+	static const char *const import_args[] = {"stations", "import", NULL, "--db", NULL, NULL};
 	const char *args[6];
 	char csv[600];
 	struct csms_proc *p;
@@ -60,7 +60,7 @@ static int64_t parse_ms(const char *s)
 {
 	int y, mo, d, h, mi;
 	double sec;
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 
 	assert_non_null(s);
 	assert_int_equal(sscanf(s, "%d-%d-%dT%d:%d:%lfZ", &y, &mo, &d, &h, &mi, &sec), 6);
@@ -96,8 +96,8 @@ static int64_t node_now(struct tcp *tc)
 
 static struct tcp *connect_boot(struct csms_proc *p, const char *id, bool v201, int *ret_interval)
 {
-	struct tcp *tc = tc_connect(p->port, id, PASSWORD, v201 ? "ocpp2.0.1" : "ocpp1.6", 5000,
-				    NULL);
+	struct tcp *tc =
+	    tc_connect(p->port, id, PASSWORD, v201 ? "ocpp2.0.1" : "ocpp1.6", 5000, NULL);
 	json_t *conf = NULL;
 	char err[64];
 
@@ -117,16 +117,16 @@ static void status(struct tcp *tc, bool v201, const char *st)
 
 	rfc3339_now(ts);
 	if (v201)
-		assert_int_equal(tc_call(tc, "StatusNotification",
-					 json_pack("{s:s, s:s, s:i, s:i}", "timestamp", ts,
-						   "connectorStatus", st, "evseId", 1,
-						   "connectorId", 1),
-					 &conf, err, 5000),
-				 0);
+		assert_int_equal(
+		    tc_call(tc, "StatusNotification",
+			    json_pack("{s:s, s:s, s:i, s:i}", "timestamp", ts, "connectorStatus",
+				      st, "evseId", 1, "connectorId", 1),
+			    &conf, err, 5000),
+		    0);
 	else
 		assert_int_equal(tc_call(tc, "StatusNotification",
-					 json_pack("{s:i, s:s, s:s}", "connectorId", 1,
-						   "errorCode", "NoError", "status", st),
+					 json_pack("{s:i, s:s, s:s}", "connectorId", 1, "errorCode",
+						   "NoError", "status", st),
 					 &conf, err, 5000),
 				 0);
 	json_decref(conf);
@@ -153,10 +153,9 @@ static bool list_has(const json_t *list, bool v201, const char *token)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(list, i, e)
-	{
+	json_array_foreach(list, i, e) {
 		const char *t = v201 ? json_string_value(json_object_get(
-					       json_object_get(e, "idToken"), "idToken"))
+					   json_object_get(e, "idToken"), "idToken"))
 				     : json_string_value(json_object_get(e, "idTag"));
 
 		if (t && !strcmp(t, token))
@@ -214,12 +213,12 @@ static void rural(bool v201)
 		json_object_set_new(ev, "offline", json_true());
 		assert_int_equal(tc_call(tc, "TransactionEvent", ev, &conf, err, 5000), 0);
 	} else {
-		assert_int_equal(tc_call(tc, "StartTransaction",
-					 json_pack("{s:i, s:s, s:i, s:s}", "connectorId", 1,
-						   "idTag", "TAG1", "meterStart", 1000,
-						   "timestamp", ts),
-					 &conf, err, 5000),
-				 0);
+		assert_int_equal(
+		    tc_call(tc, "StartTransaction",
+			    json_pack("{s:i, s:s, s:i, s:s}", "connectorId", 1, "idTag", "TAG1",
+				      "meterStart", 1000, "timestamp", ts),
+			    &conf, err, 5000),
+		    0);
 	}
 	json_decref(conf);
 	/* no SendLocalList follows: nothing changed */
@@ -298,9 +297,10 @@ static void reserve(struct csms_proc *p, struct tcp *tc, const char *station, in
 	int st;
 
 	fmt_ms(ts, expiry);
-	snprintf(body, sizeof(body),
-		 "{\"reservation_id\": %d, \"id_tag\": \"TAG1\", \"evse_id\": 1, \"expiry\": \"%s\"}",
-		 rid, ts);
+	snprintf(
+	    body, sizeof(body),
+	    "{\"reservation_id\": %d, \"id_tag\": \"TAG1\", \"evse_id\": 1, \"expiry\": \"%s\"}",
+	    rid, ts);
 	snprintf(path, sizeof(path), "/api/stations/%s/reserve", station);
 	a = http_request_start(p->port, "POST", path, body, 10000);
 	assert_non_null(a);
@@ -356,9 +356,8 @@ static void test_reservations(void **state)
 				      &st, &r, 5000),
 			 0);
 	assert_int_equal(st, 201);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "policy"),
-							    "heartbeat_s")),
-			 7200);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(r, "policy"), "heartbeat_s")), 7200);
 	json_decref(r);
 	assert_int_equal(http_request(p->port, "POST", "/api/sites",
 				      "{\"id\": \"farm\", \"kind\": \"public\"}", &st, NULL, 5000),
@@ -372,9 +371,8 @@ static void test_reservations(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "location")), "km 12");
 	/* the record is replaced: the heartbeat setting is back to the kind's default */
 	assert_true(json_is_null(json_object_get(json_object_get(r, "settings"), "heartbeat_s")));
-	assert_int_not_equal(json_integer_value(json_object_get(json_object_get(r, "policy"),
-								"heartbeat_s")),
-			     7200);
+	assert_int_not_equal(
+	    json_integer_value(json_object_get(json_object_get(r, "policy"), "heartbeat_s")), 7200);
 	json_decref(r);
 	r = http_get_json(p->port, "/api/sites");
 	assert_non_null(r);
@@ -394,9 +392,9 @@ static void test_reservations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rural_16),
-		cmocka_unit_test(test_rural_201),
-		cmocka_unit_test(test_reservations),
+	    cmocka_unit_test(test_rural_16),
+	    cmocka_unit_test(test_rural_201),
+	    cmocka_unit_test(test_reservations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@
 
 #define METRICS_TOKEN "metrics-fedcba9876543210"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
@@ -39,8 +39,8 @@ static int teardown(void **state)
 /* The /metrics text (owned by res). */
 static const char *metrics(const struct csms_proc *p, struct http_result *res)
 {
-	const char *hdr[] = { "Authorization: Bearer " METRICS_TOKEN, NULL };
-	struct http_opts o = { .method = "GET", .path = "/metrics", .headers = hdr };
+	const char *hdr[] = {"Authorization: Bearer " METRICS_TOKEN, NULL};
+	struct http_opts o = {.method = "GET", .path = "/metrics", .headers = hdr};
 
 	assert_int_equal(http_exchange(p->port, &o, res), 0);
 	assert_int_equal(res->status, 200);
@@ -89,7 +89,9 @@ static void test_calls_by_action(void **state)
 	/* before any call: no per-action series yet, the families are declared */
 	m = metrics(p, &res);
 	assert_non_null(strstr(m, "# TYPE csms_calls_in_by_action_total counter"));
-	assert_int_equal(sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"Heartbeat\"}"), -1);
+	assert_int_equal(
+	    sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"Heartbeat\"}"),
+	    -1);
 	http_result_clear(&res);
 
 	assert_int_equal(tc_boot16(tc, NULL, NULL), 0);
@@ -97,21 +99,45 @@ static void test_calls_by_action(void **state)
 		call_ok(tc, "Heartbeat", json_object());
 	for (int i = 0; i < 2; i++)
 		call_error(tc, "StatusNotification",
-			   json_pack("{s:s, s:s, s:s}", "connectorId", "one", "errorCode", "NoError",
-				     "status", "Available"),
+			   json_pack("{s:s, s:s, s:s}", "connectorId", "one", "errorCode",
+				     "NoError", "status", "Available"),
 			   "TypeConstraintViolation");
 	call_error(tc, "NoSuchAction", json_object(), "NotImplemented");
 
 	m = metrics(p, &res);
-	assert_int_equal(sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"BootNotification\"}"), 1);
-	assert_int_equal(sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"Heartbeat\"}"), 3);
-	assert_int_equal(sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"StatusNotification\"}"), 2);
-	assert_int_equal(sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"unknown\"}"), 1);
-	assert_int_equal(sample(m, "csms_callerrors_out_by_action_total{protocol=\"ocpp1.6\",action=\"StatusNotification\"}"), 2);
-	assert_int_equal(sample(m, "csms_callerrors_out_by_action_total{protocol=\"ocpp1.6\",action=\"unknown\"}"), 1);
-	assert_int_equal(sample(m, "csms_callerrors_out_by_action_total{protocol=\"ocpp1.6\",action=\"Heartbeat\"}"), -1);
-	assert_int_equal(sample(m, "csms_callerrors_out_by_code_total{protocol=\"ocpp1.6\",code=\"TypeConstraintViolation\"}"), 2);
-	assert_int_equal(sample(m, "csms_callerrors_out_by_code_total{protocol=\"ocpp1.6\",code=\"NotImplemented\"}"), 1);
+	assert_int_equal(
+	    sample(
+		m,
+		"csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"BootNotification\"}"),
+	    1);
+	assert_int_equal(
+	    sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"Heartbeat\"}"),
+	    3);
+	assert_int_equal(sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action="
+				   "\"StatusNotification\"}"),
+			 2);
+	assert_int_equal(
+	    sample(m, "csms_calls_in_by_action_total{protocol=\"ocpp1.6\",action=\"unknown\"}"), 1);
+	assert_int_equal(sample(m, "csms_callerrors_out_by_action_total{protocol=\"ocpp1.6\","
+				   "action=\"StatusNotification\"}"),
+			 2);
+	assert_int_equal(
+	    sample(m,
+		   "csms_callerrors_out_by_action_total{protocol=\"ocpp1.6\",action=\"unknown\"}"),
+	    1);
+	assert_int_equal(
+	    sample(
+		m,
+		"csms_callerrors_out_by_action_total{protocol=\"ocpp1.6\",action=\"Heartbeat\"}"),
+	    -1);
+	assert_int_equal(sample(m, "csms_callerrors_out_by_code_total{protocol=\"ocpp1.6\",code="
+				   "\"TypeConstraintViolation\"}"),
+			 2);
+	assert_int_equal(
+	    sample(
+		m,
+		"csms_callerrors_out_by_code_total{protocol=\"ocpp1.6\",code=\"NotImplemented\"}"),
+	    1);
 	assert_int_equal(sample(m, "csms_callerrors_out_total"), 3);
 	/* every CALL got exactly one answer, timed from its frame to its release */
 	calls = sample(m, "csms_calls_in_total");
@@ -140,7 +166,7 @@ static void test_calls_by_action(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_calls_by_action, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_calls_by_action, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,7 +73,8 @@ static void fill(const char *path, const json_t *params, char *out, size_t len)
 		assert_non_null(end);
 		snprintf(name, sizeof(name), "%.*s", (int)(end - s - 1), s + 1);
 		json_array_foreach(params, i, prm) {
-			const char *t = json_string_value(json_object_get(json_object_get(prm, "schema"), "type"));
+			const char *t = json_string_value(
+			    json_object_get(json_object_get(prm, "schema"), "type"));
 
 			if (!strcmp(json_string_value(json_object_get(prm, "name")), name) && t &&
 			    !strcmp(t, "integer"))
@@ -92,8 +93,8 @@ static void fill(const char *path, const json_t *params, char *out, size_t len)
 /* GET /api/live with a WebSocket upgrade and the harness's token: the status of the answer. */
 static int live_upgrade_status(const struct csms_proc *p)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p->api_port) };
-	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->api_port)};
+	struct timeval tv = {.tv_sec = 5};
 	char req[512], buf[256] = "";
 	int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
 	ssize_t got;
@@ -106,7 +107,8 @@ static int live_upgrade_status(const struct csms_proc *p)
 		 "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
 		 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 		 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: csms-live\r\n"
-		 "Authorization: Bearer %s\r\n\r\n", p->api_port, p->token);
+		 "Authorization: Bearer %s\r\n\r\n",
+		 p->api_port, p->token);
 	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	got = read(fd, buf, sizeof(buf) - 1);
 	if (got > 0 && sscanf(buf, "HTTP/1.1 %d", &status) != 1)
@@ -120,12 +122,12 @@ static int live_upgrade_status(const struct csms_proc *p)
 static void check_operation(const struct csms_proc *p, const char *method, const char *path,
 			    const json_t *op)
 {
-	const char *metrics_hdr[] = { "Authorization: Bearer " METRICS_TOKEN, NULL };
+	const char *metrics_hdr[] = {"Authorization: Bearer " METRICS_TOKEN, NULL};
 	const json_t *responses = json_object_get(op, "responses");
 	const char *err;
 	char url[256], code[8];
 	struct http_result res;
-	struct http_opts o = { .method = method, .path = url };
+	struct http_opts o = {.method = method, .path = url};
 	int st;
 
 	fill(path, json_object_get(op, "parameters"), url, sizeof(url));
@@ -167,8 +169,8 @@ static void test_document_matches_routes(void **state)
 
 	assert_non_null(doc);
 	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.0.3");
-	assert_non_null(json_object_get(json_object_get(json_object_get(doc, "components"),
-							"securitySchemes"), "session"));
+	assert_non_null(json_object_get(
+	    json_object_get(json_object_get(doc, "components"), "securitySchemes"), "session"));
 	paths = json_object_get(doc, "paths");
 	assert_true(json_object_size(paths) > 40);
 	json_object_foreach(paths, path, ops) {
@@ -209,7 +211,7 @@ static void test_document_matches_routes(void **state)
 static void test_document_needs_credentials(void **state)
 {
 	struct csms_proc *p = *state;
-	struct http_opts o = { .method = "GET", .path = "/api/openapi.json", .no_auth = true };
+	struct http_opts o = {.method = "GET", .path = "/api/openapi.json", .no_auth = true};
 	struct http_result res;
 
 	assert_int_equal(http_exchange(p->api_port, &o, &res), 0);
@@ -226,8 +228,8 @@ static void test_document_needs_credentials(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_document_matches_routes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_document_needs_credentials, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_document_matches_routes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_document_needs_credentials, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,7 @@
 #include "harness.h"
 #include "v201/common201.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 
 static int setup(void **state)
 {
@@ -38,8 +38,8 @@ static int teardown(void **state)
 static int swap_dt(struct tcp *tc, const char *data, json_t **ret_conf, char err[64])
 {
 	return tc_call(tc, "DataTransfer",
-		       json_pack("{s:s, s:s, s:s}", "vendorId", "org.openchargenet.csms", "messageId",
-				 "BatterySwap", "data", data),
+		       json_pack("{s:s, s:s, s:s}", "vendorId", "org.openchargenet.csms",
+				 "messageId", "BatterySwap", "data", data),
 		       ret_conf, err, 5000);
 }
 
@@ -50,21 +50,23 @@ static void swap_on(struct csms_proc *p, struct tcp *tc, const char *station)
 	bool v16 = !strcmp(tc_subprotocol(tc), "ocpp1.6");
 
 	/* the vehicle's pack goes in, a full one comes out: one order, complete */
-	snprintf(data, sizeof(data),
-		 "{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":{\"idToken\":\"TRUCK-7\","
-		 "\"type\":\"Local\"},\"batteryData\":[{\"evseId\":2,\"serialNumber\":\"%s-IN\","
-		 "\"soC\":20,\"soH\":79.5,\"vendorInfo\":\"{\\\"capacityWh\\\":282000}\"}]}",
-		 station);
+	snprintf(
+	    data, sizeof(data),
+	    "{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":{\"idToken\":\"TRUCK-7\","
+	    "\"type\":\"Local\"},\"batteryData\":[{\"evseId\":2,\"serialNumber\":\"%s-IN\","
+	    "\"soC\":20,\"soH\":79.5,\"vendorInfo\":\"{\\\"capacityWh\\\":282000}\"}]}",
+	    station);
 	assert_int_equal(swap_dt(tc, data, &conf, err), 0);
 	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
 	assert_string_equal(json_string_value(json_object_get(conf, "data")), "{}");
 	json_decref(conf);
-	snprintf(data, sizeof(data),
-		 "{\"eventType\":\"BatteryOut\",\"requestId\":7,\"idToken\":{\"idToken\":\"TRUCK-7\","
-		 "\"type\":\"Local\"},\"batteryData\":[{\"evseId\":3,\"serialNumber\":\"%s-OUT\","
-		 "\"soC\":95,\"soH\":97,\"productionDate\":\"2025-03-01T00:00:00Z\","
-		 "\"vendorInfo\":\"{\\\"type\\\":\\\"truck-282\\\",\\\"capacityWh\\\":282000}\"}]}",
-		 station);
+	snprintf(
+	    data, sizeof(data),
+	    "{\"eventType\":\"BatteryOut\",\"requestId\":7,\"idToken\":{\"idToken\":\"TRUCK-7\","
+	    "\"type\":\"Local\"},\"batteryData\":[{\"evseId\":3,\"serialNumber\":\"%s-OUT\","
+	    "\"soC\":95,\"soH\":97,\"productionDate\":\"2025-03-01T00:00:00Z\","
+	    "\"vendorInfo\":\"{\\\"type\\\":\\\"truck-282\\\",\\\"capacityWh\\\":282000}\"}]}",
+	    station);
 	assert_int_equal(swap_dt(tc, data, &conf, err), 0);
 	json_decref(conf);
 	snprintf(path, sizeof(path), "/api/swap/orders?station=%s", station);
@@ -90,27 +92,30 @@ static void swap_on(struct csms_proc *p, struct tcp *tc, const char *station)
 	/* breaking the 2.1 schema */
 	assert_int_equal(swap_dt(tc, "not json", &conf, err), 1);
 	assert_string_equal(err, v16 ? "FormationViolation" : "FormatViolation");
-	assert_int_equal(swap_dt(tc,
-				 "{\"eventType\":\"BatteryIn\",\"requestId\":8,\"idToken\":{\"idToken\":"
-				 "\"T\",\"type\":\"Local\"},\"batteryData\":[]}",
-				 &conf, err),
-			 1);
+	assert_int_equal(
+	    swap_dt(tc,
+		    "{\"eventType\":\"BatteryIn\",\"requestId\":8,\"idToken\":{\"idToken\":"
+		    "\"T\",\"type\":\"Local\"},\"batteryData\":[]}",
+		    &conf, err),
+	    1);
 	/* 1.6 spells it with one r (OCPP-J 1.6 4.2.3) */
-	assert_string_equal(err, v16 ? "OccurenceConstraintViolation"
-				     : "OccurrenceConstraintViolation");
-	assert_int_equal(swap_dt(tc,
-				 "{\"eventType\":\"BatteryIn\",\"requestId\":8,\"idToken\":{\"idToken\":"
-				 "\"T\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\":1,"
-				 "\"serialNumber\":\"X\",\"soC\":120,\"soH\":90}]}",
-				 &conf, err),
-			 1);
+	assert_string_equal(err,
+			    v16 ? "OccurenceConstraintViolation" : "OccurrenceConstraintViolation");
+	assert_int_equal(
+	    swap_dt(tc,
+		    "{\"eventType\":\"BatteryIn\",\"requestId\":8,\"idToken\":{\"idToken\":"
+		    "\"T\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\":1,"
+		    "\"serialNumber\":\"X\",\"soC\":120,\"soH\":90}]}",
+		    &conf, err),
+	    1);
 	assert_string_equal(err, "PropertyConstraintViolation");
-	assert_int_equal(swap_dt(tc,
-				 "{\"eventType\":\"BatteryIn\",\"requestId\":\"8\",\"idToken\":{\"idToken\":"
-				 "\"T\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\":1,"
-				 "\"serialNumber\":\"X\",\"soC\":20,\"soH\":90}]}",
-				 &conf, err),
-			 1);
+	assert_int_equal(
+	    swap_dt(tc,
+		    "{\"eventType\":\"BatteryIn\",\"requestId\":\"8\",\"idToken\":{\"idToken\":"
+		    "\"T\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\":1,"
+		    "\"serialNumber\":\"X\",\"soC\":20,\"soH\":90}]}",
+		    &conf, err),
+	    1);
 	assert_string_equal(err, "TypeConstraintViolation");
 	/* the vendor's other messages keep their answers */
 	assert_int_equal(tc_call(tc, "DataTransfer",
@@ -152,8 +157,8 @@ static void test_swap_v201(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_swap_v16),
-		cmocka_unit_test(test_swap_v201),
+	    cmocka_unit_test(test_swap_v16),
+	    cmocka_unit_test(test_swap_v201),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

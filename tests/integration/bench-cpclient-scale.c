@@ -49,11 +49,11 @@ static long rss_kib(void)
 
 int main(void)
 {
-	static const char *const args[] = { "--registration", "open", "--log-level", "warn", NULL };
-	static const struct cpclient_callbacks cb = { on_open, on_text, on_close };
+	static const char *const args[] = {"--registration", "open", "--log-level", "warn", NULL};
+	static const struct cpclient_callbacks cb = {on_open, on_text, on_close};
 	const char *env = getenv("CPCLIENT_SCALE_N");
 	int n = env ? atoi(env) : 5000, i, ret = 1;
-	struct cpclient_ctx_opts co = { 0 };
+	struct cpclient_ctx_opts co = {0};
 	struct cpclient_ctx *ctx;
 	struct csms_proc *p;
 	struct rlimit rl;
@@ -82,8 +82,11 @@ int main(void)
 	rss0 = rss_kib();
 	t0 = mono_ms();
 	for (i = 0; i < n; i++) {
-		struct cpclient_opts o = { .host = "127.0.0.1", .port = p->port, .path = path,
-					   .subprotocols = "ocpp1.6", .source_addr = src };
+		struct cpclient_opts o = {.host = "127.0.0.1",
+					  .port = p->port,
+					  .path = path,
+					  .subprotocols = "ocpp1.6",
+					  .source_addr = src};
 		struct cpclient_conn *c;
 
 		snprintf(path, sizeof(path), "/ocpp/SCALE-%05d", i);

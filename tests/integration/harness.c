@@ -26,8 +26,8 @@
 #include <uv.h>
 
 #define START_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS  10000
-#define HTTP_MAX_BYTES   (16 * 1024 * 1024)
+#define STOP_TIMEOUT_MS	 10000
+#define HTTP_MAX_BYTES	 (16 * 1024 * 1024)
 
 /* ================================================================ small helpers */
 
@@ -41,7 +41,7 @@ long long mono_ms(void)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -96,7 +96,7 @@ json_t *json_find(const json_t *array, const char *key, const char *value)
 
 double rfc3339_age_s(const char *s)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	struct timespec now;
 	const char *rest;
 	char *endp;
@@ -271,7 +271,7 @@ static int wait_pid(pid_t pid, int timeout_ms)
 
 static bool port_accepts(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int fd, r;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -330,7 +330,7 @@ static struct {
 		int port;
 		char token[80];
 	} map[16];
-} auth = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} auth = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Map port to token, or (token NULL) forget port. */
 static void auth_set(int port, const char *token)
@@ -433,7 +433,8 @@ static void make_token(struct csms_proc *p)
 			return;
 		}
 		r = http_session_request(&s, "POST", "/api/tokens",
-					 "{\"name\": \"it-harness\", \"role\": \"admin\"}", true, &j);
+					 "{\"name\": \"it-harness\", \"role\": \"admin\"}", true,
+					 &j);
 		if (r == 201 && json_is_string(json_object_get(j, "token")))
 			snprintf(p->token, sizeof(p->token), "%s",
 				 json_string_value(json_object_get(j, "token")));
@@ -683,13 +684,13 @@ void csms_destroy(struct csms_proc *p)
 
 struct tcp {
 	struct cpclient_conn *conn; /* NULL once closed */
-	struct tcp *next;           /* world.chargers */
+	struct tcp *next;	    /* world.chargers */
 	char id[64];
 	char sub[16];
 	bool open;
 	bool closed;
 	struct tc_why why;
-	json_t *calls;   /* CSMS CALLs not taken yet */
+	json_t *calls;	 /* CSMS CALLs not taken yet */
 	json_t *answers; /* CALLRESULT/CALLERROR frames not taken yet */
 	int junk;
 };
@@ -761,14 +762,14 @@ static void on_close(struct cpclient_conn *conn, const struct cpclient_close_inf
 }
 
 static const struct cpclient_callbacks world_cb = {
-	.on_open = on_open,
-	.on_text = on_text,
-	.on_close = on_close,
+    .on_open = on_open,
+    .on_text = on_text,
+    .on_close = on_close,
 };
 
 static int world_up(void)
 {
-	struct cpclient_ctx_opts o = { 0 };
+	struct cpclient_ctx_opts o = {0};
 	const char *lv = getenv("CPCLIENT_LOG");
 
 	if (world.up)
@@ -851,8 +852,8 @@ struct tcp *tc_connect_from(int port, const char *id, const char *password,
 			    const char *subprotocols, const char *source_addr, int timeout_ms,
 			    struct tc_why *ret_why)
 {
-	struct cpclient_opts o = { 0 };
-	struct tc_why why = { .end = CPCLIENT_END_ERROR };
+	struct cpclient_opts o = {0};
+	struct tc_why why = {.end = CPCLIENT_END_ERROR};
 	char path[160];
 	struct tcp *tc;
 	int r;
@@ -1205,7 +1206,7 @@ static int buf_add(struct buf *b, const void *data, size_t len)
 /* Wait until fd is ready for `events` or the deadline passes. */
 static int wait_fd(int fd, short events, long long end)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = {.fd = fd, .events = events};
 	long long left;
 	int r;
 
@@ -1304,10 +1305,10 @@ static void copy_header(const char *hdrs, const char *end, const char *name, cha
 
 int http_exchange(int port, const struct http_opts *o, struct http_result *ret)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
 	long long end = mono_ms() + timeout_ms;
-	struct buf req = { 0 }, rsp = { 0 };
+	struct buf req = {0}, rsp = {0};
 	const char *method = o->method, *body = o->body, *ctype = o->content_type;
 	char head[1024], chunk[8192], token[80];
 	size_t off = 0, hoff = 0, vlen, blen;
@@ -1459,11 +1460,11 @@ out:
 	return r;
 }
 
-int http_request(int port, const char *method, const char *path, const char *body,
-		 int *ret_status, json_t **ret_json, int timeout_ms)
+int http_request(int port, const char *method, const char *path, const char *body, int *ret_status,
+		 json_t **ret_json, int timeout_ms)
 {
-	struct http_opts o = { .method = method, .path = path, .body = body,
-			       .timeout_ms = timeout_ms };
+	struct http_opts o = {
+	    .method = method, .path = path, .body = body, .timeout_ms = timeout_ms};
 	struct http_result res;
 	int r = http_exchange(port, &o, &res);
 
@@ -1482,8 +1483,11 @@ int http_login(int port, const char *user, const char *password, struct http_ses
 {
 	json_t *body = json_pack("{s:s, s:s}", "username", user, "password", password);
 	char *text = json_dumps(body, JSON_COMPACT);
-	struct http_opts o = { .method = "POST", .path = "/api/login", .body = text,
-			       .no_auth = true, .timeout_ms = 15000 };
+	struct http_opts o = {.method = "POST",
+			      .path = "/api/login",
+			      .body = text,
+			      .no_auth = true,
+			      .timeout_ms = 15000};
 	struct http_result res;
 	const char *csrf, *role;
 	int r;
@@ -1519,9 +1523,13 @@ int http_session_request(const struct http_session *s, const char *method, const
 			 const char *body, bool csrf, json_t **ret_json)
 {
 	char cookie[200], token[120];
-	const char *hdrs[3] = { cookie, csrf ? token : NULL, NULL };
-	struct http_opts o = { .method = method, .path = path, .body = body, .headers = hdrs,
-			       .no_auth = true, .timeout_ms = 15000 };
+	const char *hdrs[3] = {cookie, csrf ? token : NULL, NULL};
+	struct http_opts o = {.method = method,
+			      .path = path,
+			      .body = body,
+			      .headers = hdrs,
+			      .no_auth = true,
+			      .timeout_ms = 15000};
 	struct http_result res;
 	int r;
 
@@ -1552,8 +1560,8 @@ static void *http_thread(void *arg)
 {
 	struct http_async *a = arg;
 
-	a->r = http_request(a->port, a->method, a->path, a->body, &a->status, &a->json,
-			    a->timeout_ms);
+	a->r =
+	    http_request(a->port, a->method, a->path, a->body, &a->status, &a->json, a->timeout_ms);
 	atomic_store(&a->done, true);
 	return NULL;
 }

@@ -12,21 +12,21 @@
 /* ---------------------------------------------------------------- the server process */
 
 struct csms_proc {
-	pid_t pid;        /* 0 when not running */
-	int port;         /* port of the running server (chargers and API) */
-	char dir[256];    /* private temp dir, removed by csms_destroy() */
-	char db[300];     /* <dir>/csms.db */
-	char log[300];    /* <dir>/csms.log: the server's stdout + stderr, across restarts */
+	pid_t pid;	  /* 0 when not running */
+	int port;	  /* port of the running server (chargers and API) */
+	char dir[256];	  /* private temp dir, removed by csms_destroy() */
+	char db[300];	  /* <dir>/csms.db */
+	char log[300];	  /* <dir>/csms.log: the server's stdout + stderr, across restarts */
 	char config[300]; /* <dir>/config.json, or "" */
-	char **args;      /* extra arguments, kept for csms_restart() */
-	bool passed;      /* set by csms_pass(); otherwise csms_destroy() prints the log */
+	char **args;	  /* extra arguments, kept for csms_restart() */
+	bool passed;	  /* set by csms_pass(); otherwise csms_destroy() prints the log */
 	/* The locked API: before the first launch the harness creates the admin account
 	 * HARNESS_ADMIN (password in admin_password) with `csms users add`, then logs in and
 	 * makes an admin API token that http_request() sends to this server's ports. */
-	int api_port;          /* the API's own port (api_listen), else port */
+	int api_port; /* the API's own port (api_listen), else port */
 	char admin_password[40];
-	char token[80];        /* "" if none could be made */
-	bool no_admin;         /* set before csms_launch(): leave the database without accounts */
+	char token[80]; /* "" if none could be made */
+	bool no_admin;	/* set before csms_launch(): leave the database without accounts */
 };
 
 #define HARNESS_ADMIN "it-admin"
@@ -97,7 +97,7 @@ struct tc_why {
 	enum cpclient_end end; /* REFUSED, PEER, ERROR (or LOCAL) */
 	int http_status;       /* for REFUSED, if known */
 	int close_code;
-	bool timeout;          /* no answer to the upgrade within timeout_ms */
+	bool timeout; /* no answer to the upgrade within timeout_ms */
 	char detail[128];
 };
 
@@ -188,8 +188,8 @@ int tc_shutdown(void);
 ** be NULL) the parsed body or NULL if the body was not JSON.  0, -ETIMEDOUT,
 ** -ECONNREFUSED, -EPROTO (not HTTP) or -errno.
 */
-int http_request(int port, const char *method, const char *path, const char *body,
-		 int *ret_status, json_t **ret_json, int timeout_ms);
+int http_request(int port, const char *method, const char *path, const char *body, int *ret_status,
+		 json_t **ret_json, int timeout_ms);
 
 /* http_request() in a thread, for requests that wait on a test charger.  NULL on failure. */
 struct http_async;
@@ -211,15 +211,15 @@ struct http_opts {
 	const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
 	const char *host;	    /* the Host header; NULL = 127.0.0.1:port */
 	bool no_auth;
-	int timeout_ms;		    /* 0 = 5000 */
+	int timeout_ms; /* 0 = 5000 */
 };
 struct http_result {
 	int status;
-	json_t *json;		/* the body parsed as JSON, or NULL */
-	char set_cookie[512];	/* the first Set-Cookie, "" if none */
+	json_t *json;	      /* the body parsed as JSON, or NULL */
+	char set_cookie[512]; /* the first Set-Cookie, "" if none */
 	char retry_after[32];
 	char content_type[128];
-	char *body;		/* raw body, NUL-terminated (owned) */
+	char *body; /* raw body, NUL-terminated (owned) */
 	size_t body_len;
 };
 /* 0 and *ret filled (http_result_clear() it), or < 0 as http_request(). */

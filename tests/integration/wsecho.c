@@ -197,9 +197,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 }
 
 static const struct lws_protocols protocols[] = {
-	{ "http", cb_http, 0, 0, 0, NULL, 0 },
-	{ "ocpp1.6", cb_ws, sizeof(struct pss), 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+    {"http", cb_http, 0, 0, 0, NULL, 0},
+    {"ocpp1.6", cb_ws, sizeof(struct pss), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void *run(void *arg)

@@ -34,14 +34,14 @@
 
 #include "harness.h"
 
-#define SPEED	    900	      /* simulated seconds per real second: 15 simulated min a second */
-#define RUN_S	    36	      /* load phase: 9 simulated hours, local 16:00 to 01:00 */
+#define SPEED	    900 /* simulated seconds per real second: 15 simulated min a second */
+#define RUN_S	    36	/* load phase: 9 simulated hours, local 16:00 to 01:00 */
 #define DRAIN_S	    10
-#define CPSIM_MAX_S 90	      /* the whole cpsim run, or it is killed */
-#define SLOT_MS	    900000LL  /* 15 minutes of simulated time */
-#define SKEW_MS	    300000LL  /* clock-skew allowance for "not in the real future" */
-#define TOLERANCE   1.02      /* whole-Wh registers and ms stamps: 2 % above a rating fails */
-#define UTC_OFFSET  "+08:00"  /* the city is in China */
+#define CPSIM_MAX_S 90	     /* the whole cpsim run, or it is killed */
+#define SLOT_MS	    900000LL /* 15 minutes of simulated time */
+#define SKEW_MS	    300000LL /* clock-skew allowance for "not in the real future" */
+#define TOLERANCE   1.02     /* whole-Wh registers and ms stamps: 2 % above a rating fails */
+#define UTC_OFFSET  "+08:00" /* the city is in China */
 #define SITES_MAX   64
 #define KINDS	    4
 
@@ -49,10 +49,10 @@ static const char *const kinds[KINDS] = {"public", "residential", "rural", "swap
 
 struct site {
 	char id[40];
-	int kind;	  /* index into kinds[] */
-	double rated_kw;  /* sum of its chargers' rated_kw */
-	double limit_kw;  /* sites.limit_kw, or 0 when none is set */
-	double *slot_wh;  /* energy imported per slot */
+	int kind;	 /* index into kinds[] */
+	double rated_kw; /* sum of its chargers' rated_kw */
+	double limit_kw; /* sites.limit_kw, or 0 when none is set */
+	double *slot_wh; /* energy imported per slot */
 	double peak_kw;
 };
 
@@ -173,8 +173,7 @@ static void load_ratings(const char *path)
 
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "utc_offset")), UTC_OFFSET);
-	json_array_foreach(json_object_get(root, "chargers"), i, c)
-	{
+	json_array_foreach(json_object_get(root, "chargers"), i, c) {
 		const char *site = json_string_value(json_object_get(c, "site"));
 		double kw = json_number_value(json_object_get(c, "rated_kw"));
 		int s;
@@ -228,16 +227,16 @@ static void spread(struct site *s, int64_t base, int nslots, int64_t t0, int64_t
 static void site_power_from_registers(sqlite3 *db, double kind_wh[KINDS], int kind_sessions[KINDS])
 {
 	static const char *const sql =
-		"SELECT session_id, station_id, ts_ms, max(wh) FROM ("
-		" SELECT m.session_id, s.station_id, m.ts_ms,"
-		"  CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 ELSE 1 END) AS wh"
-		" FROM meter_values m JOIN sessions s ON s.id = m.session_id"
-		" WHERE m.measurand = 'Energy.Active.Import.Register' AND m.phase = ''"
-		" UNION ALL SELECT id, station_id, start_ms, meter_start_wh FROM sessions"
-		"  WHERE meter_start_wh IS NOT NULL"
-		" UNION ALL SELECT id, station_id, stop_ms, meter_stop_wh FROM sessions"
-		"  WHERE meter_stop_wh IS NOT NULL AND stop_ms IS NOT NULL)"
-		" GROUP BY session_id, ts_ms ORDER BY session_id, ts_ms";
+	    "SELECT session_id, station_id, ts_ms, max(wh) FROM ("
+	    " SELECT m.session_id, s.station_id, m.ts_ms,"
+	    "  CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 ELSE 1 END) AS wh"
+	    " FROM meter_values m JOIN sessions s ON s.id = m.session_id"
+	    " WHERE m.measurand = 'Energy.Active.Import.Register' AND m.phase = ''"
+	    " UNION ALL SELECT id, station_id, start_ms, meter_start_wh FROM sessions"
+	    "  WHERE meter_start_wh IS NOT NULL"
+	    " UNION ALL SELECT id, station_id, stop_ms, meter_stop_wh FROM sessions"
+	    "  WHERE meter_stop_wh IS NOT NULL AND stop_ms IS NOT NULL)"
+	    " GROUP BY session_id, ts_ms ORDER BY session_id, ts_ms";
 	int64_t lo = q1(db, "SELECT min(ts_ms) FROM (SELECT ts_ms FROM meter_values UNION ALL"
 			    " SELECT start_ms FROM sessions)");
 	int64_t hi = q1(db, "SELECT max(ts_ms) FROM (SELECT ts_ms FROM meter_values UNION ALL"
@@ -293,10 +292,10 @@ static void load_limits(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT id, limit_kw FROM sites WHERE limit_kw IS NOT NULL",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT id, limit_kw FROM sites WHERE limit_kw IS NOT NULL", -1,
+			       &st, NULL),
+	    SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
@@ -365,8 +364,10 @@ static void test_demo_day_is_physically_true(void **state)
 
 	/* the CSMS learns the fleet (stations, tokens); the test learns its ratings */
 	{
-		const char *emit[] = {cpsim,	       "--scenario", scen,    "--emit-stations",
-				      csv,	       "--emit-config", tokens, "--emit-ratings",
+		const char *emit[] = {cpsim,   "--scenario",
+				      scen,    "--emit-stations",
+				      csv,     "--emit-config",
+				      tokens,  "--emit-ratings",
 				      ratings, NULL};
 
 		assert_int_equal(spawn(emit, log, &pid), 0);
@@ -387,12 +388,22 @@ static void test_demo_day_is_physically_true(void **state)
 	}
 	{
 		/* the demo's calendars, as tools/demo.sh assigns them */
-		const char *com[] = { "tariffs", "import",
-				      TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json",
-				      "--db", p->db, "--site-kinds", "public,rural,swap", NULL };
-		const char *res[] = { "tariffs", "import",
-				      TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json",
-				      "--db", p->db, "--site-kinds", "residential", NULL };
+		const char *com[] = {"tariffs",
+				     "import",
+				     TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json",
+				     "--db",
+				     p->db,
+				     "--site-kinds",
+				     "public,rural,swap",
+				     NULL};
+		const char *res[] = {"tariffs",
+				     "import",
+				     TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json",
+				     "--db",
+				     p->db,
+				     "--site-kinds",
+				     "residential",
+				     NULL};
 
 		assert_int_equal(csms_cli(p, com), 0);
 		assert_int_equal(csms_cli(p, res), 0);
@@ -408,8 +419,9 @@ static void test_demo_day_is_physically_true(void **state)
 
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
-		const char *argv[] = {cpsim,  "--scenario",	     scen, "--url", url, "--json-file",
-				      report, "--progress-interval", "10", NULL};
+		const char *argv[] = {cpsim, "--scenario",  scen,   "--url",
+				      url,   "--json-file", report, "--progress-interval",
+				      "10",  NULL};
 
 		assert_int_equal(spawn(argv, log, &pid), 0);
 	}
@@ -454,12 +466,14 @@ static void test_demo_day_is_physically_true(void **state)
 			rated_kw[si->kind] = si->rated_kw;
 		}
 		if (si->peak_kw > si->rated_kw * TOLERANCE) {
-			fprintf(stderr, "site %s (%s): %.1f kW over a 15-minute slot, rated %.1f kW\n",
+			fprintf(stderr,
+				"site %s (%s): %.1f kW over a 15-minute slot, rated %.1f kW\n",
 				si->id, kinds[si->kind], si->peak_kw, si->rated_kw);
 			failures++;
 		}
 		if (si->limit_kw > 0 && si->peak_kw > si->limit_kw * TOLERANCE) {
-			fprintf(stderr, "site %s (%s): %.1f kW over a 15-minute slot, limit %.1f kW\n",
+			fprintf(stderr,
+				"site %s (%s): %.1f kW over a 15-minute slot, limit %.1f kW\n",
 				si->id, kinds[si->kind], si->peak_kw, si->limit_kw);
 			failures++;
 		}
@@ -482,12 +496,14 @@ static void test_demo_day_is_physically_true(void **state)
 	 * a kWh reading per session at most) */
 	assert_int_equal(csms_restart(p), 0);
 	{
-		double tier_wh[KINDS] = { 0 };
+		double tier_wh[KINDS] = {0};
 		int ncdr = 0;
 		sqlite3_stmt *st;
 
-		assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, meter_start_wh, meter_stop_wh"
-						    " FROM sessions ORDER BY id", -1, &st, NULL),
+		assert_int_equal(sqlite3_prepare_v2(db,
+						    "SELECT id, meter_start_wh, meter_stop_wh"
+						    " FROM sessions ORDER BY id",
+						    -1, &st, NULL),
 				 SQLITE_OK);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			char path[64];
@@ -503,15 +519,16 @@ static void test_demo_day_is_physically_true(void **state)
 				fail_msg("GET %s: no CDR", path);
 			tiers = json_object_get(cdr, "tiers");
 			assert_int_equal(json_array_size(tiers), 5);
-			json_array_foreach (tiers, i, t)
+			json_array_foreach(tiers, i, t)
 				sum += json_integer_value(json_object_get(t, "wh"));
-			assert_int_equal(sum, json_integer_value(json_object_get(cdr, "import_wh")));
+			assert_int_equal(sum,
+					 json_integer_value(json_object_get(cdr, "import_wh")));
 			if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
 			    sqlite3_column_type(st, 2) != SQLITE_NULL &&
-			    json_integer_value(json_object_get(
-				    json_object_get(cdr, "readings"), "dropped")) == 0)
+			    json_integer_value(
+				json_object_get(json_object_get(cdr, "readings"), "dropped")) == 0)
 				assert_int_equal(sum, sqlite3_column_int64(st, 2) -
-							      sqlite3_column_int64(st, 1));
+							  sqlite3_column_int64(st, 1));
 			for (int s = 0; s < nsites; s++)
 				if (strcmp(sites[s].id,
 					   json_string_value(json_object_get(cdr, "site"))) == 0)
@@ -542,7 +559,7 @@ static void test_demo_day_is_physically_true(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demo_day_is_physically_true),
+	    cmocka_unit_test(test_demo_day_is_physically_true),
 	};
 
 	return cmocka_run_group_tests_name("demo-day", tests, NULL, NULL);

@@ -228,8 +228,8 @@ static void test_fleet_against_csms(void **state)
 	/* the CSMS learns the fleet: stations (with per-charger passwords) and id tokens */
 	{
 		const char *emit[] = {
-			cpsim, "--scenario",	scen,	"--password", "x", "--emit-stations",
-			csv,   "--emit-config", tokens, NULL};
+		    cpsim, "--scenario",    scen,   "--password", "x", "--emit-stations",
+		    csv,   "--emit-config", tokens, NULL};
 
 		assert_int_equal(run(emit, log, 10, NULL, true), 0);
 	}
@@ -261,28 +261,28 @@ static void test_fleet_against_csms(void **state)
 	/* a limit from the operator on one 1.6 and one 2.0.1 public station: power follows */
 	sleep(2);
 	assert_int_equal(
-		command(p->port, "IT-P-000000", "SetChargingProfile",
-			"{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,"
-			"\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\","
-			"\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
-			"\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
-			"\"limit\":2000}]}}}"),
-		200);
+	    command(p->port, "IT-P-000000", "SetChargingProfile",
+		    "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,"
+		    "\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\","
+		    "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
+		    "\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+		    "\"limit\":2000}]}}}"),
+	    200);
 	assert_int_equal(
-		command(p->port, "IT-P-000001", "SetChargingProfile",
-			"{\"evseId\":0,\"chargingProfile\":{\"id\":1,\"stackLevel\":0,"
-			"\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":"
-			"\"Relative\",\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"W\","
-			"\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":2000}]}]}}"),
-		200);
+	    command(p->port, "IT-P-000001", "SetChargingProfile",
+		    "{\"evseId\":0,\"chargingProfile\":{\"id\":1,\"stackLevel\":0,"
+		    "\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":"
+		    "\"Relative\",\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"W\","
+		    "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":2000}]}]}}"),
+	    200);
 	t_cmd = now_ms();
 	/* a few more commands while the fleet runs (answered late sometimes: delay fault) */
 	assert_int_equal(command(p->port, "IT-R-000006", "GetConfiguration", "{}"), 200);
 	assert_int_equal(
-		command(p->port, "IT-R-000007", "GetVariables",
-			"{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},"
-			"\"variable\":{\"name\":\"HeartbeatInterval\"}}]}"),
-		200);
+	    command(p->port, "IT-R-000007", "GetVariables",
+		    "{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},"
+		    "\"variable\":{\"name\":\"HeartbeatInterval\"}}]}"),
+	    200);
 
 	r = wait_child(pid, CPSIM_MAX_S);
 	if (r != 0)
@@ -313,8 +313,7 @@ static void test_fleet_against_csms(void **state)
 		const char *k;
 		json_t *v;
 
-		json_object_foreach(j, k, v)
-		{
+		json_object_foreach(j, k, v) {
 			if (strcmp(k, "FormatViolation"))
 				fail_msg("unexpected CALLERROR %s x%lld", k,
 					 (long long)json_integer_value(v));
@@ -338,7 +337,7 @@ static void test_fleet_against_csms(void **state)
 	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NOT NULL") > 0);
 	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NULL") > 0);
 	assert_int_equal(
-		q1(db, "SELECT count(*) FROM sessions WHERE meter_stop_wh < meter_start_wh"), 0);
+	    q1(db, "SELECT count(*) FROM sessions WHERE meter_stop_wh < meter_start_wh"), 0);
 	/* 2.0.1: every TransactionEvent arrived, some of them late (offline) */
 	assert_int_equal(q1(db, "SELECT coalesce(sum(seq_gaps), 0) FROM sessions"), 0);
 	assert_true(q1(db, "SELECT coalesce(sum(offline_events), 0) FROM sessions") > 0);
@@ -372,10 +371,9 @@ static void test_fleet_against_csms(void **state)
 		assert_int_equal(q1(db, sql), 0);
 		/* while the other public stations drew far more */
 		assert_true(
-			q1(db,
-			   "SELECT max(CAST(value AS REAL)) FROM meter_values WHERE"
+		    q1(db, "SELECT max(CAST(value AS REAL)) FROM meter_values WHERE"
 			   " station_id = 'IT-P-000002' AND measurand = 'Power.Active.Import'") >
-			LIMIT_W);
+		    LIMIT_W);
 	}
 	sqlite3_close(db);
 	json_decref(rep);
@@ -387,7 +385,7 @@ static void test_fleet_against_csms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fleet_against_csms),
+	    cmocka_unit_test(test_fleet_against_csms),
 	};
 
 	return cmocka_run_group_tests_name("sim-fleet", tests, NULL, NULL);

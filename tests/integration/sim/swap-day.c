@@ -35,14 +35,14 @@
 
 #include "harness.h"
 
-#define SPEED	    2700      /* simulated seconds per real second: 45 simulated min a second */
-#define RUN_S	    64	      /* 48 simulated hours */
-#define DRAIN_S	    4
-#define CPSIM_MAX_S 60
-#define DAY_MS	    86400000LL
-#define HOUR_MS	    3600000LL
+#define SPEED	      2700 /* simulated seconds per real second: 45 simulated min a second */
+#define RUN_S	      64   /* 48 simulated hours */
+#define DRAIN_S	      4
+#define CPSIM_MAX_S   60
+#define DAY_MS	      86400000LL
+#define HOUR_MS	      3600000LL
 #define UTC_OFFSET_MS (8 * HOUR_MS)
-#define CALENDAR    TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json"
+#define CALENDAR      TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json"
 
 static int64_t now_ms(void)
 {
@@ -151,11 +151,15 @@ static const char *autumn_tier(int64_t t, long long *price)
 		const char *tier;
 		long long import;
 	} w[] = {
-		{ 0, 10, "flat", 65000 },	 { 10, 11, "valley", 19500 },
-		{ 11, 14, "deep_valley", 6500 }, { 14, 15, "valley", 19500 },
-		{ 15, 17, "flat", 65000 },	 { 17, 18, "peak", 110500 },
-		{ 18, 20, "critical_peak", 130000 }, { 20, 22, "peak", 110500 },
-		{ 22, 24, "flat", 65000 },
+	    {0, 10, "flat", 65000},
+	    {10, 11, "valley", 19500},
+	    {11, 14, "deep_valley", 6500},
+	    {14, 15, "valley", 19500},
+	    {15, 17, "flat", 65000},
+	    {17, 18, "peak", 110500},
+	    {18, 20, "critical_peak", 130000},
+	    {20, 22, "peak", 110500},
+	    {22, 24, "flat", 65000},
 	};
 	int h = (int)(((t + UTC_OFFSET_MS) % DAY_MS) / HOUR_MS);
 
@@ -172,20 +176,20 @@ static const char *autumn_tier(int64_t t, long long *price)
 static void rack_energy(sqlite3 *db, const char *station_id, int64_t from, int64_t to,
 			double by_tier[5], double *total)
 {
-	static const char *const names[5] = { "deep_valley", "valley", "flat", "peak",
-					      "critical_peak" };
+	static const char *const names[5] = {"deep_valley", "valley", "flat", "peak",
+					     "critical_peak"};
 	const char *sql =
-		"SELECT session_id, ts_ms, max(wh) FROM ("
-		" SELECT m.session_id, m.ts_ms,"
-		"  CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 ELSE 1 END) AS wh"
-		" FROM meter_values m JOIN sessions s ON s.id = m.session_id"
-		" WHERE s.station_id = ?1 AND m.measurand = 'Energy.Active.Import.Register'"
-		"  AND m.phase = ''"
-		" UNION ALL SELECT id, start_ms, meter_start_wh FROM sessions"
-		"  WHERE station_id = ?1 AND meter_start_wh IS NOT NULL"
-		" UNION ALL SELECT id, stop_ms, meter_stop_wh FROM sessions"
-		"  WHERE station_id = ?1 AND meter_stop_wh IS NOT NULL AND stop_ms IS NOT NULL)"
-		" GROUP BY session_id, ts_ms ORDER BY session_id, ts_ms";
+	    "SELECT session_id, ts_ms, max(wh) FROM ("
+	    " SELECT m.session_id, m.ts_ms,"
+	    "  CAST(m.value AS REAL) * (CASE WHEN m.unit = 'kWh' THEN 1000 ELSE 1 END) AS wh"
+	    " FROM meter_values m JOIN sessions s ON s.id = m.session_id"
+	    " WHERE s.station_id = ?1 AND m.measurand = 'Energy.Active.Import.Register'"
+	    "  AND m.phase = ''"
+	    " UNION ALL SELECT id, start_ms, meter_start_wh FROM sessions"
+	    "  WHERE station_id = ?1 AND meter_start_wh IS NOT NULL"
+	    " UNION ALL SELECT id, stop_ms, meter_stop_wh FROM sessions"
+	    "  WHERE station_id = ?1 AND meter_stop_wh IS NOT NULL AND stop_ms IS NOT NULL)"
+	    " GROUP BY session_id, ts_ms ORDER BY session_id, ts_ms";
 	sqlite3_stmt *st;
 	int64_t prev_s = -1, prev_t = 0;
 	double prev_wh = 0;
@@ -229,20 +233,22 @@ static void check_orders(sqlite3 *db, int64_t end_ms, int *ret_promised, int *re
 			    " AND created_ms < %lld",
 			    (long long)(end_ms - HOUR_MS)),
 			 0);
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT done_ms, energy_out_wh, energy_in_wh, delta_wh,"
-					    " tier, price_fen_per_mwh, cost_fen, promised_soc,"
-					    " soc_out, packs_out, packs_in, vehicle FROM swap_orders"
-					    " WHERE state = 'complete'",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+			       "SELECT done_ms, energy_out_wh, energy_in_wh, delta_wh,"
+			       " tier, price_fen_per_mwh, cost_fen, promised_soc,"
+			       " soc_out, packs_out, packs_in, vehicle FROM swap_orders"
+			       " WHERE state = 'complete'",
+			       -1, &st, NULL),
+	    SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t done = sqlite3_column_int64(st, 0);
 		long long out = sqlite3_column_int64(st, 1), in = sqlite3_column_int64(st, 2);
 		long long delta = sqlite3_column_int64(st, 3), price, want_price;
 		const char *tier = (const char *)sqlite3_column_text(st, 4);
 		const char *want = autumn_tier(done, &want_price);
-		double promise = sqlite3_column_double(st, 7), soc_out = sqlite3_column_double(st, 8);
+		double promise = sqlite3_column_double(st, 7),
+		       soc_out = sqlite3_column_double(st, 8);
 		long long cost = sqlite3_column_int64(st, 6), num;
 
 		n++;
@@ -280,7 +286,7 @@ static void test_swap_day(void **state)
 	char scen[400], csv[400], tokens[400], report[400], log[400], url[128], path[256];
 	char start[32], anchor[32], speed[16], day2[16];
 	const char *csms_args[8];
-	static const char *const ports[2] = { "SW-W-000000", "SW-W-000002" };
+	static const char *const ports[2] = {"SW-W-000000", "SW-W-000002"};
 	int64_t t_anchor, t_start, t_day2;
 	int promised, kept;
 	json_int_t booking[2];
@@ -295,7 +301,7 @@ static void test_swap_day(void **state)
 	(void)state;
 	if (!cpsim || !*cpsim)
 		skip();
-p = csms_prepare("{}");
+	p = csms_prepare("{}");
 	assert_non_null(p);
 	snprintf(scen, sizeof(scen), "%s/scenario.json", p->dir);
 	snprintf(csv, sizeof(csv), "%s/stations.csv", p->dir);
@@ -315,7 +321,7 @@ p = csms_prepare("{}");
 		if (!(tm.tm_mon + 1 >= 9 && tm.tm_mon + 1 <= 11) &&
 		    !(tm.tm_mon + 1 >= 3 && tm.tm_mon + 1 <= 5)) {
 			/* 2026-11-10 local midnight */
-			struct tm pin = { .tm_year = 126, .tm_mon = 10, .tm_mday = 10 };
+			struct tm pin = {.tm_year = 126, .tm_mon = 10, .tm_mday = 10};
 
 			t_start = (int64_t)timegm(&pin) * 1000 - UTC_OFFSET_MS;
 		}
@@ -329,21 +335,23 @@ p = csms_prepare("{}");
 	assert_non_null(f);
 	/* charger index parity picks the fleet: 0 and 2 are port stations (1.6, 2.0.1; 120 kW
 	 * slots), 1 vans (60 kW) */
-	fprintf(f,
-		"{\"id_prefix\": \"SW\", \"speed\": %d, \"start_time\": \"%s\","
-		" \"clock_anchor\": \"%s\", \"timestamps\": \"sim\", \"utc_offset\": \"+08:00\","
-		" \"duration_s\": %d, \"drain_s\": %d, \"meter_interval_s\": 0.2, \"ramp_per_s\": 40,"
-		" \"seed\": 7, \"tag_pool\": 40, \"password\": \"swap-day-password-01\","
-		" \"reconnect_s\": [0.2, 2],"
-		" \"groups\": ["
-		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp1.6\", \"power_kw\": 120},"
-		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 60},"
-		"  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 120}]}\n",
-		SPEED, start, anchor, RUN_S, DRAIN_S);
+	fprintf(
+	    f,
+	    "{\"id_prefix\": \"SW\", \"speed\": %d, \"start_time\": \"%s\","
+	    " \"clock_anchor\": \"%s\", \"timestamps\": \"sim\", \"utc_offset\": \"+08:00\","
+	    " \"duration_s\": %d, \"drain_s\": %d, \"meter_interval_s\": 0.2, \"ramp_per_s\": 40,"
+	    " \"seed\": 7, \"tag_pool\": 40, \"password\": \"swap-day-password-01\","
+	    " \"reconnect_s\": [0.2, 2],"
+	    " \"groups\": ["
+	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp1.6\", \"power_kw\": 120},"
+	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 60},"
+	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": "
+	    "120}]}\n",
+	    SPEED, start, anchor, RUN_S, DRAIN_S);
 	fclose(f);
 	{
-		const char *emit[] = { cpsim,	      "--scenario",    scen,   "--emit-stations",
-				       csv,	      "--emit-config", tokens, NULL };
+		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
+				      csv,   "--emit-config", tokens, NULL};
 
 		assert_int_equal(spawn(emit, log, &pid), 0);
 		assert_int_equal(wait_child(pid, 10), 0);
@@ -359,9 +367,9 @@ p = csms_prepare("{}");
 	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
 	json_decref(cfg);
 	{
-		const char *imp[] = { "stations", "import", csv, "--db", p->db, NULL };
-		const char *com[] = { "tariffs", "import", CALENDAR, "--db", p->db, "--site-kinds",
-				      "swap", NULL };
+		const char *imp[] = {"stations", "import", csv, "--db", p->db, NULL};
+		const char *com[] = {"tariffs", "import",	CALENDAR, "--db",
+				     p->db,	"--site-kinds", "swap",	  NULL};
 
 		assert_int_equal(csms_cli(p, imp), 0);
 		assert_int_equal(csms_cli(p, com), 0);
@@ -379,8 +387,8 @@ p = csms_prepare("{}");
 	unsetenv("CSMS_TARIFF_SWAP");
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
-		const char *argv[] = { cpsim, "--scenario", scen, "--url", url, "--json-file",
-				       report, NULL };
+		const char *argv[] = {cpsim, "--scenario",  scen,   "--url",
+				      url,   "--json-file", report, NULL};
 
 		assert_int_equal(spawn(argv, log, &pid), 0);
 	}
@@ -396,9 +404,9 @@ p = csms_prepare("{}");
 			 "{\"station_id\": \"%s\", \"vehicle\": \"BOOKED-%d\", \"due_at\": "
 			 "\"%s\", \"min_soc\": 80}",
 			 ports[i], i, anchor);
-		assert_int_equal(http_request(p->port, "POST", "/api/swap/bookings", body, &status,
-					      &j, 5000),
-				 0);
+		assert_int_equal(
+		    http_request(p->port, "POST", "/api/swap/bookings", body, &status, &j, 5000),
+		    0);
 		assert_int_equal(status, 201);
 		booking[i] = json_integer_value(json_object_get(j, "id"));
 		json_decref(j);
@@ -408,9 +416,9 @@ p = csms_prepare("{}");
 		assert_int_equal(http_request(p->port, "POST", path, body, &status, &j, 10000), 0);
 		assert_int_equal(status, 200);
 		assert_string_equal(json_string_value(json_object_get(j, "status")), "Accepted");
-		assert_string_equal(json_string_value(json_object_get(
-					    json_object_get(j, "response"), "status")),
-				    "Accepted");
+		assert_string_equal(
+		    json_string_value(json_object_get(json_object_get(j, "response"), "status")),
+		    "Accepted");
 		json_decref(j);
 	}
 	r = wait_child(pid, CPSIM_MAX_S);
@@ -434,7 +442,8 @@ p = csms_prepare("{}");
 		json_t *rep, *orders, *tiers;
 		double rack[5], rack_total;
 
-		snprintf(path, sizeof(path), "/api/stations/%s/swap-report?date=%s", ports[i], day2);
+		snprintf(path, sizeof(path), "/api/stations/%s/swap-report?date=%s", ports[i],
+			 day2);
 		rep = http_get_json(p->port, path);
 		assert_non_null(rep);
 		snprintf(path, sizeof(path), "/api/swap/orders?station=%s&date=%s", ports[i], day2);
@@ -460,8 +469,8 @@ p = csms_prepare("{}");
 		/* the report is its orders */
 		assert_true(json_integer_value(json_object_get(rep, "swaps")) > 0);
 		assert_int_equal(json_integer_value(json_object_get(rep, "swaps")) +
-					 json_integer_value(json_object_get(rep, "open")) +
-					 json_integer_value(json_object_get(rep, "timeouts")),
+				     json_integer_value(json_object_get(rep, "open")) +
+				     json_integer_value(json_object_get(rep, "timeouts")),
 				 json_array_size(json_object_get(orders, "orders")));
 		assert_int_equal(json_integer_value(json_object_get(rep, "promised")),
 				 json_integer_value(json_object_get(rep, "ready_on_time")));
@@ -476,9 +485,12 @@ p = csms_prepare("{}");
 	       promised, kept);
 	assert_int_equal(promised, kept);
 	assert_true(promised > 0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[0]) > 0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[1]) > 0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") > 0);
+	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[0]) >
+		    0);
+	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[1]) >
+		    0);
+	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") >
+		    0);
 	/* the requested swaps happened under their request ids; the bookings say so */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(q1(db,
@@ -520,7 +532,7 @@ p = csms_prepare("{}");
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_swap_day),
+	    cmocka_unit_test(test_swap_day),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

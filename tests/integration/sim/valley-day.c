@@ -40,10 +40,10 @@
 
 #include "harness.h"
 
-#define SPEED	    1200      /* simulated seconds per real second */
+#define SPEED	    1200 /* simulated seconds per real second */
 #define EVS	    20
 #define LIMIT_KW    60
-#define START_LOCAL 17	      /* hour, local time */
+#define START_LOCAL 17		   /* hour, local time */
 #define RUN_MIN	    (15 * 60 + 45) /* 17:00 -> 08:45: every departure (06:30-08:30) inside */
 #define DRAIN_S	    4
 #define CPSIM_MAX_S 90
@@ -51,15 +51,16 @@
 #define HOUR_MS	    3600000LL
 #define OFFSET_MS   (8 * HOUR_MS) /* UTC+08:00 */
 #define EVENT_FROM  19		  /* the V2G event, local hours, inside the 17-22 peak: two hours */
-#define EVENT_TO    21		  /* after the start, two long: a loaded machine neither posts it late
+#define EVENT_TO                                                                                   \
+	21 /* after the start, two long: a loaded machine neither posts it late
 				     nor misses its window (an hour is 1.5 real seconds) */
-#define EVENT_KW    20
-#define SAMPLE_S    300		  /* simulated seconds between meter samples */
+#define EVENT_KW 20
+#define SAMPLE_S 300 /* simulated seconds between meter samples */
 /* One sample's rounding: the registers are read every SAMPLE_S, and the energy between two
  * readings is spread evenly over that interval, so a pile switching at a slot boundary moves
  * up to one interval's energy at its rating (7.4 kW) into the neighbouring slot. */
-#define ROUND_KW    (7.4 * SAMPLE_S / 900.0)
-#define NSLOTS	    (24 * 4 * 2)
+#define ROUND_KW (7.4 * SAMPLE_S / 900.0)
+#define NSLOTS	 (24 * 4 * 2)
 
 static int64_t now_ms(void)
 {
@@ -168,8 +169,7 @@ static void load_tariff(const char *path)
 	assert_int_equal(json_array_size(json_object_get(per, "months")), 12);
 	for (int m = 0; m < 24 * 60; m++)
 		price_min[m] = -1;
-	json_array_foreach(json_object_get(per, "windows"), i, w)
-	{
+	json_array_foreach(json_object_get(per, "windows"), i, w) {
 		const char *tier = json_string_value(json_object_get(w, "tier"));
 		int a = hhmm(json_string_value(json_object_get(w, "from")));
 		int b = hhmm(json_string_value(json_object_get(w, "to")));
@@ -273,21 +273,21 @@ static void load_sessions(sqlite3 *db)
 	sqlite3_stmt *st;
 
 	assert_int_equal(
-		sqlite3_prepare_v2(
-			db,
-			"SELECT s.id, s.start_ms, s.stop_ms, s.meter_start_wh, s.meter_stop_wh,"
-			" n.target_soc, n.soc_floor, n.v2g, n.max_charge_w,"
-			" (SELECT CAST(value AS REAL) FROM meter_values m WHERE m.session_id = s.id"
-			"  AND m.measurand = 'SoC' ORDER BY ts_ms DESC LIMIT 1),"
-			" (SELECT min(CAST(value AS REAL)) FROM meter_values m WHERE"
-			"  m.session_id = s.id AND m.measurand = 'SoC'),"
-			" (SELECT CAST(value AS REAL) FROM meter_values m WHERE m.session_id = s.id"
-			"  AND m.measurand = 'SoC' ORDER BY ts_ms LIMIT 1),"
-			" s.station_tx_id IS NOT NULL"
-			" FROM sessions s LEFT JOIN session_needs n ON n.session_id = s.id"
-			" ORDER BY s.id",
-			-1, &st, NULL),
-		SQLITE_OK);
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT s.id, s.start_ms, s.stop_ms, s.meter_start_wh, s.meter_stop_wh,"
+		" n.target_soc, n.soc_floor, n.v2g, n.max_charge_w,"
+		" (SELECT CAST(value AS REAL) FROM meter_values m WHERE m.session_id = s.id"
+		"  AND m.measurand = 'SoC' ORDER BY ts_ms DESC LIMIT 1),"
+		" (SELECT min(CAST(value AS REAL)) FROM meter_values m WHERE"
+		"  m.session_id = s.id AND m.measurand = 'SoC'),"
+		" (SELECT CAST(value AS REAL) FROM meter_values m WHERE m.session_id = s.id"
+		"  AND m.measurand = 'SoC' ORDER BY ts_ms LIMIT 1),"
+		" s.station_tx_id IS NOT NULL"
+		" FROM sessions s LEFT JOIN session_needs n ON n.session_id = s.id"
+		" ORDER BY s.id",
+		-1, &st, NULL),
+	    SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct sess *x = &ss[nss++];
 
@@ -298,22 +298,21 @@ static void load_sessions(sqlite3 *db)
 		x->stop_ms = sqlite3_column_int64(st, 2);
 		x->start_wh = sqlite3_column_double(st, 3);
 		x->stop_wh = sqlite3_column_double(st, 4);
-		x->target_soc = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1
-									   : sqlite3_column_int(st, 5);
-		x->soc_floor = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1
-									  : sqlite3_column_int(st, 6);
+		x->target_soc =
+		    sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5);
+		x->soc_floor =
+		    sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
 		x->v2g = sqlite3_column_int(st, 7);
-		x->max_w = sqlite3_column_type(st, 8) == SQLITE_NULL ? 7400
-								     : sqlite3_column_double(st, 8);
+		x->max_w =
+		    sqlite3_column_type(st, 8) == SQLITE_NULL ? 7400 : sqlite3_column_double(st, 8);
 		if (x->max_w > 7400)
 			x->max_w = 7400; /* the pile's rating */
-		x->last_soc = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1
-									: sqlite3_column_double(st, 9);
-		x->min_soc = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1
-									 : sqlite3_column_double(st, 10);
-		x->first_soc = sqlite3_column_type(st, 11) == SQLITE_NULL
-				       ? -1
-				       : sqlite3_column_double(st, 11);
+		x->last_soc =
+		    sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 9);
+		x->min_soc =
+		    sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 10);
+		x->first_soc =
+		    sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 11);
 		x->v201 = sqlite3_column_int(st, 12);
 	}
 	sqlite3_finalize(st);
@@ -353,7 +352,8 @@ static void test_valley_day(void **state)
 	char start[32], anchor[32], speed[16], ev_a[32], ev_b[32], site[40], line[1024];
 	const char *csms_args[8];
 	int64_t t_anchor, t_start, ev_a_ms, ev_b_ms;
-	double plan_cost = -1, plan_imm = -1, plan_e = 0, plan_imm_e = 0, peak_kw = 0, total_wh = 0, valley_wh = 0;
+	double plan_cost = -1, plan_imm = -1, plan_e = 0, plan_imm_e = 0, peak_kw = 0, total_wh = 0,
+	       valley_wh = 0;
 	double cost_actual, cost_imm, export_wh = 0;
 	int targets_met = 0, floor_violations = 0, exporters = 0, status, r = -1, http;
 	int v16 = 0, v201 = 0;
@@ -396,11 +396,12 @@ static void test_valley_day(void **state)
 		" \"reconnect_s\": [0.2, 1],"
 		" \"groups\": [{\"kind\": \"residential\", \"count\": %d, \"protocol\": \"mixed\","
 		" \"site_size\": %d, \"v2g_share\": 0.5, \"soc\": [0.4, 0.7]}]}\n",
-		SPEED, start, anchor, RUN_MIN * 60.0 / SPEED, DRAIN_S, (double)SAMPLE_S / SPEED, EVS, EVS);
+		SPEED, start, anchor, RUN_MIN * 60.0 / SPEED, DRAIN_S, (double)SAMPLE_S / SPEED,
+		EVS, EVS);
 	fclose(f);
 	{
-		const char *emit[] = {cpsim, "--scenario", scen, "--emit-stations", csv,
-				      "--emit-config", tokens, NULL};
+		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
+				      csv,   "--emit-config", tokens, NULL};
 
 		assert_int_equal(spawn(emit, log, &pid), 0);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -429,8 +430,11 @@ static void test_valley_day(void **state)
 	/* the transformer limit and the evening V2G event, before the first EV comes home */
 	snprintf(site, sizeof(site), "VD-SR0-00000");
 	snprintf(path, sizeof(path), "/api/sites/%s/limit", site);
-	assert_int_equal(http_request(p->port, "PUT", path, "{\"limit_kw\": " "60" "}", &http,
-				      NULL, 5000),
+	assert_int_equal(http_request(p->port, "PUT", path,
+				      "{\"limit_kw\": "
+				      "60"
+				      "}",
+				      &http, NULL, 5000),
 			 0);
 	assert_int_equal(http, 200);
 	snprintf(body, sizeof(body),
@@ -465,20 +469,21 @@ static void test_valley_day(void **state)
 				json_t *pl = json_object_get(resp, "plan");
 
 				plan_cost = (double)json_integer_value(
-					json_object_get(pl, "cost_planned_fen"));
+				    json_object_get(pl, "cost_planned_fen"));
 				plan_imm = (double)json_integer_value(
-					json_object_get(pl, "cost_immediate_fen"));
+				    json_object_get(pl, "cost_immediate_fen"));
 				plan_e = (double)json_integer_value(
-					json_object_get(pl, "energy_planned_wh"));
+				    json_object_get(pl, "energy_planned_wh"));
 				plan_imm_e = (double)json_integer_value(
-					json_object_get(pl, "energy_immediate_wh"));
-				printf("plan at 22:00: %s, %zu sessions, %s in %lld ms, %.0f fen"
-				       " for %.1f kWh (immediately %.0f fen for %.1f kWh)\n",
-				       json_string_value(json_object_get(pl, "status")),
-				       json_array_size(json_object_get(pl, "sessions")),
-				       json_string_value(json_object_get(pl, "method")),
-				       (long long)json_integer_value(json_object_get(pl, "solve_ms")),
-				       plan_cost, plan_e / 1000, plan_imm, plan_imm_e / 1000);
+				    json_object_get(pl, "energy_immediate_wh"));
+				printf(
+				    "plan at 22:00: %s, %zu sessions, %s in %lld ms, %.0f fen"
+				    " for %.1f kWh (immediately %.0f fen for %.1f kWh)\n",
+				    json_string_value(json_object_get(pl, "status")),
+				    json_array_size(json_object_get(pl, "sessions")),
+				    json_string_value(json_object_get(pl, "method")),
+				    (long long)json_integer_value(json_object_get(pl, "solve_ms")),
+				    plan_cost, plan_e / 1000, plan_imm, plan_imm_e / 1000);
 			}
 			json_decref(resp);
 		}
@@ -578,7 +583,7 @@ static void test_valley_day(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valley_day),
+	    cmocka_unit_test(test_valley_day),
 	};
 
 	return cmocka_run_group_tests_name("valley-day", tests, NULL, NULL);

@@ -13,10 +13,10 @@
 
 #include "common201.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 static const char *const config =
-	"{\"id_tokens\": [{\"token\": \"TAG201\", \"status\": \"Accepted\", \"parent\": \"FLEET\"},"
-	" {\"token\": \"BLK201\", \"status\": \"Blocked\"}]}";
+    "{\"id_tokens\": [{\"token\": \"TAG201\", \"status\": \"Accepted\", \"parent\": \"FLEET\"},"
+    " {\"token\": \"BLK201\", \"status\": \"Blocked\"}]}";
 
 static int setup(void **state)
 {
@@ -61,35 +61,36 @@ static void test_v201_day(void **state)
 	json_decref(conf);
 
 	rfc3339_now(t0);
-	assert_int_equal(tc_call(tc, "StatusNotification",
-				 json_pack("{s:s, s:s, s:i, s:i}", "timestamp", t0, "connectorStatus",
-					   "Occupied", "evseId", 1, "connectorId", 1),
-				 &conf, err, 5000),
-			 0);
+	assert_int_equal(
+	    tc_call(tc, "StatusNotification",
+		    json_pack("{s:s, s:s, s:i, s:i}", "timestamp", t0, "connectorStatus",
+			      "Occupied", "evseId", 1, "connectorId", 1),
+		    &conf, err, 5000),
+	    0);
 	json_decref(conf);
 
 	/* Authorize: Accepted with the group id token; Blocked; unknown → Invalid */
-	assert_int_equal(tc_call(tc, "Authorize",
-				 json_pack("{s:{s:s, s:s}}", "idToken", "idToken", "TAG201", "type",
-					   "ISO14443"),
-				 &conf, err, 5000),
-			 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"),
-							      "status")),
-			    "Accepted");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_object_get(conf, "idTokenInfo"), "groupIdToken"),
-				    "idToken")),
-			    "FLEET");
+	assert_int_equal(
+	    tc_call(tc, "Authorize",
+		    json_pack("{s:{s:s, s:s}}", "idToken", "idToken", "TAG201", "type", "ISO14443"),
+		    &conf, err, 5000),
+	    0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"), "status")),
+	    "Accepted");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(conf, "idTokenInfo"), "groupIdToken"), "idToken")),
+	    "FLEET");
 	json_decref(conf);
-	assert_int_equal(tc_call(tc, "Authorize",
-				 json_pack("{s:{s:s, s:s}}", "idToken", "idToken", "BLK201", "type",
-					   "ISO14443"),
-				 &conf, err, 5000),
-			 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"),
-							      "status")),
-			    "Blocked");
+	assert_int_equal(
+	    tc_call(tc, "Authorize",
+		    json_pack("{s:{s:s, s:s}}", "idToken", "idToken", "BLK201", "type", "ISO14443"),
+		    &conf, err, 5000),
+	    0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"), "status")),
+	    "Blocked");
 	json_decref(conf);
 
 	/* Started (1000 Wh) → Updated (replayed once) → Ended (7.5 kWh) */
@@ -97,36 +98,38 @@ static void test_v201_day(void **state)
 	rfc3339_offset(t1, -1800);
 	rfc3339_offset(t2, -60);
 	assert_int_equal(tc_call(tc, "TransactionEvent",
-				 tx_event("Started", "TX-DAY-1", 0, t0, "Authorized", 1, "TAG201", 1000,
-					  "Transaction.Begin"),
+				 tx_event("Started", "TX-DAY-1", 0, t0, "Authorized", 1, "TAG201",
+					  1000, "Transaction.Begin"),
 				 &conf, err, 5000),
 			 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"),
-							      "status")),
-			    "Accepted");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"), "status")),
+	    "Accepted");
 	json_decref(conf);
 	assert_int_equal(tc_call_id(tc, "upd-1", "TransactionEvent",
-				    tx_event("Updated", "TX-DAY-1", 1, t1, "MeterValuePeriodic", 0, NULL,
-					     4000, NULL),
+				    tx_event("Updated", "TX-DAY-1", 1, t1, "MeterValuePeriodic", 0,
+					     NULL, 4000, NULL),
 				    &conf, err, 5000),
 			 0);
 	json_decref(conf);
 	/* the same event again under a new message id: acknowledged, applied once */
 	assert_int_equal(tc_call(tc, "TransactionEvent",
-				 tx_event("Updated", "TX-DAY-1", 1, t1, "MeterValuePeriodic", 0, NULL,
-					  4000, NULL),
+				 tx_event("Updated", "TX-DAY-1", 1, t1, "MeterValuePeriodic", 0,
+					  NULL, 4000, NULL),
 				 &conf, err, 5000),
 			 0);
 	json_decref(conf);
 	{
-		json_t *ended = tx_event("Ended", "TX-DAY-1", 2, t2, "EVDeparted", 0, NULL, -1, NULL);
-		json_t *sv = json_pack("{s:f, s:s, s:{s:s}}", "value", 7.5, "context", "Transaction.End",
-				       "unitOfMeasure", "unit", "kWh");
+		json_t *ended =
+		    tx_event("Ended", "TX-DAY-1", 2, t2, "EVDeparted", 0, NULL, -1, NULL);
+		json_t *sv = json_pack("{s:f, s:s, s:{s:s}}", "value", 7.5, "context",
+				       "Transaction.End", "unitOfMeasure", "unit", "kWh");
 
 		json_object_set_new(json_object_get(ended, "transactionInfo"), "stoppedReason",
 				    json_string("EVDisconnected"));
-		json_object_set_new(ended, "meterValue",
-				    json_pack("[{s:s, s:[o]}]", "timestamp", t2, "sampledValue", sv));
+		json_object_set_new(
+		    ended, "meterValue",
+		    json_pack("[{s:s, s:[o]}]", "timestamp", t2, "sampledValue", sv));
 		assert_int_equal(tc_call(tc, "TransactionEvent", ended, &conf, err, 5000), 0);
 		json_decref(conf);
 	}
@@ -157,17 +160,17 @@ static void test_v201_day(void **state)
 		rfc3339_now(t0);
 		snprintf(name, sizeof(name), "Var%d", part);
 		assert_int_equal(
-			tc_call(tc, "NotifyReport",
-				json_pack("{s:i, s:s, s:b, s:i, s:[{s:{s:s, s:{s:i}}, s:{s:s}, "
-					  "s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:b}}]}",
-					  "requestId", 42, "generatedAt", t0, "tbc", part < 2, "seqNo",
-					  part, "reportData", "component", "name", "EVSE", "evse", "id",
-					  1, "variable", "name", name, "variableAttribute", "type",
-					  "Actual", "value", part == 1 ? "22000" : "x", "mutability",
-					  "ReadOnly", "variableCharacteristics", "dataType", "string",
-					  "unit", "W", "supportsMonitoring", 0),
-				&conf, err, 5000),
-			0);
+		    tc_call(tc, "NotifyReport",
+			    json_pack("{s:i, s:s, s:b, s:i, s:[{s:{s:s, s:{s:i}}, s:{s:s}, "
+				      "s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:b}}]}",
+				      "requestId", 42, "generatedAt", t0, "tbc", part < 2, "seqNo",
+				      part, "reportData", "component", "name", "EVSE", "evse", "id",
+				      1, "variable", "name", name, "variableAttribute", "type",
+				      "Actual", "value", part == 1 ? "22000" : "x", "mutability",
+				      "ReadOnly", "variableCharacteristics", "dataType", "string",
+				      "unit", "W", "supportsMonitoring", 0),
+			    &conf, err, 5000),
+		    0);
 		json_decref(conf);
 	}
 	j = http_get_json(p->port, "/api/stations/CS201-A/variables");
@@ -183,11 +186,13 @@ static void test_v201_day(void **state)
 	ha = http_request_start(p->port, "POST", "/api/stations/CS201-A/remote-start",
 				"{\"id_tag\": \"TAG201\", \"evse_id\": 1}", 5000);
 	assert_non_null(ha);
-	frame = answer_next(tc, "RequestStartTransaction", json_pack("{s:s}", "status", "Accepted"));
+	frame =
+	    answer_next(tc, "RequestStartTransaction", json_pack("{s:s}", "status", "Accepted"));
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_array_get(frame, 3), "idToken"), "idToken")),
+				json_object_get(json_array_get(frame, 3), "idToken"), "idToken")),
 			    "TAG201");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(frame, 3), "evseId")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(frame, 3), "evseId")),
+			 1);
 	json_decref(frame);
 	assert_int_equal(http_request_join(ha, &status, &j), 0);
 	assert_int_equal(status, 200);
@@ -197,8 +202,8 @@ static void test_v201_day(void **state)
 	/* the charger starts it; remote stop by session id → RequestStopTransaction with its id */
 	rfc3339_now(t0);
 	assert_int_equal(tc_call(tc, "TransactionEvent",
-				 tx_event("Started", "TX-REMOTE", 0, t0, "RemoteStart", 1, "TAG201", 7500,
-					  "Transaction.Begin"),
+				 tx_event("Started", "TX-REMOTE", 0, t0, "RemoteStart", 1, "TAG201",
+					  7500, "Transaction.Begin"),
 				 &conf, err, 5000),
 			 0);
 	json_decref(conf);
@@ -209,18 +214,19 @@ static void test_v201_day(void **state)
 	json_decref(s);
 	ha = http_request_start(p->port, "POST", "/api/stations/CS201-A/remote-stop", body, 5000);
 	frame = answer_next(tc, "RequestStopTransaction", json_pack("{s:s}", "status", "Accepted"));
-	assert_string_equal(json_string_value(json_object_get(json_array_get(frame, 3),
-							      "transactionId")),
-			    "TX-REMOTE");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(frame, 3), "transactionId")),
+	    "TX-REMOTE");
 	json_decref(frame);
 	assert_int_equal(http_request_join(ha, &status, NULL), 0);
 	assert_int_equal(status, 200);
 
 	/* raw GetVariables / SetVariables, validated against the 2.0.1 schema */
-	ha = http_request_start(p->port, "POST", "/api/stations/CS201-A/commands/GetVariables",
-				"{\"getVariableData\": [{\"component\": {\"name\": \"OCPPCommCtrlr\"},"
-				" \"variable\": {\"name\": \"HeartbeatInterval\"}}]}",
-				5000);
+	ha = http_request_start(
+	    p->port, "POST", "/api/stations/CS201-A/commands/GetVariables",
+	    "{\"getVariableData\": [{\"component\": {\"name\": \"OCPPCommCtrlr\"},"
+	    " \"variable\": {\"name\": \"HeartbeatInterval\"}}]}",
+	    5000);
 	frame = answer_next(tc, "GetVariables",
 			    json_pack("{s:[{s:s, s:{s:s}, s:{s:s}, s:s}]}", "getVariableResult",
 				      "attributeStatus", "Accepted", "component", "name",
@@ -229,18 +235,19 @@ static void test_v201_day(void **state)
 	json_decref(frame);
 	assert_int_equal(http_request_join(ha, &status, &j), 0);
 	assert_int_equal(status, 200);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
-								json_object_get(j, "response"),
-								"getVariableResult"),
-							0),
-						"attributeValue")),
-			    "300");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_object_get(j, "response"), "getVariableResult"),
+			       0),
+		"attributeValue")),
+	    "300");
 	json_decref(j);
-	ha = http_request_start(p->port, "POST", "/api/stations/CS201-A/commands/SetVariables",
-				"{\"setVariableData\": [{\"component\": {\"name\": \"OCPPCommCtrlr\"},"
-				" \"variable\": {\"name\": \"HeartbeatInterval\"},"
-				" \"attributeValue\": \"600\"}]}",
-				5000);
+	ha = http_request_start(
+	    p->port, "POST", "/api/stations/CS201-A/commands/SetVariables",
+	    "{\"setVariableData\": [{\"component\": {\"name\": \"OCPPCommCtrlr\"},"
+	    " \"variable\": {\"name\": \"HeartbeatInterval\"},"
+	    " \"attributeValue\": \"600\"}]}",
+	    5000);
 	frame = answer_next(tc, "SetVariables",
 			    json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}", "setVariableResult",
 				      "attributeStatus", "Accepted", "component", "name",
@@ -264,7 +271,8 @@ static void test_v201_day(void **state)
 	assert_int_equal(status, 200);
 
 	/* 2.0.1 error spellings */
-	assert_int_equal(tc_call(tc, "Heartbeat", json_pack("{s:i}", "bogus", 1), &conf, err, 5000), 1);
+	assert_int_equal(tc_call(tc, "Heartbeat", json_pack("{s:i}", "bogus", 1), &conf, err, 5000),
+			 1);
 	assert_string_equal(err, "FormatViolation");
 	assert_int_equal(tc_call(tc, "TransactionEvent", json_pack("{s:s}", "eventType", "Started"),
 				 &conf, err, 5000),
@@ -289,8 +297,8 @@ static void test_v201_started_survives_kill9(void **state)
 	json_decref(conf);
 	rfc3339_now(t0);
 	assert_int_equal(tc_call(tc, "TransactionEvent",
-				 tx_event("Started", "TX-KILL", 0, t0, "CablePluggedIn", 2, "TAG201", 555,
-					  "Transaction.Begin"),
+				 tx_event("Started", "TX-KILL", 0, t0, "CablePluggedIn", 2,
+					  "TAG201", 555, "Transaction.Begin"),
 				 &conf, err, 5000),
 			 0);
 	json_decref(conf);
@@ -310,8 +318,8 @@ static void test_v201_started_survives_kill9(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_v201_day, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v201_started_survives_kill9, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v201_day, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v201_started_survives_kill9, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("20-v201-day", tests, NULL, NULL);

@@ -12,9 +12,9 @@
 
 #include "common201.h"
 
-static const char *const open_args[] = { "--registration", "open", NULL };
+static const char *const open_args[] = {"--registration", "open", NULL};
 static const char *const config =
-	"{\"id_tokens\": [{\"token\": \"MIX\", \"status\": \"Accepted\"}]}";
+    "{\"id_tokens\": [{\"token\": \"MIX\", \"status\": \"Accepted\"}]}";
 
 static int setup(void **state)
 {
@@ -72,9 +72,8 @@ static void test_negotiation(void **state)
 	assert_non_null(st);
 	assert_string_equal(json_string_value(json_object_get(st, "protocol")), "ocpp1.6");
 	json_decref(st);
-	assert_int_equal(http_request(p->port, "GET", "/api/stations/NEG-4", NULL, &(int){ 0 }, NULL,
-				      5000),
-			 0);
+	assert_int_equal(
+	    http_request(p->port, "GET", "/api/stations/NEG-4", NULL, &(int){0}, NULL, 5000), 0);
 	assert_int_equal(csms_stop(p), 0);
 	csms_pass(p);
 }
@@ -86,10 +85,9 @@ static void test_mixed_node_same_fields(void **state)
 	struct tcp *a = tc_connect(p->port, "MIX-16", NULL, "ocpp1.6", 5000, NULL);
 	struct tcp *b = tc_connect(p->port, "MIX-201", NULL, "ocpp2.0.1", 5000, NULL);
 	const char *start = "2026-11-20T10:00:00.000Z", *stop = "2026-11-20T11:00:00.000Z";
-	static const char *const same[] = { "evse_id",	     "connector_id",  "id_tag",
-					    "auth_status",   "start",	      "stop",
-					    "meter_start_wh", "meter_stop_wh", "energy_wh",
-					    "stop_reason",   "active" };
+	static const char *const same[] = {
+	    "evse_id",	      "connector_id",  "id_tag",    "auth_status", "start", "stop",
+	    "meter_start_wh", "meter_stop_wh", "energy_wh", "stop_reason", "active"};
 	json_t *conf = NULL, *s16, *s201, *list;
 	char err[64];
 	long long txid;
@@ -118,8 +116,8 @@ static void test_mixed_node_same_fields(void **state)
 	json_decref(conf);
 	/* 2.0.1 */
 	assert_int_equal(tc_call(b, "TransactionEvent",
-				 tx_event("Started", "MIX-TX", 0, start, "Authorized", 1, "MIX", 10000,
-					  "Transaction.Begin"),
+				 tx_event("Started", "MIX-TX", 0, start, "Authorized", 1, "MIX",
+					  10000, "Transaction.Begin"),
 				 &conf, err, 5000),
 			 0);
 	json_decref(conf);
@@ -153,7 +151,8 @@ static void test_mixed_node_same_fields(void **state)
 		char want[32];
 
 		snprintf(want, sizeof(want), "%lld", txid);
-		assert_string_equal(json_string_value(json_object_get(s16, "transaction_id")), want);
+		assert_string_equal(json_string_value(json_object_get(s16, "transaction_id")),
+				    want);
 	}
 	json_decref(list);
 	tc_close(a);
@@ -189,9 +188,9 @@ static void test_offline_events_after_reconnect(void **state)
 		      "Transaction.Begin");
 	json_object_set_new(ev, "offline", json_true());
 	assert_int_equal(tc_call(tc, "TransactionEvent", ev, &conf, err, 5000), 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"),
-							      "status")),
-			    "Accepted");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(conf, "idTokenInfo"), "status")),
+	    "Accepted");
 	json_decref(conf);
 	ev = tx_event("Ended", "OFF-TX", 3, t2, "EVDeparted", 0, NULL, 5000, "Transaction.End");
 	json_object_set_new(ev, "offline", json_true());
@@ -228,9 +227,9 @@ static void test_offline_events_after_reconnect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mixed_node_same_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_offline_events_after_reconnect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mixed_node_same_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_offline_events_after_reconnect, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("21-v201-mixed", tests, NULL, NULL);

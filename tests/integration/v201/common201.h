@@ -26,7 +26,8 @@ static inline json_t *tx_event(const char *type, const char *tx_id, int seq, con
 			      "transactionId", tx_id);
 
 	if (evse)
-		json_object_set_new(p, "evse", json_pack("{s:i, s:i}", "id", evse, "connectorId", 1));
+		json_object_set_new(p, "evse",
+				    json_pack("{s:i, s:i}", "id", evse, "connectorId", 1));
 	if (token)
 		json_object_set_new(p, "idToken",
 				    json_pack("{s:s, s:s}", "idToken", token, "type", "ISO14443"));
@@ -35,8 +36,9 @@ static inline json_t *tx_event(const char *type, const char *tx_id, int seq, con
 				       "Energy.Active.Import.Register", "context",
 				       context ? context : "Sample.Periodic");
 
-		json_object_set_new(p, "meterValue",
-				    json_pack("[{s:s, s:[o]}]", "timestamp", ts, "sampledValue", sv));
+		json_object_set_new(
+		    p, "meterValue",
+		    json_pack("[{s:s, s:[o]}]", "timestamp", ts, "sampledValue", sv));
 	}
 	return p;
 }

@@ -22,7 +22,7 @@
 #include "store/store.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
-#define T0 1795000000000LL /* 2026-11-19 */
+#define T0     1795000000000LL /* 2026-11-19 */
 
 struct fx {
 	char dir[64];
@@ -244,7 +244,7 @@ static void test_store_certificates(void **state)
 	char err[256];
 	struct store *s = store_open(":memory:", false, err, sizeof(err));
 	struct store_station st;
-	struct rows r = { 0 };
+	struct rows r = {0};
 	int n = 0;
 
 	(void)state;
@@ -252,15 +252,30 @@ static void test_store_certificates(void **state)
 	assert_int_equal(store_station_create(s, "CP-A", REG_ACCEPTED, T0), 0);
 	assert_int_equal(store_station_create(s, "CP-B", REG_ACCEPTED, T0), 0);
 	/* CP-A: an old certificate then a new one; CP-B: one that expires soon */
-	assert_int_equal(store_cert_add(s, &(struct store_cert){ .station_id = "CP-A", .serial = "01",
-		.type = "ChargingStationCertificate", .pem = "x", .issued_ms = T0,
-		.not_after_ms = T0 + 5 * DAY_MS }), 0);
-	assert_int_equal(store_cert_add(s, &(struct store_cert){ .station_id = "CP-A", .serial = "02",
-		.type = "ChargingStationCertificate", .pem = "y", .issued_ms = T0,
-		.not_after_ms = T0 + 300 * DAY_MS }), 0);
-	assert_int_equal(store_cert_add(s, &(struct store_cert){ .station_id = "CP-B", .serial = "03",
-		.type = "ChargingStationCertificate", .pem = "z", .issued_ms = T0,
-		.not_after_ms = T0 + 20 * DAY_MS }), 0);
+	assert_int_equal(
+	    store_cert_add(s, &(struct store_cert){.station_id = "CP-A",
+						   .serial = "01",
+						   .type = "ChargingStationCertificate",
+						   .pem = "x",
+						   .issued_ms = T0,
+						   .not_after_ms = T0 + 5 * DAY_MS}),
+	    0);
+	assert_int_equal(
+	    store_cert_add(s, &(struct store_cert){.station_id = "CP-A",
+						   .serial = "02",
+						   .type = "ChargingStationCertificate",
+						   .pem = "y",
+						   .issued_ms = T0,
+						   .not_after_ms = T0 + 300 * DAY_MS}),
+	    0);
+	assert_int_equal(
+	    store_cert_add(s, &(struct store_cert){.station_id = "CP-B",
+						   .serial = "03",
+						   .type = "ChargingStationCertificate",
+						   .pem = "z",
+						   .issued_ms = T0,
+						   .not_after_ms = T0 + 20 * DAY_MS}),
+	    0);
 	assert_int_equal(store_commit(s), 0);
 	/* only the newest certificate of a station counts: CP-A's renewed one is far away */
 	assert_int_equal(store_certs_expiring(s, T0 + 30 * DAY_MS, collect, &r), 1);
@@ -310,9 +325,9 @@ static json_t *encode(enum ocpp_version v, const struct svc_cmd *c, const char *
 
 static void test_commands_per_version(void **state)
 {
-	struct svc_cmd trig = { .kind = SVC_CMD_TRIGGER, .trigger = SVC_TRIGGER_SIGN_CERTIFICATE };
-	struct svc_cmd pw = { .kind = SVC_CMD_SET_PASSWORD,
-			      .password = "00112233445566778899aabbccddeeff00112233" };
+	struct svc_cmd trig = {.kind = SVC_CMD_TRIGGER, .trigger = SVC_TRIGGER_SIGN_CERTIFICATE};
+	struct svc_cmd pw = {.kind = SVC_CMD_SET_PASSWORD,
+			     .password = "00112233445566778899aabbccddeeff00112233"};
 	struct svc_cmd_result res;
 	char summary[128];
 	json_t *p, *ans;
@@ -331,10 +346,10 @@ static void test_commands_per_version(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "value")), pw.password);
 	json_decref(p);
 	p = encode(OCPP_V201, &pw, "SetVariables");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(p, "setVariableData"), 0),
-				    "attributeValue")),
-			    pw.password);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(p, "setVariableData"), 0), "attributeValue")),
+	    pw.password);
 	json_decref(p);
 	/* no password: nothing to encode */
 	pw.password = NULL;
@@ -367,13 +382,13 @@ static void test_commands_per_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_init_key_mode_and_no_overwrite, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sign_csr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_cn_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_signature_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
-		cmocka_unit_test(test_store_certificates),
-		cmocka_unit_test(test_commands_per_version),
+	    cmocka_unit_test_setup_teardown(test_init_key_mode_and_no_overwrite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sign_csr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_cn_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_signature_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+	    cmocka_unit_test(test_store_certificates),
+	    cmocka_unit_test(test_commands_per_version),
 	};
 
 	return cmocka_run_group_tests_name("ca", tests, NULL, NULL);

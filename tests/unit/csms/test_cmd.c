@@ -33,9 +33,9 @@
 /* ---------------------------------------------------------------- encoding */
 
 static const struct svc_local_entry entries[] = {
-	{ .token = "TAG-A", .status = AUTH_ACCEPTED, .expiry_ms = T0 + 86400000, .parent = "GRP" },
-	{ .token = "TAG-B", .status = AUTH_BLOCKED },
-	{ .token = "TAG-C", .status = -1 }, /* removed (differential) */
+    {.token = "TAG-A", .status = AUTH_ACCEPTED, .expiry_ms = T0 + 86400000, .parent = "GRP"},
+    {.token = "TAG-B", .status = AUTH_BLOCKED},
+    {.token = "TAG-C", .status = -1}, /* removed (differential) */
 };
 
 /* A representative request of each kind. */
@@ -74,9 +74,14 @@ static void example(int kind, struct svc_cmd *c)
 	case SVC_CMD_SET_PROFILE:
 		c->evse_id = 1;
 		c->profile = (struct svc_charging_profile){
-			.id = 5, .purpose = SVC_PURPOSE_TX_DEFAULT, .stack_level = 2, .start_ms = T0,
-			.duration_s = 3600, .rate_unit = SVC_RATE_A, .n_periods = 3,
-			.periods = { { 0, 160, 3 }, { 900, -80, 0 }, { 1800, 0, 1 } },
+		    .id = 5,
+		    .purpose = SVC_PURPOSE_TX_DEFAULT,
+		    .stack_level = 2,
+		    .start_ms = T0,
+		    .duration_s = 3600,
+		    .rate_unit = SVC_RATE_A,
+		    .n_periods = 3,
+		    .periods = {{0, 160, 3}, {900, -80, 0}, {1800, 0, 1}},
 		};
 		break;
 	case SVC_CMD_CLEAR_PROFILE:
@@ -116,37 +121,37 @@ static void example(int kind, struct svc_cmd *c)
 }
 
 static const char *const actions16[_SVC_CMD_KIND_MAX] = {
-	[SVC_CMD_REMOTE_START] = "RemoteStartTransaction",
-	[SVC_CMD_REMOTE_STOP] = "RemoteStopTransaction",
-	[SVC_CMD_RESET] = "Reset",
-	[SVC_CMD_UNLOCK] = "UnlockConnector",
-	[SVC_CMD_AVAILABILITY] = "ChangeAvailability",
-	[SVC_CMD_TRIGGER] = "TriggerMessage",
-	[SVC_CMD_SET_PROFILE] = "SetChargingProfile",
-	[SVC_CMD_CLEAR_PROFILE] = "ClearChargingProfile",
-	[SVC_CMD_COMPOSITE_SCHEDULE] = "GetCompositeSchedule",
-	[SVC_CMD_SEND_LOCAL_LIST] = "SendLocalList",
-	[SVC_CMD_LOCAL_LIST_VERSION] = "GetLocalListVersion",
-	[SVC_CMD_RESERVE] = "ReserveNow",
-	[SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
-	[SVC_CMD_SET_PASSWORD] = "ChangeConfiguration",
+    [SVC_CMD_REMOTE_START] = "RemoteStartTransaction",
+    [SVC_CMD_REMOTE_STOP] = "RemoteStopTransaction",
+    [SVC_CMD_RESET] = "Reset",
+    [SVC_CMD_UNLOCK] = "UnlockConnector",
+    [SVC_CMD_AVAILABILITY] = "ChangeAvailability",
+    [SVC_CMD_TRIGGER] = "TriggerMessage",
+    [SVC_CMD_SET_PROFILE] = "SetChargingProfile",
+    [SVC_CMD_CLEAR_PROFILE] = "ClearChargingProfile",
+    [SVC_CMD_COMPOSITE_SCHEDULE] = "GetCompositeSchedule",
+    [SVC_CMD_SEND_LOCAL_LIST] = "SendLocalList",
+    [SVC_CMD_LOCAL_LIST_VERSION] = "GetLocalListVersion",
+    [SVC_CMD_RESERVE] = "ReserveNow",
+    [SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
+    [SVC_CMD_SET_PASSWORD] = "ChangeConfiguration",
 };
 
 static const char *const actions201[_SVC_CMD_KIND_MAX] = {
-	[SVC_CMD_REMOTE_START] = "RequestStartTransaction",
-	[SVC_CMD_REMOTE_STOP] = "RequestStopTransaction",
-	[SVC_CMD_RESET] = "Reset",
-	[SVC_CMD_UNLOCK] = "UnlockConnector",
-	[SVC_CMD_AVAILABILITY] = "ChangeAvailability",
-	[SVC_CMD_TRIGGER] = "TriggerMessage",
-	[SVC_CMD_SET_PROFILE] = "SetChargingProfile",
-	[SVC_CMD_CLEAR_PROFILE] = "ClearChargingProfile",
-	[SVC_CMD_COMPOSITE_SCHEDULE] = "GetCompositeSchedule",
-	[SVC_CMD_SEND_LOCAL_LIST] = "SendLocalList",
-	[SVC_CMD_LOCAL_LIST_VERSION] = "GetLocalListVersion",
-	[SVC_CMD_RESERVE] = "ReserveNow",
-	[SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
-	[SVC_CMD_SET_PASSWORD] = "SetVariables",
+    [SVC_CMD_REMOTE_START] = "RequestStartTransaction",
+    [SVC_CMD_REMOTE_STOP] = "RequestStopTransaction",
+    [SVC_CMD_RESET] = "Reset",
+    [SVC_CMD_UNLOCK] = "UnlockConnector",
+    [SVC_CMD_AVAILABILITY] = "ChangeAvailability",
+    [SVC_CMD_TRIGGER] = "TriggerMessage",
+    [SVC_CMD_SET_PROFILE] = "SetChargingProfile",
+    [SVC_CMD_CLEAR_PROFILE] = "ClearChargingProfile",
+    [SVC_CMD_COMPOSITE_SCHEDULE] = "GetCompositeSchedule",
+    [SVC_CMD_SEND_LOCAL_LIST] = "SendLocalList",
+    [SVC_CMD_LOCAL_LIST_VERSION] = "GetLocalListVersion",
+    [SVC_CMD_RESERVE] = "ReserveNow",
+    [SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
+    [SVC_CMD_SET_PASSWORD] = "SetVariables",
 };
 
 /* Encode kind for version v, check the action name and the official schema; the payload. */
@@ -215,24 +220,25 @@ static void test_encoded_values(void **state)
 	/* signed limits: amperes in tenths become decimals, a negative limit stays negative */
 	example(SVC_CMD_SET_PROFILE, &c);
 	p = encode_checked(OCPP_V16, SVC_CMD_SET_PROFILE, &c);
-	per = json_object_get(json_object_get(json_object_get(p, "csChargingProfiles"),
-					      "chargingSchedule"),
-			      "chargingSchedulePeriod");
+	per = json_object_get(
+	    json_object_get(json_object_get(p, "csChargingProfiles"), "chargingSchedule"),
+	    "chargingSchedulePeriod");
 	assert_int_equal(json_array_size(per), 3);
 	assert_true(json_number_value(json_object_get(json_array_get(per, 0), "limit")) == 16.0);
 	assert_true(json_number_value(json_object_get(json_array_get(per, 1), "limit")) == -8.0);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(p, "csChargingProfiles"), "chargingProfileKind")),
+				json_object_get(p, "csChargingProfiles"), "chargingProfileKind")),
 			    "Absolute");
 	json_decref(p);
 	c.profile.rate_unit = SVC_RATE_W;
 	c.profile.periods[1].limit = -7400;
 	p = encode_checked(OCPP_V201, SVC_CMD_SET_PROFILE, &c);
-	per = json_object_get(json_array_get(json_object_get(json_object_get(p, "chargingProfile"),
-							     "chargingSchedule"),
-					     0),
-			      "chargingSchedulePeriod");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(per, 1), "limit")), -7400);
+	per = json_object_get(
+	    json_array_get(
+		json_object_get(json_object_get(p, "chargingProfile"), "chargingSchedule"), 0),
+	    "chargingSchedulePeriod");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(per, 1), "limit")),
+			 -7400);
 	json_decref(p);
 
 	/* 2.0.1 diagnostics trigger is LogStatusNotification */
@@ -246,7 +252,7 @@ static void test_encoded_values(void **state)
 	example(SVC_CMD_SEND_LOCAL_LIST, &c);
 	p = encode_checked(OCPP_V16, SVC_CMD_SEND_LOCAL_LIST, &c);
 	assert_non_null(json_object_get(
-		json_array_get(json_object_get(p, "localAuthorizationList"), 0), "idTagInfo"));
+	    json_array_get(json_object_get(p, "localAuthorizationList"), 0), "idTagInfo"));
 	assert_null(json_object_get(json_array_get(json_object_get(p, "localAuthorizationList"), 2),
 				    "idTagInfo"));
 	json_decref(p);
@@ -258,26 +264,27 @@ static void test_decode(void **state)
 		const char *answer;
 		int status;
 	} cases[] = {
-		{ "{\"status\": \"Accepted\"}", SVC_RES_ACCEPTED },
-		{ "{\"status\": \"Unlocked\"}", SVC_RES_ACCEPTED },
-		{ "{\"status\": \"Scheduled\"}", SVC_RES_ACCEPTED },
-		{ "{\"status\": \"Rejected\"}", SVC_RES_REJECTED },
-		{ "{\"status\": \"UnlockFailed\"}", SVC_RES_REJECTED },
-		{ "{\"status\": \"NotSupported\"}", SVC_RES_OTHER },
-		{ "{\"listVersion\": 3}", SVC_RES_ANSWERED },
+	    {"{\"status\": \"Accepted\"}", SVC_RES_ACCEPTED},
+	    {"{\"status\": \"Unlocked\"}", SVC_RES_ACCEPTED},
+	    {"{\"status\": \"Scheduled\"}", SVC_RES_ACCEPTED},
+	    {"{\"status\": \"Rejected\"}", SVC_RES_REJECTED},
+	    {"{\"status\": \"UnlockFailed\"}", SVC_RES_REJECTED},
+	    {"{\"status\": \"NotSupported\"}", SVC_RES_OTHER},
+	    {"{\"listVersion\": 3}", SVC_RES_ANSWERED},
 	};
 
 	(void)state;
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			struct svc_cmd_result res = { .status = -1 };
+			struct svc_cmd_result res = {.status = -1};
 			json_t *p = json_loads(cases[i].answer, 0, NULL);
 
 			adapter_for(v)->decode_result("X", p, &res);
 			assert_int_equal(res.status, cases[i].status);
 			if (json_object_get(p, "status"))
-				assert_string_equal(res.station_status,
-						    json_string_value(json_object_get(p, "status")));
+				assert_string_equal(
+				    res.station_status,
+				    json_string_value(json_object_get(p, "status")));
 			else
 				assert_string_equal(res.station_status, "");
 			json_decref(p);
@@ -314,7 +321,7 @@ static int fake_send(void *impl, const char *station_id, const struct svc_cmd *c
 	return 0;
 }
 
-static const struct svc_link_ops fake_ops = { .version = 1, .send = fake_send };
+static const struct svc_link_ops fake_ops = {.version = 1, .send = fake_send};
 
 struct fx {
 	struct cfg cfg;
@@ -341,7 +348,7 @@ static int fx_setup(void **state)
 		return -1;
 	log_set_level(LOG_ERR);
 	cfg_init(&f->cfg);
-	f->clock = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = T0 };
+	f->clock = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = T0};
 	snprintf(f->path, sizeof(f->path), "/tmp/test_cmd_XXXXXX");
 	fd = mkstemp(f->path);
 	if (fd < 0)
@@ -402,9 +409,8 @@ static void on_done(void *ud, const struct svc_cmd_result *res)
 	f->res.payload = NULL;
 	/* what another connection to the database sees at this moment */
 	f->rows_seen_by_reader = 0;
-	assert_int_equal(store_commands_list(f->reader, NULL, 100, 0, count_row,
-					     &f->rows_seen_by_reader),
-			 0);
+	assert_int_equal(
+	    store_commands_list(f->reader, NULL, 100, 0, count_row, &f->rows_seen_by_reader), 0);
 }
 
 /* The node's group commit as app_group_commit() does it. */
@@ -418,9 +424,14 @@ static void group_commit(struct fx *f)
 static int64_t open_session(struct fx *f, const char *station, const char *station_tx_id)
 {
 	struct store_session_open in = {
-		.station_id = station, .evse_id = 1, .connector_id = 1,
-		.station_tx_id = station_tx_id, .id_tag = "TAG1", .auth_status = AUTH_ACCEPTED,
-		.start_ms = T0, .now_ms = T0,
+	    .station_id = station,
+	    .evse_id = 1,
+	    .connector_id = 1,
+	    .station_tx_id = station_tx_id,
+	    .id_tag = "TAG1",
+	    .auth_status = AUTH_ACCEPTED,
+	    .start_ms = T0,
+	    .now_ms = T0,
 	};
 	int64_t id;
 
@@ -434,8 +445,8 @@ static void test_remote_stop_resolution(void **state)
 	struct fx *f = *state;
 	int64_t s16 = open_session(f, "CP16", NULL);
 	int64_t s201 = open_session(f, "CP201", "tx-abc-201");
-	struct svc_cmd c = { .kind = SVC_CMD_REMOTE_STOP };
-	struct svc_cmd_result ans = { .status = SVC_RES_ACCEPTED, .station_status = "Accepted" };
+	struct svc_cmd c = {.kind = SVC_CMD_REMOTE_STOP};
+	struct svc_cmd_result ans = {.status = SVC_RES_ACCEPTED, .station_status = "Accepted"};
 	char want[32];
 
 	/* 1.6: the station knows the CSMS's own id */
@@ -470,9 +481,11 @@ static void test_remote_stop_resolution(void **state)
 static void test_log_durable_before_done(void **state)
 {
 	struct fx *f = *state;
-	struct svc_cmd c = { .kind = SVC_CMD_RESET, .hard = true };
-	struct svc_cmd_result ans = { .status = SVC_RES_ACCEPTED, .station_status = "Accepted",
-				      .action = "Reset", .payload = "{\"status\":\"Accepted\"}" };
+	struct svc_cmd c = {.kind = SVC_CMD_RESET, .hard = true};
+	struct svc_cmd_result ans = {.status = SVC_RES_ACCEPTED,
+				     .station_status = "Accepted",
+				     .action = "Reset",
+				     .payload = "{\"status\":\"Accepted\"}"};
 	int rows = 0;
 
 	assert_int_equal(svc_cmd_send(f->svc, "CP16", &c, "api", on_done, f), 0);
@@ -529,11 +542,12 @@ static int copy_row(const struct store_command *row, void *ud)
 static void test_log_row_contents(void **state)
 {
 	struct fx *f = *state;
-	struct svc_cmd c = { .kind = SVC_CMD_UNLOCK, .evse_id = 2, .connector_id = 1 };
-	struct svc_cmd_result ans = { .status = SVC_RES_REJECTED, .station_status = "UnlockFailed",
-				      .action = "UnlockConnector",
-				      .payload = "{\"status\":\"UnlockFailed\"}" };
-	struct row_copy row = { 0 };
+	struct svc_cmd c = {.kind = SVC_CMD_UNLOCK, .evse_id = 2, .connector_id = 1};
+	struct svc_cmd_result ans = {.status = SVC_RES_REJECTED,
+				     .station_status = "UnlockFailed",
+				     .action = "UnlockConnector",
+				     .payload = "{\"status\":\"UnlockFailed\"}"};
+	struct row_copy row = {0};
 
 	assert_int_equal(svc_cmd_send(f->svc, "CP201", &c, "operator-7", on_done, f), 0);
 	f->clock.fixed_ms += 40;
@@ -558,10 +572,10 @@ static void test_log_row_contents(void **state)
 static void test_timeout_and_not_connected(void **state)
 {
 	struct fx *f = *state;
-	struct svc_cmd c = { .kind = SVC_CMD_RESET };
-	struct svc_cmd_result timeout = { .status = SVC_RES_TIMEOUT, .action = "Reset",
-					  .detail = "timeout" };
-	struct row_copy row = { 0 };
+	struct svc_cmd c = {.kind = SVC_CMD_RESET};
+	struct svc_cmd_result timeout = {
+	    .status = SVC_RES_TIMEOUT, .action = "Reset", .detail = "timeout"};
+	struct row_copy row = {0};
 
 	assert_int_equal(svc_cmd_send(f->svc, "CP16", &c, NULL, on_done, f), 0);
 	f->clock.fixed_ms += 30000;
@@ -577,8 +591,8 @@ static void test_timeout_and_not_connected(void **state)
 
 	/* a station that is not connected: the link answers at once, svc still logs first */
 	f->link.answer_now = true;
-	f->link.now = (struct svc_cmd_result){ .status = SVC_RES_NOT_CONNECTED,
-					       .detail = "station CP16 is not connected" };
+	f->link.now = (struct svc_cmd_result){.status = SVC_RES_NOT_CONNECTED,
+					      .detail = "station CP16 is not connected"};
 	assert_int_equal(svc_cmd_send(f->svc, "CP16", &c, "api", on_done, f), 0);
 	assert_int_equal(f->dones, 1);
 	group_commit(f);
@@ -595,9 +609,10 @@ static void test_timeout_and_not_connected(void **state)
 static void test_failed_commit_is_not_an_answer(void **state)
 {
 	struct fx *f = *state;
-	struct svc_cmd c = { .kind = SVC_CMD_RESET };
-	struct svc_cmd_result ans = { .status = SVC_RES_ACCEPTED, .station_status = "Accepted",
-				      .payload = "{\"status\":\"Accepted\"}" };
+	struct svc_cmd c = {.kind = SVC_CMD_RESET};
+	struct svc_cmd_result ans = {.status = SVC_RES_ACCEPTED,
+				     .station_status = "Accepted",
+				     .payload = "{\"status\":\"Accepted\"}"};
 
 	assert_int_equal(svc_cmd_send(f->svc, "CP16", &c, "api", on_done, f), 0);
 	f->link.done(f->link.ud, &ans);
@@ -613,7 +628,7 @@ static void test_failed_commit_is_not_an_answer(void **state)
 static void test_link_conn_not_connected(void **state)
 {
 	struct fx *f = *state;
-	struct svc_cmd c = { .kind = SVC_CMD_RAW };
+	struct svc_cmd c = {.kind = SVC_CMD_RAW};
 
 	svc_set_link(f->svc, &link_conn_ops, f->svc);
 	c.raw.action = "Reset";
@@ -651,18 +666,17 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_kind_both_versions),
-		cmocka_unit_test(test_encoded_values),
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test_setup_teardown(test_remote_stop_resolution, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_log_durable_before_done, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_log_row_contents, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_and_not_connected, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_failed_commit_is_not_an_answer, fx_setup,
-						fx_teardown),
-		cmocka_unit_test_setup_teardown(test_link_conn_not_connected, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_every_kind_both_versions),
+	    cmocka_unit_test(test_encoded_values),
+	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test_setup_teardown(test_remote_stop_resolution, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_log_durable_before_done, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_log_row_contents, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_and_not_connected, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_commit_is_not_an_answer, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_link_conn_not_connected, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-cmd", tests, NULL, NULL);

@@ -503,7 +503,8 @@ static void test_cfg_demo_clock_checks(void **state)
 	cfg_init(&c);
 	assert_false(cfg_clock_simulated(&c));
 	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
-	assert_int_equal(cfg_set(&c, "clock_start", "2026-06-01T08:00:00+08:00", err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "clock_start", "2026-06-01T08:00:00+08:00", err, sizeof(err)),
+			 0);
 	assert_int_equal(c.clock_start_ms, 1780272000000LL);
 	assert_int_equal(cfg_set(&c, "clock_speed", "120", err, sizeof(err)), 0);
 	assert_true(cfg_clock_simulated(&c));

@@ -132,8 +132,9 @@ static void test_unsupported_action_is_not_supported(void **state)
 
 	/* in the 1.6 catalogue (security extension) but CSMS-initiated: not in the adapter's
 	 * table (every charger-initiated 1.6 action has a handler since issue 10) */
-	assert_int_equal(call(f, OCPP_V16, "[2,\"1\",\"CertificateSigned\","
-					   "{\"certificateChain\":\"x\"}]"),
+	assert_int_equal(call(f, OCPP_V16,
+			      "[2,\"1\",\"CertificateSigned\","
+			      "{\"certificateChain\":\"x\"}]"),
 			 OCPP_ERR_NOT_SUPPORTED);
 	assert_string_equal(f->rep.desc, "action not supported by this CSMS");
 	/* CSMS-initiated: a charger may not send it */
@@ -141,8 +142,9 @@ static void test_unsupported_action_is_not_supported(void **state)
 			 OCPP_ERR_NOT_SUPPORTED);
 	assert_int_equal(call(f, OCPP_V201, "[2,\"3\",\"RequestStartTransaction\",{}]"),
 			 OCPP_ERR_NOT_SUPPORTED);
-	assert_int_equal(call(f, OCPP_V201, "[2,\"4\",\"ClearedChargingLimit\","
-					    "{\"chargingLimitSource\":\"EMS\"}]"),
+	assert_int_equal(call(f, OCPP_V201,
+			      "[2,\"4\",\"ClearedChargingLimit\","
+			      "{\"chargingLimitSource\":\"EMS\"}]"),
 			 OCPP_ERR_NOT_SUPPORTED);
 }
 
@@ -232,25 +234,30 @@ static void test_schema_error_codes_per_version(void **state)
 	struct fx *f = *state;
 
 	/* missing required member */
-	assert_int_equal(call(f, OCPP_V16, "[2,\"1\",\"BootNotification\","
-					   "{\"chargePointVendor\":\"V\"}]"),
+	assert_int_equal(call(f, OCPP_V16,
+			      "[2,\"1\",\"BootNotification\","
+			      "{\"chargePointVendor\":\"V\"}]"),
 			 OCPP_ERR_OCCURRENCE_CONSTRAINT);
 	assert_string_equal(ocpp_err_name(OCPP_V16, f->rep.err), "OccurenceConstraintViolation");
 	assert_non_null(strstr(f->rep.desc, "chargePointModel"));
-	assert_int_equal(call(f, OCPP_V201, "[2,\"2\",\"BootNotification\",{\"reason\":\"PowerUp\"}]"),
-			 OCPP_ERR_OCCURRENCE_CONSTRAINT);
+	assert_int_equal(
+	    call(f, OCPP_V201, "[2,\"2\",\"BootNotification\",{\"reason\":\"PowerUp\"}]"),
+	    OCPP_ERR_OCCURRENCE_CONSTRAINT);
 	assert_string_equal(ocpp_err_name(OCPP_V201, f->rep.err), "OccurrenceConstraintViolation");
 	/* a member the schema does not allow */
-	assert_int_equal(call(f, OCPP_V16, "[2,\"3\",\"Heartbeat\",{\"x\":1}]"), OCPP_ERR_FORMATION);
+	assert_int_equal(call(f, OCPP_V16, "[2,\"3\",\"Heartbeat\",{\"x\":1}]"),
+			 OCPP_ERR_FORMATION);
 	assert_string_equal(ocpp_err_name(OCPP_V16, f->rep.err), "FormationViolation");
-	assert_int_equal(call(f, OCPP_V201, "[2,\"4\",\"Heartbeat\",{\"x\":1}]"), OCPP_ERR_FORMATION);
+	assert_int_equal(call(f, OCPP_V201, "[2,\"4\",\"Heartbeat\",{\"x\":1}]"),
+			 OCPP_ERR_FORMATION);
 	assert_string_equal(ocpp_err_name(OCPP_V201, f->rep.err), "FormatViolation");
 	/* wrong type, bad enum */
 	assert_int_equal(call(f, OCPP_V16, "[2,\"5\",\"Authorize\",{\"idTag\":5}]"),
 			 OCPP_ERR_TYPE_CONSTRAINT);
 	assert_string_equal(ocpp_err_name(OCPP_V16, f->rep.err), "TypeConstraintViolation");
-	assert_int_equal(call(f, OCPP_V16, "[2,\"6\",\"StatusNotification\",{\"connectorId\":1,"
-					   "\"errorCode\":\"NoError\",\"status\":\"Sleeping\"}]"),
+	assert_int_equal(call(f, OCPP_V16,
+			      "[2,\"6\",\"StatusNotification\",{\"connectorId\":1,"
+			      "\"errorCode\":\"NoError\",\"status\":\"Sleeping\"}]"),
 			 OCPP_ERR_PROPERTY_CONSTRAINT);
 	assert_string_equal(ocpp_err_name(OCPP_V16, f->rep.err), "PropertyConstraintViolation");
 }
@@ -264,21 +271,25 @@ static void test_not_accepted_station_may_only_boot(void **state)
 	assert_int_equal(call(f, OCPP_V16, "[2,\"1\",\"Heartbeat\",{}]"), OCPP_ERR_SECURITY);
 	assert_string_equal(f->rep.desc, "station is not accepted");
 	assert_string_equal(ocpp_err_name(OCPP_V16, f->rep.err), "SecurityError");
-	assert_int_equal(call(f, OCPP_V201, "[2,\"2\",\"Authorize\","
-					    "{\"idToken\":{\"idToken\":\"TAG-1\",\"type\":\"ISO14443\"}}]"),
+	assert_int_equal(call(f, OCPP_V201,
+			      "[2,\"2\",\"Authorize\","
+			      "{\"idToken\":{\"idToken\":\"TAG-1\",\"type\":\"ISO14443\"}}]"),
 			 OCPP_ERR_SECURITY);
 	/* the gate comes after validation: a broken request still gets its schema error */
-	assert_int_equal(call(f, OCPP_V16, "[2,\"3\",\"Heartbeat\",{\"x\":1}]"), OCPP_ERR_FORMATION);
+	assert_int_equal(call(f, OCPP_V16, "[2,\"3\",\"Heartbeat\",{\"x\":1}]"),
+			 OCPP_ERR_FORMATION);
 	/* a boot is answered (Pending, as the station's registration says) */
-	assert_int_equal(call(f, OCPP_V16, "[2,\"4\",\"BootNotification\",{\"chargePointVendor\":"
-					   "\"V\",\"chargePointModel\":\"M\"}]"),
+	assert_int_equal(call(f, OCPP_V16,
+			      "[2,\"4\",\"BootNotification\",{\"chargePointVendor\":"
+			      "\"V\",\"chargePointModel\":\"M\"}]"),
 			 OCPP_ERR_NONE);
 	status = json_string_value(json_object_get(f->rep.payload, "status"));
 	assert_non_null(status);
 	assert_string_equal(status, "Pending");
 	f->st->registration = REG_REJECTED;
-	assert_int_equal(call(f, OCPP_V16, "[2,\"5\",\"StatusNotification\",{\"connectorId\":1,"
-					   "\"errorCode\":\"NoError\",\"status\":\"Available\"}]"),
+	assert_int_equal(call(f, OCPP_V16,
+			      "[2,\"5\",\"StatusNotification\",{\"connectorId\":1,"
+			      "\"errorCode\":\"NoError\",\"status\":\"Available\"}]"),
 			 OCPP_ERR_SECURITY);
 }
 
@@ -318,10 +329,12 @@ static void test_check_answer(void **state)
 	json_t *none = json_object();
 	char desc[160];
 
-	assert_int_equal(dispatch_check_answer(f->catalog[OCPP_V16], "Reset", ok, desc, sizeof(desc)),
-			 OCPP_ERR_NONE);
-	assert_int_equal(dispatch_check_answer(f->catalog[OCPP_V16], "Reset", bad, desc, sizeof(desc)),
-			 OCPP_ERR_PROPERTY_CONSTRAINT);
+	assert_int_equal(
+	    dispatch_check_answer(f->catalog[OCPP_V16], "Reset", ok, desc, sizeof(desc)),
+	    OCPP_ERR_NONE);
+	assert_int_equal(
+	    dispatch_check_answer(f->catalog[OCPP_V16], "Reset", bad, desc, sizeof(desc)),
+	    OCPP_ERR_PROPERTY_CONSTRAINT);
 	assert_int_equal(
 	    dispatch_check_answer(f->catalog[OCPP_V201], "Reset", none, desc, sizeof(desc)),
 	    OCPP_ERR_OCCURRENCE_CONSTRAINT);
@@ -333,10 +346,8 @@ static void test_check_answer(void **state)
 static void test_no_adapter_is_not_supported(void **state)
 {
 	struct fx *f = *state;
-	struct dispatch_ctx ctx = {.catalog = f->catalog[OCPP_V16],
-				   .cfg = &f->cfg,
-				   .svc = f->svc,
-				   .st = f->st};
+	struct dispatch_ctx ctx = {
+	    .catalog = f->catalog[OCPP_V16], .cfg = &f->cfg, .svc = f->svc, .st = f->st};
 	struct ocpp_frame fr;
 	const char *text = "[2,\"1\",\"Heartbeat\",{}]";
 

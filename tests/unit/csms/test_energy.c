@@ -36,8 +36,13 @@ static void sample(struct store *s, int64_t session, int64_t ts, const char *mea
 		   const char *unit, const char *value)
 {
 	struct store_sample in = {
-		.session_id = session, .station_id = "CP1", .evse_id = 1, .ts_ms = ts,
-		.measurand = measurand, .unit = unit, .value = value,
+	    .session_id = session,
+	    .station_id = "CP1",
+	    .evse_id = 1,
+	    .ts_ms = ts,
+	    .measurand = measurand,
+	    .unit = unit,
+	    .value = value,
 	};
 
 	assert_int_equal(store_sample_add(s, &in, NULL, 0), 1);
@@ -56,10 +61,15 @@ static int setup(void **state)
 	struct tariff_calendar *cal;
 	json_t *doc;
 	struct store_session_open in = {
-		.station_id = "CP1", .evse_id = 1, .connector_id = 1, .id_tag = "T",
-		.auth_status = AUTH_ACCEPTED, .has_meter_start = true, .meter_start_wh = 1000,
+	    .station_id = "CP1",
+	    .evse_id = 1,
+	    .connector_id = 1,
+	    .id_tag = "T",
+	    .auth_status = AUTH_ACCEPTED,
+	    .has_meter_start = true,
+	    .meter_start_wh = 1000,
 	};
-	struct store_session_close out = { .meter_stop_wh = 25000 };
+	struct store_session_close out = {.meter_stop_wh = 25000};
 
 	f->s = store_open(":memory:", false, err, sizeof(err));
 	assert_non_null(f->s);
@@ -109,7 +119,8 @@ static void test_cdr_three_tiers(void **state)
 	/* no calendar on the site yet */
 	assert_int_equal(energy_session_cdr(f->e, f->session, &c), -ESRCH);
 	assert_int_equal(energy_site_tariff_set(f->e, "home", "nope"), -ESRCH);
-	assert_int_equal(energy_site_tariff_set(f->e, "nowhere", "example-sd-residential"), -ENOENT);
+	assert_int_equal(energy_site_tariff_set(f->e, "nowhere", "example-sd-residential"),
+			 -ENOENT);
 	assert_int_equal(energy_site_tariff_set(f->e, "home", "example-sd-residential"), 0);
 	assert_int_equal(energy_session_cdr(f->e, 999, &c), -ENOENT);
 	assert_int_equal(energy_session_cdr(f->e, f->session, &c), 0);
@@ -165,8 +176,8 @@ static void test_replace_at_date_merges_versions(void **state)
 	struct fx *f = *state;
 	char err[TARIFF_JSON_ERR_MAX];
 	struct tariff_calendar *cal = NULL;
-	json_t *doc = json_load_file(TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json", 0,
-				     NULL);
+	json_t *doc =
+	    json_load_file(TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json", 0, NULL);
 	json_t *v = json_array_get(json_object_get(doc, "versions"), 0);
 
 	/* the same calendar from 2027-01-01 with a dearer flat: one more version, not a copy */
@@ -207,10 +218,10 @@ static void test_reading_units(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_cdr_three_tiers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_site_and_network_day, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace_at_date_merges_versions, setup, teardown),
-		cmocka_unit_test(test_reading_units),
+	    cmocka_unit_test_setup_teardown(test_cdr_three_tiers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_site_and_network_day, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replace_at_date_merges_versions, setup, teardown),
+	    cmocka_unit_test(test_reading_units),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

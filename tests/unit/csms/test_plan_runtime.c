@@ -47,9 +47,9 @@ static void test_amps_watts(void **state)
 	svc_caps_default(&c);
 	c.phases = 1;
 	c.volts = 230;
-	assert_int_equal(svc_w_to_da(7360, &c), 320);	 /* 32.0 A */
-	assert_int_equal(svc_w_to_da(7400, &c), 321);	 /* 32.17 A rounds down */
-	assert_int_equal(svc_da_to_w(321, &c), 7383);	 /* within the plan */
+	assert_int_equal(svc_w_to_da(7360, &c), 320);	/* 32.0 A */
+	assert_int_equal(svc_w_to_da(7400, &c), 321);	/* 32.17 A rounds down */
+	assert_int_equal(svc_da_to_w(321, &c), 7383);	/* within the plan */
 	assert_int_equal(svc_w_to_da(-3000, &c), -130); /* toward zero: discharge no deeper */
 	c.phases = 3;
 	assert_int_equal(svc_w_to_da(11040, &c), 160);
@@ -134,19 +134,19 @@ static void test_v2g_payload(void **state)
 	json_decref(data);
 	json_decref(o);
 	/* 2.0.1: the station's transaction id */
-	assert_int_equal(svc_v2g_payload(2, 42, "tx-abc", SVC_MODE_CHARGING_ONLY, 0, 0, buf,
-					 sizeof(buf)),
-			 0);
+	assert_int_equal(
+	    svc_v2g_payload(2, 42, "tx-abc", SVC_MODE_CHARGING_ONLY, 0, 0, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "\\\"transactionId\\\":\\\"tx-abc\\\""));
 	assert_non_null(strstr(buf, "ChargingOnly"));
-	assert_int_equal(svc_v2g_payload(0, 1, NULL, SVC_MODE_IDLE, 0, 0, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(svc_v2g_payload(0, 1, NULL, SVC_MODE_IDLE, 0, 0, buf, sizeof(buf)),
+			 -EINVAL);
 	assert_int_equal(svc_v2g_payload(1, 1, NULL, 7, 0, 0, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(svc_v2g_payload(1, 1, NULL, SVC_MODE_IDLE, 0, 0, buf, 10), -ENOSPC);
 }
 
 /* ---------------------------------------------------------------- the runtime on svc */
 
-#define T0 1795960800000LL /* 2026-11-30T13:20:00Z = 21:20 local (UTC+08:00) */
+#define T0	  1795960800000LL /* 2026-11-30T13:20:00Z = 21:20 local (UTC+08:00) */
 #define SENDS_MAX 16
 
 /* A fake link: every command the planner sends, answered by the test. */
@@ -238,9 +238,15 @@ static int rt_teardown(void **state)
 static int64_t rt_open(struct rt *f, const char *station)
 {
 	struct store_session_open in = {
-		.station_id = station, .evse_id = 1, .connector_id = 1, .id_tag = "TAG1",
-		.auth_status = AUTH_ACCEPTED, .start_ms = T0, .now_ms = T0, .has_meter_start = true,
-		.meter_start_wh = 1000,
+	    .station_id = station,
+	    .evse_id = 1,
+	    .connector_id = 1,
+	    .id_tag = "TAG1",
+	    .auth_status = AUTH_ACCEPTED,
+	    .start_ms = T0,
+	    .now_ms = T0,
+	    .has_meter_start = true,
+	    .meter_start_wh = 1000,
 	};
 	int64_t id;
 
@@ -323,7 +329,7 @@ static void test_runtime_on_svc(void **state)
 	assert_int_equal(store_commit(f->store), 0);
 
 	f->clock.fixed_ms = T0 + 10000; /* past the debounce */
-	svc_plan_tick(f->svc);		 /* no worker: solved on the caller */
+	svc_plan_tick(f->svc);		/* no worker: solved on the caller */
 	assert_int_equal(svc_plan_count(f->svc), 1);
 
 	/* the TxProfile of A: W, stack level 1, its transaction; never below 0 (no event) */
@@ -381,7 +387,8 @@ static void test_runtime_on_svc(void **state)
 	/* the station max profiles are not sent again for the same limit */
 	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX), -1);
 	{
-		struct store_session_close cl = {.stop_ms = f->clock.fixed_ms, .meter_stop_wh = 1500};
+		struct store_session_close cl = {.stop_ms = f->clock.fixed_ms,
+						 .meter_stop_wh = 1500};
 
 		assert_int_equal(store_session_close(f->store, b, &cl), 0);
 		assert_int_equal(store_commit(f->store), 0);
@@ -395,8 +402,7 @@ static void test_runtime_on_svc(void **state)
 	f->clock.fixed_ms = T0 + 30 * 60000LL;
 	svc_plan_tick(f->svc);
 	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX) >= 0);
-	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX),
-			 f->link.n - 1);
+	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX), f->link.n - 1);
 	assert_string_equal(f->link.station[f->link.n - 1], "CP-A");
 	rt_answer(f, base, SVC_RES_REJECTED);
 	assert_true(store_capability_get(f->store, "station:CP-A", caps_of, caps) >= 0);
@@ -410,7 +416,7 @@ static void test_runtime_on_svc(void **state)
 		void *replaced = NULL;
 		int conn;
 		struct chg_station *st =
-			svc_station_attach(f->svc, "CP-A", 0, "ocpp1.6", &conn, &replaced);
+		    svc_station_attach(f->svc, "CP-A", 0, "ocpp1.6", &conn, &replaced);
 
 		assert_non_null(st);
 		base = f->link.n;
@@ -433,10 +439,12 @@ static void test_runtime_on_svc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_debounce),   cmocka_unit_test(test_amps_watts),
-		cmocka_unit_test(test_shape),	   cmocka_unit_test(test_caps_json),
-		cmocka_unit_test(test_v2g_payload),
-		cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
+	    cmocka_unit_test(test_debounce),
+	    cmocka_unit_test(test_amps_watts),
+	    cmocka_unit_test(test_shape),
+	    cmocka_unit_test(test_caps_json),
+	    cmocka_unit_test(test_v2g_payload),
+	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

@@ -87,13 +87,13 @@ static void gen_case(struct bf_case *c, bool v2g)
 static struct sc_plan_input input_of(const struct bf_case *c, enum sc_plan_method m)
 {
 	return (struct sc_plan_input){
-		.n_sessions = (size_t)c->n_sess,
-		.sessions = c->s,
-		.n_slots = NSLOT,
-		.slots = c->sl,
-		.wear_fen_per_mwh = c->wear,
-		.time_limit_ms = 5000,
-		.method = m,
+	    .n_sessions = (size_t)c->n_sess,
+	    .sessions = c->s,
+	    .n_slots = NSLOT,
+	    .slots = c->sl,
+	    .wear_fen_per_mwh = c->wear,
+	    .time_limit_ms = 5000,
+	    .method = m,
 	};
 }
 
@@ -108,8 +108,10 @@ static struct bsess bsess_of(const struct sc_plan_session *s)
 	if (s->capacity_wh > 0) {
 		b.e0 = (int)(s->energy_now_wh / STEP);
 		b.hi = (int)(s->capacity_wh / STEP);
-		b.lo = (int)((s->floor_wh < s->energy_now_wh ? s->floor_wh : s->energy_now_wh) / STEP);
-		b.tgt = (int)((s->target_wh < s->capacity_wh ? s->target_wh : s->capacity_wh) / STEP);
+		b.lo =
+		    (int)((s->floor_wh < s->energy_now_wh ? s->floor_wh : s->energy_now_wh) / STEP);
+		b.tgt =
+		    (int)((s->target_wh < s->capacity_wh ? s->target_wh : s->capacity_wh) / STEP);
 	} else {
 		b.e0 = 0;
 		b.lo = 0;
@@ -161,7 +163,8 @@ static void brute(const struct bf_case *c, int *ret_delivered, int64_t *ret_cost
 	for (int t = 0; t < NSLOT; t++) {
 		const struct sc_plan_slot *sl = &c->sl[t];
 		int64_t cap = sl->import_limit_w / KW;
-		int64_t xcap = sl->export_limit_w == SC_PLAN_NO_LIMIT ? 1000 : sl->export_limit_w / KW;
+		int64_t xcap =
+		    sl->export_limit_w == SC_PLAN_NO_LIMIT ? 1000 : sl->export_limit_w / KW;
 		int nx = 1 - cur;
 		int lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
 		for (int k = 0; k < nst; k++)
@@ -191,8 +194,9 @@ static void brute(const struct bf_case *c, int *ret_delivered, int64_t *ret_cost
 						if (!ok || net > cap || -net > xcap)
 							continue;
 						int nk = ne[0] + EMAX * (ne[1] + EMAX * ne[2]);
-						int64_t v = cost[cur][k] +
-							    slot_cost(sl, net * KW, dis * KW, c->wear);
+						int64_t v =
+						    cost[cur][k] +
+						    slot_cost(sl, net * KW, dis * KW, c->wear);
 						if (v < cost[nx][nk])
 							cost[nx][nk] = v;
 					}
@@ -206,7 +210,8 @@ static void brute(const struct bf_case *c, int *ret_delivered, int64_t *ret_cost
 		if (cost[cur][k] >= INF)
 			continue;
 		for (int i = 0; i < n; i++)
-			d += (e[i] < b[i].tgt ? e[i] : b[i].tgt) - (b[i].e0 < b[i].tgt ? b[i].e0 : b[i].tgt);
+			d += (e[i] < b[i].tgt ? e[i] : b[i].tgt) -
+			     (b[i].e0 < b[i].tgt ? b[i].e0 : b[i].tgt);
 		if (d > best_d || (d == best_d && cost[cur][k] < best_c)) {
 			best_d = d;
 			best_c = cost[cur][k];
@@ -241,8 +246,10 @@ static int64_t check_feasible(const struct sc_plan_input *in, const struct sc_pl
 		int64_t e0 = e, lo, hi, tgt;
 		if (se->capacity_wh) {
 			hi = se->capacity_wh * 4;
-			lo = (se->floor_wh < se->energy_now_wh ? se->floor_wh : se->energy_now_wh) * 4;
-			tgt = (se->target_wh < se->capacity_wh ? se->target_wh : se->capacity_wh) * 4;
+			lo = (se->floor_wh < se->energy_now_wh ? se->floor_wh : se->energy_now_wh) *
+			     4;
+			tgt =
+			    (se->target_wh < se->capacity_wh ? se->target_wh : se->capacity_wh) * 4;
 		} else {
 			lo = 0;
 			hi = tgt = se->target_wh * 4;
@@ -314,9 +321,9 @@ static void test_bf_v2g(void **state)
 static void test_shared_limit_not_greedy(void **state)
 {
 	struct sc_plan_session s[2] = {
-		/* A can charge in slots 0-1 only, B in 0-3 */
-		{.max_charge_w = 4 * KW, .target_wh = 4 * STEP, .arrival_slot = 0, .departure_slot = 2},
-		{.max_charge_w = 4 * KW, .target_wh = 4 * STEP, .arrival_slot = 0, .departure_slot = 4},
+	    /* A can charge in slots 0-1 only, B in 0-3 */
+	    {.max_charge_w = 4 * KW, .target_wh = 4 * STEP, .arrival_slot = 0, .departure_slot = 2},
+	    {.max_charge_w = 4 * KW, .target_wh = 4 * STEP, .arrival_slot = 0, .departure_slot = 4},
 	};
 	struct sc_plan_slot sl[4];
 	struct sc_plan_result r;
@@ -348,8 +355,8 @@ static void test_shared_limit_not_greedy(void **state)
 static void test_infeasible_needs(void **state)
 {
 	struct sc_plan_session s[2] = {
-		{.max_charge_w = 7 * KW, .target_wh = 10000, .arrival_slot = 0, .departure_slot = 4},
-		{.max_charge_w = 7 * KW, .target_wh = 10000, .arrival_slot = 2, .departure_slot = 8},
+	    {.max_charge_w = 7 * KW, .target_wh = 10000, .arrival_slot = 0, .departure_slot = 4},
+	    {.max_charge_w = 7 * KW, .target_wh = 10000, .arrival_slot = 2, .departure_slot = 8},
 	};
 	struct sc_plan_slot sl[8];
 	struct sc_plan_result r;
@@ -422,9 +429,8 @@ static void test_medium_agree(void **state)
 			sl[t].export_limit_w = 15 * KW;
 			sl[t].event_import_cap_w = t >= 40 && t < 44 ? 5 * KW : -1;
 			sl[t].import_fen_per_mwh = price_set[(t / 8) % 5];
-			sl[t].export_fen_per_mwh = 39490 < sl[t].import_fen_per_mwh
-							   ? 39490
-							   : sl[t].import_fen_per_mwh;
+			sl[t].export_fen_per_mwh =
+			    39490 < sl[t].import_fen_per_mwh ? 39490 : sl[t].import_fen_per_mwh;
 		}
 		for (int i = 0; i < NS; i++) {
 			s[i].max_charge_w = (3 + rnd(8)) * KW + rnd(1000);
@@ -435,8 +441,12 @@ static void test_medium_agree(void **state)
 			s[i].arrival_slot = rnd(30);
 			s[i].departure_slot = s[i].arrival_slot + 20 + rnd(60);
 		}
-		struct sc_plan_input in = {.n_sessions = NS, .sessions = s, .n_slots = NT, .slots = sl,
-					   .wear_fen_per_mwh = 5000, .method = SC_PLAN_METHOD_FLOW};
+		struct sc_plan_input in = {.n_sessions = NS,
+					   .sessions = s,
+					   .n_slots = NT,
+					   .slots = sl,
+					   .wear_fen_per_mwh = 5000,
+					   .method = SC_PLAN_METHOD_FLOW};
 		assert_int_equal(sc_plan_solve(&in, &rf), 0);
 		in.method = SC_PLAN_METHOD_LP;
 		assert_int_equal(sc_plan_solve(&in, &rl), 0);
@@ -488,8 +498,8 @@ static void test_valley_saves(void **state)
 		sl[t].event_import_cap_w = -1;
 	}
 	assert_int_equal(sc_plan_slots_from_tariff(cal, start, 64, sl), 0);
-	assert_int_equal(sl[0].import_fen_per_mwh, 54690); /* 16:00 flat */
-	assert_int_equal(sl[4].import_fen_per_mwh, 92973); /* 17:00 peak */
+	assert_int_equal(sl[0].import_fen_per_mwh, 54690);  /* 16:00 flat */
+	assert_int_equal(sl[4].import_fen_per_mwh, 92973);  /* 17:00 peak */
 	assert_int_equal(sl[28].import_fen_per_mwh, 16407); /* 23:00 valley */
 	memset(s, 0, sizeof(s));
 	for (int i = 0; i < 20; i++) {
@@ -519,14 +529,14 @@ static void test_valley_saves(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shared_limit_not_greedy),
-		cmocka_unit_test(test_bf_no_v2g_flow),
-		cmocka_unit_test(test_bf_no_v2g_lp),
-		cmocka_unit_test(test_bf_v2g),
-		cmocka_unit_test(test_infeasible_needs),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_medium_agree),
-		cmocka_unit_test(test_valley_saves),
+	    cmocka_unit_test(test_shared_limit_not_greedy),
+	    cmocka_unit_test(test_bf_no_v2g_flow),
+	    cmocka_unit_test(test_bf_no_v2g_lp),
+	    cmocka_unit_test(test_bf_v2g),
+	    cmocka_unit_test(test_infeasible_needs),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_medium_agree),
+	    cmocka_unit_test(test_valley_saves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,7 +146,8 @@ static int node_setup(void **state)
 	n->conn.hub = &n->app.hub;
 	n->conn.version = OCPP_V201;
 	snprintf(n->conn.id, sizeof(n->conn.id), "CS-1");
-	n->call = (struct call_ctx){.svc = n->app.svc, .cfg = &n->app.cfg, .err = OCPP_ERR_INTERNAL};
+	n->call =
+	    (struct call_ctx){.svc = n->app.svc, .cfg = &n->app.cfg, .err = OCPP_ERR_INTERNAL};
 	n->call.st =
 	    svc_station_attach(n->app.svc, "CS-1", OCPP_V201, "ocpp2.0.1", &n->conn, &replaced);
 	if (!n->call.st)

@@ -26,7 +26,7 @@
 
 static struct svc_ll_entry ent(const char *token, int status, int64_t expiry)
 {
-	struct svc_ll_entry e = { .status = status, .expiry_ms = expiry };
+	struct svc_ll_entry e = {.status = status, .expiry_ms = expiry};
 
 	snprintf(e.token, sizeof(e.token), "%s", token);
 	return e;
@@ -44,9 +44,9 @@ static const struct svc_ll_entry *find(const struct svc_ll_update *u, const char
  * entries sorted. */
 static void test_ll_first_full(void **state)
 {
-	struct svc_ll_entry want[] = { ent("C", AUTH_ACCEPTED, 0), ent("A", AUTH_ACCEPTED, 0),
-				       ent("X", AUTH_INVALID, 0), ent("OLD", AUTH_ACCEPTED, T0 - 1),
-				       ent("B", AUTH_BLOCKED, 0), ent("F", AUTH_ACCEPTED, T0 + H) };
+	struct svc_ll_entry want[] = {ent("C", AUTH_ACCEPTED, 0), ent("A", AUTH_ACCEPTED, 0),
+				      ent("X", AUTH_INVALID, 0),  ent("OLD", AUTH_ACCEPTED, T0 - 1),
+				      ent("B", AUTH_BLOCKED, 0),  ent("F", AUTH_ACCEPTED, T0 + H)};
 	struct svc_ll_update u;
 
 	(void)state;
@@ -68,10 +68,11 @@ static void test_ll_first_full(void **state)
 /* Versions agree: a differential update with the new, the changed and the removed (-1) only. */
 static void test_ll_differential(void **state)
 {
-	struct svc_ll_entry sent[] = { ent("A", AUTH_ACCEPTED, 0), ent("B", AUTH_ACCEPTED, 0),
-				       ent("C", AUTH_ACCEPTED, 0), ent("D", AUTH_ACCEPTED, T0 + H) };
-	struct svc_ll_entry want[] = { ent("D", AUTH_ACCEPTED, T0 + 2 * H), ent("A", AUTH_ACCEPTED, 0),
-				       ent("E", AUTH_ACCEPTED, 0), ent("B", AUTH_BLOCKED, 0) };
+	struct svc_ll_entry sent[] = {ent("A", AUTH_ACCEPTED, 0), ent("B", AUTH_ACCEPTED, 0),
+				      ent("C", AUTH_ACCEPTED, 0), ent("D", AUTH_ACCEPTED, T0 + H)};
+	struct svc_ll_entry want[] = {ent("D", AUTH_ACCEPTED, T0 + 2 * H),
+				      ent("A", AUTH_ACCEPTED, 0), ent("E", AUTH_ACCEPTED, 0),
+				      ent("B", AUTH_BLOCKED, 0)};
 	struct svc_ll_update u;
 
 	(void)state;
@@ -91,9 +92,9 @@ static void test_ll_differential(void **state)
 /* A token that expired since the last push is removed; nothing changed: nothing to send. */
 static void test_ll_expiry_and_nothing(void **state)
 {
-	struct svc_ll_entry sent[] = { ent("A", AUTH_ACCEPTED, 0), ent("B", AUTH_ACCEPTED, T0 + H) };
-	struct svc_ll_entry want[] = { ent("A", AUTH_ACCEPTED, 0), ent("B", AUTH_ACCEPTED, T0 + H) };
-	struct svc_ll_entry want2[] = { ent("B", AUTH_ACCEPTED, T0 + H), ent("A", AUTH_ACCEPTED, 0) };
+	struct svc_ll_entry sent[] = {ent("A", AUTH_ACCEPTED, 0), ent("B", AUTH_ACCEPTED, T0 + H)};
+	struct svc_ll_entry want[] = {ent("A", AUTH_ACCEPTED, 0), ent("B", AUTH_ACCEPTED, T0 + H)};
+	struct svc_ll_entry want2[] = {ent("B", AUTH_ACCEPTED, T0 + H), ent("A", AUTH_ACCEPTED, 0)};
 	struct svc_ll_update u;
 
 	(void)state;
@@ -116,8 +117,8 @@ static void test_ll_expiry_and_nothing(void **state)
  * both versions. */
 static void test_ll_version_mismatch_full(void **state)
 {
-	struct svc_ll_entry sent[] = { ent("A", AUTH_ACCEPTED, 0) };
-	struct svc_ll_entry want[] = { ent("A", AUTH_ACCEPTED, 0) };
+	struct svc_ll_entry sent[] = {ent("A", AUTH_ACCEPTED, 0)};
+	struct svc_ll_entry want[] = {ent("A", AUTH_ACCEPTED, 0)};
 	struct svc_ll_update u;
 
 	(void)state;
@@ -152,8 +153,8 @@ static void test_ll_parse_version(void **state)
 
 static void test_policy_defaults(void **state)
 {
-	struct store_site_rec rec = { .kind = SITE_RURAL, .local_list = 0, .reservations = 1,
-				      .heartbeat_s = 7200 };
+	struct store_site_rec rec = {
+	    .kind = SITE_RURAL, .local_list = 0, .reservations = 1, .heartbeat_s = 7200};
 	struct svc_site_policy p;
 
 	(void)state;
@@ -177,8 +178,11 @@ static void test_policy_defaults(void **state)
 
 static struct store_log_row lr(const char *kind, const char *state, int evse, int64_t ts)
 {
-	return (struct store_log_row){ .kind = kind, .state = state, .evse_id = evse,
-				       .connector_id = evse ? 1 : 0, .ts_ms = ts };
+	return (struct store_log_row){.kind = kind,
+				      .state = state,
+				      .evse_id = evse,
+				      .connector_id = evse ? 1 : 0,
+				      .ts_ms = ts};
 }
 
 struct periods {
@@ -200,16 +204,13 @@ static void on_off(void *ud, int64_t start, int64_t end, bool ongoing)
  * the end. Window [T0, T0 + 10 h). */
 static void test_avail_scripted(void **state)
 {
-	struct periods pr = { 0 };
-	struct svc_avail_calc c = { .on_offline = on_off, .ud = &pr };
+	struct periods pr = {0};
+	struct svc_avail_calc c = {.on_offline = on_off, .ud = &pr};
 	struct store_log_row rows[] = {
-		lr("link", "online", 0, T0 - 5 * H),	  /* the state at the window's start */
-		lr("status", "Available", 1, T0 - 5 * H),
-		lr("status", "Faulted", 1, T0 + 1 * H),
-		lr("status", "Available", 1, T0 + 3 * H),
-		lr("link", "offline", 0, T0 + 4 * H),
-		lr("link", "online", 0, T0 + 7 * H),
-		lr("link", "offline", 0, T0 + 9 * H),
+	    lr("link", "online", 0, T0 - 5 * H), /* the state at the window's start */
+	    lr("status", "Available", 1, T0 - 5 * H), lr("status", "Faulted", 1, T0 + 1 * H),
+	    lr("status", "Available", 1, T0 + 3 * H), lr("link", "offline", 0, T0 + 4 * H),
+	    lr("link", "online", 0, T0 + 7 * H),      lr("link", "offline", 0, T0 + 9 * H),
 	};
 
 	(void)state;
@@ -238,7 +239,7 @@ static void test_avail_scripted(void **state)
  * message; nothing known before the first record is not counted. */
 static void test_avail_node_stopped(void **state)
 {
-	struct svc_avail_calc c = { 0 };
+	struct svc_avail_calc c = {0};
 	struct store_log_row on = lr("link", "online", 0, T0 + 2 * H);
 
 	(void)state;
@@ -269,7 +270,7 @@ static int fx_setup(void **state)
 		return -1;
 	log_set_level(LOG_ERR);
 	cfg_init(&f->cfg);
-	f->clock = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = T0 };
+	f->clock = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = T0};
 	f->store = store_open(":memory:", false, err, sizeof(err));
 	if (!f->store)
 		return -1;
@@ -316,9 +317,13 @@ static int got_site(const struct store_site_row *row, void *ud)
 static void test_store_sites(void **state)
 {
 	struct fx *f = *state;
-	struct store_site_rec r = { .id = "R1", .kind = SITE_RURAL, .name = "Village",
-				    .local_list = -1, .reservations = 0, .heartbeat_s = 5400 };
-	struct got g = { 0 };
+	struct store_site_rec r = {.id = "R1",
+				   .kind = SITE_RURAL,
+				   .name = "Village",
+				   .local_list = -1,
+				   .reservations = 0,
+				   .heartbeat_s = 5400};
+	struct got g = {0};
 
 	assert_int_equal(store_site_save(f->store, &r, true, T0), 0);
 	assert_int_equal(store_site_save(f->store, &r, true, T0), -EEXIST);
@@ -354,8 +359,8 @@ static int count_resv(const struct store_reservation *row, void *ud)
 static void test_reservations(void **state)
 {
 	struct fx *f = *state;
-	struct store_reservation r = { .id = 5, .evse_id = 1, .expiry_ms = T0 + 60000,
-				       .created_ms = T0, .updated_ms = T0 };
+	struct store_reservation r = {
+	    .id = 5, .evse_id = 1, .expiry_ms = T0 + 60000, .created_ms = T0, .updated_ms = T0};
 	struct store_reservation got;
 	int n = 0;
 
@@ -392,9 +397,9 @@ static int count_entry(const struct store_list_entry *row, void *ud)
 static void test_store_local_list(void **state)
 {
 	struct fx *f = *state;
-	struct store_list_entry e[3] = { { .token = "A", .status = AUTH_ACCEPTED },
-					 { .token = "B", .status = AUTH_ACCEPTED },
-					 { .token = "C", .status = AUTH_BLOCKED } };
+	struct store_list_entry e[3] = {{.token = "A", .status = AUTH_ACCEPTED},
+					{.token = "B", .status = AUTH_ACCEPTED},
+					{.token = "C", .status = AUTH_BLOCKED}};
 	int64_t v = 0;
 	int n = 0;
 
@@ -413,17 +418,17 @@ static void test_store_local_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ll_first_full),
-		cmocka_unit_test(test_ll_differential),
-		cmocka_unit_test(test_ll_expiry_and_nothing),
-		cmocka_unit_test(test_ll_version_mismatch_full),
-		cmocka_unit_test(test_ll_parse_version),
-		cmocka_unit_test(test_policy_defaults),
-		cmocka_unit_test(test_avail_scripted),
-		cmocka_unit_test(test_avail_node_stopped),
-		cmocka_unit_test_setup_teardown(test_store_sites, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reservations, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_store_local_list, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_ll_first_full),
+	    cmocka_unit_test(test_ll_differential),
+	    cmocka_unit_test(test_ll_expiry_and_nothing),
+	    cmocka_unit_test(test_ll_version_mismatch_full),
+	    cmocka_unit_test(test_ll_parse_version),
+	    cmocka_unit_test(test_policy_defaults),
+	    cmocka_unit_test(test_avail_scripted),
+	    cmocka_unit_test(test_avail_node_stopped),
+	    cmocka_unit_test_setup_teardown(test_store_sites, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reservations, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_local_list, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -373,9 +373,12 @@ static void test_station_boot_seen_events(void **state)
 	assert_int_equal(store_stations_offline_all(s), 0);
 	assert_false(station_row(s, "CP-B").online);
 
-	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_FIRMWARE, "Downloading", T0), 0);
-	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_FIRMWARE, "Installed", T0 + 1), 0);
-	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_DIAGNOSTICS, "Uploaded", T0 + 2), 0);
+	assert_int_equal(store_station_event(s, "CP-B", STATION_EVENT_FIRMWARE, "Downloading", T0),
+			 0);
+	assert_int_equal(
+	    store_station_event(s, "CP-B", STATION_EVENT_FIRMWARE, "Installed", T0 + 1), 0);
+	assert_int_equal(
+	    store_station_event(s, "CP-B", STATION_EVENT_DIAGNOSTICS, "Uploaded", T0 + 2), 0);
 	c = station_row(s, "CP-B");
 	assert_string_equal(c.firmware_status, "Installed");
 	assert_string_equal(c.diagnostics_status, "Uploaded");
@@ -542,11 +545,11 @@ static void test_session_start_replay_same_id(void **state)
 	/* an unknown station cannot start a session (foreign key) */
 	{
 		struct store_session_open in = {.station_id = "CP-NONE",
-						 .evse_id = 1,
-						 .connector_id = 1,
-						 .id_tag = "T",
-						 .auth_status = AUTH_ACCEPTED,
-						 .has_meter_start = true};
+						.evse_id = 1,
+						.connector_id = 1,
+						.id_tag = "T",
+						.auth_status = AUTH_ACCEPTED,
+						.has_meter_start = true};
 		int64_t id = 77;
 
 		assert_true(store_session_open(s, &in, &id) < 0);
@@ -630,8 +633,8 @@ static void test_session_stop_only_once(void **state)
 
 	/* a stop without a reason stores none */
 	id = start(s, "CP-S", 1, "TAG-1", T0 + 1, 1000, NULL);
-	assert_int_equal(store_session_close(s, id, &(struct store_session_close){.stop_ms = T0 + 2}),
-			 0);
+	assert_int_equal(
+	    store_session_close(s, id, &(struct store_session_close){.stop_ms = T0 + 2}), 0);
 	c = get_session(s, id);
 	assert_true(c.stopped);
 	assert_false(c.has_stop_reason);
@@ -832,8 +835,8 @@ static void test_sessions_list_filters(void **state)
 	a1 = start(s, "CP-A", 1, "T", T0, 0, NULL);
 	a2 = start(s, "CP-A", 2, "T", T0 + 1, 0, NULL);
 	b1 = start(s, "CP-B", 1, "T", T0 + 2, 0, NULL);
-	assert_int_equal(store_session_close(s, a1, &(struct store_session_close){.stop_ms = T0 + 9}),
-			 0);
+	assert_int_equal(
+	    store_session_close(s, a1, &(struct store_session_close){.stop_ms = T0 + 9}), 0);
 
 #define LIST(station, act, lim, off)                                                               \
 	(ss.n = 0, store_sessions_list(s,                                                          \

@@ -45,7 +45,7 @@ static int file_dsn(char *buf, size_t n)
 
 static void file_cleanup(const char *dsn)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
 	char path[512], *slash;
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -129,10 +129,10 @@ static void pg_cleanup(const char *dsn)
 
 /* Every backend compiled in. The PostgreSQL row runs when CSMS_TEST_PG_DSN is set. */
 static const struct backend backends[] = {
-	{ "sqlite-memory", &store_sqlite_ops, false, memory_dsn, NULL },
-	{ "sqlite-file", &store_sqlite_ops, true, file_dsn, file_cleanup },
+    {"sqlite-memory", &store_sqlite_ops, false, memory_dsn, NULL},
+    {"sqlite-file", &store_sqlite_ops, true, file_dsn, file_cleanup},
 #ifdef CSMS_TEST_HAVE_PG
-	{ "postgres", &store_pg_ops, true, pg_dsn, pg_cleanup },
+    {"postgres", &store_pg_ops, true, pg_dsn, pg_cleanup},
 #endif
 };
 
@@ -193,15 +193,15 @@ static int64_t open_session(struct store *s, const char *station_id, int evse, c
 			    int64_t start_ms, int64_t meter)
 {
 	struct store_session_open in = {
-		.station_id = station_id,
-		.evse_id = evse,
-		.connector_id = 1,
-		.id_tag = tag,
-		.auth_status = AUTH_ACCEPTED,
-		.start_ms = start_ms,
-		.has_meter_start = true,
-		.meter_start_wh = meter,
-		.now_ms = T0,
+	    .station_id = station_id,
+	    .evse_id = evse,
+	    .connector_id = 1,
+	    .id_tag = tag,
+	    .auth_status = AUTH_ACCEPTED,
+	    .start_ms = start_ms,
+	    .has_meter_start = true,
+	    .meter_start_wh = meter,
+	    .now_ms = T0,
 	};
 	int64_t id = -1;
 
@@ -215,8 +215,7 @@ struct session_copy {
 	int64_t id, start_ms, meter_start_wh, stop_ms, meter_stop_wh, seq_max;
 	bool stopped, has_meter_start;
 	int evse_id, connector_id, seq_gaps, offline_events, sample_conflicts;
-	char station_id[STATION_ID_MAX + 1], tx_id[64], id_tag[TOKEN_MAX + 1], auth[16],
-		reason[32];
+	char station_id[STATION_ID_MAX + 1], tx_id[64], id_tag[TOKEN_MAX + 1], auth[16], reason[32];
 };
 
 static int collect_session(const struct store_session_row *row, void *ud)
@@ -247,7 +246,7 @@ static int collect_session(const struct store_session_row *row, void *ud)
 
 static struct session_copy get_session(struct store *s, int64_t id)
 {
-	struct session_copy c = { .n = 0 };
+	struct session_copy c = {.n = 0};
 
 	assert_int_equal(store_session_get(s, id, collect_session, &c), 1);
 	assert_int_equal(c.n, 1);
@@ -257,7 +256,7 @@ static struct session_copy get_session(struct store *s, int64_t id)
 struct sample_copy {
 	int n;
 	char value[8][32], format[8][16], sig[8][64], sig_method[8][32], sig_enc[8][32],
-		sig_key[8][64];
+	    sig_key[8][64];
 	int64_t ts[8];
 	int kind[8]; /* measurand_kind as the store reports it */
 };
@@ -281,7 +280,7 @@ static int collect_sample(const struct store_sample *row, void *ud)
 
 static struct sample_copy samples(struct store *s, int64_t session_id)
 {
-	struct sample_copy c = { .n = 0 };
+	struct sample_copy c = {.n = 0};
 
 	assert_int_equal(store_samples_list(s, session_id, collect_sample, &c), 0);
 	return c;
@@ -310,7 +309,7 @@ static int collect_station(const struct store_station_row *row, void *ud)
 
 static struct station_copy station_row(struct store *s, const char *id)
 {
-	struct station_copy c = { .n = 0 };
+	struct station_copy c = {.n = 0};
 
 	assert_int_equal(store_stations_list(s, id, 1, 0, collect_station, &c), 1);
 	assert_int_equal(c.n, 1);
@@ -365,8 +364,8 @@ static void test_station_create_get_registration(void **state)
 static void test_station_boot_seen_offline_events(void **state)
 {
 	struct fx *f = *state;
-	struct store_boot b = { .protocol = "proto-a", .vendor = "ACME", .model = "M1",
-				.now_ms = T0 + 5 };
+	struct store_boot b = {
+	    .protocol = "proto-a", .vendor = "ACME", .model = "M1", .now_ms = T0 + 5};
 	struct station_copy c;
 
 	station(f->s, "CP-1");
@@ -388,11 +387,11 @@ static void test_station_boot_seen_offline_events(void **state)
 	assert_false(station_row(f->s, "CP-1").online);
 	assert_false(station_row(f->s, "CP-2").online);
 	assert_int_equal(store_stations_list(f->s, "CP-NONE", 1, 0, collect_station,
-					     &(struct station_copy){ .n = 0 }),
+					     &(struct station_copy){.n = 0}),
 			 -ENOENT);
-	assert_int_equal(store_stations_list(f->s, NULL, 10, 0, collect_station,
-					     &(struct station_copy){ .n = 0 }),
-			 2);
+	assert_int_equal(
+	    store_stations_list(f->s, NULL, 10, 0, collect_station, &(struct station_copy){.n = 0}),
+	    2);
 
 	/* status events: firmware sets the firmware status, diagnostics and log the other */
 	assert_int_equal(store_station_event(f->s, "CP-1", STATION_EVENT_FIRMWARE, "fw-a", T0), 0);
@@ -429,7 +428,7 @@ static int collect_connector(const struct store_connector_row *row, void *ud)
 static void test_connectors(void **state)
 {
 	struct fx *f = *state;
-	struct connector_copy c = { .n = 0 };
+	struct connector_copy c = {.n = 0};
 
 	station(f->s, "CP-1");
 	assert_int_equal(store_connector_status(f->s, "CP-1", 2, 1, "st-a", NULL, NULL, NULL, T0),
@@ -451,7 +450,7 @@ static void test_connectors(void **state)
 static void test_tokens(void **state)
 {
 	struct fx *f = *state;
-	struct store_token t = { .status = AUTH_BLOCKED, .expiry_ms = T0 }, got;
+	struct store_token t = {.status = AUTH_BLOCKED, .expiry_ms = T0}, got;
 
 	snprintf(t.token, sizeof(t.token), "TAG-1");
 	snprintf(t.parent, sizeof(t.parent), "GROUP");
@@ -465,7 +464,7 @@ static void test_tokens(void **state)
 	assert_string_equal(got.parent, "GROUP");
 	assert_string_equal(got.site_id, "");
 	/* replaced as a whole */
-	t = (struct store_token){ .status = AUTH_ACCEPTED };
+	t = (struct store_token){.status = AUTH_ACCEPTED};
 	snprintf(t.token, sizeof(t.token), "TAG-1");
 	assert_int_equal(store_token_put(f->s, &t), 0);
 	assert_int_equal(store_token_get(f->s, "TAG-1", &got), 0);
@@ -479,9 +478,13 @@ static void test_tokens(void **state)
 static void test_session_open_samples_close(void **state)
 {
 	struct fx *f = *state;
-	struct store_sample sm = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0 + 1000,
-				   .measurand = "m-energy", .unit = "Wh", .context = "c-periodic",
-				   .value = "1500" };
+	struct store_sample sm = {.station_id = "CP-1",
+				  .evse_id = 1,
+				  .ts_ms = T0 + 1000,
+				  .measurand = "m-energy",
+				  .unit = "Wh",
+				  .context = "c-periodic",
+				  .value = "1500"};
 	struct store_session_state ss;
 	struct session_copy c;
 	struct sample_copy sc;
@@ -513,9 +516,9 @@ static void test_session_open_samples_close(void **state)
 	assert_int_equal(sc.ts[1], T0 + 2000);
 
 	assert_int_equal(store_session_close(f->s, id,
-					     &(struct store_session_close){ .stop_ms = T0 + 9000,
-									    .meter_stop_wh = 1600,
-									    .reason = "r-local" }),
+					     &(struct store_session_close){.stop_ms = T0 + 9000,
+									   .meter_stop_wh = 1600,
+									   .reason = "r-local"}),
 			 0);
 	c = get_session(f->s, id);
 	assert_true(c.stopped);
@@ -524,10 +527,10 @@ static void test_session_open_samples_close(void **state)
 	assert_string_equal(c.reason, "r-local");
 	assert_string_equal(c.auth, "Accepted");
 	/* closing again changes nothing */
-	assert_int_equal(store_session_close(f->s, id,
-					     &(struct store_session_close){ .stop_ms = T0 + 99,
-									    .meter_stop_wh = 1 }),
-			 0);
+	assert_int_equal(
+	    store_session_close(
+		f->s, id, &(struct store_session_close){.stop_ms = T0 + 99, .meter_stop_wh = 1}),
+	    0);
 	c = get_session(f->s, id);
 	assert_int_equal(c.stop_ms, T0 + 9000);
 	assert_int_equal(c.meter_stop_wh, 1600);
@@ -538,13 +541,22 @@ static void test_session_open_samples_close(void **state)
 static void test_session_keys_replay_same_id(void **state)
 {
 	struct fx *f = *state;
-	struct store_session_open key = { .station_id = "CP-1", .evse_id = 1, .connector_id = 1,
-					  .id_tag = "TAG-1", .auth_status = AUTH_ACCEPTED,
-					  .start_ms = T0, .has_meter_start = true,
-					  .meter_start_wh = 1000, .now_ms = T0 };
-	struct store_session_open tx = { .station_id = "CP-1", .evse_id = 2, .connector_id = 1,
-					 .station_tx_id = "TX-1", .auth_status = -1,
-					 .start_ms = T0, .now_ms = T0 };
+	struct store_session_open key = {.station_id = "CP-1",
+					 .evse_id = 1,
+					 .connector_id = 1,
+					 .id_tag = "TAG-1",
+					 .auth_status = AUTH_ACCEPTED,
+					 .start_ms = T0,
+					 .has_meter_start = true,
+					 .meter_start_wh = 1000,
+					 .now_ms = T0};
+	struct store_session_open tx = {.station_id = "CP-1",
+					.evse_id = 2,
+					.connector_id = 1,
+					.station_tx_id = "TX-1",
+					.auth_status = -1,
+					.start_ms = T0,
+					.now_ms = T0};
 	struct store_session_state ss;
 	int64_t a, b = -1, t1, t2 = -1;
 
@@ -586,10 +598,18 @@ static void test_session_keys_replay_same_id(void **state)
 static void test_session_setters_and_event_seq(void **state)
 {
 	struct fx *f = *state;
-	struct store_session_open tx = { .station_id = "CP-1", .evse_id = 0, .station_tx_id = "TX",
-					 .auth_status = -1, .start_ms = T0 + 60000, .now_ms = T0 };
-	struct store_session_event ev = { .seq_no = 1, .kind = SESSION_UPDATE, .label = "lbl",
-					  .trigger = "trg", .ts_ms = T0 + 60000, .now_ms = T0 };
+	struct store_session_open tx = {.station_id = "CP-1",
+					.evse_id = 0,
+					.station_tx_id = "TX",
+					.auth_status = -1,
+					.start_ms = T0 + 60000,
+					.now_ms = T0};
+	struct store_session_event ev = {.seq_no = 1,
+					 .kind = SESSION_UPDATE,
+					 .label = "lbl",
+					 .trigger = "trg",
+					 .ts_ms = T0 + 60000,
+					 .now_ms = T0};
 	struct store_session_state ss;
 	struct session_copy c;
 	int64_t id;
@@ -656,50 +676,45 @@ static int count_session(const struct store_session_row *row, void *ud)
 static void test_sessions_list(void **state)
 {
 	struct fx *f = *state;
-	struct list_count c = { .n = 0 };
+	struct list_count c = {.n = 0};
 	int64_t a, b;
 
 	station(f->s, "CP-1");
 	station(f->s, "CP-2");
 	a = open_session(f->s, "CP-1", 1, "T", T0, 0);
 	b = open_session(f->s, "CP-2", 1, "T", T0, 0);
-	assert_int_equal(store_session_close(f->s, a, &(struct store_session_close){ .stop_ms = T0 }),
+	assert_int_equal(store_session_close(f->s, a, &(struct store_session_close){.stop_ms = T0}),
 			 0);
-	assert_int_equal(store_sessions_list(f->s,
-					     &(struct store_session_filter){ .active = -1,
-									     .limit = 10 },
-					     count_session, &c),
-			 2);
+	assert_int_equal(
+	    store_sessions_list(f->s, &(struct store_session_filter){.active = -1, .limit = 10},
+				count_session, &c),
+	    2);
 	assert_int_equal(c.first_id, b); /* newest first */
 	c.n = 0;
-	assert_int_equal(store_sessions_list(f->s,
-					     &(struct store_session_filter){ .active = 1,
-									     .limit = 10 },
-					     count_session, &c),
-			 1);
+	assert_int_equal(
+	    store_sessions_list(f->s, &(struct store_session_filter){.active = 1, .limit = 10},
+				count_session, &c),
+	    1);
 	assert_int_equal(c.first_id, b);
 	c.n = 0;
 	assert_int_equal(store_sessions_list(f->s,
-					     &(struct store_session_filter){ .station_id = "CP-1",
-									     .active = -1,
-									     .limit = 10 },
+					     &(struct store_session_filter){
+						 .station_id = "CP-1", .active = -1, .limit = 10},
 					     count_session, &c),
 			 1);
 	assert_int_equal(c.first_id, a);
 	/* a negative limit is no limit, a negative offset none (SQLite's reading of them) */
 	c.n = 0;
-	assert_int_equal(store_sessions_list(f->s,
-					     &(struct store_session_filter){ .active = -1,
-									     .limit = -1,
-									     .offset = -3 },
-					     count_session, &c),
-			 2);
+	assert_int_equal(
+	    store_sessions_list(
+		f->s, &(struct store_session_filter){.active = -1, .limit = -1, .offset = -3},
+		count_session, &c),
+	    2);
 	c.n = 0;
-	assert_int_equal(store_sessions_list(f->s,
-					     &(struct store_session_filter){ .active = -1,
-									     .limit = 1,
-									     .offset = 1 },
-					     count_session, &c),
+	assert_int_equal(store_sessions_list(
+			     f->s,
+			     &(struct store_session_filter){.active = -1, .limit = 1, .offset = 1},
+			     count_session, &c),
 			 1);
 	assert_int_equal(c.first_id, a);
 }
@@ -709,8 +724,12 @@ static void test_sessions_list(void **state)
 static void test_samples_duplicate_and_conflict(void **state)
 {
 	struct fx *f = *state;
-	struct store_sample sm = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0,
-				   .measurand = "m", .context = "c", .value = "10" };
+	struct store_sample sm = {.station_id = "CP-1",
+				  .evse_id = 1,
+				  .ts_ms = T0,
+				  .measurand = "m",
+				  .context = "c",
+				  .value = "10"};
 	char stored[16];
 	int64_t id, n = -1;
 
@@ -748,21 +767,24 @@ static void test_samples_duplicate_and_conflict(void **state)
 	/* conflicts: counted on the session and in total */
 	assert_int_equal(store_sample_conflicts(f->s, id, &n), 0);
 	assert_int_equal(n, 0);
-	sm = (struct store_sample){ .session_id = id, .station_id = "CP-1", .evse_id = 1,
-				    .ts_ms = T0, .measurand = "m", .context = "c", .value = "11" };
-	assert_int_equal(store_sample_conflict_add(f->s,
-						   &(struct store_sample_conflict){
-							   .sample = &sm,
-							   .stored_value = "10",
-							   .received_ms = T0 + 1 }),
-			 0);
+	sm = (struct store_sample){.session_id = id,
+				   .station_id = "CP-1",
+				   .evse_id = 1,
+				   .ts_ms = T0,
+				   .measurand = "m",
+				   .context = "c",
+				   .value = "11"};
+	assert_int_equal(
+	    store_sample_conflict_add(f->s, &(struct store_sample_conflict){.sample = &sm,
+									    .stored_value = "10",
+									    .received_ms = T0 + 1}),
+	    0);
 	sm.session_id = 0;
-	assert_int_equal(store_sample_conflict_add(f->s,
-						   &(struct store_sample_conflict){
-							   .sample = &sm,
-							   .stored_value = "10",
-							   .received_ms = T0 + 2 }),
-			 0);
+	assert_int_equal(
+	    store_sample_conflict_add(f->s, &(struct store_sample_conflict){.sample = &sm,
+									    .stored_value = "10",
+									    .received_ms = T0 + 2}),
+	    0);
 	assert_int_equal(store_sample_conflicts(f->s, id, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(get_session(f->s, id).sample_conflicts, 1);
@@ -784,23 +806,28 @@ static void test_samples_add_batch(void **state)
 	station(f->s, "CP-1");
 	id = open_session(f->s, "CP-1", 1, "T", T0, 0);
 	assert_int_equal(store_sample_add(f->s,
-					  &(struct store_sample){ .session_id = id,
-								  .station_id = "CP-1",
-								  .evse_id = 1, .ts_ms = T0,
-								  .measurand = "old",
-								  .value = "5" },
+					  &(struct store_sample){.session_id = id,
+								 .station_id = "CP-1",
+								 .evse_id = 1,
+								 .ts_ms = T0,
+								 .measurand = "old",
+								 .value = "5"},
 					  NULL, 0),
 			 1);
 	for (int i = 0; i < 6; i++)
-		in[i] = (struct store_sample){ .session_id = id, .station_id = "CP-1", .evse_id = 1,
-					       .ts_ms = T0 + 1000, .measurand = "m", .value = "1" };
-	in[1].measurand = "m2";			 /* new */
-	in[2].value = NULL;			 /* refused */
-	in[3].value = "2";			 /* in[0]'s key again, in the same batch */
-	in[4].measurand = "old";		 /* stored before the batch */
+		in[i] = (struct store_sample){.session_id = id,
+					      .station_id = "CP-1",
+					      .evse_id = 1,
+					      .ts_ms = T0 + 1000,
+					      .measurand = "m",
+					      .value = "1"};
+	in[1].measurand = "m2";	 /* new */
+	in[2].value = NULL;	 /* refused */
+	in[3].value = "2";	 /* in[0]'s key again, in the same batch */
+	in[4].measurand = "old"; /* stored before the batch */
 	in[4].ts_ms = T0;
 	in[4].value = "6";
-	in[5].phase = "L1";			 /* new: another key */
+	in[5].phase = "L1"; /* new: another key */
 	memset(stored, 0, sizeof(stored));
 	memset(ret, 0x5a, sizeof(ret));
 	assert_int_equal(store_samples_add(f->s, in, 6, ret, &stored[0][0], sizeof(stored[0])), 0);
@@ -824,10 +851,16 @@ static void test_samples_add_batch(void **state)
 static void test_signed_data_kept(void **state)
 {
 	struct fx *f = *state;
-	struct store_sample sm = { .station_id = "CP-1", .evse_id = 1, .ts_ms = T0,
-				   .measurand = "m", .format = "fmt-signed", .value = "1234",
-				   .sig = { .data = "BASE64-BLOB", .signing_method = "ECDSA",
-					    .encoding_method = "OCMF", .public_key = "PUB" } };
+	struct store_sample sm = {.station_id = "CP-1",
+				  .evse_id = 1,
+				  .ts_ms = T0,
+				  .measurand = "m",
+				  .format = "fmt-signed",
+				  .value = "1234",
+				  .sig = {.data = "BASE64-BLOB",
+					  .signing_method = "ECDSA",
+					  .encoding_method = "OCMF",
+					  .public_key = "PUB"}};
 	struct sample_copy c;
 	int64_t id;
 
@@ -837,7 +870,7 @@ static void test_signed_data_kept(void **state)
 	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
 	sm.ts_ms++;
 	sm.format = NULL;
-	sm.sig = (struct signed_meter_data){ .data = NULL };
+	sm.sig = (struct signed_meter_data){.data = NULL};
 	assert_int_equal(store_sample_add(f->s, &sm, NULL, 0), 1);
 	c = samples(f->s, id);
 	assert_int_equal(c.n, 2);
@@ -872,18 +905,18 @@ static int collect_orphan(const struct store_orphan *row, void *ud)
 static void test_orphans(void **state)
 {
 	struct fx *f = *state;
-	struct orphan_copy c = { .n = 0 };
+	struct orphan_copy c = {.n = 0};
 
-	assert_int_equal(store_orphan_add(f->s, &(struct store_orphan){ .station_id = "CP-1",
-									.transaction_id = 7,
-									.ts_ms = T0,
-									.received_ms = T0 }),
+	assert_int_equal(store_orphan_add(f->s, &(struct store_orphan){.station_id = "CP-1",
+								       .transaction_id = 7,
+								       .ts_ms = T0,
+								       .received_ms = T0}),
 			 0);
-	assert_int_equal(store_orphan_add(f->s, &(struct store_orphan){ .station_id = "CP-2",
-									.transaction_id = -1,
-									.reason = "r",
-									.ts_ms = T0,
-									.received_ms = T0 }),
+	assert_int_equal(store_orphan_add(f->s, &(struct store_orphan){.station_id = "CP-2",
+								       .transaction_id = -1,
+								       .reason = "r",
+								       .ts_ms = T0,
+								       .received_ms = T0}),
 			 0);
 	assert_int_equal(store_orphans_list(f->s, 10, collect_orphan, &c), 0);
 	assert_int_equal(c.n, 2);
@@ -906,8 +939,12 @@ static int count_variable(const struct store_variable *v, void *ud)
 static void test_variables_reports_notices(void **state)
 {
 	struct fx *f = *state;
-	struct store_variable v = { .component = "C", .evse_id = 1, .connector_id = -1,
-				    .variable = "V", .attribute_type = "A", .value = "1" };
+	struct store_variable v = {.component = "C",
+				   .evse_id = 1,
+				   .connector_id = -1,
+				   .variable = "V",
+				   .attribute_type = "A",
+				   .value = "1"};
 	char value[16] = "";
 	int parts = -1;
 	bool complete = true;
@@ -954,11 +991,10 @@ static void test_group_commit_and_rollback(void **state)
 	assert_false(store_dirty(f->s));
 	assert_int_equal(store_station_get(f->s, "CP-2", &st), -ENOENT);
 	assert_int_equal(store_station_get(f->s, "CP-1", &st), 0);
-	assert_int_equal(store_sessions_list(f->s,
-					     &(struct store_session_filter){ .active = -1,
-									     .limit = 10 },
-					     count_session, &(struct list_count){ .n = 0 }),
-			 0);
+	assert_int_equal(
+	    store_sessions_list(f->s, &(struct store_session_filter){.active = -1, .limit = 10},
+				count_session, &(struct list_count){.n = 0}),
+	    0);
 
 	/* reads see the group's own writes before the commit */
 	station(f->s, "CP-3");
@@ -1005,12 +1041,19 @@ static void test_accounts_sessions_tokens_audit(void **state)
 {
 	struct fx *f = *state;
 	struct store *s = f->s;
-	struct store_account a = { .role = "admin", .pw_hash = "scrypt$h", .created_ms = T0,
-				   .updated_ms = T0 }, got;
+	struct store_account a = {.role = "admin",
+				  .pw_hash = "scrypt$h",
+				  .created_ms = T0,
+				  .updated_ms = T0},
+			     got;
 	struct store_auth_session ss;
-	struct store_api_token t, listed = { 0 };
-	struct store_audit au = { .ts_ms = T0, .who = "ann", .method = "POST", .path = "/api/one",
-				  .peer = "127.0.0.1", .status = 201 };
+	struct store_api_token t, listed = {0};
+	struct store_audit au = {.ts_ms = T0,
+				 .who = "ann",
+				 .method = "POST",
+				 .path = "/api/one",
+				 .peer = "127.0.0.1",
+				 .status = 201};
 	int64_t id;
 	int n = 0;
 
@@ -1124,7 +1167,7 @@ static int collect_tariff(const struct store_tariff *row, void *ud)
 static void test_tariffs_put_list(void **state)
 {
 	struct fx *f = *state;
-	struct tariff_copy c = { 0 };
+	struct tariff_copy c = {0};
 
 	assert_int_equal(store_tariff_put(f->s, "b", "{\"id\":\"b\"}", T0), 0);
 	assert_int_equal(store_tariff_put(f->s, "a", "{\"id\":\"a\"}", T0), 0);
@@ -1164,7 +1207,7 @@ static int collect_site_tariff(const struct store_site_tariff *row, void *ud)
 static void test_site_tariff(void **state)
 {
 	struct fx *f = *state;
-	struct site_tariff_copy c = { 0 };
+	struct site_tariff_copy c = {0};
 
 	assert_int_equal(store_tariff_put(f->s, "cal", "{}", T0), 0);
 	assert_int_equal(store_site_put(f->s, "home-1", SITE_RESIDENTIAL, T0), 0);
@@ -1180,7 +1223,8 @@ static void test_site_tariff(void **state)
 	assert_int_equal(store_site_tariffs_list(f->s, "mall", collect_site_tariff, &c), 1);
 	assert_string_equal(c.tariff[0], "cal");
 	assert_int_equal(c.kind[0], SITE_PUBLIC);
-	assert_int_equal(store_site_tariffs_list(f->s, "nowhere", collect_site_tariff, &c), -ENOENT);
+	assert_int_equal(store_site_tariffs_list(f->s, "nowhere", collect_site_tariff, &c),
+			 -ENOENT);
 	/* NULL takes the calendar away */
 	assert_int_equal(store_site_tariff_set(f->s, "mall", NULL), 0);
 	memset(&c, 0, sizeof(c));
@@ -1212,7 +1256,7 @@ static int collect_energy_session(const struct store_energy_session *row, void *
 
 static void close_session(struct store *s, int64_t id, int64_t stop_ms, int64_t wh)
 {
-	struct store_session_close in = { .stop_ms = stop_ms, .meter_stop_wh = wh };
+	struct store_session_close in = {.stop_ms = stop_ms, .meter_stop_wh = wh};
 
 	assert_int_equal(store_session_close(s, id, &in), 0);
 }
@@ -1221,7 +1265,7 @@ static void test_energy_sessions_and_samples(void **state)
 {
 	struct fx *f = *state;
 	const int64_t H = 3600000, from = T0 + 24 * H, to = from + 24 * H;
-	struct energy_copy c = { 0 };
+	struct energy_copy c = {0};
 	struct sample_copy sc;
 	int64_t in_day, before, after, active_old, other_site, too_old;
 	int kinds = 0;
@@ -1245,8 +1289,8 @@ static void test_energy_sessions_and_samples(void **state)
 	open_session(f->s, "CP-none", 1, "t8", from + 3 * H, 11);
 	assert_int_equal(store_commit(f->s), 0);
 
-	assert_int_equal(store_energy_sessions_list(f->s, "A", from, to, collect_energy_session, &c),
-			 3);
+	assert_int_equal(
+	    store_energy_sessions_list(f->s, "A", from, to, collect_energy_session, &c), 3);
 	/* by id: in_day, before, active_old (opened in that order: before < in_day) */
 	assert_int_equal(c.id[0], in_day);
 	assert_int_equal(c.id[1], before);
@@ -1255,8 +1299,8 @@ static void test_energy_sessions_and_samples(void **state)
 	assert_int_equal(c.meter_start[1], 300);
 	assert_string_equal(c.site[0], "A");
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_energy_sessions_list(f->s, NULL, from, to, collect_energy_session, &c),
-			 4);
+	assert_int_equal(
+	    store_energy_sessions_list(f->s, NULL, from, to, collect_energy_session, &c), 4);
 	for (int i = 0; i < 4; i++)
 		kinds += c.id[i] == other_site;
 	assert_int_equal(kinds, 1);
@@ -1266,22 +1310,22 @@ static void test_energy_sessions_and_samples(void **state)
 		const char *measurand, *phase, *value;
 		int64_t dt;
 	} rows[] = {
-		{ "Energy.Active.Import.Register", NULL, "150", 30 * 60000 },
-		{ "Energy.Active.Import.Register", "L1", "50", 30 * 60000 },
-		{ "Power.Active.Import", NULL, "7000", 30 * 60000 },
-		{ "Energy.Active.Export.Register", NULL, "0.002", 10 * 60000 },
-		{ "Energy.Active.Import.Register", NULL, "110", 10 * 60000 },
+	    {"Energy.Active.Import.Register", NULL, "150", 30 * 60000},
+	    {"Energy.Active.Import.Register", "L1", "50", 30 * 60000},
+	    {"Power.Active.Import", NULL, "7000", 30 * 60000},
+	    {"Energy.Active.Export.Register", NULL, "0.002", 10 * 60000},
+	    {"Energy.Active.Import.Register", NULL, "110", 10 * 60000},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct store_sample smp = {
-			.session_id = in_day,
-			.station_id = "CP-A",
-			.evse_id = 1,
-			.ts_ms = from + H + rows[i].dt,
-			.measurand = rows[i].measurand,
-			.phase = rows[i].phase,
-			.unit = strstr(rows[i].value, ".") ? "kWh" : "Wh",
-			.value = rows[i].value,
+		    .session_id = in_day,
+		    .station_id = "CP-A",
+		    .evse_id = 1,
+		    .ts_ms = from + H + rows[i].dt,
+		    .measurand = rows[i].measurand,
+		    .phase = rows[i].phase,
+		    .unit = strstr(rows[i].value, ".") ? "kWh" : "Wh",
+		    .value = rows[i].value,
 		};
 		assert_int_equal(store_sample_add(f->s, &smp, NULL, 0), 1);
 	}
@@ -1341,15 +1385,28 @@ static void test_planner_ops(void **state)
 {
 	struct fx *f = *state;
 	struct store_site site;
-	struct store_needs n = { .source = "ev", .departure_ms = T0 + 3600000, .energy_wh = 5000,
-				 .target_soc = -1, .capacity_wh = -1, .soc = 40, .v2g = true,
-				 .soc_floor = -1, .max_charge_w = 11000, .max_discharge_w = -1,
-				 .bidirectional = true, .meter_wh = -1, .export_wh = -1,
-				 .updated_ms = T0 }, got;
-	struct store_grid_event ev = { .sites = "S1,S2", .start_ms = T0, .end_ms = T0 + 100,
-				       .reduce_w = 5000, .created_ms = T0 };
-	struct site_session_copy sc = { 0 };
-	int64_t a, b, gid, ids[8] = { 0 };
+	struct store_needs n = {.source = "ev",
+				.departure_ms = T0 + 3600000,
+				.energy_wh = 5000,
+				.target_soc = -1,
+				.capacity_wh = -1,
+				.soc = 40,
+				.v2g = true,
+				.soc_floor = -1,
+				.max_charge_w = 11000,
+				.max_discharge_w = -1,
+				.bidirectional = true,
+				.meter_wh = -1,
+				.export_wh = -1,
+				.updated_ms = T0},
+			   got;
+	struct store_grid_event ev = {.sites = "S1,S2",
+				      .start_ms = T0,
+				      .end_ms = T0 + 100,
+				      .reduce_w = 5000,
+				      .created_ms = T0};
+	struct site_session_copy sc = {0};
+	int64_t a, b, gid, ids[8] = {0};
 	char doc[128];
 
 	assert_int_equal(store_site_put(f->s, "S1", SITE_PUBLIC, T0), 0);
@@ -1475,14 +1532,14 @@ static int collect_connector_station(const struct store_connector_row *row, void
 static void test_dash_queries(void **state)
 {
 	struct fx *f = *state;
-	struct store_station_query q = { .site_kind = -1, .registration = -1, .online = -1,
-					 .limit = 10 };
-	struct store_session_query sq = { .active = -1, .limit = 10 };
-	struct store_sample_cursor cur = { INT64_MIN, 0 };
+	struct store_station_query q = {
+	    .site_kind = -1, .registration = -1, .online = -1, .limit = 10};
+	struct store_session_query sq = {.active = -1, .limit = 10};
+	struct store_sample_cursor cur = {INT64_MIN, 0};
 	struct store_summary sum;
-	struct id_list c = { 0 };
-	int64_t total = -1, ids[8] = { 0 }, s1, s2, s3;
-	struct sample_copy smp = { 0 };
+	struct id_list c = {0};
+	int64_t total = -1, ids[8] = {0}, s1, s2, s3;
+	struct sample_copy smp = {0};
 
 	assert_int_equal(store_site_put(f->s, "H", SITE_RESIDENTIAL, T0), 0);
 	assert_int_equal(store_station_put(f->s, "AB-1", "H", NULL, T0), 0);
@@ -1491,12 +1548,12 @@ static void test_dash_queries(void **state)
 	assert_int_equal(store_station_create(f->s, "ZZ", REG_PENDING, T0), 0);
 	assert_int_equal(store_station_seen(f->s, "AB-2", true, NULL, T0 + 5), 0);
 	assert_int_equal(store_station_seen(f->s, "AC-1", false, NULL, T0 + 9), 0);
-	assert_int_equal(store_connector_status(f->s, "AC-1", 1, 1, "Faulted", NULL, NULL, NULL,
-						T0), 0);
-	assert_int_equal(store_connector_status(f->s, "AB-2", 1, 1, "Available", NULL, NULL, NULL,
-						T0), 0);
-	assert_int_equal(store_connector_status(f->s, "AB-2", 2, 1, "Faulted", NULL, NULL, NULL,
-						T0), 0);
+	assert_int_equal(
+	    store_connector_status(f->s, "AC-1", 1, 1, "Faulted", NULL, NULL, NULL, T0), 0);
+	assert_int_equal(
+	    store_connector_status(f->s, "AB-2", 1, 1, "Available", NULL, NULL, NULL, T0), 0);
+	assert_int_equal(
+	    store_connector_status(f->s, "AB-2", 2, 1, "Faulted", NULL, NULL, NULL, T0), 0);
 
 	/* a prefix, with the total */
 	q.id_prefix = "AB";
@@ -1528,19 +1585,25 @@ static void test_dash_queries(void **state)
 	assert_string_equal(c.id[3], "AB-1");
 	/* filters: a connector status, online, registration, a site's kind; paging */
 	memset(&c, 0, sizeof(c));
-	q = (struct store_station_query){ .site_kind = -1, .registration = -1, .online = 1,
-					  .connector_status = "Faulted", .limit = 10 };
+	q = (struct store_station_query){.site_kind = -1,
+					 .registration = -1,
+					 .online = 1,
+					 .connector_status = "Faulted",
+					 .limit = 10};
 	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 1);
 	assert_string_equal(c.id[0], "AB-2");
-	q = (struct store_station_query){ .site_kind = -1, .registration = REG_PENDING,
-					  .online = -1, .limit = 10 };
+	q = (struct store_station_query){
+	    .site_kind = -1, .registration = REG_PENDING, .online = -1, .limit = 10};
 	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, NULL), 1);
-	q = (struct store_station_query){ .site_kind = SITE_RESIDENTIAL, .registration = -1,
-					  .online = -1, .limit = 1, .offset = 0 };
+	q = (struct store_station_query){.site_kind = SITE_RESIDENTIAL,
+					 .registration = -1,
+					 .online = -1,
+					 .limit = 1,
+					 .offset = 0};
 	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 1);
 	assert_int_equal(total, 1);
-	q = (struct store_station_query){ .site_kind = -1, .registration = -1, .online = -1,
-					  .limit = 1, .offset = 3 };
+	q = (struct store_station_query){
+	    .site_kind = -1, .registration = -1, .online = -1, .limit = 1, .offset = 3};
 	assert_int_equal(store_stations_query(f->s, &q, collect_station_id, &c, &total), 1);
 	assert_int_equal(total, 4);
 
@@ -1563,22 +1626,26 @@ static void test_dash_queries(void **state)
 	assert_int_equal(ids[1], s1);
 	assert_int_equal(total, 2);
 	ids[0] = 0;
-	sq = (struct store_session_query){ .site_id = "H", .active = 1, .limit = 10 };
+	sq = (struct store_session_query){.site_id = "H", .active = 1, .limit = 10};
 	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 100, NULL), 1);
 	assert_int_equal(ids[1], s1);
 	ids[0] = 0;
-	sq = (struct store_session_query){ .active = 0, .from_ms = T0 + 1, .to_ms = T0 + 2000,
-					   .limit = 10 };
+	sq = (struct store_session_query){
+	    .active = 0, .from_ms = T0 + 1, .to_ms = T0 + 2000, .limit = 10};
 	assert_int_equal(store_sessions_query(f->s, &sq, collect_session_id, ids, 100, NULL), 1);
 	assert_int_equal(ids[1], s2);
 
 	/* readings by page: the cursor moves on, same times are ordered by arrival */
 	for (int i = 0; i < 3; i++) {
-		struct store_sample in = { .session_id = s1, .station_id = "AB-1", .evse_id = 1,
-					   .ts_ms = T0 + (i < 2 ? 10 : 5),
-					   .measurand = i == 1 ? "Power.Active.Import"
-							       : "Energy.Active.Import.Register",
-					   .value = i == 0 ? "110" : i == 1 ? "7000" : "105" };
+		struct store_sample in = {.session_id = s1,
+					  .station_id = "AB-1",
+					  .evse_id = 1,
+					  .ts_ms = T0 + (i < 2 ? 10 : 5),
+					  .measurand = i == 1 ? "Power.Active.Import"
+							      : "Energy.Active.Import.Register",
+					  .value = i == 0   ? "110"
+						   : i == 1 ? "7000"
+							    : "105"};
 
 		assert_int_equal(store_sample_add(f->s, &in, NULL, 0), 1);
 	}
@@ -1589,14 +1656,14 @@ static void test_dash_queries(void **state)
 	assert_string_equal(smp.value[2], "7000");
 	assert_int_equal(store_samples_page(f->s, s1, NULL, 2, &cur, collect_sample, &smp), 0);
 	memset(&smp, 0, sizeof(smp));
-	cur = (struct store_sample_cursor){ INT64_MIN, 0 };
-	assert_int_equal(store_samples_page(f->s, s1, "Power.Active.Import", 5, &cur,
-					    collect_sample, &smp), 1);
+	cur = (struct store_sample_cursor){INT64_MIN, 0};
+	assert_int_equal(
+	    store_samples_page(f->s, s1, "Power.Active.Import", 5, &cur, collect_sample, &smp), 1);
 
 	/* history: status events and notices, newest first */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_station_event(f->s, "AB-2", STATION_EVENT_FIRMWARE, "Downloaded",
-					     T0 + 1), 0);
+	assert_int_equal(
+	    store_station_event(f->s, "AB-2", STATION_EVENT_FIRMWARE, "Downloaded", T0 + 1), 0);
 	assert_int_equal(store_notice_add(f->s, "AB-2", "SecurityEvent", T0 + 2, "{}"), 0);
 	assert_int_equal(store_station_history(f->s, "AB-2", 10, 0, collect_history, &c), 2);
 	assert_string_equal(c.id[0], "notice:{}");
@@ -1605,8 +1672,8 @@ static void test_dash_queries(void **state)
 
 	/* connectors in a status across stations */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_connectors_query(f->s, "Faulted", 10, 0, collect_connector_station,
-						&c), 2);
+	assert_int_equal(
+	    store_connectors_query(f->s, "Faulted", 10, 0, collect_connector_station, &c), 2);
 	assert_string_equal(c.id[0], "AB-2/2");
 	assert_string_equal(c.id[1], "AC-1/1");
 	assert_int_equal(store_connectors_query(f->s, NULL, 1, 2, collect_connector_station, &c),
@@ -1725,19 +1792,28 @@ static int collect_entry(const struct store_list_entry *row, void *ud)
 static void test_sites_reservations_history_lists(void **state)
 {
 	struct fx *f = *state;
-	struct store_site_rec rec = { .id = "R1", .name = "Farm", .kind = SITE_RURAL,
-				      .heartbeat_s = 0, .local_list = 1, .local_list_max = 0,
-				      .reservations = -1, .reservation_max_s = 0 };
-	struct store_reservation rv = { .id = 7, .evse_id = 1, .expiry_ms = T0 + 100,
-					.status = "Requested", .created_ms = T0, .updated_ms = T0 },
+	struct store_site_rec rec = {.id = "R1",
+				     .name = "Farm",
+				     .kind = SITE_RURAL,
+				     .heartbeat_s = 0,
+				     .local_list = 1,
+				     .local_list_max = 0,
+				     .reservations = -1,
+				     .reservation_max_s = 0};
+	struct store_reservation rv = {.id = 7,
+				       .evse_id = 1,
+				       .expiry_ms = T0 + 100,
+				       .status = "Requested",
+				       .created_ms = T0,
+				       .updated_ms = T0},
 				 got;
-	struct store_token tok = { .status = AUTH_ACCEPTED };
-	struct store_list_entry e[3] = { { .token = "A", .status = AUTH_ACCEPTED },
-					 { .token = "B", .status = AUTH_BLOCKED },
-					 { .token = "C", .status = AUTH_ACCEPTED, .parent = "P" } };
-	struct site_row_copy sc = { 0 };
-	struct id_list c = { 0 };
-	int64_t ids[8] = { 0 }, v = 0, late = -1;
+	struct store_token tok = {.status = AUTH_ACCEPTED};
+	struct store_list_entry e[3] = {{.token = "A", .status = AUTH_ACCEPTED},
+					{.token = "B", .status = AUTH_BLOCKED},
+					{.token = "C", .status = AUTH_ACCEPTED, .parent = "P"}};
+	struct site_row_copy sc = {0};
+	struct id_list c = {0};
+	int64_t ids[8] = {0}, v = 0, late = -1;
 
 	assert_int_equal(store_site_save(f->s, &rec, true, T0), 0);
 	assert_int_equal(store_site_save(f->s, &rec, true, T0), -EEXIST);
@@ -1791,11 +1867,11 @@ static void test_sites_reservations_history_lists(void **state)
 	assert_int_equal(store_reservations_due(f->s, T0 + 49, collect_resv, ids), 0);
 
 	/* history: the state at from, then the window in time order */
-	struct store_log_row lr[] = { { "link", "online", 0, 0, T0 },
-				      { "status", "Available", 1, 1, T0 + 1 },
-				      { "link", "offline", 0, 0, T0 + 5 },
-				      { "link", "online", 0, 0, T0 + 20 },
-				      { "status", "Charging", 1, 1, T0 + 30 } };
+	struct store_log_row lr[] = {{"link", "online", 0, 0, T0},
+				     {"status", "Available", 1, 1, T0 + 1},
+				     {"link", "offline", 0, 0, T0 + 5},
+				     {"link", "online", 0, 0, T0 + 20},
+				     {"status", "Charging", 1, 1, T0 + 30}};
 	for (size_t i = 0; i < sizeof(lr) / sizeof(lr[0]); i++)
 		assert_int_equal(store_station_log_add(f->s, "CP-R", &lr[i]), 0);
 	assert_int_equal(store_station_log_list(f->s, "CP-R", T0 + 10, T0 + 30, collect_log, &c),
@@ -1846,8 +1922,8 @@ static int collect_cert(const struct store_cert *row, void *ud)
 
 	if (c->n < 8)
 		snprintf(c->id[c->n], sizeof(c->id[0]), "%s/%s/%s/%lld/%lld/%lld/%s",
-			 row->station_id, row->serial, row->type,
-			 (long long)(row->issued_ms - T0), (long long)(row->not_after_ms - T0),
+			 row->station_id, row->serial, row->type, (long long)(row->issued_ms - T0),
+			 (long long)(row->not_after_ms - T0),
 			 (long long)(row->renew_requested_ms ? row->renew_requested_ms - T0 : -1),
 			 row->pem);
 	c->n++;
@@ -1867,11 +1943,16 @@ static void test_certificates(void **state)
 {
 	struct fx *f = *state;
 	struct store_station_security sec;
-	struct id_list c = { 0 };
+	struct id_list c = {0};
 	struct store_cert cert = {
-		.station_id = "CP-C", .serial = "s1", .type = "ChargingStationCertificate",
-		.issued_ms = T0, .not_after_ms = T0 + 100, .pem = "PEM1",
-		.id = 99, .renew_requested_ms = T0, /* both ignored */
+	    .station_id = "CP-C",
+	    .serial = "s1",
+	    .type = "ChargingStationCertificate",
+	    .issued_ms = T0,
+	    .not_after_ms = T0 + 100,
+	    .pem = "PEM1",
+	    .id = 99,
+	    .renew_requested_ms = T0, /* both ignored */
 	};
 
 	station(f->s, "CP-C");
@@ -1994,9 +2075,8 @@ static int collect_booking(const struct store_swap_booking *row, void *ud)
 
 	if (c->n < 8)
 		snprintf(c->id[c->n], sizeof(c->id[0]), "%s/%s/%lld/%.2f/%s/%lld/%lld",
-			 row->station_id, row->vehicle, (long long)(row->due_ms - T0),
-			 row->min_soc, row->state, (long long)row->request_id,
-			 (long long)(row->created_ms - T0));
+			 row->station_id, row->vehicle, (long long)(row->due_ms - T0), row->min_soc,
+			 row->state, (long long)row->request_id, (long long)(row->created_ms - T0));
 	c->n++;
 	return 0;
 }
@@ -2004,26 +2084,53 @@ static int collect_booking(const struct store_swap_booking *row, void *ud)
 static void test_swap(void **state)
 {
 	struct fx *f = *state;
-	struct id_list c = { 0 };
+	struct id_list c = {0};
 	int64_t oid = 0, oid2 = 0, b1 = 0, b2 = 0, keep;
 	struct store_swap_pack p = {
-		.serial = "P1", .station_id = "SW-1", .type = "LFP", .capacity_wh = 50000,
-		.soc = 80.5, .soh = 97.25, .cycles = 10, .location = "slot", .evse_id = 3,
-		.vehicle = NULL, .production_ms = 1000, .in_ms = 2000, .flagged = false,
-		.updated_ms = T0,
+	    .serial = "P1",
+	    .station_id = "SW-1",
+	    .type = "LFP",
+	    .capacity_wh = 50000,
+	    .soc = 80.5,
+	    .soh = 97.25,
+	    .cycles = 10,
+	    .location = "slot",
+	    .evse_id = 3,
+	    .vehicle = NULL,
+	    .production_ms = 1000,
+	    .in_ms = 2000,
+	    .flagged = false,
+	    .updated_ms = T0,
 	};
 	struct store_swap_pack q = {
-		.serial = "P2", .station_id = "SW-2", .type = NULL, .soc = -1, .soh = -1,
-		.location = "vehicle", .vehicle = "TAG", .flagged = true, .updated_ms = T0,
+	    .serial = "P2",
+	    .station_id = "SW-2",
+	    .type = NULL,
+	    .soc = -1,
+	    .soh = -1,
+	    .location = "vehicle",
+	    .vehicle = "TAG",
+	    .flagged = true,
+	    .updated_ms = T0,
 	};
 	struct store_swap_order o = {
-		.station_id = "SW-1", .request_id = 7, .vehicle = "V1", .packs_out = "P1",
-		.soc_out = 90.25, .soc_in = -1, .energy_out_wh = 45000, .energy_in_wh = -1,
-		.promised_soc = 95.5, .created_ms = T0,
+	    .station_id = "SW-1",
+	    .request_id = 7,
+	    .vehicle = "V1",
+	    .packs_out = "P1",
+	    .soc_out = 90.25,
+	    .soc_in = -1,
+	    .energy_out_wh = 45000,
+	    .energy_in_wh = -1,
+	    .promised_soc = 95.5,
+	    .created_ms = T0,
 	};
 	struct store_swap_booking b = {
-		.station_id = "SW-1", .vehicle = "V1", .due_ms = T0 + 100, .min_soc = 80.5,
-		.created_ms = T0,
+	    .station_id = "SW-1",
+	    .vehicle = "V1",
+	    .due_ms = T0 + 100,
+	    .min_soc = 80.5,
+	    .created_ms = T0,
 	};
 
 	/* packs: a SoH other than the last recorded one joins the history */
@@ -2106,8 +2213,12 @@ static void test_swap(void **state)
 				     "300/10500/complete/95.50/0/5/6/7");
 	o.id = oid + 1000;
 	assert_int_equal(store_swap_order_put(f->s, &o, NULL), -ENOENT);
-	struct store_swap_order o2 = { .station_id = "SW-2", .request_id = 7, .soc_out = -1,
-				       .soc_in = -1, .promised_soc = -1, .created_ms = T0 + 10 };
+	struct store_swap_order o2 = {.station_id = "SW-2",
+				      .request_id = 7,
+				      .soc_out = -1,
+				      .soc_in = -1,
+				      .promised_soc = -1,
+				      .created_ms = T0 + 10};
 	assert_int_equal(store_swap_order_put(f->s, &o2, &oid2), 0);
 	assert_true(oid2 != oid);
 	memset(&c, 0, sizeof(c));
@@ -2115,8 +2226,7 @@ static void test_swap(void **state)
 	assert_non_null(strstr(c.id[0], "SW-1/7/"));
 	assert_string_equal(c.id[1], "SW-2/7//0///-1.00/-1.00/0/0/0//0/0/open/-1.00/10/0/0/0");
 	assert_int_equal(store_swap_orders_list(f->s, "SW-1", T0, T0 + 11, collect_order, &c), 1);
-	assert_int_equal(store_swap_orders_list(f->s, NULL, T0 + 1, T0 + 10, collect_order, &c),
-			 0);
+	assert_int_equal(store_swap_orders_list(f->s, NULL, T0 + 1, T0 + 10, collect_order, &c), 0);
 
 	/* bookings, by due time */
 	assert_int_equal(store_swap_booking_put(f->s, &b, &b1), 0);
@@ -2129,8 +2239,7 @@ static void test_swap(void **state)
 	assert_int_equal(store_swap_bookings_list(f->s, "SW-1", 0, T0, collect_booking, &c), 2);
 	assert_string_equal(c.id[0], "SW-1/V2/50/0.00/queued/0/0");
 	assert_string_equal(c.id[1], "SW-1/V1/100/80.50/queued/0/0");
-	assert_int_equal(store_swap_bookings_list(f->s, NULL, 0, T0 + 60, collect_booking, &c),
-			 1);
+	assert_int_equal(store_swap_bookings_list(f->s, NULL, 0, T0 + 60, collect_booking, &c), 1);
 	assert_int_equal(store_swap_bookings_list(f->s, "SW-2", 0, 0, collect_booking, &c), 0);
 	b.id = b1;
 	b.vehicle = "V1";
@@ -2153,31 +2262,31 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_identity),
-		T(test_station_create_get_registration),
-		T(test_station_boot_seen_offline_events),
-		T(test_connectors),
-		T(test_tokens),
-		T(test_session_open_samples_close),
-		T(test_session_keys_replay_same_id),
-		T(test_session_setters_and_event_seq),
-		T(test_sessions_list),
-		T(test_samples_duplicate_and_conflict),
-		T(test_samples_add_batch),
-		T(test_signed_data_kept),
-		T(test_orphans),
-		T(test_variables_reports_notices),
-		T(test_group_commit_and_rollback),
-		T(test_accounts_sessions_tokens_audit),
-		T(test_tariffs_put_list),
-		T(test_site_tariff),
-		T(test_energy_sessions_and_samples),
-		T(test_planner_ops),
-		T(test_dash_queries),
-		T(test_station_security),
-		T(test_sites_reservations_history_lists),
-		T(test_certificates),
-		T(test_swap),
+	    T(test_identity),
+	    T(test_station_create_get_registration),
+	    T(test_station_boot_seen_offline_events),
+	    T(test_connectors),
+	    T(test_tokens),
+	    T(test_session_open_samples_close),
+	    T(test_session_keys_replay_same_id),
+	    T(test_session_setters_and_event_seq),
+	    T(test_sessions_list),
+	    T(test_samples_duplicate_and_conflict),
+	    T(test_samples_add_batch),
+	    T(test_signed_data_kept),
+	    T(test_orphans),
+	    T(test_variables_reports_notices),
+	    T(test_group_commit_and_rollback),
+	    T(test_accounts_sessions_tokens_audit),
+	    T(test_tariffs_put_list),
+	    T(test_site_tariff),
+	    T(test_energy_sessions_and_samples),
+	    T(test_planner_ops),
+	    T(test_dash_queries),
+	    T(test_station_security),
+	    T(test_sites_reservations_history_lists),
+	    T(test_certificates),
+	    T(test_swap),
 	};
 #undef T
 	int failed = 0;
@@ -2187,9 +2296,10 @@ int main(void)
 		const char *pg = getenv("CSMS_TEST_PG_DSN");
 
 		if (backends[i].ops == &store_pg_ops && (!pg || !*pg)) {
-			printf("store-contract/%s: CSMS_TEST_PG_DSN not set, not run here (meson test "
-			       "csms-store-contract-pg runs it on a temporary cluster)\n",
-			       backends[i].name);
+			printf(
+			    "store-contract/%s: CSMS_TEST_PG_DSN not set, not run here (meson test "
+			    "csms-store-contract-pg runs it on a temporary cluster)\n",
+			    backends[i].name);
 			continue;
 		}
 		current = &backends[i];

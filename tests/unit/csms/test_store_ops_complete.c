@@ -33,9 +33,10 @@ static int missing(const struct store_ops *ops, const char *name)
 
 		memcpy(&fn, (const char *)ops + first + i * sizeof(any_fn), sizeof(fn));
 		if (!fn) {
-			print_error("%s: operation %zu of %zu (byte offset %zu in struct store_ops) "
-				    "is NULL\n",
-				    name, i, count(), first + i * sizeof(any_fn));
+			print_error(
+			    "%s: operation %zu of %zu (byte offset %zu in struct store_ops) "
+			    "is NULL\n",
+			    name, i, count(), first + i * sizeof(any_fn));
 			n++;
 		}
 	}
@@ -70,9 +71,9 @@ static void test_pg_complete(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_sqlite_complete),
-		cmocka_unit_test(test_pg_complete),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_sqlite_complete),
+	    cmocka_unit_test(test_pg_complete),
 	};
 
 	return cmocka_run_group_tests_name("store-ops-complete", tests, NULL, NULL);

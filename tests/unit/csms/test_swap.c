@@ -32,8 +32,8 @@
 
 static void test_bill(void **state)
 {
-	struct tariff_point pt = { .tier = TARIFF_TIER_VALLEY, .import_fen_per_mwh = 19500,
-				   .service_fen_per_mwh = 40000 };
+	struct tariff_point pt = {
+	    .tier = TARIFF_TIER_VALLEY, .import_fen_per_mwh = 19500, .service_fen_per_mwh = 40000};
 	int64_t delta, cost;
 
 	(void)state;
@@ -59,9 +59,13 @@ static void test_forecast(void **state)
 	/* now = day 3, 00:00 UTC; swaps at 06:10 and 06:40 of days 1 and 2, one at 14:20 of day
 	 * 2, one at 14:05 of day 3 (the future: ignored) and one 20 days ago (outside 14 days) */
 	int64_t d0 = 1795000000000LL - 1795000000000LL % (24 * H), now = d0 + 3 * 24 * H;
-	int64_t t[] = { d0 + 24 * H + 6 * H + 10 * M, d0 + 24 * H + 6 * H + 40 * M,
-			d0 + 48 * H + 6 * H + 10 * M, d0 + 48 * H + 6 * H + 40 * M,
-			d0 + 48 * H + 14 * H + 20 * M, now + 14 * H + 5 * M, now - 20 * 24 * H };
+	int64_t t[] = {d0 + 24 * H + 6 * H + 10 * M,
+		       d0 + 24 * H + 6 * H + 40 * M,
+		       d0 + 48 * H + 6 * H + 10 * M,
+		       d0 + 48 * H + 6 * H + 40 * M,
+		       d0 + 48 * H + 14 * H + 20 * M,
+		       now + 14 * H + 5 * M,
+		       now - 20 * 24 * H};
 	double f[24];
 
 	(void)state;
@@ -82,7 +86,7 @@ static void test_forecast(void **state)
 
 static void test_ready_by(void **state)
 {
-	double f[24] = { 0 };
+	double f[24] = {0};
 	int64_t d0 = 1795000000000LL - 1795000000000LL % (24 * H), now = d0 + 5 * H + 20 * M;
 	int64_t r[6];
 
@@ -137,12 +141,12 @@ static int setup(void **state)
 	cfg_init(&f->cfg);
 	f->store = store_open(":memory:", false, err, sizeof(err));
 	assert_non_null(f->store);
-	assert_int_equal(tariff_json_load_file(
-				 TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json",
-				 &f->cal, err),
+	assert_int_equal(tariff_json_load_file(TOP_SRCDIR
+					       "/docs/tariffs/example-shandong-commercial.json",
+					       &f->cal, err),
 			 0);
 	assert_int_equal(tariff_calendar_local_midnight(f->cal, 2026, 11, 20, &f->day), 0);
-	f->clock = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = f->day + 12 * H };
+	f->clock = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = f->day + 12 * H};
 	f->svc = svc_create(f->store, &f->clock, &f->cfg);
 	assert_non_null(f->svc);
 	*state = f;
@@ -166,14 +170,18 @@ static void event(struct fx *f, int type, int64_t rid, const char *tok, int evse
 {
 	struct swap_policy pol;
 	struct swap_event ev = {
-		.type = type,
-		.request_id = rid,
-		.id_token = tok,
-		.stock = tok == NULL,
-		.ts_ms = f->clock.fixed_ms,
-		.n_batteries = 1,
-		.batteries = { { .evse_id = evse, .serial = serial, .soc = soc, .soh = soh,
-				 .type = "truck-282", .capacity_wh = 282000 } },
+	    .type = type,
+	    .request_id = rid,
+	    .id_token = tok,
+	    .stock = tok == NULL,
+	    .ts_ms = f->clock.fixed_ms,
+	    .n_batteries = 1,
+	    .batteries = {{.evse_id = evse,
+			   .serial = serial,
+			   .soc = soc,
+			   .soh = soh,
+			   .type = "truck-282",
+			   .capacity_wh = 282000}},
 	};
 
 	swap_policy_default(&pol);
@@ -212,7 +220,7 @@ static void test_order_accounting(void **state)
 	struct fx *f = *state;
 	struct swap_order_info o;
 	struct swap_day_report d;
-	struct pack_row p = { 0 };
+	struct pack_row p = {0};
 	int n_soh = 0;
 
 	/* the rack is stocked: a pack with no vehicle makes no order */
@@ -295,10 +303,12 @@ static void test_bad_events(void **state)
 {
 	struct fx *f = *state;
 	struct swap_policy pol;
-	struct swap_event ev = { .type = SWAP_BATTERY_IN, .request_id = 1, .id_token = "T",
-				 .n_batteries = 1,
-				 .batteries = { { .evse_id = 1, .serial = "X", .soc = 101,
-						  .soh = 90 } } };
+	struct swap_event ev = {
+	    .type = SWAP_BATTERY_IN,
+	    .request_id = 1,
+	    .id_token = "T",
+	    .n_batteries = 1,
+	    .batteries = {{.evse_id = 1, .serial = "X", .soc = 101, .soh = 90}}};
 
 	swap_policy_default(&pol);
 	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), -EINVAL);
@@ -316,43 +326,46 @@ static void test_bad_events(void **state)
 /* The 2.1 schemas embedded from typed-ocpp validate the convention's payloads. */
 static void test_v21_schemas(void **state)
 {
-	json_t *ok = json_loads("{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":"
-				"{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\""
-				":2,\"serialNumber\":\"PK-1\",\"soC\":20.5,\"soH\":97}]}",
-				0, NULL);
-	json_t *bad_enum = json_loads("{\"eventType\":\"BatteryLost\",\"requestId\":7,\"idToken\":"
-				      "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":"
-				      "[{\"evseId\":2,\"serialNumber\":\"PK-1\",\"soC\":20,\"soH\":97}]}",
-				      0, NULL);
+	json_t *ok =
+	    json_loads("{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":"
+		       "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\""
+		       ":2,\"serialNumber\":\"PK-1\",\"soC\":20.5,\"soH\":97}]}",
+		       0, NULL);
+	json_t *bad_enum =
+	    json_loads("{\"eventType\":\"BatteryLost\",\"requestId\":7,\"idToken\":"
+		       "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":"
+		       "[{\"evseId\":2,\"serialNumber\":\"PK-1\",\"soC\":20,\"soH\":97}]}",
+		       0, NULL);
 	json_t *no_data = json_loads("{\"eventType\":\"BatteryIn\",\"requestId\":7,\"idToken\":"
 				     "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[]}",
 				     0, NULL);
 	json_t *req = json_loads("{\"requestId\":1,\"idToken\":{\"idToken\":\"T\",\"type\":"
-				 "\"Central\"}}", 0, NULL);
+				 "\"Central\"}}",
+				 0, NULL);
 	json_t *resp = json_loads("{\"status\":\"Maybe\"}", 0, NULL);
 	char desc[128];
 
 	(void)state;
 	assert_int_equal(ocpp_v21_validate(OCPP_V16, "BatterySwapRequest", ok, desc, sizeof(desc)),
 			 OCPP_ERR_NONE);
-	assert_int_equal(ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", bad_enum, desc,
-					   sizeof(desc)),
-			 OCPP_ERR_PROPERTY_CONSTRAINT);
-	assert_int_equal(ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", no_data, desc,
-					   sizeof(desc)),
-			 OCPP_ERR_OCCURRENCE_CONSTRAINT);
-	assert_int_equal(ocpp_v21_validate(OCPP_V201, "RequestBatterySwapRequest", req, desc,
-					   sizeof(desc)),
-			 OCPP_ERR_NONE);
-	assert_int_equal(ocpp_v21_validate(OCPP_V201, "RequestBatterySwapResponse", resp, desc,
-					   sizeof(desc)),
-			 OCPP_ERR_PROPERTY_CONSTRAINT);
-	assert_int_equal(ocpp_v21_validate(OCPP_V201, "BatterySwapResponse", resp, desc,
-					   sizeof(desc)),
-			 OCPP_ERR_FORMATION); /* additionalProperties: false */
-	assert_int_equal(ocpp_v21_validate(OCPP_V201, "NotifyEVChargingNeedsRequest", ok, desc,
-					   sizeof(desc)),
-			 OCPP_ERR_NOT_IMPLEMENTED);
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", bad_enum, desc, sizeof(desc)),
+	    OCPP_ERR_PROPERTY_CONSTRAINT);
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", no_data, desc, sizeof(desc)),
+	    OCPP_ERR_OCCURRENCE_CONSTRAINT);
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V201, "RequestBatterySwapRequest", req, desc, sizeof(desc)),
+	    OCPP_ERR_NONE);
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V201, "RequestBatterySwapResponse", resp, desc, sizeof(desc)),
+	    OCPP_ERR_PROPERTY_CONSTRAINT);
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V201, "BatterySwapResponse", resp, desc, sizeof(desc)),
+	    OCPP_ERR_FORMATION); /* additionalProperties: false */
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V201, "NotifyEVChargingNeedsRequest", ok, desc, sizeof(desc)),
+	    OCPP_ERR_NOT_IMPLEMENTED);
 	json_decref(ok);
 	json_decref(bad_enum);
 	json_decref(no_data);
@@ -363,13 +376,13 @@ static void test_v21_schemas(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bill),
-		cmocka_unit_test(test_forecast),
-		cmocka_unit_test(test_ready_by),
-		cmocka_unit_test(test_charge_ms),
-		cmocka_unit_test_setup_teardown(test_order_accounting, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
-		cmocka_unit_test(test_v21_schemas),
+	    cmocka_unit_test(test_bill),
+	    cmocka_unit_test(test_forecast),
+	    cmocka_unit_test(test_ready_by),
+	    cmocka_unit_test(test_charge_ms),
+	    cmocka_unit_test_setup_teardown(test_order_accounting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
+	    cmocka_unit_test(test_v21_schemas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,11 +211,12 @@ static int decode_text(const char *text, char *err)
 }
 
 #define CAL_HEAD                                                                                   \
-	"{\"id\":\"t\",\"utc_offset\":\"+08:00\",\"versions\":[{\"valid_from\":\"2026-01-01\","   \
-	"\"prices_fen_per_mwh\":{\"import\":{\"deep_valley\":1,\"valley\":2,\"flat\":3,\"peak\":4,"  \
+	"{\"id\":\"t\",\"utc_offset\":\"+08:00\",\"versions\":[{\"valid_from\":\"2026-01-01\","    \
+	"\"prices_fen_per_mwh\":{\"import\":{\"deep_valley\":1,\"valley\":2,\"flat\":3,\"peak\":"  \
+	"4,"                                                                                       \
 	"\"critical_peak\":%s},\"export\":1,\"service\":0},\"periods\":["
-#define P_ALL	  "{\"months\":[1,2,3,4,5,6,7,8,9,10,11,12],\"windows\":["
-#define CAL_TAIL  "]}]}"
+#define P_ALL	 "{\"months\":[1,2,3,4,5,6,7,8,9,10,11,12],\"windows\":["
+#define CAL_TAIL "]}]}"
 
 static void test_validation_errors(void **state)
 {
@@ -224,24 +225,27 @@ static void test_validation_errors(void **state)
 
 	/* good */
 	snprintf(text, sizeof(text),
-		 CAL_HEAD P_ALL "{\"from\":\"23:00\",\"to\":\"07:00\",\"tier\":\"valley\"},"
-				"{\"from\":\"07:00\",\"to\":\"23:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
+		 CAL_HEAD P_ALL
+		 "{\"from\":\"23:00\",\"to\":\"07:00\",\"tier\":\"valley\"},"
+		 "{\"from\":\"07:00\",\"to\":\"23:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
 		 "5");
 	assert_int_equal(decode_text(text, err), 0);
 
 	/* gap: 12:00-12:15 missing in every month; the first is reported */
 	snprintf(text, sizeof(text),
-		 CAL_HEAD P_ALL "{\"from\":\"00:00\",\"to\":\"12:00\",\"tier\":\"valley\"},"
-				"{\"from\":\"12:15\",\"to\":\"24:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
+		 CAL_HEAD P_ALL
+		 "{\"from\":\"00:00\",\"to\":\"12:00\",\"tier\":\"valley\"},"
+		 "{\"from\":\"12:15\",\"to\":\"24:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
 		 "5");
 	assert_int_equal(decode_text(text, err), -EINVAL);
 	assert_string_equal(err, "versions[0].month 1: no window covers 12:00");
 
 	/* overlap: windows[2] starts inside windows[1] */
 	snprintf(text, sizeof(text),
-		 CAL_HEAD P_ALL "{\"from\":\"00:00\",\"to\":\"09:00\",\"tier\":\"valley\"},"
-				"{\"from\":\"09:00\",\"to\":\"10:30\",\"tier\":\"flat\"},"
-				"{\"from\":\"10:00\",\"to\":\"24:00\",\"tier\":\"peak\"}]}" CAL_TAIL,
+		 CAL_HEAD P_ALL
+		 "{\"from\":\"00:00\",\"to\":\"09:00\",\"tier\":\"valley\"},"
+		 "{\"from\":\"09:00\",\"to\":\"10:30\",\"tier\":\"flat\"},"
+		 "{\"from\":\"10:00\",\"to\":\"24:00\",\"tier\":\"peak\"}]}" CAL_TAIL,
 		 "5");
 	assert_int_equal(decode_text(text, err), -EINVAL);
 	assert_string_equal(err, "versions[0].periods[0].windows[2]: overlaps "
@@ -259,15 +263,17 @@ static void test_validation_errors(void **state)
 
 	/* unknown tier */
 	snprintf(text, sizeof(text),
-		 CAL_HEAD P_ALL "{\"from\":\"00:00\",\"to\":\"12:00\",\"tier\":\"valley\"},"
-				"{\"from\":\"12:00\",\"to\":\"24:00\",\"tier\":\"valey\"}]}" CAL_TAIL,
+		 CAL_HEAD P_ALL
+		 "{\"from\":\"00:00\",\"to\":\"12:00\",\"tier\":\"valley\"},"
+		 "{\"from\":\"12:00\",\"to\":\"24:00\",\"tier\":\"valey\"}]}" CAL_TAIL,
 		 "5");
 	assert_int_equal(decode_text(text, err), -EINVAL);
 	assert_string_equal(err, "versions[0].periods[0].windows[1].tier: unknown tier \"valey\"");
 
 	/* negative price */
 	snprintf(text, sizeof(text),
-		 CAL_HEAD P_ALL "{\"from\":\"00:00\",\"to\":\"24:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
+		 CAL_HEAD P_ALL
+		 "{\"from\":\"00:00\",\"to\":\"24:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
 		 "-7");
 	assert_int_equal(decode_text(text, err), -EINVAL);
 	assert_string_equal(err,
@@ -275,8 +281,9 @@ static void test_validation_errors(void **state)
 
 	/* not on a quarter hour */
 	snprintf(text, sizeof(text),
-		 CAL_HEAD P_ALL "{\"from\":\"00:00\",\"to\":\"12:10\",\"tier\":\"valley\"},"
-				"{\"from\":\"12:10\",\"to\":\"24:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
+		 CAL_HEAD P_ALL
+		 "{\"from\":\"00:00\",\"to\":\"12:10\",\"tier\":\"valley\"},"
+		 "{\"from\":\"12:10\",\"to\":\"24:00\",\"tier\":\"flat\"}]}" CAL_TAIL,
 		 "5");
 	assert_int_equal(decode_text(text, err), -EINVAL);
 	assert_non_null(strstr(err, "versions[0].periods[0].windows[0]: bad times"));
@@ -307,13 +314,13 @@ static void test_cdr_three_tiers(void **state)
 	assert_non_null(c);
 	/* 15 April (spring): deep valley 11-14, valley 14-15, flat 15-17 */
 	const struct tariff_sample imp[] = {
-		{at(c, 2026, 4, 15, 13, 40), 1000},
-		{at(c, 2026, 4, 15, 14, 10), 2001},
-		{at(c, 2026, 4, 15, 15, 20), 3401},
+	    {at(c, 2026, 4, 15, 13, 40), 1000},
+	    {at(c, 2026, 4, 15, 14, 10), 2001},
+	    {at(c, 2026, 4, 15, 15, 20), 3401},
 	};
 	const struct tariff_sample exp[] = {
-		{at(c, 2026, 4, 15, 14, 0), 0},
-		{at(c, 2026, 4, 15, 14, 30), 500},
+	    {at(c, 2026, 4, 15, 14, 0), 0},
+	    {at(c, 2026, 4, 15, 14, 30), 500},
 	};
 	assert_int_equal(tariff_cdr_compute(c, imp, 3, exp, 2, &cdr), 0);
 	/* By hand. Segment 1, 13:40-14:10, 1001 Wh over 30 min: the register at 14:00 is
@@ -380,8 +387,8 @@ static void test_site_day_valley_share(void **state)
 	assert_non_null(r);
 	/* 2 kW from 22:00 to 02:00 (8 kWh): day 1 has flat 22-23 and valley 23-24, day 2 valley */
 	const struct tariff_sample imp[] = {
-		{at(r, 2026, 5, 1, 22, 0), 0},
-		{at(r, 2026, 5, 2, 2, 0), 8000},
+	    {at(r, 2026, 5, 1, 22, 0), 0},
+	    {at(r, 2026, 5, 2, 2, 0), 8000},
 	};
 	tariff_day_init(&d1, r, at(r, 2026, 5, 1, 12, 0));
 	tariff_day_init(&d2, r, at(r, 2026, 5, 2, 12, 0));
@@ -400,13 +407,13 @@ static void test_site_day_valley_share(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_examples),
-		cmocka_unit_test(test_midnight_and_month_boundary),
-		cmocka_unit_test(test_weekdays_and_replacement),
-		cmocka_unit_test(test_validation_errors),
-		cmocka_unit_test(test_cdr_three_tiers),
-		cmocka_unit_test(test_cdr_sum_exact),
-		cmocka_unit_test(test_site_day_valley_share),
+	    cmocka_unit_test(test_examples),
+	    cmocka_unit_test(test_midnight_and_month_boundary),
+	    cmocka_unit_test(test_weekdays_and_replacement),
+	    cmocka_unit_test(test_validation_errors),
+	    cmocka_unit_test(test_cdr_three_tiers),
+	    cmocka_unit_test(test_cdr_sum_exact),
+	    cmocka_unit_test(test_site_day_valley_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

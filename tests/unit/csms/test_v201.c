@@ -38,7 +38,7 @@ static int setup(void **state)
 
 	log_set_level(LOG_ERR);
 	cfg_init(&f->cfg);
-	f->clk = (struct clock){ .now_ms = clock_fixed_now_ms, .fixed_ms = T0 };
+	f->clk = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = T0};
 	f->store = store_open(":memory:", false, err, sizeof(err));
 	assert_non_null(f->store);
 	f->svc = svc_create(f->store, &f->clk, &f->cfg);
@@ -73,7 +73,7 @@ static int get_row(const struct store_session_row *row, void *ud)
 
 static struct store_session_row session(struct fixture *f, int64_t id)
 {
-	struct store_session_row row = { 0 };
+	struct store_session_row row = {0};
 
 	assert_true(store_session_get(f->store, id, get_row, &row) > 0);
 	return row;
@@ -83,19 +83,19 @@ static int64_t event(struct fixture *f, int type, int64_t seq, int64_t ts, int64
 		     bool *ret_replay)
 {
 	struct svc_session_event ev = {
-		.station_tx_id = "TX-1",
-		.ts_ms = ts,
-		.has_seq = true,
-		.seq_no = seq,
-		.trigger = "MeterValuePeriodic",
-		.evse_id = type == SESSION_OPEN ? 2 : 0,
-		.has_energy = energy_wh >= 0,
-		.energy_wh = energy_wh,
-		.stop_reason_text = type == SESSION_CLOSE ? "Local" : NULL,
+	    .station_tx_id = "TX-1",
+	    .ts_ms = ts,
+	    .has_seq = true,
+	    .seq_no = seq,
+	    .trigger = "MeterValuePeriodic",
+	    .evse_id = type == SESSION_OPEN ? 2 : 0,
+	    .has_energy = energy_wh >= 0,
+	    .energy_wh = energy_wh,
+	    .stop_reason_text = type == SESSION_CLOSE ? "Local" : NULL,
 	};
-	struct svc_session_result res = { .session_id = 0 };
+	struct svc_session_result res = {.session_id = 0};
 	int (*apply)(struct svc *, struct chg_station *, const struct svc_session_event *,
-		     struct svc_session_result *) = type == SESSION_OPEN	 ? svc_session_open
+		     struct svc_session_result *) = type == SESSION_OPEN    ? svc_session_open
 						    : type == SESSION_CLOSE ? svc_session_close
 									    : svc_session_update;
 
@@ -150,7 +150,7 @@ static void test_gaps_counted(void **state)
 	int64_t id = event(f, SESSION_OPEN, 0, T0, 0, NULL);
 
 	event(f, SESSION_UPDATE, 3, T0 + 3000, 30, NULL);
-	assert_int_equal(session(f, id).seq_gaps, 2); /* 1 and 2 missing */
+	assert_int_equal(session(f, id).seq_gaps, 2);	  /* 1 and 2 missing */
 	event(f, SESSION_UPDATE, 1, T0 + 1000, 10, NULL); /* one arrives late */
 	assert_int_equal(session(f, id).seq_gaps, 1);
 	event(f, SESSION_CLOSE, 4, T0 + 4000, 40, NULL);
@@ -189,7 +189,7 @@ static void test_late_updated_after_ended_keeps_it_closed(void **state)
 static void test_evse_out_of_range(void **state)
 {
 	struct fixture *f = *state;
-	struct svc_session_event ev = { .station_tx_id = "X", .has_seq = true, .evse_id = 100000 };
+	struct svc_session_event ev = {.station_tx_id = "X", .has_seq = true, .evse_id = 100000};
 	struct svc_session_result res;
 
 	assert_int_equal(svc_session_open(f->svc, f->st, &ev, &res), -ERANGE);
@@ -201,8 +201,12 @@ static void test_evse_out_of_range(void **state)
 static void test_multipart_report(void **state)
 {
 	struct fixture *f = *state;
-	struct store_variable v = { .component = "EVSE", .evse_id = 1, .connector_id = -1,
-				    .variable = "Power", .attribute_type = "Actual", .value = "7000" };
+	struct store_variable v = {.component = "EVSE",
+				   .evse_id = 1,
+				   .connector_id = -1,
+				   .variable = "Power",
+				   .attribute_type = "Actual",
+				   .value = "7000"};
 	int parts;
 	bool complete;
 
@@ -257,20 +261,20 @@ static int get_reason(const struct store_session_row *row, void *ud)
 static void test_signed_meter_value_kept(void **state)
 {
 	struct fixture *f = *state;
-	struct call_ctx call = { .svc = f->svc, .cfg = &f->cfg, .st = f->st,
-				 .action = "TransactionEvent" };
-	json_t *req = json_loads(
-		"{\"eventType\":\"Started\",\"timestamp\":\"2026-11-19T10:00:00Z\","
-		"\"triggerReason\":\"CablePluggedIn\",\"seqNo\":0,"
-		"\"transactionInfo\":{\"transactionId\":\"TX-S\"},\"evse\":{\"id\":1},"
-		"\"meterValue\":[{\"timestamp\":\"2026-11-19T10:00:00Z\",\"sampledValue\":["
-		"{\"value\":1234,\"context\":\"Transaction.Begin\",\"signedMeterValue\":{"
-		"\"signedMeterData\":\"AAEC\",\"signingMethod\":\"ECDSA-secp256r1\","
-		"\"encodingMethod\":\"OCMF\",\"publicKey\":\"PUBK\"}}]}]}",
-		0, NULL);
+	struct call_ctx call = {
+	    .svc = f->svc, .cfg = &f->cfg, .st = f->st, .action = "TransactionEvent"};
+	json_t *req =
+	    json_loads("{\"eventType\":\"Started\",\"timestamp\":\"2026-11-19T10:00:00Z\","
+		       "\"triggerReason\":\"CablePluggedIn\",\"seqNo\":0,"
+		       "\"transactionInfo\":{\"transactionId\":\"TX-S\"},\"evse\":{\"id\":1},"
+		       "\"meterValue\":[{\"timestamp\":\"2026-11-19T10:00:00Z\",\"sampledValue\":["
+		       "{\"value\":1234,\"context\":\"Transaction.Begin\",\"signedMeterValue\":{"
+		       "\"signedMeterData\":\"AAEC\",\"signingMethod\":\"ECDSA-secp256r1\","
+		       "\"encodingMethod\":\"OCMF\",\"publicKey\":\"PUBK\"}}]}]}",
+		       0, NULL);
 	json_t *conf = NULL;
 	struct store_session_state ss;
-	struct sig_probe p = { .n = 0 };
+	struct sig_probe p = {.n = 0};
 	struct store_session_row row;
 	char reason[16] = "";
 
@@ -333,19 +337,21 @@ static void test_ocpp_words_translated(void **state)
 	for (int k = 0; k < _SESSION_EVENT_MAX; k++)
 		assert_non_null(session_event_kind_to_string(k));
 	for (int k = 0; k < _STATION_EVENT_MAX; k++)
-		assert_int_equal(station_event_kind_from_string(station_event_kind_to_string(k)), k);
+		assert_int_equal(station_event_kind_from_string(station_event_kind_to_string(k)),
+				 k);
 }
 
 static void test_energy_register_units(void **state)
 {
-	json_t *mv = json_loads(
-		"[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":["
-		"{\"value\":230,\"measurand\":\"Voltage\"},"
-		"{\"value\":3.5,\"phase\":\"L1\"},"
-		"{\"value\":12.5,\"unitOfMeasure\":{\"unit\":\"kWh\"},\"context\":\"Transaction.End\"}]},"
-		"{\"timestamp\":\"2026-11-23T10:01:00Z\",\"sampledValue\":["
-		"{\"value\":13,\"unitOfMeasure\":{\"unit\":\"Wh\",\"multiplier\":3}}]}]",
-		0, NULL);
+	json_t *mv =
+	    json_loads("[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":["
+		       "{\"value\":230,\"measurand\":\"Voltage\"},"
+		       "{\"value\":3.5,\"phase\":\"L1\"},"
+		       "{\"value\":12.5,\"unitOfMeasure\":{\"unit\":\"kWh\"},\"context\":"
+		       "\"Transaction.End\"}]},"
+		       "{\"timestamp\":\"2026-11-23T10:01:00Z\",\"sampledValue\":["
+		       "{\"value\":13,\"unitOfMeasure\":{\"unit\":\"Wh\",\"multiplier\":3}}]}]",
+		       0, NULL);
 	int64_t wh = 0;
 
 	(void)state;
@@ -367,17 +373,17 @@ static void test_energy_register_units(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_in_order_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay_has_no_effect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gaps_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_started_moves_start_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_updated_after_ended_keeps_it_closed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_evse_out_of_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multipart_report, setup, teardown),
-		cmocka_unit_test(test_energy_register_units),
-		cmocka_unit_test_setup_teardown(test_signed_meter_value_kept, setup, teardown),
-		cmocka_unit_test(test_ocpp_words_translated),
+	    cmocka_unit_test_setup_teardown(test_in_order_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_has_no_effect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gaps_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_started_moves_start_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_updated_after_ended_keeps_it_closed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_evse_out_of_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multipart_report, setup, teardown),
+	    cmocka_unit_test(test_energy_register_units),
+	    cmocka_unit_test_setup_teardown(test_signed_meter_value_kept, setup, teardown),
+	    cmocka_unit_test(test_ocpp_words_translated),
 	};
 
 	return cmocka_run_group_tests_name("v201", tests, NULL, NULL);

@@ -23,103 +23,97 @@ struct expect_row {
 
 /* DESIGN.md §5, written out again on purpose: the catalogue must agree with the design. */
 static const struct expect_row v16_supported[] = {
-	{ "Authorize", CP },
-	{ "BootNotification", CP },
-	{ "DataTransfer", CP | CS },
-	{ "DiagnosticsStatusNotification", CP },
-	{ "FirmwareStatusNotification", CP },
-	{ "Heartbeat", CP },
-	{ "MeterValues", CP },
-	{ "StartTransaction", CP },
-	{ "StatusNotification", CP },
-	{ "StopTransaction", CP },
-	{ "CancelReservation", CS },
-	{ "ChangeAvailability", CS },
-	{ "ChangeConfiguration", CS },
-	{ "ClearCache", CS },
-	{ "ClearChargingProfile", CS },
-	{ "GetCompositeSchedule", CS },
-	{ "GetConfiguration", CS },
-	{ "GetDiagnostics", CS },
-	{ "GetLocalListVersion", CS },
-	{ "RemoteStartTransaction", CS },
-	{ "RemoteStopTransaction", CS },
-	{ "ReserveNow", CS },
-	{ "Reset", CS },
-	{ "SendLocalList", CS },
-	{ "SetChargingProfile", CS },
-	{ "TriggerMessage", CS },
-	{ "UnlockConnector", CS },
-	{ "UpdateFirmware", CS },
-	/* the security whitepaper extension (issue 10) */
-	{ "SignCertificate", CP },
-	{ "SecurityEventNotification", CP },
-	{ "LogStatusNotification", CP },
-	{ "SignedFirmwareStatusNotification", CP },
-	{ "CertificateSigned", CS },
-	{ "DeleteCertificate", CS },
-	{ "ExtendedTriggerMessage", CS },
-	{ "GetInstalledCertificateIds", CS },
-	{ "GetLog", CS },
-	{ "InstallCertificate", CS },
-	{ "SignedUpdateFirmware", CS },
+    {"Authorize", CP},
+    {"BootNotification", CP},
+    {"DataTransfer", CP | CS},
+    {"DiagnosticsStatusNotification", CP},
+    {"FirmwareStatusNotification", CP},
+    {"Heartbeat", CP},
+    {"MeterValues", CP},
+    {"StartTransaction", CP},
+    {"StatusNotification", CP},
+    {"StopTransaction", CP},
+    {"CancelReservation", CS},
+    {"ChangeAvailability", CS},
+    {"ChangeConfiguration", CS},
+    {"ClearCache", CS},
+    {"ClearChargingProfile", CS},
+    {"GetCompositeSchedule", CS},
+    {"GetConfiguration", CS},
+    {"GetDiagnostics", CS},
+    {"GetLocalListVersion", CS},
+    {"RemoteStartTransaction", CS},
+    {"RemoteStopTransaction", CS},
+    {"ReserveNow", CS},
+    {"Reset", CS},
+    {"SendLocalList", CS},
+    {"SetChargingProfile", CS},
+    {"TriggerMessage", CS},
+    {"UnlockConnector", CS},
+    {"UpdateFirmware", CS},
+    /* the security whitepaper extension (issue 10) */
+    {"SignCertificate", CP},
+    {"SecurityEventNotification", CP},
+    {"LogStatusNotification", CP},
+    {"SignedFirmwareStatusNotification", CP},
+    {"CertificateSigned", CS},
+    {"DeleteCertificate", CS},
+    {"ExtendedTriggerMessage", CS},
+    {"GetInstalledCertificateIds", CS},
+    {"GetLog", CS},
+    {"InstallCertificate", CS},
+    {"SignedUpdateFirmware", CS},
 };
 
-
-
 static const struct expect_row v201_supported[] = {
-	{ "Authorize", CP },
-	{ "BootNotification", CP },
-	{ "DataTransfer", CP | CS },
-	{ "FirmwareStatusNotification", CP },
-	{ "Heartbeat", CP },
-	{ "LogStatusNotification", CP },
-	{ "MeterValues", CP },
-	{ "NotifyChargingLimit", CP },
-	{ "NotifyEVChargingNeeds", CP },
-	{ "NotifyEvent", CP },
-	{ "NotifyReport", CP },
-	{ "ReportChargingProfiles", CP },
-	{ "ReservationStatusUpdate", CP }, /* issue 11: reservations tracked */
-	{ "SecurityEventNotification", CP },
-	{ "SignCertificate", CP },
-	{ "StatusNotification", CP },
-	{ "TransactionEvent", CP },
-	{ "CancelReservation", CS },
-	{ "CertificateSigned", CS },
-	{ "ChangeAvailability", CS },
-	{ "ClearCache", CS },
-	{ "ClearChargingProfile", CS },
-	{ "GetBaseReport", CS },
-	{ "GetChargingProfiles", CS },
-	{ "GetCompositeSchedule", CS },
-	{ "GetLocalListVersion", CS },
-	{ "GetLog", CS },
-	{ "GetReport", CS },
-	{ "GetTransactionStatus", CS },
-	{ "GetVariables", CS },
-	{ "RequestStartTransaction", CS },
-	{ "RequestStopTransaction", CS },
-	{ "ReserveNow", CS },
-	{ "Reset", CS },
-	{ "SendLocalList", CS },
-	{ "SetChargingProfile", CS },
-	{ "SetVariables", CS },
-	{ "TriggerMessage", CS },
-	{ "UnlockConnector", CS },
-	{ "UpdateFirmware", CS },
+    {"Authorize", CP},
+    {"BootNotification", CP},
+    {"DataTransfer", CP | CS},
+    {"FirmwareStatusNotification", CP},
+    {"Heartbeat", CP},
+    {"LogStatusNotification", CP},
+    {"MeterValues", CP},
+    {"NotifyChargingLimit", CP},
+    {"NotifyEVChargingNeeds", CP},
+    {"NotifyEvent", CP},
+    {"NotifyReport", CP},
+    {"ReportChargingProfiles", CP},
+    {"ReservationStatusUpdate", CP}, /* issue 11: reservations tracked */
+    {"SecurityEventNotification", CP},
+    {"SignCertificate", CP},
+    {"StatusNotification", CP},
+    {"TransactionEvent", CP},
+    {"CancelReservation", CS},
+    {"CertificateSigned", CS},
+    {"ChangeAvailability", CS},
+    {"ClearCache", CS},
+    {"ClearChargingProfile", CS},
+    {"GetBaseReport", CS},
+    {"GetChargingProfiles", CS},
+    {"GetCompositeSchedule", CS},
+    {"GetLocalListVersion", CS},
+    {"GetLog", CS},
+    {"GetReport", CS},
+    {"GetTransactionStatus", CS},
+    {"GetVariables", CS},
+    {"RequestStartTransaction", CS},
+    {"RequestStopTransaction", CS},
+    {"ReserveNow", CS},
+    {"Reset", CS},
+    {"SendLocalList", CS},
+    {"SetChargingProfile", CS},
+    {"SetVariables", CS},
+    {"TriggerMessage", CS},
+    {"UnlockConnector", CS},
+    {"UpdateFirmware", CS},
 };
 
 /* Spot checks of the unsupported 2.0.1 directions; the rest are CSMS -> station. */
 static const struct expect_row v201_unsupported_cp[] = {
-	{ "ClearedChargingLimit", CP },
-	{ "Get15118EVCertificate", CP },
-	{ "GetCertificateStatus", CP },
-	{ "NotifyCustomerInformation", CP },
-	{ "NotifyDisplayMessages", CP },
-	{ "NotifyEVChargingSchedule", CP },
-	{ "NotifyMonitoringReport", CP },
-	{ "PublishFirmwareStatusNotification", CP },
+    {"ClearedChargingLimit", CP},   {"Get15118EVCertificate", CP},
+    {"GetCertificateStatus", CP},   {"NotifyCustomerInformation", CP},
+    {"NotifyDisplayMessages", CP},  {"NotifyEVChargingSchedule", CP},
+    {"NotifyMonitoringReport", CP}, {"PublishFirmwareStatusNotification", CP},
 };
 
 static void check_rows(const struct ocpp_catalog *c, const struct expect_row *rows, size_t n,
@@ -162,7 +156,7 @@ static void test_tables_sorted_unique(void **state)
 			assert_true(rows[i].dir >= 1 && rows[i].dir <= 3);
 		}
 	}
-	assert_null(ocpp__action_table(_OCPP_VERSION_MAX, &(size_t){ 0 }));
+	assert_null(ocpp__action_table(_OCPP_VERSION_MAX, &(size_t){0}));
 }
 
 /* Every embedded schema belongs to a table row and every row has both schemas. */
@@ -206,7 +200,8 @@ static void test_schemas_match_table(void **state)
 			assert_true(json_is_object(d->conf_schema));
 			assert_ptr_not_equal(d->req_schema, d->conf_schema);
 			if (i > 0)
-				assert_true(strcmp(ocpp_catalog_at(c, i - 1)->action, d->action) < 0);
+				assert_true(strcmp(ocpp_catalog_at(c, i - 1)->action, d->action) <
+					    0);
 			assert_ptr_equal(ocpp_catalog_find(c, d->action), d);
 		}
 		assert_null(ocpp_catalog_at(c, ocpp_catalog_count(c)));
@@ -255,7 +250,8 @@ static void test_v201_coverage(void **state)
 		const struct ocpp_msg_def *d = ocpp_catalog_at(c, i);
 		bool listed = false;
 
-		for (size_t k = 0; k < sizeof(v201_unsupported_cp) / sizeof(v201_unsupported_cp[0]); k++)
+		for (size_t k = 0; k < sizeof(v201_unsupported_cp) / sizeof(v201_unsupported_cp[0]);
+		     k++)
 			listed |= strcmp(v201_unsupported_cp[k].action, d->action) == 0;
 		if (!d->supported && !listed && d->dir != CS)
 			fail_msg("%s should be CS -> CP", d->action);
@@ -268,7 +264,7 @@ static void test_create_destroy(void **state)
 {
 	(void)state;
 	assert_null(ocpp_catalog_create(_OCPP_VERSION_MAX));
-	assert_null(ocpp_catalog_create((enum ocpp_version)-1));
+	assert_null(ocpp_catalog_create((enum ocpp_version) - 1));
 	ocpp_catalog_destroy(NULL);
 	assert_int_equal(ocpp_catalog_count(NULL), 0);
 	assert_null(ocpp_catalog_at(NULL, 0));
@@ -277,11 +273,9 @@ static void test_create_destroy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tables_sorted_unique),
-		cmocka_unit_test(test_schemas_match_table),
-		cmocka_unit_test(test_v16_coverage),
-		cmocka_unit_test(test_v201_coverage),
-		cmocka_unit_test(test_create_destroy),
+	    cmocka_unit_test(test_tables_sorted_unique), cmocka_unit_test(test_schemas_match_table),
+	    cmocka_unit_test(test_v16_coverage),	 cmocka_unit_test(test_v201_coverage),
+	    cmocka_unit_test(test_create_destroy),
 	};
 
 	return cmocka_run_group_tests_name("ocpp-catalog", tests, NULL, NULL);

@@ -16,7 +16,7 @@
 /* Parse s (without its NUL), expect failure with code, the recovered id and is_call. */
 static void expect_fail(const char *s, enum ocpp_err code, const char *id, bool is_call)
 {
-	struct ocpp_frame f = { 0 };
+	struct ocpp_frame f = {0};
 	struct ocpp_parse_error e;
 	int r = ocpp_frame_parse(s, strlen(s), &f, &e);
 
@@ -218,7 +218,8 @@ static void test_error_round_trip(void **state)
 	char *s;
 
 	(void)state;
-	s = ocpp_frame_error(OCPP_V16, "42", OCPP_ERR_OCCURRENCE_CONSTRAINT, "idTag: missing", &len);
+	s = ocpp_frame_error(OCPP_V16, "42", OCPP_ERR_OCCURRENCE_CONSTRAINT, "idTag: missing",
+			     &len);
 	assert_string_equal(s, "[4,\"42\",\"OccurenceConstraintViolation\",\"idTag: missing\",{}]");
 	assert_int_equal(ocpp_frame_parse(s, len, &f, NULL), 0);
 	assert_int_equal(f.type, OCPP_CALLERROR);
@@ -296,20 +297,20 @@ static void test_error_names(void **state)
 		enum ocpp_err e;
 		const char *v16, *v201;
 	} names[] = {
-		{ OCPP_ERR_NOT_IMPLEMENTED, "NotImplemented", "NotImplemented" },
-		{ OCPP_ERR_NOT_SUPPORTED, "NotSupported", "NotSupported" },
-		{ OCPP_ERR_INTERNAL, "InternalError", "InternalError" },
-		{ OCPP_ERR_PROTOCOL, "ProtocolError", "ProtocolError" },
-		{ OCPP_ERR_SECURITY, "SecurityError", "SecurityError" },
-		{ OCPP_ERR_FORMATION, "FormationViolation", "FormatViolation" },
-		{ OCPP_ERR_PROPERTY_CONSTRAINT, "PropertyConstraintViolation",
-		  "PropertyConstraintViolation" },
-		{ OCPP_ERR_OCCURRENCE_CONSTRAINT, "OccurenceConstraintViolation",
-		  "OccurrenceConstraintViolation" },
-		{ OCPP_ERR_TYPE_CONSTRAINT, "TypeConstraintViolation", "TypeConstraintViolation" },
-		{ OCPP_ERR_GENERIC, "GenericError", "GenericError" },
-		{ OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED, "ProtocolError", "MessageTypeNotSupported" },
-		{ OCPP_ERR_RPC_FRAMEWORK, "ProtocolError", "RpcFrameworkError" },
+	    {OCPP_ERR_NOT_IMPLEMENTED, "NotImplemented", "NotImplemented"},
+	    {OCPP_ERR_NOT_SUPPORTED, "NotSupported", "NotSupported"},
+	    {OCPP_ERR_INTERNAL, "InternalError", "InternalError"},
+	    {OCPP_ERR_PROTOCOL, "ProtocolError", "ProtocolError"},
+	    {OCPP_ERR_SECURITY, "SecurityError", "SecurityError"},
+	    {OCPP_ERR_FORMATION, "FormationViolation", "FormatViolation"},
+	    {OCPP_ERR_PROPERTY_CONSTRAINT, "PropertyConstraintViolation",
+	     "PropertyConstraintViolation"},
+	    {OCPP_ERR_OCCURRENCE_CONSTRAINT, "OccurenceConstraintViolation",
+	     "OccurrenceConstraintViolation"},
+	    {OCPP_ERR_TYPE_CONSTRAINT, "TypeConstraintViolation", "TypeConstraintViolation"},
+	    {OCPP_ERR_GENERIC, "GenericError", "GenericError"},
+	    {OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED, "ProtocolError", "MessageTypeNotSupported"},
+	    {OCPP_ERR_RPC_FRAMEWORK, "ProtocolError", "RpcFrameworkError"},
 	};
 
 	(void)state;
@@ -348,23 +349,23 @@ static void test_version_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_not_json),
-		cmocka_unit_test(test_not_array),
-		cmocka_unit_test(test_bad_message_type),
-		cmocka_unit_test(test_wrong_arity),
-		cmocka_unit_test(test_bad_id),
-		cmocka_unit_test(test_id_36_accepted),
-		cmocka_unit_test(test_payload_not_object),
-		cmocka_unit_test(test_action_not_string),
-		cmocka_unit_test(test_duplicate_keys),
-		cmocka_unit_test(test_parse_without_nul),
-		cmocka_unit_test(test_call_round_trip),
-		cmocka_unit_test(test_result_round_trip),
-		cmocka_unit_test(test_error_round_trip),
-		cmocka_unit_test(test_serializer_rejects),
-		cmocka_unit_test(test_serialized_parse_errors_echo),
-		cmocka_unit_test(test_error_names),
-		cmocka_unit_test(test_version_names),
+	    cmocka_unit_test(test_not_json),
+	    cmocka_unit_test(test_not_array),
+	    cmocka_unit_test(test_bad_message_type),
+	    cmocka_unit_test(test_wrong_arity),
+	    cmocka_unit_test(test_bad_id),
+	    cmocka_unit_test(test_id_36_accepted),
+	    cmocka_unit_test(test_payload_not_object),
+	    cmocka_unit_test(test_action_not_string),
+	    cmocka_unit_test(test_duplicate_keys),
+	    cmocka_unit_test(test_parse_without_nul),
+	    cmocka_unit_test(test_call_round_trip),
+	    cmocka_unit_test(test_result_round_trip),
+	    cmocka_unit_test(test_error_round_trip),
+	    cmocka_unit_test(test_serializer_rejects),
+	    cmocka_unit_test(test_serialized_parse_errors_echo),
+	    cmocka_unit_test(test_error_names),
+	    cmocka_unit_test(test_version_names),
 	};
 
 	return cmocka_run_group_tests_name("ocpp-rpc", tests, NULL, NULL);

@@ -102,7 +102,8 @@ static json_t *gen(const json_t *root, const json_t *s, bool full, int depth)
 		return str_of(max >= 0 && max < 1 ? max : 1, false);
 	}
 	if (strcmp(t, "integer") == 0) {
-		json_int_t lo = int_kw(s, "minimum", INT64_MIN), hi = int_kw(s, "maximum", INT64_MAX);
+		json_int_t lo = int_kw(s, "minimum", INT64_MIN),
+			   hi = int_kw(s, "maximum", INT64_MAX);
 
 		if (full)
 			return json_integer(hi != INT64_MAX ? hi : lo != INT64_MIN ? lo : 7);
@@ -119,7 +120,8 @@ static json_t *gen(const json_t *root, const json_t *s, bool full, int depth)
 		if (full && n < 1)
 			n = 1;
 		for (json_int_t i = 0; i < n; i++)
-			json_array_append_new(a, gen(root, json_object_get(s, "items"), full, depth + 1));
+			json_array_append_new(
+			    a, gen(root, json_object_get(s, "items"), full, depth + 1));
 		return a;
 	}
 	if (strcmp(t, "object") == 0) {
@@ -137,9 +139,10 @@ static json_t *gen(const json_t *root, const json_t *s, bool full, int depth)
 			size_t i;
 
 			json_array_foreach(json_object_get(s, "required"), i, r)
-				json_object_set_new(o, json_string_value(r),
-						    gen(root, json_object_get(props, json_string_value(r)),
-							full, depth + 1));
+				json_object_set_new(
+				    o, json_string_value(r),
+				    gen(root, json_object_get(props, json_string_value(r)), full,
+					depth + 1));
 		}
 		return o;
 	}
@@ -153,8 +156,8 @@ struct mctx {
 	const struct ocpp_catalog *cat;
 	const char *action;
 	bool response;
-	const json_t *root;  /* the schema document */
-	json_t *instance;    /* the whole payload being mutated */
+	const json_t *root; /* the schema document */
+	json_t *instance;   /* the whole payload being mutated */
 	unsigned count[_OCPP_ERR_MAX];
 };
 
@@ -163,8 +166,8 @@ static void expect(struct mctx *m, const json_t *payload, enum ocpp_err code, co
 		   const char *what)
 {
 	char desc[DESC_LEN];
-	enum ocpp_err r = ocpp_catalog_validate(m->cat, m->action, m->response, payload, desc,
-						sizeof(desc));
+	enum ocpp_err r =
+	    ocpp_catalog_validate(m->cat, m->action, m->response, payload, desc, sizeof(desc));
 	size_t n = strlen(path);
 
 	if (r != code || (code == OCPP_ERR_NONE && desc[0] != '\0') ||
@@ -226,7 +229,8 @@ static void mutate(struct mctx *m, const json_t *s, json_t *v, json_t *parent, c
 	if (t) {
 		try_replace(m, parent, key, index, wrong_type(t), OCPP_ERR_TYPE_CONSTRAINT, p,
 			    "wrong type");
-		try_replace(m, parent, key, index, json_null(), OCPP_ERR_TYPE_CONSTRAINT, p, "null");
+		try_replace(m, parent, key, index, json_null(), OCPP_ERR_TYPE_CONSTRAINT, p,
+			    "null");
 	}
 	if (json_object_get(s, "enum"))
 		try_replace(m, parent, key, index, json_string("NotAnEnumValue"),
@@ -252,10 +256,12 @@ static void mutate(struct mctx *m, const json_t *s, json_t *v, json_t *parent, c
 			    OCPP_ERR_NONE, p, "integral real");
 	}
 	if ((k = json_object_get(s, "minimum")))
-		try_replace(m, parent, key, index, json_integer((json_int_t)json_number_value(k) - 1),
+		try_replace(m, parent, key, index,
+			    json_integer((json_int_t)json_number_value(k) - 1),
 			    OCPP_ERR_PROPERTY_CONSTRAINT, p, "minimum");
 	if ((k = json_object_get(s, "maximum")))
-		try_replace(m, parent, key, index, json_integer((json_int_t)json_number_value(k) + 1),
+		try_replace(m, parent, key, index,
+			    json_integer((json_int_t)json_number_value(k) + 1),
 			    OCPP_ERR_PROPERTY_CONSTRAINT, p, "maximum");
 	if ((k = json_object_get(s, "multipleOf")))
 		try_replace(m, parent, key, index, json_real(json_number_value(k) * 1.5),
@@ -299,8 +305,9 @@ static void mutate(struct mctx *m, const json_t *s, json_t *v, json_t *parent, c
 		snprintf(sub, sizeof(sub), "%s%sunknownField", path, *path ? "." : "");
 		json_object_set_new(v, "unknownField", json_integer(1));
 		expect(m, m->instance,
-		       json_is_false(json_object_get(s, "additionalProperties")) ? OCPP_ERR_FORMATION
-										 : OCPP_ERR_NONE,
+		       json_is_false(json_object_get(s, "additionalProperties"))
+			   ? OCPP_ERR_FORMATION
+			   : OCPP_ERR_NONE,
 		       json_is_false(json_object_get(s, "additionalProperties")) ? sub : "",
 		       "unknown field");
 		json_object_del(v, "unknownField");
@@ -332,10 +339,10 @@ static void check_all(enum ocpp_version ver, unsigned *ret_counts)
 
 			for (int full = 0; full <= 1; full++) {
 				struct mctx m = {
-					.cat = cat,
-					.action = d->action,
-					.response = response,
-					.root = schema,
+				    .cat = cat,
+				    .action = d->action,
+				    .response = response,
+				    .root = schema,
 				};
 				enum ocpp_err r;
 
@@ -368,7 +375,7 @@ static void check_all(enum ocpp_version ver, unsigned *ret_counts)
 
 static void test_every_v16_message(void **state)
 {
-	unsigned counts[_OCPP_ERR_MAX] = { 0 };
+	unsigned counts[_OCPP_ERR_MAX] = {0};
 
 	(void)state;
 	check_all(OCPP_V16, counts);
@@ -386,7 +393,7 @@ static void test_every_v16_message(void **state)
 
 static void test_every_v201_message(void **state)
 {
-	unsigned counts[_OCPP_ERR_MAX] = { 0 };
+	unsigned counts[_OCPP_ERR_MAX] = {0};
 
 	(void)state;
 	check_all(OCPP_V201, counts);
@@ -496,7 +503,8 @@ static void test_v16_start_transaction(void **state)
 	      "{\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":\"2026-12-01T00:00:00Z\"},"
 	      "\"transactionId\":4711}",
 	      OCPP_ERR_NONE, "");
-	check(c, "StartTransaction", true, "{\"idTagInfo\":{\"status\":\"Fine\"},\"transactionId\":1}",
+	check(c, "StartTransaction", true,
+	      "{\"idTagInfo\":{\"status\":\"Fine\"},\"transactionId\":1}",
 	      OCPP_ERR_PROPERTY_CONSTRAINT, "idTagInfo.status: not an allowed value");
 	check(c, "StartTransaction", true, "{\"idTagInfo\":{},\"transactionId\":1}",
 	      OCPP_ERR_OCCURRENCE_CONSTRAINT, "idTagInfo.status: required property missing");
@@ -514,20 +522,22 @@ static void test_v16_meter_values(void **state)
 	struct fixture *fx = *state;
 	const struct ocpp_catalog *c = fx->v16;
 
-	check(c, "MeterValues", false,
-	      "{\"connectorId\":1,\"transactionId\":5,\"meterValue\":[{"
-	      "\"timestamp\":\"2026-11-23T10:15:00Z\",\"sampledValue\":["
-	      "{\"value\":\"1234.5\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
-	      "\"measurand\":\"Energy.Active.Import.Register\",\"location\":\"Outlet\","
-	      "\"unit\":\"Wh\"},"
-	      "{\"value\":\"16.1\",\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"unit\":\"A\"},"
-	      "{\"value\":\"80\",\"measurand\":\"SoC\",\"location\":\"EV\",\"unit\":\"Percent\"}"
-	      "]}]}",
-	      OCPP_ERR_NONE, "");
+	check(
+	    c, "MeterValues", false,
+	    "{\"connectorId\":1,\"transactionId\":5,\"meterValue\":[{"
+	    "\"timestamp\":\"2026-11-23T10:15:00Z\",\"sampledValue\":["
+	    "{\"value\":\"1234.5\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
+	    "\"measurand\":\"Energy.Active.Import.Register\",\"location\":\"Outlet\","
+	    "\"unit\":\"Wh\"},"
+	    "{\"value\":\"16.1\",\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"unit\":\"A\"},"
+	    "{\"value\":\"80\",\"measurand\":\"SoC\",\"location\":\"EV\",\"unit\":\"Percent\"}"
+	    "]}]}",
+	    OCPP_ERR_NONE, "");
 	check(c, "MeterValues", false,
 	      "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2026-11-23T10:15:00Z\","
 	      "\"sampledValue\":[{\"value\":\"1\"},{\"value\":\"2\",\"unit\":\"kWhh\"}]}]}",
-	      OCPP_ERR_PROPERTY_CONSTRAINT, "meterValue[0].sampledValue[1].unit: not an allowed value");
+	      OCPP_ERR_PROPERTY_CONSTRAINT,
+	      "meterValue[0].sampledValue[1].unit: not an allowed value");
 	check(c, "MeterValues", false,
 	      "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2026-11-23T10:15:00Z\","
 	      "\"sampledValue\":[{\"unit\":\"Wh\"}]}]}",
@@ -548,10 +558,10 @@ static void test_v16_charging_profile_multiple_of(void **state)
 {
 	struct fixture *fx = *state;
 #define tmpl                                                                                       \
-	"{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":1,"                        \
-	"\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\","                         \
-	"\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{"                                 \
-	"\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"                 \
+	"{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":1,"                      \
+	"\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\","                        \
+	"\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{"                              \
+	"\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"               \
 	"\"limit\":%s}]}}}"
 	char buf[512];
 
@@ -592,22 +602,23 @@ static void test_v201_transaction_event(void **state)
 	struct fixture *fx = *state;
 	const struct ocpp_catalog *c = fx->v201;
 	static const char *const head =
-		"{\"eventType\":\"Started\",\"timestamp\":\"2026-11-23T10:00:00.000Z\","
-		"\"triggerReason\":\"Authorized\",\"seqNo\":0,\"offline\":false,"
-		"\"customData\":{\"vendorId\":\"com.example\",\"site\":\"S1\"},";
+	    "{\"eventType\":\"Started\",\"timestamp\":\"2026-11-23T10:00:00.000Z\","
+	    "\"triggerReason\":\"Authorized\",\"seqNo\":0,\"offline\":false,"
+	    "\"customData\":{\"vendorId\":\"com.example\",\"site\":\"S1\"},";
 	char buf[2048];
 
-	snprintf(buf, sizeof(buf), "%s%s", head,
-		 "\"transactionInfo\":{\"transactionId\":\"tx-0001\",\"chargingState\":\"Charging\","
-		 "\"customData\":{\"vendorId\":\"com.example\",\"soc\":[1,2]}},"
-		 "\"idToken\":{\"idToken\":\"04E8960A9B5C80\",\"type\":\"ISO14443\","
-		 "\"additionalInfo\":[{\"additionalIdToken\":\"x\",\"type\":\"y\"}]},"
-		 "\"evse\":{\"id\":1,\"connectorId\":1},"
-		 "\"meterValue\":[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":["
-		 "{\"value\":0.0,\"measurand\":\"Energy.Active.Import.Register\","
-		 "\"unitOfMeasure\":{\"unit\":\"kWh\",\"multiplier\":3}},"
-		 "{\"value\":11000,\"measurand\":\"Power.Active.Import\",\"phase\":\"L1-N\","
-		 "\"context\":\"Transaction.Begin\"}]}]}");
+	snprintf(
+	    buf, sizeof(buf), "%s%s", head,
+	    "\"transactionInfo\":{\"transactionId\":\"tx-0001\",\"chargingState\":\"Charging\","
+	    "\"customData\":{\"vendorId\":\"com.example\",\"soc\":[1,2]}},"
+	    "\"idToken\":{\"idToken\":\"04E8960A9B5C80\",\"type\":\"ISO14443\","
+	    "\"additionalInfo\":[{\"additionalIdToken\":\"x\",\"type\":\"y\"}]},"
+	    "\"evse\":{\"id\":1,\"connectorId\":1},"
+	    "\"meterValue\":[{\"timestamp\":\"2026-11-23T10:00:00Z\",\"sampledValue\":["
+	    "{\"value\":0.0,\"measurand\":\"Energy.Active.Import.Register\","
+	    "\"unitOfMeasure\":{\"unit\":\"kWh\",\"multiplier\":3}},"
+	    "{\"value\":11000,\"measurand\":\"Power.Active.Import\",\"phase\":\"L1-N\","
+	    "\"context\":\"Transaction.Begin\"}]}]}");
 	check(c, "TransactionEvent", false, buf, OCPP_ERR_NONE, "");
 
 	snprintf(buf, sizeof(buf), "%s%s", head,
@@ -640,12 +651,12 @@ static void test_v201_transaction_event(void **state)
 
 		for (int i = 0; i < 36; i++)
 			strcat(id, "\xc3\xa9");
-		snprintf(buf, sizeof(buf), "%s\"transactionInfo\":{\"transactionId\":\"%s\"}}", head,
-			 id);
+		snprintf(buf, sizeof(buf), "%s\"transactionInfo\":{\"transactionId\":\"%s\"}}",
+			 head, id);
 		check(c, "TransactionEvent", false, buf, OCPP_ERR_NONE, "");
 		strcat(id, "\xc3\xa9");
-		snprintf(buf, sizeof(buf), "%s\"transactionInfo\":{\"transactionId\":\"%s\"}}", head,
-			 id);
+		snprintf(buf, sizeof(buf), "%s\"transactionInfo\":{\"transactionId\":\"%s\"}}",
+			 head, id);
 		check(c, "TransactionEvent", false, buf, OCPP_ERR_PROPERTY_CONSTRAINT,
 		      "transactionInfo.transactionId: longer than 36");
 	}
@@ -659,8 +670,8 @@ static void test_v201_bounds(void **state)
 {
 	struct fixture *fx = *state;
 #define tmpl                                                                                       \
-	"{\"evseId\":1,\"chargingNeeds\":{\"requestedEnergyTransfer\":\"DC\","                      \
-	"\"dcChargingParameters\":{\"evMaxCurrent\":200,\"evMaxVoltage\":400,"                      \
+	"{\"evseId\":1,\"chargingNeeds\":{\"requestedEnergyTransfer\":\"DC\","                     \
+	"\"dcChargingParameters\":{\"evMaxCurrent\":200,\"evMaxVoltage\":400,"                     \
 	"\"stateOfCharge\":%s}}}"
 	char buf[512];
 
@@ -683,17 +694,17 @@ static void test_unknown_action(void **state)
 	char desc[64];
 	json_t *empty = json_object();
 
-	assert_int_equal(ocpp_catalog_validate(fx->v16, "TransactionEvent", false, empty, desc,
-					       sizeof(desc)),
-			 OCPP_ERR_NOT_IMPLEMENTED);
+	assert_int_equal(
+	    ocpp_catalog_validate(fx->v16, "TransactionEvent", false, empty, desc, sizeof(desc)),
+	    OCPP_ERR_NOT_IMPLEMENTED);
 	assert_string_equal(desc, "unknown action TransactionEvent");
 	assert_int_equal(ocpp_catalog_validate(fx->v201, "heartbeat", false, empty, NULL, 0),
 			 OCPP_ERR_NOT_IMPLEMENTED);
 	assert_int_equal(ocpp_catalog_validate(fx->v201, "Heartbeat", false, empty, desc, 1),
 			 OCPP_ERR_NONE);
-	assert_int_equal(ocpp_catalog_validate(fx->v201, "Heartbeat", false, NULL, desc,
-					       sizeof(desc)),
-			 OCPP_ERR_FORMATION);
+	assert_int_equal(
+	    ocpp_catalog_validate(fx->v201, "Heartbeat", false, NULL, desc, sizeof(desc)),
+	    OCPP_ERR_FORMATION);
 	/* a tiny buffer still gets a terminated (truncated) description */
 	assert_int_equal(ocpp_catalog_validate(fx->v201, "StartTransaction", false, empty, desc, 5),
 			 OCPP_ERR_NOT_IMPLEMENTED);
@@ -720,8 +731,8 @@ static enum ocpp_err generic(const char *schema_text, const char *value_text, ch
 static void test_depth_bound(void **state)
 {
 	static const char schema[] =
-		"{\"definitions\":{\"n\":{\"type\":\"object\",\"additionalProperties\":false,"
-		"\"properties\":{\"c\":{\"$ref\":\"#/definitions/n\"}}}},\"$ref\":\"#/definitions/n\"}";
+	    "{\"definitions\":{\"n\":{\"type\":\"object\",\"additionalProperties\":false,"
+	    "\"properties\":{\"c\":{\"$ref\":\"#/definitions/n\"}}}},\"$ref\":\"#/definitions/n\"}";
 	char value[512], desc[DESC_LEN];
 
 	(void)state;
@@ -738,14 +749,15 @@ static void test_depth_bound(void **state)
 	}
 	assert_non_null(strstr(desc, "nested deeper than 32"));
 	assert_int_equal(generic("{\"$ref\":\"#\"}", "1", desc), OCPP_ERR_INTERNAL);
-	assert_int_equal(generic("{\"$ref\":\"#/definitions/none\"}", "1", desc), OCPP_ERR_INTERNAL);
+	assert_int_equal(generic("{\"$ref\":\"#/definitions/none\"}", "1", desc),
+			 OCPP_ERR_INTERNAL);
 	assert_int_equal(generic("{\"$ref\":\"http://example.com/s\"}", "1", desc),
 			 OCPP_ERR_INTERNAL);
 	assert_int_equal(generic("{\"a\":[{\"type\":\"string\"}],\"$ref\":\"#/a/0\"}", "1", desc),
 			 OCPP_ERR_TYPE_CONSTRAINT);
-	assert_int_equal(generic("{\"a~/b\":{\"type\":\"string\"},\"$ref\":\"#/a~0~1b\"}", "\"s\"",
-				 desc),
-			 OCPP_ERR_NONE);
+	assert_int_equal(
+	    generic("{\"a~/b\":{\"type\":\"string\"},\"$ref\":\"#/a~0~1b\"}", "\"s\"", desc),
+	    OCPP_ERR_NONE);
 }
 
 static void test_generic_keywords(void **state)
@@ -754,15 +766,15 @@ static void test_generic_keywords(void **state)
 
 	(void)state;
 	/* code points, not bytes */
-	assert_int_equal(generic("{\"type\":\"string\",\"maxLength\":3}", "\"h\xc3\xa9\xc3\xa9\"",
-				 desc),
-			 OCPP_ERR_NONE);
+	assert_int_equal(
+	    generic("{\"type\":\"string\",\"maxLength\":3}", "\"h\xc3\xa9\xc3\xa9\"", desc),
+	    OCPP_ERR_NONE);
 	assert_int_equal(generic("{\"type\":\"string\",\"maxLength\":3}",
 				 "\"\xf0\x9f\x94\x8c\xf0\x9f\x94\x8c\xf0\x9f\x94\x8c\"", desc),
 			 OCPP_ERR_NONE);
-	assert_int_equal(generic("{\"type\":\"string\",\"maxLength\":3}", "\"h\xc3\xa9\xc3\xa9!\"",
-				 desc),
-			 OCPP_ERR_PROPERTY_CONSTRAINT);
+	assert_int_equal(
+	    generic("{\"type\":\"string\",\"maxLength\":3}", "\"h\xc3\xa9\xc3\xa9!\"", desc),
+	    OCPP_ERR_PROPERTY_CONSTRAINT);
 	assert_string_equal(desc, "payload: longer than 3");
 	assert_int_equal(generic("{\"type\":\"string\",\"minLength\":2}", "\"a\"", desc),
 			 OCPP_ERR_PROPERTY_CONSTRAINT);
@@ -780,9 +792,9 @@ static void test_generic_keywords(void **state)
 	assert_int_equal(generic("{\"type\":[\"string\",\"null\"]}", "1", desc),
 			 OCPP_ERR_TYPE_CONSTRAINT);
 	assert_string_equal(desc, "payload: expected string or null, got integer");
-	assert_int_equal(generic("{\"type\":\"integer\",\"minimum\":0,\"maximum\":100}", "100.0",
-				 desc),
-			 OCPP_ERR_NONE);
+	assert_int_equal(
+	    generic("{\"type\":\"integer\",\"minimum\":0,\"maximum\":100}", "100.0", desc),
+	    OCPP_ERR_NONE);
 	assert_int_equal(generic("{\"type\":\"integer\",\"exclusiveMaximum\":100}", "100", desc),
 			 OCPP_ERR_PROPERTY_CONSTRAINT);
 	assert_int_equal(generic("{\"type\":\"integer\",\"multipleOf\":5}", "15", desc),
@@ -795,14 +807,15 @@ static void test_generic_keywords(void **state)
 				 "[1,2,3]", desc),
 			 OCPP_ERR_OCCURRENCE_CONSTRAINT);
 	assert_string_equal(desc, "payload: more than 2 items");
-	assert_int_equal(generic("{\"type\":\"array\",\"items\":{\"type\":\"integer\"}}", "[1,\"2\"]",
-				 desc),
-			 OCPP_ERR_TYPE_CONSTRAINT);
+	assert_int_equal(
+	    generic("{\"type\":\"array\",\"items\":{\"type\":\"integer\"}}", "[1,\"2\"]", desc),
+	    OCPP_ERR_TYPE_CONSTRAINT);
 	assert_string_equal(desc, "[1]: expected integer, got string");
 	/* objects: schema-valued additionalProperties, and no constraint by default */
-	assert_int_equal(generic("{\"type\":\"object\",\"additionalProperties\":{\"type\":\"integer\"}}",
-				 "{\"a\":1,\"b\":\"x\"}", desc),
-			 OCPP_ERR_TYPE_CONSTRAINT);
+	assert_int_equal(
+	    generic("{\"type\":\"object\",\"additionalProperties\":{\"type\":\"integer\"}}",
+		    "{\"a\":1,\"b\":\"x\"}", desc),
+	    OCPP_ERR_TYPE_CONSTRAINT);
 	assert_string_equal(desc, "b: expected integer, got string");
 	assert_int_equal(generic("{\"type\":\"object\"}", "{\"a\":[{}]}", desc), OCPP_ERR_NONE);
 	assert_int_equal(generic("{\"enum\":[\"A\",\"B\"]}", "\"C\"", desc),
@@ -826,8 +839,9 @@ static void test_long_paths_stay_utf8(void **state)
 	for (int i = 0; i < 300; i++)
 		strcat(value, "\xe2\x82\xac");
 	strcat(value, "\":1}");
-	assert_int_equal(generic("{\"type\":\"object\",\"additionalProperties\":false}", value, desc),
-			 OCPP_ERR_FORMATION);
+	assert_int_equal(
+	    generic("{\"type\":\"object\",\"additionalProperties\":false}", value, desc),
+	    OCPP_ERR_FORMATION);
 	js = json_string(desc); /* NULL if desc is not valid UTF-8 */
 	assert_non_null(js);
 	assert_non_null(strstr(desc, "...: unknown property"));
@@ -837,18 +851,18 @@ static void test_long_paths_stay_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_v16_message),
-		cmocka_unit_test(test_every_v201_message),
-		cmocka_unit_test(test_v16_start_transaction),
-		cmocka_unit_test(test_v16_meter_values),
-		cmocka_unit_test(test_v16_charging_profile_multiple_of),
-		cmocka_unit_test(test_v16_uri),
-		cmocka_unit_test(test_v201_transaction_event),
-		cmocka_unit_test(test_v201_bounds),
-		cmocka_unit_test(test_unknown_action),
-		cmocka_unit_test(test_depth_bound),
-		cmocka_unit_test(test_generic_keywords),
-		cmocka_unit_test(test_long_paths_stay_utf8),
+	    cmocka_unit_test(test_every_v16_message),
+	    cmocka_unit_test(test_every_v201_message),
+	    cmocka_unit_test(test_v16_start_transaction),
+	    cmocka_unit_test(test_v16_meter_values),
+	    cmocka_unit_test(test_v16_charging_profile_multiple_of),
+	    cmocka_unit_test(test_v16_uri),
+	    cmocka_unit_test(test_v201_transaction_event),
+	    cmocka_unit_test(test_v201_bounds),
+	    cmocka_unit_test(test_unknown_action),
+	    cmocka_unit_test(test_depth_bound),
+	    cmocka_unit_test(test_generic_keywords),
+	    cmocka_unit_test(test_long_paths_stay_utf8),
 	};
 
 	return cmocka_run_group_tests_name("ocpp-schema", tests, setup, teardown);

@@ -61,36 +61,36 @@ static void test_parse_fractions(void **state)
 static void test_parse_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"yesterday",
-		"2026-13-01T00:00:00Z",
-		"2026-00-01T00:00:00Z",
-		"2026-01-00T00:00:00Z",
-		"2026-01-32T00:00:00Z",
-		"2026-04-31T00:00:00Z",
-		"2023-02-29T00:00:00Z",
-		"1900-02-29T00:00:00Z",
-		"2026-11-23T24:00:00Z",
-		"2026-11-23T10:60:00Z",
-		"2026-11-23T10:00:61Z",
-		"2026-11-23T10:00:00",       /* no offset */
-		"2026-11-23 10:00:00Z",      /* RFC 3339 allows it only "for readability" */
-		"2026-11-23T10:00Z",         /* no seconds */
-		"2026-11-23T10:00:00.Z",     /* empty fraction */
-		"2026-11-23T10:00:00,5Z",    /* ISO 8601 comma */
-		"2026-11-23T10:00:00+0200",  /* offset without colon */
-		"2026-11-23T10:00:00+02",
-		"2026-11-23T10:00:00+24:00",
-		"2026-11-23T10:00:00+02:60",
-		"2026-11-23T10:00:00Zjunk",
-		"2026-11-23T10:00:00Z ",
-		" 2026-11-23T10:00:00Z",
-		"26-11-23T10:00:00Z",
-		"2026-1-23T10:00:00Z",
-		"+2026-11-23T10:00:00Z",
-		"2026-11-23",
-		"2026-11-23T",
-		"２026-11-23T10:00:00Z",
+	    "",
+	    "yesterday",
+	    "2026-13-01T00:00:00Z",
+	    "2026-00-01T00:00:00Z",
+	    "2026-01-00T00:00:00Z",
+	    "2026-01-32T00:00:00Z",
+	    "2026-04-31T00:00:00Z",
+	    "2023-02-29T00:00:00Z",
+	    "1900-02-29T00:00:00Z",
+	    "2026-11-23T24:00:00Z",
+	    "2026-11-23T10:60:00Z",
+	    "2026-11-23T10:00:61Z",
+	    "2026-11-23T10:00:00",	/* no offset */
+	    "2026-11-23 10:00:00Z",	/* RFC 3339 allows it only "for readability" */
+	    "2026-11-23T10:00Z",	/* no seconds */
+	    "2026-11-23T10:00:00.Z",	/* empty fraction */
+	    "2026-11-23T10:00:00,5Z",	/* ISO 8601 comma */
+	    "2026-11-23T10:00:00+0200", /* offset without colon */
+	    "2026-11-23T10:00:00+02",
+	    "2026-11-23T10:00:00+24:00",
+	    "2026-11-23T10:00:00+02:60",
+	    "2026-11-23T10:00:00Zjunk",
+	    "2026-11-23T10:00:00Z ",
+	    " 2026-11-23T10:00:00Z",
+	    "26-11-23T10:00:00Z",
+	    "2026-1-23T10:00:00Z",
+	    "+2026-11-23T10:00:00Z",
+	    "2026-11-23",
+	    "2026-11-23T",
+	    "２026-11-23T10:00:00Z",
 	};
 	int64_t ms = 77;
 
@@ -161,12 +161,9 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_utc),
-		cmocka_unit_test(test_parse_offsets),
-		cmocka_unit_test(test_parse_fractions),
-		cmocka_unit_test(test_parse_invalid),
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_parse_utc),	    cmocka_unit_test(test_parse_offsets),
+	    cmocka_unit_test(test_parse_fractions), cmocka_unit_test(test_parse_invalid),
+	    cmocka_unit_test(test_format),	    cmocka_unit_test(test_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("ocpp-time", tests, NULL, NULL);

@@ -325,7 +325,7 @@ static struct fake *fake_new(enum cpsim_kind kind, enum cpsim_proto proto, const
 	assert_non_null(fk);
 	cpsim_scenario_defaults(&fk->sc);
 	fk->sc.groups[0] =
-		(struct cpsim_group){.kind = kind, .proto = proto, .count = 1, .v2g_share = 1.0};
+	    (struct cpsim_group){.kind = kind, .proto = proto, .count = 1, .v2g_share = 1.0};
 	fk->sc.ngroups = 1;
 	fk->sc.meter_s = 60;
 	fk->sc.ramp_per_s = 0;
@@ -397,8 +397,7 @@ static double sample(const json_t *meter_values, const char *measurand)
 	const json_t *sv = json_object_get(json_array_get(meter_values, 0), "sampledValue"), *s;
 	size_t i;
 
-	json_array_foreach(sv, i, s)
-	{
+	json_array_foreach(sv, i, s) {
 		if (!strcmp(json_string_value(json_object_get(s, "measurand")), measurand)) {
 			const json_t *v = json_object_get(s, "value");
 
@@ -440,10 +439,9 @@ static void test_v16_boot_pending_retries_at_interval(void **state)
 	reply(fk, 0, b,
 	      "{\"status\":\"Accepted\",\"currentTime\":\"2026-11-23T02:00:11.000Z\",\"interval\":"
 	      "300}");
-	assert_int_equal(
-		json_integer_value(json_object_get(
-			payload_of(expect_call(fk, 0, "StatusNotification")), "connectorId")),
-		0);
+	assert_int_equal(json_integer_value(json_object_get(
+			     payload_of(expect_call(fk, 0, "StatusNotification")), "connectorId")),
+			 0);
 	answer_all(fk, 0);
 	/* heartbeats at the interval given */
 	assert_int_equal(run_for(fk, 0, 601000, 1000, "Heartbeat", NULL), 2);
@@ -485,9 +483,9 @@ static void test_v16_session_follows_profile_and_remote_stop(void **state)
 	assert_int_equal(run_for(fk, 0, 60000, 1000, "MeterValues", meters), 1);
 	fr = json_array_get(meters, 0);
 	assert_int_equal(json_integer_value(json_object_get(payload_of(fr), "transactionId")), 42);
-	assert_near(sample(json_object_get(payload_of(fr), "meterValue"),
-			   "Energy.Active.Import.Register"),
-		    floor(start + 7400.0 / 60), 1.0);
+	assert_near(
+	    sample(json_object_get(payload_of(fr), "meterValue"), "Energy.Active.Import.Register"),
+	    floor(start + 7400.0 / 60), 1.0);
 	assert_near(sample(json_object_get(payload_of(fr), "meterValue"), "Power.Active.Import"),
 		    7400, 0);
 	assert_near(sample(json_object_get(payload_of(fr), "meterValue"), "SoC"),
@@ -509,12 +507,12 @@ static void test_v16_session_follows_profile_and_remote_stop(void **state)
 	json_decref(ans);
 	/* a profile for another transaction is refused */
 	ans = csms_call(
-		fk, 0, "SetChargingProfile",
-		"{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":8,"
-		"\"transactionId\":99,\"stackLevel\":2,\"chargingProfilePurpose\":\"TxProfile\","
-		"\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
-		"\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
-		"\"limit\":6}]}}}");
+	    fk, 0, "SetChargingProfile",
+	    "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":8,"
+	    "\"transactionId\":99,\"stackLevel\":2,\"chargingProfilePurpose\":\"TxProfile\","
+	    "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
+	    "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+	    "\"limit\":6}]}}}");
 	assert_string_equal(answer_status(ans), "Rejected");
 	json_decref(ans);
 	answer_all(fk, 0);
@@ -529,15 +527,15 @@ static void test_v16_session_follows_profile_and_remote_stop(void **state)
 	assert_string_equal(answer_status(ans), "Accepted");
 	{
 		json_t *per =
-			json_object_get(json_object_get(json_array_get(ans, 2), "chargingSchedule"),
-					"chargingSchedulePeriod");
+		    json_object_get(json_object_get(json_array_get(ans, 2), "chargingSchedule"),
+				    "chargingSchedulePeriod");
 
 		assert_int_equal(json_array_size(per), 2);
 		assert_near(json_number_value(json_object_get(json_array_get(per, 0), "limit")), 0,
 			    0);
 		assert_int_equal(
-			json_integer_value(json_object_get(json_array_get(per, 1), "startPeriod")),
-			500);
+		    json_integer_value(json_object_get(json_array_get(per, 1), "startPeriod")),
+		    500);
 		assert_near(json_number_value(json_object_get(json_array_get(per, 1), "limit")),
 			    7400, 0);
 	}
@@ -560,12 +558,12 @@ static void test_v16_session_follows_profile_and_remote_stop(void **state)
 	answer_default(fk, 0, fr);
 	json_array_clear(statuses);
 	run_for(fk, 0, 10000, 500, "StatusNotification", statuses);
-	assert_string_equal(json_string_value(json_object_get(
-				    payload_of(json_array_get(statuses, 0)), "status")),
-			    "Finishing");
-	assert_string_equal(json_string_value(json_object_get(
-				    payload_of(json_array_get(statuses, 1)), "status")),
-			    "Available");
+	assert_string_equal(
+	    json_string_value(json_object_get(payload_of(json_array_get(statuses, 0)), "status")),
+	    "Finishing");
+	assert_string_equal(
+	    json_string_value(json_object_get(payload_of(json_array_get(statuses, 1)), "status")),
+	    "Available");
 	json_decref(meters);
 	json_decref(statuses);
 	fake_free(fk);
@@ -608,19 +606,18 @@ static void test_v16_offline_session_delivered_later(void **state)
 	for (int i = 0; i < 3; i++) {
 		fr = expect_call(fk, 0, "MeterValues");
 		assert_int_equal(
-			json_integer_value(json_object_get(payload_of(fr), "transactionId")), 77);
+		    json_integer_value(json_object_get(payload_of(fr), "transactionId")), 77);
 		{
 			int64_t t;
 
 			assert_int_equal(
-				ocpp_time_parse(
-					json_string_value(json_object_get(
-						json_array_get(json_object_get(payload_of(fr),
-									       "meterValue"),
-							       0),
-						"timestamp")),
-					&t),
-				0);
+			    ocpp_time_parse(
+				json_string_value(json_object_get(
+				    json_array_get(json_object_get(payload_of(fr), "meterValue"),
+						   0),
+				    "timestamp")),
+				&t),
+			    0);
 			assert_true(t > t_prev && t < T0 + (int64_t)(fk->now_us / 1000));
 			t_prev = t;
 		}
@@ -645,20 +642,20 @@ static void test_v16_obeys_commands(void **state)
 	boot(fk);
 	ans = csms_call(fk, 0, "GetConfiguration", "{}");
 	keys = json_object_get(json_array_get(ans, 2), "configurationKey");
-	json_array_foreach(keys, i, fr) found |=
-		!strcmp(json_string_value(json_object_get(fr, "key")), "HeartbeatInterval") &&
-		!strcmp(json_string_value(json_object_get(fr, "value")), "300");
+	json_array_foreach(keys, i, fr)
+		found |=
+		    !strcmp(json_string_value(json_object_get(fr, "key")), "HeartbeatInterval") &&
+		    !strcmp(json_string_value(json_object_get(fr, "value")), "300");
 	assert_true(found);
 	json_decref(ans);
 	ans = csms_call(fk, 0, "GetConfiguration", "{\"key\":[\"NumberOfConnectors\",\"Nope\"]}");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(json_array_get(ans, 2), "configurationKey"),
-				       0),
-			"value")),
-		"2");
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_array_get(ans, 2), "configurationKey"), 0),
+		"value")),
+	    "2");
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_array_get(ans, 2), "unknownKey"), 0)),
+				json_object_get(json_array_get(ans, 2), "unknownKey"), 0)),
 			    "Nope");
 	json_decref(ans);
 #define STATUS_OF(action, payload, expect)                                                         \
@@ -771,11 +768,11 @@ static void test_v201_session_variables_and_remote_stop(void **state)
 	assert_int_equal(json_integer_value(json_object_get(payload_of(fr), "seqNo")), 0);
 	snprintf(txid, sizeof(txid), "%s",
 		 json_string_value(json_object_get(
-			 json_object_get(payload_of(fr), "transactionInfo"), "transactionId")));
+		     json_object_get(payload_of(fr), "transactionInfo"), "transactionId")));
 	answer_default(fk, 0, fr);
 	fr = expect_call(fk, 0, "NotifyEVChargingNeeds");
 	assert_non_null(
-		json_object_get(json_object_get(payload_of(fr), "chargingNeeds"), "departureTime"));
+	    json_object_get(json_object_get(payload_of(fr), "chargingNeeds"), "departureTime"));
 	answer_default(fk, 0, fr);
 
 	ans = csms_call(fk, 0, "SetVariables",
@@ -784,35 +781,31 @@ static void test_v201_session_variables_and_remote_stop(void **state)
 			"{\"attributeValue\":\"1\",\"component\":{\"name\":\"Frob\"},\"variable\":"
 			"{\"name\":\"X\"}}]}");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(json_array_get(ans, 2), "setVariableResult"),
-				       0),
-			"attributeStatus")),
-		"Accepted");
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_array_get(ans, 2), "setVariableResult"), 0),
+		"attributeStatus")),
+	    "Accepted");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(json_array_get(ans, 2), "setVariableResult"),
-				       1),
-			"attributeStatus")),
-		"UnknownComponent");
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_array_get(ans, 2), "setVariableResult"), 1),
+		"attributeStatus")),
+	    "UnknownComponent");
 	json_decref(ans);
 	ans = csms_call(
-		fk, 0, "GetVariables",
-		"{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":"
-		"{\"name\":\"HeartbeatInterval\"}},{\"component\":{\"name\":\"OCPPCommCtrlr\"},"
-		"\"variable\":{\"name\":\"Nope\"}}]}");
+	    fk, 0, "GetVariables",
+	    "{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":"
+	    "{\"name\":\"HeartbeatInterval\"}},{\"component\":{\"name\":\"OCPPCommCtrlr\"},"
+	    "\"variable\":{\"name\":\"Nope\"}}]}");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(json_array_get(ans, 2), "getVariableResult"),
-				       0),
-			"attributeValue")),
-		"45");
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_array_get(ans, 2), "getVariableResult"), 0),
+		"attributeValue")),
+	    "45");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(json_array_get(ans, 2), "getVariableResult"),
-				       1),
-			"attributeStatus")),
-		"UnknownVariable");
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_array_get(ans, 2), "getVariableResult"), 1),
+		"attributeStatus")),
+	    "UnknownVariable");
 	json_decref(ans);
 
 	/* a TxDefaultProfile in W for the EVSE: the power follows it */
@@ -841,7 +834,7 @@ static void test_v201_session_variables_and_remote_stop(void **state)
 		snprintf(payload, sizeof(payload), "{\"transactionId\":\"%s\"}", txid);
 		ans = csms_call(fk, 0, "GetTransactionStatus", payload);
 		assert_true(
-			json_is_true(json_object_get(json_array_get(ans, 2), "ongoingIndicator")));
+		    json_is_true(json_object_get(json_array_get(ans, 2), "ongoingIndicator")));
 		json_decref(ans);
 		ans = csms_call(fk, 0, "RequestStopTransaction", payload);
 		assert_string_equal(answer_status(ans), "Accepted");
@@ -851,9 +844,9 @@ static void test_v201_session_variables_and_remote_stop(void **state)
 	assert_string_equal(json_string_value(json_object_get(payload_of(fr), "eventType")),
 			    "Ended");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(payload_of(fr), "transactionInfo"), "stoppedReason")),
-		"Remote");
+	    json_string_value(json_object_get(json_object_get(payload_of(fr), "transactionInfo"),
+					      "stoppedReason")),
+	    "Remote");
 	assert_int_equal(json_integer_value(json_object_get(payload_of(fr), "seqNo")), 2);
 	answer_default(fk, 0, fr);
 	answer_all(fk, 0);
@@ -880,12 +873,12 @@ static void test_v201_remote_start_v2g_discharge(void **state)
 	(void)state;
 	boot(fk);
 	ans = csms_call(
-		fk, 0, "RequestStartTransaction",
-		"{\"evseId\":1,\"remoteStartId\":5,\"idToken\":{\"idToken\":\"OPS-1\","
-		"\"type\":\"Central\"},\"chargingProfile\":{\"id\":11,\"stackLevel\":0,"
-		"\"chargingProfilePurpose\":\"TxProfile\",\"chargingProfileKind\":\"Relative\","
-		"\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"W\","
-		"\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":-3000}]}]}}");
+	    fk, 0, "RequestStartTransaction",
+	    "{\"evseId\":1,\"remoteStartId\":5,\"idToken\":{\"idToken\":\"OPS-1\","
+	    "\"type\":\"Central\"},\"chargingProfile\":{\"id\":11,\"stackLevel\":0,"
+	    "\"chargingProfilePurpose\":\"TxProfile\",\"chargingProfileKind\":\"Relative\","
+	    "\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"W\","
+	    "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":-3000}]}]}}");
 	assert_string_equal(answer_status(ans), "Accepted");
 	assert_non_null(json_object_get(json_array_get(ans, 2), "transactionId"));
 	json_decref(ans);
@@ -894,13 +887,12 @@ static void test_v201_remote_start_v2g_discharge(void **state)
 	fr = expect_call(fk, 0, "TransactionEvent");
 	assert_string_equal(json_string_value(json_object_get(payload_of(fr), "triggerReason")),
 			    "RemoteStart");
-	assert_int_equal(
-		json_integer_value(json_object_get(
-			json_object_get(payload_of(fr), "transactionInfo"), "remoteStartId")),
-		5);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(payload_of(fr), "idToken"), "type")),
-			    "Central");
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(payload_of(fr), "transactionInfo"), "remoteStartId")),
+			 5);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(payload_of(fr), "idToken"), "type")),
+	    "Central");
 	answer_default(fk, 0, fr);
 	answer_all(fk, 0);
 	assert_int_equal(cpsim_cp_conn_view(cpsim_fleet_cp(fk->f, 0), 1, &v), 0);
@@ -933,13 +925,13 @@ static void test_swap_station_racks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_v16_boot_pending_retries_at_interval),
-		cmocka_unit_test(test_v16_session_follows_profile_and_remote_stop),
-		cmocka_unit_test(test_v16_offline_session_delivered_later),
-		cmocka_unit_test(test_v16_obeys_commands),
-		cmocka_unit_test(test_v201_session_variables_and_remote_stop),
-		cmocka_unit_test(test_v201_remote_start_v2g_discharge),
-		cmocka_unit_test(test_swap_station_racks),
+	    cmocka_unit_test(test_v16_boot_pending_retries_at_interval),
+	    cmocka_unit_test(test_v16_session_follows_profile_and_remote_stop),
+	    cmocka_unit_test(test_v16_offline_session_delivered_later),
+	    cmocka_unit_test(test_v16_obeys_commands),
+	    cmocka_unit_test(test_v201_session_variables_and_remote_stop),
+	    cmocka_unit_test(test_v201_remote_start_v2g_discharge),
+	    cmocka_unit_test(test_swap_station_racks),
 	};
 
 	return cmocka_run_group_tests_name("sim-charger", tests, NULL, NULL);

@@ -20,13 +20,13 @@
 static struct cpsim_ev ev60(void)
 {
 	return (struct cpsim_ev){
-		.capacity_wh = 60000,
-		.soc = 0.5,
-		.target_soc = 0.8,
-		.min_soc = 0.3,
-		.max_charge_w = 11000,
-		.max_discharge_w = 7000,
-		.v2g = true,
+	    .capacity_wh = 60000,
+	    .soc = 0.5,
+	    .target_soc = 0.8,
+	    .min_soc = 0.3,
+	    .max_charge_w = 11000,
+	    .max_discharge_w = 7000,
+	    .v2g = true,
 	};
 }
 
@@ -156,13 +156,13 @@ static void test_no_time_no_energy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_charging_integrates_energy_and_soc),
-		cmocka_unit_test(test_ev_max_power_limits),
-		cmocka_unit_test(test_stops_at_target_soc),
-		cmocka_unit_test(test_discharge_v2g_only_down_to_floor),
-		cmocka_unit_test(test_step_size_does_not_matter),
-		cmocka_unit_test(test_energy_balance_random_walk),
-		cmocka_unit_test(test_no_time_no_energy),
+	    cmocka_unit_test(test_charging_integrates_energy_and_soc),
+	    cmocka_unit_test(test_ev_max_power_limits),
+	    cmocka_unit_test(test_stops_at_target_soc),
+	    cmocka_unit_test(test_discharge_v2g_only_down_to_floor),
+	    cmocka_unit_test(test_step_size_does_not_matter),
+	    cmocka_unit_test(test_energy_balance_random_walk),
+	    cmocka_unit_test(test_no_time_no_energy),
 	};
 
 	return cmocka_run_group_tests_name("sim-ev", tests, NULL, NULL);

@@ -154,12 +154,12 @@ static void test_empty_and_single(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buckets_cover_values_in_order),
-		cmocka_unit_test(test_small_values_exact),
-		cmocka_unit_test(test_uniform_percentiles),
-		cmocka_unit_test(test_long_tail_percentiles),
-		cmocka_unit_test(test_merge_equals_recording_all),
-		cmocka_unit_test(test_empty_and_single),
+	    cmocka_unit_test(test_buckets_cover_values_in_order),
+	    cmocka_unit_test(test_small_values_exact),
+	    cmocka_unit_test(test_uniform_percentiles),
+	    cmocka_unit_test(test_long_tail_percentiles),
+	    cmocka_unit_test(test_merge_equals_recording_all),
+	    cmocka_unit_test(test_empty_and_single),
 	};
 
 	return cmocka_run_group_tests_name("sim-hist", tests, NULL, NULL);

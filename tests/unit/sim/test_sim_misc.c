@@ -179,12 +179,12 @@ static void test_scenario_site_size(void **state)
 	(void)state;
 	cpsim_scenario_defaults(&sc);
 	assert_int_equal(cpsim_scenario_load_json(
-				 &sc, NULL,
-				 "{\"id_prefix\": \"VD\", \"groups\": ["
-				 " {\"kind\": \"residential\", \"count\": 3},"
-				 " {\"kind\": \"residential\", \"count\": 25, \"site_size\": 20,"
-				 "  \"soc\": [0.4, 0.7]}]}",
-				 err, sizeof(err)),
+			     &sc, NULL,
+			     "{\"id_prefix\": \"VD\", \"groups\": ["
+			     " {\"kind\": \"residential\", \"count\": 3},"
+			     " {\"kind\": \"residential\", \"count\": 25, \"site_size\": 20,"
+			     "  \"soc\": [0.4, 0.7]}]}",
+			     err, sizeof(err)),
 			 0);
 	assert_int_equal(cpsim_scenario_finish(&sc, err, sizeof(err)), 0);
 	assert_int_equal(sc.groups[1].site_size, 20);
@@ -220,16 +220,16 @@ static void test_scenario_json_and_errors(void **state)
 
 	(void)state;
 	cpsim_scenario_defaults(&sc);
-	assert_int_equal(cpsim_scenario_load_json(
-				 &sc, NULL,
-				 "{\"url\": \"ws://127.0.0.1:8180/ocpp\", \"speed\": 120,"
-				 " \"groups\": [{\"kind\": \"swap\", \"count\": 3, "
-				 "\"connectors\": 6, \"protocol\": \"ocpp2.0.1\"},"
-				 " {\"kind\": \"public\", \"count\": 7}],"
-				 " \"faults\": {\"drop_per_hour\": 2, \"offline_s\": [5, 9]},"
-				 " \"storms_at_s\": [10, 20]}",
-				 err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    cpsim_scenario_load_json(&sc, NULL,
+				     "{\"url\": \"ws://127.0.0.1:8180/ocpp\", \"speed\": 120,"
+				     " \"groups\": [{\"kind\": \"swap\", \"count\": 3, "
+				     "\"connectors\": 6, \"protocol\": \"ocpp2.0.1\"},"
+				     " {\"kind\": \"public\", \"count\": 7}],"
+				     " \"faults\": {\"drop_per_hour\": 2, \"offline_s\": [5, 9]},"
+				     " \"storms_at_s\": [10, 20]}",
+				     err, sizeof(err)),
+	    0);
 	assert_int_equal(cpsim_scenario_finish(&sc, err, sizeof(err)), 0);
 	assert_int_equal(sc.total, 10);
 	assert_int_equal(sc.groups[0].connectors, 6);
@@ -281,12 +281,12 @@ static void test_site_arrivals_and_evs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jw_nesting_commas_and_escapes),
-		cmocka_unit_test(test_wheel_fires_due_nodes_once),
-		cmocka_unit_test(test_scenario_flags),
-		cmocka_unit_test(test_scenario_json_and_errors),
-		cmocka_unit_test(test_scenario_site_size),
-		cmocka_unit_test(test_site_arrivals_and_evs),
+	    cmocka_unit_test(test_jw_nesting_commas_and_escapes),
+	    cmocka_unit_test(test_wheel_fires_due_nodes_once),
+	    cmocka_unit_test(test_scenario_flags),
+	    cmocka_unit_test(test_scenario_json_and_errors),
+	    cmocka_unit_test(test_scenario_site_size),
+	    cmocka_unit_test(test_site_arrivals_and_evs),
 	};
 
 	return cmocka_run_group_tests_name("sim-misc", tests, NULL, NULL);

@@ -36,15 +36,15 @@ static struct cpsim_profile mk(int32_t id, int32_t stack, enum cpsim_purpose pur
 			       unsigned n, const double *pairs)
 {
 	struct cpsim_profile p = {
-		.id = id,
-		.stack = stack,
-		.purpose = (uint8_t)purpose,
-		.kind = (uint8_t)kind,
-		.connector = (uint16_t)connector,
-		.start_ms = start_ms,
-		.nperiods = (uint16_t)n,
-		.valid_from_ms = INT64_MIN,
-		.valid_to_ms = INT64_MAX,
+	    .id = id,
+	    .stack = stack,
+	    .purpose = (uint8_t)purpose,
+	    .kind = (uint8_t)kind,
+	    .connector = (uint16_t)connector,
+	    .start_ms = start_ms,
+	    .nperiods = (uint16_t)n,
+	    .valid_from_ms = INT64_MIN,
+	    .valid_to_ms = INT64_MAX,
 	};
 
 	p.periods = calloc(n, sizeof(*p.periods));
@@ -327,18 +327,18 @@ static void test_ev_follows_schedule_energy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_absolute_periods_and_next_change),
-		cmocka_unit_test(test_duration_ends_profile_and_lower_stack_applies),
-		cmocka_unit_test(test_tx_profile_overrides_default_only_during_its_tx),
-		cmocka_unit_test(test_connector_default_overrides_station_default),
-		cmocka_unit_test(test_relative_follows_transaction_start),
-		cmocka_unit_test(test_recurring_daily_wraps),
-		cmocka_unit_test(test_validity_window),
-		cmocka_unit_test(test_amps_convert_with_phases),
-		cmocka_unit_test(test_replace_by_id_and_by_stack),
-		cmocka_unit_test(test_clear_by_filter_and_capacity),
-		cmocka_unit_test(test_station_max_and_composite),
-		cmocka_unit_test(test_ev_follows_schedule_energy),
+	    cmocka_unit_test(test_absolute_periods_and_next_change),
+	    cmocka_unit_test(test_duration_ends_profile_and_lower_stack_applies),
+	    cmocka_unit_test(test_tx_profile_overrides_default_only_during_its_tx),
+	    cmocka_unit_test(test_connector_default_overrides_station_default),
+	    cmocka_unit_test(test_relative_follows_transaction_start),
+	    cmocka_unit_test(test_recurring_daily_wraps),
+	    cmocka_unit_test(test_validity_window),
+	    cmocka_unit_test(test_amps_convert_with_phases),
+	    cmocka_unit_test(test_replace_by_id_and_by_stack),
+	    cmocka_unit_test(test_clear_by_filter_and_capacity),
+	    cmocka_unit_test(test_station_max_and_composite),
+	    cmocka_unit_test(test_ev_follows_schedule_energy),
 	};
 
 	return cmocka_run_group_tests_name("sim-profile", tests, NULL, NULL);

@@ -39,11 +39,11 @@ static void test_parse_and_format_offsets(void **state)
 		const char *s;
 		int min;
 	} good[] = {
-		{"+08:00", 480}, {"-05:30", -330}, {"+0800", 480}, {"+08", 480},   {"Z", 0},
-		{"+00:00", 0},	 {"-00:00", 0},	   {"+14:00", 840}, {"-14:00", -840}, {"+05:45", 345},
+	    {"+08:00", 480}, {"-05:30", -330}, {"+0800", 480},	{"+08", 480},	  {"Z", 0},
+	    {"+00:00", 0},   {"-00:00", 0},    {"+14:00", 840}, {"-14:00", -840}, {"+05:45", 345},
 	};
-	static const char *const bad[] = {"08:00",  "+8:00",  "+08:60", "+08:",	 "+14:01",
-					  "-15:00", "+08:00Z", "",	"+0",	 "UTC+8"};
+	static const char *const bad[] = {"08:00",  "+8:00",   "+08:60", "+08:", "+14:01",
+					  "-15:00", "+08:00Z", "",	 "+0",	 "UTC+8"};
 	char buf[8];
 	int m;
 
@@ -85,13 +85,13 @@ static void test_scenario_utc_offset(void **state)
 	cpsim_scenario_free(&sc);
 
 	cpsim_scenario_defaults(&sc);
-	assert_int_equal(cpsim_scenario_load_json(&sc, NULL, "{\"utc_offset\": \"-03:00\"}", err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+	    cpsim_scenario_load_json(&sc, NULL, "{\"utc_offset\": \"-03:00\"}", err, sizeof(err)),
+	    0);
 	assert_int_equal(sc.utc_offset_min, -180);
-	assert_int_equal(cpsim_scenario_load_json(&sc, NULL, "{\"utc_offset\": \"8\"}", err,
-						  sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    cpsim_scenario_load_json(&sc, NULL, "{\"utc_offset\": \"8\"}", err, sizeof(err)),
+	    -EINVAL);
 	assert_non_null(strstr(err, "utc_offset"));
 	cpsim_scenario_free(&sc);
 }
@@ -182,7 +182,7 @@ static void test_residential_start_follows_local_time(void **state)
 			day++;
 	}
 	assert_true(night > 1500 && night < 1700); /* 80 % */
-	assert_true(day > 420 && day < 580);	    /* 25 % */
+	assert_true(day > 420 && day < 580);	   /* 25 % */
 }
 
 /* Public chargers: short gaps by local day, long ones by local night. */
@@ -197,13 +197,13 @@ static void test_public_gaps_follow_local_hours(void **state)
 	assert_int_equal(cpsim_site_set_utc_offset(0), 0);
 	for (int i = 0; i < n; i++)
 		at_offset_0 +=
-			(double)(cpsim_site_next_arrival(CPSIM_KIND_PUBLIC, &rng, utc_2am, false) -
-				 utc_2am);
+		    (double)(cpsim_site_next_arrival(CPSIM_KIND_PUBLIC, &rng, utc_2am, false) -
+			     utc_2am);
 	assert_int_equal(cpsim_site_set_utc_offset(480), 0);
 	for (int i = 0; i < n; i++)
 		at_offset_8 +=
-			(double)(cpsim_site_next_arrival(CPSIM_KIND_PUBLIC, &rng, utc_2am, false) -
-				 utc_2am);
+		    (double)(cpsim_site_next_arrival(CPSIM_KIND_PUBLIC, &rng, utc_2am, false) -
+			     utc_2am);
 	at_offset_0 /= n * (double)MIN_MS;
 	at_offset_8 /= n * (double)MIN_MS;
 	/* means 150 min (02:00 local: night) and 45 min (10:00 local: day), within 10 % */
@@ -216,11 +216,11 @@ static void test_emit_ratings(void **state)
 	struct cpsim_scenario sc;
 	char err[256], path[] = "/tmp/cpsim-ratings-XXXXXX";
 	const char *text =
-		"{\"id_prefix\": \"T\", \"utc_offset\": \"+08:00\", \"groups\": ["
-		" {\"kind\": \"public\", \"count\": 5, \"protocol\": \"mixed\"},"
-		" {\"kind\": \"residential\", \"count\": 1},"
-		" {\"kind\": \"rural\", \"count\": 2, \"power_kw\": 11},"
-		" {\"kind\": \"swap\", \"count\": 1, \"connectors\": 4, \"protocol\": \"ocpp2.0.1\"}]}";
+	    "{\"id_prefix\": \"T\", \"utc_offset\": \"+08:00\", \"groups\": ["
+	    " {\"kind\": \"public\", \"count\": 5, \"protocol\": \"mixed\"},"
+	    " {\"kind\": \"residential\", \"count\": 1},"
+	    " {\"kind\": \"rural\", \"count\": 2, \"power_kw\": 11},"
+	    " {\"kind\": \"swap\", \"count\": 1, \"connectors\": 4, \"protocol\": \"ocpp2.0.1\"}]}";
 	json_error_t je;
 	json_t *root, *ch, *c;
 	int fd;
@@ -270,13 +270,13 @@ static void test_emit_ratings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_and_format_offsets),
-		cmocka_unit_test(test_scenario_utc_offset),
-		cmocka_unit_test_teardown(test_time_of_day_is_local, reset_offset),
-		cmocka_unit_test_teardown(test_residential_day_in_local_time, reset_offset),
-		cmocka_unit_test_teardown(test_residential_start_follows_local_time, reset_offset),
-		cmocka_unit_test_teardown(test_public_gaps_follow_local_hours, reset_offset),
-		cmocka_unit_test(test_emit_ratings),
+	    cmocka_unit_test(test_parse_and_format_offsets),
+	    cmocka_unit_test(test_scenario_utc_offset),
+	    cmocka_unit_test_teardown(test_time_of_day_is_local, reset_offset),
+	    cmocka_unit_test_teardown(test_residential_day_in_local_time, reset_offset),
+	    cmocka_unit_test_teardown(test_residential_start_follows_local_time, reset_offset),
+	    cmocka_unit_test_teardown(test_public_gaps_follow_local_hours, reset_offset),
+	    cmocka_unit_test(test_emit_ratings),
 	};
 
 	return cmocka_run_group_tests_name("sim-site", tests, NULL, NULL);
