@@ -93,10 +93,14 @@ done
 say "describing $chargers chargers to the CSMS"
 "$cpsim" "${fleet[@]}" --emit-stations "$run/demo-stations.csv" --emit-config "$run/demo-tokens.json" \
 	--emit-ratings "$run/demo-ratings.json"
-python3 - "$run/demo-tokens.json" "$run/demo-config.json" <<'EOF'
+python3 - "$run/demo-tokens.json" "$run/demo-config.json" "$speed" <<'EOF'
 import json, sys
 cfg = json.load(open(sys.argv[1]))
 cfg.update({"heartbeat_interval_s": 120, "pending_interval_s": 5})
+# A simulated hour in seconds: a swap station's rack sends as many calls a real second as a real
+# one would in a simulated one. The per-station call rate limit (docs/security.md) grows with
+# the speed so the demo is not throttled; production keeps the default.
+cfg.update({"call_rate_per_s": max(20, 2 * int(sys.argv[3])), "call_burst": max(200, 20 * int(sys.argv[3]))})
 json.dump(cfg, open(sys.argv[2], "w"), indent=1)
 EOF
 "$csms" stations import "$run/demo-stations.csv" --db "$run/demo.db" --config "$run/demo-config.json" \
