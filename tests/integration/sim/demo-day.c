@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "simrun.h"
 
 #define SPEED	    900 /* simulated seconds per real second: 15 simulated min a second */
 #define RUN_S	    36	/* load phase: 9 simulated hours, local 16:00 to 01:00 */
@@ -64,77 +65,6 @@ struct station {
 static struct site sites[SITES_MAX];
 static struct station stations[SITES_MAX * 8];
 static int nsites, nstations;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fmt_utc(int64_t ms, char buf[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Start argv (argv[0] a path) with output appended to log. 0 or -errno. */
-static int spawn(const char *const *argv, const char *log, pid_t *ret_pid)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		union {
-			const char *const *c;
-			char *const *m;
-		} u = {.c = argv}; /* execv's argv is char *const[] only for old callers */
-
-		execv(argv[0], u.m);
-		_exit(127);
-	}
-	*ret_pid = pid;
-	return 0;
-}
-
-/* Wait up to max_s for pid; its exit status, 128+signal, or -ETIMEDOUT (then SIGKILLed). */
-static int wait_child(pid_t pid, int max_s)
-{
-	int status;
-
-	for (int i = 0; i < max_s * 10; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -ETIMEDOUT;
-}
-
-static void dump_file(const char *path)
-{
-	char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
-}
 
 static long long q1(sqlite3 *db, const char *sql)
 {
@@ -341,10 +271,10 @@ static void test_demo_day_is_physically_true(void **state)
 	/* one demo clock for both: the simulated day starts at 16:00 local time (08:00 UTC) two
 	 * days ago, so the evening comes within the run and the simulated clock stays behind real
 	 * time by construction; anchored now, before either process starts */
-	t_anchor = now_ms() / 1000 * 1000;
+	t_anchor = simrun_now_ms() / 1000 * 1000;
 	t_start = (t_anchor / 86400000 - 2) * 86400000 + 8 * 3600000LL;
-	fmt_utc(t_anchor, anchor);
-	fmt_utc(t_start, start);
+	simrun_fmt_utc(t_anchor, anchor);
+	simrun_fmt_utc(t_start, start);
 	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
 	assert_non_null(f);
@@ -370,8 +300,8 @@ static void test_demo_day_is_physically_true(void **state)
 				      tokens,  "--emit-ratings",
 				      ratings, NULL};
 
-		assert_int_equal(spawn(emit, log, &pid), 0);
-		assert_int_equal(wait_child(pid, 10), 0);
+		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
+		assert_int_equal(simrun_wait_child(pid, 10), 0);
 	}
 	load_ratings(ratings);
 	cfg = json_load_file(tokens, 0, &je);
@@ -423,11 +353,11 @@ static void test_demo_day_is_physically_true(void **state)
 				      url,   "--json-file", report, "--progress-interval",
 				      "10",  NULL};
 
-		assert_int_equal(spawn(argv, log, &pid), 0);
+		assert_int_equal(simrun_spawn(argv, log, &pid), 0);
 	}
-	r = wait_child(pid, CPSIM_MAX_S);
+	r = simrun_wait_child(pid, CPSIM_MAX_S);
 	if (r != 0)
-		dump_file(log);
+		simrun_dump_file(log);
 	assert_int_equal(r, 0);
 
 	/* the CSMS runs on the demo clock, behind real time by construction */
@@ -437,7 +367,7 @@ static void test_demo_day_is_physically_true(void **state)
 	assert_true(rfc3339_age_s(json_string_value(json_object_get(health, "time"))) > 3600);
 	json_decref(health);
 	assert_int_equal(csms_stop(p), 0);
-	t_end = now_ms();
+	t_end = simrun_now_ms();
 
 	assert_int_equal(sqlite3_open_v2(p->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	/* every kind and both protocol versions had sessions, all of them stopped */

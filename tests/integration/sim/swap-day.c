@@ -34,6 +34,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "simrun.h"
 
 #define SPEED	      2700 /* simulated seconds per real second: 45 simulated min a second */
 #define RUN_S	      64   /* 48 simulated hours */
@@ -44,23 +45,6 @@
 #define UTC_OFFSET_MS (8 * HOUR_MS)
 #define CALENDAR      TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json"
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fmt_utc(int64_t ms, char buf[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void fmt_local_date(int64_t ms, char buf[16])
 {
 	time_t t = (time_t)((ms + UTC_OFFSET_MS) / 1000);
@@ -68,58 +52,6 @@ static void fmt_local_date(int64_t ms, char buf[16])
 
 	gmtime_r(&t, &tm);
 	strftime(buf, 16, "%Y-%m-%d", &tm);
-}
-
-static int spawn(const char *const *argv, const char *log, pid_t *ret_pid)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		union {
-			const char *const *c;
-			char *const *m;
-		} u = {.c = argv}; /* execv's argv is char *const[] only for old callers */
-
-		execv(argv[0], u.m);
-		_exit(127);
-	}
-	*ret_pid = pid;
-	return 0;
-}
-
-static int wait_child(pid_t pid, int max_s)
-{
-	int status;
-
-	for (int i = 0; i < max_s * 10; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -ETIMEDOUT;
-}
-
-static void dump_file(const char *path)
-{
-	char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
 }
 
 static long long q1(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -311,7 +243,7 @@ static void test_swap_day(void **state)
 	/* from local midnight (16:00 UTC) four days ago, two simulated days: always in the past,
 	 * in the autumn shape of the calendar (the test knows its tiers) when run in autumn; the
 	 * date is pinned below if today is not in autumn */
-	t_anchor = now_ms() / 1000 * 1000;
+	t_anchor = simrun_now_ms() / 1000 * 1000;
 	t_start = (t_anchor / DAY_MS - 4) * DAY_MS - UTC_OFFSET_MS;
 	{
 		time_t tt = (time_t)((t_start + UTC_OFFSET_MS) / 1000);
@@ -327,8 +259,8 @@ static void test_swap_day(void **state)
 		}
 	}
 	t_day2 = t_start + DAY_MS;
-	fmt_utc(t_anchor, anchor);
-	fmt_utc(t_start, start);
+	simrun_fmt_utc(t_anchor, anchor);
+	simrun_fmt_utc(t_start, start);
 	fmt_local_date(t_day2, day2);
 	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
@@ -353,8 +285,8 @@ static void test_swap_day(void **state)
 		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
 				      csv,   "--emit-config", tokens, NULL};
 
-		assert_int_equal(spawn(emit, log, &pid), 0);
-		assert_int_equal(wait_child(pid, 10), 0);
+		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
+		assert_int_equal(simrun_wait_child(pid, 10), 0);
 	}
 	cfg = json_load_file(tokens, 0, &je);
 	assert_non_null(cfg);
@@ -390,7 +322,7 @@ static void test_swap_day(void **state)
 		const char *argv[] = {cpsim, "--scenario",  scen,   "--url",
 				      url,   "--json-file", report, NULL};
 
-		assert_int_equal(spawn(argv, log, &pid), 0);
+		assert_int_equal(simrun_spawn(argv, log, &pid), 0);
 	}
 	/* mid-run, on day 2: a booking at each port station, and RequestBatterySwap for it (a
 	 * DataTransfer in 1.6 and in 2.0.1); the station swaps for that requestId next */
@@ -421,9 +353,9 @@ static void test_swap_day(void **state)
 		    "Accepted");
 		json_decref(j);
 	}
-	r = wait_child(pid, CPSIM_MAX_S);
+	r = simrun_wait_child(pid, CPSIM_MAX_S);
 	if (r != 0)
-		dump_file(log);
+		simrun_dump_file(log);
 	assert_int_equal(r, 0);
 
 	/* the API: orders, the day report, packs, the rack */
@@ -435,8 +367,8 @@ static void test_swap_day(void **state)
 		fprintf(stderr, "orders %lld packs %lld; dir %s\n",
 			q1(db, "SELECT count(*) FROM swap_orders"),
 			q1(db, "SELECT count(*) FROM swap_packs"), p->dir);
-		dump_file(log);
-		dump_file(p->log);
+		simrun_dump_file(log);
+		simrun_dump_file(p->log);
 	}
 	for (int i = 0; i < 2; i++) {
 		json_t *rep, *orders, *tiers;

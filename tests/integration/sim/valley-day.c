@@ -39,6 +39,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "simrun.h"
 
 #define SPEED	    1200 /* simulated seconds per real second */
 #define EVS	    20
@@ -61,71 +62,6 @@
  * up to one interval's energy at its rating (7.4 kW) into the neighbouring slot. */
 #define ROUND_KW (7.4 * SAMPLE_S / 900.0)
 #define NSLOTS	 (24 * 4 * 2)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fmt_utc(int64_t ms, char buf[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int spawn(const char *const *argv, const char *log, pid_t *ret_pid)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		union {
-			const char *const *c;
-			char *const *m;
-		} u = {.c = argv}; /* execv's argv is char *const[] only for old callers */
-
-		execv(argv[0], u.m);
-		_exit(127);
-	}
-	*ret_pid = pid;
-	return 0;
-}
-
-static int child_done(pid_t pid, int *ret_status)
-{
-	int status;
-
-	if (waitpid(pid, &status, WNOHANG) != pid)
-		return 0;
-	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return 1;
-}
-
-static void dump_file(const char *path)
-{
-	char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stderr);
-	fclose(f);
-}
 
 static double q1d(sqlite3 *db, const char *sql)
 {
@@ -377,14 +313,14 @@ static void test_valley_day(void **state)
 	snprintf(log, sizeof(log), "%s/cpsim.log", p->dir);
 
 	/* one demo clock: 17:00 local (09:00 UTC) two days ago, anchored now */
-	t_anchor = now_ms() / 1000 * 1000;
+	t_anchor = simrun_now_ms() / 1000 * 1000;
 	t_start = (t_anchor / 86400000 - 2) * 86400000 + (START_LOCAL * HOUR_MS - OFFSET_MS);
 	ev_a_ms = t_start + (EVENT_FROM - START_LOCAL) * HOUR_MS;
 	ev_b_ms = t_start + (EVENT_TO - START_LOCAL) * HOUR_MS;
-	fmt_utc(t_anchor, anchor);
-	fmt_utc(t_start, start);
-	fmt_utc(ev_a_ms, ev_a);
-	fmt_utc(ev_b_ms, ev_b);
+	simrun_fmt_utc(t_anchor, anchor);
+	simrun_fmt_utc(t_start, start);
+	simrun_fmt_utc(ev_a_ms, ev_a);
+	simrun_fmt_utc(ev_b_ms, ev_b);
 	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
 	assert_non_null(f);
@@ -403,7 +339,7 @@ static void test_valley_day(void **state)
 		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
 				      csv,   "--emit-config", tokens, NULL};
 
-		assert_int_equal(spawn(emit, log, &pid), 0);
+		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
@@ -454,13 +390,13 @@ static void test_valley_day(void **state)
 			argv[5] = "--trace-calls";
 			argv[6] = trace;
 		}
-		assert_int_equal(spawn(argv, log, &pid), 0);
+		assert_int_equal(simrun_spawn(argv, log, &pid), 0);
 	}
 	/* while it runs: the plan of 22:00 local (every EV home, the valley ahead) */
 	for (int i = 0; i < CPSIM_MAX_S * 10; i++) {
-		int64_t sim = t_start + (now_ms() - t_anchor) * SPEED;
+		int64_t sim = t_start + (simrun_now_ms() - t_anchor) * SPEED;
 
-		if (child_done(pid, &r))
+		if (simrun_child_done(pid, &r))
 			break;
 		if (plan_cost < 0 && sim > t_start + 5 * HOUR_MS) {
 			snprintf(path, sizeof(path), "/api/sites/%s/plan?hours=1", site);
@@ -492,7 +428,7 @@ static void test_valley_day(void **state)
 	if (r != 0) {
 		if (r < 0)
 			kill(pid, SIGKILL), waitpid(pid, &status, 0);
-		dump_file(log);
+		simrun_dump_file(log);
 	}
 	assert_int_equal(r, 0);
 	assert_int_equal(csms_stop(p), 0);
