@@ -505,7 +505,38 @@ struct store_list_entry {
 typedef int (*store_list_entry_fn)(const struct store_list_entry *row, void *ud);
 /* ---- end sites */
 
-#define STORE_OPS_VERSION 5
+#define STORE_OPS_VERSION 6
+
+/* ---- api admin: id tokens and stations by the API (0015_api_admin.sql) */
+enum store_token_sort { STORE_TOKEN_SORT_ID, STORE_TOKEN_SORT_STATUS, STORE_TOKEN_SORT_EXPIRY };
+
+/* A page of id tokens. Filters NULL / -1 = any. */
+struct store_token_query {
+	int status;		  /* enum auth_status */
+	const char *parent;	  /* group id */
+	const char *site_id;	  /* owner site ("" = tokens valid at any site) */
+	const char *token_prefix; /* tokens starting with it */
+	int sort;		  /* enum store_token_sort */
+	bool desc;
+	int limit, offset;
+};
+typedef int (*store_token_fn)(const struct store_token *row, void *ud);
+
+#define STORE_NOTES_MAX	 500
+#define STORE_LABELS_MAX 200
+
+/* What an operator keeps about a station. Setters: NULL keeps a field, "" clears it. */
+struct store_station_admin {
+	const char *site_id;
+	const char *notes;
+	const char *labels;   /* comma-separated */
+	const char *protocol; /* the expected protocol (a hint until the station connects) */
+};
+struct store_station_notes {
+	char notes[STORE_NOTES_MAX + 1];   /* "" if none */
+	char labels[STORE_LABELS_MAX + 1]; /* "" if none */
+};
+/* ---- end api admin */
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -884,6 +915,23 @@ struct store_ops {
 	int (*security_events)(struct store *s, const char *station_id, int limit, int offset,
 			       store_history_fn fn, void *ud);
 	/* ---- end certificates */
+	/* ---- api admin (0015_api_admin.sql) */
+	/* A page of id tokens by q (sorted, ties by token), and (ret_total not NULL) the number
+	 * of tokens that match. Returns the number of rows. */
+	int (*tokens_query)(struct store *s, const struct store_token_query *q, store_token_fn fn,
+			    void *ud, int64_t *ret_total);
+	/* -ENOENT if unknown. */
+	int (*token_delete)(struct store *s, const char *token);
+	/* Set what a is not NULL of station id; -ENOENT if unknown. */
+	int (*station_admin_set)(struct store *s, const char *id,
+				 const struct store_station_admin *a);
+	/* Notes and labels of station id into *ret; -ENOENT if unknown. */
+	int (*station_notes_get)(struct store *s, const char *id, struct store_station_notes *ret);
+	/* Delete station id with its connectors and its operational rows (device model, local
+	 * list); its history (logs, commands, readings) is kept. -ENOENT if unknown, -EBUSY with
+	 * an open session, -ENOTEMPTY when sessions were recorded (kept for billing). */
+	int (*station_delete)(struct store *s, const char *id);
+	/* ---- end api admin */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1539,5 +1587,30 @@ static inline int store_swap_pack_ready_set(struct store *s, const char *serial,
 	return STORE_CALL(swap_pack_ready_set, serial, ready_ms, set_ms);
 }
 /* ---- end swap */
+/* ---- api admin */
+static inline int store_tokens_query(struct store *s, const struct store_token_query *q,
+				     store_token_fn fn, void *ud, int64_t *ret_total)
+{
+	return STORE_CALL(tokens_query, q, fn, ud, ret_total);
+}
+static inline int store_token_delete(struct store *s, const char *token)
+{
+	return STORE_CALL(token_delete, token);
+}
+static inline int store_station_admin_set(struct store *s, const char *id,
+					  const struct store_station_admin *a)
+{
+	return STORE_CALL(station_admin_set, id, a);
+}
+static inline int store_station_notes_get(struct store *s, const char *id,
+					  struct store_station_notes *ret)
+{
+	return STORE_CALL(station_notes_get, id, ret);
+}
+static inline int store_station_delete(struct store *s, const char *id)
+{
+	return STORE_CALL(station_delete, id);
+}
+/* ---- end api admin */
 
 #undef STORE_CALL

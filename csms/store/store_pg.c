@@ -531,6 +531,23 @@ const bool store_pg_built = true;
 	X(ST_SWAP_READY_SET, "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 "    \
 			     "AND $2::bigint > ready_ms THEN ready_set_ms ELSE $3::bigint END, " \
 			     "ready_ms = $2::bigint WHERE serial = $1 AND ready_ms != $2::bigint") \
+	/* ---- api admin (0015_api_admin.sql); NULL keeps a column, '' clears it */            \
+	X(ST_TOKEN_DELETE, "DELETE FROM id_tokens WHERE token = $1")                           \
+	X(ST_STATION_ADMIN_SET, "UPDATE stations SET site_id = CASE WHEN $2::text IS NULL "   \
+				"THEN site_id ELSE nullif($2::text, '') END, notes = CASE "   \
+				"WHEN $3::text IS NULL THEN notes ELSE nullif($3::text, '') " \
+				"END, labels = CASE WHEN $4::text IS NULL THEN labels ELSE "  \
+				"nullif($4::text, '') END, protocol = CASE WHEN $5::text IS " \
+				"NULL THEN protocol ELSE nullif($5::text, '') END WHERE id = $1") \
+	X(ST_STATION_NOTES_GET, "SELECT notes, labels FROM stations WHERE id = $1")            \
+	X(ST_STATION_DELETE_CHECK, "SELECT EXISTS (SELECT 1 FROM stations WHERE id = $1), "   \
+				   "EXISTS (SELECT 1 FROM sessions WHERE station_id = $1 AND " \
+				   "stop_ms IS NULL), EXISTS (SELECT 1 FROM sessions WHERE "  \
+				   "station_id = $1)")                                        \
+	X(ST_STATION_DELETE_DM, "DELETE FROM device_model WHERE station_id = $1")              \
+	X(ST_STATION_DELETE_LLE, "DELETE FROM local_list_entries WHERE station_id = $1")       \
+	X(ST_STATION_DELETE_LL, "DELETE FROM local_lists WHERE station_id = $1")               \
+	X(ST_STATION_DELETE, "DELETE FROM stations WHERE id = $1")                             \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -3610,6 +3627,143 @@ static int pg_swap_pack_ready_set(struct store *s, const char *serial, int64_t r
 	a_i64(&a, set_ms);
 	return write_now_or_later(s, ST_SWAP_READY_SET, &a);
 }
+/* ---------------------------------------------------------------- api admin (0015) */
+static void token_where(struct pgq *q, const struct store_token_query *f, char *prefix_end,
+			size_t n)
+{
+	q_add(q, " WHERE true");
+	if (f->status >= 0)
+		q_text(q, " AND status = ", auth_status_to_string(f->status));
+	if (f->parent)
+		q_text(q, " AND parent = ", f->parent);
+	if (f->site_id && *f->site_id)
+		q_text(q, " AND site_id = ", f->site_id);
+	else if (f->site_id)
+		q_add(q, " AND site_id IS NULL");
+	if (f->token_prefix && *f->token_prefix) {
+		/* as station_where: [prefix, prefix with its last byte incremented) */
+		size_t len = strlen(f->token_prefix);
+		snprintf(prefix_end, n, "%s", f->token_prefix);
+		if (len < n)
+			prefix_end[len - 1]++;
+		q_text(q, " AND token >= ", f->token_prefix);
+		q_text(q, " AND token < ", prefix_end);
+	}
+}
+static int pg_tokens_query(struct store *s, const struct store_token_query *f, store_token_fn fn,
+			   void *ud, int64_t *ret_total)
+{
+	static const char *const order[] = {
+	    [STORE_TOKEN_SORT_ID] = "token",
+	    [STORE_TOKEN_SORT_STATUS] = "status",
+	    [STORE_TOKEN_SORT_EXPIRY] = "coalesce(expiry_ms, 0)",
+	};
+	char prefix_end[TOKEN_MAX + 2], buf[128];
+	const char *dir = f->desc ? " DESC" : "";
+	struct pgq q = {.len = 0};
+	PGresult *res = NULL;
+	int64_t total = 0;
+	int r, n = 0;
+	if (f->sort < 0 || f->sort > STORE_TOKEN_SORT_EXPIRY)
+		return -EINVAL;
+	if (ret_total) {
+		q_add(&q, "SELECT count(*) FROM id_tokens");
+		token_where(&q, f, prefix_end, sizeof(prefix_end));
+		r = q_run(s, &q, &res);
+		if (r < 0)
+			return r;
+		total = g_i64(res, 0, 0);
+		PQclear(res);
+		res = NULL;
+		memset(&q, 0, sizeof(q));
+	}
+	q_add(&q, "SELECT token, status, expiry_ms, parent, site_id FROM id_tokens");
+	token_where(&q, f, prefix_end, sizeof(prefix_end));
+	if (f->sort == STORE_TOKEN_SORT_ID)
+		snprintf(buf, sizeof(buf), " ORDER BY token%s", dir);
+	else
+		snprintf(buf, sizeof(buf), " ORDER BY %s%s, token%s", order[f->sort], dir, dir);
+	q_add(&q, buf);
+	q_i64(&q, " LIMIT ", f->limit);
+	q_i64(&q, " OFFSET ", f->offset);
+	r = q_run(s, &q, &res);
+	EACH_ROW(r, res, n, {
+		struct store_token row;
+		g_copy(res, i, 0, row.token, sizeof(row.token));
+		row.status = auth_status_from_string(g_text(res, i, 1));
+		row.expiry_ms = g_i64(res, i, 2);
+		g_copy(res, i, 3, row.parent, sizeof(row.parent));
+		g_copy(res, i, 4, row.site_id, sizeof(row.site_id));
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	if (ret_total)
+		*ret_total = total;
+	return n;
+}
+static int pg_token_delete(struct store *s, const char *token)
+{
+	struct args a = {0};
+	a_text(&a, token);
+	return write_one(s, ST_TOKEN_DELETE, &a);
+}
+static int pg_station_admin_set(struct store *s, const char *id,
+				const struct store_station_admin *ad)
+{
+	struct args a = {0};
+	a_text(&a, id);
+	a_text(&a, ad->site_id);
+	a_text(&a, ad->notes);
+	a_text(&a, ad->labels);
+	a_text(&a, ad->protocol);
+	return write_one(s, ST_STATION_ADMIN_SET, &a);
+}
+static int pg_station_notes_get(struct store *s, const char *id, struct store_station_notes *ret)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+	a_text(&a, id);
+	r = read_one(s, ST_STATION_NOTES_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret->notes, sizeof(ret->notes));
+	g_copy(res, 0, 1, ret->labels, sizeof(ret->labels));
+	PQclear(res);
+	return 0;
+}
+static int pg_station_delete(struct store *s, const char *id)
+{
+	static const enum pst del[] = {ST_STATION_DELETE_DM, ST_STATION_DELETE_LLE,
+				       ST_STATION_DELETE_LL, ST_STATION_DELETE};
+	struct args a = {0};
+	PGresult *res;
+	bool found, open, any;
+	int r;
+	a_text(&a, id);
+	r = read_one(s, ST_STATION_DELETE_CHECK, &a, &res);
+	if (r < 0)
+		return r;
+	found = g_bool(res, 0, 0);
+	open = g_bool(res, 0, 1);
+	any = g_bool(res, 0, 2);
+	PQclear(res);
+	if (!found)
+		return -ENOENT;
+	if (open)
+		return -EBUSY;
+	if (any)
+		return -ENOTEMPTY;
+	for (size_t i = 0; r == 0 && i < sizeof(del) / sizeof(del[0]); i++) {
+		res = NULL;
+		r = write_now(s, del[i], &a, &res);
+		PQclear(res);
+	}
+	return r;
+}
+/* ---------------------------------------------------------------- end api admin */
 const struct store_ops store_pg_ops = {
     .version = STORE_OPS_VERSION,
     .name = "postgres",
@@ -3745,4 +3899,10 @@ const struct store_ops store_pg_ops = {
     .swap_booking_put = pg_swap_booking_put,
     .swap_bookings_list = pg_swap_bookings_list,
     .swap_pack_ready_set = pg_swap_pack_ready_set,
+    /* api admin */
+    .tokens_query = pg_tokens_query,
+    .token_delete = pg_token_delete,
+    .station_admin_set = pg_station_admin_set,
+    .station_notes_get = pg_station_notes_get,
+    .station_delete = pg_station_delete,
 };

@@ -2787,9 +2787,8 @@ static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summar
 	struct store_summary sum = {.stations = 0};
 	int r;
 
-	r = summary_rows(s,
-			 "SELECT t.kind, s.registration, s.online, count(*) FROM stations s "
-			 "LEFT JOIN sites t ON t.id = s.site_id GROUP BY 1, 2, 3",
+	/* the counts the triggers of 0015_api_admin.sql keep: a few rows, not every station */
+	r = summary_rows(s, "SELECT kind, registration, online, n FROM station_counts WHERE n > 0",
 			 0, summary_station_row, &sum);
 	/* energy today: sessions started since day_start, to their stop or latest reading */
 	if (r == 0)
@@ -2801,8 +2800,8 @@ static int sq_summary(struct store *s, int64_t day_start_ms, struct store_summar
 				 day_start_ms, summary_session_row, &sum);
 	if (r == 0)
 		r = summary_rows(s,
-				 "SELECT status, count(*) FROM connectors GROUP BY status "
-				 "ORDER BY 2 DESC",
+				 "SELECT status, n FROM connector_counts WHERE n > 0 "
+				 "ORDER BY n DESC, status",
 				 0, summary_connector_row, &sum);
 	if (r < 0)
 		return r;
@@ -3770,6 +3769,224 @@ static int sq_local_list_save(struct store *s, const char *station_id, int64_t v
 }
 /* ---------------------------------------------------------------- end sites */
 
+/* ---------------------------------------------------------------- api admin (0015) */
+static void token_where(struct sqlq *q, const struct store_token_query *f)
+{
+	sqlq_add(q, " WHERE 1");
+	if (f->status >= 0)
+		sqlq_add(q, " AND status = :status");
+	if (f->parent)
+		sqlq_add(q, " AND parent = :parent");
+	if (f->site_id && *f->site_id)
+		sqlq_add(q, " AND site_id = :site");
+	else if (f->site_id)
+		sqlq_add(q, " AND site_id IS NULL");
+	if (f->token_prefix && *f->token_prefix)
+		sqlq_add(q, " AND token >= :prefix AND token < :prefix_end");
+}
+
+static void token_bind(sqlite3_stmt *st, const struct store_token_query *f, char *prefix_end,
+		       size_t n)
+{
+	bind_named_text(st, ":status", auth_status_to_string(f->status));
+	bind_named_text(st, ":parent", f->parent);
+	bind_named_text(st, ":site", f->site_id);
+	if (f->token_prefix && *f->token_prefix) {
+		/* as station_bind: the range [prefix, prefix with its last byte incremented) */
+		size_t len = strlen(f->token_prefix);
+
+		snprintf(prefix_end, n, "%s", f->token_prefix);
+		if (len < n)
+			prefix_end[len - 1]++;
+		bind_named_text(st, ":prefix", f->token_prefix);
+		bind_named_text(st, ":prefix_end", prefix_end);
+	}
+}
+
+static int sq_tokens_query(struct store *s, const struct store_token_query *f, store_token_fn fn,
+			   void *ud, int64_t *ret_total)
+{
+	static const char *const order[] = {
+	    [STORE_TOKEN_SORT_ID] = "token",
+	    [STORE_TOKEN_SORT_STATUS] = "status",
+	    [STORE_TOKEN_SORT_EXPIRY] = "ifnull(expiry_ms, 0)",
+	};
+	char prefix_end[TOKEN_MAX + 2], buf[128];
+	struct sqlq q = {.len = 0};
+	const char *dir = f->desc ? " DESC" : "";
+	sqlite3_stmt *st;
+	int rc, n = 0, r = 0;
+	int64_t total = 0;
+
+	if (f->sort < 0 || f->sort > STORE_TOKEN_SORT_EXPIRY)
+		return -EINVAL;
+	if (ret_total) {
+		sqlq_add(&q, "SELECT count(*) FROM id_tokens");
+		token_where(&q, f);
+		st = sqlq_prepare(s, &q);
+		if (!st)
+			return -EIO;
+		token_bind(st, f, prefix_end, sizeof(prefix_end));
+		rc = sqlite3_step(st);
+		total = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return -EIO;
+	}
+	q.len = 0;
+	q.sql[0] = '\0';
+	sqlq_add(&q, "SELECT token, status, expiry_ms, parent, site_id FROM id_tokens");
+	token_where(&q, f);
+	if (f->sort == STORE_TOKEN_SORT_ID)
+		snprintf(buf, sizeof(buf), " ORDER BY token%s", dir);
+	else
+		snprintf(buf, sizeof(buf), " ORDER BY %s%s, token%s", order[f->sort], dir, dir);
+	sqlq_add(&q, buf);
+	sqlq_add(&q, " LIMIT :limit OFFSET :offset");
+	st = sqlq_prepare(s, &q);
+	if (!st)
+		return -EIO;
+	token_bind(st, f, prefix_end, sizeof(prefix_end));
+	bind_named_int64(st, ":limit", f->limit);
+	bind_named_int64(st, ":offset", f->offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_token row;
+
+		copy_col(st, 0, row.token, sizeof(row.token));
+		row.status = auth_status_from_string(col_text(st, 1));
+		row.expiry_ms = sqlite3_column_int64(st, 2);
+		copy_col(st, 3, row.parent, sizeof(row.parent));
+		copy_col(st, 4, row.site_id, sizeof(row.site_id));
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (ret_total)
+		*ret_total = total;
+	return n;
+}
+
+static int sq_token_delete(struct store *s, const char *token)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = prep(s, "DELETE FROM id_tokens WHERE token = ?1");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, token);
+	r = run_done(st);
+	if (r == 0 && sqlite3_changes(sq(s)->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+/* A setter's text: NULL keeps the column (?n IS NULL), "" clears it to NULL. */
+static void bind_set_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v && !*v)
+		sqlite3_bind_text(st, i, "", 0, SQLITE_STATIC);
+	else
+		bind_text(st, i, v);
+}
+
+static int sq_station_admin_set(struct store *s, const char *id,
+				const struct store_station_admin *a)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = prep(s, "UPDATE stations SET "
+		     "site_id = CASE WHEN ?2 IS NULL THEN site_id ELSE nullif(?2, '') END, "
+		     "notes = CASE WHEN ?3 IS NULL THEN notes ELSE nullif(?3, '') END, "
+		     "labels = CASE WHEN ?4 IS NULL THEN labels ELSE nullif(?4, '') END, "
+		     "protocol = CASE WHEN ?5 IS NULL THEN protocol ELSE nullif(?5, '') END "
+		     "WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, id);
+	bind_set_text(st, 2, a->site_id);
+	bind_set_text(st, 3, a->notes);
+	bind_set_text(st, 4, a->labels);
+	bind_set_text(st, 5, a->protocol);
+	r = run_done(st);
+	if (r == 0 && sqlite3_changes(sq(s)->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+static int sq_station_notes_get(struct store *s, const char *id, struct store_station_notes *ret)
+{
+	sqlite3_stmt *st = prep(s, "SELECT notes, labels FROM stations WHERE id = ?1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, ret->notes, sizeof(ret->notes));
+		copy_col(st, 1, ret->labels, sizeof(ret->labels));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int sq_station_delete(struct store *s, const char *id)
+{
+	static const char *const del[] = {
+	    "DELETE FROM device_model WHERE station_id = ?1",
+	    "DELETE FROM local_list_entries WHERE station_id = ?1",
+	    "DELETE FROM local_lists WHERE station_id = ?1",
+	    "DELETE FROM stations WHERE id = ?1", /* its connectors by ON DELETE CASCADE */
+	};
+	sqlite3_stmt *st = prep(s, "SELECT (SELECT count(*) FROM stations WHERE id = ?1), "
+				   "EXISTS (SELECT 1 FROM sessions WHERE station_id = ?1 AND "
+				   "stop_ms IS NULL), "
+				   "EXISTS (SELECT 1 FROM sessions WHERE station_id = ?1)");
+	int64_t found = 0, open = 0, any = 0;
+	int r, rc;
+
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		found = sqlite3_column_int64(st, 0);
+		open = sqlite3_column_int64(st, 1);
+		any = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return -EIO;
+	if (!found)
+		return -ENOENT;
+	if (open)
+		return -EBUSY;
+	if (any)
+		return -ENOTEMPTY;
+	r = begin_write(s);
+	for (size_t i = 0; r == 0 && i < sizeof(del) / sizeof(del[0]); i++) {
+		st = prep(s, del[i]);
+		if (!st)
+			return -EIO;
+		bind_text(st, 1, id);
+		r = run_done(st);
+	}
+	return r;
+}
+/* ---------------------------------------------------------------- end api admin */
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .name = "sqlite",
@@ -3898,4 +4115,9 @@ const struct store_ops store_sqlite_ops = {
     .local_list_version = sq_local_list_version,
     .local_list_entries = sq_local_list_entries,
     .local_list_save = sq_local_list_save,
+    .tokens_query = sq_tokens_query, /* api admin */
+    .token_delete = sq_token_delete,
+    .station_admin_set = sq_station_admin_set,
+    .station_notes_get = sq_station_notes_get,
+    .station_delete = sq_station_delete,
 };
