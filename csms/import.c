@@ -35,7 +35,7 @@ struct rows {
 	struct hmap sites; /* site -> row (its first), to find conflicting kinds */
 };
 
-static bool id_ok(const char *s, size_t max)
+bool import_id_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -59,12 +59,12 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 	struct row *r, *first;
 	int k;
 
-	if (!id || !id_ok(id, STATION_ID_MAX)) {
+	if (!id || !import_id_ok(id, STATION_ID_MAX)) {
 		bad(rs, path, line, "charger_id must be 1..48 printable characters without '/'",
 		    id);
 		return 0;
 	}
-	if (!site || !id_ok(site, SITE_ID_MAX)) {
+	if (!site || !import_id_ok(site, SITE_ID_MAX)) {
 		bad(rs, path, line, "site must be 1..64 printable characters", site);
 		return 0;
 	}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct cfg;
 
@@ -10,3 +11,7 @@ struct cfg;
  * Returns the exit status: 0 imported, 1 bad rows (nothing imported unless skip_bad) or an
  * I/O error, 2 unusable file. */
 int import_stations(const struct cfg *cfg, const char *path, bool skip_bad);
+
+/* An id the import accepts (a charger, site or token id): 1..max bytes of printable ASCII,
+ * no space and no '/'. The API's create routes use the same rule. */
+bool import_id_ok(const char *s, size_t max);

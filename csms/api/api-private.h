@@ -46,6 +46,7 @@ extern const struct api_route api_security_routes[]; /* api_security.c: events, 
 /* Add energy_exported_wh to each session object of the array arr (api_stations.c). */
 void api_sessions_add_exported(struct api_req *r, json_t *arr);
 extern const struct api_route api_auth_routes[]; /* api_auth.c: login, accounts, tokens, audit */
+extern const struct api_route api_id_token_routes[]; /* api_id_tokens.c: id token CRUD */
 
 /* Respond with status and body (stolen; NULL = no body). Frees r if the client went away. */
 void api_respond(struct api_req *r, int status, json_t *body);

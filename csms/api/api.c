@@ -50,7 +50,7 @@ static const struct api_route api_doc_routes[] = {
 static const struct api_route *const tables[] = {
     api_doc_routes,  api_station_routes, api_command_routes,  api_plan_routes,
     api_list_routes, api_summary_routes, api_tariff_routes,   api_auth_routes,
-    api_site_routes, api_swap_routes,	 api_security_routes,
+    api_site_routes, api_swap_routes,	 api_security_routes, api_id_token_routes,
 };
 
 void api_routes_print(FILE *f)

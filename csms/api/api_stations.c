@@ -7,12 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include <jansson.h>
 
+#include "../core/cfg.h"
 #include "../core/clock.h"
 #include "../core/log.h"
+#include "../core/pwhash.h"
+#include "../import.h"
 #include "../store/store.h"
+#include "../svc/cert.h"
+#include "../svc/cmd.h"
 #include "../svc/energy.h"
 #include "../svc/svc.h"
 #include "ocpp.h"
@@ -127,6 +133,25 @@ static void get_health(struct api_req *r, char **segs)
 			      "clock_speed", clock_speed(svc_clock(r->api->svc))));
 }
 
+/* The operator's fields of station id added to its object st: security profile, notes and
+ * labels (an array from the stored comma-separated text). */
+static void admin_fields(struct api_req *r, const char *id, json_t *st)
+{
+	struct store_station_security sec;
+	struct store_station_notes nt;
+	json_t *labels = json_array();
+
+	if (store_station_security_get(r->api->store, id, &sec) == 0)
+		json_object_set_new(st, "security_profile", json_integer(sec.profile));
+	if (store_station_notes_get(r->api->store, id, &nt) < 0)
+		nt.notes[0] = nt.labels[0] = '\0';
+	for (char *save = NULL, *l = strtok_r(nt.labels, ",", &save); l;
+	     l = strtok_r(NULL, ",", &save))
+		json_array_append_new(labels, json_string(l));
+	json_object_set_new(st, "notes", api_str_or_null(nt.notes[0] ? nt.notes : NULL));
+	json_object_set_new(st, "labels", labels);
+}
+
 static void get_station(struct api_req *r, char **segs)
 {
 	json_t *arr = json_array(), *conns, *st;
@@ -147,6 +172,7 @@ static void get_station(struct api_req *r, char **segs)
 	conns = json_array();
 	store_connectors_list(r->api->store, segs[2], api_connector_json, conns);
 	json_object_set_new(st, "connectors", conns);
+	admin_fields(r, segs[2], st);
 	api_respond(r, 200, st);
 }
 
@@ -278,9 +304,501 @@ static void get_orphans(struct api_req *r, char **segs)
 	api_respond(r, 200, json_pack("{s:o}", "orphans", arr));
 }
 
+/* ---------------------------------------------------------------- stations by the API */
+
+/* OCPP 1.6 security whitepaper / 2.0.1 A00.FR.205, as the import: 16..40 characters. */
+#define PASSWORD_MIN 16
+#define PASSWORD_MAX 40
+#define LABEL_MAX    32
+
+/* Whether station id is online (by the store: on any node) and known: 0, or -ENOENT. */
+static int online_row(const struct store_station_row *row, void *ud)
+{
+	*(bool *)ud = row->online;
+	return 0;
+}
+
+static int station_online(struct api_req *r, const char *id, bool *ret_online)
+{
+	bool online = false;
+	int e = store_stations_list(r->api->store, id, 0, 0, online_row, &online);
+
+	if (e < 0)
+		return e;
+	*ret_online = online || svc_station_find(r->api->svc, id);
+	return 0;
+}
+
+static int site_exists(struct api_req *r, const char *site_id)
+{
+	struct store_site info;
+
+	return store_site_get(r->api->store, site_id, &info);
+}
+
+/* What a POST or PUT body sets: site (""= none), notes, labels (joined), protocol, profile. */
+struct station_edit {
+	const char *site;  /* NULL: unchanged */
+	const char *notes; /* NULL: unchanged, "" clears */
+	char labels[STORE_LABELS_MAX + 1];
+	bool has_labels;
+	const char *protocol;
+	int profile; /* -1: unchanged */
+};
+
+/* Members shared by create and update; 0, or -EINVAL after a 400. */
+static int station_edit_body(struct api_req *r, const json_t *body, struct station_edit *ed)
+{
+	const json_t *v = json_object_get(body, "site");
+	json_int_t profile;
+	size_t i, len = 0;
+
+	ed->profile = -1;
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) || !import_id_ok(json_string_value(v), SITE_ID_MAX))) {
+		api_error(r, 400, "site: expected a site id or null");
+		return -EINVAL;
+	}
+	if (v)
+		ed->site = json_is_null(v) ? "" : json_string_value(v);
+	if (ed->site && *ed->site) {
+		int e = site_exists(r, ed->site);
+
+		if (e == -ENOENT) {
+			api_error(r, 400, "site: unknown site %s", ed->site);
+			return -EINVAL;
+		}
+		if (e < 0) {
+			api_storage_error(r, e);
+			return -EINVAL;
+		}
+	}
+	v = json_object_get(body, "notes");
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) || json_string_length(v) > STORE_NOTES_MAX)) {
+		api_error(r, 400, "notes: expected a text of at most %d bytes or null",
+			  STORE_NOTES_MAX);
+		return -EINVAL;
+	}
+	if (v)
+		ed->notes = json_is_null(v) ? "" : json_string_value(v);
+	v = json_object_get(body, "labels");
+	if (v && !json_is_array(v)) {
+		api_error(r, 400, "labels: expected an array of texts");
+		return -EINVAL;
+	}
+	ed->has_labels = v != NULL;
+	ed->labels[0] = '\0';
+	for (i = 0; v && i < json_array_size(v); i++) {
+		const char *l = json_string_value(json_array_get(v, i));
+		size_t n = l ? strlen(l) : 0;
+
+		if (!l || !n || n > LABEL_MAX || strchr(l, ',') || len + n + 1 > STORE_LABELS_MAX) {
+			api_error(r, 400,
+				  "labels: each 1..%d characters without ',', %d in all at most",
+				  LABEL_MAX, STORE_LABELS_MAX);
+			return -EINVAL;
+		}
+		len += (size_t)snprintf(ed->labels + len, sizeof(ed->labels) - len, "%s%s",
+					i ? "," : "", l);
+	}
+	v = json_object_get(body, "protocol");
+	if (v && !json_is_null(v)) {
+		const char *p = json_string_value(v);
+
+		if (!p || (strcmp(p, "ocpp1.6") && strcmp(p, "ocpp2.0.1"))) {
+			api_error(r, 400, "protocol: expected ocpp1.6 or ocpp2.0.1");
+			return -EINVAL;
+		}
+		ed->protocol = p;
+	}
+	if (api_member_int(r, body, "security_profile", false, -1, 0, 3, &profile) < 0)
+		return -EINVAL;
+	ed->profile = (int)profile;
+	return 0;
+}
+
+/* Write the fields of ed to station id (created or existing). 0 or a storage error. */
+static int station_edit_apply(struct api_req *r, const char *id, const struct station_edit *ed,
+			      const char *hash_or_null)
+{
+	struct store_station_admin a = {
+	    .site_id = ed->site,
+	    .notes = ed->notes,
+	    .labels = ed->has_labels ? ed->labels : NULL,
+	    .protocol = ed->protocol,
+	};
+	struct chg_station *st;
+	int e = store_station_admin_set(r->api->store, id, &a);
+
+	if (e == 0 && (ed->profile >= 0 || hash_or_null))
+		e = store_station_security_set(r->api->store, id, ed->profile, hash_or_null, NULL,
+					       NULL);
+	if (e < 0)
+		return e;
+	/* a connected station's site decides its policies from now on */
+	st = svc_station_find(r->api->svc, id);
+	if (st && ed->site) {
+		struct store_site info;
+
+		snprintf(st->site_id, sizeof(st->site_id), "%s", ed->site);
+		st->site_kind = *ed->site && store_site_get(r->api->store, ed->site, &info) == 0
+				    ? info.kind
+				    : -1;
+	}
+	return 0;
+}
+
+/* A station's password hashed off the event loop (the KDF is slow on purpose), then the rest
+ * of the request runs on the loop. */
+struct pw_job {
+	uv_work_t work;
+	struct api_req *r;
+	char id[STATION_ID_MAX + 1];
+	char password[PASSWORD_MAX + 1];
+	char hash[PWHASH_MAX];
+	unsigned iterations;
+	bool show;   /* the answer shows the password (generated, or a reset) */
+	bool create; /* POST /api/stations, else a reset */
+	int registration;
+	struct station_edit ed;
+	json_t *body; /* create: ed points into it */
+	int status;   /* of the hashing: 0 or negative errno */
+};
+
+static void pw_job_free(struct pw_job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->body);
+	explicit_bzero(j, sizeof(*j));
+	free(j);
+}
+
+static void pw_work(uv_work_t *w)
+{
+	struct pw_job *j = w->data;
+
+	j->status = pwhash_create(j->password, j->iterations, j->hash, sizeof(j->hash));
+}
+
+/* The station's JSON as GET /api/stations/{id} gives it, plus the password when shown. */
+static void respond_station(struct api_req *r, const char *id, int status, const char *password)
+{
+	json_t *arr = json_array(), *st;
+	int e = store_stations_list(r->api->store, id, 0, 0, api_station_json, arr);
+
+	if (e < 0) {
+		json_decref(arr);
+		api_storage_error(r, e);
+		return;
+	}
+	st = json_incref(json_array_get(arr, 0));
+	json_decref(arr);
+	json_object_set_new(st, "connectors", json_array());
+	store_connectors_list(r->api->store, id, api_connector_json,
+			      json_object_get(st, "connectors"));
+	admin_fields(r, id, st);
+	if (password)
+		json_object_set_new(st, "password", json_string(password));
+	api_respond(r, status, st);
+}
+
+static void create_finish(struct pw_job *j)
+{
+	struct api_req *r = j->r;
+	int e =
+	    store_station_create(r->api->store, j->id, j->registration, svc_now_ms(r->api->svc));
+
+	if (e == -EEXIST) {
+		api_error(r, 409, "station %s exists", j->id);
+		return;
+	}
+	if (e == 0)
+		e = station_edit_apply(r, j->id, &j->ed, j->password[0] ? j->hash : NULL);
+	if (e == 0)
+		e = store_commit(r->api->store);
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	log_notice("api: %s created station %s", r->who, j->id);
+	respond_station(r, j->id, 201, j->show ? j->password : NULL);
+}
+
+static void reset_finish(struct pw_job *j)
+{
+	struct api_req *r = j->r;
+	int e = store_station_security_set(r->api->store, j->id, -1, j->hash, NULL, NULL);
+
+	if (e == 0)
+		e = store_commit(r->api->store);
+	if (e == -ENOENT) {
+		api_error(r, 404, "unknown station %s", j->id);
+		return;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	log_notice("api: %s reset the password of station %s (offline)", r->who, j->id);
+	api_respond(
+	    r, 200,
+	    json_pack("{s:s, s:s, s:b}", "station", j->id, "password", j->password, "pushed", 0));
+}
+
+static void pw_after(uv_work_t *w, int status)
+{
+	struct pw_job *j = w->data;
+
+	if (status < 0 || j->status < 0)
+		api_error(j->r, 500, "cannot hash the password");
+	else if (j->create)
+		create_finish(j);
+	else
+		reset_finish(j);
+	pw_job_free(j);
+}
+
+/* Hash j's password off the loop, then finish (j taken; the request answers later). */
+static void pw_queue(struct api_req *r, struct pw_job *j)
+{
+	j->r = r;
+	j->work.data = j;
+	j->iterations = (unsigned)r->api->cfg->kdf_iterations;
+	if (!j->password[0]) { /* nothing to hash (a certificate-only station) */
+		create_finish(j);
+		pw_job_free(j);
+		return;
+	}
+	if (!r->api->loop) { /* no loop (unit tests): hash here */
+		pw_work(&j->work);
+		pw_after(&j->work, 0);
+		return;
+	}
+	r->pending = true;
+	if (uv_queue_work(r->api->loop, &j->work, pw_work, pw_after) != 0) {
+		r->pending = false;
+		api_error(r, 500, "cannot queue the password work");
+		pw_job_free(j);
+	}
+}
+
+/* POST /api/stations {"id", "site"?, "protocol"?, "security_profile"?, "password"?,
+ * "registration"?, "notes"?, "labels"?}: 201 with the station; without a password (and not
+ * profile 3) one is generated and shown once as "password". */
+static void post_station(struct api_req *r, char **segs)
+{
+	struct pw_job *j = calloc(1, sizeof(*j));
+	const json_t *id, *pw;
+	int reg;
+
+	(void)segs;
+	if (!j) {
+		api_error(r, 503, "out of memory");
+		return;
+	}
+	j->create = true;
+	j->body = api_body_object(r);
+	if (!j->body)
+		goto fail;
+	id = json_object_get(j->body, "id");
+	if (!json_is_string(id) || !import_id_ok(json_string_value(id), STATION_ID_MAX)) {
+		api_error(r, 400, "id: expected 1..%d printable characters without spaces or '/'",
+			  STATION_ID_MAX);
+		goto fail;
+	}
+	snprintf(j->id, sizeof(j->id), "%s", json_string_value(id));
+	if (station_edit_body(r, j->body, &j->ed) < 0 ||
+	    api_member_name(r, j->body, "registration", false, REG_ACCEPTED, reg_status_from_string,
+			    "Accepted, Pending or Rejected", &reg) < 0)
+		goto fail;
+	j->registration = reg;
+	pw = json_object_get(j->body, "password");
+	if (pw && !json_is_null(pw)) {
+		size_t n = json_is_string(pw) ? json_string_length(pw) : 0;
+
+		if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
+			api_error(r, 400, "password: expected %d..%d characters", PASSWORD_MIN,
+				  PASSWORD_MAX);
+			goto fail;
+		}
+		snprintf(j->password, sizeof(j->password), "%s", json_string_value(pw));
+	} else if (j->ed.profile != 3) {
+		if (svc_password_generate(j->password) < 0) {
+			api_error(r, 500, "no randomness for a password");
+			goto fail;
+		}
+		j->show = true;
+	}
+	if (j->ed.profile < 0)
+		j->ed.profile = j->password[0] ? 1 : 0;
+	pw_queue(r, j);
+	return;
+fail:
+	pw_job_free(j);
+}
+
+/* PUT /api/stations/{id} {"site"?, "notes"?, "labels"?, "protocol"?, "security_profile"?}:
+ * the members given are changed; 200 with the station. */
+static void put_station(struct api_req *r, char **segs)
+{
+	struct station_edit ed = {.profile = -1};
+	json_t *body = api_body_object(r);
+	bool online;
+	int e;
+
+	if (!body)
+		return;
+	e = station_online(r, segs[2], &online);
+	if (e == -ENOENT) {
+		api_error(r, 404, "unknown station %s", segs[2]);
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (station_edit_body(r, body, &ed) < 0)
+		goto out;
+	e = station_edit_apply(r, segs[2], &ed, NULL);
+	if (e == 0)
+		e = store_commit(r->api->store);
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	log_notice("api: %s updated station %s", r->who, segs[2]);
+	respond_station(r, segs[2], 200, NULL);
+out:
+	json_decref(body);
+}
+
+/* DELETE /api/stations/{id}: 204; 409 while it is connected, has an open session, or has
+ * recorded sessions (kept for billing: set its registration to Rejected instead). */
+static void delete_station(struct api_req *r, char **segs)
+{
+	bool online;
+	int e = station_online(r, segs[2], &online);
+
+	if (e == 0 && online) {
+		api_error(r, 409, "station %s is connected", segs[2]);
+		return;
+	}
+	if (e == 0)
+		e = store_station_delete(r->api->store, segs[2]);
+	if (e == -ENOENT)
+		api_error(r, 404, "unknown station %s", segs[2]);
+	else if (e == -EBUSY)
+		api_error(r, 409, "station %s has an open session", segs[2]);
+	else if (e == -ENOTEMPTY)
+		api_error(r, 409,
+			  "station %s has recorded sessions (kept for billing): set its "
+			  "registration to Rejected instead",
+			  segs[2]);
+	else if (e < 0 || (e = store_commit(r->api->store)) < 0)
+		api_storage_error(r, e);
+	else {
+		log_notice("api: %s deleted station %s", r->who, segs[2]);
+		api_respond(r, 204, NULL);
+	}
+}
+
+/* A reset pushed to a connected station: the password goes back to the caller once stored. */
+struct push_job {
+	struct api_req *r;
+	char id[STATION_ID_MAX + 1];
+	char password[PASSWORD_MAX + 1];
+};
+
+static void pushed(void *ud, const struct svc_cmd_result *res, bool stored)
+{
+	struct push_job *p = ud;
+	struct api_req *r = p->r;
+
+	if (res->status == SVC_RES_ACCEPTED && stored) {
+		log_notice("api: %s reset the password of station %s (pushed)", r->who, p->id);
+		api_respond(r, 200,
+			    json_pack("{s:s, s:s, s:b, s:s}", "station", p->id, "password",
+				      p->password, "pushed", 1, "status", res->station_status));
+	} else if (res->status == SVC_RES_ACCEPTED) {
+		api_error(r, 500, "the station took the new password but it could not be stored");
+	} else if (res->status == SVC_RES_NOT_CONNECTED) {
+		api_error(r, 409, "%s", res->detail);
+	} else if (res->status == SVC_RES_TIMEOUT) {
+		api_error(r, 504, "charger did not answer in time");
+	} else if (res->status == SVC_RES_BUSY) {
+		api_error(r, 503, "%s", res->detail);
+	} else {
+		/* the station keeps its old password: so do we */
+		api_respond(r, 409,
+			    json_pack("{s:s, s:s}", "error",
+				      "the station did not accept the new password", "status",
+				      res->station_status));
+	}
+	explicit_bzero(p, sizeof(*p));
+	free(p);
+}
+
+/* POST /api/stations/{id}/reset-password: a new random password, shown once. A connected
+ * station gets it as rotate-password sends it (stored only once it accepted); an offline one
+ * has its hash replaced and must connect with the new password. */
+static void post_reset_password(struct api_req *r, char **segs)
+{
+	struct push_job *p;
+	struct pw_job *j;
+	bool online;
+	int e = station_online(r, segs[2], &online);
+
+	if (e == -ENOENT) {
+		api_error(r, 404, "unknown station %s", segs[2]);
+		return;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	if (!online) {
+		j = calloc(1, sizeof(*j));
+		if (!j || svc_password_generate(j->password) < 0) {
+			free(j);
+			api_error(r, 503, "cannot make a password");
+			return;
+		}
+		snprintf(j->id, sizeof(j->id), "%s", segs[2]);
+		j->show = true;
+		pw_queue(r, j);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p || svc_password_generate(p->password) < 0) {
+		free(p);
+		api_error(r, 503, "cannot make a password");
+		return;
+	}
+	p->r = r;
+	snprintf(p->id, sizeof(p->id), "%s", segs[2]);
+	r->pending = true;
+	e = svc_password_push(r->api->svc, segs[2], p->password, r->who[0] ? r->who : "api", pushed,
+			      p);
+	if (e >= 0)
+		return;
+	r->pending = false;
+	explicit_bzero(p, sizeof(*p));
+	free(p);
+	if (e == -ENOENT)
+		api_error(r, 404, "unknown station %s", segs[2]);
+	else
+		api_storage_error(r, e);
+}
+
 const struct api_route api_station_routes[] = {
     {API_GET, "api/health", get_health},
+    {API_POST, "api/stations", post_station},
     {API_GET, "api/stations/*", get_station},
+    {API_PUT, "api/stations/*", put_station},
+    {API_DELETE, "api/stations/*", delete_station},
+    {API_POST, "api/stations/*/reset-password", post_reset_password},
     {API_POST, "api/stations/*/registration", post_registration},
     {API_GET, "api/stations/*/variables", get_variables},
     {API_GET, "api/sessions/*", get_session},

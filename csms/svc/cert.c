@@ -352,3 +352,44 @@ int svc_password_rotate(struct svc *s, const char *station_id, const char *who,
 	}
 	return r;
 }
+
+/* ---------------------------------------------------------------- passwords set by the API */
+
+int svc_password_generate(char ret_password[SVC_PASSWORD_GEN_LEN + 1])
+{
+	unsigned char b[SVC_PASSWORD_GEN_LEN / 2];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -EIO;
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(ret_password + 2 * i, 3, "%02x", b[i]);
+	OPENSSL_cleanse(b, sizeof(b));
+	return 0;
+}
+
+int svc_password_push(struct svc *s, const char *station_id, const char *password, const char *who,
+		      svc_rotate_done_fn done, void *ud)
+{
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PASSWORD};
+	struct rotate *rt;
+	int r;
+
+	if (strlen(password) >= sizeof(rt->password))
+		return -EINVAL;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return -ENOMEM;
+	snprintf(rt->password, sizeof(rt->password), "%s", password);
+	rt->s = s;
+	snprintf(rt->station, sizeof(rt->station), "%s", station_id);
+	rt->done = done;
+	rt->ud = ud;
+	cmd.password = rt->password;
+	/* the same path as svc_password_rotate: stored (hashed) only once the station took it */
+	r = svc_cmd_send(s, station_id, &cmd, who, on_rotated, rt);
+	if (r < 0) {
+		OPENSSL_cleanse(rt->password, sizeof(rt->password));
+		free(rt);
+	}
+	return r;
+}

@@ -75,6 +75,19 @@ typedef void (*svc_rotate_done_fn)(void *ud, const struct svc_cmd_result *res, b
 int svc_password_rotate(struct svc *s, const char *station_id, const char *who,
 			svc_rotate_done_fn done, void *ud);
 
+/* The length of a generated station password: 40 hex characters (the OCPP maximum). */
+#define SVC_PASSWORD_GEN_LEN 40
+/* A new random station password into ret_password. 0 or -EIO (no randomness). */
+int svc_password_generate(char ret_password[SVC_PASSWORD_GEN_LEN + 1]);
+/*
+** As svc_password_rotate, with the password given (the API's password reset, which shows it
+** once): sent to the station, and its hash stored and committed only when the station accepts.
+** 0 when done will be called once, later; -EINVAL (over 40 characters), -ENOENT, -ENOMEM, -EIO
+** (then done is never called).
+*/
+int svc_password_push(struct svc *s, const char *station_id, const char *password, const char *who,
+		      svc_rotate_done_fn done, void *ud);
+
 /* Internal to svc: the state hanging off struct svc (svc.c owns the slot). */
 struct svc_certs;
 struct svc_certs **svc__certs(struct svc *s);

@@ -330,3 +330,11 @@ void svc__ll_station_ready(struct svc *s, struct chg_station *st)
 	if (r < 0)
 		log_notice("station %s: local list check not started: %d", st->id, r);
 }
+
+/* Wired by the local-list push (the swap task's svc_locallist_tokens_changed replaces this):
+ * until then a change is only noted; stations get it at their next list check. */
+void svc_locallist_tokens_changed(struct svc *svc, const char *site_id_or_null)
+{
+	(void)svc;
+	log_debug("id tokens of %s changed", site_id_or_null ? site_id_or_null : "every site");
+}

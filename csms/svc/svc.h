@@ -201,3 +201,11 @@ struct svc_plans;
 struct svc_plans **svc__plans(struct svc *s);
 /* The node's configuration. */
 const struct cfg *svc_cfg(const struct svc *s);
+
+/*
+** The id tokens valid at site_id_or_null changed (created, updated or deleted through the API;
+** NULL: a token bound to no site, valid everywhere). Whoever keeps stations' local
+** authorization lists brings them up to date (locallist.c). Never fails; the caller has made
+** the change durable first.
+*/
+void svc_locallist_tokens_changed(struct svc *svc, const char *site_id_or_null);
