@@ -226,6 +226,9 @@ int app_metrics_text(void *ud, char **ret_text)
 	      (double)queued_calls);
 	gauge(&t, "csms_live_subscribers", "Dashboards connected to /api/live.",
 	      api_live_count(&app->api));
+	counter(&t, "csms_live_dropped_total",
+		"/api/live subscribers closed for falling behind since start.",
+		api_live_dropped(&app->api));
 	counter(&t, "csms_planner_runs_total", "Plans the planner applied since start.",
 		svc_plan_count(app->svc));
 	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);

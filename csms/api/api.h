@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct svc;
@@ -107,6 +108,8 @@ void api_live_rx(struct api_live_client *c, const char *text, size_t len);
 void api_live_close(struct api_live_client *c);
 /* Connected subscribers. */
 unsigned api_live_count(const struct api *api);
+/* Subscribers dropped for falling API_LIVE_QUEUE_MAX frames behind, since start. */
+uint64_t api_live_dropped(const struct api *api);
 /* ---- accounts and the locked API (api_auth.c) */
 
 /* The API's login state (failed-login throttle) from the config. NULL on failure. */

@@ -265,3 +265,8 @@ unsigned api_live_count(const struct api *api)
 {
 	return api->live ? api->live->n : 0;
 }
+
+uint64_t api_live_dropped(const struct api *api)
+{
+	return api->live ? api->live->dropped_clients : 0;
+}
