@@ -240,8 +240,41 @@ async function decide(id, status) {
 	route();
 }
 
+// ---- station create / password reset / delete (operators)
+function stationAddForm(out) {
+	const id = h('input', { id: 'st-new-id', autocomplete: 'off', required: true, placeholder: t('st.newid') });
+	const site = h('input', { id: 'st-new-site', autocomplete: 'off', placeholder: t('col.site') });
+	const proto = h('select', { id: 'st-new-proto', 'aria-label': t('col.protocol') },
+		[['', t('col.protocol') + ': ' + t('st.any')], ['ocpp1.6', 'OCPP 1.6'], ['ocpp2.0.1', 'OCPP 2.0.1']].map(([v, l]) => h('option', { value: v, text: l })));
+	const pw = h('input', { id: 'st-new-password', type: 'password', autocomplete: 'new-password', minlength: 16, maxlength: 40, size: 30, placeholder: t('st.pwgen') });
+	const f = h('form', { class: 'filters', id: 'st-add-form' }, id, site, proto, pw, h('button', { type: 'submit', class: 'ok', id: 'st-create', text: t('st.add') }));
+	f.addEventListener('submit', async (e) => {
+		e.preventDefault();
+		const b = { id: id.value.trim() };
+		if (site.value.trim()) b.site = site.value.trim();
+		if (proto.value) b.protocol = proto.value;
+		if (pw.value) b.password = pw.value;
+		let made = null;
+		if (await tryDo(out, async () => { made = await api('POST', '/api/stations', b); }))
+			pageStations(made.password ? { id: made.id, password: made.password } : null);
+	});
+	return section('st.add', f);
+}
+function stationRowActions(s, out) {
+	const enc = encodeURIComponent(s.id);
+	return [h('button', { class: 'st-reset', text: t('st.reset'), onclick: async () => {
+		if (!confirm(t('st.resetconfirm', { s: s.id }))) return;
+		let r = null;
+		if (await tryDo(out, async () => { r = await api('POST', '/api/stations/' + enc + '/reset-password'); }))
+			pageStations({ id: s.id, password: r.password });
+	} }), h('button', { class: 'danger st-delete', text: t('st.delete'), onclick: async () => {
+		if (confirm(t('st.delconfirm', { s: s.id })) && await tryDo(out, () => api('DELETE', '/api/stations/' + enc), t('st.deleted', { s: s.id })))
+			setTimeout(() => { if (S.page === 'stations') pageStations(); }, 800);
+	} })];
+}
+
 const stFilter = { q: '', kind: '', registration: '', online: '', status: '', offset: 0, limit: 50 };
-async function pageStations() {
+async function pageStations(shown) {
 	const f = stFilter;
 	const sel = (name, opts) => h('select', { name, onchange: (e) => { f[name] = e.target.value; } },
 		opts.map(([v, label]) => h('option', { value: v, text: label, selected: f[name] === v })));
@@ -255,8 +288,13 @@ async function pageStations() {
 	form.addEventListener('submit', (e) => { e.preventDefault(); f.q = q.value.trim(); f.offset = 0; pageStations(); });
 	const body = h('tbody', { id: 'st-rows' });
 	const pager = h('div', { class: 'pager' });
+	const out = formResult();
+	const cols = ['col.online', 'col.id', 'col.site', 'col.kind', 'col.protocol', 'col.registration', 'col.last_seen', 'col.vendor'];
+	if (canCommand()) cols.push('col.actions');
 	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('st.title') }), form,
-		h('table', { class: 'grid', id: 'stations' }, h('thead', {}, h('tr', {}, ['col.online', 'col.id', 'col.site', 'col.kind', 'col.protocol', 'col.registration', 'col.last_seen', 'col.vendor'].map((c) => h('th', { text: t(c) })))), body),
+		canCommand() ? stationAddForm(out) : null, out,
+		shown ? h('div', { class: 'confirm secret', id: 'st-secret' }, h('strong', { text: t('st.pwonce', { s: shown.id }) }), h('code', { id: 'st-secret-value', text: shown.password })) : null,
+		h('table', { class: 'grid', id: 'stations' }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { text: t(c) })))), body),
 		pager));
 	const p = new URLSearchParams({ limit: f.limit, offset: f.offset });
 	for (const k of ['kind', 'registration', 'online', 'status']) if (f[k]) p.set(k, f[k]);
@@ -268,7 +306,8 @@ async function pageStations() {
 			h('td', {}, dot(s.online)), h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(s.id), text: s.id })),
 			h('td', { text: dash(s.site) }), h('td', { text: s.site_kind ? t('kind.' + s.site_kind) : '—' }),
 			h('td', { text: dash(s.protocol) }), h('td', {}, badge(t('reg.' + s.registration), s.registration.toLowerCase())),
-			h('td', { class: 'last-seen', text: fmtTime(s.last_seen) }), h('td', { text: dash([s.vendor, s.model].filter(Boolean).join(' / ')) }));
+			h('td', { class: 'last-seen', text: fmtTime(s.last_seen) }), h('td', { text: dash([s.vendor, s.model].filter(Boolean).join(' / ')) }),
+			canCommand() ? h('td', {}, h('span', { class: 'actions' }, stationRowActions(s, out))) : null);
 		rows.set(s.id, tr);
 		body.append(tr);
 	}
@@ -639,6 +678,79 @@ async function tryDo(out, fn, okText) {
 		return false;
 	}
 }
+// ---- id tokens (charging cards, RFID and app tokens; not the API tokens)
+const IT_STATUS = ['Accepted', 'Blocked', 'Expired', 'Invalid'];
+const IT_BADGE = { Accepted: 'accepted', Blocked: 'rejected', Expired: 'pending', Invalid: 'faulted' };
+const itFilter = { q: '', status: '', group: '', site: '', offset: 0, limit: 50 };
+function itStatusSelect(value, attrs, any) {
+	const opts = (any ? [['', t('col.status') + ': ' + t('st.any')]] : []).concat(IT_STATUS.map((s) => [s, t('its.' + s)]));
+	return h('select', attrs, opts.map(([v, l]) => h('option', { value: v, text: l, selected: v === value })));
+}
+async function pageIdTokens() {
+	const f = itFilter;
+	const out = formResult();
+	const q = h('input', { id: 'it-search', value: f.q, placeholder: t('it.search') });
+	const status = itStatusSelect(f.status, { id: 'it-status-filter', 'aria-label': t('col.status') }, true);
+	const group = h('input', { id: 'it-group-filter', value: f.group, placeholder: t('it.group') });
+	const site = h('input', { id: 'it-site-filter', value: f.site, placeholder: t('col.site') });
+	const filters = h('form', { class: 'filters', id: 'it-filters' }, q, status, group, site, h('button', { type: 'submit', text: t('st.apply') }));
+	filters.addEventListener('submit', (e) => {
+		e.preventDefault();
+		Object.assign(f, { q: q.value.trim(), status: status.value, group: group.value.trim(), site: site.value.trim(), offset: 0 });
+		pageIdTokens();
+	});
+	let add = null;
+	if (canCommand()) {
+		const id = h('input', { id: 'it-id', autocomplete: 'off', required: true, placeholder: t('it.id') });
+		const st = itStatusSelect('Accepted', { id: 'it-status', 'aria-label': t('col.status') }, false);
+		const exp = h('input', { id: 'it-expiry', type: 'date', title: t('col.expiry'), 'aria-label': t('col.expiry') });
+		const grp = h('input', { id: 'it-group', autocomplete: 'off', placeholder: t('it.group') });
+		const ste = h('input', { id: 'it-site', autocomplete: 'off', placeholder: t('col.site') });
+		const form = h('form', { class: 'filters', id: 'it-form' }, id, st, h('label', {}, t('col.expiry') + ' ', exp), grp, ste,
+			h('button', { type: 'submit', class: 'ok', id: 'it-create', text: t('it.add') }));
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			const b = { id: id.value.trim(), status: st.value };
+			// valid to the end of the chosen day, in the operator's zone
+			if (exp.value) b.expiry = new Date(exp.value + 'T23:59:59').toISOString();
+			if (grp.value.trim()) b.group = grp.value.trim();
+			if (ste.value.trim()) b.site = ste.value.trim();
+			if (await tryDo(out, () => api('POST', '/api/id-tokens', b), t('it.created', { n: b.id }))) {
+				const keep = out.textContent;
+				await pageIdTokens();
+				document.querySelector('#view .result').textContent = keep;
+				document.querySelector('#view .result').className = 'result ok';
+			}
+		});
+		add = section('it.add', form);
+	}
+	const p = new URLSearchParams({ limit: f.limit, offset: f.offset });
+	for (const k of ['q', 'status', 'group', 'site']) if (f[k]) p.set(k, f[k]);
+	const res = await api('GET', '/api/id-tokens?' + p);
+	const rows = res.id_tokens.map((x) => {
+		const enc = encodeURIComponent(x.id);
+		const blocked = x.status !== 'Accepted';
+		return h('tr', { 'data-idtoken': x.id },
+			h('td', {}, h('code', { text: x.id })), h('td', { class: 'status' }, badge(t('its.' + x.status), IT_BADGE[x.status])),
+			h('td', { text: x.expiry ? fmtTime(x.expiry) : '—' }), h('td', { text: dash(x.group) }), h('td', { text: dash(x.site) }),
+			canCommand() ? h('td', {}, h('span', { class: 'actions' },
+				h('button', { class: blocked ? 'ok it-block' : 'it-block', text: blocked ? t('it.unblock') : t('it.block'),
+					onclick: async () => { if (await tryDo(out, () => api('PUT', '/api/id-tokens/' + enc, { status: blocked ? 'Accepted' : 'Blocked' }))) pageIdTokens(); } }),
+				h('button', { class: 'danger it-delete', text: t('it.delete'),
+					onclick: async () => { if (confirm(t('it.delconfirm', { n: x.id })) && await tryDo(out, () => api('DELETE', '/api/id-tokens/' + enc))) pageIdTokens(); } })))
+				: null);
+	});
+	const cols = ['it.id', 'col.status', 'col.expiry', 'it.group', 'col.site'];
+	if (canCommand()) cols.push('col.actions');
+	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('it.title') }), h('p', { class: 'hint', text: t('it.hint') }),
+		add, out, filters,
+		h('table', { class: 'grid', id: 'idtokens' }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { text: t(c) })))), h('tbody', { id: 'it-rows' }, rows)),
+		h('div', { class: 'pager' },
+			h('button', { id: 'it-prev', text: t('st.prev'), disabled: f.offset === 0, onclick: () => { f.offset = Math.max(0, f.offset - f.limit); pageIdTokens(); } }),
+			h('span', { id: 'it-range', text: t('st.page', { a: res.total ? f.offset + 1 : 0, b: f.offset + res.id_tokens.length, n: res.total }) }),
+			h('button', { id: 'it-next', text: t('st.next'), disabled: f.offset + f.limit >= res.total, onclick: () => { f.offset += f.limit; pageIdTokens(); } }))));
+}
+
 const ROLES = ['viewer', 'operator', 'admin'];
 function roleSelect(value, attrs) {
 	return h('select', attrs || {}, ROLES.map((r) => h('option', { value: r, text: t('role.' + r), selected: r === value })));
@@ -767,6 +879,7 @@ async function route() {
 		else if (page === 'sites') await pageSites();
 		else if (page === 'site') await pageSite(decodeURIComponent(arg), arg2 && /^\d{4}-\d\d-\d\d$/.test(arg2) ? arg2 : null);
 		else if (page === 'tokens') await pageTokens();
+		else if (page === 'idtokens') await pageIdTokens();
 		else if (page === 'accounts') await pageAccounts();
 		else if (page === 'audit') await pageAudit();
 		else await pageOverview();

@@ -6,7 +6,10 @@
 // reload; a remote start from the page and the session appearing; the site energy view (tariff
 // bands, valley share, energy per tier) and the session's plan and CDR after a tariff loaded by
 // the API; a viewer cannot send commands (no button, API refuses with 403); the language switch
-// changes the text; logout and a lost session (401) go back to the login. Screenshots of every
+// changes the text; id tokens: one created on the page is listed, blocked, filtered; a station
+// created on the page (password shown once), its password reset, deleted (a connected one
+// refused); a viewer sees no write buttons there either; logout and a lost session (401) go
+// back to the login. Screenshots of every
 // main page go to $ARTIFACTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -306,6 +309,68 @@ try {
 	await page.selectOption('#lang', 'en');
 	assert.deepEqual(consoleErrors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violations');
 
+	// ---- id tokens: one created on the page is listed, then blocked from its row; filters
+	// (the session page re-rendered in English first: two renders racing would mix)
+	await page.waitForFunction(() => { const c = document.querySelector('#cdr-total td:first-child'); return c && c.textContent !== '合计'; });
+	await navTo(page, '#/idtokens', '#it-form');
+	await page.fill('#it-id', 'CARD-BROWSER-1');
+	await page.fill('#it-group', 'FLEET-B');
+	await page.fill('#it-site', siteId);
+	await page.fill('#it-expiry', '2031-06-30');
+	await page.click('#it-create');
+	await page.waitForSelector('#it-rows tr[data-idtoken="CARD-BROWSER-1"]');
+	assert.match(await page.textContent('#it-rows tr[data-idtoken="CARD-BROWSER-1"]'), /FLEET-B/);
+	assert.match(await page.textContent('#view .result'), /CARD-BROWSER-1 created/);
+	r = await inPage(page, 'GET', '/api/id-tokens/CARD-BROWSER-1');
+	assert.equal(r.status, 200);
+	assert.deepEqual([r.data.status, r.data.group, r.data.site], ['Accepted', 'FLEET-B', siteId]);
+	assert.match(r.data.expiry, /^2031-06-3/);
+	await page.click('#it-rows tr[data-idtoken="CARD-BROWSER-1"] button.it-block');
+	await page.waitForSelector('#it-rows tr[data-idtoken="CARD-BROWSER-1"] .badge.rejected');
+	assert.equal((await inPage(page, 'GET', '/api/id-tokens/CARD-BROWSER-1')).data.status, 'Blocked');
+	assert.equal((await inPage(page, 'POST', '/api/id-tokens', { id: 'CARD-BROWSER-2' })).status, 201);
+	await navTo(page, '#/idtokens', '#it-rows tr[data-idtoken="CARD-BROWSER-2"]');
+	await page.selectOption('#it-status-filter', 'Blocked');
+	await page.click('#it-filters button[type=submit]');
+	await page.waitForFunction(() => !document.querySelector('#it-rows tr[data-idtoken="CARD-BROWSER-2"]'));
+	assert.deepEqual(await page.$$eval('#it-rows tr', (x) => x.map((tr) => tr.dataset.idtoken)), ['CARD-BROWSER-1']);
+	await shot(page, '16-id-tokens');
+	await page.selectOption('#lang', 'zh');
+	await page.waitForFunction(() => document.querySelector('header nav a[href="#/idtokens"]').textContent === '充电卡');
+	await page.waitForSelector('#it-rows tr[data-idtoken="CARD-BROWSER-1"]');
+	assert.match(await page.textContent('#it-rows tr[data-idtoken="CARD-BROWSER-1"] .badge'), /已停用/);
+	await shot(page, '17-id-tokens-zh');
+	await page.selectOption('#lang', 'en');
+	await page.waitForFunction(() => document.querySelector('header nav a[href="#/idtokens"]').textContent === 'ID tokens');
+	console.log('ok: an id token created on the page is listed, blocked from its row, found by the status filter');
+
+	// ---- stations: created on the page (its password shown once), password reset, deleted
+	await navTo(page, '#/stations', '#st-add-form');
+	await page.fill('#st-new-id', 'BT-NEW-1');
+	await page.fill('#st-new-site', siteId);
+	await page.selectOption('#st-new-proto', 'ocpp2.0.1');
+	await page.click('#st-create');
+	await page.waitForSelector('#st-secret');
+	const pw1 = (await page.textContent('#st-secret-value')).trim();
+	assert.match(pw1, /^[0-9a-f]{40}$/);
+	await page.waitForSelector('#st-rows tr[data-station="BT-NEW-1"]');
+	r = await inPage(page, 'GET', '/api/stations/BT-NEW-1');
+	assert.deepEqual([r.data.site, r.data.protocol, r.data.security_profile, r.data.password], [siteId, 'ocpp2.0.1', 1, undefined]);
+	await shot(page, '18-station-created');
+	await page.click('#st-rows tr[data-station="BT-NEW-1"] button.st-reset');
+	await page.waitForFunction((old) => document.getElementById('st-secret-value') && document.getElementById('st-secret-value').textContent !== old, pw1);
+	assert.match((await page.textContent('#st-secret-value')).trim(), /^[0-9a-f]{40}$/);
+	await navTo(page, '#/stations', '#st-rows tr[data-station="BT-NEW-1"]');
+	assert.equal(await page.$('#st-secret'), null, 'the password is shown once');
+	await page.click('#st-rows tr[data-station="BT-NEW-1"] button.st-delete');
+	await page.waitForFunction(() => !document.querySelector('#st-rows tr[data-station="BT-NEW-1"]'));
+	assert.equal((await inPage(page, 'GET', '/api/stations/BT-NEW-1')).status, 404);
+	// the connected charger of the test cannot be deleted (409), and stays listed
+	await page.click(`#st-rows tr[data-station="${stationId}"] button.st-delete`);
+	await page.waitForFunction(() => /connected|sessions/.test(document.querySelector('#view .result').textContent));
+	assert.equal((await inPage(page, 'GET', '/api/stations/' + encodeURIComponent(stationId))).status, 200);
+	console.log('ok: a station created on the page (password shown once), its password reset, deleted; a connected one refused');
+
 	// ---- an operator sees the command buttons but not the admin pages
 	const octx = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1280, height: 860 } });
 	const opage = await octx.newPage();
@@ -323,6 +388,17 @@ try {
 	assert.equal(await vpage.$('#cmd-remote-start'), null, 'a viewer sees no command button');
 	assert.equal(await vpage.$('#cmd-reset'), null);
 	await shot(vpage, '15-station-viewer');
+	await navTo(vpage, '#/idtokens', '#it-rows tr[data-idtoken="CARD-BROWSER-1"]');
+	assert.equal(await vpage.$('#it-form'), null, 'a viewer sees no id-token form');
+	assert.equal(await vpage.$('button.it-block'), null, 'a viewer sees no block button');
+	assert.equal(await vpage.$('button.it-delete'), null);
+	await shot(vpage, '19-id-tokens-viewer');
+	assert.equal((await inPage(vpage, 'POST', '/api/id-tokens', { id: 'CARD-VIEWER' })).status, 403, 'the API refuses a viewer\'s token');
+	await navTo(vpage, '#/stations', '#st-rows tr');
+	assert.equal(await vpage.$('#st-add-form'), null, 'a viewer sees no station form');
+	assert.equal(await vpage.$('button.st-delete'), null);
+	assert.equal(await vpage.$('button.st-reset'), null);
+	assert.equal((await inPage(vpage, 'DELETE', '/api/stations/' + encodeURIComponent(stationId))).status, 403);
 	assert.equal((await inPage(vpage, 'POST', '/api/stations/' + encodeURIComponent(stationId) + '/reset', { type: 'soft' })).status, 403,
 		'the API refuses a viewer\'s command');
 	console.log('ok: a viewer has no command buttons and the API refuses (403)');
