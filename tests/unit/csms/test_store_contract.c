@@ -2258,6 +2258,183 @@ static void test_swap(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ------------------------------------------------------------------ api admin (0015) */
+
+struct token_ids {
+	int n;
+	char id[8][TOKEN_MAX + 1];
+};
+
+static int collect_id_token(const struct store_token *t, void *ud)
+{
+	struct token_ids *c = ud;
+
+	if (c->n < 8)
+		copy(c->id[c->n], sizeof(c->id[0]), t->token);
+	c->n++;
+	return 0;
+}
+
+/* The ids of a token page joined by ',' into out (and the total). */
+static const char *token_page(struct store *s, const struct store_token_query *q,
+			      int64_t *ret_total, char out[200])
+{
+	struct token_ids c = {0};
+	size_t n = 0;
+	int r = store_tokens_query(s, q, collect_id_token, &c, ret_total);
+
+	assert_int_equal(r, c.n);
+	out[0] = '\0';
+	for (int i = 0; i < c.n && i < 8; i++)
+		n += (size_t)snprintf(out + n, 200 - n, "%s%s", i ? "," : "", c.id[i]);
+	return out;
+}
+
+static void put_token(struct store *s, const char *id, int status, const char *parent,
+		      const char *site, int64_t expiry)
+{
+	struct store_token t = {.status = status, .expiry_ms = expiry};
+
+	snprintf(t.token, sizeof(t.token), "%s", id);
+	snprintf(t.parent, sizeof(t.parent), "%s", parent);
+	snprintf(t.site_id, sizeof(t.site_id), "%s", site);
+	assert_int_equal(store_token_put(s, &t), 0);
+}
+
+static void test_api_admin(void **state)
+{
+	struct fx *f = *state;
+	struct store_token_query q = {.status = -1, .limit = 10};
+	struct store_station_admin a = {0};
+	struct store_station_notes nt;
+	struct store_session_close cl = {.stop_ms = T0 + 5, .meter_stop_wh = 20};
+	struct store_summary sum;
+	struct id_list c = {0};
+	char out[200];
+	int64_t total = -1, sid;
+
+	assert_int_equal(store_site_put(f->s, "S1", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_put(f->s, "S2", SITE_RURAL, T0), 0);
+	put_token(f->s, "T-A1", AUTH_ACCEPTED, "G1", "S1", T0 + 10);
+	put_token(f->s, "T-A2", AUTH_BLOCKED, "G1", "", 0);
+	put_token(f->s, "T-B1", AUTH_BLOCKED, "G2", "S1", 0);
+	put_token(f->s, "U-C1", AUTH_ACCEPTED, "", "", T0 + 5);
+
+	/* the token list: filters, sorting, pages, total */
+	assert_string_equal(token_page(f->s, &q, &total, out), "T-A1,T-A2,T-B1,U-C1");
+	assert_int_equal(total, 4);
+	q.status = AUTH_BLOCKED;
+	assert_string_equal(token_page(f->s, &q, &total, out), "T-A2,T-B1");
+	assert_int_equal(total, 2);
+	q.status = -1;
+	q.parent = "G1";
+	assert_string_equal(token_page(f->s, &q, NULL, out), "T-A1,T-A2");
+	q.parent = NULL;
+	q.site_id = "S1";
+	assert_string_equal(token_page(f->s, &q, NULL, out), "T-A1,T-B1");
+	q.site_id = ""; /* valid at any site */
+	assert_string_equal(token_page(f->s, &q, NULL, out), "T-A2,U-C1");
+	q.site_id = NULL;
+	q.token_prefix = "T-A";
+	assert_string_equal(token_page(f->s, &q, &total, out), "T-A1,T-A2");
+	assert_int_equal(total, 2);
+	q.token_prefix = NULL;
+	q.sort = STORE_TOKEN_SORT_EXPIRY;
+	q.desc = true;
+	assert_string_equal(token_page(f->s, &q, NULL, out), "T-A1,U-C1,T-B1,T-A2");
+	q.sort = STORE_TOKEN_SORT_STATUS;
+	q.desc = false;
+	assert_string_equal(token_page(f->s, &q, NULL, out), "T-A1,U-C1,T-A2,T-B1");
+	q.sort = STORE_TOKEN_SORT_ID;
+	q.limit = 2;
+	q.offset = 1;
+	assert_string_equal(token_page(f->s, &q, &total, out), "T-A2,T-B1");
+	assert_int_equal(total, 4);
+	q.sort = 99;
+	assert_int_equal(store_tokens_query(f->s, &q, collect_id_token, &c, NULL), -EINVAL);
+	q = (struct store_token_query){.status = -1, .limit = 10};
+
+	/* delete */
+	assert_int_equal(store_token_delete(f->s, "U-C1"), 0);
+	assert_int_equal(store_token_delete(f->s, "U-C1"), -ENOENT);
+	assert_int_equal(store_token_get(f->s, "U-C1", &(struct store_token){0}), -ENOENT);
+	assert_string_equal(token_page(f->s, &q, &total, out), "T-A1,T-A2,T-B1");
+
+	/* a station's operator fields: set, kept (NULL), cleared ("") */
+	assert_int_equal(store_station_admin_set(f->s, "NOPE", &a), -ENOENT);
+	assert_int_equal(store_station_notes_get(f->s, "NOPE", &nt), -ENOENT);
+	station(f->s, "ST-1");
+	station(f->s, "ST-2");
+	a = (struct store_station_admin){
+	    .site_id = "S1", .notes = "bay 7", .labels = "dc,fast", .protocol = "ocpp2.0.1"};
+	assert_int_equal(store_station_admin_set(f->s, "ST-1", &a), 0);
+	assert_int_equal(store_station_notes_get(f->s, "ST-1", &nt), 0);
+	assert_string_equal(nt.notes, "bay 7");
+	assert_string_equal(nt.labels, "dc,fast");
+	assert_int_equal(store_stations_list(f->s, "ST-1", 0, 0, collect_station_id, &c), 1);
+	{
+		struct store_station st;
+
+		assert_int_equal(store_station_get(f->s, "ST-1", &st), 0);
+		assert_string_equal(st.site_id, "S1");
+		assert_int_equal(st.site_kind, SITE_PUBLIC);
+	}
+	a = (struct store_station_admin){.notes = ""};
+	assert_int_equal(store_station_admin_set(f->s, "ST-1", &a), 0);
+	assert_int_equal(store_station_notes_get(f->s, "ST-1", &nt), 0);
+	assert_string_equal(nt.notes, "");
+	assert_string_equal(nt.labels, "dc,fast");
+
+	/* the summary's counts follow online state, site, a site's kind and connectors */
+	assert_int_equal(store_station_seen(f->s, "ST-1", true, "ocpp2.0.1", T0), 0);
+	assert_int_equal(store_station_seen(f->s, "ST-1", true, NULL, T0 + 1), 0); /* again */
+	assert_int_equal(
+	    store_connector_status(f->s, "ST-2", 1, 1, "Faulted", "GroundFailure", NULL, NULL, T0),
+	    0);
+	assert_int_equal(
+	    store_connector_status(f->s, "ST-2", 2, 1, "Available", NULL, NULL, NULL, T0), 0);
+	assert_int_equal(store_summary(f->s, T0, &sum), 0);
+	assert_int_equal(sum.stations, 2);
+	assert_int_equal(sum.online, 1);
+	assert_int_equal(sum.by_kind[SITE_PUBLIC], 1);
+	assert_int_equal(sum.online_by_kind[SITE_PUBLIC], 1);
+	assert_int_equal(sum.by_kind[_SITE_KIND_MAX], 1);
+	assert_int_equal(sum.n_status, 2);
+	a = (struct store_station_admin){.site_id = "S2"};
+	assert_int_equal(store_station_admin_set(f->s, "ST-1", &a), 0);
+	assert_int_equal(store_summary(f->s, T0, &sum), 0);
+	assert_int_equal(sum.by_kind[SITE_PUBLIC], 0);
+	assert_int_equal(sum.online_by_kind[SITE_RURAL], 1);
+	assert_int_equal(store_site_put(f->s, "S2", SITE_SWAP, T0), 0);
+	assert_int_equal(store_summary(f->s, T0, &sum), 0);
+	assert_int_equal(sum.by_kind[SITE_RURAL], 0);
+	assert_int_equal(sum.by_kind[SITE_SWAP], 1);
+	assert_int_equal(sum.online_by_kind[SITE_SWAP], 1);
+	assert_int_equal(
+	    store_connector_status(f->s, "ST-2", 1, 1, "Available", NULL, NULL, NULL, T0 + 1), 0);
+	assert_int_equal(store_summary(f->s, T0, &sum), 0);
+	assert_int_equal(sum.n_status, 1);
+	assert_string_equal(sum.connectors[0].status, "Available");
+	assert_int_equal(sum.connectors[0].count, 2);
+
+	/* delete: refused with an open session, then with a recorded one; one without goes */
+	assert_int_equal(store_station_delete(f->s, "NOPE"), -ENOENT);
+	sid = open_session(f->s, "ST-1", 1, "T-A1", T0, 10);
+	assert_int_equal(store_station_delete(f->s, "ST-1"), -EBUSY);
+	assert_int_equal(store_session_close(f->s, sid, &cl), 0);
+	assert_int_equal(store_station_delete(f->s, "ST-1"), -ENOTEMPTY);
+	assert_int_equal(store_station_delete(f->s, "ST-2"), 0);
+	assert_int_equal(store_station_get(f->s, "ST-2", &(struct store_station){0}), -ENOENT);
+	assert_int_equal(store_summary(f->s, T0, &sum), 0);
+	assert_int_equal(sum.stations, 1);
+	assert_int_equal(sum.by_kind[_SITE_KIND_MAX], 0);
+	assert_int_equal(sum.n_status, 0); /* its connectors went with it */
+	assert_int_equal(store_commit(f->s), 0);
+	/* durable */
+	assert_int_equal(store_station_get(f->s, "ST-1", &(struct store_station){0}), 0);
+	assert_int_equal(store_token_get(f->s, "T-B1", &(struct store_token){0}), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2287,6 +2464,7 @@ int main(void)
 	    T(test_sites_reservations_history_lists),
 	    T(test_certificates),
 	    T(test_swap),
+	    T(test_api_admin),
 	};
 #undef T
 	int failed = 0;
