@@ -147,8 +147,8 @@ int rawc_read_head(struct rawc *c, int timeout_ms)
 	return status;
 }
 
-int rawc_upgrade(struct rawc *c, const char *path, const char *proto, const char *extra,
-		 int timeout_ms)
+int rawc_upgrade_send(struct rawc *c, const char *path, const char *proto, const char *extra,
+		      int timeout_ms)
 {
 	size_t len = strlen(path) + (proto ? strlen(proto) : 0) + (extra ? strlen(extra) : 0) + 256;
 	char *req = malloc(len);
@@ -164,9 +164,16 @@ int rawc_upgrade(struct rawc *c, const char *path, const char *proto, const char
 		     proto ? "\r\n" : "", extra ? extra : "");
 	r = rawc_send(c, req, (size_t)n, timeout_ms);
 	free(req);
-	if (r == -EPIPE || r == -ECONNRESET)
-		return rawc_read_head(c, timeout_ms);
-	if (r < 0)
+	return r;
+}
+
+int rawc_upgrade(struct rawc *c, const char *path, const char *proto, const char *extra,
+		 int timeout_ms)
+{
+	int r = rawc_upgrade_send(c, path, proto, extra, timeout_ms);
+
+	/* a peer that closed while the request went out may still have answered */
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 		return r;
 	return rawc_read_head(c, timeout_ms);
 }

@@ -37,6 +37,10 @@ int rawc_send(struct rawc *c, const void *buf, size_t len, int timeout_ms);
 int rawc_upgrade(struct rawc *c, const char *path, const char *proto, const char *extra,
 		 int timeout_ms);
 
+/* The request half of rawc_upgrade(): 0, or < 0 as rawc_send(). */
+int rawc_upgrade_send(struct rawc *c, const char *path, const char *proto, const char *extra,
+		      int timeout_ms);
+
 /* Read a response head (up to the empty line): the HTTP status, 0 on EOF before one, or
  * -ETIMEDOUT.  The head is consumed. */
 int rawc_read_head(struct rawc *c, int timeout_ms);
