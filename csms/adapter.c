@@ -87,9 +87,38 @@ int adapter_failed(struct call_ctx *call, int r)
 	if (r == -ERANGE)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
 				 "evse or connector id out of range");
+	if (r == -EDOM) /* issue 10: svc refuses a negative energy register */
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "negative energy register");
 	log_err("[cp %s] %s: storage error %d: %s", call->st->id, call->action, r,
 		svc_errmsg(call->svc));
 	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
+}
+
+/* issue 10: a negative energy register among meter_values (a MeterValue array of either
+ * version: 1.6 values are strings, 2.0.1 numbers). */
+bool adapter_negative_register(const json_t *meter_values)
+{
+	const json_t *mv, *sv, *v;
+	size_t i, j;
+
+	json_array_foreach(meter_values, i, mv) {
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			int kind = adapter_measurand_kind(adapter_str(sv, "measurand"));
+			double x = 0;
+
+			if (kind != MEAS_ENERGY_IMPORT_REGISTER &&
+			    kind != MEAS_ENERGY_EXPORT_REGISTER)
+				continue;
+			v = json_object_get(sv, "value");
+			if (json_is_number(v))
+				x = json_number_value(v);
+			else if (json_is_string(v))
+				x = strtod(json_string_value(v), NULL);
+			if (x < 0)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* Vendor-specific DataTransfer handlers (OCPP 1.6 4.3, 2.0.1 P01/P02). */

@@ -69,10 +69,14 @@ json_t *adapter_time(int64_t ms);
 /* Parse member key as RFC 3339 into *ret (now if absent); fails the call with
  * PropertyConstraintViolation if malformed. */
 int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret);
-/* Fail the call for a domain error r: -ERANGE (an id over the configured caps) is the
- * charger's PropertyConstraintViolation; anything else is logged as a storage failure and
+/* Fail the call for a domain error r: -ERANGE (an id over the configured caps) and -EDOM (a
+ * negative energy register) are the charger's PropertyConstraintViolation; anything else is logged as a storage failure and
  * answered InternalError (the charger retries). */
 int adapter_failed(struct call_ctx *call, int r);
+/* True if a sampled value of meter_values (a MeterValue array, either version) is a negative
+ * energy register, which svc refuses (-EDOM): handlers that store something before their
+ * readings check first, so a refused message stores nothing. */
+bool adapter_negative_register(const json_t *meter_values);
 /* DataTransfer (both versions have the same shape): vendor handlers, else UnknownVendorId. */
 int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf);
 /* A firmware/diagnostics/log status notification: recorded as a station event of kind (an enum

@@ -47,9 +47,39 @@ bool import_id_ok(const char *s, size_t max)
 	return true;
 }
 
+/* A charger id must log in: it is the URL path segment and the user name of HTTP Basic auth,
+ * which cannot carry ':' (RFC 7617 2). The OCPP 2.0.1 identifierString set (a-z A-Z 0-9
+ * * - _ = : + | @ .) without ':' fits both (issue 10: an id with ':' imported but never logged
+ * in). */
+bool import_charger_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > STATION_ID_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("*-_=+|@.", *s)))
+			return false;
+	return true;
+}
+
 static void bad(struct rows *rs, const char *path, long line, const char *why, const char *what)
 {
-	fprintf(stderr, "%s:%ld: %s%s%s\n", path, line, why, what ? ": " : "", what ? what : "");
+	char safe[4 * 64 + 1];
+	size_t o = 0;
+
+	/* what a file says goes to the terminal escaped, and cut short */
+	for (const char *w = what; w && *w && o + 5 < sizeof(safe); w++) {
+		unsigned char ch = (unsigned char)*w;
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+			safe[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(safe + o, sizeof(safe) - o, "\\x%02x", ch);
+	}
+	safe[o] = '\0';
+	fprintf(stderr, "%s:%ld: %s%s%s\n", path, line, why, what ? ": " : "", what ? safe : "");
 	rs->bad++;
 }
 
@@ -59,8 +89,10 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 	struct row *r, *first;
 	int k;
 
-	if (!id || !import_id_ok(id, STATION_ID_MAX)) {
-		bad(rs, path, line, "charger_id must be 1..48 printable characters without '/'",
+	if (!id || !import_charger_id_ok(id)) {
+		bad(rs, path, line,
+		    "charger_id must be 1..48 characters of a-z A-Z 0-9 * - _ = + | @ . (no ':': "
+		    "Basic auth could not carry it)",
 		    id);
 		return 0;
 	}

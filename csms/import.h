@@ -15,3 +15,7 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad);
 /* An id the import accepts (a charger, site or token id): 1..max bytes of printable ASCII,
  * no space and no '/'. The API's create routes use the same rule. */
 bool import_id_ok(const char *s, size_t max);
+
+/* A charger id that can log in: 1..48 characters of the OCPP identifierString set without ':'
+ * (it is the user name of HTTP Basic auth). */
+bool import_charger_id_ok(const char *s);

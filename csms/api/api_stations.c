@@ -4,6 +4,7 @@
 #include "api-private.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,31 @@ int api_connector_json(const struct store_connector_row *row, void *ud)
 			  api_time_or_null(row->updated_ms)));
 }
 
+/* ---- issue 10: energy_wh = stop - start in int64 without overflow. A stop below its start
+ * (stored as the station sent it) has no energy: null, and "meter_anomaly": true. */
+static json_t *session_energy(const struct store_session_row *row, bool *ret_anomaly)
+{
+	int64_t wh;
+
+	*ret_anomaly = false;
+	if (!row->stopped || !row->has_meter_start)
+		return json_null();
+	if (row->meter_stop_wh < row->meter_start_wh) {
+		*ret_anomaly = true;
+		return json_null();
+	}
+	/* stop >= start: the difference is >= 0 and overflows only past INT64_MAX (a negative
+	 * start, stored before negative registers were refused): saturate */
+	if (__builtin_sub_overflow(row->meter_stop_wh, row->meter_start_wh, &wh))
+		wh = INT64_MAX;
+	return json_integer(wh);
+}
+/* ---- end issue 10 */
+
 int api_session_json(const struct store_session_row *row, void *ud)
 {
-	bool energy = row->stopped && row->has_meter_start;
+	bool anomaly;
+	json_t *energy = session_energy(row, &anomaly);
 	json_t *o = json_pack(
 	    "{s:I, s:s, s:i, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
 	    (json_int_t)row->id, "station", row->station_id, "evse_id", row->evse_id,
@@ -60,12 +83,12 @@ int api_session_json(const struct store_session_row *row, void *ud)
 	    row->auth_status, "start", api_time_or_null(row->start_ms), "stop",
 	    row->stopped ? api_time_or_null(row->stop_ms) : json_null(), "meter_start_wh",
 	    row->has_meter_start ? json_integer(row->meter_start_wh) : json_null(), "meter_stop_wh",
-	    row->stopped ? json_integer(row->meter_stop_wh) : json_null(), "energy_wh",
-	    energy ? json_integer(row->meter_stop_wh - row->meter_start_wh) : json_null(),
+	    row->stopped ? json_integer(row->meter_stop_wh) : json_null(), "energy_wh", energy,
 	    "stop_reason", api_str_or_null(row->stop_reason));
 
 	if (!o)
 		return -ENOMEM;
+	json_object_set_new(o, "meter_anomaly", json_boolean(anomaly));
 	json_object_set_new(o, "reservation_id",
 			    row->has_reservation ? json_integer(row->reservation_id) : json_null());
 	json_object_set_new(o, "active", json_boolean(!row->stopped));
@@ -603,8 +626,8 @@ static void post_station(struct api_req *r, char **segs)
 	if (!j->body)
 		goto fail;
 	id = json_object_get(j->body, "id");
-	if (!json_is_string(id) || !import_id_ok(json_string_value(id), STATION_ID_MAX)) {
-		api_error(r, 400, "id: expected 1..%d printable characters without spaces or '/'",
+	if (!json_is_string(id) || !import_charger_id_ok(json_string_value(id))) {
+		api_error(r, 400, "id: expected 1..%d characters of a-z A-Z 0-9 * - _ = + | @ .",
 			  STATION_ID_MAX);
 		goto fail;
 	}

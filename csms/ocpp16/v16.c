@@ -227,6 +227,8 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 
 	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
+	if (adapter_negative_register(data)) /* refused before the stop is stored */
+		return adapter_failed(call, -EDOM);
 	r = svc_session_close(call->svc, call->st, &ev, &res);
 	if (r < 0)
 		return adapter_failed(call, r);

@@ -287,6 +287,8 @@ int v201_transaction_event(struct call_ctx *call, const json_t *req, json_t **re
 	}
 	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
 		return -EINVAL;
+	if (adapter_negative_register(mvs)) /* refused before the event is stored */
+		return adapter_failed(call, -EDOM);
 	ev.has_energy = v201_energy_register(mvs,
 					     kind == SESSION_OPEN    ? "Transaction.Begin"
 					     : kind == SESSION_CLOSE ? "Transaction.End"

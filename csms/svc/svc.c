@@ -825,6 +825,67 @@ static bool ids_in_range(const struct svc *s, int evse_id, int connector_id)
 	       connector_id <= s->cfg->max_connectors;
 }
 
+/* ---- issue 10: meter readings that cannot be right (docs/wire.md, "Meter readings") */
+
+/* An energy register counts up from zero: a negative one is refused before anything is
+ * stored (-EDOM; the adapters answer PropertyConstraintViolation). */
+static bool energy_register(int kind)
+{
+	return kind == MEAS_ENERGY_IMPORT_REGISTER || kind == MEAS_ENERGY_EXPORT_REGISTER;
+}
+
+static bool negative_value(const char *value)
+{
+	char *end;
+	double v = strtod(value, &end);
+
+	return end != value && v < 0;
+}
+
+/* A reading the station sent that is kept (it was acknowledged) but cannot be billed as is:
+ * logged and recorded in the station's history as a notice of kind "meter_anomaly". */
+static int meter_anomaly(struct svc *s, const struct chg_station *st, int64_t session_id,
+			 const char *what, int64_t before_wh, int64_t after_wh, int64_t ts_ms)
+{
+	char detail[192];
+
+	log_warn("station %s: session %lld: %s (%lld Wh, then %lld Wh): kept, flagged "
+		 "meter_anomaly",
+		 st->id, (long long)session_id, what, (long long)before_wh, (long long)after_wh);
+	snprintf(detail, sizeof(detail),
+		 "{\"session_id\":%lld,\"anomaly\":\"%s\",\"before_wh\":%lld,\"after_wh\":%lld}",
+		 (long long)session_id, what, (long long)before_wh, (long long)after_wh);
+	return store_notice_add(s->store, st->id, "meter_anomaly", ts_ms, detail);
+}
+
+static int stop_row(const struct store_session_row *row, void *ud)
+{
+	struct store_session_row *out = ud;
+
+	out->has_meter_start = row->has_meter_start;
+	out->meter_start_wh = row->meter_start_wh;
+	out->stopped = row->stopped;
+	out->meter_stop_wh = row->meter_stop_wh;
+	return 0;
+}
+
+/* After a close: a stop register below the start register (OCPP 1.6 meterStop < meterStart,
+ * or a 2.0.1 Transaction.End reading below Transaction.Begin) is stored as sent and flagged. */
+static int check_stop(struct svc *s, const struct chg_station *st, int64_t session_id,
+		      int64_t ts_ms)
+{
+	struct store_session_row row = {.id = 0};
+	int r = store_session_get(s->store, session_id, stop_row, &row);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	if (row.stopped && row.has_meter_start && row.meter_stop_wh < row.meter_start_wh)
+		return meter_anomaly(s, st, session_id, "stop before start", row.meter_start_wh,
+				     row.meter_stop_wh, ts_ms);
+	return 0;
+}
+/* ---- end issue 10 */
+
 /* Open keyed by the CSMS: the start key (station, EVSE, token, time, meter) makes a replayed
  * open the same session. */
 static int open_by_csms(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
@@ -909,15 +970,16 @@ static int event_by_csms(struct svc *s, struct chg_station *st, int kind,
 		ret->replay = true; /* a retried stop changes nothing */
 		return 0;
 	}
-	return store_session_close(s->store, ss.id,
-				   &(struct store_session_close){
-				       .stop_ms = ev->ts_ms,
-				       .meter_stop_wh = ev->has_energy	    ? ev->energy_wh
-							: ss.has_meter_last ? ss.meter_last_wh
-									    : 0,
-				       .reason = ev->stop_reason_text,
-				       .id_tag = ev->id_token,
-				   });
+	r = store_session_close(s->store, ss.id,
+				&(struct store_session_close){
+				    .stop_ms = ev->ts_ms,
+				    .meter_stop_wh = ev->has_energy	 ? ev->energy_wh
+						     : ss.has_meter_last ? ss.meter_last_wh
+									 : 0,
+				    .reason = ev->stop_reason_text,
+				    .id_tag = ev->id_token,
+				});
+	return r < 0 ? r : check_stop(s, st, ss.id, ev->ts_ms);
 }
 
 /* Any event keyed by the station's own id. */
@@ -1000,6 +1062,14 @@ static int event_by_station(struct svc *s, struct chg_station *st, int kind,
 			return r;
 	}
 	if (ev->has_energy) {
+		/* issue 10: a later reading of the register below an earlier one */
+		if (tx.has_meter_last && ev->ts_ms >= tx.meter_last_ms &&
+		    ev->energy_wh < tx.meter_last_wh) {
+			r = meter_anomaly(s, st, tx.id, "register went backwards", tx.meter_last_wh,
+					  ev->energy_wh, ev->ts_ms);
+			if (r < 0)
+				return r;
+		}
 		r = store_session_meter_last(s->store, tx.id, ev->energy_wh, ev->ts_ms);
 		if (r < 0)
 			return r;
@@ -1021,6 +1091,9 @@ static int event_by_station(struct svc *s, struct chg_station *st, int kind,
 		r = store_session_close(s->store, tx.id, &stop);
 		if (r < 0)
 			return r;
+		r = check_stop(s, st, tx.id, ev->ts_ms);
+		if (r < 0)
+			return r;
 	}
 	if (ev->has_seq)
 		return store_session_seq_update(s->store, tx.id, ev->seq_no, ev->offline);
@@ -1035,6 +1108,8 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 
 	if (!ids_in_range(s, ev->evse_id, ev->connector_id))
 		return -ERANGE;
+	if (ev->has_energy && ev->energy_wh < 0) /* issue 10: before anything is stored */
+		return -EDOM;
 	if (ev->id_token) {
 		r = svc_authorize(s, st, ev->id_token, &res.auth);
 		if (r < 0)
@@ -1116,6 +1191,8 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
 		return -EINVAL;
 	if (row.evse_id < 0 || row.evse_id > s->cfg->max_connectors)
 		return -ERANGE;
+	if (energy_register(row.measurand_kind) && negative_value(row.value))
+		return -EDOM; /* issue 10 */
 	r = store_sample_add(s->store, &row, stored, sizeof(stored));
 	if (r < 0)
 		return r;

@@ -148,8 +148,12 @@ struct svc_session_result {
 **  - update or close keyed by a CSMS id that is unknown or another station's changes no session
 **    (ret->session_id 0); such a close is recorded as an orphan (ret->orphan) and the caller
 **    still acknowledges it: a station told "error" would retry forever;
-**  - a close of a session already ended is a replay.
-** -ERANGE if an EVSE or connector id is outside 0..max_connectors; -EIO on storage failure.
+**  - a close of a session already ended is a replay;
+**  - a close whose register is below the session's start, or a later register below an
+**    earlier one, is stored as sent and flagged: a notice "meter_anomaly" in the station's
+**    history (docs/wire.md, "Meter readings").
+** -ERANGE if an EVSE or connector id is outside 0..max_connectors; -EDOM if the event carries
+** a negative energy register (nothing is stored); -EIO on storage failure.
 */
 int svc_session_open(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
 		     struct svc_session_result *ret);
@@ -169,7 +173,7 @@ enum svc_sample_result {
 /* Store a reading of station st (in->station_id is ignored: the sender is the station).
  * in->session_id is a session of st from svc_session_* (or 0: unlinked). Returns an enum
  * svc_sample_result; -EINVAL without a measurand or value, -ERANGE for an EVSE outside
- * 0..max_connectors. */
+ * 0..max_connectors, -EDOM for a negative energy register (import or export). */
 int svc_sample_add(struct svc *s, const struct chg_station *st, const struct store_sample *in);
 /* Readings recorded as conflicts: of session_id, or in total (0). */
 int svc_sample_conflicts(struct svc *s, int64_t session_id, int64_t *ret_count);

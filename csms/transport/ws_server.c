@@ -337,9 +337,12 @@ static int ws_write_one(struct lws *wsi, struct conn *c)
 	struct conn_frame *f;
 
 	if (c->closing) {
-		if (c->close_code) /* conn_close(): say why, with a close frame */
-			lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-					 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		/* ---- issue 10: a close with a code goes out from LWS_CALLBACK_TIMER
+		 * (transport_close_frame): lws 4.1 takes a -1 from SERVER_WRITEABLE for a failed
+		 * write and cuts the socket without the frame lws_close_reason() prepared. */
+		if (c->close_code)
+			return 0;
+		/* ---- end issue 10 */
 		return -1;
 	}
 	f = conn_tx_peek(c);
@@ -383,6 +386,14 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		return r < 0 ? -1 : 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return pss->conn ? ws_write_one(wsi, pss->conn) : -1;
+	case LWS_CALLBACK_TIMER: /* issue 10: conn_close(), with its close frame */
+		if (!pss->conn || !pss->conn->closing)
+			return 0;
+		if (pss->conn->close_code)
+			lws_close_reason(wsi, (enum lws_close_status)pss->conn->close_code,
+					 (unsigned char *)pss->conn->close_reason,
+					 strlen(pss->conn->close_reason));
+		return -1;
 	case LWS_CALLBACK_CLOSED:
 		caps_del(tp_of(wsi), pss);
 		conn_destroy(pss->conn);
@@ -589,9 +600,23 @@ static int http_write(struct lws *wsi, struct http_pss *pss)
 static int confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
 	char offered[256] = "", uri[128] = "", peer[64] = "", *save = NULL;
+	char safe_offered[4 * sizeof(offered)], safe_uri[4 * sizeof(uri)];
 
-	if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
+	if (!upgrade)
 		return 0;
+	/* ---- issue 10: only WebSocket upgrades. lws 4.1 would switch an `Upgrade: h2c`
+	 * request to cleartext HTTP/2 (RFC 7540 3.2), a second parser and a second set of
+	 * limits in front of the API: refused with 400 instead. */
+	if (strcasecmp(upgrade, "websocket") != 0) {
+		char safe_up[64];
+
+		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		log_escape(upgrade, safe_up, sizeof(safe_up));
+		log_notice("upgrade from %s refused: \"%s\" is not websocket", peer, safe_up);
+		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "upgrade not supported");
+		return 1;
+	}
+	/* ---- end issue 10 */
 	lws_hdr_copy(wsi, offered, sizeof(offered), WSI_TOKEN_PROTOCOL);
 	{
 		char copy[sizeof(offered)];
@@ -603,9 +628,12 @@ static int confirm_upgrade(struct lws *wsi, const char *upgrade)
 	}
 	lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	/* issue 10: the client's bytes are escaped before they reach the log */
+	log_escape(offered, safe_offered, sizeof(safe_offered));
+	log_escape(uri, safe_uri, sizeof(safe_uri));
 	log_notice("handshake from %s for %s refused: subprotocol \"%s\" is none of ocpp2.0.1, "
 		   "ocpp1.6",
-		   peer, uri, offered);
+		   peer, safe_uri, safe_offered);
 	lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "no supported OCPP subprotocol");
 	return 1;
 }
@@ -623,13 +651,16 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		/* An upgrade that named no OCPP subprotocol we speak lands here: refuse it. */
 		char offered[128] = "", uri[128] = "", peer[64] = "";
+		char safe_offered[4 * sizeof(offered)], safe_uri[4 * sizeof(uri)];
 
 		lws_hdr_copy(wsi, offered, sizeof(offered), WSI_TOKEN_PROTOCOL);
 		lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		log_escape(offered, safe_offered, sizeof(safe_offered)); /* issue 10 */
+		log_escape(uri, safe_uri, sizeof(safe_uri));
 		log_notice("handshake from %s for %s refused: subprotocol \"%s\" is none of "
 			   "ocpp2.0.1, ocpp1.6",
-			   peer, uri, offered);
+			   peer, safe_uri, safe_offered);
 		return -1;
 	}
 	case LWS_CALLBACK_HTTP:
@@ -699,9 +730,19 @@ static void lws_log(int level, const char *line)
 
 	while (n && line[n - 1] == '\n')
 		n--;
-	log_printf(level == LLL_ERR    ? LOG_ERR
-		   : level == LLL_WARN ? LOG_WARN
-				       : LOG_DEBUG,
+	/* ---- issue 10: one log line per refused handshake. lws 4.1 warns "User code denied
+	 * connection" after each handshake our callbacks refused, which they logged already
+	 * (with the reason); its "Ran out of header data space" is a client's oversized
+	 * request head (docs/security.md, "Hostile clients"), not a server error. */
+	if (strstr(line, "User code denied connection"))
+		level = LLL_DEBUG;
+	else if (strstr(line, "Ran out of header data space"))
+		level = LLL_NOTICE;
+	/* ---- end issue 10 */
+	log_printf(level == LLL_ERR	 ? LOG_ERR
+		   : level == LLL_WARN	 ? LOG_WARN
+		   : level == LLL_NOTICE ? LOG_NOTICE
+					 : LOG_DEBUG,
 		   "lws: %.*s", (int)n, line);
 }
 
@@ -881,10 +922,14 @@ void transport_close(void *wsi)
 
 void transport_close_frame(void *wsi)
 {
-	/* the close frame goes out on WRITEABLE (ws_write_one); a peer that does not read is cut
-	 * after 5 s */
-	lws_callback_on_writable(wsi);
+	/* issue 10: the close frame goes out from LWS_CALLBACK_TIMER, where a -1 makes lws 4.1
+	 * send what lws_close_reason() set and wait for the peer's close; a peer that does not
+	 * read is cut after 5 s */
+	lws_set_timer_usecs(wsi, 0);
 	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+	/* called from outside lws (the liveness sweep): a WRITEABLE turn makes lws look at its
+	 * timers again */
+	lws_callback_on_writable(wsi);
 }
 
 void transport_http_ready(void *http)

@@ -2,12 +2,14 @@
 /* Fuzz target: one REST request through the real router (api_handle) against the real domain
  * (svc), an in-memory store and a fake link that answers operator commands at once. Input:
  *   byte 0   bits 0-2 the method (GET, POST, PUT, DELETE, other); bit 3 the fake station answers
- *            commands (else: not connected); bit 4 its answer is a CALLERROR
+ *            commands (else: not connected); bit 4 its answer is a CALLERROR; bit 5 the request
+ *            carries no credentials (else an admin API token, the Host of the API's public URL
+ *            and Content-Type application/json, so that it passes the gate)
  *   then     the path, up to '?' or '\n' (at most 255 bytes, as the transport copies it)
  *   then     after '?', the query, up to '\n' (at most 511 bytes)
  *   then     after '\n', the body (POST/PUT)
  * Invariants: every request is answered exactly once (after the group commit when it waited on
- * a command), with a status of 200..504 and, when it has a body, a JSON object; no 500 (a
+ * a command, after the loop ran the password work of a login), with a status of 200..504 and, when it has a body, a JSON object; no 500 (a
  * storage failure or an internal error on an in-memory store is a bug); the store is rolled
  * back after each input, so that most inputs replay alike (writes the API commits itself stay:
  * the world is shared, as in a real node). */
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "api/api.h"
 #include "core/cfg.h"
@@ -24,6 +27,7 @@
 #include "fuzz.h"
 #include "plan_rt.h"
 #include "store/store.h"
+#include "svc/account.h"
 #include "svc/cmd.h"
 #include "svc/energy.h"
 #include "svc/link.h"
@@ -43,6 +47,8 @@ static struct {
 	bool answer, call_error; /* how the fake station answers */
 	char http;		 /* the transport's handle */
 	int ready_calls;
+	uv_loop_t loop;			    /* the login's password work */
+	char token[ACCOUNT_SECRET_MAX + 8]; /* "Bearer csms_…" of an admin API token */
 } w;
 
 /* The fake link: a station that is connected and answers at once, or none. */
@@ -80,6 +86,8 @@ static void on_ready(void *http)
 
 static void world_free(void)
 {
+	api_auth_destroy(w.api.auth);
+	uv_loop_close(&w.loop);
 	energy_destroy(w.api.energy);
 	svc_destroy(w.svc);
 	store_close(w.store);
@@ -107,8 +115,22 @@ static void world_init(void)
 	FUZZ_CHECK(store_site_put(s, "S-HOME", SITE_RESIDENTIAL, T0) == 0);
 	FUZZ_CHECK(store_station_put(s, "CP-PUB", "S-PUB", NULL, T0) == 0);
 	FUZZ_CHECK(store_station_put(s, "CP-HOME", "S-HOME", NULL, T0) == 0);
+	{
+		char tok[ACCOUNT_SECRET_MAX];
+		int64_t id;
+
+		FUZZ_CHECK(
+		    account_token_create(s, "fuzz", ACCOUNT_ROLE_ADMIN, "fuzz", T0, tok, &id) == 0);
+		snprintf(w.token, sizeof(w.token), "Bearer %s", tok);
+	}
 	FUZZ_CHECK(store_commit(s) == 0);
+	FUZZ_CHECK(uv_loop_init(&w.loop) == 0);
+	/* the locked API as a node runs it: accounts, the Origin/Host check */
 	w.api = (struct api){.svc = w.svc, .store = s, .cfg = &w.cfg, .draining = &w.draining};
+	w.api.loop = &w.loop;
+	w.api.auth = api_auth_create(&w.cfg);
+	FUZZ_CHECK(w.api.auth != NULL);
+	snprintf(w.api.public_url, sizeof(w.api.public_url), "http://127.0.0.1:8180");
 	w.api.energy = energy_create(s);
 	FUZZ_CHECK(w.api.energy != NULL);
 	FUZZ_CHECK(tariff_store_load(s, w.api.energy) >= 0);
@@ -148,6 +170,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w.answer = data[0] & 8;
 	w.call_error = data[0] & 16;
 	w.ready_calls = 0;
+	snprintf(r->peer, sizeof(r->peer), "127.0.0.1");
+	if (!(data[0] & 32)) {
+		snprintf(r->host, sizeof(r->host), "127.0.0.1:8180");
+		snprintf(r->authorization, sizeof(r->authorization), "%s", w.token);
+		snprintf(r->content_type, sizeof(r->content_type), "application/json");
+	}
 	take(&p, end, "?\n", r->path, sizeof(r->path));
 	if (p < end && *p == '?') {
 		p++;
@@ -159,6 +187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			api_body_append(r, p, (size_t)(end - p));
 	}
 	api_handle(r);
+	/* a login's password work on the loop's threadpool, answered on the loop */
+	if (r->pending)
+		uv_run(&w.loop, UV_RUN_DEFAULT);
 	/* the node's group commit: commands answered meanwhile get their HTTP answer now */
 	if (r->pending) {
 		FUZZ_CHECK(store_commit(w.store) == 0);
