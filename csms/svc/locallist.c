@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/hmap.h"
 #include "../core/log.h"
 #include "sites.h"
 #include "svc.h"
@@ -288,16 +289,57 @@ struct sync {
 	bool have_lim;
 	size_t off, chunk; /* the entries u.entries[off, off + chunk) are in flight */
 	bool retried;
+	bool tracked; /* in the node's syncs in flight (push->busy) */
+	bool again;   /* the tokens changed meanwhile: sync once more when done */
 	svc_ll_done_fn done;
 	void *ud;
 };
 
+#define PUSH_DEBOUNCE_MS  2000
+#define PUSH_MAX_DELAY_MS 10000
+#define PUSH_SITES_MAX	  64 /* more sites changed at once: push to every site */
+
+/* Token changes waiting for their debounced push, and the syncs in flight. */
+struct svc_ll_push {
+	struct hmap busy; /* station id -> struct sync (key inside it) */
+	bool pending, all;
+	int64_t first_ms, due_ms;
+	size_t n_sites;
+	char sites[PUSH_SITES_MAX][SITE_ID_MAX + 1];
+};
+
+static struct svc_ll_push *push_state(struct svc *s)
+{
+	struct svc_ll_push **pp = svc__ll_push(s);
+
+	if (!*pp)
+		*pp = calloc(1, sizeof(**pp));
+	return *pp;
+}
+
+void svc__ll_push_free(struct svc_ll_push *p)
+{
+	if (!p)
+		return;
+	hmap_free(&p->busy);
+	free(p);
+}
+
 static void finish(struct sync *y, int result)
 {
+	struct svc *s = y->s;
+	char station[STATION_ID_MAX + 1];
+	bool again = y->again;
+
+	if (y->tracked)
+		hmap_del(&push_state(s)->busy, y->station);
 	if (y->done)
 		y->done(y->ud, result);
+	snprintf(station, sizeof(station), "%s", y->station);
 	free(y->u.entries);
 	free(y);
+	if (again && svc_local_list_sync(s, station, NULL, NULL) < 0)
+		log_notice("station %s: local list push not started", station);
 }
 
 static void on_sent(void *ud, const struct svc_cmd_result *res);
@@ -495,8 +537,23 @@ int svc_local_list_sync(struct svc *s, const char *station_id, svc_ll_done_fn do
 		finish(y, 0);
 		return 0;
 	}
+	if (!done) {
+		/* one background sync per station: a second request waits for the first */
+		struct svc_ll_push *p = push_state(s);
+		struct sync *busy = p ? hmap_get(&p->busy, station_id) : NULL;
+
+		if (busy) {
+			busy->again = true;
+			free(y);
+			return 0;
+		}
+		if (p && hmap_put(&p->busy, y->station, y) == 0)
+			y->tracked = true;
+	}
 	r = svc_cmd_send(s, station_id, &cmd, "local-list", on_version, y);
 	if (r < 0) {
+		if (y->tracked)
+			hmap_del(&push_state(s)->busy, y->station);
 		free(y);
 		return r;
 	}
@@ -520,4 +577,96 @@ void svc__ll_station_ready(struct svc *s, struct chg_station *st)
 	r = svc_local_list_sync(s, st->id, NULL, NULL);
 	if (r < 0)
 		log_notice("station %s: local list check not started: %d", st->id, r);
+}
+
+/* ---------------------------------------------------------------- token changes */
+
+void svc_locallist_tokens_changed(struct svc *svc, const char *site_id_or_null)
+{
+	struct svc_ll_push *p = push_state(svc);
+	int64_t now = svc_now_ms(svc);
+	size_t i;
+
+	if (!p)
+		return; /* out of memory: the next reconnect or sync brings the lists up to date */
+	if (!p->pending)
+		p->first_ms = now;
+	p->pending = true;
+	p->due_ms = now + PUSH_DEBOUNCE_MS;
+	if (p->due_ms > p->first_ms + PUSH_MAX_DELAY_MS)
+		p->due_ms = p->first_ms + PUSH_MAX_DELAY_MS;
+	if (!site_id_or_null || !*site_id_or_null) {
+		p->all =
+		    true; /* a token of no site is valid at every site that takes unbound ones */
+		return;
+	}
+	for (i = 0; i < p->n_sites && strcmp(p->sites[i], site_id_or_null); i++)
+		;
+	if (i < p->n_sites)
+		return;
+	if (p->n_sites == PUSH_SITES_MAX || strlen(site_id_or_null) > SITE_ID_MAX) {
+		p->all = true;
+		return;
+	}
+	snprintf(p->sites[p->n_sites++], sizeof(p->sites[0]), "%s", site_id_or_null);
+}
+
+struct due {
+	struct svc *s;
+	const struct svc_ll_push *p;
+	char (*ids)[STATION_ID_MAX + 1];
+	size_t n, cap;
+	bool oom;
+};
+
+static void due_station(struct chg_station *st, void *ud)
+{
+	struct due *d = ud;
+	bool hit = d->p->all;
+
+	if (st->registration != REG_ACCEPTED || !st->site_id[0] || !st->ll_checked)
+		return; /* not up yet: its first message after boot checks its list anyway */
+	for (size_t i = 0; !hit && i < d->p->n_sites; i++)
+		hit = !strcmp(d->p->sites[i], st->site_id);
+	if (!hit)
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		char(*ids)[STATION_ID_MAX + 1] = realloc(d->ids, cap * sizeof(*ids));
+
+		if (!ids) {
+			d->oom = true;
+			return;
+		}
+		d->ids = ids;
+		d->cap = cap;
+	}
+	snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", st->id);
+}
+
+void svc_locallist_tick(struct svc *s)
+{
+	struct svc_ll_push *p = *svc__ll_push(s);
+	struct due d = {.s = s, .p = p};
+
+	if (!p || !p->pending || svc_now_ms(s) < p->due_ms)
+		return;
+	/* the stations first: a sync may answer at once (not connected) and detach nothing, but
+	 * the list of ids is walked without holding the station table */
+	svc_stations_each(s, due_station, &d);
+	if (d.oom) {
+		free(d.ids);
+		return; /* still pending: the next tick tries again */
+	}
+	p->pending = p->all = false;
+	p->n_sites = 0;
+	for (size_t i = 0; i < d.n; i++) {
+		int r = svc_local_list_sync(s, d.ids[i], NULL, NULL);
+
+		if (r < 0)
+			log_notice("station %s: local list push not started: %d", d.ids[i], r);
+	}
+	if (d.n)
+		log_info("local lists: tokens changed, %zu station(s) checked", d.n);
+	free(d.ids);
 }

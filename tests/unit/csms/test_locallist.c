@@ -412,6 +412,120 @@ static void test_sync_differential_split(void **state)
 	assert_int_equal(f->result, 0);
 }
 
+/* A station connected and up (its first message after boot was taken). */
+static struct chg_station *connect_station(struct fx *f, const char *id)
+{
+	static int conn_token;
+	void *replaced = NULL;
+	struct chg_station *st =
+	    svc_station_attach(f->svc, id, 0, "ocpp1.6", &conn_token, &replaced);
+
+	assert_non_null(st);
+	st->ll_checked = true;
+	assert_int_equal(store_commit(f->store), 0);
+	return st;
+}
+
+static void tick_at(struct fx *f, int64_t t)
+{
+	f->clock.fixed_ms = t;
+	svc_locallist_tick(f->svc);
+}
+
+/* Token changes at a site push to its connected stations that keep a list: debounced (2 s
+ * after the last change, at most 10 s after the first), as a differential after the version
+ * check; other sites' stations and stations not connected are left alone. */
+static void test_tokens_changed_push(void **state)
+{
+	struct fx *f = *state;
+	int64_t v = -1;
+
+	connect_station(f, "R1");
+	connect_station(f, "P1"); /* public: keeps no list */
+	add_tokens(f, 0, 3, "RURAL");
+	assert_int_equal(svc_local_list_sync(f->svc, "R1", on_synced, f), 0);
+	answer(f, SVC_RES_ANSWERED, "", "{\"listVersion\":0}");
+	answer(f, SVC_RES_ANSWERED, "", "{\"configurationKey\":[]}");
+	answer(f, SVC_RES_ACCEPTED, "Accepted", NULL);
+	assert_int_equal(f->link.sends, 3);
+	assert_int_equal(store_local_list_version(f->store, "R1", &v), 0);
+	assert_int_equal(v, 1);
+
+	/* nothing due: the tick does nothing */
+	tick_at(f, T0 + 60000);
+	assert_int_equal(f->link.sends, 3);
+	/* a new card at the site, and another one a second later: one push, 2 s after the last */
+	add_tokens(f, 3, 4, "RURAL");
+	f->clock.fixed_ms = T0 + 100000;
+	svc_locallist_tokens_changed(f->svc, "RURAL");
+	add_tokens(f, 4, 5, "RURAL");
+	f->clock.fixed_ms = T0 + 101000;
+	svc_locallist_tokens_changed(f->svc, "RURAL");
+	tick_at(f, T0 + 102500);
+	assert_int_equal(f->link.sends, 3);
+	tick_at(f, T0 + 103000);
+	assert_int_equal(f->link.sends, 4);
+	assert_string_equal(f->link.station, "R1");
+	assert_int_equal(f->link.sent[3].kind, SVC_CMD_LOCAL_LIST_VERSION);
+	/* a change while that sync is in flight: after it, once more (not two at a time) */
+	add_tokens(f, 5, 6, "RURAL");
+	svc_locallist_tokens_changed(f->svc, "RURAL");
+	tick_at(f, T0 + 106000);
+	assert_int_equal(f->link.sends, 4);
+	answer(f, SVC_RES_ANSWERED, "", "{\"listVersion\":1}");
+	answer(f, SVC_RES_ANSWERED, "", "{\"configurationKey\":[]}"); /* 3 new entries */
+	assert_int_equal(f->link.sent[5].kind, SVC_CMD_SEND_LOCAL_LIST);
+	assert_false(f->link.sent[5].full);
+	assert_int_equal(f->link.sent[5].version, 2);
+	assert_int_equal(f->link.sent[5].n, 3); /* CARD-003..005: all read when it was computed */
+	answer(f, SVC_RES_ACCEPTED, "Accepted", NULL);
+	/* the second sync: version check, then nothing to send */
+	assert_int_equal(f->link.sends, 7);
+	assert_int_equal(f->link.sent[6].kind, SVC_CMD_LOCAL_LIST_VERSION);
+	answer(f, SVC_RES_ANSWERED, "", "{\"listVersion\":2}");
+	assert_int_equal(f->link.sends, 7);
+	assert_null(f->link.done);
+	assert_int_equal(store_local_list_version(f->store, "R1", &v), 0);
+	assert_int_equal(v, 2);
+	/* another site's tokens: nothing for R1 */
+	f->clock.fixed_ms = T0 + 200000;
+	svc_locallist_tokens_changed(f->svc, "TOWN");
+	tick_at(f, T0 + 210000);
+	assert_int_equal(f->link.sends, 7);
+	/* a token of no site (valid everywhere a site takes unbound ones): every site checked */
+	f->clock.fixed_ms = T0 + 300000;
+	svc_locallist_tokens_changed(f->svc, NULL);
+	tick_at(f, T0 + 302000);
+	assert_int_equal(f->link.sends, 8);
+	assert_string_equal(f->link.station, "R1");
+	answer(f, SVC_RES_ANSWERED, "", "{\"listVersion\":2}");
+}
+
+/* Changes that keep coming are pushed at most 10 s after the first; a station not up yet (its
+ * first message after boot not taken) is left to its own check. */
+static void test_tokens_changed_max_delay(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *st = connect_station(f, "R1");
+
+	st->ll_checked = false;
+	for (int i = 0; i < 12; i++) {
+		f->clock.fixed_ms = T0 + i * 1000;
+		svc_locallist_tokens_changed(f->svc, "RURAL");
+		svc_locallist_tick(f->svc);
+	}
+	tick_at(f, T0 + 50000); /* the last change's push: still nobody up */
+	assert_int_equal(f->link.sends, 0); /* R1 is not up */
+	st->ll_checked = true;
+	for (int i = 0; i < 12; i++) {
+		f->clock.fixed_ms = T0 + 100000 + i * 1000;
+		svc_locallist_tokens_changed(f->svc, "RURAL");
+		svc_locallist_tick(f->svc);
+		assert_int_equal(f->link.sends, i < 10 ? 0 : 1);
+	}
+	answer(f, SVC_RES_ANSWERED, "", "{\"listVersion\":0}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +534,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_split_full, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_split_failed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_differential_split, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tokens_changed_push, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tokens_changed_max_delay, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("locallist", tests, NULL, NULL);
