@@ -350,9 +350,9 @@ struct svc_plans {
 	char (*booted)[STATION_ID_MAX + 1]; /* stations booted since the last tick */
 	size_t n_booted;
 	struct energy *energy; /* the node's calendars (svc/energy.h): a site's own calendar */
-	/* sessions whose TxProfile a station accepted (key: the session id in decimal, inside
-	 * the value): a later refusal for one of them is the end of its transaction on the
-	 * way, not a capability (on_profile_done) */
+	/* the TxProfile shapes (station, unit, stack level) stations took since this node
+	 * started (the key, inside the value): a later refusal of the same shape is a
+	 * transaction that ended or did not start there, not a capability (on_profile_done) */
 	struct hmap tx_ok;
 };
 
@@ -427,7 +427,7 @@ static struct plan_site *site_of(struct svc_plans *p, const char *id)
 	return ps;
 }
 
-#define TX_OK_MAX 65536 /* remembered sessions; the memory is cleared beyond */
+#define TX_OK_MAX 65536 /* remembered shapes; the memory is cleared beyond */
 
 static void tx_ok_clear(struct hmap *m)
 {
@@ -1133,15 +1133,15 @@ static void station_caps(struct svc *s, const char *station, struct svc_charge_c
 	store_capability_get(svc_store(s), key, caps_doc, caps);
 }
 
-/* The station accepted a TxProfile for session id (true), or was it ever (false)? */
-static bool tx_ok(struct svc *s, int64_t id, bool accepted)
+/* The station of t took a TxProfile of t's shape (accepted: it just did), or did it ever? */
+static bool tx_ok(const struct sent *t, bool accepted)
 {
-	struct svc_plans *p = *svc__plans(s);
-	char key[24], *v;
+	struct svc_plans *p = *svc__plans(t->s);
+	char key[STATION_ID_MAX + 32], *v;
 
-	if (!p || id <= 0)
+	if (!p || t->session_id <= 0)
 		return false;
-	snprintf(key, sizeof(key), "%lld", (long long)id);
+	snprintf(key, sizeof(key), "%s|%s|%d", t->station, t->amps ? "A" : "W", t->stack);
 	if (!accepted)
 		return hmap_get(&p->tx_ok, key) != NULL;
 	if (hmap_get(&p->tx_ok, key))
@@ -1156,11 +1156,11 @@ static bool tx_ok(struct svc *s, int64_t id, bool accepted)
 
 /* Learn from the answer to a planner's SetChargingProfile (docs/v2g.md "Capabilities"): a
  * NotSupported/NotImplemented CALLERROR means no smart charging; a Rejected W schedule is tried
- * in A next time, a Rejected A schedule at stack level 0, then given up. A refusal for a
- * session whose TxProfile the station took before teaches nothing: what a station can do does
- * not change within a transaction, but a transaction that ended at the station is refused
- * there before its end reaches the CSMS (a swap rack at a demo speed lost smart charging to
- * three such races within hours, sim-swap-day). */
+ * in A next time, a Rejected A schedule at stack level 0, then given up. A refusal of a shape
+ * (unit, stack level) the station took before teaches nothing: what a station can do does not
+ * change, but a transaction that ended at the station (or started and ended there before the
+ * CSMS heard of it) is refused there before its end reaches the CSMS (swap racks at a demo
+ * speed lost smart charging to three such races within hours, sim-swap-day). */
 static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 {
 	struct sent *t = ud;
@@ -1168,8 +1168,8 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	char key[STATION_ID_MAX + 16], json[512];
 	bool learn = false;
 
-	if (res->status == SVC_RES_ACCEPTED && t->session_id > 0)
-		tx_ok(t->s, t->session_id, true);
+	if (res->status == SVC_RES_ACCEPTED)
+		tx_ok(t, true);
 	svc_caps_default(&caps);
 	station_caps(t->s, t->station, &caps);
 	if (res->status == SVC_RES_CALL_ERROR &&
@@ -1179,8 +1179,8 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	} else if (res->status == SVC_RES_REJECTED && t->session_id < 0) {
 		learn = false; /* a TxDefaultProfile refused: the plans still go out */
 	} else if (res->status == SVC_RES_REJECTED && t->session_id &&
-		   (!session_active(t->s, t->session_id) || tx_ok(t->s, t->session_id, false))) {
-		learn = false; /* the transaction ended meanwhile (or is ending: it took one) */
+		   (!session_active(t->s, t->session_id) || tx_ok(t, false))) {
+		learn = false; /* the transaction ended meanwhile (or is not there: it took one) */
 	} else if (res->status == SVC_RES_REJECTED && !t->session_id) {
 		caps.station_max = false; /* no station-level profiles for it */
 		learn = true;
