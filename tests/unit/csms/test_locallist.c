@@ -514,7 +514,7 @@ static void test_tokens_changed_max_delay(void **state)
 		svc_locallist_tokens_changed(f->svc, "RURAL");
 		svc_locallist_tick(f->svc);
 	}
-	tick_at(f, T0 + 50000); /* the last change's push: still nobody up */
+	tick_at(f, T0 + 50000);		    /* the last change's push: still nobody up */
 	assert_int_equal(f->link.sends, 0); /* R1 is not up */
 	st->ll_checked = true;
 	for (int i = 0; i < 12; i++) {
