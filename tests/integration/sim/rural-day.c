@@ -160,7 +160,7 @@ static int reserve_until_expired(struct csms_proc *p, int64_t t_start, int64_t t
 			 " \"expiry\": \"%s\"}",
 			 rid, evse, ts);
 		snprintf(path, sizeof(path), "/api/stations/%s/reserve", QUIET);
-		assert_int_equal(http_request(p->port, "POST", path, body, &status, &j, 10000), 0);
+		assert_int_equal(http_request(p->port, "POST", path, body, &status, &j, 30000), 0);
 		if (status != 200 || strcmp(str_of(j, "status"), "Accepted")) {
 			fprintf(stderr, "reserve %d on %d: %d %s (connectors%s)\n", rid, evse,
 				status, str_of(j, "status"), seen);
@@ -194,7 +194,7 @@ static void allow_reservations(struct csms_proc *p, const char *csv)
 	snprintf(path, sizeof(path), "/api/sites/%s", site);
 	assert_int_equal(http_request(p->port, "PUT", path,
 				      "{\"kind\": \"rural\", \"policy\": {\"reservations\": true}}",
-				      &status, &j, 5000),
+				      &status, &j, 30000),
 			 0);
 	assert_int_equal(status, 200);
 	assert_true(json_is_true(json_object_get(json_object_get(j, "policy"), "reservations")));

