@@ -244,6 +244,7 @@ static void on_plan_tick(uv_timer_t *t)
 
 	svc_plan_tick(app->svc);
 	svc_reservations_tick(app->svc); /* sites: reservations expire on the node's clock */
+	svc_locallist_tick(app->svc);	 /* local lists: debounced pushes after token changes */
 }
 
 /* Until calendars live in the store (PUT /api/sites/{id}/tariff), a calendar per site kind can

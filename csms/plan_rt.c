@@ -350,6 +350,10 @@ struct svc_plans {
 	char (*booted)[STATION_ID_MAX + 1]; /* stations booted since the last tick */
 	size_t n_booted;
 	struct energy *energy; /* the node's calendars (svc/energy.h): a site's own calendar */
+	/* the TxProfile shapes (station, unit, stack level) stations took since this node
+	 * started (the key, inside the value): a later refusal of the same shape is a
+	 * transaction that ended or did not start there, not a capability (on_profile_done) */
+	struct hmap tx_ok;
 };
 
 static void hook_booted(struct svc *s, const struct chg_station *st);
@@ -423,6 +427,15 @@ static struct plan_site *site_of(struct svc_plans *p, const char *id)
 	return ps;
 }
 
+#define TX_OK_MAX 65536 /* remembered shapes; the memory is cleared beyond */
+
+static void tx_ok_clear(struct hmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].key ? m->slots[i].value : NULL);
+	hmap_free(m);
+}
+
 void svc__plans_free(struct svc_plans *p)
 {
 	if (!p)
@@ -438,6 +451,7 @@ void svc__plans_free(struct svc_plans *p)
 		free(ps);
 	}
 	hmap_free(&p->sites);
+	tx_ok_clear(&p->tx_ok);
 	free(p->booted);
 	for (int k = 0; k < _SITE_KIND_MAX; k++)
 		tariff_calendar_destroy(p->kind_cal[k]);
@@ -804,7 +818,12 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	snprintf(js->station, sizeof(js->station), "%s", row->station_id);
 	snprintf(js->tx, sizeof(js->tx), "%s", row->station_tx_id ? row->station_tx_id : "");
 	js->evse_id = row->evse_id > 0 ? row->evse_id : 1;
-	if (n.max_charge_w > 0 && n.max_charge_w < max_w)
+	/* the default is the EVSE's power when nothing better is known: an EV's own limit only
+	 * lowers it, but a swap station knows its slots (docs/swap.md: the rack's needs carry the
+	 * slot power the promise counts on): a rack planned at 22 kW where its slots give 60
+	 * missed its promises (sim-swap-day) */
+	if (n.max_charge_w > 0 &&
+	    (n.max_charge_w < max_w || (g->site.kind == SITE_SWAP && !strcmp(n.source, "station"))))
 		max_w = n.max_charge_w;
 	ps->max_charge_w = max_w;
 	js->discharge_ok = n.v2g && n.bidirectional;
@@ -1114,9 +1133,34 @@ static void station_caps(struct svc *s, const char *station, struct svc_charge_c
 	store_capability_get(svc_store(s), key, caps_doc, caps);
 }
 
+/* The station of t took a TxProfile of t's shape (accepted: it just did), or did it ever? */
+static bool tx_ok(const struct sent *t, bool accepted)
+{
+	struct svc_plans *p = *svc__plans(t->s);
+	char key[STATION_ID_MAX + 32], *v;
+
+	if (!p || t->session_id <= 0)
+		return false;
+	snprintf(key, sizeof(key), "%s|%s|%d", t->station, t->amps ? "A" : "W", t->stack);
+	if (!accepted)
+		return hmap_get(&p->tx_ok, key) != NULL;
+	if (hmap_get(&p->tx_ok, key))
+		return true;
+	if (p->tx_ok.count >= TX_OK_MAX)
+		tx_ok_clear(&p->tx_ok);
+	v = strdup(key);
+	if (v && hmap_put(&p->tx_ok, v, v) < 0)
+		free(v);
+	return true;
+}
+
 /* Learn from the answer to a planner's SetChargingProfile (docs/v2g.md "Capabilities"): a
  * NotSupported/NotImplemented CALLERROR means no smart charging; a Rejected W schedule is tried
- * in A next time, a Rejected A schedule at stack level 0, then given up. */
+ * in A next time, a Rejected A schedule at stack level 0, then given up. A refusal of a shape
+ * (unit, stack level) the station took before teaches nothing: what a station can do does not
+ * change, but a transaction that ended at the station (or started and ended there before the
+ * CSMS heard of it) is refused there before its end reaches the CSMS (swap racks at a demo
+ * speed lost smart charging to three such races within hours, sim-swap-day). */
 static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 {
 	struct sent *t = ud;
@@ -1124,6 +1168,8 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	char key[STATION_ID_MAX + 16], json[512];
 	bool learn = false;
 
+	if (res->status == SVC_RES_ACCEPTED)
+		tx_ok(t, true);
 	svc_caps_default(&caps);
 	station_caps(t->s, t->station, &caps);
 	if (res->status == SVC_RES_CALL_ERROR &&
@@ -1133,8 +1179,8 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 	} else if (res->status == SVC_RES_REJECTED && t->session_id < 0) {
 		learn = false; /* a TxDefaultProfile refused: the plans still go out */
 	} else if (res->status == SVC_RES_REJECTED && t->session_id &&
-		   !session_active(t->s, t->session_id)) {
-		learn = false; /* the transaction ended meanwhile */
+		   (!session_active(t->s, t->session_id) || tx_ok(t, false))) {
+		learn = false; /* the transaction ended meanwhile (or is not there: it took one) */
 	} else if (res->status == SVC_RES_REJECTED && !t->session_id) {
 		caps.station_max = false; /* no station-level profiles for it */
 		learn = true;

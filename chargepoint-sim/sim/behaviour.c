@@ -392,7 +392,7 @@ const struct cpsim_cfg_key cpsim_cfg_keys[] = {
     {"LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", CK_BOOL, CFG_LOCAL_LIST, NULL},
     {NULL, "LocalAuthListCtrlr", "Entries", CK_LL_ENTRIES, 0, NULL},
     {"LocalAuthListMaxLength", "LocalAuthListCtrlr", "Available", CK_CONST, 0, "256"},
-    {"SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", CK_CONST, 0, "256"},
+    {"SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", CK_LL_PER_MSG, 0, NULL},
     {"ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", CK_CONST, 0, "8"},
     {"ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", CK_CONST, 0,
      "Current,Power"},
@@ -462,6 +462,9 @@ void cpsim_cfg_get(const struct cpsim_cp *cp, const struct cpsim_cfg_key *k, cha
 		break;
 	case CK_LL_ENTRIES:
 		snprintf(buf, len, "%u", cp->ll ? cp->ll->count : 0);
+		break;
+	case CK_LL_PER_MSG:
+		snprintf(buf, len, "%u", cp->f->sc->ll_per_message);
 		break;
 	default:
 		snprintf(buf, len, "%s", k->value ? k->value : "");

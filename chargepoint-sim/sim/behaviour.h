@@ -60,6 +60,7 @@ enum cpsim_cfg_type {
 	CK_CONST,      /* read-only text */
 	CK_CONNECTORS, /* read-only number of connectors */
 	CK_LL_ENTRIES, /* read-only local list size */
+	CK_LL_PER_MSG, /* read-only SendLocalList entries per message (scenario) */
 };
 
 struct cpsim_cfg_key {

@@ -528,7 +528,7 @@ static enum ocpp_err send_local_list(struct cpsim_cp *cp, const json_t *req, str
 		answer = "Failed";
 		goto out;
 	}
-	if (n > LL_MAX) {
+	if (n > LL_MAX || n > cp->f->sc->ll_per_message) { /* over SendLocalListMaxLength */
 		answer = "Failed";
 		goto out;
 	}

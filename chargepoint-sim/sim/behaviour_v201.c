@@ -806,7 +806,7 @@ static enum ocpp_err send_local_list(struct cpsim_cp *cp, const json_t *req, str
 	bool *acc = calloc(n + 1, sizeof(*acc));
 	const char *answer = "Accepted";
 
-	if (!tags || !acc || n > LL_MAX) {
+	if (!tags || !acc || n > LL_MAX || n > cp->f->sc->ll_per_message) { /* ItemsPerMessage */
 		answer = "Failed";
 		goto out;
 	}

@@ -50,6 +50,7 @@ void cpsim_scenario_defaults(struct cpsim_scenario *sc)
 	snprintf(sc->path, sizeof(sc->path), "/ocpp");
 	snprintf(sc->id_prefix, sizeof(sc->id_prefix), "SIM");
 	sc->tag_pool = 1000;
+	sc->ll_per_message = 256;
 	sc->auth = CPSIM_AUTH_CHECK;
 	sc->speed = 1.0;
 	sc->duration_s = 60;
@@ -472,6 +473,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 					   "steady_at_s",
 					   "auth",
 					   "tag_pool",
+					   "local_list_per_message",
 					   "per_process",
 					   "per_address",
 					   "max_connecting",
@@ -557,6 +559,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 	    json_num(root, "progress_interval_s", 0.1, 3600, &sc->progress_s, err, len) < 0 ||
 	    json_num(root, "storm_share", 0, 1, &sc->storm_share, err, len) < 0 ||
 	    json_u32(root, "tag_pool", 1, 1000000, &sc->tag_pool, err, len) < 0 ||
+	    json_u32(root, "local_list_per_message", 1, 256, &sc->ll_per_message, err, len) < 0 ||
 	    json_u32(root, "per_process", 1, 1000000, &sc->per_process, err, len) < 0 ||
 	    json_u32(root, "per_address", 1, 60000, &sc->per_address, err, len) < 0 ||
 	    json_u32(root, "max_connecting", 1, 100000, &sc->max_connecting, err, len) < 0)

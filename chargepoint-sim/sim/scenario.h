@@ -71,8 +71,9 @@ struct cpsim_scenario {
 	char id_prefix[12]; /* keeps tags within the 20 characters of a 1.6 idTag */
 	unsigned ngroups;
 	struct cpsim_group groups[CPSIM_GROUPS_MAX];
-	uint32_t total;	   /* sum of the groups' counts */
-	unsigned tag_pool; /* public/rural id tags SIMTAG-00000.. */
+	uint32_t total;		 /* sum of the groups' counts */
+	unsigned tag_pool;	 /* public/rural id tags SIMTAG-00000.. */
+	unsigned ll_per_message; /* SendLocalList entries a charger takes at once (<= LL_MAX) */
 	enum cpsim_auth auth;
 	/* time */
 	double speed;	      /* simulated seconds per real second */

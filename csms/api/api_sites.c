@@ -241,8 +241,11 @@ static void put_site(struct api_req *r, char **segs)
 		api_storage_error(r, e);
 	else if ((e = store_commit(r->api->store)) < 0)
 		api_storage_error(r, e);
-	else
+	else {
+		/* its policy may change its list (local_list, local_list_max …) */
+		svc_locallist_tokens_changed(r->api->svc, rec.id);
 		respond_site(r, rec.id, 200);
+	}
 out:
 	json_decref(body);
 }

@@ -184,6 +184,11 @@ int v16_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **re
 		action = "GetLocalListVersion";
 		p = json_object();
 		break;
+	case SVC_CMD_LOCAL_LIST_LIMITS: /* 5.8; 9.1.21/9.1.20 of the standard configuration keys */
+		action = "GetConfiguration";
+		p = json_pack("{s:[s, s]}", "key", "SendLocalListMaxLength",
+			      "LocalAuthListMaxLength");
+		break;
 	case SVC_CMD_RESERVE: /* 5.13 */
 		action = "ReserveNow";
 		p = json_pack("{s:i, s:o, s:s, s:I}", "connectorId", c->evse_id, "expiryDate",

@@ -188,6 +188,13 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 		action = "GetLocalListVersion";
 		p = json_object();
 		break;
+	case SVC_CMD_LOCAL_LIST_LIMITS: /* B06 of LocalAuthListCtrlr (D01.FR.11, D01.FR.12) */
+		action = "GetVariables";
+		p = json_pack("{s:[{s:{s:s}, s:{s:s}}, {s:{s:s}, s:{s:s}}]}", "getVariableData",
+			      "component", "name", "LocalAuthListCtrlr", "variable", "name",
+			      "ItemsPerMessage", "component", "name", "LocalAuthListCtrlr",
+			      "variable", "name", "BytesPerMessage");
+		break;
 	case SVC_CMD_RESERVE: /* H01 */
 		action = "ReserveNow";
 		p = json_pack("{s:I, s:o, s:o}", "id", (json_int_t)c->reservation_id,

@@ -89,6 +89,7 @@ static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_CANCEL_RESERVATION] = "cancel-reservation",
     [SVC_CMD_RAW] = "raw",
     [SVC_CMD_SET_PASSWORD] = "set-password",
+    [SVC_CMD_LOCAL_LIST_LIMITS] = "local-list-limits",
 };
 
 static const char *const status_names[_SVC_RES_MAX] = {
@@ -221,6 +222,7 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 			 c->list.full ? "full" : "differential", c->list.n_entries);
 		break;
 	case SVC_CMD_LOCAL_LIST_VERSION:
+	case SVC_CMD_LOCAL_LIST_LIMITS:
 		snprintf(buf, len, "%s", "");
 		break;
 	case SVC_CMD_RESERVE:

@@ -30,6 +30,8 @@ enum svc_cmd_kind {
 	SVC_CMD_CANCEL_RESERVATION,
 	SVC_CMD_RAW,	      /* an action by name with its payload as JSON text */
 	SVC_CMD_SET_PASSWORD, /* the station's HTTP Basic password (svc_password_rotate) */
+	/* how many list entries (and bytes) one SendLocalList takes (svc/locallist.c) */
+	SVC_CMD_LOCAL_LIST_LIMITS,
 	_SVC_CMD_KIND_MAX,
 	_SVC_CMD_KIND_INVALID = -22,
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/hmap.h"
 #include "../core/log.h"
 #include "sites.h"
 #include "svc.h"
@@ -109,6 +110,146 @@ int svc_ll_parse_version(const char *payload, int64_t *ret)
 	return -EINVAL;
 }
 
+/* What one entry adds to a SendLocalList payload at most: the 2.0.1 shape (the longer one),
+ * {"idToken":{"idToken":T,"type":"Central"},"idTokenInfo":{"status":"Accepted",
+ * "cacheExpiryDateTime":"2026-01-01T00:00:00.000Z","groupIdToken":{"idToken":P,"type":"Central"}}},
+ * rounded up; and the frame around the entries ([2,"id","SendLocalList",{...,"updateType":...}]). */
+#define LL_ENTRY_BYTES 192
+#define LL_FRAME_BYTES 160
+
+size_t svc_ll_chunk(const struct svc_ll_entry *e, size_t n, const struct svc_ll_limits *lim)
+{
+	size_t k = 0, bytes = LL_FRAME_BYTES;
+
+	while (k < n) {
+		size_t b = LL_ENTRY_BYTES + strlen(e[k].token) + strlen(e[k].parent);
+
+		if (lim && lim->items && k >= lim->items)
+			break;
+		if (lim && lim->bytes && k && bytes + b > lim->bytes)
+			break;
+		bytes += b;
+		k++;
+	}
+	return k;
+}
+
+/* The end of the JSON value that starts at p (a string, an object, an array or a scalar). */
+static const char *skip_value(const char *p)
+{
+	int depth = 0;
+
+	for (; *p; p++) {
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (!*p)
+				return p;
+			if (!depth)
+				return p + 1;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (!depth)
+				return p; /* the end of the container around a scalar */
+			if (--depth == 0)
+				return p + 1;
+		} else if (!depth && *p == ',') {
+			return p;
+		}
+	}
+	return p;
+}
+
+/* The number in the value (a string or a number) of member key of the object at o, or -1;
+ * only the object's own members count, not those of objects inside it. */
+static long long member_number(const char *o, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = o + 1;
+
+	while (*p) {
+		const char *k;
+		bool match;
+
+		while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r' || *p == '\t')
+			p++;
+		if (*p != '"')
+			return -1; /* the end of the object (or not JSON) */
+		k = p + 1;
+		p = skip_value(p);
+		match = (size_t)(p - k) == kl + 1 && !strncmp(k, key, kl);
+		while (*p == ' ' || *p == ':')
+			p++;
+		if (match) {
+			char *end;
+			long long v = strtoll(*p == '"' ? p + 1 : p, &end, 10);
+
+			if (end == p + (*p == '"'))
+				return -1;
+
+			return v < 0 ? -1 : v;
+		}
+		p = skip_value(p);
+	}
+	return -1;
+}
+
+/* Each object of the answer that names one of the limits: the value it gives. */
+static void scan_limits(const char *p, struct svc_ll_limits *l)
+{
+	static const struct {
+		const char *name, *value_key;
+		bool items;
+	} names[] = {
+	    {"\"SendLocalListMaxLength\"", "value", true},
+	    {"\"ItemsPerMessage\"", "attributeValue", true},
+	    {"\"BytesPerMessage\"", "attributeValue", false},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *hit = strstr(p, names[i].name), *o;
+		int depth = 0, levels = 0;
+		long long v;
+
+		if (!hit)
+			continue;
+		/* out to the object that holds the value: 1.6 {"key":K,"value":V}, 2.0.1
+		 * {"attributeValue":V,"variable":{"name":K},...} */
+		for (o = hit; o >= p && levels < 2; o--) {
+			if (*o == '}' || *o == ']') {
+				depth++;
+			} else if ((*o == '{' || *o == '[') && depth) {
+				depth--;
+			} else if (*o == '[') {
+				break; /* 1.6 unknownKey: a name in a list, no value */
+			} else if (*o == '{') {
+				levels++;
+				v = member_number(o, names[i].value_key);
+				if (v >= 0) {
+					if (names[i].items)
+						l->items = (size_t)v;
+					else
+						l->bytes = (size_t)v;
+					break;
+				}
+			}
+		}
+	}
+}
+
+int svc_ll_parse_limits(const char *payload, struct svc_ll_limits *ret)
+{
+	struct svc_ll_limits l = {0};
+
+	if (!payload)
+		return -EINVAL;
+	scan_limits(payload, &l);
+	*ret = l;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the exchange */
 
 struct entries {
@@ -144,28 +285,72 @@ struct sync {
 	struct svc_site_policy policy;
 	char site_id[SITE_ID_MAX + 1];
 	struct svc_ll_update u;
+	struct svc_ll_limits lim; /* per SendLocalList message (GetConfiguration / GetVariables) */
+	bool have_lim;
+	size_t off, chunk; /* the entries u.entries[off, off + chunk) are in flight */
 	bool retried;
+	bool tracked; /* in the node's syncs in flight (push->busy) */
+	bool again;   /* the tokens changed meanwhile: sync once more when done */
 	svc_ll_done_fn done;
 	void *ud;
 };
 
+#define PUSH_DEBOUNCE_MS  2000
+#define PUSH_MAX_DELAY_MS 10000
+#define PUSH_SITES_MAX	  64 /* more sites changed at once: push to every site */
+
+/* Token changes waiting for their debounced push, and the syncs in flight. */
+struct svc_ll_push {
+	struct hmap busy; /* station id -> struct sync (key inside it) */
+	bool pending, all;
+	int64_t first_ms, due_ms;
+	size_t n_sites;
+	char sites[PUSH_SITES_MAX][SITE_ID_MAX + 1];
+};
+
+static struct svc_ll_push *push_state(struct svc *s)
+{
+	struct svc_ll_push **pp = svc__ll_push(s);
+
+	if (!*pp)
+		*pp = calloc(1, sizeof(**pp));
+	return *pp;
+}
+
+void svc__ll_push_free(struct svc_ll_push *p)
+{
+	if (!p)
+		return;
+	hmap_free(&p->busy);
+	free(p);
+}
+
 static void finish(struct sync *y, int result)
 {
+	struct svc *s = y->s;
+	char station[STATION_ID_MAX + 1];
+	bool again = y->again;
+
+	if (y->tracked)
+		hmap_del(&push_state(s)->busy, y->station);
 	if (y->done)
 		y->done(y->ud, result);
+	snprintf(station, sizeof(station), "%s", y->station);
 	free(y->u.entries);
 	free(y);
+	if (again && svc_local_list_sync(s, station, NULL, NULL) < 0)
+		log_notice("station %s: local list push not started", station);
 }
 
 static void on_sent(void *ud, const struct svc_cmd_result *res);
+static void on_limits(void *ud, const struct svc_cmd_result *res);
+static void send_chunk(struct sync *y);
 
 /* Compute the update for the station's version and send it, or finish when none is needed. */
 static void push(struct sync *y, int64_t station_version)
 {
 	struct svc *s = y->s;
 	struct entries want = {0}, sent = {0};
-	struct svc_local_entry *le = NULL;
-	struct svc_cmd cmd = {.kind = SVC_CMD_SEND_LOCAL_LIST};
 	int64_t sent_version = -1;
 	int r;
 
@@ -193,35 +378,76 @@ static void push(struct sync *y, int64_t station_version)
 		finish(y, 0);
 		return;
 	}
-	le = calloc(y->u.n + 1, sizeof(*le));
-	if (!le) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	for (size_t i = 0; i < y->u.n; i++) {
-		le[i].token = y->u.entries[i].token;
-		le[i].status = y->u.entries[i].status;
-		le[i].expiry_ms = y->u.entries[i].expiry_ms;
-		le[i].parent = y->u.entries[i].parent[0] ? y->u.entries[i].parent : NULL;
-	}
-	cmd.list.version = y->u.version;
-	cmd.list.full = y->u.full;
-	cmd.list.entries = le;
-	cmd.list.n_entries = y->u.n;
-	log_info("station %s: local list %s v%" PRId64 " (%zu entries, station had v%" PRId64 ")",
-		 y->station, y->u.full ? "full" : "differential", y->u.version, y->u.n,
-		 station_version);
-	r = svc_cmd_send(s, y->station, &cmd, "local-list", on_sent, y);
-	free(le);
 	free(want.e);
 	free(sent.e);
-	if (r < 0)
-		finish(y, r);
+	y->off = 0;
+	y->chunk = 0;
+	if (y->u.n > 1 && !y->have_lim) {
+		struct svc_cmd q = {.kind = SVC_CMD_LOCAL_LIST_LIMITS};
+
+		/* the list may not fit one message: ask the station how much one takes */
+		r = svc_cmd_send(s, y->station, &q, "local-list", on_limits, y);
+		if (r < 0)
+			finish(y, r);
+		return;
+	}
+	send_chunk(y);
 	return;
 fail:
 	free(want.e);
 	free(sent.e);
 	finish(y, r);
+}
+
+/* Send the next message of the update: the first Full (or Differential), the rest Differential
+ * at the same version (OCPP 1.6 5.15 / 2.0.1 D01.FR.11: a list longer than the station takes
+ * in one message goes in several). */
+static void send_chunk(struct sync *y)
+{
+	struct svc_cmd cmd = {.kind = SVC_CMD_SEND_LOCAL_LIST};
+	struct svc_local_entry *le;
+	const struct svc_ll_entry *e = y->u.entries + y->off;
+	int r;
+
+	y->chunk = svc_ll_chunk(e, y->u.n - y->off, &y->lim);
+	le = calloc(y->chunk + 1, sizeof(*le));
+	if (!le) {
+		finish(y, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < y->chunk; i++) {
+		le[i].token = e[i].token;
+		le[i].status = e[i].status;
+		le[i].expiry_ms = e[i].expiry_ms;
+		le[i].parent = e[i].parent[0] ? e[i].parent : NULL;
+	}
+	cmd.list.version = y->u.version;
+	cmd.list.full = y->u.full && y->off == 0;
+	cmd.list.entries = le;
+	cmd.list.n_entries = y->chunk;
+	log_info("station %s: local list %s v%" PRId64 " (entries %zu-%zu of %zu)", y->station,
+		 cmd.list.full ? "full" : "differential", y->u.version, y->off, y->off + y->chunk,
+		 y->u.n);
+	r = svc_cmd_send(y->s, y->station, &cmd, "local-list", on_sent, y);
+	free(le);
+	if (r < 0)
+		finish(y, r);
+}
+
+static void on_limits(void *ud, const struct svc_cmd_result *res)
+{
+	struct sync *y = ud;
+
+	/* a station that does not say (NotSupported, unknown keys) gets the list in one message */
+	y->have_lim = true;
+	if ((res->status == SVC_RES_ANSWERED || res->status == SVC_RES_ACCEPTED) &&
+	    svc_ll_parse_limits(res->payload, &y->lim) < 0)
+		y->lim = (struct svc_ll_limits){0};
+	if (res->status == SVC_RES_NOT_CONNECTED || res->status == SVC_RES_DISCONNECTED) {
+		finish(y, -ENOTCONN);
+		return;
+	}
+	send_chunk(y);
 }
 
 static void on_sent(void *ud, const struct svc_cmd_result *res)
@@ -230,8 +456,15 @@ static void on_sent(void *ud, const struct svc_cmd_result *res)
 	struct store_list_entry *e;
 	int r;
 
+	if (res->status == SVC_RES_ACCEPTED && y->off + y->chunk < y->u.n) {
+		y->off += y->chunk;
+		send_chunk(y);
+		return;
+	}
 	if (res->status != SVC_RES_ACCEPTED) {
-		/* VersionMismatch or Failed of a differential: once more, in full */
+		/* VersionMismatch or Failed of a differential: once more, in full (a full list cut
+		 * short leaves the station at a version the store does not have: the next check
+		 * sends it in full again) */
 		if (!y->retried && !y->u.full &&
 		    (res->status == SVC_RES_REJECTED || res->status == SVC_RES_OTHER)) {
 			y->retried = true;
@@ -304,8 +537,23 @@ int svc_local_list_sync(struct svc *s, const char *station_id, svc_ll_done_fn do
 		finish(y, 0);
 		return 0;
 	}
+	if (!done) {
+		/* one background sync per station: a second request waits for the first */
+		struct svc_ll_push *p = push_state(s);
+		struct sync *busy = p ? hmap_get(&p->busy, station_id) : NULL;
+
+		if (busy) {
+			busy->again = true;
+			free(y);
+			return 0;
+		}
+		if (p && hmap_put(&p->busy, y->station, y) == 0)
+			y->tracked = true;
+	}
 	r = svc_cmd_send(s, station_id, &cmd, "local-list", on_version, y);
 	if (r < 0) {
+		if (y->tracked)
+			hmap_del(&push_state(s)->busy, y->station);
 		free(y);
 		return r;
 	}
@@ -331,10 +579,94 @@ void svc__ll_station_ready(struct svc *s, struct chg_station *st)
 		log_notice("station %s: local list check not started: %d", st->id, r);
 }
 
-/* Wired by the local-list push (the swap task's svc_locallist_tokens_changed replaces this):
- * until then a change is only noted; stations get it at their next list check. */
+/* ---------------------------------------------------------------- token changes */
+
 void svc_locallist_tokens_changed(struct svc *svc, const char *site_id_or_null)
 {
-	(void)svc;
-	log_debug("id tokens of %s changed", site_id_or_null ? site_id_or_null : "every site");
+	struct svc_ll_push *p = push_state(svc);
+	int64_t now = svc_now_ms(svc);
+	size_t i;
+
+	if (!p)
+		return; /* out of memory: the next reconnect or sync brings the lists up to date */
+	if (!p->pending)
+		p->first_ms = now;
+	p->pending = true;
+	p->due_ms = now + PUSH_DEBOUNCE_MS;
+	if (p->due_ms > p->first_ms + PUSH_MAX_DELAY_MS)
+		p->due_ms = p->first_ms + PUSH_MAX_DELAY_MS;
+	if (!site_id_or_null || !*site_id_or_null) {
+		p->all =
+		    true; /* a token of no site is valid at every site that takes unbound ones */
+		return;
+	}
+	for (i = 0; i < p->n_sites && strcmp(p->sites[i], site_id_or_null); i++)
+		;
+	if (i < p->n_sites)
+		return;
+	if (p->n_sites == PUSH_SITES_MAX || strlen(site_id_or_null) > SITE_ID_MAX) {
+		p->all = true;
+		return;
+	}
+	snprintf(p->sites[p->n_sites++], sizeof(p->sites[0]), "%s", site_id_or_null);
+}
+
+struct due {
+	struct svc *s;
+	const struct svc_ll_push *p;
+	char (*ids)[STATION_ID_MAX + 1];
+	size_t n, cap;
+	bool oom;
+};
+
+static void due_station(struct chg_station *st, void *ud)
+{
+	struct due *d = ud;
+	bool hit = d->p->all;
+
+	if (st->registration != REG_ACCEPTED || !st->site_id[0] || !st->ll_checked)
+		return; /* not up yet: its first message after boot checks its list anyway */
+	for (size_t i = 0; !hit && i < d->p->n_sites; i++)
+		hit = !strcmp(d->p->sites[i], st->site_id);
+	if (!hit)
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		char(*ids)[STATION_ID_MAX + 1] = realloc(d->ids, cap * sizeof(*ids));
+
+		if (!ids) {
+			d->oom = true;
+			return;
+		}
+		d->ids = ids;
+		d->cap = cap;
+	}
+	snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", st->id);
+}
+
+void svc_locallist_tick(struct svc *s)
+{
+	struct svc_ll_push *p = *svc__ll_push(s);
+	struct due d = {.s = s, .p = p};
+
+	if (!p || !p->pending || svc_now_ms(s) < p->due_ms)
+		return;
+	/* the stations first: a sync may answer at once (not connected) and detach nothing, but
+	 * the list of ids is walked without holding the station table */
+	svc_stations_each(s, due_station, &d);
+	if (d.oom) {
+		free(d.ids);
+		return; /* still pending: the next tick tries again */
+	}
+	p->pending = p->all = false;
+	p->n_sites = 0;
+	for (size_t i = 0; i < d.n; i++) {
+		int r = svc_local_list_sync(s, d.ids[i], NULL, NULL);
+
+		if (r < 0)
+			log_notice("station %s: local list push not started: %d", d.ids[i], r);
+	}
+	if (d.n)
+		log_info("local lists: tokens changed, %zu station(s) checked", d.n);
+	free(d.ids);
 }

@@ -151,6 +151,31 @@ int svc_ll_plan(struct svc_ll_entry *want, size_t n_want, const struct svc_ll_en
 /* The listVersion (1.6) or versionNumber (2.0.1) of a GetLocalListVersion answer; -EINVAL. */
 int svc_ll_parse_version(const char *payload, int64_t *ret);
 
+/* What one SendLocalList message may carry at a station; 0 = no limit known. */
+struct svc_ll_limits {
+	size_t items; /* entries (1.6 SendLocalListMaxLength, 2.0.1 ItemsPerMessage) */
+	size_t bytes; /* bytes of the message (2.0.1 BytesPerMessage) */
+};
+
+/*
+** How many of the n entries e[0..n) go into the next SendLocalList message under lim (NULL: no
+** limit): at most lim->items, and as many as keep the message's estimated size (a fixed frame
+** plus a bound per entry of the longer 2.0.1 shape, with its token and parent) within
+** lim->bytes. At least one when n > 0, even if that one is over the byte limit; 0 when n is 0.
+** An update of n entries is sent as messages of svc_ll_chunk() entries each, in order: the
+** first with the update's type (Full or Differential), the rest Differential, all at the
+** update's version.
+*/
+size_t svc_ll_chunk(const struct svc_ll_entry *e, size_t n, const struct svc_ll_limits *lim);
+
+/*
+** The limits in the answer to a SVC_CMD_LOCAL_LIST_LIMITS command (payload: its JSON text): a
+** 1.6 GetConfiguration answer (configurationKey SendLocalListMaxLength) or a 2.0.1 GetVariables
+** answer (LocalAuthListCtrlr ItemsPerMessage, BytesPerMessage). A limit the answer does not
+** give (unknown key, rejected variable) stays 0. 0, or -EINVAL when payload is NULL.
+*/
+int svc_ll_parse_limits(const char *payload, struct svc_ll_limits *ret);
+
 /*
 ** Bring station_id's local list up to date (GetLocalListVersion, then SendLocalList if needed;
 ** a VersionMismatch or Failed differential is retried once as full). Does nothing (0) when the

@@ -52,6 +52,8 @@ struct svc {
 	unsigned log_suppressed;
 	/* ---- end security */
 	struct svc_certs *certs; /* CA, CSRs, password rotation (cert.c) */
+	/* local lists: pushes due and syncs in flight (locallist.c) */
+	struct svc_ll_push *ll_push;
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -100,6 +102,7 @@ void svc_destroy(struct svc *s)
 		s->plan_hooks.destroy(s); /* the planner's state (csms/plan_rt.c) */
 	svc__events_free(s->events);
 	svc__certs_free(s->certs);
+	svc__ll_push_free(s->ll_push);
 	free(s);
 }
 
@@ -638,6 +641,18 @@ void svc_station_detach(struct svc *s, struct chg_station *st, void *conn)
 struct chg_station *svc_station_find(struct svc *s, const char *id)
 {
 	return hmap_get(&s->stations, id);
+}
+
+void svc_stations_each(struct svc *s, void (*fn)(struct chg_station *st, void *ud), void *ud)
+{
+	for (size_t i = 0; i < s->stations.cap; i++)
+		if (s->stations.slots[i].key && s->stations.slots[i].value)
+			fn(s->stations.slots[i].value, ud);
+}
+
+struct svc_ll_push **svc__ll_push(struct svc *s)
+{
+	return &s->ll_push;
 }
 
 int svc_station_set_registration(struct svc *s, const char *id, int registration)

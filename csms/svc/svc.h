@@ -206,10 +206,23 @@ struct svc_plans **svc__plans(struct svc *s);
 /* The node's configuration. */
 const struct cfg *svc_cfg(const struct svc *s);
 
+/* Call fn for each station connected to this node (none may attach or detach meanwhile). */
+void svc_stations_each(struct svc *s, void (*fn)(struct chg_station *st, void *ud), void *ud);
+
 /*
-** The id tokens valid at site_id_or_null changed (created, updated or deleted through the API;
-** NULL: a token bound to no site, valid everywhere). Whoever keeps stations' local
-** authorization lists brings them up to date (locallist.c). Never fails; the caller has made
-** the change durable first.
+** The id tokens valid at site_id_or_null (NULL: at any site, e.g. a token bound to no site)
+** changed: recompute the local lists of the affected sites and push them to their connected
+** stations that keep one (rural, or a site whose policy says so) as differential updates
+** (svc_local_list_sync: GetLocalListVersion first, full on a version mismatch). Debounced: the
+** push starts 2 s of the node's clock after the last change, at most 10 s after the first one
+** (svc_locallist_tick); a station with a sync in flight gets another one after it. Stations not
+** connected get theirs when they reconnect. Never fails (an allocation failure pushes to every
+** site).
 */
 void svc_locallist_tokens_changed(struct svc *svc, const char *site_id_or_null);
+/* Start the pushes that are due (the node's timer, on the loop). */
+void svc_locallist_tick(struct svc *s);
+/* Local-list state slot (locallist.c; svc_destroy frees it). */
+struct svc_ll_push;
+struct svc_ll_push **svc__ll_push(struct svc *s);
+void svc__ll_push_free(struct svc_ll_push *p);

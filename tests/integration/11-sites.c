@@ -181,6 +181,15 @@ static void rural(bool v201)
 	status(tc, v201, "Available");
 	f = expect_call(tc, "GetLocalListVersion");
 	reply(tc, f, json_pack("{s:i}", vkey, 0));
+	/* more than one entry: how many one SendLocalList may carry (this station does not say:
+	 * all in one) */
+	f = expect_call(tc, v201 ? "GetVariables" : "GetConfiguration");
+	reply(tc, f,
+	      v201 ? json_pack("{s:[{s:s, s:{s:s}, s:{s:s}}]}", "getVariableResult",
+			       "attributeStatus", "UnknownVariable", "component", "name",
+			       "LocalAuthListCtrlr", "variable", "name", "ItemsPerMessage")
+		   : json_pack("{s:[s, s]}", "unknownKey", "SendLocalListMaxLength",
+			       "LocalAuthListMaxLength"));
 	f = expect_call(tc, "SendLocalList");
 	req = json_array_get(f, 3);
 	assert_string_equal(json_string_value(json_object_get(req, "updateType")), "Full");

@@ -13,7 +13,7 @@
 **   - both protocol versions swapped; packs are records with SoH history, low-SoH ones flagged;
 **   - the day report of each port station (swaps, packs ready on time, energy by tier) agrees
 **     with its orders, and the rack's charging by tier from the stored registers is printed
-**     with its valley share.
+**     with its valley share; peak and critical peak hold at most 12 % of it.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -271,7 +271,7 @@ static void test_swap_day(void **state)
 	    f,
 	    "{\"id_prefix\": \"SW\", \"speed\": %d, \"start_time\": \"%s\","
 	    " \"clock_anchor\": \"%s\", \"timestamps\": \"sim\", \"utc_offset\": \"+08:00\","
-	    " \"duration_s\": %d, \"drain_s\": %d, \"meter_interval_s\": 0.2, \"ramp_per_s\": 40,"
+	    " \"duration_s\": %d, \"drain_s\": %d, \"meter_interval_s\": 0.5, \"ramp_per_s\": 40,"
 	    " \"seed\": 7, \"tag_pool\": 40, \"password\": \"swap-day-password-01\","
 	    " \"reconnect_s\": [0.2, 2],"
 	    " \"groups\": ["
@@ -369,6 +369,14 @@ static void test_swap_day(void **state)
 			q1(db, "SELECT count(*) FROM swap_packs"), p->dir);
 		simrun_dump_file(log);
 		simrun_dump_file(p->log);
+		if (getenv("SWAP_DAY_KEEP")) { /* a directory: the database is copied there */
+			char cmd[1200];
+
+			snprintf(cmd, sizeof(cmd), "cp %s %s-wal '%s'/ 2>/dev/null", p->db, p->db,
+				 getenv("SWAP_DAY_KEEP"));
+			if (system(cmd) != 0)
+				fprintf(stderr, "database not kept\n");
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		json_t *rep, *orders, *tiers;
@@ -408,6 +416,11 @@ static void test_swap_day(void **state)
 				 json_integer_value(json_object_get(rep, "ready_on_time")));
 		assert_int_equal(json_integer_value(json_object_get(rep, "unbilled")), 0);
 		assert_true(rack_total > 0);
+		/* the planner keeps the rack out of the dearest hours: what falls in peak and
+		 * critical peak is what the 14 h wave's packs cannot get before their 22 h
+		 * deadline, 2-9 % in the runs seen (ASan included); a rack planned at 22 kW
+		 * instead of its slots' 60 kW drew 16 % there */
+		assert_true(rack[3] + rack[4] <= 0.12 * rack_total);
 		json_decref(rep);
 		json_decref(orders);
 	}

@@ -102,6 +102,7 @@ static void example(int kind, struct svc_cmd *c)
 		c->list.n_entries = 3;
 		break;
 	case SVC_CMD_LOCAL_LIST_VERSION:
+	case SVC_CMD_LOCAL_LIST_LIMITS:
 		break;
 	case SVC_CMD_RESERVE:
 		c->reservation_id = 11;
@@ -135,6 +136,7 @@ static const char *const actions16[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_RESERVE] = "ReserveNow",
     [SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
     [SVC_CMD_SET_PASSWORD] = "ChangeConfiguration",
+    [SVC_CMD_LOCAL_LIST_LIMITS] = "GetConfiguration",
 };
 
 static const char *const actions201[_SVC_CMD_KIND_MAX] = {
@@ -152,6 +154,7 @@ static const char *const actions201[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_RESERVE] = "ReserveNow",
     [SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
     [SVC_CMD_SET_PASSWORD] = "SetVariables",
+    [SVC_CMD_LOCAL_LIST_LIMITS] = "GetVariables",
 };
 
 /* Encode kind for version v, check the action name and the official schema; the payload. */
