@@ -3,9 +3,12 @@
 #include "import.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -252,6 +255,54 @@ static int parse_json(struct rows *rs, const char *path)
 	return r;
 }
 
+/* ---- password hashing on every core: a KDF of 100,000 iterations costs tens of ms per row,
+ * so a city's import would take hours on one core. Rows are independent. */
+
+#define HASH_THREADS_MAX 16
+
+struct hash_job {
+	struct rows *rs;
+	char (*out)[PWHASH_MAX];
+	unsigned iterations;
+	atomic_size_t next;
+	atomic_int failed;
+};
+
+static void *hash_worker(void *arg)
+{
+	struct hash_job *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->rs->n && !atomic_load(&j->failed)) {
+		if (pwhash_create(j->rs->v[i].password, j->iterations, j->out[i], PWHASH_MAX) < 0)
+			atomic_store(&j->failed, 1);
+		explicit_bzero(j->rs->v[i].password, sizeof(j->rs->v[i].password));
+	}
+	return NULL;
+}
+
+/* Hash every row's password into out[i] (and wipe the clear text). 0, or -EIO. */
+static int hash_all(struct rows *rs, unsigned iterations, char (*out)[PWHASH_MAX])
+{
+	struct hash_job j = {.rs = rs, .out = out, .iterations = iterations};
+	pthread_t t[HASH_THREADS_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = ncpu < 1 ? 1 : ncpu > HASH_THREADS_MAX ? HASH_THREADS_MAX : (size_t)ncpu;
+	size_t started = 0;
+
+	atomic_init(&j.next, 0);
+	atomic_init(&j.failed, 0);
+	if (n > rs->n)
+		n = rs->n ? rs->n : 1;
+	for (; started + 1 < n; started++)
+		if (pthread_create(&t[started], NULL, hash_worker, &j) != 0)
+			break;
+	hash_worker(&j); /* this thread works too, and alone when no thread could start */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	return atomic_load(&j.failed) ? -EIO : 0;
+}
+
 int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 {
 	struct rows rs = {0};
@@ -260,6 +311,7 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 	char err[512];
 	int64_t now = clock_now_ms(&clock_system);
 	int status = 1, r;
+	char(*hashes)[PWHASH_MAX] = NULL;
 
 	if (len > 5 && strcmp(path + len - 5, ".json") == 0)
 		r = parse_json(&rs, path);
@@ -276,6 +328,11 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 		    rs.bad, path);
 		goto out;
 	}
+	hashes = calloc(rs.n ? rs.n : 1, sizeof(*hashes));
+	if (!hashes || hash_all(&rs, (unsigned)cfg->kdf_iterations, hashes) < 0) {
+		fprintf(stderr, "csms: could not hash the passwords (out of memory?); nothing imported\n");
+		goto out;
+	}
 	s = store_open(cfg->db_path, true, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "csms: database: %s\n", err);
@@ -284,16 +341,11 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 	/* Every write joins one transaction: all rows or none. */
 	for (size_t i = 0; i < rs.n; i++) {
 		struct row *row = &rs.v[i];
-		char hash[PWHASH_MAX];
-
 		if (hmap_get(&rs.sites, row->site) == row &&
 		    store_site_put(s, row->site, row->kind, now) < 0)
 			goto db_fail;
-		if (pwhash_create(row->password, (unsigned)cfg->kdf_iterations, hash,
-				  sizeof(hash)) < 0 ||
-		    store_station_put(s, row->id, row->site, hash, now) < 0)
+		if (store_station_put(s, row->id, row->site, hashes[i], now) < 0)
 			goto db_fail;
-		explicit_bzero(row->password, sizeof(row->password));
 	}
 	if (store_commit(s) < 0)
 		goto db_fail;
@@ -308,6 +360,7 @@ db_fail:
 	store_rollback(s);
 out:
 	store_close(s);
+	free(hashes);
 	hmap_free(&rs.ids);
 	hmap_free(&rs.sites);
 	free(rs.v);

@@ -268,7 +268,8 @@ static void test_rural_day(void **state)
 	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
 	json_decref(cfg);
 	{
-		const char *imp[] = {"stations", "import", csv, "--db", p->db, NULL};
+		const char *imp[] = {"stations", "import", csv,	  "--config",
+				     p->config,	 "--db",   p->db, NULL};
 
 		assert_int_equal(csms_cli(p, imp), 0);
 	}

@@ -229,7 +229,8 @@ static void test_fleet_against_csms(void **state)
 	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
 	json_decref(cfg);
 	{
-		const char *imp[] = {"stations", "import", pwcsv, "--db", p->db, NULL};
+		const char *imp[] = {"stations", "import", pwcsv, "--config",
+				     p->config,	 "--db",   p->db, NULL};
 
 		assert_int_equal(csms_cli(p, imp), 0);
 	}
