@@ -505,7 +505,18 @@ struct store_list_entry {
 typedef int (*store_list_entry_fn)(const struct store_list_entry *row, void *ud);
 /* ---- end sites */
 
-#define STORE_OPS_VERSION 5
+/* ---- model capabilities (0016_model_capabilities.sql): a record per station model */
+struct store_model_caps {
+	const char *vendor, *model; /* from BootNotification ("" when not told) */
+	const char *learned;	    /* JSON object of learned members ("{}" for none) */
+	const char *override;	    /* JSON object the operator set ("{}" for none) */
+	const char *reason;	    /* "" for none */
+	int64_t updated_ms;
+};
+typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
+/* ---- end model capabilities */
+
+#define STORE_OPS_VERSION 6
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -884,6 +895,20 @@ struct store_ops {
 	int (*security_events)(struct store *s, const char *station_id, int limit, int offset,
 			       store_history_fn fn, void *ud);
 	/* ---- end certificates */
+	/* ---- model capabilities (0016_model_capabilities.sql) */
+	/* Create or replace the record of (c->vendor, c->model). */
+	int (*model_caps_put)(struct store *s, const struct store_model_caps *c);
+	/* The record of (vendor, model) to fn; -ENOENT without one. */
+	int (*model_caps_get)(struct store *s, const char *vendor, const char *model,
+			      store_model_caps_fn fn, void *ud);
+	/* Every record, by vendor and model. Returns the number of rows. */
+	int (*model_caps_list)(struct store *s, store_model_caps_fn fn, void *ud);
+	/* A station's vendor and model (its last BootNotification's, "" when not told) and its
+	 * model's record, to fn once (learned, override and reason NULL when the model has no
+	 * record); -ENOENT for an unknown station. */
+	int (*station_model_caps)(struct store *s, const char *station_id, store_model_caps_fn fn,
+				  void *ud);
+	/* ---- end model capabilities */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1539,5 +1564,25 @@ static inline int store_swap_pack_ready_set(struct store *s, const char *serial,
 	return STORE_CALL(swap_pack_ready_set, serial, ready_ms, set_ms);
 }
 /* ---- end swap */
+/* ---- model capabilities */
+static inline int store_model_caps_put(struct store *s, const struct store_model_caps *c)
+{
+	return STORE_CALL(model_caps_put, c);
+}
+static inline int store_model_caps_get(struct store *s, const char *vendor, const char *model,
+				       store_model_caps_fn fn, void *ud)
+{
+	return STORE_CALL(model_caps_get, vendor, model, fn, ud);
+}
+static inline int store_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
+{
+	return STORE_CALL(model_caps_list, fn, ud);
+}
+static inline int store_station_model_caps(struct store *s, const char *station_id,
+					   store_model_caps_fn fn, void *ud)
+{
+	return STORE_CALL(station_model_caps, station_id, fn, ud);
+}
+/* ---- end model capabilities */
 
 #undef STORE_CALL
