@@ -1031,6 +1031,8 @@ static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int
 	struct ns g;
 
 	memset(&g, 0, sizeof(g));
+	if (S > (size_t)(INT_MAX / 8) / (size_t)(3 * T + 3))
+		return -EINVAL; /* node and arc indices are ints */
 	act_c = calloc((size_t)T, sizeof(*act_c));
 	act_d = calloc((size_t)T, sizeof(*act_d));
 	d_of = calloc(S ? S : 1, sizeof(*d_of));
