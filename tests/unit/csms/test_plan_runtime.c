@@ -484,11 +484,15 @@ static void test_caps_per_model(void **state)
 	tx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
 	assert_true(tx >= 0);
 	assert_int_equal(f->link.cmd[tx].profile.rate_unit, SVC_RATE_W);
-	/* CP-A refuses its W TxProfile: the model learns amps */
+	/* CP-A refuses its W TxProfile (and takes the station-level ones): the model learns amps */
 	{
-		struct svc_cmd_result res = {.status = SVC_RES_REJECTED};
+		struct svc_cmd_result no = {.status = SVC_RES_REJECTED};
+		struct svc_cmd_result yes = {.status = SVC_RES_ACCEPTED};
 
-		f->link.done[tx](f->link.ud[tx], &res);
+		snprintf(yes.station_status, sizeof(yes.station_status), "Accepted");
+		snprintf(no.station_status, sizeof(no.station_status), "Rejected");
+		for (int i = 0; i < f->link.n; i++)
+			f->link.done[i](f->link.ud[i], i == tx ? &no : &yes);
 		svc_cmd_release(f->svc, store_commit(f->store) == 0);
 	}
 	assert_int_equal(svc_model_caps_get(f->svc, "Acme", "Home 7", &mc), 0);
@@ -524,6 +528,7 @@ static void test_caps_per_model(void **state)
 	assert_true(tx >= 0);
 	assert_int_equal(f->link.cmd[tx].profile.rate_unit, SVC_RATE_W);
 	assert_true(f->link.cmd[tx].profile.n_periods <= 5);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
 	{
 		json_t *doc;
 		char *text = NULL;
