@@ -229,7 +229,9 @@ static void test_fleet_against_csms(void **state)
 	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
 	json_decref(cfg);
 	{
-		const char *imp[] = {"stations", "import", pwcsv, "--db", p->db, NULL};
+		/* with the config written above: its kdf_iterations (see valley-day.c) */
+		const char *imp[] = {"stations", "import", pwcsv, "--config",
+				     p->config,	 "--db",   p->db, NULL};
 
 		assert_int_equal(csms_cli(p, imp), 0);
 	}
