@@ -27,6 +27,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of this thread: on a shared machine it moves far less than the wall clock */
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static uint64_t rng = 88172645463325252ULL;
 
 static int rnd(int n)
@@ -77,7 +85,7 @@ static int run_site(const char *name, size_t n, int v2g_pct, enum sc_plan_method
 	struct sc_plan_session *s = calloc(n, sizeof(*s));
 	struct sc_plan_slot sl[NT];
 	struct sc_plan_result r, ri;
-	double t0, t1;
+	double t0, t1, c0;
 	int rc;
 
 	if (!s)
@@ -100,14 +108,18 @@ static int run_site(const char *name, size_t n, int v2g_pct, enum sc_plan_method
 	if (deadline - t0 < cap_s)
 		cap_s = deadline - t0;
 	in.time_limit_ms = (int)(cap_s * 1000);
+	c0 = cpu_s();
 	rc = sc_plan_solve(&in, &r);
 	t1 = now_s();
+	c0 = cpu_s() - c0;
 	if (rc < 0) {
 		printf("# %s failed: %s\n", name, strerror(-rc));
 		free(s);
 		return rc;
 	}
-	printf("%s %.3f s\n", name, t1 - t0);
+	printf("%s %.3f s\n%s_cpu %.3f s\n", name, t1 - t0, name, c0);
+	if (r.method != m && m != SC_PLAN_METHOD_AUTO)
+		printf("# %s: solved by the LP fallback\n", name);
 	if (r.status != SC_PLAN_OPTIMAL)
 		printf("# %s stopped: %s after %.0f s (the plan is the immediate one)\n", name,
 		       sc_plan_status_to_string(r.status), cap_s);
@@ -151,28 +163,34 @@ int main(int argc, char **argv)
 	start = now_s();
 	deadline = start + budget;
 
-	/* no V2G: the exact flow method (what the planner picks) */
+	/* no V2G: the greedy flow method (what the planner picks), the min-cost flow and the
+	 * GLPK LP on the same sites */
 	run_site("plan_site_10_flow", 10, 0, SC_PLAN_METHOD_AUTO, prices, deadline, 20);
 	run_site("plan_site_100_flow", 100, 0, SC_PLAN_METHOD_AUTO, prices, deadline, 20);
 	run_site("plan_site_1000_flow", 1000, 0, SC_PLAN_METHOD_AUTO, prices, deadline, 20);
-	/* the same sites as one GLPK LP, for comparison */
+	run_site("plan_site_10_mcf", 10, 0, SC_PLAN_METHOD_MCF, prices, deadline, 20);
+	run_site("plan_site_100_mcf", 100, 0, SC_PLAN_METHOD_MCF, prices, deadline, 20);
+	run_site("plan_site_1000_mcf", 1000, 0, SC_PLAN_METHOD_MCF, prices, deadline, 20);
 	run_site("plan_site_10_lp", 10, 0, SC_PLAN_METHOD_LP, prices, deadline, 20);
 	run_site("plan_site_100_lp", 100, 0, SC_PLAN_METHOD_LP, prices, deadline, 20);
-	/* 30 % of the EVs may discharge: LP */
-	run_site("plan_site_10_v2g_lp", 10, 30, SC_PLAN_METHOD_AUTO, prices, deadline, 20);
-	run_site("plan_site_100_v2g_lp", 100, 30, SC_PLAN_METHOD_AUTO, prices, deadline, 20);
+	/* 30 % of the EVs may discharge: the min-cost flow (what the planner picks), the LP */
+	run_site("plan_site_10_v2g_mcf", 10, 30, SC_PLAN_METHOD_MCF, prices, deadline, 20);
+	run_site("plan_site_100_v2g_mcf", 100, 30, SC_PLAN_METHOD_MCF, prices, deadline, 20);
+	run_site("plan_site_1000_v2g_mcf", 1000, 30, SC_PLAN_METHOD_MCF, prices, deadline, 20);
+	run_site("plan_site_10_v2g_lp", 10, 30, SC_PLAN_METHOD_LP, prices, deadline, 20);
+	run_site("plan_site_100_v2g_lp", 100, 30, SC_PLAN_METHOD_LP, prices, deadline, 20);
 	run_site("plan_site_1000_lp", 1000, 0, SC_PLAN_METHOD_LP, prices, deadline, 20);
-	run_site("plan_site_1000_v2g_lp", 1000, 30, SC_PLAN_METHOD_AUTO, prices, deadline, 20);
+	run_site("plan_site_1000_v2g_lp", 1000, 30, SC_PLAN_METHOD_LP, prices, deadline, 20);
 
 	/* city replan: 5,000 residential sites x 20 sessions, one after another on one core */
 	{
 		struct sc_plan_session s[20];
 		struct sc_plan_slot sl[NT];
-		double c0 = now_s();
-		int sites = 0, v2g_sites = 0;
+		double c0 = now_s(), cc0 = cpu_s();
+		int sites = 0, v2g_sites = 0, lp_sites = 0, not_opt = 0;
 		for (; sites < 5000; sites++) {
 			struct sc_plan_result r;
-			/* one site in ten has a V2G EV (LP), the others the flow method */
+			/* one site in ten has a V2G EV (min-cost flow), the others the greedy flow */
 			int v2g = sites % 10 == 0 ? 5 : 0;
 			make_site(20, v2g, s, sl, prices);
 			struct sc_plan_input in = {.n_sessions = 20,
@@ -191,11 +209,17 @@ int main(int argc, char **argv)
 				printf("# city replan: site %d failed\n", sites);
 				break;
 			}
-			v2g_sites += r.method == SC_PLAN_METHOD_LP;
+			v2g_sites += r.method != SC_PLAN_METHOD_FLOW;
+			lp_sites += r.method == SC_PLAN_METHOD_LP;
+			not_opt += r.status != SC_PLAN_OPTIMAL;
 			sc_plan_result_release(&r);
 		}
-		printf("plan_city_sites %d sites\nplan_city_lp_sites %d sites\n", sites, v2g_sites);
+		printf("plan_city_sites %d sites\nplan_city_v2g_sites %d sites\n", sites,
+		       v2g_sites);
+		printf("plan_city_lp_fallback_sites %d sites\nplan_city_not_optimal %d sites\n",
+		       lp_sites, not_opt);
 		printf("plan_city_5000x20 %.3f s\n", now_s() - c0);
+		printf("plan_city_5000x20_cpu %.3f s\n", cpu_s() - cc0);
 	}
 	tariff_calendar_destroy(cal);
 	return 0;

@@ -1115,22 +1115,262 @@ static bool session_active(struct svc *s, int64_t id)
 	return store_session_owner(svc_store(s), id, owner, &evse, &active) == 0 && active;
 }
 
-static int caps_doc(const char *key, int64_t ts_ms, const char *json, void *ud)
+/* ---------------------------------------------------------------- capability records */
+
+/* Members a record may hold (svc_caps_from_json's): an override names only these. */
+static const char *const caps_members[] = {
+    "smart_charging", "station_max", "amps",  "tx_stack_level", "max_stack_level",
+    "max_periods",    "phases",	     "volts", "bidirectional",
+};
+
+static bool caps_member_known(const char *k)
 {
-	(void)key;
-	(void)ts_ms;
-	if (svc_caps_from_json(json, ud) < 0)
-		log_warn("charging capabilities %s: not valid, defaults used", key);
+	for (size_t i = 0; i < sizeof(caps_members) / sizeof(caps_members[0]); i++)
+		if (!strcmp(k, caps_members[i]))
+			return true;
+	return false;
+}
+
+/* Copy src (NULL: "") into dst of len bytes, cut to fit. */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= len)
+		n = len - 1;
+	if (n)
+		memmove(dst, src, n);
+	dst[n] = '\0';
+}
+
+struct mcaps_ud {
+	struct svc_model_caps *out;
+	bool found;
+};
+
+static int mcaps_row(const struct store_model_caps *row, void *ud)
+{
+	struct mcaps_ud *u = ud;
+	struct svc_model_caps *c = u->out;
+
+	u->found = true;
+	copy_str(c->vendor, sizeof(c->vendor), row->vendor);
+	copy_str(c->model, sizeof(c->model), row->model);
+	copy_str(c->learned, sizeof(c->learned), row->learned ? row->learned : "{}");
+	copy_str(c->override, sizeof(c->override), row->override ? row->override : "{}");
+	copy_str(c->reason, sizeof(c->reason), row->reason);
+	c->updated_ms = row->learned ? row->updated_ms : 0;
 	return 0;
 }
 
-/* The capability record of a station ("station:<id>", docs/v2g.md), over the defaults. */
+/* effective = defaults <- learned <- override */
+static void mcaps_effective(struct svc_model_caps *c)
+{
+	svc_caps_default(&c->effective);
+	if (svc_caps_from_json(c->learned, &c->effective) < 0)
+		log_warn("charging capabilities of %s/%s: learned record not valid, ignored",
+			 c->vendor, c->model);
+	if (svc_caps_from_json(c->override, &c->effective) < 0)
+		log_warn("charging capabilities of %s/%s: override not valid, ignored", c->vendor,
+			 c->model);
+}
+
+int svc_model_caps_get(struct svc *s, const char *vendor, const char *model,
+		       struct svc_model_caps *ret)
+{
+	struct svc_model_caps c;
+	struct mcaps_ud u = {&c, false};
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	r = store_model_caps_get(svc_store(s), vendor, model, mcaps_row, &u);
+	if (r < 0)
+		return r;
+	mcaps_effective(&c);
+	*ret = c;
+	return 0;
+}
+
+struct mcaps_list_ud {
+	svc_model_caps_fn fn;
+	void *ud;
+};
+
+static int mcaps_list_row(const struct store_model_caps *row, void *ud)
+{
+	struct mcaps_list_ud *l = ud;
+	struct svc_model_caps c;
+	struct mcaps_ud u = {&c, false};
+
+	memset(&c, 0, sizeof(c));
+	mcaps_row(row, &u);
+	mcaps_effective(&c);
+	return l->fn(&c, l->ud);
+}
+
+int svc_model_caps_list(struct svc *s, svc_model_caps_fn fn, void *ud)
+{
+	struct mcaps_list_ud l = {fn, ud};
+
+	return store_model_caps_list(svc_store(s), mcaps_list_row, &l);
+}
+
+int svc_station_caps(struct svc *s, const char *station_id, struct svc_model_caps *ret)
+{
+	struct svc_model_caps c;
+	struct mcaps_ud u = {&c, false};
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	r = store_station_model_caps(svc_store(s), station_id, mcaps_row, &u);
+	if (r < 0)
+		return r;
+	if (!*c.vendor && !*c.model) {
+		/* a boot without vendor and model: a record of the station's own */
+		snprintf(c.model, sizeof(c.model), "station:%s", station_id);
+		r = store_model_caps_get(svc_store(s), "", c.model, mcaps_row, &u);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	if (!c.updated_ms) {
+		copy_str(c.learned, sizeof(c.learned), *c.learned ? c.learned : "{}");
+		copy_str(c.override, sizeof(c.override), *c.override ? c.override : "{}");
+	}
+	mcaps_effective(&c);
+	*ret = c;
+	return 0;
+}
+
+/* Write c's learned, override and reason (the vendor and model are its key). */
+static int mcaps_put(struct svc *s, const struct svc_model_caps *c)
+{
+	struct store_model_caps row = {
+	    .vendor = c->vendor,
+	    .model = c->model,
+	    .learned = c->learned,
+	    .override = c->override,
+	    .reason = c->reason,
+	    .updated_ms = svc_now_ms(s),
+	};
+
+	return store_model_caps_put(svc_store(s), &row) < 0 ? -EIO : 0;
+}
+
+int svc_model_caps_override(struct svc *s, const char *vendor, const char *model, const char *json)
+{
+	struct svc_model_caps c;
+	struct svc_charge_caps probe;
+	json_t *o = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+	const char *k;
+	json_t *v;
+	char *text = NULL;
+	int r = -EINVAL;
+
+	if (!json_is_object(o) || strlen(vendor) >= sizeof(c.vendor) ||
+	    strlen(model) >= sizeof(c.model) || !*model)
+		goto out;
+	json_object_foreach(o, k, v)
+		if (!caps_member_known(k))
+			goto out;
+	svc_caps_default(&probe);
+	if (svc_caps_from_json(json, &probe) < 0)
+		goto out;
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text || strlen(text) >= sizeof(c.override))
+		goto out;
+	r = svc_model_caps_get(s, vendor, model, &c);
+	if (r == -ENOENT) {
+		memset(&c, 0, sizeof(c));
+		copy_str(c.vendor, sizeof(c.vendor), vendor);
+		copy_str(c.model, sizeof(c.model), model);
+		copy_str(c.learned, sizeof(c.learned), "{}");
+	} else if (r < 0) {
+		goto out;
+	}
+	copy_str(c.override, sizeof(c.override), text);
+	r = mcaps_put(s, &c);
+	if (r == 0)
+		log_notice("charging capabilities of %s/%s: the operator set %s", vendor, model,
+			   text);
+out:
+	free(text);
+	json_decref(o);
+	return r;
+}
+
+/* Teach the model of station st one member (name = value, a JSON value) because of what; the
+ * record's reason gets "<what>" in front. Nothing is written when the member already has that
+ * value. */
+static void caps_learn(struct svc *s, const char *st, const char *name, json_t *value,
+		       const char *what)
+{
+	struct svc_model_caps c;
+	json_t *l = NULL, *old;
+	char *text = NULL, reason[SVC_CAPS_REASON_MAX + 300]; /* cut to the record's size */
+
+	if (!value)
+		return;
+	if (svc_station_caps(s, st, &c) < 0)
+		goto out;
+	l = json_loads(c.learned, 0, NULL);
+	if (!json_is_object(l)) {
+		json_decref(l);
+		l = json_object();
+	}
+	old = json_object_get(l, name);
+	if (old && json_equal(old, value))
+		goto out;
+	json_object_set(l, name, value);
+	text = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text || strlen(text) >= sizeof(c.learned))
+		goto out;
+	copy_str(c.learned, sizeof(c.learned), text);
+	snprintf(reason, sizeof(reason), "%s%s%s", what, *c.reason ? "; " : "", c.reason);
+	copy_str(c.reason, sizeof(c.reason), reason);
+	if (mcaps_put(s, &c) == 0)
+		log_notice("charging capabilities of %s/%s learned: %s", c.vendor, c.model, what);
+out:
+	free(text);
+	json_decref(l);
+	json_decref(value);
+}
+
+/* Append src to the text in buf (len bytes), cut to fit. */
+static void str_add(char *buf, size_t len, const char *src)
+{
+	size_t at = strlen(buf);
+
+	copy_str(buf + at, len - at, src);
+}
+
+/* "; capabilities of <vendor> <model>: <reason>[; set by the operator: <override>]" for a
+ * shaping text, or "" when the record is the defaults. */
+static void caps_why(const struct svc_model_caps *c, char *buf, size_t len)
+{
+	bool over = *c->override && strcmp(c->override, "{}");
+
+	*buf = '\0';
+	if (!*c->reason && !over)
+		return;
+	str_add(buf, len, "; capabilities of ");
+	str_add(buf, len, c->vendor);
+	str_add(buf, len, " ");
+	str_add(buf, len, c->model);
+	str_add(buf, len, ": ");
+	str_add(buf, len, c->reason);
+	if (over) {
+		str_add(buf, len, *c->reason ? "; set by the operator: " : "set by the operator: ");
+		str_add(buf, len, c->override);
+	}
+}
+
+/* The record a station's profiles are shaped by (the defaults when it has none). */
 static void station_caps(struct svc *s, const char *station, struct svc_charge_caps *caps)
 {
-	char key[STATION_ID_MAX + 16];
+	struct svc_model_caps c;
 
-	snprintf(key, sizeof(key), "station:%s", station);
-	store_capability_get(svc_store(s), key, caps_doc, caps);
+	if (svc_station_caps(s, station, &c) == 0)
+		*caps = c.effective;
 }
 
 /* The station of t took a TxProfile of t's shape (accepted: it just did), or did it ever? */
@@ -1156,49 +1396,55 @@ static bool tx_ok(const struct sent *t, bool accepted)
 
 /* Learn from the answer to a planner's SetChargingProfile (docs/v2g.md "Capabilities"): a
  * NotSupported/NotImplemented CALLERROR means no smart charging; a Rejected W schedule is tried
- * in A next time, a Rejected A schedule at stack level 0, then given up. A refusal of a shape
- * (unit, stack level) the station took before teaches nothing: what a station can do does not
- * change, but a transaction that ended at the station (or started and ended there before the
+ * in A next time, a Rejected A schedule at stack level 0, then given up. What is learned is the
+ * station model's (every station of that vendor and model), with the reason. A refusal of a
+ * shape (unit, stack level) the station took before teaches nothing: what a station can do does
+ * not change, but a transaction that ended at the station (or started and ended there before the
  * CSMS heard of it) is refused there before its end reaches the CSMS (swap racks at a demo
  * speed lost smart charging to three such races within hours, sim-swap-day). */
 static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 {
 	struct sent *t = ud;
-	struct svc_charge_caps caps;
-	char key[STATION_ID_MAX + 16], json[512];
-	bool learn = false;
+	char what[256];
+	const char *kind = t->session_id < 0 ? "TxDefaultProfile"
+			   : t->session_id   ? "TxProfile"
+					     : "station max profile";
 
 	if (res->status == SVC_RES_ACCEPTED)
 		tx_ok(t, true);
-	svc_caps_default(&caps);
-	station_caps(t->s, t->station, &caps);
 	if (res->status == SVC_RES_CALL_ERROR &&
 	    (!strcmp(res->code, "NotSupported") || !strcmp(res->code, "NotImplemented"))) {
-		caps.smart_charging = false;
-		learn = true;
+		snprintf(what, sizeof(what),
+			 "station %s answered SetChargingProfile with %s: no smart charging",
+			 t->station, res->code);
+		caps_learn(t->s, t->station, "smart_charging", json_false(), what);
 	} else if (res->status == SVC_RES_REJECTED && t->session_id < 0) {
-		learn = false; /* a TxDefaultProfile refused: the plans still go out */
+		/* a TxDefaultProfile refused: the plans still go out */
 	} else if (res->status == SVC_RES_REJECTED && t->session_id &&
 		   (!session_active(t->s, t->session_id) || tx_ok(t, false))) {
-		learn = false; /* the transaction ended meanwhile (or is not there: it took one) */
+		/* the transaction ended meanwhile (or is not there: it took one): nothing learned */
 	} else if (res->status == SVC_RES_REJECTED && !t->session_id) {
-		caps.station_max = false; /* no station-level profiles for it */
-		learn = true;
+		snprintf(what, sizeof(what),
+			 "station %s rejected the %s (%s): no station-level profiles", t->station,
+			 kind, t->amps ? "A" : "W");
+		caps_learn(t->s, t->station, "station_max", json_false(), what);
 	} else if (res->status == SVC_RES_REJECTED) {
-		if (!t->amps)
-			caps.amps = true;
-		else if (t->stack > 0)
-			caps.tx_stack_level = 0;
-		else
-			caps.smart_charging = false;
-		learn = true;
-	}
-	if (learn) {
-		snprintf(key, sizeof(key), "station:%s", t->station);
-		if (svc_caps_to_json(&caps, json, sizeof(json)) == 0 &&
-		    store_capability_put(svc_store(t->s), key, json, svc_now_ms(t->s)) == 0)
-			log_notice("station %s: charging capabilities learned from %s: %s",
-				   t->station, svc_cmd_status_name(res->status), json);
+		if (!t->amps) {
+			snprintf(what, sizeof(what),
+				 "station %s rejected a %s in W: schedules in A", t->station, kind);
+			caps_learn(t->s, t->station, "amps", json_true(), what);
+		} else if (t->stack > 0) {
+			snprintf(what, sizeof(what),
+				 "station %s rejected a %s in A at stack level %d: stack level 0",
+				 t->station, kind, t->stack);
+			caps_learn(t->s, t->station, "tx_stack_level", json_integer(0), what);
+		} else {
+			snprintf(
+			    what, sizeof(what),
+			    "station %s rejected a %s in A at stack level 0: profiles given up",
+			    t->station, kind);
+			caps_learn(t->s, t->station, "smart_charging", json_false(), what);
+		}
 	}
 	free(t);
 }
@@ -1398,8 +1644,9 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	for (size_t i = 0; i < j->n; i++) {
 		struct job_session *js = &j->js[i];
 		struct svc_charge_caps caps;
+		struct svc_model_caps mc;
 		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
-		char why[512], *ptext;
+		char why[1024], model_why[1024], *ptext;
 		json_t *periods, *pw, *sdoc;
 		bool neg = false;
 		int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
@@ -1409,11 +1656,16 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			continue; /* it ended while the plan was being solved */
 		periods = json_array();
 		pw = json_array();
-		svc_caps_default(&caps);
-		station_caps(s, js->station, &caps);
+		if (svc_station_caps(s, js->station, &mc) < 0) {
+			memset(&mc, 0, sizeof(mc));
+			svc_caps_default(&mc.effective);
+		}
+		caps = mc.effective;
+		caps_why(&mc, model_why, sizeof(model_why));
 		if (!caps.smart_charging) {
-			snprintf(why, sizeof(why),
+			copy_str(why, sizeof(why),
 				 "not sent: the station refused charging profiles");
+			str_add(why, sizeof(why), model_why);
 			json_array_append_new(sess, json_pack("{s:I, s:s}", "session_id",
 							      (json_int_t)js->id, "shaping", why));
 			json_decref(periods);
@@ -1444,6 +1696,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			json_decref(pw);
 			continue;
 		}
+		if (*model_why)
+			str_add(why, sizeof(why), *why ? model_why : model_why + 2);
 		for (size_t q = 0; q < cmd.profile.n_periods; q++)
 			json_array_append_new(
 			    periods, json_pack("{s:I, s:I}", "start_s",

@@ -63,6 +63,44 @@ int svc_plan_shape(const int64_t *slot_w, int n, int64_t start_ms,
 		   const struct svc_charge_caps *caps, bool allow_discharge,
 		   struct svc_charging_profile *ret, char *why, size_t why_len);
 
+/*
+** The capability record of a station model (vendor and model from BootNotification; a station
+** that named neither has its own: vendor "" and model "station:<id>"). effective is the
+** defaults, then what was learned from the model's answers, then what the operator set; learned
+** and override are the JSON objects of those members ("{}" for none); reason says which answers
+** taught the learned members, newest first ("" for none).
+*/
+#define SVC_CAPS_NAME_MAX   (STATION_ID_MAX + 16)
+#define SVC_CAPS_JSON_MAX   512
+#define SVC_CAPS_REASON_MAX 512
+struct svc_model_caps {
+	char vendor[SVC_CAPS_NAME_MAX];
+	char model[SVC_CAPS_NAME_MAX];
+	struct svc_charge_caps effective;
+	char learned[SVC_CAPS_JSON_MAX];
+	char override[SVC_CAPS_JSON_MAX];
+	char reason[SVC_CAPS_REASON_MAX];
+	int64_t updated_ms; /* 0: no record yet (the defaults) */
+};
+typedef int (*svc_model_caps_fn)(const struct svc_model_caps *c, void *ud);
+
+/* The record of (vendor, model) into *ret. -ENOENT when the model has none, -EIO. */
+int svc_model_caps_get(struct svc *s, const char *vendor, const char *model,
+		       struct svc_model_caps *ret);
+/* Every record to fn, by vendor and model. The number of records, or fn's negative value, or
+ * -EIO. */
+int svc_model_caps_list(struct svc *s, svc_model_caps_fn fn, void *ud);
+/* The record a station's schedules are shaped by (its model's; the defaults when the model has
+ * none yet, updated_ms 0). -ENOENT for an unknown station, -EIO. */
+int svc_station_caps(struct svc *s, const char *station_id, struct svc_model_caps *ret);
+/*
+** The operator's members for (vendor, model): json is a JSON object of record members (see
+** svc_caps_from_json; "{}" clears the override), which win over what is learned. Creates the
+** record if needed. The write joins the store's open group: commit before answering.
+** 0, -EINVAL (not an object, an unknown or bad member, a name too long), -EIO.
+*/
+int svc_model_caps_override(struct svc *s, const char *vendor, const char *model, const char *json);
+
 /* W <-> tenths of A for caps (phases x volts); both round toward zero. */
 int64_t svc_w_to_da(int64_t w, const struct svc_charge_caps *caps);
 int64_t svc_da_to_w(int64_t da, const struct svc_charge_caps *caps);

@@ -474,6 +474,143 @@ out:
 	free(a);
 }
 
+/* ---- capability records per station model (docs/v2g.md "Capabilities") */
+
+/* A path segment with its %XX escapes decoded (a vendor or model may hold spaces or '/').
+ * 0, or -EINVAL (a bad escape, a NUL, too long). */
+static int seg_decode(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = in; *p; p++) {
+		int c = (unsigned char)*p;
+
+		if (c == '%') {
+			unsigned int v;
+
+			if (!p[1] || !p[2] || sscanf(p + 1, "%2x", &v) != 1 || v == 0)
+				return -EINVAL;
+			c = (int)v;
+			p += 2;
+		}
+		if (n + 1 >= len)
+			return -EINVAL;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static json_t *caps_json(const struct svc_model_caps *c)
+{
+	char eff[SVC_CAPS_JSON_MAX];
+	json_t *e, *l, *o;
+
+	if (svc_caps_to_json(&c->effective, eff, sizeof(eff)) < 0)
+		return NULL;
+	e = json_loads(eff, 0, NULL);
+	l = json_loads(c->learned, 0, NULL);
+	o = json_loads(c->override, 0, NULL);
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o}", "vendor", c->vendor, "model",
+			 c->model, "effective", e ? e : json_object(), "learned",
+			 l ? l : json_object(), "override", o ? o : json_object(), "reason",
+			 c->reason, "updated", api_time_or_null(c->updated_ms));
+}
+
+static int caps_row(const struct svc_model_caps *c, void *ud)
+{
+	json_t *j = caps_json(c);
+
+	return j ? json_array_append_new(ud, j) : -ENOMEM;
+}
+
+/* GET /api/capabilities */
+static void get_capabilities(struct api_req *r, char **segs)
+{
+	json_t *arr = json_array();
+	int e;
+
+	(void)segs;
+	e = svc_model_caps_list(r->api->svc, caps_row, arr);
+	if (e < 0) {
+		json_decref(arr);
+		api_storage_error(r, e);
+		return;
+	}
+	api_respond(r, 200, json_pack("{s:o}", "capabilities", arr));
+}
+
+static int caps_key(struct api_req *r, char **segs, char *vendor, char *model, size_t len)
+{
+	if (seg_decode(segs[2], vendor, len) < 0 || seg_decode(segs[3], model, len) < 0 ||
+	    !*model) {
+		api_error(r, 400, "vendor and model: expected URL-encoded names, at most %zu bytes",
+			  len - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* GET /api/capabilities/{vendor}/{model} */
+static void get_model_caps(struct api_req *r, char **segs)
+{
+	char vendor[SVC_CAPS_NAME_MAX], model[SVC_CAPS_NAME_MAX];
+	struct svc_model_caps c;
+	int e;
+
+	if (caps_key(r, segs, vendor, model, sizeof(vendor)) < 0)
+		return;
+	e = svc_model_caps_get(r->api->svc, vendor, model, &c);
+	if (e == -ENOENT) {
+		api_error(r, 404, "no capability record for %s %s", vendor, model);
+		return;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	api_respond(r, 200, caps_json(&c));
+}
+
+/* PUT /api/capabilities/{vendor}/{model} {members...}: the operator's members ({} clears) */
+static void put_model_caps(struct api_req *r, char **segs)
+{
+	char vendor[SVC_CAPS_NAME_MAX], model[SVC_CAPS_NAME_MAX], *text = NULL;
+	struct svc_model_caps c;
+	json_t *o;
+	int e;
+
+	if (caps_key(r, segs, vendor, model, sizeof(vendor)) < 0)
+		return;
+	o = api_body_object(r);
+	if (!o)
+		return;
+	text = json_dumps(o, JSON_COMPACT);
+	e = text ? svc_model_caps_override(r->api->svc, vendor, model, text) : -ENOMEM;
+	if (e == -EINVAL) {
+		api_error(r, 400,
+			  "expected an object of smart_charging, station_max, amps, bidirectional "
+			  "(true/false), tx_stack_level, max_stack_level (0-100), max_periods "
+			  "(1-%d), phases (1-3), volts (100-1000)",
+			  SVC_PROFILE_PERIODS_MAX);
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (!durable(r))
+		goto out;
+	e = svc_model_caps_get(r->api->svc, vendor, model, &c);
+	if (e < 0)
+		api_storage_error(r, e);
+	else
+		api_respond(r, 200, caps_json(&c));
+out:
+	free(text);
+	json_decref(o);
+}
+
 const struct api_route api_plan_routes[] = {
     {API_PUT, "api/sessions/*/needs", put_needs},
     {API_GET, "api/sessions/*/plan", get_session_plan},
@@ -481,5 +618,8 @@ const struct api_route api_plan_routes[] = {
     {API_GET, "api/sites/*/plan", get_site_plan},
     {API_POST, "api/grid-events", post_grid_event},
     {API_GET, "api/grid-events", get_grid_events},
+    {API_GET, "api/capabilities", get_capabilities},
+    {API_GET, "api/capabilities/*/*", get_model_caps},
+    {API_PUT, "api/capabilities/*/*", put_model_caps},
     {0, NULL, NULL},
 };

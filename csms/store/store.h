@@ -505,7 +505,6 @@ struct store_list_entry {
 typedef int (*store_list_entry_fn)(const struct store_list_entry *row, void *ud);
 /* ---- end sites */
 
-#define STORE_OPS_VERSION 6
 
 /* ---- api admin: id tokens and stations by the API (0015_api_admin.sql) */
 enum store_token_sort { STORE_TOKEN_SORT_ID, STORE_TOKEN_SORT_STATUS, STORE_TOKEN_SORT_EXPIRY };
@@ -537,6 +536,18 @@ struct store_station_notes {
 	char labels[STORE_LABELS_MAX + 1]; /* "" if none */
 };
 /* ---- end api admin */
+/* ---- model capabilities (0016_model_capabilities.sql): a record per station model */
+struct store_model_caps {
+	const char *vendor, *model; /* from BootNotification ("" when not told) */
+	const char *learned;	    /* JSON object of learned members ("{}" for none) */
+	const char *override;	    /* JSON object the operator set ("{}" for none) */
+	const char *reason;	    /* "" for none */
+	int64_t updated_ms;
+};
+typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
+/* ---- end model capabilities */
+
+#define STORE_OPS_VERSION 7
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -932,6 +943,20 @@ struct store_ops {
 	 * an open session, -ENOTEMPTY when sessions were recorded (kept for billing). */
 	int (*station_delete)(struct store *s, const char *id);
 	/* ---- end api admin */
+	/* ---- model capabilities (0016_model_capabilities.sql) */
+	/* Create or replace the record of (c->vendor, c->model). */
+	int (*model_caps_put)(struct store *s, const struct store_model_caps *c);
+	/* The record of (vendor, model) to fn; -ENOENT without one. */
+	int (*model_caps_get)(struct store *s, const char *vendor, const char *model,
+			      store_model_caps_fn fn, void *ud);
+	/* Every record, by vendor and model. Returns the number of rows. */
+	int (*model_caps_list)(struct store *s, store_model_caps_fn fn, void *ud);
+	/* A station's vendor and model (its last BootNotification's, "" when not told) and its
+	 * model's record, to fn once (learned, override and reason NULL when the model has no
+	 * record); -ENOENT for an unknown station. */
+	int (*station_model_caps)(struct store *s, const char *station_id, store_model_caps_fn fn,
+				  void *ud);
+	/* ---- end model capabilities */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1612,5 +1637,25 @@ static inline int store_station_delete(struct store *s, const char *id)
 	return STORE_CALL(station_delete, id);
 }
 /* ---- end api admin */
+/* ---- model capabilities */
+static inline int store_model_caps_put(struct store *s, const struct store_model_caps *c)
+{
+	return STORE_CALL(model_caps_put, c);
+}
+static inline int store_model_caps_get(struct store *s, const char *vendor, const char *model,
+				       store_model_caps_fn fn, void *ud)
+{
+	return STORE_CALL(model_caps_get, vendor, model, fn, ud);
+}
+static inline int store_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
+{
+	return STORE_CALL(model_caps_list, fn, ud);
+}
+static inline int store_station_model_caps(struct store *s, const char *station_id,
+					   store_model_caps_fn fn, void *ud)
+{
+	return STORE_CALL(station_model_caps, station_id, fn, ud);
+}
+/* ---- end model capabilities */
 
 #undef STORE_CALL

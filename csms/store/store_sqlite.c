@@ -120,6 +120,10 @@ enum stmt {
 	ST_SWAP_BOOKING_SET,
 	ST_SWAP_BOOKINGS_LIST,
 	ST_SWAP_READY_SET, /* end swap */
+	ST_MCAPS_PUT,	   /* model capabilities */
+	ST_MCAPS_GET,
+	ST_MCAPS_LIST,
+	ST_MCAPS_STATION, /* end model capabilities */
 	_ST_MAX
 };
 
@@ -420,6 +424,18 @@ static const char *const stmt_sql[_ST_MAX] = {
 			  "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
 			  "serial = ?1 AND ready_ms != ?2",
     /* ---- end swap */
+    /* ---- model capabilities (0016) */
+    [ST_MCAPS_PUT] = "INSERT OR REPLACE INTO model_capabilities(vendor, model, learned, override, "
+		     "reason, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_MCAPS_GET] = "SELECT vendor, model, learned, override, reason, updated_ms FROM "
+		     "model_capabilities WHERE vendor = ?1 AND model = ?2",
+    [ST_MCAPS_LIST] = "SELECT vendor, model, learned, override, reason, updated_ms FROM "
+		      "model_capabilities ORDER BY vendor, model",
+    [ST_MCAPS_STATION] = "SELECT coalesce(s.vendor, ''), coalesce(s.model, ''), c.learned, "
+			 "c.override, c.reason, c.updated_ms FROM stations s LEFT JOIN "
+			 "model_capabilities c ON c.vendor = coalesce(s.vendor, '') AND "
+			 "c.model = coalesce(s.model, '') WHERE s.id = ?1",
+    /* ---- end model capabilities */
 };
 
 struct sq_store {
@@ -3857,6 +3873,39 @@ static int sq_tokens_query(struct store *s, const struct store_token_query *f, s
 		row.expiry_ms = sqlite3_column_int64(st, 2);
 		copy_col(st, 3, row.parent, sizeof(row.parent));
 		copy_col(st, 4, row.site_id, sizeof(row.site_id));
+/* ---------------------------------------------------------------- model capabilities (0016) */
+static int sq_model_caps_put(struct store *s, const struct store_model_caps *c)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_MCAPS_PUT);
+	bind_text(st, 1, c->vendor);
+	bind_text(st, 2, c->model);
+	bind_text(st, 3, c->learned ? c->learned : "{}");
+	bind_text(st, 4, c->override ? c->override : "{}");
+	bind_text(st, 5, c->reason ? c->reason : "");
+	sqlite3_bind_int64(st, 6, c->updated_ms);
+	return step_done(st);
+}
+
+/* Rows (vendor, model, learned, override, reason, updated_ms) to fn; the count, or -ENOENT
+ * when none and one was asked for. */
+static int mcaps_rows(sqlite3_stmt *st, bool one, store_model_caps_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_model_caps row = {
+		    .vendor = col_text(st, 0),
+		    .model = col_text(st, 1),
+		    .learned = col_text(st, 2),
+		    .override = col_text(st, 3),
+		    .reason = col_text(st, 4),
+		    .updated_ms = sqlite3_column_int64(st, 5),
+		};
 		n++;
 		r = fn(&row, ud);
 		if (r < 0)
@@ -3986,6 +4035,38 @@ static int sq_station_delete(struct store *s, const char *id)
 	return r;
 }
 /* ---------------------------------------------------------------- end api admin */
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return -EIO;
+	return one && n == 0 ? -ENOENT : one ? 0 : n;
+}
+
+static int sq_model_caps_get(struct store *s, const char *vendor, const char *model,
+			     store_model_caps_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_MCAPS_GET);
+
+	bind_text(st, 1, vendor);
+	bind_text(st, 2, model);
+	return mcaps_rows(st, true, fn, ud);
+}
+
+static int sq_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
+{
+	return mcaps_rows(stmt(s, ST_MCAPS_LIST), false, fn, ud);
+}
+
+static int sq_station_model_caps(struct store *s, const char *station_id, store_model_caps_fn fn,
+				 void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_MCAPS_STATION);
+
+	bind_text(st, 1, station_id);
+	return mcaps_rows(st, true, fn, ud);
+}
+/* ---- end model capabilities */
 
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
@@ -4120,4 +4201,8 @@ const struct store_ops store_sqlite_ops = {
     .station_admin_set = sq_station_admin_set,
     .station_notes_get = sq_station_notes_get,
     .station_delete = sq_station_delete,
+    .model_caps_put = sq_model_caps_put,
+    .model_caps_get = sq_model_caps_get,
+    .model_caps_list = sq_model_caps_list,
+    .station_model_caps = sq_station_model_caps,
 };

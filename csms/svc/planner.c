@@ -2,17 +2,21 @@
 /* The site planner: lexicographic (max delivered, then least cost) schedules, solved exactly. */
 #include "planner.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <glpk.h>
 
 #include "tariff.h"
 
 /*
- * Two exact methods.
+ * Three exact methods.
  *
  * FLOW (no session may discharge). The problem is a transportation problem: source -> session
  * (capacity: its need), session -> slot (its power limit, in its slots), slot -> sink (the site
@@ -23,7 +27,13 @@
  * final flow is a maximum flow (max delivered) of least cost. Integer units: one W held for one
  * slot (1/4 Wh), so the plan is exact in W.
  *
- * LP (some session may discharge): GLPK simplex, two phases. Phase 1 minimises the total
+ * MCF (some session may discharge; what AUTO picks then): the same problem as a min-cost flow on
+ * the time-expanded network, solved by a primal network simplex, exact on integer data; see the
+ * MCF section below. 1,000 sessions over 48 h: well under a second, where the LP
+ * took over 20 s.
+ *
+ * LP (the reference, and the fallback should the network simplex fail): GLPK
+ * simplex, two phases. Phase 1 minimises the total
  * shortfall; phase 2 adds the row "total shortfall <= phase-1 optimum + tolerance" and minimises
  * cost, warm-started from the phase-1 basis. The constraint matrix is a network matrix (storage
  * arcs in time, charge/discharge arcs to the site node, import/export arcs), so with integer data
@@ -687,6 +697,479 @@ out:
 	return r;
 }
 
+/* ---- MCF: min-cost flow on the time-expanded network (primal network simplex) ---- */
+
+/*
+ * Nodes: the grid G; per slot the site node; per slot with a session that may discharge an
+ * export node X; per session that may discharge one energy node per slot in [arr, dep) (the
+ * stored energy at the end of that slot); per session its departure node D. Arcs (cost per
+ * unit, bounds):
+ *   G -> site_t           import: the slot's import price, the import cap (event included)
+ *   site_t -> X_t         export: 0, the export cap
+ *   X_t -> G              two parallel arcs: -(event price) up to event_export_w, -(export
+ *                         price) up to the cap
+ *   site_t -> E(s,t)      charge: 0, max_charge
+ *   E(s,t) -> site_t      discharge: wear, max_discharge
+ *   E(s,t) -> E(s,t+1)    carry: 0, [lo, hi] (the floor is a lower bound)
+ *   E(s,dep-1) -> D(s)    the same
+ *   G -> D(s)             shortfall: M, up to tgt - lo
+ *   D(s) -> G             stored energy above the target: 0, up to hi - tgt
+ * Supplies: E(s,arr) gets e0, D(s) asks tgt, G balances. A session that cannot discharge keeps
+ * no chain: its stored energy only grows, so only the end bounds matter and its charge arcs go
+ * straight to D(s) (which then also gets e0). M is larger than the cost of any simple path from
+ * G to D(s) that avoids G (one grid arc, plus wear on at most one discharge arc per slot), so a
+ * unit of shortfall is taken only where no path can deliver it: the optimum is the
+ * lexicographic one (max delivered, then least cost), as the LP's two phases find it.
+ *
+ * Why our own solver: GLPK's RELAX-IV (glp_mincost_relax4) is disabled in Debian's libglpk
+ * ("temporarily disabled due to licensing problems": it aborts the process), and its
+ * out-of-kilter code (glp_mincost_okalg) took 1.2-2 s for 100 sessions, 20 s+ for 1,000. This
+ * is the textbook primal network simplex (Ahuja, Magnanti, Orlin ch. 11; the leaving-arc rule
+ * of LEMON's NetworkSimplex, which keeps the tree strongly feasible, so it does not cycle) with
+ * block search pricing, in int64 on exact integer data (W-slots and fen/MWh), and it checks our
+ * wall-clock limit every 256 pivots.
+ */
+
+#define NS_INF ((int64_t)1 << 60)
+
+static int64_t abs64(int64_t a)
+{
+	return a < 0 ? -a : a;
+}
+
+static double now_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct ns {
+	int n, m;	/* nodes (root = n), arcs (artificial ones from m - n) */
+	int *src, *dst; /* [m] */
+	int64_t *cap, *cost, *flow;
+	signed char *state; /* [m]: 1 at lower bound, -1 at upper, 0 in the tree */
+	int64_t *supply;    /* [n + 1] */
+	int64_t *pi;
+	int *parent, *pred, *depth, *child, *sib, *psib;
+	signed char *dir; /* [n + 1]: 1 pred arc points to the parent, -1 from it */
+	int *stack;
+	int m_cap;
+};
+
+static void ns_free(struct ns *g)
+{
+	free(g->src);
+	free(g->dst);
+	free(g->cap);
+	free(g->cost);
+	free(g->flow);
+	free(g->state);
+	free(g->supply);
+	free(g->pi);
+	free(g->parent);
+	free(g->pred);
+	free(g->depth);
+	free(g->child);
+	free(g->sib);
+	free(g->psib);
+	free(g->dir);
+	free(g->stack);
+}
+
+static int ns_init(struct ns *g, int n, int m_max)
+{
+	size_t na = (size_t)m_max + (size_t)n, nn = (size_t)n + 1;
+
+	memset(g, 0, sizeof(*g));
+	g->n = n;
+	g->m_cap = (int)na;
+	g->src = malloc(na * sizeof(int));
+	g->dst = malloc(na * sizeof(int));
+	g->cap = malloc(na * sizeof(int64_t));
+	g->cost = malloc(na * sizeof(int64_t));
+	g->flow = calloc(na, sizeof(int64_t));
+	g->state = malloc(na);
+	g->supply = calloc(nn, sizeof(int64_t));
+	g->pi = calloc(nn, sizeof(int64_t));
+	g->parent = malloc(nn * sizeof(int));
+	g->pred = malloc(nn * sizeof(int));
+	g->depth = malloc(nn * sizeof(int));
+	g->child = malloc(nn * sizeof(int));
+	g->sib = malloc(nn * sizeof(int));
+	g->psib = malloc(nn * sizeof(int));
+	g->dir = malloc(nn);
+	g->stack = malloc(nn * sizeof(int));
+	if (!g->src || !g->dst || !g->cap || !g->cost || !g->flow || !g->state || !g->supply ||
+	    !g->pi || !g->parent || !g->pred || !g->depth || !g->child || !g->sib || !g->psib ||
+	    !g->dir || !g->stack) {
+		ns_free(g);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* An arc with bounds [low, cap]; the lower bound moves into the supplies. Returns its index. */
+static int ns_arc(struct ns *g, int u, int v, int64_t low, int64_t cap, int64_t cost)
+{
+	int e = g->m++;
+
+	assert(g->m <= g->m_cap - g->n);
+	g->src[e] = u;
+	g->dst[e] = v;
+	g->cap[e] = cap - low;
+	g->cost[e] = cost;
+	g->supply[u] -= low;
+	g->supply[v] += low;
+	return e;
+}
+
+static void child_del(struct ns *g, int x)
+{
+	int p = g->parent[x];
+	if (g->psib[x] >= 0)
+		g->sib[g->psib[x]] = g->sib[x];
+	else
+		g->child[p] = g->sib[x];
+	if (g->sib[x] >= 0)
+		g->psib[g->sib[x]] = g->psib[x];
+}
+
+static void child_add(struct ns *g, int p, int x)
+{
+	g->parent[x] = p;
+	g->psib[x] = -1;
+	g->sib[x] = g->child[p];
+	if (g->child[p] >= 0)
+		g->psib[g->child[p]] = x;
+	g->child[p] = x;
+}
+
+/* depth and potential of the subtree under x from its parent's */
+static void ns_relabel(struct ns *g, int x)
+{
+	int sp = 0;
+
+	g->stack[sp++] = x;
+	while (sp) {
+		int u = g->stack[--sp], p = g->parent[u], e = g->pred[u];
+		g->depth[u] = g->depth[p] + 1;
+		g->pi[u] = g->dir[u] > 0 ? g->pi[p] - g->cost[e] : g->pi[p] + g->cost[e];
+		for (int c = g->child[u]; c >= 0; c = g->sib[c])
+			g->stack[sp++] = c;
+	}
+}
+
+/* Returns 0 optimal, 1 time limit, 2 infeasible (an artificial arc keeps flow). */
+static int ns_solve(struct ns *g, double deadline)
+{
+	int n = g->n, root = n, m0 = g->m, m, block, next = 0;
+	int64_t maxc = 0, art;
+	long pivots = 0;
+
+	for (int e = 0; e < m0; e++) {
+		int64_t c = g->cost[e] < 0 ? -g->cost[e] : g->cost[e];
+		if (c > maxc)
+			maxc = c;
+		g->flow[e] = 0;
+		g->state[e] = 1;
+	}
+	art = (maxc + 1) * (int64_t)(n + 1);
+	/* the initial tree: every node hangs from the root by an artificial arc */
+	g->depth[root] = 0;
+	g->pi[root] = 0;
+	g->child[root] = -1;
+	g->parent[root] = -1;
+	for (int u = n - 1; u >= 0; u--) {
+		int e = g->m++;
+		g->child[u] = -1;
+		child_add(g, root, u);
+		g->pred[u] = e;
+		g->cap[e] = NS_INF;
+		g->state[e] = 0;
+		g->depth[u] = 1;
+		if (g->supply[u] >= 0) {
+			g->src[e] = u;
+			g->dst[e] = root;
+			g->flow[e] = g->supply[u];
+			g->cost[e] = 0;
+			g->dir[u] = 1;
+			g->pi[u] = 0;
+		} else {
+			g->src[e] = root;
+			g->dst[e] = u;
+			g->flow[e] = -g->supply[u];
+			g->cost[e] = art;
+			g->dir[u] = -1;
+			g->pi[u] = art;
+		}
+	}
+	m = g->m;
+	block = 64;
+	while ((long)block * block < m)
+		block++;
+	if (block < 10)
+		block = 10;
+
+	for (;;) {
+		int in = -1, first, second, join, u_out = -1, side = 0, a, b;
+		int64_t best = 0, delta, val;
+
+		/* block search: the most violating arc of the first block that has one */
+		for (int cnt = 0, k = 0; k < m; k++) {
+			int e = next;
+			int64_t v;
+			next = next + 1 == m ? 0 : next + 1;
+			v = g->state[e] * (g->cost[e] + g->pi[g->src[e]] - g->pi[g->dst[e]]);
+			if (v < best) {
+				best = v;
+				in = e;
+			}
+			if (++cnt == block) {
+				if (in >= 0)
+					break;
+				cnt = 0;
+			}
+		}
+		if (in < 0)
+			break;
+		if ((++pivots & 255) == 0 && now_mono_s() >= deadline)
+			return 1;
+		if (g->state[in] > 0) {
+			first = g->src[in];
+			second = g->dst[in];
+		} else {
+			first = g->dst[in];
+			second = g->src[in];
+		}
+		a = first;
+		b = second;
+		while (a != b) {
+			if (g->depth[a] > g->depth[b])
+				a = g->parent[a];
+			else if (g->depth[a] < g->depth[b])
+				b = g->parent[b];
+			else {
+				a = g->parent[a];
+				b = g->parent[b];
+			}
+		}
+		join = a;
+		delta = g->cap[in];
+		for (int u = first; u != join; u = g->parent[u]) {
+			int e = g->pred[u];
+			int64_t d = g->dir[u] < 0 ? g->cap[e] - g->flow[e] : g->flow[e];
+			if (d < delta) {
+				delta = d;
+				u_out = u;
+				side = 1;
+			}
+		}
+		for (int u = second; u != join; u = g->parent[u]) {
+			int e = g->pred[u];
+			int64_t d = g->dir[u] > 0 ? g->cap[e] - g->flow[e] : g->flow[e];
+			if (d <= delta) {
+				delta = d;
+				u_out = u;
+				side = 2;
+			}
+		}
+		if (delta >= NS_INF)
+			return 2; /* an uncapacitated negative cycle: cannot happen here */
+		val = g->state[in] * delta;
+		if (delta) {
+			g->flow[in] += val;
+			/* val is signed: walk from the arc's own ends */
+			for (int u = g->src[in]; u != join; u = g->parent[u])
+				g->flow[g->pred[u]] -= g->dir[u] * val;
+			for (int u = g->dst[in]; u != join; u = g->parent[u])
+				g->flow[g->pred[u]] += g->dir[u] * val;
+		}
+		if (!side) {
+			g->state[in] = (signed char)-g->state[in];
+			continue;
+		}
+		/* re-hang: the subtree cut off at u_out holds x0 (first or second); reverse the
+		 * path x0 .. u_out and hang x0 from the other end of the entering arc */
+		{
+			int x0 = side == 1 ? first : second, y = side == 1 ? second : first;
+			int out_arc = g->pred[u_out];
+			int prev = y, prev_arc = in, x = x0;
+
+			g->state[out_arc] = g->flow[out_arc] == 0 ? 1 : -1;
+			g->state[in] = 0;
+			for (;;) {
+				int up = g->parent[x], up_arc = g->pred[x];
+				bool last = x == u_out;
+				child_del(g, x);
+				child_add(g, prev, x);
+				g->pred[x] = prev_arc;
+				g->dir[x] = g->src[prev_arc] == x ? 1 : -1;
+				if (last)
+					break;
+				prev = x;
+				prev_arc = up_arc;
+				x = up;
+			}
+			ns_relabel(g, x0);
+		}
+	}
+	for (int e = m0; e < m; e++)
+		if (g->flow[e] != 0)
+			return 2;
+	return 0;
+}
+
+/* Returns 0 optimal, 1 time limit, 2 failure, or negative errno. */
+static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+{
+	size_t S = in->n_sessions;
+	int T = in->n_slots, *ac = NULL, *ad = NULL, *d_of = NULL, n_nodes, m_max, r;
+	int64_t pmax = 0, bigm, *act_c = NULL, *act_d = NULL;
+	int limit_ms = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
+	double deadline = now_mono_s() + limit_ms / 1000.0;
+	struct ns g;
+
+	memset(&g, 0, sizeof(g));
+	if (S > (size_t)(INT_MAX / 8) / (size_t)(3 * T + 3))
+		return -EINVAL; /* node and arc indices are ints */
+	act_c = calloc((size_t)T, sizeof(*act_c));
+	act_d = calloc((size_t)T, sizeof(*act_d));
+	d_of = calloc(S ? S : 1, sizeof(*d_of));
+	ac = malloc((S * (size_t)T + 1) * sizeof(*ac));
+	ad = malloc((S * (size_t)T + 1) * sizeof(*ad));
+	r = -ENOMEM;
+	if (!act_c || !act_d || !d_of || !ac || !ad)
+		goto out;
+	for (size_t k = 0; k < S * (size_t)T; k++)
+		ac[k] = ad[k] = -1;
+	/* nodes: 0 = G, 1..T = site, T+1..2T = export, then per session its slots and D */
+	n_nodes = 1 + 2 * T;
+	m_max = 4 * T;
+	for (size_t s = 0; s < S; s++) {
+		int len = ns[s].dep - ns[s].arr;
+		if (len <= 0)
+			continue;
+		if (ns[s].pd > 0)
+			n_nodes += len;
+		d_of[s] = n_nodes++;
+		m_max += 3 * len + 2;
+		for (int t = ns[s].arr; t < ns[s].dep; t++) {
+			act_c[t] += ns[s].pc;
+			act_d[t] += ns[s].pd;
+		}
+	}
+	for (int t = 0; t < T; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		int64_t pe, pp;
+		export_prices(sl, &pe, &pp);
+		pmax = abs64(sl->import_fen_per_mwh) > pmax ? abs64(sl->import_fen_per_mwh) : pmax;
+		if (act_d[t] > 0)
+			pmax = abs64(pe) > pmax ? (abs64(pp) > abs64(pe) ? abs64(pp) : abs64(pe))
+						: (abs64(pp) > pmax ? abs64(pp) : pmax);
+	}
+	/* int64 headroom: costs times (nodes + 1) (the artificial arcs) times the flows */
+	r = 2;
+	if (pmax > ((int64_t)1 << 40) || in->wear_fen_per_mwh > ((int64_t)1 << 30))
+		goto out;
+	bigm = pmax + (int64_t)T * in->wear_fen_per_mwh + 1;
+	r = ns_init(&g, n_nodes, m_max);
+	if (r < 0)
+		goto out;
+	for (int t = 0; t < T; t++) {
+		const struct sc_plan_slot *sl = &in->slots[t];
+		int64_t imp = min64(import_cap(sl), act_c[t]);
+		if (imp > 0)
+			ns_arc(&g, 0, 1 + t, 0, imp, sl->import_fen_per_mwh);
+		if (act_d[t] > 0) {
+			int64_t ex = min64(export_cap(sl), act_d[t]), pe, pp;
+			int64_t ev = min64(sl->event_export_w, ex);
+			export_prices(sl, &pe, &pp);
+			if (ex > 0) {
+				ns_arc(&g, 1 + t, 1 + T + t, 0, ex, 0);
+				if (ev > 0)
+					ns_arc(&g, 1 + T + t, 0, 0, ev, -pe);
+				ns_arc(&g, 1 + T + t, 0, 0, ex, -pp);
+			}
+		}
+	}
+	for (size_t s = 0; s < S; s++) {
+		const struct nsess *n = &ns[s];
+		int64_t tgt = n->tgt > n->lo ? n->tgt : n->lo;
+		int d = d_of[s], len = n->dep - n->arr;
+		if (len <= 0)
+			continue;
+		g.supply[d] -= tgt;
+		g.supply[0] += tgt - n->e0;
+		if (n->pd > 0) {
+			int v0 = d - len;
+			g.supply[v0] += n->e0;
+			for (int t = n->arr; t < n->dep; t++) {
+				int v = v0 + (t - n->arr);
+				size_t k = s * (size_t)T + (size_t)t;
+				if (n->pc > 0)
+					ac[k] = ns_arc(&g, 1 + t, v, 0, n->pc, 0);
+				ad[k] = ns_arc(&g, v, 1 + t, 0, n->pd, in->wear_fen_per_mwh);
+				ns_arc(&g, v, v + 1, n->lo, n->hi,
+				       0); /* v + 1 = D after the last */
+			}
+		} else {
+			/* charge only: the stored energy grows, only its end bounds matter */
+			g.supply[d] += n->e0;
+			if (n->pc > 0)
+				for (int t = n->arr; t < n->dep; t++)
+					ac[s * (size_t)T + (size_t)t] =
+					    ns_arc(&g, 1 + t, d, 0, n->pc, 0);
+		}
+		if (tgt > n->lo)
+			ns_arc(&g, 0, d, 0, tgt - n->lo, bigm);
+		if (n->hi > tgt)
+			ns_arc(&g, d, 0, 0, n->hi - tgt, 0);
+	}
+	r = ns_solve(&g, deadline);
+	if (r != 0)
+		goto out;
+	for (size_t k = 0; k < S * (size_t)T; k++)
+		pw[k] = (ac[k] >= 0 ? g.flow[ac[k]] : 0) - (ad[k] >= 0 ? g.flow[ad[k]] : 0);
+out:
+	ns_free(&g);
+	free(act_c);
+	free(act_d);
+	free(d_of);
+	free(ac);
+	free(ad);
+	return r;
+}
+
+/* The plan keeps every bound (a check on RELAX-IV's answer and on our rounding). */
+static bool plan_feasible(const struct sc_plan_input *in, const struct nsess *ns, const int64_t *pw)
+{
+	size_t S = in->n_sessions;
+	int T = in->n_slots;
+
+	for (int t = 0; t < T; t++) {
+		int64_t net = 0;
+		for (size_t s = 0; s < S; s++)
+			net += pw[s * (size_t)T + (size_t)t];
+		if (net > import_cap(&in->slots[t]) || -net > export_cap(&in->slots[t]))
+			return false;
+	}
+	for (size_t s = 0; s < S; s++) {
+		int64_t e = ns[s].e0;
+		for (int t = 0; t < T; t++) {
+			int64_t p = pw[s * (size_t)T + (size_t)t];
+			if (p == 0)
+				continue;
+			if (t < ns[s].arr || t >= ns[s].dep || p > ns[s].pc || -p > ns[s].pd)
+				return false;
+			e += p;
+			if (e < ns[s].lo || e > ns[s].hi)
+				return false;
+		}
+	}
+	return true;
+}
+
 int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
 {
 	struct sc_plan_result r;
@@ -704,7 +1187,7 @@ int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
 		m = SC_PLAN_METHOD_FLOW;
 		for (size_t s = 0; s < in->n_sessions; s++)
 			if (ns[s].pd > 0)
-				m = SC_PLAN_METHOD_LP;
+				m = SC_PLAN_METHOD_MCF;
 	}
 	if (m == SC_PLAN_METHOD_FLOW)
 		for (size_t s = 0; s < in->n_sessions; s++)
@@ -717,10 +1200,22 @@ int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
 		goto out;
 	r.method = m;
 	r.status = SC_PLAN_OPTIMAL;
-	if (m == SC_PLAN_METHOD_FLOW)
+	if (m == SC_PLAN_METHOD_FLOW) {
 		rc = solve_flow(in, ns, r.power_w);
-	else
+	} else if (m == SC_PLAN_METHOD_MCF) {
+		rc = solve_mcf(in, ns, r.power_w);
+		if (rc == 0 && !plan_feasible(in, ns, r.power_w))
+			rc = 2;
+		if (rc == 2 && in->method == SC_PLAN_METHOD_AUTO) {
+			/* a failure of the network simplex (or a wrong answer): the LP */
+			memset(r.power_w, 0,
+			       sizeof(int64_t) * in->n_sessions * (size_t)in->n_slots);
+			r.method = SC_PLAN_METHOD_LP;
+			rc = solve_lp(in, ns, r.power_w);
+		}
+	} else {
 		rc = solve_lp(in, ns, r.power_w);
+	}
 	if (rc < 0) {
 		sc_plan_result_release(&r);
 		goto out;

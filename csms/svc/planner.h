@@ -47,9 +47,10 @@ struct sc_plan_slot {
 };
 
 enum sc_plan_method {
-	SC_PLAN_METHOD_AUTO, /* flow when no session may discharge, else LP */
-	SC_PLAN_METHOD_LP,
-	SC_PLAN_METHOD_FLOW,
+	SC_PLAN_METHOD_AUTO, /* FLOW when no session may discharge, else MCF (LP if MCF cannot) */
+	SC_PLAN_METHOD_LP,   /* GLPK simplex, two phases: the reference */
+	SC_PLAN_METHOD_FLOW, /* greedy max flow by price; no discharge */
+	SC_PLAN_METHOD_MCF,  /* min-cost flow on the time-expanded network (network simplex) */
 };
 
 struct sc_plan_input {
@@ -58,7 +59,7 @@ struct sc_plan_input {
 	int n_slots; /* 1..SC_PLAN_MAX_SLOTS */
 	const struct sc_plan_slot *slots;
 	int64_t wear_fen_per_mwh; /* battery-wear cost per discharged MWh */
-	int time_limit_ms;	  /* per LP solve, both phases together; 0 = 10 s */
+	int time_limit_ms;	  /* per solve (LP: both phases; MCF: wall clock); 0 = 10 s */
 	enum sc_plan_method method;
 };
 
@@ -88,8 +89,8 @@ const char *sc_plan_status_to_string(enum sc_plan_status s);
  * sc_plan_result_release()). A need that cannot be met is not an error (see shortfall_wh); a
  * solver that fails or runs out of time is not an error either (status says so and the plan is
  * the "immediately" baseline). Returns 0, -EINVAL on inconsistent input (a slot out of range,
- * negative power, a floor above capacity ...), or -ENOMEM. A pure function: no clock, no globals
- * of ours (GLPK's environment: see planner.c). */
+ * negative power, a floor above capacity ...), or -ENOMEM. No globals of ours (GLPK's
+ * environment: see planner.c); the only clock read is the monotonic one of the time limit. */
 int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret);
 
 /* The "charge immediately" baseline: each session, in input order, takes in every slot from its

@@ -277,19 +277,18 @@ static int find_send(const struct rt *f, int from, int kind, int purpose)
 	return -1;
 }
 
+static int count_caps(const struct svc_model_caps *c, void *ud)
+{
+	(void)c;
+	(*(int *)ud)++;
+	return 0;
+}
+
 static int doc_dup(const char *key, int64_t ts_ms, const char *json, void *ud)
 {
 	(void)key;
 	(void)ts_ms;
 	*(char **)ud = strdup(json);
-	return 0;
-}
-
-static int caps_of(const char *key, int64_t ts_ms, const char *json, void *ud)
-{
-	(void)key;
-	(void)ts_ms;
-	snprintf(ud, 512, "%s", json);
 	return 0;
 }
 
@@ -303,7 +302,7 @@ static void test_runtime_on_svc(void **state)
 {
 	struct rt *f = *state;
 	struct svc_needs_in in;
-	char caps[512] = "";
+	struct svc_model_caps mc;
 	bool managed = false;
 	int64_t a, b;
 	int tx, mx, base;
@@ -394,12 +393,16 @@ static void test_runtime_on_svc(void **state)
 		assert_int_equal(store_commit(f->store), 0);
 	}
 	rt_answer(f, base, SVC_RES_REJECTED);
-	caps[0] = '\0';
-	assert_int_equal(store_capability_get(f->store, "station:CP-B", caps_of, caps), -ENOENT);
-	assert_string_equal(caps, ""); /* nothing learned */
+	/* nothing learned (CP-B booted without vendor and model: a record of its own) */
+	assert_int_equal(svc_station_caps(f->svc, "CP-B", &mc), 0);
+	assert_string_equal(mc.model, "station:CP-B");
+	assert_int_equal(mc.updated_ms, 0);
+	assert_string_equal(mc.learned, "{}");
+	assert_false(mc.effective.amps);
 	/* nor from refusing A (running here): CP-A took a TxProfile of that shape before, so its
 	 * transaction may have ended at the station already (the end not here yet) */
-	assert_int_equal(store_capability_get(f->store, "station:CP-A", caps_of, caps), -ENOENT);
+	assert_int_equal(svc_station_caps(f->svc, "CP-A", &mc), 0);
+	assert_string_equal(mc.learned, "{}");
 	/* ... while a refusal by a station that never took one is learned: W -> A next time */
 	{
 		struct store_session_open op = {
@@ -438,9 +441,12 @@ static void test_runtime_on_svc(void **state)
 											 : &yes);
 		svc_cmd_release(f->svc, store_commit(f->store) == 0);
 	}
-	assert_int_equal(store_capability_get(f->store, "station:CP-A", caps_of, caps), -ENOENT);
-	assert_true(store_capability_get(f->store, "station:CP-C", caps_of, caps) >= 0);
-	assert_non_null(strstr(caps, "\"amps\":true"));
+	assert_int_equal(svc_station_caps(f->svc, "CP-A", &mc), 0);
+	assert_string_equal(mc.learned, "{}");
+	assert_int_equal(svc_station_caps(f->svc, "CP-C", &mc), 0);
+	assert_true(mc.effective.amps);
+	assert_non_null(strstr(mc.learned, "\"amps\":true"));
+	assert_non_null(strstr(mc.reason, "CP-C")); /* why, for the operator */
 
 	/* a station that boots again gets its station-level profiles again, on the next tick
 	 * (after the BootNotification answer), in A now */
@@ -470,6 +476,123 @@ static void test_runtime_on_svc(void **state)
 	}
 }
 
+/* Boot station id as vendor/model (the store's record of a BootNotification). */
+static void rt_boot(struct rt *f, const char *id, const char *vendor, const char *model)
+{
+	struct store_boot b = {
+	    .protocol = "ocpp1.6", .vendor = vendor, .model = model, .now_ms = f->clock.fixed_ms};
+
+	assert_int_equal(store_station_boot(f->store, id, &b), 0);
+	assert_int_equal(store_commit(f->store), 0);
+}
+
+/*
+** The capability record is the station model's: what one station of a vendor/model teaches
+** applies to every station of that model (and to no other), with the reason; the operator's
+** members win over what is learned, the plan's shaping text says why, and "{}" gives the model
+** back to what was learned.
+*/
+static void test_caps_per_model(void **state)
+{
+	struct rt *f = *state;
+	struct svc_model_caps mc;
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a;
+	int base, tx;
+
+	rt_boot(f, "CP-A", "Acme", "Home 7");
+	rt_boot(f, "CP-B", "Acme", "Home 7");
+	assert_int_equal(store_station_put(f->store, "CP-C", "HOME", NULL, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	rt_boot(f, "CP-C", "Acme", "Home 22");
+	assert_int_equal(svc_model_caps_get(f->svc, "Acme", "Home 7", &mc), -ENOENT);
+
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 20000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 8 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	f->clock.fixed_ms = T0 + 10000;
+	svc_plan_tick(f->svc);
+	tx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	assert_int_equal(f->link.cmd[tx].profile.rate_unit, SVC_RATE_W);
+	/* CP-A refuses its W TxProfile (and takes the station-level ones): the model learns amps */
+	{
+		struct svc_cmd_result no = {.status = SVC_RES_REJECTED};
+		struct svc_cmd_result yes = {.status = SVC_RES_ACCEPTED};
+
+		snprintf(yes.station_status, sizeof(yes.station_status), "Accepted");
+		snprintf(no.station_status, sizeof(no.station_status), "Rejected");
+		for (int i = 0; i < f->link.n; i++)
+			f->link.done[i](f->link.ud[i], i == tx ? &no : &yes);
+		svc_cmd_release(f->svc, store_commit(f->store) == 0);
+	}
+	assert_int_equal(svc_model_caps_get(f->svc, "Acme", "Home 7", &mc), 0);
+	assert_true(mc.effective.amps);
+	assert_non_null(strstr(mc.reason, "station CP-A rejected a TxProfile in W"));
+	assert_int_equal(svc_station_caps(f->svc, "CP-B", &mc), 0); /* same model */
+	assert_string_equal(mc.vendor, "Acme");
+	assert_true(mc.effective.amps);
+	assert_int_equal(svc_station_caps(f->svc, "CP-C", &mc), 0); /* another model */
+	assert_false(mc.effective.amps);
+	assert_int_equal(mc.updated_ms, 0);
+
+	/* the operator: bad members are refused, good ones win over what was learned */
+	assert_int_equal(svc_model_caps_override(f->svc, "Acme", "Home 7", "{\"amps\":1}"),
+			 -EINVAL);
+	assert_int_equal(svc_model_caps_override(f->svc, "Acme", "Home 7", "{\"colour\":1}"),
+			 -EINVAL);
+	assert_int_equal(svc_model_caps_override(f->svc, "Acme", "Home 7", "[]"), -EINVAL);
+	assert_int_equal(
+	    svc_model_caps_override(f->svc, "Acme", "Home 7", "{\"amps\":false,\"max_periods\":5}"),
+	    0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(svc_station_caps(f->svc, "CP-B", &mc), 0);
+	assert_false(mc.effective.amps);
+	assert_int_equal(mc.effective.max_periods, 5);
+	assert_non_null(strstr(mc.learned, "\"amps\":true")); /* still learned */
+
+	/* the next plan follows the override, and its shaping text says why */
+	base = f->link.n;
+	f->clock.fixed_ms = T0 + 15 * 60000LL;
+	svc_plan_tick(f->svc);
+	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	assert_int_equal(f->link.cmd[tx].profile.rate_unit, SVC_RATE_W);
+	assert_true(f->link.cmd[tx].profile.n_periods <= 5);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	{
+		json_t *doc;
+		char *text = NULL;
+		const char *why;
+
+		assert_int_equal(store_session_plan_get(f->store, a, doc_dup, &text), 0);
+		doc = json_loads(text, 0, NULL);
+		assert_non_null(doc);
+		why = json_string_value(json_object_get(doc, "shaping"));
+		assert_non_null(why);
+		assert_non_null(strstr(why, "capabilities of Acme Home 7"));
+		assert_non_null(strstr(why, "set by the operator"));
+		free(text);
+		json_decref(doc);
+	}
+	/* "{}" clears the override: back to what was learned */
+	assert_int_equal(svc_model_caps_override(f->svc, "Acme", "Home 7", "{}"), 0);
+	assert_int_equal(svc_model_caps_get(f->svc, "Acme", "Home 7", &mc), 0);
+	assert_true(mc.effective.amps);
+	assert_string_equal(mc.override, "{}");
+	{
+		int n = 0;
+
+		assert_int_equal(svc_model_caps_list(f->svc, count_caps, &n), 1);
+		assert_int_equal(n, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +602,7 @@ int main(void)
 	    cmocka_unit_test(test_caps_json),
 	    cmocka_unit_test(test_v2g_payload),
 	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

@@ -317,6 +317,20 @@ static void test_bf_v2g(void **state)
 	run_bf(true, SC_PLAN_METHOD_AUTO, 150, 3);
 }
 
+/* the LP stays the reference: it meets the brute force on V2G cases too */
+static void test_bf_v2g_lp(void **state)
+{
+	(void)state;
+	run_bf(true, SC_PLAN_METHOD_LP, 100, 4);
+}
+
+/* the min-cost flow without discharge meets the brute force too */
+static void test_bf_no_v2g_mcf(void **state)
+{
+	(void)state;
+	run_bf(false, SC_PLAN_METHOD_MCF, 200, 5);
+}
+
 /* The greedy "cheapest slots per session" is not optimal under a shared limit; the planner is. */
 static void test_shared_limit_not_greedy(void **state)
 {
@@ -461,7 +475,7 @@ static void test_medium_agree(void **state)
 		}
 		in.method = SC_PLAN_METHOD_AUTO;
 		assert_int_equal(sc_plan_solve(&in, &rv), 0);
-		assert_int_equal(rv.method, SC_PLAN_METHOD_LP);
+		assert_int_equal(rv.method, SC_PLAN_METHOD_MCF);
 		/* discharging one EV into another lets more through a binding limit */
 		int64_t dv = check_feasible(&in, &rv);
 		assert_true(dv >= dl);
@@ -471,6 +485,162 @@ static void test_medium_agree(void **state)
 		sc_plan_result_release(&rl);
 		sc_plan_result_release(&rv);
 	}
+}
+
+/* A random V2G site of n sessions over nt slots with a grid event (import cap and export ask). */
+static void gen_v2g_site(struct sc_plan_session *s, int n, struct sc_plan_slot *sl, int nt,
+			 int64_t price_mul)
+{
+	for (int t = 0; t < nt; t++) {
+		memset(&sl[t], 0, sizeof(sl[t]));
+		sl[t].import_limit_w = (10 + rnd(30)) * KW + rnd(1000);
+		sl[t].export_limit_w = rnd(4) == 0 ? SC_PLAN_NO_LIMIT : (rnd(20)) * KW;
+		sl[t].import_fen_per_mwh = price_set[(t / 6 + rnd(2)) % 5] * price_mul - 20000;
+		sl[t].export_fen_per_mwh = sl[t].import_fen_per_mwh * rnd(5) / 4;
+		sl[t].event_import_cap_w = -1;
+		if (t >= nt / 2 && t < nt / 2 + 6) {
+			sl[t].event_import_cap_w = rnd(6) * KW;
+			sl[t].event_export_w = (5 + rnd(10)) * KW;
+			sl[t].event_bonus_fen_per_mwh = 50000 * price_mul;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].max_charge_w = (3 + rnd(8)) * KW + rnd(1000);
+		s[i].arrival_slot = rnd(nt / 2);
+		s[i].departure_slot = s[i].arrival_slot + 4 + rnd(nt);
+		if (rnd(5) == 0) {
+			s[i].target_wh = 1000 + rnd(30000); /* the EV told only its need */
+			continue;
+		}
+		s[i].capacity_wh = 40000 + rnd(40000);
+		s[i].energy_now_wh = rnd((int)s[i].capacity_wh);
+		s[i].floor_wh = rnd((int)s[i].capacity_wh / 2);
+		s[i].target_wh = rnd((int)s[i].capacity_wh + 5000);
+		if (rnd(2)) {
+			s[i].v2g = true;
+			s[i].max_discharge_w = (2 + rnd(6)) * KW + rnd(1000);
+		}
+	}
+}
+
+/* The min-cost flow against the LP on random V2G sites (events, export limits, negative import
+ * prices, needs that cannot all be met): the same delivered energy and the same cost within the
+ * LP's rounding to whole W. */
+static void test_mcf_vs_lp_v2g(void **state)
+{
+	enum { NS = 14, NT = 48 };
+	struct sc_plan_session s[NS];
+	struct sc_plan_slot sl[NT];
+	int shorts = 0;
+	(void)state;
+
+	srand(21);
+	for (int round = 0; round < 25; round++) {
+		struct sc_plan_result rm, rl;
+		gen_v2g_site(s, NS, sl, NT, 1);
+		struct sc_plan_input in = {.n_sessions = NS,
+					   .sessions = s,
+					   .n_slots = NT,
+					   .slots = sl,
+					   .wear_fen_per_mwh = rnd(3) * 10000,
+					   .time_limit_ms = 10000,
+					   .method = SC_PLAN_METHOD_MCF};
+		assert_int_equal(sc_plan_solve(&in, &rm), 0);
+		assert_int_equal(rm.status, SC_PLAN_OPTIMAL);
+		assert_int_equal(rm.method, SC_PLAN_METHOD_MCF);
+		in.method = SC_PLAN_METHOD_LP;
+		assert_int_equal(sc_plan_solve(&in, &rl), 0);
+		assert_int_equal(rl.status, SC_PLAN_OPTIMAL);
+		int64_t dm = check_feasible(&in, &rm), dl = check_feasible(&in, &rl);
+		/* the LP rounds each session's stored energy to whole W-slots */
+		assert_true(llabs(dm - dl) <= 1);
+		if (llabs(rm.cost_fen - rl.cost_fen) > 1 + NS)
+			fail_msg("round %d: flow %lld fen, LP %lld fen", round,
+				 (long long)rm.cost_fen, (long long)rl.cost_fen);
+		for (int i = 0; i < NS; i++)
+			shorts += rm.short_flag[i];
+		sc_plan_result_release(&rm);
+		sc_plan_result_release(&rl);
+	}
+	assert_true(shorts > 0); /* the cases include needs that cannot be met */
+}
+
+/* Extremes of the integer data: prices of 10^9 fen/MWh (and negative), a 100 MW site limit,
+ * 1 MWh batteries; the flow is exact in int64 and keeps every bound. */
+static void test_mcf_extremes(void **state)
+{
+	enum { NS = 6, NT = 24 };
+	struct sc_plan_session s[NS];
+	struct sc_plan_slot sl[NT];
+	struct sc_plan_result rm, rl;
+	(void)state;
+
+	srand(31);
+	gen_v2g_site(s, NS, sl, NT, 10000);
+	for (int t = 0; t < NT; t++) {
+		sl[t].import_limit_w = t % 3 ? 100000 * KW : SC_PLAN_NO_LIMIT;
+		if (t % 5 == 0)
+			sl[t].import_fen_per_mwh = -sl[t].import_fen_per_mwh;
+		if (sl[t].export_fen_per_mwh > sl[t].import_fen_per_mwh)
+			sl[t].export_fen_per_mwh = sl[t].import_fen_per_mwh;
+	}
+	for (int i = 0; i < NS; i++) {
+		s[i].max_charge_w = 2000 * KW;
+		if (s[i].capacity_wh) {
+			s[i].capacity_wh *= 25;
+			s[i].energy_now_wh *= 25;
+			s[i].floor_wh *= 25;
+			s[i].target_wh *= 25;
+		}
+		s[i].max_discharge_w = s[i].v2g ? 1500 * KW : 0;
+	}
+	struct sc_plan_input in = {.n_sessions = NS,
+				   .sessions = s,
+				   .n_slots = NT,
+				   .slots = sl,
+				   .wear_fen_per_mwh = 1000000,
+				   .time_limit_ms = 10000,
+				   .method = SC_PLAN_METHOD_MCF};
+	assert_int_equal(sc_plan_solve(&in, &rm), 0);
+	assert_int_equal(rm.status, SC_PLAN_OPTIMAL);
+	in.method = SC_PLAN_METHOD_LP;
+	assert_int_equal(sc_plan_solve(&in, &rl), 0);
+	assert_int_equal(rl.status, SC_PLAN_OPTIMAL);
+	assert_true(llabs(check_feasible(&in, &rm) - check_feasible(&in, &rl)) <= 1);
+	/* one W of LP rounding per session-slot is worth up to 10^9 / 4e6 fen */
+	assert_true(llabs(rm.cost_fen - rl.cost_fen) <= NS * NT * 300);
+	sc_plan_result_release(&rm);
+	sc_plan_result_release(&rl);
+}
+
+/* Our wall-clock limit holds for the flow: a 1 ms limit on a large site ends in time with the
+ * "immediately" plan and says so. */
+static void test_mcf_time_limit(void **state)
+{
+	enum { NS = 1500, NT = 192 };
+	struct sc_plan_session *s = calloc(NS, sizeof(*s));
+	struct sc_plan_slot sl[NT];
+	struct sc_plan_result rm, ri;
+	(void)state;
+
+	assert_non_null(s);
+	srand(41);
+	gen_v2g_site(s, NS, sl, NT, 1);
+	struct sc_plan_input in = {.n_sessions = NS,
+				   .sessions = s,
+				   .n_slots = NT,
+				   .slots = sl,
+				   .wear_fen_per_mwh = 20000,
+				   .time_limit_ms = 1,
+				   .method = SC_PLAN_METHOD_MCF};
+	assert_int_equal(sc_plan_solve(&in, &rm), 0);
+	assert_int_equal(rm.status, SC_PLAN_TIME_LIMIT);
+	assert_int_equal(sc_plan_immediate(&in, &ri), 0);
+	assert_memory_equal(rm.power_w, ri.power_w, sizeof(int64_t) * NS * NT);
+	sc_plan_result_release(&rm);
+	sc_plan_result_release(&ri);
+	free(s);
 }
 
 /* 20 home piles behind a 60 kW transformer, evening arrivals, 07:30 departure: the plan meets
@@ -533,6 +703,11 @@ int main(void)
 	    cmocka_unit_test(test_bf_no_v2g_flow),
 	    cmocka_unit_test(test_bf_no_v2g_lp),
 	    cmocka_unit_test(test_bf_v2g),
+	    cmocka_unit_test(test_bf_v2g_lp),
+	    cmocka_unit_test(test_bf_no_v2g_mcf),
+	    cmocka_unit_test(test_mcf_vs_lp_v2g),
+	    cmocka_unit_test(test_mcf_extremes),
+	    cmocka_unit_test(test_mcf_time_limit),
 	    cmocka_unit_test(test_infeasible_needs),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_medium_agree),

@@ -1484,6 +1484,73 @@ static void test_planner_ops(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ------------------------------------------------------------------ model capabilities (0016) */
+
+static int keep_mcaps(const struct store_model_caps *row, void *ud)
+{
+	char *out = ud;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s|%s|%s|%s|%s|%lld;", row->vendor, row->model,
+		 row->learned ? row->learned : "(null)", row->override ? row->override : "(null)",
+		 row->reason ? row->reason : "(null)", (long long)row->updated_ms);
+	return 0;
+}
+
+/* A record per (vendor, model): put replaces, get finds one or -ENOENT, list orders by key, and
+ * a station's record is found through its last boot's vendor and model (NULLs when its model
+ * has none, "" when its boot named neither). */
+static void test_model_caps(void **state)
+{
+	struct fx *f = *state;
+	struct store_boot b = {
+	    .protocol = "ocpp1.6", .vendor = "ACME", .model = "M1", .now_ms = T0};
+	struct store_model_caps c = {.vendor = "ACME",
+				     .model = "M1",
+				     .learned = "{\"amps\":true}",
+				     .override = "{}",
+				     .reason = "CP-1 said no",
+				     .updated_ms = T0 + 1};
+	char out[512] = "";
+
+	station(f->s, "CP-1");
+	station(f->s, "CP-2");
+	station(f->s, "CP-3");
+	assert_int_equal(store_station_boot(f->s, "CP-1", &b), 0);
+	assert_int_equal(store_station_boot(f->s, "CP-2", &b), 0);
+	b.vendor = b.model = NULL;
+	assert_int_equal(store_station_boot(f->s, "CP-3", &b), 0);
+	assert_int_equal(store_model_caps_get(f->s, "ACME", "M1", keep_mcaps, out), -ENOENT);
+	assert_int_equal(store_station_model_caps(f->s, "CP-2", keep_mcaps, out), 0);
+	assert_string_equal(out, "ACME|M1|(null)|(null)|(null)|0;");
+	assert_int_equal(store_model_caps_put(f->s, &c), 0);
+	c.model = "M0";
+	c.learned = "{}";
+	c.override = "{\"max_periods\":5}";
+	c.reason = "";
+	assert_int_equal(store_model_caps_put(f->s, &c), 0);
+	out[0] = '\0';
+	assert_int_equal(store_model_caps_get(f->s, "ACME", "M1", keep_mcaps, out), 0);
+	assert_string_equal(out, "ACME|M1|{\"amps\":true}|{}|CP-1 said no|1795000000001;");
+	out[0] = '\0';
+	assert_int_equal(store_station_model_caps(f->s, "CP-2", keep_mcaps, out), 0);
+	assert_string_equal(out, "ACME|M1|{\"amps\":true}|{}|CP-1 said no|1795000000001;");
+	out[0] = '\0';
+	assert_int_equal(store_station_model_caps(f->s, "CP-3", keep_mcaps, out), 0);
+	assert_string_equal(out, "||(null)|(null)|(null)|0;");
+	assert_int_equal(store_station_model_caps(f->s, "CP-9", keep_mcaps, out), -ENOENT);
+	/* replace */
+	c.model = "M1";
+	c.override = "{\"amps\":false}";
+	c.updated_ms = T0 + 2;
+	assert_int_equal(store_model_caps_put(f->s, &c), 0);
+	out[0] = '\0';
+	assert_int_equal(store_model_caps_list(f->s, keep_mcaps, out), 2);
+	assert_string_equal(out, "ACME|M0|{}|{\"max_periods\":5}||1795000000001;"
+				 "ACME|M1|{}|{\"amps\":false}||1795000000002;");
+	assert_int_equal(store_commit(f->s), 0);
+}
+
 /* ------------------------------------------------------------------ dash (0007) */
 
 struct id_list {
@@ -2465,6 +2532,7 @@ int main(void)
 	    T(test_certificates),
 	    T(test_swap),
 	    T(test_api_admin),
+	    T(test_model_caps),
 	};
 #undef T
 	int failed = 0;
