@@ -531,6 +531,21 @@ const bool store_pg_built = true;
 	X(ST_SWAP_READY_SET, "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 "    \
 			     "AND $2::bigint > ready_ms THEN ready_set_ms ELSE $3::bigint END, " \
 			     "ready_ms = $2::bigint WHERE serial = $1 AND ready_ms != $2::bigint") \
+	/* ---- model capabilities (0016) */                                                    \
+	X(ST_MCAPS_PUT, "INSERT INTO model_capabilities(vendor, model, learned, override, "    \
+			"reason, updated_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT "    \
+			"(vendor, model) DO UPDATE SET learned = EXCLUDED.learned, "          \
+			"override = EXCLUDED.override, reason = EXCLUDED.reason, "            \
+			"updated_ms = EXCLUDED.updated_ms")                                   \
+	X(ST_MCAPS_GET, "SELECT vendor, model, learned, override, reason, updated_ms FROM "    \
+			"model_capabilities WHERE vendor = $1 AND model = $2")                \
+	X(ST_MCAPS_LIST, "SELECT vendor, model, learned, override, reason, updated_ms FROM "   \
+			 "model_capabilities ORDER BY vendor, model")                         \
+	X(ST_MCAPS_STATION, "SELECT coalesce(s.vendor, ''), coalesce(s.model, ''), "          \
+			    "c.learned, c.override, c.reason, c.updated_ms FROM stations s "  \
+			    "LEFT JOIN model_capabilities c ON c.vendor = "                   \
+			    "coalesce(s.vendor, '') AND c.model = coalesce(s.model, '') "     \
+			    "WHERE s.id = $1")                                                \
 	/* ---- api admin (0015_api_admin.sql); NULL keeps a column, '' clears it */            \
 	X(ST_TOKEN_DELETE, "DELETE FROM id_tokens WHERE token = $1")                           \
 	X(ST_STATION_ADMIN_SET, "UPDATE stations SET site_id = CASE WHEN $2::text IS NULL "   \
@@ -548,21 +563,6 @@ const bool store_pg_built = true;
 	X(ST_STATION_DELETE_LLE, "DELETE FROM local_list_entries WHERE station_id = $1")       \
 	X(ST_STATION_DELETE_LL, "DELETE FROM local_lists WHERE station_id = $1")               \
 	X(ST_STATION_DELETE, "DELETE FROM stations WHERE id = $1")                             \
-	/* ---- model capabilities (0016) */                                                    \
-	X(ST_MCAPS_PUT, "INSERT INTO model_capabilities(vendor, model, learned, override, "    \
-			"reason, updated_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT "    \
-			"(vendor, model) DO UPDATE SET learned = EXCLUDED.learned, "          \
-			"override = EXCLUDED.override, reason = EXCLUDED.reason, "            \
-			"updated_ms = EXCLUDED.updated_ms")                                   \
-	X(ST_MCAPS_GET, "SELECT vendor, model, learned, override, reason, updated_ms FROM "    \
-			"model_capabilities WHERE vendor = $1 AND model = $2")                \
-	X(ST_MCAPS_LIST, "SELECT vendor, model, learned, override, reason, updated_ms FROM "   \
-			 "model_capabilities ORDER BY vendor, model")                         \
-	X(ST_MCAPS_STATION, "SELECT coalesce(s.vendor, ''), coalesce(s.model, ''), "          \
-			    "c.learned, c.override, c.reason, c.updated_ms FROM stations s "  \
-			    "LEFT JOIN model_capabilities c ON c.vendor = "                   \
-			    "coalesce(s.vendor, '') AND c.model = coalesce(s.model, '') "     \
-			    "WHERE s.id = $1")                                                \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -3642,6 +3642,60 @@ static int pg_swap_pack_ready_set(struct store *s, const char *serial, int64_t r
 	a_i64(&a, set_ms);
 	return write_now_or_later(s, ST_SWAP_READY_SET, &a);
 }
+/* ---- model capabilities (0016) */
+static int pg_model_caps_put(struct store *s, const struct store_model_caps *c)
+{
+	struct args a = {0};
+	a_text(&a, c->vendor);
+	a_text(&a, c->model);
+	a_text(&a, c->learned ? c->learned : "{}");
+	a_text(&a, c->override ? c->override : "{}");
+	a_text(&a, c->reason ? c->reason : "");
+	a_i64(&a, c->updated_ms);
+	return write_now_or_later(s, ST_MCAPS_PUT, &a);
+}
+static int mcaps_rows(struct store *s, enum pst st, const struct args *a, bool one,
+		      store_model_caps_fn fn, void *ud)
+{
+	PGresult *res = NULL;
+	int r = run(s, st, a, &res), n = 0;
+	EACH_ROW(r, res, n, {
+		struct store_model_caps row = {
+		    .vendor = g_text(res, i, 0),
+		    .model = g_text(res, i, 1),
+		    .learned = g_text(res, i, 2),
+		    .override = g_text(res, i, 3),
+		    .reason = g_text(res, i, 4),
+		    .updated_ms = g_i64(res, i, 5),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	if (r < 0)
+		return r;
+	return one && n == 0 ? -ENOENT : one ? 0 : n;
+}
+static int pg_model_caps_get(struct store *s, const char *vendor, const char *model,
+			     store_model_caps_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, vendor);
+	a_text(&a, model);
+	return mcaps_rows(s, ST_MCAPS_GET, &a, true, fn, ud);
+}
+static int pg_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
+{
+	struct args a = {0};
+	return mcaps_rows(s, ST_MCAPS_LIST, &a, false, fn, ud);
+}
+static int pg_station_model_caps(struct store *s, const char *station_id, store_model_caps_fn fn,
+				 void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_id);
+	return mcaps_rows(s, ST_MCAPS_STATION, &a, true, fn, ud);
+}
+/* ---- end model capabilities */
 /* ---------------------------------------------------------------- api admin (0015) */
 static void token_where(struct pgq *q, const struct store_token_query *f, char *prefix_end,
 			size_t n)
@@ -3709,32 +3763,6 @@ static int pg_tokens_query(struct store *s, const struct store_token_query *f, s
 		row.expiry_ms = g_i64(res, i, 2);
 		g_copy(res, i, 3, row.parent, sizeof(row.parent));
 		g_copy(res, i, 4, row.site_id, sizeof(row.site_id));
-/* ---- model capabilities (0016) */
-static int pg_model_caps_put(struct store *s, const struct store_model_caps *c)
-{
-	struct args a = {0};
-	a_text(&a, c->vendor);
-	a_text(&a, c->model);
-	a_text(&a, c->learned ? c->learned : "{}");
-	a_text(&a, c->override ? c->override : "{}");
-	a_text(&a, c->reason ? c->reason : "");
-	a_i64(&a, c->updated_ms);
-	return write_now_or_later(s, ST_MCAPS_PUT, &a);
-}
-static int mcaps_rows(struct store *s, enum pst st, const struct args *a, bool one,
-		      store_model_caps_fn fn, void *ud)
-{
-	PGresult *res = NULL;
-	int r = run(s, st, a, &res), n = 0;
-	EACH_ROW(r, res, n, {
-		struct store_model_caps row = {
-		    .vendor = g_text(res, i, 0),
-		    .model = g_text(res, i, 1),
-		    .learned = g_text(res, i, 2),
-		    .override = g_text(res, i, 3),
-		    .reason = g_text(res, i, 4),
-		    .updated_ms = g_i64(res, i, 5),
-		};
 		r = fn(&row, ud);
 	});
 	PQclear(res);
@@ -3805,29 +3833,6 @@ static int pg_station_delete(struct store *s, const char *id)
 	return r;
 }
 /* ---------------------------------------------------------------- end api admin */
-	return one && n == 0 ? -ENOENT : one ? 0 : n;
-}
-static int pg_model_caps_get(struct store *s, const char *vendor, const char *model,
-			     store_model_caps_fn fn, void *ud)
-{
-	struct args a = {0};
-	a_text(&a, vendor);
-	a_text(&a, model);
-	return mcaps_rows(s, ST_MCAPS_GET, &a, true, fn, ud);
-}
-static int pg_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
-{
-	struct args a = {0};
-	return mcaps_rows(s, ST_MCAPS_LIST, &a, false, fn, ud);
-}
-static int pg_station_model_caps(struct store *s, const char *station_id, store_model_caps_fn fn,
-				 void *ud)
-{
-	struct args a = {0};
-	a_text(&a, station_id);
-	return mcaps_rows(s, ST_MCAPS_STATION, &a, true, fn, ud);
-}
-/* ---- end model capabilities */
 const struct store_ops store_pg_ops = {
     .version = STORE_OPS_VERSION,
     .name = "postgres",
@@ -3963,14 +3968,14 @@ const struct store_ops store_pg_ops = {
     .swap_booking_put = pg_swap_booking_put,
     .swap_bookings_list = pg_swap_bookings_list,
     .swap_pack_ready_set = pg_swap_pack_ready_set,
+    .model_caps_put = pg_model_caps_put,
+    .model_caps_get = pg_model_caps_get,
+    .model_caps_list = pg_model_caps_list,
+    .station_model_caps = pg_station_model_caps,
     /* api admin */
     .tokens_query = pg_tokens_query,
     .token_delete = pg_token_delete,
     .station_admin_set = pg_station_admin_set,
     .station_notes_get = pg_station_notes_get,
     .station_delete = pg_station_delete,
-    .model_caps_put = pg_model_caps_put,
-    .model_caps_get = pg_model_caps_get,
-    .model_caps_list = pg_model_caps_list,
-    .station_model_caps = pg_station_model_caps,
 };

@@ -3785,6 +3785,77 @@ static int sq_local_list_save(struct store *s, const char *station_id, int64_t v
 }
 /* ---------------------------------------------------------------- end sites */
 
+/* ---------------------------------------------------------------- model capabilities (0016) */
+static int sq_model_caps_put(struct store *s, const struct store_model_caps *c)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_MCAPS_PUT);
+	bind_text(st, 1, c->vendor);
+	bind_text(st, 2, c->model);
+	bind_text(st, 3, c->learned ? c->learned : "{}");
+	bind_text(st, 4, c->override ? c->override : "{}");
+	bind_text(st, 5, c->reason ? c->reason : "");
+	sqlite3_bind_int64(st, 6, c->updated_ms);
+	return step_done(st);
+}
+
+/* Rows (vendor, model, learned, override, reason, updated_ms) to fn; the count, or -ENOENT
+ * when none and one was asked for. */
+static int mcaps_rows(sqlite3_stmt *st, bool one, store_model_caps_fn fn, void *ud)
+{
+	int rc, r = 0, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_model_caps row = {
+		    .vendor = col_text(st, 0),
+		    .model = col_text(st, 1),
+		    .learned = col_text(st, 2),
+		    .override = col_text(st, 3),
+		    .reason = col_text(st, 4),
+		    .updated_ms = sqlite3_column_int64(st, 5),
+		};
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return -EIO;
+	return one && n == 0 ? -ENOENT : one ? 0 : n;
+}
+
+static int sq_model_caps_get(struct store *s, const char *vendor, const char *model,
+			     store_model_caps_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_MCAPS_GET);
+
+	bind_text(st, 1, vendor);
+	bind_text(st, 2, model);
+	return mcaps_rows(st, true, fn, ud);
+}
+
+static int sq_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
+{
+	return mcaps_rows(stmt(s, ST_MCAPS_LIST), false, fn, ud);
+}
+
+static int sq_station_model_caps(struct store *s, const char *station_id, store_model_caps_fn fn,
+				 void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_MCAPS_STATION);
+
+	bind_text(st, 1, station_id);
+	return mcaps_rows(st, true, fn, ud);
+}
+/* ---- end model capabilities */
+
 /* ---------------------------------------------------------------- api admin (0015) */
 static void token_where(struct sqlq *q, const struct store_token_query *f)
 {
@@ -3873,39 +3944,6 @@ static int sq_tokens_query(struct store *s, const struct store_token_query *f, s
 		row.expiry_ms = sqlite3_column_int64(st, 2);
 		copy_col(st, 3, row.parent, sizeof(row.parent));
 		copy_col(st, 4, row.site_id, sizeof(row.site_id));
-/* ---------------------------------------------------------------- model capabilities (0016) */
-static int sq_model_caps_put(struct store *s, const struct store_model_caps *c)
-{
-	sqlite3_stmt *st;
-	int r = begin_write(s);
-
-	if (r < 0)
-		return r;
-	st = stmt(s, ST_MCAPS_PUT);
-	bind_text(st, 1, c->vendor);
-	bind_text(st, 2, c->model);
-	bind_text(st, 3, c->learned ? c->learned : "{}");
-	bind_text(st, 4, c->override ? c->override : "{}");
-	bind_text(st, 5, c->reason ? c->reason : "");
-	sqlite3_bind_int64(st, 6, c->updated_ms);
-	return step_done(st);
-}
-
-/* Rows (vendor, model, learned, override, reason, updated_ms) to fn; the count, or -ENOENT
- * when none and one was asked for. */
-static int mcaps_rows(sqlite3_stmt *st, bool one, store_model_caps_fn fn, void *ud)
-{
-	int rc, r = 0, n = 0;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_model_caps row = {
-		    .vendor = col_text(st, 0),
-		    .model = col_text(st, 1),
-		    .learned = col_text(st, 2),
-		    .override = col_text(st, 3),
-		    .reason = col_text(st, 4),
-		    .updated_ms = sqlite3_column_int64(st, 5),
-		};
 		n++;
 		r = fn(&row, ud);
 		if (r < 0)
@@ -4035,38 +4073,6 @@ static int sq_station_delete(struct store *s, const char *id)
 	return r;
 }
 /* ---------------------------------------------------------------- end api admin */
-	sqlite3_reset(st);
-	if (r < 0)
-		return r;
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return -EIO;
-	return one && n == 0 ? -ENOENT : one ? 0 : n;
-}
-
-static int sq_model_caps_get(struct store *s, const char *vendor, const char *model,
-			     store_model_caps_fn fn, void *ud)
-{
-	sqlite3_stmt *st = stmt(s, ST_MCAPS_GET);
-
-	bind_text(st, 1, vendor);
-	bind_text(st, 2, model);
-	return mcaps_rows(st, true, fn, ud);
-}
-
-static int sq_model_caps_list(struct store *s, store_model_caps_fn fn, void *ud)
-{
-	return mcaps_rows(stmt(s, ST_MCAPS_LIST), false, fn, ud);
-}
-
-static int sq_station_model_caps(struct store *s, const char *station_id, store_model_caps_fn fn,
-				 void *ud)
-{
-	sqlite3_stmt *st = stmt(s, ST_MCAPS_STATION);
-
-	bind_text(st, 1, station_id);
-	return mcaps_rows(st, true, fn, ud);
-}
-/* ---- end model capabilities */
 
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
@@ -4196,13 +4202,13 @@ const struct store_ops store_sqlite_ops = {
     .local_list_version = sq_local_list_version,
     .local_list_entries = sq_local_list_entries,
     .local_list_save = sq_local_list_save,
+    .model_caps_put = sq_model_caps_put,
+    .model_caps_get = sq_model_caps_get,
+    .model_caps_list = sq_model_caps_list,
+    .station_model_caps = sq_station_model_caps,
     .tokens_query = sq_tokens_query, /* api admin */
     .token_delete = sq_token_delete,
     .station_admin_set = sq_station_admin_set,
     .station_notes_get = sq_station_notes_get,
     .station_delete = sq_station_delete,
-    .model_caps_put = sq_model_caps_put,
-    .model_caps_get = sq_model_caps_get,
-    .model_caps_list = sq_model_caps_list,
-    .station_model_caps = sq_station_model_caps,
 };
