@@ -330,7 +330,8 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 	}
 	hashes = calloc(rs.n ? rs.n : 1, sizeof(*hashes));
 	if (!hashes || hash_all(&rs, (unsigned)cfg->kdf_iterations, hashes) < 0) {
-		fprintf(stderr, "csms: could not hash the passwords (out of memory?); nothing imported\n");
+		fprintf(stderr,
+			"csms: could not hash the passwords (out of memory?); nothing imported\n");
 		goto out;
 	}
 	s = store_open(cfg->db_path, true, err, sizeof(err));

@@ -505,7 +505,6 @@ struct store_list_entry {
 typedef int (*store_list_entry_fn)(const struct store_list_entry *row, void *ud);
 /* ---- end sites */
 
-
 /* ---- api admin: id tokens and stations by the API (0015_api_admin.sql) */
 enum store_token_sort { STORE_TOKEN_SORT_ID, STORE_TOKEN_SORT_STATUS, STORE_TOKEN_SORT_EXPIRY };
 
