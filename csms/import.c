@@ -24,6 +24,7 @@ struct row {
 	char site[SITE_ID_MAX + 1];
 	int kind;
 	char password[PASSWORD_MAX + 1];
+	int profile; /* security profile 1..3 (docs/security.md); 3 needs no password */
 	long line;
 };
 
@@ -54,10 +55,17 @@ static void bad(struct rows *rs, const char *path, long line, const char *why, c
 }
 
 static int add_row(struct rows *rs, const char *path, long line, const char *id, const char *site,
-		   const char *kind, const char *password)
+		   const char *kind, const char *password, int profile)
 {
 	struct row *r, *first;
 	int k;
+
+	if (profile < 1 || profile > 3) {
+		bad(rs, path, line, "security_profile must be 1, 2 or 3", NULL);
+		return 0;
+	}
+	if (profile == 3 && password && !password[0])
+		password = NULL; /* a client certificate (CN = charger_id) is the credential */
 
 	if (!id || !id_ok(id, STATION_ID_MAX)) {
 		bad(rs, path, line, "charger_id must be 1..48 printable characters without '/'",
@@ -73,7 +81,8 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 		bad(rs, path, line, "site_kind must be public, residential, rural or swap", kind);
 		return 0;
 	}
-	if (!password || strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX) {
+	if ((password || profile < 3) &&
+	    (!password || strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX)) {
 		bad(rs, path, line, "password must be 16..40 characters", NULL);
 		return 0;
 	}
@@ -112,7 +121,8 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 	r = &rs->v[rs->n++];
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->site, sizeof(r->site), "%s", site);
-	snprintf(r->password, sizeof(r->password), "%s", password);
+	snprintf(r->password, sizeof(r->password), "%s", password ? password : "");
+	r->profile = profile;
 	r->kind = k;
 	r->line = line;
 	if (hmap_put(&rs->ids, r->id, r) < 0)
@@ -132,6 +142,12 @@ static char *trim(char *s)
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
 		*--e = '\0';
 	return s;
+}
+
+/* The optional security_profile field: 1..3, else 0 (refused by add_row). */
+static int profile_field(const char *s)
+{
+	return s[0] >= '1' && s[0] <= '3' && !s[1] ? s[0] - '0' : 0;
 }
 
 static int parse_csv(struct rows *rs, const char *path)
@@ -173,12 +189,15 @@ static int parse_csv(struct rows *rs, const char *path)
 			}
 			tok = comma + 1;
 		}
-		if (n != 4) {
-			bad(rs, path, no, "expected 4 fields: charger_id,site,site_kind,password",
+		if (n != 4 && n != 5) {
+			bad(rs, path, no,
+			    "expected 4 or 5 fields: charger_id,site,site_kind,password"
+			    "[,security_profile]",
 			    NULL);
 			continue;
 		}
-		r = add_row(rs, path, no, fields[0], fields[1], fields[2], fields[3]);
+		r = add_row(rs, path, no, fields[0], fields[1], fields[2], fields[3],
+			    n == 5 ? profile_field(fields[4]) : 1);
 		if (r < 0)
 			break;
 	}
@@ -212,7 +231,10 @@ static int parse_json(struct rows *rs, const char *path)
 			    json_string_value(json_object_get(o, "charger_id")),
 			    json_string_value(json_object_get(o, "site")),
 			    json_string_value(json_object_get(o, "site_kind")),
-			    json_string_value(json_object_get(o, "password")));
+			    json_string_value(json_object_get(o, "password")),
+			    json_object_get(o, "security_profile")
+				? (int)json_integer_value(json_object_get(o, "security_profile"))
+				: 1);
 		if (r < 0)
 			break;
 	}
@@ -257,9 +279,15 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 		if (hmap_get(&rs.sites, row->site) == row &&
 		    store_site_put(s, row->site, row->kind, now) < 0)
 			goto db_fail;
-		if (pwhash_create(row->password, (unsigned)cfg->kdf_iterations, hash,
-				  sizeof(hash)) < 0 ||
-		    store_station_put(s, row->id, row->site, hash, now) < 0)
+		if (row->password[0] && pwhash_create(row->password, (unsigned)cfg->kdf_iterations,
+						      hash, sizeof(hash)) < 0)
+			goto db_fail;
+		if (store_station_put(s, row->id, row->site, row->password[0] ? hash : NULL, now) <
+		    0)
+			goto db_fail;
+		/* profile 3: the client certificate's CN must be the charger's id */
+		if (store_station_security_set(s, row->id, row->profile, NULL,
+					       row->profile == 3 ? row->id : NULL, NULL) < 0)
 			goto db_fail;
 		explicit_bzero(row->password, sizeof(row->password));
 	}
