@@ -506,4 +506,30 @@ out:
 	*ret = p;
 	return 0;
 }
+
+int ca_tls_files_check(const char *cert, const char *key, const char *client_ca, char *err,
+		       size_t err_len)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *why = NULL, *file = NULL;
+
+	if (!ctx) {
+		snprintf(err, err_len, "no memory for a TLS context");
+		return -ENOMEM;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		why = "cannot load the certificate (chain) of", file = cert;
+	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		why = "cannot load the private key", file = key;
+	else if (SSL_CTX_check_private_key(ctx) != 1)
+		why = "the key does not match the certificate", file = key;
+	else if (client_ca && SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1)
+		why = "cannot load the client CA", file = client_ca;
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	if (!why)
+		return 0;
+	snprintf(err, err_len, "%s %s", why, file);
+	return -EKEYREJECTED;
+}
 /* ---- end TLS */

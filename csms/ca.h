@@ -73,6 +73,11 @@ struct ca_peer_cert {
 ** lws). 0 and *ret filled (present false when there is none); -EBADMSG when a certificate is
 ** there but its CN or digest cannot be read. */
 int ca_peer_cert(void *ssl, struct ca_peer_cert *ret);
+/* Whether a TLS listener can use these PEM files: cert (chain) and key load and match, and
+** client_ca (may be NULL) loads. 0, or -EKEYREJECTED with one line in err. Checked before lws
+** is asked to: lws 4.1 leaves a half-made context behind when its vhost cannot load them. */
+int ca_tls_files_check(const char *cert, const char *key, const char *client_ca, char *err,
+		       size_t err_len);
 /* ---- end TLS */
 
 /* The signer svc uses (svc/cert.h); impl is the struct ca. */

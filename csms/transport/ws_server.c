@@ -355,6 +355,18 @@ static void tls_vhost_info(const struct cfg *c, struct lws_context_creation_info
 				 LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER;
 }
 
+/* The TLS files, checked before lws gets them (ca_tls_files_check): one log line, -EKEYREJECTED. */
+static int tls_files_ok(const struct cfg *c)
+{
+	char err[512];
+
+	if (!c->tls_cert ||
+	    ca_tls_files_check(c->tls_cert, c->tls_key, c->tls_client_ca, err, sizeof(err)) == 0)
+		return 0;
+	log_err("charger listener TLS: %s", err);
+	return -EKEYREJECTED;
+}
+
 /* The same settings for the API listener's own vhost must not leak into it. */
 static void tls_vhost_info_clear(struct lws_context_creation_info *info)
 {
@@ -1044,6 +1056,8 @@ int transport_start(struct transport *t)
 	t->caps = calloc(1, sizeof(*t->caps));
 	if (!t->caps)
 		return -ENOMEM;
+	if (tls_files_ok(t->cfg) < 0)
+		return -EKEYREJECTED;
 	warn_plain_listener(t);
 	tp->api = (struct lws_http_mount){
 	    .mount_next = &tp->metrics,
