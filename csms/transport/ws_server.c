@@ -390,13 +390,14 @@ struct kdf_wait {
 	uv_work_t work;
 	struct transport *t;
 	struct lws *wsi; /* NULL once the connection closed: free when the KDF is back */
+	bool queued;	 /* on the thread pool (from ESTABLISHED on) */
 	struct svc_admit a;
 	struct svc_kdf kdf;
 	char id[STATION_ID_MAX + 1], peer[64], password[128];
 	char cert_cn[STORE_CERT_CN_MAX + 1], cert_fp[STORE_CERT_FP_MAX + 1];
 };
 
-static unsigned kdf_in_flight;
+static unsigned kdf_in_flight; /* struct kdf_wait alive */
 
 static void kdf_work(uv_work_t *w)
 {
@@ -409,6 +410,7 @@ static void kdf_free(struct kdf_wait *k)
 {
 	explicit_bzero(k->password, sizeof(k->password));
 	free(k);
+	kdf_in_flight--;
 }
 
 static void kdf_after(uv_work_t *w, int status);
@@ -417,7 +419,7 @@ static int kdf_queue(struct kdf_wait *k)
 {
 	if (uv_queue_work(k->t->loop, &k->work, kdf_work, kdf_after) != 0)
 		return -EIO;
-	kdf_in_flight++;
+	k->queued = true;
 	return 0;
 }
 
@@ -451,7 +453,7 @@ static void kdf_after(uv_work_t *w, int status)
 	struct kdf_wait *k = w->data;
 	int r;
 
-	kdf_in_flight--;
+	k->queued = false;
 	if (!k->wsi) { /* closed meanwhile */
 		kdf_free(k);
 		return;
@@ -478,6 +480,7 @@ static int kdf_hold(struct transport *t, struct lws *wsi, struct ws_pss *pss,
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return HTTP_STATUS_SERVICE_UNAVAILABLE;
+	kdf_in_flight++;
 	k->work.data = k;
 	k->t = t;
 	k->wsi = wsi;
@@ -494,29 +497,32 @@ static int kdf_hold(struct transport *t, struct lws *wsi, struct ws_pss *pss,
 	k->a.cert_cn = a->cert_cn ? k->cert_cn : NULL;
 	k->a.cert_fp = a->cert_fp ? k->cert_fp : NULL;
 	k->a.kdf = &k->kdf;
-	if (kdf_queue(k) < 0) {
-		kdf_free(k);
-		return HTTP_STATUS_SERVICE_UNAVAILABLE;
-	}
-	pss->kdf = k;
+	pss->kdf = k; /* queued at ESTABLISHED: from then on lws reports CLOSED for sure */
 	return 0;
 }
 
-/* ESTABLISHED of a held connection: read nothing until the KDF decides. */
+/* ESTABLISHED of a held connection: read nothing, and run the KDF. */
 static int kdf_established(struct lws *wsi, struct ws_pss *pss)
 {
-	(void)pss;
 	lws_rx_flow_control(wsi, 0);
+	if (kdf_queue(pss->kdf) < 0) {
+		kdf_free(pss->kdf);
+		pss->kdf = NULL;
+		return -1;
+	}
 	return 0;
 }
 
-/* CLOSED while the KDF runs: it finds the connection gone. */
+/* CLOSED of a held connection: a queued KDF finds it gone, one never queued goes now. */
 static void kdf_closed(struct ws_pss *pss)
 {
-	if (pss->kdf) {
+	if (!pss->kdf)
+		return;
+	if (pss->kdf->queued)
 		pss->kdf->wsi = NULL;
-		pss->kdf = NULL;
-	}
+	else
+		kdf_free(pss->kdf);
+	pss->kdf = NULL;
 }
 /* ---- end KDF */
 
