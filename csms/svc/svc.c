@@ -529,6 +529,14 @@ static int admit_unknown(struct svc *s, const struct svc_admit *a)
 		snprintf(c->cert_cn, sizeof(c->cert_cn), "%s", a->cert_cn);
 	if (a->cert_fp)
 		snprintf(c->cert_fp, sizeof(c->cert_fp), "%s", a->cert_fp);
+	if (a->kdf && a->kdf->done) { /* admitted: the deferral's provisional failure goes */
+		char pk[80];
+
+		peer_key(a, pk, sizeof(pk));
+		fail_clear(s, a->id);
+		if (a->peer)
+			fail_clear(s, pk);
+	}
 	return 0;
 }
 

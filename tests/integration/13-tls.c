@@ -378,11 +378,40 @@ static void test_kdf_off_the_loop(void **state)
 	csms_pass(p);
 }
 
+/* Under open registration, 60 new ids with passwords from one address (more than the 50 failed
+ * logins an address may have) all get in: a deferred KDF counts as a failure only until it
+ * succeeds. */
+static void test_new_ids_not_backed_off(void **state)
+{
+	static const char *const args[] = {"--registration", "open", NULL};
+	struct csms_proc *p = csms_start(args, "{\"kdf_iterations\": 1000}");
+	json_t *conf = NULL;
+	char err[64];
+
+	assert_non_null(p);
+	*state = p;
+	for (int i = 0; i < 60; i++) {
+		char id[32], pw[32];
+		struct tcp *tc;
+
+		snprintf(id, sizeof(id), "CP-NEW-%d", i);
+		snprintf(pw, sizeof(pw), "New-pw-%d-abcdefghij", i);
+		tc = tc_connect(p->port, id, pw, "ocpp1.6", 5000, NULL);
+		assert_non_null(tc);
+		if (tc_boot16(tc, &conf, err) != 0)
+			fail_msg("%s (the %dth new id) was not admitted", id, i + 1);
+		json_decref(conf);
+		tc_close(tc);
+	}
+	csms_pass(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_profiles_2_and_3, teardown),
 	    cmocka_unit_test_teardown(test_kdf_off_the_loop, teardown),
+	    cmocka_unit_test_teardown(test_new_ids_not_backed_off, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
