@@ -10,7 +10,9 @@
 #                                     seconds per charger, sync normal|full, ocpp1.6|ocpp2.0.1
 #
 # Environment: BUILD (build dir, default build), KEEP=1 keeps the temp dirs, MEASURE_S (length
-# of the CPU/rate window, default 15). Everything is bounded: each case ends within
+# of the CPU/rate window, default 15), LOADTEST_TLS=1 runs every case twice, plain ws:// and
+# wss:// (a temp CA and server certificate from openssl(1); security profile 2 transport), and
+# prints the CSMS's CPU per call and KB per connection of TLS beside plain. Everything is bounded: each case ends within
 # ~2 minutes, or its processes are killed (by PID).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,11 +56,28 @@ cpu_ticks() { # utime + stime of a pid (and its children that are still running)
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# one case: N interval sync protocol
+# ---- TLS case (LOADTEST_TLS=1): a CA and a server certificate for localhost in dir $1
+tls_certs() {
+	local d=$1
+	command -v openssl >/dev/null || { echo "loadtest: LOADTEST_TLS needs openssl" >&2; exit 1; }
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-keyout "$d/ca.key" -out "$d/ca.pem" -subj /CN=loadtest-ca \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+		2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/server.key" -out "$d/server.csr" -subj /CN=localhost 2>/dev/null
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 2 -out "$d/server.pem" \
+		-extfile <(printf 'subjectAltName=DNS:localhost\n') 2>/dev/null
+}
+# ---- end TLS case
+
+# one case: N interval sync protocol [plain|tls]
 run_case() {
-	local n=$1 iv=$2 sync=$3 proto=${4:-ocpp1.6}
+	local n=$1 iv=$2 sync=$3 proto=${4:-ocpp1.6} mode=${5:-plain}
 	local d steady_at win dur port csms_pid sim_pid
 	local rss0 rss_idle rss_load c1 c2 s1 s2 t1 t2 rows
+	local tls_cfg="" url_scheme=ws tls_args=()
 
 	d=$(mktemp -d "${TMPDIR:-/tmp}/loadtest.XXXXXX")
 	dirs+=("$d")
@@ -70,8 +89,14 @@ run_case() {
 	# The admission limits that keep strangers out of a production node (registration rate,
 	# Pending cap, per-connection call rate; docs/security.md) are lifted: this measures the
 	# serving path of a fleet that is already known.
+	if [ "$mode" = tls ]; then
+		tls_certs "$d"
+		tls_cfg="\"tls_cert\": \"$d/server.pem\", \"tls_key\": \"$d/server.key\","
+		url_scheme=wss
+		tls_args=(--ca "$d/ca.pem" --server-name localhost)
+	fi
 	cat >"$d/config.json" <<EOF
-{"sync": "$sync", "boot_rate_per_s": 50000, "pending_interval_s": 5, "heartbeat_interval_s": 300,
+{$tls_cfg "sync": "$sync", "boot_rate_per_s": 50000, "pending_interval_s": 5, "heartbeat_interval_s": 300,
  "registration_rate_per_s": 100000, "max_pending_stations": 100000,
  "max_connections_per_address": 100000, "call_rate_per_s": 100000, "call_burst": 100000,
  "log_level": "warn"}
@@ -86,7 +111,7 @@ EOF
 	sleep 0.5
 	rss0=$(rss_kb "$csms_pid")
 
-	timeout $((dur + 90)) "$cpsim" --url "ws://127.0.0.1:$port/ocpp" --chargers "$n" \
+	timeout $((dur + 90)) "$cpsim" --url "$url_scheme://127.0.0.1:$port/ocpp" "${tls_args[@]}" --chargers "$n" \
 		--kind residential --protocol "$proto" --steady --steady-at "$steady_at" --auth skip \
 		--meter-interval "$iv" --duration "$dur" --drain 40 --ramp 0 --heartbeat 300 \
 		--json-file "$d/report.json" --progress-interval 5 >"$d/cpsim.out" 2>"$d/cpsim.err" &
@@ -114,11 +139,13 @@ EOF
 	wait "$csms_pid" 2>/dev/null || true
 	rows=$(sqlite3 "$d/csms.db" "SELECT count(*) FROM meter_values WHERE context = 'Sample.Periodic'")
 
+	[ "$mode" = tls ] && proto="$proto+tls"
 	python3 - "$d/report.json" "$n" "$iv" "$sync" "$proto" "$win" "$measure_s" \
-		"$rss0" "$rss_idle" "$rss_load" "$c1" "$c2" "$s1" "$s2" "$t1" "$t2" "$hz" "$rows" <<'EOF'
+		"$rss0" "$rss_idle" "$rss_load" "$c1" "$c2" "$s1" "$s2" "$t1" "$t2" "$hz" "$rows" \
+		"${LOADTEST_SUMMARY:-}" <<'EOF'
 import json, sys
 (path, n, iv, sync, proto, win, measure_s, rss0, rss_idle, rss_load, c1, c2, s1, s2, t1, t2,
- hz, rows) = sys.argv[1:]
+ hz, rows, summary) = sys.argv[1:]
 n, iv, win, measure_s = int(n), float(iv), int(win), int(measure_s)
 r = json.load(open(path))
 wall = float(t2) - float(t1)
@@ -140,8 +167,30 @@ print(f"{n:>6} {proto:>9} {sync:>6} {n / iv:>8.0f} "
       f"{(int(rss_idle) - int(rss0)) / n:>7.1f} {(int(rss_load) - int(rss0)) / n:>7.1f} "
       f"{int(rows) // samples:>8}/{answered:<8} "
       f"{r['connections']['failed']:>4}")
+if summary:  # the TLS comparison: CSMS CPU per call answered, KB per connection
+    with open(summary, "a") as f:
+        f.write(f"{proto} {cpu / 100 * 1e6 / rate if rate else 0:.1f} "
+                f"{(int(rss_idle) - int(rss0)) / n:.1f} {(int(rss_load) - int(rss0)) / n:.1f}\n")
 EOF
 }
+
+# ---- TLS case: the same case plain and over wss://, then the two side by side
+run_pair() {
+	local sum
+	sum=$(mktemp "${TMPDIR:-/tmp}/loadtest-tls.XXXXXX")
+	dirs+=("$sum")
+	LOADTEST_SUMMARY=$sum run_case "$1" "$2" "$3" "${4:-ocpp1.6}" plain
+	LOADTEST_SUMMARY=$sum run_case "$1" "$2" "$3" "${4:-ocpp1.6}" tls
+	python3 - "$sum" "$1" <<'EOF'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+if len(rows) == 2:
+    (p, pc, pi, pl), (t, tc, ti, tl) = rows
+    print(f"  {sys.argv[2]} chargers, TLS vs plain: CSMS CPU per call {tc} us vs {pc} us; "
+          f"KB per connection idle {ti} vs {pi}, under load {tl} vs {pl}")
+EOF
+}
+# ---- end TLS case
 
 header() {
 	printf '%s\n' "cpsim load test on $(nproc) cores; one csms, cpsim on the same machine; residential chargers" \
@@ -157,7 +206,16 @@ header() {
 
 header
 if [ $# -ge 3 ]; then
-	run_case "$@"
+	if [ "${LOADTEST_TLS:-0}" = 1 ]; then
+		run_pair "$@"
+	else
+		run_case "$@"
+	fi
+	exit 0
+fi
+if [ "${LOADTEST_TLS:-0}" = 1 ]; then # the TLS comparison at the standard rates
+	run_pair 1000 0.05 normal
+	run_pair 5000 0.25 normal
 	exit 0
 fi
 # offered 20,000 requests/s: above what one node sustains, so req/s is the capacity

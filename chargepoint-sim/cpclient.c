@@ -407,8 +407,8 @@ int cpclient_connect(struct cpclient_ctx *ctx, const struct cpclient_opts *o,
 	i.address = o->host;
 	i.port = o->port;
 	i.path = o->path;
-	i.host = o->host;
-	i.origin = o->host;
+	i.host = o->server_name ? o->server_name : o->host;
+	i.origin = i.host;
 	i.protocol = o->subprotocols;
 	i.local_protocol_name = PROTOCOL_NAME;
 	i.iface = o->source_addr;
@@ -579,8 +579,12 @@ struct cpclient_ctx *cpclient_ctx_create(const struct cpclient_ctx_opts *o)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = ctx->protocols;
 	info.options = LWS_SERVER_OPTION_LIBUV;
-	if (o->tls)
+	if (o->tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.client_ssl_ca_filepath = o->ca_file;
+		info.client_ssl_cert_filepath = o->cert_file;
+		info.client_ssl_private_key_filepath = o->key_file;
+	}
 	loops[0] = o->loop;
 	info.foreign_loops = loops;
 	info.pcontext = &ctx->lws;

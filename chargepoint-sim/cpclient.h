@@ -57,6 +57,11 @@ struct cpclient_ctx_opts {
 	struct uv_loop_s *loop;		     /* the caller's loop; required, outlives the ctx */
 	const struct cpclient_callbacks *cb; /* required; borrowed for the ctx's life */
 	bool tls;			     /* set up client TLS (needed for opts.ssl) */
+	const char *ca_file;		     /* with tls: PEM CA the server's certificate must chain
+					      * to; NULL = the system's CAs */
+	const char *cert_file, *key_file;    /* with tls: PEM client certificate and key, sent to
+					      * a server that asks (security profile 3); NULL =
+					      * none. One per ctx: lws 4.1 keeps them per vhost */
 	size_t rx_chunk;		     /* lws rx buffer per connection; 0 = 1024 */
 	size_t max_message;		     /* largest message accepted; 0 = 1 MiB */
 	unsigned int max_tx_queue;	     /* frames queued per connection; 0 = 64 */
@@ -72,6 +77,8 @@ struct cpclient_opts {
 	const char *source_addr;  /* bind the socket to this local address (127.0.0.x), or NULL */
 	bool ssl;		  /* wss://; needs cpclient_ctx_opts.tls */
 	bool ssl_insecure;	  /* skip certificate checks; refused unless host is 127.x */
+	const char *server_name;  /* wss://: the name the server's certificate must carry (and
+				   * the Host header); NULL = host */
 	void *user_ptr;		  /* returned by cpclient_user() */
 };
 

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -475,3 +476,60 @@ const struct svc_ca_ops ca_svc_ops = {
     .version = 1,
     .sign = svc_sign,
 };
+
+/* ---- TLS: the client certificate of a charger connection (security profile 3) */
+int ca_peer_cert(void *ssl, struct ca_peer_cert *ret)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	struct ca_peer_cert p = {0};
+	unsigned n = 0;
+	X509 *x = SSL_get1_peer_certificate(ssl);
+	int r = 0;
+
+	if (!x)
+		goto out;
+	p.present = true;
+	p.verified = SSL_get_verify_result(ssl) == X509_V_OK;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, p.cn,
+				      (int)sizeof(p.cn)) <= 0 ||
+	    !X509_digest(x, EVP_sha256(), md, &n) || n * 2 >= sizeof(p.fp)) {
+		r = -EBADMSG;
+		goto fail;
+	}
+	for (unsigned i = 0; i < n; i++)
+		snprintf(p.fp + 2 * i, 3, "%02x", md[i]);
+fail:
+	X509_free(x);
+	if (r < 0)
+		return r;
+out:
+	*ret = p;
+	return 0;
+}
+
+int ca_tls_files_check(const char *cert, const char *key, const char *client_ca, char *err,
+		       size_t err_len)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *why = NULL, *file = NULL;
+
+	if (!ctx) {
+		snprintf(err, err_len, "no memory for a TLS context");
+		return -ENOMEM;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		why = "cannot load the certificate (chain) of", file = cert;
+	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		why = "cannot load the private key", file = key;
+	else if (SSL_CTX_check_private_key(ctx) != 1)
+		why = "the key does not match the certificate", file = key;
+	else if (client_ca && SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1)
+		why = "cannot load the client CA", file = client_ca;
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	if (!why)
+		return 0;
+	snprintf(err, err_len, "%s %s", why, file);
+	return -EKEYREJECTED;
+}
+/* ---- end TLS */

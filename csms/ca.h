@@ -61,6 +61,25 @@ int ca_verify_cert(const struct ca *ca, const char *pem, int64_t now_ms);
  * as PEM (malloc'd). 0, -ENOMEM, -EIO. */
 int ca_make_csr(const char *cn, const char *org, char **ret_csr_pem, char **ret_key_pem);
 
+/* ---- TLS: the client certificate of a charger connection (security profile 3) */
+/* What a TLS peer's certificate proves. */
+struct ca_peer_cert {
+	bool present;  /* the peer sent a certificate */
+	bool verified; /* ... and it verified (the TLS context's CA, tls_client_ca) */
+	char cn[65];   /* its subject common name */
+	char fp[65];   /* SHA-256 of its DER, lower-case hex */
+};
+/* The peer certificate of an OpenSSL connection (an SSL *, as the transport gets it from
+** lws). 0 and *ret filled (present false when there is none); -EBADMSG when a certificate is
+** there but its CN or digest cannot be read. */
+int ca_peer_cert(void *ssl, struct ca_peer_cert *ret);
+/* Whether a TLS listener can use these PEM files: cert (chain) and key load and match, and
+** client_ca (may be NULL) loads. 0, or -EKEYREJECTED with one line in err. Checked before lws
+** is asked to: lws 4.1 leaves a half-made context behind when its vhost cannot load them. */
+int ca_tls_files_check(const char *cert, const char *key, const char *client_ca, char *err,
+		       size_t err_len);
+/* ---- end TLS */
+
 /* The signer svc uses (svc/cert.h); impl is the struct ca. */
 struct svc_ca_ops;
 extern const struct svc_ca_ops ca_svc_ops;

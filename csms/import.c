@@ -27,6 +27,7 @@ struct row {
 	char site[SITE_ID_MAX + 1];
 	int kind;
 	char password[PASSWORD_MAX + 1];
+	int profile; /* security profile 1..3 (docs/security.md); 3 needs no password */
 	long line;
 };
 
@@ -87,10 +88,17 @@ static void bad(struct rows *rs, const char *path, long line, const char *why, c
 }
 
 static int add_row(struct rows *rs, const char *path, long line, const char *id, const char *site,
-		   const char *kind, const char *password)
+		   const char *kind, const char *password, int profile)
 {
 	struct row *r, *first;
 	int k;
+
+	if (profile < 1 || profile > 3) {
+		bad(rs, path, line, "security_profile must be 1, 2 or 3", NULL);
+		return 0;
+	}
+	if (profile == 3 && password && !password[0])
+		password = NULL; /* a client certificate (CN = charger_id) is the credential */
 
 	if (!id || !import_charger_id_ok(id)) {
 		bad(rs, path, line,
@@ -108,7 +116,8 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 		bad(rs, path, line, "site_kind must be public, residential, rural or swap", kind);
 		return 0;
 	}
-	if (!password || strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX) {
+	if ((password || profile < 3) &&
+	    (!password || strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX)) {
 		bad(rs, path, line, "password must be 16..40 characters", NULL);
 		return 0;
 	}
@@ -147,7 +156,8 @@ static int add_row(struct rows *rs, const char *path, long line, const char *id,
 	r = &rs->v[rs->n++];
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->site, sizeof(r->site), "%s", site);
-	snprintf(r->password, sizeof(r->password), "%s", password);
+	snprintf(r->password, sizeof(r->password), "%s", password ? password : "");
+	r->profile = profile;
 	r->kind = k;
 	r->line = line;
 	if (hmap_put(&rs->ids, r->id, r) < 0)
@@ -167,6 +177,12 @@ static char *trim(char *s)
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
 		*--e = '\0';
 	return s;
+}
+
+/* The optional security_profile field: 1..3, else 0 (refused by add_row). */
+static int profile_field(const char *s)
+{
+	return s[0] >= '1' && s[0] <= '3' && !s[1] ? s[0] - '0' : 0;
 }
 
 static int parse_csv(struct rows *rs, const char *path)
@@ -208,12 +224,15 @@ static int parse_csv(struct rows *rs, const char *path)
 			}
 			tok = comma + 1;
 		}
-		if (n != 4) {
-			bad(rs, path, no, "expected 4 fields: charger_id,site,site_kind,password",
+		if (n != 4 && n != 5) {
+			bad(rs, path, no,
+			    "expected 4 or 5 fields: charger_id,site,site_kind,password"
+			    "[,security_profile]",
 			    NULL);
 			continue;
 		}
-		r = add_row(rs, path, no, fields[0], fields[1], fields[2], fields[3]);
+		r = add_row(rs, path, no, fields[0], fields[1], fields[2], fields[3],
+			    n == 5 ? profile_field(fields[4]) : 1);
 		if (r < 0)
 			break;
 	}
@@ -247,7 +266,10 @@ static int parse_json(struct rows *rs, const char *path)
 			    json_string_value(json_object_get(o, "charger_id")),
 			    json_string_value(json_object_get(o, "site")),
 			    json_string_value(json_object_get(o, "site_kind")),
-			    json_string_value(json_object_get(o, "password")));
+			    json_string_value(json_object_get(o, "password")),
+			    json_object_get(o, "security_profile")
+				? (int)json_integer_value(json_object_get(o, "security_profile"))
+				: 1);
 		if (r < 0)
 			break;
 	}
@@ -274,7 +296,10 @@ static void *hash_worker(void *arg)
 	size_t i;
 
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->rs->n && !atomic_load(&j->failed)) {
-		if (pwhash_create(j->rs->v[i].password, j->iterations, j->out[i], PWHASH_MAX) < 0)
+		if (!j->rs->v[i].password[0])
+			j->out[i][0] = '\0'; /* profile 3 without a password: no hash */
+		else if (pwhash_create(j->rs->v[i].password, j->iterations, j->out[i], PWHASH_MAX) <
+			 0)
 			atomic_store(&j->failed, 1);
 		explicit_bzero(j->rs->v[i].password, sizeof(j->rs->v[i].password));
 	}
@@ -345,7 +370,12 @@ int import_stations(const struct cfg *cfg, const char *path, bool skip_bad)
 		if (hmap_get(&rs.sites, row->site) == row &&
 		    store_site_put(s, row->site, row->kind, now) < 0)
 			goto db_fail;
-		if (store_station_put(s, row->id, row->site, hashes[i], now) < 0)
+		if (store_station_put(s, row->id, row->site, hashes[i][0] ? hashes[i] : NULL, now) <
+		    0)
+			goto db_fail;
+		/* profile 3: the client certificate's CN must be the charger's id */
+		if (store_station_security_set(s, row->id, row->profile, NULL,
+					       row->profile == 3 ? row->id : NULL, NULL) < 0)
 			goto db_fail;
 	}
 	if (store_commit(s) < 0)

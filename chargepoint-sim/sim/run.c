@@ -59,6 +59,9 @@ static int tp_connect(void *ctx, struct cpsim_cp *cp, const struct cpsim_connect
 	    .user = req->user,
 	    .password = req->password,
 	    .source_addr = req->source_addr,
+	    .ssl = r->sc->tls,
+	    .ssl_insecure = r->sc->tls_insecure,
+	    .server_name = r->sc->tls_server_name,
 	    .user_ptr = cp,
 	};
 	struct cpclient_conn *c;
@@ -227,7 +230,12 @@ int cpsim_run_fleet(const struct cpsim_scenario *sc, uint32_t first, uint32_t co
 {
 	struct run r = {
 	    .sc = sc, .stats = stats, .t0_ns = t0_ns, .progress_fn = fn, .progress_arg = arg};
-	struct cpclient_ctx_opts co = {.loop = &r.loop, .cb = &callbacks};
+	struct cpclient_ctx_opts co = {.loop = &r.loop,
+				       .cb = &callbacks,
+				       .tls = sc->tls,
+				       .ca_file = sc->tls_ca,
+				       .cert_file = sc->tls_cert,
+				       .key_file = sc->tls_key};
 	struct cpsim_fleet_opts fo = {
 	    .sc = sc,
 	    .first = first,

@@ -94,6 +94,11 @@ void cpsim_scenario_free(struct cpsim_scenario *sc)
 	sc->npw = 0;
 	sc->password = sc->json_file = sc->emit_stations = sc->emit_config = NULL;
 	sc->emit_ratings = NULL;
+	free(sc->tls_ca);
+	free(sc->tls_cert);
+	free(sc->tls_key);
+	free(sc->tls_server_name);
+	sc->tls_ca = sc->tls_cert = sc->tls_key = sc->tls_server_name = NULL;
 }
 
 int cpsim_scenario_set_url(struct cpsim_scenario *sc, const char *url)
@@ -102,9 +107,14 @@ int cpsim_scenario_set_url(struct cpsim_scenario *sc, const char *url)
 	char *end;
 	long port;
 
-	if (strncmp(url, "ws://", 5) != 0)
+	if (strncmp(url, "wss://", 6) == 0) {
+		sc->tls = true;
+		p = url + 6;
+	} else if (strncmp(url, "ws://", 5) == 0) {
+		p = url + 5;
+	} else {
 		return -EINVAL;
-	p = url + 5;
+	}
 	slash = strchr(p, '/');
 	colon = strchr(p, ':');
 	if (!colon || (slash && colon > slash) || colon == p ||
@@ -503,7 +513,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 		goto out;
 	if ((s = json_string_value(json_object_get(root, "url"))) &&
 	    cpsim_scenario_set_url(sc, s) < 0) {
-		fail(err, len, "url: expected ws://HOST:PORT/PATH");
+		fail(err, len, "url: expected ws[s]://HOST:PORT/PATH");
 		goto out;
 	}
 	if ((s = json_string_value(json_object_get(root, "password"))) && set_password(sc, s) < 0)
@@ -743,6 +753,12 @@ enum {
 	OPT_KIND,
 	OPT_RECONNECT,
 	OPT_SOURCE_BASE,
+	OPT_TLS,
+	OPT_TLS_CA,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_INSECURE,
+	OPT_TLS_SERVER_NAME,
 };
 
 static const struct option options[] = {
@@ -795,6 +811,12 @@ static const struct option options[] = {
     {"emit-config", required_argument, NULL, OPT_EMIT_CONFIG},
     {"emit-ratings", required_argument, NULL, OPT_EMIT_RATINGS},
     {"help", no_argument, NULL, OPT_HELP},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"ca", required_argument, NULL, OPT_TLS_CA},
+    {"cert", required_argument, NULL, OPT_TLS_CERT},
+    {"key", required_argument, NULL, OPT_TLS_KEY},
+    {"insecure", no_argument, NULL, OPT_TLS_INSECURE},
+    {"server-name", required_argument, NULL, OPT_TLS_SERVER_NAME},
     {NULL, 0, NULL, 0},
 };
 
@@ -803,7 +825,7 @@ void cpsim_scenario_usage(void)
 	fputs(
 	    "usage: cpsim [options]   (docs/simulator.md has the details)\n"
 	    "  --scenario FILE          JSON scenario; flags given too override it\n"
-	    "  --url ws://HOST:PORT/PATH  CSMS endpoint; chargers connect to PATH/<id> (127.x "
+	    "  --url ws[s]://HOST:PORT/PATH  CSMS endpoint; chargers connect to PATH/<id> (127.x "
 	    "only)\n"
 	    "  --chargers N --protocol ocpp1.6|ocpp2.0.1|mixed|auto\n"
 	    "  --mix public=P,residential=R,rural=U,swap=W   site-kind shares (default "
@@ -811,6 +833,10 @@ void cpsim_scenario_usage(void)
 	    "  --kind K                 all chargers of one kind\n"
 	    "  --password PW | --password-file FILE   Basic auth (file: id,password lines or\n"
 	    "                           the csms import CSV)\n"
+	    "  --tls (or a wss:// url) --ca FILE --server-name NAME   wss://, the server's CA\n"
+	    "                           and the name in its certificate (default: the host)\n"
+	    "  --cert FILE --key FILE   client certificate (security profile 3: CN = the id)\n"
+	    "  --insecure               wss:// without checking the server's certificate\n"
 	    "  --id-prefix P            charger ids P-<K>-NNNNNN (default SIM)\n"
 	    "  --heartbeat S            override the CSMS heartbeat interval (0 = obey the "
 	    "CSMS)\n"
@@ -898,7 +924,8 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 		case OPT_URL:
 			if (cpsim_scenario_set_url(sc, a) < 0)
 				return fail(err, len,
-					    "--url: expected ws://HOST:PORT/PATH, got \"%s\"", a);
+					    "--url: expected ws[s]://HOST:PORT/PATH, got \"%s\"",
+					    a);
 			break;
 		case OPT_CHARGERS:
 			if (parse_u32(a, 1, CPSIM_CHARGERS_MAX, &chargers) < 0)
@@ -1118,6 +1145,26 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 		case OPT_VERBOSE:
 			sc->verbose++;
 			break;
+		/* ---- TLS */
+		case OPT_TLS:
+			sc->tls = true;
+			break;
+		case OPT_TLS_INSECURE:
+			sc->tls = sc->tls_insecure = true;
+			break;
+		case OPT_TLS_CA:
+		case OPT_TLS_CERT:
+		case OPT_TLS_KEY:
+		case OPT_TLS_SERVER_NAME:
+			if (set_str(c == OPT_TLS_CA	? &sc->tls_ca
+				    : c == OPT_TLS_CERT ? &sc->tls_cert
+				    : c == OPT_TLS_KEY	? &sc->tls_key
+							: &sc->tls_server_name,
+				    a) < 0)
+				return -ENOMEM;
+			sc->tls = true;
+			break;
+		/* ---- end TLS */
 		case OPT_EMIT_STATIONS:
 			if (set_str(&sc->emit_stations, a) < 0)
 				return -ENOMEM;
@@ -1178,6 +1225,13 @@ int cpsim_scenario_finish(struct cpsim_scenario *sc, char *err, size_t len)
 		return fail(err, len, "fleet: need 1..%d chargers, have %llu", CPSIM_CHARGERS_MAX,
 			    (unsigned long long)total);
 	sc->total = (uint32_t)total;
+	/* ---- TLS */
+	if (!!sc->tls_cert != !!sc->tls_key)
+		return fail(err, len, "--cert and --key go together");
+	if (sc->tls_insecure)
+		fprintf(stderr, "cpsim: WARNING: --insecure: the server's certificate is NOT "
+				"checked; anyone on the path can read the chargers' passwords\n");
+	/* ---- end TLS */
 	if (sc->per_process > 19000)
 		sc->per_process = 19000;
 	if (sc->reconnect_max_s < sc->reconnect_min_s)

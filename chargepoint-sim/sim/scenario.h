@@ -67,6 +67,13 @@ struct cpsim_scenario {
 	char *password;		   /* one password for every charger, or NULL */
 	struct cpsim_password *pw; /* sorted by id, from --password-file */
 	size_t npw;
+	/* TLS: wss:// (security profiles 2 and 3, docs/simulator.md) */
+	bool tls;	       /* --tls, or a wss:// url */
+	bool tls_insecure;     /* --insecure: the server's certificate is not checked */
+	char *tls_ca;	       /* --ca: PEM CA of the server's certificate; NULL = system's */
+	char *tls_cert;	       /* --cert/--key: PEM client certificate for every charger */
+	char *tls_key;	       /*   of the process (profile 3: its CN must be the id) */
+	char *tls_server_name; /* --server-name: the name in the server's certificate */
 	/* fleet */
 	char id_prefix[12]; /* keeps tags within the 20 characters of a 1.6 idTag */
 	unsigned ngroups;
@@ -135,7 +142,8 @@ void cpsim_scenario_defaults(struct cpsim_scenario *sc);
 int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const char *text,
 			     char *err, size_t err_len);
 
-/* Set sc->host/port/path from "ws://HOST:PORT/PATH". -EINVAL for other shapes. */
+/* Set sc->host/port/path from "ws://HOST:PORT/PATH" or "wss://HOST:PORT/PATH" (which sets
+ * sc->tls). -EINVAL for other shapes. */
 int cpsim_scenario_set_url(struct cpsim_scenario *sc, const char *url);
 
 /* Check and complete sc after parsing (totals, bounds). -EINVAL with err filled. */

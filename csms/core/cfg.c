@@ -81,6 +81,11 @@ static const struct key keys[] = {
     {"station_boot_burst", KEY_INT, F(station_boot_burst), 1, 1000},
     {"station_boot_interval_s", KEY_INT, F(station_boot_interval_s), 1, 86400},
     {"sync", KEY_SYNC, F(sync_full), 0, 0},
+    {"tls_allow_plain", KEY_BOOL, F(tls_allow_plain), 0, 0},
+    {"tls_cert", KEY_STR, F(tls_cert), 0, 0},
+    {"tls_client_ca", KEY_STR, F(tls_client_ca), 0, 0},
+    {"tls_key", KEY_STR, F(tls_key), 0, 0},
+    {"tls_min_version", KEY_STR, F(tls_min_version), 0, 0},
     {"web_root", KEY_STR, F(web_root), 0, 0},
 };
 #undef F
@@ -156,6 +161,11 @@ void cfg_free(struct cfg *c)
 	c->api_tls_cert = c->api_tls_key = c->public_url = c->metrics_token = NULL;
 	free(c->ca_dir);
 	c->ca_dir = NULL;
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_client_ca);
+	free(c->tls_min_version);
+	c->tls_cert = c->tls_key = c->tls_client_ca = c->tls_min_version = NULL;
 	c->db_path = c->port_file = c->web_root = NULL;
 	c->id_tokens = NULL;
 }
@@ -436,6 +446,23 @@ int cfg_check(const struct cfg *c, char *err, size_t err_len)
 			 c->api_listen_host, c->api_listen_port);
 		return one_line(-EINVAL, err);
 	}
+	/* ---- TLS of the charger listener */
+	if (!!c->tls_cert != !!c->tls_key) {
+		snprintf(err, err_len, "tls_cert and tls_key go together");
+		return -EINVAL;
+	}
+	if (!c->tls_cert && (c->tls_client_ca || c->tls_allow_plain || c->tls_min_version)) {
+		snprintf(err, err_len,
+			 "tls_client_ca, tls_allow_plain and tls_min_version need tls_cert and "
+			 "tls_key");
+		return -EINVAL;
+	}
+	if (c->tls_min_version && strcmp(c->tls_min_version, "1.2") &&
+	    strcmp(c->tls_min_version, "1.3")) {
+		snprintf(err, err_len, "tls_min_version: expected 1.2 or 1.3");
+		return -EINVAL;
+	}
+	/* ---- end TLS */
 	if (c->metrics_token && strlen(c->metrics_token) < 16) {
 		snprintf(err, err_len, "metrics_token: at least 16 characters");
 		return -EINVAL;

@@ -64,6 +64,12 @@ struct cfg {
 	int cert_days; /* validity of the certificates the CA signs */
 	int cert_renew_days; /* ask a station to renew this many days before its certificate expires */
 	int cert_check_ms; /* how often expiries are checked */
+	/* ---- TLS of the charger listener (security profiles 2 and 3, docs/security.md) */
+	char *tls_cert, *tls_key; /* PEM paths: the charger port speaks wss:// */
+	char *tls_client_ca;	  /* PEM CA of client certificates (profile 3); NULL = none */
+	char *tls_min_version;	  /* "1.2" (default) or "1.3" */
+	bool tls_allow_plain;	  /* with TLS: still serve plain ws:// on the same port */
+				  /* ---- end TLS */
 };
 
 void cfg_init(struct cfg *c);
@@ -77,7 +83,8 @@ const char *cfg_registration_name(int r);
  * a simulated clock (clock_start or clock_speed) on a production-looking node (a listener that
  * is not loopback) is refused unless allow_demo_clock is set; a non-loopback api_listen needs
  * api_tls_cert and api_tls_key (the operator API is never served in clear text off the
- * machine); TLS files need an api_listen. */
+ * machine); TLS files need an api_listen; tls_cert and tls_key go together, and tls_client_ca
+ * and tls_allow_plain need them. */
 int cfg_check(const struct cfg *c, char *err, size_t err_len);
 /* True when the settings ask for a simulated clock. */
 bool cfg_clock_simulated(const struct cfg *c);

@@ -197,27 +197,43 @@ static void password_digest(const struct svc *s, const char *id, const char *has
 	EVP_MD_CTX_free(ctx);
 }
 
-static bool password_ok(struct svc *s, const char *id, const char *hash, const char *password)
+/* The password was verified against hash before (its keyed digest is remembered). */
+static bool password_cached(struct svc *s, const char *id, const char *hash, const char *password)
 {
 	struct verified *v = hmap_get(&s->verified, id);
 	unsigned char d[32];
 
 	password_digest(s, id, hash, password, d);
-	if (v && CRYPTO_memcmp(v->digest, d, sizeof(d)) == 0)
-		return true;
-	if (!pwhash_verify(password, hash))
-		return false;
+	return v && CRYPTO_memcmp(v->digest, d, sizeof(d)) == 0;
+}
+
+/* Remember a verified password's digest (best effort). */
+static void password_remember(struct svc *s, const char *id, const char *hash, const char *password)
+{
+	struct verified *v = hmap_get(&s->verified, id);
+	unsigned char d[32];
+
+	password_digest(s, id, hash, password, d);
 	if (!v) {
 		v = calloc(1, sizeof(*v));
 		if (!v)
-			return true;
+			return;
 		snprintf(v->id, sizeof(v->id), "%s", id);
 		if (hmap_put(&s->verified, v->id, v) < 0) {
 			free(v);
-			return true;
+			return;
 		}
 	}
 	memcpy(v->digest, d, sizeof(d));
+}
+
+static bool password_ok(struct svc *s, const char *id, const char *hash, const char *password)
+{
+	if (password_cached(s, id, hash, password))
+		return true;
+	if (!pwhash_verify(password, hash))
+		return false;
+	password_remember(s, id, hash, password);
 	return true;
 }
 
@@ -351,7 +367,7 @@ static int refuse_login(struct svc *s, const struct svc_admit *a, const char *wh
 	char pk[80];
 
 	peer_key(a, pk, sizeof(pk));
-	if (count) {
+	if (count && !(a->kdf && a->kdf->done)) { /* a deferred KDF counted it already */
 		fail_add(s, a->id);
 		if (a->peer)
 			fail_add(s, pk);
@@ -378,17 +394,119 @@ static void dummy_kdf(struct svc *s, const char *password)
 	(void)pwhash_verify(password ? password : "", fake);
 }
 
+/* ---- the KDF of an admission, now (a->kdf NULL) or off the loop (docs/security.md) */
+void svc_kdf_run(struct svc_kdf *k, const char *password)
+{
+	char scratch[PWHASH_MAX];
+
+	switch (k->kind) {
+	case SVC_KDF_VERIFY:
+		k->ok = pwhash_verify(password ? password : "", k->hash);
+		break;
+	case SVC_KDF_CREATE:
+		if (pwhash_create(password ? password : "", k->iterations, k->hash,
+				  sizeof(k->hash)) < 0)
+			k->hash[0] = '\0';
+		break;
+	case SVC_KDF_DUMMY: /* one PBKDF2 of the configured cost, like a wrong password's */
+		(void)pwhash_create(password ? password : "", k->iterations, scratch,
+				    sizeof(scratch));
+		k->ok = false;
+		break;
+	default:
+		break;
+	}
+	k->done = true;
+}
+
+/* Ask for a KDF in a->kdf; the attempt counts as a failed login until it succeeds, so the
+ * back-off holds while KDFs are in flight. */
+static int kdf_defer(struct svc *s, const struct svc_admit *a, int kind, const char *hash)
+{
+	struct svc_kdf *k = a->kdf;
+	char pk[80];
+
+	if (!k->done) { /* the first deferral of this attempt */
+		peer_key(a, pk, sizeof(pk));
+		fail_add(s, a->id);
+		if (a->peer)
+			fail_add(s, pk);
+	}
+	k->kind = kind;
+	k->done = k->ok = false;
+	k->iterations = (unsigned)s->cfg->kdf_iterations;
+	snprintf(k->hash, sizeof(k->hash), "%s", hash ? hash : "");
+	return -EINPROGRESS;
+}
+
+/* 1 if a's password matches hash, 0 if not, -EINPROGRESS (a KDF deferred). */
+static int kdf_verify(struct svc *s, const struct svc_admit *a, const char *hash)
+{
+	struct svc_kdf *k = a->kdf;
+
+	if (!k)
+		return password_ok(s, a->id, hash, a->password);
+	if (password_cached(s, a->id, hash, a->password))
+		return 1;
+	if (k->done && k->kind == SVC_KDF_VERIFY && strcmp(k->hash, hash) == 0) {
+		if (k->ok)
+			password_remember(s, a->id, hash, a->password);
+		return k->ok;
+	}
+	return kdf_defer(s, a, SVC_KDF_VERIFY, hash);
+}
+
+/* A new hash of a's password into out: 0, -EIO, -EINPROGRESS. */
+static int kdf_create(struct svc *s, const struct svc_admit *a, char *out, size_t len)
+{
+	struct svc_kdf *k = a->kdf;
+
+	if (!k)
+		return pwhash_create(a->password, (unsigned)s->cfg->kdf_iterations, out, len) < 0
+			   ? -EIO
+			   : 0;
+	if (k->done && k->kind == SVC_KDF_CREATE) {
+		if (!k->hash[0] || strlen(k->hash) >= len)
+			return -EIO;
+		snprintf(out, len, "%s", k->hash);
+		return 0;
+	}
+	return kdf_defer(s, a, SVC_KDF_CREATE, NULL);
+}
+
+/* The work of a wrong password for an id that does not exist: 0 or -EINPROGRESS. */
+static int kdf_dummy(struct svc *s, const struct svc_admit *a)
+{
+	if (!a->kdf) {
+		dummy_kdf(s, a->password);
+		return 0;
+	}
+	if (a->kdf->done && a->kdf->kind == SVC_KDF_DUMMY)
+		return 0;
+	return kdf_defer(s, a, SVC_KDF_DUMMY, NULL);
+}
+/* ---- end KDF */
+
 static int admit_unknown(struct svc *s, const struct svc_admit *a)
 {
+	char hash[PWHASH_MAX] = "";
 	struct candidate *c;
+	int r;
 
 	if (s->cfg->registration == CFG_REG_CLOSED) {
-		dummy_kdf(s, a->password);
+		/* no password: refused at once, as a known station's would be */
+		if ((a->password || !a->kdf) && kdf_dummy(s, a) == -EINPROGRESS)
+			return -EINPROGRESS;
 		return refuse_login(s, a, "unknown charger (or wrong credential)", true);
 	}
 	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
 		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
 				    true);
+	if (a->password) {
+		r = kdf_create(s, a, hash, sizeof(hash));
+		if (r < 0)
+			return r;
+	}
 	c = hmap_get(&s->cands, a->id);
 	if (!c) {
 		if (s->cands.count >= SVC_MAP_MAX)
@@ -408,13 +526,20 @@ static int admit_unknown(struct svc *s, const struct svc_admit *a)
 	c->created_ms = clock_mono_ms();
 	c->profile = a->profile;
 	c->hash[0] = c->cert_cn[0] = c->cert_fp[0] = '\0';
-	if (a->password && pwhash_create(a->password, (unsigned)s->cfg->kdf_iterations, c->hash,
-					 sizeof(c->hash)) < 0)
-		return -EIO;
+	if (a->password)
+		snprintf(c->hash, sizeof(c->hash), "%s", hash);
 	if (a->cert_cn)
 		snprintf(c->cert_cn, sizeof(c->cert_cn), "%s", a->cert_cn);
 	if (a->cert_fp)
 		snprintf(c->cert_fp, sizeof(c->cert_fp), "%s", a->cert_fp);
+	if (a->kdf && a->kdf->done) { /* admitted: the deferral's provisional failure goes */
+		char pk[80];
+
+		peer_key(a, pk, sizeof(pk));
+		fail_clear(s, a->id);
+		if (a->peer)
+			fail_clear(s, pk);
+	}
 	return 0;
 }
 
@@ -427,7 +552,8 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 	int r;
 
 	peer_key(a, pk, sizeof(pk));
-	if (backing_off(s, a->id) || (a->peer && backing_off(s, pk)))
+	if (!(a->kdf && a->kdf->done) && /* a deferred KDF's attempt passed the check */
+	    (backing_off(s, a->id) || (a->peer && backing_off(s, pk))))
 		return refuse_login(s, a, "backing off after failed logins", false);
 	r = store_station_security_get(s->store, a->id, &sec);
 	if (r == -ENOENT)
@@ -439,12 +565,23 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
 		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
 				    true);
-	have_cred = sec.password_hash[0] || sec.cert_fp[0];
+	have_cred = sec.password_hash[0] || sec.cert_fp[0] || sec.cert_cn[0];
 	if (a->profile == 3) {
-		if (sec.cert_fp[0] && (!a->cert_fp || strcmp(sec.cert_fp, a->cert_fp) != 0))
-			return refuse_login(s, a, "another client certificate", true);
+		/* the transport verified the certificate against tls_client_ca: its CN is the
+		 * credential; a renewed certificate (another fingerprint) replaces the recorded
+		 * one */
+		if (!a->cert_cn || strcmp(a->cert_cn, a->id) != 0)
+			return refuse_login(s, a, "client certificate of another charger (CN)",
+					    true);
+		if (have_cred && a->cert_fp && strcmp(sec.cert_fp, a->cert_fp) != 0 &&
+		    store_station_security_set(s->store, a->id, -1, NULL, a->cert_cn, a->cert_fp) <
+			0)
+			return -EIO;
 	} else if (sec.password_hash[0]) {
-		if (!a->password || !password_ok(s, a->id, sec.password_hash, a->password))
+		r = a->password ? kdf_verify(s, a, sec.password_hash) : 0;
+		if (r < 0)
+			return r;
+		if (!r)
 			return refuse_login(s, a, a->password ? "wrong password" : "no password",
 					    true);
 	} else if (sec.cert_fp[0]) {
@@ -454,9 +591,11 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 		/* No credential yet: the first one presented is bound to the station. */
 		char hash[PWHASH_MAX] = "";
 
-		if (a->password && pwhash_create(a->password, (unsigned)s->cfg->kdf_iterations,
-						 hash, sizeof(hash)) < 0)
-			return -EIO;
+		if (a->password) {
+			r = kdf_create(s, a, hash, sizeof(hash));
+			if (r < 0)
+				return r;
+		}
 		if (a->password || a->cert_fp) {
 			r = store_station_security_set(s->store, a->id, a->profile,
 						       a->password ? hash : NULL,

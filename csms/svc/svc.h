@@ -67,6 +67,23 @@ struct chg_station *svc_station_find(struct svc *s, const char *id);
 int svc_station_set_registration(struct svc *s, const char *id, int registration);
 
 /* ---- security: admission of a charger's handshake (docs/security.md) */
+/* A password KDF an admission needs, to run off the event loop (svc_admit.kdf). */
+enum svc_kdf_kind {
+	SVC_KDF_NONE,
+	SVC_KDF_VERIFY, /* check password against hash */
+	SVC_KDF_CREATE, /* hash password (a credential bound at first presentation) */
+	SVC_KDF_DUMMY,	/* the same work for an unknown id: the answer cannot tell */
+};
+struct svc_kdf {
+	int kind;		   /* enum svc_kdf_kind */
+	bool done;		   /* svc_kdf_run() has run for this kind */
+	bool ok;		   /* VERIFY: the password matches hash */
+	unsigned iterations;	   /* CREATE, DUMMY */
+	char hash[STORE_HASH_MAX]; /* VERIFY: the stored hash; CREATE: the new one ("" failed) */
+};
+/* Run the KDF k asks for, on any thread: touches nothing but k and password. */
+void svc_kdf_run(struct svc_kdf *k, const char *password);
+
 struct svc_admit {
 	const char *id;
 	const char *password;	       /* NULL: no Authorization header */
@@ -75,12 +92,20 @@ struct svc_admit {
 					* ws://, 2 Basic over wss://, 3 client certificate */
 	const char *cert_cn, *cert_fp; /* profile 3: the verified client certificate */
 	bool no_profile0;	       /* the protocol forbids profile 0 (OCPP 2.0.1) */
+	struct svc_kdf *kdf;	       /* NULL: run KDFs here, on the caller's thread; else
+					* where one is needed, describe it here and return
+					* -EINPROGRESS (see svc_station_admit_conn) */
 };
 /* Admit a handshake. 0 admits (a known station, or under pending/open an unknown id whose row
  * is only created at its first valid BootNotification); -EACCES refuses (unknown id under
  * closed, wrong or missing credential, a weaker profile than the station's, back-off after
  * failures: all alike, the transport answers 401); -EAGAIN too many unregistered candidates;
- * -EIO storage failure. The KDF runs here (see docs/security.md). */
+ * -EIO storage failure. Without a->kdf the KDF runs here. With a->kdf, -EINPROGRESS when a KDF
+ * is needed (a password not verified before, a credential to bind, an unknown id's dummy): it
+ * is described in *a->kdf and counted as a failed login until it succeeds; run
+ * svc_kdf_run(a->kdf, a->password) off the loop, then call again with the same a (every
+ * pointer still valid), which decides without the back-off check (it was passed) and counts
+ * no second failure. A verified digest is remembered: reconnects need no KDF. */
 int svc_station_admit_conn(struct svc *s, const struct svc_admit *a);
 /* A call from station st may run now: its per-station token bucket (call_rate_per_s,
  * call_burst) has a token. */

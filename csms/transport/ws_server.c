@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include "../api/api.h"
+#include "../ca.h"
 #include "../svc/account.h"
 #include "../conn.h"
 #include "../core/cfg.h"
@@ -23,11 +25,15 @@
 
 _Static_assert(LWS_PRE <= CONN_PRE, "CONN_PRE must leave room for the lws header");
 
+struct kdf_wait;
+
 struct ws_pss {
 	struct conn *conn;
 	char id[STATION_ID_MAX + 1]; /* from the URL, checked in the handshake */
 	char peer[64];		     /* the remote address, counted in the caps */
 	bool counted;
+	struct kdf_wait *kdf; /* upgraded, held until this KDF decides (no conn yet) */
+	bool kdf_refused;     /* the KDF said no: close 1008 on the next WRITEABLE */
 };
 
 struct http_pss {
@@ -274,12 +280,260 @@ static void caps_del(struct transport *t, struct ws_pss *pss)
 		free(hmap_del(&t->caps->peers, pss->peer));
 }
 
+/* ---- TLS: security profiles 2 and 3 (docs/security.md) */
+
+/* What the TLS layer of a charger connection proves. */
+struct tls_peer {
+	bool tls;			/* wss:// */
+	bool cert;			/* a client certificate the CA verified */
+	char cn[STORE_CERT_CN_MAX + 1]; /* its subject CN */
+	char fp[STORE_CERT_FP_MAX + 1]; /* SHA-256 of its DER, hex */
+};
+
+/* The TLS side of a connection: plain, TLS without a client certificate, or TLS with one that
+ * verified against tls_client_ca (OpenSSL already refused the handshake of one that did not:
+ * tls_verify_cert below). -EACCES for a certificate that is there but did not verify (a
+ * belt-and-braces check) or whose CN cannot be read. */
+static int tls_peer_get(struct lws *wsi, struct tls_peer *ret)
+{
+	SSL *ssl = lws_is_ssl(wsi) ? lws_get_ssl(wsi) : NULL;
+	struct ca_peer_cert pc;
+	struct tls_peer p = {0};
+
+	if (ssl) {
+		p.tls = true;
+		if (ca_peer_cert(ssl, &pc) < 0 || (pc.present && !pc.verified))
+			return -EACCES;
+		if (pc.present) {
+			p.cert = true;
+			snprintf(p.cn, sizeof(p.cn), "%s", pc.cn);
+			snprintf(p.fp, sizeof(p.fp), "%s", pc.fp);
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+/* The profile a connection offers: plain ws:// is 0 or 1 (Basic auth), TLS without a client
+ * certificate 0 or 2, a verified client certificate 3 (no password needed). */
+static int tls_offered_profile(const struct tls_peer *p, bool password)
+{
+	if (p->cert)
+		return 3;
+	if (!password)
+		return 0;
+	return p->tls ? 2 : 1;
+}
+
+/* OpenSSL's verdict on a client certificate (protocols[0] gets this): a certificate that does
+ * not chain to tls_client_ca ends the TLS handshake. lws' default would accept it. */
+static int tls_verify_cert(size_t preverify_ok)
+{
+	return preverify_ok ? 0 : 1;
+}
+
+/* The charger listener's TLS settings, on the vhost that listens on `listen`. */
+static void tls_vhost_info(const struct cfg *c, struct lws_context_creation_info *info)
+{
+	if (!c->tls_cert)
+		return;
+	info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info->ssl_cert_filepath = c->tls_cert;
+	info->ssl_private_key_filepath = c->tls_key;
+	/* TLS 1.2 at least (1.3 with tls_min_version "1.3"); lws already refuses SSLv2/3 */
+	info->ssl_options_set =
+	    SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+	    (c->tls_min_version && !strcmp(c->tls_min_version, "1.3") ? SSL_OP_NO_TLSv1_2 : 0);
+	if (c->tls_client_ca) {
+		/* ask for a client certificate, but profile 2 chargers have none */
+		info->options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
+				 LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+		info->ssl_ca_filepath = c->tls_client_ca;
+	}
+	if (c->tls_allow_plain) /* lws 4.1 needs both to serve plain HTTP (and ws://) here */
+		info->options |= LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT |
+				 LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER;
+}
+
+/* The TLS files, checked before lws gets them (ca_tls_files_check): one log line, -EKEYREJECTED. */
+static int tls_files_ok(const struct cfg *c)
+{
+	char err[512];
+
+	if (!c->tls_cert ||
+	    ca_tls_files_check(c->tls_cert, c->tls_key, c->tls_client_ca, err, sizeof(err)) == 0)
+		return 0;
+	log_err("charger listener TLS: %s", err);
+	return -EKEYREJECTED;
+}
+
+/* The same settings for the API listener's own vhost must not leak into it. */
+static void tls_vhost_info_clear(struct lws_context_creation_info *info)
+{
+	info->ssl_cert_filepath = info->ssl_private_key_filepath = info->ssl_ca_filepath = NULL;
+	info->ssl_options_set = 0;
+}
+/* ---- end TLS */
+
+/* ---- the KDF of a first login off the event loop (docs/security.md)
+ *
+ * lws 4.1 answers the upgrade inside LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION and cannot defer
+ * the answer (HTTP_CONFIRM_UPGRADE either upgrades at once or ends the upgrade). So a login
+ * whose password needs the KDF (not verified before, a credential to bind, an unknown id's
+ * dummy) is upgraded and held: reads stop (lws_rx_flow_control), no conn exists, until the KDF
+ * has run on the loop's thread pool (uv_queue_work). Then the admission is decided again: the
+ * connection is released, or closed with 1008 (counted as a failed login). */
+
+#define KDF_MAX_IN_FLIGHT 1024 /* held logins in all; over it the handshake gets 503 */
+
+struct kdf_wait {
+	uv_work_t work;
+	struct transport *t;
+	struct lws *wsi; /* NULL once the connection closed: free when the KDF is back */
+	bool queued;	 /* on the thread pool (from ESTABLISHED on) */
+	struct svc_admit a;
+	struct svc_kdf kdf;
+	char id[STATION_ID_MAX + 1], peer[64], password[128];
+	char cert_cn[STORE_CERT_CN_MAX + 1], cert_fp[STORE_CERT_FP_MAX + 1];
+};
+
+static unsigned kdf_in_flight; /* struct kdf_wait alive */
+
+static void kdf_work(uv_work_t *w)
+{
+	struct kdf_wait *k = w->data;
+
+	svc_kdf_run(&k->kdf, k->a.password);
+}
+
+static void kdf_free(struct kdf_wait *k)
+{
+	explicit_bzero(k->password, sizeof(k->password));
+	free(k);
+	kdf_in_flight--;
+}
+
+static void kdf_after(uv_work_t *w, int status);
+
+static int kdf_queue(struct kdf_wait *k)
+{
+	if (uv_queue_work(k->t->loop, &k->work, kdf_work, kdf_after) != 0)
+		return -EIO;
+	k->queued = true;
+	return 0;
+}
+
+/* The held connection's admission is decided: release it (its conn now) or refuse it. */
+static void kdf_decided(struct kdf_wait *k, int r)
+{
+	struct ws_pss *pss = lws_wsi_user(k->wsi);
+	struct lws *wsi = k->wsi;
+
+	pss->kdf = NULL;
+	if (r == 0) {
+		pss->conn = conn_create(k->t->hub, wsi, pss->id,
+					(enum ocpp_version)(intptr_t)lws_get_protocol(wsi)->user);
+		if (pss->conn) {
+			lws_rx_flow_control(wsi, 1);
+			return;
+		}
+	}
+	/* refused (svc logged it), or no memory: a close frame (1008), then the socket closes.
+	 * lws 4.1 sends the frame when it closes the connection itself (a sync kill from outside
+	 * its callbacks; -1 from WRITEABLE counts as a failed write and sends none). Reads go on,
+	 * for the peer's close answer; what it sent before is dropped unread. */
+	pss->kdf_refused = true;
+	lws_rx_flow_control(wsi, 1);
+	close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, "authentication failed");
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+}
+
+static void kdf_after(uv_work_t *w, int status)
+{
+	struct kdf_wait *k = w->data;
+	int r;
+
+	k->queued = false;
+	if (!k->wsi) { /* closed meanwhile */
+		kdf_free(k);
+		return;
+	}
+	r = status == 0 ? svc_station_admit_conn(k->t->svc, &k->a) : -EIO;
+	if (r == -EINPROGRESS && kdf_queue(k) == 0)
+		return; /* the station's credential changed meanwhile: another KDF */
+	kdf_decided(k, r == -EINPROGRESS ? -EIO : r);
+	kdf_free(k);
+}
+
+/* The handshake's admission asked for a KDF (in *kdf): hold the connection for it. 0, or the
+ * HTTP status to refuse with. */
+static int kdf_hold(struct transport *t, struct lws *wsi, struct ws_pss *pss,
+		    const struct svc_admit *a, const struct svc_kdf *kdf)
+{
+	struct kdf_wait *k;
+
+	if (kdf_in_flight >= KDF_MAX_IN_FLIGHT) {
+		log_notice("[cp %s] handshake from %s refused: %u logins wait for a KDF", a->id,
+			   pss->peer, kdf_in_flight);
+		return HTTP_STATUS_SERVICE_UNAVAILABLE;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return HTTP_STATUS_SERVICE_UNAVAILABLE;
+	kdf_in_flight++;
+	k->work.data = k;
+	k->t = t;
+	k->wsi = wsi;
+	k->kdf = *kdf;
+	k->a = *a;
+	snprintf(k->id, sizeof(k->id), "%s", a->id);
+	snprintf(k->peer, sizeof(k->peer), "%s", a->peer ? a->peer : "");
+	snprintf(k->password, sizeof(k->password), "%s", a->password ? a->password : "");
+	snprintf(k->cert_cn, sizeof(k->cert_cn), "%s", a->cert_cn ? a->cert_cn : "");
+	snprintf(k->cert_fp, sizeof(k->cert_fp), "%s", a->cert_fp ? a->cert_fp : "");
+	k->a.id = k->id;
+	k->a.peer = a->peer ? k->peer : NULL;
+	k->a.password = a->password ? k->password : NULL;
+	k->a.cert_cn = a->cert_cn ? k->cert_cn : NULL;
+	k->a.cert_fp = a->cert_fp ? k->cert_fp : NULL;
+	k->a.kdf = &k->kdf;
+	pss->kdf = k; /* queued at ESTABLISHED: from then on lws reports CLOSED for sure */
+	return 0;
+}
+
+/* ESTABLISHED of a held connection: read nothing, and run the KDF. */
+static int kdf_established(struct lws *wsi, struct ws_pss *pss)
+{
+	lws_rx_flow_control(wsi, 0);
+	if (kdf_queue(pss->kdf) < 0) {
+		kdf_free(pss->kdf);
+		pss->kdf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* CLOSED of a held connection: a queued KDF finds it gone, one never queued goes now. */
+static void kdf_closed(struct ws_pss *pss)
+{
+	if (!pss->kdf)
+		return;
+	if (pss->kdf->queued)
+		pss->kdf->wsi = NULL;
+	else
+		kdf_free(pss->kdf);
+	pss->kdf = NULL;
+}
+/* ---- end KDF */
+
 static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 {
 	struct transport *t = tp_of(wsi);
 	const struct lws_protocols *proto = lws_get_protocol(wsi);
 	char uri[256], password[128], safe[128];
 	struct svc_admit a = {0};
+	struct svc_kdf kdf = {0};
+	struct tls_peer tp;
 	bool present;
 	int r;
 
@@ -303,6 +557,11 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 			   pss->peer, t->caps->total);
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
 	}
+	if (tls_peer_get(wsi, &tp) < 0) {
+		log_notice("[cp %s] handshake from %s refused: unverified client certificate",
+			   pss->id, pss->peer);
+		return refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
+	}
 	r = basic_auth(wsi, pss->id, password, sizeof(password), &present);
 	if (r < 0) {
 		log_notice("[cp %s] handshake from %s refused: malformed Authorization", pss->id,
@@ -312,10 +571,17 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 	a.id = pss->id;
 	a.password = present ? password : NULL;
 	a.peer = pss->peer;
-	a.profile = present ? 1 : 0;
+	a.profile = tls_offered_profile(&tp, present);
+	a.cert_cn = tp.cert ? tp.cn : NULL;
+	a.cert_fp = tp.cert ? tp.fp : NULL;
 	a.no_profile0 = proto && (intptr_t)proto->user == OCPP_V201;
+	a.kdf = &kdf;
 	r = svc_station_admit_conn(t->svc, &a);
+	if (r == -EINPROGRESS) /* upgrade, and hold the connection until the KDF decides */
+		r = kdf_hold(t, wsi, pss, &a, &kdf);
 	explicit_bzero(password, sizeof(password));
+	if (r > 0)
+		return refuse(wsi, r);
 	switch (r) {
 	case 0:
 		return 0;
@@ -367,10 +633,14 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		return ws_handshake(wsi, pss);
 	case LWS_CALLBACK_ESTABLISHED:
 		caps_add(tp_of(wsi), pss);
+		if (pss->kdf)
+			return kdf_established(wsi, pss);
 		pss->conn = conn_create(tp_of(wsi)->hub, wsi, pss->id,
 					(enum ocpp_version)(intptr_t)lws_get_protocol(wsi)->user);
 		return pss->conn ? 0 : -1;
 	case LWS_CALLBACK_RECEIVE:
+		if (pss->kdf_refused)
+			return 0; /* closing: nothing it sent is read */
 		if (!pss->conn)
 			return -1;
 		if (lws_frame_is_binary(wsi)) {
@@ -385,6 +655,8 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		}
 		return r < 0 ? -1 : 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->kdf || pss->kdf_refused)
+			return 0;
 		return pss->conn ? ws_write_one(wsi, pss->conn) : -1;
 	case LWS_CALLBACK_TIMER: /* issue 10: conn_close(), with its close frame */
 		if (!pss->conn || !pss->conn->closing)
@@ -395,6 +667,7 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 					 strlen(pss->conn->close_reason));
 		return -1;
 	case LWS_CALLBACK_CLOSED:
+		kdf_closed(pss);
 		caps_del(tp_of(wsi), pss);
 		conn_destroy(pss->conn);
 		pss->conn = NULL;
@@ -648,6 +921,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		return *tp_of(wsi)->draining ? -1 : 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return tls_verify_cert(len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		/* An upgrade that named no OCPP subprotocol we speak lands here: refuse it. */
 		char offered[128] = "", uri[128] = "", peer[64] = "";
@@ -755,7 +1030,7 @@ static int start_two_vhosts(struct transport *t, struct transport_priv *tp,
 	unsigned long base = info->options;
 
 	info->options = base | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-			(c->api_tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+			(c->api_tls_cert || c->tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info->port = CONTEXT_PORT_NO_LISTEN;
 	info->mounts = NULL;
 	t->lws = lws_create_context(info);
@@ -766,9 +1041,11 @@ static int start_two_vhosts(struct transport *t, struct transport_priv *tp,
 	info->vhost_name = "default";
 	info->port = c->listen_port;
 	info->iface = c->listen_host;
+	tls_vhost_info(c, info);
 	tp->charger_vh = lws_create_vhost(t->lws, info);
 	if (!tp->charger_vh)
-		return -EADDRINUSE;
+		return c->tls_cert ? -EKEYREJECTED : -EADDRINUSE;
+	tls_vhost_info_clear(info);
 	/* lws 4.1 reads the TLS switch from the vhost's options too */
 	info->options = base |
 			(strchr(c->api_listen_host, ':') ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6) |
@@ -798,6 +1075,8 @@ static void warn_plain_listener(const struct transport *t)
 
 	if (!strncmp(h, "127.", 4) || !strcmp(h, "::1") || !strcmp(h, "localhost"))
 		return;
+	if (t->cfg->tls_cert && !t->cfg->tls_allow_plain)
+		return; /* wss:// only */
 	log_warn("**************************************************************************");
 	log_warn("* plain ws:// on %s: chargers' passwords and traffic cross the network in", h);
 	log_warn("* clear text. Use TLS (security profiles 2/3, docs/security.md) or listen");
@@ -824,6 +1103,8 @@ int transport_start(struct transport *t)
 	t->caps = calloc(1, sizeof(*t->caps));
 	if (!t->caps)
 		return -ENOMEM;
+	if (tls_files_ok(t->cfg) < 0)
+		return -EKEYREJECTED;
 	warn_plain_listener(t);
 	tp->api = (struct lws_http_mount){
 	    .mount_next = &tp->metrics,
@@ -864,9 +1145,10 @@ int transport_start(struct transport *t)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.port = t->cfg->listen_port; /* 0: the kernel picks a free port */
 	info.iface = t->cfg->listen_host;
+	tls_vhost_info(t->cfg, &info);
 	t->lws = lws_create_context(&info);
 	if (!t->lws)
-		return -EIO;
+		return t->cfg->tls_cert ? -EKEYREJECTED : -EIO;
 	vh = lws_get_vhost_by_name(t->lws, "default");
 	t->port = vh ? lws_get_vhost_listen_port(vh) : t->cfg->listen_port;
 	if (t->port <= 0)
