@@ -110,6 +110,7 @@ static void count_released(struct conn_hub *hub, const struct conn_frame *f, uin
 static void hold(struct conn *c, struct conn_frame *f)
 {
 	f->in_ns = c->rx_ns;
+	f->batch = c->hub->batch;
 	if (c->held_tail)
 		c->held_tail->next = f;
 	else
@@ -531,17 +532,32 @@ void conn_calls_expire(struct conn_hub *hub)
 
 void conn_release_held(struct conn_hub *hub, bool committed)
 {
+	conn_release_held_upto(hub, committed, UINT64_MAX);
+}
+
+void conn_release_held_upto(struct conn_hub *hub, bool committed, uint64_t batch)
+{
 	static const unsigned bounds[] = {CONN_BATCH_BUCKETS};
 	uint64_t now = uv_hrtime(), replies = 0;
+	struct list *l, *l_next;
 	size_t b = 0;
 
-	while (!list_empty(&hub->held_conns)) {
-		struct conn *c = list_entry(hub->held_conns.next, struct conn, held_link);
-		struct conn_frame *f = c->held_head;
+	for (l = hub->held_conns.next; l != &hub->held_conns; l = l_next) {
+		struct conn *c = list_entry(l, struct conn, held_link);
+		struct conn_frame *f = c->held_head, *stop = f;
 
-		list_del(&c->held_link);
-		c->held_head = c->held_tail = NULL;
-		while (f) {
+		l_next = l->next;
+		/* the prefix of this batch and older ones; the rest stays held, in order */
+		while (stop && stop->batch <= batch)
+			stop = stop->next;
+		if (stop == f)
+			continue;
+		c->held_head = stop;
+		if (!stop) {
+			c->held_tail = NULL;
+			list_del(&c->held_link);
+		}
+		while (f != stop) {
 			struct conn_frame *next = f->next;
 
 			f->next = NULL;
