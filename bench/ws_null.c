@@ -18,7 +18,7 @@
 #define TX_MAX 8 /* answers queued per connection (OCPP-J: one CALL in flight) */
 
 struct pss {
-	char rx[RX_MAX];
+	char *rx; /* only for a frame in fragments; a whole one is answered from lws' buffer */
 	size_t rx_len;
 	char *tx[TX_MAX];
 	size_t tx_len[TX_MAX];
@@ -27,26 +27,32 @@ struct pss {
 
 static unsigned long long next_tx_id;
 
-/* [2,"id","Action",{...}] -> the answer frame after LWS_PRE bytes, or NULL */
-static char *answer(const char *f, size_t *ret_len)
+static int is(const char *a, const char *a_end, const char *name)
 {
-	const char *id = strchr(f, '"'), *id_end, *act, *act_end;
+	return (size_t)(a_end - a) == strlen(name) && !memcmp(a, name, strlen(name));
+}
+
+/* [2,"id","Action",{...}] -> the answer frame after LWS_PRE bytes, or NULL */
+static char *answer(const char *f, size_t len, size_t *ret_len)
+{
+	const char *end = f + len, *id = memchr(f, '"', len), *id_end, *act, *act_end;
 	char body[160], *out;
 	int n;
 
-	if (!id || !(id_end = strchr(id + 1, '"')) || !(act = strchr(id_end + 1, '"')) ||
-	    !(act_end = strchr(act + 1, '"')))
+	if (!id || !(id_end = memchr(id + 1, '"', (size_t)(end - id - 1))) ||
+	    !(act = memchr(id_end + 1, '"', (size_t)(end - id_end - 1))) ||
+	    !(act_end = memchr(act + 1, '"', (size_t)(end - act - 1))))
 		return NULL;
 	act++;
-	if (!strncmp(act, "BootNotification", (size_t)(act_end - act)))
+	if (is(act, act_end, "BootNotification"))
 		snprintf(body, sizeof(body),
 			 "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\","
 			 "\"interval\":300}");
-	else if (!strncmp(act, "StartTransaction", (size_t)(act_end - act)))
+	else if (is(act, act_end, "StartTransaction"))
 		snprintf(body, sizeof(body),
 			 "{\"transactionId\":%llu,\"idTagInfo\":{\"status\":\"Accepted\"}}",
 			 ++next_tx_id);
-	else if (!strncmp(act, "Authorize", (size_t)(act_end - act)))
+	else if (is(act, act_end, "Authorize"))
 		snprintf(body, sizeof(body), "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
 	else
 		snprintf(body, sizeof(body), "{}");
@@ -63,26 +69,35 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	struct pss *p = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE: {
+		const char *f = in;
+
 		if (lws_is_first_fragment(wsi))
 			p->rx_len = 0;
-		if (p->rx_len + len >= RX_MAX)
-			return -1;
-		memcpy(p->rx + p->rx_len, in, len);
-		p->rx_len += len;
-		if (!lws_is_final_fragment(wsi))
-			return 0;
-		p->rx[p->rx_len] = '\0';
-		if (p->rx[0] == '[' && p->rx[1] == '2' && p->tx_n < TX_MAX) {
+		if (!lws_is_final_fragment(wsi) || p->rx_len) {
+			if (p->rx_len + len >= RX_MAX)
+				return -1;
+			if (!p->rx && !(p->rx = malloc(RX_MAX)))
+				return -1;
+			memcpy(p->rx + p->rx_len, in, len);
+			p->rx_len += len;
+			if (!lws_is_final_fragment(wsi))
+				return 0;
+			f = p->rx;
+			len = p->rx_len;
+			p->rx_len = 0;
+		}
+		if (len > 2 && f[0] == '[' && f[1] == '2' && p->tx_n < TX_MAX) {
 			unsigned i = (p->tx_head + p->tx_n) % TX_MAX;
 
-			p->tx[i] = answer(p->rx, &p->tx_len[i]);
+			p->tx[i] = answer(f, len, &p->tx_len[i]);
 			if (p->tx[i]) {
 				p->tx_n++;
 				lws_callback_on_writable(wsi);
 			}
 		}
 		return 0;
+	}
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (p->tx_n) {
 			char *f = p->tx[p->tx_head];
@@ -99,6 +114,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED:
+		free(p->rx);
+		p->rx = NULL;
 		while (p->tx_n) {
 			free(p->tx[p->tx_head]);
 			p->tx_head = (p->tx_head + 1) % TX_MAX;
