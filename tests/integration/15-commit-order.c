@@ -3,9 +3,13 @@
  * CSMS_TEST_FSYNC_GATE holds the store's writer thread before each fdatasync until the file
  * exists; while it is held a MeterValues is committed (its row is in the database, read by a
  * second SQLite connection) and still unanswered, and /metrics shows the batch waiting. Once
- * the gate opens, the answer comes. */
+ * the gate opens, the answer comes. The same for an operator command's API answer, which waits
+ * for its command log row. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +88,26 @@ static long long metric(const struct csms_proc *p, const char *series)
 		}
 	http_result_clear(&res);
 	return v;
+}
+
+/* Rows of a table matching a condition, read by a connection of our own (committed rows). */
+static int count_rows(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_busy_timeout(db, 1000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
 }
 
 /* Rows of meter_values with this value, read by a connection of our own (committed rows). */
@@ -173,10 +198,81 @@ static void test_meter_values_answered_only_after_the_flush(void **state)
 	csms_pass(p);
 }
 
+/* A raw HTTP request on a socket of our own, so the test can look for its answer without
+ * waiting for it. Returns the socket. */
+static int http_send_raw(const struct csms_proc *p, const char *method, const char *path,
+			 const char *body)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
+	char req[1024];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), n;
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	n = snprintf(req, sizeof(req),
+		     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%s",
+		     method, path, p->port, p->token, strlen(body), body);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	return fd;
+}
+
+static bool readable(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, ms) > 0;
+}
+
+static void test_command_answer_only_after_the_flush(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = tc_connect(p->port, "CP-ORDER-3", NULL, "ocpp1.6", 5000, NULL);
+	json_t *conf = NULL, *call = NULL;
+	char err[64], head[64] = "";
+	int fd, n = 0;
+
+	assert_non_null(tc);
+	assert_true(p->token[0]);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	json_decref(conf);
+
+	gate_close();
+	fd = http_send_raw(p, "POST", "/api/stations/CP-ORDER-3/commands/ClearCache", "{}");
+	assert_int_equal(tc_next_call(tc, 10000, &call), 0);
+	assert_string_equal(json_string_value(json_array_get(call, 2)), "ClearCache");
+	assert_int_equal(tc_reply(tc, json_string_value(json_array_get(call, 1)),
+				  json_pack("{s:s}", "status", "Accepted")),
+			 0);
+	json_decref(call);
+	/* the answer's command log row is committed ... */
+	for (int i = 0; i < 500 && n != 1; i++) {
+		n = count_rows(p->db, "SELECT count(*) FROM command_log WHERE station_id = "
+				      "'CP-ORDER-3'");
+		if (n != 1)
+			tc_run(20);
+	}
+	assert_int_equal(n, 1);
+	/* ... and the API holds its answer until the flush */
+	assert_true(metric(p, "csms_commit_batches_waiting") >= 1);
+	assert_false(readable(fd, 300));
+
+	gate_open();
+	assert_true(readable(fd, 5000));
+	assert_true(read(fd, head, sizeof(head) - 1) > 12);
+	assert_memory_equal(head, "HTTP/1.1 200", 12);
+	close(fd);
+	tc_close(tc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_meter_values_answered_only_after_the_flush, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_command_answer_only_after_the_flush, setup,
 					    teardown),
 	};
 
