@@ -579,6 +579,13 @@ static const char *sq_errmsg(struct store *s)
 
 /* Checkpoint when the WAL holds this many frames (SQLite's wal_autocheckpoint, as before). */
 #define SQ_CHECKPOINT_PAGES 4000
+/* The thread's checkpoints run beside the loop's commits, and the WAL only restarts (from its
+ * start, instead of growing) at a write transaction that begins with every frame backfilled:
+ * under steady load that moment never comes (seen: 115 MB of WAL after 30 s of a closed loop).
+ * Past this many frames the loop checkpoints itself between two transactions (nothing writes
+ * meanwhile, so it completes and the next transaction restarts the WAL); the thread has
+ * backfilled most of it already, so the loop pays the recent frames and two syncs. */
+#define SQ_WAL_RESTART_PAGES (3 * SQ_CHECKPOINT_PAGES)
 
 static int on_wal_commit(void *ud, sqlite3 *db, const char *name, int pages)
 {
@@ -744,6 +751,8 @@ static int sq_commit_async(struct store *s, uint64_t *ret_seq)
 	r = commit_write(s);
 	if (r < 0)
 		return r;
+	if (f && sq(s)->wal_pages >= SQ_WAL_RESTART_PAGES)
+		sqlite3_wal_checkpoint_v2(sq(s)->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (!f) {
 		/* durable already (synchronous=FULL, or "normal" as configured); the thread starts
 		 * between transactions (the pragma cannot change inside one) */
