@@ -8,6 +8,10 @@
 #   bench/loadtest.sh                 the standard cases (about 10 minutes)
 #   bench/loadtest.sh N IV SYNC [PROTO]   one case: N chargers, a meter sample every IV
 #                                     seconds per charger, sync normal|full, ocpp1.6|ocpp2.0.1
+#   bench/loadtest.sh compare N IV [PROTO]   the same load against bench/ws_null (a do-nothing
+#                                     lws server on libuv) and the csms (sync full) in one run,
+#                                     with the disk's fsync p50/p99 (bench/fsync_probe.py), and
+#                                     the ratios the issue-12 targets are stated in
 #
 # Environment: BUILD (build dir, default build), KEEP=1 keeps the temp dirs, MEASURE_S (length
 # of the CPU/rate window, default 15), LOADTEST_TLS=1 runs every case twice, plain ws:// and
@@ -101,8 +105,12 @@ run_case() {
  "max_connections_per_address": 100000, "call_rate_per_s": 100000, "call_burst": 100000,
  "log_level": "warn"}
 EOF
-	"$csms" --config "$d/config.json" --listen 127.0.0.1:0 --port-file "$d/port" --db "$d/csms.db" \
-		--registration open >"$d/csms.log" 2>&1 &
+	if [ "${SERVER:-csms}" = null ]; then # the baseline: bench/ws_null answers, stores nothing
+		"$top/$build/bench/ws_null" "$d/port" >"$d/csms.log" 2>&1 &
+	else
+		"$csms" --config "$d/config.json" --listen 127.0.0.1:0 --port-file "$d/port" \
+			--db "$d/csms.db" --registration open >"$d/csms.log" 2>&1 &
+	fi
 	csms_pid=$!
 	pids+=("$csms_pid")
 	for _ in $(seq 100); do [ -s "$d/port" ] && break; sleep 0.1; done
@@ -137,7 +145,9 @@ EOF
 	for _ in $(seq 100); do kill -0 "$csms_pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$csms_pid" 2>/dev/null || true
 	wait "$csms_pid" 2>/dev/null || true
-	rows=$(sqlite3 "$d/csms.db" "SELECT count(*) FROM meter_values WHERE context = 'Sample.Periodic'")
+	rows=0
+	[ "${SERVER:-csms}" = null ] ||
+		rows=$(sqlite3 "$d/csms.db" "SELECT count(*) FROM meter_values WHERE context = 'Sample.Periodic'")
 
 	[ "$mode" = tls ] && proto="$proto+tls"
 	python3 - "$d/report.json" "$n" "$iv" "$sync" "$proto" "$win" "$measure_s" \
@@ -171,6 +181,45 @@ if summary:  # the TLS comparison: CSMS CPU per call answered, KB per connection
     with open(summary, "a") as f:
         f.write(f"{proto} {cpu / 100 * 1e6 / rate if rate else 0:.1f} "
                 f"{(int(rss_idle) - int(rss0)) / n:.1f} {(int(rss_load) - int(rss0)) / n:.1f}\n")
+import os
+if os.environ.get("RESULT_FILE"):  # for compare: one JSON line per case
+    with open(os.environ["RESULT_FILE"], "a") as f:
+        f.write(json.dumps({"server": os.environ.get("SERVER", "csms"), "cpu": cpu,
+                            "rate": rate, "p99": lat.get("p99_ms", 0),
+                            "p50": lat.get("p50_ms", 0),
+                            "kb_conn": (int(rss_load) - int(rss0)) / n}) + "\n")
+EOF
+}
+
+# compare N IV [PROTO]: the do-nothing server and the csms under the same load, one run
+compare() {
+	local n=$1 iv=$2 proto=${3:-ocpp1.6} res fs
+	[ -x "$top/$build/bench/ws_null" ] || { echo "loadtest: build bench/ws_null first" >&2; exit 1; }
+	res=$(mktemp "${TMPDIR:-/tmp}/loadtest-cmp.XXXXXX")
+	dirs+=("$res")
+	fs=$(python3 "$top/bench/fsync_probe.py" "${TMPDIR:-/tmp}" 300)
+	echo "disk of ${TMPDIR:-/tmp}: $fs"
+	echo "bench/ws_null:"
+	SERVER=null RESULT_FILE=$res run_case "$n" "$iv" full "$proto"
+	echo "csms:"
+	SERVER=csms RESULT_FILE=$res run_case "$n" "$iv" full "$proto"
+	python3 - "$res" "$fs" "$n" "$iv" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+f = sys.argv[2].split()
+fs50, fs99 = float(f[1]), float(f[3])
+null = next(r for r in rows if r["server"] == "null")
+c = next(r for r in rows if r["server"] == "csms")
+print(f"compare {sys.argv[3]} chargers, a MeterValues every {sys.argv[4]} s each: "
+      f"fsync p50 {fs50:.2f} ms p99 {fs99:.2f} ms")
+print(f"  cpu   csms {c['cpu']:.0f}% / null {null['cpu']:.0f}% = "
+      f"{c['cpu'] / max(null['cpu'], 0.1):.2f}x   (target <= 1.5x)")
+print(f"  p99   csms {c['p99']:.1f} ms, null {null['p99']:.1f} ms + 2 x fsync p99 = "
+      f"{null['p99'] + 2 * fs99:.1f} ms   (target: csms <= that)")
+print(f"  rate  csms {c['rate']:.0f}/s / null {null['rate']:.0f}/s = "
+      f"{100 * c['rate'] / max(null['rate'], 1):.0f}%   (closed loop target >= 60%)")
+print(f"  RSS   csms {c['kb_conn']:.1f} KB/conn, null {null['kb_conn']:.1f} KB/conn   "
+      f"(target <= 10 KB)")
 EOF
 }
 
@@ -205,6 +254,11 @@ header() {
 }
 
 header
+if [ "${1:-}" = compare ]; then
+	shift
+	compare "$@"
+	exit 0
+fi
 if [ $# -ge 3 ]; then
 	if [ "${LOADTEST_TLS:-0}" = 1 ]; then
 		run_pair "$@"

@@ -29,43 +29,160 @@
 #include "tariff_store.h"
 #include "transport/transport.h"
 
+static void hist_add(uint64_t *hist, uint64_t *sum, uint64_t dt)
+{
+	static const double bounds[] = {APP_COMMIT_BUCKETS_S};
+	size_t b = 0;
+
+	while (b < sizeof(bounds) / sizeof(bounds[0]) && (double)dt / 1e9 > bounds[b])
+		b++;
+	hist[b]++;
+	*sum += dt;
+}
+
+/* Release what waited for batch b: replies, command answers, events. */
+static void release_batch(struct app *app, const struct app_batch *b, bool ok)
+{
+	conn_release_held_upto(&app->hub, ok, b->batch);
+	/* operator commands whose log rows this batch made durable get their answers now */
+	svc_cmd_release_n(app->svc, ok, b->n_cmd);
+	/* live events whose cause this batch made durable go to the dashboards (/api/live) */
+	svc_events_release_n(app->svc, ok, b->n_ev);
+	/* the later batches' counts were taken with these in the queues */
+	for (unsigned i = 1; i < app->batch_n; i++) {
+		struct app_batch *l = &app->batches[(app->batch_head + i) % APP_BATCHES];
+
+		l->n_cmd -= l->n_cmd < b->n_cmd ? l->n_cmd : b->n_cmd;
+		l->n_ev -= l->n_ev < b->n_ev ? l->n_ev : b->n_ev;
+	}
+}
+
+/* Release the waiting batches the store reports durable (all of them, as failures, when
+ * ok is false). */
+static void release_durable(struct app *app, bool ok, uint64_t durable)
+{
+	uint64_t now = uv_hrtime();
+
+	if (ok && durable > app->flush_durable)
+		app->flush_durable = durable;
+	while (app->batch_n) {
+		struct app_batch *b = &app->batches[app->batch_head];
+
+		if (ok && b->seq > app->flush_durable)
+			break;
+		if (b->seq)
+			hist_add(app->flush_hist, &app->flush_ns_sum, now - b->commit_ns);
+		release_batch(app, b, ok);
+		app->batch_head = (app->batch_head + 1) % APP_BATCHES;
+		app->batch_n--;
+	}
+	/* CSRs whose SignCertificate answer went out: sign, send CertificateSigned (after every
+	 * answer held before it, so only with nothing left waiting) */
+	if (!app->batch_n)
+		svc_certs_release(app->svc);
+}
+
+static void on_flush(uv_poll_t *h, int status, int events)
+{
+	struct app *app = h->data;
+	uint64_t durable = 0;
+	int r;
+
+	(void)status;
+	(void)events;
+	r = store_flush_done(app->store, false, &durable);
+	if (r < 0) {
+		app->flush_failures++;
+		log_err("group commit: the flush to disk failed; answering with errors");
+	}
+	release_durable(app, r >= 0, durable);
+}
+
+/* Wait until every batch committed is durable and release it (a stop, a failed commit). */
+static void flush_wait(struct app *app)
+{
+	uint64_t durable = 0;
+	int r;
+
+	if (!app->batch_n)
+		return;
+	r = store_flush_done(app->store, true, &durable);
+	if (r < 0) {
+		app->flush_failures++;
+		log_err("group commit: the flush to disk failed; answering with errors");
+	}
+	release_durable(app, r >= 0, durable);
+}
+
 /* Group commit: everything written while handling this loop turn's messages commits once,
- * then the replies that waited for it go out (DESIGN.md §7). Runs before the loop sleeps and
- * right after each I/O round, and every APP_GROUP_COMMIT_MAX calls within one: under load
- * libuv keeps reading while epoll returns full batches, and a turn of thousands of calls
- * would hold every reply until its end (seen: multi-second turns at 10,000 calls/s). */
+ * then the replies that waited for it go out once it is durable (DESIGN.md §7). Runs before
+ * the loop sleeps and right after each I/O round, and every APP_GROUP_COMMIT_MAX calls within
+ * one: under load libuv keeps reading while epoll returns full batches, and a turn of
+ * thousands of calls would hold every reply until its end (seen: multi-second turns at
+ * 10,000 calls/s).
+ *
+ * Off the loop (docs/architecture.md "group commit"): the COMMIT runs here but only writes
+ * (SQLite's WAL with synchronous=NORMAL); the store's writer thread fsyncs the WAL and the
+ * poll on its flush_fd (on_flush) releases the batches it covered. Meanwhile the next batch
+ * accumulates and commits; its answers carry the next hub batch number and wait for their
+ * own flush (one fsync covers every batch committed before it starts). A store that is
+ * durable on return (PostgreSQL, sync "normal", :memory:) releases at once, as before. */
 void app_group_commit(struct app *app)
 {
+	struct app_batch b = {.batch = app->hub.batch};
 	bool ok = true;
 
 	app->hub.calls_since_commit = 0;
 	if (store_dirty(app->store)) {
-		static const double bounds[] = {APP_COMMIT_BUCKETS_S};
-		uint64_t t0 = uv_hrtime(), dt;
-		size_t b = 0;
-		int cr = store_commit(app->store);
+		uint64_t t0 = uv_hrtime();
+		int cr = store_commit_async(app->store, &b.seq);
 
-		dt = uv_hrtime() - t0;
-		while (b < sizeof(bounds) / sizeof(bounds[0]) && (double)dt / 1e9 > bounds[b])
-			b++;
-		app->commit_hist[b]++;
-		app->commit_ns_sum += dt;
+		b.commit_ns = uv_hrtime();
+		hist_add(app->commit_hist, &app->commit_ns_sum, b.commit_ns - t0);
 		if (cr < 0) {
 			ok = false;
+			b.seq = 0;
 			app->stats.commit_failures++;
 			log_err("group commit failed: %s", store_errmsg(app->store));
 		} else {
 			app->stats.commits++;
 		}
+		if (cr == 1) {
+			app->flush_seq = b.seq;
+			if (!app->flush_poll.loop && store_flush_fd(app->store) >= 0) {
+				uv_poll_init(app->loop, &app->flush_poll,
+					     store_flush_fd(app->store));
+				app->flush_poll.data = app;
+				uv_poll_start(&app->flush_poll, UV_READABLE, on_flush);
+			}
+		}
 	}
-	if (!list_empty(&app->hub.held_conns))
-		conn_release_held(&app->hub, ok);
-	/* operator commands whose log rows this commit made durable get their answers now */
-	svc_cmd_release(app->svc, ok);
-	/* live events whose cause this commit made durable go to the dashboards (/api/live) */
-	svc_events_release(app->svc, ok);
-	/* CSRs whose SignCertificate answer just went out: sign, send CertificateSigned */
-	svc_certs_release(app->svc);
+	if (!ok) /* the batches before it answer once durable, then this one with errors */
+		flush_wait(app);
+	if (!b.seq && !app->batch_n) { /* durable already, nothing before it waits: as before */
+		if (!list_empty(&app->hub.held_conns))
+			conn_release_held(&app->hub, ok);
+		svc_cmd_release(app->svc, ok);
+		svc_events_release(app->svc, ok);
+		svc_certs_release(app->svc);
+		return;
+	}
+	app->hub.batch++; /* what is held from now on waits for the next batch */
+	b.n_cmd = svc_cmd_waiting(app->svc);
+	b.n_ev = svc_events_pending(app->svc);
+	if (app->batch_n && (!b.seq || app->batch_n == APP_BATCHES)) {
+		/* released with the newest waiting one: the same flush covers both */
+		struct app_batch *t =
+		    &app->batches[(app->batch_head + app->batch_n - 1) % APP_BATCHES];
+
+		t->batch = b.batch;
+		t->seq = b.seq > t->seq ? b.seq : t->seq;
+		t->n_cmd = b.n_cmd;
+		t->n_ev = b.n_ev;
+	} else {
+		app->batches[(app->batch_head + app->batch_n) % APP_BATCHES] = b;
+		app->batch_n++;
+	}
 }
 
 static void commit_hook(void *ud)
@@ -115,7 +232,7 @@ static void on_drain_tick(uv_timer_t *t)
 {
 	struct app *app = t->data;
 
-	if (tx_idle(app) || clock_mono_ms() >= app->drain_deadline_ms)
+	if ((tx_idle(app) && !app->batch_n) || clock_mono_ms() >= app->drain_deadline_ms)
 		uv_stop(app->loop);
 }
 
@@ -443,6 +560,7 @@ static void close_all(struct app *app)
 	transport_stop(&app->transport);
 	close_handle((uv_handle_t *)&app->commit_check);
 	close_handle((uv_handle_t *)&app->commit_prepare);
+	close_handle((uv_handle_t *)&app->flush_poll);
 	close_handle((uv_handle_t *)&app->hub.call_timer);
 	close_handle((uv_handle_t *)&app->hub.sweep_timer);
 	close_handle((uv_handle_t *)&app->drain_timer);
@@ -459,6 +577,7 @@ int app_run(struct app *app)
 	/* Stopped by a signal: close every connection (their stations go offline), commit. */
 	close_all(app);
 	app_group_commit(app);
+	flush_wait(app);
 	log_notice("stopped cleanly (%llu calls in, %llu commits)",
 		   (unsigned long long)app->hub.stats.calls_in,
 		   (unsigned long long)app->stats.commits);

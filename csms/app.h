@@ -23,6 +23,18 @@ struct app_stats {
 	uint64_t commits, commit_failures; /* the connections' counters are in hub.stats */
 };
 
+/* A closed group commit whose answers wait for its durability (app_group_commit): the hub's
+ * batch number its held replies carry, the store's batch number (0: durable already, released
+ * with the one before), and how many commands and events were queued when it closed. */
+struct app_batch {
+	uint64_t batch, seq;
+	size_t n_cmd, n_ev;
+	uint64_t commit_ns; /* uv_hrtime() of its commit */
+};
+
+/* Closed batches waiting at most; past it the newest entry absorbs the next (coarser, sound). */
+#define APP_BATCHES 64
+
 struct app {
 	struct cfg cfg;
 	struct clock clock;
@@ -50,6 +62,15 @@ struct app {
 	uint64_t commit_ns_sum;	  /* total time spent committing */
 	struct ca *ca;		  /* the operator's CA (cfg.ca_dir), or NULL */
 	uv_timer_t cert_timer;	  /* certificate renewal before expiry */
+	/* ---- group commit off the loop: batches committed, waiting for their flush, oldest first */
+	struct app_batch batches[APP_BATCHES];
+	unsigned batch_head, batch_n;
+	uv_poll_t flush_poll;	 /* the store's flush_fd: a background flush ended */
+	uint64_t flush_seq;	 /* the store's number of the last batch committed, */
+	uint64_t flush_durable;	 /* and of the last one known durable */
+	uint64_t flush_hist[12]; /* commit to durable, per batch (APP_COMMIT_BUCKETS_S, +Inf) */
+	uint64_t flush_ns_sum;
+	uint64_t flush_failures;
 };
 
 /* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */
@@ -61,8 +82,10 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop);
 /* Run until SIGTERM/SIGINT has drained the node. Returns the exit status. */
 int app_run(struct app *app);
 void app_destroy(struct app *app);
-/* Commit the open group transaction and release the replies that waited for it. Runs after
- * every loop turn, and also every APP_GROUP_COMMIT_MAX calls inside a long turn. */
+/* Commit the open group transaction and release the replies that waited for it once it is
+ * durable: at once when the store made it durable on return, else when the store's writer
+ * thread reports the flush (the loop goes on meanwhile). Runs after every loop turn, and also
+ * every APP_GROUP_COMMIT_MAX calls inside a long turn. */
 #define APP_GROUP_COMMIT_MAX CONN_COMMIT_EVERY
 void app_group_commit(struct app *app);
 /* Begin a graceful stop (also called by the signal handlers). */

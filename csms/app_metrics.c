@@ -201,7 +201,8 @@ int app_metrics_text(void *ud, char **ret_text)
 		app->stats.commits);
 	counter(&t, "csms_commit_failures_total", "Group commits that failed (rolled back).",
 		app->stats.commit_failures);
-	put(&t, "# HELP csms_commit_seconds Duration of group commits (fsync included).\n"
+	put(&t, "# HELP csms_commit_seconds Duration of group commits on the loop (the fsync "
+		"too when the store has no writer thread).\n"
 		"# TYPE csms_commit_seconds histogram\n");
 	for (size_t b = 0; b <= sizeof(bounds) / sizeof(bounds[0]); b++) {
 		cum += app->commit_hist[b];
@@ -214,6 +215,29 @@ int app_metrics_text(void *ud, char **ret_text)
 	}
 	put(&t, "csms_commit_seconds_sum %.9f\ncsms_commit_seconds_count %llu\n",
 	    (double)app->commit_ns_sum / 1e9, (unsigned long long)cum);
+	/* the group commit off the loop: from a batch's COMMIT to its fsync reported back */
+	cum = 0;
+	put(&t, "# HELP csms_commit_flush_seconds From a group commit to its flush to disk on the "
+		"writer thread reported back to the loop (the fsync and the wait for it).\n"
+		"# TYPE csms_commit_flush_seconds histogram\n");
+	for (size_t b = 0; b <= sizeof(bounds) / sizeof(bounds[0]); b++) {
+		cum += app->flush_hist[b];
+		if (b < sizeof(bounds) / sizeof(bounds[0]))
+			put(&t, "csms_commit_flush_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
+			    (unsigned long long)cum);
+		else
+			put(&t, "csms_commit_flush_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	put(&t, "csms_commit_flush_seconds_sum %.9f\ncsms_commit_flush_seconds_count %llu\n",
+	    (double)app->flush_ns_sum / 1e9, (unsigned long long)cum);
+	gauge(&t, "csms_commits_in_flight", "Group commits written, waiting for their flush.",
+	      (double)(app->flush_seq - app->flush_durable));
+	gauge(&t, "csms_commit_batches_waiting",
+	      "Closed group commits whose answers wait for a flush.", app->batch_n);
+	counter(&t, "csms_commit_flush_failures_total",
+		"Flushes to disk that failed (their answers went out as errors).",
+		app->flush_failures);
 	gauge(&t, "csms_held_connections", "Connections whose replies wait for the group commit.",
 	      held);
 	gauge(&t, "csms_calls_in_flight", "CSMS CALLs waiting for a charger's answer.", calls);

@@ -29,6 +29,7 @@ struct conn_frame {
 	bool is_error;		  /* a CALLERROR (metrics) */
 	int16_t action;		  /* answer to a CALL: its action index (CONN_ACTION_*), or -1 */
 	uint64_t in_ns;		  /* answer to a CALL: uv_hrtime() when the CALL came in; 0 */
+	uint64_t batch;		  /* held: the group commit it waits for (hub->batch) */
 	char id[OCPP_ID_MAX + 1]; /* message id it answers */
 	unsigned char buf[];	  /* CONN_PRE bytes, then the frame */
 };
@@ -99,6 +100,7 @@ struct conn_hub {
 	struct list calls;	/* CSMS calls in flight, oldest first (one timeout for all) */
 	uv_timer_t call_timer;	/* fires for the oldest CSMS call in flight (init by the owner) */
 	unsigned calls_since_commit; /* CALLs answered into the open group commit */
+	uint64_t batch;		     /* number of the open group commit; held replies carry it */
 	struct conn_stats stats;
 	uv_timer_t sweep_timer; /* conn_sweep every second (conn_sweep_start) */
 };
@@ -168,6 +170,9 @@ int conn_call(struct conn *c, const char *action, const json_t *payload, conn_re
 
 /* After a group commit: release held replies (as CALLERROR if the commit failed). */
 void conn_release_held(struct conn_hub *hub, bool committed);
+/* The same for the replies held for group commits up to batch (their hub->batch at hold time):
+ * those of later batches stay held, in order behind them. */
+void conn_release_held_upto(struct conn_hub *hub, bool committed, uint64_t batch);
 /* Timer: fail the calls whose deadline has passed, re-arm for the next. */
 void conn_calls_expire(struct conn_hub *hub);
 /* Close the connections that sent no BootNotification within boot_timeout_s, or nothing for

@@ -87,7 +87,7 @@ HEADER_RULES = [
     ('rule-sqlite-only-store', [''], ['csms/store/', 'tests/'],
      ['hdr:sqlite3.h', 'hdr:libpq-fe.h'],
      'only csms/store/ knows SQL (sqlite3.h, libpq-fe.h)'),
-    ('rule-lws-only-transport', [''], ['csms/transport/', 'chargepoint-sim/cpclient.', 'tests/'],
+    ('rule-lws-only-transport', [''], ['csms/transport/', 'chargepoint-sim/cpclient.', 'tests/', 'bench/ws_null.'],
      ['hdr:libwebsockets.h'],
      'only csms/transport/ and the simulator\'s cpclient are lws code'),
     ('rule-x509-only-ca', [''], ['csms/ca.', 'tests/', 'chargepoint-sim/'],

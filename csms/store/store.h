@@ -546,7 +546,8 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-#define STORE_OPS_VERSION 7
+
+#define STORE_OPS_VERSION 8
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -956,6 +957,22 @@ struct store_ops {
 	int (*station_model_caps)(struct store *s, const char *station_id, store_model_caps_fn fn,
 				  void *ud);
 	/* ---- end model capabilities */
+	/* ---- group commit off the loop (docs/architecture.md "group commit") */
+	/* Commit like commit(), but the batch may be written and not yet durable when it returns:
+	 * a background flush makes it durable later. Returns 1 and the batch's number (> 0, rising)
+	 * in *ret_seq when its durability is reported by flush_done(); 0 when it was durable on
+	 * return (a store without background flushes; *ret_seq untouched); -EIO as commit(). Every
+	 * later commit() stays durable on return. */
+	int (*commit_async)(struct store *s, uint64_t *ret_seq);
+	/* A descriptor that turns readable when a background flush ends (poll it, then call
+	 * flush_done), or -ENOTSUP while there is none. Owned by s. */
+	int (*flush_fd)(struct store *s);
+	/* Collect ended flushes: the number of the last batch known durable into *ret_durable (0
+	 * if none yet); with wait, first wait until every batch committed so far is durable.
+	 * -EIO when a flush failed: no batch after the last durable one may ever be counted as
+	 * durable (the store stays failed: a failed fsync may have dropped the written pages). */
+	int (*flush_done)(struct store *s, bool wait, uint64_t *ret_durable);
+	/* ---- end group commit */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1656,5 +1673,19 @@ static inline int store_station_model_caps(struct store *s, const char *station_
 	return STORE_CALL(station_model_caps, station_id, fn, ud);
 }
 /* ---- end model capabilities */
+/* ---- group commit off the loop */
+static inline int store_commit_async(struct store *s, uint64_t *ret_seq)
+{
+	return STORE_CALL(commit_async, ret_seq);
+}
+static inline int store_flush_fd(struct store *s)
+{
+	return s->ops->flush_fd(s);
+}
+static inline int store_flush_done(struct store *s, bool wait, uint64_t *ret_durable)
+{
+	return STORE_CALL(flush_done, wait, ret_durable);
+}
+/* ---- end group commit */
 
 #undef STORE_CALL

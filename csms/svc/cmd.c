@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,14 +452,26 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 
 void svc_cmd_release(struct svc *s, bool committed)
 {
-	struct svc_cmds *c = s ? *svc__cmds(s) : NULL;
-	struct cmd_op *op;
+	svc_cmd_release_n(s, committed, SIZE_MAX);
+}
 
-	if (!c || !c->wait_head)
+void svc_cmd_release_n(struct svc *s, bool committed, size_t n)
+{
+	struct svc_cmds *c = s ? *svc__cmds(s) : NULL;
+	struct cmd_op *op, *last;
+
+	if (!c || !c->wait_head || !n)
 		return;
-	op = c->wait_head;
-	c->wait_head = c->wait_tail = NULL;
-	c->n_wait = 0;
+	op = last = c->wait_head;
+	/* detach the n oldest first: done() may queue new ones */
+	for (size_t i = 1; i < n && last->next; i++)
+		last = last->next;
+	c->wait_head = last->next;
+	if (!c->wait_head)
+		c->wait_tail = NULL;
+	last->next = NULL;
+	for (struct cmd_op *o = op; o; o = o->next)
+		c->n_wait--;
 	while (op) {
 		struct cmd_op *next = op->next;
 

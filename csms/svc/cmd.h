@@ -202,6 +202,9 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 ** from app_group_commit(); cheap when nothing waits; s may be NULL.
 */
 void svc_cmd_release(struct svc *s, bool committed);
+/* The same for only the n oldest commands waiting (svc_cmd_waiting): the group commit off the
+ * loop releases a batch once it is durable while later batches' commands wait. */
+void svc_cmd_release_n(struct svc *s, bool committed, size_t n);
 
 /* Commands answered and waiting for the group commit (for tests and the group commit). */
 size_t svc_cmd_waiting(struct svc *s);

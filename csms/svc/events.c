@@ -3,6 +3,7 @@
 #include "events.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,18 @@ static void power_tick(struct svc *s, struct svc_events *e)
 
 void svc_events_release(struct svc *s, bool committed)
 {
+	svc_events_release_n(s, committed, SIZE_MAX);
+}
+
+size_t svc_events_pending(struct svc *s)
+{
+	struct svc_events *e = *svc__events(s);
+
+	return e ? e->n_pending : 0;
+}
+
+void svc_events_release_n(struct svc *s, bool committed, size_t n)
+{
 	struct svc_events *e = *svc__events(s);
 	int64_t mono;
 
@@ -295,12 +308,19 @@ void svc_events_release(struct svc *s, bool committed)
 		e->last_tick_mono = mono;
 		power_tick(s, e);
 	}
-	if (!e->n_pending)
+	if (!e->n_pending || !n)
 		return;
+	if (n > e->n_pending)
+		n = e->n_pending;
 	if (committed) {
-		for (size_t i = 0; i < e->n_pending; i++)
+		for (size_t i = 0; i < n; i++)
 			for (int k = 0; k < e->n_sub; k++)
 				e->sub[k].fn(e->sub[k].ud, &e->pending[i]);
+	}
+	if (n < e->n_pending) { /* later batches' events wait for theirs */
+		memmove(e->pending, e->pending + n, (e->n_pending - n) * sizeof(*e->pending));
+		e->n_pending -= n;
+		return;
 	}
 	e->n_pending = 0;
 	if (e->cap_pending > 4096) { /* a burst is over: give its memory back */

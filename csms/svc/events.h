@@ -66,6 +66,10 @@ void svc_event_post(struct svc *s, const struct svc_event *ev);
 /* The group commit ended (committed or not): deliver the queued events, or drop them. Also
  * samples the network power once a minute of the node's clock. */
 void svc_events_release(struct svc *s, bool committed);
+/* The number of events queued for a group commit, and the same release for only the n oldest
+ * of them (the group commit off the loop: later batches' events wait for their own). */
+size_t svc_events_pending(struct svc *s);
+void svc_events_release_n(struct svc *s, bool committed, size_t n);
 
 /* A power reading of station's EVSE (0 = the station's main meter) at ts_ms, in watts; posts a
  * throttled SVC_EV_POWER. */

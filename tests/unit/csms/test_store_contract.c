@@ -1010,6 +1010,56 @@ static void test_group_commit_and_rollback(void **state)
 	assert_int_equal(store_station_get(f->s, "CP-2", &st), -ENOENT);
 }
 
+/* The group commit off the loop: commit_async either is durable on return (0) or hands out
+ * rising batch numbers that flush_done reports durable (1); a sqlite-file store opened with
+ * sync_full flushes in the background from its second commit on. Either way the batch is
+ * committed (reads, a reopen see it) and commit() stays durable on return. */
+static void test_commit_async_and_flush(void **state)
+{
+	struct fx *f = *state;
+	struct store_station st;
+	uint64_t seq[3] = {0, 0, 0}, durable = 0;
+	int r[3];
+	char err[256];
+
+	assert_int_equal(store_commit_async(f->s, &seq[0]), 0); /* nothing open */
+	store_close(f->s);
+	f->s = f->b->ops->open(f->dsn, true, err, sizeof(err));
+	assert_non_null(f->s);
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "CP-A%d", i);
+		station(f->s, id);
+		r[i] = store_commit_async(f->s, &seq[i]);
+		assert_true(r[i] == 0 || r[i] == 1);
+		assert_false(store_dirty(f->s));
+		assert_int_equal(store_station_get(f->s, id, &st), 0);
+		if (i && r[i - 1] == 1)
+			assert_int_equal(r[i], 1); /* once in the background, it stays there */
+		if (i && r[i] == 1 && r[i - 1] == 1)
+			assert_true(seq[i] > seq[i - 1]);
+	}
+	if (!strcmp(f->b->name, "sqlite-file"))
+		assert_int_equal(r[2], 1);
+	if (r[2] == 1) {
+		assert_true(store_flush_fd(f->s) >= 0);
+		assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+		assert_true(durable >= seq[2]);
+	}
+	/* a plain commit() after them: durable on return, as always */
+	station(f->s, "CP-B");
+	assert_int_equal(store_commit(f->s), 0);
+	if (!f->b->persistent)
+		return;
+	store_close(f->s);
+	f->s = f->b->ops->open(f->dsn, false, err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(store_station_get(f->s, "CP-A0", &st), 0);
+	assert_int_equal(store_station_get(f->s, "CP-A2", &st), 0);
+	assert_int_equal(store_station_get(f->s, "CP-B", &st), 0);
+}
+
 /* ------------------------------------------------------------------ operator accounts */
 
 static int count_account(const struct store_account *a, void *ud)
@@ -2533,6 +2583,7 @@ int main(void)
 	    T(test_swap),
 	    T(test_api_admin),
 	    T(test_model_caps),
+	    T(test_commit_async_and_flush),
 	};
 #undef T
 	int failed = 0;
