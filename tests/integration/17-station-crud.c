@@ -172,8 +172,7 @@ static void test_create_update(void **state)
 	assert_int_equal(n, n0 + 1);
 
 	/* the charger connects with it (and only with it) */
-	assert_null(
-	    tc_connect(p->port, "CP-GEN-1", "wrong-password-0000000", "ocpp1.6", 5000, NULL));
+	assert_int_equal(tc_login_refused(p->port, "CP-GEN-1", "wrong-password-0000000"), 0);
 	tc = booted(p, "CP-GEN-1", pw);
 	assert_non_null(tc);
 	counts(p, &n, &on);
@@ -349,7 +348,7 @@ static void test_delete(void **state)
 	counts(p, &n, &on);
 	assert_int_equal(n, n0 - 1);
 	/* it can no longer connect (the registration policy is closed) */
-	assert_null(tc_connect(p->port, "CP-DEL-2", PASSWORD, "ocpp1.6", 5000, NULL));
+	assert_int_equal(tc_login_refused(p->port, "CP-DEL-2", PASSWORD), 0);
 	assert_int_equal(tc_shutdown(), 0);
 }
 
@@ -371,7 +370,7 @@ static void test_reset_password(void **state)
 	assert_int_equal(strlen(str(j, "password")), 40);
 	snprintf(pw1, sizeof(pw1), "%s", str(j, "password"));
 	json_decref(j);
-	assert_null(tc_connect(p->port, "CP-PW-1", PASSWORD, "ocpp1.6", 5000, NULL));
+	assert_int_equal(tc_login_refused(p->port, "CP-PW-1", PASSWORD), 0);
 	tc = booted(p, "CP-PW-1", pw1);
 	assert_non_null(tc);
 
@@ -396,7 +395,7 @@ static void test_reset_password(void **state)
 	json_decref(j);
 	tc_close(tc);
 	wait_offline(p, "CP-PW-1");
-	assert_null(tc_connect(p->port, "CP-PW-1", pw1, "ocpp1.6", 5000, NULL));
+	assert_int_equal(tc_login_refused(p->port, "CP-PW-1", pw1), 0);
 	tc = booted(p, "CP-PW-1", pw2);
 	assert_non_null(tc);
 

@@ -1630,3 +1630,40 @@ json_t *http_get_json(int port, const char *path)
 	}
 	return j;
 }
+
+int tc_login_refused(int port, const char *id, const char *password)
+{
+	struct tc_why why = {0};
+	struct tcp *tc = tc_connect(port, id, password, "ocpp1.6", 5000, &why);
+	char msg_id[64];
+	json_t *f = NULL;
+	int r = 0;
+
+	if (!tc) {
+		if (why.timeout || why.end != CPCLIENT_END_REFUSED ||
+		    (why.http_status != 401 && why.http_status != 404)) {
+			fprintf(stderr, "login of %s: not refused with 401/404 (HTTP %d)\n", id,
+				why.http_status);
+			return -1;
+		}
+		return 0;
+	}
+	/* a password that needs the KDF: upgraded and held (nothing answered) until the KDF off
+	 * the loop decides, then closed with 1008 (docs/security.md) */
+	if (!password) {
+		fprintf(stderr, "login of %s without a password was let in\n", id);
+		r = -1;
+	} else if (tc_call_send(tc, "Heartbeat", json_object(), msg_id) < 0 ||
+		   tc_wait_closed(tc, 10000) < 0 || tc_end(tc)->end != CPCLIENT_END_PEER ||
+		   tc_end(tc)->close_code != 1008) {
+		fprintf(stderr, "login of %s: not closed with 1008 (code %d)\n", id,
+			tc_end(tc)->close_code);
+		r = -1;
+	} else if (tc_call_wait(tc, msg_id, &f, NULL, 0) == 0) {
+		fprintf(stderr, "login of %s with a wrong password got an answer\n", id);
+		json_decref(f);
+		r = -1;
+	}
+	tc_close(tc);
+	return r;
+}

@@ -161,6 +161,13 @@ bool tc_closed(const struct tcp *tc);
 /* Wait until the server closes the connection.  0 or -ETIMEDOUT. */
 int tc_wait_closed(struct tcp *tc, int timeout_ms);
 
+/*
+** A 1.6 login of id with password (NULL: none) is refused: the handshake answered 401 or 404,
+** or (a password that needs the KDF) upgraded, held with nothing answered and closed with 1008.
+** 0, or -1 with the reason on stderr.
+*/
+int tc_login_refused(int port, const char *id, const char *password);
+
 /* How the connection ended (valid once tc_closed()). */
 const struct tc_why *tc_end(const struct tcp *tc);
 
