@@ -64,6 +64,9 @@ struct cfg {
 	int cert_days; /* validity of the certificates the CA signs */
 	int cert_renew_days; /* ask a station to renew this many days before its certificate expires */
 	int cert_check_ms; /* how often expiries are checked */
+	/* ---- nodes: several nodes on one PostgreSQL (docs/scaling.md) */
+	char *node_id;	    /* this node in station_owner; NULL = hostname:port */
+	int owner_lease_ms; /* a station's lease; renewed every third of it */
 };
 
 void cfg_init(struct cfg *c);
