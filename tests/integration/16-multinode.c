@@ -132,6 +132,21 @@ static void dump_file(const char *path)
 	fclose(f);
 }
 
+/* Stop HAProxy and every node by PID, free. NULL-safe. */
+static void mn_free(struct mn *m)
+{
+	if (!m)
+		return;
+	if (m->haproxy > 0) {
+		kill(m->haproxy, SIGTERM);
+		waitpid(m->haproxy, NULL, 0);
+	}
+	for (int i = 0; i < NODES; i++)
+		csms_destroy(m->node[i]);
+	PQfinish(m->db);
+	free(m);
+}
+
 static int setup(void **state)
 {
 	const char *dsn = getenv("CSMS_TEST_PG_DSN");
@@ -153,18 +168,18 @@ static int setup(void **state)
 		snprintf(m->node_id[i], sizeof(m->node_id[i]), "node-%c", 'A' + i);
 		m->node[i] = csms_prepare(NODE_CFG);
 		if (!m->node[i] || csms_launch(m->node[i], args) < 0)
-			return -1;
+			goto fail;
 	}
 	m->db = PQconnectdb(dsn);
 	if (PQstatus(m->db) != CONNECTION_OK) {
 		fprintf(stderr, "16-multinode: %s", PQerrorMessage(m->db));
-		return -1;
+		goto fail;
 	}
 	m->hport = free_port();
 	snprintf(cfg, sizeof(cfg), "%s/haproxy.cfg", m->node[0]->dir);
 	snprintf(m->hlog, sizeof(m->hlog), "%s/haproxy.log", m->node[0]->dir);
 	if (write_haproxy_cfg(m, cfg) < 0)
-		return -1;
+		goto fail;
 	m->haproxy = fork();
 	if (m->haproxy == 0) {
 		int fd = open(m->hlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -182,27 +197,21 @@ static int setup(void **state)
 	if (!accepts(m->hport)) {
 		fprintf(stderr, "16-multinode: haproxy did not start:\n");
 		dump_file(m->hlog);
-		return -1;
+		goto fail;
 	}
 	*state = m;
 	return 0;
+fail:
+	/* cmocka skips the teardown of a failed setup: stop what was started here */
+	mn_free(m);
+	return -1;
 }
 
 static int teardown(void **state)
 {
-	struct mn *m = *state;
 	int r = tc_shutdown();
 
-	if (!m)
-		return 0;
-	if (m->haproxy > 0) {
-		kill(m->haproxy, SIGTERM);
-		waitpid(m->haproxy, NULL, 0);
-	}
-	for (int i = 0; i < NODES; i++)
-		csms_destroy(m->node[i]);
-	PQfinish(m->db);
-	free(m);
+	mn_free(*state);
 	assert_int_equal(r, 0);
 	return 0;
 }
