@@ -11,9 +11,10 @@
 #   CITY_SCALE=0.05 bench/city.sh      5 % of it (8,250 chargers), the same shape
 #
 # Environment: BUILD (default build), CITY_SCALE (default 1), NODES (csms nodes, default 9),
-# MEASURE_S (steady window, default 60), WARMUP_S (from all booted to the window, default 75), BOOT_S (longest wait for every charger to boot,
-# default 600 x scale, at least 60), SWAP (swap stations at full scale, default 200),
-# COMMANDS (cross-node commands timed, default 20), KEEP=1 keeps the temp dir.
+# MEASURE_S (steady window, default 60), WARMUP_S (from all booted to the window, default 75),
+# BOOT_S (longest wait for every charger to boot, default 900 x scale, at least 300), SWAP
+# (swap stations at full scale, default 200), COMMANDS (cross-node commands timed, default
+# 20), KEEP=1 keeps the temp dir.
 # Only 127.0.0.x is used. Every wait is bounded in count and time; every process started
 # here is stopped by its PID at the end.
 set -euo pipefail
@@ -39,7 +40,7 @@ read -r n_pub n_res n_rur n_swp boot_s < <(python3 - "$scale" "${SWAP:-200}" "${
 import math, sys
 s, swap, boot = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 c = [max(1, round(x * s)) for x in (40000, 110000, 15000, swap)]
-print(*c, boot if boot > 0 else max(60, math.ceil(600 * s)))
+print(*c, boot if boot > 0 else max(300, math.ceil(900 * s)))
 EOF
 )
 total=$((n_pub + n_res + n_rur + n_swp))
