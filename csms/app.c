@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "conn.h"
 #include "core/log.h"
 #include "link_conn.h"
@@ -395,7 +396,7 @@ static int load_kind_tariffs(struct app *app)
 struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 {
 	struct app *app = calloc(1, sizeof(*app));
-	char err[512];
+	char err[512], node_id[STORE_NODE_ID_MAX + 1];
 	int r;
 
 	if (!app)
@@ -433,7 +434,17 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	}
 	if (seed_tokens(app) < 0)
 		goto fail;
-	/* After a crash nobody is connected to this node, whatever the table says. */
+	/* nodes: this node's id in the ownership rows (docs/scaling.md) */
+	if (app->cfg.node_id)
+		snprintf(node_id, sizeof(node_id), "%s", app->cfg.node_id);
+	else
+		cluster_default_node_id(&app->cfg, node_id, sizeof(node_id));
+	if (store_node_set(app->store, node_id, app->cfg.owner_lease_ms) < 0) {
+		log_err("node_id \"%s\": at most %d bytes", node_id, STORE_NODE_ID_MAX);
+		goto fail;
+	}
+	/* After a crash nobody is connected to this node, whatever the table says (with several
+	 * nodes: only this node's stations). */
 	if (store_stations_offline_all(app->store) < 0 || store_commit(app->store) < 0)
 		goto fail;
 	for (int v = 0; v < _OCPP_VERSION_MAX; v++) {
@@ -447,12 +458,17 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->svc = svc_create(app->store, &app->clock, &app->cfg);
 	if (!app->svc)
 		goto fail;
-	/* commands reach the stations connected here; the API works on the domain only */
-	svc_set_link(app->svc, &link_conn_ops, app->svc);
+	/* commands reach the stations connected here, or through the database the node that
+	 * holds them (cluster); the API works on the domain only */
+	app->cluster = cluster_create(loop, app->store, app->svc, &app->cfg, node_id);
+	if (!app->cluster)
+		goto fail;
+	svc_set_link(app->svc, &cluster_link_ops, app->cluster);
 	app->api = (struct api){
 	    .svc = app->svc, .store = app->store, .cfg = &app->cfg, .draining = &app->draining};
 	if (api_live_start(&app->api) < 0) /* /api/live: the event bus to the dashboards */
 		goto fail;
+	cluster_set_live(app->cluster, api_live_remote, &app->api); /* other nodes' events */
 	app->hub.svc = app->svc;
 	/* tariff calendars: loaded once here, then by the API (docs/tariffs/README.md) */
 	app->api.energy = energy_create(app->store);
@@ -558,6 +574,7 @@ static void close_handle(uv_handle_t *h)
 static void close_all(struct app *app)
 {
 	transport_stop(&app->transport);
+	cluster_close(app->cluster);
 	close_handle((uv_handle_t *)&app->commit_check);
 	close_handle((uv_handle_t *)&app->commit_prepare);
 	close_handle((uv_handle_t *)&app->flush_poll);
@@ -592,6 +609,7 @@ void app_destroy(struct app *app)
 		close_all(app);
 	transport_free(&app->transport);
 	api_live_stop(&app->api);
+	cluster_destroy(app->cluster);
 	energy_destroy(app->api.energy);
 	api_auth_destroy(app->api.auth);
 	svc_destroy(app->svc);

@@ -61,6 +61,7 @@ struct app {
 	uint64_t commit_hist[12]; /* group commits by duration (APP_COMMIT_BUCKETS_S, +Inf) */
 	uint64_t commit_ns_sum;	  /* total time spent committing */
 	struct ca *ca;		  /* the operator's CA (cfg.ca_dir), or NULL */
+	struct cluster *cluster;  /* several nodes on one PostgreSQL (csms/cluster.h) */
 	uv_timer_t cert_timer;	  /* certificate renewal before expiry */
 	/* ---- group commit off the loop: batches committed, waiting for their flush, oldest first */
 	struct app_batch batches[APP_BATCHES];

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "usage: csms [--config FILE] [--listen HOST:PORT] [--api-listen HOST:PORT] [--db "
 	    "PATH]\n"
 	    "            [--registration closed|pending|open] [--log-level LEVEL]\n"
-	    "            [--port-file FILE] [--web-root DIR]\n"
+	    "            [--port-file FILE] [--web-root DIR] [--node-id ID]\n"
 	    "            [--clock-start TIME --clock-speed N [--clock-anchor TIME]]  (demo clock)\n"
 	    "       csms stations import FILE [--config FILE] [--db PATH] [--skip-bad]\n"
 	    "       csms tariffs import FILE [--config FILE] [--db PATH] [--site-kinds KINDS]\n"
@@ -82,6 +82,7 @@ enum {
 	OPT_CLOCK_ANCHOR,
 	OPT_API_LISTEN,
 	OPT_LOG_FORMAT,
+	OPT_NODE_ID,
 	OPT_SKIP_BAD,
 	OPT_ROLE,
 	OPT_PASSWORD_FILE,
@@ -101,6 +102,7 @@ static const struct option options[] = {
     {"clock-anchor", required_argument, NULL, OPT_CLOCK_ANCHOR},
     {"api-listen", required_argument, NULL, OPT_API_LISTEN},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"node-id", required_argument, NULL, OPT_NODE_ID},
     {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
     {"role", required_argument, NULL, OPT_ROLE},
     {"site-kinds", required_argument, NULL, OPT_SITE_KINDS},
@@ -122,6 +124,7 @@ static const char *const option_keys[] = {
     [OPT_CLOCK_ANCHOR - OPT_CONFIG] = "clock_anchor",
     [OPT_API_LISTEN - OPT_CONFIG] = "api_listen",
     [OPT_LOG_FORMAT - OPT_CONFIG] = "log_format",
+    [OPT_NODE_ID - OPT_CONFIG] = "node_id",
 };
 
 /* "csms ca init --dir DIR [--cn NAME] [--days N]": create the operator's CA (docs/security.md).

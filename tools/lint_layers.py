@@ -26,6 +26,7 @@ MODULES = [
     ('csms/main.c', 'main'),
     ('csms/app.', 'app'),
     ('csms/app_metrics.', 'app'),
+    ('csms/cluster.', 'cluster'),  # several nodes on one PostgreSQL: leases, routing, NOTIFY
     ('csms/admin.', 'admin'),
     ('csms/transport/', 'transport'),
     ('csms/conn.', 'conn'),
@@ -54,14 +55,14 @@ MODULES = [
 # files and any module BELOW it in LAYERS (skipping layers downward is fine; nothing points
 # up), plus the modules in ALWAYS_ALLOWED. EXCEPT lists what a module must not include even
 # though it is below (the API reaches charger connections only through svc's link).
-#   main -> app -> transport -> api -> link_conn -> conn -> dispatch -> adapters
+#   main -> app -> cluster -> transport -> api -> link_conn -> conn -> dispatch -> adapters
 #        -> plan_rt -> admin -> ca -> tariffs -> import -> svc -> store -> domain -> core -> ocpp
 # admin: the users and backup commands (app_metrics.c, the /metrics text, is part of app).
 # app is the composition root: it creates and wires every layer. link_conn implements svc's
 # link interface on top of conn. domain (csms/svc/domain.h) is the domain's types and enums: a
 # leaf every layer may use (the store persists them). libocpp is the bottom: the OCPP-J
 # library shared with the simulator (core uses only its RFC 3339 parser).
-LAYERS = ['main', 'app', 'transport', 'api', 'link_conn', 'conn', 'dispatch',
+LAYERS = ['main', 'app', 'cluster', 'transport', 'api', 'link_conn', 'conn', 'dispatch',
           'adapters', 'plan_rt', 'admin', 'ca', 'tariffs', 'import', 'svc', 'store', 'domain', 'core',
           'ocpp']
 EXCEPT = {

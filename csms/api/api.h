@@ -94,6 +94,10 @@ struct api_live_client;
 int api_live_start(struct api *api);
 /* Unsubscribe and free every client left. */
 void api_live_stop(struct api *api);
+/* An event from another node (csms/cluster.c): to this node's /api/live subscribers, as if it
+ * were its own. api_ud is the struct api; the shape of an svc_event_fn. */
+struct svc_event;
+void api_live_remote(void *api_ud, const struct svc_event *ev);
 /* A new subscriber on transport handle ws; wake(ws) is called when frames are waiting (or
  * the client overflowed). NULL on allocation failure. */
 struct api_live_client *api_live_open(struct api *api, void *ws, void (*wake)(void *ws));

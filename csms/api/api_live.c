@@ -151,6 +151,14 @@ static void on_event(void *ud, const struct svc_event *ev)
 	msg_unref(m);
 }
 
+void api_live_remote(void *api_ud, const struct svc_event *ev)
+{
+	struct api *api = api_ud;
+
+	if (api->live)
+		on_event(api->live, ev);
+}
+
 int api_live_start(struct api *api)
 {
 	struct api_live *l = calloc(1, sizeof(*l));

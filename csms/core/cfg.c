@@ -71,6 +71,8 @@ static const struct key keys[] = {
     {"max_pending_stations", KEY_INT, F(max_pending_stations), 0, 10000000},
     {"max_tx_queue", KEY_INT, F(max_tx_queue), 1, 100000},
     {"metrics_token", KEY_STR, F(metrics_token), 0, 0},
+    {"node_id", KEY_STR, F(node_id), 0, 0},
+    {"owner_lease_ms", KEY_INT, F(owner_lease_ms), 1000, 3600000},
     {"pending_interval_s", KEY_INT, F(pending_interval_s), 1, 86400},
     {"port_file", KEY_STR, F(port_file), 0, 0},
     {"public_url", KEY_STR, F(public_url), 0, 0},
@@ -112,6 +114,7 @@ void cfg_init(struct cfg *c)
 	    .heartbeat_interval_s = 300,
 	    .pending_interval_s = 60,
 	    .call_timeout_ms = 30000,
+	    .owner_lease_ms = 30000,
 	    .max_frame_bytes = 65536,
 	    .max_tx_queue = 64,
 	    .max_call_queue = 32,
@@ -166,6 +169,8 @@ void cfg_free(struct cfg *c)
 	free(c->tls_client_ca);
 	free(c->tls_min_version);
 	c->tls_cert = c->tls_key = c->tls_client_ca = c->tls_min_version = NULL;
+	free(c->node_id);
+	c->node_id = NULL;
 	c->db_path = c->port_file = c->web_root = NULL;
 	c->id_tokens = NULL;
 }

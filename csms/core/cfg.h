@@ -70,6 +70,9 @@ struct cfg {
 	char *tls_min_version;	  /* "1.2" (default) or "1.3" */
 	bool tls_allow_plain;	  /* with TLS: still serve plain ws:// on the same port */
 				  /* ---- end TLS */
+	/* ---- nodes: several nodes on one PostgreSQL (docs/scaling.md) */
+	char *node_id;	    /* this node in station_owner; NULL = hostname:port */
+	int owner_lease_ms; /* a station's lease; renewed every third of it */
 };
 
 void cfg_init(struct cfg *c);

@@ -547,7 +547,7 @@ typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud)
 /* ---- end model capabilities */
 
 
-#define STORE_OPS_VERSION 8
+#define STORE_OPS_VERSION 9
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -560,6 +560,10 @@ typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud)
 ** end and version is bumped; nothing is ever reordered, so a backend built for version n works
 ** with callers of version n and lower (sqlite3_io_methods' iVersion).
 */
+#define STORE_NODE_ID_MAX 63
+/* A notification of channel with its payload (docs/scaling.md). */
+typedef void (*store_notify_fn)(void *ud, const char *channel, const char *payload);
+
 struct store_ops {
 	int version;	  /* STORE_OPS_VERSION the backend implements */
 	const char *name; /* "sqlite", "postgres" */
@@ -973,6 +977,46 @@ struct store_ops {
 	 * durable (the store stays failed: a failed fsync may have dropped the written pages). */
 	int (*flush_done)(struct store *s, bool wait, uint64_t *ret_durable);
 	/* ---- end group commit */
+	/* ---- nodes (0014_station_owner.sql, docs/scaling.md): several nodes on one database.
+	 * On a store shared by nodes (PostgreSQL), station_seen(online, protocol given) also
+	 * takes the station's ownership row for this node (epoch + 1, lease renewed, NOTIFY
+	 * csms_owner "<station> TAB <epoch> TAB <node>" at commit), station_seen(offline) deletes it if
+	 * this node still holds it, stations_offline_all() deletes only this node's rows, and a
+	 * station is online when it has an owner with a current lease. On SQLite (one node)
+	 * ownership is the connection itself: the operations below are no-ops or -ENOTSUP. */
+	/* This node's id (STORE_NODE_ID_MAX bytes at most) and the lease it gives its rows. */
+	int (*node_set)(struct store *s, const char *node_id, int64_t lease_ms);
+	/* Renew the lease of every station this node holds: one statement. */
+	int (*owners_renew)(struct store *s);
+	/* The node that holds station_id with a current lease into ret_node
+	 * (STORE_NODE_ID_MAX + 1 bytes) and its epoch; -ENOENT if none. */
+	int (*owner_get)(struct store *s, const char *station_id, char *ret_node,
+			 int64_t *ret_epoch);
+	/* Another node took station_id at epoch: 1 if this node held it at an older epoch (it
+	 * forgets it; the caller closes the connection), else 0. */
+	int (*owner_lost)(struct store *s, const char *station_id, int64_t epoch);
+	/* A descriptor that turns readable when a notification arrives (a second connection
+	 * that LISTENs to csms_owner, csms_cmd, csms_cmd_done and csms_live); -ENOTSUP. */
+	int (*notify_fd)(struct store *s);
+	/* Call fn(ud, channel, payload) for every notification that arrived, in order (strings
+	 * borrowed for the call). The number read, or -EIO when the connection broke. */
+	int (*notify_drain)(struct store *s, store_notify_fn fn, void *ud);
+	/* Publish payload (< 8000 bytes) on channel when the open group commits. */
+	int (*notify)(struct store *s, const char *channel, const char *payload);
+	/* Queue request (JSON text) for station_id at target_node, replying to this node; NOTIFY
+	 * csms_cmd "<target> TAB <id>" at commit. The row's id into *ret_id. -ENOTSUP. */
+	int (*rcmd_add)(struct store *s, const char *target_node, const char *station_id,
+			const char *request, int64_t now_ms, int64_t *ret_id);
+	/* Claim queued command id addressed to this node: its station (STATION_ID_MAX + 1) and
+	 * request (malloc'd, the caller frees it). -ENOENT if claimed already or not ours. */
+	int (*rcmd_claim)(struct store *s, int64_t id, char *ret_station, char **ret_request);
+	/* Record command id's result (JSON text); NOTIFY csms_cmd_done "<requester> TAB <id>" at
+	 * commit. */
+	int (*rcmd_done)(struct store *s, int64_t id, const char *result, int64_t now_ms);
+	/* Take the result of command id and delete its row: *ret_result malloc'd. -ENOENT if it
+	 * is not done (or gone). */
+	int (*rcmd_take)(struct store *s, int64_t id, char **ret_result);
+	/* ---- end nodes */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1687,5 +1731,54 @@ static inline int store_flush_done(struct store *s, bool wait, uint64_t *ret_dur
 	return STORE_CALL(flush_done, wait, ret_durable);
 }
 /* ---- end group commit */
+/* ---- nodes */
+static inline int store_node_set(struct store *s, const char *node_id, int64_t lease_ms)
+{
+	return STORE_CALL(node_set, node_id, lease_ms);
+}
+static inline int store_owners_renew(struct store *s)
+{
+	return s->ops->owners_renew(s);
+}
+static inline int store_owner_get(struct store *s, const char *station_id, char *ret_node,
+				  int64_t *ret_epoch)
+{
+	return STORE_CALL(owner_get, station_id, ret_node, ret_epoch);
+}
+static inline int store_owner_lost(struct store *s, const char *station_id, int64_t epoch)
+{
+	return STORE_CALL(owner_lost, station_id, epoch);
+}
+static inline int store_notify_fd(struct store *s)
+{
+	return s->ops->notify_fd(s);
+}
+static inline int store_notify_drain(struct store *s, store_notify_fn fn, void *ud)
+{
+	return STORE_CALL(notify_drain, fn, ud);
+}
+static inline int store_notify(struct store *s, const char *channel, const char *payload)
+{
+	return STORE_CALL(notify, channel, payload);
+}
+static inline int store_rcmd_add(struct store *s, const char *target_node, const char *station_id,
+				 const char *request, int64_t now_ms, int64_t *ret_id)
+{
+	return STORE_CALL(rcmd_add, target_node, station_id, request, now_ms, ret_id);
+}
+static inline int store_rcmd_claim(struct store *s, int64_t id, char *ret_station,
+				   char **ret_request)
+{
+	return STORE_CALL(rcmd_claim, id, ret_station, ret_request);
+}
+static inline int store_rcmd_done(struct store *s, int64_t id, const char *result, int64_t now_ms)
+{
+	return STORE_CALL(rcmd_done, id, result, now_ms);
+}
+static inline int store_rcmd_take(struct store *s, int64_t id, char **ret_result)
+{
+	return STORE_CALL(rcmd_take, id, ret_result);
+}
+/* ---- end nodes */
 
 #undef STORE_CALL

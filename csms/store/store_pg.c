@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/hmap.h"
 #include "store.h"
 
 struct embedded_file {
@@ -59,9 +60,16 @@ const bool store_pg_built = true;
 	"id, stop_ms IS NULL, start_ms, meter_start_wh IS NOT NULL, id_tag != '', "                \
 	"meter_last_wh IS NOT NULL, coalesce(meter_last_wh, 0), coalesce(meter_last_ms, 0), "      \
 	"station_id, evse_id, connector_id"
+/* nodes: the database's clock in ms, for leases (every node compares with the same clock) */
+#define PG_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+/* nodes: a station is online while connected to a node whose lease on it is current (a node
+ * that died stops renewing: its stations go offline when their leases end; docs/scaling.md) */
+#define PG_ONLINE                                                                                  \
+	"(s.online AND NOT EXISTS (SELECT 1 FROM station_owner o WHERE o.station_id = s.id AND "   \
+	"o.lease_until <= " PG_NOW_MS "))"
 #define STATION_COLS                                                                               \
 	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "       \
-	"s.firmware, s.firmware_status, s.diagnostics_status, s.online, s.last_seen_ms, "          \
+	"s.firmware, s.firmware_status, s.diagnostics_status, " PG_ONLINE ", s.last_seen_ms, "     \
 	"s.last_boot_ms"
 #define SAMPLE_KEY_WHERE                                                                           \
 	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "                  \
@@ -112,13 +120,19 @@ const bool store_pg_built = true;
 			   "imsi = $9, meter_type = $10, meter_serial = $11, "                \
 			   "last_boot_ms = $12, last_seen_ms = $12, online = true WHERE id = $1") \
 	X(ST_STATION_REG, "UPDATE stations SET registration = $2 WHERE id = $1")               \
-	X(ST_STATION_SEEN, "UPDATE stations SET online = $2, last_seen_ms = $3, "              \
+	/* nodes: offline here while another node holds it (a takeover) stays online */       \
+	X(ST_STATION_SEEN, "UPDATE stations SET online = $2 OR EXISTS (SELECT 1 FROM "         \
+			   "station_owner o WHERE o.station_id = $1), last_seen_ms = $3, "    \
 			   "protocol = coalesce($4, protocol) WHERE id = $1")                 \
 	X(ST_STATION_EVENT, "INSERT INTO station_events(station_id, kind, status, ts_ms) "     \
 			    "VALUES ($1, $2, $3, $4)")                                        \
 	X(ST_STATION_FW, "UPDATE stations SET firmware_status = $2 WHERE id = $1")             \
 	X(ST_STATION_DIAG, "UPDATE stations SET diagnostics_status = $2 WHERE id = $1")        \
-	X(ST_STATIONS_OFFLINE, "UPDATE stations SET online = false WHERE online")              \
+	/* nodes: at start a node lets go of its own stations only */                            \
+	X(ST_OWNERS_DROP, "DELETE FROM station_owner WHERE node_id = $1")                      \
+	X(ST_STATIONS_OFFLINE, "UPDATE stations SET online = false WHERE online AND NOT "      \
+			       "EXISTS (SELECT 1 FROM station_owner o WHERE o.station_id = "  \
+			       "stations.id AND o.lease_until > " PG_NOW_MS ")")             \
 	X(ST_STATIONS_LIST, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "    \
 			    "t.id = s.site_id ORDER BY s.id " LIMIT_OFFSET("$1", "$2"))              \
 	X(ST_STATION_ONE, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "      \
@@ -383,7 +397,7 @@ const bool store_pg_built = true;
 			       "updated_ms, evse_id, station_id FROM connectors WHERE "       \
 			       "$1::text IS NULL OR status = $1::text ORDER BY station_id, "  \
 			       "evse_id, connector_id " LIMIT_OFFSET("$2", "$3"))             \
-	X(ST_SUMMARY_STATIONS, "SELECT t.kind, s.registration, s.online, count(*) FROM "       \
+	X(ST_SUMMARY_STATIONS, "SELECT t.kind, s.registration, " PG_ONLINE ", count(*) FROM " \
 			       "stations s LEFT JOIN sites t ON t.id = s.site_id "            \
 			       "GROUP BY 1, 2, 3")                                            \
 	X(ST_SUMMARY_SESSIONS, "SELECT count(*), coalesce(sum(GREATEST(0, coalesce("          \
@@ -410,7 +424,7 @@ const bool store_pg_built = true;
 			 "t.reservation_max_s, floor(t.limit_kw * 1000 + 0.5)::bigint, "      \
 			 "coalesce(t.tariff_id, ''), t.created_ms, (SELECT count(*) FROM "    \
 			 "stations s WHERE s.site_id = t.id), (SELECT count(*) FROM "         \
-			 "stations s WHERE s.site_id = t.id AND s.online) FROM sites t "      \
+			 "stations s WHERE s.site_id = t.id AND " PG_ONLINE ") FROM sites t " \
 			 "WHERE $1::text IS NULL OR t.id = $1::text ORDER BY t.id")           \
 	X(ST_SITE_CREATE, "INSERT INTO sites(id, kind, name, location, heartbeat_s, "          \
 			  "local_list, local_list_max, reservations, reservation_max_s, "     \
@@ -563,6 +577,34 @@ const bool store_pg_built = true;
 	X(ST_STATION_DELETE_LLE, "DELETE FROM local_list_entries WHERE station_id = $1")       \
 	X(ST_STATION_DELETE_LL, "DELETE FROM local_lists WHERE station_id = $1")               \
 	X(ST_STATION_DELETE, "DELETE FROM stations WHERE id = $1")                             \
+	/* ---- nodes (0014_station_owner.sql): ownership, routed commands, notifications */     \
+	X(ST_OWNER_TAKE, "WITH t AS (INSERT INTO station_owner(station_id, node_id, epoch, "   \
+			 "lease_until, conn_since) VALUES ($1, $2, 1, " PG_NOW_MS " + "       \
+			 "$3::bigint, $4) ON CONFLICT (station_id) DO UPDATE SET node_id = "  \
+			 "EXCLUDED.node_id, epoch = station_owner.epoch + 1, lease_until = "  \
+			 "EXCLUDED.lease_until, conn_since = EXCLUDED.conn_since RETURNING "  \
+			 "epoch) SELECT epoch, pg_notify('csms_owner', $1::text || E'\\t' || "   \
+			 "epoch || E'\\t' || $2::text) FROM t")                                  \
+	X(ST_OWNER_RELEASE, "DELETE FROM station_owner WHERE station_id = $1 AND node_id = $2 " \
+			    "AND ($3::bigint IS NULL OR epoch = $3::bigint)")                 \
+	/* rows being taken over right now are skipped, not waited for: no deadlock */          \
+	X(ST_OWNERS_RENEW, "UPDATE station_owner SET lease_until = " PG_NOW_MS " + $2::bigint " \
+			   "WHERE node_id = $1 AND station_id IN (SELECT station_id FROM "    \
+			   "station_owner WHERE node_id = $1 FOR UPDATE SKIP LOCKED)")        \
+	X(ST_OWNER_GET, "SELECT node_id, epoch FROM station_owner WHERE station_id = $1 AND "  \
+			"lease_until > " PG_NOW_MS)                                           \
+	X(ST_NOTIFY, "SELECT pg_notify($1, $2)")                                               \
+	X(ST_RCMD_ADD, "WITH c AS (INSERT INTO node_commands(target_node, reply_node, "        \
+		       "station_id, request, created_ms) VALUES ($1, $2, $3, $4, $5) "        \
+		       "RETURNING id) SELECT id, pg_notify('csms_cmd', $1::text || E'\\t' || id) " \
+		       "FROM c")                                                              \
+	X(ST_RCMD_CLAIM, "UPDATE node_commands SET state = 'sent' WHERE id = $1 AND "          \
+			 "target_node = $2 AND state = 'queued' RETURNING station_id, request") \
+	X(ST_RCMD_DONE, "WITH d AS (UPDATE node_commands SET state = 'done', result = $2, "    \
+			"done_ms = $3 WHERE id = $1 RETURNING id, reply_node) SELECT "        \
+			"pg_notify('csms_cmd_done', reply_node || E'\\t' || id) FROM d")         \
+	X(ST_RCMD_TAKE, "DELETE FROM node_commands WHERE id = $1 AND reply_node = $2 AND "     \
+			"state = 'done' RETURNING result")                                    \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -581,6 +623,17 @@ struct pg_store {
 	bool failed; /* a statement of the open group failed: commit() rolls it back */
 	int unread;  /* deferred statements whose results are not read yet */
 	char err[512];
+	/* nodes */
+	char node[STORE_NODE_ID_MAX + 1]; /* this node's id in station_owner */
+	int64_t lease_ms;
+	struct hmap owned; /* station id -> struct owned: the epochs this node holds */
+	PGconn *lc;	   /* the LISTEN connection, NULL until notify_fd() */
+};
+
+/* A station this node holds, at the epoch it took it with. */
+struct owned {
+	int64_t epoch;
+	char id[];
 };
 
 /* Parameters of one statement, as text (NULL = SQL NULL). */
@@ -593,6 +646,17 @@ struct args {
 static struct pg_store *pq(struct store *s)
 {
 	return (struct pg_store *)s;
+}
+
+/* nodes: forget every station this node held */
+static void owned_free(struct store *s)
+{
+	struct hmap *m = &pq(s)->owned;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].value)
+			free(m->slots[i].value);
+	hmap_free(m);
 }
 
 static void a_text(struct args *a, const char *v)
@@ -1023,6 +1087,7 @@ static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t 
 		return NULL;
 	}
 	p->base.ops = &store_pg_ops;
+	p->lease_ms = 30000; /* until node_set(): node "" (one node, as in the contract suite) */
 	if (connect_db(&p->base, true, err, err_len) < 0) {
 		pg_close(&p->base);
 		return NULL;
@@ -1037,6 +1102,8 @@ static void pg_close(struct store *s)
 	if (pq(s)->c && PQstatus(pq(s)->c) == CONNECTION_OK && pq(s)->in_txn)
 		pg_commit(s);
 	PQfinish(pq(s)->c);
+	PQfinish(pq(s)->lc);
+	owned_free(s);
 	free(pq(s)->dsn);
 	free(s);
 }
@@ -1084,9 +1151,12 @@ static int pg_station_put(struct store *s, const char *id, const char *site_id,
 	return write_now_or_later(s, ST_STATION_PUT, &a);
 }
 
+static int owner_take(struct store *s, const char *id, int64_t now_ms);
+
 static int pg_station_boot(struct store *s, const char *id, const struct store_boot *b)
 {
 	struct args a = {0};
+	int r;
 
 	a_text(&a, id);
 	a_text(&a, b->protocol);
@@ -1100,19 +1170,35 @@ static int pg_station_boot(struct store *s, const char *id, const struct store_b
 	a_text(&a, b->meter_type);
 	a_text(&a, b->meter_serial);
 	a_i64(&a, b->now_ms);
-	return write_now_or_later(s, ST_STATION_BOOT, &a);
+	r = write_now_or_later(s, ST_STATION_BOOT, &a);
+	/* nodes: a station registered by this boot (open or pending policy) had no row to take
+	 * when its connection was admitted: it is taken now, before the boot is answered */
+	if (r == 0 && !hmap_get(&pq(s)->owned, id))
+		r = owner_take(s, id, b->now_ms);
+	return r;
 }
 
+static int owner_release(struct store *s, const char *id);
+
+/* nodes: a new connection (online with its protocol) takes the ownership row; going offline
+ * lets go of it if this node still holds it (docs/scaling.md). */
 static int pg_station_seen(struct store *s, const char *id, bool online, const char *protocol,
 			   int64_t now_ms)
 {
 	struct args a = {0};
+	int r = 0;
 
 	a_text(&a, id);
 	a_bool(&a, online);
 	a_i64(&a, now_ms);
 	a_text(&a, protocol);
-	return write_now_or_later(s, ST_STATION_SEEN, &a);
+	if (!online) /* first, so the row below sees whether another node holds it */
+		r = owner_release(s, id);
+	if (r == 0)
+		r = write_now_or_later(s, ST_STATION_SEEN, &a);
+	if (r == 0 && online && protocol)
+		r = owner_take(s, id, now_ms);
+	return r;
 }
 
 static int pg_station_event(struct store *s, const char *id, int kind, const char *status,
@@ -1136,9 +1222,16 @@ static int pg_station_event(struct store *s, const char *id, int kind, const cha
 	return defer(s, station_event_sets_firmware(kind) ? ST_STATION_FW : ST_STATION_DIAG, &b);
 }
 
+/* nodes: this node's rows only; other nodes keep theirs */
 static int pg_stations_offline_all(struct store *s)
 {
-	return write_now_or_later(s, ST_STATIONS_OFFLINE, NULL);
+	struct args a = {0};
+	int r;
+
+	owned_free(s);
+	a_text(&a, pq(s)->node);
+	r = write_now_or_later(s, ST_OWNERS_DROP, &a);
+	return r < 0 ? r : defer(s, ST_STATIONS_OFFLINE, NULL);
 }
 
 static int pg_connector_status(struct store *s, const char *station_id, int evse_id,
@@ -2676,7 +2769,7 @@ static void station_where(struct pgq *q, const struct store_station_query *f, ch
 	if (f->protocol)
 		q_text(q, " AND s.protocol = ", f->protocol);
 	if (f->online >= 0)
-		q_add(q, f->online ? " AND s.online" : " AND NOT s.online");
+		q_add(q, f->online ? " AND " PG_ONLINE : " AND NOT " PG_ONLINE);
 	if (f->id_prefix && *f->id_prefix) {
 		/* ids are printable ASCII: the prefix range ends at the prefix with its last byte
 		 * incremented, an index range on the primary key (byte order with the C collation,
@@ -3858,6 +3951,252 @@ static int pg_flush_done(struct store *s, bool wait, uint64_t *ret_durable)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- nodes */
+
+/* Take station id for this node (a new connection always wins: the newest is the real one);
+ * the epoch is kept to tell a later takeover from an older one. */
+static int owner_take(struct store *s, const char *id, int64_t now_ms)
+{
+	struct pg_store *p = pq(s);
+	struct owned *o = hmap_get(&p->owned, id);
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, id);
+	a_text(&a, p->node);
+	a_i64(&a, p->lease_ms);
+	a_i64(&a, now_ms);
+	r = write_now(s, ST_OWNER_TAKE, &a, &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -EIO;
+	}
+	if (!o) {
+		o = malloc(sizeof(*o) + strlen(id) + 1);
+		if (!o) {
+			PQclear(res);
+			return -ENOMEM;
+		}
+		strcpy(o->id, id);
+		if (hmap_put(&p->owned, o->id, o) < 0) {
+			free(o);
+			PQclear(res);
+			return -ENOMEM;
+		}
+	}
+	o->epoch = g_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int owner_release(struct store *s, const char *id)
+{
+	struct pg_store *p = pq(s);
+	struct owned *o = hmap_del(&p->owned, id);
+	struct args a = {0};
+	char num[24];
+
+	a_text(&a, id);
+	a_text(&a, p->node);
+	if (o)
+		snprintf(num, sizeof(num), "%" PRId64, o->epoch);
+	a_text(&a, o ? num : NULL);
+	free(o);
+	return write_now_or_later(s, ST_OWNER_RELEASE, &a);
+}
+
+static int pg_node_set(struct store *s, const char *node_id, int64_t lease_ms)
+{
+	if (!node_id || strlen(node_id) > STORE_NODE_ID_MAX || lease_ms <= 0)
+		return -EINVAL;
+	snprintf(pq(s)->node, sizeof(pq(s)->node), "%s", node_id);
+	pq(s)->lease_ms = lease_ms;
+	return 0;
+}
+
+static int pg_owners_renew(struct store *s)
+{
+	struct args a = {0};
+
+	if (!pq(s)->owned.count)
+		return 0;
+	a_text(&a, pq(s)->node);
+	a_i64(&a, pq(s)->lease_ms);
+	return write_now_or_later(s, ST_OWNERS_RENEW, &a);
+}
+
+static int pg_owner_get(struct store *s, const char *station_id, char *ret_node, int64_t *ret_epoch)
+{
+	struct args a = {0};
+	PGresult *res;
+	int r;
+
+	a_text(&a, station_id);
+	r = read_one(s, ST_OWNER_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret_node, STORE_NODE_ID_MAX + 1);
+	*ret_epoch = g_i64(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_owner_lost(struct store *s, const char *station_id, int64_t epoch)
+{
+	struct owned *o = hmap_get(&pq(s)->owned, station_id);
+
+	if (!o || o->epoch >= epoch)
+		return 0;
+	free(hmap_del(&pq(s)->owned, station_id));
+	return 1;
+}
+
+/* The LISTEN connection: plain (not pipelined), non-blocking, made on first use and again
+ * after it broke. */
+static int pg_notify_fd(struct store *s)
+{
+	struct pg_store *p = pq(s);
+	char err[256];
+
+	if (p->lc && PQstatus(p->lc) == CONNECTION_OK)
+		return PQsocket(p->lc);
+	PQfinish(p->lc);
+	p->lc = PQconnectdb(p->dsn);
+	if (!p->lc || PQstatus(p->lc) != CONNECTION_OK) {
+		set_err(s, "listen", p->lc ? PQerrorMessage(p->lc) : "out of memory");
+		goto fail;
+	}
+	PQsetNoticeProcessor(p->lc, quiet_notices, NULL);
+	if (exec_plain(p->lc,
+		       "SET application_name = 'csms-listen'; LISTEN csms_owner; LISTEN csms_cmd; "
+		       "LISTEN csms_cmd_done; LISTEN csms_live",
+		       err, sizeof(err), "listen") < 0) {
+		set_err(s, "listen", err);
+		goto fail;
+	}
+	if (PQsetnonblocking(p->lc, 1) < 0) {
+		set_err(s, "listen", PQerrorMessage(p->lc));
+		goto fail;
+	}
+	return PQsocket(p->lc);
+fail:
+	PQfinish(p->lc);
+	p->lc = NULL;
+	return -EIO;
+}
+
+static int pg_notify_drain(struct store *s, store_notify_fn fn, void *ud)
+{
+	PGconn *lc = pq(s)->lc;
+	PGnotify *n;
+	int count = 0;
+
+	if (!lc)
+		return 0;
+	if (!PQconsumeInput(lc) || PQstatus(lc) != CONNECTION_OK) {
+		set_err(s, "listen", PQerrorMessage(lc));
+		return -EIO;
+	}
+	while ((n = PQnotifies(lc))) {
+		fn(ud, n->relname, n->extra);
+		PQfreemem(n);
+		count++;
+	}
+	return count;
+}
+
+static int pg_notify(struct store *s, const char *channel, const char *payload)
+{
+	struct args a = {0};
+
+	if (strlen(payload) >= 8000) /* PostgreSQL's limit on a payload */
+		return -EMSGSIZE;
+	a_text(&a, channel);
+	a_text(&a, payload);
+	return write_now_or_later(s, ST_NOTIFY, &a);
+}
+
+static int pg_rcmd_add(struct store *s, const char *target_node, const char *station_id,
+		       const char *request, int64_t now_ms, int64_t *ret_id)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, target_node);
+	a_text(&a, pq(s)->node);
+	a_text(&a, station_id);
+	a_text(&a, request);
+	a_i64(&a, now_ms);
+	r = write_now(s, ST_RCMD_ADD, &a, &res);
+	if (r == 0 && PQntuples(res) != 1)
+		r = -EIO;
+	if (r == 0)
+		*ret_id = g_i64(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int pg_rcmd_claim(struct store *s, int64_t id, char *ret_station, char **ret_request)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	char *req;
+	int r;
+
+	a_i64(&a, id);
+	a_text(&a, pq(s)->node);
+	r = begin_write(s);
+	if (r == 0)
+		r = read_one(s, ST_RCMD_CLAIM, &a, &res);
+	if (r < 0)
+		return r;
+	req = strdup(PQgetvalue(res, 0, 1));
+	if (!req) {
+		PQclear(res);
+		return -ENOMEM;
+	}
+	g_copy(res, 0, 0, ret_station, STATION_ID_MAX + 1);
+	*ret_request = req;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_rcmd_done(struct store *s, int64_t id, const char *result, int64_t now_ms)
+{
+	struct args a = {0};
+
+	a_i64(&a, id);
+	a_text(&a, result);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_RCMD_DONE, &a);
+}
+
+static int pg_rcmd_take(struct store *s, int64_t id, char **ret_result)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	char *text;
+	int r;
+
+	a_i64(&a, id);
+	a_text(&a, pq(s)->node);
+	r = begin_write(s);
+	if (r == 0)
+		r = read_one(s, ST_RCMD_TAKE, &a, &res);
+	if (r < 0)
+		return r;
+	text = strdup(g_null(res, 0, 0) ? "{}" : PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!text)
+		return -ENOMEM;
+	*ret_result = text;
+	return 0;
+}
+
 const struct store_ops store_pg_ops = {
     .version = STORE_OPS_VERSION,
     .name = "postgres",
@@ -4006,4 +4345,16 @@ const struct store_ops store_pg_ops = {
     .commit_async = pg_commit_async,
     .flush_fd = pg_flush_fd,
     .flush_done = pg_flush_done,
+    /* nodes */
+    .node_set = pg_node_set,
+    .owners_renew = pg_owners_renew,
+    .owner_get = pg_owner_get,
+    .owner_lost = pg_owner_lost,
+    .notify_fd = pg_notify_fd,
+    .notify_drain = pg_notify_drain,
+    .notify = pg_notify,
+    .rcmd_add = pg_rcmd_add,
+    .rcmd_claim = pg_rcmd_claim,
+    .rcmd_done = pg_rcmd_done,
+    .rcmd_take = pg_rcmd_take,
 };

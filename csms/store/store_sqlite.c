@@ -4352,6 +4352,98 @@ static int sq_station_delete(struct store *s, const char *id)
 	return r;
 }
 /* ---------------------------------------------------------------- end api admin */
+/* ---- nodes: SQLite holds one node, so the connection itself is the ownership; nothing is
+ * routed elsewhere (docs/scaling.md). */
+static int sq_node_set(struct store *s, const char *node_id, int64_t lease_ms)
+{
+	(void)s;
+	(void)lease_ms;
+	return node_id && strlen(node_id) <= STORE_NODE_ID_MAX ? 0 : -EINVAL;
+}
+
+static int sq_owners_renew(struct store *s)
+{
+	(void)s;
+	return 0;
+}
+
+static int sq_owner_get(struct store *s, const char *station_id, char *ret_node, int64_t *ret_epoch)
+{
+	(void)s;
+	(void)station_id;
+	(void)ret_node;
+	(void)ret_epoch;
+	return -ENOENT;
+}
+
+static int sq_owner_lost(struct store *s, const char *station_id, int64_t epoch)
+{
+	(void)s;
+	(void)station_id;
+	(void)epoch;
+	return 0;
+}
+
+static int sq_notify_fd(struct store *s)
+{
+	(void)s;
+	return -ENOTSUP;
+}
+
+static int sq_notify_drain(struct store *s, store_notify_fn fn, void *ud)
+{
+	(void)s;
+	(void)fn;
+	(void)ud;
+	return 0;
+}
+
+static int sq_notify(struct store *s, const char *channel, const char *payload)
+{
+	(void)s;
+	(void)channel;
+	(void)payload;
+	return 0;
+}
+
+static int sq_rcmd_add(struct store *s, const char *target_node, const char *station_id,
+		       const char *request, int64_t now_ms, int64_t *ret_id)
+{
+	(void)s;
+	(void)target_node;
+	(void)station_id;
+	(void)request;
+	(void)now_ms;
+	(void)ret_id;
+	return -ENOTSUP;
+}
+
+static int sq_rcmd_claim(struct store *s, int64_t id, char *ret_station, char **ret_request)
+{
+	(void)s;
+	(void)id;
+	(void)ret_station;
+	(void)ret_request;
+	return -ENOENT;
+}
+
+static int sq_rcmd_done(struct store *s, int64_t id, const char *result, int64_t now_ms)
+{
+	(void)s;
+	(void)id;
+	(void)result;
+	(void)now_ms;
+	return -ENOTSUP;
+}
+
+static int sq_rcmd_take(struct store *s, int64_t id, char **ret_result)
+{
+	(void)s;
+	(void)id;
+	(void)ret_result;
+	return -ENOENT;
+}
+/* ---- end nodes */
 
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
@@ -4493,4 +4585,15 @@ const struct store_ops store_sqlite_ops = {
     .commit_async = sq_commit_async,
     .flush_fd = sq_flush_fd,
     .flush_done = sq_flush_done,
+    .node_set = sq_node_set,
+    .owners_renew = sq_owners_renew,
+    .owner_get = sq_owner_get,
+    .owner_lost = sq_owner_lost,
+    .notify_fd = sq_notify_fd,
+    .notify_drain = sq_notify_drain,
+    .notify = sq_notify,
+    .rcmd_add = sq_rcmd_add,
+    .rcmd_claim = sq_rcmd_claim,
+    .rcmd_done = sq_rcmd_done,
+    .rcmd_take = sq_rcmd_take,
 };

@@ -2552,6 +2552,118 @@ static void test_api_admin(void **state)
 	assert_int_equal(store_token_get(f->s, "T-B1", &(struct store_token){0}), 0);
 }
 
+/* ---- nodes (0014_station_owner.sql): ownership, routed commands, notifications */
+struct notes {
+	int n;
+	char last_cmd_done[128];
+};
+
+static void note(void *ud, const char *channel, const char *payload)
+{
+	struct notes *n = ud;
+
+	n->n++;
+	if (!strcmp(channel, "csms_cmd_done"))
+		snprintf(n->last_cmd_done, sizeof(n->last_cmd_done), "%s", payload);
+}
+
+static void test_nodes(void **state)
+{
+	struct fx *f = *state;
+	char node[STORE_NODE_ID_MAX + 1], st[STATION_ID_MAX + 1], want[64], err[256];
+	char *text = NULL;
+	struct station_copy c;
+	struct notes notes = {0};
+	struct store *s2;
+	int64_t epoch = 0, id = 0;
+
+	assert_int_equal(store_node_set(f->s, "node-A", 30000), 0);
+	assert_int_equal(store_node_set(f->s,
+					"n-123456789-123456789-123456789-123456789-123456789-"
+					"123456789-1234",
+					30000),
+			 -EINVAL);
+	station(f->s, "CP-N1");
+	assert_int_equal(store_station_seen(f->s, "CP-N1", true, "ocpp1.6", T0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	if (f->b->ops != &store_pg_ops) {
+		/* one node: the connection is the ownership, nothing is routed */
+		assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), -ENOENT);
+		assert_int_equal(store_owner_lost(f->s, "CP-N1", 5), 0);
+		assert_int_equal(store_notify_fd(f->s), -ENOTSUP);
+		assert_int_equal(store_rcmd_add(f->s, "node-B", "CP-N1", "{}", T0, &id), -ENOTSUP);
+		assert_int_equal(store_owners_renew(f->s), 0);
+		return;
+	}
+	assert_true(store_notify_fd(f->s) >= 0);
+	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), 0);
+	assert_string_equal(node, "node-A");
+	assert_int_equal(epoch, 1);
+	assert_int_equal(store_owners_renew(f->s), 0);
+	assert_int_equal(store_commit(f->s), 0);
+
+	/* a second node takes it over: epoch + 1; the first one learns it lost it once */
+	s2 = f->b->ops->open(f->dsn, false, err, sizeof(err));
+	assert_non_null(s2);
+	assert_int_equal(store_node_set(s2, "node-B", 30000), 0);
+	assert_int_equal(store_station_seen(s2, "CP-N1", true, "ocpp1.6", T0 + 1), 0);
+	assert_int_equal(store_commit(s2), 0);
+	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), 0);
+	assert_string_equal(node, "node-B");
+	assert_int_equal(epoch, 2);
+	assert_int_equal(store_owner_lost(f->s, "CP-N1", 2), 1);
+	assert_int_equal(store_owner_lost(f->s, "CP-N1", 2), 0);
+	assert_int_equal(store_owner_lost(s2, "CP-N1", 2), 0);
+	/* the old node's connection closes: the station stays online (node B holds it) */
+	assert_int_equal(store_station_seen(f->s, "CP-N1", false, NULL, T0 + 2), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	c = station_row(f->s, "CP-N1");
+	assert_true(c.online);
+	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), 0);
+	assert_string_equal(node, "node-B");
+
+	/* a command routed from A to B and its answer back */
+	assert_int_equal(store_rcmd_add(f->s, "node-B", "CP-N1", "{\"kind\":2}", T0, &id), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_rcmd_claim(f->s, id, st, &text), -ENOENT); /* not A's */
+	assert_int_equal(store_rcmd_claim(s2, id, st, &text), 0);
+	assert_string_equal(st, "CP-N1");
+	assert_string_equal(text, "{\"kind\":2}");
+	free(text);
+	text = NULL;
+	assert_int_equal(store_rcmd_take(f->s, id, &text), -ENOENT);	/* not done yet */
+	assert_int_equal(store_rcmd_claim(s2, id, st, &text), -ENOENT); /* claimed once */
+	assert_int_equal(store_rcmd_done(s2, id, "{\"status\":0}", T0 + 3), 0);
+	assert_int_equal(store_commit(s2), 0);
+	assert_int_equal(store_rcmd_take(f->s, id, &text), 0);
+	assert_string_equal(text, "{\"status\":0}");
+	free(text);
+	assert_int_equal(store_rcmd_take(f->s, id, &text), -ENOENT); /* taken: gone */
+	assert_int_equal(store_notify(f->s, "csms_live", "node-A\t[]"), 0);
+	assert_int_equal(store_commit(f->s), 0);
+
+	/* the notifications came on A's LISTEN connection */
+	snprintf(want, sizeof(want), "node-A\t%lld", (long long)id);
+	for (int i = 0; i < 200 && strcmp(notes.last_cmd_done, want); i++) {
+		assert_true(store_notify_drain(f->s, note, &notes) >= 0);
+		usleep(10000);
+	}
+	assert_string_equal(notes.last_cmd_done, want);
+	/* B's takeover, the command, its answer (A's own take came before A listened) */
+	assert_true(notes.n >= 3);
+
+	/* a node starting again lets go of its own rows only */
+	assert_int_equal(store_stations_offline_all(f->s), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), 0);
+	assert_int_equal(store_stations_offline_all(s2), 0);
+	assert_int_equal(store_commit(s2), 0);
+	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), -ENOENT);
+	c = station_row(f->s, "CP-N1");
+	assert_false(c.online);
+	store_close(s2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2584,6 +2696,7 @@ int main(void)
 	    T(test_api_admin),
 	    T(test_model_caps),
 	    T(test_commit_async_and_flush),
+	    T(test_nodes),
 	};
 #undef T
 	int failed = 0;

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/* 16: three csms nodes on one PostgreSQL behind one HAProxy (docs/scaling.md): a charger lands
+ * on some node, a command sent through another node's API reaches it and its answer comes back
+ * (the cross-node latency is printed), a reconnect elsewhere takes the station over and the old
+ * node closes its connection; kill -9 of a node under load loses nothing acknowledged (checked
+ * in the database). Run by meson as 16-multinode-pg inside tests/pg/pgtmp.sh (CSMS_TEST_PG_DSN);
+ * HAProxy and the nodes are started here and stopped by their PIDs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+
+#define NODES	 3
+#define NODE_CFG "{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000}"
+
+struct mn {
+	struct csms_proc *node[NODES];
+	char node_id[NODES][16];
+	pid_t haproxy;
+	int hport; /* HAProxy's port: where chargers connect */
+	char hlog[300];
+	PGconn *db;
+};
+
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static bool accepts(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The template with its ports filled in, written to path. */
+static int write_haproxy_cfg(struct mn *m, const char *path)
+{
+	char servers[1024] = "", line[128], *tmpl, *at;
+	FILE *in = fopen(HAPROXY_TEMPLATE, "r"), *out;
+	long n;
+	size_t len = 0;
+
+	if (!in)
+		return -errno;
+	fseek(in, 0, SEEK_END);
+	n = ftell(in);
+	rewind(in);
+	tmpl = calloc(1, (size_t)n + 1);
+	if (!tmpl || fread(tmpl, 1, (size_t)n, in) != (size_t)n) {
+		fclose(in);
+		free(tmpl);
+		return -EIO;
+	}
+	fclose(in);
+	for (int i = 0; i < NODES; i++) {
+		snprintf(line, sizeof(line), "\tserver %s 127.0.0.1:%d\n", m->node_id[i],
+			 m->node[i]->port);
+		len += (size_t)snprintf(servers + len, sizeof(servers) - len, "%s", line);
+	}
+	out = fopen(path, "w");
+	if (!out) {
+		free(tmpl);
+		return -errno;
+	}
+	for (char *p = tmpl; *p;) {
+		at = strchr(p, '@');
+		if (!at) {
+			fputs(p, out);
+			break;
+		}
+		fwrite(p, 1, (size_t)(at - p), out);
+		if (!strncmp(at, "@PORT@", 6)) {
+			fprintf(out, "%d", m->hport);
+			p = at + 6;
+		} else if (!strncmp(at, "@SERVERS@", 9)) {
+			fputs(servers, out);
+			p = at + 9;
+		} else {
+			fputc('@', out);
+			p = at + 1;
+		}
+	}
+	fclose(out);
+	free(tmpl);
+	return 0;
+}
+
+static void dump_file(const char *path)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
+}
+
+/* Stop HAProxy and every node by PID, free. NULL-safe. */
+static void mn_free(struct mn *m)
+{
+	if (!m)
+		return;
+	if (m->haproxy > 0) {
+		kill(m->haproxy, SIGTERM);
+		waitpid(m->haproxy, NULL, 0);
+	}
+	for (int i = 0; i < NODES; i++)
+		csms_destroy(m->node[i]);
+	PQfinish(m->db);
+	free(m);
+}
+
+static int setup(void **state)
+{
+	const char *dsn = getenv("CSMS_TEST_PG_DSN");
+	struct mn *m;
+	char cfg[320];
+	long long end;
+
+	if (!dsn || !*dsn) {
+		fprintf(stderr, "16-multinode: CSMS_TEST_PG_DSN is not set (run it through "
+				"tests/pg/pgtmp.sh)\n");
+		return -1;
+	}
+	m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	for (int i = 0; i < NODES; i++) {
+		const char *args[] = {"--registration", "open",	       "--db", dsn,
+				      "--node-id",	m->node_id[i], NULL};
+
+		snprintf(m->node_id[i], sizeof(m->node_id[i]), "node-%c", 'A' + i);
+		m->node[i] = csms_prepare(NODE_CFG);
+		if (!m->node[i] || csms_launch(m->node[i], args) < 0)
+			goto fail;
+	}
+	m->db = PQconnectdb(dsn);
+	if (PQstatus(m->db) != CONNECTION_OK) {
+		fprintf(stderr, "16-multinode: %s", PQerrorMessage(m->db));
+		goto fail;
+	}
+	m->hport = free_port();
+	snprintf(cfg, sizeof(cfg), "%s/haproxy.cfg", m->node[0]->dir);
+	snprintf(m->hlog, sizeof(m->hlog), "%s/haproxy.log", m->node[0]->dir);
+	if (write_haproxy_cfg(m, cfg) < 0)
+		goto fail;
+	m->haproxy = fork();
+	if (m->haproxy == 0) {
+		int fd = open(m->hlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("haproxy", "haproxy", "-db", "-f", cfg, (char *)NULL);
+		_exit(127);
+	}
+	end = mono_ms() + 10000;
+	while (!accepts(m->hport) && mono_ms() < end)
+		usleep(20000);
+	if (!accepts(m->hport)) {
+		fprintf(stderr, "16-multinode: haproxy did not start:\n");
+		dump_file(m->hlog);
+		goto fail;
+	}
+	*state = m;
+	return 0;
+fail:
+	/* cmocka skips the teardown of a failed setup: stop what was started here */
+	mn_free(m);
+	return -1;
+}
+
+static int teardown(void **state)
+{
+	int r = tc_shutdown();
+
+	mn_free(*state);
+	assert_int_equal(r, 0);
+	return 0;
+}
+
+/* The node that holds station id in the database (-1 if none) and its epoch. */
+static int owner_of(struct mn *m, const char *id, long long *ret_epoch)
+{
+	const char *params[1] = {id};
+	PGresult *res =
+	    PQexecParams(m->db, "SELECT node_id, epoch FROM station_owner WHERE station_id = $1", 1,
+			 NULL, params, NULL, NULL, 0);
+	int who = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		for (int i = 0; i < NODES; i++)
+			if (!strcmp(PQgetvalue(res, 0, 0), m->node_id[i]))
+				who = i;
+		if (ret_epoch)
+			*ret_epoch = atoll(PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return who;
+}
+
+static long long db_count(struct mn *m, const char *sql, const char *a, const char *b)
+{
+	const char *params[2] = {a, b};
+	PGresult *res = PQexecParams(m->db, sql, b ? 2 : 1, NULL, params, NULL, NULL, 0);
+	long long n = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		n = atoll(PQgetvalue(res, 0, 0));
+	else
+		print_error("query: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	return n;
+}
+
+static struct tcp *booted(int port, const char *id)
+{
+	json_t *conf = NULL;
+	struct tcp *tc = NULL;
+	long long end = mono_ms() + 15000;
+
+	/* through HAProxy a connection can fail while it notices a dead node: try again */
+	while (mono_ms() < end) {
+		tc = tc_connect(port, id, NULL, "ocpp1.6", 3000, NULL);
+		if (tc && tc_boot16(tc, &conf, NULL) == 0 &&
+		    !strcmp(json_string_value(json_object_get(conf, "status")) ?: "", "Accepted"))
+			break;
+		json_decref(conf);
+		conf = NULL;
+		tc_close(tc);
+		tc = NULL;
+		tc_run(100);
+	}
+	json_decref(conf);
+	return tc;
+}
+
+/* A trigger sent through node `via`'s API reaches tc; the answer comes back. Prints latency. */
+static void command_through(struct mn *m, int via, struct tcp *tc, const char *id)
+{
+	char path[96];
+	struct http_async *a;
+	json_t *f = NULL, *j = NULL;
+	long long t0, t1, t2, t3;
+	int status = 0;
+
+	snprintf(path, sizeof(path), "/api/stations/%s/trigger", id);
+	t0 = mono_ms();
+	a = http_request_start(m->node[via]->port, "POST", path, "{\"message\": \"heartbeat\"}",
+			       15000);
+	assert_non_null(a);
+	assert_int_equal(tc_next_call(tc, 10000, &f), 0);
+	t1 = mono_ms();
+	assert_string_equal(json_string_value(json_array_get(f, 2)), "TriggerMessage");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f, 3), "requestedMessage")),
+	    "Heartbeat");
+	t2 = mono_ms();
+	assert_int_equal(tc_reply(tc, json_string_value(json_array_get(f, 1)),
+				  json_pack("{s:s}", "status", "Accepted")),
+			 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	t3 = mono_ms();
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "Accepted");
+	json_decref(j);
+	print_message("command through %s to %s: API -> charger %lld ms, answer -> API %lld ms, "
+		      "round trip without the charger %lld ms\n",
+		      m->node_id[via], id, t1 - t0, t3 - t2, (t1 - t0) + (t3 - t2));
+}
+
+static void test_command_across_nodes_and_takeover(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-1";
+	struct tcp *tc = booted(m->hport, id), *tc2;
+	long long epoch = 0, epoch2 = 0;
+	int owner, other, third;
+	json_t *st;
+
+	assert_non_null(tc);
+	owner = owner_of(m, id, &epoch);
+	assert_true(owner >= 0);
+	print_message("%s landed on %s (epoch %lld)\n", id, m->node_id[owner], epoch);
+	other = (owner + 1) % NODES;
+	third = (owner + 2) % NODES;
+
+	/* any node serves the API: online there too */
+	st = http_get_json(m->node[other]->port, "/api/stations/CP-MN-1");
+	assert_non_null(st);
+	assert_true(json_is_true(json_object_get(st, "online")));
+	json_decref(st);
+
+	/* a command through a node that does not hold the station, three times for the spread */
+	for (int i = 0; i < 3; i++)
+		command_through(m, i % 2 ? third : other, tc, id);
+
+	/* the charger reconnects and lands on another node: that node takes it over, the old
+	 * one closes its connection */
+	tc2 = booted(m->node[other]->port, id);
+	assert_non_null(tc2);
+	assert_int_equal(owner_of(m, id, &epoch2), other);
+	assert_true(epoch2 > epoch);
+	assert_int_equal(tc_wait_closed(tc, 5000), 0);
+	tc_close(tc);
+	/* and commands follow it, through the node it left */
+	command_through(m, owner, tc2, id);
+	st = http_get_json(m->node[third]->port, "/api/stations/CP-MN-1");
+	assert_non_null(st);
+	assert_true(json_is_true(json_object_get(st, "online")));
+	json_decref(st);
+	tc_close(tc2);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+#define LOAD_N	    60
+#define LOAD_ROUNDS 8
+#define KILL_ROUND  4
+
+/* kill -9 of the node with most chargers in the middle of a round: its chargers reconnect
+ * through HAProxy to the others; every start, reading and stop they saw acknowledged is in
+ * the database. */
+static void test_kill9_under_load(void **state)
+{
+	struct mn *m = *state;
+	static struct tcp *tc[LOAD_N];
+	static long long tx[LOAD_N];
+	static bool acked[LOAD_N][LOAD_ROUNDS], stopped[LOAD_N];
+	char ids[LOAD_N][24], msg[LOAD_N][64], start[32];
+	int per_node[NODES] = {0}, victim = 0, moved = 0, n_acked = 0, lost = 0;
+	long long t_kill = 0, t_back = 0;
+
+	rfc3339_offset(start, -3600);
+	for (int i = 0; i < LOAD_N; i++) {
+		json_t *conf = NULL;
+		int o;
+
+		snprintf(ids[i], sizeof(ids[i]), "CP-K9-%02d", i);
+		tc[i] = booted(m->hport, ids[i]);
+		assert_non_null(tc[i]);
+		assert_int_equal(
+		    tc_call(tc[i], "StartTransaction",
+			    json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "TAG-MN",
+				      "meterStart", 1000, "timestamp", start),
+			    &conf, NULL, 5000),
+		    0);
+		tx[i] = json_integer_value(json_object_get(conf, "transactionId"));
+		assert_true(tx[i] > 0);
+		json_decref(conf);
+		o = owner_of(m, ids[i], NULL);
+		assert_true(o >= 0);
+		per_node[o]++;
+	}
+	for (int i = 1; i < NODES; i++)
+		if (per_node[i] > per_node[victim])
+			victim = i;
+	print_message("chargers per node: %d %d %d; killing %s\n", per_node[0], per_node[1],
+		      per_node[2], m->node_id[victim]);
+
+	for (int r = 0; r < LOAD_ROUNDS; r++) {
+		char ts[32];
+
+		rfc3339_offset(ts, -3000 + r);
+		for (int i = 0; i < LOAD_N; i++) {
+			char value[32];
+
+			snprintf(value, sizeof(value), "%d", 100000 + i * 100 + r);
+			msg[i][0] = '\0';
+			if (tc_call_send(tc[i], "MeterValues",
+					 json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s}]}]}",
+						   "connectorId", 1, "transactionId", tx[i],
+						   "meterValue", "timestamp", ts, "sampledValue",
+						   "value", value, "measurand",
+						   "Energy.Active.Import.Register", "unit", "Wh"),
+					 msg[i]) < 0)
+				msg[i][0] = '\0';
+		}
+		if (r == KILL_ROUND) {
+			/* this round's readings in flight everywhere: pull the plug */
+			csms_kill9(m->node[victim]);
+			t_kill = mono_ms();
+		}
+		for (int i = 0; i < LOAD_N; i++) {
+			json_t *conf = NULL;
+
+			if (msg[i][0] && tc_call_wait(tc[i], msg[i], &conf, NULL, 5000) == 0) {
+				acked[i][r] = true;
+				n_acked++;
+			}
+			json_decref(conf);
+		}
+		/* the chargers that lost their node come back through HAProxy */
+		for (int i = 0; i < LOAD_N; i++) {
+			if (!tc_closed(tc[i]))
+				continue;
+			tc_close(tc[i]);
+			tc[i] = booted(m->hport, ids[i]);
+			assert_non_null(tc[i]);
+			assert_true(owner_of(m, ids[i], NULL) != victim);
+			moved++;
+			t_back = mono_ms();
+		}
+	}
+	assert_true(moved >= per_node[victim]);
+	print_message("%d chargers reconnected to the other nodes, the last %lld ms after the "
+		      "kill\n",
+		      moved, t_back - t_kill);
+	for (int i = 0; i < LOAD_N; i++) {
+		json_t *conf = NULL;
+
+		stopped[i] =
+		    tc_call(tc[i], "StopTransaction",
+			    json_pack("{s:I,s:i,s:s,s:s}", "transactionId", tx[i], "meterStop",
+				      5000 + i, "timestamp", start, "reason", "Local"),
+			    &conf, NULL, 5000) == 0;
+		assert_true(stopped[i]);
+		json_decref(conf);
+	}
+
+	/* the database has every acknowledged start, reading and stop */
+	for (int i = 0; i < LOAD_N; i++) {
+		char txs[24], stop[24];
+
+		snprintf(txs, sizeof(txs), "%lld", tx[i]);
+		snprintf(stop, sizeof(stop), "%d", 5000 + i);
+		if (db_count(m,
+			     "SELECT count(*) FROM sessions WHERE id = $1::bigint AND id_tag = "
+			     "'TAG-MN' AND meter_start_wh = 1000 AND meter_stop_wh = $2::bigint",
+			     txs, stop) != 1) {
+			print_error("%s: session %s or its stop lost\n", ids[i], txs);
+			lost++;
+		}
+		for (int r = 0; r < LOAD_ROUNDS; r++) {
+			char value[32];
+
+			if (!acked[i][r])
+				continue;
+			snprintf(value, sizeof(value), "%d", 100000 + i * 100 + r);
+			if (db_count(m,
+				     "SELECT count(*) FROM meter_values WHERE session_id = "
+				     "$1::bigint AND value = $2",
+				     txs, value) != 1) {
+				print_error("%s round %d: acknowledged reading %s lost\n", ids[i],
+					    r, value);
+				lost++;
+			}
+		}
+	}
+	print_message("%d acknowledged readings, %d starts and stops; %d lost\n", n_acked, LOAD_N,
+		      lost);
+	assert_int_equal(lost, 0);
+	assert_true(n_acked >= LOAD_N * (LOAD_ROUNDS - 1));
+	for (int i = 0; i < LOAD_N; i++)
+		tc_close(tc[i]);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_command_across_nodes_and_takeover, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_under_load, setup, teardown),
+	};
+
+	if (system("command -v haproxy >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "SKIP: haproxy is not installed (./dev installs it)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests_name("16-multinode", tests, NULL, NULL);
+}
