@@ -48,7 +48,9 @@ static struct conn_frame *frame_new(const char *text, size_t len)
 
 static void tx_push(struct conn *c, struct conn_frame *f)
 {
-	if (c->closing) {
+	/* A connection closed with a code (conn_close) still sends the answers it owes before its
+	 * close frame (the transport waits for them); one cut without a code sends nothing. */
+	if (c->closing && !c->close_code) {
 		free(f);
 		return;
 	}

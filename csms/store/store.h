@@ -546,7 +546,6 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-
 #define STORE_OPS_VERSION 9
 
 /*

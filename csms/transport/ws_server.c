@@ -34,7 +34,13 @@ struct ws_pss {
 	bool counted;
 	struct kdf_wait *kdf; /* upgraded, held until this KDF decides (no conn yet) */
 	bool kdf_refused;     /* the KDF said no: close 1008 on the next WRITEABLE */
+	unsigned close_waits; /* timer ticks a closing connection waited for its replies */
 };
+
+/* A connection closed with a code first sends what it was answered (replies held for the
+ * group commit's flush included), for at most this many ticks of CLOSE_DRAIN_TICK_US. */
+#define CLOSE_DRAIN_TICKS   200
+#define CLOSE_DRAIN_TICK_US 10000
 
 struct http_pss {
 	struct api_req *req;
@@ -602,15 +608,13 @@ static int ws_write_one(struct lws *wsi, struct conn *c)
 {
 	struct conn_frame *f;
 
-	if (c->closing) {
-		/* ---- issue 10: a close with a code goes out from LWS_CALLBACK_TIMER
-		 * (transport_close_frame): lws 4.1 takes a -1 from SERVER_WRITEABLE for a failed
-		 * write and cuts the socket without the frame lws_close_reason() prepared. */
-		if (c->close_code)
-			return 0;
-		/* ---- end issue 10 */
+	/* ---- issue 10: a close with a code goes out from LWS_CALLBACK_TIMER
+	 * (transport_close_frame): lws 4.1 takes a -1 from SERVER_WRITEABLE for a failed write and
+	 * cuts the socket without the frame lws_close_reason() prepared. Until then the replies
+	 * already due still go out, in order. */
+	if (c->closing && !c->close_code)
 		return -1;
-	}
+	/* ---- end issue 10 */
 	f = conn_tx_peek(c);
 	if (!f)
 		return 0;
@@ -661,6 +665,13 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_TIMER: /* issue 10: conn_close(), with its close frame */
 		if (!pss->conn || !pss->conn->closing)
 			return 0;
+		if ((conn_tx_peek(pss->conn) || pss->conn->held_head) &&
+		    pss->close_waits++ < CLOSE_DRAIN_TICKS) {
+			/* replies still due (a CALLERROR behind results waiting for the flush) */
+			lws_callback_on_writable(wsi);
+			lws_set_timer_usecs(wsi, CLOSE_DRAIN_TICK_US);
+			return 0;
+		}
 		if (pss->conn->close_code)
 			lws_close_reason(wsi, (enum lws_close_status)pss->conn->close_code,
 					 (unsigned char *)pss->conn->close_reason,
