@@ -135,7 +135,7 @@ for i in $(seq 1 "$nodes"); do
 	pids+=("$!")
 done
 for i in $(seq 1 "$nodes"); do
-	for _ in $(seq 300); do [ -s "$d/port.$i" ] && break; sleep 0.1; done
+	for _ in $(seq 3000); do [ -s "$d/port.$i" ] && break; sleep 0.1; done # the id tokens of the config are written at start: minutes at full size
 	[ -s "$d/port.$i" ] || { echo "city: node $i did not start" >&2; cat "$d/csms.$i.log" >&2; exit 1; }
 	node_port+=("$(head -1 "$d/port.$i")")
 done
