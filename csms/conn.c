@@ -294,19 +294,24 @@ static void handle_call(struct conn *c, const struct ocpp_frame *fr)
 	size_t len;
 
 	uint64_t hash;
+	bool rate_ok;
 	int idx = action_index(c, fr->action);
 
 	c->hub->stats.calls_in++;
 	c->hub->stats.calls_by_action[c->version][idx]++;
 	if (!strcmp(fr->action, "BootNotification"))
 		c->boot_seen = true;
-	if (!call_rate_ok(c)) {
-		send_error(c, fr->id, idx, OCPP_ERR_GENERIC, "rate limit exceeded, slow down");
-		return;
-	}
+	/* A retry of a call already answered gets that answer again even over the rate limit
+	 * (it is counted all the same): a charger that missed its StartTransaction's answer must
+	 * not be told "rate limit" about a transaction that is stored. */
+	rate_ok = call_rate_ok(c);
 	hash = payload_hash(fr->payload);
 	if (answer_from_cache(c, fr->id, fr->action, idx, hash))
 		return;
+	if (!rate_ok) {
+		send_error(c, fr->id, idx, OCPP_ERR_GENERIC, "rate limit exceeded, slow down");
+		return;
+	}
 	if (dispatch_call(&ctx, fr, &rep) != OCPP_ERR_NONE) {
 		send_error(c, fr->id, idx, rep.err, rep.desc);
 		return;

@@ -267,6 +267,41 @@ static void test_replaced_gets_close_frame(void **state)
 	csms_pass(p);
 }
 
+/* A retry of an answered call (same id, same payload) gets the cached answer even when the
+ * charger is over its call rate limit: a charger that missed its answer must not be told
+ * "rate limit" about a call that was stored (the dispatch fuzzer found the order reversed). */
+static void test_retry_over_rate_limit(void **state)
+{
+	struct csms_proc *p = csms_start(open_args, "{\"call_rate_per_s\": 1, \"call_burst\": 3}");
+	json_t *first = NULL, *again = NULL;
+	char err[64] = "", id[32];
+	struct tcp *tc;
+	int r = 0;
+
+	assert_non_null(p);
+	*state = p; /* teardown destroys it */
+	tc = booted16(p, "RATE-1");
+	assert_int_equal(tc_call_id(tc, "hb-1", "Heartbeat", json_object(), &first, err, 5000), 0);
+	/* spend the bucket: new calls until one is refused for the rate (bounded) */
+	for (int i = 0; i < 10 && r == 0; i++) {
+		json_t *ans = NULL;
+
+		snprintf(id, sizeof(id), "hb-new-%d", i);
+		r = tc_call_id(tc, id, "Heartbeat", json_object(), &ans, err, 5000);
+		json_decref(ans);
+	}
+	assert_int_equal(r, 1);
+	assert_string_equal(err, "GenericError");
+	/* the retry: the first answer again, not the rate limit */
+	assert_int_equal(tc_call_id(tc, "hb-1", "Heartbeat", json_object(), &again, err, 5000), 0);
+	assert_true(json_equal(first, again));
+	json_decref(first);
+	json_decref(again);
+	tc_close(tc);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
 static char *nested(const char *id, int depth)
 {
 	char *s = malloc(64 + 8 * (size_t)depth), *o = s;
@@ -641,6 +676,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_binary_and_invalid_utf8, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replaced_gets_close_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
+	    cmocka_unit_test_teardown(test_retry_over_rate_limit, teardown),
 	    cmocka_unit_test_teardown(test_import_refuses_ids_that_cannot_log_in, teardown),
 	    cmocka_unit_test_setup_teardown(test_meter_checks_16, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meter_checks_201, setup, teardown),
