@@ -647,6 +647,8 @@ static void unplug_later(struct cpsim_cp *cp, struct cpsim_connector *c)
 	c->t_meter = T_NEVER;
 }
 
+static void stop_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp_reason why);
+
 static void start_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp_trigger why)
 {
 	struct cpsim_fleet *f = cp->f;
@@ -688,6 +690,10 @@ static void start_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum c
 						      c->swap_request ? tag : NULL));
 		c->swap_request = 0;
 	}
+	/* a start during the drain (a remote start, an answer in flight) ends at once: the
+	 * drain stopped the sessions it found and no session may stay open at the end */
+	if (f->draining)
+		stop_session(cp, c, RS_LOCAL);
 }
 
 static void stop_session(struct cpsim_cp *cp, struct cpsim_connector *c, enum cp_reason why)
@@ -808,6 +814,13 @@ void cpsim_cp_auth_result(struct cpsim_cp *cp, struct cpsim_connector *c, bool a
 {
 	if (!c || c->phase != PH_AUTH)
 		return;
+	if (accepted && cp->f->draining) {
+		/* the run is ending: the driver leaves instead of starting a session that
+		 * the drain would have to stop (it stopped the active ones already) */
+		unplug_later(cp, c);
+		update_status(cp, c);
+		return;
+	}
 	if (accepted) {
 		start_session(cp, c, TR_AUTHORIZED);
 		return;

@@ -922,6 +922,39 @@ static void test_swap_station_racks(void **state)
 	fake_free(fk);
 }
 
+/* An Authorize answered after the drain began starts no session: the drain stopped the
+ * active ones and the fleet must end with none open (sim-fleet saw one left open). */
+static void test_drain_with_authorize_in_flight(void **state)
+{
+	struct fake *fk = fake_new(CPSIM_KIND_PUBLIC, CPSIM_PROTO_V16, "ocpp1.6");
+	struct cpsim_ev ev = test_ev(false);
+	json_t *fr, *auth;
+	unsigned starts = 0;
+
+	(void)state;
+	boot(fk);
+	assert_int_equal(cpsim_cp_plug_in(cpsim_fleet_cp(fk->f, 0), 1), 0);
+	assert_int_equal(cpsim_cp_set_ev(cpsim_fleet_cp(fk->f, 0), 1, &ev), 0);
+	answer_default(fk, 0, expect_call(fk, 0, "StatusNotification")); /* Preparing */
+	auth = json_incref(expect_call(fk, 0, "Authorize"));
+	assert_false(cpsim_fleet_drained(fk->f));
+	cpsim_fleet_begin_drain(fk->f);
+	answer_default(fk, 0, auth);
+	json_decref(auth);
+	while ((fr = peek_call(fk, 0))) {
+		starts += !strcmp(action_of(fr), "StartTransaction");
+		conn_of(fk, 0)->consumed++;
+		answer_default(fk, 0, fr);
+	}
+	step(fk, 200);
+	answer_all(fk, 0);
+	assert_int_equal(starts, 0);
+	assert_true(cpsim_fleet_drained(fk->f));
+	cpsim_fleet_finish(fk->f);
+	assert_int_equal(fk->stats->sessions_open_at_end, 0);
+	fake_free(fk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -932,6 +965,7 @@ int main(void)
 	    cmocka_unit_test(test_v201_session_variables_and_remote_stop),
 	    cmocka_unit_test(test_v201_remote_start_v2g_discharge),
 	    cmocka_unit_test(test_swap_station_racks),
+	    cmocka_unit_test(test_drain_with_authorize_in_flight),
 	};
 
 	return cmocka_run_group_tests_name("sim-charger", tests, NULL, NULL);
