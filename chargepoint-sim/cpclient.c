@@ -12,6 +12,13 @@
 #include <sys/socket.h>
 
 #include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <uv.h>
 
 #define DEFAULT_RX_CHUNK     1024
@@ -43,10 +50,17 @@ struct tx_frame {
 	unsigned char buf[];
 };
 
+struct cpclient_cert {
+	X509 *x509;
+	EVP_PKEY *key;
+};
+
 struct cpclient_conn {
 	struct cpclient_ctx *ctx;
-	struct cpclient_conn *prev, *next; /* ctx->conns */
-	struct lws *wsi;		   /* NULL once lws has let go of us */
+	struct cpclient_conn *prev, *next;	 /* ctx->conns */
+	struct cpclient_conn *hs_prev, *hs_next; /* ctx->hs: own certificate, not yet open */
+	const struct cpclient_cert *cert;	 /* borrowed, while on ctx->hs */
+	struct lws *wsi;			 /* NULL once lws has let go of us */
 	void *user;
 	char *auth; /* "Basic …" until the handshake is sent */
 	struct tx_frame *tx_head, *tx_tail;
@@ -74,6 +88,7 @@ struct cpclient_ctx {
 	size_t max_message;
 	unsigned int max_tx_queue;
 	struct cpclient_conn *conns;
+	struct cpclient_conn *hs; /* connections with their own certificate, before ESTABLISHED */
 	bool destroying;
 	bool tls;
 	unsigned int n_lws_handles;
@@ -95,6 +110,152 @@ void cpclient_set_log_level(int level)
 	lws_set_log_level(mask, NULL);
 }
 
+/* ---------------------------------------------------------------- client certificates */
+
+int cpclient_cert_load(const char *cert_file, const char *key_file, struct cpclient_cert **ret_cert)
+{
+	struct cpclient_cert *cert = NULL;
+	FILE *fc = NULL, *fk = NULL;
+	int r = -ENOENT;
+
+	if (!cert_file || !key_file)
+		return -EINVAL;
+	fc = fopen(cert_file, "re");
+	fk = fopen(key_file, "re");
+	if (!fc || !fk)
+		goto out;
+	r = -ENOMEM;
+	cert = calloc(1, sizeof(*cert));
+	if (!cert)
+		goto out;
+	r = -EINVAL;
+	cert->x509 = PEM_read_X509(fc, NULL, NULL, NULL);
+	cert->key = PEM_read_PrivateKey(fk, NULL, NULL, NULL);
+	if (!cert->x509 || !cert->key || X509_check_private_key(cert->x509, cert->key) != 1)
+		goto out;
+	*ret_cert = cert;
+	cert = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	cpclient_cert_free(cert);
+	if (fc)
+		fclose(fc);
+	if (fk)
+		fclose(fk);
+	return r;
+}
+
+/* Add extension `nid` with OpenSSL's config text `value` to x, issued by ca. */
+static int add_ext(X509 *ca, X509 *x, int nid, const char *value)
+{
+	X509V3_CTX v;
+	X509_EXTENSION *e;
+	int ok;
+
+	X509V3_set_ctx(&v, ca, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v, nid, value);
+	if (!e)
+		return -EINVAL;
+	ok = X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	return ok == 1 ? 0 : -ENOMEM;
+}
+
+int cpclient_cert_mint(const struct cpclient_cert *ca, const char *cn, unsigned int valid_s,
+		       struct cpclient_cert **ret_cert)
+{
+	struct cpclient_cert *cert = NULL;
+	unsigned char serial[8];
+	uint64_t sn = 0;
+	int r = -EINVAL;
+
+	if (!ca || !ca->x509 || !ca->key || !cn || !*cn || !valid_s)
+		return -EINVAL;
+	cert = calloc(1, sizeof(*cert));
+	if (!cert)
+		return -ENOMEM;
+	r = -ENOMEM;
+	cert->key = EVP_EC_gen("P-256"); /* P-256: a key in ~50 us, not RSA's ~50 ms */
+	cert->x509 = X509_new();
+	if (!cert->key || !cert->x509 || RAND_bytes(serial, sizeof(serial)) != 1)
+		goto out;
+	for (size_t i = 0; i < sizeof(serial); i++)
+		sn = sn << 8 | serial[i];
+	sn = (sn >> 1) | 1; /* positive, non-zero (RFC 5280 4.1.2.2) */
+	r = -EINVAL;
+	if (X509_set_version(cert->x509, 2) != 1 ||
+	    ASN1_INTEGER_set_uint64(X509_get_serialNumber(cert->x509), sn) != 1 ||
+	    !X509_gmtime_adj(X509_getm_notBefore(cert->x509), -300) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(cert->x509), (long)valid_s) ||
+	    X509_set_pubkey(cert->x509, cert->key) != 1 ||
+	    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert->x509), "CN", MBSTRING_UTF8,
+				       (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(cert->x509, X509_get_subject_name(ca->x509)) != 1)
+		goto out;
+	if (add_ext(ca->x509, cert->x509, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+	    add_ext(ca->x509, cert->x509, NID_key_usage, "critical,digitalSignature") < 0 ||
+	    add_ext(ca->x509, cert->x509, NID_ext_key_usage, "clientAuth") < 0 ||
+	    add_ext(ca->x509, cert->x509, NID_authority_key_identifier, "keyid") < 0)
+		goto out;
+	r = -EIO;
+	if (X509_sign(cert->x509, ca->key, EVP_sha256()) <= 0)
+		goto out;
+	*ret_cert = cert;
+	cert = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	cpclient_cert_free(cert);
+	return r;
+}
+
+void cpclient_cert_free(struct cpclient_cert *cert)
+{
+	if (!cert)
+		return;
+	X509_free(cert->x509);
+	EVP_PKEY_free(cert->key);
+	free(cert);
+}
+
+static void hs_unlink(struct cpclient_conn *c)
+{
+	if (!c->cert)
+		return;
+	if (c->hs_prev)
+		c->hs_prev->hs_next = c->hs_next;
+	else if (c->ctx->hs == c)
+		c->ctx->hs = c->hs_next;
+	if (c->hs_next)
+		c->hs_next->hs_prev = c->hs_prev;
+	c->hs_prev = c->hs_next = NULL;
+	c->cert = NULL;
+}
+
+/*
+ * OpenSSL asks for the client certificate of one SSL object (the server sent a
+ * CertificateRequest).  lws 4.1 has one client SSL_CTX per vhost and no per-connection
+ * certificate but its single lws_system blob, so the connection's own certificate goes onto
+ * its SSL here; the SSL takes its own references.  Only connections still handshaking with a
+ * certificate of their own are searched.
+ */
+static int cert_cb(SSL *ssl, void *arg)
+{
+	struct cpclient_ctx *ctx = arg;
+	struct cpclient_conn *c;
+
+	for (c = ctx->hs; c; c = c->hs_next)
+		if (c->wsi && lws_get_ssl(c->wsi) == ssl)
+			break;
+	if (!c)
+		return 1; /* the context's certificate, if any */
+	if (SSL_use_certificate(ssl, c->cert->x509) != 1 ||
+	    SSL_use_PrivateKey(ssl, c->cert->key) != 1)
+		return 0; /* fails the handshake */
+	return 1;
+}
+
 /* ---------------------------------------------------------------- connections */
 
 static void conn_free(struct cpclient_conn *c)
@@ -103,6 +264,7 @@ static void conn_free(struct cpclient_conn *c)
 
 	if (!c)
 		return;
+	hs_unlink(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else if (c->ctx->conns == c)
@@ -295,10 +457,18 @@ static int conn_tx(struct cpclient_conn *c, struct lws *wsi)
 static int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
-	struct cpclient_conn *c = lws_get_opaque_user_data(wsi);
+	struct cpclient_conn *c;
 	char detail[128];
 
-	(void)user;
+	if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS) {
+		/* `user` is the vhost's client SSL_CTX, shared by every connection */
+		struct cpclient_ctx *ctx = lws_context_user(lws_get_context(wsi));
+
+		if (user && ctx)
+			SSL_CTX_set_cert_cb(user, cert_cb, ctx);
+		return 0;
+	}
+	c = lws_get_opaque_user_data(wsi);
 	if (!c)
 		return 0;
 
@@ -322,6 +492,7 @@ static int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		c->http_status = 101;
+		hs_unlink(c);
 		if (c->auth) {
 			explicit_bzero(c->auth, strlen(c->auth));
 			free(c->auth);
@@ -381,7 +552,8 @@ int cpclient_connect(struct cpclient_ctx *ctx, const struct cpclient_opts *o,
 	if (!ctx || !o || !o->host || !o->path || !o->subprotocols || o->port <= 0 ||
 	    o->port > 65535 || ctx->destroying)
 		return -EINVAL;
-	if ((o->ssl && !ctx->tls) || (o->ssl_insecure && !is_loopback(o->host)))
+	if ((o->ssl && !ctx->tls) || (o->ssl_insecure && !is_loopback(o->host)) ||
+	    (o->cert && !o->ssl))
 		return -EINVAL;
 
 	c = calloc(1, sizeof(*c));
@@ -401,6 +573,13 @@ int cpclient_connect(struct cpclient_ctx *ctx, const struct cpclient_opts *o,
 	if (ctx->conns)
 		ctx->conns->prev = c;
 	ctx->conns = c;
+	if (o->cert) {
+		c->cert = o->cert;
+		c->hs_next = ctx->hs;
+		if (ctx->hs)
+			ctx->hs->hs_prev = c;
+		ctx->hs = c;
+	}
 
 	memset(&i, 0, sizeof(i));
 	i.context = ctx->lws;

@@ -18,6 +18,7 @@
 struct uv_loop_s;
 struct cpclient_ctx;
 struct cpclient_conn;
+struct cpclient_cert;
 
 /*
 ** Why a connection ended; given to on_close exactly once per connection.
@@ -61,7 +62,8 @@ struct cpclient_ctx_opts {
 					      * to; NULL = the system's CAs */
 	const char *cert_file, *key_file;    /* with tls: PEM client certificate and key, sent to
 					      * a server that asks (security profile 3); NULL =
-					      * none. One per ctx: lws 4.1 keeps them per vhost */
+					      * none. For every connection of the ctx without a
+					      * certificate of its own (cpclient_opts.cert) */
 	size_t rx_chunk;		     /* lws rx buffer per connection; 0 = 1024 */
 	size_t max_message;		     /* largest message accepted; 0 = 1 MiB */
 	unsigned int max_tx_queue;	     /* frames queued per connection; 0 = 64 */
@@ -79,8 +81,36 @@ struct cpclient_opts {
 	bool ssl_insecure;	  /* skip certificate checks; refused unless host is 127.x */
 	const char *server_name;  /* wss://: the name the server's certificate must carry (and
 				   * the Host header); NULL = host */
-	void *user_ptr;		  /* returned by cpclient_user() */
+	const struct cpclient_cert *cert; /* wss://: this connection's client certificate
+					   * (security profile 3), sent instead of the ctx's
+					   * when the server asks; borrowed until on_close */
+	void *user_ptr;			  /* returned by cpclient_user() */
 };
+
+/*
+** Client certificates held in memory, one per charger, set on each connection's own SSL object
+** (OpenSSL's certificate callback on the context's one client SSL_CTX): thousands of chargers
+** with their own certificate share one lws vhost and one SSL_CTX.
+*/
+
+/*
+** Load a PEM certificate and its PEM private key (also how a CA for cpclient_cert_mint() is
+** loaded).  Errors: -ENOENT a file cannot be read, -EINVAL not PEM or the key does not match
+** the certificate, -ENOMEM.
+*/
+int cpclient_cert_load(const char *cert_file, const char *key_file,
+		       struct cpclient_cert **ret_cert);
+
+/*
+** Mint a client certificate: a new EC P-256 key, subject CN = `cn`, extended key usage
+** clientAuth, valid from five minutes ago for `valid_s` seconds, signed by `ca` (SHA-256).
+** Errors: -EINVAL bad arguments or a CN OpenSSL refuses, -EIO a signing failure, -ENOMEM.
+*/
+int cpclient_cert_mint(const struct cpclient_cert *ca, const char *cn, unsigned int valid_s,
+		       struct cpclient_cert **ret_cert);
+
+/* NULL-safe. */
+void cpclient_cert_free(struct cpclient_cert *cert);
 
 /*
 ** lws' log output, process-wide: 0 errors only, 1 adds warnings and notices (lws' default

@@ -18,7 +18,8 @@
 #include "stats.h"
 
 #define TICK_MS	      5
-#define CLOSE_WAIT_MS 5000 /* after close_all, how long connections may take to go */
+#define CLOSE_WAIT_MS 5000	  /* after close_all, how long connections may take to go */
+#define CERT_VALID_S  (24 * 3600) /* minted client certificates, unless --cert-valid */
 
 enum phase { PH_LOAD, PH_DRAIN, PH_CLOSING, PH_OVER };
 
@@ -28,6 +29,8 @@ struct run {
 	uv_timer_t progress;
 	uv_signal_t sig_int, sig_term;
 	struct cpclient_ctx *cc;
+	struct cpclient_cert **certs; /* [count]: each charger's own (--cert-dir, --client-ca) */
+	uint32_t first, count;
 	struct cpsim_fleet *f;
 	const struct cpsim_scenario *sc;
 	struct cpsim_stats *stats;
@@ -62,6 +65,7 @@ static int tp_connect(void *ctx, struct cpsim_cp *cp, const struct cpsim_connect
 	    .ssl = r->sc->tls,
 	    .ssl_insecure = r->sc->tls_insecure,
 	    .server_name = r->sc->tls_server_name,
+	    .cert = r->certs ? r->certs[cp->index - r->first] : NULL,
 	    .user_ptr = cp,
 	};
 	struct cpclient_conn *c;
@@ -90,6 +94,68 @@ static const struct cpsim_transport transport = {
     .send = tp_send,
     .close = tp_close,
 };
+
+/* ---------------------------------------------------------------- client certificates */
+
+/*
+ * Each charger's own client certificate (security profile 3: CN = its id), before the loop
+ * starts: read from --cert-dir (DIR/<id>.crt, DIR/<id>.key) or minted with --client-ca. All
+ * connections share cpclient's one SSL_CTX; a certificate is a key and an X509 in memory.
+ */
+static int load_certs(struct run *r)
+{
+	const struct cpsim_scenario *sc = r->sc;
+	struct cpclient_cert *ca = NULL;
+	char id[64], crt[4096], key[4096];
+	int e = 0;
+
+	if (!sc->tls_cert_dir && !sc->tls_client_ca)
+		return 0;
+	r->certs = calloc(r->count ? r->count : 1, sizeof(*r->certs));
+	if (!r->certs)
+		return -ENOMEM;
+	if (sc->tls_client_ca) {
+		e = cpclient_cert_load(sc->tls_client_ca, sc->tls_client_ca_key, &ca);
+		if (e < 0) {
+			fprintf(stderr, "cpsim: --client-ca %s / --client-ca-key %s: %s\n",
+				sc->tls_client_ca, sc->tls_client_ca_key,
+				e == -ENOENT ? "cannot read" : "not a PEM certificate and its key");
+			return e;
+		}
+	}
+	for (uint32_t i = 0; i < r->count; i++) {
+		cpsim_charger_id(sc, r->first + i, id, sizeof(id));
+		if (ca) {
+			e = cpclient_cert_mint(
+			    ca, id, sc->tls_cert_valid_s ? sc->tls_cert_valid_s : CERT_VALID_S,
+			    &r->certs[i]);
+			if (e < 0) {
+				fprintf(stderr, "cpsim: cannot mint a certificate for %s (%d)\n",
+					id, e);
+				break;
+			}
+			continue;
+		}
+		snprintf(crt, sizeof(crt), "%s/%s.crt", sc->tls_cert_dir, id);
+		snprintf(key, sizeof(key), "%s/%s.key", sc->tls_cert_dir, id);
+		e = cpclient_cert_load(crt, key, &r->certs[i]);
+		if (e < 0) {
+			fprintf(stderr, "cpsim: %s, %s: %s\n", crt, key,
+				e == -ENOENT ? "cannot read" : "not a PEM certificate and its key");
+			break;
+		}
+	}
+	cpclient_cert_free(ca);
+	return e < 0 ? e : 0;
+}
+
+static void free_certs(struct run *r)
+{
+	for (uint32_t i = 0; r->certs && i < r->count; i++)
+		cpclient_cert_free(r->certs[i]);
+	free(r->certs);
+	r->certs = NULL;
+}
 
 /* ---------------------------------------------------------------- callbacks */
 
@@ -228,8 +294,13 @@ int cpsim_run_fleet(const struct cpsim_scenario *sc, uint32_t first, uint32_t co
 		    struct cpsim_stats *stats, int64_t wall_start_ms, uint64_t t0_ns,
 		    cpsim_progress_fn fn, void *arg)
 {
-	struct run r = {
-	    .sc = sc, .stats = stats, .t0_ns = t0_ns, .progress_fn = fn, .progress_arg = arg};
+	struct run r = {.sc = sc,
+			.stats = stats,
+			.t0_ns = t0_ns,
+			.progress_fn = fn,
+			.progress_arg = arg,
+			.first = first,
+			.count = count};
 	struct cpclient_ctx_opts co = {.loop = &r.loop,
 				       .cb = &callbacks,
 				       .tls = sc->tls,
@@ -248,8 +319,15 @@ int cpsim_run_fleet(const struct cpsim_scenario *sc, uint32_t first, uint32_t co
 	double progress_s = sc->progress_s > 0 ? sc->progress_s : 1.0;
 	int ret = 0, spins = 0;
 
-	if (uv_loop_init(&r.loop) < 0)
+	ret = load_certs(&r);
+	if (ret < 0) {
+		free_certs(&r);
+		return ret;
+	}
+	if (uv_loop_init(&r.loop) < 0) {
+		free_certs(&r);
 		return -ENOMEM;
+	}
 	cpclient_set_log_level(sc->verbose > 1 ? 1 : 0);
 	r.cc = cpclient_ctx_create(&co);
 	r.f = r.cc ? cpsim_fleet_create(&fo) : NULL;
@@ -286,6 +364,7 @@ out:
 	/* connections still open get on_close(LOCAL) from here: keep the fleet until then */
 	cpclient_ctx_destroy(r.cc);
 	cpsim_fleet_destroy(r.f);
+	free_certs(&r);
 	uv_walk(&r.loop, close_walk, NULL);
 	while (uv_loop_close(&r.loop) == UV_EBUSY && spins++ < 1000)
 		uv_run(&r.loop, UV_RUN_NOWAIT);

@@ -16,7 +16,8 @@ typedef void (*cpsim_progress_fn)(const struct cpsim_progress *p, double t, void
 ** close: everything is bounded by duration + drain + a few seconds. SIGINT/SIGTERM start
 ** the drain early (a second one closes at once). Counters go into stats. t0_ns is the
 ** common start (uv_hrtime()) of all processes, wall_start_ms the wall clock at t0.
-** Returns 0, or -ENOMEM when the client context or the fleet cannot be built.
+** Returns 0, -ENOMEM when the client context or the fleet cannot be built, or the error of
+** a charger's client certificate (--cert-dir, --client-ca; said on stderr).
 */
 int cpsim_run_fleet(const struct cpsim_scenario *sc, uint32_t first, uint32_t count,
 		    struct cpsim_stats *stats, int64_t wall_start_ms, uint64_t t0_ns,

@@ -99,6 +99,10 @@ void cpsim_scenario_free(struct cpsim_scenario *sc)
 	free(sc->tls_key);
 	free(sc->tls_server_name);
 	sc->tls_ca = sc->tls_cert = sc->tls_key = sc->tls_server_name = NULL;
+	free(sc->tls_cert_dir);
+	free(sc->tls_client_ca);
+	free(sc->tls_client_ca_key);
+	sc->tls_cert_dir = sc->tls_client_ca = sc->tls_client_ca_key = NULL;
 }
 
 int cpsim_scenario_set_url(struct cpsim_scenario *sc, const char *url)
@@ -759,6 +763,10 @@ enum {
 	OPT_TLS_KEY,
 	OPT_TLS_INSECURE,
 	OPT_TLS_SERVER_NAME,
+	OPT_TLS_CERT_DIR,
+	OPT_TLS_CLIENT_CA,
+	OPT_TLS_CLIENT_CA_KEY,
+	OPT_TLS_CERT_VALID,
 };
 
 static const struct option options[] = {
@@ -817,6 +825,10 @@ static const struct option options[] = {
     {"key", required_argument, NULL, OPT_TLS_KEY},
     {"insecure", no_argument, NULL, OPT_TLS_INSECURE},
     {"server-name", required_argument, NULL, OPT_TLS_SERVER_NAME},
+    {"cert-dir", required_argument, NULL, OPT_TLS_CERT_DIR},
+    {"client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+    {"client-ca-key", required_argument, NULL, OPT_TLS_CLIENT_CA_KEY},
+    {"cert-valid", required_argument, NULL, OPT_TLS_CERT_VALID},
     {NULL, 0, NULL, 0},
 };
 
@@ -836,6 +848,10 @@ void cpsim_scenario_usage(void)
 	    "  --tls (or a wss:// url) --ca FILE --server-name NAME   wss://, the server's CA\n"
 	    "                           and the name in its certificate (default: the host)\n"
 	    "  --cert FILE --key FILE   client certificate (security profile 3: CN = the id)\n"
+	    "                           of every charger (so: one charger)\n"
+	    "  --cert-dir DIR           each charger's own: DIR/<id>.crt and DIR/<id>.key\n"
+	    "  --client-ca FILE --client-ca-key FILE  mint each charger's own at start (EC P-256,\n"
+	    "                           CN = the id), signed by this CA; --cert-valid HOURS (24)\n"
 	    "  --insecure               wss:// without checking the server's certificate\n"
 	    "  --id-prefix P            charger ids P-<K>-NNNNNN (default SIM)\n"
 	    "  --heartbeat S            override the CSMS heartbeat interval (0 = obey the "
@@ -1164,6 +1180,24 @@ int cpsim_scenario_from_args(struct cpsim_scenario *sc, int argc, char **argv, c
 				return -ENOMEM;
 			sc->tls = true;
 			break;
+		case OPT_TLS_CERT_DIR:
+		case OPT_TLS_CLIENT_CA:
+		case OPT_TLS_CLIENT_CA_KEY:
+			if (set_str(c == OPT_TLS_CERT_DIR    ? &sc->tls_cert_dir
+				    : c == OPT_TLS_CLIENT_CA ? &sc->tls_client_ca
+							     : &sc->tls_client_ca_key,
+				    a) < 0)
+				return -ENOMEM;
+			sc->tls = true;
+			break;
+		case OPT_TLS_CERT_VALID: {
+			double h;
+
+			if (parse_double(a, 0.001, 24 * 3650, &h) < 0)
+				return fail(err, len, "--cert-valid: expected hours, 0.001..87600");
+			sc->tls_cert_valid_s = (unsigned int)(h * 3600 + 0.5);
+			break;
+		}
 		/* ---- end TLS */
 		case OPT_EMIT_STATIONS:
 			if (set_str(&sc->emit_stations, a) < 0)
@@ -1228,6 +1262,10 @@ int cpsim_scenario_finish(struct cpsim_scenario *sc, char *err, size_t len)
 	/* ---- TLS */
 	if (!!sc->tls_cert != !!sc->tls_key)
 		return fail(err, len, "--cert and --key go together");
+	if (!!sc->tls_client_ca != !!sc->tls_client_ca_key)
+		return fail(err, len, "--client-ca and --client-ca-key go together");
+	if (!!sc->tls_cert + !!sc->tls_cert_dir + !!sc->tls_client_ca > 1)
+		return fail(err, len, "--cert, --cert-dir and --client-ca are alternatives");
 	if (sc->tls_insecure)
 		fprintf(stderr, "cpsim: WARNING: --insecure: the server's certificate is NOT "
 				"checked; anyone on the path can read the chargers' passwords\n");
