@@ -16,7 +16,9 @@
 # Environment: BUILD (build dir, default build), KEEP=1 keeps the temp dirs, MEASURE_S (length
 # of the CPU/rate window, default 15), LOADTEST_TLS=1 runs every case twice, plain ws:// and
 # wss:// (a temp CA and server certificate from openssl(1); security profile 2 transport), and
-# prints the CSMS's CPU per call and KB per connection of TLS beside plain. Everything is bounded: each case ends within
+# prints the CSMS's CPU per call and KB per connection of TLS beside plain; LOADTEST_TLS=3 the
+# same with mutual TLS (profile 3: the CSMS asks for client certificates of the temp CA, cpsim
+# mints one per charger with --client-ca). Everything is bounded: each case ends within
 # ~2 minutes, or its processes are killed (by PID).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +78,7 @@ tls_certs() {
 }
 # ---- end TLS case
 
-# one case: N interval sync protocol [plain|tls]
+# one case: N interval sync protocol [plain|tls|tls3]
 run_case() {
 	local n=$1 iv=$2 sync=$3 proto=${4:-ocpp1.6} mode=${5:-plain}
 	local d steady_at win dur port csms_pid sim_pid
@@ -93,11 +95,15 @@ run_case() {
 	# The admission limits that keep strangers out of a production node (registration rate,
 	# Pending cap, per-connection call rate; docs/security.md) are lifted: this measures the
 	# serving path of a fleet that is already known.
-	if [ "$mode" = tls ]; then
+	if [ "$mode" != plain ]; then
 		tls_certs "$d"
 		tls_cfg="\"tls_cert\": \"$d/server.pem\", \"tls_key\": \"$d/server.key\","
 		url_scheme=wss
 		tls_args=(--ca "$d/ca.pem" --server-name localhost)
+	fi
+	if [ "$mode" = tls3 ]; then # profile 3: a certificate per charger, CN = its id
+		tls_cfg="$tls_cfg \"tls_client_ca\": \"$d/ca.pem\","
+		tls_args+=(--client-ca "$d/ca.pem" --client-ca-key "$d/ca.key")
 	fi
 	cat >"$d/config.json" <<EOF
 {$tls_cfg "sync": "$sync", "boot_rate_per_s": 50000, "pending_interval_s": 5, "heartbeat_interval_s": 300,
@@ -150,6 +156,7 @@ EOF
 		rows=$(sqlite3 "$d/csms.db" "SELECT count(*) FROM meter_values WHERE context = 'Sample.Periodic'")
 
 	[ "$mode" = tls ] && proto="$proto+tls"
+	[ "$mode" = tls3 ] && proto="$proto+mtls"
 	python3 - "$d/report.json" "$n" "$iv" "$sync" "$proto" "$win" "$measure_s" \
 		"$rss0" "$rss_idle" "$rss_load" "$c1" "$c2" "$s1" "$s2" "$t1" "$t2" "$hz" "$rows" \
 		"${LOADTEST_SUMMARY:-}" <<'EOF'
@@ -224,18 +231,24 @@ EOF
 }
 
 # ---- TLS case: the same case plain and over wss://, then the two side by side
+tls_mode=tls
+tls_label=TLS
+if [ "${LOADTEST_TLS:-0}" = 3 ]; then
+	tls_mode=tls3
+	tls_label="mutual TLS (profile 3)"
+fi
 run_pair() {
 	local sum
 	sum=$(mktemp "${TMPDIR:-/tmp}/loadtest-tls.XXXXXX")
 	dirs+=("$sum")
 	LOADTEST_SUMMARY=$sum run_case "$1" "$2" "$3" "${4:-ocpp1.6}" plain
-	LOADTEST_SUMMARY=$sum run_case "$1" "$2" "$3" "${4:-ocpp1.6}" tls
-	python3 - "$sum" "$1" <<'EOF'
+	LOADTEST_SUMMARY=$sum run_case "$1" "$2" "$3" "${4:-ocpp1.6}" "$tls_mode"
+	python3 - "$sum" "$1" "$tls_label" <<'EOF'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 if len(rows) == 2:
     (p, pc, pi, pl), (t, tc, ti, tl) = rows
-    print(f"  {sys.argv[2]} chargers, TLS vs plain: CSMS CPU per call {tc} us vs {pc} us; "
+    print(f"  {sys.argv[2]} chargers, {sys.argv[3]} vs plain: CSMS CPU per call {tc} us vs {pc} us; "
           f"KB per connection idle {ti} vs {pi}, under load {tl} vs {pl}")
 EOF
 }
@@ -260,14 +273,14 @@ if [ "${1:-}" = compare ]; then
 	exit 0
 fi
 if [ $# -ge 3 ]; then
-	if [ "${LOADTEST_TLS:-0}" = 1 ]; then
+	if [ "${LOADTEST_TLS:-0}" = 1 ] || [ "${LOADTEST_TLS:-0}" = 3 ]; then
 		run_pair "$@"
 	else
 		run_case "$@"
 	fi
 	exit 0
 fi
-if [ "${LOADTEST_TLS:-0}" = 1 ]; then # the TLS comparison at the standard rates
+if [ "${LOADTEST_TLS:-0}" = 1 ] || [ "${LOADTEST_TLS:-0}" = 3 ]; then # TLS at the standard rates
 	run_pair 1000 0.05 normal
 	run_pair 5000 0.25 normal
 	exit 0
