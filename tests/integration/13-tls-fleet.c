@@ -257,14 +257,24 @@ static void test_fleet_profile_3(void **state)
 	snprintf(rogue, sizeof(rogue), "%s/rogue.pem", p->dir);
 	snprintf(rkey, sizeof(rkey), "%s/rogue.key", p->dir);
 
-	/* 20 chargers, each with its own minted certificate (CN = its id): all admitted */
+	/* 20 chargers, each with its own minted certificate (CN = its id): all admitted; two
+	 * worker processes of 10, each minting its share */
 	snprintf(report, sizeof(report), "%s/minted.json", p->dir);
 	{
-		const char *const extra[] = {"--client-ca", capem, "--client-ca-key", cakey, NULL};
+		const char *const extra[] = {
+		    "--client-ca", capem, "--client-ca-key", cakey, "--per-process", "10", NULL};
 
 		assert_int_equal(cpsim(p, "TF", FLEET, extra, report, 0), 0);
 	}
 	assert_int_equal(booted(p, "TF-%"), FLEET);
+	{
+		json_error_t je;
+		json_t *rep = json_load_file(report, 0, &je);
+
+		assert_non_null(rep);
+		assert_int_equal(json_integer_value(json_object_get(rep, "processes")), 2);
+		json_decref(rep);
+	}
 	assert_true(report_int(report, "boots", "accepted") >= FLEET);
 	assert_int_equal(report_int(report, "connections", "failed"), 0);
 	assert_int_equal(report_int(report, "connections", "refused"), 0);
