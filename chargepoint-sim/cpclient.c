@@ -66,11 +66,12 @@ struct cpclient_cert {
 
 struct cpclient_conn {
 	struct cpclient_ctx *ctx;
-	struct cpclient_conn *prev, *next;	 /* ctx->conns */
-	struct cpclient_conn *hs_prev, *hs_next; /* ctx->hs: own certificate, not yet open */
-	const struct cpclient_cert *cert;	 /* borrowed, while on ctx->hs */
-	struct lws *wsi;			 /* NULL once lws has let go of us */
+	struct cpclient_conn *prev, *next; /* ctx->conns */
+	struct lws *wsi;		   /* NULL once lws has let go of us */
 	void *user;
+	/* on ctx->hs, with its certificate (borrowed), from the connect until ESTABLISHED */
+	struct cpclient_conn *hs_prev, *hs_next;
+	const struct cpclient_cert *cert;
 	char *auth; /* "Basic …" until the handshake is sent */
 	struct tx_frame *tx_head, *tx_tail;
 	char *rx; /* the message being reassembled */

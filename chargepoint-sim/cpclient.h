@@ -81,10 +81,10 @@ struct cpclient_opts {
 	bool ssl_insecure;	  /* skip certificate checks; refused unless host is 127.x */
 	const char *server_name;  /* wss://: the name the server's certificate must carry (and
 				   * the Host header); NULL = host */
-	const struct cpclient_cert *cert; /* wss://: this connection's client certificate
-					   * (security profile 3), sent instead of the ctx's
-					   * when the server asks; borrowed until on_close */
-	void *user_ptr;			  /* returned by cpclient_user() */
+	void *user_ptr;		  /* returned by cpclient_user() */
+	/* wss://: this connection's own client certificate (security profile 3), sent instead of
+	 * the ctx's when the server asks for one; borrowed until on_close */
+	const struct cpclient_cert *cert;
 };
 
 /*

@@ -68,16 +68,18 @@ struct cpsim_scenario {
 	struct cpsim_password *pw; /* sorted by id, from --password-file */
 	size_t npw;
 	/* TLS: wss:// (security profiles 2 and 3, docs/simulator.md) */
-	bool tls;		 /* --tls, or a wss:// url */
-	bool tls_insecure;	 /* --insecure: the server's certificate is not checked */
-	char *tls_ca;		 /* --ca: PEM CA of the server's certificate; NULL = system's */
-	char *tls_cert;		 /* --cert/--key: PEM client certificate for every charger */
-	char *tls_key;		 /*   of the process (profile 3: its CN must be the id) */
-	char *tls_server_name;	 /* --server-name: the name in the server's certificate */
-	char *tls_cert_dir;	 /* --cert-dir: each charger's own DIR/<id>.crt + DIR/<id>.key */
-	char *tls_client_ca;	 /* --client-ca/--client-ca-key: each charger's own certificate */
-	char *tls_client_ca_key; /* minted at start (CN = id), signed by this CA */
-	unsigned int tls_cert_valid_s; /* --cert-valid: minted certificates' life; 0 = 24 h */
+	bool tls;	       /* --tls, or a wss:// url */
+	bool tls_insecure;     /* --insecure: the server's certificate is not checked */
+	char *tls_ca;	       /* --ca: PEM CA of the server's certificate; NULL = system's */
+	char *tls_cert;	       /* --cert/--key: PEM client certificate for every charger */
+	char *tls_key;	       /*   of the process (profile 3: its CN must be the id) */
+	char *tls_server_name; /* --server-name: the name in the server's certificate */
+	/* profile 3 fleets: a client certificate per charger (--cert-dir, or minted at start from
+	 * --client-ca/--client-ca-key, CN = the id, for --cert-valid; 0 = 24 h) */
+	char *tls_cert_dir;
+	char *tls_client_ca;
+	char *tls_client_ca_key;
+	unsigned int tls_cert_valid_s;
 	/* fleet */
 	char id_prefix[12]; /* keeps tags within the 20 characters of a 1.6 idTag */
 	unsigned ngroups;
