@@ -119,7 +119,8 @@ static int load_certs(struct run *r)
 		if (e < 0) {
 			fprintf(stderr, "cpsim: --client-ca %s / --client-ca-key %s: %s\n",
 				sc->tls_client_ca, sc->tls_client_ca_key,
-				e == -ENOENT ? "cannot read" : "not a PEM certificate and its key");
+				e == -ENOENT ? "cannot read"
+					     : "not a PEM certificate and the key that matches it");
 			return e;
 		}
 	}
@@ -141,7 +142,8 @@ static int load_certs(struct run *r)
 		e = cpclient_cert_load(crt, key, &r->certs[i]);
 		if (e < 0) {
 			fprintf(stderr, "cpsim: %s, %s: %s\n", crt, key,
-				e == -ENOENT ? "cannot read" : "not a PEM certificate and its key");
+				e == -ENOENT ? "cannot read"
+					     : "not a PEM certificate and the key that matches it");
 			break;
 		}
 	}
