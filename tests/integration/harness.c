@@ -1631,6 +1631,84 @@ json_t *http_get_json(int port, const char *path)
 	return j;
 }
 
+int http_status(int port, const char *method, const char *path, const char *body, json_t **ret_json)
+{
+	int status = 0, r;
+
+	r = http_request(port, method, path, body, &status, ret_json, 10000);
+	if (r < 0) {
+		fprintf(stderr, "harness: %s %s -> r=%d\n", method, path, r);
+		return r;
+	}
+	return status;
+}
+
+int http_status_as(int port, const char *hdr, const char *method, const char *path,
+		   const char *body)
+{
+	const char *headers[] = {hdr, NULL};
+	struct http_opts o = {
+	    .method = method, .path = path, .body = body, .headers = headers, .no_auth = true};
+	struct http_result res;
+	int r;
+
+	r = http_exchange(port, &o, &res);
+	if (r < 0) {
+		fprintf(stderr, "harness: %s %s -> r=%d\n", method, path, r);
+		return r;
+	}
+	r = res.status;
+	http_result_clear(&res);
+	return r;
+}
+
+int http_bearer_header(int port, const char *name, const char *role, char *hdr, size_t len)
+{
+	char body[128];
+	json_t *j = NULL;
+	const char *token;
+	int status;
+
+	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"role\": \"%s\"}", name, role);
+	status = http_status(port, "POST", "/api/tokens", body, &j);
+	token = json_str(j, "token");
+	if (status != 201 || !token) {
+		fprintf(stderr, "harness: POST /api/tokens (%s) -> %d%s\n", role, status,
+			token ? "" : " (no token)");
+		json_decref(j);
+		return status != 201 ? status : -EPROTO;
+	}
+	snprintf(hdr, len, "Authorization: Bearer %s", token);
+	json_decref(j);
+	return 0;
+}
+
+int csms_setup(void **state)
+{
+	struct csms_proc *p = csms_start(NULL, NULL);
+
+	if (!p)
+		return -1;
+	*state = p;
+	return 0;
+}
+
+int csms_teardown(void **state)
+{
+	struct csms_proc *p = *state;
+	int r = csms_stop(p);
+
+	if (r == 0)
+		csms_pass(p);
+	csms_destroy(p);
+	return r;
+}
+
+const char *json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 int tc_login_refused(int port, const char *id, const char *password)
 {
 	struct tc_why why = {0};
