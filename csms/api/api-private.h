@@ -75,6 +75,15 @@ int api_query_name(struct api_req *r, const char *name, int (*from_name)(const c
 int api_query_order(struct api_req *r, bool *ret_desc);
 /* An integer query parameter within [min, max] (def if absent): 0, or -EINVAL after a 400. */
 int api_query_int(struct api_req *r, const char *name, long def, long min, long max, long *ret);
+/* The limit (def_limit if absent, within 1..max_limit) and offset (0 if absent, within
+ * 0..2^30) query parameters: 0, or -EINVAL after a 400. */
+int api_query_page(struct api_req *r, long def_limit, long max_limit, long *ret_limit,
+		   long *ret_offset);
+/* Respond 200 {"<key>": arr} (arr stolen), or, when the store call that filled it failed
+ * (e < 0), free arr and respond 500 as api_storage_error(). */
+void api_respond_list(struct api_req *r, int e, const char *key, json_t *arr);
+/* 0 if the store knows station id; otherwise < 0 after answering 404 (-ENOENT) or 500. */
+int api_station_known(struct api_req *r, const char *id);
 /* The request body as a JSON object (new reference), or NULL after a 400. */
 json_t *api_body_object(struct api_req *r);
 /* Members of a JSON body: 0 ok (the default if absent and not required), -EINVAL after a 400. */

@@ -274,6 +274,45 @@ int api_query_int(struct api_req *r, const char *name, long def, long min, long 
 	return 0;
 }
 
+/* Answer 200 {key: arr} (arr stolen), or after a storage error e < 0, 500. */
+void api_respond_list(struct api_req *r, int e, const char *key, json_t *arr)
+{
+	if (e < 0) {
+		json_decref(arr);
+		api_storage_error(r, e);
+		return;
+	}
+	api_respond(r, 200, json_pack("{s:o}", key, arr));
+}
+
+/* The limit (def_limit if absent, 1..max_limit) and offset (0 if absent) query parameters: 0,
+ * or -EINVAL after a 400. */
+int api_query_page(struct api_req *r, long def_limit, long max_limit, long *ret_limit,
+		   long *ret_offset)
+{
+	long limit, offset;
+
+	if (api_query_int(r, "limit", def_limit, 1, max_limit, &limit) < 0 ||
+	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+		return -EINVAL;
+	*ret_limit = limit;
+	*ret_offset = offset;
+	return 0;
+}
+
+/* 0 if station id is known, or < 0 after a 404 (-ENOENT) or a 500. */
+int api_station_known(struct api_req *r, const char *id)
+{
+	struct store_station row;
+	int e = store_station_get(r->api->store, id, &row);
+
+	if (e == -ENOENT)
+		api_error(r, 404, "unknown station %s", id);
+	else if (e < 0)
+		api_storage_error(r, e);
+	return e;
+}
+
 void api_storage_error(struct api_req *r, int err)
 {
 	log_err("api %s: storage error %d: %s", r->path, err, store_errmsg(r->api->store));

@@ -57,8 +57,7 @@ static void get_id_tokens(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, ID_TOKENS_PAGE_MAX, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+	if (api_query_page(r, 100, ID_TOKENS_PAGE_MAX, &limit, &offset) < 0)
 		return;
 	if (api_query_name(r, "status", auth_status_from_string,
 			   "Accepted, Blocked, Expired or Invalid", &q.status) < 0 ||

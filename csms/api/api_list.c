@@ -71,8 +71,7 @@ static void get_stations(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
+	if (api_query_page(r, 1000, 10000, &limit, &offset) < 0 ||
 	    api_query_name(r, "kind", site_kind_from_string, "public, residential, rural or swap",
 			   &q.site_kind) < 0 ||
 	    api_query_name(r, "registration", reg_status_from_string,
@@ -119,8 +118,7 @@ static void get_sessions(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
+	if (api_query_page(r, 100, 10000, &limit, &offset) < 0 ||
 	    api_query_int(r, "before", 0, 0, INT64_MAX, &before) < 0 ||
 	    query_bool(r, "active", &q.active) < 0 || query_time(r, "from", &q.from_ms) < 0 ||
 	    query_time(r, "to", &q.to_ms) < 0)
@@ -226,34 +224,17 @@ static void get_meter_values(struct api_req *r, char **segs)
 			      e == limit ? json_string(next) : json_null()));
 }
 
-static int station_exists(struct api_req *r, const char *id)
-{
-	struct store_station row;
-	int e = store_station_get(r->api->store, id, &row);
-
-	if (e == -ENOENT)
-		api_error(r, 404, "unknown station %s", id);
-	else if (e < 0)
-		api_storage_error(r, e);
-	return e;
-}
-
 /* GET /api/stations/{id}/connectors */
 static void get_connectors(struct api_req *r, char **segs)
 {
 	json_t *arr;
 	int e;
 
-	if (station_exists(r, segs[2]) < 0)
+	if (api_station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_connectors_list(r->api->store, segs[2], api_connector_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "connectors", arr));
+	api_respond_list(r, e, "connectors", arr);
 }
 
 static int history_json(const struct store_history_row *row, void *ud)
@@ -271,19 +252,12 @@ static void get_history(struct api_req *r, char **segs)
 	long limit, offset;
 	int e;
 
-	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
-	    station_exists(r, segs[2]) < 0)
+	if (api_query_page(r, 100, 1000, &limit, &offset) < 0 || api_station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_station_history(r->api->store, segs[2], (int)limit, (int)offset, history_json,
 				  arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "history", arr));
+	api_respond_list(r, e, "history", arr);
 }
 
 static int network_connector_json(const struct store_connector_row *row, void *ud)
@@ -307,19 +281,13 @@ static void get_network_connectors(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+	if (api_query_page(r, 100, 10000, &limit, &offset) < 0)
 		return;
 	arr = json_array();
 	e = store_connectors_query(r->api->store,
 				   api_query_text(r, "status", status, sizeof(status)), (int)limit,
 				   (int)offset, network_connector_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "connectors", arr));
+	api_respond_list(r, e, "connectors", arr);
 }
 
 const struct api_route api_list_routes[] = {
