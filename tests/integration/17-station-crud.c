@@ -20,21 +20,6 @@
 
 #define PASSWORD "station-crud-password-001"
 
-/* A 1.6 charger connected with password and booted: NULL if the handshake was refused. */
-static struct tcp *booted(struct csms_proc *p, const char *id, const char *password)
-{
-	struct tcp *tc = tc_connect(p->port, id, password, "ocpp1.6", 5000, NULL);
-	json_t *conf = NULL;
-	char err[64];
-
-	if (!tc)
-		return NULL;
-	assert_int_equal(tc_boot16(tc, &conf, err), 0);
-	assert_string_equal(json_str(conf, "status"), "Accepted");
-	json_decref(conf);
-	return tc;
-}
-
 /* The summary's station count and online count. */
 static void counts(struct csms_proc *p, long long *ret_stations, long long *ret_online)
 {
@@ -113,7 +98,7 @@ static void test_create_update(void **state)
 
 	/* the charger connects with it (and only with it) */
 	assert_int_equal(tc_login_refused(p->port, "CP-GEN-1", "wrong-password-0000000"), 0);
-	tc = booted(p, "CP-GEN-1", pw);
+	tc = tc_booted16(p->port, "CP-GEN-1", pw);
 	assert_non_null(tc);
 	counts(p, &n, &on);
 	assert_int_equal(on, on0 + 1);
@@ -125,7 +110,7 @@ static void test_create_update(void **state)
 	assert_null(json_object_get(j, "password"));
 	assert_true(json_is_null(json_object_get(j, "site")));
 	json_decref(j);
-	tc_close(booted(p, "CP-OWN-1", PASSWORD));
+	tc_close(tc_booted16(p->port, "CP-OWN-1", PASSWORD));
 
 	/* update: another site, notes cleared, new labels; the rest kept */
 	assert_int_equal(
@@ -224,7 +209,7 @@ static void test_delete(void **state)
 	counts(p, &n0, &on0);
 
 	/* connected: refused */
-	tc = booted(p, "CP-DEL-1", PASSWORD);
+	tc = tc_booted16(p->port, "CP-DEL-1", PASSWORD);
 	assert_non_null(tc);
 	assert_int_equal(tc_call(tc, "StatusNotification",
 				 json_pack("{s:i, s:s, s:s}", "connectorId", 1, "errorCode",
@@ -250,7 +235,7 @@ static void test_delete(void **state)
 	wait_offline(p, "CP-DEL-1");
 	assert_int_equal(http_status(p->port, "DELETE", "/api/stations/CP-DEL-1", NULL, NULL), 409);
 	/* a stopped session is kept for billing: still refused, with the reason */
-	tc = booted(p, "CP-DEL-1", PASSWORD);
+	tc = tc_booted16(p->port, "CP-DEL-1", PASSWORD);
 	{
 		char ts[32];
 
@@ -275,7 +260,7 @@ static void test_delete(void **state)
 	assert_int_equal(http_status(p->port, "GET", "/api/stations/CP-DEL-1", NULL, NULL), 200);
 
 	/* a station that never charged goes, with its connectors out of the counts */
-	tc = booted(p, "CP-DEL-2", PASSWORD);
+	tc = tc_booted16(p->port, "CP-DEL-2", PASSWORD);
 	assert_int_equal(tc_call(tc, "StatusNotification",
 				 json_pack("{s:i, s:s, s:s}", "connectorId", 1, "errorCode",
 					   "NoError", "status", "Faulted"),
@@ -326,7 +311,7 @@ static void test_reset_password(void **state)
 	snprintf(pw1, sizeof(pw1), "%s", json_str(j, "password"));
 	json_decref(j);
 	assert_int_equal(tc_login_refused(p->port, "CP-PW-1", PASSWORD), 0);
-	tc = booted(p, "CP-PW-1", pw1);
+	tc = tc_booted16(p->port, "CP-PW-1", pw1);
 	assert_non_null(tc);
 
 	/* online: pushed as ChangeConfiguration AuthorizationKey, answered after it accepted */
@@ -351,7 +336,7 @@ static void test_reset_password(void **state)
 	tc_close(tc);
 	wait_offline(p, "CP-PW-1");
 	assert_int_equal(tc_login_refused(p->port, "CP-PW-1", pw1), 0);
-	tc = booted(p, "CP-PW-1", pw2);
+	tc = tc_booted16(p->port, "CP-PW-1", pw2);
 	assert_non_null(tc);
 
 	/* a station that refuses keeps its password: so does the CSMS (409) */
@@ -368,7 +353,7 @@ static void test_reset_password(void **state)
 	json_decref(j);
 	tc_close(tc);
 	wait_offline(p, "CP-PW-1");
-	tc_close(booted(p, "CP-PW-1", pw2));
+	tc_close(tc_booted16(p->port, "CP-PW-1", pw2));
 	assert_int_equal(tc_shutdown(), 0);
 }
 

@@ -10,8 +10,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <regex.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <uv.h>
 
 #define START_TIMEOUT_MS 10000
@@ -1702,6 +1706,47 @@ int csms_teardown(void **state)
 		csms_pass(p);
 	csms_destroy(p);
 	return r;
+}
+
+int csms_import_text(struct csms_proc *p, const char *name, const char *text)
+{
+	char path[400];
+	const char *const args[] = {"stations", "import", path, "--db", p->db, NULL};
+	FILE *f;
+	bool written;
+
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	written = fputs(text, f) >= 0;
+	if (fclose(f) != 0 || !written)
+		fail_msg("harness: cannot write %s", path);
+	return csms_cli(p, args);
+}
+
+int csms_teardown_chargers(void **state)
+{
+	int r = tc_shutdown();
+
+	csms_destroy(*state);
+	if (r != 0) {
+		fprintf(stderr, "harness: tc_shutdown: %d (a handle left on the loop)\n", r);
+		return -1;
+	}
+	return 0;
+}
+
+struct tcp *tc_booted16(int port, const char *id, const char *password)
+{
+	struct tcp *tc = tc_connect(port, id, password, "ocpp1.6", 5000, NULL);
+	json_t *conf = NULL;
+	char err[64];
+
+	assert_non_null(tc);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	assert_string_equal(json_str(conf, "status"), "Accepted");
+	json_decref(conf);
+	return tc;
 }
 
 const char *json_str(const json_t *o, const char *key)

@@ -66,6 +66,13 @@ void csms_kill9(struct csms_proc *p);
 int csms_restart(struct csms_proc *p);
 
 /*
+** Write text to <dir>/<name> and run `csms stations import <that file> --db <db>` on it (as
+** csms_cli()).  Its exit status (0..255), or < 0 if the command could not run.  Fails the
+** running cmocka test if the file cannot be written.
+*/
+int csms_import_text(struct csms_proc *p, const char *name, const char *text);
+
+/*
 ** Run `$CSMS_BIN args…` to completion (10 s at most), output appended to the log.
 ** Returns its exit status (0..255), or < 0 if it could not run or was killed.
 */
@@ -281,6 +288,20 @@ int csms_setup(void **state);
 /* teardown of csms_setup(): csms_stop(), csms_pass() if the server exited with 0, then
  * csms_destroy(); returns what csms_stop() returned (0 for a clean exit). */
 int csms_teardown(void **state);
+
+/*
+** teardown of a test with test chargers: tc_shutdown(), then csms_destroy(*state) (the server
+** goes first: a failed check must not leave it running).  0, or -1 (the test fails) if
+** tc_shutdown() found a handle left on the loop.
+*/
+int csms_teardown_chargers(void **state);
+
+/*
+** A 1.6 charger connected to port as id (Basic auth with password; NULL: none) and booted with
+** tc_boot16(), its BootNotification answered Accepted.  Fails the running cmocka test if the
+** connection is refused, the boot is not answered or not Accepted.
+*/
+struct tcp *tc_booted16(int port, const char *id, const char *password);
 
 /* ---------------------------------------------------------------- small helpers */
 
