@@ -63,8 +63,27 @@ json_t *api_time_or_null(int64_t ms);
 json_t *api_str_or_null(const char *s);
 /* The value of query parameter name, copied into buf; NULL if absent. */
 const char *api_query_get(const struct api_req *r, const char *name, char *buf, size_t len);
+/* The value of query parameter name URL-decoded ("%XX", "+" for a space) into buf, truncated to
+ * len - 1 bytes; NULL if absent or empty. */
+const char *api_query_text(const struct api_req *r, const char *name, char *buf, size_t len);
+/* An enum query parameter (api_query_text) through from_name: 0 with *ret the value, or -1 if
+ * absent; -EINVAL after a 400 "<name>: expected <expected>" if from_name rejects it. */
+int api_query_name(struct api_req *r, const char *name, int (*from_name)(const char *),
+		   const char *expected, int *ret);
+/* The "order" query parameter: 0 with *ret_desc set ("asc" false, "desc" true; untouched if
+ * absent), or -EINVAL after a 400. */
+int api_query_order(struct api_req *r, bool *ret_desc);
 /* An integer query parameter within [min, max] (def if absent): 0, or -EINVAL after a 400. */
 int api_query_int(struct api_req *r, const char *name, long def, long min, long max, long *ret);
+/* The limit (def_limit if absent, within 1..max_limit) and offset (0 if absent, within
+ * 0..2^30) query parameters: 0, or -EINVAL after a 400. */
+int api_query_page(struct api_req *r, long def_limit, long max_limit, long *ret_limit,
+		   long *ret_offset);
+/* Respond 200 {"<key>": arr} (arr stolen), or, when the store call that filled it failed
+ * (e < 0), free arr and respond 500 as api_storage_error(). */
+void api_respond_list(struct api_req *r, int e, const char *key, json_t *arr);
+/* 0 if the store knows station id; otherwise < 0 after answering 404 (-ENOENT) or 500. */
+int api_station_known(struct api_req *r, const char *id);
 /* The request body as a JSON object (new reference), or NULL after a 400. */
 json_t *api_body_object(struct api_req *r);
 /* Members of a JSON body: 0 ok (the default if absent and not required), -EINVAL after a 400. */

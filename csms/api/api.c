@@ -3,6 +3,7 @@
  * JSON is made in csms/api/ and only here; the routes are in api_<area>.c. */
 #include "api.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,6 +190,70 @@ const char *api_query_get(const struct api_req *r, const char *name, char *buf, 
 	return NULL;
 }
 
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+}
+
+/* A query parameter, URL-decoded ("%3A", "+"), copied into buf (truncated to len - 1 bytes);
+ * NULL if absent or empty. */
+const char *api_query_text(const struct api_req *r, const char *name, char *buf, size_t len)
+{
+	char raw[512];
+	size_t o = 0;
+
+	if (!api_query_get(r, name, raw, sizeof(raw)) || !raw[0])
+		return NULL;
+	for (const char *p = raw; *p && o + 1 < len; p++) {
+		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+			buf[o++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			p += 2;
+		} else {
+			buf[o++] = *p == '+' ? ' ' : *p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* An enum query parameter by the domain's names: 0 (*ret -1 if absent), or -EINVAL after a
+ * 400 "name: expected <expected>". */
+int api_query_name(struct api_req *r, const char *name, int (*from_name)(const char *),
+		   const char *expected, int *ret)
+{
+	char buf[32];
+	const char *v = api_query_text(r, name, buf, sizeof(buf));
+	int n;
+
+	if (!v) {
+		*ret = -1;
+		return 0;
+	}
+	n = from_name(v);
+	if (n < 0) {
+		api_error(r, 400, "%s: expected %s", name, expected);
+		return -EINVAL;
+	}
+	*ret = n;
+	return 0;
+}
+
+/* The order query parameter: 0 (*ret_desc true for "desc", untouched if absent), or -EINVAL
+ * after a 400. */
+int api_query_order(struct api_req *r, bool *ret_desc)
+{
+	char order[8];
+
+	if (!api_query_text(r, "order", order, sizeof(order)))
+		return 0;
+	if (strcmp(order, "asc") && strcmp(order, "desc")) {
+		api_error(r, 400, "order: expected asc or desc");
+		return -EINVAL;
+	}
+	*ret_desc = strcmp(order, "desc") == 0;
+	return 0;
+}
+
 /* Parse an integer query parameter within [min, max]; -EINVAL (and a 400) if malformed. */
 int api_query_int(struct api_req *r, const char *name, long def, long min, long max, long *ret)
 {
@@ -207,6 +272,45 @@ int api_query_int(struct api_req *r, const char *name, long def, long min, long 
 	}
 	*ret = n;
 	return 0;
+}
+
+/* Answer 200 {key: arr} (arr stolen), or after a storage error e < 0, 500. */
+void api_respond_list(struct api_req *r, int e, const char *key, json_t *arr)
+{
+	if (e < 0) {
+		json_decref(arr);
+		api_storage_error(r, e);
+		return;
+	}
+	api_respond(r, 200, json_pack("{s:o}", key, arr));
+}
+
+/* The limit (def_limit if absent, 1..max_limit) and offset (0 if absent) query parameters: 0,
+ * or -EINVAL after a 400. */
+int api_query_page(struct api_req *r, long def_limit, long max_limit, long *ret_limit,
+		   long *ret_offset)
+{
+	long limit, offset;
+
+	if (api_query_int(r, "limit", def_limit, 1, max_limit, &limit) < 0 ||
+	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+		return -EINVAL;
+	*ret_limit = limit;
+	*ret_offset = offset;
+	return 0;
+}
+
+/* 0 if station id is known, or < 0 after a 404 (-ENOENT) or a 500. */
+int api_station_known(struct api_req *r, const char *id)
+{
+	struct store_station row;
+	int e = store_station_get(r->api->store, id, &row);
+
+	if (e == -ENOENT)
+		api_error(r, 404, "unknown station %s", id);
+	else if (e < 0)
+		api_storage_error(r, e);
+	return e;
 }
 
 void api_storage_error(struct api_req *r, int err)

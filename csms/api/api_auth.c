@@ -587,12 +587,7 @@ static void get_accounts(struct api_req *r, char **segs)
 
 	(void)segs;
 	e = store_accounts_list(r->api->store, account_row_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "accounts", arr));
+	api_respond_list(r, e, "accounts", arr);
 }
 
 static int role_member(struct api_req *r, const json_t *o, bool required, int *ret)
@@ -837,12 +832,7 @@ static void get_tokens(struct api_req *r, char **segs)
 
 	(void)segs;
 	e = store_api_tokens_list(r->api->store, token_row_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "tokens", arr));
+	api_respond_list(r, e, "tokens", arr);
 }
 
 static void post_token(struct api_req *r, char **segs)
@@ -920,17 +910,11 @@ static void get_audit(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+	if (api_query_page(r, 100, 1000, &limit, &offset) < 0)
 		return;
 	arr = json_array();
 	e = store_audit_list(r->api->store, (int)limit, (int)offset, audit_row_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "audit", arr));
+	api_respond_list(r, e, "audit", arr);
 }
 
 /* ---------------------------------------------------------------- /metrics */

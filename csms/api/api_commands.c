@@ -425,18 +425,12 @@ static void get_commands(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+	if (api_query_page(r, 100, 10000, &limit, &offset) < 0)
 		return;
 	sid = api_query_get(r, "station", station, sizeof(station));
 	arr = json_array();
 	e = store_commands_list(r->api->store, sid, (int)limit, (int)offset, command_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "commands", arr));
+	api_respond_list(r, e, "commands", arr);
 }
 
 const struct api_route api_command_routes[] = {

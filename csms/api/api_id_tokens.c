@@ -4,7 +4,6 @@
  * that touches a site's tokens tells svc, which keeps the stations' local lists. */
 #include "api-private.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,38 +45,11 @@ static int token_sort_from_name(const char *s)
 				      : -EINVAL;
 }
 
-static int hexval(int c)
-{
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
-/* A text query parameter (as the station list reads them: %XX and '+' decoded); NULL if absent
- * or empty. */
-static const char *query_text(const struct api_req *r, const char *name, char *buf, size_t len)
-{
-	char raw[256];
-	size_t o = 0;
-
-	if (!api_query_get(r, name, raw, sizeof(raw)) || !raw[0])
-		return NULL;
-	for (const char *p = raw; *p && o + 1 < len; p++) {
-		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			buf[o++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-			p += 2;
-		} else {
-			buf[o++] = *p == '+' ? ' ' : *p;
-		}
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* GET /api/id-tokens?status=&group=&site=&q=&sort=&order=&limit=&offset= :
  * {"id_tokens": [...], "total": n, "limit": n, "offset": n}. */
 static void get_id_tokens(struct api_req *r, char **segs)
 {
-	char status[16], group[TOKEN_MAX + 1], site[SITE_ID_MAX + 1], prefix[TOKEN_MAX + 1],
-	    sort[16], order[8];
+	char group[TOKEN_MAX + 1], site[SITE_ID_MAX + 1], prefix[TOKEN_MAX + 1];
 	struct store_token_query q = {.status = -1, .sort = STORE_TOKEN_SORT_ID};
 	json_t *arr;
 	int64_t total;
@@ -85,33 +57,18 @@ static void get_id_tokens(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, ID_TOKENS_PAGE_MAX, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+	if (api_query_page(r, 100, ID_TOKENS_PAGE_MAX, &limit, &offset) < 0)
 		return;
-	if (query_text(r, "status", status, sizeof(status))) {
-		q.status = auth_status_from_string(status);
-		if (q.status < 0) {
-			api_error(r, 400, "status: expected Accepted, Blocked, Expired or Invalid");
-			return;
-		}
-	}
-	if (query_text(r, "sort", sort, sizeof(sort))) {
-		q.sort = token_sort_from_name(sort);
-		if (q.sort < 0) {
-			api_error(r, 400, "sort: expected id, status or expiry");
-			return;
-		}
-	}
-	if (query_text(r, "order", order, sizeof(order))) {
-		if (strcmp(order, "asc") && strcmp(order, "desc")) {
-			api_error(r, 400, "order: expected asc or desc");
-			return;
-		}
-		q.desc = strcmp(order, "desc") == 0;
-	}
-	q.parent = query_text(r, "group", group, sizeof(group));
-	q.site_id = query_text(r, "site", site, sizeof(site));
-	q.token_prefix = query_text(r, "q", prefix, sizeof(prefix));
+	if (api_query_name(r, "status", auth_status_from_string,
+			   "Accepted, Blocked, Expired or Invalid", &q.status) < 0 ||
+	    api_query_name(r, "sort", token_sort_from_name, "id, status or expiry", &q.sort) < 0 ||
+	    api_query_order(r, &q.desc) < 0)
+		return;
+	if (q.sort < 0)
+		q.sort = STORE_TOKEN_SORT_ID;
+	q.parent = api_query_text(r, "group", group, sizeof(group));
+	q.site_id = api_query_text(r, "site", site, sizeof(site));
+	q.token_prefix = api_query_text(r, "q", prefix, sizeof(prefix));
 	q.limit = (int)limit;
 	q.offset = (int)offset;
 	arr = json_array();
@@ -167,19 +124,15 @@ static int member_id(struct api_req *r, const json_t *o, const char *key, size_t
  * -EINVAL after a 400. */
 static int token_body(struct api_req *r, const json_t *body, struct store_token *t)
 {
-	const json_t *v = json_object_get(body, "status");
+	const json_t *v;
 	bool set;
 	int64_t ms;
+	int st;
 
-	if (v) {
-		int st = auth_status_from_string(json_string_value(v));
-
-		if (st < 0) {
-			api_error(r, 400, "status: expected Accepted, Blocked, Expired or Invalid");
-			return -EINVAL;
-		}
-		t->status = st;
-	}
+	if (api_member_name(r, body, "status", false, t->status, auth_status_from_string,
+			    "Accepted, Blocked, Expired or Invalid", &st) < 0)
+		return -EINVAL;
+	t->status = st;
 	v = json_object_get(body, "expiry");
 	if (v && json_is_null(v))
 		t->expiry_ms = 0;

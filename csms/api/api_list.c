@@ -4,7 +4,6 @@
  * connectors and history, connectors by status across the network. See docs/api.md. */
 #include "api-private.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,36 +17,11 @@
 
 #define SESSIONS_TOTAL_MAX 100000 /* sessions are counted up to this; beyond: "total_more" */
 
-static int hexval(int c)
-{
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
-/* A query parameter, URL-decoded ("%3A", "+"); NULL if absent or empty. */
-static const char *query_text(const struct api_req *r, const char *name, char *buf, size_t len)
-{
-	char raw[512];
-	size_t o = 0;
-
-	if (!api_query_get(r, name, raw, sizeof(raw)) || !raw[0])
-		return NULL;
-	for (const char *p = raw; *p && o + 1 < len; p++) {
-		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			buf[o++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-			p += 2;
-		} else {
-			buf[o++] = *p == '+' ? ' ' : *p;
-		}
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* A boolean query parameter: -1 absent, 0/1, or -EINVAL after a 400. */
 static int query_bool(struct api_req *r, const char *name, int *ret)
 {
 	char buf[8];
-	const char *v = query_text(r, name, buf, sizeof(buf));
+	const char *v = api_query_text(r, name, buf, sizeof(buf));
 
 	*ret = -1;
 	if (!v)
@@ -60,29 +34,11 @@ static int query_bool(struct api_req *r, const char *name, int *ret)
 	return 0;
 }
 
-/* An enum query parameter by the domain's names: -1 absent, or -EINVAL after a 400. */
-static int query_name(struct api_req *r, const char *name, int (*from_name)(const char *),
-		      const char *expected, int *ret)
-{
-	char buf[32];
-	const char *v = query_text(r, name, buf, sizeof(buf));
-
-	*ret = -1;
-	if (!v)
-		return 0;
-	*ret = from_name(v);
-	if (*ret < 0) {
-		api_error(r, 400, "%s: expected %s", name, expected);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* An RFC 3339 query parameter: 0 if absent, or -EINVAL after a 400. */
 static int query_time(struct api_req *r, const char *name, int64_t *ret)
 {
 	char buf[64];
-	const char *v = query_text(r, name, buf, sizeof(buf));
+	const char *v = api_query_text(r, name, buf, sizeof(buf));
 
 	*ret = 0;
 	if (!v)
@@ -107,7 +63,7 @@ static int sort_from_name(const char *s)
 static void get_stations(struct api_req *r, char **segs)
 {
 	char site[SITE_ID_MAX + 1], proto[32], prefix[STATION_ID_MAX + 1], cst[32],
-	    after[STATION_ID_MAX + 1], order[8];
+	    after[STATION_ID_MAX + 1];
 	struct store_station_query q = {.site_kind = -1};
 	json_t *arr;
 	int64_t total;
@@ -115,29 +71,23 @@ static void get_stations(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
-	    query_name(r, "kind", site_kind_from_string, "public, residential, rural or swap",
-		       &q.site_kind) < 0 ||
-	    query_name(r, "registration", reg_status_from_string, "Accepted, Pending or Rejected",
-		       &q.registration) < 0 ||
+	if (api_query_page(r, 1000, 10000, &limit, &offset) < 0 ||
+	    api_query_name(r, "kind", site_kind_from_string, "public, residential, rural or swap",
+			   &q.site_kind) < 0 ||
+	    api_query_name(r, "registration", reg_status_from_string,
+			   "Accepted, Pending or Rejected", &q.registration) < 0 ||
 	    query_bool(r, "online", &q.online) < 0 ||
-	    query_name(r, "sort", sort_from_name, "id, last_seen or site", &q.sort) < 0)
+	    api_query_name(r, "sort", sort_from_name, "id, last_seen or site", &q.sort) < 0)
 		return;
 	if (q.sort < 0)
 		q.sort = STORE_SORT_ID;
-	if (query_text(r, "order", order, sizeof(order))) {
-		if (strcmp(order, "asc") && strcmp(order, "desc")) {
-			api_error(r, 400, "order: expected asc or desc");
-			return;
-		}
-		q.desc = strcmp(order, "desc") == 0;
-	}
-	q.site_id = query_text(r, "site", site, sizeof(site));
-	q.protocol = query_text(r, "protocol", proto, sizeof(proto));
-	q.id_prefix = query_text(r, "q", prefix, sizeof(prefix));
-	q.connector_status = query_text(r, "status", cst, sizeof(cst));
-	q.after_id = query_text(r, "after", after, sizeof(after));
+	if (api_query_order(r, &q.desc) < 0)
+		return;
+	q.site_id = api_query_text(r, "site", site, sizeof(site));
+	q.protocol = api_query_text(r, "protocol", proto, sizeof(proto));
+	q.id_prefix = api_query_text(r, "q", prefix, sizeof(prefix));
+	q.connector_status = api_query_text(r, "status", cst, sizeof(cst));
+	q.after_id = api_query_text(r, "after", after, sizeof(after));
 	if (q.after_id && q.sort != STORE_SORT_ID) {
 		api_error(r, 400, "after: only with sort=id (use offset)");
 		return;
@@ -168,15 +118,14 @@ static void get_sessions(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
+	if (api_query_page(r, 100, 10000, &limit, &offset) < 0 ||
 	    api_query_int(r, "before", 0, 0, INT64_MAX, &before) < 0 ||
 	    query_bool(r, "active", &q.active) < 0 || query_time(r, "from", &q.from_ms) < 0 ||
 	    query_time(r, "to", &q.to_ms) < 0)
 		return;
-	q.station_id = query_text(r, "station", station, sizeof(station));
-	q.site_id = query_text(r, "site", site, sizeof(site));
-	q.id_tag = query_text(r, "token", tag, sizeof(tag));
+	q.station_id = api_query_text(r, "station", station, sizeof(station));
+	q.site_id = api_query_text(r, "site", site, sizeof(site));
+	q.id_tag = api_query_text(r, "token", tag, sizeof(tag));
 	q.limit = (int)limit;
 	q.offset = (int)offset;
 	q.before_id = before;
@@ -241,7 +190,7 @@ static void get_meter_values(struct api_req *r, char **segs)
 
 	if (parse_id(r, segs[2], &id) < 0 || api_query_int(r, "limit", 1000, 1, 10000, &limit) < 0)
 		return;
-	a = query_text(r, "after", after, sizeof(after));
+	a = api_query_text(r, "after", after, sizeof(after));
 	if (a) {
 		long long ts, seq;
 		char tail;
@@ -252,7 +201,7 @@ static void get_meter_values(struct api_req *r, char **segs)
 		}
 		cur = (struct store_sample_cursor){.ts_ms = ts, .seq = seq};
 	}
-	m = query_text(r, "measurand", meas, sizeof(meas));
+	m = api_query_text(r, "measurand", meas, sizeof(meas));
 	e = store_session_get(r->api->store, id, count_session, &found);
 	if (e == -ENOENT) {
 		api_error(r, 404, "unknown session %lld", (long long)id);
@@ -275,34 +224,17 @@ static void get_meter_values(struct api_req *r, char **segs)
 			      e == limit ? json_string(next) : json_null()));
 }
 
-static int station_exists(struct api_req *r, const char *id)
-{
-	struct store_station row;
-	int e = store_station_get(r->api->store, id, &row);
-
-	if (e == -ENOENT)
-		api_error(r, 404, "unknown station %s", id);
-	else if (e < 0)
-		api_storage_error(r, e);
-	return e;
-}
-
 /* GET /api/stations/{id}/connectors */
 static void get_connectors(struct api_req *r, char **segs)
 {
 	json_t *arr;
 	int e;
 
-	if (station_exists(r, segs[2]) < 0)
+	if (api_station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_connectors_list(r->api->store, segs[2], api_connector_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "connectors", arr));
+	api_respond_list(r, e, "connectors", arr);
 }
 
 static int history_json(const struct store_history_row *row, void *ud)
@@ -320,19 +252,12 @@ static void get_history(struct api_req *r, char **segs)
 	long limit, offset;
 	int e;
 
-	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
-	    station_exists(r, segs[2]) < 0)
+	if (api_query_page(r, 100, 1000, &limit, &offset) < 0 || api_station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_station_history(r->api->store, segs[2], (int)limit, (int)offset, history_json,
 				  arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "history", arr));
+	api_respond_list(r, e, "history", arr);
 }
 
 static int network_connector_json(const struct store_connector_row *row, void *ud)
@@ -356,18 +281,13 @@ static void get_network_connectors(struct api_req *r, char **segs)
 	int e;
 
 	(void)segs;
-	if (api_query_int(r, "limit", 100, 1, 10000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0)
+	if (api_query_page(r, 100, 10000, &limit, &offset) < 0)
 		return;
 	arr = json_array();
-	e = store_connectors_query(r->api->store, query_text(r, "status", status, sizeof(status)),
-				   (int)limit, (int)offset, network_connector_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "connectors", arr));
+	e = store_connectors_query(r->api->store,
+				   api_query_text(r, "status", status, sizeof(status)), (int)limit,
+				   (int)offset, network_connector_json, arr);
+	api_respond_list(r, e, "connectors", arr);
 }
 
 const struct api_route api_list_routes[] = {

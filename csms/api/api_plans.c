@@ -260,12 +260,7 @@ static void get_grid_events(struct api_req *r, char **segs)
 	arr = json_array();
 	e = store_grid_events_list(svc_store(r->api->svc), s, all ? 0 : svc_now_ms(r->api->svc),
 				   event_row, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "grid_events", arr));
+	api_respond_list(r, e, "grid_events", arr);
 }
 
 /* Actual power per 15-minute slot from stored energy registers. */
@@ -532,12 +527,7 @@ static void get_capabilities(struct api_req *r, char **segs)
 
 	(void)segs;
 	e = svc_model_caps_list(r->api->svc, caps_row, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "capabilities", arr));
+	api_respond_list(r, e, "capabilities", arr);
 }
 
 static int caps_key(struct api_req *r, char **segs, char *vendor, char *model, size_t len)

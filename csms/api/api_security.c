@@ -17,18 +17,6 @@
 #include "../svc/cmd.h"
 #include "../svc/svc.h"
 
-static int station_known(struct api_req *r, const char *id)
-{
-	struct store_station row;
-	int e = store_station_get(r->api->store, id, &row);
-
-	if (e == -ENOENT)
-		api_error(r, 404, "unknown station %s", id);
-	else if (e < 0)
-		api_storage_error(r, e);
-	return e;
-}
-
 static int event_json(const struct store_history_row *row, void *ud)
 {
 	json_t *detail = row->text ? json_loads(row->text, 0, NULL) : NULL;
@@ -51,18 +39,11 @@ static void get_security_events(struct api_req *r, char **segs)
 	json_t *arr;
 	int e;
 
-	if (api_query_int(r, "limit", 100, 1, 1000, &limit) < 0 ||
-	    api_query_int(r, "offset", 0, 0, 1L << 30, &offset) < 0 ||
-	    station_known(r, segs[2]) < 0)
+	if (api_query_page(r, 100, 1000, &limit, &offset) < 0 || api_station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_security_events(r->api->store, segs[2], (int)limit, (int)offset, event_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "events", arr));
+	api_respond_list(r, e, "events", arr);
 }
 
 static int cert_json(const struct store_cert *row, void *ud)
@@ -82,16 +63,11 @@ static void get_certificates(struct api_req *r, char **segs)
 	json_t *arr;
 	int e;
 
-	if (api_query_int(r, "limit", 20, 1, 1000, &limit) < 0 || station_known(r, segs[2]) < 0)
+	if (api_query_int(r, "limit", 20, 1, 1000, &limit) < 0 || api_station_known(r, segs[2]) < 0)
 		return;
 	arr = json_array();
 	e = store_certs_list(r->api->store, segs[2], (int)limit, cert_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "certificates", arr));
+	api_respond_list(r, e, "certificates", arr);
 }
 
 static void rotated(void *ud, const struct svc_cmd_result *res, bool stored)

@@ -465,12 +465,7 @@ static void get_reservations(struct api_req *r, char **segs)
 	e = store_reservations_list(r->api->store, st,
 				    op && (!strcmp(op, "1") || !strcmp(op, "true")), (int)limit,
 				    resv_row, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "reservations", arr));
+	api_respond_list(r, e, "reservations", arr);
 }
 
 /* ---------------------------------------------------------------- local list */

@@ -269,12 +269,7 @@ static void get_variables(struct api_req *r, char **segs)
 	}
 	arr = json_array();
 	e = store_variables_list(r->api->store, segs[2], variable_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "variables", arr));
+	api_respond_list(r, e, "variables", arr);
 }
 
 static void get_session(struct api_req *r, char **segs)
@@ -319,12 +314,7 @@ static void get_orphans(struct api_req *r, char **segs)
 		return;
 	}
 	e = store_orphans_list(r->api->store, (int)limit, orphan_json, arr);
-	if (e < 0) {
-		json_decref(arr);
-		api_storage_error(r, e);
-		return;
-	}
-	api_respond(r, 200, json_pack("{s:o}", "orphans", arr));
+	api_respond_list(r, e, "orphans", arr);
 }
 
 /* ---------------------------------------------------------------- stations by the API */

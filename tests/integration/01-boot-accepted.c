@@ -20,16 +20,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
 static void test_boot_heartbeat_status_visible_in_api(void **state)
 {
 	struct csms_proc *p = *state;
@@ -161,8 +151,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_boot_heartbeat_status_visible_in_api, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_unknown_station_404, setup, teardown),
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_unknown_station_404, setup,
+					    csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("01-boot", tests, NULL, NULL);

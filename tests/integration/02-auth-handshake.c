@@ -11,34 +11,6 @@
 
 #include "harness.h"
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
-/* Write `text` to <dir>/<name> and run `csms stations import` on it; returns the exit status. */
-static int import(struct csms_proc *p, const char *name, const char *text)
-{
-	char path[400];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	{
-		const char *const args[] = {"stations", "import", path, "--db", p->db, NULL};
-
-		return csms_cli(p, args);
-	}
-}
-
 static void assert_refused(struct csms_proc *p, const char *id, const char *password)
 {
 	struct tc_why why = {0};
@@ -79,10 +51,10 @@ static void test_closed_policy_and_passwords(void **state)
 
 	assert_non_null(p);
 	*state = p;
-	assert_int_equal(import(p, "stations.csv",
-				"charger_id,site,site_kind,password\n"
-				"CP-AUTH-1,S-NORTH,public,Secret-1-abcdefghij\n"
-				"CP-AUTH-2,S-HOME,residential,Other-pw-2-abcdefghij\n"),
+	assert_int_equal(csms_import_text(p, "stations.csv",
+					  "charger_id,site,site_kind,password\n"
+					  "CP-AUTH-1,S-NORTH,public,Secret-1-abcdefghij\n"
+					  "CP-AUTH-2,S-HOME,residential,Other-pw-2-abcdefghij\n"),
 			 0);
 	assert_int_equal(csms_launch(p, NULL), 0);
 
@@ -113,15 +85,16 @@ static void test_closed_policy_and_passwords(void **state)
 	/* re-import (JSON) changes the password: the old one stops working */
 	assert_int_equal(csms_stop(p), 0);
 	assert_int_equal(
-	    import(p, "update.json",
-		   "[{\"charger_id\": \"CP-AUTH-1\", \"site\": \"S-NORTH\","
-		   " \"site_kind\": \"public\", \"password\": \"Secret-new-abcdefghij\"}]"),
+	    csms_import_text(
+		p, "update.json",
+		"[{\"charger_id\": \"CP-AUTH-1\", \"site\": \"S-NORTH\","
+		" \"site_kind\": \"public\", \"password\": \"Secret-new-abcdefghij\"}]"),
 	    0);
 	/* a file with one bad row imports nothing and exits 1 */
-	assert_int_equal(import(p, "bad.csv",
-				"charger_id,site,site_kind,password\n"
-				"CP-AUTH-3,S-NORTH,public,Pw-3-ok-abcdefghijkl\n"
-				"CP-AUTH-4,S-NORTH,spaceship,Pw-4-abcdefghijklmn\n"),
+	assert_int_equal(csms_import_text(p, "bad.csv",
+					  "charger_id,site,site_kind,password\n"
+					  "CP-AUTH-3,S-NORTH,public,Pw-3-ok-abcdefghijkl\n"
+					  "CP-AUTH-4,S-NORTH,spaceship,Pw-4-abcdefghijklmn\n"),
 			 1);
 	assert_int_equal(csms_launch(p, NULL), 0);
 	assert_refused(p, "CP-AUTH-1", "Secret-1-abcdefghij");
@@ -229,8 +202,9 @@ static void test_pending_policy_until_operator_accepts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_closed_policy_and_passwords, teardown),
-	    cmocka_unit_test_teardown(test_pending_policy_until_operator_accepts, teardown),
+	    cmocka_unit_test_teardown(test_closed_policy_and_passwords, csms_teardown_chargers),
+	    cmocka_unit_test_teardown(test_pending_policy_until_operator_accepts,
+				      csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("02-auth", tests, NULL, NULL);

@@ -28,30 +28,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
-/* A connected, booted (Accepted) 1.6 charger. */
-static struct tcp *booted(struct csms_proc *p, const char *id)
-{
-	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
-	json_t *conf = NULL;
-	char err[64];
-
-	assert_non_null(tc);
-	assert_int_equal(tc_boot16(tc, &conf, err), 0);
-	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
-	json_decref(conf);
-	return tc;
-}
-
 /* CALL that must be answered with a CALLRESULT; returns its payload (new reference). */
 static json_t *must_call(struct tcp *tc, const char *action, json_t *payload)
 {
@@ -136,7 +112,7 @@ static const json_t *find_mv(const json_t *mv, const char *measurand, const char
 static void test_authorize_statuses(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-AUTHZ-1");
+	struct tcp *tc = tc_booted16(p->port, "CP-AUTHZ-1", NULL);
 	json_t *conf;
 
 	conf = must_call(tc, "Authorize", json_pack("{s:s}", "idTag", "NOBODY-KNOWS"));
@@ -171,7 +147,7 @@ static void test_authorize_statuses(void **state)
 static void test_session_start_meter_stop(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-TX-1");
+	struct tcp *tc = tc_booted16(p->port, "CP-TX-1", NULL);
 	char t0[32], t1[32], t2[32];
 	json_t *conf, *s, *mv;
 	json_int_t id;
@@ -263,7 +239,7 @@ static void test_session_start_meter_stop(void **state)
 static void test_replays_have_one_effect(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-TX-2");
+	struct tcp *tc = tc_booted16(p->port, "CP-TX-2", NULL);
 	json_t *conf, *s, *mv_payload;
 	char t0[32], t1[32];
 	json_int_t id, id2, id3;
@@ -335,7 +311,7 @@ static void test_replays_have_one_effect(void **state)
 static void test_unknown_stop_is_an_orphan(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-TX-3");
+	struct tcp *tc = tc_booted16(p->port, "CP-TX-3", NULL);
 	json_t *conf, *o, *orphans;
 	char t[32];
 
@@ -388,8 +364,8 @@ static void test_unknown_stop_is_an_orphan(void **state)
 static void test_station_cannot_touch_anothers_transaction(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *a = booted(p, "CP-TX-A");
-	struct tcp *b = booted(p, "CP-TX-B");
+	struct tcp *a = tc_booted16(p->port, "CP-TX-A", NULL);
+	struct tcp *b = tc_booted16(p->port, "CP-TX-B", NULL);
 	json_t *conf, *s, *orphans, *o;
 	char t0[32], t1[32];
 	json_int_t id;
@@ -455,12 +431,15 @@ static void test_station_cannot_touch_anothers_transaction(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_authorize_statuses, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_session_start_meter_stop, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_replays_have_one_effect, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unknown_stop_is_an_orphan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authorize_statuses, setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_session_start_meter_stop, setup,
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_replays_have_one_effect, setup,
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_unknown_stop_is_an_orphan, setup,
+					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_station_cannot_touch_anothers_transaction, setup,
-					    teardown),
+					    csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("03-txn", tests, NULL, NULL);

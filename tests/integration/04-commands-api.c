@@ -31,29 +31,6 @@ static int setup_short_timeout(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
-static struct tcp *booted(struct csms_proc *p, const char *id)
-{
-	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
-	json_t *conf = NULL;
-	char err[64];
-
-	assert_non_null(tc);
-	assert_int_equal(tc_boot16(tc, &conf, err), 0);
-	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
-	json_decref(conf);
-	return tc;
-}
-
 static struct http_async *command(struct csms_proc *p, const char *station, const char *action,
 				  const char *body)
 {
@@ -101,7 +78,7 @@ static const char *call_id(const json_t *f)
 static void test_remote_start_and_reset(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-1");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-1", NULL);
 	struct http_async *a;
 	json_t *f, *j = NULL;
 	int status = 0;
@@ -162,7 +139,7 @@ static void test_remote_start_and_reset(void **state)
 static void test_bad_requests_never_reach_the_charger(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-2");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-2", NULL);
 	struct http_async *a;
 	json_t *f, *j = NULL;
 	int status;
@@ -203,7 +180,7 @@ static void test_bad_requests_never_reach_the_charger(void **state)
 static void test_offline_charger_409(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-3");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-3", NULL);
 	long long end;
 	json_t *st;
 	bool online = true;
@@ -227,7 +204,7 @@ static void test_offline_charger_409(void **state)
 static void test_no_answer_504_then_recovers(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-4");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-4", NULL);
 	struct http_async *a;
 	json_t *f, *late, *j = NULL;
 	int status = 0;
@@ -284,7 +261,7 @@ static void test_no_answer_504_then_recovers(void **state)
 static void test_one_call_in_flight(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-5");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-5", NULL);
 	struct http_async *soft, *hard;
 	json_t *first, *second, *j = NULL, *none = NULL;
 	const char *type;
@@ -371,7 +348,7 @@ static json_t *neutral(struct csms_proc *p, struct tcp *tc, const char *path, co
 static void test_version_neutral_commands(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-6");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-6", NULL);
 	json_t *conf = NULL, *j;
 	char now[32], body[64];
 	json_int_t id;
@@ -438,8 +415,8 @@ static void test_version_neutral_commands(void **state)
 static void test_command_log(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CMD-7");
-	struct tcp *other = booted(p, "CP-CMD-8");
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-7", NULL);
+	struct tcp *other = tc_booted16(p->port, "CP-CMD-8", NULL);
 	json_t *j, *log, *c, *resp;
 	int status = 0;
 
@@ -547,15 +524,18 @@ static void test_command_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_remote_start_and_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_start_and_reset, setup,
+					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_bad_requests_never_reach_the_charger, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_offline_charger_409, setup, teardown),
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_offline_charger_409, setup,
+					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_no_answer_504_then_recovers, setup_short_timeout,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_command_log, setup, teardown),
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup,
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_command_log, setup, csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("04-commands", tests, NULL, NULL);

@@ -23,16 +23,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
 static struct tcp *booted(struct csms_proc *p, const char *id)
 {
 	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
@@ -240,11 +230,12 @@ static void test_oversize_frame_closes_only_that_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_frame_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unknown_message_type_is_answered, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_payload_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_errors, setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_unknown_message_type_is_answered, setup,
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_payload_errors, setup, csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_oversize_frame_closes_only_that_connection, setup,
-					    teardown),
+					    csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("05-frames", tests, NULL, NULL);

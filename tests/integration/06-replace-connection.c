@@ -21,29 +21,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
-static struct tcp *booted(struct csms_proc *p, const char *id)
-{
-	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
-	json_t *conf = NULL;
-	char err[64];
-
-	assert_non_null(tc);
-	assert_int_equal(tc_boot16(tc, &conf, err), 0);
-	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
-	json_decref(conf);
-	return tc;
-}
-
 static bool station_online(struct csms_proc *p, const char *id)
 {
 	char path[100];
@@ -66,8 +43,8 @@ static void test_second_connection_replaces_first(void **state)
 	json_t *conf = NULL, *f = NULL, *j = NULL;
 	int status = 0;
 
-	old = booted(p, "CP-REP-1");
-	cur = booted(p, "CP-REP-1");
+	old = tc_booted16(p->port, "CP-REP-1", NULL);
+	cur = tc_booted16(p->port, "CP-REP-1", NULL);
 
 	/* the first socket is closed by the server */
 	assert_int_equal(tc_wait_closed(old, 5000), 0);
@@ -111,7 +88,7 @@ static void test_reconnect_storm_of_one_charger(void **state)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		tc[i] = booted(p, "CP-REP-2");
+		tc[i] = tc_booted16(p->port, "CP-REP-2", NULL);
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(tc_wait_closed(tc[i], 5000), 0);
 		tc_close(tc[i]);
@@ -138,8 +115,10 @@ static void test_reconnect_storm_of_one_charger(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_second_connection_replaces_first, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reconnect_storm_of_one_charger, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_second_connection_replaces_first, setup,
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_reconnect_storm_of_one_charger, setup,
+					    csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("06-replace", tests, NULL, NULL);

@@ -32,29 +32,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
-static struct tcp *booted(struct csms_proc *p, const char *id)
-{
-	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp1.6", 5000, NULL);
-	json_t *conf = NULL;
-	char err[64];
-
-	assert_non_null(tc);
-	assert_int_equal(tc_boot16(tc, &conf, err), 0);
-	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
-	json_decref(conf);
-	return tc;
-}
-
 static json_t *get_session(struct csms_proc *p, json_int_t id)
 {
 	char path[64];
@@ -66,7 +43,7 @@ static json_t *get_session(struct csms_proc *p, json_int_t id)
 static void test_acknowledged_data_survives_kill9(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-CRASH-1");
+	struct tcp *tc = tc_booted16(p->port, "CP-CRASH-1", NULL);
 	char t0[32], t1[32], t2[32];
 	json_t *conf = NULL, *s;
 	json_int_t id;
@@ -110,7 +87,7 @@ static void test_acknowledged_data_survives_kill9(void **state)
 	json_decref(s);
 
 	/* the charger comes back and stops it; kill -9 again right after the answer */
-	tc = booted(p, "CP-CRASH-1");
+	tc = tc_booted16(p->port, "CP-CRASH-1", NULL);
 	conf = NULL;
 	assert_int_equal(tc_call(tc, "StopTransaction",
 				 json_pack("{s:I,s:i,s:s,s:s}", "transactionId", id, "meterStop",
@@ -131,7 +108,7 @@ static void test_acknowledged_data_survives_kill9(void **state)
 	json_decref(s);
 
 	/* a new transaction after the crash gets a new id */
-	tc = booted(p, "CP-CRASH-1");
+	tc = tc_booted16(p->port, "CP-CRASH-1", NULL);
 	conf = NULL;
 	assert_int_equal(tc_call(tc, "StartTransaction",
 				 json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "TAG-K9",
@@ -180,7 +157,7 @@ static void test_kill9_under_load_keeps_every_acknowledged_sample(void **state)
 		json_t *conf = NULL;
 
 		snprintf(id, sizeof(id), "CP-LOAD-%02d", i);
-		tc[i] = booted(p, id);
+		tc[i] = tc_booted16(p->port, id, NULL);
 		assert_int_equal(
 		    tc_call(tc[i], "StartTransaction",
 			    json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag", "TAG-LOAD",
@@ -260,7 +237,7 @@ static void test_kill9_under_load_keeps_every_acknowledged_sample(void **state)
 static void test_sigterm_exits_cleanly(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = booted(p, "CP-TERM-1");
+	struct tcp *tc = tc_booted16(p->port, "CP-TERM-1", NULL);
 	json_t *conf = NULL;
 
 	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), &conf, NULL, 5000), 0);
@@ -283,10 +260,12 @@ static void test_sigterm_exits_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_acknowledged_data_survives_kill9, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_acknowledged_data_survives_kill9, setup,
+					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_kill9_under_load_keeps_every_acknowledged_sample,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_sigterm_exits_cleanly, setup, teardown),
+					    setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_sigterm_exits_cleanly, setup,
+					    csms_teardown_chargers),
 	};
 	const char *pg = getenv("CSMS_TEST_PG_DSN");
 

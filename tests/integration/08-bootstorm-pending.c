@@ -25,16 +25,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	/* the server goes first: a failed check below must not leave it running */
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
 struct cp {
 	struct tcp *tc;
 	char msg_id[64];
@@ -158,7 +148,7 @@ static void test_boot_storm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_boot_storm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_boot_storm, setup, csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("08-bootstorm", tests, NULL, NULL);

@@ -34,15 +34,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
 /* An account made through the API by the harness's admin token. */
 static void add_account(struct csms_proc *p, const char *name, const char *password,
 			const char *role)
@@ -716,5 +707,5 @@ int main(void)
 	    cmocka_unit_test(test_sd_notify),
 	};
 
-	return cmocka_run_group_tests_name("10-accounts", tests, setup, teardown);
+	return cmocka_run_group_tests_name("10-accounts", tests, setup, csms_teardown_chargers);
 }

@@ -13,15 +13,6 @@
 
 #include "harness.h"
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
 static json_t *answer(struct tcp *tc, const char *text, const char *id)
 {
 	json_t *f = NULL;
@@ -118,8 +109,8 @@ static void test_no_boot_is_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_retry_cache_and_error_ids, teardown),
-	    cmocka_unit_test_teardown(test_no_boot_is_closed, teardown),
+	    cmocka_unit_test_teardown(test_retry_cache_and_error_ids, csms_teardown_chargers),
+	    cmocka_unit_test_teardown(test_no_boot_is_closed, csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("11-security", tests, NULL, NULL);

@@ -211,23 +211,6 @@ static void assert_no_session(const struct csms_proc *p, const char *id, const c
 	assert_int_equal(a.end.end, CPCLIENT_END_ERROR);
 }
 
-static int import(struct csms_proc *p, const char *text)
-{
-	char path[400];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/stations.csv", p->dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	{
-		const char *const args[] = {"stations", "import", path, "--db", p->db, NULL};
-
-		return csms_cli(p, args);
-	}
-}
-
 static void write_config(struct csms_proc *p, bool allow_plain)
 {
 	FILE *f = fopen(p->config, "w");
@@ -269,11 +252,12 @@ static void test_profiles_2_and_3(void **state)
 	p->no_admin = true;
 	make_certs(p->dir);
 	write_config(p, true);
-	assert_int_equal(import(p, "charger_id,site,site_kind,password,security_profile\n"
-				   "CP-TLS-1,S-T,public,Secret-1-abcdefghij,1\n"
-				   "CP-TLS-2,S-T,public,Secret-2-abcdefghij,2\n"
-				   "CP-TLS-3,S-T,public,,3\n"
-				   "CP-TLS-3P,S-T,public,Secret-3-abcdefghij,3\n"),
+	assert_int_equal(csms_import_text(p, "stations.csv",
+					  "charger_id,site,site_kind,password,security_profile\n"
+					  "CP-TLS-1,S-T,public,Secret-1-abcdefghij,1\n"
+					  "CP-TLS-2,S-T,public,Secret-2-abcdefghij,2\n"
+					  "CP-TLS-3,S-T,public,,3\n"
+					  "CP-TLS-3P,S-T,public,Secret-3-abcdefghij,3\n"),
 			 0);
 	assert_int_equal(csms_launch(p, NULL), 0);
 
@@ -333,8 +317,9 @@ static void test_kdf_off_the_loop(void **state)
 	assert_non_null(p);
 	*state = p;
 	p->no_admin = true;
-	assert_int_equal(import(p, "charger_id,site,site_kind,password\n"
-				   "CP-KDF-GOOD,S-K,public,Good-pw-abcdefghij\n"),
+	assert_int_equal(csms_import_text(p, "stations.csv",
+					  "charger_id,site,site_kind,password\n"
+					  "CP-KDF-GOOD,S-K,public,Good-pw-abcdefghij\n"),
 			 0);
 	assert_int_equal(csms_launch(p, NULL), 0);
 	good = tc_connect(p->port, "CP-KDF-GOOD", "Good-pw-abcdefghij", "ocpp1.6", 30000, NULL);

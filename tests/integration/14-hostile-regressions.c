@@ -347,23 +347,6 @@ static void test_deep_nesting(void **state)
 	csms_pass(p);
 }
 
-static int import_file(struct csms_proc *p, const char *name, const char *text)
-{
-	char path[400];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	{
-		const char *const args[] = {"stations", "import", path, "--db", p->db, NULL};
-
-		return csms_cli(p, args);
-	}
-}
-
 /* An id Basic auth cannot carry (':') or outside the id charset is refused, with its line. */
 static void test_import_refuses_ids_that_cannot_log_in(void **state)
 {
@@ -371,12 +354,12 @@ static void test_import_refuses_ids_that_cannot_log_in(void **state)
 
 	*state = p;
 	assert_non_null(p);
-	assert_int_not_equal(import_file(p, "ids.csv",
-					 "charger_id,site,site_kind,password\n"
-					 "CP-OK-1,S-1,public,0123456789abcdef\n"
-					 "CP:2,S-1,public,0123456789abcdef\n"
-					 "CP%3,S-1,public,0123456789abcdef\n"
-					 "CP\x1b[2J,S-1,public,0123456789abcdef\n"),
+	assert_int_not_equal(csms_import_text(p, "ids.csv",
+					      "charger_id,site,site_kind,password\n"
+					      "CP-OK-1,S-1,public,0123456789abcdef\n"
+					      "CP:2,S-1,public,0123456789abcdef\n"
+					      "CP%3,S-1,public,0123456789abcdef\n"
+					      "CP\x1b[2J,S-1,public,0123456789abcdef\n"),
 			     0);
 	assert_int_equal(log_lines(p, "ids.csv:3: charger_id"), 1);
 	assert_int_equal(log_lines(p, "ids.csv:4: charger_id"), 1);
@@ -384,14 +367,14 @@ static void test_import_refuses_ids_that_cannot_log_in(void **state)
 	assert_int_equal(log_lines(p, "ids.csv:2:"), 0);
 	assert_int_equal(log_lines(p, "CP\\x1b[2J"), 1); /* escaped on the terminal */
 	assert_int_equal(
-	    import_file(p, "ok.json",
-			"[{\"charger_id\": \"A-z_0.9*+=|@x\", \"site\": \"S-1\", "
-			"\"site_kind\": \"public\", \"password\": \"0123456789abcdef\"}]"),
+	    csms_import_text(p, "ok.json",
+			     "[{\"charger_id\": \"A-z_0.9*+=|@x\", \"site\": \"S-1\", "
+			     "\"site_kind\": \"public\", \"password\": \"0123456789abcdef\"}]"),
 	    0);
 	assert_int_not_equal(
-	    import_file(p, "bad.json",
-			"[{\"charger_id\": \"a:b\", \"site\": \"S-1\", "
-			"\"site_kind\": \"public\", \"password\": \"0123456789abcdef\"}]"),
+	    csms_import_text(p, "bad.json",
+			     "[{\"charger_id\": \"a:b\", \"site\": \"S-1\", "
+			     "\"site_kind\": \"public\", \"password\": \"0123456789abcdef\"}]"),
 	    0);
 	assert_int_equal(log_lines(p, "bad.json:1: charger_id"), 1);
 	csms_pass(p);

@@ -20,71 +20,6 @@
 
 #define PASSWORD "id-token-test-password-01"
 
-static int setup(void **state)
-{
-	struct csms_proc *p = csms_start(NULL, NULL);
-
-	if (!p)
-		return -1;
-	*state = p;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct csms_proc *p = *state;
-	int r = csms_stop(p);
-
-	if (r == 0)
-		csms_pass(p);
-	csms_destroy(p);
-	return r;
-}
-
-/* A request with the harness's admin token: returns the status; *ret_json (may be NULL). */
-static int req(struct csms_proc *p, const char *method, const char *path, const char *body,
-	       json_t **ret_json)
-{
-	int status = 0;
-
-	assert_int_equal(http_request(p->port, method, path, body, &status, ret_json, 10000), 0);
-	return status;
-}
-
-/* An API token of role, made by the admin; its "Authorization: Bearer" header into hdr. */
-static void role_header(struct csms_proc *p, const char *name, const char *role, char hdr[160])
-{
-	char body[128];
-	json_t *j = NULL;
-
-	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"role\": \"%s\"}", name, role);
-	assert_int_equal(req(p, "POST", "/api/tokens", body, &j), 201);
-	snprintf(hdr, 160, "Authorization: Bearer %s",
-		 json_string_value(json_object_get(j, "token")));
-	json_decref(j);
-}
-
-/* A request with explicit credentials (hdr NULL: none); returns the status. */
-static int as(struct csms_proc *p, const char *hdr, const char *method, const char *path,
-	      const char *body)
-{
-	const char *headers[] = {hdr, NULL};
-	struct http_opts o = {
-	    .method = method, .path = path, .body = body, .headers = headers, .no_auth = true};
-	struct http_result res;
-	int status;
-
-	assert_int_equal(http_exchange(p->port, &o, &res), 0);
-	status = res.status;
-	http_result_clear(&res);
-	return status;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 /* Authorize idTag at a connected 1.6 charger: the idTagInfo status. */
 static const char *authorize(struct tcp *tc, const char *tag, char out[32])
 {
@@ -92,7 +27,7 @@ static const char *authorize(struct tcp *tc, const char *tag, char out[32])
 
 	assert_int_equal(
 	    tc_call(tc, "Authorize", json_pack("{s:s}", "idTag", tag), &conf, NULL, 5000), 0);
-	snprintf(out, 32, "%s", str(json_object_get(conf, "idTagInfo"), "status"));
+	snprintf(out, 32, "%s", json_str(json_object_get(conf, "idTagInfo"), "status"));
 	json_decref(conf);
 	return out;
 }
@@ -104,27 +39,30 @@ static void test_crud_and_authorize(void **state)
 	struct tcp *tc;
 	char st[32], err[64];
 
-	assert_int_equal(
-	    req(p, "POST", "/api/sites", "{\"id\": \"S1\", \"kind\": \"public\"}", NULL), 201);
-	assert_int_equal(req(p, "POST", "/api/id-tokens",
-			     "{\"id\": \"CARD-0001\", \"group\": \"FLEET-A\", \"site\": \"S1\", "
-			     "\"expiry\": \"2030-01-01T00:00:00Z\"}",
-			     &j),
+	assert_int_equal(http_status(p->port, "POST", "/api/sites",
+				     "{\"id\": \"S1\", \"kind\": \"public\"}", NULL),
 			 201);
-	assert_string_equal(str(j, "id"), "CARD-0001");
-	assert_string_equal(str(j, "status"), "Accepted"); /* the default */
-	assert_string_equal(str(j, "group"), "FLEET-A");
-	assert_string_equal(str(j, "site"), "S1");
-	assert_non_null(strstr(str(j, "expiry"), "2030-01-01T00:00:00"));
+	assert_int_equal(
+	    http_status(p->port, "POST", "/api/id-tokens",
+			"{\"id\": \"CARD-0001\", \"group\": \"FLEET-A\", \"site\": \"S1\", "
+			"\"expiry\": \"2030-01-01T00:00:00Z\"}",
+			&j),
+	    201);
+	assert_string_equal(json_str(j, "id"), "CARD-0001");
+	assert_string_equal(json_str(j, "status"), "Accepted"); /* the default */
+	assert_string_equal(json_str(j, "group"), "FLEET-A");
+	assert_string_equal(json_str(j, "site"), "S1");
+	assert_non_null(strstr(json_str(j, "expiry"), "2030-01-01T00:00:00"));
 	json_decref(j);
-	assert_int_equal(req(p, "GET", "/api/id-tokens/CARD-0001", NULL, &j), 200);
-	assert_string_equal(str(j, "group"), "FLEET-A");
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens/CARD-0001", NULL, &j), 200);
+	assert_string_equal(json_str(j, "group"), "FLEET-A");
 	json_decref(j);
 
 	/* a charger of site S1, created through the API too, sees the token's decisions */
 	assert_int_equal(
-	    req(p, "POST", "/api/stations",
-		"{\"id\": \"CP-TOK-1\", \"site\": \"S1\", \"password\": \"" PASSWORD "\"}", NULL),
+	    http_status(p->port, "POST", "/api/stations",
+			"{\"id\": \"CP-TOK-1\", \"site\": \"S1\", \"password\": \"" PASSWORD "\"}",
+			NULL),
 	    201);
 	tc = tc_connect(p->port, "CP-TOK-1", PASSWORD, "ocpp1.6", 5000, NULL);
 	assert_non_null(tc);
@@ -134,21 +72,22 @@ static void test_crud_and_authorize(void **state)
 	assert_string_equal(authorize(tc, "CARD-NONE", st), "Invalid");
 
 	/* update: block it, clear the group (null), keep the rest */
-	assert_int_equal(req(p, "PUT", "/api/id-tokens/CARD-0001",
-			     "{\"status\": \"Blocked\", \"group\": null}", &j),
+	assert_int_equal(http_status(p->port, "PUT", "/api/id-tokens/CARD-0001",
+				     "{\"status\": \"Blocked\", \"group\": null}", &j),
 			 200);
-	assert_string_equal(str(j, "status"), "Blocked");
+	assert_string_equal(json_str(j, "status"), "Blocked");
 	assert_true(json_is_null(json_object_get(j, "group")));
-	assert_string_equal(str(j, "site"), "S1");
+	assert_string_equal(json_str(j, "site"), "S1");
 	json_decref(j);
 	assert_string_equal(authorize(tc, "CARD-0001", st), "Blocked");
 	/* an expiry in the past: the charger hears Expired */
-	assert_int_equal(req(p, "PUT", "/api/id-tokens/CARD-0001",
-			     "{\"status\": \"Accepted\", \"expiry\": \"2020-01-01T00:00:00Z\"}",
-			     NULL),
-			 200);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/id-tokens/CARD-0001",
+			"{\"status\": \"Accepted\", \"expiry\": \"2020-01-01T00:00:00Z\"}", NULL),
+	    200);
 	assert_string_equal(authorize(tc, "CARD-0001", st), "Expired");
-	assert_int_equal(req(p, "PUT", "/api/id-tokens/CARD-0001", "{\"expiry\": null}", &j), 200);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/id-tokens/CARD-0001", "{\"expiry\": null}", &j), 200);
 	assert_true(json_is_null(json_object_get(j, "expiry")));
 	json_decref(j);
 	assert_string_equal(authorize(tc, "CARD-0001", st), "Accepted");
@@ -156,17 +95,20 @@ static void test_crud_and_authorize(void **state)
 
 	/* durable: it survives a restart */
 	assert_int_equal(csms_restart(p), 0);
-	assert_int_equal(req(p, "GET", "/api/id-tokens/CARD-0001", NULL, &j), 200);
-	assert_string_equal(str(j, "status"), "Accepted");
-	assert_string_equal(str(j, "site"), "S1");
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens/CARD-0001", NULL, &j), 200);
+	assert_string_equal(json_str(j, "status"), "Accepted");
+	assert_string_equal(json_str(j, "site"), "S1");
 	json_decref(j);
 
 	/* delete: 204, then unknown */
-	assert_int_equal(req(p, "DELETE", "/api/id-tokens/CARD-0001", NULL, NULL), 204);
-	assert_int_equal(req(p, "GET", "/api/id-tokens/CARD-0001", NULL, NULL), 404);
-	assert_int_equal(req(p, "DELETE", "/api/id-tokens/CARD-0001", NULL, NULL), 404);
-	assert_int_equal(
-	    req(p, "PUT", "/api/id-tokens/CARD-0001", "{\"status\": \"Blocked\"}", NULL), 404);
+	assert_int_equal(http_status(p->port, "DELETE", "/api/id-tokens/CARD-0001", NULL, NULL),
+			 204);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens/CARD-0001", NULL, NULL), 404);
+	assert_int_equal(http_status(p->port, "DELETE", "/api/id-tokens/CARD-0001", NULL, NULL),
+			 404);
+	assert_int_equal(http_status(p->port, "PUT", "/api/id-tokens/CARD-0001",
+				     "{\"status\": \"Blocked\"}", NULL),
+			 404);
 	assert_int_equal(tc_shutdown(), 0);
 }
 
@@ -178,10 +120,10 @@ static const char *page(struct csms_proc *p, const char *query, long long *ret_t
 	size_t i, n = 0;
 
 	snprintf(path, sizeof(path), "/api/id-tokens%s", query);
-	assert_int_equal(req(p, "GET", path, NULL, &j), 200);
+	assert_int_equal(http_status(p->port, "GET", path, NULL, &j), 200);
 	out[0] = '\0';
 	json_array_foreach(json_object_get(j, "id_tokens"), i, t)
-		n += (size_t)snprintf(out + n, 512 - n, "%s%s", i ? "," : "", str(t, "id"));
+		n += (size_t)snprintf(out + n, 512 - n, "%s%s", i ? "," : "", json_str(t, "id"));
 	if (ret_total)
 		*ret_total = json_integer_value(json_object_get(j, "total"));
 	json_decref(j);
@@ -203,10 +145,12 @@ static void test_list_filters_pages(void **state)
 	char out[512];
 	long long total;
 
-	assert_int_equal(
-	    req(p, "POST", "/api/sites", "{\"id\": \"S2\", \"kind\": \"residential\"}", NULL), 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/sites",
+				     "{\"id\": \"S2\", \"kind\": \"residential\"}", NULL),
+			 201);
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
-		assert_int_equal(req(p, "POST", "/api/id-tokens", bodies[i], NULL), 201);
+		assert_int_equal(http_status(p->port, "POST", "/api/id-tokens", bodies[i], NULL),
+				 201);
 
 	assert_string_equal(page(p, "", &total, out), "T-A1,T-A2,T-B1,T-B2,U-C1");
 	assert_int_equal(total, 5);
@@ -229,11 +173,14 @@ static void test_list_filters_pages(void **state)
 	assert_int_equal(total, 0);
 
 	/* bad queries */
-	assert_int_equal(req(p, "GET", "/api/id-tokens?status=Bogus", NULL, NULL), 400);
-	assert_int_equal(req(p, "GET", "/api/id-tokens?sort=colour", NULL, NULL), 400);
-	assert_int_equal(req(p, "GET", "/api/id-tokens?order=up", NULL, NULL), 400);
-	assert_int_equal(req(p, "GET", "/api/id-tokens?limit=0", NULL, NULL), 400);
-	assert_int_equal(req(p, "GET", "/api/id-tokens?limit=100000", NULL, NULL), 400);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens?status=Bogus", NULL, NULL),
+			 400);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens?sort=colour", NULL, NULL),
+			 400);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens?order=up", NULL, NULL), 400);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens?limit=0", NULL, NULL), 400);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens?limit=100000", NULL, NULL),
+			 400);
 }
 
 static void test_bad_bodies_conflicts(void **state)
@@ -258,31 +205,35 @@ static void test_bad_bodies_conflicts(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		print_message("body %s\n", bad[i]);
-		assert_int_equal(req(p, "POST", "/api/id-tokens", bad[i], NULL), 400);
+		assert_int_equal(http_status(p->port, "POST", "/api/id-tokens", bad[i], NULL), 400);
 	}
 	memset(longid, 'x', sizeof(longid));
 	memcpy(longid, "{\"id\": \"", 8);
 	memcpy(longid + 8 + 65, "\"}", 3); /* 65 characters: over TOKEN_MAX */
-	assert_int_equal(req(p, "POST", "/api/id-tokens", longid, NULL), 400);
+	assert_int_equal(http_status(p->port, "POST", "/api/id-tokens", longid, NULL), 400);
 	/* nothing of those was stored */
-	assert_int_equal(req(p, "GET", "/api/id-tokens/T-X", NULL, NULL), 404);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens/T-X", NULL, NULL), 404);
 
-	assert_int_equal(req(p, "POST", "/api/id-tokens", "{\"id\": \"DUP-1\"}", NULL), 201);
 	assert_int_equal(
-	    req(p, "POST", "/api/id-tokens", "{\"id\": \"DUP-1\", \"status\": \"Blocked\"}", NULL),
-	    409);
+	    http_status(p->port, "POST", "/api/id-tokens", "{\"id\": \"DUP-1\"}", NULL), 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/id-tokens",
+				     "{\"id\": \"DUP-1\", \"status\": \"Blocked\"}", NULL),
+			 409);
 	/* the conflict left it as it was */
 	{
 		json_t *j = NULL;
 
-		assert_int_equal(req(p, "GET", "/api/id-tokens/DUP-1", NULL, &j), 200);
-		assert_string_equal(str(j, "status"), "Accepted");
+		assert_int_equal(http_status(p->port, "GET", "/api/id-tokens/DUP-1", NULL, &j),
+				 200);
+		assert_string_equal(json_str(j, "status"), "Accepted");
 		json_decref(j);
 	}
-	assert_int_equal(req(p, "PUT", "/api/id-tokens/DUP-1", "{\"status\": \"Nope\"}", NULL),
-			 400);
-	assert_int_equal(req(p, "PUT", "/api/id-tokens/DUP-1", "{\"site\": \"NOPE\"}", NULL), 400);
-	assert_int_equal(req(p, "PUT", "/api/id-tokens/DUP-1", "nope", NULL), 400);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/id-tokens/DUP-1", "{\"status\": \"Nope\"}", NULL),
+	    400);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/id-tokens/DUP-1", "{\"site\": \"NOPE\"}", NULL), 400);
+	assert_int_equal(http_status(p->port, "PUT", "/api/id-tokens/DUP-1", "nope", NULL), 400);
 }
 
 static void test_roles(void **state)
@@ -290,35 +241,48 @@ static void test_roles(void **state)
 	struct csms_proc *p = *state;
 	char viewer[160], op[160];
 
-	role_header(p, "tok-viewer", "viewer", viewer);
-	role_header(p, "tok-operator", "operator", op);
-	assert_int_equal(req(p, "POST", "/api/id-tokens", "{\"id\": \"R-1\"}", NULL), 201);
+	assert_int_equal(
+	    http_bearer_header(p->port, "tok-viewer", "viewer", viewer, sizeof(viewer)), 0);
+	assert_int_equal(http_bearer_header(p->port, "tok-operator", "operator", op, sizeof(op)),
+			 0);
+	assert_int_equal(http_status(p->port, "POST", "/api/id-tokens", "{\"id\": \"R-1\"}", NULL),
+			 201);
 
 	/* no credentials: 401 for reads and writes */
-	assert_int_equal(as(p, NULL, "GET", "/api/id-tokens", NULL), 401);
-	assert_int_equal(as(p, NULL, "POST", "/api/id-tokens", "{\"id\": \"R-2\"}"), 401);
+	assert_int_equal(http_status_as(p->port, NULL, "GET", "/api/id-tokens", NULL), 401);
+	assert_int_equal(
+	    http_status_as(p->port, NULL, "POST", "/api/id-tokens", "{\"id\": \"R-2\"}"), 401);
 	/* a viewer reads, but writes nothing */
-	assert_int_equal(as(p, viewer, "GET", "/api/id-tokens", NULL), 200);
-	assert_int_equal(as(p, viewer, "GET", "/api/id-tokens/R-1", NULL), 200);
-	assert_int_equal(as(p, viewer, "POST", "/api/id-tokens", "{\"id\": \"R-2\"}"), 403);
-	assert_int_equal(as(p, viewer, "PUT", "/api/id-tokens/R-1", "{\"status\": \"Blocked\"}"),
+	assert_int_equal(http_status_as(p->port, viewer, "GET", "/api/id-tokens", NULL), 200);
+	assert_int_equal(http_status_as(p->port, viewer, "GET", "/api/id-tokens/R-1", NULL), 200);
+	assert_int_equal(
+	    http_status_as(p->port, viewer, "POST", "/api/id-tokens", "{\"id\": \"R-2\"}"), 403);
+	assert_int_equal(http_status_as(p->port, viewer, "PUT", "/api/id-tokens/R-1",
+					"{\"status\": \"Blocked\"}"),
 			 403);
-	assert_int_equal(as(p, viewer, "DELETE", "/api/id-tokens/R-1", NULL), 403);
-	assert_int_equal(req(p, "GET", "/api/id-tokens/R-2", NULL, NULL), 404);
+	assert_int_equal(http_status_as(p->port, viewer, "DELETE", "/api/id-tokens/R-1", NULL),
+			 403);
+	assert_int_equal(http_status(p->port, "GET", "/api/id-tokens/R-2", NULL, NULL), 404);
 	/* an operator writes */
-	assert_int_equal(as(p, op, "POST", "/api/id-tokens", "{\"id\": \"R-2\"}"), 201);
-	assert_int_equal(as(p, op, "PUT", "/api/id-tokens/R-1", "{\"status\": \"Blocked\"}"), 200);
-	assert_int_equal(as(p, op, "DELETE", "/api/id-tokens/R-2", NULL), 204);
+	assert_int_equal(http_status_as(p->port, op, "POST", "/api/id-tokens", "{\"id\": \"R-2\"}"),
+			 201);
+	assert_int_equal(
+	    http_status_as(p->port, op, "PUT", "/api/id-tokens/R-1", "{\"status\": \"Blocked\"}"),
+	    200);
+	assert_int_equal(http_status_as(p->port, op, "DELETE", "/api/id-tokens/R-2", NULL), 204);
 	/* and each write is in the audit log */
 	{
 		json_t *j = NULL, *row;
 		size_t i;
 		int n = 0;
 
-		assert_int_equal(req(p, "GET", "/api/audit?limit=100", NULL, &j), 200);
+		assert_int_equal(http_status(p->port, "GET", "/api/audit?limit=100", NULL, &j),
+				 200);
 		json_array_foreach(json_object_get(j, "audit"), i, row)
-			if (str(row, "path") && strstr(str(row, "path"), "/api/id-tokens") &&
-			    str(row, "who") && !strcmp(str(row, "who"), "token:tok-operator"))
+			if (json_str(row, "path") &&
+			    strstr(json_str(row, "path"), "/api/id-tokens") &&
+			    json_str(row, "who") &&
+			    !strcmp(json_str(row, "who"), "token:tok-operator"))
 				n++;
 		json_decref(j);
 		assert_int_equal(n, 3);
@@ -328,10 +292,10 @@ static void test_roles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_crud_and_authorize, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_list_filters_pages, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_bodies_conflicts, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crud_and_authorize, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_filters_pages, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_bodies_conflicts, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_roles, csms_setup, csms_teardown),
 	};
 
 	return cmocka_run_group_tests_name("id-tokens", tests, NULL, NULL);

@@ -20,90 +20,12 @@
 
 #define PASSWORD "station-crud-password-001"
 
-static int setup(void **state)
-{
-	struct csms_proc *p = csms_start(NULL, NULL);
-
-	if (!p)
-		return -1;
-	*state = p;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct csms_proc *p = *state;
-	int r = csms_stop(p);
-
-	if (r == 0)
-		csms_pass(p);
-	csms_destroy(p);
-	return r;
-}
-
-static int req(struct csms_proc *p, const char *method, const char *path, const char *body,
-	       json_t **ret_json)
-{
-	int status = 0;
-
-	assert_int_equal(http_request(p->port, method, path, body, &status, ret_json, 10000), 0);
-	return status;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-/* An API token of role; its "Authorization: Bearer" header into hdr. */
-static void role_header(struct csms_proc *p, const char *name, const char *role, char hdr[160])
-{
-	char body[128];
-	json_t *j = NULL;
-
-	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"role\": \"%s\"}", name, role);
-	assert_int_equal(req(p, "POST", "/api/tokens", body, &j), 201);
-	snprintf(hdr, 160, "Authorization: Bearer %s",
-		 json_string_value(json_object_get(j, "token")));
-	json_decref(j);
-}
-
-static int as(struct csms_proc *p, const char *hdr, const char *method, const char *path,
-	      const char *body)
-{
-	const char *headers[] = {hdr, NULL};
-	struct http_opts o = {
-	    .method = method, .path = path, .body = body, .headers = headers, .no_auth = true};
-	struct http_result res;
-	int status;
-
-	assert_int_equal(http_exchange(p->port, &o, &res), 0);
-	status = res.status;
-	http_result_clear(&res);
-	return status;
-}
-
-/* A 1.6 charger connected with password and booted: NULL if the handshake was refused. */
-static struct tcp *booted(struct csms_proc *p, const char *id, const char *password)
-{
-	struct tcp *tc = tc_connect(p->port, id, password, "ocpp1.6", 5000, NULL);
-	json_t *conf = NULL;
-	char err[64];
-
-	if (!tc)
-		return NULL;
-	assert_int_equal(tc_boot16(tc, &conf, err), 0);
-	assert_string_equal(str(conf, "status"), "Accepted");
-	json_decref(conf);
-	return tc;
-}
-
 /* The summary's station count and online count. */
 static void counts(struct csms_proc *p, long long *ret_stations, long long *ret_online)
 {
 	json_t *j = NULL;
 
-	assert_int_equal(req(p, "GET", "/api/summary", NULL, &j), 200);
+	assert_int_equal(http_status(p->port, "GET", "/api/summary", NULL, &j), 200);
 	*ret_stations = json_integer_value(json_object_get(j, "stations"));
 	*ret_online = json_integer_value(json_object_get(j, "online"));
 	json_decref(j);
@@ -120,7 +42,7 @@ static void wait_offline(struct csms_proc *p, const char *id)
 		bool online;
 
 		tc_run(50);
-		assert_int_equal(req(p, "GET", path, NULL, &j), 200);
+		assert_int_equal(http_status(p->port, "GET", path, NULL, &j), 200);
 		online = json_is_true(json_object_get(j, "online"));
 		json_decref(j);
 		if (!online)
@@ -138,73 +60,78 @@ static void test_create_update(void **state)
 	long long n0, on0, n, on;
 
 	counts(p, &n0, &on0);
-	assert_int_equal(
-	    req(p, "POST", "/api/sites", "{\"id\": \"MALL\", \"kind\": \"public\"}", NULL), 201);
-	assert_int_equal(
-	    req(p, "POST", "/api/sites", "{\"id\": \"FARM\", \"kind\": \"rural\"}", NULL), 201);
-	/* no password given: one is generated, shown this once */
-	assert_int_equal(req(p, "POST", "/api/stations",
-			     "{\"id\": \"CP-GEN-1\", \"site\": \"MALL\", \"protocol\": "
-			     "\"ocpp1.6\", \"notes\": \"level 2, bay 7\", \"labels\": [\"dc\", "
-			     "\"fast\"]}",
-			     &j),
+	assert_int_equal(http_status(p->port, "POST", "/api/sites",
+				     "{\"id\": \"MALL\", \"kind\": \"public\"}", NULL),
 			 201);
-	assert_string_equal(str(j, "id"), "CP-GEN-1");
-	assert_string_equal(str(j, "site"), "MALL");
-	assert_string_equal(str(j, "site_kind"), "public");
-	assert_string_equal(str(j, "protocol"), "ocpp1.6");
-	assert_string_equal(str(j, "registration"), "Accepted");
-	assert_string_equal(str(j, "notes"), "level 2, bay 7");
+	assert_int_equal(http_status(p->port, "POST", "/api/sites",
+				     "{\"id\": \"FARM\", \"kind\": \"rural\"}", NULL),
+			 201);
+	/* no password given: one is generated, shown this once */
+	assert_int_equal(
+	    http_status(p->port, "POST", "/api/stations",
+			"{\"id\": \"CP-GEN-1\", \"site\": \"MALL\", \"protocol\": "
+			"\"ocpp1.6\", \"notes\": \"level 2, bay 7\", \"labels\": [\"dc\", "
+			"\"fast\"]}",
+			&j),
+	    201);
+	assert_string_equal(json_str(j, "id"), "CP-GEN-1");
+	assert_string_equal(json_str(j, "site"), "MALL");
+	assert_string_equal(json_str(j, "site_kind"), "public");
+	assert_string_equal(json_str(j, "protocol"), "ocpp1.6");
+	assert_string_equal(json_str(j, "registration"), "Accepted");
+	assert_string_equal(json_str(j, "notes"), "level 2, bay 7");
 	assert_int_equal(json_integer_value(json_object_get(j, "security_profile")), 1);
 	labels = json_object_get(j, "labels");
 	assert_int_equal(json_array_size(labels), 2);
 	assert_string_equal(json_string_value(json_array_get(labels, 1)), "fast");
-	assert_non_null(str(j, "password"));
-	assert_int_equal(strlen(str(j, "password")), 40);
-	snprintf(pw, sizeof(pw), "%s", str(j, "password"));
+	assert_non_null(json_str(j, "password"));
+	assert_int_equal(strlen(json_str(j, "password")), 40);
+	snprintf(pw, sizeof(pw), "%s", json_str(j, "password"));
 	json_decref(j);
 	/* never shown again */
-	assert_int_equal(req(p, "GET", "/api/stations/CP-GEN-1", NULL, &j), 200);
+	assert_int_equal(http_status(p->port, "GET", "/api/stations/CP-GEN-1", NULL, &j), 200);
 	assert_null(json_object_get(j, "password"));
-	assert_string_equal(str(j, "notes"), "level 2, bay 7");
+	assert_string_equal(json_str(j, "notes"), "level 2, bay 7");
 	json_decref(j);
 	counts(p, &n, &on);
 	assert_int_equal(n, n0 + 1);
 
 	/* the charger connects with it (and only with it) */
 	assert_int_equal(tc_login_refused(p->port, "CP-GEN-1", "wrong-password-0000000"), 0);
-	tc = booted(p, "CP-GEN-1", pw);
+	tc = tc_booted16(p->port, "CP-GEN-1", pw);
 	assert_non_null(tc);
 	counts(p, &n, &on);
 	assert_int_equal(on, on0 + 1);
 
 	/* a given password is stored, not shown */
-	assert_int_equal(req(p, "POST", "/api/stations",
-			     "{\"id\": \"CP-OWN-1\", \"password\": \"" PASSWORD "\"}", &j),
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"CP-OWN-1\", \"password\": \"" PASSWORD "\"}", &j),
 			 201);
 	assert_null(json_object_get(j, "password"));
 	assert_true(json_is_null(json_object_get(j, "site")));
 	json_decref(j);
-	tc_close(booted(p, "CP-OWN-1", PASSWORD));
+	tc_close(tc_booted16(p->port, "CP-OWN-1", PASSWORD));
 
 	/* update: another site, notes cleared, new labels; the rest kept */
-	assert_int_equal(req(p, "PUT", "/api/stations/CP-GEN-1",
-			     "{\"site\": \"FARM\", \"notes\": null, \"labels\": [\"moved\"]}", &j),
-			 200);
-	assert_string_equal(str(j, "site"), "FARM");
-	assert_string_equal(str(j, "site_kind"), "rural");
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/stations/CP-GEN-1",
+			"{\"site\": \"FARM\", \"notes\": null, \"labels\": [\"moved\"]}", &j),
+	    200);
+	assert_string_equal(json_str(j, "site"), "FARM");
+	assert_string_equal(json_str(j, "site_kind"), "rural");
 	assert_true(json_is_null(json_object_get(j, "notes")));
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "labels"), 0)),
 			    "moved");
-	assert_string_equal(str(j, "protocol"), "ocpp1.6");
+	assert_string_equal(json_str(j, "protocol"), "ocpp1.6");
 	json_decref(j);
-	assert_int_equal(req(p, "PUT", "/api/stations/CP-GEN-1", "{\"security_profile\": 2}", &j),
-			 200);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/stations/CP-GEN-1", "{\"security_profile\": 2}", &j),
+	    200);
 	assert_int_equal(json_integer_value(json_object_get(j, "security_profile")), 2);
-	assert_string_equal(str(j, "site"), "FARM");
+	assert_string_equal(json_str(j, "site"), "FARM");
 	json_decref(j);
 	/* the overview counts it under its new site's kind */
-	assert_int_equal(req(p, "GET", "/api/summary", NULL, &j), 200);
+	assert_int_equal(http_status(p->port, "GET", "/api/summary", NULL, &j), 200);
 	assert_int_equal(json_integer_value(json_object_get(
 			     json_object_get(json_object_get(j, "by_kind"), "rural"), "stations")),
 			 1);
@@ -242,16 +169,23 @@ static void test_bad_requests(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		print_message("body %s\n", bad[i]);
-		assert_int_equal(req(p, "POST", "/api/stations", bad[i], NULL), 400);
+		assert_int_equal(http_status(p->port, "POST", "/api/stations", bad[i], NULL), 400);
 	}
-	assert_int_equal(req(p, "GET", "/api/stations/CP-B", NULL, NULL), 404);
-	assert_int_equal(req(p, "POST", "/api/stations", "{\"id\": \"CP-B\"}", NULL), 201);
-	assert_int_equal(req(p, "POST", "/api/stations", "{\"id\": \"CP-B\"}", NULL), 409);
-	assert_int_equal(req(p, "PUT", "/api/stations/CP-B", "{\"site\": \"NO-SITE\"}", NULL), 400);
-	assert_int_equal(req(p, "PUT", "/api/stations/CP-B", "{\"notes\": 5}", NULL), 400);
-	assert_int_equal(req(p, "PUT", "/api/stations/CP-NONE", "{\"notes\": \"x\"}", NULL), 404);
-	assert_int_equal(req(p, "DELETE", "/api/stations/CP-NONE", NULL, NULL), 404);
-	assert_int_equal(req(p, "POST", "/api/stations/CP-NONE/reset-password", "{}", NULL), 404);
+	assert_int_equal(http_status(p->port, "GET", "/api/stations/CP-B", NULL, NULL), 404);
+	assert_int_equal(http_status(p->port, "POST", "/api/stations", "{\"id\": \"CP-B\"}", NULL),
+			 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/stations", "{\"id\": \"CP-B\"}", NULL),
+			 409);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/stations/CP-B", "{\"site\": \"NO-SITE\"}", NULL),
+	    400);
+	assert_int_equal(http_status(p->port, "PUT", "/api/stations/CP-B", "{\"notes\": 5}", NULL),
+			 400);
+	assert_int_equal(
+	    http_status(p->port, "PUT", "/api/stations/CP-NONE", "{\"notes\": \"x\"}", NULL), 404);
+	assert_int_equal(http_status(p->port, "DELETE", "/api/stations/CP-NONE", NULL, NULL), 404);
+	assert_int_equal(
+	    http_status(p->port, "POST", "/api/stations/CP-NONE/reset-password", "{}", NULL), 404);
 }
 
 static void test_delete(void **state)
@@ -262,24 +196,27 @@ static void test_delete(void **state)
 	long long n0, on0, n, on;
 	long long tx;
 
-	assert_int_equal(req(p, "POST", "/api/id-tokens", "{\"id\": \"DEL-TAG\"}", NULL), 201);
-	assert_int_equal(req(p, "POST", "/api/stations",
-			     "{\"id\": \"CP-DEL-1\", \"password\": \"" PASSWORD "\"}", NULL),
+	assert_int_equal(
+	    http_status(p->port, "POST", "/api/id-tokens", "{\"id\": \"DEL-TAG\"}", NULL), 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"CP-DEL-1\", \"password\": \"" PASSWORD "\"}",
+				     NULL),
 			 201);
-	assert_int_equal(req(p, "POST", "/api/stations",
-			     "{\"id\": \"CP-DEL-2\", \"password\": \"" PASSWORD "\"}", NULL),
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"CP-DEL-2\", \"password\": \"" PASSWORD "\"}",
+				     NULL),
 			 201);
 	counts(p, &n0, &on0);
 
 	/* connected: refused */
-	tc = booted(p, "CP-DEL-1", PASSWORD);
+	tc = tc_booted16(p->port, "CP-DEL-1", PASSWORD);
 	assert_non_null(tc);
 	assert_int_equal(tc_call(tc, "StatusNotification",
 				 json_pack("{s:i, s:s, s:s}", "connectorId", 1, "errorCode",
 					   "NoError", "status", "Charging"),
 				 NULL, NULL, 5000),
 			 0);
-	assert_int_equal(req(p, "DELETE", "/api/stations/CP-DEL-1", NULL, NULL), 409);
+	assert_int_equal(http_status(p->port, "DELETE", "/api/stations/CP-DEL-1", NULL, NULL), 409);
 	/* an open session, after the charger left: still refused */
 	{
 		char ts[32];
@@ -296,9 +233,9 @@ static void test_delete(void **state)
 	}
 	tc_close(tc);
 	wait_offline(p, "CP-DEL-1");
-	assert_int_equal(req(p, "DELETE", "/api/stations/CP-DEL-1", NULL, NULL), 409);
+	assert_int_equal(http_status(p->port, "DELETE", "/api/stations/CP-DEL-1", NULL, NULL), 409);
 	/* a stopped session is kept for billing: still refused, with the reason */
-	tc = booted(p, "CP-DEL-1", PASSWORD);
+	tc = tc_booted16(p->port, "CP-DEL-1", PASSWORD);
 	{
 		char ts[32];
 
@@ -315,14 +252,15 @@ static void test_delete(void **state)
 	{
 		json_t *j = NULL;
 
-		assert_int_equal(req(p, "DELETE", "/api/stations/CP-DEL-1", NULL, &j), 409);
-		assert_non_null(strstr(str(j, "error"), "sessions"));
+		assert_int_equal(http_status(p->port, "DELETE", "/api/stations/CP-DEL-1", NULL, &j),
+				 409);
+		assert_non_null(strstr(json_str(j, "error"), "sessions"));
 		json_decref(j);
 	}
-	assert_int_equal(req(p, "GET", "/api/stations/CP-DEL-1", NULL, NULL), 200);
+	assert_int_equal(http_status(p->port, "GET", "/api/stations/CP-DEL-1", NULL, NULL), 200);
 
 	/* a station that never charged goes, with its connectors out of the counts */
-	tc = booted(p, "CP-DEL-2", PASSWORD);
+	tc = tc_booted16(p->port, "CP-DEL-2", PASSWORD);
 	assert_int_equal(tc_call(tc, "StatusNotification",
 				 json_pack("{s:i, s:s, s:s}", "connectorId", 1, "errorCode",
 					   "NoError", "status", "Faulted"),
@@ -333,18 +271,19 @@ static void test_delete(void **state)
 	{
 		json_t *j = NULL;
 
-		assert_int_equal(req(p, "GET", "/api/summary", NULL, &j), 200);
+		assert_int_equal(http_status(p->port, "GET", "/api/summary", NULL, &j), 200);
 		assert_int_equal(json_integer_value(
 				     json_object_get(json_object_get(j, "connectors"), "Faulted")),
 				 1);
 		json_decref(j);
-		assert_int_equal(req(p, "DELETE", "/api/stations/CP-DEL-2", NULL, NULL), 204);
-		assert_int_equal(req(p, "GET", "/api/summary", NULL, &j), 200);
+		assert_int_equal(
+		    http_status(p->port, "DELETE", "/api/stations/CP-DEL-2", NULL, NULL), 204);
+		assert_int_equal(http_status(p->port, "GET", "/api/summary", NULL, &j), 200);
 		assert_null(json_object_get(json_object_get(j, "connectors"), "Faulted"));
 		json_decref(j);
 	}
-	assert_int_equal(req(p, "GET", "/api/stations/CP-DEL-2", NULL, NULL), 404);
-	assert_int_equal(req(p, "DELETE", "/api/stations/CP-DEL-2", NULL, NULL), 404);
+	assert_int_equal(http_status(p->port, "GET", "/api/stations/CP-DEL-2", NULL, NULL), 404);
+	assert_int_equal(http_status(p->port, "DELETE", "/api/stations/CP-DEL-2", NULL, NULL), 404);
 	counts(p, &n, &on);
 	assert_int_equal(n, n0 - 1);
 	/* it can no longer connect (the registration policy is closed) */
@@ -361,17 +300,18 @@ static void test_reset_password(void **state)
 	struct tcp *tc;
 	int status = 0;
 
-	assert_int_equal(req(p, "POST", "/api/stations",
-			     "{\"id\": \"CP-PW-1\", \"password\": \"" PASSWORD "\"}", NULL),
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"CP-PW-1\", \"password\": \"" PASSWORD "\"}", NULL),
 			 201);
 	/* offline: a new hash, the old password refused from now on */
-	assert_int_equal(req(p, "POST", "/api/stations/CP-PW-1/reset-password", "{}", &j), 200);
+	assert_int_equal(
+	    http_status(p->port, "POST", "/api/stations/CP-PW-1/reset-password", "{}", &j), 200);
 	assert_false(json_is_true(json_object_get(j, "pushed")));
-	assert_int_equal(strlen(str(j, "password")), 40);
-	snprintf(pw1, sizeof(pw1), "%s", str(j, "password"));
+	assert_int_equal(strlen(json_str(j, "password")), 40);
+	snprintf(pw1, sizeof(pw1), "%s", json_str(j, "password"));
 	json_decref(j);
 	assert_int_equal(tc_login_refused(p->port, "CP-PW-1", PASSWORD), 0);
-	tc = booted(p, "CP-PW-1", pw1);
+	tc = tc_booted16(p->port, "CP-PW-1", pw1);
 	assert_non_null(tc);
 
 	/* online: pushed as ChangeConfiguration AuthorizationKey, answered after it accepted */
@@ -380,8 +320,8 @@ static void test_reset_password(void **state)
 	assert_non_null(a);
 	assert_int_equal(tc_next_call(tc, 5000, &fr), 0);
 	assert_string_equal(json_string_value(json_array_get(fr, 2)), "ChangeConfiguration");
-	assert_string_equal(str(json_array_get(fr, 3), "key"), "AuthorizationKey");
-	snprintf(pw2, sizeof(pw2), "%s", str(json_array_get(fr, 3), "value"));
+	assert_string_equal(json_str(json_array_get(fr, 3), "key"), "AuthorizationKey");
+	snprintf(pw2, sizeof(pw2), "%s", json_str(json_array_get(fr, 3), "value"));
 	assert_int_equal(tc_reply(tc, json_string_value(json_array_get(fr, 1)),
 				  json_pack("{s:s}", "status", "Accepted")),
 			 0);
@@ -390,13 +330,13 @@ static void test_reset_password(void **state)
 	assert_int_equal(status, 200);
 	assert_true(json_is_true(json_object_get(j, "pushed")));
 	/* the caller sees the password the station took */
-	assert_string_equal(str(j, "password"), pw2);
+	assert_string_equal(json_str(j, "password"), pw2);
 	assert_string_not_equal(pw1, pw2);
 	json_decref(j);
 	tc_close(tc);
 	wait_offline(p, "CP-PW-1");
 	assert_int_equal(tc_login_refused(p->port, "CP-PW-1", pw1), 0);
-	tc = booted(p, "CP-PW-1", pw2);
+	tc = tc_booted16(p->port, "CP-PW-1", pw2);
 	assert_non_null(tc);
 
 	/* a station that refuses keeps its password: so does the CSMS (409) */
@@ -413,7 +353,7 @@ static void test_reset_password(void **state)
 	json_decref(j);
 	tc_close(tc);
 	wait_offline(p, "CP-PW-1");
-	tc_close(booted(p, "CP-PW-1", pw2));
+	tc_close(tc_booted16(p->port, "CP-PW-1", pw2));
 	assert_int_equal(tc_shutdown(), 0);
 }
 
@@ -422,29 +362,41 @@ static void test_roles(void **state)
 	struct csms_proc *p = *state;
 	char viewer[160], op[160];
 
-	role_header(p, "st-viewer", "viewer", viewer);
-	role_header(p, "st-operator", "operator", op);
-	assert_int_equal(as(p, NULL, "POST", "/api/stations", "{\"id\": \"CP-R-1\"}"), 401);
-	assert_int_equal(as(p, viewer, "POST", "/api/stations", "{\"id\": \"CP-R-1\"}"), 403);
-	assert_int_equal(as(p, op, "POST", "/api/stations", "{\"id\": \"CP-R-1\"}"), 201);
-	assert_int_equal(as(p, viewer, "GET", "/api/stations/CP-R-1", NULL), 200);
-	assert_int_equal(as(p, viewer, "PUT", "/api/stations/CP-R-1", "{\"notes\": \"x\"}"), 403);
-	assert_int_equal(as(p, viewer, "POST", "/api/stations/CP-R-1/reset-password", "{}"), 403);
-	assert_int_equal(as(p, viewer, "DELETE", "/api/stations/CP-R-1", NULL), 403);
-	assert_int_equal(as(p, NULL, "DELETE", "/api/stations/CP-R-1", NULL), 401);
-	assert_int_equal(as(p, op, "PUT", "/api/stations/CP-R-1", "{\"notes\": \"x\"}"), 200);
-	assert_int_equal(as(p, op, "POST", "/api/stations/CP-R-1/reset-password", "{}"), 200);
-	assert_int_equal(as(p, op, "DELETE", "/api/stations/CP-R-1", NULL), 204);
+	assert_int_equal(http_bearer_header(p->port, "st-viewer", "viewer", viewer, sizeof(viewer)),
+			 0);
+	assert_int_equal(http_bearer_header(p->port, "st-operator", "operator", op, sizeof(op)), 0);
+	assert_int_equal(
+	    http_status_as(p->port, NULL, "POST", "/api/stations", "{\"id\": \"CP-R-1\"}"), 401);
+	assert_int_equal(
+	    http_status_as(p->port, viewer, "POST", "/api/stations", "{\"id\": \"CP-R-1\"}"), 403);
+	assert_int_equal(
+	    http_status_as(p->port, op, "POST", "/api/stations", "{\"id\": \"CP-R-1\"}"), 201);
+	assert_int_equal(http_status_as(p->port, viewer, "GET", "/api/stations/CP-R-1", NULL), 200);
+	assert_int_equal(
+	    http_status_as(p->port, viewer, "PUT", "/api/stations/CP-R-1", "{\"notes\": \"x\"}"),
+	    403);
+	assert_int_equal(
+	    http_status_as(p->port, viewer, "POST", "/api/stations/CP-R-1/reset-password", "{}"),
+	    403);
+	assert_int_equal(http_status_as(p->port, viewer, "DELETE", "/api/stations/CP-R-1", NULL),
+			 403);
+	assert_int_equal(http_status_as(p->port, NULL, "DELETE", "/api/stations/CP-R-1", NULL),
+			 401);
+	assert_int_equal(
+	    http_status_as(p->port, op, "PUT", "/api/stations/CP-R-1", "{\"notes\": \"x\"}"), 200);
+	assert_int_equal(
+	    http_status_as(p->port, op, "POST", "/api/stations/CP-R-1/reset-password", "{}"), 200);
+	assert_int_equal(http_status_as(p->port, op, "DELETE", "/api/stations/CP-R-1", NULL), 204);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_create_update, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reset_password, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_update, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_password, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_roles, csms_setup, csms_teardown),
 	};
 
 	return cmocka_run_group_tests_name("station-crud", tests, NULL, NULL);

@@ -10,8 +10,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <regex.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <uv.h>
 
 #define START_TIMEOUT_MS 10000
@@ -1629,6 +1633,125 @@ json_t *http_get_json(int port, const char *path)
 		return NULL;
 	}
 	return j;
+}
+
+int http_status(int port, const char *method, const char *path, const char *body, json_t **ret_json)
+{
+	int status = 0, r;
+
+	r = http_request(port, method, path, body, &status, ret_json, 10000);
+	if (r < 0) {
+		fprintf(stderr, "harness: %s %s -> r=%d\n", method, path, r);
+		return r;
+	}
+	return status;
+}
+
+int http_status_as(int port, const char *hdr, const char *method, const char *path,
+		   const char *body)
+{
+	const char *headers[] = {hdr, NULL};
+	struct http_opts o = {
+	    .method = method, .path = path, .body = body, .headers = headers, .no_auth = true};
+	struct http_result res;
+	int r;
+
+	r = http_exchange(port, &o, &res);
+	if (r < 0) {
+		fprintf(stderr, "harness: %s %s -> r=%d\n", method, path, r);
+		return r;
+	}
+	r = res.status;
+	http_result_clear(&res);
+	return r;
+}
+
+int http_bearer_header(int port, const char *name, const char *role, char *hdr, size_t len)
+{
+	char body[128];
+	json_t *j = NULL;
+	const char *token;
+	int status;
+
+	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"role\": \"%s\"}", name, role);
+	status = http_status(port, "POST", "/api/tokens", body, &j);
+	token = json_str(j, "token");
+	if (status != 201 || !token) {
+		fprintf(stderr, "harness: POST /api/tokens (%s) -> %d%s\n", role, status,
+			token ? "" : " (no token)");
+		json_decref(j);
+		return status != 201 ? status : -EPROTO;
+	}
+	snprintf(hdr, len, "Authorization: Bearer %s", token);
+	json_decref(j);
+	return 0;
+}
+
+int csms_setup(void **state)
+{
+	struct csms_proc *p = csms_start(NULL, NULL);
+
+	if (!p)
+		return -1;
+	*state = p;
+	return 0;
+}
+
+int csms_teardown(void **state)
+{
+	struct csms_proc *p = *state;
+	int r = csms_stop(p);
+
+	if (r == 0)
+		csms_pass(p);
+	csms_destroy(p);
+	return r;
+}
+
+int csms_import_text(struct csms_proc *p, const char *name, const char *text)
+{
+	char path[400];
+	const char *const args[] = {"stations", "import", path, "--db", p->db, NULL};
+	FILE *f;
+	bool written;
+
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	written = fputs(text, f) >= 0;
+	if (fclose(f) != 0 || !written)
+		fail_msg("harness: cannot write %s", path);
+	return csms_cli(p, args);
+}
+
+int csms_teardown_chargers(void **state)
+{
+	int r = tc_shutdown();
+
+	csms_destroy(*state);
+	if (r != 0) {
+		fprintf(stderr, "harness: tc_shutdown: %d (a handle left on the loop)\n", r);
+		return -1;
+	}
+	return 0;
+}
+
+struct tcp *tc_booted16(int port, const char *id, const char *password)
+{
+	struct tcp *tc = tc_connect(port, id, password, "ocpp1.6", 5000, NULL);
+	json_t *conf = NULL;
+	char err[64];
+
+	assert_non_null(tc);
+	assert_int_equal(tc_boot16(tc, &conf, err), 0);
+	assert_string_equal(json_str(conf, "status"), "Accepted");
+	json_decref(conf);
+	return tc;
+}
+
+const char *json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
 }
 
 int tc_login_refused(int port, const char *id, const char *password)

@@ -66,6 +66,13 @@ void csms_kill9(struct csms_proc *p);
 int csms_restart(struct csms_proc *p);
 
 /*
+** Write text to <dir>/<name> and run `csms stations import <that file> --db <db>` on it (as
+** csms_cli()).  Its exit status (0..255), or < 0 if the command could not run.  Fails the
+** running cmocka test if the file cannot be written.
+*/
+int csms_import_text(struct csms_proc *p, const char *name, const char *text);
+
+/*
 ** Run `$CSMS_BIN args…` to completion (10 s at most), output appended to the log.
 ** Returns its exit status (0..255), or < 0 if it could not run or was killed.
 */
@@ -251,7 +258,55 @@ int http_session_request(const struct http_session *s, const char *method, const
 /* GET path, expect 200 and a JSON body: returns it (new reference) or NULL. */
 json_t *http_get_json(int port, const char *path);
 
+/*
+** http_request() with a 10 s timeout, for tests that check the status: the HTTP status (> 0),
+** or < 0 if the request failed.  *ret_json (may be NULL) as http_request().
+*/
+int http_status(int port, const char *method, const char *path, const char *body,
+		json_t **ret_json);
+
+/*
+** A request with the credentials of the header line hdr (such as "Authorization: Bearer …";
+** NULL: no credentials at all) instead of the harness's token; the answer's body is dropped.
+** The HTTP status (> 0), or < 0 if the request failed.
+*/
+int http_status_as(int port, const char *hdr, const char *method, const char *path,
+		   const char *body);
+
+/*
+** Make an API token called name with role (POST /api/tokens with the harness's admin token) and
+** write its "Authorization: Bearer <token>" header line into hdr (len bytes).  0, the status
+** (> 0) of a request answered other than 201, or < 0 if it failed.
+*/
+int http_bearer_header(int port, const char *name, const char *role, char *hdr, size_t len);
+
+/* ---------------------------------------------------------------- cmocka fixtures */
+
+/* setup: csms_start() with neither extra arguments nor config into *state; 0, or -1. */
+int csms_setup(void **state);
+
+/* teardown of csms_setup(): csms_stop(), csms_pass() if the server exited with 0, then
+ * csms_destroy(); returns what csms_stop() returned (0 for a clean exit). */
+int csms_teardown(void **state);
+
+/*
+** teardown of a test with test chargers: tc_shutdown(), then csms_destroy(*state) (the server
+** goes first: a failed check must not leave it running).  0, or -1 (the test fails) if
+** tc_shutdown() found a handle left on the loop.
+*/
+int csms_teardown_chargers(void **state);
+
+/*
+** A 1.6 charger connected to port as id (Basic auth with password; NULL: none) and booted with
+** tc_boot16(), its BootNotification answered Accepted.  Fails the running cmocka test if the
+** connection is refused, the boot is not answered or not Accepted.
+*/
+struct tcp *tc_booted16(int port, const char *id, const char *password);
+
 /* ---------------------------------------------------------------- small helpers */
+
+/* Borrowed: the value of the string member key of o, or NULL (absent, not a string, o NULL). */
+const char *json_str(const json_t *o, const char *key);
 
 /* Borrowed: the first object in `array` whose member `key` is the string `value`, or NULL. */
 json_t *json_find(const json_t *array, const char *key, const char *value);

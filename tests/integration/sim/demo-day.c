@@ -66,18 +66,6 @@ static struct site sites[SITES_MAX];
 static struct station stations[SITES_MAX * 8];
 static int nsites, nstations;
 
-static long long q1(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static int kind_index(const char *k)
 {
 	for (int i = 0; i < KINDS; i++)
@@ -167,10 +155,12 @@ static void site_power_from_registers(sqlite3 *db, double kind_wh[KINDS], int ki
 	    " UNION ALL SELECT id, station_id, stop_ms, meter_stop_wh FROM sessions"
 	    "  WHERE meter_stop_wh IS NOT NULL AND stop_ms IS NOT NULL)"
 	    " GROUP BY session_id, ts_ms ORDER BY session_id, ts_ms";
-	int64_t lo = q1(db, "SELECT min(ts_ms) FROM (SELECT ts_ms FROM meter_values UNION ALL"
-			    " SELECT start_ms FROM sessions)");
-	int64_t hi = q1(db, "SELECT max(ts_ms) FROM (SELECT ts_ms FROM meter_values UNION ALL"
-			    " SELECT coalesce(stop_ms, start_ms) FROM sessions)");
+	int64_t lo =
+	    simrun_q1(db, "SELECT min(ts_ms) FROM (SELECT ts_ms FROM meter_values UNION ALL"
+			  " SELECT start_ms FROM sessions)");
+	int64_t hi =
+	    simrun_q1(db, "SELECT max(ts_ms) FROM (SELECT ts_ms FROM meter_values UNION ALL"
+			  " SELECT coalesce(stop_ms, start_ms) FROM sessions)");
 	int64_t base = lo - lo % SLOT_MS, prev_sess = -1, prev_t = 0;
 	int nslots, site = -1;
 	double prev_wh = 0;
@@ -241,14 +231,33 @@ static void test_demo_day_is_physically_true(void **state)
 	const char *cpsim = getenv("CPSIM_BIN");
 	const char *stamps = getenv("DEMO_DAY_TIMESTAMPS");
 	char scen[400], csv[400], ratings[400], tokens[400], report[400], log[400], url[128];
-	char start[32], anchor[32], speed[16], sql[256];
-	const char *csms_args[8];
+	char start[32], anchor[32];
+	/* the demo's calendars, as tools/demo.sh assigns them */
+	static const struct simrun_tariff tariffs[] = {
+	    {TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json", "public,rural,swap"},
+	    {TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json", "residential"},
+	    {NULL, NULL}};
+	const char *emit_ratings[] = {"--emit-ratings", ratings, NULL};
+	static const struct simrun_key keys[] = {{"heartbeat_interval_s", 30},
+						 {"pending_interval_s", 1},
+						 {"kdf_iterations", 10},
+						 {NULL, 0}};
+	struct simrun_fleet fleet = {.cpsim = cpsim,
+				     .scenario = scen,
+				     .emit_args = emit_ratings,
+				     .stations = csv,
+				     .tokens = tokens,
+				     .log = log,
+				     .keys = keys,
+				     .tariffs = tariffs,
+				     .clock_start = start,
+				     .clock_anchor = anchor,
+				     .clock_speed = SPEED};
 	double kind_wh[KINDS], peak_kw[KINDS], rated_kw[KINDS];
 	int kind_sessions[KINDS], failures = 0;
 	int64_t t_anchor, t_start, t_end;
 	struct csms_proc *p;
-	json_t *cfg, *health;
-	json_error_t je;
+	json_t *health;
 	sqlite3 *db;
 	pid_t pid = 0;
 	FILE *f;
@@ -275,7 +284,6 @@ static void test_demo_day_is_physically_true(void **state)
 	t_start = (t_anchor / 86400000 - 2) * 86400000 + 8 * 3600000LL;
 	simrun_fmt_utc(t_anchor, anchor);
 	simrun_fmt_utc(t_start, start);
-	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
 	assert_non_null(f);
 	fprintf(f,
@@ -293,60 +301,9 @@ static void test_demo_day_is_physically_true(void **state)
 	fclose(f);
 
 	/* the CSMS learns the fleet (stations, tokens); the test learns its ratings */
-	{
-		const char *emit[] = {cpsim,   "--scenario",
-				      scen,    "--emit-stations",
-				      csv,     "--emit-config",
-				      tokens,  "--emit-ratings",
-				      ratings, NULL};
-
-		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
-		assert_int_equal(simrun_wait_child(pid, 10), 0);
-	}
+	assert_int_equal(simrun_fleet_emit(&fleet), 0);
 	load_ratings(ratings);
-	cfg = json_load_file(tokens, 0, &je);
-	assert_non_null(cfg);
-	json_object_set_new(cfg, "heartbeat_interval_s", json_integer(30));
-	json_object_set_new(cfg, "pending_interval_s", json_integer(1));
-	json_object_set_new(cfg, "kdf_iterations", json_integer(10));
-	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
-	json_decref(cfg);
-	{
-		const char *imp[] = {"stations", "import", csv,	  "--config",
-				     p->config,	 "--db",   p->db, NULL};
-
-		assert_int_equal(csms_cli(p, imp), 0);
-	}
-	{
-		/* the demo's calendars, as tools/demo.sh assigns them */
-		const char *com[] = {"tariffs",
-				     "import",
-				     TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json",
-				     "--db",
-				     p->db,
-				     "--site-kinds",
-				     "public,rural,swap",
-				     NULL};
-		const char *res[] = {"tariffs",
-				     "import",
-				     TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json",
-				     "--db",
-				     p->db,
-				     "--site-kinds",
-				     "residential",
-				     NULL};
-
-		assert_int_equal(csms_cli(p, com), 0);
-		assert_int_equal(csms_cli(p, res), 0);
-	}
-	csms_args[0] = "--clock-start";
-	csms_args[1] = start;
-	csms_args[2] = "--clock-speed";
-	csms_args[3] = speed;
-	csms_args[4] = "--clock-anchor";
-	csms_args[5] = anchor;
-	csms_args[6] = NULL;
-	assert_int_equal(csms_launch(p, csms_args), 0);
+	assert_int_equal(simrun_fleet_start(p, &fleet), 0);
 
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
@@ -372,17 +329,19 @@ static void test_demo_day_is_physically_true(void **state)
 
 	assert_int_equal(sqlite3_open_v2(p->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	/* every kind and both protocol versions had sessions, all of them stopped */
-	assert_int_equal(q1(db, "SELECT count(*) FROM sessions WHERE stop_ms IS NULL"), 0);
-	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NOT NULL") > 0);
-	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NULL") > 0);
+	assert_int_equal(simrun_q1(db, "SELECT count(*) FROM sessions WHERE stop_ms IS NULL"), 0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NOT NULL") >
+		    0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NULL") > 0);
 
 	/* no stored time in the real future beyond the skew allowance */
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM (SELECT ts_ms AS t FROM meter_values UNION ALL"
-		 " SELECT start_ms FROM sessions UNION ALL SELECT stop_ms FROM sessions)"
-		 " WHERE t > %lld",
-		 (long long)(t_end + SKEW_MS));
-	assert_int_equal(q1(db, sql), 0);
+	assert_int_equal(
+	    simrun_q1(db,
+		      "SELECT count(*) FROM (SELECT ts_ms AS t FROM meter_values UNION ALL"
+		      " SELECT start_ms FROM sessions UNION ALL SELECT stop_ms FROM sessions)"
+		      " WHERE t > %lld",
+		      (long long)(t_end + SKEW_MS)),
+	    0);
 
 	/* per site, power from the stored registers over 15-minute slots of simulated time */
 	load_limits(db);
@@ -411,7 +370,7 @@ static void test_demo_day_is_physically_true(void **state)
 	}
 	printf("demo day at %dx, %d real s, timestamps %s, %d sites (%d with a limit)\n", SPEED,
 	       RUN_S, stamps, nsites,
-	       (int)q1(db, "SELECT count(*) FROM sites WHERE limit_kw IS NOT NULL"));
+	       (int)simrun_q1(db, "SELECT count(*) FROM sites WHERE limit_kw IS NOT NULL"));
 	printf("%-12s %10s %12s %10s %9s\n", "kind", "peak kW", "its rating", "kWh", "sessions");
 	for (int k = 0; k < KINDS; k++)
 		printf("%-12s %10.1f %12.1f %10.1f %9d\n", kinds[k], peak_kw[k], rated_kw[k],

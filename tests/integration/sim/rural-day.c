@@ -45,27 +45,6 @@
 #define HOUR_MS	    3600000LL
 #define QUIET	    "RU-U-000004" /* the charger without network faults (index 4) */
 
-static long long q1(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long long q1(sqlite3 *db, const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	long long v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-		fail();
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* The site of charger id in the emitted stations file (charger_id,site,site_kind,password). */
 static void site_of(const char *csv, const char *id, char site[64])
 {
@@ -205,8 +184,18 @@ static void test_rural_day(void **state)
 {
 	const char *cpsim = getenv("CPSIM_BIN");
 	char scen[400], csv[400], tokens[400], report[400], log[400], url[128];
-	char start[32], anchor[32], speed[16];
-	const char *csms_args[8];
+	char start[32], anchor[32];
+	static const struct simrun_key keys[] = {
+	    {"kdf_iterations", 10}, {"call_rate_per_s", 2000}, {"call_burst", 20000}, {NULL, 0}};
+	struct simrun_fleet fleet = {.cpsim = cpsim,
+				     .scenario = scen,
+				     .stations = csv,
+				     .tokens = tokens,
+				     .log = log,
+				     .keys = keys,
+				     .clock_start = start,
+				     .clock_anchor = anchor,
+				     .clock_speed = SPEED};
 	int64_t t_anchor, t_start;
 	struct csms_proc *p;
 	json_t *cfg, *rep;
@@ -231,7 +220,6 @@ static void test_rural_day(void **state)
 	t_start = (t_anchor / (24 * HOUR_MS) - 2) * 24 * HOUR_MS - 8 * HOUR_MS;
 	simrun_fmt_utc(t_anchor, anchor);
 	simrun_fmt_utc(t_start, start);
-	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
 	assert_non_null(f);
 	/* rural chargers 0-1 speak 1.6, 2-3 2.0.1, all losing their network for 2-3 demo hours
@@ -251,36 +239,13 @@ static void test_rural_day(void **state)
 		"   \"faults\": {\"offline_per_hour\": 0}}]}\n",
 		SPEED, start, anchor, RUN_S, DRAIN_S, TAGS, PER_MSG);
 	fclose(f);
-	{
-		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
-				      csv,   "--emit-config", tokens, NULL};
-
-		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
-		assert_int_equal(simrun_wait_child(pid, 10), 0);
-	}
+	assert_int_equal(simrun_fleet_emit(&fleet), 0);
 	cfg = json_load_file(tokens, 0, &je);
 	assert_non_null(cfg);
 	/* the cards: bound to no site, so every rural site's list holds all of them */
 	assert_int_equal(json_array_size(json_object_get(cfg, "id_tokens")), TAGS);
-	json_object_set_new(cfg, "kdf_iterations", json_integer(10));
-	json_object_set_new(cfg, "call_rate_per_s", json_integer(2000));
-	json_object_set_new(cfg, "call_burst", json_integer(20000));
-	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
 	json_decref(cfg);
-	{
-		const char *imp[] = {"stations", "import", csv,	  "--config",
-				     p->config,	 "--db",   p->db, NULL};
-
-		assert_int_equal(csms_cli(p, imp), 0);
-	}
-	csms_args[0] = "--clock-start";
-	csms_args[1] = start;
-	csms_args[2] = "--clock-speed";
-	csms_args[3] = speed;
-	csms_args[4] = "--clock-anchor";
-	csms_args[5] = anchor;
-	csms_args[6] = NULL;
-	assert_int_equal(csms_launch(p, csms_args), 0);
+	assert_int_equal(simrun_fleet_start(p, &fleet), 0);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
 		const char *argv[] = {cpsim, "--scenario",  scen,   "--url",
@@ -386,66 +351,74 @@ static void test_rural_day(void **state)
 		long long v;
 
 		snprintf(id, sizeof(id), "RU-U-%06d", i);
-		v = q1(db, "SELECT version FROM local_lists WHERE station_id = '%s'", id);
+		v = simrun_q1(db, "SELECT version FROM local_lists WHERE station_id = '%s'", id);
 		assert_true(v >= 1);
 		assert_int_equal(
-		    q1(db, "SELECT count(*) FROM local_list_entries WHERE station_id = '%s'", id),
+		    simrun_q1(db, "SELECT count(*) FROM local_list_entries WHERE station_id = '%s'",
+			      id),
 		    TAGS);
 		/* the messages of that version: Full first, then Differential, none over PER_MSG */
-		assert_int_equal(q1(db,
-				    "SELECT count(*) FROM command_log WHERE station_id = '%s' AND"
-				    " kind = 'send-local-list' AND status = 'accepted' AND"
-				    " request LIKE 'version=%lld %%'",
-				    id, v),
-				 (TAGS + PER_MSG - 1) / PER_MSG);
 		assert_int_equal(
-		    q1(db,
-		       "SELECT count(*) FROM command_log WHERE station_id = '%s' AND"
-		       " kind = 'send-local-list' AND request LIKE 'version=%lld full%%'",
-		       id, v),
+		    simrun_q1(db,
+			      "SELECT count(*) FROM command_log WHERE station_id = '%s' AND"
+			      " kind = 'send-local-list' AND status = 'accepted' AND"
+			      " request LIKE 'version=%lld %%'",
+			      id, v),
+		    (TAGS + PER_MSG - 1) / PER_MSG);
+		assert_int_equal(
+		    simrun_q1(db,
+			      "SELECT count(*) FROM command_log WHERE station_id = '%s' AND"
+			      " kind = 'send-local-list' AND request LIKE 'version=%lld full%%'",
+			      id, v),
 		    1);
-		assert_int_equal(q1(db,
-				    "SELECT count(*) FROM command_log WHERE station_id = '%s' AND"
-				    " kind = 'send-local-list' AND CAST(substr(request,"
-				    " instr(request, 'entries=') + 8) AS INTEGER) > %d",
-				    id, PER_MSG),
-				 0);
+		assert_int_equal(
+		    simrun_q1(db,
+			      "SELECT count(*) FROM command_log WHERE station_id = '%s' AND"
+			      " kind = 'send-local-list' AND CAST(substr(request,"
+			      " instr(request, 'entries=') + 8) AS INTEGER) > %d",
+			      id, PER_MSG),
+		    0);
 	}
 	/* late transactions in both versions: 1.6 recorded long after their start (the rows of
 	 * transactions started offline), 2.0.1 events flagged offline */
-	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_id IN ('RU-U-000000',"
-			   " 'RU-U-000001') AND created_ms - start_ms > 600000") > 0);
-	assert_true(q1(db,
-		       "SELECT coalesce(sum(offline_events), 0) FROM sessions WHERE station_id IN"
-		       " ('RU-U-000002', 'RU-U-000003')") > 0);
+	assert_true(simrun_q1(db,
+			      "SELECT count(*) FROM sessions WHERE station_id IN ('RU-U-000000',"
+			      " 'RU-U-000001') AND created_ms - start_ms > 600000") > 0);
+	assert_true(
+	    simrun_q1(db,
+		      "SELECT coalesce(sum(offline_events), 0) FROM sessions WHERE station_id IN"
+		      " ('RU-U-000002', 'RU-U-000003')") > 0);
 	/* every session stopped, its card one of the list's */
-	assert_int_equal(q1(db, "SELECT count(*) FROM sessions WHERE station_id LIKE 'RU-U-%%'"
-				" AND stop_ms IS NULL"),
+	assert_int_equal(simrun_q1(db,
+				   "SELECT count(*) FROM sessions WHERE station_id LIKE 'RU-U-%%'"
+				   " AND stop_ms IS NULL"),
 			 0);
-	assert_int_equal(q1(db, "SELECT count(*) FROM sessions s WHERE s.station_id LIKE 'RU-U-%%'"
-				" AND NOT EXISTS (SELECT 1 FROM local_list_entries e WHERE"
-				" e.station_id = s.station_id AND e.token = s.id_tag)"),
-			 0);
+	assert_int_equal(
+	    simrun_q1(db, "SELECT count(*) FROM sessions s WHERE s.station_id LIKE 'RU-U-%%'"
+			  " AND NOT EXISTS (SELECT 1 FROM local_list_entries e WHERE"
+			  " e.station_id = s.station_id AND e.token = s.id_tag)"),
+	    0);
 	/* the reservation expired on the node's clock and the charger freed its connector */
-	assert_int_equal(q1(db,
-			    "SELECT count(*) FROM reservations WHERE id = %d AND"
-			    " status = 'Expired'",
-			    rid),
+	assert_int_equal(simrun_q1(db,
+				   "SELECT count(*) FROM reservations WHERE id = %d AND"
+				   " status = 'Expired'",
+				   rid),
 			 1);
 	{
 		long long reserved_at =
-		    q1(db,
-		       "SELECT max(ts_ms) FROM station_log WHERE station_id = '" QUIET
-		       "' AND kind = 'status' AND evse_id = %d AND"
-		       " state = 'Reserved'",
-		       evse);
+		    simrun_q1(db,
+			      "SELECT max(ts_ms) FROM station_log WHERE station_id = '" QUIET
+			      "' AND kind = 'status' AND evse_id = %d AND"
+			      " state = 'Reserved'",
+			      evse);
 
 		assert_true(reserved_at > 0);
-		assert_true(q1(db,
-			       "SELECT count(*) FROM station_log WHERE station_id = '" QUIET "'"
-			       " AND kind = 'status' AND evse_id = %d AND state = 'Available' AND"
-			       " ts_ms > %lld",
-			       evse, reserved_at) > 0);
+		assert_true(
+		    simrun_q1(db,
+			      "SELECT count(*) FROM station_log WHERE station_id = '" QUIET "'"
+			      " AND kind = 'status' AND evse_id = %d AND state = 'Available' AND"
+			      " ts_ms > %lld",
+			      evse, reserved_at) > 0);
 	}
 	sqlite3_close(db);
 	csms_pass(p);

@@ -26,73 +26,6 @@
 #define CPSIM_MAX_S 60 /* the whole cpsim run, or it is killed */
 #define LIMIT_W	    2000
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
-** execv() with a const argv: POSIX declares argv char *const[] only for compatibility with old
-** code and says the strings are not modified, so dropping the const here is sound.
-*/
-static void exec_const(const char *const *argv)
-{
-	union {
-		const char *const *c;
-		char *const *m;
-	} u = {.c = argv};
-
-	execv(argv[0], u.m);
-}
-
-/* Run argv (argv[0] a path) with output to log; wait up to max_s. Exit status or < 0. */
-static int run(const char *const *argv, const char *log, int max_s, pid_t *ret_pid, bool wait_for)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		exec_const(argv);
-		_exit(127);
-	}
-	if (ret_pid)
-		*ret_pid = pid;
-	if (!wait_for)
-		return 0;
-	for (int i = 0; i < max_s * 10; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -ETIMEDOUT;
-}
-
-/* One integer from a query (first column of the first row). */
-static long long q1(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* Per-charger passwords: rewrite the password column of the emitted import CSV. */
 static void write_passwords(const char *in, const char *out)
 {
@@ -162,8 +95,22 @@ static void test_fleet_against_csms(void **state)
 	const char *cpsim = getenv("CPSIM_BIN");
 	char scen[400], csv[400], pwcsv[400], tokens[400], report[400], log[400], url[128];
 	char start[32], date[16];
+	const char *emit_password[] = {"--password", "x", NULL};
+	static const struct simrun_key keys[] = {{"heartbeat_interval_s", 30},
+						 {"pending_interval_s", 1},
+						 {"boot_rate_per_s", 8},
+						 {"kdf_iterations", 10},
+						 {NULL, 0}};
+	struct simrun_fleet fleet = {.cpsim = cpsim,
+				     .scenario = scen,
+				     .emit_args = emit_password,
+				     .stations = csv,
+				     .tokens = tokens,
+				     .log = log,
+				     .import = pwcsv,
+				     .keys = keys};
 	struct csms_proc *p;
-	json_t *cfg, *rep, *j;
+	json_t *rep, *j;
 	json_error_t je;
 	sqlite3 *db;
 	pid_t pid;
@@ -212,29 +159,9 @@ static void test_fleet_against_csms(void **state)
 	fclose(f);
 
 	/* the CSMS learns the fleet: stations (with per-charger passwords) and id tokens */
-	{
-		const char *emit[] = {
-		    cpsim, "--scenario",    scen,   "--password", "x", "--emit-stations",
-		    csv,   "--emit-config", tokens, NULL};
-
-		assert_int_equal(run(emit, log, 10, NULL, true), 0);
-	}
+	assert_int_equal(simrun_fleet_emit(&fleet), 0);
 	write_passwords(csv, pwcsv);
-	cfg = json_load_file(tokens, 0, &je);
-	assert_non_null(cfg);
-	json_object_set_new(cfg, "heartbeat_interval_s", json_integer(30));
-	json_object_set_new(cfg, "pending_interval_s", json_integer(1));
-	json_object_set_new(cfg, "boot_rate_per_s", json_integer(8));
-	json_object_set_new(cfg, "kdf_iterations", json_integer(10));
-	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
-	json_decref(cfg);
-	{
-		const char *imp[] = {"stations", "import", pwcsv, "--config",
-				     p->config,	 "--db",   p->db, NULL};
-
-		assert_int_equal(csms_cli(p, imp), 0);
-	}
-	assert_int_equal(csms_launch(p, NULL), 0);
+	assert_int_equal(simrun_fleet_start(p, &fleet), 0);
 
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
@@ -242,7 +169,7 @@ static void test_fleet_against_csms(void **state)
 				      url,    "--password-file",     pwcsv, "--json-file",
 				      report, "--progress-interval", "5",   NULL};
 
-		assert_int_equal(run(argv, log, 0, &pid, false), 0);
+		assert_int_equal(simrun_spawn(argv, log, &pid), 0);
 	}
 
 	/* a limit from the operator on one 1.6 and one 2.0.1 public station: power follows */
@@ -262,7 +189,7 @@ static void test_fleet_against_csms(void **state)
 		    "\"Relative\",\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"W\","
 		    "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":2000}]}]}}"),
 	    200);
-	t_cmd = now_ms();
+	t_cmd = simrun_now_ms();
 	/* a few more commands while the fleet runs (answered late sometimes: delay fault) */
 	assert_int_equal(command(p->port, "IT-R-000006", "GetConfiguration", "{}"), 200);
 	assert_int_equal(
@@ -318,50 +245,50 @@ static void test_fleet_against_csms(void **state)
 
 	/* the database: every session the fleet started, each stopped, none lost or doubled */
 	assert_int_equal(sqlite3_open_v2(p->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(q1(db, "SELECT count(*) FROM sessions"), REP("sessions", "started"));
-	assert_int_equal(q1(db, "SELECT count(*) FROM sessions WHERE stop_ms IS NULL"), 0);
-	assert_int_equal(q1(db, "SELECT count(*) FROM orphan_stops"), 0);
-	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NOT NULL") > 0);
-	assert_true(q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NULL") > 0);
+	assert_int_equal(simrun_q1(db, "SELECT count(*) FROM sessions"),
+			 REP("sessions", "started"));
+	assert_int_equal(simrun_q1(db, "SELECT count(*) FROM sessions WHERE stop_ms IS NULL"), 0);
+	assert_int_equal(simrun_q1(db, "SELECT count(*) FROM orphan_stops"), 0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NOT NULL") >
+		    0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM sessions WHERE station_tx_id IS NULL") > 0);
 	assert_int_equal(
-	    q1(db, "SELECT count(*) FROM sessions WHERE meter_stop_wh < meter_start_wh"), 0);
+	    simrun_q1(db, "SELECT count(*) FROM sessions WHERE meter_stop_wh < meter_start_wh"), 0);
 	/* 2.0.1: every TransactionEvent arrived, some of them late (offline) */
-	assert_int_equal(q1(db, "SELECT coalesce(sum(seq_gaps), 0) FROM sessions"), 0);
-	assert_true(q1(db, "SELECT coalesce(sum(offline_events), 0) FROM sessions") > 0);
+	assert_int_equal(simrun_q1(db, "SELECT coalesce(sum(seq_gaps), 0) FROM sessions"), 0);
+	assert_true(simrun_q1(db, "SELECT coalesce(sum(offline_events), 0) FROM sessions") > 0);
 	/* every site kind had sessions */
-	assert_true(q1(db, "SELECT count(DISTINCT st.kind) FROM sessions s JOIN stations t ON "
-			   "t.id = s.station_id JOIN sites st ON st.id = t.site_id") == 4);
+	assert_true(simrun_q1(db,
+			      "SELECT count(DISTINCT st.kind) FROM sessions s JOIN stations t ON "
+			      "t.id = s.station_id JOIN sites st ON st.id = t.site_id") == 4);
 	/* energy registers never go backwards, per station and connector */
-	assert_int_equal(q1(db,
-			    "SELECT count(*) FROM (SELECT CAST(m.value AS REAL) AS v,"
-			    " lag(CAST(m.value AS REAL)) OVER (PARTITION BY m.station_id,"
-			    " coalesce(s.evse_id, m.evse_id), m.measurand ORDER BY m.ts_ms) AS prev"
-			    " FROM meter_values m LEFT JOIN sessions s ON s.id = m.session_id"
-			    " WHERE m.measurand LIKE 'Energy.Active.%.Register') WHERE v < prev"),
-			 0);
-	assert_true(q1(db, "SELECT count(*) FROM meter_values WHERE measurand = "
-			   "'Energy.Active.Import.Register'") > 50);
+	assert_int_equal(
+	    simrun_q1(db, "SELECT count(*) FROM (SELECT CAST(m.value AS REAL) AS v,"
+			  " lag(CAST(m.value AS REAL)) OVER (PARTITION BY m.station_id,"
+			  " coalesce(s.evse_id, m.evse_id), m.measurand ORDER BY m.ts_ms) AS prev"
+			  " FROM meter_values m LEFT JOIN sessions s ON s.id = m.session_id"
+			  " WHERE m.measurand LIKE 'Energy.Active.%%.Register') WHERE v < prev"),
+	    0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM meter_values WHERE measurand = "
+				  "'Energy.Active.Import.Register'") > 50);
 	/* the operator's 2 kW limit was obeyed by both stations after it was set */
-	{
-		char sql[512];
-
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM meter_values WHERE station_id IN ('IT-P-000000',"
-			 " 'IT-P-000001') AND measurand = 'Power.Active.Import' AND ts_ms > %lld",
-			 (long long)t_cmd);
-		assert_true(q1(db, sql) > 0);
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM meter_values WHERE station_id IN ('IT-P-000000',"
-			 " 'IT-P-000001') AND measurand = 'Power.Active.Import' AND ts_ms > %lld"
-			 " AND CAST(value AS REAL) > %d",
-			 (long long)t_cmd, LIMIT_W);
-		assert_int_equal(q1(db, sql), 0);
-		/* while the other public stations drew far more */
-		assert_true(
-		    q1(db, "SELECT max(CAST(value AS REAL)) FROM meter_values WHERE"
-			   " station_id = 'IT-P-000002' AND measurand = 'Power.Active.Import'") >
+	assert_true(
+	    simrun_q1(db,
+		      "SELECT count(*) FROM meter_values WHERE station_id IN ('IT-P-000000',"
+		      " 'IT-P-000001') AND measurand = 'Power.Active.Import' AND ts_ms > %lld",
+		      (long long)t_cmd) > 0);
+	assert_int_equal(
+	    simrun_q1(db,
+		      "SELECT count(*) FROM meter_values WHERE station_id IN ('IT-P-000000',"
+		      " 'IT-P-000001') AND measurand = 'Power.Active.Import' AND ts_ms > %lld"
+		      " AND CAST(value AS REAL) > %d",
+		      (long long)t_cmd, LIMIT_W),
+	    0);
+	/* while the other public stations drew far more */
+	assert_true(simrun_q1(db,
+			      "SELECT max(CAST(value AS REAL)) FROM meter_values WHERE"
+			      " station_id = 'IT-P-000002' AND measurand = 'Power.Active.Import'") >
 		    LIMIT_W);
-	}
 	sqlite3_close(db);
 	json_decref(rep);
 	csms_pass(p);

@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* What the simulator integration tests share: running cpsim and reading its output. */
+/* What the simulator integration tests share: setting up a fleet and its CSMS, running cpsim
+ * and reading its output. */
 #include "simrun.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "harness.h"
 
 /* The wall clock, ms since the epoch. */
 int64_t simrun_now_ms(void)
@@ -93,4 +104,103 @@ int simrun_child_done(pid_t pid, int *ret_status)
 		return 0;
 	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 1;
+}
+
+int simrun_fleet_emit(const struct simrun_fleet *f)
+{
+	const char *argv[32];
+	size_t n = 0;
+	pid_t pid = 0;
+	int r;
+
+	argv[n++] = f->cpsim;
+	argv[n++] = "--scenario";
+	argv[n++] = f->scenario;
+	for (size_t i = 0; f->emit_args && f->emit_args[i]; i++) {
+		if (n + 5 >= sizeof(argv) / sizeof(argv[0]))
+			return -E2BIG;
+		argv[n++] = f->emit_args[i];
+	}
+	argv[n++] = "--emit-stations";
+	argv[n++] = f->stations;
+	argv[n++] = "--emit-config";
+	argv[n++] = f->tokens;
+	argv[n] = NULL;
+	r = simrun_spawn(argv, f->log, &pid);
+	if (r == 0)
+		r = simrun_wait_child(pid, 10);
+	if (r != 0)
+		fprintf(stderr, "simrun: cpsim --emit-stations: %d\n", r);
+	return r;
+}
+
+int simrun_fleet_start(struct csms_proc *p, const struct simrun_fleet *f)
+{
+	const char *imp[] = {"stations", "import",  f->import ? f->import : f->stations,
+			     "--config", p->config, "--db",
+			     p->db,	 NULL};
+	char speed[16];
+	const char *clock[] = {"--clock-start",
+			       f->clock_start,
+			       "--clock-speed",
+			       speed,
+			       "--clock-anchor",
+			       f->clock_anchor,
+			       NULL};
+	json_error_t je;
+	json_t *cfg;
+	int r;
+
+	cfg = json_load_file(f->tokens, 0, &je);
+	if (!cfg) {
+		fprintf(stderr, "simrun: %s: %s\n", f->tokens, je.text);
+		return -EINVAL;
+	}
+	for (size_t i = 0; f->keys && f->keys[i].name; i++)
+		json_object_set_new(cfg, f->keys[i].name, json_integer(f->keys[i].value));
+	r = json_dump_file(cfg, p->config, 0);
+	json_decref(cfg);
+	if (r < 0) {
+		fprintf(stderr, "simrun: cannot write %s\n", p->config);
+		return -EIO;
+	}
+	r = csms_cli(p, imp);
+	for (size_t i = 0; r == 0 && f->tariffs && f->tariffs[i].file; i++) {
+		const char *tariff[] = {"tariffs", "import",	   f->tariffs[i].file,	     "--db",
+					p->db,	   "--site-kinds", f->tariffs[i].site_kinds, NULL};
+
+		r = csms_cli(p, tariff);
+	}
+	if (r != 0) {
+		fprintf(stderr, "simrun: a csms command before the launch: %d\n", r);
+		return r < 0 ? r : -ECHILD;
+	}
+	snprintf(speed, sizeof(speed), "%d", f->clock_speed);
+	r = csms_launch(p, f->clock_start ? clock : NULL);
+	if (r < 0)
+		fprintf(stderr, "simrun: csms_launch: %d\n", r);
+	return r;
+}
+
+long long simrun_q1(sqlite3 *db, const char *fmt, ...)
+{
+	char sql[2048];
+	sqlite3_stmt *st;
+	long long v = -1;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		fail_msg("simrun_q1: a query of %d bytes", n);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+		fail();
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }

@@ -287,8 +287,18 @@ static void test_valley_day(void **state)
 	const char *cpsim = getenv("CPSIM_BIN"), *tariff = getenv("TARIFF_RESIDENTIAL");
 	const char *out_json = getenv("VALLEY_DAY_JSON"), *keep_db = getenv("VALLEY_DAY_DB");
 	char scen[400], csv[400], tokens[400], log[400], url[128], path[256], body[512];
-	char start[32], anchor[32], speed[16], ev_a[32], ev_b[32], site[40], line[1024];
-	const char *csms_args[8];
+	char start[32], anchor[32], ev_a[32], ev_b[32], site[40], line[1024];
+	static const struct simrun_key keys[] = {
+	    {"heartbeat_interval_s", 300}, {"kdf_iterations", 10}, {NULL, 0}};
+	struct simrun_fleet fleet = {.cpsim = cpsim,
+				     .scenario = scen,
+				     .stations = csv,
+				     .tokens = tokens,
+				     .log = log,
+				     .keys = keys,
+				     .clock_start = start,
+				     .clock_anchor = anchor,
+				     .clock_speed = SPEED};
 	int64_t t_anchor, t_start, ev_a_ms, ev_b_ms;
 	double plan_cost = -1, plan_imm = -1, plan_e = 0, plan_imm_e = 0, peak_kw = 0, total_wh = 0,
 	       valley_wh = 0;
@@ -296,8 +306,7 @@ static void test_valley_day(void **state)
 	int targets_met = 0, floor_violations = 0, exporters = 0, status, r = -1, http;
 	int v16 = 0, v201 = 0;
 	struct csms_proc *p;
-	json_t *cfg, *resp = NULL;
-	json_error_t je;
+	json_t *resp = NULL;
 	sqlite3 *db;
 	pid_t pid = 0;
 	FILE *f;
@@ -323,7 +332,6 @@ static void test_valley_day(void **state)
 	simrun_fmt_utc(t_start, start);
 	simrun_fmt_utc(ev_a_ms, ev_a);
 	simrun_fmt_utc(ev_b_ms, ev_b);
-	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
 	assert_non_null(f);
 	fprintf(f,
@@ -337,34 +345,8 @@ static void test_valley_day(void **state)
 		SPEED, start, anchor, RUN_MIN * 60.0 / SPEED, DRAIN_S, (double)SAMPLE_S / SPEED,
 		EVS, EVS);
 	fclose(f);
-	{
-		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
-				      csv,   "--emit-config", tokens, NULL};
-
-		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
-	cfg = json_load_file(tokens, 0, &je);
-	assert_non_null(cfg);
-	json_object_set_new(cfg, "heartbeat_interval_s", json_integer(300));
-	json_object_set_new(cfg, "kdf_iterations", json_integer(10));
-	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
-	json_decref(cfg);
-	{
-		const char *imp[] = {"stations", "import", csv,	  "--config",
-				     p->config,	 "--db",   p->db, NULL};
-
-		assert_int_equal(csms_cli(p, imp), 0);
-	}
-	csms_args[0] = "--clock-start";
-	csms_args[1] = start;
-	csms_args[2] = "--clock-speed";
-	csms_args[3] = speed;
-	csms_args[4] = "--clock-anchor";
-	csms_args[5] = anchor;
-	csms_args[6] = NULL;
-	assert_int_equal(csms_launch(p, csms_args), 0);
+	assert_int_equal(simrun_fleet_emit(&fleet), 0);
+	assert_int_equal(simrun_fleet_start(p, &fleet), 0);
 
 	/* the transformer limit and the evening V2G event, before the first EV comes home */
 	snprintf(site, sizeof(site), "VD-SR0-00000");

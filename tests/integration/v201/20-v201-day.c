@@ -26,13 +26,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	assert_int_equal(tc_shutdown(), 0);
-	csms_destroy(*state);
-	return 0;
-}
-
 /* Answer the next CSMS call, which must be `action`, with payload; returns the request. */
 static json_t *answer_next(struct tcp *tc, const char *action, json_t *payload)
 {
@@ -318,8 +311,9 @@ static void test_v201_started_survives_kill9(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_v201_day, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_v201_started_survives_kill9, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v201_day, setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_v201_started_survives_kill9, setup,
+					    csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("20-v201-day", tests, NULL, NULL);

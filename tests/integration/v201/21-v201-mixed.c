@@ -24,13 +24,6 @@ static int setup(void **state)
 	return p ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	assert_int_equal(tc_shutdown(), 0);
-	csms_destroy(*state);
-	return 0;
-}
-
 static void test_negotiation(void **state)
 {
 	struct csms_proc *p = *state;
@@ -227,9 +220,11 @@ static void test_offline_events_after_reconnect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mixed_node_same_fields, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_offline_events_after_reconnect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_negotiation, setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_mixed_node_same_fields, setup,
+					    csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_offline_events_after_reconnect, setup,
+					    csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("21-v201-mixed", tests, NULL, NULL);
