@@ -207,6 +207,17 @@ fail:
 	return -1;
 }
 
+/* setup() with node A deaf to takeovers (the test hook of csms/cluster.c) */
+static int setup_deaf(void **state)
+{
+	int r;
+
+	setenv("CSMS_TEST_IGNORE_TAKEOVER", "node-A", 1);
+	r = setup(state);
+	unsetenv("CSMS_TEST_IGNORE_TAKEOVER");
+	return r;
+}
+
 static int teardown(void **state)
 {
 	int r = tc_shutdown();
@@ -548,6 +559,93 @@ static void test_live_events_across_nodes(void **state)
 		csms_pass(m->node[i]);
 }
 
+/* POST …/reset-password through a node that does not hold the station: the owner sends the
+ * new password (it crossed the database sealed to the owner's key, never in clear), the
+ * station accepts, the requester shows it once and stores its hash: the station logs in with
+ * it on any node and is refused without it. */
+static void test_set_password_across_nodes(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-PW";
+	struct tcp *tc = booted(m->node[2]->port, id), *tc2;
+	struct http_async *a;
+	json_t *f = NULL, *j = NULL, *conf = NULL;
+	char pw[64];
+	int status = 0;
+
+	assert_non_null(tc);
+	assert_int_equal(owner_of(m, id, NULL), 2);
+	a = http_request_start(m->node[0]->port, "POST", "/api/stations/CP-MN-PW/reset-password",
+			       "{}", 15000);
+	assert_non_null(a);
+	assert_int_equal(tc_next_call(tc, 10000, &f), 0);
+	assert_string_equal(json_string_value(json_array_get(f, 2)), "ChangeConfiguration");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "key")),
+			    "AuthorizationKey");
+	snprintf(pw, sizeof(pw), "%s",
+		 json_string_value(json_object_get(json_array_get(f, 3), "value")) ?: "");
+	assert_true(strlen(pw) >= 16);
+	/* the routed command's row is there, the password in it is not */
+	assert_int_equal(
+	    db_count(m, "SELECT count(*) FROM node_commands WHERE station_id = $1", id, NULL), 1);
+	assert_int_equal(db_count(m,
+				  "SELECT count(*) FROM node_commands WHERE strpos(request, $1) > "
+				  "0 OR strpos(coalesce(result, ''), $1) > 0",
+				  pw, NULL),
+			 0);
+	assert_int_equal(tc_reply(tc, json_string_value(json_array_get(f, 1)),
+				  json_pack("{s:s}", "status", "Accepted")),
+			 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "password")), pw);
+	assert_true(json_is_true(json_object_get(j, "pushed")));
+	json_decref(j);
+	/* the answer row was deleted as it was read */
+	assert_int_equal(
+	    db_count(m, "SELECT count(*) FROM node_commands WHERE station_id = $1", id, NULL), 0);
+	/* the stored hash is the new password's: refused without it, accepted with it */
+	tc_close(tc);
+	assert_int_equal(tc_login_refused(m->node[1]->port, id, NULL), 0);
+	tc2 = tc_connect(m->node[1]->port, id, pw, "ocpp1.6", 5000, NULL);
+	assert_non_null(tc2);
+	assert_int_equal(tc_boot16(tc2, &conf, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
+	json_decref(conf);
+	tc_close(tc2);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* Node A keeps a stale connection (it ignores the takeover's NOTIFY: CSMS_TEST_IGNORE_TAKEOVER)
+ * after the charger connected to node B. A command through A's API must not go out on the
+ * stale connection: A checks the row before the CALL, finds B, closes its connection and routes
+ * the command to B. */
+static void test_command_not_sent_on_stale_connection(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-STALE";
+	struct tcp *tc1 = booted(m->node[0]->port, id), *tc2;
+	json_t *f = NULL;
+
+	assert_non_null(tc1);
+	assert_int_equal(owner_of(m, id, NULL), 0);
+	tc2 = booted(m->node[1]->port, id);
+	assert_non_null(tc2);
+	assert_int_equal(owner_of(m, id, NULL), 1);
+	tc_run(500);
+	assert_false(tc_closed(tc1)); /* A did not hear of the takeover: the stale connection */
+	command_through(m, 0, tc2, id);
+	assert_int_equal(tc_wait_closed(tc1, 5000), 0);
+	assert_int_not_equal(tc_next_call(tc1, 100, &f), 0); /* nothing was sent on it */
+	json_decref(f);
+	tc_close(tc1);
+	tc_close(tc2);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
 #define LOAD_N	    60
 #define LOAD_ROUNDS 8
 #define KILL_ROUND  4
@@ -698,6 +796,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_kill9_under_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_events_across_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_password_across_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_command_not_sent_on_stale_connection, setup_deaf,
+					    teardown),
 	};
 
 	if (system("command -v haproxy >/dev/null 2>&1") != 0) {
