@@ -124,6 +124,11 @@ const bool store_pg_built = true;
 	X(ST_STATION_SEEN, "UPDATE stations SET online = $2 OR EXISTS (SELECT 1 FROM "         \
 			   "station_owner o WHERE o.station_id = $1), last_seen_ms = $3, "    \
 			   "protocol = coalesce($4, protocol) WHERE id = $1")                 \
+	/* nodes: the same, outside the group, only if no other transaction holds the row */ \
+	X(ST_STATION_SEEN_FREE, "UPDATE stations SET online = $2 OR EXISTS (SELECT 1 FROM "    \
+				"station_owner o WHERE o.station_id = $1), last_seen_ms = $3, " \
+				"protocol = coalesce($4, protocol) WHERE id IN (SELECT id "    \
+				"FROM stations WHERE id = $1 FOR UPDATE SKIP LOCKED)")         \
 	X(ST_STATION_EVENT, "INSERT INTO station_events(station_id, kind, status, ts_ms) "     \
 			    "VALUES ($1, $2, $3, $4)")                                        \
 	X(ST_STATION_FW, "UPDATE stations SET firmware_status = $2 WHERE id = $1")             \
@@ -1189,9 +1194,40 @@ static int pg_station_boot(struct store *s, const char *id, const struct store_b
 }
 
 static int owner_release(struct store *s, const char *id);
+static int owner_exec(struct store *s, enum pst st, const struct args *a, PGresult **ret);
+static int pg_owner_get(struct store *s, const char *station_id, char *ret_node,
+			int64_t *ret_epoch);
 
-/* nodes: a new connection (online with its protocol) takes the ownership row; going offline
- * lets go of it if this node still holds it (docs/scaling.md). */
+/* nodes: the offline mark of a closed connection never waits while the group holds locks
+ * (docs/scaling.md "Takeovers never deadlock"): made in a short transaction of its own when no
+ * other transaction holds the row; left out when another node holds the station now (its group
+ * has the row: its write, online, stands); else in the group (the group itself holds the row
+ * already, or an API edit does). */
+static int seen_offline(struct store *s, const char *id, const struct args *a)
+{
+	char node[STORE_NODE_ID_MAX + 1];
+	PGresult *res = NULL;
+	int64_t epoch;
+	long n;
+	int r = owner_exec(s, ST_STATION_SEEN_FREE, a, &res);
+
+	if (r < 0)
+		return r;
+	n = affected(res);
+	PQclear(res);
+	if (n > 0)
+		return 0;
+	r = pg_owner_get(s, id, node, &epoch);
+	if (r == 0 && strcmp(node, pq(s)->node))
+		return 0;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return write_now_or_later(s, ST_STATION_SEEN, a);
+}
+
+/* nodes: a new connection (online with its protocol) takes the ownership row, before the
+ * group writes the station's row; going offline lets go of it if this node still holds it
+ * (docs/scaling.md). */
 static int pg_station_seen(struct store *s, const char *id, bool online, const char *protocol,
 			   int64_t now_ms)
 {
@@ -1202,12 +1238,14 @@ static int pg_station_seen(struct store *s, const char *id, bool online, const c
 	a_bool(&a, online);
 	a_i64(&a, now_ms);
 	a_text(&a, protocol);
-	if (!online) /* first, so the row below sees whether another node holds it */
+	if (!online) { /* first, so the row below sees whether another node holds it */
 		r = owner_release(s, id);
+		return r < 0 ? r : seen_offline(s, id, &a);
+	}
+	if (protocol)
+		r = owner_take(s, id, now_ms);
 	if (r == 0)
 		r = write_now_or_later(s, ST_STATION_SEEN, &a);
-	if (r == 0 && online && protocol)
-		r = owner_take(s, id, now_ms);
 	return r;
 }
 
@@ -3966,11 +4004,13 @@ static int pg_flush_done(struct store *s, bool wait, uint64_t *ret_durable)
 /*
 ** Ownership rows are written only here, each in its own short transaction on a connection of
 ** their own (autocommit; synchronous_commit off: the group that answers the connection commits
-** after it and its WAL flush covers this one). No group transaction ever holds a lock on a
-** station_owner row (the main connection only reads them), and each statement below locks at
-** most the one row it waits for (renew skips locked rows), so it never waits while holding a
-** lock another transaction waits for: two nodes taking over each other's stations at once,
-** or one taking while the other releases, can make a statement wait for another one's
+** after it and its WAL flush covers this one). No group transaction holds a lock on a
+** station_owner row (groups only read them; the start-up release of the node's own rows comes
+** before any charger), and each statement here locks at most the one row it waits for (renew
+** and the offline mark skip locked rows), so it never waits while holding a lock another
+** transaction waits for. A takeover is taken before the new owner's group writes the station
+** row, and the old owner's offline mark never waits for that row (seen_offline): two nodes
+** taking over each other's stations at once can make a statement wait for another one's
 ** moment, never a deadlock (docs/scaling.md). lock_timeout bounds a wait all the same.
 */
 static int owner_exec(struct store *s, enum pst st, const struct args *a, PGresult **ret)

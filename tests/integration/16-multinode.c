@@ -646,6 +646,53 @@ static void test_command_not_sent_on_stale_connection(void **state)
 		csms_pass(m->node[i]);
 }
 
+/* Takeovers never deadlock (docs/scaling.md): the old node's last writes of a station another
+ * node took over never wait for the new owner's group. Here the test plays node B: it takes
+ * the station's row over (committed, without the NOTIFY, so node A keeps its connection) and
+ * holds the station's row locked in an open transaction, as B's group does while it answers
+ * the new connection. A closes the old connection: its loop must not wait for B's transaction
+ * (another charger on A is answered meanwhile); before, A's group waited on that lock, and with
+ * B waiting on one of A's rows PostgreSQL rolled one group back. */
+static void test_offline_mark_never_waits(void **state)
+{
+	struct mn *m = *state;
+	const char *params[1] = {"CP-MN-DLY"};
+	struct tcp *tcy = booted(m->node[0]->port, "CP-MN-DLY");
+	struct tcp *tcx = booted(m->node[0]->port, "CP-MN-DLX");
+	PGresult *res;
+
+	assert_non_null(tcy);
+	assert_non_null(tcx);
+	assert_int_equal(owner_of(m, "CP-MN-DLY", NULL), 0);
+	res = PQexecParams(m->db,
+			   "UPDATE station_owner SET node_id = 'node-B', epoch = epoch + 1 WHERE "
+			   "station_id = $1",
+			   1, NULL, params, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQclear(PQexec(m->db, "BEGIN"));
+	res = PQexecParams(m->db, "SELECT 1 FROM stations WHERE id = $1 FOR UPDATE", 1, NULL,
+			   params, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	PQclear(res);
+
+	tc_close(tcy);
+	tc_run(500); /* A handles the close and commits its group meanwhile */
+	assert_int_equal(tc_call(tcx, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	assert_int_equal(tc_call(tcx, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+
+	PQclear(PQexec(m->db, "ROLLBACK"));
+	/* node B's hold stands: A did not mark it offline */
+	assert_int_equal(owner_of(m, "CP-MN-DLY", NULL), 1);
+	assert_int_equal(db_count(m, "SELECT count(*) FROM stations WHERE id = $1 AND online",
+				  "CP-MN-DLY", NULL),
+			 1);
+	tc_close(tcx);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
 #define LOAD_N	    60
 #define LOAD_ROUNDS 8
 #define KILL_ROUND  4
@@ -799,6 +846,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_password_across_nodes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_command_not_sent_on_stale_connection, setup_deaf,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_offline_mark_never_waits, setup, teardown),
 	};
 
 	if (system("command -v haproxy >/dev/null 2>&1") != 0) {
