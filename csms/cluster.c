@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "conn.h"
 #include "core/cfg.h"
@@ -25,6 +28,7 @@
 #define CLUSTER_LIVE_MAX    7600 /* one NOTIFY payload (PostgreSQL's limit is 8000 bytes) */
 #define CLUSTER_GRACE_MS    1000 /* a routed command waits call_timeout_ms + this */
 #define CLUSTER_PENDING_MAX 4096 /* routed commands waiting for other nodes */
+#define CLUSTER_PW_MAX	    64	 /* a sealed password's clear text, at most */
 
 /* A command sent to another node, until its answer row arrives or its deadline. */
 struct remote_cmd {
@@ -52,6 +56,9 @@ struct cluster {
 	bool polling;	   /* poll is watching the LISTEN connection */
 	bool poll_closing; /* poll is being closed: not to be initialised yet */
 	bool handles;	   /* the uv handles are initialised */
+	bool test_deaf;	   /* CSMS_TEST_IGNORE_TAKEOVER names this node: csms_owner ignored */
+	EVP_PKEY *key;	   /* this node's X25519 key: passwords are sealed to its public half */
+	char key_hex[STORE_NODE_KEY_MAX + 1];
 	uv_poll_t poll;	   /* the LISTEN connection */
 	uv_timer_t tick;   /* deadlines, renewal */
 	uv_timer_t live_t; /* flushes the batch of live events */
@@ -210,6 +217,168 @@ static int cmd_from_json(const json_t *o, struct svc_cmd *cmd, struct svc_local_
 	return 0;
 }
 
+/* ---------------------------------------------------------------- sealed passwords */
+
+/*
+** A station's new password crosses the database only sealed to the owning node's public key
+** (docs/scaling.md): the requester makes a one-time X25519 key, derives a shared secret with
+** the owner's published key, and encrypts with AES-256-GCM under SHA-256(label, secret, both
+** public keys), the station and the owner's node id as associated data. The owner's private
+** key lives in its memory only (a new one at each start), so neither the database, its WAL nor
+** a backup can give the password back.
+*/
+#define SEAL_LABEL "csms set-password v1"
+
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* Exactly n bytes from hex text; 0 or -EINVAL. */
+static int bytes_of(const char *hex, unsigned char *b, size_t n)
+{
+	if (!hex || strlen(hex) != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		b[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* The AES key of mine (private) and peer (public hex), over pub_a then pub_b. */
+static int seal_key(EVP_PKEY *mine, const char *peer_hex, const char *pub_a, const char *pub_b,
+		    unsigned char key[32])
+{
+	unsigned char raw[32], secret[32], buf[sizeof(SEAL_LABEL) + 32 + 2 * 64];
+	EVP_PKEY *peer = NULL;
+	EVP_PKEY_CTX *dc = NULL;
+	size_t slen = sizeof(secret), n = 0;
+	int r = -EIO;
+
+	if (bytes_of(peer_hex, raw, sizeof(raw)) < 0)
+		return -EINVAL;
+	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, sizeof(raw));
+	dc = peer ? EVP_PKEY_CTX_new(mine, NULL) : NULL;
+	if (!dc || EVP_PKEY_derive_init(dc) <= 0 || EVP_PKEY_derive_set_peer(dc, peer) <= 0 ||
+	    EVP_PKEY_derive(dc, secret, &slen) <= 0 || slen != sizeof(secret))
+		goto out;
+	memcpy(buf, SEAL_LABEL, sizeof(SEAL_LABEL));
+	n = sizeof(SEAL_LABEL);
+	memcpy(buf + n, secret, sizeof(secret));
+	n += sizeof(secret);
+	memcpy(buf + n, pub_a, 64);
+	n += 64;
+	memcpy(buf + n, pub_b, 64);
+	n += 64;
+	if (EVP_Digest(buf, n, key, NULL, EVP_sha256(), NULL) == 1)
+		r = 0;
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	EVP_PKEY_CTX_free(dc);
+	EVP_PKEY_free(peer);
+	return r;
+}
+
+/* A new X25519 key and its public half in hex (65 bytes). */
+static EVP_PKEY *key_new(char *ret_hex)
+{
+	EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+	EVP_PKEY *k = NULL;
+	unsigned char raw[32];
+	size_t len = sizeof(raw);
+
+	if (!kc || EVP_PKEY_keygen_init(kc) <= 0 || EVP_PKEY_keygen(kc, &k) <= 0 ||
+	    EVP_PKEY_get_raw_public_key(k, raw, &len) <= 0 || len != sizeof(raw)) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	} else {
+		hex_of(raw, sizeof(raw), ret_hex);
+	}
+	EVP_PKEY_CTX_free(kc);
+	return k;
+}
+
+/* password sealed to node (its published key) for station: a new JSON object, or NULL. */
+static json_t *seal_password(struct cluster *c, const char *node, const char *station,
+			     const char *password)
+{
+	char peer[STORE_NODE_KEY_MAX + 1], eph_hex[65], ct_hex[2 * CLUSTER_PW_MAX + 1];
+	char iv_hex[25], tag_hex[33];
+	unsigned char key[32], iv[12], ct[CLUSTER_PW_MAX], tag[16];
+	size_t n = password ? strlen(password) : 0;
+	EVP_PKEY *eph = NULL;
+	EVP_CIPHER_CTX *x = NULL;
+	json_t *o = NULL;
+	int len = 0, fin = 0;
+
+	if (!n || n > CLUSTER_PW_MAX || store_node_key_get(c->store, node, peer) < 0 ||
+	    strlen(peer) != 64)
+		return NULL;
+	eph = key_new(eph_hex);
+	if (!eph || seal_key(eph, peer, eph_hex, peer, key) < 0 || RAND_bytes(iv, sizeof(iv)) != 1)
+		goto out;
+	x = EVP_CIPHER_CTX_new();
+	if (!x || EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) != 1 ||
+	    EVP_EncryptUpdate(x, NULL, &len, (const unsigned char *)station,
+			      (int)strlen(station)) != 1 ||
+	    EVP_EncryptUpdate(x, NULL, &len, (const unsigned char *)node, (int)strlen(node)) != 1 ||
+	    EVP_EncryptUpdate(x, ct, &len, (const unsigned char *)password, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(x, ct + len, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, sizeof(tag), tag) != 1)
+		goto out;
+	hex_of(ct, (size_t)(len + fin), ct_hex);
+	hex_of(iv, sizeof(iv), iv_hex);
+	hex_of(tag, sizeof(tag), tag_hex);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "k", eph_hex, "n", iv_hex, "c", ct_hex, "t", tag_hex);
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_CIPHER_CTX_free(x);
+	EVP_PKEY_free(eph);
+	return o;
+}
+
+/* The password sealed to this node for station into out (len bytes); 0 or -EINVAL/-EIO. */
+static int open_password(struct cluster *c, const json_t *o, const char *station, char *out,
+			 size_t len)
+{
+	const char *eph = j_str(o, "k"), *ct_hex = j_str(o, "c");
+	unsigned char key[32], iv[12], ct[CLUSTER_PW_MAX], tag[16], pt[CLUSTER_PW_MAX];
+	size_t n = ct_hex ? strlen(ct_hex) / 2 : 0;
+	EVP_CIPHER_CTX *x = NULL;
+	int l = 0, fin = 0, r = -EINVAL;
+
+	if (!c->key || !eph || !n || n > sizeof(ct) || n >= len || bytes_of(ct_hex, ct, n) < 0 ||
+	    bytes_of(j_str(o, "n"), iv, sizeof(iv)) < 0 ||
+	    bytes_of(j_str(o, "t"), tag, sizeof(tag)) < 0 || strlen(eph) != 64)
+		return -EINVAL;
+	if (seal_key(c->key, eph, eph, c->key_hex, key) < 0)
+		return -EIO;
+	x = EVP_CIPHER_CTX_new();
+	if (!x || EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) != 1 ||
+	    EVP_DecryptUpdate(x, NULL, &l, (const unsigned char *)station, (int)strlen(station)) !=
+		1 ||
+	    EVP_DecryptUpdate(x, NULL, &l, (const unsigned char *)c->node, (int)strlen(c->node)) !=
+		1 ||
+	    EVP_DecryptUpdate(x, pt, &l, ct, (int)n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, sizeof(tag), tag) != 1 ||
+	    EVP_DecryptFinal_ex(x, pt + l, &fin) != 1)
+		goto out; /* not for this node's key (it restarted), or tampered with */
+	memcpy(out, pt, (size_t)(l + fin));
+	out[l + fin] = '\0';
+	r = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(pt, sizeof(pt));
+	EVP_CIPHER_CTX_free(x);
+	return r;
+}
+
 /* ---------------------------------------------------------------- the owner's side */
 
 static void owner_done(void *ud, const struct svc_cmd_result *res)
@@ -232,7 +401,7 @@ static void owner_done(void *ud, const struct svc_cmd_result *res)
 /* Another node asks this one to send command id to a station connected here. */
 static void owner_run(struct cluster *c, int64_t id)
 {
-	char station[STATION_ID_MAX + 1], *request = NULL;
+	char station[STATION_ID_MAX + 1], *request = NULL, password[CLUSTER_PW_MAX + 1] = "";
 	struct svc_local_entry *entries = NULL;
 	struct owner_cmd *k = NULL;
 	struct svc_cmd cmd;
@@ -260,6 +429,29 @@ static void owner_run(struct cluster *c, int64_t id)
 		owner_done(k, &res);
 		goto out;
 	}
+	if (cmd.kind == SVC_CMD_SET_PASSWORD) {
+		if (open_password(c, json_object_get(o, "pw"), station, password,
+				  sizeof(password)) < 0) {
+			struct svc_cmd_result res = {.status = SVC_RES_FAILED};
+
+			snprintf(res.detail, sizeof(res.detail),
+				 "node %s cannot open the sealed password", c->node);
+			owner_done(k, &res);
+			goto out;
+		}
+		cmd.password = password;
+	}
+	/* still ours? (a newer connection elsewhere may have taken it, its NOTIFY not here yet) */
+	r = store_owner_held(c->store, station);
+	if (r <= 0) {
+		struct svc_cmd_result res = {.status =
+						 r < 0 ? SVC_RES_FAILED : SVC_RES_NOT_CONNECTED};
+
+		snprintf(res.detail, sizeof(res.detail), "station %s is not held by node %s now",
+			 station, c->node);
+		owner_done(k, &res);
+		goto out;
+	}
 	/* the station's adapter encodes it and the connection sends it, as for a local command */
 	r = link_conn_ops.send(c->svc, station, &cmd, owner_done, k);
 	if (r < 0) {
@@ -269,6 +461,7 @@ static void owner_run(struct cluster *c, int64_t id)
 		owner_done(k, &res);
 	}
 out:
+	OPENSSL_cleanse(password, sizeof(password));
 	free(entries);
 	json_decref(o);
 	free(request);
@@ -338,6 +531,26 @@ static void fail_now(svc_link_done_fn done, void *ud, int status, const char *de
 	done(ud, &res);
 }
 
+/* The station is connected here but this node no longer holds it: if another node does (a
+ * takeover whose NOTIFY has not arrived), let go of the stale connection as on_notify() would
+ * and name that node in ret_node (1); else 0 (no current lease anywhere, or a failure). */
+static int held_elsewhere(struct cluster *c, const char *station_id, struct chg_station *st,
+			  char *ret_node)
+{
+	int64_t epoch;
+
+	if (store_owner_get(c->store, station_id, ret_node, &epoch) < 0 ||
+	    !strcmp(ret_node, c->node))
+		return 0;
+	if (store_owner_lost(c->store, station_id, epoch) > 0 && st->conn) {
+		log_notice("[cp %s] held by node %s now (seen before a command): closing this "
+			   "connection",
+			   station_id, ret_node);
+		conn_close(st->conn, 1000, "connected to another node");
+	}
+	return 1;
+}
+
 static int cluster_send(void *impl, const char *station_id, const struct svc_cmd *cmd,
 			svc_link_done_fn done, void *ud)
 {
@@ -345,31 +558,55 @@ static int cluster_send(void *impl, const char *station_id, const struct svc_cmd
 	struct chg_station *st = svc_station_find(c->svc, station_id);
 	char node[STORE_NODE_ID_MAX + 1];
 	struct remote_cmd *q;
-	json_t *o;
+	json_t *o, *sealed = NULL;
 	char *text;
 	int64_t epoch, id;
 	int r;
 
-	if (!c->active || (st && st->conn))
+	if (!c->active)
 		return link_conn_ops.send(c->svc, station_id, cmd, done, ud);
-	r = store_owner_get(c->store, station_id, node, &epoch);
-	if (r == -ENOENT || (r == 0 && !strcmp(node, c->node)))
-		return link_conn_ops.send(c->svc, station_id, cmd, done, ud); /* not connected */
-	if (r < 0) {
-		fail_now(done, ud, SVC_RES_FAILED, "cannot look the station's node up");
-		return 0;
-	}
-	if (cmd->kind == SVC_CMD_SET_PASSWORD) {
-		/* a password never travels through the database in clear */
-		fail_now(done, ud, SVC_RES_INVALID,
-			 "set-password: send it through the node that holds the station");
-		return 0;
+	if (st && st->conn) {
+		/* before a CSMS-initiated CALL: the committed row still names this node at the
+		 * epoch it took the station with (one read; docs/scaling.md) */
+		r = store_owner_held(c->store, station_id);
+		if (r > 0)
+			return link_conn_ops.send(c->svc, station_id, cmd, done, ud);
+		if (r < 0) {
+			fail_now(done, ud, SVC_RES_FAILED, "cannot check the station's node");
+			return 0;
+		}
+		if (!held_elsewhere(c, station_id, st, node)) {
+			fail_now(done, ud, SVC_RES_BUSY,
+				 "the station's lease on this node is not current: try again");
+			return 0;
+		}
+	} else {
+		r = store_owner_get(c->store, station_id, node, &epoch);
+		if (r == -ENOENT || (r == 0 && !strcmp(node, c->node)))
+			return link_conn_ops.send(c->svc, station_id, cmd, done,
+						  ud); /* not connected */
+		if (r < 0) {
+			fail_now(done, ud, SVC_RES_FAILED, "cannot look the station's node up");
+			return 0;
+		}
 	}
 	if (c->n_pending >= CLUSTER_PENDING_MAX) {
 		fail_now(done, ud, SVC_RES_BUSY, "too many commands routed to other nodes");
 		return 0;
 	}
+	if (cmd->kind == SVC_CMD_SET_PASSWORD) {
+		/* a password crosses the database only sealed to the owner's key */
+		sealed = seal_password(c, node, station_id, cmd->password);
+		if (!sealed) {
+			fail_now(done, ud, SVC_RES_FAILED, "cannot seal the password to its node");
+			return 0;
+		}
+	}
 	o = cmd_json(cmd);
+	if (o && sealed)
+		json_object_set_new(o, "pw", sealed);
+	else
+		json_decref(sealed);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	q = text ? calloc(1, sizeof(*q)) : NULL;
@@ -520,7 +757,7 @@ static void on_notify(void *ud, const char *channel, const char *payload)
 		const char *node = split_tab(rest, epoch_s, sizeof(epoch_s));
 		struct chg_station *st;
 
-		if (!node || !strcmp(node, c->node))
+		if (!node || !strcmp(node, c->node) || c->test_deaf)
 			return;
 		if (store_owner_lost(c->store, first, strtoll(epoch_s, NULL, 10)) <= 0)
 			return;
@@ -624,6 +861,14 @@ struct cluster *cluster_create(uv_loop_t *loop, struct store *store, struct svc 
 		return NULL;
 	}
 	c->active = true;
+	c->test_deaf = getenv("CSMS_TEST_IGNORE_TAKEOVER") &&
+		       !strcmp(getenv("CSMS_TEST_IGNORE_TAKEOVER"), c->node);
+	/* a set-password for a station here comes sealed to this key (docs/scaling.md) */
+	c->key = key_new(c->key_hex);
+	if (!c->key || store_node_key_set(store, c->key_hex) < 0)
+		log_warn("cluster: no node key published (%s): a set-password through another "
+			 "node cannot reach stations here",
+			 c->key ? store_errmsg(store) : "out of memory");
 	uv_timer_init(loop, &c->tick);
 	c->tick.data = c;
 	uv_timer_init(loop, &c->live_t);
@@ -633,6 +878,7 @@ struct cluster *cluster_create(uv_loop_t *loop, struct store *store, struct svc 
 		log_err("cluster: cannot start listening: %s", store_errmsg(store));
 		cluster_close(c);
 		uv_run(loop, UV_RUN_NOWAIT);
+		EVP_PKEY_free(c->key);
 		free(c);
 		return NULL;
 	}
@@ -682,5 +928,6 @@ void cluster_destroy(struct cluster *c)
 		fail_now(q->done, q->ud, SVC_RES_FAILED, "the node is stopping");
 		free(q);
 	}
+	EVP_PKEY_free(c->key);
 	free(c);
 }

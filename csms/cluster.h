@@ -44,5 +44,8 @@ void cluster_close(struct cluster *c);
 void cluster_destroy(struct cluster *c);
 
 /* svc's link (svc/link.h; impl: the struct cluster): a station connected here goes through
- * link_conn; one held by another node is routed there through the database. */
+ * link_conn once the ownership row says this node still holds it (else the stale connection is
+ * closed and the command follows the station, or 503 while no node has a current lease); one
+ * held by another node is routed there through the database, a set-password's password sealed
+ * to that node's published key (docs/scaling.md). */
 extern const struct svc_link_ops cluster_link_ops;

@@ -546,7 +546,7 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-#define STORE_OPS_VERSION 9
+#define STORE_OPS_VERSION 10
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -560,6 +560,8 @@ typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud)
 ** with callers of version n and lower (sqlite3_io_methods' iVersion).
 */
 #define STORE_NODE_ID_MAX 63
+/* A node's published public key (hex of an X25519 key: 64 characters; docs/scaling.md). */
+#define STORE_NODE_KEY_MAX 64
 /* A notification of channel with its payload (docs/scaling.md). */
 typedef void (*store_notify_fn)(void *ud, const char *channel, const char *payload);
 
@@ -1016,6 +1018,20 @@ struct store_ops {
 	 * is not done (or gone). */
 	int (*rcmd_take)(struct store *s, int64_t id, char **ret_result);
 	/* ---- end nodes */
+	/* ---- nodes, version 10 (0019_node_keys.sql, docs/scaling.md) */
+	/* 1 if this node still holds station_id: the ownership row names this node at the epoch
+	 * this node took it with and its lease is current (read now, not from a cache); 0 if
+	 * not (taken over, lease lost, never taken). The check before a CSMS-initiated CALL. On
+	 * SQLite (one node, the connection is the ownership) always 1. */
+	int (*owner_held)(struct store *s, const char *station_id);
+	/* Publish this node's public key (text, at most STORE_NODE_KEY_MAX bytes) for others to
+	 * seal secrets to; replaces the node's earlier one, at once (not in the group). -ENOTSUP
+	 * on SQLite. */
+	int (*node_key_set)(struct store *s, const char *key);
+	/* The public key node_id published into ret_key (STORE_NODE_KEY_MAX + 1 bytes); -ENOENT
+	 * if none, -ENOTSUP on SQLite. */
+	int (*node_key_get)(struct store *s, const char *node_id, char *ret_key);
+	/* ---- end nodes, version 10 */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1779,5 +1795,18 @@ static inline int store_rcmd_take(struct store *s, int64_t id, char **ret_result
 	return STORE_CALL(rcmd_take, id, ret_result);
 }
 /* ---- end nodes */
+static inline int store_owner_held(struct store *s, const char *station_id)
+{
+	return STORE_CALL(owner_held, station_id);
+}
+static inline int store_node_key_set(struct store *s, const char *key)
+{
+	return STORE_CALL(node_key_set, key);
+}
+static inline int store_node_key_get(struct store *s, const char *node_id, char *ret_key)
+{
+	return STORE_CALL(node_key_get, node_id, ret_key);
+}
+/* ---- end nodes, version 10 */
 
 #undef STORE_CALL

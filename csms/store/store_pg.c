@@ -124,6 +124,11 @@ const bool store_pg_built = true;
 	X(ST_STATION_SEEN, "UPDATE stations SET online = $2 OR EXISTS (SELECT 1 FROM "         \
 			   "station_owner o WHERE o.station_id = $1), last_seen_ms = $3, "    \
 			   "protocol = coalesce($4, protocol) WHERE id = $1")                 \
+	/* nodes: the same, outside the group, only if no other transaction holds the row */ \
+	X(ST_STATION_SEEN_FREE, "UPDATE stations SET online = $2 OR EXISTS (SELECT 1 FROM "    \
+				"station_owner o WHERE o.station_id = $1), last_seen_ms = $3, " \
+				"protocol = coalesce($4, protocol) WHERE id IN (SELECT id "    \
+				"FROM stations WHERE id = $1 FOR UPDATE SKIP LOCKED)")         \
 	X(ST_STATION_EVENT, "INSERT INTO station_events(station_id, kind, status, ts_ms) "     \
 			    "VALUES ($1, $2, $3, $4)")                                        \
 	X(ST_STATION_FW, "UPDATE stations SET firmware_status = $2 WHERE id = $1")             \
@@ -605,6 +610,14 @@ const bool store_pg_built = true;
 			"pg_notify('csms_cmd_done', reply_node || E'\\t' || id) FROM d")         \
 	X(ST_RCMD_TAKE, "DELETE FROM node_commands WHERE id = $1 AND reply_node = $2 AND "     \
 			"state = 'done' RETURNING result")                                    \
+	/* nodes, version 10: the check before a CSMS-initiated CALL, node keys */            \
+	X(ST_OWNER_HELD, "SELECT 1 FROM station_owner WHERE station_id = $1 AND node_id = $2 " \
+			 "AND epoch = $3::bigint AND lease_until > " PG_NOW_MS)                \
+	X(ST_NODE_KEY_SET, "INSERT INTO node_keys(node_id, public_key, updated_ms) VALUES "    \
+			   "($1, $2, " PG_NOW_MS ") ON CONFLICT (node_id) DO UPDATE SET "     \
+			   "public_key = EXCLUDED.public_key, updated_ms = "                  \
+			   "EXCLUDED.updated_ms")                                             \
+	X(ST_NODE_KEY_GET, "SELECT public_key FROM node_keys WHERE node_id = $1")              \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -628,6 +641,7 @@ struct pg_store {
 	int64_t lease_ms;
 	struct hmap owned; /* station id -> struct owned: the epochs this node holds */
 	PGconn *lc;	   /* the LISTEN connection, NULL until notify_fd() */
+	PGconn *oc;	   /* ownership writes, one short transaction each (owner_exec) */
 };
 
 /* A station this node holds, at the epoch it took it with. */
@@ -1103,6 +1117,7 @@ static void pg_close(struct store *s)
 		pg_commit(s);
 	PQfinish(pq(s)->c);
 	PQfinish(pq(s)->lc);
+	PQfinish(pq(s)->oc);
 	owned_free(s);
 	free(pq(s)->dsn);
 	free(s);
@@ -1179,9 +1194,40 @@ static int pg_station_boot(struct store *s, const char *id, const struct store_b
 }
 
 static int owner_release(struct store *s, const char *id);
+static int owner_exec(struct store *s, enum pst st, const struct args *a, PGresult **ret);
+static int pg_owner_get(struct store *s, const char *station_id, char *ret_node,
+			int64_t *ret_epoch);
 
-/* nodes: a new connection (online with its protocol) takes the ownership row; going offline
- * lets go of it if this node still holds it (docs/scaling.md). */
+/* nodes: the offline mark of a closed connection never waits while the group holds locks
+ * (docs/scaling.md "Takeovers never deadlock"): made in a short transaction of its own when no
+ * other transaction holds the row; left out when another node holds the station now (its group
+ * has the row: its write, online, stands); else in the group (the group itself holds the row
+ * already, or an API edit does). */
+static int seen_offline(struct store *s, const char *id, const struct args *a)
+{
+	char node[STORE_NODE_ID_MAX + 1];
+	PGresult *res = NULL;
+	int64_t epoch;
+	long n;
+	int r = owner_exec(s, ST_STATION_SEEN_FREE, a, &res);
+
+	if (r < 0)
+		return r;
+	n = affected(res);
+	PQclear(res);
+	if (n > 0)
+		return 0;
+	r = pg_owner_get(s, id, node, &epoch);
+	if (r == 0 && strcmp(node, pq(s)->node))
+		return 0;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return write_now_or_later(s, ST_STATION_SEEN, a);
+}
+
+/* nodes: a new connection (online with its protocol) takes the ownership row, before the
+ * group writes the station's row; going offline lets go of it if this node still holds it
+ * (docs/scaling.md). */
 static int pg_station_seen(struct store *s, const char *id, bool online, const char *protocol,
 			   int64_t now_ms)
 {
@@ -1192,12 +1238,14 @@ static int pg_station_seen(struct store *s, const char *id, bool online, const c
 	a_bool(&a, online);
 	a_i64(&a, now_ms);
 	a_text(&a, protocol);
-	if (!online) /* first, so the row below sees whether another node holds it */
+	if (!online) { /* first, so the row below sees whether another node holds it */
 		r = owner_release(s, id);
+		return r < 0 ? r : seen_offline(s, id, &a);
+	}
+	if (protocol)
+		r = owner_take(s, id, now_ms);
 	if (r == 0)
 		r = write_now_or_later(s, ST_STATION_SEEN, &a);
-	if (r == 0 && online && protocol)
-		r = owner_take(s, id, now_ms);
 	return r;
 }
 
@@ -3953,6 +4001,57 @@ static int pg_flush_done(struct store *s, bool wait, uint64_t *ret_durable)
 
 /* ---------------------------------------------------------------- nodes */
 
+/*
+** Ownership rows are written only here, each in its own short transaction on a connection of
+** their own (autocommit; synchronous_commit off: the group that answers the connection commits
+** after it and its WAL flush covers this one). No group transaction holds a lock on a
+** station_owner row (groups only read them; the start-up release of the node's own rows comes
+** before any charger), and each statement here locks at most the one row it waits for (renew
+** and the offline mark skip locked rows), so it never waits while holding a lock another
+** transaction waits for. A takeover is taken before the new owner's group writes the station
+** row, and the old owner's offline mark never waits for that row (seen_offline): two nodes
+** taking over each other's stations at once can make a statement wait for another one's
+** moment, never a deadlock (docs/scaling.md). lock_timeout bounds a wait all the same.
+*/
+static int owner_exec(struct store *s, enum pst st, const struct args *a, PGresult **ret)
+{
+	struct pg_store *p = pq(s);
+	char err[256];
+	PGresult *res;
+
+	if (!p->oc || PQstatus(p->oc) != CONNECTION_OK) {
+		PQfinish(p->oc);
+		p->oc = PQconnectdb(p->dsn);
+		if (!p->oc || PQstatus(p->oc) != CONNECTION_OK) {
+			set_err(s, "owner", p->oc ? PQerrorMessage(p->oc) : "out of memory");
+			goto fail;
+		}
+		PQsetNoticeProcessor(p->oc, quiet_notices, NULL);
+		if (exec_plain(p->oc,
+			       "SET synchronous_commit = off; SET lock_timeout = '5s'; "
+			       "SET application_name = 'csms-owner'",
+			       err, sizeof(err), "owner") < 0) {
+			set_err(s, "owner", err);
+			goto fail;
+		}
+	}
+	res = PQexecParams(p->oc, stmt_sql[st], a->n, NULL, a->v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_err(s, "owner", PQresultErrorMessage(res));
+		PQclear(res);
+		return -EIO;
+	}
+	if (ret)
+		*ret = res;
+	else
+		PQclear(res);
+	return 0;
+fail:
+	PQfinish(p->oc);
+	p->oc = NULL;
+	return -EIO;
+}
+
 /* Take station id for this node (a new connection always wins: the newest is the real one);
  * the epoch is kept to tell a later takeover from an older one. */
 static int owner_take(struct store *s, const char *id, int64_t now_ms)
@@ -3967,7 +4066,7 @@ static int owner_take(struct store *s, const char *id, int64_t now_ms)
 	a_text(&a, p->node);
 	a_i64(&a, p->lease_ms);
 	a_i64(&a, now_ms);
-	r = write_now(s, ST_OWNER_TAKE, &a, &res);
+	r = owner_exec(s, ST_OWNER_TAKE, &a, &res);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) != 1) {
@@ -4005,7 +4104,7 @@ static int owner_release(struct store *s, const char *id)
 		snprintf(num, sizeof(num), "%" PRId64, o->epoch);
 	a_text(&a, o ? num : NULL);
 	free(o);
-	return write_now_or_later(s, ST_OWNER_RELEASE, &a);
+	return owner_exec(s, ST_OWNER_RELEASE, &a, NULL);
 }
 
 static int pg_node_set(struct store *s, const char *node_id, int64_t lease_ms)
@@ -4025,7 +4124,7 @@ static int pg_owners_renew(struct store *s)
 		return 0;
 	a_text(&a, pq(s)->node);
 	a_i64(&a, pq(s)->lease_ms);
-	return write_now_or_later(s, ST_OWNERS_RENEW, &a);
+	return owner_exec(s, ST_OWNERS_RENEW, &a, NULL);
 }
 
 static int pg_owner_get(struct store *s, const char *station_id, char *ret_node, int64_t *ret_epoch)
@@ -4197,6 +4296,52 @@ static int pg_rcmd_take(struct store *s, int64_t id, char **ret_result)
 	return 0;
 }
 
+/* ---- nodes, version 10 */
+static int pg_owner_held(struct store *s, const char *station_id)
+{
+	struct owned *o = hmap_get(&pq(s)->owned, station_id);
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	if (!o)
+		return 0;
+	a_text(&a, station_id);
+	a_text(&a, pq(s)->node);
+	a_i64(&a, o->epoch);
+	/* the committed row, read now (a takeover commits before its NOTIFY arrives here) */
+	r = read_one(s, ST_OWNER_HELD, &a, &res);
+	PQclear(res);
+	return r == -ENOENT ? 0 : r < 0 ? r : 1;
+}
+
+static int pg_node_key_set(struct store *s, const char *key)
+{
+	struct args a = {0};
+
+	if (strlen(key) > STORE_NODE_KEY_MAX)
+		return -EINVAL;
+	a_text(&a, pq(s)->node);
+	a_text(&a, key);
+	return owner_exec(s, ST_NODE_KEY_SET, &a, NULL);
+}
+
+static int pg_node_key_get(struct store *s, const char *node_id, char *ret_key)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r;
+
+	a_text(&a, node_id);
+	r = read_one(s, ST_NODE_KEY_GET, &a, &res);
+	if (r < 0)
+		return r;
+	g_copy(res, 0, 0, ret_key, STORE_NODE_KEY_MAX + 1);
+	PQclear(res);
+	return 0;
+}
+/* ---- end nodes, version 10 */
+
 const struct store_ops store_pg_ops = {
     .version = STORE_OPS_VERSION,
     .name = "postgres",
@@ -4357,4 +4502,7 @@ const struct store_ops store_pg_ops = {
     .rcmd_claim = pg_rcmd_claim,
     .rcmd_done = pg_rcmd_done,
     .rcmd_take = pg_rcmd_take,
+    .owner_held = pg_owner_held,
+    .node_key_set = pg_node_key_set,
+    .node_key_get = pg_node_key_get,
 };

@@ -4445,6 +4445,30 @@ static int sq_rcmd_take(struct store *s, int64_t id, char **ret_result)
 }
 /* ---- end nodes */
 
+/* ---- nodes, version 10: one node, the connection is the ownership */
+static int sq_owner_held(struct store *s, const char *station_id)
+{
+	(void)s;
+	(void)station_id;
+	return 1;
+}
+
+static int sq_node_key_set(struct store *s, const char *key)
+{
+	(void)s;
+	(void)key;
+	return -ENOTSUP;
+}
+
+static int sq_node_key_get(struct store *s, const char *node_id, char *ret_key)
+{
+	(void)s;
+	(void)node_id;
+	(void)ret_key;
+	return -ENOTSUP;
+}
+/* ---- end nodes, version 10 */
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .name = "sqlite",
@@ -4596,4 +4620,7 @@ const struct store_ops store_sqlite_ops = {
     .rcmd_claim = sq_rcmd_claim,
     .rcmd_done = sq_rcmd_done,
     .rcmd_take = sq_rcmd_take,
+    .owner_held = sq_owner_held,
+    .node_key_set = sq_node_key_set,
+    .node_key_get = sq_node_key_get,
 };

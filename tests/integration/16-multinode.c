@@ -207,6 +207,17 @@ fail:
 	return -1;
 }
 
+/* setup() with node A deaf to takeovers (the test hook of csms/cluster.c) */
+static int setup_deaf(void **state)
+{
+	int r;
+
+	setenv("CSMS_TEST_IGNORE_TAKEOVER", "node-A", 1);
+	r = setup(state);
+	unsetenv("CSMS_TEST_IGNORE_TAKEOVER");
+	return r;
+}
+
 static int teardown(void **state)
 {
 	int r = tc_shutdown();
@@ -307,6 +318,144 @@ static void command_through(struct mn *m, int via, struct tcp *tc, const char *i
 		      m->node_id[via], id, t1 - t0, t3 - t2, (t1 - t0) + (t3 - t2));
 }
 
+/* ---------------------------------------------------------------- an /api/live subscriber */
+
+/* A raw WebSocket client of /api/live: frames from the server are unmasked. */
+struct live {
+	int fd;
+	unsigned char buf[65536];
+	size_t len;
+};
+
+static struct live *live_open(const struct csms_proc *p)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)p->api_port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct live *l = calloc(1, sizeof(*l));
+	char req[512];
+	char *end = NULL;
+	long long deadline = mono_ms() + 5000;
+
+	if (!l)
+		return NULL;
+	l->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto fail;
+	snprintf(req, sizeof(req),
+		 "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+		 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: csms-live\r\n"
+		 "Authorization: Bearer %s\r\n\r\n",
+		 p->api_port, p->token);
+	if (write(l->fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto fail;
+	fcntl(l->fd, F_SETFL, O_NONBLOCK);
+	while (!end && mono_ms() < deadline) {
+		ssize_t n = read(l->fd, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
+
+		if (n > 0) {
+			l->len += (size_t)n;
+			l->buf[l->len] = '\0';
+			end = strstr((char *)l->buf, "\r\n\r\n");
+		} else if (n == 0) {
+			goto fail;
+		} else {
+			usleep(5000);
+		}
+	}
+	if (!end || strncmp((char *)l->buf, "HTTP/1.1 101", 12))
+		goto fail;
+	end += 4;
+	l->len -= (size_t)(end - (char *)l->buf);
+	memmove(l->buf, end, l->len);
+	return l;
+fail:
+	print_error("/api/live: no upgrade\n");
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+	return NULL;
+}
+
+static void live_close(struct live *l)
+{
+	if (!l)
+		return;
+	close(l->fd);
+	free(l);
+}
+
+/* The next text frame as JSON (new reference) within the deadline, else NULL. */
+static json_t *live_next(struct live *l, long long deadline)
+{
+	for (;;) {
+		size_t hl = 2, plen;
+		ssize_t n;
+
+		if (l->len >= 2) {
+			plen = l->buf[1] & 0x7f;
+			if (plen == 126) {
+				hl = 4;
+				plen = l->len >= 4 ? ((size_t)l->buf[2] << 8) | l->buf[3] : 0;
+			} else if (plen == 127) {
+				hl = 10;
+				plen = 0;
+				for (int i = 2; i < 10 && l->len >= 10; i++)
+					plen = (plen << 8) | l->buf[i];
+			}
+			if (l->len >= hl && l->len >= hl + plen) {
+				int op = l->buf[0] & 0x0f;
+				json_t *j = NULL;
+
+				if (op == 1)
+					j = json_loadb((const char *)l->buf + hl, plen, 0, NULL);
+				l->len -= hl + plen;
+				memmove(l->buf, l->buf + hl + plen, l->len);
+				if (op == 8)
+					return NULL; /* closed */
+				if (j)
+					return j;
+				continue;
+			}
+		}
+		if (mono_ms() >= deadline)
+			return NULL;
+		n = read(l->fd, l->buf + l->len, sizeof(l->buf) - l->len);
+		if (n > 0)
+			l->len += (size_t)n;
+		else if (n == 0)
+			return NULL;
+		else
+			usleep(5000);
+	}
+}
+
+/* Wait (10 s at most) for a frame of type about station whose key has value (a string, or
+ * an integer when value is NULL and num >= 0); frames before it are skipped. */
+static bool live_wait(struct live *l, const char *type, const char *station, const char *key,
+		      const char *value, long long num)
+{
+	long long deadline = mono_ms() + 10000;
+	json_t *j;
+
+	while ((j = live_next(l, deadline))) {
+		const json_t *v = json_object_get(j, key);
+		bool hit =
+		    !strcmp(json_string_value(json_object_get(j, "type")) ?: "", type) &&
+		    !strcmp(json_string_value(json_object_get(j, "station")) ?: "", station) &&
+		    (value ? !strcmp(json_string_value(v) ?: "", value)
+			   : num < 0 || (json_is_integer(v) && json_integer_value(v) == num));
+
+		json_decref(j);
+		if (hit)
+			return true;
+	}
+	print_error("/api/live: no %s event of %s with %s = %s\n", type, station, key,
+		    value ? value : "(number)");
+	return false;
+}
+
 static void test_command_across_nodes_and_takeover(void **state)
 {
 	struct mn *m = *state;
@@ -348,6 +497,198 @@ static void test_command_across_nodes_and_takeover(void **state)
 	assert_true(json_is_true(json_object_get(st, "online")));
 	json_decref(st);
 	tc_close(tc2);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* A subscriber of /api/live on one node sees the events of a charger held by another:
+ * online, connector status, session start, power, session stop. */
+static void test_live_events_across_nodes(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-LIVE";
+	struct live *l = live_open(m->node[0]);
+	struct tcp *tc;
+	json_t *conf = NULL;
+	char now[32], txs[24];
+	long long tx;
+
+	assert_non_null(l);
+	assert_true(live_wait(l, "hello", "", "type", "hello", -1));
+	/* the charger on node C, the dashboard on node A */
+	tc = booted(m->node[2]->port, id);
+	assert_non_null(tc);
+	assert_int_equal(owner_of(m, id, NULL), 2);
+	assert_true(live_wait(l, "station", id, "online", NULL, -1));
+	assert_int_equal(tc_call(tc, "StatusNotification",
+				 json_pack("{s:i,s:s,s:s}", "connectorId", 1, "errorCode",
+					   "NoError", "status", "Preparing"),
+				 NULL, NULL, 5000),
+			 0);
+	assert_true(live_wait(l, "connector", id, "status", "Preparing", -1));
+	rfc3339_now(now);
+	assert_int_equal(tc_call(tc, "StartTransaction",
+				 json_pack("{s:i,s:s,s:i,s:s}", "connectorId", 1, "idTag",
+					   "TAG-LIVE", "meterStart", 1000, "timestamp", now),
+				 &conf, NULL, 5000),
+			 0);
+	tx = json_integer_value(json_object_get(conf, "transactionId"));
+	json_decref(conf);
+	assert_true(tx > 0);
+	assert_true(live_wait(l, "session", id, "session_id", NULL, tx));
+	assert_int_equal(tc_call(tc, "MeterValues",
+				 json_pack("{s:i,s:I,s:[{s:s,s:[{s:s,s:s,s:s}]}]}", "connectorId",
+					   1, "transactionId", (json_int_t)tx, "meterValue",
+					   "timestamp", now, "sampledValue", "value", "7400",
+					   "measurand", "Power.Active.Import", "unit", "W"),
+				 NULL, NULL, 5000),
+			 0);
+	assert_true(live_wait(l, "power", id, "type", "power", -1));
+	assert_int_equal(tc_call(tc, "StopTransaction",
+				 json_pack("{s:I,s:i,s:s,s:s}", "transactionId", (json_int_t)tx,
+					   "meterStop", 2000, "timestamp", now, "reason", "Local"),
+				 NULL, NULL, 5000),
+			 0);
+	assert_true(live_wait(l, "session", id, "event", "stopped", -1));
+	snprintf(txs, sizeof(txs), "%lld", tx);
+	assert_int_equal(
+	    db_count(m, "SELECT count(*) FROM sessions WHERE id = $1::bigint", txs, NULL), 1);
+	tc_close(tc);
+	live_close(l);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* POST …/reset-password through a node that does not hold the station: the owner sends the
+ * new password (it crossed the database sealed to the owner's key, never in clear), the
+ * station accepts, the requester shows it once and stores its hash: the station logs in with
+ * it on any node and is refused without it. */
+static void test_set_password_across_nodes(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-PW";
+	struct tcp *tc = booted(m->node[2]->port, id), *tc2;
+	struct http_async *a;
+	json_t *f = NULL, *j = NULL, *conf = NULL;
+	char pw[64];
+	int status = 0;
+
+	assert_non_null(tc);
+	assert_int_equal(owner_of(m, id, NULL), 2);
+	a = http_request_start(m->node[0]->port, "POST", "/api/stations/CP-MN-PW/reset-password",
+			       "{}", 15000);
+	assert_non_null(a);
+	assert_int_equal(tc_next_call(tc, 10000, &f), 0);
+	assert_string_equal(json_string_value(json_array_get(f, 2)), "ChangeConfiguration");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "key")),
+			    "AuthorizationKey");
+	snprintf(pw, sizeof(pw), "%s",
+		 json_string_value(json_object_get(json_array_get(f, 3), "value")) ?: "");
+	assert_true(strlen(pw) >= 16);
+	/* the routed command's row is there, the password in it is not */
+	assert_int_equal(
+	    db_count(m, "SELECT count(*) FROM node_commands WHERE station_id = $1", id, NULL), 1);
+	assert_int_equal(db_count(m,
+				  "SELECT count(*) FROM node_commands WHERE strpos(request, $1) > "
+				  "0 OR strpos(coalesce(result, ''), $1) > 0",
+				  pw, NULL),
+			 0);
+	assert_int_equal(tc_reply(tc, json_string_value(json_array_get(f, 1)),
+				  json_pack("{s:s}", "status", "Accepted")),
+			 0);
+	json_decref(f);
+	assert_int_equal(http_request_join(a, &status, &j), 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "password")), pw);
+	assert_true(json_is_true(json_object_get(j, "pushed")));
+	json_decref(j);
+	/* the answer row was deleted as it was read */
+	assert_int_equal(
+	    db_count(m, "SELECT count(*) FROM node_commands WHERE station_id = $1", id, NULL), 0);
+	/* the stored hash is the new password's: refused without it, accepted with it */
+	tc_close(tc);
+	assert_int_equal(tc_login_refused(m->node[1]->port, id, NULL), 0);
+	tc2 = tc_connect(m->node[1]->port, id, pw, "ocpp1.6", 5000, NULL);
+	assert_non_null(tc2);
+	assert_int_equal(tc_boot16(tc2, &conf, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
+	json_decref(conf);
+	tc_close(tc2);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* Node A keeps a stale connection (it ignores the takeover's NOTIFY: CSMS_TEST_IGNORE_TAKEOVER)
+ * after the charger connected to node B. A command through A's API must not go out on the
+ * stale connection: A checks the row before the CALL, finds B, closes its connection and routes
+ * the command to B. */
+static void test_command_not_sent_on_stale_connection(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-STALE";
+	struct tcp *tc1 = booted(m->node[0]->port, id), *tc2;
+	json_t *f = NULL;
+
+	assert_non_null(tc1);
+	assert_int_equal(owner_of(m, id, NULL), 0);
+	tc2 = booted(m->node[1]->port, id);
+	assert_non_null(tc2);
+	assert_int_equal(owner_of(m, id, NULL), 1);
+	tc_run(500);
+	assert_false(tc_closed(tc1)); /* A did not hear of the takeover: the stale connection */
+	command_through(m, 0, tc2, id);
+	assert_int_equal(tc_wait_closed(tc1, 5000), 0);
+	assert_int_not_equal(tc_next_call(tc1, 100, &f), 0); /* nothing was sent on it */
+	json_decref(f);
+	tc_close(tc1);
+	tc_close(tc2);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* Takeovers never deadlock (docs/scaling.md): the old node's last writes of a station another
+ * node took over never wait for the new owner's group. Here the test plays node B: it takes
+ * the station's row over (committed, without the NOTIFY, so node A keeps its connection) and
+ * holds the station's row locked in an open transaction, as B's group does while it answers
+ * the new connection. A closes the old connection: its loop must not wait for B's transaction
+ * (another charger on A is answered meanwhile); before, A's group waited on that lock, and with
+ * B waiting on one of A's rows PostgreSQL rolled one group back. */
+static void test_offline_mark_never_waits(void **state)
+{
+	struct mn *m = *state;
+	const char *params[1] = {"CP-MN-DLY"};
+	struct tcp *tcy = booted(m->node[0]->port, "CP-MN-DLY");
+	struct tcp *tcx = booted(m->node[0]->port, "CP-MN-DLX");
+	PGresult *res;
+
+	assert_non_null(tcy);
+	assert_non_null(tcx);
+	assert_int_equal(owner_of(m, "CP-MN-DLY", NULL), 0);
+	res = PQexecParams(m->db,
+			   "UPDATE station_owner SET node_id = 'node-B', epoch = epoch + 1 WHERE "
+			   "station_id = $1",
+			   1, NULL, params, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQclear(PQexec(m->db, "BEGIN"));
+	res = PQexecParams(m->db, "SELECT 1 FROM stations WHERE id = $1 FOR UPDATE", 1, NULL,
+			   params, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	PQclear(res);
+
+	tc_close(tcy);
+	tc_run(500); /* A handles the close and commits its group meanwhile */
+	assert_int_equal(tc_call(tcx, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	assert_int_equal(tc_call(tcx, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+
+	PQclear(PQexec(m->db, "ROLLBACK"));
+	/* node B's hold stands: A did not mark it offline */
+	assert_int_equal(owner_of(m, "CP-MN-DLY", NULL), 1);
+	assert_int_equal(db_count(m, "SELECT count(*) FROM stations WHERE id = $1 AND online",
+				  "CP-MN-DLY", NULL),
+			 1);
+	tc_close(tcx);
 	for (int i = 0; i < NODES; i++)
 		csms_pass(m->node[i]);
 }
@@ -501,6 +842,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_command_across_nodes_and_takeover, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_kill9_under_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_live_events_across_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_password_across_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_command_not_sent_on_stale_connection, setup_deaf,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_offline_mark_never_waits, setup, teardown),
 	};
 
 	if (system("command -v haproxy >/dev/null 2>&1") != 0) {

@@ -2571,6 +2571,7 @@ static void test_nodes(void **state)
 {
 	struct fx *f = *state;
 	char node[STORE_NODE_ID_MAX + 1], st[STATION_ID_MAX + 1], want[64], err[256];
+	char key[STORE_NODE_KEY_MAX + 2];
 	char *text = NULL;
 	struct station_copy c;
 	struct notes notes = {0};
@@ -2593,12 +2594,17 @@ static void test_nodes(void **state)
 		assert_int_equal(store_notify_fd(f->s), -ENOTSUP);
 		assert_int_equal(store_rcmd_add(f->s, "node-B", "CP-N1", "{}", T0, &id), -ENOTSUP);
 		assert_int_equal(store_owners_renew(f->s), 0);
+		assert_int_equal(store_owner_held(f->s, "CP-N1"), 1);
+		assert_int_equal(store_node_key_set(f->s, "ab"), -ENOTSUP);
+		assert_int_equal(store_node_key_get(f->s, "node-A", key), -ENOTSUP);
 		return;
 	}
 	assert_true(store_notify_fd(f->s) >= 0);
 	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), 0);
 	assert_string_equal(node, "node-A");
 	assert_int_equal(epoch, 1);
+	assert_int_equal(store_owner_held(f->s, "CP-N1"), 1);
+	assert_int_equal(store_owner_held(f->s, "CP-N0"), 0); /* never taken */
 	assert_int_equal(store_owners_renew(f->s), 0);
 	assert_int_equal(store_commit(f->s), 0);
 
@@ -2611,6 +2617,9 @@ static void test_nodes(void **state)
 	assert_int_equal(store_owner_get(f->s, "CP-N1", node, &epoch), 0);
 	assert_string_equal(node, "node-B");
 	assert_int_equal(epoch, 2);
+	/* before A hears of it (the NOTIFY), the check before a CALL already knows */
+	assert_int_equal(store_owner_held(f->s, "CP-N1"), 0);
+	assert_int_equal(store_owner_held(s2, "CP-N1"), 1);
 	assert_int_equal(store_owner_lost(f->s, "CP-N1", 2), 1);
 	assert_int_equal(store_owner_lost(f->s, "CP-N1", 2), 0);
 	assert_int_equal(store_owner_lost(s2, "CP-N1", 2), 0);
@@ -2651,6 +2660,17 @@ static void test_nodes(void **state)
 	assert_string_equal(notes.last_cmd_done, want);
 	/* B's takeover, the command, its answer (A's own take came before A listened) */
 	assert_true(notes.n >= 3);
+
+	/* node keys: published at once, the latest one counts */
+	assert_int_equal(store_node_key_get(s2, "node-A", key), -ENOENT);
+	assert_int_equal(store_node_key_set(f->s, "00112233"), 0);
+	assert_int_equal(store_node_key_set(f->s, "44556677"), 0);
+	assert_int_equal(store_node_key_get(s2, "node-A", key), 0);
+	assert_string_equal(key, "44556677");
+	assert_int_equal(store_node_key_get(s2, "node-Z", key), -ENOENT);
+	memset(key, 'f', STORE_NODE_KEY_MAX + 1);
+	key[STORE_NODE_KEY_MAX + 1] = '\0';
+	assert_int_equal(store_node_key_set(f->s, key), -EINVAL);
 
 	/* a node starting again lets go of its own rows only */
 	assert_int_equal(store_stations_offline_all(f->s), 0);
