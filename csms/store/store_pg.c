@@ -1204,6 +1204,14 @@ static int connect_db(struct store *s, bool migrate_first, char *err, size_t err
 			 p->c ? PQerrorMessage(p->c) : "out of memory");
 		goto fail;
 	}
+	if (p->ep >= 0) { /* flush_fd follows the connection */
+		struct epoll_event e = {.events = EPOLLIN, .data.fd = PQsocket(p->c)};
+
+		if (epoll_ctl(p->ep, EPOLL_CTL_ADD, e.data.fd, &e) < 0) {
+			snprintf(err, err_len, "postgresql: epoll: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	PQsetNoticeProcessor(p->c, quiet_notices, NULL);
 	if (exec_plain(p->c, "SET synchronous_commit = on; SET application_name = 'csms'", err,
 		       err_len, "postgresql") < 0)
@@ -1229,14 +1237,6 @@ static int connect_db(struct store *s, bool migrate_first, char *err, size_t err
 	if (sync_read(s, NULL) < 0 || p->err[0]) {
 		snprintf(err, err_len, "prepare: %s", p->err);
 		goto fail;
-	}
-	if (p->ep >= 0) { /* flush_fd follows the connection */
-		struct epoll_event e = {.events = EPOLLIN, .data.fd = PQsocket(p->c)};
-
-		if (epoll_ctl(p->ep, EPOLL_CTL_ADD, e.data.fd, &e) < 0) {
-			snprintf(err, err_len, "postgresql: epoll: %s", strerror(errno));
-			goto fail;
-		}
 	}
 	return 0;
 fail:
@@ -4187,14 +4187,18 @@ static int pg_flush_done(struct store *s, bool wait, uint64_t *ret_durable)
 
 	if (p->ev >= 0 && read(p->ev, &n, sizeof(n)) < 0)
 		n = 0; /* nothing was signalled */
-	if (p->commit_n) {
-		if (wait) {
-			commits_read(s, true, false);
-		} else if (PQconsumeInput(p->c)) {
-			commits_read(s, false, false);
-		} else {
+	if (wait && p->commit_n) {
+		commits_read(s, true, false);
+	} else if (!wait && PQstatus(p->c) == CONNECTION_OK) {
+		/* always consume: a readable socket left unread would wake the loop again at once
+		 * (a notice, the server closing an idle connection) */
+		if (!PQconsumeInput(p->c)) {
 			set_err(s, "connection", PQerrorMessage(p->c));
+			if (p->ep >= 0 && PQsocket(p->c) >= 0) /* no more wake-ups from it */
+				epoll_ctl(p->ep, EPOLL_CTL_DEL, PQsocket(p->c), NULL);
 			commits_lost(s);
+		} else if (p->commit_n) {
+			commits_read(s, false, false);
 		}
 	}
 	if (p->lost) {
