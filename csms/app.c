@@ -94,7 +94,8 @@ static void on_flush(uv_poll_t *h, int status, int events)
 	r = store_flush_done(app->store, false, &durable);
 	if (r < 0) {
 		app->flush_failures++;
-		log_err("group commit: the flush to disk failed; answering with errors");
+		log_err("group commit: a batch did not become durable (%s); answering with errors",
+			store_errmsg(app->store));
 	}
 	release_durable(app, r >= 0, durable);
 }
@@ -110,7 +111,8 @@ static void flush_wait(struct app *app)
 	r = store_flush_done(app->store, true, &durable);
 	if (r < 0) {
 		app->flush_failures++;
-		log_err("group commit: the flush to disk failed; answering with errors");
+		log_err("group commit: a batch did not become durable (%s); answering with errors",
+			store_errmsg(app->store));
 	}
 	release_durable(app, r >= 0, durable);
 }
@@ -126,8 +128,10 @@ static void flush_wait(struct app *app)
  * (SQLite's WAL with synchronous=NORMAL); the store's writer thread fsyncs the WAL and the
  * poll on its flush_fd (on_flush) releases the batches it covered. Meanwhile the next batch
  * accumulates and commits; its answers carry the next hub batch number and wait for their
- * own flush (one fsync covers every batch committed before it starts). A store that is
- * durable on return (PostgreSQL, sync "normal", :memory:) releases at once, as before. */
+ * own flush (one fsync covers every batch committed before it starts). On PostgreSQL the
+ * COMMIT is sent into the connection's pipeline and not waited for; the poll on the socket
+ * (flush_fd) tells when the server answered it. A store that is durable on return (sync
+ * "normal", :memory:) releases at once, as before. */
 void app_group_commit(struct app *app)
 {
 	struct app_batch b = {.batch = app->hub.batch};

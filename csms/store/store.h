@@ -975,7 +975,10 @@ struct store_ops {
 	/* Collect ended flushes: the number of the last batch known durable into *ret_durable (0
 	 * if none yet); with wait, first wait until every batch committed so far is durable.
 	 * -EIO when a flush failed: no batch after the last durable one may ever be counted as
-	 * durable (the store stays failed: a failed fsync may have dropped the written pages). */
+	 * durable (the store stays failed: a failed fsync may have dropped the written pages).
+	 * store_pg: -EIO once for a batch whose COMMIT failed or whose connection broke, after the
+	 * batches before it were reported; every batch waiting then is answered as failed, and
+	 * the store goes on (docs/architecture.md). */
 	int (*flush_done)(struct store *s, bool wait, uint64_t *ret_durable);
 	/* ---- end group commit */
 	/* ---- nodes (0014_station_owner.sql, docs/scaling.md): several nodes on one database.

@@ -12,6 +12,18 @@
  * and read every result up to theirs. Ordering is the pipeline's, so reads still see the
  * group's own writes.
  *
+ * The COMMIT off the loop (commit_async). The group's COMMIT is sent behind its writes with a
+ * Sync before it (so it runs even when one of them failed and closes the transaction either
+ * way) and one after it, and nothing waits: the loop goes on and the next group's statements
+ * queue behind it in the same pipeline; the server runs them in order and flushes its WAL. Each
+ * COMMIT in flight is a struct pg_commit (its batch number and how many results come before its
+ * own); commits_read() is the one reader of those results, oldest first: flush_done() calls it
+ * without blocking when the socket (flush_fd: an epoll set of the socket and an eventfd) turns
+ * readable, and every synchronous read calls it first, since their results come first. A batch
+ * is durable when its COMMIT answered COMMIT and none of its writes failed; one that did not, or
+ * whose connection broke before its answer was read, is reported failed (flush_done: -EIO) and
+ * never durable.
+ *
  * Where it differs from SQLite. A failed statement aborts a PostgreSQL transaction: the whole
  * open group is then lost, and commit() returns -EIO after rolling it back (SQLite would keep the
  * group's other writes). The statements below are written so that the expected outcomes
@@ -31,6 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "../core/hmap.h"
 #include "store.h"
@@ -628,6 +643,16 @@ static const char *const stmt_sql[_ST_MAX] = {PG_STATEMENTS(X_SQL)};
 #undef X_ENUM
 #undef X_SQL
 
+/* COMMITs in flight (commit_async); one more first waits for them. */
+#define PG_COMMITS_MAX 64
+
+/* A COMMIT sent by commit_async whose result is not read yet. */
+struct pg_commit {
+	uint64_t seq;	  /* the batch's number */
+	int writes;	  /* its group's deferred results before it */
+	bool writes_sync; /* a Sync ends those first */
+};
+
 struct pg_store {
 	struct store base; /* first: a struct store * is a struct pg_store * */
 	char *dsn;
@@ -636,6 +661,17 @@ struct pg_store {
 	bool failed; /* a statement of the open group failed: commit() rolls it back */
 	int unread;  /* deferred statements whose results are not read yet */
 	char err[512];
+	/* the COMMITs in flight (commit_async), oldest first from commit_head */
+	struct pg_commit commits[PG_COMMITS_MAX];
+	unsigned commit_head, commit_n;
+	int commit_step;       /* results of the oldest one read so far */
+	bool commit_bad;       /* one of them failed: its batch is not durable */
+	uint64_t seq;	       /* the last batch number handed out */
+	uint64_t durable;      /* the last batch whose COMMIT answered COMMIT */
+	uint64_t reported;     /* durable as flush_done last reported it */
+	bool lost;	       /* a batch failed: flush_done reports -EIO once */
+	uint64_t lost_durable; /* durable when it failed: nothing later is reported durable first */
+	int ep, ev;	       /* flush_fd: epoll set of the socket and ev; -1 until needed */
 	/* nodes */
 	char node[STORE_NODE_ID_MAX + 1]; /* this node's id in station_owner */
 	int64_t lease_ms;
@@ -797,6 +833,124 @@ static int result_status(struct store *s, const PGresult *res)
 	}
 }
 
+/* ---------------------------------------------------------------- COMMITs in flight */
+
+/* Wake flush_fd's poller (the loop): a synchronous read settled batches it has not been told
+ * of, or a failure waits to be reported. */
+static void flush_signal(struct store *s)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (pq(s)->ev < 0)
+		return;
+	n = write(pq(s)->ev, &one, sizeof(one));
+	(void)n; /* only fails when the counter is full: readable all the same */
+}
+
+/* A batch failed: flush_done reports -EIO once, and nothing after pq(s)->durable as it is now
+ * as durable before that. */
+static void commit_fail(struct store *s)
+{
+	struct pg_store *p = pq(s);
+
+	if (!p->lost) {
+		p->lost = true;
+		p->lost_durable = p->durable;
+	}
+}
+
+/* Every COMMIT in flight failed: its answer is not known and never will be (a broken
+ * connection; or results out of step, and the connection is dropped so that the next group
+ * reconnects). They may or may not have committed: none is acknowledged. */
+static void commits_lost(struct store *s)
+{
+	struct pg_store *p = pq(s);
+
+	if (p->c && PQstatus(p->c) != CONNECTION_BAD) {
+		PQfinish(p->c);
+		p->c = NULL;
+		p->unread = 0;
+		if (p->in_txn)
+			p->failed = true;
+	}
+	if (!p->commit_n)
+		return;
+	commit_fail(s);
+	p->commit_n = 0;
+	p->commit_step = 0;
+	p->commit_bad = false;
+	flush_signal(s);
+}
+
+/*
+** Read the results of the COMMITs in flight, oldest first, and no further (what follows belongs
+** to the open group): all of them (block), or (!block) those libpq has the input for. A batch is
+** durable when its group's deferred results all succeeded and its COMMIT answered COMMIT (not
+** ROLLBACK: an aborted transaction's COMMIT); otherwise it failed. notify: wake flush_fd's poller
+** when a batch was settled here (a synchronous read, not flush_done). 0, or -EIO when the
+** connection broke (then every batch in flight failed).
+*/
+static int commits_read(struct store *s, bool block, bool notify)
+{
+	struct pg_store *p = pq(s);
+	bool settled = false;
+	int nulls = 0;
+
+	while (p->commit_n) {
+		const struct pg_commit *pc = &p->commits[p->commit_head];
+		int commit_at = pc->writes + (pc->writes_sync ? 1 : 0);
+		bool want_sync = (pc->writes_sync && p->commit_step == pc->writes) ||
+				 p->commit_step == commit_at + 1;
+		PGresult *res;
+
+		if (!block && PQisBusy(p->c))
+			break;
+		res = PQgetResult(p->c);
+		if (!res) {
+			if (PQstatus(p->c) == CONNECTION_BAD) {
+				set_err(s, "connection", PQerrorMessage(p->c));
+				goto lost;
+			}
+			if (++nulls > 1) /* nothing more queued: the count is wrong */
+				goto out_of_step;
+			continue; /* the end of one statement's results */
+		}
+		nulls = 0;
+		if (want_sync != (PQresultStatus(res) == PGRES_PIPELINE_SYNC)) {
+			PQclear(res);
+			goto out_of_step;
+		}
+		if (!want_sync && result_status(s, res) < 0) {
+			p->commit_bad = true;
+		} else if (p->commit_step == commit_at && strcmp(PQcmdStatus(res), "COMMIT")) {
+			set_err(s, "commit", "the group was rolled back");
+			p->commit_bad = true;
+		}
+		PQclear(res);
+		if (p->commit_step++ <= commit_at)
+			continue;
+		/* its closing Sync: the batch is settled */
+		if (p->commit_bad)
+			commit_fail(s);
+		else
+			p->durable = pc->seq;
+		p->commit_head = (p->commit_head + 1) % PG_COMMITS_MAX;
+		p->commit_n--;
+		p->commit_step = 0;
+		p->commit_bad = false;
+		settled = true;
+	}
+	if (settled && notify)
+		flush_signal(s);
+	return 0;
+out_of_step:
+	set_err(s, "commit", "results out of step with the pipeline");
+lost:
+	commits_lost(s);
+	return -EIO;
+}
+
 /*
 ** Send a Sync and read every result up to it. The last k statements' results go to ret[0..k-1]
 ** (the caller clears them; k <= the statements sent); the earlier ones (deferred writes) only
@@ -814,6 +968,11 @@ static int sync_read_n(struct store *s, PGresult **ret, int k)
 	pq(s)->unread = 0;
 	if (!PQpipelineSync(c)) {
 		set_err(s, "sync", PQerrorMessage(c));
+		pq(s)->failed = pq(s)->in_txn;
+		return -EIO;
+	}
+	/* the earlier groups' COMMITs answer first */
+	if (pq(s)->commit_n && commits_read(s, true, true) < 0) {
 		pq(s)->failed = pq(s)->in_txn;
 		return -EIO;
 	}
@@ -1048,6 +1207,9 @@ static int connect_db(struct store *s, bool migrate_first, char *err, size_t err
 	struct pg_store *p = pq(s);
 	size_t n;
 
+	commits_lost(s); /* their answers went with the old connection */
+	if (p->ep >= 0 && PQsocket(p->c) >= 0)
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, PQsocket(p->c), NULL);
 	PQfinish(p->c);
 	p->unread = 0;
 	p->c = PQconnectdb(p->dsn);
@@ -1055,6 +1217,14 @@ static int connect_db(struct store *s, bool migrate_first, char *err, size_t err
 		snprintf(err, err_len, "postgresql: %s",
 			 p->c ? PQerrorMessage(p->c) : "out of memory");
 		goto fail;
+	}
+	if (p->ep >= 0) { /* flush_fd follows the connection */
+		struct epoll_event e = {.events = EPOLLIN, .data.fd = PQsocket(p->c)};
+
+		if (epoll_ctl(p->ep, EPOLL_CTL_ADD, e.data.fd, &e) < 0) {
+			snprintf(err, err_len, "postgresql: epoll: %s", strerror(errno));
+			goto fail;
+		}
 	}
 	PQsetNoticeProcessor(p->c, quiet_notices, NULL);
 	if (exec_plain(p->c, "SET synchronous_commit = on; SET application_name = 'csms'", err,
@@ -1101,6 +1271,7 @@ static struct store *pg_open(const char *dsn, bool sync_full, char *err, size_t 
 		return NULL;
 	}
 	p->base.ops = &store_pg_ops;
+	p->ep = p->ev = -1;
 	p->lease_ms = 30000; /* until node_set(): node "" (one node, as in the contract suite) */
 	if (connect_db(&p->base, true, err, err_len) < 0) {
 		pg_close(&p->base);
@@ -1113,9 +1284,15 @@ static void pg_close(struct store *s)
 {
 	if (!s)
 		return;
+	if (pq(s)->c && PQstatus(pq(s)->c) == CONNECTION_OK && pq(s)->commit_n)
+		commits_read(s, true, false); /* the COMMITs in flight answer first */
 	if (pq(s)->c && PQstatus(pq(s)->c) == CONNECTION_OK && pq(s)->in_txn)
 		pg_commit(s);
 	PQfinish(pq(s)->c);
+	if (pq(s)->ep >= 0)
+		close(pq(s)->ep);
+	if (pq(s)->ev >= 0)
+		close(pq(s)->ev);
 	PQfinish(pq(s)->lc);
 	PQfinish(pq(s)->oc);
 	owned_free(s);
@@ -3974,28 +4151,116 @@ static int pg_station_delete(struct store *s, const char *id)
 	return r;
 }
 /* ---------------------------------------------------------------- end api admin */
-/* Group commit: not yet off the loop here. The COMMIT waits for its result (synchronous_commit
- * on) as commit() does, so every batch is durable on return (docs/architecture.md says what
- * an asynchronous COMMIT would take). */
+/* flush_fd: an epoll set of the connection's socket (the COMMITs' answers) and an eventfd
+ * (batches settled by a synchronous read, a failure to report), made on first use. One
+ * descriptor for the store's life: connect_db() moves the set to a new connection's socket, and
+ * a socket libpq closes leaves the set by itself, so the loop never polls a stale number. */
+static int flush_setup(struct store *s)
+{
+	struct pg_store *p = pq(s);
+	struct epoll_event e = {.events = EPOLLIN};
+
+	if (p->ep >= 0)
+		return 0;
+	p->ev = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	p->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (p->ev < 0 || p->ep < 0)
+		goto fail;
+	e.data.fd = p->ev;
+	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, p->ev, &e) < 0)
+		goto fail;
+	e.data.fd = PQsocket(p->c);
+	if (e.data.fd < 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, e.data.fd, &e) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (p->ev >= 0)
+		close(p->ev);
+	if (p->ep >= 0)
+		close(p->ep);
+	p->ev = p->ep = -1;
+	return -EIO;
+}
+
+/* Group commit off the loop (see the top of the file): COMMIT and a Sync go out behind the
+ * group and nothing waits; flush_done() tells when the server answered. A group already known
+ * failed, or a store that cannot poll, commits (rolls back) as commit() does. */
 static int pg_commit_async(struct store *s, uint64_t *ret_seq)
 {
-	int r = pg_commit(s);
+	struct pg_store *p = pq(s);
+	struct pg_commit *pc;
+	int r;
 
-	(void)ret_seq;
-	return r < 0 ? r : 0;
+	if (!p->in_txn)
+		return 0;
+	if (p->commit_n == PG_COMMITS_MAX)
+		commits_read(s, true, true); /* a broken connection fails the open group too */
+	if (p->failed || flush_setup(s) < 0) {
+		r = pg_commit(s);
+		return r < 0 ? r : 0;
+	}
+	pc = &p->commits[(p->commit_head + p->commit_n) % PG_COMMITS_MAX];
+	*pc = (struct pg_commit){
+	    .seq = p->seq + 1, .writes = p->unread, .writes_sync = p->unread > 0};
+	/* a Sync ends the writes' segment first: were one of them to fail, the COMMIT would still
+	 * run (answering ROLLBACK) instead of being skipped with the transaction left open */
+	if ((pc->writes_sync && !PQpipelineSync(p->c)) || send_stmt(s, ST_COMMIT, NULL) < 0 ||
+	    !PQpipelineSync(p->c)) {
+		set_err(s, "commit", PQerrorMessage(p->c));
+		p->failed = true;
+		commits_lost(s); /* the pipeline's count is unsure now: start afresh */
+		pg_rollback(s);
+		return -EIO;
+	}
+	p->unread = 0;
+	p->in_txn = false;
+	p->seq = pc->seq;
+	p->commit_n++;
+	*ret_seq = pc->seq;
+	return 1;
 }
 
 static int pg_flush_fd(struct store *s)
 {
-	(void)s;
-	return -ENOTSUP;
+	return pq(s)->ep >= 0 ? pq(s)->ep : -ENOTSUP;
 }
 
+/* The batches before a failed one are reported durable first (then the poll is woken again),
+ * then the failure once (-EIO); the batches after it go on as their COMMITs answer. With wait a
+ * failure is reported at once: every batch waiting is then answered with errors. */
 static int pg_flush_done(struct store *s, bool wait, uint64_t *ret_durable)
 {
-	(void)s;
-	(void)wait;
-	*ret_durable = 0;
+	struct pg_store *p = pq(s);
+	uint64_t n;
+
+	if (p->ev >= 0 && read(p->ev, &n, sizeof(n)) < 0)
+		n = 0; /* nothing was signalled */
+	if (wait && p->commit_n) {
+		commits_read(s, true, false);
+	} else if (!wait && PQstatus(p->c) == CONNECTION_OK) {
+		/* always consume: a readable socket left unread would wake the loop again at once
+		 * (a notice, the server closing an idle connection) */
+		if (!PQconsumeInput(p->c)) {
+			set_err(s, "connection", PQerrorMessage(p->c));
+			if (p->ep >= 0 && PQsocket(p->c) >= 0) /* no more wake-ups from it */
+				epoll_ctl(p->ep, EPOLL_CTL_DEL, PQsocket(p->c), NULL);
+			commits_lost(s);
+		} else if (p->commit_n) {
+			commits_read(s, false, false);
+		}
+	}
+	if (p->lost) {
+		if (!wait && p->reported < p->lost_durable) {
+			p->reported = p->lost_durable;
+			*ret_durable = p->reported;
+			flush_signal(s); /* the failure next */
+			return 0;
+		}
+		p->lost = false;
+		return -EIO;
+	}
+	p->reported = p->durable;
+	*ret_durable = p->durable;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * runs against every backend in the table below, on a fresh empty store. A new backend adds a
  * row here and passes this file unchanged; nothing below knows which backend it runs on. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1059,6 +1060,230 @@ static void test_commit_async_and_flush(void **state)
 	assert_int_equal(store_station_get(f->s, "CP-A2", &st), 0);
 	assert_int_equal(store_station_get(f->s, "CP-B", &st), 0);
 }
+
+/* Wait up to 10 s for flush_fd to turn readable, then flush_done() without waiting. A wake-up
+ * that brings nothing new is fine: the caller loops. */
+static int flush_poll(struct store *s, uint64_t *ret_durable)
+{
+	struct pollfd p = {.fd = store_flush_fd(s), .events = POLLIN};
+
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	return store_flush_done(s, false, ret_durable);
+}
+
+/* Reopen f's store with sync_full (where commit_async may run in the background). */
+static void reopen_full(struct fx *f)
+{
+	char err[256];
+
+	store_close(f->s);
+	f->s = f->b->ops->open(f->dsn, true, err, sizeof(err));
+	assert_non_null(f->s);
+}
+
+/* Several batches in flight at once: each group is written behind the previous one's COMMIT
+ * without waiting for it; a read in group N+1 sees group N's rows; flush_done reports the
+ * batches durable in order (never backwards, never beyond the last one handed out), and a
+ * batch reported durable is visible to another connection; commit() behind batches in flight
+ * is durable on return, and so is everything before it. */
+static void test_commit_async_pipelined(void **state)
+{
+	struct fx *f = *state;
+	struct store_station st;
+	struct store *s2 = NULL;
+	uint64_t seq[4] = {0, 0, 0, 0}, durable = 0, last = 0;
+	int r[4], wakes = 0;
+	char err[256];
+
+	reopen_full(f);
+	station(f->s, "CP-P0");
+	r[0] = store_commit_async(f->s, &seq[0]);
+	/* group 2: a write with an answer and a read, behind group 1's COMMIT */
+	station(f->s, "CP-P1");
+	assert_int_equal(store_station_get(f->s, "CP-P0", &st), 0);
+	r[1] = store_commit_async(f->s, &seq[1]);
+	/* group 3: writes without an answer only */
+	assert_int_equal(
+	    store_connector_status(f->s, "CP-P1", 1, 1, "Available", "NoError", NULL, NULL, T0), 0);
+	assert_int_equal(store_station_seen(f->s, "CP-P0", true, NULL, T0), 0);
+	r[2] = store_commit_async(f->s, &seq[2]);
+	for (int i = 0; i < 3; i++) {
+		assert_true(r[i] == 0 || r[i] == 1);
+		if (i && r[i] == 1 && r[i - 1] == 1)
+			assert_true(seq[i] > seq[i - 1]);
+	}
+	assert_false(store_dirty(f->s));
+	if (f->b->persistent) {
+		s2 = f->b->ops->open(f->dsn, false, err, sizeof(err));
+		assert_non_null(s2);
+	}
+	while (r[2] == 1 && durable < seq[2]) {
+		assert_int_equal(flush_poll(f->s, &durable), 0);
+		assert_true(durable >= last);
+		assert_true(durable <= seq[2]);
+		last = durable;
+		for (int i = 0; s2 && i < 2; i++) /* durable: another connection sees it */
+			if (r[i] == 1 && durable >= seq[i])
+				assert_int_equal(store_station_get(s2, i ? "CP-P1" : "CP-P0", &st),
+						 0);
+		assert_true(++wakes < 100);
+	}
+	assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+	if (r[2] == 1)
+		assert_true(durable >= seq[2]);
+
+	/* one more in flight, then a plain commit(): durable on return, and so is the batch
+	 * before it (visible to another connection at once) */
+	station(f->s, "CP-P3");
+	r[3] = store_commit_async(f->s, &seq[3]);
+	assert_true(r[3] == 0 || r[3] == 1);
+	station(f->s, "CP-P4");
+	assert_int_equal(store_commit(f->s), 0);
+	if (s2) {
+		assert_int_equal(store_station_get(s2, "CP-P3", &st), 0);
+		assert_int_equal(store_station_get(s2, "CP-P4", &st), 0);
+	}
+	assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+	if (r[3] == 1)
+		assert_true(durable >= seq[3]);
+	store_close(s2);
+}
+
+/* A group whose write fails where the backend defers that write's result (PostgreSQL: a
+ * foreign key, noticed behind the COMMIT) is never reported durable: the batch before it is,
+ * then flush_done reports the failure once (-EIO), then the batch after it goes on as usual;
+ * the failed group's rows are gone. With wait the failure is reported at once. A backend that
+ * reports the write's failure at once (SQLite) has told its caller already. */
+static void test_commit_async_failed_group(void **state)
+{
+	struct fx *f = *state;
+	struct store_station st;
+	uint64_t seq[3] = {0, 0, 0}, durable = 0;
+	bool failed = false;
+	int r[3], w, wakes = 0;
+
+	reopen_full(f);
+	station(f->s, "CP-F0");
+	r[0] = store_commit_async(f->s, &seq[0]);
+	station(f->s, "CP-F1");
+	w = store_connector_status(f->s, "CP-NONE", 1, 1, "Available", "NoError", NULL, NULL, T0);
+	if (w < 0) /* reported to the caller at once: nothing deferred to test */
+		return;
+	r[1] = store_commit_async(f->s, &seq[1]);
+	/* the next group is written behind the failed one and does not depend on it */
+	station(f->s, "CP-F2");
+	r[2] = store_commit_async(f->s, &seq[2]);
+	assert_true(r[0] == 1 || r[0] == 0);
+	assert_true(r[2] == 1 || r[2] == 0);
+	if (r[1] == 1) {
+		assert_int_equal(r[0], 1);
+		assert_true(seq[1] > seq[0]);
+		/* until the failure is reported, nothing from its batch on is durable */
+		while (!failed) {
+			int fr = flush_poll(f->s, &durable);
+
+			if (fr == -EIO) {
+				failed = true;
+			} else {
+				assert_int_equal(fr, 0);
+				assert_true(durable < seq[1]);
+			}
+			assert_true(++wakes < 100);
+		}
+		/* then the later batch, as its COMMIT answers */
+		if (r[2] == 1) {
+			assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+			assert_true(durable >= seq[2]);
+		}
+	} else {
+		assert_int_equal(r[1], -EIO); /* known failed at commit: rolled back at once */
+	}
+	assert_int_equal(store_station_get(f->s, "CP-F0", &st), 0);
+	assert_int_equal(store_station_get(f->s, "CP-F1", &st), -ENOENT);
+	assert_int_equal(store_station_get(f->s, "CP-F2", &st), 0);
+
+	/* with wait: the failure at once, reported once */
+	station(f->s, "CP-F3");
+	assert_int_equal(
+	    store_connector_status(f->s, "CP-NONE", 1, 1, "Available", "NoError", NULL, NULL, T0),
+	    0);
+	r[0] = store_commit_async(f->s, &seq[0]);
+	if (r[0] == 1)
+		assert_int_equal(store_flush_done(f->s, true, &durable), -EIO);
+	else
+		assert_int_equal(r[0], -EIO);
+	assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+	assert_int_equal(store_station_get(f->s, "CP-F3", &st), -ENOENT);
+	/* and the store goes on */
+	station(f->s, "CP-F4");
+	r[0] = store_commit_async(f->s, &seq[0]);
+	assert_true(r[0] == 0 || r[0] == 1);
+	assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+	if (r[0] == 1)
+		assert_true(durable >= seq[0]);
+	assert_int_equal(store_station_get(f->s, "CP-F4", &st), 0);
+}
+
+#ifdef CSMS_TEST_HAVE_PG
+/* PostgreSQL: the connection breaks while a COMMIT is in flight (its group waits for a row lock
+ * another session holds, and the server ends the store's session meanwhile): the batch is
+ * reported failed, never durable, its write is not there, and the next group reconnects. */
+static void test_commit_async_connection_lost(void **state)
+{
+	struct fx *f = *state;
+	struct station_copy sc;
+	uint64_t seq = 0, durable = 0;
+	struct pollfd p;
+	PGresult *res;
+	PGconn *c;
+	int fr, wakes = 0;
+
+	if (f->b->ops != &store_pg_ops)
+		return;
+	reopen_full(f);
+	station(f->s, "CP-L0");
+	assert_int_equal(store_commit(f->s), 0);
+	c = PQconnectdb(f->dsn);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "BEGIN; SELECT 1 FROM stations WHERE id = 'CP-L0' FOR UPDATE");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	/* the group's UPDATE of that row waits for the lock: its COMMIT cannot answer */
+	assert_int_equal(store_station_seen(f->s, "CP-L0", true, NULL, T0 + 1), 0);
+	assert_int_equal(store_commit_async(f->s, &seq), 1);
+	p = (struct pollfd){.fd = store_flush_fd(f->s), .events = POLLIN};
+	assert_true(p.fd >= 0);
+	assert_true(poll(&p, 1, 300) >= 0);
+	assert_int_equal(store_flush_done(f->s, false, &durable), 0);
+	assert_true(durable < seq);
+	res = PQexec(c,
+		     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+		     "current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	PQclear(res);
+	do {
+		fr = flush_poll(f->s, &durable);
+		if (fr == 0)
+			assert_true(durable < seq);
+		assert_true(++wakes < 100);
+	} while (fr == 0);
+	assert_int_equal(fr, -EIO);
+	PQclear(PQexec(c, "ROLLBACK"));
+	PQfinish(c);
+	/* the lost group's write is not there; the next group reconnects */
+	sc = station_row(f->s, "CP-L0");
+	assert_false(sc.online);
+	station(f->s, "CP-L1");
+	fr = store_commit_async(f->s, &seq);
+	assert_int_equal(fr, 1);
+	assert_int_equal(store_flush_done(f->s, true, &durable), 0);
+	assert_true(durable >= seq);
+	sc = station_row(f->s, "CP-L1");
+	assert_int_equal(sc.n, 1);
+}
+#endif
 
 /* ------------------------------------------------------------------ operator accounts */
 
@@ -2716,6 +2941,11 @@ int main(void)
 	    T(test_api_admin),
 	    T(test_model_caps),
 	    T(test_commit_async_and_flush),
+	    T(test_commit_async_pipelined),
+	    T(test_commit_async_failed_group),
+#ifdef CSMS_TEST_HAVE_PG
+	    T(test_commit_async_connection_lost),
+#endif
 	    T(test_nodes),
 	};
 #undef T
