@@ -75,12 +75,6 @@ const bool store_pg_built = true;
 	"station_id = $2 AND evse_id = $3 AND ts_ms = $4 AND measurand = $5 AND "                  \
 	"phase = coalesce($6, '') AND context = coalesce($8, '') AND location = coalesce($9, '')"
 
-/* A row of table alias x has reading k's key (k from ST_SAMPLES_ADD, texts coalesced). */
-#define SAMPLES_KEY_EQ(x)                                                                          \
-	x ".station_id = k.station_id AND " x ".evse_id = k.evse_id AND " x ".ts_ms = k.ts_ms "    \
-	  "AND " x ".measurand = k.measurand AND " x ".phase = k.phase AND " x                     \
-	  ".context = k.context AND " x ".location = k.location"
-
 #define ENERGY_SESSION_COLS                                                                        \
 	"x.id, t.id, t.kind, coalesce(t.tariff_id, ''), x.start_ms, x.meter_start_wh IS NOT "      \
 	"NULL, "                                                                                   \
@@ -189,35 +183,6 @@ const bool store_pg_built = true;
 			    "evse_id = $2 AND ts_ms = $3 AND measurand = $4 AND "              \
 			    "phase = coalesce($5, '') AND context = coalesce($6, '') AND "     \
 			    "location = coalesce($7, '')")                                     \
-	/* samples_add: every reading of a chunk in one statement (arrays, one per column, in     \
-	 * ST_SAMPLE_ADD's order). Per reading, in order: whether its key went in with this     \
-	 * statement, the first reading of the batch with its key and that one's value, and the  \
-	 * value kept under the key before (NULL: not in this statement's snapshot) */           \
-	X(ST_SAMPLES_ADD, "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], "        \
-			  "$3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], "       \
-			  "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "     \
-			  "$13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS "          \
-			  "v(session_id, station_id, evse_id, ts_ms, measurand, phase, unit, "  \
-			  "context, location, format, value, signed_data, signing_method, "     \
-			  "encoding_method, public_key, ord)), "                                \
-			  "k AS (SELECT ord, station_id, evse_id, ts_ms, measurand, "           \
-			  "coalesce(phase, '') AS phase, coalesce(context, '') AS context, "    \
-			  "coalesce(location, '') AS location, value FROM v), "                 \
-			  "ins AS (INSERT INTO meter_values(session_id, station_id, evse_id, "  \
-			  "ts_ms, measurand, phase, unit, context, location, format, value, "   \
-			  "signed_data, signing_method, encoding_method, public_key) "          \
-			  "SELECT session_id, station_id, evse_id, ts_ms, measurand, "          \
-			  "coalesce(phase, ''), unit, coalesce(context, ''), "                  \
-			  "coalesce(location, ''), format, value, signed_data, "                \
-			  "signing_method, encoding_method, public_key FROM v ORDER BY ord "    \
-			  "ON CONFLICT DO NOTHING RETURNING station_id, evse_id, ts_ms, "       \
-			  "measurand, phase, context, location) "                               \
-			  "SELECT EXISTS (SELECT 1 FROM ins i WHERE " SAMPLES_KEY_EQ("i") "), " \
-			  "min(k.ord) OVER w, first_value(k.value) OVER w, "                    \
-			  "(SELECT m.value FROM meter_values m WHERE " SAMPLES_KEY_EQ("m") ") " \
-			  "FROM k WINDOW w AS (PARTITION BY k.station_id, k.evse_id, k.ts_ms, " \
-			  "k.measurand, k.phase, k.context, k.location ORDER BY k.ord) "        \
-			  "ORDER BY k.ord")                                                     \
 	X(ST_SAMPLE_CONFLICT_ADD, "INSERT INTO sample_conflicts(session_id, station_id, "      \
 				  "evse_id, ts_ms, measurand, phase, context, location, "      \
 				  "stored_value, value, received_ms) VALUES ($1, $2, $3, $4, " \
@@ -1620,185 +1585,53 @@ static int pg_sample_add(struct store *s, const struct store_sample *in, char *r
 	return r < 0 ? r : sample_result(s, in, res, ret_stored, n);
 }
 
-/* Readings per statement in samples_add (bounds what either side buffers). */
+/* Readings per round trip in samples_add (bounds what either side buffers). */
 #define SAMPLES_BATCH 128
 
-/* Append to *p the array literal element for v (NULL: SQL NULL), quoted when text. */
-static void arr_put(char **p, const char *v, bool quote)
-{
-	char *o = *p;
-
-	if (!v) {
-		memcpy(o, "NULL", 4);
-		o += 4;
-	} else if (!quote) {
-		o = stpcpy(o, v);
-	} else {
-		*o++ = '"';
-		for (; *v; v++) {
-			if (*v == '"' || *v == '\\')
-				*o++ = '\\';
-			*o++ = *v;
-		}
-		*o++ = '"';
-	}
-	*p = o;
-}
-
-/* The k readings in[idx[0..k-1]] as ST_SAMPLES_ADD's 15 array parameters, written into one
- * allocation (returned, the caller frees it; NULL if out of memory) that a->v[] points into. */
-static char *samples_arrays(struct args *a, const struct store_sample *in, const size_t *idx,
-			    size_t k)
-{
-	size_t len = 0;
-	char *buf, *p;
-
-	for (size_t j = 0; j < k; j++) {
-		const struct store_sample *x = &in[idx[j]];
-		const char *t[] = {x->station_id,
-				   x->measurand,
-				   x->phase,
-				   x->unit,
-				   x->context,
-				   x->location,
-				   x->format,
-				   x->value,
-				   x->sig.data,
-				   x->sig.signing_method,
-				   x->sig.encoding_method,
-				   x->sig.public_key};
-
-		len += 3 * 24; /* the numbers, with their commas */
-		for (size_t c = 0; c < sizeof(t) / sizeof(t[0]); c++)
-			len += (t[c] ? 2 * strlen(t[c]) + 2 : 4) + 1;
-	}
-	buf = malloc(len + 15 * 3);
-	if (!buf)
-		return NULL;
-	p = buf;
-	for (int c = 0; c < 15; c++) {
-		a->v[a->n++] = p;
-		*p++ = '{';
-		for (size_t j = 0; j < k; j++) {
-			const struct store_sample *x = &in[idx[j]];
-			char num[24];
-
-			if (j)
-				*p++ = ',';
-			switch (c) {
-			case 0:
-				snprintf(num, sizeof(num), "%" PRId64, x->session_id);
-				arr_put(&p, x->session_id ? num : NULL, false);
-				break;
-			case 2:
-				snprintf(num, sizeof(num), "%d", x->evse_id);
-				arr_put(&p, num, false);
-				break;
-			case 3:
-				snprintf(num, sizeof(num), "%" PRId64, x->ts_ms);
-				arr_put(&p, num, false);
-				break;
-			default: {
-				const char *t[] = {
-				    [1] = x->station_id,
-				    [4] = x->measurand,
-				    [5] = x->phase,
-				    [6] = x->unit,
-				    [7] = x->context,
-				    [8] = x->location,
-				    [9] = x->format,
-				    [10] = x->value,
-				    [11] = x->sig.data,
-				    [12] = x->sig.signing_method,
-				    [13] = x->sig.encoding_method,
-				    [14] = x->sig.public_key,
-				};
-
-				arr_put(&p, t[c], true);
-			}
-			}
-		}
-		*p++ = '}';
-		*p++ = '\0';
-	}
-	return buf;
-}
-
-/* The k (1..SAMPLES_BATCH) readings in[idx[0..k-1]] with one ST_SAMPLES_ADD, their ret[] (and
- * kept values) as sample_add() would have set them one after the other. */
-static int samples_insert(struct store *s, const struct store_sample *in, const size_t *idx,
-			  size_t k, int *ret, char *ret_stored, size_t stored_len)
-{
-	struct args a = {0};
-	PGresult *res = NULL;
-	char *arrays = samples_arrays(&a, in, idx, k);
-	int r;
-
-	if (!arrays)
-		return -ENOMEM;
-	r = run(s, ST_SAMPLES_ADD, &a, &res);
-	free(arrays);
-	if (r == 0 && PQntuples(res) != (int)k)
-		r = -EIO;
-	for (size_t j = 0; r == 0 && j < k; j++) {
-		char *kept = stored_len ? ret_stored + idx[j] * stored_len : NULL;
-		bool first = g_i64(res, (int)j, 1) == (int64_t)j + 1;
-
-		ret[idx[j]] = 0;
-		if (g_bool(res, (int)j, 0) && first) {
-			ret[idx[j]] = 1;
-		} else if (g_bool(res, (int)j, 0)) { /* stored by an earlier reading of the batch */
-			if (kept)
-				g_copy(res, (int)j, 2, kept, stored_len);
-		} else if (!g_null(res, (int)j, 3)) {
-			if (kept)
-				g_copy(res, (int)j, 3, kept, stored_len);
-		} else {
-			/* taken by a row this statement's snapshot did not show (another node's) */
-			struct args key = {0};
-			PGresult *row = NULL;
-
-			sample_key(&key, &in[idx[j]]);
-			r = run(s, ST_SAMPLE_STORED, &key, &row);
-			if (r == 0 && PQntuples(row) == 0)
-				r = -EIO;
-			if (r == 0 && kept)
-				g_copy(row, 0, 0, kept, stored_len);
-			PQclear(row);
-		}
-	}
-	PQclear(res);
-	return r;
-}
-
-/* One statement per SAMPLES_BATCH readings (arrays unnested into a multi-row INSERT) instead
- * of one per reading: one parse, plan and executor run for a MeterValues. */
 static int pg_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
 			  char *ret_stored, size_t stored_len)
 {
-	size_t idx[SAMPLES_BATCH], k = 0;
-	int r = 0;
+	PGresult *res[SAMPLES_BATCH];
+	int r = n ? begin_write(s) : 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!in[i].measurand || !in[i].value || !in[i].station_id) {
-			ret[i] = -EINVAL;
-			continue;
+	for (size_t off = 0; r == 0 && off < n; off += SAMPLES_BATCH) {
+		size_t k = n - off < SAMPLES_BATCH ? n - off : SAMPLES_BATCH;
+		int sent = 0, got = 0;
+
+		/* every reading of the chunk in the pipeline, one Sync, then the answers */
+		for (size_t i = off; i < off + k; i++) {
+			struct args a = {0};
+
+			ret[i] = 0;
+			if (!in[i].measurand || !in[i].value || !in[i].station_id) {
+				ret[i] = -EINVAL;
+				continue;
+			}
+			sample_args(&a, &in[i]);
+			r = send_stmt(s, ST_SAMPLE_ADD, &a);
+			if (r < 0)
+				break;
+			pq(s)->unread++;
+			sent++;
 		}
-		if (k == 0)
-			r = begin_write(s);
-		if (r < 0)
-			return r;
-		idx[k++] = i;
-		if (k < SAMPLES_BATCH && i + 1 < n)
-			continue;
-		r = samples_insert(s, in, idx, k, ret, ret_stored, stored_len);
-		if (r < 0)
-			return r;
-		k = 0;
+		if (r == 0)
+			r = sync_read_n(s, res, sent);
+		else
+			sync_read(s, NULL);
+		for (size_t i = off; r == 0 && i < off + k; i++) {
+			if (ret[i] < 0)
+				continue;
+			ret[i] = sample_result(s, &in[i], res[got],
+					       stored_len ? ret_stored + i * stored_len : NULL,
+					       stored_len);
+			res[got++] = NULL;
+			if (ret[i] < 0)
+				r = ret[i];
+		}
+		for (int j = got; r < 0 && j < sent; j++)
+			PQclear(res[j]);
 	}
-	if (k) /* the last readings were refused ones */
-		return samples_insert(s, in, idx, k, ret, ret_stored, stored_len);
-	return 0;
+	return r;
 }
 
 /* ---------------------------------------------------------------- command log */
