@@ -94,6 +94,31 @@ int adapter_failed(struct call_ctx *call, int r)
 	return call_fail(call, OCPP_ERR_INTERNAL, "storage failure");
 }
 
+size_t adapter_samples_count(const json_t *meter_values)
+{
+	const json_t *mv;
+	size_t i, n = 0;
+
+	json_array_foreach(meter_values, i, mv)
+		n += json_array_size(json_object_get(mv, "sampledValue"));
+	return n;
+}
+
+int adapter_samples_store(struct call_ctx *call, struct store_sample *in, size_t n)
+{
+	int local[ADAPTER_SAMPLES_LOCAL], *ret = local, r;
+
+	if (n > ADAPTER_SAMPLES_LOCAL) {
+		ret = calloc(n, sizeof(*ret));
+		if (!ret)
+			return adapter_failed(call, -ENOMEM);
+	}
+	r = svc_samples_add(call->svc, call->st, in, n, ret);
+	if (ret != local)
+		free(ret);
+	return r < 0 ? adapter_failed(call, r) : 0;
+}
+
 /* issue 10: a negative energy register among meter_values (a MeterValue array of either
  * version: 1.6 values are strings, 2.0.1 numbers). */
 bool adapter_negative_register(const json_t *meter_values)

@@ -15,6 +15,7 @@ struct cfg;
 struct chg_station;
 
 struct store_boot;
+struct store_sample;
 struct svc_cmd;
 struct svc_cmd_result;
 
@@ -77,6 +78,14 @@ int adapter_failed(struct call_ctx *call, int r);
  * energy register, which svc refuses (-EDOM): handlers that store something before their
  * readings check first, so a refused message stores nothing. */
 bool adapter_negative_register(const json_t *meter_values);
+/* The number of sampled values in meter_values (a MeterValue array, either version). */
+size_t adapter_samples_count(const json_t *meter_values);
+/* Readings a handler gathers on its stack before it needs the heap. */
+#define ADAPTER_SAMPLES_LOCAL 16
+/* Store the n readings in[] of one message with one svc_samples_add() (in[i].station_id is
+ * set); on a refusal or a storage failure nothing is acknowledged: the call fails as with
+ * adapter_failed(), and what it returns is returned. 0 when every reading was taken. */
+int adapter_samples_store(struct call_ctx *call, struct store_sample *in, size_t n);
 /* DataTransfer (both versions have the same shape): vendor handlers, else UnknownVendorId. */
 int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf);
 /* A firmware/diagnostics/log status notification: recorded as a station event of kind (an enum

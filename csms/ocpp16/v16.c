@@ -98,10 +98,11 @@ int v16_authorize(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 	return 0;
 }
 
-/* Store the sampled values of one OCPP 1.6 MeterValue. Missing measurand, unit and context take
- * the defaults of OCPP 1.6 7.45 so that stored rows mean the same thing however they arrived. */
-static int store_meter_value(struct call_ctx *call, int connector, int64_t session,
-			     const json_t *mv)
+/* Gather the sampled values of one OCPP 1.6 MeterValue into out (room for all of them). Missing
+ * measurand, unit and context take the defaults of OCPP 1.6 7.45 so that stored rows mean the
+ * same thing however they arrived. The strings are borrowed from mv. */
+static int gather_meter_value(struct call_ctx *call, int connector, int64_t session,
+			      const json_t *mv, struct store_sample *out, size_t *n)
 {
 	const json_t *samples = json_object_get(mv, "sampledValue"), *sv;
 	int64_t ts;
@@ -112,7 +113,9 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 	json_array_foreach(samples, i, sv) {
 		const char *measurand = adapter_str(sv, "measurand");
 		const char *context = adapter_str(sv, "context");
-		struct store_sample s = {
+		struct store_sample *s = &out[(*n)++];
+
+		*s = (struct store_sample){
 		    .session_id = session,
 		    .evse_id = connector,
 		    .ts_ms = ts,
@@ -125,23 +128,41 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 		    .format = adapter_str(sv, "format"),
 		    .value = adapter_str(sv, "value"),
 		};
-		int r;
-
-		if (!s.unit && (s.measurand_kind == MEAS_ENERGY_IMPORT_REGISTER ||
-				s.measurand_kind == MEAS_ENERGY_EXPORT_REGISTER ||
-				strncmp(s.measurand, "Energy.Active", 13) == 0))
-			s.unit = "Wh";
+		if (!s->unit && (s->measurand_kind == MEAS_ENERGY_IMPORT_REGISTER ||
+				 s->measurand_kind == MEAS_ENERGY_EXPORT_REGISTER ||
+				 strncmp(s->measurand, "Energy.Active", 13) == 0))
+			s->unit = "Wh";
 		/* OCPP 1.6 7.46 ValueFormat SignedData: the value is the signed blob itself */
-		if (s.format && strcmp(s.format, "SignedData") == 0)
-			s.sig.data = s.value;
-		r = svc_sample_add(call->svc, call->st, &s);
-		if (r == -ERANGE)
-			return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
-					 "connectorId out of range");
-		if (r < 0)
-			return adapter_failed(call, r);
+		if (s->format && strcmp(s->format, "SignedData") == 0)
+			s->sig.data = s->value;
 	}
 	return 0;
+}
+
+/* Store every sampled value of a MeterValue list, all with one store call (or none). */
+static int store_meter_values(struct call_ctx *call, int connector, int64_t session,
+			      const json_t *mvs)
+{
+	struct store_sample local[ADAPTER_SAMPLES_LOCAL], *smp = local;
+	size_t i, n = 0, cap = adapter_samples_count(mvs);
+	const json_t *mv;
+	int r = 0;
+
+	if (cap > ADAPTER_SAMPLES_LOCAL) {
+		smp = calloc(cap, sizeof(*smp));
+		if (!smp)
+			return adapter_failed(call, -ENOMEM);
+	}
+	json_array_foreach(mvs, i, mv) {
+		r = gather_meter_value(call, connector, session, mv, smp, &n);
+		if (r < 0)
+			goto out;
+	}
+	r = adapter_samples_store(call, smp, n);
+out:
+	if (smp != local)
+		free(smp);
+	return r;
 }
 
 /* OCPP 1.6 4.7: every sampled value is stored; values for a transaction of another station
@@ -149,8 +170,6 @@ static int store_meter_value(struct call_ctx *call, int connector, int64_t sessi
 int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	int64_t connector = adapter_int(req, "connectorId"), session = 0;
-	const json_t *mvs = json_object_get(req, "meterValue"), *mv;
-	size_t i;
 
 	if (connector < 0 || connector > call->cfg->max_connectors)
 		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
@@ -168,9 +187,9 @@ int v16_meter_values(struct call_ctx *call, const json_t *req, json_t **ret_conf
 			return adapter_failed(call, r);
 		session = res.session_id;
 	}
-	json_array_foreach(mvs, i, mv)
-		if (store_meter_value(call, (int)connector, session, mv) < 0)
-			return -EINVAL;
+	if (store_meter_values(call, (int)connector, session, json_object_get(req, "meterValue")) <
+	    0)
+		return -EINVAL;
 	*ret_conf = json_object();
 	return 0;
 }
@@ -220,9 +239,8 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 	    .stop_reason = adapter_stop_reason(reason),
 	    .stop_reason_text = reason,
 	};
-	const json_t *data = json_object_get(req, "transactionData"), *mv;
+	const json_t *data = json_object_get(req, "transactionData");
 	struct svc_session_result res;
-	size_t i;
 	int r;
 
 	if (adapter_timestamp(call, req, "timestamp", &ev.ts_ms) < 0)
@@ -236,9 +254,8 @@ int v16_stop_transaction(struct call_ctx *call, const json_t *req, json_t **ret_
 		/* an orphan's readings are kept unlinked, on no EVSE */
 		int connector = res.session_id ? res.evse_id : 0;
 
-		json_array_foreach(data, i, mv)
-			if (store_meter_value(call, connector, res.session_id, mv) < 0)
-				return -EINVAL;
+		if (store_meter_values(call, connector, res.session_id, data) < 0)
+			return -EINVAL;
 	}
 	*ret_conf =
 	    ev.id_token ? json_pack("{s:o}", "idTagInfo", id_tag_info(&res.auth)) : json_object();

@@ -159,67 +159,91 @@ bool v201_energy_register(const json_t *meter_values, const char *prefer, int64_
 	return found;
 }
 
-/* Store every sampled value of a MeterValueType list. */
+/* Room for the texts of one reading that the JSON does not hold as text. */
+struct sample_text {
+	char value[64], unit[48];
+};
+
+/* Gather one SampledValueType taken at ts into s, its texts into x. */
+static void gather_sample(const json_t *sv, int evse, int64_t session, int64_t ts,
+			  struct store_sample *s, struct sample_text *x)
+{
+	const json_t *uom = json_object_get(sv, "unitOfMeasure");
+	const json_t *sig = json_object_get(sv, "signedMeterValue");
+	const char *measurand = adapter_str(sv, "measurand");
+	const char *context = adapter_str(sv, "context");
+
+	*s = (struct store_sample){
+	    .session_id = session,
+	    .evse_id = evse,
+	    .ts_ms = ts,
+	    .measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
+	    .measurand_kind = adapter_measurand_kind(measurand),
+	    .phase = adapter_str(sv, "phase"),
+	    .context = context ? context : ADAPTER_DEFAULT_CONTEXT,
+	    .location = adapter_str(sv, "location"),
+	    .value = x->value,
+	};
+	/* the value as the charger sent it; the multiplier stays with the unit */
+	snprintf(x->value, sizeof(x->value), "%.17g",
+		 json_number_value(json_object_get(sv, "value")));
+	if (adapter_str(uom, "unit") || json_object_get(uom, "multiplier")) {
+		if (adapter_int(uom, "multiplier"))
+			snprintf(x->unit, sizeof(x->unit), "%s*10^%lld",
+				 adapter_str(uom, "unit") ? adapter_str(uom, "unit") : "Wh",
+				 (long long)adapter_int(uom, "multiplier"));
+		else
+			snprintf(x->unit, sizeof(x->unit), "%s", adapter_str(uom, "unit"));
+		s->unit = x->unit;
+	} else if (strncmp(s->measurand, "Energy.Active", 13) == 0) {
+		s->unit = "Wh";
+	}
+	if (sig) { /* 2.0.1 2.44 SignedMeterValueType: kept verbatim */
+		s->format = "SignedData";
+		s->sig = (struct signed_meter_data){
+		    .data = adapter_str(sig, "signedMeterData"),
+		    .signing_method = adapter_str(sig, "signingMethod"),
+		    .encoding_method = adapter_str(sig, "encodingMethod"),
+		    .public_key = adapter_str(sig, "publicKey"),
+		};
+	}
+}
+
+/* Store every sampled value of a MeterValueType list, all with one store call (or none). */
 static int store_meter_values(struct call_ctx *call, int evse, int64_t session, const json_t *mvs)
 {
+	struct store_sample local[ADAPTER_SAMPLES_LOCAL], *smp = local;
+	struct sample_text local_text[ADAPTER_SAMPLES_LOCAL], *text = local_text;
+	size_t i, j, n = 0, cap = adapter_samples_count(mvs);
 	const json_t *mv, *sv;
-	size_t i, j;
+	int r = 0;
 
+	if (cap > ADAPTER_SAMPLES_LOCAL) {
+		smp = calloc(cap, sizeof(*smp));
+		text = calloc(cap, sizeof(*text));
+		if (!smp || !text) {
+			r = adapter_failed(call, -ENOMEM);
+			goto out;
+		}
+	}
 	json_array_foreach(mvs, i, mv) {
 		int64_t ts;
 
-		if (adapter_timestamp(call, mv, "timestamp", &ts) < 0)
-			return -EINVAL;
+		r = adapter_timestamp(call, mv, "timestamp", &ts);
+		if (r < 0)
+			goto out;
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
-			const json_t *uom = json_object_get(sv, "unitOfMeasure");
-			const json_t *sig = json_object_get(sv, "signedMeterValue");
-			const char *measurand = adapter_str(sv, "measurand");
-			const char *context = adapter_str(sv, "context");
-			char value[64], unit[48];
-			struct store_sample s = {
-			    .session_id = session,
-			    .evse_id = evse,
-			    .ts_ms = ts,
-			    .measurand = measurand ? measurand : ADAPTER_DEFAULT_MEASURAND,
-			    .measurand_kind = adapter_measurand_kind(measurand),
-			    .phase = adapter_str(sv, "phase"),
-			    .context = context ? context : ADAPTER_DEFAULT_CONTEXT,
-			    .location = adapter_str(sv, "location"),
-			    .value = value,
-			};
-			int r;
-
-			/* the value as the charger sent it; the multiplier stays with the unit */
-			snprintf(value, sizeof(value), "%.17g",
-				 json_number_value(json_object_get(sv, "value")));
-			if (adapter_str(uom, "unit") || json_object_get(uom, "multiplier")) {
-				if (adapter_int(uom, "multiplier"))
-					snprintf(unit, sizeof(unit), "%s*10^%lld",
-						 adapter_str(uom, "unit") ? adapter_str(uom, "unit")
-									  : "Wh",
-						 (long long)adapter_int(uom, "multiplier"));
-				else
-					snprintf(unit, sizeof(unit), "%s",
-						 adapter_str(uom, "unit"));
-				s.unit = unit;
-			} else if (strncmp(s.measurand, "Energy.Active", 13) == 0) {
-				s.unit = "Wh";
-			}
-			if (sig) { /* 2.0.1 2.44 SignedMeterValueType: kept verbatim */
-				s.format = "SignedData";
-				s.sig = (struct signed_meter_data){
-				    .data = adapter_str(sig, "signedMeterData"),
-				    .signing_method = adapter_str(sig, "signingMethod"),
-				    .encoding_method = adapter_str(sig, "encodingMethod"),
-				    .public_key = adapter_str(sig, "publicKey"),
-				};
-			}
-			r = svc_sample_add(call->svc, call->st, &s);
-			if (r < 0)
-				return adapter_failed(call, r);
+			gather_sample(sv, evse, session, ts, &smp[n], &text[n]);
+			n++;
 		}
 	}
-	return 0;
+	r = adapter_samples_store(call, smp, n);
+out:
+	if (smp != local)
+		free(smp);
+	if (text != local_text)
+		free(text);
+	return r;
 }
 
 /* J01 */

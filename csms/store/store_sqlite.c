@@ -218,7 +218,8 @@ static const char *const stmt_sql[_ST_MAX] = {
 		      "(?1, ?2, ?3, ?4, ?5, ifnull(?6, ''), ?7, ifnull(?8, ''), ifnull(?9, ''), "
 		      "?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
     /* only when the insert found the key taken: the value kept under it */
-    [ST_SAMPLE_STORED] = "SELECT value FROM meter_values WHERE station_id = ?1 AND evse_id = ?2 "
+    [ST_SAMPLE_STORED] = "SELECT value, rowid FROM meter_values WHERE station_id = ?1 "
+			 "AND evse_id = ?2 "
 			 "AND ts_ms = ?3 AND measurand = ?4 AND phase = ifnull(?5, '') "
 			 "AND context = ifnull(?6, '') AND location = ifnull(?7, '')",
     [ST_SAMPLE_CONFLICT_ADD] = "INSERT INTO sample_conflicts(session_id, station_id, evse_id, "
@@ -466,6 +467,10 @@ struct sq_flush {
 	bool failed, stop;
 };
 
+/* Readings per multi-row INSERT in samples_add: a MeterValues carries a handful (5 in the load
+ * test, a dozen with three phases); a larger batch goes in chunks of this many. */
+#define SQ_SAMPLE_ROWS 16
+
 struct sq_store {
 	struct store base; /* first: a struct store * is a struct sq_store * */
 	sqlite3 *db;
@@ -474,6 +479,7 @@ struct sq_store {
 	bool sync_full;	     /* sq_open's: answers wait for the disk */
 	int wal_pages;	     /* the WAL hook's count (loop thread) */
 	struct sq_flush *fl; /* the writer thread, from the first commit_async on */
+	sqlite3_stmt *samples_ins[SQ_SAMPLE_ROWS]; /* [k - 1]: INSERT of k readings, on first use */
 };
 
 static struct sq_store *sq(struct store *s)
@@ -915,6 +921,8 @@ static void sq_close(struct store *s)
 	flush_stop(s);
 	for (int i = 0; i < _ST_MAX; i++)
 		sqlite3_finalize(sq(s)->st[i]);
+	for (int i = 0; i < SQ_SAMPLE_ROWS; i++)
+		sqlite3_finalize(sq(s)->samples_ins[i]);
 	sqlite3_close(sq(s)->db);
 	free(s);
 }
@@ -1834,16 +1842,153 @@ static int sq_commands_list(struct store *s, const char *station_or_null, int li
 
 /* ---------------------------------------------------------------- batch readings */
 
-/* SQLite has no round trips to save: one sample_add per reading. */
+/* The columns of one reading in ST_SAMPLE_ADD's order, and as one row of samples_stmt(). */
+#define SQ_SAMPLE_COLS 15
+#define SQ_SAMPLE_ROW                                                                              \
+	"(?, ?, ?, ?, ?, ifnull(?, ''), ?, ifnull(?, ''), ifnull(?, ''), ?, ?, ?, ?, ?, ?)"
+
+/* The cached INSERT of k readings (1..SQ_SAMPLE_ROWS), prepared on first use; NULL if it
+ * cannot be prepared. The SQL is a fixed text: only the number of rows varies. */
+static sqlite3_stmt *samples_stmt(struct store *s, size_t k)
+{
+	sqlite3_stmt **st = &sq(s)->samples_ins[k - 1];
+	char sql[320 + SQ_SAMPLE_ROWS * sizeof(SQ_SAMPLE_ROW ", ")];
+	size_t len;
+
+	if (*st)
+		return *st;
+	len = (size_t)snprintf(sql, sizeof(sql),
+			       "INSERT INTO meter_values(session_id, station_id, evse_id, ts_ms, "
+			       "measurand, phase, unit, context, location, format, value, "
+			       "signed_data, signing_method, encoding_method, public_key) VALUES ");
+	for (size_t i = 0; i < k; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s" SQ_SAMPLE_ROW,
+					i ? ", " : "");
+	snprintf(sql + len, sizeof(sql) - len, " ON CONFLICT DO NOTHING");
+	if (sqlite3_prepare_v3(sq(s)->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+	}
+	return *st;
+}
+
+/* Bind reading in as the row whose first parameter is p + 1. */
+static void bind_sample(sqlite3_stmt *st, int p, const struct store_sample *in)
+{
+	if (in->session_id)
+		sqlite3_bind_int64(st, p + 1, in->session_id);
+	else
+		sqlite3_bind_null(st, p + 1);
+	bind_text(st, p + 2, in->station_id);
+	sqlite3_bind_int(st, p + 3, in->evse_id);
+	sqlite3_bind_int64(st, p + 4, in->ts_ms);
+	bind_text(st, p + 5, in->measurand);
+	bind_text(st, p + 6, in->phase);
+	bind_text(st, p + 7, in->unit);
+	bind_text(st, p + 8, in->context);
+	bind_text(st, p + 9, in->location);
+	bind_text(st, p + 10, in->format);
+	bind_text(st, p + 11, in->value);
+	bind_text(st, p + 12, in->sig.data);
+	bind_text(st, p + 13, in->sig.signing_method);
+	bind_text(st, p + 14, in->sig.encoding_method);
+	bind_text(st, p + 15, in->sig.public_key);
+}
+
+/* Insert the k (1..SQ_SAMPLE_ROWS) readings in[idx[0..k-1]] with one statement and set their
+ * ret[] (and kept values) as sample_add() would have, one after the other. */
+static int samples_insert(struct store *s, const struct store_sample *in, const size_t *idx,
+			  size_t k, int *ret, char *ret_stored, size_t stored_len)
+{
+	int64_t claimed[SQ_SAMPLE_ROWS], first;
+	size_t n_claimed = 0, changes;
+	sqlite3_stmt *st;
+	int r;
+
+	r = begin_write(s);
+	if (r < 0)
+		return r;
+	st = samples_stmt(s, k);
+	if (!st)
+		return -EIO;
+	for (size_t j = 0; j < k; j++)
+		bind_sample(st, (int)j * SQ_SAMPLE_COLS, &in[idx[j]]);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	changes = (size_t)sqlite3_changes(sq(s)->db);
+	if (changes == k) { /* the usual case: every reading is new */
+		for (size_t j = 0; j < k; j++)
+			ret[idx[j]] = 1;
+		return 0;
+	}
+	/* Some keys were taken already (a retry, or one key twice in the batch). The rows of one
+	 * INSERT get consecutive rowids (each the largest so far plus one), so this statement's
+	 * are first..last_insert_rowid; the rows go in in order, so a key that holds one of them
+	 * was stored by the first reading of the batch with that key. Readings are few here:
+	 * the lookups cost what sample_add's did for a repeated reading. */
+	first = sqlite3_last_insert_rowid(sq(s)->db) - (int64_t)changes + 1;
+	for (size_t j = 0; j < k; j++) {
+		const struct store_sample *x = &in[idx[j]];
+		size_t c = 0;
+		int64_t rowid;
+		int rc;
+
+		st = stmt(s, ST_SAMPLE_STORED);
+		bind_text(st, 1, x->station_id);
+		sqlite3_bind_int(st, 2, x->evse_id);
+		sqlite3_bind_int64(st, 3, x->ts_ms);
+		bind_text(st, 4, x->measurand);
+		bind_text(st, 5, x->phase);
+		bind_text(st, 6, x->context);
+		bind_text(st, 7, x->location);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(st);
+			return -EIO;
+		}
+		rowid = sqlite3_column_int64(st, 1);
+		while (c < n_claimed && claimed[c] != rowid)
+			c++;
+		if (changes && rowid >= first && c == n_claimed) {
+			claimed[n_claimed++] = rowid;
+			ret[idx[j]] = 1;
+		} else {
+			ret[idx[j]] = 0;
+			if (stored_len)
+				copy_col(st, 0, ret_stored + idx[j] * stored_len, stored_len);
+		}
+		sqlite3_reset(st);
+	}
+	/* not one reading per new row: the rowids were not consecutive (never seen; SQLite picks
+	 * random ones only once the largest possible rowid is used) */
+	return n_claimed == changes ? 0 : -EIO;
+}
+
+/* A multi-row INSERT per SQ_SAMPLE_ROWS readings instead of one statement each: one VDBE run,
+ * one statement journal and one foreign-key pass for all the readings of a MeterValues. */
 static int sq_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
 			  char *ret_stored, size_t stored_len)
 {
+	size_t idx[SQ_SAMPLE_ROWS], k = 0;
+	int r;
+
 	for (size_t i = 0; i < n; i++) {
-		ret[i] = sq_sample_add(s, &in[i], stored_len ? ret_stored + i * stored_len : NULL,
-				       stored_len);
-		if (ret[i] < 0 && ret[i] != -EINVAL)
-			return ret[i];
+		if (!in[i].measurand || !in[i].value || !in[i].station_id) {
+			ret[i] = -EINVAL;
+			continue;
+		}
+		idx[k++] = i;
+		if (k < SQ_SAMPLE_ROWS && i + 1 < n)
+			continue;
+		r = samples_insert(s, in, idx, k, ret, ret_stored, stored_len);
+		if (r < 0)
+			return r;
+		k = 0;
 	}
+	if (k) /* the last readings were refused ones */
+		return samples_insert(s, in, idx, k, ret, ret_stored, stored_len);
 	return 0;
 }
 /* ---------------------------------------------------------------- end batch readings */

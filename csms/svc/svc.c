@@ -1334,52 +1334,105 @@ static bool same_value(const char *a, const char *b)
 	return end_a != a && !*end_a && end_b != b && !*end_b && x == y;
 }
 
-int svc_sample_add(struct svc *s, const struct chg_station *st, const struct store_sample *in)
+/* What svc refuses before anything is stored (the contract of svc_sample_add). */
+static int sample_check(const struct svc *s, const struct store_sample *row)
 {
-	struct store_sample row = *in;
-	char stored[256];
-	int r;
-
-	row.station_id = st->id;
-	if (!row.measurand || !row.value)
+	if (!row->measurand || !row->value)
 		return -EINVAL;
-	if (row.evse_id < 0 || row.evse_id > s->cfg->max_connectors)
+	if (row->evse_id < 0 || row->evse_id > s->cfg->max_connectors)
 		return -ERANGE;
-	if (energy_register(row.measurand_kind) && negative_value(row.value))
+	if (energy_register(row->measurand_kind) && negative_value(row->value))
 		return -EDOM; /* issue 10 */
-	r = store_sample_add(s->store, &row, stored, sizeof(stored));
-	if (r < 0)
-		return r;
+	return 0;
+}
+
+/* What follows the store's answer r (1 new, 0 key taken with value stored) for row. */
+static int sample_stored(struct svc *s, const struct chg_station *st,
+			 const struct store_sample *row, int r, const char *stored)
+{
 	if (r > 0) {
 		if (s->plan_hooks.sample)
-			s->plan_hooks.sample(s, &row);
+			s->plan_hooks.sample(s, row);
 		/* the station's total import power (no phase) feeds the live network power */
-		if (row.measurand_kind == MEAS_POWER_IMPORT && (!row.phase || !*row.phase)) {
+		if (row->measurand_kind == MEAS_POWER_IMPORT && (!row->phase || !*row->phase)) {
 			char *end;
-			double w = strtod(row.value, &end);
+			double w = strtod(row->value, &end);
 
-			if (end != row.value && !*end)
-				svc_power_reading(s, st->id, row.evse_id,
-						  row.unit && strcmp(row.unit, "kW") == 0 ? w * 1000
-											  : w,
-						  row.ts_ms);
+			if (end != row->value && !*end)
+				svc_power_reading(
+				    s, st->id, row->evse_id,
+				    row->unit && strcmp(row->unit, "kW") == 0 ? w * 1000 : w,
+				    row->ts_ms);
 		}
 		return SVC_SAMPLE_STORED;
 	}
-	if (same_value(stored, row.value))
+	if (same_value(stored, row->value))
 		return SVC_SAMPLE_DUPLICATE;
 	/* The same key with another value: not a retry. The first reading stays (what was
 	 * acknowledged first is what was billed); the other one is kept beside it. */
 	r = store_sample_conflict_add(s->store, &(struct store_sample_conflict){
-						    .sample = &row,
+						    .sample = row,
 						    .stored_value = stored,
 						    .received_ms = svc_now_ms(s),
 						});
 	if (r < 0)
 		return r;
 	log_warn("station %s: reading %s of EVSE %d at %lld came again as %s (kept %s): conflict",
-		 st->id, row.measurand, row.evse_id, (long long)row.ts_ms, row.value, stored);
+		 st->id, row->measurand, row->evse_id, (long long)row->ts_ms, row->value, stored);
 	return SVC_SAMPLE_CONFLICT;
+}
+
+int svc_sample_add(struct svc *s, const struct chg_station *st, const struct store_sample *in)
+{
+	struct store_sample row = *in;
+	char stored[SVC_SAMPLE_VALUE_MAX];
+	int r;
+
+	row.station_id = st->id;
+	r = sample_check(s, &row);
+	if (r < 0)
+		return r;
+	r = store_sample_add(s->store, &row, stored, sizeof(stored));
+	if (r < 0)
+		return r;
+	return sample_stored(s, st, &row, r, stored);
+}
+
+/* Batches up to this size use the stack for the kept values. */
+#define SAMPLES_LOCAL 16
+
+int svc_samples_add(struct svc *s, const struct chg_station *st, struct store_sample *in, size_t n,
+		    int *ret)
+{
+	char local[SAMPLES_LOCAL][SVC_SAMPLE_VALUE_MAX], *stored = &local[0][0];
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		in[i].station_id = st->id;
+		r = sample_check(s, &in[i]);
+		if (r < 0)
+			return r; /* nothing stored */
+	}
+	if (!n)
+		return 0;
+	if (n > SAMPLES_LOCAL) {
+		stored = malloc(n * SVC_SAMPLE_VALUE_MAX);
+		if (!stored)
+			return -ENOMEM;
+	}
+	r = store_samples_add(s->store, in, n, ret, stored, SVC_SAMPLE_VALUE_MAX);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (ret[i] < 0) { /* checked above: the store refused what svc let through */
+			r = ret[i];
+			break;
+		}
+		ret[i] = sample_stored(s, st, &in[i], ret[i], stored + i * SVC_SAMPLE_VALUE_MAX);
+		if (ret[i] < 0)
+			r = ret[i];
+	}
+	if (stored != &local[0][0])
+		free(stored);
+	return r < 0 ? r : 0;
 }
 
 int svc_sample_conflicts(struct svc *s, int64_t session_id, int64_t *ret_count)

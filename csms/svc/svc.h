@@ -187,6 +187,9 @@ int svc_session_update(struct svc *s, struct chg_station *st, const struct svc_s
 int svc_session_close(struct svc *s, struct chg_station *st, const struct svc_session_event *ev,
 		      struct svc_session_result *ret);
 
+/* A kept value longer than this is compared by its first SVC_SAMPLE_VALUE_MAX - 1 bytes. */
+#define SVC_SAMPLE_VALUE_MAX 256
+
 /* What became of a reading. */
 enum svc_sample_result {
 	SVC_SAMPLE_STORED,    /* a new reading */
@@ -200,6 +203,13 @@ enum svc_sample_result {
  * svc_sample_result; -EINVAL without a measurand or value, -ERANGE for an EVSE outside
  * 0..max_connectors, -EDOM for a negative energy register (import or export). */
 int svc_sample_add(struct svc *s, const struct chg_station *st, const struct store_sample *in);
+/* The readings of one message (a MeterValues, a TransactionEvent's meterValue) with one store
+ * call (samples_add): in[0..n-1] in order, each as svc_sample_add() would store it, with
+ * in[i].station_id set to st's id. ret[i] gets the reading's enum svc_sample_result. Returns
+ * 0; or, before anything is stored, the first reading's -EINVAL, -ERANGE or -EDOM (ret[] not
+ * written); -ENOMEM, or the store's negative errno (ret[] then not meaningful). */
+int svc_samples_add(struct svc *s, const struct chg_station *st, struct store_sample *in, size_t n,
+		    int *ret);
 /* Readings recorded as conflicts: of session_id, or in total (0). */
 int svc_sample_conflicts(struct svc *s, int64_t session_id, int64_t *ret_count);
 

@@ -849,6 +849,124 @@ static void test_samples_add_batch(void **state)
 	assert_true(store_dirty(f->s));
 }
 
+/* Every reading of a session as the store lists it (up to 64). */
+struct batch_copy {
+	int n;
+	int64_t ts[64];
+	char measurand[64][32], phase[64][8], value[64][40], unit[64][40];
+};
+
+static int collect_batch(const struct store_sample *row, void *ud)
+{
+	struct batch_copy *c = ud;
+
+	assert_true(c->n < 64);
+	c->ts[c->n] = row->ts_ms;
+	copy(c->measurand[c->n], sizeof(c->measurand[0]), row->measurand);
+	copy(c->phase[c->n], sizeof(c->phase[0]), row->phase);
+	copy(c->value[c->n], sizeof(c->value[0]), row->value);
+	copy(c->unit[c->n], sizeof(c->unit[0]), row->unit);
+	c->n++;
+	return 0;
+}
+
+/* samples_add over more readings than one statement takes on SQLite (16) and with keys that
+ * come again across chunks, texts that need quoting, readings of another
+ * session and unlinked ones in the same batch: the answers are sample_add's, one after the
+ * other, and each reading lands on its own session in order. */
+static void test_samples_add_large_batch(void **state)
+{
+	struct fx *f = *state;
+	static const char *const texts[] = {"NULL", "a\"b", "c\\d", "{e,f}", "", "\xc2\xb0\x43"};
+	enum { N = 40 };
+	struct store_sample in[N];
+	char stored[N][40], values[N][16];
+	struct batch_copy c = {0};
+	int ret[N];
+	int64_t a, b;
+
+	station(f->s, "CP-1");
+	station(f->s, "CP-2");
+	a = open_session(f->s, "CP-1", 1, "T", T0, 0);
+	b = open_session(f->s, "CP-2", 1, "T", T0, 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(values[i], sizeof(values[i]), "%d", 100 + i);
+		in[i] =
+		    (struct store_sample){.session_id = a,
+					  .station_id = "CP-1",
+					  .evse_id = 1,
+					  .ts_ms = T0 + 1000 * (i / 4),
+					  .measurand = i % 4 == 0 ? "Energy.Active.Import.Register"
+						       : i % 4 == 1 ? "Power.Active.Import"
+						       : i % 4 == 2 ? "Current.Import"
+								    : "SoC",
+					  .unit = texts[i % 6],
+					  .value = values[i]};
+	}
+	in[5].value = "NULL"; /* a text, not SQL NULL */
+	in[6].value = "x\"y\\z,{}";
+	in[9].phase = "L1";
+	in[17] = in[16]; /* in[16]'s key in the same chunk, another value */
+	in[17].value = "999";
+	in[33] = in[2]; /* in[2]'s key in a later chunk, the same value */
+	in[34] = in[3]; /* in[3]'s key in a later chunk, another value */
+	in[34].value = "998";
+	in[20].session_id = b; /* another session's, another station's */
+	in[20].station_id = "CP-2";
+	in[21].session_id = 0; /* unlinked */
+	in[22].value = NULL;   /* refused */
+	in[12].phase = "";     /* "" is no phase: the key of ... */
+	in[13] = in[12];       /* ... a reading without one */
+	in[13].phase = NULL;
+	memset(stored, 0, sizeof(stored));
+	assert_int_equal(store_samples_add(f->s, in, N, ret, &stored[0][0], sizeof(stored[0])), 0);
+	for (int i = 0; i < N; i++) {
+		int want = i == 17 || i == 33 || i == 34 || i == 13 ? 0 : i == 22 ? -EINVAL : 1;
+
+		assert_int_equal(ret[i], want);
+	}
+	assert_string_equal(stored[17], "116");
+	assert_string_equal(stored[33], "102");
+	assert_string_equal(stored[34], "103");
+	assert_string_equal(stored[13], "112");
+	assert_int_equal(store_samples_list(f->s, a, collect_batch, &c), 0);
+	/* 40 readings: 1 refused, 4 repeated keys, 2 on other sessions */
+	assert_int_equal(c.n, N - 1 - 4 - 2);
+	for (int i = 0, j = 0; i < N; i++) {
+		if (ret[i] != 1 || in[i].session_id != a)
+			continue;
+		/* in order of time, then of arrival */
+		assert_int_equal(c.ts[j], in[i].ts_ms);
+		assert_string_equal(c.measurand[j], in[i].measurand);
+		assert_string_equal(c.value[j], in[i].value);
+		assert_string_equal(c.unit[j], in[i].unit);
+		j++;
+	}
+	assert_string_equal(c.value[5], "NULL");
+	assert_string_equal(c.value[6], "x\"y\\z,{}");
+	assert_string_equal(c.phase[9], "L1");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_samples_list(f->s, b, collect_batch, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.value[0], "120");
+	/* the whole message again (a retry on a new connection): nothing new, the kept values */
+	in[17].value = "116";
+	memset(stored, 0, sizeof(stored));
+	assert_int_equal(store_samples_add(f->s, in, N, ret, &stored[0][0], sizeof(stored[0])), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(ret[i], i == 22 ? -EINVAL : 0);
+		if (i == 22)
+			continue;
+		assert_string_equal(stored[i], i == 34	 ? "103"
+					       : i == 33 ? "102"
+					       : i == 13 ? "112"
+							 : in[i].value);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_samples_list(f->s, a, collect_batch, &c), 0);
+	assert_int_equal(c.n, N - 1 - 4 - 2);
+}
+
 static void test_signed_data_kept(void **state)
 {
 	struct fx *f = *state;
@@ -2924,6 +3042,7 @@ int main(void)
 	    T(test_sessions_list),
 	    T(test_samples_duplicate_and_conflict),
 	    T(test_samples_add_batch),
+	    T(test_samples_add_large_batch),
 	    T(test_signed_data_kept),
 	    T(test_orphans),
 	    T(test_variables_reports_notices),
