@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
 ** Battery-swap stations through simulated days (docs/swap.md): the real csms and a cpsim fleet
-** of swap stations in both protocol versions (port heavy trucks: 282 kWh packs, 8 slots, trucks
-** in waves at the 06/14/22 h shift changes; and vans) on one accelerated demo clock, from local
+** of swap stations in both protocol versions (port heavy trucks: 282 kWh packs, 16 slots of
+** 120 kW stated in each swap event, trucks in waves of 4-6 at the 06/14/22 h shift changes; and
+** vans, 8 slots of 60 kW) on one accelerated demo clock, from local
 ** midnight for two days (the first teaches the demand forecast, the second is reported). The
 ** rack is planned by the planner (a "ready by" need per racked pack, valley otherwise), priced
 ** by the demo's commercial calendar. Checked from the store and the API:
@@ -13,7 +14,8 @@
 **   - both protocol versions swapped; packs are records with SoH history, low-SoH ones flagged;
 **   - the day report of each port station (swaps, packs ready on time, energy by tier) agrees
 **     with its orders, and the rack's charging by tier from the stored registers is printed
-**     with its valley share; peak and critical peak hold at most 12 % of it.
+**     with its valley share: the rack charges mostly in the valley (valley and deep valley
+**     hold a majority of it), and peak and critical peak at most 12 %.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +46,9 @@
 #define HOUR_MS	      3600000LL
 #define UTC_OFFSET_MS (8 * HOUR_MS)
 #define CALENDAR      TOP_SRCDIR "/docs/tariffs/example-shandong-commercial.json"
+/* The least share of a port rack's charging in valley and deep valley hours: 50 % (runs seen:
+ * see docs/swap.md) */
+#define VALLEY_SHARE_MIN 0.50
 
 static void fmt_local_date(int64_t ms, char buf[16])
 {
@@ -275,10 +280,12 @@ static void test_swap_day(void **state)
 	    " \"seed\": 7, \"tag_pool\": 40, \"password\": \"swap-day-password-01\","
 	    " \"reconnect_s\": [0.2, 2],"
 	    " \"groups\": ["
-	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp1.6\", \"power_kw\": 120},"
-	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 60},"
-	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": "
-	    "120}]}\n",
+	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp1.6\", \"power_kw\": 120,"
+	    "   \"connectors\": 16},"
+	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 60,"
+	    "   \"connectors\": 8},"
+	    "  {\"kind\": \"swap\", \"count\": 1, \"protocol\": \"ocpp2.0.1\", \"power_kw\": 120,"
+	    "   \"connectors\": 16}]}\n",
 	    SPEED, start, anchor, RUN_S, DRAIN_S);
 	fclose(f);
 	{
@@ -422,6 +429,10 @@ static void test_swap_day(void **state)
 		 * deadline, 2-9 % in the runs seen (ASan included); a rack planned at 22 kW
 		 * instead of its slots' 60 kW drew 16 % there */
 		assert_true(rack[3] + rack[4] <= 0.12 * rack_total);
+		/* issue 11: the rack charges mostly in the valley. Packs a forecast swap needs
+		 * charge whatever the tier (the 14 h wave's packs, racked as the valley ends, serve
+		 * the 22 h and 06 h waves), the rest wait for the valley */
+		assert_true(rack[0] + rack[1] >= VALLEY_SHARE_MIN * rack_total);
 		json_decref(rep);
 		json_decref(orders);
 	}
