@@ -279,13 +279,16 @@ static void qmsg_drop(struct cpsim_cp *cp, struct cpsim_qmsg *q)
 	}
 }
 
-/* The message that makes room for q in a full queue: the oldest periodic meter value; for a
- * transaction message also the oldest other one that would not survive a disconnect, an
- * Authorize last. NULL: none (q itself goes). */
+/* The message that makes room for q in a full queue: for a transaction message the oldest
+ * periodic meter value, else the oldest other one that would not survive a disconnect, an
+ * Authorize last; for an Authorize the oldest periodic meter value or other volatile message
+ * but an Authorize; for anything else none. NULL: none (q itself goes). */
 static struct cpsim_qmsg *queue_victim(struct cpsim_cp *cp, const struct cpsim_qmsg *q,
 				       struct cpsim_qmsg **ret_prev)
 {
-	for (int pass = 0; pass < (q->persist ? 3 : 1); pass++) {
+	int passes = q->persist ? 3 : q->action == CPSIM_A_AUTHORIZE ? 2 : 0;
+
+	for (int pass = 0; pass < passes; pass++) {
 		struct cpsim_qmsg *p, *prev = NULL;
 
 		for (p = cp->q_head; p; prev = p, p = p->next) {
