@@ -1735,10 +1735,15 @@ static void swap_vehicle(struct cpsim_cp *cp)
 		    (!best || c->ev.soc > best->ev.soc))
 			best = c;
 	}
-	/* the vehicle (its pack at 8-30 %) takes the fullest pack if that is worth a swap */
+	/* the vehicle (its pack at 8-30 %) takes the fullest pack if that is worth a swap; one
+	 * the CSMS asked for (RequestBatterySwap) waits for one, trying again every 15 minutes
+	 * (with the rack charged in the valley none may be worth it right after a wave) */
 	if (!best || best->ev.soc < 0.35) {
+		if (cp->swap_request) {
+			cp->t_swap = sim_to_real(f, sim_now(f) + 15 * 60 * 1000);
+			return;
+		}
 		f->stats->swaps_missed++;
-		cp->swap_request = 0;
 		return;
 	}
 	f->stats->swaps++;
