@@ -229,7 +229,10 @@ static int rack_need_fn(const struct swap_rack_need *n, void *ud)
 	in.departure_ms = n->ready_ms - x->pol->margin_ms;
 	in.target_soc = 100;
 	in.max_charge_w = x->pol->slot_power_w; /* the power the promise counts on */
-	if (n->capacity_wh > 0 && n->soc >= 0) {
+	/* the SoC as racked only once, with the first "ready by": told again it would count the
+	 * session's energy from the register of now, as if the pack had not charged since
+	 * (the planner then saw full packs short and charged them at once, in flat hours) */
+	if (n->capacity_wh > 0 && n->soc >= 0 && !n->planned_ready_ms) {
 		in.capacity_wh = n->capacity_wh;
 		in.soc = (int)n->soc;
 	}
@@ -272,6 +275,26 @@ static int swap_battery_parse(struct call_ctx *call, const json_t *b, struct swa
 	return 0;
 }
 
+/* customData of the project's vendor (docs/swap.md): the time the event happened at the
+ * station (RFC 3339) and the power of its slots, which the planner and the promise count on. */
+static int swap_custom_data(struct call_ctx *call, const json_t *cd, struct swap_event *ev,
+			    struct swap_policy *pol)
+{
+	const char *vendor = adapter_str(cd, "vendorId"), *ts = adapter_str(cd, "timestamp");
+	const json_t *w;
+
+	if (!vendor || strcmp(vendor, SVC_VENDOR_ID) != 0)
+		return 0;
+	if (ts && ocpp_time_parse(ts, &ev->stated_ms) < 0)
+		return call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT,
+				 "data: customData.timestamp: not a date-time");
+	w = json_object_get(cd, "slotMaxPowerW");
+	if (json_is_number(w) && json_number_value(w) >= SWAP_SLOT_POWER_MIN_W &&
+	    json_number_value(w) <= SWAP_SLOT_POWER_MAX_W)
+		pol->slot_power_w = (int64_t)json_number_value(w);
+	return 0;
+}
+
 static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const json_t *d = json_object_get(req, "data");
@@ -308,13 +331,16 @@ static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 	ev.id_token = adapter_str(json_object_get(o, "idToken"), "idToken");
 	ev.stock = !strcmp(adapter_str(json_object_get(o, "idToken"), "type"), "NoAuthorization");
 	ev.ts_ms = svc_now_ms(call->svc);
+	swap_policy_default(&pol);
+	r = swap_custom_data(call, json_object_get(o, "customData"), &ev, &pol);
+	if (r < 0)
+		goto out;
 	json_array_foreach(bd, i, b) {
 		r = swap_battery_parse(call, b, &ev.batteries[i], &vi[i]);
 		if (r < 0)
 			goto out;
 		ev.n_batteries = i + 1;
 	}
-	swap_policy_default(&pol);
 	r = swap_event_record(call->svc, call->st->id, &ev, cal, &pol, NULL);
 	if (r == -EINVAL) {
 		r = call_fail(call, OCPP_ERR_PROPERTY_CONSTRAINT, "data: not a valid battery swap");

@@ -195,7 +195,8 @@ cat <<EOF
       share this clock: every timestamp and figure is in that day's time. The day reaches
       now at $(date -d "@$((end_ms / 1000))" +%H:%M:%S) (real time).
       Residential EVs come home 17:00-21:00 and charge overnight, public DC chargers are busy
-      by day, rural sites lose their network now and then, swap stations swap packs.
+      by day, rural sites lose their network now and then, swap stations swap packs
+      (racks of 12 slots of 60 kW: the power each swap event states and the CSMS plans with).
     When the day ends the fleet stops its sessions and exits$cut;
       the CSMS is then restarted on the real clock, where the day left off, and stays up
       $(span "$browse") for browsing (DEMO_BROWSE). Press Ctrl-C to stop at any time.

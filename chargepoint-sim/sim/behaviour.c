@@ -397,7 +397,7 @@ const struct cpsim_cfg_key cpsim_cfg_keys[] = {
     {"ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", CK_CONST, 0,
      "Current,Power"},
     {"ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", CK_CONST, 0, "1024"},
-    {"MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", CK_CONST, 0, "8"},
+    {"MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", CK_CONST, 0, "48"},
     {NULL, "SmartChargingCtrlr", "Enabled", CK_CONST, 0, "true"},
     {"SupportedFeatureProfiles", NULL, NULL, CK_CONST, 0,
      "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"},

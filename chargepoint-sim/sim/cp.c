@@ -260,9 +260,54 @@ static void unlink_q(struct cpsim_cp *cp, struct cpsim_qmsg *prev, struct cpsim_
 	q->next = NULL;
 }
 
+static void unplug_later(struct cpsim_cp *cp, struct cpsim_connector *c);
+static void update_status(struct cpsim_cp *cp, struct cpsim_connector *c);
+
+/* Free a message a full queue cannot keep. An Authorize that goes is a driver who gives up and
+ * unplugs: without that its connector waited for the answer for good (a swap slot that never got
+ * its pack: sim-swap-day). (A disconnect decides waiting plug-ins offline instead.) */
+static void qmsg_drop(struct cpsim_cp *cp, struct cpsim_qmsg *q)
+{
+	struct cpsim_connector *c = NULL;
+
+	if (q->action == CPSIM_A_AUTHORIZE && q->connector >= 1 && q->connector <= cp->nconn)
+		c = &cp->c[q->connector - 1];
+	qmsg_free(q);
+	if (c && c->phase == PH_AUTH) {
+		unplug_later(cp, c);
+		update_status(cp, c);
+	}
+}
+
+/* The message that makes room for q in a full queue: for a transaction message the oldest
+ * periodic meter value, else the oldest other one that would not survive a disconnect, an
+ * Authorize last; for an Authorize the oldest periodic meter value or other volatile message
+ * but an Authorize; for anything else none. NULL: none (q itself goes). */
+static struct cpsim_qmsg *queue_victim(struct cpsim_cp *cp, const struct cpsim_qmsg *q,
+				       struct cpsim_qmsg **ret_prev)
+{
+	int passes = q->persist ? 3 : q->action == CPSIM_A_AUTHORIZE ? 2 : 0;
+
+	for (int pass = 0; pass < passes; pass++) {
+		struct cpsim_qmsg *p, *prev = NULL;
+
+		for (p = cp->q_head; p; prev = p, p = p->next) {
+			bool take = pass == 0	? p->droppable
+				    : pass == 1 ? !p->persist && p->action != CPSIM_A_AUTHORIZE
+						: !p->persist;
+
+			if (take) {
+				*ret_prev = prev;
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
 void cpsim_cp_enqueue(struct cpsim_cp *cp, struct cpsim_qmsg *q)
 {
-	struct cpsim_qmsg *p, *prev = NULL;
+	struct cpsim_qmsg *p = NULL, *prev = NULL;
 
 	if (!q)
 		return;
@@ -273,22 +318,14 @@ void cpsim_cp_enqueue(struct cpsim_cp *cp, struct cpsim_qmsg *q)
 		return;
 	}
 	if (cp->q_len >= CP_QUEUE_MAX) {
-		/* full: make room by dropping the oldest periodic meter value (or anything that
-		 * would not survive a disconnect); if there is none, q itself goes */
+		/* full: make room (queue_victim); if there is nothing to give, q itself goes */
 		cp->f->stats->queue_dropped++;
-		if (!q->persist) {
-			qmsg_free(q);
-			return;
-		}
-		for (p = cp->q_head; p; prev = p, p = p->next)
-			if (p->droppable || !p->persist)
-				break;
+		p = queue_victim(cp, q, &prev);
 		if (!p) {
-			qmsg_free(q);
+			qmsg_drop(cp, q);
 			return;
 		}
 		unlink_q(cp, prev, p);
-		qmsg_free(p);
 	}
 	q->next = NULL;
 	if (cp->q_tail)
@@ -297,6 +334,8 @@ void cpsim_cp_enqueue(struct cpsim_cp *cp, struct cpsim_qmsg *q)
 		cp->q_head = q;
 	cp->q_tail = q;
 	cp->q_len++;
+	if (p) /* after q is in: what its drop queues finds the queue as it is */
+		qmsg_drop(cp, p);
 }
 
 /* Remove every message that does not survive a disconnect. */
@@ -1696,10 +1735,15 @@ static void swap_vehicle(struct cpsim_cp *cp)
 		    (!best || c->ev.soc > best->ev.soc))
 			best = c;
 	}
-	/* the vehicle (its pack at 8-30 %) takes the fullest pack if that is worth a swap */
+	/* the vehicle (its pack at 8-30 %) takes the fullest pack if that is worth a swap; one
+	 * the CSMS asked for (RequestBatterySwap) waits for one, trying again every 15 minutes
+	 * (with the rack charged in the valley none may be worth it right after a wave) */
 	if (!best || best->ev.soc < 0.35) {
+		if (cp->swap_request) {
+			cp->t_swap = sim_to_real(f, sim_now(f) + 15 * 60 * 1000);
+			return;
+		}
 		f->stats->swaps_missed++;
-		cp->swap_request = 0;
 		return;
 	}
 	f->stats->swaps++;

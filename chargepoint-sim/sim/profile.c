@@ -48,12 +48,24 @@ int cpsim_profiles_install(struct cpsim_profiles **set, struct cpsim_profile *p)
 			break;
 		}
 	}
-	if (slot == CPSIM_PROFILES_MAX) {
-		if (!s->count) {
-			free(s);
-			*set = NULL;
+	if (slot == s->cap) { /* a new one, no room: grow (few chargers hold many) */
+		unsigned cap = s->cap ? 2 * s->cap : 4;
+		struct cpsim_profile *a;
+
+		if (cap > CPSIM_PROFILES_MAX)
+			cap = CPSIM_PROFILES_MAX;
+		a = cap > s->cap ? realloc(s->p, cap * sizeof(*a)) : NULL;
+		if (!a) {
+			if (!s->count) {
+				free(s->p);
+				free(s);
+				*set = NULL;
+			}
+			return cap > s->cap ? -ENOMEM : -ENOSPC;
 		}
-		return -ENOSPC;
+		memset(a + s->cap, 0, (cap - s->cap) * sizeof(*a));
+		s->p = a;
+		s->cap = cap;
 	}
 	qsort(p->periods, p->nperiods, sizeof(*p->periods), cmp_period);
 	if (slot < s->count)
@@ -106,6 +118,7 @@ unsigned cpsim_profiles_clear(struct cpsim_profiles **set, const struct cpsim_pr
 		}
 	}
 	if (!s->count) {
+		free(s->p);
 		free(s);
 		*set = NULL;
 	}
@@ -118,6 +131,7 @@ void cpsim_profiles_free(struct cpsim_profiles *set)
 		return;
 	for (unsigned i = 0; i < set->count; i++)
 		free(set->p[i].periods);
+	free(set->p);
 	free(set);
 }
 

@@ -5,8 +5,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CPSIM_PROFILES_MAX 8	/* installed per charger; more is answered Rejected */
-#define CPSIM_PERIODS_MAX  1024 /* periods per schedule (2.0.1 maxItems) */
+#define CPSIM_PROFILES_MAX                                                                         \
+	48		       /* installed per charger (a TxProfile per connector of up to 32 and \
+				* the defaults); more is answered Rejected. With 8 a swap rack of 16 \
+				* slots refused half of its TxProfiles and charged those slots \
+				* unmanaged (sim-swap-day) */
+#define CPSIM_PERIODS_MAX 1024 /* periods per schedule (2.0.1 maxItems) */
 
 /* Version-neutral purposes: 1.6 ChargePointMaxProfile = STATION_MAX. */
 enum cpsim_purpose {
@@ -45,8 +49,8 @@ struct cpsim_profile {
 };
 
 struct cpsim_profiles {
-	unsigned count;
-	struct cpsim_profile p[CPSIM_PROFILES_MAX];
+	unsigned count, cap;	 /* cap grows on demand up to CPSIM_PROFILES_MAX */
+	struct cpsim_profile *p; /* owned */
 };
 
 /* How a connector is evaluated. */

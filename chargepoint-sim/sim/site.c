@@ -14,7 +14,7 @@ static const struct cpsim_kind_info kinds[_CPSIM_KIND_MAX] = {
     [CPSIM_KIND_PUBLIC] = {"public", 'P', 2, 150.0, true, 1, 0.0, false, 4},
     [CPSIM_KIND_RESIDENTIAL] = {"residential", 'R', 1, 7.4, false, 1, 0.3, true, 1},
     [CPSIM_KIND_RURAL] = {"rural", 'U', 2, 22.0, false, 3, 0.0, false, 2},
-    [CPSIM_KIND_SWAP] = {"swap", 'W', 8, 20.0, true, 1, 0.0, false, 1},
+    [CPSIM_KIND_SWAP] = {"swap", 'W', 12, 60.0, true, 1, 0.0, false, 1},
 };
 
 const struct cpsim_kind_info *cpsim_kind_info(enum cpsim_kind k)

@@ -40,11 +40,14 @@ int64_t cpsim_swap_next_arrival(bool port, uint64_t *rng, int64_t after_ms, bool
 		return after_ms + 1 +
 		       (int64_t)cpsim_rng_exp(rng, day ? 12.0 * MIN_MS : 120.0 * MIN_MS);
 	}
-	/* trucks: in the hour around a shift change one every ~15 min, else one every ~6 h */
+	/* trucks: in the hour around a shift change one every ~20 min (waves of 4-6 with the
+	 * one at its opening), else one every ~12 h: some 15 a day. With one every ~15 min and
+	 * ~6 h the waves were of 6-9 and the days of 21-30 swaps, more than a rack of 16 can
+	 * charge in one cheap window */
 	phase = wave_phase(after_ms);
 	if (phase < 60 * MIN_MS)
-		return after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 15.0 * MIN_MS);
-	t = after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 360.0 * MIN_MS);
+		return after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 20.0 * MIN_MS);
+	t = after_ms + 1 + (int64_t)cpsim_rng_exp(rng, 720.0 * MIN_MS);
 	wave = after_ms + (8 * HOUR_MS - phase);
 	if (t > wave)
 		t = wave + (int64_t)cpsim_rng_exp(rng, 5.0 * MIN_MS);
@@ -119,6 +122,18 @@ struct cpsim_qmsg *cpsim_swap_event(struct cpsim_cp *cp, struct cpsim_connector 
 	cpsim_jw_key(&d, "vendorInfo");
 	cpsim_jw_str(&d, vi);
 	cpsim_jw_end(&d);
+	cpsim_jw_end(&d);
+	/* the 2.1 shape has no time: customData of the project's vendor carries when it happened
+	 * (a queued event is not taken for one at its arrival) and the slots' power, which the
+	 * CSMS plans the rack with */
+	cpsim_jw_key(&d, "customData");
+	cpsim_jw_obj(&d);
+	cpsim_jw_key(&d, "vendorId");
+	cpsim_jw_str(&d, VENDOR_ID);
+	cpsim_jw_key(&d, "timestamp");
+	cpsim_bh_time(&d, cpsim_proto_now(cp));
+	cpsim_jw_key(&d, "slotMaxPowerW");
+	cpsim_jw_num(&d, cpsim_cp_hw_w(cp), 0);
 	cpsim_jw_end(&d);
 	cpsim_jw_end(&d);
 

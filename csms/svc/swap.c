@@ -54,6 +54,14 @@ int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, doubl
 	       (wh <= 0 ? 0 : (int64_t)ceil(wh * 3600e3 / (double)pol->slot_power_w));
 }
 
+int64_t swap_event_time(int64_t stated_ms, int64_t now_ms, int64_t boot_ms)
+{
+	if (stated_ms <= 0 || stated_ms > now_ms + SWAP_CLOCK_SKEW_MS ||
+	    (boot_ms > 0 && stated_ms < boot_ms))
+		return now_ms;
+	return stated_ms < now_ms ? stated_ms : now_ms;
+}
+
 int64_t swap_pack_energy_wh(int64_t capacity_wh, double soc)
 {
 	if (capacity_wh <= 0 || soc < 0)
@@ -126,8 +134,10 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
 
 	for (int i = 0; i < 24 && k < n; i++) {
 		int64_t t = hour_start + i * HOUR_MS;
+		/* of the current hour only what is left: the swaps of its past are done */
+		double left = i ? 1.0 : (double)(t + HOUR_MS - now_ms) / (double)HOUR_MS;
 
-		cum += per_hour[local_hour(t, utc_offset_min)];
+		cum += per_hour[local_hour(t, utc_offset_min)] * left;
 		/* the demand expected up to this hour, rounded: packs k with k + 1/2 <= cum are
 		 * needed by its start */
 		while (k < n && (double)k + 0.5 <= cum + 1e-9)
@@ -158,6 +168,91 @@ int64_t swap_valley_end(const struct tariff_calendar *cal, int64_t now_ms)
 		t = next;
 	}
 	return now_ms + DAY_MS;
+}
+
+static bool cheap_tier(int tier)
+{
+	return tier == TARIFF_TIER_DEEP_VALLEY || tier == TARIFF_TIER_VALLEY;
+}
+
+int64_t swap_cheap_end(const struct tariff_calendar *cal, int64_t from_ms)
+{
+	int64_t t = from_ms, limit = from_ms + 2 * DAY_MS;
+	bool in_window = false;
+
+	while (cal && t < limit) {
+		struct tariff_point pt;
+		int64_t next;
+
+		if (tariff_calendar_at(cal, t, &pt) < 0)
+			break;
+		if (cheap_tier(pt.tier))
+			in_window = true;
+		else if (in_window)
+			return t;
+		if (tariff_calendar_next_boundary(cal, t, &next) < 0 || next <= t)
+			break;
+		t = next;
+	}
+	return from_ms + DAY_MS;
+}
+
+bool swap_pack_full(const struct swap_policy *pol, const struct swap_rack_need *need,
+		    int64_t now_ms)
+{
+	return need->planned_ready_ms > 0 && need->planned_ready_ms <= now_ms &&
+	       need->planned_ready_ms - need->planned_at_ms >=
+		   swap_charge_ms(pol, need->capacity_wh, need->soc);
+}
+
+static int cmp_best(const void *a, const void *b)
+{
+	const struct swap_rack_need *x = a, *y = b;
+
+	if (x->full != y->full)
+		return x->full ? -1 : 1;
+	if (x->in_ms != y->in_ms)
+		return x->in_ms < y->in_ms ? -1 : 1;
+	return x->evse_id - y->evse_id;
+}
+
+size_t swap_rack_allocate(const struct swap_policy *pol, const double per_hour[24], int64_t now_ms,
+			  int utc_offset_min, struct swap_rack_need *packs, size_t n)
+{
+	int64_t *swaps;
+	size_t m, served = 0;
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		packs[i].full = swap_pack_full(pol, &packs[i], now_ms);
+	if (n > 1)
+		qsort(packs, n, sizeof(packs[0]), cmp_best);
+	/* the forecast swaps in time order; without memory for them, none (all cheap) */
+	swaps = calloc(n, sizeof(*swaps));
+	m = swaps ? swap_ready_by(per_hour, now_ms, utc_offset_min, n, INT64_MAX, swaps) : 0;
+	for (size_t k = 0; k < n; k++) {
+		struct swap_rack_need *p = &packs[k];
+		int64_t cheap = p->cheap_ms;
+
+		/* a pack on its way to a "ready by" it can make keeps it when that is sooner: its
+		 * cheap_ms counts its charging from the SoC as racked, and a later deadline put
+		 * off the rest of a pack charged in the valley to the next day's */
+		if (!p->full && p->planned_ready_ms > now_ms && p->planned_ready_ms < cheap &&
+		    p->planned_ready_ms - p->planned_at_ms >=
+			swap_charge_ms(pol, p->capacity_wh, p->soc))
+			cheap = p->planned_ready_ms;
+		p->forecast = k < m && (p->full || swaps[k] <= cheap);
+		if (p->full)
+			p->ready_ms = p->planned_ready_ms;
+		else if (p->forecast)
+			p->ready_ms = swaps[k];
+		else
+			p->ready_ms = cheap;
+		served += p->forecast;
+	}
+	free(swaps);
+	return served;
 }
 
 /* ---------------------------------------------------------------- records */
@@ -219,18 +314,23 @@ static int promise_fn(const struct swap_rack_need *need, void *ud)
 {
 	struct promise_ctx *c = ud;
 
-	if (need->planned_ready_ms > 0 && need->planned_ready_ms <= c->now_ms &&
-	    need->planned_ready_ms - need->planned_at_ms >=
-		swap_charge_ms(c->pol, need->capacity_wh, need->soc))
+	if (swap_pack_full(c->pol, need, c->now_ms))
 		c->ready = true;
 	return 0;
 }
 
-int swap_event_record(struct svc *s, const char *station_id, const struct swap_event *ev,
+static int boot_fn(const struct store_station_row *row, void *ud)
+{
+	*(int64_t *)ud = row->last_boot_ms;
+	return 0;
+}
+
+int swap_event_record(struct svc *s, const char *station_id, const struct swap_event *ev_in,
 		      const struct tariff_calendar *cal, const struct swap_policy *pol,
 		      struct swap_order_info *ret)
 {
 	struct store *store = svc_store(s);
+	struct swap_event at, *ev = &at;
 	struct order_copy oc = {0};
 	char serials[SERIALS_MAX] = "";
 	int64_t energy = 0;
@@ -238,11 +338,21 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 	size_t len = 0;
 	int r;
 
-	if (!station_id || !ev || !pol || ev->type < 0 || ev->type >= _SWAP_EVENT_MAX ||
-	    ev->n_batteries < 1 || ev->n_batteries > SWAP_BATTERIES_MAX)
+	if (!station_id || !ev_in || !pol || ev_in->type < 0 || ev_in->type >= _SWAP_EVENT_MAX ||
+	    ev_in->n_batteries < 1 || ev_in->n_batteries > SWAP_BATTERIES_MAX)
 		return -EINVAL;
-	if (ev->stock && ev->type != SWAP_BATTERY_IN)
+	if (ev_in->stock && ev_in->type != SWAP_BATTERY_IN)
 		return -EINVAL;
+	/* the station's stated time within bounds (docs/swap.md), else the arrival */
+	at = *ev_in;
+	if (at.stated_ms > 0) {
+		int64_t boot = 0;
+
+		r = store_stations_list(store, station_id, 1, 0, boot_fn, &boot);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		at.ts_ms = swap_event_time(at.stated_ms, at.ts_ms, boot);
+	}
 	r = ev->stock ? -ENOENT
 		      : store_swap_order_get(store, station_id, ev->request_id, order_copy_fn, &oc);
 	if (r < 0 && r != -ENOENT)
@@ -418,15 +528,6 @@ static int rack_fn(const struct store_swap_pack *row, void *ud)
 	return 0;
 }
 
-static int cmp_inserted(const void *a, const void *b)
-{
-	const struct swap_rack_need *x = a, *y = b;
-
-	if (x->in_ms != y->in_ms)
-		return x->in_ms < y->in_ms ? -1 : 1;
-	return x->evse_id - y->evse_id;
-}
-
 struct times {
 	size_t n, cap;
 	int64_t *t;
@@ -471,11 +572,10 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 		    const struct swap_policy *pol, swap_rack_fn fn, void *ud)
 {
 	struct store *store = svc_store(s);
-	int64_t now = svc_now_ms(s), *ready = NULL, fallback;
+	int64_t now = svc_now_ms(s);
 	int offset = cal ? cal->utc_offset_min : 0;
 	struct rack k = {0};
 	double per_hour[24];
-	size_t n_forecast;
 	int r;
 
 	r = store_swap_packs_list(store, station_id, NULL, rack_fn, &k);
@@ -484,28 +584,23 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	r = swap_forecast_station(s, station_id, cal, pol, per_hour);
 	if (r < 0)
 		goto out;
-	/* serials are pointed at once the array no longer moves; they travel with the sort */
-	for (size_t i = 0; i < k.n; i++)
-		k.packs[i].serial = k.serials[i];
-	if (k.n > 1) /* an empty rack has no array (qsort of NULL is undefined: UBSan) */
-		qsort(k.packs, k.n, sizeof(k.packs[0]), cmp_inserted);
-	ready = calloc(k.n ? k.n : 1, sizeof(*ready));
-	if (!ready) {
-		r = -ENOMEM;
-		goto out;
-	}
-	fallback = swap_valley_end(cal, now);
-	n_forecast = swap_ready_by(per_hour, now, offset, k.n, fallback, ready);
+	/* serials are pointed at once the array no longer moves; they travel with the sort. A
+	 * pack's cheap window is the first it can be charged by, at the slot power from now. */
 	for (size_t i = 0; i < k.n; i++) {
-		k.packs[i].ready_ms = ready[i];
-		k.packs[i].forecast = i < n_forecast;
+		struct swap_rack_need *p = &k.packs[i];
+
+		p->serial = k.serials[i];
+		p->cheap_ms =
+		    swap_cheap_end(cal, now + swap_charge_ms(pol, p->capacity_wh, p->soc));
+	}
+	swap_rack_allocate(pol, per_hour, now, offset, k.packs, k.n);
+	for (size_t i = 0; i < k.n; i++) {
 		r = fn(&k.packs[i], ud);
 		if (r < 0)
 			goto out;
 	}
 	r = (int)k.n;
 out:
-	free(ready);
 	free(k.packs);
 	free(k.serials);
 	return r;

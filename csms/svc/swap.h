@@ -44,6 +44,8 @@ struct swap_event {
 	bool stock;	      /* BatteryIn of packs from the store, no vehicle (idToken type
 			       * NoAuthorization): packs recorded, no order */
 	int64_t ts_ms;	      /* when the CSMS got it */
+	int64_t stated_ms;    /* when the station says it happened (customData.timestamp,
+			       * docs/swap.md), 0 = not stated */
 	size_t n_batteries;   /* 1..SWAP_BATTERIES_MAX */
 	struct swap_battery batteries[SWAP_BATTERIES_MAX];
 };
@@ -58,6 +60,22 @@ struct swap_policy {
 				* reach the station some minutes late, in 15-minute steps) */
 };
 void swap_policy_default(struct swap_policy *p); /* 80 %, 90 %, 14 days, 60 kW, 30 min */
+
+/* The slot power a station may state (customData.slotMaxPowerW, docs/swap.md) to replace the
+ * policy's: 1 kW .. 1 MW, anything else is ignored. */
+#define SWAP_SLOT_POWER_MIN_W 1000
+#define SWAP_SLOT_POWER_MAX_W 1000000
+
+/* How far a station's stated event time may lie ahead of the CSMS's clock (5 minutes). */
+#define SWAP_CLOCK_SKEW_MS (5 * 60 * 1000LL)
+
+/*
+** The time an event of a station is recorded at: stated_ms (the time the station stated in the
+** event's customData, 0 = none) when it is not after now_ms + SWAP_CLOCK_SKEW_MS (a time
+** within the skew ahead counts as now_ms) and not before boot_ms (the station's last boot as
+** the CSMS recorded it, 0 = unknown); now_ms (its arrival) otherwise. A pure function.
+*/
+int64_t swap_event_time(int64_t stated_ms, int64_t now_ms, int64_t boot_ms);
 
 /* How long a pack of capacity_wh at soc needs in a slot to reach pol->promised_soc at
  * pol->slot_power_w, plus pol->margin_ms (24 h when capacity or power is unknown). */
@@ -87,15 +105,15 @@ int swap_bill(int64_t energy_out_wh, int64_t energy_in_wh, const struct tariff_p
 int64_t swap_pack_energy_wh(int64_t capacity_wh, double soc);
 
 /*
-** Record a BatterySwap event of station_id at ev->ts_ms and make it durable in the open group
+** Record a BatterySwap event of station_id at swap_event_time() of ev->stated_ms, ev->ts_ms and
+** the station's last boot, and make it durable in the open group
 ** transaction: each pack's record (SoC, SoH history, flagged below pol->soh_flag_below, cycles
 ** counted on BatteryIn, where it is now), and the order of (station_id, request_id), created by
 ** the first event of that id (none for a stocking BatteryIn, ev->stock). The order is complete once it has both a BatteryIn and a
 ** BatteryOut; it is then billed (swap_bill) at the tariff of cal at the time of the later one
 ** (cal NULL: not billed, tier -1). On BatteryOut the order records pol->promised_soc as its
-** promise when, just before, the rack had a pack forecast ready: the "ready by" the planner
-** had for it (swap_rack_commit()) had come, and the planner had had it for at least
-** swap_charge_ms() of the pack as racked. ret may be NULL. Returns 0, -EINVAL (a bad event), or a store error.
+** promise when, just before, the rack had a pack forecast ready (swap_pack_full at the
+** event's time). ret may be NULL. Returns 0, -EINVAL (a bad event), or a store error.
 */
 int swap_event_record(struct svc *s, const char *station_id, const struct swap_event *ev,
 		      const struct tariff_calendar *cal, const struct swap_policy *pol,
@@ -113,8 +131,8 @@ int swap_forecast(const int64_t *t_ms, size_t n, int64_t now_ms, int utc_offset_
 
 /*
 ** "Ready by" times for n racked packs, most charged first: pack k must be ready at the start of
-** the hour (local) in which the forecast's cumulative demand from now (this hour included)
-** first reaches k + 1/2 (now, if that is the current hour); packs not needed within 24 h get fallback_ms (the end of the next
+** the hour (local) in which the forecast's cumulative demand from now (of this hour the part
+** still to come) first reaches k + 1/2 (now, if that is the current hour); packs not needed within 24 h get fallback_ms (the end of the next
 ** deep valley). A pure function. Returns the number of packs given a forecast time (the rest
 ** got fallback_ms).
 */
@@ -124,6 +142,11 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
 /* The end of the next deep-valley window of cal at or after now_ms (the one in progress, if
  * any), or now_ms + 24 h when cal has none within two days (or cal is NULL). */
 int64_t swap_valley_end(const struct tariff_calendar *cal, int64_t now_ms);
+
+/* The end of the cheap window (consecutive valley and deep-valley hours) of cal in progress at
+ * from_ms, else of the next one within two days; from_ms + 24 h when there is none (or cal is
+ * NULL). */
+int64_t swap_cheap_end(const struct tariff_calendar *cal, int64_t from_ms);
 
 /* The forecast of station_id now: swap_forecast() over the done times of its complete orders
  * of the last pol->forecast_days, in the local time of cal (UTC without). 0 or -errno. */
@@ -138,17 +161,41 @@ struct swap_rack_need {
 	double soc;	     /* at insertion */
 	int64_t in_ms;	     /* when it was racked */
 	int64_t ready_ms;
-	bool forecast;		  /* ready_ms comes from the forecast (else: the valley) */
+	bool forecast;		  /* it serves a forecast swap: ready_ms comes from the forecast
+				   * or it is full (else: ready_ms is its cheap window's end) */
 	int64_t planned_ready_ms; /* the "ready by" the planner has (swap_rack_commit), 0 none */
 	int64_t planned_at_ms;	  /* ... since when */
+	int64_t cheap_ms; /* the end of the first cheap window it can be charged by (input of
+			   * swap_rack_allocate: swap_cheap_end() of now + swap_charge_ms()) */
+	bool full;	  /* swap_pack_full(): charged to the promise */
 };
 typedef int (*swap_rack_fn)(const struct swap_rack_need *need, void *ud);
 
+/* Is the pack charged to pol->promised_soc at now_ms, as far as the CSMS knows: the "ready by"
+ * the planner had for it has come, and the planner had had it for at least swap_charge_ms() of
+ * the pack as racked. A pure function. */
+bool swap_pack_full(const struct swap_policy *pol, const struct swap_rack_need *need,
+		    int64_t now_ms);
+
 /*
-** The rack of station_id as the planner should charge it: its packs in slots, oldest insertion
-** first (the most charged), each with the "ready by" of swap_ready_by() from the forecast
-** learned from the station's completed orders (pol->forecast_days), fallback the end of the next
-** deep valley of cal. fn is called per pack. Returns the number of packs, or a negative errno.
+** The rack's "ready by" times, a pure function. The n packs are sorted best first: the full ones
+** (swap_pack_full at now_ms; oldest racked first), then the rest, oldest racked first. The
+** forecast swaps from now_ms over 24 h in time order (swap_ready_by of per_hour) take the packs
+** in that order: the k-th swap needs the k-th pack. A full pack keeps the "ready by" it has. A
+** pack that is not full gets the time of its swap when that comes before its cheap_ms, else
+** cheap_ms: packs a swap needs are ready for it, the others charge in the cheap window. A pack
+** whose "ready by" is still to come and was given in time to charge it (as swap_pack_full
+** counts) has that instead of cheap_ms when it is sooner. Sets
+** ready_ms, forecast and full of each pack. Returns the number of packs with forecast set.
+*/
+size_t swap_rack_allocate(const struct swap_policy *pol, const double per_hour[24], int64_t now_ms,
+			  int utc_offset_min, struct swap_rack_need *packs, size_t n);
+
+/*
+** The rack of station_id as the planner should charge it: its packs in slots, best first, each
+** with the "ready by" of swap_rack_allocate() from the forecast learned from the station's
+** completed orders (pol->forecast_days) and the cheap windows of cal (swap_cheap_end). fn is
+** called per pack. Returns the number of packs, or a negative errno.
 */
 int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_calendar *cal,
 		    const struct swap_policy *pol, swap_rack_fn fn, void *ud);

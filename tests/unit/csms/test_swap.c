@@ -107,6 +107,129 @@ static void test_ready_by(void **state)
 	assert_int_equal(r[0], now);
 }
 
+/* The rack's allocation (issue 11): the forecast swaps in time order take the packs best first;
+ * full packs keep their time, the packs a swap needs get its time, the rest their cheap end. */
+static void test_rack_allocate(void **state)
+{
+	double f[24] = {0};
+	int64_t d0 = 1795000000000LL - 1795000000000LL % (24 * H), now = d0 + 23 * H;
+	int64_t cheap = d0 + 24 * H + 15 * H; /* tomorrow's valley ends at 15 h */
+	struct swap_rack_need p[12];
+	struct swap_policy pol;
+
+	(void)state;
+	swap_policy_default(&pol);
+	f[6] = 5.0; /* waves of five trucks at 06, 14 and 22 h */
+	f[14] = 5.0;
+	f[22] = 5.0;
+	/* at 23 h: 7 packs charged in today's valley (ready by 15 h, planned since 06 h: 9 h
+	 * for a pack at 20 % that needs 3.8 h), listed newest first; 5 depleted packs racked
+	 * at 22 h, one of them planned for 01 h since 22 h (too short a time to count) */
+	for (int i = 0; i < 12; i++) {
+		bool charged = i >= 5;
+
+		p[i] = (struct swap_rack_need){
+		    .evse_id = i + 1,
+		    .capacity_wh = 282000,
+		    .soc = 20.0,
+		    .in_ms = charged ? d0 + 6 * H + (12 - i) * M : d0 + 22 * H + i * M,
+		    .planned_ready_ms = charged ? d0 + 15 * H : 0,
+		    .planned_at_ms = charged ? d0 + 6 * H : 0,
+		    .cheap_ms = cheap,
+		};
+	}
+	p[0].planned_ready_ms = d0 + 25 * H;
+	p[0].planned_at_ms = d0 + 22 * H; /* 3 h: short of the 3 h 47 min it needs at 60 kW */
+	/* swaps: 06 h x5 (k 0-4), 14 h x5 (k 5-9), 22 h x2 (k 10, 11) */
+	assert_int_equal(swap_rack_allocate(&pol, f, now, 0, p, 12), 10);
+	for (int k = 0; k < 7; k++) { /* the full ones first, oldest racked first */
+		assert_true(p[k].full && p[k].forecast);
+		assert_int_equal(p[k].ready_ms, d0 + 15 * H); /* kept */
+		assert_true(k == 0 || p[k].in_ms > p[k - 1].in_ms);
+	}
+	/* three of the 14 h wave's packs come from the depleted: ready for it, so charged in
+	 * tomorrow's cheap hours before 14 h */
+	for (int k = 7; k < 10; k++) {
+		assert_false(p[k].full);
+		assert_true(p[k].forecast);
+		assert_int_equal(p[k].ready_ms, d0 + 24 * H + 14 * H);
+	}
+	/* the 22 h wave's two come after the valley: ready by its end */
+	for (int k = 10; k < 12; k++) {
+		assert_false(p[k].forecast);
+		assert_int_equal(p[k].ready_ms, cheap);
+	}
+	/* racked first among the depleted: evse 1 (p[0] above, its 06 h not yet come) */
+	assert_int_equal(p[7].evse_id, 1);
+
+	/* a pack on its way to a "ready by" it can make keeps it when sooner than its cheap
+	 * end: evse 1 planned for 01 h since 21 h (4 h for the 3 h 47 min it needs) */
+	for (int k = 0; k < 12; k++)
+		if (p[k].evse_id == 1)
+			p[k].planned_at_ms = d0 + 21 * H;
+	assert_int_equal(swap_rack_allocate(&pol, f, now, 0, p, 12), 9);
+	assert_int_equal(p[7].evse_id, 1);
+	assert_false(p[7].forecast); /* the 14 h swap it was to serve comes after 01 h */
+	assert_int_equal(p[7].ready_ms, d0 + 25 * H);
+
+	/* a small rack (5 packs, none full) serves the 06 h wave from the night's flat hours:
+	 * the packs a swap needs are ready for it whatever the tier */
+	for (int i = 0; i < 5; i++)
+		p[i] = (struct swap_rack_need){.evse_id = i + 1,
+					       .capacity_wh = 282000,
+					       .soc = 20.0,
+					       .in_ms = d0 + 22 * H,
+					       .cheap_ms = cheap};
+	assert_int_equal(swap_rack_allocate(&pol, f, now, 0, p, 5), 5);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(p[k].ready_ms, d0 + 24 * H + 6 * H);
+	/* no forecast (a new station): everything by the cheap window's end */
+	memset(f, 0, sizeof(f));
+	assert_int_equal(swap_rack_allocate(&pol, f, now, 0, p, 5), 0);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(p[k].ready_ms, cheap);
+	assert_int_equal(swap_rack_allocate(&pol, f, now, 0, NULL, 0), 0);
+}
+
+/* A pack is full once its "ready by" came with the time to charge it before. */
+static void test_pack_full(void **state)
+{
+	struct swap_policy pol;
+	struct swap_rack_need n = {.capacity_wh = 282000, .soc = 20.0};
+	int64_t need;
+
+	(void)state;
+	swap_policy_default(&pol);
+	need = swap_charge_ms(&pol, 282000, 20.0);
+	assert_false(swap_pack_full(&pol, &n, 10 * H)); /* never planned */
+	n.planned_at_ms = H;
+	n.planned_ready_ms = H + need;
+	assert_false(swap_pack_full(&pol, &n, H + need - 1)); /* not yet */
+	assert_true(swap_pack_full(&pol, &n, H + need));
+	n.planned_at_ms = H + 1; /* one ms short of the time it needs */
+	assert_false(swap_pack_full(&pol, &n, 10 * H));
+	/* the stated slot power counts: at 120 kW it needs less */
+	pol.slot_power_w = 120000;
+	assert_true(swap_pack_full(&pol, &n, 10 * H));
+}
+
+/* The time a station states for an event is taken within bounds (docs/swap.md). */
+static void test_event_time(void **state)
+{
+	int64_t now = 1795000000000LL, boot = now - 2 * H;
+
+	(void)state;
+	assert_int_equal(swap_event_time(0, now, boot), now);			  /* not stated */
+	assert_int_equal(swap_event_time(now - 10 * M, now, boot), now - 10 * M); /* queued */
+	assert_int_equal(swap_event_time(now - 10 * M, now, 0), now - 10 * M);	  /* boot unknown */
+	assert_int_equal(swap_event_time(boot - 1, now, boot), now); /* before the boot */
+	assert_int_equal(swap_event_time(boot, now, boot), boot);
+	/* ahead within the skew: now; beyond it: the station's clock is wrong */
+	assert_int_equal(swap_event_time(now + SWAP_CLOCK_SKEW_MS, now, boot), now);
+	assert_int_equal(swap_event_time(now + SWAP_CLOCK_SKEW_MS + 1, now, boot), now);
+	assert_int_equal(swap_event_time(now + 2 * H, now, boot), now);
+}
+
 static void test_charge_ms(void **state)
 {
 	struct swap_policy pol;
@@ -299,6 +422,70 @@ static void test_order_accounting(void **state)
 	}
 }
 
+/* The cheap window of the commercial calendar in autumn: valley 10-11 h, deep valley 11-14 h,
+ * valley 14-15 h (local). */
+static void test_cheap_end(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(swap_cheap_end(f->cal, f->day + 12 * H), f->day + 15 * H);
+	assert_int_equal(swap_cheap_end(f->cal, f->day + 10 * H), f->day + 15 * H);
+	assert_int_equal(swap_cheap_end(f->cal, f->day + 2 * H), f->day + 15 * H);
+	assert_int_equal(swap_cheap_end(f->cal, f->day + 15 * H), f->day + 39 * H);
+	assert_int_equal(swap_cheap_end(f->cal, f->day + 22 * H), f->day + 39 * H);
+	assert_int_equal(swap_cheap_end(NULL, f->day), f->day + 24 * H);
+}
+
+static int order_fn(const struct store_swap_order *o, void *ud)
+{
+	*(struct store_swap_order *)ud = *o;
+	((struct store_swap_order *)ud)->state = NULL; /* borrowed: not kept */
+	((struct store_swap_order *)ud)->tier = NULL;
+	return 0;
+}
+
+/* An event is recorded at the time the station stated (a queued BatteryOut at 14:50 that
+ * arrives at 15:10 is billed in the valley, not the flat hours), unless that is implausible. */
+static void test_stated_time(void **state)
+{
+	struct fx *f = *state;
+	struct store_swap_order o = {0};
+	struct swap_order_info info;
+	struct swap_policy pol;
+	struct swap_event ev = {
+	    .type = SWAP_BATTERY_OUT,
+	    .request_id = 51,
+	    .id_token = "T51",
+	    .n_batteries = 1,
+	    .batteries =
+		{{.evse_id = 2, .serial = "PK-S", .soc = 95, .soh = 97, .capacity_wh = 282000}},
+	};
+
+	swap_policy_default(&pol);
+	f->clock.fixed_ms = f->day + 15 * H + 10 * M;
+	ev.ts_ms = f->clock.fixed_ms;
+	ev.stated_ms = f->day + 14 * H + 50 * M;
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), 0);
+	ev.type = SWAP_BATTERY_IN;
+	ev.batteries[0].serial = "PK-T";
+	ev.batteries[0].soc = 20;
+	ev.stated_ms = f->day + 14 * H + 52 * M;
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, &info), 0);
+	assert_true(info.complete);
+	assert_int_equal(info.tier, TARIFF_TIER_VALLEY);
+	assert_true(store_swap_order_get(f->store, "SW1", 51, order_fn, &o) >= 0);
+	assert_int_equal(o.out_ms, f->day + 14 * H + 50 * M);
+	assert_int_equal(o.in_ms, f->day + 14 * H + 52 * M);
+	assert_int_equal(o.done_ms, f->day + 14 * H + 52 * M);
+	/* a time an hour ahead of the CSMS: its arrival */
+	ev.request_id = 52;
+	ev.type = SWAP_BATTERY_OUT;
+	ev.stated_ms = f->clock.fixed_ms + H;
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), 0);
+	assert_true(store_swap_order_get(f->store, "SW1", 52, order_fn, &o) >= 0);
+	assert_int_equal(o.out_ms, f->clock.fixed_ms);
+}
+
 static void test_bad_events(void **state)
 {
 	struct fx *f = *state;
@@ -343,6 +530,20 @@ static void test_v21_schemas(void **state)
 				 "\"Central\"}}",
 				 0, NULL);
 	json_t *resp = json_loads("{\"status\":\"Maybe\"}", 0, NULL);
+	/* docs/swap.md: customData of the project's vendor with the event's time and slot power */
+	json_t *custom = json_loads(
+	    "{\"eventType\":\"BatteryOut\",\"requestId\":7,\"idToken\":"
+	    "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\""
+	    ":2,\"serialNumber\":\"PK-1\",\"soC\":95,\"soH\":97}],\"customData\":"
+	    "{\"vendorId\":\"org.openchargenet.csms\",\"timestamp\":\"2026-11-20T06:01:02.345Z\","
+	    "\"slotMaxPowerW\":120000}}",
+	    0, NULL);
+	json_t *custom_bad =
+	    json_loads("{\"eventType\":\"BatteryOut\",\"requestId\":7,\"idToken\":"
+		       "{\"idToken\":\"T1\",\"type\":\"Local\"},\"batteryData\":[{\"evseId\""
+		       ":2,\"serialNumber\":\"PK-1\",\"soC\":95,\"soH\":97}],\"customData\":"
+		       "{\"timestamp\":\"2026-11-20T06:01:02.345Z\"}}",
+		       0, NULL);
 	char desc[128];
 
 	(void)state;
@@ -366,6 +567,15 @@ static void test_v21_schemas(void **state)
 	assert_int_equal(
 	    ocpp_v21_validate(OCPP_V201, "NotifyEVChargingNeedsRequest", ok, desc, sizeof(desc)),
 	    OCPP_ERR_NOT_IMPLEMENTED);
+	assert_int_equal(
+	    ocpp_v21_validate(OCPP_V16, "BatterySwapRequest", custom, desc, sizeof(desc)),
+	    OCPP_ERR_NONE);
+	/* CustomDataType requires its vendorId */
+	assert_int_not_equal(
+	    ocpp_v21_validate(OCPP_V201, "BatterySwapRequest", custom_bad, desc, sizeof(desc)),
+	    OCPP_ERR_NONE);
+	json_decref(custom);
+	json_decref(custom_bad);
 	json_decref(ok);
 	json_decref(bad_enum);
 	json_decref(no_data);
@@ -380,6 +590,11 @@ int main(void)
 	    cmocka_unit_test(test_forecast),
 	    cmocka_unit_test(test_ready_by),
 	    cmocka_unit_test(test_charge_ms),
+	    cmocka_unit_test(test_rack_allocate),
+	    cmocka_unit_test(test_pack_full),
+	    cmocka_unit_test(test_event_time),
+	    cmocka_unit_test_setup_teardown(test_cheap_end, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stated_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_accounting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
 	    cmocka_unit_test(test_v21_schemas),

@@ -918,7 +918,7 @@ static void test_swap_station_racks(void **state)
 	fk->sc.auth = CPSIM_AUTH_SKIP;
 	boot(fk);
 	starts = run_for(fk, 0, 5000, 500, "StartTransaction", NULL);
-	assert_int_equal(starts, 8); /* every slot holds a pack that charges */
+	assert_int_equal(starts, 12); /* every slot holds a pack that charges */
 	fake_free(fk);
 }
 

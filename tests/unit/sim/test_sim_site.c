@@ -251,7 +251,7 @@ static void test_emit_ratings(void **state)
 	assert_string_equal(json_string_value(json_object_get(c, "protocol")), "ocpp2.0.1");
 	c = json_array_get(ch, 4);
 	assert_string_equal(json_string_value(json_object_get(c, "site")), "T-SP-00001");
-	/* residential 7.4 kW, rural with the group's 11 kW on 2 connectors, swap 4 x 20 kW */
+	/* residential 7.4 kW, rural with the group's 11 kW on 2 connectors, swap 4 x 60 kW */
 	c = json_array_get(ch, 5);
 	assert_string_equal(json_string_value(json_object_get(c, "kind")), "residential");
 	assert_float_equal(json_real_value(json_object_get(c, "rated_kw")), 7.4, 1e-9);
@@ -262,7 +262,7 @@ static void test_emit_ratings(void **state)
 	c = json_array_get(ch, 8);
 	assert_string_equal(json_string_value(json_object_get(c, "kind")), "swap");
 	assert_int_equal(json_integer_value(json_object_get(c, "connectors")), 4);
-	assert_float_equal(json_real_value(json_object_get(c, "rated_kw")), 80.0, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(c, "rated_kw")), 240.0, 1e-9);
 	json_decref(root);
 	cpsim_scenario_free(&sc);
 }
