@@ -78,27 +78,6 @@ static void fmt_local_date(int64_t ms, char buf[16])
 	strftime(buf, 16, "%Y-%m-%d", &tm);
 }
 
-static long long q1(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long long q1(sqlite3 *db, const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	long long v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-		fail();
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* The tier and import + service price of the calendar at t (autumn, the only season run). */
 static const char *autumn_tier(int64_t t, long long *price)
 {
@@ -184,10 +163,10 @@ static void check_orders(sqlite3 *db, int64_t end_ms, int *ret_promised, int *re
 	int promised = 0, kept = 0, n = 0;
 
 	/* every order is complete unless it began in the last simulated hour */
-	assert_int_equal(q1(db,
-			    "SELECT count(*) FROM swap_orders WHERE state != 'complete'"
-			    " AND created_ms < %lld",
-			    (long long)(end_ms - HOUR_MS)),
+	assert_int_equal(simrun_q1(db,
+				   "SELECT count(*) FROM swap_orders WHERE state != 'complete'"
+				   " AND created_ms < %lld",
+				   (long long)(end_ms - HOUR_MS)),
 			 0);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
@@ -240,15 +219,12 @@ static void test_swap_day(void **state)
 {
 	const char *cpsim = getenv("CPSIM_BIN");
 	char scen[400], csv[400], tokens[400], report[400], log[400], url[128], path[256];
-	char start[32], anchor[32], speed[16], day2[16];
-	const char *csms_args[8];
+	char start[32], anchor[32], day2[16];
 	static const char *const ports[2] = {"SW-W-000000", "SW-W-000002"};
 	int64_t t_anchor, t_start, t_day2;
 	int promised, kept;
 	json_int_t booking[2];
 	struct csms_proc *p;
-	json_t *cfg;
-	json_error_t je;
 	sqlite3 *db;
 	pid_t pid = 0;
 	FILE *f;
@@ -286,7 +262,6 @@ static void test_swap_day(void **state)
 	simrun_fmt_utc(t_anchor, anchor);
 	simrun_fmt_utc(t_start, start);
 	fmt_local_date(t_day2, day2);
-	snprintf(speed, sizeof(speed), "%d", SPEED);
 	f = fopen(scen, "w");
 	assert_non_null(f);
 	/* charger index parity picks the fleet: 0 and 2 are port stations (1.6, 2.0.1; 120 kW
@@ -307,43 +282,31 @@ static void test_swap_day(void **state)
 	    "   \"connectors\": %d}]}\n",
 	    SPEED, start, anchor, RUN_S, DRAIN_S, PORT_SLOTS, PORT_SLOTS);
 	fclose(f);
-	{
-		const char *emit[] = {cpsim, "--scenario",    scen,   "--emit-stations",
-				      csv,   "--emit-config", tokens, NULL};
-
-		assert_int_equal(simrun_spawn(emit, log, &pid), 0);
-		assert_int_equal(simrun_wait_child(pid, 10), 0);
-	}
-	cfg = json_load_file(tokens, 0, &je);
-	assert_non_null(cfg);
-	json_object_set_new(cfg, "heartbeat_interval_s", json_integer(30));
-	json_object_set_new(cfg, "kdf_iterations", json_integer(10));
-	/* at 5400x a rack of slots sends far more calls a second than a real station: lift the
+	/* at 2700x a rack of slots sends far more calls a second than a real station: lift the
 	 * per-connection and per-station call rate limit (docs/security.md) for this run */
-	json_object_set_new(cfg, "call_rate_per_s", json_integer(5000));
-	json_object_set_new(cfg, "call_burst", json_integer(50000));
-	assert_int_equal(json_dump_file(cfg, p->config, 0), 0);
-	json_decref(cfg);
-	{
-		const char *imp[] = {"stations", "import", csv,	  "--config",
-				     p->config,	 "--db",   p->db, NULL};
-		const char *com[] = {"tariffs", "import",	CALENDAR, "--db",
-				     p->db,	"--site-kinds", "swap",	  NULL};
+	static const struct simrun_key keys[] = {{"heartbeat_interval_s", 30},
+						 {"kdf_iterations", 10},
+						 {"call_rate_per_s", 5000},
+						 {"call_burst", 50000},
+						 {NULL, 0}};
+	static const struct simrun_tariff tariffs[] = {{CALENDAR, "swap"}, {NULL, NULL}};
+	struct simrun_fleet fleet = {.cpsim = cpsim,
+				     .scenario = scen,
+				     .stations = csv,
+				     .tokens = tokens,
+				     .log = log,
+				     .keys = keys,
+				     .tariffs = tariffs,
+				     .clock_start = start,
+				     .clock_anchor = anchor,
+				     .clock_speed = SPEED};
 
-		assert_int_equal(csms_cli(p, imp), 0);
-		assert_int_equal(csms_cli(p, com), 0);
-	}
+	assert_int_equal(simrun_fleet_emit(&fleet), 0);
 	/* the planner prices swap sites by the same calendar (app.c: CSMS_TARIFF_SWAP) */
 	setenv("CSMS_TARIFF_SWAP", CALENDAR, 1);
-	csms_args[0] = "--clock-start";
-	csms_args[1] = start;
-	csms_args[2] = "--clock-speed";
-	csms_args[3] = speed;
-	csms_args[4] = "--clock-anchor";
-	csms_args[5] = anchor;
-	csms_args[6] = NULL;
-	assert_int_equal(csms_launch(p, csms_args), 0);
+	r = simrun_fleet_start(p, &fleet);
 	unsetenv("CSMS_TARIFF_SWAP");
+	assert_int_equal(r, 0);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ocpp", p->port);
 	{
 		const char *argv[] = {cpsim, "--scenario",  scen,   "--url",
@@ -392,8 +355,8 @@ static void test_swap_day(void **state)
 	assert_int_equal(sqlite3_open_v2(p->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	if (getenv("SWAP_DAY_DEBUG")) { /* the logs, and the dir left behind on failure */
 		fprintf(stderr, "orders %lld packs %lld; dir %s\n",
-			q1(db, "SELECT count(*) FROM swap_orders"),
-			q1(db, "SELECT count(*) FROM swap_packs"), p->dir);
+			simrun_q1(db, "SELECT count(*) FROM swap_orders"),
+			simrun_q1(db, "SELECT count(*) FROM swap_packs"), p->dir);
 		simrun_dump_file(log);
 		simrun_dump_file(p->log);
 		if (getenv("SWAP_DAY_KEEP")) { /* a directory: the database is copied there */
@@ -463,29 +426,31 @@ static void test_swap_day(void **state)
 	       promised, kept);
 	assert_int_equal(promised, kept);
 	assert_true(promised > 0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[0]) >
-		    0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'", ports[1]) >
-		    0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") >
-		    0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'",
+			      ports[0]) > 0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = '%s'",
+			      ports[1]) > 0);
+	assert_true(
+	    simrun_q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") > 0);
 	/* the requested swaps happened under their request ids; the bookings say so */
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(q1(db,
-				    "SELECT count(*) FROM swap_orders WHERE station_id = '%s' AND"
-				    " request_id = %d AND state = 'complete'",
-				    ports[i], 900000 + i),
-				 1);
-		assert_int_equal(q1(db,
-				    "SELECT count(*) FROM swap_bookings WHERE id = %lld AND"
-				    " state = 'requested' AND request_id = %d",
-				    (long long)booking[i], 900000 + i),
+		assert_int_equal(
+		    simrun_q1(db,
+			      "SELECT count(*) FROM swap_orders WHERE station_id = '%s' AND"
+			      " request_id = %d AND state = 'complete'",
+			      ports[i], 900000 + i),
+		    1);
+		assert_int_equal(simrun_q1(db,
+					   "SELECT count(*) FROM swap_bookings WHERE id = %lld AND"
+					   " state = 'requested' AND request_id = %d",
+					   (long long)booking[i], 900000 + i),
 				 1);
 	}
 	/* packs: records with SoH history; those below 80 % flagged */
-	assert_true(q1(db, "SELECT count(*) FROM swap_packs") > 0);
-	assert_int_equal(q1(db, "SELECT count(*) FROM swap_packs WHERE (soh < 80) != flagged"), 0);
-	assert_true(q1(db, "SELECT count(*) FROM swap_pack_soh") > 0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM swap_packs") > 0);
+	assert_int_equal(
+	    simrun_q1(db, "SELECT count(*) FROM swap_packs WHERE (soh < 80) != flagged"), 0);
+	assert_true(simrun_q1(db, "SELECT count(*) FROM swap_pack_soh") > 0);
 	sqlite3_close(db);
 	{
 		json_t *packs = http_get_json(p->port, "/api/swap/packs?station=SW-W-000000");
