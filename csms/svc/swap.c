@@ -148,28 +148,6 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
 	return k;
 }
 
-int64_t swap_valley_end(const struct tariff_calendar *cal, int64_t now_ms)
-{
-	int64_t t = now_ms, limit = now_ms + 2 * DAY_MS;
-	bool in_valley = false;
-
-	while (cal && t < limit) {
-		struct tariff_point pt;
-		int64_t next;
-
-		if (tariff_calendar_at(cal, t, &pt) < 0)
-			break;
-		if (pt.tier == TARIFF_TIER_DEEP_VALLEY)
-			in_valley = true;
-		else if (in_valley)
-			return t;
-		if (tariff_calendar_next_boundary(cal, t, &next) < 0)
-			break;
-		t = next;
-	}
-	return now_ms + DAY_MS;
-}
-
 static bool cheap_tier(int tier)
 {
 	return tier == TARIFF_TIER_DEEP_VALLEY || tier == TARIFF_TIER_VALLEY;

@@ -139,10 +139,6 @@ int swap_forecast(const int64_t *t_ms, size_t n, int64_t now_ms, int utc_offset_
 size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_min, size_t n,
 		     int64_t fallback_ms, int64_t *ret_ready_ms);
 
-/* The end of the next deep-valley window of cal at or after now_ms (the one in progress, if
- * any), or now_ms + 24 h when cal has none within two days (or cal is NULL). */
-int64_t swap_valley_end(const struct tariff_calendar *cal, int64_t now_ms);
-
 /* The end of the cheap window (consecutive valley and deep-valley hours) of cal in progress at
  * from_ms, else of the next one within two days; from_ms + 24 h when there is none (or cal is
  * NULL). */

@@ -24,28 +24,6 @@
 #define FLEET	    20
 #define CPSIM_MAX_S 60
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
-static void sh(const char *dir, const char *cmd)
-{
-	char line[4096];
-
-	snprintf(line, sizeof(line), "cd '%s' && { %s ; } >>openssl.log 2>&1", dir, cmd);
-	if (system(line) != 0) {
-		snprintf(line, sizeof(line), "cat '%s/openssl.log' >&2", dir);
-		if (system(line) != 0)
-			fprintf(stderr, "(no openssl.log)\n");
-		fail_msg("openssl failed: %s", cmd);
-	}
-}
-
 /* A self-signed P-256 CA `name`.pem/.key with CN cn. */
 static void make_ca(const char *dir, const char *name, const char *cn)
 {
@@ -57,7 +35,7 @@ static void make_ca(const char *dir, const char *name, const char *cn)
 		 "-addext basicConstraints=critical,CA:TRUE "
 		 "-addext keyUsage=critical,keyCertSign,cRLSign",
 		 name, name, cn, name);
-	sh(dir, cmd);
+	tc_sh(dir, cmd);
 }
 
 /* name.pem/.key for cn (a P-256 key), signed by ca.pem with extensions ext (one per line). */
@@ -71,7 +49,7 @@ static void issue(const char *dir, const char *name, const char *cn, const char 
 		 "printf '%s\\n' >%s.ext && openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
 		 "-CAcreateserial -days 2 -out %s.pem -extfile %s.ext",
 		 name, name, cn, name, ext, name, name, name, name);
-	sh(dir, cmd);
+	tc_sh(dir, cmd);
 }
 
 static void write_file(const char *path, const char *text)
@@ -292,7 +270,7 @@ static void test_fleet_profile_3(void **state)
 		 "cp certs/TD-P-000000.crt certs/TD-P-000001.crt && "
 		 "cp certs/TD-P-000000.key certs/TD-P-000001.key",
 		 FLEET - 1);
-	sh(cadir, cmd);
+	tc_sh(cadir, cmd);
 	snprintf(report, sizeof(report), "%s/dir.json", p->dir);
 	{
 		const char *const extra[] = {"--cert-dir", certs, NULL};
@@ -322,7 +300,7 @@ static void test_fleet_profile_3(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_fleet_profile_3, teardown),
+	    cmocka_unit_test_teardown(test_fleet_profile_3, csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

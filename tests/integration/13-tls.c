@@ -15,29 +15,7 @@
 
 #include "harness.h"
 
-static int teardown(void **state)
-{
-	int r = tc_shutdown();
-
-	csms_destroy(*state);
-	assert_int_equal(r, 0);
-	return 0;
-}
-
 /* ---- certificates: a CA, the server's (SAN localhost), clients of that CA and of another */
-
-static void sh(const char *dir, const char *cmd)
-{
-	char line[4096];
-
-	snprintf(line, sizeof(line), "cd '%s' && { %s ; } >>openssl.log 2>&1", dir, cmd);
-	if (system(line) != 0) {
-		snprintf(line, sizeof(line), "cat '%s/openssl.log' >&2", dir);
-		if (system(line) != 0)
-			fprintf(stderr, "(no openssl.log)\n");
-		fail_msg("openssl failed: %s", cmd);
-	}
-}
 
 /* A P-256 key and a certificate for cn, signed by ca (ca.pem/ca.key in dir) or self-signed
  * when ca is NULL (then a CA). */
@@ -50,7 +28,7 @@ static void issue(const char *dir, const char *name, const char *cn, const char 
 		 "openssl ecparam -name prime256v1 -genkey -noout -out %s.key && "
 		 "openssl req -new -key %s.key -subj '/CN=%s' -out %s.csr",
 		 name, name, cn, name);
-	sh(dir, cmd);
+	tc_sh(dir, cmd);
 	if (!ca)
 		snprintf(cmd, sizeof(cmd),
 			 "openssl req -x509 -new -key %s.key -subj '/CN=%s' -days 2 -out %s.pem "
@@ -62,7 +40,7 @@ static void issue(const char *dir, const char *name, const char *cn, const char 
 			 "printf '%s\\n' >%s.ext && openssl x509 -req -in %s.csr -CA %s.pem "
 			 "-CAkey %s.key -CAcreateserial -days 2 -out %s.pem -extfile %s.ext",
 			 ext, name, name, ca, ca, name, name);
-	sh(dir, cmd);
+	tc_sh(dir, cmd);
 }
 
 static void make_certs(const char *dir)
@@ -394,9 +372,9 @@ static void test_new_ids_not_backed_off(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_profiles_2_and_3, teardown),
-	    cmocka_unit_test_teardown(test_kdf_off_the_loop, teardown),
-	    cmocka_unit_test_teardown(test_new_ids_not_backed_off, teardown),
+	    cmocka_unit_test_teardown(test_profiles_2_and_3, csms_teardown_chargers),
+	    cmocka_unit_test_teardown(test_kdf_off_the_loop, csms_teardown_chargers),
+	    cmocka_unit_test_teardown(test_new_ids_not_backed_off, csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

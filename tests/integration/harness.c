@@ -1725,6 +1725,21 @@ int csms_import_text(struct csms_proc *p, const char *name, const char *text)
 	return csms_cli(p, args);
 }
 
+/* Run cmd through the shell in dir, its output appended to dir/openssl.log; the test fails
+ * (with that log on stderr) when it exits non-zero. */
+void tc_sh(const char *dir, const char *cmd)
+{
+	char line[4096];
+
+	snprintf(line, sizeof(line), "cd '%s' && { %s ; } >>openssl.log 2>&1", dir, cmd);
+	if (system(line) != 0) {
+		snprintf(line, sizeof(line), "cat '%s/openssl.log' >&2", dir);
+		if (system(line) != 0)
+			fprintf(stderr, "(no openssl.log)\n");
+		fail_msg("openssl failed: %s", cmd);
+	}
+}
+
 int csms_teardown_chargers(void **state)
 {
 	int r = tc_shutdown();

@@ -294,6 +294,9 @@ int csms_teardown(void **state);
 ** goes first: a failed check must not leave it running).  0, or -1 (the test fails) if
 ** tc_shutdown() found a handle left on the loop.
 */
+/* Run cmd (openssl, usually) by the shell in dir, output to dir/openssl.log; a failure fails
+ * the test with that log on stderr. */
+void tc_sh(const char *dir, const char *cmd);
 int csms_teardown_chargers(void **state);
 
 /*
