@@ -378,7 +378,7 @@ const struct cpsim_cfg_key cpsim_cfg_keys[] = {
     {"MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", CK_METER, 0, NULL},
     {"MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", CK_CONST, 0, SAMPLED},
     {"StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", CK_CONST, 0, SAMPLED},
-    {"ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", CK_CONST, 0, "0"},
+    {"ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", CK_ALIGNED, 0, NULL},
     {"NumberOfConnectors", "EVSE", "Count", CK_CONNECTORS, 0, NULL},
     {"AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", CK_BOOL, CFG_AUTH_REMOTE,
      NULL},
@@ -442,7 +442,8 @@ const struct cpsim_cfg_key *cpsim_cfg_find201(const char *component, const char 
 
 bool cpsim_cfg_readonly(const struct cpsim_cfg_key *k)
 {
-	return k->type != CK_HEARTBEAT && k->type != CK_METER && k->type != CK_BOOL;
+	return k->type != CK_HEARTBEAT && k->type != CK_METER && k->type != CK_ALIGNED &&
+	       k->type != CK_BOOL;
 }
 
 void cpsim_cfg_get(const struct cpsim_cp *cp, const struct cpsim_cfg_key *k, char *buf, size_t len)
@@ -453,6 +454,9 @@ void cpsim_cfg_get(const struct cpsim_cp *cp, const struct cpsim_cfg_key *k, cha
 		break;
 	case CK_METER:
 		snprintf(buf, len, "%u", (cp->meter_ms + 999) / 1000);
+		break;
+	case CK_ALIGNED:
+		snprintf(buf, len, "%u", cp->aligned_s);
 		break;
 	case CK_BOOL:
 		snprintf(buf, len, "%s", (cp->cfg & k->bit) ? "true" : "false");
@@ -493,6 +497,8 @@ int cpsim_cfg_set(struct cpsim_cp *cp, const struct cpsim_cfg_key *k, const char
 		return -EINVAL;
 	if (k->type == CK_HEARTBEAT)
 		cpsim_cp_set_intervals(cp, n ? (double)n : 86400.0, 0);
+	else if (k->type == CK_ALIGNED)
+		cpsim_cp_set_aligned(cp, (uint32_t)n);
 	else
 		cpsim_cp_set_intervals(cp, 0, (double)n);
 	return 0;

@@ -56,6 +56,7 @@ void cpsim_bh_profile_json(struct cpsim_jw *w, const struct cpsim_profile *p);
 enum cpsim_cfg_type {
 	CK_HEARTBEAT,  /* seconds, rw */
 	CK_METER,      /* seconds, rw */
+	CK_ALIGNED,    /* seconds, rw, 0 = off */
 	CK_BOOL,       /* rw bit of cp->cfg */
 	CK_CONST,      /* read-only text */
 	CK_CONNECTORS, /* read-only number of connectors */

@@ -152,7 +152,11 @@ static struct cpsim_qmsg *tx_meter(struct cpsim_cp *cp, struct cpsim_connector *
 	cpsim_jw_int(w, c->id);
 	cpsim_jw_key(w, "meterValue");
 	cpsim_jw_arr(w);
-	cpsim_bh_meter_value(w, cp, c, why == TR_TRIGGER ? "Trigger" : "Sample.Periodic", false);
+	cpsim_bh_meter_value(w, cp, c,
+			     why == TR_TRIGGER ? "Trigger"
+			     : why == TR_CLOCK ? "Sample.Clock"
+					       : "Sample.Periodic",
+			     false);
 	cpsim_jw_end(w);
 	return tx_message(c, w, CPSIM_A_METER_VALUES);
 }

@@ -203,13 +203,17 @@ static struct cpsim_qmsg *tx_meter(struct cpsim_cp *cp, struct cpsim_connector *
 {
 	const char *trig = why == TR_TRIGGER	     ? "Trigger"
 			   : why == TR_STATE_CHANGED ? "ChargingStateChanged"
+			   : why == TR_CLOCK	     ? "MeterValueClock"
 						     : "MeterValuePeriodic";
 	struct cpsim_jw *w = tx_event(cp, c, "Updated", trig, NULL, false);
 
 	if (why != TR_STATE_CHANGED) {
 		cpsim_jw_key(w, "meterValue");
 		cpsim_jw_arr(w);
-		cpsim_bh_meter_value(w, cp, c, why == TR_TRIGGER ? "Trigger" : "Sample.Periodic",
+		cpsim_bh_meter_value(w, cp, c,
+				     why == TR_TRIGGER ? "Trigger"
+				     : why == TR_CLOCK ? "Sample.Clock"
+						       : "Sample.Periodic",
 				     true);
 		cpsim_jw_end(w);
 	}

@@ -75,6 +75,7 @@ enum cp_trigger {
 	TR_PERIODIC,
 	TR_TRIGGER,
 	TR_STATE_CHANGED,
+	TR_CLOCK, /* a clock-aligned reading (ClockAlignedDataInterval) */
 };
 
 enum cp_boot_reason { BR_POWER_UP, BR_REMOTE_RESET, BR_TRIGGERED };
@@ -182,6 +183,9 @@ struct cpsim_cp {
 	uint32_t t_swap; /* next vehicle at a swap station */
 	uint32_t hb_ms;
 	uint32_t meter_ms;
+	uint32_t aligned_s; /* ClockAlignedDataInterval, protocol seconds (0: off) */
+	uint32_t t_aligned; /* real fleet ms of the next aligned reading */
+	int64_t p_aligned;  /* its protocol time */
 	uint32_t msg_seq;
 	uint32_t hold_until; /* PENDING: do not send before (boot retry) */
 	uint32_t t_reset;    /* resetting: close at the latest then */
@@ -337,6 +341,9 @@ int cpsim_cp_local_list(struct cpsim_cp *cp, int32_t version, bool full, const c
 bool cpsim_cp_local_list_has(const struct cpsim_cp *cp, const char *tag);
 /* New heartbeat / meter interval (seconds; 0 keeps). */
 void cpsim_cp_set_intervals(struct cpsim_cp *cp, double heartbeat_s, double meter_s);
+/* ClockAlignedDataInterval (seconds of the protocol clock, 0 = off): while a transaction runs,
+** a reading at every multiple of it from local midnight, timestamped at that instant. */
+void cpsim_cp_set_aligned(struct cpsim_cp *cp, uint32_t interval_s);
 /* TriggerMessage helpers: queue the message now (connector 0 = all). */
 void cpsim_cp_trigger_status(struct cpsim_cp *cp, unsigned connector);
 void cpsim_cp_trigger_meter(struct cpsim_cp *cp, unsigned connector, bool tx_event);

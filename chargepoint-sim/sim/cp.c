@@ -216,6 +216,7 @@ static void reschedule(struct cpsim_cp *cp)
 		t = min32(t, cp->t_delayed);
 	t = min32(t, cp->t_fault);
 	t = min32(t, cp->t_swap);
+	t = min32(t, cp->t_aligned);
 	for (unsigned i = 0; i < cp->nconn; i++) {
 		const struct cpsim_connector *c = &cp->c[i];
 
@@ -1125,6 +1126,69 @@ void cpsim_cp_set_intervals(struct cpsim_cp *cp, double heartbeat_s, double mete
 	}
 }
 
+/* The first multiple of the aligned interval (counted from local midnight) after protocol
+ * time p. */
+static int64_t aligned_after(const struct cpsim_cp *cp, int64_t p)
+{
+	int64_t iv = (int64_t)cp->aligned_s * 1000,
+		off = (int64_t)cp->f->sc->utc_offset_min * 60000;
+
+	return ((p + off) / iv + 1) * iv - off;
+}
+
+void cpsim_cp_set_aligned(struct cpsim_cp *cp, uint32_t interval_s)
+{
+	cp->aligned_s = interval_s;
+	cp->t_aligned = T_NEVER;
+	if (interval_s) {
+		cp->p_aligned = aligned_after(cp, cpsim_proto_now(cp));
+		cp->t_aligned = cpsim_proto_to_real(cp, cp->p_aligned);
+	}
+}
+
+/* The clock-aligned readings due at p_aligned, then the next one armed. */
+static void aligned_readings(struct cpsim_cp *cp)
+{
+	cpsim_cp_advance(cp);
+	for (unsigned i = 0; i < cp->nconn; i++)
+		if (cp->c[i].phase == PH_ACTIVE)
+			cpsim_cp_enqueue(cp, B(cp)->tx_meter(cp, &cp->c[i], TR_CLOCK));
+	cp->p_aligned = aligned_after(
+	    cp, cp->p_aligned > cpsim_proto_now(cp) ? cp->p_aligned : cpsim_proto_now(cp));
+	cp->t_aligned = cpsim_proto_to_real(cp, cp->p_aligned);
+}
+
+/*
+** A loaded machine wakes a charger late (at 600x, 100 ms real is a simulated minute). A real
+** charger keeps its own clock: the profile changes and clock-aligned readings that fell due
+** meanwhile happen at their own times, in order, not all at the late wake (that would move
+** energy across the site's slot boundaries). The fleet clock is set back to each deadline
+** while it is handled; nothing is sent here (enqueue does not pump), only queued and timed.
+*/
+static void catch_up(struct cpsim_cp *cp)
+{
+	struct cpsim_fleet *f = cp->f;
+	uint32_t now = f->now_ms;
+
+	for (unsigned guard = 0; guard < 64; guard++) {
+		uint32_t t = cp->t_aligned;
+		bool limit = false;
+
+		for (unsigned i = 0; i < cp->nconn; i++)
+			t = min32(t, cp->c[i].t_limit);
+		if (t > now)
+			break;
+		for (unsigned i = 0; i < cp->nconn; i++)
+			limit |= cp->c[i].t_limit <= t;
+		f->now_ms = t;
+		if (limit)
+			refresh_limits(cp);
+		if (cp->t_aligned <= t)
+			aligned_readings(cp);
+		f->now_ms = now;
+	}
+}
+
 void cpsim_cp_trigger_status(struct cpsim_cp *cp, unsigned connector)
 {
 	if (connector == 0 && cp->version == OCPP_V16)
@@ -1773,6 +1837,7 @@ void cpsim_cp_wake(struct cpsim_cp *cp)
 	struct cpsim_fleet *f = cp->f;
 	uint32_t now = now_ms(cp);
 
+	catch_up(cp);
 	cpsim_cp_advance(cp);
 	if (cp->delayed && cp->t_delayed <= now) {
 		char *d = cp->delayed;
@@ -1998,6 +2063,7 @@ void cpsim_cp_init(struct cpsim_cp *cp, struct cpsim_fleet *f, uint32_t index, u
 	cp->meter_ms = (uint32_t)(sc->meter_s * 1000);
 	if (!cp->meter_ms)
 		cp->meter_ms = 60000;
+	cpsim_cp_set_aligned(cp, sc->aligned_s);
 	cp->t_conn = connect_at;
 	cp->t_hb = cp->t_call = cp->t_delayed = T_NEVER;
 	cp->t_fault = rate > 0
@@ -2092,6 +2158,6 @@ void cpsim_cp_close(struct cpsim_cp *cp)
 		cp->state = CPS_DONE;
 	for (unsigned i = 0; i < cp->nconn; i++)
 		cp->c[i].t_event = cp->c[i].t_meter = cp->c[i].t_limit = T_NEVER;
-	cp->t_hb = cp->t_fault = cp->t_swap = T_NEVER;
+	cp->t_hb = cp->t_fault = cp->t_swap = cp->t_aligned = T_NEVER;
 	reschedule(cp);
 }

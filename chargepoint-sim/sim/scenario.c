@@ -473,6 +473,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 					   "id_prefix",
 					   "heartbeat_s",
 					   "meter_interval_s",
+					   "aligned_interval_s",
 					   "speed",
 					   "start_time",
 					   "timestamps",
@@ -573,6 +574,7 @@ int cpsim_scenario_load_json(struct cpsim_scenario *sc, const char *path, const 
 	    json_num(root, "progress_interval_s", 0.1, 3600, &sc->progress_s, err, len) < 0 ||
 	    json_num(root, "storm_share", 0, 1, &sc->storm_share, err, len) < 0 ||
 	    json_u32(root, "tag_pool", 1, 1000000, &sc->tag_pool, err, len) < 0 ||
+	    json_u32(root, "aligned_interval_s", 0, 86400, &sc->aligned_s, err, len) < 0 ||
 	    json_u32(root, "local_list_per_message", 1, 256, &sc->ll_per_message, err, len) < 0 ||
 	    json_u32(root, "per_process", 1, 1000000, &sc->per_process, err, len) < 0 ||
 	    json_u32(root, "per_address", 1, 60000, &sc->per_address, err, len) < 0 ||

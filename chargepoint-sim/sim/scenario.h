@@ -101,6 +101,7 @@ struct cpsim_scenario {
 	double drain_s;	     /* at the end: time to stop sessions and flush queues */
 	double heartbeat_s;  /* 0: the interval the CSMS sends */
 	double meter_s;	     /* meter sample interval (real seconds) */
+	uint32_t aligned_s;  /* ClockAlignedDataInterval, protocol seconds (0: off) */
 	double call_timeout_s;
 	double ramp_per_s;	 /* new connections per second (0: as fast as possible) */
 	unsigned max_connecting; /* handshakes in progress at once */

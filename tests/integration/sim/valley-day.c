@@ -7,8 +7,9 @@
 ** asks the site to export at the evening peak. Checked from what the database holds:
 **   - every EV reaches its target by departure (its last SoC sample against the target it
 **     declared in EVChargingNeeds);
-**   - site power per 15-minute slot of simulated time, from the stored import registers, never
-**     exceeds the limit beyond one sample's rounding;
+**   - site power per 15-minute slot of simulated time, from the stored import registers (the
+**     chargers send clock-aligned readings at every slot boundary), never exceeds the limit
+**     beyond the registers' rounding;
 **   - the cost of what was drawn (tariff x energy per slot, recomputed from the registers) is
 **     below charging the same energy immediately at each session's power from its start; the
 **     plan's own expected cost is below its immediate cost too;
@@ -58,11 +59,13 @@
 	21 /* after the start, two long: a loaded machine neither posts it late
 				     nor misses its window (an hour is 1.5 real seconds) */
 #define EVENT_KW 20
-#define SAMPLE_S 300 /* simulated seconds between meter samples */
-/* One sample's rounding: the registers are read every SAMPLE_S, and the energy between two
- * readings is spread evenly over that interval, so a pile switching at a slot boundary moves
- * up to one interval's energy at its rating (7.4 kW) into the neighbouring slot. */
-#define ROUND_KW (7.4 * SAMPLE_S / 900.0)
+#define SAMPLE_S 300 /* simulated seconds between periodic meter samples */
+/* The chargers also read their registers at every slot boundary (ClockAlignedDataInterval =
+ * the slot), so a slot's energy is two readings apart, not spread across a boundary. What is
+ * left: each register is whole Wh rounded down (under 1 Wh at either end of a slot), and an
+ * aligned reading is taken at the first fleet millisecond at or after the boundary (up to
+ * SPEED ms of simulated time at the pile's 7.4 kW), for each EV, over the slot's quarter hour. */
+#define ROUND_KW (EVS * (2.0 + 7400.0 * SPEED / 1000.0 / 3600.0) / 1000.0 / 0.25)
 #define NSLOTS	 (24 * 4 * 2)
 
 static double q1d(sqlite3 *db, const char *sql)
@@ -338,12 +341,13 @@ static void test_valley_day(void **state)
 		"{\"id_prefix\": \"VD\", \"speed\": %d, \"start_time\": \"%s\","
 		" \"clock_anchor\": \"%s\", \"timestamps\": \"sim\", \"utc_offset\": \"+08:00\","
 		" \"duration_s\": %.2f, \"drain_s\": %d, \"meter_interval_s\": %.3f,"
+		" \"aligned_interval_s\": %d,"
 		" \"ramp_per_s\": 100, \"seed\": 7, \"password\": \"valley-day-password-1\","
 		" \"reconnect_s\": [0.2, 1],"
 		" \"groups\": [{\"kind\": \"residential\", \"count\": %d, \"protocol\": \"mixed\","
 		" \"site_size\": %d, \"v2g_share\": 0.5, \"soc\": [0.4, 0.7]}]}\n",
 		SPEED, start, anchor, RUN_MIN * 60.0 / SPEED, DRAIN_S, (double)SAMPLE_S / SPEED,
-		EVS, EVS);
+		(int)(SLOT_MS / 1000), EVS, EVS);
 	fclose(f);
 	assert_int_equal(simrun_fleet_emit(&fleet), 0);
 	assert_int_equal(simrun_fleet_start(p, &fleet), 0);

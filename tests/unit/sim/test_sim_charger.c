@@ -922,6 +922,72 @@ static void test_swap_station_racks(void **state)
 	fake_free(fk);
 }
 
+/* The context of a meterValue array's first sample. */
+static const char *sample_context(const json_t *meter_values)
+{
+	return json_string_value(json_object_get(
+	    json_array_get(json_object_get(json_array_get(meter_values, 0), "sampledValue"), 0),
+	    "context"));
+}
+
+/* A charger woken late (a loaded machine) still switches at its profile's period boundary,
+ * and its clock-aligned readings (ClockAlignedDataInterval) are taken at their instants. */
+static void test_v16_clock_aligned_and_late_wakes(void **state)
+{
+	struct fake *fk = fake_new(CPSIM_KIND_RESIDENTIAL, CPSIM_PROTO_V16, "ocpp1.6");
+	struct cpsim_ev ev = test_ev(false);
+	json_t *ans, *fr, *meters = json_array();
+	char payload[1024], t[32];
+	double before;
+	unsigned aligned = 0;
+	size_t i;
+
+	(void)state;
+	boot(fk);
+	ans = csms_call(fk, 0, "ChangeConfiguration",
+			"{\"key\":\"ClockAlignedDataInterval\",\"value\":\"900\"}");
+	assert_string_equal(answer_status(ans), "Accepted");
+	json_decref(ans);
+	assert_int_equal(cpsim_cp_plug_in(cpsim_fleet_cp(fk->f, 0), 1), 0);
+	assert_int_equal(cpsim_cp_set_ev(cpsim_fleet_cp(fk->f, 0), 1, &ev), 0);
+	answer_all(fk, 0); /* Preparing, Authorize, StartTransaction (42), Charging */
+	now_text(fk, t);
+	snprintf(payload, sizeof(payload),
+		 "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":7,"
+		 "\"transactionId\":42,\"stackLevel\":1,\"chargingProfilePurpose\":\"TxProfile\","
+		 "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"duration\":3600,"
+		 "\"startSchedule\":\"%s\",\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":["
+		 "{\"startPeriod\":0,\"limit\":3700},{\"startPeriod\":600,\"limit\":0}]}}}",
+		 t);
+	ans = csms_call(fk, 0, "SetChargingProfile", payload);
+	assert_string_equal(answer_status(ans), "Accepted");
+	json_decref(ans);
+	answer_all(fk, 0);
+	before = import_wh(fk);
+	/* woken every 250 s only: at 500 s and 750 s around the switch at 600 s */
+	run_for(fk, 0, 1800000, 250000, "MeterValues", meters);
+	assert_near(import_wh(fk) - before, 3700.0 * 600 / 3600, 1.0);
+	json_array_foreach(meters, i, fr) {
+		const json_t *mv = json_object_get(payload_of(fr), "meterValue");
+		int64_t ts;
+
+		if (strcmp(sample_context(mv), "Sample.Clock"))
+			continue;
+		/* T0 is aligned: readings at T0 + 900 s and T0 + 1800 s, after the switch */
+		assert_int_equal(ocpp_time_parse(json_string_value(json_object_get(
+						     json_array_get(mv, 0), "timestamp")),
+						 &ts),
+				 0);
+		assert_int_equal(ts, T0 + 900000 * (int64_t)(aligned + 1));
+		assert_near(sample(mv, "Energy.Active.Import.Register"),
+			    floor(before + 3700.0 * 600 / 3600), 1.0);
+		aligned++;
+	}
+	assert_int_equal(aligned, 2);
+	json_decref(meters);
+	fake_free(fk);
+}
+
 /* An Authorize answered after the drain began starts no session: the drain stopped the
  * active ones and the fleet must end with none open (sim-fleet saw one left open). */
 static void test_drain_with_authorize_in_flight(void **state)
@@ -966,6 +1032,7 @@ int main(void)
 	    cmocka_unit_test(test_v201_remote_start_v2g_discharge),
 	    cmocka_unit_test(test_swap_station_racks),
 	    cmocka_unit_test(test_drain_with_authorize_in_flight),
+	    cmocka_unit_test(test_v16_clock_aligned_and_late_wakes),
 	};
 
 	return cmocka_run_group_tests_name("sim-charger", tests, NULL, NULL);
