@@ -10,7 +10,11 @@
 #   bench/city.sh                      the full city (needs the whole machine: ~20 minutes)
 #   CITY_SCALE=0.05 bench/city.sh      5 % of it (8,250 chargers), the same shape
 #
-# Environment: BUILD (default build), CITY_SCALE (default 1), NODES (csms nodes, default 9),
+# Environment: BUILD (default build), CITY_SCALE (default 1), NODES (csms nodes, default 9, or
+# one per 16,000 chargers if that is more: 11 for the city, so that no node needs more than
+# its 19,900 connections after HAProxy's bounded-load hashing), RAMP (new connections a second,
+# default 2000 below 20,000 chargers, else 150: about what 2 cores boot a second, so chargers
+# do not queue behind the boot storm until their calls time out),
 # MEASURE_S (steady window, default 60), WARMUP_S (from all booted to the window, default 75),
 # BOOT_S (longest wait for every charger to boot, default 900 x scale, at least 300), SWAP
 # (swap stations at full scale, default 200), COMMANDS (cross-node commands timed, default
@@ -24,7 +28,7 @@ build=${BUILD:-build}
 csms=$top/$build/csms/csms
 cpsim=$top/$build/chargepoint-sim/sim/cpsim
 scale=${CITY_SCALE:-1}
-nodes=${NODES:-9}
+nodes=${NODES:-0}
 measure_s=${MEASURE_S:-60}
 n_cmds=${COMMANDS:-20}
 hz=$(getconf CLK_TCK)
@@ -44,11 +48,20 @@ print(*c, boot if boot > 0 else max(300, math.ceil(900 * s)))
 EOF
 )
 total=$((n_pub + n_res + n_rur + n_swp))
+if [ "$nodes" -le 0 ]; then
+	nodes=$(( (total + 15999) / 16000 ))
+	[ "$nodes" -ge 9 ] || nodes=9
+fi
+ramp=${RAMP:-$([ "$total" -lt 20000 ] && echo 2000 || echo 150)}
 # HAProxy: two descriptors per charger, 20,000 per process: at most 9,900 chargers each
 n_hap=$(( (total + 9899) / 9900 ))
-# the simulator: at most 19,000 connections per process, 25,000 per source address
+# the simulator: at most 19,000 connections per process, 10,000 per source address (cpsim's
+# default): a connection bound to a source address takes its port at bind(), and Linux gives
+# bind() one half of the ephemeral range (~14,000 ports); past it each bind() searched the
+# whole range (1.7 ms of kernel CPU, measured), and a full-city run at 25,000 per address
+# stalled at 13,500 connections
 per_proc=19000
-per_addr=25000
+per_addr=10000
 
 d=$(mktemp -d "${TMPDIR:-/tmp}/city.XXXXXX")
 pids=()
@@ -80,7 +93,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now() { date +%s.%N; }
 
 echo "city: scale $scale: $total chargers ($n_pub public, $n_res residential, $n_rur rural," \
-	"$n_swp swap), $nodes csms nodes, $n_hap haproxy process(es), $(nproc) cores"
+	"$n_swp swap), $nodes csms nodes, $n_hap haproxy process(es), ramp $ramp/s, $(nproc) cores"
 
 # ---- PostgreSQL: a temporary cluster (tests/pg/pgtmp.sh prints its DSN and keeps it)
 tests/pg/pgtmp.sh >"$d/pg.out" 2>"$d/pg.err" &
@@ -147,8 +160,12 @@ hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 	printf 'defaults\n\tmode http\n\ttimeout connect 5s\n\ttimeout client 30s\n\ttimeout server 30s\n'
 	printf '\ttimeout tunnel 1h\n\ttimeout client-fin 5s\n\ttimeout server-fin 5s\n'
 	printf 'frontend ocpp\n\tbind 127.0.0.1:%s\n\tdefault_backend csms\n' "$hport"
-	printf 'backend csms\n\tbalance uri\n\thash-type consistent\n'
-	printf '\tdefault-server check inter 1s fall 2 rise 3 maxconn 19000\n\tretries 3\n\toption redispatch 1\n'
+	# bounded-load consistent hashing (no node above 125 % of the average: the nofile limit);
+	# health checks that tolerate a node whose loop is busy for seconds in the boot storm
+	# (1 s / fall 2 marked starved nodes DOWN and moved their chargers, a storm of its own)
+	printf 'backend csms\n\tbalance uri\n\thash-type consistent\n\thash-balance-factor 125\n'
+	printf '\ttimeout check 10s\n'
+	printf '\tdefault-server check inter 5s fall 6 rise 2 maxconn 19000\n\tretries 3\n\toption redispatch 1\n'
 	for i in $(seq 1 "$nodes"); do
 		printf '\tserver city-%s 127.0.0.1:%s\n' "$i" "${node_port[$((i - 1))]}"
 	done
@@ -172,7 +189,7 @@ wal0=$(q "SELECT pg_current_wal_lsn()")
 t_start=$(now)
 timeout $((dur + 120)) "$cpsim" --url "ws://127.0.0.1:$hport/ocpp" "${sim_args[@]}" \
 	--utc-offset +08:00 --start-time "$(date -u +%Y-%m-%d)T13:30:00Z" \
-	--meter-interval 60 --heartbeat 0 --duration "$dur" --drain 30 --ramp 2000 \
+	--meter-interval 60 --heartbeat 0 --duration "$dur" --drain 30 --ramp "$ramp" \
 	--per-process "$per_proc" --per-address "$per_addr" --source-base 127.0.0.2 \
 	--progress-interval 10 --json-file "$d/report.json" >"$d/cpsim.out" 2>"$d/cpsim.err" &
 sim_pid=$!
@@ -276,6 +293,9 @@ else:
     print(f"commands across nodes: none of {len(rows)} answered: {[c for c, _ in rows]}")
 EOF
 
+# the figures are taken: the fleet drains now (SIGTERM: stop sessions, report) rather than
+# running out a duration sized for the longest boot
+kill -TERM "$sim_pid" 2>/dev/null || true
 wait "$sim_pid" || echo "city: cpsim exited with $?" >&2
 python3 - "$d/report.json" <<'EOF'
 import json, sys
