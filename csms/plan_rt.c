@@ -27,8 +27,10 @@
  * clock, at most 10 s after the first request). svc_plan_tick() (the node's timer, on the loop)
  * builds the planner input of a due site from the store and hands it to the worker thread; the
  * worker solves it (sc_plan_solve and the "immediately" baseline) and queues the result; the
- * next tick applies it on the loop: one TxProfile per session through svc_cmd_send (and the V2G
- * DataTransfer where a session discharges), the plan stored for the API.
+ * next tick applies it on the loop: one TxProfile per session through svc_cmd_send where it
+ * changed (tx_needed: what the station would follow from now on differs from what it last
+ * took, or it may have lost it), the V2G DataTransfer where a session discharges, the plan
+ * stored for the API.
  *
  * Slots are 15 minutes of the node's clock, aligned to the epoch. The slot in progress is
  * frozen: a session keeps the power the previous plan gave it there (a new session gets a share
