@@ -255,6 +255,16 @@ int app_metrics_text(void *ud, char **ret_text)
 		api_live_dropped(&app->api));
 	counter(&t, "csms_planner_runs_total", "Plans the planner applied since start.",
 		svc_plan_count(app->svc));
+	{
+		uint64_t sent, skipped;
+
+		svc_plan_tx_counts(app->svc, &sent, &skipped);
+		counter(&t, "csms_planner_tx_profiles_sent_total",
+			"Sessions' TxProfiles the planner sent since start.", sent);
+		counter(&t, "csms_planner_tx_profiles_skipped_total",
+			"Sessions' TxProfiles not sent again: the station follows them already.",
+			skipped);
+	}
 	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);
 	gauge(&t, "process_start_time_seconds", "Start time of the process (Unix seconds).",
 	      (double)app->started_ms / 1000.0);

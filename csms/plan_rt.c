@@ -17,6 +17,7 @@
 #include "core/hmap.h"
 #include "core/log.h"
 #include "svc/energy.h"
+#include "svc/events.h"
 #include "svc/planner.h"
 #include "svc/svc.h"
 #include "svc/tariff.h"
@@ -26,8 +27,10 @@
  * clock, at most 10 s after the first request). svc_plan_tick() (the node's timer, on the loop)
  * builds the planner input of a due site from the store and hands it to the worker thread; the
  * worker solves it (sc_plan_solve and the "immediately" baseline) and queues the result; the
- * next tick applies it on the loop: one TxProfile per session through svc_cmd_send (and the V2G
- * DataTransfer where a session discharges), the plan stored for the API.
+ * next tick applies it on the loop: one TxProfile per session through svc_cmd_send where it
+ * changed (tx_needed: what the station would follow from now on differs from what it last
+ * took, or it may have lost it), the V2G DataTransfer where a session discharges, the plan
+ * stored for the API.
  *
  * Slots are 15 minutes of the node's clock, aligned to the epoch. The slot in progress is
  * frozen: a session keeps the power the previous plan gave it there (a new session gets a share
@@ -50,6 +53,7 @@
 #define DEFAULT_NEED_WH	       30000	     /* residential session without any need told */
 #define RES_LEAVE_MIN	       (7 * 60 + 30) /* residential default departure, local time */
 #define DEFAULT_OFFSET_MIN     480	     /* local time without a calendar: UTC+08:00 */
+#define TX_REFRESH_MS	       (4 * SLOT_MS) /* an unchanged accepted TxProfile is sent again */
 
 static const char *const mode_names[_SVC_MODE_MAX] = {
     [SVC_MODE_IDLE] = "Idle",
@@ -288,14 +292,45 @@ void svc_needs_init(struct svc_needs_in *n)
 
 /* ---------------------------------------------------------------- state */
 
+/* Where a session's TxProfile stands with its station (tx_needed). */
+enum tx_state {
+	TX_NONE,     /* never sent */
+	TX_PENDING,  /* sent, no answer yet */
+	TX_ACCEPTED, /* the station took it */
+	TX_FAILED,   /* refused, timed out, not delivered: send again */
+};
+
+/* The TxProfile last sent for a session: what its station follows once it accepted it. */
+struct tx_rec {
+	uint64_t seq;	 /* of that send (svc_plans.tx_seq), 0: none */
+	uint64_t epoch;	 /* its station's epoch then (struct tx_station) */
+	int state;	 /* enum tx_state */
+	int64_t sent_ms; /* node clock */
+	int64_t prof_id; /* the profile as sent: id, stack level, unit, start, periods */
+	int stack_level;
+	int rate_unit;
+	int64_t start_ms;
+	size_t n_periods;
+	struct svc_power_period *periods; /* owned */
+};
+
 /* What a site's last applied plan gave each session, for freezing the slot in progress. */
 struct last_plan {
 	int64_t start_ms; /* slot 0 */
 	int n_slots;
 	size_t n;
 	int64_t *ids;
-	int64_t *power_w; /* [i * n_slots + k] */
-	int *mode;	  /* [i]: the V2G mode last sent */
+	int64_t *power_w;  /* [i * n_slots + k] */
+	int *mode;	   /* [i]: the V2G mode last sent */
+	struct tx_rec *tx; /* [i]: its TxProfile (carried from plan to plan) */
+};
+
+/* A station the planner sent TxProfiles to: its epoch moves on at each (re)connection and
+ * accepted BootNotification, when what it held may be gone. */
+struct tx_station {
+	char id[STATION_ID_MAX + 1];
+	char site[SITE_ID_MAX + 1];
+	uint64_t epoch;
 };
 
 struct plan_site {
@@ -354,12 +389,22 @@ struct svc_plans {
 	 * started (the key, inside the value): a later refusal of the same shape is a
 	 * transaction that ended or did not start there, not a capability (on_profile_done) */
 	struct hmap tx_ok;
+	struct svc *svc;
+	struct hmap tx_stations; /* id -> struct tx_station */
+	uint64_t tx_seq, epoch_seq;
+	uint64_t tx_sent, tx_skipped; /* TxProfiles of replans sent / skipped as unchanged */
+	bool subscribed;	      /* to the event bus (station online) */
 };
 
 static void hook_booted(struct svc *s, const struct chg_station *st);
+static void on_event(void *ud, const struct svc_event *ev);
 
 static void hook_destroy(struct svc *s)
 {
+	struct svc_plans *p = *svc__plans(s);
+
+	if (p && p->subscribed)
+		svc_events_unsubscribe(s, on_event, p);
 	svc_plan_stop(s);
 	svc__plans_free(*svc__plans(s));
 	*svc__plans(s) = NULL;
@@ -382,7 +427,14 @@ static struct svc_plans *plans_of(struct svc *s)
 		if (*pp) {
 			pthread_mutex_init(&(*pp)->mu, NULL);
 			pthread_cond_init(&(*pp)->cv, NULL);
+			(*pp)->svc = s;
 			svc_set_plan_hooks(s, &plan_hooks);
+			/* a station that connects again gets its TxProfiles again (tx_needed) */
+			if (svc_events_subscribe(s, on_event, *pp) == 0)
+				(*pp)->subscribed = true;
+			else
+				log_warn("planner: no event subscription; reconnected stations get "
+					 "their TxProfiles at boot or refresh only");
 		}
 	}
 	return *pp;
@@ -390,9 +442,12 @@ static struct svc_plans *plans_of(struct svc *s)
 
 static void last_free(struct last_plan *l)
 {
+	for (size_t i = 0; l->tx && i < l->n; i++)
+		free(l->tx[i].periods);
 	free(l->ids);
 	free(l->power_w);
 	free(l->mode);
+	free(l->tx);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -452,6 +507,7 @@ void svc__plans_free(struct svc_plans *p)
 	}
 	hmap_free(&p->sites);
 	tx_ok_clear(&p->tx_ok);
+	tx_ok_clear(&p->tx_stations); /* frees each value, then the map */
 	free(p->booted);
 	for (int k = 0; k < _SITE_KIND_MAX; k++)
 		tariff_calendar_destroy(p->kind_cal[k]);
@@ -477,6 +533,14 @@ uint64_t svc_plan_count(struct svc *s)
 	struct svc_plans *p = *svc__plans(s);
 
 	return p ? p->applied : 0;
+}
+
+void svc_plan_tx_counts(struct svc *s, uint64_t *ret_sent, uint64_t *ret_skipped)
+{
+	struct svc_plans *p = *svc__plans(s);
+
+	*ret_sent = p ? p->tx_sent : 0;
+	*ret_skipped = p ? p->tx_skipped : 0;
 }
 
 /* ---------------------------------------------------------------- sites, tariffs, limits */
@@ -1099,10 +1163,183 @@ struct sent {
 	struct svc *s;
 	char model[STATION_ID_MAX * 2 + 2];
 	char station[STATION_ID_MAX + 1];
+	char site[SITE_ID_MAX + 1]; /* a session's TxProfile: its site and ... */
+	uint64_t seq;		    /* ... the send (struct tx_rec), 0 for other profiles */
 	bool amps;
 	int stack;
 	int64_t session_id; /* 0: a station-level profile */
 };
+
+/* ---------------------------------------------------------------- TxProfiles sent only when
+ * they change (docs/v2g.md "Sending only what changed") */
+
+/* The station's entry, created (with a new epoch) when create is set; NULL otherwise or when
+ * out of memory. */
+static struct tx_station *tx_station(struct svc_plans *p, const char *id, const char *site,
+				     bool create)
+{
+	struct tx_station *st = hmap_get(&p->tx_stations, id);
+
+	if (st || !create)
+		return st;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	snprintf(st->id, sizeof(st->id), "%s", id);
+	snprintf(st->site, sizeof(st->site), "%s", site);
+	st->epoch = ++p->epoch_seq;
+	if (hmap_put(&p->tx_stations, st->id, st) < 0) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Station id connected again or booted: what it held may be gone, so each TxProfile it was
+ * sent goes out again at the next plan of its site, which is asked for now. Nothing happens
+ * for a station that was never sent one. */
+static void tx_station_renew(struct svc *s, struct svc_plans *p, const char *id, const char *site)
+{
+	struct tx_station *st = tx_station(p, id, site, false);
+
+	if (!st)
+		return;
+	st->epoch = ++p->epoch_seq;
+	if (site && *site && strcmp(st->site, site))
+		snprintf(st->site, sizeof(st->site), "%s", site);
+	svc_plan_touch(s, st->site);
+}
+
+/* The event bus (after the group commit): a station online on this node. */
+static void on_event(void *ud, const struct svc_event *ev)
+{
+	struct svc_plans *p = ud;
+
+	if (ev->kind == SVC_EV_STATION_ONLINE)
+		tx_station_renew(p->svc, p, ev->station, NULL);
+}
+
+/* The period of a schedule from start_ms in force at t, or -1 (none yet). */
+static int period_at(int64_t start_ms, const struct svc_power_period *pp, size_t n, int64_t t)
+{
+	int at = -1;
+
+	for (size_t q = 0; q < n && start_ms + pp[q].start_s * 1000 <= t; q++)
+		at = (int)q;
+	return at;
+}
+
+/*
+** Whether a station that follows the profile of rec from now_ms on would follow prof alike:
+** the same id, stack level and unit, and at every instant from now_ms on the same limit (and
+** phases). Periods already past do not count, so a schedule that starts a slot later only
+** because time passed is the same one.
+*/
+static bool tx_same_future(const struct tx_rec *rec, const struct svc_charging_profile *prof,
+			   int64_t now_ms)
+{
+	const struct svc_power_period *a = rec->periods, *b = prof->periods;
+	size_t na = rec->n_periods, nb = prof->n_periods;
+
+	if (rec->prof_id != prof->id || rec->stack_level != prof->stack_level ||
+	    rec->rate_unit != prof->rate_unit || !a)
+		return false;
+	/* both are step functions of time: equal at now and at each step of either */
+	for (size_t q = 0; q <= na + nb; q++) {
+		int64_t t = q == 0    ? now_ms
+			    : q <= na ? rec->start_ms + a[q - 1].start_s * 1000
+				      : prof->start_ms + b[q - 1 - na].start_s * 1000;
+		int ia, ib;
+
+		if (t < now_ms)
+			continue;
+		ia = period_at(rec->start_ms, a, na, t);
+		ib = period_at(prof->start_ms, b, nb, t);
+		if ((ia < 0) != (ib < 0))
+			return false;
+		if (ia >= 0 && (a[ia].limit != b[ib].limit || a[ia].phases != b[ib].phases))
+			return false;
+	}
+	return true;
+}
+
+/*
+** Whether a session's TxProfile prof must go to station (rec: what was sent before): when it
+** was never sent, the last send failed (refused, timed out, not delivered), the station
+** connected or booted since, an accepted one is TX_REFRESH_MS old, or what the station would
+** follow from now_ms on differs. One on its way with the same future is not sent again: if it
+** fails, the next plan sends it.
+*/
+static bool tx_needed(struct svc_plans *p, const struct tx_rec *rec, const char *station,
+		      const struct svc_charging_profile *prof, int64_t now_ms)
+{
+	const struct tx_station *st = tx_station(p, station, NULL, false);
+
+	if (rec->state == TX_NONE || rec->state == TX_FAILED || !st || st->epoch != rec->epoch)
+		return true;
+	if (rec->state == TX_ACCEPTED && now_ms - rec->sent_ms >= TX_REFRESH_MS)
+		return true;
+	return !tx_same_future(rec, prof, now_ms);
+}
+
+/* rec becomes the send seq of prof to station at now_ms (pending), or failed. */
+static void tx_record(struct svc_plans *p, struct tx_rec *rec, const char *station,
+		      const char *site, const struct svc_charging_profile *prof, uint64_t seq,
+		      bool sent, int64_t now_ms)
+{
+	const struct tx_station *st = tx_station(p, station, site, true);
+
+	free(rec->periods);
+	memset(rec, 0, sizeof(*rec));
+	rec->state = TX_FAILED;
+	if (!sent || !st)
+		return;
+	rec->periods = malloc(prof->n_periods * sizeof(*rec->periods));
+	if (!rec->periods)
+		return;
+	memcpy(rec->periods, prof->periods, prof->n_periods * sizeof(*rec->periods));
+	rec->n_periods = prof->n_periods;
+	rec->seq = seq;
+	rec->epoch = st->epoch;
+	rec->state = TX_PENDING;
+	rec->sent_ms = now_ms;
+	rec->prof_id = prof->id;
+	rec->stack_level = prof->stack_level;
+	rec->rate_unit = prof->rate_unit;
+	rec->start_ms = prof->start_ms;
+}
+
+/* A copy of what the last plan recorded for session id into *ret (zero: nothing). */
+static int tx_carry(const struct last_plan *l, int64_t id, struct tx_rec *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; l->tx && i < l->n; i++) {
+		if (l->ids[i] != id || !l->tx[i].periods)
+			continue;
+		*ret = l->tx[i];
+		ret->periods = malloc(ret->n_periods * sizeof(*ret->periods));
+		if (!ret->periods) {
+			memset(ret, 0, sizeof(*ret));
+			return -ENOMEM;
+		}
+		memcpy(ret->periods, l->tx[i].periods, ret->n_periods * sizeof(*ret->periods));
+		return 0;
+	}
+	return 0;
+}
+
+/* The answer to TxProfile send t: the record of its session, if that send is still its last. */
+static void tx_answered(const struct sent *t, bool accepted)
+{
+	struct svc_plans *p = *svc__plans(t->s);
+	struct plan_site *site = p && t->seq ? hmap_get(&p->sites, t->site) : NULL;
+
+	for (size_t i = 0; site && site->last.tx && i < site->last.n; i++)
+		if (site->last.ids[i] == t->session_id && site->last.tx[i].seq == t->seq) {
+			site->last.tx[i].state = accepted ? TX_ACCEPTED : TX_FAILED;
+			return;
+		}
+}
 
 /* Whether session id is still running (a profile for an ended transaction is refused by any
  * station: that teaches nothing about what it accepts). */
@@ -1412,6 +1649,8 @@ static void on_profile_done(void *ud, const struct svc_cmd_result *res)
 
 	if (res->status == SVC_RES_ACCEPTED)
 		tx_ok(t, true);
+	if (t->session_id > 0)
+		tx_answered(t, res->status == SVC_RES_ACCEPTED);
 	if (res->status == SVC_RES_CALL_ERROR &&
 	    (!strcmp(res->code, "NotSupported") || !strcmp(res->code, "NotImplemented"))) {
 		snprintf(what, sizeof(what),
@@ -1562,6 +1801,7 @@ static void hook_booted(struct svc *s, const struct chg_station *st)
 
 	if (!p || !st->site_id[0])
 		return;
+	tx_station_renew(s, p, st->id, st->site_id); /* its TxProfiles may be gone */
 	site = hmap_get(&p->sites, st->site_id);
 	for (size_t k = 0; site && k < site->n_max_sent; k++)
 		if (!strcmp(site->max_sent[k], st->id)) {
@@ -1623,7 +1863,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	nl.ids = calloc(j->n ? j->n : 1, sizeof(*nl.ids));
 	nl.power_w = calloc((j->n ? j->n : 1) * (size_t)n, sizeof(*nl.power_w));
 	nl.mode = calloc(j->n ? j->n : 1, sizeof(*nl.mode));
-	if (!nl.ids || !nl.power_w || !nl.mode)
+	nl.tx = calloc(j->n ? j->n : 1, sizeof(*nl.tx));
+	if (!nl.ids || !nl.power_w || !nl.mode || !nl.tx)
 		goto out;
 	for (int k = 0; k < n; k++) {
 		int64_t sum = 0;
@@ -1717,14 +1958,26 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 						     NULL);
 			}
 		}
-		t = calloc(1, sizeof(*t));
-		if (t) {
+		tx_carry(&site->last, js->id, &nl.tx[i]);
+		if (!tx_needed(p, &nl.tx[i], js->station, &cmd.profile, j->now_ms)) {
+			p->tx_skipped++; /* the station follows this already */
+		} else if ((t = calloc(1, sizeof(*t)))) {
+			bool sent;
+
 			t->s = s;
 			t->amps = caps.amps;
 			t->stack = caps.tx_stack_level;
 			t->session_id = js->id;
+			t->seq = ++p->tx_seq;
 			snprintf(t->station, sizeof(t->station), "%s", js->station);
-			if (svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) < 0)
+			snprintf(t->site, sizeof(t->site), "%s", j->site);
+			sent =
+			    svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) == 0;
+			tx_record(p, &nl.tx[i], js->station, j->site, &cmd.profile, t->seq, sent,
+				  j->now_ms);
+			if (sent)
+				p->tx_sent++;
+			else
 				free(t);
 		}
 		sdoc = json_pack(

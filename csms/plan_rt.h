@@ -184,6 +184,12 @@ void svc_plan_stop(struct svc *s);
 void svc_plan_tick(struct svc *s);
 /* Plans applied since start (for tests and metrics). */
 uint64_t svc_plan_count(struct svc *s);
+/*
+** Sessions' TxProfiles since start: *ret_sent sent by replans, *ret_skipped not sent because
+** the station follows the same schedule from now on already (accepted, same connection and
+** boot, younger than the refresh period; docs/v2g.md "Sending only what changed").
+*/
+void svc_plan_tx_counts(struct svc *s, uint64_t *ret_sent, uint64_t *ret_skipped);
 
 /* The planner's state hanging off struct svc (svc.h: svc__plans, svc_plan_hooks; created by
  * the first call here, which sets the hooks). */

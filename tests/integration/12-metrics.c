@@ -156,6 +156,8 @@ static void test_calls_by_action(void **state)
 	assert_int_equal(sample(m, "csms_live_subscribers"), 0);
 	assert_int_equal(sample(m, "csms_held_replies"), 0);
 	assert_true(sample(m, "csms_planner_runs_total") >= 0);
+	assert_true(sample(m, "csms_planner_tx_profiles_sent_total") >= 0);
+	assert_true(sample(m, "csms_planner_tx_profiles_skipped_total") >= 0);
 	assert_true(sample(m, "csms_tx_queued_frames") >= 0);
 	assert_true(sample(m, "csms_calls_queued") >= 0);
 	http_result_clear(&res);

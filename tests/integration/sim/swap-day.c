@@ -50,10 +50,11 @@
 /*
 ** A port rack: 12 slots, more packs than a wave of 4-6 trucks takes, so packs charged in the
 ** valley serve the next waves; valley and deep valley then hold at least 50 % of its charging
-** (runs seen on gcc: 59-84 %, docs/swap.md). Under the sanitizers the stations' calls reached
-** the CSMS hours (simulated) late with racks of 12 (every pack charged unmanaged before its
-** needs arrived, 6-37 % in the valley): there the racks keep the 8 slots this test had before,
-** whose share is bounded by the demand (~30 %, docs/swap.md), printed and not asserted.
+** (runs seen on gcc: 59-84 %, docs/swap.md). Under the sanitizers the racks have 12 slots too
+** since the planner sends a TxProfile only when it changed (about half the SetChargingProfile
+** of before, docs/v2g.md); with every profile re-sent at each replan the stations' calls
+** reached the CSMS hours (simulated) late there (racks of 8 then). The share is printed, not
+** asserted, under the sanitizers.
 */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -62,10 +63,8 @@
 #define SANITIZED 1
 #endif
 #endif
-#ifdef SANITIZED
-#define PORT_SLOTS 8
-#else
-#define PORT_SLOTS	 12
+#define PORT_SLOTS 12
+#ifndef SANITIZED
 #define VALLEY_SHARE_MIN 0.50
 #endif
 

@@ -20,6 +20,7 @@
 #include "plan_rt.h"
 #include "store/store.h"
 #include "svc/cmd.h"
+#include "svc/events.h"
 #include "svc/link.h"
 #include "svc/svc.h"
 
@@ -593,6 +594,138 @@ static void test_caps_per_model(void **state)
 	}
 }
 
+/* TxProfile sends from `from` on; *ret_last: the index of the last one. */
+static int tx_sends(const struct rt *f, int from, int *ret_last)
+{
+	int n = 0;
+
+	for (int i = from; i < f->link.n; i++)
+		if (f->link.cmd[i].kind == SVC_CMD_SET_PROFILE &&
+		    f->link.cmd[i].profile.purpose == SVC_PURPOSE_TX) {
+			n++;
+			*ret_last = i;
+		}
+	return n;
+}
+
+/* A replan at now_ms: the sends it made start at the returned index. */
+static int rt_replan(struct rt *f, int64_t now_ms, bool touch)
+{
+	int base = f->link.n;
+
+	if (touch)
+		svc_plan_touch(f->svc, "HOME");
+	f->clock.fixed_ms = now_ms;
+	svc_plan_tick(f->svc);
+	return base;
+}
+
+/*
+** A session's TxProfile goes out only when what the station would follow changes: a replan
+** (the next slot, or a touch) with the same schedule from now on sends nothing, a changed one
+** sends once; a reconnection, a boot, a refused profile and the refresh period send it again.
+*/
+static void test_tx_only_changed(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	uint64_t sent, skipped;
+	bool managed;
+	int64_t a, now;
+	int base, last = -1, first;
+	void *replaced = NULL;
+	int conn;
+	struct chg_station *st;
+
+	/* more than 5 h at 7.4 kW can give: full power until departure in every plan */
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 200000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 5 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	now = T0 + 10000;
+	base = rt_replan(f, now, false);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	assert_int_equal(tx_sends(f, base, &last), 1);
+	first = last;
+	assert_int_equal(f->link.cmd[first].profile.periods[0].limit, 7400);
+	svc_plan_tx_counts(f->svc, &sent, &skipped);
+	assert_int_equal(sent, 1);
+	assert_int_equal(skipped, 0);
+	/* on its way: a replan with the same schedule does not send it twice */
+	base = rt_replan(f, now += 5000, true);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	assert_int_equal(tx_sends(f, base, &last), 0);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+
+	/* the next slot (the schedule starts 15 min later, the same from now on): nothing */
+	base = rt_replan(f, now = T0 + 15 * 60000LL, false);
+	assert_int_equal(svc_plan_count(f->svc), 3);
+	assert_int_equal(tx_sends(f, base, &last), 0);
+	svc_plan_tx_counts(f->svc, &sent, &skipped);
+	assert_int_equal(sent, 1);
+	assert_int_equal(skipped, 2);
+
+	/* the EV now takes 3.7 kW: sent once, then not again */
+	in.max_charge_w = 3700;
+	in.energy_wh = -1;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	base = rt_replan(f, now += 10000, false);
+	assert_int_equal(svc_plan_count(f->svc), 4);
+	assert_int_equal(tx_sends(f, base, &last), 1);
+	assert_true(f->link.cmd[last].profile.n_periods >= 2); /* the slot in progress: 7.4 kW */
+	assert_int_equal(f->link.cmd[last].profile.periods[1].limit, 3700);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	base = rt_replan(f, now += 10000, true);
+	assert_int_equal(svc_plan_count(f->svc), 5);
+	assert_int_equal(tx_sends(f, base, &last), 0);
+
+	/* the station connects again (online event after the commit): sent again, unasked */
+	st = svc_station_attach(f->svc, "CP-A", 0, "ocpp1.6", &conn, &replaced);
+	assert_non_null(st);
+	svc_events_release(f->svc, true);
+	base = rt_replan(f, now += 10000, false);
+	assert_int_equal(svc_plan_count(f->svc), 6);
+	assert_int_equal(tx_sends(f, base, &last), 1);
+	assert_string_equal(f->link.station[last], "CP-A");
+	/* ... and refused there: sent again at the next plan */
+	rt_answer(f, base, SVC_RES_REJECTED);
+	base = rt_replan(f, now += 10000, true);
+	assert_int_equal(tx_sends(f, base, &last), 1);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	base = rt_replan(f, now += 10000, true);
+	assert_int_equal(tx_sends(f, base, &last), 0);
+
+	/* a BootNotification accepted (a reboot loses profiles): sent again */
+	{
+		struct store_boot boot = {.protocol = "ocpp1.6", .now_ms = now};
+		struct svc_boot_result br;
+
+		assert_int_equal(svc_boot(f->svc, st, &boot, &br), 0);
+		assert_int_equal(br.status, REG_ACCEPTED);
+		assert_int_equal(store_commit(f->store), 0);
+	}
+	base = rt_replan(f, now += 10000, false);
+	assert_int_equal(tx_sends(f, base, &last), 1);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	svc_station_detach(f->svc, st, &conn);
+	svc_events_release(f->svc, true);
+
+	/* unchanged for an hour since the last send: sent again (the refresh) */
+	base = rt_replan(f, now += 45 * 60000LL, true);
+	assert_int_equal(tx_sends(f, base, &last), 0);
+	base = rt_replan(f, now += 15 * 60000LL, true);
+	assert_int_equal(tx_sends(f, base, &last), 1);
+	assert_int_equal(f->link.cmd[last].profile.periods[0].limit, 3700);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	svc_plan_tx_counts(f->svc, &sent, &skipped);
+	assert_int_equal(sent, 6);
+	assert_int_equal(skipped, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +736,7 @@ int main(void)
 	    cmocka_unit_test(test_v2g_payload),
 	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
