@@ -802,6 +802,40 @@ static void test_owners_agree_under_churn(void **state)
 		csms_pass(m->node[i]);
 }
 
+/* A group commit that fails (here: a CHECK the test adds, which the station's next write
+ * breaks) answers the charger whose reply waited for it with CALLERROR InternalError and then
+ * closes its connection, so that svc's memory of the station, which took the write as done,
+ * is read from the database again when it reconnects. Another charger of the node goes on. */
+static void test_failed_group_closes_its_stations(void **state)
+{
+	struct mn *m = *state;
+	struct tcp *tc = booted(m->node[0]->port, "CP-MN-FAIL");
+	struct tcp *ok = booted(m->node[0]->port, "CP-MN-FINE");
+	char code[64] = "";
+
+	assert_non_null(tc);
+	assert_non_null(ok);
+	PQclear(PQexec(m->db, "ALTER TABLE stations ADD CONSTRAINT it_fail CHECK (id <> "
+			      "'CP-MN-FAIL' OR last_seen_ms < 0) NOT VALID"));
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), NULL, code, 5000), 1);
+	assert_string_equal(code, "InternalError");
+	assert_int_equal(tc_wait_closed(tc, 5000), 0);
+	assert_int_equal(tc_end(tc)->close_code, 1011);
+	assert_int_equal(tc_call(ok, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	assert_false(tc_closed(ok));
+	PQclear(PQexec(m->db, "ALTER TABLE stations DROP CONSTRAINT it_fail"));
+	tc_close(tc);
+	/* the charger comes back and is read again */
+	tc = booted(m->node[0]->port, "CP-MN-FAIL");
+	assert_non_null(tc);
+	assert_int_equal(owner_wait(m, "CP-MN-FAIL", 0, 5000), 0);
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	tc_close(tc);
+	tc_close(ok);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
 /* Takeovers never deadlock (docs/scaling.md): the old node's last writes of a station another
  * node took over never wait for the new owner's group. Here the test plays node B: it takes
  * the station's row over (committed, without the NOTIFY, so node A keeps its connection) and
@@ -1013,6 +1047,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_late_takeover_notify_after_release, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_owners_agree_under_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_group_closes_its_stations, setup, teardown),
 	};
 
 	if (system("command -v haproxy >/dev/null 2>&1") != 0) {
