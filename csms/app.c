@@ -41,10 +41,48 @@ static void hist_add(uint64_t *hist, uint64_t *sum, uint64_t dt)
 	*sum += dt;
 }
 
+/*
+** A group that failed leaves svc's memory of its stations as if it had committed (a boot
+** accepted, a session open, a status), and the database without it. The stations whose replies
+** waited for it (answered with CALLERROR now) are closed after those answers: a charger
+** reconnects, and svc reads the station from the database again. Ownership rows on PostgreSQL
+** are written outside the group (store_pg.c owner_exec), so a failed group leaves them and the
+** node's owned-set as they were; the lease check (owners_check) settles the rest.
+*/
+static void release_failed(struct app *app, uint64_t batch)
+{
+	struct conn **failed = NULL;
+	size_t n = 0, cap = 0;
+	struct list *l;
+
+	for (l = app->hub.held_conns.next; l != &app->hub.held_conns; l = l->next)
+		cap++;
+	failed = cap ? calloc(cap, sizeof(*failed)) : NULL;
+	if (cap && !failed)
+		log_err("group commit failed: out of memory, its stations stay connected");
+	for (l = app->hub.held_conns.next; failed && l != &app->hub.held_conns; l = l->next) {
+		struct conn *c = list_entry(l, struct conn, held_link);
+
+		/* held frames are in batch order: the first tells */
+		if (c->held_head && c->held_head->batch <= batch && !c->closing)
+			failed[n++] = c;
+	}
+	conn_release_held_upto(&app->hub, false, batch); /* their CALLERRORs go out first */
+	for (size_t i = 0; i < n; i++) {
+		log_notice("[cp %s] a write it waited for failed: closing the connection",
+			   failed[i]->id);
+		conn_close(failed[i], 1011, "a write failed: reconnect");
+	}
+	free(failed);
+}
+
 /* Release what waited for batch b: replies, command answers, events. */
 static void release_batch(struct app *app, const struct app_batch *b, bool ok)
 {
-	conn_release_held_upto(&app->hub, ok, b->batch);
+	if (ok)
+		conn_release_held_upto(&app->hub, ok, b->batch);
+	else
+		release_failed(app, b->batch);
 	/* operator commands whose log rows this batch made durable get their answers now */
 	svc_cmd_release_n(app->svc, ok, b->n_cmd);
 	/* live events whose cause this batch made durable go to the dashboards (/api/live) */
@@ -165,8 +203,10 @@ void app_group_commit(struct app *app)
 	if (!ok) /* the batches before it answer once durable, then this one with errors */
 		flush_wait(app);
 	if (!b.seq && !app->batch_n) { /* durable already, nothing before it waits: as before */
-		if (!list_empty(&app->hub.held_conns))
+		if (!list_empty(&app->hub.held_conns) && ok)
 			conn_release_held(&app->hub, ok);
+		else if (!list_empty(&app->hub.held_conns))
+			release_failed(app, UINT64_MAX);
 		svc_cmd_release(app->svc, ok);
 		svc_events_release(app->svc, ok);
 		svc_certs_release(app->svc);

@@ -546,7 +546,7 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-#define STORE_OPS_VERSION 10
+#define STORE_OPS_VERSION 11
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -564,6 +564,8 @@ typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud)
 #define STORE_NODE_KEY_MAX 64
 /* A notification of channel with its payload (docs/scaling.md). */
 typedef void (*store_notify_fn)(void *ud, const char *channel, const char *payload);
+/* owners_check: this node held station_id and another node holds it now (borrowed string). */
+typedef void (*store_owner_gone_fn)(void *ud, const char *station_id);
 
 struct store_ops {
 	int version;	  /* STORE_OPS_VERSION the backend implements */
@@ -1035,6 +1037,16 @@ struct store_ops {
 	 * if none, -ENOTSUP on SQLite. */
 	int (*node_key_get)(struct store *s, const char *node_id, char *ret_key);
 	/* ---- end nodes, version 10 */
+	/* ---- nodes, version 11 (0021_owner_epoch.sql, docs/postgresql.md) */
+	/* Renew this node's leases (as owners_renew) and make the ownership rows agree with the
+	 * stations this node holds (took and has not released or lost): a held station whose
+	 * row is gone (a takeover elsewhere that was released again) is taken back; one whose
+	 * row names another node is forgotten and fn(ud, station_id) called (the caller closes
+	 * its connection: a takeover whose NOTIFY never came); a row naming this node for a
+	 * station it does not hold is deleted. Rows taken over right now (locked) wait for the
+	 * next call. The number of rows corrected, or -EIO. SQLite (one node): 0. */
+	int (*owners_check)(struct store *s, store_owner_gone_fn fn, void *ud);
+	/* ---- end nodes, version 11 */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1811,5 +1823,9 @@ static inline int store_node_key_get(struct store *s, const char *node_id, char 
 	return STORE_CALL(node_key_get, node_id, ret_key);
 }
 /* ---- end nodes, version 10 */
+static inline int store_owners_check(struct store *s, store_owner_gone_fn fn, void *ud)
+{
+	return STORE_CALL(owners_check, fn, ud);
+}
 
 #undef STORE_CALL

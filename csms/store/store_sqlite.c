@@ -4614,6 +4614,15 @@ static int sq_node_key_get(struct store *s, const char *node_id, char *ret_key)
 }
 /* ---- end nodes, version 10 */
 
+/* ---- nodes, version 11: one node, nothing to reconcile */
+static int sq_owners_check(struct store *s, store_owner_gone_fn fn, void *ud)
+{
+	(void)s;
+	(void)fn;
+	(void)ud;
+	return 0;
+}
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .name = "sqlite",
@@ -4768,4 +4777,5 @@ const struct store_ops store_sqlite_ops = {
     .owner_held = sq_owner_held,
     .node_key_set = sq_node_key_set,
     .node_key_get = sq_node_key_get,
+    .owners_check = sq_owners_check,
 };

@@ -646,6 +646,196 @@ static void test_command_not_sent_on_stale_connection(void **state)
 		csms_pass(m->node[i]);
 }
 
+/* The ownership row of a station connected to node A, wait up to ms for it to name node `who`
+ * (-1: no row). The node index it names at the end. */
+static int owner_wait(struct mn *m, const char *id, int who, int ms)
+{
+	long long end = mono_ms() + ms;
+	int o;
+
+	while ((o = owner_of(m, id, NULL)) != who && mono_ms() < end)
+		tc_run(50);
+	return o;
+}
+
+/* A connection that reached node B late (the charger had given up on it and stayed on node A)
+ * takes the station over and releases it again when it closes. The test plays node B on the
+ * database: the row is taken over and deleted, and B's NOTIFY does not reach A (a LISTEN
+ * connection that broke). A still holds the live connection: its lease check takes the row
+ * back (before, the station stayed without a row: counted offline, and commands through
+ * other nodes could not find it), and commands reach it again. */
+static void test_owner_row_restored(void **state)
+{
+	struct mn *m = *state;
+	const char *params[1] = {"CP-MN-GONE"};
+	struct tcp *tc = booted(m->node[0]->port, "CP-MN-GONE");
+	long long e0 = 0, e1 = 0;
+	PGresult *res;
+
+	assert_non_null(tc);
+	assert_int_equal(owner_of(m, "CP-MN-GONE", &e0), 0);
+	res = PQexecParams(m->db, "DELETE FROM station_owner WHERE station_id = $1", 1, NULL,
+			   params, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	/* the lease is 3 s, checked every second */
+	assert_int_equal(owner_wait(m, "CP-MN-GONE", 0, 5000), 0);
+	assert_int_equal(owner_of(m, "CP-MN-GONE", &e1), 0);
+	assert_true(e1 > e0);
+	assert_false(tc_closed(tc));
+	command_through(m, 1, tc, "CP-MN-GONE");
+	tc_close(tc);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* A station released and taken again gets a higher epoch than any earlier take: node B's late
+ * takeover NOTIFY of the earlier row (epoch e) never makes node A, which holds the station now,
+ * close its connection. Before, a new row started again at epoch 1 and A closed the charger
+ * it had just admitted. */
+static void test_late_takeover_notify_after_release(void **state)
+{
+	struct mn *m = *state;
+	const char *id = "CP-MN-EPOCH";
+	struct tcp *tc = booted(m->node[0]->port, id), *tc2;
+	long long e_b = 0, e_a = 0;
+	char payload[96];
+	const char *params[1] = {payload};
+	PGresult *res;
+
+	assert_non_null(tc);
+	/* A, then B (A closes its connection: a takeover), then the charger leaves B: no row */
+	tc2 = booted(m->node[1]->port, id);
+	assert_non_null(tc2);
+	assert_int_equal(owner_of(m, id, &e_b), 1);
+	assert_int_equal(tc_wait_closed(tc, 5000), 0);
+	tc_close(tc);
+	tc_close(tc2);
+	assert_int_equal(owner_wait(m, id, -1, 5000), -1);
+	/* back on A: a new row */
+	tc = booted(m->node[0]->port, id);
+	assert_non_null(tc);
+	assert_int_equal(owner_of(m, id, &e_a), 0);
+	print_message("%s: B took it at epoch %lld, A again at %lld\n", id, e_b, e_a);
+	/* B's takeover of the old row, heard late */
+	snprintf(payload, sizeof(payload), "%s\t%lld\tnode-B", id, e_b);
+	res = PQexecParams(m->db, "SELECT pg_notify('csms_owner', $1)", 1, NULL, params, NULL, NULL,
+			   0);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	tc_run(1000);
+	assert_false(tc_closed(tc));
+	assert_int_equal(owner_of(m, id, NULL), 0);
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	tc_close(tc);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+#define CHURN_N	     30
+#define CHURN_ROUNDS 5
+
+/* Chargers that reconnect to random nodes, some leaving a connection open behind them (the
+ * node it was on closes it: a takeover) and some closing theirs first, all at once: afterwards
+ * every charger has exactly one ownership row, naming the node its open connection is on, and
+ * no node keeps a row of a station it does not hold. */
+static void test_owners_agree_under_churn(void **state)
+{
+	struct mn *m = *state;
+	static struct tcp *tc[CHURN_N], *old[CHURN_N];
+	int at[CHURN_N], bad = 0;
+	char ids[CHURN_N][24];
+	unsigned seed = 12;
+
+	for (int i = 0; i < CHURN_N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "CP-CH-%02d", i);
+		at[i] = i % NODES;
+		tc[i] = booted(m->node[at[i]]->port, ids[i]);
+		assert_non_null(tc[i]);
+	}
+	for (int r = 0; r < CHURN_ROUNDS; r++) {
+		for (int i = 0; i < CHURN_N; i++) {
+			int to = (int)(rand_r(&seed) % NODES);
+
+			if (rand_r(&seed) % 2) {
+				tc_close(tc[i]); /* the charger leaves first */
+				tc[i] = NULL;
+			}
+			old[i] = tc[i];
+			at[i] = to;
+			tc[i] = tc_connect(m->node[to]->port, ids[i], NULL, "ocpp1.6", 3000, NULL);
+			assert_non_null(tc[i]);
+		}
+		/* every new connection boots; the old ones are closed by their node or here */
+		for (int i = 0; i < CHURN_N; i++) {
+			json_t *conf = NULL;
+
+			assert_int_equal(tc_boot16(tc[i], &conf, NULL), 0);
+			json_decref(conf);
+		}
+		for (int i = 0; i < CHURN_N; i++) {
+			if (old[i]) /* replaced here or taken over elsewhere */
+				assert_int_equal(tc_wait_closed(old[i], 5000), 0);
+			tc_close(old[i]);
+			old[i] = NULL;
+		}
+	}
+	/* one lease check later (1 s), nothing left to correct */
+	tc_run(1500);
+	for (int i = 0; i < CHURN_N; i++) {
+		int o = owner_of(m, ids[i], NULL);
+
+		if (tc_closed(tc[i]) || o != at[i]) {
+			print_error("%s: connected to %s (%s), row names %s\n", ids[i],
+				    m->node_id[at[i]], tc_closed(tc[i]) ? "closed" : "open",
+				    o >= 0 ? m->node_id[o] : "nobody");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(db_count(m, "SELECT count(*) FROM station_owner WHERE station_id LIKE $1",
+				  "CP-CH-%", NULL),
+			 CHURN_N);
+	for (int i = 0; i < CHURN_N; i++)
+		tc_close(tc[i]);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
+/* A group commit that fails (here: a CHECK the test adds, which the station's next write
+ * breaks) answers the charger whose reply waited for it with CALLERROR InternalError and then
+ * closes its connection, so that svc's memory of the station, which took the write as done,
+ * is read from the database again when it reconnects. Another charger of the node goes on. */
+static void test_failed_group_closes_its_stations(void **state)
+{
+	struct mn *m = *state;
+	struct tcp *tc = booted(m->node[0]->port, "CP-MN-FAIL");
+	struct tcp *ok = booted(m->node[0]->port, "CP-MN-FINE");
+	char code[64] = "";
+
+	assert_non_null(tc);
+	assert_non_null(ok);
+	PQclear(PQexec(m->db, "ALTER TABLE stations ADD CONSTRAINT it_fail CHECK (id <> "
+			      "'CP-MN-FAIL' OR last_seen_ms < 0) NOT VALID"));
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), NULL, code, 5000), 1);
+	assert_string_equal(code, "InternalError");
+	assert_int_equal(tc_wait_closed(tc, 5000), 0);
+	assert_int_equal(tc_end(tc)->close_code, 1011);
+	assert_int_equal(tc_call(ok, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	assert_false(tc_closed(ok));
+	PQclear(PQexec(m->db, "ALTER TABLE stations DROP CONSTRAINT it_fail"));
+	tc_close(tc);
+	/* the charger comes back and is read again */
+	tc = booted(m->node[0]->port, "CP-MN-FAIL");
+	assert_non_null(tc);
+	assert_int_equal(owner_wait(m, "CP-MN-FAIL", 0, 5000), 0);
+	assert_int_equal(tc_call(tc, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
+	tc_close(tc);
+	tc_close(ok);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
 /* Takeovers never deadlock (docs/scaling.md): the old node's last writes of a station another
  * node took over never wait for the new owner's group. Here the test plays node B: it takes
  * the station's row over (committed, without the NOTIFY, so node A keeps its connection) and
@@ -664,8 +854,10 @@ static void test_offline_mark_never_waits(void **state)
 	assert_non_null(tcy);
 	assert_non_null(tcx);
 	assert_int_equal(owner_of(m, "CP-MN-DLY", NULL), 0);
+	/* node-Z: a node of the cluster that does not run here (node B would let go of a row
+	 * it holds no connection for at its next lease check) */
 	res = PQexecParams(m->db,
-			   "UPDATE station_owner SET node_id = 'node-B', epoch = epoch + 1 WHERE "
+			   "UPDATE station_owner SET node_id = 'node-Z', epoch = epoch + 1 WHERE "
 			   "station_id = $1",
 			   1, NULL, params, NULL, NULL, 0);
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -683,8 +875,12 @@ static void test_offline_mark_never_waits(void **state)
 	assert_int_equal(tc_call(tcx, "Heartbeat", json_object(), NULL, NULL, 5000), 0);
 
 	PQclear(PQexec(m->db, "ROLLBACK"));
-	/* node B's hold stands: A did not mark it offline */
-	assert_int_equal(owner_of(m, "CP-MN-DLY", NULL), 1);
+	/* the other node's hold stands: A did not mark it offline */
+	assert_int_equal(db_count(m,
+				  "SELECT count(*) FROM station_owner WHERE station_id = $1 AND "
+				  "node_id = 'node-Z'",
+				  "CP-MN-DLY", NULL),
+			 1);
 	assert_int_equal(db_count(m, "SELECT count(*) FROM stations WHERE id = $1 AND online",
 				  "CP-MN-DLY", NULL),
 			 1);
@@ -847,6 +1043,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_command_not_sent_on_stale_connection, setup_deaf,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_mark_never_waits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_row_restored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_takeover_notify_after_release, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_owners_agree_under_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_group_closes_its_stations, setup, teardown),
 	};
 
 	if (system("command -v haproxy >/dev/null 2>&1") != 0) {

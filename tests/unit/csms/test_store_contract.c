@@ -3027,6 +3027,79 @@ static void test_nodes(void **state)
 	store_close(s2);
 }
 
+struct gone {
+	int n;
+	char last[STATION_ID_MAX + 1];
+};
+
+static void on_gone(void *ud, const char *station_id)
+{
+	struct gone *g = ud;
+
+	g->n++;
+	snprintf(g->last, sizeof(g->last), "%s", station_id);
+}
+
+/* owners_check: the rows agree with the stations this node holds (version 11) */
+static void test_owners_check(void **state)
+{
+	struct fx *f = *state;
+	char node[STORE_NODE_ID_MAX + 1], err[256];
+	struct gone g = {0};
+	struct store *s2;
+	int64_t e1 = 0, e2 = 0;
+
+	assert_int_equal(store_node_set(f->s, "node-A", 30000), 0);
+	station(f->s, "CP-OC1");
+	station(f->s, "CP-OC2");
+	station(f->s, "CP-OC3");
+	for (int i = 1; i <= 3; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "CP-OC%d", i);
+		assert_int_equal(store_station_seen(f->s, id, true, "ocpp1.6", T0), 0);
+	}
+	assert_int_equal(store_commit(f->s), 0);
+	if (f->b->ops != &store_pg_ops) { /* one node: nothing to reconcile */
+		assert_int_equal(store_owners_check(f->s, on_gone, &g), 0);
+		assert_int_equal(g.n, 0);
+		return;
+	}
+	assert_int_equal(store_owners_check(f->s, on_gone, &g), 0); /* all agree */
+	assert_int_equal(g.n, 0);
+	assert_int_equal(store_owner_get(f->s, "CP-OC1", node, &e1), 0);
+
+	s2 = f->b->ops->open(f->dsn, false, err, sizeof(err));
+	assert_non_null(s2);
+	assert_int_equal(store_node_set(s2, "node-B", 30000), 0);
+	/* CP-OC1: B takes it and lets go again, A never hears: no row */
+	assert_int_equal(store_station_seen(s2, "CP-OC1", true, "ocpp1.6", T0 + 1), 0);
+	assert_int_equal(store_station_seen(s2, "CP-OC1", false, NULL, T0 + 2), 0);
+	/* CP-OC2: B holds it, A never hears */
+	assert_int_equal(store_station_seen(s2, "CP-OC2", true, "ocpp1.6", T0 + 1), 0);
+	assert_int_equal(store_commit(s2), 0);
+	assert_int_equal(store_owner_get(f->s, "CP-OC1", node, &e2), -ENOENT);
+	/* CP-OC3: A forgets it (a takeover heard) but its row stays A's: a leaked row */
+	assert_int_equal(store_owner_lost(f->s, "CP-OC3", INT64_MAX), 1);
+
+	assert_int_equal(store_owners_check(f->s, on_gone, &g), 3);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.last, "CP-OC2");
+	/* taken back at a higher epoch; still B's; let go of */
+	assert_int_equal(store_owner_get(f->s, "CP-OC1", node, &e2), 0);
+	assert_string_equal(node, "node-A");
+	assert_true(e2 > e1);
+	assert_int_equal(store_owner_held(f->s, "CP-OC1"), 1);
+	assert_int_equal(store_owner_held(f->s, "CP-OC2"), 0);
+	assert_int_equal(store_owner_held(s2, "CP-OC2"), 1);
+	assert_int_equal(store_owner_get(f->s, "CP-OC3", node, &e2), -ENOENT);
+	/* nothing left to correct, on either node */
+	assert_int_equal(store_owners_check(f->s, on_gone, &g), 0);
+	assert_int_equal(store_owners_check(s2, on_gone, &g), 0);
+	assert_int_equal(g.n, 1);
+	store_close(s2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -3066,6 +3139,7 @@ int main(void)
 	    T(test_commit_async_connection_lost),
 #endif
 	    T(test_nodes),
+	    T(test_owners_check),
 	};
 #undef T
 	int failed = 0;
