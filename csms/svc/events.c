@@ -301,6 +301,8 @@ void svc_events_release_n(struct svc *s, bool committed, size_t n)
 	struct svc_events *e = *svc__events(s);
 	int64_t mono;
 
+	if (!committed) /* what svc found in that group may be gone (svc.h, session cache) */
+		svc_session_hints_forget(s);
 	if (!e)
 		return;
 	mono = clock_mono_ms();

@@ -64,7 +64,8 @@ void svc_events_unsubscribe(struct svc *s, svc_event_fn fn, void *ud);
 void svc_event_post(struct svc *s, const struct svc_event *ev);
 
 /* The group commit ended (committed or not): deliver the queued events, or drop them. Also
- * samples the network power once a minute of the node's clock. */
+ * samples the network power once a minute of the node's clock. Not committed: also
+ * svc_session_hints_forget() (svc.h). */
 void svc_events_release(struct svc *s, bool committed);
 /* The number of events queued for a group commit, and the same release for only the n oldest
  * of them (the group commit off the loop: later batches' events wait for their own). */

@@ -54,6 +54,10 @@ struct svc {
 	struct svc_certs *certs; /* CA, CSRs, password rotation (cert.c) */
 	/* local lists: pushes due and syncs in flight (locallist.c) */
 	struct svc_ll_push *ll_push;
+	/* session cache: the generation of chg_station.sess_hint entries that still hold (+1 when
+	 * a group failed), and how often one saved a lookup */
+	uint64_t sess_gen;
+	uint64_t sess_hint_hits;
 };
 
 struct svc *svc_create(struct store *store, const struct clock *clock, const struct cfg *cfg)
@@ -70,6 +74,7 @@ struct svc *svc_create(struct store *store, const struct clock *clock, const str
 	s->reg_tokens = cfg->registration_rate_per_s;
 	s->reg_refill_ms = s->log_refill_ms = s->boot_refill_ms;
 	s->log_tokens = 10;
+	s->sess_gen = 1; /* a zeroed hint never holds */
 	if (RAND_bytes(s->key, sizeof(s->key)) != 1) {
 		free(s);
 		return NULL;
@@ -750,6 +755,7 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	st->boot_accepted = false;
 	st->unregistered = unregistered;
 	st->interval_s = 0;
+	memset(st->sess_hint, 0, sizeof(st->sess_hint)); /* a new connection starts cold */
 	if (unregistered)
 		return st;
 	store_station_seen(s->store, id, true, protocol_name, svc_now_ms(s));
@@ -1077,12 +1083,68 @@ static int open_by_csms(struct svc *s, struct chg_station *st, const struct svc_
 	return 0;
 }
 
+/* ---- session cache (issue 12: CPU per MeterValues)
+ * A 1.6 MeterValues names its session by the CSMS's id, and the id was looked up in the store
+ * each time only to learn that the session is this station's and its EVSE, which never change
+ * for a session (rows are never deleted, their station and a 1.6 session's EVSE never
+ * rewritten). So the station's connection remembers the last CHG_SESSION_HINTS sessions found
+ * its own and an update naming one of them skips the lookup. What could make a hint wrong is a
+ * session row that goes away: a group that did not commit (on SQLite a rolled-back session's
+ * id is handed out again, to any station). svc hears of every such group through
+ * svc_session_hints_forget() (the group commit's release with committed false), which makes
+ * every hint of every station stale at once. Hints are also dropped when the station opens or
+ * closes a session, and start empty on each connection. */
+static struct chg_session_hint *session_hint(struct svc *s, struct chg_station *st, int64_t id)
+{
+	for (size_t i = 0; id > 0 && i < CHG_SESSION_HINTS; i++)
+		if (st->sess_hint[i].id == id && st->sess_hint[i].gen == s->sess_gen)
+			return &st->sess_hint[i];
+	return NULL;
+}
+
+static void session_hint_put(struct svc *s, struct chg_station *st, int64_t id, int evse_id)
+{
+	size_t i = 0;
+
+	while (i + 1 < CHG_SESSION_HINTS && st->sess_hint[i].id &&
+	       st->sess_hint[i].gen == s->sess_gen)
+		i++;
+	if (st->sess_hint[i].id && st->sess_hint[i].gen == s->sess_gen) /* full: the oldest goes */
+		memmove(&st->sess_hint[0], &st->sess_hint[1],
+			(CHG_SESSION_HINTS - 1) * sizeof(st->sess_hint[0]));
+	st->sess_hint[i] =
+	    (struct chg_session_hint){.id = id, .evse_id = evse_id, .gen = s->sess_gen};
+}
+
+void svc_session_hints_forget(struct svc *s)
+{
+	s->sess_gen++;
+}
+
+uint64_t svc_session_hint_hits(const struct svc *s)
+{
+	return s->sess_hint_hits;
+}
+/* ---- end session cache */
+
 /* Update or close keyed by the CSMS id: only the owning station's session changes. */
 static int event_by_csms(struct svc *s, struct chg_station *st, int kind,
 			 const struct svc_session_event *ev, struct svc_session_result *ret)
 {
+	struct chg_session_hint *h =
+	    kind == SESSION_UPDATE ? session_hint(s, st, ev->session_id) : NULL;
 	struct store_session_state ss;
-	int r = ev->session_id > 0 ? store_session_state(s->store, ev->session_id, &ss) : -ENOENT;
+	int r;
+
+	if (h) { /* this station's session, found before on this connection */
+		s->sess_hint_hits++;
+		ret->session_id = h->id;
+		ret->evse_id = h->evse_id;
+		return ev->has_energy
+			   ? store_session_meter_last(s->store, h->id, ev->energy_wh, ev->ts_ms)
+			   : 0;
+	}
+	r = ev->session_id > 0 ? store_session_state(s->store, ev->session_id, &ss) : -ENOENT;
 
 	if (r == -ENOENT || (r == 0 && strcmp(ss.station_id, st->id) != 0)) {
 		struct store_orphan o = {
@@ -1113,6 +1175,8 @@ static int event_by_csms(struct svc *s, struct chg_station *st, int kind,
 		return r;
 	ret->session_id = ss.id;
 	ret->evse_id = ss.evse_id;
+	if (kind == SESSION_UPDATE)
+		session_hint_put(s, st, ss.id, ss.evse_id);
 	if (ev->has_energy && kind == SESSION_UPDATE) {
 		r = store_session_meter_last(s->store, ss.id, ev->energy_wh, ev->ts_ms);
 		if (r < 0)
@@ -1264,6 +1328,8 @@ static int session_event(struct svc *s, struct chg_station *st, int kind,
 		return -ERANGE;
 	if (ev->has_energy && ev->energy_wh < 0) /* issue 10: before anything is stored */
 		return -EDOM;
+	if (kind != SESSION_UPDATE) /* session cache: a start or a stop drops the hints */
+		memset(st->sess_hint, 0, sizeof(st->sess_hint));
 	if (ev->id_token) {
 		r = svc_authorize(s, st, ev->id_token, &res.auth);
 		if (r < 0)

@@ -11,6 +11,9 @@
 struct cfg;
 struct clock;
 
+/* Sessions a station's readings may name that svc remembers per connection (2: a twin charger). */
+#define CHG_SESSION_HINTS 2
+
 /* A station that is connected to this node (or was, until it is replaced or leaves). */
 struct chg_station {
 	char id[STATION_ID_MAX + 1];
@@ -23,6 +26,13 @@ struct chg_station {
 	bool ll_checked;    /* its local list was checked on this connection (sites.h) */
 	bool unregistered;  /* no row yet: created at its first valid BootNotification */
 	int interval_s;	    /* the interval of its last boot answer (0: none yet) */
+	/* svc's own: the sessions this station's readings went to lately (svc.c, "session
+	 * cache"); zero is empty */
+	struct chg_session_hint {
+		int64_t id;   /* the session (> 0), found this station's in the store */
+		int evse_id;  /* its EVSE */
+		uint64_t gen; /* svc's cache generation when it was found */
+	} sess_hint[CHG_SESSION_HINTS];
 };
 
 struct svc;
@@ -210,6 +220,15 @@ int svc_sample_add(struct svc *s, const struct chg_station *st, const struct sto
  * written); -ENOMEM, or the store's negative errno (ret[] then not meaningful). */
 int svc_samples_add(struct svc *s, const struct chg_station *st, struct store_sample *in, size_t n,
 		    int *ret);
+/*
+** Session cache (svc.c): the open group of writes did not commit (a failed COMMIT, a flush
+** that failed, a rollback), so sessions found in it may not exist: forget every station's
+** hints. svc_events_release() and svc_events_release_n() with committed false call it; call it
+** after any other rollback of a group that svc wrote to.
+*/
+void svc_session_hints_forget(struct svc *s);
+/* How many session updates the session cache answered without a store lookup. */
+uint64_t svc_session_hint_hits(const struct svc *s);
 /* Readings recorded as conflicts: of session_id, or in total (0). */
 int svc_sample_conflicts(struct svc *s, int64_t session_id, int64_t *ret_count);
 

@@ -21,6 +21,7 @@
 #include "core/pwhash.h"
 #include "store/store.h"
 #include "ocpp16/v16.h"
+#include "svc/events.h"
 #include "svc/svc.h"
 
 #define T0	 1795000000000LL /* 2026-11-19, ms */
@@ -899,6 +900,98 @@ static void test_txn_stop_foreign_is_orphan_owner_untouched(void **state)
 	assert_int_equal(session(f, id).stop_ms, T0 + 20);
 }
 
+/* Session cache: an update naming a session of this station found before skips the lookup and
+ * still answers what the lookup would: a stopped session keeps its readings, another station's
+ * session is never remembered, a new connection starts cold. */
+static void test_session_cache_hits_stop_reconnect(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *a, *b;
+	uint64_t hits;
+	bool orphan = true;
+	int64_t id, id2;
+	int evse = -1;
+
+	import_station(f, "CP-A", NULL, NULL);
+	import_station(f, "CP-B", NULL, NULL);
+	a = attach(f, "CP-A", &f->conn_a);
+	b = attach(f, "CP-B", &f->conn_b);
+	id = txn_start(f, a, 2, "TAG-1", 1000, T0, NULL);
+	assert_int_equal(store_commit(f->store), 0);
+	hits = svc_session_hint_hits(f->svc);
+
+	assert_int_equal(owned(f, a, id, &evse), id); /* looked up */
+	assert_int_equal(svc_session_hint_hits(f->svc), hits);
+	evse = -1;
+	assert_int_equal(owned(f, a, id, &evse), id); /* remembered */
+	assert_int_equal(evse, 2);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 1);
+	/* B naming A's session: looked up every time, never its own */
+	assert_int_equal(owned(f, b, id, &evse), 0);
+	assert_int_equal(owned(f, b, id, &evse), 0);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 1);
+
+	/* the stop drops the hints; the stopped session still gets its late readings */
+	assert_int_equal(txn_stop(f, a, id, 5000, T0 + 60000, "Local", &orphan), 0);
+	assert_false(orphan);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 1);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 2);
+
+	/* two sessions at once (a twin charger) are both remembered */
+	id2 = txn_start(f, a, 1, "TAG-1", 0, T0 + 120000, NULL);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(owned(f, a, id2, &evse), id2);
+	hits = svc_session_hint_hits(f->svc);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(evse, 2);
+	assert_int_equal(owned(f, a, id2, &evse), id2);
+	assert_int_equal(evse, 1);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 2);
+
+	/* a committed group changes nothing; a reconnect starts cold */
+	svc_events_release(f->svc, true);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 3);
+	a = attach(f, "CP-A", &f->conn_a);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(svc_session_hint_hits(f->svc), hits + 3);
+}
+
+/* Session cache: a group that did not commit takes its sessions with it, and on SQLite the next
+ * session gets a rolled-back one's id again, here another station's. The readings A sends under
+ * that id must not go to B's session: the failed group's release forgets every hint. */
+static void test_session_cache_forgets_failed_group(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *a, *b;
+	int64_t id, reused;
+	int evse = -1;
+
+	import_station(f, "CP-A", NULL, NULL);
+	import_station(f, "CP-B", NULL, NULL);
+	a = attach(f, "CP-A", &f->conn_a);
+	b = attach(f, "CP-B", &f->conn_b);
+	assert_int_equal(store_commit(f->store), 0);
+
+	/* one group: A starts, A's readings name the new session (a charger that pipelines) */
+	id = txn_start(f, a, 1, "TAG-1", 1000, T0, NULL);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	assert_int_equal(owned(f, a, id, &evse), id);
+	/* the group fails: rolled back, answered with errors (app_group_commit) */
+	store_rollback(f->store);
+	svc_events_release(f->svc, false);
+
+	reused = txn_start(f, b, 1, "TAG-2", 0, T0 + 1000, NULL);
+	assert_int_equal(reused, id); /* SQLite hands the id out again */
+	assert_int_equal(store_commit(f->store), 0);
+	evse = -7;
+	assert_int_equal(owned(f, a, id, &evse), 0); /* not A's: kept unlinked */
+	assert_int_equal(evse, -7);
+	assert_int_equal(owned(f, b, reused, &evse), reused);
+}
+
 static void test_connector_out_of_range(void **state)
 {
 	struct fx *f = *state;
@@ -1172,6 +1265,8 @@ int main(void)
 	    T(test_txn_stop_with_id_tag_fills_auth),
 	    T(test_txn_stop_unknown_is_orphan),
 	    T(test_txn_stop_foreign_is_orphan_owner_untouched),
+	    T(test_session_cache_hits_stop_reconnect),
+	    T(test_session_cache_forgets_failed_group),
 	    T(test_connector_out_of_range),
 	    T(test_meter_sample_station_is_the_sender),
 	    T(test_meter_sample_defaults),
