@@ -4,6 +4,7 @@
  * wrappers below; SQL (or any other query language) never leaves the backend's file. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,10 @@ struct store_ops;
 /* A backend's handle starts with this; the backend's own state follows it. */
 struct store {
 	const struct store_ops *ops;
+	/* store_rollback() dropped writes of the open group: other callers' writes may have been
+	 * among them (the loop's group is shared), so the group must not commit as a success;
+	 * store_commit_async() reports it as a failed group (set and read by the wrappers below) */
+	bool group_lost;
 };
 
 struct store_station {
@@ -1094,13 +1099,17 @@ static inline int store_commit(struct store *s)
 {
 	return s->ops->commit(s);
 }
+/* Drop every write since the last commit, the open group's included: the group then fails
+ * at its store_commit_async() (its held answers are errors, never successes). */
 static inline void store_rollback(struct store *s)
 {
+	if (s->ops->dirty(s))
+		s->group_lost = true;
 	s->ops->rollback(s);
 }
 static inline bool store_dirty(const struct store *s)
 {
-	return s->ops->dirty(s);
+	return s->group_lost || s->ops->dirty(s);
 }
 static inline const char *store_errmsg(struct store *s)
 {
@@ -1750,6 +1759,12 @@ static inline int store_station_model_caps(struct store *s, const char *station_
 /* ---- group commit off the loop */
 static inline int store_commit_async(struct store *s, uint64_t *ret_seq)
 {
+	if (s->group_lost) {
+		/* part of this group is gone: what was written since fails with it */
+		s->group_lost = false;
+		s->ops->rollback(s);
+		return -EIO;
+	}
 	return STORE_CALL(commit_async, ret_seq);
 }
 static inline int store_flush_fd(struct store *s)

@@ -113,11 +113,8 @@ int energy_site_tariff_set(struct energy *e, const char *site_id, const char *ta
 	if (!energy_calendar(e, tariff_id))
 		return -ESRCH;
 	r = store_site_tariff_set(e->store, site_id, tariff_id);
-	if (r < 0) {
-		if (r == -ENOENT)
-			store_rollback(e->store);
-		return r;
-	}
+	if (r < 0)
+		return r; /* -ENOENT wrote nothing; the loop's open group stays as it is */
 	return store_commit(e->store);
 }
 

@@ -885,6 +885,7 @@ static void test_group_commit(void **state)
 	struct store *s = *state;
 	struct store_station st;
 	struct store_token t = {.status = AUTH_ACCEPTED};
+	uint64_t seq = 0;
 
 	assert_false(store_dirty(s));
 	assert_int_equal(store_commit(s), 0); /* nothing open: nothing to do */
@@ -910,12 +911,15 @@ static void test_group_commit(void **state)
 	assert_int_equal(store_station_set_registration(s, "CP-G", REG_REJECTED), 0);
 	assert_true(store_dirty(s));
 	store_rollback(s);
-	assert_false(store_dirty(s));
 	assert_int_equal(store_station_get(s, "CP-I", &st), -ENOENT);
 	assert_int_equal(store_token_get(s, "TAG-RB", &(struct store_token){0}), -ENOENT);
 	assert_int_equal(store_station_get(s, "CP-G", &st), 0);
 	assert_int_equal(st.registration, REG_ACCEPTED);
 	assert_int_equal(store_station_get(s, "CP-H", &st), 0);
+	/* the group lost writes: it stays open to be failed by the loop's commit_async */
+	assert_true(store_dirty(s));
+	assert_int_equal(store_commit_async(s, &seq), -EIO);
+	assert_false(store_dirty(s));
 
 	/* a failed write inside the group does not end the group nor lose earlier writes */
 	assert_int_equal(store_station_create(s, "CP-J", REG_ACCEPTED, T0), 0);
@@ -924,12 +928,14 @@ static void test_group_commit(void **state)
 	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(store_station_get(s, "CP-J", &st), 0);
 
-	/* after a rollback, the store keeps working */
+	/* after a rollback, the store keeps working; the failed group's commit_async ends it */
 	assert_int_equal(store_station_create(s, "CP-K", REG_ACCEPTED, T0), 0);
 	store_rollback(s);
 	assert_int_equal(store_station_create(s, "CP-K", REG_ACCEPTED, T0), 0);
 	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(store_station_get(s, "CP-K", &st), 0);
+	assert_int_equal(store_commit_async(s, &seq), -EIO);
+	assert_false(store_dirty(s));
 }
 
 int main(void)
