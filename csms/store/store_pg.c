@@ -77,11 +77,16 @@ const bool store_pg_built = true;
 	"station_id, evse_id, connector_id"
 /* nodes: the database's clock in ms, for leases (every node compares with the same clock) */
 #define PG_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
-/* nodes: a station is online while connected to a node whose lease on it is current (a node
- * that died stops renewing: its stations go offline when their leases end; docs/scaling.md) */
+/* nodes: an ownership row o is live while its own lease (set when it was taken) or its node's
+ * lease (cluster_nodes, 0022: one row per node, renewed) is current */
+#define PG_OWNER_LIVE(o)                                                                           \
+	"(" o ".lease_until > " PG_NOW_MS " OR EXISTS (SELECT 1 FROM cluster_nodes n WHERE "       \
+	"n.node_id = " o ".node_id AND n.lease_until > " PG_NOW_MS "))"
+/* nodes: a station is online while connected to a node whose lease is current (a node that
+ * died stops renewing: its stations go offline when its lease ends; docs/scaling.md) */
 #define PG_ONLINE                                                                                  \
 	"(s.online AND NOT EXISTS (SELECT 1 FROM station_owner o WHERE o.station_id = s.id AND "   \
-	"o.lease_until <= " PG_NOW_MS "))"
+	"NOT " PG_OWNER_LIVE("o") "))"
 #define STATION_COLS                                                                               \
 	"s.id, s.site_id, t.kind, s.registration, s.protocol, s.vendor, s.model, s.serial, "       \
 	"s.firmware, s.firmware_status, s.diagnostics_status, " PG_ONLINE ", s.last_seen_ms, "     \
@@ -152,7 +157,7 @@ const bool store_pg_built = true;
 	X(ST_OWNERS_DROP, "DELETE FROM station_owner WHERE node_id = $1")                      \
 	X(ST_STATIONS_OFFLINE, "UPDATE stations SET online = false WHERE online AND NOT "      \
 			       "EXISTS (SELECT 1 FROM station_owner o WHERE o.station_id = "  \
-			       "stations.id AND o.lease_until > " PG_NOW_MS ")")             \
+			       "stations.id AND " PG_OWNER_LIVE("o") ")")                      \
 	X(ST_STATIONS_LIST, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "    \
 			    "t.id = s.site_id ORDER BY s.id " LIMIT_OFFSET("$1", "$2"))              \
 	X(ST_STATION_ONE, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "      \
@@ -609,12 +614,12 @@ const bool store_pg_built = true;
 			 "epoch || E'\\t' || $2::text) FROM t")                                  \
 	X(ST_OWNER_RELEASE, "DELETE FROM station_owner WHERE station_id = $1 AND node_id = $2 " \
 			    "AND ($3::bigint IS NULL OR epoch = $3::bigint)")                 \
-	/* rows being taken over right now are skipped, not waited for: no deadlock */          \
-	X(ST_OWNERS_RENEW, "UPDATE station_owner SET lease_until = " PG_NOW_MS " + $2::bigint " \
-			   "WHERE node_id = $1 AND station_id IN (SELECT station_id FROM "    \
-			   "station_owner WHERE node_id = $1 FOR UPDATE SKIP LOCKED)")        \
-	X(ST_OWNER_GET, "SELECT node_id, epoch FROM station_owner WHERE station_id = $1 AND "  \
-			"lease_until > " PG_NOW_MS)                                           \
+	/* the node's one lease row (0022), not a row per station: no station row is locked */  \
+	X(ST_OWNERS_RENEW, "INSERT INTO cluster_nodes(node_id, lease_until) VALUES ($1, "      \
+			   PG_NOW_MS " + $2::bigint) ON CONFLICT (node_id) DO UPDATE SET "    \
+			   "lease_until = EXCLUDED.lease_until")                              \
+	X(ST_OWNER_GET, "SELECT node_id, epoch FROM station_owner o WHERE station_id = $1 "    \
+			"AND " PG_OWNER_LIVE("o"))                                            \
 	X(ST_NOTIFY, "SELECT pg_notify($1, $2)")                                               \
 	X(ST_RCMD_ADD, "WITH c AS (INSERT INTO node_commands(target_node, reply_node, "        \
 		       "station_id, request, created_ms) VALUES ($1, $2, $3, $4, $5) "        \
@@ -628,18 +633,19 @@ const bool store_pg_built = true;
 	X(ST_RCMD_TAKE, "DELETE FROM node_commands WHERE id = $1 AND reply_node = $2 AND "     \
 			"state = 'done' RETURNING result")                                    \
 	/* nodes, version 10: the check before a CSMS-initiated CALL, node keys */            \
-	X(ST_OWNER_HELD, "SELECT 1 FROM station_owner WHERE station_id = $1 AND node_id = $2 " \
-			 "AND epoch = $3::bigint AND lease_until > " PG_NOW_MS)                \
+	X(ST_OWNER_HELD, "SELECT 1 FROM station_owner o WHERE station_id = $1 AND node_id = " \
+			 "$2 AND epoch = $3::bigint AND " PG_OWNER_LIVE("o"))                  \
 	X(ST_NODE_KEY_SET, "INSERT INTO node_keys(node_id, public_key, updated_ms) VALUES "    \
 			   "($1, $2, " PG_NOW_MS ") ON CONFLICT (node_id) DO UPDATE SET "     \
 			   "public_key = EXCLUDED.public_key, updated_ms = "                  \
 			   "EXCLUDED.updated_ms")                                             \
 	X(ST_NODE_KEY_GET, "SELECT public_key FROM node_keys WHERE node_id = $1")              \
 	/* nodes, version 11: owners_check (renew, then reconcile with the stations held) */ \
-	X(ST_OWNERS_RENEW_LIST, "UPDATE station_owner SET lease_until = " PG_NOW_MS " + "      \
-				"$2::bigint WHERE node_id = $1 AND station_id IN (SELECT "     \
-				"station_id FROM station_owner WHERE node_id = $1 FOR UPDATE " \
-				"SKIP LOCKED) RETURNING station_id, epoch")                    \
+	X(ST_OWNERS_RENEW_LIST, "WITH r AS (INSERT INTO cluster_nodes(node_id, lease_until) "   \
+				"VALUES ($1, " PG_NOW_MS " + $2::bigint) ON CONFLICT "          \
+				"(node_id) DO UPDATE SET lease_until = EXCLUDED.lease_until) " \
+				"SELECT station_id, epoch FROM station_owner WHERE node_id = " \
+				"$1")                                                          \
 	X(ST_OWNER_ROW, "SELECT node_id, epoch FROM station_owner WHERE station_id = $1")      \
 	/* a held station's row is gone: take it back unless another node took it meanwhile */  \
 	X(ST_OWNER_RETAKE, "WITH t AS (INSERT INTO station_owner(station_id, node_id, epoch, " \
