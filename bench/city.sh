@@ -14,7 +14,9 @@
 # one per 16,000 chargers if that is more: 11 for the city, so that no node needs more than
 # its 19,900 connections after HAProxy's bounded-load hashing), RAMP (new connections a second,
 # default 2000 below 20,000 chargers, else 150: about what 2 cores boot a second, so chargers
-# do not queue behind the boot storm until their calls time out),
+# do not queue behind the boot storm until their calls time out), METER_S (seconds between
+# a session's MeterValues, default 60, the realistic rate; the full city on 2 cores needs more:
+# PostgreSQL alone saturates, see docs/scaling.md),
 # MEASURE_S (steady window, default 60), WARMUP_S (from all booted to the window, default 75),
 # BOOT_S (longest wait for every charger to boot, default 900 x scale, at least 300), SWAP
 # (swap stations at full scale, default 200), COMMANDS (cross-node commands timed, default
@@ -53,6 +55,7 @@ if [ "$nodes" -le 0 ]; then
 	[ "$nodes" -ge 9 ] || nodes=9
 fi
 ramp=${RAMP:-$([ "$total" -lt 20000 ] && echo 2000 || echo 150)}
+meter_s=${METER_S:-60} # one MeterValues per session this often (60: the realistic rate)
 # HAProxy: two descriptors per charger, 20,000 per process: at most 9,900 chargers each
 n_hap=$(( (total + 9899) / 9900 ))
 # the simulator: at most 19,000 connections per process, 10,000 per source address (cpsim's
@@ -93,7 +96,8 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now() { date +%s.%N; }
 
 echo "city: scale $scale: $total chargers ($n_pub public, $n_res residential, $n_rur rural," \
-	"$n_swp swap), $nodes csms nodes, $n_hap haproxy process(es), ramp $ramp/s, $(nproc) cores"
+	"$n_swp swap), $nodes csms nodes, $n_hap haproxy process(es), ramp $ramp/s," \
+	"MeterValues every $meter_s s per session, $(nproc) cores"
 
 # ---- PostgreSQL: a temporary cluster (tests/pg/pgtmp.sh prints its DSN and keeps it)
 tests/pg/pgtmp.sh >"$d/pg.out" 2>"$d/pg.err" &
@@ -189,7 +193,7 @@ wal0=$(q "SELECT pg_current_wal_lsn()")
 t_start=$(now)
 timeout $((dur + 120)) "$cpsim" --url "ws://127.0.0.1:$hport/ocpp" "${sim_args[@]}" \
 	--utc-offset +08:00 --start-time "$(date -u +%Y-%m-%d)T13:30:00Z" \
-	--meter-interval 60 --heartbeat 0 --duration "$dur" --drain 30 --ramp "$ramp" \
+	--meter-interval "$meter_s" --heartbeat 0 --duration "$dur" --drain 30 --ramp "$ramp" \
 	--per-process "$per_proc" --per-address "$per_addr" --source-base 127.0.0.2 \
 	--progress-interval 10 --json-file "$d/report.json" >"$d/cpsim.out" 2>"$d/cpsim.err" &
 sim_pid=$!
