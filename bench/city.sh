@@ -100,7 +100,13 @@ echo "city: scale $scale: $total chargers ($n_pub public, $n_res residential, $n
 	"MeterValues every $meter_s s per session, $(nproc) cores"
 
 # ---- PostgreSQL: a temporary cluster (tests/pg/pgtmp.sh prints its DSN and keeps it)
-tests/pg/pgtmp.sh >"$d/pg.out" 2>"$d/pg.err" &
+# sized for the run as a deployment would size it (docs/scaling.md): 2 GB of shared buffers,
+# checkpoints every 15 minutes or 16 GB of WAL (the default 1 GB / 5 min checkpointed every
+# minute in the boot storm, and each checkpoint makes the next writes of every page full-page
+# images), and pg_stat_statements to say which statements cost what
+PGTMP_OPTS="-c shared_buffers=2GB -c max_wal_size=16GB -c checkpoint_timeout=15min \
+-c wal_buffers=64MB -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=1000 \
+${PGTMP_OPTS:-}" tests/pg/pgtmp.sh >"$d/pg.out" 2>"$d/pg.err" &
 pg_pid=$!
 dsn=
 for _ in $(seq 600); do
@@ -114,6 +120,8 @@ pg_port=$(echo "$dsn" | sed -E 's|.*:([0-9]+)/.*|\1|')
 postmaster=$(pgrep -f -- "-p $pg_port " | head -1 || true)
 pg_pids() { echo "$postmaster" $(pgrep -P "$postmaster" 2>/dev/null || true); }
 q() { psql "$dsn" -Atqc "$1"; }
+
+q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 
 # ---- an operator account for the cross-node commands (this also migrates the database)
 head -c 24 /dev/urandom | base64 >"$d/password"
@@ -137,19 +145,26 @@ sim_args=(--chargers "$total" --mix "public=$n_pub,residential=$n_res,rural=$n_r
 "$cpsim" "${sim_args[@]}" --emit-config "$d/tokens.json" >/dev/null
 "$csms" stations import "$d/stations.csv" --db "$dsn" --config "$d/node.json" >"$d/import.log" 2>&1 ||
 	{ cat "$d/import.log" >&2; exit 1; }
-python3 - "$d/node.json" "$d/tokens.json" <<'EOF2'
+# the tokens go to the first node's configuration only: a node writes its configuration's
+# id_tokens at start, and the others would write the same rows again (115,000 upserts each)
+python3 - "$d/node.json" "$d/tokens.json" "$d/node1.json" <<'EOF2'
 import json, sys
 cfg = json.load(open(sys.argv[1]))
 cfg.update(json.load(open(sys.argv[2])))
-json.dump(cfg, open(sys.argv[1], "w"))
+json.dump(cfg, open(sys.argv[3], "w"))
 EOF2
 node_pid=()
 node_port=()
 for i in $(seq 1 "$nodes"); do
-	"$csms" --config "$d/node.json" --listen 127.0.0.1:0 --port-file "$d/port.$i" --db "$dsn" \
+	cfg=$d/node.json
+	[ "$i" = 1 ] && cfg=$d/node1.json
+	"$csms" --config "$cfg" --listen 127.0.0.1:0 --port-file "$d/port.$i" --db "$dsn" \
 		--registration open --node-id "city-$i" >"$d/csms.$i.log" 2>&1 &
 	node_pid+=("$!")
 	pids+=("$!")
+	if [ "$i" = 1 ]; then # its tokens are in the database before the others start
+		for _ in $(seq 3000); do [ -s "$d/port.1" ] && break; sleep 0.1; done
+	fi
 done
 for i in $(seq 1 "$nodes"); do
 	for _ in $(seq 3000); do [ -s "$d/port.$i" ] && break; sleep 0.1; done # the id tokens of the config are written at start: minutes at full size
@@ -198,7 +213,21 @@ timeout $((dur + 120)) "$cpsim" --url "ws://127.0.0.1:$hport/ocpp" "${sim_args[@
 	--progress-interval 10 --json-file "$d/report.json" >"$d/cpsim.out" 2>"$d/cpsim.err" &
 sim_pid=$!
 pids+=("$sim_pid")
-sim_pids() { echo "$sim_pid" $(pgrep -P "$sim_pid" 2>/dev/null || true); }
+# where PostgreSQL's time went (pg_stat_statements since the last reset), and which tables
+# were read by scans rather than by an index
+pg_top() {
+	q "SELECT format('  %8s ms %9s calls %7s ms/call %9s rows  %s', round(total_exec_time)::bigint,
+		calls, round((total_exec_time / calls)::numeric, 3), rows,
+		left(regexp_replace(query, '\\s+', ' ', 'g'), 110))
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${PG_TOP:-15}" || true
+	q "SELECT format('  table %-22s seq_scan %7s seq_tup_read %10s idx_scan %9s inserted %9s updated %9s',
+		relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd)
+		FROM pg_stat_user_tables WHERE seq_tup_read > 0 OR n_tup_upd > 0
+		ORDER BY seq_tup_read DESC LIMIT 10" || true
+}
+
+descendants() { local c; for c in $(pgrep -P "$1" 2>/dev/null || true); do echo "$c"; descendants "$c"; done; }
+sim_pids() { echo "$sim_pid" $(descendants "$sim_pid"); } # timeout, cpsim and its workers
 
 # ---- connect and boot: every charger holds an ownership row once its boot is answered
 booted=0
@@ -219,6 +248,11 @@ fi
 q "SELECT node_id, count(*) FROM station_owner GROUP BY 1 ORDER BY 1" | tr '\n' ' ' |
 	sed 's/^/chargers per node: /'
 echo
+
+echo "postgresql, connect and boot: the statements that took most time"
+pg_top
+q "SELECT pg_stat_statements_reset()" >/dev/null || true
+q "SELECT pg_stat_reset()" >/dev/null || true
 
 # ---- the steady window, once sessions run and send their readings
 sleep "$warmup_s"
@@ -276,9 +310,9 @@ c.request('POST', '/api/tokens', json.dumps({'name': 'city', 'role': 'operator'}
           {'Content-Type': 'application/json', 'Cookie': cookie, 'X-CSRF-Token': body['csrf']})
 print(json.loads(c.getresponse().read())['token'])
 EOF
-)
+) || { echo "city: no API token from node 1 (its API did not answer in 30 s)" >&2; token=; }
 : >"$d/cmd.txt"
-q "SELECT station_id, substr(node_id, 6) FROM station_owner ORDER BY random() LIMIT $n_cmds" |
+[ -n "$token" ] && q "SELECT station_id, substr(node_id, 6) FROM station_owner ORDER BY random() LIMIT $n_cmds" |
 while IFS='|' read -r sid owner; do
 	via=$(( owner % nodes ))  # the next node: never the owner
 	curl -s -o "$d/cmd.out" -w '%{http_code} %{time_total}\n' --max-time 40 \
@@ -296,6 +330,9 @@ if ok:
 else:
     print(f"commands across nodes: none of {len(rows)} answered: {[c for c, _ in rows]}")
 EOF
+
+echo "postgresql, steady window and commands: the statements that took most time"
+pg_top
 
 # the figures are taken: the fleet drains now (SIGTERM: stop sessions, report) rather than
 # running out a duration sized for the longest boot
@@ -317,3 +354,4 @@ for name in sorted(calls, key=lambda k: -calls[k].get("results", 0))[:8]:
     print(f"  {name:<26} {c.get('results', 0):>9} answered, p50 {lat.get('p50_ms', 0):.1f} ms, "
           f"p99 {lat.get('p99_ms', 0):.1f} ms")
 EOF
+

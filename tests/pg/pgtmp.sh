@@ -10,7 +10,8 @@
 #   tests/pg/pgtmp.sh                start it, print the DSN, keep it until Ctrl-C / SIGTERM
 #
 # Exit 77 (meson's SKIP) with one line on stderr if PostgreSQL's server binaries are missing.
-# PG_BINDIR overrides where initdb and pg_ctl are looked up.
+# PG_BINDIR overrides where initdb and pg_ctl are looked up. PGTMP_OPTS adds server options
+# (benchmarks: "-c shared_buffers=1GB -c shared_preload_libraries=pg_stat_statements").
 set -u
 
 say() { printf 'pgtmp: %s\n' "$*" >&2; }
@@ -72,7 +73,7 @@ port=
 for attempt in 1 2 3 4 5 6 7 8; do
 	p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
 	if as_pg "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -p $p -k $tmp -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=50" \
+		-o "-c listen_addresses=127.0.0.1 -p $p -k $tmp -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=50 ${PGTMP_OPTS:-}" \
 		start >/dev/null 2>&1; then
 		port=$p
 		break
