@@ -344,6 +344,12 @@ struct plan_site {
 	int64_t max_sent_w;		      /* the limit sent as station max profiles */
 	char (*max_sent)[STATION_ID_MAX + 1]; /* to these stations */
 	size_t n_max_sent;
+	/* its row and whether the operator assigned it a calendar, as read lately (site_row(),
+	 * svc_site_tariff()): the planner asks for them several times per plan and per session
+	 * event */
+	struct store_site row;
+	int64_t row_ms;	     /* when read (monotonic), 0: not read */
+	int64_t no_tariff_ms; /* when found to have no calendar of its own, 0: not found */
 };
 
 /* One session of a job. */
@@ -555,6 +561,36 @@ int svc_plan_set_calendars(struct svc *s, struct energy *e)
 	return 0;
 }
 
+/*
+** A site's row, as the planner reads it: once per SITE_ROW_TTL_MS at most. Another node's
+** edit of the site (limit, kind) is seen within that time; this node's own edits at once
+** (svc_plan_site_changed()).
+*/
+#define SITE_ROW_TTL_MS 30000
+
+static bool row_fresh(int64_t read_ms)
+{
+	return read_ms > 0 && clock_mono_ms() - read_ms < SITE_ROW_TTL_MS;
+}
+
+static int site_row(struct svc *s, const char *site_id, struct store_site *ret)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *ps = p && site_id ? hmap_get(&p->sites, site_id) : NULL;
+	int r;
+
+	if (ps && row_fresh(ps->row_ms)) {
+		*ret = ps->row;
+		return 0;
+	}
+	r = store_site_get(svc_store(s), site_id, ret);
+	if (r == 0 && p && (ps || (ps = site_of(p, site_id)))) {
+		ps->row = *ret;
+		ps->row_ms = clock_mono_ms();
+	}
+	return r;
+}
+
 const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id)
 {
 	struct svc_plans *p = *svc__plans(s);
@@ -565,13 +601,25 @@ const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id
 	if (ps && ps->cal)
 		return ps->cal;
 	/* the calendar the operator assigned to the site (PUT /api/sites/{id}/tariff) */
-	if (p && p->energy && site_id && *site_id &&
-	    energy_site_calendar(p->energy, site_id, &cal, NULL) == 0)
-		return cal;
-	if (!p || store_site_get(svc_store(s), site_id, &site) < 0 || site.kind < 0 ||
-	    site.kind >= _SITE_KIND_MAX)
+	if (p && p->energy && site_id && *site_id && !row_fresh(ps ? ps->no_tariff_ms : 0)) {
+		if (energy_site_calendar(p->energy, site_id, &cal, NULL) == 0)
+			return cal;
+		if (ps)
+			ps->no_tariff_ms = clock_mono_ms();
+	}
+	if (!p || site_row(s, site_id, &site) < 0 || site.kind < 0 || site.kind >= _SITE_KIND_MAX)
 		return NULL;
 	return p->kind_cal[site.kind];
+}
+
+void svc_plan_site_changed(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *ps = p && site_id ? hmap_get(&p->sites, site_id) : NULL;
+
+	if (ps)
+		ps->row_ms = ps->no_tariff_ms = 0;
+	svc_plan_touch(s, site_id);
 }
 
 int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calendar *cal)
@@ -604,7 +652,7 @@ bool svc_site_managed(struct svc *s, const char *site_id)
 {
 	struct store_site site;
 
-	if (!site_id || !*site_id || store_site_get(svc_store(s), site_id, &site) < 0)
+	if (!site_id || !*site_id || site_row(s, site_id, &site) < 0)
 		return false;
 	return site.kind == SITE_RESIDENTIAL || site.limit_w >= 0 || svc_site_tariff(s, site_id);
 }
@@ -615,7 +663,7 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
 
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EIO;
-	svc_plan_touch(s, site_id);
+	svc_plan_site_changed(s, site_id);
 	return 0;
 }
 
@@ -995,7 +1043,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	j->now_ms = svc_now_ms(s);
 	j->cur_ms = slot_floor(j->now_ms);
 	next = j->cur_ms + SLOT_MS;
-	if (store_site_get(svc_store(s), site->id, &g.site) < 0)
+	if (site_row(s, site->id, &g.site) < 0)
 		goto fail;
 	j->limit_w = g.site.limit_w;
 	g.offset_min = cal ? cal->utc_offset_min : DEFAULT_OFFSET_MIN;
@@ -1821,12 +1869,18 @@ static void hook_booted(struct svc *s, const struct chg_station *st)
 static void booted_profiles(struct svc *s, struct svc_plans *p)
 {
 	for (size_t i = 0; i < p->n_booted; i++) {
+		const struct chg_station *st = svc_station_find(s, p->booted[i]);
 		struct store_station row;
 		struct store_site site;
 		struct plan_site *ps;
 
-		if (store_station_get(svc_store(s), p->booted[i], &row) < 0 || !row.site_id[0] ||
-		    store_site_get(svc_store(s), row.site_id, &site) < 0 || site.limit_w < 0)
+		/* its site as its connection knows it (svc reads the row at attach); the store
+		 * only for one that went away meanwhile */
+		if (st)
+			snprintf(row.site_id, sizeof(row.site_id), "%s", st->site_id);
+		else if (store_station_get(svc_store(s), p->booted[i], &row) < 0)
+			continue;
+		if (!row.site_id[0] || site_row(s, row.site_id, &site) < 0 || site.limit_w < 0)
 			continue;
 		ps = site_of(p, row.site_id);
 		if (ps)
@@ -2041,6 +2095,21 @@ out:
 		site->busy = false;
 }
 
+/*
+** When in its slot a site with sessions plans again for the rolling horizon: at a point of the
+** first two thirds of the slot fixed by its id, not all at the slot's start. Its stations
+** follow the previous plan meanwhile (it covers the slot); a city's 100,000 sites planning
+** at one instant were a storm of reads and profiles that stalled the nodes (docs/scaling.md).
+*/
+int64_t svc_plan_rolling_offset_ms(const char *site_id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const unsigned char *c = (const unsigned char *)site_id; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return (int64_t)(h % (uint32_t)(SLOT_MS * 2 / 3));
+}
+
 void svc_plan_tick(struct svc *s)
 {
 	struct svc_plans *p = *svc__plans(s);
@@ -2070,7 +2139,7 @@ void svc_plan_tick(struct svc *s)
 		if (!ps || ps->busy)
 			continue;
 		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot)
-			ps->dirty = true, ps->due_ms = now; /* rolling horizon */
+			ps->dirty = true, ps->due_ms = slot_floor(now) + svc_plan_rolling_offset_ms(ps->id);
 		if (!ps->dirty || now < ps->due_ms)
 			continue;
 		ps->dirty = false;

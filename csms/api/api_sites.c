@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "../core/cfg.h"
+#include "../plan_rt.h"
 #include "../svc/sites.h"
 #include "../svc/svc.h"
 #include "ocpp.h"
@@ -244,6 +245,7 @@ static void put_site(struct api_req *r, char **segs)
 	else {
 		/* its policy may change its list (local_list, local_list_max …) */
 		svc_locallist_tokens_changed(r->api->svc, rec.id);
+		svc_plan_site_changed(r->api->svc, rec.id); /* its kind may change its plan */
 		respond_site(r, rec.id, 200);
 	}
 out:
@@ -263,8 +265,10 @@ static void delete_site(struct api_req *r, char **segs)
 		api_storage_error(r, e);
 	else if ((e = store_commit(r->api->store)) < 0)
 		api_storage_error(r, e);
-	else
+	else {
+		svc_plan_site_changed(r->api->svc, segs[2]);
 		api_respond(r, 204, NULL);
+	}
 }
 
 /* ---------------------------------------------------------------- reports */

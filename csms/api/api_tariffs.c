@@ -236,7 +236,7 @@ static void put_site_tariff(struct api_req *r, char **segs)
 		return;
 	}
 	log_notice("site %s: tariff set to %s by operator", segs[2], tariff);
-	svc_plan_touch(r->api->svc, segs[2]); /* a new price: replan the site */
+	svc_plan_site_changed(r->api->svc, segs[2]); /* a new price: replan the site */
 	api_respond(r, 200, json_pack("{s:s, s:s}", "site", segs[2], "tariff", tariff));
 }
 

@@ -570,8 +570,12 @@ void svc__ll_station_ready(struct svc *s, struct chg_station *st)
 	if (st->site_kind != SITE_RURAL) {
 		struct svc_site_policy p;
 
-		/* other kinds keep a list only when their site says so */
-		if (svc_site_policy(s, st->site_id, st->site_kind, &p) < 0 || !p.local_list)
+		/* other kinds keep a list only when their site says so (read at the boot that
+		 * this connection's first status or heartbeat follows) */
+		if (st->ll_policy == 0)
+			return;
+		if (st->ll_policy < 0 &&
+		    (svc_site_policy(s, st->site_id, st->site_kind, &p) < 0 || !p.local_list))
 			return;
 	}
 	r = svc_local_list_sync(s, st->id, NULL, NULL);

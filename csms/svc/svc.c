@@ -563,7 +563,7 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 	r = store_station_security_get(s->store, a->id, &sec);
 	if (r == -ENOENT)
 		return admit_unknown(s, a);
-	if (r < 0 || store_station_get(s->store, a->id, &row) < 0)
+	if (r < 0)
 		return -EIO;
 	if (a->profile < sec.profile)
 		return refuse_login(s, a, "weaker security profile than the station's", true);
@@ -609,9 +609,14 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 				return -EIO;
 			log_notice("station %s: credential bound (first presented, profile %d)",
 				   a->id, a->profile);
-		} else if (row.registration == REG_ACCEPTED &&
-			   s->cfg->registration != CFG_REG_OPEN) {
-			return refuse_login(s, a, "accepted station has no credential yet", true);
+		} else if (s->cfg->registration != CFG_REG_OPEN) {
+			/* the station row only here: a login with a credential on record (the
+			 * usual one) costs one read */
+			if (store_station_get(s->store, a->id, &row) < 0)
+				return -EIO;
+			if (row.registration == REG_ACCEPTED)
+				return refuse_login(s, a, "accepted station has no credential yet",
+						    true);
 		}
 	}
 	fail_clear(s, a->id);
@@ -755,10 +760,12 @@ struct chg_station *svc_station_attach(struct svc *s, const char *id, int protoc
 	st->boot_accepted = false;
 	st->unregistered = unregistered;
 	st->interval_s = 0;
+	st->ll_policy = -1;
 	memset(st->sess_hint, 0, sizeof(st->sess_hint)); /* a new connection starts cold */
 	if (unregistered)
 		return st;
-	store_station_seen(s->store, id, true, protocol_name, svc_now_ms(s));
+	st->seen_ms = svc_now_ms(s);
+	store_station_seen(s->store, id, true, protocol_name, st->seen_ms);
 	post(s, SVC_EV_STATION_ONLINE, id, NULL);
 	if (st->registration == REG_PENDING) /* waits for the operator: show it */
 		post(s, SVC_EV_REGISTRATION, id, reg_status_to_string(REG_PENDING));
@@ -896,8 +903,10 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 			struct svc_site_policy p;
 
 			if (st->site_id[0] &&
-			    svc_site_policy(s, st->site_id, st->site_kind, &p) == 0)
+			    svc_site_policy(s, st->site_id, st->site_kind, &p) == 0) {
 				ret->interval_s = p.heartbeat_s;
+				st->ll_policy = p.local_list; /* for svc__ll_station_ready */
+			}
 		}
 		st->boot_accepted = true;
 		if (s->plan_hooks.booted)
@@ -916,10 +925,20 @@ int svc_boot(struct svc *s, struct chg_station *st, const struct store_boot *b,
 	return 0;
 }
 
+/* A connected station's last_seen is written at most this often by its heartbeats (and at
+ * connect and disconnect): at a city's 165,000 chargers and 300 s heartbeats, a write per
+ * heartbeat was 550 row updates a second (docs/scaling.md). */
+#define SEEN_WRITE_MS (15 * 60 * 1000)
+
 int svc_heartbeat(struct svc *s, struct chg_station *st)
 {
+	int64_t now = svc_now_ms(s);
+
 	svc__ll_station_ready(s, st); /* sites: check the local list once per connection */
-	return store_station_seen(s->store, st->id, true, NULL, svc_now_ms(s));
+	if (st->seen_ms && now >= st->seen_ms && now - st->seen_ms < SEEN_WRITE_MS)
+		return 0;
+	st->seen_ms = now;
+	return store_station_seen(s->store, st->id, true, NULL, now);
 }
 
 int svc_connector_status(struct svc *s, struct chg_station *st, int evse_id, int connector_id,

@@ -24,8 +24,11 @@ struct chg_station {
 	void *conn;	    /* the transport's live connection; opaque to svc */
 	bool boot_accepted; /* BootNotification answered Accepted on this connection */
 	bool ll_checked;    /* its local list was checked on this connection (sites.h) */
+	int ll_policy;	    /* its site's policy keeps a local list (1) or not (0), as read at
+			     * this connection's Accepted boot; -1: not read */
 	bool unregistered;  /* no row yet: created at its first valid BootNotification */
 	int interval_s;	    /* the interval of its last boot answer (0: none yet) */
+	int64_t seen_ms;    /* last_seen as last written (svc_heartbeat), 0: not yet */
 	/* svc's own: the sessions this station's readings went to lately (svc.c, "session
 	 * cache"); zero is empty */
 	struct chg_session_hint {

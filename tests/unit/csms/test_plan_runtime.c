@@ -379,8 +379,16 @@ static void test_runtime_on_svc(void **state)
 	}
 
 	/* the next slot: B ends while its profile is on the way and the station refuses it */
-	base = f->link.n;
+	/* not at the slot's start: each site at its own point of the slot (a city's sites at
+	 * one instant were a storm) */
 	f->clock.fixed_ms = T0 + 15 * 60000LL;
+	svc_plan_tick(f->svc);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	assert_true(svc_plan_rolling_offset_ms("HOME") > 0);
+	assert_true(svc_plan_rolling_offset_ms("HOME") < 10 * 60000LL);
+	assert_true(svc_plan_rolling_offset_ms("HOME") != svc_plan_rolling_offset_ms("HOME-2"));
+	base = f->link.n;
+	f->clock.fixed_ms = T0 + 15 * 60000LL + svc_plan_rolling_offset_ms("HOME");
 	svc_plan_tick(f->svc);
 	assert_int_equal(svc_plan_count(f->svc), 2);
 	assert_true(f->link.n > base);
@@ -559,7 +567,7 @@ static void test_caps_per_model(void **state)
 
 	/* the next plan follows the override, and its shaping text says why */
 	base = f->link.n;
-	f->clock.fixed_ms = T0 + 15 * 60000LL;
+	f->clock.fixed_ms = T0 + 15 * 60000LL + svc_plan_rolling_offset_ms("HOME");
 	svc_plan_tick(f->svc);
 	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
 	assert_true(tx >= 0);
@@ -661,7 +669,7 @@ static void test_tx_only_changed(void **state)
 	rt_answer(f, 0, SVC_RES_ACCEPTED);
 
 	/* the next slot (the schedule starts 15 min later, the same from now on): nothing */
-	base = rt_replan(f, now = T0 + 15 * 60000LL, false);
+	base = rt_replan(f, now = T0 + 15 * 60000LL + svc_plan_rolling_offset_ms("HOME"), false);
 	assert_int_equal(svc_plan_count(f->svc), 3);
 	assert_int_equal(tx_sends(f, base, &last), 0);
 	svc_plan_tx_counts(f->svc, &sent, &skipped);
@@ -726,6 +734,32 @@ static void test_tx_only_changed(void **state)
 	assert_int_equal(skipped, 5);
 }
 
+/*
+** The planner remembers a site's row (kind, limit) for a while: an edit through this node is
+** seen at once (svc_site_set_limit, svc_plan_site_changed), a write the node did not make
+** (another node's) only once the row is read again.
+*/
+static void test_site_row_memory(void **state)
+{
+	struct rt *f = *state;
+
+	assert_int_equal(store_site_put(f->store, "SHOP", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	svc_plan_touch(f->svc, "SHOP"); /* the planner runs (a node's does from its start) */
+	assert_false(svc_site_managed(f->svc, "SHOP")); /* public, no limit, no calendar */
+	/* another node sets a limit: not seen yet */
+	assert_int_equal(store_site_set_limit(f->store, "SHOP", 22000), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_false(svc_site_managed(f->svc, "SHOP"));
+	/* the operator's edit through this node: seen at once */
+	svc_plan_site_changed(f->svc, "SHOP");
+	assert_true(svc_site_managed(f->svc, "SHOP"));
+	assert_int_equal(svc_site_set_limit(f->svc, "SHOP", -1), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_false(svc_site_managed(f->svc, "SHOP"));
+	assert_false(svc_site_managed(f->svc, "NO-SUCH-SITE"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +771,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_site_row_memory, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

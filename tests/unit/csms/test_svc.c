@@ -291,6 +291,51 @@ static void test_admit_station_without_password(void **state)
 	assert_int_equal(svc_station_set_registration(f->svc, "CP-AUTO", REG_ACCEPTED), 0);
 }
 
+/* an Accepted station without a credential (made so by the store, not through svc) is not let
+ * in without one (any registration policy but open), and its first credential is not bound either: the login
+ * reads the station row only on this path (the usual login has a credential on record) */
+static void test_admit_accepted_without_credential(void **state)
+{
+	struct fx *f = *state;
+	struct store_station_security sec;
+
+	assert_int_equal(store_station_create(f->store, "CP-ACC", REG_ACCEPTED, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(svc_station_admit(f->svc, "CP-ACC", NULL), -EACCES);
+	assert_int_equal(store_station_security_get(f->store, "CP-ACC", &sec), 0);
+	assert_string_equal(sec.password_hash, "");
+	/* a Pending one without a credential is let in (it may only boot) */
+	assert_int_equal(store_station_create(f->store, "CP-PEN", REG_PENDING, T0), 0);
+	assert_int_equal(svc_station_admit(f->svc, "CP-PEN", NULL), 0);
+}
+
+/* a connected station's heartbeats write its last_seen at most every 15 minutes: the answer
+ * of one in between waits for no write */
+static void test_heartbeat_seen_writes(void **state)
+{
+	struct fx *f = *state;
+	struct chg_station *st;
+
+	import_station(f, "CP-HB", NULL, PW);
+	st = attach(f, "CP-HB", &f->conn_a);
+	assert_non_null(st);
+	assert_true(store_dirty(f->store)); /* connected: online, last_seen */
+	assert_int_equal(store_commit(f->store), 0);
+	f->clock.fixed_ms = T0 + 300000;
+	assert_int_equal(svc_heartbeat(f->svc, st), 0);
+	assert_false(store_dirty(f->store));
+	f->clock.fixed_ms = T0 + 15 * 60000 - 1;
+	assert_int_equal(svc_heartbeat(f->svc, st), 0);
+	assert_false(store_dirty(f->store));
+	f->clock.fixed_ms = T0 + 15 * 60000;
+	assert_int_equal(svc_heartbeat(f->svc, st), 0);
+	assert_true(store_dirty(f->store));
+	assert_int_equal(store_commit(f->store), 0);
+	f->clock.fixed_ms = T0 + 20 * 60000;
+	assert_int_equal(svc_heartbeat(f->svc, st), 0);
+	assert_false(store_dirty(f->store));
+}
+
 /* failed logins back off per id: past auth_fail_free in a row even the right password is
  * refused for a while (no KDF runs) */
 static void test_admit_backoff(void **state)
@@ -1248,6 +1293,8 @@ int main(void)
 	    T(test_admit_cache_still_rejects_wrong_password),
 	    T(test_admit_password_rotation_revokes_old),
 	    T(test_admit_station_without_password),
+	    T(test_admit_accepted_without_credential),
+	    T(test_heartbeat_seen_writes),
 	    T(test_admit_backoff),
 	    T(test_attach_replace_detach),
 	    T(test_attach_same_conn_twice_is_no_replace),
