@@ -348,7 +348,7 @@ struct plan_site {
 	 * svc_site_tariff()): the planner asks for them several times per plan and per session
 	 * event */
 	struct store_site row;
-	int64_t row_ms;	     /* when read (monotonic), 0: not read */
+	int64_t row_ms;	      /* when read (monotonic), 0: not read */
 	int64_t no_tariff_ms; /* when found to have no calendar of its own, 0: not found */
 };
 
@@ -2139,7 +2139,8 @@ void svc_plan_tick(struct svc *s)
 		if (!ps || ps->busy)
 			continue;
 		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot)
-			ps->dirty = true, ps->due_ms = slot_floor(now) + svc_plan_rolling_offset_ms(ps->id);
+			ps->dirty = true,
+			ps->due_ms = slot_floor(now) + svc_plan_rolling_offset_ms(ps->id);
 		if (!ps->dirty || now < ps->due_ms)
 			continue;
 		ps->dirty = false;
