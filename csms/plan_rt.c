@@ -2138,9 +2138,10 @@ void svc_plan_tick(struct svc *s)
 
 		if (!ps || ps->busy)
 			continue;
-		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot)
-			ps->dirty = true,
+		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot) {
+			ps->dirty = true; /* the rolling horizon */
 			ps->due_ms = slot_floor(now) + svc_plan_rolling_offset_ms(ps->id);
+		}
 		if (!ps->dirty || now < ps->due_ms)
 			continue;
 		ps->dirty = false;
