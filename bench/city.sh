@@ -17,6 +17,8 @@
 # do not queue behind the boot storm until their calls time out), METER_S (seconds between
 # a session's MeterValues, default 60, the realistic rate; the full city on 2 cores needs more:
 # PostgreSQL alone saturates, see docs/scaling.md),
+# START_UTC (the simulated time of day the fleet starts at, UTC, default 13:30: 21:30 local, the
+# evening peak; 06:00 is 14:00 local, residential EVs mostly away),
 # MEASURE_S (steady window, default 60), WARMUP_S (from all booted to the window, default 75),
 # BOOT_S (longest wait for every charger to boot, default 900 x scale, at least 300), SWAP
 # (swap stations at full scale, default 200), COMMANDS (cross-node commands timed, default
@@ -97,7 +99,7 @@ now() { date +%s.%N; }
 
 echo "city: scale $scale: $total chargers ($n_pub public, $n_res residential, $n_rur rural," \
 	"$n_swp swap), $nodes csms nodes, $n_hap haproxy process(es), ramp $ramp/s," \
-	"MeterValues every $meter_s s per session, $(nproc) cores"
+	"MeterValues every $meter_s s per session, fleet from ${START_UTC:-13:30} UTC (+08:00 local), $(nproc) cores"
 
 # ---- PostgreSQL: a temporary cluster (tests/pg/pgtmp.sh prints its DSN and keeps it)
 # sized for the run as a deployment would size it (docs/scaling.md): 2 GB of shared buffers,
@@ -174,7 +176,13 @@ done
 
 # ---- HAProxy: the settings of docs/haproxy.cfg, n_hap processes on one port (SO_REUSEPORT)
 hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
+# Each process connects to the nodes from source addresses of its own, 127.1.<process>.<node>,
+# with the ports of its choice: the simulator binds its connections to 127.0.0.x (port 0), and
+# Linux's connect() never picks a port number that some bind() holds on any address, so at
+# ~142,000 chargers HAProxy's connections to the nodes found no free port ("Out of local source
+# ports on the system", 2026-12-02); an explicit source address and port range is a bind() of
+# its own, which only another socket on the same address can refuse.
+hap_cfg() { # the configuration of HAProxy process $1
 	printf 'global\n\tmaxconn 9900\n\tulimit-n 20000\n'
 	printf 'defaults\n\tmode http\n\ttimeout connect 5s\n\ttimeout client 30s\n\ttimeout server 30s\n'
 	printf '\ttimeout tunnel 1h\n\ttimeout client-fin 5s\n\ttimeout server-fin 5s\n'
@@ -186,12 +194,14 @@ hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 	printf '\ttimeout check 10s\n'
 	printf '\tdefault-server check inter 5s fall 6 rise 2 maxconn 19000\n\tretries 3\n\toption redispatch 1\n'
 	for i in $(seq 1 "$nodes"); do
-		printf '\tserver city-%s 127.0.0.1:%s\n' "$i" "${node_port[$((i - 1))]}"
+		printf '\tserver city-%s 127.0.0.1:%s source 127.1.%s.%s:1024-65000\n' "$i" \
+			"${node_port[$((i - 1))]}" "$1" "$i"
 	done
-} >"$d/haproxy.cfg"
+}
 hap_pid=()
-for i in $(seq 1 "$n_hap"); do
-	haproxy -db -f "$d/haproxy.cfg" >"$d/haproxy.$i.log" 2>&1 &
+for h in $(seq 1 "$n_hap"); do
+	hap_cfg "$h" >"$d/haproxy.$h.cfg"
+	haproxy -db -f "$d/haproxy.$h.cfg" >"$d/haproxy.$h.log" 2>&1 &
 	hap_pid+=("$!")
 	pids+=("$!")
 done
@@ -207,7 +217,7 @@ dur=$((boot_s + warmup_s + measure_s + n_cmds * 2 + 60))
 wal0=$(q "SELECT pg_current_wal_lsn()")
 t_start=$(now)
 timeout $((dur + 120)) "$cpsim" --url "ws://127.0.0.1:$hport/ocpp" "${sim_args[@]}" \
-	--utc-offset +08:00 --start-time "$(date -u +%Y-%m-%d)T13:30:00Z" \
+	--utc-offset +08:00 --start-time "$(date -u +%Y-%m-%d)T${START_UTC:-13:30}:00Z" \
 	--meter-interval "$meter_s" --heartbeat 0 --duration "$dur" --drain 30 --ramp "$ramp" \
 	--per-process "$per_proc" --per-address "$per_addr" --source-base 127.0.0.2 \
 	--progress-interval 10 --json-file "$d/report.json" >"$d/cpsim.out" 2>"$d/cpsim.err" &
