@@ -381,6 +381,7 @@ struct plan_job {
 
 struct svc_plans {
 	struct hmap sites; /* id -> struct plan_site */
+	size_t cursor;	   /* the slot of sites where svc_plan_tick() goes on (PLANS_PER_TICK) */
 	struct tariff_calendar *kind_cal[_SITE_KIND_MAX];
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -2096,24 +2097,19 @@ out:
 }
 
 /*
-** When in its slot a site with sessions plans again for the rolling horizon: at a point of the
-** first two thirds of the slot fixed by its id, not all at the slot's start. Its stations
-** follow the previous plan meanwhile (it covers the slot); a city's 100,000 sites planning
-** at one instant were a storm of reads and profiles that stalled the nodes (docs/scaling.md).
+** Plans built per tick (100 ms) at most: at a slot's start every site with sessions plans
+** again for the rolling horizon, and a city's 100,000 one-pile sites planning in one tick were
+** a storm of reads and profiles that stalled the nodes (docs/scaling.md). The rest wait for the
+** next ticks (500 plans a second), in table order from where the last tick stopped; a few sites
+** (a test, a depot) all plan at once as before.
 */
-int64_t svc_plan_rolling_offset_ms(const char *site_id)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (const unsigned char *c = (const unsigned char *)site_id; *c; c++)
-		h = (h ^ *c) * 16777619u;
-	return (int64_t)(h % (uint32_t)(SLOT_MS * 2 / 3));
-}
+#define PLANS_PER_TICK 50
 
 void svc_plan_tick(struct svc *s)
 {
 	struct svc_plans *p = *svc__plans(s);
 	struct plan_job *done, *queue = NULL;
+	int built = 0;
 	int64_t now;
 
 	if (!p)
@@ -2132,18 +2128,19 @@ void svc_plan_tick(struct svc *s)
 		job_free(done);
 		done = n;
 	}
-	for (size_t i = 0; i < p->sites.cap; i++) {
+	for (size_t k = 0, cap = p->sites.cap; k < cap && built < PLANS_PER_TICK; k++) {
+		size_t i = (p->cursor + k) % cap;
 		struct plan_site *ps = p->sites.slots[i].key ? p->sites.slots[i].value : NULL;
 		struct plan_job *j;
 
+		p->cursor = i + 1;
 		if (!ps || ps->busy)
 			continue;
-		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot) {
-			ps->dirty = true; /* the rolling horizon */
-			ps->due_ms = slot_floor(now) + svc_plan_rolling_offset_ms(ps->id);
-		}
+		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot)
+			ps->dirty = true, ps->due_ms = now; /* rolling horizon */
 		if (!ps->dirty || now < ps->due_ms)
 			continue;
+		built++;
 		ps->dirty = false;
 		ps->first_ms = 0;
 		if (!svc_site_managed(s, ps->id))

@@ -179,10 +179,6 @@ void svc_plan_touch(struct svc *s, const char *site_id);
  * planner remembers of its row is read again, and it is replanned. */
 void svc_plan_site_changed(struct svc *s, const char *site_id);
 
-/* How far into each slot a site with sessions plans again for the rolling horizon (a fixed
- * point of the slot's first two thirds, from its id: the sites do not all plan at once). */
-int64_t svc_plan_rolling_offset_ms(const char *site_id);
-
 /* Start / stop the planner's worker thread. Without it plans are solved on the caller. */
 int svc_plan_start(struct svc *s);
 void svc_plan_stop(struct svc *s);

@@ -379,16 +379,8 @@ static void test_runtime_on_svc(void **state)
 	}
 
 	/* the next slot: B ends while its profile is on the way and the station refuses it */
-	/* not at the slot's start: each site at its own point of the slot (a city's sites at
-	 * one instant were a storm) */
-	f->clock.fixed_ms = T0 + 15 * 60000LL;
-	svc_plan_tick(f->svc);
-	assert_int_equal(svc_plan_count(f->svc), 1);
-	assert_true(svc_plan_rolling_offset_ms("HOME") > 0);
-	assert_true(svc_plan_rolling_offset_ms("HOME") < 10 * 60000LL);
-	assert_true(svc_plan_rolling_offset_ms("HOME") != svc_plan_rolling_offset_ms("HOME-2"));
 	base = f->link.n;
-	f->clock.fixed_ms = T0 + 15 * 60000LL + svc_plan_rolling_offset_ms("HOME");
+	f->clock.fixed_ms = T0 + 15 * 60000LL;
 	svc_plan_tick(f->svc);
 	assert_int_equal(svc_plan_count(f->svc), 2);
 	assert_true(f->link.n > base);
@@ -567,7 +559,7 @@ static void test_caps_per_model(void **state)
 
 	/* the next plan follows the override, and its shaping text says why */
 	base = f->link.n;
-	f->clock.fixed_ms = T0 + 15 * 60000LL + svc_plan_rolling_offset_ms("HOME");
+	f->clock.fixed_ms = T0 + 15 * 60000LL;
 	svc_plan_tick(f->svc);
 	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
 	assert_true(tx >= 0);
@@ -669,7 +661,7 @@ static void test_tx_only_changed(void **state)
 	rt_answer(f, 0, SVC_RES_ACCEPTED);
 
 	/* the next slot (the schedule starts 15 min later, the same from now on): nothing */
-	base = rt_replan(f, now = T0 + 15 * 60000LL + svc_plan_rolling_offset_ms("HOME"), false);
+	base = rt_replan(f, now = T0 + 15 * 60000LL, false);
 	assert_int_equal(svc_plan_count(f->svc), 3);
 	assert_int_equal(tx_sends(f, base, &last), 0);
 	svc_plan_tx_counts(f->svc, &sent, &skipped);
@@ -760,6 +752,33 @@ static void test_site_row_memory(void **state)
 	assert_false(svc_site_managed(f->svc, "NO-SUCH-SITE"));
 }
 
+/* At most 50 plans are built per tick: a city's sites planning at one slot's start spread over
+ * the next ticks instead of stalling the node's loop and the database (docs/scaling.md) */
+static void test_plans_per_tick(void **state)
+{
+	struct rt *f = *state;
+	uint64_t before;
+
+	for (int i = 0; i < 60; i++) {
+		char site[16], station[16];
+
+		snprintf(site, sizeof(site), "RES-%02d", i);
+		snprintf(station, sizeof(station), "CP-R%02d", i);
+		assert_int_equal(store_site_put(f->store, site, SITE_RESIDENTIAL, T0), 0);
+		assert_int_equal(store_station_put(f->store, station, site, NULL, T0), 0);
+		assert_int_equal(store_commit(f->store), 0);
+		rt_open(f, station);
+		svc_plan_touch(f->svc, site);
+	}
+	before = svc_plan_count(f->svc);
+	f->clock.fixed_ms = T0 + 10000; /* past the debounce */
+	svc_plan_tick(f->svc);
+	assert_int_equal(svc_plan_count(f->svc) - before, 50);
+	f->clock.fixed_ms += 100;
+	svc_plan_tick(f->svc);
+	assert_int_equal(svc_plan_count(f->svc) - before, 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +791,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_site_row_memory, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_plans_per_tick, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
