@@ -2099,11 +2099,13 @@ out:
 /*
 ** Plans built per tick (100 ms) at most: at a slot's start every site with sessions plans
 ** again for the rolling horizon, and a city's 100,000 one-pile sites planning in one tick were
-** a storm of reads and profiles that stalled the nodes (docs/scaling.md). The rest wait for the
-** next ticks (500 plans a second), in table order from where the last tick stopped; a few sites
-** (a test, a depot) all plan at once as before.
+** a storm of reads and profiles that stalled the nodes and the database (docs/scaling.md). The
+** rest wait for the next ticks, in table order from where the last tick stopped: 20 plans a
+** second per node, ~8 statements each, so that 11 nodes of the city ask ~1,800 statements a
+** second of one PostgreSQL, and a node's 9,000 sites take 450 s of the 900 s slot. A few sites
+** (a test, a depot) plan at once as before.
 */
-#define PLANS_PER_TICK 50
+#define PLANS_PER_TICK 2
 
 void svc_plan_tick(struct svc *s)
 {
