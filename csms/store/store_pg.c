@@ -208,6 +208,29 @@ const bool store_pg_built = true;
 			    "evse_id = $2 AND ts_ms = $3 AND measurand = $4 AND "              \
 			    "phase = coalesce($5, '') AND context = coalesce($6, '') AND "     \
 			    "location = coalesce($7, '')")                                     \
+	/* one round trip for a MeterValues' readings ($1..$15: arrays in ST_SAMPLE_ADD's order,  \
+	 * keys unique): per reading in order, whether it was stored, and the value already kept  \
+	 * under its key (NULL when stored, or when the row is not in this statement's snapshot) */ \
+	X(ST_SAMPLES_ADD, "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], "          \
+			  "$3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], "       \
+			  "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "     \
+			  "$13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS v(sid, "   \
+			  "st, ev, ts, ms, ph, un, cx, lo, fo, va, sd, sm, em, pk, i)), "       \
+			  "ins AS (INSERT INTO meter_values(session_id, station_id, evse_id, "  \
+			  "ts_ms, measurand, phase, unit, context, location, format, value, "   \
+			  "signed_data, signing_method, encoding_method, public_key) SELECT "   \
+			  "sid, st, ev, ts, ms, coalesce(ph, ''), un, coalesce(cx, ''), "       \
+			  "coalesce(lo, ''), fo, va, sd, sm, em, pk FROM v ORDER BY i "         \
+			  "ON CONFLICT DO NOTHING RETURNING station_id, evse_id, ts_ms, "       \
+			  "measurand, phase, context, location) "                               \
+			  "SELECT v.i, ins.ts_ms IS NOT NULL, m.value FROM v LEFT JOIN ins ON " \
+			  "ins.station_id = v.st AND ins.evse_id = v.ev AND ins.ts_ms = v.ts "  \
+			  "AND ins.measurand = v.ms AND ins.phase = coalesce(v.ph, '') AND "    \
+			  "ins.context = coalesce(v.cx, '') AND ins.location = "               \
+			  "coalesce(v.lo, '') LEFT JOIN meter_values m ON m.station_id = v.st " \
+			  "AND m.evse_id = v.ev AND m.ts_ms = v.ts AND m.measurand = v.ms AND " \
+			  "m.phase = coalesce(v.ph, '') AND m.context = coalesce(v.cx, '') "    \
+			  "AND m.location = coalesce(v.lo, '') ORDER BY v.i")                  \
 	X(ST_SAMPLE_CONFLICT_ADD, "INSERT INTO sample_conflicts(session_id, station_id, "      \
 				  "evse_id, ts_ms, measurand, phase, context, location, "      \
 				  "stored_value, value, received_ms) VALUES ($1, $2, $3, $4, " \
@@ -1838,48 +1861,210 @@ static int pg_sample_add(struct store *s, const struct store_sample *in, char *r
 /* Readings per round trip in samples_add (bounds what either side buffers). */
 #define SAMPLES_BATCH 128
 
+/* One column of ST_SAMPLES_ADD: a PostgreSQL array literal, built in place. */
+struct arr {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void arr_put(struct arr *a, const char *v, size_t n)
+{
+	if (a->oom)
+		return;
+	if (a->len + n + 1 > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		char *p;
+
+		while (a->len + n + 1 > cap)
+			cap *= 2;
+		p = realloc(a->p, cap);
+		if (!p) {
+			a->oom = true;
+			return;
+		}
+		a->p = p;
+		a->cap = cap;
+	}
+	memcpy(a->p + a->len, v, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+}
+
+/* Append one element: NULL, or v quoted ('"' and '\' escaped). */
+static void arr_text(struct arr *a, const char *v)
+{
+	arr_put(a, a->len ? "," : "{", 1);
+	if (!v) {
+		arr_put(a, "NULL", 4);
+		return;
+	}
+	arr_put(a, "\"", 1);
+	for (const char *q = v; *q;) {
+		size_t n = strcspn(q, "\"\\");
+
+		arr_put(a, q, n);
+		q += n;
+		if (*q) {
+			char esc[2] = {'\\', *q++};
+
+			arr_put(a, esc, 2);
+		}
+	}
+	arr_put(a, "\"", 1);
+}
+
+static void arr_i64(struct arr *a, int64_t v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	arr_put(a, a->len ? "," : "{", 1);
+	arr_put(a, b, strlen(b));
+}
+
+static bool text_eq(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Whether two readings share the key the unique index meter_values_key holds. */
+static bool sample_same_key(const struct store_sample *a, const struct store_sample *b)
+{
+	return a->evse_id == b->evse_id && a->ts_ms == b->ts_ms &&
+	       !strcmp(a->station_id, b->station_id) && !strcmp(a->measurand, b->measurand) &&
+	       text_eq(a->phase, b->phase) && text_eq(a->context, b->context) &&
+	       text_eq(a->location, b->location);
+}
+
+/* Send the chunk's readings marked in send[] as one ST_SAMPLES_ADD. */
+static int samples_send(struct store *s, const struct store_sample *in, const bool *send, size_t k)
+{
+	struct arr col[15] = {{0}};
+	struct args a = {0};
+	int r = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		const struct store_sample *x = &in[i];
+
+		if (!send[i])
+			continue;
+		if (x->session_id)
+			arr_i64(&col[0], x->session_id);
+		else
+			arr_text(&col[0], NULL);
+		arr_text(&col[1], x->station_id);
+		arr_i64(&col[2], x->evse_id);
+		arr_i64(&col[3], x->ts_ms);
+		arr_text(&col[4], x->measurand);
+		arr_text(&col[5], x->phase);
+		arr_text(&col[6], x->unit);
+		arr_text(&col[7], x->context);
+		arr_text(&col[8], x->location);
+		arr_text(&col[9], x->format);
+		arr_text(&col[10], x->value);
+		arr_text(&col[11], x->sig.data);
+		arr_text(&col[12], x->sig.signing_method);
+		arr_text(&col[13], x->sig.encoding_method);
+		arr_text(&col[14], x->sig.public_key);
+	}
+	for (int c = 0; c < 15; c++) {
+		arr_put(&col[c], "}", 1);
+		if (col[c].oom)
+			r = -ENOMEM;
+		a_text(&a, col[c].p);
+	}
+	if (r == 0)
+		r = send_stmt(s, ST_SAMPLES_ADD, &a);
+	for (int c = 0; c < 15; c++)
+		free(col[c].p);
+	return r;
+}
+
+/*
+** A MeterValues' readings in one statement per SAMPLES_BATCH: ret[i] 1 stored, 0 and the kept
+** value when its key was taken (by an earlier row, or by an earlier reading of the same batch,
+** as the readings one by one would say), or -errno.
+*/
 static int pg_samples_add(struct store *s, const struct store_sample *in, size_t n, int *ret,
 			  char *ret_stored, size_t stored_len)
 {
-	PGresult *res[SAMPLES_BATCH];
 	int r = n ? begin_write(s) : 0;
 
 	for (size_t off = 0; r == 0 && off < n; off += SAMPLES_BATCH) {
 		size_t k = n - off < SAMPLES_BATCH ? n - off : SAMPLES_BATCH;
-		int sent = 0, got = 0;
+		const struct store_sample *x = in + off;
+		bool send[SAMPLES_BATCH];
+		int first[SAMPLES_BATCH], sent = 0;
+		PGresult *res = NULL;
 
-		/* every reading of the chunk in the pipeline, one Sync, then the answers */
-		for (size_t i = off; i < off + k; i++) {
-			struct args a = {0};
-
-			ret[i] = 0;
-			if (!in[i].measurand || !in[i].value || !in[i].station_id) {
-				ret[i] = -EINVAL;
+		for (size_t i = 0; i < k; i++) {
+			first[i] = -1;
+			send[i] = false;
+			ret[off + i] = 0;
+			if (!x[i].measurand || !x[i].value || !x[i].station_id) {
+				ret[off + i] = -EINVAL;
 				continue;
 			}
-			sample_args(&a, &in[i]);
-			r = send_stmt(s, ST_SAMPLE_ADD, &a);
-			if (r < 0)
-				break;
-			pq(s)->unread++;
-			sent++;
+			for (size_t j = 0; j < i && first[i] < 0; j++)
+				if (send[j] && sample_same_key(&x[i], &x[j]))
+					first[i] = (int)j;
+			send[i] = first[i] < 0;
+			sent += send[i];
 		}
-		if (r == 0)
-			r = sync_read_n(s, res, sent);
-		else
-			sync_read(s, NULL);
-		for (size_t i = off; r == 0 && i < off + k; i++) {
-			if (ret[i] < 0)
+		if (!sent)
+			continue;
+		r = samples_send(s, x, send, k);
+		if (r < 0)
+			break;
+		pq(s)->unread++;
+		r = sync_read(s, &res);
+		if (r == 0 && PQntuples(res) != sent) {
+			set_err(s, "samples", "one answer per reading expected");
+			r = -EIO;
+		}
+		for (size_t i = 0, row = 0; r == 0 && i < k; i++) {
+			char *kept = stored_len ? ret_stored + (off + i) * stored_len : NULL;
+
+			if (!send[i])
 				continue;
-			ret[i] = sample_result(s, &in[i], res[got],
-					       stored_len ? ret_stored + i * stored_len : NULL,
-					       stored_len);
-			res[got++] = NULL;
-			if (ret[i] < 0)
-				r = ret[i];
+			if (g_text(res, (int)row, 1)[0] == 't') {
+				ret[off + i] = 1;
+			} else if (!g_null(res, (int)row, 2)) {
+				if (kept)
+					g_copy(res, (int)row, 2, kept, stored_len);
+			} else {
+				/* taken by a row this statement's snapshot did not show (another
+				 * node's) */
+				struct args a = {0};
+				PGresult *one = NULL;
+
+				sample_key(&a, &x[i]);
+				r = run(s, ST_SAMPLE_STORED, &a, &one);
+				if (r == 0 && PQntuples(one) == 0)
+					r = -EIO;
+				if (r == 0 && kept)
+					g_copy(one, 0, 0, kept, stored_len);
+				PQclear(one);
+			}
+			row++;
 		}
-		for (int j = got; r < 0 && j < sent; j++)
-			PQclear(res[j]);
+		PQclear(res);
+		/* a reading whose key an earlier one of the batch holds: what the first left */
+		for (size_t i = 0; r == 0 && i < k; i++) {
+			size_t j = (size_t)first[i];
+
+			if (first[i] < 0 || !stored_len)
+				continue;
+			if (ret[off + j] == 1)
+				snprintf(ret_stored + (off + i) * stored_len, stored_len, "%s",
+					 x[j].value);
+			else
+				memcpy(ret_stored + (off + i) * stored_len,
+				       ret_stored + (off + j) * stored_len, stored_len);
+		}
+		if (r < 0)
+			break;
 	}
 	return r;
 }
