@@ -265,6 +265,9 @@ int app_metrics_text(void *ud, char **ret_text)
 			"Sessions' TxProfiles not sent again: the station follows them already.",
 			skipped);
 	}
+	counter(&t, "csms_planner_rolls_skipped_total",
+		"Slot starts where a site's plan stood: its sessions' readings follow it.",
+		svc_plan_rolls_skipped(app->svc));
 	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);
 	gauge(&t, "process_start_time_seconds", "Start time of the process (Unix seconds).",
 	      (double)app->started_ms / 1000.0);

@@ -42,6 +42,8 @@
 
 #define SLOT_MS		       SC_PLAN_SLOT_MS
 #define DEBOUNCE_MS	       2000
+#define ROLL_MAX_MS	       (4 * SLOT_MS) /* a plan is made again at least this often */
+#define ROLL_TOL_WH	       500	     /* or 10 %: readings this close follow the plan */
 #define MAX_DELAY_MS	       10000
 #define SOLVE_LIMIT_MS	       2000
 #define TX_PROFILE_ID	       9100 /* + EVSE id: one TxProfile per EVSE, replaced on each plan */
@@ -314,15 +316,25 @@ struct tx_rec {
 	struct svc_power_period *periods; /* owned */
 };
 
+/* A session's import register as its readings told it (svc__plan_sample): the reading last
+ * seen when its plan was made (a, the anchor) and the latest one since (b); ts 0: none. */
+struct plan_reg {
+	int64_t pre_w; /* what the plan before gave the slot before slot 0, -1 unknown */
+	int64_t a_wh, a_ts, b_wh, b_ts;
+};
+
 /* What a site's last applied plan gave each session, for freezing the slot in progress. */
 struct last_plan {
 	int64_t start_ms; /* slot 0 */
+	int64_t plan_ms;  /* when it was made (node clock) */
 	int n_slots;
+	bool open_end; /* a departure lies beyond its horizon: every slot extends it */
 	size_t n;
 	int64_t *ids;
-	int64_t *power_w;  /* [i * n_slots + k] */
-	int *mode;	   /* [i]: the V2G mode last sent */
-	struct tx_rec *tx; /* [i]: its TxProfile (carried from plan to plan) */
+	int64_t *power_w;     /* [i * n_slots + k] */
+	int *mode;	      /* [i]: the V2G mode last sent */
+	struct tx_rec *tx;    /* [i]: its TxProfile (carried from plan to plan) */
+	struct plan_reg *reg; /* [i] */
 };
 
 /* A station the planner sent TxProfiles to: its epoch moves on at each (re)connection and
@@ -400,6 +412,7 @@ struct svc_plans {
 	struct hmap tx_stations; /* id -> struct tx_station */
 	uint64_t tx_seq, epoch_seq;
 	uint64_t tx_sent, tx_skipped; /* TxProfiles of replans sent / skipped as unchanged */
+	uint64_t rolls_skipped;	      /* slot starts where a site's plan stood (roll_needed()) */
 	bool subscribed;	      /* to the event bus (station online) */
 };
 
@@ -455,6 +468,7 @@ static void last_free(struct last_plan *l)
 	free(l->power_w);
 	free(l->mode);
 	free(l->tx);
+	free(l->reg);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -548,6 +562,13 @@ void svc_plan_tx_counts(struct svc *s, uint64_t *ret_sent, uint64_t *ret_skipped
 
 	*ret_sent = p ? p->tx_sent : 0;
 	*ret_skipped = p ? p->tx_skipped : 0;
+}
+
+uint64_t svc_plan_rolls_skipped(struct svc *s)
+{
+	struct svc_plans *p = *svc__plans(s);
+
+	return p ? p->rolls_skipped : 0;
 }
 
 /* ---------------------------------------------------------------- sites, tariffs, limits */
@@ -808,16 +829,42 @@ int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 	return needs_store(s, st.site_id, session_id, &f.row, source, in, ret_managed);
 }
 
+/* An import register reading of a planned session: the latest one its plan will be held
+ * against (roll_needed()). */
+static void plan_reading(struct svc *s, const struct store_sample *row, int64_t wh)
+{
+	struct svc_plans *p = *svc__plans(s);
+	const struct chg_station *st = p ? svc_station_find(s, row->station_id) : NULL;
+	struct plan_site *site = st && st->site_id[0] ? hmap_get(&p->sites, st->site_id) : NULL;
+	struct last_plan *l = site ? &site->last : NULL;
+
+	for (size_t i = 0; l && l->reg && i < l->n; i++)
+		if (l->ids[i] == row->session_id) {
+			if (row->ts_ms > l->reg[i].b_ts) {
+				l->reg[i].b_ts = row->ts_ms;
+				l->reg[i].b_wh = wh;
+			}
+			return;
+		}
+}
+
 void svc__plan_sample(struct svc *s, const struct store_sample *row)
 {
 	double v;
 
-	if (!row->session_id || row->measurand_kind != MEAS_ENERGY_EXPORT_REGISTER ||
+	if (!row->session_id ||
+	    (row->measurand_kind != MEAS_ENERGY_EXPORT_REGISTER &&
+	     row->measurand_kind != MEAS_ENERGY_IMPORT_REGISTER) ||
 	    (row->phase && *row->phase) || !row->value)
 		return;
 	v = strtod(row->value, NULL);
 	if (row->unit && !strcmp(row->unit, "kWh"))
 		v *= 1000.0;
+	if (row->measurand_kind == MEAS_ENERGY_IMPORT_REGISTER) {
+		if (v >= 0 && v < 9e15)
+			plan_reading(s, row, (int64_t)(v + 0.5));
+		return;
+	}
 	if (v >= 0 &&
 	    store_session_export(svc_store(s), row->session_id, (int64_t)(v + 0.5), row->ts_ms) < 0)
 		log_warn("session %lld: export register not recorded", (long long)row->session_id);
@@ -1890,6 +1937,86 @@ static void booted_profiles(struct svc *s, struct svc_plans *p)
 	p->n_booted = 0;
 }
 
+/* Session id's readings as the last plan l knew them, for the plan made now (slot 0 at cur_ms):
+ * the latest reading becomes the anchor. */
+static void reg_carry(const struct last_plan *l, int64_t id, int64_t cur_ms, struct plan_reg *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->pre_w = last_power(l, id, cur_ms - SLOT_MS, NULL);
+	for (size_t i = 0; l->reg && i < l->n; i++)
+		if (l->ids[i] == id) {
+			ret->a_wh = ret->b_wh = l->reg[i].b_wh;
+			ret->a_ts = ret->b_ts = l->reg[i].b_ts;
+			return;
+		}
+}
+
+/*
+** Whether session i strays from plan l by its readings: the register's rise from the anchor to
+** the latest reading against the energy the plan's power gives over that time. 1 strays (or
+** cannot tell: no anchor, a time the plan does not cover, a discharge), 0 on plan or nothing
+** new since the plan.
+*/
+static int reg_strays(const struct last_plan *l, size_t i)
+{
+	const struct plan_reg *r = &l->reg[i];
+	int64_t t = r->a_ts, e = 0, got, want;
+
+	if (!r->b_ts || !r->a_ts)
+		return 1; /* never read, or not when planned */
+	if (r->b_ts <= r->a_ts)
+		return 0;
+	while (t < r->b_ts) {
+		int64_t end, w;
+
+		if (t < l->start_ms - SLOT_MS) {
+			return 1;
+		} else if (t < l->start_ms) {
+			end = l->start_ms;
+			w = r->pre_w;
+		} else {
+			int64_t k = (t - l->start_ms) / SLOT_MS;
+
+			if (k >= l->n_slots)
+				return 1;
+			end = l->start_ms + (k + 1) * SLOT_MS;
+			w = l->power_w[i * (size_t)l->n_slots + (size_t)k];
+		}
+		if (w < 0)
+			return 1;
+		if (end > r->b_ts)
+			end = r->b_ts;
+		e += w * (end - t); /* W ms */
+		t = end;
+	}
+	want = e / 3600000;
+	got = r->b_wh - r->a_wh;
+	return llabs(got - want) > (want / 10 > ROLL_TOL_WH ? want / 10 : ROLL_TOL_WH);
+}
+
+/*
+** Whether a site's plan must be made again at a slot's start (the rolling horizon). It is when
+** it is an hour old, runs out, ends before a departure, steers a V2G session (a setpoint per
+** slot), or the readings of one of its sessions stray from it (reg_strays()). Otherwise a new
+** plan would be the same one a slot later, at a city's cost: ~5 statements and a profile per
+** one-pile site per slot (docs/scaling.md).
+*/
+static bool roll_needed(const struct plan_site *ps, int64_t now)
+{
+	const struct last_plan *l = &ps->last;
+
+	if (!l->n || !l->reg || l->open_end || now - l->plan_ms >= ROLL_MAX_MS ||
+	    now >= l->start_ms + (int64_t)(l->n_slots - 1) * SLOT_MS)
+		return true;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->ids[i])
+			continue;
+		if (l->mode[i] != SVC_MODE_CHARGING_ONLY || reg_strays(l, i))
+			return true;
+	}
+	return false;
+}
+
 /* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
 static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_plan_result *r)
 {
@@ -1919,8 +2046,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	nl.power_w = calloc((j->n ? j->n : 1) * (size_t)n, sizeof(*nl.power_w));
 	nl.mode = calloc(j->n ? j->n : 1, sizeof(*nl.mode));
 	nl.tx = calloc(j->n ? j->n : 1, sizeof(*nl.tx));
-	if (!nl.ids || !nl.power_w || !nl.mode || !nl.tx)
+	nl.reg = calloc(j->n ? j->n : 1, sizeof(*nl.reg));
+	if (!nl.ids || !nl.power_w || !nl.mode || !nl.tx || !nl.reg)
 		goto out;
+	nl.plan_ms = j->now_ms;
 	for (int k = 0; k < n; k++) {
 		int64_t sum = 0;
 
@@ -1978,6 +2107,9 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		}
 		nl.ids[i] = js->id;
 		memcpy(&nl.power_w[i * (size_t)n], row, (size_t)n * sizeof(*row));
+		reg_carry(&site->last, js->id, j->cur_ms, &nl.reg[i]);
+		if (js->departure_ms > j->cur_ms + (int64_t)n * SLOT_MS)
+			nl.open_end = true;
 		last_power(&site->last, js->id, j->cur_ms, &mode_prev);
 		mode = neg && js->discharge_ok ? SVC_MODE_CENTRAL_SETPOINT : SVC_MODE_CHARGING_ONLY;
 		nl.mode[i] = mode;
@@ -2138,8 +2270,14 @@ void svc_plan_tick(struct svc *s)
 		p->cursor = i + 1;
 		if (!ps || ps->busy)
 			continue;
-		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot)
+		if (!ps->dirty && ps->has_sessions && now / SLOT_MS != ps->last_slot) {
+			if (!roll_needed(ps, now)) {
+				ps->last_slot = now / SLOT_MS; /* the plan stands */
+				p->rolls_skipped++;
+				continue;
+			}
 			ps->dirty = true, ps->due_ms = now; /* rolling horizon */
+		}
 		if (!ps->dirty || now < ps->due_ms)
 			continue;
 		built++;

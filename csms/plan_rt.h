@@ -193,9 +193,13 @@ uint64_t svc_plan_count(struct svc *s);
 ** boot, younger than the refresh period; docs/v2g.md "Sending only what changed").
 */
 void svc_plan_tx_counts(struct svc *s, uint64_t *ret_sent, uint64_t *ret_skipped);
+/* Slot starts since start where a site's plan stood instead of being made again: its sessions'
+ * readings follow it (docs/v2g.md "Rolling horizon"). */
+uint64_t svc_plan_rolls_skipped(struct svc *s);
 
 /* The planner's state hanging off struct svc (svc.h: svc__plans, svc_plan_hooks; created by
  * the first call here, which sets the hooks). */
 void svc__plans_free(struct svc_plans *p);
-/* Internal: a reading of a session arrived (export registers are recorded). */
+/* Internal: a reading of a session arrived (export registers are recorded, import registers
+ * held against the session's plan). */
 void svc__plan_sample(struct svc *s, const struct store_sample *row);

@@ -784,6 +784,99 @@ static void test_plans_per_tick(void **state)
 	rt_answer(f, 0, SVC_RES_ACCEPTED);
 }
 
+/* An import register reading of session id on st at ts_ms. */
+static void rt_reading(struct rt *f, struct chg_station *st, int64_t id, int64_t ts_ms, int64_t wh)
+{
+	char v[32];
+	struct store_sample in = {.session_id = id,
+				  .station_id = "CP-A",
+				  .evse_id = 1,
+				  .ts_ms = ts_ms,
+				  .measurand = "Energy.Active.Import.Register",
+				  .measurand_kind = MEAS_ENERGY_IMPORT_REGISTER,
+				  .unit = "Wh",
+				  .value = v};
+
+	snprintf(v, sizeof(v), "%lld", (long long)wh);
+	assert_int_equal(svc_sample_add(f->svc, st, &in), 0);
+	assert_int_equal(store_commit(f->store), 0);
+}
+
+/*
+** The rolling horizon: at a slot's start a site's plan is made again only when it must. A
+** session whose readings follow the plan keeps it (no statements, no profile); one whose
+** register strays from it (the EV stopped drawing), one not read since it was planned, and a
+** plan an hour old are planned again.
+*/
+static void test_roll_on_readings(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	struct chg_station *st;
+	void *replaced = NULL;
+	bool managed;
+	int64_t a, wh = 1000, slot = 15 * 60000LL, kw = 7400;
+	int conn;
+
+	/* more than 5 h at 7.4 kW can give: 7.4 kW in every slot of every plan */
+	a = rt_open(f, "CP-A");
+	st = svc_station_attach(f->svc, "CP-A", 0, "ocpp1.6", &conn, &replaced);
+	assert_non_null(st);
+	svc_events_release(f->svc, true);
+	svc_needs_init(&in);
+	in.energy_wh = 200000;
+	in.max_charge_w = kw;
+	in.departure_ms = T0 + 5 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	rt_replan(f, T0 + 10000, false);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+	f->link.n = 0;
+
+	/* read after the plan was made, not when: planned again, the reading its anchor */
+	rt_reading(f, st, a, T0 + 60000, wh);
+	rt_replan(f, T0 + slot, false);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	assert_int_equal(svc_plan_rolls_skipped(f->svc), 0);
+
+	/* 19 min at 7.4 kW later the register rose by what the plan gives: the plan stands */
+	wh += kw * 19 / 60;
+	rt_reading(f, st, a, T0 + 20 * 60000, wh);
+	rt_replan(f, T0 + 2 * slot, false);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	assert_int_equal(svc_plan_rolls_skipped(f->svc), 1);
+	/* within the tolerance (10 %, at least 500 Wh) still */
+	rt_reading(f, st, a, T0 + 40 * 60000, wh + kw * 20 / 60 - 400);
+	rt_replan(f, T0 + 3 * slot, false);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	assert_int_equal(svc_plan_rolls_skipped(f->svc), 2);
+
+	/* then the EV stops drawing: 0 Wh in 15 min where the plan gives 1.85 kWh (the plan is
+	 * 45 min old): planned again */
+	wh += kw * 20 / 60 - 400;
+	rt_reading(f, st, a, T0 + 55 * 60000, wh);
+	rt_replan(f, T0 + 4 * slot, false);
+	assert_int_equal(svc_plan_count(f->svc), 3);
+
+	/* on plan from then on: it stands for an hour, then it is made again */
+	for (int k = 5; k <= 8; k++) {
+		wh += kw / 4;
+		rt_reading(f, st, a, T0 + 55 * 60000 + (k - 4) * slot, wh);
+		rt_replan(f, T0 + k * slot, false);
+		assert_int_equal(svc_plan_count(f->svc), k < 8 ? 3 : 4);
+	}
+	assert_int_equal(svc_plan_rolls_skipped(f->svc), 5);
+
+	/* nothing read since the plan: nothing to correct it by, it stands */
+	rt_replan(f, T0 + 9 * slot, false);
+	assert_int_equal(svc_plan_count(f->svc), 4);
+	assert_int_equal(svc_plan_rolls_skipped(f->svc), 6);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+	svc_station_detach(f->svc, st, &conn);
+	svc_events_release(f->svc, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +890,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_site_row_memory, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_plans_per_tick, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
