@@ -253,14 +253,40 @@ static void on_cert_tick(uv_timer_t *t)
 		log_err("certificate renewal check failed: %s", strerror(-r));
 }
 
+/* Whether the node's answers are late (app->late, which the transport reads at each charger
+ * handshake): the oldest batch waiting for durability is late_answer_ms old; on time again
+ * below half of it. */
+static void late_update(struct app *app)
+{
+	const struct app_batch *b = &app->batches[app->batch_head];
+	uint64_t lim = (uint64_t)app->cfg.late_answer_ms * 1000000ULL, age = 0;
+	bool late;
+
+	if (app->batch_n && b->commit_ns)
+		age = uv_hrtime() - b->commit_ns;
+	late = lim && (age >= lim || (app->late && age >= lim / 2));
+	if (late == app->late)
+		return;
+	app->late = late;
+	if (late)
+		log_notice("answers are %.1f s late: new chargers are refused (503) until they "
+			   "are on time (late_answer_ms %d)",
+			   (double)age / 1e9, app->cfg.late_answer_ms);
+	else
+		log_notice("answers on time again: new chargers are admitted (%llu refused)",
+			   (unsigned long long)app->transport.shed);
+}
+
 static void on_check(uv_check_t *h)
 {
 	app_group_commit(h->data);
+	late_update(h->data);
 }
 
 static void on_prepare(uv_prepare_t *h)
 {
 	app_group_commit(h->data);
+	late_update(h->data);
 }
 
 static bool tx_idle(struct app *app)
@@ -400,11 +426,23 @@ static int write_port_file(const char *path, int port, int api_port)
 	return rename(tmp, path) < 0 ? -errno : 0; /* readers never see a half-written file */
 }
 
+/* Housekeeping that reads on the loop waits at most this long for a moment without COMMITs in
+ * flight (on_plan_tick). */
+#define HOUSEKEEPING_WAIT_MS 10000
+
 static void on_plan_tick(uv_timer_t *t)
 {
 	struct app *app = t->data;
+	uint64_t now = uv_hrtime();
 
 	svc_plan_tick(app->svc);
+	/* Reservations due and local-list pushes read the database on the loop. On PostgreSQL a
+	 * read waits behind the COMMITs in flight on the connection, and a COMMIT held up (a
+	 * lock, a saturated server) would stall the loop with it, and the check of late answers:
+	 * they run when no batch waits, or at least every HOUSEKEEPING_WAIT_MS. */
+	if (app->batch_n && now - app->housekeeping_ns < HOUSEKEEPING_WAIT_MS * 1000000ULL)
+		return;
+	app->housekeeping_ns = now;
 	svc_reservations_tick(app->svc); /* sites: reservations expire on the node's clock */
 	svc_locallist_tick(app->svc);	 /* local lists: debounced pushes after token changes */
 }
@@ -572,7 +610,8 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 					    .svc = app->svc,
 					    .hub = &app->hub,
 					    .api = &app->api,
-					    .draining = &app->draining};
+					    .draining = &app->draining,
+					    .late = &app->late};
 	r = transport_start(&app->transport);
 	if (r < 0) {
 		if (app->cfg.api_listen_host[0])

@@ -72,6 +72,8 @@ struct app {
 	uint64_t flush_hist[12]; /* commit to durable, per batch (APP_COMMIT_BUCKETS_S, +Inf) */
 	uint64_t flush_ns_sum;
 	uint64_t flush_failures;
+	bool late; /* the oldest answer waiting is late_answer_ms old: new chargers get 503 */
+	uint64_t housekeeping_ns; /* uv_hrtime() of the last reservations and local-list tick */
 };
 
 /* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */

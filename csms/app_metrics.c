@@ -269,6 +269,11 @@ int app_metrics_text(void *ud, char **ret_text)
 		"Slot starts where a site's plan stood: its sessions' readings follow it.",
 		svc_plan_rolls_skipped(app->svc));
 	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);
+	gauge(&t, "csms_late", "1 while answers are late_answer_ms late (new chargers get 503).",
+	      app->late ? 1 : 0);
+	counter(&t, "csms_handshakes_shed_total",
+		"Charger handshakes refused (503) while the node's answers were late.",
+		app->transport.shed);
 	gauge(&t, "process_start_time_seconds", "Start time of the process (Unix seconds).",
 	      (double)app->started_ms / 1000.0);
 	process_figures(&t);

@@ -73,6 +73,7 @@ struct cfg {
 	/* ---- nodes: several nodes on one PostgreSQL (docs/scaling.md) */
 	char *node_id;	    /* this node in station_owner; NULL = hostname:port */
 	int owner_lease_ms; /* a station's lease; renewed every third of it */
+	int late_answer_ms; /* answers this late: new chargers get 503 (app.c), 0: never */
 };
 
 void cfg_init(struct cfg *c);

@@ -518,11 +518,13 @@ const bool store_pg_built = true;
 				 "coalesce(parent, '') FROM local_list_entries WHERE "        \
 				 "station_id = $1 ORDER BY token")                            \
 	X(ST_LOCAL_LIST_CLEAR, "DELETE FROM local_list_entries WHERE station_id = $1")         \
+	/* an update's deletions and its upserts as one statement each ($2..: arrays) */          \
 	X(ST_LOCAL_LIST_DEL, "DELETE FROM local_list_entries WHERE station_id = $1 AND "       \
-			     "token = $2")                                                    \
+			     "token = ANY($2::text[])")                                       \
 	X(ST_LOCAL_LIST_SET, "INSERT INTO local_list_entries(station_id, token, status, "      \
-			     "expiry_ms, parent) VALUES ($1, $2, $3, nullif($4::bigint, 0), " \
-			     "nullif($5::text, '')) ON CONFLICT (station_id, token) DO UPDATE " \
+			     "expiry_ms, parent) SELECT $1, t, s, nullif(e, 0), nullif(p, '') " \
+			     "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS " \
+			     "u(t, s, e, p) ON CONFLICT (station_id, token) DO UPDATE "        \
 			     "SET status = EXCLUDED.status, expiry_ms = EXCLUDED.expiry_ms, " \
 			     "parent = EXCLUDED.parent")                                      \
 	X(ST_LOCAL_LIST_PUT, "INSERT INTO local_lists(station_id, version, sent_ms) VALUES "   \
@@ -3817,27 +3819,83 @@ static int pg_local_list_entries(struct store *s, const char *station_id, store_
 	a_text(&a, station_id);
 	return list_entries(s, ST_LOCAL_LIST_ENTRIES, &a, fn, ud);
 }
-/* Every statement of an update in the pipeline, none waited for. */
+/* Entries (*ud) by token, then by position: the last of a token is what an update leaves. */
+static int by_token_then_pos(const void *a, const void *b, void *ud)
+{
+	const struct store_list_entry *e = *(const struct store_list_entry *const *)ud;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(e[x].token, e[y].token);
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/*
+** An update in the pipeline, none of it waited for: its deletions as one statement and its
+** upserts as another (a rural site's list is hundreds of tokens, and one statement each was
+** most of what PostgreSQL did in the city run, docs/scaling.md). A token named twice ends as
+** its last entry says, as one statement per entry in order would leave it.
+*/
 static int pg_local_list_save(struct store *s, const char *station_id, int64_t version, bool full,
 			      const struct store_list_entry *e, size_t n, int64_t now_ms)
 {
+	struct arr del = {0}, tok = {0}, st = {0}, ex = {0}, pa = {0};
+	size_t *ord = n ? malloc(n * sizeof(*ord)) : NULL;
 	struct args a = {0};
 	int r;
-	a_text(&a, station_id);
-	r = full ? write_now_or_later(s, ST_LOCAL_LIST_CLEAR, &a) : begin_write(s);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct args b = {0};
-		a_text(&b, station_id);
-		a_text(&b, e[i].token);
-		if (e[i].status < 0) {
-			r = defer(s, ST_LOCAL_LIST_DEL, &b);
+
+	if (n && !ord)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		ord[i] = i;
+	if (n)
+		qsort_r(ord, n, sizeof(*ord), by_token_then_pos, &e);
+	for (size_t k = 0; k < n; k++) {
+		const struct store_list_entry *x = &e[ord[k]];
+
+		if (k + 1 < n && !strcmp(x->token, e[ord[k + 1]].token))
+			continue; /* a later entry of the same token wins */
+		if (x->status < 0) {
+			arr_text(&del, x->token);
 			continue;
 		}
-		a_text(&b, auth_status_to_string(e[i].status));
-		a_i64(&b, e[i].expiry_ms);
-		a_text(&b, e[i].parent);
-		r = defer(s, ST_LOCAL_LIST_SET, &b);
+		arr_text(&tok, x->token);
+		arr_text(&st, auth_status_to_string(x->status));
+		arr_i64(&ex, x->expiry_ms);
+		arr_text(&pa, x->parent);
 	}
+	free(ord);
+	r = del.oom || tok.oom || st.oom || ex.oom || pa.oom ? -ENOMEM : 0;
+	a_text(&a, station_id);
+	if (r == 0)
+		r = full ? write_now_or_later(s, ST_LOCAL_LIST_CLEAR, &a) : begin_write(s);
+	if (r == 0 && del.len) {
+		struct args b = {0};
+
+		arr_put(&del, "}", 1);
+		a_text(&b, station_id);
+		a_text(&b, del.p);
+		r = del.oom ? -ENOMEM : defer(s, ST_LOCAL_LIST_DEL, &b);
+	}
+	if (r == 0 && tok.len) {
+		struct args b = {0};
+
+		arr_put(&tok, "}", 1);
+		arr_put(&st, "}", 1);
+		arr_put(&ex, "}", 1);
+		arr_put(&pa, "}", 1);
+		a_text(&b, station_id);
+		a_text(&b, tok.p);
+		a_text(&b, st.p);
+		a_text(&b, ex.p);
+		a_text(&b, pa.p);
+		r = tok.oom || st.oom || ex.oom || pa.oom ? -ENOMEM
+							  : defer(s, ST_LOCAL_LIST_SET, &b);
+	}
+	free(del.p);
+	free(tok.p);
+	free(st.p);
+	free(ex.p);
+	free(pa.p);
 	if (r < 0)
 		return r;
 	a_i64(&a, version);

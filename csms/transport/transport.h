@@ -23,6 +23,8 @@ struct transport {
 	struct conn_hub *hub;  /* where charger connections are created */
 	struct api *api;       /* handed to each API request (api_req.api) and /api/live */
 	const bool *draining;  /* while true, new connections are refused */
+	const bool *late;      /* while true, new charger connections are refused (503) */
+	uint64_t shed;	       /* charger handshakes refused for *late */
 	int port;	       /* the bound port, once started */
 	int api_port;	       /* the API listener's bound port (api_listen), else 0 */
 

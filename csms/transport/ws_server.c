@@ -546,6 +546,12 @@ static int ws_handshake(struct lws *wsi, struct ws_pss *pss)
 	lws_get_peer_simple(wsi, pss->peer, sizeof(pss->peer));
 	if (*t->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+	if (t->late && *t->late && !on_api_listener(wsi)) {
+		/* the node's answers are late: a login now costs its reads and a boot that
+		 * times out (app.c, late_answer_ms); counted, logged by app.c once per spell */
+		t->shed++;
+		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+	}
 	if (on_api_listener(wsi)) {
 		log_notice("handshake from %s refused: the API listener takes no chargers",
 			   pss->peer);

@@ -28,6 +28,8 @@
 
 #define NODES	 3
 #define NODE_CFG "{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000}"
+/* the nodes' config of the next setup() (setup_late() changes it) */
+static const char *node_cfg = NODE_CFG;
 
 struct mn {
 	struct csms_proc *node[NODES];
@@ -166,7 +168,7 @@ static int setup(void **state)
 				      "--node-id",	m->node_id[i], NULL};
 
 		snprintf(m->node_id[i], sizeof(m->node_id[i]), "node-%c", 'A' + i);
-		m->node[i] = csms_prepare(NODE_CFG);
+		m->node[i] = csms_prepare(node_cfg);
 		if (!m->node[i] || csms_launch(m->node[i], args) < 0)
 			goto fail;
 	}
@@ -215,6 +217,18 @@ static int setup_deaf(void **state)
 	setenv("CSMS_TEST_IGNORE_TAKEOVER", "node-A", 1);
 	r = setup(state);
 	unsetenv("CSMS_TEST_IGNORE_TAKEOVER");
+	return r;
+}
+
+/* setup() with nodes that refuse new chargers once their answers are 1.5 s late */
+static int setup_late(void **state)
+{
+	int r;
+
+	node_cfg =
+	    "{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000, \"late_answer_ms\": 1500}";
+	r = setup(state);
+	node_cfg = NODE_CFG;
 	return r;
 }
 
@@ -889,6 +903,55 @@ static void test_offline_mark_never_waits(void **state)
 		csms_pass(m->node[i]);
 }
 
+/*
+** A node whose answers wait on the database refuses new chargers with 503 (late_answer_ms)
+** before any read of theirs, and admits them again once its answers are on time; the answer
+** that was late is not lost.
+*/
+static void test_late_node_sheds_handshakes(void **state)
+{
+	struct mn *m = *state;
+	const char *params[1] = {"CP-MN-LT1"};
+	struct tcp *a = booted(m->node[0]->port, "CP-MN-LT1");
+	struct tc_why why = {0};
+	struct tcp *c;
+	char msg[64];
+	PGresult *res;
+
+	assert_non_null(a);
+	/* another transaction holds A's station row: the update of its firmware status (a write
+	 * whose answer nothing on the loop waits for) waits for it, and so does the group's
+	 * COMMIT */
+	PQclear(PQexec(m->db, "BEGIN"));
+	res = PQexecParams(m->db, "SELECT 1 FROM stations WHERE id = $1 FOR UPDATE", 1, NULL,
+			   params, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	assert_int_equal(tc_call_send(a, "FirmwareStatusNotification",
+				      json_pack("{s:s}", "status", "Downloading"), msg),
+			 0);
+	tc_run(2500); /* past late_answer_ms */
+	c = tc_connect(m->node[0]->port, "CP-MN-LT2", NULL, "ocpp1.6", 5000, &why);
+	if (c || why.http_status != 503)
+		fail_msg("handshake while late: %s, HTTP %d%s %s", c ? "admitted" : "refused",
+			 why.http_status, why.timeout ? ", timed out" : "", why.detail);
+	assert_int_equal(tc_call_wait(a, msg, NULL, NULL, 200), -ETIMEDOUT); /* still held */
+
+	PQclear(PQexec(m->db, "ROLLBACK"));
+	assert_int_equal(tc_call_wait(a, msg, NULL, NULL, 10000), 0); /* durable, answered */
+	assert_int_equal(db_count(m,
+				  "SELECT count(*) FROM stations WHERE id = $1 AND "
+				  "firmware_status = 'Downloading'",
+				  "CP-MN-LT1", NULL),
+			 1);
+	c = booted(m->node[0]->port, "CP-MN-LT2"); /* on time again */
+	assert_non_null(c);
+	tc_close(c);
+	tc_close(a);
+	for (int i = 0; i < NODES; i++)
+		csms_pass(m->node[i]);
+}
+
 #define LOAD_N	    60
 #define LOAD_ROUNDS 8
 #define KILL_ROUND  4
@@ -1048,6 +1111,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_owners_agree_under_churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_group_closes_its_stations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_node_sheds_handshakes, setup_late, teardown),
 	};
 
 	if (system("command -v haproxy >/dev/null 2>&1") != 0) {

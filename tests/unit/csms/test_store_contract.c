@@ -2386,6 +2386,22 @@ static void test_sites_reservations_history_lists(void **state)
 	assert_int_equal(store_local_list_save(f->s, "CP-R", 3, true, e + 2, 1, T0 + 2), 0);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_local_list_entries(f->s, "CP-R", collect_entry, &c), 1);
+	/* a token named twice in one update ends as its last entry says (set then removed,
+	 * removed then set); texts that need quoting */
+	{
+		struct store_list_entry t[5] = {
+		    {.token = "D", .status = AUTH_BLOCKED},
+		    {.token = "C", .status = -1},
+		    {.token = "Q\"{,}\\", .status = AUTH_ACCEPTED, .parent = "P\"Q"},
+		    {.token = "D", .status = -1},
+		    {.token = "C", .status = AUTH_BLOCKED}};
+
+		assert_int_equal(store_local_list_save(f->s, "CP-R", 4, false, t, 5, T0 + 3), 0);
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(store_local_list_entries(f->s, "CP-R", collect_entry, &c), 2);
+		assert_string_equal(c.id[0], "C:1:");
+		assert_string_equal(c.id[1], "Q\"{,}\\:0:P\"Q");
+	}
 	assert_int_equal(store_commit(f->s), 0);
 }
 
