@@ -213,7 +213,9 @@ done
 # ---- the fleet: the evening peak (21:30 local: 80 % of residential EVs home, most of them
 # charging), one MeterValues a minute per session
 warmup_s=${WARMUP_S:-75} # after the boot: sessions start, their first readings come a minute later
-dur=$((boot_s + warmup_s + measure_s + n_cmds * 2 + 60))
+# the fleet is stopped (SIGTERM) once the figures are taken: the duration only has to outlast
+# the slowest phases on a saturated machine (the statements' report, each command up to 40 s)
+dur=$((boot_s + warmup_s + measure_s + n_cmds * 40 + 600))
 wal0=$(q "SELECT pg_current_wal_lsn()")
 t_start=$(now)
 timeout $((dur + 120)) "$cpsim" --url "ws://127.0.0.1:$hport/ocpp" "${sim_args[@]}" \

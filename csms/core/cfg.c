@@ -116,7 +116,7 @@ void cfg_init(struct cfg *c)
 	    .pending_interval_s = 60,
 	    .call_timeout_ms = 30000,
 	    .owner_lease_ms = 30000,
-	    .late_answer_ms = 10000,
+	    .late_answer_ms = 0,
 	    .max_frame_bytes = 65536,
 	    .max_tx_queue = 64,
 	    .max_call_queue = 32,
