@@ -1947,6 +1947,8 @@ static void reg_carry(const struct last_plan *l, int64_t id, int64_t cur_ms, str
 		if (l->ids[i] == id) {
 			ret->a_wh = ret->b_wh = l->reg[i].b_wh;
 			ret->a_ts = ret->b_ts = l->reg[i].b_ts;
+			if (l->start_ms == cur_ms) /* planned again within the slot */
+				ret->pre_w = l->reg[i].pre_w;
 			return;
 		}
 }
