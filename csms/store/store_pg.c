@@ -162,13 +162,6 @@ const bool store_pg_built = true;
 			    "t.id = s.site_id ORDER BY s.id " LIMIT_OFFSET("$1", "$2"))              \
 	X(ST_STATION_ONE, "SELECT " STATION_COLS " FROM stations s LEFT JOIN sites t ON "      \
 			  "t.id = s.site_id WHERE s.id = $1")                                 \
-	X(ST_CONNECTOR_STATUS, "INSERT INTO connectors(station_id, connector_id, status, "     \
-			       "error_code, info, vendor_error, updated_ms, evse_id) VALUES "  \
-			       "($1, $2, $3, $4, $5, $6, $7, $8) "                             \
-			       "ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET " \
-			       "status = EXCLUDED.status, error_code = EXCLUDED.error_code, "  \
-			       "info = EXCLUDED.info, vendor_error = EXCLUDED.vendor_error, "  \
-			       "updated_ms = EXCLUDED.updated_ms")                             \
 	X(ST_CONNECTORS_LIST, "SELECT connector_id, status, error_code, info, vendor_error, "  \
 			      "updated_ms, evse_id FROM connectors WHERE station_id = $1 "     \
 			      "ORDER BY evse_id, connector_id")                                \
@@ -210,7 +203,8 @@ const bool store_pg_built = true;
 			    "location = coalesce($7, '')")                                     \
 	/* one round trip for a MeterValues' readings ($1..$15: arrays in ST_SAMPLE_ADD's order,  \
 	 * keys unique): per reading in order, whether it was stored, and the value already kept  \
-	 * under its key (NULL when stored, or when the row is not in this statement's snapshot) */ \
+	 * under its key (NULL when stored, or when the row is not in this statement's snapshot); \
+	 * the key is looked up again only for a reading not stored (a gated lateral scan) */      \
 	X(ST_SAMPLES_ADD, "WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[], "          \
 			  "$3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], "       \
 			  "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "     \
@@ -227,10 +221,11 @@ const bool store_pg_built = true;
 			  "ins.station_id = v.st AND ins.evse_id = v.ev AND ins.ts_ms = v.ts "  \
 			  "AND ins.measurand = v.ms AND ins.phase = coalesce(v.ph, '') AND "    \
 			  "ins.context = coalesce(v.cx, '') AND ins.location = "               \
-			  "coalesce(v.lo, '') LEFT JOIN meter_values m ON m.station_id = v.st " \
+			  "coalesce(v.lo, '') LEFT JOIN LATERAL (SELECT m.value FROM "          \
+			  "meter_values m WHERE ins.ts_ms IS NULL AND m.station_id = v.st "     \
 			  "AND m.evse_id = v.ev AND m.ts_ms = v.ts AND m.measurand = v.ms AND " \
 			  "m.phase = coalesce(v.ph, '') AND m.context = coalesce(v.cx, '') "    \
-			  "AND m.location = coalesce(v.lo, '') ORDER BY v.i")                  \
+			  "AND m.location = coalesce(v.lo, '')) m ON true ORDER BY v.i")       \
 	X(ST_SAMPLE_CONFLICT_ADD, "INSERT INTO sample_conflicts(session_id, station_id, "      \
 				  "evse_id, ts_ms, measurand, phase, context, location, "      \
 				  "stored_value, value, received_ms) VALUES ($1, $2, $3, $4, " \
@@ -498,8 +493,6 @@ const bool store_pg_built = true;
 			"('Requested', 'Accepted')) ORDER BY id DESC " LIMIT_OFFSET("$3", "0")) \
 	X(ST_RESV_DUE, "SELECT " RESV_COLS " FROM reservations WHERE status IN ('Requested', " \
 		       "'Accepted') AND expiry_ms <= $1 ORDER BY expiry_ms")                  \
-	X(ST_STATION_LOG_ADD, "INSERT INTO station_log(station_id, kind, evse_id, "            \
-			      "connector_id, state, ts_ms) VALUES ($1, $2, $3, $4, $5, $6)")  \
 	X(ST_STATION_LOG_LIST, "SELECT kind, state, evse_id, connector_id, ts_ms, seq FROM "   \
 			       "station_log WHERE seq IN (SELECT max(seq) FROM station_log "  \
 			       "WHERE station_id = $1 AND ts_ms < $2 GROUP BY kind, evse_id, " \
@@ -514,22 +507,30 @@ const bool store_pg_built = true;
 			  "FROM id_tokens WHERE site_id = $1 OR ($2::boolean AND site_id IS " \
 			  "NULL) ORDER BY site_id IS NULL, token " LIMIT_OFFSET("$3", "0"))   \
 	X(ST_LOCAL_LIST_VERSION, "SELECT version FROM local_lists WHERE station_id = $1")      \
-	X(ST_LOCAL_LIST_ENTRIES, "SELECT token, status, coalesce(expiry_ms, 0), "              \
-				 "coalesce(parent, '') FROM local_list_entries WHERE "        \
-				 "station_id = $1 ORDER BY token")                            \
-	X(ST_LOCAL_LIST_CLEAR, "DELETE FROM local_list_entries WHERE station_id = $1")         \
-	/* an update's deletions and its upserts as one statement each ($2..: arrays) */          \
-	X(ST_LOCAL_LIST_DEL, "DELETE FROM local_list_entries WHERE station_id = $1 AND "       \
-			     "token = ANY($2::text[])")                                       \
-	X(ST_LOCAL_LIST_SET, "INSERT INTO local_list_entries(station_id, token, status, "      \
-			     "expiry_ms, parent) SELECT $1, t, s, nullif(e, 0), nullif(p, '') " \
-			     "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS " \
-			     "u(t, s, e, p) ON CONFLICT (station_id, token) DO UPDATE "        \
-			     "SET status = EXCLUDED.status, expiry_ms = EXCLUDED.expiry_ms, " \
-			     "parent = EXCLUDED.parent")                                      \
-	X(ST_LOCAL_LIST_PUT, "INSERT INTO local_lists(station_id, version, sent_ms) VALUES "   \
-			     "($1, $2, $3) ON CONFLICT (station_id) DO UPDATE SET "           \
-			     "version = EXCLUDED.version, sent_ms = EXCLUDED.sent_ms")        \
+	/* a station's list: arrays in its local_lists row, in token order (0023) */             \
+	X(ST_LOCAL_LIST_ENTRIES, "SELECT u.t, u.s, u.e, u.p FROM local_lists l, "              \
+				 "unnest(l.tokens, l.statuses, l.expiry, l.parents) AS "      \
+				 "u(t, s, e, p) WHERE l.station_id = $1 ORDER BY u.t")        \
+	/* an update in one statement: the list kept ($4 full: none), less the tokens removed  \
+	 * ($9) and those set again, plus those set ($5..$8: arrays, tokens unique) */          \
+	X(ST_LOCAL_LIST_SAVE, "WITH cur AS (SELECT u.t, u.s, u.e, u.p FROM local_lists l, "     \
+			      "unnest(l.tokens, l.statuses, l.expiry, l.parents) AS "         \
+			      "u(t, s, e, p) WHERE l.station_id = $1 AND NOT $4::boolean), "  \
+			      "n AS (SELECT * FROM unnest($5::text[], $6::text[], "           \
+			      "$7::bigint[], $8::text[]) AS u(t, s, e, p)), "                 \
+			      "k AS (SELECT * FROM cur WHERE NOT (cur.t = ANY($9::text[])) "  \
+			      "AND NOT EXISTS (SELECT 1 FROM n WHERE n.t = cur.t) UNION ALL " \
+			      "SELECT * FROM n), a AS (SELECT "                               \
+			      "coalesce(array_agg(t ORDER BY t), '{}') t, "                   \
+			      "coalesce(array_agg(s ORDER BY t), '{}') s, "                   \
+			      "coalesce(array_agg(e ORDER BY t), '{}') e, "                   \
+			      "coalesce(array_agg(p ORDER BY t), '{}') p FROM k) "            \
+			      "INSERT INTO local_lists(station_id, version, sent_ms, tokens, " \
+			      "statuses, expiry, parents) SELECT $1, $2, $3, t, s, e, p "     \
+			      "FROM a ON CONFLICT (station_id) DO UPDATE SET "                \
+			      "version = EXCLUDED.version, sent_ms = EXCLUDED.sent_ms, "      \
+			      "tokens = EXCLUDED.tokens, statuses = EXCLUDED.statuses, "      \
+			      "expiry = EXCLUDED.expiry, parents = EXCLUDED.parents")         \
 	/* ---- certificates (0010_certificates.sql) */                                        \
 	X(ST_CERT_ADD, "INSERT INTO station_certificates(station_id, serial, type, issued_ms, " \
 		       "not_after_ms, pem) VALUES ($1, $2, $3, $4, $5, $6)")                  \
@@ -624,7 +625,6 @@ const bool store_pg_built = true;
 				   "stop_ms IS NULL), EXISTS (SELECT 1 FROM sessions WHERE "  \
 				   "station_id = $1)")                                        \
 	X(ST_STATION_DELETE_DM, "DELETE FROM device_model WHERE station_id = $1")              \
-	X(ST_STATION_DELETE_LLE, "DELETE FROM local_list_entries WHERE station_id = $1")       \
 	X(ST_STATION_DELETE_LL, "DELETE FROM local_lists WHERE station_id = $1")               \
 	X(ST_STATION_DELETE, "DELETE FROM stations WHERE id = $1")                             \
 	/* ---- nodes (0014_station_owner.sql): ownership, routed commands, notifications */     \
@@ -679,6 +679,25 @@ const bool store_pg_built = true;
 			   "ON CONFLICT (station_id) DO NOTHING RETURNING epoch) SELECT "     \
 			   "epoch, pg_notify('csms_owner', $1::text || E'\\t' || epoch || "    \
 			   "E'\\t' || $2::text) FROM t")                                        \
+	/* the group's station log and connector rows, one statement each (rows_flush); a     \
+	 * connector's last status of the group wins, as one by one; keys in order, so two    \
+	 * groups lock the rows they share in the same order */                                \
+	X(ST_STATION_LOG_ROWS, "INSERT INTO station_log(station_id, kind, evse_id, "           \
+			       "connector_id, state, ts_ms) SELECT s, k, e, c, st, t FROM "   \
+			       "unnest($1::text[], $2::text[], $3::int[], $4::int[], "        \
+			       "$5::text[], $6::bigint[]) WITH ORDINALITY AS "                \
+			       "v(s, k, e, c, st, t, o) ORDER BY o")                          \
+	X(ST_CONNECTOR_ROWS, "INSERT INTO connectors(station_id, connector_id, status, "       \
+			     "error_code, info, vendor_error, updated_ms, evse_id) SELECT "   \
+			     "DISTINCT ON (s, e, c) s, c, st, ec, i, ve, u, e FROM "          \
+			     "unnest($1::text[], $2::int[], $3::text[], $4::text[], "         \
+			     "$5::text[], $6::text[], $7::bigint[], $8::int[]) WITH "         \
+			     "ORDINALITY AS v(s, c, st, ec, i, ve, u, e, o) "                 \
+			     "ORDER BY s, e, c, o DESC "                                      \
+			     "ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET " \
+			     "status = EXCLUDED.status, error_code = EXCLUDED.error_code, "   \
+			     "info = EXCLUDED.info, vendor_error = EXCLUDED.vendor_error, "   \
+			     "updated_ms = EXCLUDED.updated_ms")                              \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -697,6 +716,78 @@ struct pg_commit {
 	uint64_t seq;	  /* the batch's number */
 	int writes;	  /* its group's deferred results before it */
 	bool writes_sync; /* a Sync ends those first */
+};
+
+/* One column of a statement over arrays (ST_SAMPLES_ADD, struct pg_rows): a PostgreSQL array
+ * literal, built in place. */
+struct arr {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void arr_put(struct arr *a, const char *v, size_t n)
+{
+	if (a->oom)
+		return;
+	if (a->len + n + 1 > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		char *p;
+
+		while (a->len + n + 1 > cap)
+			cap *= 2;
+		p = realloc(a->p, cap);
+		if (!p) {
+			a->oom = true;
+			return;
+		}
+		a->p = p;
+		a->cap = cap;
+	}
+	memcpy(a->p + a->len, v, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+}
+
+/* Append one element: NULL, or v quoted ('"' and '\' escaped). */
+static void arr_text(struct arr *a, const char *v)
+{
+	arr_put(a, a->len ? "," : "{", 1);
+	if (!v) {
+		arr_put(a, "NULL", 4);
+		return;
+	}
+	arr_put(a, "\"", 1);
+	for (const char *q = v; *q;) {
+		size_t n = strcspn(q, "\"\\");
+
+		arr_put(a, q, n);
+		q += n;
+		if (*q) {
+			char esc[2] = {'\\', *q++};
+
+			arr_put(a, esc, 2);
+		}
+	}
+	arr_put(a, "\"", 1);
+}
+
+static void arr_i64(struct arr *a, int64_t v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	arr_put(a, a->len ? "," : "{", 1);
+	arr_put(a, b, strlen(b));
+}
+
+/* Rows of the open group sent as one statement over arrays (rows_flush): the station log and
+ * the connector statuses, a handful per boot in a boot storm. */
+#define ROWS_COLS 8
+#define ROWS_MAX  512
+struct pg_rows {
+	struct arr col[ROWS_COLS];
+	size_t n;
 };
 
 struct pg_store {
@@ -726,6 +817,8 @@ struct pg_store {
 	PGconn *lc;		   /* the LISTEN connection, NULL until notify_fd() */
 	PGconn *oc;		   /* ownership writes, one short transaction each (owner_exec) */
 	bool oc_prepared[_ST_MAX]; /* statements prepared on oc so far */
+	struct pg_rows log_rows;   /* ST_STATION_LOG_ROWS of the open group */
+	struct pg_rows conn_rows;  /* ST_CONNECTOR_ROWS of the open group */
 };
 
 /* A station this node holds, at the epoch it took it with. */
@@ -1077,11 +1170,17 @@ static int sync_read(struct store *s, PGresult **ret)
 	return r;
 }
 
-/* Run one statement now: every deferred result is read first. *ret (may be NULL) gets the
- * result on success (PQclear it). */
+static int rows_flush(struct store *s);
+
+/* Run one statement now: every deferred result is read first (and the group's rows sent before
+ * it, so that it sees them). *ret (may be NULL) gets the result on success (PQclear it). */
 static int run(struct store *s, enum pst st, const struct args *a, PGresult **ret)
 {
-	int r = send_stmt(s, st, a);
+	int r = rows_flush(s);
+
+	if (r < 0)
+		return r;
+	r = send_stmt(s, st, a);
 
 	if (r < 0)
 		return r;
@@ -1092,7 +1191,7 @@ static int run(struct store *s, enum pst st, const struct args *a, PGresult **re
 /* Send a statement built per call (not prepared), like run(). */
 static int run_sql(struct store *s, const char *sql, const struct args *a, PGresult **ret)
 {
-	if (check_conn(s) < 0)
+	if (rows_flush(s) < 0 || check_conn(s) < 0)
 		return -EIO;
 	if (!PQsendQueryParams(pq(s)->c, sql, a->n, NULL, a->v, NULL, NULL, 0)) {
 		set_err(s, "send", PQerrorMessage(pq(s)->c));
@@ -1131,8 +1230,66 @@ static int begin_write(struct store *s)
 	return 0;
 }
 
+static void rows_reset(struct pg_rows *b)
+{
+	for (int c = 0; c < ROWS_COLS; c++) {
+		b->col[c].len = 0;
+		b->col[c].oom = false;
+	}
+	b->n = 0;
+}
+
+static void rows_free(struct pg_rows *b)
+{
+	for (int c = 0; c < ROWS_COLS; c++)
+		free(b->col[c].p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Send the rows kept as one statement over arrays (deferred like any write). They were reported
+ * written: a failure fails the group. */
+static int rows_send(struct store *s, enum pst st, struct pg_rows *b, int ncol)
+{
+	struct args a = {0};
+	int r = 0;
+
+	if (!b->n)
+		return 0;
+	for (int c = 0; c < ncol; c++) {
+		arr_put(&b->col[c], "}", 1);
+		if (b->col[c].oom)
+			r = -ENOMEM;
+		a_text(&a, b->col[c].p);
+	}
+	if (r == 0)
+		r = defer(s, st, &a);
+	rows_reset(b);
+	if (r < 0)
+		pq(s)->failed = true;
+	return r;
+}
+
+/* The group's station log and connector rows, before anything reads and before its COMMIT. */
+static int rows_flush(struct store *s)
+{
+	int r = rows_send(s, ST_STATION_LOG_ROWS, &pq(s)->log_rows, 6);
+	int r2 = rows_send(s, ST_CONNECTOR_ROWS, &pq(s)->conn_rows, 8);
+
+	return r < 0 ? r : r2;
+}
+
+/* One more row of b, joining the open group; sent at ROWS_MAX rows or by rows_flush(). */
+static int rows_added(struct store *s, struct pg_rows *b, enum pst st, int ncol)
+{
+	if (++b->n < ROWS_MAX)
+		return 0;
+	return rows_send(s, st, b, ncol);
+}
+
 static void pg_rollback(struct store *s)
 {
+	rows_reset(&pq(s)->log_rows); /* never sent */
+	rows_reset(&pq(s)->conn_rows);
 	if (!pq(s)->in_txn)
 		return;
 	/* read what is in flight first, so the ROLLBACK is not skipped as part of an aborted
@@ -1346,6 +1503,8 @@ static void pg_close(struct store *s)
 	PQfinish(pq(s)->lc);
 	PQfinish(pq(s)->oc);
 	owned_free(s);
+	rows_free(&pq(s)->log_rows);
+	rows_free(&pq(s)->conn_rows);
 	free(pq(s)->dsn);
 	free(s);
 }
@@ -1513,17 +1672,20 @@ static int pg_connector_status(struct store *s, const char *station_id, int evse
 			       int connector_id, const char *status, const char *error_code,
 			       const char *info, const char *vendor_error, int64_t ts_ms)
 {
-	struct args a = {0};
+	struct pg_rows *b = &pq(s)->conn_rows;
+	int r = begin_write(s);
 
-	a_text(&a, station_id);
-	a_i64(&a, connector_id);
-	a_text(&a, status);
-	a_text(&a, error_code);
-	a_text(&a, info);
-	a_text(&a, vendor_error);
-	a_i64(&a, ts_ms);
-	a_i64(&a, evse_id);
-	return write_now_or_later(s, ST_CONNECTOR_STATUS, &a);
+	if (r < 0)
+		return r;
+	arr_text(&b->col[0], station_id);
+	arr_i64(&b->col[1], connector_id);
+	arr_text(&b->col[2], status);
+	arr_text(&b->col[3], error_code);
+	arr_text(&b->col[4], info);
+	arr_text(&b->col[5], vendor_error);
+	arr_i64(&b->col[6], ts_ms);
+	arr_i64(&b->col[7], evse_id);
+	return rows_added(s, b, ST_CONNECTOR_ROWS, 8);
 }
 
 static int pg_token_put(struct store *s, const struct store_token *t)
@@ -1862,68 +2024,6 @@ static int pg_sample_add(struct store *s, const struct store_sample *in, char *r
 
 /* Readings per round trip in samples_add (bounds what either side buffers). */
 #define SAMPLES_BATCH 128
-
-/* One column of ST_SAMPLES_ADD: a PostgreSQL array literal, built in place. */
-struct arr {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void arr_put(struct arr *a, const char *v, size_t n)
-{
-	if (a->oom)
-		return;
-	if (a->len + n + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap : 256;
-		char *p;
-
-		while (a->len + n + 1 > cap)
-			cap *= 2;
-		p = realloc(a->p, cap);
-		if (!p) {
-			a->oom = true;
-			return;
-		}
-		a->p = p;
-		a->cap = cap;
-	}
-	memcpy(a->p + a->len, v, n);
-	a->len += n;
-	a->p[a->len] = '\0';
-}
-
-/* Append one element: NULL, or v quoted ('"' and '\' escaped). */
-static void arr_text(struct arr *a, const char *v)
-{
-	arr_put(a, a->len ? "," : "{", 1);
-	if (!v) {
-		arr_put(a, "NULL", 4);
-		return;
-	}
-	arr_put(a, "\"", 1);
-	for (const char *q = v; *q;) {
-		size_t n = strcspn(q, "\"\\");
-
-		arr_put(a, q, n);
-		q += n;
-		if (*q) {
-			char esc[2] = {'\\', *q++};
-
-			arr_put(a, esc, 2);
-		}
-	}
-	arr_put(a, "\"", 1);
-}
-
-static void arr_i64(struct arr *a, int64_t v)
-{
-	char b[32];
-
-	snprintf(b, sizeof(b), "%" PRId64, v);
-	arr_put(a, a->len ? "," : "{", 1);
-	arr_put(a, b, strlen(b));
-}
 
 static bool text_eq(const char *a, const char *b)
 {
@@ -3721,17 +3821,23 @@ static int pg_reservations_due(struct store *s, int64_t now_ms, store_reservatio
 static int pg_station_log_add(struct store *s, const char *station_id,
 			      const struct store_log_row *row)
 {
-	struct args a = {0};
+	struct pg_rows *b = &pq(s)->log_rows;
+	int r;
+
 	/* the CHECK on kind, tested here so that a violation does not abort the group */
-	if (!row->kind || (strcmp(row->kind, "link") && strcmp(row->kind, "status")) || !row->state)
+	if (!row->kind || (strcmp(row->kind, "link") && strcmp(row->kind, "status")) ||
+	    !row->state || !station_id)
 		return -EINVAL;
-	a_text(&a, station_id);
-	a_text(&a, row->kind);
-	a_i64(&a, row->evse_id);
-	a_i64(&a, row->connector_id);
-	a_text(&a, row->state);
-	a_i64(&a, row->ts_ms);
-	return write_now_or_later(s, ST_STATION_LOG_ADD, &a);
+	r = begin_write(s);
+	if (r < 0)
+		return r;
+	arr_text(&b->col[0], station_id);
+	arr_text(&b->col[1], row->kind);
+	arr_i64(&b->col[2], row->evse_id);
+	arr_i64(&b->col[3], row->connector_id);
+	arr_text(&b->col[4], row->state);
+	arr_i64(&b->col[5], row->ts_ms);
+	return rows_added(s, b, ST_STATION_LOG_ROWS, 6);
 }
 static int pg_station_log_list(struct store *s, const char *station_id, int64_t from_ms,
 			       int64_t to_ms, store_log_fn fn, void *ud)
@@ -3830,18 +3936,18 @@ static int by_token_then_pos(const void *a, const void *b, void *ud)
 }
 
 /*
-** An update in the pipeline, none of it waited for: its deletions as one statement and its
-** upserts as another (a rural site's list is hundreds of tokens, and one statement each was
-** most of what PostgreSQL did in the city run, docs/scaling.md). A token named twice ends as
-** its last entry says, as one statement per entry in order would leave it.
+** An update in one statement, not waited for (a rural site's list is hundreds of tokens: one
+** row per token was most of what PostgreSQL did in the city run, docs/scaling.md; now the list
+** is one row, 0023). A token named twice ends as its last entry says, as one statement per
+** entry in order would leave it.
 */
 static int pg_local_list_save(struct store *s, const char *station_id, int64_t version, bool full,
 			      const struct store_list_entry *e, size_t n, int64_t now_ms)
 {
-	struct arr del = {0}, tok = {0}, st = {0}, ex = {0}, pa = {0};
+	struct arr col[5] = {{0}}; /* tokens, statuses, expiry, parents; removed tokens */
 	size_t *ord = n ? malloc(n * sizeof(*ord)) : NULL;
 	struct args a = {0};
-	int r;
+	int r = 0;
 
 	if (n && !ord)
 		return -ENOMEM;
@@ -3855,52 +3961,31 @@ static int pg_local_list_save(struct store *s, const char *station_id, int64_t v
 		if (k + 1 < n && !strcmp(x->token, e[ord[k + 1]].token))
 			continue; /* a later entry of the same token wins */
 		if (x->status < 0) {
-			arr_text(&del, x->token);
+			arr_text(&col[4], x->token);
 			continue;
 		}
-		arr_text(&tok, x->token);
-		arr_text(&st, auth_status_to_string(x->status));
-		arr_i64(&ex, x->expiry_ms);
-		arr_text(&pa, x->parent);
+		arr_text(&col[0], x->token);
+		arr_text(&col[1], auth_status_to_string(x->status));
+		arr_i64(&col[2], x->expiry_ms);
+		arr_text(&col[3], x->parent);
 	}
 	free(ord);
-	r = del.oom || tok.oom || st.oom || ex.oom || pa.oom ? -ENOMEM : 0;
 	a_text(&a, station_id);
-	if (r == 0)
-		r = full ? write_now_or_later(s, ST_LOCAL_LIST_CLEAR, &a) : begin_write(s);
-	if (r == 0 && del.len) {
-		struct args b = {0};
-
-		arr_put(&del, "}", 1);
-		a_text(&b, station_id);
-		a_text(&b, del.p);
-		r = del.oom ? -ENOMEM : defer(s, ST_LOCAL_LIST_DEL, &b);
-	}
-	if (r == 0 && tok.len) {
-		struct args b = {0};
-
-		arr_put(&tok, "}", 1);
-		arr_put(&st, "}", 1);
-		arr_put(&ex, "}", 1);
-		arr_put(&pa, "}", 1);
-		a_text(&b, station_id);
-		a_text(&b, tok.p);
-		a_text(&b, st.p);
-		a_text(&b, ex.p);
-		a_text(&b, pa.p);
-		r = tok.oom || st.oom || ex.oom || pa.oom ? -ENOMEM
-							  : defer(s, ST_LOCAL_LIST_SET, &b);
-	}
-	free(del.p);
-	free(tok.p);
-	free(st.p);
-	free(ex.p);
-	free(pa.p);
-	if (r < 0)
-		return r;
 	a_i64(&a, version);
 	a_i64(&a, now_ms);
-	return defer(s, ST_LOCAL_LIST_PUT, &a);
+	a_bool(&a, full);
+	for (int c = 0; c < 5; c++) {
+		if (col[c].len)
+			arr_put(&col[c], "}", 1);
+		if (col[c].oom)
+			r = -ENOMEM;
+		a_text(&a, col[c].len ? col[c].p : "{}");
+	}
+	if (r == 0)
+		r = write_now_or_later(s, ST_LOCAL_LIST_SAVE, &a);
+	for (int c = 0; c < 5; c++)
+		free(col[c].p);
+	return r;
 }
 /* ---------------------------------------------------------------- certificates (0010) */
 static int pg_cert_add(struct store *s, const struct store_cert *c)
@@ -4391,8 +4476,8 @@ static int pg_station_notes_get(struct store *s, const char *id, struct store_st
 }
 static int pg_station_delete(struct store *s, const char *id)
 {
-	static const enum pst del[] = {ST_STATION_DELETE_DM, ST_STATION_DELETE_LLE,
-				       ST_STATION_DELETE_LL, ST_STATION_DELETE};
+	static const enum pst del[] = {ST_STATION_DELETE_DM, ST_STATION_DELETE_LL,
+				       ST_STATION_DELETE};
 	struct args a = {0};
 	PGresult *res;
 	bool found, open, any;
@@ -4461,6 +4546,7 @@ static int pg_commit_async(struct store *s, uint64_t *ret_seq)
 
 	if (!p->in_txn)
 		return 0;
+	rows_flush(s); /* a failure marks the group failed: rolled back below */
 	if (p->commit_n == PG_COMMITS_MAX)
 		commits_read(s, true, true); /* a broken connection fails the open group too */
 	if (p->failed || flush_setup(s) < 0) {
@@ -4722,7 +4808,7 @@ static int pg_notify_fd(struct store *s)
 	PQsetNoticeProcessor(p->lc, quiet_notices, NULL);
 	if (exec_plain(p->lc,
 		       "SET application_name = 'csms-listen'; LISTEN csms_owner; LISTEN csms_cmd; "
-		       "LISTEN csms_cmd_done; LISTEN csms_live",
+		       "LISTEN csms_cmd_done; LISTEN csms_live; LISTEN csms_live_want",
 		       err, sizeof(err), "listen") < 0) {
 		set_err(s, "listen", err);
 		goto fail;

@@ -426,6 +426,19 @@ static int collect_connector(const struct store_connector_row *row, void *ud)
 	return 0;
 }
 
+struct connector_count {
+	int rows, last;
+};
+
+static int count_connector(const struct store_connector_row *row, void *ud)
+{
+	struct connector_count *n = ud;
+
+	n->rows++;
+	n->last += !strcmp(row->status, "last");
+	return 0;
+}
+
 static void test_connectors(void **state)
 {
 	struct fx *f = *state;
@@ -444,6 +457,20 @@ static void test_connectors(void **state)
 	assert_string_equal(c.status[0], "st-b");
 	assert_int_equal(c.evse[1], 2);
 	assert_string_equal(c.status[1], "st-c");
+
+	/* a boot storm's worth in one group (PostgreSQL sends them as statements over arrays of
+	 * at most 512 rows): each connector's last status wins, across those statements too */
+	for (int round = 0; round < 2; round++)
+		for (int e = 10; e < 560; e++)
+			assert_int_equal(store_connector_status(f->s, "CP-1", e, 1,
+								round ? "last" : "first", NULL,
+								NULL, NULL, T0 + 2 + round),
+					 0);
+	assert_int_equal(store_commit(f->s), 0);
+	struct connector_count n = {0, 0};
+	assert_int_equal(store_connectors_list(f->s, "CP-1", count_connector, &n), 0);
+	assert_int_equal(n.rows, 552);
+	assert_int_equal(n.last, 550);
 }
 
 /* ------------------------------------------------------------------ tokens */
@@ -2354,6 +2381,19 @@ static void test_sites_reservations_history_lists(void **state)
 	assert_string_equal(c.id[0], "status:Available@1");
 	assert_string_equal(c.id[1], "link:offline@5");
 	assert_string_equal(c.id[2], "link:online@20");
+	/* rows of one moment keep the order they were written in */
+	struct store_log_row same[] = {{"status", "Faulted", 1, 1, T0 + 40},
+				       {"status", "Available", 1, 1, T0 + 40},
+				       {"link", "offline", 0, 0, T0 + 40}};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		assert_int_equal(store_station_log_add(f->s, "CP-R", &same[i]), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+	    store_station_log_list(f->s, "CP-R", T0 + 40, T0 + 41, collect_log, &c),
+	    5); /* the state at T0 + 40 (link online, status Charging), then the three */
+	assert_string_equal(c.id[2], "status:Faulted@40");
+	assert_string_equal(c.id[3], "status:Available@40");
+	assert_string_equal(c.id[4], "link:offline@40");
 
 	/* late sessions: recorded long after their start, or with offline events */
 	open_session(f->s, "CP-R", 1, "t", T0 - 10 * 60000, 0); /* now_ms T0: 10 min late */
