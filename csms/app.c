@@ -550,7 +550,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	    .svc = app->svc, .store = app->store, .cfg = &app->cfg, .draining = &app->draining};
 	if (api_live_start(&app->api) < 0) /* /api/live: the event bus to the dashboards */
 		goto fail;
-	cluster_set_live(app->cluster, api_live_remote, &app->api); /* other nodes' events */
+	cluster_set_live(app->cluster, api_live_remote, api_live_watched, &app->api); /* other nodes' events */
 	app->hub.svc = app->svc;
 	/* tariff calendars: loaded once here, then by the API (docs/tariffs/README.md) */
 	app->api.energy = energy_create(app->store);

@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "cluster.h"
 #include "conn.h"
 #include "ocpp.h"
 #include "plan_rt.h"
@@ -274,6 +275,14 @@ int app_metrics_text(void *ud, char **ret_text)
 	counter(&t, "csms_handshakes_shed_total",
 		"Charger handshakes refused (503) while the node's answers were late.",
 		app->transport.shed);
+	if (cluster_active(app->cluster)) {
+		gauge(&t, "csms_cluster_live_wanted",
+		      "1 while another node has /api/live subscribers (this node publishes).",
+		      cluster_live_wanted(app->cluster) ? 1 : 0);
+		counter(&t, "csms_cluster_live_unpublished_total",
+			"Live events not published: no other node had subscribers.",
+			cluster_live_dropped(app->cluster));
+	}
 	gauge(&t, "process_start_time_seconds", "Start time of the process (Unix seconds).",
 	      (double)app->started_ms / 1000.0);
 	process_figures(&t);

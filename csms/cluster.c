@@ -23,12 +23,15 @@
 #include "store/store.h"
 #include "svc/svc.h"
 
-#define CLUSTER_TICK_MS	    100	 /* command deadlines, lease renewal, LISTEN reconnect */
-#define CLUSTER_LIVE_MS	    20	 /* live events of a node are batched this long at most */
-#define CLUSTER_LIVE_MAX    7600 /* one NOTIFY payload (PostgreSQL's limit is 8000 bytes) */
-#define CLUSTER_GRACE_MS    1000 /* a routed command waits call_timeout_ms + this */
-#define CLUSTER_PENDING_MAX 4096 /* routed commands waiting for other nodes */
-#define CLUSTER_PW_MAX	    64	 /* a sealed password's clear text, at most */
+#define CLUSTER_TICK_MS 100 /* command deadlines, lease renewal, LISTEN reconnect */
+#define CLUSTER_LIVE_MS 20  /* live events of a node are batched this long at most */
+/* A node with /api/live subscribers says so this often (csms_live_want); the others publish
+ * their events for three times as long after hearing it, and not at all otherwise */
+#define CLUSTER_LIVE_WANT_MS 10000
+#define CLUSTER_LIVE_MAX     7600 /* one NOTIFY payload (PostgreSQL's limit is 8000 bytes) */
+#define CLUSTER_GRACE_MS     1000 /* a routed command waits call_timeout_ms + this */
+#define CLUSTER_PENDING_MAX  4096 /* routed commands waiting for other nodes */
+#define CLUSTER_PW_MAX	     64	  /* a sealed password's clear text, at most */
 
 /* A command sent to another node, until its answer row arrives or its deadline. */
 struct remote_cmd {
@@ -66,7 +69,11 @@ struct cluster {
 	struct remote_cmd *pending_head, *pending_tail;
 	size_t n_pending;
 	svc_event_fn live_fn;
+	bool (*live_watched)(void *ud); /* this node has /api/live subscribers */
 	void *live_ud;
+	int64_t live_want_sent;	   /* when this node last said it has subscribers, 0: not now */
+	int64_t live_wanted_until; /* another node has subscribers: publish until then */
+	uint64_t live_dropped;	   /* events not published: no subscriber anywhere else */
 	char live_buf[CLUSTER_LIVE_MAX + 512];
 	size_t live_len;
 	unsigned live_n;
@@ -681,10 +688,18 @@ static void on_live_timer(uv_timer_t *t)
 static void on_local_event(void *ud, const struct svc_event *ev)
 {
 	struct cluster *c = ud;
-	json_t *o = event_json(ev);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	size_t n = text ? strlen(text) : 0;
+	json_t *o;
+	char *text;
+	size_t n;
 
+	/* nobody watches elsewhere: a NOTIFY would wake every node's listener for nothing */
+	if (clock_mono_ms() >= c->live_wanted_until) {
+		c->live_dropped++;
+		return;
+	}
+	o = event_json(ev);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	n = text ? strlen(text) : 0;
 	json_decref(o);
 	if (!text)
 		return;
@@ -778,6 +793,9 @@ static void on_notify(void *ud, const char *channel, const char *payload)
 	} else if (!strcmp(channel, "csms_live")) {
 		if (strcmp(first, c->node) && c->live_fn)
 			remote_events(c, rest);
+	} else if (!strcmp(channel, "csms_live_want")) {
+		if (strcmp(first, c->node))
+			c->live_wanted_until = clock_mono_ms() + 3 * CLUSTER_LIVE_WANT_MS;
 	}
 }
 
@@ -832,6 +850,26 @@ static void on_owner_gone(void *ud, const char *station_id)
 		conn_close(st->conn, 1000, "connected to another node");
 }
 
+/* While this node has /api/live subscribers, the others are asked to publish their events: at
+ * once when the first one comes (the next tick), then every CLUSTER_LIVE_WANT_MS. */
+static void live_want(struct cluster *c, int64_t now)
+{
+	char payload[STORE_NODE_ID_MAX + 8];
+
+	if (!c->live_watched || !c->live_watched(c->live_ud)) {
+		c->live_want_sent = 0;
+		return;
+	}
+	if (c->live_want_sent && now - c->live_want_sent < CLUSTER_LIVE_WANT_MS)
+		return;
+	snprintf(payload, sizeof(payload), "%s\t1", c->node);
+	if (store_notify(c->store, "csms_live_want", payload) < 0)
+		log_warn("cluster: could not ask for the other nodes' live events: %s",
+			 store_errmsg(c->store));
+	else
+		c->live_want_sent = now;
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct cluster *c = t->data;
@@ -858,6 +896,7 @@ static void on_tick(uv_timer_t *t)
 	}
 	if (!c->polling && poll_start(c) == 0)
 		log_notice("cluster: listening again");
+	live_want(c, now);
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -912,12 +951,23 @@ struct cluster *cluster_create(uv_loop_t *loop, struct store *store, struct svc 
 	return c;
 }
 
-void cluster_set_live(struct cluster *c, svc_event_fn fn, void *ud)
+void cluster_set_live(struct cluster *c, svc_event_fn fn, bool (*watched)(void *ud), void *ud)
 {
 	if (!c)
 		return;
 	c->live_fn = fn;
+	c->live_watched = watched;
 	c->live_ud = ud;
+}
+
+bool cluster_live_wanted(const struct cluster *c)
+{
+	return c && clock_mono_ms() < c->live_wanted_until;
+}
+
+uint64_t cluster_live_dropped(const struct cluster *c)
+{
+	return c ? c->live_dropped : 0;
 }
 
 static void close_handle(uv_handle_t *h)

@@ -30,8 +30,16 @@ void cluster_default_node_id(const struct cfg *cfg, char *buf, size_t len);
 struct cluster *cluster_create(uv_loop_t *loop, struct store *store, struct svc *svc,
 			       const struct cfg *cfg, const char *node_id);
 
-/* Events from other nodes go to fn(ud, ev) (the API's /api/live), never back to svc's bus. */
-void cluster_set_live(struct cluster *c, svc_event_fn fn, void *ud);
+/* Events from other nodes go to fn(ud, ev) (the API's /api/live), never back to svc's bus.
+ * While watched(ud) is true (this node has subscribers) the other nodes are asked to publish
+ * their events; a node publishes its own only while another one asks (csms_live_want). */
+void cluster_set_live(struct cluster *c, svc_event_fn fn, bool (*watched)(void *ud), void *ud);
+
+/* Another node asked for this node's live events within the last 30 s. */
+bool cluster_live_wanted(const struct cluster *c);
+
+/* This node's events not published because no other node asked for them. */
+uint64_t cluster_live_dropped(const struct cluster *c);
 
 /* True when the store is shared by nodes (notifications work). */
 bool cluster_active(const struct cluster *c);

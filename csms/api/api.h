@@ -98,6 +98,8 @@ void api_live_stop(struct api *api);
  * were its own. api_ud is the struct api; the shape of an svc_event_fn. */
 struct svc_event;
 void api_live_remote(void *api_ud, const struct svc_event *ev);
+/* The API has /api/live subscribers now (api_ud: the struct api). */
+bool api_live_watched(void *api_ud);
 /* A new subscriber on transport handle ws; wake(ws) is called when frames are waiting (or
  * the client overflowed). NULL on allocation failure. */
 struct api_live_client *api_live_open(struct api *api, void *ws, void (*wake)(void *ws));

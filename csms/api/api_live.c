@@ -159,6 +159,13 @@ void api_live_remote(void *api_ud, const struct svc_event *ev)
 		on_event(api->live, ev);
 }
 
+bool api_live_watched(void *api_ud)
+{
+	struct api *api = api_ud;
+
+	return api->live && api->live->clients;
+}
+
 int api_live_start(struct api *api)
 {
 	struct api_live *l = calloc(1, sizeof(*l));

@@ -26,8 +26,11 @@
 
 #include "harness.h"
 
-#define NODES	 3
-#define NODE_CFG "{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000}"
+#define NODES	      3
+#define METRICS_TOKEN "mn-metrics-0123456789"
+#define NODE_CFG                                                                                   \
+	"{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000, \"metrics_token\": "                \
+	"\"" METRICS_TOKEN "\"}"
 /* the nodes' config of the next setup() (setup_late() changes it) */
 static const char *node_cfg = NODE_CFG;
 
@@ -226,7 +229,8 @@ static int setup_late(void **state)
 	int r;
 
 	node_cfg =
-	    "{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000, \"late_answer_ms\": 1500}";
+	    "{\"owner_lease_ms\": 3000, \"call_timeout_ms\": 5000, \"late_answer_ms\": 1500, "
+	    "\"metrics_token\": \"" METRICS_TOKEN "\"}";
 	r = setup(state);
 	node_cfg = NODE_CFG;
 	return r;
@@ -515,20 +519,54 @@ static void test_command_across_nodes_and_takeover(void **state)
 		csms_pass(m->node[i]);
 }
 
+/* The value of a sample of p's /metrics ("name value" lines), or -1. */
+static long long metric(const struct csms_proc *p, const char *name)
+{
+	const char *hdr[] = {"Authorization: Bearer " METRICS_TOKEN, NULL};
+	struct http_opts o = {.method = "GET", .path = "/metrics", .headers = hdr};
+	struct http_result res = {0};
+	long long v = -1;
+	size_t n = strlen(name);
+
+	if (http_exchange(p->port, &o, &res) == 0 && res.status == 200 && res.body)
+		for (const char *l = res.body; l && *l;
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			if (!strncmp(l, name, n) && l[n] == ' ')
+				v = atoll(l + n + 1);
+	http_result_clear(&res);
+	return v;
+}
+
+/* Until p has heard that another node has /api/live subscribers (csms_live_want), bounded. */
+static bool live_wanted(const struct csms_proc *p)
+{
+	for (int i = 0; i < 200; i++) {
+		if (metric(p, "csms_cluster_live_wanted") == 1)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
 /* A subscriber of /api/live on one node sees the events of a charger held by another:
  * online, connector status, session start, power, session stop. */
 static void test_live_events_across_nodes(void **state)
 {
 	struct mn *m = *state;
 	const char *id = "CP-MN-LIVE";
-	struct live *l = live_open(m->node[0]);
+	struct live *l;
 	struct tcp *tc;
 	json_t *conf = NULL;
 	char now[32], txs[24];
 	long long tx;
 
+	/* no subscriber anywhere yet: nobody asked node C for its events */
+	assert_int_equal(metric(m->node[2], "csms_cluster_live_wanted"), 0);
+	l = live_open(m->node[0]);
 	assert_non_null(l);
 	assert_true(live_wait(l, "hello", "", "type", "hello", -1));
+	/* node C publishes its events only once a node with subscribers asked for them */
+	assert_true(live_wanted(m->node[2]));
 	/* the charger on node C, the dashboard on node A */
 	tc = booted(m->node[2]->port, id);
 	assert_non_null(tc);
