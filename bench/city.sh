@@ -174,6 +174,23 @@ for i in $(seq 1 "$nodes"); do
 	node_port+=("$(head -1 "$d/port.$i")")
 done
 
+# ---- the API token of the cross-node commands, made while the machine is quiet: an account
+# login verifies scrypt off the loop, and in the saturated boot storm node 1 closed the login
+# before it answered (2026-12-02); a script uses a bearer token, checked by its SHA-256
+token=$(python3 - "${node_port[0]}" "$d/password" <<'EOF'
+import http.client, json, sys
+port, pw = int(sys.argv[1]), open(sys.argv[2]).read().strip()
+c = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+c.request('POST', '/api/login', json.dumps({'username': 'city', 'password': pw}),
+          {'Content-Type': 'application/json'})
+r = c.getresponse(); body = json.loads(r.read() or b'{}')
+cookie = r.getheader('Set-Cookie').split(';')[0]
+c.request('POST', '/api/tokens', json.dumps({'name': 'city', 'role': 'operator'}),
+          {'Content-Type': 'application/json', 'Cookie': cookie, 'X-CSRF-Token': body['csrf']})
+print(json.loads(c.getresponse().read())['token'])
+EOF
+) || { echo "city: no API token from node 1 (its API did not answer in 30 s)" >&2; token=; }
+
 # ---- HAProxy: the settings of docs/haproxy.cfg, n_hap processes on one port (SO_REUSEPORT)
 hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Each process connects to the nodes from source addresses of its own, 127.1.<process>.<node>,
@@ -309,20 +326,7 @@ wal_bytes=$(q "SELECT pg_wal_lsn_diff('$wal2', '$wal1')")
 wal_all=$(q "SELECT pg_wal_lsn_diff('$wal2', '$wal0')")
 python3 -c "print(f'  PostgreSQL WAL: {$wal_bytes / ($t2 - $t1) / 1024:.0f} KB/s in the window, {$wal_all / 1048576:.0f} MB since the start')"
 
-# ---- commands through a node that does not hold the station
-token=$(python3 - "${node_port[0]}" "$d/password" <<'EOF'
-import http.client, json, sys
-port, pw = int(sys.argv[1]), open(sys.argv[2]).read().strip()
-c = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
-c.request('POST', '/api/login', json.dumps({'username': 'city', 'password': pw}),
-          {'Content-Type': 'application/json'})
-r = c.getresponse(); body = json.loads(r.read() or b'{}')
-cookie = r.getheader('Set-Cookie').split(';')[0]
-c.request('POST', '/api/tokens', json.dumps({'name': 'city', 'role': 'operator'}),
-          {'Content-Type': 'application/json', 'Cookie': cookie, 'X-CSRF-Token': body['csrf']})
-print(json.loads(c.getresponse().read())['token'])
-EOF
-) || { echo "city: no API token from node 1 (its API did not answer in 30 s)" >&2; token=; }
+# ---- commands through a node that does not hold the station (the API token made before the fleet)
 : >"$d/cmd.txt"
 [ -n "$token" ] && q "SELECT station_id, substr(node_id, 6) FROM station_owner ORDER BY random() LIMIT $n_cmds" |
 while IFS='|' read -r sid owner; do
