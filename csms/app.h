@@ -73,7 +73,9 @@ struct app {
 	uint64_t flush_ns_sum;
 	uint64_t flush_failures;
 	bool late; /* the oldest answer waiting is late_answer_ms old: new chargers get 503 */
-	uint64_t housekeeping_ns; /* uv_hrtime() of the last reservations and local-list tick */
+	unsigned commit_limit;	   /* COMMITs in flight at most (cfg commits_in_flight), 0: any */
+	uint64_t commits_deferred; /* group commits left to accumulate behind one in flight */
+	uint64_t housekeeping_ns;  /* uv_hrtime() of the last reservations and local-list tick */
 };
 
 /* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */

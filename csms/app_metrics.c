@@ -270,6 +270,10 @@ int app_metrics_text(void *ud, char **ret_text)
 		"Slot starts where a site's plan stood: its sessions' readings follow it.",
 		svc_plan_rolls_skipped(app->svc));
 	gauge(&t, "csms_draining", "1 while the node is stopping.", app->draining ? 1 : 0);
+	counter(
+	    &t, "csms_commits_deferred_total",
+	    "Group commits left to accumulate behind the COMMITs in flight (commits_in_flight).",
+	    app->commits_deferred);
 	gauge(&t, "csms_late", "1 while answers are late_answer_ms late (new chargers get 503).",
 	      app->late ? 1 : 0);
 	counter(&t, "csms_handshakes_shed_total",

@@ -51,6 +51,7 @@ static const struct key keys[] = {
     {"clock_anchor", KEY_TIME, F(clock_anchor_ms), 0, 0},
     {"clock_speed", KEY_INT, F(clock_speed), 1, 100000},
     {"clock_start", KEY_TIME, F(clock_start_ms), 0, 0},
+    {"commits_in_flight", KEY_INT, F(commits_in_flight), 0, 64},
     {"db", KEY_STR, F(db_path), 0, 0},
     {"drain_ms", KEY_INT, F(drain_ms), 0, 60000},
     {"heartbeat_interval_s", KEY_INT, F(heartbeat_interval_s), 1, 86400},

@@ -71,9 +71,11 @@ struct cfg {
 	bool tls_allow_plain;	  /* with TLS: still serve plain ws:// on the same port */
 				  /* ---- end TLS */
 	/* ---- nodes: several nodes on one PostgreSQL (docs/scaling.md) */
-	char *node_id;	    /* this node in station_owner; NULL = hostname:port */
-	int owner_lease_ms; /* a station's lease; renewed every third of it */
-	int late_answer_ms; /* answers this late: new chargers get 503 (app.c), 0: never */
+	char *node_id;	       /* this node in station_owner; NULL = hostname:port */
+	int owner_lease_ms;    /* a station's lease; renewed every third of it */
+	int late_answer_ms;    /* answers this late: new chargers get 503 (app.c), 0: never */
+	int commits_in_flight; /* group COMMITs not yet durable at once; 0: 1 on PostgreSQL, no
+				* limit on SQLite (app.c) */
 };
 
 void cfg_init(struct cfg *c);

@@ -951,12 +951,17 @@ static void test_late_node_sheds_handshakes(void **state)
 	struct mn *m = *state;
 	const char *params[1] = {"CP-MN-LT1"};
 	struct tcp *a = booted(m->node[0]->port, "CP-MN-LT1");
+	struct tcp *b = booted(m->node[0]->port, "CP-MN-LT3");
 	struct tc_why why = {0};
 	struct tcp *c;
-	char msg[64];
+	char msg[64], msg_b[64];
+	long long deferred;
 	PGresult *res;
 
 	assert_non_null(a);
+	assert_non_null(b);
+	deferred = metric(m->node[0], "csms_commits_deferred_total");
+	assert_true(deferred >= 0);
 	/* another transaction holds A's station row: the update of its firmware status (a write
 	 * whose answer nothing on the loop waits for) waits for it, and so does the group's
 	 * COMMIT */
@@ -974,9 +979,22 @@ static void test_late_node_sheds_handshakes(void **state)
 		fail_msg("handshake while late: %s, HTTP %d%s %s", c ? "admitted" : "refused",
 			 why.http_status, why.timeout ? ", timed out" : "", why.detail);
 	assert_int_equal(tc_call_wait(a, msg, NULL, NULL, 200), -ETIMEDOUT); /* still held */
+	/* one COMMIT in flight on PostgreSQL (commits_in_flight): B's write joins a group that
+	 * is not committed while A's COMMIT waits, and its answer waits for both */
+	assert_int_equal(tc_call_send(b, "FirmwareStatusNotification",
+				      json_pack("{s:s}", "status", "Downloaded"), msg_b),
+			 0);
+	assert_int_equal(tc_call_wait(b, msg_b, NULL, NULL, 500), -ETIMEDOUT);
+	assert_true(metric(m->node[0], "csms_commits_deferred_total") > deferred);
 
 	PQclear(PQexec(m->db, "ROLLBACK"));
 	assert_int_equal(tc_call_wait(a, msg, NULL, NULL, 10000), 0); /* durable, answered */
+	assert_int_equal(tc_call_wait(b, msg_b, NULL, NULL, 10000), 0);
+	assert_int_equal(db_count(m,
+				  "SELECT count(*) FROM stations WHERE id = $1 AND "
+				  "firmware_status = 'Downloaded'",
+				  "CP-MN-LT3", NULL),
+			 1);
 	assert_int_equal(db_count(m,
 				  "SELECT count(*) FROM stations WHERE id = $1 AND "
 				  "firmware_status = 'Downloading'",
@@ -985,6 +1003,7 @@ static void test_late_node_sheds_handshakes(void **state)
 	c = booted(m->node[0]->port, "CP-MN-LT2"); /* on time again */
 	assert_non_null(c);
 	tc_close(c);
+	tc_close(b);
 	tc_close(a);
 	for (int i = 0; i < NODES; i++)
 		csms_pass(m->node[i]);
