@@ -410,7 +410,10 @@ static void set_public_url(struct app *app)
 	int port = app->transport.api_port ? app->transport.api_port : app->transport.port;
 	bool any = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "*");
 
-	app->api.tls = app->transport.api_port && app->cfg.api_tls_cert;
+	/* the API is TLS on its own listener with api_tls_cert, or on the charger port with
+	 * tls_cert (docs/config.md) */
+	app->api.tls =
+	    app->transport.api_port ? app->cfg.api_tls_cert != NULL : app->cfg.tls_cert != NULL;
 	app->api.separate_listener = app->transport.api_port != 0;
 	if (app->cfg.public_url)
 		snprintf(app->api.public_url, sizeof(app->api.public_url), "%s",

@@ -454,6 +454,18 @@ int cfg_check(const struct cfg *c, char *err, size_t err_len)
 			 c->api_listen_host, c->api_listen_port);
 		return one_line(-EINVAL, err);
 	}
+	/* the API shares a non-loopback charger listener: only over TLS (plain ws:// chargers
+	 * there need api_listen for the operators) */
+	if (!c->api_listen_host[0] && !loopback(c->listen_host) &&
+	    (!c->tls_cert || c->tls_allow_plain)) {
+		snprintf(
+		    err, err_len,
+		    "listen %s:%d is not loopback and the operator API would share it in clear "
+		    "text: set api_listen (loopback, or with api_tls_cert), or tls_cert and "
+		    "tls_key without tls_allow_plain",
+		    c->listen_host, c->listen_port);
+		return one_line(-EINVAL, err);
+	}
 	/* ---- TLS of the charger listener */
 	if (!!c->tls_cert != !!c->tls_key) {
 		snprintf(err, err_len, "tls_cert and tls_key go together");

@@ -803,6 +803,8 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 	    [API_PUT] = WSI_TOKEN_PUT_URI,
 	    [API_DELETE] = WSI_TOKEN_DELETE_URI,
 	};
+	static const enum lws_token_indexes other_tokens[] = {
+	    WSI_TOKEN_PATCH_URI, WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_HEAD_URI};
 	struct api_req *r = calloc(1, sizeof(*r));
 	char clen[24];
 	size_t q = 0;
@@ -818,6 +820,10 @@ static int http_start(struct lws *wsi, struct http_pss *pss)
 	http_collect_headers(wsi, r);
 	if (r->method != API_OTHER)
 		lws_hdr_copy(wsi, r->path, sizeof(r->path), uri_tokens[r->method]);
+	else /* PATCH, OPTIONS, HEAD: the path still tells 405 (a route) from 404 */
+		for (i = 0; i < 3 && !r->path[0]; i++)
+			if (lws_hdr_total_length(wsi, other_tokens[i]))
+				lws_hdr_copy(wsi, r->path, sizeof(r->path), other_tokens[i]);
 	for (i = 0; i < 16; i++) {
 		char frag[256];
 		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -345,6 +347,102 @@ static json_t *neutral(struct csms_proc *p, struct tcp *tc, const char *path, co
 }
 
 /* The version-neutral routes become the OCPP 1.6 messages. */
+#define QUEUE_TOKEN "metrics-0123456789abcdef"
+
+/* csms_calls_queued from /metrics, or -1. */
+static long long calls_queued(const struct csms_proc *p)
+{
+	const char *hdr[] = {"Authorization: Bearer " QUEUE_TOKEN, NULL};
+	struct http_opts o = {.method = "GET", .path = "/metrics", .headers = hdr};
+	struct http_result res;
+	const char *l;
+	long long n = -1;
+
+	assert_int_equal(http_exchange(p->port, &o, &res), 0);
+	assert_int_equal(res.status, 200);
+	l = strstr(res.body, "\ncsms_calls_queued ");
+	if (l)
+		n = atoll(l + strlen("\ncsms_calls_queued "));
+	http_result_clear(&res);
+	return n;
+}
+
+/* A server that queues one command per charger behind the one in flight. */
+static int setup_queue_of_one(void **state)
+{
+	struct csms_proc *p = csms_start(
+	    open_args, "{\"max_call_queue\": 1, \"metrics_token\": \"" QUEUE_TOKEN "\"}");
+
+	*state = p;
+	return p ? 0 : -1;
+}
+
+/* Errors are JSON with the right status: 503 when the charger's command queue is full, 405 for
+ * a method a route does not take (PATCH, OPTIONS too), 413 for a body over the limit. */
+static void test_busy_405_413(void **state)
+{
+	struct csms_proc *p = *state;
+	struct tcp *tc = tc_booted16(p->port, "CP-CMD-Q", NULL);
+	struct http_async *first, *second;
+	struct http_result res;
+	struct http_opts o = {.path = "/api/stations"};
+	static const char *const methods[] = {"PATCH", "OPTIONS", "DELETE"};
+	json_t *call, *j = NULL;
+	char *big;
+	int status = 0;
+
+	first = command(p, "CP-CMD-Q", "Reset", "{\"type\": \"Soft\"}");
+	call = expect_call(tc, "Reset"); /* in flight */
+	second = command(p, "CP-CMD-Q", "Reset", "{\"type\": \"Soft\"}");
+	/* once the queue of one holds the second, a third is refused at once */
+	for (int i = 0; i < 300 && calls_queued(p) < 1; i++)
+		usleep(50 * 1000);
+	assert_int_equal(calls_queued(p), 1);
+	assert_int_equal(command_status(p, "CP-CMD-Q", "Reset", "{\"type\": \"Soft\"}"), 503);
+	assert_int_equal(tc_reply(tc, call_id(call), json_pack("{s:s}", "status", "Accepted")), 0);
+	json_decref(call);
+	assert_int_equal(http_request_join(first, &status, &j), 0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	call = expect_call(tc, "Reset");
+	assert_int_equal(tc_reply(tc, call_id(call), json_pack("{s:s}", "status", "Accepted")), 0);
+	json_decref(call);
+	assert_int_equal(http_request_join(second, &status, &j), 0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	tc_close(tc);
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		o.method = methods[i];
+		assert_int_equal(http_exchange(p->port, &o, &res), 0);
+		if (res.status != 405)
+			print_error("%s /api/stations: %d\n", methods[i], res.status);
+		assert_int_equal(res.status, 405);
+		assert_true(json_is_string(json_object_get(res.json, "error")));
+		http_result_clear(&res);
+	}
+	o.method = "PATCH";
+	o.path = "/api/no-such-route";
+	assert_int_equal(http_exchange(p->port, &o, &res), 0);
+	assert_int_equal(res.status, 404);
+	http_result_clear(&res);
+
+	big = malloc(2u << 20);
+	assert_non_null(big);
+	memset(big, ' ', (2u << 20) - 1);
+	big[0] = '{';
+	big[(2u << 20) - 2] = '}';
+	big[(2u << 20) - 1] = '\0';
+	o.method = "POST";
+	o.path = "/api/sites";
+	o.body = big;
+	assert_int_equal(http_exchange(p->port, &o, &res), 0);
+	assert_int_equal(res.status, 413);
+	assert_true(json_is_string(json_object_get(res.json, "error")));
+	http_result_clear(&res);
+	free(big);
+}
+
 static void test_version_neutral_commands(void **state)
 {
 	struct csms_proc *p = *state;
@@ -533,6 +631,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_no_answer_504_then_recovers, setup_short_timeout,
 					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_one_call_in_flight, setup, csms_teardown_chargers),
+	    cmocka_unit_test_setup_teardown(test_busy_405_413, setup_queue_of_one,
+					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_version_neutral_commands, setup,
 					    csms_teardown_chargers),
 	    cmocka_unit_test_setup_teardown(test_command_log, setup, csms_teardown_chargers),

@@ -544,6 +544,7 @@ static void test_api_listener_rules(void **state)
 	struct csms_proc *p = *state;
 	const char *plain[] = {"--listen", "127.0.0.1:0", "--api-listen", "0.0.0.0:0", "--db",
 			       p->db,	   NULL};
+	const char *shared[] = {"--listen", "0.0.0.0:0", "--db", p->db, NULL};
 	static const char *const sep_args[] = {
 	    "--api-listen", "127.0.0.1:0", "--registration", "open", "--log-format", "json", NULL};
 	struct csms_proc *q;
@@ -555,19 +556,27 @@ static void test_api_listener_rules(void **state)
 	FILE *f;
 	int before = log_lines(p);
 
-	/* non-loopback API without TLS: refused at start, exit 2, one line */
+	/* non-loopback API without TLS: refused at start, exit 2, one line; also when the API
+	 * would share a non-loopback plain charger port */
 	assert_int_equal(csms_cli(p, plain), 2);
 	assert_int_equal(log_lines(p), before + 1);
+	assert_int_equal(csms_cli(p, shared), 2);
+	assert_int_equal(log_lines(p), before + 2);
 	f = fopen(p->log, "r");
 	assert_non_null(f);
 	{
-		bool refused = false; /* the last line the command line wrote is the refusal */
+		bool refused = false, shared_refused = false;
 
-		while (getline(&text, &len, f) > 0)
-			if (strncmp(text, "csms: ", 6) == 0)
-				refused =
-				    strstr(text, "refusing to serve the operator API without TLS");
+		while (getline(&text, &len, f) > 0) {
+			if (strncmp(text, "csms: ", 6) != 0)
+				continue;
+			refused = refused ||
+				  strstr(text, "refusing to serve the operator API without TLS");
+			shared_refused =
+			    strstr(text, "the operator API would share it in clear text");
+		}
 		assert_true(refused);
+		assert_true(shared_refused); /* the last line the command line wrote */
 	}
 	fclose(f);
 	free(text);

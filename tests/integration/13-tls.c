@@ -221,6 +221,43 @@ static const struct tls_opts CERT3P = {true, "cp3p.pem", "cp3p.key"};
 static const struct tls_opts CERT_OTHER = {true, "other.pem", "other.key"};
 static const struct tls_opts CERT_FORGED = {true, "forged.pem", "forged.key"};
 
+/* The operator API on the TLS charger port (no api_listen) is HTTPS: its public URL is
+ * https://, so a browser's https Origin passes the check, and the session cookie is Secure. */
+static void assert_https_api(struct csms_proc *p)
+{
+	const char *add[] = {"users",		"add", "tls-admin", "--role", "admin",
+			     "--password-file", NULL,  "--db",	    p->db,    NULL};
+	char pw[320], cmd[1600], out[4096] = "";
+	size_t n;
+	FILE *f;
+
+	snprintf(pw, sizeof(pw), "%s/tls-admin.pw", p->dir);
+	f = fopen(pw, "w");
+	assert_non_null(f);
+	fputs("tls-admin-password-123\n", f);
+	fclose(f);
+	add[6] = pw;
+	assert_int_equal(csms_cli(p, add), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "curl -s -D - -o /dev/null --cacert '%s/ca.pem' --resolve localhost:%d:127.0.0.1 "
+		 "-H 'Host: 127.0.0.1:%d' -H 'Origin: https://127.0.0.1:%d' "
+		 "-H 'Content-Type: application/json' "
+		 "-d '{\"username\": \"tls-admin\", \"password\": \"tls-admin-password-123\"}' "
+		 "https://localhost:%d/api/login",
+		 p->dir, p->port, p->port, p->port, p->port);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	assert_int_equal(pclose(f), 0);
+	if (strncmp(out, "HTTP/", 5) != 0 || !strstr(out, " 200"))
+		print_error("login over https answered:\n%s\n", out);
+	assert_int_equal(strncmp(out, "HTTP/", 5), 0); /* HTTP/2 by ALPN, or 1.1 */
+	assert_non_null(strstr(strchr(out, ' '), "200"));
+	assert_non_null(strstr(out, "csms_session="));
+	assert_non_null(strstr(out, "; Secure"));
+}
+
 static void test_profiles_2_and_3(void **state)
 {
 	struct csms_proc *p = csms_prepare("{}");
@@ -273,6 +310,7 @@ static void test_profiles_2_and_3(void **state)
 	assert_int_equal(csms_restart(p), 0);
 	assert_no_session(p, "CP-TLS-1", "Secret-1-abcdefghij", PLAIN);
 	assert_admitted(p, "CP-TLS-1", "Secret-1-abcdefghij", WSS);
+	assert_https_api(p);
 	csms_pass(p);
 }
 

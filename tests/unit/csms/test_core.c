@@ -514,7 +514,20 @@ static void test_cfg_demo_clock_checks(void **state)
 	assert_non_null(strstr(err, "allow_demo_clock"));
 	assert_null(strchr(err, '\n'));
 	assert_int_equal(cfg_set(&c, "allow_demo_clock", "true", err, sizeof(err)), 0);
+	/* the API would share the non-loopback charger port in clear text */
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "api_listen"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(cfg_set(&c, "api_listen", "127.0.0.1:8181", err, sizeof(err)), 0);
 	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+	cfg_free(&c);
+	cfg_init(&c); /* the API on a non-loopback charger port over TLS only */
+	assert_int_equal(cfg_set(&c, "listen", "0.0.0.0:8180", err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "tls_cert", "/etc/csms/c.pem", err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "tls_key", "/etc/csms/k.pem", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "tls_allow_plain", "true", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), -EINVAL); /* plain HTTP there too */
 	assert_int_equal(cfg_set(&c, "allow_demo_clock", "yes", err, sizeof(err)), -EINVAL);
 	assert_int_equal(cfg_set(&c, "clock_start", "tomorrow", err, sizeof(err)), -EINVAL);
 	assert_int_equal(cfg_set(&c, "clock_speed", "0", err, sizeof(err)), -EINVAL);
