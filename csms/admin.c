@@ -4,9 +4,11 @@
 #include "admin.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -149,10 +151,64 @@ out:
 	return status;
 }
 
+/* PostgreSQL: pg_dump's custom format (one snapshot: a consistent instant while the nodes
+ * run), written to FILE.tmp, fsynced and renamed like the SQLite copy. The DSN goes to
+ * pg_dump as its --dbname argument, never through a shell. */
+static int backup_pg(const char *dsn, const char *file)
+{
+	char tmp[4096];
+	int status, fd;
+	pid_t pid;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "csms: backup: file name too long\n");
+		return 2;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "csms: backup: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		execlp("pg_dump", "pg_dump", "--format=custom", "--no-password", "--file", tmp,
+		       "--dbname", dsn, (char *)NULL);
+		fprintf(stderr,
+			"csms: backup: cannot run pg_dump (install postgresql-client): %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
+			fprintf(stderr, "csms: backup: pg_dump failed (status %d)\n",
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		unlink(tmp);
+		return 1;
+	}
+	fd = open(tmp, O_RDONLY);
+	if (fd < 0 || fsync(fd) < 0 || rename(tmp, file) < 0) {
+		fprintf(stderr, "csms: backup: %s: %s\n", file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return 1;
+	}
+	close(fd);
+	printf("backup of the PostgreSQL database written to %s (pg_dump custom format; restore "
+	       "with pg_restore, docs/operations.md)\n",
+	       file);
+	return 0;
+}
+
 int admin_backup(const struct cfg *cfg, const char *file)
 {
 	char err[512];
 
+	if (store_dsn_is_pg(cfg->db_path))
+		return backup_pg(cfg->db_path, file);
 	if (store_sqlite_backup(cfg->db_path, file, err, sizeof(err)) < 0) {
 		fprintf(stderr, "csms: backup: %s\n", err);
 		return 1;

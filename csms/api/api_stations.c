@@ -104,6 +104,19 @@ int api_session_json(const struct store_session_row *row, void *ud)
 
 /* energy_exported_wh of each session: its export register's delta (svc/energy.h), one indexed
  * query per session listed. */
+/* cost_fen of an ended session whose site has a tariff calendar: its CDR's total (import +
+ * service fee - export revenue, docs/api.md); null while it runs or without a calendar. */
+static void add_cost(struct api_req *r, json_t *o)
+{
+	struct energy_cdr c;
+	bool ok = r->api->energy && !json_is_null(json_object_get(o, "stop")) &&
+		  json_object_get(o, "stop") &&
+		  energy_session_cdr(r->api->energy, json_integer_value(json_object_get(o, "id")),
+				     &c) == 0;
+
+	json_object_set_new(o, "cost_fen", ok ? json_integer(c.cdr.total_fen) : json_null());
+}
+
 void api_sessions_add_exported(struct api_req *r, json_t *arr)
 {
 	size_t i;
@@ -117,6 +130,7 @@ void api_sessions_add_exported(struct api_req *r, json_t *arr)
 						     &wh) == 0;
 
 		json_object_set_new(o, "energy_exported_wh", ok ? json_integer(wh) : json_null());
+		add_cost(r, o);
 	}
 }
 
@@ -272,10 +286,14 @@ static void get_variables(struct api_req *r, char **segs)
 	api_respond_list(r, e, "variables", arr);
 }
 
+/* The readings GET /api/sessions/{id} carries; more through its meter-values route. */
+#define SESSION_READINGS_MAX 1000
+
 static void get_session(struct api_req *r, char **segs)
 {
 	char *end;
 	long long id = strtoll(segs[2], &end, 10);
+	struct store_sample_cursor cur = {.ts_ms = INT64_MIN, .seq = 0};
 	json_t *arr, *s, *samples;
 	int e;
 
@@ -296,9 +314,23 @@ static void get_session(struct api_req *r, char **segs)
 	api_sessions_add_exported(r, arr);
 	s = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
+	/* the first page of readings only (a long session's are megabytes): the rest through
+	 * GET /api/sessions/{id}/meter-values?after=<meter_values_next> */
 	samples = json_array();
-	store_samples_list(r->api->store, id, api_sample_json, samples);
+	e = store_samples_page(r->api->store, id, NULL, SESSION_READINGS_MAX, &cur, api_sample_json,
+			       samples);
+	if (e < 0) {
+		json_decref(samples);
+		json_decref(s);
+		api_storage_error(r, e);
+		return;
+	}
 	json_object_set_new(s, "meter_values", samples);
+	json_object_set_new(
+	    s, "meter_values_next",
+	    e == SESSION_READINGS_MAX
+		? json_sprintf("%lld.%lld", (long long)cur.ts_ms, (long long)cur.seq)
+		: json_null());
 	api_respond(r, 200, s);
 }
 

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
+#include "../core/clock.h"
 #include "../store/store.h"
 #include "../svc/events.h"
 #include "../svc/svc.h"
@@ -20,6 +22,39 @@ static int64_t day_start(int64_t now_ms, long tz_min)
 	int64_t off = (int64_t)tz_min * 60000, local = now_ms + off;
 
 	return local - (local % 86400000) - off;
+}
+
+/* On PostgreSQL the counts are GROUP BYs over stations and connectors (counter rows kept by
+ * triggers would be row locks every node's group commit waits for): one node computes them
+ * at most once per SUMMARY_SHARE_MS and every dashboard it serves shares the answer. On SQLite
+ * triggers keep them (0015_api_admin.sql) and each request reads them. */
+#define SUMMARY_SHARE_MS 2000
+
+static struct {
+	const struct store *store;
+	int64_t day_start_ms, at_ms;
+	struct store_summary sum;
+} memo;
+
+static int summary_read(struct api_req *r, int64_t start, struct store_summary *ret)
+{
+	bool shared = strcmp(r->api->store->ops->name, "sqlite") != 0;
+	int64_t now = clock_mono_ms();
+	int e;
+
+	if (shared && memo.store == r->api->store && memo.day_start_ms == start &&
+	    now - memo.at_ms < SUMMARY_SHARE_MS) {
+		*ret = memo.sum;
+		return 0;
+	}
+	e = store_summary(r->api->store, start, ret);
+	if (e == 0 && shared) {
+		memo.store = r->api->store;
+		memo.day_start_ms = start;
+		memo.at_ms = now;
+		memo.sum = *ret;
+	}
+	return e;
 }
 
 static void get_summary(struct api_req *r, char **segs)
@@ -37,7 +72,7 @@ static void get_summary(struct api_req *r, char **segs)
 	if (api_query_int(r, "tz_offset_min", 0, -14 * 60, 14 * 60, &tz) < 0)
 		return;
 	start = day_start(now, tz);
-	e = store_summary(r->api->store, start, &sum);
+	e = summary_read(r, start, &sum);
 	if (e < 0) {
 		api_storage_error(r, e);
 		return;

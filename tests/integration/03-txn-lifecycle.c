@@ -210,6 +210,7 @@ static void test_session_start_meter_stop(void **state)
 	/* every sampled value, with its attributes, the transactionData ones included */
 	mv = json_object_get(s, "meter_values");
 	assert_int_equal(json_array_size(mv), 5);
+	assert_true(json_is_null(json_object_get(s, "meter_values_next"))); /* all on page one */
 	assert_non_null(
 	    find_mv(mv, "Energy.Active.Import.Register", NULL, "Wh", "Sample.Periodic", "1500"));
 	assert_non_null(find_mv(mv, "Current.Import", "L1", "A", "Sample.Periodic", "16.2"));

@@ -304,6 +304,9 @@ static void test_tariffs_cdr_both_versions(void **state)
 	snprintf(path, sizeof(path), "/api/sessions/%lld/cdr", (long long)num(s16, "id"));
 	json_t *cdr = get(p, path);
 	check_cdr(cdr, 1000);
+	/* the session list carries the CDR's total as cost_fen */
+	assert_true(json_is_integer(json_object_get(s16, "cost_fen")));
+	assert_int_equal(num(s16, "cost_fen"), num(cdr, "total_fen"));
 	json_decref(cdr);
 	/* 2.0.1: the Started event's register reading is 1 Wh (no meter start otherwise) */
 	snprintf(path, sizeof(path), "/api/sessions/%lld/cdr", (long long)num(s201, "id"));
