@@ -231,6 +231,13 @@ static void test_session_start_meter_stop(void **state)
 	assert_int_equal(count_sessions(p, "station=CP-TX-1"), 1);
 	assert_int_equal(count_sessions(p, "station=CP-TX-1&active=true"), 0);
 	assert_int_equal(count_sessions(p, "station=CP-TX-1&active=false"), 1);
+	/* from/to bound the start (the charger's timestamp, now) */
+	assert_int_equal(count_sessions(p, "station=CP-TX-1&from=2000-01-01T00:00:00Z"), 1);
+	assert_int_equal(count_sessions(p, "station=CP-TX-1&from=2999-01-01T00:00:00Z"), 0);
+	assert_int_equal(count_sessions(p, "station=CP-TX-1&to=2000-01-01T00:00:00Z"), 0);
+	assert_int_equal(count_sessions(p, "station=CP-TX-1&from=2000-01-01T00:00:00Z&to=2999-01-"
+					   "01T00:00:00Z"),
+			 1);
 
 	tc_close(tc);
 	assert_int_equal(csms_stop(p), 0);

@@ -90,12 +90,13 @@ static void fill(const char *path, const json_t *params, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/* GET /api/live with a WebSocket upgrade and the harness's token: the status of the answer. */
-static int live_upgrade_status(const struct csms_proc *p)
+/* GET /api/live with a WebSocket upgrade, the harness's token unless !auth, and an Origin
+ * header when origin is not NULL: the status of the answer. */
+static int live_upgrade_as(const struct csms_proc *p, bool auth, const char *origin)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->api_port)};
 	struct timeval tv = {.tv_sec = 5};
-	char req[512], buf[256] = "";
+	char req[1024], buf[256] = "";
 	int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
 	ssize_t got;
 
@@ -107,14 +108,20 @@ static int live_upgrade_status(const struct csms_proc *p)
 		 "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
 		 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 		 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: csms-live\r\n"
-		 "Authorization: Bearer %s\r\n\r\n",
-		 p->api_port, p->token);
+		 "%s%s%s%s%s\r\n",
+		 p->api_port, auth ? "Authorization: Bearer " : "", auth ? p->token : "",
+		 auth ? "\r\n" : "", origin ? origin : "", origin ? "\r\n" : "");
 	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	got = read(fd, buf, sizeof(buf) - 1);
-	if (got > 0 && sscanf(buf, "HTTP/1.1 %d", &status) != 1)
+	if (got > 0 && sscanf(buf, "HTTP/1.%*d %d", &status) != 1) /* a refusal is 1.0 */
 		status = -1;
 	close(fd);
 	return status;
+}
+
+static int live_upgrade_status(const struct csms_proc *p)
+{
+	return live_upgrade_as(p, true, NULL);
 }
 
 /* Send one documented operation; fail unless it answers a documented status other than the
@@ -225,11 +232,28 @@ static void test_document_needs_credentials(void **state)
 	csms_pass(p);
 }
 
+/* /api/live is locked like the API: no credentials 401, a foreign Origin 403, this server's
+ * Origin (or none, a script) 101. */
+static void test_live_needs_credentials_and_origin(void **state)
+{
+	struct csms_proc *p = *state;
+	char own[80];
+
+	snprintf(own, sizeof(own), "Origin: http://127.0.0.1:%d", p->api_port);
+	assert_int_equal(live_upgrade_as(p, false, NULL), 401);
+	assert_int_equal(live_upgrade_as(p, true, "Origin: https://evil.example"), 403);
+	assert_int_equal(live_upgrade_as(p, true, own), 101);
+	assert_int_equal(live_upgrade_as(p, true, NULL), 101);
+	csms_pass(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_document_matches_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_document_needs_credentials, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_live_needs_credentials_and_origin, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -389,6 +389,89 @@ static void test_roles(void **state)
 	assert_int_equal(http_status_as(p->port, op, "DELETE", "/api/stations/CP-R-1", NULL), 204);
 }
 
+/* The ids of GET path's stations, comma-separated, in order. */
+static void list_ids(struct csms_proc *p, const char *path, char *out, size_t len)
+{
+	json_t *j = NULL, *st;
+	size_t i, o = 0;
+
+	assert_int_equal(http_status(p->port, "GET", path, NULL, &j), 200);
+	out[0] = '\0';
+	json_array_foreach(json_object_get(j, "stations"), i, st)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? "," : "", json_str(st, "id"));
+	json_decref(j);
+}
+
+/* The station list's filters through HTTP: site, kind, protocol, online, connector status,
+ * id prefix, sort and order, paging with its total. */
+static void test_list_filters(void **state)
+{
+	struct csms_proc *p = *state;
+	json_t *j = NULL, *conf = NULL;
+	struct tcp *tc;
+	char ids[256];
+
+	assert_int_equal(http_status(p->port, "POST", "/api/sites",
+				     "{\"id\": \"F-MALL\", \"kind\": \"public\"}", NULL),
+			 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/sites",
+				     "{\"id\": \"F-FARM\", \"kind\": \"rural\"}", NULL),
+			 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"FL-1\", \"site\": \"F-MALL\", \"protocol\": "
+				     "\"ocpp1.6\", \"password\": \"" PASSWORD "\"}",
+				     NULL),
+			 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"FL-2\", \"site\": \"F-MALL\", \"protocol\": "
+				     "\"ocpp2.0.1\", \"password\": \"" PASSWORD "\"}",
+				     NULL),
+			 201);
+	assert_int_equal(http_status(p->port, "POST", "/api/stations",
+				     "{\"id\": \"FL-3\", \"site\": \"F-FARM\", \"protocol\": "
+				     "\"ocpp1.6\", \"password\": \"" PASSWORD "\"}",
+				     NULL),
+			 201);
+	tc = tc_booted16(p->port, "FL-1", PASSWORD);
+	assert_non_null(tc);
+	assert_int_equal(tc_call(tc, "StatusNotification",
+				 json_pack("{s:i, s:s, s:s}", "connectorId", 1, "errorCode",
+					   "GroundFailure", "status", "Faulted"),
+				 &conf, NULL, 5000),
+			 0);
+	json_decref(conf);
+
+	list_ids(p, "/api/stations?q=FL-", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-1,FL-2,FL-3");
+	list_ids(p, "/api/stations?q=FL-&sort=id&order=desc", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-3,FL-2,FL-1");
+	list_ids(p, "/api/stations?site=F-MALL", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-1,FL-2");
+	list_ids(p, "/api/stations?kind=rural&q=FL-", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-3");
+	list_ids(p, "/api/stations?protocol=ocpp2.0.1&q=FL-", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-2");
+	list_ids(p, "/api/stations?site=F-MALL&online=true", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-1");
+	list_ids(p, "/api/stations?site=F-MALL&online=false", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-2");
+	list_ids(p, "/api/stations?status=Faulted&q=FL-", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-1");
+	list_ids(p, "/api/stations?q=FL-&limit=1&offset=1", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-2");
+	list_ids(p, "/api/stations?q=FL-&limit=2&after=FL-1", ids, sizeof(ids));
+	assert_string_equal(ids, "FL-2,FL-3");
+	assert_int_equal(http_status(p->port, "GET", "/api/stations?q=FL-&limit=1", NULL, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 3);
+	json_decref(j);
+	assert_int_equal(http_status(p->port, "GET", "/api/stations?kind=moon", NULL, &j), 400);
+	assert_true(json_is_string(json_object_get(j, "error")));
+	json_decref(j);
+	assert_int_equal(http_status(p->port, "GET", "/api/stations?limit=0", NULL, NULL), 400);
+	tc_close(tc);
+	assert_int_equal(tc_shutdown(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +480,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_delete, csms_setup, csms_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_password, csms_setup, csms_teardown),
 	    cmocka_unit_test_setup_teardown(test_roles, csms_setup, csms_teardown),
+	    cmocka_unit_test_setup_teardown(test_list_filters, csms_setup, csms_teardown),
 	};
 
 	return cmocka_run_group_tests_name("station-crud", tests, NULL, NULL);
