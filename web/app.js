@@ -273,19 +273,21 @@ function stationRowActions(s, out) {
 	} })];
 }
 
-const stFilter = { q: '', kind: '', registration: '', online: '', status: '', offset: 0, limit: 50 };
+const stFilter = { q: '', site: '', kind: '', registration: '', online: '', status: '', protocol: '', offset: 0, limit: 50 };
 async function pageStations(shown) {
 	const f = stFilter;
 	const sel = (name, opts) => h('select', { name, onchange: (e) => { f[name] = e.target.value; } },
 		opts.map(([v, label]) => h('option', { value: v, text: label, selected: f[name] === v })));
 	const q = h('input', { id: 'st-search', value: f.q, 'data-i18n-ph': 'st.search', placeholder: t('st.search') });
-	const form = h('form', { class: 'filters', id: 'st-filters' }, q,
+	const site = h('input', { id: 'st-site', name: 'site', value: f.site, size: 12, 'data-i18n-ph': 'st.site', placeholder: t('st.site') });
+	const form = h('form', { class: 'filters', id: 'st-filters' }, q, site,
 		sel('kind', [['', t('col.kind') + ': ' + t('st.any')], ...['public', 'residential', 'rural', 'swap'].map((k) => [k, t('kind.' + k)])]),
 		sel('registration', [['', t('col.registration') + ': ' + t('st.any')], ...['Accepted', 'Pending', 'Rejected'].map((k) => [k, t('reg.' + k)])]),
 		sel('online', [['', t('col.online') + ': ' + t('st.any')], ['true', t('st.online')], ['false', t('st.offline')]]),
 		sel('status', [['', t('col.status') + ': ' + t('st.any')], ...['Available', 'Charging', 'Preparing', 'Finishing', 'SuspendedEV', 'Faulted', 'Unavailable'].map((k) => [k, k])]),
+		sel('protocol', [['', t('col.protocol') + ': ' + t('st.any')], ['ocpp1.6', 'OCPP 1.6'], ['ocpp2.0.1', 'OCPP 2.0.1']]),
 		h('button', { type: 'submit', text: t('st.apply') }));
-	form.addEventListener('submit', (e) => { e.preventDefault(); f.q = q.value.trim(); f.offset = 0; pageStations(); });
+	form.addEventListener('submit', (e) => { e.preventDefault(); f.q = q.value.trim(); f.site = site.value.trim(); f.offset = 0; pageStations(); });
 	const body = h('tbody', { id: 'st-rows' });
 	const pager = h('div', { class: 'pager' });
 	const out = formResult();
@@ -297,7 +299,7 @@ async function pageStations(shown) {
 		h('table', { class: 'grid', id: 'stations' }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { text: t(c) })))), body),
 		pager));
 	const p = new URLSearchParams({ limit: f.limit, offset: f.offset });
-	for (const k of ['kind', 'registration', 'online', 'status']) if (f[k]) p.set(k, f[k]);
+	for (const k of ['site', 'kind', 'registration', 'online', 'status', 'protocol']) if (f[k]) p.set(k, f[k]);
 	if (f.q) p.set('q', f.q);
 	const res = await api('GET', '/api/stations?' + p);
 	const rows = new Map();

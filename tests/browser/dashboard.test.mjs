@@ -203,6 +203,30 @@ try {
 	assert.ok(navigations.every((u) => u.startsWith(base + '/#')), 'no page reload: ' + navigations.join(' '));
 	console.log('ok: charger', stationId, 'came online on the page without a reload');
 	await shot(page, '03-stations');
+	// the site and protocol filters go to the server: only that site's rows come back (a
+	// 2.0.1 station of another site is listed without them)
+	r = await inPage(page, 'POST', '/api/sites', { id: 'BT-OTHER', kind: 'rural' });
+	assert.equal(r.status, 201, 'site: ' + JSON.stringify(r.data));
+	r = await inPage(page, 'POST', '/api/stations', { id: 'BT-OTHER-1', site: 'BT-OTHER', protocol: 'ocpp2.0.1' });
+	assert.equal(r.status, 201, 'station: ' + JSON.stringify(r.data));
+	await page.click('#st-filters button[type="submit"]');
+	await page.waitForSelector('#st-rows tr[data-station="BT-OTHER-1"]');
+	await page.fill('#st-site', siteId);
+	await page.selectOption('#st-filters select[name="protocol"]', 'ocpp1.6');
+	await page.click('#st-filters button[type="submit"]');
+	await until('the site filter', async () => {
+		const sites = await page.$$eval('#st-rows tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+		return sites.length > 0 && sites.every((s) => s === siteId);
+	});
+	await page.fill('#st-site', 'BT-OTHER');
+	await page.click('#st-filters button[type="submit"]');
+	await page.waitForFunction(() => !document.querySelector('#st-rows tr'), null, { timeout: 20000 });
+	await page.fill('#st-site', '');
+	await page.selectOption('#st-filters select[name="protocol"]', '');
+	await page.click('#st-filters button[type="submit"]');
+	r = await inPage(page, 'DELETE', '/api/stations/BT-OTHER-1');
+	assert.equal(r.status, 204, 'station deleted: ' + JSON.stringify(r.data));
+	console.log('ok: the stations page filters by site and protocol');
 
 	// ---- remote start from the station page, the session appears
 	await page.click(`a[href="#/station/${encodeURIComponent(stationId)}"]`);
