@@ -381,7 +381,7 @@ async function pageStation(id) {
 		h('div', { class: 'cards' }, card('sd.power', '—', 'sd-power'), card('col.last_seen', fmtTime(st.last_seen), 'sd-seen')),
 		section('sd.actions', actions, confirmBox, result),
 		section('sd.connectors', h('table', { class: 'grid', id: 'sd-connectors' }, h('thead', {}, h('tr', {}, ['col.connector', 'col.status', 'col.error', 'col.updated'].map((c) => h('th', { text: t(c) })))), connBody)),
-		section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), sessBody)),
+		section('sd.session', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration', 'col.cost'].map((c) => h('th', { text: t(c) })))), sessBody)),
 		section('sd.commands', h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['col.when', 'col.command', 'col.status', 'col.answer', 'col.who'].map((c) => h('th', { text: t(c) })))), cmdBody)),
 		section('sd.history', hist.history.length ? table(['col.when', 'col.kindtext', 'col.detail'], hist.history.map((e) =>
 			h('tr', {}, h('td', { text: fmtTime(e.time) }), h('td', { text: e.source + ' / ' + e.kind }), h('td', { text: dash(e.text) })))) : h('p', { class: 'hint', text: t('ov.none') }))));
@@ -414,7 +414,8 @@ function sessionRow(s) {
 		h('td', {}, h('a', { href: '#/station/' + encodeURIComponent(s.station), text: s.station })),
 		h('td', { text: s.evse_id + '/' + s.connector_id }), h('td', { text: dash(s.id_tag) }),
 		h('td', { text: fmtTime(s.start) }), h('td', {}, s.active ? badge(t('se.active'), 'charging') : fmtTime(s.stop)),
-		h('td', { class: 'num', text: fmtKWh(s.energy_wh) }), h('td', { text: fmtDur(s.duration_s) }));
+		h('td', { class: 'num', text: fmtKWh(s.energy_wh) }), h('td', { text: fmtDur(s.duration_s) }),
+		h('td', { class: 'num cost', text: s.cost_fen == null ? '—' : '¥' + (s.cost_fen / 100).toFixed(2) }));
 }
 
 const seFilter = { station: '', token: '', active: '', offset: 0, limit: 50 };
@@ -430,7 +431,7 @@ async function pageSessions() {
 	const res = await api('GET', '/api/sessions?' + p);
 	const body = h('tbody', { id: 'se-rows' }, res.sessions.map(sessionRow));
 	view().replaceChildren(h('div', { class: 'page' }, h('h1', { text: t('se.title') }), form,
-		h('table', { class: 'grid', id: 'sessions' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'].map((c) => h('th', { text: t(c) })))), body),
+		h('table', { class: 'grid', id: 'sessions' }, h('thead', {}, h('tr', {}, ['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration', 'col.cost'].map((c) => h('th', { text: t(c) })))), body),
 		h('div', { class: 'pager' }, h('button', { text: t('st.prev'), disabled: f.offset === 0, onclick: () => { f.offset = Math.max(0, f.offset - f.limit); pageSessions(); } }),
 			h('span', { text: t('st.page', { a: res.total ? f.offset + 1 : 0, b: f.offset + res.sessions.length, n: res.total + (res.total_more ? '+' : '') }) }),
 			h('button', { text: t('st.next'), disabled: f.offset + f.limit >= res.total, onclick: () => { f.offset += f.limit; pageSessions(); } }))));
@@ -467,7 +468,7 @@ async function pageSession(id) {
 	const ts = [...byT.keys()].sort((a, b) => a - b);
 	const chartBox = h('div', { class: 'chart wide', id: 'se-chart' });
 	const root = h('div', { class: 'page' }, h('h1', { text: t('se.detail', { id }) }),
-		row ? table(['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration'], [sessionRow(row)]) : null,
+		row ? table(['col.id', 'col.station', 'col.connector', 'col.token', 'col.start', 'col.stop', 'col.energy', 'col.duration', 'col.cost'], [sessionRow(row)]) : null,
 		section('se.chart', h('p', { class: 'meta', text: t('se.samples', { n: samples.length }) }), chartBox));
 	view().replaceChildren(root);
 	const e0 = ts.length ? byT.get(ts[0]).e : null;

@@ -271,6 +271,8 @@ try {
 	assert.ok(cdr.import_wh > 0, 'the session drew energy: ' + JSON.stringify(cdr));
 	assert.equal(await page.$$eval('#se-cdr tr[data-tier]', (x) => x.length), cdr.tiers.length);
 	assert.equal((await page.textContent('#cdr-total td:last-child')).trim(), '¥' + (cdr.total_fen / 100).toFixed(2));
+	// the session's row carries the same total as its cost
+	assert.equal((await page.textContent(`tr[data-session="${sessionId}"] td.cost`)).trim(), '¥' + (cdr.total_fen / 100).toFixed(2));
 	const drawn = cdr.tiers.filter((x) => x.wh > 0).map((x) => x.tier);
 	for (const tier of drawn)
 		assert.equal((await page.textContent(`#se-cdr tr[data-tier="${tier}"] td:nth-child(2)`)).trim(), (cdr.tiers.find((x) => x.tier === tier).kwh).toFixed(3));
