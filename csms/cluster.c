@@ -719,7 +719,9 @@ static void on_local_event(void *ud, const struct svc_event *ev)
 	free(text);
 }
 
-static void remote_events(struct cluster *c, const char *json)
+/* Events another node published; its network power goes out with that node's id in station
+ * (the API sums the nodes' figures). */
+static void remote_events(struct cluster *c, const char *node, const char *json)
 {
 	json_t *a = json_loads(json, JSON_REJECT_DUPLICATES, NULL), *o;
 	size_t i;
@@ -735,10 +737,13 @@ static void remote_events(struct cluster *c, const char *json)
 		    .power_w = json_number_value(json_object_get(o, "p")),
 		    .ts_ms = j_i64(o, "t"),
 		};
+		const char *who;
 
 		if (ev.kind < 0 || ev.kind >= _SVC_EV_MAX)
 			continue;
-		snprintf(ev.station, sizeof(ev.station), "%s", j_str(o, "s") ? j_str(o, "s") : "");
+		who = ev.kind == SVC_EV_NETWORK_POWER ? node : j_str(o, "s");
+		snprintf(ev.station, sizeof(ev.station), "%.*s", (int)sizeof(ev.station) - 1,
+			 who ? who : "");
 		snprintf(ev.status, sizeof(ev.status), "%s", j_str(o, "st") ? j_str(o, "st") : "");
 		snprintf(ev.detail, sizeof(ev.detail), "%s", j_str(o, "d") ? j_str(o, "d") : "");
 		c->live_fn(c->live_ud, &ev);
@@ -792,7 +797,7 @@ static void on_notify(void *ud, const char *channel, const char *payload)
 			remote_answer(c, strtoll(rest, NULL, 10));
 	} else if (!strcmp(channel, "csms_live")) {
 		if (strcmp(first, c->node) && c->live_fn)
-			remote_events(c, rest);
+			remote_events(c, first, rest);
 	} else if (!strcmp(channel, "csms_live_want")) {
 		if (strcmp(first, c->node))
 			c->live_wanted_until = clock_mono_ms() + 3 * CLUSTER_LIVE_WANT_MS;

@@ -98,6 +98,9 @@ void api_live_stop(struct api *api);
  * were its own. api_ud is the struct api; the shape of an svc_event_fn. */
 struct svc_event;
 void api_live_remote(void *api_ud, const struct svc_event *ev);
+/* The network power other nodes reported in their `network` events within the last 15 s (they
+ * publish while this node has /api/live subscribers), and how many nodes that is. */
+double api_live_remote_power(const struct api *api, unsigned *ret_nodes);
 /* The API has /api/live subscribers now (api_ud: the struct api). */
 bool api_live_watched(void *api_ud);
 /* A new subscriber on transport handle ws; wake(ws) is called when frames are waiting (or

@@ -5,11 +5,14 @@
 #include "api.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "../core/clock.h"
 #include "../core/log.h"
 #include "../svc/events.h"
 #include "../svc/svc.h"
@@ -32,11 +35,23 @@ struct api_live_client {
 	bool power; /* per-station power events wanted */
 };
 
+/* The other nodes' network power, from their `network` events (csms/cluster.c): the
+ * network's power is this node's plus theirs while fresh. */
+#define LIVE_NODES_MAX	   64
+#define LIVE_NODE_FRESH_MS 15000
+
+struct live_node {
+	char id[STATION_ID_MAX + 1]; /* the node's id (cluster.c puts it in station) */
+	double power_w;
+	int64_t at_ms; /* monotonic */
+};
+
 struct api_live {
 	struct api *api;
 	struct api_live_client *clients;
 	unsigned n;
 	uint64_t dropped_clients;
+	struct live_node nodes[LIVE_NODES_MAX];
 };
 
 static void msg_unref(struct live_msg *m)
@@ -134,13 +149,54 @@ static json_t *event_json(const struct svc_event *ev)
 	return o;
 }
 
+/* The other nodes' power while fresh, and how many of them. */
+static double remote_power(const struct api_live *l, unsigned *ret_nodes)
+{
+	int64_t now = clock_mono_ms();
+	double w = 0;
+
+	*ret_nodes = 0;
+	for (int i = 0; l && i < LIVE_NODES_MAX && l->nodes[i].id[0]; i++)
+		if (now - l->nodes[i].at_ms < LIVE_NODE_FRESH_MS) {
+			w += l->nodes[i].power_w;
+			++*ret_nodes;
+		}
+	return w;
+}
+
+double api_live_remote_power(const struct api *api, unsigned *ret_nodes)
+{
+	return remote_power(api->live, ret_nodes);
+}
+
+static void node_power_set(struct api_live *l, const struct svc_event *ev)
+{
+	int i;
+
+	for (i = 0; i < LIVE_NODES_MAX && l->nodes[i].id[0]; i++)
+		if (!strcmp(l->nodes[i].id, ev->station))
+			break;
+	if (i == LIVE_NODES_MAX)
+		return;
+	snprintf(l->nodes[i].id, sizeof(l->nodes[i].id), "%s", ev->station);
+	l->nodes[i].power_w = ev->power_w;
+	l->nodes[i].at_ms = clock_mono_ms();
+}
+
 static void on_event(void *ud, const struct svc_event *ev)
 {
 	struct api_live *l = ud;
+	struct svc_event net;
 	struct live_msg *m;
+	unsigned nodes;
 
 	if (!l->clients)
 		return;
+	if (ev->kind == SVC_EV_NETWORK_POWER) { /* this node's figure plus the others' */
+		net = *ev;
+		net.power_w += remote_power(l, &nodes);
+		ev = &net;
+	}
 	m = msg_of(event_json(ev));
 	if (!m)
 		return;
@@ -155,7 +211,11 @@ void api_live_remote(void *api_ud, const struct svc_event *ev)
 {
 	struct api *api = api_ud;
 
-	if (api->live)
+	if (!api->live)
+		return;
+	if (ev->kind == SVC_EV_NETWORK_POWER) /* summed into this node's own, not forwarded */
+		node_power_set(api->live, ev);
+	else
 		on_event(api->live, ev);
 }
 

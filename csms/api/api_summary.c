@@ -61,8 +61,8 @@ static void get_summary(struct api_req *r, char **segs)
 {
 	static const char *const kinds[] = {"public", "residential", "rural", "swap", "none"};
 	struct store_summary sum;
-	json_t *by_kind, *by_reg, *conns;
-	unsigned drawing;
+	json_t *by_kind, *by_reg, *conns, *o;
+	unsigned drawing, nodes;
 	double power;
 	long tz;
 	int64_t now = svc_now_ms(r->api->svc), start;
@@ -89,20 +89,20 @@ static void get_summary(struct api_req *r, char **segs)
 	for (int i = 0; i < sum.n_status; i++)
 		json_object_set_new(conns, sum.connectors[i].status,
 				    json_integer(sum.connectors[i].count));
-	power = svc_power_total(r->api->svc, &drawing);
-	api_respond(
-	    r, 200,
-	    json_pack("{s:I, s:I, s:f, s:I, s:o, s:o, s:o, s:f, s:i, s:I, s:I, s:I, s:o, "
-		      "s:o}",
-		      "stations", (json_int_t)sum.stations, "online", (json_int_t)sum.online,
-		      "online_pct",
-		      sum.stations ? 100.0 * (double)sum.online / (double)sum.stations : 0.0,
-		      "pending", (json_int_t)sum.pending, "by_kind", by_kind, "by_registration",
-		      by_reg, "connectors", conns, "power_w", power, "stations_drawing",
-		      (int)drawing, "sessions_active", (json_int_t)sum.sessions_active,
-		      "sessions_today", (json_int_t)sum.sessions_today, "energy_today_wh",
-		      (json_int_t)sum.energy_today_wh, "day_start", api_time_or_null(start), "time",
-		      api_time_or_null(now)));
+	power = svc_power_total(r->api->svc, &drawing) + api_live_remote_power(r->api, &nodes);
+	o = json_pack(
+	    "{s:I, s:I, s:f, s:I, s:o, s:o, s:o, s:f, s:i, s:I, s:I, s:I, s:o, "
+	    "s:o}",
+	    "stations", (json_int_t)sum.stations, "online", (json_int_t)sum.online, "online_pct",
+	    sum.stations ? 100.0 * (double)sum.online / (double)sum.stations : 0.0, "pending",
+	    (json_int_t)sum.pending, "by_kind", by_kind, "by_registration", by_reg, "connectors",
+	    conns, "power_w", power, "stations_drawing", (int)drawing, "sessions_active",
+	    (json_int_t)sum.sessions_active, "sessions_today", (json_int_t)sum.sessions_today,
+	    "energy_today_wh", (json_int_t)sum.energy_today_wh, "day_start",
+	    api_time_or_null(start), "time", api_time_or_null(now));
+	/* nodes whose power is in power_w: this one and the others that reported within 15 s */
+	json_object_set_new(o, "power_nodes", json_integer(1 + (json_int_t)nodes));
+	api_respond(r, 200, o);
 }
 
 /* GET /api/summary/power: {"points": [[time_ms, watts], ...]} one a minute, oldest first. */

@@ -596,6 +596,32 @@ static void test_live_events_across_nodes(void **state)
 				 NULL, NULL, 5000),
 			 0);
 	assert_true(live_wait(l, "power", id, "type", "power", -1));
+	/* node A's network power counts node C's charger (C reports every 5 s while A has a
+	 * subscriber), in the summary and in A's own network events */
+	{
+		double w = 0, net = 0;
+		long long nodes = 0, deadline = mono_ms() + 20000;
+		json_t *j;
+
+		while (mono_ms() < deadline && (w < 7400 || net < 7400)) {
+			j = http_get_json(m->node[0]->port, "/api/summary");
+			assert_non_null(j);
+			w = json_number_value(json_object_get(j, "power_w"));
+			nodes = json_integer_value(json_object_get(j, "power_nodes"));
+			json_decref(j);
+			while ((j = live_next(l, mono_ms() + 200))) {
+				if (!strcmp(json_string_value(json_object_get(j, "type")) ?: "",
+					    "network"))
+					net = json_number_value(json_object_get(j, "power_w"));
+				json_decref(j);
+			}
+		}
+		if (w < 7400 || net < 7400)
+			print_error("node A: summary power_w %.0f, network event %.0f\n", w, net);
+		assert_true(w >= 7400);
+		assert_true(net >= 7400);
+		assert_true(nodes >= 2);
+	}
 	assert_int_equal(tc_call(tc, "StopTransaction",
 				 json_pack("{s:I,s:i,s:s,s:s}", "transactionId", (json_int_t)tx,
 					   "meterStop", 2000, "timestamp", now, "reason", "Local"),
