@@ -202,7 +202,15 @@ cat <<EOF
       $(span "$browse") for browsing (DEMO_BROWSE). Press Ctrl-C to stop at any time.
 
 EOF
+# Halfway through the day: what the planner and the swap stations are doing, through the API
+proof_at=$(($(date +%s) + duration / 2))
 while kill -0 "$sim_pid" 2>/dev/null && kill -0 "$csms_pid" 2>/dev/null; do
+	if [ -n "$proof_at" ] && [ "$(date +%s)" -ge "$proof_at" ]; then
+		proof_at=
+		say "halfway, simulated $(local_time $((start_ms + ($(now_ms) - anchor_ms) * speed))):"
+		python3 "$top/tools/demo-proof.py" "$port" demo "$run/demo-admin.pw" ||
+			echo "demo: could not read the API" >&2
+	fi
 	sleep 1
 done
 if ! kill -0 "$csms_pid" 2>/dev/null; then
