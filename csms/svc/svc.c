@@ -504,7 +504,7 @@ static int admit_unknown(struct svc *s, const struct svc_admit *a)
 			return -EINPROGRESS;
 		return refuse_login(s, a, "unknown charger (or wrong credential)", true);
 	}
-	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
+	if (a->profile == 0 && a->no_profile0)
 		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
 				    true);
 	if (a->password) {
@@ -567,7 +567,7 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 		return -EIO;
 	if (a->profile < sec.profile)
 		return refuse_login(s, a, "weaker security profile than the station's", true);
-	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
+	if (a->profile == 0 && a->no_profile0)
 		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
 				    true);
 	have_cred = sec.password_hash[0] || sec.cert_fp[0] || sec.cert_cn[0];

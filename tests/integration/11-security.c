@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* 11: issue 10 regressions: the retry cache keys on the payload, CALLERRORs for values JSON
- * cannot carry name the message id, a connection that never boots is closed. */
+ * cannot carry name the message id, a connection that never boots is closed, OCPP 2.0.1
+ * never gets profile 0. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "v201/common201.h"
 
 static json_t *answer(struct tcp *tc, const char *text, const char *id)
 {
@@ -106,11 +108,43 @@ static void test_no_boot_is_closed(void **state)
 	csms_pass(p);
 }
 
+/* OCPP 2.0.1 never gets profile 0, even under open registration: no credential, 401. */
+static void test_v201_needs_a_credential_under_open(void **state)
+{
+	static const char *const args[] = {"--registration", "open", NULL};
+	struct csms_proc *p = csms_start(args, NULL);
+	struct tc_why why = {0};
+	struct tcp *tc;
+	json_t *conf = NULL;
+	char err[64];
+
+	assert_non_null(p);
+	*state = p;
+	assert_null(tc_connect(p->port, "CP-201-NOPW", NULL, "ocpp2.0.1", 5000, &why));
+	assert_false(why.timeout);
+	assert_int_equal(why.end, CPCLIENT_END_REFUSED);
+	assert_int_equal(why.http_status, 401);
+	/* with a password it is in, and the password is bound to it */
+	tc = tc_connect(p->port, "CP-201-NOPW", "lab-password-201-0002", "ocpp2.0.1", 5000, NULL);
+	assert_non_null(tc);
+	assert_int_equal(tc_boot201(tc, &conf, err), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
+	json_decref(conf);
+	tc_close(tc);
+	memset(&why, 0, sizeof(why));
+	assert_null(tc_connect(p->port, "CP-201-NOPW", NULL, "ocpp2.0.1", 5000, &why));
+	assert_int_equal(why.http_status, 401);
+	assert_int_equal(csms_stop(p), 0);
+	csms_pass(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_retry_cache_and_error_ids, csms_teardown_chargers),
 	    cmocka_unit_test_teardown(test_no_boot_is_closed, csms_teardown_chargers),
+	    cmocka_unit_test_teardown(test_v201_needs_a_credential_under_open,
+				      csms_teardown_chargers),
 	};
 
 	return cmocka_run_group_tests_name("11-security", tests, NULL, NULL);
