@@ -649,17 +649,24 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 		log_err("cannot write port file %s", app->cfg.port_file);
 		goto fail;
 	}
-	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: %s/api, "
+	/* plain ws:// off loopback was announced by the transport (warn_plain_listener) */
+	log_notice("csms %s listening on %s:%d (chargers: %s://%s:%d/ocpp/<id>%s, api: %s/api, "
 		   "registration %s, db %s)",
-		   CSMS_VERSION, app->cfg.listen_host, app->transport.port, app->cfg.listen_host,
-		   app->transport.port, app->api.public_url,
-		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
-	if (!cfg_host_loopback(app->cfg.listen_host))
-		log_warn("WARNING: chargers connect in clear text (ws://) on the non-loopback "
-			 "listener %s:%d%s; put TLS in front of it",
-			 app->cfg.listen_host, app->transport.port,
-			 app->transport.api_port ? ""
-						 : ", and the operator API and dashboard share it");
+		   CSMS_VERSION, app->cfg.listen_host, app->transport.port,
+		   app->cfg.tls_cert ? "wss" : "ws", app->cfg.listen_host, app->transport.port,
+		   app->cfg.tls_cert && app->cfg.tls_allow_plain ? " and ws://" : "",
+		   app->api.public_url, cfg_registration_name(app->cfg.registration),
+		   app->cfg.db_path);
+	if (app->cfg.registration == CFG_REG_OPEN && !cfg_host_loopback(app->cfg.listen_host))
+		log_warn(
+		    "WARNING: registration open on the non-loopback listener %s:%d "
+		    "(allow_open_registration): any charger that asks is Accepted and one "
+		    "without a credential can be impersonated; a lab policy, not for production",
+		    app->cfg.listen_host, app->transport.port);
+	if (app->cfg.kdf_iterations < CFG_KDF_ITERATIONS_MIN)
+		log_warn("WARNING: kdf_iterations %d is below %d: new charger password hashes are "
+			 "cheap to crack if the database leaks; for tests only",
+			 app->cfg.kdf_iterations, CFG_KDF_ITERATIONS_MIN);
 	sd_notify_text("READY=1\nSTATUS=listening");
 	return app;
 fail:

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +23,23 @@ static json_t *answer(struct tcp *tc, const char *text, const char *id)
 	assert_int_equal(tc_send_raw(tc, text), 0);
 	assert_int_equal(tc_wait_answer(tc, id, &f, 5000), 0);
 	return f;
+}
+
+/* Lines of the server's log (all its runs so far) that contain needle. */
+static int log_count(const struct csms_proc *p, const char *needle)
+{
+	FILE *f = fopen(p->log, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0)
+		n += strstr(line, needle) != NULL;
+	free(line);
+	fclose(f);
+	return n;
 }
 
 static void test_retry_cache_and_error_ids(void **state)
@@ -138,12 +156,44 @@ static void test_v201_needs_a_credential_under_open(void **state)
 	csms_pass(p);
 }
 
+/* registration open is a lab policy: refused at start (one line, exit 2) on a listener that is
+ * not loopback unless allow_open_registration is set, and then announced with a warning. */
+static void test_open_registration_is_a_lab_policy(void **state)
+{
+	struct csms_proc *p = csms_prepare("{\"allow_open_registration\": true}");
+	const char *refused[] = {"--listen", "0.0.0.0:0", "--registration", "open", "--db",
+				 NULL,	     NULL};
+	static const char *const allowed[] = {"--listen", "0.0.0.0:0", "--registration", "open",
+					      NULL};
+	int lines;
+
+	assert_non_null(p);
+	*state = p;
+	refused[5] = p->db;
+	lines = log_count(p, "csms: ");
+	assert_int_equal(csms_cli(p, refused), 2); /* no --config: no allow_open_registration */
+	assert_int_equal(log_count(p, "csms: "), lines + 1);
+	assert_int_equal(log_count(p, "set allow_open_registration to run it there"), 1);
+	/* loopback: a lab, no warning */
+	assert_int_equal(csms_launch(p, (const char *const[]){"--registration", "open", NULL}), 0);
+	assert_int_equal(csms_stop(p), 0);
+	assert_int_equal(log_count(p, "WARNING: registration open"), 0);
+	/* the override: it starts, and says so loudly */
+	assert_int_equal(csms_launch(p, allowed), 0);
+	assert_int_equal(csms_stop(p), 0);
+	assert_int_equal(log_count(p, "WARNING: registration open on the non-loopback listener"),
+			 1);
+	csms_pass(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_retry_cache_and_error_ids, csms_teardown_chargers),
 	    cmocka_unit_test_teardown(test_no_boot_is_closed, csms_teardown_chargers),
 	    cmocka_unit_test_teardown(test_v201_needs_a_credential_under_open,
+				      csms_teardown_chargers),
+	    cmocka_unit_test_teardown(test_open_registration_is_a_lab_policy,
 				      csms_teardown_chargers),
 	};
 
