@@ -490,6 +490,48 @@ static int load_kind_tariffs(struct app *app)
 	return 0;
 }
 
+/* svc's work off the event loop (the KDF of a password rotation): libuv's thread pool. The
+ * loop runs until every queued job is back (close_all), so svc outlives them. */
+struct offload_job {
+	uv_work_t req;
+	void (*work)(void *arg);
+	void (*done)(void *arg, int status);
+	void *arg;
+};
+
+static void offload_work(uv_work_t *req)
+{
+	struct offload_job *j = req->data;
+
+	j->work(j->arg);
+}
+
+static void offload_after(uv_work_t *req, int status)
+{
+	struct offload_job *j = req->data;
+
+	j->done(j->arg, status < 0 ? status : 0);
+	free(j);
+}
+
+static int offload_queue(void *impl, void (*work)(void *arg), void (*done)(void *arg, int status),
+			 void *arg)
+{
+	struct offload_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	*j = (struct offload_job){.work = work, .done = done, .arg = arg};
+	j->req.data = j;
+	r = uv_queue_work(impl, &j->req, offload_work, offload_after);
+	if (r < 0)
+		free(j);
+	return r;
+}
+
+static const struct svc_offload_ops offload_ops = {offload_queue};
+
 struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 {
 	struct app *app = calloc(1, sizeof(*app));
@@ -558,6 +600,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->svc = svc_create(app->store, &app->clock, &app->cfg);
 	if (!app->svc)
 		goto fail;
+	svc_set_offload(app->svc, &offload_ops, loop);
 	/* commands reach the stations connected here, or through the database the node that
 	 * holds them (cluster); the API works on the domain only */
 	app->cluster = cluster_create(loop, app->store, app->svc, &app->cfg, node_id);
