@@ -725,7 +725,8 @@ static int register_candidate(struct svc *s, struct chg_station *st)
 		return -EACCES;
 	if (!bucket_take(&s->reg_tokens, &s->reg_refill_ms, s->cfg->registration_rate_per_s,
 			 s->cfg->registration_rate_per_s)) {
-		log_info("station %s: registration rate exceeded, answered Rejected", st->id);
+		log_info("station %s: registration rate exceeded, answered Pending (no row)",
+			 st->id);
 		return -EAGAIN;
 	}
 	if (reg == REG_PENDING) {
@@ -735,7 +736,7 @@ static int register_candidate(struct svc *s, struct chg_station *st)
 		if (pending >= s->cfg->max_pending_stations) {
 			log_warn(
 			    "station %s: %lld stations are Pending already (max_pending_stations), "
-			    "answered Rejected",
+			    "answered Pending (no row)",
 			    st->id, (long long)pending);
 			return -EAGAIN;
 		}
