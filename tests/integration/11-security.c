@@ -160,7 +160,8 @@ static void test_v201_needs_a_credential_under_open(void **state)
  * not loopback unless allow_open_registration is set, and then announced with a warning. */
 static void test_open_registration_is_a_lab_policy(void **state)
 {
-	struct csms_proc *p = csms_prepare("{\"allow_open_registration\": true}");
+	struct csms_proc *p =
+	    csms_prepare("{\"allow_open_registration\": true, \"kdf_iterations\": 1000}");
 	const char *refused[] = {"--listen", "0.0.0.0:0", "--registration", "open", "--db",
 				 NULL,	     NULL};
 	static const char *const allowed[] = {"--listen", "0.0.0.0:0", "--registration", "open",
@@ -183,6 +184,8 @@ static void test_open_registration_is_a_lab_policy(void **state)
 	assert_int_equal(csms_stop(p), 0);
 	assert_int_equal(log_count(p, "WARNING: registration open on the non-loopback listener"),
 			 1);
+	/* and kdf_iterations below 100,000 is announced at every start */
+	assert_int_equal(log_count(p, "WARNING: kdf_iterations 1000 is below 100000"), 2);
 	csms_pass(p);
 }
 
