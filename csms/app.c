@@ -493,6 +493,48 @@ static int load_kind_tariffs(struct app *app)
 	return 0;
 }
 
+/* svc's work off the event loop (the KDF of a password rotation): libuv's thread pool. The
+ * loop runs until every queued job is back (close_all), so svc outlives them. */
+struct offload_job {
+	uv_work_t req;
+	void (*work)(void *arg);
+	void (*done)(void *arg, int status);
+	void *arg;
+};
+
+static void offload_work(uv_work_t *req)
+{
+	struct offload_job *j = req->data;
+
+	j->work(j->arg);
+}
+
+static void offload_after(uv_work_t *req, int status)
+{
+	struct offload_job *j = req->data;
+
+	j->done(j->arg, status < 0 ? status : 0);
+	free(j);
+}
+
+static int offload_queue(void *impl, void (*work)(void *arg), void (*done)(void *arg, int status),
+			 void *arg)
+{
+	struct offload_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	*j = (struct offload_job){.work = work, .done = done, .arg = arg};
+	j->req.data = j;
+	r = uv_queue_work(impl, &j->req, offload_work, offload_after);
+	if (r < 0)
+		free(j);
+	return r;
+}
+
+static const struct svc_offload_ops offload_ops = {offload_queue};
+
 struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 {
 	struct app *app = calloc(1, sizeof(*app));
@@ -561,6 +603,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 	app->svc = svc_create(app->store, &app->clock, &app->cfg);
 	if (!app->svc)
 		goto fail;
+	svc_set_offload(app->svc, &offload_ops, loop);
 	/* commands reach the stations connected here, or through the database the node that
 	 * holds them (cluster); the API works on the domain only */
 	app->cluster = cluster_create(loop, app->store, app->svc, &app->cfg, node_id);
@@ -652,17 +695,24 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 		log_err("cannot write port file %s", app->cfg.port_file);
 		goto fail;
 	}
-	log_notice("csms %s listening on %s:%d (chargers: ws://%s:%d/ocpp/<id>, api: %s/api, "
+	/* plain ws:// off loopback was announced by the transport (warn_plain_listener) */
+	log_notice("csms %s listening on %s:%d (chargers: %s://%s:%d/ocpp/<id>%s, api: %s/api, "
 		   "registration %s, db %s)",
-		   CSMS_VERSION, app->cfg.listen_host, app->transport.port, app->cfg.listen_host,
-		   app->transport.port, app->api.public_url,
-		   cfg_registration_name(app->cfg.registration), app->cfg.db_path);
-	if (!cfg_host_loopback(app->cfg.listen_host))
-		log_warn("WARNING: chargers connect in clear text (ws://) on the non-loopback "
-			 "listener %s:%d%s; put TLS in front of it",
-			 app->cfg.listen_host, app->transport.port,
-			 app->transport.api_port ? ""
-						 : ", and the operator API and dashboard share it");
+		   CSMS_VERSION, app->cfg.listen_host, app->transport.port,
+		   app->cfg.tls_cert ? "wss" : "ws", app->cfg.listen_host, app->transport.port,
+		   app->cfg.tls_cert && app->cfg.tls_allow_plain ? " and ws://" : "",
+		   app->api.public_url, cfg_registration_name(app->cfg.registration),
+		   app->cfg.db_path);
+	if (app->cfg.registration == CFG_REG_OPEN && !cfg_host_loopback(app->cfg.listen_host))
+		log_warn(
+		    "WARNING: registration open on the non-loopback listener %s:%d "
+		    "(allow_open_registration): any charger that asks is Accepted and one "
+		    "without a credential can be impersonated; a lab policy, not for production",
+		    app->cfg.listen_host, app->transport.port);
+	if (app->cfg.kdf_iterations < CFG_KDF_ITERATIONS_MIN)
+		log_warn("WARNING: kdf_iterations %d is below %d: new charger password hashes are "
+			 "cheap to crack if the database leaks; for tests only",
+			 app->cfg.kdf_iterations, CFG_KDF_ITERATIONS_MIN);
 	sd_notify_text("READY=1\nSTATUS=listening");
 	return app;
 fail:

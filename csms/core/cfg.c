@@ -34,6 +34,7 @@ struct key {
 #define F(f) offsetof(struct cfg, f)
 static const struct key keys[] = {
     {"allow_demo_clock", KEY_BOOL, F(allow_demo_clock), 0, 0},
+    {"allow_open_registration", KEY_BOOL, F(allow_open_registration), 0, 0},
     {"api_listen", KEY_API_LISTEN, 0, 0, 0},
     {"api_tls_cert", KEY_STR, F(api_tls_cert), 0, 0},
     {"api_tls_key", KEY_STR, F(api_tls_key), 0, 0},
@@ -436,6 +437,16 @@ int cfg_check(const struct cfg *c, char *err, size_t err_len)
 			 "clock_start/clock_speed make a demo clock; refused on the non-loopback "
 			 "listener %s (set allow_demo_clock to run a demo there)",
 			 c->listen_host);
+		return one_line(-EINVAL, err);
+	}
+	if (c->registration == CFG_REG_OPEN && !loopback(c->listen_host) &&
+	    !c->allow_open_registration) {
+		snprintf(
+		    err, err_len,
+		    "registration open is a lab policy (any charger is Accepted, one without a "
+		    "credential can be impersonated); refused on the non-loopback listener %s "
+		    "(set allow_open_registration to run it there)",
+		    c->listen_host);
 		return one_line(-EINVAL, err);
 	}
 	if (!c->api_listen_host[0] && (c->api_tls_cert || c->api_tls_key)) {

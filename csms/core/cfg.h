@@ -9,6 +9,9 @@
 
 enum cfg_registration { CFG_REG_CLOSED, CFG_REG_PENDING, CFG_REG_OPEN, _CFG_REG_MAX };
 
+/* PBKDF2 iterations below this are allowed (tests) but announced at start with a warning. */
+#define CFG_KDF_ITERATIONS_MIN 100000
+
 struct cfg {
 	char listen_host[64];
 	int listen_port;
@@ -30,11 +33,12 @@ struct cfg {
 	int drain_ms;
 	bool sync_full; /* "sync": "full" (fsync per group commit) or "normal" */
 	/* demo/test clock: simulated = clock_start + (wall - clock_anchor) * clock_speed */
-	int64_t clock_start_ms;	 /* 0 = real time */
-	int64_t clock_anchor_ms; /* 0 = when the node starts */
-	int clock_speed;	 /* 1 = real time */
-	bool allow_demo_clock;	 /* accept a simulated clock on a non-loopback listener */
-	json_t *id_tokens;	 /* optional seed list of tokens; owned */
+	int64_t clock_start_ms;	      /* 0 = real time */
+	int64_t clock_anchor_ms;      /* 0 = when the node starts */
+	int clock_speed;	      /* 1 = real time */
+	bool allow_demo_clock;	      /* accept a simulated clock on a non-loopback listener */
+	bool allow_open_registration; /* accept registration open on a non-loopback listener */
+	json_t *id_tokens;	      /* optional seed list of tokens; owned */
 	/* ---- operator accounts, the API listener, operations */
 	char api_listen_host[64]; /* "" = the API is served on the charger listener */
 	int api_listen_port;
@@ -87,7 +91,8 @@ int cfg_set(struct cfg *c, const char *key, const char *value, char *err, size_t
 const char *cfg_registration_name(int r);
 /* Checks that involve several settings, once all are applied. -EINVAL with one line in err:
  * a simulated clock (clock_start or clock_speed) on a production-looking node (a listener that
- * is not loopback) is refused unless allow_demo_clock is set; a non-loopback api_listen needs
+ * is not loopback) is refused unless allow_demo_clock is set; so is registration open (a lab
+ * policy) unless allow_open_registration is set; a non-loopback api_listen needs
  * api_tls_cert and api_tls_key (the operator API is never served in clear text off the
  * machine); TLS files need an api_listen; tls_cert and tls_key go together, and tls_client_ca
  * and tls_allow_plain need them. */

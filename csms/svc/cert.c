@@ -292,35 +292,67 @@ struct rotate {
 	char password[41];
 	svc_rotate_done_fn done;
 	void *ud;
+	/* the station accepted: its answer, kept while the new hash is made off the loop */
+	struct svc_cmd_result res;
+	unsigned iterations;
+	char hash[PWHASH_MAX];
+	int hash_r;
 };
+
+static void rotate_free(struct rotate *rt)
+{
+	OPENSSL_cleanse(rt->password, sizeof(rt->password));
+	free(rt);
+}
+
+/* Off the loop: the KDF of the password the station took. */
+static void rotate_hash(void *arg)
+{
+	struct rotate *rt = arg;
+
+	rt->hash_r = pwhash_create(rt->password, rt->iterations, rt->hash, sizeof(rt->hash));
+}
+
+/* Back on the loop: store the hash (durable before anyone hears of it), then answer. */
+static void rotate_store(void *arg, int status)
+{
+	struct rotate *rt = arg;
+	int r = status < 0 ? status : rt->hash_r;
+
+	if (r == 0)
+		r = store_station_password_set(svc_store(rt->s), rt->station, rt->hash);
+	if (r == 0)
+		r = store_commit(svc_store(rt->s));
+	if (r < 0)
+		log_err("[cp %s] the station took a new password but it could not be stored: %s",
+			rt->station, status < 0 || rt->hash_r < 0 ? "no hash" : svc_errmsg(rt->s));
+	else
+		log_notice("[cp %s] password rotated", rt->station);
+	rt->done(rt->ud, &rt->res, r == 0);
+	rotate_free(rt);
+}
 
 static void on_rotated(void *ud, const struct svc_cmd_result *res)
 {
 	struct rotate *rt = ud;
-	char hash[PWHASH_MAX];
-	bool stored = false;
-	int r;
 
 	if (res->status == SVC_RES_ACCEPTED) {
-		r = pwhash_create(rt->password, (unsigned)svc__cfg(rt->s)->kdf_iterations, hash,
-				  sizeof(hash));
-		if (r == 0)
-			r = store_station_password_set(svc_store(rt->s), rt->station, hash);
-		/* durable before anyone hears of it */
-		if (r == 0)
-			r = store_commit(svc_store(rt->s));
-		if (r < 0)
-			log_err(
-			    "[cp %s] the station took a new password but it could not be stored: "
-			    "%s",
-			    rt->station, svc_errmsg(rt->s));
-		else
-			log_notice("[cp %s] password rotated", rt->station);
-		stored = r == 0;
+		/* the KDF runs off the event loop; the hash is stored only now that the station
+		 * accepted, and only then is the caller told */
+		rt->res = *res;
+		rt->res.payload = NULL; /* lives only during this call */
+		rt->iterations = (unsigned)svc__cfg(rt->s)->kdf_iterations;
+		if (svc__offload(rt->s, rotate_hash, rotate_store, rt) < 0) {
+			log_err("[cp %s] the station took a new password but it could not be "
+				"hashed",
+				rt->station);
+			rt->done(rt->ud, &rt->res, false);
+			rotate_free(rt);
+		}
+		return;
 	}
-	rt->done(rt->ud, res, stored);
-	OPENSSL_cleanse(rt->password, sizeof(rt->password));
-	free(rt);
+	rt->done(rt->ud, res, false);
+	rotate_free(rt);
 }
 
 int svc_password_rotate(struct svc *s, const char *station_id, const char *who,

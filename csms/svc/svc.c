@@ -51,7 +51,9 @@ struct svc {
 	int64_t log_refill_ms;
 	unsigned log_suppressed;
 	/* ---- end security */
-	struct svc_certs *certs; /* CA, CSRs, password rotation (cert.c) */
+	struct svc_certs *certs;	       /* CA, CSRs, password rotation (cert.c) */
+	const struct svc_offload_ops *offload; /* work off the loop (KDFs), or NULL: now */
+	void *offload_impl;
 	/* local lists: pushes due and syncs in flight (locallist.c) */
 	struct svc_ll_push *ll_push;
 	/* session cache: the generation of chg_station.sess_hint entries that still hold (+1 when
@@ -135,6 +137,22 @@ struct svc_cmds **svc__cmds(struct svc *s)
 struct svc_certs **svc__certs(struct svc *s)
 {
 	return &s->certs;
+}
+
+void svc_set_offload(struct svc *s, const struct svc_offload_ops *ops, void *impl)
+{
+	s->offload = ops;
+	s->offload_impl = impl;
+}
+
+int svc__offload(struct svc *s, void (*work)(void *arg), void (*done)(void *arg, int status),
+		 void *arg)
+{
+	if (s->offload)
+		return s->offload->queue(s->offload_impl, work, done, arg);
+	work(arg);
+	done(arg, 0);
+	return 0;
 }
 
 const struct cfg *svc__cfg(const struct svc *s)
@@ -490,6 +508,35 @@ static int kdf_dummy(struct svc *s, const struct svc_admit *a)
 		return 0;
 	return kdf_defer(s, a, SVC_KDF_DUMMY, NULL);
 }
+/* A password just verified against a hash of fewer iterations than kdf_iterations (made
+ * under an older setting): hash it again with the configured count, off the loop like any
+ * admission KDF, and store that. 0 (upgraded, nothing to do, or skipped after a failure, which
+ * does not refuse the login) or -EINPROGRESS. */
+static int kdf_upgrade(struct svc *s, const struct svc_admit *a, const char *old)
+{
+	static const char prefix[] = "pbkdf2-sha256$";
+	char hash[PWHASH_MAX];
+	unsigned long it;
+	int r;
+
+	if (strncmp(old, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	it = strtoul(old + sizeof(prefix) - 1, NULL, 10);
+	if (it >= (unsigned long)s->cfg->kdf_iterations)
+		return 0;
+	r = kdf_create(s, a, hash, sizeof(hash));
+	if (r == -EINPROGRESS)
+		return r;
+	if (r < 0 || store_station_password_set(s->store, a->id, hash) < 0) {
+		log_warn("station %s: its password hash (%lu iterations) could not be upgraded",
+			 a->id, it);
+		return 0;
+	}
+	password_remember(s, a->id, hash, a->password);
+	log_notice("station %s: password hash upgraded from %lu to %d iterations", a->id, it,
+		   s->cfg->kdf_iterations);
+	return 0;
+}
 /* ---- end KDF */
 
 static int admit_unknown(struct svc *s, const struct svc_admit *a)
@@ -504,7 +551,7 @@ static int admit_unknown(struct svc *s, const struct svc_admit *a)
 			return -EINPROGRESS;
 		return refuse_login(s, a, "unknown charger (or wrong credential)", true);
 	}
-	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
+	if (a->profile == 0 && a->no_profile0)
 		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
 				    true);
 	if (a->password) {
@@ -567,7 +614,7 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 		return -EIO;
 	if (a->profile < sec.profile)
 		return refuse_login(s, a, "weaker security profile than the station's", true);
-	if (a->profile == 0 && a->no_profile0 && s->cfg->registration != CFG_REG_OPEN)
+	if (a->profile == 0 && a->no_profile0)
 		return refuse_login(s, a, "no credential (profile 0 is not allowed for 2.0.1)",
 				    true);
 	have_cred = sec.password_hash[0] || sec.cert_fp[0] || sec.cert_cn[0];
@@ -589,6 +636,9 @@ int svc_station_admit_conn(struct svc *s, const struct svc_admit *a)
 		if (!r)
 			return refuse_login(s, a, a->password ? "wrong password" : "no password",
 					    true);
+		r = kdf_upgrade(s, a, sec.password_hash);
+		if (r < 0)
+			return r;
 	} else if (sec.cert_fp[0]) {
 		return refuse_login(s, a, "the station uses a client certificate", true);
 	}
@@ -675,7 +725,8 @@ static int register_candidate(struct svc *s, struct chg_station *st)
 		return -EACCES;
 	if (!bucket_take(&s->reg_tokens, &s->reg_refill_ms, s->cfg->registration_rate_per_s,
 			 s->cfg->registration_rate_per_s)) {
-		log_info("station %s: registration rate exceeded, answered Rejected", st->id);
+		log_info("station %s: registration rate exceeded, answered Pending (no row)",
+			 st->id);
 		return -EAGAIN;
 	}
 	if (reg == REG_PENDING) {
@@ -685,7 +736,7 @@ static int register_candidate(struct svc *s, struct chg_station *st)
 		if (pending >= s->cfg->max_pending_stations) {
 			log_warn(
 			    "station %s: %lld stations are Pending already (max_pending_stations), "
-			    "answered Rejected",
+			    "answered Pending (no row)",
 			    st->id, (long long)pending);
 			return -EAGAIN;
 		}

@@ -97,6 +97,19 @@ struct svc_kdf {
 /* Run the KDF k asks for, on any thread: touches nothing but k and password. */
 void svc_kdf_run(struct svc_kdf *k, const char *password);
 
+/* Work that must not run on the event loop (a KDF): work(arg) on another thread, then
+ * done(arg, status) back on the loop's thread (status < 0: work did not run). queue returns 0,
+ * or a negative errno and then calls neither. The app sets it (libuv's thread pool); without it
+ * svc runs work and done at once, on the caller's thread. */
+struct svc_offload_ops {
+	int (*queue)(void *impl, void (*work)(void *arg), void (*done)(void *arg, int status),
+		     void *arg);
+};
+void svc_set_offload(struct svc *s, const struct svc_offload_ops *ops, void *impl);
+/* Internal to svc (cert.c, svc.c): queue through the hook, or run both now. 0 or -errno. */
+int svc__offload(struct svc *s, void (*work)(void *arg), void (*done)(void *arg, int status),
+		 void *arg);
+
 struct svc_admit {
 	const char *id;
 	const char *password;	       /* NULL: no Authorization header */

@@ -1096,7 +1096,7 @@ static void warn_plain_listener(const struct transport *t)
 {
 	const char *h = t->cfg->listen_host;
 
-	if (!strncmp(h, "127.", 4) || !strcmp(h, "::1") || !strcmp(h, "localhost"))
+	if (cfg_host_loopback(h))
 		return;
 	if (t->cfg->tls_cert && !t->cfg->tls_allow_plain)
 		return; /* wss:// only */
@@ -1104,6 +1104,8 @@ static void warn_plain_listener(const struct transport *t)
 	log_warn("* plain ws:// on %s: chargers' passwords and traffic cross the network in", h);
 	log_warn("* clear text. Use TLS (security profiles 2/3, docs/security.md) or listen");
 	log_warn("* on loopback behind a TLS terminator.");
+	if (!t->cfg->api_listen_host[0])
+		log_warn("* The operator API and the dashboard share this listener (api_listen).");
 	log_warn("**************************************************************************");
 }
 

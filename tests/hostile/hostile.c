@@ -580,8 +580,10 @@ static void test_hostile_clients(void **state)
 		g[i].v201 = i % 2;
 		snprintf(g[i].id, sizeof(g[i].id), "GOOD-%s-%03d", g[i].v201 ? "201" : "16", i);
 		snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % 4);
-		g[i].tc = tc_connect_from(p->port, g[i].id, NULL,
-					  g[i].v201 ? "ocpp2.0.1" : "ocpp1.6", src, 10000, NULL);
+		/* 2.0.1 never gets profile 0: a password, bound at its first connection */
+		g[i].tc =
+		    tc_connect_from(p->port, g[i].id, g[i].v201 ? "good-password-201-01" : NULL,
+				    g[i].v201 ? "ocpp2.0.1" : "ocpp1.6", src, 10000, NULL);
 		assert_non_null(g[i].tc);
 		conf = NULL;
 		if (g[i].v201)

@@ -19,6 +19,8 @@
 #include "v201/common201.h"
 
 static const char *const open_args[] = {"--registration", "open", NULL};
+/* OCPP 2.0.1 never gets profile 0: its first password is bound to the station */
+#define PW201 "lab-password-201-0001"
 
 struct fx {
 	struct csms_proc *p;
@@ -90,7 +92,7 @@ static struct tcp *booted16(struct csms_proc *p, const char *id, const char *pas
 
 static struct tcp *booted201(struct csms_proc *p, const char *id)
 {
-	struct tcp *tc = tc_connect(p->port, id, NULL, "ocpp2.0.1", 5000, NULL);
+	struct tcp *tc = tc_connect(p->port, id, PW201, "ocpp2.0.1", 5000, NULL);
 	json_t *conf = NULL;
 	char err[64];
 

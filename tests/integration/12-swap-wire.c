@@ -16,6 +16,8 @@
 #include "v201/common201.h"
 
 static const char *const open_args[] = {"--registration", "open", NULL};
+/* OCPP 2.0.1 never gets profile 0: its first password is bound to the station */
+#define PW201 "lab-password-201-0001"
 
 static int setup(void **state)
 {
@@ -143,7 +145,7 @@ static void test_swap_v16(void **state)
 static void test_swap_v201(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = tc_connect(p->port, "SW-WIRE-201", NULL, "ocpp2.0.1", 5000, NULL);
+	struct tcp *tc = tc_connect(p->port, "SW-WIRE-201", PW201, "ocpp2.0.1", 5000, NULL);
 	json_t *conf = NULL;
 	char err[64];
 

@@ -1779,9 +1779,8 @@ int tc_login_refused(int port, const char *id, const char *password)
 	int r = 0;
 
 	if (!tc) {
-		if (why.timeout || why.end != CPCLIENT_END_REFUSED ||
-		    (why.http_status != 401 && why.http_status != 404)) {
-			fprintf(stderr, "login of %s: not refused with 401/404 (HTTP %d)\n", id,
+		if (why.timeout || why.end != CPCLIENT_END_REFUSED || why.http_status != 401) {
+			fprintf(stderr, "login of %s: not refused with 401 (HTTP %d)\n", id,
 				why.http_status);
 			return -1;
 		}

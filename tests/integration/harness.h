@@ -169,7 +169,7 @@ bool tc_closed(const struct tcp *tc);
 int tc_wait_closed(struct tcp *tc, int timeout_ms);
 
 /*
-** A 1.6 login of id with password (NULL: none) is refused: the handshake answered 401 or 404,
+** A 1.6 login of id with password (NULL: none) is refused: the handshake answered 401,
 ** or (a password that needs the KDF) upgraded, held with nothing answered and closed with 1008.
 ** 0, or -1 with the reason on stderr.
 */

@@ -14,6 +14,8 @@
 #include "common201.h"
 
 static const char *const open_args[] = {"--registration", "open", NULL};
+/* OCPP 2.0.1 never gets profile 0: its first password is bound to the station */
+#define PW201 "lab-password-201-0001"
 static const char *const config =
     "{\"id_tokens\": [{\"token\": \"TAG201\", \"status\": \"Accepted\", \"parent\": \"FLEET\"},"
     " {\"token\": \"BLK201\", \"status\": \"Blocked\"}]}";
@@ -46,7 +48,7 @@ static void test_v201_day(void **state)
 	char err[64] = "", t0[32], t1[32], t2[32], body[128];
 	int status;
 
-	tc = tc_connect(p->port, "CS201-A", NULL, "ocpp2.0.1", 5000, NULL);
+	tc = tc_connect(p->port, "CS201-A", PW201, "ocpp2.0.1", 5000, NULL);
 	assert_non_null(tc);
 	assert_string_equal(tc_subprotocol(tc), "ocpp2.0.1");
 	assert_int_equal(tc_boot201(tc, &conf, err), 0);
@@ -281,7 +283,7 @@ static void test_v201_day(void **state)
 static void test_v201_started_survives_kill9(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = tc_connect(p->port, "CS201-K", NULL, "ocpp2.0.1", 5000, NULL);
+	struct tcp *tc = tc_connect(p->port, "CS201-K", PW201, "ocpp2.0.1", 5000, NULL);
 	json_t *conf = NULL, *s;
 	char err[64], t0[32];
 

@@ -13,6 +13,8 @@
 #include "common201.h"
 
 static const char *const open_args[] = {"--registration", "open", NULL};
+/* OCPP 2.0.1 never gets profile 0: its first password is bound to the station */
+#define PW201 "lab-password-201-0001"
 static const char *const config =
     "{\"id_tokens\": [{\"token\": \"MIX\", \"status\": \"Accepted\"}]}";
 
@@ -35,7 +37,7 @@ static void test_negotiation(void **state)
 	char err[64];
 
 	/* a station's row exists once it booted (issue 10: not at the bare upgrade) */
-	tc = tc_connect(p->port, "NEG-1", NULL, "ocpp2.0.1,ocpp1.6", 5000, &why);
+	tc = tc_connect(p->port, "NEG-1", PW201, "ocpp2.0.1,ocpp1.6", 5000, &why);
 	assert_non_null(tc);
 	assert_string_equal(tc_subprotocol(tc), "ocpp2.0.1");
 	assert_int_equal(tc_boot201(tc, &conf, err), 0);
@@ -47,7 +49,7 @@ static void test_negotiation(void **state)
 	assert_int_equal(tc_boot16(tc, &conf, err), 0);
 	json_decref(conf);
 	tc_close(tc);
-	tc = tc_connect(p->port, "NEG-3", NULL, "ocpp2.0.1", 5000, &why);
+	tc = tc_connect(p->port, "NEG-3", PW201, "ocpp2.0.1", 5000, &why);
 	assert_non_null(tc);
 	assert_string_equal(tc_subprotocol(tc), "ocpp2.0.1");
 	tc_close(tc);
@@ -76,7 +78,7 @@ static void test_mixed_node_same_fields(void **state)
 {
 	struct csms_proc *p = *state;
 	struct tcp *a = tc_connect(p->port, "MIX-16", NULL, "ocpp1.6", 5000, NULL);
-	struct tcp *b = tc_connect(p->port, "MIX-201", NULL, "ocpp2.0.1", 5000, NULL);
+	struct tcp *b = tc_connect(p->port, "MIX-201", PW201, "ocpp2.0.1", 5000, NULL);
 	const char *start = "2026-11-20T10:00:00.000Z", *stop = "2026-11-20T11:00:00.000Z";
 	static const char *const same[] = {
 	    "evse_id",	      "connector_id",  "id_tag",    "auth_status", "start", "stop",
@@ -159,7 +161,7 @@ static void test_mixed_node_same_fields(void **state)
 static void test_offline_events_after_reconnect(void **state)
 {
 	struct csms_proc *p = *state;
-	struct tcp *tc = tc_connect(p->port, "OFF-1", NULL, "ocpp2.0.1", 5000, NULL);
+	struct tcp *tc = tc_connect(p->port, "OFF-1", PW201, "ocpp2.0.1", 5000, NULL);
 	json_t *conf = NULL, *s, *ev;
 	char err[64], t0[32], t1[32], t2[32];
 
@@ -171,7 +173,7 @@ static void test_offline_events_after_reconnect(void **state)
 	rfc3339_offset(t0, -7200);
 	rfc3339_offset(t1, -5400);
 	rfc3339_offset(t2, -3600);
-	tc = tc_connect(p->port, "OFF-1", NULL, "ocpp2.0.1", 5000, NULL);
+	tc = tc_connect(p->port, "OFF-1", PW201, "ocpp2.0.1", 5000, NULL);
 	assert_non_null(tc);
 	ev = tx_event("Updated", "OFF-TX", 1, t1, "MeterValuePeriodic", 0, NULL, 3000, NULL);
 	json_object_set_new(ev, "offline", json_true());

@@ -24,6 +24,8 @@
 #include "ocpp16/v16.h"
 #include "ocpp201/v201.h"
 #include "store/store.h"
+#include "core/pwhash.h"
+#include "svc/cert.h"
 #include "svc/cmd.h"
 #include "svc/link.h"
 #include "svc/svc.h"
@@ -653,6 +655,93 @@ static void test_link_conn_not_connected(void **state)
 	assert_int_equal(f->link.sends, 0);
 }
 
+/* ---- password rotation: the new hash is made off the loop (svc_offload_ops) */
+
+struct held_job {
+	int queued;
+	void (*work)(void *arg);
+	void (*done)(void *arg, int status);
+	void *arg;
+};
+
+static int hold_queue(void *impl, void (*work)(void *arg), void (*done)(void *arg, int status),
+		      void *arg)
+{
+	struct held_job *h = impl;
+
+	h->queued++;
+	h->work = work;
+	h->done = done;
+	h->arg = arg;
+	return 0;
+}
+
+static const struct svc_offload_ops hold_ops = {hold_queue};
+
+struct rotated_seen {
+	int calls;
+	bool stored;
+	int status;
+};
+
+static void on_rotated_seen(void *ud, const struct svc_cmd_result *res, bool stored)
+{
+	struct rotated_seen *r = ud;
+
+	r->calls++;
+	r->stored = stored;
+	r->status = res->status;
+}
+
+static void test_rotation_hash_off_the_loop(void **state)
+{
+	struct fx *f = *state;
+	struct held_job held = {0};
+	struct rotated_seen seen = {0};
+	struct store_station_security sec;
+	struct svc_cmd_result ans = {.status = SVC_RES_ACCEPTED,
+				     .station_status = "Accepted",
+				     .action = "ChangeConfiguration",
+				     .payload = "{\"status\":\"Accepted\"}"};
+
+	f->cfg.kdf_iterations = 1000;
+	svc_set_offload(f->svc, &hold_ops, &held);
+	assert_int_equal(svc_password_push(f->svc, "CP16", "rotated-password-0001", "api",
+					   on_rotated_seen, &seen),
+			 0);
+	assert_non_null(f->link.done);
+	f->link.done(f->link.ud, &ans);
+	group_commit(f);
+	/* accepted: the KDF is queued, nothing stored or answered yet */
+	assert_int_equal(held.queued, 1);
+	assert_int_equal(seen.calls, 0);
+	assert_int_equal(store_station_security_get(f->store, "CP16", &sec), 0);
+	assert_string_equal(sec.password_hash, "");
+	held.work(held.arg); /* the thread pool's part */
+	assert_int_equal(seen.calls, 0);
+	held.done(held.arg, 0); /* back on the loop: stored, committed, then answered */
+	assert_int_equal(seen.calls, 1);
+	assert_true(seen.stored);
+	assert_int_equal(seen.status, SVC_RES_ACCEPTED);
+	assert_int_equal(store_station_security_get(f->reader, "CP16", &sec), 0);
+	assert_true(pwhash_verify("rotated-password-0001", sec.password_hash));
+
+	/* rejected: no KDF, nothing stored */
+	memset(&seen, 0, sizeof(seen));
+	ans.status = SVC_RES_REJECTED;
+	snprintf(ans.station_status, sizeof(ans.station_status), "Rejected");
+	assert_int_equal(svc_password_push(f->svc, "CP16", "another-password-0001", "api",
+					   on_rotated_seen, &seen),
+			 0);
+	f->link.done(f->link.ud, &ans);
+	group_commit(f);
+	assert_int_equal(held.queued, 1);
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.stored);
+	assert_int_equal(store_station_security_get(f->store, "CP16", &sec), 0);
+	assert_true(pwhash_verify("rotated-password-0001", sec.password_hash));
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -675,6 +764,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test_setup_teardown(test_remote_stop_resolution, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_log_durable_before_done, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_hash_off_the_loop, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_log_row_contents, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_and_not_connected, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_commit_is_not_an_answer, fx_setup,

@@ -538,6 +538,28 @@ static void test_cfg_demo_clock_checks(void **state)
 	cfg_free(&c);
 }
 
+/* registration open off loopback: refused with one line unless allow_open_registration. */
+static void test_cfg_open_registration_checks(void **state)
+{
+	char err[256];
+	struct cfg c;
+
+	(void)state;
+	cfg_init(&c);
+	assert_int_equal(cfg_set(&c, "registration", "open", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0); /* loopback: a lab */
+	assert_int_equal(cfg_set(&c, "listen", "0.0.0.0:8180", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "allow_open_registration"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(cfg_set(&c, "allow_open_registration", "true", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "allow_open_registration", "false", err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "registration", "pending", err, sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0); /* pending and closed: anywhere */
+	cfg_free(&c);
+}
+
 static void test_hmap_empty(void **state)
 {
 	struct hmap m = {0};
@@ -960,6 +982,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_listen_parsing),
 	    cmocka_unit_test(test_clock_scaled),
 	    cmocka_unit_test(test_cfg_demo_clock_checks),
+	    cmocka_unit_test(test_cfg_open_registration_checks),
 	    cmocka_unit_test(test_hmap_empty),
 	    cmocka_unit_test(test_hmap_put_get_del_10k),
 	    cmocka_unit_test(test_hmap_empty_string_key),

@@ -173,7 +173,7 @@ static int node_teardown(void **state)
  * statusInfo.reasonCode "NoCertificateAuthority" has 22 characters; SignCertificateResponse
  * allows 20. conn.c validates every answer, logs "our SignCertificate answer breaks the schema"
  * and sends CALLERROR InternalError instead: every SignCertificate (A02/A03) fails. Found by
- * fuzz_dispatch (tests/fuzz/known-crashes/dispatch/v201-*-sign-certificate). Expected: the answer
+ * fuzz_dispatch (now tests/fuzz/corpus/dispatch/v201-*-sign-certificate). Expected: the answer
  * validates (e.g. reasonCode "NoCA" or "NotEnabled"); actual: PropertyConstraintViolation. */
 static void test_fixed_v201_sign_certificate_answer_breaks_schema(void **state)
 {
@@ -200,7 +200,7 @@ static void test_fixed_v201_sign_certificate_answer_breaks_schema(void **state)
 /* BUG 9 (csms/ocpp201/v201.c:170-188, sample_wh): the energy register is converted with
  * `mult += 3` on an int taken from the charger's multiplier and `(int64_t)llround(v *
  * pow(10, mult))`. multiplier 2147483647 with unit kWh overflows `mult` (undefined behaviour,
- * UBSan at v201.c:183, found by fuzz_dispatch: known-crashes/dispatch/v201-*-tx-multiplier-huge),
+ * UBSan at v201.c:183, found by fuzz_dispatch: now corpus/dispatch/v201-*-tx-multiplier-huge),
  * and any reading outside int64 Wh (value 1e300, or 1e19) makes llround's result unspecified
  * (glibc: INT64_MIN), which then becomes the session's meter start/stop. Expected: such a reading
  * is not a usable register (false) or the event is refused; actual: true and INT64_MIN. */

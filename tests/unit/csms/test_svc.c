@@ -46,6 +46,7 @@ static int fx_create(void **state, void (*tweak)(struct cfg *c))
 		return -1;
 	log_set_level(LOG_ERR);
 	cfg_init(&f->cfg);
+	f->cfg.kdf_iterations = KDF_ITER; /* the imports' count: no upgrade of their hashes */
 	if (tweak)
 		tweak(&f->cfg);
 	f->clock = (struct clock){.now_ms = clock_fixed_now_ms, .fixed_ms = T0};
@@ -334,6 +335,52 @@ static void test_heartbeat_seen_writes(void **state)
 	f->clock.fixed_ms = T0 + 20 * 60000;
 	assert_int_equal(svc_heartbeat(f->svc, st), 0);
 	assert_false(store_dirty(f->store));
+}
+
+/* a login verified against a hash of fewer iterations than kdf_iterations stores a new hash
+ * of the configured count: at once without a->kdf, as one more deferred KDF (SVC_KDF_CREATE)
+ * with it; a wrong password changes nothing */
+static void test_admit_upgrades_weak_hash(void **state)
+{
+	struct fx *f = *state;
+	struct store_station_security sec;
+	struct svc_kdf kdf = {0};
+	struct svc_admit a = {.id = "CP-WEAK-2", .password = PW, .profile = 1, .kdf = &kdf};
+	char weak[PWHASH_MAX];
+
+	f->cfg.kdf_iterations = 2 * KDF_ITER;
+	import_station(f, "CP-WEAK-1", NULL, PW);
+	import_station(f, "CP-WEAK-2", NULL, PW);
+	assert_int_equal(store_station_security_get(f->store, "CP-WEAK-1", &sec), 0);
+	snprintf(weak, sizeof(weak), "%s", sec.password_hash);
+	assert_int_equal(svc_station_admit(f->svc, "CP-WEAK-1", "wrong-password-00000"), -EACCES);
+	assert_int_equal(store_station_security_get(f->store, "CP-WEAK-1", &sec), 0);
+	assert_string_equal(sec.password_hash, weak);
+	assert_int_equal(svc_station_admit(f->svc, "CP-WEAK-1", PW), 0);
+	assert_int_equal(store_station_security_get(f->store, "CP-WEAK-1", &sec), 0);
+	assert_non_null(strstr(sec.password_hash, "pbkdf2-sha256$2000$"));
+	assert_true(pwhash_verify(PW, sec.password_hash));
+	assert_int_equal(svc_station_admit(f->svc, "CP-WEAK-1", PW), 0); /* upgraded once */
+	assert_int_equal(store_station_security_get(f->store, "CP-WEAK-1", &sec), 0);
+	assert_non_null(strstr(sec.password_hash, "pbkdf2-sha256$2000$"));
+
+	/* the transport's way: verify, then create, each run off the loop */
+	assert_int_equal(svc_station_admit_conn(f->svc, &a), -EINPROGRESS);
+	assert_int_equal(kdf.kind, SVC_KDF_VERIFY);
+	svc_kdf_run(&kdf, a.password);
+	assert_int_equal(svc_station_admit_conn(f->svc, &a), -EINPROGRESS);
+	assert_int_equal(kdf.kind, SVC_KDF_CREATE);
+	assert_int_equal(kdf.iterations, 2 * KDF_ITER);
+	assert_int_equal(store_station_security_get(f->store, "CP-WEAK-2", &sec), 0);
+	assert_non_null(strstr(sec.password_hash, "pbkdf2-sha256$1000$")); /* not yet */
+	svc_kdf_run(&kdf, a.password);
+	assert_int_equal(svc_station_admit_conn(f->svc, &a), 0);
+	assert_int_equal(store_station_security_get(f->store, "CP-WEAK-2", &sec), 0);
+	assert_non_null(strstr(sec.password_hash, "pbkdf2-sha256$2000$"));
+	assert_true(pwhash_verify(PW, sec.password_hash));
+	/* the next login: no KDF (the digest is remembered against the new hash) */
+	kdf = (struct svc_kdf){0};
+	assert_int_equal(svc_station_admit_conn(f->svc, &a), 0);
 }
 
 /* failed logins back off per id: past auth_fail_free in a row even the right password is
@@ -1295,6 +1342,7 @@ int main(void)
 	    T(test_admit_station_without_password),
 	    T(test_admit_accepted_without_credential),
 	    T(test_heartbeat_seen_writes),
+	    T(test_admit_upgrades_weak_hash),
 	    T(test_admit_backoff),
 	    T(test_attach_replace_detach),
 	    T(test_attach_same_conn_twice_is_no_replace),
