@@ -2,12 +2,11 @@
 /*
 ** Battery-swap stations through simulated days (docs/swap.md): the real csms and a cpsim fleet
 ** of swap stations in both protocol versions (port heavy trucks: 282 kWh packs, 12 slots of
-** 120 kW stated in each swap event (8 under the sanitizers: PORT_SLOTS), trucks in waves of 4-6
-** at the 06/14/22 h shift changes; and vans, 4 slots of 60 kW) on one accelerated demo clock,
-** from local
-** midnight for two days (the first teaches the demand forecast, the second is reported). The
-** rack is planned by the planner (a "ready by" need per racked pack, valley otherwise), priced
-** by the demo's commercial calendar. Checked from the store and the API:
+** 120 kW stated in each swap event (PORT_SLOTS, under the sanitizers too), trucks in waves of
+** 4-6 at the 06/14/22 h shift changes; and vans, 4 slots of 60 kW) on one accelerated demo
+** clock, from local midnight for two days (the first teaches the demand forecast, the second
+** is reported). The rack is planned by the planner (a "ready by" need per racked pack, valley
+** otherwise), priced by the demo's commercial calendar. Checked from the store and the API:
 **   - every swap order is complete (both events of its requestId) unless it began in the last
 **     simulated hour, and each complete order is billed: delta = energy out - energy in, the
 **     tier and price of the calendar at the time of swap, cost = delta x price;
