@@ -443,6 +443,82 @@ out:
 	json_decref(body);
 }
 
+/* GET /api/stations/{id}/swap-queue: the station's open bookings (queued or requested) in the
+ * order they are served: by due time, then creation. */
+static void get_queue(struct api_req *r, char **segs)
+{
+	const struct tariff_calendar *cal;
+	json_t *arr;
+	int rc;
+
+	if (station_cal(r, segs[2], &cal) < 0)
+		return;
+	arr = json_array();
+	rc = store_swap_bookings_open(r->api->store, segs[2], NULL, booking_row, arr);
+	if (rc < 0) {
+		json_decref(arr);
+		api_storage_error(r, rc);
+		return;
+	}
+	api_respond(r, 200, json_pack("{s:s, s:o}", "station_id", segs[2], "queue", arr));
+}
+
+struct booking_copy {
+	struct store_swap_booking b;
+	char station[128], vehicle[256], state[16];
+};
+
+static int booking_one(const struct store_swap_booking *b, void *ud)
+{
+	struct booking_copy *c = ud;
+
+	snprintf(c->station, sizeof(c->station), "%s", b->station_id);
+	snprintf(c->vehicle, sizeof(c->vehicle), "%s", b->vehicle);
+	snprintf(c->state, sizeof(c->state), "%s", b->state);
+	c->b = *b;
+	c->b.station_id = c->station;
+	c->b.vehicle = c->vehicle;
+	c->b.state = c->state;
+	return 0;
+}
+
+/* DELETE /api/swap/bookings/{id}: cancel an open booking (it leaves the queue; the record
+ * stays, state cancelled). 409 when it is served or cancelled already. */
+static void delete_booking(struct api_req *r, char **segs)
+{
+	struct booking_copy bc;
+	char *end;
+	long long id = strtoll(segs[3], &end, 10);
+	int rc;
+
+	if (end == segs[3] || *end || id <= 0) {
+		api_error(r, 400, "booking id: expected a positive integer");
+		return;
+	}
+	rc = store_swap_bookings_list(r->api->store, NULL, id, 0, booking_one, &bc);
+	if (rc == -ENOENT) {
+		api_error(r, 404, "no booking %lld", id);
+		return;
+	}
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		return;
+	}
+	if (strcmp(bc.state, "queued") != 0 && strcmp(bc.state, "requested") != 0) {
+		api_error(r, 409, "booking %lld is %s", id, bc.state);
+		return;
+	}
+	bc.b.state = "cancelled";
+	rc = store_swap_booking_put(r->api->store, &bc.b, NULL);
+	if (rc >= 0)
+		rc = store_commit(r->api->store);
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		return;
+	}
+	api_respond(r, 204, NULL);
+}
+
 /* ---------------------------------------------------------------- RequestBatterySwap */
 
 /* The station's DataTransfer answer: its status, and the RequestBatterySwapResponse in data. */
@@ -485,23 +561,6 @@ out:
 	json_decref(conf);
 }
 
-struct booking_copy {
-	struct store_swap_booking b;
-	char station[128], vehicle[256];
-};
-
-static int booking_one(const struct store_swap_booking *b, void *ud)
-{
-	struct booking_copy *c = ud;
-
-	snprintf(c->station, sizeof(c->station), "%s", b->station_id);
-	snprintf(c->vehicle, sizeof(c->vehicle), "%s", b->vehicle);
-	c->b = *b;
-	c->b.station_id = c->station;
-	c->b.vehicle = c->vehicle;
-	return 0;
-}
-
 /* POST /api/stations/{id}/request-swap {"id_token", "request_id"?, "booking_id"?}: send the
  * OCPP 2.1 RequestBatterySwap (DataTransfer on 1.6/2.0.1, docs/swap.md). */
 static void post_request_swap(struct api_req *r, char **segs)
@@ -531,6 +590,10 @@ static void post_request_swap(struct api_req *r, char **segs)
 		}
 		if (rc < 0) {
 			api_storage_error(r, rc);
+			goto out;
+		}
+		if (strcmp(bc.state, "queued") != 0 && strcmp(bc.state, "requested") != 0) {
+			api_error(r, 409, "booking %lld is %s", (long long)booking, bc.state);
 			goto out;
 		}
 		if (!tok) {
@@ -594,6 +657,8 @@ const struct api_route api_swap_routes[] = {
     {API_GET, "api/swap/orders", get_orders},
     {API_GET, "api/swap/bookings", get_bookings},
     {API_POST, "api/swap/bookings", post_booking},
+    {API_DELETE, "api/swap/bookings/*", delete_booking},
+    {API_GET, "api/stations/*/swap-queue", get_queue},
     {API_GET, "api/stations/*/slots", get_slots},
     {API_GET, "api/stations/*/rack", get_rack},
     {API_GET, "api/stations/*/swap-report", get_report},

@@ -593,6 +593,11 @@ const bool store_pg_built = true;
 				 "IS NULL OR station_id = $1::text) AND ($2::bigint = 0 OR "  \
 				 "id = $2::bigint) AND due_ms >= $3 ORDER BY due_ms, id")     \
 	/* a later deadline keeps the time the planner has had the earlier one */              \
+	/* the partial index swap_bookings_open (0025) */                                       \
+	X(ST_SWAP_BOOKINGS_OPEN, "SELECT id, station_id, vehicle, due_ms, min_soc, state, "    \
+				 "request_id, created_ms FROM swap_bookings WHERE station_id " \
+				 "= $1 AND state IN ('queued', 'requested') AND ($2::text IS " \
+				 "NULL OR vehicle = $2::text) ORDER BY due_ms, created_ms, id") \
 	X(ST_SWAP_READY_SET, "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 "    \
 			     "AND $2::bigint > ready_ms THEN ready_set_ms ELSE $3::bigint END, " \
 			     "ready_ms = $2::bigint WHERE serial = $1 AND ready_ms != $2::bigint") \
@@ -4276,16 +4281,13 @@ static int pg_swap_booking_put(struct store *s, const struct store_swap_booking 
 	PQclear(res);
 	return r;
 }
-static int pg_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
-				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+/* The booking rows of statement id run with a: the number of rows or a negative errno. */
+static int swap_booking_rows(struct store *s, enum pst id, struct args *a, store_swap_booking_fn fn,
+			     void *ud)
 {
-	struct args a = {0};
 	PGresult *res = NULL;
 	int r, n = 0;
-	a_text(&a, station_or_null);
-	a_i64(&a, id_or_zero);
-	a_i64(&a, from_ms);
-	r = run(s, ST_SWAP_BOOKINGS_LIST, &a, &res);
+	r = run(s, id, a, &res);
 	EACH_ROW(r, res, n, {
 		struct store_swap_booking row = {
 		    .id = g_i64(res, i, 0),
@@ -4300,9 +4302,26 @@ static int pg_swap_bookings_list(struct store *s, const char *station_or_null, i
 		r = fn(&row, ud);
 	});
 	PQclear(res);
-	if (r < 0)
-		return r;
+	return r < 0 ? r : n;
+}
+static int pg_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+{
+	struct args a = {0};
+	int n;
+	a_text(&a, station_or_null);
+	a_i64(&a, id_or_zero);
+	a_i64(&a, from_ms);
+	n = swap_booking_rows(s, ST_SWAP_BOOKINGS_LIST, &a, fn, ud);
 	return id_or_zero && n == 0 ? -ENOENT : n;
+}
+static int pg_swap_bookings_open(struct store *s, const char *station_id,
+				 const char *vehicle_or_null, store_swap_booking_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_id);
+	a_text(&a, vehicle_or_null);
+	return swap_booking_rows(s, ST_SWAP_BOOKINGS_OPEN, &a, fn, ud);
 }
 static int pg_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
 				  int64_t set_ms)
@@ -5262,4 +5281,5 @@ const struct store_ops store_pg_ops = {
     .node_key_set = pg_node_key_set,
     .node_key_get = pg_node_key_get,
     .owners_check = pg_owners_check,
+    .swap_bookings_open = pg_swap_bookings_open,
 };

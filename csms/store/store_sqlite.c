@@ -123,7 +123,8 @@ enum stmt {
 	ST_SWAP_BOOKING_SET,
 	ST_SWAP_BOOKINGS_LIST,
 	ST_SWAP_READY_SET, /* end swap */
-	ST_MCAPS_PUT,	   /* model capabilities */
+	ST_SWAP_BOOKINGS_OPEN,
+	ST_MCAPS_PUT, /* model capabilities */
 	ST_MCAPS_GET,
 	ST_MCAPS_LIST,
 	ST_MCAPS_STATION, /* end model capabilities */
@@ -424,6 +425,11 @@ static const char *const stmt_sql[_ST_MAX] = {
 			      "station_id = ?1) AND (?2 = 0 OR id = ?2) AND due_ms >= ?3 "
 			      "ORDER BY due_ms, id",
     /* a later deadline keeps the time the planner has had the earlier one */
+    /* the partial index swap_bookings_open (0025) */
+    [ST_SWAP_BOOKINGS_OPEN] = "SELECT id, station_id, vehicle, due_ms, min_soc, state, "
+			      "request_id, created_ms FROM swap_bookings WHERE station_id = ?1 "
+			      "AND state IN ('queued', 'requested') AND (?2 IS NULL OR vehicle = "
+			      "?2) ORDER BY due_ms, created_ms, id",
     [ST_SWAP_READY_SET] = "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 AND "
 			  "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
 			  "serial = ?1 AND ready_ms != ?2",
@@ -3632,15 +3638,11 @@ static int sq_swap_booking_put(struct store *s, const struct store_swap_booking 
 	return 0;
 }
 
-static int sq_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
-				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+/* The booking rows of st (bound), reset after: the number of rows or a negative errno. */
+static int swap_booking_rows(sqlite3_stmt *st, store_swap_booking_fn fn, void *ud)
 {
-	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_LIST);
 	int rc, r = 0, n = 0;
 
-	bind_text(st, 1, station_or_null);
-	sqlite3_bind_int64(st, 2, id_or_zero);
-	sqlite3_bind_int64(st, 3, from_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_swap_booking row = {
 		    .id = sqlite3_column_int64(st, 0),
@@ -3662,7 +3664,30 @@ static int sq_swap_bookings_list(struct store *s, const char *station_or_null, i
 		return r;
 	if (rc != SQLITE_DONE)
 		return -EIO;
+	return n;
+}
+
+static int sq_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_LIST);
+	int n;
+
+	bind_text(st, 1, station_or_null);
+	sqlite3_bind_int64(st, 2, id_or_zero);
+	sqlite3_bind_int64(st, 3, from_ms);
+	n = swap_booking_rows(st, fn, ud);
 	return id_or_zero && n == 0 ? -ENOENT : n;
+}
+
+static int sq_swap_bookings_open(struct store *s, const char *station_id,
+				 const char *vehicle_or_null, store_swap_booking_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_OPEN);
+
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, vehicle_or_null);
+	return swap_booking_rows(st, fn, ud);
 }
 static int sq_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
 				  int64_t set_ms)
@@ -4778,4 +4803,5 @@ const struct store_ops store_sqlite_ops = {
     .node_key_set = sq_node_key_set,
     .node_key_get = sq_node_key_get,
     .owners_check = sq_owners_check,
+    .swap_bookings_open = sq_swap_bookings_open,
 };

@@ -2787,6 +2787,33 @@ static void test_swap(void **state)
 	assert_int_equal(store_swap_bookings_list(f->s, NULL, b.id, 0, collect_booking, &c),
 			 -ENOENT);
 	assert_int_equal(store_commit(f->s), 0);
+
+	/* the queue (version 12): open bookings of a station by due time, then creation */
+	b = (struct store_swap_booking){
+	    .station_id = "SW-1", .vehicle = "V3", .due_ms = T0 + 50, .created_ms = T0 + 5};
+	assert_int_equal(store_swap_booking_put(f->s, &b, &b1), 0);
+	b.vehicle = "V2";
+	b.due_ms = T0 + 20;
+	b.state = "cancelled";
+	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), 0);
+	b.station_id = "SW-2";
+	b.state = "requested";
+	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	/* V1 is served, the cancelled one and SW-2's are not in SW-1's queue; V2 (created at 0)
+	 * before V3 (at 5), both due at 50 */
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-1", NULL, collect_booking, &c), 2);
+	assert_string_equal(c.id[0], "SW-1/V2/50/0.00/queued/0/0");
+	assert_string_equal(c.id[1], "SW-1/V3/50/0.00/queued/0/5");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-1", "V3", collect_booking, &c), 1);
+	assert_string_equal(c.id[0], "SW-1/V3/50/0.00/queued/0/5");
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-1", "V1", collect_booking, &c), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-2", NULL, collect_booking, &c), 1);
+	assert_string_equal(c.id[0], "SW-2/V2/20/0.00/requested/0/5");
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-3", NULL, collect_booking, &c), 0);
+	assert_int_equal(store_commit(f->s), 0);
 }
 
 /* ------------------------------------------------------------------ api admin (0015) */
