@@ -210,6 +210,73 @@ static void get_pack(struct api_req *r, char **segs)
 	api_respond(r, 200, o);
 }
 
+struct pack_copy {
+	struct store_swap_pack p;
+	char serial[SWAP_SERIAL_MAX + 1], station[128], type[64], location[16];
+	bool found;
+};
+
+static int pack_copy_fn(const struct store_swap_pack *p, void *ud)
+{
+	struct pack_copy *c = ud;
+
+	c->p = *p;
+	snprintf(c->serial, sizeof(c->serial), "%s", p->serial);
+	snprintf(c->station, sizeof(c->station), "%s", p->station_id ? p->station_id : "");
+	snprintf(c->type, sizeof(c->type), "%s", p->type ? p->type : "");
+	snprintf(c->location, sizeof(c->location), "%s", p->location);
+	c->p.serial = c->serial;
+	c->p.station_id = c->station;
+	c->p.type = c->type;
+	c->p.location = c->location;
+	c->found = true;
+	return 0;
+}
+
+/* PUT /api/swap/packs/{serial} {"location": "store"}: the operator took the pack out of its
+ * slot or vehicle into the store (slots and vehicles are where the stations' BatterySwap
+ * events put packs; a stocking BatteryIn takes it out again). 200 with the pack. */
+static void put_pack(struct api_req *r, char **segs)
+{
+	json_t *body = api_body_object(r), *o = NULL;
+	struct pack_copy c = {0};
+	const char *loc;
+	int rc;
+
+	if (!body)
+		return;
+	loc = json_string_value(json_object_get(body, "location"));
+	if (!loc || strcmp(loc, "store") != 0) {
+		api_error(r, 400,
+			  "location: expected \"store\" (slots and vehicles are set by the "
+			  "stations' BatterySwap events)");
+		goto out;
+	}
+	rc = store_swap_packs_list(r->api->store, NULL, segs[3], pack_copy_fn, &c);
+	if (rc == -ENOENT) {
+		api_error(r, 404, "unknown pack %s", segs[3]);
+		goto out;
+	}
+	if (rc >= 0) {
+		c.p.location = "store";
+		c.p.evse_id = 0;
+		c.p.vehicle = "";
+		c.p.updated_ms = svc_now_ms(r->api->svc);
+		rc = store_swap_pack_put(r->api->store, &c.p);
+	}
+	if (rc >= 0)
+		rc = store_commit(r->api->store);
+	if (rc >= 0)
+		rc = store_swap_packs_list(r->api->store, NULL, segs[3], pack_one, &o);
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		goto out;
+	}
+	api_respond(r, 200, o);
+out:
+	json_decref(body);
+}
+
 struct slots_ctx {
 	json_t *slots; /* evse id (text) -> slot object */
 	json_t *order; /* the slot objects in connector order */
@@ -654,6 +721,7 @@ out:
 const struct api_route api_swap_routes[] = {
     {API_GET, "api/swap/packs", get_packs},
     {API_GET, "api/swap/packs/*", get_pack},
+    {API_PUT, "api/swap/packs/*", put_pack},
     {API_GET, "api/swap/orders", get_orders},
     {API_GET, "api/swap/bookings", get_bookings},
     {API_POST, "api/swap/bookings", post_booking},

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* 12: the battery-swap convention on the wire (docs/swap.md), 1.6 and 2.0.1 alike: a BatteryIn
  * and a BatteryOut of one requestId make a complete order, visible in the API, which serves the
- * vehicle's booking; the queue, and cancelling a booking; payloads that break the OCPP 2.1
+ * vehicle's booking; the queue, and cancelling a booking; a pack moved to the store; payloads that break the OCPP 2.1
  * schema get the schema's CALLERROR; other vendor messages keep theirs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +146,22 @@ static void swap_on(struct csms_proc *p, struct tcp *tc, const char *station)
 	assert_string_equal(json_string_value(json_object_get(o, "location")), "slot");
 	assert_true(json_is_true(json_object_get(o, "flagged"))); /* SoH 79.5 < 80 */
 	assert_int_equal(json_array_size(json_object_get(o, "soh_history")), 1);
+	json_decref(o);
+	/* the operator takes the flagged pack out of its slot into the store */
+	assert_int_equal(http_status(p->port, "PUT", path, "{\"location\":\"store\"}", &o), 200);
+	assert_string_equal(json_string_value(json_object_get(o, "location")), "store");
+	assert_true(json_is_null(json_object_get(o, "evse_id")));
+	assert_true(json_is_true(json_object_get(o, "flagged")));
+	assert_int_equal(json_integer_value(json_object_get(o, "cycles")), 1);
+	json_decref(o);
+	assert_int_equal(http_status(p->port, "PUT", path, "{\"location\":\"slot\"}", NULL), 400);
+	assert_int_equal(http_status(p->port, "PUT", "/api/swap/packs/NO-SUCH",
+				     "{\"location\":\"store\"}", NULL),
+			 404);
+	snprintf(path, sizeof(path), "/api/stations/%s/rack", station);
+	o = http_get_json(p->port, path);
+	assert_non_null(o);
+	assert_int_equal(json_array_size(json_object_get(o, "packs")), 0); /* out of the rack */
 	json_decref(o);
 
 	/* breaking the 2.1 schema */
