@@ -43,19 +43,27 @@ static json_t *site_json(struct api_req *r, const struct store_site_row *row)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "policy",
-			    json_pack("{s:i, s:b, s:i, s:b, s:i}", "heartbeat_s", p.heartbeat_s,
-				      "local_list", p.local_list, "local_list_max",
+			    json_pack("{s:i, s:b, s:i, s:b, s:i, s:f, s:f}", "heartbeat_s",
+				      p.heartbeat_s, "local_list", p.local_list, "local_list_max",
 				      p.local_list_max, "reservations", p.reservations,
-				      "reservation_max_s", p.reservation_max_s));
+				      "reservation_max_s", p.reservation_max_s,
+				      "swap_soh_flag_below", p.swap_soh_flag_below,
+				      "swap_promised_soc", p.swap_promised_soc));
 	/* what the operator set (null: the kind's default) */
 	json_object_set_new(
 	    o, "settings",
-	    json_pack("{s:o, s:o, s:o, s:o, s:o}", "heartbeat_s",
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "heartbeat_s",
 		      opt_int_json(row->rec.heartbeat_s, 0), "local_list",
 		      row->rec.local_list < 0 ? json_null() : json_boolean(row->rec.local_list),
 		      "local_list_max", opt_int_json(row->rec.local_list_max, 0), "reservations",
 		      row->rec.reservations < 0 ? json_null() : json_boolean(row->rec.reservations),
-		      "reservation_max_s", opt_int_json(row->rec.reservation_max_s, 0)));
+		      "reservation_max_s", opt_int_json(row->rec.reservation_max_s, 0),
+		      "swap_soh_flag_below",
+		      row->rec.swap_soh_flag_below > 0 ? json_real(row->rec.swap_soh_flag_below)
+						       : json_null(),
+		      "swap_promised_soc",
+		      row->rec.swap_promised_soc > 0 ? json_real(row->rec.swap_promised_soc)
+						     : json_null()));
 	return o;
 }
 
@@ -149,6 +157,23 @@ static int member_text(struct api_req *r, const json_t *o, const char *key, cons
 	return 0;
 }
 
+/* A percentage member of o (absent, null or 0: 0, the default), else 0 < value <= 100: 0, or
+ * -EINVAL after a 400. */
+static int member_pct(struct api_req *r, const json_t *o, const char *key, double *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 100) {
+		api_error(r, 400, "%s: expected a percentage (0: the default)", key);
+		return -EINVAL;
+	}
+	*ret = json_number_value(v);
+	return 0;
+}
+
 /* The record of a POST or PUT body; policy settings under "policy" (each optional, null: the
  * kind's default). */
 static int site_body(struct api_req *r, const json_t *body, bool create, struct store_site_rec *rec)
@@ -171,7 +196,9 @@ static int site_body(struct api_req *r, const json_t *body, bool create, struct 
 	    api_member_int(r, pol, "local_list_max", false, 0, 0, 100000, &llm) < 0 ||
 	    api_member_int(r, pol, "reservation_max_s", false, 0, 0, 7 * 86400, &rmax) < 0 ||
 	    member_flag(r, pol, "local_list", &rec->local_list) < 0 ||
-	    member_flag(r, pol, "reservations", &rec->reservations) < 0)
+	    member_flag(r, pol, "reservations", &rec->reservations) < 0 ||
+	    member_pct(r, pol, "swap_soh_flag_below", &rec->swap_soh_flag_below) < 0 ||
+	    member_pct(r, pol, "swap_promised_soc", &rec->swap_promised_soc) < 0)
 		return -EINVAL;
 	rec->heartbeat_s = (int)hb;
 	rec->local_list_max = (int)llm;

@@ -103,9 +103,11 @@ static int booking_row(const struct store_swap_booking *b, void *ud)
 
 /* ---------------------------------------------------------------- helpers */
 
-/* The station's site calendar (the one the planner prices it with), or NULL; 0 or -ENOENT
- * after a 404 for an unknown station. */
-static int station_cal(struct api_req *r, const char *id, const struct tariff_calendar **ret)
+/* The station's site calendar (the one the planner prices it with), or NULL, and (pol not
+ * NULL) its swap policy with the site's thresholds; 0 or -ENOENT after a 404 for an unknown
+ * station (-EIO after a 503). */
+static int station_cal_pol(struct api_req *r, const char *id, const struct tariff_calendar **ret,
+			   struct swap_policy *pol)
 {
 	struct store_station st;
 	int rc = store_station_get(r->api->store, id, &st);
@@ -119,7 +121,16 @@ static int station_cal(struct api_req *r, const char *id, const struct tariff_ca
 		return rc;
 	}
 	*ret = st.site_id[0] ? svc_site_tariff(r->api->svc, st.site_id) : NULL;
+	if (pol && (rc = swap_policy_site(r->api->svc, st.site_id, pol)) < 0) {
+		api_storage_error(r, rc);
+		return rc;
+	}
 	return 0;
+}
+
+static int station_cal(struct api_req *r, const char *id, const struct tariff_calendar **ret)
+{
+	return station_cal_pol(r, id, ret, NULL);
 }
 
 /* [from, to) of the date query parameter (local day of cal, UTC without), or the from/to
@@ -364,9 +375,8 @@ static void get_rack(struct api_req *r, char **segs)
 	json_t *arr, *fc;
 	int rc;
 
-	if (station_cal(r, segs[2], &cal) < 0)
+	if (station_cal_pol(r, segs[2], &cal, &pol) < 0)
 		return;
-	swap_policy_default(&pol);
 	arr = json_array();
 	rc = swap_rack_needs(r->api->svc, segs[2], cal, &pol, rack_row, arr);
 	if (rc < 0) {

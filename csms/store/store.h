@@ -466,6 +466,8 @@ struct store_site_rec {
 	int local_list_max;		  /* 0 = default */
 	int reservations;		  /* -1 default, 0 off, 1 on */
 	int reservation_max_s;		  /* 0 = default */
+	double swap_soh_flag_below;	  /* percent, 0 = default (0025) */
+	double swap_promised_soc;	  /* percent, 0 = default (0025) */
 };
 
 /* A site as listed: its record, limit, calendar and station counts. Borrowed strings. */

@@ -467,15 +467,19 @@ const bool store_pg_built = true;
 			 "t.reservation_max_s, floor(t.limit_kw * 1000 + 0.5)::bigint, "      \
 			 "coalesce(t.tariff_id, ''), t.created_ms, (SELECT count(*) FROM "    \
 			 "stations s WHERE s.site_id = t.id), (SELECT count(*) FROM "         \
-			 "stations s WHERE s.site_id = t.id AND " PG_ONLINE ") FROM sites t " \
-			 "WHERE $1::text IS NULL OR t.id = $1::text ORDER BY t.id")           \
+			 "stations s WHERE s.site_id = t.id AND " PG_ONLINE "), "             \
+			 "coalesce(t.swap_soh_flag_below, 0), coalesce(t.swap_promised_soc, " \
+			 "0) FROM sites t WHERE $1::text IS NULL OR t.id = $1::text ORDER BY " \
+			 "t.id")                                                              \
 	X(ST_SITE_CREATE, "INSERT INTO sites(id, kind, name, location, heartbeat_s, "          \
 			  "local_list, local_list_max, reservations, reservation_max_s, "     \
-			  "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "     \
-			  "ON CONFLICT DO NOTHING")                                           \
+			  "swap_soh_flag_below, swap_promised_soc, created_ms) VALUES ($1, "  \
+			  "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO "    \
+			  "NOTHING")                                                          \
 	X(ST_SITE_UPDATE, "UPDATE sites SET kind = $2, name = $3, location = $4, "             \
 			  "heartbeat_s = $5, local_list = $6, local_list_max = $7, "          \
-			  "reservations = $8, reservation_max_s = $9 WHERE id = $1")          \
+			  "reservations = $8, reservation_max_s = $9, swap_soh_flag_below = " \
+			  "$10, swap_promised_soc = $11 WHERE id = $1")                       \
 	X(ST_SITE_REFS, "SELECT (SELECT count(*) FROM sites WHERE id = $1), (SELECT count(*) " \
 			"FROM stations WHERE site_id = $1) + (SELECT count(*) FROM id_tokens " \
 			"WHERE site_id = $1)")                                                \
@@ -3650,6 +3654,17 @@ static void a_opt_int(struct args *a, int v, int none)
 	else
 		a_i64(a, v);
 }
+/* A percentage, NULL when not above 0 (the default). */
+static void a_opt_pct(struct args *a, double v)
+{
+	if (v <= 0) {
+		a_text(a, NULL);
+		return;
+	}
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%.17g", v);
+	a->v[a->n] = a->num[a->n];
+	a->n++;
+}
 /* A tri-state flag: -1 (the kind's default) is SQL NULL. */
 static void a_opt_bool(struct args *a, int v)
 {
@@ -3686,6 +3701,8 @@ static int pg_sites_list(struct store *s, const char *id_or_null, store_site_row
 			    .local_list_max = opt_int(res, i, 6, 0),
 			    .reservations = opt_bool(res, i, 7),
 			    .reservation_max_s = opt_int(res, i, 8, 0),
+			    .swap_soh_flag_below = strtod(PQgetvalue(res, i, 14), NULL),
+			    .swap_promised_soc = strtod(PQgetvalue(res, i, 15), NULL),
 			},
 		    .limit_w = g_null(res, i, 9) ? -1 : g_i64(res, i, 9),
 		    .tariff_id = g_text(res, i, 10),
@@ -3719,6 +3736,8 @@ static int pg_site_save(struct store *s, const struct store_site_rec *rec, bool 
 	a_opt_int(&a, rec->local_list_max, 0);
 	a_opt_bool(&a, rec->reservations);
 	a_opt_int(&a, rec->reservation_max_s, 0);
+	a_opt_pct(&a, rec->swap_soh_flag_below);
+	a_opt_pct(&a, rec->swap_promised_soc);
 	if (!create)
 		return write_one(s, ST_SITE_UPDATE, &a);
 	a_i64(&a, now_ms);

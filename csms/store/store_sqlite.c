@@ -3817,7 +3817,8 @@ static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row
 	    "t.local_list_max, t.reservations, t.reservation_max_s, t.limit_kw, "
 	    "ifnull(t.tariff_id, ''), t.created_ms, "
 	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id), "
-	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online) "
+	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online), "
+	    "ifnull(t.swap_soh_flag_below, 0), ifnull(t.swap_promised_soc, 0) "
 	    "FROM sites t WHERE ?1 IS NULL OR t.id = ?1 ORDER BY t.id";
 	sqlite3_stmt *st = prep(s, sql);
 	int rc, r = 0, n = 0;
@@ -3838,6 +3839,8 @@ static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row
 			    .local_list_max = opt_int(st, 6, 0),
 			    .reservations = opt_int(st, 7, -1),
 			    .reservation_max_s = opt_int(st, 8, 0),
+			    .swap_soh_flag_below = sqlite3_column_double(st, 14),
+			    .swap_promised_soc = sqlite3_column_double(st, 15),
 			},
 		    .limit_w = sqlite3_column_type(st, 9) == SQLITE_NULL
 				   ? -1
@@ -3874,12 +3877,12 @@ static int sq_site_save(struct store *s, const struct store_site_rec *rec, bool 
 {
 	static const char ins[] =
 	    "INSERT INTO sites(id, kind, name, location, heartbeat_s, local_list, "
-	    "local_list_max, reservations, reservation_max_s, created_ms) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	    "local_list_max, reservations, reservation_max_s, created_ms, swap_soh_flag_below, "
+	    "swap_promised_soc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 	static const char upd[] =
 	    "UPDATE sites SET kind = ?2, name = ?3, location = ?4, heartbeat_s = ?5, "
-	    "local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9 "
-	    "WHERE id = ?1 AND ?10 IS NOT NULL";
+	    "local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9, "
+	    "swap_soh_flag_below = ?11, swap_promised_soc = ?12 WHERE id = ?1 AND ?10 IS NOT NULL";
 	sqlite3_stmt *st;
 	int r = begin_write(s);
 
@@ -3898,6 +3901,10 @@ static int sq_site_save(struct store *s, const struct store_site_rec *rec, bool 
 	bind_opt_int(st, 8, rec->reservations, -1);
 	bind_opt_int(st, 9, rec->reservation_max_s, 0);
 	sqlite3_bind_int64(st, 10, now_ms);
+	if (rec->swap_soh_flag_below > 0)
+		sqlite3_bind_double(st, 11, rec->swap_soh_flag_below);
+	if (rec->swap_promised_soc > 0)
+		sqlite3_bind_double(st, 12, rec->swap_promised_soc);
 	r = run_done(st);
 	if (r < 0)
 		return r;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sites.h"
 #include "store/store.h"
 #include "svc.h"
 #include "tariff.h"
@@ -41,6 +42,22 @@ void swap_policy_default(struct swap_policy *p)
 				  .forecast_days = 14,
 				  .slot_power_w = 60000,
 				  .margin_ms = 30 * 60 * 1000};
+}
+
+int swap_policy_site(struct svc *s, const char *site_id, struct swap_policy *ret)
+{
+	struct svc_site_policy sp;
+	int r;
+
+	swap_policy_default(ret);
+	if (!site_id || !*site_id)
+		return 0;
+	r = svc_site_policy(s, site_id, SITE_SWAP, &sp);
+	if (r < 0)
+		return r;
+	ret->soh_flag_below = sp.swap_soh_flag_below;
+	ret->promised_soc = sp.swap_promised_soc;
+	return 0;
 }
 
 int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, double soc)

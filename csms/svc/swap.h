@@ -60,6 +60,10 @@ struct swap_policy {
 				* reach the station some minutes late, in 15-minute steps) */
 };
 void swap_policy_default(struct swap_policy *p); /* 80 %, 90 %, 14 days, 60 kW, 30 min */
+/* The policy of a station of site_id (NULL or "": none): the defaults with the site's
+ * thresholds (svc_site_policy: swap_soh_flag_below, swap_promised_soc; docs/sites.md). 0, or
+ * -EIO (ret then has the defaults). */
+int swap_policy_site(struct svc *s, const char *site_id, struct swap_policy *ret);
 
 /* The slot power a station may state (customData.slotMaxPowerW, docs/swap.md) to replace the
  * policy's: 1 kW .. 1 MW, anything else is ignored. */

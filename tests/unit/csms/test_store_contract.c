@@ -2243,6 +2243,7 @@ struct site_row_copy {
 	char id[4][32], name[4][32];
 	int local_list[4], heartbeat_s[4];
 	int64_t stations[4], limit_w[4];
+	double soh_flag[4], promised[4];
 };
 
 static int collect_site_row(const struct store_site_row *row, void *ud)
@@ -2256,6 +2257,8 @@ static int collect_site_row(const struct store_site_row *row, void *ud)
 		c->heartbeat_s[c->n] = row->rec.heartbeat_s;
 		c->stations[c->n] = row->stations;
 		c->limit_w[c->n] = row->limit_w;
+		c->soh_flag[c->n] = row->rec.swap_soh_flag_below;
+		c->promised[c->n] = row->rec.swap_promised_soc;
 	}
 	c->n++;
 	return 0;
@@ -2324,6 +2327,7 @@ static void test_sites_reservations_history_lists(void **state)
 	rec.id = "R1";
 	rec.heartbeat_s = 3600;
 	rec.local_list = -1;
+	rec.swap_soh_flag_below = 82.5; /* a swap site's thresholds (0025) */
 	assert_int_equal(store_site_save(f->s, &rec, false, T0), 0);
 	assert_int_equal(store_site_put(f->s, "A0", SITE_PUBLIC, T0), 0);
 	assert_int_equal(store_site_set_limit(f->s, "A0", 50000), 0);
@@ -2336,6 +2340,15 @@ static void test_sites_reservations_history_lists(void **state)
 	assert_int_equal(sc.heartbeat_s[1], 3600);
 	assert_int_equal(sc.local_list[1], -1);
 	assert_int_equal(sc.stations[1], 1);
+	assert_true(sc.soh_flag[0] == 0 && sc.promised[0] == 0); /* the defaults */
+	assert_true(sc.soh_flag[1] == 82.5 && sc.promised[1] == 0);
+	rec.swap_soh_flag_below = 0;
+	rec.swap_promised_soc = 95;
+	assert_int_equal(store_site_save(f->s, &rec, false, T0), 0);
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_sites_list(f->s, "R1", collect_site_row, &sc), 1);
+	assert_true(sc.soh_flag[0] == 0 && sc.promised[0] == 95);
+	rec.swap_promised_soc = 0;
 	assert_int_equal(store_sites_list(f->s, "zz", collect_site_row, &sc), -ENOENT);
 	assert_int_equal(store_site_delete(f->s, "R1"), -EBUSY);
 	assert_int_equal(store_site_delete(f->s, "zz"), -ENOENT);

@@ -483,6 +483,45 @@ static void test_bookings(void **state)
 	assert_int_equal(store_commit(f->store), 0);
 }
 
+/* A swap site's thresholds (docs/sites.md) make the policy its events are recorded with. */
+static void test_site_thresholds(void **state)
+{
+	struct fx *f = *state;
+	struct swap_policy pol;
+	struct pack_row pr = {0};
+	struct store_site_rec rec = {.id = "PORT",
+				     .kind = SITE_SWAP,
+				     .local_list = -1,
+				     .reservations = -1,
+				     .swap_soh_flag_below = 85,
+				     .swap_promised_soc = 95};
+	struct swap_event ev = {
+	    .type = SWAP_BATTERY_IN,
+	    .request_id = 5,
+	    .id_token = "TRUCK-5",
+	    .ts_ms = f->clock.fixed_ms,
+	    .n_batteries = 1,
+	    .batteries = {{.evse_id = 1, .serial = "PK-82", .soc = 20, .soh = 82}},
+	};
+
+	assert_int_equal(swap_policy_site(f->svc, NULL, &pol), 0);
+	assert_true(pol.soh_flag_below == 80 && pol.promised_soc == 90);
+	assert_int_equal(swap_policy_site(f->svc, "NO-SUCH-SITE", &pol), 0); /* defaults */
+	assert_true(pol.soh_flag_below == 80 && pol.promised_soc == 90);
+	assert_int_equal(store_site_save(f->store, &rec, true, f->clock.fixed_ms), 0);
+	assert_int_equal(swap_policy_site(f->svc, "PORT", &pol), 0);
+	assert_true(pol.soh_flag_below == 85 && pol.promised_soc == 95);
+	assert_int_equal(pol.slot_power_w, 60000); /* the rest: defaults */
+	/* SoH 82: flagged at this site, not under the default 80 % */
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), 0);
+	assert_int_equal(store_swap_packs_list(f->store, NULL, "PK-82", pack_fn, &pr), 1);
+	assert_true(pr.flagged);
+	/* the promise counts the charge to 95 %: 282 kWh from 20 % at 60 kW, 75 % = 211.5 kWh,
+	 * 3 h 31.5 min, plus 30 min */
+	assert_int_equal(swap_charge_ms(&pol, 282000, 20.0), 211500LL * 60 + 30 * M);
+	assert_int_equal(store_commit(f->store), 0);
+}
+
 static void test_order_accounting(void **state)
 {
 	struct fx *f = *state;
@@ -743,6 +782,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stated_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_accounting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bookings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_site_thresholds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
 	    cmocka_unit_test(test_v21_schemas),
 	};
