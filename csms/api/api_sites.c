@@ -462,6 +462,58 @@ static void get_connectivity(struct api_req *r, char **segs)
 	site_report(r, segs[2], true);
 }
 
+struct station_copy {
+	bool found, online;
+	int64_t last_seen_ms;
+	char site[SITE_ID_MAX + 1];
+};
+
+static int station_copy(const struct store_station_row *row, void *ud)
+{
+	struct station_copy *c = ud;
+
+	c->found = true;
+	c->online = row->online;
+	c->last_seen_ms = row->last_seen_ms;
+	snprintf(c->site, sizeof(c->site), "%s", row->site_id ? row->site_id : "");
+	return 0;
+}
+
+/* GET /api/stations/{id}/availability?from=&to= (default: the last day): the figures of one
+ * station, as each station of a site's report. */
+static void get_station_availability(struct api_req *r, char **segs)
+{
+	struct station_copy c = {0};
+	struct svc_avail a;
+	int64_t from, to;
+	json_t *o;
+	int e = store_stations_list(r->api->store, segs[2], 1, 0, station_copy, &c);
+
+	if (e == -ENOENT || (e >= 0 && !c.found)) {
+		api_error(r, 404, "unknown station %s", segs[2]);
+		return;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	if (window(r, &from, &to) < 0)
+		return;
+	e = svc_station_availability(r->api->svc, segs[2], c.online, c.last_seen_ms, from, to, &a,
+				     NULL, NULL);
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	o = avail_json(&a, false);
+	json_object_set_new(o, "station", json_string(segs[2]));
+	json_object_set_new(o, "site", c.site[0] ? json_string(c.site) : json_null());
+	json_object_set_new(o, "online", json_boolean(c.online));
+	json_object_set_new(o, "from", api_time_or_null(from));
+	json_object_set_new(o, "to", api_time_or_null(to));
+	api_respond(r, 200, o);
+}
+
 /* ---------------------------------------------------------------- reservations */
 
 static int resv_row(const struct store_reservation *row, void *ud)
@@ -538,6 +590,7 @@ const struct api_route api_site_routes[] = {
     {API_DELETE, "api/sites/*", delete_site},
     {API_GET, "api/sites/*/availability", get_availability},
     {API_GET, "api/sites/*/connectivity", get_connectivity},
+    {API_GET, "api/stations/*/availability", get_station_availability},
     {API_GET, "api/reservations", get_reservations},
     {API_POST, "api/stations/*/local-list/sync", post_ll_sync},
     {0, NULL, NULL},

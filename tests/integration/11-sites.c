@@ -6,6 +6,7 @@
  *    delivered late: the connectivity report counts the offline period and the late one;
  *  - a reservation is tracked, expires on the node's clock; a 2.0.1 ReservationStatusUpdate
  *    is handled (no longer NotSupported);
+ *  - the availability report of a station, as of its site;
  *  - site records: create, read, update, 409 on delete while stations reference it. */
 #include <errno.h>
 #include <setjmp.h>
@@ -250,6 +251,27 @@ static void rural(bool v201)
 		assert_true(up > 0.0 && up < 100.0);
 	}
 	json_decref(j);
+	/* the station's own report: the same figures as its line in the site's */
+	snprintf(path, sizeof(path), "/api/stations/%s/availability", id);
+	j = http_get_json(p->port, path);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "station")), id);
+	assert_string_equal(json_string_value(json_object_get(j, "site")),
+			    v201 ? "village-201" : "village-16");
+	{
+		double up = json_number_value(json_object_get(j, "uptime_pct"));
+		double off = json_number_value(json_object_get(j, "offline_h"));
+
+		assert_true(up > 0.0 && up < 100.0);
+		assert_true(off >= 600.0 / 3600.0);
+		assert_true(json_number_value(json_object_get(j, "faulted_h")) >= 0.0);
+		assert_true(json_number_value(json_object_get(j, "observed_h")) > off);
+	}
+	json_decref(j);
+	assert_int_equal(
+	    http_status(p->port, "GET", "/api/stations/NO-SUCH/availability", NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/stations/%s/availability?from=x", id);
+	assert_int_equal(http_status(p->port, "GET", path, NULL, NULL), 400);
 	/* the site's record and policy */
 	snprintf(path, sizeof(path), "/api/sites/village-%s", v201 ? "201" : "16");
 	j = http_get_json(p->port, path);
