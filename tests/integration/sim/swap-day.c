@@ -15,7 +15,9 @@
 **   - the day report of each port station (swaps, packs ready on time, energy by tier) agrees
 **     with its orders, and the rack's charging by tier from the stored registers is printed
 **     with its valley share: the rack charges mostly in the valley (valley and deep valley
-**     hold a majority of it), and peak and critical peak at most 12 %.
+**     hold a majority of it), and peak and critical peak at most 12 %;
+**   - a booking at each port station, requested through the API (RequestBatterySwap), is
+**     swapped under its request id: the order carries the booking, which is served.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -430,17 +432,18 @@ static void test_swap_day(void **state)
 			      ports[1]) > 0);
 	assert_true(
 	    simrun_q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") > 0);
-	/* the requested swaps happened under their request ids; the bookings say so */
+	/* the requested swaps happened under their request ids, each order carries its booking
+	 * and the booking is served by it */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(
 		    simrun_q1(db,
 			      "SELECT count(*) FROM swap_orders WHERE station_id = '%s' AND"
-			      " request_id = %d AND state = 'complete'",
-			      ports[i], 900000 + i),
+			      " request_id = %d AND state = 'complete' AND booking_id = %lld",
+			      ports[i], 900000 + i, (long long)booking[i]),
 		    1);
 		assert_int_equal(simrun_q1(db,
 					   "SELECT count(*) FROM swap_bookings WHERE id = %lld AND"
-					   " state = 'requested' AND request_id = %d",
+					   " state = 'served' AND request_id = %d",
 					   (long long)booking[i], 900000 + i),
 				 1);
 	}
