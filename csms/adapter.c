@@ -331,7 +331,12 @@ static int swap_dt(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 	ev.id_token = adapter_str(json_object_get(o, "idToken"), "idToken");
 	ev.stock = !strcmp(adapter_str(json_object_get(o, "idToken"), "type"), "NoAuthorization");
 	ev.ts_ms = svc_now_ms(call->svc);
-	swap_policy_default(&pol);
+	/* the site's thresholds (docs/sites.md) */
+	r = swap_policy_site(call->svc, call->st->site_id, &pol);
+	if (r < 0) {
+		r = adapter_failed(call, r);
+		goto out;
+	}
 	r = swap_custom_data(call, json_object_get(o, "customData"), &ev, &pol);
 	if (r < 0)
 		goto out;

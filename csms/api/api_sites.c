@@ -43,19 +43,27 @@ static json_t *site_json(struct api_req *r, const struct store_site_row *row)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "policy",
-			    json_pack("{s:i, s:b, s:i, s:b, s:i}", "heartbeat_s", p.heartbeat_s,
-				      "local_list", p.local_list, "local_list_max",
+			    json_pack("{s:i, s:b, s:i, s:b, s:i, s:f, s:f}", "heartbeat_s",
+				      p.heartbeat_s, "local_list", p.local_list, "local_list_max",
 				      p.local_list_max, "reservations", p.reservations,
-				      "reservation_max_s", p.reservation_max_s));
+				      "reservation_max_s", p.reservation_max_s,
+				      "swap_soh_flag_below", p.swap_soh_flag_below,
+				      "swap_promised_soc", p.swap_promised_soc));
 	/* what the operator set (null: the kind's default) */
 	json_object_set_new(
 	    o, "settings",
-	    json_pack("{s:o, s:o, s:o, s:o, s:o}", "heartbeat_s",
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "heartbeat_s",
 		      opt_int_json(row->rec.heartbeat_s, 0), "local_list",
 		      row->rec.local_list < 0 ? json_null() : json_boolean(row->rec.local_list),
 		      "local_list_max", opt_int_json(row->rec.local_list_max, 0), "reservations",
 		      row->rec.reservations < 0 ? json_null() : json_boolean(row->rec.reservations),
-		      "reservation_max_s", opt_int_json(row->rec.reservation_max_s, 0)));
+		      "reservation_max_s", opt_int_json(row->rec.reservation_max_s, 0),
+		      "swap_soh_flag_below",
+		      row->rec.swap_soh_flag_below > 0 ? json_real(row->rec.swap_soh_flag_below)
+						       : json_null(),
+		      "swap_promised_soc",
+		      row->rec.swap_promised_soc > 0 ? json_real(row->rec.swap_promised_soc)
+						     : json_null()));
 	return o;
 }
 
@@ -149,6 +157,23 @@ static int member_text(struct api_req *r, const json_t *o, const char *key, cons
 	return 0;
 }
 
+/* A percentage member of o (absent, null or 0: 0, the default), else 0 < value <= 100: 0, or
+ * -EINVAL after a 400. */
+static int member_pct(struct api_req *r, const json_t *o, const char *key, double *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 100) {
+		api_error(r, 400, "%s: expected a percentage (0: the default)", key);
+		return -EINVAL;
+	}
+	*ret = json_number_value(v);
+	return 0;
+}
+
 /* The record of a POST or PUT body; policy settings under "policy" (each optional, null: the
  * kind's default). */
 static int site_body(struct api_req *r, const json_t *body, bool create, struct store_site_rec *rec)
@@ -171,7 +196,9 @@ static int site_body(struct api_req *r, const json_t *body, bool create, struct 
 	    api_member_int(r, pol, "local_list_max", false, 0, 0, 100000, &llm) < 0 ||
 	    api_member_int(r, pol, "reservation_max_s", false, 0, 0, 7 * 86400, &rmax) < 0 ||
 	    member_flag(r, pol, "local_list", &rec->local_list) < 0 ||
-	    member_flag(r, pol, "reservations", &rec->reservations) < 0)
+	    member_flag(r, pol, "reservations", &rec->reservations) < 0 ||
+	    member_pct(r, pol, "swap_soh_flag_below", &rec->swap_soh_flag_below) < 0 ||
+	    member_pct(r, pol, "swap_promised_soc", &rec->swap_promised_soc) < 0)
 		return -EINVAL;
 	rec->heartbeat_s = (int)hb;
 	rec->local_list_max = (int)llm;
@@ -435,6 +462,58 @@ static void get_connectivity(struct api_req *r, char **segs)
 	site_report(r, segs[2], true);
 }
 
+struct station_copy {
+	bool found, online;
+	int64_t last_seen_ms;
+	char site[SITE_ID_MAX + 1];
+};
+
+static int station_copy(const struct store_station_row *row, void *ud)
+{
+	struct station_copy *c = ud;
+
+	c->found = true;
+	c->online = row->online;
+	c->last_seen_ms = row->last_seen_ms;
+	snprintf(c->site, sizeof(c->site), "%s", row->site_id ? row->site_id : "");
+	return 0;
+}
+
+/* GET /api/stations/{id}/availability?from=&to= (default: the last day): the figures of one
+ * station, as each station of a site's report. */
+static void get_station_availability(struct api_req *r, char **segs)
+{
+	struct station_copy c = {0};
+	struct svc_avail a;
+	int64_t from, to;
+	json_t *o;
+	int e = store_stations_list(r->api->store, segs[2], 1, 0, station_copy, &c);
+
+	if (e == -ENOENT || (e >= 0 && !c.found)) {
+		api_error(r, 404, "unknown station %s", segs[2]);
+		return;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	if (window(r, &from, &to) < 0)
+		return;
+	e = svc_station_availability(r->api->svc, segs[2], c.online, c.last_seen_ms, from, to, &a,
+				     NULL, NULL);
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	o = avail_json(&a, false);
+	json_object_set_new(o, "station", json_string(segs[2]));
+	json_object_set_new(o, "site", c.site[0] ? json_string(c.site) : json_null());
+	json_object_set_new(o, "online", json_boolean(c.online));
+	json_object_set_new(o, "from", api_time_or_null(from));
+	json_object_set_new(o, "to", api_time_or_null(to));
+	api_respond(r, 200, o);
+}
+
 /* ---------------------------------------------------------------- reservations */
 
 static int resv_row(const struct store_reservation *row, void *ud)
@@ -511,6 +590,7 @@ const struct api_route api_site_routes[] = {
     {API_DELETE, "api/sites/*", delete_site},
     {API_GET, "api/sites/*/availability", get_availability},
     {API_GET, "api/sites/*/connectivity", get_connectivity},
+    {API_GET, "api/stations/*/availability", get_station_availability},
     {API_GET, "api/reservations", get_reservations},
     {API_POST, "api/stations/*/local-list/sync", post_ll_sync},
     {0, NULL, NULL},

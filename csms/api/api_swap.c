@@ -103,9 +103,11 @@ static int booking_row(const struct store_swap_booking *b, void *ud)
 
 /* ---------------------------------------------------------------- helpers */
 
-/* The station's site calendar (the one the planner prices it with), or NULL; 0 or -ENOENT
- * after a 404 for an unknown station. */
-static int station_cal(struct api_req *r, const char *id, const struct tariff_calendar **ret)
+/* The station's site calendar (the one the planner prices it with), or NULL, and (pol not
+ * NULL) its swap policy with the site's thresholds; 0 or -ENOENT after a 404 for an unknown
+ * station (-EIO after a 503). */
+static int station_cal_pol(struct api_req *r, const char *id, const struct tariff_calendar **ret,
+			   struct swap_policy *pol)
 {
 	struct store_station st;
 	int rc = store_station_get(r->api->store, id, &st);
@@ -119,7 +121,16 @@ static int station_cal(struct api_req *r, const char *id, const struct tariff_ca
 		return rc;
 	}
 	*ret = st.site_id[0] ? svc_site_tariff(r->api->svc, st.site_id) : NULL;
+	if (pol && (rc = swap_policy_site(r->api->svc, st.site_id, pol)) < 0) {
+		api_storage_error(r, rc);
+		return rc;
+	}
 	return 0;
+}
+
+static int station_cal(struct api_req *r, const char *id, const struct tariff_calendar **ret)
+{
+	return station_cal_pol(r, id, ret, NULL);
 }
 
 /* [from, to) of the date query parameter (local day of cal, UTC without), or the from/to
@@ -210,6 +221,73 @@ static void get_pack(struct api_req *r, char **segs)
 	api_respond(r, 200, o);
 }
 
+struct pack_copy {
+	struct store_swap_pack p;
+	char serial[SWAP_SERIAL_MAX + 1], station[128], type[64], location[16];
+	bool found;
+};
+
+static int pack_copy_fn(const struct store_swap_pack *p, void *ud)
+{
+	struct pack_copy *c = ud;
+
+	c->p = *p;
+	snprintf(c->serial, sizeof(c->serial), "%s", p->serial);
+	snprintf(c->station, sizeof(c->station), "%s", p->station_id ? p->station_id : "");
+	snprintf(c->type, sizeof(c->type), "%s", p->type ? p->type : "");
+	snprintf(c->location, sizeof(c->location), "%s", p->location);
+	c->p.serial = c->serial;
+	c->p.station_id = c->station;
+	c->p.type = c->type;
+	c->p.location = c->location;
+	c->found = true;
+	return 0;
+}
+
+/* PUT /api/swap/packs/{serial} {"location": "store"}: the operator took the pack out of its
+ * slot or vehicle into the store (slots and vehicles are where the stations' BatterySwap
+ * events put packs; a stocking BatteryIn takes it out again). 200 with the pack. */
+static void put_pack(struct api_req *r, char **segs)
+{
+	json_t *body = api_body_object(r), *o = NULL;
+	struct pack_copy c = {0};
+	const char *loc;
+	int rc;
+
+	if (!body)
+		return;
+	loc = json_string_value(json_object_get(body, "location"));
+	if (!loc || strcmp(loc, "store") != 0) {
+		api_error(r, 400,
+			  "location: expected \"store\" (slots and vehicles are set by the "
+			  "stations' BatterySwap events)");
+		goto out;
+	}
+	rc = store_swap_packs_list(r->api->store, NULL, segs[3], pack_copy_fn, &c);
+	if (rc == -ENOENT) {
+		api_error(r, 404, "unknown pack %s", segs[3]);
+		goto out;
+	}
+	if (rc >= 0) {
+		c.p.location = "store";
+		c.p.evse_id = 0;
+		c.p.vehicle = "";
+		c.p.updated_ms = svc_now_ms(r->api->svc);
+		rc = store_swap_pack_put(r->api->store, &c.p);
+	}
+	if (rc >= 0)
+		rc = store_commit(r->api->store);
+	if (rc >= 0)
+		rc = store_swap_packs_list(r->api->store, NULL, segs[3], pack_one, &o);
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		goto out;
+	}
+	api_respond(r, 200, o);
+out:
+	json_decref(body);
+}
+
 struct slots_ctx {
 	json_t *slots; /* evse id (text) -> slot object */
 	json_t *order; /* the slot objects in connector order */
@@ -297,9 +375,8 @@ static void get_rack(struct api_req *r, char **segs)
 	json_t *arr, *fc;
 	int rc;
 
-	if (station_cal(r, segs[2], &cal) < 0)
+	if (station_cal_pol(r, segs[2], &cal, &pol) < 0)
 		return;
-	swap_policy_default(&pol);
 	arr = json_array();
 	rc = swap_rack_needs(r->api->svc, segs[2], cal, &pol, rack_row, arr);
 	if (rc < 0) {
@@ -443,6 +520,82 @@ out:
 	json_decref(body);
 }
 
+/* GET /api/stations/{id}/swap-queue: the station's open bookings (queued or requested) in the
+ * order they are served: by due time, then creation. */
+static void get_queue(struct api_req *r, char **segs)
+{
+	const struct tariff_calendar *cal;
+	json_t *arr;
+	int rc;
+
+	if (station_cal(r, segs[2], &cal) < 0)
+		return;
+	arr = json_array();
+	rc = store_swap_bookings_open(r->api->store, segs[2], NULL, booking_row, arr);
+	if (rc < 0) {
+		json_decref(arr);
+		api_storage_error(r, rc);
+		return;
+	}
+	api_respond(r, 200, json_pack("{s:s, s:o}", "station_id", segs[2], "queue", arr));
+}
+
+struct booking_copy {
+	struct store_swap_booking b;
+	char station[128], vehicle[256], state[16];
+};
+
+static int booking_one(const struct store_swap_booking *b, void *ud)
+{
+	struct booking_copy *c = ud;
+
+	snprintf(c->station, sizeof(c->station), "%s", b->station_id);
+	snprintf(c->vehicle, sizeof(c->vehicle), "%s", b->vehicle);
+	snprintf(c->state, sizeof(c->state), "%s", b->state);
+	c->b = *b;
+	c->b.station_id = c->station;
+	c->b.vehicle = c->vehicle;
+	c->b.state = c->state;
+	return 0;
+}
+
+/* DELETE /api/swap/bookings/{id}: cancel an open booking (it leaves the queue; the record
+ * stays, state cancelled). 409 when it is served or cancelled already. */
+static void delete_booking(struct api_req *r, char **segs)
+{
+	struct booking_copy bc;
+	char *end;
+	long long id = strtoll(segs[3], &end, 10);
+	int rc;
+
+	if (end == segs[3] || *end || id <= 0) {
+		api_error(r, 400, "booking id: expected a positive integer");
+		return;
+	}
+	rc = store_swap_bookings_list(r->api->store, NULL, id, 0, booking_one, &bc);
+	if (rc == -ENOENT) {
+		api_error(r, 404, "no booking %lld", id);
+		return;
+	}
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		return;
+	}
+	if (strcmp(bc.state, "queued") != 0 && strcmp(bc.state, "requested") != 0) {
+		api_error(r, 409, "booking %lld is %s", id, bc.state);
+		return;
+	}
+	bc.b.state = "cancelled";
+	rc = store_swap_booking_put(r->api->store, &bc.b, NULL);
+	if (rc >= 0)
+		rc = store_commit(r->api->store);
+	if (rc < 0) {
+		api_storage_error(r, rc);
+		return;
+	}
+	api_respond(r, 204, NULL);
+}
+
 /* ---------------------------------------------------------------- RequestBatterySwap */
 
 /* The station's DataTransfer answer: its status, and the RequestBatterySwapResponse in data. */
@@ -485,23 +638,6 @@ out:
 	json_decref(conf);
 }
 
-struct booking_copy {
-	struct store_swap_booking b;
-	char station[128], vehicle[256];
-};
-
-static int booking_one(const struct store_swap_booking *b, void *ud)
-{
-	struct booking_copy *c = ud;
-
-	snprintf(c->station, sizeof(c->station), "%s", b->station_id);
-	snprintf(c->vehicle, sizeof(c->vehicle), "%s", b->vehicle);
-	c->b = *b;
-	c->b.station_id = c->station;
-	c->b.vehicle = c->vehicle;
-	return 0;
-}
-
 /* POST /api/stations/{id}/request-swap {"id_token", "request_id"?, "booking_id"?}: send the
  * OCPP 2.1 RequestBatterySwap (DataTransfer on 1.6/2.0.1, docs/swap.md). */
 static void post_request_swap(struct api_req *r, char **segs)
@@ -531,6 +667,10 @@ static void post_request_swap(struct api_req *r, char **segs)
 		}
 		if (rc < 0) {
 			api_storage_error(r, rc);
+			goto out;
+		}
+		if (strcmp(bc.state, "queued") != 0 && strcmp(bc.state, "requested") != 0) {
+			api_error(r, 409, "booking %lld is %s", (long long)booking, bc.state);
 			goto out;
 		}
 		if (!tok) {
@@ -591,9 +731,12 @@ out:
 const struct api_route api_swap_routes[] = {
     {API_GET, "api/swap/packs", get_packs},
     {API_GET, "api/swap/packs/*", get_pack},
+    {API_PUT, "api/swap/packs/*", put_pack},
     {API_GET, "api/swap/orders", get_orders},
     {API_GET, "api/swap/bookings", get_bookings},
     {API_POST, "api/swap/bookings", post_booking},
+    {API_DELETE, "api/swap/bookings/*", delete_booking},
+    {API_GET, "api/stations/*/swap-queue", get_queue},
     {API_GET, "api/stations/*/slots", get_slots},
     {API_GET, "api/stations/*/rack", get_rack},
     {API_GET, "api/stations/*/swap-report", get_report},

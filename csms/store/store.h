@@ -466,6 +466,8 @@ struct store_site_rec {
 	int local_list_max;		  /* 0 = default */
 	int reservations;		  /* -1 default, 0 off, 1 on */
 	int reservation_max_s;		  /* 0 = default */
+	double swap_soh_flag_below;	  /* percent, 0 = default (0025) */
+	double swap_promised_soc;	  /* percent, 0 = default (0025) */
 };
 
 /* A site as listed: its record, limit, calendar and station counts. Borrowed strings. */
@@ -551,7 +553,7 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-#define STORE_OPS_VERSION 11
+#define STORE_OPS_VERSION 12
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -1052,6 +1054,13 @@ struct store_ops {
 	 * next call. The number of rows corrected, or -EIO. SQLite (one node): 0. */
 	int (*owners_check)(struct store *s, store_owner_gone_fn fn, void *ud);
 	/* ---- end nodes, version 11 */
+	/* ---- swap, version 12 (0025_swap_queue.sql, docs/swap.md) */
+	/* The open bookings (state queued or requested) of station_id, of one vehicle or all
+	 * (vehicle_or_null): the station's queue, by due time, then creation, then id. Returns
+	 * the number of rows. */
+	int (*swap_bookings_open)(struct store *s, const char *station_id,
+				  const char *vehicle_or_null, store_swap_booking_fn fn, void *ud);
+	/* ---- end swap, version 12 */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1841,6 +1850,12 @@ static inline int store_node_key_get(struct store *s, const char *node_id, char 
 static inline int store_owners_check(struct store *s, store_owner_gone_fn fn, void *ud)
 {
 	return STORE_CALL(owners_check, fn, ud);
+}
+static inline int store_swap_bookings_open(struct store *s, const char *station_id,
+					   const char *vehicle_or_null, store_swap_booking_fn fn,
+					   void *ud)
+{
+	return STORE_CALL(swap_bookings_open, station_id, vehicle_or_null, fn, ud);
 }
 
 #undef STORE_CALL

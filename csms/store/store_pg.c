@@ -467,15 +467,19 @@ const bool store_pg_built = true;
 			 "t.reservation_max_s, floor(t.limit_kw * 1000 + 0.5)::bigint, "      \
 			 "coalesce(t.tariff_id, ''), t.created_ms, (SELECT count(*) FROM "    \
 			 "stations s WHERE s.site_id = t.id), (SELECT count(*) FROM "         \
-			 "stations s WHERE s.site_id = t.id AND " PG_ONLINE ") FROM sites t " \
-			 "WHERE $1::text IS NULL OR t.id = $1::text ORDER BY t.id")           \
+			 "stations s WHERE s.site_id = t.id AND " PG_ONLINE "), "             \
+			 "coalesce(t.swap_soh_flag_below, 0), coalesce(t.swap_promised_soc, " \
+			 "0) FROM sites t WHERE $1::text IS NULL OR t.id = $1::text ORDER BY " \
+			 "t.id")                                                              \
 	X(ST_SITE_CREATE, "INSERT INTO sites(id, kind, name, location, heartbeat_s, "          \
 			  "local_list, local_list_max, reservations, reservation_max_s, "     \
-			  "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "     \
-			  "ON CONFLICT DO NOTHING")                                           \
+			  "swap_soh_flag_below, swap_promised_soc, created_ms) VALUES ($1, "  \
+			  "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO "    \
+			  "NOTHING")                                                          \
 	X(ST_SITE_UPDATE, "UPDATE sites SET kind = $2, name = $3, location = $4, "             \
 			  "heartbeat_s = $5, local_list = $6, local_list_max = $7, "          \
-			  "reservations = $8, reservation_max_s = $9 WHERE id = $1")          \
+			  "reservations = $8, reservation_max_s = $9, swap_soh_flag_below = " \
+			  "$10, swap_promised_soc = $11 WHERE id = $1")                       \
 	X(ST_SITE_REFS, "SELECT (SELECT count(*) FROM sites WHERE id = $1), (SELECT count(*) " \
 			"FROM stations WHERE site_id = $1) + (SELECT count(*) FROM id_tokens " \
 			"WHERE site_id = $1)")                                                \
@@ -593,6 +597,11 @@ const bool store_pg_built = true;
 				 "IS NULL OR station_id = $1::text) AND ($2::bigint = 0 OR "  \
 				 "id = $2::bigint) AND due_ms >= $3 ORDER BY due_ms, id")     \
 	/* a later deadline keeps the time the planner has had the earlier one */              \
+	/* the partial index swap_bookings_open (0025) */                                       \
+	X(ST_SWAP_BOOKINGS_OPEN, "SELECT id, station_id, vehicle, due_ms, min_soc, state, "    \
+				 "request_id, created_ms FROM swap_bookings WHERE station_id " \
+				 "= $1 AND state IN ('queued', 'requested') AND ($2::text IS " \
+				 "NULL OR vehicle = $2::text) ORDER BY due_ms, created_ms, id") \
 	X(ST_SWAP_READY_SET, "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 "    \
 			     "AND $2::bigint > ready_ms THEN ready_set_ms ELSE $3::bigint END, " \
 			     "ready_ms = $2::bigint WHERE serial = $1 AND ready_ms != $2::bigint") \
@@ -3645,6 +3654,17 @@ static void a_opt_int(struct args *a, int v, int none)
 	else
 		a_i64(a, v);
 }
+/* A percentage, NULL when not above 0 (the default). */
+static void a_opt_pct(struct args *a, double v)
+{
+	if (v <= 0) {
+		a_text(a, NULL);
+		return;
+	}
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%.17g", v);
+	a->v[a->n] = a->num[a->n];
+	a->n++;
+}
 /* A tri-state flag: -1 (the kind's default) is SQL NULL. */
 static void a_opt_bool(struct args *a, int v)
 {
@@ -3681,6 +3701,8 @@ static int pg_sites_list(struct store *s, const char *id_or_null, store_site_row
 			    .local_list_max = opt_int(res, i, 6, 0),
 			    .reservations = opt_bool(res, i, 7),
 			    .reservation_max_s = opt_int(res, i, 8, 0),
+			    .swap_soh_flag_below = strtod(PQgetvalue(res, i, 14), NULL),
+			    .swap_promised_soc = strtod(PQgetvalue(res, i, 15), NULL),
 			},
 		    .limit_w = g_null(res, i, 9) ? -1 : g_i64(res, i, 9),
 		    .tariff_id = g_text(res, i, 10),
@@ -3714,6 +3736,8 @@ static int pg_site_save(struct store *s, const struct store_site_rec *rec, bool 
 	a_opt_int(&a, rec->local_list_max, 0);
 	a_opt_bool(&a, rec->reservations);
 	a_opt_int(&a, rec->reservation_max_s, 0);
+	a_opt_pct(&a, rec->swap_soh_flag_below);
+	a_opt_pct(&a, rec->swap_promised_soc);
 	if (!create)
 		return write_one(s, ST_SITE_UPDATE, &a);
 	a_i64(&a, now_ms);
@@ -4276,16 +4300,13 @@ static int pg_swap_booking_put(struct store *s, const struct store_swap_booking 
 	PQclear(res);
 	return r;
 }
-static int pg_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
-				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+/* The booking rows of statement id run with a: the number of rows or a negative errno. */
+static int swap_booking_rows(struct store *s, enum pst id, struct args *a, store_swap_booking_fn fn,
+			     void *ud)
 {
-	struct args a = {0};
 	PGresult *res = NULL;
 	int r, n = 0;
-	a_text(&a, station_or_null);
-	a_i64(&a, id_or_zero);
-	a_i64(&a, from_ms);
-	r = run(s, ST_SWAP_BOOKINGS_LIST, &a, &res);
+	r = run(s, id, a, &res);
 	EACH_ROW(r, res, n, {
 		struct store_swap_booking row = {
 		    .id = g_i64(res, i, 0),
@@ -4300,9 +4321,26 @@ static int pg_swap_bookings_list(struct store *s, const char *station_or_null, i
 		r = fn(&row, ud);
 	});
 	PQclear(res);
-	if (r < 0)
-		return r;
+	return r < 0 ? r : n;
+}
+static int pg_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+{
+	struct args a = {0};
+	int n;
+	a_text(&a, station_or_null);
+	a_i64(&a, id_or_zero);
+	a_i64(&a, from_ms);
+	n = swap_booking_rows(s, ST_SWAP_BOOKINGS_LIST, &a, fn, ud);
 	return id_or_zero && n == 0 ? -ENOENT : n;
+}
+static int pg_swap_bookings_open(struct store *s, const char *station_id,
+				 const char *vehicle_or_null, store_swap_booking_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, station_id);
+	a_text(&a, vehicle_or_null);
+	return swap_booking_rows(s, ST_SWAP_BOOKINGS_OPEN, &a, fn, ud);
 }
 static int pg_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
 				  int64_t set_ms)
@@ -5262,4 +5300,5 @@ const struct store_ops store_pg_ops = {
     .node_key_set = pg_node_key_set,
     .node_key_get = pg_node_key_get,
     .owners_check = pg_owners_check,
+    .swap_bookings_open = pg_swap_bookings_open,
 };

@@ -123,7 +123,8 @@ enum stmt {
 	ST_SWAP_BOOKING_SET,
 	ST_SWAP_BOOKINGS_LIST,
 	ST_SWAP_READY_SET, /* end swap */
-	ST_MCAPS_PUT,	   /* model capabilities */
+	ST_SWAP_BOOKINGS_OPEN,
+	ST_MCAPS_PUT, /* model capabilities */
 	ST_MCAPS_GET,
 	ST_MCAPS_LIST,
 	ST_MCAPS_STATION, /* end model capabilities */
@@ -424,6 +425,11 @@ static const char *const stmt_sql[_ST_MAX] = {
 			      "station_id = ?1) AND (?2 = 0 OR id = ?2) AND due_ms >= ?3 "
 			      "ORDER BY due_ms, id",
     /* a later deadline keeps the time the planner has had the earlier one */
+    /* the partial index swap_bookings_open (0025) */
+    [ST_SWAP_BOOKINGS_OPEN] = "SELECT id, station_id, vehicle, due_ms, min_soc, state, "
+			      "request_id, created_ms FROM swap_bookings WHERE station_id = ?1 "
+			      "AND state IN ('queued', 'requested') AND (?2 IS NULL OR vehicle = "
+			      "?2) ORDER BY due_ms, created_ms, id",
     [ST_SWAP_READY_SET] = "UPDATE swap_packs SET ready_set_ms = CASE WHEN ready_ms > 0 AND "
 			  "?2 > ready_ms THEN ready_set_ms ELSE ?3 END, ready_ms = ?2 WHERE "
 			  "serial = ?1 AND ready_ms != ?2",
@@ -3632,15 +3638,11 @@ static int sq_swap_booking_put(struct store *s, const struct store_swap_booking 
 	return 0;
 }
 
-static int sq_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
-				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+/* The booking rows of st (bound), reset after: the number of rows or a negative errno. */
+static int swap_booking_rows(sqlite3_stmt *st, store_swap_booking_fn fn, void *ud)
 {
-	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_LIST);
 	int rc, r = 0, n = 0;
 
-	bind_text(st, 1, station_or_null);
-	sqlite3_bind_int64(st, 2, id_or_zero);
-	sqlite3_bind_int64(st, 3, from_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_swap_booking row = {
 		    .id = sqlite3_column_int64(st, 0),
@@ -3662,7 +3664,30 @@ static int sq_swap_bookings_list(struct store *s, const char *station_or_null, i
 		return r;
 	if (rc != SQLITE_DONE)
 		return -EIO;
+	return n;
+}
+
+static int sq_swap_bookings_list(struct store *s, const char *station_or_null, int64_t id_or_zero,
+				 int64_t from_ms, store_swap_booking_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_LIST);
+	int n;
+
+	bind_text(st, 1, station_or_null);
+	sqlite3_bind_int64(st, 2, id_or_zero);
+	sqlite3_bind_int64(st, 3, from_ms);
+	n = swap_booking_rows(st, fn, ud);
 	return id_or_zero && n == 0 ? -ENOENT : n;
+}
+
+static int sq_swap_bookings_open(struct store *s, const char *station_id,
+				 const char *vehicle_or_null, store_swap_booking_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_SWAP_BOOKINGS_OPEN);
+
+	bind_text(st, 1, station_id);
+	bind_text(st, 2, vehicle_or_null);
+	return swap_booking_rows(st, fn, ud);
 }
 static int sq_swap_pack_ready_set(struct store *s, const char *serial, int64_t ready_ms,
 				  int64_t set_ms)
@@ -3792,7 +3817,8 @@ static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row
 	    "t.local_list_max, t.reservations, t.reservation_max_s, t.limit_kw, "
 	    "ifnull(t.tariff_id, ''), t.created_ms, "
 	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id), "
-	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online) "
+	    "(SELECT count(*) FROM stations s WHERE s.site_id = t.id AND s.online), "
+	    "ifnull(t.swap_soh_flag_below, 0), ifnull(t.swap_promised_soc, 0) "
 	    "FROM sites t WHERE ?1 IS NULL OR t.id = ?1 ORDER BY t.id";
 	sqlite3_stmt *st = prep(s, sql);
 	int rc, r = 0, n = 0;
@@ -3813,6 +3839,8 @@ static int sq_sites_list(struct store *s, const char *id_or_null, store_site_row
 			    .local_list_max = opt_int(st, 6, 0),
 			    .reservations = opt_int(st, 7, -1),
 			    .reservation_max_s = opt_int(st, 8, 0),
+			    .swap_soh_flag_below = sqlite3_column_double(st, 14),
+			    .swap_promised_soc = sqlite3_column_double(st, 15),
 			},
 		    .limit_w = sqlite3_column_type(st, 9) == SQLITE_NULL
 				   ? -1
@@ -3849,12 +3877,12 @@ static int sq_site_save(struct store *s, const struct store_site_rec *rec, bool 
 {
 	static const char ins[] =
 	    "INSERT INTO sites(id, kind, name, location, heartbeat_s, local_list, "
-	    "local_list_max, reservations, reservation_max_s, created_ms) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	    "local_list_max, reservations, reservation_max_s, created_ms, swap_soh_flag_below, "
+	    "swap_promised_soc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 	static const char upd[] =
 	    "UPDATE sites SET kind = ?2, name = ?3, location = ?4, heartbeat_s = ?5, "
-	    "local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9 "
-	    "WHERE id = ?1 AND ?10 IS NOT NULL";
+	    "local_list = ?6, local_list_max = ?7, reservations = ?8, reservation_max_s = ?9, "
+	    "swap_soh_flag_below = ?11, swap_promised_soc = ?12 WHERE id = ?1 AND ?10 IS NOT NULL";
 	sqlite3_stmt *st;
 	int r = begin_write(s);
 
@@ -3873,6 +3901,10 @@ static int sq_site_save(struct store *s, const struct store_site_rec *rec, bool 
 	bind_opt_int(st, 8, rec->reservations, -1);
 	bind_opt_int(st, 9, rec->reservation_max_s, 0);
 	sqlite3_bind_int64(st, 10, now_ms);
+	if (rec->swap_soh_flag_below > 0)
+		sqlite3_bind_double(st, 11, rec->swap_soh_flag_below);
+	if (rec->swap_promised_soc > 0)
+		sqlite3_bind_double(st, 12, rec->swap_promised_soc);
 	r = run_done(st);
 	if (r < 0)
 		return r;
@@ -4778,4 +4810,5 @@ const struct store_ops store_sqlite_ops = {
     .node_key_set = sq_node_key_set,
     .node_key_get = sq_node_key_get,
     .owners_check = sq_owners_check,
+    .swap_bookings_open = sq_swap_bookings_open,
 };

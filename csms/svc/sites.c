@@ -8,6 +8,7 @@
 #include "../core/cfg.h"
 #include "../core/log.h"
 #include "svc.h"
+#include "swap.h"
 
 void svc_site_policy_resolve(int kind, const struct store_site_rec *rec, int default_heartbeat_s,
 			     struct svc_site_policy *ret)
@@ -19,6 +20,11 @@ void svc_site_policy_resolve(int kind, const struct store_site_rec *rec, int def
 	    .reservations = kind == SITE_PUBLIC || kind < 0,
 	};
 
+	struct swap_policy sw;
+
+	swap_policy_default(&sw);
+	p.swap_soh_flag_below = sw.soh_flag_below;
+	p.swap_promised_soc = sw.promised_soc;
 	if (kind == SITE_RURAL) {
 		p.heartbeat_s = SVC_RURAL_HEARTBEAT_S;
 		p.local_list = true;
@@ -34,6 +40,10 @@ void svc_site_policy_resolve(int kind, const struct store_site_rec *rec, int def
 			p.reservations = rec->reservations != 0;
 		if (rec->reservation_max_s > 0)
 			p.reservation_max_s = rec->reservation_max_s;
+		if (rec->swap_soh_flag_below > 0)
+			p.swap_soh_flag_below = rec->swap_soh_flag_below;
+		if (rec->swap_promised_soc > 0)
+			p.swap_promised_soc = rec->swap_promised_soc;
 	}
 	*ret = p;
 }

@@ -29,6 +29,8 @@ struct svc_site_policy {
 	bool unbound_tokens;   /* the list holds tokens bound to no site too (not residential) */
 	bool reservations;     /* the operator may reserve its connectors */
 	int reservation_max_s; /* longest reservation; 0 = no limit */
+	double swap_soh_flag_below; /* swap: a pack whose SoH falls below it is flagged (%) */
+	double swap_promised_soc;   /* swap: the SoC a pack forecast ready has (%) */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sites.h"
 #include "store/store.h"
 #include "svc.h"
 #include "tariff.h"
@@ -41,6 +42,22 @@ void swap_policy_default(struct swap_policy *p)
 				  .forecast_days = 14,
 				  .slot_power_w = 60000,
 				  .margin_ms = 30 * 60 * 1000};
+}
+
+int swap_policy_site(struct svc *s, const char *site_id, struct swap_policy *ret)
+{
+	struct svc_site_policy sp;
+	int r;
+
+	swap_policy_default(ret);
+	if (!site_id || !*site_id)
+		return 0;
+	r = svc_site_policy(s, site_id, SITE_SWAP, &sp);
+	if (r < 0)
+		return r;
+	ret->soh_flag_below = sp.swap_soh_flag_below;
+	ret->promised_soc = sp.swap_promised_soc;
+	return 0;
 }
 
 int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, double soc)
@@ -125,8 +142,10 @@ int swap_forecast(const int64_t *t_ms, size_t n, int64_t now_ms, int utc_offset_
 	return used;
 }
 
-size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_min, size_t n,
-		     int64_t fallback_ms, int64_t *ret_ready_ms)
+/* swap_ready_by() with minus[i] taken off the expected swaps of the i-th hour from now's
+ * (minus NULL: none; an hour expects at least 0). */
+static size_t ready_by(const double per_hour[24], const double *minus, int64_t now_ms,
+		       int utc_offset_min, size_t n, int64_t fallback_ms, int64_t *ret_ready_ms)
 {
 	int64_t hour_start = now_ms - (now_ms + utc_offset_min * 60000LL) % HOUR_MS;
 	double cum = 0;
@@ -136,8 +155,9 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
 		int64_t t = hour_start + i * HOUR_MS;
 		/* of the current hour only what is left: the swaps of its past are done */
 		double left = i ? 1.0 : (double)(t + HOUR_MS - now_ms) / (double)HOUR_MS;
+		double e = per_hour[local_hour(t, utc_offset_min)] * left - (minus ? minus[i] : 0);
 
-		cum += per_hour[local_hour(t, utc_offset_min)] * left;
+		cum += e > 0 ? e : 0;
 		/* the demand expected up to this hour, rounded: packs k with k + 1/2 <= cum are
 		 * needed by its start */
 		while (k < n && (double)k + 0.5 <= cum + 1e-9)
@@ -146,6 +166,66 @@ size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_m
 	for (size_t j = k; j < n; j++)
 		ret_ready_ms[j] = fallback_ms;
 	return k;
+}
+
+size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_min, size_t n,
+		     int64_t fallback_ms, int64_t *ret_ready_ms)
+{
+	return ready_by(per_hour, NULL, now_ms, utc_offset_min, n, fallback_ms, ret_ready_ms);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t swap_ready_by_booked(const double per_hour[24], const int64_t *booked_ms, size_t n_booked,
+			    int64_t now_ms, int utc_offset_min, size_t n, int64_t fallback_ms,
+			    int64_t *ret_ready_ms)
+{
+	int64_t hour_start = now_ms - (now_ms + utc_offset_min * 60000LL) % HOUR_MS;
+	double minus[24] = {0};
+	int64_t *bk, *fc;
+	size_t nb = 0, m, i = 0, j = 0, k = 0;
+
+	if (!n_booked)
+		return swap_ready_by(per_hour, now_ms, utc_offset_min, n, fallback_ms,
+				     ret_ready_ms);
+	bk = calloc(n_booked, sizeof(*bk));
+	fc = calloc(n ? n : 1, sizeof(*fc));
+	if (!bk || !fc) { /* without memory: the forecast alone */
+		free(bk);
+		free(fc);
+		return swap_ready_by(per_hour, now_ms, utc_offset_min, n, fallback_ms,
+				     ret_ready_ms);
+	}
+	/* the bookings due within 24 h (an overdue one now): each is one of its hour's
+	 * expected swaps */
+	for (size_t b = 0; b < n_booked; b++) {
+		int64_t t = booked_ms[b] < now_ms ? now_ms : booked_ms[b];
+
+		if (t >= hour_start + DAY_MS)
+			continue;
+		minus[(t - hour_start) / HOUR_MS] += 1.0;
+		bk[nb++] = t;
+	}
+	qsort(bk, nb, sizeof(*bk), cmp_i64);
+	m = ready_by(per_hour, minus, now_ms, utc_offset_min, n, INT64_MAX, fc);
+	/* merged in time order, a booking before a forecast swap of the same time */
+	while (k < n && (i < nb || j < m)) {
+		if (j >= m || (i < nb && bk[i] <= fc[j]))
+			ret_ready_ms[k++] = bk[i++];
+		else
+			ret_ready_ms[k++] = fc[j++];
+	}
+	m = k;
+	for (; k < n; k++)
+		ret_ready_ms[k] = fallback_ms;
+	free(bk);
+	free(fc);
+	return m;
 }
 
 static bool cheap_tier(int tier)
@@ -197,6 +277,13 @@ static int cmp_best(const void *a, const void *b)
 size_t swap_rack_allocate(const struct swap_policy *pol, const double per_hour[24], int64_t now_ms,
 			  int utc_offset_min, struct swap_rack_need *packs, size_t n)
 {
+	return swap_rack_allocate_booked(pol, per_hour, NULL, 0, now_ms, utc_offset_min, packs, n);
+}
+
+size_t swap_rack_allocate_booked(const struct swap_policy *pol, const double per_hour[24],
+				 const int64_t *booked_ms, size_t n_booked, int64_t now_ms,
+				 int utc_offset_min, struct swap_rack_need *packs, size_t n)
+{
 	int64_t *swaps;
 	size_t m, served = 0;
 
@@ -208,7 +295,9 @@ size_t swap_rack_allocate(const struct swap_policy *pol, const double per_hour[2
 		qsort(packs, n, sizeof(packs[0]), cmp_best);
 	/* the forecast swaps in time order; without memory for them, none (all cheap) */
 	swaps = calloc(n, sizeof(*swaps));
-	m = swaps ? swap_ready_by(per_hour, now_ms, utc_offset_min, n, INT64_MAX, swaps) : 0;
+	m = swaps ? swap_ready_by_booked(per_hour, booked_ms, n_booked, now_ms, utc_offset_min, n,
+					 INT64_MAX, swaps)
+		  : 0;
 	for (size_t k = 0; k < n; k++) {
 		struct swap_rack_need *p = &packs[k];
 		int64_t cheap = p->cheap_ms;
@@ -297,6 +386,56 @@ static int promise_fn(const struct swap_rack_need *need, void *ud)
 	return 0;
 }
 
+/* The booking a new order serves: the open one requested with its request id (whatever id
+ * token the request named), else the vehicle's first in the station's queue. */
+struct booking_pick {
+	int64_t request_id;
+	const char *vehicle;
+	struct store_swap_booking b;
+	char station[128], vehicle_buf[256];
+	bool found, exact;
+};
+
+static int booking_pick_fn(const struct store_swap_booking *row, void *ud)
+{
+	struct booking_pick *c = ud;
+	bool exact = !strcmp(row->state, "requested") && row->request_id == c->request_id;
+
+	if ((!exact && strcmp(row->vehicle, c->vehicle) != 0) || c->exact || (c->found && !exact))
+		return 0;
+	c->found = true;
+	c->exact = exact;
+	c->b = *row;
+	snprintf(c->station, sizeof(c->station), "%s", row->station_id);
+	snprintf(c->vehicle_buf, sizeof(c->vehicle_buf), "%s", row->vehicle);
+	c->b.station_id = c->station;
+	c->b.vehicle = c->vehicle_buf;
+	return 0;
+}
+
+/* The open booking at station_id a new order of vehicle and request_id serves (booking_pick)
+ * becomes served with that request id; its id into *ret_id (0 if none). 0 or a store
+ * error. */
+static int booking_take(struct store *store, const char *station_id, const char *vehicle,
+			int64_t request_id, int64_t *ret_id)
+{
+	struct booking_pick c = {.request_id = request_id, .vehicle = vehicle};
+	int r = store_swap_bookings_open(store, station_id, NULL, booking_pick_fn, &c);
+
+	if (r < 0)
+		return r;
+	*ret_id = 0;
+	if (!c.found)
+		return 0;
+	c.b.state = "served";
+	c.b.request_id = request_id;
+	r = store_swap_booking_put(store, &c.b, NULL);
+	if (r < 0)
+		return r;
+	*ret_id = c.b.id;
+	return 0;
+}
+
 static int boot_fn(const struct store_station_row *row, void *ud)
 {
 	*(int64_t *)ud = row->last_boot_ms;
@@ -353,6 +492,11 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 		};
 	}
 	oc.o.station_id = station_id;
+	if (!oc.found && ev->id_token && *ev->id_token) {
+		r = booking_take(store, station_id, ev->id_token, ev->request_id, &oc.o.booking_id);
+		if (r < 0)
+			return r;
+	}
 	if (ev->type == SWAP_BATTERY_OUT) {
 		struct promise_ctx pc = {.pol = pol, .now_ms = ev->ts_ms};
 
@@ -454,6 +598,7 @@ int swap_event_record(struct svc *s, const char *station_id, const struct swap_e
 	if (ret) {
 		*ret = (struct swap_order_info){
 		    .id = oc.o.id,
+		    .booking_id = oc.o.booking_id,
 		    .complete = !strcmp(oc.o.state, "complete"),
 		    .timeout = !strcmp(oc.o.state, "timeout"),
 		    .energy_out_wh = oc.o.energy_out_wh,
@@ -546,6 +691,23 @@ int swap_forecast_station(struct svc *s, const char *station_id, const struct ta
 	return r < 0 ? r : 0;
 }
 
+static int due_fn(const struct store_swap_booking *row, void *ud)
+{
+	struct times *t = ud;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		int64_t *p = realloc(t->t, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->t = p;
+		t->cap = cap;
+	}
+	t->t[t->n++] = row->due_ms;
+	return 0;
+}
+
 int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_calendar *cal,
 		    const struct swap_policy *pol, swap_rack_fn fn, void *ud)
 {
@@ -553,10 +715,15 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	int64_t now = svc_now_ms(s);
 	int offset = cal ? cal->utc_offset_min : 0;
 	struct rack k = {0};
+	struct times booked = {0};
 	double per_hour[24];
 	int r;
 
 	r = store_swap_packs_list(store, station_id, NULL, rack_fn, &k);
+	if (r < 0)
+		goto out;
+	/* the queue: each open booking is a swap due at its time */
+	r = store_swap_bookings_open(store, station_id, NULL, due_fn, &booked);
 	if (r < 0)
 		goto out;
 	r = swap_forecast_station(s, station_id, cal, pol, per_hour);
@@ -571,7 +738,7 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 		p->cheap_ms =
 		    swap_cheap_end(cal, now + swap_charge_ms(pol, p->capacity_wh, p->soc));
 	}
-	swap_rack_allocate(pol, per_hour, now, offset, k.packs, k.n);
+	swap_rack_allocate_booked(pol, per_hour, booked.t, booked.n, now, offset, k.packs, k.n);
 	for (size_t i = 0; i < k.n; i++) {
 		r = fn(&k.packs[i], ud);
 		if (r < 0)
@@ -579,6 +746,7 @@ int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_c
 	}
 	r = (int)k.n;
 out:
+	free(booked.t);
 	free(k.packs);
 	free(k.serials);
 	return r;

@@ -60,6 +60,10 @@ struct swap_policy {
 				* reach the station some minutes late, in 15-minute steps) */
 };
 void swap_policy_default(struct swap_policy *p); /* 80 %, 90 %, 14 days, 60 kW, 30 min */
+/* The policy of a station of site_id (NULL or "": none): the defaults with the site's
+ * thresholds (svc_site_policy: swap_soh_flag_below, swap_promised_soc; docs/sites.md). 0, or
+ * -EIO (ret then has the defaults). */
+int swap_policy_site(struct svc *s, const char *site_id, struct swap_policy *ret);
 
 /* The slot power a station may state (customData.slotMaxPowerW, docs/swap.md) to replace the
  * policy's: 1 kW .. 1 MW, anything else is ignored. */
@@ -84,6 +88,7 @@ int64_t swap_charge_ms(const struct swap_policy *pol, int64_t capacity_wh, doubl
 /* What an order came to (a copy, for the caller's answer and tests). */
 struct swap_order_info {
 	int64_t id;
+	int64_t booking_id;		     /* the booking it serves, 0 = none */
 	bool complete;			     /* both BatteryIn and BatteryOut are in */
 	bool timeout;			     /* BatteryOutTimeout */
 	int64_t energy_out_wh, energy_in_wh; /* -1 = unknown */
@@ -113,7 +118,9 @@ int64_t swap_pack_energy_wh(int64_t capacity_wh, double soc);
 ** BatteryOut; it is then billed (swap_bill) at the tariff of cal at the time of the later one
 ** (cal NULL: not billed, tier -1). On BatteryOut the order records pol->promised_soc as its
 ** promise when, just before, the rack had a pack forecast ready (swap_pack_full at the
-** event's time). ret may be NULL. Returns 0, -EINVAL (a bad event), or a store error.
+** event's time). A new order serves an open booking (queued or requested) of the station: the
+** one requested with the order's request id, else the vehicle's first in the queue; the order
+** takes its id and the booking becomes served with the order's request id. ret may be NULL. Returns 0, -EINVAL (a bad event), or a store error.
 */
 int swap_event_record(struct svc *s, const char *station_id, const struct swap_event *ev,
 		      const struct tariff_calendar *cal, const struct swap_policy *pol,
@@ -138,6 +145,17 @@ int swap_forecast(const int64_t *t_ms, size_t n, int64_t now_ms, int utc_offset_
 */
 size_t swap_ready_by(const double per_hour[24], int64_t now_ms, int utc_offset_min, size_t n,
 		     int64_t fallback_ms, int64_t *ret_ready_ms);
+
+/*
+** swap_ready_by() with the station's queue: booked_ms[0..n_booked) are the due times of its open
+** bookings. Each booking due within the 24 h is a swap at its time (an overdue one: now) and one
+** of the swaps its hour expects (taken off the forecast of that hour, down to none), so a booked
+** vehicle is not counted twice. Bookings due later are left out. A pure function. Returns the
+** number of packs given a booked or forecast time (the rest got fallback_ms).
+*/
+size_t swap_ready_by_booked(const double per_hour[24], const int64_t *booked_ms, size_t n_booked,
+			    int64_t now_ms, int utc_offset_min, size_t n, int64_t fallback_ms,
+			    int64_t *ret_ready_ms);
 
 /* The end of the cheap window (consecutive valley and deep-valley hours) of cal in progress at
  * from_ms, else of the next one within two days; from_ms + 24 h when there is none (or cal is
@@ -186,11 +204,17 @@ bool swap_pack_full(const struct swap_policy *pol, const struct swap_rack_need *
 */
 size_t swap_rack_allocate(const struct swap_policy *pol, const double per_hour[24], int64_t now_ms,
 			  int utc_offset_min, struct swap_rack_need *packs, size_t n);
+/* swap_rack_allocate() whose swaps are those of swap_ready_by_booked(): the station's queue
+ * (booked_ms[0..n_booked), the due times of its open bookings) with the forecast. */
+size_t swap_rack_allocate_booked(const struct swap_policy *pol, const double per_hour[24],
+				 const int64_t *booked_ms, size_t n_booked, int64_t now_ms,
+				 int utc_offset_min, struct swap_rack_need *packs, size_t n);
 
 /*
 ** The rack of station_id as the planner should charge it: its packs in slots, best first, each
-** with the "ready by" of swap_rack_allocate() from the forecast learned from the station's
-** completed orders (pol->forecast_days) and the cheap windows of cal (swap_cheap_end). fn is
+** with the "ready by" of swap_rack_allocate_booked() from the station's queue (its open
+** bookings), the forecast learned from its completed orders (pol->forecast_days) and the cheap
+** windows of cal (swap_cheap_end). fn is
 ** called per pack. Returns the number of packs, or a negative errno.
 */
 int swap_rack_needs(struct svc *s, const char *station_id, const struct tariff_calendar *cal,

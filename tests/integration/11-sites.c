@@ -4,8 +4,10 @@
  *    SendLocalList of the tokens valid at their site; a reconnect with the same version sends
  *    nothing; a new token comes as a differential update; hours offline, then a transaction
  *    delivered late: the connectivity report counts the offline period and the late one;
- *  - a reservation is tracked, expires on the node's clock; a 2.0.1 ReservationStatusUpdate
- *    is handled (no longer NotSupported);
+ *  - a reservation is tracked, expires on the node's clock and frees the connector (no open
+ *    reservation, the charger's Available shows, a new reservation is taken); a 2.0.1
+ *    ReservationStatusUpdate is handled (no longer NotSupported);
+ *  - the availability report of a station, as of its site;
  *  - site records: create, read, update, 409 on delete while stations reference it. */
 #include <errno.h>
 #include <setjmp.h>
@@ -250,6 +252,27 @@ static void rural(bool v201)
 		assert_true(up > 0.0 && up < 100.0);
 	}
 	json_decref(j);
+	/* the station's own report: the same figures as its line in the site's */
+	snprintf(path, sizeof(path), "/api/stations/%s/availability", id);
+	j = http_get_json(p->port, path);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "station")), id);
+	assert_string_equal(json_string_value(json_object_get(j, "site")),
+			    v201 ? "village-201" : "village-16");
+	{
+		double up = json_number_value(json_object_get(j, "uptime_pct"));
+		double off = json_number_value(json_object_get(j, "offline_h"));
+
+		assert_true(up > 0.0 && up < 100.0);
+		assert_true(off >= 600.0 / 3600.0);
+		assert_true(json_number_value(json_object_get(j, "faulted_h")) >= 0.0);
+		assert_true(json_number_value(json_object_get(j, "observed_h")) > off);
+	}
+	json_decref(j);
+	assert_int_equal(
+	    http_status(p->port, "GET", "/api/stations/NO-SUCH/availability", NULL, NULL), 404);
+	snprintf(path, sizeof(path), "/api/stations/%s/availability?from=x", id);
+	assert_int_equal(http_status(p->port, "GET", path, NULL, NULL), 400);
 	/* the site's record and policy */
 	snprintf(path, sizeof(path), "/api/sites/village-%s", v201 ? "201" : "16");
 	j = http_get_json(p->port, path);
@@ -276,6 +299,23 @@ static void test_rural_201(void **state)
 {
 	(void)state;
 	rural(true);
+}
+
+/* The status of connector 1 of station id as the API shows it (a static buffer). */
+static const char *connector_status(int port, const char *id)
+{
+	static char buf[32];
+	char path[128];
+	json_t *j, *c;
+
+	snprintf(path, sizeof(path), "/api/stations/%s", id);
+	j = http_get_json(port, path);
+	assert_non_null(j);
+	c = json_array_get(json_object_get(j, "connectors"), 0);
+	assert_non_null(c);
+	snprintf(buf, sizeof(buf), "%s", json_string_value(json_object_get(c, "status")));
+	json_decref(j);
+	return buf;
 }
 
 static json_t *reservation(int port, int id)
@@ -338,10 +378,25 @@ static void test_reservations(void **state)
 	assert_non_null(r);
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "Accepted");
 	json_decref(r);
+	status(tc16, false, "Reserved"); /* the charger holds the connector */
+	assert_string_equal(connector_status(p->port, "P16"), "Reserved");
 	usleep(2500 * 1000); /* 25 simulated minutes */
 	r = reservation(p->port, 41);
 	assert_non_null(r);
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "Expired");
+	json_decref(r);
+	/* the connector is free again: no open reservation holds it, the charger's Available
+	 * shows, and it takes a new reservation and a session of another token */
+	r = http_get_json(p->port, "/api/reservations?station=P16&open=1");
+	assert_non_null(r);
+	assert_int_equal(json_array_size(json_object_get(r, "reservations")), 0);
+	json_decref(r);
+	status(tc16, false, "Available");
+	assert_string_equal(connector_status(p->port, "P16"), "Available");
+	reserve(p, tc16, "P16", 43, node_now(tc16) + 60 * 60 * 1000);
+	r = reservation(p->port, 43);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "Accepted");
 	json_decref(r);
 
 	/* 2.0.1: the station tells (ReservationStatusUpdate, handled now) */

@@ -2,12 +2,11 @@
 /*
 ** Battery-swap stations through simulated days (docs/swap.md): the real csms and a cpsim fleet
 ** of swap stations in both protocol versions (port heavy trucks: 282 kWh packs, 12 slots of
-** 120 kW stated in each swap event (8 under the sanitizers: PORT_SLOTS), trucks in waves of 4-6
-** at the 06/14/22 h shift changes; and vans, 4 slots of 60 kW) on one accelerated demo clock,
-** from local
-** midnight for two days (the first teaches the demand forecast, the second is reported). The
-** rack is planned by the planner (a "ready by" need per racked pack, valley otherwise), priced
-** by the demo's commercial calendar. Checked from the store and the API:
+** 120 kW stated in each swap event (PORT_SLOTS, under the sanitizers too), trucks in waves of
+** 4-6 at the 06/14/22 h shift changes; and vans, 4 slots of 60 kW) on one accelerated demo
+** clock, from local midnight for two days (the first teaches the demand forecast, the second
+** is reported). The rack is planned by the planner (a "ready by" need per racked pack, valley
+** otherwise), priced by the demo's commercial calendar. Checked from the store and the API:
 **   - every swap order is complete (both events of its requestId) unless it began in the last
 **     simulated hour, and each complete order is billed: delta = energy out - energy in, the
 **     tier and price of the calendar at the time of swap, cost = delta x price;
@@ -16,7 +15,9 @@
 **   - the day report of each port station (swaps, packs ready on time, energy by tier) agrees
 **     with its orders, and the rack's charging by tier from the stored registers is printed
 **     with its valley share: the rack charges mostly in the valley (valley and deep valley
-**     hold a majority of it), and peak and critical peak at most 12 %.
+**     hold a majority of it), and peak and critical peak at most 12 %;
+**   - a booking at each port station, requested through the API (RequestBatterySwap), is
+**     swapped under its request id: the order carries the booking, which is served.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -431,17 +432,18 @@ static void test_swap_day(void **state)
 			      ports[1]) > 0);
 	assert_true(
 	    simrun_q1(db, "SELECT count(*) FROM swap_orders WHERE station_id = 'SW-W-000001'") > 0);
-	/* the requested swaps happened under their request ids; the bookings say so */
+	/* the requested swaps happened under their request ids, each order carries its booking
+	 * and the booking is served by it */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(
 		    simrun_q1(db,
 			      "SELECT count(*) FROM swap_orders WHERE station_id = '%s' AND"
-			      " request_id = %d AND state = 'complete'",
-			      ports[i], 900000 + i),
+			      " request_id = %d AND state = 'complete' AND booking_id = %lld",
+			      ports[i], 900000 + i, (long long)booking[i]),
 		    1);
 		assert_int_equal(simrun_q1(db,
 					   "SELECT count(*) FROM swap_bookings WHERE id = %lld AND"
-					   " state = 'requested' AND request_id = %d",
+					   " state = 'served' AND request_id = %d",
 					   (long long)booking[i], 900000 + i),
 				 1);
 	}

@@ -174,6 +174,14 @@ static void test_policy_defaults(void **state)
 	assert_int_equal(p.heartbeat_s, 7200);
 	assert_false(p.local_list);
 	assert_true(p.reservations);
+	/* a swap site's thresholds: 80 % and 90 % unless set */
+	rec = (struct store_site_rec){.kind = SITE_SWAP, .local_list = -1, .reservations = -1};
+	svc_site_policy_resolve(SITE_SWAP, &rec, 300, &p);
+	assert_true(p.swap_soh_flag_below == 80.0 && p.swap_promised_soc == 90.0);
+	rec.swap_soh_flag_below = 85;
+	rec.swap_promised_soc = 95.5;
+	svc_site_policy_resolve(SITE_SWAP, &rec, 300, &p);
+	assert_true(p.swap_soh_flag_below == 85.0 && p.swap_promised_soc == 95.5);
 }
 
 static struct store_log_row lr(const char *kind, const char *state, int evse, int64_t ts)

@@ -2243,6 +2243,7 @@ struct site_row_copy {
 	char id[4][32], name[4][32];
 	int local_list[4], heartbeat_s[4];
 	int64_t stations[4], limit_w[4];
+	double soh_flag[4], promised[4];
 };
 
 static int collect_site_row(const struct store_site_row *row, void *ud)
@@ -2256,6 +2257,8 @@ static int collect_site_row(const struct store_site_row *row, void *ud)
 		c->heartbeat_s[c->n] = row->rec.heartbeat_s;
 		c->stations[c->n] = row->stations;
 		c->limit_w[c->n] = row->limit_w;
+		c->soh_flag[c->n] = row->rec.swap_soh_flag_below;
+		c->promised[c->n] = row->rec.swap_promised_soc;
 	}
 	c->n++;
 	return 0;
@@ -2324,6 +2327,7 @@ static void test_sites_reservations_history_lists(void **state)
 	rec.id = "R1";
 	rec.heartbeat_s = 3600;
 	rec.local_list = -1;
+	rec.swap_soh_flag_below = 82.5; /* a swap site's thresholds (0025) */
 	assert_int_equal(store_site_save(f->s, &rec, false, T0), 0);
 	assert_int_equal(store_site_put(f->s, "A0", SITE_PUBLIC, T0), 0);
 	assert_int_equal(store_site_set_limit(f->s, "A0", 50000), 0);
@@ -2336,6 +2340,15 @@ static void test_sites_reservations_history_lists(void **state)
 	assert_int_equal(sc.heartbeat_s[1], 3600);
 	assert_int_equal(sc.local_list[1], -1);
 	assert_int_equal(sc.stations[1], 1);
+	assert_true(sc.soh_flag[0] == 0 && sc.promised[0] == 0); /* the defaults */
+	assert_true(sc.soh_flag[1] == 82.5 && sc.promised[1] == 0);
+	rec.swap_soh_flag_below = 0;
+	rec.swap_promised_soc = 95;
+	assert_int_equal(store_site_save(f->s, &rec, false, T0), 0);
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_sites_list(f->s, "R1", collect_site_row, &sc), 1);
+	assert_true(sc.soh_flag[0] == 0 && sc.promised[0] == 95);
+	rec.swap_promised_soc = 0;
 	assert_int_equal(store_sites_list(f->s, "zz", collect_site_row, &sc), -ENOENT);
 	assert_int_equal(store_site_delete(f->s, "R1"), -EBUSY);
 	assert_int_equal(store_site_delete(f->s, "zz"), -ENOENT);
@@ -2786,6 +2799,33 @@ static void test_swap(void **state)
 	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), -ENOENT);
 	assert_int_equal(store_swap_bookings_list(f->s, NULL, b.id, 0, collect_booking, &c),
 			 -ENOENT);
+	assert_int_equal(store_commit(f->s), 0);
+
+	/* the queue (version 12): open bookings of a station by due time, then creation */
+	b = (struct store_swap_booking){
+	    .station_id = "SW-1", .vehicle = "V3", .due_ms = T0 + 50, .created_ms = T0 + 5};
+	assert_int_equal(store_swap_booking_put(f->s, &b, &b1), 0);
+	b.vehicle = "V2";
+	b.due_ms = T0 + 20;
+	b.state = "cancelled";
+	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), 0);
+	b.station_id = "SW-2";
+	b.state = "requested";
+	assert_int_equal(store_swap_booking_put(f->s, &b, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	/* V1 is served, the cancelled one and SW-2's are not in SW-1's queue; V2 (created at 0)
+	 * before V3 (at 5), both due at 50 */
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-1", NULL, collect_booking, &c), 2);
+	assert_string_equal(c.id[0], "SW-1/V2/50/0.00/queued/0/0");
+	assert_string_equal(c.id[1], "SW-1/V3/50/0.00/queued/0/5");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-1", "V3", collect_booking, &c), 1);
+	assert_string_equal(c.id[0], "SW-1/V3/50/0.00/queued/0/5");
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-1", "V1", collect_booking, &c), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-2", NULL, collect_booking, &c), 1);
+	assert_string_equal(c.id[0], "SW-2/V2/20/0.00/requested/0/5");
+	assert_int_equal(store_swap_bookings_open(f->s, "SW-3", NULL, collect_booking, &c), 0);
 	assert_int_equal(store_commit(f->s), 0);
 }
 

@@ -107,6 +107,45 @@ static void test_ready_by(void **state)
 	assert_int_equal(r[0], now);
 }
 
+/* The queue as demand: a booking is a swap at its due time and one of its hour's expected. */
+static void test_ready_by_booked(void **state)
+{
+	double f[24] = {0};
+	int64_t d0 = 1795000000000LL - 1795000000000LL % (24 * H), now = d0 + 5 * H + 20 * M;
+	int64_t r[6], booked[4];
+
+	(void)state;
+	f[6] = 2.0; /* two trucks in the 06 h */
+	f[14] = 0.5;
+	/* one of the 06 h trucks booked for 06:40: 06:00 (the other forecast one), then 06:40,
+	 * then the 14 h one */
+	booked[0] = d0 + 6 * H + 40 * M;
+	assert_int_equal(swap_ready_by_booked(f, booked, 1, now, 0, 6, d0 + 38 * H, r), 3);
+	assert_int_equal(r[0], d0 + 6 * H);
+	assert_int_equal(r[1], d0 + 6 * H + 40 * M);
+	assert_int_equal(r[2], d0 + 14 * H);
+	assert_int_equal(r[3], d0 + 38 * H);
+	/* bookings beyond the forecast: an overdue one now, one at 10:15 (an hour without
+	 * forecast), one due in two days (left out); the 06 h hour booked twice: none more */
+	booked[0] = d0 + 4 * H;
+	booked[1] = d0 + 10 * H + 15 * M;
+	booked[2] = d0 + 48 * H;
+	booked[3] = d0 + 6 * H + 5 * M;
+	f[6] = 1.0;
+	assert_int_equal(swap_ready_by_booked(f, booked, 4, now, 0, 6, d0 + 38 * H, r), 4);
+	assert_int_equal(r[0], now);
+	assert_int_equal(r[1], d0 + 6 * H + 5 * M);
+	assert_int_equal(r[2], d0 + 10 * H + 15 * M);
+	assert_int_equal(r[3], d0 + 14 * H);
+	assert_int_equal(r[4], d0 + 38 * H);
+	/* fewer packs than demand: the first ones */
+	assert_int_equal(swap_ready_by_booked(f, booked, 4, now, 0, 2, d0 + 38 * H, r), 2);
+	assert_int_equal(r[1], d0 + 6 * H + 5 * M);
+	/* no bookings: swap_ready_by */
+	assert_int_equal(swap_ready_by_booked(f, NULL, 0, now, 0, 6, d0 + 38 * H, r), 2);
+	assert_int_equal(r[0], d0 + 6 * H);
+}
+
 /* The rack's allocation (issue 11): the forecast swaps in time order take the packs best first;
  * full packs keep their time, the packs a swap needs get its time, the rest their cheap end. */
 static void test_rack_allocate(void **state)
@@ -336,6 +375,151 @@ static int soh_fn(const struct store_swap_soh *h, void *ud)
 	(void)h;
 	(*(int *)ud)++;
 	return 0;
+}
+
+static int64_t book(struct fx *f, const char *vehicle, int64_t due_ms, int64_t created_ms)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_swap_booking_put(f->store,
+						&(struct store_swap_booking){
+						    .station_id = "SW1",
+						    .vehicle = vehicle,
+						    .due_ms = due_ms,
+						    .state = "queued",
+						    .created_ms = created_ms,
+						},
+						&id),
+			 0);
+	return id;
+}
+
+struct booking_rows {
+	int n;
+	int64_t id[8];
+	char state[8][16];
+	int64_t request_id[8];
+};
+
+static int booking_fn(const struct store_swap_booking *b, void *ud)
+{
+	struct booking_rows *c = ud;
+
+	if (c->n < 8) {
+		c->id[c->n] = b->id;
+		snprintf(c->state[c->n], sizeof(c->state[0]), "%s", b->state);
+		c->request_id[c->n] = b->request_id;
+	}
+	c->n++;
+	return 0;
+}
+
+static int ready_fn(const struct swap_rack_need *n, void *ud)
+{
+	*(int64_t *)ud = n->ready_ms;
+	return 0;
+}
+
+/* Bookings and the queue (issue 11): an order serves its vehicle's open booking, a requested
+ * one by its request id first; a booking is demand for the rack. */
+static void test_bookings(void **state)
+{
+	struct fx *f = *state;
+	struct swap_order_info o;
+	struct swap_policy pol;
+	struct booking_rows c = {0};
+	int64_t now = f->clock.fixed_ms, b1, b2, b3, b4, ready = 0;
+
+	b1 = book(f, "TRUCK-1", now + 2 * H, now);
+	b2 = book(f, "TRUCK-1", now + 1 * H, now + 1); /* due sooner: first in the queue */
+	b3 = book(f, "TRUCK-2", now + 3 * H, now);
+	b4 = book(f, "TRUCK-3", now + 3 * H, now + 2);
+	assert_int_equal(store_swap_bookings_open(f->store, "SW1", NULL, booking_fn, &c), 4);
+	assert_true(c.id[0] == b2 && c.id[1] == b1 && c.id[2] == b3 && c.id[3] == b4);
+
+	/* a stocked pack, racked since long enough: the rack's one pack. With no forecast, the
+	 * booking due in 1 h is the demand it is ready by */
+	event(f, SWAP_BATTERY_IN, 0, NULL, 1, "PK-A", 95, 99, NULL);
+	swap_policy_default(&pol);
+	assert_int_equal(swap_rack_needs(f->svc, "SW1", f->cal, &pol, ready_fn, &ready), 1);
+	assert_int_equal(ready, now + 1 * H);
+
+	/* TRUCK-1's order serves its first booking in the queue (b2) */
+	event(f, SWAP_BATTERY_IN, 41, "TRUCK-1", 2, "PK-B", 20, 98, &o);
+	assert_int_equal(o.booking_id, b2);
+	event(f, SWAP_BATTERY_OUT, 41, "TRUCK-1", 1, "PK-A", 95, 99, &o);
+	assert_int_equal(o.booking_id, b2);
+	assert_true(o.complete);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_list(f->store, NULL, b2, 0, booking_fn, &c), 1);
+	assert_string_equal(c.state[0], "served");
+	assert_int_equal(c.request_id[0], 41);
+
+	/* TRUCK-3's booking requested with request id 77 for another id token: the order of 77
+	 * serves it, not TRUCK-2's queued one */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_list(f->store, NULL, b4, 0, booking_fn, &c), 1);
+	assert_int_equal(store_swap_booking_put(f->store,
+						&(struct store_swap_booking){
+						    .id = b4,
+						    .station_id = "SW1",
+						    .vehicle = "TRUCK-3",
+						    .due_ms = now + 3 * H,
+						    .state = "requested",
+						    .request_id = 77,
+						    .created_ms = now + 2,
+						},
+						NULL),
+			 0);
+	event(f, SWAP_BATTERY_IN, 77, "TRUCK-2", 1, "PK-C", 15, 98, &o);
+	assert_int_equal(o.booking_id, b4);
+	/* a vehicle without a booking: none */
+	event(f, SWAP_BATTERY_IN, 78, "VAN-9", 3, "PK-D", 15, 98, &o);
+	assert_int_equal(o.booking_id, 0);
+	/* the queue: TRUCK-1's later booking and TRUCK-2's, by due time */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_swap_bookings_open(f->store, "SW1", NULL, booking_fn, &c), 2);
+	assert_true(c.id[0] == b1 && c.id[1] == b3);
+	assert_int_equal(store_commit(f->store), 0);
+}
+
+/* A swap site's thresholds (docs/sites.md) make the policy its events are recorded with. */
+static void test_site_thresholds(void **state)
+{
+	struct fx *f = *state;
+	struct swap_policy pol;
+	struct pack_row pr = {0};
+	struct store_site_rec rec = {.id = "PORT",
+				     .kind = SITE_SWAP,
+				     .local_list = -1,
+				     .reservations = -1,
+				     .swap_soh_flag_below = 85,
+				     .swap_promised_soc = 95};
+	struct swap_event ev = {
+	    .type = SWAP_BATTERY_IN,
+	    .request_id = 5,
+	    .id_token = "TRUCK-5",
+	    .ts_ms = f->clock.fixed_ms,
+	    .n_batteries = 1,
+	    .batteries = {{.evse_id = 1, .serial = "PK-82", .soc = 20, .soh = 82}},
+	};
+
+	assert_int_equal(swap_policy_site(f->svc, NULL, &pol), 0);
+	assert_true(pol.soh_flag_below == 80 && pol.promised_soc == 90);
+	assert_int_equal(swap_policy_site(f->svc, "NO-SUCH-SITE", &pol), 0); /* defaults */
+	assert_true(pol.soh_flag_below == 80 && pol.promised_soc == 90);
+	assert_int_equal(store_site_save(f->store, &rec, true, f->clock.fixed_ms), 0);
+	assert_int_equal(swap_policy_site(f->svc, "PORT", &pol), 0);
+	assert_true(pol.soh_flag_below == 85 && pol.promised_soc == 95);
+	assert_int_equal(pol.slot_power_w, 60000); /* the rest: defaults */
+	/* SoH 82: flagged at this site, not under the default 80 % */
+	assert_int_equal(swap_event_record(f->svc, "SW1", &ev, f->cal, &pol, NULL), 0);
+	assert_int_equal(store_swap_packs_list(f->store, NULL, "PK-82", pack_fn, &pr), 1);
+	assert_true(pr.flagged);
+	/* the promise counts the charge to 95 %: 282 kWh from 20 % at 60 kW, 75 % = 211.5 kWh,
+	 * 3 h 31.5 min, plus 30 min */
+	assert_int_equal(swap_charge_ms(&pol, 282000, 20.0), 211500LL * 60 + 30 * M);
+	assert_int_equal(store_commit(f->store), 0);
 }
 
 static void test_order_accounting(void **state)
@@ -589,6 +773,7 @@ int main(void)
 	    cmocka_unit_test(test_bill),
 	    cmocka_unit_test(test_forecast),
 	    cmocka_unit_test(test_ready_by),
+	    cmocka_unit_test(test_ready_by_booked),
 	    cmocka_unit_test(test_charge_ms),
 	    cmocka_unit_test(test_rack_allocate),
 	    cmocka_unit_test(test_pack_full),
@@ -596,6 +781,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cheap_end, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stated_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_accounting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bookings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_site_thresholds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
 	    cmocka_unit_test(test_v21_schemas),
 	};
