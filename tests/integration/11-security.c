@@ -162,15 +162,17 @@ static void test_open_registration_is_a_lab_policy(void **state)
 {
 	struct csms_proc *p =
 	    csms_prepare("{\"allow_open_registration\": true, \"kdf_iterations\": 1000}");
-	const char *refused[] = {"--listen", "0.0.0.0:0", "--registration", "open", "--db",
-				 NULL,	     NULL};
-	static const char *const allowed[] = {"--listen", "0.0.0.0:0", "--registration", "open",
-					      NULL};
+	/* the API on its own loopback listener: a non-loopback charger port needs one */
+	const char *refused[] = {
+	    "--listen", "0.0.0.0:0", "--api-listen", "127.0.0.1:0", "--registration",
+	    "open",	"--db",	     NULL,	     NULL};
+	static const char *const allowed[] = {
+	    "--listen", "0.0.0.0:0", "--api-listen", "127.0.0.1:0", "--registration", "open", NULL};
 	int lines;
 
 	assert_non_null(p);
 	*state = p;
-	refused[5] = p->db;
+	refused[7] = p->db;
 	lines = log_count(p, "csms: ");
 	assert_int_equal(csms_cli(p, refused), 2); /* no --config: no allow_open_registration */
 	assert_int_equal(log_count(p, "csms: "), lines + 1);

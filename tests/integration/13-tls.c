@@ -428,7 +428,8 @@ static int log_count(const struct csms_proc *p, const char *needle)
  * clear-text warning; with tls_allow_plain the warning comes, once. */
 static void test_start_notice_of_tls_listener(void **state)
 {
-	static const char *const public_listen[] = {"--listen", "0.0.0.0:0", NULL};
+	static const char *const public_listen[] = {"--listen", "0.0.0.0:0", "--api-listen",
+						    "127.0.0.1:0", NULL};
 	struct csms_proc *p = csms_prepare("{}");
 
 	assert_non_null(p);

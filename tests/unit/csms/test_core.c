@@ -549,6 +549,7 @@ static void test_cfg_open_registration_checks(void **state)
 	assert_int_equal(cfg_set(&c, "registration", "open", err, sizeof(err)), 0);
 	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0); /* loopback: a lab */
 	assert_int_equal(cfg_set(&c, "listen", "0.0.0.0:8180", err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "api_listen", "127.0.0.1:8181", err, sizeof(err)), 0);
 	assert_int_equal(cfg_check(&c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "allow_open_registration"));
 	assert_null(strchr(err, '\n'));
