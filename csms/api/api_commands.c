@@ -130,10 +130,22 @@ static void post_command(struct api_req *r, char **segs)
 	send_cmd(r, segs[2], &cmd);
 }
 
+static int recurrency_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	if (!strcmp(name, "daily"))
+		return SVC_RECUR_DAILY;
+	if (!strcmp(name, "weekly"))
+		return SVC_RECUR_WEEKLY;
+	return -EINVAL;
+}
+
 /* The charging profile of POST …/charging-profile. */
 static int profile_member(struct api_req *r, const json_t *body, struct svc_charging_profile *p)
 {
 	const json_t *periods = json_object_get(body, "periods"), *e;
+	int64_t recur_span = 0;
 	json_int_t n;
 	size_t i;
 
@@ -150,8 +162,27 @@ static int profile_member(struct api_req *r, const json_t *body, struct svc_char
 		return -EINVAL;
 	p->duration_s = n;
 	if (api_member_name(r, body, "rate_unit", false, SVC_RATE_W, rate_unit_from_name,
-			    "\"W\" or \"A\"", &p->rate_unit) < 0)
+			    "\"W\" or \"A\"", &p->rate_unit) < 0 ||
+	    api_member_name(r, body, "recurrency", false, SVC_RECUR_NONE, recurrency_from_name,
+			    "\"daily\" or \"weekly\"", &p->recurrency) < 0)
 		return -EINVAL;
+	if (p->recurrency != SVC_RECUR_NONE) {
+		/* the schedule repeats from its start: the first day's (or week's) */
+		int64_t span = p->recurrency == SVC_RECUR_DAILY ? 86400 : 7 * 86400;
+
+		if (!p->start_ms) {
+			api_error(r, 400, "recurrency: needs start (when the first %s begins)",
+				  p->recurrency == SVC_RECUR_DAILY ? "day" : "week");
+			return -EINVAL;
+		}
+		if (p->duration_s > span) {
+			api_error(r, 400, "duration_s: at most %lld for a %s schedule",
+				  (long long)span,
+				  p->recurrency == SVC_RECUR_DAILY ? "daily" : "weekly");
+			return -EINVAL;
+		}
+		recur_span = span;
+	}
 	if (!json_is_array(periods) || !json_array_size(periods) ||
 	    json_array_size(periods) > SVC_PROFILE_PERIODS_MAX) {
 		api_error(r, 400, "periods: expected 1..%d periods", SVC_PROFILE_PERIODS_MAX);
@@ -161,7 +192,8 @@ static int profile_member(struct api_req *r, const json_t *body, struct svc_char
 		const json_t *lim = json_object_get(e, "limit");
 		double limit;
 
-		if (api_member_int(r, e, "start_s", true, 0, 0, INT32_MAX, &n) < 0)
+		if (api_member_int(r, e, "start_s", true, 0, 0,
+				   recur_span ? recur_span - 1 : INT32_MAX, &n) < 0)
 			return -EINVAL;
 		p->periods[i].start_s = n;
 		if (!json_is_number(lim) || fabs(json_number_value(lim)) > 1e9) {

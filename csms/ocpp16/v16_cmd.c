@@ -32,6 +32,15 @@ static json_t *limit_json(const struct svc_charging_profile *p, int64_t limit)
 }
 
 /* OCPP 1.6 csChargingProfiles (5.16, 7.7). */
+/* chargingProfileKind: Recurring (recurrencyKind beside it), Absolute with a start, else
+ * Relative. */
+static const char *profile_kind(const struct svc_charging_profile *p)
+{
+	if (p->recurrency != SVC_RECUR_NONE)
+		return "Recurring";
+	return p->start_ms ? "Absolute" : "Relative";
+}
+
 static json_t *profile_json(const struct svc_charging_profile *p)
 {
 	json_t *periods = json_array(), *sched, *o;
@@ -58,8 +67,11 @@ static json_t *profile_json(const struct svc_charging_profile *p)
 		json_object_set_new(sched, "startSchedule", adapter_time(p->start_ms));
 	o = json_pack("{s:I, s:i, s:s, s:s, s:o}", "chargingProfileId", (json_int_t)p->id,
 		      "stackLevel", p->stack_level, "chargingProfilePurpose", purposes[p->purpose],
-		      "chargingProfileKind", p->start_ms ? "Absolute" : "Relative",
-		      "chargingSchedule", sched);
+		      "chargingProfileKind", profile_kind(p), "chargingSchedule", sched);
+	if (o && p->recurrency != SVC_RECUR_NONE)
+		json_object_set_new(
+		    o, "recurrencyKind",
+		    json_string(p->recurrency == SVC_RECUR_WEEKLY ? "Weekly" : "Daily"));
 	return o;
 }
 

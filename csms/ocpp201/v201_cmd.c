@@ -36,9 +36,18 @@ static json_t *limit_json(const struct svc_charging_profile *p, int64_t limit)
 }
 
 /* K01 ChargingProfileType with its one ChargingScheduleType. */
+/* chargingProfileKind: Recurring (recurrencyKind beside it), Absolute with a start, else
+ * Relative. */
+static const char *profile_kind(const struct svc_charging_profile *p)
+{
+	if (p->recurrency != SVC_RECUR_NONE)
+		return "Recurring";
+	return p->start_ms ? "Absolute" : "Relative";
+}
+
 static json_t *profile_json(const struct svc_charging_profile *p)
 {
-	json_t *periods = json_array(), *sched;
+	json_t *periods = json_array(), *sched, *o;
 
 	if (p->purpose < 0 || p->purpose >= _SVC_PURPOSE_MAX || !p->n_periods ||
 	    p->n_periods > SVC_PROFILE_PERIODS_MAX) {
@@ -61,10 +70,14 @@ static json_t *profile_json(const struct svc_charging_profile *p)
 		json_object_set_new(sched, "duration", json_integer(p->duration_s));
 	if (sched && p->start_ms)
 		json_object_set_new(sched, "startSchedule", adapter_time(p->start_ms));
-	return json_pack("{s:I, s:i, s:s, s:s, s:[o]}", "id", (json_int_t)p->id, "stackLevel",
-			 p->stack_level, "chargingProfilePurpose", purposes[p->purpose],
-			 "chargingProfileKind", p->start_ms ? "Absolute" : "Relative",
-			 "chargingSchedule", sched);
+	o = json_pack("{s:I, s:i, s:s, s:s, s:[o]}", "id", (json_int_t)p->id, "stackLevel",
+		      p->stack_level, "chargingProfilePurpose", purposes[p->purpose],
+		      "chargingProfileKind", profile_kind(p), "chargingSchedule", sched);
+	if (o && p->recurrency != SVC_RECUR_NONE)
+		json_object_set_new(
+		    o, "recurrencyKind",
+		    json_string(p->recurrency == SVC_RECUR_WEEKLY ? "Weekly" : "Daily"));
+	return o;
 }
 
 static json_t *local_list_json(const struct svc_cmd *c)

@@ -59,6 +59,16 @@ enum svc_profile_purpose {
 
 enum svc_rate_unit { SVC_RATE_W, SVC_RATE_A, _SVC_RATE_MAX, _SVC_RATE_INVALID = -22 };
 
+/* A schedule that repeats from its start (OCPP chargingProfileKind Recurring): every day, or
+ * every week. SVC_RECUR_NONE: Absolute when it has a start, else Relative. */
+enum svc_recurrency {
+	SVC_RECUR_NONE,
+	SVC_RECUR_DAILY,
+	SVC_RECUR_WEEKLY,
+	_SVC_RECUR_MAX,
+	_SVC_RECUR_INVALID = -22
+};
+
 /* One period of a power schedule: from start_s (seconds from the schedule's start) the limit
  * holds. Limits are signed (negative = discharge, the V2G shape of DESIGN.md §5): watts for
  * SVC_RATE_W, tenths of an ampere for SVC_RATE_A. */
@@ -77,6 +87,8 @@ struct svc_charging_profile {
 	int64_t start_ms;   /* 0 = relative to the moment it applies */
 	int64_t duration_s; /* 0 = open-ended */
 	int rate_unit;	    /* enum svc_rate_unit */
+	int recurrency;	    /* enum svc_recurrency; not NONE: needs start_ms, the first day's or
+			     * week's start */
 	size_t n_periods;   /* 1..SVC_PROFILE_PERIODS_MAX */
 	struct svc_power_period periods[SVC_PROFILE_PERIODS_MAX];
 };

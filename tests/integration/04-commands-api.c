@@ -554,6 +554,49 @@ static void test_command_log(void **state)
 	j = neutral(p, tc, "/api/stations/CP-CMD-7/clear-charging-profile", "{\"id\": 3}",
 		    "ClearChargingProfile", "{\"id\": 3}", "Accepted");
 	json_decref(j);
+	/* a recurring profile: a home pile's valley every day from 23:00 local (15:00 UTC) */
+	j = neutral(
+	    p, tc, "/api/stations/CP-CMD-7/charging-profile",
+	    "{\"evse_id\": 0, \"id\": 4, \"purpose\": \"tx-default\", \"stack_level\": 2, "
+	    "\"recurrency\": \"daily\", \"start\": \"2026-12-01T15:00:00Z\", "
+	    "\"periods\": [{\"start_s\": 0, \"limit\": 7400}, {\"start_s\": 28800, "
+	    "\"limit\": 0}]}",
+	    "SetChargingProfile",
+	    "{\"connectorId\": 0, \"csChargingProfiles\": {\"chargingProfileId\": 4, "
+	    "\"stackLevel\": 2, \"chargingProfilePurpose\": \"TxDefaultProfile\", "
+	    "\"chargingProfileKind\": \"Recurring\", \"recurrencyKind\": \"Daily\", "
+	    "\"chargingSchedule\": {\"chargingRateUnit\": \"W\", \"chargingSchedulePeriod\": "
+	    "[{\"startPeriod\": 0, \"limit\": 7400}, {\"startPeriod\": 28800, \"limit\": "
+	    "0}], \"startSchedule\": \"2026-12-01T15:00:00.000Z\"}}}",
+	    "Accepted");
+	json_decref(j);
+	/* ... needs its start, and its periods within the day */
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CMD-7/charging-profile",
+				      "{\"id\": 5, \"purpose\": \"tx-default\", \"recurrency\": "
+				      "\"daily\", \"periods\": [{\"start_s\": 0, \"limit\": 1}]}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CMD-7/charging-profile",
+				      "{\"id\": 5, \"purpose\": \"tx-default\", \"recurrency\": "
+				      "\"daily\", \"start\": \"2026-12-01T15:00:00Z\", "
+				      "\"periods\": [{\"start_s\": 86400, \"limit\": 1}]}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CMD-7/charging-profile",
+				      "{\"id\": 5, \"purpose\": \"tx-default\", \"recurrency\": "
+				      "\"hourly\", \"start\": \"2026-12-01T15:00:00Z\", "
+				      "\"periods\": [{\"start_s\": 0, \"limit\": 1}]}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	json_decref(j);
 	j = neutral(p, tc, "/api/stations/CP-CMD-7/reserve",
 		    "{\"reservation_id\": 9, \"id_tag\": \"T1\", \"evse_id\": 1, "
 		    "\"expiry\": \"2030-01-01T00:00:00Z\"}",
@@ -582,7 +625,7 @@ static void test_command_log(void **state)
 	assert_string_equal(json_string_value(json_object_get(c, "kind")), "cancel-reservation");
 	assert_string_equal(json_string_value(json_object_get(c, "status")), "rejected");
 	json_decref(log);
-	log = http_get_json(p->port, "/api/commands?station=CP-CMD-7&offset=6");
+	log = http_get_json(p->port, "/api/commands?station=CP-CMD-7&offset=7");
 	assert_non_null(log);
 	assert_int_equal(json_array_size(json_object_get(log, "commands")), 1);
 	assert_string_equal(json_string_value(json_object_get(
@@ -591,7 +634,7 @@ static void test_command_log(void **state)
 	json_decref(log);
 	log = http_get_json(p->port, "/api/commands");
 	assert_non_null(log);
-	assert_int_equal(json_array_size(json_object_get(log, "commands")), 8);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 9);
 	c = json_array_get(json_object_get(log, "commands"), 0);
 	assert_string_equal(json_string_value(json_object_get(c, "station")), "CP-CMD-8");
 	json_decref(log);
@@ -605,7 +648,7 @@ static void test_command_log(void **state)
 	json_decref(j);
 	log = http_get_json(p->port, "/api/commands");
 	assert_non_null(log);
-	assert_int_equal(json_array_size(json_object_get(log, "commands")), 8);
+	assert_int_equal(json_array_size(json_object_get(log, "commands")), 9);
 	json_decref(log);
 	j = NULL;
 	assert_int_equal(

@@ -245,6 +245,21 @@ static void test_encoded_values(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(per, 1), "limit")),
 			 -7400);
 	json_decref(p);
+	/* recurring: Recurring with its recurrencyKind, schema-valid in both versions */
+	c.profile.recurrency = SVC_RECUR_WEEKLY;
+	p = encode_checked(OCPP_V16, SVC_CMD_SET_PROFILE, &c);
+	per = json_object_get(p, "csChargingProfiles");
+	assert_string_equal(json_string_value(json_object_get(per, "chargingProfileKind")),
+			    "Recurring");
+	assert_string_equal(json_string_value(json_object_get(per, "recurrencyKind")), "Weekly");
+	json_decref(p);
+	c.profile.recurrency = SVC_RECUR_DAILY;
+	p = encode_checked(OCPP_V201, SVC_CMD_SET_PROFILE, &c);
+	per = json_object_get(p, "chargingProfile");
+	assert_string_equal(json_string_value(json_object_get(per, "chargingProfileKind")),
+			    "Recurring");
+	assert_string_equal(json_string_value(json_object_get(per, "recurrencyKind")), "Daily");
+	json_decref(p);
 
 	/* 2.0.1 diagnostics trigger is LogStatusNotification */
 	example(SVC_CMD_TRIGGER, &c);
