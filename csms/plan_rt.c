@@ -417,6 +417,7 @@ struct svc_plans {
 };
 
 static void hook_booted(struct svc *s, const struct chg_station *st);
+static void station_caps(struct svc *s, const char *station, struct svc_charge_caps *caps);
 static void on_event(void *ud, const struct svc_event *ev);
 
 static void hook_destroy(struct svc *s)
@@ -733,7 +734,21 @@ static int find_session(const struct store_site_session *row, void *ud)
 	return 0;
 }
 
-static int needs_store(struct svc *s, const char *site_id, int64_t session_id,
+/* Whether the planner acts on the needs of a session on station st of site_id: a managed site,
+ * and a station whose capability record does not say it refuses charging profiles (the plan of
+ * such a station is never sent). */
+static bool needs_acted_on(struct svc *s, const char *site_id, const char *st)
+{
+	struct svc_charge_caps caps;
+
+	if (!svc_site_managed(s, site_id))
+		return false;
+	svc_caps_default(&caps);
+	station_caps(s, st, &caps);
+	return caps.smart_charging;
+}
+
+static int needs_store(struct svc *s, const char *site_id, const char *station, int64_t session_id,
 		       const struct store_site_session *row, const char *source,
 		       const struct svc_needs_in *in, bool *ret_managed)
 {
@@ -780,7 +795,7 @@ static int needs_store(struct svc *s, const char *site_id, int64_t session_id,
 	if (r < 0)
 		return -EIO;
 	if (ret_managed)
-		*ret_managed = svc_site_managed(s, site_id);
+		*ret_managed = needs_acted_on(s, site_id, station);
 	svc_plan_touch(s, site_id);
 	return 0;
 }
@@ -799,7 +814,7 @@ int svc_needs_from_station(struct svc *s, const struct chg_station *st, int evse
 		return -EIO;
 	if (!f.found)
 		return -ENOENT;
-	return needs_store(s, st->site_id, f.id, &f.row, source, in, ret_managed);
+	return needs_store(s, st->site_id, st->id, f.id, &f.row, source, in, ret_managed);
 }
 
 int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
@@ -826,7 +841,7 @@ int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 		return -EIO;
 	if (!f.found)
 		return -ENOENT;
-	return needs_store(s, st.site_id, session_id, &f.row, source, in, ret_managed);
+	return needs_store(s, st.site_id, owner, session_id, &f.row, source, in, ret_managed);
 }
 
 /* An import register reading of a planned session: the latest one its plan will be held

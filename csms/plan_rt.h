@@ -138,9 +138,9 @@ void svc_needs_init(struct svc_needs_in *n);
 /*
 ** Record needs for a session (source: "ev", "station", "operator"), merged over what is
 ** stored (members not given keep their value), and ask for a replan of its site. *ret_managed
-** (may be NULL) tells whether the site is planned (residential, or a limit, or a tariff): only
-** then does the planner act on them. -ENOENT unknown or ended session, -EINVAL bad values,
-** -EIO.
+** (may be NULL) tells whether the planner acts on them: the site is planned (residential, or
+** a limit, or a tariff) and the station's capability record does not say smart_charging false
+** (its plan would never be sent). -ENOENT unknown or ended session, -EINVAL bad values, -EIO.
 */
 int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 		  const struct svc_needs_in *in, bool *ret_managed);
