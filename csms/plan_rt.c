@@ -13,6 +13,7 @@
 #include <glpk.h>
 #include <jansson.h>
 
+#include "core/cfg.h"
 #include "core/clock.h"
 #include "core/hmap.h"
 #include "core/log.h"
@@ -1088,6 +1089,14 @@ static int event_slots(const struct store_grid_event *e, void *ud)
 	return 0;
 }
 
+/* The battery-wear cost per MWh discharged (config planner_wear_fen_per_mwh). */
+static int64_t wear_fen_per_mwh(struct svc *s)
+{
+	const struct cfg *c = svc_cfg(s);
+
+	return c ? c->planner_wear_fen_per_mwh : 20000;
+}
+
 /* Build the job of a due site on the loop (store reads only). NULL when nothing to plan. */
 static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct plan_site *site)
 {
@@ -1195,7 +1204,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	    .sessions = j->ps,
 	    .n_slots = n_slots,
 	    .slots = j->slots,
-	    .wear_fen_per_mwh = 20000, /* 0.2 fen per kWh discharged */
+	    .wear_fen_per_mwh = wear_fen_per_mwh(s),
 	    .time_limit_ms = SOLVE_LIMIT_MS,
 	    .method = SC_PLAN_METHOD_AUTO,
 	};

@@ -23,6 +23,7 @@
 #include "svc/events.h"
 #include "svc/link.h"
 #include "svc/svc.h"
+#include "tariff_json.h"
 
 static void test_debounce(void **state)
 {
@@ -881,6 +882,79 @@ static void test_roll_on_readings(void **state)
 	svc_events_release(f->svc, true);
 }
 
+/* The mode of session id's stored plan ("ChargingOnly", "CentralSetpoint"); the caller frees. */
+static char *plan_mode(struct rt *f, int64_t id)
+{
+	char *text = NULL, *mode;
+	json_t *doc;
+
+	assert_int_equal(store_session_plan_get(f->store, id, doc_dup, &text), 0);
+	assert_non_null(text);
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	mode = strdup(json_string_value(json_object_get(doc, "mode")));
+	json_decref(doc);
+	free(text);
+	return mode;
+}
+
+/* A V2G session at its target and a grid event that pays for export: the plan discharges at
+ * the default wear cost (the bonus beats it) and not when planner_wear_fen_per_mwh is higher
+ * than the bonus. */
+static void test_wear_cost_config(void **state)
+{
+	struct rt *f = *state;
+	struct store_grid_event ev = {
+	    .sites = "HOME",
+	    .start_ms = T0 + 10 * 60000LL,
+	    .end_ms = T0 + 40 * 60000LL,
+	    .export_w = 7000,
+	    .bonus_fen_per_kwh = 100, /* 100,000 fen per MWh */
+	};
+	struct svc_needs_in in;
+	bool managed;
+	char *mode;
+	int64_t a;
+	int base;
+	struct tariff_calendar *cal;
+	char err[TARIFF_JSON_ERR_MAX];
+
+	assert_int_equal(f->cfg.planner_wear_fen_per_mwh, 20000);
+	/* the event's slots are in flat (54,690 fen/MWh), the valley from 23:00 local (16,407)
+	 * refills for less: the event is worth 38,283 fen per MWh discharged */
+	assert_int_equal(tariff_json_load_file(TOP_SRCDIR
+					       "/docs/tariffs/example-shandong-residential.json",
+					       &cal, err),
+			 0);
+	assert_int_equal(svc_site_set_tariff(f->svc, "HOME", cal), 0);
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.capacity_wh = 60000;
+	in.soc = 80;
+	in.target_soc = 80;
+	in.soc_floor = 20;
+	in.v2g = 1;
+	in.bidirectional = 1;
+	in.max_charge_w = 7400;
+	in.max_discharge_w = 7400;
+	in.departure_ms = T0 + 10 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(svc_grid_event_add(f->svc, &ev), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	base = rt_replan(f, T0 + 10000, false);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "CentralSetpoint");
+	free(mode);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	f->cfg.planner_wear_fen_per_mwh = 40000; /* more than the event is worth */
+	base = rt_replan(f, T0 + 20000, true);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "ChargingOnly");
+	free(mode);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +969,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_site_row_memory, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_plans_per_tick, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
