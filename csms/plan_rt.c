@@ -2053,6 +2053,18 @@ static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_pl
 	return w * (SLOT_MS / 1000) / 3600;
 }
 
+/* The method a result was made with, as the plan document names it. */
+static const char *method_name(const struct sc_plan_result *r)
+{
+	if (!r)
+		return "none";
+	if (r->method == SC_PLAN_METHOD_IMMEDIATE)
+		return "immediate";
+	return r->method == SC_PLAN_METHOD_LP	 ? "lp"
+	       : r->method == SC_PLAN_METHOD_MCF ? "mcf"
+						 : "flow";
+}
+
 static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 {
 	struct plan_site *site = hmap_get(&p->sites, j->site);
@@ -2065,6 +2077,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 
 	if (!site || !row)
 		goto out;
+	if (res && res->status != SC_PLAN_OPTIMAL) /* flagged in the plan's status too */
+		log_warn("site %s: solve %s after %lld ms (limit %d ms), fallback plan (%s)",
+			 j->site, sc_plan_status_to_string(res->status), (long long)j->solve_ms,
+			 SOLVE_LIMIT_MS, method_name(res));
 	nl.start_ms = j->cur_ms;
 	nl.n_slots = n;
 	nl.n = j->n;
@@ -2223,11 +2239,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id", j->site,
 	    "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
 	    (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
-	    res ? sc_plan_status_to_string(res->status) : "failed", "method",
-	    res && res->method == SC_PLAN_METHOD_LP ? "lp" : "flow", "solve_ms",
-	    (json_int_t)j->solve_ms, "cost_planned_fen", (json_int_t)(res ? res->cost_fen : 0),
-	    "cost_immediate_fen", (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots",
-	    slots, "sessions", sess);
+	    res ? sc_plan_status_to_string(res->status) : "failed", "method", method_name(res),
+	    "solve_ms", (json_int_t)j->solve_ms, "cost_planned_fen",
+	    (json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
+	    (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots, "sessions", sess);
 	slots = sess = NULL;
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
