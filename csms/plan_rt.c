@@ -646,6 +646,34 @@ void svc_plan_site_changed(struct svc *s, const char *site_id)
 	svc_plan_touch(s, site_id);
 }
 
+struct replaced_ud {
+	struct svc *s;
+	const char *tariff_id;
+	int n;
+};
+
+static int replaced_site(const struct store_site_tariff *row, void *ud)
+{
+	struct replaced_ud *u = ud;
+
+	if (row->tariff_id && !strcmp(row->tariff_id, u->tariff_id)) {
+		svc_plan_site_changed(u->s, row->id);
+		u->n++;
+	}
+	return 0;
+}
+
+int svc_plan_tariff_replaced(struct svc *s, const char *tariff_id)
+{
+	struct replaced_ud u = {s, tariff_id, 0};
+
+	if (!tariff_id || !*tariff_id)
+		return 0;
+	if (store_site_tariffs_list(svc_store(s), NULL, replaced_site, &u) < 0)
+		return -EIO;
+	return u.n;
+}
+
 int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calendar *cal)
 {
 	struct svc_plans *p = plans_of(s);

@@ -166,6 +166,9 @@ int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calend
  * operator assigned (energy), the default of its site kind (svc_kind_set_tariff). */
 struct energy;
 int svc_plan_set_calendars(struct svc *s, struct energy *e);
+/* Calendar tariff_id was replaced (PUT /api/tariffs/{id}): replan every site that references
+ * it. Returns the number of sites asked to replan, or -EIO. */
+int svc_plan_tariff_replaced(struct svc *s, const char *tariff_id);
 const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id);
 /* The calendar for sites of a kind without one of their own (ownership moves). */
 int svc_kind_set_tariff(struct svc *s, int site_kind, struct tariff_calendar *cal);

@@ -20,10 +20,12 @@
 #include "plan_rt.h"
 #include "store/store.h"
 #include "svc/cmd.h"
+#include "svc/energy.h"
 #include "svc/events.h"
 #include "svc/link.h"
 #include "svc/svc.h"
 #include "tariff_json.h"
+#include "tariff_store.h"
 
 static void test_debounce(void **state)
 {
@@ -955,6 +957,51 @@ static void test_wear_cost_config(void **state)
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 }
 
+/* A calendar replaced (PUT /api/tariffs/{id}) replans the sites that reference it, and only
+ * those. */
+static void test_tariff_replaced_replans(void **state)
+{
+	struct rt *f = *state;
+	struct energy *e = energy_create(f->store);
+	struct tariff_calendar *cal;
+	json_t *doc;
+	char err[TARIFF_JSON_ERR_MAX];
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a;
+
+	assert_non_null(e);
+	assert_int_equal(store_site_put(f->store, "OTHER", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	doc = json_load_file(TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json", 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(tariff_store_put(f->store, doc, T0, &cal, NULL, err), 0);
+	json_decref(doc);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(energy_calendar_put(e, cal), 0);
+	assert_int_equal(energy_site_tariff_set(e, "HOME", "example-sd-residential"), 0);
+	assert_int_equal(svc_plan_set_calendars(f->svc, e), 0);
+
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 20000;
+	in.departure_ms = T0 + 8 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	rt_replan(f, T0 + 10000, false);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	rt_replan(f, T0 + 20000, false); /* nothing asked, same slot: the plan stands */
+	assert_int_equal(svc_plan_count(f->svc), 1);
+
+	assert_int_equal(svc_plan_tariff_replaced(f->svc, "nope"), 0);
+	assert_int_equal(svc_plan_tariff_replaced(f->svc, "example-sd-residential"), 1);
+	rt_replan(f, T0 + 30000, false); /* past the debounce */
+	assert_int_equal(svc_plan_count(f->svc), 2);
+
+	assert_int_equal(svc_plan_set_calendars(f->svc, NULL), 0);
+	energy_destroy(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -970,6 +1017,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_plans_per_tick, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_tariff_replaced_replans, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
