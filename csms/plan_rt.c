@@ -418,6 +418,7 @@ struct svc_plans {
 };
 
 static void hook_booted(struct svc *s, const struct chg_station *st);
+static void clear_station_profiles(struct svc *s, const char *site_id);
 static void station_caps(struct svc *s, const char *station, struct svc_charge_caps *caps);
 static void on_event(void *ud, const struct svc_event *ev);
 
@@ -715,6 +716,8 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
 
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EIO;
+	if (limit_w < 0)
+		clear_station_profiles(s, site_id);
 	svc_plan_site_changed(s, site_id);
 	return 0;
 }
@@ -1929,6 +1932,42 @@ static void station_profiles(struct svc *s, struct plan_site *site, const char *
 	snprintf(t->station, sizeof(t->station), "%s", st);
 	if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
 		free(t);
+}
+
+static void on_clear_done(void *ud, const struct svc_cmd_result *res)
+{
+	(void)ud;
+	(void)res; /* Unknown: the station did not hold it (or lost it): nothing to do */
+}
+
+/*
+** The limit of site_id was cleared: the stations sent its station-level profiles (the station
+** max profile, the TxDefaultProfile that holds new sessions) are told to drop them with
+** ClearChargingProfile by id, or they would go on capping at the old limit.
+*/
+static void clear_station_profiles(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *site = p ? hmap_get(&p->sites, site_id) : NULL;
+
+	if (!site)
+		return;
+	for (size_t k = 0; k < site->n_max_sent; k++) {
+		static const int64_t ids[] = {STATION_MAX_PROFILE_ID, TX_DEFAULT_PROFILE_ID};
+
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			struct svc_cmd cmd = {.kind = SVC_CMD_CLEAR_PROFILE};
+
+			cmd.evse_id = 0;
+			cmd.clear.has_id = true;
+			cmd.clear.id = ids[i];
+			cmd.clear.purpose = -1;
+			cmd.clear.stack_level = -1;
+			svc_cmd_send(s, site->max_sent[k], &cmd, "planner", on_clear_done, NULL);
+		}
+	}
+	site->n_max_sent = 0;
+	site->max_sent_w = -1;
 }
 
 static void send_station_max(struct svc *s, struct plan_site *site, struct plan_job *j)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "adapter.h"
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -1002,6 +1003,57 @@ static void test_tariff_replaced_replans(void **state)
 	energy_destroy(e);
 }
 
+/* A site's limit cleared: the stations that were sent its station-level profiles are told to
+ * clear them (the station max profile 9000 and the TxDefaultProfile 9001, by id), as
+ * ClearChargingProfile in both versions; a new limit later sends them again. */
+static void test_limit_cleared_clears_profiles(void **state)
+{
+	struct rt *f = *state;
+	bool seen[2] = {false, false};
+	int base;
+
+	rt_open(f, "CP-A");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
+	base = rt_replan(f, T0 + 10000, false);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	base = f->link.n;
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", -1), 0);
+	assert_int_equal(f->link.n, base + 2);
+	for (int i = base; i < f->link.n; i++) {
+		const struct svc_cmd *c = &f->link.cmd[i];
+		const char *action;
+		json_t *p;
+
+		assert_int_equal(c->kind, SVC_CMD_CLEAR_PROFILE);
+		assert_string_equal(f->link.station[i], "CP-A");
+		assert_true(c->clear.has_id);
+		assert_true(c->clear.id == 9000 || c->clear.id == 9001);
+		seen[c->clear.id - 9000] = true;
+		assert_int_equal(adapter_for(OCPP_V16)->encode_cmd(c, &action, &p), 0);
+		assert_string_equal(action, "ClearChargingProfile");
+		assert_int_equal(json_integer_value(json_object_get(p, "id")), c->clear.id);
+		json_decref(p);
+		assert_int_equal(adapter_for(OCPP_V201)->encode_cmd(c, &action, &p), 0);
+		assert_string_equal(action, "ClearChargingProfile");
+		assert_int_equal(json_integer_value(json_object_get(p, "chargingProfileId")),
+				 c->clear.id);
+		json_decref(p);
+	}
+	assert_true(seen[0] && seen[1]);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	/* the replan after it sends no station-level profile */
+	base = rt_replan(f, T0 + 20000, false);
+	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX), -1);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	/* a limit again: sent again */
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 8000), 0);
+	base = rt_replan(f, T0 + 30000, false);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1018,6 +1070,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tariff_replaced_replans, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_limit_cleared_clears_profiles, rt_setup,
+					    rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
