@@ -978,6 +978,27 @@ struct gather {
 	int err;
 };
 
+/*
+** Whether station st's EVSEs can discharge: what the operator set in its model's capability
+** record (override `bidirectional`) wins over what the station declared for the session
+** (declared, from its EVChargingNeeds). Read only for sessions whose driver allows V2G.
+*/
+static bool station_bidirectional(struct svc *s, const char *st, bool declared)
+{
+	struct svc_model_caps c;
+	json_t *o, *v;
+	bool r = declared;
+
+	if (svc_station_caps(s, st, &c) < 0)
+		return declared;
+	o = json_loads(c.override, 0, NULL);
+	v = json_object_get(o, "bidirectional");
+	if (json_is_boolean(v))
+		r = json_is_true(v);
+	json_decref(o);
+	return r;
+}
+
 static int gather_session(const struct store_site_session *row, void *ud)
 {
 	struct gather *g = ud;
@@ -1033,7 +1054,7 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	    (n.max_charge_w < max_w || (g->site.kind == SITE_SWAP && !strcmp(n.source, "station"))))
 		max_w = n.max_charge_w;
 	ps->max_charge_w = max_w;
-	js->discharge_ok = n.v2g && n.bidirectional;
+	js->discharge_ok = n.v2g && station_bidirectional(g->s, row->station_id, n.bidirectional);
 	ps->v2g = js->discharge_ok;
 	ps->max_discharge_w =
 	    js->discharge_ok ? (n.max_discharge_w > 0 ? n.max_discharge_w : max_w) : 0;
@@ -2206,7 +2227,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			json_decref(pw);
 			continue;
 		}
-		caps.bidirectional = js->discharge_ok;
+		caps.bidirectional = js->discharge_ok; /* V2G allowed, the override (or else the
+							* station's declaration) bidirectional */
 		for (int k = 0; k < n; k++) {
 			row[k] = k == 0 ? js->frozen_w
 				 : res	? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]

@@ -901,12 +901,14 @@ static char *plan_mode(struct rt *f, int64_t id)
 	return mode;
 }
 
-/* A V2G session at its target and a grid event that pays for export: the plan discharges at
- * the default wear cost (the bonus beats it) and not when planner_wear_fen_per_mwh is higher
- * than the bonus. */
-static void test_wear_cost_config(void **state)
+/*
+** A V2G session on CP-A at its target (80 % of 60 kWh), the EVSE declared bidirectional or not,
+** and a grid event that pays for export: its slots are in flat (54,690 fen/MWh), the valley
+** from 23:00 local (16,407) refills for less, so the event is worth 38,283 fen per MWh
+** discharged. Returns the session.
+*/
+static int64_t v2g_event_site(struct rt *f, int bidirectional)
 {
-	struct rt *f = *state;
 	struct store_grid_event ev = {
 	    .sites = "HOME",
 	    .start_ms = T0 + 10 * 60000LL,
@@ -915,16 +917,11 @@ static void test_wear_cost_config(void **state)
 	    .bonus_fen_per_kwh = 100, /* 100,000 fen per MWh */
 	};
 	struct svc_needs_in in;
-	bool managed;
-	char *mode;
-	int64_t a;
-	int base;
 	struct tariff_calendar *cal;
 	char err[TARIFF_JSON_ERR_MAX];
+	bool managed;
+	int64_t a;
 
-	assert_int_equal(f->cfg.planner_wear_fen_per_mwh, 20000);
-	/* the event's slots are in flat (54,690 fen/MWh), the valley from 23:00 local (16,407)
-	 * refills for less: the event is worth 38,283 fen per MWh discharged */
 	assert_int_equal(tariff_json_load_file(TOP_SRCDIR
 					       "/docs/tariffs/example-shandong-residential.json",
 					       &cal, err),
@@ -937,13 +934,27 @@ static void test_wear_cost_config(void **state)
 	in.target_soc = 80;
 	in.soc_floor = 20;
 	in.v2g = 1;
-	in.bidirectional = 1;
+	in.bidirectional = bidirectional;
 	in.max_charge_w = 7400;
 	in.max_discharge_w = 7400;
 	in.departure_ms = T0 + 10 * 3600000LL;
 	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
 	assert_int_equal(svc_grid_event_add(f->svc, &ev), 0);
 	assert_int_equal(store_commit(f->store), 0);
+	return a;
+}
+
+/* The V2G site above: the plan discharges at the default wear cost (the event is worth more)
+ * and not when planner_wear_fen_per_mwh is higher than what the event is worth. */
+static void test_wear_cost_config(void **state)
+{
+	struct rt *f = *state;
+	char *mode;
+	int64_t a;
+	int base;
+
+	assert_int_equal(f->cfg.planner_wear_fen_per_mwh, 20000);
+	a = v2g_event_site(f, 1);
 	base = rt_replan(f, T0 + 10000, false);
 	mode = plan_mode(f, a);
 	assert_string_equal(mode, "CentralSetpoint");
@@ -1054,6 +1065,52 @@ static void test_limit_cleared_clears_profiles(void **state)
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 }
 
+/* The operator's `bidirectional` in the station model's record wins over what the station
+ * declared for the session: false stops the discharge (no negative limit goes out), true lets
+ * an EVSE that declared nothing discharge. */
+static void test_bidirectional_override_wins(void **state)
+{
+	struct rt *f = *state;
+	char *mode;
+	int64_t a;
+	int base;
+
+	a = v2g_event_site(f, 1);
+	assert_int_equal(
+	    svc_model_caps_override(f->svc, "", "station:CP-A", "{\"bidirectional\":false}"), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	base = rt_replan(f, T0 + 10000, false);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "ChargingOnly");
+	free(mode);
+	for (int i = base; i < f->link.n; i++) {
+		assert_true(f->link.cmd[i].kind != SVC_CMD_RAW); /* no SetV2GMode */
+		for (size_t q = 0; f->link.cmd[i].kind == SVC_CMD_SET_PROFILE &&
+				   q < f->link.cmd[i].profile.n_periods;
+		     q++)
+			assert_true(f->link.cmd[i].profile.periods[q].limit >= 0);
+	}
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* the station declares it cannot; the operator says it can */
+	{
+		struct svc_needs_in in;
+		bool managed;
+
+		svc_needs_init(&in);
+		in.bidirectional = 0;
+		assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	}
+	assert_int_equal(
+	    svc_model_caps_override(f->svc, "", "station:CP-A", "{\"bidirectional\":true}"), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	base = rt_replan(f, T0 + 20000, false);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "CentralSetpoint");
+	free(mode);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1071,6 +1128,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tariff_replaced_replans, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_limit_cleared_clears_profiles, rt_setup,
+					    rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_bidirectional_override_wins, rt_setup,
 					    rt_teardown),
 	};
 
