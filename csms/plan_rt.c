@@ -36,9 +36,11 @@
  * Slots are 15 minutes of the node's clock, aligned to the epoch. The slot in progress is
  * frozen: a session keeps the power the previous plan gave it there (a new session gets a share
  * of what is left under the limit), so a replan never moves power inside a slot that is
- * already half delivered, and the new plan starts at the next boundary. Every site with
- * sessions is replanned at each slot boundary (a rolling horizon: a schedule cut to fit a
- * station's period limit is continued there).
+ * already half delivered, and the new plan starts at the next boundary. At each slot boundary a
+ * site with sessions is planned again only where roll_needed() says so (the rolling horizon: the
+ * plan is an hour old, runs out or ends before a departure, steers a V2G session, or readings
+ * stray from it; a schedule cut to fit a station's period limit is continued there); otherwise
+ * its plan stands (rolls_skipped).
  */
 
 #define SLOT_MS		       SC_PLAN_SLOT_MS
@@ -2359,8 +2361,8 @@ out:
 }
 
 /*
-** Plans built per tick (100 ms) at most: at a slot's start every site with sessions plans
-** again for the rolling horizon, and a city's 100,000 one-pile sites planning in one tick were
+** Plans built per tick (100 ms) at most: at a slot's start the sites whose plan must be made
+** again (roll_needed()) plan for the rolling horizon, and a city's 100,000 one-pile sites planning in one tick were
 ** a storm of reads and profiles that stalled the nodes and the database (docs/scaling.md). The
 ** rest wait for the next ticks, in table order from where the last tick stopped: 20 plans a
 ** second per node, ~8 statements each, so that 11 nodes of the city ask ~1,800 statements a
