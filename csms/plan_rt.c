@@ -359,6 +359,8 @@ struct plan_site {
 	int64_t max_sent_w;		      /* the limit sent as station max profiles */
 	char (*max_sent)[STATION_ID_MAX + 1]; /* to these stations */
 	size_t n_max_sent;
+	char (*held)[STATION_ID_MAX + 1]; /* sent station-level profiles (any limit) since the */
+	size_t n_held;			  /* limit was last cleared: to clear them then */
 	/* its row and whether the operator assigned it a calendar, as read lately (site_row(),
 	 * svc_site_tariff()): the planner asks for them several times per plan and per session
 	 * event */
@@ -529,6 +531,7 @@ void svc__plans_free(struct svc_plans *p)
 		tariff_calendar_destroy(ps->cal);
 		last_free(&ps->last);
 		free(ps->max_sent);
+		free(ps->held);
 		free(ps);
 	}
 	hmap_free(&p->sites);
@@ -1909,6 +1912,21 @@ static void send_tx_default(struct svc *s, const char *st, const struct svc_char
 ** a cap that holds in the station itself, whatever happens to the CSMS or the link. Sent once
 ** per station and limit (again when the limit changes).
 */
+/* Station st holds station-level profiles of site (whatever the limit they carry). */
+static void held_add(struct plan_site *site, const char *st)
+{
+	void *a;
+
+	for (size_t k = 0; k < site->n_held; k++)
+		if (!strcmp(site->held[k], st))
+			return;
+	a = realloc(site->held, (site->n_held + 1) * sizeof(*site->held));
+	if (!a)
+		return;
+	site->held = a;
+	snprintf(site->held[site->n_held++], sizeof(*site->held), "%s", st);
+}
+
 /* The station-level profiles of one station of site (limit_w >= 0), unless already sent. */
 static void station_profiles(struct svc *s, struct plan_site *site, const char *st, int64_t limit_w)
 {
@@ -1935,6 +1953,7 @@ static void station_profiles(struct svc *s, struct plan_site *site, const char *
 		return;
 	site->max_sent = a;
 	snprintf(site->max_sent[site->n_max_sent++], sizeof(*site->max_sent), "%s", st);
+	held_add(site, st);
 	send_tx_default(s, st, &caps, limit_w);
 	if (!caps.station_max)
 		return;
@@ -1964,9 +1983,10 @@ static void on_clear_done(void *ud, const struct svc_cmd_result *res)
 }
 
 /*
-** The limit of site_id was cleared: the stations sent its station-level profiles (the station
-** max profile, the TxDefaultProfile that holds new sessions) are told to drop them with
-** ClearChargingProfile by id, or they would go on capping at the old limit.
+** The limit of site_id was cleared: the stations this node sent its station-level profiles
+** since the limit was last cleared (the station max profile, the TxDefaultProfile that holds new
+** sessions; whatever limit they carried) are told to drop them with ClearChargingProfile by id,
+** or they would go on capping at an old limit.
 */
 static void clear_station_profiles(struct svc *s, const char *site_id)
 {
@@ -1975,7 +1995,7 @@ static void clear_station_profiles(struct svc *s, const char *site_id)
 
 	if (!site)
 		return;
-	for (size_t k = 0; k < site->n_max_sent; k++) {
+	for (size_t k = 0; k < site->n_held; k++) {
 		static const int64_t ids[] = {STATION_MAX_PROFILE_ID, TX_DEFAULT_PROFILE_ID};
 
 		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -1986,9 +2006,10 @@ static void clear_station_profiles(struct svc *s, const char *site_id)
 			cmd.clear.id = ids[i];
 			cmd.clear.purpose = -1;
 			cmd.clear.stack_level = -1;
-			svc_cmd_send(s, site->max_sent[k], &cmd, "planner", on_clear_done, NULL);
+			svc_cmd_send(s, site->held[k], &cmd, "planner", on_clear_done, NULL);
 		}
 	}
+	site->n_held = 0;
 	site->n_max_sent = 0;
 	site->max_sent_w = -1;
 }

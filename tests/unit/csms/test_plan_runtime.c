@@ -152,7 +152,7 @@ static void test_v2g_payload(void **state)
 /* ---------------------------------------------------------------- the runtime on svc */
 
 #define T0	  1795960800000LL /* 2026-11-30T13:20:00Z = 21:20 local (UTC+08:00) */
-#define SENDS_MAX 16
+#define SENDS_MAX 32
 
 /* A fake link: every command the planner sends, answered by the test. */
 struct rt_link {
@@ -1020,28 +1020,42 @@ static void test_tariff_replaced_replans(void **state)
 static void test_limit_cleared_clears_profiles(void **state)
 {
 	struct rt *f = *state;
-	bool seen[2] = {false, false};
-	int base;
+	int seen[2] = {0, 0}, base;
+	int64_t b;
 
 	rt_open(f, "CP-A");
-	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 12000), 0);
 	base = rt_replan(f, T0 + 10000, false);
 	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
 	rt_answer(f, base, SVC_RES_ACCEPTED);
+	/* B ends; a new limit goes to A only, but B still holds the profiles of the old one */
+	{
+		struct store_session_close cl = {.stop_ms = T0 + 12000, .meter_stop_wh = 1500};
 
+		assert_int_equal(store_session_close(f->store, b, &cl), 0);
+		assert_int_equal(store_commit(f->store), 0);
+	}
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
+	base = rt_replan(f, T0 + 15000, false);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* cleared: both stations are told to drop both profiles */
 	base = f->link.n;
 	assert_int_equal(svc_site_set_limit(f->svc, "HOME", -1), 0);
-	assert_int_equal(f->link.n, base + 2);
+	assert_int_equal(f->link.n, base + 4);
 	for (int i = base; i < f->link.n; i++) {
 		const struct svc_cmd *c = &f->link.cmd[i];
 		const char *action;
 		json_t *p;
 
 		assert_int_equal(c->kind, SVC_CMD_CLEAR_PROFILE);
-		assert_string_equal(f->link.station[i], "CP-A");
+		assert_true(!strcmp(f->link.station[i], "CP-A") ||
+			    !strcmp(f->link.station[i], "CP-B"));
 		assert_true(c->clear.has_id);
 		assert_true(c->clear.id == 9000 || c->clear.id == 9001);
-		seen[c->clear.id - 9000] = true;
+		seen[c->clear.id - 9000]++;
 		assert_int_equal(adapter_for(OCPP_V16)->encode_cmd(c, &action, &p), 0);
 		assert_string_equal(action, "ClearChargingProfile");
 		assert_int_equal(json_integer_value(json_object_get(p, "id")), c->clear.id);
@@ -1052,7 +1066,8 @@ static void test_limit_cleared_clears_profiles(void **state)
 				 c->clear.id);
 		json_decref(p);
 	}
-	assert_true(seen[0] && seen[1]);
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 2);
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 	/* the replan after it sends no station-level profile */
 	base = rt_replan(f, T0 + 20000, false);
