@@ -118,7 +118,7 @@ static int run_site(const char *name, size_t n, int v2g_pct, enum sc_plan_method
 		return rc;
 	}
 	printf("%s %.3f s\n%s_cpu %.3f s\n", name, t1 - t0, name, c0);
-	if (r.method != m && m != SC_PLAN_METHOD_AUTO)
+	if (r.method == SC_PLAN_METHOD_LP && m != SC_PLAN_METHOD_LP)
 		printf("# %s: solved by the LP fallback\n", name);
 	if (r.status != SC_PLAN_OPTIMAL)
 		printf("# %s stopped: %s after %.0f s (the plan is the immediate one)\n", name,

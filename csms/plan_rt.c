@@ -13,6 +13,7 @@
 #include <glpk.h>
 #include <jansson.h>
 
+#include "core/cfg.h"
 #include "core/clock.h"
 #include "core/hmap.h"
 #include "core/log.h"
@@ -35,9 +36,11 @@
  * Slots are 15 minutes of the node's clock, aligned to the epoch. The slot in progress is
  * frozen: a session keeps the power the previous plan gave it there (a new session gets a share
  * of what is left under the limit), so a replan never moves power inside a slot that is
- * already half delivered, and the new plan starts at the next boundary. Every site with
- * sessions is replanned at each slot boundary (a rolling horizon: a schedule cut to fit a
- * station's period limit is continued there).
+ * already half delivered, and the new plan starts at the next boundary. At each slot boundary a
+ * site with sessions is planned again only where roll_needed() says so (the rolling horizon: the
+ * plan is an hour old, runs out or ends before a departure, steers a V2G session, or readings
+ * stray from it; a schedule cut to fit a station's period limit is continued there); otherwise
+ * its plan stands (rolls_skipped).
  */
 
 #define SLOT_MS		       SC_PLAN_SLOT_MS
@@ -356,6 +359,8 @@ struct plan_site {
 	int64_t max_sent_w;		      /* the limit sent as station max profiles */
 	char (*max_sent)[STATION_ID_MAX + 1]; /* to these stations */
 	size_t n_max_sent;
+	char (*held)[STATION_ID_MAX + 1]; /* sent station-level profiles (any limit) since the */
+	size_t n_held;			  /* limit was last cleared: to clear them then */
 	/* its row and whether the operator assigned it a calendar, as read lately (site_row(),
 	 * svc_site_tariff()): the planner asks for them several times per plan and per session
 	 * event */
@@ -417,6 +422,8 @@ struct svc_plans {
 };
 
 static void hook_booted(struct svc *s, const struct chg_station *st);
+static void clear_station_profiles(struct svc *s, const char *site_id);
+static void station_caps(struct svc *s, const char *station, struct svc_charge_caps *caps);
 static void on_event(void *ud, const struct svc_event *ev);
 
 static void hook_destroy(struct svc *s)
@@ -524,6 +531,7 @@ void svc__plans_free(struct svc_plans *p)
 		tariff_calendar_destroy(ps->cal);
 		last_free(&ps->last);
 		free(ps->max_sent);
+		free(ps->held);
 		free(ps);
 	}
 	hmap_free(&p->sites);
@@ -644,6 +652,34 @@ void svc_plan_site_changed(struct svc *s, const char *site_id)
 	svc_plan_touch(s, site_id);
 }
 
+struct replaced_ud {
+	struct svc *s;
+	const char *tariff_id;
+	int n;
+};
+
+static int replaced_site(const struct store_site_tariff *row, void *ud)
+{
+	struct replaced_ud *u = ud;
+
+	if (row->tariff_id && !strcmp(row->tariff_id, u->tariff_id)) {
+		svc_plan_site_changed(u->s, row->id);
+		u->n++;
+	}
+	return 0;
+}
+
+int svc_plan_tariff_replaced(struct svc *s, const char *tariff_id)
+{
+	struct replaced_ud u = {s, tariff_id, 0};
+
+	if (!tariff_id || !*tariff_id)
+		return 0;
+	if (store_site_tariffs_list(svc_store(s), NULL, replaced_site, &u) < 0)
+		return -EIO;
+	return u.n;
+}
+
 int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calendar *cal)
 {
 	struct svc_plans *p = plans_of(s);
@@ -685,6 +721,8 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
 
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EIO;
+	if (limit_w < 0)
+		clear_station_profiles(s, site_id);
 	svc_plan_site_changed(s, site_id);
 	return 0;
 }
@@ -733,7 +771,21 @@ static int find_session(const struct store_site_session *row, void *ud)
 	return 0;
 }
 
-static int needs_store(struct svc *s, const char *site_id, int64_t session_id,
+/* Whether the planner acts on the needs of a session on station st of site_id: a managed site,
+ * and a station whose capability record does not say it refuses charging profiles (the plan of
+ * such a station is never sent). */
+static bool needs_acted_on(struct svc *s, const char *site_id, const char *st)
+{
+	struct svc_charge_caps caps;
+
+	if (!svc_site_managed(s, site_id))
+		return false;
+	svc_caps_default(&caps);
+	station_caps(s, st, &caps);
+	return caps.smart_charging;
+}
+
+static int needs_store(struct svc *s, const char *site_id, const char *station, int64_t session_id,
 		       const struct store_site_session *row, const char *source,
 		       const struct svc_needs_in *in, bool *ret_managed)
 {
@@ -780,7 +832,7 @@ static int needs_store(struct svc *s, const char *site_id, int64_t session_id,
 	if (r < 0)
 		return -EIO;
 	if (ret_managed)
-		*ret_managed = svc_site_managed(s, site_id);
+		*ret_managed = needs_acted_on(s, site_id, station);
 	svc_plan_touch(s, site_id);
 	return 0;
 }
@@ -799,7 +851,7 @@ int svc_needs_from_station(struct svc *s, const struct chg_station *st, int evse
 		return -EIO;
 	if (!f.found)
 		return -ENOENT;
-	return needs_store(s, st->site_id, f.id, &f.row, source, in, ret_managed);
+	return needs_store(s, st->site_id, st->id, f.id, &f.row, source, in, ret_managed);
 }
 
 int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
@@ -826,7 +878,7 @@ int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 		return -EIO;
 	if (!f.found)
 		return -ENOENT;
-	return needs_store(s, st.site_id, session_id, &f.row, source, in, ret_managed);
+	return needs_store(s, st.site_id, owner, session_id, &f.row, source, in, ret_managed);
 }
 
 /* An import register reading of a planned session: the latest one its plan will be held
@@ -931,6 +983,27 @@ struct gather {
 	int err;
 };
 
+/*
+** Whether station st's EVSEs can discharge: what the operator set in its model's capability
+** record (override `bidirectional`) wins over what the station declared for the session
+** (declared, from its EVChargingNeeds). Read only for sessions whose driver allows V2G.
+*/
+static bool station_bidirectional(struct svc *s, const char *st, bool declared)
+{
+	struct svc_model_caps c;
+	json_t *o, *v;
+	bool r = declared;
+
+	if (svc_station_caps(s, st, &c) < 0)
+		return declared;
+	o = json_loads(c.override, 0, NULL);
+	v = json_object_get(o, "bidirectional");
+	if (json_is_boolean(v))
+		r = json_is_true(v);
+	json_decref(o);
+	return r;
+}
+
 static int gather_session(const struct store_site_session *row, void *ud)
 {
 	struct gather *g = ud;
@@ -986,7 +1059,7 @@ static int gather_session(const struct store_site_session *row, void *ud)
 	    (n.max_charge_w < max_w || (g->site.kind == SITE_SWAP && !strcmp(n.source, "station"))))
 		max_w = n.max_charge_w;
 	ps->max_charge_w = max_w;
-	js->discharge_ok = n.v2g && n.bidirectional;
+	js->discharge_ok = n.v2g && station_bidirectional(g->s, row->station_id, n.bidirectional);
 	ps->v2g = js->discharge_ok;
 	ps->max_discharge_w =
 	    js->discharge_ok ? (n.max_discharge_w > 0 ? n.max_discharge_w : max_w) : 0;
@@ -1071,6 +1144,14 @@ static int event_slots(const struct store_grid_event *e, void *ud)
 		snprintf(j->events + used, sizeof(j->events) - used, "%s%lld", used ? "," : "",
 			 (long long)e->id);
 	return 0;
+}
+
+/* The battery-wear cost per MWh discharged (config planner_wear_fen_per_mwh). */
+static int64_t wear_fen_per_mwh(struct svc *s)
+{
+	const struct cfg *c = svc_cfg(s);
+
+	return c ? c->planner_wear_fen_per_mwh : 20000;
 }
 
 /* Build the job of a due site on the loop (store reads only). NULL when nothing to plan. */
@@ -1180,7 +1261,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	    .sessions = j->ps,
 	    .n_slots = n_slots,
 	    .slots = j->slots,
-	    .wear_fen_per_mwh = 20000, /* 0.2 fen per kWh discharged */
+	    .wear_fen_per_mwh = wear_fen_per_mwh(s),
 	    .time_limit_ms = SOLVE_LIMIT_MS,
 	    .method = SC_PLAN_METHOD_AUTO,
 	};
@@ -1831,6 +1912,21 @@ static void send_tx_default(struct svc *s, const char *st, const struct svc_char
 ** a cap that holds in the station itself, whatever happens to the CSMS or the link. Sent once
 ** per station and limit (again when the limit changes).
 */
+/* Station st holds station-level profiles of site (whatever the limit they carry). */
+static void held_add(struct plan_site *site, const char *st)
+{
+	void *a;
+
+	for (size_t k = 0; k < site->n_held; k++)
+		if (!strcmp(site->held[k], st))
+			return;
+	a = realloc(site->held, (site->n_held + 1) * sizeof(*site->held));
+	if (!a)
+		return;
+	site->held = a;
+	snprintf(site->held[site->n_held++], sizeof(*site->held), "%s", st);
+}
+
 /* The station-level profiles of one station of site (limit_w >= 0), unless already sent. */
 static void station_profiles(struct svc *s, struct plan_site *site, const char *st, int64_t limit_w)
 {
@@ -1857,6 +1953,7 @@ static void station_profiles(struct svc *s, struct plan_site *site, const char *
 		return;
 	site->max_sent = a;
 	snprintf(site->max_sent[site->n_max_sent++], sizeof(*site->max_sent), "%s", st);
+	held_add(site, st);
 	send_tx_default(s, st, &caps, limit_w);
 	if (!caps.station_max)
 		return;
@@ -1877,6 +1974,44 @@ static void station_profiles(struct svc *s, struct plan_site *site, const char *
 	snprintf(t->station, sizeof(t->station), "%s", st);
 	if (svc_cmd_send(s, st, &cmd, "planner", on_profile_done, t) < 0)
 		free(t);
+}
+
+static void on_clear_done(void *ud, const struct svc_cmd_result *res)
+{
+	(void)ud;
+	(void)res; /* Unknown: the station did not hold it (or lost it): nothing to do */
+}
+
+/*
+** The limit of site_id was cleared: the stations this node sent its station-level profiles
+** since the limit was last cleared (the station max profile, the TxDefaultProfile that holds new
+** sessions; whatever limit they carried) are told to drop them with ClearChargingProfile by id,
+** or they would go on capping at an old limit.
+*/
+static void clear_station_profiles(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *site = p ? hmap_get(&p->sites, site_id) : NULL;
+
+	if (!site)
+		return;
+	for (size_t k = 0; k < site->n_held; k++) {
+		static const int64_t ids[] = {STATION_MAX_PROFILE_ID, TX_DEFAULT_PROFILE_ID};
+
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			struct svc_cmd cmd = {.kind = SVC_CMD_CLEAR_PROFILE};
+
+			cmd.evse_id = 0;
+			cmd.clear.has_id = true;
+			cmd.clear.id = ids[i];
+			cmd.clear.purpose = -1;
+			cmd.clear.stack_level = -1;
+			svc_cmd_send(s, site->held[k], &cmd, "planner", on_clear_done, NULL);
+		}
+	}
+	site->n_held = 0;
+	site->n_max_sent = 0;
+	site->max_sent_w = -1;
 }
 
 static void send_station_max(struct svc *s, struct plan_site *site, struct plan_job *j)
@@ -2029,6 +2164,18 @@ static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_pl
 	return w * (SLOT_MS / 1000) / 3600;
 }
 
+/* The method a result was made with, as the plan document names it. */
+static const char *method_name(const struct sc_plan_result *r)
+{
+	if (!r)
+		return "none";
+	if (r->method == SC_PLAN_METHOD_IMMEDIATE)
+		return "immediate";
+	return r->method == SC_PLAN_METHOD_LP	 ? "lp"
+	       : r->method == SC_PLAN_METHOD_MCF ? "mcf"
+						 : "flow";
+}
+
 static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 {
 	struct plan_site *site = hmap_get(&p->sites, j->site);
@@ -2041,6 +2188,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 
 	if (!site || !row)
 		goto out;
+	if (res && res->status != SC_PLAN_OPTIMAL) /* flagged in the plan's status too */
+		log_warn("site %s: solve %s after %lld ms (limit %d ms), fallback plan (%s)",
+			 j->site, sc_plan_status_to_string(res->status), (long long)j->solve_ms,
+			 SOLVE_LIMIT_MS, method_name(res));
 	nl.start_ms = j->cur_ms;
 	nl.n_slots = n;
 	nl.n = j->n;
@@ -2099,7 +2250,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			json_decref(pw);
 			continue;
 		}
-		caps.bidirectional = js->discharge_ok;
+		caps.bidirectional = js->discharge_ok; /* V2G allowed, the override (or else the
+							* station's declaration) bidirectional */
 		for (int k = 0; k < n; k++) {
 			row[k] = k == 0 ? js->frozen_w
 				 : res	? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
@@ -2199,11 +2351,10 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id", j->site,
 	    "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
 	    (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
-	    res ? sc_plan_status_to_string(res->status) : "failed", "method",
-	    res && res->method == SC_PLAN_METHOD_LP ? "lp" : "flow", "solve_ms",
-	    (json_int_t)j->solve_ms, "cost_planned_fen", (json_int_t)(res ? res->cost_fen : 0),
-	    "cost_immediate_fen", (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots",
-	    slots, "sessions", sess);
+	    res ? sc_plan_status_to_string(res->status) : "failed", "method", method_name(res),
+	    "solve_ms", (json_int_t)j->solve_ms, "cost_planned_fen",
+	    (json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
+	    (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots, "sessions", sess);
 	slots = sess = NULL;
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
@@ -2231,8 +2382,8 @@ out:
 }
 
 /*
-** Plans built per tick (100 ms) at most: at a slot's start every site with sessions plans
-** again for the rolling horizon, and a city's 100,000 one-pile sites planning in one tick were
+** Plans built per tick (100 ms) at most: at a slot's start the sites whose plan must be made
+** again (roll_needed()) plan for the rolling horizon, and a city's 100,000 one-pile sites planning in one tick were
 ** a storm of reads and profiles that stalled the nodes and the database (docs/scaling.md). The
 ** rest wait for the next ticks, in table order from where the last tick stopped: 20 plans a
 ** second per node, ~8 statements each, so that 11 nodes of the city ask ~1,800 statements a

@@ -138,9 +138,9 @@ void svc_needs_init(struct svc_needs_in *n);
 /*
 ** Record needs for a session (source: "ev", "station", "operator"), merged over what is
 ** stored (members not given keep their value), and ask for a replan of its site. *ret_managed
-** (may be NULL) tells whether the site is planned (residential, or a limit, or a tariff): only
-** then does the planner act on them. -ENOENT unknown or ended session, -EINVAL bad values,
-** -EIO.
+** (may be NULL) tells whether the planner acts on them: the site is planned (residential, or
+** a limit, or a tariff) and the station's capability record does not say smart_charging false
+** (its plan would never be sent). -ENOENT unknown or ended session, -EINVAL bad values, -EIO.
 */
 int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 		  const struct svc_needs_in *in, bool *ret_managed);
@@ -166,6 +166,9 @@ int svc_site_set_tariff(struct svc *s, const char *site_id, struct tariff_calend
  * operator assigned (energy), the default of its site kind (svc_kind_set_tariff). */
 struct energy;
 int svc_plan_set_calendars(struct svc *s, struct energy *e);
+/* Calendar tariff_id was replaced (PUT /api/tariffs/{id}): replan every site that references
+ * it. Returns the number of sites asked to replan, or -EIO. */
+int svc_plan_tariff_replaced(struct svc *s, const char *tariff_id);
 const struct tariff_calendar *svc_site_tariff(struct svc *s, const char *site_id);
 /* The calendar for sites of a kind without one of their own (ownership moves). */
 int svc_kind_set_tariff(struct svc *s, int site_kind, struct tariff_calendar *cal);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../plan_rt.h"
+#include "../svc/energy.h"
 #include "../svc/svc.h"
 #include "api-private.h"
 
@@ -180,7 +181,7 @@ static void post_grid_event(struct api_req *r, char **segs)
 {
 	json_t *o = api_body_object(r), *sites, *s;
 	struct store_grid_event e = {0};
-	char list[512] = "";
+	char list[512] = "", unlimited[80] = "";
 	json_int_t bonus;
 	size_t i, used = 0;
 	int rc;
@@ -210,6 +211,8 @@ static void post_grid_event(struct api_req *r, char **segs)
 			api_storage_error(r, rc);
 			goto out;
 		}
+		if (site.limit_w < 0 && !*unlimited)
+			snprintf(unlimited, sizeof(unlimited), "%s", id);
 		used +=
 		    (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "", id);
 	}
@@ -225,6 +228,12 @@ static void post_grid_event(struct api_req *r, char **segs)
 	}
 	if (!e.reduce_w && !e.export_w) {
 		api_error(r, 400, "give reduce_kw or export_kw");
+		goto out;
+	}
+	if (e.reduce_w && *unlimited) {
+		/* reduce_kw caps import at limit - X: nothing to reduce from without a limit */
+		api_error(r, 400, "reduce_kw: site %s has no limit (PUT /api/sites/%s/limit)",
+			  unlimited, unlimited);
 		goto out;
 	}
 	e.sites = list;
@@ -261,6 +270,110 @@ static void get_grid_events(struct api_req *r, char **segs)
 	e = store_grid_events_list(svc_store(r->api->svc), s, all ? 0 : svc_now_ms(r->api->svc),
 				   event_row, arr);
 	api_respond_list(r, e, "grid_events", arr);
+}
+
+struct ev_find {
+	int64_t id;
+	struct store_grid_event e;
+	char sites[512];
+	bool found;
+};
+
+static int ev_find_row(const struct store_grid_event *e, void *ud)
+{
+	struct ev_find *f = ud;
+
+	if (e->id != f->id)
+		return 0;
+	f->e = *e;
+	snprintf(f->sites, sizeof(f->sites), "%s", e->sites);
+	f->e.sites = f->sites;
+	f->found = true;
+	return 0;
+}
+
+struct ev_sessions {
+	int64_t *id;
+	size_t n, cap;
+};
+
+static int ev_session_row(const struct store_energy_session *row, void *ud)
+{
+	struct ev_sessions *l = ud;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		int64_t *v = realloc(l->id, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->id = v;
+		l->cap = cap;
+	}
+	l->id[l->n++] = row->id;
+	return 0;
+}
+
+/*
+** GET /api/grid-events/{id}: the event and what it got, from the stored export registers: per
+** session of its sites that exported in its window, the energy (register at the end minus at
+** the start, linear between readings) and the bonus on it; and the totals.
+*/
+static void get_grid_event(struct api_req *r, char **segs)
+{
+	struct ev_find f = {0};
+	json_t *doc, *arr;
+	char buf[512], *save = NULL, *tok;
+	int64_t total_wh = 0, total_fen = 0;
+	int e;
+
+	if (parse_id(segs[2], &f.id) < 0) {
+		api_error(r, 404, "unknown grid event %s", segs[2]);
+		return;
+	}
+	e = store_grid_events_list(svc_store(r->api->svc), NULL, 0, ev_find_row, &f);
+	if (e < 0) {
+		api_storage_error(r, e);
+		return;
+	}
+	if (!f.found) {
+		api_error(r, 404, "unknown grid event %s", segs[2]);
+		return;
+	}
+	arr = json_array();
+	snprintf(buf, sizeof(buf), "%s", f.sites);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct ev_sessions l = {0};
+
+		e = store_energy_sessions_list(svc_store(r->api->svc), tok, f.e.start_ms,
+					       f.e.end_ms, ev_session_row, &l);
+		for (size_t i = 0; e >= 0 && i < l.n; i++) {
+			int64_t wh, fen;
+
+			e = energy_session_exported_between(r->api->energy, l.id[i], f.e.start_ms,
+							    f.e.end_ms, &wh);
+			if (e < 0 || wh <= 0)
+				continue;
+			fen = (wh * f.e.bonus_fen_per_kwh + 500) / 1000;
+			total_wh += wh;
+			total_fen += fen;
+			json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:I}", "session_id",
+							     (json_int_t)l.id[i], "site", tok,
+							     "exported_wh", (json_int_t)wh,
+							     "bonus_fen", (json_int_t)fen));
+		}
+		free(l.id);
+		if (e < 0) {
+			json_decref(arr);
+			api_storage_error(r, e);
+			return;
+		}
+	}
+	doc = event_json(&f.e);
+	json_object_set_new(doc, "exported_wh", json_integer(total_wh));
+	json_object_set_new(doc, "bonus_fen", json_integer(total_fen));
+	json_object_set_new(doc, "sessions", arr);
+	api_respond(r, 200, doc);
 }
 
 /* Actual power per 15-minute slot from stored energy registers. */
@@ -608,6 +721,7 @@ const struct api_route api_plan_routes[] = {
     {API_GET, "api/sites/*/plan", get_site_plan},
     {API_POST, "api/grid-events", post_grid_event},
     {API_GET, "api/grid-events", get_grid_events},
+    {API_GET, "api/grid-events/*", get_grid_event},
     {API_GET, "api/capabilities", get_capabilities},
     {API_GET, "api/capabilities/*/*", get_model_caps},
     {API_PUT, "api/capabilities/*/*", put_model_caps},

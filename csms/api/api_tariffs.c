@@ -147,6 +147,12 @@ static void put_tariff(struct api_req *r, char **segs)
 		api_storage_error(r, e);
 		return;
 	}
+	/* new prices (or windows) for the sites that use it: replan them */
+	e = svc_plan_tariff_replaced(r->api->svc, segs[2]);
+	if (e > 0)
+		log_notice("tariff %s: %d site(s) to replan", segs[2], e);
+	else if (e < 0)
+		log_warn("tariff %s: its sites could not be listed for a replan", segs[2]);
 	api_respond(r, 200, body);
 }
 

@@ -77,6 +77,7 @@ static const struct key keys[] = {
     {"node_id", KEY_STR, F(node_id), 0, 0},
     {"owner_lease_ms", KEY_INT, F(owner_lease_ms), 1000, 3600000},
     {"pending_interval_s", KEY_INT, F(pending_interval_s), 1, 86400},
+    {"planner_wear_fen_per_mwh", KEY_INT, F(planner_wear_fen_per_mwh), 0, 100000000},
     {"port_file", KEY_STR, F(port_file), 0, 0},
     {"public_url", KEY_STR, F(public_url), 0, 0},
     {"registration", KEY_REG, F(registration), 0, 0},
@@ -119,6 +120,7 @@ void cfg_init(struct cfg *c)
 	    .call_timeout_ms = 30000,
 	    .owner_lease_ms = 30000,
 	    .late_answer_ms = 0,
+	    .planner_wear_fen_per_mwh = 20000, /* 20 fen (0.20 yuan) per kWh discharged */
 	    .max_frame_bytes = 65536,
 	    .max_tx_queue = 64,
 	    .max_call_queue = 32,

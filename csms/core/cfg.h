@@ -80,6 +80,8 @@ struct cfg {
 	int late_answer_ms;    /* answers this late: new chargers get 503 (app.c), 0: never */
 	int commits_in_flight; /* group COMMITs not yet durable at once; 0: 1 on PostgreSQL, no
 				* limit on SQLite (app.c) */
+	/* ---- the planner (docs/v2g.md) */
+	int planner_wear_fen_per_mwh; /* battery-wear cost per MWh discharged */
 };
 
 void cfg_init(struct cfg *c);

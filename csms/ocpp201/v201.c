@@ -440,8 +440,9 @@ static int64_t num(const json_t *o, const char *key)
 }
 
 /* K15-K17: stored, and answered Accepted only when the planner acts on them (the site is
- * managed: residential, or with a limit or a tariff); Rejected otherwise (no session on the
- * EVSE, or a site nobody plans). */
+ * managed: residential, or with a limit or a tariff, and the station's capability record does
+ * not say smart_charging false); Rejected otherwise (no session on the EVSE, a site nobody
+ * plans, or a station that is sent no profiles). */
 int v201_notify_ev_charging_needs(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	const json_t *cn = json_object_get(req, "chargingNeeds");

@@ -399,6 +399,47 @@ int energy_session_exported_wh(struct energy *e, int64_t session_id, int64_t *re
 	return 0;
 }
 
+/* The register v[0..n) (time order, never going back) at t: linear between readings, rounded
+ * to the nearest Wh; the first reading before it, the last after it. */
+static int64_t register_at(const struct tariff_sample *v, size_t n, int64_t t)
+{
+	size_t i = 1;
+
+	if (t <= v[0].t_ms)
+		return v[0].wh;
+	if (t >= v[n - 1].t_ms)
+		return v[n - 1].wh;
+	while (v[i].t_ms < t)
+		i++;
+	{
+		__int128 num = (__int128)(v[i].wh - v[i - 1].wh) * (t - v[i - 1].t_ms);
+		int64_t dt = v[i].t_ms - v[i - 1].t_ms;
+
+		return v[i - 1].wh + (int64_t)((num + dt / 2) / dt);
+	}
+}
+
+int energy_session_exported_between(struct energy *e, int64_t session_id, int64_t from_ms,
+				    int64_t to_ms, int64_t *ret_wh)
+{
+	struct readings rd = {0};
+	int r;
+
+	if (to_ms < from_ms)
+		return -EINVAL;
+	r = store_session_energy_samples(e->store, session_id, reading_row, &rd);
+	if (r < 0) {
+		readings_free(&rd);
+		return r;
+	}
+	readings_normalise(&rd);
+	*ret_wh = rd.n[1] >= 2 ? register_at(rd.v[1], rd.n[1], to_ms) -
+				     register_at(rd.v[1], rd.n[1], from_ms)
+			       : 0;
+	readings_free(&rd);
+	return 0;
+}
+
 /* The sessions overlapping a window, collected first (no query runs inside another). */
 struct esessions {
 	struct esession *v;

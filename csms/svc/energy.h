@@ -65,6 +65,12 @@ int energy_session_cdr(struct energy *e, int64_t session_id, struct energy_cdr *
 /* The energy a session exported (its export register's last reading minus its first; 0
  * without export readings). -ENOENT unknown session, -EIO. */
 int energy_session_exported_wh(struct energy *e, int64_t session_id, int64_t *ret_wh);
+/* The energy a session exported between from_ms and to_ms: its export register, linear between
+ * readings, at to_ms minus at from_ms (before its first reading the first, after its last the
+ * last: nothing is counted where there is no reading on both sides). 0 without export
+ * readings. -EINVAL to_ms < from_ms, -EIO. */
+int energy_session_exported_between(struct energy *e, int64_t session_id, int64_t from_ms,
+				    int64_t to_ms, int64_t *ret_wh);
 
 /* Energy of site_id on local day year-month-day of the site's calendar. -ENOENT unknown site,
  * -ESRCH no calendar, -EINVAL no such date, -EIO. */

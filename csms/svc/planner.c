@@ -40,11 +40,17 @@
  * the optimal vertices are integer in W; the plan is rounded on each session's cumulative energy
  * so the stored energy stays within its bounds exactly.
  *
- * Time limits: glp_smcp.tm_lim bounds each glp_simplex() call. We run with presolve off: GLPK's
- * LP presolver (glp_smcp.presolve) runs before the simplex loop and does not look at tm_lim,
- * which is where solvers have been seen overrunning their limits; scaling and the initial basis
- * (glp_scale_prob, glp_adv_basis) are linear-ish passes over the matrix. The caller's worker
- * should still treat a plan that arrives late as stale.
+ * Time limits: one deadline per sc_plan_solve() on the monotonic clock (time_limit_ms from the
+ * start), checked by our own code on every path: the greedy flow before each slot it opens and
+ * every 64 augmenting phases, the network simplex every 256 pivots, the LP while its matrix is
+ * built, before and after scaling, and before and after each glp_simplex() call. GLPK's
+ * glp_smcp.tm_lim is set to what is left, but it is only a hint: we run with presolve off (GLPK's
+ * LP presolver runs before the simplex loop and does not look at tm_lim, where solvers have been
+ * seen overrunning their limits), and a phase that returns after the deadline is a timeout
+ * whatever GLPK says (its answer is dropped). A check cannot interrupt a glp_simplex() call
+ * already running: that call can overrun by as long as GLPK ignores tm_lim. A timeout under
+ * SC_PLAN_METHOD_AUTO falls back to the charging-only greedy flow (its own deadline:
+ * FALLBACK_MIN_MS or a quarter of the limit), then to "immediately"; status says TIME_LIMIT.
  *
  * GLPK and threads: Debian's libglpk is built re-entrant (thread-local environment, GLPK >=
  * 4.61; glp_config("TLS") says so). Each thread has its own environment: a glp_prob must be used
@@ -54,8 +60,23 @@
  * are validated before they reach GLPK so that does not happen on bad data.
  */
 
-#define UNIT_PER_WH 4 /* 1 unit = 1 W for one slot = 1/4 Wh */
-#define BIG	    ((int64_t)1 << 50)
+#define UNIT_PER_WH	4   /* 1 unit = 1 W for one slot = 1/4 Wh */
+#define FALLBACK_MIN_MS 200 /* the charging-only flow after a timed-out V2G solve, at least */
+
+static double now_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Milliseconds left before deadline (a now_mono_s() value), 0 when past it. */
+static int ms_left(double deadline)
+{
+	double left = (deadline - now_mono_s()) * 1000.0;
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+#define BIG ((int64_t)1 << 50)
 
 static const char *const status_names[_SC_PLAN_STATUS_MAX] = {
     [SC_PLAN_OPTIMAL] = "optimal",
@@ -270,7 +291,7 @@ int sc_plan_immediate(const struct sc_plan_input *in, struct sc_plan_result *ret
 		goto out;
 	immediate_fill(in, ns, r.power_w);
 	r.status = SC_PLAN_OPTIMAL;
-	r.method = SC_PLAN_METHOD_AUTO;
+	r.method = SC_PLAN_METHOD_IMMEDIATE;
 	finish(in, ns, &r);
 	*ret = r;
 out:
@@ -357,7 +378,9 @@ static int cmp_slot(const void *a, const void *b)
 	return x->slot - y->slot;
 }
 
-static int solve_flow(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+/* Returns 0 optimal, 1 time limit (deadline: a now_mono_s() value), or negative errno. */
+static int solve_flow(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw,
+		      double deadline)
 {
 	struct flow f;
 	struct slot_order order[SC_PLAN_MAX_SLOTS];
@@ -415,10 +438,19 @@ static int solve_flow(const struct sc_plan_input *in, const struct nsess *ns, in
 		order[t] = (struct slot_order){.price = in->slots[t].import_fen_per_mwh, .slot = t};
 	qsort(order, (size_t)T, sizeof(order[0]), cmp_slot);
 	for (int k = 0; k < T; k++) {
+		unsigned phases = 0;
+		if (now_mono_s() >= deadline) {
+			r = 1;
+			goto out;
+		}
 		f.target = 1 + (int)S + order[k].slot;
 		f.target_room = import_cap(&in->slots[order[k].slot]);
 		while (f.target_room > 0 && bfs(&f)) {
 			int64_t d;
+			if ((++phases & 63) == 0 && now_mono_s() >= deadline) {
+				r = 1;
+				goto out;
+			}
 			memcpy(f.it, f.first, sizeof(int) * (size_t)f.n_nodes);
 			while (f.target_room > 0 && (d = dfs(&f, 0, BIG)) > 0)
 				;
@@ -490,7 +522,10 @@ static void set_bounds(glp_prob *lp, int j, double lo, double hi)
 }
 
 /* Returns 0 optimal, 1 time limit, 2 failure, or negative errno. */
-static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+/* Returns 0 optimal, 1 time limit (deadline: a now_mono_s() value), 2 failure, or negative
+ * errno. */
+static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw,
+		    double deadline)
 {
 	size_t S = in->n_sessions;
 	int T = in->n_slots;
@@ -500,8 +535,7 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	glp_smcp parm;
 	int site_row0, ncols = 0, nrows, r = -ENOMEM, rc;
 	double z1, tol, need_total = 0;
-	int col_imp0, col_ex1_0, col_ex2_0, term = -1, limit_ms;
-	double t_start;
+	int col_imp0, col_ex1_0, col_ex2_0, term = -1;
 
 	col_c = calloc(S * (size_t)T + 1, sizeof(int));
 	col_d = calloc(S * (size_t)T + 1, sizeof(int));
@@ -543,6 +577,10 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	}
 	for (size_t s = 0; s < S; s++) {
 		int prev_e = 0;
+		if ((s & 63) == 0 && now_mono_s() >= deadline) {
+			r = 1;
+			goto out;
+		}
 		if (ns[s].dep <= ns[s].arr)
 			continue;
 		for (int t = ns[s].arr; t < ns[s].dep; t++) {
@@ -589,19 +627,25 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF; /* see the top of this file */
-	limit_ms = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
-	parm.tm_lim = limit_ms;
-	/* the limit is for the whole solve: phase 2 gets what phase 1 left (GLPK's own clock) */
-	t_start = glp_time();
 
 	/* phase 1: least total shortfall */
 	for (size_t s = 0; s < S; s++)
 		if (col_short[s])
 			glp_set_obj_coef(lp, col_short[s], 1.0);
+	if (now_mono_s() >= deadline) {
+		r = 1;
+		goto out;
+	}
 	glp_scale_prob(lp, GLP_SF_AUTO);
 	glp_adv_basis(lp, 0);
+	/* GLPK's limit is what is left of ours; ours is checked again when it returns */
+	parm.tm_lim = ms_left(deadline);
+	if (parm.tm_lim <= 0) {
+		r = 1;
+		goto out;
+	}
 	rc = glp_simplex(lp, &parm);
-	if (rc == GLP_ETMLIM) {
+	if (rc == GLP_ETMLIM || now_mono_s() >= deadline) {
 		r = 1;
 		goto out;
 	}
@@ -647,17 +691,14 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	for (size_t k = 0; k < S * (size_t)T; k++)
 		if (col_d[k])
 			glp_set_obj_coef(lp, col_d[k], (double)in->wear_fen_per_mwh / 4000.0);
-	{
-		double used = glp_difftime(glp_time(), t_start) * 1000.0;
-		if (used >= limit_ms) {
-			r = 1;
-			goto out;
-		}
-		parm.tm_lim = limit_ms - (int)used;
+	parm.tm_lim = ms_left(deadline);
+	if (parm.tm_lim <= 0) {
+		r = 1;
+		goto out;
 	}
 	rc = glp_simplex(lp, &parm);
-	if (rc == GLP_ETMLIM) {
-		r = 1;
+	if (rc == GLP_ETMLIM || now_mono_s() >= deadline) {
+		r = 1; /* an answer after the deadline is dropped: GLPK overran its limit */
 		goto out;
 	}
 	if (rc != 0 || glp_get_status(lp) != GLP_OPT) {
@@ -735,13 +776,6 @@ out:
 static int64_t abs64(int64_t a)
 {
 	return a < 0 ? -a : a;
-}
-
-static double now_mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 struct ns {
@@ -1021,13 +1055,12 @@ static int ns_solve(struct ns *g, double deadline)
 }
 
 /* Returns 0 optimal, 1 time limit, 2 failure, or negative errno. */
-static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw)
+static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int64_t *pw,
+		     double deadline)
 {
 	size_t S = in->n_sessions;
 	int T = in->n_slots, *ac = NULL, *ad = NULL, *d_of = NULL, n_nodes, m_max, r;
 	int64_t pmax = 0, bigm, *act_c = NULL, *act_d = NULL;
-	int limit_ms = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
-	double deadline = now_mono_s() + limit_ms / 1000.0;
 	struct ns g;
 
 	memset(&g, 0, sizeof(g));
@@ -1175,12 +1208,14 @@ int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
 	struct sc_plan_result r;
 	struct nsess *ns;
 	enum sc_plan_method m = in->method;
+	int limit_ms = in->time_limit_ms > 0 ? in->time_limit_ms : 10000;
+	double deadline = now_mono_s() + limit_ms / 1000.0;
 	int rc;
 
 	ns = calloc(in->n_sessions ? in->n_sessions : 1, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
-	rc = normalise(in, ns);
+	rc = in->method == SC_PLAN_METHOD_IMMEDIATE ? -EINVAL : normalise(in, ns);
 	if (rc < 0)
 		goto out;
 	if (m == SC_PLAN_METHOD_AUTO) {
@@ -1201,20 +1236,35 @@ int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
 	r.method = m;
 	r.status = SC_PLAN_OPTIMAL;
 	if (m == SC_PLAN_METHOD_FLOW) {
-		rc = solve_flow(in, ns, r.power_w);
+		rc = solve_flow(in, ns, r.power_w, deadline);
 	} else if (m == SC_PLAN_METHOD_MCF) {
-		rc = solve_mcf(in, ns, r.power_w);
+		rc = solve_mcf(in, ns, r.power_w, deadline);
 		if (rc == 0 && !plan_feasible(in, ns, r.power_w))
 			rc = 2;
 		if (rc == 2 && in->method == SC_PLAN_METHOD_AUTO) {
-			/* a failure of the network simplex (or a wrong answer): the LP */
+			/* a failure of the network simplex (or a wrong answer): the LP, in what is
+			 * left of the time */
 			memset(r.power_w, 0,
 			       sizeof(int64_t) * in->n_sessions * (size_t)in->n_slots);
 			r.method = SC_PLAN_METHOD_LP;
-			rc = solve_lp(in, ns, r.power_w);
+			rc = solve_lp(in, ns, r.power_w, deadline);
 		}
 	} else {
-		rc = solve_lp(in, ns, r.power_w);
+		rc = solve_lp(in, ns, r.power_w, deadline);
+	}
+	if (rc == 1 && in->method == SC_PLAN_METHOD_AUTO && m != SC_PLAN_METHOD_FLOW) {
+		/* a V2G solve out of time: the charging-only flow (exact without discharge, fast),
+		 * on a deadline of its own, flagged TIME_LIMIT */
+		int fb_ms = limit_ms / 4 > FALLBACK_MIN_MS ? limit_ms / 4 : FALLBACK_MIN_MS;
+		memset(r.power_w, 0, sizeof(int64_t) * in->n_sessions * (size_t)in->n_slots);
+		r.method = SC_PLAN_METHOD_FLOW;
+		rc = solve_flow(in, ns, r.power_w, now_mono_s() + fb_ms / 1000.0);
+		if (rc == 0) {
+			r.status = SC_PLAN_TIME_LIMIT;
+			finish(in, ns, &r);
+			*ret = r;
+			goto out;
+		}
 	}
 	if (rc < 0) {
 		sc_plan_result_release(&r);
@@ -1222,6 +1272,7 @@ int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret)
 	}
 	if (rc > 0) {
 		r.status = rc == 1 ? SC_PLAN_TIME_LIMIT : SC_PLAN_FAILED;
+		r.method = SC_PLAN_METHOD_IMMEDIATE;
 		memset(r.power_w, 0, sizeof(int64_t) * in->n_sessions * (size_t)in->n_slots);
 		immediate_fill(in, ns, r.power_w);
 		rc = 0;

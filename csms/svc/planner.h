@@ -51,6 +51,7 @@ enum sc_plan_method {
 	SC_PLAN_METHOD_LP,   /* GLPK simplex, two phases: the reference */
 	SC_PLAN_METHOD_FLOW, /* greedy max flow by price; no discharge */
 	SC_PLAN_METHOD_MCF,  /* min-cost flow on the time-expanded network (network simplex) */
+	SC_PLAN_METHOD_IMMEDIATE, /* a result's only: the "immediately" plan (time-out, failure) */
 };
 
 struct sc_plan_input {
@@ -59,13 +60,14 @@ struct sc_plan_input {
 	int n_slots; /* 1..SC_PLAN_MAX_SLOTS */
 	const struct sc_plan_slot *slots;
 	int64_t wear_fen_per_mwh; /* battery-wear cost per discharged MWh */
-	int time_limit_ms;	  /* per solve (LP: both phases; MCF: wall clock); 0 = 10 s */
+	int time_limit_ms; /* our wall-clock deadline per sc_plan_solve(), every method; 0 = 10 s */
 	enum sc_plan_method method;
 };
 
 enum sc_plan_status {
 	SC_PLAN_OPTIMAL,    /* the lexicographic optimum (max delivered, then least cost) */
-	SC_PLAN_TIME_LIMIT, /* a solve hit the time limit: the plan is the "immediately" one */
+	SC_PLAN_TIME_LIMIT, /* the deadline passed: the plan is the charging-only flow's (AUTO with
+			     * discharge) or the "immediately" one (method says which) */
 	SC_PLAN_FAILED,	    /* the solver failed: the plan is the "immediately" one */
 	_SC_PLAN_STATUS_MAX,
 	_SC_PLAN_STATUS_INVALID = -EINVAL,
@@ -73,7 +75,7 @@ enum sc_plan_status {
 
 struct sc_plan_result {
 	enum sc_plan_status status;
-	enum sc_plan_method method; /* the one used */
+	enum sc_plan_method method; /* the one whose plan this is */
 	int n_slots;
 	size_t n_sessions;
 	int64_t *power_w;      /* [session * n_slots + slot], negative = discharge */
@@ -87,10 +89,12 @@ const char *sc_plan_status_to_string(enum sc_plan_status s);
 
 /* Plan one site. On success *ret is filled and owns its arrays (free with
  * sc_plan_result_release()). A need that cannot be met is not an error (see shortfall_wh); a
- * solver that fails or runs out of time is not an error either (status says so and the plan is
- * the "immediately" baseline). Returns 0, -EINVAL on inconsistent input (a slot out of range,
- * negative power, a floor above capacity ...), or -ENOMEM. No globals of ours (GLPK's
- * environment: see planner.c); the only clock read is the monotonic one of the time limit. */
+ * solver that fails or runs out of time_limit_ms is not an error either (status says so; the
+ * plan is the charging-only flow's when an AUTO solve with discharge ran out of time and the
+ * flow finished on its own deadline, else the "immediately" baseline: method says which).
+ * Returns 0, -EINVAL on inconsistent input (a slot out of range, negative power, a floor above
+ * capacity, method IMMEDIATE ...), or -ENOMEM. No globals of ours (GLPK's environment: see
+ * planner.c); the only clock read is the monotonic one of the deadline. */
 int sc_plan_solve(const struct sc_plan_input *in, struct sc_plan_result *ret);
 
 /* The "charge immediately" baseline: each session, in input order, takes in every slot from its

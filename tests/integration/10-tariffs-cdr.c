@@ -331,6 +331,45 @@ static void test_tariffs_cdr_both_versions(void **state)
 	assert_int_equal(
 	    num(json_object_get(json_object_get(j, "by_site_kind"), "public"), "import_wh"), 0);
 	json_decref(j);
+	/* a grid event over the second half of the export hour: per session the export in its
+	 * window (register interpolated: 1500 - 750 Wh) and its bonus (750 Wh x 50 fen/kWh =
+	 * 37.5, rounded half up) */
+	assert_int_equal(http_request(p->port, "POST", "/api/grid-events",
+				      "{\"sites\": [\"home-16\", \"home-201\", \"mall\"], "
+				      "\"start\": \"2026-11-20T02:30:00Z\", "
+				      "\"end\": \"2026-11-20T03:30:00Z\", "
+				      "\"export_kw\": 7, \"bonus_fen_per_kwh\": 50}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 201);
+	snprintf(path, sizeof(path), "/api/grid-events/%lld", (long long)num(j, "id"));
+	json_decref(j);
+	j = get(p, path);
+	assert_int_equal(num(j, "exported_wh"), 1500);
+	assert_int_equal(num(j, "bonus_fen"), 76);
+	assert_int_equal(json_array_size(json_object_get(j, "sessions")), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *s = json_array_get(json_object_get(j, "sessions"), i);
+
+		assert_int_equal(num(s, "exported_wh"), 750);
+		assert_int_equal(num(s, "bonus_fen"), 38);
+	}
+	json_decref(j);
+	assert_int_equal(
+	    http_request(p->port, "GET", "/api/grid-events/999", NULL, &status, NULL, 5000), 0);
+	assert_int_equal(status, 404);
+	/* reduce_kw caps import at limit - X: refused on a site without a limit */
+	j = NULL;
+	assert_int_equal(http_request(p->port, "POST", "/api/grid-events",
+				      "{\"sites\": [\"home-16\"], "
+				      "\"start\": \"2026-11-20T02:30:00Z\", "
+				      "\"end\": \"2026-11-20T03:30:00Z\", \"reduce_kw\": 5}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "no limit"));
+	json_decref(j);
+
 	/* a site without a calendar: 409 */
 	assert_int_equal(http_request(p->port, "GET", "/api/sites/mall/energy?date=2026-11-20",
 				      NULL, &status, NULL, 5000),

@@ -14,15 +14,19 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "adapter.h"
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "plan_rt.h"
 #include "store/store.h"
 #include "svc/cmd.h"
+#include "svc/energy.h"
 #include "svc/events.h"
 #include "svc/link.h"
 #include "svc/svc.h"
+#include "tariff_json.h"
+#include "tariff_store.h"
 
 static void test_debounce(void **state)
 {
@@ -148,7 +152,7 @@ static void test_v2g_payload(void **state)
 /* ---------------------------------------------------------------- the runtime on svc */
 
 #define T0	  1795960800000LL /* 2026-11-30T13:20:00Z = 21:20 local (UTC+08:00) */
-#define SENDS_MAX 16
+#define SENDS_MAX 32
 
 /* A fake link: every command the planner sends, answered by the test. */
 struct rt_link {
@@ -881,6 +885,247 @@ static void test_roll_on_readings(void **state)
 	svc_events_release(f->svc, true);
 }
 
+/* The mode of session id's stored plan ("ChargingOnly", "CentralSetpoint"); the caller frees. */
+static char *plan_mode(struct rt *f, int64_t id)
+{
+	char *text = NULL, *mode;
+	json_t *doc;
+
+	assert_int_equal(store_session_plan_get(f->store, id, doc_dup, &text), 0);
+	assert_non_null(text);
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	mode = strdup(json_string_value(json_object_get(doc, "mode")));
+	json_decref(doc);
+	free(text);
+	return mode;
+}
+
+/*
+** A V2G session on CP-A at its target (80 % of 60 kWh), the EVSE declared bidirectional or not,
+** and a grid event that pays for export: its slots are in flat (54,690 fen/MWh), the valley
+** from 23:00 local (16,407) refills for less, so the event is worth 38,283 fen per MWh
+** discharged. Returns the session.
+*/
+static int64_t v2g_event_site(struct rt *f, int bidirectional)
+{
+	struct store_grid_event ev = {
+	    .sites = "HOME",
+	    .start_ms = T0 + 10 * 60000LL,
+	    .end_ms = T0 + 40 * 60000LL,
+	    .export_w = 7000,
+	    .bonus_fen_per_kwh = 100, /* 100,000 fen per MWh */
+	};
+	struct svc_needs_in in;
+	struct tariff_calendar *cal;
+	char err[TARIFF_JSON_ERR_MAX];
+	bool managed;
+	int64_t a;
+
+	assert_int_equal(tariff_json_load_file(TOP_SRCDIR
+					       "/docs/tariffs/example-shandong-residential.json",
+					       &cal, err),
+			 0);
+	assert_int_equal(svc_site_set_tariff(f->svc, "HOME", cal), 0);
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.capacity_wh = 60000;
+	in.soc = 80;
+	in.target_soc = 80;
+	in.soc_floor = 20;
+	in.v2g = 1;
+	in.bidirectional = bidirectional;
+	in.max_charge_w = 7400;
+	in.max_discharge_w = 7400;
+	in.departure_ms = T0 + 10 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(svc_grid_event_add(f->svc, &ev), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	return a;
+}
+
+/* The V2G site above: the plan discharges at the default wear cost (the event is worth more)
+ * and not when planner_wear_fen_per_mwh is higher than what the event is worth. */
+static void test_wear_cost_config(void **state)
+{
+	struct rt *f = *state;
+	char *mode;
+	int64_t a;
+	int base;
+
+	assert_int_equal(f->cfg.planner_wear_fen_per_mwh, 20000);
+	a = v2g_event_site(f, 1);
+	base = rt_replan(f, T0 + 10000, false);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "CentralSetpoint");
+	free(mode);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	f->cfg.planner_wear_fen_per_mwh = 40000; /* more than the event is worth */
+	base = rt_replan(f, T0 + 20000, true);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "ChargingOnly");
+	free(mode);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
+/* A calendar replaced (PUT /api/tariffs/{id}) replans the sites that reference it, and only
+ * those. */
+static void test_tariff_replaced_replans(void **state)
+{
+	struct rt *f = *state;
+	struct energy *e = energy_create(f->store);
+	struct tariff_calendar *cal;
+	json_t *doc;
+	char err[TARIFF_JSON_ERR_MAX];
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a;
+
+	assert_non_null(e);
+	assert_int_equal(store_site_put(f->store, "OTHER", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	doc = json_load_file(TOP_SRCDIR "/docs/tariffs/example-shandong-residential.json", 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(tariff_store_put(f->store, doc, T0, &cal, NULL, err), 0);
+	json_decref(doc);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(energy_calendar_put(e, cal), 0);
+	assert_int_equal(energy_site_tariff_set(e, "HOME", "example-sd-residential"), 0);
+	assert_int_equal(svc_plan_set_calendars(f->svc, e), 0);
+
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 20000;
+	in.departure_ms = T0 + 8 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	rt_replan(f, T0 + 10000, false);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	rt_replan(f, T0 + 20000, false); /* nothing asked, same slot: the plan stands */
+	assert_int_equal(svc_plan_count(f->svc), 1);
+
+	assert_int_equal(svc_plan_tariff_replaced(f->svc, "nope"), 0);
+	assert_int_equal(svc_plan_tariff_replaced(f->svc, "example-sd-residential"), 1);
+	rt_replan(f, T0 + 30000, false); /* past the debounce */
+	assert_int_equal(svc_plan_count(f->svc), 2);
+
+	assert_int_equal(svc_plan_set_calendars(f->svc, NULL), 0);
+	energy_destroy(e);
+}
+
+/* A site's limit cleared: the stations that were sent its station-level profiles are told to
+ * clear them (the station max profile 9000 and the TxDefaultProfile 9001, by id), as
+ * ClearChargingProfile in both versions; a new limit later sends them again. */
+static void test_limit_cleared_clears_profiles(void **state)
+{
+	struct rt *f = *state;
+	int seen[2] = {0, 0}, base;
+	int64_t b;
+
+	rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 12000), 0);
+	base = rt_replan(f, T0 + 10000, false);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	/* B ends; a new limit goes to A only, but B still holds the profiles of the old one */
+	{
+		struct store_session_close cl = {.stop_ms = T0 + 12000, .meter_stop_wh = 1500};
+
+		assert_int_equal(store_session_close(f->store, b, &cl), 0);
+		assert_int_equal(store_commit(f->store), 0);
+	}
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
+	base = rt_replan(f, T0 + 15000, false);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* cleared: both stations are told to drop both profiles */
+	base = f->link.n;
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", -1), 0);
+	assert_int_equal(f->link.n, base + 4);
+	for (int i = base; i < f->link.n; i++) {
+		const struct svc_cmd *c = &f->link.cmd[i];
+		const char *action;
+		json_t *p;
+
+		assert_int_equal(c->kind, SVC_CMD_CLEAR_PROFILE);
+		assert_true(!strcmp(f->link.station[i], "CP-A") ||
+			    !strcmp(f->link.station[i], "CP-B"));
+		assert_true(c->clear.has_id);
+		assert_true(c->clear.id == 9000 || c->clear.id == 9001);
+		seen[c->clear.id - 9000]++;
+		assert_int_equal(adapter_for(OCPP_V16)->encode_cmd(c, &action, &p), 0);
+		assert_string_equal(action, "ClearChargingProfile");
+		assert_int_equal(json_integer_value(json_object_get(p, "id")), c->clear.id);
+		json_decref(p);
+		assert_int_equal(adapter_for(OCPP_V201)->encode_cmd(c, &action, &p), 0);
+		assert_string_equal(action, "ClearChargingProfile");
+		assert_int_equal(json_integer_value(json_object_get(p, "chargingProfileId")),
+				 c->clear.id);
+		json_decref(p);
+	}
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 2);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	/* the replan after it sends no station-level profile */
+	base = rt_replan(f, T0 + 20000, false);
+	assert_int_equal(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX), -1);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	/* a limit again: sent again */
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 8000), 0);
+	base = rt_replan(f, T0 + 30000, false);
+	assert_true(find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_STATION_MAX) >= 0);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
+/* The operator's `bidirectional` in the station model's record wins over what the station
+ * declared for the session: false stops the discharge (no negative limit goes out), true lets
+ * an EVSE that declared nothing discharge. */
+static void test_bidirectional_override_wins(void **state)
+{
+	struct rt *f = *state;
+	char *mode;
+	int64_t a;
+	int base;
+
+	a = v2g_event_site(f, 1);
+	assert_int_equal(
+	    svc_model_caps_override(f->svc, "", "station:CP-A", "{\"bidirectional\":false}"), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	base = rt_replan(f, T0 + 10000, false);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "ChargingOnly");
+	free(mode);
+	for (int i = base; i < f->link.n; i++) {
+		assert_true(f->link.cmd[i].kind != SVC_CMD_RAW); /* no SetV2GMode */
+		for (size_t q = 0; f->link.cmd[i].kind == SVC_CMD_SET_PROFILE &&
+				   q < f->link.cmd[i].profile.n_periods;
+		     q++)
+			assert_true(f->link.cmd[i].profile.periods[q].limit >= 0);
+	}
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* the station declares it cannot; the operator says it can */
+	{
+		struct svc_needs_in in;
+		bool managed;
+
+		svc_needs_init(&in);
+		in.bidirectional = 0;
+		assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	}
+	assert_int_equal(
+	    svc_model_caps_override(f->svc, "", "station:CP-A", "{\"bidirectional\":true}"), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	base = rt_replan(f, T0 + 20000, false);
+	mode = plan_mode(f, a);
+	assert_string_equal(mode, "CentralSetpoint");
+	free(mode);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +1140,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_site_row_memory, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_plans_per_tick, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_tariff_replaced_replans, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_limit_cleared_clears_profiles, rt_setup,
+					    rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_bidirectional_override_wins, rt_setup,
+					    rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

@@ -643,6 +643,71 @@ static void test_mcf_time_limit(void **state)
 	free(s);
 }
 
+/* Our deadline holds for the greedy flow too: a 1 ms limit on a large charging-only site ends
+ * with the "immediately" plan, flagged. */
+static void test_flow_time_limit(void **state)
+{
+	enum { NS = 1500, NT = 192 };
+	struct sc_plan_session *s = calloc(NS, sizeof(*s));
+	struct sc_plan_slot sl[NT];
+	struct sc_plan_result rf, ri;
+	(void)state;
+
+	assert_non_null(s);
+	srand(43);
+	gen_v2g_site(s, NS, sl, NT, 1);
+	for (int i = 0; i < NS; i++)
+		s[i].v2g = false, s[i].max_discharge_w = 0;
+	struct sc_plan_input in = {.n_sessions = NS,
+				   .sessions = s,
+				   .n_slots = NT,
+				   .slots = sl,
+				   .time_limit_ms = 1,
+				   .method = SC_PLAN_METHOD_FLOW};
+	assert_int_equal(sc_plan_solve(&in, &rf), 0);
+	assert_int_equal(rf.status, SC_PLAN_TIME_LIMIT);
+	assert_int_equal(rf.method, SC_PLAN_METHOD_IMMEDIATE);
+	assert_int_equal(sc_plan_immediate(&in, &ri), 0);
+	assert_memory_equal(rf.power_w, ri.power_w, sizeof(int64_t) * NS * NT);
+	sc_plan_result_release(&rf);
+	sc_plan_result_release(&ri);
+	free(s);
+}
+
+/* A V2G site whose min-cost flow runs out of time under AUTO (what the node uses) gets the
+ * charging-only flow plan, flagged TIME_LIMIT: no discharge, every limit kept, and no less
+ * delivered than charging immediately. */
+static void test_auto_time_limit_falls_back(void **state)
+{
+	enum { NS = 1500, NT = 96 };
+	struct sc_plan_session *s = calloc(NS, sizeof(*s));
+	struct sc_plan_slot sl[NT];
+	struct sc_plan_result r, ri;
+	(void)state;
+
+	assert_non_null(s);
+	srand(47);
+	gen_v2g_site(s, NS, sl, NT, 1);
+	struct sc_plan_input in = {.n_sessions = NS,
+				   .sessions = s,
+				   .n_slots = NT,
+				   .slots = sl,
+				   .wear_fen_per_mwh = 20000,
+				   .time_limit_ms = 1,
+				   .method = SC_PLAN_METHOD_AUTO};
+	assert_int_equal(sc_plan_solve(&in, &r), 0);
+	assert_int_equal(r.status, SC_PLAN_TIME_LIMIT);
+	assert_int_equal(r.method, SC_PLAN_METHOD_FLOW);
+	for (size_t k = 0; k < (size_t)NS * NT; k++)
+		assert_true(r.power_w[k] >= 0);
+	check_feasible(&in, &r);
+	assert_int_equal(sc_plan_immediate(&in, &ri), 0);
+	assert_true(r.delivered_wh >= ri.delivered_wh);
+	sc_plan_result_release(&r);
+	sc_plan_result_release(&ri);
+	free(s);
+}
+
 /* 20 home piles behind a 60 kW transformer, evening arrivals, 07:30 departure: the plan meets
  * every target within the limit and costs less than charging immediately. */
 static void test_valley_saves(void **state)
@@ -708,6 +773,8 @@ int main(void)
 	    cmocka_unit_test(test_mcf_vs_lp_v2g),
 	    cmocka_unit_test(test_mcf_extremes),
 	    cmocka_unit_test(test_mcf_time_limit),
+	    cmocka_unit_test(test_flow_time_limit),
+	    cmocka_unit_test(test_auto_time_limit_falls_back),
 	    cmocka_unit_test(test_infeasible_needs),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_medium_agree),

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ocpp201/v201.h"
+#include "plan_rt.h"
 #include "store/store.h"
 #include "svc/svc.h"
 
@@ -370,6 +371,47 @@ static void test_energy_register_units(void **state)
 	json_decref(mv);
 }
 
+/* NotifyEVChargingNeeds is Accepted only when the planner will act on it: on a managed site, and
+ * Rejected once the station's capability record says it takes no charging profiles (its plan
+ * would never be sent) -- the needs are stored either way. */
+static void test_ev_charging_needs_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct call_ctx call = {
+	    .svc = f->svc, .cfg = &f->cfg, .st = f->st, .action = "NotifyEVChargingNeeds"};
+	json_t *req = json_loads("{\"evseId\":2,\"chargingNeeds\":{\"requestedEnergyTransfer\":"
+				 "\"AC_single_phase\",\"acChargingParameters\":{"
+				 "\"energyAmount\":20000,\"evMinCurrent\":6,"
+				 "\"evMaxCurrent\":32,\"evMaxVoltage\":230}}}",
+				 0, NULL);
+	json_t *conf = NULL;
+	struct store_needs n;
+	int64_t id;
+
+	assert_non_null(req);
+	assert_int_equal(store_site_put(f->store, "HOME", SITE_RESIDENTIAL, T0), 0);
+	assert_int_equal(store_station_put(f->store, "CS-1", "HOME", NULL, T0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	snprintf(f->st->site_id, sizeof(f->st->site_id), "HOME");
+	id = event(f, SESSION_OPEN, 0, T0, 100, NULL);
+
+	assert_int_equal(v201_notify_ev_charging_needs(&call, req, &conf), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Accepted");
+	json_decref(conf);
+
+	/* the operator says this station takes no profiles: the planner will not act */
+	assert_int_equal(
+	    svc_model_caps_override(f->svc, "", "station:CS-1", "{\"smart_charging\":false}"), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	conf = NULL;
+	assert_int_equal(v201_notify_ev_charging_needs(&call, req, &conf), 0);
+	assert_string_equal(json_string_value(json_object_get(conf, "status")), "Rejected");
+	json_decref(conf);
+	assert_int_equal(store_needs_get(f->store, id, &n), 0); /* stored all the same */
+	assert_int_equal(n.energy_wh, 20000);
+	json_decref(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_energy_register_units),
 	    cmocka_unit_test_setup_teardown(test_signed_meter_value_kept, setup, teardown),
 	    cmocka_unit_test(test_ocpp_words_translated),
+	    cmocka_unit_test_setup_teardown(test_ev_charging_needs_answer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("v201", tests, NULL, NULL);
