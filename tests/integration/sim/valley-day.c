@@ -47,7 +47,8 @@
 #define SPEED	    600
 #define EVS	    20
 #define LIMIT_KW    60
-#define START_LOCAL 17		   /* hour, local time */
+#define START_LOCAL 17			     /* hour, local time */
+#define TARIFF_ID   "example-sd-residential" /* the id in TARIFF_RESIDENTIAL's file */
 #define RUN_MIN	    (15 * 60 + 45) /* 17:00 -> 08:45: every departure (06:30-08:30) inside */
 #define DRAIN_S	    4
 #define CPSIM_MAX_S 150
@@ -305,7 +306,7 @@ static void test_valley_day(void **state)
 	int64_t t_anchor, t_start, ev_a_ms, ev_b_ms;
 	double plan_cost = -1, plan_imm = -1, plan_e = 0, plan_imm_e = 0, peak_kw = 0, total_wh = 0,
 	       valley_wh = 0;
-	double cost_actual, cost_imm, export_wh = 0;
+	double cost_actual, cost_imm, export_wh = 0, csms_import_wh = 0, csms_valley_wh = 0;
 	int targets_met = 0, floor_violations = 0, exporters = 0, status, r = -1, http;
 	int v16 = 0, v201 = 0;
 	struct csms_proc *p;
@@ -362,6 +363,25 @@ static void test_valley_day(void **state)
 				      &http, NULL, 5000),
 			 0);
 	assert_int_equal(http, 200);
+	/* the site's own calendar (the same file the planner's kind default reads), so the CSMS
+	 * reports the site's energy per tier and its valley share */
+	{
+		char *text = NULL, tbody[96], tpath[160];
+		size_t len = 0;
+		FILE *tf = fopen(tariff, "r");
+
+		assert_non_null(tf);
+		assert_true(getdelim(&text, &len, '\0', tf) > 0);
+		fclose(tf);
+		snprintf(tpath, sizeof(tpath), "/api/tariffs/%s", TARIFF_ID);
+		assert_int_equal(http_request(p->port, "PUT", tpath, text, &http, NULL, 5000), 0);
+		assert_int_equal(http, 200);
+		free(text);
+		snprintf(tpath, sizeof(tpath), "/api/sites/%s/tariff", site);
+		snprintf(tbody, sizeof(tbody), "{\"tariff\": \"%s\"}", TARIFF_ID);
+		assert_int_equal(http_request(p->port, "PUT", tpath, tbody, &http, NULL, 5000), 0);
+		assert_int_equal(http, 200);
+	}
 	snprintf(body, sizeof(body),
 		 "{\"sites\": [\"%s\"], \"start\": \"%s\", \"end\": \"%s\", \"export_kw\": %d,"
 		 " \"bonus_fen_per_kwh\": 20}",
@@ -420,6 +440,27 @@ static void test_valley_day(void **state)
 		simrun_dump_file(log);
 	}
 	assert_int_equal(r, 0);
+	/* the CSMS's own figures for the site: its two local days (the evening, the night) */
+	for (int d = 0; d < 2; d++) {
+		int64_t local = t_start + OFFSET_MS + d * 24 * HOUR_MS;
+		time_t secs = (time_t)(local / 1000);
+		struct tm tm;
+		json_t *fig, *tiers;
+
+		gmtime_r(&secs, &tm);
+		snprintf(path, sizeof(path), "/api/sites/%s/energy?date=%04d-%02d-%02d", site,
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		resp = http_get_json(p->port, path);
+		assert_non_null(resp);
+		fig = json_object_get(resp, "energy");
+		tiers = json_object_get(fig, "tiers");
+		csms_import_wh += (double)json_integer_value(json_object_get(fig, "import_wh"));
+		csms_valley_wh += (double)json_integer_value(json_object_get(
+				      json_object_get(tiers, "deep_valley"), "wh")) +
+				  (double)json_integer_value(
+				      json_object_get(json_object_get(tiers, "valley"), "wh"));
+		json_decref(resp);
+	}
 	assert_int_equal(csms_stop(p), 0);
 	if (keep_db && *keep_db) {
 		char cmd[1024];
@@ -474,10 +515,12 @@ static void test_valley_day(void **state)
 		 "{\"limit_kw\":%d,\"site_peak_kw\":%.2f,\"targets_met\":%d,\"sessions\":%d,"
 		 "\"cost_planned_fen\":%.0f,\"cost_immediate_fen\":%.0f,\"valley_share\":%.3f,"
 		 "\"v2g_export_kwh\":%.2f,\"floor_violations\":%d,"
-		 "\"plan_cost_fen\":%.0f,\"plan_cost_immediate_fen\":%.0f,\"db\":\"%s\"}",
+		 "\"plan_cost_fen\":%.0f,\"plan_cost_immediate_fen\":%.0f,"
+		 "\"csms_valley_share\":%.3f,\"csms_import_kwh\":%.2f,\"db\":\"%s\"}",
 		 LIMIT_KW, peak_kw, targets_met, nss, cost_actual, cost_imm,
 		 total_wh > 0 ? valley_wh / total_wh : 0, export_wh / 1000.0, floor_violations,
-		 plan_cost, plan_imm, keep_db && *keep_db ? keep_db : p->db);
+		 plan_cost, plan_imm, csms_import_wh > 0 ? csms_valley_wh / csms_import_wh : 0,
+		 csms_import_wh / 1000.0, keep_db && *keep_db ? keep_db : p->db);
 	printf("valley day: %s\n", line);
 	printf("sessions: %d on 1.6, %d on 2.0.1; %d exported during the event; %.1f kWh drawn\n",
 	       v16, v201, exporters, total_wh / 1000.0);
@@ -501,6 +544,14 @@ static void test_valley_day(void **state)
 	assert_true(plan_cost / plan_e < plan_imm / plan_imm_e);
 	assert_true(exporters > 0);
 	assert_int_equal(floor_violations, 0);
+	/* the valley share the CSMS reports (GET /api/sites/{id}/energy, its CDR tier split)
+	 * agrees with the one recomputed here from the slot registers: the tier boundaries fall on
+	 * slot boundaries, where the chargers read their registers (clock-aligned) */
+	if (fabs(csms_import_wh - total_wh) > 0.01 * total_wh + 50 ||
+	    fabs(csms_valley_wh - valley_wh) > 0.01 * total_wh + 50)
+		fail_msg(
+		    "CSMS: %.0f Wh, %.0f in the valley; registers: %.0f Wh, %.0f in the valley",
+		    csms_import_wh, csms_valley_wh, total_wh, valley_wh);
 	csms_pass(p);
 	csms_destroy(p);
 }
