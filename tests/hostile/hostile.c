@@ -38,13 +38,17 @@
 #define HOSTILE_MAX_MS 45000 /* the good chargers' rounds stop by then (the probes are joined) */
 
 /* The admission limits of the node (docs/security.md, "Limits"), written into its config and
- * used by the probes' assertions: the defaults but for a boot budget (BOOT_RATE) below what
- * one connection's call bucket lets through (call_burst 200), so that only the per-station
- * boot bucket keeps one charger from draining it, and a Pending cap (MAX_PENDING) the
- * registration probe's 200 ids reach. */
+ * used by the probes' assertions. Realistic values, chosen so that each limit is what the
+ * probe meets: a registration rate (REG_RATE) the registration probe's ids far exceed, reaching
+ * the Pending cap (MAX_PENDING) within its 6 s; a boot budget (BOOT_RATE) below what one
+ * connection's call bucket lets through at once (call_burst 200), so that only the per-station
+ * boot bucket keeps DRAIN-1 from emptying it before VICTIM-1 boots (with station_boot_burst
+ * 1000 VICTIM-1 is answered Pending), yet above the 21 boots the probes' own stations can make
+ * at once (DRAIN-1's and BAD-1's station bursts, PIPE-1's one). The 200 good chargers boot at
+ * BOOT_RATE at start (one answered Pending boots again a second later). */
 #define REG_RATE		10 /* registration_rate_per_s (its burst is the same) */
 #define MAX_PENDING		50 /* max_pending_stations */
-#define BOOT_RATE		20 /* boot_rate_per_s */
+#define BOOT_RATE		25 /* boot_rate_per_s */
 #define STATION_BOOT_BURST	10 /* station_boot_burst */
 #define STATION_BOOT_INTERVAL_S 20 /* station_boot_interval_s */
 #define SUITE_CONFIG                                                                               \
@@ -387,7 +391,9 @@ static void *probe_long_ids(void *arg)
 	return NULL;
 }
 
-/* 1,000 upgrades that never send a BootNotification: each closed by the boot timeout (1008). */
+/* 1,000 upgrades that never send a BootNotification: each closed by the boot timeout (1008).
+ * Unknown ids without a credential: under `pending` admitted as candidates, with no row unless
+ * they boot (none is created, checked in the database afterwards). */
 static void *probe_never_boot(void *arg)
 {
 	struct probe *pr = arg;
