@@ -247,7 +247,12 @@ try {
 	assert.equal(r.status, 200, 'needs: ' + JSON.stringify(r.data));
 	assert.equal(r.data.planned, true);
 	await page.waitForSelector('#sd-connectors tr[data-conn="1/1"] .badge.charging', { timeout: 20000 });
-	await page.waitForSelector('#cmd-remote-stop');
+	// while it charges, its page draws its plan: the needs above, the planned power
+	await navTo(page, '#/session/' + sessionId, '#se-plan-meta');
+	await page.waitForSelector('#se-plan canvas');
+	assert.match(await page.textContent('#se-plan-meta'), /20\.00 kWh/);
+	console.log('ok: the running session\'s page draws its plan (' + (await page.textContent('#se-plan-meta')).trim() + ')');
+	await navTo(page, '#/station/' + encodeURIComponent(stationId), '#cmd-remote-stop');
 	await sleep(8000); // readings for the charts and the CDR
 	await shot(page, '04-station');
 	// stop it from the page too: the session's figures are final before they are compared
