@@ -284,6 +284,24 @@ def check_migration_twins(root, incs):
     return bad
 
 
+def check_config_docs(root, incs):
+    """Every key of the config table (csms/core/cfg.c: {"name", KEY_...}) is documented in
+    docs/config.md as `name`: a setting nobody can read about is one nobody sets right."""
+    src = os.path.join(root, 'csms', 'core', 'cfg.c')
+    if not os.path.isfile(src):
+        return []
+    doc_path = os.path.join(root, 'docs', 'config.md')
+    doc = open(doc_path, encoding='utf-8').read() if os.path.isfile(doc_path) else ''
+    bad = []
+    with open(src, encoding='utf-8') as fh:
+        for n, line in enumerate(fh, 1):
+            m = re.match(r'\s*\{"([a-z0-9_]+)",\s*KEY_', line)
+            if m and '`%s`' % m.group(1) not in doc:
+                bad.append('csms/core/cfg.c:%d: config key %s is not in docs/config.md' %
+                           (n, m.group(1)))
+    return bad
+
+
 def file_graph(incs):
     g = {}
     for f, lst in incs.items():
@@ -440,6 +458,7 @@ CHECKS.update({
     'cycles-modules': check_module_cycles,
     'clang-format': check_format,
     'pg-migration-twins': check_migration_twins,
+    'config-keys-documented': check_config_docs,
 })
 
 # ---------------------------------------------------------------------------- graph

@@ -56,6 +56,7 @@ PLANTED = [
     ('rule-api-svc-no-conn-lws', 'csms/svc/svc.c', '#include "svc.h"\n#include <libwebsockets.h>\n', 2),
     ('rule-sqlite-only-store', 'csms/svc/svc.c', '#include "svc.h"\n#include <sqlite3.h>\n', 2),
     ('rule-sqlite-only-store', 'csms/api/api.c', '#include "../svc/svc.h"\n#include <libpq-fe.h>\n', 2),
+    ('config-keys-documented', 'csms/core/cfg.c', '    {"secret_knob", KEY_INT, F(knob), 0, 1},\n', 1),
     ('pg-migration-twins', 'db/migrations/0002_more.sql', '-- schema 2 without a twin\n', 1),
     ('pg-migration-twins', 'db/pg/0003_only_pg.sql', '-- schema 3 without a twin\n', 1),
     ('rule-lws-only-transport', 'csms/conn.c', '#include "conn.h"\n\n#include <libwebsockets.h>\n', 3),
