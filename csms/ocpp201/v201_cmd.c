@@ -228,6 +228,13 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 		action = "CancelReservation";
 		p = json_pack("{s:I}", "reservationId", (json_int_t)c->reservation_id);
 		break;
+	case SVC_CMD_SET_V2G_MODE: /* docs/v2g.md §2: 2.0.1 names the station's own id */
+		if (c->evse_id < 1 || !svc_op_mode_name(c->v2g.mode))
+			return -EINVAL;
+		action = "DataTransfer";
+		p = adapter_v2g_mode(c, c->station_tx_id[0] ? json_string(c->station_tx_id)
+							    : json_integer(c->session_id));
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -91,6 +91,13 @@ static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_RAW] = "raw",
     [SVC_CMD_SET_PASSWORD] = "set-password",
     [SVC_CMD_LOCAL_LIST_LIMITS] = "local-list-limits",
+    [SVC_CMD_SET_V2G_MODE] = "set-v2g-mode",
+};
+
+static const char *const mode_names[_SVC_MODE_MAX] = {
+    [SVC_MODE_IDLE] = "Idle",
+    [SVC_MODE_CHARGING_ONLY] = "ChargingOnly",
+    [SVC_MODE_CENTRAL_SETPOINT] = "CentralSetpoint",
 };
 
 static const char *const status_names[_SVC_RES_MAX] = {
@@ -143,6 +150,11 @@ const char *svc_cmd_kind_name(int kind)
 int svc_cmd_kind_from_name(const char *name)
 {
 	return name_lookup(kind_names, _SVC_CMD_KIND_MAX, name);
+}
+
+const char *svc_op_mode_name(int m)
+{
+	return m >= 0 && m < _SVC_MODE_MAX ? mode_names[m] : NULL;
 }
 
 const char *svc_cmd_status_name(int status)
@@ -235,6 +247,13 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 		break;
 	case SVC_CMD_RAW:
 		snprintf(buf, len, "%s", c->raw.payload ? c->raw.payload : "");
+		break;
+	case SVC_CMD_SET_V2G_MODE:
+		snprintf(buf, len,
+			 "evse=%d session=%" PRId64 " mode=%s setpoint=%" PRId64 "W until=%" PRId64,
+			 c->evse_id, c->session_id,
+			 svc_op_mode_name(c->v2g.mode) ? svc_op_mode_name(c->v2g.mode) : "?",
+			 c->v2g.setpoint_w, c->v2g.valid_until_ms);
 		break;
 	case SVC_CMD_SET_PASSWORD: /* never the password itself */
 		snprintf(buf, len, "%s", "password=(new, not logged)");
@@ -395,13 +414,15 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	if (!c->ops || !c->ops->send)
 		return -ENOLINK;
 	if (cmd->kind < 0 || cmd->kind >= _SVC_CMD_KIND_MAX ||
-	    (cmd->kind == SVC_CMD_RAW && (!cmd->raw.action || !*cmd->raw.action)))
+	    (cmd->kind == SVC_CMD_RAW && (!cmd->raw.action || !*cmd->raw.action)) ||
+	    (cmd->kind == SVC_CMD_SET_V2G_MODE &&
+	     (!svc_op_mode_name(cmd->v2g.mode) || cmd->evse_id < 1 || cmd->session_id < 1)))
 		return -EINVAL;
 	r = store_station_get(svc_store(s), station_id, &st);
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EIO;
 	local = *cmd;
-	if (local.kind == SVC_CMD_REMOTE_STOP ||
+	if (local.kind == SVC_CMD_REMOTE_STOP || local.kind == SVC_CMD_SET_V2G_MODE ||
 	    (local.kind == SVC_CMD_SET_PROFILE && local.profile.purpose == SVC_PURPOSE_TX &&
 	     local.session_id)) {
 		char owner[STATION_ID_MAX + 1];
