@@ -217,6 +217,8 @@ int v16_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **re
 		action = "DataTransfer";
 		p = adapter_v2g_mode(c, json_integer(c->session_id));
 		break;
+	case SVC_CMD_GET_PROFILES: /* no GetChargingProfiles in 1.6 (composite-schedule is) */
+		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;
 	}

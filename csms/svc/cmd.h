@@ -35,6 +35,9 @@ enum svc_cmd_kind {
 	/* a bidirectional session's operation mode and setpoint (docs/v2g.md §2: on 1.6 and
 	 * 2.0.1 the vendor DataTransfer SetV2GMode) */
 	SVC_CMD_SET_V2G_MODE,
+	/* the charging profiles a station holds, reported back by ReportChargingProfiles (2.0.1
+	 * GetChargingProfiles; OCPP 1.6 has no such message: SVC_RES_UNSUPPORTED) */
+	SVC_CMD_GET_PROFILES,
 	_SVC_CMD_KIND_MAX,
 	_SVC_CMD_KIND_INVALID = -22,
 };
@@ -134,10 +137,10 @@ struct svc_cmd {
 	int64_t session_id;	/* remote stop, V2G mode, and set profile of purpose TX (0 =
 				 * none): the CSMS session; svc resolves station_tx_id */
 	char station_tx_id[65]; /* remote stop: the id the station knows it by (filled by svc) */
-	int64_t request_id;	/* remote start id (filled by svc when 0) */
-	bool hard;		/* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
-	bool operative;		/* availability */
-	int trigger;		/* enum svc_trigger */
+	int64_t request_id; /* remote start id, get profiles' requestId (filled by svc when 0) */
+	bool hard;	    /* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
+	bool operative;	    /* availability */
+	int trigger;	    /* enum svc_trigger */
 	struct svc_charging_profile profile; /* set profile */
 	struct {			     /* clear profile: each criterion optional */
 		bool has_id;
@@ -159,7 +162,12 @@ struct svc_cmd {
 		const char *action;
 		const char *payload; /* JSON text, checked by the link against the catalogue */
 	} raw;
-	const char *password;		/* set password */
+	const char *password;	 /* set password */
+	struct {		 /* get profiles: each criterion optional */
+		bool has_evse;	 /* evse_id (0 = the station's own profiles); else every EVSE */
+		int purpose;	 /* -1 = any */
+		int stack_level; /* -1 = any */
+	} report;
 	struct {			/* V2G mode (evse_id, session_id name the session) */
 		int mode;		/* enum svc_op_mode */
 		int64_t setpoint_w;	/* signed: negative = discharge */
@@ -182,6 +190,7 @@ enum svc_cmd_status {
 	SVC_RES_INVALID,       /* the request was refused before sending (detail says why) */
 	SVC_RES_FAILED,	       /* internal failure (out of memory, cannot encode) */
 	SVC_RES_STORE_FAILED,  /* the answer came, but its log row could not be made durable */
+	SVC_RES_UNSUPPORTED, /* the station's protocol version has no such message: nothing sent */
 	_SVC_RES_MAX,
 	_SVC_RES_INVALID = -22,
 };
@@ -242,6 +251,10 @@ void svc_cmd_release(struct svc *s, bool committed);
 /* The same for only the n oldest commands waiting (svc_cmd_waiting): the group commit off the
  * loop releases a batch once it is durable while later batches' commands wait. */
 void svc_cmd_release_n(struct svc *s, bool committed, size_t n);
+
+/* A fresh request id (the counter svc fills remote start and get profiles ids from), for a
+ * caller that must know the id before the answer. */
+int64_t svc_cmd_next_request_id(struct svc *s);
 
 /* Commands answered and waiting for the group commit (for tests and the group commit). */
 size_t svc_cmd_waiting(struct svc *s);

@@ -118,6 +118,13 @@ static void example(int kind, struct svc_cmd *c)
 	case SVC_CMD_SET_PASSWORD:
 		c->password = "0123456789abcdef0123456789abcdef01234567";
 		break;
+	case SVC_CMD_GET_PROFILES:
+		c->request_id = 77;
+		c->evse_id = 1;
+		c->report.has_evse = true;
+		c->report.purpose = SVC_PURPOSE_TX;
+		c->report.stack_level = -1;
+		break;
 	case SVC_CMD_SET_V2G_MODE:
 		c->evse_id = 1;
 		c->session_id = 42;
@@ -148,6 +155,7 @@ static const char *const actions16[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_SET_PASSWORD] = "ChangeConfiguration",
     [SVC_CMD_LOCAL_LIST_LIMITS] = "GetConfiguration",
     [SVC_CMD_SET_V2G_MODE] = "DataTransfer",
+    /* SVC_CMD_GET_PROFILES: none in 1.6 (-EOPNOTSUPP) */
 };
 
 static const char *const actions201[_SVC_CMD_KIND_MAX] = {
@@ -167,6 +175,7 @@ static const char *const actions201[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_SET_PASSWORD] = "SetVariables",
     [SVC_CMD_LOCAL_LIST_LIMITS] = "GetVariables",
     [SVC_CMD_SET_V2G_MODE] = "DataTransfer",
+    [SVC_CMD_GET_PROFILES] = "GetChargingProfiles",
 };
 
 /* Encode kind for version v, check the action name and the official schema; the payload. */
@@ -200,7 +209,7 @@ static void test_every_kind_both_versions(void **state)
 		for (int k = 0; k < _SVC_CMD_KIND_MAX; k++) {
 			struct svc_cmd c;
 
-			if (k == SVC_CMD_RAW)
+			if (k == SVC_CMD_RAW || (v == OCPP_V16 && k == SVC_CMD_GET_PROFILES))
 				continue;
 			example(k, &c);
 			json_decref(encode_checked(v, k, &c));
@@ -330,6 +339,47 @@ static void test_v2g_mode_encoded(void **state)
 	}
 	assert_string_equal(svc_op_mode_name(SVC_MODE_IDLE), "Idle");
 	assert_null(svc_op_mode_name(-1));
+}
+
+/* GetChargingProfiles (2.0.1 K09): the request id and the criteria asked; 1.6 has no such
+ * message (the link answers SVC_RES_UNSUPPORTED, the API 409). */
+static void test_get_profiles_encoded(void **state)
+{
+	struct svc_cmd c;
+	const char *action;
+	json_t *p, *none = NULL;
+	char *text;
+
+	(void)state;
+	example(SVC_CMD_GET_PROFILES, &c);
+	p = encode_checked(OCPP_V201, SVC_CMD_GET_PROFILES, &c);
+	text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"chargingProfile\":{\"chargingProfilePurpose\":\"TxProfile\"},"
+				  "\"evseId\":1,\"requestId\":77}");
+	free(text);
+	json_decref(p);
+	/* no criterion: every profile of every EVSE (the criterion object is required) */
+	c.report.has_evse = false;
+	c.report.purpose = -1;
+	p = encode_checked(OCPP_V201, SVC_CMD_GET_PROFILES, &c);
+	text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"chargingProfile\":{},\"requestId\":77}");
+	free(text);
+	json_decref(p);
+	/* the station's own profiles (evse 0) and a stack level */
+	c.report.has_evse = true;
+	c.evse_id = 0;
+	c.report.stack_level = 3;
+	p = encode_checked(OCPP_V201, SVC_CMD_GET_PROFILES, &c);
+	assert_int_equal(json_integer_value(json_object_get(p, "evseId")), 0);
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_object_get(p, "chargingProfile"), "stackLevel")),
+			 3);
+	json_decref(p);
+	assert_int_equal(v16_adapter.encode_cmd(&c, &action, &none), -EOPNOTSUPP);
+	assert_null(none);
+	assert_string_equal(svc_cmd_status_name(SVC_RES_UNSUPPORTED), "unsupported");
+	assert_string_equal(svc_cmd_kind_name(SVC_CMD_GET_PROFILES), "get-charging-profiles");
 }
 
 static void test_decode(void **state)
@@ -830,6 +880,7 @@ int main(void)
 	    cmocka_unit_test(test_every_kind_both_versions),
 	    cmocka_unit_test(test_encoded_values),
 	    cmocka_unit_test(test_v2g_mode_encoded),
+	    cmocka_unit_test(test_get_profiles_encoded),
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test_setup_teardown(test_remote_stop_resolution, fx_setup, fx_teardown),
