@@ -69,6 +69,28 @@ json_t *adapter_time(int64_t ms)
 	return json_string(buf);
 }
 
+json_t *adapter_v2g_mode(const struct svc_cmd *c, json_t *tx_id)
+{
+	json_t *data, *req;
+	char *text;
+
+	if (!tx_id || !svc_op_mode_name(c->v2g.mode) || c->evse_id < 1) {
+		json_decref(tx_id);
+		return NULL;
+	}
+	data = json_pack("{s:i, s:s, s:I, s:o, s:I}", "evseId", c->evse_id, "operationMode",
+			 svc_op_mode_name(c->v2g.mode), "setpointW", (json_int_t)c->v2g.setpoint_w,
+			 "transactionId", tx_id, "validUntilMs", (json_int_t)c->v2g.valid_until_ms);
+	text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(data);
+	if (!text)
+		return NULL;
+	req = json_pack("{s:s, s:s, s:s}", "vendorId", SVC_VENDOR_ID, "messageId", "SetV2GMode",
+			"data", text);
+	free(text);
+	return req;
+}
+
 int adapter_timestamp(struct call_ctx *call, const json_t *o, const char *key, int64_t *ret)
 {
 	const char *s = adapter_str(o, key);

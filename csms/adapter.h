@@ -10,6 +10,8 @@
 
 #include "ocpp.h"
 
+struct svc_cmd;
+
 struct svc;
 struct cfg;
 struct chg_station;
@@ -86,6 +88,13 @@ size_t adapter_samples_count(const json_t *meter_values);
  * set); on a refusal or a storage failure nothing is acknowledged: the call fails as with
  * adapter_failed(), and what it returns is returned. 0 when every reading was taken. */
 int adapter_samples_store(struct call_ctx *call, struct store_sample *in, size_t n);
+/*
+** The DataTransfer request of SVC_CMD_SET_V2G_MODE (docs/v2g.md §2, the same shape in 1.6 and
+** 2.0.1): vendorId, messageId "SetV2GMode", data the JSON text of evseId, operationMode,
+** setpointW, transactionId (tx_id, stolen: 1.6 the integer, 2.0.1 the station's string) and
+** validUntilMs, keys sorted. NULL for a bad mode or EVSE (tx_id is freed), or out of memory.
+*/
+json_t *adapter_v2g_mode(const struct svc_cmd *c, json_t *tx_id);
 /* DataTransfer (both versions have the same shape): vendor handlers, else UnknownVendorId. */
 int vendor_data_transfer(struct call_ctx *call, const json_t *req, json_t **ret_conf);
 /* A firmware/diagnostics/log status notification: recorded as a station event of kind (an enum

@@ -140,6 +140,15 @@ static json_t *cmd_json(const struct svc_cmd *cmd)
 				      "full", cmd->list.full, "entries", entries));
 	json_object_set_new(o, "reservation", json_integer(cmd->reservation_id));
 	json_object_set_new(o, "expiry", json_integer(cmd->expiry_ms));
+	json_object_set_new(o, "recur", json_integer(cmd->profile.recurrency));
+	json_object_set_new(o, "report",
+			    json_pack("{s:b, s:i, s:i}", "has_evse", cmd->report.has_evse,
+				      "purpose", cmd->report.purpose, "stack",
+				      cmd->report.stack_level));
+	json_object_set_new(o, "v2g",
+			    json_pack("{s:i, s:I, s:I}", "mode", cmd->v2g.mode, "setpoint",
+				      (json_int_t)cmd->v2g.setpoint_w, "until",
+				      (json_int_t)cmd->v2g.valid_until_ms));
 	if (cmd->raw.action)
 		json_object_set_new(o, "raw_action", json_string(cmd->raw.action));
 	if (cmd->raw.payload)
@@ -187,6 +196,17 @@ static int cmd_from_json(const json_t *o, struct svc_cmd *cmd, struct svc_local_
 	cmd->profile.start_ms = j_i64(p, "start");
 	cmd->profile.duration_s = j_i64(p, "duration");
 	cmd->profile.rate_unit = (int)j_i64(p, "unit");
+	cmd->profile.recurrency = (int)j_i64(o, "recur");
+	{
+		const json_t *rp = json_object_get(o, "report");
+
+		cmd->report.has_evse = json_is_true(json_object_get(rp, "has_evse"));
+		cmd->report.purpose = rp ? (int)j_i64(rp, "purpose") : -1;
+		cmd->report.stack_level = rp ? (int)j_i64(rp, "stack") : -1;
+	}
+	cmd->v2g.mode = (int)j_i64(json_object_get(o, "v2g"), "mode");
+	cmd->v2g.setpoint_w = j_i64(json_object_get(o, "v2g"), "setpoint");
+	cmd->v2g.valid_until_ms = j_i64(json_object_get(o, "v2g"), "until");
 	json_array_foreach(json_object_get(p, "periods"), i, a) {
 		if (i >= SVC_PROFILE_PERIODS_MAX)
 			break;

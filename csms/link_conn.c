@@ -136,6 +136,11 @@ static int link_send(void *impl, const char *station_id, const struct svc_cmd *c
 		r = c->adapter->encode_cmd(cmd, &action, &payload);
 		if (r == -ENOMEM)
 			return r;
+		if (r == -EOPNOTSUPP) {
+			fail(done, ud, SVC_RES_UNSUPPORTED, NULL, "OCPP %s has no message for %s",
+			     ocpp_version_name(c->version), svc_cmd_kind_name(cmd->kind));
+			return 0;
+		}
 		if (r < 0) {
 			fail(done, ud, SVC_RES_FAILED, NULL, "cannot encode the command");
 			return 0;

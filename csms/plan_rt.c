@@ -60,17 +60,6 @@
 #define DEFAULT_OFFSET_MIN     480	     /* local time without a calendar: UTC+08:00 */
 #define TX_REFRESH_MS	       (4 * SLOT_MS) /* an unchanged accepted TxProfile is sent again */
 
-static const char *const mode_names[_SVC_MODE_MAX] = {
-    [SVC_MODE_IDLE] = "Idle",
-    [SVC_MODE_CHARGING_ONLY] = "ChargingOnly",
-    [SVC_MODE_CENTRAL_SETPOINT] = "CentralSetpoint",
-};
-
-const char *svc_op_mode_name(int m)
-{
-	return m >= 0 && m < _SVC_MODE_MAX ? mode_names[m] : NULL;
-}
-
 /* ---------------------------------------------------------------- pure pieces */
 
 void svc_caps_default(struct svc_charge_caps *c)
@@ -228,43 +217,6 @@ int svc_plan_shape(const int64_t *slot_w, int n, int64_t start_ms,
 		why_add(why, why_len, "amps only: W -> A at %d V x %d phase(s), rounded down",
 			caps->volts, caps->phases);
 	return (int)np;
-}
-
-int svc_v2g_payload(int evse_id, int64_t session_id, const char *station_tx_id, int mode,
-		    int64_t setpoint_w, int64_t valid_until_ms, char *buf, size_t len)
-{
-	json_t *data, *req;
-	char *text, *out;
-	int r = 0;
-
-	if (!svc_op_mode_name(mode) || evse_id < 1)
-		return -EINVAL;
-	data = json_pack("{s:i, s:s, s:I, s:I}", "evseId", evse_id, "operationMode",
-			 svc_op_mode_name(mode), "setpointW", (json_int_t)setpoint_w,
-			 "validUntilMs", (json_int_t)valid_until_ms);
-	if (!data)
-		return -ENOMEM;
-	if (station_tx_id && *station_tx_id)
-		json_object_set_new(data, "transactionId", json_string(station_tx_id));
-	else
-		json_object_set_new(data, "transactionId", json_integer(session_id));
-	text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(data);
-	if (!text)
-		return -ENOMEM;
-	req = json_pack("{s:s, s:s, s:s}", "vendorId", SVC_VENDOR_ID, "messageId", "SetV2GMode",
-			"data", text);
-	free(text);
-	out = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (!out)
-		return -ENOMEM;
-	if (strlen(out) >= len)
-		r = -ENOSPC;
-	else
-		memcpy(buf, out, strlen(out) + 1);
-	free(out);
-	return r;
 }
 
 int64_t svc_plan_debounce(int64_t *first_ms, int64_t now_ms, int debounce_ms, int max_delay_ms)
@@ -2285,19 +2237,17 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 			    periods, json_pack("{s:I, s:I}", "start_s",
 					       (json_int_t)cmd.profile.periods[q].start_s, "limit",
 					       (json_int_t)cmd.profile.periods[q].limit));
-		if (mode != mode_prev || mode == SVC_MODE_CENTRAL_SETPOINT) {
-			char payload[1024];
-			struct svc_cmd dt = {.kind = SVC_CMD_RAW};
+		if (mode != mode_prev || (mode == SVC_MODE_CENTRAL_SETPOINT && row[0] < 0)) {
+			/* the domain's mode and setpoint; the adapter carries it (docs/v2g.md §2) */
+			struct svc_cmd dt = {
+			    .kind = SVC_CMD_SET_V2G_MODE,
+			    .evse_id = js->evse_id,
+			    .session_id = js->id,
+			    .v2g = {.mode = mode,
+				    .setpoint_w = row[0],
+				    .valid_until_ms = j->cur_ms + (int64_t)n * SLOT_MS}};
 
-			if (svc_v2g_payload(js->evse_id, js->id, js->tx, mode, row[0],
-					    j->cur_ms + (int64_t)n * SLOT_MS, payload,
-					    sizeof(payload)) == 0) {
-				dt.raw.action = "DataTransfer";
-				dt.raw.payload = payload;
-				if (mode != mode_prev || row[0] < 0)
-					svc_cmd_send(s, js->station, &dt, "planner", on_v2g_done,
-						     NULL);
-			}
+			svc_cmd_send(s, js->station, &dt, "planner", on_v2g_done, NULL);
 		}
 		tx_carry(&site->last, js->id, &nl.tx[i]);
 		if (!tx_needed(p, &nl.tx[i], js->station, &cmd.profile, j->now_ms)) {

@@ -16,19 +16,6 @@ struct svc_plans;
 struct chg_station;
 struct tariff_calendar;
 
-/* This project's vendorId (DataTransfer, docs/v2g.md). */
-#define SVC_VENDOR_ID "org.openchargenet.csms"
-
-/* The domain's operation modes of a bidirectional session (the OCPP 2.1 shape). */
-enum svc_op_mode {
-	SVC_MODE_IDLE,		   /* neither charge nor discharge */
-	SVC_MODE_CHARGING_ONLY,	   /* charge up to the limit, never discharge */
-	SVC_MODE_CENTRAL_SETPOINT, /* follow the signed limit: negative = discharge */
-	_SVC_MODE_MAX,
-	_SVC_MODE_INVALID = -22,
-};
-const char *svc_op_mode_name(int m); /* "Idle", "ChargingOnly", "CentralSetpoint" */
-
 /*
 ** What a charger model accepts for charging profiles (a record per vendor/model, learned from
 ** the station's answers and settable by the operator). Defaults: svc_caps_default().
@@ -104,14 +91,6 @@ int svc_model_caps_override(struct svc *s, const char *vendor, const char *model
 /* W <-> tenths of A for caps (phases x volts); both round toward zero. */
 int64_t svc_w_to_da(int64_t w, const struct svc_charge_caps *caps);
 int64_t svc_da_to_w(int64_t da, const struct svc_charge_caps *caps);
-
-/*
-** The V2G DataTransfer of docs/v2g.md: writes the DataTransfer request payload (vendorId,
-** messageId "SetV2GMode", data: a JSON text) into buf. station_tx_id may be NULL (1.6: the
-** integer session id is used). 0, -EINVAL or -ENOSPC.
-*/
-int svc_v2g_payload(int evse_id, int64_t session_id, const char *station_tx_id, int mode,
-		    int64_t setpoint_w, int64_t valid_until_ms, char *buf, size_t len);
 
 /*
 ** Debounce: a replan asked at now_ms is due at min(now + debounce, first + max_delay), where

@@ -36,10 +36,10 @@ static int id_tag_member(struct api_req *r, const json_t *o, const char **ret)
 	return 0;
 }
 
-/* The domain's answer to a command, now durable in the command log: the HTTP answer. */
-static void cmd_done(void *ud, const struct svc_cmd_result *res)
+/* The domain's answer to a command, now durable in the command log: the HTTP answer, with the
+ * members of extra (may be NULL, stolen) beside status and response when the station answered. */
+static void cmd_answer(struct api_req *r, const struct svc_cmd_result *res, json_t *extra)
 {
-	struct api_req *r = ud;
 	json_t *payload = NULL;
 
 	switch (res->status) {
@@ -55,9 +55,14 @@ static void cmd_done(void *ud, const struct svc_cmd_result *res)
 			break;
 		}
 		status = json_object_get(payload, "status");
-		api_respond(r, 200,
-			    json_pack("{s:O, s:O}", "status", status ? status : json_null(),
-				      "response", payload));
+		{
+			json_t *o = json_pack("{s:O, s:O}", "status", status ? status : json_null(),
+					      "response", payload);
+
+			if (o && extra)
+				json_object_update(o, extra);
+			api_respond(r, 200, o);
+		}
 		break;
 	}
 	case SVC_RES_CALL_ERROR:
@@ -75,6 +80,7 @@ static void cmd_done(void *ud, const struct svc_cmd_result *res)
 		api_error(r, 504, "charger did not answer in time");
 		break;
 	case SVC_RES_NOT_CONNECTED:
+	case SVC_RES_UNSUPPORTED:
 		api_error(r, 409, "%s", res->detail);
 		break;
 	case SVC_RES_BUSY:
@@ -94,15 +100,24 @@ static void cmd_done(void *ud, const struct svc_cmd_result *res)
 		break;
 	}
 	json_decref(payload);
+	json_decref(extra);
 }
 
-/* Send cmd through the domain; the answer comes by cmd_done once it is logged. */
-static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cmd)
+static void cmd_done(void *ud, const struct svc_cmd_result *res)
+{
+	cmd_answer(ud, res, NULL);
+}
+
+/* Send cmd through the domain; the answer comes by done (cmd_done when NULL) once it is
+ * logged, with ud (r when NULL). */
+static void send_cmd_by(struct api_req *r, const char *id, const struct svc_cmd *cmd,
+			svc_cmd_done_fn done, void *ud)
 {
 	int rc;
 
 	r->pending = true;
-	rc = svc_cmd_send(r->api->svc, id, cmd, r->who[0] ? r->who : "api", cmd_done, r);
+	rc = svc_cmd_send(r->api->svc, id, cmd, r->who[0] ? r->who : "api", done ? done : cmd_done,
+			  done ? ud : r);
 	if (rc >= 0)
 		return;
 	r->pending = false;
@@ -118,6 +133,13 @@ static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cm
 			  "longest)");
 	else
 		api_storage_error(r, rc);
+	if (done)
+		free(ud);
+}
+
+static void send_cmd(struct api_req *r, const char *id, const struct svc_cmd *cmd)
+{
+	send_cmd_by(r, id, cmd, NULL, NULL);
 }
 
 /* POST /api/stations/{id}/commands/{Action}: any CSMS-initiated action, payload as given. */
@@ -424,6 +446,199 @@ out:
 	free(cmd);
 }
 
+/* ------------------------------------------------ charging profiles the station reports */
+
+struct report_ud {
+	struct api_req *r;
+	int64_t request_id;
+};
+
+static void report_done(void *ud, const struct svc_cmd_result *res)
+{
+	struct report_ud *u = ud;
+
+	cmd_answer(u->r, res, json_pack("{s:I}", "request_id", (json_int_t)u->request_id));
+	free(u);
+}
+
+/* POST /api/stations/{id}/charging-profiles/report {"evse_id"?, "purpose"?, "stack_level"?,
+ * "request_id"?}: ask the station for the profiles it holds (2.0.1 GetChargingProfiles); they
+ * come back by ReportChargingProfiles, shown by GET …/charging-profiles. A 1.6 station has no
+ * such message: 409 (its composite-schedule is the 1.6 way to see what it follows). */
+static void post_report_profiles(struct api_req *r, char **segs)
+{
+	struct svc_cmd *cmd = calloc(1, sizeof(*cmd));
+	struct report_ud *u = calloc(1, sizeof(*u));
+	json_t *body = NULL;
+	json_int_t n;
+
+	if (!cmd || !u) {
+		api_error(r, 500, "out of memory");
+		goto out;
+	}
+	body = api_body_object(r);
+	if (!body)
+		goto out;
+	cmd->kind = SVC_CMD_GET_PROFILES;
+	cmd->rate_unit = -1;
+	cmd->clear.purpose = cmd->clear.stack_level = -1;
+	cmd->report.has_evse = json_object_get(body, "evse_id") != NULL;
+	if (api_member_int(r, body, "evse_id", false, 0, 0, r->api->cfg->max_connectors, &n) < 0)
+		goto out;
+	cmd->evse_id = (int)n;
+	if (api_member_name(r, body, "purpose", false, -1, svc_profile_purpose_from_name,
+			    "\"station-max\", \"tx-default\" or \"tx\"",
+			    &cmd->report.purpose) < 0 ||
+	    api_member_int(r, body, "stack_level", false, -1, 0, 1000, &n) < 0)
+		goto out;
+	cmd->report.stack_level = (int)n;
+	if (api_member_int(r, body, "request_id", false, 0, 1, INT32_MAX, &n) < 0)
+		goto out;
+	cmd->request_id = n ? n : svc_cmd_next_request_id(r->api->svc);
+	u->r = r;
+	u->request_id = cmd->request_id;
+	send_cmd_by(r, segs[2], cmd, report_done, u);
+	u = NULL; /* report_done or send_cmd_by frees it */
+out:
+	free(u);
+	free(cmd);
+	json_decref(body);
+}
+
+/* What the station's ReportChargingProfiles and NotifyChargingLimit said (stored as notices
+ * "charging_profiles" and "charging_limit" with the request as sent), folded newest first. */
+struct profiles_fold {
+	json_t *evses; /* "<evse id>" -> {evse_id, request_id, source, reported, profiles} */
+	json_t *limit; /* the newest NotifyChargingLimit, or NULL */
+	int64_t rows;
+};
+
+static int profiles_row(const struct store_history_row *row, void *ud)
+{
+	struct profiles_fold *f = ud;
+	json_t *req, *e;
+	char key[24];
+
+	f->rows++;
+	if (strcmp(row->source, "notice") != 0 || !row->text)
+		return 0;
+	if (strcmp(row->kind, "charging_limit") == 0) {
+		if (f->limit || !(req = json_loads(row->text, 0, NULL)))
+			return 0;
+		{
+			const json_t *cl = json_object_get(req, "chargingLimit");
+			const json_t *gc = json_object_get(cl, "isGridCritical");
+			const json_t *ev = json_object_get(req, "evseId");
+			const json_t *sch = json_object_get(req, "chargingSchedule");
+
+			f->limit =
+			    json_pack("{s:O, s:O, s:O, s:O, s:o}", "source",
+				      json_object_get(cl, "chargingLimitSource")
+					  ? json_object_get(cl, "chargingLimitSource")
+					  : json_null(),
+				      "grid_critical", gc ? gc : json_null(), "evse_id",
+				      ev ? ev : json_null(), "schedules", sch ? sch : json_null(),
+				      "reported", api_time_or_null(row->ts_ms));
+		}
+		json_decref(req);
+		return f->limit ? 0 : -ENOMEM;
+	}
+	if (strcmp(row->kind, "charging_profiles") != 0 || !(req = json_loads(row->text, 0, NULL)))
+		return 0;
+	snprintf(key, sizeof(key), "%lld",
+		 (long long)json_integer_value(json_object_get(req, "evseId")));
+	e = json_object_get(f->evses, key);
+	if (!e) { /* the newest report of this EVSE: its request is the one shown */
+		const json_t *src = json_object_get(req, "chargingLimitSource");
+
+		e = json_pack("{s:O, s:O, s:O, s:o, s:[]}", "evse_id",
+			      json_object_get(req, "evseId"), "request_id",
+			      json_object_get(req, "requestId"), "source", src ? src : json_null(),
+			      "reported", api_time_or_null(row->ts_ms), "profiles");
+		if (!e || json_object_set_new(f->evses, key, e) < 0) {
+			json_decref(req);
+			return -ENOMEM;
+		}
+	} else if (!json_equal(json_object_get(e, "request_id"),
+			       json_object_get(req, "requestId"))) {
+		json_decref(req); /* an older request's report */
+		return 0;
+	}
+	/* parts of one request (tbc) arrive in order: read newest first, each goes before */
+	{
+		json_t *all = json_copy(json_object_get(req, "chargingProfile"));
+
+		if (json_is_array(all)) {
+			json_array_extend(all, json_object_get(e, "profiles"));
+			json_object_set_new(e, "profiles", all);
+		} else {
+			json_decref(all);
+		}
+	}
+	json_decref(req);
+	return 0;
+}
+
+#define PROFILES_SCAN_PAGE 500
+#define PROFILES_SCAN_MAX  4000
+
+static int evse_cmp(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "evse_id"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "evse_id"));
+
+	return x < y ? -1 : x > y;
+}
+
+/* GET /api/stations/{id}/charging-profiles: per EVSE the profiles of the station's last
+ * ReportChargingProfiles (all the parts of its request), and the last NotifyChargingLimit,
+ * from the station's newest history lines (PROFILES_SCAN_MAX). */
+static void get_station_profiles(struct api_req *r, char **segs)
+{
+	struct profiles_fold f = {.evses = json_object()};
+	json_t *arr = json_array(), *v, **items = NULL;
+	const char *k;
+	size_t n = 0, i;
+	int e = 0;
+
+	if (api_station_known(r, segs[2]) < 0)
+		goto out;
+	if (!f.evses || !arr) {
+		api_error(r, 500, "out of memory");
+		goto out;
+	}
+	for (int off = 0; off < PROFILES_SCAN_MAX; off += PROFILES_SCAN_PAGE) {
+		int64_t before = f.rows;
+
+		e = store_station_history(r->api->store, segs[2], PROFILES_SCAN_PAGE, off,
+					  profiles_row, &f);
+		if (e < 0 || f.rows - before < PROFILES_SCAN_PAGE)
+			break;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	items = calloc(json_object_size(f.evses) + 1, sizeof(*items));
+	if (!items) {
+		api_error(r, 500, "out of memory");
+		goto out;
+	}
+	json_object_foreach(f.evses, k, v)
+		items[n++] = v;
+	qsort(items, n, sizeof(*items), evse_cmp);
+	for (i = 0; i < n; i++)
+		json_array_append(arr, items[i]);
+	api_respond(r, 200,
+		    json_pack("{s:s, s:O, s:o}", "station", segs[2], "evses", arr, "charging_limit",
+			      f.limit ? json_incref(f.limit) : json_null()));
+out:
+	free(items);
+	json_decref(arr);
+	json_decref(f.evses);
+	json_decref(f.limit);
+}
+
 static json_t *text_json(const char *text)
 {
 	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
@@ -480,6 +695,8 @@ const struct api_route api_command_routes[] = {
     {API_POST, "api/stations/*/local-list-version", post_neutral},
     {API_POST, "api/stations/*/reserve", post_neutral},
     {API_POST, "api/stations/*/cancel-reservation", post_neutral},
+    {API_POST, "api/stations/*/charging-profiles/report", post_report_profiles},
+    {API_GET, "api/stations/*/charging-profiles", get_station_profiles},
     {API_GET, "api/commands", get_commands},
     {0, NULL, NULL},
 };

@@ -211,6 +211,14 @@ int v16_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **re
 		action = "CancelReservation";
 		p = json_pack("{s:I}", "reservationId", (json_int_t)c->reservation_id);
 		break;
+	case SVC_CMD_SET_V2G_MODE: /* docs/v2g.md §2: 1.6 names the CSMS's integer id */
+		if (c->evse_id < 1 || !svc_op_mode_name(c->v2g.mode))
+			return -EINVAL;
+		action = "DataTransfer";
+		p = adapter_v2g_mode(c, json_integer(c->session_id));
+		break;
+	case SVC_CMD_GET_PROFILES: /* no GetChargingProfiles in 1.6 (composite-schedule is) */
+		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;
 	}

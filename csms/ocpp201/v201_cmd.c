@@ -228,6 +228,29 @@ int v201_encode_cmd(const struct svc_cmd *c, const char **ret_action, json_t **r
 		action = "CancelReservation";
 		p = json_pack("{s:I}", "reservationId", (json_int_t)c->reservation_id);
 		break;
+	case SVC_CMD_SET_V2G_MODE: /* docs/v2g.md §2: 2.0.1 names the station's own id */
+		if (c->evse_id < 1 || !svc_op_mode_name(c->v2g.mode))
+			return -EINVAL;
+		action = "DataTransfer";
+		p = adapter_v2g_mode(c, c->station_tx_id[0] ? json_string(c->station_tx_id)
+							    : json_integer(c->session_id));
+		break;
+	case SVC_CMD_GET_PROFILES: { /* K09: every criterion optional, the criterion required */
+		json_t *crit = json_object();
+
+		action = "GetChargingProfiles";
+		if (c->report.purpose >= 0 && c->report.purpose < _SVC_PURPOSE_MAX)
+			json_object_set_new(crit, "chargingProfilePurpose",
+					    json_string(purposes[c->report.purpose]));
+		if (c->report.stack_level >= 0)
+			json_object_set_new(crit, "stackLevel",
+					    json_integer(c->report.stack_level));
+		p = json_pack("{s:I, s:o}", "requestId", (json_int_t)c->request_id,
+			      "chargingProfile", crit);
+		if (p && c->report.has_evse)
+			json_object_set_new(p, "evseId", json_integer(c->evse_id));
+		break;
+	}
 	default:
 		return -EINVAL;
 	}

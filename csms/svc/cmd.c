@@ -91,6 +91,14 @@ static const char *const kind_names[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_RAW] = "raw",
     [SVC_CMD_SET_PASSWORD] = "set-password",
     [SVC_CMD_LOCAL_LIST_LIMITS] = "local-list-limits",
+    [SVC_CMD_SET_V2G_MODE] = "set-v2g-mode",
+    [SVC_CMD_GET_PROFILES] = "get-charging-profiles",
+};
+
+static const char *const mode_names[_SVC_MODE_MAX] = {
+    [SVC_MODE_IDLE] = "Idle",
+    [SVC_MODE_CHARGING_ONLY] = "ChargingOnly",
+    [SVC_MODE_CENTRAL_SETPOINT] = "CentralSetpoint",
 };
 
 static const char *const status_names[_SVC_RES_MAX] = {
@@ -107,6 +115,7 @@ static const char *const status_names[_SVC_RES_MAX] = {
     [SVC_RES_INVALID] = "invalid",
     [SVC_RES_FAILED] = "failed",
     [SVC_RES_STORE_FAILED] = "store-failed",
+    [SVC_RES_UNSUPPORTED] = "unsupported",
 };
 
 static const char *const trigger_names[_SVC_TRIGGER_MAX] = {
@@ -143,6 +152,11 @@ const char *svc_cmd_kind_name(int kind)
 int svc_cmd_kind_from_name(const char *name)
 {
 	return name_lookup(kind_names, _SVC_CMD_KIND_MAX, name);
+}
+
+const char *svc_op_mode_name(int m)
+{
+	return m >= 0 && m < _SVC_MODE_MAX ? mode_names[m] : NULL;
 }
 
 const char *svc_cmd_status_name(int status)
@@ -236,6 +250,26 @@ void svc_cmd_summary(const struct svc_cmd *c, char *buf, size_t len)
 	case SVC_CMD_RAW:
 		snprintf(buf, len, "%s", c->raw.payload ? c->raw.payload : "");
 		break;
+	case SVC_CMD_SET_V2G_MODE:
+		snprintf(buf, len,
+			 "evse=%d session=%" PRId64 " mode=%s setpoint=%" PRId64 "W until=%" PRId64,
+			 c->evse_id, c->session_id,
+			 svc_op_mode_name(c->v2g.mode) ? svc_op_mode_name(c->v2g.mode) : "?",
+			 c->v2g.setpoint_w, c->v2g.valid_until_ms);
+		break;
+	case SVC_CMD_GET_PROFILES: {
+		char evse[24] = "any";
+
+		if (c->report.has_evse)
+			snprintf(evse, sizeof(evse), "%d", c->evse_id);
+		snprintf(buf, len, "request=%" PRId64 " evse=%s purpose=%s stack=%d", c->request_id,
+			 evse,
+			 svc_profile_purpose_name(c->report.purpose)
+			     ? svc_profile_purpose_name(c->report.purpose)
+			     : "any",
+			 c->report.stack_level);
+		break;
+	}
 	case SVC_CMD_SET_PASSWORD: /* never the password itself */
 		snprintf(buf, len, "%s", "password=(new, not logged)");
 		break;
@@ -288,6 +322,13 @@ void svc_set_link(struct svc *s, const struct svc_link_ops *ops, void *impl)
 		return;
 	c->ops = ops;
 	c->impl = impl;
+}
+
+int64_t svc_cmd_next_request_id(struct svc *s)
+{
+	struct svc_cmds *c = cmds_of(s);
+
+	return c ? ++c->next_request_id : 1;
 }
 
 size_t svc_cmd_waiting(struct svc *s)
@@ -395,13 +436,15 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 	if (!c->ops || !c->ops->send)
 		return -ENOLINK;
 	if (cmd->kind < 0 || cmd->kind >= _SVC_CMD_KIND_MAX ||
-	    (cmd->kind == SVC_CMD_RAW && (!cmd->raw.action || !*cmd->raw.action)))
+	    (cmd->kind == SVC_CMD_RAW && (!cmd->raw.action || !*cmd->raw.action)) ||
+	    (cmd->kind == SVC_CMD_SET_V2G_MODE &&
+	     (!svc_op_mode_name(cmd->v2g.mode) || cmd->evse_id < 1 || cmd->session_id < 1)))
 		return -EINVAL;
 	r = store_station_get(svc_store(s), station_id, &st);
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EIO;
 	local = *cmd;
-	if (local.kind == SVC_CMD_REMOTE_STOP ||
+	if (local.kind == SVC_CMD_REMOTE_STOP || local.kind == SVC_CMD_SET_V2G_MODE ||
 	    (local.kind == SVC_CMD_SET_PROFILE && local.profile.purpose == SVC_PURPOSE_TX &&
 	     local.session_id)) {
 		char owner[STATION_ID_MAX + 1];
@@ -418,7 +461,8 @@ int svc_cmd_send(struct svc *s, const char *station_id, const struct svc_cmd *cm
 		if (r < 0)
 			return r == -ENOENT ? -ESRCH : -EIO;
 	}
-	if (local.kind == SVC_CMD_REMOTE_START && !local.request_id)
+	if ((local.kind == SVC_CMD_REMOTE_START || local.kind == SVC_CMD_GET_PROFILES) &&
+	    !local.request_id)
 		local.request_id = ++c->next_request_id;
 	r = svc__resv_sending(s, station_id, &local); /* sites: reservations tracked */
 	if (r < 0)

@@ -32,6 +32,12 @@ enum svc_cmd_kind {
 	SVC_CMD_SET_PASSWORD, /* the station's HTTP Basic password (svc_password_rotate) */
 	/* how many list entries (and bytes) one SendLocalList takes (svc/locallist.c) */
 	SVC_CMD_LOCAL_LIST_LIMITS,
+	/* a bidirectional session's operation mode and setpoint (docs/v2g.md §2: on 1.6 and
+	 * 2.0.1 the vendor DataTransfer SetV2GMode) */
+	SVC_CMD_SET_V2G_MODE,
+	/* the charging profiles a station holds, reported back by ReportChargingProfiles (2.0.1
+	 * GetChargingProfiles; OCPP 1.6 has no such message: SVC_RES_UNSUPPORTED) */
+	SVC_CMD_GET_PROFILES,
 	_SVC_CMD_KIND_MAX,
 	_SVC_CMD_KIND_INVALID = -22,
 };
@@ -68,6 +74,23 @@ enum svc_recurrency {
 	_SVC_RECUR_MAX,
 	_SVC_RECUR_INVALID = -22
 };
+
+/* This project's vendorId (DataTransfer, docs/v2g.md). */
+#define SVC_VENDOR_ID "org.openchargenet.csms"
+
+/*
+** The operation mode of a bidirectional session, the OCPP 2.1 shape: power is signed watts
+** (negative = discharge) and the mode says how the station follows it. A 2.1 adapter maps it to
+** its own operationMode; 1.6 and 2.0.1 carry it by the vendor convention of docs/v2g.md.
+*/
+enum svc_op_mode {
+	SVC_MODE_IDLE,		   /* neither charge nor discharge */
+	SVC_MODE_CHARGING_ONLY,	   /* charge up to the limit, never discharge */
+	SVC_MODE_CENTRAL_SETPOINT, /* follow the signed limit: negative = discharge */
+	_SVC_MODE_MAX,
+	_SVC_MODE_INVALID = -22,
+};
+const char *svc_op_mode_name(int m); /* "Idle", "ChargingOnly", "CentralSetpoint" */
 
 /* One period of a power schedule: from start_s (seconds from the schedule's start) the limit
  * holds. Limits are signed (negative = discharge, the V2G shape of DESIGN.md §5): watts for
@@ -108,16 +131,16 @@ struct svc_local_entry {
 struct svc_cmd {
 	int kind;    /* enum svc_cmd_kind */
 	int evse_id; /* remote start, reserve (0 = any); unlock; availability, trigger, composite
-		      * schedule, set/clear profile (0 = the station) */
+		      * schedule, set/clear profile (0 = the station); V2G mode (>= 1) */
 	int connector_id;	/* unlock (0 = 1) */
 	const char *id_tag;	/* remote start, reserve */
-	int64_t session_id;	/* remote stop, and set profile of purpose TX (0 = none): the CSMS
-			     * session; svc resolves station_tx_id */
+	int64_t session_id;	/* remote stop, V2G mode, and set profile of purpose TX (0 =
+				 * none): the CSMS session; svc resolves station_tx_id */
 	char station_tx_id[65]; /* remote stop: the id the station knows it by (filled by svc) */
-	int64_t request_id;	/* remote start id (filled by svc when 0) */
-	bool hard;		/* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
-	bool operative;		/* availability */
-	int trigger;		/* enum svc_trigger */
+	int64_t request_id; /* remote start id, get profiles' requestId (filled by svc when 0) */
+	bool hard;	    /* reset: now (Hard/Immediate) or when idle (Soft/OnIdle) */
+	bool operative;	    /* availability */
+	int trigger;	    /* enum svc_trigger */
 	struct svc_charging_profile profile; /* set profile */
 	struct {			     /* clear profile: each criterion optional */
 		bool has_id;
@@ -139,7 +162,17 @@ struct svc_cmd {
 		const char *action;
 		const char *payload; /* JSON text, checked by the link against the catalogue */
 	} raw;
-	const char *password; /* set password */
+	const char *password;	 /* set password */
+	struct {		 /* get profiles: each criterion optional */
+		bool has_evse;	 /* evse_id (0 = the station's own profiles); else every EVSE */
+		int purpose;	 /* -1 = any */
+		int stack_level; /* -1 = any */
+	} report;
+	struct {			/* V2G mode (evse_id, session_id name the session) */
+		int mode;		/* enum svc_op_mode */
+		int64_t setpoint_w;	/* signed: negative = discharge */
+		int64_t valid_until_ms; /* the end of the plan's horizon */
+	} v2g;
 };
 
 /* How a command ended, as the domain sees it. */
@@ -157,6 +190,7 @@ enum svc_cmd_status {
 	SVC_RES_INVALID,       /* the request was refused before sending (detail says why) */
 	SVC_RES_FAILED,	       /* internal failure (out of memory, cannot encode) */
 	SVC_RES_STORE_FAILED,  /* the answer came, but its log row could not be made durable */
+	SVC_RES_UNSUPPORTED, /* the station's protocol version has no such message: nothing sent */
 	_SVC_RES_MAX,
 	_SVC_RES_INVALID = -22,
 };
@@ -217,6 +251,10 @@ void svc_cmd_release(struct svc *s, bool committed);
 /* The same for only the n oldest commands waiting (svc_cmd_waiting): the group commit off the
  * loop releases a batch once it is durable while later batches' commands wait. */
 void svc_cmd_release_n(struct svc *s, bool committed, size_t n);
+
+/* A fresh request id (the counter svc fills remote start and get profiles ids from), for a
+ * caller that must know the id before the answer. */
+int64_t svc_cmd_next_request_id(struct svc *s);
 
 /* Commands answered and waiting for the group commit (for tests and the group commit). */
 size_t svc_cmd_waiting(struct svc *s);

@@ -118,6 +118,21 @@ static void example(int kind, struct svc_cmd *c)
 	case SVC_CMD_SET_PASSWORD:
 		c->password = "0123456789abcdef0123456789abcdef01234567";
 		break;
+	case SVC_CMD_GET_PROFILES:
+		c->request_id = 77;
+		c->evse_id = 1;
+		c->report.has_evse = true;
+		c->report.purpose = SVC_PURPOSE_TX;
+		c->report.stack_level = -1;
+		break;
+	case SVC_CMD_SET_V2G_MODE:
+		c->evse_id = 1;
+		c->session_id = 42;
+		snprintf(c->station_tx_id, sizeof(c->station_tx_id), "%s", "tx-abc");
+		c->v2g.mode = SVC_MODE_CENTRAL_SETPOINT;
+		c->v2g.setpoint_w = -7400;
+		c->v2g.valid_until_ms = 1700000000000LL;
+		break;
 	default:
 		fail_msg("no example for kind %d", kind);
 	}
@@ -139,6 +154,8 @@ static const char *const actions16[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
     [SVC_CMD_SET_PASSWORD] = "ChangeConfiguration",
     [SVC_CMD_LOCAL_LIST_LIMITS] = "GetConfiguration",
+    [SVC_CMD_SET_V2G_MODE] = "DataTransfer",
+    /* SVC_CMD_GET_PROFILES: none in 1.6 (-EOPNOTSUPP) */
 };
 
 static const char *const actions201[_SVC_CMD_KIND_MAX] = {
@@ -157,6 +174,8 @@ static const char *const actions201[_SVC_CMD_KIND_MAX] = {
     [SVC_CMD_CANCEL_RESERVATION] = "CancelReservation",
     [SVC_CMD_SET_PASSWORD] = "SetVariables",
     [SVC_CMD_LOCAL_LIST_LIMITS] = "GetVariables",
+    [SVC_CMD_SET_V2G_MODE] = "DataTransfer",
+    [SVC_CMD_GET_PROFILES] = "GetChargingProfiles",
 };
 
 /* Encode kind for version v, check the action name and the official schema; the payload. */
@@ -190,7 +209,7 @@ static void test_every_kind_both_versions(void **state)
 		for (int k = 0; k < _SVC_CMD_KIND_MAX; k++) {
 			struct svc_cmd c;
 
-			if (k == SVC_CMD_RAW)
+			if (k == SVC_CMD_RAW || (v == OCPP_V16 && k == SVC_CMD_GET_PROFILES))
 				continue;
 			example(k, &c);
 			json_decref(encode_checked(v, k, &c));
@@ -276,6 +295,91 @@ static void test_encoded_values(void **state)
 	assert_null(json_object_get(json_array_get(json_object_get(p, "localAuthorizationList"), 2),
 				    "idTagInfo"));
 	json_decref(p);
+}
+
+/* The V2G mode (docs/v2g.md §2): the vendor DataTransfer SetV2GMode in both versions, data a
+ * JSON text with its keys sorted, byte for byte what the simulator reads. */
+static void test_v2g_mode_encoded(void **state)
+{
+	struct svc_cmd c;
+	json_t *p;
+	char *text;
+
+	(void)state;
+	example(SVC_CMD_SET_V2G_MODE, &c);
+	p = encode_checked(OCPP_V16, SVC_CMD_SET_V2G_MODE, &c);
+	text = json_dumps(p, JSON_COMPACT);
+	assert_string_equal(
+	    text, "{\"vendorId\":\"org.openchargenet.csms\",\"messageId\":\"SetV2GMode\","
+		  "\"data\":\"{\\\"evseId\\\":1,\\\"operationMode\\\":\\\"CentralSetpoint\\\","
+		  "\\\"setpointW\\\":-7400,\\\"transactionId\\\":42,"
+		  "\\\"validUntilMs\\\":1700000000000}\"}");
+	free(text);
+	json_decref(p);
+	/* 2.0.1: the station's transaction id */
+	c.v2g.mode = SVC_MODE_CHARGING_ONLY;
+	c.v2g.setpoint_w = 0;
+	p = encode_checked(OCPP_V201, SVC_CMD_SET_V2G_MODE, &c);
+	assert_string_equal(json_string_value(json_object_get(p, "data")),
+			    "{\"evseId\":1,\"operationMode\":\"ChargingOnly\",\"setpointW\":0,"
+			    "\"transactionId\":\"tx-abc\",\"validUntilMs\":1700000000000}");
+	json_decref(p);
+	/* no EVSE, or a mode out of range: nothing to send */
+	for (int v = 0; v < _OCPP_VERSION_MAX; v++) {
+		const char *action;
+		json_t *none = NULL;
+
+		c.evse_id = 0;
+		assert_int_equal(adapter_for(v)->encode_cmd(&c, &action, &none), -EINVAL);
+		c.evse_id = 1;
+		c.v2g.mode = _SVC_MODE_MAX;
+		assert_int_equal(adapter_for(v)->encode_cmd(&c, &action, &none), -EINVAL);
+		c.v2g.mode = SVC_MODE_IDLE;
+		assert_null(none);
+	}
+	assert_string_equal(svc_op_mode_name(SVC_MODE_IDLE), "Idle");
+	assert_null(svc_op_mode_name(-1));
+}
+
+/* GetChargingProfiles (2.0.1 K09): the request id and the criteria asked; 1.6 has no such
+ * message (the link answers SVC_RES_UNSUPPORTED, the API 409). */
+static void test_get_profiles_encoded(void **state)
+{
+	struct svc_cmd c;
+	const char *action;
+	json_t *p, *none = NULL;
+	char *text;
+
+	(void)state;
+	example(SVC_CMD_GET_PROFILES, &c);
+	p = encode_checked(OCPP_V201, SVC_CMD_GET_PROFILES, &c);
+	text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"chargingProfile\":{\"chargingProfilePurpose\":\"TxProfile\"},"
+				  "\"evseId\":1,\"requestId\":77}");
+	free(text);
+	json_decref(p);
+	/* no criterion: every profile of every EVSE (the criterion object is required) */
+	c.report.has_evse = false;
+	c.report.purpose = -1;
+	p = encode_checked(OCPP_V201, SVC_CMD_GET_PROFILES, &c);
+	text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"chargingProfile\":{},\"requestId\":77}");
+	free(text);
+	json_decref(p);
+	/* the station's own profiles (evse 0) and a stack level */
+	c.report.has_evse = true;
+	c.evse_id = 0;
+	c.report.stack_level = 3;
+	p = encode_checked(OCPP_V201, SVC_CMD_GET_PROFILES, &c);
+	assert_int_equal(json_integer_value(json_object_get(p, "evseId")), 0);
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_object_get(p, "chargingProfile"), "stackLevel")),
+			 3);
+	json_decref(p);
+	assert_int_equal(v16_adapter.encode_cmd(&c, &action, &none), -EOPNOTSUPP);
+	assert_null(none);
+	assert_string_equal(svc_cmd_status_name(SVC_RES_UNSUPPORTED), "unsupported");
+	assert_string_equal(svc_cmd_kind_name(SVC_CMD_GET_PROFILES), "get-charging-profiles");
 }
 
 static void test_decode(void **state)
@@ -775,6 +879,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_kind_both_versions),
 	    cmocka_unit_test(test_encoded_values),
+	    cmocka_unit_test(test_v2g_mode_encoded),
+	    cmocka_unit_test(test_get_profiles_encoded),
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test_setup_teardown(test_remote_stop_resolution, fx_setup, fx_teardown),

@@ -114,41 +114,6 @@ static void test_caps_json(void **state)
 	assert_int_equal(svc_caps_from_json("[1]", &d), -EINVAL);
 }
 
-static void test_v2g_payload(void **state)
-{
-	char buf[1024];
-	json_t *o, *data;
-
-	(void)state;
-	assert_int_equal(svc_v2g_payload(1, 42, NULL, SVC_MODE_CENTRAL_SETPOINT, -7400,
-					 1700000000000LL, buf, sizeof(buf)),
-			 0);
-	o = json_loads(buf, 0, NULL);
-	assert_non_null(o);
-	assert_string_equal(json_string_value(json_object_get(o, "vendorId")),
-			    "org.openchargenet.csms");
-	assert_string_equal(json_string_value(json_object_get(o, "messageId")), "SetV2GMode");
-	/* data is a JSON text (1.6 DataTransfer.data is a string) */
-	data = json_loads(json_string_value(json_object_get(o, "data")), 0, NULL);
-	assert_non_null(data);
-	assert_string_equal(json_string_value(json_object_get(data, "operationMode")),
-			    "CentralSetpoint");
-	assert_int_equal(json_integer_value(json_object_get(data, "setpointW")), -7400);
-	assert_int_equal(json_integer_value(json_object_get(data, "transactionId")), 42);
-	assert_int_equal(json_integer_value(json_object_get(data, "evseId")), 1);
-	json_decref(data);
-	json_decref(o);
-	/* 2.0.1: the station's transaction id */
-	assert_int_equal(
-	    svc_v2g_payload(2, 42, "tx-abc", SVC_MODE_CHARGING_ONLY, 0, 0, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "\\\"transactionId\\\":\\\"tx-abc\\\""));
-	assert_non_null(strstr(buf, "ChargingOnly"));
-	assert_int_equal(svc_v2g_payload(0, 1, NULL, SVC_MODE_IDLE, 0, 0, buf, sizeof(buf)),
-			 -EINVAL);
-	assert_int_equal(svc_v2g_payload(1, 1, NULL, 7, 0, 0, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(svc_v2g_payload(1, 1, NULL, SVC_MODE_IDLE, 0, 0, buf, 10), -ENOSPC);
-}
-
 /* ---------------------------------------------------------------- the runtime on svc */
 
 #define T0	  1795960800000LL /* 2026-11-30T13:20:00Z = 21:20 local (UTC+08:00) */
@@ -959,6 +924,25 @@ static void test_wear_cost_config(void **state)
 	mode = plan_mode(f, a);
 	assert_string_equal(mode, "CentralSetpoint");
 	free(mode);
+	/* the mode goes out as the domain's command (the adapter makes it the vendor
+	 * DataTransfer of docs/v2g.md), never as a raw action */
+	{
+		int seen = 0;
+
+		for (int i = base; i < f->link.n; i++) {
+			const struct svc_cmd *c = &f->link.cmd[i];
+
+			assert_true(c->kind != SVC_CMD_RAW);
+			if (c->kind != SVC_CMD_SET_V2G_MODE)
+				continue;
+			seen++;
+			assert_int_equal(c->v2g.mode, SVC_MODE_CENTRAL_SETPOINT);
+			assert_int_equal(c->session_id, a);
+			assert_int_equal(c->evse_id, 1);
+			assert_true(c->v2g.valid_until_ms > T0);
+		}
+		assert_int_equal(seen, 1);
+	}
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 
 	f->cfg.planner_wear_fen_per_mwh = 40000; /* more than the event is worth */
@@ -1099,7 +1083,8 @@ static void test_bidirectional_override_wins(void **state)
 	assert_string_equal(mode, "ChargingOnly");
 	free(mode);
 	for (int i = base; i < f->link.n; i++) {
-		assert_true(f->link.cmd[i].kind != SVC_CMD_RAW); /* no SetV2GMode */
+		assert_true(f->link.cmd[i].kind != SVC_CMD_SET_V2G_MODE); /* no SetV2GMode */
+		assert_true(f->link.cmd[i].kind != SVC_CMD_RAW);
 		for (size_t q = 0; f->link.cmd[i].kind == SVC_CMD_SET_PROFILE &&
 				   q < f->link.cmd[i].profile.n_periods;
 		     q++)
@@ -1133,7 +1118,6 @@ int main(void)
 	    cmocka_unit_test(test_amps_watts),
 	    cmocka_unit_test(test_shape),
 	    cmocka_unit_test(test_caps_json),
-	    cmocka_unit_test(test_v2g_payload),
 	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
