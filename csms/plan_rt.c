@@ -365,8 +365,9 @@ struct plan_site {
 	 * svc_site_tariff()): the planner asks for them several times per plan and per session
 	 * event */
 	struct store_site row;
-	int64_t row_ms;	      /* when read (monotonic), 0: not read */
-	int64_t no_tariff_ms; /* when found to have no calendar of its own, 0: not found */
+	int64_t row_ms;		   /* when read (monotonic), 0: not read */
+	int64_t no_tariff_ms;	   /* when found to have no calendar of its own, 0: not found */
+	struct svc_pv_forecast pv; /* its PV forecast (svc_site_set_forecast), n 0: none */
 };
 
 /* One session of a job. */
@@ -385,6 +386,7 @@ struct plan_job {
 	char site[SITE_ID_MAX + 1];
 	int64_t now_ms, cur_ms; /* cur_ms: start of the slot in progress */
 	int64_t limit_w;
+	int64_t pv_cur_w; /* the PV forecast of the slot in progress */
 	size_t n;
 	struct job_session *js;
 	struct sc_plan_session *ps;
@@ -530,6 +532,7 @@ void svc__plans_free(struct svc_plans *p)
 			continue;
 		tariff_calendar_destroy(ps->cal);
 		last_free(&ps->last);
+		free(ps->pv.pv_w);
 		free(ps->max_sent);
 		free(ps->held);
 		free(ps);
@@ -725,6 +728,67 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
 		clear_station_profiles(s, site_id);
 	svc_plan_site_changed(s, site_id);
 	return 0;
+}
+
+int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_pv_forecast *f)
+{
+	struct svc_plans *p = plans_of(s);
+	struct plan_site *ps;
+	int64_t *w = NULL;
+
+	if (!site_id || !f || f->n > SVC_PV_MAX ||
+	    (f->n && (!f->pv_w || f->slot_s < SVC_PV_SLOT_S_MIN || f->slot_s > SVC_PV_SLOT_S_MAX)))
+		return -EINVAL;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->pv_w[i] < 0 || f->pv_w[i] > SVC_PV_W_MAX)
+			return -EINVAL;
+	ps = p ? site_of(p, site_id) : NULL;
+	if (!ps)
+		return -ENOMEM;
+	if (f->n) {
+		w = malloc(f->n * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		memcpy(w, f->pv_w, f->n * sizeof(*w));
+	}
+	free(ps->pv.pv_w);
+	ps->pv = (struct svc_pv_forecast){.start_ms = f->start_ms,
+					  .slot_s = f->n ? f->slot_s : 0,
+					  .n = f->n,
+					  .pv_w = w,
+					  .set_ms = svc_now_ms(s)};
+	svc_plan_touch(s, site_id);
+	return 0;
+}
+
+const struct svc_pv_forecast *svc_site_forecast(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p = *svc__plans(s);
+	struct plan_site *ps = p && site_id ? hmap_get(&p->sites, site_id) : NULL;
+
+	return ps && ps->pv.n ? &ps->pv : NULL;
+}
+
+int64_t svc_pv_average(const struct svc_pv_forecast *f, int64_t a_ms, int64_t b_ms)
+{
+	int64_t step, i0, sum = 0;
+
+	if (!f || !f->n || b_ms <= a_ms)
+		return 0;
+	step = (int64_t)f->slot_s * 1000;
+	i0 = a_ms > f->start_ms ? (a_ms - f->start_ms) / step : 0;
+	for (int64_t i = i0; i < (int64_t)f->n; i++) {
+		int64_t x = f->start_ms + i * step, y = x + step;
+		if (x >= b_ms)
+			break;
+		if (x < a_ms)
+			x = a_ms;
+		if (y > b_ms)
+			y = b_ms;
+		if (y > x)
+			sum += f->pv_w[i] * (y - x);
+	}
+	return sum / (b_ms - a_ms);
 }
 
 int svc_grid_event_add(struct svc *s, struct store_grid_event *e)
@@ -1195,7 +1259,9 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 		if (w == -1)
 			fresh++;
 	}
-	headroom = j->limit_w >= 0 ? j->limit_w - frozen_sum : INT64_MAX;
+	/* the PV of the slot in progress adds to what is left of the limit in it */
+	j->pv_cur_w = svc_pv_average(&site->pv, j->cur_ms, next);
+	headroom = j->limit_w >= 0 ? j->limit_w + j->pv_cur_w - frozen_sum : INT64_MAX;
 	for (size_t i = 0; i < j->n; i++) {
 		struct sc_plan_session *ps = &j->ps[i];
 		int64_t rem = next - j->now_ms, w = j->js[i].frozen_w, e;
@@ -1250,6 +1316,10 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 		};
 	if (cal && sc_plan_slots_from_tariff(cal, next, n_slots, j->slots) < 0)
 		log_warn("site %s: no tariff for the horizon; planning at price 0", site->id);
+	/* PV: free local supply in each slot, the limit bounds the import (load - PV) */
+	for (int k = 0; k < n_slots; k++)
+		j->slots[k].pv_w =
+		    svc_pv_average(&site->pv, next + k * SLOT_MS, next + (k + 1) * SLOT_MS);
 	{
 		struct ev_ud eu = {j, n_slots, next};
 
@@ -2204,16 +2274,19 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		goto out;
 	nl.plan_ms = j->now_ms;
 	for (int k = 0; k < n; k++) {
-		int64_t sum = 0;
+		int64_t sum = 0, pv = k == 0 ? j->pv_cur_w : j->slots[k - 1].pv_w;
 
 		for (size_t i = 0; i < j->n; i++)
 			sum += k == 0 ? j->js[i].frozen_w
 			       : res  ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
 				      : 0;
+		/* planned_w: the sessions' load; import_w: what the grid gives (load - PV) */
 		json_array_append_new(
 		    slots,
-		    json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)(j->cur_ms + k * SLOT_MS),
-			      "planned_w", (json_int_t)sum, "limit_w",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "start_ms",
+			      (json_int_t)(j->cur_ms + k * SLOT_MS), "planned_w", (json_int_t)sum,
+			      "pv_w", (json_int_t)pv, "import_w",
+			      (json_int_t)(sum - pv > 0 ? sum - pv : 0), "limit_w",
 			      (json_int_t)(k == 0 ? j->limit_w
 					   : j->slots[k - 1].import_limit_w == SC_PLAN_NO_LIMIT
 					       ? -1

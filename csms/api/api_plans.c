@@ -144,6 +144,91 @@ out:
 	json_decref(o);
 }
 
+static json_t *forecast_json(const char *site, const struct svc_pv_forecast *f)
+{
+	json_t *w = json_array();
+
+	for (size_t i = 0; f && i < f->n; i++)
+		json_array_append_new(w, json_integer(f->pv_w[i]));
+	return json_pack("{s:s, s:o, s:I, s:o, s:o}", "site", site, "start",
+			 f ? api_time_or_null(f->start_ms) : json_null(), "slot_s",
+			 (json_int_t)(f ? f->slot_s : 900), "pv_w", w, "set",
+			 f ? api_time_or_null(f->set_ms) : json_null());
+}
+
+/* 0 if site is known; else < 0 after a 404 or 500. */
+static int site_known(struct api_req *r, const char *site)
+{
+	struct store_site row;
+	int e = store_site_get(svc_store(r->api->svc), site, &row);
+
+	if (e == -ENOENT)
+		api_error(r, 404, "unknown site %s", site);
+	else if (e < 0)
+		api_storage_error(r, e);
+	return e < 0 ? e : 0;
+}
+
+/* PUT /api/sites/{id}/forecast {"start": RFC 3339, "slot_s": 900, "pv_w": [W, ...]}: the PV
+ * forecast the planner takes as free local supply ("pv_w": [] clears it). In this node's
+ * memory only. */
+static void put_forecast(struct api_req *r, char **segs)
+{
+	json_t *o = api_body_object(r), *v;
+	struct svc_pv_forecast f = {0};
+	json_int_t slot_s;
+	size_t i;
+	json_t *x;
+	int e;
+
+	if (!o)
+		return;
+	if (site_known(r, segs[2]) < 0)
+		goto out;
+	v = json_object_get(o, "pv_w");
+	if (!json_is_array(v) || json_array_size(v) > SVC_PV_MAX) {
+		api_error(r, 400, "pv_w: expected an array of at most %d numbers of W", SVC_PV_MAX);
+		goto out;
+	}
+	f.n = json_array_size(v);
+	if (api_member_time(r, o, "start", f.n > 0, &f.start_ms) < 0 ||
+	    api_member_int(r, o, "slot_s", false, 900, SVC_PV_SLOT_S_MIN, SVC_PV_SLOT_S_MAX,
+			   &slot_s) < 0)
+		goto out;
+	f.slot_s = (int)slot_s;
+	f.pv_w = calloc(f.n ? f.n : 1, sizeof(*f.pv_w));
+	if (!f.pv_w) {
+		api_error(r, 500, "out of memory");
+		goto out;
+	}
+	json_array_foreach(v, i, x) {
+		if (!json_is_number(x) || json_number_value(x) < 0 ||
+		    json_number_value(x) > (double)SVC_PV_W_MAX) {
+			api_error(r, 400, "pv_w[%zu]: expected a number of W in 0..%lld", i,
+				  (long long)SVC_PV_W_MAX);
+			goto out;
+		}
+		f.pv_w[i] = (int64_t)(json_number_value(x) + 0.5);
+	}
+	e = svc_site_set_forecast(r->api->svc, segs[2], &f);
+	if (e < 0) {
+		api_error(r, e == -EINVAL ? 400 : 500, "forecast not set: %s", strerror(-e));
+		goto out;
+	}
+	api_respond(r, 200, forecast_json(segs[2], svc_site_forecast(r->api->svc, segs[2])));
+out:
+	free(f.pv_w);
+	json_decref(o);
+}
+
+/* GET /api/sites/{id}/forecast */
+static void get_forecast(struct api_req *r, char **segs)
+{
+	if (site_known(r, segs[2]) < 0)
+		return;
+	api_respond(r, 200, forecast_json(segs[2], svc_site_forecast(r->api->svc, segs[2])));
+}
+
 static json_t *event_json(const struct store_grid_event *e)
 {
 	json_t *sites = json_array();
@@ -718,6 +803,8 @@ const struct api_route api_plan_routes[] = {
     {API_PUT, "api/sessions/*/needs", put_needs},
     {API_GET, "api/sessions/*/plan", get_session_plan},
     {API_PUT, "api/sites/*/limit", put_limit},
+    {API_PUT, "api/sites/*/forecast", put_forecast},
+    {API_GET, "api/sites/*/forecast", get_forecast},
     {API_GET, "api/sites/*/plan", get_site_plan},
     {API_POST, "api/grid-events", post_grid_event},
     {API_GET, "api/grid-events", get_grid_events},

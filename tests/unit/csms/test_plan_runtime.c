@@ -1126,6 +1126,118 @@ static void test_bidirectional_override_wins(void **state)
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 }
 
+/* The PV average of a forecast over a slot: overlaps weighted, 0 outside. */
+static void test_pv_average(void **state)
+{
+	int64_t w[] = {1000, 3000, 5000};
+	struct svc_pv_forecast fc = {.start_ms = 600000, .slot_s = 600, .n = 3, .pv_w = w};
+	(void)state;
+
+	/* [0, 900 s): 0 for 600 s, then 1000 W for 300 s */
+	assert_int_equal(svc_pv_average(&fc, 0, 900000), 1000 * 300 / 900);
+	/* [900 s, 1800 s): 1000 W 300 s, 3000 W 600 s */
+	assert_int_equal(svc_pv_average(&fc, 900000, 1800000), (1000 * 300 + 3000 * 600) / 900);
+	assert_int_equal(svc_pv_average(&fc, 1800000, 2400000), 5000);
+	assert_int_equal(svc_pv_average(&fc, 2400000, 3300000), 0);
+	assert_int_equal(svc_pv_average(NULL, 0, 900000), 0);
+}
+
+/* The site plan document of HOME (a new reference). */
+static json_t *site_plan_doc(struct rt *f)
+{
+	char *text = NULL;
+	json_t *doc;
+
+	assert_int_equal(store_site_plan_get(f->store, "HOME", doc_dup, &text), 0);
+	assert_non_null(text);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(doc);
+	return doc;
+}
+
+/*
+** A site's PV forecast reaches the solve: with a 3 kW limit and 4 kW of PV the session is
+** planned at 7 kW (its TxProfile says so), the plan's slots carry the PV and an import within
+** the limit; the forecast cleared, the plan stays within 3 kW again.
+*/
+static void test_pv_forecast_reaches_solve(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a, pv[16], max_w = 0;
+	struct svc_pv_forecast fc = {
+	    .start_ms = T0 - 3600000LL, .slot_s = 900, .n = 16, .pv_w = pv};
+	json_t *doc, *slots, *sl;
+	size_t k;
+	int base, tx;
+
+	for (int i = 0; i < 16; i++)
+		pv[i] = 4000;
+	a = rt_open(f, "CP-A");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 3000), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 40000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 2 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+	assert_non_null(svc_site_forecast(f->svc, "HOME"));
+	assert_null(svc_site_forecast(f->svc, "NOWHERE"));
+	pv[0] = -1; /* copied: the caller's array is its own */
+	assert_int_equal(svc_site_forecast(f->svc, "HOME")->pv_w[0], 4000);
+	pv[0] = 4000;
+
+	base = rt_replan(f, T0 + 10000, false);
+	doc = site_plan_doc(f);
+	slots = json_object_get(doc, "slots");
+	assert_true(json_array_size(slots) > 2);
+	json_array_foreach(slots, k, sl) {
+		int64_t planned = json_integer_value(json_object_get(sl, "planned_w"));
+		int64_t imp = json_integer_value(json_object_get(sl, "import_w"));
+		int64_t spv = json_integer_value(json_object_get(sl, "pv_w"));
+
+		if (json_integer_value(json_object_get(sl, "start_ms")) <
+		    T0 + 3 * 3600000LL - 900000)
+			assert_int_equal(spv, 4000);
+		assert_true(imp <= 3000);
+		assert_int_equal(imp, planned - spv > 0 ? planned - spv : 0);
+		if (planned > max_w)
+			max_w = planned;
+	}
+	assert_int_equal(max_w, 7000); /* the limit plus the PV */
+	json_decref(doc);
+	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	assert_int_equal(f->link.cmd[tx].profile.periods[0].limit, 7000);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* cleared: back within the limit (from the next slot: the slot in progress keeps what
+	 * the last plan gave it) */
+	fc.n = 0;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+	assert_null(svc_site_forecast(f->svc, "HOME"));
+	base = rt_replan(f, T0 + 15 * 60000LL + 10000, false);
+	doc = site_plan_doc(f);
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		assert_int_equal(json_integer_value(json_object_get(sl, "pv_w")), 0);
+		if (k > 0)
+			assert_true(json_integer_value(json_object_get(sl, "planned_w")) <= 3000);
+	}
+	json_decref(doc);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* bad forecasts are refused */
+	fc.n = 16;
+	fc.slot_s = 30;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
+	fc.slot_s = 900;
+	pv[3] = -5;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1134,6 +1246,7 @@ int main(void)
 	    cmocka_unit_test(test_shape),
 	    cmocka_unit_test(test_caps_json),
 	    cmocka_unit_test(test_v2g_payload),
+	    cmocka_unit_test(test_pv_average),
 	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
@@ -1146,6 +1259,7 @@ int main(void)
 					    rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_bidirectional_override_wins, rt_setup,
 					    rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_pv_forecast_reaches_solve, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
