@@ -370,6 +370,53 @@ static void test_tariffs_cdr_both_versions(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "no limit"));
 	json_decref(j);
 
+	/* a site's PV forecast: set, read back, refused when bad, cleared */
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/nowhere/forecast",
+				      "{\"start\": \"2026-11-20T00:00:00Z\", \"pv_w\": [1]}",
+				      &status, NULL, 5000),
+			 0);
+	assert_int_equal(status, 404);
+	j = NULL;
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+				      "{\"start\": \"2026-11-20T02:00:00Z\", \"slot_s\": 900, "
+				      "\"pv_w\": [0, 1500, 3200.4]}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	j = get(p, "/api/sites/home-16/forecast");
+	assert_string_equal(json_string_value(json_object_get(j, "site")), "home-16");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(j, "start")), "2026-11-20T02:00:00"));
+	assert_int_equal(num(j, "slot_s"), 900);
+	assert_int_equal(json_array_size(json_object_get(j, "pv_w")), 3);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "pv_w"), 2)), 3200);
+	json_decref(j);
+	{
+		static const char *const bad[] = {
+		    "{\"start\": \"2026-11-20T02:00:00Z\", \"pv_w\": [-1]}",
+		    "{\"start\": \"2026-11-20T02:00:00Z\", \"pv_w\": [\"x\"]}",
+		    "{\"start\": \"2026-11-20T02:00:00Z\", \"slot_s\": 10, \"pv_w\": [1]}",
+		    "{\"pv_w\": [1]}",
+		    "{\"start\": \"2026-11-20T02:00:00Z\"}",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+						      bad[i], &status, NULL, 5000),
+					 0);
+			assert_int_equal(status, 400);
+		}
+	}
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+				      "{\"pv_w\": []}", &status, NULL, 5000),
+			 0);
+	assert_int_equal(status, 200);
+	j = get(p, "/api/sites/home-16/forecast");
+	assert_int_equal(json_array_size(json_object_get(j, "pv_w")), 0);
+	assert_true(json_is_null(json_object_get(j, "start")));
+	json_decref(j);
+
 	/* a site without a calendar: 409 */
 	assert_int_equal(http_request(p->port, "GET", "/api/sites/mall/energy?date=2026-11-20",
 				      NULL, &status, NULL, 5000),
