@@ -367,7 +367,8 @@ struct plan_site {
 	struct store_site row;
 	int64_t row_ms;		   /* when read (monotonic), 0: not read */
 	int64_t no_tariff_ms;	   /* when found to have no calendar of its own, 0: not found */
-	struct svc_pv_forecast pv; /* its PV forecast (svc_site_set_forecast), n 0: none */
+	struct svc_pv_forecast pv; /* its PV forecast (site_pv()), n 0: none */
+	int64_t pv_ms;		   /* when read from the store (monotonic), 0: not read */
 };
 
 /* One session of a job. */
@@ -651,7 +652,7 @@ void svc_plan_site_changed(struct svc *s, const char *site_id)
 	struct plan_site *ps = p && site_id ? hmap_get(&p->sites, site_id) : NULL;
 
 	if (ps)
-		ps->row_ms = ps->no_tariff_ms = 0;
+		ps->row_ms = ps->no_tariff_ms = ps->pv_ms = 0;
 	svc_plan_touch(s, site_id);
 }
 
@@ -730,11 +731,87 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
 	return 0;
 }
 
+/* The forecast document as stored: {"start_ms", "slot_s", "pv_w"}. NULL without memory. */
+static char *forecast_text(const struct svc_pv_forecast *f)
+{
+	json_t *w = json_array(), *o;
+	char *text;
+
+	for (size_t i = 0; w && i < f->n; i++)
+		json_array_append_new(w, json_integer(f->pv_w[i]));
+	o = json_pack("{s:I, s:i, s:o}", "start_ms", (json_int_t)f->start_ms, "slot_s", f->slot_s,
+		      "pv_w", w);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+struct forecast_ud {
+	struct svc_pv_forecast f;
+	int err;
+};
+
+static int forecast_row(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	struct forecast_ud *u = ud;
+	json_t *o = json_loads(json, 0, NULL), *w = json_object_get(o, "pv_w"), *x;
+	size_t i;
+
+	(void)key;
+	u->err = -EINVAL;
+	if (!json_is_array(w) || json_array_size(w) > SVC_PV_MAX)
+		goto out;
+	u->f.start_ms = json_integer_value(json_object_get(o, "start_ms"));
+	u->f.slot_s = (int)json_integer_value(json_object_get(o, "slot_s"));
+	if (u->f.slot_s < SVC_PV_SLOT_S_MIN || u->f.slot_s > SVC_PV_SLOT_S_MAX)
+		goto out;
+	u->f.set_ms = ts_ms;
+	u->f.n = json_array_size(w);
+	u->f.pv_w = calloc(u->f.n ? u->f.n : 1, sizeof(*u->f.pv_w));
+	if (!u->f.pv_w) {
+		u->err = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(w, i, x)
+		u->f.pv_w[i] = json_integer_value(x);
+	u->err = 0;
+out:
+	json_decref(o);
+	return 0;
+}
+
+/*
+** A site's forecast as this node knows it: read from the store at most every SITE_ROW_TTL_MS
+** (another node's PUT is seen within that, a restart reads it again), at once after a PUT
+** through this node.
+*/
+static const struct svc_pv_forecast *site_pv(struct svc *s, struct plan_site *ps)
+{
+	struct forecast_ud u = {.err = -ENOENT};
+	int r;
+
+	if (row_fresh(ps->pv_ms))
+		return &ps->pv;
+	r = store_site_forecast_get(svc_store(s), ps->id, forecast_row, &u);
+	if (r < 0 && r != -ENOENT)
+		return &ps->pv; /* a storage failure: what was read last */
+	if (u.err == -EINVAL)
+		log_warn("site %s: stored PV forecast unreadable, ignored", ps->id);
+	free(ps->pv.pv_w);
+	ps->pv = u.err == 0 ? u.f : (struct svc_pv_forecast){0};
+	if (u.err != 0)
+		free(u.f.pv_w);
+	ps->pv_ms = clock_mono_ms();
+	return &ps->pv;
+}
+
 int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_pv_forecast *f)
 {
 	struct svc_plans *p = plans_of(s);
 	struct plan_site *ps;
-	int64_t *w = NULL;
+	int64_t *w = NULL, now = svc_now_ms(s);
+	char *text = NULL;
+	int r;
 
 	if (!site_id || !f || f->n > SVC_PV_MAX ||
 	    (f->n && (!f->pv_w || f->slot_s < SVC_PV_SLOT_S_MIN || f->slot_s > SVC_PV_SLOT_S_MAX)))
@@ -747,26 +824,38 @@ int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_p
 		return -ENOMEM;
 	if (f->n) {
 		w = malloc(f->n * sizeof(*w));
-		if (!w)
+		text = forecast_text(f);
+		if (!w || !text) {
+			free(w);
+			free(text);
 			return -ENOMEM;
+		}
 		memcpy(w, f->pv_w, f->n * sizeof(*w));
+	}
+	r = store_site_forecast_put(svc_store(s), site_id, text ? text : "", now);
+	free(text);
+	if (r < 0) {
+		free(w);
+		return r;
 	}
 	free(ps->pv.pv_w);
 	ps->pv = (struct svc_pv_forecast){.start_ms = f->start_ms,
 					  .slot_s = f->n ? f->slot_s : 0,
 					  .n = f->n,
 					  .pv_w = w,
-					  .set_ms = svc_now_ms(s)};
+					  .set_ms = now};
+	ps->pv_ms = clock_mono_ms();
 	svc_plan_touch(s, site_id);
 	return 0;
 }
 
 const struct svc_pv_forecast *svc_site_forecast(struct svc *s, const char *site_id)
 {
-	struct svc_plans *p = *svc__plans(s);
-	struct plan_site *ps = p && site_id ? hmap_get(&p->sites, site_id) : NULL;
+	struct svc_plans *p = plans_of(s);
+	struct plan_site *ps = p && site_id ? site_of(p, site_id) : NULL;
+	const struct svc_pv_forecast *f = ps ? site_pv(s, ps) : NULL;
 
-	return ps && ps->pv.n ? &ps->pv : NULL;
+	return f && f->n ? f : NULL;
 }
 
 int64_t svc_pv_average(const struct svc_pv_forecast *f, int64_t a_ms, int64_t b_ms)
@@ -1260,7 +1349,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 			fresh++;
 	}
 	/* the PV of the slot in progress adds to what is left of the limit in it */
-	j->pv_cur_w = svc_pv_average(&site->pv, j->cur_ms, next);
+	j->pv_cur_w = svc_pv_average(site_pv(s, site), j->cur_ms, next);
 	headroom = j->limit_w >= 0 ? j->limit_w + j->pv_cur_w - frozen_sum : INT64_MAX;
 	for (size_t i = 0; i < j->n; i++) {
 		struct sc_plan_session *ps = &j->ps[i];
@@ -1319,7 +1408,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	/* PV: free local supply in each slot, the limit bounds the import (load - PV) */
 	for (int k = 0; k < n_slots; k++)
 		j->slots[k].pv_w =
-		    svc_pv_average(&site->pv, next + k * SLOT_MS, next + (k + 1) * SLOT_MS);
+		    svc_pv_average(site_pv(s, site), next + k * SLOT_MS, next + (k + 1) * SLOT_MS);
 	{
 		struct ev_ud eu = {j, n_slots, next};
 

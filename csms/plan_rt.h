@@ -157,8 +157,8 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w);
 /*
 ** A site's PV forecast: pv_w[i] watts on average over [start_ms + i * slot_s s, + slot_s s).
 ** The planner takes it as free local supply in each 15-minute slot it overlaps (the average
-** over the slot; 0 outside the forecast): the site limit bounds the import, load - PV. Kept in
-** this node's memory only (lost at restart, not shared with other nodes: docs/v2g.md).
+** over the slot; 0 outside the forecast): the site limit bounds the import, load - PV. Stored
+** (store_site_forecast_put); a node reads it again at most every 30 s (another node's PUT).
 */
 #define SVC_PV_SLOT_S_MIN 60
 #define SVC_PV_SLOT_S_MAX 3600
@@ -171,10 +171,10 @@ struct svc_pv_forecast {
 	int64_t *pv_w;	/* [n], 0..SVC_PV_W_MAX */
 	int64_t set_ms; /* when it was set (node clock) */
 };
-/* Replace (copied; n == 0 clears) and replan. -EINVAL bad values, -ENOMEM. The caller checks
- * that the site exists. */
+/* Replace (copied; n == 0 clears), store (in the open group: the caller commits) and replan.
+ * -EINVAL bad values, -ENOMEM, -EIO. The caller checks that the site exists. */
 int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_pv_forecast *f);
-/* The site's forecast (borrowed until the next set), or NULL. */
+/* The site's forecast (borrowed until the next set or read), or NULL. */
 const struct svc_pv_forecast *svc_site_forecast(struct svc *s, const char *site_id);
 /* The average PV power of f over [a_ms, b_ms), in W (0 outside it). */
 int64_t svc_pv_average(const struct svc_pv_forecast *f, int64_t a_ms, int64_t b_ms);

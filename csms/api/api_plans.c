@@ -170,8 +170,8 @@ static int site_known(struct api_req *r, const char *site)
 }
 
 /* PUT /api/sites/{id}/forecast {"start": RFC 3339, "slot_s": 900, "pv_w": [W, ...]}: the PV
- * forecast the planner takes as free local supply ("pv_w": [] clears it). In this node's
- * memory only. */
+ * forecast the planner takes as free local supply ("pv_w": [] clears it). Durable before the
+ * answer. */
 static void put_forecast(struct api_req *r, char **segs)
 {
 	json_t *o = api_body_object(r), *v;
@@ -211,11 +211,17 @@ static void put_forecast(struct api_req *r, char **segs)
 		f.pv_w[i] = (int64_t)(json_number_value(x) + 0.5);
 	}
 	e = svc_site_set_forecast(r->api->svc, segs[2], &f);
-	if (e < 0) {
-		api_error(r, e == -EINVAL ? 400 : 500, "forecast not set: %s", strerror(-e));
+	if (e == -EINVAL) {
+		api_error(r, 400, "forecast not set: %s", strerror(-e));
 		goto out;
 	}
-	api_respond(r, 200, forecast_json(segs[2], svc_site_forecast(r->api->svc, segs[2])));
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (durable(r))
+		api_respond(r, 200,
+			    forecast_json(segs[2], svc_site_forecast(r->api->svc, segs[2])));
 out:
 	free(f.pv_w);
 	json_decref(o);

@@ -408,6 +408,11 @@ static void test_tariffs_cdr_both_versions(void **state)
 			assert_int_equal(status, 400);
 		}
 	}
+	/* stored: it survives a restart */
+	assert_int_equal(csms_restart(p), 0);
+	j = get(p, "/api/sites/home-16/forecast");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "pv_w"), 1)), 1500);
+	json_decref(j);
 	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
 				      "{\"pv_w\": []}", &status, NULL, 5000),
 			 0);

@@ -1229,6 +1229,32 @@ static void test_pv_forecast_reaches_solve(void **state)
 	json_decref(doc);
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 
+	/* stored; a forecast written by another node is read at the site's next change (or
+	 * within 30 s) */
+	{
+		char *text = NULL;
+
+		assert_int_equal(store_commit(f->store), 0);
+		assert_int_equal(store_site_forecast_get(f->store, "HOME", doc_dup, &text),
+				 -ENOENT);
+		assert_int_equal(store_site_forecast_put(f->store, "HOME",
+							 "{\"start_ms\":0,\"slot_s\":3600,"
+							 "\"pv_w\":[5,6]}",
+							 T0),
+				 0);
+		assert_int_equal(store_commit(f->store), 0);
+		svc_plan_site_changed(f->svc, "HOME");
+		assert_non_null(svc_site_forecast(f->svc, "HOME"));
+		assert_int_equal(svc_site_forecast(f->svc, "HOME")->pv_w[1], 6);
+		assert_int_equal(svc_site_forecast(f->svc, "HOME")->slot_s, 3600);
+		fc.n = 16;
+		assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+		assert_int_equal(store_commit(f->store), 0);
+		assert_int_equal(store_site_forecast_get(f->store, "HOME", doc_dup, &text), 0);
+		assert_non_null(strstr(text, "\"slot_s\":900"));
+		free(text);
+	}
+
 	/* bad forecasts are refused */
 	fc.n = 16;
 	fc.slot_s = 30;
