@@ -388,6 +388,8 @@ struct plan_job {
 	int64_t now_ms, cur_ms; /* cur_ms: start of the slot in progress */
 	int64_t limit_w;
 	int64_t pv_cur_w; /* the PV forecast of the slot in progress */
+	bool storage;	  /* ps[n] is the site's battery (in.n_sessions = n + 1) */
+	struct svc_site_storage battery;
 	size_t n;
 	struct job_session *js;
 	struct sc_plan_session *ps;
@@ -741,6 +743,15 @@ static char *forecast_text(const struct svc_pv_forecast *f)
 		json_array_append_new(w, json_integer(f->pv_w[i]));
 	o = json_pack("{s:I, s:i, s:o}", "start_ms", (json_int_t)f->start_ms, "slot_s", f->slot_s,
 		      "pv_w", w);
+	if (o && f->storage.present)
+		json_object_set_new(o, "storage",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "capacity_wh",
+					      (json_int_t)f->storage.capacity_wh, "energy_wh",
+					      (json_int_t)f->storage.energy_wh, "min_energy_wh",
+					      (json_int_t)f->storage.min_energy_wh, "max_charge_w",
+					      (json_int_t)f->storage.max_charge_w,
+					      "max_discharge_w",
+					      (json_int_t)f->storage.max_discharge_w));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return text;
@@ -750,6 +761,15 @@ struct forecast_ud {
 	struct svc_pv_forecast f;
 	int err;
 };
+
+static bool storage_ok(const struct svc_site_storage *b)
+{
+	return b->capacity_wh > 0 && b->capacity_wh <= SVC_PV_W_MAX * 48 && b->energy_wh >= 0 &&
+	       b->energy_wh <= b->capacity_wh && b->min_energy_wh >= 0 &&
+	       b->min_energy_wh <= b->capacity_wh && b->max_charge_w >= 0 &&
+	       b->max_charge_w <= SVC_PV_W_MAX && b->max_discharge_w >= 0 &&
+	       b->max_discharge_w <= SVC_PV_W_MAX;
+}
 
 static int forecast_row(const char *key, int64_t ts_ms, const char *json, void *ud)
 {
@@ -763,8 +783,22 @@ static int forecast_row(const char *key, int64_t ts_ms, const char *json, void *
 		goto out;
 	u->f.start_ms = json_integer_value(json_object_get(o, "start_ms"));
 	u->f.slot_s = (int)json_integer_value(json_object_get(o, "slot_s"));
-	if (u->f.slot_s < SVC_PV_SLOT_S_MIN || u->f.slot_s > SVC_PV_SLOT_S_MAX)
+	if (json_array_size(w) &&
+	    (u->f.slot_s < SVC_PV_SLOT_S_MIN || u->f.slot_s > SVC_PV_SLOT_S_MAX))
 		goto out;
+	x = json_object_get(o, "storage");
+	if (json_is_object(x)) {
+		struct svc_site_storage *b = &u->f.storage;
+
+		b->capacity_wh = json_integer_value(json_object_get(x, "capacity_wh"));
+		b->energy_wh = json_integer_value(json_object_get(x, "energy_wh"));
+		b->min_energy_wh = json_integer_value(json_object_get(x, "min_energy_wh"));
+		b->max_charge_w = json_integer_value(json_object_get(x, "max_charge_w"));
+		b->max_discharge_w = json_integer_value(json_object_get(x, "max_discharge_w"));
+		b->present = storage_ok(b);
+		if (!b->present)
+			goto out;
+	}
 	u->f.set_ms = ts_ms;
 	u->f.n = json_array_size(w);
 	u->f.pv_w = calloc(u->f.n ? u->f.n : 1, sizeof(*u->f.pv_w));
@@ -819,18 +853,21 @@ int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_p
 	for (size_t i = 0; i < f->n; i++)
 		if (f->pv_w[i] < 0 || f->pv_w[i] > SVC_PV_W_MAX)
 			return -EINVAL;
+	if (f->storage.present && !storage_ok(&f->storage))
+		return -EINVAL;
 	ps = p ? site_of(p, site_id) : NULL;
 	if (!ps)
 		return -ENOMEM;
-	if (f->n) {
-		w = malloc(f->n * sizeof(*w));
+	if (f->n || f->storage.present) {
+		w = malloc((f->n ? f->n : 1) * sizeof(*w));
 		text = forecast_text(f);
 		if (!w || !text) {
 			free(w);
 			free(text);
 			return -ENOMEM;
 		}
-		memcpy(w, f->pv_w, f->n * sizeof(*w));
+		if (f->n)
+			memcpy(w, f->pv_w, f->n * sizeof(*w));
 	}
 	r = store_site_forecast_put(svc_store(s), site_id, text ? text : "", now);
 	free(text);
@@ -843,7 +880,8 @@ int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_p
 					  .slot_s = f->n ? f->slot_s : 0,
 					  .n = f->n,
 					  .pv_w = w,
-					  .set_ms = now};
+					  .set_ms = now,
+					  .storage = f->storage};
 	ps->pv_ms = clock_mono_ms();
 	svc_plan_touch(s, site_id);
 	return 0;
@@ -855,7 +893,7 @@ const struct svc_pv_forecast *svc_site_forecast(struct svc *s, const char *site_
 	struct plan_site *ps = p && site_id ? site_of(p, site_id) : NULL;
 	const struct svc_pv_forecast *f = ps ? site_pv(s, ps) : NULL;
 
-	return f && f->n ? f : NULL;
+	return f && (f->n || f->storage.present) ? f : NULL;
 }
 
 int64_t svc_pv_average(const struct svc_pv_forecast *f, int64_t a_ms, int64_t b_ms)
@@ -1394,6 +1432,34 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 				n_slots = (int)k;
 		}
 	}
+	/* the site's battery: a bidirectional pseudo-session over the whole horizon, to end it
+	 * with the energy it has now, never below its minimum */
+	if (site_pv(s, site)->storage.present) {
+		const struct svc_site_storage *b = &site->pv.storage;
+		struct sc_plan_session *bs;
+
+		if (j->n == g.cap) {
+			void *a = realloc(j->ps, (j->n + 1) * sizeof(*j->ps));
+
+			if (!a)
+				goto fail;
+			j->ps = a;
+		}
+		bs = &j->ps[j->n];
+		*bs = (struct sc_plan_session){
+		    .max_charge_w = b->max_charge_w,
+		    .max_discharge_w = b->max_discharge_w,
+		    .capacity_wh = b->capacity_wh,
+		    .energy_now_wh = b->energy_wh,
+		    .target_wh = b->energy_wh,
+		    .floor_wh = b->min_energy_wh,
+		    .arrival_slot = 0,
+		    .departure_slot = n_slots,
+		    .v2g = b->max_discharge_w > 0,
+		};
+		j->storage = true;
+		j->battery = *b;
+	}
 	j->slots = calloc((size_t)n_slots, sizeof(*j->slots));
 	if (!j->slots)
 		goto fail;
@@ -1416,7 +1482,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 			goto fail;
 	}
 	j->in = (struct sc_plan_input){
-	    .n_sessions = j->n,
+	    .n_sessions = j->n + (j->storage ? 1 : 0),
 	    .sessions = j->ps,
 	    .n_slots = n_slots,
 	    .slots = j->slots,
@@ -2314,11 +2380,13 @@ static bool roll_needed(const struct plan_site *ps, int64_t now)
 }
 
 /* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
-static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_plan_result *r)
+/* The energy the first n sessions (the EVs: the site battery comes after them) move. */
+static int64_t plan_energy_wh(const struct sc_plan_input *in, size_t n,
+			      const struct sc_plan_result *r)
 {
 	int64_t w = 0;
 
-	for (size_t i = 0; i < in->n_sessions * (size_t)in->n_slots; i++)
+	for (size_t i = 0; i < n * (size_t)in->n_slots; i++)
 		w += r->power_w[i];
 	return w * (SLOT_MS / 1000) / 3600;
 }
@@ -2363,19 +2431,22 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		goto out;
 	nl.plan_ms = j->now_ms;
 	for (int k = 0; k < n; k++) {
-		int64_t sum = 0, pv = k == 0 ? j->pv_cur_w : j->slots[k - 1].pv_w;
+		int64_t sum = 0, pv = k == 0 ? j->pv_cur_w : j->slots[k - 1].pv_w, bw = 0;
 
 		for (size_t i = 0; i < j->n; i++)
 			sum += k == 0 ? j->js[i].frozen_w
 			       : res  ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
 				      : 0;
-		/* planned_w: the sessions' load; import_w: what the grid gives (load - PV) */
+		if (j->storage && res && k > 0)
+			bw = res->power_w[j->n * (size_t)j->in.n_slots + (size_t)(k - 1)];
+		/* planned_w: the sessions' load; storage_w: the site battery's (charge > 0);
+		 * import_w: what the grid gives (load + storage - PV) */
 		json_array_append_new(
 		    slots,
-		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "start_ms",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "start_ms",
 			      (json_int_t)(j->cur_ms + k * SLOT_MS), "planned_w", (json_int_t)sum,
-			      "pv_w", (json_int_t)pv, "import_w",
-			      (json_int_t)(sum - pv > 0 ? sum - pv : 0), "limit_w",
+			      "storage_w", (json_int_t)bw, "pv_w", (json_int_t)pv, "import_w",
+			      (json_int_t)(sum + bw - pv > 0 ? sum + bw - pv : 0), "limit_w",
 			      (json_int_t)(k == 0 ? j->limit_w
 					   : j->slots[k - 1].import_limit_w == SC_PLAN_NO_LIMIT
 					       ? -1
@@ -2508,16 +2579,37 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	send_station_max(s, site, j);
 	doc = json_pack(
 	    "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
-	    "energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
+	    "energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, j->n, res) : 0),
 	    "energy_immediate_wh",
-	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id", j->site,
-	    "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
-	    (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
+	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, j->n, &j->imm) : 0), "site_id",
+	    j->site, "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms,
+	    "slot_s", (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
 	    res ? sc_plan_status_to_string(res->status) : "failed", "method", method_name(res),
 	    "solve_ms", (json_int_t)j->solve_ms, "cost_planned_fen",
 	    (json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
 	    (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots, "sessions", sess);
 	slots = sess = NULL;
+	if (doc && j->storage) {
+		/* the site battery's setpoints: no OCPP device to send them to, so only here, for
+		 * the site's own energy management (slot 0, in progress: not planned, 0) */
+		json_t *bw = json_array();
+		int64_t e = j->battery.energy_wh * 4; /* W-slots */
+
+		json_array_append_new(bw, json_integer(0));
+		for (int k = 0; k < j->in.n_slots; k++) {
+			int64_t w =
+			    res ? res->power_w[j->n * (size_t)j->in.n_slots + (size_t)k] : 0;
+
+			json_array_append_new(bw, json_integer(w));
+			e += w;
+		}
+		json_object_set_new(doc, "storage",
+				    json_pack("{s:o, s:I, s:I, s:I, s:I, s:b}", "power_w", bw,
+					      "capacity_wh", (json_int_t)j->battery.capacity_wh,
+					      "min_energy_wh", (json_int_t)j->battery.min_energy_wh,
+					      "energy_start_wh", (json_int_t)j->battery.energy_wh,
+					      "energy_end_wh", (json_int_t)(e / 4), "sent", 0));
+	}
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (text && store_site_plan_put(svc_store(s), j->site, j->now_ms, text) < 0)

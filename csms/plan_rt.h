@@ -164,14 +164,29 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w);
 #define SVC_PV_SLOT_S_MAX 3600
 #define SVC_PV_MAX	  2016 /* values: 7 days of 5-minute slots */
 #define SVC_PV_W_MAX	  1000000000LL
+/*
+** A site's stationary battery, planned as a bidirectional pseudo-session present over the
+** whole horizon that must end it with the energy it has now (energy_wh, as last told) and is
+** never taken below min_energy_wh. No OCPP device drives it: its setpoints are only in the
+** site plan (`storage`), for the site's own energy management to follow.
+*/
+struct svc_site_storage {
+	bool present;
+	int64_t capacity_wh;	 /* > 0 */
+	int64_t energy_wh;	 /* now, 0..capacity */
+	int64_t min_energy_wh;	 /* 0..capacity */
+	int64_t max_charge_w;	 /* 0..SVC_PV_W_MAX */
+	int64_t max_discharge_w; /* 0..SVC_PV_W_MAX */
+};
 struct svc_pv_forecast {
 	int64_t start_ms;
-	int slot_s;	/* SVC_PV_SLOT_S_MIN..SVC_PV_SLOT_S_MAX */
-	size_t n;	/* 0..SVC_PV_MAX */
-	int64_t *pv_w;	/* [n], 0..SVC_PV_W_MAX */
-	int64_t set_ms; /* when it was set (node clock) */
+	int slot_s;			 /* SVC_PV_SLOT_S_MIN..SVC_PV_SLOT_S_MAX */
+	size_t n;			 /* 0..SVC_PV_MAX */
+	int64_t *pv_w;			 /* [n], 0..SVC_PV_W_MAX */
+	int64_t set_ms;			 /* when it was set (node clock) */
+	struct svc_site_storage storage; /* the site's battery, if present */
 };
-/* Replace (copied; n == 0 clears), store (in the open group: the caller commits) and replan.
+/* Replace (copied; n == 0 and no storage clears), store (in the open group: the caller commits) and replan.
  * -EINVAL bad values, -ENOMEM, -EIO. The caller checks that the site exists. */
 int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_pv_forecast *f);
 /* The site's forecast (borrowed until the next set or read), or NULL. */

@@ -1264,6 +1264,86 @@ static void test_pv_forecast_reaches_solve(void **state)
 	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
 }
 
+/*
+** A site battery reaches the solve and its setpoints the plan (only there: no device to send
+** them to): on a 3 kW limit an EV that must leave within the hour gets what the limit alone
+** cannot give, the battery discharging into it and charging again later in the horizon (a
+** second EV leaves later), ending where it started.
+*/
+static void test_storage_in_plan(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a, b, e_start, e_end, short_a = -1;
+	struct svc_pv_forecast fc = {.storage = {.present = true,
+						 .capacity_wh = 10000,
+						 .energy_wh = 8000,
+						 .min_energy_wh = 2000,
+						 .max_charge_w = 5000,
+						 .max_discharge_w = 5000}};
+	json_t *doc, *st, *sl;
+	size_t k;
+	int base, neg = 0, pos = 0;
+
+	a = rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 3000), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 6000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 75 * 60000LL; /* 4 slots after the one in progress */
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 1000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 6 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, b, "ev", &in, &managed), 0);
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_non_null(svc_site_forecast(f->svc, "HOME"));
+	assert_true(svc_site_forecast(f->svc, "HOME")->storage.present);
+
+	base = rt_replan(f, T0 + 10000, false);
+	doc = site_plan_doc(f);
+	st = json_object_get(doc, "storage");
+	assert_true(json_is_object(st));
+	assert_true(json_is_false(json_object_get(st, "sent")));
+	e_start = json_integer_value(json_object_get(st, "energy_start_wh"));
+	e_end = json_integer_value(json_object_get(st, "energy_end_wh"));
+	assert_int_equal(e_start, 8000);
+	assert_int_equal(e_end, 8000);
+	json_array_foreach(json_object_get(st, "power_w"), k, sl) {
+		neg += json_integer_value(sl) < 0;
+		pos += json_integer_value(sl) > 0;
+	}
+	assert_true(neg > 0 && pos > 0);
+	/* per slot the import (load + battery - PV) within the limit */
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		int64_t load = json_integer_value(json_object_get(sl, "planned_w"));
+		int64_t bw = json_integer_value(json_object_get(sl, "storage_w"));
+
+		assert_int_equal(json_integer_value(json_object_get(sl, "import_w")),
+				 load + bw > 0 ? load + bw : 0);
+		if (k > 0)
+			assert_true(load + bw <= 3000);
+	}
+	json_array_foreach(json_object_get(doc, "sessions"), k, sl)
+		if (json_integer_value(json_object_get(sl, "session_id")) == a)
+			short_a = json_integer_value(json_object_get(sl, "shortfall_wh"));
+	assert_int_equal(short_a, 0); /* 3 kW alone could not have done it */
+	json_decref(doc);
+	/* nothing sent for the battery: only the EVs' profiles */
+	for (int i = base; i < f->link.n; i++)
+		assert_true(!strcmp(f->link.station[i], "CP-A") ||
+			    !strcmp(f->link.station[i], "CP-B"));
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* bad batteries are refused */
+	fc.storage.min_energy_wh = 20000;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1286,6 +1366,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bidirectional_override_wins, rt_setup,
 					    rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_pv_forecast_reaches_solve, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_storage_in_plan, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

@@ -47,6 +47,10 @@ static int rnd(int n)
 	return rand() % n;
 }
 
+/* With storage the last session is a site battery: bidirectional, present over the whole
+ * horizon, to end it with the energy it starts with, never below its minimum. */
+static bool gen_storage;
+
 static void gen_case(struct bf_case *c, bool v2g, bool pv)
 {
 	memset(c, 0, sizeof(*c));
@@ -83,6 +87,19 @@ static void gen_case(struct bf_case *c, bool v2g, bool pv)
 			s->floor_wh = 0;
 			s->target_wh = (6 + rnd(7)) * STEP;
 		}
+	}
+	if (gen_storage) {
+		struct sc_plan_session *b = &c->s[c->n_sess - 1];
+		*b = (struct sc_plan_session){
+		    .max_charge_w = (1 + rnd(3)) * KW,
+		    .max_discharge_w = (1 + rnd(3)) * KW,
+		    .capacity_wh = (6 + rnd(7)) * STEP,
+		    .departure_slot = NSLOT,
+		    .v2g = true,
+		};
+		b->energy_now_wh = rnd((int)(b->capacity_wh / STEP) + 1) * STEP;
+		b->floor_wh = rnd((int)(b->capacity_wh / STEP) + 1) * STEP;
+		b->target_wh = b->energy_now_wh;
 	}
 }
 
@@ -297,7 +314,7 @@ static void run_bf_pv(bool v2g, bool pv, enum sc_plan_method m, int n_cases, uns
 		struct sc_plan_input in = input_of(&c, m);
 		assert_int_equal(sc_plan_solve(&in, &r), 0);
 		assert_int_equal(r.status, SC_PLAN_OPTIMAL);
-		if (m == SC_PLAN_METHOD_AUTO && !v2g)
+		if (m == SC_PLAN_METHOD_AUTO && !v2g && !gen_storage)
 			assert_int_equal(r.method, SC_PLAN_METHOD_FLOW);
 		int64_t got = check_feasible(&in, &r);
 		brute(&c, &bd, &bc);
@@ -347,6 +364,34 @@ static void test_bf_pv_v2g_lp(void **state)
 {
 	(void)state;
 	run_bf_pv(true, true, SC_PLAN_METHOD_LP, 100, 35);
+}
+
+/* A site battery (a pseudo-session: whole horizon, ends where it started, floor = its minimum
+ * SoC) beside EVs that cannot discharge, with PV: the min-cost flow and the LP meet the brute
+ * force, and the battery shifts energy (it discharges in some case). */
+static void test_bf_storage(void **state)
+{
+	int discharged = 0;
+	(void)state;
+
+	gen_storage = true;
+	run_bf_pv(false, true, SC_PLAN_METHOD_AUTO, 200, 36);
+	run_bf_pv(false, true, SC_PLAN_METHOD_LP, 80, 37);
+	run_bf_pv(false, false, SC_PLAN_METHOD_AUTO, 100, 38);
+	srand(36);
+	for (int k = 0; k < 200; k++) {
+		struct bf_case c;
+		struct sc_plan_result r;
+		gen_case(&c, false, true);
+		struct sc_plan_input in = input_of(&c, SC_PLAN_METHOD_AUTO);
+		assert_int_equal(sc_plan_solve(&in, &r), 0);
+		assert_int_equal(r.method, SC_PLAN_METHOD_MCF);
+		for (int t = 0; t < NSLOT; t++)
+			discharged += r.power_w[(size_t)(c.n_sess - 1) * NSLOT + (size_t)t] < 0;
+		sc_plan_result_release(&r);
+	}
+	gen_storage = false;
+	assert_true(discharged > 0);
 }
 
 static void test_bf_no_v2g_flow(void **state)
@@ -943,6 +988,7 @@ int main(void)
 	    cmocka_unit_test(test_bf_pv_mcf),
 	    cmocka_unit_test(test_bf_pv_v2g),
 	    cmocka_unit_test(test_bf_pv_v2g_lp),
+	    cmocka_unit_test(test_bf_storage),
 	    cmocka_unit_test(test_pv_methods_agree),
 	    cmocka_unit_test(test_pv_above_limit),
 	    cmocka_unit_test(test_mcf_vs_lp_v2g),
