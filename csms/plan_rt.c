@@ -317,8 +317,10 @@ struct plan_site {
 	 * svc_site_tariff()): the planner asks for them several times per plan and per session
 	 * event */
 	struct store_site row;
-	int64_t row_ms;	      /* when read (monotonic), 0: not read */
-	int64_t no_tariff_ms; /* when found to have no calendar of its own, 0: not found */
+	int64_t row_ms;		   /* when read (monotonic), 0: not read */
+	int64_t no_tariff_ms;	   /* when found to have no calendar of its own, 0: not found */
+	struct svc_pv_forecast pv; /* its PV forecast (site_pv()), n 0: none */
+	int64_t pv_ms;		   /* when read from the store (monotonic), 0: not read */
 };
 
 /* One session of a job. */
@@ -337,6 +339,9 @@ struct plan_job {
 	char site[SITE_ID_MAX + 1];
 	int64_t now_ms, cur_ms; /* cur_ms: start of the slot in progress */
 	int64_t limit_w;
+	int64_t pv_cur_w; /* the PV forecast of the slot in progress */
+	bool storage;	  /* ps[n] is the site's battery (in.n_sessions = n + 1) */
+	struct svc_site_storage battery;
 	size_t n;
 	struct job_session *js;
 	struct sc_plan_session *ps;
@@ -482,6 +487,7 @@ void svc__plans_free(struct svc_plans *p)
 			continue;
 		tariff_calendar_destroy(ps->cal);
 		last_free(&ps->last);
+		free(ps->pv.pv_w);
 		free(ps->max_sent);
 		free(ps->held);
 		free(ps);
@@ -600,7 +606,7 @@ void svc_plan_site_changed(struct svc *s, const char *site_id)
 	struct plan_site *ps = p && site_id ? hmap_get(&p->sites, site_id) : NULL;
 
 	if (ps)
-		ps->row_ms = ps->no_tariff_ms = 0;
+		ps->row_ms = ps->no_tariff_ms = ps->pv_ms = 0;
 	svc_plan_touch(s, site_id);
 }
 
@@ -677,6 +683,191 @@ int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w)
 		clear_station_profiles(s, site_id);
 	svc_plan_site_changed(s, site_id);
 	return 0;
+}
+
+/* The forecast document as stored: {"start_ms", "slot_s", "pv_w"}. NULL without memory. */
+static char *forecast_text(const struct svc_pv_forecast *f)
+{
+	json_t *w = json_array(), *o;
+	char *text;
+
+	for (size_t i = 0; w && i < f->n; i++)
+		json_array_append_new(w, json_integer(f->pv_w[i]));
+	o = json_pack("{s:I, s:i, s:o}", "start_ms", (json_int_t)f->start_ms, "slot_s", f->slot_s,
+		      "pv_w", w);
+	if (o && f->storage.present)
+		json_object_set_new(o, "storage",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "capacity_wh",
+					      (json_int_t)f->storage.capacity_wh, "energy_wh",
+					      (json_int_t)f->storage.energy_wh, "min_energy_wh",
+					      (json_int_t)f->storage.min_energy_wh, "max_charge_w",
+					      (json_int_t)f->storage.max_charge_w,
+					      "max_discharge_w",
+					      (json_int_t)f->storage.max_discharge_w));
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+struct forecast_ud {
+	struct svc_pv_forecast f;
+	int err;
+};
+
+static bool storage_ok(const struct svc_site_storage *b)
+{
+	return b->capacity_wh > 0 && b->capacity_wh <= SVC_PV_W_MAX * 48 && b->energy_wh >= 0 &&
+	       b->energy_wh <= b->capacity_wh && b->min_energy_wh >= 0 &&
+	       b->min_energy_wh <= b->capacity_wh && b->max_charge_w >= 0 &&
+	       b->max_charge_w <= SVC_PV_W_MAX && b->max_discharge_w >= 0 &&
+	       b->max_discharge_w <= SVC_PV_W_MAX;
+}
+
+static int forecast_row(const char *key, int64_t ts_ms, const char *json, void *ud)
+{
+	struct forecast_ud *u = ud;
+	json_t *o = json_loads(json, 0, NULL), *w = json_object_get(o, "pv_w"), *x;
+	size_t i;
+
+	(void)key;
+	u->err = -EINVAL;
+	if (!json_is_array(w) || json_array_size(w) > SVC_PV_MAX)
+		goto out;
+	u->f.start_ms = json_integer_value(json_object_get(o, "start_ms"));
+	u->f.slot_s = (int)json_integer_value(json_object_get(o, "slot_s"));
+	if (json_array_size(w) &&
+	    (u->f.slot_s < SVC_PV_SLOT_S_MIN || u->f.slot_s > SVC_PV_SLOT_S_MAX))
+		goto out;
+	x = json_object_get(o, "storage");
+	if (json_is_object(x)) {
+		struct svc_site_storage *b = &u->f.storage;
+
+		b->capacity_wh = json_integer_value(json_object_get(x, "capacity_wh"));
+		b->energy_wh = json_integer_value(json_object_get(x, "energy_wh"));
+		b->min_energy_wh = json_integer_value(json_object_get(x, "min_energy_wh"));
+		b->max_charge_w = json_integer_value(json_object_get(x, "max_charge_w"));
+		b->max_discharge_w = json_integer_value(json_object_get(x, "max_discharge_w"));
+		b->present = storage_ok(b);
+		if (!b->present)
+			goto out;
+	}
+	u->f.set_ms = ts_ms;
+	u->f.n = json_array_size(w);
+	u->f.pv_w = calloc(u->f.n ? u->f.n : 1, sizeof(*u->f.pv_w));
+	if (!u->f.pv_w) {
+		u->err = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(w, i, x)
+		u->f.pv_w[i] = json_integer_value(x);
+	u->err = 0;
+out:
+	json_decref(o);
+	return 0;
+}
+
+/*
+** A site's forecast as this node knows it: read from the store at most every SITE_ROW_TTL_MS
+** (another node's PUT is seen within that, a restart reads it again), at once after a PUT
+** through this node.
+*/
+static const struct svc_pv_forecast *site_pv(struct svc *s, struct plan_site *ps)
+{
+	struct forecast_ud u = {.err = -ENOENT};
+	int r;
+
+	if (row_fresh(ps->pv_ms))
+		return &ps->pv;
+	r = store_site_forecast_get(svc_store(s), ps->id, forecast_row, &u);
+	if (r < 0 && r != -ENOENT)
+		return &ps->pv; /* a storage failure: what was read last */
+	if (u.err == -EINVAL)
+		log_warn("site %s: stored PV forecast unreadable, ignored", ps->id);
+	free(ps->pv.pv_w);
+	ps->pv = u.err == 0 ? u.f : (struct svc_pv_forecast){0};
+	if (u.err != 0)
+		free(u.f.pv_w);
+	ps->pv_ms = clock_mono_ms();
+	return &ps->pv;
+}
+
+int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_pv_forecast *f)
+{
+	struct svc_plans *p = plans_of(s);
+	struct plan_site *ps;
+	int64_t *w = NULL, now = svc_now_ms(s);
+	char *text = NULL;
+	int r;
+
+	if (!site_id || !f || f->n > SVC_PV_MAX ||
+	    (f->n && (!f->pv_w || f->slot_s < SVC_PV_SLOT_S_MIN || f->slot_s > SVC_PV_SLOT_S_MAX)))
+		return -EINVAL;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->pv_w[i] < 0 || f->pv_w[i] > SVC_PV_W_MAX)
+			return -EINVAL;
+	if (f->storage.present && !storage_ok(&f->storage))
+		return -EINVAL;
+	ps = p ? site_of(p, site_id) : NULL;
+	if (!ps)
+		return -ENOMEM;
+	if (f->n || f->storage.present) {
+		w = malloc((f->n ? f->n : 1) * sizeof(*w));
+		text = forecast_text(f);
+		if (!w || !text) {
+			free(w);
+			free(text);
+			return -ENOMEM;
+		}
+		if (f->n)
+			memcpy(w, f->pv_w, f->n * sizeof(*w));
+	}
+	r = store_site_forecast_put(svc_store(s), site_id, text ? text : "", now);
+	free(text);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	free(ps->pv.pv_w);
+	ps->pv = (struct svc_pv_forecast){.start_ms = f->start_ms,
+					  .slot_s = f->n ? f->slot_s : 0,
+					  .n = f->n,
+					  .pv_w = w,
+					  .set_ms = now,
+					  .storage = f->storage};
+	ps->pv_ms = clock_mono_ms();
+	svc_plan_touch(s, site_id);
+	return 0;
+}
+
+const struct svc_pv_forecast *svc_site_forecast(struct svc *s, const char *site_id)
+{
+	struct svc_plans *p = plans_of(s);
+	struct plan_site *ps = p && site_id ? site_of(p, site_id) : NULL;
+	const struct svc_pv_forecast *f = ps ? site_pv(s, ps) : NULL;
+
+	return f && (f->n || f->storage.present) ? f : NULL;
+}
+
+int64_t svc_pv_average(const struct svc_pv_forecast *f, int64_t a_ms, int64_t b_ms)
+{
+	int64_t step, i0, sum = 0;
+
+	if (!f || !f->n || b_ms <= a_ms)
+		return 0;
+	step = (int64_t)f->slot_s * 1000;
+	i0 = a_ms > f->start_ms ? (a_ms - f->start_ms) / step : 0;
+	for (int64_t i = i0; i < (int64_t)f->n; i++) {
+		int64_t x = f->start_ms + i * step, y = x + step;
+		if (x >= b_ms)
+			break;
+		if (x < a_ms)
+			x = a_ms;
+		if (y > b_ms)
+			y = b_ms;
+		if (y > x)
+			sum += f->pv_w[i] * (y - x);
+	}
+	return sum / (b_ms - a_ms);
 }
 
 int svc_grid_event_add(struct svc *s, struct store_grid_event *e)
@@ -1147,7 +1338,9 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 		if (w == -1)
 			fresh++;
 	}
-	headroom = j->limit_w >= 0 ? j->limit_w - frozen_sum : INT64_MAX;
+	/* the PV of the slot in progress adds to what is left of the limit in it */
+	j->pv_cur_w = svc_pv_average(site_pv(s, site), j->cur_ms, next);
+	headroom = j->limit_w >= 0 ? j->limit_w + j->pv_cur_w - frozen_sum : INT64_MAX;
 	for (size_t i = 0; i < j->n; i++) {
 		struct sc_plan_session *ps = &j->ps[i];
 		int64_t rem = next - j->now_ms, w = j->js[i].frozen_w, e;
@@ -1191,6 +1384,34 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 				n_slots = (int)k;
 		}
 	}
+	/* the site's battery: a bidirectional pseudo-session over the whole horizon, to end it
+	 * with the energy it has now, never below its minimum */
+	if (site_pv(s, site)->storage.present) {
+		const struct svc_site_storage *b = &site->pv.storage;
+		struct sc_plan_session *bs;
+
+		if (j->n == g.cap) {
+			void *a = realloc(j->ps, (j->n + 1) * sizeof(*j->ps));
+
+			if (!a)
+				goto fail;
+			j->ps = a;
+		}
+		bs = &j->ps[j->n];
+		*bs = (struct sc_plan_session){
+		    .max_charge_w = b->max_charge_w,
+		    .max_discharge_w = b->max_discharge_w,
+		    .capacity_wh = b->capacity_wh,
+		    .energy_now_wh = b->energy_wh,
+		    .target_wh = b->energy_wh,
+		    .floor_wh = b->min_energy_wh,
+		    .arrival_slot = 0,
+		    .departure_slot = n_slots,
+		    .v2g = b->max_discharge_w > 0,
+		};
+		j->storage = true;
+		j->battery = *b;
+	}
 	j->slots = calloc((size_t)n_slots, sizeof(*j->slots));
 	if (!j->slots)
 		goto fail;
@@ -1202,6 +1423,10 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 		};
 	if (cal && sc_plan_slots_from_tariff(cal, next, n_slots, j->slots) < 0)
 		log_warn("site %s: no tariff for the horizon; planning at price 0", site->id);
+	/* PV: free local supply in each slot, the limit bounds the import (load - PV) */
+	for (int k = 0; k < n_slots; k++)
+		j->slots[k].pv_w =
+		    svc_pv_average(site_pv(s, site), next + k * SLOT_MS, next + (k + 1) * SLOT_MS);
 	{
 		struct ev_ud eu = {j, n_slots, next};
 
@@ -1209,7 +1434,7 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 			goto fail;
 	}
 	j->in = (struct sc_plan_input){
-	    .n_sessions = j->n,
+	    .n_sessions = j->n + (j->storage ? 1 : 0),
 	    .sessions = j->ps,
 	    .n_slots = n_slots,
 	    .slots = j->slots,
@@ -2107,11 +2332,13 @@ static bool roll_needed(const struct plan_site *ps, int64_t now)
 }
 
 /* Net energy a result moves into the EVs over the horizon (import - export), Wh. */
-static int64_t plan_energy_wh(const struct sc_plan_input *in, const struct sc_plan_result *r)
+/* The energy the first n sessions (the EVs: the site battery comes after them) move. */
+static int64_t plan_energy_wh(const struct sc_plan_input *in, size_t n,
+			      const struct sc_plan_result *r)
 {
 	int64_t w = 0;
 
-	for (size_t i = 0; i < in->n_sessions * (size_t)in->n_slots; i++)
+	for (size_t i = 0; i < n * (size_t)in->n_slots; i++)
 		w += r->power_w[i];
 	return w * (SLOT_MS / 1000) / 3600;
 }
@@ -2156,16 +2383,22 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		goto out;
 	nl.plan_ms = j->now_ms;
 	for (int k = 0; k < n; k++) {
-		int64_t sum = 0;
+		int64_t sum = 0, pv = k == 0 ? j->pv_cur_w : j->slots[k - 1].pv_w, bw = 0;
 
 		for (size_t i = 0; i < j->n; i++)
 			sum += k == 0 ? j->js[i].frozen_w
 			       : res  ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
 				      : 0;
+		if (j->storage && res && k > 0)
+			bw = res->power_w[j->n * (size_t)j->in.n_slots + (size_t)(k - 1)];
+		/* planned_w: the sessions' load; storage_w: the site battery's (charge > 0);
+		 * import_w: what the grid gives (load + storage - PV) */
 		json_array_append_new(
 		    slots,
-		    json_pack("{s:I, s:I, s:I}", "start_ms", (json_int_t)(j->cur_ms + k * SLOT_MS),
-			      "planned_w", (json_int_t)sum, "limit_w",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "start_ms",
+			      (json_int_t)(j->cur_ms + k * SLOT_MS), "planned_w", (json_int_t)sum,
+			      "storage_w", (json_int_t)bw, "pv_w", (json_int_t)pv, "import_w",
+			      (json_int_t)(sum + bw - pv > 0 ? sum + bw - pv : 0), "limit_w",
 			      (json_int_t)(k == 0 ? j->limit_w
 					   : j->slots[k - 1].import_limit_w == SC_PLAN_NO_LIMIT
 					       ? -1
@@ -2296,16 +2529,37 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	send_station_max(s, site, j);
 	doc = json_pack(
 	    "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
-	    "energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, res) : 0),
+	    "energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, j->n, res) : 0),
 	    "energy_immediate_wh",
-	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, &j->imm) : 0), "site_id", j->site,
-	    "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms, "slot_s",
-	    (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
+	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, j->n, &j->imm) : 0), "site_id",
+	    j->site, "planned_ms", (json_int_t)j->now_ms, "start_ms", (json_int_t)j->cur_ms,
+	    "slot_s", (json_int_t)(SLOT_MS / 1000), "limit_w", (json_int_t)j->limit_w, "status",
 	    res ? sc_plan_status_to_string(res->status) : "failed", "method", method_name(res),
 	    "solve_ms", (json_int_t)j->solve_ms, "cost_planned_fen",
 	    (json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
 	    (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots, "sessions", sess);
 	slots = sess = NULL;
+	if (doc && j->storage) {
+		/* the site battery's setpoints: no OCPP device to send them to, so only here, for
+		 * the site's own energy management (slot 0, in progress: not planned, 0) */
+		json_t *bw = json_array();
+		int64_t e = j->battery.energy_wh * 4; /* W-slots */
+
+		json_array_append_new(bw, json_integer(0));
+		for (int k = 0; k < j->in.n_slots; k++) {
+			int64_t w =
+			    res ? res->power_w[j->n * (size_t)j->in.n_slots + (size_t)k] : 0;
+
+			json_array_append_new(bw, json_integer(w));
+			e += w;
+		}
+		json_object_set_new(doc, "storage",
+				    json_pack("{s:o, s:I, s:I, s:I, s:I, s:b}", "power_w", bw,
+					      "capacity_wh", (json_int_t)j->battery.capacity_wh,
+					      "min_energy_wh", (json_int_t)j->battery.min_energy_wh,
+					      "energy_start_wh", (json_int_t)j->battery.energy_wh,
+					      "energy_end_wh", (json_int_t)(e / 4), "sent", 0));
+	}
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (text && store_site_plan_put(svc_store(s), j->site, j->now_ms, text) < 0)

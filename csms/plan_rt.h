@@ -134,6 +134,46 @@ bool svc_site_managed(struct svc *s, const char *site_id);
 int svc_site_set_limit(struct svc *s, const char *site_id, int64_t limit_w);
 
 /*
+** A site's PV forecast: pv_w[i] watts on average over [start_ms + i * slot_s s, + slot_s s).
+** The planner takes it as free local supply in each 15-minute slot it overlaps (the average
+** over the slot; 0 outside the forecast): the site limit bounds the import, load - PV. Stored
+** (store_site_forecast_put); a node reads it again at most every 30 s (another node's PUT).
+*/
+#define SVC_PV_SLOT_S_MIN 60
+#define SVC_PV_SLOT_S_MAX 3600
+#define SVC_PV_MAX	  2016 /* values: 7 days of 5-minute slots */
+#define SVC_PV_W_MAX	  1000000000LL
+/*
+** A site's stationary battery, planned as a bidirectional pseudo-session present over the
+** whole horizon that must end it with the energy it has now (energy_wh, as last told) and is
+** never taken below min_energy_wh. No OCPP device drives it: its setpoints are only in the
+** site plan (`storage`), for the site's own energy management to follow.
+*/
+struct svc_site_storage {
+	bool present;
+	int64_t capacity_wh;	 /* > 0 */
+	int64_t energy_wh;	 /* now, 0..capacity */
+	int64_t min_energy_wh;	 /* 0..capacity */
+	int64_t max_charge_w;	 /* 0..SVC_PV_W_MAX */
+	int64_t max_discharge_w; /* 0..SVC_PV_W_MAX */
+};
+struct svc_pv_forecast {
+	int64_t start_ms;
+	int slot_s;			 /* SVC_PV_SLOT_S_MIN..SVC_PV_SLOT_S_MAX */
+	size_t n;			 /* 0..SVC_PV_MAX */
+	int64_t *pv_w;			 /* [n], 0..SVC_PV_W_MAX */
+	int64_t set_ms;			 /* when it was set (node clock) */
+	struct svc_site_storage storage; /* the site's battery, if present */
+};
+/* Replace (copied; n == 0 and no storage clears), store (in the open group: the caller commits) and replan.
+ * -EINVAL bad values, -ENOMEM, -EIO. The caller checks that the site exists. */
+int svc_site_set_forecast(struct svc *s, const char *site_id, const struct svc_pv_forecast *f);
+/* The site's forecast (borrowed until the next set or read), or NULL. */
+const struct svc_pv_forecast *svc_site_forecast(struct svc *s, const char *site_id);
+/* The average PV power of f over [a_ms, b_ms), in W (0 outside it). */
+int64_t svc_pv_average(const struct svc_pv_forecast *f, int64_t a_ms, int64_t b_ms);
+
+/*
 ** The calendar the planner prices a site with: set one (ownership moves to svc; NULL clears)
 ** and replan; read it (NULL when none). Operators assign calendars with PUT
 ** /api/sites/{id}/tariff (the store, svc/energy.h), which the planner reads through

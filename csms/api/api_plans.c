@@ -144,6 +144,150 @@ out:
 	json_decref(o);
 }
 
+static json_t *forecast_json(const char *site, const struct svc_pv_forecast *f)
+{
+	json_t *w = json_array();
+
+	for (size_t i = 0; f && i < f->n; i++)
+		json_array_append_new(w, json_integer(f->pv_w[i]));
+	const struct svc_site_storage *b = f && f->storage.present ? &f->storage : NULL;
+
+	return json_pack(
+	    "{s:s, s:o, s:I, s:o, s:o, s:o}", "site", site, "start",
+	    f && f->n ? api_time_or_null(f->start_ms) : json_null(), "slot_s",
+	    (json_int_t)(f && f->n ? f->slot_s : 900), "pv_w", w, "storage",
+	    b ? json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I}", "capacity_wh",
+			  (json_int_t)b->capacity_wh, "soc_percent",
+			  100.0 * (double)b->energy_wh / (double)b->capacity_wh, "min_soc_percent",
+			  100.0 * (double)b->min_energy_wh / (double)b->capacity_wh, "energy_wh",
+			  (json_int_t)b->energy_wh, "min_energy_wh", (json_int_t)b->min_energy_wh,
+			  "max_charge_w", (json_int_t)b->max_charge_w, "max_discharge_w",
+			  (json_int_t)b->max_discharge_w)
+	      : json_null(),
+	    "set", f ? api_time_or_null(f->set_ms) : json_null());
+}
+
+/* A percentage member 0..100 of o into *ret (Wh of capacity_wh). 0, or -EINVAL after a 400. */
+static int pct_member(struct api_req *r, const json_t *o, const char *key, int64_t capacity_wh,
+		      int64_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 100) {
+		api_error(r, 400, "storage.%s: expected a number 0-100", key);
+		return -EINVAL;
+	}
+	*ret = (int64_t)(json_number_value(v) * (double)capacity_wh / 100.0 + 0.5);
+	return 0;
+}
+
+/* "storage": {"capacity_wh", "soc_percent", "min_soc_percent", "max_charge_w",
+ * "max_discharge_w"} into *b (absent or null: none). 0, or -EINVAL after a 400. */
+static int storage_member(struct api_req *r, const json_t *o, struct svc_site_storage *b)
+{
+	const json_t *v = json_object_get(o, "storage");
+	json_int_t cap, pc, pd;
+
+	memset(b, 0, sizeof(*b));
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		api_error(r, 400, "storage: expected an object or null");
+		return -EINVAL;
+	}
+	if (api_member_int(r, v, "capacity_wh", true, 0, 1, SVC_PV_W_MAX, &cap) < 0 ||
+	    api_member_int(r, v, "max_charge_w", true, 0, 0, SVC_PV_W_MAX, &pc) < 0 ||
+	    api_member_int(r, v, "max_discharge_w", true, 0, 0, SVC_PV_W_MAX, &pd) < 0 ||
+	    pct_member(r, v, "soc_percent", cap, &b->energy_wh) < 0 ||
+	    pct_member(r, v, "min_soc_percent", cap, &b->min_energy_wh) < 0)
+		return -EINVAL;
+	b->present = true;
+	b->capacity_wh = cap;
+	b->max_charge_w = pc;
+	b->max_discharge_w = pd;
+	return 0;
+}
+
+/* 0 if site is known; else < 0 after a 404 or 500. */
+static int site_known(struct api_req *r, const char *site)
+{
+	struct store_site row;
+	int e = store_site_get(svc_store(r->api->svc), site, &row);
+
+	if (e == -ENOENT)
+		api_error(r, 404, "unknown site %s", site);
+	else if (e < 0)
+		api_storage_error(r, e);
+	return e < 0 ? e : 0;
+}
+
+/* PUT /api/sites/{id}/forecast {"start": RFC 3339, "slot_s": 900, "pv_w": [W, ...],
+ * "storage": {...} | null}: the PV forecast the planner takes as free local supply, and the
+ * site's battery ("pv_w": [] without storage clears it). Durable before the answer. */
+static void put_forecast(struct api_req *r, char **segs)
+{
+	json_t *o = api_body_object(r), *v;
+	struct svc_pv_forecast f = {0};
+	json_int_t slot_s;
+	size_t i;
+	json_t *x;
+	int e;
+
+	if (!o)
+		return;
+	if (site_known(r, segs[2]) < 0)
+		goto out;
+	v = json_object_get(o, "pv_w");
+	if (!json_is_array(v) || json_array_size(v) > SVC_PV_MAX) {
+		api_error(r, 400, "pv_w: expected an array of at most %d numbers of W", SVC_PV_MAX);
+		goto out;
+	}
+	f.n = json_array_size(v);
+	if (storage_member(r, o, &f.storage) < 0 ||
+	    api_member_time(r, o, "start", f.n > 0, &f.start_ms) < 0 ||
+	    api_member_int(r, o, "slot_s", false, 900, SVC_PV_SLOT_S_MIN, SVC_PV_SLOT_S_MAX,
+			   &slot_s) < 0)
+		goto out;
+	f.slot_s = (int)slot_s;
+	f.pv_w = calloc(f.n ? f.n : 1, sizeof(*f.pv_w));
+	if (!f.pv_w) {
+		api_error(r, 500, "out of memory");
+		goto out;
+	}
+	json_array_foreach(v, i, x) {
+		if (!json_is_number(x) || json_number_value(x) < 0 ||
+		    json_number_value(x) > (double)SVC_PV_W_MAX) {
+			api_error(r, 400, "pv_w[%zu]: expected a number of W in 0..%lld", i,
+				  (long long)SVC_PV_W_MAX);
+			goto out;
+		}
+		f.pv_w[i] = (int64_t)(json_number_value(x) + 0.5);
+	}
+	e = svc_site_set_forecast(r->api->svc, segs[2], &f);
+	if (e == -EINVAL) {
+		api_error(r, 400, "forecast not set: %s", strerror(-e));
+		goto out;
+	}
+	if (e < 0) {
+		api_storage_error(r, e);
+		goto out;
+	}
+	if (durable(r))
+		api_respond(r, 200,
+			    forecast_json(segs[2], svc_site_forecast(r->api->svc, segs[2])));
+out:
+	free(f.pv_w);
+	json_decref(o);
+}
+
+/* GET /api/sites/{id}/forecast */
+static void get_forecast(struct api_req *r, char **segs)
+{
+	if (site_known(r, segs[2]) < 0)
+		return;
+	api_respond(r, 200, forecast_json(segs[2], svc_site_forecast(r->api->svc, segs[2])));
+}
+
 static json_t *event_json(const struct store_grid_event *e)
 {
 	json_t *sites = json_array();
@@ -718,6 +862,8 @@ const struct api_route api_plan_routes[] = {
     {API_PUT, "api/sessions/*/needs", put_needs},
     {API_GET, "api/sessions/*/plan", get_session_plan},
     {API_PUT, "api/sites/*/limit", put_limit},
+    {API_PUT, "api/sites/*/forecast", put_forecast},
+    {API_GET, "api/sites/*/forecast", get_forecast},
     {API_GET, "api/sites/*/plan", get_site_plan},
     {API_POST, "api/grid-events", post_grid_event},
     {API_GET, "api/grid-events", get_grid_events},

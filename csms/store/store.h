@@ -553,7 +553,7 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-#define STORE_OPS_VERSION 12
+#define STORE_OPS_VERSION 13
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -1061,6 +1061,13 @@ struct store_ops {
 	int (*swap_bookings_open)(struct store *s, const char *station_id,
 				  const char *vehicle_or_null, store_swap_booking_fn fn, void *ud);
 	/* ---- end swap, version 12 */
+	/* ---- planner, version 13 (0027_site_forecast.sql) */
+	/* A site's PV forecast, a JSON document (svc_site_set_forecast, docs/api.md). With json
+	 * non-NULL: replace it, set at set_ms ("" deletes it; fn is not called). With json NULL:
+	 * fn(site_id, set_ms, json) with the stored one, -ENOENT when there is none. */
+	int (*site_forecast)(struct store *s, const char *site_id, const char *json, int64_t set_ms,
+			     store_doc_fn fn, void *ud);
+	/* ---- end planner, version 13 */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1847,6 +1854,16 @@ static inline int store_node_key_get(struct store *s, const char *node_id, char 
 	return STORE_CALL(node_key_get, node_id, ret_key);
 }
 /* ---- end nodes, version 10 */
+static inline int store_site_forecast_put(struct store *s, const char *site_id, const char *json,
+					  int64_t set_ms)
+{
+	return STORE_CALL(site_forecast, site_id, json ? json : "", set_ms, NULL, NULL);
+}
+static inline int store_site_forecast_get(struct store *s, const char *site_id, store_doc_fn fn,
+					  void *ud)
+{
+	return STORE_CALL(site_forecast, site_id, NULL, 0, fn, ud);
+}
 static inline int store_owners_check(struct store *s, store_owner_gone_fn fn, void *ud)
 {
 	return STORE_CALL(owners_check, fn, ud);

@@ -707,6 +707,13 @@ const bool store_pg_built = true;
 			     "status = EXCLUDED.status, error_code = EXCLUDED.error_code, "   \
 			     "info = EXCLUDED.info, vendor_error = EXCLUDED.vendor_error, "   \
 			     "updated_ms = EXCLUDED.updated_ms")                              \
+	/* ---- site forecasts (0027) */                                                        \
+	X(ST_FORECAST_PUT, "INSERT INTO site_forecasts(site_id, set_ms, forecast) VALUES ($1, " \
+			   "$2, $3) ON CONFLICT (site_id) DO UPDATE SET "                     \
+			   "set_ms = EXCLUDED.set_ms, forecast = EXCLUDED.forecast")          \
+	X(ST_FORECAST_DEL, "DELETE FROM site_forecasts WHERE site_id = $1")                    \
+	X(ST_FORECAST_GET, "SELECT site_id, set_ms, forecast FROM site_forecasts "             \
+			   "WHERE site_id = $1")                                              \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -3243,6 +3250,19 @@ static int pg_site_plan_get(struct store *s, const char *site_id, store_doc_fn f
 	a_text(&a, site_id);
 	return doc_row(s, ST_SITE_PLAN_GET, &a, fn, ud);
 }
+static int pg_site_forecast(struct store *s, const char *site_id, const char *json, int64_t set_ms,
+			    store_doc_fn fn, void *ud)
+{
+	struct args a = {0};
+	a_text(&a, site_id);
+	if (!json)
+		return doc_row(s, ST_FORECAST_GET, &a, fn, ud);
+	if (!*json)
+		return write_now_or_later(s, ST_FORECAST_DEL, &a);
+	a_i64(&a, set_ms);
+	a_text(&a, json);
+	return write_now_or_later(s, ST_FORECAST_PUT, &a);
+}
 static int pg_session_plan_put(struct store *s, int64_t session_id, const char *site_id,
 			       int64_t planned_ms, const char *json)
 {
@@ -5301,4 +5321,5 @@ const struct store_ops store_pg_ops = {
     .node_key_get = pg_node_key_get,
     .owners_check = pg_owners_check,
     .swap_bookings_open = pg_swap_bookings_open,
+    .site_forecast = pg_site_forecast,
 };

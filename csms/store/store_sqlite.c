@@ -128,6 +128,9 @@ enum stmt {
 	ST_MCAPS_GET,
 	ST_MCAPS_LIST,
 	ST_MCAPS_STATION, /* end model capabilities */
+	ST_FORECAST_PUT,  /* site forecasts (0027) */
+	ST_FORECAST_DEL,
+	ST_FORECAST_GET,
 	_ST_MAX
 };
 
@@ -446,6 +449,12 @@ static const char *const stmt_sql[_ST_MAX] = {
 			 "model_capabilities c ON c.vendor = coalesce(s.vendor, '') AND "
 			 "c.model = coalesce(s.model, '') WHERE s.id = ?1",
     /* ---- end model capabilities */
+    /* ---- site forecasts (0027) */
+    [ST_FORECAST_PUT] = "INSERT OR REPLACE INTO site_forecasts(site_id, set_ms, forecast) "
+			"VALUES (?1, ?2, ?3)",
+    [ST_FORECAST_DEL] = "DELETE FROM site_forecasts WHERE site_id = ?1",
+    [ST_FORECAST_GET] = "SELECT site_id, set_ms, forecast FROM site_forecasts "
+			"WHERE site_id = ?1",
 };
 
 /* Group commit off the loop (commit_async). The loop keeps running the statements and the
@@ -2757,6 +2766,29 @@ static int sq_session_plan_get(struct store *s, int64_t session_id, store_doc_fn
 	return doc_row(st, fn, ud);
 }
 
+static int sq_site_forecast(struct store *s, const char *site_id, const char *json, int64_t set_ms,
+			    store_doc_fn fn, void *ud)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!json) {
+		st = stmt(s, ST_FORECAST_GET);
+		bind_text(st, 1, site_id);
+		return doc_row(st, fn, ud);
+	}
+	r = begin_write(s);
+	if (r < 0)
+		return r;
+	st = stmt(s, *json ? ST_FORECAST_PUT : ST_FORECAST_DEL);
+	bind_text(st, 1, site_id);
+	if (*json) {
+		sqlite3_bind_int64(st, 2, set_ms);
+		bind_text(st, 3, json);
+	}
+	return step_done(st);
+}
+
 static int sq_site_energy_samples(struct store *s, const char *site_id, int64_t from_ms,
 				  int64_t to_ms, store_sample_fn fn, void *ud)
 {
@@ -4811,4 +4843,5 @@ const struct store_ops store_sqlite_ops = {
     .node_key_get = sq_node_key_get,
     .owners_check = sq_owners_check,
     .swap_bookings_open = sq_swap_bookings_open,
+    .site_forecast = sq_site_forecast,
 };

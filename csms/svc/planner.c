@@ -25,7 +25,10 @@
  * slots one by one, cheapest first, and augment the max flow into each as far as it goes. Flow
  * already through an opened slot never decreases (augmenting paths end at the new slot), so the
  * final flow is a maximum flow (max delivered) of least cost. Integer units: one W held for one
- * slot (1/4 Wh), so the plan is exact in W.
+ * slot (1/4 Wh), so the plan is exact in W. A slot with PV has up to four parallel sink arcs
+ * (tiers, slot_tiers()): the free PV (or, where its surplus would be exported, the export price
+ * it forgoes) and the grid import up to the site limit at the import price; the greedy opens
+ * tiers, not slots, cheapest first, the same polymatroid argument on the set of sink arcs.
  *
  * MCF (some session may discharge; what AUTO picks then): the same problem as a min-cost flow on
  * the time-expanded network, solved by a primal network simplex, exact on integer data; see the
@@ -106,7 +109,8 @@ static int normalise(const struct sc_plan_input *in, struct nsess *ns)
 	for (int t = 0; t < in->n_slots; t++) {
 		const struct sc_plan_slot *sl = &in->slots[t];
 		if (sl->import_limit_w < 0 || sl->export_limit_w < 0 || sl->event_export_w < 0 ||
-		    sl->event_bonus_fen_per_mwh < 0 || sl->event_import_cap_w < -1)
+		    sl->event_bonus_fen_per_mwh < 0 || sl->event_import_cap_w < -1 ||
+		    sl->pv_w < 0 || sl->pv_w > BIG / 1024)
 			return -EINVAL;
 	}
 	for (size_t i = 0; i < in->n_sessions; i++) {
@@ -162,6 +166,11 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
 /* Effective export prices: first event_export_w at the event price, the rest at the export
  * price, both clamped to the import price (a site cannot import and export at once). */
 static void export_prices(const struct sc_plan_slot *sl, int64_t *ret_event, int64_t *ret_plain)
@@ -173,6 +182,48 @@ static void export_prices(const struct sc_plan_slot *sl, int64_t *ret_event, int
 	*ret_event = ev > plain ? ev : plain;
 }
 
+/* The cost of a net grid flow n (import > 0, export < 0) in a slot, in W-slots * fen/MWh. */
+static __int128 grid_cost(const struct sc_plan_slot *sl, int64_t n)
+{
+	int64_t ex, y, pe, pp;
+
+	if (n >= 0)
+		return (__int128)n * sl->import_fen_per_mwh;
+	ex = -n;
+	y = min64(ex, sl->event_export_w);
+	export_prices(sl, &pe, &pp);
+	return -((__int128)y * pe + (__int128)(ex - y) * pp);
+}
+
+/*
+ * A slot whose sessions draw load (net, signed): PV covers it first, the grid flow n is in
+ * [load - pv, load] (PV curtailed as far as it pays: at a negative import price, importing
+ * instead), within the import cap and the export cap. grid_cost() is convex (export prices <=
+ * import price), so its least value on that interval is at an end or at one of its
+ * breakpoints (0, -event_export_w).
+ */
+static __int128 slot_cost(const struct sc_plan_slot *sl, int64_t load)
+{
+	int64_t pv = sl->pv_w > BIG ? BIG : sl->pv_w;
+	int64_t lo = max64(load - pv, -export_cap(sl)), hi = min64(load, import_cap(sl)), cand[4];
+	__int128 best;
+
+	if (lo > hi) /* beyond a cap: not a feasible plan, priced as near to one as it gets */
+		lo = hi = load - pv > import_cap(sl) ? load - pv : load;
+	cand[0] = lo;
+	cand[1] = hi;
+	cand[2] = 0;
+	cand[3] = -min64(sl->event_export_w, BIG);
+	best = grid_cost(sl, hi);
+	for (int i = 0; i < 4; i++)
+		if (cand[i] >= lo && cand[i] <= hi) {
+			__int128 c = grid_cost(sl, cand[i]);
+			if (c < best)
+				best = c;
+		}
+	return best;
+}
+
 int64_t sc_plan_cost_fen(const struct sc_plan_input *in, const int64_t *power_w)
 {
 	__int128 acc = 0; /* W-slots * fen/MWh = fen / (4 * 10^6) */
@@ -180,7 +231,7 @@ int64_t sc_plan_cost_fen(const struct sc_plan_input *in, const int64_t *power_w)
 
 	for (int t = 0; t < in->n_slots; t++) {
 		const struct sc_plan_slot *sl = &in->slots[t];
-		int64_t net = 0, dis = 0, pe, pp;
+		int64_t net = 0, dis = 0;
 		for (size_t s = 0; s < in->n_sessions; s++) {
 			int64_t p = power_w[s * (size_t)in->n_slots + (size_t)t];
 			net += p;
@@ -188,13 +239,7 @@ int64_t sc_plan_cost_fen(const struct sc_plan_input *in, const int64_t *power_w)
 				dis -= p;
 		}
 		acc += (__int128)dis * in->wear_fen_per_mwh;
-		if (net >= 0) {
-			acc += (__int128)net * sl->import_fen_per_mwh;
-		} else {
-			int64_t ex = -net, y = min64(ex, sl->event_export_w);
-			export_prices(sl, &pe, &pp);
-			acc -= (__int128)y * pe + (__int128)(ex - y) * pp;
-		}
+		acc += slot_cost(sl, net);
 	}
 	q = 4000000;
 	if (acc >= 0)
@@ -259,7 +304,7 @@ static void immediate_fill(const struct sc_plan_input *in, const struct nsess *n
 	for (size_t s = 0; s < in->n_sessions; s++)
 		rem[s] = ns[s].tgt > ns[s].e0 ? ns[s].tgt - ns[s].e0 : 0;
 	for (int t = 0; t < in->n_slots; t++) {
-		int64_t room = import_cap(&in->slots[t]);
+		int64_t room = import_cap(&in->slots[t]) + min64(in->slots[t].pv_w, BIG);
 		for (size_t s = 0; s < in->n_sessions; s++) {
 			int64_t g;
 			if (t < ns[s].arr || t >= ns[s].dep)
@@ -365,9 +410,12 @@ static int64_t dfs(struct flow *f, int u, int64_t pushed)
 	return 0;
 }
 
+/* One price tier of a slot's load: `room` W-slots at `price` fen/MWh. */
 struct slot_order {
 	int64_t price;
+	int64_t room;
 	int slot;
+	int tier;
 };
 
 static int cmp_slot(const void *a, const void *b)
@@ -375,7 +423,47 @@ static int cmp_slot(const void *a, const void *b)
 	const struct slot_order *x = a, *y = b;
 	if (x->price != y->price)
 		return x->price < y->price ? -1 : 1;
-	return x->slot - y->slot;
+	if (x->slot != y->slot)
+		return x->slot - y->slot;
+	return x->tier - y->tier;
+}
+
+/*
+ * The marginal costs of a slot's load L >= 0 as tiers (at most 4, cheapest first), for the
+ * greedy flow. The slot's cost as a function of L (slot_cost()) is the infimal convolution of
+ * the grid cost (slopes: plain export price over cap - ev, event price over ev, import price
+ * over the import cap; from L = -cap) with the free PV (slope 0 over pv): its slopes are those
+ * segments merged in order of price. L = 0 lies cap into them: what is left past that are the
+ * tiers of a load. Without PV that is the import price over the import cap alone.
+ */
+static int slot_tiers(const struct sc_plan_slot *sl, int t, struct slot_order *out)
+{
+	int64_t cap = export_cap(sl), ev = min64(min64(sl->event_export_w, BIG), cap), pe, pp;
+	struct slot_order seg[4];
+	int n = 0;
+
+	export_prices(sl, &pe, &pp);
+	seg[0] = (struct slot_order){.price = pp, .room = cap - ev};
+	seg[1] = (struct slot_order){.price = pe, .room = ev};
+	seg[2] = (struct slot_order){.price = 0, .room = min64(sl->pv_w, BIG)};
+	seg[3] = (struct slot_order){.price = sl->import_fen_per_mwh, .room = import_cap(sl)};
+	for (int i = 1; i < 4; i++) /* insertion sort, stable */
+		for (int k = i; k > 0 && seg[k].price < seg[k - 1].price; k--) {
+			struct slot_order x = seg[k];
+			seg[k] = seg[k - 1];
+			seg[k - 1] = x;
+		}
+	for (int i = 0; i < 4; i++) {
+		int64_t skip = min64(cap, seg[i].room);
+		cap -= skip;
+		seg[i].room -= skip;
+		if (seg[i].room > 0) {
+			seg[i].slot = t;
+			seg[i].tier = n;
+			out[n++] = seg[i];
+		}
+	}
+	return n;
 }
 
 /* Returns 0 optimal, 1 time limit (deadline: a now_mono_s() value), or negative errno. */
@@ -383,9 +471,9 @@ static int solve_flow(const struct sc_plan_input *in, const struct nsess *ns, in
 		      double deadline)
 {
 	struct flow f;
-	struct slot_order order[SC_PLAN_MAX_SLOTS];
+	struct slot_order order[4 * SC_PLAN_MAX_SLOTS];
 	size_t S = in->n_sessions;
-	int T = in->n_slots;
+	int T = in->n_slots, n_order = 0;
 	int *deg = NULL, *fill = NULL;
 	size_t n_arcs = 0;
 	int r = -ENOMEM;
@@ -435,16 +523,18 @@ static int solve_flow(const struct sc_plan_input *in, const struct nsess *ns, in
 	}
 #undef ADD_ARC
 	for (int t = 0; t < T; t++)
-		order[t] = (struct slot_order){.price = in->slots[t].import_fen_per_mwh, .slot = t};
-	qsort(order, (size_t)T, sizeof(order[0]), cmp_slot);
-	for (int k = 0; k < T; k++) {
+		n_order += slot_tiers(&in->slots[t], t, order + n_order);
+	qsort(order, (size_t)n_order, sizeof(order[0]), cmp_slot);
+	for (int k = 0; k < n_order; k++) {
 		unsigned phases = 0;
 		if (now_mono_s() >= deadline) {
 			r = 1;
 			goto out;
 		}
+		/* the tier's load goes to its slot's node: the flow into the slot already routed
+		 * (its cheaper tiers) stays, as does that of the other slots opened */
 		f.target = 1 + (int)S + order[k].slot;
-		f.target_room = import_cap(&in->slots[order[k].slot]);
+		f.target_room = order[k].room;
 		while (f.target_room > 0 && bfs(&f)) {
 			int64_t d;
 			if ((++phases & 63) == 0 && now_mono_s() >= deadline) {
@@ -535,7 +625,7 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	glp_smcp parm;
 	int site_row0, ncols = 0, nrows, r = -ENOMEM, rc;
 	double z1, tol, need_total = 0;
-	int col_imp0, col_ex1_0, col_ex2_0, term = -1;
+	int col_imp0, col_ex1_0, col_ex2_0, col_pv0, term = -1;
 
 	col_c = calloc(S * (size_t)T + 1, sizeof(int));
 	col_d = calloc(S * (size_t)T + 1, sizeof(int));
@@ -557,14 +647,19 @@ static int solve_lp(const struct sc_plan_input *in, const struct nsess *ns, int6
 	col_imp0 = glp_add_cols(lp, T);
 	col_ex1_0 = glp_add_cols(lp, T);
 	col_ex2_0 = glp_add_cols(lp, T);
-	ncols = 3 * T;
+	col_pv0 = glp_add_cols(lp, T);
+	ncols = 4 * T;
 	for (int t = 0; t < T; t++) {
 		const struct sc_plan_slot *sl = &in->slots[t];
 		int64_t ex_cap = export_cap(sl);
 		set_bounds(lp, col_imp0 + t, 0, (double)import_cap(sl) / KW);
 		set_bounds(lp, col_ex1_0 + t, 0, (double)min64(sl->event_export_w, ex_cap) / KW);
 		set_bounds(lp, col_ex2_0 + t, 0, (double)ex_cap / KW);
+		/* PV used (0 <= u <= pv, free): import >= load - pv, the rest curtailed or
+		 * exported */
+		set_bounds(lp, col_pv0 + t, 0, (double)sl->pv_w / KW);
 		if (nz(&b, site_row0 + t, col_imp0 + t, -1) < 0 ||
+		    nz(&b, site_row0 + t, col_pv0 + t, -1) < 0 ||
 		    nz(&b, site_row0 + t, col_ex1_0 + t, 1) < 0 ||
 		    nz(&b, site_row0 + t, col_ex2_0 + t, 1) < 0)
 			goto out;
@@ -741,11 +836,12 @@ out:
 /* ---- MCF: min-cost flow on the time-expanded network (primal network simplex) ---- */
 
 /*
- * Nodes: the grid G; per slot the site node; per slot with a session that may discharge an
- * export node X; per session that may discharge one energy node per slot in [arr, dep) (the
+ * Nodes: the grid G; per slot the site node; per slot with a session that may discharge (or
+ * PV) an export node X; per session that may discharge one energy node per slot in [arr, dep) (the
  * stored energy at the end of that slot); per session its departure node D. Arcs (cost per
  * unit, bounds):
  *   G -> site_t           import: the slot's import price, the import cap (event included)
+ *   G -> site_t           PV (where the slot has some): 0, pv_w (a surplus can go on to X_t)
  *   site_t -> X_t         export: 0, the export cap
  *   X_t -> G              two parallel arcs: -(event price) up to event_export_w, -(export
  *                         price) up to the cap
@@ -1078,7 +1174,7 @@ static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int
 		ac[k] = ad[k] = -1;
 	/* nodes: 0 = G, 1..T = site, T+1..2T = export, then per session its slots and D */
 	n_nodes = 1 + 2 * T;
-	m_max = 4 * T;
+	m_max = 5 * T;
 	for (size_t s = 0; s < S; s++) {
 		int len = ns[s].dep - ns[s].arr;
 		if (len <= 0)
@@ -1097,7 +1193,7 @@ static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int
 		int64_t pe, pp;
 		export_prices(sl, &pe, &pp);
 		pmax = abs64(sl->import_fen_per_mwh) > pmax ? abs64(sl->import_fen_per_mwh) : pmax;
-		if (act_d[t] > 0)
+		if (act_d[t] > 0 || sl->pv_w > 0)
 			pmax = abs64(pe) > pmax ? (abs64(pp) > abs64(pe) ? abs64(pp) : abs64(pe))
 						: (abs64(pp) > pmax ? abs64(pp) : pmax);
 	}
@@ -1111,11 +1207,14 @@ static int solve_mcf(const struct sc_plan_input *in, const struct nsess *ns, int
 		goto out;
 	for (int t = 0; t < T; t++) {
 		const struct sc_plan_slot *sl = &in->slots[t];
-		int64_t imp = min64(import_cap(sl), act_c[t]);
+		int64_t imp = min64(import_cap(sl), act_c[t]), pv = sl->pv_w;
 		if (imp > 0)
 			ns_arc(&g, 0, 1 + t, 0, imp, sl->import_fen_per_mwh);
-		if (act_d[t] > 0) {
-			int64_t ex = min64(export_cap(sl), act_d[t]), pe, pp;
+		/* PV: a free source beside the grid; its surplus may leave by the export arcs */
+		if (pv > 0)
+			ns_arc(&g, 0, 1 + t, 0, pv, 0);
+		if (act_d[t] > 0 || pv > 0) {
+			int64_t ex = min64(export_cap(sl), act_d[t] + pv), pe, pp;
 			int64_t ev = min64(sl->event_export_w, ex);
 			export_prices(sl, &pe, &pp);
 			if (ex > 0) {
@@ -1184,7 +1283,8 @@ static bool plan_feasible(const struct sc_plan_input *in, const struct nsess *ns
 		int64_t net = 0;
 		for (size_t s = 0; s < S; s++)
 			net += pw[s * (size_t)T + (size_t)t];
-		if (net > import_cap(&in->slots[t]) || -net > export_cap(&in->slots[t]))
+		if (net - in->slots[t].pv_w > import_cap(&in->slots[t]) ||
+		    -net > export_cap(&in->slots[t]))
 			return false;
 	}
 	for (size_t s = 0; s < S; s++) {

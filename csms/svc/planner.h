@@ -37,13 +37,15 @@ struct sc_plan_session {
 };
 
 struct sc_plan_slot {
-	int64_t import_limit_w;	    /* site grid limit (SC_PLAN_NO_LIMIT = none) */
+	int64_t
+	    import_limit_w; /* site grid limit on import = load - PV (SC_PLAN_NO_LIMIT = none) */
 	int64_t export_limit_w;	    /* SC_PLAN_NO_LIMIT = none */
 	int64_t import_fen_per_mwh; /* may be negative */
 	int64_t export_fen_per_mwh; /* clamped to import price: no arbitrage across one meter */
 	int64_t event_import_cap_w; /* grid event: import at most this (-1 = no event) */
 	int64_t event_export_w;	    /* grid event: export of up to this is asked (0 = none) */
 	int64_t event_bonus_fen_per_mwh; /* paid on exported energy up to event_export_w */
+	int64_t pv_w; /* local PV forecast: free supply in this slot, >= 0 (0 = none) */
 };
 
 enum sc_plan_method {
@@ -108,7 +110,9 @@ void sc_plan_result_release(struct sc_plan_result *r);
 /* Cost of a schedule power_w[session * n_slots + slot] in fen: per slot the site's net import
  * at the import price, minus the net export at the export price and the event bonus, plus wear
  * on each session's discharge; summed exactly (in units of 1/4 W * fen/MWh) and rounded half
- * away from zero once. */
+ * away from zero once. With PV in a slot the sessions' load L is met by PV first (free): the
+ * import is max(0, L - pv_w) and the rest of the PV is exported (at the export price, the
+ * event's first, within export_limit_w) or curtailed, whichever costs less. */
 int64_t sc_plan_cost_fen(const struct sc_plan_input *in, const int64_t *power_w);
 
 /* Fill slots[0..n_slots) prices from a calendar, slot 0 starting at start_ms. Limits and events

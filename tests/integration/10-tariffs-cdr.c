@@ -370,6 +370,81 @@ static void test_tariffs_cdr_both_versions(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "no limit"));
 	json_decref(j);
 
+	/* a site's PV forecast: set, read back, refused when bad, cleared */
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/nowhere/forecast",
+				      "{\"start\": \"2026-11-20T00:00:00Z\", \"pv_w\": [1]}",
+				      &status, NULL, 5000),
+			 0);
+	assert_int_equal(status, 404);
+	j = NULL;
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+				      "{\"start\": \"2026-11-20T02:00:00Z\", \"slot_s\": 900, "
+				      "\"pv_w\": [0, 1500, 3200.4]}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	j = get(p, "/api/sites/home-16/forecast");
+	assert_string_equal(json_string_value(json_object_get(j, "site")), "home-16");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(j, "start")), "2026-11-20T02:00:00"));
+	assert_int_equal(num(j, "slot_s"), 900);
+	assert_int_equal(json_array_size(json_object_get(j, "pv_w")), 3);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "pv_w"), 2)), 3200);
+	json_decref(j);
+	{
+		static const char *const bad[] = {
+		    "{\"start\": \"2026-11-20T02:00:00Z\", \"pv_w\": [-1]}",
+		    "{\"start\": \"2026-11-20T02:00:00Z\", \"pv_w\": [\"x\"]}",
+		    "{\"start\": \"2026-11-20T02:00:00Z\", \"slot_s\": 10, \"pv_w\": [1]}",
+		    "{\"pv_w\": [1]}",
+		    "{\"start\": \"2026-11-20T02:00:00Z\"}",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+						      bad[i], &status, NULL, 5000),
+					 0);
+			assert_int_equal(status, 400);
+		}
+	}
+	/* a site battery beside it (percent of its capacity), refused when bad */
+	j = NULL;
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+				      "{\"start\": \"2026-11-20T02:00:00Z\", \"pv_w\": [0, 1500], "
+				      "\"storage\": {\"capacity_wh\": 20000, \"soc_percent\": 50, "
+				      "\"min_soc_percent\": 20, \"max_charge_w\": 5000, "
+				      "\"max_discharge_w\": 4000}}",
+				      &status, &j, 5000),
+			 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(num(json_object_get(j, "storage"), "energy_wh"), 10000);
+	assert_int_equal(num(json_object_get(j, "storage"), "min_energy_wh"), 4000);
+	json_decref(j);
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+				      "{\"pv_w\": [], \"storage\": {\"capacity_wh\": 20000, "
+				      "\"soc_percent\": 150, \"min_soc_percent\": 20, "
+				      "\"max_charge_w\": 5000, \"max_discharge_w\": 4000}}",
+				      &status, NULL, 5000),
+			 0);
+	assert_int_equal(status, 400);
+	/* stored: it survives a restart */
+	assert_int_equal(csms_restart(p), 0);
+	j = get(p, "/api/sites/home-16/forecast");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "pv_w"), 1)), 1500);
+	assert_int_equal(num(json_object_get(j, "storage"), "capacity_wh"), 20000);
+	assert_int_equal(num(json_object_get(j, "storage"), "max_discharge_w"), 4000);
+	json_decref(j);
+	assert_int_equal(http_request(p->port, "PUT", "/api/sites/home-16/forecast",
+				      "{\"pv_w\": []}", &status, NULL, 5000),
+			 0);
+	assert_int_equal(status, 200);
+	j = get(p, "/api/sites/home-16/forecast");
+	assert_int_equal(json_array_size(json_object_get(j, "pv_w")), 0);
+	assert_true(json_is_null(json_object_get(j, "start")));
+	assert_true(json_is_null(json_object_get(j, "storage")));
+	json_decref(j);
+
 	/* a site without a calendar: 409 */
 	assert_int_equal(http_request(p->port, "GET", "/api/sites/mall/energy?date=2026-11-20",
 				      NULL, &status, NULL, 5000),

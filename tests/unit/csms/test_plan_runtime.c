@@ -1111,6 +1111,224 @@ static void test_bidirectional_override_wins(void **state)
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 }
 
+/* The PV average of a forecast over a slot: overlaps weighted, 0 outside. */
+static void test_pv_average(void **state)
+{
+	int64_t w[] = {1000, 3000, 5000};
+	struct svc_pv_forecast fc = {.start_ms = 600000, .slot_s = 600, .n = 3, .pv_w = w};
+	(void)state;
+
+	/* [0, 900 s): 0 for 600 s, then 1000 W for 300 s */
+	assert_int_equal(svc_pv_average(&fc, 0, 900000), 1000 * 300 / 900);
+	/* [900 s, 1800 s): 1000 W 300 s, 3000 W 600 s */
+	assert_int_equal(svc_pv_average(&fc, 900000, 1800000), (1000 * 300 + 3000 * 600) / 900);
+	assert_int_equal(svc_pv_average(&fc, 1800000, 2400000), 5000);
+	assert_int_equal(svc_pv_average(&fc, 2400000, 3300000), 0);
+	assert_int_equal(svc_pv_average(NULL, 0, 900000), 0);
+}
+
+/* The site plan document of HOME (a new reference). */
+static json_t *site_plan_doc(struct rt *f)
+{
+	char *text = NULL;
+	json_t *doc;
+
+	assert_int_equal(store_site_plan_get(f->store, "HOME", doc_dup, &text), 0);
+	assert_non_null(text);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(doc);
+	return doc;
+}
+
+/*
+** A site's PV forecast reaches the solve: with a 3 kW limit and 4 kW of PV the session is
+** planned at 7 kW (its TxProfile says so), the plan's slots carry the PV and an import within
+** the limit; the forecast cleared, the plan stays within 3 kW again.
+*/
+static void test_pv_forecast_reaches_solve(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a, pv[16], max_w = 0;
+	struct svc_pv_forecast fc = {
+	    .start_ms = T0 - 3600000LL, .slot_s = 900, .n = 16, .pv_w = pv};
+	json_t *doc, *slots, *sl;
+	size_t k;
+	int base, tx;
+
+	for (int i = 0; i < 16; i++)
+		pv[i] = 4000;
+	a = rt_open(f, "CP-A");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 3000), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 40000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 2 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+	assert_non_null(svc_site_forecast(f->svc, "HOME"));
+	assert_null(svc_site_forecast(f->svc, "NOWHERE"));
+	pv[0] = -1; /* copied: the caller's array is its own */
+	assert_int_equal(svc_site_forecast(f->svc, "HOME")->pv_w[0], 4000);
+	pv[0] = 4000;
+
+	base = rt_replan(f, T0 + 10000, false);
+	doc = site_plan_doc(f);
+	slots = json_object_get(doc, "slots");
+	assert_true(json_array_size(slots) > 2);
+	json_array_foreach(slots, k, sl) {
+		int64_t planned = json_integer_value(json_object_get(sl, "planned_w"));
+		int64_t imp = json_integer_value(json_object_get(sl, "import_w"));
+		int64_t spv = json_integer_value(json_object_get(sl, "pv_w"));
+
+		if (json_integer_value(json_object_get(sl, "start_ms")) <
+		    T0 + 3 * 3600000LL - 900000)
+			assert_int_equal(spv, 4000);
+		assert_true(imp <= 3000);
+		assert_int_equal(imp, planned - spv > 0 ? planned - spv : 0);
+		if (planned > max_w)
+			max_w = planned;
+	}
+	assert_int_equal(max_w, 7000); /* the limit plus the PV */
+	json_decref(doc);
+	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	assert_int_equal(f->link.cmd[tx].profile.periods[0].limit, 7000);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* cleared: back within the limit (from the next slot: the slot in progress keeps what
+	 * the last plan gave it) */
+	fc.n = 0;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+	assert_null(svc_site_forecast(f->svc, "HOME"));
+	base = rt_replan(f, T0 + 15 * 60000LL + 10000, false);
+	doc = site_plan_doc(f);
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		assert_int_equal(json_integer_value(json_object_get(sl, "pv_w")), 0);
+		if (k > 0)
+			assert_true(json_integer_value(json_object_get(sl, "planned_w")) <= 3000);
+	}
+	json_decref(doc);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* stored; a forecast written by another node is read at the site's next change (or
+	 * within 30 s) */
+	{
+		char *text = NULL;
+
+		assert_int_equal(store_commit(f->store), 0);
+		assert_int_equal(store_site_forecast_get(f->store, "HOME", doc_dup, &text),
+				 -ENOENT);
+		assert_int_equal(store_site_forecast_put(f->store, "HOME",
+							 "{\"start_ms\":0,\"slot_s\":3600,"
+							 "\"pv_w\":[5,6]}",
+							 T0),
+				 0);
+		assert_int_equal(store_commit(f->store), 0);
+		svc_plan_site_changed(f->svc, "HOME");
+		assert_non_null(svc_site_forecast(f->svc, "HOME"));
+		assert_int_equal(svc_site_forecast(f->svc, "HOME")->pv_w[1], 6);
+		assert_int_equal(svc_site_forecast(f->svc, "HOME")->slot_s, 3600);
+		fc.n = 16;
+		assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+		assert_int_equal(store_commit(f->store), 0);
+		assert_int_equal(store_site_forecast_get(f->store, "HOME", doc_dup, &text), 0);
+		assert_non_null(strstr(text, "\"slot_s\":900"));
+		free(text);
+	}
+
+	/* bad forecasts are refused */
+	fc.n = 16;
+	fc.slot_s = 30;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
+	fc.slot_s = 900;
+	pv[3] = -5;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
+}
+
+/*
+** A site battery reaches the solve and its setpoints the plan (only there: no device to send
+** them to): on a 3 kW limit an EV that must leave within the hour gets what the limit alone
+** cannot give, the battery discharging into it and charging again later in the horizon (a
+** second EV leaves later), ending where it started.
+*/
+static void test_storage_in_plan(void **state)
+{
+	struct rt *f = *state;
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a, b, e_start, e_end, short_a = -1;
+	struct svc_pv_forecast fc = {.storage = {.present = true,
+						 .capacity_wh = 10000,
+						 .energy_wh = 8000,
+						 .min_energy_wh = 2000,
+						 .max_charge_w = 5000,
+						 .max_discharge_w = 5000}};
+	json_t *doc, *st, *sl;
+	size_t k;
+	int base, neg = 0, pos = 0;
+
+	a = rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 3000), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 6000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 75 * 60000LL; /* 4 slots after the one in progress */
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 1000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 6 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, b, "ev", &in, &managed), 0);
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_non_null(svc_site_forecast(f->svc, "HOME"));
+	assert_true(svc_site_forecast(f->svc, "HOME")->storage.present);
+
+	base = rt_replan(f, T0 + 10000, false);
+	doc = site_plan_doc(f);
+	st = json_object_get(doc, "storage");
+	assert_true(json_is_object(st));
+	assert_true(json_is_false(json_object_get(st, "sent")));
+	e_start = json_integer_value(json_object_get(st, "energy_start_wh"));
+	e_end = json_integer_value(json_object_get(st, "energy_end_wh"));
+	assert_int_equal(e_start, 8000);
+	assert_int_equal(e_end, 8000);
+	json_array_foreach(json_object_get(st, "power_w"), k, sl) {
+		neg += json_integer_value(sl) < 0;
+		pos += json_integer_value(sl) > 0;
+	}
+	assert_true(neg > 0 && pos > 0);
+	/* per slot the import (load + battery - PV) within the limit */
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		int64_t load = json_integer_value(json_object_get(sl, "planned_w"));
+		int64_t bw = json_integer_value(json_object_get(sl, "storage_w"));
+
+		assert_int_equal(json_integer_value(json_object_get(sl, "import_w")),
+				 load + bw > 0 ? load + bw : 0);
+		if (k > 0)
+			assert_true(load + bw <= 3000);
+	}
+	json_array_foreach(json_object_get(doc, "sessions"), k, sl)
+		if (json_integer_value(json_object_get(sl, "session_id")) == a)
+			short_a = json_integer_value(json_object_get(sl, "shortfall_wh"));
+	assert_int_equal(short_a, 0); /* 3 kW alone could not have done it */
+	json_decref(doc);
+	/* nothing sent for the battery: only the EVs' profiles */
+	for (int i = base; i < f->link.n; i++)
+		assert_true(!strcmp(f->link.station[i], "CP-A") ||
+			    !strcmp(f->link.station[i], "CP-B"));
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* bad batteries are refused */
+	fc.storage.min_energy_wh = 20000;
+	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1118,6 +1336,7 @@ int main(void)
 	    cmocka_unit_test(test_amps_watts),
 	    cmocka_unit_test(test_shape),
 	    cmocka_unit_test(test_caps_json),
+	    cmocka_unit_test(test_pv_average),
 	    cmocka_unit_test_setup_teardown(test_runtime_on_svc, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_caps_per_model, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_only_changed, rt_setup, rt_teardown),
@@ -1130,6 +1349,8 @@ int main(void)
 					    rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_bidirectional_override_wins, rt_setup,
 					    rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_pv_forecast_reaches_solve, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_storage_in_plan, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);

@@ -47,7 +47,11 @@ static int rnd(int n)
 	return rand() % n;
 }
 
-static void gen_case(struct bf_case *c, bool v2g)
+/* With storage the last session is a site battery: bidirectional, present over the whole
+ * horizon, to end it with the energy it starts with, never below its minimum. */
+static bool gen_storage;
+
+static void gen_case(struct bf_case *c, bool v2g, bool pv)
 {
 	memset(c, 0, sizeof(*c));
 	c->n_sess = 2 + rnd(2);
@@ -59,6 +63,8 @@ static void gen_case(struct bf_case *c, bool v2g)
 		sl->import_limit_w = (2 + rnd(8)) * KW;
 		sl->export_limit_w = rnd(3) == 0 ? SC_PLAN_NO_LIMIT : rnd(6) * KW;
 		sl->event_import_cap_w = -1;
+		if (pv) /* whole kW, so whole-kW schedules still contain an optimum */
+			sl->pv_w = rnd(6) * KW;
 	}
 	for (int i = 0; i < c->n_sess; i++) {
 		struct sc_plan_session *s = &c->s[i];
@@ -81,6 +87,19 @@ static void gen_case(struct bf_case *c, bool v2g)
 			s->floor_wh = 0;
 			s->target_wh = (6 + rnd(7)) * STEP;
 		}
+	}
+	if (gen_storage) {
+		struct sc_plan_session *b = &c->s[c->n_sess - 1];
+		*b = (struct sc_plan_session){
+		    .max_charge_w = (1 + rnd(3)) * KW,
+		    .max_discharge_w = (1 + rnd(3)) * KW,
+		    .capacity_wh = (6 + rnd(7)) * STEP,
+		    .departure_slot = NSLOT,
+		    .v2g = true,
+		};
+		b->energy_now_wh = rnd((int)(b->capacity_wh / STEP) + 1) * STEP;
+		b->floor_wh = rnd((int)(b->capacity_wh / STEP) + 1) * STEP;
+		b->target_wh = b->energy_now_wh;
 	}
 }
 
@@ -124,15 +143,25 @@ static struct bsess bsess_of(const struct sc_plan_session *s)
 	return b;
 }
 
-/* Exact cost in W-slot * fen/MWh of one slot (export price <= import price, no events). */
-static int64_t slot_cost(const struct sc_plan_slot *sl, int64_t net_w, int64_t dis_w, int64_t wear)
+/* Exact cost in W-slot * fen/MWh of one slot (export price <= import price, no events): the
+ * sessions' load net_kw, PV used u kW of pv_w (tried one by one: the rest is curtailed), the
+ * grid flow net_kw - u within the import limit and the export limit. *ok false: no u fits. */
+static int64_t slot_cost(const struct sc_plan_slot *sl, int64_t net_kw, int64_t dis_kw,
+			 int64_t wear, bool *ok)
 {
-	int64_t c = dis_w * wear;
-	if (net_w >= 0)
-		c += net_w * sl->import_fen_per_mwh;
-	else
-		c += net_w * sl->export_fen_per_mwh;
-	return c;
+	int64_t cap = sl->import_limit_w / KW, best = INT64_MAX;
+	int64_t xcap = sl->export_limit_w == SC_PLAN_NO_LIMIT ? 1000 : sl->export_limit_w / KW;
+
+	for (int64_t u = 0; u <= sl->pv_w / KW; u++) {
+		int64_t n = net_kw - u, c = dis_kw * KW * wear;
+		if (n > cap || -n > xcap)
+			continue;
+		c += n >= 0 ? n * KW * sl->import_fen_per_mwh : n * KW * sl->export_fen_per_mwh;
+		if (c < best)
+			best = c;
+	}
+	*ok = best != INT64_MAX;
+	return best;
 }
 
 static int64_t to_fen(int64_t acc)
@@ -162,9 +191,6 @@ static void brute(const struct bf_case *c, int *ret_delivered, int64_t *ret_cost
 	cost[cur][b[0].e0 + EMAX * (b[1].e0 + EMAX * (n > 2 ? b[2].e0 : 0))] = 0;
 	for (int t = 0; t < NSLOT; t++) {
 		const struct sc_plan_slot *sl = &c->sl[t];
-		int64_t cap = sl->import_limit_w / KW;
-		int64_t xcap =
-		    sl->export_limit_w == SC_PLAN_NO_LIMIT ? 1000 : sl->export_limit_w / KW;
 		int nx = 1 - cur;
 		int lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
 		for (int k = 0; k < nst; k++)
@@ -191,12 +217,13 @@ static void brute(const struct bf_case *c, int *ret_delivered, int64_t *ret_cost
 							net += p[i];
 							dis += p[i] < 0 ? -p[i] : 0;
 						}
-						if (!ok || net > cap || -net > xcap)
+						if (!ok)
+							continue;
+						int64_t sc = slot_cost(sl, net, dis, c->wear, &ok);
+						if (!ok)
 							continue;
 						int nk = ne[0] + EMAX * (ne[1] + EMAX * ne[2]);
-						int64_t v =
-						    cost[cur][k] +
-						    slot_cost(sl, net * KW, dis * KW, c->wear);
+						int64_t v = cost[cur][k] + sc;
 						if (v < cost[nx][nk])
 							cost[nx][nk] = v;
 					}
@@ -235,7 +262,7 @@ static int64_t check_feasible(const struct sc_plan_input *in, const struct sc_pl
 			cap = sl->event_import_cap_w;
 		for (size_t s = 0; s < in->n_sessions; s++)
 			net += r->power_w[s * (size_t)in->n_slots + (size_t)t];
-		assert_true(net <= cap); /* the site limit, never exceeded */
+		assert_true(net - sl->pv_w <= cap); /* the site limit on import, never exceeded */
 		if (sl->export_limit_w != SC_PLAN_NO_LIMIT)
 			assert_true(-net <= sl->export_limit_w);
 	}
@@ -275,7 +302,7 @@ static int64_t check_feasible(const struct sc_plan_input *in, const struct sc_pl
 	return delivered / 4;
 }
 
-static void run_bf(bool v2g, enum sc_plan_method m, int n_cases, unsigned seed)
+static void run_bf_pv(bool v2g, bool pv, enum sc_plan_method m, int n_cases, unsigned seed)
 {
 	srand(seed);
 	for (int k = 0; k < n_cases; k++) {
@@ -283,10 +310,12 @@ static void run_bf(bool v2g, enum sc_plan_method m, int n_cases, unsigned seed)
 		struct sc_plan_result r;
 		int bd;
 		int64_t bc;
-		gen_case(&c, v2g);
+		gen_case(&c, v2g, pv);
 		struct sc_plan_input in = input_of(&c, m);
 		assert_int_equal(sc_plan_solve(&in, &r), 0);
 		assert_int_equal(r.status, SC_PLAN_OPTIMAL);
+		if (m == SC_PLAN_METHOD_AUTO && !v2g && !gen_storage)
+			assert_int_equal(r.method, SC_PLAN_METHOD_FLOW);
 		int64_t got = check_feasible(&in, &r);
 		brute(&c, &bd, &bc);
 		if (got != (int64_t)bd * STEP || r.cost_fen != to_fen(bc))
@@ -297,6 +326,72 @@ static void run_bf(bool v2g, enum sc_plan_method m, int n_cases, unsigned seed)
 		assert_int_equal(r.delivered_wh, got);
 		sc_plan_result_release(&r);
 	}
+}
+
+static void run_bf(bool v2g, enum sc_plan_method m, int n_cases, unsigned seed)
+{
+	run_bf_pv(v2g, false, m, n_cases, seed);
+}
+
+/* PV: free local supply per slot; the grid limit bounds the import (load - PV), surplus PV is
+ * exported at the export price within the export limit, or curtailed. Every method meets the
+ * brute force. */
+static void test_bf_pv_flow(void **state)
+{
+	(void)state;
+	run_bf_pv(false, true, SC_PLAN_METHOD_AUTO, 300, 31);
+}
+
+static void test_bf_pv_lp(void **state)
+{
+	(void)state;
+	run_bf_pv(false, true, SC_PLAN_METHOD_LP, 150, 32);
+}
+
+static void test_bf_pv_mcf(void **state)
+{
+	(void)state;
+	run_bf_pv(false, true, SC_PLAN_METHOD_MCF, 200, 33);
+}
+
+static void test_bf_pv_v2g(void **state)
+{
+	(void)state;
+	run_bf_pv(true, true, SC_PLAN_METHOD_AUTO, 150, 34);
+}
+
+static void test_bf_pv_v2g_lp(void **state)
+{
+	(void)state;
+	run_bf_pv(true, true, SC_PLAN_METHOD_LP, 100, 35);
+}
+
+/* A site battery (a pseudo-session: whole horizon, ends where it started, floor = its minimum
+ * SoC) beside EVs that cannot discharge, with PV: the min-cost flow and the LP meet the brute
+ * force, and the battery shifts energy (it discharges in some case). */
+static void test_bf_storage(void **state)
+{
+	int discharged = 0;
+	(void)state;
+
+	gen_storage = true;
+	run_bf_pv(false, true, SC_PLAN_METHOD_AUTO, 200, 36);
+	run_bf_pv(false, true, SC_PLAN_METHOD_LP, 80, 37);
+	run_bf_pv(false, false, SC_PLAN_METHOD_AUTO, 100, 38);
+	srand(36);
+	for (int k = 0; k < 200; k++) {
+		struct bf_case c;
+		struct sc_plan_result r;
+		gen_case(&c, false, true);
+		struct sc_plan_input in = input_of(&c, SC_PLAN_METHOD_AUTO);
+		assert_int_equal(sc_plan_solve(&in, &r), 0);
+		assert_int_equal(r.method, SC_PLAN_METHOD_MCF);
+		for (int t = 0; t < NSLOT; t++)
+			discharged += r.power_w[(size_t)(c.n_sess - 1) * NSLOT + (size_t)t] < 0;
+		sc_plan_result_release(&r);
+	}
+	gen_storage = false;
+	assert_true(discharged > 0);
 }
 
 static void test_bf_no_v2g_flow(void **state)
@@ -566,6 +661,124 @@ static void test_mcf_vs_lp_v2g(void **state)
 	assert_true(shorts > 0); /* the cases include needs that cannot be met */
 }
 
+/* PV on random sites with grid events (PV surplus earns the event bonus first), export limits,
+ * negative prices: the greedy flow's price tiers, the min-cost flow and the LP agree, with and
+ * without discharge, and the import stays within the limit while the load may exceed it. */
+static void test_pv_methods_agree(void **state)
+{
+	enum { NS = 10, NT = 48 };
+	struct sc_plan_session s[NS];
+	struct sc_plan_slot sl[NT];
+	int above = 0;
+	(void)state;
+
+	srand(41);
+	for (int round = 0; round < 20; round++) {
+		struct sc_plan_result rm, rl, rf;
+		bool v2g = round % 2;
+		gen_v2g_site(s, NS, sl, NT, 1);
+		for (int t = 0; t < NT; t++) /* a day's bell, some slots with much more */
+			sl[t].pv_w =
+			    (t > 8 && t < 40 ? (16 - abs(t - 24)) * 2 * KW + rnd(3000) : 0) +
+			    (rnd(8) == 0 ? 30 * KW : 0);
+		for (int i = 0; i < NS && !v2g; i++)
+			s[i].v2g = false;
+		/* the greedy flow charges each session up to its target only, which is the optimum
+		 * unless importing pays (a negative price: the min-cost flow then fills batteries
+		 * beyond their targets); export prices may stay negative (PV is curtailed then) */
+		for (int t = 0; t < NT && !v2g; t++)
+			sl[t].import_fen_per_mwh += 20000;
+		struct sc_plan_input in = {.n_sessions = NS,
+					   .sessions = s,
+					   .n_slots = NT,
+					   .slots = sl,
+					   .wear_fen_per_mwh = rnd(3) * 10000,
+					   .time_limit_ms = 10000,
+					   .method = SC_PLAN_METHOD_MCF};
+		assert_int_equal(sc_plan_solve(&in, &rm), 0);
+		assert_int_equal(rm.status, SC_PLAN_OPTIMAL);
+		in.method = SC_PLAN_METHOD_LP;
+		assert_int_equal(sc_plan_solve(&in, &rl), 0);
+		assert_int_equal(rl.status, SC_PLAN_OPTIMAL);
+		int64_t dm = check_feasible(&in, &rm), dl = check_feasible(&in, &rl);
+		assert_true(llabs(dm - dl) <= 1);
+		if (llabs(rm.cost_fen - rl.cost_fen) > 1 + NS)
+			fail_msg("round %d: flow %lld fen, LP %lld fen", round,
+				 (long long)rm.cost_fen, (long long)rl.cost_fen);
+		if (!v2g) {
+			in.method = SC_PLAN_METHOD_AUTO;
+			assert_int_equal(sc_plan_solve(&in, &rf), 0);
+			assert_int_equal(rf.method, SC_PLAN_METHOD_FLOW);
+			assert_int_equal(check_feasible(&in, &rf), dm);
+			if (rf.cost_fen != rm.cost_fen)
+				fail_msg("round %d: greedy %lld fen, min-cost flow %lld fen", round,
+					 (long long)rf.cost_fen, (long long)rm.cost_fen);
+			sc_plan_result_release(&rf);
+		}
+		for (int t = 0; t < NT; t++) {
+			int64_t net = 0, cap = sl[t].import_limit_w;
+			if (sl[t].event_import_cap_w >= 0 && sl[t].event_import_cap_w < cap)
+				cap = sl[t].event_import_cap_w;
+			for (int i = 0; i < NS; i++)
+				net += rm.power_w[i * NT + t];
+			above += net > cap;
+		}
+		sc_plan_result_release(&rm);
+		sc_plan_result_release(&rl);
+	}
+	assert_true(above > 0); /* loads above the grid limit, on PV */
+}
+
+/* One session, a 3 kW limit, 4 kW of PV at midday: the EV charges at 7 kW there (limit + PV),
+ * imports only 3 kW, and the plan costs only the import. */
+static void test_pv_above_limit(void **state)
+{
+	struct sc_plan_slot sl[4];
+	struct sc_plan_session s = {
+	    .max_charge_w = 7 * KW, .target_wh = 4 * 7 * KW / 4, .departure_slot = 4};
+	struct sc_plan_input in = {.n_sessions = 1, .sessions = &s, .n_slots = 4, .slots = sl};
+	enum sc_plan_method ms[] = {SC_PLAN_METHOD_AUTO, SC_PLAN_METHOD_MCF, SC_PLAN_METHOD_LP};
+	(void)state;
+
+	memset(sl, 0, sizeof(sl));
+	for (int t = 0; t < 4; t++) {
+		sl[t].import_limit_w = 3 * KW;
+		sl[t].event_import_cap_w = -1;
+		sl[t].import_fen_per_mwh = 100000; /* 1 yuan per kWh */
+		sl[t].pv_w = 4 * KW;
+	}
+	for (size_t k = 0; k < sizeof(ms) / sizeof(ms[0]); k++) {
+		struct sc_plan_result r, ri;
+		in.method = ms[k];
+		assert_int_equal(sc_plan_solve(&in, &r), 0);
+		for (int t = 0; t < 4; t++)
+			assert_int_equal(r.power_w[t], 7 * KW);
+		assert_false(r.short_flag[0]);
+		/* 4 slots of 3 kW imported: 3 kWh at 1 yuan */
+		assert_int_equal(r.cost_fen, 300);
+		assert_int_equal(sc_plan_immediate(&in, &ri), 0);
+		assert_int_equal(ri.power_w[0], 7 * KW);
+		sc_plan_result_release(&r);
+		sc_plan_result_release(&ri);
+	}
+	/* without the PV the same need is short */
+	for (int t = 0; t < 4; t++)
+		sl[t].pv_w = 0;
+	{
+		struct sc_plan_result r;
+		in.method = SC_PLAN_METHOD_AUTO;
+		assert_int_equal(sc_plan_solve(&in, &r), 0);
+		assert_true(r.short_flag[0]);
+		assert_int_equal(r.shortfall_wh[0], 4 * 4 * KW / 4);
+		sc_plan_result_release(&r);
+	}
+	sl[0].pv_w = -1;
+	{
+		struct sc_plan_result r;
+		assert_int_equal(sc_plan_solve(&in, &r), -EINVAL);
+	}
+}
+
 /* Extremes of the integer data: prices of 10^9 fen/MWh (and negative), a 100 MW site limit,
  * 1 MWh batteries; the flow is exact in int64 and keeps every bound. */
 static void test_mcf_extremes(void **state)
@@ -770,6 +983,14 @@ int main(void)
 	    cmocka_unit_test(test_bf_v2g),
 	    cmocka_unit_test(test_bf_v2g_lp),
 	    cmocka_unit_test(test_bf_no_v2g_mcf),
+	    cmocka_unit_test(test_bf_pv_flow),
+	    cmocka_unit_test(test_bf_pv_lp),
+	    cmocka_unit_test(test_bf_pv_mcf),
+	    cmocka_unit_test(test_bf_pv_v2g),
+	    cmocka_unit_test(test_bf_pv_v2g_lp),
+	    cmocka_unit_test(test_bf_storage),
+	    cmocka_unit_test(test_pv_methods_agree),
+	    cmocka_unit_test(test_pv_above_limit),
 	    cmocka_unit_test(test_mcf_vs_lp_v2g),
 	    cmocka_unit_test(test_mcf_extremes),
 	    cmocka_unit_test(test_mcf_time_limit),

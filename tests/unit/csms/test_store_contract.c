@@ -1919,6 +1919,34 @@ static void test_planner_ops(void **state)
 	assert_int_equal(store_commit(f->s), 0);
 }
 
+/* ------------------------------------------------------------------ site forecasts (0027) */
+
+/* A site's PV forecast document: -ENOENT when none, put replaces, "" deletes, gone with its
+ * site. */
+static void test_site_forecast(void **state)
+{
+	struct fx *f = *state;
+	char doc[512] = "";
+
+	assert_int_equal(store_site_put(f->s, "PV1", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_forecast_get(f->s, "PV1", keep_doc, doc), -ENOENT);
+	assert_int_equal(store_site_forecast_put(f->s, "PV1", "{\"pv_w\":[1]}", T0), 0);
+	assert_int_equal(store_site_forecast_put(f->s, "PV1", "{\"pv_w\":[2,3]}", T0 + 5), 0);
+	assert_int_equal(store_site_forecast_get(f->s, "PV1", keep_doc, doc), 0);
+	assert_string_equal(doc, "PV1|1795000000005|{\"pv_w\":[2,3]}");
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_site_forecast_get(f->s, "PV1", keep_doc, doc), 0);
+	assert_string_equal(doc, "PV1|1795000000005|{\"pv_w\":[2,3]}");
+	assert_int_equal(store_site_forecast_put(f->s, "PV1", "", T0 + 6), 0);
+	assert_int_equal(store_site_forecast_get(f->s, "PV1", keep_doc, doc), -ENOENT);
+	assert_int_equal(store_site_forecast_put(f->s, "PV1", NULL, T0 + 6), 0); /* none: fine */
+	assert_int_equal(store_site_forecast_put(f->s, "PV1", "{\"pv_w\":[4]}", T0 + 7), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_site_delete(f->s, "PV1"), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_site_forecast_get(f->s, "PV1", keep_doc, doc), -ENOENT);
+}
+
 /* ------------------------------------------------------------------ model capabilities (0016) */
 
 static int keep_mcaps(const struct store_model_caps *row, void *ud)
@@ -3243,6 +3271,7 @@ int main(void)
 	    T(test_swap),
 	    T(test_api_admin),
 	    T(test_model_caps),
+	    T(test_site_forecast),
 	    T(test_commit_async_and_flush),
 	    T(test_commit_async_pipelined),
 	    T(test_commit_async_failed_group),
