@@ -127,6 +127,15 @@ int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 int svc_needs_from_station(struct svc *s, const struct chg_station *st, int evse_id,
 			   const char *source, const struct svc_needs_in *in, bool *ret_managed);
 
+/*
+** An external limit on a station (2.0.1 NotifyChargingLimit: an energy management system or the
+** grid operator capped it): limit_w >= 0 from now until until_ms (0: until replaced), on
+** evse_id (0: the whole station, shared equally by its sessions); limit_w < 0 clears it. The
+** station's site is planned again with its sessions held under it. 0, -EINVAL (no station).
+*/
+int svc_station_ext_limit(struct svc *s, const struct chg_station *st, int evse_id, int64_t limit_w,
+			  int64_t until_ms);
+
 /* Whether the planner manages site_id. */
 bool svc_site_managed(struct svc *s, const char *site_id);
 

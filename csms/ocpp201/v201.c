@@ -485,10 +485,67 @@ int v201_notify_ev_charging_needs(struct call_ctx *call, const json_t *req, json
 	return 0;
 }
 
-/* K12 */
+/* The limit in W a NotifyChargingLimit's schedule puts on the station now, and until when
+ * (0: open); -1 when it has no schedule or none in force. Amperes count at 230 V per phase
+ * (numberPhases, 3 when absent). */
+static int64_t charging_limit_now(struct call_ctx *call, const json_t *req, int64_t *ret_until)
+{
+	const json_t *sched = json_array_get(json_object_get(req, "chargingSchedule"), 0), *per;
+	int64_t start = 0, now = svc_now_ms(call->svc), limit = -1;
+	bool amps;
+	size_t i;
+
+	*ret_until = 0;
+	if (!sched)
+		return -1;
+	if (json_object_get(sched, "startSchedule") &&
+	    adapter_timestamp(call, sched, "startSchedule", &start) < 0)
+		return -1;
+	if (start > now)
+		return -1;
+	if (json_integer_value(json_object_get(sched, "duration")) > 0)
+		*ret_until = (start ? start : now) +
+			     json_integer_value(json_object_get(sched, "duration")) * 1000;
+	amps = !strcmp(adapter_str(sched, "chargingRateUnit") ?: "W", "A");
+	json_array_foreach(json_object_get(sched, "chargingSchedulePeriod"), i, per) {
+		int64_t at = (start ? start : now) +
+			     json_integer_value(json_object_get(per, "startPeriod")) * 1000;
+		double v = json_number_value(json_object_get(per, "limit"));
+		json_int_t ph = json_integer_value(json_object_get(per, "numberPhases"));
+
+		if (at > now)
+			break;
+		limit = (int64_t)(amps ? v * 230.0 * (double)(ph > 0 ? ph : 3) : v);
+	}
+	return limit < 0 ? -1 : limit;
+}
+
+/* K12: stored, and a schedule in force holds the station's sessions in the plan */
 int v201_notify_charging_limit(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
-	return notice(call, req, ret_conf, "charging_limit", NULL, NULL);
+	int64_t until, w;
+	int r = notice(call, req, ret_conf, "charging_limit", NULL, NULL);
+
+	if (r < 0)
+		return r;
+	w = charging_limit_now(call, req, &until);
+	if (w >= 0)
+		svc_station_ext_limit(call->svc, call->st,
+				      (int)json_integer_value(json_object_get(req, "evseId")), w,
+				      until);
+	return 0;
+}
+
+/* K13: the external limit is gone (stored; the station's sessions planned without it) */
+int v201_cleared_charging_limit(struct call_ctx *call, const json_t *req, json_t **ret_conf)
+{
+	int r = notice(call, req, ret_conf, "charging_limit_cleared", NULL, NULL);
+
+	if (r == 0)
+		svc_station_ext_limit(call->svc, call->st,
+				      (int)json_integer_value(json_object_get(req, "evseId")), -1,
+				      0);
+	return r;
 }
 
 /* K09 */

@@ -172,6 +172,12 @@ static void test_report_and_limit(void **state)
 	assert_true(json_is_null(json_object_get(lim, "evse_id")));
 	assert_true(json_is_null(json_object_get(lim, "schedules")));
 	json_decref(j);
+	/* ClearedChargingLimit (K13) is taken and answered */
+	assert_int_equal(tc_call(tc, "ClearedChargingLimit",
+				 json_pack("{s:s}", "chargingLimitSource", "SO"), &conf, err, 5000),
+			 0);
+	assert_true(json_is_object(conf));
+	json_decref(conf);
 
 	/* a bad criterion is refused before anything is sent */
 	assert_int_equal(http_request(p->port, "POST",

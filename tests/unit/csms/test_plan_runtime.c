@@ -1142,6 +1142,63 @@ static json_t *site_plan_doc(struct rt *f)
 }
 
 /*
+** A station's external limit (2.0.1 NotifyChargingLimit) holds its sessions in the plan: a
+** session that needs 7.4 kW to make its departure is planned at 3 kW while the station is
+** capped at 3 kW, and at its own power again once the limit is cleared.
+*/
+static void test_ext_limit_holds_sessions(void **state)
+{
+	struct rt *f = *state;
+	struct chg_station st = {0};
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a, max_w = 0;
+	json_t *doc, *sl;
+	size_t k;
+	int base, tx;
+
+	snprintf(st.id, sizeof(st.id), "CP-A");
+	snprintf(st.site_id, sizeof(st.site_id), "HOME");
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 40000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 2 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(svc_station_ext_limit(f->svc, &st, 0, 3000, 0), 0);
+	base = rt_replan(f, T0 + 10000, false);
+	doc = site_plan_doc(f);
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		int64_t w = json_integer_value(json_object_get(sl, "planned_w"));
+
+		if (w > max_w)
+			max_w = w;
+	}
+	json_decref(doc);
+	assert_int_equal(max_w, 3000);
+	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	assert_int_equal(f->link.cmd[tx].profile.periods[0].limit, 3000);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* cleared: the next slot plans at the session's own power again */
+	assert_int_equal(svc_station_ext_limit(f->svc, &st, 0, -1, 0), 0);
+	base = rt_replan(f, T0 + 15 * 60000LL + 10000, false);
+	max_w = 0;
+	doc = site_plan_doc(f);
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		int64_t w = json_integer_value(json_object_get(sl, "planned_w"));
+
+		if (w > max_w)
+			max_w = w;
+	}
+	json_decref(doc);
+	assert_int_equal(max_w, 7400);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
+/*
 ** A site's PV forecast reaches the solve: with a 3 kW limit and 4 kW of PV the session is
 ** planned at 7 kW (its TxProfile says so), the plan's slots carry the PV and an import within
 ** the limit; the forecast cleared, the plan stays within 3 kW again.
@@ -1344,6 +1401,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_plans_per_tick, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_ext_limit_holds_sessions, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tariff_replaced_replans, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_limit_cleared_clears_profiles, rt_setup,
 					    rt_teardown),
