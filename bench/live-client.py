@@ -19,8 +19,8 @@ import sys
 import time
 
 
-def make_token(host, port, user, password):
-    """Log in (cookie + CSRF), then POST /api/tokens for a viewer token."""
+def make_token(host, port, user, password, role='viewer'):
+    """Log in (cookie + CSRF), then POST /api/tokens for a token of that role (viewer)."""
     c = http.client.HTTPConnection(host, port, timeout=30)
     c.request('POST', '/api/login', json.dumps({'username': user, 'password': password}),
               {'Content-Type': 'application/json'})
@@ -29,7 +29,7 @@ def make_token(host, port, user, password):
     if r.status != 200:
         sys.exit('login: %d %s' % (r.status, body))
     cookie = r.getheader('Set-Cookie').split(';')[0]
-    c.request('POST', '/api/tokens', json.dumps({'name': 'live-bench-%d' % os.getpid(), 'role': 'viewer'}),
+    c.request('POST', '/api/tokens', json.dumps({'name': 'live-bench-%d' % os.getpid(), 'role': role}),
               {'Content-Type': 'application/json', 'Cookie': cookie, 'X-CSRF-Token': body['csrf']})
     r = c.getresponse()
     tok = json.loads(r.read() or b'{}')
@@ -152,9 +152,10 @@ def main():
     p.add_argument('--login')
     p.add_argument('--password-file')
     p.add_argument('--make-token', action='store_true')
+    p.add_argument('--token-role', default='viewer')
     a = p.parse_args()
     if a.make_token:
-        print(make_token(a.host, a.port, a.login, open(a.password_file).read().strip()))
+        print(make_token(a.host, a.port, a.login, open(a.password_file).read().strip(), a.token_role))
         return
     asyncio.run(run(a))
 

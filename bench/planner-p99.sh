@@ -12,7 +12,7 @@
 # public chargers sending MeterValues every second, whose latency is what is measured.
 # Prints one line per run (B's MeterValues p50/p99/max, the planner's runs and profiles sent)
 # and the ratio of the p99s. In the planned run the site's limit also changes every 3 s (PUT
-# /api/sites/{id}/limit: 5 then 4 kW per session), so every session is planned again and its
+# /api/sites/{id}/limit: 5 then 4 kW per session; CHANGE_S, default 3), so every session is planned again and its
 # changed TxProfile sent while B is measured. Bounded: RUN_S seconds of load per run (default 90).
 #
 #   bench/planner-p99.sh        BUILD=build SESSIONS=1000 GOOD=200 RUN_S=90
@@ -79,15 +79,15 @@ EOF
 		# A's sessions on the worker and sends the TxProfiles that changed
 		(
 			tok=$(python3 "$top/bench/live-client.py" --port "$port" --login bench \
-				--password-file "$dir/admin.pw" --make-token)
+				--password-file "$dir/admin.pw" --make-token --token-role admin)
 			end=$(($(date +%s) + run_s))
 			kw=$((sessions * 5))
 			while [ "$(date +%s)" -lt "$end" ]; do
 				kw=$((kw == sessions * 5 ? sessions * 4 : sessions * 5))
 				curl -s -o /dev/null -X PUT -H "Authorization: Bearer $tok" \
 					-H 'Content-Type: application/json' -d "{\"limit_kw\": $kw}" \
-					"http://127.0.0.1:$port/api/sites/PA-SR-00000/limit"
-				sleep 3
+					"http://127.0.0.1:$port/api/sites/PA-SR0-00000/limit"
+				sleep "${CHANGE_S:-3}"
 			done
 		) &
 		pids+=($!)
