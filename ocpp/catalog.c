@@ -79,7 +79,7 @@ static const struct ocpp_action_row v201_actions[] = {
     {"ClearChargingProfile", CS, true},
     {"ClearDisplayMessage", CS, false},
     {"ClearVariableMonitoring", CS, false},
-    {"ClearedChargingLimit", CP, false},
+    {"ClearedChargingLimit", CP, true},
     {"CostUpdated", CS, false},
     {"CustomerInformation", CS, false},
     {"DataTransfer", BOTH, true},

@@ -257,6 +257,18 @@ static void test_sigterm_exits_cleanly(void **state)
 	csms_pass(p);
 }
 
+/* The number on the first line a shell command prints. */
+static int first_int(const char *cmd)
+{
+	char line[256] = "";
+	FILE *f = popen(cmd, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	pclose(f);
+	return atoi(line);
+}
+
 /* csms backup while the node serves: SQLite's online backup, or pg_dump on PostgreSQL; the
  * copy holds the station booted before it. */
 static void test_backup_while_serving(void **state)
@@ -265,9 +277,8 @@ static void test_backup_while_serving(void **state)
 	struct tcp *tc = tc_booted16(p->port, "CP-BACKUP-1", NULL);
 	const char *pg = getenv("CSMS_TEST_PG_DSN");
 	bool on_pg = pg && *pg;
-	char file[320], cmd[800], line[256] = "";
+	char file[320], cmd[800];
 	const char *args[] = {"backup", file, "--db", on_pg ? pg : p->db, NULL};
-	FILE *f;
 
 	snprintf(file, sizeof(file), "%s/backup.%s", p->dir, on_pg ? "dump" : "db");
 	assert_int_equal(csms_cli(p, args), 0);
@@ -278,20 +289,12 @@ static void test_backup_while_serving(void **state)
 		snprintf(cmd, sizeof(cmd),
 			 "sqlite3 '%s' \"SELECT count(*) FROM stations WHERE id = 'CP-BACKUP-1'\"",
 			 file);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(line, sizeof(line), f));
-	pclose(f);
-	assert_int_equal(atoi(line), 1);
+	assert_int_equal(first_int(cmd), 1);
 	if (on_pg) { /* the copy restores into an empty database and holds the station */
 		snprintf(cmd, sizeof(cmd),
 			 "pg_restore --data-only --table=stations -f - '%s' | grep -c CP-BACKUP-1",
 			 file);
-		f = popen(cmd, "r");
-		assert_non_null(f);
-		assert_non_null(fgets(line, sizeof(line), f));
-		pclose(f);
-		assert_int_equal(atoi(line), 1);
+		assert_int_equal(first_int(cmd), 1);
 	}
 	tc_close(tc);
 	csms_pass(p);

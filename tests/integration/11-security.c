@@ -25,23 +25,6 @@ static json_t *answer(struct tcp *tc, const char *text, const char *id)
 	return f;
 }
 
-/* Lines of the server's log (all its runs so far) that contain needle. */
-static int log_count(const struct csms_proc *p, const char *needle)
-{
-	FILE *f = fopen(p->log, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (getline(&line, &cap, f) > 0)
-		n += strstr(line, needle) != NULL;
-	free(line);
-	fclose(f);
-	return n;
-}
-
 static void test_retry_cache_and_error_ids(void **state)
 {
 	static const char *const args[] = {"--registration", "open", NULL};
@@ -173,21 +156,21 @@ static void test_open_registration_is_a_lab_policy(void **state)
 	assert_non_null(p);
 	*state = p;
 	refused[7] = p->db;
-	lines = log_count(p, "csms: ");
+	lines = csms_log_count(p, "csms: ");
 	assert_int_equal(csms_cli(p, refused), 2); /* no --config: no allow_open_registration */
-	assert_int_equal(log_count(p, "csms: "), lines + 1);
-	assert_int_equal(log_count(p, "set allow_open_registration to run it there"), 1);
+	assert_int_equal(csms_log_count(p, "csms: "), lines + 1);
+	assert_int_equal(csms_log_count(p, "set allow_open_registration to run it there"), 1);
 	/* loopback: a lab, no warning */
 	assert_int_equal(csms_launch(p, (const char *const[]){"--registration", "open", NULL}), 0);
 	assert_int_equal(csms_stop(p), 0);
-	assert_int_equal(log_count(p, "WARNING: registration open"), 0);
+	assert_int_equal(csms_log_count(p, "WARNING: registration open"), 0);
 	/* the override: it starts, and says so loudly */
 	assert_int_equal(csms_launch(p, allowed), 0);
 	assert_int_equal(csms_stop(p), 0);
-	assert_int_equal(log_count(p, "WARNING: registration open on the non-loopback listener"),
-			 1);
+	assert_int_equal(
+	    csms_log_count(p, "WARNING: registration open on the non-loopback listener"), 1);
 	/* and kdf_iterations below 100,000 is announced at every start */
-	assert_int_equal(log_count(p, "WARNING: kdf_iterations 1000 is below 100000"), 2);
+	assert_int_equal(csms_log_count(p, "WARNING: kdf_iterations 1000 is below 100000"), 2);
 	csms_pass(p);
 }
 

@@ -407,23 +407,6 @@ static void test_new_ids_not_backed_off(void **state)
 	csms_pass(p);
 }
 
-/* Lines of the server's log (all its runs so far) that contain needle. */
-static int log_count(const struct csms_proc *p, const char *needle)
-{
-	FILE *f = fopen(p->log, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (getline(&line, &cap, f) > 0)
-		n += strstr(line, needle) != NULL;
-	free(line);
-	fclose(f);
-	return n;
-}
-
 /* The start-up lines of a listener others reach: TLS only is announced as wss:// without the
  * clear-text warning; with tls_allow_plain the warning comes, once. */
 static void test_start_notice_of_tls_listener(void **state)
@@ -441,13 +424,13 @@ static void test_start_notice_of_tls_listener(void **state)
 	write_config(p, false);
 	assert_int_equal(csms_launch(p, public_listen), 0);
 	assert_int_equal(csms_stop(p), 0);
-	assert_int_equal(log_count(p, "(chargers: wss://0.0.0.0:"), 1);
-	assert_int_equal(log_count(p, "clear text"), 0);
+	assert_int_equal(csms_log_count(p, "(chargers: wss://0.0.0.0:"), 1);
+	assert_int_equal(csms_log_count(p, "clear text"), 0);
 	write_config(p, true);
 	assert_int_equal(csms_restart(p), 0);
 	assert_int_equal(csms_stop(p), 0);
-	assert_int_equal(log_count(p, "/ocpp/<id> and ws://"), 1);
-	assert_int_equal(log_count(p, "clear text"), 1);
+	assert_int_equal(csms_log_count(p, "/ocpp/<id> and ws://"), 1);
+	assert_int_equal(csms_log_count(p, "clear text"), 1);
 	csms_pass(p);
 }
 

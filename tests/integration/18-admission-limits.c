@@ -14,23 +14,6 @@
 
 #include "harness.h"
 
-/* Lines of the server's log that contain needle. */
-static int log_count(const struct csms_proc *p, const char *needle)
-{
-	FILE *f = fopen(p->log, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (getline(&line, &cap, f) > 0)
-		n += strstr(line, needle) != NULL;
-	free(line);
-	fclose(f);
-	return n;
-}
-
 /* HTTP status of GET /api/stations/<id>. */
 static int station_status(const struct csms_proc *p, const char *id)
 {
@@ -88,7 +71,8 @@ static void test_registration_rate(void **state)
 	assert_string_equal(st, "Pending");
 	assert_int_equal(station_status(p, "CP-RATE-B"), 404); /* over the rate: no row */
 	/* the log says what was answered */
-	assert_int_equal(log_count(p, "registration rate exceeded, answered Pending (no row)"), 1);
+	assert_int_equal(csms_log_count(p, "registration rate exceeded, answered Pending (no row)"),
+			 1);
 	tc_run(1200);
 	reboot(b, st, sizeof(st));
 	assert_string_equal(st, "Pending");
@@ -120,7 +104,7 @@ static void test_pending_cap(void **state)
 	assert_int_equal(station_status(p, "CP-CAP-A"), 200);
 	assert_int_equal(station_status(p, "CP-CAP-B"), 200);
 	assert_int_equal(station_status(p, "CP-CAP-C"), 404);
-	assert_int_equal(log_count(p, "(max_pending_stations), answered Pending (no row)"), 1);
+	assert_int_equal(csms_log_count(p, "(max_pending_stations), answered Pending (no row)"), 1);
 	assert_int_equal(http_request(p->port, "POST", "/api/stations/CP-CAP-A/registration",
 				      "{\"status\": \"Accepted\"}", &status, &j, 5000),
 			 0);

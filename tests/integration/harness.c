@@ -1805,3 +1805,19 @@ int tc_login_refused(int port, const char *id, const char *password)
 	tc_close(tc);
 	return r;
 }
+
+int csms_log_count(const struct csms_proc *p, const char *needle)
+{
+	FILE *f = fopen(p->log, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0)
+		n += strstr(line, needle) != NULL;
+	free(line);
+	fclose(f);
+	return n;
+}

@@ -247,6 +247,9 @@ struct http_session {
 	char csrf[80];
 	char role[16];
 };
+/* Lines of the server's log (all its runs so far) that contain needle. */
+int csms_log_count(const struct csms_proc *p, const char *needle);
+
 /* Log in as user with password: 0 and *ret, or the HTTP status (> 0) of a refused login, or
  * < 0 if the request failed. */
 int http_login(int port, const char *user, const char *password, struct http_session *ret);

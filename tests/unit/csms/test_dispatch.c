@@ -143,8 +143,8 @@ static void test_unsupported_action_is_not_supported(void **state)
 	assert_int_equal(call(f, OCPP_V201, "[2,\"3\",\"RequestStartTransaction\",{}]"),
 			 OCPP_ERR_NOT_SUPPORTED);
 	assert_int_equal(call(f, OCPP_V201,
-			      "[2,\"4\",\"ClearedChargingLimit\","
-			      "{\"chargingLimitSource\":\"EMS\"}]"),
+			      "[2,\"4\",\"NotifyDisplayMessages\","
+			      "{\"requestId\":1}]"),
 			 OCPP_ERR_NOT_SUPPORTED);
 }
 
