@@ -112,9 +112,12 @@ static const struct expect_row v201_supported[] = {
 /* Spot checks of the unsupported 2.0.1 directions; the rest are CSMS -> station. */
 static const struct expect_row v201_unsupported_cp[] = {
     {"Get15118EVCertificate", CP},
-    {"GetCertificateStatus", CP},   {"NotifyCustomerInformation", CP},
-    {"NotifyDisplayMessages", CP},  {"NotifyEVChargingSchedule", CP},
-    {"NotifyMonitoringReport", CP}, {"PublishFirmwareStatusNotification", CP},
+    {"GetCertificateStatus", CP},
+    {"NotifyCustomerInformation", CP},
+    {"NotifyDisplayMessages", CP},
+    {"NotifyEVChargingSchedule", CP},
+    {"NotifyMonitoringReport", CP},
+    {"PublishFirmwareStatusNotification", CP},
 };
 
 static void check_rows(const struct ocpp_catalog *c, const struct expect_row *rows, size_t n,
