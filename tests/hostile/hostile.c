@@ -461,6 +461,7 @@ static void *probe_never_boot(void *arg)
 static void *probe_password_storm(void *arg)
 {
 	struct probe *pr = arg;
+	int last = 0; /* the last other outcome: an HTTP status, or 1000 + a close code */
 
 	for (int i = 0; i < 320 && rawc_now_ms() < pr->deadline; i++) {
 		struct rawc *c = rawc_open(pr->port, "127.0.0.25");
@@ -482,17 +483,19 @@ static void *probe_password_storm(void *arg)
 			 * off the event loop, then closed with 1008 (docs/security.md) */
 			int code = 0;
 
-			if (rawc_wait_closed(c, 15000, &code) == 0 && code == 1008)
+			/* the KDFs queue behind the other probes' on a sanitizer build: wait long */
+			if (rawc_wait_closed(c, 45000, &code) == 0 && code == 1008)
 				pr->refused++;
 			else
-				pr->other++;
+				pr->other++, last = 1000 + code;
 		} else {
-			pr->other++;
+			pr->other++, last = st;
 		}
 		rawc_close(c);
 	}
-	snprintf(pr->note, sizeof(pr->note), "%d tried, %d refused (401, or held and closed 1008)",
-		 pr->tried, pr->refused);
+	snprintf(pr->note, sizeof(pr->note),
+		 "%d tried, %d refused (401, or held and closed 1008), %d other (last %d)",
+		 pr->tried, pr->refused, pr->other, last);
 	return NULL;
 }
 
@@ -1108,7 +1111,10 @@ static void test_hostile_clients(void **state)
 	assert_int_equal(pr[5].other, 0);		       /* never boot: all upgraded ... */
 	assert_int_equal(pr[5].closed_by_server, pr[5].tried); /* ... and closed */
 	assert_int_equal(pr[5].code_ok, pr[5].tried);	       /* ... with 1008 */
-	assert_int_equal(pr[6].refused, 320);		       /* password storm: all refused */
+	/* password storm: every attempt refused (as many as fit in the probe's time: fewer than
+	 * 320 on a slow sanitizer build) */
+	assert_true(pr[6].tried >= 100);
+	assert_int_equal(pr[6].refused, pr[6].tried);
 
 	for (int i = 0; i < ngood; i++)
 		tc_close(g[i].tc);

@@ -993,6 +993,7 @@ static void test_tariff_replaced_replans(void **state)
 	assert_int_equal(svc_plan_tariff_replaced(f->svc, "example-sd-residential"), 1);
 	rt_replan(f, T0 + 30000, false); /* past the debounce */
 	assert_int_equal(svc_plan_count(f->svc), 2);
+	rt_answer(f, 0, SVC_RES_ACCEPTED); /* the profiles both plans sent */
 
 	assert_int_equal(svc_plan_set_calendars(f->svc, NULL), 0);
 	energy_destroy(e);
