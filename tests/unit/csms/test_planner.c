@@ -910,7 +910,9 @@ static void test_auto_time_limit_falls_back(void **state)
 				   .method = SC_PLAN_METHOD_AUTO};
 	assert_int_equal(sc_plan_solve(&in, &r), 0);
 	assert_int_equal(r.status, SC_PLAN_TIME_LIMIT);
-	assert_int_equal(r.method, SC_PLAN_METHOD_FLOW);
+	/* the charging-only flow, or (when that too runs past the limit, as on a sanitizer
+	 * build) the immediate plan: never a discharge */
+	assert_true(r.method == SC_PLAN_METHOD_FLOW || r.method == SC_PLAN_METHOD_IMMEDIATE);
 	for (size_t k = 0; k < (size_t)NS * NT; k++)
 		assert_true(r.power_w[k] >= 0);
 	check_feasible(&in, &r);
