@@ -3,7 +3,7 @@
 # The valley day (tests/integration/sim/valley-day.c): 20 residential EVs on one site behind a
 # 60 kW limit, 1.6 and 2.0.1 mixed, planned by the real csms against cpsim on one accelerated
 # demo clock (17:00 -> 08:45 local time), a V2G grid event at the evening peak. Prints ONE JSON
-# line: limit_kw, site_peak_kw (from stored meter values), targets_met, sessions,
+# line: limit_kw, site_peak_kw (net import, from stored meter values), targets_met, sessions,
 # cost_planned_fen (what was drawn, at the residential example tariff), cost_immediate_fen (the
 # same energy charged from each session's start), valley_share, v2g_export_kwh,
 # floor_violations, plan_cost_fen / plan_cost_immediate_fen (the planner's own figures at

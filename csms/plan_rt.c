@@ -1423,8 +1423,16 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 				w = 0;
 			j->js[i].frozen_w = w;
 		}
-		/* what the rest of the slot in progress will move */
+		/* what the rest of the slot in progress will move: an EV stops charging at its
+		 * target, so never more than that (counting it all had a V2G EV at its target
+		 * by 07:23 planned to discharge at 07:30 what it was thought to hold above it,
+		 * and leave short at 07:52: sim-valley-day on a loaded machine) */
 		e = w * rem / 3600000;
+		if (e > 0 && ps->target_wh > 0)
+			e = ps->energy_now_wh >= ps->target_wh ? 0
+			    : e < ps->target_wh - ps->energy_now_wh
+				? e
+				: ps->target_wh - ps->energy_now_wh;
 		ps->energy_now_wh += e;
 		if (ps->capacity_wh > 0 && ps->energy_now_wh > ps->capacity_wh)
 			ps->energy_now_wh = ps->capacity_wh;
@@ -1443,8 +1451,11 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 			int64_t dep = j->js[i].departure_ms;
 			int64_t k = dep > next ? (dep - next) / SLOT_MS : 0;
 
-			if (k < 1) /* overdue or leaving now: as soon as possible */
-				k = 4;
+			/* leaving within the first slot planned (or the one in progress): that
+			 * slot (4 slots let the need go past the departure, into the cheapest of
+			 * the hour after it); overdue: within the hour */
+			if (k < 1)
+				k = dep > j->now_ms ? 1 : 4;
 			if (k > SC_PLAN_MAX_SLOTS)
 				k = SC_PLAN_MAX_SLOTS;
 			ps->departure_slot = (int)k;

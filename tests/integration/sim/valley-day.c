@@ -7,9 +7,9 @@
 ** asks the site to export at the evening peak. Checked from what the database holds:
 **   - every EV reaches its target by departure (its last SoC sample against the target it
 **     declared in EVChargingNeeds);
-**   - site power per 15-minute slot of simulated time, from the stored import registers (the
-**     chargers send clock-aligned readings at every slot boundary), never exceeds the limit
-**     beyond the registers' rounding;
+**   - the site's net import per 15-minute slot of simulated time (import less V2G export, from
+**     the stored registers: the chargers send clock-aligned readings at every slot boundary),
+**     what the transformer carries, never exceeds the limit beyond the registers' rounding;
 **   - the cost of what was drawn (tariff x energy per slot, recomputed from the registers) is
 **     below charging the same energy immediately at each session's power from its start; the
 **     plan's own expected cost is below its immediate cost too;
@@ -501,7 +501,10 @@ static void test_valley_day(void **state)
 		export_wh += x->export_total_wh;
 	}
 	for (int k = 0; k < NSLOTS; k++) {
-		double kw = site_wh[k] / 1000.0 / 0.25;
+		/* the transformer carries the net import: the planner may let a V2G EV discharge
+		 * a little so that another meets its target within the limit (seen at 06:00: one
+		 * EV exported 0.36 kW while the others drew 60.36 kW) */
+		double kw = (site_wh[k] - site_exp_wh[k]) / 1000.0 / 0.25;
 
 		if (kw > peak_kw)
 			peak_kw = kw;
