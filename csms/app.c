@@ -448,12 +448,21 @@ static int write_port_file(const char *path, int port, int api_port)
  * flight (on_plan_tick). */
 #define HOUSEKEEPING_WAIT_MS 10000
 
+/* The planner's tick, and every PLAN_SEND_MS while a plan is being sent (a few ms of sends
+ * each time: svc_plan_tick()). */
+#define PLAN_TICK_MS 100
+#define PLAN_SEND_MS 10
+
 static void on_plan_tick(uv_timer_t *t)
 {
 	struct app *app = t->data;
 	uint64_t now = uv_hrtime();
+	bool sending = svc_plan_tick(app->svc);
 
-	svc_plan_tick(app->svc);
+	uv_timer_start(t, on_plan_tick, sending ? PLAN_SEND_MS : PLAN_TICK_MS, 0);
+	if (now - app->plan_tick_ns < (PLAN_TICK_MS - 10) * 1000000ULL)
+		return; /* housekeeping at the 100 ms ticks only */
+	app->plan_tick_ns = now;
 	/* Reservations due and local-list pushes read the database on the loop. On PostgreSQL a
 	 * read waits behind the COMMITs in flight on the connection, and a COMMIT held up (a
 	 * lock, a saturated server) would stall the loop with it, and the check of late answers:
@@ -648,7 +657,7 @@ struct app *app_create(struct cfg *cfg, uv_loop_t *loop)
 		goto fail;
 	uv_timer_init(loop, &app->plan_timer);
 	app->plan_timer.data = app;
-	uv_timer_start(&app->plan_timer, on_plan_tick, 100, 100);
+	uv_timer_start(&app->plan_timer, on_plan_tick, PLAN_TICK_MS, 0);
 	if (app->cfg.ca_dir) { /* the operator's CA: SignCertificate, renewal (docs/security.md) */
 		app->ca = ca_open(app->cfg.ca_dir, err, sizeof(err));
 		if (!app->ca) {

@@ -76,6 +76,7 @@ struct app {
 	unsigned commit_limit;	   /* COMMITs in flight at most (cfg commits_in_flight), 0: any */
 	uint64_t commits_deferred; /* group commits left to accumulate behind one in flight */
 	uint64_t housekeeping_ns;  /* uv_hrtime() of the last reservations and local-list tick */
+	uint64_t plan_tick_ns;	   /* uv_hrtime() of the last planner tick of PLAN_TICK_MS */
 };
 
 /* Upper bounds (seconds) of the commit duration histogram of /metrics; the last is +Inf. */

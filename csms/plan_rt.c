@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,11 @@
  * clock, at most 10 s after the first request). svc_plan_tick() (the node's timer, on the loop)
  * builds the planner input of a due site from the store and hands it to the worker thread; the
  * worker solves it (sc_plan_solve and the "immediately" baseline) and queues the result; the
- * next tick applies it on the loop: one TxProfile per session through svc_cmd_send where it
- * changed (tx_needed: what the station would follow from now on differs from what it last
- * took, or it may have lost it), the V2G DataTransfer where a session discharges, the plan
- * stored for the API.
+ * next ticks apply it on the loop, a few milliseconds of sessions at a time (apply_some()), the
+ * sessions it lowers first: one TxProfile per session through svc_cmd_send where it changed
+ * (tx_needed: what the station would follow from now on differs from what it last took, or it
+ * may have lost it), the V2G DataTransfer where a session discharges, the plan stored for the
+ * API.
  *
  * Slots are 15 minutes of the node's clock, aligned to the epoch. The slot in progress is
  * frozen: a session keeps the power the previous plan gave it there (a new session gets a share
@@ -59,6 +61,7 @@
 #define RES_LEAVE_MIN	       (7 * 60 + 30) /* residential default departure, local time */
 #define DEFAULT_OFFSET_MIN     480	     /* local time without a calendar: UTC+08:00 */
 #define TX_REFRESH_MS	       (4 * SLOT_MS) /* an unchanged accepted TxProfile is sent again */
+#define APPLY_SLICE_MS	       3	     /* of a loop turn for sending plans (apply_some()) */
 
 /* ---------------------------------------------------------------- pure pieces */
 
@@ -304,6 +307,7 @@ struct plan_site {
 	char id[SITE_ID_MAX + 1];
 	struct tariff_calendar *cal; /* owned */
 	bool dirty, busy;
+	struct plan_job *applying; /* its plan being sent (apply_some()), or NULL */
 	int64_t first_ms, due_ms;
 	int64_t last_slot; /* slot index of the last plan's start */
 	bool has_sessions;
@@ -321,6 +325,16 @@ struct plan_site {
 	int64_t no_tariff_ms;	   /* when found to have no calendar of its own, 0: not found */
 	struct svc_pv_forecast pv; /* its PV forecast (site_pv()), n 0: none */
 	int64_t pv_ms;		   /* when read from the store (monotonic), 0: not read */
+};
+
+/* A plan being sent (apply_begin(), apply_session(), apply_end()). */
+struct plan_apply {
+	struct last_plan nl;  /* what becomes the site's last plan */
+	json_t *sess, *slots; /* its document's parts */
+	int64_t *row;	      /* a session's slots, scratch */
+	int n;		      /* slots of row: the frozen one and the plan's */
+	size_t *order;	      /* the sessions in the order they are sent: lowered first */
+	size_t next;	      /* of order: the next to send */
 };
 
 /* One session of a job. */
@@ -351,6 +365,7 @@ struct plan_job {
 	int rc, rc_imm;
 	int64_t solve_ms;
 	char events[128];
+	struct plan_apply ap; /* applying it (apply_begin()) */
 };
 
 /* A station's external limit (svc_station_ext_limit). */
@@ -371,7 +386,10 @@ struct svc_plans {
 	pthread_cond_t cv;
 	bool running, stopping;
 	struct plan_job *todo, *done;
+	struct plan_job *applying, *applying_tail; /* solved, being sent (apply_some()) */
+	int64_t built_ms;			   /* when plans were last built (monotonic) */
 	uint64_t applied;
+	int slice_ms; /* APPLY_SLICE_MS, or 0: one session per tick (svc_plan_set_send_slice) */
 	char (*booted)[STATION_ID_MAX + 1]; /* stations booted since the last tick */
 	size_t n_booted;
 	struct energy *energy; /* the node's calendars (svc/energy.h): a site's own calendar */
@@ -421,6 +439,7 @@ static struct svc_plans *plans_of(struct svc *s)
 			pthread_mutex_init(&(*pp)->mu, NULL);
 			pthread_cond_init(&(*pp)->cv, NULL);
 			(*pp)->svc = s;
+			(*pp)->slice_ms = APPLY_SLICE_MS;
 			svc_set_plan_hooks(s, &plan_hooks);
 			/* a station that connects again gets its TxProfiles again (tx_needed) */
 			if (svc_events_subscribe(s, on_event, *pp) == 0)
@@ -449,6 +468,11 @@ static void job_free(struct plan_job *j)
 {
 	if (!j)
 		return;
+	last_free(&j->ap.nl);
+	json_decref(j->ap.sess);
+	json_decref(j->ap.slots);
+	free(j->ap.row);
+	free(j->ap.order);
 	free(j->js);
 	free(j->ps);
 	free(j->slots);
@@ -520,9 +544,23 @@ void svc__plans_free(struct svc_plans *p)
 		job_free(p->done);
 		p->done = n;
 	}
+	while (p->applying) {
+		struct plan_job *n = p->applying->next;
+
+		job_free(p->applying);
+		p->applying = n;
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);
+}
+
+void svc_plan_set_send_slice(struct svc *s, int ms)
+{
+	struct svc_plans *p = plans_of(s);
+
+	if (p)
+		p->slice_ms = ms;
 }
 
 uint64_t svc_plan_count(struct svc *s)
@@ -1036,14 +1074,9 @@ int svc_needs_set(struct svc *s, int64_t session_id, const char *source,
 
 /* An import register reading of a planned session: the latest one its plan will be held
  * against (roll_needed()). */
-static void plan_reading(struct svc *s, const struct store_sample *row, int64_t wh)
+static void reading_in(struct last_plan *l, const struct store_sample *row, int64_t wh)
 {
-	struct svc_plans *p = *svc__plans(s);
-	const struct chg_station *st = p ? svc_station_find(s, row->station_id) : NULL;
-	struct plan_site *site = st && st->site_id[0] ? hmap_get(&p->sites, st->site_id) : NULL;
-	struct last_plan *l = site ? &site->last : NULL;
-
-	for (size_t i = 0; l && l->reg && i < l->n; i++)
+	for (size_t i = 0; l->reg && i < l->n; i++)
 		if (l->ids[i] == row->session_id) {
 			if (row->ts_ms > l->reg[i].b_ts) {
 				l->reg[i].b_ts = row->ts_ms;
@@ -1051,6 +1084,20 @@ static void plan_reading(struct svc *s, const struct store_sample *row, int64_t 
 			}
 			return;
 		}
+}
+
+/* (in the site's last plan, and in the one being sent, which carries it on) */
+static void plan_reading(struct svc *s, const struct store_sample *row, int64_t wh)
+{
+	struct svc_plans *p = *svc__plans(s);
+	const struct chg_station *st = p ? svc_station_find(s, row->station_id) : NULL;
+	struct plan_site *site = st && st->site_id[0] ? hmap_get(&p->sites, st->site_id) : NULL;
+
+	if (!site)
+		return;
+	reading_in(&site->last, row, wh);
+	if (site->applying)
+		reading_in(&site->applying->ap.nl, row, wh);
 }
 
 void svc__plan_sample(struct svc *s, const struct store_sample *row)
@@ -1761,17 +1808,27 @@ static int tx_carry(const struct last_plan *l, int64_t id, struct tx_rec *ret)
 	return 0;
 }
 
-/* The answer to TxProfile send t: the record of its session, if that send is still its last. */
+static void tx_answer_in(struct last_plan *l, const struct sent *t, bool accepted)
+{
+	for (size_t i = 0; l->tx && i < l->n; i++)
+		if (l->ids[i] == t->session_id && l->tx[i].seq == t->seq) {
+			l->tx[i].state = accepted ? TX_ACCEPTED : TX_FAILED;
+			return;
+		}
+}
+
+/* The answer to TxProfile send t: the record of its session, if that send is still its last,
+ * in the site's last plan and in the one being sent (which carries the record on). */
 static void tx_answered(const struct sent *t, bool accepted)
 {
 	struct svc_plans *p = *svc__plans(t->s);
 	struct plan_site *site = p && t->seq ? hmap_get(&p->sites, t->site) : NULL;
 
-	for (size_t i = 0; site && site->last.tx && i < site->last.n; i++)
-		if (site->last.ids[i] == t->session_id && site->last.tx[i].seq == t->seq) {
-			site->last.tx[i].state = accepted ? TX_ACCEPTED : TX_FAILED;
-			return;
-		}
+	if (!site)
+		return;
+	tx_answer_in(&site->last, t, accepted);
+	if (site->applying)
+		tx_answer_in(&site->applying->ap.nl, t, accepted);
 }
 
 /* Whether session id is still running (a profile for an ended transaction is refused by any
@@ -2270,14 +2327,6 @@ static void clear_station_profiles(struct svc *s, const char *site_id)
 	site->max_sent_w = -1;
 }
 
-static void send_station_max(struct svc *s, struct plan_site *site, struct plan_job *j)
-{
-	if (j->limit_w < 0)
-		return;
-	for (size_t i = 0; i < j->n; i++)
-		station_profiles(s, site, j->js[i].station, j->limit_w);
-}
-
 /* A station booted (svc_plan_hooks.booted): its station-level profiles go out again on the next
  * tick (after the BootNotification answer), where its site has a limit. */
 static void hook_booted(struct svc *s, const struct chg_station *st)
@@ -2434,33 +2483,81 @@ static const char *method_name(const struct sc_plan_result *r)
 						 : "flow";
 }
 
-static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
+/* A last plan's session ids, sorted, with their rows: last_index(), find_index(). */
+struct id_idx {
+	int64_t id;
+	size_t i;
+};
+
+static int id_idx_cmp(const void *a, const void *b)
+{
+	const struct id_idx *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* NULL for an empty plan (or out of memory: every session then counts as new) */
+static struct id_idx *last_index(const struct last_plan *l)
+{
+	struct id_idx *v = l->n && l->ids && l->power_w ? malloc(l->n * sizeof(*v)) : NULL;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = (struct id_idx){l->ids[i], i};
+	qsort(v, l->n, sizeof(*v), id_idx_cmp);
+	return v;
+}
+
+static size_t find_index(const struct id_idx *v, size_t n, int64_t id)
+{
+	struct id_idx key = {id, 0};
+	const struct id_idx *f = bsearch(&key, v, n, sizeof(*v), id_idx_cmp);
+
+	return f && id ? f->i : SIZE_MAX;
+}
+
+/*
+** Applying a plan: its TxProfiles (and V2G modes, station max profiles) go out and each
+** session's plan is stored, a few sessions per loop turn (apply_some()): a 1,000-session site
+** sent and stored in one turn held every charger's call for ~100 ms (bench/planner-p99.sh). The
+** sessions whose power the plan lowers go first, the ones it raises after them, so the site
+** stays within its limit while the sends go out. The site stays busy (no new plan of it) until
+** its last session is sent and the plan stored (apply_end()).
+*/
+static int apply_begin(struct svc *s, struct svc_plans *p, struct plan_job *j)
 {
 	struct plan_site *site = hmap_get(&p->sites, j->site);
 	const struct sc_plan_result *res = j->rc == 0 ? &j->res : NULL;
+	struct plan_apply *a = &j->ap;
 	int n = j->in.n_slots + 1; /* the frozen slot and the plan */
-	int64_t *row = calloc((size_t)n, sizeof(*row));
-	struct last_plan nl = {0};
-	json_t *doc, *sess = json_array(), *slots = json_array();
-	char *text;
+	size_t cnt = j->n ? j->n : 1, lo = 0, hi = j->n;
+	struct last_plan *nl = &a->nl;
 
-	if (!site || !row)
-		goto out;
+	(void)s;
+	if (!site)
+		return -ENOENT;
+	a->n = n;
+	a->row = calloc((size_t)n, sizeof(*a->row));
+	a->order = calloc(cnt, sizeof(*a->order));
+	a->sess = json_array();
+	a->slots = json_array();
+	nl->ids = calloc(cnt, sizeof(*nl->ids));
+	nl->power_w = calloc(cnt * (size_t)n, sizeof(*nl->power_w));
+	nl->mode = calloc(cnt, sizeof(*nl->mode));
+	nl->tx = calloc(cnt, sizeof(*nl->tx));
+	nl->reg = calloc(cnt, sizeof(*nl->reg));
+	if (!a->row || !a->order || !a->sess || !a->slots || !nl->ids || !nl->power_w ||
+	    !nl->mode || !nl->tx || !nl->reg)
+		return -ENOMEM;
 	if (res && res->status != SC_PLAN_OPTIMAL) /* flagged in the plan's status too */
 		log_warn("site %s: solve %s after %lld ms (limit %d ms), fallback plan (%s)",
 			 j->site, sc_plan_status_to_string(res->status), (long long)j->solve_ms,
 			 SOLVE_LIMIT_MS, method_name(res));
-	nl.start_ms = j->cur_ms;
-	nl.n_slots = n;
-	nl.n = j->n;
-	nl.ids = calloc(j->n ? j->n : 1, sizeof(*nl.ids));
-	nl.power_w = calloc((j->n ? j->n : 1) * (size_t)n, sizeof(*nl.power_w));
-	nl.mode = calloc(j->n ? j->n : 1, sizeof(*nl.mode));
-	nl.tx = calloc(j->n ? j->n : 1, sizeof(*nl.tx));
-	nl.reg = calloc(j->n ? j->n : 1, sizeof(*nl.reg));
-	if (!nl.ids || !nl.power_w || !nl.mode || !nl.tx || !nl.reg)
-		goto out;
-	nl.plan_ms = j->now_ms;
+	nl->start_ms = j->cur_ms;
+	nl->n_slots = n;
+	nl->n = j->n;
+	nl->plan_ms = j->now_ms;
 	for (int k = 0; k < n; k++) {
 		int64_t sum = 0, pv = k == 0 ? j->pv_cur_w : j->slots[k - 1].pv_w, bw = 0;
 
@@ -2473,7 +2570,7 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		/* planned_w: the sessions' load; storage_w: the site battery's (charge > 0);
 		 * import_w: what the grid gives (load + storage - PV) */
 		json_array_append_new(
-		    slots,
+		    a->slots,
 		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "start_ms",
 			      (json_int_t)(j->cur_ms + k * SLOT_MS), "planned_w", (json_int_t)sum,
 			      "storage_w", (json_int_t)bw, "pv_w", (json_int_t)pv, "import_w",
@@ -2483,131 +2580,193 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 					       ? -1
 					       : j->slots[k - 1].import_limit_w)));
 	}
-	for (size_t i = 0; i < j->n; i++) {
-		struct job_session *js = &j->js[i];
-		struct svc_charge_caps caps;
-		struct svc_model_caps mc;
-		struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
-		char why[1024], model_why[1024], *ptext;
-		json_t *periods, *pw, *sdoc;
-		bool neg = false;
-		int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
-		struct sent *t;
+	/* the order of the sends: lowered first (their slots of the last plan, where it has
+	 * them, against the new ones; a session new to the plan counts as raised) */
+	{
+		struct id_idx *old = last_index(&site->last);
 
-		if (!session_active(s, js->id))
-			continue; /* it ended while the plan was being solved */
-		periods = json_array();
-		pw = json_array();
-		if (svc_station_caps(s, js->station, &mc) < 0) {
-			memset(&mc, 0, sizeof(mc));
-			svc_caps_default(&mc.effective);
-		}
-		caps = mc.effective;
-		caps_why(&mc, model_why, sizeof(model_why));
-		if (!caps.smart_charging) {
-			copy_str(why, sizeof(why),
-				 "not sent: the station refused charging profiles");
-			str_add(why, sizeof(why), model_why);
-			json_array_append_new(sess, json_pack("{s:I, s:s}", "session_id",
-							      (json_int_t)js->id, "shaping", why));
-			json_decref(periods);
-			json_decref(pw);
-			continue;
-		}
-		caps.bidirectional = js->discharge_ok; /* V2G allowed, the override (or else the
-							* station's declaration) bidirectional */
-		for (int k = 0; k < n; k++) {
-			row[k] = k == 0 ? js->frozen_w
-				 : res	? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
+		for (size_t i = 0; i < j->n; i++) {
+			size_t oi = old ? find_index(old, site->last.n, j->js[i].id) : SIZE_MAX;
+			bool raised = oi == SIZE_MAX;
+
+			for (int k = 1; k < n && !raised; k++) {
+				int64_t t = j->cur_ms + k * SLOT_MS, ok = t - site->last.start_ms;
+				int64_t now =
+				    res ? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
 					: j->ps[i].max_charge_w;
-			neg |= row[k] < 0;
-			json_array_append_new(pw, json_integer(row[k]));
-		}
-		nl.ids[i] = js->id;
-		memcpy(&nl.power_w[i * (size_t)n], row, (size_t)n * sizeof(*row));
-		reg_carry(&site->last, js->id, j->cur_ms, &nl.reg[i]);
-		if (js->departure_ms > j->cur_ms + (int64_t)n * SLOT_MS)
-			nl.open_end = true;
-		last_power(&site->last, js->id, j->cur_ms, &mode_prev);
-		mode = neg && js->discharge_ok ? SVC_MODE_CENTRAL_SETPOINT : SVC_MODE_CHARGING_ONLY;
-		nl.mode[i] = mode;
-		cmd.evse_id = js->evse_id;
-		cmd.session_id = js->id;
-		cmd.profile.id = TX_PROFILE_ID + js->evse_id;
-		cmd.profile.purpose = SVC_PURPOSE_TX;
-		cmd.profile.stack_level = caps.tx_stack_level;
-		if (svc_plan_shape(row, n, j->cur_ms, &caps, js->discharge_ok, &cmd.profile, why,
-				   sizeof(why)) < 0) {
-			json_decref(periods);
-			json_decref(pw);
-			continue;
-		}
-		if (*model_why)
-			str_add(why, sizeof(why), *why ? model_why : model_why + 2);
-		for (size_t q = 0; q < cmd.profile.n_periods; q++)
-			json_array_append_new(
-			    periods, json_pack("{s:I, s:I}", "start_s",
-					       (json_int_t)cmd.profile.periods[q].start_s, "limit",
-					       (json_int_t)cmd.profile.periods[q].limit));
-		if (mode != mode_prev || (mode == SVC_MODE_CENTRAL_SETPOINT && row[0] < 0)) {
-			/* the domain's mode and setpoint; the adapter carries it (docs/v2g.md §2) */
-			struct svc_cmd dt = {
-			    .kind = SVC_CMD_SET_V2G_MODE,
-			    .evse_id = js->evse_id,
-			    .session_id = js->id,
-			    .v2g = {.mode = mode,
-				    .setpoint_w = row[0],
-				    .valid_until_ms = j->cur_ms + (int64_t)n * SLOT_MS}};
 
-			svc_cmd_send(s, js->station, &dt, "planner", on_v2g_done, NULL);
-		}
-		tx_carry(&site->last, js->id, &nl.tx[i]);
-		if (!tx_needed(p, &nl.tx[i], js->station, &cmd.profile, j->now_ms)) {
-			p->tx_skipped++; /* the station follows this already */
-		} else if ((t = calloc(1, sizeof(*t)))) {
-			bool sent;
-
-			t->s = s;
-			t->amps = caps.amps;
-			t->stack = caps.tx_stack_level;
-			t->session_id = js->id;
-			t->seq = ++p->tx_seq;
-			snprintf(t->station, sizeof(t->station), "%s", js->station);
-			snprintf(t->site, sizeof(t->site), "%s", j->site);
-			sent =
-			    svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) == 0;
-			tx_record(p, &nl.tx[i], js->station, j->site, &cmd.profile, t->seq, sent,
-				  j->now_ms);
-			if (sent)
-				p->tx_sent++;
+				ok = ok >= 0 ? ok / SLOT_MS : -1;
+				/* a slot the last plan did not cover: raised if it draws */
+				raised =
+				    ok >= 0 && ok < site->last.n_slots
+					? now > site->last.power_w[oi * (size_t)site->last.n_slots +
+								   (size_t)ok]
+					: now > 0;
+			}
+			if (raised)
+				a->order[--hi] = i; /* from the end: reversed, put right below */
 			else
-				free(t);
+				a->order[lo++] = i;
 		}
-		sdoc = json_pack(
-		    "{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:o, s:I, s:b, s:I, s:I, "
-		    "s:s, s:{s:s, s:i, s:s, s:o}, s:s}",
-		    "session_id", (json_int_t)js->id, "site_id", j->site, "station_id", js->station,
-		    "evse_id", js->evse_id, "planned_ms", (json_int_t)j->now_ms, "start_ms",
-		    (json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "power_w", pw,
-		    "shortfall_wh", (json_int_t)(res ? res->shortfall_wh[i] : 0), "short",
-		    res ? res->short_flag[i] : false, "target_wh", (json_int_t)js->target_wh,
-		    "departure_ms", (json_int_t)js->departure_ms, "mode", svc_op_mode_name(mode),
-		    "profile", "purpose", "tx", "stack_level", cmd.profile.stack_level, "rate_unit",
-		    cmd.profile.rate_unit == SVC_RATE_A ? "A" : "W", "periods", periods, "shaping",
-		    why);
-		if (!sdoc)
-			continue;
-		ptext = json_dumps(sdoc, JSON_COMPACT);
-		if (ptext &&
-		    store_session_plan_put(svc_store(s), js->id, j->site, j->now_ms, ptext) < 0)
-			log_warn("site %s: session %lld plan not stored", j->site,
-				 (long long)js->id);
-		free(ptext);
-		json_array_append_new(sess, sdoc);
+		for (size_t x = hi, y = j->n ? j->n - 1 : 0; x < y; x++, y--) {
+			size_t tmp = a->order[x];
+
+			a->order[x] = a->order[y];
+			a->order[y] = tmp;
+		}
+		free(old);
 	}
-	send_station_max(s, site, j);
+	site->applying = j;
+	return 0;
+}
+
+/* Session i of j (apply_begin()): its TxProfile and mode sent, its plan stored. */
+static void apply_session(struct svc *s, struct svc_plans *p, struct plan_job *j, size_t i)
+{
+	struct plan_site *site = hmap_get(&p->sites, j->site);
+	const struct sc_plan_result *res = j->rc == 0 ? &j->res : NULL;
+	struct plan_apply *a = &j->ap;
+	struct last_plan *nl = &a->nl;
+	struct job_session *js = &j->js[i];
+	int n = a->n;
+	int64_t *row = a->row;
+	struct svc_charge_caps caps;
+	struct svc_model_caps mc;
+	struct svc_cmd cmd = {.kind = SVC_CMD_SET_PROFILE};
+	char why[1024], model_why[1024], *ptext;
+	json_t *periods, *pw, *sdoc;
+	bool neg = false;
+	int mode_prev = SVC_MODE_CHARGING_ONLY, mode;
+	struct sent *t;
+
+	if (!site || !session_active(s, js->id))
+		return;	     /* it ended while the plan was being solved or sent */
+	if (j->limit_w >= 0) /* the site limit in the station itself (station_profiles()) */
+		station_profiles(s, site, js->station, j->limit_w);
+	if (svc_station_caps(s, js->station, &mc) < 0) {
+		memset(&mc, 0, sizeof(mc));
+		svc_caps_default(&mc.effective);
+	}
+	caps = mc.effective;
+	caps_why(&mc, model_why, sizeof(model_why));
+	if (!caps.smart_charging) {
+		copy_str(why, sizeof(why), "not sent: the station refused charging profiles");
+		str_add(why, sizeof(why), model_why);
+		json_array_append_new(a->sess, json_pack("{s:I, s:s}", "session_id",
+							 (json_int_t)js->id, "shaping", why));
+		return;
+	}
+	periods = json_array();
+	pw = json_array();
+	caps.bidirectional = js->discharge_ok; /* V2G allowed, the override (or else the
+						* station's declaration) bidirectional */
+	for (int k = 0; k < n; k++) {
+		row[k] = k == 0 ? js->frozen_w
+			 : res	? res->power_w[i * (size_t)j->in.n_slots + (size_t)(k - 1)]
+				: j->ps[i].max_charge_w;
+		neg |= row[k] < 0;
+		json_array_append_new(pw, json_integer(row[k]));
+	}
+	nl->ids[i] = js->id;
+	memcpy(&nl->power_w[i * (size_t)n], row, (size_t)n * sizeof(*row));
+	reg_carry(&site->last, js->id, j->cur_ms, &nl->reg[i]);
+	if (js->departure_ms > j->cur_ms + (int64_t)n * SLOT_MS)
+		nl->open_end = true;
+	last_power(&site->last, js->id, j->cur_ms, &mode_prev);
+	mode = neg && js->discharge_ok ? SVC_MODE_CENTRAL_SETPOINT : SVC_MODE_CHARGING_ONLY;
+	nl->mode[i] = mode;
+	cmd.evse_id = js->evse_id;
+	cmd.session_id = js->id;
+	cmd.profile.id = TX_PROFILE_ID + js->evse_id;
+	cmd.profile.purpose = SVC_PURPOSE_TX;
+	cmd.profile.stack_level = caps.tx_stack_level;
+	if (svc_plan_shape(row, n, j->cur_ms, &caps, js->discharge_ok, &cmd.profile, why,
+			   sizeof(why)) < 0) {
+		json_decref(periods);
+		json_decref(pw);
+		return;
+	}
+	if (*model_why)
+		str_add(why, sizeof(why), *why ? model_why : model_why + 2);
+	for (size_t q = 0; q < cmd.profile.n_periods; q++)
+		json_array_append_new(periods,
+				      json_pack("{s:I, s:I}", "start_s",
+						(json_int_t)cmd.profile.periods[q].start_s, "limit",
+						(json_int_t)cmd.profile.periods[q].limit));
+	if (mode != mode_prev || (mode == SVC_MODE_CENTRAL_SETPOINT && row[0] < 0)) {
+		/* the domain's mode and setpoint; the adapter carries it (docs/v2g.md §2) */
+		struct svc_cmd dt = {.kind = SVC_CMD_SET_V2G_MODE,
+				     .evse_id = js->evse_id,
+				     .session_id = js->id,
+				     .v2g = {.mode = mode,
+					     .setpoint_w = row[0],
+					     .valid_until_ms = j->cur_ms + (int64_t)n * SLOT_MS}};
+
+		svc_cmd_send(s, js->station, &dt, "planner", on_v2g_done, NULL);
+	}
+	tx_carry(&site->last, js->id, &nl->tx[i]);
+	if (!tx_needed(p, &nl->tx[i], js->station, &cmd.profile, j->now_ms)) {
+		p->tx_skipped++; /* the station follows this already */
+	} else if ((t = calloc(1, sizeof(*t)))) {
+		bool sent;
+
+		t->s = s;
+		t->amps = caps.amps;
+		t->stack = caps.tx_stack_level;
+		t->session_id = js->id;
+		t->seq = ++p->tx_seq;
+		snprintf(t->station, sizeof(t->station), "%s", js->station);
+		snprintf(t->site, sizeof(t->site), "%s", j->site);
+		sent = svc_cmd_send(s, js->station, &cmd, "planner", on_profile_done, t) == 0;
+		tx_record(p, &nl->tx[i], js->station, j->site, &cmd.profile, t->seq, sent,
+			  j->now_ms);
+		if (sent)
+			p->tx_sent++;
+		else
+			free(t);
+	}
+	sdoc = json_pack(
+	    "{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:o, s:I, s:b, s:I, s:I, "
+	    "s:s, s:{s:s, s:i, s:s, s:o}, s:s}",
+	    "session_id", (json_int_t)js->id, "site_id", j->site, "station_id", js->station,
+	    "evse_id", js->evse_id, "planned_ms", (json_int_t)j->now_ms, "start_ms",
+	    (json_int_t)j->cur_ms, "slot_s", (json_int_t)(SLOT_MS / 1000), "power_w", pw,
+	    "shortfall_wh", (json_int_t)(res ? res->shortfall_wh[i] : 0), "short",
+	    res ? res->short_flag[i] : false, "target_wh", (json_int_t)js->target_wh,
+	    "departure_ms", (json_int_t)js->departure_ms, "mode", svc_op_mode_name(mode), "profile",
+	    "purpose", "tx", "stack_level", cmd.profile.stack_level, "rate_unit",
+	    cmd.profile.rate_unit == SVC_RATE_A ? "A" : "W", "periods", periods, "shaping", why);
+	if (!sdoc)
+		return;
+	ptext = json_dumps(sdoc, JSON_COMPACT);
+	if (ptext && store_session_plan_put(svc_store(s), js->id, j->site, j->now_ms, ptext) < 0)
+		log_warn("site %s: session %lld plan not stored", j->site, (long long)js->id);
+	free(ptext);
+	json_decref(sdoc);
+	/* the site's document names its sessions and what they get; their slots and profiles
+	 * are in their own plans (a 1,000-session site's was a megabyte written at every plan) */
+	json_array_append_new(
+	    a->sess, json_pack("{s:I, s:s, s:i, s:s, s:I, s:I, s:I, s:b}", "session_id",
+			       (json_int_t)js->id, "station_id", js->station, "evse_id",
+			       js->evse_id, "mode", svc_op_mode_name(mode), "departure_ms",
+			       (json_int_t)js->departure_ms, "target_wh", (json_int_t)js->target_wh,
+			       "shortfall_wh", (json_int_t)(res ? res->shortfall_wh[i] : 0),
+			       "short", res ? res->short_flag[i] : false));
+}
+
+/* The plan of j sent: its document stored, it becomes the site's last plan. */
+static void apply_end(struct svc *s, struct svc_plans *p, struct plan_job *j)
+{
+	struct plan_site *site = hmap_get(&p->sites, j->site);
+	const struct sc_plan_result *res = j->rc == 0 ? &j->res : NULL;
+	struct plan_apply *a = &j->ap;
+	json_t *doc;
+	char *text;
+
+	if (!site)
+		return;
 	doc = json_pack(
-	    "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+	    "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:O, s:O}",
 	    "energy_planned_wh", (json_int_t)(res ? plan_energy_wh(&j->in, j->n, res) : 0),
 	    "energy_immediate_wh",
 	    (json_int_t)(j->rc_imm == 0 ? plan_energy_wh(&j->in, j->n, &j->imm) : 0), "site_id",
@@ -2616,8 +2775,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	    res ? sc_plan_status_to_string(res->status) : "failed", "method", method_name(res),
 	    "solve_ms", (json_int_t)j->solve_ms, "cost_planned_fen",
 	    (json_int_t)(res ? res->cost_fen : 0), "cost_immediate_fen",
-	    (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", slots, "sessions", sess);
-	slots = sess = NULL;
+	    (json_int_t)(j->rc_imm == 0 ? j->imm.cost_fen : 0), "slots", a->slots, "sessions",
+	    a->sess);
 	if (doc && j->storage) {
 		/* the site battery's setpoints: no OCPP device to send them to, so only here, for
 		 * the site's own energy management (slot 0, in progress: not planned, 0) */
@@ -2645,8 +2804,8 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		log_warn("site %s: plan not stored", j->site);
 	free(text);
 	last_free(&site->last);
-	site->last = nl;
-	memset(&nl, 0, sizeof(nl));
+	site->last = a->nl;
+	memset(&a->nl, 0, sizeof(a->nl));
 	site->last_slot = j->cur_ms / SLOT_MS;
 	p->applied++;
 	log_info("site %s planned: %zu sessions, %d slots, %s in %lld ms, cost %lld fen "
@@ -2655,13 +2814,57 @@ static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
 		 res ? sc_plan_status_to_string(res->status) : "failed", (long long)j->solve_ms,
 		 (long long)(res ? res->cost_fen : 0),
 		 (long long)(j->rc_imm == 0 ? j->imm.cost_fen : 0));
-out:
-	json_decref(sess);
-	json_decref(slots);
-	last_free(&nl);
-	free(row);
-	if (site)
+}
+
+/* j is done with (applied or not): its site may plan again. */
+static void apply_release(struct svc_plans *p, struct plan_job *j)
+{
+	struct plan_site *site = hmap_get(&p->sites, j->site);
+
+	if (site) {
 		site->busy = false;
+		if (site->applying == j)
+			site->applying = NULL;
+	}
+	job_free(j);
+}
+
+/* A whole plan at once (no worker thread: tests). */
+static void apply(struct svc *s, struct svc_plans *p, struct plan_job *j)
+{
+	if (apply_begin(s, p, j) == 0) {
+		for (size_t x = 0; x < j->n; x++)
+			apply_session(s, p, j, j->ap.order[x]);
+		apply_end(s, p, j);
+	}
+	apply_release(p, j);
+}
+
+/* The plans being applied, in turn, for about APPLY_SLICE_MS of this loop turn; a plan's end
+ * (its document, the free of its job: ~7 ms for 1,000 sessions) in a turn of its own. */
+static void apply_some(struct svc *s, struct svc_plans *p)
+{
+	int64_t t0 = clock_mono_ms();
+	bool sent = false;
+
+	while (p->applying) {
+		struct plan_job *j = p->applying;
+
+		while (j->ap.next < j->n) {
+			apply_session(s, p, j, j->ap.order[j->ap.next++]);
+			sent = true;
+			if (p->slice_ms <= 0 || clock_mono_ms() - t0 >= p->slice_ms)
+				return;
+		}
+		if (sent)
+			return;
+		apply_end(s, p, j);
+		p->applying = j->next;
+		if (!p->applying)
+			p->applying_tail = NULL;
+		apply_release(p, j);
+		return;
+	}
 }
 
 /*
@@ -2674,16 +2877,19 @@ out:
 ** (a test, a depot) plan at once as before.
 */
 #define PLANS_PER_TICK 2
+/* With the worker, plans are built at the node's ticks of 100 ms, not at the faster ones
+ * while a plan is being sent (svc_plan_tick()'s answer) */
+#define PLAN_BUILD_MS 90
 
-void svc_plan_tick(struct svc *s)
+bool svc_plan_tick(struct svc *s)
 {
 	struct svc_plans *p = *svc__plans(s);
 	struct plan_job *done, *queue = NULL;
 	int built = 0;
-	int64_t now;
+	int64_t now, mono = clock_mono_ms();
 
 	if (!p)
-		return;
+		return false;
 	now = svc_now_ms(s);
 	if (p->n_booted)
 		booted_profiles(s, p);
@@ -2694,10 +2900,22 @@ void svc_plan_tick(struct svc *s)
 	while (done) {
 		struct plan_job *n = done->next;
 
-		apply(s, p, done);
-		job_free(done);
+		done->next = NULL;
+		if (apply_begin(s, p, done) < 0) {
+			log_warn("site %s: plan not applied (out of memory)", done->site);
+			apply_release(p, done);
+		} else if (p->applying_tail) {
+			p->applying_tail->next = done;
+			p->applying_tail = done;
+		} else {
+			p->applying = p->applying_tail = done;
+		}
 		done = n;
 	}
+	apply_some(s, p);
+	if (p->running && mono - p->built_ms < PLAN_BUILD_MS && mono >= p->built_ms)
+		return p->applying != NULL;
+	p->built_ms = mono;
 	for (size_t k = 0, cap = p->sites.cap; k < cap && built < PLANS_PER_TICK; k++) {
 		size_t i = (p->cursor + k) % cap;
 		struct plan_site *ps = p->sites.slots[i].key ? p->sites.slots[i].value : NULL;
@@ -2731,17 +2949,17 @@ void svc_plan_tick(struct svc *s)
 		queue = j;
 	}
 	if (!queue)
-		return;
-	if (!p->running) { /* no worker: solve here (tests) */
+		return p->applying != NULL;
+	if (!p->running) { /* no worker: solve and send here, at once (tests) */
 		while (queue) {
 			struct plan_job *n = queue->next;
 
+			queue->next = NULL;
 			solve(queue);
 			apply(s, p, queue);
-			job_free(queue);
 			queue = n;
 		}
-		return;
+		return p->applying != NULL;
 	}
 	pthread_mutex_lock(&p->mu);
 	while (queue) {
@@ -2753,4 +2971,5 @@ void svc_plan_tick(struct svc *s)
 	}
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	return p->applying != NULL;
 }

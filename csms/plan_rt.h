@@ -214,8 +214,11 @@ void svc_plan_site_changed(struct svc *s, const char *site_id);
 int svc_plan_start(struct svc *s);
 void svc_plan_stop(struct svc *s);
 /* Called by the node's timer on the loop: launches due replans, applies finished ones (sends
- * the schedules, stores the plan). */
-void svc_plan_tick(struct svc *s);
+ * the schedules, stores the plan), a few milliseconds of sends per call. True while a plan is
+ * still being sent: call again soon (the node does after 10 ms instead of 100). */
+bool svc_plan_tick(struct svc *s);
+/* How long a tick may send a plan's sessions (default 3 ms); 0: one session per tick (tests). */
+void svc_plan_set_send_slice(struct svc *s, int ms);
 /* Plans applied since start (for tests and metrics). */
 uint64_t svc_plan_count(struct svc *s);
 /*

@@ -1387,6 +1387,152 @@ static void test_storage_in_plan(void **state)
 	assert_int_equal(svc_site_set_forecast(f->svc, "HOME", &fc), -EINVAL);
 }
 
+/* Needs of a 60 kWh EV at 7.4 kW leaving at T0 + hours: from soc to target %. */
+static void rt_needs(struct rt *f, int64_t id, int soc, int target, int hours)
+{
+	struct svc_needs_in in;
+	bool managed = false;
+
+	svc_needs_init(&in);
+	in.capacity_wh = 60000;
+	in.soc = soc;
+	in.target_soc = target;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + hours * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, id, "ev", &in, &managed), 0);
+	assert_true(managed);
+	assert_int_equal(store_commit(f->store), 0);
+}
+
+/* The index of station's first TxProfile sent from index from on, or -1. */
+static int find_tx_of(const struct rt *f, int from, const char *station)
+{
+	for (int i = from; i < f->link.n; i++)
+		if (f->link.cmd[i].kind == SVC_CMD_SET_PROFILE &&
+		    f->link.cmd[i].profile.purpose == SVC_PURPOSE_TX &&
+		    !strcmp(f->link.station[i], station))
+			return i;
+	return -1;
+}
+
+static int count_tx(const struct rt *f, int from)
+{
+	int n = 0;
+
+	for (int i = from; i < f->link.n; i++)
+		n += f->link.cmd[i].kind == SVC_CMD_SET_PROFILE &&
+		     f->link.cmd[i].profile.purpose == SVC_PURPOSE_TX;
+	return n;
+}
+
+/* Answer the sends from index from on: the one at index odd with odd_status, the rest Accepted. */
+static void rt_answer_but(struct rt *f, int from, int odd, int odd_status)
+{
+	for (int i = from; i < f->link.n; i++) {
+		struct svc_cmd_result res = {.status = i == odd ? odd_status : SVC_RES_ACCEPTED};
+
+		f->link.done[i](f->link.ud[i], &res);
+	}
+	svc_cmd_release(f->svc, store_commit(f->store) == 0);
+}
+
+/* Tick (the worker solving meanwhile) until the node applied `plans` plans; bounded. */
+static void rt_tick_until_applied(struct rt *f, uint64_t plans)
+{
+	for (int i = 0; i < 5000 && svc_plan_count(f->svc) < plans; i++) {
+		svc_plan_tick(f->svc);
+		usleep(1000);
+	}
+	assert_int_equal(svc_plan_count(f->svc), plans);
+}
+
+/*
+** A solved plan is sent over several ticks (here one session per tick): an answer that comes
+** back while the rest is still being sent counts. The TxProfile that timed out then goes out
+** again at the next plan, the accepted one does not (the plan is the same: both EVs short of
+** their need charge at full power until they leave).
+*/
+static void test_plan_sent_in_slices(void **state)
+{
+	struct rt *f = *state;
+	uint64_t sent0, skipped0, sent1, skipped1;
+	char first[STATION_ID_MAX + 1], second[STATION_ID_MAX + 1];
+	int tx, base;
+	int64_t a, b;
+
+	a = rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 20000), 0);
+	rt_needs(f, a, 10, 100, 2);
+	rt_needs(f, b, 10, 100, 2);
+	svc_plan_set_send_slice(f->svc, 0);
+	assert_int_equal(svc_plan_start(f->svc), 0);
+	f->clock.fixed_ms = T0 + 10000; /* past the debounce */
+	for (int i = 0; i < 5000 && count_tx(f, 0) == 0; i++) {
+		svc_plan_tick(f->svc);
+		usleep(1000);
+	}
+	/* one session's TxProfile is out, the other's not yet: the plan is still being sent */
+	assert_int_equal(count_tx(f, 0), 1);
+	assert_int_equal(svc_plan_count(f->svc), 0);
+	tx = find_send(f, 0, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	snprintf(first, sizeof(first), "%s", f->link.station[tx]);
+	snprintf(second, sizeof(second), "%s", strcmp(first, "CP-A") ? "CP-A" : "CP-B");
+	rt_answer_but(f, 0, tx, SVC_RES_TIMEOUT);
+	base = f->link.n;
+	rt_tick_until_applied(f, 1);
+	assert_true(find_tx_of(f, base, second) >= base);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	svc_plan_tx_counts(f->svc, &sent0, &skipped0);
+
+	/* the same plan again: only the timed-out profile goes out */
+	base = f->link.n;
+	svc_plan_touch(f->svc, "HOME");
+	f->clock.fixed_ms += 3000;
+	rt_tick_until_applied(f, 2);
+	svc_plan_tx_counts(f->svc, &sent1, &skipped1);
+	assert_true(find_tx_of(f, base, first) >= base);
+	assert_int_equal(find_tx_of(f, base, second), -1);
+	assert_int_equal(sent1 - sent0, 1);
+	assert_int_equal(skipped1 - skipped0, 1);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
+/*
+** The sessions a plan lowers are sent before the ones it raises, so the site stays within its
+** limit while the plan goes out: A (opened first) full and B charging, then A charging and B
+** full, under a limit one EV fills.
+*/
+static void test_lowered_sent_first(void **state)
+{
+	struct rt *f = *state;
+	int64_t a, b;
+	int base, ta, tb;
+
+	a = rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 7400), 0);
+	rt_needs(f, a, 80, 80, 8);
+	rt_needs(f, b, 10, 100, 8);
+	f->clock.fixed_ms = T0 + 10000;
+	svc_plan_tick(f->svc); /* no worker: solved and sent at once */
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	assert_true(find_tx_of(f, 0, "CP-B") >= 0);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+
+	base = f->link.n;
+	rt_needs(f, a, 10, 100, 8);
+	rt_needs(f, b, 100, 100, 8);
+	f->clock.fixed_ms += 3000;
+	svc_plan_tick(f->svc);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	ta = find_tx_of(f, base, "CP-A");
+	tb = find_tx_of(f, base, "CP-B");
+	assert_true(ta >= base && tb >= base);
+	assert_true(tb < ta); /* B lowered, then A raised */
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1410,6 +1556,8 @@ int main(void)
 					    rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_pv_forecast_reaches_solve, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_storage_in_plan, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_sent_in_slices, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_lowered_sent_first, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
