@@ -553,7 +553,19 @@ struct store_model_caps {
 typedef int (*store_model_caps_fn)(const struct store_model_caps *row, void *ud);
 /* ---- end model capabilities */
 
-#define STORE_OPS_VERSION 13
+/* ---- planner, version 14 (0028_site_plan_slots.sql): the planned power of a site's slots */
+#define STORE_PLAN_SLOT_MS	 900000LL	  /* a slot: 15 minutes */
+#define STORE_PLAN_SLOTS_KEEP_MS (8 * 86400000LL) /* rows older than this are pruned */
+struct store_plan_slot {
+	int64_t slot_ms;   /* the slot's start */
+	int64_t planned_w; /* the sessions' load */
+	int64_t import_w;  /* from the grid */
+	int64_t limit_w;   /* the import limit, -1 for none */
+};
+typedef int (*store_plan_slot_fn)(const struct store_plan_slot *row, void *ud);
+/* ---- end planner, version 14 */
+
+#define STORE_OPS_VERSION 14
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -1068,6 +1080,16 @@ struct store_ops {
 	int (*site_forecast)(struct store *s, const char *site_id, const char *json, int64_t set_ms,
 			     store_doc_fn fn, void *ud);
 	/* ---- end planner, version 13 */
+	/* ---- planner, version 14 (0028_site_plan_slots.sql) */
+	/* Record (replace) what the slot of site_id starting at slot_ms was planned at, and
+	 * delete the site's rows older than STORE_PLAN_SLOTS_KEEP_MS before it: the history
+	 * stays bounded without a sweep of its own. */
+	int (*site_plan_slots_put)(struct store *s, const char *site_id,
+				   const struct store_plan_slot *row);
+	/* The rows of site_id with from_ms <= slot_ms < to_ms, by slot_ms. The number of rows. */
+	int (*site_plan_slots_list)(struct store *s, const char *site_id, int64_t from_ms,
+				    int64_t to_ms, store_plan_slot_fn fn, void *ud);
+	/* ---- end planner, version 14 */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1873,6 +1895,21 @@ static inline int store_swap_bookings_open(struct store *s, const char *station_
 					   void *ud)
 {
 	return STORE_CALL(swap_bookings_open, station_id, vehicle_or_null, fn, ud);
+}
+/* -EINVAL for a slot_ms that does not start a slot. */
+static inline int store_site_plan_slots_put(struct store *s, const char *site_id, int64_t slot_ms,
+					    int64_t planned_w, int64_t import_w, int64_t limit_w)
+{
+	struct store_plan_slot row = {slot_ms, planned_w, import_w, limit_w};
+
+	if (slot_ms % STORE_PLAN_SLOT_MS)
+		return -EINVAL;
+	return STORE_CALL(site_plan_slots_put, site_id, &row);
+}
+static inline int store_site_plan_slots_list(struct store *s, const char *site_id, int64_t from_ms,
+					     int64_t to_ms, store_plan_slot_fn fn, void *ud)
+{
+	return STORE_CALL(site_plan_slots_list, site_id, from_ms, to_ms, fn, ud);
 }
 
 #undef STORE_CALL

@@ -714,6 +714,16 @@ const bool store_pg_built = true;
 	X(ST_FORECAST_DEL, "DELETE FROM site_forecasts WHERE site_id = $1")                    \
 	X(ST_FORECAST_GET, "SELECT site_id, set_ms, forecast FROM site_forecasts "             \
 			   "WHERE site_id = $1")                                              \
+	/* ---- site plan slots (0028); the put also prunes the site's old rows */             \
+	X(ST_PLAN_SLOT_PUT, "WITH pruned AS (DELETE FROM site_plan_slots WHERE site_id = $1 "  \
+			    "AND slot_ms < $6) INSERT INTO site_plan_slots(site_id, slot_ms, " \
+			    "planned_w, import_w, limit_w) VALUES ($1, $2, $3, $4, $5) "       \
+			    "ON CONFLICT (site_id, slot_ms) DO UPDATE SET "                    \
+			    "planned_w = EXCLUDED.planned_w, import_w = EXCLUDED.import_w, "   \
+			    "limit_w = EXCLUDED.limit_w")                                      \
+	X(ST_PLAN_SLOTS_LIST, "SELECT slot_ms, planned_w, import_w, limit_w FROM "             \
+			      "site_plan_slots WHERE site_id = $1 AND slot_ms >= $2 AND "      \
+			      "slot_ms < $3 ORDER BY slot_ms")                                 \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -3263,6 +3273,40 @@ static int pg_site_forecast(struct store *s, const char *site_id, const char *js
 	a_text(&a, json);
 	return write_now_or_later(s, ST_FORECAST_PUT, &a);
 }
+static int pg_site_plan_slots_put(struct store *s, const char *site_id,
+				  const struct store_plan_slot *row)
+{
+	struct args a = {0};
+	a_text(&a, site_id);
+	a_i64(&a, row->slot_ms);
+	a_i64(&a, row->planned_w);
+	a_i64(&a, row->import_w);
+	a_i64(&a, row->limit_w);
+	a_i64(&a, row->slot_ms - STORE_PLAN_SLOTS_KEEP_MS);
+	return write_now_or_later(s, ST_PLAN_SLOT_PUT, &a);
+}
+static int pg_site_plan_slots_list(struct store *s, const char *site_id, int64_t from_ms,
+				   int64_t to_ms, store_plan_slot_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_id);
+	a_i64(&a, from_ms);
+	a_i64(&a, to_ms);
+	r = run(s, ST_PLAN_SLOTS_LIST, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_plan_slot row = {
+		    .slot_ms = g_i64(res, i, 0),
+		    .planned_w = g_i64(res, i, 1),
+		    .import_w = g_i64(res, i, 2),
+		    .limit_w = g_i64(res, i, 3),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
 static int pg_session_plan_put(struct store *s, int64_t session_id, const char *site_id,
 			       int64_t planned_ms, const char *json)
 {
@@ -5322,4 +5366,6 @@ const struct store_ops store_pg_ops = {
     .owners_check = pg_owners_check,
     .swap_bookings_open = pg_swap_bookings_open,
     .site_forecast = pg_site_forecast,
+    .site_plan_slots_put = pg_site_plan_slots_put,
+    .site_plan_slots_list = pg_site_plan_slots_list,
 };

@@ -131,6 +131,9 @@ enum stmt {
 	ST_FORECAST_PUT,  /* site forecasts (0027) */
 	ST_FORECAST_DEL,
 	ST_FORECAST_GET,
+	ST_PLAN_SLOT_PUT, /* site plan slots (0028) */
+	ST_PLAN_SLOT_PRUNE,
+	ST_PLAN_SLOTS_LIST,
 	_ST_MAX
 };
 
@@ -455,6 +458,12 @@ static const char *const stmt_sql[_ST_MAX] = {
     [ST_FORECAST_DEL] = "DELETE FROM site_forecasts WHERE site_id = ?1",
     [ST_FORECAST_GET] = "SELECT site_id, set_ms, forecast FROM site_forecasts "
 			"WHERE site_id = ?1",
+    /* ---- site plan slots (0028) */
+    [ST_PLAN_SLOT_PUT] = "INSERT OR REPLACE INTO site_plan_slots(site_id, slot_ms, planned_w, "
+			 "import_w, limit_w) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_PLAN_SLOT_PRUNE] = "DELETE FROM site_plan_slots WHERE site_id = ?1 AND slot_ms < ?2",
+    [ST_PLAN_SLOTS_LIST] = "SELECT slot_ms, planned_w, import_w, limit_w FROM site_plan_slots "
+			   "WHERE site_id = ?1 AND slot_ms >= ?2 AND slot_ms < ?3 ORDER BY slot_ms",
 };
 
 /* Group commit off the loop (commit_async). The loop keeps running the statements and the
@@ -2789,6 +2798,55 @@ static int sq_site_forecast(struct store *s, const char *site_id, const char *js
 	return step_done(st);
 }
 
+static int sq_site_plan_slots_put(struct store *s, const char *site_id,
+				  const struct store_plan_slot *row)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_PLAN_SLOT_PUT);
+	bind_text(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, row->slot_ms);
+	sqlite3_bind_int64(st, 3, row->planned_w);
+	sqlite3_bind_int64(st, 4, row->import_w);
+	sqlite3_bind_int64(st, 5, row->limit_w);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	st = stmt(s, ST_PLAN_SLOT_PRUNE);
+	bind_text(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, row->slot_ms - STORE_PLAN_SLOTS_KEEP_MS);
+	return step_done(st);
+}
+
+static int sq_site_plan_slots_list(struct store *s, const char *site_id, int64_t from_ms,
+				   int64_t to_ms, store_plan_slot_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_PLAN_SLOTS_LIST);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_plan_slot row = {
+		    .slot_ms = sqlite3_column_int64(st, 0),
+		    .planned_w = sqlite3_column_int64(st, 1),
+		    .import_w = sqlite3_column_int64(st, 2),
+		    .limit_w = sqlite3_column_int64(st, 3),
+		};
+
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
 static int sq_site_energy_samples(struct store *s, const char *site_id, int64_t from_ms,
 				  int64_t to_ms, store_sample_fn fn, void *ud)
 {
@@ -4844,4 +4902,6 @@ const struct store_ops store_sqlite_ops = {
     .owners_check = sq_owners_check,
     .swap_bookings_open = sq_swap_bookings_open,
     .site_forecast = sq_site_forecast,
+    .site_plan_slots_put = sq_site_plan_slots_put,
+    .site_plan_slots_list = sq_site_plan_slots_list,
 };

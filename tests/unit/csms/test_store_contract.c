@@ -1947,6 +1947,78 @@ static void test_site_forecast(void **state)
 	assert_int_equal(store_site_forecast_get(f->s, "PV1", keep_doc, doc), -ENOENT);
 }
 
+/* ------------------------------------------------------------------ site plan slots (0028) */
+
+static int keep_plan_slot(const struct store_plan_slot *row, void *ud)
+{
+	char *out = ud;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%lld:%lld/%lld/%lld;", (long long)row->slot_ms,
+		 (long long)row->planned_w, (long long)row->import_w, (long long)row->limit_w);
+	return 0;
+}
+
+static int stop_plan_slot(const struct store_plan_slot *row, void *ud)
+{
+	(void)row;
+	(void)ud;
+	return -EINTR;
+}
+
+/* The planned power of a site's slots: put replaces a slot's row, list gives a range of one
+ * site by slot, a put prunes that site's rows more than 8 days before its slot. */
+static void test_site_plan_slots(void **state)
+{
+	struct fx *f = *state;
+	const int64_t q = STORE_PLAN_SLOT_MS, s0 = T0 - T0 % STORE_PLAN_SLOT_MS;
+	const int64_t keep = STORE_PLAN_SLOTS_KEEP_MS;
+	char out[512] = "", want[512];
+
+	assert_int_equal(keep % q, 0);
+	assert_int_equal(store_site_plan_slots_list(f->s, "P1", 0, INT64_MAX, keep_plan_slot, out),
+			 0);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0 + 1, 1, 1, 1), -EINVAL);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0 + 2 * q, 3000, 2500, -1), 0);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0, 1000, 900, 11000), 0);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0 + q, 2000, 1800, 11000), 0);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0 + q, 2200, 0, 7000), 0);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P2", s0 + q, 5, 5, 5), 0);
+	assert_int_equal(store_commit(f->s), 0);
+
+	/* [s0 + q, s0 + 3q): the overwritten row, then the one put first; not P2's */
+	assert_int_equal(
+	    store_site_plan_slots_list(f->s, "P1", s0 + q, s0 + 3 * q, keep_plan_slot, out), 2);
+	snprintf(want, sizeof(want), "%lld:2200/0/7000;%lld:3000/2500/-1;", (long long)(s0 + q),
+		 (long long)(s0 + 2 * q));
+	assert_string_equal(out, want);
+	out[0] = '\0';
+	assert_int_equal(store_site_plan_slots_list(f->s, "P1", s0, s0 + q, keep_plan_slot, out),
+			 1);
+	snprintf(want, sizeof(want), "%lld:1000/900/11000;", (long long)s0);
+	assert_string_equal(out, want);
+	assert_int_equal(
+	    store_site_plan_slots_list(f->s, "P1", s0, s0 + 3 * q, stop_plan_slot, NULL), -EINTR);
+
+	/* a put 8 days after s0 keeps s0 (not older than 8 days); one a slot later prunes it,
+	 * and only at its own site */
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0 + keep, 1, 1, 1), 0);
+	out[0] = '\0';
+	assert_int_equal(store_site_plan_slots_list(f->s, "P1", 0, INT64_MAX, keep_plan_slot, out),
+			 4);
+	assert_int_equal(store_site_plan_slots_put(f->s, "P1", s0 + keep + q, 1, 1, 1), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	out[0] = '\0';
+	assert_int_equal(store_site_plan_slots_list(f->s, "P1", 0, INT64_MAX, keep_plan_slot, out),
+			 4);
+	snprintf(want, sizeof(want), "%lld:2200/0/7000;%lld:3000/2500/-1;%lld:1/1/1;%lld:1/1/1;",
+		 (long long)(s0 + q), (long long)(s0 + 2 * q), (long long)(s0 + keep),
+		 (long long)(s0 + keep + q));
+	assert_string_equal(out, want);
+	assert_int_equal(store_site_plan_slots_list(f->s, "P2", 0, INT64_MAX, stop_plan_slot, NULL),
+			 -EINTR);
+}
+
 /* ------------------------------------------------------------------ model capabilities (0016) */
 
 static int keep_mcaps(const struct store_model_caps *row, void *ud)
@@ -3272,6 +3344,7 @@ int main(void)
 	    T(test_api_admin),
 	    T(test_model_caps),
 	    T(test_site_forecast),
+	    T(test_site_plan_slots),
 	    T(test_commit_async_and_flush),
 	    T(test_commit_async_pipelined),
 	    T(test_commit_async_failed_group),
