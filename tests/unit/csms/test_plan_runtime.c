@@ -1533,6 +1533,97 @@ static void test_lowered_sent_first(void **state)
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 }
 
+struct slot_rows {
+	int n;
+	struct store_plan_slot row[8];
+};
+
+static int keep_slot_row(const struct store_plan_slot *row, void *ud)
+{
+	struct slot_rows *r = ud;
+
+	if (r->n < 8)
+		r->row[r->n++] = *row;
+	return 0;
+}
+
+/* The site plan document's slots[k] as the history row it must have left. */
+static void assert_row_is_doc_slot(struct rt *f, const struct store_plan_slot *row, size_t k)
+{
+	char *text = NULL;
+	json_t *doc, *sl;
+
+	assert_int_equal(store_site_plan_get(f->store, "HOME", doc_dup, &text), 0);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(doc);
+	sl = json_array_get(json_object_get(doc, "slots"), k);
+	assert_non_null(sl);
+	assert_int_equal(row->slot_ms, json_integer_value(json_object_get(sl, "start_ms")));
+	assert_int_equal(row->planned_w, json_integer_value(json_object_get(sl, "planned_w")));
+	assert_int_equal(row->import_w, json_integer_value(json_object_get(sl, "import_w")));
+	assert_int_equal(row->limit_w, json_integer_value(json_object_get(sl, "limit_w")));
+	json_decref(doc);
+}
+
+/*
+** An applied plan leaves the planned power of the slot in progress and of the next one in the
+** site's plan history, so a past slot can be set against what was metered: the next slot's
+** plan replaces its row with what it then holds the sessions to, and the rows before stay.
+*/
+static void test_plan_history(void **state)
+{
+	struct rt *f = *state;
+	const int64_t q = STORE_PLAN_SLOT_MS;
+	struct slot_rows r = {0};
+	struct store_plan_slot first0;
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a;
+	int base;
+
+	/* more than 5 h at 7.4 kW can give: full power in every slot */
+	a = rt_open(f, "CP-A");
+	assert_int_equal(svc_site_set_limit(f->svc, "HOME", 10000), 0);
+	svc_needs_init(&in);
+	in.energy_wh = 200000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 5 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_int_equal(
+	    store_site_plan_slots_list(f->store, "HOME", 0, INT64_MAX, keep_slot_row, &r), 0);
+
+	rt_replan(f, T0 + 10000, false);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+	assert_int_equal(
+	    store_site_plan_slots_list(f->store, "HOME", 0, INT64_MAX, keep_slot_row, &r), 2);
+	assert_int_equal(r.row[0].slot_ms, T0);
+	assert_int_equal(r.row[1].slot_ms, T0 + q);
+	assert_row_is_doc_slot(f, &r.row[0], 0);
+	assert_row_is_doc_slot(f, &r.row[1], 1);
+	assert_int_equal(r.row[1].planned_w, 7400);
+	assert_int_equal(r.row[1].limit_w, 10000);
+	first0 = r.row[0];
+
+	/* the next slot: its row is now what the sessions are held to, the one before stays */
+	base = rt_replan(f, T0 + q, false);
+	assert_int_equal(svc_plan_count(f->svc), 2);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+	r.n = 0;
+	assert_int_equal(
+	    store_site_plan_slots_list(f->store, "HOME", T0, T0 + 3 * q, keep_slot_row, &r), 3);
+	assert_memory_equal(&r.row[0], &first0, sizeof(first0));
+	assert_row_is_doc_slot(f, &r.row[1], 0);
+	assert_row_is_doc_slot(f, &r.row[2], 1);
+	assert_int_equal(r.row[1].planned_w, 7400); /* the sent profile: full power */
+	assert_int_equal(r.row[2].planned_w, 7400);
+	/* another site has none */
+	assert_int_equal(
+	    store_site_plan_slots_list(f->store, "NOWHERE", 0, INT64_MAX, keep_slot_row, &r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1558,6 +1649,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_storage_in_plan, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_plan_sent_in_slices, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_lowered_sent_first, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_history, rt_setup, rt_teardown),
 	};
 
 	return cmocka_run_group_tests_name("csms-plan-runtime", tests, NULL, NULL);
