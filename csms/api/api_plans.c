@@ -626,13 +626,49 @@ static int actual_window(struct api_req *r, struct actual *a)
 	return 0;
 }
 
-/* GET /api/sites/{id}/plan: the current plan, the actual power per slot, planned vs
- * immediately. */
+/* The site's plan history on the actual slots: what each slot was planned at, null where no
+ * plan covered it. */
+struct planned_ud {
+	json_t *arr;
+	int64_t base;
+};
+
+static int planned_row(const struct store_plan_slot *row, void *ud)
+{
+	struct planned_ud *p = ud;
+	json_t *el = json_array_get(p->arr, (size_t)((row->slot_ms - p->base) / SLOT_MS));
+
+	if (el) {
+		json_object_set_new(el, "planned_w", json_integer(row->planned_w));
+		json_object_set_new(el, "planned_import_w", json_integer(row->import_w));
+		json_object_set_new(el, "limit_w", json_integer(row->limit_w));
+	}
+	return 0;
+}
+
+static int planned_json(struct api_req *r, const char *site_id, const struct actual *a, json_t *arr)
+{
+	struct planned_ud p = {arr, a->base};
+
+	for (size_t k = 0; k < json_array_size(arr); k++) {
+		json_t *el = json_array_get(arr, k);
+
+		json_object_set_new(el, "planned_w", json_null());
+		json_object_set_new(el, "planned_import_w", json_null());
+		json_object_set_new(el, "limit_w", json_null());
+	}
+	return store_site_plan_slots_list(svc_store(r->api->svc), site_id, a->base,
+					  a->base + (int64_t)a->n * SLOT_MS, planned_row, &p);
+}
+
+/* GET /api/sites/{id}/plan: the current plan, the actual power per slot (with what each was
+ * planned at), planned vs immediately. */
 static void get_site_plan(struct api_req *r, char **segs)
 {
 	struct actual *a = calloc(1, sizeof(*a));
 	struct doc_ud d = {0};
 	struct store_site site;
+	json_t *actual = NULL;
 	int e;
 
 	if (!a) {
@@ -658,7 +694,12 @@ static void get_site_plan(struct api_req *r, char **segs)
 	a->sess = -1;
 	e = store_site_energy_samples(svc_store(r->api->svc), segs[2], a->base,
 				      a->base + (int64_t)a->n * SLOT_MS, actual_row, a);
+	if (e >= 0) {
+		actual = actual_json(a);
+		e = planned_json(r, segs[2], a, actual);
+	}
 	if (e < 0) {
+		json_decref(actual);
 		json_decref(d.doc);
 		api_storage_error(r, e);
 		goto out;
@@ -670,7 +711,7 @@ static void get_site_plan(struct api_req *r, char **segs)
 		      "limit_kw",
 		      site.limit_w < 0 ? json_null() : json_real((double)site.limit_w / 1000.0),
 		      "managed", svc_site_managed(r->api->svc, segs[2]), "plan",
-		      d.doc ? d.doc : json_null(), "actual", actual_json(a)));
+		      d.doc ? d.doc : json_null(), "actual", actual));
 out:
 	free(a);
 }

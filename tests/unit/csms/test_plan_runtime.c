@@ -15,11 +15,13 @@
 #include <jansson.h>
 
 #include "adapter.h"
+#include "api/api.h"
 #include "core/cfg.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "plan_rt.h"
 #include "store/store.h"
+#include "svc/account.h"
 #include "svc/cmd.h"
 #include "svc/energy.h"
 #include "svc/events.h"
@@ -1566,6 +1568,37 @@ static void assert_row_is_doc_slot(struct rt *f, const struct store_plan_slot *r
 	json_decref(doc);
 }
 
+/* GET path?query through the API's routes (a viewer's token), the answer's JSON. */
+static json_t *rt_api_get(struct rt *f, const char *path, const char *query)
+{
+	static const bool draining = false;
+	struct api api = {.svc = f->svc, .store = f->store, .cfg = &f->cfg, .draining = &draining};
+	struct api_req *r = calloc(1, sizeof(*r));
+	char tok[ACCOUNT_SECRET_MAX];
+	int64_t id;
+	json_t *doc;
+
+	assert_non_null(r);
+	snprintf(api.public_url, sizeof(api.public_url), "http://csms.test");
+	assert_int_equal(
+	    account_token_create(f->store, "t", ACCOUNT_ROLE_VIEWER, "test", T0, tok, &id), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	r->api = &api;
+	r->http = r; /* a client that waits */
+	r->method = API_GET;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	snprintf(r->query, sizeof(r->query), "%s", query);
+	snprintf(r->host, sizeof(r->host), "csms.test");
+	snprintf(r->authorization, sizeof(r->authorization), "Bearer %s", tok);
+	api_handle(r);
+	assert_true(r->done);
+	assert_int_equal(r->status, 200);
+	doc = json_loads(r->resp, 0, NULL);
+	assert_non_null(doc);
+	api_req_free(r);
+	return doc;
+}
+
 /*
 ** An applied plan leaves the planned power of the slot in progress and of the next one in the
 ** site's plan history, so a past slot can be set against what was metered: the next slot's
@@ -1622,6 +1655,35 @@ static void test_plan_history(void **state)
 	/* another site has none */
 	assert_int_equal(
 	    store_site_plan_slots_list(f->store, "NOWHERE", 0, INT64_MAX, keep_slot_row, &r), 0);
+
+	/* the API's actual slots of the last hour carry them, null before the first plan */
+	{
+		json_t *doc = rt_api_get(f, "/api/sites/HOME/plan", "hours=1");
+		json_t *act = json_object_get(doc, "actual"), *el;
+
+		assert_int_equal(json_array_size(act), 5); /* T0 - 3q .. T0 + q, in progress */
+		for (size_t k = 0; k < 5; k++) {
+			el = json_array_get(act, k);
+			assert_int_equal(json_integer_value(json_object_get(el, "start_ms")),
+					 T0 + ((int64_t)k - 3) * q);
+			assert_true(
+			    json_is_integer(json_object_get(el, "import_w"))); /* as before */
+			if (k < 3) {
+				assert_true(json_is_null(json_object_get(el, "planned_w")));
+				assert_true(json_is_null(json_object_get(el, "planned_import_w")));
+				assert_true(json_is_null(json_object_get(el, "limit_w")));
+				continue;
+			}
+			assert_int_equal(json_integer_value(json_object_get(el, "planned_w")),
+					 r.row[k - 3].planned_w);
+			assert_int_equal(
+			    json_integer_value(json_object_get(el, "planned_import_w")),
+			    r.row[k - 3].import_w);
+			assert_int_equal(json_integer_value(json_object_get(el, "limit_w")),
+					 r.row[k - 3].limit_w);
+		}
+		json_decref(doc);
+	}
 }
 
 int main(void)
