@@ -573,6 +573,8 @@ async function pageSite(id, date) {
 	if (p) for (const sl of p.slots) if (inDay(sl.start_ms)) { xs.add(sl.start_ms / 1000); pl.set(sl.start_ms / 1000, sl); }
 	const xv = [...xs].sort((a, b) => a - b);
 	const limit = (x) => (pl.has(x) && pl.get(x).limit_w >= 0 ? pl.get(x).limit_w / 1000 : (plan.limit_kw === null ? null : plan.limit_kw));
+	// planned: the current plan's slots, before them what each past slot was planned at (the site's plan history)
+	const planned = (x) => (pl.has(x) ? pl.get(x).planned_w / 1000 : act.has(x) && act.get(x).planned_w != null ? act.get(x).planned_w / 1000 : null);
 	const chartBox = h('div', { class: 'chart wide', id: 'site-chart' });
 	root.append(section('si.chart', tierStrip(bands.bands, 'site-bands'), chartBox, tierLegend()));
 	const step = { paths: uPlot.paths.stepped({ align: 1 }) };
@@ -592,7 +594,7 @@ async function pageSite(id, date) {
 		scales: { x: { time: true, range: () => [x0, x1] }, y: { range: (u, lo, hi) => [Math.min(0, lo || 0), Math.max(1, (hi || 0) * 1.1)] } },
 		axes: [{ space: 70 }, { size: 60, label: 'kW' }] },
 	[xv, xv.map((x) => (act.has(x) ? act.get(x).import_w / 1000 : null)), xv.map((x) => (act.has(x) && act.get(x).export_w ? -act.get(x).export_w / 1000 : null)),
-		xv.map((x) => (pl.has(x) ? pl.get(x).planned_w / 1000 : null)), xv.map(limit)], chartBox);
+		xv.map(planned), xv.map(limit)], chartBox);
 
 	// energy per tier, with the day's price of each tier
 	const price = {};

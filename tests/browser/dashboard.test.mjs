@@ -306,6 +306,16 @@ try {
 			((energy.energy.tiers[tier] ? energy.energy.tiers[tier].wh : 0) / 1000).toFixed(2));
 	assert.match(await page.textContent('#site-limit'), /^250 kW$/);
 	assert.match(await page.textContent('#site-cost-plan'), /^(¥\d+\.\d\d|—)$/);
+	// the plan history: the session's plan left the planned power of its slot, and the chart's
+	// planned line (the plan's slots, before them the history's) is drawn there
+	const sp = (await inPage(page, 'GET', '/api/sites/' + encodeURIComponent(siteId) + '/plan?hours=24')).data;
+	const hist = sp.actual.filter((a) => a.planned_w !== null);
+	assert.ok(hist.length > 0, 'planned slots in actual: ' + JSON.stringify(sp.actual.slice(-3)));
+	const drawnPlan = await page.evaluate(() => ({ label: S.chart.series[3].label, x: [...S.chart.data[0]], w: [...S.chart.data[3]] }));
+	assert.equal(drawnPlan.label, 'Planned');
+	const at = hist.map((a) => drawnPlan.x.indexOf(a.start_ms / 1000)).filter((i) => i >= 0);
+	assert.ok(at.length > 0, 'a planned slot of the history is on the chart');
+	for (const i of at) assert.notEqual(drawnPlan.w[i], null, 'planned power drawn at ' + new Date(drawnPlan.x[i] * 1000).toISOString());
 	await shot(page, '08-site-energy');
 	console.log('ok: site energy view: ' + domBands.length + ' bands, valley share ' + (energy.energy.valley_share * 100).toFixed(1) + '%, energy per tier');
 
