@@ -2802,9 +2802,10 @@ static void apply_end(struct svc *s, struct svc_plans *p, struct plan_job *j)
 	json_decref(doc);
 	if (text && store_site_plan_put(svc_store(s), j->site, j->now_ms, text) < 0)
 		log_warn("site %s: plan not stored", j->site);
-	/* the site's plan history (GET /api/sites/{id}/plan): the slot in progress and the next,
-	 * so a slot with no replan of its own keeps what it was planned at when it began */
-	for (size_t k = 0; k < 2 && k < json_array_size(a->slots); k++) {
+	/* the site's plan history (GET /api/sites/{id}/plan): the slot in progress and the ones
+	 * up to the next forced replan (ROLL_MAX_MS), so a slot with no replan of its own (the
+	 * plan stood: roll_needed()) keeps what it was planned at when it began */
+	for (size_t k = 0; k <= ROLL_MAX_MS / SLOT_MS && k < json_array_size(a->slots); k++) {
 		json_t *sl = json_array_get(a->slots, k);
 
 		if (store_site_plan_slots_put(
