@@ -1324,8 +1324,18 @@ static int event_slots(const struct store_grid_event *e, void *ud)
 
 		if (b <= e->start_ms || a >= e->end_ms)
 			continue;
-		if (e->reduce_w > 0 && j->limit_w >= 0) {
-			int64_t cap = j->limit_w - e->reduce_w;
+		if (e->reduce_w > 0) {
+			/* X below the limit, or on a site without one below what its sessions
+			 * there would draw at full power (their load unmanaged) */
+			int64_t base = j->limit_w, cap;
+
+			if (base < 0) {
+				base = 0;
+				for (size_t i = 0; i < j->n; i++)
+					if (k < j->ps[i].departure_slot)
+						base += j->ps[i].max_charge_w;
+			}
+			cap = base - e->reduce_w;
 
 			if (cap < 0)
 				cap = 0;

@@ -325,7 +325,7 @@ static void post_grid_event(struct api_req *r, char **segs)
 {
 	json_t *o = api_body_object(r), *sites, *s;
 	struct store_grid_event e = {0};
-	char list[512] = "", unlimited[80] = "";
+	char list[512] = "";
 	json_int_t bonus;
 	size_t i, used = 0;
 	int rc;
@@ -355,8 +355,6 @@ static void post_grid_event(struct api_req *r, char **segs)
 			api_storage_error(r, rc);
 			goto out;
 		}
-		if (site.limit_w < 0 && !*unlimited)
-			snprintf(unlimited, sizeof(unlimited), "%s", id);
 		used +=
 		    (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "", id);
 	}
@@ -372,12 +370,6 @@ static void post_grid_event(struct api_req *r, char **segs)
 	}
 	if (!e.reduce_w && !e.export_w) {
 		api_error(r, 400, "give reduce_kw or export_kw");
-		goto out;
-	}
-	if (e.reduce_w && *unlimited) {
-		/* reduce_kw caps import at limit - X: nothing to reduce from without a limit */
-		api_error(r, 400, "reduce_kw: site %s has no limit (PUT /api/sites/%s/limit)",
-			  unlimited, unlimited);
 		goto out;
 	}
 	e.sites = list;

@@ -1687,6 +1687,62 @@ static void test_plan_history(void **state)
 	}
 }
 
+/*
+** A load reduction on a site without a limit: X below what its sessions would draw at full
+** power in the event's slots. Two EVs short of their need (54 kWh each, 4 h at 7.4 kW) charge at
+** 14.8 kW in every slot but the event's, where the site draws 9.8 kW.
+*/
+static void test_reduce_without_limit(void **state)
+{
+	struct rt *f = *state;
+	struct store_grid_event ev = {
+	    .sites = "HOME",
+	    .start_ms = T0 + 3600000LL,
+	    .end_ms = T0 + 7200000LL,
+	    .reduce_w = 5000,
+	};
+	struct tariff_calendar *cal;
+	char err[TARIFF_JSON_ERR_MAX];
+	int64_t a, b, dep = T0 + 4 * 3600000LL;
+	int in_event = 0, outside = 0;
+	json_t *doc, *sl;
+	size_t k;
+
+	assert_int_equal(tariff_json_load_file(TOP_SRCDIR
+					       "/docs/tariffs/example-shandong-residential.json",
+					       &cal, err),
+			 0);
+	assert_int_equal(svc_site_set_tariff(f->svc, "HOME", cal), 0);
+	a = rt_open(f, "CP-A");
+	b = rt_open(f, "CP-B");
+	rt_needs(f, a, 10, 100, 4);
+	rt_needs(f, b, 10, 100, 4);
+	assert_int_equal(svc_grid_event_add(f->svc, &ev), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	f->clock.fixed_ms = T0 + 10000;
+	svc_plan_tick(f->svc);
+	assert_int_equal(svc_plan_count(f->svc), 1);
+	doc = site_plan_doc(f);
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		int64_t t = json_integer_value(json_object_get(sl, "start_ms"));
+		int64_t w = json_integer_value(json_object_get(sl, "planned_w"));
+
+		if (k == 0 || t + 900000 > dep)
+			continue; /* the slot in progress; the one the EVs leave in */
+		if (t + 900000 > ev.start_ms && t < ev.end_ms) {
+			assert_int_equal(w, 2 * 7400 - 5000);
+			in_event++;
+		} else {
+			assert_int_equal(w, 2 * 7400);
+			outside++;
+		}
+	}
+	assert_int_equal(in_event, 4); /* T0 + 1 h .. + 2 h: four slots */
+	assert_true(outside >= 8);
+	json_decref(doc);
+	rt_answer(f, 0, SVC_RES_ACCEPTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1712,6 +1768,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_storage_in_plan, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_plan_sent_in_slices, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_lowered_sent_first, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_reduce_without_limit, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_plan_history, rt_setup, rt_teardown),
 	};
 
