@@ -368,18 +368,9 @@ struct plan_job {
 	struct plan_apply ap; /* applying it (apply_begin()) */
 };
 
-/* A station's external limit (svc_station_ext_limit). */
-struct ext_limit {
-	char station[STATION_ID_MAX + 1];
-	int evse_id; /* 0: the station */
-	int64_t limit_w, until_ms;
-};
-
 struct svc_plans {
 	struct hmap sites; /* id -> struct plan_site */
-	struct ext_limit *ext;
-	size_t n_ext;
-	size_t cursor; /* the slot of sites where svc_plan_tick() goes on (PLANS_PER_TICK) */
+	size_t cursor;	   /* the slot of sites where svc_plan_tick() goes on (PLANS_PER_TICK) */
 	struct tariff_calendar *kind_cal[_SITE_KIND_MAX];
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -526,7 +517,6 @@ void svc__plans_free(struct svc_plans *p)
 		free(ps);
 	}
 	hmap_free(&p->sites);
-	free(p->ext);
 	tx_ok_clear(&p->tx_ok);
 	tx_ok_clear(&p->tx_stations); /* frees each value, then the map */
 	free(p->booted);
@@ -1364,61 +1354,54 @@ static int64_t wear_fen_per_mwh(struct svc *s)
 	return c ? c->planner_wear_fen_per_mwh : 20000;
 }
 
+/* Stored, not kept here: a restart or the node that takes the station over plans with it. */
 int svc_station_ext_limit(struct svc *s, const struct chg_station *st, int evse_id, int64_t limit_w,
 			  int64_t until_ms)
 {
-	struct svc_plans *p = plans_of(s);
-	struct ext_limit *e = NULL, *v;
+	int r;
 
-	if (!p || !st || evse_id < 0)
+	if (!st)
 		return -EINVAL;
-	for (size_t i = 0; i < p->n_ext && !e; i++)
-		if (!strcmp(p->ext[i].station, st->id) && p->ext[i].evse_id == evse_id)
-			e = &p->ext[i];
-	if (!e && limit_w >= 0) {
-		v = realloc(p->ext, (p->n_ext + 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		p->ext = v;
-		e = &p->ext[p->n_ext++];
-		snprintf(e->station, sizeof(e->station), "%s", st->id);
-		e->evse_id = evse_id;
-	}
-	if (e && limit_w < 0)
-		*e = p->ext[--p->n_ext];
-	else if (e) {
-		e->limit_w = limit_w;
-		e->until_ms = until_ms;
-	}
+	if (evse_id < 0)
+		return -ERANGE;
+	r = store_station_ext_limit_put(svc_store(s), st->id, evse_id, limit_w, until_ms,
+					svc_now_ms(s));
+	if (r < 0)
+		return r;
 	log_info("[cp %s] external limit on EVSE %d: %lld W", st->id, evse_id, (long long)limit_w);
 	if (st->site_id[0])
 		svc_plan_site_changed(s, st->site_id);
 	return 0;
 }
 
-/* The stations' external limits on a job's sessions: an EVSE's cap holds each of its
- * sessions, a station's is shared equally by the station's sessions. */
-static void apply_ext_limits(struct svc_plans *p, struct plan_job *j)
+/* One stored external limit on a job's sessions: an EVSE's cap holds each of its sessions, a
+ * station's is shared equally by the station's sessions. */
+static int apply_ext_limit(const struct store_ext_limit *e, void *ud)
 {
-	for (size_t k = 0; p && k < p->n_ext; k++) {
-		const struct ext_limit *e = &p->ext[k];
-		size_t n = 0;
+	struct plan_job *j = ud;
+	size_t n = 0;
 
-		if (e->until_ms && e->until_ms <= j->now_ms)
+	for (size_t i = 0; i < j->n; i++)
+		n += !strcmp(j->js[i].station, e->station_id) &&
+		     (!e->evse_id || j->js[i].evse_id == e->evse_id);
+	for (size_t i = 0; n && i < j->n; i++) {
+		int64_t cap = e->limit_w / (int64_t)n;
+
+		if (strcmp(j->js[i].station, e->station_id) ||
+		    (e->evse_id && j->js[i].evse_id != e->evse_id))
 			continue;
-		for (size_t i = 0; i < j->n; i++)
-			n += !strcmp(j->js[i].station, e->station) &&
-			     (!e->evse_id || j->js[i].evse_id == e->evse_id);
-		for (size_t i = 0; n && i < j->n; i++) {
-			int64_t cap = e->limit_w / (int64_t)n;
-
-			if (strcmp(j->js[i].station, e->station) ||
-			    (e->evse_id && j->js[i].evse_id != e->evse_id))
-				continue;
-			if (j->ps[i].max_charge_w > cap)
-				j->ps[i].max_charge_w = cap;
-		}
+		if (j->ps[i].max_charge_w > cap)
+			j->ps[i].max_charge_w = cap;
 	}
+	return 0;
+}
+
+/* The external limits of the job's site in force now (the store drops the expired ones). */
+static int apply_ext_limits(struct svc *s, struct plan_job *j)
+{
+	int r = store_site_ext_limits(svc_store(s), j->site, j->now_ms, apply_ext_limit, j);
+
+	return r < 0 ? r : 0;
 }
 
 /* Build the job of a due site on the loop (store reads only). NULL when nothing to plan. */
@@ -1449,7 +1432,8 @@ static struct plan_job *build_job(struct svc *s, struct svc_plans *p, struct pla
 	site->has_sessions = j->n > 0;
 	if (!j->n)
 		goto fail;
-	apply_ext_limits(p, j);
+	if (apply_ext_limits(s, j) < 0)
+		goto fail;
 
 	/* the slot in progress: what the last plan gave, a share of the rest to new sessions */
 	for (size_t i = 0; i < j->n; i++) {

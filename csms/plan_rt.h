@@ -130,8 +130,10 @@ int svc_needs_from_station(struct svc *s, const struct chg_station *st, int evse
 /*
 ** An external limit on a station (2.0.1 NotifyChargingLimit: an energy management system or the
 ** grid operator capped it): limit_w >= 0 from now until until_ms (0: until replaced), on
-** evse_id (0: the whole station, shared equally by its sessions); limit_w < 0 clears it. The
-** station's site is planned again with its sessions held under it. 0, -EINVAL (no station).
+** evse_id (0: the whole station, shared equally by its sessions); limit_w < 0 clears it. Stored
+** (it survives a restart and every node plans with it); the station's site is planned again
+** with its sessions held under it. 0, -EINVAL (no station), -ERANGE (evse_id < 0), or the
+** store's error (the write failed: the caller does not acknowledge it).
 */
 int svc_station_ext_limit(struct svc *s, const struct chg_station *st, int evse_id, int64_t limit_w,
 			  int64_t until_ms);

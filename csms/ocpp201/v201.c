@@ -520,7 +520,9 @@ static int64_t charging_limit_now(struct call_ctx *call, const json_t *req, int6
 	return limit < 0 ? -1 : limit;
 }
 
-/* K12: stored, and a schedule in force holds the station's sessions in the plan */
+/* K12: stored, and a schedule in force holds the station's sessions in the plan. The limit
+ * is stored in the same group as the notice: the answer (sent after the group's commit) says
+ * both are durable, and a failed write fails the call so the station sends it again. */
 int v201_notify_charging_limit(struct call_ctx *call, const json_t *req, json_t **ret_conf)
 {
 	int64_t until, w;
@@ -529,10 +531,13 @@ int v201_notify_charging_limit(struct call_ctx *call, const json_t *req, json_t 
 	if (r < 0)
 		return r;
 	w = charging_limit_now(call, req, &until);
-	if (w >= 0)
-		svc_station_ext_limit(call->svc, call->st,
-				      (int)json_integer_value(json_object_get(req, "evseId")), w,
-				      until);
+	if (w >= 0) {
+		r = svc_station_ext_limit(call->svc, call->st,
+					  (int)json_integer_value(json_object_get(req, "evseId")),
+					  w, until);
+		if (r < 0)
+			return adapter_failed(call, r); /* dispatch drops *ret_conf */
+	}
 	return 0;
 }
 
@@ -541,11 +546,11 @@ int v201_cleared_charging_limit(struct call_ctx *call, const json_t *req, json_t
 {
 	int r = notice(call, req, ret_conf, "charging_limit_cleared", NULL, NULL);
 
-	if (r == 0)
-		svc_station_ext_limit(call->svc, call->st,
-				      (int)json_integer_value(json_object_get(req, "evseId")), -1,
-				      0);
-	return r;
+	if (r < 0)
+		return r;
+	r = svc_station_ext_limit(call->svc, call->st,
+				  (int)json_integer_value(json_object_get(req, "evseId")), -1, 0);
+	return r < 0 ? adapter_failed(call, r) : 0;
 }
 
 /* K09 */

@@ -564,8 +564,17 @@ struct store_plan_slot {
 };
 typedef int (*store_plan_slot_fn)(const struct store_plan_slot *row, void *ud);
 /* ---- end planner, version 14 */
+/* ---- planner, version 15 (0029_station_ext_limits.sql): stations' external limits */
+struct store_ext_limit {
+	const char *station_id;
+	int evse_id;	  /* 0: the whole station */
+	int64_t limit_w;  /* >= 0 */
+	int64_t until_ms; /* 0: open-ended */
+};
+typedef int (*store_ext_limit_fn)(const struct store_ext_limit *row, void *ud);
+/* ---- end planner, version 15 */
 
-#define STORE_OPS_VERSION 14
+#define STORE_OPS_VERSION 15
 
 /*
 ** A storage backend. Every operation is synchronous and returns >= 0 on success or a negative
@@ -965,7 +974,7 @@ struct store_ops {
 	/* Notes and labels of station id into *ret; -ENOENT if unknown. */
 	int (*station_notes_get)(struct store *s, const char *id, struct store_station_notes *ret);
 	/* Delete station id with its connectors and its operational rows (device model, local
-	 * list); its history (logs, commands, readings) is kept. -ENOENT if unknown, -EBUSY with
+	 * list, external limits); its history (logs, commands, readings) is kept. -ENOENT if unknown, -EBUSY with
 	 * an open session, -ENOTEMPTY when sessions were recorded (kept for billing). */
 	int (*station_delete)(struct store *s, const char *id);
 	/* ---- end api admin */
@@ -1090,6 +1099,16 @@ struct store_ops {
 	int (*site_plan_slots_list)(struct store *s, const char *site_id, int64_t from_ms,
 				    int64_t to_ms, store_plan_slot_fn fn, void *ud);
 	/* ---- end planner, version 14 */
+	/* ---- planner, version 15 (0029_station_ext_limits.sql) */
+	/* Record (replace) the external limit a station reported on evse_id (0: the station),
+	 * set at now_ms; limit_w < 0 deletes it (ClearedChargingLimit). */
+	int (*station_ext_limit_put)(struct store *s, const char *station_id, int evse_id,
+				     int64_t limit_w, int64_t until_ms, int64_t now_ms);
+	/* The external limits of the stations of site_id in force at now_ms (until_ms 0 or
+	 * after now_ms), by station and EVSE. The number of rows. */
+	int (*site_ext_limits)(struct store *s, const char *site_id, int64_t now_ms,
+			       store_ext_limit_fn fn, void *ud);
+	/* ---- end planner, version 15 */
 };
 
 /* The SQLite backend (WAL, statements prepared once, group commit). */
@@ -1910,6 +1929,19 @@ static inline int store_site_plan_slots_list(struct store *s, const char *site_i
 					     int64_t to_ms, store_plan_slot_fn fn, void *ud)
 {
 	return STORE_CALL(site_plan_slots_list, site_id, from_ms, to_ms, fn, ud);
+}
+/* -EINVAL for a negative evse_id. */
+static inline int store_station_ext_limit_put(struct store *s, const char *station_id, int evse_id,
+					      int64_t limit_w, int64_t until_ms, int64_t now_ms)
+{
+	if (evse_id < 0)
+		return -EINVAL;
+	return STORE_CALL(station_ext_limit_put, station_id, evse_id, limit_w, until_ms, now_ms);
+}
+static inline int store_site_ext_limits(struct store *s, const char *site_id, int64_t now_ms,
+					store_ext_limit_fn fn, void *ud)
+{
+	return STORE_CALL(site_ext_limits, site_id, now_ms, fn, ud);
 }
 
 #undef STORE_CALL

@@ -724,6 +724,19 @@ const bool store_pg_built = true;
 	X(ST_PLAN_SLOTS_LIST, "SELECT slot_ms, planned_w, import_w, limit_w FROM "             \
 			      "site_plan_slots WHERE site_id = $1 AND slot_ms >= $2 AND "      \
 			      "slot_ms < $3 ORDER BY slot_ms")                                 \
+	/* ---- station external limits (0029) */                                               \
+	X(ST_EXT_LIMIT_PUT, "INSERT INTO station_ext_limits(station_id, evse_id, limit_w, "    \
+			    "until_ms, updated) VALUES ($1, $2, $3, $4, $5) "                  \
+			    "ON CONFLICT (station_id, evse_id) DO UPDATE SET "                 \
+			    "limit_w = EXCLUDED.limit_w, until_ms = EXCLUDED.until_ms, "       \
+			    "updated = EXCLUDED.updated")                                      \
+	X(ST_EXT_LIMIT_DEL, "DELETE FROM station_ext_limits WHERE station_id = $1 AND "        \
+			    "evse_id = $2")                                                    \
+	X(ST_EXT_LIMITS_SITE, "SELECT e.station_id, e.evse_id, e.limit_w, e.until_ms FROM "    \
+			      "station_ext_limits e JOIN stations st ON st.id = e.station_id " \
+			      "WHERE st.site_id = $1 AND (e.until_ms = 0 OR e.until_ms > $2) " \
+			      "ORDER BY e.station_id, e.evse_id")                              \
+	X(ST_STATION_DELETE_EXT, "DELETE FROM station_ext_limits WHERE station_id = $1")       \
 	/* ---- new operations' statements go here */
 
 /* clang-format on */
@@ -3307,6 +3320,40 @@ static int pg_site_plan_slots_list(struct store *s, const char *site_id, int64_t
 	PQclear(res);
 	return r < 0 ? r : n;
 }
+static int pg_station_ext_limit_put(struct store *s, const char *station_id, int evse_id,
+				    int64_t limit_w, int64_t until_ms, int64_t now_ms)
+{
+	struct args a = {0};
+	a_text(&a, station_id);
+	a_i64(&a, evse_id);
+	if (limit_w < 0)
+		return write_now_or_later(s, ST_EXT_LIMIT_DEL, &a);
+	a_i64(&a, limit_w);
+	a_i64(&a, until_ms);
+	a_i64(&a, now_ms);
+	return write_now_or_later(s, ST_EXT_LIMIT_PUT, &a);
+}
+static int pg_site_ext_limits(struct store *s, const char *site_id, int64_t now_ms,
+			      store_ext_limit_fn fn, void *ud)
+{
+	struct args a = {0};
+	PGresult *res = NULL;
+	int r, n = 0;
+	a_text(&a, site_id);
+	a_i64(&a, now_ms);
+	r = run(s, ST_EXT_LIMITS_SITE, &a, &res);
+	EACH_ROW(r, res, n, {
+		struct store_ext_limit row = {
+		    .station_id = g_text(res, i, 0),
+		    .evse_id = g_int(res, i, 1),
+		    .limit_w = g_i64(res, i, 2),
+		    .until_ms = g_i64(res, i, 3),
+		};
+		r = fn(&row, ud);
+	});
+	PQclear(res);
+	return r < 0 ? r : n;
+}
 static int pg_session_plan_put(struct store *s, int64_t session_id, const char *site_id,
 			       int64_t planned_ms, const char *json)
 {
@@ -4579,7 +4626,7 @@ static int pg_station_notes_get(struct store *s, const char *id, struct store_st
 static int pg_station_delete(struct store *s, const char *id)
 {
 	static const enum pst del[] = {ST_STATION_DELETE_DM, ST_STATION_DELETE_LL,
-				       ST_STATION_DELETE};
+				       ST_STATION_DELETE_EXT, ST_STATION_DELETE};
 	struct args a = {0};
 	PGresult *res;
 	bool found, open, any;
@@ -5368,4 +5415,6 @@ const struct store_ops store_pg_ops = {
     .site_forecast = pg_site_forecast,
     .site_plan_slots_put = pg_site_plan_slots_put,
     .site_plan_slots_list = pg_site_plan_slots_list,
+    .station_ext_limit_put = pg_station_ext_limit_put,
+    .site_ext_limits = pg_site_ext_limits,
 };

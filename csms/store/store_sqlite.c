@@ -134,6 +134,9 @@ enum stmt {
 	ST_PLAN_SLOT_PUT, /* site plan slots (0028) */
 	ST_PLAN_SLOT_PRUNE,
 	ST_PLAN_SLOTS_LIST,
+	ST_EXT_LIMIT_PUT, /* station external limits (0029) */
+	ST_EXT_LIMIT_DEL,
+	ST_EXT_LIMITS_SITE,
 	_ST_MAX
 };
 
@@ -464,6 +467,14 @@ static const char *const stmt_sql[_ST_MAX] = {
     [ST_PLAN_SLOT_PRUNE] = "DELETE FROM site_plan_slots WHERE site_id = ?1 AND slot_ms < ?2",
     [ST_PLAN_SLOTS_LIST] = "SELECT slot_ms, planned_w, import_w, limit_w FROM site_plan_slots "
 			   "WHERE site_id = ?1 AND slot_ms >= ?2 AND slot_ms < ?3 ORDER BY slot_ms",
+    /* ---- station external limits (0029) */
+    [ST_EXT_LIMIT_PUT] = "INSERT OR REPLACE INTO station_ext_limits(station_id, evse_id, "
+			 "limit_w, until_ms, updated) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_EXT_LIMIT_DEL] = "DELETE FROM station_ext_limits WHERE station_id = ?1 AND evse_id = ?2",
+    [ST_EXT_LIMITS_SITE] = "SELECT e.station_id, e.evse_id, e.limit_w, e.until_ms FROM "
+			   "station_ext_limits e JOIN stations st ON st.id = e.station_id "
+			   "WHERE st.site_id = ?1 AND (e.until_ms = 0 OR e.until_ms > ?2) "
+			   "ORDER BY e.station_id, e.evse_id",
 };
 
 /* Group commit off the loop (commit_async). The loop keeps running the statements and the
@@ -2847,6 +2858,50 @@ static int sq_site_plan_slots_list(struct store *s, const char *site_id, int64_t
 	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
 }
 
+static int sq_station_ext_limit_put(struct store *s, const char *station_id, int evse_id,
+				    int64_t limit_w, int64_t until_ms, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int r = begin_write(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, limit_w < 0 ? ST_EXT_LIMIT_DEL : ST_EXT_LIMIT_PUT);
+	bind_text(st, 1, station_id);
+	sqlite3_bind_int(st, 2, evse_id);
+	if (limit_w >= 0) {
+		sqlite3_bind_int64(st, 3, limit_w);
+		sqlite3_bind_int64(st, 4, until_ms);
+		sqlite3_bind_int64(st, 5, now_ms);
+	}
+	return step_done(st);
+}
+
+static int sq_site_ext_limits(struct store *s, const char *site_id, int64_t now_ms,
+			      store_ext_limit_fn fn, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_EXT_LIMITS_SITE);
+	int rc, r = 0, n = 0;
+
+	bind_text(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_ext_limit row = {
+		    .station_id = (const char *)sqlite3_column_text(st, 0),
+		    .evse_id = sqlite3_column_int(st, 1),
+		    .limit_w = sqlite3_column_int64(st, 2),
+		    .until_ms = sqlite3_column_int64(st, 3),
+		};
+
+		n++;
+		r = fn(&row, ud);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? n : -EIO;
+}
+
 static int sq_site_energy_samples(struct store *s, const char *site_id, int64_t from_ms,
 				  int64_t to_ms, store_sample_fn fn, void *ud)
 {
@@ -4581,6 +4636,7 @@ static int sq_station_delete(struct store *s, const char *id)
 	    "DELETE FROM device_model WHERE station_id = ?1",
 	    "DELETE FROM local_list_entries WHERE station_id = ?1",
 	    "DELETE FROM local_lists WHERE station_id = ?1",
+	    "DELETE FROM station_ext_limits WHERE station_id = ?1", /* no reference: 0029 */
 	    "DELETE FROM stations WHERE id = ?1", /* its connectors by ON DELETE CASCADE */
 	};
 	sqlite3_stmt *st = prep(s, "SELECT (SELECT count(*) FROM stations WHERE id = ?1), "
@@ -4904,4 +4960,6 @@ const struct store_ops store_sqlite_ops = {
     .site_forecast = sq_site_forecast,
     .site_plan_slots_put = sq_site_plan_slots_put,
     .site_plan_slots_list = sq_site_plan_slots_list,
+    .station_ext_limit_put = sq_station_ext_limit_put,
+    .site_ext_limits = sq_site_ext_limits,
 };

@@ -1201,6 +1201,81 @@ static void test_ext_limit_holds_sessions(void **state)
 	rt_answer(f, base, SVC_RES_ACCEPTED);
 }
 
+static int count_ext_limit(const struct store_ext_limit *row, void *ud)
+{
+	(void)row;
+	++*(int *)ud;
+	return 0;
+}
+
+/* The highest planned_w of the site's stored plan. */
+static int64_t plan_max_w(struct rt *f)
+{
+	json_t *doc = site_plan_doc(f), *sl;
+	int64_t max_w = 0;
+	size_t k;
+
+	json_array_foreach(json_object_get(doc, "slots"), k, sl) {
+		int64_t w = json_integer_value(json_object_get(sl, "planned_w"));
+
+		if (w > max_w)
+			max_w = w;
+	}
+	json_decref(doc);
+	return max_w;
+}
+
+/*
+** An external limit lives in the store, not in the planner: a new svc on the same store (a
+** restart, or the node that takes the station over) plans the EVSE's session at 2.5 kW
+** without the station sending it again; ClearedChargingLimit deletes the row, and the session
+** is planned at its own power.
+*/
+static void test_ext_limit_survives_restart(void **state)
+{
+	struct rt *f = *state;
+	struct chg_station st = {0};
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a;
+	int base, tx, n = 0;
+
+	snprintf(st.id, sizeof(st.id), "CP-A");
+	snprintf(st.site_id, sizeof(st.site_id), "HOME");
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 40000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 2 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(svc_station_ext_limit(f->svc, &st, 1, 2500, T0 + 4 * 3600000LL), 0);
+	assert_int_equal(svc_station_ext_limit(f->svc, &st, -1, 2500, 0), -ERANGE);
+	assert_int_equal(store_commit(f->store), 0);
+
+	/* the restart: nothing of the old svc's memory is left */
+	svc_destroy(f->svc);
+	f->svc = svc_create(f->store, &f->clock, &f->cfg);
+	assert_non_null(f->svc);
+	svc_set_link(f->svc, &rt_ops, &f->link);
+	base = rt_replan(f, T0 + 10000, true);
+	assert_int_equal(plan_max_w(f), 2500);
+	tx = find_send(f, base, SVC_CMD_SET_PROFILE, SVC_PURPOSE_TX);
+	assert_true(tx >= 0);
+	assert_int_equal(f->link.cmd[tx].profile.periods[0].limit, 2500);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+
+	/* cleared: the row is gone, and the next slot plans at the session's own power */
+	assert_int_equal(store_site_ext_limits(f->store, "HOME", T0, count_ext_limit, &n), 1);
+	assert_int_equal(svc_station_ext_limit(f->svc, &st, 1, -1, 0), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	n = 0;
+	assert_int_equal(store_site_ext_limits(f->store, "HOME", T0, count_ext_limit, &n), 0);
+	assert_int_equal(n, 0);
+	base = rt_replan(f, T0 + 15 * 60000LL + 10000, false);
+	assert_int_equal(plan_max_w(f), 7400);
+	rt_answer(f, base, SVC_RES_ACCEPTED);
+}
+
 /*
 ** A site's PV forecast reaches the solve: with a 3 kW limit and 4 kW of PV the session is
 ** planned at 7 kW (its TxProfile says so), the plan's slots carry the PV and an import within
@@ -1759,6 +1834,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_roll_on_readings, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_wear_cost_config, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_ext_limit_holds_sessions, rt_setup, rt_teardown),
+	    cmocka_unit_test_setup_teardown(test_ext_limit_survives_restart, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_tariff_replaced_replans, rt_setup, rt_teardown),
 	    cmocka_unit_test_setup_teardown(test_limit_cleared_clears_profiles, rt_setup,
 					    rt_teardown),

@@ -2019,6 +2019,81 @@ static void test_site_plan_slots(void **state)
 			 -EINTR);
 }
 
+/* ------------------------------------------------------------ station external limits (0029) */
+
+static int keep_ext_limit(const struct store_ext_limit *row, void *ud)
+{
+	char *out = ud;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s/%d:%lld@%lld;", row->station_id, row->evse_id,
+		 (long long)row->limit_w, (long long)row->until_ms);
+	return 0;
+}
+
+static int stop_ext_limit(const struct store_ext_limit *row, void *ud)
+{
+	(void)row;
+	(void)ud;
+	return -EINTR;
+}
+
+/* A station's external limits: a put replaces the (station, EVSE) row, limit_w < 0 deletes it;
+ * a site's list gives the rows of its stations (by their site now) still in force; deleting a
+ * station deletes its rows (there is no reference to cascade). */
+static void test_station_ext_limits(void **state)
+{
+	struct fx *f = *state;
+	char out[512] = "", want[512];
+
+	assert_int_equal(store_site_put(f->s, "SA", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_site_put(f->s, "SB", SITE_PUBLIC, T0), 0);
+	assert_int_equal(store_station_put(f->s, "X1", "SA", NULL, T0), 0);
+	assert_int_equal(store_station_put(f->s, "X2", "SA", NULL, T0), 0);
+	assert_int_equal(store_station_put(f->s, "Y1", "SB", NULL, T0), 0);
+	assert_int_equal(store_site_ext_limits(f->s, "SA", T0, keep_ext_limit, out), 0);
+	assert_int_equal(store_station_ext_limit_put(f->s, "X1", -1, 1000, 0, T0), -EINVAL);
+	assert_int_equal(store_station_ext_limit_put(f->s, "X1", 0, 5000, 0, T0), 0);
+	assert_int_equal(store_station_ext_limit_put(f->s, "X1", 2, 2000, T0 + 1000, T0), 0);
+	assert_int_equal(store_station_ext_limit_put(f->s, "X2", 1, 3000, T0, T0), 0); /* ended */
+	assert_int_equal(store_station_ext_limit_put(f->s, "Y1", 0, 1000, 0, T0), 0);
+	assert_int_equal(store_station_ext_limit_put(f->s, "X1", 0, 4000, 0, T0 + 1), 0);
+	assert_int_equal(store_commit(f->s), 0);
+
+	/* SA: X1's two rows, the replaced one at its new limit; not X2's ended one, not Y1's */
+	assert_int_equal(store_site_ext_limits(f->s, "SA", T0, keep_ext_limit, out), 2);
+	snprintf(want, sizeof(want), "X1/0:4000@0;X1/2:2000@%lld;", (long long)(T0 + 1000));
+	assert_string_equal(out, want);
+	out[0] = '\0';
+	assert_int_equal(store_site_ext_limits(f->s, "SA", T0 + 1000, keep_ext_limit, out), 1);
+	assert_string_equal(out, "X1/0:4000@0;");
+	out[0] = '\0';
+	assert_int_equal(store_site_ext_limits(f->s, "SB", T0, keep_ext_limit, out), 1);
+	assert_string_equal(out, "Y1/0:1000@0;");
+	assert_int_equal(store_site_ext_limits(f->s, "SA", T0, stop_ext_limit, NULL), -EINTR);
+	assert_int_equal(store_site_ext_limits(f->s, "NOPE", T0, stop_ext_limit, NULL), 0);
+
+	/* cleared (twice: the second finds nothing and is no error) */
+	assert_int_equal(store_station_ext_limit_put(f->s, "X1", 2, -1, 0, T0 + 2), 0);
+	assert_int_equal(store_station_ext_limit_put(f->s, "X1", 2, -1, 0, T0 + 2), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	out[0] = '\0';
+	assert_int_equal(store_site_ext_limits(f->s, "SA", T0, keep_ext_limit, out), 1);
+	assert_string_equal(out, "X1/0:4000@0;");
+
+	/* a station's limits follow it to its new site, and go when it is deleted */
+	assert_int_equal(store_station_put(f->s, "X1", "SB", NULL, T0 + 3), 0);
+	out[0] = '\0';
+	assert_int_equal(store_site_ext_limits(f->s, "SB", T0, keep_ext_limit, out), 2);
+	assert_string_equal(out, "X1/0:4000@0;Y1/0:1000@0;");
+	assert_int_equal(store_station_delete(f->s, "X1"), 0);
+	assert_int_equal(store_station_put(f->s, "X1", "SB", NULL, T0 + 4), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	out[0] = '\0';
+	assert_int_equal(store_site_ext_limits(f->s, "SB", T0, keep_ext_limit, out), 1);
+	assert_string_equal(out, "Y1/0:1000@0;");
+}
+
 /* ------------------------------------------------------------------ model capabilities (0016) */
 
 static int keep_mcaps(const struct store_model_caps *row, void *ud)
@@ -3345,6 +3420,7 @@ int main(void)
 	    T(test_model_caps),
 	    T(test_site_forecast),
 	    T(test_site_plan_slots),
+	    T(test_station_ext_limits),
 	    T(test_commit_async_and_flush),
 	    T(test_commit_async_pipelined),
 	    T(test_commit_async_failed_group),
