@@ -2514,7 +2514,7 @@ static size_t find_index(const struct id_idx *v, size_t n, int64_t id)
 /*
 ** Applying a plan: its TxProfiles (and V2G modes, station max profiles) go out and each
 ** session's plan is stored, a few sessions per loop turn (apply_some()): a 1,000-session site
-** sent and stored in one turn held every charger's call for ~100 ms (bench/planner-p99.sh). The
+** sent and stored in one turn doubled the chargers' p99 (bench/planner-p99.sh, README). The
 ** sessions whose power the plan lowers go first, the ones it raises after them, so the site
 ** stays within its limit while the sends go out. The site stays busy (no new plan of it) until
 ** its last session is sent and the plan stored (apply_end()).
