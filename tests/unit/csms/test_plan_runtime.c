@@ -1144,6 +1144,26 @@ static json_t *site_plan_doc(struct rt *f)
 	return doc;
 }
 
+/* CP-A of HOME as the station of an external limit, and its session: 40 kWh by 2 h from now,
+ * 7.4 kW at most (so any cap below 7.4 kW binds). */
+static int64_t ext_session(struct rt *f, struct chg_station *st)
+{
+	struct svc_needs_in in;
+	bool managed;
+	int64_t a;
+
+	snprintf(st->id, sizeof(st->id), "CP-A");
+	snprintf(st->site_id, sizeof(st->site_id), "HOME");
+	a = rt_open(f, "CP-A");
+	svc_needs_init(&in);
+	in.energy_wh = 40000;
+	in.max_charge_w = 7400;
+	in.departure_ms = T0 + 2 * 3600000LL;
+	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	return a;
+}
+
 /*
 ** A station's external limit (2.0.1 NotifyChargingLimit) holds its sessions in the plan: a
 ** session that needs 7.4 kW to make its departure is planned at 3 kW while the station is
@@ -1153,22 +1173,12 @@ static void test_ext_limit_holds_sessions(void **state)
 {
 	struct rt *f = *state;
 	struct chg_station st = {0};
-	struct svc_needs_in in;
-	bool managed;
-	int64_t a, max_w = 0;
+	int64_t max_w = 0;
 	json_t *doc, *sl;
 	size_t k;
 	int base, tx;
 
-	snprintf(st.id, sizeof(st.id), "CP-A");
-	snprintf(st.site_id, sizeof(st.site_id), "HOME");
-	a = rt_open(f, "CP-A");
-	svc_needs_init(&in);
-	in.energy_wh = 40000;
-	in.max_charge_w = 7400;
-	in.departure_ms = T0 + 2 * 3600000LL;
-	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
-	assert_int_equal(store_commit(f->store), 0);
+	ext_session(f, &st);
 	assert_int_equal(svc_station_ext_limit(f->svc, &st, 0, 3000, 0), 0);
 	base = rt_replan(f, T0 + 10000, false);
 	doc = site_plan_doc(f);
@@ -1235,19 +1245,9 @@ static void test_ext_limit_survives_restart(void **state)
 {
 	struct rt *f = *state;
 	struct chg_station st = {0};
-	struct svc_needs_in in;
-	bool managed;
-	int64_t a;
 	int base, tx, n = 0;
 
-	snprintf(st.id, sizeof(st.id), "CP-A");
-	snprintf(st.site_id, sizeof(st.site_id), "HOME");
-	a = rt_open(f, "CP-A");
-	svc_needs_init(&in);
-	in.energy_wh = 40000;
-	in.max_charge_w = 7400;
-	in.departure_ms = T0 + 2 * 3600000LL;
-	assert_int_equal(svc_needs_set(f->svc, a, "ev", &in, &managed), 0);
+	ext_session(f, &st);
 	assert_int_equal(svc_station_ext_limit(f->svc, &st, 1, 2500, T0 + 4 * 3600000LL), 0);
 	assert_int_equal(svc_station_ext_limit(f->svc, &st, -1, 2500, 0), -ERANGE);
 	assert_int_equal(store_commit(f->store), 0);
